@@ -1,0 +1,78 @@
+//! Feature kinds: what a feature computes. One file per family; [`builtin`] is the registry of kinds
+//! that can be created by their DeepTrack class name.
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::Image;
+use crate::properties::{PropertyDict, Rule};
+use crate::value::Value;
+
+pub mod custom;
+pub mod structural;
+
+/// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
+pub trait FeatureKind: Send + Sync {
+    /// The DeepTrack class name, also the default `name` property.
+    fn name(&self) -> &str;
+
+    /// Default properties in constructor order (without `name`, which is appended last).
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        Vec::new()
+    }
+
+    /// Validates a constant given to property `key` when it is set, so that bad values are reported
+    /// at construction rather than at resolve. The default accepts everything.
+    fn check_property(&self, _key: &str, _value: &Value) -> Result<()> {
+        Ok(())
+    }
+
+    /// Sub-features (structural kinds only).
+    fn children(&self) -> Vec<Feature> {
+        Vec::new()
+    }
+
+    /// Structural kinds resolve sub-features inside [`FeatureKind::process`]; their output is reused
+    /// when the children's results are unchanged.
+    fn is_structural(&self) -> bool {
+        false
+    }
+
+    /// Distributed kinds compute each input image on its own ([`FeatureKind::get`]) and, when storing
+    /// properties, carry each input's dicts into its output.
+    fn is_distributed(&self) -> bool {
+        true
+    }
+
+    /// Computes one output from one input (`None` when resolved without input). Returning `None`
+    /// passes the input through.
+    fn get(&self, _input: Option<&Image>, _props: &Arc<PropertyDict>, _rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+        Ok(None)
+    }
+
+    /// Computes the outputs from the inputs. The default maps [`FeatureKind::get`] over the inputs,
+    /// or calls it once with `None` when there are none.
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        if inputs.is_empty() {
+            return Ok(self.get(None, props, rs)?.into_iter().collect());
+        }
+        inputs.iter().map(|input| Ok(self.get(Some(input), props, rs)?.unwrap_or_else(|| input.clone()))).collect()
+    }
+}
+
+/// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
+pub fn builtin(kind: &str) -> Option<Feature> {
+    structural::builtin(kind).map(Feature::new)
+}
+
+/// The DeepTrack class names [`builtin`] accepts.
+pub fn builtin_names() -> Vec<&'static str> {
+    structural::BUILTIN_NAMES.to_vec()
+}

@@ -1,0 +1,378 @@
+//! Structural and utility features: `DummyFeature`, `Value`, the arithmetic and comparison features,
+//! and the compositions `Chain` (`>>`), `Repeat` (`^ N`) and `Microscope` (`optics(sample)`).
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn, Zip};
+
+use super::FeatureKind;
+use crate::error::{Error, Result};
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::Image;
+use crate::properties::{PropertyDict, Rule};
+use crate::value::Value;
+
+/// Names accepted by [`builtin`].
+pub const BUILTIN_NAMES: &[&str] = &[
+    "DummyFeature",
+    "Value",
+    "Add",
+    "Subtract",
+    "Multiply",
+    "Divide",
+    "FloorDivide",
+    "Power",
+    "GreaterThan",
+    "LessThan",
+    "GreaterThanOrEquals",
+    "GreaterThanOrEqual",
+    "LessThanOrEquals",
+    "LessThanOrEqual",
+    "Equals",
+    "Equal",
+];
+
+/// The kind registered under a DeepTrack class name.
+pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
+    let arith = |name: &'static str, op: fn(f64, f64) -> f64| -> Option<Box<dyn FeatureKind>> {
+        Some(Box::new(Arithmetic { name, op }))
+    };
+    match name {
+        "DummyFeature" => Some(Box::new(Dummy)),
+        "Value" => Some(Box::new(ValueKind)),
+        "Add" => arith("Add", |a, b| a + b),
+        "Subtract" => arith("Subtract", |a, b| a - b),
+        "Multiply" => arith("Multiply", |a, b| a * b),
+        "Divide" => arith("Divide", |a, b| a / b),
+        "FloorDivide" => arith("FloorDivide", floor_divide),
+        "Power" => arith("Power", f64::powf),
+        "GreaterThan" => arith("GreaterThan", |a, b| f64::from(u8::from(a > b))),
+        "LessThan" => arith("LessThan", |a, b| f64::from(u8::from(a < b))),
+        "GreaterThanOrEquals" | "GreaterThanOrEqual" => {
+            arith("GreaterThanOrEquals", |a, b| f64::from(u8::from(a >= b)))
+        }
+        "LessThanOrEquals" | "LessThanOrEqual" => arith("LessThanOrEquals", |a, b| f64::from(u8::from(a <= b))),
+        "Equals" | "Equal" => arith("Equals", |a, b| f64::from(u8::from(a == b))),
+        _ => None,
+    }
+}
+
+/// numpy's `floor_divide` for floats (Python's `//`).
+fn floor_divide(a: f64, b: f64) -> f64 {
+    if b == 0.0 {
+        return a / b;
+    }
+    let m = a % b;
+    let mut div = (a - m) / b;
+    if m != 0.0 && ((b < 0.0) != (m < 0.0)) {
+        div -= 1.0;
+    }
+    if div == 0.0 {
+        return 0.0_f64.copysign(a / b);
+    }
+    let mut floor = div.floor();
+    if div - floor > 0.5 {
+        floor += 1.0;
+    }
+    floor
+}
+
+/// `DummyFeature`: passes its input through; its properties are only recorded.
+struct Dummy;
+
+impl FeatureKind for Dummy {
+    fn name(&self) -> &str {
+        "DummyFeature"
+    }
+}
+
+/// `Value(value=0)`: ignores its input and returns `value` as an image.
+struct ValueKind;
+
+impl FeatureKind for ValueKind {
+    fn name(&self) -> &str {
+        "Value"
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![("value", Rule::constant(0.0))]
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "value" {
+            value.to_array()?;
+        }
+        Ok(())
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        _: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let value = props.require("value")?.to_array().map_err(|e| e.in_property("value"))?;
+        Ok(vec![Image::from_shared(value)])
+    }
+}
+
+/// The arithmetic and comparison features: `op(image, value)` element-wise with numpy broadcasting.
+/// A list `value` pairs values with images, cycling the shorter side (DeepTrack's list semantics).
+struct Arithmetic {
+    name: &'static str,
+    op: fn(f64, f64) -> f64,
+}
+
+fn operands(value: &Value) -> Result<Vec<Arc<ArrayD<f64>>>> {
+    match value {
+        Value::List(items) => items.iter().map(Value::to_array).collect(),
+        other => Ok(vec![other.to_array()?]),
+    }
+}
+
+/// The numpy broadcast of two shapes, or `None` when they are incompatible.
+fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let dim = |s: &[usize], i: usize| if i < n - s.len() { 1 } else { s[i - (n - s.len())] };
+    (0..n)
+        .map(|i| match (dim(a, i), dim(b, i)) {
+            (x, y) if x == y => Some(x),
+            (1, y) => Some(y),
+            (x, 1) => Some(x),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `op(a, b)` element-wise with broadcasting.
+pub(crate) fn broadcast_op(a: &ArrayD<f64>, b: &ArrayD<f64>, op: impl Fn(f64, f64) -> f64) -> Result<ArrayD<f64>> {
+    let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| {
+        Error::invalid(format!(
+            "cannot broadcast an image of shape {:?} with a value of shape {:?}",
+            a.shape(),
+            b.shape()
+        ))
+    })?;
+    let av = a.broadcast(IxDyn(&shape)).expect("broadcastable");
+    let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
+    Ok(Zip::from(&av).and(&bv).map_collect(|&x, &y| op(x, y)))
+}
+
+impl FeatureKind for Arithmetic {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![("value", Rule::constant(0.0))]
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "value" {
+            operands(value)?;
+        }
+        Ok(())
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let values = operands(props.require("value")?).map_err(|e| e.in_property("value"))?;
+        if inputs.is_empty() || values.is_empty() {
+            return Ok(Vec::new());
+        }
+        let n = inputs.len().max(values.len());
+        (0..n)
+            .map(|i| {
+                let image = &inputs[i % inputs.len()];
+                let data = broadcast_op(image.data(), &values[i % values.len()], self.op)
+                    .map_err(|e| e.in_property("value"))?;
+                Ok(image.with_data(data))
+            })
+            .collect()
+    }
+}
+
+/// `Chain(first, second)`: `second(first(x))`, built by `>>`.
+struct Chain {
+    first: Feature,
+    second: Feature,
+}
+
+impl FeatureKind for Chain {
+    fn name(&self) -> &str {
+        "Chain"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.first.clone(), self.second.clone()]
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        _: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let mid = rs.resolve(&self.first, inputs.to_vec(), id)?;
+        rs.resolve(&self.second, mid, id)
+    }
+}
+
+/// `Repeat(feature, N)`: applies `feature` N times in sequence; repetition n runs at `_ID + [n]`, so it
+/// samples its own values, and sees repetition n-1's output. Built by `^`.
+struct Repeat {
+    feature: Feature,
+}
+
+fn repeat_count(value: &Value) -> Result<usize> {
+    let n = match value {
+        Value::Int(n) => *n,
+        Value::Float(f) if f.fract() == 0.0 && f.is_finite() => *f as i64,
+        other => {
+            return Err(Error::type_mismatch(format!("expected a non-negative integer, got {other}")));
+        }
+    };
+    usize::try_from(n).map_err(|_| Error::invalid(format!("expected a non-negative integer, got {n}")))
+}
+
+impl FeatureKind for Repeat {
+    fn name(&self) -> &str {
+        "Repeat"
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![("N", Rule::constant(1_i64))]
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "N" {
+            repeat_count(value)?;
+        }
+        Ok(())
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.feature.clone()]
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let n = repeat_count(props.require("N")?).map_err(|e| e.in_property("N"))?;
+        let mut images = inputs.to_vec();
+        let mut sub = Vec::with_capacity(id.len() + 1);
+        sub.extend_from_slice(id);
+        sub.push(0);
+        for i in 0..n {
+            *sub.last_mut().expect("pushed") = i;
+            images = rs.resolve(&self.feature, images, &sub)?;
+        }
+        Ok(images)
+    }
+}
+
+/// `Microscope(sample, optics)`: resolves the sample without input and images it with the optics.
+struct Microscope {
+    optics: Feature,
+    sample: Feature,
+}
+
+impl FeatureKind for Microscope {
+    fn name(&self) -> &str {
+        "Microscope"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.sample.clone(), self.optics.clone()]
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(&self, _: &[Image], _: &Arc<PropertyDict>, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<Vec<Image>> {
+        let volumes = rs.resolve(&self.sample, Vec::new(), id)?;
+        rs.resolve(&self.optics, volumes, id)
+    }
+}
+
+impl Feature {
+    /// `first >> second`: a chain sharing both features.
+    pub fn chain(first: &Feature, second: &Feature) -> Feature {
+        Feature::new(Box::new(Chain { first: first.clone(), second: second.clone() }))
+    }
+
+    /// `feature ^ n`: a repeat sharing `feature`; `N` is a property that can be given any rule later.
+    pub fn repeat(feature: &Feature, n: usize) -> Result<Feature> {
+        let n = i64::try_from(n).map_err(|_| Error::invalid(format!("repeat count {n} is too large")))?;
+        let f = Feature::new(Box::new(Repeat { feature: feature.clone() }));
+        f.set_property("N", Rule::constant(n))?;
+        Ok(f)
+    }
+
+    /// `optics(sample)`: a microscope sharing both features.
+    pub fn microscope(optics: &Feature, sample: &Feature) -> Feature {
+        Feature::new(Box::new(Microscope { optics: optics.clone(), sample: sample.clone() }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floor_divide_matches_python() {
+        assert_eq!(floor_divide(7.0, 2.0), 3.0);
+        assert_eq!(floor_divide(-7.0, 2.0), -4.0);
+        assert_eq!(floor_divide(7.0, -2.0), -4.0);
+        assert_eq!(floor_divide(9.0, 4.0), 2.0);
+        assert!(floor_divide(1.0, 0.0).is_infinite());
+    }
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(broadcast_shape(&[2, 3], &[3]), Some(vec![2, 3]));
+        assert_eq!(broadcast_shape(&[2, 1], &[1, 4]), Some(vec![2, 4]));
+        assert_eq!(broadcast_shape(&[2], &[3]), None);
+        assert_eq!(broadcast_shape(&[4, 4], &[]), Some(vec![4, 4]));
+    }
+}

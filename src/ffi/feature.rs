@@ -1,0 +1,366 @@
+//! C ABI for features: construction, properties, composition, resolve, update, seed.
+
+use std::ffi::c_void;
+use std::sync::Arc;
+
+use libc::c_char;
+
+use super::image::{deeptrack_image, deeptrack_property_dict, dict_as_c, image_into_c};
+use super::rule::{UserData, callback_error, deeptrack_free_fn, deeptrack_rule};
+use super::value::{deeptrack_value, into_c};
+use super::{
+    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null,
+    set_last_error, str_arg, take,
+};
+use crate::error::{Error, ErrorKind};
+use crate::features;
+use crate::graph::Feature;
+use crate::image::Image;
+use crate::properties::PropertyDict;
+
+/// A feature: a step of a pipeline (a built-in kind, a custom callback, or a composition). Handles are
+/// reference counted: composing (`chain`, `repeat`, `microscope`) and linking (`rule_property_of`)
+/// share the feature, so freeing your handle never invalidates a pipeline that uses it.
+///
+/// Thread safety: a feature may be used from several threads (its state is locked), but one pipeline
+/// resolves one call at a time; independent pipelines resolve in parallel.
+pub struct deeptrack_feature {
+    _private: [u8; 0],
+}
+
+impl Handle for deeptrack_feature {
+    type Inner = Feature;
+    const TAG: u64 = 0x4454_4645_4154_3031; // "DTFEAT01"
+    const NAME: &'static str = "deeptrack_feature";
+}
+
+/// A custom feature's computation. It runs on the resolving thread, once per input image (once with
+/// `input` NULL when resolved without input). `properties` holds this computation's sampled values
+/// (every property, `name`, and `_ID` inside a repeat); it is borrowed for the call, but may be
+/// appended to an image with `deeptrack_image_append_properties`. `input` is borrowed for the call.
+///
+/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: the library
+/// takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the input through. Return
+/// `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
+/// (after `deeptrack_set_error_message`, to say why).
+pub type deeptrack_get_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        input: *const deeptrack_image,
+        properties: *const deeptrack_property_dict,
+        output: *mut *mut deeptrack_image,
+    ) -> deeptrack_status,
+>;
+
+fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
+    // SAFETY: callers check `out` first.
+    unsafe { *out = new_handle::<deeptrack_feature>(f) };
+}
+
+/// Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
+/// `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
+/// `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases). It has the
+/// kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
+/// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones).
+///
+/// # Safety
+/// `kind` must be NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new(
+    kind: *const c_char,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let kind = unsafe { str_arg(kind, "kind")? };
+        let f = features::builtin(kind).ok_or_else(|| {
+            Error::not_found(format!(
+                "unknown feature kind '{kind}'; known kinds: {}",
+                features::builtin_names().join(", ")
+            ))
+        })?;
+        write_feature(out, f);
+        Ok(())
+    })
+}
+
+fn custom_get(
+    get: unsafe extern "C" fn(
+        *mut c_void,
+        *const deeptrack_image,
+        *const deeptrack_property_dict,
+        *mut *mut deeptrack_image,
+    ) -> deeptrack_status,
+    userdata: UserData,
+) -> impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>, Error> + Send + Sync + 'static {
+    move |input, props| {
+        let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
+        let mut out: *mut deeptrack_image = std::ptr::null_mut();
+        set_last_error("");
+        // SAFETY: calling the user's callback with its userdata, a borrowed input handle and dict that
+        // outlive the call, and an out-pointer.
+        let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
+        let passthrough = out.is_null() || out == in_ptr;
+        let result = if status != DEEPTRACK_STATUS_OK {
+            Err(callback_error("the feature's get callback", status))
+        } else if passthrough {
+            Ok(None)
+        } else {
+            // SAFETY: the callback handed over an image it created.
+            unsafe { take(out, "output") }.map(Some).map_err(|e| {
+                Error::new(ErrorKind::CallbackFailed, format!("the feature's get callback returned a bad output: {e}"))
+            })
+        };
+        if status != DEEPTRACK_STATUS_OK && !passthrough {
+            // SAFETY: as above; the failed call's output is discarded.
+            let _ = unsafe { take(out, "output") };
+        }
+        if !in_ptr.is_null() {
+            // SAFETY: the input handle created above, no longer used by the callback.
+            let _ = unsafe { take(in_ptr, "input") };
+        }
+        result
+    }
+}
+
+/// Creates a custom feature named `name` (also its `name` property) whose computation is `get` (see
+/// `deeptrack_get_fn`). Give it properties with `deeptrack_feature_set_property`; any key is accepted
+/// and kept as metadata (e.g. `track_me`). On success `*out` is owned by the caller and the feature
+/// owns `userdata`: `free_userdata(userdata)` (if not NULL) runs when the last reference to the
+/// feature goes. On failure nothing is taken.
+///
+/// # Safety
+/// `name` must be NULL or NUL-terminated; `get` NULL or a valid callback; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new_custom(
+    name: *const c_char,
+    get: deeptrack_get_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let name = unsafe { str_arg(name, "name")? };
+        if name.is_empty() {
+            return Err(Error::invalid("argument 'name' is empty"));
+        }
+        let get = get.ok_or_else(|| null("get"))?;
+        write_feature(out, Feature::custom(name, custom_get(get, UserData::new(userdata, free_userdata))));
+        Ok(())
+    })
+}
+
+/// Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a
+/// new property (kept before `name`). **Takes ownership of `rule` in every case**, errors included
+/// (unless `rule` itself is NULL or not a rule): do not use or free it afterwards. Drops `f`'s cached
+/// samples. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an empty key, `_ID`, or a constant the kind rejects
+/// (e.g. a negative `N` of a repeat; the message names the property).
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `rule` NULL or a live rule.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_set_property(
+    f: *mut deeptrack_feature,
+    key: *const c_char,
+    rule: *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract; taken first so that it is consumed whatever happens next.
+        let rule = unsafe { take(rule, "rule")? };
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        f.set_property(key, rule)
+    })
+}
+
+/// The current value of property `key` of `f` at top level (as DeepTrack's `feature.key()`): the value
+/// sampled by the last resolve, or a new sample if none since the last update. `*out` is a new value
+/// owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND` when `f` has no such property.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_get_property(
+    f: *mut deeptrack_feature,
+    key: *const c_char,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        let v = f.get_property(key)?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = into_c(v) };
+        Ok(())
+    })
+}
+
+/// `first >> second`: a chain resolving `second` on `first`'s output. Shares both features (the
+/// caller still owns and frees its handles). On success `*out` is a new feature owned by the caller.
+///
+/// # Safety
+/// `first` and `second` must be NULL or live features; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_chain(
+    first: *mut deeptrack_feature,
+    second: *mut deeptrack_feature,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let a = unsafe { borrow(first.cast_const(), "first")? };
+        // SAFETY: forwarded contract.
+        let b = unsafe { borrow(second.cast_const(), "second")? };
+        write_feature(out, Feature::chain(a, b));
+        Ok(())
+    })
+}
+
+/// `f ^ n`: a repeat applying `f` `n` times in sequence; repetition i samples its own values (its dicts
+/// record `"_ID": [i]`) and receives repetition i-1's output. `N` is a property of the repeat: give it
+/// another rule with `deeptrack_feature_set_property(out, "N", rule)`. Shares `f`. On success `*out` is
+/// a new feature owned by the caller.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_repeat(
+    f: *mut deeptrack_feature,
+    n: usize,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? };
+        write_feature(out, Feature::repeat(f, n)?);
+        Ok(())
+    })
+}
+
+/// `optics(sample)`: a microscope resolving `sample` without input and imaging its output with
+/// `optics`. Shares both features. On success `*out` is a new feature owned by the caller.
+///
+/// # Safety
+/// `optics` and `sample` must be NULL or live features; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_microscope(
+    optics: *mut deeptrack_feature,
+    sample: *mut deeptrack_feature,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let optics = unsafe { borrow(optics.cast_const(), "optics")? };
+        // SAFETY: forwarded contract.
+        let sample = unsafe { borrow(sample.cast_const(), "sample")? };
+        write_feature(out, Feature::microscope(optics, sample));
+        Ok(())
+    })
+}
+
+/// Turns storing of properties on (or off) for `f` and every feature it contains. Set it on the
+/// outermost feature: its results then carry one dict per computation, in resolution order; without it
+/// they carry none.
+///
+/// # Safety
+/// `f` must be NULL or a live feature.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_store_properties(
+    f: *mut deeptrack_feature,
+    enable: bool,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        unsafe { borrow(f.cast_const(), "f")? }.store_properties(enable);
+        Ok(())
+    })
+}
+
+/// Seeds the pipeline `f`: every later sample drawn while resolving it (callbacks drawing through their
+/// context included) is reproducible, on any machine. Also drops cached samples, so the next resolve
+/// draws from the new seed; after k updates the samples are those of stream k of the seed. Unseeded
+/// pipelines are seeded from OS entropy. `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
+///
+/// # Safety
+/// `f` must be NULL or a live feature.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_seed(f: *mut deeptrack_feature, seed: u64) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        unsafe { borrow(f.cast_const(), "f")? }.seed(seed)
+    })
+}
+
+/// Re-samples: drops the cached samples and results of `f`, the features it contains and the features
+/// its properties link to, and forgets the stored input. The next resolve draws new values and creates
+/// new dicts (constants included). `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
+///
+/// # Safety
+/// `f` must be NULL or a live feature.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_update(f: *mut deeptrack_feature) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        unsafe { borrow(f.cast_const(), "f")? }.update()
+    })
+}
+
+/// Resolves `f` on `input` (borrowed; NULL means the input of the last resolve since the last update,
+/// or none). Resolving again with the same input handle and no update returns the cached result with
+/// the same property dicts. On success `*out` receives a new image owned by the caller, or NULL when
+/// the pipeline produced no image (e.g. a pass-through feature resolved without input).
+/// Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
+/// failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_resolve(
+    f: *mut deeptrack_feature,
+    input: *const deeptrack_image,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? };
+        let input = if input.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { borrow(input, "input")? })
+        };
+        let result = f.resolve_one(input)?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = result.map_or(std::ptr::null_mut(), image_into_c) };
+        Ok(())
+    })
+}
+
+/// Frees the caller's handle to a feature. The feature itself lives on while a pipeline or rule still
+/// uses it. NULL is a no-op.
+///
+/// # Safety
+/// `f` must be NULL or a feature handle from this library, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_free(f: *mut deeptrack_feature) {
+    guard_or((), || {
+        if !f.is_null() {
+            // SAFETY: forwarded contract.
+            if let Err(e) = unsafe { take(f, "f") } {
+                super::record(&e);
+            }
+        }
+    })
+}

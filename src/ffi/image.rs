@@ -1,0 +1,422 @@
+//! C ABI for images and their property dicts.
+
+use std::sync::Arc;
+
+use libc::{c_char, size_t};
+
+use super::value::{array_arg, as_c, deeptrack_value, into_c};
+use super::{
+    Handle, borrow, borrow_mut, check_out, deeptrack_status, guard, guard_or, null, str_arg, take, write_string,
+};
+use crate::error::{Error, ErrorKind};
+use crate::image::Image;
+use crate::properties::PropertyDict;
+use crate::value::Value;
+
+/// An image: an n-d float array (C order) plus the list of property dicts that produced it.
+/// Owned by the caller when returned by `deeptrack_image_new` or `deeptrack_feature_resolve`; free it
+/// with `deeptrack_image_free`. Images are never modified by the library once returned, except by the
+/// explicit property calls (`merge_properties_from`, `append_properties`).
+pub struct deeptrack_image {
+    _private: [u8; 0],
+}
+
+impl Handle for deeptrack_image {
+    type Inner = Image;
+    const TAG: u64 = 0x4454_494D_4147_4531; // "DTIMAGE1"
+    const NAME: &'static str = "deeptrack_image";
+}
+
+/// A property dict: the ordered `key -> value` map one computation of a feature used. Always borrowed
+/// (from an image, or passed to a custom feature's `get`): never freed by the caller. Its identity (the
+/// pointer) is what `deeptrack_image_merge_properties_from` compares.
+pub struct deeptrack_property_dict {
+    _private: [u8; 0],
+}
+
+pub(crate) fn dict_as_c(d: &Arc<PropertyDict>) -> *const deeptrack_property_dict {
+    Arc::as_ptr(d).cast()
+}
+
+/// Borrows a dict.
+///
+/// # Safety
+/// `p` must be NULL or a dict pointer from this library whose owner is alive.
+pub(crate) unsafe fn dict_ref<'a>(p: *const deeptrack_property_dict, arg: &str) -> Result<&'a PropertyDict, Error> {
+    if p.is_null() {
+        return Err(null(arg));
+    }
+    if !p.cast::<PropertyDict>().is_aligned() {
+        return Err(Error::new(ErrorKind::InvalidHandle, format!("argument '{arg}' is not a deeptrack_property_dict")));
+    }
+    // SAFETY: per the caller's contract.
+    Ok(unsafe { &*p.cast::<PropertyDict>() })
+}
+
+/// Recovers the shared dict behind a pointer handed out by this library (keeping its identity).
+///
+/// # Safety
+/// `p` must be a dict pointer from this library whose owner is alive.
+unsafe fn dict_arc(p: *const deeptrack_property_dict, arg: &str) -> Result<Arc<PropertyDict>, Error> {
+    // SAFETY: forwarded contract.
+    unsafe { dict_ref(p, arg)? };
+    let raw = p.cast::<PropertyDict>();
+    // SAFETY: every dict pointer this library hands out is `Arc::as_ptr` of a live `Arc`.
+    unsafe {
+        Arc::increment_strong_count(raw);
+        Ok(Arc::from_raw(raw))
+    }
+}
+
+pub(crate) fn image_into_c(img: Image) -> *mut deeptrack_image {
+    super::new_handle::<deeptrack_image>(img)
+}
+
+/// Creates an image by copying `data` (C order) of shape `shape[0..ndim]`; it has no properties.
+/// `data` may be NULL when the shape has no elements. On success `*out` receives a new image owned by
+/// the caller. Errors: `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than `DEEPTRACK_MAX_NDIM`
+/// dimensions; `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows or cannot be
+/// allocated.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes and `data` to as many doubles as their product; `out` NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_new(
+    data: *const f64,
+    shape: *const size_t,
+    ndim: size_t,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let array = unsafe { array_arg(data, shape, ndim)? };
+        // SAFETY: checked non-NULL.
+        unsafe { *out = image_into_c(Image::new(array)) };
+        Ok(())
+    })
+}
+
+/// Creates a new image sharing `img`'s data and holding the same property dicts (a new list of the
+/// same dicts, as DeepTrack's `Image(img)`). On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_clone(
+    img: *const deeptrack_image,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let copy = unsafe { borrow(img, "img")? }.clone();
+        // SAFETY: checked non-NULL.
+        unsafe { *out = image_into_c(copy) };
+        Ok(())
+    })
+}
+
+/// Returns the number of dimensions of `img` (0 for NULL or an invalid handle).
+///
+/// # Safety
+/// `img` must be NULL or a live image.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_ndim(img: *const deeptrack_image) -> size_t {
+    // SAFETY: forwarded contract.
+    guard_or(0, || unsafe { borrow(img, "img") }.map_or(0, |i| i.shape().len()))
+}
+
+/// Copies the shape of `img` into `shape[0..ndim]`. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is
+/// less than `deeptrack_image_ndim(img)` (nothing is written then). `shape` may be NULL if `cap` is 0.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `shape` NULL or `cap` writable sizes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_shape(
+    img: *const deeptrack_image,
+    shape: *mut size_t,
+    cap: size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let dims = unsafe { borrow(img, "img")? }.shape();
+        if cap < dims.len() {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("argument 'cap' is {cap} but the image has {} dimensions", dims.len()),
+            ));
+        }
+        if !dims.is_empty() {
+            check_out(shape, "shape")?;
+            // SAFETY: `shape` holds at least `cap >= dims.len()` sizes.
+            unsafe { std::ptr::copy_nonoverlapping(dims.as_ptr(), shape, dims.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Borrows the elements of `img` (C order): `*data` receives a pointer valid while `img` lives (do not
+/// free or modify), `*len` the element count.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `data` and `len` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_data(
+    img: *const deeptrack_image,
+    data: *mut *const f64,
+    len: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(data, "data")?;
+        check_out(len, "len")?;
+        // SAFETY: forwarded contract.
+        let s = unsafe { borrow(img, "img")? }.as_slice();
+        // SAFETY: checked non-NULL.
+        unsafe {
+            *data = s.as_ptr();
+            *len = s.len();
+        }
+        Ok(())
+    })
+}
+
+/// Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
+/// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `len` is less than the element count (nothing is written).
+///
+/// # Safety
+/// `img` must be NULL or a live image; `buf` NULL or `len` writable doubles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_copy_to(
+    img: *const deeptrack_image,
+    buf: *mut f64,
+    len: size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let s = unsafe { borrow(img, "img")? }.as_slice();
+        if len < s.len() {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("argument 'len' is {len} but the image has {} elements", s.len()),
+            ));
+        }
+        if !s.is_empty() {
+            check_out(buf, "buf")?;
+            // SAFETY: `buf` holds at least `s.len()` doubles.
+            unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), buf, s.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Returns the number of property dicts of `img` (0 for NULL or an invalid handle).
+///
+/// # Safety
+/// `img` must be NULL or a live image.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_property_count(img: *const deeptrack_image) -> size_t {
+    // SAFETY: forwarded contract.
+    guard_or(0, || unsafe { borrow(img, "img") }.map_or(0, |i| i.properties().len()))
+}
+
+/// Borrows property dict `index` of `img` (in order): valid while `img` lives and its property list is
+/// not changed; never freed by the caller. `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_property_dict(
+    img: *const deeptrack_image,
+    index: size_t,
+    out: *mut *const deeptrack_property_dict,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let props = unsafe { borrow(img, "img")? }.properties();
+        let d = props.get(index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::OutOfRange,
+                format!("index {index} is out of range: the image has {} dicts", props.len()),
+            )
+        })?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = dict_as_c(d) };
+        Ok(())
+    })
+}
+
+/// Returns the number of entries of `d` (0 for NULL).
+///
+/// # Safety
+/// `d` must be NULL or a live dict.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_property_dict_len(d: *const deeptrack_property_dict) -> size_t {
+    // SAFETY: forwarded contract.
+    guard_or(0, || unsafe { dict_ref(d, "d") }.map_or(0, PropertyDict::len))
+}
+
+/// Borrows the key of entry `index` of `d` as NUL-terminated UTF-8, valid while `d` lives.
+/// `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index.
+///
+/// # Safety
+/// `d` must be NULL or a live dict; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_property_dict_key(
+    d: *const deeptrack_property_dict,
+    index: size_t,
+    out: *mut *const c_char,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let d = unsafe { dict_ref(d, "d")? };
+        let (k, _) = d.entry(index).ok_or_else(|| {
+            Error::new(
+                ErrorKind::OutOfRange,
+                format!("index {index} is out of range: the dict has {} entries", d.len()),
+            )
+        })?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = k.as_c_ptr() };
+        Ok(())
+    })
+}
+
+/// Borrows the value of `key` in `d`, valid while `d` lives (do not free).
+/// `DEEPTRACK_STATUS_NOT_FOUND` when `d` has no such key.
+///
+/// # Safety
+/// `d` must be NULL or a live dict; `key` NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_property_dict_get(
+    d: *const deeptrack_property_dict,
+    key: *const c_char,
+    out: *mut *const deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let d = unsafe { dict_ref(d, "d")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        let v = d.get(key).ok_or_else(|| Error::not_found(format!("the dict has no key '{key}'")))?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = as_c(v) };
+        Ok(())
+    })
+}
+
+/// Writes a Python-like rendering of `d` (`{'position': array([1.0, 2.0]), 'name': 'Particle'}`) into
+/// `buf`, with the buffer contract of `deeptrack_last_error_message`.
+///
+/// # Safety
+/// `d` must be NULL or a live dict; `buf` NULL or `len` writable bytes; `needed` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_property_dict_repr(
+    d: *const deeptrack_property_dict,
+    buf: *mut c_char,
+    len: size_t,
+    needed: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let text = unsafe { dict_ref(d, "d")? }.to_string();
+        // SAFETY: forwarded contract.
+        unsafe { write_string(&text, buf, len, needed) }
+    })
+}
+
+/// Looks `key` up in the dicts of `img`. With `get_one` true, `*out` receives a copy of the value in
+/// the first dict (in order) that has the key; with `get_one` false, a LIST of the values of every
+/// dict that has it, in order. `*out` is owned by the caller (free with `deeptrack_value_free`).
+/// `DEEPTRACK_STATUS_NOT_FOUND` when no dict has the key (bindings map that to their `default`).
+///
+/// # Safety
+/// `img` must be NULL or a live image; `key` NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_get_property(
+    img: *const deeptrack_image,
+    key: *const c_char,
+    get_one: bool,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        let missing = || Error::not_found(format!("no property dict of the image has '{key}'"));
+        let value = if get_one {
+            img.get_property(key).ok_or_else(missing)?.clone()
+        } else {
+            let all = img.get_properties(key);
+            if all.is_empty() {
+                return Err(missing());
+            }
+            Value::List(all.into_iter().cloned().collect())
+        };
+        // SAFETY: checked non-NULL.
+        unsafe { *out = into_c(value) };
+        Ok(())
+    })
+}
+
+/// Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,
+/// never equality), in order. `src` is unchanged; `dst == src` is a no-op.
+///
+/// # Safety
+/// `dst` and `src` must be NULL or live images.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_merge_properties_from(
+    dst: *mut deeptrack_image,
+    src: *const deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let other = unsafe { borrow(src, "src")? }.clone();
+        // SAFETY: forwarded contract; `other` is an independent clone, so `dst` may alias `src`.
+        unsafe { borrow_mut(dst, "dst")? }.merge_properties_from(&other);
+        Ok(())
+    })
+}
+
+/// Appends dict `d` to the property list of `img` (no deduplication, like DeepTrack's `append`); the
+/// image shares the dict, so it keeps its identity. `d` must come from this library (an image's dict or
+/// a custom feature's `properties`).
+///
+/// # Safety
+/// `img` must be NULL or a live image; `d` NULL or a live dict from this library.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_append_properties(
+    img: *mut deeptrack_image,
+    d: *const deeptrack_property_dict,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let dict = unsafe { dict_arc(d, "d")? };
+        // SAFETY: forwarded contract.
+        unsafe { borrow_mut(img, "img")? }.append(dict);
+        Ok(())
+    })
+}
+
+/// Frees an image owned by the caller. NULL is a no-op; a second free of the same image is reported
+/// through the last error (while its memory is not reused) and otherwise ignored.
+///
+/// # Safety
+/// `img` must be NULL or an image from this library, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_free(img: *mut deeptrack_image) {
+    guard_or((), || {
+        if !img.is_null() {
+            // SAFETY: forwarded contract.
+            if let Err(e) = unsafe { take(img, "img") } {
+                super::record(&e);
+            }
+        }
+    })
+}

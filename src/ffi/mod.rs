@@ -1,0 +1,368 @@
+//! The C ABI. It only converts arguments, calls the Rust API and converts results and errors back.
+//!
+//! Conventions (see `include/deeptrack.h`):
+//! * every fallible function returns a `deeptrack_status` (0 = `DEEPTRACK_STATUS_OK`) and writes its
+//!   results to trailing out-parameters, only on success;
+//! * the last error of the calling thread is read with `deeptrack_last_error_message`;
+//! * every pointer is checked; handles carry a type tag, so a handle of the wrong type (and, in most
+//!   cases, an already freed one) is reported as `DEEPTRACK_STATUS_INVALID_HANDLE`;
+//! * panics never cross the boundary: they become `DEEPTRACK_STATUS_PANIC`.
+#![allow(non_camel_case_types)]
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::ffi::{CStr, CString};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use libc::{c_char, size_t};
+
+use crate::error::{Error, ErrorKind};
+
+pub mod feature;
+pub mod image;
+pub mod rule;
+pub mod value;
+
+/// Status code returned by every fallible function: `DEEPTRACK_STATUS_OK` (0) or an error.
+pub type deeptrack_status = u32;
+
+/// Success.
+pub const DEEPTRACK_STATUS_OK: deeptrack_status = 0;
+/// A required pointer argument was NULL.
+pub const DEEPTRACK_STATUS_NULL_ARGUMENT: deeptrack_status = 1;
+/// An argument or property value is outside its domain (NaN, negative size, bad shape, …).
+pub const DEEPTRACK_STATUS_INVALID_ARGUMENT: deeptrack_status = 2;
+/// A string argument is not valid UTF-8.
+pub const DEEPTRACK_STATUS_INVALID_UTF8: deeptrack_status = 3;
+/// A value has the wrong kind (e.g. a string where a number is expected).
+pub const DEEPTRACK_STATUS_TYPE_MISMATCH: deeptrack_status = 4;
+/// A property, key or feature kind does not exist.
+pub const DEEPTRACK_STATUS_NOT_FOUND: deeptrack_status = 5;
+/// An index is past the end.
+pub const DEEPTRACK_STATUS_OUT_OF_RANGE: deeptrack_status = 6;
+/// A caller buffer is too short; the needed size was written where the function says.
+pub const DEEPTRACK_STATUS_BUFFER_TOO_SMALL: deeptrack_status = 7;
+/// Sampling rules depend on each other in a cycle.
+pub const DEEPTRACK_STATUS_CYCLE: deeptrack_status = 8;
+/// A callback returned a non-OK status or no result.
+pub const DEEPTRACK_STATUS_CALLBACK_FAILED: deeptrack_status = 9;
+/// A handle is of the wrong type or was already freed.
+pub const DEEPTRACK_STATUS_INVALID_HANDLE: deeptrack_status = 10;
+/// Memory could not be allocated, or a requested size does not fit in memory.
+pub const DEEPTRACK_STATUS_OUT_OF_MEMORY: deeptrack_status = 11;
+/// The feature is being resolved and was re-entered from one of its callbacks.
+pub const DEEPTRACK_STATUS_BUSY: deeptrack_status = 12;
+/// A panic inside the library was caught; the message says where.
+pub const DEEPTRACK_STATUS_PANIC: deeptrack_status = 13;
+
+pub(crate) fn status_of(kind: ErrorKind) -> deeptrack_status {
+    match kind {
+        ErrorKind::NullArgument => DEEPTRACK_STATUS_NULL_ARGUMENT,
+        ErrorKind::InvalidArgument => DEEPTRACK_STATUS_INVALID_ARGUMENT,
+        ErrorKind::InvalidUtf8 => DEEPTRACK_STATUS_INVALID_UTF8,
+        ErrorKind::TypeMismatch => DEEPTRACK_STATUS_TYPE_MISMATCH,
+        ErrorKind::NotFound => DEEPTRACK_STATUS_NOT_FOUND,
+        ErrorKind::OutOfRange => DEEPTRACK_STATUS_OUT_OF_RANGE,
+        ErrorKind::BufferTooSmall => DEEPTRACK_STATUS_BUFFER_TOO_SMALL,
+        ErrorKind::Cycle => DEEPTRACK_STATUS_CYCLE,
+        ErrorKind::CallbackFailed => DEEPTRACK_STATUS_CALLBACK_FAILED,
+        ErrorKind::InvalidHandle => DEEPTRACK_STATUS_INVALID_HANDLE,
+        ErrorKind::OutOfMemory => DEEPTRACK_STATUS_OUT_OF_MEMORY,
+        ErrorKind::Busy => DEEPTRACK_STATUS_BUSY,
+        ErrorKind::Panic => DEEPTRACK_STATUS_PANIC,
+    }
+}
+
+pub(crate) fn kind_of(status: deeptrack_status) -> ErrorKind {
+    match status {
+        DEEPTRACK_STATUS_NULL_ARGUMENT => ErrorKind::NullArgument,
+        DEEPTRACK_STATUS_INVALID_ARGUMENT => ErrorKind::InvalidArgument,
+        DEEPTRACK_STATUS_INVALID_UTF8 => ErrorKind::InvalidUtf8,
+        DEEPTRACK_STATUS_TYPE_MISMATCH => ErrorKind::TypeMismatch,
+        DEEPTRACK_STATUS_NOT_FOUND => ErrorKind::NotFound,
+        DEEPTRACK_STATUS_OUT_OF_RANGE => ErrorKind::OutOfRange,
+        DEEPTRACK_STATUS_BUFFER_TOO_SMALL => ErrorKind::BufferTooSmall,
+        DEEPTRACK_STATUS_CYCLE => ErrorKind::Cycle,
+        DEEPTRACK_STATUS_INVALID_HANDLE => ErrorKind::InvalidHandle,
+        DEEPTRACK_STATUS_OUT_OF_MEMORY => ErrorKind::OutOfMemory,
+        DEEPTRACK_STATUS_BUSY => ErrorKind::Busy,
+        DEEPTRACK_STATUS_PANIC => ErrorKind::Panic,
+        _ => ErrorKind::CallbackFailed,
+    }
+}
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+/// Records `e` as the calling thread's last error (for entry points that cannot return a status).
+pub(crate) fn record(e: &Error) {
+    set_last_error(&e.to_string());
+}
+
+pub(crate) fn set_last_error(message: &str) {
+    let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
+    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+}
+
+/// The message of the last error on the calling thread ("" when none), for callbacks that forward it.
+pub(crate) fn last_error_string() -> String {
+    LAST_ERROR.with(|e| e.borrow().to_string_lossy().into_owned())
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> String {
+    let what = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    format!("internal panic (please report): {what}")
+}
+
+/// Runs the body of an entry point: maps errors and panics to statuses and records the message.
+pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(())) => DEEPTRACK_STATUS_OK,
+        Ok(Err(e)) => {
+            set_last_error(&e.to_string());
+            status_of(e.kind())
+        }
+        Err(payload) => {
+            set_last_error(&panic_message(payload.as_ref()));
+            DEEPTRACK_STATUS_PANIC
+        }
+    }
+}
+
+/// Runs the body of an infallible entry point (a getter): a panic gives `default`.
+pub(crate) fn guard_or<T>(default: T, f: impl FnOnce() -> T) -> T {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(v) => v,
+        Err(payload) => {
+            set_last_error(&panic_message(payload.as_ref()));
+            default
+        }
+    }
+}
+
+/// An error for a NULL argument named `arg`.
+pub(crate) fn null(arg: &str) -> Error {
+    Error::new(ErrorKind::NullArgument, format!("argument '{arg}' is NULL"))
+}
+
+/// Checks that an out-parameter is not NULL.
+pub(crate) fn check_out<T>(p: *mut T, arg: &str) -> Result<(), Error> {
+    if p.is_null() { Err(null(arg)) } else { Ok(()) }
+}
+
+/// Reads a NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+/// `p` must be NULL or point to a NUL-terminated string.
+pub(crate) unsafe fn str_arg<'a>(p: *const c_char, arg: &str) -> Result<&'a str, Error> {
+    if p.is_null() {
+        return Err(null(arg));
+    }
+    // SAFETY: non-NULL and NUL-terminated per the caller's contract.
+    let c = unsafe { CStr::from_ptr(p) };
+    c.to_str().map_err(|e| {
+        Error::new(ErrorKind::InvalidUtf8, format!("argument '{arg}' is not valid UTF-8 (byte {})", e.valid_up_to()))
+    })
+}
+
+/// Reads a C array argument of `len` elements (`p` may be NULL when `len` is 0).
+///
+/// # Safety
+/// `p` must be NULL or point to `len` readable elements.
+pub(crate) unsafe fn slice_arg<'a, T>(p: *const T, len: usize, arg: &str) -> Result<&'a [T], Error> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if p.is_null() {
+        return Err(null(arg));
+    }
+    if !p.cast::<T>().is_aligned() {
+        return Err(Error::invalid(format!("argument '{arg}' is misaligned")));
+    }
+    // SAFETY: non-NULL, aligned, `len` elements per the caller's contract.
+    Ok(unsafe { std::slice::from_raw_parts(p, len) })
+}
+
+/// A handle type: a marker struct seen by C, backed by a tagged Rust object.
+pub(crate) trait Handle {
+    /// The Rust object behind the handle.
+    type Inner;
+    /// Distinct per handle type.
+    const TAG: u64;
+    /// The C type name, for messages.
+    const NAME: &'static str;
+}
+
+const FREED_TAG: u64 = 0xDEAD_F4EE_DEAD_F4EE;
+
+#[repr(C)]
+pub(crate) struct Tagged<T> {
+    tag: u64,
+    inner: T,
+}
+
+impl<T> Tagged<T> {
+    /// A tagged object for a handle of type `H` that lives outside a box (e.g. on the stack for the
+    /// duration of a callback).
+    pub(crate) fn new<H: Handle<Inner = T>>(inner: T) -> Self {
+        Tagged { tag: H::TAG, inner }
+    }
+
+    /// Marks the object as no longer valid.
+    pub(crate) fn retire(&mut self) {
+        // SAFETY: writing our own field.
+        unsafe { std::ptr::write_volatile(std::ptr::addr_of_mut!(self.tag), FREED_TAG) };
+    }
+}
+
+/// Boxes `inner` as a new handle owned by the caller.
+pub(crate) fn new_handle<H: Handle>(inner: H::Inner) -> *mut H {
+    Box::into_raw(Box::new(Tagged { tag: H::TAG, inner })).cast()
+}
+
+fn check_tag<H: Handle>(p: *const H, arg: &str) -> Result<(), Error> {
+    if p.is_null() {
+        return Err(null(arg));
+    }
+    if !p.cast::<Tagged<H::Inner>>().is_aligned() {
+        return Err(Error::new(ErrorKind::InvalidHandle, format!("argument '{arg}' is not a {} handle", H::NAME)));
+    }
+    // SAFETY: the caller promises `p` came from this library; an aligned read of the tag word is the
+    // check that tells handle types (and most freed handles) apart.
+    let tag = unsafe { std::ptr::read_volatile(p.cast::<u64>()) };
+    if tag == H::TAG {
+        Ok(())
+    } else if tag == FREED_TAG {
+        Err(Error::new(ErrorKind::InvalidHandle, format!("argument '{arg}' is a {} that was already freed", H::NAME)))
+    } else {
+        Err(Error::new(ErrorKind::InvalidHandle, format!("argument '{arg}' is not a {} handle", H::NAME)))
+    }
+}
+
+/// Borrows the object behind a handle.
+///
+/// # Safety
+/// `p` must be NULL or a pointer returned by this library.
+pub(crate) unsafe fn borrow<'a, H: Handle>(p: *const H, arg: &str) -> Result<&'a H::Inner, Error> {
+    check_tag(p, arg)?;
+    // SAFETY: tag checked: `p` points to a live `Tagged<H::Inner>`.
+    Ok(unsafe { &(*p.cast::<Tagged<H::Inner>>()).inner })
+}
+
+/// Mutably borrows the object behind a handle.
+///
+/// # Safety
+/// As [`borrow`], and no other reference to the object may be live.
+pub(crate) unsafe fn borrow_mut<'a, H: Handle>(p: *mut H, arg: &str) -> Result<&'a mut H::Inner, Error> {
+    check_tag(p, arg)?;
+    // SAFETY: tag checked; exclusivity is the caller's contract.
+    Ok(unsafe { &mut (*p.cast::<Tagged<H::Inner>>()).inner })
+}
+
+/// Takes back ownership of a handle (for `_free` and for handles passed by ownership).
+///
+/// # Safety
+/// `p` must be NULL or a pointer returned by this library and not used afterwards.
+pub(crate) unsafe fn take<H: Handle>(p: *mut H, arg: &str) -> Result<H::Inner, Error> {
+    check_tag(p, arg)?;
+    let raw = p.cast::<Tagged<H::Inner>>();
+    // SAFETY: tag checked: `raw` is a live boxed `Tagged`. The tag is overwritten first, so that a
+    // second free is recognised for as long as the memory is not reused.
+    unsafe { std::ptr::write_volatile(std::ptr::addr_of_mut!((*raw).tag), FREED_TAG) };
+    // SAFETY: as above; ownership returns to Rust exactly once.
+    let boxed = unsafe { Box::from_raw(raw) };
+    Ok(boxed.inner)
+}
+
+/// Copies `s` with a NUL into a caller buffer (see `deeptrack_last_error_message` for the contract).
+///
+/// # Safety
+/// `buf` must be NULL or point to `len` writable bytes; `needed` must be NULL or writable.
+pub(crate) unsafe fn write_string(s: &str, buf: *mut c_char, len: size_t, needed: *mut size_t) -> Result<(), Error> {
+    let n = s.len() + 1;
+    if !needed.is_null() {
+        // SAFETY: non-NULL and writable per the contract.
+        unsafe { *needed = n };
+    }
+    if buf.is_null() || len < n {
+        return Err(Error::new(ErrorKind::BufferTooSmall, format!("the buffer holds {len} bytes but {n} are needed")));
+    }
+    // SAFETY: `buf` holds at least `n` bytes.
+    unsafe {
+        std::ptr::copy_nonoverlapping(s.as_ptr(), buf.cast::<u8>(), s.len());
+        *buf.add(s.len()) = 0;
+    }
+    Ok(())
+}
+
+/// Returns the name of a status code as a static NUL-terminated string, e.g.
+/// `"DEEPTRACK_STATUS_NOT_FOUND"`; unknown codes give `"DEEPTRACK_STATUS_UNKNOWN"`. Never NULL; the
+/// string is static and must not be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn deeptrack_status_str(status: deeptrack_status) -> *const c_char {
+    guard_or(c"DEEPTRACK_STATUS_UNKNOWN".as_ptr(), || status_name(status).as_ptr())
+}
+
+fn status_name(status: deeptrack_status) -> &'static CStr {
+    match status {
+        DEEPTRACK_STATUS_OK => c"DEEPTRACK_STATUS_OK",
+        DEEPTRACK_STATUS_NULL_ARGUMENT => c"DEEPTRACK_STATUS_NULL_ARGUMENT",
+        DEEPTRACK_STATUS_INVALID_ARGUMENT => c"DEEPTRACK_STATUS_INVALID_ARGUMENT",
+        DEEPTRACK_STATUS_INVALID_UTF8 => c"DEEPTRACK_STATUS_INVALID_UTF8",
+        DEEPTRACK_STATUS_TYPE_MISMATCH => c"DEEPTRACK_STATUS_TYPE_MISMATCH",
+        DEEPTRACK_STATUS_NOT_FOUND => c"DEEPTRACK_STATUS_NOT_FOUND",
+        DEEPTRACK_STATUS_OUT_OF_RANGE => c"DEEPTRACK_STATUS_OUT_OF_RANGE",
+        DEEPTRACK_STATUS_BUFFER_TOO_SMALL => c"DEEPTRACK_STATUS_BUFFER_TOO_SMALL",
+        DEEPTRACK_STATUS_CYCLE => c"DEEPTRACK_STATUS_CYCLE",
+        DEEPTRACK_STATUS_CALLBACK_FAILED => c"DEEPTRACK_STATUS_CALLBACK_FAILED",
+        DEEPTRACK_STATUS_INVALID_HANDLE => c"DEEPTRACK_STATUS_INVALID_HANDLE",
+        DEEPTRACK_STATUS_OUT_OF_MEMORY => c"DEEPTRACK_STATUS_OUT_OF_MEMORY",
+        DEEPTRACK_STATUS_BUSY => c"DEEPTRACK_STATUS_BUSY",
+        DEEPTRACK_STATUS_PANIC => c"DEEPTRACK_STATUS_PANIC",
+        _ => c"DEEPTRACK_STATUS_UNKNOWN",
+    }
+}
+
+/// Copies the message of the last error on the calling thread into `buf`, NUL-terminated UTF-8, and
+/// writes its size including the NUL to `*needed` (when `needed` is not NULL). The message names the
+/// feature and property at fault, e.g. `property 'radius' of feature 'Sphere': expected a number, got
+/// a string`; it is "" when no error has occurred on this thread. Successful calls do not clear it.
+///
+/// Returns `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `buf` is NULL or `len` is less than `*needed`
+/// (nothing is written to `buf` then): call with `buf = NULL, len = 0` to query the size.
+///
+/// # Safety
+/// `buf` must be NULL or point to `len` writable bytes; `needed` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_last_error_message(
+    buf: *mut c_char,
+    len: size_t,
+    needed: *mut size_t,
+) -> deeptrack_status {
+    // Reading the message must not overwrite it, so errors here are not recorded.
+    let message = last_error_string();
+    // SAFETY: forwarded contract.
+    match catch_unwind(AssertUnwindSafe(|| unsafe { write_string(&message, buf, len, needed) })) {
+        Ok(Ok(())) => DEEPTRACK_STATUS_OK,
+        Ok(Err(e)) => status_of(e.kind()),
+        Err(_) => DEEPTRACK_STATUS_PANIC,
+    }
+}
+
+/// Clears the last error message of the calling thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn deeptrack_clear_error() {
+    guard_or((), || set_last_error(""));
+}
+
+/// Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`
+/// of the header you compiled against). Static; never NULL; must not be freed.
+#[unsafe(no_mangle)]
+pub extern "C" fn deeptrack_version() -> *const c_char {
+    guard_or(std::ptr::null(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
+}

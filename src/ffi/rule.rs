@@ -1,0 +1,445 @@
+//! C ABI for sampling rules, callbacks and the sampling context.
+
+use std::ffi::c_void;
+
+use libc::{c_char, size_t};
+
+use super::feature::deeptrack_feature;
+use super::value::{as_c, deeptrack_value, from_c, value_ref};
+use super::{
+    DEEPTRACK_STATUS_OK, Handle, Tagged, borrow, check_out, deeptrack_status, guard, guard_or, kind_of,
+    last_error_string, new_handle, null, set_last_error, slice_arg, str_arg, take,
+};
+use crate::error::{Error, ErrorKind};
+use crate::properties::{Rule, SampleContext};
+use crate::value::Value;
+
+/// A sampling rule: how a property gets its value (constant, random draw, callback, link). Owned by
+/// the caller until given to `deeptrack_feature_set_property`, which takes ownership; otherwise free it
+/// with `deeptrack_rule_free`.
+pub struct deeptrack_rule {
+    _private: [u8; 0],
+}
+
+impl Handle for deeptrack_rule {
+    type Inner = Rule;
+    const TAG: u64 = 0x4454_5255_4C45_3031; // "DTRULE01"
+    const NAME: &'static str = "deeptrack_rule";
+}
+
+/// What a sampling callback sees while it runs: sibling properties, the evaluation's random generator
+/// and the replicate index. Valid only during the callback that received it; never stored or freed.
+pub struct deeptrack_sample_context {
+    _private: [u8; 0],
+}
+
+impl Handle for deeptrack_sample_context {
+    type Inner = *mut c_void;
+    const TAG: u64 = 0x4454_4354_5854_3031; // "DTCTXT01"
+    const NAME: &'static str = "deeptrack_sample_context";
+}
+
+/// Frees callback userdata; called once when the last reference to the rule or feature goes.
+pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
+
+/// A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
+/// `deeptrack_feature_get_property`), never concurrently for one pipeline. It returns
+/// `DEEPTRACK_STATUS_OK` and stores a new value it owns in `*out` (the library takes ownership), or any
+/// other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
+/// `deeptrack_set_error_message` first to explain why). It must not store `ctx`, and must not resolve,
+/// update or seed the pipeline that is calling it (that returns `DEEPTRACK_STATUS_BUSY`).
+pub type deeptrack_sample_fn = Option<
+    unsafe extern "C" fn(
+        userdata: *mut c_void,
+        ctx: *mut deeptrack_sample_context,
+        out: *mut *mut deeptrack_value,
+    ) -> deeptrack_status,
+>;
+
+/// Callback userdata with its destructor.
+pub(crate) struct UserData {
+    ptr: *mut c_void,
+    free: deeptrack_free_fn,
+}
+
+// SAFETY: the C contract says callbacks run on the resolving thread and userdata may be freed from
+// whichever thread drops the last reference; the caller accepts that when registering it.
+unsafe impl Send for UserData {}
+// SAFETY: as above; the library never calls one pipeline's callbacks concurrently.
+unsafe impl Sync for UserData {}
+
+impl UserData {
+    pub(crate) fn new(ptr: *mut c_void, free: deeptrack_free_fn) -> Self {
+        UserData { ptr, free }
+    }
+
+    /// The pointer to pass to the callback.
+    pub(crate) fn ptr(&self) -> *mut c_void {
+        self.ptr
+    }
+}
+
+impl Drop for UserData {
+    fn drop(&mut self) {
+        if let Some(free) = self.free {
+            // SAFETY: the caller's destructor for its own userdata, called once.
+            unsafe { free(self.ptr) };
+        }
+    }
+}
+
+/// The error for a callback that returned `status`, with the message it left, if any.
+pub(crate) fn callback_error(what: &str, status: deeptrack_status) -> Error {
+    let name = super::deeptrack_status_str(status);
+    // SAFETY: deeptrack_status_str returns a static NUL-terminated string.
+    let name = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy();
+    let message = last_error_string();
+    let detail = if message.is_empty() {
+        format!("{what} returned {name}")
+    } else {
+        format!("{what} returned {name}: {message}")
+    };
+    // A callback forwarding a library status keeps its kind only for the one that matters to callers.
+    let kind = if kind_of(status) == ErrorKind::Busy { ErrorKind::Busy } else { ErrorKind::CallbackFailed };
+    Error::new(kind, detail)
+}
+
+fn callback_rule(
+    f: unsafe extern "C" fn(*mut c_void, *mut deeptrack_sample_context, *mut *mut deeptrack_value) -> deeptrack_status,
+    userdata: UserData,
+) -> Rule {
+    Rule::callback(move |ctx: &mut dyn SampleContext| {
+        let mut ctx_ref: &mut dyn SampleContext = ctx;
+        let mut handle =
+            Tagged::new::<deeptrack_sample_context>((&mut ctx_ref as *mut &mut dyn SampleContext).cast::<c_void>());
+        let mut out: *mut deeptrack_value = std::ptr::null_mut();
+        set_last_error("");
+        // SAFETY: calling the user's callback with its userdata, a context valid for this call and an
+        // out-pointer.
+        let status = unsafe { f(userdata.ptr(), (&mut handle as *mut Tagged<*mut c_void>).cast(), &mut out) };
+        handle.retire();
+        if status != DEEPTRACK_STATUS_OK {
+            if !out.is_null() {
+                // SAFETY: a value the callback created and handed over.
+                let _ = unsafe { from_c(out, "out") };
+            }
+            return Err(callback_error("the sampling callback", status));
+        }
+        if out.is_null() {
+            return Err(Error::new(
+                ErrorKind::CallbackFailed,
+                "the sampling callback returned DEEPTRACK_STATUS_OK but no value",
+            ));
+        }
+        // SAFETY: the callback handed over ownership of a value it created.
+        unsafe { from_c(out, "out") }
+    })
+}
+
+/// Borrows the sampling context behind a handle.
+///
+/// # Safety
+/// `ctx` must be NULL or the context passed to the running callback.
+unsafe fn context<'a>(ctx: *mut deeptrack_sample_context) -> Result<&'a mut dyn SampleContext, Error> {
+    // SAFETY: forwarded contract.
+    let inner = unsafe { borrow(ctx.cast_const(), "ctx")? };
+    // SAFETY: the tag proves this is a live context; it points to a `&mut dyn SampleContext` on the
+    // stack of the callback trampoline, alive for the duration of the callback.
+    Ok(unsafe { &mut **inner.cast::<&mut dyn SampleContext>() })
+}
+
+fn write_rule(out: *mut *mut deeptrack_rule, rule: Result<Rule, Error>) -> Result<(), Error> {
+    let rule = rule?;
+    // SAFETY: callers check `out` first.
+    unsafe { *out = new_handle::<deeptrack_rule>(rule) };
+    Ok(())
+}
+
+/// A rule that always gives a copy of `v` (`v` stays the caller's). On success `*out` receives a new
+/// rule owned by the caller.
+///
+/// # Safety
+/// `v` must be NULL or a live value; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_constant(
+    v: *const deeptrack_value,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let v = unsafe { value_ref(v, "v")? }.clone();
+        write_rule(out, Ok(Rule::Constant(v)))
+    })
+}
+
+/// A rule drawing a float from U[low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are finite
+/// and `low <= high`. On success `*out` receives a new rule owned by the caller.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_uniform(
+    low: f64,
+    high: f64,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        write_rule(out, Rule::uniform(low, high))
+    })
+}
+
+/// A rule drawing a 1-d array of `n` floats, element i from U[low[i], high[i]) (e.g. a position
+/// `U(0,1)^2 * (256, 256)` is `low = {0, 0}, high = {256, 256}`). `DEEPTRACK_STATUS_INVALID_ARGUMENT`
+/// unless every bound is finite and `low[i] <= high[i]`. On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `low` and `high` must point to `n` doubles each; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_uniform_array(
+    low: *const f64,
+    high: *const f64,
+    n: size_t,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let low = unsafe { slice_arg(low, n, "low")? };
+        // SAFETY: forwarded contract.
+        let high = unsafe { slice_arg(high, n, "high")? };
+        write_rule(out, Rule::uniform_array(low, high))
+    })
+}
+
+/// A rule drawing a float from N(mean, std²). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are
+/// finite and `std >= 0`. On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_normal(mean: f64, std: f64, out: *mut *mut deeptrack_rule) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        write_rule(out, Rule::normal(mean, std))
+    })
+}
+
+/// A rule drawing an integer from [low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the range is
+/// empty. On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_randint(
+    low: i64,
+    high: i64,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        write_rule(out, Rule::randint(low, high))
+    })
+}
+
+/// A rule choosing one item of `list` uniformly (the items are copied; `list` stays the caller's).
+/// `DEEPTRACK_STATUS_TYPE_MISMATCH` if `list` is not a LIST, `DEEPTRACK_STATUS_INVALID_ARGUMENT` if it
+/// is empty. On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `list` must be NULL or a live value; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_choice(
+    list: *const deeptrack_value,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let items = unsafe { value_ref(list, "list")? }.as_list().map_err(|e| e.in_property("list"))?.to_vec();
+        write_rule(out, Rule::choice(items))
+    })
+}
+
+/// A rule computed by `fn(userdata, ctx, out)` (see `deeptrack_sample_fn`). Reading sibling properties
+/// through `deeptrack_context_get` makes them dependencies, sampled first; draw random numbers through
+/// `deeptrack_context_uniform` / `_normal` so that seeding makes them reproducible. On success `*out`
+/// is owned by the caller and the rule owns `userdata`: `free_userdata(userdata)` (if not NULL) runs
+/// when the last feature or rule using it is freed. On failure nothing is taken.
+///
+/// # Safety
+/// `fn` must be NULL or a valid callback; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_callback(
+    r#fn: deeptrack_sample_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let f = r#fn.ok_or_else(|| null("fn"))?;
+        write_rule(out, Ok(callback_rule(f, UserData::new(userdata, free_userdata))))
+    })
+}
+
+/// A rule linking to property `key` of feature `source` (`B(pos=A.pos)`): within one resolve it gives
+/// the same value as `source`'s property (inside a repeat, the value of the same repetition, or the
+/// shared one when `source` is outside the repeat), and updating the feature that uses the rule
+/// re-samples the source property too. The rule keeps `source` alive. `DEEPTRACK_STATUS_NOT_FOUND`
+/// when `source` has no property `key`. On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `source` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_property_of(
+    source: *mut deeptrack_feature,
+    key: *const c_char,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let source = unsafe { borrow(source.cast_const(), "source")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        write_rule(out, Rule::property_of(source, key))
+    })
+}
+
+/// Frees a rule the caller still owns (not one given to `deeptrack_feature_set_property`). NULL is a
+/// no-op.
+///
+/// # Safety
+/// `rule` must be NULL or a rule from this library, not used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_free(rule: *mut deeptrack_rule) {
+    guard_or((), || {
+        if !rule.is_null() {
+            // SAFETY: forwarded contract.
+            if let Err(e) = unsafe { take(rule, "rule") } {
+                super::record(&e);
+            }
+        }
+    })
+}
+
+/// Inside a sampling callback: borrows the value of sibling property `name` of the same feature,
+/// sampling it first if needed (which makes it a dependency). Valid until the callback returns; do not
+/// free. `DEEPTRACK_STATUS_NOT_FOUND` for an unknown name, `DEEPTRACK_STATUS_CYCLE` for a dependency
+/// cycle.
+///
+/// # Safety
+/// `ctx` must be the context passed to the running callback; `name` NUL-terminated; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_context_get(
+    ctx: *mut deeptrack_sample_context,
+    name: *const c_char,
+    out: *mut *const deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let ctx = unsafe { context(ctx)? };
+        // SAFETY: forwarded contract.
+        let name = unsafe { str_arg(name, "name")? };
+        let v: &Value = ctx.get(name)?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = as_c(v) };
+        Ok(())
+    })
+}
+
+/// Inside a sampling callback: draws `*out` from U[0, 1) with the evaluation's (seedable) generator.
+///
+/// # Safety
+/// `ctx` must be the context passed to the running callback; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_context_uniform(
+    ctx: *mut deeptrack_sample_context,
+    out: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let x = unsafe { context(ctx)? }.uniform();
+        // SAFETY: checked non-NULL.
+        unsafe { *out = x };
+        Ok(())
+    })
+}
+
+/// Inside a sampling callback: draws `*out` from the standard normal distribution with the
+/// evaluation's (seedable) generator.
+///
+/// # Safety
+/// `ctx` must be the context passed to the running callback; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_context_normal(
+    ctx: *mut deeptrack_sample_context,
+    out: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let x = unsafe { context(ctx)? }.normal();
+        // SAFETY: checked non-NULL.
+        unsafe { *out = x };
+        Ok(())
+    })
+}
+
+/// Inside a sampling callback: the replicate index (`_ID`). `*depth` receives its length (0 at top
+/// level, 1 inside a repeat, …) and `index[0..depth]` its entries. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL`
+/// when `cap < depth` (`*depth` is still written). `index` may be NULL when `cap` is 0.
+///
+/// # Safety
+/// `ctx` must be the context passed to the running callback; `index` NULL or `cap` writable sizes;
+/// `depth` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_context_replicate_index(
+    ctx: *mut deeptrack_sample_context,
+    index: *mut size_t,
+    cap: size_t,
+    depth: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(depth, "depth")?;
+        // SAFETY: forwarded contract.
+        let id = unsafe { context(ctx)? }.replicate_index();
+        // SAFETY: checked non-NULL.
+        unsafe { *depth = id.len() };
+        if cap < id.len() {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("argument 'cap' is {cap} but the replicate index has {} entries", id.len()),
+            ));
+        }
+        if !id.is_empty() {
+            check_out(index, "index")?;
+            // SAFETY: `index` holds at least `cap >= id.len()` sizes.
+            unsafe { std::ptr::copy_nonoverlapping(id.as_ptr(), index, id.len()) };
+        }
+        Ok(())
+    })
+}
+
+/// Sets the calling thread's last error message, so that a callback can explain a failure: the
+/// library includes it in the error of the resolve that the callback fails.
+///
+/// # Safety
+/// `message` must be NULL (clears the message) or NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_set_error_message(message: *const c_char) -> deeptrack_status {
+    guard(|| {
+        let text = if message.is_null() {
+            String::new()
+        } else {
+            // SAFETY: non-NULL and NUL-terminated per the contract.
+            unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy().into_owned()
+        };
+        set_last_error(&text);
+        Ok(())
+    })
+}

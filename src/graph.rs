@@ -1,0 +1,511 @@
+//! The feature graph: feature nodes, their per-replicate caches, property sampling with dependency
+//! tracking, and `resolve` / `update` / `seed` / `store_properties`.
+//!
+//! Semantics follow DeepTrack2 2.0.1 (see the README for the deliberate differences):
+//! * a feature samples its properties once per replicate index (`_ID`) and caches them until
+//!   [`Feature::update`]; a property read at a deeper `_ID` through a link inherits the value cached at
+//!   the longest prefix (so properties outside a repeat are shared by all repetitions);
+//! * resolving again with the *same* input and no update returns the cached result, with the same
+//!   property-dict allocations; any new computation creates new dicts;
+//! * with `store_properties`, each computation appends its dict to its outputs, structural features
+//!   after their children's; without it, outputs carry no properties.
+
+use std::cell::OnceCell;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::features::FeatureKind;
+use crate::image::{Image, same_list};
+use crate::properties::{PropertyDict, Rule, SampleContext};
+use crate::value::{Text, Value};
+
+/// A replicate index (`_ID`): empty at top level, one entry per enclosing repeat.
+pub type ReplicaId = [usize];
+
+static NEXT_UID: AtomicU64 = AtomicU64::new(1);
+
+/// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
+/// Cloning shares the same node (reference counting); composition shares its arguments.
+#[derive(Clone)]
+pub struct Feature(Arc<Node>);
+
+struct Node {
+    uid: u64,
+    kind: Box<dyn FeatureKind>,
+    label: RwLock<Arc<str>>,
+    props: RwLock<Arc<Vec<(Text, Rule)>>>,
+    store: AtomicBool,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// Sampled property values per replicate index (without `_ID`).
+    samples: HashMap<Vec<usize>, Arc<PropertyDict>>,
+    /// Cached outputs per replicate index.
+    outputs: HashMap<Vec<usize>, Cached>,
+    /// The last input given to `resolve` on this feature since the last update.
+    stored_input: Option<Image>,
+    seed: u64,
+    epoch: u64,
+    /// `None` while this feature is the root of a running resolve.
+    rng: Option<ChaCha8Rng>,
+}
+
+struct Cached {
+    inputs: Vec<Image>,
+    sample: Arc<PropertyDict>,
+    inner: Vec<Image>,
+    output: Vec<Image>,
+}
+
+fn stream_rng(seed: u64, epoch: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(epoch);
+    rng
+}
+
+fn busy(label: &str) -> Error {
+    Error::new(
+        ErrorKind::Busy,
+        format!("feature '{label}' is being resolved; it cannot be resolved, updated or seeded from its own callbacks"),
+    )
+}
+
+impl Feature {
+    /// A feature of `kind`, with the kind's default properties followed by `name`.
+    pub fn new(kind: Box<dyn FeatureKind>) -> Feature {
+        let name = kind.name().to_owned();
+        let mut props: Vec<(Text, Rule)> = kind.defaults().into_iter().map(|(k, r)| (Text::new(k), r)).collect();
+        props.push((Text::new("name"), Rule::Constant(Value::str(&name))));
+        let seed = rand::rng().random::<u64>();
+        Feature(Arc::new(Node {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            kind,
+            label: RwLock::new(Arc::from(name.as_str())),
+            props: RwLock::new(Arc::new(props)),
+            store: AtomicBool::new(false),
+            state: Mutex::new(State {
+                samples: HashMap::new(),
+                outputs: HashMap::new(),
+                stored_input: None,
+                seed,
+                epoch: 0,
+                rng: Some(stream_rng(seed, 0)),
+            }),
+        }))
+    }
+
+    /// The feature's name, for messages: its `name` property when that is a constant string.
+    pub fn label(&self) -> Arc<str> {
+        Arc::clone(&self.0.label.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The kind of this feature.
+    pub fn kind(&self) -> &dyn FeatureKind {
+        self.0.kind.as_ref()
+    }
+
+    /// Whether two handles are the same feature.
+    pub fn ptr_eq(&self, other: &Feature) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn defs(&self) -> Arc<Vec<(Text, Rule)>> {
+        Arc::clone(&self.0.props.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The property names in order (`name` last unless set explicitly elsewhere).
+    pub fn property_names(&self) -> Vec<String> {
+        self.defs().iter().map(|(k, _)| k.as_str().to_owned()).collect()
+    }
+
+    /// Whether the feature has a property `key`.
+    pub fn has_property(&self, key: &str) -> bool {
+        self.defs().iter().any(|(k, _)| k.as_str() == key)
+    }
+
+    /// Sets the rule of property `key`: replaces an existing one in place, or adds a new property before
+    /// `name` (any key is accepted and kept as metadata). Drops this feature's cached samples.
+    pub fn set_property(&self, key: &str, rule: Rule) -> Result<()> {
+        if key.is_empty() {
+            return Err(Error::invalid("property names must not be empty").in_feature(&self.label()));
+        }
+        if key == "_ID" {
+            return Err(Error::invalid("'_ID' is set by repeats and cannot be a property").in_feature(&self.label()));
+        }
+        if let Rule::Constant(v) = &rule {
+            self.0.kind.check_property(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
+        }
+        if key == "name" {
+            if let Rule::Constant(Value::Str(s)) = &rule {
+                *self.0.label.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(s.as_str());
+            }
+        }
+        {
+            let mut guard = self.0.props.write().unwrap_or_else(|e| e.into_inner());
+            let props = Arc::make_mut(&mut guard);
+            match props.iter_mut().find(|(k, _)| k.as_str() == key) {
+                Some(slot) => slot.1 = rule,
+                None => {
+                    let at = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
+                    props.insert(at, (Text::new(key), rule));
+                }
+            }
+        }
+        let mut st = self.state();
+        st.samples.clear();
+        st.outputs.clear();
+        Ok(())
+    }
+
+    /// The current sampled value of property `key` at top level (`_ID` empty), sampling it with this
+    /// feature's generator if it has not been sampled since the last update.
+    pub fn get_property(&self, key: &str) -> Result<Value> {
+        if !self.has_property(key) {
+            return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
+        }
+        let mut guard = RngGuard::take(self)?;
+        let mut rs = Resolver { rng: guard.rng(), sampling: Vec::new() };
+        let dict = self.sample(&[], &mut rs)?;
+        dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
+    }
+
+    /// Turns storing of properties on or off for this feature and every feature it contains. With it
+    /// on the outermost feature, results carry one dict per computation; without it, none.
+    pub fn store_properties(&self, enable: bool) {
+        self.visit(&mut HashSet::new(), false, &mut |f| f.0.store.store(enable, Ordering::Relaxed));
+    }
+
+    /// Whether this feature stores properties.
+    pub fn stores_properties(&self) -> bool {
+        self.0.store.load(Ordering::Relaxed)
+    }
+
+    /// Seeds this pipeline: every later sample drawn while resolving it (callbacks included) is
+    /// reproducible. Also drops cached samples, so the next resolve draws from the new seed.
+    pub fn seed(&self, seed: u64) -> Result<()> {
+        self.reset(Some(seed))
+    }
+
+    /// Drops the cached samples and outputs of this feature, the features it contains and the features
+    /// its properties link to, and forgets the stored input; the next resolve samples afresh (from the
+    /// next stream of this feature's seed).
+    pub fn update(&self) -> Result<()> {
+        self.reset(None)
+    }
+
+    fn reset(&self, seed: Option<u64>) -> Result<()> {
+        {
+            let mut st = self.state();
+            if st.rng.is_none() {
+                return Err(busy(&self.label()));
+            }
+            match seed {
+                Some(s) => {
+                    st.seed = s;
+                    st.epoch = 0;
+                }
+                None => st.epoch += 1,
+            }
+            st.rng = Some(stream_rng(st.seed, st.epoch));
+        }
+        self.visit(&mut HashSet::new(), true, &mut |f| {
+            let mut st = f.state();
+            st.samples.clear();
+            st.outputs.clear();
+            st.stored_input = None;
+        });
+        Ok(())
+    }
+
+    /// Calls `f` on this feature and, once each, every contained feature (and linked sources if
+    /// `links`).
+    fn visit(&self, seen: &mut HashSet<u64>, links: bool, f: &mut dyn FnMut(&Feature)) {
+        if !seen.insert(self.0.uid) {
+            return;
+        }
+        f(self);
+        for child in self.0.kind.children() {
+            child.visit(seen, links, f);
+        }
+        if links {
+            for (_, rule) in self.defs().iter() {
+                if let Rule::PropertyOf { feature, .. } = rule {
+                    feature.visit(seen, links, f);
+                }
+            }
+        }
+    }
+
+    /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since
+    /// the last update, or on nothing). Returns the output images (usually one).
+    pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
+        let mut guard = RngGuard::take(self)?;
+        let inputs: Vec<Image> = {
+            let mut st = self.state();
+            if let Some(img) = input {
+                let same = st.stored_input.as_ref().is_some_and(|s| s.same(img));
+                if !same {
+                    st.stored_input = Some(img.clone());
+                }
+            }
+            st.stored_input.iter().cloned().collect()
+        };
+        let mut rs = Resolver { rng: guard.rng(), sampling: Vec::new() };
+        rs.resolve(self, inputs, &[])
+    }
+
+    /// Resolves and returns the single output image, `None` when the pipeline produced none, or an
+    /// error when it produced several.
+    pub fn resolve_one(&self, input: Option<&Image>) -> Result<Option<Image>> {
+        let mut out = self.resolve(input)?;
+        match out.len() {
+            0 => Ok(None),
+            1 => Ok(out.pop()),
+            n => Err(Error::invalid(format!("the pipeline produced {n} images where one was expected"))
+                .in_feature(&self.label())),
+        }
+    }
+
+    /// Sampled properties at `id` (cached, or drawn now).
+    fn sample(&self, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<Arc<PropertyDict>> {
+        if let Some(s) = self.state().samples.get(id) {
+            return Ok(Arc::clone(s));
+        }
+        let label = self.label();
+        if rs.sampling.iter().any(|(uid, sid)| *uid == self.0.uid && sid.as_slice() == id) {
+            return Err(Error::new(
+                ErrorKind::Cycle,
+                "its properties are linked to each other through other features in a cycle",
+            )
+            .in_feature(&label));
+        }
+        rs.sampling.push((self.0.uid, id.to_vec()));
+        let defs = self.defs();
+        let result = Session {
+            label: &label,
+            defs: &defs,
+            id,
+            slots: (0..defs.len()).map(|_| OnceCell::new()).collect(),
+            active: Vec::new(),
+            rs: &mut *rs,
+        }
+        .run();
+        rs.sampling.pop();
+        let dict = Arc::new(result.map_err(|e| e.in_feature(&label))?);
+        let mut st = self.state();
+        Ok(Arc::clone(st.samples.entry(id.to_vec()).or_insert(dict)))
+    }
+
+    /// The sample cached at `id` or at its longest prefix.
+    fn cached_sample_at_or_above(&self, id: &ReplicaId) -> Option<Arc<PropertyDict>> {
+        let st = self.state();
+        (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).cloned())
+    }
+}
+
+impl std::fmt::Debug for Feature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Feature({})", self.label())
+    }
+}
+
+/// Holds a root feature's generator while it resolves; puts it back on drop (panics included).
+struct RngGuard<'a> {
+    feature: &'a Feature,
+    rng: Option<ChaCha8Rng>,
+}
+
+impl<'a> RngGuard<'a> {
+    fn take(feature: &'a Feature) -> Result<Self> {
+        let rng = feature.state().rng.take().ok_or_else(|| busy(&feature.label()))?;
+        Ok(RngGuard { feature, rng: Some(rng) })
+    }
+
+    fn rng(&mut self) -> &mut ChaCha8Rng {
+        self.rng.as_mut().expect("held until drop")
+    }
+}
+
+impl Drop for RngGuard<'_> {
+    fn drop(&mut self) {
+        let mut st = self.feature.state();
+        if st.rng.is_none() {
+            st.rng = self.rng.take();
+        }
+    }
+}
+
+/// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
+/// [`Resolver::resolve`] on their sub-features.
+pub struct Resolver<'r> {
+    rng: &'r mut ChaCha8Rng,
+    sampling: Vec<(u64, Vec<usize>)>,
+}
+
+impl Resolver<'_> {
+    /// The evaluation's generator (for kinds that draw noise).
+    pub fn rng(&mut self) -> &mut dyn RngCore {
+        &mut *self.rng
+    }
+
+    /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches.
+    pub fn resolve(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
+        let label = feature.label();
+        let in_feature = |e: Error| e.in_feature(&label);
+        let sample = feature.sample(id, self)?;
+        let kind = feature.kind();
+        if kind.is_structural() {
+            let inner = kind.process(&inputs, &sample, id, self).map_err(in_feature)?;
+            if let Some(c) = feature.state().outputs.get(id) {
+                if Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+                    return Ok(c.output.clone());
+                }
+            }
+            let output = finish(feature, inner.clone(), &[], &sample, id);
+            let cached = Cached { inputs: Vec::new(), sample, inner, output: output.clone() };
+            feature.state().outputs.insert(id.to_vec(), cached);
+            Ok(output)
+        } else {
+            if let Some(c) = feature.state().outputs.get(id) {
+                if Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inputs, &inputs) {
+                    return Ok(c.output.clone());
+                }
+            }
+            let dict = computation_dict(&sample, id);
+            let out = kind.process(&inputs, &dict, id, self).map_err(in_feature)?;
+            let output = if feature.stores_properties() {
+                finish_with(out, &inputs, kind.is_distributed(), dict)
+            } else {
+                strip(out)
+            };
+            let cached = Cached { inputs, sample, inner: Vec::new(), output: output.clone() };
+            feature.state().outputs.insert(id.to_vec(), cached);
+            Ok(output)
+        }
+    }
+}
+
+/// The dict one computation records: the sampled values plus `_ID` when inside a repeat.
+fn computation_dict(sample: &PropertyDict, id: &ReplicaId) -> Arc<PropertyDict> {
+    let mut dict = sample.clone();
+    if !id.is_empty() {
+        dict.push_unchecked(Text::new("_ID"), Value::List(id.iter().map(|&n| Value::Int(n as i64)).collect()));
+    }
+    Arc::new(dict)
+}
+
+fn finish(feature: &Feature, out: Vec<Image>, inputs: &[Image], sample: &PropertyDict, id: &ReplicaId) -> Vec<Image> {
+    if feature.stores_properties() {
+        finish_with(out, inputs, feature.kind().is_distributed(), computation_dict(sample, id))
+    } else {
+        strip(out)
+    }
+}
+
+fn finish_with(mut out: Vec<Image>, inputs: &[Image], distributed: bool, dict: Arc<PropertyDict>) -> Vec<Image> {
+    if distributed && out.len() == inputs.len() {
+        for (o, i) in out.iter_mut().zip(inputs) {
+            o.merge_properties_from(i);
+        }
+    }
+    for o in &mut out {
+        o.append(Arc::clone(&dict));
+    }
+    out
+}
+
+fn strip(mut out: Vec<Image>) -> Vec<Image> {
+    for o in &mut out {
+        o.clear_properties();
+    }
+    out
+}
+
+/// Samples one feature's properties at one replicate index, resolving sibling dependencies on demand.
+struct Session<'a, 'r> {
+    label: &'a str,
+    defs: &'a [(Text, Rule)],
+    id: &'a ReplicaId,
+    slots: Vec<OnceCell<Value>>,
+    active: Vec<usize>,
+    rs: &'a mut Resolver<'r>,
+}
+
+impl Session<'_, '_> {
+    fn run(mut self) -> Result<PropertyDict> {
+        for i in 0..self.defs.len() {
+            self.eval(i)?;
+        }
+        let mut dict = PropertyDict::new();
+        for ((key, _), slot) in self.defs.iter().zip(self.slots) {
+            dict.push_unchecked(key.clone(), slot.into_inner().expect("every slot evaluated"));
+        }
+        Ok(dict)
+    }
+
+    fn eval(&mut self, i: usize) -> Result<()> {
+        if self.slots[i].get().is_some() {
+            return Ok(());
+        }
+        let defs = self.defs;
+        if let Some(pos) = self.active.iter().position(|&a| a == i) {
+            let chain: Vec<String> =
+                self.active[pos..].iter().chain([&i]).map(|&a| format!("'{}'", defs[a].0.as_str())).collect();
+            return Err(Error::new(
+                ErrorKind::Cycle,
+                format!("properties {} depend on each other in a cycle", chain.join(" -> ")),
+            )
+            .in_feature(self.label));
+        }
+        self.active.push(i);
+        let (key, rule) = &defs[i];
+        let result = match rule {
+            Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
+            _ => rule.sample_simple(self),
+        };
+        self.active.pop();
+        let value = result.map_err(|e| e.in_property(key.as_str()))?;
+        let _ = self.slots[i].set(value);
+        Ok(())
+    }
+
+    fn link(&mut self, source: &Feature, key: &Text) -> Result<Value> {
+        let dict = match source.cached_sample_at_or_above(self.id) {
+            Some(d) => d,
+            None => source.sample(self.id, self.rs)?,
+        };
+        dict.get(key.as_str())
+            .cloned()
+            .ok_or_else(|| Error::not_found(format!("no property '{}'", key.as_str())).in_feature(&source.label()))
+    }
+}
+
+impl SampleContext for Session<'_, '_> {
+    fn get(&mut self, name: &str) -> Result<&Value> {
+        let i = self
+            .defs
+            .iter()
+            .position(|(k, _)| k.as_str() == name)
+            .ok_or_else(|| Error::not_found(format!("no property '{name}' to depend on")).in_feature(self.label))?;
+        self.eval(i)?;
+        Ok(self.slots[i].get().expect("just evaluated"))
+    }
+
+    fn rng(&mut self) -> &mut dyn RngCore {
+        &mut *self.rs.rng
+    }
+
+    fn replicate_index(&self) -> &[usize] {
+        self.id
+    }
+}

@@ -1,0 +1,189 @@
+//! `Image`: an n-d float array plus the list of property dicts that produced it (DeepTrack2 2.0.1
+//! `Image` semantics: identity-based merge, first-match `get_property`).
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::properties::PropertyDict;
+use crate::value::{Value, standard};
+
+/// An image and its ground truth. The array is shared copy-on-write, the dicts are shared by identity:
+/// cloning an `Image` is cheap and keeps the *same* dicts, so a merge of the clone dedupes them.
+#[derive(Clone, Debug)]
+pub struct Image {
+    data: Arc<ArrayD<f64>>,
+    properties: Vec<Arc<PropertyDict>>,
+}
+
+impl Image {
+    /// An image of `data` with no properties (the array is made C-contiguous if it is not).
+    pub fn new(data: ArrayD<f64>) -> Self {
+        Image { data: Arc::new(standard(data)), properties: Vec::new() }
+    }
+
+    /// An image sharing an existing array.
+    pub fn from_shared(data: Arc<ArrayD<f64>>) -> Self {
+        let data = if data.is_standard_layout() { data } else { Arc::new(standard((*data).clone())) };
+        Image { data, properties: Vec::new() }
+    }
+
+    /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
+    /// count does not fit in memory.
+    pub fn from_slice(shape: &[usize], data: &[f64]) -> Result<Self> {
+        let count = element_count(shape)?;
+        if count != data.len() {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} has {count} elements but the buffer has {}",
+                data.len()
+            )));
+        }
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(count)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {count} elements")))?;
+        buf.extend_from_slice(data);
+        Ok(Image::new(ArrayD::from_shape_vec(IxDyn(shape), buf).expect("count checked")))
+    }
+
+    /// A zero-filled image.
+    pub fn zeros(shape: &[usize]) -> Self {
+        Image::new(ArrayD::zeros(IxDyn(shape)))
+    }
+
+    /// The array.
+    pub fn data(&self) -> &ArrayD<f64> {
+        &self.data
+    }
+
+    /// The shared array.
+    pub fn data_arc(&self) -> &Arc<ArrayD<f64>> {
+        &self.data
+    }
+
+    /// The elements in C order.
+    pub fn as_slice(&self) -> &[f64] {
+        self.data.as_slice().expect("images are kept in standard layout")
+    }
+
+    /// The shape.
+    pub fn shape(&self) -> &[usize] {
+        self.data.shape()
+    }
+
+    /// The same properties with new data.
+    pub fn with_data(&self, data: ArrayD<f64>) -> Image {
+        Image { data: Arc::new(standard(data)), properties: self.properties.clone() }
+    }
+
+    /// The property dicts, in order.
+    pub fn properties(&self) -> &[Arc<PropertyDict>] {
+        &self.properties
+    }
+
+    /// Appends a dict (no deduplication, as in DeepTrack2's `append`).
+    pub fn append(&mut self, dict: Arc<PropertyDict>) {
+        self.properties.push(dict);
+    }
+
+    /// Drops every dict.
+    pub fn clear_properties(&mut self) {
+        self.properties.clear();
+    }
+
+    /// Appends each dict of `other` that is not already present *as the same allocation*. Equal but
+    /// distinct dicts are all kept; duplicates inside `other` are merged once.
+    pub fn merge_properties_from(&mut self, other: &Image) {
+        for dict in &other.properties {
+            if !self.properties.iter().any(|mine| Arc::ptr_eq(mine, dict)) {
+                self.properties.push(Arc::clone(dict));
+            }
+        }
+    }
+
+    /// The value of `key` in the first dict that has it.
+    pub fn get_property(&self, key: &str) -> Option<&Value> {
+        self.properties.iter().find_map(|d| d.get(key))
+    }
+
+    /// The values of `key` in every dict that has it, in order (empty when none has it).
+    pub fn get_properties(&self, key: &str) -> Vec<&Value> {
+        self.properties.iter().filter_map(|d| d.get(key)).collect()
+    }
+
+    /// Whether two images are the same result: the same array allocation and the same dicts.
+    pub(crate) fn same(&self, other: &Image) -> bool {
+        Arc::ptr_eq(&self.data, &other.data)
+            && self.properties.len() == other.properties.len()
+            && self.properties.iter().zip(&other.properties).all(|(a, b)| Arc::ptr_eq(a, b))
+    }
+}
+
+/// Whether two image lists are the same results, item by item.
+pub(crate) fn same_list(a: &[Image], b: &[Image]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+}
+
+/// The number of elements of `shape`, or an error when it overflows or exceeds what can be allocated.
+pub fn element_count(shape: &[usize]) -> Result<usize> {
+    let count = shape
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("shape {shape:?}: element count overflows")))?;
+    if count > (isize::MAX as usize) / std::mem::size_of::<f64>() {
+        return Err(Error::new(ErrorKind::OutOfMemory, format!("shape {shape:?}: {count} elements exceed memory")));
+    }
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dict(name: &str) -> Arc<PropertyDict> {
+        let mut d = PropertyDict::new();
+        d.insert("name", Value::str(name));
+        Arc::new(d)
+    }
+
+    #[test]
+    fn merge_dedupes_by_identity_never_by_equality() {
+        let a = dict("A");
+        let equal = dict("A");
+        let mut x = Image::zeros(&[2]);
+        x.append(Arc::clone(&a));
+        let mut y = Image::zeros(&[2]);
+        y.append(Arc::clone(&a));
+        y.append(Arc::clone(&a));
+        y.append(equal);
+        x.merge_properties_from(&y);
+        assert_eq!(x.properties().len(), 2);
+        let mut empty = Image::zeros(&[1]);
+        empty.merge_properties_from(&y);
+        assert_eq!(empty.properties().len(), 2);
+    }
+
+    #[test]
+    fn get_property_first_and_all() {
+        let mut img = Image::zeros(&[1]);
+        let mut d1 = PropertyDict::new();
+        d1.insert("a", Value::Int(1));
+        let mut d2 = PropertyDict::new();
+        d2.insert("a", Value::Int(2));
+        d2.insert("b", Value::Int(3));
+        img.append(Arc::new(d1));
+        img.append(Arc::new(d2));
+        assert_eq!(img.get_property("a").unwrap().as_i64().unwrap(), 1);
+        let all: Vec<i64> = img.get_properties("a").iter().map(|v| v.as_i64().unwrap()).collect();
+        assert_eq!(all, vec![1, 2]);
+        assert!(img.get_property("q").is_none());
+        assert!(img.get_properties("q").is_empty());
+    }
+
+    #[test]
+    fn sizes_that_overflow_are_errors() {
+        assert_eq!(element_count(&[usize::MAX, 2]).unwrap_err().kind(), ErrorKind::OutOfMemory);
+        assert_eq!(element_count(&[1 << 40, 1 << 40]).unwrap_err().kind(), ErrorKind::OutOfMemory);
+        assert!(Image::from_slice(&[2, 2], &[0.0; 3]).is_err());
+    }
+}

@@ -1,0 +1,21 @@
+//! `deeptrack`: DeepTrack2-style simulation of microscopy images, natively.
+//!
+//! Pipelines are built from [`Feature`]s whose properties are sampled from [`Rule`]s; resolving a
+//! pipeline produces [`Image`]s that carry the [`PropertyDict`]s that made them (with
+//! [`Feature::store_properties`]). The C ABI in [`ffi`] is one client of this API.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod features;
+pub mod ffi;
+pub mod graph;
+pub mod image;
+pub mod properties;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use graph::{Feature, ReplicaId, Resolver};
+pub use image::Image;
+pub use properties::{PropertyDict, Rule, SampleContext};
+pub use value::{Text, Value, ValueKind};

@@ -1,0 +1,306 @@
+//! Property dicts (what a computation used), sampling rules (how a property gets its value) and the
+//! sampling context that rules draw through.
+
+use std::fmt;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use rand::{Rng, RngCore};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::error::{Error, Result};
+use crate::graph::Feature;
+use crate::value::{Text, Value};
+
+/// An insertion-ordered map from property name to value: the properties one computation of a feature
+/// used. Images hold them behind `Arc`; identity (`Arc::ptr_eq`), never equality, tells two dicts apart.
+#[derive(Clone, Debug, Default)]
+pub struct PropertyDict {
+    entries: Vec<(Text, Value)>,
+}
+
+impl PropertyDict {
+    /// An empty dict.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the dict has no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of `key`, if present.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.entries.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    }
+
+    /// Whether `key` is present.
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key`: replaces the value in place if present, appends otherwise.
+    pub fn insert(&mut self, key: impl Into<Text>, value: Value) {
+        let key = key.into();
+        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+            Some(slot) => slot.1 = value,
+            None => self.entries.push((key, value)),
+        }
+    }
+
+    /// The entries in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.entries.iter().map(|(k, v)| (k.as_str(), v))
+    }
+
+    /// The `index`-th entry, with its key as a [`Text`].
+    pub fn entry(&self, index: usize) -> Option<(&Text, &Value)> {
+        self.entries.get(index).map(|(k, v)| (k, v))
+    }
+
+    /// The value of `key` or a `NotFound` error naming it.
+    pub fn require(&self, key: &str) -> Result<&Value> {
+        self.get(key).ok_or_else(|| Error::not_found("missing").in_property(key))
+    }
+
+    /// The value of `key` as a float, with an error naming the property.
+    pub fn f64(&self, key: &str) -> Result<f64> {
+        self.require(key)?.as_f64().map_err(|e| e.in_property(key))
+    }
+
+    /// The value of `key` as a vector of numbers, with an error naming the property.
+    pub fn f64_vec(&self, key: &str) -> Result<Vec<f64>> {
+        self.require(key)?.to_f64_vec().map_err(|e| e.in_property(key))
+    }
+
+    pub(crate) fn push_unchecked(&mut self, key: Text, value: Value) {
+        self.entries.push((key, value));
+    }
+}
+
+impl fmt::Display for PropertyDict {
+    /// A Python-like rendering: `{'position': array([1.0, 2.0]), 'name': 'Particle'}`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("{")?;
+        for (i, (k, v)) in self.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "'{k}': {v}")?;
+        }
+        f.write_str("}")
+    }
+}
+
+/// What a sampling rule can see while it computes a value.
+pub trait SampleContext {
+    /// The value of a sibling property of the same feature, sampled first if needed. Reading a sibling
+    /// makes it a dependency; a dependency cycle is a [`crate::ErrorKind::Cycle`] error.
+    fn get(&mut self, name: &str) -> Result<&Value>;
+    /// The evaluation's random generator (seeded by the pipeline).
+    fn rng(&mut self) -> &mut dyn RngCore;
+    /// The replicate index (`_ID`): empty at top level, `[n]` inside a repeat, `[n, m]` nested.
+    fn replicate_index(&self) -> &[usize];
+
+    /// A draw from U[0, 1).
+    fn uniform(&mut self) -> f64 {
+        self.rng().random::<f64>()
+    }
+
+    /// A draw from the standard normal distribution.
+    fn normal(&mut self) -> f64 {
+        StandardNormal.sample(&mut self.rng())
+    }
+}
+
+/// A callback rule: computes a value through a [`SampleContext`].
+pub type SampleFn = dyn Fn(&mut dyn SampleContext) -> Result<Value> + Send + Sync;
+
+/// How a property gets its value each time it is sampled.
+#[derive(Clone)]
+pub enum Rule {
+    /// Always the same value.
+    Constant(Value),
+    /// A float from U[low, high).
+    Uniform {
+        /// Lower bound.
+        low: f64,
+        /// Upper bound.
+        high: f64,
+    },
+    /// A 1-d array whose element i is drawn from U[low[i], high[i]).
+    UniformArray {
+        /// Lower bounds.
+        low: Vec<f64>,
+        /// Upper bounds.
+        high: Vec<f64>,
+    },
+    /// A float from N(mean, std²).
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        std: f64,
+    },
+    /// An integer from [low, high).
+    RandInt {
+        /// Lower bound (inclusive).
+        low: i64,
+        /// Upper bound (exclusive).
+        high: i64,
+    },
+    /// One element of a list, uniformly.
+    Choice(Vec<Value>),
+    /// A user function.
+    Callback(Arc<SampleFn>),
+    /// The value of another feature's property (`B(pos=A.pos)`), consistent within one resolve and
+    /// linked across updates: updating the dependent feature re-samples the source property too.
+    PropertyOf {
+        /// The feature that owns the property.
+        feature: Feature,
+        /// The property name.
+        key: Text,
+    },
+}
+
+impl fmt::Debug for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Constant(v) => write!(f, "Constant({v})"),
+            Rule::Uniform { low, high } => write!(f, "Uniform({low}, {high})"),
+            Rule::UniformArray { low, high } => write!(f, "UniformArray({low:?}, {high:?})"),
+            Rule::Normal { mean, std } => write!(f, "Normal({mean}, {std})"),
+            Rule::RandInt { low, high } => write!(f, "RandInt({low}, {high})"),
+            Rule::Choice(items) => write!(f, "Choice({} items)", items.len()),
+            Rule::Callback(_) => f.write_str("Callback"),
+            Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
+        }
+    }
+}
+
+fn check_finite(what: &str, x: f64) -> Result<()> {
+    if x.is_finite() { Ok(()) } else { Err(Error::invalid(format!("{what} must be finite, got {x}"))) }
+}
+
+impl Rule {
+    /// A constant.
+    pub fn constant(v: impl Into<Value>) -> Rule {
+        Rule::Constant(v.into())
+    }
+
+    /// U[low, high); both finite and `low <= high`.
+    pub fn uniform(low: f64, high: f64) -> Result<Rule> {
+        check_finite("low", low)?;
+        check_finite("high", high)?;
+        if low > high {
+            return Err(Error::invalid(format!("uniform: low ({low}) is greater than high ({high})")));
+        }
+        Ok(Rule::Uniform { low, high })
+    }
+
+    /// Element-wise U[low[i], high[i]); equal, non-zero lengths.
+    pub fn uniform_array(low: &[f64], high: &[f64]) -> Result<Rule> {
+        if low.len() != high.len() {
+            return Err(Error::invalid(format!(
+                "uniform_array: low has {} elements but high has {}",
+                low.len(),
+                high.len()
+            )));
+        }
+        for (i, (l, h)) in low.iter().zip(high).enumerate() {
+            check_finite(&format!("low[{i}]"), *l)?;
+            check_finite(&format!("high[{i}]"), *h)?;
+            if l > h {
+                return Err(Error::invalid(format!("uniform_array: low[{i}] ({l}) is greater than high[{i}] ({h})")));
+            }
+        }
+        Ok(Rule::UniformArray { low: low.to_vec(), high: high.to_vec() })
+    }
+
+    /// N(mean, std²); finite, `std >= 0`.
+    pub fn normal(mean: f64, std: f64) -> Result<Rule> {
+        check_finite("mean", mean)?;
+        check_finite("std", std)?;
+        if std < 0.0 {
+            return Err(Error::invalid(format!("normal: std must not be negative, got {std}")));
+        }
+        Ok(Rule::Normal { mean, std })
+    }
+
+    /// An integer from [low, high); `low < high`.
+    pub fn randint(low: i64, high: i64) -> Result<Rule> {
+        if low >= high {
+            return Err(Error::invalid(format!("randint: the range [{low}, {high}) is empty")));
+        }
+        Ok(Rule::RandInt { low, high })
+    }
+
+    /// One element of a non-empty list.
+    pub fn choice(items: Vec<Value>) -> Result<Rule> {
+        if items.is_empty() {
+            return Err(Error::invalid("choice: the list is empty"));
+        }
+        Ok(Rule::Choice(items))
+    }
+
+    /// A callback computing the value.
+    pub fn callback(f: impl Fn(&mut dyn SampleContext) -> Result<Value> + Send + Sync + 'static) -> Rule {
+        Rule::Callback(Arc::new(f))
+    }
+
+    /// A link to `feature`'s property `key`.
+    pub fn property_of(feature: &Feature, key: &str) -> Result<Rule> {
+        if !feature.has_property(key) {
+            return Err(Error::not_found(format!("feature '{}' has no property '{key}'", feature.label())));
+        }
+        Ok(Rule::PropertyOf { feature: feature.clone(), key: Text::new(key) })
+    }
+
+    /// Draws a value (links are resolved by the graph, not here).
+    pub(crate) fn sample_simple(&self, ctx: &mut dyn SampleContext) -> Result<Value> {
+        Ok(match self {
+            Rule::Constant(v) => v.clone(),
+            Rule::Uniform { low, high } => Value::Float(low + (high - low) * ctx.uniform()),
+            Rule::UniformArray { low, high } => {
+                let data: Vec<f64> = low.iter().zip(high).map(|(l, h)| l + (h - l) * ctx.uniform()).collect();
+                Value::array(ArrayD::from_shape_vec(IxDyn(&[data.len()]), data).expect("1-d"))
+            }
+            Rule::Normal { mean, std } => Value::Float(mean + std * ctx.normal()),
+            Rule::RandInt { low, high } => Value::Int(ctx.rng().random_range(*low..*high)),
+            Rule::Choice(items) => items[ctx.rng().random_range(0..items.len())].clone(),
+            Rule::Callback(f) => f(ctx)?,
+            Rule::PropertyOf { .. } => unreachable!("links are sampled by the graph"),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dict_keeps_insertion_order_and_replaces_in_place() {
+        let mut d = PropertyDict::new();
+        d.insert("position", Value::vector(&[1.0, 2.0]));
+        d.insert("name", Value::str("Particle"));
+        d.insert("position", Value::vector(&[3.0, 4.0]));
+        assert_eq!(d.to_string(), "{'position': array([3.0, 4.0]), 'name': 'Particle'}");
+        assert_eq!(d.f64("name").unwrap_err().to_string(), "property 'name': expected a number, got a string");
+    }
+
+    #[test]
+    fn rule_validation_names_the_problem() {
+        assert!(Rule::uniform(f64::NAN, 1.0).unwrap_err().to_string().contains("low must be finite"));
+        assert!(Rule::uniform(2.0, 1.0).is_err());
+        assert!(Rule::randint(3, 3).unwrap_err().to_string().contains("empty"));
+        assert!(Rule::normal(0.0, -1.0).is_err());
+        assert!(Rule::choice(vec![]).is_err());
+        assert!(Rule::uniform_array(&[0.0], &[1.0, 2.0]).is_err());
+    }
+}

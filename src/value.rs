@@ -1,0 +1,354 @@
+//! `Value`: what a property holds (none, bool, int, float, string, n-d float array, list).
+
+use std::fmt;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::error::{Error, Result};
+
+/// An immutable, cheaply clonable string. It keeps a trailing NUL in its allocation so that it can be
+/// lent to C as a `const char *` without copying; [`Text::as_str`] never shows that NUL.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Text(Arc<str>);
+
+impl Text {
+    /// A new text holding `s`.
+    pub fn new(s: &str) -> Self {
+        let mut owned = String::with_capacity(s.len() + 1);
+        owned.push_str(s);
+        owned.push('\0');
+        Text(Arc::from(owned))
+    }
+
+    /// The text, without the trailing NUL.
+    pub fn as_str(&self) -> &str {
+        &self.0[..self.0.len() - 1]
+    }
+
+    /// A pointer to NUL-terminated bytes, valid while this text (or a clone of it) lives.
+    pub fn as_c_ptr(&self) -> *const libc::c_char {
+        self.0.as_ptr().cast()
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Self {
+        Text::new(s)
+    }
+}
+
+/// The kinds of [`Value`], numbered as in the C ABI (`DEEPTRACK_VALUE_KIND_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum ValueKind {
+    /// No value (Python `None`).
+    None = 0,
+    /// A boolean.
+    Bool = 1,
+    /// A 64-bit signed integer.
+    Int = 2,
+    /// A 64-bit float.
+    Float = 3,
+    /// A UTF-8 string.
+    Str = 4,
+    /// An n-dimensional array of `f64`, C order.
+    Array = 5,
+    /// A list of values.
+    List = 6,
+}
+
+/// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
+#[derive(Clone, Debug, Default)]
+pub enum Value {
+    /// No value.
+    #[default]
+    None,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(Text),
+    /// An n-d float array in standard (C-contiguous) layout.
+    Array(Arc<ArrayD<f64>>),
+    /// A list of values (DeepTrack lists and tuples, e.g. `_ID`).
+    List(Vec<Value>),
+}
+
+impl Value {
+    /// A string value.
+    pub fn str(s: &str) -> Self {
+        Value::Str(Text::new(s))
+    }
+
+    /// An array value; the array is converted to standard layout if it is not already.
+    pub fn array(a: ArrayD<f64>) -> Self {
+        Value::Array(Arc::new(standard(a)))
+    }
+
+    /// A 1-d array value from a slice.
+    pub fn vector(v: &[f64]) -> Self {
+        Value::array(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).expect("1-d shape"))
+    }
+
+    /// The kind of this value.
+    pub fn kind(&self) -> ValueKind {
+        match self {
+            Value::None => ValueKind::None,
+            Value::Bool(_) => ValueKind::Bool,
+            Value::Int(_) => ValueKind::Int,
+            Value::Float(_) => ValueKind::Float,
+            Value::Str(_) => ValueKind::Str,
+            Value::Array(_) => ValueKind::Array,
+            Value::List(_) => ValueKind::List,
+        }
+    }
+
+    /// A short English name of the kind, for error messages ("a number", "a string", …).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Value::None => "None",
+            Value::Bool(_) => "a bool",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a float",
+            Value::Str(_) => "a string",
+            Value::Array(_) => "an array",
+            Value::List(_) => "a list",
+        }
+    }
+
+    /// The value as a float: a float, or an integer converted.
+    pub fn as_f64(&self) -> Result<f64> {
+        match self {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            other => Err(Error::type_mismatch(format!("expected a number, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as an integer (integers only).
+    pub fn as_i64(&self) -> Result<i64> {
+        match self {
+            Value::Int(i) => Ok(*i),
+            other => Err(Error::type_mismatch(format!("expected an integer, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as a bool (bools only).
+    pub fn as_bool(&self) -> Result<bool> {
+        match self {
+            Value::Bool(b) => Ok(*b),
+            other => Err(Error::type_mismatch(format!("expected a bool, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as a string (strings only).
+    pub fn as_str(&self) -> Result<&str> {
+        match self {
+            Value::Str(s) => Ok(s.as_str()),
+            other => Err(Error::type_mismatch(format!("expected a string, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as an array (arrays only).
+    pub fn as_array(&self) -> Result<&ArrayD<f64>> {
+        match self {
+            Value::Array(a) => Ok(a),
+            other => Err(Error::type_mismatch(format!("expected an array, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as a list (lists only).
+    pub fn as_list(&self) -> Result<&[Value]> {
+        match self {
+            Value::List(l) => Ok(l),
+            other => Err(Error::type_mismatch(format!("expected a list, got {}", other.kind_name()))),
+        }
+    }
+
+    /// A vector of numbers from a number, a 1-d (or 0-d) array, or a list of numbers.
+    pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
+        match self {
+            Value::Int(_) | Value::Float(_) => Ok(vec![self.as_f64()?]),
+            Value::Array(a) if a.ndim() <= 1 => Ok(a.iter().copied().collect()),
+            Value::Array(a) => {
+                Err(Error::type_mismatch(format!("expected a vector of numbers, got a {}-dimensional array", a.ndim())))
+            }
+            Value::List(items) => items.iter().map(Value::as_f64).collect(),
+            other => Err(Error::type_mismatch(format!(
+                "expected a number, an array or a list of numbers, got {}",
+                other.kind_name()
+            ))),
+        }
+    }
+
+    /// The value as an array of numbers: numbers and bools become 0-d arrays, numeric lists (nested
+    /// alike) become arrays, arrays are shared.
+    pub fn to_array(&self) -> Result<Arc<ArrayD<f64>>> {
+        match self {
+            Value::Array(a) => Ok(Arc::clone(a)),
+            Value::Int(_) | Value::Float(_) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), self.as_f64()?))),
+            Value::Bool(b) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), f64::from(u8::from(*b))))),
+            Value::List(items) => {
+                let parts = items.iter().map(Value::to_array).collect::<Result<Vec<_>>>()?;
+                let inner_shape = parts.first().map(|p| p.shape().to_vec()).unwrap_or_default();
+                if parts.iter().any(|p| p.shape() != inner_shape.as_slice()) {
+                    return Err(Error::type_mismatch("expected a list of equally shaped numbers or arrays"));
+                }
+                let mut shape = vec![parts.len()];
+                shape.extend_from_slice(&inner_shape);
+                let data: Vec<f64> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+                Ok(Arc::new(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("consistent shape")))
+            }
+            other => Err(Error::type_mismatch(format!("expected numbers, got {}", other.kind_name()))),
+        }
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::str(v)
+    }
+}
+
+impl From<ArrayD<f64>> for Value {
+    fn from(v: ArrayD<f64>) -> Self {
+        Value::array(v)
+    }
+}
+
+impl From<Vec<Value>> for Value {
+    fn from(v: Vec<Value>) -> Self {
+        Value::List(v)
+    }
+}
+
+/// Returns `a` in standard (C-contiguous) layout, copying only when needed.
+pub(crate) fn standard(a: ArrayD<f64>) -> ArrayD<f64> {
+    if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() }
+}
+
+/// Writes a float the way Python's `repr` does for ordinary values (`1.0`, `0.25`, `1e-07`).
+pub(crate) fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
+    if x.is_nan() {
+        f.write_str("nan")
+    } else if x.is_infinite() {
+        f.write_str(if x > 0.0 { "inf" } else { "-inf" })
+    } else if x == x.trunc() && x.abs() < 1e16 {
+        write!(f, "{x:.1}")
+    } else if x.abs() < 1e-4 || x.abs() >= 1e16 {
+        let s = format!("{x:e}");
+        // Rust writes 1e-7, Python 1e-07.
+        match s.split_once('e') {
+            Some((m, e)) => {
+                let (sign, digits) = e.strip_prefix('-').map_or(("+", e), |d| ("-", d));
+                write!(f, "{m}e{sign}{digits:0>2}")
+            }
+            None => f.write_str(&s),
+        }
+    } else {
+        write!(f, "{x}")
+    }
+}
+
+impl fmt::Display for Value {
+    /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`, `[0]`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(b) => f.write_str(if *b { "True" } else { "False" }),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write_float(f, *x),
+            Value::Str(s) => write!(f, "'{}'", s.as_str()),
+            Value::Array(a) => {
+                f.write_str("array(")?;
+                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]))?;
+                f.write_str(")")
+            }
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+fn write_nested(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fmt::Result {
+    let Some((&n, rest)) = shape.split_first() else {
+        return write_float(f, data.first().copied().unwrap_or(0.0));
+    };
+    let stride: usize = rest.iter().product();
+    f.write_str("[")?;
+    for i in 0..n {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write_nested(f, rest, &data[i * stride..(i + 1) * stride])?;
+    }
+    f.write_str("]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_keeps_nul_out_of_sight() {
+        let t = Text::new("name");
+        assert_eq!(t.as_str(), "name");
+        let c = unsafe { std::ffi::CStr::from_ptr(t.as_c_ptr()) };
+        assert_eq!(c.to_str().unwrap(), "name");
+    }
+
+    #[test]
+    fn numeric_accessors() {
+        assert_eq!(Value::Int(3).as_f64().unwrap(), 3.0);
+        assert!(Value::Float(3.0).as_i64().is_err());
+        assert_eq!(Value::str("x").as_f64().unwrap_err().to_string(), "expected a number, got a string");
+        assert_eq!(Value::List(vec![Value::Int(1), Value::Float(2.5)]).to_f64_vec().unwrap(), vec![1.0, 2.5]);
+        assert_eq!(Value::vector(&[1.0, 2.0]).to_f64_vec().unwrap(), vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn python_like_display() {
+        assert_eq!(Value::Float(1.0).to_string(), "1.0");
+        assert_eq!(Value::Float(6.8e-7).to_string(), "6.8e-07");
+        assert_eq!(Value::vector(&[140.5, 183.0]).to_string(), "array([140.5, 183.0])");
+        assert_eq!(Value::List(vec![Value::Int(0)]).to_string(), "[0]");
+        assert_eq!(Value::Bool(false).to_string(), "False");
+        assert_eq!(Value::str("Particle").to_string(), "'Particle'");
+    }
+}

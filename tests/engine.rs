@@ -1,0 +1,335 @@
+//! The engine through the Rust API: DeepTrack2 2.0.1 Image-tutorial semantics, caching, update,
+//! repeats, links, cycles and seeding.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use deeptrack::{ErrorKind, Feature, Image, Rule, Value, features};
+
+/// The tutorial's `Particle`: passes its input through; position drawn in a 256×256 frame.
+fn particle() -> Feature {
+    let p = Feature::custom("Particle", |_, _| Ok(None));
+    p.set_property("position", Rule::uniform_array(&[0.0, 0.0], &[256.0, 256.0]).unwrap()).unwrap();
+    p
+}
+
+fn names(img: &Image) -> Vec<String> {
+    img.properties().iter().map(|d| d.to_string()).collect()
+}
+
+#[test]
+fn store_properties_gives_one_dict_with_name_last() {
+    let p = particle();
+    p.store_properties(true);
+    let out = p.resolve_one(Some(&Image::zeros(&[256, 256]))).unwrap().unwrap();
+    assert_eq!(out.shape(), &[256, 256]);
+    assert_eq!(out.properties().len(), 1);
+    let keys: Vec<&str> = out.properties()[0].iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, ["position", "name"]);
+    let pos = out.get_property("position").unwrap().to_f64_vec().unwrap();
+    assert!(pos.iter().all(|x| (0.0..256.0).contains(x)));
+}
+
+#[test]
+fn without_store_properties_results_carry_no_dicts() {
+    let p = particle();
+    let mut input = Image::zeros(&[4]);
+    let mut d = deeptrack::PropertyDict::new();
+    d.insert("name", Value::str("pre"));
+    input.append(Arc::new(d));
+    let out = p.resolve_one(Some(&input)).unwrap().unwrap();
+    assert!(out.properties().is_empty());
+}
+
+#[test]
+fn merge_without_update_keeps_one_set_with_update_two() {
+    let p = particle();
+    p.store_properties(true);
+    let input = Image::zeros(&[256, 256]);
+    let mut first = p.resolve_one(Some(&input)).unwrap().unwrap();
+    let second = p.resolve_one(Some(&input)).unwrap().unwrap();
+    assert!(Arc::ptr_eq(&first.properties()[0], &second.properties()[0]), "cached result, same dict");
+    first.merge_properties_from(&second);
+    assert_eq!(first.properties().len(), 1);
+    p.update().unwrap();
+    let third = p.resolve_one(Some(&input)).unwrap().unwrap();
+    first.merge_properties_from(&third);
+    assert_eq!(first.properties().len(), 2);
+    let positions = first.get_properties("position");
+    assert_eq!(positions.len(), 2);
+    assert_ne!(positions[0].to_f64_vec().unwrap(), positions[1].to_f64_vec().unwrap());
+    assert_eq!(first.get_property("name").unwrap().as_str().unwrap(), "Particle");
+}
+
+#[test]
+fn a_new_equal_input_recomputes_with_the_same_values_but_new_dicts() {
+    let p = particle();
+    p.store_properties(true);
+    let mut a = p.resolve_one(Some(&Image::zeros(&[2]))).unwrap().unwrap();
+    let b = p.resolve_one(Some(&Image::zeros(&[2]))).unwrap().unwrap();
+    assert!(!Arc::ptr_eq(&a.properties()[0], &b.properties()[0]));
+    assert_eq!(a.properties()[0].to_string(), b.properties()[0].to_string());
+    a.merge_properties_from(&b);
+    assert_eq!(a.properties().len(), 2);
+}
+
+#[test]
+fn update_makes_new_dicts_even_for_constants() {
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("c", Rule::constant(1_i64)).unwrap();
+    p.store_properties(true);
+    let input = Image::zeros(&[1]);
+    let mut a = p.resolve_one(Some(&input)).unwrap().unwrap();
+    p.update().unwrap();
+    let b = p.resolve_one(Some(&input)).unwrap().unwrap();
+    a.merge_properties_from(&b);
+    assert_eq!(names(&a), ["{'c': 1, 'name': 'P'}", "{'c': 1, 'name': 'P'}"]);
+}
+
+#[test]
+fn repeat_then_chain_gives_seven_dicts_in_resolution_order() {
+    let not_tracked = particle();
+    not_tracked.set_property("track_me", Rule::constant(false)).unwrap();
+    let tracked = particle();
+    tracked.set_property("track_me", Rule::constant(true)).unwrap();
+    let particles = Feature::chain(&Feature::repeat(&not_tracked, 4).unwrap(), &tracked);
+    particles.store_properties(true);
+    let out = particles.resolve_one(Some(&Image::zeros(&[256, 256]))).unwrap().unwrap();
+    let track: Vec<bool> = out.get_properties("track_me").iter().map(|v| v.as_bool().unwrap()).collect();
+    assert_eq!(track, [false, false, false, false, true]);
+    assert_eq!(out.properties().len(), 7);
+    let keys = |i: usize| -> Vec<String> { out.properties()[i].iter().map(|(k, _)| k.to_owned()).collect() };
+    for i in 0..4 {
+        assert_eq!(keys(i), ["position", "track_me", "name", "_ID"]);
+        assert_eq!(out.properties()[i].get("_ID").unwrap().to_string(), format!("[{i}]"));
+    }
+    assert_eq!(out.properties()[4].to_string(), "{'N': 4, 'name': 'Repeat'}");
+    assert_eq!(keys(5), ["position", "track_me", "name"]);
+    assert_eq!(out.properties()[6].to_string(), "{'name': 'Chain'}");
+    let positions: Vec<Vec<f64>> = out.get_properties("position").iter().map(|v| v.to_f64_vec().unwrap()).collect();
+    for i in 0..5 {
+        for j in i + 1..5 {
+            assert_ne!(positions[i], positions[j], "each repetition samples its own position");
+        }
+    }
+}
+
+#[test]
+fn repeat_samples_each_repetition_and_feeds_outputs_forward() {
+    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(i.data() + 1.0))));
+    add_one.set_property("diffusion", Rule::callback(|ctx| Ok(Value::Float(1.0 + ctx.uniform() * 4.0)))).unwrap();
+    let rep = Feature::repeat(&add_one, 3).unwrap();
+    rep.store_properties(true);
+    let out = rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [3.0]);
+    let d: Vec<f64> = out.get_properties("diffusion").iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(d.len(), 3);
+    assert!(d[0] != d[1] && d[1] != d[2] && d[0] != d[2]);
+    // Re-resolving without update, even on a new input, keeps the sampled values.
+    let again = rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+    let d2: Vec<f64> = again.get_properties("diffusion").iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(d, d2);
+}
+
+#[test]
+fn repeat_count_is_a_property_and_zero_passes_through() {
+    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(i.data() + 1.0))));
+    let rep = Feature::repeat(&add_one, 0).unwrap();
+    assert_eq!(rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap().as_slice(), [0.0]);
+    rep.set_property("N", Rule::randint(2, 3).unwrap()).unwrap();
+    assert_eq!(rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap().as_slice(), [2.0]);
+    let err = rep.set_property("N", Rule::constant(-1_i64)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'N' of feature 'Repeat': expected a non-negative integer, got -1");
+}
+
+#[test]
+fn nested_repeats_concatenate_replicate_indices() {
+    let g = Feature::custom("G", |_, _| Ok(None));
+    let nested = Feature::repeat(&Feature::repeat(&g, 2).unwrap(), 2).unwrap();
+    nested.store_properties(true);
+    let out = nested.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+    let ids: Vec<String> = out.get_properties("_ID").iter().map(|v| v.to_string()).collect();
+    assert_eq!(ids, ["[0, 0]", "[0, 1]", "[0]", "[1, 0]", "[1, 1]", "[1]"]);
+}
+
+#[test]
+fn callbacks_read_siblings_in_any_declaration_order() {
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("c", Rule::callback(|ctx| Ok(Value::Float(ctx.get("a")?.as_f64()? + ctx.get("b")?.as_f64()?))))
+        .unwrap();
+    p.set_property("b", Rule::callback(|ctx| Ok(Value::Float(ctx.get("a")?.as_f64()? * 10.0)))).unwrap();
+    p.set_property("a", Rule::constant(1.0)).unwrap();
+    assert_eq!(p.get_property("c").unwrap().as_f64().unwrap(), 11.0);
+    assert_eq!(p.property_names(), ["c", "b", "a", "name"]);
+}
+
+#[test]
+fn a_cycle_is_an_error_naming_the_properties() {
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("a", Rule::callback(|ctx| ctx.get("b").cloned())).unwrap();
+    p.set_property("b", Rule::callback(|ctx| ctx.get("a").cloned())).unwrap();
+    let err = p.resolve(Some(&Image::zeros(&[1]))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle);
+    assert_eq!(err.to_string(), "feature 'P': properties 'a' -> 'b' -> 'a' depend on each other in a cycle");
+    // Across features too.
+    let x = Feature::custom("X", |_, _| Ok(None));
+    let y = Feature::custom("Y", |_, _| Ok(None));
+    x.set_property("v", Rule::constant(1.0)).unwrap();
+    y.set_property("v", Rule::property_of(&x, "v").unwrap()).unwrap();
+    x.set_property("v", Rule::property_of(&y, "v").unwrap()).unwrap();
+    assert_eq!(x.get_property("v").unwrap_err().kind(), ErrorKind::Cycle);
+}
+
+#[test]
+fn links_stay_linked_across_updates_and_share_outside_a_repeat() {
+    let a = Feature::custom("A", |_, _| Ok(None));
+    a.set_property("pos", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
+    let b = Feature::custom("B", |_, _| Ok(None));
+    b.set_property("pos", Rule::property_of(&a, "pos").unwrap()).unwrap();
+    b.set_property("z", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
+    let pipe = Feature::chain(&a, &b);
+    pipe.store_properties(true);
+    let input = Image::zeros(&[1]);
+    for _ in 0..3 {
+        let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+        let pos: Vec<f64> = out.get_properties("pos").iter().map(|v| v.as_f64().unwrap()).collect();
+        assert_eq!(pos[0], pos[1]);
+        pipe.update().unwrap();
+    }
+    // Updating B alone re-samples A's linked property too.
+    let before = a.get_property("pos").unwrap().as_f64().unwrap();
+    b.update().unwrap();
+    assert_ne!(b.get_property("pos").unwrap().as_f64().unwrap(), before);
+    // A property outside a repeat is shared by all repetitions.
+    let s = Feature::custom("S", |_, _| Ok(None));
+    s.set_property("x", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
+    let t = Feature::custom("T", |_, _| Ok(None));
+    t.set_property("x", Rule::property_of(&s, "x").unwrap()).unwrap();
+    let pipe = Feature::chain(&s, &Feature::repeat(&t, 2).unwrap());
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+    let xs: Vec<f64> = out.get_properties("x").iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(xs.len(), 3);
+    assert!(xs.iter().all(|x| *x == xs[0]));
+}
+
+#[test]
+fn seeding_makes_pipelines_reproducible_callbacks_included() {
+    let build = || {
+        let p = particle();
+        p.set_property("d", Rule::callback(|ctx| Ok(Value::Float(ctx.normal())))).unwrap();
+        let rep = Feature::repeat(&p, 3).unwrap();
+        rep.store_properties(true);
+        rep
+    };
+    let run = |f: &Feature| -> Vec<String> {
+        let mut all = Vec::new();
+        for _ in 0..3 {
+            all.extend(names(&f.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap()));
+            f.update().unwrap();
+        }
+        all
+    };
+    let (x, y) = (build(), build());
+    x.seed(42).unwrap();
+    y.seed(42).unwrap();
+    let rx = run(&x);
+    assert_eq!(rx, run(&y));
+    x.seed(42).unwrap();
+    assert_eq!(rx, run(&x), "re-seeding replays the same samples");
+    y.seed(43).unwrap();
+    assert_ne!(rx, run(&y));
+}
+
+#[test]
+fn arithmetic_features_follow_deeptrack() {
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::constant(10.0)).unwrap();
+    let img = Image::new(ndarray::arr1(&[0.0, 1.0]).into_dyn());
+    assert_eq!(add.resolve_one(Some(&img)).unwrap().unwrap().as_slice(), [10.0, 11.0]);
+    let list = Value::List(vec![Value::Float(10.0), Value::Float(20.0)]);
+    add.set_property("value", Rule::constant(list)).unwrap();
+    let out = add.resolve(Some(&img)).unwrap();
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[1].as_slice(), [20.0, 21.0]);
+    let cases = [
+        ("Subtract", 2.0, vec![-2.0, -1.0]),
+        ("Multiply", 3.0, vec![0.0, 3.0]),
+        ("Divide", 2.0, vec![0.0, 0.5]),
+        ("FloorDivide", 0.5, vec![0.0, 2.0]),
+        ("Power", 2.0, vec![0.0, 1.0]),
+        ("GreaterThan", 0.5, vec![0.0, 1.0]),
+        ("LessThan", 0.5, vec![1.0, 0.0]),
+        ("GreaterThanOrEquals", 1.0, vec![0.0, 1.0]),
+        ("LessThanOrEquals", 0.0, vec![1.0, 0.0]),
+        ("Equals", 1.0, vec![0.0, 1.0]),
+    ];
+    for (kind, v, expected) in cases {
+        let f = features::builtin(kind).unwrap();
+        f.set_property("value", Rule::constant(v)).unwrap();
+        assert_eq!(f.resolve_one(Some(&img)).unwrap().unwrap().as_slice(), expected.as_slice(), "{kind}");
+    }
+    let bad = features::builtin("Add").unwrap();
+    let err = bad.set_property("value", Rule::constant("x")).unwrap_err();
+    assert_eq!(err.to_string(), "property 'value' of feature 'Add': expected numbers, got a string");
+    let late = features::builtin("Multiply").unwrap();
+    late.set_property("value", Rule::choice(vec![Value::str("x")]).unwrap()).unwrap();
+    let err = late.resolve(Some(&img)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
+    assert_eq!(err.to_string(), "property 'value' of feature 'Multiply': expected numbers, got a string");
+}
+
+#[test]
+fn value_dummy_and_chain_of_builtins() {
+    let v = features::builtin("Value").unwrap();
+    v.set_property("value", Rule::constant(Value::vector(&[2.0, 4.0]))).unwrap();
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::constant(1.0)).unwrap();
+    let pipe = Feature::chain(&Feature::chain(&v, &add), &features::builtin("DummyFeature").unwrap());
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(None).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [3.0, 5.0]);
+    assert_eq!(
+        names(&out),
+        [
+            "{'value': array([2.0, 4.0]), 'name': 'Value'}",
+            "{'value': 1.0, 'name': 'Add'}",
+            "{'name': 'Chain'}",
+            "{'name': 'DummyFeature'}",
+            "{'name': 'Chain'}"
+        ]
+    );
+    assert!(features::builtin("NoSuchFeature").is_none());
+}
+
+#[test]
+fn stored_input_is_reused_until_update() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let c = Arc::clone(&calls);
+    let f = Feature::custom("F", move |img, _| {
+        c.fetch_add(1, Ordering::Relaxed);
+        Ok(img.map(|i| i.with_data(i.data() + 1.0)))
+    });
+    let x = Image::zeros(&[1]);
+    f.resolve_one(Some(&x)).unwrap();
+    assert_eq!(f.resolve_one(None).unwrap().unwrap().as_slice(), [1.0]);
+    assert_eq!(calls.load(Ordering::Relaxed), 1, "cached");
+    f.update().unwrap();
+    assert!(f.resolve_one(None).unwrap().is_none(), "update forgets the stored input");
+}
+
+#[test]
+fn reentrant_resolve_is_busy_not_a_deadlock() {
+    let holder: Arc<std::sync::Mutex<Option<Feature>>> = Arc::default();
+    let h = Arc::clone(&holder);
+    let f = Feature::custom("F", move |_, _| {
+        let me = h.lock().unwrap().clone().unwrap();
+        match me.resolve(None) {
+            Err(e) if e.kind() == ErrorKind::Busy => Ok(None),
+            other => panic!("expected Busy, got {other:?}"),
+        }
+    });
+    *holder.lock().unwrap() = Some(f.clone());
+    f.resolve(Some(&Image::zeros(&[1]))).unwrap();
+    *holder.lock().unwrap() = None;
+}
