@@ -180,9 +180,13 @@ impl Feature {
     }
 
     /// Turns storing of properties on or off for this feature and every feature it contains. With it
-    /// on the outermost feature, results carry one dict per computation; without it, none.
+    /// on the outermost feature, results carry one dict per computation; without it, none. Cached
+    /// results are dropped (sampled values are kept), so the next resolve reflects the new setting.
     pub fn store_properties(&self, enable: bool) {
-        self.visit(&mut HashSet::new(), false, &mut |f| f.0.store.store(enable, Ordering::Relaxed));
+        self.visit(&mut HashSet::new(), false, &mut |f| {
+            f.0.store.store(enable, Ordering::Relaxed);
+            f.state().outputs.clear();
+        });
     }
 
     /// Whether this feature stores properties.

@@ -333,3 +333,32 @@ fn reentrant_resolve_is_busy_not_a_deadlock() {
     f.resolve(Some(&Image::zeros(&[1]))).unwrap();
     *holder.lock().unwrap() = None;
 }
+
+#[test]
+fn toggling_store_properties_applies_to_cached_results_but_keeps_samples() {
+    let p = particle();
+    let input = Image::zeros(&[2]);
+    let plain = p.resolve_one(Some(&input)).unwrap().unwrap();
+    assert!(plain.properties().is_empty());
+    let position = p.get_property("position").unwrap().to_f64_vec().unwrap();
+    p.store_properties(true);
+    let stored = p.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!(stored.properties().len(), 1);
+    assert_eq!(stored.get_property("position").unwrap().to_f64_vec().unwrap(), position);
+}
+
+#[test]
+fn microscope_images_the_sample_with_the_optics() {
+    let v = features::builtin("Value").unwrap();
+    v.set_property("value", Rule::constant(Value::vector(&[2.0, 4.0]))).unwrap();
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::constant(1.0)).unwrap();
+    let scope = Feature::microscope(&add, &v);
+    scope.store_properties(true);
+    let out = scope.resolve_one(None).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [3.0, 5.0]);
+    assert_eq!(
+        names(&out),
+        ["{'value': array([2.0, 4.0]), 'name': 'Value'}", "{'value': 1.0, 'name': 'Add'}", "{'name': 'Microscope'}"]
+    );
+}

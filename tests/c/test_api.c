@@ -1,0 +1,891 @@
+/* The C API contract (design.md §6), exercised from C: every function, the Image-tutorial semantics
+ * (exact dict lists, names, order, _ID, merge counts), seeding, cycles and error statuses.
+ * Compiled and run by tests/c_api.rs; exits non-zero on any failed check. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deeptrack.h"
+
+static int checks = 0, failures = 0;
+
+static const char *last_error(void) {
+    static char buf[2048];
+    if (deeptrack_last_error_message(buf, sizeof buf, NULL) != DEEPTRACK_STATUS_OK) return "<message too long>";
+    return buf;
+}
+
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        checks++;                                                                   \
+        if (!(cond)) {                                                              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                             \
+        }                                                                           \
+    } while (0)
+
+#define OK(call)                                                                                       \
+    do {                                                                                               \
+        deeptrack_status s_ = (call);                                                                  \
+        checks++;                                                                                      \
+        if (s_ != DEEPTRACK_STATUS_OK) {                                                               \
+            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, deeptrack_status_str(s_), \
+                    last_error());                                                                     \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+/* The call fails with `status` and the last error message contains `text`. */
+#define FAILS(call, status, text)                                                                      \
+    do {                                                                                               \
+        deeptrack_status s_ = (call);                                                                  \
+        checks++;                                                                                      \
+        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
+            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
+                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+static deeptrack_image *zeros(size_t rows, size_t cols) {
+    size_t shape[2] = {rows, cols};
+    double *data = calloc(rows * cols, sizeof(double));
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &img));
+    free(data);
+    return img;
+}
+
+static char *dict_repr(const deeptrack_property_dict *d) {
+    static char buf[4096];
+    OK(deeptrack_property_dict_repr(d, buf, sizeof buf, NULL));
+    return buf;
+}
+
+static char *repr(const deeptrack_value *v) {
+    static char buf[4096];
+    OK(deeptrack_value_repr(v, buf, sizeof buf, NULL));
+    return buf;
+}
+
+static deeptrack_rule *constant_float(double x) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+static deeptrack_rule *constant_bool(bool b) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_bool(b, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+/* ---------------------------------------------------------------- errors and version */
+
+static void test_errors(void) {
+    CHECK(strcmp(deeptrack_status_str(DEEPTRACK_STATUS_OK), "DEEPTRACK_STATUS_OK") == 0);
+    CHECK(strcmp(deeptrack_status_str(DEEPTRACK_STATUS_NOT_FOUND), "DEEPTRACK_STATUS_NOT_FOUND") == 0);
+    CHECK(strcmp(deeptrack_status_str(DEEPTRACK_STATUS_PANIC), "DEEPTRACK_STATUS_PANIC") == 0);
+    CHECK(strcmp(deeptrack_status_str(12345), "DEEPTRACK_STATUS_UNKNOWN") == 0);
+    CHECK(strcmp(deeptrack_version(), DEEPTRACK_VERSION_STRING) == 0);
+
+    FAILS(deeptrack_value_new_float(1.0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    size_t needed = 0;
+    CHECK(deeptrack_last_error_message(NULL, 0, &needed) == DEEPTRACK_STATUS_BUFFER_TOO_SMALL);
+    CHECK(needed == strlen("argument 'out' is NULL") + 1);
+    char small[4];
+    CHECK(deeptrack_last_error_message(small, sizeof small, NULL) == DEEPTRACK_STATUS_BUFFER_TOO_SMALL);
+    char *buf = malloc(needed);
+    OK(deeptrack_last_error_message(buf, needed, &needed));
+    CHECK(strcmp(buf, "argument 'out' is NULL") == 0);
+    free(buf);
+    deeptrack_clear_error();
+    CHECK(strcmp(last_error(), "") == 0);
+}
+
+/* ---------------------------------------------------------------- values */
+
+static void test_values(void) {
+    deeptrack_value *v = NULL;
+    double f = 0;
+    int64_t i = 0;
+    bool b = false;
+    const char *s = NULL;
+
+    OK(deeptrack_value_new_float(2.5, &v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_FLOAT);
+    OK(deeptrack_value_as_float(v, &f));
+    CHECK(f == 2.5);
+    FAILS(deeptrack_value_as_int(v, &i), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected an integer, got a float");
+    deeptrack_value_free(v);
+
+    OK(deeptrack_value_new_int(-7, &v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_INT);
+    OK(deeptrack_value_as_int(v, &i));
+    CHECK(i == -7);
+    OK(deeptrack_value_as_float(v, &f)); /* ints read as floats */
+    CHECK(f == -7.0);
+    FAILS(deeptrack_value_as_bool(v, &b), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected a bool");
+    deeptrack_value_free(v);
+
+    OK(deeptrack_value_new_bool(true, &v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_BOOL);
+    OK(deeptrack_value_as_bool(v, &b));
+    CHECK(b);
+    FAILS(deeptrack_value_as_string(v, &s), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected a string, got a bool");
+    deeptrack_value_free(v);
+
+    OK(deeptrack_value_new_string("Particle", &v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_STRING);
+    OK(deeptrack_value_as_string(v, &s));
+    CHECK(strcmp(s, "Particle") == 0);
+    FAILS(deeptrack_value_as_float(v, &f), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected a number, got a string");
+    CHECK(strcmp(repr(v), "'Particle'") == 0);
+    deeptrack_value_free(v);
+    FAILS(deeptrack_value_new_string("\xff\xfe", &v), DEEPTRACK_STATUS_INVALID_UTF8, "argument 's' is not valid UTF-8");
+    FAILS(deeptrack_value_new_string(NULL, &v), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 's' is NULL");
+
+    double data[6] = {1, 2, 3, 4, 5, 6};
+    size_t shape[2] = {2, 3};
+    OK(deeptrack_value_new_array(data, shape, 2, &v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_ARRAY);
+    const double *pd = NULL;
+    const size_t *ps = NULL;
+    size_t nd = 0;
+    OK(deeptrack_value_array(v, &pd, &ps, &nd));
+    CHECK(nd == 2 && ps[0] == 2 && ps[1] == 3 && pd[5] == 6.0 && pd != data);
+    CHECK(strcmp(repr(v), "array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])") == 0);
+    deeptrack_value *copy = NULL;
+    OK(deeptrack_value_clone(v, &copy));
+    deeptrack_value_free(v);
+    OK(deeptrack_value_array(copy, &pd, NULL, NULL));
+    CHECK(pd[0] == 1.0);
+    FAILS(deeptrack_value_as_float(copy, &f), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected a number, got an array");
+    deeptrack_value_free(copy);
+
+    size_t huge[2] = {SIZE_MAX, 2};
+    FAILS(deeptrack_value_new_array(data, huge, 2, &v), DEEPTRACK_STATUS_OUT_OF_MEMORY, "overflows");
+    size_t many[40] = {1};
+    FAILS(deeptrack_value_new_array(data, many, 40, &v), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at most 32 dimensions");
+    FAILS(deeptrack_value_new_array(NULL, shape, 2, &v), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'data' is NULL");
+    FAILS(deeptrack_value_new_array(NULL, NULL, 0, &v), DEEPTRACK_STATUS_NULL_ARGUMENT, "'data'"); /* 0-d: 1 element */
+    OK(deeptrack_value_new_array(data, NULL, 0, &v));
+    CHECK(strcmp(repr(v), "array(1.0)") == 0);
+    deeptrack_value_free(v);
+    size_t empty[1] = {0};
+    OK(deeptrack_value_new_array(NULL, empty, 1, &v)); /* no elements: data may be NULL */
+    CHECK(strcmp(repr(v), "array([])") == 0);
+    deeptrack_value_free(v);
+
+    deeptrack_value *list = NULL, *item = NULL;
+    OK(deeptrack_value_new_list(&list));
+    CHECK(deeptrack_value_kind(list) == DEEPTRACK_VALUE_KIND_LIST);
+    OK(deeptrack_value_new_int(3, &item));
+    OK(deeptrack_value_list_push(list, item));
+    OK(deeptrack_value_list_push(list, item)); /* copies: item stays ours */
+    deeptrack_value_free(item);
+    OK(deeptrack_value_list_push(list, list)); /* a copy of itself, nested */
+    CHECK(deeptrack_value_list_len(list) == 3);
+    OK(deeptrack_value_as_int(deeptrack_value_list_get(list, 1), &i));
+    CHECK(i == 3);
+    CHECK(deeptrack_value_list_len(deeptrack_value_list_get(list, 2)) == 2);
+    CHECK(deeptrack_value_list_get(list, 3) == NULL);
+    CHECK(strcmp(repr(list), "[3, 3, [3, 3]]") == 0);
+    OK(deeptrack_value_new_float(1, &item));
+    FAILS(deeptrack_value_list_push(item, list), DEEPTRACK_STATUS_TYPE_MISMATCH, "argument 'list' is a float");
+    CHECK(deeptrack_value_list_len(item) == 0);
+    CHECK(deeptrack_value_list_get(item, 0) == NULL);
+    deeptrack_value_free(item);
+    deeptrack_value_free(list);
+
+    OK(deeptrack_value_new_none(&v));
+    CHECK(deeptrack_value_kind(v) == DEEPTRACK_VALUE_KIND_NONE);
+    deeptrack_value_free(v);
+    CHECK(deeptrack_value_kind(NULL) == DEEPTRACK_VALUE_KIND_NONE);
+    deeptrack_value_free(NULL);
+}
+
+/* ---------------------------------------------------------------- images */
+
+static void test_images(void) {
+    double data[6] = {0, 1, 2, 3, 4, 5};
+    size_t shape[3] = {1, 2, 3};
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 3, &img));
+    CHECK(deeptrack_image_ndim(img) == 3);
+    size_t got[3] = {0};
+    OK(deeptrack_image_shape(img, got, 3));
+    CHECK(got[0] == 1 && got[1] == 2 && got[2] == 3);
+    FAILS(deeptrack_image_shape(img, got, 2), DEEPTRACK_STATUS_BUFFER_TOO_SMALL, "3 dimensions");
+    const double *pd = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(img, &pd, &len));
+    CHECK(len == 6 && pd[4] == 4.0 && pd != data);
+    double out[6] = {0};
+    OK(deeptrack_image_copy_to(img, out, 6));
+    CHECK(memcmp(out, data, sizeof data) == 0);
+    FAILS(deeptrack_image_copy_to(img, out, 5), DEEPTRACK_STATUS_BUFFER_TOO_SMALL, "has 6 elements");
+    CHECK(deeptrack_image_property_count(img) == 0);
+    const deeptrack_property_dict *d = NULL;
+    FAILS(deeptrack_image_property_dict(img, 0, &d), DEEPTRACK_STATUS_OUT_OF_RANGE, "index 0 is out of range");
+    deeptrack_value *v = NULL;
+    FAILS(deeptrack_image_get_property(img, "name", true, &v), DEEPTRACK_STATUS_NOT_FOUND, "'name'");
+    FAILS(deeptrack_image_get_property(img, "name", false, &v), DEEPTRACK_STATUS_NOT_FOUND, "'name'");
+    size_t bad[2] = {2, 2};
+    FAILS(deeptrack_image_new(NULL, bad, 2, &img), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'data' is NULL");
+    FAILS(deeptrack_image_new(data, NULL, 2, &img), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'shape' is NULL");
+    CHECK(deeptrack_image_ndim(NULL) == 0);
+    CHECK(deeptrack_image_property_count(NULL) == 0);
+    deeptrack_image_free(img);
+    deeptrack_image_free(NULL);
+}
+
+/* Two resolves of `DummyFeature`s give images with dicts; merge and append follow identity. */
+static void test_merge_and_append(void) {
+    deeptrack_feature *a = NULL, *b = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &a));
+    OK(deeptrack_feature_set_property(a, "x", constant_float(1)));
+    OK(deeptrack_feature_new("DummyFeature", &b));
+    OK(deeptrack_feature_set_property(b, "x", constant_float(1))); /* equal, but another dict */
+    OK(deeptrack_feature_store_properties(a, true));
+    OK(deeptrack_feature_store_properties(b, true));
+    deeptrack_image *input = zeros(2, 2), *ra = NULL, *ra2 = NULL, *rb = NULL;
+    OK(deeptrack_feature_resolve(a, input, &ra));
+    OK(deeptrack_feature_resolve(a, input, &ra2)); /* cached: the same dict */
+    OK(deeptrack_feature_resolve(b, input, &rb));
+    CHECK(deeptrack_image_property_count(ra) == 1);
+    const deeptrack_property_dict *da = NULL, *da2 = NULL, *db = NULL;
+    OK(deeptrack_image_property_dict(ra, 0, &da));
+    OK(deeptrack_image_property_dict(ra2, 0, &da2));
+    OK(deeptrack_image_property_dict(rb, 0, &db));
+    CHECK(da == da2 && da != db);
+    CHECK(strcmp(dict_repr(da), "{'x': 1.0, 'name': 'DummyFeature'}") == 0);
+    CHECK(strcmp(dict_repr(da), dict_repr(db)) == 0);
+    CHECK(deeptrack_property_dict_len(da) == 2);
+    const char *key = NULL;
+    OK(deeptrack_property_dict_key(da, 1, &key));
+    CHECK(strcmp(key, "name") == 0);
+    FAILS(deeptrack_property_dict_key(da, 2, &key), DEEPTRACK_STATUS_OUT_OF_RANGE, "index 2");
+    const deeptrack_value *x = NULL;
+    OK(deeptrack_property_dict_get(da, "x", &x));
+    double f = 0;
+    OK(deeptrack_value_as_float(x, &f));
+    CHECK(f == 1.0);
+    FAILS(deeptrack_property_dict_get(da, "y", &x), DEEPTRACK_STATUS_NOT_FOUND, "no key 'y'");
+
+    OK(deeptrack_image_merge_properties_from(ra, ra2));
+    CHECK(deeptrack_image_property_count(ra) == 1); /* same dict: kept once */
+    OK(deeptrack_image_merge_properties_from(ra, rb));
+    CHECK(deeptrack_image_property_count(ra) == 2); /* equal but distinct: both kept */
+    OK(deeptrack_image_merge_properties_from(ra, ra));
+    CHECK(deeptrack_image_property_count(ra) == 2);
+    OK(deeptrack_image_append_properties(ra, db)); /* append does not dedupe */
+    CHECK(deeptrack_image_property_count(ra) == 3);
+    const deeptrack_property_dict *last = NULL;
+    OK(deeptrack_image_property_dict(ra, 2, &last));
+    CHECK(last == db);
+    deeptrack_image *clone = NULL;
+    OK(deeptrack_image_clone(ra, &clone));
+    CHECK(deeptrack_image_property_count(clone) == 3);
+    OK(deeptrack_image_merge_properties_from(clone, ra));
+    CHECK(deeptrack_image_property_count(clone) == 3);
+
+    deeptrack_value *all = NULL;
+    OK(deeptrack_image_get_property(ra, "name", false, &all));
+    CHECK(deeptrack_value_list_len(all) == 3);
+    deeptrack_value_free(all);
+
+    /* The input keeps no properties; freeing the producer keeps the dicts alive in the images. */
+    CHECK(deeptrack_image_property_count(input) == 0);
+    deeptrack_feature_free(a);
+    deeptrack_feature_free(b);
+    CHECK(strcmp(dict_repr(last), "{'x': 1.0, 'name': 'DummyFeature'}") == 0);
+    deeptrack_image_free(clone);
+    deeptrack_image_free(ra);
+    deeptrack_image_free(ra2);
+    deeptrack_image_free(rb);
+    deeptrack_image_free(input);
+}
+
+/* ---------------------------------------------------------------- rules and the sampling context */
+
+static int freed_userdata = 0;
+static void count_free(void *userdata) {
+    (void)userdata;
+    freed_userdata++;
+}
+
+/* twice = 2 * base, read through the context (a dependency declared after it). */
+static deeptrack_status twice_base(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    const deeptrack_value *base = NULL;
+    double x = 0;
+    deeptrack_status s = deeptrack_context_get(ctx, "base", &base);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    s = deeptrack_value_as_float(base, &x);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    return deeptrack_value_new_float(2 * x, out);
+}
+
+/* The replicate index as a list, plus uniform and normal draws. */
+static deeptrack_status replica(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    size_t index[4], depth = 0;
+    double u = -1, n = 0;
+    deeptrack_status s = deeptrack_context_replicate_index(ctx, index, 4, &depth);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    if (depth > 0 && deeptrack_context_replicate_index(ctx, NULL, 0, &depth) != DEEPTRACK_STATUS_BUFFER_TOO_SMALL)
+        return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    if (deeptrack_context_uniform(ctx, &u) != DEEPTRACK_STATUS_OK || u < 0 || u >= 1) return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    if (deeptrack_context_normal(ctx, &n) != DEEPTRACK_STATUS_OK || !isfinite(n)) return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    deeptrack_value *list = NULL, *item = NULL;
+    deeptrack_value_new_list(&list);
+    for (size_t k = 0; k < depth; k++) {
+        deeptrack_value_new_int((int64_t)index[k], &item);
+        deeptrack_value_list_push(list, item);
+        deeptrack_value_free(item);
+    }
+    *out = list;
+    return DEEPTRACK_STATUS_OK;
+}
+
+static deeptrack_status failing(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    (void)ctx;
+    (void)out;
+    deeptrack_set_error_message("the detector is not calibrated");
+    return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+}
+
+static deeptrack_status returns_nothing(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    (void)ctx;
+    (void)out;
+    return DEEPTRACK_STATUS_OK;
+}
+
+static deeptrack_status read_other(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    const deeptrack_value *v = NULL;
+    deeptrack_status s = deeptrack_context_get(ctx, (const char *)userdata, &v);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    return deeptrack_value_clone(v, out);
+}
+
+static void test_rules(void) {
+    deeptrack_feature *f = NULL;
+    deeptrack_rule *r = NULL;
+    deeptrack_value *v = NULL;
+    double x = 0;
+    int64_t k = 0;
+    OK(deeptrack_feature_new("DummyFeature", &f));
+
+    OK(deeptrack_rule_callback(twice_base, NULL, count_free, &r));
+    OK(deeptrack_feature_set_property(f, "twice", r));
+    OK(deeptrack_feature_set_property(f, "base", constant_float(21)));
+    OK(deeptrack_feature_get_property(f, "twice", &v));
+    OK(deeptrack_value_as_float(v, &x));
+    CHECK(x == 42.0);
+    deeptrack_value_free(v);
+
+    OK(deeptrack_rule_uniform(2, 3, &r));
+    OK(deeptrack_feature_set_property(f, "u", r));
+    OK(deeptrack_rule_normal(5, 0, &r));
+    OK(deeptrack_feature_set_property(f, "n", r));
+    OK(deeptrack_rule_randint(4, 5, &r));
+    OK(deeptrack_feature_set_property(f, "k", r));
+    double lo[2] = {0, 10}, hi[2] = {1, 11};
+    OK(deeptrack_rule_uniform_array(lo, hi, 2, &r));
+    OK(deeptrack_feature_set_property(f, "pos", r));
+    deeptrack_value *choices = NULL, *item = NULL;
+    OK(deeptrack_value_new_list(&choices));
+    OK(deeptrack_value_new_string("only", &item));
+    OK(deeptrack_value_list_push(choices, item));
+    deeptrack_value_free(item);
+    OK(deeptrack_rule_choice(choices, &r));
+    deeptrack_value_free(choices);
+    OK(deeptrack_feature_set_property(f, "c", r));
+    OK(deeptrack_rule_callback(replica, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(f, "id", r));
+    for (int t = 0; t < 20; t++) {
+        OK(deeptrack_feature_update(f));
+        OK(deeptrack_feature_get_property(f, "u", &v));
+        OK(deeptrack_value_as_float(v, &x));
+        CHECK(x >= 2 && x < 3);
+        deeptrack_value_free(v);
+        OK(deeptrack_feature_get_property(f, "n", &v));
+        OK(deeptrack_value_as_float(v, &x));
+        CHECK(x == 5.0);
+        deeptrack_value_free(v);
+        OK(deeptrack_feature_get_property(f, "k", &v));
+        OK(deeptrack_value_as_int(v, &k));
+        CHECK(k == 4);
+        deeptrack_value_free(v);
+        OK(deeptrack_feature_get_property(f, "pos", &v));
+        const double *p = NULL;
+        OK(deeptrack_value_array(v, &p, NULL, NULL));
+        CHECK(p[0] >= 0 && p[0] < 1 && p[1] >= 10 && p[1] < 11);
+        deeptrack_value_free(v);
+    }
+    OK(deeptrack_feature_get_property(f, "c", &v));
+    CHECK(strcmp(repr(v), "'only'") == 0);
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_get_property(f, "id", &v));
+    CHECK(strcmp(repr(v), "[]") == 0);
+    deeptrack_value_free(v);
+
+    /* Inside a repeat the context reports the repetition. */
+    deeptrack_feature *rep = NULL;
+    deeptrack_image *input = zeros(1, 1), *out = NULL;
+    OK(deeptrack_feature_repeat(f, 3, &rep));
+    OK(deeptrack_feature_store_properties(rep, true));
+    OK(deeptrack_feature_resolve(rep, input, &out));
+    OK(deeptrack_image_get_property(out, "id", false, &v));
+    CHECK(strcmp(repr(v), "[[0], [1], [2]]") == 0);
+    deeptrack_value_free(v);
+    deeptrack_image_free(out);
+
+    /* Invalid rule arguments name the problem; nothing is allocated. */
+    r = NULL;
+    FAILS(deeptrack_rule_uniform(NAN, 1, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "low must be finite");
+    FAILS(deeptrack_rule_uniform(2, 1, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "greater than high");
+    FAILS(deeptrack_rule_normal(0, -1, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "std must not be negative");
+    FAILS(deeptrack_rule_normal(INFINITY, 1, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "mean must be finite");
+    FAILS(deeptrack_rule_randint(3, 3, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "empty");
+    FAILS(deeptrack_rule_uniform_array(lo, NULL, 2, &r), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'high' is NULL");
+    OK(deeptrack_value_new_list(&choices));
+    FAILS(deeptrack_rule_choice(choices, &r), DEEPTRACK_STATUS_INVALID_ARGUMENT, "the list is empty");
+    deeptrack_value_free(choices);
+    OK(deeptrack_value_new_int(1, &v));
+    FAILS(deeptrack_rule_choice(v, &r), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected a list");
+    deeptrack_value_free(v);
+    FAILS(deeptrack_rule_callback(NULL, NULL, NULL, &r), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'fn' is NULL");
+    FAILS(deeptrack_rule_constant(NULL, &r), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'v' is NULL");
+    CHECK(r == NULL);
+
+    /* Failing callbacks fail the resolve with their message. */
+    deeptrack_feature *g = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &g));
+    OK(deeptrack_rule_callback(failing, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(g, "gain", r));
+    FAILS(deeptrack_feature_resolve(g, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
+          "property 'gain' of feature 'DummyFeature': the sampling callback returned DEEPTRACK_STATUS_INVALID_ARGUMENT: the "
+          "detector is not calibrated");
+    OK(deeptrack_rule_callback(returns_nothing, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(g, "gain", r));
+    FAILS(deeptrack_feature_resolve(g, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED, "returned DEEPTRACK_STATUS_OK but no value");
+    /* Reading an unknown sibling. */
+    OK(deeptrack_rule_callback(read_other, "nonexistent", NULL, &r));
+    OK(deeptrack_feature_set_property(g, "gain", r));
+    FAILS(deeptrack_feature_resolve(g, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED, "no property 'nonexistent'");
+    /* A cycle names the properties, never hangs. */
+    OK(deeptrack_rule_callback(read_other, "b", NULL, &r));
+    OK(deeptrack_feature_set_property(g, "gain", r));
+    OK(deeptrack_rule_callback(read_other, "gain", NULL, &r));
+    OK(deeptrack_feature_set_property(g, "b", r));
+    FAILS(deeptrack_feature_resolve(g, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
+          "properties 'gain' -> 'b' -> 'gain' depend on each other in a cycle");
+    FAILS(deeptrack_feature_get_property(g, "b", &v), DEEPTRACK_STATUS_CALLBACK_FAILED, "cycle");
+    /* The pipeline still works once the rule is fixed. */
+    OK(deeptrack_feature_set_property(g, "b", constant_float(3)));
+    OK(deeptrack_feature_resolve(g, input, &out));
+    deeptrack_image_free(out);
+    deeptrack_feature_free(g);
+
+    /* A link to another feature's property. */
+    deeptrack_feature *a = NULL, *b = NULL, *chain = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &a));
+    OK(deeptrack_rule_uniform(0, 1, &r));
+    OK(deeptrack_feature_set_property(a, "pos", r));
+    OK(deeptrack_feature_new("DummyFeature", &b));
+    OK(deeptrack_rule_property_of(a, "pos", &r));
+    OK(deeptrack_feature_set_property(b, "pos", r));
+    FAILS(deeptrack_rule_property_of(a, "nope", &r), DEEPTRACK_STATUS_NOT_FOUND, "has no property 'nope'");
+    OK(deeptrack_feature_chain(a, b, &chain));
+    OK(deeptrack_feature_store_properties(chain, true));
+    for (int t = 0; t < 3; t++) {
+        OK(deeptrack_feature_resolve(chain, input, &out));
+        OK(deeptrack_image_get_property(out, "pos", false, &v));
+        double p0 = 0, p1 = 1;
+        OK(deeptrack_value_as_float(deeptrack_value_list_get(v, 0), &p0));
+        OK(deeptrack_value_as_float(deeptrack_value_list_get(v, 1), &p1));
+        CHECK(p0 == p1);
+        deeptrack_value_free(v);
+        deeptrack_image_free(out);
+        OK(deeptrack_feature_update(chain));
+    }
+    deeptrack_feature_free(a); /* the link and the chain keep it alive */
+    OK(deeptrack_feature_resolve(chain, input, &out));
+    deeptrack_image_free(out);
+    deeptrack_feature_free(b);
+    deeptrack_feature_free(chain);
+
+    /* An unused rule is freed by its owner; userdata is freed with the last user. */
+    OK(deeptrack_rule_callback(twice_base, NULL, count_free, &r));
+    deeptrack_rule_free(r);
+    CHECK(freed_userdata == 1);
+    deeptrack_rule_free(NULL);
+    deeptrack_feature_free(rep);
+    CHECK(freed_userdata == 1); /* f is still ours */
+    deeptrack_feature_free(f);
+    CHECK(freed_userdata == 2);
+    deeptrack_image_free(input);
+}
+
+/* ---------------------------------------------------------------- features */
+
+static int get_calls = 0;
+
+/* Adds `offset` to every pixel; a NULL input yields a 1×1 image of `offset`. */
+static deeptrack_status add_offset(void *userdata, const deeptrack_image *input,
+                                   const deeptrack_property_dict *properties, deeptrack_image **output) {
+    (void)userdata;
+    get_calls++;
+    const deeptrack_value *v = NULL;
+    double offset = 0;
+    deeptrack_status s = deeptrack_property_dict_get(properties, "offset", &v);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    if ((s = deeptrack_value_as_float(v, &offset)) != DEEPTRACK_STATUS_OK) return s;
+    size_t shape[8] = {1, 1}, ndim = 2, len = 1;
+    const double *data = &offset;
+    double zero = 0;
+    if (input != NULL) {
+        ndim = deeptrack_image_ndim(input);
+        deeptrack_image_shape(input, shape, 8);
+        deeptrack_image_data(input, &data, &len);
+    } else {
+        data = &zero;
+    }
+    double *buf = malloc((len ? len : 1) * sizeof(double));
+    for (size_t i = 0; i < len; i++) buf[i] = data[i] + offset;
+    s = deeptrack_image_new(buf, shape, ndim, output);
+    free(buf);
+    return s;
+}
+
+static deeptrack_status passthrough(void *userdata, const deeptrack_image *input,
+                                    const deeptrack_property_dict *properties, deeptrack_image **output) {
+    (void)userdata;
+    (void)properties;
+    *output = (deeptrack_image *)input; /* returning the input itself is a pass-through too */
+    return DEEPTRACK_STATUS_OK;
+}
+
+static deeptrack_status get_fails(void *userdata, const deeptrack_image *input,
+                                  const deeptrack_property_dict *properties, deeptrack_image **output) {
+    (void)userdata;
+    (void)input;
+    (void)properties;
+    (void)output;
+    deeptrack_set_error_message("no photons");
+    return DEEPTRACK_STATUS_CALLBACK_FAILED;
+}
+
+static deeptrack_feature *custom(const char *name, deeptrack_get_fn get) {
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new_custom(name, get, NULL, NULL, &f));
+    return f;
+}
+
+static void test_features(void) {
+    deeptrack_feature *f = custom("AddOffset", add_offset);
+    deeptrack_image *input = zeros(2, 2), *out = NULL;
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_feature_set_property(f, "offset", constant_float(1.5)));
+    OK(deeptrack_feature_resolve(f, input, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 4 && data[3] == 1.5);
+    CHECK(deeptrack_image_property_count(out) == 0); /* store_properties is off */
+    deeptrack_image_free(out);
+    CHECK(get_calls == 1);
+    OK(deeptrack_feature_resolve(f, NULL, &out)); /* the stored input, cached */
+    CHECK(get_calls == 1 && out != NULL);
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_update(f));
+    OK(deeptrack_feature_resolve(f, NULL, &out)); /* after update: no input, get sees NULL */
+    CHECK(get_calls == 2);
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 1 && data[0] == 1.5);
+    deeptrack_image_free(out);
+
+    /* Built-ins by class name, with DeepTrack defaults; unknown kinds are NOT_FOUND. */
+    deeptrack_feature *add = NULL, *chain = NULL, *value = NULL;
+    deeptrack_value *v = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_feature_get_property(add, "value", &v));
+    CHECK(strcmp(repr(v), "0.0") == 0);
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_get_property(add, "name", &v));
+    CHECK(strcmp(repr(v), "'Add'") == 0);
+    deeptrack_value_free(v);
+    FAILS(deeptrack_feature_get_property(add, "radius", &v), DEEPTRACK_STATUS_NOT_FOUND, "feature 'Add': no property 'radius'");
+    OK(deeptrack_feature_set_property(add, "value", constant_float(10)));
+    OK(deeptrack_feature_chain(f, add, &chain));
+    OK(deeptrack_feature_store_properties(chain, true));
+    OK(deeptrack_feature_resolve(chain, input, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(data[0] == 11.5);
+    CHECK(deeptrack_image_property_count(out) == 3);
+    const deeptrack_property_dict *d = NULL;
+    OK(deeptrack_image_property_dict(out, 0, &d));
+    CHECK(strcmp(dict_repr(d), "{'offset': 1.5, 'name': 'AddOffset'}") == 0);
+    OK(deeptrack_image_property_dict(out, 1, &d));
+    CHECK(strcmp(dict_repr(d), "{'value': 10.0, 'name': 'Add'}") == 0);
+    OK(deeptrack_image_property_dict(out, 2, &d));
+    CHECK(strcmp(dict_repr(d), "{'name': 'Chain'}") == 0);
+    deeptrack_image_free(out);
+    FAILS(deeptrack_feature_new("Sphre", &value), DEEPTRACK_STATUS_NOT_FOUND, "unknown feature kind 'Sphre'");
+    const char *kinds[] = {"DummyFeature", "Value", "Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power",
+                           "GreaterThan", "LessThan", "GreaterThanOrEquals", "LessThanOrEquals", "Equals"};
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        OK(deeptrack_feature_new(kinds[i], &value));
+        deeptrack_feature_free(value);
+    }
+
+    /* Type errors name the feature and the property. */
+    OK(deeptrack_value_new_string("ten", &v));
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    FAILS(deeptrack_feature_set_property(add, "value", r), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'value' of feature 'Add': expected numbers, got a string");
+    OK(deeptrack_feature_set_property(f, "offset", constant_bool(true)));
+    OK(deeptrack_feature_update(chain));
+    FAILS(deeptrack_feature_resolve(chain, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
+          "feature 'AddOffset': the feature's get callback returned DEEPTRACK_STATUS_TYPE_MISMATCH: expected a number, got "
+          "a bool");
+    OK(deeptrack_feature_set_property(f, "offset", constant_float(2)));
+    OK(deeptrack_feature_resolve(chain, input, &out)); /* works again */
+    deeptrack_image_free(out);
+
+    /* Value: ignores its input. */
+    OK(deeptrack_feature_new("Value", &value));
+    double arr[2] = {2, 4};
+    size_t shape[1] = {2};
+    OK(deeptrack_value_new_array(arr, shape, 1, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_set_property(value, "value", r));
+    OK(deeptrack_feature_resolve(value, NULL, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 2 && data[1] == 4);
+    deeptrack_image_free(out);
+
+    /* Pass-through (returning the input pointer) and failing get callbacks. */
+    deeptrack_feature *p = custom("Pass", passthrough), *bad = custom("Broken", get_fails);
+    OK(deeptrack_feature_resolve(p, input, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 4 && data[0] == 0);
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_resolve(p, NULL, &out));
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_update(p));
+    out = (deeptrack_image *)1;
+    OK(deeptrack_feature_resolve(p, NULL, &out));
+    CHECK(out == NULL); /* nothing in, nothing out */
+    FAILS(deeptrack_feature_resolve(bad, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
+          "feature 'Broken': the feature's get callback returned DEEPTRACK_STATUS_CALLBACK_FAILED: no photons");
+
+    /* Microscope: the optics image the sample's output (built-in optics arrive with the simulation). */
+    deeptrack_feature *scope = NULL;
+    OK(deeptrack_feature_microscope(add, value, &scope));
+    OK(deeptrack_feature_store_properties(scope, true));
+    OK(deeptrack_feature_resolve(scope, NULL, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 2 && data[0] == 12 && data[1] == 14);
+    CHECK(deeptrack_image_property_count(out) == 3);
+    OK(deeptrack_image_property_dict(out, 2, &d));
+    CHECK(strcmp(dict_repr(d), "{'name': 'Microscope'}") == 0);
+    deeptrack_image_free(out);
+
+    /* Repeat N is a property; a negative constant is rejected. */
+    deeptrack_feature *rep = NULL;
+    OK(deeptrack_feature_repeat(f, 3, &rep));
+    OK(deeptrack_feature_resolve(rep, input, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(data[0] == 6);
+    deeptrack_image_free(out);
+    OK(deeptrack_value_new_int(-2, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    FAILS(deeptrack_feature_set_property(rep, "N", r), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'N' of feature 'Repeat': expected a non-negative integer, got -2");
+    OK(deeptrack_rule_randint(5, 6, &r));
+    OK(deeptrack_feature_set_property(rep, "N", r));
+    OK(deeptrack_feature_resolve(rep, input, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(data[0] == 10);
+    deeptrack_image_free(out);
+
+    /* store_properties(false) turns it off again. */
+    OK(deeptrack_feature_store_properties(chain, false));
+    OK(deeptrack_feature_update(chain));
+    OK(deeptrack_feature_resolve(chain, input, &out));
+    CHECK(deeptrack_image_property_count(out) == 0);
+    deeptrack_image_free(out);
+
+    deeptrack_feature_free(rep);
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(p);
+    deeptrack_feature_free(bad);
+    deeptrack_feature_free(value);
+    deeptrack_feature_free(chain);
+    deeptrack_feature_free(add);
+    deeptrack_feature_free(f);
+    deeptrack_image_free(input);
+}
+
+/* ---------------------------------------------------------------- tutorial semantics */
+
+static deeptrack_feature *particle(int track_me) {
+    deeptrack_feature *p = custom("Particle", passthrough);
+    double lo[2] = {0, 0}, hi[2] = {256, 256};
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_uniform_array(lo, hi, 2, &r));
+    OK(deeptrack_feature_set_property(p, "position", r));
+    if (track_me >= 0) OK(deeptrack_feature_set_property(p, "track_me", constant_bool(track_me)));
+    return p;
+}
+
+static void test_tutorial_semantics(void) {
+    deeptrack_image *input = zeros(256, 256), *out = NULL;
+    deeptrack_feature *not_tracked = particle(0), *tracked = particle(1), *rep = NULL, *pipeline = NULL;
+    OK(deeptrack_feature_repeat(not_tracked, 4, &rep));
+    OK(deeptrack_feature_chain(rep, tracked, &pipeline));
+    OK(deeptrack_feature_store_properties(pipeline, true));
+    OK(deeptrack_feature_resolve(pipeline, input, &out));
+    CHECK(deeptrack_image_property_count(out) == 7);
+    deeptrack_value *v = NULL;
+    OK(deeptrack_image_get_property(out, "track_me", false, &v));
+    CHECK(strcmp(repr(v), "[False, False, False, False, True]") == 0);
+    deeptrack_value_free(v);
+    OK(deeptrack_image_get_property(out, "_ID", false, &v));
+    CHECK(strcmp(repr(v), "[[0], [1], [2], [3]]") == 0);
+    deeptrack_value_free(v);
+    OK(deeptrack_image_get_property(out, "name", false, &v));
+    CHECK(strcmp(repr(v), "['Particle', 'Particle', 'Particle', 'Particle', 'Repeat', 'Particle', 'Chain']") == 0);
+    deeptrack_value_free(v);
+    OK(deeptrack_image_get_property(out, "track_me", true, &v)); /* first match */
+    CHECK(strcmp(repr(v), "False") == 0);
+    deeptrack_value_free(v);
+    const deeptrack_property_dict *d = NULL;
+    const char *key = NULL;
+    OK(deeptrack_image_property_dict(out, 0, &d));
+    CHECK(deeptrack_property_dict_len(d) == 4);
+    const char *expected_keys[] = {"position", "track_me", "name", "_ID"};
+    for (size_t i = 0; i < 4; i++) {
+        OK(deeptrack_property_dict_key(d, i, &key));
+        CHECK(strcmp(key, expected_keys[i]) == 0);
+    }
+    OK(deeptrack_image_property_dict(out, 4, &d));
+    CHECK(strcmp(dict_repr(d), "{'N': 4, 'name': 'Repeat'}") == 0);
+    OK(deeptrack_image_property_dict(out, 6, &d));
+    CHECK(strcmp(dict_repr(d), "{'name': 'Chain'}") == 0);
+
+    /* Re-resolving without update returns the same dicts; merging keeps 7, after update 14. */
+    deeptrack_image *again = NULL, *fresh = NULL;
+    OK(deeptrack_feature_resolve(pipeline, input, &again));
+    OK(deeptrack_image_merge_properties_from(out, again));
+    CHECK(deeptrack_image_property_count(out) == 7);
+    OK(deeptrack_feature_update(pipeline));
+    OK(deeptrack_feature_resolve(pipeline, input, &fresh));
+    OK(deeptrack_image_merge_properties_from(out, fresh));
+    CHECK(deeptrack_image_property_count(out) == 14);
+
+    /* Seeding: the same seed gives the same positions; another seed others. */
+    char first[4096], second[4096];
+    OK(deeptrack_feature_seed(pipeline, 7));
+    deeptrack_image_free(fresh);
+    OK(deeptrack_feature_resolve(pipeline, input, &fresh));
+    OK(deeptrack_image_get_property(fresh, "position", false, &v));
+    snprintf(first, sizeof first, "%s", repr(v));
+    deeptrack_value_free(v);
+    deeptrack_image_free(fresh);
+    OK(deeptrack_feature_update(pipeline));
+    OK(deeptrack_feature_seed(pipeline, 7));
+    OK(deeptrack_feature_resolve(pipeline, input, &fresh));
+    OK(deeptrack_image_get_property(fresh, "position", false, &v));
+    snprintf(second, sizeof second, "%s", repr(v));
+    deeptrack_value_free(v);
+    CHECK(strcmp(first, second) == 0);
+    deeptrack_image_free(fresh);
+    OK(deeptrack_feature_seed(pipeline, 8));
+    OK(deeptrack_feature_resolve(pipeline, input, &fresh));
+    OK(deeptrack_image_get_property(fresh, "position", false, &v));
+    CHECK(strcmp(first, repr(v)) != 0);
+    deeptrack_value_free(v);
+
+    deeptrack_image_free(fresh);
+    deeptrack_image_free(again);
+    deeptrack_image_free(out);
+    deeptrack_feature_free(pipeline);
+    deeptrack_feature_free(rep);
+    deeptrack_feature_free(tracked);
+    deeptrack_feature_free(not_tracked);
+    deeptrack_image_free(input);
+}
+
+/* ---------------------------------------------------------------- misuse */
+
+static void test_misuse(void) {
+    double u = 0;
+    deeptrack_image *img = zeros(1, 1), *out = NULL;
+    deeptrack_feature *f = NULL, *tmp = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &f));
+    /* NULL handles and arguments. */
+    FAILS(deeptrack_feature_resolve(NULL, img, &out), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_resolve(f, img, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    FAILS(deeptrack_feature_new(NULL, &tmp), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'kind' is NULL");
+    FAILS(deeptrack_feature_set_property(f, NULL, constant_float(1)), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'key' is NULL");
+    FAILS(deeptrack_feature_set_property(f, "x", NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'rule' is NULL");
+    FAILS(deeptrack_feature_set_property(f, "", constant_float(1)), DEEPTRACK_STATUS_INVALID_ARGUMENT, "must not be empty");
+    FAILS(deeptrack_feature_chain(f, NULL, &tmp), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'second' is NULL");
+    FAILS(deeptrack_feature_chain(f, f, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    CHECK(tmp == NULL);
+    FAILS(deeptrack_feature_new_custom("X", NULL, NULL, NULL, &tmp), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'get' is NULL");
+    FAILS(deeptrack_image_merge_properties_from(img, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'src' is NULL");
+    FAILS(deeptrack_image_append_properties(img, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'd' is NULL");
+    FAILS(deeptrack_feature_seed(NULL, 1), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_update(NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_store_properties(NULL, true), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_repeat(NULL, 2, &tmp), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_microscope(f, NULL, &tmp), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'sample' is NULL");
+    FAILS(deeptrack_context_uniform(NULL, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    FAILS(deeptrack_context_uniform(NULL, &u), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'ctx' is NULL");
+    /* Handles of the wrong type are recognised. */
+    FAILS(deeptrack_feature_resolve((deeptrack_feature *)img, img, &out), DEEPTRACK_STATUS_INVALID_HANDLE,
+          "argument 'f' is not a deeptrack_feature handle");
+    CHECK(deeptrack_image_ndim((deeptrack_image *)f) == 0);
+    FAILS(deeptrack_image_copy_to((deeptrack_image *)f, &u, 1), DEEPTRACK_STATUS_INVALID_HANDLE,
+          "argument 'img' is not a deeptrack_image handle");
+    FAILS(deeptrack_context_uniform((deeptrack_sample_context *)f, &u), DEEPTRACK_STATUS_INVALID_HANDLE,
+          "not a deeptrack_sample_context handle");
+    /* Invalid UTF-8 in names. */
+    FAILS(deeptrack_feature_new("\xc3\x28", &tmp), DEEPTRACK_STATUS_INVALID_UTF8, "argument 'kind' is not valid UTF-8");
+    FAILS(deeptrack_feature_set_property(f, "\xff", constant_float(1)), DEEPTRACK_STATUS_INVALID_UTF8, "argument 'key'");
+    /* The feature still works. */
+    OK(deeptrack_feature_resolve(f, img, &out));
+    deeptrack_image_free(out);
+    deeptrack_feature_free(f);
+    deeptrack_image_free(img);
+}
+
+int main(void) {
+    test_errors();
+    test_values();
+    test_images();
+    test_merge_and_append();
+    test_rules();
+    test_features();
+    test_tutorial_semantics();
+    test_misuse();
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures == 0 ? 0 : 1;
+}

@@ -1,0 +1,95 @@
+//! Compiles the C and C++ programs with the system compiler against the freshly built
+//! `libdeeptrack` and runs them: the contract test, the tutorial example, and a C++ translation unit
+//! that includes the header twice.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{lib_dir, root};
+
+/// Compiles `source` with `compiler` (extra `flags`) into an executable linked to libdeeptrack.
+fn compile(compiler: &str, source: &str, flags: &[&str]) -> PathBuf {
+    let lib = lib_dir();
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(Path::new(source).file_stem().expect("file name"));
+    let status = Command::new(compiler)
+        .args(flags)
+        .args(["-Wall", "-Wextra", "-Werror", "-g"])
+        .arg("-I")
+        .arg(root().join("include"))
+        .arg(root().join(source))
+        .arg("-o")
+        .arg(&out)
+        .arg(format!("-L{}", lib.display()))
+        .arg(format!("-Wl,-rpath,{}", lib.display()))
+        .args(["-ldeeptrack", "-lm"])
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run {compiler}: {e}"));
+    assert!(status.success(), "{compiler} failed to compile {source}");
+    out
+}
+
+/// Runs an executable; returns its standard output, failing the test if it exits non-zero.
+fn run(exe: &Path) -> String {
+    let output = Command::new(exe).output().expect("run the compiled program");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{} failed:\n{stdout}\n{stderr}", exe.display());
+    stdout
+}
+
+#[test]
+fn c_contract_test_passes() {
+    let out = run(&compile("cc", "tests/c/test_api.c", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
+fn header_compiles_as_cpp_when_included_twice() {
+    let out = run(&compile("c++", "tests/cpp/double_include.cpp", &["-std=c++17"]));
+    assert_eq!(out.trim(), "deeptrack 0.1.0 from C++");
+}
+
+#[test]
+fn tutorial_example_prints_the_tutorial() {
+    let out = run(&compile("cc", "examples-c/tutorial.c", &["-std=c11"]));
+    print!("{out}");
+    let line = |prefix: &str| -> String {
+        out.lines()
+            .find(|l| l.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no line starting with {prefix:?} in:\n{out}"))
+            .to_owned()
+    };
+    // 1. One dict after the first resolve.
+    assert!(line("properties: [{'position': array([").ends_with("]), 'name': 'Particle'}]"));
+    // 2. Merging the cached result keeps one set; after update, two.
+    assert_eq!(line("dicts after merging the same image: "), "dicts after merging the same image: 1");
+    assert_eq!(line("dicts after update and merge: "), "dicts after update and merge: 2");
+    // 3. get_property.
+    assert_eq!(line("name: "), "name: 'Particle'");
+    assert_eq!(line("all names: "), "all names: ['Particle', 'Particle']");
+    assert!(line("all positions: ").starts_with("all positions: [array(["));
+    assert_eq!(line("missing, with default: "), "missing, with default: Not found!");
+    assert_eq!(line("missing, all, with default: "), "missing, all, with default: Not found!");
+    assert_eq!(line("missing: "), "missing: None");
+    // 4. track_me through (A ^ 4) >> B.
+    assert_eq!(line("track_me: "), "track_me: [0, 0, 0, 0, 1]");
+    assert_eq!(line("number of dicts: "), "number of dicts: 7");
+    assert_eq!(line("  4: "), "  4: {'N': 4, 'name': 'Repeat'}");
+    assert_eq!(line("  6: "), "  6: {'name': 'Chain'}");
+    assert!(line("  0: ").ends_with("'track_me': False, 'name': 'Particle', '_ID': [0]}"));
+    assert!(line("  5: ").ends_with("'track_me': True, 'name': 'Particle'}"));
+    // 5. Three different diffusions through particle ^ 3.
+    let diffusions: Vec<f64> = line("diffusion: ")
+        .trim_start_matches("diffusion: [")
+        .trim_end_matches(']')
+        .split(", ")
+        .map(|x| x.parse().expect("a number"))
+        .collect();
+    assert_eq!(diffusions.len(), 3);
+    assert!(diffusions.iter().all(|d| (1.0..5.0).contains(d)));
+    assert!(diffusions[0] != diffusions[1] && diffusions[1] != diffusions[2] && diffusions[0] != diffusions[2]);
+}

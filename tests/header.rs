@@ -1,0 +1,31 @@
+//! The committed header must equal what the build renders (build.rs, pinned cbindgen). Regenerate it
+//! with `DEEPTRACK_UPDATE_HEADER=1 cargo build`.
+
+#[test]
+fn header_is_current() {
+    let rendered = include_str!(concat!(env!("OUT_DIR"), "/deeptrack.h"));
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/deeptrack.h"))
+        .expect("include/deeptrack.h exists");
+    assert!(
+        committed == rendered,
+        "include/deeptrack.h is stale: regenerate it with `DEEPTRACK_UPDATE_HEADER=1 cargo build` and commit it"
+    );
+}
+
+#[test]
+fn header_declares_every_exported_function() {
+    let header = include_str!(concat!(env!("OUT_DIR"), "/deeptrack.h"));
+    let sources = ["feature.rs", "image.rs", "mod.rs", "rule.rs", "value.rs"]
+        .map(|f| std::fs::read_to_string(format!("{}/src/ffi/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap());
+    let mut count = 0;
+    for src in &sources {
+        for line in src.lines() {
+            if let Some(rest) = line.split("extern \"C\" fn ").nth(1) {
+                let name = rest.split('(').next().unwrap();
+                assert!(header.contains(&format!("{name}(")), "{name} is missing from the header");
+                count += 1;
+            }
+        }
+    }
+    assert!(count >= 60, "found only {count} exported functions");
+}
