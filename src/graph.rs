@@ -29,6 +29,11 @@ pub type ReplicaId = [usize];
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
+/// How deeply features may nest (chains of chains, links to links) when resolving. Deeper pipelines
+/// are reported as an error instead of overflowing the stack of the calling thread; 256 levels stay
+/// well inside a 2 MiB thread stack even in debug builds.
+pub const MAX_NESTING: usize = 256;
+
 /// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
 /// Cloning shares the same node (reference counting); composition shares its arguments.
 #[derive(Clone)]
@@ -174,7 +179,7 @@ impl Feature {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
         let mut guard = RngGuard::take(self)?;
-        let mut rs = Resolver { rng: guard.rng(), sampling: Vec::new() };
+        let mut rs = Resolver::new(guard.rng());
         let dict = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
     }
@@ -232,19 +237,20 @@ impl Feature {
     }
 
     /// Calls `f` on this feature and, once each, every contained feature (and linked sources if
-    /// `links`).
+    /// `links`). Iterative, so that no nesting depth can overflow the stack.
     fn visit(&self, seen: &mut HashSet<u64>, links: bool, f: &mut dyn FnMut(&Feature)) {
-        if !seen.insert(self.0.uid) {
-            return;
-        }
-        f(self);
-        for child in self.0.kind.children() {
-            child.visit(seen, links, f);
-        }
-        if links {
-            for (_, rule) in self.defs().iter() {
-                if let Rule::PropertyOf { feature, .. } = rule {
-                    feature.visit(seen, links, f);
+        let mut stack = vec![self.clone()];
+        while let Some(node) = stack.pop() {
+            if !seen.insert(node.0.uid) {
+                continue;
+            }
+            f(&node);
+            stack.extend(node.0.kind.children());
+            if links {
+                for (_, rule) in node.defs().iter() {
+                    if let Rule::PropertyOf { feature, .. } = rule {
+                        stack.push(feature.clone());
+                    }
                 }
             }
         }
@@ -264,7 +270,7 @@ impl Feature {
             }
             st.stored_input.iter().cloned().collect()
         };
-        let mut rs = Resolver { rng: guard.rng(), sampling: Vec::new() };
+        let mut rs = Resolver::new(guard.rng());
         rs.resolve(self, inputs, &[])
     }
 
@@ -293,6 +299,7 @@ impl Feature {
             )
             .in_feature(&label));
         }
+        rs.enter(&label)?;
         rs.sampling.push((self.0.uid, id.to_vec()));
         let defs = self.defs();
         let result = Session {
@@ -305,6 +312,7 @@ impl Feature {
         }
         .run();
         rs.sampling.pop();
+        rs.depth -= 1;
         let dict = Arc::new(result.map_err(|e| e.in_feature(&label))?);
         let mut st = self.state();
         Ok(Arc::clone(st.samples.entry(id.to_vec()).or_insert(dict)))
@@ -354,9 +362,25 @@ impl Drop for RngGuard<'_> {
 pub struct Resolver<'r> {
     rng: &'r mut ChaCha8Rng,
     sampling: Vec<(u64, Vec<usize>)>,
+    depth: usize,
 }
 
-impl Resolver<'_> {
+impl<'r> Resolver<'r> {
+    fn new(rng: &'r mut ChaCha8Rng) -> Self {
+        Resolver { rng, sampling: Vec::new(), depth: 0 }
+    }
+
+    fn enter(&mut self, label: &str) -> Result<()> {
+        if self.depth >= MAX_NESTING {
+            return Err(Error::invalid(format!(
+                "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"
+            ))
+            .in_feature(label));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
     /// The evaluation's generator (for kinds that draw noise).
     pub fn rng(&mut self) -> &mut dyn RngCore {
         &mut *self.rng
@@ -364,6 +388,13 @@ impl Resolver<'_> {
 
     /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches.
     pub fn resolve(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
+        self.enter(&feature.label())?;
+        let result = self.resolve_inner(feature, inputs, id);
+        self.depth -= 1;
+        result
+    }
+
+    fn resolve_inner(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
         let label = feature.label();
         let in_feature = |e: Error| e.in_feature(&label);
         let sample = feature.sample(id, self)?;

@@ -362,3 +362,38 @@ fn microscope_images_the_sample_with_the_optics() {
         ["{'value': array([2.0, 4.0]), 'name': 'Value'}", "{'value': 1.0, 'name': 'Add'}", "{'name': 'Microscope'}"]
     );
 }
+
+#[test]
+fn too_deep_pipelines_are_an_error_not_a_stack_overflow() {
+    // On a small (1 MiB) thread stack, like a host program's worker thread.
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let mut f = features::builtin("DummyFeature").unwrap();
+            for _ in 0..5000 {
+                f = Feature::chain(&f, &features::builtin("DummyFeature").unwrap());
+            }
+            let err = f.resolve(Some(&Image::zeros(&[1]))).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+            assert!(err.to_string().contains("more than 256 levels deep"), "{err}");
+            f.update().unwrap();
+            f.store_properties(true);
+            let mut ok = features::builtin("DummyFeature").unwrap();
+            for _ in 0..100 {
+                ok = Feature::chain(&ok, &features::builtin("DummyFeature").unwrap());
+            }
+            assert!(ok.resolve(Some(&Image::zeros(&[1]))).is_ok());
+            // Links to links count too.
+            let mut prev = features::builtin("DummyFeature").unwrap();
+            prev.set_property("x", Rule::constant(1.0)).unwrap();
+            for _ in 0..1000 {
+                let next = features::builtin("DummyFeature").unwrap();
+                next.set_property("x", Rule::property_of(&prev, "x").unwrap()).unwrap();
+                prev = next;
+            }
+            assert!(prev.get_property("x").unwrap_err().to_string().contains("more than 256 levels deep"));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}

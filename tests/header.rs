@@ -29,3 +29,25 @@ fn header_declares_every_exported_function() {
     }
     assert!(count >= 60, "found only {count} exported functions");
 }
+
+/// Every entry point runs its body under the panic guard (directly, or through a helper that does).
+#[test]
+fn every_entry_point_catches_panics() {
+    const GUARDED_HELPERS: [&str; 5] = ["guard(", "guard_or(", "catch_unwind(", "write_new(", "read_as("];
+    for file in ["feature.rs", "image.rs", "mod.rs", "rule.rs", "value.rs"] {
+        let src = std::fs::read_to_string(format!("{}/src/ffi/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let lines: Vec<&str> = src.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let Some(rest) = line.split("extern \"C\" fn ").nth(1) else { continue };
+            let name = rest.split('(').next().unwrap();
+            let end = (i..lines.len()).find(|&j| lines[j] == "}").expect("end of function");
+            let body = lines[i..end].join("\n");
+            assert!(GUARDED_HELPERS.iter().any(|g| body.contains(g)), "{name} in {file} does not use the panic guard");
+        }
+        for helper in ["fn write_new(", "fn read_as("] {
+            if let Some(at) = src.find(helper) {
+                assert!(src[at..].split("\n}").next().unwrap().contains("guard("), "{helper} must use the guard");
+            }
+        }
+    }
+}

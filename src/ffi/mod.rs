@@ -366,3 +366,31 @@ pub extern "C" fn deeptrack_clear_error() {
 pub extern "C" fn deeptrack_version() -> *const c_char {
     guard_or(std::ptr::null(), || concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_becomes_status_panic_with_its_message() {
+        let status = guard(|| panic!("the optics exploded"));
+        assert_eq!(status, DEEPTRACK_STATUS_PANIC);
+        assert_eq!(last_error_string(), "internal panic (please report): the optics exploded");
+        assert_eq!(guard_or(7, || panic!("again")), 7);
+        assert!(last_error_string().ends_with("again"));
+    }
+
+    #[test]
+    fn errors_map_to_statuses_and_messages() {
+        let status = guard(|| Err(Error::not_found("no such thing").in_feature("F")));
+        assert_eq!(status, DEEPTRACK_STATUS_NOT_FOUND);
+        assert_eq!(last_error_string(), "feature 'F': no such thing");
+        for s in 0..=DEEPTRACK_STATUS_PANIC {
+            let name = unsafe { CStr::from_ptr(deeptrack_status_str(s)) }.to_str().unwrap();
+            assert!(name.starts_with("DEEPTRACK_STATUS_") && name != "DEEPTRACK_STATUS_UNKNOWN", "{s}");
+            if s != DEEPTRACK_STATUS_OK {
+                assert_eq!(status_of(kind_of(s)), s, "{name} round-trips");
+            }
+        }
+    }
+}
