@@ -69,22 +69,24 @@ static char *repr(const deeptrack_value *v) {
     return buf;
 }
 
-static deeptrack_rule *constant_float(double x) {
-    deeptrack_value *v = NULL;
+/* A constant rule holding `v`, which it consumes. */
+static deeptrack_rule *constant(deeptrack_value *v) {
     deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
     OK(deeptrack_rule_constant(v, &r));
     deeptrack_value_free(v);
     return r;
 }
 
+static deeptrack_rule *constant_float(double x) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    return constant(v);
+}
+
 static deeptrack_rule *constant_bool(bool b) {
     deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
     OK(deeptrack_value_new_bool(b, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
+    return constant(v);
 }
 
 /* ---------------------------------------------------------------- errors and version */
