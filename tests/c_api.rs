@@ -9,10 +9,11 @@ use std::process::Command;
 
 use common::{lib_dir, root};
 
-/// Compiles `source` with `compiler` (extra `flags`) into an executable linked to libdeeptrack.
-fn compile(compiler: &str, source: &str, flags: &[&str]) -> PathBuf {
+/// Compiles `source` with `compiler` (extra `flags`) into executable `name`, linked to libdeeptrack.
+/// Each test uses its own `name`, since tests run in parallel.
+fn compile(compiler: &str, source: &str, name: &str, flags: &[&str]) -> PathBuf {
     let lib = lib_dir();
-    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(Path::new(source).file_stem().expect("file name"));
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
     let status = Command::new(compiler)
         .args(flags)
         .args(["-Wall", "-Wextra", "-Werror", "-g"])
@@ -41,21 +42,39 @@ fn run(exe: &Path) -> String {
 
 #[test]
 fn c_contract_test_passes() {
-    let out = run(&compile("cc", "tests/c/test_api.c", &["-std=c11"]));
+    let out = run(&compile("cc", "tests/c/test_api.c", "test_api", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
     print!("{out}");
 }
 
+/// The C test and the tutorial leak nothing and make no invalid access (valgrind is on every machine
+/// of this project's kind; see README).
+#[test]
+fn c_programs_are_clean_under_valgrind() {
+    for (source, name) in [("tests/c/test_api.c", "valgrind_test_api"), ("examples-c/tutorial.c", "valgrind_tutorial")]
+    {
+        let exe = compile("cc", source, name, &["-std=c11"]);
+        let output = Command::new("valgrind")
+            .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect,possible"])
+            .args(["--errors-for-leak-kinds=definite,indirect,possible", "--error-exitcode=99"])
+            .arg(&exe)
+            .output()
+            .expect("valgrind is needed for this test");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "valgrind reports problems in {source}:\n{stderr}");
+    }
+}
+
 #[test]
 fn header_compiles_as_cpp_when_included_twice() {
-    let out = run(&compile("c++", "tests/cpp/double_include.cpp", &["-std=c++17"]));
+    let out = run(&compile("c++", "tests/cpp/double_include.cpp", "double_include", &["-std=c++17"]));
     assert_eq!(out.trim(), "deeptrack 0.1.0 from C++");
 }
 
 #[test]
 fn tutorial_example_prints_the_tutorial() {
-    let out = run(&compile("cc", "examples-c/tutorial.c", &["-std=c11"]));
+    let out = run(&compile("cc", "examples-c/tutorial.c", "tutorial", &["-std=c11"]));
     print!("{out}");
     let line = |prefix: &str| -> String {
         out.lines()
