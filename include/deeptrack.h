@@ -111,13 +111,16 @@ typedef uint32_t deeptrack_status;
 /**
  * A custom feature's computation. It runs on the resolving thread, once per input image (once with
  * `input` NULL when resolved without input). `properties` holds this computation's sampled values
- * (every property, `name`, and `_ID` inside a repeat); it is borrowed for the call, but may be
- * appended to an image with `deeptrack_image_append_properties`. `input` is borrowed for the call.
+ * (every property, `name`, and `_ID` inside a repeat); `input` and `properties` are borrowed for the
+ * call. With store_properties on, the library itself appends `properties` to the output (after the
+ * input's dicts), so do not append it yourself.
  *
- * To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: the library
- * takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the input through. Return
- * `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
- * (after `deeptrack_set_error_message`, to say why).
+ * To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
+ * success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
+ * input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
+ * `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
+ * `*output` is ignored, so free anything you created. Callbacks of a feature shared by pipelines that
+ * resolve on different threads can run concurrently.
  */
 typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
                                              const struct deeptrack_image *input,
@@ -125,17 +128,22 @@ typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
                                              struct deeptrack_image **output);
 
 /**
- * Frees callback userdata; called once when the last reference to the rule or feature goes.
+ * Frees callback userdata; called once, when the last reference to the rule or feature goes. That can
+ * happen on any thread that drops the last reference, and never while the library holds a lock, so it
+ * may call the library. Features kept alive by a loop of links (A links to B and B to A) are never
+ * freed: avoid such loops.
  */
 typedef void (*deeptrack_free_fn)(void *userdata);
 
 /**
  * A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
- * `deeptrack_feature_get_property`), never concurrently for one pipeline. It returns
- * `DEEPTRACK_STATUS_OK` and stores a new value it owns in `*out` (the library takes ownership), or any
- * other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
- * `deeptrack_set_error_message` first to explain why). It must not store `ctx`, and must not resolve,
- * update or seed the pipeline that is calling it (that returns `DEEPTRACK_STATUS_BUSY`).
+ * `deeptrack_feature_get_property`). One pipeline runs its callbacks one at a time; a feature shared by
+ * pipelines that resolve on different threads can run its callbacks concurrently, so they must then be
+ * thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
+ * ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
+ * `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
+ * you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
+ * seeding the pipeline that is calling returns `DEEPTRACK_STATUS_BUSY`.
  */
 typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
                                                 struct deeptrack_sample_context *ctx,
@@ -226,7 +234,9 @@ const char *deeptrack_status_str(deeptrack_status status);
  * Copies the message of the last error on the calling thread into `buf`, NUL-terminated UTF-8, and
  * writes its size including the NUL to `*needed` (when `needed` is not NULL). The message names the
  * feature and property at fault, e.g. `property 'radius' of feature 'Sphere': expected a number, got
- * a string`; it is "" when no error has occurred on this thread. Successful calls do not clear it.
+ * a string`; it is "" when no error has occurred on this thread. Read it right after the failing
+ * call: later calls, successful ones included, may replace it (callbacks failing inside a successful
+ * resolve, `deeptrack_set_error_message`, `deeptrack_clear_error`).
  *
  * Returns `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `buf` is NULL or `len` is less than `*needed`
  * (nothing is written to `buf` then): call with `buf = NULL, len = 0` to query the size.
@@ -351,10 +361,12 @@ deeptrack_status deeptrack_feature_store_properties(struct deeptrack_feature *f,
                                                     bool enable);
 
 /**
- * Seeds the pipeline `f`: every later sample drawn while resolving it (callbacks drawing through their
- * context included) is reproducible, on any machine. Also drops cached samples, so the next resolve
- * draws from the new seed; after k updates the samples are those of stream k of the seed. Unseeded
- * pipelines are seeded from OS entropy. `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
+ * Seeds the pipeline `f`: every later sample drawn while resolving it, or while reading a property of
+ * a feature it contains (callbacks drawing through their context included), is reproducible on any
+ * machine; contained features get seeds derived from `seed`. Also drops cached samples, so the next
+ * resolve draws from the new seed; after k updates the samples are those of stream k. Unseeded
+ * pipelines draw from OS entropy. A feature shared by two pipelines follows the last one seeded.
+ * `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
  *
  * # Safety
  * `f` must be NULL or a live feature.
@@ -388,8 +400,9 @@ deeptrack_status deeptrack_feature_resolve(struct deeptrack_feature *f,
                                            struct deeptrack_image **out);
 
 /**
- * Frees the caller's handle to a feature. The feature itself lives on while a pipeline or rule still
- * uses it. NULL is a no-op.
+ * Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
+ * running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
+ * no-op; freeing twice is undefined behaviour.
  *
  * # Safety
  * `f` must be NULL or a feature handle from this library, not used afterwards.
@@ -560,8 +573,9 @@ deeptrack_status deeptrack_image_append_properties(struct deeptrack_image *img,
                                                    const struct deeptrack_property_dict *d);
 
 /**
- * Frees an image owned by the caller. NULL is a no-op; a second free of the same image is reported
- * through the last error (while its memory is not reused) and otherwise ignored.
+ * Frees an image owned by the caller. NULL is a no-op. Freeing twice is undefined behaviour; as a
+ * debugging aid the library usually recognises a stale or foreign handle, records an error and
+ * ignores it, but it cannot once the memory has been reused.
  *
  * # Safety
  * `img` must be NULL or an image from this library, not used afterwards.
@@ -864,8 +878,9 @@ deeptrack_status deeptrack_value_array(const struct deeptrack_value *v,
 size_t deeptrack_value_list_len(const struct deeptrack_value *v);
 
 /**
- * Returns item `index` of a LIST value, borrowed (valid while the list lives; do not free), or NULL
- * when `v` is not a list or `index` is out of range.
+ * Returns item `index` of a LIST value, borrowed (do not free): valid while the list lives and is not
+ * changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is not a list or `index` is
+ * out of range.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -895,8 +910,8 @@ deeptrack_status deeptrack_value_repr(const struct deeptrack_value *v,
                                       size_t *needed);
 
 /**
- * Frees a value owned by the caller. NULL is a no-op. Never pass a borrowed value, and never free
- * twice (values are not tagged, so neither can be detected).
+ * Frees a value owned by the caller. NULL is a no-op. Never pass a borrowed value or another kind of
+ * handle, and never free twice: values are not tagged, so these are undefined behaviour.
  *
  * # Safety
  * `v` must be NULL or an owned value not used afterwards.

@@ -12,7 +12,7 @@
 
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use rand::{Rng, RngCore, SeedableRng};
@@ -30,9 +30,9 @@ pub type ReplicaId = [usize];
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
 /// How deeply features may nest (chains of chains, links to links) when resolving. Deeper pipelines
-/// are reported as an error instead of overflowing the stack of the calling thread; 256 levels stay
-/// well inside a 2 MiB thread stack even in debug builds.
-pub const MAX_NESTING: usize = 256;
+/// are reported as an error instead of overflowing the stack of the calling thread; 128 levels stay
+/// inside a 1 MiB thread stack even in debug builds (about 4 KiB a level).
+pub const MAX_NESTING: usize = 128;
 
 /// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
 /// Cloning shares the same node (reference counting); composition shares its arguments.
@@ -41,6 +41,8 @@ pub struct Feature(Arc<Node>);
 
 struct Node {
     uid: u64,
+    /// 1 + the deepest contained feature or link source: bounds recursion (resolve, drop).
+    depth: AtomicUsize,
     kind: Box<dyn FeatureKind>,
     label: RwLock<Arc<str>>,
     props: RwLock<Arc<Vec<(Text, Rule)>>>,
@@ -50,7 +52,7 @@ struct Node {
 
 struct State {
     /// Sampled property values per replicate index (without `_ID`).
-    samples: HashMap<Vec<usize>, Arc<PropertyDict>>,
+    samples: HashMap<Vec<usize>, Sample>,
     /// Cached outputs per replicate index.
     outputs: HashMap<Vec<usize>, Cached>,
     /// The last input given to `resolve` on this feature since the last update.
@@ -61,6 +63,20 @@ struct State {
     rng: Option<ChaCha8Rng>,
 }
 
+/// A sample and the linked samples it read: it stays valid only while those are still current.
+#[derive(Clone)]
+struct Sample {
+    dict: Arc<PropertyDict>,
+    links: Vec<LinkUse>,
+}
+
+#[derive(Clone)]
+struct LinkUse {
+    source: Feature,
+    id: Vec<usize>,
+    dict: Arc<PropertyDict>,
+}
+
 struct Cached {
     inputs: Vec<Image>,
     sample: Arc<PropertyDict>,
@@ -68,10 +84,23 @@ struct Cached {
     output: Vec<Image>,
 }
 
+/// SplitMix64: derives the seeds of a seeded pipeline's contained features.
+fn mix(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 fn stream_rng(seed: u64, epoch: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(epoch);
     rng
+}
+
+fn too_deep(label: &str) -> Error {
+    Error::invalid(format!("the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"))
+        .in_feature(label)
 }
 
 fn busy(label: &str) -> Error {
@@ -82,14 +111,20 @@ fn busy(label: &str) -> Error {
 }
 
 impl Feature {
-    /// A feature of `kind`, with the kind's default properties followed by `name`.
-    pub fn new(kind: Box<dyn FeatureKind>) -> Feature {
+    /// A feature of `kind`, with the kind's default properties followed by `name`. Errors when the
+    /// kind's sub-features nest more than [`MAX_NESTING`] levels deep.
+    pub fn new(kind: Box<dyn FeatureKind>) -> Result<Feature> {
+        let depth = 1 + kind.children().iter().map(Feature::depth).max().unwrap_or(0);
         let name = kind.name().to_owned();
+        if depth > MAX_NESTING {
+            return Err(too_deep(&name));
+        }
         let mut props: Vec<(Text, Rule)> = kind.defaults().into_iter().map(|(k, r)| (Text::new(k), r)).collect();
         props.push((Text::new("name"), Rule::Constant(Value::str(&name))));
         let seed = rand::rng().random::<u64>();
-        Feature(Arc::new(Node {
+        Ok(Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            depth: AtomicUsize::new(depth),
             kind,
             label: RwLock::new(Arc::from(name.as_str())),
             props: RwLock::new(Arc::new(props)),
@@ -102,7 +137,11 @@ impl Feature {
                 epoch: 0,
                 rng: Some(stream_rng(seed, 0)),
             }),
-        }))
+        })))
+    }
+
+    fn depth(&self) -> usize {
+        self.0.depth.load(Ordering::Relaxed)
     }
 
     /// The feature's name, for messages: its `name` property when that is a constant string.
@@ -150,37 +189,60 @@ impl Feature {
         if let Rule::Constant(v) = &rule {
             self.0.kind.check_property(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
         }
+        let rule = match rule {
+            // A link to one's own property is a sibling read (no ownership loop, real cycle checks).
+            Rule::PropertyOf { feature, key: source } if feature.ptr_eq(self) => {
+                Rule::callback(move |ctx| ctx.get(source.as_str()).cloned())
+            }
+            Rule::PropertyOf { feature, key } => {
+                let depth = feature.depth() + 1;
+                if depth > MAX_NESTING {
+                    return Err(too_deep(&self.label()).in_property(key.as_str()));
+                }
+                self.0.depth.fetch_max(depth, Ordering::Relaxed);
+                Rule::PropertyOf { feature, key }
+            }
+            other => other,
+        };
         if key == "name" {
             if let Rule::Constant(Value::Str(s)) = &rule {
                 *self.0.label.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(s.as_str());
             }
         }
-        {
+        // The replaced rule (and the previous property list, if shared) is dropped after the lock is
+        // released: dropping may run user destructors (free_userdata), which may call back in.
+        let replaced = {
             let mut guard = self.0.props.write().unwrap_or_else(|e| e.into_inner());
+            let previous = Arc::clone(&guard);
             let props = Arc::make_mut(&mut guard);
-            match props.iter_mut().find(|(k, _)| k.as_str() == key) {
-                Some(slot) => slot.1 = rule,
+            let old = match props.iter_mut().find(|(k, _)| k.as_str() == key) {
+                Some(slot) => Some(std::mem::replace(&mut slot.1, rule)),
                 None => {
                     let at = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
                     props.insert(at, (Text::new(key), rule));
+                    None
                 }
-            }
-        }
-        let mut st = self.state();
-        st.samples.clear();
-        st.outputs.clear();
+            };
+            (old, previous)
+        };
+        let (samples, outputs) = {
+            let mut st = self.state();
+            (std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs))
+        };
+        drop((replaced, samples, outputs));
         Ok(())
     }
 
-    /// The current sampled value of property `key` at top level (`_ID` empty), sampling it with this
-    /// feature's generator if it has not been sampled since the last update.
+    /// The current value of property `key` at top level (`_ID` empty): the value sampled by the last
+    /// resolve at top level, or a new sample drawn with this feature's generator (and kept, like any
+    /// sample, until the next update).
     pub fn get_property(&self, key: &str) -> Result<Value> {
         if !self.has_property(key) {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
         let mut guard = RngGuard::take(self)?;
         let mut rs = Resolver::new(guard.rng());
-        let dict = self.sample(&[], &mut rs)?;
+        let (_, dict) = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
     }
 
@@ -213,26 +275,30 @@ impl Feature {
     }
 
     fn reset(&self, seed: Option<u64>) -> Result<()> {
-        {
-            let mut st = self.state();
-            if st.rng.is_none() {
-                return Err(busy(&self.label()));
-            }
+        if self.state().rng.is_none() {
+            return Err(busy(&self.label()));
+        }
+        // Every feature reached gets a new stream: the next one of its seed on update, or, on seed, a
+        // seed derived from the root's and its place in the graph (so that sampling a contained
+        // feature on its own is reproducible too).
+        let mut index = 0;
+        let mut dropped = Vec::new();
+        self.visit(&mut HashSet::new(), true, &mut |f| {
+            let mut st = f.state();
             match seed {
                 Some(s) => {
-                    st.seed = s;
+                    st.seed = if index == 0 { s } else { mix(s, index) };
                     st.epoch = 0;
                 }
                 None => st.epoch += 1,
             }
-            st.rng = Some(stream_rng(st.seed, st.epoch));
-        }
-        self.visit(&mut HashSet::new(), true, &mut |f| {
-            let mut st = f.state();
-            st.samples.clear();
-            st.outputs.clear();
-            st.stored_input = None;
+            index += 1;
+            if st.rng.is_some() {
+                st.rng = Some(stream_rng(st.seed, st.epoch));
+            }
+            dropped.push((std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs), st.stored_input.take()));
         });
+        drop(dropped);
         Ok(())
     }
 
@@ -286,10 +352,12 @@ impl Feature {
         }
     }
 
-    /// Sampled properties at `id` (cached, or drawn now).
-    fn sample(&self, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<Arc<PropertyDict>> {
-        if let Some(s) = self.state().samples.get(id) {
-            return Ok(Arc::clone(s));
+    /// Sampled properties at `id`: the valid sample cached at `id` or at its longest prefix (so a value
+    /// sampled outside a repeat is shared by its repetitions, as in DeepTrack2), or a new one drawn at
+    /// `id`. Returns the length of the prefix it was found at, with the dict.
+    fn sample(&self, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<(usize, Arc<PropertyDict>)> {
+        if let Some(found) = self.valid_sample(id, 0) {
+            return Ok(found);
         }
         let label = self.label();
         if rs.sampling.iter().any(|(uid, sid)| *uid == self.0.uid && sid.as_slice() == id) {
@@ -302,26 +370,38 @@ impl Feature {
         rs.enter(&label)?;
         rs.sampling.push((self.0.uid, id.to_vec()));
         let defs = self.defs();
-        let result = Session {
+        let mut session = Session {
             label: &label,
             defs: &defs,
             id,
             slots: (0..defs.len()).map(|_| OnceCell::new()).collect(),
             active: Vec::new(),
+            links: Vec::new(),
             rs: &mut *rs,
-        }
-        .run();
+        };
+        let result = session.run();
+        let links = std::mem::take(&mut session.links);
         rs.sampling.pop();
         rs.depth -= 1;
         let dict = Arc::new(result.map_err(|e| e.in_feature(&label))?);
-        let mut st = self.state();
-        Ok(Arc::clone(st.samples.entry(id.to_vec()).or_insert(dict)))
+        let stale = self.state().samples.insert(id.to_vec(), Sample { dict: Arc::clone(&dict), links });
+        drop(stale);
+        Ok((id.len(), dict))
     }
 
-    /// The sample cached at `id` or at its longest prefix.
-    fn cached_sample_at_or_above(&self, id: &ReplicaId) -> Option<Arc<PropertyDict>> {
-        let st = self.state();
-        (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).cloned())
+    /// The sample cached at `id` or at its longest prefix, if every link it read is still current.
+    fn valid_sample(&self, id: &ReplicaId, depth: usize) -> Option<(usize, Arc<PropertyDict>)> {
+        let (n, sample) = {
+            let st = self.state();
+            (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).map(|s| (n, s.clone())))?
+        };
+        let current = depth < MAX_NESTING
+            && sample.links.iter().all(|l| {
+                l.source
+                    .valid_sample(&l.id, depth + 1)
+                    .is_some_and(|(m, d)| m == l.id.len() && Arc::ptr_eq(&d, &l.dict))
+            });
+        current.then_some((n, sample.dict))
     }
 }
 
@@ -371,7 +451,8 @@ impl<'r> Resolver<'r> {
     }
 
     fn enter(&mut self, label: &str) -> Result<()> {
-        if self.depth >= MAX_NESTING {
+        // A backstop: construction already bounds structural and link depth to MAX_NESTING each.
+        if self.depth >= 2 * MAX_NESTING + 2 {
             return Err(Error::invalid(format!(
                 "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"
             ))
@@ -397,7 +478,15 @@ impl<'r> Resolver<'r> {
     fn resolve_inner(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
         let label = feature.label();
         let in_feature = |e: Error| e.in_feature(&label);
-        let sample = feature.sample(id, self)?;
+        let (_, sample) = feature.sample(id, self)?;
+        if id.is_empty() && !inputs.is_empty() {
+            // Like DeepTrack2, every feature keeps the input it was last resolved on, so that resolving
+            // a part of a pipeline on its own (without input) finds the pipeline's cached result.
+            let mut st = feature.state();
+            if inputs.len() == 1 && !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
+                st.stored_input = Some(inputs[0].clone());
+            }
+        }
         let kind = feature.kind();
         if kind.is_structural() {
             let inner = kind.process(&inputs, &sample, id, self).map_err(in_feature)?;
@@ -473,17 +562,19 @@ struct Session<'a, 'r> {
     id: &'a ReplicaId,
     slots: Vec<OnceCell<Value>>,
     active: Vec<usize>,
+    /// The linked samples read, to tell later whether this sample is still current.
+    links: Vec<LinkUse>,
     rs: &'a mut Resolver<'r>,
 }
 
 impl Session<'_, '_> {
-    fn run(mut self) -> Result<PropertyDict> {
+    fn run(&mut self) -> Result<PropertyDict> {
         for i in 0..self.defs.len() {
             self.eval(i)?;
         }
         let mut dict = PropertyDict::new();
-        for ((key, _), slot) in self.defs.iter().zip(self.slots) {
-            dict.push_unchecked(key.clone(), slot.into_inner().expect("every slot evaluated"));
+        for ((key, _), slot) in self.defs.iter().zip(&mut self.slots) {
+            dict.push_unchecked(key.clone(), slot.take().expect("every slot evaluated"));
         }
         Ok(dict)
     }
@@ -515,10 +606,8 @@ impl Session<'_, '_> {
     }
 
     fn link(&mut self, source: &Feature, key: &Text) -> Result<Value> {
-        let dict = match source.cached_sample_at_or_above(self.id) {
-            Some(d) => d,
-            None => source.sample(self.id, self.rs)?,
-        };
+        let (n, dict) = source.sample(self.id, self.rs)?;
+        self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict: Arc::clone(&dict) });
         dict.get(key.as_str())
             .cloned()
             .ok_or_else(|| Error::not_found(format!("no property '{}'", key.as_str())).in_feature(&source.label()))

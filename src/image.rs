@@ -133,6 +133,15 @@ pub fn element_count(shape: &[usize]) -> Result<usize> {
     if count > (isize::MAX as usize) / std::mem::size_of::<f64>() {
         return Err(Error::new(ErrorKind::OutOfMemory, format!("shape {shape:?}: {count} elements exceed memory")));
     }
+    // With a zero somewhere the count is 0, but the array type still bounds the other sizes.
+    let nonzero = shape
+        .iter()
+        .filter(|&&d| d != 0)
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= isize::MAX as usize);
+    if nonzero.is_none() {
+        return Err(Error::invalid(format!("shape {shape:?}: the sizes are too large")));
+    }
     Ok(count)
 }
 
@@ -185,5 +194,7 @@ mod tests {
         assert_eq!(element_count(&[usize::MAX, 2]).unwrap_err().kind(), ErrorKind::OutOfMemory);
         assert_eq!(element_count(&[1 << 40, 1 << 40]).unwrap_err().kind(), ErrorKind::OutOfMemory);
         assert!(Image::from_slice(&[2, 2], &[0.0; 3]).is_err());
+        assert_eq!(element_count(&[0, usize::MAX]).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(element_count(&[0, 5]).unwrap(), 0);
     }
 }

@@ -92,7 +92,7 @@ fn repeat_then_chain_gives_seven_dicts_in_resolution_order() {
     not_tracked.set_property("track_me", Rule::constant(false)).unwrap();
     let tracked = particle();
     tracked.set_property("track_me", Rule::constant(true)).unwrap();
-    let particles = Feature::chain(&Feature::repeat(&not_tracked, 4).unwrap(), &tracked);
+    let particles = Feature::chain(&Feature::repeat(&not_tracked, 4).unwrap(), &tracked).unwrap();
     particles.store_properties(true);
     let out = particles.resolve_one(Some(&Image::zeros(&[256, 256]))).unwrap().unwrap();
     let track: Vec<bool> = out.get_properties("track_me").iter().map(|v| v.as_bool().unwrap()).collect();
@@ -187,7 +187,7 @@ fn links_stay_linked_across_updates_and_share_outside_a_repeat() {
     let b = Feature::custom("B", |_, _| Ok(None));
     b.set_property("pos", Rule::property_of(&a, "pos").unwrap()).unwrap();
     b.set_property("z", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
-    let pipe = Feature::chain(&a, &b);
+    let pipe = Feature::chain(&a, &b).unwrap();
     pipe.store_properties(true);
     let input = Image::zeros(&[1]);
     for _ in 0..3 {
@@ -205,7 +205,7 @@ fn links_stay_linked_across_updates_and_share_outside_a_repeat() {
     s.set_property("x", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
     let t = Feature::custom("T", |_, _| Ok(None));
     t.set_property("x", Rule::property_of(&s, "x").unwrap()).unwrap();
-    let pipe = Feature::chain(&s, &Feature::repeat(&t, 2).unwrap());
+    let pipe = Feature::chain(&s, &Feature::repeat(&t, 2).unwrap()).unwrap();
     pipe.store_properties(true);
     let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
     let xs: Vec<f64> = out.get_properties("x").iter().map(|v| v.as_f64().unwrap()).collect();
@@ -285,7 +285,7 @@ fn value_dummy_and_chain_of_builtins() {
     v.set_property("value", Rule::constant(Value::vector(&[2.0, 4.0]))).unwrap();
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::constant(1.0)).unwrap();
-    let pipe = Feature::chain(&Feature::chain(&v, &add), &features::builtin("DummyFeature").unwrap());
+    let pipe = Feature::chain(&Feature::chain(&v, &add).unwrap(), &features::builtin("DummyFeature").unwrap()).unwrap();
     pipe.store_properties(true);
     let out = pipe.resolve_one(None).unwrap().unwrap();
     assert_eq!(out.as_slice(), [3.0, 5.0]);
@@ -353,7 +353,7 @@ fn microscope_images_the_sample_with_the_optics() {
     v.set_property("value", Rule::constant(Value::vector(&[2.0, 4.0]))).unwrap();
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::constant(1.0)).unwrap();
-    let scope = Feature::microscope(&add, &v);
+    let scope = Feature::microscope(&add, &v).unwrap();
     scope.store_properties(true);
     let out = scope.resolve_one(None).unwrap().unwrap();
     assert_eq!(out.as_slice(), [3.0, 5.0]);
@@ -370,30 +370,123 @@ fn too_deep_pipelines_are_an_error_not_a_stack_overflow() {
         .stack_size(1 << 20)
         .spawn(|| {
             let mut f = features::builtin("DummyFeature").unwrap();
-            for _ in 0..5000 {
-                f = Feature::chain(&f, &features::builtin("DummyFeature").unwrap());
-            }
-            let err = f.resolve(Some(&Image::zeros(&[1]))).unwrap_err();
+            let mut built = 1;
+            let err = loop {
+                match Feature::chain(&f, &features::builtin("DummyFeature").unwrap()) {
+                    Ok(next) => {
+                        f = next;
+                        built += 1;
+                    }
+                    Err(e) => break e,
+                }
+            };
+            assert_eq!(built, 128);
             assert_eq!(err.kind(), ErrorKind::InvalidArgument);
-            assert!(err.to_string().contains("more than 256 levels deep"), "{err}");
+            assert_eq!(
+                err.to_string(),
+                "feature 'Chain': the pipeline nests features (or links properties) more than 128 levels deep"
+            );
+            assert!(f.resolve(Some(&Image::zeros(&[1]))).is_ok(), "the deepest allowed pipeline resolves");
             f.update().unwrap();
-            f.store_properties(true);
-            let mut ok = features::builtin("DummyFeature").unwrap();
-            for _ in 0..100 {
-                ok = Feature::chain(&ok, &features::builtin("DummyFeature").unwrap());
-            }
-            assert!(ok.resolve(Some(&Image::zeros(&[1]))).is_ok());
             // Links to links count too.
             let mut prev = features::builtin("DummyFeature").unwrap();
             prev.set_property("x", Rule::constant(1.0)).unwrap();
-            for _ in 0..1000 {
+            let err = loop {
                 let next = features::builtin("DummyFeature").unwrap();
-                next.set_property("x", Rule::property_of(&prev, "x").unwrap()).unwrap();
-                prev = next;
-            }
-            assert!(prev.get_property("x").unwrap_err().to_string().contains("more than 256 levels deep"));
+                match next.set_property("x", Rule::property_of(&prev, "x").unwrap()) {
+                    Ok(()) => prev = next,
+                    Err(e) => break e,
+                }
+            };
+            assert!(err.to_string().contains("more than 128 levels deep"), "{err}");
+            assert_eq!(prev.get_property("x").unwrap().as_f64().unwrap(), 1.0);
         })
         .unwrap()
         .join()
         .unwrap();
+}
+
+fn uniform_feature(name: &str, key: &str) -> Feature {
+    let f = Feature::custom(name, |_, _| Ok(None));
+    f.set_property(key, Rule::uniform(0.0, 1.0).unwrap()).unwrap();
+    f
+}
+
+fn floats(img: &Image, key: &str) -> Vec<f64> {
+    img.get_properties(key).iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+#[test]
+fn links_follow_their_source_after_it_alone_is_updated() {
+    let s = uniform_feature("S", "x");
+    let t = Feature::custom("T", |_, _| Ok(None));
+    t.set_property("y", Rule::property_of(&s, "x").unwrap()).unwrap();
+    let pipe = Feature::chain(&s, &t).unwrap();
+    pipe.store_properties(true);
+    let input = Image::zeros(&[1]);
+    for _ in 0..3 {
+        let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+        assert_eq!(floats(&out, "x"), floats(&out, "y"));
+        s.update().unwrap();
+    }
+}
+
+#[test]
+fn reading_a_property_never_makes_a_link_disagree_with_its_source() {
+    let s = uniform_feature("S", "x");
+    let t = Feature::custom("T", |_, _| Ok(None));
+    t.set_property("y", Rule::property_of(&s, "x").unwrap()).unwrap();
+    let rep = Feature::repeat(&Feature::chain(&t, &s).unwrap(), 2).unwrap();
+    rep.store_properties(true);
+    let input = Image::zeros(&[1]);
+    s.get_property("x").unwrap();
+    let out = rep.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!(floats(&out, "y"), floats(&out, "x"));
+    rep.update().unwrap();
+    let out = rep.resolve_one(Some(&input)).unwrap().unwrap();
+    let (xs, ys) = (floats(&out, "x"), floats(&out, "y"));
+    assert_eq!(xs, ys);
+    assert_ne!(xs[0], xs[1], "after update each repetition samples its own value");
+}
+
+#[test]
+fn seeded_pipelines_are_reproducible_even_when_a_part_is_read_first() {
+    let run = || {
+        let a = uniform_feature("A", "x");
+        let pipe = Feature::chain(&a, &uniform_feature("B", "x")).unwrap();
+        pipe.store_properties(true);
+        pipe.seed(7).unwrap();
+        let first = a.get_property("x").unwrap().as_f64().unwrap();
+        let out = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+        (first, floats(&out, "x"))
+    };
+    let (a, b) = (run(), run());
+    assert_eq!(a, b);
+    assert_eq!(a.0, a.1[0]);
+}
+
+#[test]
+fn a_part_of_a_pipeline_keeps_its_input_and_cached_result() {
+    let a = uniform_feature("A", "x");
+    let pipe = Feature::chain(&a, &uniform_feature("B", "x")).unwrap();
+    pipe.store_properties(true);
+    let input = Image::zeros(&[1]);
+    let mut whole = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+    let part = a.resolve_one(None).unwrap().unwrap();
+    assert!(Arc::ptr_eq(&part.properties()[0], &whole.properties()[0]));
+    let again = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+    whole.merge_properties_from(&again);
+    assert_eq!(whole.properties().len(), 3);
+}
+
+#[test]
+fn a_link_to_a_sibling_property_of_the_same_feature_works() {
+    let a = Feature::custom("A", |_, _| Ok(None));
+    a.set_property("label", Rule::property_of(&a, "name").unwrap()).unwrap();
+    assert_eq!(a.get_property("label").unwrap().as_str().unwrap(), "A");
+    a.set_property("x", Rule::constant(1.0)).unwrap();
+    a.set_property("x", Rule::property_of(&a, "x").unwrap()).unwrap();
+    let err = a.get_property("x").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle);
+    assert_eq!(err.to_string(), "feature 'A': properties 'x' -> 'x' depend on each other in a cycle");
 }

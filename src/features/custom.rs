@@ -35,5 +35,6 @@ impl Feature {
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
     ) -> Feature {
         Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get) }))
+            .expect("a leaf feature nests one level")
     }
 }

@@ -69,7 +69,7 @@ pub trait FeatureKind: Send + Sync {
 
 /// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
 pub fn builtin(kind: &str) -> Option<Feature> {
-    structural::builtin(kind).map(Feature::new)
+    structural::builtin(kind).map(|k| Feature::new(k).expect("a leaf feature nests one level"))
 }
 
 /// The DeepTrack class names [`builtin`] accepts.

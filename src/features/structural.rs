@@ -6,9 +6,10 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use super::FeatureKind;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
+use crate::image::element_count;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -158,9 +159,14 @@ pub(crate) fn broadcast_op(a: &ArrayD<f64>, b: &ArrayD<f64>, op: impl Fn(f64, f6
             b.shape()
         ))
     })?;
+    let count = element_count(&shape)?;
+    let mut data = Vec::new();
+    data.try_reserve_exact(count)
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate an image of shape {shape:?}")))?;
     let av = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
-    Ok(Zip::from(&av).and(&bv).map_collect(|&x, &y| op(x, y)))
+    Zip::from(&av).and(&bv).for_each(|&x, &y| data.push(op(x, y)));
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
 }
 
 impl FeatureKind for Arithmetic {
@@ -247,15 +253,22 @@ struct Repeat {
     feature: Feature,
 }
 
+/// The largest repeat count: each repetition keeps cached samples and results until the next update.
+pub const MAX_REPEAT: usize = 1_000_000;
+
 fn repeat_count(value: &Value) -> Result<usize> {
     let n = match value {
         Value::Int(n) => *n,
-        Value::Float(f) if f.fract() == 0.0 && f.is_finite() => *f as i64,
+        Value::Float(f) if f.fract() == 0.0 && f.abs() <= 9.0e15 => *f as i64,
         other => {
             return Err(Error::type_mismatch(format!("expected a non-negative integer, got {other}")));
         }
     };
-    usize::try_from(n).map_err(|_| Error::invalid(format!("expected a non-negative integer, got {n}")))
+    let n = usize::try_from(n).map_err(|_| Error::invalid(format!("expected a non-negative integer, got {n}")))?;
+    if n > MAX_REPEAT {
+        return Err(Error::invalid(format!("{n} repetitions is more than the {MAX_REPEAT} allowed")));
+    }
+    Ok(n)
 }
 
 impl FeatureKind for Repeat {
@@ -336,21 +349,22 @@ impl FeatureKind for Microscope {
 }
 
 impl Feature {
-    /// `first >> second`: a chain sharing both features.
-    pub fn chain(first: &Feature, second: &Feature) -> Feature {
+    /// `first >> second`: a chain sharing both features. Errors when it would nest more than
+    /// [`crate::graph::MAX_NESTING`] levels deep.
+    pub fn chain(first: &Feature, second: &Feature) -> Result<Feature> {
         Feature::new(Box::new(Chain { first: first.clone(), second: second.clone() }))
     }
 
     /// `feature ^ n`: a repeat sharing `feature`; `N` is a property that can be given any rule later.
     pub fn repeat(feature: &Feature, n: usize) -> Result<Feature> {
         let n = i64::try_from(n).map_err(|_| Error::invalid(format!("repeat count {n} is too large")))?;
-        let f = Feature::new(Box::new(Repeat { feature: feature.clone() }));
+        let f = Feature::new(Box::new(Repeat { feature: feature.clone() }))?;
         f.set_property("N", Rule::constant(n))?;
         Ok(f)
     }
 
-    /// `optics(sample)`: a microscope sharing both features.
-    pub fn microscope(optics: &Feature, sample: &Feature) -> Feature {
+    /// `optics(sample)`: a microscope sharing both features. Errors when it would nest too deep.
+    pub fn microscope(optics: &Feature, sample: &Feature) -> Result<Feature> {
         Feature::new(Box::new(Microscope { optics: optics.clone(), sample: sample.clone() }))
     }
 }

@@ -5,12 +5,12 @@ use std::sync::Arc;
 
 use libc::c_char;
 
+use super::error_generation;
 use super::image::{deeptrack_image, deeptrack_property_dict, dict_as_c, image_into_c};
 use super::rule::{UserData, callback_error, deeptrack_free_fn, deeptrack_rule};
 use super::value::{deeptrack_value, into_c};
 use super::{
-    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null,
-    set_last_error, str_arg, take,
+    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null, str_arg, take,
 };
 use crate::error::{Error, ErrorKind};
 use crate::features;
@@ -36,13 +36,16 @@ impl Handle for deeptrack_feature {
 
 /// A custom feature's computation. It runs on the resolving thread, once per input image (once with
 /// `input` NULL when resolved without input). `properties` holds this computation's sampled values
-/// (every property, `name`, and `_ID` inside a repeat); it is borrowed for the call, but may be
-/// appended to an image with `deeptrack_image_append_properties`. `input` is borrowed for the call.
+/// (every property, `name`, and `_ID` inside a repeat); `input` and `properties` are borrowed for the
+/// call. With store_properties on, the library itself appends `properties` to the output (after the
+/// input's dicts), so do not append it yourself.
 ///
-/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: the library
-/// takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the input through. Return
-/// `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
-/// (after `deeptrack_set_error_message`, to say why).
+/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
+/// success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
+/// input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
+/// `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
+/// `*output` is ignored, so free anything you created. Callbacks of a feature shared by pipelines that
+/// resolve on different threads can run concurrently.
 pub type deeptrack_get_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -97,13 +100,14 @@ fn custom_get(
     move |input, props| {
         let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
         let mut out: *mut deeptrack_image = std::ptr::null_mut();
-        set_last_error("");
+        let generation = error_generation();
         // SAFETY: calling the user's callback with its userdata, a borrowed input handle and dict that
         // outlive the call, and an out-pointer.
         let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
         let passthrough = out.is_null() || out == in_ptr;
+        // On failure `*output` is ignored: the callback frees what it created.
         let result = if status != DEEPTRACK_STATUS_OK {
-            Err(callback_error("the feature's get callback", status))
+            Err(callback_error("the feature's get callback", status, generation))
         } else if passthrough {
             Ok(None)
         } else {
@@ -112,10 +116,6 @@ fn custom_get(
                 Error::new(ErrorKind::CallbackFailed, format!("the feature's get callback returned a bad output: {e}"))
             })
         };
-        if status != DEEPTRACK_STATUS_OK && !passthrough {
-            // SAFETY: as above; the failed call's output is discarded.
-            let _ = unsafe { take(out, "output") };
-        }
         if !in_ptr.is_null() {
             // SAFETY: the input handle created above, no longer used by the callback.
             let _ = unsafe { take(in_ptr, "input") };
@@ -192,8 +192,9 @@ pub unsafe extern "C" fn deeptrack_feature_get_property(
 ) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
+        // A clone: a callback run by the sampling may free the caller's handle.
         // SAFETY: forwarded contract.
-        let f = unsafe { borrow(f.cast_const(), "f")? };
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
         // SAFETY: forwarded contract.
         let key = unsafe { str_arg(key, "key")? };
         let v = f.get_property(key)?;
@@ -220,7 +221,7 @@ pub unsafe extern "C" fn deeptrack_feature_chain(
         let a = unsafe { borrow(first.cast_const(), "first")? };
         // SAFETY: forwarded contract.
         let b = unsafe { borrow(second.cast_const(), "second")? };
-        write_feature(out, Feature::chain(a, b));
+        write_feature(out, Feature::chain(a, b)?);
         Ok(())
     })
 }
@@ -264,7 +265,7 @@ pub unsafe extern "C" fn deeptrack_feature_microscope(
         let optics = unsafe { borrow(optics.cast_const(), "optics")? };
         // SAFETY: forwarded contract.
         let sample = unsafe { borrow(sample.cast_const(), "sample")? };
-        write_feature(out, Feature::microscope(optics, sample));
+        write_feature(out, Feature::microscope(optics, sample)?);
         Ok(())
     })
 }
@@ -287,10 +288,12 @@ pub unsafe extern "C" fn deeptrack_feature_store_properties(
     })
 }
 
-/// Seeds the pipeline `f`: every later sample drawn while resolving it (callbacks drawing through their
-/// context included) is reproducible, on any machine. Also drops cached samples, so the next resolve
-/// draws from the new seed; after k updates the samples are those of stream k of the seed. Unseeded
-/// pipelines are seeded from OS entropy. `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
+/// Seeds the pipeline `f`: every later sample drawn while resolving it, or while reading a property of
+/// a feature it contains (callbacks drawing through their context included), is reproducible on any
+/// machine; contained features get seeds derived from `seed`. Also drops cached samples, so the next
+/// resolve draws from the new seed; after k updates the samples are those of stream k. Unseeded
+/// pipelines draw from OS entropy. A feature shared by two pipelines follows the last one seeded.
+/// `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
 ///
 /// # Safety
 /// `f` must be NULL or a live feature.
@@ -333,23 +336,25 @@ pub unsafe extern "C" fn deeptrack_feature_resolve(
 ) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
+        // Clones (reference counts): a callback may free the caller's handles while the pipeline runs.
         // SAFETY: forwarded contract.
-        let f = unsafe { borrow(f.cast_const(), "f")? };
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
         let input = if input.is_null() {
             None
         } else {
             // SAFETY: forwarded contract.
-            Some(unsafe { borrow(input, "input")? })
+            Some(unsafe { borrow(input, "input")? }.clone())
         };
-        let result = f.resolve_one(input)?;
+        let result = f.resolve_one(input.as_ref())?;
         // SAFETY: checked non-NULL.
         unsafe { *out = result.map_or(std::ptr::null_mut(), image_into_c) };
         Ok(())
     })
 }
 
-/// Frees the caller's handle to a feature. The feature itself lives on while a pipeline or rule still
-/// uses it. NULL is a no-op.
+/// Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
+/// running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
+/// no-op; freeing twice is undefined behaviour.
 ///
 /// # Safety
 /// `f` must be NULL or a feature handle from this library, not used afterwards.

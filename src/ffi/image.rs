@@ -404,8 +404,9 @@ pub unsafe extern "C" fn deeptrack_image_append_properties(
     })
 }
 
-/// Frees an image owned by the caller. NULL is a no-op; a second free of the same image is reported
-/// through the last error (while its memory is not reused) and otherwise ignored.
+/// Frees an image owned by the caller. NULL is a no-op. Freeing twice is undefined behaviour; as a
+/// debugging aid the library usually recognises a stale or foreign handle, records an error and
+/// ignores it, but it cannot once the memory has been reused.
 ///
 /// # Safety
 /// `img` must be NULL or an image from this library, not used afterwards.

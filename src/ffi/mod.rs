@@ -92,7 +92,8 @@ pub(crate) fn kind_of(status: deeptrack_status) -> ErrorKind {
 }
 
 thread_local! {
-    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+    /// The last error message of this thread, and how many errors were recorded so far.
+    static LAST_ERROR: RefCell<(u64, CString)> = RefCell::new((0, CString::default()));
 }
 
 /// Records `e` as the calling thread's last error (for entry points that cannot return a status).
@@ -102,12 +103,27 @@ pub(crate) fn record(e: &Error) {
 
 pub(crate) fn set_last_error(message: &str) {
     let c = CString::new(message.replace('\0', "\\0")).unwrap_or_default();
-    LAST_ERROR.with(|e| *e.borrow_mut() = c);
+    // `try_with`: during thread teardown (e.g. from a C++ thread_local destructor) there is no
+    // storage left, and the message is dropped rather than aborting.
+    let _ = LAST_ERROR.try_with(|e| {
+        if let Ok(mut e) = e.try_borrow_mut() {
+            e.0 += 1;
+            e.1 = c;
+        }
+    });
 }
 
 /// The message of the last error on the calling thread ("" when none), for callbacks that forward it.
 pub(crate) fn last_error_string() -> String {
-    LAST_ERROR.with(|e| e.borrow().to_string_lossy().into_owned())
+    LAST_ERROR
+        .try_with(|e| e.try_borrow().map(|e| e.1.to_string_lossy().into_owned()).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+/// How many errors this thread has recorded: a callback trampoline compares it before and after the
+/// call to tell whether the callback (or a library call it made) left a message.
+pub(crate) fn error_generation() -> u64 {
+    LAST_ERROR.try_with(|e| e.try_borrow().map(|e| e.0).unwrap_or(0)).unwrap_or(0)
 }
 
 fn panic_message(payload: &(dyn Any + Send)) -> String {
@@ -183,6 +199,9 @@ pub(crate) unsafe fn slice_arg<'a, T>(p: *const T, len: usize, arg: &str) -> Res
     }
     if !p.cast::<T>().is_aligned() {
         return Err(Error::invalid(format!("argument '{arg}' is misaligned")));
+    }
+    if len > isize::MAX as usize / std::mem::size_of::<T>().max(1) {
+        return Err(Error::invalid(format!("argument '{arg}': {len} elements cannot be a buffer")));
     }
     // SAFETY: non-NULL, aligned, `len` elements per the caller's contract.
     Ok(unsafe { std::slice::from_raw_parts(p, len) })
@@ -331,7 +350,9 @@ fn status_name(status: deeptrack_status) -> &'static CStr {
 /// Copies the message of the last error on the calling thread into `buf`, NUL-terminated UTF-8, and
 /// writes its size including the NUL to `*needed` (when `needed` is not NULL). The message names the
 /// feature and property at fault, e.g. `property 'radius' of feature 'Sphere': expected a number, got
-/// a string`; it is "" when no error has occurred on this thread. Successful calls do not clear it.
+/// a string`; it is "" when no error has occurred on this thread. Read it right after the failing
+/// call: later calls, successful ones included, may replace it (callbacks failing inside a successful
+/// resolve, `deeptrack_set_error_message`, `deeptrack_clear_error`).
 ///
 /// Returns `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `buf` is NULL or `len` is less than `*needed`
 /// (nothing is written to `buf` then): call with `buf = NULL, len = 0` to query the size.
@@ -357,7 +378,13 @@ pub unsafe extern "C" fn deeptrack_last_error_message(
 /// Clears the last error message of the calling thread.
 #[unsafe(no_mangle)]
 pub extern "C" fn deeptrack_clear_error() {
-    guard_or((), || set_last_error(""));
+    guard_or((), || {
+        let _ = LAST_ERROR.try_with(|e| {
+            if let Ok(mut e) = e.try_borrow_mut() {
+                e.1 = CString::default();
+            }
+        });
+    });
 }
 
 /// Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`

@@ -7,8 +7,8 @@ use libc::{c_char, size_t};
 use super::feature::deeptrack_feature;
 use super::value::{as_c, deeptrack_value, from_c, value_ref};
 use super::{
-    DEEPTRACK_STATUS_OK, Handle, Tagged, borrow, check_out, deeptrack_status, guard, guard_or, kind_of,
-    last_error_string, new_handle, null, set_last_error, slice_arg, str_arg, take,
+    DEEPTRACK_STATUS_OK, Handle, Tagged, borrow, check_out, deeptrack_status, error_generation, guard, guard_or,
+    kind_of, last_error_string, new_handle, null, set_last_error, slice_arg, str_arg, take,
 };
 use crate::error::{Error, ErrorKind};
 use crate::properties::{Rule, SampleContext};
@@ -39,15 +39,20 @@ impl Handle for deeptrack_sample_context {
     const NAME: &'static str = "deeptrack_sample_context";
 }
 
-/// Frees callback userdata; called once when the last reference to the rule or feature goes.
+/// Frees callback userdata; called once, when the last reference to the rule or feature goes. That can
+/// happen on any thread that drops the last reference, and never while the library holds a lock, so it
+/// may call the library. Features kept alive by a loop of links (A links to B and B to A) are never
+/// freed: avoid such loops.
 pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
 /// A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
-/// `deeptrack_feature_get_property`), never concurrently for one pipeline. It returns
-/// `DEEPTRACK_STATUS_OK` and stores a new value it owns in `*out` (the library takes ownership), or any
-/// other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
-/// `deeptrack_set_error_message` first to explain why). It must not store `ctx`, and must not resolve,
-/// update or seed the pipeline that is calling it (that returns `DEEPTRACK_STATUS_BUSY`).
+/// `deeptrack_feature_get_property`). One pipeline runs its callbacks one at a time; a feature shared by
+/// pipelines that resolve on different threads can run its callbacks concurrently, so they must then be
+/// thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
+/// ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
+/// `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
+/// you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
+/// seeding the pipeline that is calling returns `DEEPTRACK_STATUS_BUSY`.
 pub type deeptrack_sample_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -55,6 +60,11 @@ pub type deeptrack_sample_fn = Option<
         out: *mut *mut deeptrack_value,
     ) -> deeptrack_status,
 >;
+
+thread_local! {
+    /// The context handle of the innermost sampling callback running on this thread.
+    static ACTIVE_CONTEXT: std::cell::Cell<*const c_void> = const { std::cell::Cell::new(std::ptr::null()) };
+}
 
 /// Callback userdata with its destructor.
 pub(crate) struct UserData {
@@ -88,12 +98,13 @@ impl Drop for UserData {
     }
 }
 
-/// The error for a callback that returned `status`, with the message it left, if any.
-pub(crate) fn callback_error(what: &str, status: deeptrack_status) -> Error {
+/// The error for a callback that returned `status`, with the message it left (if it, or a library
+/// call it made, recorded one since `generation`).
+pub(crate) fn callback_error(what: &str, status: deeptrack_status, generation: u64) -> Error {
     let name = super::deeptrack_status_str(status);
     // SAFETY: deeptrack_status_str returns a static NUL-terminated string.
     let name = unsafe { std::ffi::CStr::from_ptr(name) }.to_string_lossy();
-    let message = last_error_string();
+    let message = if error_generation() != generation { last_error_string() } else { String::new() };
     let detail = if message.is_empty() {
         format!("{what} returned {name}")
     } else {
@@ -112,18 +123,21 @@ fn callback_rule(
         let mut ctx_ref: &mut dyn SampleContext = ctx;
         let mut handle =
             Tagged::new::<deeptrack_sample_context>((&mut ctx_ref as *mut &mut dyn SampleContext).cast::<c_void>());
+        let handle_ptr: *mut Tagged<*mut c_void> = &mut handle;
         let mut out: *mut deeptrack_value = std::ptr::null_mut();
-        set_last_error("");
+        let generation = error_generation();
+        // Only the innermost running callback's context may be used (a nested callback's outer
+        // context would alias the inner one).
+        let outer = ACTIVE_CONTEXT.replace(handle_ptr.cast_const().cast());
         // SAFETY: calling the user's callback with its userdata, a context valid for this call and an
         // out-pointer.
-        let status = unsafe { f(userdata.ptr(), (&mut handle as *mut Tagged<*mut c_void>).cast(), &mut out) };
+        let status = unsafe { f(userdata.ptr(), handle_ptr.cast(), &mut out) };
+        ACTIVE_CONTEXT.set(outer);
         handle.retire();
         if status != DEEPTRACK_STATUS_OK {
-            if !out.is_null() {
-                // SAFETY: a value the callback created and handed over.
-                let _ = unsafe { from_c(out, "out") };
-            }
-            return Err(callback_error("the sampling callback", status));
+            // `*out` is ignored on failure: the callback frees what it created (values carry no tag,
+            // so taking it could free a value twice).
+            return Err(callback_error("the sampling callback", status, generation));
         }
         if out.is_null() {
             return Err(Error::new(
@@ -141,6 +155,12 @@ fn callback_rule(
 /// # Safety
 /// `ctx` must be NULL or the context passed to the running callback.
 unsafe fn context<'a>(ctx: *mut deeptrack_sample_context) -> Result<&'a mut dyn SampleContext, Error> {
+    if !ctx.is_null() && ACTIVE_CONTEXT.get() != ctx.cast::<c_void>().cast_const() {
+        return Err(Error::new(
+            ErrorKind::InvalidHandle,
+            "argument 'ctx' is not the context of the running callback (contexts are valid only during their own call)",
+        ));
+    }
     // SAFETY: forwarded contract.
     let inner = unsafe { borrow(ctx.cast_const(), "ctx")? };
     // SAFETY: the tag proves this is a live context; it points to a `&mut dyn SampleContext` on the

@@ -356,8 +356,9 @@ pub unsafe extern "C" fn deeptrack_value_list_len(v: *const deeptrack_value) -> 
     })
 }
 
-/// Returns item `index` of a LIST value, borrowed (valid while the list lives; do not free), or NULL
-/// when `v` is not a list or `index` is out of range.
+/// Returns item `index` of a LIST value, borrowed (do not free): valid while the list lives and is not
+/// changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is not a list or `index` is
+/// out of range.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -409,8 +410,8 @@ pub unsafe extern "C" fn deeptrack_value_repr(
     })
 }
 
-/// Frees a value owned by the caller. NULL is a no-op. Never pass a borrowed value, and never free
-/// twice (values are not tagged, so neither can be detected).
+/// Frees a value owned by the caller. NULL is a no-op. Never pass a borrowed value or another kind of
+/// handle, and never free twice: values are not tagged, so these are undefined behaviour.
 ///
 /// # Safety
 /// `v` must be NULL or an owned value not used afterwards.

@@ -448,6 +448,14 @@ static void test_rules(void) {
     OK(deeptrack_feature_repeat(f, 3, &rep));
     OK(deeptrack_feature_store_properties(rep, true));
     OK(deeptrack_feature_resolve(rep, input, &out));
+    /* f was sampled at top level above: as in DeepTrack2, deeper replicates inherit that sample until
+     * an update. */
+    OK(deeptrack_image_get_property(out, "id", false, &v));
+    CHECK(strcmp(repr(v), "[[], [], []]") == 0);
+    deeptrack_value_free(v);
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_update(rep));
+    OK(deeptrack_feature_resolve(rep, input, &out));
     OK(deeptrack_image_get_property(out, "id", false, &v));
     CHECK(strcmp(repr(v), "[[0], [1], [2]]") == 0);
     deeptrack_value_free(v);
@@ -868,7 +876,7 @@ static void test_misuse(void) {
     FAILS(deeptrack_image_copy_to((deeptrack_image *)f, &u, 1), DEEPTRACK_STATUS_INVALID_HANDLE,
           "argument 'img' is not a deeptrack_image handle");
     FAILS(deeptrack_context_uniform((deeptrack_sample_context *)f, &u), DEEPTRACK_STATUS_INVALID_HANDLE,
-          "not a deeptrack_sample_context handle");
+          "argument 'ctx' is not the context of the running callback");
     /* Invalid UTF-8 in names. */
     FAILS(deeptrack_feature_new("\xc3\x28", &tmp), DEEPTRACK_STATUS_INVALID_UTF8, "argument 'kind' is not valid UTF-8");
     FAILS(deeptrack_feature_set_property(f, "\xff", constant_float(1)), DEEPTRACK_STATUS_INVALID_UTF8, "argument 'key'");
@@ -877,6 +885,94 @@ static void test_misuse(void) {
     deeptrack_image_free(out);
     deeptrack_feature_free(f);
     deeptrack_image_free(img);
+}
+
+/* ---------------------------------------------------------------- callback lifetimes */
+
+/* A custom get that frees the caller's handle to the pipeline that is running it. */
+static deeptrack_status frees_pipeline(void *userdata, const deeptrack_image *input,
+                                       const deeptrack_property_dict *properties, deeptrack_image **output) {
+    (void)input;
+    (void)properties;
+    (void)output;
+    deeptrack_feature **handle = userdata;
+    deeptrack_feature_free(*handle);
+    *handle = NULL;
+    return DEEPTRACK_STATUS_OK;
+}
+
+/* A failing sampling callback that frees what it created before failing. */
+static deeptrack_status tidy_failure(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    (void)ctx;
+    deeptrack_value_new_float(1, out);
+    deeptrack_value_free(*out);
+    return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+}
+
+/* free_userdata that calls back into the library with the feature it belongs to. */
+static int reentrant_frees = 0;
+static void free_and_read(void *userdata) {
+    deeptrack_value *v = NULL;
+    if (deeptrack_feature_get_property(userdata, "name", &v) == DEEPTRACK_STATUS_OK) reentrant_frees++;
+    deeptrack_value_free(v);
+}
+
+static void test_callback_lifetimes(void) {
+    deeptrack_image *input = zeros(2, 2), *out = NULL;
+    deeptrack_feature *pipeline = NULL;
+    OK(deeptrack_feature_new_custom("Freer", frees_pipeline, &pipeline, NULL, &pipeline));
+    OK(deeptrack_feature_resolve(pipeline, input, &out));
+    CHECK(pipeline == NULL && out != NULL);
+    deeptrack_image_free(out);
+
+    deeptrack_feature *f = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &f));
+    OK(deeptrack_rule_callback(tidy_failure, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(f, "x", r));
+    FAILS(deeptrack_feature_resolve(f, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
+          "the sampling callback returned DEEPTRACK_STATUS_INVALID_ARGUMENT");
+    /* The message of an older, unrelated error is not blamed on a callback that left none. */
+    OK(deeptrack_rule_callback(returns_nothing, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(f, "x", r));
+    deeptrack_clear_error();
+    FAILS(deeptrack_feature_resolve(f, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED, "but no value");
+    OK(deeptrack_feature_set_property(f, "x", constant_float(0)));
+    OK(deeptrack_rule_callback(twice_base, f, free_and_read, &r));
+    OK(deeptrack_feature_set_property(f, "y", r));
+    OK(deeptrack_feature_set_property(f, "y", constant_float(1))); /* drops the rule: no deadlock */
+    CHECK(reentrant_frees == 1);
+    deeptrack_feature_free(f);
+
+    /* Sizes that overflow or cannot be allocated are errors, not aborts. */
+    size_t shape[2] = {0, SIZE_MAX};
+    FAILS(deeptrack_image_new(NULL, shape, 2, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT, "the sizes are too large");
+    size_t row[2] = {1, 1000000}, column[2] = {1000000, 1};
+    double *ones = calloc(1000000, sizeof(double));
+    deeptrack_image *wide = NULL;
+    deeptrack_value *tall = NULL;
+    OK(deeptrack_image_new(ones, row, 2, &wide));
+    OK(deeptrack_value_new_array(ones, column, 2, &tall));
+    free(ones);
+    deeptrack_feature *add = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_feature_set_property(add, "value", constant(tall)));
+    FAILS(deeptrack_feature_resolve(add, wide, &out), DEEPTRACK_STATUS_OUT_OF_MEMORY,
+          "property 'value' of feature 'Add': cannot allocate an image of shape [1000000, 1000000]");
+    deeptrack_feature_free(add);
+    deeptrack_image_free(wide);
+
+    deeptrack_feature *rep = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &f));
+    OK(deeptrack_feature_repeat(f, 2, &rep));
+    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(1e300)), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "expected a non-negative integer");
+    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2e6)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "2000000 repetitions is more than the 1000000 allowed");
+    deeptrack_feature_free(rep);
+    deeptrack_feature_free(f);
+    deeptrack_image_free(input);
 }
 
 int main(void) {
@@ -888,6 +984,7 @@ int main(void) {
     test_features();
     test_tutorial_semantics();
     test_misuse();
+    test_callback_lifetimes();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }
