@@ -446,7 +446,7 @@ pub struct Resolver<'r> {
 }
 
 impl<'r> Resolver<'r> {
-    fn new(rng: &'r mut ChaCha8Rng) -> Self {
+    pub(crate) fn new(rng: &'r mut ChaCha8Rng) -> Self {
         Resolver { rng, sampling: Vec::new(), depth: 0 }
     }
 

@@ -9,7 +9,9 @@ use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
+pub mod augmentations;
 pub mod custom;
+pub mod math;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
@@ -69,10 +71,11 @@ pub trait FeatureKind: Send + Sync {
 
 /// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
 pub fn builtin(kind: &str) -> Option<Feature> {
-    structural::builtin(kind).map(|k| Feature::new(k).expect("a leaf feature nests one level"))
+    let kind = structural::builtin(kind).or_else(|| math::builtin(kind)).or_else(|| augmentations::builtin(kind))?;
+    Some(Feature::new(kind).expect("a leaf feature nests one level"))
 }
 
 /// The DeepTrack class names [`builtin`] accepts.
 pub fn builtin_names() -> Vec<&'static str> {
-    structural::BUILTIN_NAMES.to_vec()
+    [structural::BUILTIN_NAMES, math::NAMES, augmentations::NAMES].concat()
 }

@@ -62,8 +62,10 @@ fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
 
 /// Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
 /// `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
-/// `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases). It has the
-/// kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
+/// `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
+/// `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AveragePooling"`,
+/// `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; augmentations: `"FlipLR"`, `"FlipUD"`,
+/// `"FlipDiagonal"`. It has the kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
 /// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones).
 ///
 /// # Safety
