@@ -264,8 +264,9 @@ const char *deeptrack_version(void);
  * `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
  * `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
  * `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AveragePooling"`,
- * `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; augmentations: `"FlipLR"`, `"FlipUD"`,
- * `"FlipDiagonal"`. It has the kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
+ * `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; noise: `"Gaussian"`, `"Poisson"`, `"Background"`,
+ * `"Offset"`; augmentations: `"FlipLR"`, `"FlipUD"`, `"FlipDiagonal"`, `"Pad"`, `"Crop"`. It has the
+ * kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
  * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones).
  *
  * # Safety

@@ -86,3 +86,32 @@ fn math_parameters_are_checked() {
     let out = constant.resolve_one(Some(&Image::new(ndarray::arr1(&[5.0, 5.0]).into_dyn()))).unwrap().unwrap();
     assert_eq!(out.as_slice(), [0.0, 0.0], "DeepTrack2 turns the NaNs of a constant image into zeros");
 }
+
+#[test]
+fn pad_and_crop_keep_positions_in_the_output_frame() {
+    let p = positioned(&[3.0, 4.0]);
+    let pad = features::builtin("Pad").unwrap();
+    pad.set_property("px", Rule::constant(Value::vector(&[1.0, 2.0, 3.0, 0.0]))).unwrap();
+    let crop = features::builtin("Crop").unwrap();
+    crop.set_property("crop", Rule::constant(Value::vector(&[4.0, 5.0]))).unwrap();
+    crop.set_property("corner", Rule::constant(Value::vector(&[2.0, 1.0]))).unwrap();
+    let pipe = Feature::chain(&Feature::chain(&p, &pad).unwrap(), &crop).unwrap();
+    pipe.store_properties(true);
+    let input = Image::new(ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 8]), |ix| (ix[0] * 10 + ix[1]) as f64));
+    let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!(out.shape(), [4, 5]);
+    // padded: 9x11, the input at rows 1..7, columns 3..11; cropped from (2, 1).
+    assert_eq!(out.data()[[0, 2]], input.data()[[1, 0]]);
+    assert_eq!(out.get_property("position").unwrap().to_f64_vec().unwrap(), [2.0, 6.0]);
+    assert_eq!(p.get_property("position").unwrap().to_f64_vec().unwrap(), [3.0, 4.0]);
+    // A random corner stays inside the image.
+    let random = features::builtin("Crop").unwrap();
+    random.set_property("crop", Rule::constant(Value::vector(&[3.0, 3.0]))).unwrap();
+    for _ in 0..20 {
+        assert_eq!(random.resolve_one(Some(&input)).unwrap().unwrap().shape(), [3, 3]);
+        random.update().unwrap();
+    }
+    let bad = features::builtin("Pad").unwrap();
+    bad.set_property("px", Rule::constant(Value::vector(&[1.0, 2.0, 3.0]))).unwrap();
+    assert!(bad.resolve(Some(&input)).unwrap_err().to_string().starts_with("property 'px' of feature 'Pad'"));
+}

@@ -1,21 +1,22 @@
-//! Augmentations: `FlipLR`, `FlipUD`, `FlipDiagonal`. Each flips with probability `p` (the property
-//! `augment` draws `U[0,1) < p`) and moves `position` to match, in *copies* of the output's dicts, never
-//! in the dicts that upstream results share (a deliberate difference from DeepTrack2 2.0.1, which
-//! mutates them).
+//! Augmentations: `FlipLR`, `FlipUD`, `FlipDiagonal` (each with probability `p`: the property `augment`
+//! draws `U[0,1) < p`), `Pad` and `Crop`. Each moves `position` to the output's frame, in *copies* of
+//! the output's dicts, never in the dicts that upstream results share (a deliberate difference from
+//! DeepTrack2 2.0.1, which mutates them).
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis};
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use rand::Rng;
 
 use super::FeatureKind;
 use crate::error::{Error, Result};
 use crate::graph::{ReplicaId, Resolver};
-use crate::image::Image;
+use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
 /// Names registered by this family.
-pub const NAMES: &[&str] = &["FlipLR", "FlipUD", "FlipDiagonal"];
+pub const NAMES: &[&str] = &["FlipLR", "FlipUD", "FlipDiagonal", "Pad", "Crop"];
 
 /// The kind registered under `name`, if this family has it.
 pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
@@ -23,6 +24,8 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "FlipLR" => Flip::LeftRight,
         "FlipUD" => Flip::UpDown,
         "FlipDiagonal" => Flip::Diagonal,
+        "Pad" => return Some(Box::new(Pad)),
+        "Crop" => return Some(Box::new(Crop)),
         _ => return None,
     };
     Some(Box::new(flip))
@@ -64,36 +67,58 @@ impl Flip {
 
     /// The position of a point after the flip of an image whose flipped shape is `shape`.
     fn move_point(self, p: &mut [f64], shape: &[usize]) {
-        if p.len() < 2 {
-            return;
-        }
         match self {
             Flip::LeftRight => p[1] = shape[1] as f64 - p[1] - 1.0,
             Flip::UpDown => p[0] = shape[0] as f64 - p[0] - 1.0,
             Flip::Diagonal => p.swap(0, 1),
         }
     }
+}
 
-    /// A moved copy of a `position` value: one point, or an array of points along the last axis.
-    fn move_position(self, value: &Value, shape: &[usize]) -> Option<Value> {
-        match value {
-            Value::Array(a) if a.ndim() >= 1 => {
-                let mut moved = (**a).clone();
-                for mut lane in moved.lanes_mut(Axis(a.ndim() - 1)) {
-                    let mut p: Vec<f64> = lane.to_vec();
-                    self.move_point(&mut p, shape);
-                    lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
-                }
-                Some(Value::array(moved))
+/// A moved copy of a `position` value (one point, or points along the last axis; only points with at
+/// least two coordinates move).
+fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
+    let apply = |p: &mut [f64]| {
+        if p.len() >= 2 {
+            mover(p)
+        }
+    };
+    match value {
+        Value::Array(a) if a.ndim() >= 1 => {
+            let mut out = (**a).clone();
+            for mut lane in out.lanes_mut(Axis(a.ndim() - 1)) {
+                let mut p: Vec<f64> = lane.to_vec();
+                apply(&mut p);
+                lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
             }
-            Value::List(_) => {
-                let mut p = value.to_f64_vec().ok()?;
-                self.move_point(&mut p, shape);
-                Some(Value::vector(&p))
+            Some(Value::array(out))
+        }
+        Value::List(_) => {
+            let mut p = value.to_f64_vec().ok()?;
+            apply(&mut p);
+            Some(Value::vector(&p))
+        }
+        _ => None,
+    }
+}
+
+/// `img` with new data, its dicts kept except that those with a `position` are replaced by copies with
+/// the position moved, so that the ground truth is in the output's frame while upstream results keep
+/// theirs.
+fn with_moved_positions(img: &Image, data: ArrayD<f64>, mover: &dyn Fn(&mut [f64])) -> Image {
+    let mut out = img.with_data(data);
+    out.clear_properties();
+    for dict in img.properties() {
+        match dict.get("position").and_then(|p| moved(p, mover)) {
+            Some(position) => {
+                let mut copy = (**dict).clone();
+                copy.insert("position", position);
+                out.append(Arc::new(copy));
             }
-            _ => None,
+            None => out.append(Arc::clone(dict)),
         }
     }
+    out
 }
 
 impl FeatureKind for Flip {
@@ -135,20 +160,167 @@ impl FeatureKind for Flip {
             .map(|img| {
                 let data = self.apply(img.data())?;
                 let shape = data.shape().to_vec();
-                let mut out = img.with_data(data);
-                out.clear_properties();
-                for dict in img.properties() {
-                    let moved = dict.get("position").and_then(|p| self.move_position(p, &shape));
-                    match moved {
-                        Some(position) => {
-                            let mut copy = (**dict).clone();
-                            copy.insert("position", position);
-                            out.append(Arc::new(copy));
-                        }
-                        None => out.append(Arc::clone(dict)),
-                    }
+                Ok(with_moved_positions(img, data, &|p| self.move_point(p, &shape)))
+            })
+            .collect()
+    }
+}
+
+/// Whole numbers from a property: one number for every axis, or a list (`None` entries allowed where
+/// `full` gives the axis size).
+fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
+    let items: Vec<Value> = match value {
+        Value::Int(_) | Value::Float(_) => vec![value.clone(); ndim],
+        Value::List(items) => items.clone(),
+        Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
+        other => return Err(Error::type_mismatch(format!("expected sizes, got {}", other.kind_name()))),
+    };
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match (v, full) {
+            (Value::None, Some(full)) => Ok(full.get(i).copied().unwrap_or(0)),
+            _ => {
+                let x = v.as_f64()?;
+                if x >= 0.0 && x.fract() == 0.0 && x <= 1e9 {
+                    Ok(x as usize)
+                } else {
+                    Err(Error::invalid(format!("expected non-negative whole sizes, got {x}")))
                 }
-                Ok(out)
+            }
+        })
+        .collect()
+}
+
+/// `Pad(px=(0,0,0,0))`: zeros before and after each axis, `px` giving (before, after) pairs in axis
+/// order; positions shift by the padding before.
+struct Pad;
+
+impl FeatureKind for Pad {
+    fn name(&self) -> &str {
+        "Pad"
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![("px", Rule::constant(Value::vector(&[0.0, 0.0, 0.0, 0.0])))]
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        inputs
+            .iter()
+            .map(|img| {
+                let x = img.data();
+                let px = sizes(props.require("px")?, 0, None).map_err(|e| e.in_property("px"))?;
+                if px.len() % 2 != 0 || px.len() / 2 > x.ndim() {
+                    return Err(Error::invalid(format!(
+                        "expected (before, after) pairs for at most {} axes, got {} numbers",
+                        x.ndim(),
+                        px.len()
+                    ))
+                    .in_property("px"));
+                }
+                let pad =
+                    |axis: usize| (px.get(2 * axis).copied().unwrap_or(0), px.get(2 * axis + 1).copied().unwrap_or(0));
+                let shape: Vec<usize> = (0..x.ndim()).map(|a| x.shape()[a] + pad(a).0 + pad(a).1).collect();
+                element_count(&shape)?;
+                let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
+                out.slice_each_axis_mut(|ax| {
+                    let before = pad(ax.axis.index()).0;
+                    Slice::from(before..before + x.shape()[ax.axis.index()])
+                })
+                .assign(x);
+                let (r, c) = (pad(0).0 as f64, pad(1).0 as f64);
+                Ok(with_moved_positions(img, out, &|p| {
+                    p[0] += r;
+                    p[1] += c;
+                }))
+            })
+            .collect()
+    }
+}
+
+/// `Crop(crop=(64,64), crop_mode="retain", corner="random")`: keeps a window of size `crop`
+/// (`"retain"`) or removes `crop` pixels (`"remove"`) per axis, at a random corner or at `corner`;
+/// positions shift by the corner.
+struct Crop;
+
+impl FeatureKind for Crop {
+    fn name(&self) -> &str {
+        "Crop"
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![
+            ("crop", Rule::constant(Value::vector(&[64.0, 64.0]))),
+            ("crop_mode", Rule::constant("retain")),
+            ("corner", Rule::constant("random")),
+        ]
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        inputs
+            .iter()
+            .map(|img| {
+                let x = img.data();
+                let shape = x.shape();
+                let mut crop =
+                    sizes(props.require("crop")?, shape.len(), Some(shape)).map_err(|e| e.in_property("crop"))?;
+                crop.resize(shape.len(), usize::MAX);
+                let remove = match props.require("crop_mode")?.as_str().map_err(|e| e.in_property("crop_mode"))? {
+                    "retain" => false,
+                    "remove" => true,
+                    other => {
+                        return Err(Error::invalid(format!("expected 'retain' or 'remove', got '{other}'"))
+                            .in_property("crop_mode"));
+                    }
+                };
+                let amount: Vec<usize> = (0..shape.len())
+                    .map(|a| {
+                        let n = shape[a];
+                        let amount = if remove { crop[a] } else { n.saturating_sub(crop[a].min(n)) };
+                        amount.min(n.saturating_sub(1))
+                    })
+                    .collect();
+                let start: Vec<usize> = match props.require("corner")? {
+                    Value::Str(s) if s.as_str() == "random" => {
+                        amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect()
+                    }
+                    corner => {
+                        let c = sizes(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
+                        amount.iter().enumerate().map(|(i, &a)| c.get(i).copied().unwrap_or(0) % (a + 1)).collect()
+                    }
+                };
+                let out = x
+                    .slice_each_axis(|ax| {
+                        let a = ax.axis.index();
+                        Slice::from(start[a]..shape[a] - amount[a] + start[a])
+                    })
+                    .to_owned();
+                let (r, c) = (start[0] as f64, start.get(1).copied().unwrap_or(0) as f64);
+                Ok(with_moved_positions(img, out, &|p| {
+                    p[0] -= r;
+                    p[1] -= c;
+                }))
             })
             .collect()
     }

@@ -12,6 +12,7 @@ use crate::value::Value;
 pub mod augmentations;
 pub mod custom;
 pub mod math;
+pub mod noise;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
@@ -71,11 +72,14 @@ pub trait FeatureKind: Send + Sync {
 
 /// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
 pub fn builtin(kind: &str) -> Option<Feature> {
-    let kind = structural::builtin(kind).or_else(|| math::builtin(kind)).or_else(|| augmentations::builtin(kind))?;
+    let kind = structural::builtin(kind)
+        .or_else(|| math::builtin(kind))
+        .or_else(|| noise::builtin(kind))
+        .or_else(|| augmentations::builtin(kind))?;
     Some(Feature::new(kind).expect("a leaf feature nests one level"))
 }
 
 /// The DeepTrack class names [`builtin`] accepts.
 pub fn builtin_names() -> Vec<&'static str> {
-    [structural::BUILTIN_NAMES, math::NAMES, augmentations::NAMES].concat()
+    [structural::BUILTIN_NAMES, math::NAMES, noise::NAMES, augmentations::NAMES].concat()
 }

@@ -1,0 +1,71 @@
+//! Noise features: seeded, statistically right, never modifying their input.
+
+use deeptrack::{ErrorKind, Feature, Image, Rule, features};
+use ndarray::{ArrayD, IxDyn};
+
+fn constant_image(value: f64, n: usize) -> Image {
+    Image::new(ArrayD::from_elem(IxDyn(&[n, n]), value))
+}
+
+fn mean_and_var(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    (mean, x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n)
+}
+
+#[test]
+fn gaussian_noise_has_the_requested_moments_and_is_seeded() {
+    let noise = features::builtin("Gaussian").unwrap();
+    noise.set_property("mu", Rule::constant(1.0)).unwrap();
+    noise.set_property("sigma", Rule::constant(0.5)).unwrap();
+    noise.seed(11).unwrap();
+    let input = constant_image(2.0, 200);
+    let a = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    let (mean, var) = mean_and_var(a.as_slice());
+    assert!((mean - 3.0).abs() < 0.01 && (var - 0.25).abs() < 0.01, "mean {mean}, var {var}");
+    noise.seed(11).unwrap();
+    let b = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!(a.as_slice(), b.as_slice(), "the same seed gives the same noise");
+    noise.update().unwrap();
+    let c = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_ne!(a.as_slice(), c.as_slice());
+    let err = noise.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'sigma' of feature 'Gaussian': expected a finite non-negative sigma, got -1");
+}
+
+#[test]
+fn poisson_noise_sets_the_snr_and_leaves_its_input_alone() {
+    // A Value upstream whose cached output has a negative pixel (DeepTrack2 2.0.1 clips it in place).
+    let value = features::builtin("Value").unwrap();
+    let mut data = vec![1.0; 400 * 400];
+    data[0] = -1.0;
+    value
+        .set_property(
+            "value",
+            Rule::constant(deeptrack::Value::array(ArrayD::from_shape_vec(IxDyn(&[400, 400]), data).unwrap())),
+        )
+        .unwrap();
+    let poisson = features::builtin("Poisson").unwrap();
+    poisson.set_property("snr", Rule::constant(10.0)).unwrap();
+    let pipe = Feature::chain(&value, &poisson).unwrap();
+    pipe.seed(5).unwrap();
+    let out = pipe.resolve_one(None).unwrap().unwrap();
+    assert_eq!(out.as_slice()[0], 0.0);
+    let (mean, var) = mean_and_var(&out.as_slice()[1..]);
+    // DeepTrack2's scaling, rescale = snr² / peak²: at peak 1, counts of mean snr² = 100, so the image
+    // keeps mean 1 with standard deviation 1 / snr.
+    assert!((mean - 1.0).abs() < 0.002 && (var.sqrt() - 0.1).abs() < 0.002, "mean {mean}, std {}", var.sqrt());
+    assert_eq!(value.resolve_one(None).unwrap().unwrap().as_slice()[0], -1.0, "upstream result unchanged");
+    let zeros = poisson.resolve_one(Some(&constant_image(0.0, 3))).unwrap().unwrap();
+    assert_eq!(zeros.as_slice(), [0.0; 9], "an all-zero image stays zero");
+    assert_eq!(poisson.set_property("snr", Rule::constant(0.0)).unwrap_err().kind(), ErrorKind::InvalidArgument);
+}
+
+#[test]
+fn background_and_offset_add_a_constant() {
+    for kind in ["Background", "Offset"] {
+        let f = features::builtin(kind).unwrap();
+        f.set_property("offset", Rule::constant(0.25)).unwrap();
+        assert_eq!(f.resolve_one(Some(&constant_image(1.0, 2))).unwrap().unwrap().as_slice(), [1.25; 4]);
+    }
+}
