@@ -11,6 +11,7 @@ pub mod features;
 pub mod ffi;
 pub mod graph;
 pub mod image;
+pub mod io;
 pub mod properties;
 pub mod value;
 

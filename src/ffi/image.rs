@@ -404,6 +404,38 @@ pub unsafe extern "C" fn deeptrack_image_append_properties(
     })
 }
 
+/// Writes `img` to `path` as a 16-bit grayscale PNG: a 2-D image, or one channel `(H, W, 1)`, scaled
+/// linearly so that its minimum is 0 and its maximum 65535 (a constant image is written as zeros).
+/// When `min_max` is not NULL, `min_max[0]` and `min_max[1]` receive the mapped minimum and maximum.
+/// `DEEPTRACK_STATUS_INVALID_ARGUMENT` for another shape or when the file cannot be written (the
+/// message says why); `DEEPTRACK_STATUS_INVALID_UTF8` for a path that is not UTF-8.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `path` NULL or NUL-terminated; `min_max` NULL or 2 writable
+/// doubles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_save_png(
+    img: *const deeptrack_image,
+    path: *const c_char,
+    min_max: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        // SAFETY: forwarded contract.
+        let path = unsafe { str_arg(path, "path")? };
+        let (min, max) = img.save_png(std::path::Path::new(path))?;
+        if !min_max.is_null() {
+            // SAFETY: two writable doubles per the contract.
+            unsafe {
+                *min_max = min;
+                *min_max.add(1) = max;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Frees an image owned by the caller. NULL is a no-op. Freeing twice is undefined behaviour; as a
 /// debugging aid the library usually recognises a stale or foreign handle, records an error and
 /// ignores it, but it cannot once the memory has been reused.

@@ -1,6 +1,7 @@
 /* The C API contract (design.md §6), exercised from C: every function, the Image-tutorial semantics
  * (exact dict lists, names, order, _ID, merge counts), seeding, cycles and error statuses.
  * Compiled and run by tests/c_api.rs; exits non-zero on any failed check. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,24 @@ static void test_images(void) {
     FAILS(deeptrack_image_new(data, NULL, 2, &img), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'shape' is NULL");
     CHECK(deeptrack_image_ndim(NULL) == 0);
     CHECK(deeptrack_image_property_count(NULL) == 0);
+    double range[2] = {0, 0};
+    FAILS(deeptrack_image_save_png(img, "/nonexistent-dir/x.png", range), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "got shape [1, 2, 3]");
+    deeptrack_image *flat = zeros(2, 3);
+    FAILS(deeptrack_image_save_png(flat, "/nonexistent-dir/x.png", range), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "cannot write '/nonexistent-dir/x.png'");
+    char path[] = "/tmp/deeptrack-test-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    OK(deeptrack_image_save_png(flat, path, range));
+    CHECK(range[0] == 0 && range[1] == 0);
+    FILE *png = fopen(path, "rb");
+    unsigned char magic[8] = {0};
+    CHECK(png != NULL && fread(magic, 1, 8, png) == 8 && memcmp(magic, "\x89PNG\r\n\x1a\n", 8) == 0);
+    if (png) fclose(png);
+    remove(path);
+    FAILS(deeptrack_image_save_png(flat, NULL, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'path' is NULL");
+    deeptrack_image_free(flat);
     deeptrack_image_free(img);
     deeptrack_image_free(NULL);
 }
