@@ -73,6 +73,12 @@ fn header_compiles_as_cpp_when_included_twice() {
 }
 
 #[test]
+fn cpp_wrapper_works() {
+    let out = run(&compile("c++", "tests/cpp/wrapper.cpp", "wrapper", &["-std=c++17"]));
+    assert_eq!(out.trim(), "C++ wrapper: ok");
+}
+
+#[test]
 fn tutorial_example_prints_the_tutorial() {
     let out = run(&compile("cc", "examples-c/tutorial.c", "tutorial", &["-std=c11"]));
     print!("{out}");
