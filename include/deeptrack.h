@@ -263,7 +263,7 @@ const char *deeptrack_version(void);
  * Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
  * `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
  * `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
- * `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AveragePooling"`,
+ * `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AverageBlur"`, `"AveragePooling"`,
  * `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; noise: `"Gaussian"`, `"Poisson"`, `"Background"`,
  * `"Offset"`; augmentations: `"FlipLR"`, `"FlipUD"`, `"FlipDiagonal"`, `"Pad"`, `"Crop"`. It has the
  * kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.

@@ -32,6 +32,7 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "NormalizeMinMax" => Box::new(NormalizeMinMax),
         "NormalizeStandard" => Box::new(NormalizeStandard),
         "GaussianBlur" => Box::new(GaussianBlur),
+        "AverageBlur" => Box::new(AverageBlur),
         "AveragePooling" => Box::new(Pool { name: "AveragePooling", reduce: Reduce::Mean }),
         "MaxPooling" => Box::new(Pool { name: "MaxPooling", reduce: Reduce::Max }),
         "MinPooling" => Box::new(Pool { name: "MinPooling", reduce: Reduce::Min }),
@@ -183,6 +184,46 @@ impl FeatureKind for GaussianBlur {
     }
 }
 
+/// `AverageBlur(ksize=3)`: the mean over a `ksize` × `ksize` window in axes 0 and 1 (each channel on
+/// its own), with "reflect" borders, as scipy's `convolve` with a uniform kernel (the window of an
+/// even size reaches one further after than before). DeepTrack2 2.0.1 raises on plain 2-D images;
+/// here they blur the same way.
+struct AverageBlur;
+
+/// A running box mean of width `k` along `axis`, window `[i - (k-1)/2, i + k/2]`, reflect borders.
+fn box_axis(x: &ArrayD<f64>, axis: usize, k: usize) -> ArrayD<f64> {
+    let n = x.shape()[axis];
+    let (before, after) = (((k - 1) / 2) as isize, (k / 2) as isize);
+    let mut out = x.clone();
+    for (lane_in, mut lane_out) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
+        for i in 0..n as isize {
+            let sum: f64 = (i - before..=i + after).map(|j| lane_in[reflect(j, n)]).sum();
+            lane_out[i as usize] = sum / k as f64;
+        }
+    }
+    out
+}
+
+impl FeatureKind for AverageBlur {
+    fn name(&self) -> &str {
+        "AverageBlur"
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        vec![("ksize", Rule::constant(3_i64))]
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let x = img.data();
+        if x.ndim() < 2 {
+            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", x.shape())));
+        }
+        let k = ksizes(props.require("ksize")?, 1).map_err(|e| e.in_property("ksize"))?[0];
+        Ok(Some(img.with_data(box_axis(&box_axis(x, 0, k), 1, k))))
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Reduce {
     Mean,
@@ -274,6 +315,20 @@ mod tests {
     }
 
     use rand::SeedableRng;
+
+    #[test]
+    fn average_blur_matches_scipy_convolve() {
+        let x = ArrayD::from_shape_fn(IxDyn(&[4, 5, 1]), |ix| ((ix[0] * 5 + ix[1]) as f64).powf(1.5));
+        let k2 = box_axis(&box_axis(&x, 0, 2), 1, 2);
+        let k3 = box_axis(&box_axis(&x, 0, 3), 1, 3);
+        // scipy.ndimage.convolve(x, ones((k, k, 1)) / k², mode="reflect"), rows 0 and 3.
+        let expected2 = [[6.71931958605, 9.261406189724, 12.293063930719, 15.705892355169, 17.5]];
+        let expected3 = [[51.123047407747, 54.894440037163, 60.649434962654, 66.598156137707, 70.627773095121]];
+        for j in 0..5 {
+            assert!((k2[[0, j, 0]] - expected2[0][j]).abs() < 1e-9);
+            assert!((k3[[3, j, 0]] - expected3[0][j]).abs() < 1e-9);
+        }
+    }
 
     #[test]
     fn pooling_pads_with_zeros_that_count() {

@@ -63,7 +63,7 @@ fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
 /// Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
 /// `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
 /// `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
-/// `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AveragePooling"`,
+/// `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AverageBlur"`, `"AveragePooling"`,
 /// `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; noise: `"Gaussian"`, `"Poisson"`, `"Background"`,
 /// `"Offset"`; augmentations: `"FlipLR"`, `"FlipUD"`, `"FlipDiagonal"`, `"Pad"`, `"Crop"`. It has the
 /// kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
