@@ -78,6 +78,8 @@ struct LinkUse {
 }
 
 struct Cached {
+    /// The optics context the result was computed under (scatterers depend on it).
+    optics: Option<OpticsContext>,
     inputs: Vec<Image>,
     sample: Arc<PropertyDict>,
     inner: Vec<Image>,
@@ -437,17 +439,52 @@ impl Drop for RngGuard<'_> {
     }
 }
 
+/// What a microscope's sample is computed at: the simulation voxel size and the scale of the optics
+/// imaging it (DeepTrack2's unit context, `get_active_voxel_size()` and `get_active_scale()`).
+/// A `Microscope` with built-in optics sets it while it resolves its sample; scatterers read it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct OpticsContext {
+    /// The simulation voxel size in meters per axis: `resolution / magnification / upscale`.
+    pub voxel_size: [f64; 3],
+    /// Camera pixels to simulation pixels per axis (the upscale, not always an exact integer:
+    /// DeepTrack2 computes it as `pixel_size * (1 / voxel_size)`).
+    pub scale: [f64; 3],
+}
+
 /// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
 /// [`Resolver::resolve`] on their sub-features.
 pub struct Resolver<'r> {
     rng: &'r mut ChaCha8Rng,
     sampling: Vec<(u64, Vec<usize>)>,
     depth: usize,
+    optics: Option<OpticsContext>,
 }
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut ChaCha8Rng) -> Self {
-        Resolver { rng, sampling: Vec::new(), depth: 0 }
+        Resolver { rng, sampling: Vec::new(), depth: 0, optics: None }
+    }
+
+    /// The optics context of the microscope whose sample is being resolved, if any.
+    pub fn optics(&self) -> Option<&OpticsContext> {
+        self.optics.as_ref()
+    }
+
+    /// Runs `f` with `ctx` as the optics context (restoring the previous one afterwards, also on
+    /// error). Features resolved inside see it through [`Resolver::optics`]; their cached results are
+    /// reused only under the same context, and they always record their property dicts, since the
+    /// optics read the scatterers' properties (position, intensity, …) from their volumes.
+    pub fn with_optics<T>(&mut self, ctx: OpticsContext, f: impl FnOnce(&mut Self) -> T) -> T {
+        let previous = self.optics.replace(ctx);
+        let result = f(self);
+        self.optics = previous;
+        result
+    }
+
+    /// The properties of `feature` sampled at replicate index `id` (the cached sample when still
+    /// valid, the one its next resolve at `id` uses).
+    pub fn properties(&mut self, feature: &Feature, id: &ReplicaId) -> Result<Arc<PropertyDict>> {
+        feature.sample(id, self).map(|(_, dict)| dict)
     }
 
     fn enter(&mut self, label: &str) -> Result<()> {
@@ -488,31 +525,32 @@ impl<'r> Resolver<'r> {
             }
         }
         let kind = feature.kind();
+        // Under an optics context every computation records its dict: the optics need them.
+        let store = feature.stores_properties() || self.optics.is_some();
         if kind.is_structural() {
             let inner = kind.process(&inputs, &sample, id, self).map_err(in_feature)?;
             if let Some(c) = feature.state().outputs.get(id) {
-                if Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+                if c.optics == self.optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
                     return Ok(c.output.clone());
                 }
             }
-            let output = finish(feature, inner.clone(), &[], &sample, id);
-            let cached = Cached { inputs: Vec::new(), sample, inner, output: output.clone() };
+            let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
+            let cached = Cached { optics: self.optics, inputs: Vec::new(), sample, inner, output: output.clone() };
             feature.state().outputs.insert(id.to_vec(), cached);
             Ok(output)
         } else {
             if let Some(c) = feature.state().outputs.get(id) {
-                if Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inputs, &inputs) {
+                if c.optics == self.optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inputs, &inputs) {
                     return Ok(c.output.clone());
                 }
             }
             let dict = computation_dict(&sample, id);
             let out = kind.process(&inputs, &dict, id, self).map_err(in_feature)?;
-            let output = if feature.stores_properties() {
-                finish_with(out, &inputs, kind.is_distributed(), dict)
-            } else {
-                strip(out)
-            };
-            let cached = Cached { inputs, sample, inner: Vec::new(), output: output.clone() };
+            let mut output = if store { finish_with(out, &inputs, kind.is_distributed(), dict) } else { strip(out) };
+            if kind.appends_to_inputs() {
+                output.splice(0..0, inputs.iter().cloned());
+            }
+            let cached = Cached { optics: self.optics, inputs, sample, inner: Vec::new(), output: output.clone() };
             feature.state().outputs.insert(id.to_vec(), cached);
             Ok(output)
         }
@@ -528,12 +566,15 @@ fn computation_dict(sample: &PropertyDict, id: &ReplicaId) -> Arc<PropertyDict> 
     Arc::new(dict)
 }
 
-fn finish(feature: &Feature, out: Vec<Image>, inputs: &[Image], sample: &PropertyDict, id: &ReplicaId) -> Vec<Image> {
-    if feature.stores_properties() {
-        finish_with(out, inputs, feature.kind().is_distributed(), computation_dict(sample, id))
-    } else {
-        strip(out)
-    }
+fn finish(
+    store: bool,
+    distributed: bool,
+    out: Vec<Image>,
+    inputs: &[Image],
+    sample: &PropertyDict,
+    id: &ReplicaId,
+) -> Vec<Image> {
+    if store { finish_with(out, inputs, distributed, computation_dict(sample, id)) } else { strip(out) }
 }
 
 fn finish_with(mut out: Vec<Image>, inputs: &[Image], distributed: bool, dict: Arc<PropertyDict>) -> Vec<Image> {

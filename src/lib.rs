@@ -16,7 +16,7 @@ pub mod properties;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Feature, ReplicaId, Resolver};
+pub use graph::{Feature, OpticsContext, ReplicaId, Resolver};
 pub use image::Image;
 pub use properties::{PropertyDict, Rule, SampleContext};
 pub use value::{Text, Value, ValueKind};

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
@@ -46,6 +46,20 @@ pub trait FeatureKind: Send + Sync {
     /// properties, carry each input's dicts into its output.
     fn is_distributed(&self) -> bool {
         true
+    }
+
+    /// Kinds whose outputs are appended to their input list (DeepTrack's `MERGE_STRATEGY_APPEND`, used
+    /// by the scatterers: `A >> B` gives both volumes). [`FeatureKind::process`] returns only the new
+    /// images, and only those get this computation's dict.
+    fn appends_to_inputs(&self) -> bool {
+        false
+    }
+
+    /// Optics kinds (`Fluorescence`, `Brightfield`): the context a `Microscope` resolves its sample in,
+    /// computed from the optics' sampled properties (an error names the property at fault). `None`
+    /// for every other kind, which a microscope treats as a plain feature applied to the sample.
+    fn optics_context(&self, _props: &PropertyDict) -> Option<Result<OpticsContext>> {
+        None
     }
 
     /// Computes one output from one input (`None` when resolved without input). Returning `None`
