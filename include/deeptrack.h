@@ -343,7 +343,10 @@ deeptrack_status deeptrack_feature_repeat(struct deeptrack_feature *f,
 
 /**
  * `optics(sample)`: a microscope resolving `sample` without input and imaging its output with
- * `optics`. Shares both features. On success `*out` is a new feature owned by the caller.
+ * `optics`. With built-in optics (`"Fluorescence"`, `"Brightfield"`) the sample's scatterers are
+ * computed at the optics' voxel size and the result is an `(H, W, 1)` image; any other optics feature
+ * is resolved on the sample's output. Turns on storing of properties for `sample`. Shares both
+ * features. On success `*out` is a new feature owned by the caller.
  *
  * # Safety
  * `optics` and `sample` must be NULL or live features; `out` NULL or writable.

@@ -9,6 +9,7 @@
 pub mod error;
 pub mod features;
 pub mod ffi;
+mod fft;
 pub mod graph;
 pub mod image;
 pub mod io;

@@ -13,6 +13,8 @@ pub mod augmentations;
 pub mod custom;
 pub mod math;
 pub mod noise;
+pub mod optics;
+pub mod scatterers;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
@@ -89,11 +91,22 @@ pub fn builtin(kind: &str) -> Option<Feature> {
     let kind = structural::builtin(kind)
         .or_else(|| math::builtin(kind))
         .or_else(|| noise::builtin(kind))
-        .or_else(|| augmentations::builtin(kind))?;
+        .or_else(|| augmentations::builtin(kind))
+        .or_else(|| scatterers::builtin(kind))
+        .or_else(|| optics::builtin(kind))?;
     Some(Feature::new(kind).expect("a leaf feature nests one level"))
 }
 
 /// The DeepTrack class names [`builtin`] accepts.
 pub fn builtin_names() -> Vec<&'static str> {
-    [structural::BUILTIN_NAMES, math::NAMES, noise::NAMES, augmentations::NAMES].concat()
+    [
+        structural::BUILTIN_NAMES,
+        math::NAMES,
+        noise::NAMES,
+        augmentations::NAMES,
+        // The simulation: scatterers and the optics that image them.
+        scatterers::NAMES,
+        optics::NAMES,
+    ]
+    .concat()
 }

@@ -320,6 +320,12 @@ impl FeatureKind for Repeat {
 }
 
 /// `Microscope(sample, optics)`: resolves the sample without input and images it with the optics.
+///
+/// With built-in optics (`Fluorescence`, `Brightfield`: kinds that give an
+/// [`FeatureKind::optics_context`]), the sample is resolved under the optics' context (voxel size and
+/// scale), so that its scatterers produce volumes at the simulation resolution; the optics then
+/// assemble the volume, render it and pool the upscaled image back to camera pixels. Any other optics
+/// feature is simply resolved on the sample's output.
 struct Microscope {
     optics: Feature,
     sample: Feature,
@@ -343,7 +349,15 @@ impl FeatureKind for Microscope {
     }
 
     fn process(&self, _: &[Image], _: &Arc<PropertyDict>, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<Vec<Image>> {
-        let volumes = rs.resolve(&self.sample, Vec::new(), id)?;
+        // Like DeepTrack2, the optics' properties are sampled first (they set the sample's units).
+        let props = rs.properties(&self.optics, id)?;
+        let volumes = match self.optics.kind().optics_context(&props) {
+            Some(ctx) => {
+                let ctx = ctx.map_err(|e| e.in_feature(&self.optics.label()))?;
+                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, Vec::new(), id))?
+            }
+            None => rs.resolve(&self.sample, Vec::new(), id)?,
+        };
         rs.resolve(&self.optics, volumes, id)
     }
 }
@@ -364,8 +378,13 @@ impl Feature {
     }
 
     /// `optics(sample)`: a microscope sharing both features. Errors when it would nest too deep.
+    ///
+    /// Like DeepTrack2, this turns on [`Feature::store_properties`] for the sample, whose results carry
+    /// the scatterers' ground truth (while imaged by built-in optics they always do).
     pub fn microscope(optics: &Feature, sample: &Feature) -> Result<Feature> {
-        Feature::new(Box::new(Microscope { optics: optics.clone(), sample: sample.clone() }))
+        let scope = Feature::new(Box::new(Microscope { optics: optics.clone(), sample: sample.clone() }))?;
+        sample.store_properties(true);
+        Ok(scope)
     }
 }
 

@@ -722,7 +722,7 @@ static void test_features(void) {
     FAILS(deeptrack_feature_resolve(bad, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
           "feature 'Broken': the feature's get callback returned DEEPTRACK_STATUS_CALLBACK_FAILED: no photons");
 
-    /* Microscope: the optics image the sample's output (built-in optics arrive with the simulation). */
+    /* Microscope with custom optics: the optics feature is resolved on the sample's output. */
     deeptrack_feature *scope = NULL;
     OK(deeptrack_feature_microscope(add, value, &scope));
     OK(deeptrack_feature_store_properties(scope, true));

@@ -1,0 +1,776 @@
+//! Optics: `Fluorescence` (incoherent imaging, a per-plane convolution with the point-spread function)
+//! and `Brightfield` (coherent multislice propagation), as DeepTrack2 2.0.1 renders them
+//! (docs/deeptrack2-rendering.md §2, §4–§6).
+//!
+//! An optics feature images a sample through a microscope (`optics(sample)`, [`Feature::microscope`]):
+//! the microscope resolves the sample at the simulation voxel size `resolution / magnification /
+//! upscale` (see [`OpticsContext`]), and the optics then
+//! 1. place each scatterer volume at its `position` (sub-pixel, bilinear in rows and columns) and `z`,
+//!    multiplied by `intensity · scale₀·scale₁/scale₂`, `refractive_index − refractive_index_medium` or
+//!    `value` (`_create_volume`);
+//! 2. render the padded output region (`output_region` rows `[x0, x1)`, columns `[y0, y1)`, plus
+//!    `padding`) on an FFT grid of DeepTrack2's sizes (`2^a·3^b`, `a + b <= 8`, at most 6561);
+//! 3. crop the padding and average `upscale × upscale` blocks back to camera pixels.
+//!
+//! The result is an `(H, W, 1)` image. `Brightfield(return_field=true)` returns the complex field as an
+//! `(H, W, 1, 2)` image instead: real and imaginary parts along the trailing axis (an `Image` holds
+//! real numbers only). With stored properties, the image carries every scatterer's dict, then the
+//! optics' dict (then the microscope's).
+//!
+//! Properties (DeepTrack2's names and defaults): `NA` (0.7), `wavelength` (0.66e-6 m),
+//! `refractive_index_medium` (1.33), `magnification` (10), `resolution` (1e-6 m, the camera pixel),
+//! `padding` ((10, 10, 10, 10): rows before, columns before, rows after, columns after),
+//! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
+//! `return_field` (false).
+//!
+//! [`Feature::microscope`]: crate::Feature::microscope
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use rustfft::num_complex::Complex64;
+
+use super::FeatureKind;
+use super::scatterers::{finite, finite_vec, position, positive};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fft::{self, Fft2};
+use crate::graph::{OpticsContext, ReplicaId, Resolver};
+use crate::image::{Image, element_count};
+use crate::properties::{PropertyDict, Rule};
+use crate::value::Value;
+
+/// Names registered by this family.
+pub const NAMES: &[&str] = &["Fluorescence", "Brightfield"];
+
+/// The kind registered under `name`, if this family has it.
+pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
+    let mode = match name {
+        "Fluorescence" => Mode::Fluorescence,
+        "Brightfield" => Mode::Brightfield,
+        _ => return None,
+    };
+    Some(Box::new(Optics { mode }))
+}
+
+/// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
+/// padded FFT grid, so deeper samples would not fit in memory there either.
+pub const MAX_PLANES: usize = 1 << 16;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Fluorescence,
+    Brightfield,
+}
+
+struct Optics {
+    mode: Mode,
+}
+
+fn alloc_f64(n: usize) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} numbers")))?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
+/// `upscale`: a positive integer, or one per axis (3).
+fn upscale(value: &Value) -> Result<[usize; 3]> {
+    let v = finite_vec(value, 1..=3)?;
+    if v.len() == 2 {
+        return Err(Error::invalid("expected 1 or 3 factors (one per axis), got 2"));
+    }
+    let mut out = [0usize; 3];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let u = if v.len() == 1 { v[0] } else { v[i] };
+        if !(u >= 1.0 && u.fract() == 0.0 && u <= 1e6) {
+            return Err(Error::invalid(format!("expected positive integer factors, got {u}")));
+        }
+        *slot = u as usize;
+    }
+    Ok(out)
+}
+
+/// `padding`: four non-negative numbers.
+fn padding(value: &Value) -> Result<[f64; 4]> {
+    let v = finite_vec(value, 4..=4)?;
+    if let Some(x) = v.iter().find(|&&x| x < 0.0) {
+        return Err(Error::invalid(format!("expected non-negative paddings, got {x}")));
+    }
+    Ok([v[0], v[1], v[2], v[3]])
+}
+
+/// `output_region`: `(x0, y0, x1, y1)` with `x1 > x0` and `y1 > y0`.
+fn region(value: &Value) -> Result<[f64; 4]> {
+    let v = finite_vec(value, 4..=4)?;
+    if v[2] <= v[0] || v[3] <= v[1] {
+        return Err(Error::invalid(format!(
+            "expected (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got ({}, {}, {}, {})",
+            v[0], v[1], v[2], v[3]
+        )));
+    }
+    Ok([v[0], v[1], v[2], v[3]])
+}
+
+/// `int(x)` (truncation toward zero) for coordinates in simulation pixels.
+fn truncate(x: f64) -> Result<i64> {
+    if x.is_finite() && x.abs() < 1e15 {
+        Ok(x.trunc() as i64)
+    } else {
+        Err(Error::invalid(format!("{x} simulation pixels is out of range")))
+    }
+}
+
+/// The validated properties, in simulation units.
+struct Params {
+    na: f64,
+    wavelength: f64,
+    n_medium: f64,
+    voxel: [f64; 3],
+    scale: [f64; 3],
+    upscale: [usize; 3],
+    /// `output_region` in simulation pixels.
+    region: [i64; 4],
+    /// `padding` in simulation pixels.
+    padding: [i64; 4],
+    return_field: bool,
+    /// The padded output region (rows, columns) and its FFT grid.
+    window: [usize; 2],
+    grid: [usize; 2],
+}
+
+impl Params {
+    fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
+        let get = |key: &str, parse: fn(&Value) -> Result<f64>| -> Result<f64> {
+            parse(props.require(key)?).map_err(|e| e.in_property(key))
+        };
+        let na = get("NA", positive)?;
+        let wavelength = get("wavelength", positive)?;
+        let n_medium = get("refractive_index_medium", positive)?;
+        let magnification = get("magnification", positive)?;
+        let resolution = get("resolution", positive)?;
+        let upscale = upscale(props.require("upscale")?).map_err(|e| e.in_property("upscale"))?;
+        let pad = padding(props.require("padding")?).map_err(|e| e.in_property("padding"))?;
+        let out = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
+        let return_field = match (mode, props.get("return_field")) {
+            (Mode::Brightfield, Some(v)) => v.as_bool().map_err(|e| e.in_property("return_field"))?,
+            _ => false,
+        };
+
+        // DeepTrack2's unit context: the camera pixel in sample space, the simulation voxel, and the
+        // scale as pint computes it (not always an exact integer).
+        let pixel = resolution / magnification;
+        let voxel = upscale.map(|u| pixel / u as f64);
+        if !(pixel.is_finite() && pixel > 0.0 && voxel.iter().all(|v| v.is_finite() && *v > 0.0)) {
+            return Err(Error::invalid(format!(
+                "resolution / magnification = {resolution} / {magnification} is not a usable pixel size"
+            ))
+            .in_property("resolution"));
+        }
+        let scale = voxel.map(|v| if v == pixel { 1.0 } else { pixel * (1.0 / v) });
+        let rounded = scale.map(f64::round_ties_even);
+        let per_axis = [rounded[0], rounded[1], rounded[0], rounded[1]];
+        let scaled = |v: [f64; 4], key: &str| -> Result<[i64; 4]> {
+            let mut out = [0i64; 4];
+            for i in 0..4 {
+                out[i] = truncate(v[i] * per_axis[i]).map_err(|e| e.in_property(key))?;
+            }
+            Ok(out)
+        };
+        let region = scaled(out, "output_region")?;
+        let padding = scaled(pad, "padding")?;
+        if region[2] <= region[0] || region[3] <= region[1] {
+            return Err(Error::invalid(format!("the region {region:?} in simulation pixels is empty"))
+                .in_property("output_region"));
+        }
+        let mut window = [0usize; 2];
+        let mut grid = [0usize; 2];
+        for axis in 0..2 {
+            let n = (region[axis + 2] - region[axis]) + padding[axis] + padding[axis + 2];
+            let size = usize::try_from(n).ok().and_then(fft::fast_size).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the padded output region spans {n} simulation pixels along axis {axis}, more than the largest \
+                     FFT size ({}): reduce output_region, padding or upscale",
+                    fft::MAX_SIZE
+                ))
+                .in_property("output_region")
+            })?;
+            window[axis] = n as usize;
+            grid[axis] = size;
+        }
+        Ok(Params { na, wavelength, n_medium, voxel, scale, upscale, region, padding, return_field, window, grid })
+    }
+
+    fn context(&self) -> OpticsContext {
+        OpticsContext { voxel_size: self.voxel, scale: self.scale }
+    }
+}
+
+/// numpy's pairwise summation (`np.sum` of a contiguous float64 array), so that centres of mass agree
+/// with scipy's to the last bit.
+fn pairwise_sum(a: &[f64]) -> f64 {
+    let n = a.len();
+    if n < 8 {
+        a.iter().fold(0.0, |acc, &x| acc + x)
+    } else if n <= 128 {
+        let mut r = [0.0; 8];
+        r.copy_from_slice(&a[..8]);
+        let full = n - n % 8;
+        for chunk in a[8..full].chunks_exact(8) {
+            for (acc, &x) in r.iter_mut().zip(chunk) {
+                *acc += x;
+            }
+        }
+        let mut res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
+        for &x in &a[full..] {
+            res += x;
+        }
+        res
+    } else {
+        let mut half = n / 2;
+        half -= half % 8;
+        pairwise_sum(&a[..half]) + pairwise_sum(&a[half..])
+    }
+}
+
+/// `scipy.ndimage.center_of_mass(abs(a))` of a non-empty 3-D array, or the centre of the array when it
+/// is all zero (DeepTrack2's `_get_position`).
+fn center_of_mass(a: &[f64], shape: [usize; 3]) -> Result<[f64; 3]> {
+    let abs: Vec<f64> = a.iter().map(|x| x.abs()).collect();
+    let total = pairwise_sum(&abs);
+    let mut weighted = alloc_f64(abs.len())?;
+    let mut com = [0.0; 3];
+    for (axis, slot) in com.iter_mut().enumerate() {
+        for (n, w) in weighted.iter_mut().enumerate() {
+            let index = match axis {
+                0 => n / (shape[1] * shape[2]),
+                1 => (n / shape[2]) % shape[1],
+                _ => n % shape[2],
+            };
+            *w = abs[n] * index as f64;
+        }
+        *slot = pairwise_sum(&weighted) / total;
+    }
+    if com.iter().any(|c| c.is_nan()) {
+        com = shape.map(|n| n as f64 / 2.0);
+    }
+    Ok(com)
+}
+
+/// Where voxel `[0, 0, 0]` of a scatterer array goes, in simulation pixels (`_get_position(mode=
+/// "corner", return_z=True)`): its centre of mass lands on `position · scale + (scale − 1)/2`. A
+/// 3-element position is used as is (`z` ignored) and, as in DeepTrack2, scaled twice.
+fn corner(position: &[f64], z: f64, com: [f64; 3], s: [f64; 3]) -> [f64; 3] {
+    if position.len() == 3 {
+        std::array::from_fn(|i| (position[i] * s[i] + 0.5 * (s[i] - 1.0)) * s[i] - com[i])
+    } else {
+        let p = [position[0], position[1], z];
+        std::array::from_fn(|i| (p[i] * s[i] - com[i]) + 0.5 * (s[i] - 1.0))
+    }
+}
+
+/// A scatterer placed in the volume: its padded, sub-pixel-shifted array and the integer coordinates
+/// of its voxel `[0, 0, 0]`.
+struct Placed {
+    corner: [i64; 3],
+    shape: [usize; 3],
+    data: Vec<f64>,
+}
+
+/// The sample volume inside the padded output region.
+struct Volume {
+    /// The z (simulation pixels) of plane 0.
+    z0: i64,
+    /// How many planes the sample spans.
+    planes: usize,
+    /// The planes that are not all zero (rows × columns of the window), by plane index.
+    data: BTreeMap<usize, Vec<f64>>,
+}
+
+/// What a scatterer volume is multiplied by: `intensity` (times the upscale fudge factor), else
+/// `refractive_index - refractive_index_medium`, else `value`. Properties set to None count as absent.
+fn multiplier(img: &Image, index: usize, p: &Params) -> Result<f64> {
+    let number = |key: &str| -> Result<Option<f64>> {
+        match img.get_property(key) {
+            None | Some(Value::None) => Ok(None),
+            Some(v) => finite(v)
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("sample image {index}: '{key}' must be a number ({e})"))),
+        }
+    };
+    let s = p.scale;
+    if let Some(intensity) = number("intensity")? {
+        Ok(intensity * (s[0] * s[1] / s[2]))
+    } else if let Some(n) = number("refractive_index")? {
+        Ok(n - p.n_medium)
+    } else if let Some(value) = number("value")? {
+        Ok(value)
+    } else {
+        Err(Error::invalid(format!(
+            "sample image {index} has no 'intensity', 'refractive_index' or 'value' property: the sample must be \
+             made of scatterers"
+        )))
+    }
+}
+
+/// `_create_volume` followed by `_pad_volume` and the window crop: every scatterer is placed with
+/// DeepTrack2's exact rules (culling against the bare output region, the first scatterer seeding the
+/// limits even when culled, pad by 2, bilinear 3×3 kernel), but only the padded output region is
+/// stored, and only the planes something falls in.
+fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
+    let s = p.scale;
+    let bounds = p.region.map(|v| v as f64);
+    let mut limits: Option<[[i64; 2]; 3]> = None;
+    let mut placed = Vec::new();
+    for (index, img) in inputs.iter().enumerate() {
+        let a = img.data();
+        if a.ndim() != 3 {
+            return Err(Error::invalid(format!(
+                "sample image {index} has shape {:?}; the optics image 3-D scatterer volumes",
+                a.shape()
+            )));
+        }
+        let shape = [a.shape()[0], a.shape()[1], a.shape()[2]];
+        let pos = img.get_property("position").ok_or_else(|| {
+            Error::invalid(format!(
+                "sample image {index} has no 'position' property: the sample must be made of scatterers"
+            ))
+        })?;
+        let pos = position(pos)
+            .map_err(|e| Error::invalid(format!("sample image {index}: 'position' must be 2 or 3 numbers ({e})")))?;
+        let z = match img.get_property("z") {
+            None | Some(Value::None) => 0.0,
+            Some(v) => {
+                finite(v).map_err(|e| Error::invalid(format!("sample image {index}: 'z' must be a number ({e})")))?
+            }
+        };
+        let value = multiplier(img, index, p)?;
+        let mask = img.as_slice();
+        let com = if mask.is_empty() { [0.0; 3] } else { center_of_mass(mask, shape)? };
+        let first = corner(&pos, z, com, s);
+        if first.iter().any(|c| !(c.is_finite() && c.abs() < 2e9)) {
+            return Err(Error::invalid(format!(
+                "sample image {index} lies at {first:?} simulation pixels, out of range"
+            )));
+        }
+        if limits.is_none() {
+            limits = Some(first.map(|c| [c.floor() as i64, c.floor() as i64 + 1]));
+        }
+        // Culled against the output region without its padding (DeepTrack2 2.0.1 passes `padding=`
+        // where `_create_volume` expects `pad=`).
+        if first[0] + (shape[0] as f64) < bounds[0]
+            || first[0] > bounds[2]
+            || first[1] + (shape[1] as f64) < bounds[1]
+            || first[1] > bounds[3]
+        {
+            continue;
+        }
+        // Multiply, then pad by 2 voxels on every side.
+        let pshape = shape.map(|n| n + 4);
+        let mut padded = alloc_f64(element_count(&pshape)?)?;
+        for i in 0..shape[0] {
+            for j in 0..shape[1] {
+                let src = (i * shape[1] + j) * shape[2];
+                let dst = ((i + 2) * pshape[1] + j + 2) * pshape[2] + 2;
+                for k in 0..shape[2] {
+                    padded[dst + k] = mask[src + k] * value;
+                }
+            }
+        }
+        let c = corner(&pos, z, center_of_mass(&padded, pshape)?, s);
+        let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
+        let data = spline(&padded, pshape, xo, yo)?;
+        let c = c.map(|v| v.floor() as i64);
+        let lim = limits.as_mut().expect("seeded above");
+        for axis in 0..3 {
+            lim[axis] = [lim[axis][0].min(c[axis]), lim[axis][1].max(c[axis] + pshape[axis] as i64)];
+        }
+        placed.push(Placed { corner: c, shape: pshape, data });
+    }
+
+    let (z0, planes) = match limits {
+        Some(l) => (l[2][0], (l[2][1] - l[2][0]) as usize),
+        None => (0, 0),
+    };
+    if planes > MAX_PLANES {
+        return Err(Error::invalid(format!(
+            "the sample spans {planes} z-planes (simulation pixels), more than {MAX_PLANES}: check the scatterers' z"
+        )));
+    }
+    let [rows, cols] = p.window;
+    let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
+    let mut data: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
+    for item in &placed {
+        // The part of the item inside the window, in the item's own indices.
+        let span = |axis: usize, len: usize| {
+            let lo = (origin[axis] - item.corner[axis]).clamp(0, item.shape[axis] as i64) as usize;
+            let hi = (origin[axis] + len as i64 - item.corner[axis]).clamp(0, item.shape[axis] as i64) as usize;
+            lo..hi.max(lo)
+        };
+        let (ra, rb) = (span(0, rows), span(1, cols));
+        if ra.is_empty() || rb.is_empty() {
+            continue;
+        }
+        for k in 0..item.shape[2] {
+            let plane = (item.corner[2] + k as i64 - z0) as usize;
+            let buf = match data.entry(plane) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(alloc_f64(rows * cols)?),
+            };
+            for a in ra.clone() {
+                let row = (item.corner[0] + a as i64 - origin[0]) as usize;
+                for b in rb.clone() {
+                    let col = (item.corner[1] + b as i64 - origin[1]) as usize;
+                    buf[row * cols + col] += item.data[(a * item.shape[1] + b) * item.shape[2] + k];
+                }
+            }
+        }
+    }
+    data.retain(|_, plane| plane.iter().any(|&v| v != 0.0));
+    Ok(Volume { z0, planes, data })
+}
+
+/// The bilinear sub-pixel shift by `(xo, yo)` of every z-slice: `scipy.ndimage.convolve` with the
+/// kernel `[[0,0,0],[0,(1-xo)(1-yo),(1-xo)yo],[0,xo(1-yo),xo·yo]]` and zero borders, summed in scipy's
+/// order (weights within machine epsilon of zero are skipped, as scipy does).
+fn spline(a: &[f64], shape: [usize; 3], xo: f64, yo: f64) -> Result<Vec<f64>> {
+    let taps: Vec<(f64, usize, usize)> =
+        [(xo * yo, 1, 1), (xo * (1.0 - yo), 1, 0), ((1.0 - xo) * yo, 0, 1), ((1.0 - xo) * (1.0 - yo), 0, 0)]
+            .into_iter()
+            .filter(|(w, _, _)| w.abs() > f64::EPSILON)
+            .collect();
+    let mut out = alloc_f64(a.len())?;
+    for i in 0..shape[0] {
+        for j in 0..shape[1] {
+            for k in 0..shape[2] {
+                let mut acc = 0.0;
+                for &(w, di, dj) in &taps {
+                    if i >= di && j >= dj {
+                        acc += w * a[((i - di) * shape[1] + j - dj) * shape[2] + k];
+                    }
+                }
+                out[(i * shape[1] + j) * shape[2] + k] = acc;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The pupil on an FFT grid, already in FFT order (`fftshift` of DeepTrack2's centred pupil): its
+/// support (`ρ² < 1`) and the defocus phase per z-pixel (0 where the wave is evanescent).
+struct Pupil {
+    support: Vec<bool>,
+    kz: Vec<f64>,
+}
+
+impl Pupil {
+    fn new(p: &Params) -> Result<Pupil> {
+        let [n0, n1] = p.grid;
+        let radius = [p.na / p.wavelength * p.voxel[0], p.na / p.wavelength * p.voxel[1]];
+        let (xr, yr) = (radius[0] * n0 as f64, radius[1] * n1 as f64);
+        let na_n = p.na / p.n_medium;
+        let c = na_n * na_n;
+        let k = 2.0 * PI * p.n_medium / p.wavelength * p.voxel[2];
+        let n = n0 * n1;
+        let mut support = Vec::new();
+        support.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
+        support.resize(n, false);
+        let mut kz = alloc_f64(n)?;
+        for i in 0..n0 {
+            let x = (i as f64 - n0 as f64 / 2.0) / xr + 1e-8;
+            // fftshift rolls by n/2 (rounded down).
+            let si = (i + n0 / 2) % n0;
+            for j in 0..n1 {
+                let y = (j as f64 - n1 as f64 / 2.0) / yr + 1e-8;
+                let rho = y * y + x * x;
+                let arg = 1.0 - c * rho;
+                let at = si * n1 + (j + n1 / 2) % n1;
+                support[at] = rho < 1.0;
+                kz[at] = if arg > 0.0 { k * arg.sqrt() } else { 0.0 };
+            }
+        }
+        Ok(Pupil { support, kz })
+    }
+
+    /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)`.
+    fn fill(&self, d: f64, out: &mut [Complex64]) {
+        for ((o, &inside), &kz) in out.iter_mut().zip(&self.support).zip(&self.kz) {
+            *o = if inside {
+                let phase = d * kz;
+                Complex64::new(phase.cos(), phase.sin())
+            } else {
+                Complex64::new(0.0, 0.0)
+            };
+        }
+    }
+}
+
+/// `Fluorescence.get`: each non-empty plane convolved (circularly, on the FFT grid) with the
+/// intensity point-spread function `|ifft2(pupil defocused to the plane's z)|²`, summed. Returns the
+/// window (rows × columns).
+fn fluorescence(volume: &Volume, p: &Params) -> Result<Vec<f64>> {
+    let [rows, cols] = p.window;
+    let [n0, n1] = p.grid;
+    let mut out = alloc_f64(rows * cols)?;
+    if volume.data.is_empty() {
+        return Ok(out);
+    }
+    let pupil = Pupil::new(p)?;
+    let mut fft = Fft2::new(n0, n1)?;
+    let mut otf = fft::zeros(n0 * n1)?;
+    let mut field = fft::zeros(n0 * n1)?;
+    for (&k, plane) in &volume.data {
+        pupil.fill((volume.z0 + k as i64) as f64, &mut otf);
+        fft.inverse(&mut otf);
+        for v in otf.iter_mut() {
+            let a = v.re.hypot(v.im);
+            *v = Complex64::new(a * a, 0.0);
+        }
+        fft.forward(&mut otf);
+        field.fill(Complex64::new(0.0, 0.0));
+        for r in 0..rows {
+            for (f, &v) in field[r * n1..r * n1 + cols].iter_mut().zip(&plane[r * cols..(r + 1) * cols]) {
+                f.re = v;
+            }
+        }
+        fft.forward(&mut field);
+        for (f, o) in field.iter_mut().zip(&otf) {
+            *f *= o;
+        }
+        fft.inverse(&mut field);
+        for r in 0..rows {
+            for (o, f) in out[r * cols..(r + 1) * cols].iter_mut().zip(&field[r * n1..r * n1 + cols]) {
+                *o += f.re;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `Brightfield.get`: a unit plane wave propagated through the sample one z-pixel at a time (every
+/// plane, empty ones included), refracted by `exp(i·Δn·voxel_z·2π·n_medium/λ)` in each non-empty
+/// plane, propagated back to the focal plane and filtered by the pupil. Returns the complex field
+/// over the window (rows × columns).
+fn brightfield(volume: &Volume, p: &Params) -> Result<Vec<Complex64>> {
+    let [rows, cols] = p.window;
+    let [n0, n1] = p.grid;
+    let n = n0 * n1;
+    let pupil = Pupil::new(p)?;
+    let mut fft = Fft2::new(n0, n1)?;
+    let (mut step, mut back, mut focus) = (fft::zeros(n)?, fft::zeros(n)?, fft::zeros(n)?);
+    pupil.fill(1.0, &mut step);
+    let z1 = volume.z0 + volume.planes as i64;
+    pupil.fill(-z1 as f64, &mut back);
+    pupil.fill(0.0, &mut focus);
+    // fft2 of the unit illumination: all of it at DC.
+    let mut light = fft::zeros(n)?;
+    light[0] = Complex64::new(n as f64, 0.0);
+    let mut work = fft::zeros(n)?;
+    let k = 2.0 * PI / p.wavelength * p.n_medium;
+    let vz = p.voxel[2];
+    for plane_index in 0..volume.planes {
+        for (l, s) in light.iter_mut().zip(&step) {
+            *l *= s;
+        }
+        let Some(plane) = volume.data.get(&plane_index) else { continue };
+        work.copy_from_slice(&light);
+        fft.inverse(&mut work);
+        for r in 0..rows {
+            for (w, &dn) in work[r * n1..r * n1 + cols].iter_mut().zip(&plane[r * cols..(r + 1) * cols]) {
+                if dn != 0.0 {
+                    let phase = dn * vz * k;
+                    *w *= Complex64::new(phase.cos(), phase.sin());
+                }
+            }
+        }
+        fft.forward(&mut work);
+        std::mem::swap(&mut light, &mut work);
+    }
+    for ((l, b), f) in light.iter_mut().zip(&back).zip(&focus) {
+        *l = *l * b * f;
+        if f.norm() == 0.0 {
+            *l = Complex64::new(0.0, 0.0);
+        }
+    }
+    fft.inverse(&mut light);
+    let mut out = Vec::new();
+    out.try_reserve_exact(rows * cols).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the image"))?;
+    for r in 0..rows {
+        out.extend_from_slice(&light[r * n1..r * n1 + cols]);
+    }
+    Ok(out)
+}
+
+/// Crops the padding off a window image (`[PAD0 : X-PAD2, PAD1 : Y-PAD3]`, so that zero padding keeps
+/// the whole region) and averages `ux × uy` blocks (zero-padded at the end, as `block_reduce` does).
+fn crop_and_pool(window: &[f64], p: &Params) -> (Vec<f64>, [usize; 2]) {
+    let cols = p.window[1];
+    let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
+    let (h, w) = ((p.region[2] - p.region[0]) as usize, (p.region[3] - p.region[1]) as usize);
+    let at = |r: usize, c: usize| window[(top + r) * cols + left + c];
+    let (ux, uy) = (p.upscale[0], p.upscale[1]);
+    if ux == 1 && uy == 1 {
+        let data = (0..h).flat_map(|r| (0..w).map(move |c| (r, c))).map(|(r, c)| at(r, c)).collect();
+        return (data, [h, w]);
+    }
+    let (ph, pw) = (h.div_ceil(ux), w.div_ceil(uy));
+    let block = (ux * uy) as f64;
+    let mut data = Vec::with_capacity(ph * pw);
+    for br in 0..ph {
+        for bc in 0..pw {
+            let mut sum = 0.0;
+            for r in br * ux..(br + 1) * ux {
+                for c in bc * uy..(bc + 1) * uy {
+                    sum += if r < h && c < w { at(r, c) } else { 0.0 };
+                }
+            }
+            data.push(sum / block);
+        }
+    }
+    (data, [ph, pw])
+}
+
+impl Optics {
+    fn check(&self, key: &str, value: &Value) -> Result<()> {
+        match key {
+            "NA" | "wavelength" | "refractive_index_medium" | "magnification" | "resolution" => {
+                positive(value).map(|_| ())
+            }
+            "upscale" => upscale(value).map(|_| ()),
+            "padding" => padding(value).map(|_| ()),
+            "output_region" => region(value).map(|_| ()),
+            "return_field" if self.mode == Mode::Brightfield => value.as_bool().map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The image of the sample volumes: `(H, W, 1)`, or `(H, W, 1, 2)` for a returned field.
+    fn render(&self, inputs: &[Image], p: &Params) -> Result<ArrayD<f64>> {
+        let volume = assemble(inputs, p)?;
+        let (data, shape) = match self.mode {
+            Mode::Fluorescence => {
+                let (data, [h, w]) = crop_and_pool(&fluorescence(&volume, p)?, p);
+                (data, vec![h, w, 1])
+            }
+            Mode::Brightfield => {
+                let field = brightfield(&volume, p)?;
+                if p.return_field {
+                    let (re, [h, w]) = crop_and_pool(&field.iter().map(|c| c.re).collect::<Vec<_>>(), p);
+                    let (im, _) = crop_and_pool(&field.iter().map(|c| c.im).collect::<Vec<_>>(), p);
+                    (re.into_iter().zip(im).flat_map(|(a, b)| [a, b]).collect(), vec![h, w, 1, 2])
+                } else {
+                    let intensity: Vec<f64> = field
+                        .iter()
+                        .map(|c| {
+                            let a = c.re.hypot(c.im);
+                            a * a
+                        })
+                        .collect();
+                    let (data, [h, w]) = crop_and_pool(&intensity, p);
+                    (data, vec![h, w, 1])
+                }
+            }
+        };
+        Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches the data"))
+    }
+}
+
+impl FeatureKind for Optics {
+    fn name(&self) -> &str {
+        match self.mode {
+            Mode::Fluorescence => "Fluorescence",
+            Mode::Brightfield => "Brightfield",
+        }
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        let ints = |v: &[i64]| Rule::constant(Value::List(v.iter().map(|&x| Value::Int(x)).collect()));
+        let mut props = vec![
+            ("NA", Rule::constant(0.7)),
+            ("wavelength", Rule::constant(0.66e-6)),
+            ("refractive_index_medium", Rule::constant(1.33)),
+            ("magnification", Rule::constant(10_i64)),
+            ("resolution", Rule::constant(1e-6)),
+            ("padding", ints(&[10, 10, 10, 10])),
+            ("output_region", ints(&[0, 0, 128, 128])),
+            ("upscale", Rule::constant(1_i64)),
+        ];
+        if self.mode == Mode::Brightfield {
+            props.push(("return_field", Rule::constant(false)));
+        }
+        props
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        self.check(key, value)
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn optics_context(&self, props: &PropertyDict) -> Option<Result<OpticsContext>> {
+        Some(Params::new(props, self.mode).map(|p| p.context()))
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let p = Params::new(props, self.mode)?;
+        let mut image = Image::new(self.render(inputs, &p)?);
+        for volume in inputs {
+            image.merge_properties_from(volume);
+        }
+        Ok(vec![image])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pairwise_sum_matches_numpy_blocking() {
+        let a: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1000) as f64 * 1e-3 + 1e10 * ((i % 3) as f64)).collect();
+        let naive: f64 = a.iter().sum();
+        assert!((pairwise_sum(&a) - naive).abs() <= 1e-6 * naive.abs());
+        assert_eq!(pairwise_sum(&[1.0, 2.0, 3.0]), 6.0);
+    }
+
+    #[test]
+    fn center_of_mass_of_a_sphere_mask_is_below_its_middle() {
+        // The 20³ sphere of radius 10 voxels (from -10 to 9): COM 9.9976 (docs §3.2).
+        let mut a = vec![0.0; 8000];
+        for i in 0..20 {
+            for j in 0..20 {
+                for k in 0..20 {
+                    let q = |v: usize| ((v as f64 - 10.0) / 10.0).powi(2);
+                    if q(j) + q(i) + q(k) <= 1.0 {
+                        a[(i * 20 + j) * 20 + k] = 1.0;
+                    }
+                }
+            }
+        }
+        let com = center_of_mass(&a, [20, 20, 20]).unwrap();
+        assert!((com[0] - 9.9976).abs() < 1e-4, "{com:?}");
+        assert_eq!(center_of_mass(&[0.0; 8], [2, 2, 2]).unwrap(), [1.0, 1.0, 1.0]);
+    }
+
+    #[test]
+    fn spline_shifts_by_the_sub_pixel_offset() {
+        let mut a = vec![0.0; 9];
+        a[4] = 1.0; // the middle of a 3×3×1 array
+        let s = spline(&a, [3, 3, 1], 0.25, 0.5).unwrap();
+        assert_eq!(s[4], 0.75 * 0.5);
+        assert_eq!(s[5], 0.75 * 0.5);
+        assert_eq!(s[7], 0.25 * 0.5);
+        assert_eq!(s[8], 0.25 * 0.5);
+        assert_eq!(s.iter().sum::<f64>(), 1.0);
+    }
+}

@@ -1,0 +1,339 @@
+//! The optics and scatterers as physics and as features: where a point is imaged, what is conserved,
+//! what defocus does, what an empty brightfield sample looks like; the ground truth the images carry;
+//! caching under different optics; and the errors for properties that cannot be imaged.
+
+use std::sync::Arc;
+
+use deeptrack::{ErrorKind, Feature, Image, Rule, Value, features};
+
+fn feature(name: &str, props: &[(&str, Value)]) -> Feature {
+    let f = features::builtin(name).unwrap_or_else(|| panic!("no feature {name}"));
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
+    }
+    f
+}
+
+fn vector(v: &[f64]) -> Value {
+    Value::vector(v)
+}
+
+/// Fluorescence at 0.1 µm per pixel (NA 0.8, 680 nm), 64 × 64 pixels.
+fn fluorescence(extra: &[(&str, Value)]) -> Feature {
+    let mut props = vec![
+        ("NA", Value::Float(0.8)),
+        ("wavelength", Value::Float(680e-9)),
+        ("resolution", Value::Float(1e-6)),
+        ("magnification", Value::Int(10)),
+        ("output_region", vector(&[0.0, 0.0, 64.0, 64.0])),
+    ];
+    props.extend(extra.iter().cloned());
+    feature("Fluorescence", &props)
+}
+
+fn point(position: &[f64], extra: &[(&str, Value)]) -> Feature {
+    let mut props = vec![("position", vector(position)), ("intensity", Value::Float(100.0))];
+    props.extend(extra.iter().cloned());
+    feature("PointParticle", &props)
+}
+
+fn image(optics: &Feature, sample: &Feature) -> Image {
+    Feature::microscope(optics, sample).unwrap().resolve_one(None).unwrap().expect("an image")
+}
+
+fn sum(img: &Image) -> f64 {
+    img.as_slice().iter().sum()
+}
+
+fn peak(img: &Image) -> (f64, [usize; 2]) {
+    let w = img.shape()[1];
+    let (i, &v) = img.as_slice().iter().enumerate().fold((0, &f64::NEG_INFINITY), |m, x| if x.1 > m.1 { x } else { m });
+    (v, [i / w, i % w])
+}
+
+/// The intensity-weighted centre (row, column) and RMS radius of an (H, W, 1) image.
+fn moments(img: &Image) -> ([f64; 2], f64) {
+    let w = img.shape()[1];
+    let total = sum(img);
+    let (mut r, mut c) = (0.0, 0.0);
+    for (i, v) in img.as_slice().iter().enumerate() {
+        r += v * (i / w) as f64;
+        c += v * (i % w) as f64;
+    }
+    let centre = [r / total, c / total];
+    let mut spread = 0.0;
+    for (i, v) in img.as_slice().iter().enumerate() {
+        let (dr, dc) = ((i / w) as f64 - centre[0], (i % w) as f64 - centre[1]);
+        spread += v * (dr * dr + dc * dc);
+    }
+    (centre, (spread / total).sqrt())
+}
+
+#[test]
+fn a_point_is_imaged_at_its_sub_pixel_position() {
+    for position in [[32.0, 32.0], [20.3, 40.7], [41.75, 17.4]] {
+        let img = image(&fluorescence(&[]), &point(&position, &[]));
+        assert_eq!(img.shape(), [64, 64, 1]);
+        let (_, at) = peak(&img);
+        assert_eq!(at, position.map(|p| p.round() as usize), "peak of a point at {position:?}");
+        // The sub-pixel peak (a Gaussian through the brightest pixel and its neighbours).
+        let w = img.shape()[1];
+        let v = |r: usize, c: usize| img.as_slice()[r * w + c].ln();
+        let [r, c] = at;
+        let offset = |minus: f64, centre: f64, plus: f64| (minus - plus) / (2.0 * (minus - 2.0 * centre + plus));
+        let found = [
+            r as f64 + offset(v(r - 1, c), v(r, c), v(r + 1, c)),
+            c as f64 + offset(v(r, c - 1), v(r, c), v(r, c + 1)),
+        ];
+        for axis in 0..2 {
+            assert!((found[axis] - position[axis]).abs() < 0.05, "peak at {found:?} for a point at {position:?}");
+        }
+    }
+}
+
+#[test]
+fn total_fluorescence_is_conserved_when_the_particle_moves() {
+    let optics = fluorescence(&[]);
+    let reference = sum(&image(&optics, &point(&[32.0, 32.0], &[])));
+    assert!(reference > 0.0);
+    for position in [[20.3, 40.7], [40.5, 25.25], [28.9, 33.1]] {
+        let total = sum(&image(&optics, &point(&position, &[])));
+        assert!((total / reference - 1.0).abs() < 0.01, "{total} vs {reference} at {position:?}");
+    }
+    // Linear in the intensity, and two points are the sum of each.
+    let a = image(&optics, &point(&[20.3, 40.7], &[]));
+    let b = image(&optics, &point(&[45.5, 15.25], &[("intensity", Value::Int(50))]));
+    let both = image(
+        &optics,
+        &Feature::chain(&point(&[20.3, 40.7], &[]), &point(&[45.5, 15.25], &[("intensity", Value::Int(50))])).unwrap(),
+    );
+    for ((x, y), z) in a.as_slice().iter().zip(b.as_slice()).zip(both.as_slice()) {
+        assert!((x + y - z).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn defocus_lowers_the_peak_and_widens_the_spot() {
+    let optics = fluorescence(&[]);
+    let mut last: Option<(f64, f64, f64)> = None;
+    for z in [0.0, 4.0, 10.0] {
+        let img = image(&optics, &point(&[32.0, 32.0], &[("z", Value::Float(z))]));
+        let (top, _) = peak(&img);
+        let (_, width) = moments(&img);
+        let total = sum(&img);
+        if let Some((top0, width0, total0)) = last {
+            assert!(top < top0, "peak {top} at z={z} is not below {top0}");
+            assert!(width > width0, "width {width} at z={z} is not above {width0}");
+            assert!((total / total0 - 1.0).abs() < 0.05, "defocus should mostly redistribute light");
+        }
+        last = Some((top, width, total));
+    }
+}
+
+fn brightfield(extra: &[(&str, Value)]) -> Feature {
+    let mut props = vec![
+        ("NA", Value::Float(0.7)),
+        ("wavelength", Value::Float(532e-9)),
+        ("resolution", Value::Float(1e-7)),
+        ("magnification", Value::Int(1)),
+        ("output_region", vector(&[0.0, 0.0, 48.0, 40.0])),
+    ];
+    props.extend(extra.iter().cloned());
+    feature("Brightfield", &props)
+}
+
+#[test]
+fn the_brightfield_image_of_nothing_is_uniform() {
+    let sphere = |position: &[f64], n: f64| {
+        feature(
+            "Sphere",
+            &[("position", vector(position)), ("radius", Value::Float(4e-7)), ("refractive_index", Value::Float(n))],
+        )
+    };
+    // A sphere matching the medium, a sphere far outside the field, and a (transparent) pair.
+    for sample in [sphere(&[24.0, 20.0], 1.33), sphere(&[500.0, -300.0], 1.5)] {
+        let img = image(&brightfield(&[]), &sample);
+        assert_eq!(img.shape(), [48, 40, 1]);
+        let (min, max) =
+            img.as_slice().iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        assert!(max - min < 1e-12, "not uniform: {min}..{max}");
+        assert!((max - 1.0).abs() < 1e-12, "a unit plane wave gives 1, got {max}");
+    }
+    // A real sphere is not uniform, and the returned field is its square root.
+    let scope = Feature::microscope(&brightfield(&[]), &sphere(&[24.0, 20.0], 1.45)).unwrap();
+    let intensity = scope.resolve_one(None).unwrap().unwrap();
+    let (min, max) =
+        intensity.as_slice().iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+    assert!(max - min > 0.1);
+    let field = image(&brightfield(&[("return_field", Value::Bool(true))]), &sphere(&[24.0, 20.0], 1.45));
+    assert_eq!(field.shape(), [48, 40, 1, 2]);
+    for (i, v) in intensity.as_slice().iter().enumerate() {
+        let (re, im) = (field.as_slice()[2 * i], field.as_slice()[2 * i + 1]);
+        assert!((re * re + im * im - v).abs() < 1e-12);
+    }
+}
+
+#[test]
+fn the_image_carries_one_position_per_particle() {
+    let particle = feature("PointParticle", &[("intensity", Value::Float(100.0))]);
+    particle.set_property("position", Rule::uniform_array(&[5.0, 5.0], &[59.0, 59.0]).unwrap()).unwrap();
+    let sample = Feature::repeat(&particle, 5).unwrap();
+    let scope = Feature::microscope(&fluorescence(&[]), &sample).unwrap();
+    scope.store_properties(true);
+    scope.seed(7).unwrap();
+    let img = scope.resolve_one(None).unwrap().unwrap();
+    let positions: Vec<Vec<f64>> = img.get_properties("position").iter().map(|p| p.to_f64_vec().unwrap()).collect();
+    assert_eq!(positions.len(), 5, "{positions:?}");
+    for (i, p) in positions.iter().enumerate() {
+        assert!(p.iter().all(|x| (5.0..59.0).contains(x)));
+        assert!(positions[..i].iter().all(|q| q != p), "repetitions sample their own positions");
+    }
+    // Each particle is where its ground truth says: a bright pixel at every position.
+    let w = img.shape()[1];
+    let (top, _) = peak(&img);
+    for p in &positions {
+        let at = p[0].round() as usize * w + p[1].round() as usize;
+        assert!(img.as_slice()[at] > 0.3 * top, "no particle at {p:?}");
+    }
+    // Scatterers' dicts (with `_ID`), then the optics', then the microscope's.
+    let names: Vec<String> =
+        img.properties().iter().map(|d| d.get("name").unwrap().as_str().unwrap().to_owned()).collect();
+    assert_eq!(names.iter().filter(|n| *n == "PointParticle").count(), 5);
+    assert_eq!(&names[names.len() - 2..], ["Fluorescence", "Microscope"]);
+    assert_eq!(img.properties()[0].get("_ID").unwrap().to_string(), "[0]");
+    assert_eq!(particle.get_property("name").unwrap().as_str().unwrap(), "PointParticle", "never renamed");
+    // Re-resolving without update gives the cached result, with the same dicts.
+    let again = scope.resolve_one(None).unwrap().unwrap();
+    assert!(img.properties().iter().zip(again.properties()).all(|(a, b)| Arc::ptr_eq(a, b)));
+    // The ground truth needs no stored properties on the outside: without them the image is the same.
+    scope.store_properties(false);
+    let plain = scope.resolve_one(None).unwrap().unwrap();
+    assert!(plain.properties().is_empty());
+    assert_eq!(plain.as_slice(), img.as_slice());
+}
+
+#[test]
+fn scatterers_append_their_volumes_with_their_own_dict() {
+    let a = point(&[20.0, 20.0], &[]);
+    let b = feature("Sphere", &[("position", vector(&[40.0, 44.0])), ("intensity", Value::Int(3))]);
+    let scope = Feature::microscope(&fluorescence(&[]), &Feature::chain(&a, &b).unwrap()).unwrap();
+    scope.store_properties(true);
+    let img = scope.resolve_one(None).unwrap().unwrap();
+    let dicts: Vec<String> = img.properties().iter().map(|d| d.to_string()).collect();
+    assert_eq!(
+        dicts[0],
+        "{'position': array([20.0, 20.0]), 'z': 0.0, 'value': 1.0, 'intensity': 100.0, 'name': 'PointParticle'}"
+    );
+    assert_eq!(dicts[1], "{'name': 'Chain'}");
+    assert!(dicts[2].starts_with("{'position': array([40.0, 44.0]), 'z': 0.0, 'value': 1.0, 'radius': 1e-06"));
+    assert!(dicts[3].starts_with("{'NA': 0.8, 'wavelength': 6.8e-07, 'refractive_index_medium': 1.33"));
+    assert_eq!(dicts[4], "{'name': 'Microscope'}");
+    assert_eq!(img.get_properties("position").len(), 2);
+}
+
+#[test]
+fn a_scatterer_imaged_by_other_optics_is_recomputed() {
+    let sphere = feature("Sphere", &[("position", vector(&[32.0, 32.0])), ("intensity", Value::Int(1))]);
+    let coarse = Feature::microscope(&fluorescence(&[]), &sphere).unwrap();
+    let fine = Feature::microscope(&fluorescence(&[("upscale", Value::Int(2))]), &sphere).unwrap();
+    let first = coarse.resolve_one(None).unwrap().unwrap();
+    let upscaled = fine.resolve_one(None).unwrap().unwrap();
+    assert_eq!(upscaled.shape(), [64, 64, 1]);
+    assert!(first.as_slice().iter().zip(upscaled.as_slice()).any(|(a, b)| (a - b).abs() > 1e-6));
+    // Same image as the first time; the upscaled one keeps the flux (DeepTrack2's bookkeeping: 8× the
+    // voxels, 2× the intensity, a pupil of 1/4 the pixels, then 2 × 2 averaging).
+    let again = coarse.resolve_one(None).unwrap().unwrap();
+    assert_eq!(again.as_slice(), first.as_slice());
+    let ratio = sum(&upscaled) / sum(&first);
+    assert!((ratio - 1.0).abs() < 0.02, "{ratio}");
+}
+
+#[test]
+fn zero_padding_keeps_the_whole_region() {
+    let region = [("output_region", vector(&[4.0, 2.0, 36.0, 30.0]))];
+    let padded = image(&fluorescence(&region), &point(&[20.0, 16.0], &[]));
+    let bare = fluorescence(&[region[0].clone(), ("padding", vector(&[0.0, 0.0, 0.0, 0.0]))]);
+    let img = image(&bare, &point(&[20.0, 16.0], &[]));
+    assert_eq!(img.shape(), [32, 28, 1]);
+    assert_eq!(padded.shape(), [32, 28, 1]);
+    assert_eq!(peak(&img).1, [16, 14]);
+    // Close to the padded image (the FFT grid is smaller: a coarser pupil, and the PSF wraps around).
+    let ratio = peak(&img).0 / peak(&padded).0;
+    assert!((ratio - 1.0).abs() < 0.1, "{ratio}");
+}
+
+#[test]
+fn the_other_scatterers_render_around_their_position() {
+    let optics = fluorescence(&[]);
+    for (name, shape) in [
+        ("Sphere", vec![("radius", Value::Float(8e-7))]),
+        ("Ellipse", vec![("radius", vector(&[1.5e-6, 0.5e-6])), ("rotation", Value::Float(0.5))]),
+        ("Ellipsoid", vec![("radius", Value::List(vec![Value::Float(1e-6), Value::Float(6e-7)]))]),
+    ] {
+        let mut props = vec![("position", vector(&[30.0, 33.0])), ("intensity", Value::Int(2))];
+        props.extend(shape);
+        let img = image(&optics, &feature(name, &props));
+        let (centre, width) = moments(&img);
+        assert!((centre[0] - 30.0).abs() < 0.1 && (centre[1] - 33.0).abs() < 0.1, "{name} centred at {centre:?}");
+        assert!(width > 3.0, "{name} is extended ({width})");
+    }
+}
+
+#[test]
+fn errors_name_the_feature_and_the_property() {
+    let message = |r: deeptrack::Result<()>| r.unwrap_err().to_string();
+    let f = features::builtin("Fluorescence").unwrap();
+    assert_eq!(
+        message(f.set_property("NA", Rule::constant(f64::NAN))),
+        "property 'NA' of feature 'Fluorescence': expected a positive number, got NaN"
+    );
+    assert!(message(f.set_property("wavelength", Rule::constant(-5e-7))).starts_with("property 'wavelength'"));
+    assert!(message(f.set_property("magnification", Rule::constant(0_i64))).starts_with("property 'magnification'"));
+    assert!(message(f.set_property("resolution", Rule::constant(f64::INFINITY))).starts_with("property 'resolution'"));
+    assert!(message(f.set_property("upscale", Rule::constant(1.5))).contains("positive integer"));
+    assert_eq!(
+        message(f.set_property("output_region", Rule::constant(vector(&[10.0, 0.0, 10.0, 64.0])))),
+        "property 'output_region' of feature 'Fluorescence': expected (x0, y0, x1, y1) with x1 > x0 and y1 > y0, \
+         got (10, 0, 10, 64)"
+    );
+    let s = features::builtin("Sphere").unwrap();
+    assert!(
+        message(s.set_property("radius", Rule::constant(-1e-6))).starts_with("property 'radius' of feature 'Sphere'")
+    );
+    assert_eq!(
+        message(s.set_property("radius", Rule::constant(0_i64))),
+        "property 'radius' of feature 'Sphere': expected positive radii, got 0"
+    );
+    assert!(message(s.set_property("position", Rule::constant(vector(&[1.0])))).contains("expected 2 to 3 numbers"));
+
+    // Sampled values are checked when resolving.
+    let optics = fluorescence(&[]);
+    optics.set_property("NA", Rule::callback(|_| Ok(Value::Float(-1.0)))).unwrap();
+    let err = Feature::microscope(&optics, &point(&[3.0, 3.0], &[])).unwrap().resolve(None).unwrap_err();
+    assert_eq!(err.to_string(), "property 'NA' of feature 'Fluorescence': expected a positive number, got -1");
+
+    // A scatterer needs optics.
+    let err = point(&[3.0, 3.0], &[]).resolve(None).unwrap_err();
+    assert!(err.to_string().starts_with("feature 'PointParticle': a scatterer is computed at the voxel size"), "{err}");
+}
+
+#[test]
+fn sizes_too_large_are_errors_not_aborts() {
+    // A padded region beyond the largest FFT size (6561).
+    let optics = fluorescence(&[("output_region", vector(&[0.0, 0.0, 7000.0, 64.0]))]);
+    let err = Feature::microscope(&optics, &point(&[3.0, 3.0], &[])).unwrap().resolve(None).unwrap_err();
+    assert!(
+        err.to_string().starts_with("property 'output_region' of feature 'Fluorescence': the padded output region")
+    );
+    assert!(err.to_string().contains("6561"));
+    // A sphere of one meter at 0.1 µm voxels.
+    let sphere = feature("Sphere", &[("radius", Value::Float(1.0))]);
+    let err = Feature::microscope(&fluorescence(&[]), &sphere).unwrap().resolve(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory);
+    assert!(err.to_string().starts_with("property 'radius' of feature 'Sphere'"), "{err}");
+    // A sample deeper than the optics allow.
+    let deep = point(&[3.0, 3.0], &[("z", Value::Float(1e6))]);
+    let pair = Feature::chain(&point(&[3.0, 3.0], &[]), &deep).unwrap();
+    let err = Feature::microscope(&fluorescence(&[]), &pair).unwrap().resolve(None).unwrap_err();
+    assert!(err.to_string().contains("z-planes"), "{err}");
+}
