@@ -1,7 +1,7 @@
 //! Conformance with DeepTrack2 2.0.1: every case of `../shared/fixtures/deeptrack-2.0.1/manifest.json`
 //! is built from its plain-data description (feature names and properties) through the public API and
 //! compared with the real DeepTrack2 output (`.npy`): the largest absolute difference must be at most
-//! 1e-6 of the expected image's peak.
+//! 1e-6 of the expected image's peak. Every case must run: a feature missing from the registry fails.
 
 use std::path::PathBuf;
 
@@ -115,5 +115,7 @@ fn every_fixture_case_matches_deeptrack2() {
     println!("passed:\n  {}", passed.join("\n  "));
     println!("pending (features not implemented yet):\n  {}", pending.join("\n  "));
     assert!(failures.is_empty(), "cases that differ from DeepTrack2:\n  {}", failures.join("\n  "));
-    assert!(passed.len() >= 8, "only {} cases ran", passed.len());
+    assert!(pending.is_empty(), "cases whose features are missing:\n  {}", pending.join("\n  "));
+    let total = manifest["cases"].as_array().unwrap().len();
+    assert_eq!(passed.len(), total, "only {} of the {total} cases ran", passed.len());
 }
