@@ -337,3 +337,18 @@ fn sizes_too_large_are_errors_not_aborts() {
     let err = Feature::microscope(&fluorescence(&[]), &pair).unwrap().resolve(None).unwrap_err();
     assert!(err.to_string().contains("z-planes"), "{err}");
 }
+
+#[test]
+fn positions_are_in_the_frame_of_the_output_image() {
+    let optics = fluorescence(&[("output_region", vector(&[10.0, 20.0, 74.0, 84.0]))]);
+    let particle = point(&[32.0, 40.0], &[]);
+    let scope = Feature::microscope(&optics, &particle).unwrap();
+    scope.store_properties(true);
+    let img = scope.resolve_one(None).unwrap().unwrap();
+    assert_eq!(img.shape(), [64, 64, 1]);
+    assert_eq!(peak(&img).1, [22, 20], "the particle at camera (32, 40) is at image (22, 20)");
+    let positions = img.get_properties("position");
+    assert_eq!(positions.len(), 1);
+    assert_eq!(positions[0].to_f64_vec().unwrap(), [22.0, 20.0]);
+    assert_eq!(particle.get_property("position").unwrap().to_f64_vec().unwrap(), [32.0, 40.0]);
+}

@@ -102,20 +102,19 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
     }
 }
 
-/// `img` with new data, its dicts kept except that those with a `position` are replaced by copies with
-/// the position moved, so that the ground truth is in the output's frame while upstream results keep
-/// theirs.
-fn with_moved_positions(img: &Image, data: ArrayD<f64>, mover: &dyn Fn(&mut [f64])) -> Image {
-    let mut out = img.with_data(data);
+/// `out` with every dict that has a `position` replaced by a copy with the position moved, so that the
+/// ground truth is in `out`'s frame while upstream results keep theirs (and their dicts).
+pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Image {
+    let dicts: Vec<Arc<PropertyDict>> = out.properties().to_vec();
     out.clear_properties();
-    for dict in img.properties() {
+    for dict in dicts {
         match dict.get("position").and_then(|p| moved(p, mover)) {
             Some(position) => {
-                let mut copy = (**dict).clone();
+                let mut copy = (*dict).clone();
                 copy.insert("position", position);
                 out.append(Arc::new(copy));
             }
-            None => out.append(Arc::clone(dict)),
+            None => out.append(dict),
         }
     }
     out
@@ -160,7 +159,7 @@ impl FeatureKind for Flip {
             .map(|img| {
                 let data = self.apply(img.data())?;
                 let shape = data.shape().to_vec();
-                Ok(with_moved_positions(img, data, &|p| self.move_point(p, &shape)))
+                Ok(move_positions(img.with_data(data), &|p| self.move_point(p, &shape)))
             })
             .collect()
     }
@@ -240,7 +239,7 @@ impl FeatureKind for Pad {
                 })
                 .assign(x);
                 let (r, c) = (pad(0).0 as f64, pad(1).0 as f64);
-                Ok(with_moved_positions(img, out, &|p| {
+                Ok(move_positions(img.with_data(out), &|p| {
                     p[0] += r;
                     p[1] += c;
                 }))
@@ -317,7 +316,7 @@ impl FeatureKind for Crop {
                     })
                     .to_owned();
                 let (r, c) = (start[0] as f64, start.get(1).copied().unwrap_or(0) as f64);
-                Ok(with_moved_positions(img, out, &|p| {
+                Ok(move_positions(img.with_data(out), &|p| {
                     p[0] -= r;
                     p[1] -= c;
                 }))

@@ -34,6 +34,7 @@ use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
 
 use super::FeatureKind;
+use super::augmentations::move_positions;
 use super::scatterers::{finite, finite_vec, position, positive};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fft::{self, Fft2};
@@ -726,6 +727,15 @@ impl FeatureKind for Optics {
         let mut image = Image::new(self.render(inputs, &p)?);
         for volume in inputs {
             image.merge_properties_from(volume);
+        }
+        // Ground truth in the output image's frame: positions are camera pixels, and the image starts
+        // at the output region's corner (copies of the dicts; the scatterers' own keep camera pixels).
+        let corner = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
+        if corner[0] != 0.0 || corner[1] != 0.0 {
+            image = move_positions(image, &|q| {
+                q[0] -= corner[0];
+                q[1] -= corner[1];
+            });
         }
         Ok(vec![image])
     }
