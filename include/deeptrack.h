@@ -406,6 +406,23 @@ deeptrack_status deeptrack_feature_resolve(struct deeptrack_feature *f,
                                            struct deeptrack_image **out);
 
 /**
+ * Resolves `f` like `deeptrack_feature_resolve`, for pipelines whose result is a list of images (e.g.
+ * `Add` with a list value, or a sample of several scatterers). `*count` receives the number of images;
+ * when it is at most `cap`, `out[0..count]` receive new images owned by the caller. Otherwise
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` is returned, nothing is written to `out`, and the result stays
+ * cached: call again with a larger buffer (or `out` NULL and `cap` 0 to query the count first).
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `cap` writable
+ * pointers; `count` writable.
+ */
+deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
+                                                const struct deeptrack_image *input,
+                                                struct deeptrack_image **out,
+                                                size_t cap,
+                                                size_t *count);
+
+/**
  * Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
  * running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
  * no-op; freeing twice is undefined behaviour.

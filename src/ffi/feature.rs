@@ -358,6 +358,54 @@ pub unsafe extern "C" fn deeptrack_feature_resolve(
     })
 }
 
+/// Resolves `f` like `deeptrack_feature_resolve`, for pipelines whose result is a list of images (e.g.
+/// `Add` with a list value, or a sample of several scatterers). `*count` receives the number of images;
+/// when it is at most `cap`, `out[0..count]` receive new images owned by the caller. Otherwise
+/// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` is returned, nothing is written to `out`, and the result stays
+/// cached: call again with a larger buffer (or `out` NULL and `cap` 0 to query the count first).
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `cap` writable
+/// pointers; `count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_resolve_many(
+    f: *mut deeptrack_feature,
+    input: *const deeptrack_image,
+    out: *mut *mut deeptrack_image,
+    cap: usize,
+    count: *mut usize,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(count, "count")?;
+        // Clones (reference counts): a callback may free the caller's handles while the pipeline runs.
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+        let input = if input.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { borrow(input, "input")? }.clone())
+        };
+        let images = f.resolve(input.as_ref())?;
+        // SAFETY: checked non-NULL.
+        unsafe { *count = images.len() };
+        if images.len() > cap {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("the pipeline produced {} images but 'cap' is {cap}", images.len()),
+            ));
+        }
+        if !images.is_empty() {
+            check_out(out, "out")?;
+        }
+        for (i, img) in images.into_iter().enumerate() {
+            // SAFETY: `out` holds at least `cap >= count` pointers.
+            unsafe { *out.add(i) = image_into_c(img) };
+        }
+        Ok(())
+    })
+}
+
 /// Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
 /// running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
 /// no-op; freeing twice is undefined behaviour.

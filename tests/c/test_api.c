@@ -722,6 +722,32 @@ static void test_features(void) {
     FAILS(deeptrack_feature_resolve(bad, input, &out), DEEPTRACK_STATUS_CALLBACK_FAILED,
           "feature 'Broken': the feature's get callback returned DEEPTRACK_STATUS_CALLBACK_FAILED: no photons");
 
+    /* A list-valued result: Add with two values gives two images; resolve wants one. */
+    deeptrack_feature *pair = NULL;
+    deeptrack_value *list = NULL, *item = NULL;
+    OK(deeptrack_feature_new("Add", &pair));
+    OK(deeptrack_value_new_list(&list));
+    for (int k = 1; k <= 2; k++) {
+        OK(deeptrack_value_new_float(10 * k, &item));
+        OK(deeptrack_value_list_push(list, item));
+        deeptrack_value_free(item);
+    }
+    OK(deeptrack_feature_set_property(pair, "value", constant(list)));
+    FAILS(deeptrack_feature_resolve(pair, input, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT, "produced 2 images");
+    size_t count = 0;
+    FAILS(deeptrack_feature_resolve_many(pair, input, NULL, 0, &count), DEEPTRACK_STATUS_BUFFER_TOO_SMALL,
+          "produced 2 images but 'cap' is 0");
+    CHECK(count == 2);
+    deeptrack_image *many[2] = {NULL, NULL};
+    OK(deeptrack_feature_resolve_many(pair, input, many, 2, &count));
+    OK(deeptrack_image_data(many[1], &data, &len));
+    CHECK(count == 2 && len == 4 && data[0] == 20);
+    deeptrack_image_free(many[0]);
+    deeptrack_image_free(many[1]);
+    FAILS(deeptrack_feature_resolve_many(pair, input, many, 2, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'count' is NULL");
+    deeptrack_feature_free(pair);
+
     /* Microscope with custom optics: the optics feature is resolved on the sample's output. */
     deeptrack_feature *scope = NULL;
     OK(deeptrack_feature_microscope(add, value, &scope));
