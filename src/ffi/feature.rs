@@ -173,8 +173,9 @@ pub unsafe extern "C" fn deeptrack_feature_set_property(
     guard(|| {
         // SAFETY: forwarded contract; taken first so that it is consumed whatever happens next.
         let rule = unsafe { take(rule, "rule")? };
+        // A clone: dropping the replaced rule may run free_userdata, which may free the caller's handle.
         // SAFETY: forwarded contract.
-        let f = unsafe { borrow(f.cast_const(), "f")? };
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
         // SAFETY: forwarded contract.
         let key = unsafe { str_arg(key, "key")? };
         f.set_property(key, rule)
@@ -325,6 +326,26 @@ pub unsafe extern "C" fn deeptrack_feature_update(f: *mut deeptrack_feature) -> 
     })
 }
 
+/// The feature and input of a resolve, as references of our own: a callback may free the caller's
+/// handles while the pipeline runs.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `input` NULL or a live image.
+unsafe fn resolve_args(
+    f: *mut deeptrack_feature,
+    input: *const deeptrack_image,
+) -> Result<(Feature, Option<Image>), Error> {
+    // SAFETY: forwarded contract.
+    let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+    let input = if input.is_null() {
+        None
+    } else {
+        // SAFETY: forwarded contract.
+        Some(unsafe { borrow(input, "input")? }.clone())
+    };
+    Ok((f, input))
+}
+
 /// Resolves `f` on `input` (borrowed; NULL means the input of the last resolve since the last update,
 /// or none). Resolving again with the same input handle and no update returns the cached result with
 /// the same property dicts. On success `*out` receives a new image owned by the caller, or NULL when
@@ -342,15 +363,8 @@ pub unsafe extern "C" fn deeptrack_feature_resolve(
 ) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
-        // Clones (reference counts): a callback may free the caller's handles while the pipeline runs.
         // SAFETY: forwarded contract.
-        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
-        let input = if input.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            Some(unsafe { borrow(input, "input")? }.clone())
-        };
+        let (f, input) = unsafe { resolve_args(f, input)? };
         let result = f.resolve_one(input.as_ref())?;
         // SAFETY: checked non-NULL.
         unsafe { *out = result.map_or(std::ptr::null_mut(), image_into_c) };
@@ -377,15 +391,8 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
 ) -> deeptrack_status {
     guard(|| {
         check_out(count, "count")?;
-        // Clones (reference counts): a callback may free the caller's handles while the pipeline runs.
         // SAFETY: forwarded contract.
-        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
-        let input = if input.is_null() {
-            None
-        } else {
-            // SAFETY: forwarded contract.
-            Some(unsafe { borrow(input, "input")? }.clone())
-        };
+        let (f, input) = unsafe { resolve_args(f, input)? };
         let images = f.resolve(input.as_ref())?;
         // SAFETY: checked non-NULL.
         unsafe { *count = images.len() };

@@ -963,6 +963,13 @@ static void free_and_read(void *userdata) {
     deeptrack_value_free(v);
 }
 
+/* free_userdata that frees the caller's handle to the feature it belongs to. */
+static void free_owner(void *userdata) {
+    deeptrack_feature **handle = userdata;
+    deeptrack_feature_free(*handle);
+    *handle = NULL;
+}
+
 static void test_callback_lifetimes(void) {
     deeptrack_image *input = zeros(2, 2), *out = NULL;
     deeptrack_feature *pipeline = NULL;
@@ -989,6 +996,12 @@ static void test_callback_lifetimes(void) {
     OK(deeptrack_feature_set_property(f, "y", constant_float(1))); /* drops the rule: no deadlock */
     CHECK(reentrant_frees == 1);
     deeptrack_feature_free(f);
+    deeptrack_feature *owner = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &owner));
+    OK(deeptrack_rule_callback(twice_base, &owner, free_owner, &r));
+    OK(deeptrack_feature_set_property(owner, "y", r));
+    OK(deeptrack_feature_set_property(owner, "y", constant_float(1))); /* frees the handle being used */
+    CHECK(owner == NULL);
 
     /* Sizes that overflow or cannot be allocated are errors, not aborts. */
     size_t shape[2] = {0, SIZE_MAX};
