@@ -318,6 +318,17 @@ deeptrack_status deeptrack_feature_get_property(struct deeptrack_feature *f,
                                                 struct deeptrack_value **out);
 
 /**
+ * Writes to `*out` whether `f` has a property named `key` (without sampling anything), e.g. to tell a
+ * property name from a misspelling before linking to it.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_has_property(const struct deeptrack_feature *f,
+                                                const char *key,
+                                                bool *out);
+
+/**
  * `first >> second`: a chain resolving `second` on `first`'s output. Shares both features (the
  * caller still owns and frees its handles). On success `*out` is a new feature owned by the caller.
  *
@@ -596,6 +607,27 @@ deeptrack_status deeptrack_image_append_properties(struct deeptrack_image *img,
                                                    const struct deeptrack_property_dict *d);
 
 /**
+ * Appends to `img`'s property list a new dict of `n` entries `keys[i] -> copy of values[i]`, in order
+ * (the values stay the caller's): how a binding attaches dicts of its own (e.g. Python's
+ * `image.append({...})`) to an image it passes to a pipeline. When `out` is not NULL, `*out` receives
+ * the new dict, borrowed: valid while `img` lives and its property list is kept, and identical (for
+ * `deeptrack_image_merge_properties_from`) wherever a pipeline carries it. `n` 0 appends an empty
+ * dict. Errors, with nothing appended: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `img`, a NULL
+ * `keys` or `values` with `n > 0`, or a NULL key or value (the message names the index);
+ * `DEEPTRACK_STATUS_INVALID_UTF8` for a key that is not UTF-8; `DEEPTRACK_STATUS_INVALID_ARGUMENT`
+ * for an empty or repeated key.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `keys` and `values` NULL or pointing to `n` pointers each, every
+ * key NULL or NUL-terminated and every value NULL or a live value; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_push_properties(struct deeptrack_image *img,
+                                                 const char *const *keys,
+                                                 const struct deeptrack_value *const *values,
+                                                 size_t n,
+                                                 const struct deeptrack_property_dict **out);
+
+/**
  * Writes `img` to `path` as a 16-bit grayscale PNG: a 2-D image, or one channel `(H, W, 1)`, scaled
  * linearly so that its minimum is 0 and its maximum 65535 (a constant image is written as zeros).
  * When `min_max` is not NULL, `min_max[0]` and `min_max[1]` receive the mapped minimum and maximum.
@@ -711,6 +743,22 @@ deeptrack_status deeptrack_rule_callback(deeptrack_sample_fn fn,
 deeptrack_status deeptrack_rule_property_of(struct deeptrack_feature *source,
                                             const char *key,
                                             struct deeptrack_rule **out);
+
+/**
+ * A rule whose value is the output of resolving `source` without input, at the replicate index of
+ * the property being sampled (DeepTrack2's feature-valued property: `X + Y` is `X >> Add(value=Y)`):
+ * none when `source` produces no image, its data as an ARRAY for one image, a LIST of arrays for
+ * several. Within one resolve it is computed once per replicate index, and updating the feature that
+ * uses the rule re-samples `source` too. The rule keeps `source` alive. A feature given as the value of
+ * its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT` (from `deeptrack_feature_set_property`), and
+ * features whose values depend on each other in a loop fail to resolve with `DEEPTRACK_STATUS_CYCLE`.
+ * On success `*out` is owned by the caller.
+ *
+ * # Safety
+ * `source` must be NULL or a live feature; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_feature(struct deeptrack_feature *source,
+                                        struct deeptrack_rule **out);
 
 /**
  * Frees a rule the caller still owns (not one given to `deeptrack_feature_set_property`). NULL is a

@@ -197,12 +197,17 @@ impl Feature {
                 Rule::callback(move |ctx| ctx.get(source.as_str()).cloned())
             }
             Rule::PropertyOf { feature, key } => {
-                let depth = feature.depth() + 1;
-                if depth > MAX_NESTING {
-                    return Err(too_deep(&self.label()).in_property(key.as_str()));
-                }
-                self.0.depth.fetch_max(depth, Ordering::Relaxed);
+                self.link_depth(&feature, key.as_str())?;
                 Rule::PropertyOf { feature, key }
+            }
+            Rule::FeatureOutput(feature) if feature.ptr_eq(self) => {
+                return Err(Error::invalid("a feature cannot be the value of its own property")
+                    .in_property(key)
+                    .in_feature(&self.label()));
+            }
+            Rule::FeatureOutput(feature) => {
+                self.link_depth(&feature, key)?;
+                Rule::FeatureOutput(feature)
             }
             other => other,
         };
@@ -232,6 +237,16 @@ impl Feature {
             (std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs))
         };
         drop((replaced, samples, outputs));
+        Ok(())
+    }
+
+    /// Accounts for a link from this feature to `source`: errors when it would nest too deeply.
+    fn link_depth(&self, source: &Feature, key: &str) -> Result<()> {
+        let depth = source.depth() + 1;
+        if depth > MAX_NESTING {
+            return Err(too_deep(&self.label()).in_property(key));
+        }
+        self.0.depth.fetch_max(depth, Ordering::Relaxed);
         Ok(())
     }
 
@@ -316,7 +331,7 @@ impl Feature {
             stack.extend(node.0.kind.children());
             if links {
                 for (_, rule) in node.defs().iter() {
-                    if let Rule::PropertyOf { feature, .. } = rule {
+                    if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
                         stack.push(feature.clone());
                     }
                 }
@@ -638,6 +653,7 @@ impl Session<'_, '_> {
         let (key, rule) = &defs[i];
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
+            Rule::FeatureOutput(feature) => self.feature_output(feature),
             _ => rule.sample_simple(self),
         };
         self.active.pop();
@@ -652,6 +668,20 @@ impl Session<'_, '_> {
         dict.get(key.as_str())
             .cloned()
             .ok_or_else(|| Error::not_found(format!("no property '{}'", key.as_str())).in_feature(&source.label()))
+    }
+}
+
+impl Session<'_, '_> {
+    /// The output of `source` resolved without input at this replicate index, as a value.
+    fn feature_output(&mut self, source: &Feature) -> Result<Value> {
+        let (n, dict) = source.sample(self.id, self.rs)?;
+        self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict });
+        let images = self.rs.resolve(source, Vec::new(), self.id)?;
+        Ok(match images.len() {
+            0 => Value::None,
+            1 => Value::Array(Arc::clone(images[0].data_arc())),
+            _ => Value::List(images.iter().map(|img| Value::Array(Arc::clone(img.data_arc()))).collect()),
+        })
     }
 }
 

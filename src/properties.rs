@@ -167,6 +167,10 @@ pub enum Rule {
         /// The property name.
         key: Text,
     },
+    /// The output of another feature resolved without input at the same replicate index (DeepTrack2's
+    /// feature-valued property, as in `X + Y`): none, an array, or a list of arrays. Updating the
+    /// dependent feature re-samples the source feature too.
+    FeatureOutput(Feature),
 }
 
 impl fmt::Debug for Rule {
@@ -180,6 +184,7 @@ impl fmt::Debug for Rule {
             Rule::Choice(items) => write!(f, "Choice({} items)", items.len()),
             Rule::Callback(_) => f.write_str("Callback"),
             Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
+            Rule::FeatureOutput(feature) => write!(f, "FeatureOutput({})", feature.label()),
         }
     }
 }
@@ -262,6 +267,11 @@ impl Rule {
         Ok(Rule::PropertyOf { feature: feature.clone(), key: Text::new(key) })
     }
 
+    /// The output of `feature` (resolved without input) as the value.
+    pub fn feature_output(feature: &Feature) -> Rule {
+        Rule::FeatureOutput(feature.clone())
+    }
+
     /// Draws a value (links are resolved by the graph, not here).
     pub(crate) fn sample_simple(&self, ctx: &mut dyn SampleContext) -> Result<Value> {
         Ok(match self {
@@ -275,7 +285,7 @@ impl Rule {
             Rule::RandInt { low, high } => Value::Int(ctx.rng().random_range(*low..*high)),
             Rule::Choice(items) => items[ctx.rng().random_range(0..items.len())].clone(),
             Rule::Callback(f) => f(ctx)?,
-            Rule::PropertyOf { .. } => unreachable!("links are sampled by the graph"),
+            Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => unreachable!("links are sampled by the graph"),
         })
     }
 }

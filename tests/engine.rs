@@ -490,3 +490,66 @@ fn a_link_to_a_sibling_property_of_the_same_feature_works() {
     assert_eq!(err.kind(), ErrorKind::Cycle);
     assert_eq!(err.to_string(), "feature 'A': properties 'x' -> 'x' depend on each other in a cycle");
 }
+
+fn value_feature(v: &[f64]) -> Feature {
+    let f = features::builtin("Value").unwrap();
+    f.set_property("value", Rule::constant(Value::vector(v))).unwrap();
+    f
+}
+
+#[test]
+fn a_feature_as_a_property_value_gives_its_output() {
+    // X + Y: X >> Add(value=Y), Y resolved without input.
+    let x = value_feature(&[1.0, 2.0]);
+    let y = value_feature(&[10.0, 20.0]);
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::feature_output(&y)).unwrap();
+    let pipe = Feature::chain(&x, &add).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(None).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [11.0, 22.0]);
+    assert_eq!(out.get_properties("value")[1].to_f64_vec().unwrap(), [10.0, 20.0]);
+    // A source producing several images gives a list; none gives None.
+    let several = features::builtin("Add").unwrap();
+    several.set_property("value", Rule::constant(Value::List(vec![Value::Int(1), Value::Int(2)]))).unwrap();
+    let holder = features::builtin("DummyFeature").unwrap();
+    holder.set_property("seen", Rule::feature_output(&Feature::chain(&x, &several).unwrap())).unwrap();
+    let seen = holder.get_property("seen").unwrap();
+    assert_eq!(seen.as_list().unwrap().len(), 2);
+    let nothing = features::builtin("DummyFeature").unwrap();
+    holder.set_property("seen", Rule::feature_output(&nothing)).unwrap();
+    assert!(matches!(holder.get_property("seen").unwrap(), Value::None));
+}
+
+#[test]
+fn a_feature_valued_property_follows_repetitions_and_updates() {
+    let y = features::builtin("Value").unwrap();
+    y.set_property("value", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::feature_output(&y)).unwrap();
+    let pipe = Feature::repeat(&add, 2).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+    let values: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+    assert_eq!(values.len(), 2);
+    assert_ne!(values[0], values[1], "each repetition resolves the source at its own _ID");
+    assert!((out.as_slice()[0] - (values[0] + values[1])).abs() < 1e-12);
+    pipe.update().unwrap();
+    let again = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
+    assert_ne!(again.as_slice(), out.as_slice(), "updating the pipeline re-samples the source");
+}
+
+#[test]
+fn feature_valued_properties_refuse_self_reference_and_report_cycles() {
+    let a = features::builtin("Add").unwrap();
+    let err = a.set_property("value", Rule::feature_output(&a)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(err.to_string(), "property 'value' of feature 'Add': a feature cannot be the value of its own property");
+    let b = features::builtin("Multiply").unwrap();
+    a.set_property("value", Rule::feature_output(&b)).unwrap();
+    b.set_property("value", Rule::feature_output(&a)).unwrap();
+    let err = a.resolve(Some(&Image::zeros(&[1]))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle, "{err}");
+    // Break the loop so that both features can be freed.
+    b.set_property("value", Rule::constant(1.0)).unwrap();
+}

@@ -208,6 +208,30 @@ pub unsafe extern "C" fn deeptrack_feature_get_property(
     })
 }
 
+/// Writes to `*out` whether `f` has a property named `key` (without sampling anything), e.g. to tell a
+/// property name from a misspelling before linking to it.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_has_property(
+    f: *const deeptrack_feature,
+    key: *const c_char,
+    out: *mut bool,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f, "f")? };
+        // SAFETY: forwarded contract.
+        let key = unsafe { str_arg(key, "key")? };
+        let has = f.has_property(key);
+        // SAFETY: checked non-NULL.
+        unsafe { *out = has };
+        Ok(())
+    })
+}
+
 /// `first >> second`: a chain resolving `second` on `first`'s output. Shares both features (the
 /// caller still owns and frees its handles). On success `*out` is a new feature owned by the caller.
 ///

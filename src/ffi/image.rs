@@ -4,9 +4,10 @@ use std::sync::Arc;
 
 use libc::{c_char, size_t};
 
-use super::value::{array_arg, as_c, deeptrack_value, into_c};
+use super::value::{array_arg, as_c, deeptrack_value, into_c, value_ref};
 use super::{
-    Handle, borrow, borrow_mut, check_out, deeptrack_status, guard, guard_or, null, str_arg, take, write_string,
+    Handle, borrow, borrow_mut, check_out, deeptrack_status, guard, guard_or, null, slice_arg, str_arg, take,
+    write_string,
 };
 use crate::error::{Error, ErrorKind};
 use crate::image::Image;
@@ -400,6 +401,59 @@ pub unsafe extern "C" fn deeptrack_image_append_properties(
         let dict = unsafe { dict_arc(d, "d")? };
         // SAFETY: forwarded contract.
         unsafe { borrow_mut(img, "img")? }.append(dict);
+        Ok(())
+    })
+}
+
+/// Appends to `img`'s property list a new dict of `n` entries `keys[i] -> copy of values[i]`, in order
+/// (the values stay the caller's): how a binding attaches dicts of its own (e.g. Python's
+/// `image.append({...})`) to an image it passes to a pipeline. When `out` is not NULL, `*out` receives
+/// the new dict, borrowed: valid while `img` lives and its property list is kept, and identical (for
+/// `deeptrack_image_merge_properties_from`) wherever a pipeline carries it. `n` 0 appends an empty
+/// dict. Errors, with nothing appended: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `img`, a NULL
+/// `keys` or `values` with `n > 0`, or a NULL key or value (the message names the index);
+/// `DEEPTRACK_STATUS_INVALID_UTF8` for a key that is not UTF-8; `DEEPTRACK_STATUS_INVALID_ARGUMENT`
+/// for an empty or repeated key.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `keys` and `values` NULL or pointing to `n` pointers each, every
+/// key NULL or NUL-terminated and every value NULL or a live value; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_push_properties(
+    img: *mut deeptrack_image,
+    keys: *const *const c_char,
+    values: *const *const deeptrack_value,
+    n: size_t,
+    out: *mut *const deeptrack_property_dict,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow_mut(img, "img")? };
+        // SAFETY: forwarded contract.
+        let keys = unsafe { slice_arg(keys, n, "keys")? };
+        // SAFETY: forwarded contract.
+        let values = unsafe { slice_arg(values, n, "values")? };
+        let mut dict = PropertyDict::new();
+        for (i, (&k, &v)) in keys.iter().zip(values).enumerate() {
+            // SAFETY: forwarded contract.
+            let key = unsafe { str_arg(k, &format!("keys[{i}]"))? };
+            // SAFETY: forwarded contract.
+            let value = unsafe { value_ref(v, &format!("values[{i}]"))? };
+            if key.is_empty() {
+                return Err(Error::invalid(format!("keys[{i}] is empty")));
+            }
+            if dict.contains(key) {
+                return Err(Error::invalid(format!("keys[{i}]: the key '{key}' is repeated")));
+            }
+            dict.insert(key, value.clone());
+        }
+        let dict = Arc::new(dict);
+        let ptr = dict_as_c(&dict);
+        img.append(dict);
+        if !out.is_null() {
+            // SAFETY: checked non-NULL; writable per the contract.
+            unsafe { *out = ptr };
+        }
         Ok(())
     })
 }

@@ -328,6 +328,30 @@ pub unsafe extern "C" fn deeptrack_rule_property_of(
     })
 }
 
+/// A rule whose value is the output of resolving `source` without input, at the replicate index of
+/// the property being sampled (DeepTrack2's feature-valued property: `X + Y` is `X >> Add(value=Y)`):
+/// none when `source` produces no image, its data as an ARRAY for one image, a LIST of arrays for
+/// several. Within one resolve it is computed once per replicate index, and updating the feature that
+/// uses the rule re-samples `source` too. The rule keeps `source` alive. A feature given as the value of
+/// its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT` (from `deeptrack_feature_set_property`), and
+/// features whose values depend on each other in a loop fail to resolve with `DEEPTRACK_STATUS_CYCLE`.
+/// On success `*out` is owned by the caller.
+///
+/// # Safety
+/// `source` must be NULL or a live feature; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_feature(
+    source: *mut deeptrack_feature,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let source = unsafe { borrow(source.cast_const(), "source")? };
+        write_rule(out, Ok(Rule::feature_output(source)))
+    })
+}
+
 /// Frees a rule the caller still owns (not one given to `deeptrack_feature_set_property`). NULL is a
 /// no-op.
 ///

@@ -1033,6 +1033,109 @@ static void test_callback_lifetimes(void) {
     deeptrack_image_free(input);
 }
 
+/* ---------------------------------------------------------------- what bindings need */
+
+/* deeptrack_feature_has_property, deeptrack_rule_feature and deeptrack_image_push_properties: the
+ * calls the Python package makes for `feature.key`, `X + Y` and `image.append({...})`. */
+static void test_binding_support(void) {
+    deeptrack_feature *g = NULL;
+    OK(deeptrack_feature_new("Gaussian", &g));
+    bool has = false;
+    OK(deeptrack_feature_has_property(g, "sigma", &has));
+    CHECK(has);
+    OK(deeptrack_feature_has_property(g, "radius", &has));
+    CHECK(!has);
+    FAILS(deeptrack_feature_has_property(NULL, "sigma", &has), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'f' is NULL");
+    FAILS(deeptrack_feature_has_property(g, NULL, &has), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'key' is NULL");
+    FAILS(deeptrack_feature_has_property(g, "sigma", NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    FAILS(deeptrack_feature_has_property(g, "\xff", &has), DEEPTRACK_STATUS_INVALID_UTF8, "argument 'key' is not valid UTF-8");
+    deeptrack_image *not_a_feature = zeros(1, 1);
+    FAILS(deeptrack_feature_has_property((deeptrack_feature *)not_a_feature, "sigma", &has),
+          DEEPTRACK_STATUS_INVALID_HANDLE, "deeptrack_feature");
+    deeptrack_image_free(not_a_feature);
+    deeptrack_feature_free(g);
+
+    /* X + Y: Value([1, 2]) >> Add(value=<Value([10, 20])>). */
+    double xs[2] = {1, 2}, ys[2] = {10, 20};
+    size_t n2 = 2;
+    deeptrack_value *xv = NULL, *yv = NULL;
+    OK(deeptrack_value_new_array(xs, &n2, 1, &xv));
+    OK(deeptrack_value_new_array(ys, &n2, 1, &yv));
+    deeptrack_feature *x = NULL, *y = NULL, *add = NULL, *pipe = NULL;
+    OK(deeptrack_feature_new("Value", &x));
+    OK(deeptrack_feature_new("Value", &y));
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_feature_set_property(x, "value", constant(xv)));
+    OK(deeptrack_feature_set_property(y, "value", constant(yv)));
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_feature(y, &r));
+    OK(deeptrack_feature_set_property(add, "value", r));
+    OK(deeptrack_feature_chain(x, add, &pipe));
+    deeptrack_feature_free(y); /* the rule keeps it alive */
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(pipe, NULL, &out));
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 2 && data[0] == 11 && data[1] == 22);
+    deeptrack_image_free(out);
+    FAILS(deeptrack_rule_feature(NULL, &r), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'source' is NULL");
+    FAILS(deeptrack_rule_feature(add, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    OK(deeptrack_rule_feature(add, &r));
+    FAILS(deeptrack_feature_set_property(add, "value", r), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'value' of feature 'Add': a feature cannot be the value of its own property");
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(add);
+    deeptrack_feature_free(x);
+
+    /* Dicts of the caller's own, attached to an input, travel with the result and keep identity. */
+    deeptrack_image *img = zeros(1, 2);
+    deeptrack_value *one = NULL, *name = NULL;
+    OK(deeptrack_value_new_int(1, &one));
+    OK(deeptrack_value_new_string("pre", &name));
+    const char *keys[2] = {"k", "name"};
+    const deeptrack_value *values[2] = {one, name};
+    const deeptrack_property_dict *pre = NULL;
+    OK(deeptrack_image_push_properties(img, keys, values, 2, &pre));
+    CHECK(strcmp(dict_repr(pre), "{'k': 1, 'name': 'pre'}") == 0);
+    OK(deeptrack_image_push_properties(img, NULL, NULL, 0, NULL));
+    CHECK(deeptrack_image_property_count(img) == 2);
+    deeptrack_feature *dummy = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &dummy));
+    OK(deeptrack_feature_store_properties(dummy, true));
+    OK(deeptrack_feature_resolve(dummy, img, &out));
+    const deeptrack_property_dict *first = NULL;
+    OK(deeptrack_image_property_dict(out, 0, &first));
+    CHECK(first == pre);
+    CHECK(deeptrack_image_property_count(out) == 3);
+    deeptrack_image_free(out);
+    deeptrack_feature_free(dummy);
+
+    const char *repeated[2] = {"k", "k"};
+    FAILS(deeptrack_image_push_properties(img, repeated, values, 2, NULL), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "keys[1]: the key 'k' is repeated");
+    const char *empty[1] = {""};
+    FAILS(deeptrack_image_push_properties(img, empty, values, 1, NULL), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "keys[0] is empty");
+    const char *bad_utf8[1] = {"\xc3"};
+    FAILS(deeptrack_image_push_properties(img, bad_utf8, values, 1, NULL), DEEPTRACK_STATUS_INVALID_UTF8,
+          "argument 'keys[0]' is not valid UTF-8");
+    const char *null_key[1] = {NULL};
+    FAILS(deeptrack_image_push_properties(img, null_key, values, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'keys[0]' is NULL");
+    const deeptrack_value *null_value[1] = {NULL};
+    FAILS(deeptrack_image_push_properties(img, keys, null_value, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'values[0]' is NULL");
+    FAILS(deeptrack_image_push_properties(img, NULL, values, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'keys' is NULL");
+    FAILS(deeptrack_image_push_properties(NULL, keys, values, 2, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'img' is NULL");
+    CHECK(deeptrack_image_property_count(img) == 2); /* failed calls appended nothing */
+    deeptrack_value_free(one);
+    deeptrack_value_free(name);
+    deeptrack_image_free(img);
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1043,6 +1146,7 @@ int main(void) {
     test_tutorial_semantics();
     test_misuse();
     test_callback_lifetimes();
+    test_binding_support();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }
