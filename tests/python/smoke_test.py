@@ -2,6 +2,7 @@
 
 Usage: python3 smoke_test.py /path/to/libdeeptrack.so   (run by tests/python_smoke.rs)
 """
+
 import ctypes
 import sys
 from ctypes import POINTER, c_bool, c_char_p, c_double, c_size_t, c_uint32, c_void_p
@@ -80,7 +81,11 @@ try:
 except RuntimeError as e:
     assert "argument 'f' is NULL" in str(e), e
 
-for free, handle in [(lib.deeptrack_value_free, value), (lib.deeptrack_image_free, out),
-                     (lib.deeptrack_image_free, img), (lib.deeptrack_feature_free, add)]:
+for free, handle in [
+    (lib.deeptrack_value_free, value),
+    (lib.deeptrack_image_free, out),
+    (lib.deeptrack_image_free, img),
+    (lib.deeptrack_feature_free, add),
+]:
     free(handle)
 print(f"resolved Add(value={added.value:.4f}) on a 2x3 image through ctypes: ok")

@@ -1,0 +1,71 @@
+"""deeptrack_native: DeepTrack2's Python API (2.0.1 Image semantics) over libdeeptrack, through ctypes.
+
+Change the imports of DeepTrack2 code and it runs natively::
+
+    import deeptrack_native as dt
+    from deeptrack_native import Feature, Image
+
+    particle = dt.PointParticle(position=lambda: dt.random.rand(2) * 64, intensity=100)
+    optics = dt.Fluorescence(NA=0.8, wavelength=680e-9, output_region=(0, 0, 64, 64))
+    pipeline = optics(particle) >> dt.Gaussian(sigma=0.01)
+    pipeline.store_properties()
+    image = pipeline.update().resolve()        # an Image: np.asarray(image), image.get_property("position")
+
+The library is found as described in :mod:`deeptrack_native._lib`; importing fails with a clear
+``ImportError`` when it is missing or its version differs from this package's.
+"""
+
+__version__ = "0.1.0"
+
+from . import random  # noqa: E402
+from ._lib import LIBRARY_PATH  # noqa: E402
+from .errors import (  # noqa: E402
+    BusyError,
+    CallbackError,
+    CycleError,
+    DeepTrackError,
+    InvalidArgumentError,
+    NotFoundError,
+    OutOfMemoryError,
+    PanicError,
+    TypeMismatchError,
+)
+from .features import _BUILTINS, Branch, Chain, Feature, Lambda, Microscope, Optics, Property, Repeat  # noqa: E402
+from .image import Image, PropertyDict  # noqa: E402
+
+globals().update(_BUILTINS)
+
+
+def library_version():
+    """The version the loaded libdeeptrack reports."""
+    from ._lib import lib
+
+    return lib.deeptrack_version().decode()
+
+
+__all__ = [
+    "__version__",
+    "LIBRARY_PATH",
+    "library_version",
+    "random",
+    "Feature",
+    "Property",
+    "Chain",
+    "Branch",
+    "Repeat",
+    "Microscope",
+    "Lambda",
+    "Optics",
+    "Image",
+    "PropertyDict",
+    "DeepTrackError",
+    "InvalidArgumentError",
+    "TypeMismatchError",
+    "NotFoundError",
+    "CycleError",
+    "CallbackError",
+    "BusyError",
+    "OutOfMemoryError",
+    "PanicError",
+    *sorted(_BUILTINS),
+]

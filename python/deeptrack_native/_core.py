@@ -1,0 +1,519 @@
+"""The thin layer over the C ABI: owned handles, status checks, value and image conversion, callbacks.
+
+Ownership: every owned library handle is held by exactly one :class:`Owned`, which frees it when
+collected. Borrowed pointers (property dicts, values inside dicts) are read immediately or kept
+together with the ``Owned`` that keeps them alive.
+"""
+
+import atexit
+import ctypes
+import inspect
+import itertools
+import threading
+import weakref
+from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_void_p
+
+import numpy as np
+
+from . import _lib
+from ._lib import lib
+from .errors import error_class
+from .image import Image, PropertyDict
+
+_F64 = np.dtype(np.float64)
+_MAX_NDIM = 32
+
+
+# -- errors -------------------------------------------------------------------------------------------
+
+_tls = threading.local()
+
+
+def _set_pending(exc):
+    _tls.pending = exc
+
+
+def _take_pending():
+    exc = getattr(_tls, "pending", None)
+    _tls.pending = None
+    return exc
+
+
+def raise_for(status):
+    """Raises the exception for a non-OK status: a Python exception a callback raised during the call
+    (re-raised as is), or the library's error with its message."""
+    pending = _take_pending()
+    message = _lib.last_error_message()
+    if pending is not None:
+        if hasattr(pending, "add_note"):
+            pending.add_note(f"(raised in a deeptrack callback: {message})")
+        raise pending
+    raise error_class(status)(status, _lib.status_name(status), message)
+
+
+def call(fn, *args):
+    """Calls a library function that returns a status, raising on failure."""
+    _tls.pending = None
+    status = fn(*args)
+    if status != _lib.OK:
+        raise_for(status)
+
+
+# -- handles ------------------------------------------------------------------------------------------
+
+
+# Handles collected while the interpreter shuts down are left to the process's end: freeing them could
+# run callbacks (free_userdata) into a half-finalised interpreter. A list, bound as a default argument,
+# because module globals are wiped during shutdown.
+_EXITING = []
+atexit.register(_EXITING.append, True)
+
+
+class Owned:
+    """An owned library handle, freed when this object is collected (or on :meth:`release`)."""
+
+    __slots__ = ("ptr", "_free", "__weakref__")
+
+    def __init__(self, ptr, free):
+        self.ptr = ptr
+        self._free = free
+
+    def free(self):
+        """Frees the handle now (idempotent)."""
+        self.__del__()
+
+    def release(self):
+        """Gives up ownership (the library took the handle) and returns the pointer."""
+        ptr, self.ptr = self.ptr, None
+        return ptr
+
+    def __del__(self, _exiting=_EXITING):
+        ptr, self.ptr = self.ptr, None
+        if ptr and not _exiting:
+            try:
+                self._free(ptr)
+            except Exception:  # interpreter shutdown: the library may already be gone
+                pass
+
+
+def new_handle(fn, *args, free):
+    """Calls a constructor ``fn(*args, &out)`` and owns the result."""
+    out = c_void_p()
+    call(fn, *args, byref(out))
+    return Owned(out.value, free)
+
+
+# -- values -------------------------------------------------------------------------------------------
+
+
+def _new_value(fn, *args):
+    return new_handle(fn, *args, free=lib.deeptrack_value_free)
+
+
+def to_value(obj, what):
+    """A new library value holding ``obj`` (None, bool, int, float, str, a real array, or a list or
+    tuple of those). ``what`` names the property in errors."""
+    if obj is None:
+        return _new_value(lib.deeptrack_value_new_none)
+    if isinstance(obj, (bool, np.bool_)):
+        return _new_value(lib.deeptrack_value_new_bool, bool(obj))
+    if isinstance(obj, (int, np.integer)):
+        if not -(2**63) <= int(obj) < 2**63:
+            raise OverflowError(f"{what}: the integer {obj} does not fit in 64 bits")
+        return _new_value(lib.deeptrack_value_new_int, int(obj))
+    if isinstance(obj, (float, np.floating)):
+        return _new_value(lib.deeptrack_value_new_float, float(obj))
+    if isinstance(obj, str):
+        if "\0" in obj:
+            raise ValueError(f"{what}: strings must not contain NUL characters")
+        return _new_value(lib.deeptrack_value_new_string, obj.encode("utf-8"))
+    if isinstance(obj, Image):
+        return to_value(obj._value, what)
+    if isinstance(obj, np.ndarray):
+        arr = _real_array(obj, what)
+        shape = (c_size_t * arr.ndim)(*arr.shape)
+        return _new_value(lib.deeptrack_value_new_array, arr.ctypes.data if arr.size else None, shape, arr.ndim)
+    if isinstance(obj, (list, tuple)):
+        out = _new_value(lib.deeptrack_value_new_list)
+        for i, item in enumerate(obj):
+            v = to_value(item, f"{what}[{i}]")
+            call(lib.deeptrack_value_list_push, out.ptr, v.ptr)
+        return out
+    raise TypeError(
+        f"{what}: a {type(obj).__name__} cannot be a property value "
+        "(use None, a bool, int, float, str, a numpy array of real numbers, a list or tuple of those, "
+        "a callable, another feature or a feature's property)"
+    )
+
+
+def _real_array(obj, what):
+    arr = np.asarray(obj)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: arrays of {arr.dtype} are not supported (libdeeptrack holds real numbers)")
+    if arr.ndim > _MAX_NDIM:
+        raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {arr.ndim}")
+    return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+def _array_copy(data_ptr, shape):
+    n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    if n == 0 or not data_ptr:
+        return np.zeros(shape)
+    flat = np.ctypeslib.as_array((ctypes.c_double * n).from_address(data_ptr))
+    return flat.reshape(shape).copy()
+
+
+def from_value(ptr, key=None):
+    """The Python value of a borrowed library value: arrays as numpy arrays (copies), lists as lists,
+    and ``_ID`` as a tuple."""
+    kind = lib.deeptrack_value_kind(ptr)
+    if kind == _lib.KIND_NONE:
+        return None
+    if kind == _lib.KIND_BOOL:
+        out = c_bool()
+        call(lib.deeptrack_value_as_bool, ptr, byref(out))
+        return bool(out.value)
+    if kind == _lib.KIND_INT:
+        out = c_int64()
+        call(lib.deeptrack_value_as_int, ptr, byref(out))
+        return int(out.value)
+    if kind == _lib.KIND_FLOAT:
+        out = c_double()
+        call(lib.deeptrack_value_as_float, ptr, byref(out))
+        return float(out.value)
+    if kind == _lib.KIND_STRING:
+        out = c_char_p()
+        call(lib.deeptrack_value_as_string, ptr, byref(out))
+        return out.value.decode("utf-8")
+    if kind == _lib.KIND_ARRAY:
+        data = c_void_p()
+        shape_ptr = ctypes.POINTER(c_size_t)()
+        ndim = c_size_t()
+        call(lib.deeptrack_value_array, ptr, byref(data), byref(shape_ptr), byref(ndim))
+        shape = tuple(shape_ptr[i] for i in range(ndim.value))
+        return _array_copy(data.value, shape)
+    if kind == _lib.KIND_LIST:
+        items = [from_value(lib.deeptrack_value_list_get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
+        return tuple(items) if key == "_ID" else items
+    raise TypeError(f"unknown value kind {kind}")
+
+
+def take_value(owned):
+    """Converts an owned value and frees it."""
+    try:
+        return from_value(owned.ptr)
+    finally:
+        owned.free()
+
+
+# -- property dicts -----------------------------------------------------------------------------------
+
+# Library dict address -> the PropertyDict mirroring it. An entry lives as long as its PropertyDict,
+# which keeps alive the image owning the library dict, so an address is never reused while mapped.
+_DICTS = weakref.WeakValueDictionary()
+
+
+def dict_items(dict_ptr):
+    """The entries of a borrowed library dict as a list of ``(key, python value)``."""
+    items = []
+    key = c_char_p()
+    value = c_void_p()
+    for i in range(lib.deeptrack_property_dict_len(dict_ptr)):
+        call(lib.deeptrack_property_dict_key, dict_ptr, i, byref(key))
+        raw = key.value
+        call(lib.deeptrack_property_dict_get, dict_ptr, raw, byref(value))
+        name = raw.decode("utf-8")
+        items.append((name, from_value(value.value, name)))
+    return items
+
+
+def dict_object(owner, dict_ptr, known=None):
+    """The Python dict for library dict ``dict_ptr`` of image ``owner``: the object already mirroring
+    it if any (so identity carries over), else a new PropertyDict."""
+    if known:
+        obj = known.get(dict_ptr)
+        if obj is not None:
+            return obj
+    obj = _DICTS.get(dict_ptr)
+    if obj is None:
+        obj = PropertyDict(dict_items(dict_ptr))
+        obj._dt_ptr = dict_ptr
+        obj._dt_owner = owner
+        _DICTS[dict_ptr] = obj
+    return obj
+
+
+# -- images -------------------------------------------------------------------------------------------
+
+
+class _Buffer:
+    """Exposes library image memory to numpy; the array's base, so it keeps the image alive."""
+
+    __slots__ = ("owner", "__array_interface__")
+
+    def __init__(self, owner, data_ptr, shape):
+        self.owner = owner
+        self.__array_interface__ = {"version": 3, "shape": shape, "typestr": _F64.str, "data": (data_ptr, True)}
+
+
+def image_shape(ptr):
+    ndim = lib.deeptrack_image_ndim(ptr)
+    shape = (c_size_t * max(ndim, 1))()
+    call(lib.deeptrack_image_shape, ptr, shape, ndim)
+    return tuple(shape[i] for i in range(ndim))
+
+
+def image_view(owner):
+    """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive."""
+    data = c_void_p()
+    n = c_size_t()
+    call(lib.deeptrack_image_data, owner.ptr, byref(data), byref(n))
+    shape = image_shape(owner.ptr)
+    if n.value == 0 or not data.value:
+        arr = np.zeros(shape)
+        arr.flags.writeable = False
+        return arr
+    return np.asarray(_Buffer(owner, data.value, shape))
+
+
+def image_properties(owner, known=None):
+    """The Python dicts of an owned library image, in order."""
+    out = c_void_p()
+    props = []
+    for i in range(lib.deeptrack_image_property_count(owner.ptr)):
+        call(lib.deeptrack_image_property_dict, owner.ptr, i, byref(out))
+        props.append(dict_object(owner, out.value, known))
+    return props
+
+
+def owned_image(ptr):
+    return Owned(ptr, lib.deeptrack_image_free)
+
+
+def from_library_image(owner, known=None):
+    """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view)."""
+    view = image_view(owner)
+    if lib.deeptrack_image_property_count(owner.ptr) == 0:
+        return view
+    img = Image(view, copy=False)
+    img.properties = image_properties(owner, known)
+    return img
+
+
+def to_library_image(obj, what="image"):
+    """A new library image holding ``obj`` (an Image, array or number) and, for an Image, its dicts.
+    Returns ``(owned image, known)``, where ``known`` maps the library dicts created for plain Python
+    dicts back to those dicts."""
+    value = obj._value if isinstance(obj, Image) else obj
+    if isinstance(value, Image):
+        value = value._value
+    if value is None:
+        raise TypeError(f"{what}: None is not an image")
+    try:
+        arr = _real_array(value, what)
+    except (TypeError, ValueError):
+        raise
+    except Exception as e:  # e.g. a ragged list
+        raise TypeError(f"{what}: cannot be converted to an array of real numbers ({e})") from None
+    shape = (c_size_t * max(arr.ndim, 1))(*arr.shape)
+    owner = new_handle(
+        lib.deeptrack_image_new, arr.ctypes.data if arr.size else None, shape, arr.ndim, free=lib.deeptrack_image_free
+    )
+    known = {}
+    if isinstance(obj, Image):
+        for d in obj.properties:
+            known[_attach_dict(owner, d, what)] = d
+    return owner, known
+
+
+def _attach_dict(owner, d, what):
+    ptr = getattr(d, "_dt_ptr", None)
+    if ptr is not None and getattr(d, "_dt_owner", None) is not None:
+        call(lib.deeptrack_image_append_properties, owner.ptr, ptr)
+        return ptr
+    if not isinstance(d, dict):
+        raise TypeError(f"{what}: its properties must be dicts, got a {type(d).__name__}")
+    keys = list(d.keys())
+    for k in keys:
+        if not isinstance(k, str):
+            raise TypeError(f"{what}: property keys must be strings, got {k!r}")
+    values = [to_value(d[k], f"{what}: property '{k}'") for k in keys]
+    c_keys = (c_char_p * max(len(keys), 1))(*[k.encode("utf-8") for k in keys])
+    c_values = (c_void_p * max(len(values), 1))(*[v.ptr for v in values])
+    out = c_void_p()
+    call(lib.deeptrack_image_push_properties, owner.ptr, c_keys, c_values, len(keys), byref(out))
+    return out.value
+
+
+# -- callbacks ----------------------------------------------------------------------------------------
+
+# userdata key -> what the callback needs. Entries are removed by the library's free_userdata.
+_CALLBACKS = {}
+_keys = itertools.count(1)
+
+
+def register(entry):
+    """Registers callback data and returns its userdata key."""
+    key = next(_keys)
+    _CALLBACKS[key] = entry
+    return key
+
+
+@_lib.FREE_FN
+def free_userdata(key):
+    try:
+        _CALLBACKS.pop(key, None)
+    except Exception:  # interpreter shutdown
+        pass
+
+
+def _fail(exc):
+    _set_pending(exc)
+    try:
+        lib.deeptrack_set_error_message(f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
+    except Exception:
+        pass
+    return 9  # CALLBACK_FAILED
+
+
+def current_contexts():
+    """The stack of sampling contexts of the running callbacks on this thread."""
+    stack = getattr(_tls, "contexts", None)
+    if stack is None:
+        stack = _tls.contexts = []
+    return stack
+
+
+def replicate_index(ctx):
+    depth = c_size_t()
+    buf = (c_size_t * 8)()
+    status = lib.deeptrack_context_replicate_index(ctx, buf, 8, byref(depth))
+    if status == _lib.BUFFER_TOO_SMALL:
+        buf = (c_size_t * depth.value)()
+        status = lib.deeptrack_context_replicate_index(ctx, buf, depth.value, byref(depth))
+    if status != _lib.OK:
+        raise_for(status)
+    return tuple(buf[i] for i in range(depth.value))
+
+
+class _Missing(Exception):
+    pass
+
+
+def parameters(fn):
+    """``(name, has_default)`` of the parameters a rule callable takes by name (DeepTrack2 passes the
+    sibling properties named by its parameters)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature, e.g. np.random.rand
+        return []
+    return [
+        (p.name, p.default is not inspect.Parameter.empty)
+        for p in sig.parameters.values()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    ]
+
+
+@_lib.SAMPLE_FN
+def sample_trampoline(key, ctx, out):
+    try:
+        fn, params, what = _CALLBACKS[key]
+        kwargs = {}
+        value = c_void_p()
+        for name, has_default in params:
+            if name == "_ID":
+                kwargs[name] = replicate_index(ctx)
+                continue
+            status = lib.deeptrack_context_get(ctx, name.encode("utf-8"), byref(value))
+            if status == _lib.NOT_FOUND:
+                if has_default:
+                    continue
+                raise error_class(status)(
+                    status,
+                    _lib.status_name(status),
+                    f"{what}: its callable takes '{name}', which is not a property of the same feature "
+                    "(add that property, or give the parameter a default)",
+                )
+            if status != _lib.OK:
+                raise_for(status)
+            kwargs[name] = from_value(value.value, name)
+        stack = current_contexts()
+        stack.append(ctx)
+        try:
+            result = fn(**kwargs)
+        finally:
+            stack.pop()
+        out[0] = to_value(result, "the value returned").release()
+        return 0
+    except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
+        return _fail(e)
+
+
+def callback_rule(fn, what):
+    """A library rule calling ``fn`` with the sibling properties its parameters name; ``what`` names
+    the property in errors."""
+    key = register((fn, parameters(fn), what))
+    try:
+        return new_handle(
+            lib.deeptrack_rule_callback, sample_trampoline, key, free_userdata, free=lib.deeptrack_rule_free
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise
+
+
+def _argument_image(input_ptr):
+    """What a custom feature's ``get`` receives: None without input; a writable copy of the input,
+    as an Image when it carries properties. Returns ``(argument, owned clone or None)``."""
+    if not input_ptr:
+        return None, None
+    owner = new_handle(lib.deeptrack_image_clone, input_ptr, free=lib.deeptrack_image_free)
+    data = np.array(image_view(owner))
+    if lib.deeptrack_image_property_count(owner.ptr) == 0:
+        return data, owner
+    img = Image(data, copy=False)
+    img.properties = image_properties(owner)
+    return img, owner
+
+
+@_lib.GET_FN
+def get_trampoline(key, input_ptr, dict_ptr, out):
+    try:
+        ref = _CALLBACKS[key]
+        feature = ref()
+        if feature is None:
+            raise RuntimeError("the Python object of this custom feature was garbage collected")
+        props = dict(dict_items(dict_ptr))
+        if "_ID" in props:
+            props["_ID"] = tuple(props["_ID"])
+        arg, owner = _argument_image(input_ptr)
+        result = feature.get(arg, **props)
+        if result is None:
+            raise TypeError(f"{type(feature).__name__}.get returned None; it must return the image (an array)")
+        if arg is not None and result is arg:
+            unchanged = np.array_equal(np.asarray(arg), image_view(owner), equal_nan=True)
+            if unchanged and (not isinstance(arg, Image) or len(arg.properties) == len(image_properties(owner))):
+                return 0  # pass the input through (keeps its identity)
+        image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")
+        out[0] = image.release()
+        return 0
+    except BaseException as e:  # noqa: B036
+        return _fail(e)
+
+
+def new_custom_feature(feature, name):
+    """A library feature whose computation is ``feature.get`` (held weakly: the Python object owns
+    the handle)."""
+    key = register(weakref.ref(feature))
+    try:
+        return new_handle(
+            lib.deeptrack_feature_new_custom,
+            name.encode("utf-8"),
+            get_trampoline,
+            key,
+            free_userdata,
+            free=lib.deeptrack_feature_free,
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise

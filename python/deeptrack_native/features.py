@@ -1,0 +1,489 @@
+"""Features: DeepTrack2's ``Feature`` API over libdeeptrack.
+
+Subclass :class:`Feature` and define ``get(self, image, **properties)`` for a custom step, exactly as in
+DeepTrack2; or use the built-in features (``PointParticle``, ``Fluorescence``, ``Gaussian``, ...), which
+run natively. Keyword arguments become properties: constants, numpy arrays, callables whose parameter
+names pick the sibling properties they depend on, another feature's property (``B(pos=A.pos)``) or a
+feature (resolved without input, as DeepTrack2 does for ``X + Y``).
+"""
+
+import random as _pyrandom
+import warnings
+from ctypes import byref, c_bool, c_size_t, c_void_p
+
+from . import _core, _lib
+from ._lib import lib
+from .image import Image
+
+__all__ = ["Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics"]
+
+
+class Property:
+    """A property of a feature, as DeepTrack2's ``feature.key``: give it as another feature's value to
+    link the two (``B(position=A.position)``), or call it for its current value."""
+
+    def __init__(self, feature, key):
+        self.feature = feature
+        self.key = key
+
+    def __call__(self, _ID=()):
+        """The current value at top level (sampled by the last resolve, or a new sample)."""
+        if _ID:
+            raise NotImplementedError("reading a property at a replicate index (_ID) is not supported")
+        return self.feature._get_property(self.key)
+
+    def __repr__(self):
+        return f"<Property {self.key!r} of {self.feature!r}>"
+
+
+def _rule(value, owner, key):
+    """A library rule for ``value``; records in ``owner._refs`` the Python objects the rule uses."""
+    if isinstance(value, Property):
+        owner._refs.append(value.feature)
+        return _core.new_handle(
+            lib.deeptrack_rule_property_of, value.feature._h.ptr, value.key.encode(), free=lib.deeptrack_rule_free
+        )
+    if isinstance(value, Feature):
+        owner._refs.append(value)
+        return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
+    what = f"property '{key}' of feature '{owner._name()}'"
+    if callable(value) and not isinstance(value, (type, Image)):
+        return _core.callback_rule(value, what)
+    v = _core.to_value(value, what)
+    return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
+
+
+class Feature:
+    """A step of a pipeline. Subclass it and define ``get(self, image, **properties)``; every keyword
+    argument of the constructor becomes a property, passed to ``get`` on every call (with ``name``, and
+    ``_ID`` inside a repeat).
+
+    ``get`` receives a writable copy of the input image (an :class:`Image` when it carries properties,
+    else an ndarray; ``None`` when resolved without input) and returns the new image (an array, an
+    Image or a number). Returning the input unchanged passes it through.
+    """
+
+    #: The library kind of a built-in feature (None for Python subclasses with their own ``get``).
+    _kind = None
+    #: Names of the positional parameters of the constructor, in order.
+    _positional = ("_input",)
+    #: Constructor keywords a built-in does not support (raise rather than silently ignore them).
+    _unsupported = ()
+    #: Constructor keywords a built-in supports only at these values.
+    _only_default = {}
+
+    def __init__(self, *args, **kwargs):
+        self.__dict__["_refs"] = []
+        self.__dict__["_default_input"] = None
+        self.__dict__["_had_input"] = False
+        self.__dict__["_input_cache"] = None
+        if len(args) > len(self._positional):
+            raise TypeError(
+                f"{type(self).__name__}() takes at most {len(self._positional)} positional arguments "
+                f"({', '.join(self._positional)}), got {len(args)}"
+            )
+        for name, arg in zip(self._positional, args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
+            kwargs[name] = arg
+        for name in self._unsupported:
+            if name in kwargs and kwargs[name] is not None:
+                raise NotImplementedError(
+                    f"{type(self).__name__}: '{name}' is not implemented by libdeeptrack (see the README)"
+                )
+            kwargs.pop(name, None)
+        for name, default in self._only_default.items():
+            if name in kwargs:
+                if not (isinstance(kwargs[name], type(default)) and kwargs[name] == default):
+                    raise NotImplementedError(
+                        f"{type(self).__name__}: only {name}={default!r} is implemented by libdeeptrack, "
+                        f"got {kwargs[name]!r}"
+                    )
+                del kwargs[name]
+        self.__dict__["_default_input"] = kwargs.pop("_input", None)
+        self._create(kwargs)
+        for key, value in kwargs.items():
+            self._set(key, value)
+
+    # -- construction -----------------------------------------------------------------------------
+
+    def _create(self, kwargs):
+        if self._kind is not None:
+            if _overrides_get(type(self)):
+                raise TypeError(
+                    f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
+                    "subclass Feature for a feature of your own"
+                )
+            self._h = _core.new_handle(lib.deeptrack_feature_new, self._kind.encode(), free=lib.deeptrack_feature_free)
+            if type(self).__name__ != self._kind and not _is_builtin_class(type(self)):
+                kwargs.setdefault("name", type(self).__name__)
+            return
+        if not _overrides_get(type(self)):
+            raise TypeError(f"{type(self).__name__} must define get(self, image, **properties)")
+        name = kwargs.get("name", type(self).__name__)
+        if not isinstance(name, str):
+            raise TypeError("name must be a string")
+        self._h = _core.new_custom_feature(self, name)
+        kwargs.pop("name", None)  # already the feature's name property
+
+    def _wrap(self, ptr, refs):
+        """Makes this object own the feature handle ``ptr``, keeping ``refs`` (Python features) alive."""
+        self.__dict__["_refs"] = list(refs)
+        self.__dict__["_default_input"] = None
+        self.__dict__["_had_input"] = False
+        self.__dict__["_input_cache"] = None
+        self._h = ptr
+
+    def _name(self):
+        return type(self).__name__
+
+    def get(self, image, **properties):
+        """The computation of a custom feature: returns the new image."""
+        raise NotImplementedError
+
+    # -- properties -------------------------------------------------------------------------------
+
+    def _set(self, key, value):
+        if not isinstance(key, str):
+            raise TypeError(f"property names must be strings, got {key!r}")
+        rule = _rule(value, self, key)
+        # set_property takes the rule in every case.
+        _core.call(lib.deeptrack_feature_set_property, self._h.ptr, key.encode("utf-8"), rule.release())
+
+    def _has_property(self, key):
+        out = c_bool()
+        _core.call(lib.deeptrack_feature_has_property, self._h.ptr, key.encode("utf-8"), byref(out))
+        return out.value
+
+    def _get_property(self, key):
+        out = c_void_p()
+        _core.call(lib.deeptrack_feature_get_property, self._h.ptr, key.encode("utf-8"), byref(out))
+        return _core.take_value(_core.Owned(out.value, lib.deeptrack_value_free))
+
+    def __getattr__(self, key):
+        if key.startswith("_") or "_h" not in self.__dict__:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
+        if self._has_property(key):
+            return Property(self, key)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
+
+    # -- running ----------------------------------------------------------------------------------
+
+    def store_properties(self, toggle=True, recursive=True):
+        """Makes results carry their property dicts (as Images): set it on the outermost feature.
+        It applies to this feature and every feature it contains. Returns self."""
+        if not recursive:
+            raise NotImplementedError("store_properties applies to every contained feature (recursive=True)")
+        _core.call(lib.deeptrack_feature_store_properties, self._h.ptr, bool(toggle))
+        return self
+
+    def update(self, **kwargs):
+        """Re-samples the properties of this feature and everything it contains. Returns self."""
+        if kwargs:
+            warnings.warn(
+                "Passing information through .update is no longer supported; the arguments are ignored",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        _core.call(lib.deeptrack_feature_update, self._h.ptr)
+        self.__dict__["_had_input"] = False
+        return self
+
+    def seed(self, seed=None):
+        """Seeds the pipeline: every later sample, callbacks drawing through
+        :mod:`deeptrack_native.random` included, is reproducible. Without ``seed``, draws one.
+        Returns the seed."""
+        if seed is None:
+            seed = _pyrandom.getrandbits(63)
+        if not 0 <= int(seed) < 2**64:
+            raise ValueError(f"seed: expected an integer in [0, 2**64), got {seed}")
+        _core.call(lib.deeptrack_feature_seed, self._h.ptr, int(seed))
+        return seed
+
+    def _input_handle(self, image):
+        """The library image for a resolve input; the same handle again for the same unchanged object,
+        so that resolving twice on the same input returns the cached result, as in DeepTrack2."""
+        cache = self._input_cache
+        props = tuple(map(id, image.properties)) if isinstance(image, Image) else ()
+        if cache is not None and cache[0] is image and cache[1] == props:
+            value = image._value if isinstance(image, Image) else image
+            try:
+                same = _core.np.array_equal(_core.np.asarray(value), _core.image_view(cache[2]), equal_nan=True)
+            except (TypeError, ValueError):
+                same = False
+            if same:
+                return cache[2], cache[3]
+        owner, known = _core.to_library_image(image, "the input image")
+        self.__dict__["_input_cache"] = (image, props, owner, known)
+        return owner, known
+
+    def resolve(self, image=None, **kwargs):
+        """Runs the pipeline on ``image`` (an array or Image; ``None`` or ``[]`` for the input of the
+        last resolve since the last update, or none). Returns the result: an Image when properties are
+        stored, else a read-only ndarray; a list when the pipeline produces several images, ``[]`` when
+        it produces none."""
+        if kwargs:
+            raise NotImplementedError(
+                "overriding properties when resolving (resolve(image, key=value)) is not supported; "
+                "set them on the features"
+            )
+        if isinstance(image, (list, tuple)):
+            if len(image) > 1:
+                raise TypeError("resolving a list of several images is not supported; resolve each image")
+            image = image[0] if image else None
+        if image is None and not self._had_input and self._default_input is not None:
+            image = self._default_input
+        known = None
+        input_ptr = None
+        if image is not None:
+            owner, known = self._input_handle(image)
+            input_ptr = owner.ptr
+            self.__dict__["_had_input"] = True
+        count = c_size_t()
+        buf = (c_void_p * 4)()
+        _core._tls.pending = None
+        status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
+        if status == _lib.BUFFER_TOO_SMALL:
+            buf = (c_void_p * count.value)()
+            status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
+        if status != _lib.OK:
+            _core.raise_for(status)
+        results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
+        if len(results) == 1:
+            return results[0]
+        return results
+
+    def __call__(self, image=None, **kwargs):
+        return self.resolve(image, **kwargs)
+
+    # -- operators --------------------------------------------------------------------------------
+
+    def __rshift__(self, other):
+        if isinstance(other, Feature):
+            return Chain(self, other)
+        if callable(other):
+            return Chain(self, Lambda(lambda: other))
+        return NotImplemented
+
+    def __rrshift__(self, other):
+        if isinstance(other, Feature):
+            return Chain(other, self)
+        return Chain(_builtin("Value")(value=other), self)
+
+    def __xor__(self, n):
+        return Repeat(self, n)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} feature>"
+
+
+def _overrides_get(cls):
+    return cls.get is not Feature.get
+
+
+_BUILTIN_CLASSES = set()
+
+
+def _is_builtin_class(cls):
+    return cls in _BUILTIN_CLASSES
+
+
+def _binary(kind):
+    def forward(self, other):
+        return Chain(self, _builtin(kind)(value=other))
+
+    def reflected(self, other):
+        return Chain(_builtin("Value")(value=other), _builtin(kind)(value=self))
+
+    return forward, reflected
+
+
+for _op, _kind in [
+    ("add", "Add"),
+    ("sub", "Subtract"),
+    ("mul", "Multiply"),
+    ("truediv", "Divide"),
+    ("floordiv", "FloorDivide"),
+    ("pow", "Power"),
+]:
+    _fwd, _ref = _binary(_kind)
+    setattr(Feature, f"__{_op}__", _fwd)
+    setattr(Feature, f"__r{_op}__", _ref)
+
+for _op, _kind in [
+    ("gt", "GreaterThan"),
+    ("lt", "LessThan"),
+    ("ge", "GreaterThanOrEquals"),
+    ("le", "LessThanOrEquals"),
+]:
+    setattr(Feature, f"__{_op}__", _binary(_kind)[0])
+
+
+class Chain(Feature):
+    """``feature_1 >> feature_2``: resolves ``feature_2`` on ``feature_1``'s output."""
+
+    def __init__(self, feature_1, feature_2, **kwargs):
+        feature_1, feature_2 = _as_feature(feature_1), _as_feature(feature_2)
+        out = c_void_p()
+        _core.call(lib.deeptrack_feature_chain, feature_1._h.ptr, feature_2._h.ptr, byref(out))
+        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [feature_1, feature_2])
+        for key, value in kwargs.items():
+            self._set(key, value)
+
+
+Branch = Chain
+
+
+class Repeat(Feature):
+    """``feature ^ N``: applies ``feature`` N times in sequence, each repetition with its own samples
+    (its dicts record ``_ID``). ``N`` may be any property value (a constant, a callable, ...)."""
+
+    def __init__(self, feature, N=1, **kwargs):
+        feature = _as_feature(feature)
+        fixed = N if isinstance(N, int) and not isinstance(N, bool) and N >= 0 else None
+        out = c_void_p()
+        _core.call(lib.deeptrack_feature_repeat, feature._h.ptr, fixed if fixed is not None else 1, byref(out))
+        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [feature])
+        if fixed is None:
+            self._set("N", N)
+        for key, value in kwargs.items():
+            self._set(key, value)
+
+
+class Microscope(Feature):
+    """``optics(sample)``: images ``sample`` (resolved without input) with ``objective``."""
+
+    def __init__(self, sample, objective, **kwargs):
+        sample, objective = _as_feature(sample), _as_feature(objective)
+        out = c_void_p()
+        _core.call(lib.deeptrack_feature_microscope, objective._h.ptr, sample._h.ptr, byref(out))
+        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [sample, objective])
+        for key, value in kwargs.items():
+            self._set(key, value)
+
+
+class Lambda(Feature):
+    """``Lambda(function, **properties)``: ``function`` takes properties by name and returns the
+    callable applied to the image (``Lambda(lambda factor: lambda im: im * factor, factor=3)``)."""
+
+    _positional = ("function",)
+
+    def __init__(self, function, **kwargs):
+        if not callable(function):
+            raise TypeError("Lambda: function must be callable")
+        self.__dict__["_function"] = function
+        self.__dict__["_params"] = _core.parameters(function)
+        super().__init__(**kwargs)
+
+    def get(self, image, **properties):
+        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
+        return self._function(**kwargs)(image)
+
+
+def _as_feature(obj):
+    if isinstance(obj, Feature):
+        return obj
+    raise TypeError(f"expected a feature, got a {type(obj).__name__}")
+
+
+_BUILTINS = {}
+
+
+def _builtin(kind):
+    return _BUILTINS[kind]
+
+
+class Optics(Feature):
+    """Built-in optics: calling one on a feature, ``optics(sample)``, builds a :class:`Microscope`."""
+
+    _positional = ()
+    _unsupported = ("pupil", "illumination")
+
+    def __call__(self, sample=None, **kwargs):
+        if isinstance(sample, Feature):
+            return Microscope(sample, self, **kwargs)
+        return self.resolve(sample, **kwargs)
+
+
+def _define(kind, positional=(), base=Feature, doc=None, only_default=None):
+    cls = type(
+        kind,
+        (base,),
+        {
+            "_kind": kind,
+            "_positional": tuple(positional),
+            "_only_default": dict(only_default or {}),
+            "__doc__": doc or f"The built-in ``{kind}`` feature of libdeeptrack, with DeepTrack2's keywords.",
+            "__module__": "deeptrack_native",
+        },
+    )
+    _BUILTINS[kind] = cls
+    _BUILTIN_CLASSES.add(cls)
+    return cls
+
+
+# kind -> positional parameters, as DeepTrack2 2.0.1 declares them.
+BUILTIN_KINDS = {
+    "DummyFeature": ("_input",),
+    "Value": ("value",),
+    "Add": ("value",),
+    "Subtract": ("value",),
+    "Multiply": ("value",),
+    "Divide": ("value",),
+    "FloorDivide": ("value",),
+    "Power": ("value",),
+    "GreaterThan": ("value",),
+    "LessThan": ("value",),
+    "GreaterThanOrEquals": ("value",),
+    "LessThanOrEquals": ("value",),
+    "Equals": ("value",),
+    "Clip": ("min", "max"),
+    "NormalizeMinMax": ("min", "max", "featurewise"),
+    "NormalizeStandard": ("featurewise",),
+    "GaussianBlur": ("sigma",),
+    "AverageBlur": ("ksize",),
+    "AveragePooling": ("ksize",),
+    "MaxPooling": ("ksize",),
+    "MinPooling": ("ksize",),
+    "SumPooling": ("ksize",),
+    "Gaussian": ("mu", "sigma"),
+    "Poisson": ("_input",),
+    "Background": ("offset",),
+    "Offset": ("offset",),
+    "FlipLR": ("p", "augment"),
+    "FlipUD": ("p", "augment"),
+    "FlipDiagonal": ("p", "augment"),
+    "Pad": ("px", "mode", "cval"),
+    "Crop": ("_input",),
+    "PointParticle": (),
+    "Sphere": ("radius",),
+    "Ellipse": ("radius", "rotation", "transpose"),
+    "Ellipsoid": ("radius", "rotation", "transpose"),
+}
+# Keywords DeepTrack2 has that libdeeptrack supports only at their default value.
+ONLY_DEFAULT = {"Pad": {"mode": "constant", "cval": 0}}
+OPTICS_KINDS = ("Fluorescence", "Brightfield")
+OPTICS_POSITIONAL = (
+    "NA",
+    "wavelength",
+    "magnification",
+    "resolution",
+    "refractive_index_medium",
+    "padding",
+    "output_region",
+    "pupil",
+    "illumination",
+    "upscale",
+)
+ALIASES = {
+    "GreaterThanOrEqual": "GreaterThanOrEquals",
+    "LessThanOrEqual": "LessThanOrEquals",
+    "Equal": "Equals",
+}
+
+for _kind, _pos in BUILTIN_KINDS.items():
+    _define(_kind, _pos, only_default=ONLY_DEFAULT.get(_kind, {}))
+for _kind in OPTICS_KINDS:
+    _define(_kind, OPTICS_POSITIONAL, base=Optics)
+for _alias, _kind in ALIASES.items():
+    _BUILTINS[_alias] = _BUILTINS[_kind]
