@@ -126,13 +126,16 @@ class Feature:
         self._h = _core.new_custom_feature(self, name)
         kwargs.pop("name", None)  # already the feature's name property
 
-    def _wrap(self, ptr, refs):
-        """Makes this object own the feature handle ``ptr``, keeping ``refs`` (Python features) alive."""
+    def _compose(self, constructor, args, refs, kwargs):
+        """Makes this object own the feature ``constructor(*args, &out)`` builds from other features
+        (kept alive in ``refs``), then sets ``kwargs`` as its properties."""
         self.__dict__["_refs"] = list(refs)
         self.__dict__["_default_input"] = None
         self.__dict__["_had_input"] = False
         self.__dict__["_input_cache"] = None
-        self._h = ptr
+        self._h = _core.new_handle(constructor, *args, free=lib.deeptrack_feature_free)
+        for key, value in kwargs.items():
+            self._set(key, value)
 
     def _name(self):
         return type(self).__name__
@@ -324,11 +327,8 @@ class Chain(Feature):
 
     def __init__(self, feature_1, feature_2, **kwargs):
         feature_1, feature_2 = _as_feature(feature_1), _as_feature(feature_2)
-        out = c_void_p()
-        _core.call(lib.deeptrack_feature_chain, feature_1._h.ptr, feature_2._h.ptr, byref(out))
-        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [feature_1, feature_2])
-        for key, value in kwargs.items():
-            self._set(key, value)
+        args = (feature_1._h.ptr, feature_2._h.ptr)
+        self._compose(lib.deeptrack_feature_chain, args, [feature_1, feature_2], kwargs)
 
 
 Branch = Chain
@@ -340,14 +340,10 @@ class Repeat(Feature):
 
     def __init__(self, feature, N=1, **kwargs):
         feature = _as_feature(feature)
-        fixed = N if isinstance(N, int) and not isinstance(N, bool) and N >= 0 else None
-        out = c_void_p()
-        _core.call(lib.deeptrack_feature_repeat, feature._h.ptr, fixed if fixed is not None else 1, byref(out))
-        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [feature])
-        if fixed is None:
-            self._set("N", N)
-        for key, value in kwargs.items():
-            self._set(key, value)
+        fixed = isinstance(N, int) and not isinstance(N, bool) and N >= 0
+        if not fixed:
+            kwargs = {"N": N, **kwargs}  # any other rule (or a bad N, which the library reports)
+        self._compose(lib.deeptrack_feature_repeat, (feature._h.ptr, N if fixed else 1), [feature], kwargs)
 
 
 class Microscope(Feature):
@@ -355,11 +351,8 @@ class Microscope(Feature):
 
     def __init__(self, sample, objective, **kwargs):
         sample, objective = _as_feature(sample), _as_feature(objective)
-        out = c_void_p()
-        _core.call(lib.deeptrack_feature_microscope, objective._h.ptr, sample._h.ptr, byref(out))
-        self._wrap(_core.Owned(out.value, lib.deeptrack_feature_free), [sample, objective])
-        for key, value in kwargs.items():
-            self._set(key, value)
+        args = (objective._h.ptr, sample._h.ptr)
+        self._compose(lib.deeptrack_feature_microscope, args, [sample, objective], kwargs)
 
 
 class Lambda(Feature):
