@@ -815,7 +815,8 @@ deeptrack_status deeptrack_context_replicate_index(struct deeptrack_sample_conte
 
 /**
  * Sets the calling thread's last error message, so that a callback can explain a failure: the
- * library includes it in the error of the resolve that the callback fails.
+ * library includes it in the error of the resolve that the callback fails. `message` must be UTF-8:
+ * otherwise `DEEPTRACK_STATUS_INVALID_UTF8`, and the last error says so instead.
  *
  * # Safety
  * `message` must be NULL (clears the message) or NUL-terminated.

@@ -48,29 +48,67 @@ fn c_contract_test_passes() {
     print!("{out}");
 }
 
-/// The C test and the examples leak nothing and make no invalid access (valgrind is on every machine
+#[test]
+fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
+    let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    let cases: usize = last.split_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    assert!(last.ends_with(" bad-input cases, 0 failed"), "{out}");
+    assert!(cases >= 150, "only {cases} bad-input cases");
+    print!("{out}");
+}
+
+/// Runs a C program under valgrind: no invalid access, no definite or indirect leak.
+fn valgrind_clean(source: &str, name: &str) {
+    let exe = compile("cc", source, name, &["-std=c11"]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name.to_owned() + "-out");
+    std::fs::create_dir_all(&dir).expect("an output directory");
+    let output = Command::new("valgrind")
+        // "Possibly lost" blocks are the process-wide FFT plan cache (src/fft.rs), alive until exit.
+        .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect"])
+        .args(["--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"])
+        .arg(&exe)
+        .arg(&dir)
+        .output()
+        .expect("valgrind is needed for this test");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "valgrind reports problems in {source}:\n{stderr}");
+}
+
+/// The C tests and the examples leak nothing and make no invalid access (valgrind is on every machine
 /// of this project's kind; see README).
 #[test]
 fn c_programs_are_clean_under_valgrind() {
-    let programs = [
-        ("tests/c/test_api.c", "valgrind_test_api"),
-        ("examples-c/tutorial.c", "valgrind_tutorial"),
-        ("examples-c/simulate.c", "valgrind_simulate"),
-    ];
-    for (source, name) in programs {
-        let exe = compile("cc", source, name, &["-std=c11"]);
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name.to_owned() + "-out");
-        std::fs::create_dir_all(&dir).expect("an output directory");
-        let output = Command::new("valgrind")
-            // "Possibly lost" blocks are the process-wide FFT plan cache (src/fft.rs), alive until exit.
-            .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect"])
-            .args(["--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"])
-            .arg(&exe)
-            .arg(&dir)
+    valgrind_clean("tests/c/test_api.c", "valgrind_test_api");
+    valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
+    valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
+}
+
+#[test]
+fn bad_input_suite_is_clean_under_valgrind() {
+    valgrind_clean("tests/c/bad_input.c", "valgrind_bad_input");
+}
+
+/// The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (the C side is instrumented;
+/// the library's allocations go through the sanitizer's malloc, so its leaks, double frees and
+/// overflows of heap blocks are caught too). Huge requests must come back as allocation failures
+/// (`DEEPTRACK_STATUS_OUT_OF_MEMORY`), not abort the process: `allocator_may_return_null=1`.
+#[test]
+fn c_tests_are_clean_under_address_and_undefined_behavior_sanitizers() {
+    for (source, name) in [("tests/c/test_api.c", "asan_test_api"), ("tests/c/bad_input.c", "asan_bad_input")] {
+        let flags =
+            ["-std=c11", "-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
+        let exe = compile("cc", source, name, &flags);
+        let output = Command::new(&exe)
+            .env("ASAN_OPTIONS", "detect_leaks=1:allocator_may_return_null=1:abort_on_error=0")
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
             .output()
-            .expect("valgrind is needed for this test");
+            .expect("run the sanitized program");
+        let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(output.status.success(), "valgrind reports problems in {source}:\n{stderr}");
+        assert!(output.status.success(), "{source} under ASan+UBSan:\n{stdout}\n{stderr}");
+        assert!(!stderr.contains("runtime error"), "{source}: UBSan reports:\n{stderr}");
+        assert!(stdout.lines().last().unwrap_or_default().contains(" 0 failed"), "{stdout}");
     }
 }
 

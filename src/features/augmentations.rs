@@ -133,8 +133,23 @@ impl FeatureKind for Flip {
         vec![
             ("time_consistent", Rule::constant(false)),
             ("p", Rule::constant(0.5)),
-            ("augment", Rule::callback(|ctx| Ok(Value::Bool(ctx.uniform() < ctx.get("p")?.as_f64()?)))),
+            (
+                "augment",
+                Rule::callback(|ctx| {
+                    let p = ctx.get("p")?;
+                    let p = probability(p).map_err(|e| e.in_property("p"))?;
+                    Ok(Value::Bool(ctx.uniform() < p))
+                }),
+            ),
         ]
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        match key {
+            "p" => probability(value).map(|_| ()),
+            "time_consistent" | "augment" => value.as_bool().map(|_| ()),
+            _ => Ok(()),
+        }
     }
 
     /// Not distributed: the output keeps the input's dicts, with moved copies of those that have a
@@ -150,6 +165,7 @@ impl FeatureKind for Flip {
         _: &ReplicaId,
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
+        props.require("time_consistent")?.as_bool().map_err(|e| e.in_property("time_consistent"))?;
         let augment = props.require("augment")?.as_bool().map_err(|e| e.in_property("augment"))?;
         if !augment {
             return Ok(inputs.to_vec());
@@ -162,6 +178,16 @@ impl FeatureKind for Flip {
                 Ok(move_positions(img.with_data(data), &|p| self.move_point(p, &shape)))
             })
             .collect()
+    }
+}
+
+/// A probability: a number in [0, 1].
+fn probability(value: &Value) -> Result<f64> {
+    let p = value.as_f64()?;
+    if (0.0..=1.0).contains(&p) {
+        Ok(p)
+    } else {
+        Err(Error::invalid(format!("expected a probability in [0, 1], got {p}")))
     }
 }
 
@@ -248,6 +274,36 @@ impl FeatureKind for Pad {
     }
 }
 
+/// Crop sizes: whole numbers of at least 1 (`None` entries keep the axis).
+fn crop_sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
+    let crop = sizes(value, ndim, full)?;
+    if crop.contains(&0) {
+        return Err(Error::invalid(format!("expected crop sizes of at least 1, got {value}")));
+    }
+    Ok(crop)
+}
+
+/// `"retain"` (false) or `"remove"` (true).
+fn crop_mode(value: &Value) -> Result<bool> {
+    match value.as_str()? {
+        "retain" => Ok(false),
+        "remove" => Ok(true),
+        other => Err(Error::invalid(format!("expected 'retain' or 'remove', got '{other}'"))),
+    }
+}
+
+/// `"random"` or whole numbers.
+fn corner(value: &Value) -> Result<()> {
+    match value {
+        Value::Str(s) if s.as_str() == "random" => Ok(()),
+        Value::Str(s) => Err(Error::invalid(format!("expected 'random' or a corner position, got '{}'", s.as_str()))),
+        Value::List(_) | Value::Array(_) => sizes(value, 0, None).map(|_| ()),
+        other => {
+            Err(Error::type_mismatch(format!("expected 'random' or a list of positions, got {}", other.kind_name())))
+        }
+    }
+}
+
 /// `Crop(crop=(64,64), crop_mode="retain", corner="random")`: keeps a window of size `crop`
 /// (`"retain"`) or removes `crop` pixels (`"remove"`) per axis, at a random corner or at `corner`;
 /// positions shift by the corner.
@@ -264,6 +320,15 @@ impl FeatureKind for Crop {
             ("crop_mode", Rule::constant("retain")),
             ("corner", Rule::constant("random")),
         ]
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        match key {
+            "crop" => crop_sizes(value, 2, Some(&[1; 32])).map(|_| ()),
+            "crop_mode" => crop_mode(value).map(|_| ()),
+            "corner" => corner(value).map(|_| ()),
+            _ => Ok(()),
+        }
     }
 
     fn is_distributed(&self) -> bool {
@@ -283,16 +348,10 @@ impl FeatureKind for Crop {
                 let x = img.data();
                 let shape = x.shape();
                 let mut crop =
-                    sizes(props.require("crop")?, shape.len(), Some(shape)).map_err(|e| e.in_property("crop"))?;
+                    crop_sizes(props.require("crop")?, shape.len(), Some(shape)).map_err(|e| e.in_property("crop"))?;
                 crop.resize(shape.len(), usize::MAX);
-                let remove = match props.require("crop_mode")?.as_str().map_err(|e| e.in_property("crop_mode"))? {
-                    "retain" => false,
-                    "remove" => true,
-                    other => {
-                        return Err(Error::invalid(format!("expected 'retain' or 'remove', got '{other}'"))
-                            .in_property("crop_mode"));
-                    }
-                };
+                let remove = crop_mode(props.require("crop_mode")?).map_err(|e| e.in_property("crop_mode"))?;
+                corner(props.require("corner")?).map_err(|e| e.in_property("corner"))?;
                 let amount: Vec<usize> = (0..shape.len())
                     .map(|a| {
                         let n = shape[a];

@@ -84,8 +84,13 @@ impl FeatureKind for NormalizeMinMax {
         vec![("min", Rule::constant(0.0)), ("max", Rule::constant(1.0)), ("featurewise", Rule::constant(true))]
     }
 
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        check_featurewise(key, value)
+    }
+
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
+        featurewise(props)?;
         let (lo, hi) = (number(props, "min")?, number(props, "max")?);
         let x = img.data();
         let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
@@ -100,6 +105,16 @@ impl FeatureKind for NormalizeMinMax {
     }
 }
 
+/// `featurewise` must be a bool. The normalisations always work over the whole image (DeepTrack2's
+/// default, `featurewise=True`, does the same for single-channel images).
+fn check_featurewise(key: &str, value: &Value) -> Result<()> {
+    if key == "featurewise" { value.as_bool().map(|_| ()) } else { Ok(()) }
+}
+
+fn featurewise(props: &PropertyDict) -> Result<bool> {
+    props.require("featurewise")?.as_bool().map_err(|e| e.in_property("featurewise"))
+}
+
 /// `NormalizeStandard()`: `(x - mean) / std` over the whole image (population std).
 struct NormalizeStandard;
 
@@ -112,8 +127,13 @@ impl FeatureKind for NormalizeStandard {
         vec![("featurewise", Rule::constant(true))]
     }
 
-    fn get(&self, input: Option<&Image>, _: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        check_featurewise(key, value)
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
+        featurewise(props)?;
         let x = img.data();
         let n = x.len() as f64;
         let mean = x.sum() / n;

@@ -353,7 +353,8 @@ fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         let first = corner(&pos, z, com, s);
         if first.iter().any(|c| !(c.is_finite() && c.abs() < 2e9)) {
             return Err(Error::invalid(format!(
-                "sample image {index} lies at {first:?} simulation pixels, out of range"
+                "sample image {index} lies at {first:?} simulation pixels, out of range: check its properties \
+                 'position' and 'z'"
             )));
         }
         if limits.is_none() {

@@ -470,7 +470,8 @@ pub unsafe extern "C" fn deeptrack_context_replicate_index(
 }
 
 /// Sets the calling thread's last error message, so that a callback can explain a failure: the
-/// library includes it in the error of the resolve that the callback fails.
+/// library includes it in the error of the resolve that the callback fails. `message` must be UTF-8:
+/// otherwise `DEEPTRACK_STATUS_INVALID_UTF8`, and the last error says so instead.
 ///
 /// # Safety
 /// `message` must be NULL (clears the message) or NUL-terminated.
@@ -478,12 +479,12 @@ pub unsafe extern "C" fn deeptrack_context_replicate_index(
 pub unsafe extern "C" fn deeptrack_set_error_message(message: *const c_char) -> deeptrack_status {
     guard(|| {
         let text = if message.is_null() {
-            String::new()
+            ""
         } else {
-            // SAFETY: non-NULL and NUL-terminated per the contract.
-            unsafe { std::ffi::CStr::from_ptr(message) }.to_string_lossy().into_owned()
+            // SAFETY: forwarded contract (NUL-terminated).
+            unsafe { str_arg(message, "message")? }
         };
-        set_last_error(&text);
+        set_last_error(text);
         Ok(())
     })
 }

@@ -1,0 +1,768 @@
+/* Bad input through the C API: every case must return a non-OK status (never PANIC) whose message names
+ * the argument or property at fault, and must leave the library working: a reference pipeline gives
+ * the same image before and after. Compiled and run by tests/c_api.rs, also under valgrind and under
+ * AddressSanitizer + UndefinedBehaviorSanitizer; prints the number of cases. */
+#define _POSIX_C_SOURCE 200809L
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deeptrack.h"
+
+static int cases = 0, failures = 0;
+
+static const char *last_error(void) {
+    static char buf[4096];
+    if (deeptrack_last_error_message(buf, sizeof buf, NULL) != DEEPTRACK_STATUS_OK) return "<message too long>";
+    return buf;
+}
+
+/* One bad-input case: `call` fails with `status` (or, with status 0, any status but OK and PANIC) and
+ * the message contains `text`. */
+#define CASE(call, status, text)                                                                        \
+    do {                                                                                                \
+        deeptrack_clear_error();                                                                        \
+        deeptrack_status s_ = (call);                                                                   \
+        cases++;                                                                                        \
+        int wrong_ = (status) == 0 ? (s_ == DEEPTRACK_STATUS_OK || s_ == DEEPTRACK_STATUS_PANIC)        \
+                                   : s_ != (deeptrack_status)(status);                                  \
+        if (wrong_ || strstr(last_error(), (text)) == NULL) {                                           \
+            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
+                    #call, deeptrack_status_str(s_), last_error(),                                      \
+                    (status) == 0 ? "a failure" : deeptrack_status_str(status), (text));                \
+            failures++;                                                                                 \
+        }                                                                                               \
+    } while (0)
+
+#define REQUIRE(call)                                                                                  \
+    do {                                                                                               \
+        deeptrack_status s_ = (call);                                                                  \
+        if (s_ != DEEPTRACK_STATUS_OK) {                                                               \
+            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, deeptrack_status_str(s_), \
+                    last_error());                                                                     \
+            exit(2);                                                                                   \
+        }                                                                                              \
+    } while (0)
+
+#define NUL_ DEEPTRACK_STATUS_NULL_ARGUMENT
+#define INV_ DEEPTRACK_STATUS_INVALID_ARGUMENT
+#define UTF_ DEEPTRACK_STATUS_INVALID_UTF8
+#define TYP_ DEEPTRACK_STATUS_TYPE_MISMATCH
+#define NFD_ DEEPTRACK_STATUS_NOT_FOUND
+#define BTS_ DEEPTRACK_STATUS_BUFFER_TOO_SMALL
+#define OOM_ DEEPTRACK_STATUS_OUT_OF_MEMORY
+#define HND_ DEEPTRACK_STATUS_INVALID_HANDLE
+#define CBF_ DEEPTRACK_STATUS_CALLBACK_FAILED
+#define ANY_ 0
+
+static const char BAD_UTF8[] = "bad\xff\xfe";
+
+static deeptrack_value *num(double x) {
+    deeptrack_value *v = NULL;
+    REQUIRE(deeptrack_value_new_float(x, &v));
+    return v;
+}
+
+static deeptrack_value *str(const char *s) {
+    deeptrack_value *v = NULL;
+    REQUIRE(deeptrack_value_new_string(s, &v));
+    return v;
+}
+
+static deeptrack_value *vec(size_t n, const double *xs) {
+    deeptrack_value *v = NULL;
+    REQUIRE(deeptrack_value_new_array(xs, &n, 1, &v));
+    return v;
+}
+
+/* A constant rule holding `v` (consumed). */
+static deeptrack_rule *constant(deeptrack_value *v) {
+    deeptrack_rule *r = NULL;
+    REQUIRE(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+static deeptrack_feature *feature(const char *kind) {
+    deeptrack_feature *f = NULL;
+    REQUIRE(deeptrack_feature_new(kind, &f));
+    return f;
+}
+
+static deeptrack_image *image(size_t rows, size_t cols) {
+    size_t shape[2] = {rows, cols};
+    double *data = malloc(rows * cols * sizeof(double));
+    for (size_t i = 0; i < rows * cols; i++) data[i] = (double)(i % 7) / 7.0;
+    deeptrack_image *img = NULL;
+    REQUIRE(deeptrack_image_new(data, shape, 2, &img));
+    free(data);
+    return img;
+}
+
+/* ------------------------------------------------------------------ the reference pipeline */
+
+/* A seeded fluorescence image of a point particle, normalised: its pixels before and after the bad
+ * input must be identical. */
+static deeptrack_feature *reference_pipeline(void) {
+    deeptrack_feature *particle = feature("PointParticle");
+    double pos[2] = {8.3, 7.6};
+    REQUIRE(deeptrack_feature_set_property(particle, "position", constant(vec(2, pos))));
+    deeptrack_rule *r = NULL;
+    REQUIRE(deeptrack_rule_uniform(50, 150, &r));
+    REQUIRE(deeptrack_feature_set_property(particle, "intensity", r));
+    deeptrack_feature *optics = feature("Fluorescence");
+    double region[4] = {0, 0, 16, 16};
+    REQUIRE(deeptrack_feature_set_property(optics, "output_region", constant(vec(4, region))));
+    deeptrack_feature *micro = NULL, *noise = feature("Gaussian"), *pipe = NULL;
+    REQUIRE(deeptrack_feature_microscope(optics, particle, &micro));
+    REQUIRE(deeptrack_feature_set_property(noise, "sigma", constant(num(0.01))));
+    REQUIRE(deeptrack_feature_chain(micro, noise, &pipe));
+    deeptrack_feature_free(particle);
+    deeptrack_feature_free(optics);
+    deeptrack_feature_free(micro);
+    deeptrack_feature_free(noise);
+    REQUIRE(deeptrack_feature_store_properties(pipe, true));
+    return pipe;
+}
+
+static double *render(deeptrack_feature *pipe, size_t *len) {
+    REQUIRE(deeptrack_feature_seed(pipe, 1234));
+    deeptrack_image *out = NULL;
+    REQUIRE(deeptrack_feature_resolve(pipe, NULL, &out));
+    const double *data = NULL;
+    REQUIRE(deeptrack_image_data(out, &data, len));
+    double *copy = malloc(*len * sizeof(double));
+    memcpy(copy, data, *len * sizeof(double));
+    deeptrack_image_free(out);
+    return copy;
+}
+
+/* ------------------------------------------------------------------ NULL for every pointer */
+
+static deeptrack_status get_ok(void *u, const deeptrack_image *in, const deeptrack_property_dict *p,
+                               deeptrack_image **out) {
+    (void)u, (void)in, (void)p, (void)out;
+    return DEEPTRACK_STATUS_OK;
+}
+
+static deeptrack_status sample_ok(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u, (void)ctx;
+    return deeptrack_value_new_float(1.0, out);
+}
+
+static void null_pointers(void) {
+    deeptrack_feature *f = feature("Add"), *g = feature("DummyFeature"), *out_f = NULL;
+    deeptrack_image *img = image(4, 4), *out_i = NULL;
+    deeptrack_value *v = num(1.0), *list = NULL, *out_v = NULL;
+    REQUIRE(deeptrack_value_new_list(&list));
+    deeptrack_rule *out_r = NULL;
+    const deeptrack_value *borrowed = NULL;
+    const deeptrack_property_dict *d = NULL;
+    double x = 0, buf[16];
+    size_t n = 0, shape[2] = {2, 2};
+    int64_t i64 = 0;
+    bool b = false;
+    const char *s = NULL;
+    const double *data = NULL;
+    const size_t *shape_out = NULL;
+    deeptrack_image *many[4];
+    REQUIRE(deeptrack_feature_store_properties(f, true));
+    deeptrack_image *stored = NULL;
+    REQUIRE(deeptrack_feature_resolve(f, img, &stored));
+    REQUIRE(deeptrack_image_property_dict(stored, 0, &d));
+
+    CASE(deeptrack_feature_new(NULL, &out_f), NUL_, "argument 'kind' is NULL");
+    CASE(deeptrack_feature_new("Add", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_new_custom(NULL, get_ok, NULL, NULL, &out_f), NUL_, "argument 'name' is NULL");
+    CASE(deeptrack_feature_new_custom("C", NULL, NULL, NULL, &out_f), NUL_, "argument 'get' is NULL");
+    CASE(deeptrack_feature_new_custom("C", get_ok, NULL, NULL, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_set_property(NULL, "value", constant(num(1))), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_set_property(f, NULL, constant(num(1))), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_feature_set_property(f, "value", NULL), NUL_, "argument 'rule' is NULL");
+    CASE(deeptrack_feature_get_property(NULL, "value", &out_v), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_get_property(f, NULL, &out_v), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_feature_get_property(f, "value", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_has_property(NULL, "value", &b), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_has_property(f, NULL, &b), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_feature_has_property(f, "value", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_chain(NULL, g, &out_f), NUL_, "argument 'first' is NULL");
+    CASE(deeptrack_feature_chain(f, NULL, &out_f), NUL_, "argument 'second' is NULL");
+    CASE(deeptrack_feature_chain(f, g, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_repeat(NULL, 2, &out_f), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_repeat(f, 2, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_microscope(NULL, g, &out_f), NUL_, "argument 'optics' is NULL");
+    CASE(deeptrack_feature_microscope(f, NULL, &out_f), NUL_, "argument 'sample' is NULL");
+    CASE(deeptrack_feature_microscope(f, g, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_store_properties(NULL, true), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_seed(NULL, 1), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_update(NULL), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_resolve(NULL, img, &out_i), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_resolve(f, img, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_resolve_many(NULL, img, many, 4, &n), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_resolve_many(f, img, NULL, 4, &n), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_resolve_many(f, img, many, 4, NULL), NUL_, "argument 'count' is NULL");
+    CASE(deeptrack_image_new(NULL, shape, 2, &out_i), NUL_, "argument 'data' is NULL");
+    CASE(deeptrack_image_new(buf, NULL, 2, &out_i), NUL_, "argument 'shape' is NULL");
+    CASE(deeptrack_image_new(buf, shape, 2, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_image_clone(NULL, &out_i), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_clone(img, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_image_shape(NULL, shape, 2), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_shape(img, NULL, 2), NUL_, "argument 'shape' is NULL");
+    CASE(deeptrack_image_data(NULL, &data, &n), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_copy_to(NULL, buf, 16), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_copy_to(img, NULL, 16), NUL_, "argument 'buf' is NULL");
+    CASE(deeptrack_image_property_dict(NULL, 0, &d), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_property_dict(stored, 0, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_property_dict_key(NULL, 0, &s), NUL_, "argument 'd' is NULL");
+    CASE(deeptrack_property_dict_key(d, 0, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_property_dict_get(NULL, "name", &borrowed), NUL_, "argument 'd' is NULL");
+    CASE(deeptrack_property_dict_get(d, NULL, &borrowed), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_property_dict_get(d, "name", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_property_dict_repr(NULL, (char *)buf, sizeof buf, &n), NUL_, "argument 'd' is NULL");
+    CASE(deeptrack_image_get_property(NULL, "name", true, &out_v), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_get_property(stored, NULL, true, &out_v), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_image_get_property(stored, "name", true, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_image_merge_properties_from(NULL, stored), NUL_, "argument 'dst' is NULL");
+    CASE(deeptrack_image_merge_properties_from(img, NULL), NUL_, "argument 'src' is NULL");
+    CASE(deeptrack_image_append_properties(NULL, d), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_append_properties(img, NULL), NUL_, "argument 'd' is NULL");
+    const char *keys[1] = {"k"};
+    const deeptrack_value *values[1] = {v};
+    CASE(deeptrack_image_push_properties(NULL, keys, values, 1, NULL), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_push_properties(img, NULL, values, 1, NULL), NUL_, "argument 'keys' is NULL");
+    CASE(deeptrack_image_push_properties(img, keys, NULL, 1, NULL), NUL_, "argument 'values' is NULL");
+    CASE(deeptrack_image_save_png(NULL, "/tmp/x.png", NULL), NUL_, "argument 'img' is NULL");
+    CASE(deeptrack_image_save_png(img, NULL, NULL), NUL_, "argument 'path' is NULL");
+    CASE(deeptrack_rule_constant(NULL, &out_r), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_rule_constant(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_uniform(0, 1, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_uniform_array(NULL, buf, 2, &out_r), NUL_, "argument 'low' is NULL");
+    CASE(deeptrack_rule_uniform_array(buf, NULL, 2, &out_r), NUL_, "argument 'high' is NULL");
+    CASE(deeptrack_rule_uniform_array(buf, buf, 2, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_normal(0, 1, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_randint(0, 3, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_choice(NULL, &out_r), NUL_, "argument 'list' is NULL");
+    CASE(deeptrack_rule_choice(list, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_callback(NULL, NULL, NULL, &out_r), NUL_, "argument 'fn' is NULL");
+    CASE(deeptrack_rule_callback(sample_ok, NULL, NULL, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_property_of(NULL, "value", &out_r), NUL_, "argument 'source' is NULL");
+    CASE(deeptrack_rule_property_of(f, NULL, &out_r), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_rule_property_of(f, "value", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_feature(NULL, &out_r), NUL_, "argument 'source' is NULL");
+    CASE(deeptrack_rule_feature(f, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_context_get(NULL, "value", &borrowed), NUL_, "argument 'ctx' is NULL");
+    CASE(deeptrack_context_uniform(NULL, &x), NUL_, "argument 'ctx' is NULL");
+    CASE(deeptrack_context_normal(NULL, &x), NUL_, "argument 'ctx' is NULL");
+    CASE(deeptrack_context_replicate_index(NULL, shape, 2, &n), NUL_, "argument 'ctx' is NULL");
+    CASE(deeptrack_value_new_float(1, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_int(1, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_bool(true, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_none(NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_string(NULL, &out_v), NUL_, "argument 's' is NULL");
+    CASE(deeptrack_value_new_string("x", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_array(NULL, shape, 2, &out_v), NUL_, "argument 'data' is NULL");
+    CASE(deeptrack_value_new_array(buf, NULL, 2, &out_v), NUL_, "argument 'shape' is NULL");
+    CASE(deeptrack_value_new_array(buf, shape, 2, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_new_list(NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_list_push(NULL, v), NUL_, "argument 'list' is NULL");
+    CASE(deeptrack_value_list_push(list, NULL), NUL_, "argument 'item' is NULL");
+    CASE(deeptrack_value_as_float(NULL, &x), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_as_float(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_as_int(NULL, &i64), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_as_int(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_as_bool(NULL, &b), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_as_bool(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_as_string(NULL, &s), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_as_string(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_array(NULL, &data, &shape_out, &n), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_clone(NULL, &out_v), NUL_, "argument 'v' is NULL");
+    CASE(deeptrack_value_clone(v, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_value_repr(NULL, (char *)buf, sizeof buf, &n), NUL_, "argument 'v' is NULL");
+
+    /* The getters without a status and the frees are NULL-safe. */
+    if (deeptrack_image_ndim(NULL) != 0 || deeptrack_image_property_count(NULL) != 0 ||
+        deeptrack_property_dict_len(NULL) != 0 || deeptrack_value_list_len(NULL) != 0 ||
+        deeptrack_value_list_get(NULL, 0) != NULL || deeptrack_value_kind(NULL) != DEEPTRACK_VALUE_KIND_NONE) {
+        fprintf(stderr, "a NULL-safe getter returned something\n");
+        failures++;
+    }
+    deeptrack_feature_free(NULL);
+    deeptrack_image_free(NULL);
+    deeptrack_rule_free(NULL);
+    deeptrack_value_free(NULL);
+
+    deeptrack_image_free(stored);
+    deeptrack_value_free(v);
+    deeptrack_value_free(list);
+    deeptrack_image_free(img);
+    deeptrack_feature_free(f);
+    deeptrack_feature_free(g);
+}
+
+/* ------------------------------------------------------------------ wrong kinds for every property */
+
+enum { PLAIN, SCATTERER, OPTICS, SOURCE };
+
+struct kind_props {
+    const char *kind;
+    int role;
+    const char *props[9];
+};
+
+static const struct kind_props BUILTINS[] = {
+    {"Value", SOURCE, {"value"}},
+    {"Add", PLAIN, {"value"}},
+    {"Subtract", PLAIN, {"value"}},
+    {"Multiply", PLAIN, {"value"}},
+    {"Divide", PLAIN, {"value"}},
+    {"FloorDivide", PLAIN, {"value"}},
+    {"Power", PLAIN, {"value"}},
+    {"GreaterThan", PLAIN, {"value"}},
+    {"LessThan", PLAIN, {"value"}},
+    {"GreaterThanOrEquals", PLAIN, {"value"}},
+    {"LessThanOrEquals", PLAIN, {"value"}},
+    {"Equals", PLAIN, {"value"}},
+    {"Clip", PLAIN, {"min", "max"}},
+    {"NormalizeMinMax", PLAIN, {"min", "max", "featurewise"}},
+    {"NormalizeStandard", PLAIN, {"featurewise"}},
+    {"GaussianBlur", PLAIN, {"sigma"}},
+    {"AverageBlur", PLAIN, {"ksize"}},
+    {"AveragePooling", PLAIN, {"ksize"}},
+    {"MaxPooling", PLAIN, {"ksize"}},
+    {"MinPooling", PLAIN, {"ksize"}},
+    {"SumPooling", PLAIN, {"ksize"}},
+    {"Gaussian", PLAIN, {"mu", "sigma"}},
+    {"Poisson", PLAIN, {"snr", "background", "max_val"}},
+    {"Background", PLAIN, {"offset"}},
+    {"Offset", PLAIN, {"offset"}},
+    {"FlipLR", PLAIN, {"time_consistent", "p", "augment"}},
+    {"FlipUD", PLAIN, {"time_consistent", "p", "augment"}},
+    {"FlipDiagonal", PLAIN, {"time_consistent", "p", "augment"}},
+    {"Pad", PLAIN, {"px"}},
+    {"Crop", PLAIN, {"crop", "crop_mode", "corner"}},
+    {"PointParticle", SCATTERER, {"position", "z", "value"}},
+    {"Sphere", SCATTERER, {"position", "z", "value", "radius"}},
+    {"Ellipse", SCATTERER, {"position", "z", "value", "radius", "rotation", "transpose"}},
+    {"Ellipsoid", SCATTERER, {"position", "z", "value", "radius", "rotation", "transpose"}},
+    {"Fluorescence", OPTICS,
+     {"NA", "wavelength", "refractive_index_medium", "magnification", "resolution", "padding", "output_region",
+      "upscale"}},
+    {"Brightfield", OPTICS,
+     {"NA", "wavelength", "refractive_index_medium", "magnification", "resolution", "padding", "output_region",
+      "upscale", "return_field"}},
+};
+
+static const char *STRING_PROPS[] = {"crop_mode", "corner"};
+
+static int is_string_prop(const char *p) {
+    for (size_t i = 0; i < sizeof STRING_PROPS / sizeof *STRING_PROPS; i++)
+        if (strcmp(p, STRING_PROPS[i]) == 0) return 1;
+    return 0;
+}
+
+/* Sets `prop` of a new `kind` to `v` (consumed) and runs the feature where it belongs; returns the first
+ * failing status (OK if everything succeeded). */
+static deeptrack_status run_with(const char *kind, int role, const char *prop, deeptrack_value *v) {
+    deeptrack_feature *f = feature(kind);
+    deeptrack_status s = deeptrack_feature_set_property(f, prop, constant(v));
+    if (s == DEEPTRACK_STATUS_OK) {
+        deeptrack_feature *pipe = NULL, *other = NULL;
+        deeptrack_image *in = NULL, *out = NULL;
+        double region[4] = {0, 0, 16, 16};
+        if (role == SCATTERER) {
+            other = feature("Fluorescence");
+            REQUIRE(deeptrack_feature_set_property(other, "output_region", constant(vec(4, region))));
+            REQUIRE(deeptrack_feature_microscope(other, f, &pipe));
+        } else if (role == OPTICS) {
+            other = feature("PointParticle");
+            REQUIRE(deeptrack_feature_microscope(f, other, &pipe));
+        } else {
+            pipe = f;
+            if (role == PLAIN) in = image(8, 8);
+        }
+        deeptrack_image *many[8];
+        size_t count = 0;
+        s = deeptrack_feature_resolve_many(pipe, in, many, 8, &count);
+        if (s == DEEPTRACK_STATUS_OK)
+            for (size_t i = 0; i < count; i++) deeptrack_image_free(many[i]);
+        (void)out;
+        if (pipe != f) deeptrack_feature_free(pipe);
+        deeptrack_feature_free(other);
+        deeptrack_image_free(in);
+    }
+    deeptrack_feature_free(f);
+    return s;
+}
+
+static void wrong_kinds(void) {
+    char quoted[64];
+    for (size_t k = 0; k < sizeof BUILTINS / sizeof *BUILTINS; k++) {
+        const struct kind_props *b = &BUILTINS[k];
+        deeptrack_feature *f = feature(b->kind);
+        for (size_t i = 0; i < 9 && b->props[i]; i++) {
+            const char *p = b->props[i];
+            bool has = false;
+            REQUIRE(deeptrack_feature_has_property(f, p, &has));
+            if (!has) {
+                fprintf(stderr, "%s has no property '%s' (the table is stale)\n", b->kind, p);
+                failures++;
+            }
+            snprintf(quoted, sizeof quoted, "property '%s'", p);
+            /* A string where a number is expected (a number where a string is). */
+            CASE(run_with(b->kind, b->role, p, is_string_prop(p) ? num(3) : str("wide")), ANY_, quoted);
+            /* A list of strings. */
+            deeptrack_value *list = NULL, *item = str("x");
+            REQUIRE(deeptrack_value_new_list(&list));
+            REQUIRE(deeptrack_value_list_push(list, item));
+            deeptrack_value_free(item);
+            CASE(run_with(b->kind, b->role, p, list), ANY_, quoted);
+        }
+        deeptrack_feature_free(f);
+    }
+}
+
+/* ------------------------------------------------------------------ out-of-domain numbers */
+
+struct domain_case {
+    const char *kind;
+    int role;
+    const char *prop;
+    double value;
+};
+
+static void out_of_domain(void) {
+    const struct domain_case cases_[] = {
+        {"GaussianBlur", PLAIN, "sigma", NAN},
+        {"GaussianBlur", PLAIN, "sigma", -1},
+        {"GaussianBlur", PLAIN, "sigma", INFINITY},
+        {"Gaussian", PLAIN, "sigma", NAN},
+        {"Gaussian", PLAIN, "sigma", -0.5},
+        {"Gaussian", PLAIN, "mu", INFINITY},
+        {"Poisson", PLAIN, "snr", 0},
+        {"Poisson", PLAIN, "snr", -3},
+        {"Poisson", PLAIN, "snr", NAN},
+        {"AverageBlur", PLAIN, "ksize", 0},
+        {"AverageBlur", PLAIN, "ksize", -2},
+        {"AveragePooling", PLAIN, "ksize", 0},
+        {"MaxPooling", PLAIN, "ksize", -1},
+        {"SumPooling", PLAIN, "ksize", NAN},
+        {"FlipLR", PLAIN, "p", NAN},
+        {"Clip", PLAIN, "min", NAN},
+        {"Sphere", SCATTERER, "radius", -1e-6},
+        {"Sphere", SCATTERER, "radius", NAN},
+        {"Sphere", SCATTERER, "radius", INFINITY},
+        {"Sphere", SCATTERER, "radius", 1e6},
+        {"Ellipse", SCATTERER, "radius", -1e-6},
+        {"Ellipsoid", SCATTERER, "radius", 0},
+        {"PointParticle", SCATTERER, "z", NAN},
+        {"PointParticle", SCATTERER, "z", 1e12},
+        {"FlipUD", PLAIN, "p", 1.5},
+        {"FlipDiagonal", PLAIN, "p", -0.1},
+        {"Fluorescence", OPTICS, "NA", 0},
+        {"Fluorescence", OPTICS, "NA", -0.7},
+        {"Fluorescence", OPTICS, "NA", NAN},
+        {"Fluorescence", OPTICS, "wavelength", 0},
+        {"Fluorescence", OPTICS, "wavelength", -6e-7},
+        {"Fluorescence", OPTICS, "wavelength", INFINITY},
+        {"Fluorescence", OPTICS, "magnification", 0},
+        {"Fluorescence", OPTICS, "magnification", -10},
+        {"Fluorescence", OPTICS, "resolution", 0},
+        {"Fluorescence", OPTICS, "resolution", NAN},
+        {"Fluorescence", OPTICS, "refractive_index_medium", 0},
+        {"Fluorescence", OPTICS, "upscale", 0},
+        {"Fluorescence", OPTICS, "upscale", -2},
+        {"Brightfield", OPTICS, "NA", INFINITY},
+        {"Brightfield", OPTICS, "wavelength", NAN},
+        {"Brightfield", OPTICS, "refractive_index_medium", -1.33},
+    };
+    char quoted[64];
+    for (size_t i = 0; i < sizeof cases_ / sizeof *cases_; i++) {
+        snprintf(quoted, sizeof quoted, "property '%s'", cases_[i].prop);
+        snprintf(quoted, sizeof quoted, "'%s'", cases_[i].prop);
+        CASE(run_with(cases_[i].kind, cases_[i].role, cases_[i].prop, num(cases_[i].value)), ANY_, quoted);
+    }
+    /* Regions and paddings: negative, inverted, empty, huge. */
+    const double regions[][4] = {{0, 0, -16, 16}, {16, 16, 0, 0}, {0, 0, 0, 0}, {0, 0, 1e9, 1e9}, {0, 0, NAN, 16}};
+    for (size_t i = 0; i < sizeof regions / sizeof *regions; i++)
+        CASE(run_with("Fluorescence", OPTICS, "output_region", vec(4, regions[i])), ANY_, "property 'output_region'");
+    const double paddings[][4] = {{-1, 0, 0, 0}, {0, 0, 1e9, 0}, {NAN, 0, 0, 0}};
+    for (size_t i = 0; i < sizeof paddings / sizeof *paddings; i++)
+        CASE(run_with("Fluorescence", OPTICS, "padding", vec(4, paddings[i])), ANY_, "padding");
+    const double short_region[2] = {0, 0};
+    CASE(run_with("Brightfield", OPTICS, "output_region", vec(2, short_region)), ANY_, "property 'output_region'");
+    const double pads[][4] = {{-1, 0, 0, 0}, {0, 0, 1e12, 1e12}};
+    for (size_t i = 0; i < sizeof pads / sizeof *pads; i++)
+        CASE(run_with("Pad", PLAIN, "px", vec(4, pads[i])), ANY_, "property 'px'");
+    const double crops[][2] = {{0, 4}, {-4, 4}, {NAN, 4}};
+    for (size_t i = 0; i < sizeof crops / sizeof *crops; i++)
+        CASE(run_with("Crop", PLAIN, "crop", vec(2, crops[i])), ANY_, "property 'crop'");
+    const double positions[][2] = {{NAN, 3}, {INFINITY, 3}};
+    for (size_t i = 0; i < sizeof positions / sizeof *positions; i++)
+        CASE(run_with("PointParticle", SCATTERER, "position", vec(2, positions[i])), ANY_, "property 'position'");
+    const double one[1] = {3};
+    CASE(run_with("PointParticle", SCATTERER, "position", vec(1, one)), ANY_, "property 'position'");
+    CASE(run_with("Crop", PLAIN, "crop_mode", str("sideways")), ANY_, "property 'crop_mode'");
+    CASE(run_with("Crop", PLAIN, "corner", str("top")), ANY_, "property 'corner'");
+    CASE(run_with("PointParticle", SCATTERER, "position_unit", str("furlong")), ANY_, "property 'position_unit'");
+
+    /* Repeat counts. */
+    deeptrack_feature *f = feature("DummyFeature"), *r = NULL;
+    CASE(deeptrack_feature_repeat(f, (size_t)1 << 40, &r), INV_, "N");
+    REQUIRE(deeptrack_feature_repeat(f, 2, &r));
+    CASE(deeptrack_feature_set_property(r, "N", constant(num(-1))), INV_, "property 'N'");
+    CASE(deeptrack_feature_set_property(r, "N", constant(num(2.5))), ANY_, "property 'N'");
+    CASE(deeptrack_feature_set_property(r, "N", constant(str("two"))), ANY_, "property 'N'");
+    deeptrack_feature_free(r);
+    deeptrack_feature_free(f);
+
+    /* Rule parameters. */
+    deeptrack_rule *rule = NULL;
+    CASE(deeptrack_rule_uniform(NAN, 1, &rule), INV_, "low must be finite");
+    CASE(deeptrack_rule_uniform(0, INFINITY, &rule), INV_, "high must be finite");
+    CASE(deeptrack_rule_uniform(2, 1, &rule), INV_, "greater than high");
+    CASE(deeptrack_rule_normal(0, -1, &rule), INV_, "std");
+    CASE(deeptrack_rule_normal(NAN, 1, &rule), INV_, "mean");
+    CASE(deeptrack_rule_randint(3, 3, &rule), INV_, "empty");
+    double lo[2] = {0, NAN}, hi[2] = {1, 1};
+    CASE(deeptrack_rule_uniform_array(lo, hi, 2, &rule), INV_, "low[1]");
+    deeptrack_value *empty = NULL;
+    REQUIRE(deeptrack_value_new_list(&empty));
+    CASE(deeptrack_rule_choice(empty, &rule), INV_, "empty");
+    deeptrack_value *not_list = num(1);
+    CASE(deeptrack_rule_choice(not_list, &rule), TYP_, "list");
+    deeptrack_value_free(not_list);
+    deeptrack_value_free(empty);
+}
+
+/* ------------------------------------------------------------------ shapes and sizes */
+
+static void shapes(void) {
+    deeptrack_image *img = NULL;
+    deeptrack_value *v = NULL;
+    double x[4] = {0};
+    size_t overflow[2] = {SIZE_MAX / 2, 4};
+    size_t huge[3] = {(size_t)1 << 20, (size_t)1 << 20, (size_t)1 << 20};
+    size_t too_many[33];
+    for (int i = 0; i < 33; i++) too_many[i] = 1;
+    CASE(deeptrack_image_new(x, overflow, 2, &img), OOM_, "");
+    CASE(deeptrack_image_new(x, huge, 3, &img), OOM_, "");
+    CASE(deeptrack_image_new(x, too_many, 33, &img), INV_, "32");
+    CASE(deeptrack_value_new_array(x, overflow, 2, &v), OOM_, "");
+    CASE(deeptrack_value_new_array(x, huge, 3, &v), OOM_, "");
+    CASE(deeptrack_value_new_array(x, too_many, 33, &v), INV_, "32");
+    /* Pipelines on images they cannot use. */
+    size_t one_d = 4;
+    deeptrack_image *line = NULL;
+    REQUIRE(deeptrack_image_new(x, &one_d, 1, &line));
+    deeptrack_feature *pool = feature("AveragePooling");
+    deeptrack_feature *blur = feature("AverageBlur");
+    CASE(deeptrack_feature_resolve(blur, line, &img), ANY_, "AverageBlur");
+    deeptrack_feature *png_src = feature("DummyFeature");
+    CASE(deeptrack_image_save_png(line, "/tmp/deeptrack-bad-input.png", NULL), INV_, "");
+    deeptrack_image *small = image(4, 4);
+    CASE(deeptrack_image_save_png(small, "/nonexistent-dir/x.png", NULL), INV_, "nonexistent-dir");
+    deeptrack_image_free(small);
+    deeptrack_feature_free(png_src);
+    deeptrack_feature_free(blur);
+    deeptrack_feature_free(pool);
+    deeptrack_image_free(line);
+}
+
+/* ------------------------------------------------------------------ strings, names, buffers */
+
+static void strings_and_names(void) {
+    deeptrack_feature *f = feature("Add"), *out_f = NULL;
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    bool b = false;
+    CASE(deeptrack_feature_new(BAD_UTF8, &out_f), UTF_, "argument 'kind' is not valid UTF-8");
+    CASE(deeptrack_feature_new_custom(BAD_UTF8, get_ok, NULL, NULL, &out_f), UTF_, "argument 'name'");
+    CASE(deeptrack_feature_set_property(f, BAD_UTF8, constant(num(1))), UTF_, "argument 'key'");
+    CASE(deeptrack_feature_get_property(f, BAD_UTF8, &v), UTF_, "argument 'key'");
+    CASE(deeptrack_feature_has_property(f, BAD_UTF8, &b), UTF_, "argument 'key'");
+    CASE(deeptrack_rule_property_of(f, BAD_UTF8, &r), UTF_, "argument 'key'");
+    CASE(deeptrack_value_new_string(BAD_UTF8, &v), UTF_, "argument 's'");
+    deeptrack_image *img = image(4, 4);
+    CASE(deeptrack_image_save_png(img, BAD_UTF8, NULL), UTF_, "argument 'path'");
+    CASE(deeptrack_image_get_property(img, BAD_UTF8, true, &v), UTF_, "argument 'key'");
+    const char *keys[1] = {BAD_UTF8};
+    deeptrack_value *one = num(1);
+    const deeptrack_value *values[1] = {one};
+    CASE(deeptrack_image_push_properties(img, keys, values, 1, NULL), UTF_, "keys[0]");
+    CASE(deeptrack_set_error_message(BAD_UTF8), UTF_, "argument 'message'");
+
+    CASE(deeptrack_feature_new("NoSuchFeature", &out_f), NFD_, "NoSuchFeature");
+    CASE(deeptrack_feature_new("", &out_f), NFD_, "");
+    CASE(deeptrack_feature_get_property(f, "radius", &v), NFD_, "no property 'radius'");
+    CASE(deeptrack_rule_property_of(f, "radius", &r), NFD_, "radius");
+    CASE(deeptrack_image_get_property(img, "radius", true, &v), NFD_, "radius");
+    CASE(deeptrack_feature_set_property(f, "", constant(num(1))), INV_, "empty");
+    CASE(deeptrack_feature_set_property(f, "_ID", constant(num(1))), INV_, "_ID");
+
+    /* Buffers too small. */
+    char small[4];
+    size_t needed = 0, shape[1], n = 0;
+    double data[2];
+    CASE(deeptrack_value_repr(one, small, 2, &needed), BTS_, "");
+    CASE(deeptrack_value_repr(one, NULL, 0, &needed), BTS_, "");
+    CASE(deeptrack_image_shape(img, shape, 1), BTS_, "");
+    CASE(deeptrack_image_copy_to(img, data, 2), BTS_, "");
+    deeptrack_feature *split = feature("Add");
+    deeptrack_image *store = NULL;
+    deeptrack_value *pair = NULL;
+    REQUIRE(deeptrack_value_new_list(&pair));
+    REQUIRE(deeptrack_value_list_push(pair, one));
+    REQUIRE(deeptrack_value_list_push(pair, one));
+    REQUIRE(deeptrack_feature_set_property(split, "value", constant(pair)));
+    deeptrack_image *many[1];
+    CASE(deeptrack_feature_resolve_many(split, img, many, 1, &n), BTS_, "");
+    CASE(deeptrack_feature_resolve(split, img, &store), INV_, "2 images");
+    deeptrack_image *stored = NULL;
+    deeptrack_feature *with_dicts = feature("DummyFeature");
+    REQUIRE(deeptrack_feature_store_properties(with_dicts, true));
+    REQUIRE(deeptrack_feature_resolve(with_dicts, img, &stored));
+    const deeptrack_property_dict *d = NULL;
+    REQUIRE(deeptrack_image_property_dict(stored, 0, &d));
+    const deeptrack_value *bv = NULL;
+    const char *key = NULL;
+    CASE(deeptrack_property_dict_repr(d, small, 3, &needed), BTS_, "");
+    CASE(deeptrack_image_property_dict(stored, 5, &d), DEEPTRACK_STATUS_OUT_OF_RANGE, "5");
+    CASE(deeptrack_property_dict_key(d, 9, &key), DEEPTRACK_STATUS_OUT_OF_RANGE, "9");
+    CASE(deeptrack_property_dict_get(d, "radius", &bv), NFD_, "radius");
+    CASE(deeptrack_property_dict_get(d, BAD_UTF8, &bv), UTF_, "argument 'key'");
+    deeptrack_image_free(stored);
+    deeptrack_feature_free(with_dicts);
+    deeptrack_feature_free(split);
+    /* Reading a value as another kind. */
+    double x;
+    int64_t i;
+    const char *s;
+    CASE(deeptrack_value_as_int(one, &i), TYP_, "integer");
+    CASE(deeptrack_value_as_bool(one, &b), TYP_, "bool");
+    CASE(deeptrack_value_as_string(one, &s), TYP_, "string");
+    CASE(deeptrack_value_array(one, NULL, NULL, NULL), TYP_, "array");
+    CASE(deeptrack_value_list_push(one, one), TYP_, "list");
+    deeptrack_value *text = str("x");
+    CASE(deeptrack_value_as_float(text, &x), TYP_, "number");
+    deeptrack_value_free(text);
+    deeptrack_value_free(one);
+    deeptrack_image_free(img);
+    deeptrack_feature_free(f);
+}
+
+/* ------------------------------------------------------------------ callbacks that fail */
+
+static deeptrack_status sample_fails(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u, (void)ctx, (void)out;
+    deeptrack_set_error_message("the detector is unplugged");
+    return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+}
+
+static deeptrack_status sample_returns_nothing(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u, (void)ctx, (void)out;
+    return DEEPTRACK_STATUS_OK;
+}
+
+static deeptrack_status sample_reads_unknown(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u;
+    const deeptrack_value *v = NULL;
+    deeptrack_status s = deeptrack_context_get(ctx, "no_such_sibling", &v);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    return deeptrack_value_clone(v, out);
+}
+
+static deeptrack_status sample_wrong_kind(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u, (void)ctx;
+    return deeptrack_value_new_string("not a number", out);
+}
+
+static deeptrack_status get_fails(void *u, const deeptrack_image *in, const deeptrack_property_dict *p,
+                                  deeptrack_image **out) {
+    (void)u, (void)in, (void)p, (void)out;
+    deeptrack_set_error_message("out of film");
+    return 42;
+}
+
+static void failing_callbacks(void) {
+    deeptrack_image *img = image(4, 4), *out = NULL;
+    const struct {
+        deeptrack_sample_fn fn;
+        const char *text;
+    } rules[] = {
+        {sample_fails, "the detector is unplugged"},
+        {sample_returns_nothing, "property 'value'"},
+        {sample_reads_unknown, "no_such_sibling"},
+        {sample_wrong_kind, "property 'value'"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+        deeptrack_feature *add = feature("Add");
+        deeptrack_rule *r = NULL;
+        REQUIRE(deeptrack_rule_callback(rules[i].fn, NULL, NULL, &r));
+        REQUIRE(deeptrack_feature_set_property(add, "value", r));
+        CASE(deeptrack_feature_resolve(add, img, &out), ANY_, rules[i].text);
+        if (rules[i].fn != sample_wrong_kind) { /* reading the string back is fine: using it is not */
+            deeptrack_value *v = NULL;
+            CASE(deeptrack_feature_get_property(add, "value", &v), ANY_, rules[i].text);
+        }
+        deeptrack_feature_free(add);
+    }
+    deeptrack_feature *custom = NULL;
+    REQUIRE(deeptrack_feature_new_custom("Film", get_fails, NULL, NULL, &custom));
+    CASE(deeptrack_feature_resolve(custom, img, &out), CBF_, "out of film");
+    CASE(deeptrack_feature_resolve(custom, NULL, &out), CBF_, "out of film");
+    deeptrack_feature_free(custom);
+    deeptrack_image_free(img);
+}
+
+/* ------------------------------------------------------------------ misuse */
+
+static void misuse(void) {
+    deeptrack_feature *f = feature("Add");
+    deeptrack_image *img = image(2, 2), *out = NULL;
+    deeptrack_rule *r = NULL;
+    size_t n;
+    /* A handle of the wrong type. */
+    CASE(deeptrack_feature_update((deeptrack_feature *)img), HND_, "deeptrack_feature");
+    CASE(deeptrack_feature_resolve(f, (deeptrack_image *)f, &out), HND_, "deeptrack_image");
+    CASE(deeptrack_image_shape((deeptrack_image *)f, &n, 1), HND_, "deeptrack_image");
+    CASE(deeptrack_feature_set_property(f, "value", (deeptrack_rule *)img), HND_, "deeptrack_rule");
+    CASE(deeptrack_rule_property_of((deeptrack_feature *)img, "value", &r), HND_, "deeptrack_feature");
+    CASE(deeptrack_context_uniform((deeptrack_sample_context *)f, (double *)&n), HND_, "argument 'ctx'");
+    /* A feature freed by its handle but still used by another pipeline stays alive. */
+    deeptrack_feature *g = feature("Multiply"), *pipe = NULL;
+    REQUIRE(deeptrack_feature_set_property(g, "value", constant(num(3))));
+    REQUIRE(deeptrack_feature_chain(f, g, &pipe));
+    deeptrack_feature_free(g);
+    REQUIRE(deeptrack_feature_resolve(pipe, img, &out));
+    deeptrack_image_free(out);
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(f);
+    deeptrack_image_free(img);
+}
+
+int main(void) {
+    deeptrack_feature *pipe = reference_pipeline();
+    size_t len_before = 0, len_after = 0;
+    double *before = render(pipe, &len_before);
+
+    null_pointers();
+    wrong_kinds();
+    out_of_domain();
+    shapes();
+    strings_and_names();
+    failing_callbacks();
+    misuse();
+
+    double *after = render(pipe, &len_after);
+    if (len_before != len_after || memcmp(before, after, len_before * sizeof(double)) != 0) {
+        fprintf(stderr, "the reference pipeline changed after the bad input\n");
+        failures++;
+    }
+    free(before);
+    free(after);
+    deeptrack_feature_free(pipe);
+    printf("%d bad-input cases, %d failed\n", cases, failures);
+    return failures == 0 ? 0 : 1;
+}
