@@ -1,4 +1,26 @@
-/* deeptrack: DeepTrack2-style microscopy image simulation, C API. */
+/* deeptrack: DeepTrack2-style microscopy image simulation, C API.
+ *
+ * Conventions: every fallible function returns a deeptrack_status (DEEPTRACK_STATUS_OK is 0) and writes
+ * its results to trailing out-parameters only on success; deeptrack_last_error_message() gives the
+ * calling thread's last error. Every pointer is checked; panics become DEEPTRACK_STATUS_PANIC.
+ *
+ * Thread safety:
+ *  - Every function may be called from any thread. Errors are per thread.
+ *  - Features: independent pipelines resolve in parallel. A pipeline runs one call at a time: a
+ *    resolve, update or seed of a pipeline that is resolving (on another thread, or from its own
+ *    callbacks) returns DEEPTRACK_STATUS_BUSY rather than waiting. A feature shared by pipelines
+ *    that resolve on different threads may run its callbacks concurrently: such callbacks must be
+ *    thread-safe. Freeing a handle while another thread uses the same handle is undefined behaviour;
+ *    freeing your handle while a pipeline on another thread uses the feature is safe (reference counts).
+ *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
+ *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
+ *    push_properties change an image: do not call them while another thread uses that image.
+ *  - Values and rules: reading a value from several threads is safe; list_push changes a list; a rule
+ *    belongs to one thread until set_property takes it.
+ *  - Misuse the library cannot detect: a value or property dict pointer of the wrong kind or already
+ *    freed (they are not tagged, since dicts and values inside them are lent out as plain pointers), a
+ *    handle freed twice once its memory has been reused, and pointers to too-short buffers.
+ */
 
 #ifndef DEEPTRACK_H
 #define DEEPTRACK_H
@@ -436,7 +458,8 @@ deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
 /**
  * Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
  * running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
- * no-op; freeing twice is undefined behaviour.
+ * no-op. A handle freed among the last 4096 frees of handles is recognised (using or freeing it again
+ * records an error and does nothing); do not rely on that for older ones.
  *
  * # Safety
  * `f` must be NULL or a feature handle from this library, not used afterwards.
@@ -643,9 +666,9 @@ deeptrack_status deeptrack_image_save_png(const struct deeptrack_image *img,
                                           double *min_max);
 
 /**
- * Frees an image owned by the caller. NULL is a no-op. Freeing twice is undefined behaviour; as a
- * debugging aid the library usually recognises a stale or foreign handle, records an error and
- * ignores it, but it cannot once the memory has been reused.
+ * Frees an image owned by the caller. NULL is a no-op. A handle of another type, or one freed among
+ * the last 4096 frees of handles, is recognised: the call records an error and does nothing (older
+ * stale handles cannot be told apart: do not use a handle after freeing it).
  *
  * # Safety
  * `img` must be NULL or an image from this library, not used afterwards.

@@ -55,6 +55,13 @@ pub type deeptrack_get_fn = Option<
     ) -> deeptrack_status,
 >;
 
+/// Hands a feature built with the Rust API to C code: a new handle owned by the caller of this
+/// function, to be freed with `deeptrack_feature_free` (e.g. a Rust feature with a custom
+/// computation, passed to a C or C++ component that composes and resolves pipelines).
+pub fn feature_into_handle(f: Feature) -> *mut deeptrack_feature {
+    new_handle::<deeptrack_feature>(f)
+}
+
 fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
     // SAFETY: callers check `out` first.
     unsafe { *out = new_handle::<deeptrack_feature>(f) };
@@ -439,7 +446,8 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
 
 /// Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
 /// running resolve still uses it (a callback may free handles of the pipeline that calls it). NULL is a
-/// no-op; freeing twice is undefined behaviour.
+/// no-op. A handle freed among the last 4096 frees of handles is recognised (using or freeing it again
+/// records an error and does nothing); do not rely on that for older ones.
 ///
 /// # Safety
 /// `f` must be NULL or a feature handle from this library, not used afterwards.

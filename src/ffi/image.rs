@@ -490,9 +490,9 @@ pub unsafe extern "C" fn deeptrack_image_save_png(
     })
 }
 
-/// Frees an image owned by the caller. NULL is a no-op. Freeing twice is undefined behaviour; as a
-/// debugging aid the library usually recognises a stale or foreign handle, records an error and
-/// ignores it, but it cannot once the memory has been reused.
+/// Frees an image owned by the caller. NULL is a no-op. A handle of another type, or one freed among
+/// the last 4096 frees of handles, is recognised: the call records an error and does nothing (older
+/// stale handles cannot be told apart: do not use a handle after freeing it).
 ///
 /// # Safety
 /// `img` must be NULL or an image from this library, not used afterwards.

@@ -9,10 +9,13 @@
 //! * panics never cross the boundary: they become `DEEPTRACK_STATUS_PANIC`.
 #![allow(non_camel_case_types)]
 
+use std::alloc::Layout;
 use std::any::Any;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Mutex, Once};
 
 use libc::{c_char, size_t};
 
@@ -135,8 +138,61 @@ fn panic_message(payload: &(dyn Any + Send)) -> String {
     format!("internal panic (please report): {what}")
 }
 
+thread_local! {
+    /// How many entry points are running on this thread (callbacks nest them).
+    static ENTRY_DEPTH: Cell<usize> = const { Cell::new(0) };
+    /// Where the last panic inside an entry point happened (recorded by the panic hook).
+    static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Installs, once, a panic hook that keeps panics inside the library's entry points quiet (they become
+/// `DEEPTRACK_STATUS_PANIC` with the message; printing them on the host's stderr would only add noise)
+/// and records where they happened. Panics elsewhere in the process go to the hook that was installed
+/// before, unchanged.
+fn install_panic_hook() {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if ENTRY_DEPTH.with(Cell::get) > 0 {
+                let at = info.location().map(|l| format!("{}:{}", l.file(), l.line()));
+                PANIC_LOCATION.with(|p| *p.borrow_mut() = at);
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Marks the calling thread as inside an entry point while it lives (also when unwinding).
+struct EntryScope;
+
+impl EntryScope {
+    fn enter() -> Self {
+        install_panic_hook();
+        ENTRY_DEPTH.with(|d| d.set(d.get() + 1));
+        EntryScope
+    }
+}
+
+impl Drop for EntryScope {
+    fn drop(&mut self) {
+        ENTRY_DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
+    }
+}
+
+fn caught_panic(payload: &(dyn Any + Send)) -> String {
+    let message = panic_message(payload);
+    match PANIC_LOCATION.with(|p| p.borrow_mut().take()) {
+        Some(at) => format!("{message} (at {at})"),
+        None => message,
+    }
+}
+
 /// Runs the body of an entry point: maps errors and panics to statuses and records the message.
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
+    let _scope = EntryScope::enter();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(Ok(())) => DEEPTRACK_STATUS_OK,
         Ok(Err(e)) => {
@@ -144,7 +200,7 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
             status_of(e.kind())
         }
         Err(payload) => {
-            set_last_error(&panic_message(payload.as_ref()));
+            set_last_error(&caught_panic(payload.as_ref()));
             DEEPTRACK_STATUS_PANIC
         }
     }
@@ -152,10 +208,11 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
 
 /// Runs the body of an infallible entry point (a getter): a panic gives `default`.
 pub(crate) fn guard_or<T>(default: T, f: impl FnOnce() -> T) -> T {
+    let _scope = EntryScope::enter();
     match catch_unwind(AssertUnwindSafe(f)) {
         Ok(v) => v,
         Err(payload) => {
-            set_last_error(&panic_message(payload.as_ref()));
+            set_last_error(&caught_panic(payload.as_ref()));
             default
         }
     }
@@ -283,19 +340,51 @@ pub(crate) unsafe fn borrow_mut<'a, H: Handle>(p: *mut H, arg: &str) -> Result<&
     Ok(unsafe { &mut (*p.cast::<Tagged<H::Inner>>()).inner })
 }
 
-/// Takes back ownership of a handle (for `_free` and for handles passed by ownership).
+/// How many freed handles keep their (retired) memory, so that using or freeing them again is
+/// reported as `DEEPTRACK_STATUS_INVALID_HANDLE` reliably rather than reading reused memory. Each holds
+/// only the handle's small header (the object itself is dropped when freed).
+const QUARANTINE: usize = 4096;
+
+struct Retired {
+    ptr: *mut u8,
+    layout: Layout,
+}
+
+// SAFETY: a retired block is plain memory owned by the quarantine; nothing else refers to it.
+unsafe impl Send for Retired {}
+
+static RETIRED: Mutex<VecDeque<Retired>> = Mutex::new(VecDeque::new());
+
+/// Keeps a freed handle's block for the next [`QUARANTINE`] frees, then releases the oldest.
+fn quarantine(ptr: *mut u8, layout: Layout) {
+    let evicted = {
+        let mut q = RETIRED.lock().unwrap_or_else(|e| e.into_inner());
+        q.push_back(Retired { ptr, layout });
+        if q.len() > QUARANTINE { q.pop_front() } else { None }
+    };
+    if let Some(old) = evicted {
+        // SAFETY: the block was allocated by `Box` with this layout, and its contents were moved out.
+        unsafe { std::alloc::dealloc(old.ptr, old.layout) };
+    }
+}
+
+/// Takes back ownership of a handle (for `_free` and for handles passed by ownership). The handle's
+/// block is retired (tag overwritten) and quarantined, so a later use or second free of the same
+/// pointer is recognised.
 ///
 /// # Safety
 /// `p` must be NULL or a pointer returned by this library and not used afterwards.
 pub(crate) unsafe fn take<H: Handle>(p: *mut H, arg: &str) -> Result<H::Inner, Error> {
     check_tag(p, arg)?;
     let raw = p.cast::<Tagged<H::Inner>>();
-    // SAFETY: tag checked: `raw` is a live boxed `Tagged`. The tag is overwritten first, so that a
-    // second free is recognised for as long as the memory is not reused.
-    unsafe { std::ptr::write_volatile(std::ptr::addr_of_mut!((*raw).tag), FREED_TAG) };
-    // SAFETY: as above; ownership returns to Rust exactly once.
-    let boxed = unsafe { Box::from_raw(raw) };
-    Ok(boxed.inner)
+    // SAFETY: tag checked: `raw` is a live boxed `Tagged`. The tag is overwritten first, then the
+    // object is moved out exactly once; the block itself stays allocated in the quarantine.
+    let inner = unsafe {
+        std::ptr::write_volatile(std::ptr::addr_of_mut!((*raw).tag), FREED_TAG);
+        std::ptr::read(std::ptr::addr_of!((*raw).inner))
+    };
+    quarantine(raw.cast(), Layout::new::<Tagged<H::Inner>>());
+    Ok(inner)
 }
 
 /// Copies `s` with a NUL into a caller buffer (see `deeptrack_last_error_message` for the contract).
@@ -402,9 +491,13 @@ mod tests {
     fn a_panic_becomes_status_panic_with_its_message() {
         let status = guard(|| panic!("the optics exploded"));
         assert_eq!(status, DEEPTRACK_STATUS_PANIC);
-        assert_eq!(last_error_string(), "internal panic (please report): the optics exploded");
+        let message = last_error_string();
+        assert!(
+            message.starts_with("internal panic (please report): the optics exploded (at src/ffi/mod.rs:"),
+            "{message}"
+        );
         assert_eq!(guard_or(7, || panic!("again")), 7);
-        assert!(last_error_string().ends_with("again"));
+        assert!(last_error_string().contains(": again (at "));
     }
 
     #[test]

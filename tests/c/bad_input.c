@@ -36,6 +36,19 @@ static const char *last_error(void) {
         }                                                                                               \
     } while (0)
 
+/* A call without a status (a free) that must record an error containing `text`. */
+#define VOID_CASE(call, text)                                                                   \
+    do {                                                                                        \
+        deeptrack_clear_error();                                                                \
+        call;                                                                                   \
+        cases++;                                                                                \
+        if (strstr(last_error(), (text)) == NULL || last_error()[0] == 0) {                     \
+            fprintf(stderr, "%s:%d: %s -> \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #call, \
+                    last_error(), (text));                                                      \
+            failures++;                                                                         \
+        }                                                                                       \
+    } while (0)
+
 #define REQUIRE(call)                                                                                  \
     do {                                                                                               \
         deeptrack_status s_ = (call);                                                                  \
@@ -740,6 +753,27 @@ static void misuse(void) {
     deeptrack_feature_free(pipe);
     deeptrack_feature_free(f);
     deeptrack_image_free(img);
+
+    /* Freed handles: using or freeing them again is recognised (the library keeps retired handles in
+     * a quarantine), with no invalid access under valgrind or AddressSanitizer. */
+    deeptrack_feature *gone_f = feature("Add");
+    deeptrack_image *gone_i = image(2, 2);
+    deeptrack_rule *gone_r = NULL;
+    REQUIRE(deeptrack_rule_uniform(0, 1, &gone_r));
+    deeptrack_feature_free(gone_f);
+    deeptrack_image_free(gone_i);
+    deeptrack_rule_free(gone_r);
+    CASE(deeptrack_feature_update(gone_f), HND_, "argument 'f' is a deeptrack_feature that was already freed");
+    CASE(deeptrack_feature_resolve(gone_f, NULL, &out), HND_, "already freed");
+    CASE(deeptrack_image_shape(gone_i, &n, 1), HND_, "argument 'img' is a deeptrack_image that was already freed");
+    deeptrack_feature *live = feature("Add");
+    CASE(deeptrack_feature_set_property(live, "value", gone_r), HND_, "deeptrack_rule that was already freed");
+    deeptrack_feature_free(live);
+    /* A second free: recorded as the last error, otherwise ignored. */
+    VOID_CASE(deeptrack_feature_free(gone_f), "argument 'f' is a deeptrack_feature that was already freed");
+    VOID_CASE(deeptrack_image_free(gone_i), "argument 'img' is a deeptrack_image that was already freed");
+    VOID_CASE(deeptrack_rule_free(gone_r), "argument 'rule' is a deeptrack_rule that was already freed");
+    VOID_CASE(deeptrack_image_free((deeptrack_image *)gone_f), "already freed");
 }
 
 int main(void) {
