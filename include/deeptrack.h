@@ -152,8 +152,8 @@ typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
 /**
  * Frees callback userdata; called once, when the last reference to the rule or feature goes. That can
  * happen on any thread that drops the last reference, and never while the library holds a lock, so it
- * may call the library. Features kept alive by a loop of links (A links to B and B to A) are never
- * freed: avoid such loops.
+ * may call the library. (Links never form loops: `deeptrack_feature_set_property` refuses a link to a
+ * feature that already depends on the linking one, with `DEEPTRACK_STATUS_CYCLE`.)
  */
 typedef void (*deeptrack_free_fn)(void *userdata);
 
@@ -758,7 +758,9 @@ deeptrack_status deeptrack_rule_callback(deeptrack_sample_fn fn,
  * the same value as `source`'s property (inside a repeat, the value of the same repetition, or the
  * shared one when `source` is outside the repeat), and updating the feature that uses the rule
  * re-samples the source property too. The rule keeps `source` alive. `DEEPTRACK_STATUS_NOT_FOUND`
- * when `source` has no property `key`. On success `*out` is owned by the caller.
+ * when `source` has no property `key`; `deeptrack_feature_set_property` refuses the rule with
+ * `DEEPTRACK_STATUS_CYCLE` when `source` already depends on the feature being set (a loop). On success
+ * `*out` is owned by the caller.
  *
  * # Safety
  * `source` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
@@ -773,8 +775,8 @@ deeptrack_status deeptrack_rule_property_of(struct deeptrack_feature *source,
  * none when `source` produces no image, its data as an ARRAY for one image, a LIST of arrays for
  * several. Within one resolve it is computed once per replicate index, and updating the feature that
  * uses the rule re-samples `source` too. The rule keeps `source` alive. A feature given as the value of
- * its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT` (from `deeptrack_feature_set_property`), and
- * features whose values depend on each other in a loop fail to resolve with `DEEPTRACK_STATUS_CYCLE`.
+ * its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT`, and one that already depends on the feature
+ * being set `DEEPTRACK_STATUS_CYCLE` (both from `deeptrack_feature_set_property`).
  * On success `*out` is owned by the caller.
  *
  * # Safety

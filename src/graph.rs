@@ -240,8 +240,23 @@ impl Feature {
         Ok(())
     }
 
-    /// Accounts for a link from this feature to `source`: errors when it would nest too deeply.
+    /// Accounts for a link from this feature to `source`: errors when it would nest too deeply, or
+    /// when `source` already depends on this feature (the two would keep each other alive forever and
+    /// their values would depend on each other: DeepTrack2 2.0.1 hangs on such loops).
     fn link_depth(&self, source: &Feature, key: &str) -> Result<()> {
+        let mut loops = false;
+        source.visit(&mut HashSet::new(), true, &mut |f| loops |= f.ptr_eq(self));
+        if loops {
+            return Err(Error::new(
+                ErrorKind::Cycle,
+                format!(
+                    "feature '{}' already depends on this feature: linking to it would make a loop",
+                    source.label()
+                ),
+            )
+            .in_property(key)
+            .in_feature(&self.label()));
+        }
         let depth = source.depth() + 1;
         if depth > MAX_NESTING {
             return Err(too_deep(&self.label()).in_property(key));

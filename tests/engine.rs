@@ -176,8 +176,15 @@ fn a_cycle_is_an_error_naming_the_properties() {
     let y = Feature::custom("Y", |_, _| Ok(None));
     x.set_property("v", Rule::constant(1.0)).unwrap();
     y.set_property("v", Rule::property_of(&x, "v").unwrap()).unwrap();
-    x.set_property("v", Rule::property_of(&y, "v").unwrap()).unwrap();
-    assert_eq!(x.get_property("v").unwrap_err().kind(), ErrorKind::Cycle);
+    // Closing the loop is refused when the link is made (the features would also keep each other
+    // alive forever).
+    let err = x.set_property("v", Rule::property_of(&y, "v").unwrap()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle);
+    assert_eq!(
+        err.to_string(),
+        "property 'v' of feature 'X': feature 'Y' already depends on this feature: linking to it would make a loop"
+    );
+    assert_eq!(x.get_property("v").unwrap().as_f64().unwrap(), 1.0, "the refused rule changed nothing");
 }
 
 #[test]
@@ -547,9 +554,10 @@ fn feature_valued_properties_refuse_self_reference_and_report_cycles() {
     assert_eq!(err.to_string(), "property 'value' of feature 'Add': a feature cannot be the value of its own property");
     let b = features::builtin("Multiply").unwrap();
     a.set_property("value", Rule::feature_output(&b)).unwrap();
-    b.set_property("value", Rule::feature_output(&a)).unwrap();
-    let err = a.resolve(Some(&Image::zeros(&[1]))).unwrap_err();
+    let err = b.set_property("value", Rule::feature_output(&a)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Cycle, "{err}");
-    // Break the loop so that both features can be freed.
-    b.set_property("value", Rule::constant(1.0)).unwrap();
+    // Also through a composition: a chain containing `a` cannot be `a`'s value.
+    let chain = Feature::chain(&b, &a).unwrap();
+    let err = a.set_property("value", Rule::feature_output(&chain)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle, "{err}");
 }

@@ -374,7 +374,7 @@ impl FeatureKind for Crop {
                         Slice::from(start[a]..shape[a] - amount[a] + start[a])
                     })
                     .to_owned();
-                let (r, c) = (start[0] as f64, start.get(1).copied().unwrap_or(0) as f64);
+                let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
                 Ok(move_positions(img.with_data(out), &|p| {
                     p[0] -= r;
                     p[1] -= c;

@@ -41,8 +41,8 @@ impl Handle for deeptrack_sample_context {
 
 /// Frees callback userdata; called once, when the last reference to the rule or feature goes. That can
 /// happen on any thread that drops the last reference, and never while the library holds a lock, so it
-/// may call the library. Features kept alive by a loop of links (A links to B and B to A) are never
-/// freed: avoid such loops.
+/// may call the library. (Links never form loops: `deeptrack_feature_set_property` refuses a link to a
+/// feature that already depends on the linking one, with `DEEPTRACK_STATUS_CYCLE`.)
 pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
 /// A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
@@ -308,7 +308,9 @@ pub unsafe extern "C" fn deeptrack_rule_callback(
 /// the same value as `source`'s property (inside a repeat, the value of the same repetition, or the
 /// shared one when `source` is outside the repeat), and updating the feature that uses the rule
 /// re-samples the source property too. The rule keeps `source` alive. `DEEPTRACK_STATUS_NOT_FOUND`
-/// when `source` has no property `key`. On success `*out` is owned by the caller.
+/// when `source` has no property `key`; `deeptrack_feature_set_property` refuses the rule with
+/// `DEEPTRACK_STATUS_CYCLE` when `source` already depends on the feature being set (a loop). On success
+/// `*out` is owned by the caller.
 ///
 /// # Safety
 /// `source` must be NULL or a live feature; `key` NULL or NUL-terminated; `out` NULL or writable.
@@ -333,8 +335,8 @@ pub unsafe extern "C" fn deeptrack_rule_property_of(
 /// none when `source` produces no image, its data as an ARRAY for one image, a LIST of arrays for
 /// several. Within one resolve it is computed once per replicate index, and updating the feature that
 /// uses the rule re-samples `source` too. The rule keeps `source` alive. A feature given as the value of
-/// its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT` (from `deeptrack_feature_set_property`), and
-/// features whose values depend on each other in a loop fail to resolve with `DEEPTRACK_STATUS_CYCLE`.
+/// its own property is `DEEPTRACK_STATUS_INVALID_ARGUMENT`, and one that already depends on the feature
+/// being set `DEEPTRACK_STATUS_CYCLE` (both from `deeptrack_feature_set_property`).
 /// On success `*out` is owned by the caller.
 ///
 /// # Safety
