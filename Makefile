@@ -1,18 +1,22 @@
 # The two commands of the README:
 #   make example   builds the library (release) and compiles and runs examples-c/tutorial.c
-#   make test      runs every test: format, lints, Rust tests, C/C++ tests, the Python package's tests
-#                  (python-test: a venv in target/pyvenv with numpy, `pip install ./python`, unittest)
+#   make test      runs every test: format, lints, Rust tests, C/C++ tests, then the Python package's tests
 #   make simulate  renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
-# and one for maintainers:
-#   make header    regenerates include/deeptrack.h after a change to the C API
+# and for the Python package and maintainers:
+#   make python-test  the package's unittest suite against the installed wheel: a venv in target/pyvenv
+#                     (VENV=...) with numpy, `pip install ./python` (runs cargo build --release), then
+#                     tests/python/test_*.py run from tests/python so that python/ is not on the path
+#   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
+#   make header       regenerates include/deeptrack.h after a change to the C API
 
 CC ?= cc
 PYTHON ?= python3
 RELEASE := $(CURDIR)/target/release
-VENV := $(CURDIR)/target/pyvenv
+VENV ?= $(CURDIR)/target/pyvenv
+override VENV := $(abspath $(VENV))
 PIP := $(VENV)/bin/pip --quiet --disable-pip-version-check
 
-.PHONY: example simulate test python-test header
+.PHONY: example simulate test python-test python-dev header
 
 example:
 	cargo build --release --lib
@@ -34,12 +38,21 @@ test:
 	$(MAKE) python-test
 
 # The Python package as users install it: a wheel built by `pip install ./python` (which runs cargo),
-# in a virtual environment of its own holding numpy; the tests import the installed package, not python/.
+# in a virtual environment of its own holding numpy (the only place numpy is installed); the tests import
+# the installed package, not python/ (they run from tests/python; test_packaging.py checks it).
+# --force-reinstall: the wheel just built, with the library just built, is the one tested, even when
+# the version is unchanged; --no-deps: numpy is already there, so this step needs no index.
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy
 	$(PIP) install --force-reinstall --no-deps ./python
-	cd tests/python && $(VENV)/bin/python -m unittest discover -s . -p 'test_*.py'
+	cd tests/python && $(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
+
+# The development path: no install; the package in python/ loads target/debug's library (or
+# target/release's, whichever was built last). Any python3 with numpy will do, e.g. $(VENV)/bin/python.
+python-dev:
+	cargo build --lib
+	@echo 'export PYTHONPATH=$(CURDIR)/python'
 
 header:
 	DEEPTRACK_UPDATE_HEADER=1 cargo build

@@ -11,6 +11,7 @@ Environment: ``CARGO`` (the cargo to run), ``CARGO_TARGET_DIR`` (honoured), ``DE
 """
 
 import base64
+import collections
 import hashlib
 import io
 import os
@@ -40,7 +41,15 @@ class BuildError(RuntimeError):
 
 
 def crate_version():
-    with open(os.path.join(REPO, "Cargo.toml"), encoding="utf-8") as f:
+    manifest = os.path.join(REPO, "Cargo.toml")
+    if not os.path.isfile(manifest):
+        raise BuildError(
+            f"{manifest} not found: the backend builds the Rust crate of the repository that holds "
+            f"python/ ({PYTHON_DIR}). Install from a checkout or the sdist (`pip install ./python` "
+            "from the repository root); pip >= 21.3 is needed, older pips build from a copy of python/ "
+            "alone."
+        )
+    with open(manifest, encoding="utf-8") as f:
         text = f.read()
     package = text.split("[package]", 1)[1].split("\n[", 1)[0]
     match = re.search(r'^version\s*=\s*"([^"]+)"', package, re.M)
@@ -76,23 +85,41 @@ def version():
     return crate
 
 
+def target_dir():
+    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
+    return target if os.path.isabs(target) else os.path.join(REPO, target)
+
+
 def build_library():
-    """Runs cargo and returns the path of the built library."""
+    """Runs cargo and returns the path of the built library.
+
+    Cargo's progress goes to stderr as it comes (``pip install -v`` shows it); when cargo fails, the
+    error carries the end of its stderr, so pip's report shows why without -v.
+    """
     cargo = os.environ.get("CARGO", "cargo")
     profile = os.environ.get("DEEPTRACK_CARGO_PROFILE", "release")
     cmd = [cargo, "build", "--lib", "--profile", profile, "--manifest-path", os.path.join(REPO, "Cargo.toml")]
+    print(f"deeptrack build_backend: {' '.join(cmd)}", file=sys.stderr, flush=True)
     try:
-        result = subprocess.run(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    except FileNotFoundError:
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
+        )
+    except OSError as e:
         raise BuildError(
-            f"cannot run '{cargo}': building deeptrack-native needs the Rust toolchain (https://rustup.rs)"
+            f"cannot run '{cargo}' ({e.strerror}): building deeptrack-native needs the Rust toolchain "
+            "(https://rustup.rs); set CARGO to cargo's path if it is not on PATH"
         ) from None
-    if result.returncode != 0:
-        raise BuildError(f"{' '.join(cmd)} failed:\n{result.stderr}")
-    target = os.environ.get("CARGO_TARGET_DIR", os.path.join(REPO, "target"))
-    if not os.path.isabs(target):
-        target = os.path.join(REPO, target)
-    path = os.path.join(target, "debug" if profile == "dev" else profile, LIBRARY_FILE)
+    tail = collections.deque(maxlen=80)
+    with proc.stdout:
+        for line in proc.stdout:
+            sys.stderr.write(line)
+            tail.append(line)
+    sys.stderr.flush()
+    if proc.wait() != 0:
+        raise BuildError(
+            f"{' '.join(cmd)} failed (exit status {proc.returncode}); its output ends with:\n{''.join(tail)}"
+        )
+    path = os.path.join(target_dir(), "debug" if profile == "dev" else profile, LIBRARY_FILE)
     if not os.path.exists(path):
         raise BuildError(f"cargo succeeded but {path} does not exist")
     return path
@@ -152,11 +179,24 @@ class Wheel:
         return self.name
 
 
+def _skipped(name):
+    """Files no distribution carries: caches, hidden files, bytecode, built libraries, build leftovers."""
+    return (
+        name.startswith(".")
+        or name == "__pycache__"
+        or name.endswith((".pyc", ".pyo", ".so", ".dylib", ".dll", ".pyd", ".egg-info"))
+    )
+
+
 def package_files():
+    """Every .py of the package, subpackages included, as (path in the wheel, path on disk)."""
     root = os.path.join(PYTHON_DIR, PACKAGE)
-    for name in sorted(os.listdir(root)):
-        if name.endswith(".py"):
-            yield name, os.path.join(root, name)
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(directory, name)
+                yield os.path.relpath(path, PYTHON_DIR).replace(os.sep, "/"), path
 
 
 def _read(path):
@@ -202,15 +242,23 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
     library = build_library()
     tag = f"py3-none-{platform_tag()}"
     wheel = Wheel(wheel_directory, ver, tag)
-    for name, path in package_files():
-        wheel.add(f"{PACKAGE}/{name}", _read(path))
+    for arcname, path in package_files():
+        wheel.add(arcname, _read(path))
     wheel.add(f"{PACKAGE}/{LIBRARY_FILE}", _read(library), mode=0o755)
     return wheel.close(metadata(ver), wheel_text(tag, pure=False))
 
 
 def build_editable(wheel_directory, config_settings=None, metadata_directory=None):
+    """A wheel holding a .pth that puts python/ on the path; the package then loads the library cargo
+    builds here from the checkout's target/ (its development path)."""
     ver = version()
-    build_library()
+    library = build_library()
+    if os.path.realpath(os.path.dirname(os.path.dirname(library))) != os.path.realpath(os.path.join(REPO, "target")):
+        print(
+            f"deeptrack build_backend: warning: the library was built at {library} (CARGO_TARGET_DIR), "
+            f"where an editable install does not look; set DEEPTRACK_LIBRARY={library}",
+            file=sys.stderr,
+        )
     tag = f"py3-none-{platform_tag()}"
     wheel = Wheel(wheel_directory, ver, tag)
     wheel.add(f"__editable__.{DIST}.pth", (PYTHON_DIR + "\n").encode())
@@ -228,8 +276,7 @@ def build_sdist(sdist_directory, config_settings=None):
     name = f"{base}.tar.gz"
 
     def keep(info):
-        parts = info.name.split("/")
-        if "__pycache__" in parts or info.name.endswith(".pyc"):
+        if any(_skipped(part) for part in info.name.split("/")[1:]):
             return None
         info.uid = info.gid = 0
         info.uname = info.gname = ""
@@ -259,7 +306,7 @@ def build_sdist(sdist_directory, config_settings=None):
         info.size = len(root_pyproject)
         info.mtime = 1577836800
         tar.addfile(info, io.BytesIO(root_pyproject))
-        meta = ("Metadata-Version: 2.1\n" + metadata(ver).split("\n", 1)[1]).encode()
+        meta = metadata(ver).encode()
         info = tarfile.TarInfo(f"{base}/PKG-INFO")
         info.size = len(meta)
         info.mtime = 1577836800

@@ -1,41 +1,135 @@
-"""The package under test is the installed wheel, carrying the library it loads."""
+"""The package under test is the installed wheel, carrying the library it loads.
 
+``make python-test`` installs ``./python`` into a venv and runs these tests from ``tests/python``, so that
+the checkout's ``python/`` is not on the path. This file checks that set-up and the wheel itself, using
+nothing of the package's API but ``__version__`` and ``__file__`` (the library is inspected through its
+C ABI and, on Linux, through the process's memory map).
+"""
+
+import base64
+import ctypes
+import hashlib
 import importlib.metadata
 import os
 import re
 import sys
+import sysconfig
 import unittest
 
-import deeptrack_native as dt
+import deeptrack_native
 
-REPO_PYTHON = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
+DIST = "deeptrack-native"
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+REPO_PYTHON = os.path.join(REPO, "python")
+PACKAGE_DIR = os.path.dirname(os.path.realpath(deeptrack_native.__file__))
+
+if sys.platform == "darwin":
+    LIBRARY_FILE = "libdeeptrack.dylib"
+elif sys.platform == "win32":
+    LIBRARY_FILE = "deeptrack.dll"
+else:
+    LIBRARY_FILE = "libdeeptrack.so"
 
 
-class Packaging(unittest.TestCase):
-    def test_imported_from_site_packages_not_the_checkout(self):
-        package_dir = os.path.dirname(os.path.abspath(dt.__file__))
-        self.assertFalse(package_dir.startswith(REPO_PYTHON), package_dir)
-        self.assertTrue(package_dir.startswith(sys.prefix), (package_dir, sys.prefix))
+def same(a, b):
+    return os.path.normcase(os.path.realpath(a)) == os.path.normcase(os.path.realpath(b))
 
-    def test_the_wheel_carries_the_library_and_loads_it(self):
-        if os.environ.get("DEEPTRACK_LIBRARY"):
-            self.skipTest("DEEPTRACK_LIBRARY overrides the packaged library")
-        package_dir = os.path.dirname(os.path.abspath(dt.__file__))
-        self.assertEqual(os.path.dirname(dt.LIBRARY_PATH), package_dir)
-        files = [str(f) for f in importlib.metadata.files("deeptrack-native")]
-        self.assertIn(f"deeptrack_native/{os.path.basename(dt.LIBRARY_PATH)}", files)
-        self.assertIn("deeptrack_native/features.py", files)
+
+def record():
+    """The installed distribution's RECORD: {path relative to site-packages: (hash, size)}."""
+    files = importlib.metadata.files(DIST)
+    if files is None:
+        raise AssertionError(f"{DIST} has no RECORD")
+    return {str(f).replace(os.sep, "/"): f for f in files}
+
+
+def declared_version(path, table):
+    with open(os.path.join(REPO, path), encoding="utf-8") as f:
+        text = f.read().split(table, 1)[1].split("\n[", 1)[0]
+    return re.search(r'^version\s*=\s*"([^"]+)"', text, re.M).group(1)
+
+
+class InstalledNotCheckout(unittest.TestCase):
+    def test_imported_from_site_packages(self):
+        site = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+        self.assertTrue(
+            any(same(os.path.dirname(PACKAGE_DIR), s) for s in site), f"{PACKAGE_DIR} is not in {sorted(site)}"
+        )
+        self.assertFalse(same(os.path.dirname(PACKAGE_DIR), REPO_PYTHON), PACKAGE_DIR)
+
+    def test_the_checkout_is_not_on_the_path(self):
+        on_path = [p for p in sys.path if same(p or os.getcwd(), REPO_PYTHON)]
+        self.assertEqual(on_path, [], "python/ is on sys.path: the checkout, not the install, could be tested")
+
+    def test_the_installed_sources_are_the_checkouts(self):
+        # A stale install (python/ changed since) would test old code.
+        checkout = os.path.join(REPO_PYTHON, "deeptrack_native")
+        for directory, dirs, files in os.walk(checkout):
+            dirs[:] = [d for d in dirs if d != "__pycache__" and not d.startswith(".")]
+            for name in files:
+                if name.endswith(".py"):
+                    rel = os.path.relpath(os.path.join(directory, name), checkout)
+                    with self.subTest(rel):
+                        with open(os.path.join(directory, name), "rb") as a:
+                            with open(os.path.join(PACKAGE_DIR, rel), "rb") as b:
+                                self.assertTrue(a.read() == b.read(), f"installed {rel} differs from python/'s")
+
+
+class TheWheel(unittest.TestCase):
+    def test_the_library_is_inside_the_package_and_recorded(self):
+        library = os.path.join(PACKAGE_DIR, LIBRARY_FILE)
+        self.assertTrue(os.path.isfile(library), f"{library} missing: {sorted(os.listdir(PACKAGE_DIR))}")
+        entry = record().get(f"deeptrack_native/{LIBRARY_FILE}")
+        self.assertIsNotNone(entry, f"RECORD does not list deeptrack_native/{LIBRARY_FILE}")
+        with open(library, "rb") as f:
+            data = f.read()
+        self.assertEqual(entry.size, len(data))
+        self.assertEqual(entry.hash.mode, "sha256")
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        self.assertEqual(entry.hash.value, digest)
+        self.assertTrue(same(entry.locate(), library))
+
+    def test_record_lists_every_module(self):
+        listed = set(record())
+        for directory, dirs, files in os.walk(PACKAGE_DIR):
+            dirs[:] = [d for d in dirs if d != "__pycache__"]
+            for name in files:
+                if name.endswith(".py"):
+                    rel = os.path.relpath(os.path.join(directory, name), os.path.dirname(PACKAGE_DIR))
+                    self.assertIn(rel.replace(os.sep, "/"), listed)
+
+    def test_metadata(self):
+        meta = importlib.metadata.metadata(DIST)
+        self.assertEqual(meta["Name"], DIST)
+        self.assertEqual(meta["Version"], deeptrack_native.__version__)
+        self.assertEqual(meta["Requires-Python"], ">=3.9")
+        self.assertIn("numpy>=1.22", meta.get_all("Requires-Dist"))
+        wheel = importlib.metadata.distribution(DIST).read_text("WHEEL")
+        self.assertIsNotNone(wheel, "the dist-info has no WHEEL")
+        self.assertIn("Root-Is-Purelib: false", wheel)
+        self.assertRegex(wheel, r"(?m)^Tag: py3-none-(?!any$)\S+$")  # platform-specific: it holds a binary
 
     def test_versions_agree(self):
-        self.assertEqual(importlib.metadata.version("deeptrack-native"), dt.__version__)
-        self.assertEqual(dt.library_version(), dt.__version__)
-        repo = os.path.dirname(REPO_PYTHON)
-        declared = {}
-        for path, section in [("Cargo.toml", "[package]"), ("python/pyproject.toml", "[project]")]:
-            with open(os.path.join(repo, path)) as f:
-                table = f.read().split(section, 1)[1]
-            declared[path] = re.search(r'^version\s*=\s*"([^"]+)"', table, re.M).group(1)
-        self.assertEqual(declared, {"Cargo.toml": dt.__version__, "python/pyproject.toml": dt.__version__})
+        version = deeptrack_native.__version__
+        self.assertEqual(importlib.metadata.version(DIST), version)
+        self.assertEqual(declared_version("Cargo.toml", "[package]"), version)
+        self.assertEqual(declared_version("python/pyproject.toml", "[project]"), version)
+        lib = ctypes.CDLL(os.path.join(PACKAGE_DIR, LIBRARY_FILE))
+        lib.deeptrack_version.argtypes = []
+        lib.deeptrack_version.restype = ctypes.c_char_p
+        self.assertEqual(lib.deeptrack_version().decode(), version)
+
+    @unittest.skipUnless(os.path.exists("/proc/self/maps"), "needs /proc/self/maps (Linux)")
+    def test_the_package_loaded_its_own_library(self):
+        if os.environ.get("DEEPTRACK_LIBRARY"):
+            self.skipTest("DEEPTRACK_LIBRARY overrides the packaged library")
+        with open("/proc/self/maps") as f:
+            mapped = {line.split(None, 5)[5].strip() for line in f if len(line.split(None, 5)) == 6}
+        libraries = sorted({os.path.realpath(p) for p in mapped if os.path.basename(p) == LIBRARY_FILE})
+        self.assertTrue(libraries, "no libdeeptrack mapped after importing deeptrack_native")
+        self.assertTrue(same(libraries[0], os.path.join(PACKAGE_DIR, LIBRARY_FILE)), libraries)
+        self.assertEqual(len(libraries), 1, libraries)
 
 
 if __name__ == "__main__":
