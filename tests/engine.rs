@@ -406,6 +406,72 @@ fn too_deep_pipelines_are_an_error_not_a_stack_overflow() {
         .unwrap();
 }
 
+#[test]
+fn depths_are_checked_afresh_so_links_added_later_never_overflow_the_stack() {
+    // The depth kept on a feature is taken when it is built or linked; a link added afterwards to a
+    // feature below it must still count. On a 1 MiB thread stack, each of these used to abort.
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let deep_error = |r: deeptrack::Result<Vec<Image>>| {
+                let err = r.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+                assert!(err.to_string().contains("more than 128 levels deep"), "{err}");
+            };
+            // A feature nested in 126 chains, then given as its value a feature 127 levels deep.
+            let leaf = features::builtin("Value").unwrap();
+            let mut outer = leaf.clone();
+            for _ in 0..126 {
+                outer = Feature::chain(&outer, &features::builtin("DummyFeature").unwrap()).unwrap();
+            }
+            let mut source = value_feature(&[1.0]);
+            for _ in 0..126 {
+                let next = features::builtin("Value").unwrap();
+                next.set_property("value", Rule::feature_output(&source)).unwrap();
+                source = next;
+            }
+            leaf.set_property("value", Rule::feature_output(&source)).unwrap();
+            deep_error(outer.resolve(None));
+            // Links only: the first of 127 linked features, linked afterwards to 127 more.
+            let first = features::builtin("DummyFeature").unwrap();
+            first.set_property("x", Rule::constant(1.0)).unwrap();
+            let mut last = first.clone();
+            for _ in 0..126 {
+                let next = features::builtin("DummyFeature").unwrap();
+                next.set_property("x", Rule::property_of(&last, "x").unwrap()).unwrap();
+                last = next;
+            }
+            let mut other = features::builtin("DummyFeature").unwrap();
+            other.set_property("x", Rule::constant(2.0)).unwrap();
+            for _ in 0..126 {
+                let next = features::builtin("DummyFeature").unwrap();
+                next.set_property("x", Rule::property_of(&other, "x").unwrap()).unwrap();
+                other = next;
+            }
+            first.set_property("x", Rule::property_of(&other, "x").unwrap()).unwrap();
+            let err = last.get_property("x").unwrap_err();
+            assert!(err.to_string().contains("more than 128 levels deep"), "{err}");
+            // Cutting a link makes the pipeline shallow enough again.
+            first.set_property("x", Rule::constant(1.0)).unwrap();
+            assert_eq!(last.get_property("x").unwrap().as_f64().unwrap(), 1.0);
+            // The deepest allowed mix: features as values alternating with chains (each level of the
+            // first kind resolves a chain, which samples the next value), within the stack.
+            let mut a = value_feature(&[1.0]);
+            loop {
+                let Ok(chain) = Feature::chain(&a, &features::builtin("DummyFeature").unwrap()) else { break };
+                let next = features::builtin("Value").unwrap();
+                if next.set_property("value", Rule::feature_output(&chain)).is_err() {
+                    break;
+                }
+                a = next;
+            }
+            assert_eq!(a.resolve_one(None).unwrap().unwrap().as_slice(), [1.0]);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 fn uniform_feature(name: &str, key: &str) -> Feature {
     let f = Feature::custom(name, |_, _| Ok(None));
     f.set_property(key, Rule::uniform(0.0, 1.0).unwrap()).unwrap();
