@@ -589,20 +589,34 @@ fn a_feature_as_a_property_value_gives_its_output() {
 
 #[test]
 fn a_feature_valued_property_follows_repetitions_and_updates() {
+    // (X >> Add(value=Y) >> Probe(y=Y.value)) ^ 2: repetition i adds Y resolved at _ID [i], which is
+    // Y's own value at [i] (read back through a link in the same repetition).
+    let x = features::builtin("DummyFeature").unwrap();
     let y = features::builtin("Value").unwrap();
     y.set_property("value", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::feature_output(&y)).unwrap();
-    let pipe = Feature::repeat(&add, 2).unwrap();
+    let probe = Feature::custom("Probe", |_, _| Ok(None));
+    probe.set_property("y", Rule::property_of(&y, "value").unwrap()).unwrap();
+    let pipe = Feature::repeat(&Feature::chain(&Feature::chain(&x, &add).unwrap(), &probe).unwrap(), 2).unwrap();
     pipe.store_properties(true);
-    let out = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    let values: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
-    assert_eq!(values.len(), 2);
-    assert_ne!(values[0], values[1], "each repetition resolves the source at its own _ID");
-    assert!((out.as_slice()[0] - (values[0] + values[1])).abs() < 1e-12);
+    let input = Image::zeros(&[1]);
+    let resolve = || {
+        let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+        let added: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+        assert_eq!(added, floats(&out, "y"), "each repetition adds Y's value at its own _ID");
+        assert_eq!(added.len(), 2);
+        assert_ne!(added[0], added[1], "each repetition resolves Y at its own _ID");
+        assert!((out.as_slice()[0] - (added[0] + added[1])).abs() < 1e-12);
+        added
+    };
+    let first = resolve();
+    assert_eq!(resolve(), first, "cached until an update");
+    y.update().unwrap();
+    let after_source_update = resolve();
+    assert_ne!(after_source_update, first, "updating Y alone makes the values that used it stale");
     pipe.update().unwrap();
-    let again = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    assert_ne!(again.as_slice(), out.as_slice(), "updating the pipeline re-samples the source");
+    assert_ne!(resolve(), after_source_update, "updating the pipeline re-samples Y too");
 }
 
 #[test]
@@ -618,4 +632,12 @@ fn feature_valued_properties_refuse_self_reference_and_report_cycles() {
     assert_eq!(err.kind(), ErrorKind::Cycle, "{err}");
     // Break the loop so that both features can be freed.
     b.set_property("value", Rule::constant(1.0)).unwrap();
+    // A feature whose value is a pipeline containing it: a cycle too, not a hang.
+    let c = features::builtin("Add").unwrap();
+    let pipe = Feature::chain(&value_feature(&[1.0]), &c).unwrap();
+    c.set_property("value", Rule::feature_output(&pipe)).unwrap();
+    let err = pipe.resolve(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Cycle, "{err}");
+    assert_eq!(c.get_property("value").unwrap_err().kind(), ErrorKind::Cycle);
+    c.set_property("value", Rule::constant(1.0)).unwrap();
 }
