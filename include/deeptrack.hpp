@@ -166,6 +166,12 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
         check(deeptrack_feature_get_property(get(), key, &v));
         return Value(v);
     }
+    /// Whether the feature has property `key` (nothing is sampled).
+    bool has_property(const char *key) const {
+        bool has;
+        check(deeptrack_feature_has_property(get(), key, &has));
+        return has;
+    }
     Feature &store_properties(bool enable = true) { check(deeptrack_feature_store_properties(get(), enable)); return *this; }
     Feature &seed(uint64_t s) { check(deeptrack_feature_seed(get(), s)); return *this; }
     Feature &update() { check(deeptrack_feature_update(get())); return *this; }

@@ -29,9 +29,16 @@ pub type ReplicaId = [usize];
 
 static NEXT_UID: AtomicU64 = AtomicU64::new(1);
 
-/// How deeply features may nest (chains of chains, links to links) when resolving. Deeper pipelines
-/// are reported as an error instead of overflowing the stack of the calling thread; 128 levels stay
-/// inside a 1 MiB thread stack even in debug builds (about 4 KiB a level).
+/// Bumped whenever a property rule is set anywhere (links and feature-valued properties are the only
+/// edges added after construction): a node's kept depth bound can only go stale then, so a run
+/// re-checks the true depth only when this moved since its last check.
+static LINK_EPOCH: AtomicU64 = AtomicU64::new(1);
+
+/// How deeply features may nest (chains of chains, links to links, features as property values) when
+/// resolving. Deeper pipelines are reported as an error instead of overflowing the stack of the
+/// calling thread; 128 levels stay inside a 1 MiB thread stack even in debug builds (about 5 KiB per
+/// feature being resolved or sampled; features as property values alternating with containment nest
+/// up to 1.5 of those a level, about 0.9 MiB in all).
 pub const MAX_NESTING: usize = 128;
 
 /// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
@@ -43,6 +50,8 @@ struct Node {
     uid: u64,
     /// 1 + the deepest contained feature or link source: bounds recursion (resolve, drop).
     depth: AtomicUsize,
+    /// The [`LINK_EPOCH`] at which this feature's true depth was last checked (0: never).
+    depth_checked: AtomicU64,
     kind: Box<dyn FeatureKind>,
     label: RwLock<Arc<str>>,
     props: RwLock<Arc<Vec<(Text, Rule)>>>,
@@ -127,6 +136,7 @@ impl Feature {
         Ok(Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             depth: AtomicUsize::new(depth),
+            depth_checked: AtomicU64::new(0),
             kind,
             label: RwLock::new(Arc::from(name.as_str())),
             props: RwLock::new(Arc::new(props)),
@@ -232,6 +242,8 @@ impl Feature {
             };
             (old, previous)
         };
+        // After the new rule is in place: a run that checks the depth from now on sees it.
+        LINK_EPOCH.fetch_add(1, Ordering::Relaxed);
         let (samples, outputs) = {
             let mut st = self.state();
             (std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs))
@@ -273,6 +285,7 @@ impl Feature {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
         let mut guard = RngGuard::take(self)?;
+        self.check_depth()?;
         let mut rs = Resolver::new(guard.rng());
         let (_, dict) = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
@@ -343,21 +356,70 @@ impl Feature {
                 continue;
             }
             f(&node);
-            stack.extend(node.0.kind.children());
-            if links {
-                for (_, rule) in node.defs().iter() {
-                    if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
-                        stack.push(feature.clone());
-                    }
-                }
+            stack.extend(if links { node.edges() } else { node.0.kind.children() });
+        }
+    }
+
+    /// The features this one reaches directly: the ones it contains, then its properties' link and
+    /// feature-value sources.
+    fn edges(&self) -> Vec<Feature> {
+        let mut out = self.0.kind.children();
+        for (_, rule) in self.defs().iter() {
+            if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
+                out.push(feature.clone());
             }
         }
+        out
+    }
+
+    /// Errors when the graph below this feature is now nested more than [`MAX_NESTING`] levels deep;
+    /// checked before every run. The depth kept on a node is a bound taken when the node was built or
+    /// linked: a link added later to a feature below it (inside a container built earlier, or at the
+    /// far end of a chain of links) does not reach it, and resolving on that stale bound could nest
+    /// deep enough to overflow the stack.
+    fn check_depth(&self) -> Result<()> {
+        let epoch = LINK_EPOCH.load(Ordering::Relaxed);
+        if self.0.depth_checked.load(Ordering::Relaxed) == epoch {
+            return Ok(());
+        }
+        if self.current_depth() > MAX_NESTING {
+            return Err(too_deep(&self.label()));
+        }
+        self.0.depth_checked.store(epoch, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// 1 + the longest chain of [`Feature::edges`] below this feature, computed afresh (iteratively, so
+    /// that no depth can overflow the stack); the depths kept on the nodes visited are raised to what
+    /// it finds. An edge back to a feature on the current path is not followed: such loops either read
+    /// a sample that is already cached or are reported as cycles when sampled.
+    fn current_depth(&self) -> usize {
+        let mut found: HashMap<u64, usize> = HashMap::new();
+        let mut on_path: HashSet<u64> = HashSet::from([self.0.uid]);
+        let mut stack = vec![(self.clone(), self.edges(), 0)];
+        while let Some((_, edges, next)) = stack.last_mut() {
+            if let Some(edge) = edges.get(*next).cloned() {
+                *next += 1;
+                if !found.contains_key(&edge.0.uid) && on_path.insert(edge.0.uid) {
+                    let below = edge.edges();
+                    stack.push((edge, below, 0));
+                }
+                continue;
+            }
+            let (node, edges, _) = stack.pop().expect("not empty");
+            let depth = 1 + edges.iter().filter_map(|e| found.get(&e.0.uid).copied()).max().unwrap_or(0);
+            node.0.depth.fetch_max(depth, Ordering::Relaxed);
+            on_path.remove(&node.0.uid);
+            found.insert(node.0.uid, depth);
+        }
+        found[&self.0.uid]
     }
 
     /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since
     /// the last update, or on nothing). Returns the output images (usually one).
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
         let mut guard = RngGuard::take(self)?;
+        self.check_depth()?;
         let inputs: Vec<Image> = {
             let mut st = self.state();
             if let Some(img) = input {
@@ -518,7 +580,9 @@ impl<'r> Resolver<'r> {
     }
 
     fn enter(&mut self, label: &str) -> Result<()> {
-        // A backstop: construction already bounds structural and link depth to MAX_NESTING each.
+        // A backstop: every run first checks the true depth (`check_depth`), so this only catches a
+        // graph that a callback makes deeper while it runs, or a path through a loop that the check
+        // does not follow.
         if self.depth >= 2 * MAX_NESTING + 2 {
             return Err(Error::invalid(format!(
                 "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"

@@ -413,6 +413,72 @@ fn too_deep_pipelines_are_an_error_not_a_stack_overflow() {
         .unwrap();
 }
 
+#[test]
+fn depths_are_checked_afresh_so_links_added_later_never_overflow_the_stack() {
+    // The depth kept on a feature is taken when it is built or linked; a link added afterwards to a
+    // feature below it must still count. On a 1 MiB thread stack, each of these used to abort.
+    std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let deep_error = |r: deeptrack::Result<Vec<Image>>| {
+                let err = r.unwrap_err();
+                assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+                assert!(err.to_string().contains("more than 128 levels deep"), "{err}");
+            };
+            // A feature nested in 126 chains, then given as its value a feature 127 levels deep.
+            let leaf = features::builtin("Value").unwrap();
+            let mut outer = leaf.clone();
+            for _ in 0..126 {
+                outer = Feature::chain(&outer, &features::builtin("DummyFeature").unwrap()).unwrap();
+            }
+            let mut source = value_feature(&[1.0]);
+            for _ in 0..126 {
+                let next = features::builtin("Value").unwrap();
+                next.set_property("value", Rule::feature_output(&source)).unwrap();
+                source = next;
+            }
+            leaf.set_property("value", Rule::feature_output(&source)).unwrap();
+            deep_error(outer.resolve(None));
+            // Links only: the first of 127 linked features, linked afterwards to 127 more.
+            let first = features::builtin("DummyFeature").unwrap();
+            first.set_property("x", Rule::constant(1.0)).unwrap();
+            let mut last = first.clone();
+            for _ in 0..126 {
+                let next = features::builtin("DummyFeature").unwrap();
+                next.set_property("x", Rule::property_of(&last, "x").unwrap()).unwrap();
+                last = next;
+            }
+            let mut other = features::builtin("DummyFeature").unwrap();
+            other.set_property("x", Rule::constant(2.0)).unwrap();
+            for _ in 0..126 {
+                let next = features::builtin("DummyFeature").unwrap();
+                next.set_property("x", Rule::property_of(&other, "x").unwrap()).unwrap();
+                other = next;
+            }
+            first.set_property("x", Rule::property_of(&other, "x").unwrap()).unwrap();
+            let err = last.get_property("x").unwrap_err();
+            assert!(err.to_string().contains("more than 128 levels deep"), "{err}");
+            // Cutting a link makes the pipeline shallow enough again.
+            first.set_property("x", Rule::constant(1.0)).unwrap();
+            assert_eq!(last.get_property("x").unwrap().as_f64().unwrap(), 1.0);
+            // The deepest allowed mix: features as values alternating with chains (each level of the
+            // first kind resolves a chain, which samples the next value), within the stack.
+            let mut a = value_feature(&[1.0]);
+            loop {
+                let Ok(chain) = Feature::chain(&a, &features::builtin("DummyFeature").unwrap()) else { break };
+                let next = features::builtin("Value").unwrap();
+                if next.set_property("value", Rule::feature_output(&chain)).is_err() {
+                    break;
+                }
+                a = next;
+            }
+            assert_eq!(a.resolve_one(None).unwrap().unwrap().as_slice(), [1.0]);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 fn uniform_feature(name: &str, key: &str) -> Feature {
     let f = Feature::custom(name, |_, _| Ok(None));
     f.set_property(key, Rule::uniform(0.0, 1.0).unwrap()).unwrap();
@@ -530,20 +596,34 @@ fn a_feature_as_a_property_value_gives_its_output() {
 
 #[test]
 fn a_feature_valued_property_follows_repetitions_and_updates() {
+    // (X >> Add(value=Y) >> Probe(y=Y.value)) ^ 2: repetition i adds Y resolved at _ID [i], which is
+    // Y's own value at [i] (read back through a link in the same repetition).
+    let x = features::builtin("DummyFeature").unwrap();
     let y = features::builtin("Value").unwrap();
     y.set_property("value", Rule::uniform(0.0, 1.0).unwrap()).unwrap();
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::feature_output(&y)).unwrap();
-    let pipe = Feature::repeat(&add, 2).unwrap();
+    let probe = Feature::custom("Probe", |_, _| Ok(None));
+    probe.set_property("y", Rule::property_of(&y, "value").unwrap()).unwrap();
+    let pipe = Feature::repeat(&Feature::chain(&Feature::chain(&x, &add).unwrap(), &probe).unwrap(), 2).unwrap();
     pipe.store_properties(true);
-    let out = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    let values: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
-    assert_eq!(values.len(), 2);
-    assert_ne!(values[0], values[1], "each repetition resolves the source at its own _ID");
-    assert!((out.as_slice()[0] - (values[0] + values[1])).abs() < 1e-12);
+    let input = Image::zeros(&[1]);
+    let resolve = || {
+        let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+        let added: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+        assert_eq!(added, floats(&out, "y"), "each repetition adds Y's value at its own _ID");
+        assert_eq!(added.len(), 2);
+        assert_ne!(added[0], added[1], "each repetition resolves Y at its own _ID");
+        assert!((out.as_slice()[0] - (added[0] + added[1])).abs() < 1e-12);
+        added
+    };
+    let first = resolve();
+    assert_eq!(resolve(), first, "cached until an update");
+    y.update().unwrap();
+    let after_source_update = resolve();
+    assert_ne!(after_source_update, first, "updating Y alone makes the values that used it stale");
     pipe.update().unwrap();
-    let again = pipe.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    assert_ne!(again.as_slice(), out.as_slice(), "updating the pipeline re-samples the source");
+    assert_ne!(resolve(), after_source_update, "updating the pipeline re-samples Y too");
 }
 
 #[test]

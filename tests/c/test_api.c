@@ -1079,11 +1079,30 @@ static void test_binding_support(void) {
     OK(deeptrack_image_data(out, &data, &len));
     CHECK(len == 2 && data[0] == 11 && data[1] == 22);
     deeptrack_image_free(out);
+    /* The property's value is the source's output (here an ARRAY sharing nothing with the caller). */
+    deeptrack_value *got = NULL;
+    OK(deeptrack_feature_get_property(add, "value", &got));
+    CHECK(deeptrack_value_kind(got) == DEEPTRACK_VALUE_KIND_ARRAY);
+    CHECK(strcmp(repr(got), "array([10.0, 20.0])") == 0);
+    deeptrack_value_free(got);
     FAILS(deeptrack_rule_feature(NULL, &r), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'source' is NULL");
     FAILS(deeptrack_rule_feature(add, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "argument 'out' is NULL");
+    deeptrack_image *not_a_source = zeros(1, 1);
+    FAILS(deeptrack_rule_feature((deeptrack_feature *)not_a_source, &r), DEEPTRACK_STATUS_INVALID_HANDLE,
+          "argument 'source' is not a deeptrack_feature handle");
+    deeptrack_image_free(not_a_source);
     OK(deeptrack_rule_feature(add, &r));
     FAILS(deeptrack_feature_set_property(add, "value", r), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'value' of feature 'Add': a feature cannot be the value of its own property");
+    /* Two features as each other's values: the link that would close the loop is refused. */
+    deeptrack_feature *mul = NULL;
+    OK(deeptrack_feature_new("Multiply", &mul));
+    OK(deeptrack_rule_feature(mul, &r));
+    OK(deeptrack_feature_set_property(add, "value", r));
+    OK(deeptrack_rule_feature(add, &r));
+    FAILS(deeptrack_feature_set_property(mul, "value", r), DEEPTRACK_STATUS_CYCLE,
+          "property 'value' of feature 'Multiply': feature 'Add' already depends on this feature");
+    deeptrack_feature_free(mul);
     deeptrack_feature_free(pipe);
     deeptrack_feature_free(add);
     deeptrack_feature_free(x);
@@ -1098,7 +1117,9 @@ static void test_binding_support(void) {
     const deeptrack_property_dict *pre = NULL;
     OK(deeptrack_image_push_properties(img, keys, values, 2, &pre));
     CHECK(strcmp(dict_repr(pre), "{'k': 1, 'name': 'pre'}") == 0);
-    OK(deeptrack_image_push_properties(img, NULL, NULL, 0, NULL));
+    const deeptrack_property_dict *empty_dict = NULL;
+    OK(deeptrack_image_push_properties(img, NULL, NULL, 0, &empty_dict));
+    CHECK(empty_dict != NULL && deeptrack_property_dict_len(empty_dict) == 0);
     CHECK(deeptrack_image_property_count(img) == 2);
     deeptrack_feature *dummy = NULL;
     OK(deeptrack_feature_new("DummyFeature", &dummy));
@@ -1109,7 +1130,6 @@ static void test_binding_support(void) {
     CHECK(first == pre);
     CHECK(deeptrack_image_property_count(out) == 3);
     deeptrack_image_free(out);
-    deeptrack_feature_free(dummy);
 
     const char *repeated[2] = {"k", "k"};
     FAILS(deeptrack_image_push_properties(img, repeated, values, 2, NULL), DEEPTRACK_STATUS_INVALID_ARGUMENT,
@@ -1128,9 +1148,24 @@ static void test_binding_support(void) {
           "argument 'values[0]' is NULL");
     FAILS(deeptrack_image_push_properties(img, NULL, values, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
           "argument 'keys' is NULL");
+    FAILS(deeptrack_image_push_properties(img, keys, NULL, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'values' is NULL");
+    FAILS(deeptrack_image_push_properties((deeptrack_image *)dummy, keys, values, 1, NULL),
+          DEEPTRACK_STATUS_INVALID_HANDLE, "argument 'img' is not a deeptrack_image handle");
     FAILS(deeptrack_image_push_properties(NULL, keys, values, 2, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
           "argument 'img' is NULL");
     CHECK(deeptrack_image_property_count(img) == 2); /* failed calls appended nothing */
+    deeptrack_feature_free(dummy);
+    /* The dict holds copies: it outlives the caller's values (valgrind checks the reads). */
+    deeptrack_value *temporary = NULL;
+    OK(deeptrack_value_new_string("kept", &temporary));
+    const char *temporary_key[1] = {"t"};
+    const deeptrack_value *temporary_value[1] = {temporary};
+    const deeptrack_property_dict *copied = NULL;
+    OK(deeptrack_image_push_properties(img, temporary_key, temporary_value, 1, &copied));
+    deeptrack_value_free(temporary);
+    CHECK(strcmp(dict_repr(copied), "{'t': 'kept'}") == 0);
+    CHECK(deeptrack_image_property_count(img) == 3);
     deeptrack_value_free(one);
     deeptrack_value_free(name);
     deeptrack_image_free(img);

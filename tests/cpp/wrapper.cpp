@@ -32,6 +32,7 @@ int main() {
     } catch (const Error &e) {
         if (e.status() != DEEPTRACK_STATUS_NOT_FOUND) return 8;
     }
+    if (!add.has_property("value") || add.has_property("radius")) return 10;
     Feature moved = std::move(pipeline);
     if (moved.get() == nullptr || pipeline.get() != nullptr) return 9;
     std::printf("C++ wrapper: ok\n");
