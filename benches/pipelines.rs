@@ -1,0 +1,141 @@
+//! The pipelines of issue 6, timed through the Rust API (the C API adds a function call per step):
+//! medians over repeated update+resolve cycles, one thread. `cargo bench --bench pipelines` prints a
+//! table; `-- --json` prints one JSON object per case (for benches/compare_deeptrack2.py).
+//!
+//! Each case is the same pipeline as its DeepTrack2 counterpart in benches/compare_deeptrack2.py.
+
+use std::time::{Duration, Instant};
+
+use deeptrack::{Feature, Image, Rule, Value, features};
+
+fn builtin(kind: &str, props: &[(&str, Rule)]) -> Feature {
+    let f = features::builtin(kind).unwrap_or_else(|| panic!("no feature {kind}"));
+    for (k, r) in props {
+        f.set_property(k, r.clone()).unwrap();
+    }
+    f
+}
+
+fn vector(xs: &[f64]) -> Rule {
+    Rule::constant(Value::vector(xs))
+}
+
+/// A point particle at a uniform random position in an `n`×`n` frame.
+fn point_particle(n: f64, intensity: f64) -> Feature {
+    builtin(
+        "PointParticle",
+        &[("position", Rule::uniform_array(&[0.0, 0.0], &[n, n]).unwrap()), ("intensity", Rule::constant(intensity))],
+    )
+}
+
+fn fluorescence(n: f64) -> Feature {
+    builtin(
+        "Fluorescence",
+        &[
+            ("NA", Rule::constant(0.8)),
+            ("wavelength", Rule::constant(680e-9)),
+            ("magnification", Rule::constant(10_i64)),
+            ("resolution", Rule::constant(1e-6)),
+            ("output_region", vector(&[0.0, 0.0, n, n])),
+        ],
+    )
+}
+
+struct Case {
+    name: &'static str,
+    pipeline: Feature,
+    input: Option<Image>,
+}
+
+fn cases() -> Vec<Case> {
+    let trivial = builtin("Add", &[("value", Rule::uniform(0.0, 1.0).unwrap())]);
+    let particle =
+        || builtin("DummyFeature", &[("position", Rule::uniform_array(&[0.0, 0.0], &[256.0, 256.0]).unwrap())]);
+    let repeated = |n: usize| {
+        let other =
+            builtin("DummyFeature", &[("position", Rule::uniform_array(&[0.0, 0.0], &[256.0, 256.0]).unwrap())]);
+        Feature::chain(&Feature::repeat(&particle(), n).unwrap(), &other).unwrap()
+    };
+    let fluo_100 = {
+        let sample = Feature::repeat(&point_particle(64.0, 100.0), 100).unwrap();
+        let micro = Feature::microscope(&fluorescence(64.0), &sample).unwrap();
+        Feature::chain(&micro, &builtin("Poisson", &[("snr", Rule::constant(100.0))])).unwrap()
+    };
+    let fluo_10_256 = {
+        let sample = Feature::repeat(&point_particle(256.0, 100.0), 10).unwrap();
+        Feature::microscope(&fluorescence(256.0), &sample).unwrap()
+    };
+    let sphere = builtin(
+        "Sphere",
+        &[("position", vector(&[64.0, 64.0])), ("radius", Rule::constant(1e-6)), ("intensity", Rule::constant(100.0))],
+    );
+    let fluo_sphere = Feature::microscope(&fluorescence(128.0), &sphere).unwrap();
+    let bf_sphere = {
+        let sphere = builtin(
+            "Sphere",
+            &[
+                ("position", vector(&[128.0, 128.0])),
+                ("radius", Rule::constant(0.5e-6)),
+                ("refractive_index", Rule::constant(1.45)),
+            ],
+        );
+        let optics = builtin(
+            "Brightfield",
+            &[
+                ("NA", Rule::constant(0.7)),
+                ("wavelength", Rule::constant(532e-9)),
+                ("magnification", Rule::constant(1_i64)),
+                ("resolution", Rule::constant(0.1e-6)),
+                ("output_region", vector(&[0.0, 0.0, 256.0, 256.0])),
+            ],
+        );
+        Feature::microscope(&optics, &sphere).unwrap()
+    };
+    let input = Image::zeros(&[4, 4]);
+    vec![
+        Case { name: "trivial feature: update + resolve", pipeline: trivial, input: Some(input.clone()) },
+        Case { name: "(particle ^ 100) >> other", pipeline: repeated(100), input: Some(input.clone()) },
+        Case { name: "(particle ^ 1000) >> other", pipeline: repeated(1000), input: Some(input.clone()) },
+        Case { name: "(particle ^ 10000) >> other", pipeline: repeated(10_000), input: Some(input) },
+        Case { name: "100 point particles, Fluorescence 64x64, Poisson", pipeline: fluo_100, input: None },
+        Case { name: "10 point particles, Fluorescence 256x256", pipeline: fluo_10_256, input: None },
+        Case { name: "Sphere, Fluorescence 128x128", pipeline: fluo_sphere, input: None },
+        Case { name: "Sphere, Brightfield 256x256", pipeline: bf_sphere, input: None },
+    ]
+}
+
+/// Median time of one update+resolve, running for about `budget` (at least 5 runs).
+fn median(case: &Case, budget: Duration) -> (Duration, usize) {
+    case.pipeline.seed(1).unwrap();
+    // Warm up (FFT plans, caches).
+    case.pipeline.update().unwrap();
+    case.pipeline.resolve(case.input.as_ref()).unwrap();
+    let mut times = Vec::new();
+    let start = Instant::now();
+    while times.len() < 5 || (start.elapsed() < budget && times.len() < 100_000) {
+        let t = Instant::now();
+        case.pipeline.update().unwrap();
+        let out = case.pipeline.resolve(case.input.as_ref()).unwrap();
+        times.push(t.elapsed());
+        std::hint::black_box(out);
+    }
+    times.sort();
+    (times[times.len() / 2], times.len())
+}
+
+fn main() {
+    let json = std::env::args().any(|a| a == "--json");
+    let quick = std::env::args().any(|a| a == "--quick");
+    let budget = Duration::from_millis(if quick { 200 } else { 2000 });
+    if !json {
+        println!("{:<52} {:>14} {:>8}", "case (one thread)", "median", "runs");
+    }
+    for case in cases() {
+        let (m, runs) = median(&case, budget);
+        if json {
+            println!("{{\"case\": \"{}\", \"median_s\": {:e}, \"runs\": {runs}}}", case.name, m.as_secs_f64());
+        } else {
+            println!("{:<52} {:>14} {:>8}", case.name, format!("{m:.2?}"), runs);
+        }
+    }
+}
