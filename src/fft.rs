@@ -96,13 +96,29 @@ impl Fft2 {
         self.run(data, true);
     }
 
+    /// `numpy.fft.fft2` of data whose non-zero values all lie in `rows` (a range of row indices): the
+    /// transforms of the other rows, all zero, are skipped. The same result as [`Fft2::forward`].
+    pub(crate) fn forward_rows(&mut self, data: &mut [Complex64], rows: std::ops::Range<usize>) {
+        let cols = self.cols;
+        let rows = rows.start.min(self.rows)..rows.end.min(self.rows);
+        self.run_rows(data, false, rows.start * cols..rows.end * cols);
+    }
+
     fn run(&mut self, data: &mut [Complex64], inverse: bool) {
+        let n = data.len();
+        self.run_rows(data, inverse, 0..n);
+    }
+
+    /// The 2-D transform, with the row pass limited to `span` of `data` (the rest being zero).
+    fn run_rows(&mut self, data: &mut [Complex64], inverse: bool, span: std::ops::Range<usize>) {
         let (rows, cols) = (self.rows, self.cols);
         assert_eq!(data.len(), rows * cols, "the buffer does not match the FFT grid");
         let (row, col) =
             if inverse { (&self.row_inverse, &self.col_inverse) } else { (&self.row_forward, &self.col_forward) };
         // numpy transforms the last axis first, then the first one; each inverse scales by 1/n.
-        row.process_with_scratch(data, &mut self.scratch);
+        if !span.is_empty() {
+            row.process_with_scratch(&mut data[span], &mut self.scratch);
+        }
         if inverse {
             let f = 1.0 / cols as f64;
             data.iter_mut().for_each(|x| *x *= f);
@@ -134,6 +150,22 @@ fn transpose(src: &[Complex64], dst: &mut [Complex64], rows: usize, cols: usize)
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forward_rows_equals_forward_when_other_rows_are_zero() {
+        let (rows, cols) = (12, 9);
+        let mut data = zeros(rows * cols).unwrap();
+        for r in 4..7 {
+            for c in 0..cols {
+                data[r * cols + c] = Complex64::new((r * 31 + c * 7) as f64 % 5.0 - 2.0, 0.0);
+            }
+        }
+        let mut full = data.clone();
+        let mut fft = Fft2::new(rows, cols).unwrap();
+        fft.forward(&mut full);
+        fft.forward_rows(&mut data, 4..7);
+        assert_eq!(full, data);
+    }
 
     #[test]
     fn sizes_follow_deeptrack2() {

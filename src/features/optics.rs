@@ -25,10 +25,11 @@
 //!
 //! [`Feature::microscope`]: crate::Feature::microscope
 
-use std::collections::BTreeMap;
+use std::cell::OnceCell;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::PI;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
@@ -53,7 +54,7 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "Brightfield" => Mode::Brightfield,
         _ => return None,
     };
-    Some(Box::new(Optics { mode }))
+    Some(Box::new(Optics { mode, otfs: Mutex::new(OtfCache::default()) }))
 }
 
 /// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
@@ -68,6 +69,81 @@ enum Mode {
 
 struct Optics {
     mode: Mode,
+    /// The optical transfer functions of the z-planes imaged so far (fluorescence), kept between
+    /// resolves while the optics' properties stay the same.
+    otfs: Mutex<OtfCache>,
+}
+
+/// What an OTF depends on besides its plane's z: the grid and the optics' numbers (as bits).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+struct OtfKey {
+    grid: [usize; 2],
+    numbers: [u64; 6],
+}
+
+impl OtfKey {
+    fn of(p: &Params) -> OtfKey {
+        let v = p.voxel;
+        OtfKey { grid: p.grid, numbers: [p.na, p.wavelength, p.n_medium, v[0], v[1], v[2]].map(f64::to_bits) }
+    }
+}
+
+/// OTFs by z-plane for one [`OtfKey`]; at most [`OTF_CACHE_PLANES`] planes are kept.
+#[derive(Default)]
+struct OtfCache {
+    key: OtfKey,
+    planes: HashMap<i64, Arc<Vec<Complex64>>>,
+}
+
+/// How many z-planes' OTFs an optics feature keeps (a sphere spans about 2 radius / voxel planes).
+const OTF_CACHE_PLANES: usize = 256;
+
+impl OtfCache {
+    /// The OTF of plane `z`: `fft2(|ifft2(pupil defocused to z)|²)`, computed once per key and plane.
+    fn get(
+        cache: &Mutex<OtfCache>,
+        p: &Params,
+        pupil: &OnceCell<Pupil>,
+        fft: &mut Fft2,
+        z: i64,
+    ) -> Result<Arc<Vec<Complex64>>> {
+        let key = OtfKey::of(p);
+        {
+            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+            if c.key != key {
+                c.key = key;
+                c.planes.clear();
+            }
+            if let Some(otf) = c.planes.get(&z) {
+                return Ok(Arc::clone(otf));
+            }
+        }
+        let pupil = match pupil.get() {
+            Some(pupil) => pupil,
+            None => {
+                let _ = pupil.set(Pupil::new(p)?);
+                pupil.get().expect("just set")
+            }
+        };
+        let [n0, n1] = p.grid;
+        let mut otf = fft::zeros(n0 * n1)?;
+        pupil.fill(z as f64, &mut otf);
+        fft.inverse(&mut otf);
+        for v in otf.iter_mut() {
+            let a = v.re.hypot(v.im);
+            *v = Complex64::new(a * a, 0.0);
+        }
+        fft.forward(&mut otf);
+        let otf = Arc::new(otf);
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if c.key == key {
+            if c.planes.len() >= OTF_CACHE_PLANES {
+                c.planes.clear();
+            }
+            c.planes.insert(z, Arc::clone(&otf));
+        }
+        Ok(otf)
+    }
 }
 
 fn alloc_f64(n: usize) -> Result<Vec<f64>> {
@@ -510,42 +586,44 @@ impl Pupil {
 }
 
 /// `Fluorescence.get`: each non-empty plane convolved (circularly, on the FFT grid) with the
-/// intensity point-spread function `|ifft2(pupil defocused to the plane's z)|²`, summed. Returns the
-/// window (rows × columns).
-fn fluorescence(volume: &Volume, p: &Params) -> Result<Vec<f64>> {
+/// intensity point-spread function `|ifft2(pupil defocused to the plane's z)|²`, summed. The planes'
+/// spectra times their OTFs (cached per z-plane between resolves) are summed in Fourier space and
+/// transformed back once. Returns the window (rows × columns).
+fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<Vec<f64>> {
     let [rows, cols] = p.window;
     let [n0, n1] = p.grid;
     let mut out = alloc_f64(rows * cols)?;
     if volume.data.is_empty() {
         return Ok(out);
     }
-    let pupil = Pupil::new(p)?;
+    let pupil = OnceCell::new();
     let mut fft = Fft2::new(n0, n1)?;
-    let mut otf = fft::zeros(n0 * n1)?;
+    let mut sum = fft::zeros(n0 * n1)?;
     let mut field = fft::zeros(n0 * n1)?;
     for (&k, plane) in &volume.data {
-        pupil.fill((volume.z0 + k as i64) as f64, &mut otf);
-        fft.inverse(&mut otf);
-        for v in otf.iter_mut() {
-            let a = v.re.hypot(v.im);
-            *v = Complex64::new(a * a, 0.0);
-        }
-        fft.forward(&mut otf);
+        let otf = OtfCache::get(otfs, p, &pupil, &mut fft, volume.z0 + k as i64)?;
         field.fill(Complex64::new(0.0, 0.0));
+        let (mut first, mut last) = (rows, 0);
         for r in 0..rows {
-            for (f, &v) in field[r * n1..r * n1 + cols].iter_mut().zip(&plane[r * cols..(r + 1) * cols]) {
+            let row = &plane[r * cols..(r + 1) * cols];
+            if row.iter().any(|&v| v != 0.0) {
+                first = first.min(r);
+                last = r + 1;
+            }
+            for (f, &v) in field[r * n1..r * n1 + cols].iter_mut().zip(row) {
                 f.re = v;
             }
         }
-        fft.forward(&mut field);
-        for (f, o) in field.iter_mut().zip(&otf) {
-            *f *= o;
+        // A scatterer fills few rows of its plane: only those need a row transform.
+        fft.forward_rows(&mut field, first.min(last)..last);
+        for ((s, f), o) in sum.iter_mut().zip(&field).zip(otf.iter()) {
+            *s += f * o;
         }
-        fft.inverse(&mut field);
-        for r in 0..rows {
-            for (o, f) in out[r * cols..(r + 1) * cols].iter_mut().zip(&field[r * n1..r * n1 + cols]) {
-                *o += f.re;
-            }
+    }
+    fft.inverse(&mut sum);
+    for r in 0..rows {
+        for (o, f) in out[r * cols..(r + 1) * cols].iter_mut().zip(&sum[r * n1..r * n1 + cols]) {
+            *o = f.re;
         }
     }
     Ok(out)
@@ -653,7 +731,7 @@ impl Optics {
         let volume = assemble(inputs, p)?;
         let (data, shape) = match self.mode {
             Mode::Fluorescence => {
-                let (data, [h, w]) = crop_and_pool(&fluorescence(&volume, p)?, p);
+                let (data, [h, w]) = crop_and_pool(&fluorescence(&volume, p, &self.otfs)?, p);
                 (data, vec![h, w, 1])
             }
             Mode::Brightfield => {
