@@ -8,10 +8,12 @@
  *  - Every function may be called from any thread. Errors are per thread.
  *  - Features: independent pipelines resolve in parallel. A pipeline runs one call at a time: a
  *    resolve, update or seed of a pipeline that is resolving (on another thread, or from its own
- *    callbacks) returns DEEPTRACK_STATUS_BUSY rather than waiting. A feature shared by pipelines
- *    that resolve on different threads may run its callbacks concurrently: such callbacks must be
- *    thread-safe. Freeing a handle while another thread uses the same handle is undefined behaviour;
- *    freeing your handle while a pipeline on another thread uses the feature is safe (reference counts).
+ *    callbacks) returns DEEPTRACK_STATUS_BUSY rather than waiting. deeptrack_feature_resolve_batch
+ *    resolves copies of one pipeline on several threads. Callbacks never run on two threads at once
+ *    unless registered with the _threadsafe functions (deeptrack_rule_callback_threadsafe,
+ *    deeptrack_feature_new_custom_threadsafe), which declare them safe to. Freeing a handle while
+ *    another thread uses the same handle is undefined behaviour; freeing your handle while a pipeline
+ *    on another thread uses the feature is safe (reference counts).
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
  *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
  *    push_properties change an image: do not call them while another thread uses that image.
@@ -141,8 +143,8 @@ typedef uint32_t deeptrack_status;
  * success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
  * input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
  * `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
- * `*output` is ignored, so free anything you created. Callbacks of a feature shared by pipelines that
- * resolve on different threads can run concurrently.
+ * `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
+ * it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may.
  */
 typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
                                              const struct deeptrack_image *input,
@@ -159,9 +161,9 @@ typedef void (*deeptrack_free_fn)(void *userdata);
 
 /**
  * A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
- * `deeptrack_feature_get_property`). One pipeline runs its callbacks one at a time; a feature shared by
- * pipelines that resolve on different threads can run its callbacks concurrently, so they must then be
- * thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
+ * `deeptrack_feature_get_property`, or on a worker of `deeptrack_feature_resolve_batch`). Registered
+ * with `deeptrack_rule_callback`, it never runs on two threads at once; registered with
+ * `deeptrack_rule_callback_threadsafe`, it may, and must then be thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
  * ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
  * `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
  * you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
@@ -314,6 +316,22 @@ deeptrack_status deeptrack_feature_new_custom(const char *name,
                                               struct deeptrack_feature **out);
 
 /**
+ * Like `deeptrack_feature_new_custom`, for a `get` callback that is thread-safe: the library may run
+ * it on several threads at once (the workers of `deeptrack_feature_resolve_batch`, or pipelines
+ * sharing the feature on different threads). Callbacks registered with
+ * `deeptrack_feature_new_custom` never run on two threads at once.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `get` NULL or a valid, thread-safe callback; `out` NULL or
+ * writable.
+ */
+deeptrack_status deeptrack_feature_new_custom_threadsafe(const char *name,
+                                                         deeptrack_get_fn get,
+                                                         void *userdata,
+                                                         deeptrack_free_fn free_userdata,
+                                                         struct deeptrack_feature **out);
+
+/**
  * Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a
  * new property (kept before `name`). **Takes ownership of `rule` in every case**, errors included
  * (unless `rule` itself is NULL or not a rule): do not use or free it afterwards. Drops `f`'s cached
@@ -454,6 +472,30 @@ deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
                                                 struct deeptrack_image **out,
                                                 size_t cap,
                                                 size_t *count);
+
+/**
+ * Resolves `count` independent samples of the pipeline `f` on `input` (borrowed; may be NULL) and
+ * writes them to `out[0..count]` (caller memory for `count` pointers), each a new image owned by the
+ * caller. They are items `first .. first + count` of the stream `seed`: item `i` is what a fresh copy
+ * of the pipeline seeded for `(seed, i)` resolves to, so it depends only on (pipeline, seed, i) and
+ * never on `threads` or on how a dataset is split into batches (resolve items 0-99 on one machine
+ * and 100-199 on another). `threads` worker threads (0: one per core) each resolve their own copy;
+ * `f` itself, its caches and its stored input are not touched. Callbacks not registered as
+ * thread-safe are never run on two threads at once. Every item must produce one image
+ * (`DEEPTRACK_STATUS_INVALID_ARGUMENT` otherwise); on failure (the error of the lowest failing item)
+ * nothing is written to `out`. `count` 0 succeeds and writes nothing.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count` writable
+ * pointers.
+ */
+deeptrack_status deeptrack_feature_resolve_batch(struct deeptrack_feature *f,
+                                                 const struct deeptrack_image *input,
+                                                 uint64_t seed,
+                                                 uint64_t first,
+                                                 size_t count,
+                                                 size_t threads,
+                                                 struct deeptrack_image **out);
 
 /**
  * Frees the caller's handle to a feature. The feature itself lives on while a pipeline, a rule or a
@@ -743,7 +785,9 @@ deeptrack_status deeptrack_rule_choice(const struct deeptrack_value *list,
  * through `deeptrack_context_get` makes them dependencies, sampled first; draw random numbers through
  * `deeptrack_context_uniform` / `_normal` so that seeding makes them reproducible. On success `*out`
  * is owned by the caller and the rule owns `userdata`: `free_userdata(userdata)` (if not NULL) runs
- * when the last feature or rule using it is freed. On failure nothing is taken.
+ * when the last feature or rule using it is freed. On failure nothing is taken. The library never
+ * runs this callback on two threads at once (a batch serialises its calls); use
+ * `deeptrack_rule_callback_threadsafe` for a callback that may.
  *
  * # Safety
  * `fn` must be NULL or a valid callback; `out` NULL or writable.
@@ -752,6 +796,19 @@ deeptrack_status deeptrack_rule_callback(deeptrack_sample_fn fn,
                                          void *userdata,
                                          deeptrack_free_fn free_userdata,
                                          struct deeptrack_rule **out);
+
+/**
+ * Like `deeptrack_rule_callback`, for a callback that is thread-safe: the library may run it on
+ * several threads at once (the workers of `deeptrack_feature_resolve_batch`, or pipelines sharing it
+ * on different threads), which lets a batch use every core.
+ *
+ * # Safety
+ * `fn` must be NULL or a valid, thread-safe callback; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_callback_threadsafe(deeptrack_sample_fn fn,
+                                                    void *userdata,
+                                                    deeptrack_free_fn free_userdata,
+                                                    struct deeptrack_rule **out);
 
 /**
  * A rule linking to property `key` of feature `source` (`B(pos=A.pos)`): within one resolve it gives

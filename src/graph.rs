@@ -95,6 +95,11 @@ struct Cached {
     output: Vec<Image>,
 }
 
+/// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
+pub fn batch_item_seed(seed: u64, index: u64) -> u64 {
+    mix(seed ^ 0x6261_7463_685F_6974, index) // "batch_it"
+}
+
 /// SplitMix64: derives the seeds of a seeded pipeline's contained features.
 fn mix(seed: u64, index: u64) -> u64 {
     let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -413,6 +418,128 @@ impl Feature {
             found.insert(node.0.uid, depth);
         }
         found[&self.0.uid]
+    }
+
+    /// A copy of this pipeline: this feature, every feature it contains and every feature its
+    /// properties link to are copied, with the same kinds, rules and settings (links point to the
+    /// copies) and empty caches. Callbacks are shared with the original. Used by
+    /// [`Feature::resolve_batch`], whose workers each resolve a copy.
+    pub fn duplicate(&self) -> Feature {
+        self.duplicate_into(&mut HashMap::new())
+    }
+
+    fn duplicate_into(&self, copies: &mut HashMap<u64, Feature>) -> Feature {
+        if let Some(copy) = copies.get(&self.0.uid) {
+            return copy.clone();
+        }
+        let children = self.0.kind.children().iter().map(|c| c.duplicate_into(copies)).collect();
+        let kind = self.0.kind.with_children(children);
+        // Links never loop (set_property refuses it), so copying their sources terminates.
+        let props: Vec<(Text, Rule)> = self
+            .defs()
+            .iter()
+            .map(|(k, rule)| {
+                let rule = match rule {
+                    Rule::PropertyOf { feature, key } => {
+                        Rule::PropertyOf { feature: feature.duplicate_into(copies), key: key.clone() }
+                    }
+                    Rule::FeatureOutput(feature) => Rule::FeatureOutput(feature.duplicate_into(copies)),
+                    other => other.clone(),
+                };
+                (k.clone(), rule)
+            })
+            .collect();
+        let (seed, epoch) = {
+            let st = self.state();
+            (st.seed, st.epoch)
+        };
+        let copy = Feature(Arc::new(Node {
+            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
+            depth: AtomicUsize::new(self.depth()),
+            depth_checked: AtomicU64::new(0),
+            kind,
+            label: RwLock::new(self.label()),
+            props: RwLock::new(Arc::new(props)),
+            store: AtomicBool::new(self.stores_properties()),
+            state: Mutex::new(State {
+                samples: HashMap::new(),
+                outputs: HashMap::new(),
+                stored_input: None,
+                seed,
+                epoch,
+                rng: Some(stream_rng(seed, epoch)),
+            }),
+        }));
+        copies.insert(self.0.uid, copy.clone());
+        copy
+    }
+
+    /// Resolves `count` independent samples of this pipeline on `input`: items `first .. first +
+    /// count` of the stream `seed`. Item `i` is the image a fresh copy of the pipeline, seeded with
+    /// [`batch_item_seed`]`(seed, i)`, resolves to: a pure function of (pipeline, seed, i), the same
+    /// whatever the thread count or the way a dataset is split into batches. Runs on `threads` worker
+    /// threads (0: as many as the machine has cores); each resolves its own copy. The pipeline itself
+    /// is not touched. Every item must produce exactly one image; the error of the lowest failing
+    /// item is returned.
+    pub fn resolve_batch(
+        &self,
+        input: Option<&Image>,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+    ) -> Result<Vec<Image>> {
+        self.check_depth()?;
+        let threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(count.max(1));
+        let next = AtomicUsize::new(0);
+        let results: Mutex<Vec<Option<Result<Image>>>> = Mutex::new((0..count).map(|_| None).collect());
+        let work = || {
+            let copy = self.duplicate();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= count {
+                    break;
+                }
+                let item = first.wrapping_add(k as u64);
+                let result =
+                    copy.seed(batch_item_seed(seed, item)).and_then(|()| copy.resolve_one(input)).and_then(|image| {
+                        image.ok_or_else(|| {
+                            Error::invalid(format!("batch item {item} produced no image")).in_feature(&self.label())
+                        })
+                    });
+                let failed = result.is_err();
+                results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
+                if failed {
+                    // Later items are not needed: the lowest failing item decides the error.
+                    next.fetch_max(count, Ordering::Relaxed);
+                }
+            }
+        };
+        if threads <= 1 {
+            work();
+        } else {
+            std::thread::scope(|scope| {
+                for _ in 0..threads {
+                    scope.spawn(&work);
+                }
+            });
+        }
+        let mut images = Vec::with_capacity(count);
+        for slot in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            match slot {
+                Some(Ok(image)) => images.push(image),
+                Some(Err(e)) => return Err(e),
+                None => {}
+            }
+        }
+        if images.len() != count {
+            return Err(Error::invalid("a batch worker stopped before finishing").in_feature(&self.label()));
+        }
+        Ok(images)
     }
 
     /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since

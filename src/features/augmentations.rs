@@ -121,6 +121,10 @@ pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Imag
 }
 
 impl FeatureKind for Flip {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         match self {
             Flip::LeftRight => "FlipLR",
@@ -219,9 +223,14 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
 
 /// `Pad(px=(0,0,0,0))`: zeros before and after each axis, `px` giving (before, after) pairs in axis
 /// order; positions shift by the padding before.
+#[derive(Clone)]
 struct Pad;
 
 impl FeatureKind for Pad {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Pad"
     }
@@ -307,9 +316,14 @@ fn corner(value: &Value) -> Result<()> {
 /// `Crop(crop=(64,64), crop_mode="retain", corner="random")`: keeps a window of size `crop`
 /// (`"retain"`) or removes `crop` pixels (`"remove"`) per axis, at a random corner or at `corner`;
 /// positions shift by the corner.
+#[derive(Clone)]
 struct Crop;
 
 impl FeatureKind for Crop {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Crop"
     }

@@ -13,12 +13,17 @@ use crate::properties::PropertyDict;
 /// property). Returning `Ok(None)` passes the input through unchanged.
 pub type GetFn = dyn Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync;
 
+#[derive(Clone)]
 struct Custom {
     name: String,
     get: Arc<GetFn>,
 }
 
 impl FeatureKind for Custom {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

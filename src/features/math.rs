@@ -50,9 +50,14 @@ fn number(props: &PropertyDict, key: &str) -> Result<f64> {
 }
 
 /// `Clip(min=-inf, max=+inf)`: `clip(x, min, max)`.
+#[derive(Clone)]
 struct Clip;
 
 impl FeatureKind for Clip {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Clip"
     }
@@ -73,9 +78,14 @@ impl FeatureKind for Clip {
 
 /// `NormalizeMinMax(min=0, max=1)`: rescales globally so that the range is `[min, max]`; a constant image
 /// becomes all zeros (as DeepTrack2's NaN-to-zero does).
+#[derive(Clone)]
 struct NormalizeMinMax;
 
 impl FeatureKind for NormalizeMinMax {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "NormalizeMinMax"
     }
@@ -116,9 +126,14 @@ fn featurewise(props: &PropertyDict) -> Result<bool> {
 }
 
 /// `NormalizeStandard()`: `(x - mean) / std` over the whole image (population std).
+#[derive(Clone)]
 struct NormalizeStandard;
 
 impl FeatureKind for NormalizeStandard {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "NormalizeStandard"
     }
@@ -144,6 +159,7 @@ impl FeatureKind for NormalizeStandard {
 
 /// `GaussianBlur(sigma=2)`: a separable Gaussian over every axis, kernel radius `int(4 sigma + 0.5)`,
 /// half-sample symmetric ("reflect") borders, as scipy's `gaussian_filter`.
+#[derive(Clone)]
 struct GaussianBlur;
 
 /// scipy's "reflect" index for `i` on an axis of `n` samples (`d c b a | a b c d | d c b a`).
@@ -170,6 +186,10 @@ fn blur_axis(x: &ArrayD<f64>, axis: usize, weights: &[f64]) -> ArrayD<f64> {
 }
 
 impl FeatureKind for GaussianBlur {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "GaussianBlur"
     }
@@ -208,6 +228,7 @@ impl FeatureKind for GaussianBlur {
 /// its own), with "reflect" borders, as scipy's `convolve` with a uniform kernel (the window of an
 /// even size reaches one further after than before). DeepTrack2 2.0.1 raises on plain 2-D images;
 /// here they blur the same way.
+#[derive(Clone)]
 struct AverageBlur;
 
 /// A running box mean of width `k` along `axis`, window `[i - (k-1)/2, i + k/2]`, reflect borders.
@@ -225,6 +246,10 @@ fn box_axis(x: &ArrayD<f64>, axis: usize, k: usize) -> ArrayD<f64> {
 }
 
 impl FeatureKind for AverageBlur {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "AverageBlur"
     }
@@ -254,6 +279,7 @@ enum Reduce {
 
 /// The block poolings (`skimage.measure.block_reduce`): `ksize` is one size for every axis or one per
 /// axis; axes that do not divide are padded with zeros at the end, and the zeros take part.
+#[derive(Clone)]
 struct Pool {
     name: &'static str,
     reduce: Reduce,
@@ -280,6 +306,10 @@ fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
 }
 
 impl FeatureKind for Pool {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         self.name
     }

@@ -38,6 +38,11 @@ pub trait FeatureKind: Send + Sync {
         Vec::new()
     }
 
+    /// The same kind with its sub-features replaced by `children` (given in [`FeatureKind::children`]
+    /// order; leaf kinds ignore them): how a pipeline is copied, so that a batch can resolve copies of
+    /// it in parallel, each with its own caches.
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind>;
+
     /// Structural kinds resolve sub-features inside [`FeatureKind::process`]; their output is reused
     /// when the children's results are unchanged.
     fn is_structural(&self) -> bool {

@@ -46,9 +46,14 @@ fn check_non_negative(key: &str, value: &Value) -> Result<()> {
 }
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel.
+#[derive(Clone)]
 struct Gaussian;
 
 impl FeatureKind for Gaussian {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Gaussian"
     }
@@ -77,9 +82,14 @@ impl FeatureKind for Gaussian {
 /// `Poisson(snr=100, background=0, max_val=1e8)`: shot noise at a signal-to-noise ratio `snr` for the
 /// peak above `background`. Negative pixels count as 0. The input is never modified (DeepTrack2 2.0.1
 /// clips it in place), and an all-zero image stays zero (DeepTrack2 gives NaN).
+#[derive(Clone)]
 struct Poisson;
 
 impl FeatureKind for Poisson {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Poisson"
     }
@@ -138,9 +148,14 @@ impl FeatureKind for Poisson {
 }
 
 /// `Background(offset=0)` / `Offset`: `x + offset`.
+#[derive(Clone)]
 struct Background(&'static str);
 
 impl FeatureKind for Background {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         self.0
     }

@@ -54,7 +54,7 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "Brightfield" => Mode::Brightfield,
         _ => return None,
     };
-    Some(Box::new(Optics { mode, otfs: Mutex::new(OtfCache::default()) }))
+    Some(Box::new(Optics { mode, otfs: Arc::new(Mutex::new(OtfCache::default())) }))
 }
 
 /// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
@@ -67,11 +67,12 @@ enum Mode {
     Brightfield,
 }
 
+#[derive(Clone)]
 struct Optics {
     mode: Mode,
     /// The optical transfer functions of the z-planes imaged so far (fluorescence), kept between
     /// resolves while the optics' properties stay the same.
-    otfs: Mutex<OtfCache>,
+    otfs: Arc<Mutex<OtfCache>>,
 }
 
 /// What an OTF depends on besides its plane's z: the grid and the optics' numbers (as bits).
@@ -758,6 +759,10 @@ impl Optics {
 }
 
 impl FeatureKind for Optics {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         match self.mode {
             Mode::Fluorescence => "Fluorescence",

@@ -48,6 +48,7 @@ enum Shape {
     Ellipsoid,
 }
 
+#[derive(Clone)]
 struct Scatterer {
     shape: Shape,
 }
@@ -272,6 +273,10 @@ fn crop_empty(mut a: ArrayD<f64>) -> ArrayD<f64> {
 }
 
 impl FeatureKind for Scatterer {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         match self.shape {
             Shape::Point => "PointParticle",

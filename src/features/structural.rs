@@ -79,18 +79,28 @@ fn floor_divide(a: f64, b: f64) -> f64 {
 }
 
 /// `DummyFeature`: passes its input through; its properties are only recorded.
+#[derive(Clone)]
 struct Dummy;
 
 impl FeatureKind for Dummy {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "DummyFeature"
     }
 }
 
 /// `Value(value=0)`: ignores its input and returns `value` as an image.
+#[derive(Clone)]
 struct ValueKind;
 
 impl FeatureKind for ValueKind {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         "Value"
     }
@@ -124,6 +134,7 @@ impl FeatureKind for ValueKind {
 
 /// The arithmetic and comparison features: `op(image, value)` element-wise with numpy broadcasting.
 /// A list `value` pairs values with images, cycling the shorter side (DeepTrack's list semantics).
+#[derive(Clone)]
 struct Arithmetic {
     name: &'static str,
     op: fn(f64, f64) -> f64,
@@ -170,6 +181,10 @@ pub(crate) fn broadcast_op(a: &ArrayD<f64>, b: &ArrayD<f64>, op: impl Fn(f64, f6
 }
 
 impl FeatureKind for Arithmetic {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
     fn name(&self) -> &str {
         self.name
     }
@@ -219,6 +234,11 @@ struct Chain {
 }
 
 impl FeatureKind for Chain {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let [first, second] = <[Feature; 2]>::try_from(children).expect("a chain has two children");
+        Box::new(Chain { first, second })
+    }
+
     fn name(&self) -> &str {
         "Chain"
     }
@@ -272,6 +292,11 @@ fn repeat_count(value: &Value) -> Result<usize> {
 }
 
 impl FeatureKind for Repeat {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let [feature] = <[Feature; 1]>::try_from(children).expect("a repeat has one child");
+        Box::new(Repeat { feature })
+    }
+
     fn name(&self) -> &str {
         "Repeat"
     }
@@ -332,6 +357,11 @@ struct Microscope {
 }
 
 impl FeatureKind for Microscope {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let [sample, optics] = <[Feature; 2]>::try_from(children).expect("a microscope has two children");
+        Box::new(Microscope { optics, sample })
+    }
+
     fn name(&self) -> &str {
         "Microscope"
     }

@@ -44,8 +44,8 @@ impl Handle for deeptrack_feature {
 /// success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
 /// input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
 /// `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
-/// `*output` is ignored, so free anything you created. Callbacks of a feature shared by pipelines that
-/// resolve on different threads can run concurrently.
+/// `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
+/// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may.
 pub type deeptrack_get_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -111,9 +111,11 @@ fn custom_get(
         let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
         let mut out: *mut deeptrack_image = std::ptr::null_mut();
         let generation = error_generation();
+        let gate = userdata.enter();
         // SAFETY: calling the user's callback with its userdata, a borrowed input handle and dict that
         // outlive the call, and an out-pointer.
         let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
+        drop(gate);
         let passthrough = out.is_null() || out == in_ptr;
         // On failure `*output` is ignored: the callback frees what it created.
         let result = if status != DEEPTRACK_STATUS_OK {
@@ -159,6 +161,35 @@ pub unsafe extern "C" fn deeptrack_feature_new_custom(
         }
         let get = get.ok_or_else(|| null("get"))?;
         write_feature(out, Feature::custom(name, custom_get(get, UserData::new(userdata, free_userdata))));
+        Ok(())
+    })
+}
+
+/// Like `deeptrack_feature_new_custom`, for a `get` callback that is thread-safe: the library may run
+/// it on several threads at once (the workers of `deeptrack_feature_resolve_batch`, or pipelines
+/// sharing the feature on different threads). Callbacks registered with
+/// `deeptrack_feature_new_custom` never run on two threads at once.
+///
+/// # Safety
+/// `name` must be NULL or NUL-terminated; `get` NULL or a valid, thread-safe callback; `out` NULL or
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new_custom_threadsafe(
+    name: *const c_char,
+    get: deeptrack_get_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let name = unsafe { str_arg(name, "name")? };
+        if name.is_empty() {
+            return Err(Error::invalid("argument 'name' is empty"));
+        }
+        let get = get.ok_or_else(|| null("get"))?;
+        write_feature(out, Feature::custom(name, custom_get(get, UserData::thread_safe(userdata, free_userdata))));
         Ok(())
     })
 }
@@ -438,6 +469,52 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
         }
         for (i, img) in images.into_iter().enumerate() {
             // SAFETY: `out` holds at least `cap >= count` pointers.
+            unsafe { *out.add(i) = image_into_c(img) };
+        }
+        Ok(())
+    })
+}
+
+/// Resolves `count` independent samples of the pipeline `f` on `input` (borrowed; may be NULL) and
+/// writes them to `out[0..count]` (caller memory for `count` pointers), each a new image owned by the
+/// caller. They are items `first .. first + count` of the stream `seed`: item `i` is what a fresh copy
+/// of the pipeline seeded for `(seed, i)` resolves to, so it depends only on (pipeline, seed, i) and
+/// never on `threads` or on how a dataset is split into batches (resolve items 0-99 on one machine
+/// and 100-199 on another). `threads` worker threads (0: one per core) each resolve their own copy;
+/// `f` itself, its caches and its stored input are not touched. Callbacks not registered as
+/// thread-safe are never run on two threads at once. Every item must produce one image
+/// (`DEEPTRACK_STATUS_INVALID_ARGUMENT` otherwise); on failure (the error of the lowest failing item)
+/// nothing is written to `out`. `count` 0 succeeds and writes nothing.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count` writable
+/// pointers.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_resolve_batch(
+    f: *mut deeptrack_feature,
+    input: *const deeptrack_image,
+    seed: u64,
+    first: u64,
+    count: usize,
+    threads: usize,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        if count > 0 {
+            check_out(out, "out")?;
+        }
+        // A clone: a callback may free the caller's handle.
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+        let input = if input.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { borrow(input, "input")? }.clone())
+        };
+        let images = f.resolve_batch(input.as_ref(), seed, first, count, threads)?;
+        for (i, img) in images.into_iter().enumerate() {
+            // SAFETY: `out` holds `count` pointers.
             unsafe { *out.add(i) = image_into_c(img) };
         }
         Ok(())

@@ -1,6 +1,8 @@
 //! C ABI for sampling rules, callbacks and the sampling context.
 
 use std::ffi::c_void;
+use std::sync::{Condvar, Mutex};
+use std::thread::ThreadId;
 
 use libc::{c_char, size_t};
 
@@ -46,9 +48,9 @@ impl Handle for deeptrack_sample_context {
 pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>;
 
 /// A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
-/// `deeptrack_feature_get_property`). One pipeline runs its callbacks one at a time; a feature shared by
-/// pipelines that resolve on different threads can run its callbacks concurrently, so they must then be
-/// thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
+/// `deeptrack_feature_get_property`, or on a worker of `deeptrack_feature_resolve_batch`). Registered
+/// with `deeptrack_rule_callback`, it never runs on two threads at once; registered with
+/// `deeptrack_rule_callback_threadsafe`, it may, and must then be thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
 /// ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
 /// `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
 /// you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
@@ -66,26 +68,83 @@ thread_local! {
     static ACTIVE_CONTEXT: std::cell::Cell<*const c_void> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
-/// Callback userdata with its destructor.
+/// Callback userdata with its destructor, and the gate that keeps a callback not declared thread-safe
+/// from running on two threads at once.
 pub(crate) struct UserData {
     ptr: *mut c_void,
     free: deeptrack_free_fn,
+    gate: Option<Gate>,
 }
 
-// SAFETY: the C contract says callbacks run on the resolving thread and userdata may be freed from
-// whichever thread drops the last reference; the caller accepts that when registering it.
+// SAFETY: the C contract says userdata may be used from the threads that resolve and freed from
+// whichever thread drops the last reference; the caller accepts that when registering it. Calls of a
+// callback not declared thread-safe are serialised by its gate.
 unsafe impl Send for UserData {}
-// SAFETY: as above; the library never calls one pipeline's callbacks concurrently.
+// SAFETY: as above.
 unsafe impl Sync for UserData {}
 
 impl UserData {
+    /// Userdata of a callback that must never run concurrently with itself.
     pub(crate) fn new(ptr: *mut c_void, free: deeptrack_free_fn) -> Self {
-        UserData { ptr, free }
+        UserData { ptr, free, gate: Some(Gate::default()) }
+    }
+
+    /// Userdata of a callback declared thread-safe: it may run on several threads at once.
+    pub(crate) fn thread_safe(ptr: *mut c_void, free: deeptrack_free_fn) -> Self {
+        UserData { ptr, free, gate: None }
     }
 
     /// The pointer to pass to the callback.
     pub(crate) fn ptr(&self) -> *mut c_void {
         self.ptr
+    }
+
+    /// Waits until no other thread runs this callback; held while it runs (re-entrant on one thread).
+    pub(crate) fn enter(&self) -> Option<GateGuard<'_>> {
+        self.gate.as_ref().map(Gate::enter)
+    }
+}
+
+/// A re-entrant lock: one thread at a time, which may enter again (a callback that resolves a
+/// pipeline using the same callback).
+#[derive(Default)]
+pub(crate) struct Gate {
+    owner: Mutex<(Option<ThreadId>, usize)>,
+    released: Condvar,
+}
+
+/// Held while a gated callback runs.
+pub(crate) struct GateGuard<'a>(&'a Gate);
+
+impl Gate {
+    fn enter(&self) -> GateGuard<'_> {
+        let me = std::thread::current().id();
+        let mut owner = self.owner.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match owner.0 {
+                None => {
+                    *owner = (Some(me), 1);
+                    break;
+                }
+                Some(t) if t == me => {
+                    owner.1 += 1;
+                    break;
+                }
+                Some(_) => owner = self.released.wait(owner).unwrap_or_else(|e| e.into_inner()),
+            }
+        }
+        GateGuard(self)
+    }
+}
+
+impl Drop for GateGuard<'_> {
+    fn drop(&mut self) {
+        let mut owner = self.0.owner.lock().unwrap_or_else(|e| e.into_inner());
+        owner.1 -= 1;
+        if owner.1 == 0 {
+            owner.0 = None;
+            self.0.released.notify_one();
+        }
     }
 }
 
@@ -129,9 +188,11 @@ fn callback_rule(
         // Only the innermost running callback's context may be used (a nested callback's outer
         // context would alias the inner one).
         let outer = ACTIVE_CONTEXT.replace(handle_ptr.cast_const().cast());
+        let gate = userdata.enter();
         // SAFETY: calling the user's callback with its userdata, a context valid for this call and an
         // out-pointer.
         let status = unsafe { f(userdata.ptr(), handle_ptr.cast(), &mut out) };
+        drop(gate);
         ACTIVE_CONTEXT.set(outer);
         handle.retire();
         if status != DEEPTRACK_STATUS_OK {
@@ -286,7 +347,9 @@ pub unsafe extern "C" fn deeptrack_rule_choice(
 /// through `deeptrack_context_get` makes them dependencies, sampled first; draw random numbers through
 /// `deeptrack_context_uniform` / `_normal` so that seeding makes them reproducible. On success `*out`
 /// is owned by the caller and the rule owns `userdata`: `free_userdata(userdata)` (if not NULL) runs
-/// when the last feature or rule using it is freed. On failure nothing is taken.
+/// when the last feature or rule using it is freed. On failure nothing is taken. The library never
+/// runs this callback on two threads at once (a batch serialises its calls); use
+/// `deeptrack_rule_callback_threadsafe` for a callback that may.
 ///
 /// # Safety
 /// `fn` must be NULL or a valid callback; `out` NULL or writable.
@@ -301,6 +364,26 @@ pub unsafe extern "C" fn deeptrack_rule_callback(
         check_out(out, "out")?;
         let f = r#fn.ok_or_else(|| null("fn"))?;
         write_rule(out, Ok(callback_rule(f, UserData::new(userdata, free_userdata))))
+    })
+}
+
+/// Like `deeptrack_rule_callback`, for a callback that is thread-safe: the library may run it on
+/// several threads at once (the workers of `deeptrack_feature_resolve_batch`, or pipelines sharing it
+/// on different threads), which lets a batch use every core.
+///
+/// # Safety
+/// `fn` must be NULL or a valid, thread-safe callback; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_callback_threadsafe(
+    r#fn: deeptrack_sample_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let f = r#fn.ok_or_else(|| null("fn"))?;
+        write_rule(out, Ok(callback_rule(f, UserData::thread_safe(userdata, free_userdata))))
     })
 }
 

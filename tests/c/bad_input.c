@@ -216,6 +216,13 @@ static void null_pointers(void) {
     CASE(deeptrack_feature_resolve_many(NULL, img, many, 4, &n), NUL_, "argument 'f' is NULL");
     CASE(deeptrack_feature_resolve_many(f, img, NULL, 4, &n), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_feature_resolve_many(f, img, many, 4, NULL), NUL_, "argument 'count' is NULL");
+    CASE(deeptrack_feature_resolve_batch(NULL, img, 1, 0, 4, 1, many), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_resolve_batch(f, img, 1, 0, 4, 1, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_new_custom_threadsafe(NULL, get_ok, NULL, NULL, &out_f), NUL_, "argument 'name' is NULL");
+    CASE(deeptrack_feature_new_custom_threadsafe("C", NULL, NULL, NULL, &out_f), NUL_, "argument 'get' is NULL");
+    CASE(deeptrack_feature_new_custom_threadsafe("C", get_ok, NULL, NULL, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_callback_threadsafe(NULL, NULL, NULL, &out_r), NUL_, "argument 'fn' is NULL");
+    CASE(deeptrack_rule_callback_threadsafe(sample_ok, NULL, NULL, NULL), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_image_new(NULL, shape, 2, &out_i), NUL_, "argument 'data' is NULL");
     CASE(deeptrack_image_new(buf, NULL, 2, &out_i), NUL_, "argument 'shape' is NULL");
     CASE(deeptrack_image_new(buf, shape, 2, NULL), NUL_, "argument 'out' is NULL");

@@ -1171,6 +1171,78 @@ static void test_binding_support(void) {
     deeptrack_image_free(img);
 }
 
+/* ---------------------------------------------------------------- batches */
+
+static deeptrack_status sample_two(void *u, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)u;
+    double x = 0;
+    deeptrack_status s = deeptrack_context_uniform(ctx, &x);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    return deeptrack_value_new_float(2 + x, out);
+}
+
+static deeptrack_status get_double(void *u, const deeptrack_image *in, const deeptrack_property_dict *p,
+                                   deeptrack_image **out) {
+    (void)u, (void)p;
+    size_t shape[1] = {1};
+    double v = 0;
+    if (in != NULL) deeptrack_image_copy_to(in, &v, 1);
+    v *= 2;
+    return deeptrack_image_new(&v, shape, 1, out);
+}
+
+/* deeptrack_feature_resolve_batch and the thread-safe callback registrations. */
+static void test_batch(void) {
+    deeptrack_feature *add = NULL, *twice = NULL, *pipe = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_callback_threadsafe(sample_two, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(add, "value", r));
+    OK(deeptrack_feature_new_custom_threadsafe("Twice", get_double, NULL, NULL, &twice));
+    OK(deeptrack_feature_chain(add, twice, &pipe));
+    double zero = 0;
+    size_t one = 1;
+    deeptrack_image *input = NULL, *a[6], *b[6];
+    OK(deeptrack_image_new(&zero, &one, 1, &input));
+    OK(deeptrack_feature_resolve_batch(pipe, input, 7, 0, 6, 1, a));
+    OK(deeptrack_feature_resolve_batch(pipe, input, 7, 0, 2, 2, b));
+    OK(deeptrack_feature_resolve_batch(pipe, input, 7, 2, 4, 0, b + 2));
+    for (int i = 0; i < 6; i++) {
+        double x = 0, y = 0;
+        OK(deeptrack_image_copy_to(a[i], &x, 1));
+        OK(deeptrack_image_copy_to(b[i], &y, 1));
+        CHECK(x == y);           /* item i depends only on (pipeline, seed, i) */
+        CHECK(x >= 4 && x < 6);  /* 2 * (0 + U[2, 3)) */
+        if (i > 0) {
+            double prev = 0;
+            OK(deeptrack_image_copy_to(a[i - 1], &prev, 1));
+            CHECK(prev != x);
+        }
+    }
+    for (int i = 0; i < 6; i++) {
+        deeptrack_image_free(a[i]);
+        deeptrack_image_free(b[i]);
+    }
+    OK(deeptrack_feature_resolve_batch(pipe, input, 7, 0, 0, 0, NULL)); /* nothing to do */
+    FAILS(deeptrack_feature_resolve_batch(pipe, input, 7, 0, 2, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'out' is NULL");
+    FAILS(deeptrack_feature_resolve_batch(NULL, input, 7, 0, 2, 1, a), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'f' is NULL");
+    deeptrack_feature *dummy = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &dummy));
+    FAILS(deeptrack_feature_resolve_batch(dummy, NULL, 7, 3, 2, 1, a), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "batch item 3 produced no image");
+    FAILS(deeptrack_rule_callback_threadsafe(NULL, NULL, NULL, &r), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'fn' is NULL");
+    FAILS(deeptrack_feature_new_custom_threadsafe("X", NULL, NULL, NULL, &dummy), DEEPTRACK_STATUS_NULL_ARGUMENT,
+          "argument 'get' is NULL");
+    deeptrack_feature_free(dummy);
+    deeptrack_image_free(input);
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(twice);
+    deeptrack_feature_free(add);
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1182,6 +1254,7 @@ int main(void) {
     test_misuse();
     test_callback_lifetimes();
     test_binding_support();
+    test_batch();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }
