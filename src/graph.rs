@@ -524,7 +524,7 @@ impl Feature {
         } else {
             std::thread::scope(|scope| {
                 for _ in 0..threads {
-                    scope.spawn(&work);
+                    scope.spawn(work);
                 }
             });
         }

@@ -122,7 +122,7 @@ pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Imag
 
 impl FeatureKind for Flip {
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+        Box::new(*self)
     }
 
     fn name(&self) -> &str {
