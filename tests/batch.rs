@@ -105,7 +105,7 @@ fn batch_with_callback(thread_safe: bool) {
         let mut add = ptr::null_mut();
         assert_eq!(deeptrack_feature_new(c"Add".as_ptr(), &mut add), DEEPTRACK_STATUS_OK);
         let mut rule = ptr::null_mut();
-        let userdata = if thread_safe { 1 as *mut c_void } else { ptr::null_mut() };
+        let userdata: *mut c_void = if thread_safe { std::ptr::dangling_mut::<u8>().cast() } else { ptr::null_mut() };
         let status = if thread_safe {
             deeptrack_rule_callback_threadsafe(Some(slow_sample), userdata, None, &mut rule)
         } else {
