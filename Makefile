@@ -44,7 +44,7 @@ test:
 # the version is unchanged; --no-deps: numpy is already there, so this step needs no index.
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install numpy
+	$(PIP) install numpy "dask[distributed]"
 	$(PIP) install --force-reinstall --no-deps ./python
 	cd tests/python && $(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
 

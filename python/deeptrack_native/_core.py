@@ -39,10 +39,13 @@ def _take_pending():
     return exc
 
 
-def raise_for(status):
+def raise_for(status, workers=False):
     """Raises the exception for a non-OK status: a Python exception a callback raised during the call
-    (re-raised as is), or the library's error with its message."""
+    (re-raised as is; with ``workers``, also one raised on the library's worker threads), or the
+    library's error with its message."""
     pending = _take_pending()
+    if pending is None and workers:
+        pending, _last_failure[0] = _last_failure[0], None
     message = _lib.last_error_message()
     if pending is not None:
         if hasattr(pending, "add_note"):
@@ -367,8 +370,14 @@ def free_userdata(key):
         pass
 
 
+# The last exception a callback raised on any thread: batch workers run callbacks on threads of
+# their own, so the calling thread finds their exception here (see Feature.resolve_batch).
+_last_failure = [None]
+
+
 def _fail(exc):
     _set_pending(exc)
+    _last_failure[0] = exc
     try:
         lib.deeptrack_set_error_message(f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
     except Exception:

@@ -108,6 +108,7 @@ _DECLARATIONS = {
     "deeptrack_feature_seed": ([handle, c_uint64], status),
     "deeptrack_feature_update": ([handle], status),
     "deeptrack_feature_resolve_many": ([handle, handle, out_handle, c_size_t, POINTER(c_size_t)], status),
+    "deeptrack_feature_resolve_batch": ([handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, out_handle], status),
     "deeptrack_feature_free": ([handle], None),
     # images
     "deeptrack_image_new": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),

@@ -256,6 +256,31 @@ class Feature:
             return results[0]
         return results
 
+    def resolve_batch(self, count, seed=0, first=0, threads=0, image=None):
+        """Resolves ``count`` independent samples of this pipeline: items ``first .. first + count``
+        of the stream ``seed``, on ``threads`` worker threads (0: one per core), each worker resolving
+        its own copy. Item ``i`` depends only on (pipeline, seed, i): the same whatever the thread
+        count or the way a dataset is split into batches, e.g. across processes or machines. The
+        pipeline itself is not touched. Returns a list of results (Images when properties are
+        stored, else read-only arrays). Python callables are called one at a time."""
+        count, seed, first, threads = int(count), int(seed), int(first), int(threads)
+        if count < 0 or threads < 0:
+            raise ValueError("count and threads must not be negative")
+        if not (0 <= seed < 2**64 and 0 <= first < 2**64):
+            raise ValueError("seed and first must be integers in [0, 2**64)")
+        known = None
+        input_ptr = None
+        if image is not None:
+            owner, known = self._input_handle(image)
+            input_ptr = owner.ptr
+        buf = (c_void_p * max(count, 1))()
+        _core._tls.pending = None
+        _core._last_failure[0] = None
+        status = lib.deeptrack_feature_resolve_batch(self._h.ptr, input_ptr, seed, first, count, threads, buf)
+        if status != _lib.OK:
+            _core.raise_for(status, workers=True)
+        return [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count)]
+
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)
 

@@ -229,6 +229,31 @@ class NumpyInOut(unittest.TestCase):
         self.assertEqual([a.tolist() for a in several], [[10.0], [20.0]])
 
 
+class Batches(unittest.TestCase):
+    def test_items_depend_only_on_seed_and_index(self):
+        pipe = Scale(factor=lambda: dt.random.uniform(1, 2)) >> dt.Gaussian(sigma=0.1)
+        pipe.store_properties()
+        x = np.ones((4, 4))
+        whole = pipe.resolve_batch(6, seed=11, image=x)
+        parts = pipe.resolve_batch(2, seed=11, image=x, threads=1) + pipe.resolve_batch(4, seed=11, first=2, image=x)
+        self.assertEqual(len(whole), 6)
+        for a, b in zip(whole, parts):
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+            self.assertEqual(a.get_property("factor"), b.get_property("factor"))
+        self.assertEqual(len({w.get_property("factor") for w in whole}), 6)
+        self.assertEqual(pipe.resolve_batch(0, seed=1), [])
+
+    def test_an_exception_in_a_worker_is_re_raised(self):
+        error = KeyError("no sample")
+
+        def boom():
+            raise error
+
+        with self.assertRaises(KeyError) as cm:
+            Scale(factor=boom).resolve_batch(3, image=np.ones(1), threads=2)
+        self.assertIs(cm.exception, error)
+
+
 class Errors(unittest.TestCase):
     def test_library_errors_carry_the_message(self):
         with self.assertRaises(dt.InvalidArgumentError) as cm:

@@ -1,0 +1,37 @@
+"""Sharding a dataset across a Dask cluster (a LocalCluster of 2 worker processes) by index ranges:
+the shards, concatenated, equal the single-process batch with the same seed
+(python/examples/dask_shards.py)."""
+
+import os
+import sys
+import unittest
+
+import numpy as np
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python", "examples")
+
+
+class DaskShards(unittest.TestCase):
+    def test_shards_concatenated_equal_one_process(self):
+        from dask.distributed import Client, LocalCluster
+
+        # The worker processes import the example module by name.
+        os.environ["PYTHONPATH"] = os.pathsep.join([os.path.abspath(EXAMPLES), os.environ.get("PYTHONPATH", "")])
+        sys.path.insert(0, os.path.abspath(EXAMPLES))
+        import dask_shards
+
+        total, seed = 24, 2026
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                images, positions = dask_shards.render_distributed(client, total=total, shard_size=5, seed=seed)
+                workers = {w for w in client.run(os.getpid).values()}
+        self.assertEqual(len(workers), 2)
+        alone, alone_positions = dask_shards.render_shard(0, total, seed)
+        self.assertEqual(images.shape, (total, 64, 64, 1))
+        np.testing.assert_array_equal(images, alone)
+        np.testing.assert_array_equal(positions, alone_positions)
+        self.assertEqual(len({p.tobytes() for p in positions}), total)  # every item is its own sample
+
+
+if __name__ == "__main__":
+    unittest.main()
