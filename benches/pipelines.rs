@@ -123,19 +123,76 @@ fn median(case: &Case, budget: Duration) -> (Duration, usize) {
     (times[times.len() / 2], times.len())
 }
 
+/// The 100-particle fluorescence pipeline on an `n`×`n` frame with Poisson noise.
+fn particles_100(n: f64) -> Feature {
+    let sample = Feature::repeat(&point_particle(n, 100.0), 100).unwrap();
+    let micro = Feature::microscope(&fluorescence(n), &sample).unwrap();
+    let pipe = Feature::chain(&micro, &builtin("Poisson", &[("snr", Rule::constant(100.0))])).unwrap();
+    pipe.store_properties(true);
+    pipe
+}
+
+/// Median time of a batch of `count` images on `threads` threads.
+fn batch_median(pipe: &Feature, count: usize, threads: usize, budget: Duration) -> (Duration, usize) {
+    pipe.resolve_batch(None, 0, 0, count, threads).unwrap();
+    let mut times = Vec::new();
+    let start = Instant::now();
+    let mut first = 0;
+    while times.len() < 5 || (start.elapsed() < budget && times.len() < 1000) {
+        let t = Instant::now();
+        let out = pipe.resolve_batch(None, 0, first, count, threads).unwrap();
+        times.push(t.elapsed());
+        first += count as u64;
+        std::hint::black_box(out);
+    }
+    times.sort();
+    (times[times.len() / 2], times.len())
+}
+
+/// The peak resident memory of this process, from /proc/self/status (kB).
+fn peak_rss_kib() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
 fn main() {
+    if std::env::args().any(|a| a == "--batch-memory") {
+        // One batch of 64 images of 100 particles on 256x256, on all cores, kept in memory; then the
+        // process's peak resident memory.
+        let images = particles_100(256.0).resolve_batch(None, 1, 0, 64, 0).unwrap();
+        assert_eq!(images.len(), 64);
+        println!("{{\"case\": \"batch memory\", \"peak_rss_kib\": {}}}", peak_rss_kib());
+        return;
+    }
     let json = std::env::args().any(|a| a == "--json");
     let quick = std::env::args().any(|a| a == "--quick");
     let budget = Duration::from_millis(if quick { 200 } else { 2000 });
     if !json {
         println!("{:<52} {:>14} {:>8}", "case (one thread)", "median", "runs");
     }
+    let report = |name: &str, m: Duration, runs: usize| {
+        if json {
+            println!("{{\"case\": \"{name}\", \"median_s\": {:e}, \"runs\": {runs}}}", m.as_secs_f64());
+        } else {
+            println!("{name:<52} {:>14} {runs:>8}", format!("{m:.2?}"));
+        }
+    };
     for case in cases() {
         let (m, runs) = median(&case, budget);
-        if json {
-            println!("{{\"case\": \"{}\", \"median_s\": {:e}, \"runs\": {runs}}}", case.name, m.as_secs_f64());
-        } else {
-            println!("{:<52} {:>14} {:>8}", case.name, format!("{m:.2?}"), runs);
-        }
+        report(case.name, m, runs);
+    }
+    // Batch throughput: the same 64 images on one thread and on every core.
+    let pipe = particles_100(64.0);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (one, runs1) = batch_median(&pipe, 64, 1, budget);
+    report("batch of 64 (100 particles, 64x64): 1 thread", one, runs1);
+    let (all, runs_all) = batch_median(&pipe, 64, cores, budget);
+    report(&format!("batch of 64 (100 particles, 64x64): {cores} threads"), all, runs_all);
+    if !json {
+        println!("batch speed-up on {cores} threads: {:.2}x", one.as_secs_f64() / all.as_secs_f64());
     }
 }

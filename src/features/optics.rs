@@ -598,11 +598,25 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
         return Ok(out);
     }
     let pupil = OnceCell::new();
-    let mut fft = Fft2::new(n0, n1)?;
+    fft::with_fft2(n0, n1, |fft| fluorescence_sum(volume, p, otfs, &pupil, fft, &mut out))??;
+    Ok(out)
+}
+
+/// The body of [`fluorescence`], with the thread's transform of the grid.
+fn fluorescence_sum(
+    volume: &Volume,
+    p: &Params,
+    otfs: &Mutex<OtfCache>,
+    pupil: &OnceCell<Pupil>,
+    fft: &mut Fft2,
+    out: &mut [f64],
+) -> Result<()> {
+    let [rows, cols] = p.window;
+    let [n0, n1] = p.grid;
     let mut sum = fft::zeros(n0 * n1)?;
     let mut field = fft::zeros(n0 * n1)?;
     for (&k, plane) in &volume.data {
-        let otf = OtfCache::get(otfs, p, &pupil, &mut fft, volume.z0 + k as i64)?;
+        let otf = OtfCache::get(otfs, p, pupil, fft, volume.z0 + k as i64)?;
         field.fill(Complex64::new(0.0, 0.0));
         let (mut first, mut last) = (rows, 0);
         for r in 0..rows {
@@ -627,7 +641,7 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
             *o = f.re;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// `Brightfield.get`: a unit plane wave propagated through the sample one z-pixel at a time (every
