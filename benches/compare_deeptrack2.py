@@ -34,6 +34,10 @@ DT2_SCRIPT = textwrap.dedent(
     budget = float(sys.argv[1])
     skip_slow = sys.argv[2] == "1"
 
+    def peak_rss_kib():
+        with open("/proc/self/status") as f:
+            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
+
     class Particle(dt.Feature):
         def get(self, image, **kwargs):
             return image
@@ -70,6 +74,13 @@ DT2_SCRIPT = textwrap.dedent(
     def run(pipe, inp):
         pipe.update()
         return pipe.resolve(inp) if inp is not None else pipe.resolve()
+
+    if sys.argv[3] == "memory":
+        # The batch of the memory target: 64 images of 100 particles on 256x256, kept (as batch() does).
+        pipe = fluorescence(256)(point(256) ^ 100) >> dt.Poisson(snr=100)
+        images = np.stack([np.asarray(run(pipe, None)) for _ in range(64)])
+        print(json.dumps({"case": "batch memory", "peak_rss_kib": peak_rss_kib()}), flush=True)
+        sys.exit(0)
 
     for name, pipe, inp in cases:
         if pipe is None:
@@ -142,10 +153,12 @@ def main():
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     native = lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--json"] + (["--quick"] if quick else []),
                    env=env)
+    native.update(lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--batch-memory"]))
     results = {"native": native}
     for version in VERSIONS:
         python = venv_python(version)
-        results[version] = lines([python, "-c", DT2_SCRIPT, str(budget), "1"], env=env)
+        results[version] = lines([python, "-c", DT2_SCRIPT, str(budget), "1", "time"], env=env)
+        results[version].update(lines([python, "-c", DT2_SCRIPT, str(budget), "1", "memory"], env=env))
         versions = subprocess.run([python, "-c", "import numpy, scipy; print(numpy.__version__, scipy.__version__)"],
                                   stdout=subprocess.PIPE, text=True, env=env).stdout.split()
         results[version]["_versions"] = versions
@@ -170,6 +183,22 @@ def main():
     n100, n1000, n10000 = (native[f"(particle ^ {n}) >> other"]["median_s"] for n in (100, 1000, 10000))
     linear = f"per repetition: {fmt(n100 / 100)} (N = 100), {fmt(n1000 / 1000)} (N = 1,000), {fmt(n10000 / 10000)} (N = 10,000)"
 
+    batch_one = next(v for k, v in native.items() if k.startswith("batch of 64") and k.endswith("1 thread"))
+    batch_all_name, batch_all = next((k, v) for k, v in native.items() if k.startswith("batch of 64") and
+                                     not k.endswith("1 thread"))
+    speedup = batch_one["median_s"] / batch_all["median_s"]
+    ours_kib = native["batch memory"]["peak_rss_kib"]
+    memory_rows = [
+        "| 64 images, 256x256, 100 particles each, kept in memory | deeptrack (native) | "
+        + " | ".join(f"DeepTrack2 {v}" for v in VERSIONS) + " | ratio (target: at most 1/3) |",
+        "|---|---|" + "---|" * len(VERSIONS) + "---|",
+        f"| peak resident memory of the process | {ours_kib / 1024:.0f} MiB | "
+        + " | ".join(f"{results[v]['batch memory']['peak_rss_kib'] / 1024:.0f} MiB" for v in VERSIONS)
+        + " | "
+        + ", ".join(f"1/{results[v]['batch memory']['peak_rss_kib'] / ours_kib:.1f} of {v}" for v in VERSIONS)
+        + " |",
+    ]
+
     header = ["pipeline (one thread, median of update + resolve)", "deeptrack (native)"] + [
         f"DeepTrack2 {v}" for v in VERSIONS
     ] + [f"speed-up vs {v}" for v in VERSIONS] + ["target"]
@@ -192,6 +221,14 @@ def main():
             *table,
             "",
             f"`particle ^ N` is linear here: {linear}.",
+            "",
+            "## Batches",
+            "",
+            f"`deeptrack_feature_resolve_batch`, 64 images of the 100-particle 64x64 pipeline: {fmt(batch_one['median_s'])} "
+            f"on one thread, {fmt(batch_all['median_s'])} on {batch_all_name.rsplit(': ', 1)[1]}: "
+            f"{speedup:.2f}x the single-thread throughput (target: 1.8x on 2 cores).",
+            "",
+            *memory_rows,
             "",
         ]
     )
