@@ -160,6 +160,14 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn main() {
+    if let Some(i) = std::env::args().position(|a| a == "--only") {
+        // Profiling aid: repeat one case (by its index in the table) for a few seconds.
+        let index: usize = std::env::args().nth(i + 1).and_then(|s| s.parse().ok()).unwrap_or(0);
+        let case = cases().into_iter().nth(index).expect("a case index");
+        let (m, runs) = median(&case, Duration::from_secs(3));
+        println!("{}: {m:.2?} ({runs} runs)", case.name);
+        return;
+    }
     if std::env::args().any(|a| a == "--batch-memory") {
         // One batch of 64 images of 100 particles on 256x256, on all cores, kept in memory; then the
         // process's peak resident memory.
