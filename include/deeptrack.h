@@ -11,7 +11,9 @@
  *    callbacks) returns DEEPTRACK_STATUS_BUSY rather than waiting. deeptrack_feature_resolve_batch
  *    resolves copies of one pipeline on several threads. Callbacks never run on two threads at once
  *    unless registered with the _threadsafe functions (deeptrack_rule_callback_threadsafe,
- *    deeptrack_feature_new_custom_threadsafe), which declare them safe to. Freeing a handle while
+ *    deeptrack_feature_new_custom_threadsafe), which declare them safe to; a callback that resolves
+ *    another pipeline must not wait on a callback that another thread is running (the two would wait
+ *    for each other). Freeing a handle while
  *    another thread uses the same handle is undefined behaviour; freeing your handle while a pipeline
  *    on another thread uses the feature is safe (reference counts).
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
