@@ -13,9 +13,9 @@
  *    unless registered with the _threadsafe functions (deeptrack_rule_callback_threadsafe,
  *    deeptrack_feature_new_custom_threadsafe), which declare them safe to; a callback that resolves
  *    another pipeline must not wait on a callback that another thread is running (the two would wait
- *    for each other). Freeing a handle while
- *    another thread uses the same handle is undefined behaviour; freeing your handle while a pipeline
- *    on another thread uses the feature is safe (reference counts).
+ *    for each other). Freeing a handle while another thread uses the same handle is undefined
+ *    behaviour; freeing your handle while a pipeline on another thread uses the feature is safe
+ *    (reference counts).
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
  *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
  *    push_properties change an image: do not call them while another thread uses that image.
