@@ -38,7 +38,7 @@ use super::FeatureKind;
 use super::augmentations::move_positions;
 use super::scatterers::{finite, finite_vec, position, positive};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fft::{self, Fft2};
+use crate::fft::{self, Fft2, RealFft2};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
@@ -100,12 +100,13 @@ struct OtfCache {
 const OTF_CACHE_PLANES: usize = 256;
 
 impl OtfCache {
-    /// The OTF of plane `z`: `fft2(|ifft2(pupil defocused to z)|²)`, computed once per key and plane.
+    /// The OTF of plane `z`, `fft2(|ifft2(pupil defocused to z)|²)`, as the half spectrum `real`
+    /// works with; computed once per key and plane.
     fn get(
         cache: &Mutex<OtfCache>,
         p: &Params,
         pupil: &OnceCell<Pupil>,
-        fft: &mut Fft2,
+        real: &RealFft2,
         z: i64,
     ) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
@@ -129,12 +130,15 @@ impl OtfCache {
         let [n0, n1] = p.grid;
         let mut otf = fft::zeros(n0 * n1)?;
         pupil.fill(z as f64, &mut otf);
-        fft.inverse(&mut otf);
-        for v in otf.iter_mut() {
-            let a = v.re.hypot(v.im);
-            *v = Complex64::new(a * a, 0.0);
-        }
-        fft.forward(&mut otf);
+        fft::with_fft2(n0, n1, |fft| {
+            fft.inverse(&mut otf);
+            for v in otf.iter_mut() {
+                let a = v.re.hypot(v.im);
+                *v = Complex64::new(a * a, 0.0);
+            }
+            fft.forward(&mut otf);
+        })?;
+        let otf = real.half_of(&otf)?;
         let otf = Arc::new(otf);
         let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
         if c.key == key {
@@ -589,7 +593,8 @@ impl Pupil {
 /// `Fluorescence.get`: each non-empty plane convolved (circularly, on the FFT grid) with the
 /// intensity point-spread function `|ifft2(pupil defocused to the plane's z)|²`, summed. The planes'
 /// spectra times their OTFs (cached per z-plane between resolves) are summed in Fourier space and
-/// transformed back once. Returns the window (rows × columns).
+/// transformed back once; the planes and the result being real, only half of each spectrum is
+/// computed, and a plane's all-zero rows are skipped. Returns the window (rows × columns).
 fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<Vec<f64>> {
     let [rows, cols] = p.window;
     let [n0, n1] = p.grid;
@@ -598,50 +603,20 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
         return Ok(out);
     }
     let pupil = OnceCell::new();
-    fft::with_fft2(n0, n1, |fft| fluorescence_sum(volume, p, otfs, &pupil, fft, &mut out))??;
-    Ok(out)
-}
-
-/// The body of [`fluorescence`], with the thread's transform of the grid.
-fn fluorescence_sum(
-    volume: &Volume,
-    p: &Params,
-    otfs: &Mutex<OtfCache>,
-    pupil: &OnceCell<Pupil>,
-    fft: &mut Fft2,
-    out: &mut [f64],
-) -> Result<()> {
-    let [rows, cols] = p.window;
-    let [n0, n1] = p.grid;
-    let mut sum = fft::zeros(n0 * n1)?;
-    let mut field = fft::zeros(n0 * n1)?;
+    let mut real = RealFft2::new(n0, n1)?;
+    let mut sum = fft::zeros(real.spectrum_len())?;
+    let mut spectrum = fft::zeros(real.spectrum_len())?;
     for (&k, plane) in &volume.data {
-        let otf = OtfCache::get(otfs, p, pupil, fft, volume.z0 + k as i64)?;
-        field.fill(Complex64::new(0.0, 0.0));
-        let (mut first, mut last) = (rows, 0);
-        for r in 0..rows {
-            let row = &plane[r * cols..(r + 1) * cols];
-            if row.iter().any(|&v| v != 0.0) {
-                first = first.min(r);
-                last = r + 1;
-            }
-            for (f, &v) in field[r * n1..r * n1 + cols].iter_mut().zip(row) {
-                f.re = v;
-            }
-        }
-        // A scatterer fills few rows of its plane: only those need a row transform.
-        fft.forward_rows(&mut field, first.min(last)..last);
-        for ((s, f), o) in sum.iter_mut().zip(&field).zip(otf.iter()) {
+        let otf = OtfCache::get(otfs, p, &pupil, &real, volume.z0 + k as i64)?;
+        let row =
+            |r: usize| (r < rows).then(|| &plane[r * cols..(r + 1) * cols]).filter(|row| row.iter().any(|&v| v != 0.0));
+        real.forward(row, &mut spectrum);
+        for ((s, f), o) in sum.iter_mut().zip(&spectrum).zip(otf.iter()) {
             *s += f * o;
         }
     }
-    fft.inverse(&mut sum);
-    for r in 0..rows {
-        for (o, f) in out[r * cols..(r + 1) * cols].iter_mut().zip(&sum[r * n1..r * n1 + cols]) {
-            *o = f.re;
-        }
-    }
-    Ok(())
+    real.inverse(&mut sum, rows, |r, values| out[r * cols..(r + 1) * cols].copy_from_slice(&values[..cols]));
+    Ok(out)
 }
 
 /// `Brightfield.get`: a unit plane wave propagated through the sample one z-pixel at a time (every
