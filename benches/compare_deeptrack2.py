@@ -222,7 +222,7 @@ def main():
             "",
             f"`particle ^ N` is linear here: {linear}.",
             "",
-            "## Batches",
+            "### Batches and memory",
             "",
             f"`deeptrack_feature_resolve_batch`, 64 images of the 100-particle 64x64 pipeline: {fmt(batch_one['median_s'])} "
             f"on one thread, {fmt(batch_all['median_s'])} on {batch_all_name.rsplit(': ', 1)[1]}: "
@@ -234,6 +234,16 @@ def main():
     )
     with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
         f.write(text)
+    # The README quotes the tables, between its markers.
+    quoted = "\n".join(line for line in text.splitlines()[text.splitlines().index(table[0]):])
+    readme_path = os.path.join(ROOT, "README.md")
+    with open(readme_path) as f:
+        readme = f.read()
+    start = readme.index("<!-- benchmarks:start")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- benchmarks:end -->")
+    with open(readme_path, "w") as f:
+        f.write(readme[:start] + "\n" + quoted.strip() + "\n\n" + readme[end:])
     print(text)
 
 
