@@ -33,7 +33,8 @@ fn header_declares_every_exported_function() {
 /// Every entry point runs its body under the panic guard (directly, or through a helper that does).
 #[test]
 fn every_entry_point_catches_panics() {
-    const GUARDED_HELPERS: [&str; 5] = ["guard(", "guard_or(", "catch_unwind(", "write_new(", "read_as("];
+    const GUARDED_HELPERS: [&str; 7] =
+        ["guard(", "guard_or(", "catch_unwind(", "write_new(", "read_as(", "new_custom(", "new_callback_rule("];
     for file in ["feature.rs", "image.rs", "mod.rs", "rule.rs", "value.rs"] {
         let src = std::fs::read_to_string(format!("{}/src/ffi/{file}", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let lines: Vec<&str> = src.lines().collect();
@@ -44,7 +45,7 @@ fn every_entry_point_catches_panics() {
             let body = lines[i..end].join("\n");
             assert!(GUARDED_HELPERS.iter().any(|g| body.contains(g)), "{name} in {file} does not use the panic guard");
         }
-        for helper in ["fn write_new(", "fn read_as("] {
+        for helper in ["fn write_new(", "fn read_as(", "fn new_custom(", "fn new_callback_rule("] {
             if let Some(at) = src.find(helper) {
                 assert!(src[at..].split("\n}").next().unwrap().contains("guard("), "{helper} must use the guard");
             }

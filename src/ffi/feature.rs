@@ -62,6 +62,37 @@ pub fn feature_into_handle(f: Feature) -> *mut deeptrack_feature {
     new_handle::<deeptrack_feature>(f)
 }
 
+/// The body of `deeptrack_feature_new_custom` and of its thread-safe variant. The userdata is taken
+/// over only once every argument is checked, so that on failure it stays the caller's.
+///
+/// # Safety
+/// As `deeptrack_feature_new_custom`.
+unsafe fn new_custom(
+    name: *const c_char,
+    get: deeptrack_get_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    thread_safe: bool,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let name = unsafe { str_arg(name, "name")? };
+        if name.is_empty() {
+            return Err(Error::invalid("argument 'name' is empty"));
+        }
+        let get = get.ok_or_else(|| null("get"))?;
+        let userdata = if thread_safe {
+            UserData::thread_safe(userdata, free_userdata)
+        } else {
+            UserData::new(userdata, free_userdata)
+        };
+        write_feature(out, Feature::custom(name, custom_get(get, userdata)));
+        Ok(())
+    })
+}
+
 fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
     // SAFETY: callers check `out` first.
     unsafe { *out = new_handle::<deeptrack_feature>(f) };
@@ -152,17 +183,8 @@ pub unsafe extern "C" fn deeptrack_feature_new_custom(
     free_userdata: deeptrack_free_fn,
     out: *mut *mut deeptrack_feature,
 ) -> deeptrack_status {
-    guard(|| {
-        check_out(out, "out")?;
-        // SAFETY: forwarded contract.
-        let name = unsafe { str_arg(name, "name")? };
-        if name.is_empty() {
-            return Err(Error::invalid("argument 'name' is empty"));
-        }
-        let get = get.ok_or_else(|| null("get"))?;
-        write_feature(out, Feature::custom(name, custom_get(get, UserData::new(userdata, free_userdata))));
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { new_custom(name, get, userdata, free_userdata, false, out) }
 }
 
 /// Like `deeptrack_feature_new_custom`, for a `get` callback that is thread-safe: the library may run
@@ -181,17 +203,8 @@ pub unsafe extern "C" fn deeptrack_feature_new_custom_threadsafe(
     free_userdata: deeptrack_free_fn,
     out: *mut *mut deeptrack_feature,
 ) -> deeptrack_status {
-    guard(|| {
-        check_out(out, "out")?;
-        // SAFETY: forwarded contract.
-        let name = unsafe { str_arg(name, "name")? };
-        if name.is_empty() {
-            return Err(Error::invalid("argument 'name' is empty"));
-        }
-        let get = get.ok_or_else(|| null("get"))?;
-        write_feature(out, Feature::custom(name, custom_get(get, UserData::thread_safe(userdata, free_userdata))));
-        Ok(())
-    })
+    // SAFETY: forwarded contract.
+    unsafe { new_custom(name, get, userdata, free_userdata, true, out) }
 }
 
 /// Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a

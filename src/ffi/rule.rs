@@ -360,10 +360,27 @@ pub unsafe extern "C" fn deeptrack_rule_callback(
     free_userdata: deeptrack_free_fn,
     out: *mut *mut deeptrack_rule,
 ) -> deeptrack_status {
+    new_callback_rule(r#fn, userdata, free_userdata, false, out)
+}
+
+/// The body of `deeptrack_rule_callback` and of its thread-safe variant; the userdata is taken over
+/// only once the arguments are checked.
+fn new_callback_rule(
+    f: deeptrack_sample_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    thread_safe: bool,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
-        let f = r#fn.ok_or_else(|| null("fn"))?;
-        write_rule(out, Ok(callback_rule(f, UserData::new(userdata, free_userdata))))
+        let f = f.ok_or_else(|| null("fn"))?;
+        let userdata = if thread_safe {
+            UserData::thread_safe(userdata, free_userdata)
+        } else {
+            UserData::new(userdata, free_userdata)
+        };
+        write_rule(out, Ok(callback_rule(f, userdata)))
     })
 }
 
@@ -380,11 +397,7 @@ pub unsafe extern "C" fn deeptrack_rule_callback_threadsafe(
     free_userdata: deeptrack_free_fn,
     out: *mut *mut deeptrack_rule,
 ) -> deeptrack_status {
-    guard(|| {
-        check_out(out, "out")?;
-        let f = r#fn.ok_or_else(|| null("fn"))?;
-        write_rule(out, Ok(callback_rule(f, UserData::thread_safe(userdata, free_userdata))))
-    })
+    new_callback_rule(r#fn, userdata, free_userdata, true, out)
 }
 
 /// A rule linking to property `key` of feature `source` (`B(pos=A.pos)`): within one resolve it gives
