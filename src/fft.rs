@@ -60,36 +60,6 @@ pub(crate) struct Fft2 {
     transposed: Vec<Complex64>,
 }
 
-thread_local! {
-    /// The 2-D transforms this thread planned, by grid size, with their work buffers: reused between
-    /// resolves without taking the process-wide planner lock (batch workers would contend on it).
-    static FFT2: std::cell::RefCell<Vec<Fft2>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// How many grid sizes a thread keeps planned.
-const FFT2_PER_THREAD: usize = 8;
-
-/// Runs `f` with a `rows × cols` transform kept by the calling thread (planned on first use).
-pub(crate) fn with_fft2<R>(rows: usize, cols: usize, f: impl FnOnce(&mut Fft2) -> R) -> Result<R> {
-    let cached = FFT2.with(|c| {
-        let mut c = c.borrow_mut();
-        c.iter().position(|t| t.rows == rows && t.cols == cols).map(|i| c.swap_remove(i))
-    });
-    let mut fft = match cached {
-        Some(fft) => fft,
-        None => Fft2::new(rows, cols)?,
-    };
-    let result = f(&mut fft);
-    FFT2.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() >= FFT2_PER_THREAD {
-            c.remove(0);
-        }
-        c.push(fft);
-    });
-    Ok(result)
-}
-
 impl Fft2 {
     /// Plans the transforms of a `rows × cols` grid (both at least 1) and allocates its work buffers.
     pub(crate) fn new(rows: usize, cols: usize) -> Result<Fft2> {
@@ -183,6 +153,37 @@ pub(crate) struct RealFft2 {
 fn real_planner() -> &'static Mutex<RealFftPlanner<f64>> {
     static PLANNER: OnceLock<Mutex<RealFftPlanner<f64>>> = OnceLock::new();
     PLANNER.get_or_init(|| Mutex::new(RealFftPlanner::new()))
+}
+
+thread_local! {
+    /// The real 2-D transforms this thread planned, by grid size, with their work buffers: reused
+    /// between resolves without taking the process-wide planner locks (batch workers would contend
+    /// on them).
+    static REAL_FFT2: std::cell::RefCell<Vec<RealFft2>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// How many grid sizes a thread keeps planned.
+const PLANS_PER_THREAD: usize = 8;
+
+/// Runs `f` with a `rows × cols` real transform kept by the calling thread (planned on first use).
+pub(crate) fn with_real_fft2<R>(rows: usize, cols: usize, f: impl FnOnce(&mut RealFft2) -> R) -> Result<R> {
+    let cached = REAL_FFT2.with(|c| {
+        let mut c = c.borrow_mut();
+        c.iter().position(|t| t.rows == rows && t.cols == cols).map(|i| c.swap_remove(i))
+    });
+    let mut fft = match cached {
+        Some(fft) => fft,
+        None => RealFft2::new(rows, cols)?,
+    };
+    let result = f(&mut fft);
+    REAL_FFT2.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() >= PLANS_PER_THREAD {
+            c.remove(0);
+        }
+        c.push(fft);
+    });
+    Ok(result)
 }
 
 impl RealFft2 {

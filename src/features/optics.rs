@@ -130,14 +130,14 @@ impl OtfCache {
         let [n0, n1] = p.grid;
         let mut otf = fft::zeros(n0 * n1)?;
         pupil.fill(z as f64, &mut otf);
-        fft::with_fft2(n0, n1, |fft| {
-            fft.inverse(&mut otf);
-            for v in otf.iter_mut() {
-                let a = v.re.hypot(v.im);
-                *v = Complex64::new(a * a, 0.0);
-            }
-            fft.forward(&mut otf);
-        })?;
+        // Computed once per plane and cached: a transform planned for it is fine.
+        let mut fft = Fft2::new(n0, n1)?;
+        fft.inverse(&mut otf);
+        for v in otf.iter_mut() {
+            let a = v.re.hypot(v.im);
+            *v = Complex64::new(a * a, 0.0);
+        }
+        fft.forward(&mut otf);
         let otf = real.half_of(&otf)?;
         let otf = Arc::new(otf);
         let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
@@ -603,11 +603,24 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
         return Ok(out);
     }
     let pupil = OnceCell::new();
-    let mut real = RealFft2::new(n0, n1)?;
+    fft::with_real_fft2(n0, n1, |real| fluorescence_sum(volume, p, otfs, &pupil, real, &mut out))??;
+    Ok(out)
+}
+
+/// The body of [`fluorescence`], with the calling thread's real transform of the grid.
+fn fluorescence_sum(
+    volume: &Volume,
+    p: &Params,
+    otfs: &Mutex<OtfCache>,
+    pupil: &OnceCell<Pupil>,
+    real: &mut RealFft2,
+    out: &mut [f64],
+) -> Result<()> {
+    let [rows, cols] = p.window;
     let mut sum = fft::zeros(real.spectrum_len())?;
     let mut spectrum = fft::zeros(real.spectrum_len())?;
     for (&k, plane) in &volume.data {
-        let otf = OtfCache::get(otfs, p, &pupil, &real, volume.z0 + k as i64)?;
+        let otf = OtfCache::get(otfs, p, pupil, real, volume.z0 + k as i64)?;
         let row =
             |r: usize| (r < rows).then(|| &plane[r * cols..(r + 1) * cols]).filter(|row| row.iter().any(|&v| v != 0.0));
         real.forward(row, &mut spectrum);
@@ -616,7 +629,7 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
         }
     }
     real.inverse(&mut sum, rows, |r, values| out[r * cols..(r + 1) * cols].copy_from_slice(&values[..cols]));
-    Ok(out)
+    Ok(())
 }
 
 /// `Brightfield.get`: a unit plane wave propagated through the sample one z-pixel at a time (every
