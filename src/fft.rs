@@ -132,6 +132,134 @@ fn transpose(src: &[Complex64], dst: &mut [Complex64], rows: usize, cols: usize)
     }
 }
 
+/// A row-major complex matrix (or a view of one, through its strides) for [`gemm`].
+#[derive(Clone, Copy)]
+pub(crate) struct Mat<'a> {
+    /// The elements; `data[i * row_stride + j * col_stride]` is element `(i, j)`.
+    pub data: &'a [Complex64],
+    /// The distance between rows.
+    pub row_stride: usize,
+    /// The distance between columns.
+    pub col_stride: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// A row-major matrix with `cols` columns.
+    pub(crate) fn rows(data: &'a [Complex64], cols: usize) -> Self {
+        Mat { data, row_stride: cols, col_stride: 1 }
+    }
+
+    /// The transpose of the row-major matrix with `cols` columns.
+    pub(crate) fn transposed(data: &'a [Complex64], cols: usize) -> Self {
+        Mat { data, row_stride: 1, col_stride: cols }
+    }
+}
+
+/// `c ← alpha · a · b + beta · c`, with `a` of `m × k`, `b` of `k × n` and `c` row-major `m × n`
+/// (`[m, k, n]`)
+/// (BLAS's zgemm, with the SIMD kernels `matrixmultiply` picks for the processor at run time).
+pub(crate) fn gemm([m, k, n]: [usize; 3], alpha: f64, a: Mat<'_>, b: Mat<'_>, beta: f64, c: &mut [Complex64]) {
+    // Every element the kernels read or write must be inside the slices: checked, since the kernel is
+    // handed raw pointers.
+    let last = |mat: &Mat<'_>, rows: usize, cols: usize| {
+        (rows > 0 && cols > 0).then(|| (rows - 1) * mat.row_stride + (cols - 1) * mat.col_stride)
+    };
+    assert!(last(&a, m, k).is_none_or(|i| i < a.data.len()), "gemm: a is too short");
+    assert!(last(&b, k, n).is_none_or(|i| i < b.data.len()), "gemm: b is too short");
+    assert!(c.len() >= m * n, "gemm: c is too short");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let stride = |s: usize| isize::try_from(s).expect("strides of allocated matrices fit in isize");
+    // SAFETY: `Complex64` is `repr(C)` {re, im}, the layout of matrixmultiply's `[f64; 2]`; the bounds
+    // of every element addressed by (m, k, n) and the strides were checked above, and `c` (written
+    // through a unique borrow) does not alias `a` or `b` (shared borrows).
+    unsafe {
+        matrixmultiply::zgemm(
+            matrixmultiply::CGemmOption::Standard,
+            matrixmultiply::CGemmOption::Standard,
+            m,
+            k,
+            n,
+            [alpha, 0.0],
+            a.data.as_ptr().cast(),
+            stride(a.row_stride),
+            stride(a.col_stride),
+            b.data.as_ptr().cast(),
+            stride(b.row_stride),
+            stride(b.col_stride),
+            [beta, 0.0],
+            c.as_mut_ptr().cast(),
+            stride(n),
+            1,
+        );
+    }
+}
+
+/// `e^{2πi·k/n}` for `k` in `0..n`: the twiddle factors of a length-`n` inverse DFT (conjugate them
+/// for the forward one).
+pub(crate) fn roots(n: usize) -> Result<Vec<Complex64>> {
+    let mut out = zeros(n)?;
+    for (k, w) in out.iter_mut().enumerate() {
+        let phase = 2.0 * std::f64::consts::PI * k as f64 / n as f64;
+        *w = Complex64::new(phase.cos(), phase.sin());
+    }
+    Ok(out)
+}
+
+/// `ifft2` of an `n0 × n1` spectrum that is zero outside rows `us` and columns `vs` (given as the
+/// dense `us.len() × vs.len()` block `band`, row-major), evaluated on the first `rows × cols` pixels:
+/// `column(x, values)` receives column `x` (`values[y]` for `y < rows`), for each `x < cols` in
+/// order. Transforms only the rows that hold something, then the columns wanted, a few at a time:
+/// for a narrow band about a third of the work of a full transform.
+pub(crate) fn inverse_band(
+    [n0, n1]: [usize; 2],
+    us: &[usize],
+    vs: &[usize],
+    band: &[Complex64],
+    [rows, cols]: [usize; 2],
+    mut column: impl FnMut(usize, &[Complex64]),
+) -> Result<()> {
+    /// Columns transformed together (a few tens of KiB, in cache).
+    const CHUNK: usize = 16;
+    let (nu, nv) = (us.len(), vs.len());
+    assert_eq!(band.len(), nu * nv, "the band does not match its rows and columns");
+    assert!(rows <= n0 && cols <= n1, "the pixels wanted lie outside the grid");
+    let (row_inverse, col_inverse) = {
+        let mut p = planner().lock().unwrap_or_else(|e| e.into_inner());
+        (p.plan_fft_inverse(n1), p.plan_fft_inverse(n0))
+    };
+    let mut scratch = zeros(row_inverse.get_inplace_scratch_len().max(col_inverse.get_inplace_scratch_len()))?;
+    // Along the rows that hold something: each band row, spread over its grid row.
+    let mut lines = zeros(nu * n1)?;
+    for (a, line) in lines.chunks_exact_mut(n1).enumerate() {
+        for (b, &v) in vs.iter().enumerate() {
+            line[v] = band[a * nv + b];
+        }
+    }
+    if !lines.is_empty() {
+        row_inverse.process_with_scratch(&mut lines, &mut scratch);
+    }
+    // Along the columns wanted: column x holds the band rows' values at x, at their grid rows.
+    let scale = 1.0 / (n0 as f64 * n1 as f64);
+    let mut columns = zeros(CHUNK.min(cols) * n0)?;
+    for x0 in (0..cols).step_by(CHUNK) {
+        let chunk = &mut columns[..CHUNK.min(cols - x0) * n0];
+        chunk.fill(Complex64::new(0.0, 0.0));
+        for (dx, col) in chunk.chunks_exact_mut(n0).enumerate() {
+            for (a, &u) in us.iter().enumerate() {
+                col[u] = lines[a * n1 + x0 + dx];
+            }
+        }
+        col_inverse.process_with_scratch(chunk, &mut scratch);
+        for (dx, col) in chunk.chunks_exact_mut(n0).enumerate() {
+            col[..rows].iter_mut().for_each(|v| *v *= scale);
+            column(x0 + dx, &col[..rows]);
+        }
+    }
+    Ok(())
+}
+
 /// The 2-D transform of real images on a `rows × cols` grid, keeping half the spectrum (columns
 /// `0..cols/2 + 1`; the rest follows from Hermitian symmetry) and storing it transposed, column by
 /// column (`half × rows`), so that the column transforms run on contiguous data. Half the work of
@@ -221,15 +349,16 @@ impl RealFft2 {
     }
 
     /// The half spectrum of the real image whose row `r` is `image(r)` (`None`: a row of zeros;
-    /// shorter rows are padded with zeros), written transposed into `out`.
-    pub(crate) fn forward<'a>(&mut self, image: impl Fn(usize) -> Option<&'a [f64]>, out: &mut [Complex64]) {
+    /// `Some((start, values))`: `values` from column `start` on, zeros elsewhere), written transposed
+    /// into `out`.
+    pub(crate) fn forward<'a>(&mut self, image: impl Fn(usize) -> Option<(usize, &'a [f64])>, out: &mut [Complex64]) {
         let (rows, half) = (self.rows, self.half);
         assert_eq!(out.len(), half * rows, "the buffer does not match the half spectrum");
         out.fill(Complex64::new(0.0, 0.0));
         for r in 0..rows {
-            let Some(row) = image(r) else { continue };
+            let Some((start, row)) = image(r) else { continue };
             self.row_in.fill(0.0);
-            self.row_in[..row.len()].copy_from_slice(row);
+            self.row_in[start..start + row.len()].copy_from_slice(row);
             self.r2c
                 .process_with_scratch(&mut self.row_in, &mut self.row_out, &mut self.real_scratch)
                 .expect("buffers sized by the plan");
@@ -298,7 +427,7 @@ mod tests {
             let mut half = zeros(real.spectrum_len()).unwrap();
             // A skipped row (row 2, when there is one) must count as zeros.
             let skip = if rows > 2 { 2 } else { usize::MAX };
-            let row = |r: usize| (r != skip).then(|| &image[r * cols..(r + 1) * cols]);
+            let row = |r: usize| (r != skip).then(|| (0, &image[r * cols..(r + 1) * cols]));
             real.forward(row, &mut half);
             let mut without_row_2 = image.clone();
             if rows > 2 {

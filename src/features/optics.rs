@@ -26,7 +26,6 @@
 //! [`Feature::microscope`]: crate::Feature::microscope
 
 use std::cell::OnceCell;
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::PI;
 use std::sync::{Arc, Mutex};
@@ -38,7 +37,7 @@ use super::FeatureKind;
 use super::augmentations::move_positions;
 use super::scatterers::{finite, finite_vec, position, positive};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fft::{self, Fft2, RealFft2};
+use crate::fft::{self, Fft2, Mat, RealFft2};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
@@ -70,8 +69,8 @@ enum Mode {
 #[derive(Clone)]
 struct Optics {
     mode: Mode,
-    /// The optical transfer functions of the z-planes imaged so far (fluorescence), kept between
-    /// resolves while the optics' properties stay the same.
+    /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
+    /// band (brightfield), kept between resolves while the optics' properties stay the same.
     otfs: Arc<Mutex<OtfCache>>,
 }
 
@@ -89,11 +88,22 @@ impl OtfKey {
     }
 }
 
-/// OTFs by z-plane for one [`OtfKey`]; at most [`OTF_CACHE_PLANES`] planes are kept.
+/// For one [`OtfKey`]: OTFs by z-plane (fluorescence), the pupil's band and the back-propagators by
+/// the sample's far z (brightfield); at most [`OTF_CACHE_PLANES`] of each are kept.
 #[derive(Default)]
 struct OtfCache {
     key: OtfKey,
     planes: HashMap<i64, Arc<Vec<Complex64>>>,
+    band: Option<Arc<Band>>,
+    backs: HashMap<i64, Arc<Vec<Complex64>>>,
+}
+
+/// The pupil on its band (see [`Pupil::band`]) and the one-z-pixel propagation step on it.
+struct Band {
+    us: Vec<usize>,
+    vs: Vec<usize>,
+    pupil: Pupil,
+    step: Vec<Complex64>,
 }
 
 /// How many z-planes' OTFs an optics feature keeps (a sphere spans about 2 radius / voxel planes).
@@ -110,15 +120,8 @@ impl OtfCache {
         z: i64,
     ) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
-        {
-            let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-            if c.key != key {
-                c.key = key;
-                c.planes.clear();
-            }
-            if let Some(otf) = c.planes.get(&z) {
-                return Ok(Arc::clone(otf));
-            }
+        if let Some(otf) = OtfCache::lock(cache, key).planes.get(&z) {
+            return Ok(Arc::clone(otf));
         }
         let pupil = match pupil.get() {
             Some(pupil) => pupil,
@@ -140,14 +143,53 @@ impl OtfCache {
         fft.forward(&mut otf);
         let otf = real.half_of(&otf)?;
         let otf = Arc::new(otf);
-        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
-        if c.key == key {
-            if c.planes.len() >= OTF_CACHE_PLANES {
-                c.planes.clear();
-            }
-            c.planes.insert(z, Arc::clone(&otf));
+        let mut c = OtfCache::lock(cache, key);
+        if c.planes.len() >= OTF_CACHE_PLANES {
+            c.planes.clear();
         }
+        c.planes.insert(z, Arc::clone(&otf));
         Ok(otf)
+    }
+
+    /// The cache, emptied first if it holds another key's.
+    fn lock(cache: &Mutex<OtfCache>, key: OtfKey) -> std::sync::MutexGuard<'_, OtfCache> {
+        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+        if c.key != key {
+            *c = OtfCache { key, ..OtfCache::default() };
+        }
+        c
+    }
+
+    /// The pupil's band and step for `p`, computed once per key.
+    fn band(cache: &Mutex<OtfCache>, p: &Params) -> Result<Arc<Band>> {
+        let key = OtfKey::of(p);
+        if let Some(band) = &OtfCache::lock(cache, key).band {
+            return Ok(Arc::clone(band));
+        }
+        let (us, vs, pupil) = Pupil::band(p)?;
+        let mut step = fft::zeros(us.len() * vs.len())?;
+        pupil.fill(1.0, &mut step);
+        let band = Arc::new(Band { us, vs, pupil, step });
+        OtfCache::lock(cache, key).band = Some(Arc::clone(&band));
+        Ok(band)
+    }
+
+    /// The pupil defocused by `-z1` z-pixels on `band` (the propagation back to the focal plane from
+    /// `z1`, filtered by the pupil), computed once per key and `z1`.
+    fn back(cache: &Mutex<OtfCache>, p: &Params, band: &Band, z1: i64) -> Result<Arc<Vec<Complex64>>> {
+        let key = OtfKey::of(p);
+        if let Some(back) = OtfCache::lock(cache, key).backs.get(&z1) {
+            return Ok(Arc::clone(back));
+        }
+        let mut back = fft::zeros(band.step.len())?;
+        band.pupil.fill(-z1 as f64, &mut back);
+        let back = Arc::new(back);
+        let mut c = OtfCache::lock(cache, key);
+        if c.backs.len() >= OTF_CACHE_PLANES {
+            c.backs.clear();
+        }
+        c.backs.insert(z1, Arc::clone(&back));
+        Ok(back)
     }
 }
 
@@ -367,8 +409,38 @@ struct Volume {
     z0: i64,
     /// How many planes the sample spans.
     planes: usize,
-    /// The planes that are not all zero (rows × columns of the window), by plane index.
-    data: BTreeMap<usize, Vec<f64>>,
+    /// The planes that are not all zero, by plane index.
+    data: BTreeMap<usize, Plane>,
+}
+
+/// One z-plane of the window: the box that its scatterers cover (rows `r0..r0 + h`, columns `c0..c0 +
+/// w` of the window), row-major; the window is zero outside it. Kept as a box so that a small sample
+/// in a large field of view costs its own size, not the window's.
+struct Plane {
+    r0: usize,
+    c0: usize,
+    h: usize,
+    w: usize,
+    data: Vec<f64>,
+}
+
+impl Plane {
+    /// Row `r` of the window inside the box, with the window column it starts at.
+    fn row(&self, r: usize) -> Option<(usize, &[f64])> {
+        (self.r0..self.r0 + self.h).contains(&r).then(|| (self.c0, &self.data[(r - self.r0) * self.w..][..self.w]))
+    }
+
+    /// The smallest box `[r0, r1, c0, c1]` (window coordinates) holding every non-zero value.
+    fn tight(&self) -> [usize; 4] {
+        let mut b = [usize::MAX, 0, usize::MAX, 0];
+        for (i, row) in self.data.chunks_exact(self.w).enumerate() {
+            if let (Some(first), Some(last)) = (row.iter().position(|&v| v != 0.0), row.iter().rposition(|&v| v != 0.0))
+            {
+                b = [b[0].min(i), b[1].max(i + 1), b[2].min(first), b[3].max(last + 1)];
+            }
+        }
+        [b[0] + self.r0, b[1] + self.r0, b[2] + self.c0, b[3] + self.c0]
+    }
 }
 
 /// What a scatterer volume is multiplied by: `intensity` (times the upscale fudge factor), else
@@ -484,34 +556,52 @@ fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     }
     let [rows, cols] = p.window;
     let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
-    let mut data: BTreeMap<usize, Vec<f64>> = BTreeMap::new();
-    for item in &placed {
-        // The part of the item inside the window, in the item's own indices.
+    // The part of each item inside the window, in the item's own indices.
+    let spans = |item: &Placed| {
         let span = |axis: usize, len: usize| {
             let lo = (origin[axis] - item.corner[axis]).clamp(0, item.shape[axis] as i64) as usize;
             let hi = (origin[axis] + len as i64 - item.corner[axis]).clamp(0, item.shape[axis] as i64) as usize;
             lo..hi.max(lo)
         };
-        let (ra, rb) = (span(0, rows), span(1, cols));
+        (span(0, rows), span(1, cols))
+    };
+    // Each plane's box: the window rows and columns its items cover.
+    let mut boxes: BTreeMap<usize, [usize; 4]> = BTreeMap::new();
+    for item in &placed {
+        let (ra, rb) = spans(item);
+        if ra.is_empty() || rb.is_empty() {
+            continue;
+        }
+        let at = |axis: usize, i: usize| (item.corner[axis] + i as i64 - origin[axis]) as usize;
+        let cover = [at(0, ra.start), at(0, ra.end), at(1, rb.start), at(1, rb.end)];
+        for k in 0..item.shape[2] {
+            let plane = (item.corner[2] + k as i64 - z0) as usize;
+            let b = boxes.entry(plane).or_insert(cover);
+            *b = [b[0].min(cover[0]), b[1].max(cover[1]), b[2].min(cover[2]), b[3].max(cover[3])];
+        }
+    }
+    let mut data: BTreeMap<usize, Plane> = BTreeMap::new();
+    for (&plane, b) in &boxes {
+        let (h, w) = (b[1] - b[0], b[3] - b[2]);
+        data.insert(plane, Plane { r0: b[0], c0: b[2], h, w, data: alloc_f64(h * w)? });
+    }
+    for item in &placed {
+        let (ra, rb) = spans(item);
         if ra.is_empty() || rb.is_empty() {
             continue;
         }
         for k in 0..item.shape[2] {
-            let plane = (item.corner[2] + k as i64 - z0) as usize;
-            let buf = match data.entry(plane) {
-                Entry::Occupied(e) => e.into_mut(),
-                Entry::Vacant(e) => e.insert(alloc_f64(rows * cols)?),
-            };
+            let plane = data.get_mut(&((item.corner[2] + k as i64 - z0) as usize)).expect("boxed above");
             for a in ra.clone() {
-                let row = (item.corner[0] + a as i64 - origin[0]) as usize;
+                let row = (item.corner[0] + a as i64 - origin[0]) as usize - plane.r0;
                 for b in rb.clone() {
-                    let col = (item.corner[1] + b as i64 - origin[1]) as usize;
-                    buf[row * cols + col] += item.data[(a * item.shape[1] + b) * item.shape[2] + k];
+                    let col = (item.corner[1] + b as i64 - origin[1]) as usize - plane.c0;
+                    plane.data[row * plane.w + col] += item.data[(a * item.shape[1] + b) * item.shape[2] + k];
                 }
             }
         }
     }
-    data.retain(|_, plane| plane.iter().any(|&v| v != 0.0));
+    data.retain(|_, plane| plane.data.iter().any(|&v| v != 0.0));
     Ok(Volume { z0, planes, data })
 }
 
@@ -541,40 +631,96 @@ fn spline(a: &[f64], shape: [usize; 3], xo: f64, yo: f64) -> Result<Vec<f64>> {
     Ok(out)
 }
 
-/// The pupil on an FFT grid, already in FFT order (`fftshift` of DeepTrack2's centred pupil): its
-/// support (`ρ² < 1`) and the defocus phase per z-pixel (0 where the wave is evanescent).
+/// DeepTrack2's pupil on an `n0 × n1` FFT grid: at centred index `(i, j)`, `ρ² = x² + y²` with `x = (i -
+/// n0/2) / r0 + 1e-8` (and `y` alike), inside where `ρ² < 1`, with the defocus phase per z-pixel `kz =
+/// k·√(1 − (NA/n)²·ρ²)` (0 where the wave is evanescent); `fftshift` moves it to FFT order.
+struct PupilGrid {
+    n: [usize; 2],
+    r: [f64; 2],
+    c: f64,
+    k: f64,
+}
+
+impl PupilGrid {
+    fn of(p: &Params) -> PupilGrid {
+        let n = p.grid;
+        let r = [0, 1].map(|axis| p.na / p.wavelength * p.voxel[axis] * n[axis] as f64);
+        let na_n = p.na / p.n_medium;
+        PupilGrid { n, r, c: na_n * na_n, k: 2.0 * PI * p.n_medium / p.wavelength * p.voxel[2] }
+    }
+
+    /// The pupil at centred index `(i, j)`: its FFT-order indices, whether it is inside, and `kz`.
+    fn at(&self, i: usize, j: usize) -> ([usize; 2], bool, f64) {
+        let [n0, n1] = self.n;
+        let x = (i as f64 - n0 as f64 / 2.0) / self.r[0] + 1e-8;
+        let y = (j as f64 - n1 as f64 / 2.0) / self.r[1] + 1e-8;
+        let rho = y * y + x * x;
+        let arg = 1.0 - self.c * rho;
+        // fftshift rolls by n/2 (rounded down).
+        let at = [(i + n0 / 2) % n0, (j + n1 / 2) % n1];
+        (at, rho < 1.0, if arg > 0.0 { self.k * arg.sqrt() } else { 0.0 })
+    }
+
+    /// The centred indices along `axis` that can be inside: `x² < 1` needs `|i − n/2| < r (1 + 1e-8)`.
+    fn candidates(&self, axis: usize) -> std::ops::Range<usize> {
+        let (n, r) = (self.n[axis], self.r[axis]);
+        let lo = (n as f64 / 2.0 - r - 2.0).floor().max(0.0) as usize;
+        let hi = (n as f64 / 2.0 + r + 2.0).ceil().min(n as f64) as usize;
+        lo.min(n)..hi.max(lo.min(n))
+    }
+}
+
+/// The pupil on an FFT grid, or on the rows and columns of one where it is non-zero (see
+/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order.
 struct Pupil {
     support: Vec<bool>,
     kz: Vec<f64>,
 }
 
 impl Pupil {
+    /// The pupil on the whole grid (row-major, FFT order).
     fn new(p: &Params) -> Result<Pupil> {
-        let [n0, n1] = p.grid;
-        let radius = [p.na / p.wavelength * p.voxel[0], p.na / p.wavelength * p.voxel[1]];
-        let (xr, yr) = (radius[0] * n0 as f64, radius[1] * n1 as f64);
-        let na_n = p.na / p.n_medium;
-        let c = na_n * na_n;
-        let k = 2.0 * PI * p.n_medium / p.wavelength * p.voxel[2];
+        let g = PupilGrid::of(p);
+        let [n0, n1] = g.n;
         let n = n0 * n1;
         let mut support = Vec::new();
         support.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
         support.resize(n, false);
         let mut kz = alloc_f64(n)?;
         for i in 0..n0 {
-            let x = (i as f64 - n0 as f64 / 2.0) / xr + 1e-8;
-            // fftshift rolls by n/2 (rounded down).
-            let si = (i + n0 / 2) % n0;
             for j in 0..n1 {
-                let y = (j as f64 - n1 as f64 / 2.0) / yr + 1e-8;
-                let rho = y * y + x * x;
-                let arg = 1.0 - c * rho;
-                let at = si * n1 + (j + n1 / 2) % n1;
-                support[at] = rho < 1.0;
-                kz[at] = if arg > 0.0 { k * arg.sqrt() } else { 0.0 };
+                let ([si, sj], inside, z) = g.at(i, j);
+                support[si * n1 + sj] = inside;
+                kz[si * n1 + sj] = z;
             }
         }
         Ok(Pupil { support, kz })
+    }
+
+    /// The pupil on its band: the grid rows `us` and columns `vs` (FFT order) that hold at least one
+    /// point inside it, as a dense `us.len() × vs.len()` block (every point of the grid outside the
+    /// block is outside the pupil). Costs the band, not the grid.
+    fn band(p: &Params) -> Result<(Vec<usize>, Vec<usize>, Pupil)> {
+        let g = PupilGrid::of(p);
+        let (ci, cj) = (g.candidates(0), g.candidates(1));
+        let at = |i: usize, j: usize| g.at(ci.start + i, cj.start + j);
+        let (ni, nj) = (ci.len(), cj.len());
+        let rows: Vec<usize> = (0..ni).filter(|&i| (0..nj).any(|j| at(i, j).1)).collect();
+        let cols: Vec<usize> = (0..nj).filter(|&j| (0..ni).any(|i| at(i, j).1)).collect();
+        let mut support = Vec::new();
+        let m = rows.len() * cols.len();
+        support.try_reserve_exact(m).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
+        let mut kz = alloc_f64(m)?;
+        for (a, &i) in rows.iter().enumerate() {
+            for (b, &j) in cols.iter().enumerate() {
+                let (_, inside, z) = at(i, j);
+                support.push(inside);
+                kz[a * cols.len() + b] = z;
+            }
+        }
+        let us = rows.iter().map(|&i| at(i, 0).0[0]).collect();
+        let vs = cols.iter().map(|&j| at(0, j).0[1]).collect();
+        Ok((us, vs, Pupil { support, kz }))
     }
 
     /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)`.
@@ -621,8 +767,7 @@ fn fluorescence_sum(
     let mut spectrum = fft::zeros(real.spectrum_len())?;
     for (&k, plane) in &volume.data {
         let otf = OtfCache::get(otfs, p, pupil, real, volume.z0 + k as i64)?;
-        let row =
-            |r: usize| (r < rows).then(|| &plane[r * cols..(r + 1) * cols]).filter(|row| row.iter().any(|&v| v != 0.0));
+        let row = |r: usize| plane.row(r).filter(|(_, row)| row.iter().any(|&v| v != 0.0));
         real.forward(row, &mut spectrum);
         for ((s, f), o) in sum.iter_mut().zip(&spectrum).zip(otf.iter()) {
             *s += f * o;
@@ -634,56 +779,194 @@ fn fluorescence_sum(
 
 /// `Brightfield.get`: a unit plane wave propagated through the sample one z-pixel at a time (every
 /// plane, empty ones included), refracted by `exp(i·Δn·voxel_z·2π·n_medium/λ)` in each non-empty
-/// plane, propagated back to the focal plane and filtered by the pupil. Returns the complex field
-/// over the window (rows × columns).
-fn brightfield(volume: &Volume, p: &Params) -> Result<Vec<Complex64>> {
-    let [rows, cols] = p.window;
+/// plane, propagated back to the focal plane and filtered by the pupil. `column(x, field)` receives
+/// the complex field of each column `x` of the window in turn.
+///
+/// DeepTrack2 transforms the whole grid twice per plane. Every propagation step multiplies the
+/// spectrum by the pupil, so the spectrum lives on the pupil's band (a few percent of the grid at
+/// usual NA and voxel sizes), and refraction changes the field only where the plane is non-zero:
+/// with `T = 1 + M`, `fft2(ifft2(L)·T) = L + fft2(ifft2(L)·M)`, and `M` is zero outside the plane's
+/// box. So the spectrum is kept on the band only, and each plane adds `fft2(ifft2(L)·M)` computed
+/// directly between the band and the box (four complex matrix products) when that is cheaper than
+/// the two full transforms, which are used otherwise. The same numbers as DeepTrack2's, up to
+/// rounding.
+fn brightfield(
+    volume: &Volume,
+    p: &Params,
+    cache: &Mutex<OtfCache>,
+    column: impl FnMut(usize, &[Complex64]),
+) -> Result<()> {
+    brightfield_with(volume, p, cache, Route::Cheapest, column)
+}
+
+/// How [`brightfield_with`] refracts a plane.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Route {
+    /// Whichever costs fewer operations.
+    Cheapest,
+    /// Always full-grid transforms (DeepTrack2's way; tests compare the routes).
+    #[cfg_attr(not(test), allow(dead_code))]
+    FullGrid,
+    /// Always matrix products between the band and the box.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Direct,
+}
+
+fn brightfield_with(
+    volume: &Volume,
+    p: &Params,
+    cache: &Mutex<OtfCache>,
+    route: Route,
+    column: impl FnMut(usize, &[Complex64]),
+) -> Result<()> {
     let [n0, n1] = p.grid;
-    let n = n0 * n1;
-    let pupil = Pupil::new(p)?;
-    let mut fft = Fft2::new(n0, n1)?;
-    let (mut step, mut back, mut focus) = (fft::zeros(n)?, fft::zeros(n)?, fft::zeros(n)?);
-    pupil.fill(1.0, &mut step);
-    let z1 = volume.z0 + volume.planes as i64;
-    pupil.fill(-z1 as f64, &mut back);
-    pupil.fill(0.0, &mut focus);
-    // fft2 of the unit illumination: all of it at DC.
-    let mut light = fft::zeros(n)?;
-    light[0] = Complex64::new(n as f64, 0.0);
-    let mut work = fft::zeros(n)?;
+    let band = OtfCache::band(cache, p)?;
+    let (us, vs) = (&band.us[..], &band.vs[..]);
+    let nv = vs.len();
+    // fft2 of the unit illumination: all of it at DC (outside the band, the first step removes it).
+    let mut light = fft::zeros(us.len() * nv)?;
+    if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
+        light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
+    }
     let k = 2.0 * PI / p.wavelength * p.n_medium;
-    let vz = p.voxel[2];
+    let mut refract = Refraction { us, vs, grid: p.grid, roots: None, full: None };
     for plane_index in 0..volume.planes {
-        for (l, s) in light.iter_mut().zip(&step) {
+        for (l, s) in light.iter_mut().zip(&band.step) {
             *l *= s;
         }
         let Some(plane) = volume.data.get(&plane_index) else { continue };
-        work.copy_from_slice(&light);
-        fft.inverse(&mut work);
-        for r in 0..rows {
-            for (w, &dn) in work[r * n1..r * n1 + cols].iter_mut().zip(&plane[r * cols..(r + 1) * cols]) {
+        refract.plane(&mut light, plane, p.voxel[2] * k, route)?;
+    }
+    // Back to the focal plane, through the pupil (the in-focus pupil is 1 inside, 0 outside).
+    let back = OtfCache::back(cache, p, &band, volume.z0 + volume.planes as i64)?;
+    for ((l, b), &inside) in light.iter_mut().zip(back.iter()).zip(&band.pupil.support) {
+        *l = if inside { *l * b } else { Complex64::new(0.0, 0.0) };
+    }
+    fft::inverse_band(p.grid, us, vs, &light, p.window, column)
+}
+
+/// Refracts a band-limited spectrum through planes (see [`brightfield`]); keeps the twiddle factors
+/// and the full-grid transform between planes.
+struct Refraction<'a> {
+    us: &'a [usize],
+    vs: &'a [usize],
+    grid: [usize; 2],
+    roots: Option<[Vec<Complex64>; 2]>,
+    full: Option<(Fft2, Vec<Complex64>)>,
+}
+
+impl Refraction<'_> {
+    /// `light ← fft2(ifft2(light) · exp(i·phase·plane))` on the band, where `light` is the band block.
+    fn plane(&mut self, light: &mut [Complex64], plane: &Plane, phase: f64, route: Route) -> Result<()> {
+        let [r0, r1, c0, c1] = plane.tight();
+        let (nr, nc) = (r1 - r0, c1 - c0);
+        // `exp(iφ) − 1` on the box, without cancellation for small φ: `−2 sin²(φ/2) + i sin φ`.
+        let mut factor = fft::zeros(nr * nc)?;
+        for (y, row) in factor.chunks_exact_mut(nc).enumerate() {
+            let (_, values) = plane.row(r0 + y).expect("the tight box lies inside the plane's box");
+            for (x, f) in row.iter_mut().enumerate() {
+                let dn = values[c0 - plane.c0 + x];
                 if dn != 0.0 {
-                    let phase = dn * vz * k;
-                    *w *= Complex64::new(phase.cos(), phase.sin());
+                    let (sin, half) = ((dn * phase).sin(), (dn * phase / 2.0).sin());
+                    *f = Complex64::new(-2.0 * half * half, sin);
                 }
             }
         }
-        fft.forward(&mut work);
-        std::mem::swap(&mut light, &mut work);
-    }
-    for ((l, b), f) in light.iter_mut().zip(&back).zip(&focus) {
-        *l = *l * b * f;
-        if f.norm() == 0.0 {
-            *l = Complex64::new(0.0, 0.0);
+        let [n0, n1] = self.grid;
+        let (nu, nv) = (self.us.len(), self.vs.len());
+        // Complex multiply-adds: the four products against two full transforms (~n·log2(n) each).
+        let direct = nu * nv * (nr + nc) + nr * nc * (nu + nv);
+        let n = n0 * n1;
+        let full = n * (usize::BITS - n.leading_zeros()) as usize;
+        if route == Route::Direct || (route == Route::Cheapest && direct < full) {
+            self.direct(light, [r0, c0], [nr, nc], &factor)
+        } else {
+            self.full_grid(light, [r0, c0], [nr, nc], &factor)
         }
     }
-    fft.inverse(&mut light);
-    let mut out = Vec::new();
-    out.try_reserve_exact(rows * cols).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the image"))?;
-    for r in 0..rows {
-        out.extend_from_slice(&light[r * n1..r * n1 + cols]);
+
+    /// The plane's change of the spectrum by matrix products between the band and the box:
+    /// `g = W0 · (L · W1) / n` is `ifft2(L)` on the box, and `L += W0ᴴ · ((g·M) · W1ᴴ)`.
+    fn direct(
+        &mut self,
+        light: &mut [Complex64],
+        [r0, c0]: [usize; 2],
+        [nr, nc]: [usize; 2],
+        m: &[Complex64],
+    ) -> Result<()> {
+        let [n0, n1] = self.grid;
+        let (us, vs) = (self.us, self.vs);
+        let (nu, nv) = (us.len(), vs.len());
+        if self.roots.is_none() {
+            self.roots = Some([fft::roots(n0)?, fft::roots(n1)?]);
+        }
+        let [root0, root1] = self.roots.as_ref().expect("just set");
+        // w0[y][a] = e^{2πi·us[a]·(r0+y)/n0}, w1[b][x] = e^{2πi·vs[b]·(c0+x)/n1}, and their conjugates.
+        let twiddles = |root: &[Complex64], freqs: &[usize], start: usize, len: usize, freq_major: bool| {
+            let n = root.len();
+            let mut w = fft::zeros(freqs.len() * len)?;
+            for (f, &q) in freqs.iter().enumerate() {
+                for x in 0..len {
+                    let at = if freq_major { f * len + x } else { x * freqs.len() + f };
+                    w[at] = root[q * (start + x) % n];
+                }
+            }
+            Ok::<_, Error>(w)
+        };
+        let w0 = twiddles(root0, us, r0, nr, false)?; // nr × nu
+        let w1 = twiddles(root1, vs, c0, nc, true)?; // nv × nc
+        let conj = |w: &[Complex64]| w.iter().map(|v| v.conj()).collect::<Vec<_>>();
+        let (w0c, w1c) = (conj(&w0), conj(&w1));
+        let mut h = fft::zeros(nu * nc)?;
+        fft::gemm([nu, nv, nc], 1.0, Mat::rows(light, nv), Mat::rows(&w1, nc), 0.0, &mut h);
+        let mut g = fft::zeros(nr * nc)?;
+        fft::gemm([nr, nu, nc], 1.0 / (n0 * n1) as f64, Mat::rows(&w0, nu), Mat::rows(&h, nc), 0.0, &mut g);
+        for (v, f) in g.iter_mut().zip(m) {
+            *v *= f;
+        }
+        let mut e = fft::zeros(nr * nv)?;
+        fft::gemm([nr, nc, nv], 1.0, Mat::rows(&g, nc), Mat::transposed(&w1c, nc), 0.0, &mut e);
+        fft::gemm([nu, nr, nv], 1.0, Mat::transposed(&w0c, nu), Mat::rows(&e, nv), 1.0, light);
+        Ok(())
     }
-    Ok(out)
+
+    /// The plane's change of the spectrum through full-grid transforms (DeepTrack2's computation).
+    fn full_grid(
+        &mut self,
+        light: &mut [Complex64],
+        [r0, c0]: [usize; 2],
+        [nr, nc]: [usize; 2],
+        m: &[Complex64],
+    ) -> Result<()> {
+        let [n0, n1] = self.grid;
+        if self.full.is_none() {
+            self.full = Some((Fft2::new(n0, n1)?, fft::zeros(n0 * n1)?));
+        }
+        let (fft, grid) = self.full.as_mut().expect("just set");
+        let (us, vs) = (self.us, self.vs);
+        let nv = vs.len();
+        grid.fill(Complex64::new(0.0, 0.0));
+        for (a, &u) in us.iter().enumerate() {
+            for (b, &v) in vs.iter().enumerate() {
+                grid[u * n1 + v] = light[a * nv + b];
+            }
+        }
+        fft.inverse(grid);
+        for y in 0..nr {
+            for x in 0..nc {
+                let at = (r0 + y) * n1 + c0 + x;
+                let v = grid[at];
+                grid[at] = v + v * m[y * nc + x];
+            }
+        }
+        fft.forward(grid);
+        for (a, &u) in us.iter().enumerate() {
+            for (b, &v) in vs.iter().enumerate() {
+                light[a * nv + b] = grid[u * n1 + v];
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Crops the padding off a window image (`[PAD0 : X-PAD2, PAD1 : Y-PAD3]`, so that zero padding keeps
@@ -695,7 +978,10 @@ fn crop_and_pool(window: &[f64], p: &Params) -> (Vec<f64>, [usize; 2]) {
     let at = |r: usize, c: usize| window[(top + r) * cols + left + c];
     let (ux, uy) = (p.upscale[0], p.upscale[1]);
     if ux == 1 && uy == 1 {
-        let data = (0..h).flat_map(|r| (0..w).map(move |c| (r, c))).map(|(r, c)| at(r, c)).collect();
+        let mut data = Vec::with_capacity(h * w);
+        for r in 0..h {
+            data.extend_from_slice(&window[(top + r) * cols + left..][..w]);
+        }
         return (data, [h, w]);
     }
     let (ph, pw) = (h.div_ceil(ux), w.div_ceil(uy));
@@ -738,20 +1024,27 @@ impl Optics {
                 (data, vec![h, w, 1])
             }
             Mode::Brightfield => {
-                let field = brightfield(&volume, p)?;
+                let [rows, cols] = p.window;
+                let mut window = alloc_f64(rows * cols * if p.return_field { 2 } else { 1 })?;
                 if p.return_field {
-                    let (re, [h, w]) = crop_and_pool(&field.iter().map(|c| c.re).collect::<Vec<_>>(), p);
-                    let (im, _) = crop_and_pool(&field.iter().map(|c| c.im).collect::<Vec<_>>(), p);
+                    let (re, im) = window.split_at_mut(rows * cols);
+                    brightfield(&volume, p, &self.otfs, |x, field| {
+                        for (y, v) in field.iter().enumerate() {
+                            re[y * cols + x] = v.re;
+                            im[y * cols + x] = v.im;
+                        }
+                    })?;
+                    let (re, [h, w]) = crop_and_pool(re, p);
+                    let (im, _) = crop_and_pool(im, p);
                     (re.into_iter().zip(im).flat_map(|(a, b)| [a, b]).collect(), vec![h, w, 1, 2])
                 } else {
-                    let intensity: Vec<f64> = field
-                        .iter()
-                        .map(|c| {
-                            let a = c.re.hypot(c.im);
-                            a * a
-                        })
-                        .collect();
-                    let (data, [h, w]) = crop_and_pool(&intensity, p);
+                    // |field|², as numpy's square(abs(field)) up to rounding.
+                    brightfield(&volume, p, &self.otfs, |x, field| {
+                        for (y, v) in field.iter().enumerate() {
+                            window[y * cols + x] = v.norm_sqr();
+                        }
+                    })?;
+                    let (data, [h, w]) = crop_and_pool(&window, p);
                     (data, vec![h, w, 1])
                 }
             }
@@ -856,6 +1149,64 @@ mod tests {
         let com = center_of_mass(&a, [20, 20, 20]).unwrap();
         assert!((com[0] - 9.9976).abs() < 1e-4, "{com:?}");
         assert_eq!(center_of_mass(&[0.0; 8], [2, 2, 2]).unwrap(), [1.0, 1.0, 1.0]);
+    }
+
+    /// Brightfield parameters for a `size`-pixel region with 5 pixels of padding.
+    fn brightfield_params(size: i64, na: f64) -> Params {
+        let ints = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let mut props = PropertyDict::new();
+        for (k, v) in [
+            ("NA", Value::Float(na)),
+            ("wavelength", Value::Float(532e-9)),
+            ("refractive_index_medium", Value::Float(1.33)),
+            ("magnification", Value::Int(1)),
+            ("resolution", Value::Float(1e-7)),
+            ("padding", ints(&[5, 5, 5, 5])),
+            ("output_region", ints(&[0, 0, size, size])),
+            ("upscale", Value::Int(1)),
+            ("return_field", Value::Bool(true)),
+        ] {
+            props.insert(k, v);
+        }
+        Params::new(&props, Mode::Brightfield).unwrap()
+    }
+
+    fn field(volume: &Volume, p: &Params, route: Route) -> Vec<Complex64> {
+        let [rows, cols] = p.window;
+        let mut out = vec![Complex64::new(0.0, 0.0); rows * cols];
+        brightfield_with(volume, p, &Mutex::new(OtfCache::default()), route, |x, column| {
+            for (y, v) in column.iter().enumerate() {
+                out[y * cols + x] = *v;
+            }
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn brightfield_routes_agree() {
+        // Grids of 27 (odd: fftshift is not its own inverse) and 64, a narrow and a wide pupil, and
+        // planes with boxes at the window's edges, empty planes between them.
+        for (size, na) in [(17, 0.7), (54, 0.7), (54, 1.3)] {
+            let p = brightfield_params(size, na);
+            let [rows, cols] = p.window;
+            let mut data = BTreeMap::new();
+            for (plane, (r0, c0, h, w)) in [(0, (0, 0, 4, 6)), (1, (3, 5, 7, 5)), (4, (rows - 5, cols - 3, 5, 3))] {
+                let values = (0..h * w).map(|i| if i % 7 == 3 { 0.0 } else { 0.02 * ((i * 13 % 11) as f64 - 3.0) });
+                data.insert(plane, Plane { r0, c0, h, w, data: values.collect() });
+            }
+            let volume = Volume { z0: -3, planes: 6, data };
+            let full = field(&volume, &p, Route::FullGrid);
+            let direct = field(&volume, &p, Route::Direct);
+            let peak = full.iter().map(|v| v.norm()).fold(0.0, f64::max);
+            assert!(peak > 0.5, "the field is about the unit illumination: {peak}");
+            let diff = full.iter().zip(&direct).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+            assert!(diff < 1e-12 * peak, "grid {:?}, NA {na}: the routes differ by {diff:e}", p.grid);
+            // The sample does something: the field is not the empty sample's.
+            let empty = field(&Volume { z0: -3, planes: 6, data: BTreeMap::new() }, &p, Route::Cheapest);
+            let change = full.iter().zip(&empty).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
+            assert!(change > 1e-3, "grid {:?}: the sample changes the field by only {change:e}", p.grid);
+        }
     }
 
     #[test]
