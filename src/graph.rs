@@ -15,8 +15,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
-use rand::{Rng, RngCore, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use crate::rng::{Generator, RngSlot, mix};
+use rand::{Rng, RngCore};
+use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
@@ -53,23 +54,93 @@ struct Node {
     /// The [`LINK_EPOCH`] at which this feature's true depth was last checked (0: never).
     depth_checked: AtomicU64,
     kind: Box<dyn FeatureKind>,
+    /// Whether the kind has sub-features (fixed at construction).
+    has_children: bool,
+    /// How many properties link to other features (links and feature values): graph walks skip the
+    /// property list of features without any.
+    links: AtomicUsize,
     label: RwLock<Arc<str>>,
-    props: RwLock<Arc<Vec<(Text, Rule)>>>,
     store: AtomicBool,
+    /// The generator of the resolves that have this feature as their root.
+    rng: RngSlot,
     state: Mutex<State>,
 }
 
 struct State {
+    /// The properties' rules, in order (shared with the runs that read them).
+    props: Arc<Vec<(Text, Rule)>>,
+    /// Whether every rule is drawn without reading anything else (no callbacks, links or feature
+    /// values): such samples are drawn under the lock that found them missing.
+    simple: bool,
     /// Sampled property values per replicate index (without `_ID`).
-    samples: HashMap<Vec<usize>, Sample>,
+    samples: ByReplica<Sample>,
     /// Cached outputs per replicate index.
-    outputs: HashMap<Vec<usize>, Cached>,
+    outputs: ByReplica<Cached>,
     /// The last input given to `resolve` on this feature since the last update.
     stored_input: Option<Image>,
-    seed: u64,
-    epoch: u64,
-    /// `None` while this feature is the root of a running resolve.
-    rng: Option<ChaCha8Rng>,
+}
+
+/// Whether every rule of `props` draws its value on its own (see `State::simple`).
+fn all_simple(props: &[(Text, Rule)]) -> bool {
+    props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
+}
+
+/// How many of `props` link to other features.
+fn count_links(props: &[(Text, Rule)]) -> usize {
+    props.iter().filter(|(_, rule)| matches!(rule, Rule::PropertyOf { .. } | Rule::FeatureOutput(_))).count()
+}
+
+/// Values per replicate index: the top level (`_ID` empty, the common case) in a slot of its own, the
+/// others in a map.
+struct ByReplica<T> {
+    top: Option<T>,
+    nested: HashMap<Vec<usize>, T>,
+}
+
+impl<T> Default for ByReplica<T> {
+    fn default() -> Self {
+        ByReplica { top: None, nested: HashMap::new() }
+    }
+}
+
+impl<T> ByReplica<T> {
+    fn get(&self, id: &ReplicaId) -> Option<&T> {
+        if id.is_empty() { self.top.as_ref() } else { self.nested.get(id) }
+    }
+
+    /// Sets the value at `id`, returning the one it replaces.
+    fn insert(&mut self, id: &ReplicaId, value: T) -> Option<T> {
+        if id.is_empty() { self.top.replace(value) } else { self.nested.insert(id.to_vec(), value) }
+    }
+
+    /// Moves every value out (so that they can be dropped after a lock is released).
+    fn take(&mut self) -> ByReplica<T> {
+        ByReplica { top: self.top.take(), nested: std::mem::take(&mut self.nested) }
+    }
+}
+
+/// The features a graph walk has reached: a few inline, a set beyond.
+#[derive(Default)]
+struct Seen {
+    few: SmallVec<[u64; 16]>,
+    many: HashSet<u64>,
+}
+
+impl Seen {
+    /// Adds `uid`; false when it was already there.
+    fn insert(&mut self, uid: u64) -> bool {
+        if self.many.is_empty() {
+            if self.few.contains(&uid) {
+                return false;
+            }
+            if self.few.len() < self.few.inline_size() {
+                self.few.push(uid);
+                return true;
+            }
+            self.many.extend(self.few.drain(..));
+        }
+        self.many.insert(uid)
+    }
 }
 
 /// A sample and the linked samples it read: it stays valid only while those are still current.
@@ -89,29 +160,15 @@ struct LinkUse {
 struct Cached {
     /// The optics context the result was computed under (scatterers depend on it).
     optics: Option<OpticsContext>,
-    inputs: Vec<Image>,
+    inputs: SmallVec<[Image; 1]>,
     sample: Arc<PropertyDict>,
     inner: Vec<Image>,
-    output: Vec<Image>,
+    output: SmallVec<[Image; 1]>,
 }
 
 /// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
 pub fn batch_item_seed(seed: u64, index: u64) -> u64 {
     mix(seed ^ 0x6261_7463_685F_6974, index) // "batch_it"
-}
-
-/// SplitMix64: derives the seeds of a seeded pipeline's contained features.
-fn mix(seed: u64, index: u64) -> u64 {
-    let mut z = seed.wrapping_add(index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-fn stream_rng(seed: u64, epoch: u64) -> ChaCha8Rng {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(epoch);
-    rng
 }
 
 fn too_deep(label: &str) -> Error {
@@ -135,24 +192,31 @@ impl Feature {
         if depth > MAX_NESTING {
             return Err(too_deep(&name));
         }
-        let mut props: Vec<(Text, Rule)> = kind.defaults().into_iter().map(|(k, r)| (Text::new(k), r)).collect();
-        props.push((Text::new("name"), Rule::Constant(Value::str(&name))));
+        // Built-in names are interned: the dicts of every resolve hold them without reference counts.
+        let mut props: Vec<(Text, Rule)> = kind.defaults().into_iter().map(|(k, r)| (Text::interned(k), r)).collect();
+        let name_value = match crate::features::builtin_names().into_iter().find(|n| *n == name) {
+            Some(builtin) => Value::Str(Text::interned(builtin)),
+            None => Value::str(&name),
+        };
+        props.push((Text::interned("name"), Rule::Constant(name_value)));
         let seed = rand::rng().random::<u64>();
+        let has_children = !kind.children().is_empty();
         Ok(Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             depth: AtomicUsize::new(depth),
             depth_checked: AtomicU64::new(0),
             kind,
+            has_children,
+            links: AtomicUsize::new(0),
             label: RwLock::new(Arc::from(name.as_str())),
-            props: RwLock::new(Arc::new(props)),
             store: AtomicBool::new(false),
+            rng: RngSlot::new(seed, 0),
             state: Mutex::new(State {
-                samples: HashMap::new(),
-                outputs: HashMap::new(),
+                simple: all_simple(&props),
+                props: Arc::new(props),
+                samples: ByReplica::default(),
+                outputs: ByReplica::default(),
                 stored_input: None,
-                seed,
-                epoch: 0,
-                rng: Some(stream_rng(seed, 0)),
             }),
         })))
     }
@@ -181,7 +245,7 @@ impl Feature {
     }
 
     fn defs(&self) -> Arc<Vec<(Text, Rule)>> {
-        Arc::clone(&self.0.props.read().unwrap_or_else(|e| e.into_inner()))
+        Arc::clone(&self.state().props)
     }
 
     /// The property names in order (`name` last unless set explicitly elsewhere).
@@ -231,12 +295,13 @@ impl Feature {
                 *self.0.label.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(s.as_str());
             }
         }
-        // The replaced rule (and the previous property list, if shared) is dropped after the lock is
-        // released: dropping may run user destructors (free_userdata), which may call back in.
-        let replaced = {
-            let mut guard = self.0.props.write().unwrap_or_else(|e| e.into_inner());
-            let previous = Arc::clone(&guard);
-            let props = Arc::make_mut(&mut guard);
+        // The replaced rule (and the previous property list, if shared) and the dropped caches are
+        // dropped after the lock is released: dropping may run user destructors (free_userdata), which
+        // may call back in.
+        let stale = {
+            let mut st = self.state();
+            let previous = Arc::clone(&st.props);
+            let props = Arc::make_mut(&mut st.props);
             let old = match props.iter_mut().find(|(k, _)| k.as_str() == key) {
                 Some(slot) => Some(std::mem::replace(&mut slot.1, rule)),
                 None => {
@@ -245,15 +310,13 @@ impl Feature {
                     None
                 }
             };
-            (old, previous)
+            self.0.links.store(count_links(props), Ordering::Relaxed);
+            st.simple = all_simple(&st.props);
+            (old, previous, st.samples.take(), st.outputs.take())
         };
         // After the new rule is in place: a run that checks the depth from now on sees it.
         LINK_EPOCH.fetch_add(1, Ordering::Relaxed);
-        let (samples, outputs) = {
-            let mut st = self.state();
-            (std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs))
-        };
-        drop((replaced, samples, outputs));
+        drop(stale);
         Ok(())
     }
 
@@ -262,7 +325,7 @@ impl Feature {
     /// their values would depend on each other: DeepTrack2 2.0.1 hangs on such loops).
     fn link_depth(&self, source: &Feature, key: &str) -> Result<()> {
         let mut loops = false;
-        source.visit(&mut HashSet::new(), true, &mut |f| loops |= f.ptr_eq(self));
+        source.visit(true, &mut |f| loops |= f.ptr_eq(self));
         if loops {
             return Err(Error::new(
                 ErrorKind::Cycle,
@@ -289,7 +352,7 @@ impl Feature {
         if !self.has_property(key) {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
-        let mut guard = RngGuard::take(self)?;
+        let mut guard = self.0.rng.take().ok_or_else(|| busy(&self.label()))?;
         self.check_depth()?;
         let mut rs = Resolver::new(guard.rng());
         let (_, dict) = self.sample(&[], &mut rs)?;
@@ -300,9 +363,10 @@ impl Feature {
     /// on the outermost feature, results carry one dict per computation; without it, none. Cached
     /// results are dropped (sampled values are kept), so the next resolve reflects the new setting.
     pub fn store_properties(&self, enable: bool) {
-        self.visit(&mut HashSet::new(), false, &mut |f| {
+        self.visit(false, &mut |f| {
             f.0.store.store(enable, Ordering::Relaxed);
-            f.state().outputs.clear();
+            let stale = f.state().outputs.take();
+            drop(stale);
         });
     }
 
@@ -325,43 +389,54 @@ impl Feature {
     }
 
     fn reset(&self, seed: Option<u64>) -> Result<()> {
-        if self.state().rng.is_none() {
+        if self.0.rng.is_busy() {
             return Err(busy(&self.label()));
         }
         // Every feature reached gets a new stream: the next one of its seed on update, or, on seed, a
         // seed derived from the root's and its place in the graph (so that sampling a contained
         // feature on its own is reproducible too).
         let mut index = 0;
-        let mut dropped = Vec::new();
-        self.visit(&mut HashSet::new(), true, &mut |f| {
-            let mut st = f.state();
-            match seed {
-                Some(s) => {
-                    st.seed = if index == 0 { s } else { mix(s, index) };
-                    st.epoch = 0;
+        self.visit(true, &mut |f| {
+            let stale = {
+                let mut st = f.state();
+                match seed {
+                    Some(s) => f.0.rng.restart(if index == 0 { s } else { mix(s, index) }, 0),
+                    None => {
+                        let (s, epoch) = f.0.rng.position();
+                        f.0.rng.restart(s, epoch + 1);
+                    }
                 }
-                None => st.epoch += 1,
-            }
+                (st.samples.take(), st.outputs.take(), st.stored_input.take())
+            };
             index += 1;
-            if st.rng.is_some() {
-                st.rng = Some(stream_rng(st.seed, st.epoch));
-            }
-            dropped.push((std::mem::take(&mut st.samples), std::mem::take(&mut st.outputs), st.stored_input.take()));
+            // Dropped with the lock released.
+            drop(stale);
         });
-        drop(dropped);
         Ok(())
     }
 
     /// Calls `f` on this feature and, once each, every contained feature (and linked sources if
     /// `links`). Iterative, so that no nesting depth can overflow the stack.
-    fn visit(&self, seen: &mut HashSet<u64>, links: bool, f: &mut dyn FnMut(&Feature)) {
-        let mut stack = vec![self.clone()];
+    fn visit(&self, links: bool, f: &mut dyn FnMut(&Feature)) {
+        let leaf = |node: &Feature| !node.0.has_children && (!links || node.0.links.load(Ordering::Relaxed) == 0);
+        if leaf(self) {
+            f(self);
+            return;
+        }
+        let mut seen = Seen::default();
+        let mut stack: SmallVec<[Feature; 8]> = SmallVec::new();
+        stack.push(self.clone());
         while let Some(node) = stack.pop() {
             if !seen.insert(node.0.uid) {
                 continue;
             }
             f(&node);
-            stack.extend(if links { node.edges() } else { node.0.kind.children() });
+            if node.0.has_children {
+                stack.extend(node.0.kind.children());
+            }
+            if links && node.0.links.load(Ordering::Relaxed) > 0 {
+                node.push_links(&mut stack);
+            }
         }
     }
 
@@ -369,12 +444,17 @@ impl Feature {
     /// feature-value sources.
     fn edges(&self) -> Vec<Feature> {
         let mut out = self.0.kind.children();
+        self.push_links(&mut out);
+        out
+    }
+
+    /// Appends the sources of this feature's links and feature-valued properties.
+    fn push_links(&self, out: &mut impl Extend<Feature>) {
         for (_, rule) in self.defs().iter() {
             if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
-                out.push(feature.clone());
+                out.extend([feature.clone()]);
             }
         }
-        out
     }
 
     /// Errors when the graph below this feature is now nested more than [`MAX_NESTING`] levels deep;
@@ -449,25 +529,25 @@ impl Feature {
                 (k.clone(), rule)
             })
             .collect();
-        let (seed, epoch) = {
-            let st = self.state();
-            (st.seed, st.epoch)
-        };
+        let (seed, epoch) = self.0.rng.position();
+        let has_children = !kind.children().is_empty();
+        let links = AtomicUsize::new(count_links(&props));
         let copy = Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             depth: AtomicUsize::new(self.depth()),
             depth_checked: AtomicU64::new(0),
             kind,
+            has_children,
+            links,
             label: RwLock::new(self.label()),
-            props: RwLock::new(Arc::new(props)),
             store: AtomicBool::new(self.stores_properties()),
+            rng: RngSlot::new(seed, epoch),
             state: Mutex::new(State {
-                samples: HashMap::new(),
-                outputs: HashMap::new(),
+                simple: all_simple(&props),
+                props: Arc::new(props),
+                samples: ByReplica::default(),
+                outputs: ByReplica::default(),
                 stored_input: None,
-                seed,
-                epoch,
-                rng: Some(stream_rng(seed, epoch)),
             }),
         }));
         copies.insert(self.0.uid, copy.clone());
@@ -545,19 +625,20 @@ impl Feature {
     /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since
     /// the last update, or on nothing). Returns the output images (usually one).
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
-        let mut guard = RngGuard::take(self)?;
         self.check_depth()?;
-        let inputs: Vec<Image> = {
-            let mut st = self.state();
-            if let Some(img) = input {
-                let same = st.stored_input.as_ref().is_some_and(|s| s.same(img));
-                if !same {
-                    st.stored_input = Some(img.clone());
-                }
-            }
-            st.stored_input.iter().cloned().collect()
+        // The generator is held until this returns (also on error or panic).
+        let mut hold = self.0.rng.take().ok_or_else(|| busy(&self.label()))?;
+        // A given input is kept by the root's resolve (see `resolve_inner`); without one, the kept
+        // input is resolved again.
+        let stored = match input {
+            Some(_) => None,
+            None => self.state().stored_input.clone(),
         };
-        let mut rs = Resolver::new(guard.rng());
+        let mut rs = Resolver::new(hold.rng());
+        let inputs = match input {
+            Some(img) => std::slice::from_ref(img),
+            None => stored.as_slice(),
+        };
         rs.resolve(self, inputs, &[])
     }
 
@@ -577,26 +658,60 @@ impl Feature {
     /// sampled outside a repeat is shared by its repetitions, as in DeepTrack2), or a new one drawn at
     /// `id`. Returns the length of the prefix it was found at, with the dict.
     fn sample(&self, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<(usize, Arc<PropertyDict>)> {
-        if let Some(found) = self.valid_sample(id, 0) {
-            return Ok(found);
+        self.sample_then(id, rs, |_, _| ()).map(|(n, dict, ())| (n, dict))
+    }
+
+    /// [`Feature::sample`], then `then(state, dict)` under the same lock as the last look at the
+    /// samples (one lock instead of two on the hot path of a resolve).
+    fn sample_then<T>(
+        &self,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+        then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
+    ) -> Result<(usize, Arc<PropertyDict>, T)> {
+        // One lock: the sample cached at the longest prefix, and the rules in case it must be drawn.
+        let (cached, defs) = {
+            let mut st = self.state();
+            let cached = (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).map(|s| (n, s.clone())));
+            match cached {
+                // Without links, a cached sample is current: done under this lock.
+                Some((n, sample)) if sample.links.is_empty() => {
+                    let done = then(&mut st, &sample.dict);
+                    return Ok((n, sample.dict, done));
+                }
+                // Rules that read nothing else are drawn here, under this lock.
+                None if st.simple => {
+                    let dict = Arc::new(draw_simple(&st.props, rs.rng, id).map_err(|e| e.in_feature(&self.label()))?);
+                    let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links: Vec::new() });
+                    let done = then(&mut st, &dict);
+                    drop(st);
+                    drop(stale);
+                    return Ok((id.len(), dict, done));
+                }
+                cached => (cached, Arc::clone(&st.props)),
+            }
+        };
+        if let Some((n, sample)) = cached {
+            if self.links_current(&sample, 0) {
+                let done = then(&mut self.state(), &sample.dict);
+                return Ok((n, sample.dict, done));
+            }
         }
-        let label = self.label();
         if rs.sampling.iter().any(|(uid, sid)| *uid == self.0.uid && sid.as_slice() == id) {
             return Err(Error::new(
                 ErrorKind::Cycle,
                 "its properties are linked to each other through other features in a cycle",
             )
-            .in_feature(&label));
+            .in_feature(&self.label()));
         }
-        rs.enter(&label)?;
-        rs.sampling.push((self.0.uid, id.to_vec()));
-        let defs = self.defs();
+        rs.enter(self)?;
+        rs.sampling.push((self.0.uid, SmallVec::from_slice(id)));
         let mut session = Session {
-            label: &label,
+            feature: self,
             defs: &defs,
             id,
             slots: (0..defs.len()).map(|_| OnceCell::new()).collect(),
-            active: Vec::new(),
+            active: SmallVec::new(),
             links: Vec::new(),
             rs: &mut *rs,
         };
@@ -604,10 +719,14 @@ impl Feature {
         let links = std::mem::take(&mut session.links);
         rs.sampling.pop();
         rs.depth -= 1;
-        let dict = Arc::new(result.map_err(|e| e.in_feature(&label))?);
-        let stale = self.state().samples.insert(id.to_vec(), Sample { dict: Arc::clone(&dict), links });
+        let dict = Arc::new(result.map_err(|e| e.in_feature(&self.label()))?);
+        let (stale, done) = {
+            let mut st = self.state();
+            let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links });
+            (stale, then(&mut st, &dict))
+        };
         drop(stale);
-        Ok((id.len(), dict))
+        Ok((id.len(), dict, done))
     }
 
     /// The sample cached at `id` or at its longest prefix, if every link it read is still current.
@@ -616,45 +735,24 @@ impl Feature {
             let st = self.state();
             (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).map(|s| (n, s.clone())))?
         };
-        let current = depth < MAX_NESTING
-            && sample.links.iter().all(|l| {
-                l.source
-                    .valid_sample(&l.id, depth + 1)
-                    .is_some_and(|(m, d)| m == l.id.len() && Arc::ptr_eq(&d, &l.dict))
-            });
-        current.then_some((n, sample.dict))
+        self.links_current(&sample, depth).then_some((n, sample.dict))
+    }
+
+    /// Whether every linked sample that `sample` read is still the current one.
+    fn links_current(&self, sample: &Sample, depth: usize) -> bool {
+        sample.links.is_empty()
+            || (depth < MAX_NESTING
+                && sample.links.iter().all(|l| {
+                    l.source
+                        .valid_sample(&l.id, depth + 1)
+                        .is_some_and(|(m, d)| m == l.id.len() && Arc::ptr_eq(&d, &l.dict))
+                }))
     }
 }
 
 impl std::fmt::Debug for Feature {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Feature({})", self.label())
-    }
-}
-
-/// Holds a root feature's generator while it resolves; puts it back on drop (panics included).
-struct RngGuard<'a> {
-    feature: &'a Feature,
-    rng: Option<ChaCha8Rng>,
-}
-
-impl<'a> RngGuard<'a> {
-    fn take(feature: &'a Feature) -> Result<Self> {
-        let rng = feature.state().rng.take().ok_or_else(|| busy(&feature.label()))?;
-        Ok(RngGuard { feature, rng: Some(rng) })
-    }
-
-    fn rng(&mut self) -> &mut ChaCha8Rng {
-        self.rng.as_mut().expect("held until drop")
-    }
-}
-
-impl Drop for RngGuard<'_> {
-    fn drop(&mut self) {
-        let mut st = self.feature.state();
-        if st.rng.is_none() {
-            st.rng = self.rng.take();
-        }
     }
 }
 
@@ -673,15 +771,16 @@ pub struct OpticsContext {
 /// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
 /// [`Resolver::resolve`] on their sub-features.
 pub struct Resolver<'r> {
-    rng: &'r mut ChaCha8Rng,
-    sampling: Vec<(u64, Vec<usize>)>,
+    rng: &'r mut Generator,
+    /// The (feature, replicate index) pairs being sampled, outermost first.
+    sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
     optics: Option<OpticsContext>,
 }
 
 impl<'r> Resolver<'r> {
-    pub(crate) fn new(rng: &'r mut ChaCha8Rng) -> Self {
-        Resolver { rng, sampling: Vec::new(), depth: 0, optics: None }
+    pub(crate) fn new(rng: &'r mut Generator) -> Self {
+        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None }
     }
 
     /// The optics context of the microscope whose sample is being resolved, if any.
@@ -706,7 +805,7 @@ impl<'r> Resolver<'r> {
         feature.sample(id, self).map(|(_, dict)| dict)
     }
 
-    fn enter(&mut self, label: &str) -> Result<()> {
+    fn enter(&mut self, feature: &Feature) -> Result<()> {
         // A backstop: every run first checks the true depth (`check_depth`), so this only catches a
         // graph that a callback makes deeper while it runs, or a path through a loop that the check
         // does not follow.
@@ -714,7 +813,7 @@ impl<'r> Resolver<'r> {
             return Err(Error::invalid(format!(
                 "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"
             ))
-            .in_feature(label));
+            .in_feature(&feature.label()));
         }
         self.depth += 1;
         Ok(())
@@ -726,53 +825,70 @@ impl<'r> Resolver<'r> {
     }
 
     /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches.
-    pub fn resolve(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
-        self.enter(&feature.label())?;
+    pub fn resolve(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId) -> Result<Vec<Image>> {
+        self.enter(feature)?;
         let result = self.resolve_inner(feature, inputs, id);
         self.depth -= 1;
         result
     }
 
-    fn resolve_inner(&mut self, feature: &Feature, inputs: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
-        let label = feature.label();
-        let in_feature = |e: Error| e.in_feature(&label);
-        let (_, sample) = feature.sample(id, self)?;
-        if id.is_empty() && !inputs.is_empty() {
-            // Like DeepTrack2, every feature keeps the input it was last resolved on, so that resolving
-            // a part of a pipeline on its own (without input) finds the pipeline's cached result.
-            let mut st = feature.state();
-            if inputs.len() == 1 && !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
+    fn resolve_inner(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId) -> Result<Vec<Image>> {
+        let in_feature = |e: Error| e.in_feature(&feature.label());
+        // Like DeepTrack2, every feature keeps the input it was last resolved on, so that resolving
+        // a part of a pipeline on its own (without input) finds the pipeline's cached result.
+        let keep_input = |st: &mut State| {
+            if id.is_empty() && inputs.len() == 1 && !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
                 st.stored_input = Some(inputs[0].clone());
             }
-        }
+        };
         let kind = feature.kind();
         // Under an optics context every computation records its dict: the optics need them.
         let store = feature.stores_properties() || self.optics.is_some();
+        let optics = self.optics;
         if kind.is_structural() {
-            let inner = kind.process(&inputs, &sample, id, self).map_err(in_feature)?;
+            let (_, sample, ()) = feature.sample_then(id, self, |st, _| keep_input(st))?;
+            let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
             if let Some(c) = feature.state().outputs.get(id) {
-                if c.optics == self.optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
-                    return Ok(c.output.clone());
+                if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+                    return Ok(c.output.to_vec());
                 }
             }
             let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
-            let cached = Cached { optics: self.optics, inputs: Vec::new(), sample, inner, output: output.clone() };
-            feature.state().outputs.insert(id.to_vec(), cached);
+            let cached =
+                Cached { optics, inputs: SmallVec::new(), sample, inner, output: output.iter().cloned().collect() };
+            let stale = feature.state().outputs.insert(id, cached);
+            drop(stale);
             Ok(output)
         } else {
-            if let Some(c) = feature.state().outputs.get(id) {
-                if c.optics == self.optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inputs, &inputs) {
-                    return Ok(c.output.clone());
-                }
+            let (_, sample, hit) = feature.sample_then(id, self, |st, sample| {
+                keep_input(st);
+                let c = st.outputs.get(id)?;
+                (c.optics == optics && Arc::ptr_eq(&c.sample, sample) && same_list(&c.inputs, inputs))
+                    .then(|| c.output.to_vec())
+            })?;
+            if let Some(output) = hit {
+                return Ok(output);
             }
-            let dict = computation_dict(&sample, id);
-            let out = kind.process(&inputs, &dict, id, self).map_err(in_feature)?;
-            let mut output = if store { finish_with(out, &inputs, kind.is_distributed(), dict) } else { strip(out) };
+            // A computation that records nothing at top level computes from the sample itself.
+            let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
+            let dict = recorded.as_ref().unwrap_or(&sample);
+            let out = kind.process(inputs, dict, id, self).map_err(in_feature)?;
+            let mut output = match recorded {
+                Some(dict) if store => finish_with(out, inputs, kind.is_distributed(), dict),
+                _ => strip(out),
+            };
             if kind.appends_to_inputs() {
                 output.splice(0..0, inputs.iter().cloned());
             }
-            let cached = Cached { optics: self.optics, inputs, sample, inner: Vec::new(), output: output.clone() };
-            feature.state().outputs.insert(id.to_vec(), cached);
+            let cached = Cached {
+                optics,
+                inputs: inputs.iter().cloned().collect(),
+                sample,
+                inner: Vec::new(),
+                output: output.iter().cloned().collect(),
+            };
+            let stale = feature.state().outputs.insert(id, cached);
+            drop(stale);
             Ok(output)
         }
     }
@@ -817,13 +933,45 @@ fn strip(mut out: Vec<Image>) -> Vec<Image> {
     out
 }
 
+/// Draws a sample of rules that read nothing else (see `State::simple`), in order.
+fn draw_simple(props: &[(Text, Rule)], rng: &mut Generator, id: &ReplicaId) -> Result<PropertyDict> {
+    let mut ctx = Draw { rng, id };
+    let mut dict = PropertyDict::with_capacity(props.len());
+    for (key, rule) in props {
+        let value = rule.sample_simple(&mut ctx).map_err(|e| e.in_property(key.as_str()))?;
+        dict.push_unchecked(key.clone(), value);
+    }
+    Ok(dict)
+}
+
+/// The context of [`draw_simple`]: a generator and the replicate index, no siblings.
+struct Draw<'a> {
+    rng: &'a mut Generator,
+    id: &'a ReplicaId,
+}
+
+impl SampleContext for Draw<'_> {
+    fn get(&mut self, name: &str) -> Result<&Value> {
+        Err(Error::invalid(format!("property '{name}' read by a rule that reads nothing")))
+    }
+
+    fn rng(&mut self) -> &mut dyn RngCore {
+        &mut *self.rng
+    }
+
+    fn replicate_index(&self) -> &[usize] {
+        self.id
+    }
+}
+
 /// Samples one feature's properties at one replicate index, resolving sibling dependencies on demand.
 struct Session<'a, 'r> {
-    label: &'a str,
+    feature: &'a Feature,
     defs: &'a [(Text, Rule)],
     id: &'a ReplicaId,
-    slots: Vec<OnceCell<Value>>,
-    active: Vec<usize>,
+    slots: SmallVec<[OnceCell<Value>; 8]>,
+    /// The callbacks being evaluated (the only rules that read siblings), outermost first.
+    active: SmallVec<[usize; 8]>,
     /// The linked samples read, to tell later whether this sample is still current.
     links: Vec<LinkUse>,
     rs: &'a mut Resolver<'r>,
@@ -834,7 +982,7 @@ impl Session<'_, '_> {
         for i in 0..self.defs.len() {
             self.eval(i)?;
         }
-        let mut dict = PropertyDict::new();
+        let mut dict = PropertyDict::with_capacity(self.defs.len());
         for ((key, _), slot) in self.defs.iter().zip(&mut self.slots) {
             dict.push_unchecked(key.clone(), slot.take().expect("every slot evaluated"));
         }
@@ -853,16 +1001,20 @@ impl Session<'_, '_> {
                 ErrorKind::Cycle,
                 format!("properties {} depend on each other in a cycle", chain.join(" -> ")),
             )
-            .in_feature(self.label));
+            .in_feature(&self.feature.label()));
         }
-        self.active.push(i);
         let (key, rule) = &defs[i];
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
+            Rule::Callback(_) => {
+                self.active.push(i);
+                let value = rule.sample_simple(self);
+                self.active.pop();
+                value
+            }
             _ => rule.sample_simple(self),
         };
-        self.active.pop();
         let value = result.map_err(|e| e.in_property(key.as_str()))?;
         let _ = self.slots[i].set(value);
         Ok(())
@@ -882,7 +1034,7 @@ impl Session<'_, '_> {
     fn feature_output(&mut self, source: &Feature) -> Result<Value> {
         let (n, dict) = source.sample(self.id, self.rs)?;
         self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict });
-        let images = self.rs.resolve(source, Vec::new(), self.id)?;
+        let images = self.rs.resolve(source, &[], self.id)?;
         Ok(match images.len() {
             0 => Value::None,
             1 => Value::Array(Arc::clone(images[0].data_arc())),
@@ -893,11 +1045,9 @@ impl Session<'_, '_> {
 
 impl SampleContext for Session<'_, '_> {
     fn get(&mut self, name: &str) -> Result<&Value> {
-        let i = self
-            .defs
-            .iter()
-            .position(|(k, _)| k.as_str() == name)
-            .ok_or_else(|| Error::not_found(format!("no property '{name}' to depend on")).in_feature(self.label))?;
+        let i = self.defs.iter().position(|(k, _)| k.as_str() == name).ok_or_else(|| {
+            Error::not_found(format!("no property '{name}' to depend on")).in_feature(&self.feature.label())
+        })?;
         self.eval(i)?;
         Ok(self.slots[i].get().expect("just evaluated"))
     }

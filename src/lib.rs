@@ -14,6 +14,7 @@ pub mod graph;
 pub mod image;
 pub mod io;
 pub mod properties;
+mod rng;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};

@@ -25,6 +25,11 @@ impl PropertyDict {
         Self::default()
     }
 
+    /// An empty dict with room for `n` entries.
+    pub fn with_capacity(n: usize) -> Self {
+        PropertyDict { entries: Vec::with_capacity(n) }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

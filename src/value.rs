@@ -7,10 +7,20 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, Result};
 
-/// An immutable, cheaply clonable string. It keeps a trailing NUL in its allocation so that it can be
-/// lent to C as a `const char *` without copying; [`Text::as_str`] never shows that NUL.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct Text(Arc<str>);
+/// An immutable, cheaply clonable string. It keeps a trailing NUL in its storage so that it can be
+/// lent to C as a `const char *` without copying; [`Text::as_str`] never shows that NUL. Texts compare
+/// and hash by content.
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    /// Shared with its clones (reference counted).
+    Shared(Arc<str>),
+    /// One of a bounded set of interned names (built-in property and feature names): cloning and
+    /// dropping it touch no reference count, which keeps the property dicts of a resolve cheap.
+    Static(&'static str),
+}
 
 impl Text {
     /// A new text holding `s`.
@@ -18,17 +28,56 @@ impl Text {
         let mut owned = String::with_capacity(s.len() + 1);
         owned.push_str(s);
         owned.push('\0');
-        Text(Arc::from(owned))
+        Text(Repr::Shared(Arc::from(owned)))
+    }
+
+    /// The interned text of a built-in name: each distinct `s` is stored once for the life of the
+    /// process, so this is only for names from a bounded set (the library's own property and kind
+    /// names), never for names that callers make up.
+    pub(crate) fn interned(s: &'static str) -> Self {
+        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = match names.iter().find(|n| &n[..n.len() - 1] == s) {
+            Some(n) => *n,
+            None => {
+                let n: &'static str = Box::leak(format!("{s}\0").into_boxed_str());
+                names.push(n);
+                n
+            }
+        };
+        Text(Repr::Static(stored))
+    }
+
+    fn stored(&self) -> &str {
+        match &self.0 {
+            Repr::Shared(s) => s,
+            Repr::Static(s) => s,
+        }
     }
 
     /// The text, without the trailing NUL.
     pub fn as_str(&self) -> &str {
-        &self.0[..self.0.len() - 1]
+        let s = self.stored();
+        &s[..s.len() - 1]
     }
 
     /// A pointer to NUL-terminated bytes, valid while this text (or a clone of it) lives.
     pub fn as_c_ptr(&self) -> *const libc::c_char {
-        self.0.as_ptr().cast()
+        self.stored().as_ptr().cast()
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
     }
 }
 

@@ -364,7 +364,6 @@ mod tests {
         assert_eq!(idx, [3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0]);
     }
 
-    use rand::SeedableRng;
 
     #[test]
     fn average_blur_matches_scipy_convolve() {
@@ -384,7 +383,7 @@ mod tests {
     fn pooling_pads_with_zeros_that_count() {
         let img = Image::new(ArrayD::from_elem(IxDyn(&[3, 3]), -1.0));
         let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
-        let mut rng = rand_chacha::ChaCha8Rng::from_seed([0; 32]);
+        let mut rng = crate::rng::stream_rng(0, 0);
         let mut rs = Resolver::new(&mut rng);
         let mut props = PropertyDict::new();
         props.insert("ksize", Value::Int(2));

@@ -211,7 +211,18 @@ impl FeatureKind for Arithmetic {
         _: &ReplicaId,
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let values = operands(props.require("value")?).map_err(|e| e.in_property("value"))?;
+        let value = props.require("value")?;
+        // A number: the same as broadcasting a 0-d array, without building one.
+        let number = match value {
+            Value::Int(_) | Value::Float(_) => Some(value.as_f64()?),
+            Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            _ => None,
+        };
+        if let Some(v) = number {
+            let op = self.op;
+            return Ok(inputs.iter().map(|image| image.with_data(image.data().mapv(|x| op(x, v)))).collect());
+        }
+        let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
             return Ok(Vec::new());
         }
@@ -262,8 +273,8 @@ impl FeatureKind for Chain {
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let mid = rs.resolve(&self.first, inputs.to_vec(), id)?;
-        rs.resolve(&self.second, mid, id)
+        let mid = rs.resolve(&self.first, inputs, id)?;
+        rs.resolve(&self.second, &mid, id)
     }
 }
 
@@ -338,7 +349,7 @@ impl FeatureKind for Repeat {
         sub.push(0);
         for i in 0..n {
             *sub.last_mut().expect("pushed") = i;
-            images = rs.resolve(&self.feature, images, &sub)?;
+            images = rs.resolve(&self.feature, &images, &sub)?;
         }
         Ok(images)
     }
@@ -384,11 +395,11 @@ impl FeatureKind for Microscope {
         let volumes = match self.optics.kind().optics_context(&props) {
             Some(ctx) => {
                 let ctx = ctx.map_err(|e| e.in_feature(&self.optics.label()))?;
-                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, Vec::new(), id))?
+                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, &[], id))?
             }
-            None => rs.resolve(&self.sample, Vec::new(), id)?,
+            None => rs.resolve(&self.sample, &[], id)?,
         };
-        rs.resolve(&self.optics, volumes, id)
+        rs.resolve(&self.optics, &volumes, id)
     }
 }
 
