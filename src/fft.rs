@@ -276,6 +276,8 @@ pub(crate) struct RealFft2 {
     row_out: Vec<Complex64>,
     real_scratch: Vec<Complex64>,
     scratch: Vec<Complex64>,
+    /// Two half spectra for callers to work in, kept between images (see [`RealFft2::take_work`]).
+    work: Option<(Vec<Complex64>, Vec<Complex64>)>,
 }
 
 fn real_planner() -> &'static Mutex<RealFftPlanner<f64>> {
@@ -340,7 +342,22 @@ impl RealFft2 {
             row_out: zeros(half)?,
             real_scratch: zeros(real_scratch)?,
             scratch: zeros(scratch_len)?,
+            work: None,
         })
+    }
+
+    /// Two half-spectrum buffers (contents unspecified), allocated on first use; give them back with
+    /// [`RealFft2::put_work`] so that the next image reuses them.
+    pub(crate) fn take_work(&mut self) -> Result<(Vec<Complex64>, Vec<Complex64>)> {
+        match self.work.take() {
+            Some(work) => Ok(work),
+            None => Ok((zeros(self.spectrum_len())?, zeros(self.spectrum_len())?)),
+        }
+    }
+
+    /// Keeps two half-spectrum buffers for the next [`RealFft2::take_work`].
+    pub(crate) fn put_work(&mut self, a: Vec<Complex64>, b: Vec<Complex64>) {
+        self.work = Some((a, b));
     }
 
     /// The length of a half spectrum (`(cols/2 + 1) × rows`).

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+mod alloc;
 pub mod error;
 pub mod features;
 pub mod ffi;

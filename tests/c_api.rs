@@ -64,6 +64,8 @@ fn valgrind_clean(source: &str, name: &str) {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name.to_owned() + "-out");
     std::fs::create_dir_all(&dir).expect("an output directory");
     let output = Command::new("valgrind")
+        // The system allocator, which valgrind watches (src/alloc.rs), instead of mimalloc.
+        .env("DEEPTRACK_SYSTEM_ALLOCATOR", "1")
         // "Possibly lost" blocks are the process-wide FFT plan cache (src/fft.rs), alive until exit.
         .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect"])
         .args(["--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"])
@@ -90,8 +92,8 @@ fn bad_input_suite_is_clean_under_valgrind() {
 }
 
 /// The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (the C side is instrumented;
-/// the library's allocations go through the sanitizer's malloc, so its leaks, double frees and
-/// overflows of heap blocks are caught too). Huge requests must come back as allocation failures
+/// with `DEEPTRACK_SYSTEM_ALLOCATOR` the library's allocations go through the sanitizer's malloc, so
+/// its leaks, double frees and overflows of heap blocks are caught too). Huge requests must come back as allocation failures
 /// (`DEEPTRACK_STATUS_OUT_OF_MEMORY`), not abort the process: `allocator_may_return_null=1`.
 #[test]
 fn c_tests_are_clean_under_address_and_undefined_behavior_sanitizers() {
@@ -100,6 +102,7 @@ fn c_tests_are_clean_under_address_and_undefined_behavior_sanitizers() {
             ["-std=c11", "-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
         let exe = compile("cc", source, name, &flags);
         let output = Command::new(&exe)
+            .env("DEEPTRACK_SYSTEM_ALLOCATOR", "1")
             .env("ASAN_OPTIONS", "detect_leaks=1:allocator_may_return_null=1:abort_on_error=0")
             .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
             .output()

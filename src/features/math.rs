@@ -364,7 +364,6 @@ mod tests {
         assert_eq!(idx, [3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0]);
     }
 
-
     #[test]
     fn average_blur_matches_scipy_convolve() {
         let x = ArrayD::from_shape_fn(IxDyn(&[4, 5, 1]), |ix| ((ix[0] * 5 + ix[1]) as f64).powf(1.5));

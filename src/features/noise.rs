@@ -127,7 +127,9 @@ impl FeatureKind for Poisson {
         let rescale = (snr * snr / ((peak - background).abs().powi(2))).clamp(1e-10, max_val / peak);
         let rng = rs.rng();
         let mut failure = None;
-        let out = clipped.mapv(|x| {
+        // In place: the clipped copy becomes the output.
+        let mut out = clipped;
+        out.mapv_inplace(|x| {
             let lambda = x * rescale;
             if lambda <= 0.0 {
                 return 0.0;

@@ -403,28 +403,61 @@ struct Placed {
     data: Vec<f64>,
 }
 
-/// The sample volume inside the padded output region.
+/// The sample volume inside the padded output region: the placed scatterers, drawn one z-plane at a
+/// time (the optics go through the planes in order), so that only one plane is in memory at once.
 struct Volume {
     /// The z (simulation pixels) of plane 0.
     z0: i64,
     /// How many planes the sample spans.
     planes: usize,
-    /// The planes that are not all zero, by plane index.
-    data: BTreeMap<usize, Plane>,
+    /// The window's corner in simulation pixels.
+    origin: [i64; 2],
+    /// The scatterers that fall in the window, with the rows and columns of theirs that do.
+    items: Vec<(Placed, std::ops::Range<usize>, std::ops::Range<usize>)>,
+    /// The box `[r0, r1, c0, c1]` (window coordinates) that the items falling in a plane cover, by
+    /// plane index: only these planes can be non-zero.
+    boxes: BTreeMap<usize, [usize; 4]>,
+}
+
+impl Volume {
+    /// Plane `k` drawn in `buf`: the scatterers' values summed in their order (DeepTrack2's), or
+    /// `None` when the plane is all zero.
+    fn plane<'b>(&self, k: usize, buf: &'b mut Vec<f64>) -> Result<Option<Plane<'b>>> {
+        let Some(&[r0, r1, c0, c1]) = self.boxes.get(&k) else { return Ok(None) };
+        let (h, w) = (r1 - r0, c1 - c0);
+        buf.clear();
+        buf.try_reserve(h * w).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate a sample plane"))?;
+        buf.resize(h * w, 0.0);
+        let z = self.z0 + k as i64;
+        for (item, ra, rb) in &self.items {
+            if !(item.corner[2]..item.corner[2] + item.shape[2] as i64).contains(&z) {
+                continue;
+            }
+            let depth = (z - item.corner[2]) as usize;
+            for a in ra.clone() {
+                let row = (item.corner[0] + a as i64 - self.origin[0]) as usize - r0;
+                for b in rb.clone() {
+                    let col = (item.corner[1] + b as i64 - self.origin[1]) as usize - c0;
+                    buf[row * w + col] += item.data[(a * item.shape[1] + b) * item.shape[2] + depth];
+                }
+            }
+        }
+        Ok(buf.iter().any(|&v| v != 0.0).then_some(Plane { r0, c0, h, w, data: buf }))
+    }
 }
 
 /// One z-plane of the window: the box that its scatterers cover (rows `r0..r0 + h`, columns `c0..c0 +
 /// w` of the window), row-major; the window is zero outside it. Kept as a box so that a small sample
 /// in a large field of view costs its own size, not the window's.
-struct Plane {
+struct Plane<'a> {
     r0: usize,
     c0: usize,
     h: usize,
     w: usize,
-    data: Vec<f64>,
+    data: &'a [f64],
 }
 
-impl Plane {
+impl Plane<'_> {
     /// Row `r` of the window inside the box, with the window column it starts at.
     fn row(&self, r: usize) -> Option<(usize, &[f64])> {
         (self.r0..self.r0 + self.h).contains(&r).then(|| (self.c0, &self.data[(r - self.r0) * self.w..][..self.w]))
@@ -580,29 +613,14 @@ fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             *b = [b[0].min(cover[0]), b[1].max(cover[1]), b[2].min(cover[2]), b[3].max(cover[3])];
         }
     }
-    let mut data: BTreeMap<usize, Plane> = BTreeMap::new();
-    for (&plane, b) in &boxes {
-        let (h, w) = (b[1] - b[0], b[3] - b[2]);
-        data.insert(plane, Plane { r0: b[0], c0: b[2], h, w, data: alloc_f64(h * w)? });
-    }
-    for item in &placed {
-        let (ra, rb) = spans(item);
-        if ra.is_empty() || rb.is_empty() {
-            continue;
-        }
-        for k in 0..item.shape[2] {
-            let plane = data.get_mut(&((item.corner[2] + k as i64 - z0) as usize)).expect("boxed above");
-            for a in ra.clone() {
-                let row = (item.corner[0] + a as i64 - origin[0]) as usize - plane.r0;
-                for b in rb.clone() {
-                    let col = (item.corner[1] + b as i64 - origin[1]) as usize - plane.c0;
-                    plane.data[row * plane.w + col] += item.data[(a * item.shape[1] + b) * item.shape[2] + k];
-                }
-            }
-        }
-    }
-    data.retain(|_, plane| plane.data.iter().any(|&v| v != 0.0));
-    Ok(Volume { z0, planes, data })
+    let items = placed
+        .into_iter()
+        .filter_map(|item| {
+            let (ra, rb) = spans(&item);
+            (!ra.is_empty() && !rb.is_empty()).then_some((item, ra, rb))
+        })
+        .collect();
+    Ok(Volume { z0, planes, origin, items, boxes })
 }
 
 /// The bilinear sub-pixel shift by `(xo, yo)` of every z-slice: `scipy.ndimage.convolve` with the
@@ -743,29 +761,43 @@ impl Pupil {
 /// computed, and a plane's all-zero rows are skipped. Returns the window (rows × columns).
 fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<Vec<f64>> {
     let [rows, cols] = p.window;
-    let [n0, n1] = p.grid;
     let mut out = alloc_f64(rows * cols)?;
-    if volume.data.is_empty() {
-        return Ok(out);
-    }
-    let pupil = OnceCell::new();
-    fft::with_real_fft2(n0, n1, |real| fluorescence_sum(volume, p, otfs, &pupil, real, &mut out))??;
+    fluorescence_rows(volume, p, otfs, |r, values| out[r * cols..(r + 1) * cols].copy_from_slice(&values[..cols]))?;
     Ok(out)
 }
 
-/// The body of [`fluorescence`], with the calling thread's real transform of the grid.
+/// [`fluorescence`], passing each row `r` of the window to `row(r, values)` (values beyond the
+/// window's columns are to be ignored); rows of an empty sample are not passed (they are zero).
+fn fluorescence_rows(
+    volume: &Volume,
+    p: &Params,
+    otfs: &Mutex<OtfCache>,
+    row: impl FnMut(usize, &[f64]),
+) -> Result<()> {
+    if volume.boxes.is_empty() {
+        return Ok(());
+    }
+    let [n0, n1] = p.grid;
+    let pupil = OnceCell::new();
+    fft::with_real_fft2(n0, n1, |real| fluorescence_sum(volume, p, otfs, &pupil, real, row))?
+}
+
+/// The body of [`fluorescence_rows`], with the calling thread's real transform of the grid.
 fn fluorescence_sum(
     volume: &Volume,
     p: &Params,
     otfs: &Mutex<OtfCache>,
     pupil: &OnceCell<Pupil>,
     real: &mut RealFft2,
-    out: &mut [f64],
+    out: impl FnMut(usize, &[f64]),
 ) -> Result<()> {
-    let [rows, cols] = p.window;
-    let mut sum = fft::zeros(real.spectrum_len())?;
-    let mut spectrum = fft::zeros(real.spectrum_len())?;
-    for (&k, plane) in &volume.data {
+    let rows = p.window[0];
+    // The spectra live in the thread's transform between images (no allocation per image).
+    let (mut sum, mut spectrum) = real.take_work()?;
+    sum.fill(Complex64::new(0.0, 0.0));
+    let mut buf = Vec::new();
+    for &k in volume.boxes.keys() {
+        let Some(plane) = volume.plane(k, &mut buf)? else { continue };
         let otf = OtfCache::get(otfs, p, pupil, real, volume.z0 + k as i64)?;
         let row = |r: usize| plane.row(r).filter(|(_, row)| row.iter().any(|&v| v != 0.0));
         real.forward(row, &mut spectrum);
@@ -773,7 +805,8 @@ fn fluorescence_sum(
             *s += f * o;
         }
     }
-    real.inverse(&mut sum, rows, |r, values| out[r * cols..(r + 1) * cols].copy_from_slice(&values[..cols]));
+    real.inverse(&mut sum, rows, out);
+    real.put_work(sum, spectrum);
     Ok(())
 }
 
@@ -830,12 +863,13 @@ fn brightfield_with(
     }
     let k = 2.0 * PI / p.wavelength * p.n_medium;
     let mut refract = Refraction { us, vs, grid: p.grid, roots: None, full: None };
+    let mut buf = Vec::new();
     for plane_index in 0..volume.planes {
         for (l, s) in light.iter_mut().zip(&band.step) {
             *l *= s;
         }
-        let Some(plane) = volume.data.get(&plane_index) else { continue };
-        refract.plane(&mut light, plane, p.voxel[2] * k, route)?;
+        let Some(plane) = volume.plane(plane_index, &mut buf)? else { continue };
+        refract.plane(&mut light, &plane, p.voxel[2] * k, route)?;
     }
     // Back to the focal plane, through the pupil (the in-focus pupil is 1 inside, 0 outside).
     let back = OtfCache::back(cache, p, &band, volume.z0 + volume.planes as i64)?;
@@ -1019,6 +1053,18 @@ impl Optics {
     fn render(&self, inputs: &[Image], p: &Params) -> Result<ArrayD<f64>> {
         let volume = assemble(inputs, p)?;
         let (data, shape) = match self.mode {
+            Mode::Fluorescence if p.upscale[0] == 1 && p.upscale[1] == 1 => {
+                // The region's rows go straight into the image (no window-sized buffer).
+                let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
+                let (h, w) = ((p.region[2] - p.region[0]) as usize, (p.region[3] - p.region[1]) as usize);
+                let mut data = alloc_f64(h * w)?;
+                fluorescence_rows(&volume, p, &self.otfs, |r, values| {
+                    if (top..top + h).contains(&r) {
+                        data[(r - top) * w..][..w].copy_from_slice(&values[left..left + w]);
+                    }
+                })?;
+                (data, vec![h, w, 1])
+            }
             Mode::Fluorescence => {
                 let (data, [h, w]) = crop_and_pool(&fluorescence(&volume, p, &self.otfs)?, p);
                 (data, vec![h, w, 1])
@@ -1190,12 +1236,15 @@ mod tests {
         for (size, na) in [(17, 0.7), (54, 0.7), (54, 1.3)] {
             let p = brightfield_params(size, na);
             let [rows, cols] = p.window;
-            let mut data = BTreeMap::new();
+            let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
+            let (mut items, mut boxes) = (Vec::new(), BTreeMap::new());
             for (plane, (r0, c0, h, w)) in [(0, (0, 0, 4, 6)), (1, (3, 5, 7, 5)), (4, (rows - 5, cols - 3, 5, 3))] {
                 let values = (0..h * w).map(|i| if i % 7 == 3 { 0.0 } else { 0.02 * ((i * 13 % 11) as f64 - 3.0) });
-                data.insert(plane, Plane { r0, c0, h, w, data: values.collect() });
+                let corner = [origin[0] + r0 as i64, origin[1] + c0 as i64, -3 + plane as i64];
+                items.push((Placed { corner, shape: [h, w, 1], data: values.collect() }, 0..h, 0..w));
+                boxes.insert(plane, [r0, r0 + h, c0, c0 + w]);
             }
-            let volume = Volume { z0: -3, planes: 6, data };
+            let volume = Volume { z0: -3, planes: 6, origin, items, boxes };
             let full = field(&volume, &p, Route::FullGrid);
             let direct = field(&volume, &p, Route::Direct);
             let peak = full.iter().map(|v| v.norm()).fold(0.0, f64::max);
@@ -1203,7 +1252,8 @@ mod tests {
             let diff = full.iter().zip(&direct).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
             assert!(diff < 1e-12 * peak, "grid {:?}, NA {na}: the routes differ by {diff:e}", p.grid);
             // The sample does something: the field is not the empty sample's.
-            let empty = field(&Volume { z0: -3, planes: 6, data: BTreeMap::new() }, &p, Route::Cheapest);
+            let nothing = Volume { z0: -3, planes: 6, origin, items: Vec::new(), boxes: BTreeMap::new() };
+            let empty = field(&nothing, &p, Route::Cheapest);
             let change = full.iter().zip(&empty).map(|(a, b)| (a - b).norm()).fold(0.0, f64::max);
             assert!(change > 1e-3, "grid {:?}: the sample changes the field by only {change:e}", p.grid);
         }
