@@ -61,12 +61,18 @@ struct Node {
     links: AtomicUsize,
     label: RwLock<Arc<str>>,
     store: AtomicBool,
+    /// Bumped by every update (and seed): the caches of an older generation are stale, and the
+    /// generator starts its next stream. An update is then one atomic operation per feature; the
+    /// stale caches are dropped by the next look at them.
+    generation: AtomicU64,
     /// The generator of the resolves that have this feature as their root.
     rng: RngSlot,
     state: Mutex<State>,
 }
 
 struct State {
+    /// The generation the caches below belong to (see `Node::generation`).
+    generation: u64,
     /// The properties' rules, in order (shared with the runs that read them).
     props: Arc<Vec<(Text, Rule)>>,
     /// Whether every rule is drawn without reading anything else (no callbacks, links or feature
@@ -88,6 +94,26 @@ fn all_simple(props: &[(Text, Rule)]) -> bool {
 /// How many of `props` link to other features.
 fn count_links(props: &[(Text, Rule)]) -> usize {
     props.iter().filter(|(_, rule)| matches!(rule, Rule::PropertyOf { .. } | Rule::FeatureOutput(_))).count()
+}
+
+/// A feature's state locked with its caches brought to the current generation; what they held
+/// before is dropped after the lock is released (fields drop in order).
+struct Current<'a> {
+    state: MutexGuard<'a, State>,
+    _stale: Option<(ByReplica<Sample>, ByReplica<Cached>, Option<Image>)>,
+}
+
+impl std::ops::Deref for Current<'_> {
+    type Target = State;
+    fn deref(&self) -> &State {
+        &self.state
+    }
+}
+
+impl std::ops::DerefMut for Current<'_> {
+    fn deref_mut(&mut self) -> &mut State {
+        &mut self.state
+    }
 }
 
 /// Values per replicate index: the top level (`_ID` empty, the common case) in a slot of its own, the
@@ -210,8 +236,10 @@ impl Feature {
             links: AtomicUsize::new(0),
             label: RwLock::new(Arc::from(name.as_str())),
             store: AtomicBool::new(false),
-            rng: RngSlot::new(seed, 0),
+            generation: AtomicU64::new(0),
+            rng: RngSlot::new(seed, 0, 0),
             state: Mutex::new(State {
+                generation: 0,
                 simple: all_simple(&props),
                 props: Arc::new(props),
                 samples: ByReplica::default(),
@@ -242,6 +270,21 @@ impl Feature {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn generation(&self) -> u64 {
+        self.0.generation.load(Ordering::Acquire)
+    }
+
+    /// The state, locked, with caches of an older generation cleared (dropped after the lock).
+    fn current(&self) -> Current<'_> {
+        let mut state = self.state();
+        let now = self.generation();
+        let stale = (state.generation != now).then(|| {
+            state.generation = now;
+            (state.samples.take(), state.outputs.take(), state.stored_input.take())
+        });
+        Current { state, _stale: stale }
     }
 
     fn defs(&self) -> Arc<Vec<(Text, Rule)>> {
@@ -352,7 +395,7 @@ impl Feature {
         if !self.has_property(key) {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
-        let mut guard = self.0.rng.take().ok_or_else(|| busy(&self.label()))?;
+        let mut guard = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         self.check_depth()?;
         let mut rs = Resolver::new(guard.rng());
         let (_, dict) = self.sample(&[], &mut rs)?;
@@ -365,7 +408,7 @@ impl Feature {
     pub fn store_properties(&self, enable: bool) {
         self.visit(false, &mut |f| {
             f.0.store.store(enable, Ordering::Relaxed);
-            let stale = f.state().outputs.take();
+            let stale = f.current().outputs.take();
             drop(stale);
         });
     }
@@ -381,9 +424,10 @@ impl Feature {
         self.reset(Some(seed))
     }
 
-    /// Drops the cached samples and outputs of this feature, the features it contains and the features
-    /// its properties link to, and forgets the stored input; the next resolve samples afresh (from the
-    /// next stream of this feature's seed).
+    /// Makes the cached samples and outputs of this feature, the features it contains and the
+    /// features its properties link to stale, and forgets the stored input; the next resolve samples
+    /// afresh (from the next stream of this feature's seed). One atomic store per feature: the stale
+    /// values are freed by the next resolve (or read) of each feature.
     pub fn update(&self) -> Result<()> {
         self.reset(None)
     }
@@ -397,20 +441,13 @@ impl Feature {
         // feature on its own is reproducible too).
         let mut index = 0;
         self.visit(true, &mut |f| {
-            let stale = {
-                let mut st = f.state();
-                match seed {
-                    Some(s) => f.0.rng.restart(if index == 0 { s } else { mix(s, index) }, 0),
-                    None => {
-                        let (s, epoch) = f.0.rng.position();
-                        f.0.rng.restart(s, epoch + 1);
-                    }
-                }
-                (st.samples.take(), st.outputs.take(), st.stored_input.take())
-            };
+            let next = f.generation().wrapping_add(1);
+            if let Some(s) = seed {
+                f.0.rng.reseed(if index == 0 { s } else { mix(s, index) }, next);
+            }
+            // The caches are now stale: the next look at them drops them.
+            f.0.generation.store(next, Ordering::Release);
             index += 1;
-            // Dropped with the lock released.
-            drop(stale);
         });
         Ok(())
     }
@@ -529,7 +566,7 @@ impl Feature {
                 (k.clone(), rule)
             })
             .collect();
-        let (seed, epoch) = self.0.rng.position();
+        let (seed, epoch) = self.0.rng.position(self.generation());
         let has_children = !kind.children().is_empty();
         let links = AtomicUsize::new(count_links(&props));
         let copy = Feature(Arc::new(Node {
@@ -541,8 +578,10 @@ impl Feature {
             links,
             label: RwLock::new(self.label()),
             store: AtomicBool::new(self.stores_properties()),
-            rng: RngSlot::new(seed, epoch),
+            generation: AtomicU64::new(0),
+            rng: RngSlot::new(seed, epoch, 0),
             state: Mutex::new(State {
+                generation: 0,
                 simple: all_simple(&props),
                 props: Arc::new(props),
                 samples: ByReplica::default(),
@@ -627,12 +666,12 @@ impl Feature {
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
         self.check_depth()?;
         // The generator is held until this returns (also on error or panic).
-        let mut hold = self.0.rng.take().ok_or_else(|| busy(&self.label()))?;
+        let mut hold = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         // A given input is kept by the root's resolve (see `resolve_inner`); without one, the kept
         // input is resolved again.
         let stored = match input {
             Some(_) => None,
-            None => self.state().stored_input.clone(),
+            None => self.current().stored_input.clone(),
         };
         let mut rs = Resolver::new(hold.rng());
         let inputs = match input {
@@ -671,7 +710,7 @@ impl Feature {
     ) -> Result<(usize, Arc<PropertyDict>, T)> {
         // One lock: the sample cached at the longest prefix, and the rules in case it must be drawn.
         let (cached, defs) = {
-            let mut st = self.state();
+            let mut st = self.current();
             let cached = (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).map(|s| (n, s.clone())));
             match cached {
                 // Without links, a cached sample is current: done under this lock.
@@ -693,7 +732,7 @@ impl Feature {
         };
         if let Some((n, sample)) = cached {
             if self.links_current(&sample, 0) {
-                let done = then(&mut self.state(), &sample.dict);
+                let done = then(&mut self.current(), &sample.dict);
                 return Ok((n, sample.dict, done));
             }
         }
@@ -721,7 +760,7 @@ impl Feature {
         rs.depth -= 1;
         let dict = Arc::new(result.map_err(|e| e.in_feature(&self.label()))?);
         let (stale, done) = {
-            let mut st = self.state();
+            let mut st = self.current();
             let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links });
             (stale, then(&mut st, &dict))
         };
@@ -732,7 +771,7 @@ impl Feature {
     /// The sample cached at `id` or at its longest prefix, if every link it read is still current.
     fn valid_sample(&self, id: &ReplicaId, depth: usize) -> Option<(usize, Arc<PropertyDict>)> {
         let (n, sample) = {
-            let st = self.state();
+            let st = self.current();
             (0..=id.len()).rev().find_map(|n| st.samples.get(&id[..n]).map(|s| (n, s.clone())))?
         };
         self.links_current(&sample, depth).then_some((n, sample.dict))
@@ -848,7 +887,7 @@ impl<'r> Resolver<'r> {
         if kind.is_structural() {
             let (_, sample, ()) = feature.sample_then(id, self, |st, _| keep_input(st))?;
             let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
-            if let Some(c) = feature.state().outputs.get(id) {
+            if let Some(c) = feature.current().outputs.get(id) {
                 if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
                     return Ok(c.output.to_vec());
                 }
@@ -856,7 +895,7 @@ impl<'r> Resolver<'r> {
             let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
             let cached =
                 Cached { optics, inputs: SmallVec::new(), sample, inner, output: output.iter().cloned().collect() };
-            let stale = feature.state().outputs.insert(id, cached);
+            let stale = feature.current().outputs.insert(id, cached);
             drop(stale);
             Ok(output)
         } else {
@@ -887,7 +926,7 @@ impl<'r> Resolver<'r> {
                 inner: Vec::new(),
                 output: output.iter().cloned().collect(),
             };
-            let stale = feature.state().outputs.insert(id, cached);
+            let stale = feature.current().outputs.insert(id, cached);
             drop(stale);
             Ok(output)
         }

@@ -2,7 +2,7 @@
 //! per-feature slot that a resolve takes the generator from.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use rand_pcg::Pcg64;
 
@@ -26,76 +26,65 @@ pub(crate) fn stream_rng(seed: u64, epoch: u64) -> Generator {
     Pcg64::new(state, u128::from(mix(seed ^ 0x7374_7265_616D, 0))) // "stream"
 }
 
-/// `flags` bits of an [`RngSlot`].
-const BUSY: u8 = 1;
-const STALE: u8 = 2;
-
-/// A feature's generator, taken by the resolve that has the feature as its root. Taking and giving
-/// back are one atomic operation each (no lock): a small pipeline's resolve is dominated by such
-/// synchronisation.
+/// A feature's generator, taken by the resolve that has the feature as its root. Taking it is one
+/// compare-exchange and giving it back one store (no lock): a small pipeline's resolve is dominated
+/// by such synchronisation. Its stream follows the feature's generation (bumped by every update):
+/// the stream of generation `g` is stream `g - seed_generation` of `seed`, started afresh the first
+/// time the generator is taken in that generation.
 pub(crate) struct RngSlot {
-    /// [`BUSY`] while a resolve holds the generator; [`STALE`] when the generator must restart at
-    /// stream `epoch` of `seed` before its next use (set by update and seed, so that only features
-    /// that are resolved as roots pay for a new stream).
-    flags: AtomicU8,
+    busy: AtomicBool,
     seed: AtomicU64,
-    epoch: AtomicU64,
-    /// Accessed only by the holder of [`BUSY`].
-    rng: UnsafeCell<Generator>,
+    /// The generation at which `seed` was set (its stream 0).
+    seed_generation: AtomicU64,
+    /// The generation the generator was started for, and the generator; accessed only by the
+    /// holder of `busy`.
+    rng: UnsafeCell<(u64, Generator)>,
 }
 
-// SAFETY: `rng` is only accessed through an `RngHold`, which exists only while its thread holds the
-// BUSY bit (acquired by compare-exchange, released on drop), so at most one thread accesses it at a
-// time, with acquire/release ordering between holders.
+// SAFETY: `rng` is only accessed through an `RngHold`, which exists only while its thread holds
+// `busy` (acquired by compare-exchange, released by a release store on drop), so at most one thread
+// accesses it at a time, with acquire/release ordering between holders.
 unsafe impl Sync for RngSlot {}
 
 impl RngSlot {
-    /// A slot at stream `epoch` of `seed`.
-    pub(crate) fn new(seed: u64, epoch: u64) -> RngSlot {
+    /// A slot whose generation `generation` is stream `epoch` of `seed`.
+    pub(crate) fn new(seed: u64, epoch: u64, generation: u64) -> RngSlot {
         RngSlot {
-            flags: AtomicU8::new(0),
+            busy: AtomicBool::new(false),
             seed: AtomicU64::new(seed),
-            epoch: AtomicU64::new(epoch),
-            rng: UnsafeCell::new(stream_rng(seed, epoch)),
+            seed_generation: AtomicU64::new(generation.wrapping_sub(epoch)),
+            rng: UnsafeCell::new((generation, stream_rng(seed, epoch))),
         }
     }
 
-    /// The seed and the stream (epoch) the next resolve draws from.
-    pub(crate) fn position(&self) -> (u64, u64) {
-        (self.seed.load(Ordering::Acquire), self.epoch.load(Ordering::Acquire))
+    /// The seed, and the stream (epoch) of it that generation `generation` draws from.
+    pub(crate) fn position(&self, generation: u64) -> (u64, u64) {
+        let seed = self.seed.load(Ordering::Acquire);
+        (seed, generation.wrapping_sub(self.seed_generation.load(Ordering::Acquire)))
     }
 
     /// Whether a resolve holds the generator.
     pub(crate) fn is_busy(&self) -> bool {
-        self.flags.load(Ordering::Acquire) & BUSY != 0
+        self.busy.load(Ordering::Acquire)
     }
 
-    /// Restarts at stream `epoch` of `seed` from the next use on. Callers serialise restarts of one
-    /// slot (they hold the feature's state lock); a resolve may hold the generator meanwhile.
-    pub(crate) fn restart(&self, seed: u64, epoch: u64) {
-        self.seed.store(seed, Ordering::Relaxed);
-        self.epoch.store(epoch, Ordering::Relaxed);
-        self.flags.fetch_or(STALE, Ordering::Release);
+    /// Makes generation `generation` (not yet current) stream 0 of `seed`. Callers then make it
+    /// current; a resolve may hold the generator meanwhile.
+    pub(crate) fn reseed(&self, seed: u64, generation: u64) {
+        self.seed.store(seed, Ordering::Release);
+        self.seed_generation.store(generation, Ordering::Release);
     }
 
-    /// Takes the generator (at the start of its stream if restarted since it was last used); `None`
-    /// when a resolve holds it.
-    pub(crate) fn take(&self) -> Option<RngHold<'_>> {
-        let mut current = self.flags.load(Ordering::Relaxed);
-        loop {
-            if current & BUSY != 0 {
-                return None;
-            }
-            match self.flags.compare_exchange_weak(current, BUSY, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => break,
-                Err(now) => current = now,
-            }
-        }
+    /// Takes the generator, started afresh if `generation` is not the one it was last started for;
+    /// `None` when a resolve holds it.
+    pub(crate) fn take(&self, generation: u64) -> Option<RngHold<'_>> {
+        self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok()?;
         let hold = RngHold { slot: self };
-        if current & STALE != 0 {
-            let (seed, epoch) = self.position();
-            // SAFETY: this thread holds BUSY.
-            unsafe { *self.rng.get() = stream_rng(seed, epoch) };
+        // SAFETY: this thread holds `busy`.
+        let state = unsafe { &mut *self.rng.get() };
+        if state.0 != generation {
+            let (seed, epoch) = self.position(generation);
+            *state = (generation, stream_rng(seed, epoch));
         }
         Some(hold)
     }
@@ -109,15 +98,14 @@ pub(crate) struct RngHold<'a> {
 impl RngHold<'_> {
     /// The generator.
     pub(crate) fn rng(&mut self) -> &mut Generator {
-        // SAFETY: this hold owns the BUSY bit, and the returned borrow ends before the hold drops.
-        unsafe { &mut *self.slot.rng.get() }
+        // SAFETY: this hold owns `busy`, and the returned borrow ends before the hold drops.
+        unsafe { &mut (*self.slot.rng.get()).1 }
     }
 }
 
 impl Drop for RngHold<'_> {
     fn drop(&mut self) {
-        // Clears BUSY, keeping a STALE set by a restart meanwhile.
-        self.slot.flags.fetch_and(!BUSY, Ordering::Release);
+        self.slot.busy.store(false, Ordering::Release);
     }
 }
 
@@ -127,24 +115,28 @@ mod tests {
     use rand::RngCore;
 
     #[test]
-    fn streams_restart_and_holds_are_exclusive() {
-        let slot = RngSlot::new(7, 0);
-        let first = slot.take().unwrap().rng().next_u64();
+    fn streams_follow_the_generation_and_holds_are_exclusive() {
+        let slot = RngSlot::new(7, 0, 0);
+        let first = slot.take(0).unwrap().rng().next_u64();
         assert_eq!(first, stream_rng(7, 0).next_u64());
-        // Without a restart, the stream goes on.
-        let second = slot.take().unwrap().rng().next_u64();
+        // In the same generation, the stream goes on.
+        let second = slot.take(0).unwrap().rng().next_u64();
         assert_ne!(first, second);
-        let mut hold = slot.take().unwrap();
-        assert!(slot.take().is_none(), "held twice");
+        let hold = slot.take(0).unwrap();
+        assert!(slot.take(0).is_none(), "held twice");
         assert!(slot.is_busy());
-        // A restart while held applies from the next take.
-        slot.restart(7, 1);
-        let during = hold.rng().next_u64();
         drop(hold);
         assert!(!slot.is_busy());
-        let mut expected = stream_rng(7, 1);
-        assert_eq!(slot.take().unwrap().rng().next_u64(), expected.next_u64());
-        assert_ne!(during, expected.next_u64());
+        // A new generation starts the next stream.
+        assert_eq!(slot.take(1).unwrap().rng().next_u64(), stream_rng(7, 1).next_u64());
+        // A new seed at generation 5: its stream 0, then 1.
+        slot.reseed(9, 5);
+        assert_eq!(slot.take(5).unwrap().rng().next_u64(), stream_rng(9, 0).next_u64());
+        assert_eq!(slot.take(6).unwrap().rng().next_u64(), stream_rng(9, 1).next_u64());
+        assert_eq!(slot.position(6), (9, 1));
+        // A copy at stream 3 of seed 9, starting its own generations at 0.
+        let copy = RngSlot::new(9, 3, 0);
+        assert_eq!(copy.take(0).unwrap().rng().next_u64(), stream_rng(9, 3).next_u64());
         assert_ne!(stream_rng(7, 0).next_u64(), stream_rng(8, 0).next_u64());
     }
 }
