@@ -84,6 +84,8 @@ struct State {
     outputs: ByReplica<Cached>,
     /// The last input given to `resolve` on this feature since the last update.
     stored_input: Option<Image>,
+    /// Bumped whenever `stored_input` changes: outputs computed from the kept input record it.
+    input_version: u64,
 }
 
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
@@ -96,11 +98,12 @@ fn count_links(props: &[(Text, Rule)]) -> usize {
     props.iter().filter(|(_, rule)| matches!(rule, Rule::PropertyOf { .. } | Rule::FeatureOutput(_))).count()
 }
 
-/// A feature's state locked with its caches brought to the current generation; what they held
-/// before is dropped after the lock is released (fields drop in order).
+/// A feature's state locked with its caches brought to the current generation. Stale samples that
+/// read links are dropped after the lock is released (fields drop in order): dropping them may drop
+/// the last handle of a linked feature, and with it user callbacks' data.
 struct Current<'a> {
     state: MutexGuard<'a, State>,
-    _stale: Option<(ByReplica<Sample>, ByReplica<Cached>, Option<Image>)>,
+    _stale: Option<Box<ByReplica<Sample>>>,
 }
 
 impl std::ops::Deref for Current<'_> {
@@ -142,6 +145,17 @@ impl<T> ByReplica<T> {
     /// Moves every value out (so that they can be dropped after a lock is released).
     fn take(&mut self) -> ByReplica<T> {
         ByReplica { top: self.top.take(), nested: std::mem::take(&mut self.nested) }
+    }
+
+    /// Drops every value.
+    fn clear(&mut self) {
+        self.top = None;
+        self.nested.clear();
+    }
+
+    /// Whether any value satisfies `f`.
+    fn any(&self, f: impl Fn(&T) -> bool) -> bool {
+        self.top.as_ref().is_some_and(&f) || self.nested.values().any(f)
     }
 }
 
@@ -186,10 +200,19 @@ struct LinkUse {
 struct Cached {
     /// The optics context the result was computed under (scatterers depend on it).
     optics: Option<OpticsContext>,
-    inputs: SmallVec<[Image; 1]>,
+    inputs: CachedInputs,
     sample: Arc<PropertyDict>,
     inner: Vec<Image>,
     output: SmallVec<[Image; 1]>,
+}
+
+/// The inputs a cached output was computed from.
+enum CachedInputs {
+    /// The feature's kept input (`State::stored_input`) at this `input_version` (a top-level
+    /// computation on one image: no second reference to it is held).
+    Kept(u64),
+    /// These images.
+    Given(SmallVec<[Image; 1]>),
 }
 
 /// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
@@ -245,6 +268,7 @@ impl Feature {
                 samples: ByReplica::default(),
                 outputs: ByReplica::default(),
                 stored_input: None,
+                input_version: 0,
             }),
         })))
     }
@@ -276,14 +300,23 @@ impl Feature {
         self.0.generation.load(Ordering::Acquire)
     }
 
-    /// The state, locked, with caches of an older generation cleared (dropped after the lock).
+    /// The state, locked, with the caches of an older generation cleared.
     fn current(&self) -> Current<'_> {
         let mut state = self.state();
         let now = self.generation();
-        let stale = (state.generation != now).then(|| {
+        let mut stale = None;
+        if state.generation != now {
             state.generation = now;
-            (state.samples.take(), state.outputs.take(), state.stored_input.take())
-        });
+            state.input_version += 1;
+            // Images and dicts only: dropped in place.
+            state.stored_input = None;
+            state.outputs.clear();
+            if state.samples.any(|s| !s.links.is_empty()) {
+                stale = Some(Box::new(state.samples.take()));
+            } else {
+                state.samples.clear();
+            }
+        }
         Current { state, _stale: stale }
     }
 
@@ -587,6 +620,7 @@ impl Feature {
                 samples: ByReplica::default(),
                 outputs: ByReplica::default(),
                 stored_input: None,
+                input_version: 0,
             }),
         }));
         copies.insert(self.0.uid, copy.clone());
@@ -875,17 +909,23 @@ impl<'r> Resolver<'r> {
         let in_feature = |e: Error| e.in_feature(&feature.label());
         // Like DeepTrack2, every feature keeps the input it was last resolved on, so that resolving
         // a part of a pipeline on its own (without input) finds the pipeline's cached result.
+        // Returns the kept input's version when the inputs are the kept input.
         let keep_input = |st: &mut State| {
-            if id.is_empty() && inputs.len() == 1 && !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
-                st.stored_input = Some(inputs[0].clone());
+            if !(id.is_empty() && inputs.len() == 1) {
+                return None;
             }
+            if !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
+                st.stored_input = Some(inputs[0].clone());
+                st.input_version += 1;
+            }
+            Some(st.input_version)
         };
         let kind = feature.kind();
         // Under an optics context every computation records its dict: the optics need them.
         let store = feature.stores_properties() || self.optics.is_some();
         let optics = self.optics;
         if kind.is_structural() {
-            let (_, sample, ()) = feature.sample_then(id, self, |st, _| keep_input(st))?;
+            let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st))?;
             let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
             if let Some(c) = feature.current().outputs.get(id) {
                 if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
@@ -894,16 +934,28 @@ impl<'r> Resolver<'r> {
             }
             let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
             let cached =
-                Cached { optics, inputs: SmallVec::new(), sample, inner, output: output.iter().cloned().collect() };
+                Cached {
+                optics,
+                inputs: CachedInputs::Given(SmallVec::new()),
+                sample,
+                inner,
+                output: output.iter().cloned().collect(),
+            };
             let stale = feature.current().outputs.insert(id, cached);
             drop(stale);
             Ok(output)
         } else {
-            let (_, sample, hit) = feature.sample_then(id, self, |st, sample| {
-                keep_input(st);
-                let c = st.outputs.get(id)?;
-                (c.optics == optics && Arc::ptr_eq(&c.sample, sample) && same_list(&c.inputs, inputs))
-                    .then(|| c.output.to_vec())
+            let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
+                let kept = keep_input(st);
+                let hit = st.outputs.get(id).filter(|c| {
+                    let same_inputs = match (&c.inputs, kept) {
+                        (CachedInputs::Kept(version), Some(now)) => *version == now,
+                        (CachedInputs::Given(list), None) => same_list(list, inputs),
+                        _ => false,
+                    };
+                    same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
+                });
+                (kept, hit.map(|c| c.output.to_vec()))
             })?;
             if let Some(output) = hit {
                 return Ok(output);
@@ -921,7 +973,10 @@ impl<'r> Resolver<'r> {
             }
             let cached = Cached {
                 optics,
-                inputs: inputs.iter().cloned().collect(),
+                inputs: match kept {
+                    Some(version) => CachedInputs::Kept(version),
+                    None => CachedInputs::Given(inputs.iter().cloned().collect()),
+                },
                 sample,
                 inner: Vec::new(),
                 output: output.iter().cloned().collect(),

@@ -76,6 +76,13 @@ impl Image {
         Image { data: Arc::new(standard(data)), properties: self.properties.clone() }
     }
 
+    /// The same properties with new data already in standard layout (as `mapv` of an image's array
+    /// is): no layout check.
+    pub(crate) fn with_standard_data(&self, data: ArrayD<f64>) -> Image {
+        debug_assert!(data.is_standard_layout());
+        Image { data: Arc::new(data), properties: self.properties.clone() }
+    }
+
     /// The property dicts, in order.
     pub fn properties(&self) -> &[Arc<PropertyDict>] {
         &self.properties

@@ -220,7 +220,7 @@ impl FeatureKind for Arithmetic {
         };
         if let Some(v) = number {
             let op = self.op;
-            return Ok(inputs.iter().map(|image| image.with_data(image.data().mapv(|x| op(x, v)))).collect());
+            return Ok(inputs.iter().map(|image| image.with_standard_data(image.data().mapv(|x| op(x, v)))).collect());
         }
         let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
