@@ -933,8 +933,7 @@ impl<'r> Resolver<'r> {
                 }
             }
             let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
-            let cached =
-                Cached {
+            let cached = Cached {
                 optics,
                 inputs: CachedInputs::Given(SmallVec::new()),
                 sample,

@@ -220,7 +220,22 @@ impl FeatureKind for Arithmetic {
         };
         if let Some(v) = number {
             let op = self.op;
-            return Ok(inputs.iter().map(|image| image.with_standard_data(image.data().mapv(|x| op(x, v)))).collect());
+            return Ok(inputs
+                .iter()
+                .map(|image| {
+                    // A copy of the array (shape and strides as they are), changed in place.
+                    let mut data = image.data().clone();
+                    let values = data.as_slice_mut().expect("images are kept in standard layout");
+                    // The usual operators inlined (the same results as `op`).
+                    match self.name {
+                        "Add" => values.iter_mut().for_each(|x| *x += v),
+                        "Subtract" => values.iter_mut().for_each(|x| *x -= v),
+                        "Multiply" => values.iter_mut().for_each(|x| *x *= v),
+                        _ => values.iter_mut().for_each(|x| *x = op(*x, v)),
+                    }
+                    image.with_standard_data(data)
+                })
+                .collect());
         }
         let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
