@@ -434,9 +434,10 @@ deeptrack_status deeptrack_feature_seed(struct deeptrack_feature *f,
                                         uint64_t seed);
 
 /**
- * Re-samples: drops the cached samples and results of `f`, the features it contains and the features
- * its properties link to, and forgets the stored input. The next resolve draws new values and creates
- * new dicts (constants included). `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
+ * Re-samples: discards the cached samples and results of `f`, the features it contains and the
+ * features its properties link to, and forgets the stored input (their memory is freed by the next
+ * resolve of each feature). The next resolve draws new values and creates new dicts (constants
+ * included). `DEEPTRACK_STATUS_BUSY` from inside the pipeline's callbacks.
  *
  * # Safety
  * `f` must be NULL or a live feature.
