@@ -37,9 +37,10 @@ static LINK_EPOCH: AtomicU64 = AtomicU64::new(1);
 
 /// How deeply features may nest (chains of chains, links to links, features as property values) when
 /// resolving. Deeper pipelines are reported as an error instead of overflowing the stack of the
-/// calling thread; 128 levels stay inside a 1 MiB thread stack even in debug builds (about 5 KiB per
-/// feature being resolved or sampled; features as property values alternating with containment nest
-/// up to 1.5 of those a level, about 0.9 MiB in all).
+/// calling thread; 128 levels stay inside a 1 MiB thread stack, with room to spare in release builds
+/// and in this crate's dev profile (opt-level 1: the deepest mix of features as property values and
+/// containment fits in 500 KiB). Unoptimised (opt-level 0) builds of the library use close to the
+/// whole 1 MiB at that depth.
 pub const MAX_NESTING: usize = 128;
 
 /// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
@@ -770,6 +771,25 @@ impl Feature {
                 return Ok((n, sample.dict, done));
             }
         }
+        let (dict, links) = self.draw(id, rs, &defs)?;
+        let (stale, done) = {
+            let mut st = self.current();
+            let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links });
+            (stale, then(&mut st, &dict))
+        };
+        drop(stale);
+        Ok((id.len(), dict, done))
+    }
+
+    /// Draws a sample at `id` of rules that may read siblings, links and feature values (which may
+    /// sample and resolve other features, recursively: kept out of the callers' stack frames).
+    #[inline(never)]
+    fn draw(
+        &self,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+        defs: &[(Text, Rule)],
+    ) -> Result<(Arc<PropertyDict>, Vec<LinkUse>)> {
         if rs.sampling.iter().any(|(uid, sid)| *uid == self.0.uid && sid.as_slice() == id) {
             return Err(Error::new(
                 ErrorKind::Cycle,
@@ -781,10 +801,10 @@ impl Feature {
         rs.sampling.push((self.0.uid, SmallVec::from_slice(id)));
         let mut session = Session {
             feature: self,
-            defs: &defs,
+            defs,
             id,
             slots: (0..defs.len()).map(|_| OnceCell::new()).collect(),
-            active: SmallVec::new(),
+            active: Vec::new(),
             links: Vec::new(),
             rs: &mut *rs,
         };
@@ -792,14 +812,7 @@ impl Feature {
         let links = std::mem::take(&mut session.links);
         rs.sampling.pop();
         rs.depth -= 1;
-        let dict = Arc::new(result.map_err(|e| e.in_feature(&self.label()))?);
-        let (stale, done) = {
-            let mut st = self.current();
-            let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links });
-            (stale, then(&mut st, &dict))
-        };
-        drop(stale);
-        Ok((id.len(), dict, done))
+        Ok((Arc::new(result.map_err(|e| e.in_feature(&self.label()))?), links))
     }
 
     /// The sample cached at `id` or at its longest prefix, if every link it read is still current.
@@ -906,85 +919,109 @@ impl<'r> Resolver<'r> {
     }
 
     fn resolve_inner(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId) -> Result<Vec<Image>> {
-        let in_feature = |e: Error| e.in_feature(&feature.label());
-        // Like DeepTrack2, every feature keeps the input it was last resolved on, so that resolving
-        // a part of a pipeline on its own (without input) finds the pipeline's cached result.
-        // Returns the kept input's version when the inputs are the kept input.
-        let keep_input = |st: &mut State| {
-            if !(id.is_empty() && inputs.len() == 1) {
-                return None;
-            }
-            if !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
-                st.stored_input = Some(inputs[0].clone());
-                st.input_version += 1;
-            }
-            Some(st.input_version)
-        };
-        let kind = feature.kind();
         // Under an optics context every computation records its dict: the optics need them.
         let store = feature.stores_properties() || self.optics.is_some();
-        let optics = self.optics;
-        if kind.is_structural() {
-            let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st))?;
-            let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
-            if let Some(c) = feature.current().outputs.get(id) {
-                if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
-                    return Ok(c.output.to_vec());
-                }
-            }
-            let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
-            let cached = Cached {
-                optics,
-                inputs: CachedInputs::Given(SmallVec::new()),
-                sample,
-                inner,
-                output: output.iter().cloned().collect(),
-            };
-            let stale = feature.current().outputs.insert(id, cached);
-            drop(stale);
-            Ok(output)
+        // Two functions, so that the frame of each level of a deep pipeline holds one kind's locals.
+        if feature.kind().is_structural() {
+            self.resolve_structural(feature, inputs, id, store)
         } else {
-            let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
-                let kept = keep_input(st);
-                let hit = st.outputs.get(id).filter(|c| {
-                    let same_inputs = match (&c.inputs, kept) {
-                        (CachedInputs::Kept(version), Some(now)) => *version == now,
-                        (CachedInputs::Given(list), None) => same_list(list, inputs),
-                        _ => false,
-                    };
-                    same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
-                });
-                (kept, hit.map(|c| c.output.to_vec()))
-            })?;
-            if let Some(output) = hit {
-                return Ok(output);
-            }
-            // A computation that records nothing at top level computes from the sample itself.
-            let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
-            let dict = recorded.as_ref().unwrap_or(&sample);
-            let out = kind.process(inputs, dict, id, self).map_err(in_feature)?;
-            let mut output = match recorded {
-                Some(dict) if store => finish_with(out, inputs, kind.is_distributed(), dict),
-                _ => strip(out),
-            };
-            if kind.appends_to_inputs() {
-                output.splice(0..0, inputs.iter().cloned());
-            }
-            let cached = Cached {
-                optics,
-                inputs: match kept {
-                    Some(version) => CachedInputs::Kept(version),
-                    None => CachedInputs::Given(inputs.iter().cloned().collect()),
-                },
-                sample,
-                inner: Vec::new(),
-                output: output.iter().cloned().collect(),
-            };
-            let stale = feature.current().outputs.insert(id, cached);
-            drop(stale);
-            Ok(output)
+            self.resolve_leaf(feature, inputs, id, store)
         }
     }
+
+    /// [`Resolver::resolve`] of a structural feature: its output is reused when its children's
+    /// results are unchanged.
+    #[inline(never)]
+    fn resolve_structural(
+        &mut self,
+        feature: &Feature,
+        inputs: &[Image],
+        id: &ReplicaId,
+        store: bool,
+    ) -> Result<Vec<Image>> {
+        let kind = feature.kind();
+        let optics = self.optics;
+        let in_feature = |e: Error| e.in_feature(&feature.label());
+        let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
+        let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
+        if let Some(c) = feature.current().outputs.get(id) {
+            if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+                return Ok(c.output.to_vec());
+            }
+        }
+        let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
+        let cached = Cached {
+            optics,
+            inputs: CachedInputs::Given(SmallVec::new()),
+            sample,
+            inner,
+            output: output.iter().cloned().collect(),
+        };
+        let stale = feature.current().outputs.insert(id, cached);
+        drop(stale);
+        Ok(output)
+    }
+
+    /// [`Resolver::resolve`] of a feature that computes its output itself.
+    #[inline(never)]
+    fn resolve_leaf(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId, store: bool) -> Result<Vec<Image>> {
+        let kind = feature.kind();
+        let optics = self.optics;
+        let in_feature = |e: Error| e.in_feature(&feature.label());
+        let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
+            let kept = keep_input(st, inputs, id);
+            let hit = st.outputs.get(id).filter(|c| {
+                let same_inputs = match (&c.inputs, kept) {
+                    (CachedInputs::Kept(version), Some(now)) => *version == now,
+                    (CachedInputs::Given(list), None) => same_list(list, inputs),
+                    _ => false,
+                };
+                same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
+            });
+            (kept, hit.map(|c| c.output.to_vec()))
+        })?;
+        if let Some(output) = hit {
+            return Ok(output);
+        }
+        // A computation that records nothing at top level computes from the sample itself.
+        let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
+        let dict = recorded.as_ref().unwrap_or(&sample);
+        let out = kind.process(inputs, dict, id, self).map_err(in_feature)?;
+        let mut output = match recorded {
+            Some(dict) if store => finish_with(out, inputs, kind.is_distributed(), dict),
+            _ => strip(out),
+        };
+        if kind.appends_to_inputs() {
+            output.splice(0..0, inputs.iter().cloned());
+        }
+        let cached = Cached {
+            optics,
+            inputs: match kept {
+                Some(version) => CachedInputs::Kept(version),
+                None => CachedInputs::Given(inputs.iter().cloned().collect()),
+            },
+            sample,
+            inner: Vec::new(),
+            output: output.iter().cloned().collect(),
+        };
+        let stale = feature.current().outputs.insert(id, cached);
+        drop(stale);
+        Ok(output)
+    }
+}
+
+/// Like DeepTrack2, every feature keeps the input it was last resolved on at top level, so that
+/// resolving a part of a pipeline on its own (without input) finds the pipeline's cached result.
+/// Returns the kept input's version when `inputs` are the kept input.
+fn keep_input(st: &mut State, inputs: &[Image], id: &ReplicaId) -> Option<u64> {
+    if !(id.is_empty() && inputs.len() == 1) {
+        return None;
+    }
+    if !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
+        st.stored_input = Some(inputs[0].clone());
+        st.input_version += 1;
+    }
+    Some(st.input_version)
 }
 
 /// The dict one computation records: the sampled values plus `_ID` when inside a repeat.
@@ -1062,9 +1099,9 @@ struct Session<'a, 'r> {
     feature: &'a Feature,
     defs: &'a [(Text, Rule)],
     id: &'a ReplicaId,
-    slots: SmallVec<[OnceCell<Value>; 8]>,
+    slots: Vec<OnceCell<Value>>,
     /// The callbacks being evaluated (the only rules that read siblings), outermost first.
-    active: SmallVec<[usize; 8]>,
+    active: Vec<usize>,
     /// The linked samples read, to tell later whether this sample is still current.
     links: Vec<LinkUse>,
     rs: &'a mut Resolver<'r>,
