@@ -249,19 +249,32 @@ impl Feature {
             None => Value::str(&name),
         };
         props.push((Text::interned("name"), Rule::Constant(name_value)));
-        let seed = rand::rng().random::<u64>();
-        let has_children = !kind.children().is_empty();
-        Ok(Feature(Arc::new(Node {
+        let label = Arc::from(name.as_str());
+        Ok(Feature::from_parts(kind, props, label, depth, false, (rand::rng().random::<u64>(), 0)))
+    }
+
+    /// A new node with empty caches: `props` its rules, `label` its name for messages, `depth` its
+    /// nesting bound, `store` whether it stores properties, and its generator at stream `epoch` of
+    /// `seed` (`(seed, epoch)`).
+    fn from_parts(
+        kind: Box<dyn FeatureKind>,
+        props: Vec<(Text, Rule)>,
+        label: Arc<str>,
+        depth: usize,
+        store: bool,
+        (seed, epoch): (u64, u64),
+    ) -> Feature {
+        Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             depth: AtomicUsize::new(depth),
             depth_checked: AtomicU64::new(0),
+            has_children: !kind.children().is_empty(),
             kind,
-            has_children,
-            links: AtomicUsize::new(0),
-            label: RwLock::new(Arc::from(name.as_str())),
-            store: AtomicBool::new(false),
+            links: AtomicUsize::new(count_links(&props)),
+            label: RwLock::new(label),
+            store: AtomicBool::new(store),
             generation: AtomicU64::new(0),
-            rng: RngSlot::new(seed, 0, 0),
+            rng: RngSlot::new(seed, epoch, 0),
             state: Mutex::new(State {
                 generation: 0,
                 simple: all_simple(&props),
@@ -271,7 +284,7 @@ impl Feature {
                 stored_input: None,
                 input_version: 0,
             }),
-        })))
+        }))
     }
 
     fn depth(&self) -> usize {
@@ -600,30 +613,8 @@ impl Feature {
                 (k.clone(), rule)
             })
             .collect();
-        let (seed, epoch) = self.0.rng.position(self.generation());
-        let has_children = !kind.children().is_empty();
-        let links = AtomicUsize::new(count_links(&props));
-        let copy = Feature(Arc::new(Node {
-            uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
-            depth: AtomicUsize::new(self.depth()),
-            depth_checked: AtomicU64::new(0),
-            kind,
-            has_children,
-            links,
-            label: RwLock::new(self.label()),
-            store: AtomicBool::new(self.stores_properties()),
-            generation: AtomicU64::new(0),
-            rng: RngSlot::new(seed, epoch, 0),
-            state: Mutex::new(State {
-                generation: 0,
-                simple: all_simple(&props),
-                props: Arc::new(props),
-                samples: ByReplica::default(),
-                outputs: ByReplica::default(),
-                stored_input: None,
-                input_version: 0,
-            }),
-        }));
+        let position = self.0.rng.position(self.generation());
+        let copy = Feature::from_parts(kind, props, self.label(), self.depth(), self.stores_properties(), position);
         copies.insert(self.0.uid, copy.clone());
         copy
     }
