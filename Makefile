@@ -8,6 +8,8 @@
 #                     tests/python/test_*.py run from tests/python so that python/ is not on the path
 #   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
 #   make header       regenerates include/deeptrack.h after a change to the C API
+#   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
+#                     a venv of its own (target/fixtures-venv); FIXTURES_OUT=DIR writes into DIR instead
 
 CC ?= cc
 PYTHON ?= python3
@@ -56,3 +58,17 @@ python-dev:
 
 header:
 	DEEPTRACK_UPDATE_HEADER=1 cargo build
+
+# The conformance fixtures (tests/fixtures/README.md): tests/fixtures/generate.py builds every case of
+# the manifest with the real DeepTrack2 2.0.1 and writes the .npy files and manifest.json. Its venv holds
+# only what 2.0.1 imports, pinned to the versions that made the committed files; deeptrack goes in with
+# --no-deps, as its other requirements (pandas, tqdm, rich, gdown, more_itertools) are never imported.
+FIXTURES_VENV := $(CURDIR)/target/fixtures-venv
+FIXTURES_PIP := $(FIXTURES_VENV)/bin/pip --quiet --disable-pip-version-check
+.PHONY: fixtures
+fixtures:
+	test -x $(FIXTURES_VENV)/bin/python || $(PYTHON) -m venv $(FIXTURES_VENV)
+	$(FIXTURES_PIP) install numpy==2.4.6 scipy==1.17.1 scikit-image==0.26.0 pint==0.25.3 \
+		lazy_import==0.2.2 matplotlib
+	$(FIXTURES_PIP) install --no-deps deeptrack==2.0.1
+	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT))

@@ -1,7 +1,8 @@
-//! Conformance with DeepTrack2 2.0.1: every case of `../shared/fixtures/deeptrack-2.0.1/manifest.json`
+//! Conformance with DeepTrack2 2.0.1: every case of `tests/fixtures/deeptrack-2.0.1/manifest.json`
 //! is built from its plain-data description (feature names and properties) through the public API and
 //! compared with the real DeepTrack2 output (`.npy`): the largest absolute difference must be at most
 //! 1e-6 of the expected image's peak. Every case must run: a feature missing from the registry fails.
+//! The fixtures are made by `make fixtures` (tests/fixtures/generate.py; see tests/fixtures/README.md).
 
 use std::path::PathBuf;
 
@@ -9,7 +10,7 @@ use deeptrack::{Feature, Image, Rule, Value, features};
 use serde_json::Value as Json;
 
 fn fixtures() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/deeptrack-2.0.1");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1");
     assert!(dir.join("manifest.json").exists(), "the fixtures are expected in {}", dir.display());
     dir
 }

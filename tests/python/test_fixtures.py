@@ -1,6 +1,7 @@
 """The DeepTrack2 2.0.1 fixtures reproduced through the Python API.
 
-Every case of ``../shared/fixtures/deeptrack-2.0.1/manifest.json`` is built from its plain-data
+Every case of ``tests/fixtures/deeptrack-2.0.1/manifest.json`` (the repository's copy, made by
+``make fixtures``; ``DEEPTRACK_FIXTURES=DIR`` reads another folder) is built from its plain-data
 description with the package's classes (``getattr(dt, name)(**properties)``, ``>>``,
 ``optics(sample)``) and must match DeepTrack2's output to 1e-6 of the peak.
 """
@@ -14,9 +15,7 @@ import numpy as np
 import deeptrack_native as dt
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FIXTURES = os.environ.get(
-    "DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "..", "..", "shared", "fixtures", "deeptrack-2.0.1")
-)
+FIXTURES = os.environ.get("DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "fixtures", "deeptrack-2.0.1"))
 
 
 def feature(spec):
