@@ -1,4 +1,6 @@
-//! The library's memory allocator: mimalloc, or the system's `malloc` when the environment variable
+//! The C library's memory allocator, compiled only with the Cargo feature `mimalloc` (every build of
+//! the C library and of the Python wheel turns it on; a Rust program that depends on the crate keeps
+//! its own allocator): mimalloc, or the system's `malloc` when the environment variable
 //! `DEEPTRACK_SYSTEM_ALLOCATOR` is set when the library first allocates (valgrind and the sanitizers
 //! watch the system's `malloc`; the tests run the C programs under them that way).
 //!

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "mimalloc")]
 mod alloc;
 pub mod error;
 pub mod features;
