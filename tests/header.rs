@@ -1,20 +1,68 @@
-//! The committed header must equal what the build renders (build.rs, pinned cbindgen). Regenerate it
-//! with `DEEPTRACK_UPDATE_HEADER=1 cargo build`.
+//! The C header: `include/deeptrack.h` is rendered from `src/ffi/` by cbindgen (pinned, a
+//! dev-dependency: building the library never compiles it). The committed header must equal the
+//! rendering; `make header` (`DEEPTRACK_UPDATE_HEADER=1 cargo test --test header`) rewrites it.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The version macros, from the crate's version: `DEEPTRACK_VERSION_NUMBER` is
+/// `major * 1000000 + minor * 1000 + patch`, and `DEEPTRACK_CHECK_VERSION(major, minor, patch)` is true
+/// when the header is that version or newer.
+fn version_macros() -> String {
+    let (major, minor, patch) =
+        (env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"), env!("CARGO_PKG_VERSION_PATCH"));
+    format!(
+        "\n/** Version of this header (the loaded library reports its own with deeptrack_version()). */\n\
+         #define DEEPTRACK_VERSION_MAJOR {major}\n#define DEEPTRACK_VERSION_MINOR {minor}\n\
+         #define DEEPTRACK_VERSION_PATCH {patch}\n#define DEEPTRACK_VERSION_STRING \"{version}\"\n\n\
+         /** A version as one number, `major * 1000000 + minor * 1000 + patch` (each part below 1000). */\n\
+         #define DEEPTRACK_VERSION_ENCODE(major, minor, patch) ((major) * 1000000 + (minor) * 1000 + (patch))\n\
+         /** This header's version as one number, for comparisons in `#if`. */\n\
+         #define DEEPTRACK_VERSION_NUMBER \\\n  DEEPTRACK_VERSION_ENCODE(DEEPTRACK_VERSION_MAJOR, DEEPTRACK_VERSION_MINOR, DEEPTRACK_VERSION_PATCH)\n\
+         /** True when this header is version `major.minor.patch` or newer: \
+         `#if DEEPTRACK_CHECK_VERSION(0, 1, 0)`. */\n\
+         #define DEEPTRACK_CHECK_VERSION(major, minor, patch) \\\n  (DEEPTRACK_VERSION_NUMBER >= DEEPTRACK_VERSION_ENCODE(major, minor, patch))\n",
+        version = env!("CARGO_PKG_VERSION"),
+    )
+}
+
+/// The header as cbindgen renders it from the sources, once per test binary.
+fn rendered() -> &'static str {
+    static RENDERED: OnceLock<String> = OnceLock::new();
+    RENDERED.get_or_init(|| {
+        let mut config = cbindgen::Config::from_file(root().join("cbindgen.toml")).expect("cbindgen.toml is valid");
+        config.after_includes = Some(version_macros());
+        let mut out = Vec::new();
+        cbindgen::Builder::new()
+            .with_config(config)
+            .with_src(root().join("src/ffi/mod.rs"))
+            .generate()
+            .expect("cbindgen renders the header")
+            .write(&mut out);
+        String::from_utf8(out).expect("the header is UTF-8")
+    })
+}
 
 #[test]
 fn header_is_current() {
-    let rendered = include_str!(concat!(env!("OUT_DIR"), "/deeptrack.h"));
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/deeptrack.h"))
-        .expect("include/deeptrack.h exists");
-    assert!(
-        committed == rendered,
-        "include/deeptrack.h is stale: regenerate it with `DEEPTRACK_UPDATE_HEADER=1 cargo build` and commit it"
-    );
+    let path = root().join("include/deeptrack.h");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if std::env::var("DEEPTRACK_UPDATE_HEADER").as_deref() == Ok("1") {
+        if committed != rendered() {
+            std::fs::write(&path, rendered()).expect("include/deeptrack.h can be written");
+        }
+        return;
+    }
+    assert!(committed == rendered(), "include/deeptrack.h is stale: regenerate it with `make header` and commit it");
 }
 
 #[test]
 fn header_declares_every_exported_function() {
-    let header = include_str!(concat!(env!("OUT_DIR"), "/deeptrack.h"));
+    let header = rendered();
     let sources = ["feature.rs", "image.rs", "mod.rs", "rule.rs", "value.rs"]
         .map(|f| std::fs::read_to_string(format!("{}/src/ffi/{f}", env!("CARGO_MANIFEST_DIR"))).unwrap());
     let mut count = 0;
