@@ -116,18 +116,6 @@ fn c_tests_are_clean_under_address_and_undefined_behavior_sanitizers() {
 }
 
 #[test]
-fn header_compiles_as_cpp_when_included_twice() {
-    let out = run(&compile("c++", "tests/cpp/double_include.cpp", "double_include", &["-std=c++17"]));
-    assert_eq!(out.trim(), "deeptrack 0.1.0 from C++");
-}
-
-#[test]
-fn cpp_wrapper_works() {
-    let out = run(&compile("c++", "tests/cpp/wrapper.cpp", "wrapper", &["-std=c++17"]));
-    assert_eq!(out.trim(), "C++ wrapper: ok");
-}
-
-#[test]
 fn simulate_example_renders_images_and_reports_every_particle() {
     let exe = compile("cc", "examples-c/simulate.c", "simulate", &["-std=c11"]);
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("simulate-out");
