@@ -4,7 +4,8 @@
 #   make simulate  renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
 # and for the Python package and maintainers:
 #   make python-test  the package's unittest suite against the installed wheel: a venv in target/pyvenv
-#                     (VENV=...) with numpy, `pip install ./python` (runs cargo build --release), then
+#                     (VENV=...) with numpy, `pip install ./python` (setuptools-rust runs cargo, release),
+#                     the same wheel into target/wheels (`pip wheel`, for auditwheel), then
 #                     tests/python/test_*.py run from tests/python so that python/ is not on the path
 #   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
 #   make header       regenerates include/deeptrack.h after a change to the C API
@@ -39,16 +40,22 @@ test:
 	cargo test
 	$(MAKE) python-test
 
-# The Python package as users install it: a wheel built by `pip install ./python` (which runs cargo),
-# in a virtual environment of its own holding numpy (the only place numpy is installed); the tests import
-# the installed package, not python/ (they run from tests/python; test_packaging.py checks it).
-# --force-reinstall: the wheel just built, with the library just built, is the one tested, even when
-# the version is unchanged; --no-deps: numpy is already there, so this step needs no index.
+# The Python package as users install it: a wheel built by `pip install ./python` (python/setup.py:
+# setuptools-rust runs cargo, auditwheel tags the wheel manylinux; pip fetches them from PyPI into its
+# isolated build environment), in a virtual environment of its own holding numpy (the only place numpy
+# is installed); the tests import the installed package, not python/ (they run from tests/python;
+# test_packaging.py checks it). --force-reinstall: the wheel just built, with the library just built, is
+# the one tested, even when the version is unchanged; --no-deps: numpy is already there. `pip wheel`
+# then writes the same wheel (cargo has nothing left to build) to target/wheels, where
+# test_packaging.py runs `auditwheel show` on it and checks that it holds the installed files.
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install numpy "dask[distributed]"
+	$(PIP) install numpy "dask[distributed]" "auditwheel>=6.8"
 	$(PIP) install --force-reinstall --no-deps ./python
-	cd tests/python && $(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
+	rm -rf $(CURDIR)/target/wheels
+	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python
+	cd tests/python && DEEPTRACK_WHEEL_DIR=$(CURDIR)/target/wheels \
+		$(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
 
 # The development path: no install; the package in python/ loads target/debug's library (or
 # target/release's, whichever was built last). Any python3 with numpy will do, e.g. $(VENV)/bin/python.

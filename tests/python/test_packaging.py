@@ -3,7 +3,8 @@
 ``make python-test`` installs ``./python`` into a venv and runs these tests from ``tests/python``, so that
 the checkout's ``python/`` is not on the path. This file checks that set-up and the wheel itself, using
 nothing of the package's API but ``__version__`` and ``__file__`` (the library is inspected through its
-C ABI and, on Linux, through the process's memory map).
+C ABI and, on Linux, through the process's memory map). ``make python-test`` also builds the wheel with
+``pip wheel ./python`` into ``DEEPTRACK_WHEEL_DIR``, where ``AuditedWheel`` runs ``auditwheel show`` on it.
 """
 
 import base64
@@ -11,10 +12,13 @@ import ctypes
 import hashlib
 import importlib.metadata
 import os
+import platform
 import re
+import subprocess
 import sys
 import sysconfig
 import unittest
+import zipfile
 
 import deeptrack_native
 
@@ -108,13 +112,39 @@ class TheWheel(unittest.TestCase):
         wheel = importlib.metadata.distribution(DIST).read_text("WHEEL")
         self.assertIsNotNone(wheel, "the dist-info has no WHEEL")
         self.assertIn("Root-Is-Purelib: false", wheel)
-        self.assertRegex(wheel, r"(?m)^Tag: py3-none-(?!any$)\S+$")  # platform-specific: it holds a binary
+        # Any Python 3 (ctypes, no Python ABI), on one platform (it holds a binary).
+        tags = re.findall(r"(?m)^Tag: (\S+)$", wheel)
+        self.assertTrue(tags, wheel)
+        for tag in tags:
+            self.assertRegex(tag, r"^py3-none-(?!any$)\S+$")
+        self.assertEqual(meta["License-Expression"], "MIT")
+        self.assertIn("LICENSE", meta.get_all("License-File"))
+        self.assertEqual(meta["Description-Content-Type"], "text/markdown")
+        self.assertIn("Topic :: Scientific/Engineering :: Image Processing", meta.get_all("Classifier"))
+
+    @unittest.skipUnless(sys.platform.startswith("linux"), "manylinux tags are Linux's")
+    def test_the_wheel_is_manylinux(self):
+        # setup.py has auditwheel retag the wheel with the manylinux policy its library satisfies.
+        wheel = importlib.metadata.distribution(DIST).read_text("WHEEL")
+        machine = platform.machine()
+        self.assertRegex(wheel, rf"(?m)^Tag: py3-none-manylinux_\d+_\d+_{machine}$")
+        self.assertNotRegex(wheel, r"(?m)^Tag: \S+-linux_")
+
+    def test_the_license_is_installed(self):
+        license_file = importlib.metadata.distribution(DIST).read_text("licenses/LICENSE")
+        self.assertIsNotNone(license_file, "the dist-info has no licenses/LICENSE")
+        with open(os.path.join(REPO, "LICENSE"), encoding="utf-8") as f:
+            self.assertEqual(license_file, f.read())
 
     def test_versions_agree(self):
         version = deeptrack_native.__version__
         self.assertEqual(importlib.metadata.version(DIST), version)
         self.assertEqual(declared_version("Cargo.toml", "[package]"), version)
-        self.assertEqual(declared_version("python/pyproject.toml", "[project]"), version)
+        # pyproject.toml leaves the version to setup.py, which reads __version__ and checks Cargo.toml's.
+        with open(os.path.join(REPO_PYTHON, "pyproject.toml"), encoding="utf-8") as f:
+            project = f.read().split("[project]", 1)[1].split("\n[", 1)[0]
+        self.assertNotRegex(project, r"(?m)^version\s*=")
+        self.assertRegex(project, r'(?m)^dynamic = \[.*"version".*\]')
         lib = ctypes.CDLL(os.path.join(PACKAGE_DIR, LIBRARY_FILE))
         lib.deeptrack_version.argtypes = []
         lib.deeptrack_version.restype = ctypes.c_char_p
@@ -130,6 +160,54 @@ class TheWheel(unittest.TestCase):
         self.assertTrue(libraries, "no libdeeptrack mapped after importing deeptrack_native")
         self.assertTrue(same(libraries[0], os.path.join(PACKAGE_DIR, LIBRARY_FILE)), libraries)
         self.assertEqual(len(libraries), 1, libraries)
+
+
+def wheel_path():
+    """The wheel ``make python-test`` built into DEEPTRACK_WHEEL_DIR (None when not run by it)."""
+    directory = os.environ.get("DEEPTRACK_WHEEL_DIR")
+    if not directory:
+        return None
+    names = [n for n in os.listdir(directory) if re.match(r"deeptrack_native-.*\.whl$", n)]
+    if len(names) != 1:
+        raise AssertionError(f"expected one deeptrack_native wheel in {directory}, found {names}")
+    return os.path.join(directory, names[0])
+
+
+@unittest.skipUnless(sys.platform.startswith("linux"), "auditwheel checks Linux wheels")
+@unittest.skipUnless(os.environ.get("DEEPTRACK_WHEEL_DIR"), "DEEPTRACK_WHEEL_DIR not set (make python-test sets it)")
+class AuditedWheel(unittest.TestCase):
+    def test_the_wheel_is_named_for_its_tag(self):
+        name, version = os.path.basename(wheel_path()), re.escape(deeptrack_native.__version__)
+        # manylinux_X_Y_<arch>, then the legacy aliases auditwheel adds (manylinux2014_<arch>, ...) if any.
+        tag = rf"py3-none-manylinux_\d+_\d+_{platform.machine()}(\.\w+)*"
+        self.assertRegex(name, rf"^deeptrack_native-{version}-{tag}\.whl$")
+
+    def test_auditwheel_show(self):
+        path = wheel_path()
+        result = subprocess.run(
+            [sys.executable, "-m", "auditwheel", "show", path], capture_output=True, text=True, timeout=120
+        )
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        output = " ".join(result.stdout.split())  # auditwheel wraps its lines
+        match = re.search(r'is consistent with the following platform tag: "(manylinux_\d+_\d+_\w+)"', output)
+        self.assertIsNotNone(match, output)
+        # The wheel's tag is the most compatible one auditwheel finds: not higher, not lower.
+        platforms = os.path.basename(path)[: -len(".whl")].split("-")[-1].split(".")
+        self.assertEqual(platforms[0], match.group(1))
+
+    def test_the_audited_wheel_is_the_installed_one(self):
+        # Both come from the same sources in one make run: the same library, the same modules.
+        with zipfile.ZipFile(wheel_path()) as wheel:
+            [record_name] = [n for n in wheel.namelist() if n.endswith(".dist-info/RECORD")]
+            in_wheel = {
+                line.split(",")[0]: line.split(",")[1]
+                for line in wheel.read(record_name).decode().splitlines()
+                if not line.startswith(record_name.rsplit("/", 1)[0])
+            }
+        installed = {name: f"{f.hash.mode}={f.hash.value}" for name, f in record().items() if f.hash}
+        for name, digest in in_wheel.items():
+            with self.subTest(name):
+                self.assertEqual(installed.get(name), digest)
 
 
 if __name__ == "__main__":
