@@ -1,7 +1,12 @@
 # The two commands of the README:
 #   make example   builds the library (release) and compiles and runs examples-c/tutorial.c
-#   make test      runs every test: format, lints, Rust tests, C/C++ tests, then the Python package's tests
-#   make simulate  renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make test      runs every test: format, lints, Rust tests, C/C++ tests (also against an installed
+#                  prefix, through pkg-config and CMake), then the Python package's tests
+# For C and C++ users:
+#   make lib       builds the C library as shipped (release, mimalloc) into target/release
+#   make install   installs it: PREFIX=/usr/local, DESTDIR= (staging), LIBDIR=$(PREFIX)/lib,
+#                  INCLUDEDIR=$(PREFIX)/include; libdeeptrack.so.X.Y.Z with its SONAME, libdeeptrack.a,
+#                  the headers, deeptrack.pc and a CMake package (packaging/install.sh); make uninstall
 # and for the Python package and maintainers:
 #   make python-test  the package's unittest suite against the installed wheel: a venv in target/pyvenv
 #                     (VENV=...) with numpy, `pip install ./python` (setuptools-rust runs cargo, release),
@@ -9,6 +14,9 @@
 #                     tests/python/test_*.py run from tests/python so that python/ is not on the path
 #   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
 #   make header       regenerates include/deeptrack.h after a change to the C API
+#   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make pictures     renders the README's pictures (docs/images/) from the current code
+#   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
 #                     a venv of its own (target/fixtures-venv); FIXTURES_OUT=DIR writes into DIR instead
 
@@ -18,27 +26,60 @@ RELEASE := $(CURDIR)/target/release
 VENV ?= $(CURDIR)/target/pyvenv
 override VENV := $(abspath $(VENV))
 PIP := $(VENV)/bin/pip --quiet --disable-pip-version-check
+# The C library is built with mimalloc as its allocator (Cargo feature `mimalloc`, src/alloc.rs); the
+# Rust crate alone leaves the allocator to the program that uses it.
+FEATURES := --features mimalloc
+# The library's SONAME (build.rs): libdeeptrack.so.<major>, or .0.<minor> while the major version is 0.
+VERSION := $(shell sed -n 's/^version = "\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)
+SONAME := libdeeptrack.so.$(if $(filter 0.%,$(VERSION)),0.$(word 2,$(subst ., ,$(VERSION))),$(firstword $(subst ., ,$(VERSION))))
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+DESTDIR ?=
 
-.PHONY: example simulate test python-test python-dev header
+.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header
 
-example:
-	cargo build --release --lib
+# The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
+# static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
+# note when nothing changed. The SONAME link lets programs linked in target/release run from there.
+lib:
+	cargo rustc --release --lib $(FEATURES) -- --print native-static-libs
+	ln -sf libdeeptrack.so $(RELEASE)/$(SONAME)
+
+install: lib
+	PREFIX='$(PREFIX)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' DESTDIR='$(DESTDIR)' BUILD_DIR='$(RELEASE)' \
+	NATIVE_STATIC_LIBS="$$(cargo rustc --release --lib $(FEATURES) -- --print native-static-libs 2>&1 \
+		| sed -n 's/.*native-static-libs: //p' | tail -n 1)" sh packaging/install.sh install
+
+uninstall:
+	PREFIX='$(PREFIX)' LIBDIR='$(LIBDIR)' INCLUDEDIR='$(INCLUDEDIR)' DESTDIR='$(DESTDIR)' \
+		sh packaging/install.sh uninstall
+
+example: lib
 	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/tutorial.c -o $(RELEASE)/tutorial \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/tutorial
 
 # Renders examples-c/simulate.c's fluorescence and brightfield images into target/release/.
-simulate:
-	cargo build --release --lib
+simulate: lib
 	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/simulate.c -o $(RELEASE)/simulate \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/simulate $(RELEASE)
 
-test:
+# The README's pictures, from the current code (tests/pictures.rs fails when they are stale).
+pictures: simulate
+	cp $(RELEASE)/fluorescence.png $(RELEASE)/brightfield.png docs/images/
+
+test: test-tools
 	cargo fmt --check
-	cargo clippy --all-targets --quiet -- -D warnings
-	cargo test
+	cargo clippy --all-targets $(FEATURES) --quiet -- -D warnings
+	cargo test $(FEATURES)
 	$(MAKE) python-test
+
+# cmake, pkg-config and valgrind, from the system's packages when missing (the install tests build
+# programs against an installed prefix through pkg-config and CMake).
+test-tools:
+	sh packaging/test-tools.sh
 
 # The Python package as users install it: a wheel built by `pip install ./python` (python/setup.py:
 # setuptools-rust runs cargo, auditwheel tags the wheel manylinux; pip fetches them from PyPI into its
@@ -60,11 +101,12 @@ python-test:
 # The development path: no install; the package in python/ loads target/debug's library (or
 # target/release's, whichever was built last). Any python3 with numpy will do, e.g. $(VENV)/bin/python.
 python-dev:
-	cargo build --lib
+	cargo build --lib $(FEATURES)
 	@echo 'export PYTHONPATH=$(CURDIR)/python'
 
+# Renders include/deeptrack.h with cbindgen (a dev-dependency; tests/header.rs checks it is current).
 header:
-	DEEPTRACK_UPDATE_HEADER=1 cargo build
+	DEEPTRACK_UPDATE_HEADER=1 cargo test --quiet --test header
 
 # The conformance fixtures (tests/fixtures/README.md): tests/fixtures/generate.py builds every case of
 # the manifest with the real DeepTrack2 2.0.1 and writes the .npy files and manifest.json. Its venv holds

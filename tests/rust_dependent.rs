@@ -1,6 +1,6 @@
 //! The Rust crate is a good citizen: a program that depends on it (without the `mimalloc` feature, as
 //! a Rust user adds it) sets its own `#[global_allocator]`, links, and the library allocates through
-//! it. The program is tests/rust-dependent/main.rs, built here as its own package, offline, with the
+//! it. The program is tests/rust-dependent/src/main.rs, built here as its own package, offline, with the
 //! repository's lock file (the crates are already in cargo's cache from building this one).
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ fn a_rust_program_with_its_own_global_allocator_uses_the_crate() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let project = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("rust-dependent");
     std::fs::create_dir_all(project.join("src")).expect("a project directory");
-    std::fs::copy(root.join("tests/rust-dependent/main.rs"), project.join("src/main.rs")).expect("main.rs");
+    std::fs::copy(root.join("tests/rust-dependent/src/main.rs"), project.join("src/main.rs")).expect("main.rs");
     std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock")).expect("Cargo.lock");
     let manifest = format!(
         "[package]\nname = \"own-allocator\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\

@@ -21,9 +21,12 @@ fn files() -> Vec<PathBuf> {
         .ok()
         .filter(|o| o.status.success());
     let mut files: Vec<PathBuf> = match listed {
-        Some(out) => out.stdout.split(|&b| b == 0).filter(|p| !p.is_empty()).map(|p| {
-            PathBuf::from(String::from_utf8_lossy(p).into_owned())
-        }).collect(),
+        Some(out) => out
+            .stdout
+            .split(|&b| b == 0)
+            .filter(|p| !p.is_empty())
+            .map(|p| PathBuf::from(String::from_utf8_lossy(p).into_owned()))
+            .collect(),
         None => walk(&root(), Path::new("")),
     };
     // The fuzzing corpus is generated data.

@@ -1,4 +1,6 @@
 //! Helpers shared by the tests that load the shared library from outside Rust (C, C++, Python).
+// Each test binary that includes this module uses only some of its helpers.
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -10,7 +12,9 @@ pub fn root() -> PathBuf {
 }
 
 /// `target/<profile>` holding an up-to-date `libdeeptrack.so`. `cargo test` builds only the rlib, so the
-/// shared library is (re)built here, once per test binary, with the profile of the test run.
+/// shared library is (re)built here, once per test binary, with the profile and the features of the
+/// test run (`make test` turns on `mimalloc`, as the shipped C library has it). The library's SONAME
+/// (`libdeeptrack.so.0.1`, see build.rs) gets a symlink beside it, so that programs linked here load.
 pub fn lib_dir() -> PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT
@@ -22,9 +26,27 @@ pub fn lib_dir() -> PathBuf {
             if dir.file_name().is_some_and(|n| n == "release") {
                 cargo.arg("--release");
             }
+            if cfg!(feature = "mimalloc") {
+                cargo.args(["--features", "mimalloc"]);
+            }
             assert!(cargo.status().expect("run cargo build").success(), "cargo build --lib failed");
             assert!(dir.join("libdeeptrack.so").exists(), "libdeeptrack.so not found in {}", dir.display());
+            let soname = dir.join(soname());
+            if std::fs::read_link(&soname).is_err() {
+                let _ = std::fs::remove_file(&soname);
+                // Several test binaries may get here at once: one of them creates the link.
+                if let Err(e) = std::os::unix::fs::symlink("libdeeptrack.so", &soname) {
+                    assert!(soname.exists(), "cannot link {}: {e}", soname.display());
+                }
+            }
             dir
         })
         .clone()
+}
+
+/// The SONAME of the shared library: `libdeeptrack.so.<major>`, or `libdeeptrack.so.0.<minor>` while
+/// the major version is 0 (build.rs).
+pub fn soname() -> String {
+    let (major, minor) = (env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"));
+    if major == "0" { format!("libdeeptrack.so.0.{minor}") } else { format!("libdeeptrack.so.{major}") }
 }

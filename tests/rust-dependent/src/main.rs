@@ -1,5 +1,6 @@
 //! A Rust program that depends on the `deeptrack` crate and sets its own global allocator
-//! (tests/rust_dependent.rs builds and runs it). It links only if the crate leaves the allocator to
+//! (tests/rust_dependent.rs builds and runs it; it sits in src/ so that cargo does not take it for an
+//! integration test of the crate). It links only if the crate leaves the allocator to
 //! the program, and it checks that the library's allocations go through this one.
 
 use std::alloc::{GlobalAlloc, Layout, System};
