@@ -139,7 +139,32 @@ fn simulate_example_renders_images_and_reports_every_particle() {
     for png in ["fluorescence.png", "brightfield.png"] {
         let bytes = std::fs::read(dir.join(png)).expect("the PNG was written");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000, "{png}");
+        assert_picture_is_current(&dir.join(png), &root().join("docs/images").join(png));
     }
+}
+
+/// The 16-bit grayscale pixels of a PNG written by `deeptrack_image_save_png`, and its size.
+fn read_png(path: &Path) -> (Vec<u16>, (u32, u32)) {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut reader = png::Decoder::new(std::io::BufReader::new(file)).read_info().expect("a PNG");
+    let mut buf = vec![0; reader.output_buffer_size().expect("a size")];
+    let info = reader.next_frame(&mut buf).expect("PNG pixels");
+    assert_eq!((info.color_type, info.bit_depth), (png::ColorType::Grayscale, png::BitDepth::Sixteen));
+    let pixels = buf[..info.buffer_size()].chunks_exact(2).map(|b| u16::from_be_bytes([b[0], b[1]])).collect();
+    (pixels, (info.width, info.height))
+}
+
+/// The README's picture `committed` shows what the current code renders (`rendered`): the same size,
+/// and at most 0.1% of the pixels more than 1% of the range apart (room for rounding in the last bits
+/// of an FFT on another CPU; a picture from older code, with other positions, differs almost
+/// everywhere). `make pictures` renders them again.
+fn assert_picture_is_current(rendered: &Path, committed: &Path) {
+    let (new, new_size) = read_png(rendered);
+    let (old, old_size) = read_png(committed);
+    let stale = format!("{} is stale: render it again with `make pictures` and commit it", committed.display());
+    assert_eq!(new_size, old_size, "{stale}");
+    let far = new.iter().zip(&old).filter(|&(&a, &b)| a.abs_diff(b) > u16::MAX / 100).count();
+    assert!(far * 1000 <= new.len(), "{stale} ({far} of {} pixels differ)", new.len());
 }
 
 #[test]
