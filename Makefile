@@ -88,14 +88,19 @@ test-tools:
 # test_packaging.py checks it). --force-reinstall: the wheel just built, with the library just built, is
 # the one tested, even when the version is unchanged; --no-deps: numpy is already there. `pip wheel`
 # then writes the same wheel (cargo has nothing left to build) to target/wheels, where
-# test_packaging.py runs `auditwheel show` on it and checks that it holds the installed files.
+# test_packaging.py runs `auditwheel show` on it and checks that it holds the installed files. Last, the
+# sdist is built into target/sdist and a wheel is built from it alone (test_packaging.py compares it).
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy "dask[distributed]" "auditwheel>=6.8"
 	$(PIP) install --force-reinstall --no-deps ./python
-	rm -rf $(CURDIR)/target/wheels
+	rm -rf $(CURDIR)/target/wheels $(CURDIR)/target/sdist
 	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python
-	cd tests/python && DEEPTRACK_WHEEL_DIR=$(CURDIR)/target/wheels \
+	$(PIP) install build
+	$(VENV)/bin/python -m build --sdist --outdir $(CURDIR)/target/sdist python >/dev/null
+	CARGO_TARGET_DIR=$(CURDIR)/target $(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/sdist/wheel \
+		$(CURDIR)/target/sdist/deeptrack_native-*.tar.gz
+	cd tests/python && DEEPTRACK_WHEEL_DIR=$(CURDIR)/target/wheels DEEPTRACK_SDIST_DIR=$(CURDIR)/target/sdist \
 		$(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
 
 # The development path: no install; the package in python/ loads target/debug's library (or

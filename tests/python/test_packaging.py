@@ -212,3 +212,34 @@ class AuditedWheel(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.environ.get("DEEPTRACK_SDIST_DIR"), "DEEPTRACK_SDIST_DIR not set (make python-test sets it)")
+class TheSdist(unittest.TestCase):
+    """``make python-test`` builds the sdist into DEEPTRACK_SDIST_DIR and a wheel from it alone into
+    its ``wheel/`` folder: the sdist carries the crate, and builds the same package."""
+
+    def sdist(self):
+        directory = os.environ["DEEPTRACK_SDIST_DIR"]
+        names = [n for n in os.listdir(directory) if n.endswith(".tar.gz")]
+        self.assertEqual(len(names), 1, names)
+        return os.path.join(directory, names[0])
+
+    def test_the_sdist_carries_the_crate_and_the_package(self):
+        import tarfile
+
+        with tarfile.open(self.sdist()) as sdist:
+            names = {n.split("/", 1)[1] for n in sdist.getnames() if "/" in n}
+        for needed in ["Cargo.toml", "Cargo.lock", "build.rs", "src/lib.rs", "src/ffi/mod.rs",
+                       "include/deeptrack.h", "LICENSE", "setup.py", "pyproject.toml",
+                       "deeptrack_native/__init__.py", "deeptrack_native/_lib.py"]:
+            self.assertIn(needed, names)
+
+    def test_the_wheel_built_from_the_sdist_holds_the_installed_files(self):
+        directory = os.path.join(os.environ["DEEPTRACK_SDIST_DIR"], "wheel")
+        [name] = [n for n in os.listdir(directory) if n.endswith(".whl")]
+        self.assertRegex(name, rf"^deeptrack_native-{re.escape(deeptrack_native.__version__)}-py3-none-")
+        with zipfile.ZipFile(os.path.join(directory, name)) as wheel:
+            files = {n for n in wheel.namelist() if ".dist-info/" not in n and not n.endswith("/")}
+        installed = {n for n in record() if n.startswith("deeptrack_native/") and "__pycache__" not in n}
+        self.assertEqual(files, installed)
