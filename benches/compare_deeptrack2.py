@@ -159,6 +159,8 @@ def main():
     native = lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--json"] + (["--quick"] if quick else []),
                    env=env)
     native.update(lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--batch-memory"]))
+    scaling = lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--scaling", "--json"]
+                    + (["--quick"] if quick else []), env=env)
     results = {"native": native}
     for version in VERSIONS:
         python = venv_python(version)
@@ -187,6 +189,17 @@ def main():
 
     n100, n1000, n10000 = (native[f"(particle ^ {n}) >> other"]["median_s"] for n in (100, 1000, 10000))
     linear = f"per repetition: {fmt(n100 / 100)} (N = 100), {fmt(n1000 / 1000)} (N = 1,000), {fmt(n10000 / 10000)} (N = 10,000)"
+
+    def marginal(family):
+        costs = [scaling[family.format(n=n)]["per_repetition_s"] for n in (1000, 10000, 100000)]
+        return (f"{fmt(costs[0])} (N = 1,000), {fmt(costs[1])} (N = 10,000), {fmt(costs[2])} (N = 100,000): "
+                f"{max(costs) / min(costs):.2f}x apart")
+
+    marginal_lines = [
+        f"- `Add ^ N`: {marginal('Add ^ {n}, stored properties')}.",
+        f"- `Fluorescence(PointParticle ^ N)` 256x256: "
+        f"{marginal('Fluorescence(PointParticle ^ {n}) 256x256, stored properties')}.",
+    ]
 
     batch_one = next(v for k, v in native.items() if k.startswith("batch of 64") and k.endswith("1 thread"))
     batch_all_name, batch_all = next((k, v) for k, v in native.items() if k.startswith("batch of 64") and
@@ -226,6 +239,11 @@ def main():
             *table,
             "",
             f"`particle ^ N` is linear here: {linear}.",
+            "",
+            "With stored properties, the marginal cost of one more repetition, `(T(N) - T(1)) / (N - 1)` "
+            "(`cargo bench --bench pipelines -- --scaling`):",
+            "",
+            *marginal_lines,
             "",
             "### Batches and memory",
             "",

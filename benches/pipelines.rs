@@ -3,6 +3,8 @@
 //! table; `-- --json` prints one JSON object per case (for benches/compare_deeptrack2.py).
 //!
 //! Each case is the same pipeline as its DeepTrack2 counterpart in benches/compare_deeptrack2.py.
+//! `-- --scaling` prints instead the marginal cost of one more repetition with stored properties
+//! (`Add ^ N`, `Fluorescence(PointParticle ^ N)`) at N = 1,000, 10,000 and 100,000.
 
 use std::time::{Duration, Instant};
 
@@ -42,7 +44,7 @@ fn fluorescence(n: f64) -> Feature {
 }
 
 struct Case {
-    name: &'static str,
+    name: String,
     pipeline: Feature,
     input: Option<Image>,
 }
@@ -93,15 +95,70 @@ fn cases() -> Vec<Case> {
     };
     let input = Image::zeros(&[4, 4]);
     vec![
-        Case { name: "trivial feature: update + resolve", pipeline: trivial, input: Some(input.clone()) },
-        Case { name: "(particle ^ 100) >> other", pipeline: repeated(100), input: Some(input.clone()) },
-        Case { name: "(particle ^ 1000) >> other", pipeline: repeated(1000), input: Some(input.clone()) },
-        Case { name: "(particle ^ 10000) >> other", pipeline: repeated(10_000), input: Some(input) },
-        Case { name: "100 point particles, Fluorescence 64x64, Poisson", pipeline: fluo_100, input: None },
-        Case { name: "10 point particles, Fluorescence 256x256", pipeline: fluo_10_256, input: None },
-        Case { name: "Sphere, Fluorescence 128x128", pipeline: fluo_sphere, input: None },
-        Case { name: "Sphere, Brightfield 256x256", pipeline: bf_sphere, input: None },
+        Case { name: "trivial feature: update + resolve".into(), pipeline: trivial, input: Some(input.clone()) },
+        Case { name: "(particle ^ 100) >> other".into(), pipeline: repeated(100), input: Some(input.clone()) },
+        Case { name: "(particle ^ 1000) >> other".into(), pipeline: repeated(1000), input: Some(input.clone()) },
+        Case { name: "(particle ^ 10000) >> other".into(), pipeline: repeated(10_000), input: Some(input) },
+        Case { name: "100 point particles, Fluorescence 64x64, Poisson".into(), pipeline: fluo_100, input: None },
+        Case { name: "10 point particles, Fluorescence 256x256".into(), pipeline: fluo_10_256, input: None },
+        Case { name: "Sphere, Fluorescence 128x128".into(), pipeline: fluo_sphere, input: None },
+        Case { name: "Sphere, Brightfield 256x256".into(), pipeline: bf_sphere, input: None },
     ]
+}
+
+/// `Add ^ n` with stored properties, on a 4x4 input.
+fn add_repeated(n: usize) -> Case {
+    let add = builtin("Add", &[("value", Rule::uniform(0.0, 1.0).unwrap())]);
+    let pipeline = Feature::repeat(&add, n).unwrap();
+    pipeline.store_properties(true);
+    Case { name: format!("Add ^ {n}, stored properties"), pipeline, input: Some(Image::zeros(&[4, 4])) }
+}
+
+/// `Fluorescence(PointParticle ^ n)` on 256x256, with stored properties.
+fn particles_repeated(n: usize) -> Case {
+    let sample = Feature::repeat(&point_particle(256.0, 100.0), n).unwrap();
+    let pipeline = Feature::microscope(&fluorescence(256.0), &sample).unwrap();
+    pipeline.store_properties(true);
+    Case { name: format!("Fluorescence(PointParticle ^ {n}) 256x256, stored properties"), pipeline, input: None }
+}
+
+/// The marginal cost of one more repetition with stored properties: for N = 1,000, 10,000 and
+/// 100,000, `(T(N) - T(1)) / (N - 1)` where `T` is the median update + resolve. Flat in N when the
+/// pipeline is linear in N (a list copied per repetition made it grow with N).
+fn scaling(budget: Duration, json: bool) {
+    type Family = (&'static str, fn(usize) -> Case);
+    let families: [Family; 2] =
+        [("Add ^ N", add_repeated), ("Fluorescence(PointParticle ^ N) 256x256", particles_repeated)];
+    if !json {
+        println!("{:<64} {:>12} {:>16}", "case (one thread, stored properties)", "median", "per repetition");
+    }
+    for (family, make) in families {
+        let (base, _) = median(&make(1), budget);
+        let mut per_repetition = Vec::new();
+        for n in [1_000, 10_000, 100_000] {
+            let case = make(n);
+            let (m, runs) = median(&case, budget);
+            let per = m.saturating_sub(base) / (n as u32 - 1);
+            per_repetition.push(per);
+            if json {
+                println!(
+                    "{{\"case\": \"{}\", \"median_s\": {:e}, \"per_repetition_s\": {:e}, \"runs\": {runs}}}",
+                    case.name,
+                    m.as_secs_f64(),
+                    per.as_secs_f64()
+                );
+            } else {
+                println!("{:<64} {:>12} {:>16}", case.name, format!("{m:.2?}"), format!("{per:.2?}"));
+            }
+        }
+        let (lo, hi) = (per_repetition.iter().min().unwrap(), per_repetition.iter().max().unwrap());
+        if !json {
+            println!(
+                "{family}: per repetition from {lo:.2?} to {hi:.2?} ({:.2}x)",
+                hi.as_secs_f64() / lo.as_secs_f64()
+            );
+        }
+    }
 }
 
 /// Median time of one update+resolve, running for about `budget` (at least 5 samples). Cycles are
@@ -187,6 +244,10 @@ fn main() {
     let json = std::env::args().any(|a| a == "--json");
     let quick = std::env::args().any(|a| a == "--quick");
     let budget = Duration::from_millis(if quick { 200 } else { 2000 });
+    if std::env::args().any(|a| a == "--scaling") {
+        scaling(budget, json);
+        return;
+    }
     if !json {
         println!("{:<52} {:>14} {:>8}", "case (one thread)", "median", "runs");
     }
@@ -199,7 +260,7 @@ fn main() {
     };
     for case in cases() {
         let (m, runs) = median(&case, budget);
-        report(case.name, m, runs);
+        report(&case.name, m, runs);
     }
     // Batch throughput: the same 64 images on one thread and on every core.
     let pipe = particles_100(64.0);

@@ -597,7 +597,9 @@ size_t deeptrack_image_property_count(const struct deeptrack_image *img);
 
 /**
  * Borrows property dict `index` of `img` (in order): valid while `img` lives and its property list is
- * not changed; never freed by the caller. `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index.
+ * not changed; never freed by the caller. `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index. Reading
+ * every index of a long list costs its length once: the first read lays the list out in one array,
+ * which `img` keeps until its list changes (without the memory for it, each read walks the list).
  *
  * # Safety
  * `img` must be NULL or a live image; `out` NULL or writable.
@@ -664,7 +666,9 @@ deeptrack_status deeptrack_image_get_property(const struct deeptrack_image *img,
 
 /**
  * Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,
- * never equality), in order. `src` is unchanged; `dst == src` is a no-op.
+ * never equality), in order. `src` is unchanged; `dst == src` is a no-op. Linear in the two lengths
+ * (constant when one list was built from the other by appends). `DEEPTRACK_STATUS_OUT_OF_MEMORY`
+ * when the merge cannot be allocated; `dst` is then unchanged.
  *
  * # Safety
  * `dst` and `src` must be NULL or live images.

@@ -10,10 +10,11 @@
 //! * with `store_properties`, each computation appends its dict to its outputs, structural features
 //!   after their children's; without it, outputs carry no properties.
 
+use std::borrow::Cow;
 use std::cell::OnceCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
 
 use crate::rng::{Generator, RngSlot, mix};
 use rand::{Rng, RngCore};
@@ -21,7 +22,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
-use crate::image::{Image, same_list};
+use crate::image::{Image, ImageList, same_list};
 use crate::properties::{PropertyDict, Rule, SampleContext};
 use crate::value::{Text, Value};
 
@@ -81,6 +82,8 @@ struct State {
     simple: bool,
     /// Sampled property values per replicate index (without `_ID`).
     samples: ByReplica<Sample>,
+    /// Whether `samples` may hold a sample that read links (set when one is stored, cleared with them).
+    linked: bool,
     /// Cached outputs per replicate index.
     outputs: ByReplica<Cached>,
     /// The last input given to `resolve` on this feature since the last update.
@@ -121,42 +124,81 @@ impl std::ops::DerefMut for Current<'_> {
 }
 
 /// Values per replicate index: the top level (`_ID` empty, the common case) in a slot of its own, the
-/// others in a map.
+/// indices `[k]` of one repeat in a row indexed by `k` (a repeat resolves `0..N` in order: the row
+/// fills front to back, without hashing or a key per entry), the others in a map.
 struct ByReplica<T> {
     top: Option<T>,
+    row: Vec<Option<T>>,
     nested: HashMap<Vec<usize>, T>,
 }
 
 impl<T> Default for ByReplica<T> {
     fn default() -> Self {
-        ByReplica { top: None, nested: HashMap::new() }
+        ByReplica { top: None, row: Vec::new(), nested: HashMap::new() }
     }
+}
+
+/// The error of a cache entry that cannot be allocated.
+fn cache_full(entries: usize) -> Error {
+    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the cache of {entries} replicate indices"))
 }
 
 impl<T> ByReplica<T> {
     fn get(&self, id: &ReplicaId) -> Option<&T> {
-        if id.is_empty() { self.top.as_ref() } else { self.nested.get(id) }
+        match id {
+            [] => self.top.as_ref(),
+            [k] => match self.row.get(*k).and_then(Option::as_ref) {
+                Some(value) => Some(value),
+                None if self.nested.is_empty() => None,
+                None => self.nested.get(id),
+            },
+            _ => self.nested.get(id),
+        }
     }
 
-    /// Sets the value at `id`, returning the one it replaces.
-    fn insert(&mut self, id: &ReplicaId, value: T) -> Option<T> {
-        if id.is_empty() { self.top.replace(value) } else { self.nested.insert(id.to_vec(), value) }
+    /// Sets the value at `id`, returning the one it replaces (for the caller to drop after releasing
+    /// its lock); `OutOfMemory` (nothing changed) when the entry cannot be allocated.
+    fn insert(&mut self, id: &ReplicaId, value: T) -> Result<Option<T>> {
+        match id {
+            [] => Ok(self.top.replace(value)),
+            // In the row when `k` is in it or close after its end (a few gaps at most per entry).
+            &[k] if k <= self.row.len().saturating_mul(2).saturating_add(16) => {
+                if k >= self.row.len() {
+                    let more = k + 1 - self.row.len();
+                    self.row.try_reserve(more).map_err(|_| cache_full(k + 1))?;
+                    self.row.resize_with(k + 1, || None);
+                }
+                let mut old = self.row[k].replace(value);
+                if old.is_none() && !self.nested.is_empty() {
+                    old = self.nested.remove(id);
+                }
+                Ok(old)
+            }
+            _ => {
+                self.nested.try_reserve(1).map_err(|_| cache_full(self.nested.len() + 1))?;
+                let mut key = Vec::new();
+                key.try_reserve_exact(id.len()).map_err(|_| cache_full(self.nested.len() + 1))?;
+                key.extend_from_slice(id);
+                Ok(self.nested.insert(key, value))
+            }
+        }
     }
 
     /// Moves every value out (so that they can be dropped after a lock is released).
     fn take(&mut self) -> ByReplica<T> {
-        ByReplica { top: self.top.take(), nested: std::mem::take(&mut self.nested) }
+        std::mem::take(self)
     }
 
-    /// Drops every value.
+    /// Drops every value. The row keeps its room, which the next resolve usually fills again, unless
+    /// that is more than twice what it used.
     fn clear(&mut self) {
         self.top = None;
+        if self.row.capacity() > 2 * self.row.len() + 64 {
+            self.row = Vec::new();
+        } else {
+            self.row.clear();
+        }
         self.nested.clear();
-    }
-
-    /// Whether any value satisfies `f`.
-    fn any(&self, f: impl Fn(&T) -> bool) -> bool {
-        self.top.as_ref().is_some_and(&f) || self.nested.values().any(f)
     }
 }
 
@@ -203,8 +245,10 @@ struct Cached {
     optics: Option<OpticsContext>,
     inputs: CachedInputs,
     sample: Arc<PropertyDict>,
-    inner: Vec<Image>,
-    output: SmallVec<[Image; 1]>,
+    /// A structural feature's result before its own dict was appended (empty for other features).
+    inner: ImageList,
+    /// Shared with the images returned (a copy of the list costs one pointer).
+    output: ImageList,
 }
 
 /// The inputs a cached output was computed from.
@@ -213,7 +257,7 @@ enum CachedInputs {
     /// computation on one image: no second reference to it is held).
     Kept(u64),
     /// These images.
-    Given(SmallVec<[Image; 1]>),
+    Given(ImageList),
 }
 
 /// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
@@ -280,6 +324,7 @@ impl Feature {
                 simple: all_simple(&props),
                 props: Arc::new(props),
                 samples: ByReplica::default(),
+                linked: false,
                 outputs: ByReplica::default(),
                 stored_input: None,
                 input_version: 0,
@@ -325,7 +370,8 @@ impl Feature {
             // Images and dicts only: dropped in place.
             state.stored_input = None;
             state.outputs.clear();
-            if state.samples.any(|s| !s.links.is_empty()) {
+            // Samples that read links hold other features: dropped after the lock is released.
+            if std::mem::take(&mut state.linked) {
                 stale = Some(Box::new(state.samples.take()));
             } else {
                 state.samples.clear();
@@ -402,6 +448,7 @@ impl Feature {
             };
             self.0.links.store(count_links(props), Ordering::Relaxed);
             st.simple = all_simple(&st.props);
+            st.linked = false;
             (old, previous, st.samples.take(), st.outputs.take())
         };
         // After the new rule is in place: a run that checks the depth from now on sees it.
@@ -641,7 +688,14 @@ impl Feature {
         }
         .min(count.max(1));
         let next = AtomicUsize::new(0);
-        let results: Mutex<Vec<Option<Result<Image>>>> = Mutex::new((0..count).map(|_| None).collect());
+        let too_many = || {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the results of a batch of {count} images"))
+                .in_feature(&self.label())
+        };
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(count).map_err(|_| too_many())?;
+        slots.resize_with(count, || None);
+        let results: Mutex<Vec<Option<Result<Image>>>> = Mutex::new(slots);
         let work = || {
             let copy = self.duplicate();
             loop {
@@ -673,7 +727,8 @@ impl Feature {
                 }
             });
         }
-        let mut images = Vec::with_capacity(count);
+        let mut images = Vec::new();
+        images.try_reserve_exact(count).map_err(|_| too_many())?;
         for slot in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
             match slot {
                 Some(Ok(image)) => images.push(image),
@@ -700,11 +755,12 @@ impl Feature {
             None => self.current().stored_input.clone(),
         };
         let mut rs = Resolver::new(hold.rng());
-        let inputs = match input {
-            Some(img) => std::slice::from_ref(img),
-            None => stored.as_slice(),
-        };
-        rs.resolve(self, inputs, &[])
+        let inputs: ImageList = input.or(stored.as_ref()).into_iter().cloned().collect::<Vec<_>>().into();
+        let images = rs.resolve(self, &inputs, &[])?;
+        images.try_to_vec().map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", images.len()))
+                .in_feature(&self.label())
+        })
     }
 
     /// Resolves and returns the single output image, `None` when the pipeline produced none, or an
@@ -747,7 +803,8 @@ impl Feature {
                 // Rules that read nothing else are drawn here, under this lock.
                 None if st.simple => {
                     let dict = Arc::new(draw_simple(&st.props, rs.rng, id).map_err(|e| e.in_feature(&self.label()))?);
-                    let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links: Vec::new() });
+                    let sample = Sample { dict: Arc::clone(&dict), links: Vec::new() };
+                    let stale = st.samples.insert(id, sample).map_err(|e| e.in_feature(&self.label()))?;
                     let done = then(&mut st, &dict);
                     drop(st);
                     drop(stale);
@@ -765,7 +822,9 @@ impl Feature {
         let (dict, links) = self.draw(id, rs, &defs)?;
         let (stale, done) = {
             let mut st = self.current();
+            st.linked |= !links.is_empty();
             let stale = st.samples.insert(id, Sample { dict: Arc::clone(&dict), links });
+            let stale = stale.map_err(|e| e.in_feature(&self.label()))?;
             (stale, then(&mut st, &dict))
         };
         drop(stale);
@@ -901,15 +960,17 @@ impl<'r> Resolver<'r> {
         &mut *self.rng
     }
 
-    /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches.
-    pub fn resolve(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId) -> Result<Vec<Image>> {
+    /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches. The result
+    /// shares what it has in common with `inputs` (an appending feature's output is its inputs plus
+    /// the new images).
+    pub fn resolve(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
         self.enter(feature)?;
         let result = self.resolve_inner(feature, inputs, id);
         self.depth -= 1;
         result
     }
 
-    fn resolve_inner(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId) -> Result<Vec<Image>> {
+    fn resolve_inner(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
         // Under an optics context every computation records its dict: the optics need them.
         let store = feature.stores_properties() || self.optics.is_some();
         // Two functions, so that the frame of each level of a deep pipeline holds one kind's locals.
@@ -926,36 +987,38 @@ impl<'r> Resolver<'r> {
     fn resolve_structural(
         &mut self,
         feature: &Feature,
-        inputs: &[Image],
+        inputs: &ImageList,
         id: &ReplicaId,
         store: bool,
-    ) -> Result<Vec<Image>> {
+    ) -> Result<ImageList> {
         let kind = feature.kind();
         let optics = self.optics;
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
-        let inner = kind.process(inputs, &sample, id, self).map_err(in_feature)?;
+        let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
             if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
-                return Ok(c.output.to_vec());
+                return Ok(c.output.clone());
             }
         }
-        let output = finish(store, kind.is_distributed(), inner.clone(), &[], &sample, id);
-        let cached = Cached {
-            optics,
-            inputs: CachedInputs::Given(SmallVec::new()),
-            sample,
-            inner,
-            output: output.iter().cloned().collect(),
-        };
-        let stale = feature.current().outputs.insert(id, cached);
+        let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
+        let output = output.map_err(in_feature)?;
+        let cached =
+            Cached { optics, inputs: CachedInputs::Given(ImageList::new()), sample, inner, output: output.clone() };
+        let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
         drop(stale);
         Ok(output)
     }
 
     /// [`Resolver::resolve`] of a feature that computes its output itself.
     #[inline(never)]
-    fn resolve_leaf(&mut self, feature: &Feature, inputs: &[Image], id: &ReplicaId, store: bool) -> Result<Vec<Image>> {
+    fn resolve_leaf(
+        &mut self,
+        feature: &Feature,
+        inputs: &ImageList,
+        id: &ReplicaId,
+        store: bool,
+    ) -> Result<ImageList> {
         let kind = feature.kind();
         let optics = self.optics;
         let in_feature = |e: Error| e.in_feature(&feature.label());
@@ -969,7 +1032,7 @@ impl<'r> Resolver<'r> {
                 };
                 same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
             });
-            (kept, hit.map(|c| c.output.to_vec()))
+            (kept, hit.map(|c| c.output.clone()))
         })?;
         if let Some(output) = hit {
             return Ok(output);
@@ -977,39 +1040,60 @@ impl<'r> Resolver<'r> {
         // A computation that records nothing at top level computes from the sample itself.
         let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
         let dict = recorded.as_ref().unwrap_or(&sample);
-        let out = kind.process(inputs, dict, id, self).map_err(in_feature)?;
-        let mut output = match recorded {
-            Some(dict) if store => finish_with(out, inputs, kind.is_distributed(), dict),
+        // An appending kind computes its new images from its properties alone: its inputs are only
+        // carried along, never laid out in one slice (which would cost their number every time).
+        let appends = kind.appends_to_inputs();
+        let flat = if appends { Ok(Cow::Borrowed(&[][..])) } else { flatten(inputs) };
+        let flat = flat.map_err(in_feature)?;
+        let out = kind.process(&flat, dict, id, self).map_err(in_feature)?;
+        let out = match recorded {
+            Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
             _ => strip(out),
         };
-        if kind.appends_to_inputs() {
-            output.splice(0..0, inputs.iter().cloned());
-        }
+        let output = if appends {
+            let mut all = inputs.clone();
+            all.append_vec(out);
+            all
+        } else {
+            ImageList::from(out)
+        };
         let cached = Cached {
             optics,
             inputs: match kept {
                 Some(version) => CachedInputs::Kept(version),
-                None => CachedInputs::Given(inputs.iter().cloned().collect()),
+                None => CachedInputs::Given(inputs.clone()),
             },
             sample,
-            inner: Vec::new(),
-            output: output.iter().cloned().collect(),
+            inner: ImageList::new(),
+            output: output.clone(),
         };
-        let stale = feature.current().outputs.insert(id, cached);
+        let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
         drop(stale);
         Ok(output)
+    }
+}
+
+/// The images of `list` in one slice: borrowed when they are in one node, copied otherwise
+/// (`OutOfMemory` when the copy cannot be allocated).
+fn flatten(list: &ImageList) -> Result<Cow<'_, [Image]>> {
+    match list.as_slice() {
+        Some(slice) => Ok(Cow::Borrowed(slice)),
+        None => list.try_to_vec().map(Cow::Owned).map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", list.len()))
+        }),
     }
 }
 
 /// Like DeepTrack2, every feature keeps the input it was last resolved on at top level, so that
 /// resolving a part of a pipeline on its own (without input) finds the pipeline's cached result.
 /// Returns the kept input's version when `inputs` are the kept input.
-fn keep_input(st: &mut State, inputs: &[Image], id: &ReplicaId) -> Option<u64> {
+fn keep_input(st: &mut State, inputs: &ImageList, id: &ReplicaId) -> Option<u64> {
     if !(id.is_empty() && inputs.len() == 1) {
         return None;
     }
-    if !st.stored_input.as_ref().is_some_and(|s| s.same(&inputs[0])) {
-        st.stored_input = Some(inputs[0].clone());
+    let input = inputs.first()?;
+    if !st.stored_input.as_ref().is_some_and(|s| s.same(input)) {
+        st.stored_input = Some(input.clone());
         st.input_version += 1;
     }
     Some(st.input_version)
@@ -1017,41 +1101,79 @@ fn keep_input(st: &mut State, inputs: &[Image], id: &ReplicaId) -> Option<u64> {
 
 /// The dict one computation records: the sampled values plus `_ID` when inside a repeat.
 fn computation_dict(sample: &PropertyDict, id: &ReplicaId) -> Arc<PropertyDict> {
-    let mut dict = sample.clone();
-    if !id.is_empty() {
-        dict.push_unchecked(Text::new("_ID"), Value::List(id.iter().map(|&n| Value::Int(n as i64)).collect()));
+    if id.is_empty() {
+        return Arc::new(sample.clone());
     }
+    // Sized once (a clone and a push would grow it), with the key interned once per process.
+    static ID_KEY: OnceLock<Text> = OnceLock::new();
+    let mut dict = PropertyDict::with_capacity(sample.len() + 1);
+    for (key, value) in (0..sample.len()).filter_map(|i| sample.entry(i)) {
+        dict.push_unchecked(key.clone(), value.clone());
+    }
+    let key = ID_KEY.get_or_init(|| Text::interned("_ID")).clone();
+    dict.push_unchecked(key, Value::List(id.iter().map(|&n| Value::Int(n as i64)).collect()));
     Arc::new(dict)
 }
 
-fn finish(
-    store: bool,
-    distributed: bool,
-    out: Vec<Image>,
-    inputs: &[Image],
-    sample: &PropertyDict,
-    id: &ReplicaId,
-) -> Vec<Image> {
-    if store { finish_with(out, inputs, distributed, computation_dict(sample, id)) } else { strip(out) }
+/// `dict` appended to every image of `list` (a structural feature's result with its own dict).
+fn tag_all(list: &ImageList, dict: Arc<PropertyDict>) -> Result<ImageList> {
+    let mut out = list_of(list.len())?;
+    // Created for this computation: no image has it yet.
+    let known_new = Arc::strong_count(&dict) == 1;
+    for image in list {
+        let mut image = image.clone();
+        image.append_new(Arc::clone(&dict), known_new);
+        out.push(image);
+    }
+    Ok(ImageList::from(out))
 }
 
-fn finish_with(mut out: Vec<Image>, inputs: &[Image], distributed: bool, dict: Arc<PropertyDict>) -> Vec<Image> {
-    if distributed && out.len() == inputs.len() {
-        for (o, i) in out.iter_mut().zip(inputs) {
-            o.merge_properties_from(i);
-        }
+/// The images of `list` without properties (`list` itself when none has any).
+fn strip_all(list: &ImageList) -> Result<ImageList> {
+    if list.iter().all(|image| image.properties().is_empty()) {
+        return Ok(list.clone());
     }
-    for o in &mut out {
-        o.append(Arc::clone(&dict));
-    }
-    out
+    let mut out = list_of(list.len())?;
+    out.extend(list.iter().cloned());
+    Ok(ImageList::from(strip(out)))
 }
 
+/// `out` without properties.
 fn strip(mut out: Vec<Image>) -> Vec<Image> {
     for o in &mut out {
         o.clear_properties();
     }
     out
+}
+
+/// An empty vector with room for `n` images, or an `OutOfMemory` error.
+fn list_of(n: usize) -> Result<Vec<Image>> {
+    let mut out = Vec::new();
+    out.try_reserve_exact(n)
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?;
+    Ok(out)
+}
+
+/// A leaf's outputs with their properties: each input's dicts merged into its output (distributed
+/// kinds), then this computation's dict.
+fn finish_with(
+    mut out: Vec<Image>,
+    inputs: &[Image],
+    distributed: bool,
+    dict: Arc<PropertyDict>,
+) -> Result<Vec<Image>> {
+    if distributed && out.len() == inputs.len() {
+        for (o, i) in out.iter_mut().zip(inputs) {
+            o.merge_properties_from(i)?;
+        }
+    }
+    // Unless the kind kept a reference to it (a custom feature may append its properties to its
+    // output), the dict was created for this computation and no output has it yet.
+    let known_new = Arc::strong_count(&dict) == 1;
+    for o in &mut out {
+        o.append_new(Arc::clone(&dict), known_new);
+    }
+    Ok(out)
 }
 
 /// Draws a sample of rules that read nothing else (see `State::simple`), in order.
@@ -1155,11 +1277,18 @@ impl Session<'_, '_> {
     fn feature_output(&mut self, source: &Feature) -> Result<Value> {
         let (n, dict) = source.sample(self.id, self.rs)?;
         self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict });
-        let images = self.rs.resolve(source, &[], self.id)?;
-        Ok(match images.len() {
-            0 => Value::None,
-            1 => Value::Array(Arc::clone(images[0].data_arc())),
-            _ => Value::List(images.iter().map(|img| Value::Array(Arc::clone(img.data_arc()))).collect()),
+        let images = self.rs.resolve(source, &ImageList::new(), self.id)?;
+        Ok(match (images.len(), images.first()) {
+            (0, _) | (_, None) => Value::None,
+            (1, Some(image)) => Value::Array(Arc::clone(image.data_arc())),
+            (n, _) => {
+                let mut values = Vec::new();
+                values
+                    .try_reserve_exact(n)
+                    .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} arrays")))?;
+                values.extend(images.iter().map(|img| Value::Array(Arc::clone(img.data_arc()))));
+                Value::List(values)
+            }
         })
     }
 }

@@ -1,5 +1,6 @@
 //! `Image`: an n-d float array plus the list of property dicts that produced it (DeepTrack2 2.0.1
-//! `Image` semantics: identity-based merge, first-match `get_property`).
+//! `Image` semantics: identity-based merge, first-match `get_property`), and [`ImageList`], the lists
+//! of images that features pass to each other.
 
 use std::sync::Arc;
 
@@ -7,26 +8,32 @@ use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::properties::PropertyDict;
+use crate::property_list::PropertyList;
+use crate::shared_list::SharedList;
 use crate::value::{Value, standard};
 
+/// The images a feature takes and gives, shared by reference: a scatterer's output is its input list
+/// plus one volume, held without copying the input list (see [`SharedList`]).
+pub type ImageList = SharedList<Image>;
+
 /// An image and its ground truth. The array is shared copy-on-write, the dicts are shared by identity:
-/// cloning an `Image` is cheap and keeps the *same* dicts, so a merge of the clone dedupes them.
+/// cloning an `Image` is O(1) and keeps the *same* dicts, so a merge of the clone dedupes them.
 #[derive(Clone, Debug)]
 pub struct Image {
     data: Arc<ArrayD<f64>>,
-    properties: Vec<Arc<PropertyDict>>,
+    properties: PropertyList,
 }
 
 impl Image {
     /// An image of `data` with no properties (the array is made C-contiguous if it is not).
     pub fn new(data: ArrayD<f64>) -> Self {
-        Image { data: Arc::new(standard(data)), properties: Vec::new() }
+        Image { data: Arc::new(standard(data)), properties: PropertyList::new() }
     }
 
     /// An image sharing an existing array.
     pub fn from_shared(data: Arc<ArrayD<f64>>) -> Self {
         let data = if data.is_standard_layout() { data } else { Arc::new(standard((*data).clone())) };
-        Image { data, properties: Vec::new() }
+        Image { data, properties: PropertyList::new() }
     }
 
     /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
@@ -84,13 +91,18 @@ impl Image {
     }
 
     /// The property dicts, in order.
-    pub fn properties(&self) -> &[Arc<PropertyDict>] {
+    pub fn properties(&self) -> &PropertyList {
         &self.properties
     }
 
-    /// Appends a dict (no deduplication, as in DeepTrack2's `append`).
+    /// Appends a dict (no deduplication, as in DeepTrack2's `append`). O(1), whatever the length.
     pub fn append(&mut self, dict: Arc<PropertyDict>) {
         self.properties.push(dict);
+    }
+
+    /// Appends a dict that the caller knows is not in the list yet when `known_new`.
+    pub(crate) fn append_new(&mut self, dict: Arc<PropertyDict>, known_new: bool) {
+        self.properties.push_new(dict, known_new);
     }
 
     /// Drops every dict.
@@ -98,37 +110,53 @@ impl Image {
         self.properties.clear();
     }
 
+    /// Replaces the property list.
+    pub(crate) fn set_properties(&mut self, properties: PropertyList) {
+        self.properties = properties;
+    }
+
     /// Appends each dict of `other` that is not already present *as the same allocation*. Equal but
-    /// distinct dicts are all kept; duplicates inside `other` are merged once.
-    pub fn merge_properties_from(&mut self, other: &Image) {
-        for dict in &other.properties {
-            if !self.properties.iter().any(|mine| Arc::ptr_eq(mine, dict)) {
-                self.properties.push(Arc::clone(dict));
-            }
-        }
+    /// distinct dicts are all kept; duplicates inside `other` are merged once. Linear in the lengths
+    /// of the two lists (O(1) when one extends the other); `OutOfMemory` when the merge cannot be
+    /// allocated (the list is then unchanged).
+    pub fn merge_properties_from(&mut self, other: &Image) -> Result<()> {
+        self.properties.merge_from(&other.properties)
+    }
+
+    /// [`Image::merge_properties_from`] of every image of `others` in turn, in time linear in the
+    /// total number of dicts.
+    pub fn merge_properties_from_all<'a>(&mut self, others: impl IntoIterator<Item = &'a Image>) -> Result<()> {
+        self.properties.merge_from_all(others.into_iter().map(|img| &img.properties))
     }
 
     /// The value of `key` in the first dict that has it.
     pub fn get_property(&self, key: &str) -> Option<&Value> {
-        self.properties.iter().find_map(|d| d.get(key))
+        self.properties.get_property(key)
     }
 
-    /// The values of `key` in every dict that has it, in order (empty when none has it).
+    /// The values of `key` in every dict that has it, in order (empty when none has it). Panics when
+    /// the result cannot be allocated: [`Image::try_get_properties`] reports that as an error.
     pub fn get_properties(&self, key: &str) -> Vec<&Value> {
-        self.properties.iter().filter_map(|d| d.get(key)).collect()
+        self.try_get_properties(key).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// Whether two images are the same result: the same array allocation and the same dicts.
+    /// The values of `key` in every dict that has it, in order; `OutOfMemory` when they cannot be
+    /// allocated.
+    pub fn try_get_properties(&self, key: &str) -> Result<Vec<&Value>> {
+        self.properties.try_get_properties(key)
+    }
+
+    /// Whether two images are the same result: the same array allocation and the same dicts (O(1)
+    /// when one is a copy of the other).
     pub(crate) fn same(&self, other: &Image) -> bool {
-        Arc::ptr_eq(&self.data, &other.data)
-            && self.properties.len() == other.properties.len()
-            && self.properties.iter().zip(&other.properties).all(|(a, b)| Arc::ptr_eq(a, b))
+        Arc::ptr_eq(&self.data, &other.data) && self.properties.same(&other.properties)
     }
 }
 
-/// Whether two image lists are the same results, item by item.
-pub(crate) fn same_list(a: &[Image], b: &[Image]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y))
+/// Whether two image lists are the same results, image by image (O(1) when one is a copy of the
+/// other).
+pub(crate) fn same_list(a: &ImageList, b: &ImageList) -> bool {
+    a.same_by(b, Image::same)
 }
 
 /// The number of elements of `shape`, or an error when it overflows or exceeds what can be allocated.
@@ -172,10 +200,10 @@ mod tests {
         y.append(Arc::clone(&a));
         y.append(Arc::clone(&a));
         y.append(equal);
-        x.merge_properties_from(&y);
+        x.merge_properties_from(&y).unwrap();
         assert_eq!(x.properties().len(), 2);
         let mut empty = Image::zeros(&[1]);
-        empty.merge_properties_from(&y);
+        empty.merge_properties_from(&y).unwrap();
         assert_eq!(empty.properties().len(), 2);
     }
 

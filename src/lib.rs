@@ -16,11 +16,14 @@ pub mod graph;
 pub mod image;
 pub mod io;
 pub mod properties;
+pub mod property_list;
 mod rng;
+pub mod shared_list;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{Feature, OpticsContext, ReplicaId, Resolver};
-pub use image::Image;
+pub use image::{Image, ImageList};
 pub use properties::{PropertyDict, Rule, SampleContext};
+pub use property_list::PropertyList;
 pub use value::{Text, Value, ValueKind};

@@ -49,11 +49,11 @@ fn merge_without_update_keeps_one_set_with_update_two() {
     let mut first = p.resolve_one(Some(&input)).unwrap().unwrap();
     let second = p.resolve_one(Some(&input)).unwrap().unwrap();
     assert!(Arc::ptr_eq(&first.properties()[0], &second.properties()[0]), "cached result, same dict");
-    first.merge_properties_from(&second);
+    first.merge_properties_from(&second).unwrap();
     assert_eq!(first.properties().len(), 1);
     p.update().unwrap();
     let third = p.resolve_one(Some(&input)).unwrap().unwrap();
-    first.merge_properties_from(&third);
+    first.merge_properties_from(&third).unwrap();
     assert_eq!(first.properties().len(), 2);
     let positions = first.get_properties("position");
     assert_eq!(positions.len(), 2);
@@ -69,7 +69,7 @@ fn a_new_equal_input_recomputes_with_the_same_values_but_new_dicts() {
     let b = p.resolve_one(Some(&Image::zeros(&[2]))).unwrap().unwrap();
     assert!(!Arc::ptr_eq(&a.properties()[0], &b.properties()[0]));
     assert_eq!(a.properties()[0].to_string(), b.properties()[0].to_string());
-    a.merge_properties_from(&b);
+    a.merge_properties_from(&b).unwrap();
     assert_eq!(a.properties().len(), 2);
 }
 
@@ -82,7 +82,7 @@ fn update_makes_new_dicts_even_for_constants() {
     let mut a = p.resolve_one(Some(&input)).unwrap().unwrap();
     p.update().unwrap();
     let b = p.resolve_one(Some(&input)).unwrap().unwrap();
-    a.merge_properties_from(&b);
+    a.merge_properties_from(&b).unwrap();
     assert_eq!(names(&a), ["{'c': 1, 'name': 'P'}", "{'c': 1, 'name': 'P'}"]);
 }
 
@@ -548,7 +548,7 @@ fn a_part_of_a_pipeline_keeps_its_input_and_cached_result() {
     let part = a.resolve_one(None).unwrap().unwrap();
     assert!(Arc::ptr_eq(&part.properties()[0], &whole.properties()[0]));
     let again = pipe.resolve_one(Some(&input)).unwrap().unwrap();
-    whole.merge_properties_from(&again);
+    whole.merge_properties_from(&again).unwrap();
     assert_eq!(whole.properties().len(), 3);
 }
 

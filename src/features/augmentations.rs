@@ -104,20 +104,19 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
 
 /// `out` with every dict that has a `position` replaced by a copy with the position moved, so that the
 /// ground truth is in `out`'s frame while upstream results keep theirs (and their dicts).
-pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Image {
-    let dicts: Vec<Arc<PropertyDict>> = out.properties().to_vec();
-    out.clear_properties();
-    for dict in dicts {
-        match dict.get("position").and_then(|p| moved(p, mover)) {
-            Some(position) => {
-                let mut copy = (*dict).clone();
-                copy.insert("position", position);
-                out.append(Arc::new(copy));
-            }
-            None => out.append(dict),
-        }
+/// The dicts without a position stay shared (and so does the list before the first moved one);
+/// `OutOfMemory` when the copy cannot be allocated.
+pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Result<Image> {
+    let moved = out.properties().try_replace(|dict| {
+        let position = moved(dict.get("position")?, mover)?;
+        let mut copy = (**dict).clone();
+        copy.insert("position", position);
+        Some(Arc::new(copy))
+    })?;
+    if let Some(properties) = moved {
+        out.set_properties(properties);
     }
-    out
+    Ok(out)
 }
 
 impl FeatureKind for Flip {
@@ -179,7 +178,7 @@ impl FeatureKind for Flip {
             .map(|img| {
                 let data = self.apply(img.data())?;
                 let shape = data.shape().to_vec();
-                Ok(move_positions(img.with_data(data), &|p| self.move_point(p, &shape)))
+                move_positions(img.with_data(data), &|p| self.move_point(p, &shape))
             })
             .collect()
     }
@@ -274,10 +273,10 @@ impl FeatureKind for Pad {
                 })
                 .assign(x);
                 let (r, c) = (pad(0).0 as f64, pad(1).0 as f64);
-                Ok(move_positions(img.with_data(out), &|p| {
+                move_positions(img.with_data(out), &|p| {
                     p[0] += r;
                     p[1] += c;
-                }))
+                })
             })
             .collect()
     }
@@ -389,10 +388,10 @@ impl FeatureKind for Crop {
                     })
                     .to_owned();
                 let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
-                Ok(move_positions(img.with_data(out), &|p| {
+                move_positions(img.with_data(out), &|p| {
                     p[0] -= r;
                     p[1] -= c;
-                }))
+                })
             })
             .collect()
     }

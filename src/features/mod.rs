@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
-use crate::image::Image;
+use crate::image::{Image, ImageList};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -43,8 +43,8 @@ pub trait FeatureKind: Send + Sync {
     /// it in parallel, each with its own caches.
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind>;
 
-    /// Structural kinds resolve sub-features inside [`FeatureKind::process`]; their output is reused
-    /// when the children's results are unchanged.
+    /// Structural kinds resolve sub-features inside [`FeatureKind::process_list`]; their output is
+    /// reused when the children's results are unchanged.
     fn is_structural(&self) -> bool {
         false
     }
@@ -56,8 +56,10 @@ pub trait FeatureKind: Send + Sync {
     }
 
     /// Kinds whose outputs are appended to their input list (DeepTrack's `MERGE_STRATEGY_APPEND`, used
-    /// by the scatterers: `A >> B` gives both volumes). [`FeatureKind::process`] returns only the new
-    /// images, and only those get this computation's dict.
+    /// by the scatterers: `A >> B` gives both volumes). [`FeatureKind::process`] computes the new
+    /// images from the properties alone: it receives no inputs (the input list is only carried along,
+    /// shared, so that `particle ^ N` stays linear in N), and returns only the new images, which alone
+    /// get this computation's dict. Appending kinds are not distributed.
     fn appends_to_inputs(&self) -> bool {
         false
     }
@@ -88,6 +90,29 @@ pub trait FeatureKind: Send + Sync {
             return Ok(self.get(None, props, rs)?.into_iter().collect());
         }
         inputs.iter().map(|input| Ok(self.get(Some(input), props, rs)?.unwrap_or_else(|| input.clone()))).collect()
+    }
+
+    /// What a structural kind computes: its output list from its input list, which it passes on to
+    /// its sub-features through [`Resolver::resolve`] (lists are shared, never copied). The default
+    /// lays the inputs out in one slice and calls [`FeatureKind::process`].
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let owned;
+        let slice = match inputs.as_slice() {
+            Some(slice) => slice,
+            None => {
+                owned = inputs.try_to_vec().map_err(|_| {
+                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
+                })?;
+                &owned
+            }
+        };
+        Ok(ImageList::from(self.process(slice, props, id, rs)?))
     }
 }
 

@@ -1150,9 +1150,7 @@ impl FeatureKind for Optics {
     ) -> Result<Vec<Image>> {
         let p = Params::new(props, self.mode)?;
         let mut image = Image::new(self.render(inputs, &p)?);
-        for volume in inputs {
-            image.merge_properties_from(volume);
-        }
+        image.merge_properties_from_all(inputs)?;
         // Ground truth in the output image's frame: positions are camera pixels, and the image starts
         // at the output region's corner (copies of the dicts; the scatterers' own keep camera pixels).
         let corner = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
@@ -1160,7 +1158,7 @@ impl FeatureKind for Optics {
             image = move_positions(image, &|q| {
                 q[0] -= corner[0];
                 q[1] -= corner[1];
-            });
+            })?;
         }
         Ok(vec![image])
     }

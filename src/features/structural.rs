@@ -8,8 +8,8 @@ use ndarray::{ArrayD, IxDyn, Zip};
 use super::FeatureKind;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
-use crate::image::Image;
 use crate::image::element_count;
+use crate::image::{Image, ImageList};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -281,13 +281,13 @@ impl FeatureKind for Chain {
         false
     }
 
-    fn process(
+    fn process_list(
         &self,
-        inputs: &[Image],
+        inputs: &ImageList,
         _: &Arc<PropertyDict>,
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
-    ) -> Result<Vec<Image>> {
+    ) -> Result<ImageList> {
         let mid = rs.resolve(&self.first, inputs, id)?;
         rs.resolve(&self.second, &mid, id)
     }
@@ -350,15 +350,15 @@ impl FeatureKind for Repeat {
         false
     }
 
-    fn process(
+    fn process_list(
         &self,
-        inputs: &[Image],
+        inputs: &ImageList,
         props: &Arc<PropertyDict>,
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
-    ) -> Result<Vec<Image>> {
+    ) -> Result<ImageList> {
         let n = repeat_count(props.require("N")?).map_err(|e| e.in_property("N"))?;
-        let mut images = inputs.to_vec();
+        let mut images = inputs.clone();
         let mut sub = Vec::with_capacity(id.len() + 1);
         sub.extend_from_slice(id);
         sub.push(0);
@@ -404,15 +404,22 @@ impl FeatureKind for Microscope {
         false
     }
 
-    fn process(&self, _: &[Image], _: &Arc<PropertyDict>, id: &ReplicaId, rs: &mut Resolver<'_>) -> Result<Vec<Image>> {
+    fn process_list(
+        &self,
+        _: &ImageList,
+        _: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
         // Like DeepTrack2, the optics' properties are sampled first (they set the sample's units).
         let props = rs.properties(&self.optics, id)?;
+        let nothing = ImageList::new();
         let volumes = match self.optics.kind().optics_context(&props) {
             Some(ctx) => {
                 let ctx = ctx.map_err(|e| e.in_feature(&self.optics.label()))?;
-                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, &[], id))?
+                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, &nothing, id))?
             }
-            None => rs.resolve(&self.sample, &[], id)?,
+            None => rs.resolve(&self.sample, &nothing, id)?,
         };
         rs.resolve(&self.optics, &volumes, id)
     }

@@ -223,7 +223,9 @@ pub unsafe extern "C" fn deeptrack_image_property_count(img: *const deeptrack_im
 }
 
 /// Borrows property dict `index` of `img` (in order): valid while `img` lives and its property list is
-/// not changed; never freed by the caller. `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index.
+/// not changed; never freed by the caller. `DEEPTRACK_STATUS_OUT_OF_RANGE` for a bad index. Reading
+/// every index of a long list costs its length once: the first read lays the list out in one array,
+/// which `img` keeps until its list changes (without the memory for it, each read walks the list).
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `out` NULL or writable.
@@ -354,11 +356,16 @@ pub unsafe extern "C" fn deeptrack_image_get_property(
         let value = if get_one {
             img.get_property(key).ok_or_else(missing)?.clone()
         } else {
-            let all = img.get_properties(key);
+            let all = img.try_get_properties(key)?;
             if all.is_empty() {
                 return Err(missing());
             }
-            Value::List(all.into_iter().cloned().collect())
+            let mut values = Vec::new();
+            values.try_reserve_exact(all.len()).map_err(|_| {
+                Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} values", all.len()))
+            })?;
+            values.extend(all.into_iter().cloned());
+            Value::List(values)
         };
         // SAFETY: checked non-NULL.
         unsafe { *out = into_c(value) };
@@ -367,7 +374,9 @@ pub unsafe extern "C" fn deeptrack_image_get_property(
 }
 
 /// Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,
-/// never equality), in order. `src` is unchanged; `dst == src` is a no-op.
+/// never equality), in order. `src` is unchanged; `dst == src` is a no-op. Linear in the two lengths
+/// (constant when one list was built from the other by appends). `DEEPTRACK_STATUS_OUT_OF_MEMORY`
+/// when the merge cannot be allocated; `dst` is then unchanged.
 ///
 /// # Safety
 /// `dst` and `src` must be NULL or live images.
@@ -380,7 +389,7 @@ pub unsafe extern "C" fn deeptrack_image_merge_properties_from(
         // SAFETY: forwarded contract.
         let other = unsafe { borrow(src, "src")? }.clone();
         // SAFETY: forwarded contract; `other` is an independent clone, so `dst` may alias `src`.
-        unsafe { borrow_mut(dst, "dst")? }.merge_properties_from(&other);
+        unsafe { borrow_mut(dst, "dst")? }.merge_properties_from(&other)?;
         Ok(())
     })
 }

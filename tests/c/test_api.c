@@ -1243,6 +1243,74 @@ static void test_batch(void) {
     deeptrack_feature_free(add);
 }
 
+/* Add ^ 20000 with stored properties: 20001 dicts, shared by reference inside the library, read by
+ * index in order (each read is O(1): the first lays the list out once), merged and looked up. */
+static void test_long_property_lists(void) {
+    enum { N = 20000 };
+    deeptrack_feature *add = NULL, *rep = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_feature_set_property(add, "value", constant_float(1)));
+    OK(deeptrack_feature_repeat(add, N, &rep));
+    OK(deeptrack_feature_store_properties(rep, true));
+    deeptrack_image *input = zeros(1, 1), *out = NULL;
+    OK(deeptrack_feature_resolve(rep, input, &out));
+    double x = 0;
+    OK(deeptrack_image_copy_to(out, &x, 1));
+    CHECK(x == N);
+    CHECK(deeptrack_image_property_count(out) == N + 1);
+    int wrong = 0;
+    for (size_t i = 0; i < N; i++) {
+        const deeptrack_property_dict *d = NULL;
+        const deeptrack_value *id = NULL;
+        int64_t k = -1;
+        if (deeptrack_image_property_dict(out, i, &d) != DEEPTRACK_STATUS_OK ||
+            deeptrack_property_dict_get(d, "_ID", &id) != DEEPTRACK_STATUS_OK || deeptrack_value_list_len(id) != 1 ||
+            deeptrack_value_as_int(deeptrack_value_list_get(id, 0), &k) != DEEPTRACK_STATUS_OK || k != (int64_t)i)
+            wrong++;
+    }
+    CHECK(wrong == 0); /* dict i is repetition i's, in order */
+    const deeptrack_property_dict *first = NULL, *middle = NULL, *last = NULL;
+    OK(deeptrack_image_property_dict(out, 0, &first));
+    OK(deeptrack_image_property_dict(out, N / 2, &middle));
+    OK(deeptrack_image_property_dict(out, N, &last));
+    CHECK(strcmp(dict_repr(first), "{'value': 1.0, 'name': 'Add', '_ID': [0]}") == 0);
+    CHECK(strcmp(dict_repr(last), "{'N': 20000, 'name': 'Repeat'}") == 0);
+    FAILS(deeptrack_image_property_dict(out, N + 1, &last), DEEPTRACK_STATUS_OUT_OF_RANGE,
+          "index 20001 is out of range: the image has 20001 dicts");
+
+    /* All matches, in order. */
+    deeptrack_value *ids = NULL;
+    OK(deeptrack_image_get_property(out, "_ID", false, &ids));
+    CHECK(deeptrack_value_list_len(ids) == N);
+    int64_t k = -1;
+    OK(deeptrack_value_as_int(deeptrack_value_list_get(deeptrack_value_list_get(ids, N - 1), 0), &k));
+    CHECK(k == N - 1);
+    deeptrack_value_free(ids);
+
+    /* Merged into an empty image: the same dicts, once each; merged again: nothing added. */
+    deeptrack_image *copy = zeros(1, 1);
+    OK(deeptrack_image_merge_properties_from(copy, out));
+    OK(deeptrack_image_merge_properties_from(copy, out));
+    CHECK(deeptrack_image_property_count(copy) == N + 1);
+    const deeptrack_property_dict *same = NULL;
+    OK(deeptrack_image_property_dict(copy, N / 2, &same));
+    CHECK(same == middle);
+    /* Its list now extends with a dict of its own; the resolved image's list is unchanged. */
+    OK(deeptrack_image_append_properties(copy, first));
+    CHECK(deeptrack_image_property_count(copy) == N + 2);
+    CHECK(deeptrack_image_property_count(out) == N + 1);
+    OK(deeptrack_image_property_dict(copy, N + 1, &same));
+    CHECK(same == first);
+    OK(deeptrack_image_merge_properties_from(out, copy)); /* `first` is there already */
+    CHECK(deeptrack_image_property_count(out) == N + 1);
+
+    deeptrack_image_free(copy);
+    deeptrack_image_free(out);
+    deeptrack_image_free(input);
+    deeptrack_feature_free(rep);
+    deeptrack_feature_free(add);
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1255,6 +1323,7 @@ int main(void) {
     test_callback_lifetimes();
     test_binding_support();
     test_batch();
+    test_long_property_lists();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }
