@@ -17,6 +17,7 @@ pub mod image;
 pub mod io;
 pub mod properties;
 mod rng;
+mod sync;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};

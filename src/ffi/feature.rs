@@ -139,10 +139,10 @@ fn custom_get(
     userdata: UserData,
 ) -> impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>, Error> + Send + Sync + 'static {
     move |input, props| {
+        let gate = userdata.enter("the feature's get callback")?;
         let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
         let mut out: *mut deeptrack_image = std::ptr::null_mut();
         let generation = error_generation();
-        let gate = userdata.enter();
         // SAFETY: calling the user's callback with its userdata, a borrowed input handle and dict that
         // outlive the call, and an out-pointer.
         let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
