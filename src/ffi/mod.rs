@@ -54,7 +54,9 @@ pub const DEEPTRACK_STATUS_CALLBACK_FAILED: deeptrack_status = 9;
 pub const DEEPTRACK_STATUS_INVALID_HANDLE: deeptrack_status = 10;
 /// Memory could not be allocated, or a requested size does not fit in memory.
 pub const DEEPTRACK_STATUS_OUT_OF_MEMORY: deeptrack_status = 11;
-/// The feature is being resolved and was re-entered from one of its callbacks.
+/// The feature is being resolved (on another thread, or by the caller's callbacks), or the call
+/// would wait for a callback running on another thread that waits for the calling thread (see the
+/// thread-safety notes at the top of this header).
 pub const DEEPTRACK_STATUS_BUSY: deeptrack_status = 12;
 /// A panic inside the library was caught; the message says where.
 pub const DEEPTRACK_STATUS_PANIC: deeptrack_status = 13;

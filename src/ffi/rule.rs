@@ -52,8 +52,11 @@ pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>
 /// `deeptrack_rule_callback_threadsafe`, it may, and must then be thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
 /// ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
 /// `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
-/// you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
-/// seeding the pipeline that is calling returns `DEEPTRACK_STATUS_BUSY`.
+/// you created. `ctx` is valid only during this call (not in nested callbacks). It may call any
+/// function of the library: resolving, updating, seeding or batching the pipeline that is calling
+/// returns `DEEPTRACK_STATUS_BUSY`, as does a call that would wait for a callback that waits for this
+/// one; everything else works (a batch of another pipeline sharing this callback runs it on its
+/// workers, one at a time, while this call waits).
 pub type deeptrack_sample_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
