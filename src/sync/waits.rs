@@ -91,7 +91,16 @@ impl Registry {
             seen.push(t);
             for w in self.waiting.iter().filter(|w| w.thread == t) {
                 match &w.on {
-                    On::Gate(gate, _) => todo.extend(self.top(*gate).map(|i| self.holds[i].thread)),
+                    On::Gate(gate, _) => {
+                        // A waiter just woken may still be listed: it waits for the gate's holder
+                        // now, unless it may enter (it holds or works for the holder).
+                        if let Some(i) = self.top(*gate) {
+                            let holder = self.holds[i].thread;
+                            if holder != t && alive(holder) && !self.works_for(t, holder) {
+                                todo.push(holder);
+                            }
+                        }
+                    }
                     On::Batch => todo.extend(self.workers.iter().filter(|(_, c)| *c == t).map(|(w, _)| *w)),
                 }
             }
