@@ -9,13 +9,26 @@
  *  - Features: independent pipelines resolve in parallel. A pipeline runs one call at a time: a
  *    resolve, update or seed of a pipeline that is resolving (on another thread, or from its own
  *    callbacks) returns DEEPTRACK_STATUS_BUSY rather than waiting. deeptrack_feature_resolve_batch
- *    resolves copies of one pipeline on several threads. Callbacks never run on two threads at once
- *    unless registered with the _threadsafe functions (deeptrack_rule_callback_threadsafe,
- *    deeptrack_feature_new_custom_threadsafe), which declare them safe to; a callback that resolves
- *    another pipeline must not wait on a callback that another thread is running (the two would wait
- *    for each other). Freeing a handle while another thread uses the same handle is undefined
- *    behaviour; freeing your handle while a pipeline on another thread uses the feature is safe
- *    (reference counts).
+ *    resolves copies of one pipeline on several threads; a batch of a pipeline from its own callbacks
+ *    (on the resolving thread or on the batch's workers) returns BUSY, and a batch started on a
+ *    batch's worker runs on that worker. Freeing a handle while another thread uses the same handle
+ *    is undefined behaviour; freeing your handle while a pipeline on another thread uses the feature
+ *    is safe (reference counts).
+ *  - Callbacks never run on two threads at once unless registered with the _threadsafe functions
+ *    (deeptrack_rule_callback_threadsafe, deeptrack_feature_new_custom_threadsafe), which declare
+ *    them safe to. A callback may call every function of the library, and each call works or returns
+ *    DEEPTRACK_STATUS_BUSY, never waits forever: the workers of a batch started by a callback may run
+ *    that callback (one at a time) while the thread that started the batch waits for them, and a call
+ *    that would wait for a callback running on another thread that waits, directly or through
+ *    batches and other callbacks, for the calling thread returns BUSY instead. Resolves nest through
+ *    callbacks at most 16 deep. Waits of your own that the library cannot see (a callback joining a
+ *    thread that waits for a callback) are yours to avoid.
+ *  - fork(): the child may use the library whatever the parent's other threads were doing
+ *    (resolving, batching, running callbacks): what threads that the child does not have held (the
+ *    library's locks, callbacks' turns, pipelines' generators) is free in the child, whose caches
+ *    they were filling are dropped. What the forking thread itself holds stays held (forking from a
+ *    callback, the pipeline resolving stays busy in the child). The library installs its fork
+ *    handlers (pthread_atfork) at its first call.
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
  *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
  *    push_properties change an image: do not call them while another thread uses that image.
@@ -155,7 +168,8 @@ typedef uint32_t deeptrack_status;
  * input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
  * `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
  * `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
- * it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may.
+ * it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
+ * may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
  */
 typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
                                              const struct deeptrack_image *input,
@@ -177,8 +191,11 @@ typedef void (*deeptrack_free_fn)(void *userdata);
  * `deeptrack_rule_callback_threadsafe`, it may, and must then be thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
  * ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
  * `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
- * you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
- * seeding the pipeline that is calling returns `DEEPTRACK_STATUS_BUSY`.
+ * you created. `ctx` is valid only during this call (not in nested callbacks). It may call any
+ * function of the library: resolving, updating, seeding or batching the pipeline that is calling
+ * returns `DEEPTRACK_STATUS_BUSY`, as does a call that would wait for a callback that waits for this
+ * one; everything else works (a batch of another pipeline sharing this callback runs it on its
+ * workers, one at a time, while this call waits).
  */
 typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
                                                 struct deeptrack_sample_context *ctx,
@@ -245,7 +262,9 @@ typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
 #define DEEPTRACK_STATUS_OUT_OF_MEMORY 11
 
 /**
- * The feature is being resolved and was re-entered from one of its callbacks.
+ * The feature is being resolved (on another thread, or by the caller's callbacks), or the call
+ * would wait for a callback running on another thread that waits for the calling thread (see the
+ * thread-safety notes at the top of this header).
  */
 #define DEEPTRACK_STATUS_BUSY 12
 
@@ -495,7 +514,10 @@ deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
  * `f` itself, its caches and its stored input are not touched. Callbacks not registered as
  * thread-safe are never run on two threads at once. Every item must produce one image
  * (`DEEPTRACK_STATUS_INVALID_ARGUMENT` otherwise); on failure (the error of the lowest failing item)
- * nothing is written to `out`. `count` 0 succeeds and writes nothing.
+ * nothing is written to `out`. `count` 0 succeeds and writes nothing. From a callback:
+ * `DEEPTRACK_STATUS_BUSY` for the pipeline that runs the callback (or that the batch the callback
+ * runs in is batching); the workers of a batch started by a callback may run that callback, one at
+ * a time, while the callback waits; a batch started on a batch's worker runs on that worker alone.
  *
  * # Safety
  * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count` writable

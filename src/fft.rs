@@ -3,29 +3,51 @@
 //! transforms along rows, then along columns (through a transpose). Plans come from one process-wide
 //! planner, so each transform length is planned once.
 
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use realfft::{ComplexToReal, RealFftPlanner, RealToComplex};
 use rustfft::num_complex::Complex64;
 use rustfft::{Fft, FftPlanner};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::sync::{Lock, LockGuard, Recover, overwrite};
 
 /// The largest transform size along one axis: the largest of DeepTrack2's FFT sizes (3^8).
 pub(crate) const MAX_SIZE: usize = 6561;
 
 /// DeepTrack2's `_FASTEST_SIZES`: 0 and every `2^a·3^b` with `a + b <= 8`, in increasing order
 /// (512 = 2^9 is deliberately absent, as in DeepTrack2).
+/// A constant table: nothing to initialise at run time (a lazy initialisation under way in a
+/// thread that a fork leaves behind would block the child).
 fn fast_sizes() -> &'static [usize] {
-    static SIZES: OnceLock<Vec<usize>> = OnceLock::new();
-    SIZES.get_or_init(|| {
-        let mut sizes = vec![0];
-        for n in 1..10u32 {
-            sizes.extend((0..n).map(|a| 2usize.pow(a) * 3usize.pow(n - a - 1)));
+    const SIZES: [usize; 46] = {
+        let mut sizes = [0usize; 46];
+        let mut count = 1;
+        let mut n = 1u32;
+        while n < 10 {
+            let mut a = 0;
+            while a < n {
+                sizes[count] = 2usize.pow(a) * 3usize.pow(n - a - 1);
+                count += 1;
+                a += 1;
+            }
+            n += 1;
         }
-        sizes.sort_unstable();
+        // Insertion sort (const context).
+        let mut i = 1;
+        while i < sizes.len() {
+            let mut j = i;
+            while j > 0 && sizes[j - 1] > sizes[j] {
+                let t = sizes[j];
+                sizes[j] = sizes[j - 1];
+                sizes[j - 1] = t;
+                j -= 1;
+            }
+            i += 1;
+        }
         sizes
-    })
+    };
+    &SIZES
 }
 
 /// The smallest of DeepTrack2's FFT sizes that is at least `n` (`pad_image_to_fft`), or `None` when
@@ -43,9 +65,23 @@ pub(crate) fn zeros(n: usize) -> Result<Vec<Complex64>> {
     Ok(v)
 }
 
-fn planner() -> &'static Mutex<FftPlanner<f64>> {
-    static PLANNER: OnceLock<Mutex<FftPlanner<f64>>> = OnceLock::new();
-    PLANNER.get_or_init(|| Mutex::new(FftPlanner::new()))
+impl Recover for Option<FftPlanner<f64>> {
+    fn recover(&mut self) {
+        // A thread gone with a fork was planning: start a new planner (plans already made stay valid).
+        overwrite(self, None);
+    }
+}
+
+impl Recover for Option<RealFftPlanner<f64>> {
+    fn recover(&mut self) {
+        overwrite(self, None);
+    }
+}
+
+/// The process-wide planner, locked (fork-safe: see `crate::sync`).
+fn planner() -> LockGuard<'static, Option<FftPlanner<f64>>> {
+    static PLANNER: Lock<Option<FftPlanner<f64>>> = Lock::new(None);
+    PLANNER.lock()
 }
 
 /// Planned 2-D transforms of a `rows × cols` grid stored in C order (row-major).
@@ -64,7 +100,8 @@ impl Fft2 {
     /// Plans the transforms of a `rows × cols` grid (both at least 1) and allocates its work buffers.
     pub(crate) fn new(rows: usize, cols: usize) -> Result<Fft2> {
         let (row_forward, row_inverse, col_forward, col_inverse) = {
-            let mut p = planner().lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = planner();
+            let p = guard.get_or_insert_with(FftPlanner::new);
             (p.plan_fft_forward(cols), p.plan_fft_inverse(cols), p.plan_fft_forward(rows), p.plan_fft_inverse(rows))
         };
         let n = rows
@@ -226,7 +263,8 @@ pub(crate) fn inverse_band(
     assert_eq!(band.len(), nu * nv, "the band does not match its rows and columns");
     assert!(rows <= n0 && cols <= n1, "the pixels wanted lie outside the grid");
     let (row_inverse, col_inverse) = {
-        let mut p = planner().lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = planner();
+        let p = guard.get_or_insert_with(FftPlanner::new);
         (p.plan_fft_inverse(n1), p.plan_fft_inverse(n0))
     };
     let mut scratch = zeros(row_inverse.get_inplace_scratch_len().max(col_inverse.get_inplace_scratch_len()))?;
@@ -280,9 +318,10 @@ pub(crate) struct RealFft2 {
     work: Option<(Vec<Complex64>, Vec<Complex64>)>,
 }
 
-fn real_planner() -> &'static Mutex<RealFftPlanner<f64>> {
-    static PLANNER: OnceLock<Mutex<RealFftPlanner<f64>>> = OnceLock::new();
-    PLANNER.get_or_init(|| Mutex::new(RealFftPlanner::new()))
+/// The process-wide real-to-complex planner, locked.
+fn real_planner() -> LockGuard<'static, Option<RealFftPlanner<f64>>> {
+    static PLANNER: Lock<Option<RealFftPlanner<f64>>> = Lock::new(None);
+    PLANNER.lock()
 }
 
 thread_local! {
@@ -320,11 +359,13 @@ impl RealFft2 {
     /// Plans the transforms of a `rows × cols` grid (both at least 1).
     pub(crate) fn new(rows: usize, cols: usize) -> Result<RealFft2> {
         let (r2c, c2r) = {
-            let mut p = real_planner().lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = real_planner();
+            let p = guard.get_or_insert_with(RealFftPlanner::new);
             (p.plan_fft_forward(cols), p.plan_fft_inverse(cols))
         };
         let (col_forward, col_inverse) = {
-            let mut p = planner().lock().unwrap_or_else(|e| e.into_inner());
+            let mut guard = planner();
+            let p = guard.get_or_insert_with(FftPlanner::new);
             (p.plan_fft_forward(rows), p.plan_fft_inverse(rows))
         };
         let half = cols / 2 + 1;

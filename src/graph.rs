@@ -11,10 +11,10 @@
 //!   after their children's; without it, outputs carry no properties.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::rng::{Generator, RngSlot, mix};
 use rand::{Rng, RngCore};
@@ -24,6 +24,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
 use crate::image::{Image, ImageList, same_list};
 use crate::properties::{PropertyDict, Rule, SampleContext};
+use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite};
 use crate::value::{Text, Value};
 
 /// A replicate index (`_ID`): empty at top level, one entry per enclosing repeat.
@@ -44,6 +45,51 @@ static LINK_EPOCH: AtomicU64 = AtomicU64::new(1);
 /// whole 1 MiB at that depth.
 pub const MAX_NESTING: usize = 128;
 
+/// How many resolves may nest on one thread through user code (a callback or a custom feature's
+/// `get` resolving a pipeline whose callback resolves another, …). Their depths also add up
+/// against the nesting bound ([`MAX_NESTING`]), so that no chain of them can overflow the stack.
+pub const MAX_CALLBACK_NESTING: usize = 16;
+
+thread_local! {
+    /// While user code called by a resolve runs on this thread: the nesting depth of that resolve,
+    /// and how many such calls are running, nested (`(0, 0)` outside any).
+    static IN_USER_CODE: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Marks the calling thread as running user code called by a resolve at `depth`, until dropped.
+pub(crate) struct UserCode {
+    previous: (usize, usize),
+}
+
+impl UserCode {
+    fn enter(depth: usize) -> UserCode {
+        let previous = IN_USER_CODE.get();
+        IN_USER_CODE.set((depth, previous.1 + 1));
+        UserCode { previous }
+    }
+}
+
+impl Drop for UserCode {
+    fn drop(&mut self) {
+        let _ = IN_USER_CODE.try_with(|c| c.set(self.previous));
+    }
+}
+
+/// The depth a resolve starting on this thread starts at: the depth of the resolve whose user code
+/// calls it (0 outside user code). Errors when resolves nest through user code more than
+/// [`MAX_CALLBACK_NESTING`] times.
+fn starting_depth(label: &str) -> Result<usize> {
+    let (depth, nested) = IN_USER_CODE.get();
+    if nested > MAX_CALLBACK_NESTING {
+        return Err(Error::invalid(format!(
+            "resolves nest more than {MAX_CALLBACK_NESTING} deep through callbacks (a callback resolving a \
+             pipeline whose callback resolves another, and so on)"
+        ))
+        .in_feature(label));
+    }
+    Ok(depth)
+}
+
 /// A feature: a kind (what it computes) plus ordered properties (how its parameters are sampled).
 /// Cloning shares the same node (reference counting); composition shares its arguments.
 #[derive(Clone)]
@@ -61,7 +107,8 @@ struct Node {
     /// How many properties link to other features (links and feature values): graph walks skip the
     /// property list of features without any.
     links: AtomicUsize,
-    label: RwLock<Arc<str>>,
+    /// A thin pointer, replaced whole: a fork never finds it half-written.
+    label: Lock<Arc<String>>,
     store: AtomicBool,
     /// Bumped by every update (and seed): the caches of an older generation are stale, and the
     /// generator starts its next stream. An update is then one atomic operation per feature; the
@@ -69,7 +116,7 @@ struct Node {
     generation: AtomicU64,
     /// The generator of the resolves that have this feature as their root.
     rng: RngSlot,
-    state: Mutex<State>,
+    state: Lock<State>,
 }
 
 struct State {
@@ -92,6 +139,25 @@ struct State {
     input_version: u64,
 }
 
+impl Recover for State {
+    fn recover(&mut self) {
+        // A thread that did not survive a fork held the state: the caches may be half-updated, so
+        // they are dropped (leaked, never read). The rules are replaced whole (one pointer), so they
+        // are intact; what is derived from them is computed again.
+        overwrite(&mut self.samples, ByReplica::default());
+        overwrite(&mut self.outputs, ByReplica::default());
+        overwrite(&mut self.stored_input, None);
+        self.input_version = self.input_version.wrapping_add(1);
+        self.simple = all_simple(&self.props);
+    }
+}
+
+impl Recover for Arc<String> {
+    fn recover(&mut self) {
+        // Replaced whole: always intact.
+    }
+}
+
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 fn all_simple(props: &[(Text, Rule)]) -> bool {
     props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
@@ -106,7 +172,7 @@ fn count_links(props: &[(Text, Rule)]) -> usize {
 /// read links are dropped after the lock is released (fields drop in order): dropping them may drop
 /// the last handle of a linked feature, and with it user callbacks' data.
 struct Current<'a> {
-    state: MutexGuard<'a, State>,
+    state: LockGuard<'a, State>,
     _stale: Option<Box<ByReplica<Sample>>>,
 }
 
@@ -293,7 +359,7 @@ impl Feature {
             None => Value::str(&name),
         };
         props.push((Text::interned("name"), Rule::Constant(name_value)));
-        let label = Arc::from(name.as_str());
+        let label = Arc::new(name.clone());
         Ok(Feature::from_parts(kind, props, label, depth, false, (rand::rng().random::<u64>(), 0)))
     }
 
@@ -303,11 +369,12 @@ impl Feature {
     fn from_parts(
         kind: Box<dyn FeatureKind>,
         props: Vec<(Text, Rule)>,
-        label: Arc<str>,
+        label: Arc<String>,
         depth: usize,
         store: bool,
         (seed, epoch): (u64, u64),
     ) -> Feature {
+        sync::watch_forks();
         Feature(Arc::new(Node {
             uid: NEXT_UID.fetch_add(1, Ordering::Relaxed),
             depth: AtomicUsize::new(depth),
@@ -315,11 +382,11 @@ impl Feature {
             has_children: !kind.children().is_empty(),
             kind,
             links: AtomicUsize::new(count_links(&props)),
-            label: RwLock::new(label),
+            label: Lock::new(label),
             store: AtomicBool::new(store),
             generation: AtomicU64::new(0),
             rng: RngSlot::new(seed, epoch, 0),
-            state: Mutex::new(State {
+            state: Lock::new(State {
                 generation: 0,
                 simple: all_simple(&props),
                 props: Arc::new(props),
@@ -338,7 +405,11 @@ impl Feature {
 
     /// The feature's name, for messages: its `name` property when that is a constant string.
     pub fn label(&self) -> Arc<str> {
-        Arc::clone(&self.0.label.read().unwrap_or_else(|e| e.into_inner()))
+        Arc::from(self.label_text().as_str())
+    }
+
+    fn label_text(&self) -> Arc<String> {
+        Arc::clone(&self.0.label.lock())
     }
 
     /// The kind of this feature.
@@ -351,8 +422,8 @@ impl Feature {
         Arc::ptr_eq(&self.0, &other.0)
     }
 
-    fn state(&self) -> MutexGuard<'_, State> {
-        self.0.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn state(&self) -> LockGuard<'_, State> {
+        self.0.state.lock()
     }
 
     fn generation(&self) -> u64 {
@@ -428,7 +499,10 @@ impl Feature {
         };
         if key == "name" {
             if let Rule::Constant(Value::Str(s)) = &rule {
-                *self.0.label.write().unwrap_or_else(|e| e.into_inner()) = Arc::from(s.as_str());
+                let new = Arc::new(s.as_str().to_owned());
+                // Replaced in one store, and the old one dropped after the lock is given back.
+                let old = std::mem::replace(&mut *self.0.label.lock(), new);
+                drop(old);
             }
         }
         // The replaced rule (and the previous property list, if shared) and the dropped caches are
@@ -436,8 +510,10 @@ impl Feature {
         // may call back in.
         let stale = {
             let mut st = self.state();
-            let previous = Arc::clone(&st.props);
-            let props = Arc::make_mut(&mut st.props);
+            // A new list, put in place by one pointer store: a fork never finds the rules
+            // half-changed (see `State::recover`).
+            let mut props = Vec::with_capacity(st.props.len() + 1);
+            props.extend(st.props.iter().cloned());
             let old = match props.iter_mut().find(|(k, _)| k.as_str() == key) {
                 Some(slot) => Some(std::mem::replace(&mut slot.1, rule)),
                 None => {
@@ -446,8 +522,10 @@ impl Feature {
                     None
                 }
             };
-            self.0.links.store(count_links(props), Ordering::Relaxed);
-            st.simple = all_simple(&st.props);
+            self.0.links.store(count_links(&props), Ordering::Relaxed);
+            let simple = all_simple(&props);
+            let previous = std::mem::replace(&mut st.props, Arc::new(props));
+            st.simple = simple;
             st.linked = false;
             (old, previous, st.samples.take(), st.outputs.take())
         };
@@ -489,9 +567,11 @@ impl Feature {
         if !self.has_property(key) {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
+        let start = starting_depth(&self.label())?;
         let mut guard = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         self.check_depth()?;
         let mut rs = Resolver::new(guard.rng());
+        rs.depth = start;
         let (_, dict) = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
     }
@@ -661,7 +741,8 @@ impl Feature {
             })
             .collect();
         let position = self.0.rng.position(self.generation());
-        let copy = Feature::from_parts(kind, props, self.label(), self.depth(), self.stores_properties(), position);
+        let copy =
+            Feature::from_parts(kind, props, self.label_text(), self.depth(), self.stores_properties(), position);
         copies.insert(self.0.uid, copy.clone());
         copy
     }
@@ -682,11 +763,31 @@ impl Feature {
         threads: usize,
     ) -> Result<Vec<Image>> {
         self.check_depth()?;
+        // A batch of a pipeline that this thread (or the thread whose batch it works for) is
+        // resolving or batching: from the pipeline's own callbacks. Copies do not share the
+        // pipeline's generator, so nothing would stop the recursion.
+        let caller = Lineage::caller();
+        if Lineage::batching(self.0.uid) || self.0.rng.held_by(sync::token()) || self.0.rng.held_by(caller) {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "feature '{}' is being resolved or batched by this thread (or by the batch it works for); it \
+                     cannot be batched from its own callbacks",
+                    self.label()
+                ),
+            ));
+        }
+        // A batch started by a batch's worker (from a callback) runs on that worker: the outer batch
+        // already has a thread per core.
         let threads = match threads {
+            _ if caller != 0 => 1,
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
         .min(count.max(1));
+        // The workers count the callbacks they run as nested in the ones that started the batch.
+        let in_user_code = IN_USER_CODE.get();
+        let batch = BatchWait::begin(self.0.uid, threads > 1);
         let next = AtomicUsize::new(0);
         let too_many = || {
             Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the results of a batch of {count} images"))
@@ -722,11 +823,24 @@ impl Feature {
             work();
         } else {
             std::thread::scope(|scope| {
+                let mut started = 0;
                 for _ in 0..threads {
-                    scope.spawn(work);
+                    let worker = || {
+                        let _lineage = batch.worker();
+                        IN_USER_CODE.set((0, in_user_code.1));
+                        work();
+                    };
+                    // A thread that cannot be started (the system's limit) leaves the work to the others.
+                    if std::thread::Builder::new().spawn_scoped(scope, worker).is_ok() {
+                        started += 1;
+                    }
+                }
+                if started == 0 {
+                    work();
                 }
             });
         }
+        drop(batch);
         let mut images = Vec::new();
         images.try_reserve_exact(count).map_err(|_| too_many())?;
         for slot in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
@@ -746,6 +860,7 @@ impl Feature {
     /// the last update, or on nothing). Returns the output images (usually one).
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
         self.check_depth()?;
+        let start = starting_depth(&self.label())?;
         // The generator is held until this returns (also on error or panic).
         let mut hold = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         // A given input is kept by the root's resolve (see `resolve_inner`); without one, the kept
@@ -755,6 +870,7 @@ impl Feature {
             None => self.current().stored_input.clone(),
         };
         let mut rs = Resolver::new(hold.rng());
+        rs.depth = start;
         let inputs: ImageList = input.or(stored.as_ref()).into_iter().cloned().collect::<Vec<_>>().into();
         let images = rs.resolve(self, &inputs, &[])?;
         images.try_to_vec().map_err(|_| {
@@ -941,13 +1057,21 @@ impl<'r> Resolver<'r> {
         feature.sample(id, self).map(|(_, dict)| dict)
     }
 
+    /// Marks the calling thread as running user code for this resolve (a callback, a custom
+    /// feature's `get`) until the result drops: resolves it starts count on from this one's depth.
+    pub(crate) fn user_code(&self) -> UserCode {
+        UserCode::enter(self.depth)
+    }
+
     fn enter(&mut self, feature: &Feature) -> Result<()> {
         // A backstop: every run first checks the true depth (`check_depth`), so this only catches a
-        // graph that a callback makes deeper while it runs, or a path through a loop that the check
-        // does not follow.
+        // graph that a callback makes deeper while it runs, a path through a loop that the check
+        // does not follow, or resolves nested in others' callbacks (they start at the depth of the
+        // resolve that called them).
         if self.depth >= 2 * MAX_NESTING + 2 {
             return Err(Error::invalid(format!(
-                "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep"
+                "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep, \
+                 counting the resolves it is nested in through callbacks"
             ))
             .in_feature(&feature.label()));
         }
@@ -1252,7 +1376,9 @@ impl Session<'_, '_> {
             Rule::FeatureOutput(feature) => self.feature_output(feature),
             Rule::Callback(_) => {
                 self.active.push(i);
+                let user = self.rs.user_code();
                 let value = rule.sample_simple(self);
+                drop(user);
                 self.active.pop();
                 value
             }

@@ -19,6 +19,7 @@ pub mod properties;
 pub mod property_list;
 mod rng;
 pub mod shared_list;
+mod sync;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};

@@ -2,9 +2,11 @@
 //! per-feature slot that a resolve takes the generator from.
 
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand_pcg::Pcg64;
+
+use crate::sync;
 
 /// The random generator of a pipeline: PCG-XSL-RR 128/64, value-stable across platforms and
 /// versions of `rand_pcg`.
@@ -32,25 +34,28 @@ pub(crate) fn stream_rng(seed: u64, epoch: u64) -> Generator {
 /// the stream of generation `g` is stream `g - seed_generation` of `seed`, started afresh the first
 /// time the generator is taken in that generation.
 pub(crate) struct RngSlot {
-    busy: AtomicBool,
+    /// The token (`crate::sync::token`) of the thread holding the generator, 0 when free. A holder
+    /// that did not survive a fork (`crate::sync::alive`) counts as gone: the generator is free.
+    holder: AtomicU64,
     seed: AtomicU64,
     /// The generation at which `seed` was set (its stream 0).
     seed_generation: AtomicU64,
     /// The generation the generator was started for, and the generator; accessed only by the
-    /// holder of `busy`.
+    /// thread named in `holder`.
     rng: UnsafeCell<(u64, Generator)>,
 }
 
 // SAFETY: `rng` is only accessed through an `RngHold`, which exists only while its thread holds
-// `busy` (acquired by compare-exchange, released by a release store on drop), so at most one thread
-// accesses it at a time, with acquire/release ordering between holders.
+// `holder` (acquired by compare-exchange, released by a release store on drop), so at most one
+// thread accesses it at a time, with acquire/release ordering between holders. A holder taken over
+// after a fork does not exist in the process any more.
 unsafe impl Sync for RngSlot {}
 
 impl RngSlot {
     /// A slot whose generation `generation` is stream `epoch` of `seed`.
     pub(crate) fn new(seed: u64, epoch: u64, generation: u64) -> RngSlot {
         RngSlot {
-            busy: AtomicBool::new(false),
+            holder: AtomicU64::new(0),
             seed: AtomicU64::new(seed),
             seed_generation: AtomicU64::new(generation.wrapping_sub(epoch)),
             rng: UnsafeCell::new((generation, stream_rng(seed, epoch))),
@@ -65,7 +70,12 @@ impl RngSlot {
 
     /// Whether a resolve holds the generator.
     pub(crate) fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::Acquire)
+        sync::alive(self.holder.load(Ordering::Acquire))
+    }
+
+    /// Whether the thread named by `token` holds the generator.
+    pub(crate) fn held_by(&self, token: u64) -> bool {
+        token != 0 && self.holder.load(Ordering::Acquire) == token && sync::alive(token)
     }
 
     /// Makes generation `generation` (not yet current) stream 0 of `seed`. Callers then make it
@@ -78,11 +88,22 @@ impl RngSlot {
     /// Takes the generator, started afresh if `generation` is not the one it was last started for;
     /// `None` when a resolve holds it.
     pub(crate) fn take(&self, generation: u64) -> Option<RngHold<'_>> {
-        self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).ok()?;
+        let me = sync::token();
+        let mut restart = false;
+        if let Err(holder) = self.holder.compare_exchange(0, me, Ordering::Acquire, Ordering::Relaxed) {
+            // Held by a thread that a fork left behind: take it over, and restart the stream (that
+            // thread may have stopped in the middle of a draw).
+            if sync::alive(holder)
+                || self.holder.compare_exchange(holder, me, Ordering::Acquire, Ordering::Relaxed).is_err()
+            {
+                return None;
+            }
+            restart = true;
+        }
         let hold = RngHold { slot: self };
-        // SAFETY: this thread holds `busy`.
+        // SAFETY: this thread holds `holder`.
         let state = unsafe { &mut *self.rng.get() };
-        if state.0 != generation {
+        if restart || state.0 != generation {
             let (seed, epoch) = self.position(generation);
             *state = (generation, stream_rng(seed, epoch));
         }
@@ -98,14 +119,14 @@ pub(crate) struct RngHold<'a> {
 impl RngHold<'_> {
     /// The generator.
     pub(crate) fn rng(&mut self) -> &mut Generator {
-        // SAFETY: this hold owns `busy`, and the returned borrow ends before the hold drops.
+        // SAFETY: this hold owns `holder`, and the returned borrow ends before the hold drops.
         unsafe { &mut (*self.slot.rng.get()).1 }
     }
 }
 
 impl Drop for RngHold<'_> {
     fn drop(&mut self) {
-        self.slot.busy.store(false, Ordering::Release);
+        self.slot.holder.store(0, Ordering::Release);
     }
 }
 
@@ -125,7 +146,9 @@ mod tests {
         let hold = slot.take(0).unwrap();
         assert!(slot.take(0).is_none(), "held twice");
         assert!(slot.is_busy());
+        assert!(slot.held_by(sync::token()));
         drop(hold);
+        assert!(!slot.held_by(sync::token()));
         assert!(!slot.is_busy());
         // A new generation starts the next stream.
         assert_eq!(slot.take(1).unwrap().rng().next_u64(), stream_rng(7, 1).next_u64());

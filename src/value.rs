@@ -35,8 +35,17 @@ impl Text {
     /// process, so this is only for names from a bounded set (the library's own property and kind
     /// names), never for names that callers make up.
     pub(crate) fn interned(s: &'static str) -> Self {
-        static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
-        let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+        /// The names stored so far (a fork-safe lock: see `crate::sync`).
+        struct Names(Vec<&'static str>);
+        impl crate::sync::Recover for Names {
+            fn recover(&mut self) {
+                // A thread gone with a fork was adding a name: start a new list (the names stay valid).
+                crate::sync::overwrite(&mut self.0, Vec::new());
+            }
+        }
+        static NAMES: crate::sync::Lock<Names> = crate::sync::Lock::new(Names(Vec::new()));
+        let mut guard = NAMES.lock();
+        let names = &mut guard.0;
         let stored = match names.iter().find(|n| &n[..n.len() - 1] == s) {
             Some(n) => *n,
             None => {

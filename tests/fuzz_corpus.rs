@@ -1,6 +1,6 @@
 //! Replays the fuzzing corpus (`fuzz/corpus/api_calls`, grown by `cargo fuzz run api_calls`) and a
 //! few thousand seeded random programs through the same interpreter of C API calls, so that every
-//! `cargo test` re-checks what the fuzzer explored: no crash and no DEEPTRACK_STATUS_PANIC.
+//! `cargo test` re-checks what the fuzzer explored: no crash, no hang and no DEEPTRACK_STATUS_PANIC.
 
 mod api_program;
 
@@ -31,4 +31,30 @@ fn seeded_random_programs_run_cleanly() {
         calls += Machine::run(&program);
     }
     assert!(calls > 20_000, "only {calls} calls");
+}
+
+/// Programs made mostly of the operations that matter to re-entrancy: custom features and callback
+/// rules that call the library back (resolve, batch, update, seed, get a property of any slot),
+/// chains, batches and resolves. Nothing may hang, panic or fail without a message.
+#[test]
+fn programs_whose_callbacks_call_the_library_back_run_cleanly() {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(12);
+    let (mut calls, mut reentered) = (0, 0);
+    for _ in 0..2_000 {
+        let len = rng.random_range(0..120);
+        let program: Vec<u8> = (0..len)
+            .map(|i| match (i % 3, rng.random_range(0..10)) {
+                // An op byte: extended (batch, re-entrant callbacks), chain, resolve, update.
+                (0, 0..=5) => rng.random_range(240..=255),
+                (0, 6) => 4,
+                (0, 7) => 10,
+                (0, 8) => 9,
+                _ => rng.random(),
+            })
+            .collect();
+        let (c, r) = Machine::run_counting(&program);
+        calls += c;
+        reentered += r;
+    }
+    assert!(reentered > 400, "only {reentered} calls from callbacks ({calls} calls)");
 }

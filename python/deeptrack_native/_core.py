@@ -155,7 +155,7 @@ def _real_array(obj, what):
         raise TypeError(f"{what}: arrays of {arr.dtype} are not supported (libdeeptrack holds real numbers)")
     if arr.ndim > _MAX_NDIM:
         raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {arr.ndim}")
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    return np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d arrays 0-d (ascontiguousarray would not)
 
 
 def _array_copy(data_ptr, shape):

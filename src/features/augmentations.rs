@@ -221,7 +221,8 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
 }
 
 /// `Pad(px=(0,0,0,0))`: zeros before and after each axis, `px` giving (before, after) pairs in axis
-/// order; positions shift by the padding before.
+/// order; positions shift by the padding before. A 0-d image with one pair comes back unchanged (numpy
+/// broadcasts the pair over no axes in DeepTrack2).
 #[derive(Clone)]
 struct Pad;
 
@@ -254,6 +255,11 @@ impl FeatureKind for Pad {
             .map(|img| {
                 let x = img.data();
                 let px = sizes(props.require("px")?, 0, None).map_err(|e| e.in_property("px"))?;
+                if x.ndim() == 0 && px.len() == 2 {
+                    // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
+                    // have: DeepTrack2 returns it unchanged.
+                    return Ok(img.clone());
+                }
                 if px.len() % 2 != 0 || px.len() / 2 > x.ndim() {
                     return Err(Error::invalid(format!(
                         "expected (before, after) pairs for at most {} axes, got {} numbers",

@@ -28,7 +28,8 @@ impl FeatureKind for Custom {
         &self.name
     }
 
-    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let _user = rs.user_code();
         (self.get)(input, props)
     }
 }

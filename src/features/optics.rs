@@ -28,7 +28,7 @@
 use std::cell::OnceCell;
 use std::collections::{BTreeMap, HashMap};
 use std::f64::consts::PI;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
@@ -41,6 +41,7 @@ use crate::fft::{self, Fft2, Mat, RealFft2};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
+use crate::sync::{Lock, LockGuard, Recover, overwrite};
 use crate::value::Value;
 
 /// Names registered by this family.
@@ -53,7 +54,7 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "Brightfield" => Mode::Brightfield,
         _ => return None,
     };
-    Some(Box::new(Optics { mode, otfs: Arc::new(Mutex::new(OtfCache::default())) }))
+    Some(Box::new(Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) }))
 }
 
 /// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
@@ -71,7 +72,7 @@ struct Optics {
     mode: Mode,
     /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
     /// band (brightfield), kept between resolves while the optics' properties stay the same.
-    otfs: Arc<Mutex<OtfCache>>,
+    otfs: Arc<Lock<OtfCache>>,
 }
 
 /// What an OTF depends on besides its plane's z: the grid and the optics' numbers (as bits).
@@ -98,6 +99,13 @@ struct OtfCache {
     backs: HashMap<i64, Arc<Vec<Complex64>>>,
 }
 
+impl Recover for OtfCache {
+    fn recover(&mut self) {
+        // A thread gone with a fork was filling it: start empty (fork safety, see `crate::sync`).
+        overwrite(self, OtfCache::default());
+    }
+}
+
 /// The pupil on its band (see [`Pupil::band`]) and the one-z-pixel propagation step on it.
 struct Band {
     us: Vec<usize>,
@@ -113,7 +121,7 @@ impl OtfCache {
     /// The OTF of plane `z`, `fft2(|ifft2(pupil defocused to z)|²)`, as the half spectrum `real`
     /// works with; computed once per key and plane.
     fn get(
-        cache: &Mutex<OtfCache>,
+        cache: &Lock<OtfCache>,
         p: &Params,
         pupil: &OnceCell<Pupil>,
         real: &RealFft2,
@@ -152,8 +160,8 @@ impl OtfCache {
     }
 
     /// The cache, emptied first if it holds another key's.
-    fn lock(cache: &Mutex<OtfCache>, key: OtfKey) -> std::sync::MutexGuard<'_, OtfCache> {
-        let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
+    fn lock(cache: &Lock<OtfCache>, key: OtfKey) -> LockGuard<'_, OtfCache> {
+        let mut c = cache.lock();
         if c.key != key {
             *c = OtfCache { key, ..OtfCache::default() };
         }
@@ -161,7 +169,7 @@ impl OtfCache {
     }
 
     /// The pupil's band and step for `p`, computed once per key.
-    fn band(cache: &Mutex<OtfCache>, p: &Params) -> Result<Arc<Band>> {
+    fn band(cache: &Lock<OtfCache>, p: &Params) -> Result<Arc<Band>> {
         let key = OtfKey::of(p);
         if let Some(band) = &OtfCache::lock(cache, key).band {
             return Ok(Arc::clone(band));
@@ -176,7 +184,7 @@ impl OtfCache {
 
     /// The pupil defocused by `-z1` z-pixels on `band` (the propagation back to the focal plane from
     /// `z1`, filtered by the pupil), computed once per key and `z1`.
-    fn back(cache: &Mutex<OtfCache>, p: &Params, band: &Band, z1: i64) -> Result<Arc<Vec<Complex64>>> {
+    fn back(cache: &Lock<OtfCache>, p: &Params, band: &Band, z1: i64) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
         if let Some(back) = OtfCache::lock(cache, key).backs.get(&z1) {
             return Ok(Arc::clone(back));
@@ -759,7 +767,7 @@ impl Pupil {
 /// spectra times their OTFs (cached per z-plane between resolves) are summed in Fourier space and
 /// transformed back once; the planes and the result being real, only half of each spectrum is
 /// computed, and a plane's all-zero rows are skipped. Returns the window (rows × columns).
-fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<Vec<f64>> {
+fn fluorescence(volume: &Volume, p: &Params, otfs: &Lock<OtfCache>) -> Result<Vec<f64>> {
     let [rows, cols] = p.window;
     let mut out = alloc_f64(rows * cols)?;
     fluorescence_rows(volume, p, otfs, |r, values| out[r * cols..(r + 1) * cols].copy_from_slice(&values[..cols]))?;
@@ -768,12 +776,7 @@ fn fluorescence(volume: &Volume, p: &Params, otfs: &Mutex<OtfCache>) -> Result<V
 
 /// [`fluorescence`], passing each row `r` of the window to `row(r, values)` (values beyond the
 /// window's columns are to be ignored); rows of an empty sample are not passed (they are zero).
-fn fluorescence_rows(
-    volume: &Volume,
-    p: &Params,
-    otfs: &Mutex<OtfCache>,
-    row: impl FnMut(usize, &[f64]),
-) -> Result<()> {
+fn fluorescence_rows(volume: &Volume, p: &Params, otfs: &Lock<OtfCache>, row: impl FnMut(usize, &[f64])) -> Result<()> {
     if volume.boxes.is_empty() {
         return Ok(());
     }
@@ -786,7 +789,7 @@ fn fluorescence_rows(
 fn fluorescence_sum(
     volume: &Volume,
     p: &Params,
-    otfs: &Mutex<OtfCache>,
+    otfs: &Lock<OtfCache>,
     pupil: &OnceCell<Pupil>,
     real: &mut RealFft2,
     out: impl FnMut(usize, &[f64]),
@@ -826,7 +829,7 @@ fn fluorescence_sum(
 fn brightfield(
     volume: &Volume,
     p: &Params,
-    cache: &Mutex<OtfCache>,
+    cache: &Lock<OtfCache>,
     column: impl FnMut(usize, &[Complex64]),
 ) -> Result<()> {
     brightfield_with(volume, p, cache, Route::Cheapest, column)
@@ -848,7 +851,7 @@ enum Route {
 fn brightfield_with(
     volume: &Volume,
     p: &Params,
-    cache: &Mutex<OtfCache>,
+    cache: &Lock<OtfCache>,
     route: Route,
     column: impl FnMut(usize, &[Complex64]),
 ) -> Result<()> {
@@ -1218,7 +1221,7 @@ mod tests {
     fn field(volume: &Volume, p: &Params, route: Route) -> Vec<Complex64> {
         let [rows, cols] = p.window;
         let mut out = vec![Complex64::new(0.0, 0.0); rows * cols];
-        brightfield_with(volume, p, &Mutex::new(OtfCache::default()), route, |x, column| {
+        brightfield_with(volume, p, &Lock::new(OtfCache::default()), route, |x, column| {
             for (y, v) in column.iter().enumerate() {
                 out[y * cols + x] = *v;
             }

@@ -45,7 +45,8 @@ impl Handle for deeptrack_feature {
 /// input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
 /// `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
 /// `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
-/// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may.
+/// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
+/// may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
 pub type deeptrack_get_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -139,10 +140,10 @@ fn custom_get(
     userdata: UserData,
 ) -> impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>, Error> + Send + Sync + 'static {
     move |input, props| {
+        let gate = userdata.enter("the feature's get callback")?;
         let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
         let mut out: *mut deeptrack_image = std::ptr::null_mut();
         let generation = error_generation();
-        let gate = userdata.enter();
         // SAFETY: calling the user's callback with its userdata, a borrowed input handle and dict that
         // outlive the call, and an out-pointer.
         let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
@@ -498,7 +499,10 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
 /// `f` itself, its caches and its stored input are not touched. Callbacks not registered as
 /// thread-safe are never run on two threads at once. Every item must produce one image
 /// (`DEEPTRACK_STATUS_INVALID_ARGUMENT` otherwise); on failure (the error of the lowest failing item)
-/// nothing is written to `out`. `count` 0 succeeds and writes nothing.
+/// nothing is written to `out`. `count` 0 succeeds and writes nothing. From a callback:
+/// `DEEPTRACK_STATUS_BUSY` for the pipeline that runs the callback (or that the batch the callback
+/// runs in is batching); the workers of a batch started by a callback may run that callback, one at
+/// a time, while the callback waits; a batch started on a batch's worker runs on that worker alone.
 ///
 /// # Safety
 /// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count` writable

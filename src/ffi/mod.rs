@@ -15,11 +15,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::ffi::{CStr, CString};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Mutex, Once};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use libc::{c_char, size_t};
 
 use crate::error::{Error, ErrorKind};
+use crate::sync::{Lock, Recover, overwrite};
 
 pub mod feature;
 pub mod image;
@@ -53,7 +54,9 @@ pub const DEEPTRACK_STATUS_CALLBACK_FAILED: deeptrack_status = 9;
 pub const DEEPTRACK_STATUS_INVALID_HANDLE: deeptrack_status = 10;
 /// Memory could not be allocated, or a requested size does not fit in memory.
 pub const DEEPTRACK_STATUS_OUT_OF_MEMORY: deeptrack_status = 11;
-/// The feature is being resolved and was re-entered from one of its callbacks.
+/// The feature is being resolved (on another thread, or by the caller's callbacks), or the call
+/// would wait for a callback running on another thread that waits for the calling thread (see the
+/// thread-safety notes at the top of this header).
 pub const DEEPTRACK_STATUS_BUSY: deeptrack_status = 12;
 /// A panic inside the library was caught; the message says where.
 pub const DEEPTRACK_STATUS_PANIC: deeptrack_status = 13;
@@ -145,14 +148,22 @@ thread_local! {
     static PANIC_LOCATION: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-static PANIC_HOOK: Once = Once::new();
+/// 0: the panic hook is not installed, 1: a thread is installing it, 2: installed. Never waited on
+/// (a `Once` being run by a thread that a fork leaves behind would block the child forever).
+static PANIC_HOOK: AtomicU8 = AtomicU8::new(0);
 
 /// Installs, once, a panic hook that keeps panics inside the library's entry points quiet (they become
 /// `DEEPTRACK_STATUS_PANIC` with the message; printing them on the host's stderr would only add noise)
 /// and records where they happened. Panics elsewhere in the process go to the hook that was installed
 /// before, unchanged.
 fn install_panic_hook() {
-    PANIC_HOOK.call_once(|| {
+    if PANIC_HOOK.load(Ordering::Acquire) != 0
+        || PANIC_HOOK.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire).is_err()
+    {
+        // Installed, or being installed by another thread (a panic meanwhile may print).
+        return;
+    }
+    {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             if ENTRY_DEPTH.with(Cell::get) > 0 {
@@ -162,7 +173,8 @@ fn install_panic_hook() {
                 previous(info);
             }
         }));
-    });
+    }
+    PANIC_HOOK.store(2, Ordering::Release);
 }
 
 /// Marks the calling thread as inside an entry point while it lives (also when unwinding).
@@ -171,6 +183,7 @@ struct EntryScope;
 impl EntryScope {
     fn enter() -> Self {
         install_panic_hook();
+        crate::sync::watch_forks();
         ENTRY_DEPTH.with(|d| d.set(d.get() + 1));
         EntryScope
     }
@@ -353,12 +366,23 @@ struct Retired {
 // SAFETY: a retired block is plain memory owned by the quarantine; nothing else refers to it.
 unsafe impl Send for Retired {}
 
-static RETIRED: Mutex<VecDeque<Retired>> = Mutex::new(VecDeque::new());
+/// The quarantine (a fork-safe lock: see `crate::sync`).
+struct Quarantine(VecDeque<Retired>);
+
+impl Recover for Quarantine {
+    fn recover(&mut self) {
+        // A thread gone with a fork was changing it: start a new one (the old blocks are leaked).
+        overwrite(&mut self.0, VecDeque::new());
+    }
+}
+
+static RETIRED: Lock<Quarantine> = Lock::new(Quarantine(VecDeque::new()));
 
 /// Keeps a freed handle's block for the next [`QUARANTINE`] frees, then releases the oldest.
 fn quarantine(ptr: *mut u8, layout: Layout) {
     let evicted = {
-        let mut q = RETIRED.lock().unwrap_or_else(|e| e.into_inner());
+        let mut guard = RETIRED.lock();
+        let q = &mut guard.0;
         q.push_back(Retired { ptr, layout });
         if q.len() > QUARANTINE { q.pop_front() } else { None }
     };

@@ -1,8 +1,6 @@
 //! C ABI for sampling rules, callbacks and the sampling context.
 
 use std::ffi::c_void;
-use std::sync::{Condvar, Mutex};
-use std::thread::ThreadId;
 
 use libc::{c_char, size_t};
 
@@ -14,6 +12,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::properties::{Rule, SampleContext};
+use crate::sync::{Gate, GateGuard};
 use crate::value::Value;
 
 /// A sampling rule: how a property gets its value (constant, random draw, callback, link). Owned by
@@ -53,8 +52,11 @@ pub type deeptrack_free_fn = Option<unsafe extern "C" fn(userdata: *mut c_void)>
 /// `deeptrack_rule_callback_threadsafe`, it may, and must then be thread-safe. It returns `DEEPTRACK_STATUS_OK` with a new value in `*out` (the library takes
 /// ownership), or any other status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (call
 /// `deeptrack_set_error_message` first to explain why); on failure `*out` is ignored, so free anything
-/// you created. `ctx` is valid only during this call (not in nested callbacks). Resolving, updating or
-/// seeding the pipeline that is calling returns `DEEPTRACK_STATUS_BUSY`.
+/// you created. `ctx` is valid only during this call (not in nested callbacks). It may call any
+/// function of the library: resolving, updating, seeding or batching the pipeline that is calling
+/// returns `DEEPTRACK_STATUS_BUSY`, as does a call that would wait for a callback that waits for this
+/// one; everything else works (a batch of another pipeline sharing this callback runs it on its
+/// workers, one at a time, while this call waits).
 pub type deeptrack_sample_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -99,52 +101,11 @@ impl UserData {
         self.ptr
     }
 
-    /// Waits until no other thread runs this callback; held while it runs (re-entrant on one thread).
-    pub(crate) fn enter(&self) -> Option<GateGuard<'_>> {
-        self.gate.as_ref().map(Gate::enter)
-    }
-}
-
-/// A re-entrant lock: one thread at a time, which may enter again (a callback that resolves a
-/// pipeline using the same callback).
-#[derive(Default)]
-pub(crate) struct Gate {
-    owner: Mutex<(Option<ThreadId>, usize)>,
-    released: Condvar,
-}
-
-/// Held while a gated callback runs.
-pub(crate) struct GateGuard<'a>(&'a Gate);
-
-impl Gate {
-    fn enter(&self) -> GateGuard<'_> {
-        let me = std::thread::current().id();
-        let mut owner = self.owner.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            match owner.0 {
-                None => {
-                    *owner = (Some(me), 1);
-                    break;
-                }
-                Some(t) if t == me => {
-                    owner.1 += 1;
-                    break;
-                }
-                Some(_) => owner = self.released.wait(owner).unwrap_or_else(|e| e.into_inner()),
-            }
-        }
-        GateGuard(self)
-    }
-}
-
-impl Drop for GateGuard<'_> {
-    fn drop(&mut self) {
-        let mut owner = self.0.owner.lock().unwrap_or_else(|e| e.into_inner());
-        owner.1 -= 1;
-        if owner.1 == 0 {
-            owner.0 = None;
-            self.0.released.notify_one();
-        }
+    /// Waits until no other thread runs this callback (`what`, for the message); held while it runs.
+    /// Re-entrant on one thread, and open to the workers of a batch that the running thread waits
+    /// for; `ErrorKind::Busy` instead of waiting when the thread running it waits for this one.
+    pub(crate) fn enter(&self, what: &str) -> Result<Option<GateGuard<'_>>, Error> {
+        self.gate.as_ref().map(|g| g.enter(what)).transpose()
     }
 }
 
@@ -179,6 +140,7 @@ fn callback_rule(
     userdata: UserData,
 ) -> Rule {
     Rule::callback(move |ctx: &mut dyn SampleContext| {
+        let gate = userdata.enter("the sampling callback")?;
         let mut ctx_ref: &mut dyn SampleContext = ctx;
         let mut handle =
             Tagged::new::<deeptrack_sample_context>((&mut ctx_ref as *mut &mut dyn SampleContext).cast::<c_void>());
@@ -188,7 +150,6 @@ fn callback_rule(
         // Only the innermost running callback's context may be used (a nested callback's outer
         // context would alias the inner one).
         let outer = ACTIVE_CONTEXT.replace(handle_ptr.cast_const().cast());
-        let gate = userdata.enter();
         // SAFETY: calling the user's callback with its userdata, a context valid for this call and an
         // out-pointer.
         let status = unsafe { f(userdata.ptr(), handle_ptr.cast(), &mut out) };

@@ -1,15 +1,20 @@
 //! Interprets bytes as a program of C API calls: build features, set rules, chain, repeat, image,
-//! resolve, update, read properties and images, free. Shared by the cargo-fuzz target
+//! resolve, batch, update, read properties and images, free; and callbacks that call the library back
+//! (resolve, batch, update, seed, get a property of any feature slot) from the resolving thread, from
+//! batch workers or nested in each other. Shared by the cargo-fuzz target
 //! (`fuzz/fuzz_targets/api_calls.rs`) and the corpus replay test (`tests/fuzz_corpus.rs`).
 //!
 //! The one property checked: no call returns `DEEPTRACK_STATUS_PANIC` (a bug), and every failing call
-//! leaves an error message. Crashes, aborts, leaks (under a sanitizer) and hangs are what the fuzzer
-//! itself detects. Sizes are kept small so that every program runs in milliseconds.
+//! leaves an error message, callbacks' calls included. Crashes, aborts, leaks (under a sanitizer) and
+//! hangs (deadlocks included) are what the fuzzer itself detects. Sizes are kept small so that every
+//! program runs in milliseconds.
 
 #![allow(dead_code, clippy::missing_safety_doc)]
 
 use std::ffi::{CString, c_void};
 use std::ptr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use deeptrack::ffi::feature::*;
 use deeptrack::ffi::image::*;
@@ -119,9 +124,114 @@ const NUMBERS: &[f64] = &[
     0.01,
 ];
 
+/// How many library calls the callbacks of one program may make (each may run callbacks that call
+/// again, on several batch workers: bounded so that every program stays small).
+const REENTRY_BUDGET: usize = 8;
+
+/// What callbacks that call the library back share with the program: its feature slots (read while
+/// the program waits in a library call, never written then), the calls left, and the first broken
+/// rule they saw (a panic inside a callback would abort; the program reports it after the call).
+struct Reentry {
+    features: *const [*mut deeptrack_feature; SLOTS],
+    budget: AtomicUsize,
+    failure: Mutex<Option<String>>,
+}
+
+// SAFETY: `features` points into the machine's boxed slots, which outlive every callback (callbacks
+// run only inside the machine's library calls) and are not written while a call runs.
+unsafe impl Sync for Reentry {}
+// SAFETY: as above.
+unsafe impl Send for Reentry {}
+
+/// A re-entrant callback's userdata: what it calls (an action and a feature slot).
+struct Reenter {
+    mode: usize,
+    reentry: *const Reentry,
+}
+
+unsafe extern "C" fn free_reenter(userdata: *mut c_void) {
+    // SAFETY: userdata is the box made by `reenter_data`, freed once by the library.
+    drop(unsafe { Box::from_raw(userdata.cast::<Reenter>()) });
+}
+
+/// Calls the library back from a callback, as `data` says, if the budget allows.
+///
+/// # Safety
+/// `data` must be a live `Reenter` whose machine is running a library call.
+unsafe fn reenter(data: *const Reenter) {
+    // SAFETY: forwarded contract.
+    let (data, r) = unsafe { (&*data, &*(*data).reentry) };
+    if r.budget.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |b| b.checked_sub(1)).is_err() {
+        return;
+    }
+    // SAFETY: the slots are live (or null) while the machine waits in a library call.
+    let f = unsafe { (*r.features)[data.mode % SLOTS] };
+    // SAFETY: `f` is live or null; every out-pointer is local.
+    let (status, what) = unsafe {
+        match (data.mode / SLOTS) % 6 {
+            0 => {
+                let mut out = ptr::null_mut();
+                let s = deeptrack_feature_resolve(f, ptr::null(), &mut out);
+                deeptrack_image_free(out);
+                (s, "re-entrant resolve")
+            }
+            1 | 2 => {
+                let mut out = [ptr::null_mut(); 2];
+                let threads = (data.mode / SLOTS) % 6;
+                let s = deeptrack_feature_resolve_batch(f, ptr::null(), 7, 0, 2, threads, out.as_mut_ptr());
+                out.iter().for_each(|img| deeptrack_image_free(*img));
+                (s, "re-entrant batch")
+            }
+            3 => (deeptrack_feature_update(f), "re-entrant update"),
+            4 => (deeptrack_feature_seed(f, 3), "re-entrant seed"),
+            _ => {
+                let mut v = ptr::null_mut();
+                let s = deeptrack_feature_get_property(f, c"name".as_ptr(), &mut v);
+                deeptrack_value_free(v);
+                (s, "re-entrant get_property")
+            }
+        }
+    };
+    let broken = if status == DEEPTRACK_STATUS_PANIC {
+        Some(format!("{what} panicked: {}", last_error()))
+    } else if status != DEEPTRACK_STATUS_OK && last_error().is_empty() {
+        Some(format!("{what} failed without a message"))
+    } else {
+        None
+    };
+    if let Some(message) = broken {
+        r.failure.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(message);
+    }
+}
+
+unsafe extern "C" fn reenter_sample_cb(
+    userdata: *mut c_void,
+    _ctx: *mut deeptrack_sample_context,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    // SAFETY: userdata is a live `Reenter`; the library passes a writable out-pointer.
+    unsafe {
+        reenter(userdata.cast());
+        deeptrack_value_new_float(1.0, out)
+    }
+}
+
+unsafe extern "C" fn reenter_get_cb(
+    userdata: *mut c_void,
+    _input: *const deeptrack_image,
+    _props: *const deeptrack_property_dict,
+    _output: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    // SAFETY: userdata is a live `Reenter`.
+    unsafe { reenter(userdata.cast()) };
+    DEEPTRACK_STATUS_OK
+}
+
 /// The program's state: handles by slot.
 pub struct Machine {
-    features: [*mut deeptrack_feature; SLOTS],
+    /// Boxed: re-entrant callbacks read them through `reentry`.
+    features: Box<[*mut deeptrack_feature; SLOTS]>,
+    reentry: Box<Reentry>,
     images: [*mut deeptrack_image; SLOTS],
     values: [*mut deeptrack_value; SLOTS],
     depth: [u32; SLOTS],
@@ -207,8 +317,15 @@ unsafe extern "C" fn sample_cb(
 
 impl Default for Machine {
     fn default() -> Self {
+        let features = Box::new([ptr::null_mut(); SLOTS]);
+        let reentry = Box::new(Reentry {
+            features: &*features,
+            budget: AtomicUsize::new(REENTRY_BUDGET),
+            failure: Mutex::new(None),
+        });
         Machine {
-            features: [ptr::null_mut(); SLOTS],
+            features,
+            reentry,
             images: [ptr::null_mut(); SLOTS],
             values: [ptr::null_mut(); SLOTS],
             depth: [0; SLOTS],
@@ -218,8 +335,13 @@ impl Default for Machine {
 }
 
 impl Machine {
-    /// Runs the program in `data` (at most 96 operations).
+    /// Runs the program in `data` (at most 96 operations); returns how many calls it made.
     pub fn run(data: &[u8]) -> usize {
+        Machine::run_counting(data).0
+    }
+
+    /// [`Machine::run`], also returning how many calls its callbacks made back into the library.
+    pub fn run_counting(data: &[u8]) -> (usize, usize) {
         let mut m = Machine::default();
         let mut bytes = Bytes(data);
         let mut ops = 0;
@@ -232,8 +354,9 @@ impl Machine {
             unsafe { m.step(op, &mut bytes) };
         }
         let calls = m.calls;
+        let reentered = REENTRY_BUDGET - m.reentry.budget.load(Ordering::SeqCst);
         drop(m);
-        calls
+        (calls, reentered)
     }
 
     fn put_feature(&mut self, slot: usize, f: *mut deeptrack_feature, depth: u32) {
@@ -257,7 +380,66 @@ impl Machine {
 
     fn call(&mut self, status: deeptrack_status, what: &str) -> bool {
         self.calls += 1;
+        if let Some(broken) = self.reentry.failure.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            panic!("in a callback of {what}: {broken}");
+        }
         check(status, what)
+    }
+
+    /// Userdata for a re-entrant callback, from the program's bytes.
+    fn reenter_data(&self, b: &mut Bytes) -> *mut c_void {
+        let mode = b.pick(6 * SLOTS);
+        Box::into_raw(Box::new(Reenter { mode, reentry: &*self.reentry })).cast()
+    }
+
+    /// The extended operations (op bytes 240 to 255): batches, and callbacks calling the library back.
+    unsafe fn extended(&mut self, op: u8, slot: usize, other: usize, b: &mut Bytes) {
+        unsafe {
+            match op - 240 {
+                0..=5 => {
+                    let input = if b.pick(2) == 0 { ptr::null() } else { self.images[other].cast_const() };
+                    let (first, count, threads) = (b.pick(4) as u64, b.pick(4), 1 + b.pick(2));
+                    let mut out = [ptr::null_mut(); 3];
+                    let s = deeptrack_feature_resolve_batch(
+                        self.features[slot],
+                        input,
+                        b.pick(256) as u64,
+                        first,
+                        count,
+                        threads,
+                        out.as_mut_ptr(),
+                    );
+                    if self.call(s, "resolve_batch") {
+                        out.iter().take(count).for_each(|img| deeptrack_image_free(*img));
+                    }
+                }
+                6..=10 => {
+                    let key = CString::new(KEYS[b.pick(KEYS.len())].to_vec()).unwrap();
+                    let data = self.reenter_data(b);
+                    let mut r = ptr::null_mut();
+                    let new = if b.pick(2) == 0 { deeptrack_rule_callback } else { deeptrack_rule_callback_threadsafe };
+                    if self.call(new(Some(reenter_sample_cb), data, Some(free_reenter), &mut r), "callback") {
+                        let s = deeptrack_feature_set_property(self.features[slot], key.as_ptr(), r);
+                        self.call(s, "set_property");
+                    }
+                }
+                _ => {
+                    let data = self.reenter_data(b);
+                    let mut f = ptr::null_mut();
+                    let new = if b.pick(2) == 0 {
+                        deeptrack_feature_new_custom
+                    } else {
+                        deeptrack_feature_new_custom_threadsafe
+                    };
+                    if self.call(
+                        new(c"Reenter".as_ptr(), Some(reenter_get_cb), data, Some(free_reenter), &mut f),
+                        "custom",
+                    ) {
+                        self.put_feature(slot, f, 1);
+                    }
+                }
+            }
+        }
     }
 
     unsafe fn new_value(&mut self, b: &mut Bytes) -> *mut deeptrack_value {
@@ -322,6 +504,10 @@ impl Machine {
     unsafe fn step(&mut self, op: u8, b: &mut Bytes) {
         let slot = b.pick(SLOTS);
         let other = b.pick(SLOTS);
+        if op >= 240 {
+            // SAFETY: forwarded contract.
+            return unsafe { self.extended(op, slot, other, b) };
+        }
         unsafe {
             match op % 20 {
                 0 => {

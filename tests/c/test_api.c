@@ -1311,6 +1311,144 @@ static void test_long_property_lists(void) {
     deeptrack_feature_free(add);
 }
 
+/* A property set to a number. */
+static void set_float(deeptrack_feature *f, const char *key, double x) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    OK(deeptrack_feature_set_property(f, key, constant(v)));
+}
+
+/* Resolves `f` on a 0-d image holding `x` (with and without stored properties): the result must be
+ * 0-d too. Returns its value (NAN if it is not 0-d). */
+static double resolve_0d(deeptrack_feature *f, double x, const char *kind) {
+    deeptrack_image *in = NULL, *out = NULL;
+    OK(deeptrack_image_new(&x, NULL, 0, &in));
+    double value = NAN;
+    for (int store = 0; store <= 1; store++) {
+        OK(deeptrack_feature_store_properties(f, store));
+        OK(deeptrack_feature_update(f));
+        OK(deeptrack_feature_resolve(f, in, &out));
+        size_t ndim = deeptrack_image_ndim(out);
+        if (ndim != 0) fprintf(stderr, "%s: a 0-d input gives %zu dimensions\n", kind, ndim);
+        CHECK(ndim == 0);
+        CHECK(deeptrack_image_property_count(out) == (store ? 1u : 0u) || strcmp(kind, "Chain") == 0 ||
+              strcmp(kind, "Repeat") == 0);
+        const double *data = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out, &data, &len));
+        CHECK(len == 1);
+        if (ndim == 0 && len == 1) value = data[0];
+        deeptrack_image_free(out);
+    }
+    deeptrack_image_free(in);
+    return value;
+}
+
+/* DeepTrack2 keeps a 0-d input 0-d through every built-in that accepts one (checked with 2.0.1 itself:
+ * arithmetic, math, noise, augmentations, DummyFeature, Value, chains and repeats); those that do
+ * not accept one fail there too (AverageBlur, a flip that flips, Pad with more than one pair). */
+static void test_zero_d_inputs(void) {
+    struct {
+        const char *kind;
+        const char *key[2];
+        double value[2];
+        double expected; /* NAN: any finite value (noise), INFINITY: NaN expected */
+    } cases[] = {
+        {"DummyFeature", {NULL}, {0}, 2},
+        {"Value", {"value"}, {3}, 3},
+        {"Add", {"value"}, {1}, 3},
+        {"Subtract", {"value"}, {1}, 1},
+        {"Multiply", {"value"}, {2}, 4},
+        {"Divide", {"value"}, {4}, 0.5},
+        {"FloorDivide", {"value"}, {4}, 0},
+        {"Power", {"value"}, {3}, 8},
+        {"GreaterThan", {"value"}, {1}, 1},
+        {"LessThan", {"value"}, {1}, 0},
+        {"GreaterThanOrEquals", {"value"}, {2}, 1},
+        {"LessThanOrEquals", {"value"}, {1}, 0},
+        {"Equals", {"value"}, {2}, 1},
+        {"Clip", {"min", "max"}, {0, 1}, 1},
+        {"NormalizeMinMax", {NULL}, {0}, 0},
+        {"NormalizeStandard", {NULL}, {0}, INFINITY},
+        {"GaussianBlur", {"sigma"}, {1}, 2},
+        {"AveragePooling", {"ksize"}, {2}, 2},
+        {"MaxPooling", {"ksize"}, {2}, 2},
+        {"MinPooling", {"ksize"}, {2}, 2},
+        {"SumPooling", {"ksize"}, {2}, 2},
+        {"Gaussian", {"sigma"}, {0.1}, NAN},
+        {"Poisson", {"snr"}, {10}, NAN},
+        {"Background", {"offset"}, {1}, 3},
+        {"Offset", {"offset"}, {-1}, 1},
+        {"FlipLR", {"p"}, {0}, 2},
+        {"FlipUD", {"p"}, {0}, 2},
+        {"FlipDiagonal", {"p"}, {0}, 2},
+        {"Crop", {"crop"}, {1}, 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        deeptrack_feature *f = NULL;
+        OK(deeptrack_feature_new(cases[i].kind, &f));
+        for (int k = 0; k < 2 && cases[i].key[k]; k++) set_float(f, cases[i].key[k], cases[i].value[k]);
+        double got = resolve_0d(f, 2, cases[i].kind);
+        double want = cases[i].expected;
+        int good = isnan(want) ? isfinite(got) : isinf(want) ? isnan(got) : got == want;
+        if (!good) fprintf(stderr, "%s on a 0-d 2: got %g, expected %g\n", cases[i].kind, got, want);
+        CHECK(good);
+        deeptrack_feature_free(f);
+    }
+    /* Pad with one (before, after) pair: unchanged (numpy broadcasts it over no axes). */
+    deeptrack_feature *pad = NULL;
+    OK(deeptrack_feature_new("Pad", &pad));
+    double px[2] = {1, 1};
+    size_t two = 2;
+    deeptrack_value *pv = NULL;
+    OK(deeptrack_value_new_array(px, &two, 1, &pv));
+    OK(deeptrack_feature_set_property(pad, "px", constant(pv)));
+    CHECK(resolve_0d(pad, 2, "Pad") == 2);
+    /* An arithmetic value that is itself a 0-d array. */
+    deeptrack_feature *add = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    double half = 0.5;
+    deeptrack_value *hv = NULL;
+    OK(deeptrack_value_new_array(&half, NULL, 0, &hv));
+    OK(deeptrack_feature_set_property(add, "value", constant(hv)));
+    CHECK(resolve_0d(add, 2, "Add") == 2.5);
+    /* Chains and repeats: Add(0.5) ^ 3 >> Pad. */
+    deeptrack_feature *rep = NULL, *chain = NULL;
+    OK(deeptrack_feature_repeat(add, 3, &rep));
+    OK(deeptrack_feature_chain(rep, pad, &chain));
+    CHECK(resolve_0d(rep, 2, "Repeat") == 3.5);
+    CHECK(resolve_0d(chain, 2, "Chain") == 3.5);
+    /* A batch on a 0-d input. */
+    double x = 1;
+    deeptrack_image *in = NULL, *out[3] = {NULL};
+    OK(deeptrack_image_new(&x, NULL, 0, &in));
+    OK(deeptrack_feature_resolve_batch(chain, in, 1, 0, 3, 2, out));
+    for (int i = 0; i < 3; i++) {
+        CHECK(deeptrack_image_ndim(out[i]) == 0);
+        deeptrack_image_free(out[i]);
+    }
+    /* What DeepTrack2 refuses on a 0-d input is an error here too, with the reason. */
+    deeptrack_feature *blur = NULL, *flip = NULL;
+    deeptrack_image *img = NULL;
+    OK(deeptrack_feature_new("AverageBlur", &blur));
+    FAILS(deeptrack_feature_resolve(blur, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at least 2 axes");
+    OK(deeptrack_feature_new("FlipLR", &flip));
+    set_float(flip, "p", 1);
+    FAILS(deeptrack_feature_resolve(flip, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at least 2 axes");
+    double pairs[4] = {1, 1, 1, 1};
+    size_t four = 4;
+    OK(deeptrack_value_new_array(pairs, &four, 1, &pv));
+    OK(deeptrack_feature_set_property(pad, "px", constant(pv)));
+    FAILS(deeptrack_feature_resolve(pad, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at most 0 axes");
+    deeptrack_image_free(in);
+    deeptrack_feature_free(blur);
+    deeptrack_feature_free(flip);
+    deeptrack_feature_free(pad);
+    deeptrack_feature_free(add);
+    deeptrack_feature_free(rep);
+    deeptrack_feature_free(chain);
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1324,6 +1462,7 @@ int main(void) {
     test_binding_support();
     test_batch();
     test_long_property_lists();
+    test_zero_d_inputs();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

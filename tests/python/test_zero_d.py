@@ -1,0 +1,107 @@
+"""0-d inputs stay 0-d, as in DeepTrack2 2.0.1 (checked with 2.0.1 itself): through arithmetic,
+comparisons, math, noise, augmentations, DummyFeature, Value, chains, repeats, batches and custom
+features, as arrays and as Images; a 0-d array as a property value stays 0-d too. What 2.0.1 refuses
+on a 0-d input (AverageBlur, a flip that flips, Pad with more than one pair) raises here too."""
+
+import math
+import unittest
+
+import numpy as np
+
+import deeptrack_native as dt
+from deeptrack_native import Feature, Image
+
+# (feature, value for the input 2.0; None: any finite value (noise), nan: NaN)
+CASES = [
+    (lambda: dt.DummyFeature(), 2.0),
+    (lambda: dt.Value(value=3), 3.0),
+    (lambda: dt.Value(value=np.array(3.0)), 3.0),
+    (lambda: dt.Add(value=1), 3.0),
+    (lambda: dt.Add(value=np.array(0.5)), 2.5),
+    (lambda: dt.Subtract(value=1), 1.0),
+    (lambda: dt.Multiply(value=2), 4.0),
+    (lambda: dt.Divide(value=4), 0.5),
+    (lambda: dt.FloorDivide(value=4), 0.0),
+    (lambda: dt.Power(value=3), 8.0),
+    (lambda: dt.GreaterThan(value=1), 1.0),
+    (lambda: dt.LessThan(value=1), 0.0),
+    (lambda: dt.GreaterThanOrEquals(value=2), 1.0),
+    (lambda: dt.LessThanOrEquals(value=1), 0.0),
+    (lambda: dt.Equals(value=2), 1.0),
+    (lambda: dt.Clip(min=0, max=1), 1.0),
+    (lambda: dt.NormalizeStandard(), math.nan),
+    (lambda: dt.GaussianBlur(sigma=1), 2.0),
+    (lambda: dt.AveragePooling(ksize=2), 2.0),
+    (lambda: dt.MaxPooling(ksize=2), 2.0),
+    (lambda: dt.MinPooling(ksize=2), 2.0),
+    (lambda: dt.Gaussian(sigma=0.1), None),
+    (lambda: dt.Poisson(snr=10), None),
+    (lambda: dt.Background(offset=1), 3.0),
+    (lambda: dt.Offset(offset=1), 3.0),
+    (lambda: dt.FlipLR(p=0), 2.0),
+    (lambda: dt.FlipUD(p=0), 2.0),
+    (lambda: dt.FlipDiagonal(p=0), 2.0),
+    (lambda: dt.Pad(px=(1, 1)), 2.0),
+    (lambda: dt.Crop(crop=1), 2.0),
+    (lambda: dt.Add(value=1) >> dt.Multiply(value=2), 6.0),
+    (lambda: dt.Add(value=1) ^ 3, 5.0),
+]
+
+
+class AddOne(Feature):
+    def get(self, image, **kwargs):
+        self.__dict__["seen"] = np.ndim(image)
+        return image + 1
+
+
+class ZeroDimensionalInputs(unittest.TestCase):
+    def check(self, result, expected, what):
+        self.assertEqual(np.ndim(result), 0, what)
+        value = float(np.asarray(result))
+        if expected is None:
+            self.assertTrue(math.isfinite(value), what)
+        elif math.isnan(expected):
+            self.assertTrue(math.isnan(value), what)
+        else:
+            self.assertEqual(value, expected, what)
+
+    def test_every_builtin_that_accepts_a_0d_input_keeps_it_0d(self):
+        for make, expected in CASES:
+            for wrap in (np.array, lambda x: Image(np.array(x))):
+                feature = make()
+                what = f"{type(feature).__name__} on {wrap(2.0)!r}"
+                with self.subTest(what):
+                    self.check(feature.resolve(wrap(2.0)), expected, what)
+                    feature.store_properties()
+                    result = feature.update().resolve(wrap(2.0))
+                    self.assertIsInstance(result, Image)
+                    self.check(result, expected, what + " (stored properties)")
+
+    def test_batches_and_custom_features_keep_0d(self):
+        f = AddOne()
+        self.check(f.resolve(np.array(2.0)), 3.0, "custom get")
+        self.assertEqual(f.seen, 0)
+        pipe = dt.Gaussian(sigma=0.1) >> dt.Add(value=1)
+        for item in pipe.resolve_batch(3, seed=1, threads=2, image=np.array(2.0)):
+            self.assertEqual(np.ndim(item), 0)
+        numpy_scalar = AddOne().resolve(np.float64(2.0))
+        self.check(numpy_scalar, 3.0, "a numpy scalar input")
+
+    def test_0d_property_values_stay_0d(self):
+        f = dt.Add(value=np.array(0.5))
+        f.store_properties()
+        out = f.resolve(np.zeros((2, 2)))
+        value = out.get_property("value")
+        self.assertEqual(np.ndim(value), 0)
+        self.assertEqual(float(value), 0.5)
+        self.assertEqual(f.value().shape, ())
+
+    def test_what_deeptrack2_refuses_on_0d_raises(self):
+        for feature in (dt.AverageBlur(), dt.FlipLR(p=1), dt.FlipUD(p=1), dt.Pad(px=(1, 1, 1, 1))):
+            with self.subTest(type(feature).__name__):
+                with self.assertRaises(dt.InvalidArgumentError):
+                    feature.resolve(np.array(2.0))
+
+
+if __name__ == "__main__":
+    unittest.main()
