@@ -4,7 +4,8 @@
 //! list copies one pointer; appending to a list that shares its last node with another copy adds a
 //! node pointing at it, and appending to a list that owns its last node alone fills that node in
 //! place. So a result that is "its input plus one item" costs one item, however long the input: the
-//! image lists and property lists of `f ^ N` grow linearly in N, not quadratically.
+//! image lists and property lists of `f ^ N` grow linearly in N, not quadratically. A list of one
+//! item (the usual list of images between two features) holds it directly, without a node.
 //!
 //! A node is never changed once another list can see it, so two lists with the same last node hold
 //! the same items, and a list contains another as a prefix exactly when the other's last node is one
