@@ -871,10 +871,14 @@ impl Feature {
         };
         let mut rs = Resolver::new(hold.rng());
         rs.depth = start;
-        let inputs: ImageList = input.or(stored.as_ref()).into_iter().cloned().collect::<Vec<_>>().into();
+        let inputs = match input {
+            Some(img) => ImageList::one(img.clone()),
+            None => stored.map_or_else(ImageList::new, ImageList::one),
+        };
         let images = rs.resolve(self, &inputs, &[])?;
-        images.try_to_vec().map_err(|_| {
-            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", images.len()))
+        let n = images.len();
+        images.try_into_vec().map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images"))
                 .in_feature(&self.label())
         })
     }

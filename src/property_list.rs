@@ -24,9 +24,12 @@ pub struct PropertyList {
     /// known to be duplicate-free becomes a copy of that list (O(1)).
     distinct: bool,
     /// The dicts in order, built by the first indexed read of a list of several nodes and kept until
-    /// the list changes (indexed reads through the C API are then O(1)).
-    flat: OnceLock<Box<[Arc<PropertyDict>]>>,
+    /// the list changes (indexed reads through the C API are then O(1)). Boxed: one word in every image.
+    flat: OnceLock<Box<Flat>>,
 }
+
+/// The dicts of a list laid out in order (see `PropertyList::flat`).
+struct Flat(Vec<Arc<PropertyDict>>);
 
 impl Default for PropertyList {
     fn default() -> Self {
@@ -105,7 +108,7 @@ impl PropertyList {
     /// room for the slice, the dict is found by walking the list.
     pub fn get(&self, index: usize) -> Option<&Arc<PropertyDict>> {
         if let Some(flat) = self.flat.get() {
-            return flat.get(index);
+            return flat.0.get(index);
         }
         if let Some(slice) = self.dicts.as_slice() {
             return slice.get(index);
@@ -118,8 +121,8 @@ impl PropertyList {
         }
         match self.dicts.try_to_vec() {
             Ok(all) => {
-                let _ = self.flat.set(all.into_boxed_slice());
-                self.flat.get().and_then(|flat| flat.get(index))
+                let _ = self.flat.set(Box::new(Flat(all)));
+                self.flat.get().and_then(|flat| flat.0.get(index))
             }
             Err(_) => self.dicts.get(index),
         }
@@ -169,7 +172,7 @@ impl PropertyList {
     /// Whether `prefix` is this list or a list this one was built on by appends (an empty list is a
     /// prefix of every list). Structural, no dict compared: see [`SharedList::starts_with`].
     pub fn starts_with(&self, prefix: &PropertyList) -> bool {
-        self.dicts.starts_with(&prefix.dicts)
+        self.dicts.starts_with(&prefix.dicts, Arc::ptr_eq)
     }
 
     /// The value of `key` in the first dict that has it.
@@ -313,6 +316,15 @@ mod tests {
         let before = x.clone();
         x.merge_from(&base).unwrap();
         assert!(x.dicts.ptr_eq(&before.dicts), "a prefix adds nothing");
+        // Lists of one dict hold it directly.
+        let mut one = PropertyList::new();
+        one.push(dict(9));
+        let mut copy = one.clone();
+        copy.merge_from(&one).unwrap();
+        assert_eq!(numbers(&copy), [9]);
+        let mut empty = PropertyList::new();
+        empty.merge_from(&one).unwrap();
+        assert!(empty.same(&one));
         assert_eq!(numbers(&x), [0, 1, 2, 3, 4, 5]);
     }
 

@@ -4,7 +4,8 @@
 //! list copies one pointer; appending to a list that shares its last node with another copy adds a
 //! node pointing at it, and appending to a list that owns its last node alone fills that node in
 //! place. So a result that is "its input plus one item" costs one item, however long the input: the
-//! image lists and property lists of `f ^ N` grow linearly in N, not quadratically.
+//! image lists and property lists of `f ^ N` grow linearly in N, not quadratically. A list of one
+//! item (the usual list of images between two features) holds it directly, without a node.
 //!
 //! A node is never changed once another list can see it, so two lists with the same last node hold
 //! the same items, and a list contains another as a prefix exactly when the other's last node is one
@@ -21,7 +22,15 @@ const INLINE: usize = 2;
 
 /// A persistent list (see the module documentation). Cloning is O(1) and shares every item.
 pub struct SharedList<T> {
-    head: Option<Arc<Node<T>>>,
+    repr: Repr<T>,
+}
+
+enum Repr<T> {
+    Empty,
+    /// One item, held directly: most lists that features pass to each other hold one image, and most
+    /// property lists start with one dict; they need no node.
+    One(T),
+    Nodes(Arc<Node<T>>),
 }
 
 struct Node<T> {
@@ -53,13 +62,18 @@ impl<T> Drop for Node<T> {
 
 impl<T> Default for SharedList<T> {
     fn default() -> Self {
-        SharedList { head: None }
+        SharedList { repr: Repr::Empty }
     }
 }
 
-impl<T> Clone for SharedList<T> {
+impl<T: Clone> Clone for SharedList<T> {
     fn clone(&self) -> Self {
-        SharedList { head: self.head.clone() }
+        let repr = match &self.repr {
+            Repr::Empty => Repr::Empty,
+            Repr::One(item) => Repr::One(item.clone()),
+            Repr::Nodes(head) => Repr::Nodes(Arc::clone(head)),
+        };
+        SharedList { repr }
     }
 }
 
@@ -84,74 +98,105 @@ impl<T> SharedList<T> {
         Self::default()
     }
 
+    /// A list of one item (no allocation).
+    pub fn one(item: T) -> Self {
+        SharedList { repr: Repr::One(item) }
+    }
+
+    /// A list of the nodes ending at `head`.
+    fn from_head(head: Option<Arc<Node<T>>>) -> Self {
+        SharedList { repr: head.map_or(Repr::Empty, Repr::Nodes) }
+    }
+
+    fn head(&self) -> Option<&Node<T>> {
+        match &self.repr {
+            Repr::Nodes(head) => Some(head),
+            _ => None,
+        }
+    }
+
     /// The number of items.
     pub fn len(&self) -> usize {
-        self.head.as_ref().map_or(0, |h| h.len())
+        match &self.repr {
+            Repr::Empty => 0,
+            Repr::One(_) => 1,
+            Repr::Nodes(head) => head.len(),
+        }
     }
 
     /// Whether the list has no items.
     pub fn is_empty(&self) -> bool {
-        self.head.is_none()
+        matches!(self.repr, Repr::Empty)
     }
 
     /// Appends `item`: in place when this list owns its last node alone and the node has room,
     /// otherwise in a new node that shares the rest. Allocates at most one fixed-size node.
     pub fn push(&mut self, item: T) {
-        if let Some(node) = self.head.as_mut().and_then(Arc::get_mut) {
-            if node.items.len() < node.items.capacity() {
-                node.items.push(item);
-                return;
+        match &mut self.repr {
+            Repr::Empty => self.repr = Repr::One(item),
+            Repr::One(_) => {
+                let Repr::One(first) = std::mem::replace(&mut self.repr, Repr::Empty) else { unreachable!() };
+                let mut items = SmallVec::new();
+                items.extend([first, item]);
+                self.repr = Repr::Nodes(Arc::new(Node { parent: None, base: 0, depth: 0, items }));
             }
+            Repr::Nodes(head) => match Arc::get_mut(head) {
+                Some(node) if node.items.len() < node.items.capacity() => node.items.push(item),
+                _ => {
+                    let mut items = SmallVec::new();
+                    items.push(item);
+                    self.extend_with(items);
+                }
+            },
         }
-        let mut items = SmallVec::new();
-        items.push(item);
-        self.extend_with(items);
     }
 
-    /// Appends every item of `items` in order, as one node (the vector's buffer is kept, not copied).
-    pub fn append_vec(&mut self, items: Vec<T>) {
-        if items.is_empty() {
-            return;
+    /// Appends every item of `items` in order (the vector's buffer is kept, not copied, when it holds
+    /// more items than a node holds inline).
+    pub fn append_vec(&mut self, mut items: Vec<T>) {
+        match (&mut self.repr, items.len()) {
+            (_, 0) => {}
+            (Repr::Empty, 1) => self.repr = Repr::One(items.pop().expect("one item")),
+            (Repr::Nodes(head), n) => match Arc::get_mut(head) {
+                Some(node) if node.items.capacity() - node.items.len() >= n => node.items.extend(items),
+                _ => self.extend_with(SmallVec::from_vec(items)),
+            },
+            _ => self.extend_with(SmallVec::from_vec(items)),
         }
-        if let Some(node) = self.head.as_mut().and_then(Arc::get_mut) {
-            if node.items.capacity() - node.items.len() >= items.len() {
-                node.items.extend(items);
-                return;
-            }
-        }
-        self.extend_with(SmallVec::from_vec(items));
     }
 
     /// Appends a node holding `items` (not empty).
     fn extend_with(&mut self, items: SmallVec<[T; INLINE]>) {
-        let parent = self.head.take();
+        let parent = match std::mem::replace(&mut self.repr, Repr::Empty) {
+            Repr::Empty => None,
+            Repr::One(first) => {
+                let mut own = SmallVec::new();
+                own.push(first);
+                Some(Arc::new(Node { parent: None, base: 0, depth: 0, items: own }))
+            }
+            Repr::Nodes(head) => Some(head),
+        };
         let (base, depth) = parent.as_ref().map_or((0, 0), |p| (p.len(), p.depth + 1));
-        self.head = Some(Arc::new(Node { parent, base, depth, items }));
-    }
-
-    /// Appends the items of `other`, sharing them: this list becomes a copy of `other` when it is
-    /// empty; otherwise `other`'s items are cloned into one new node.
-    pub fn try_append_list(&mut self, other: &SharedList<T>) -> Result<(), TryReserveError>
-    where
-        T: Clone,
-    {
-        if self.is_empty() {
-            *self = other.clone();
-            return Ok(());
-        }
-        let items = other.try_to_vec()?;
-        self.append_vec(items);
-        Ok(())
+        self.repr = Repr::Nodes(Arc::new(Node { parent, base, depth, items }));
     }
 
     /// The items in order.
     pub fn iter(&self) -> Iter<'_, T> {
-        Iter::new(self.head.as_deref())
+        match &self.repr {
+            Repr::Empty => Iter::of(&[]),
+            Repr::One(item) => Iter::of(std::slice::from_ref(item)),
+            Repr::Nodes(head) => Iter::new(head),
+        }
     }
 
     /// The items from the last to the first (no allocation).
     pub fn iter_rev(&self) -> RevIter<'_, T> {
-        RevIter { node: self.head.as_deref(), items: [].iter().rev(), remaining: self.len() }
+        let (node, items) = match &self.repr {
+            Repr::Empty => (None, &[][..]),
+            Repr::One(item) => (None, std::slice::from_ref(item)),
+            Repr::Nodes(head) => (Some(&**head), &[][..]),
+        };
+        RevIter { node, items: items.iter().rev(), remaining: self.len() }
     }
 
     /// The first item (found by walking back from the end: O(nodes)).
@@ -161,13 +206,21 @@ impl<T> SharedList<T> {
 
     /// The last item.
     pub fn last(&self) -> Option<&T> {
-        self.head.as_ref().and_then(|h| h.items.last())
+        match &self.repr {
+            Repr::Empty => None,
+            Repr::One(item) => Some(item),
+            Repr::Nodes(head) => head.items.last(),
+        }
     }
 
     /// The item at `index`, found by walking back from the end: O(1) for the last node's items,
     /// O(nodes) otherwise.
     pub fn get(&self, index: usize) -> Option<&T> {
-        let mut node = self.head.as_deref()?;
+        let mut node = match &self.repr {
+            Repr::Empty => return None,
+            Repr::One(item) => return (index == 0).then_some(item),
+            Repr::Nodes(head) => &**head,
+        };
         if index >= node.len() {
             return None;
         }
@@ -177,13 +230,14 @@ impl<T> SharedList<T> {
         node.items.get(index - node.base)
     }
 
-    /// The items as one slice when they are in one node (an empty list or one built in one step),
-    /// without copying.
+    /// The items as one slice when they are in one place (at most one item, or one node), without
+    /// copying.
     pub fn as_slice(&self) -> Option<&[T]> {
-        match &self.head {
-            None => Some(&[]),
-            Some(h) if h.parent.is_none() => Some(&h.items),
-            Some(_) => None,
+        match &self.repr {
+            Repr::Empty => Some(&[]),
+            Repr::One(item) => Some(std::slice::from_ref(item)),
+            Repr::Nodes(head) if head.parent.is_none() => Some(&head.items),
+            Repr::Nodes(_) => None,
         }
     }
 
@@ -198,21 +252,44 @@ impl<T> SharedList<T> {
         Ok(out)
     }
 
-    /// Whether the two lists are the same list: the same last node (so the same items), or both empty.
+    /// The items in order as a vector, moved out when this list is their only holder (a list of one
+    /// item always is), cloned otherwise; an error when the vector cannot be allocated.
+    pub fn try_into_vec(self) -> Result<Vec<T>, TryReserveError>
+    where
+        T: Clone,
+    {
+        match self.repr {
+            Repr::One(item) => {
+                let mut out = Vec::new();
+                out.try_reserve_exact(1)?;
+                out.push(item);
+                Ok(out)
+            }
+            _ => self.try_to_vec(),
+        }
+    }
+
+    /// Whether the two lists are the same list: both empty, or the same last node (so the same items).
+    /// Lists of one item hold it directly: they are never the same list (compare the items).
     pub fn ptr_eq(&self, other: &SharedList<T>) -> bool {
-        match (&self.head, &other.head) {
-            (None, None) => true,
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        match (&self.repr, &other.repr) {
+            (Repr::Empty, Repr::Empty) => true,
+            (Repr::Nodes(a), Repr::Nodes(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
 
-    /// Whether `prefix` is this list or a list this one extends (an empty list is a prefix of every
-    /// list). Structural: O(nodes between the two ends), no item is compared. A list equal to a
-    /// prefix item by item but built apart is not found.
-    pub fn starts_with(&self, prefix: &SharedList<T>) -> bool {
-        let Some(target) = prefix.head.as_deref() else { return true };
-        let mut node = self.head.as_deref();
+    /// Whether `prefix` is this list or a list this one was built on by appends (an empty list is a
+    /// prefix of every list). Structural, O(nodes between the two ends): no item is compared, except
+    /// the item of a one-item `prefix` (with `eq`), against this list's first. A list equal to a prefix
+    /// item by item but built apart is not found.
+    pub fn starts_with(&self, prefix: &SharedList<T>, eq: impl Fn(&T, &T) -> bool) -> bool {
+        let target = match &prefix.repr {
+            Repr::Empty => return true,
+            Repr::One(item) => return self.first().is_some_and(|first| eq(first, item)),
+            Repr::Nodes(head) => &**head,
+        };
+        let mut node = self.head();
         while let Some(n) = node {
             if n.depth < target.depth {
                 return false;
@@ -231,20 +308,27 @@ impl<T> SharedList<T> {
         if self.len() != other.len() {
             return false;
         }
-        let (mut a, mut b) = (self.head.as_deref(), other.head.as_deref());
+        if self.is_empty() {
+            return true;
+        }
+        let (Some(mut x), Some(mut y)) = (self.head(), other.head()) else {
+            // At most one item each.
+            return self.iter().zip(other.iter()).all(|(a, b)| eq(a, b));
+        };
         // Positions inside the current nodes, counted from their ends.
         let (mut i, mut j) = (0, 0);
         loop {
-            let (Some(x), Some(y)) = (a, b) else { return true };
             if std::ptr::eq(x, y) && i == j {
                 return true;
             }
             if i == x.items.len() {
-                (a, i) = (x.parent.as_deref(), 0);
+                let Some(parent) = x.parent.as_deref() else { return true };
+                (x, i) = (parent, 0);
                 continue;
             }
             if j == y.items.len() {
-                (b, j) = (y.parent.as_deref(), 0);
+                let Some(parent) = y.parent.as_deref() else { return true };
+                (y, j) = (parent, 0);
                 continue;
             }
             if !eq(&x.items[x.items.len() - 1 - i], &y.items[y.items.len() - 1 - j]) {
@@ -265,7 +349,12 @@ impl<T> SharedList<T> {
     where
         T: Clone,
     {
-        let nodes = self.nodes()?;
+        let head = match &self.repr {
+            Repr::Empty => return Ok(None),
+            Repr::One(item) => return Ok(replace(item).map(SharedList::one)),
+            Repr::Nodes(head) => &**head,
+        };
+        let nodes = nodes(head)?;
         let mut copy: Option<(SharedList<T>, Vec<T>)> = None;
         for node in nodes.iter().rev() {
             for (k, item) in node.items.iter().enumerate() {
@@ -277,7 +366,7 @@ impl<T> SharedList<T> {
                         rest.try_reserve_exact(self.len() - node.base)?;
                         rest.extend(node.items[..k].iter().cloned());
                         rest.push(new);
-                        copy = Some((SharedList { head: node.parent.clone() }, rest));
+                        copy = Some((SharedList::from_head(node.parent.clone()), rest));
                     }
                     (Some((_, rest)), new) => rest.push(new.unwrap_or_else(|| item.clone())),
                 }
@@ -288,19 +377,19 @@ impl<T> SharedList<T> {
             list
         }))
     }
+}
 
-    /// The nodes from the last to the first (room for them is the only allocation of a forward walk).
-    fn nodes(&self) -> Result<SmallVec<[&Node<T>; 8]>, TryReserveError> {
-        let mut nodes = SmallVec::new();
-        let Some(head) = self.head.as_deref() else { return Ok(nodes) };
-        nodes.try_reserve(head.depth + 1).map_err(|_| too_many_nodes())?;
-        let mut node = Some(head);
-        while let Some(n) = node {
-            nodes.push(n);
-            node = n.parent.as_deref();
-        }
-        Ok(nodes)
+/// The nodes of the list ending at `head`, from the last to the first (room for them is the only
+/// allocation of a forward walk).
+fn nodes<T>(head: &Node<T>) -> Result<SmallVec<[&Node<T>; 8]>, TryReserveError> {
+    let mut nodes = SmallVec::new();
+    nodes.try_reserve(head.depth + 1).map_err(|_| too_many_nodes())?;
+    let mut node = Some(head);
+    while let Some(n) = node {
+        nodes.push(n);
+        node = n.parent.as_deref();
     }
+    Ok(nodes)
 }
 
 /// The error of a failed reservation for the nodes of a walk (smallvec reports its own error type).
@@ -320,19 +409,18 @@ pub struct Iter<'a, T> {
 }
 
 impl<'a, T> Iter<'a, T> {
-    fn new(head: Option<&'a Node<T>>) -> Self {
-        let remaining = head.map_or(0, Node::len);
-        let mut iter = Iter { nodes: SmallVec::new(), fallback: None, items: [].iter(), remaining };
-        if let Some(h) = head {
-            if iter.nodes.try_reserve(h.depth + 1).is_ok() {
-                let mut node = Some(h);
-                while let Some(n) = node {
-                    iter.nodes.push(n);
-                    node = n.parent.as_deref();
-                }
-            } else {
-                iter.fallback = Some((h, 0));
-            }
+    /// The items of one slice.
+    fn of(items: &'a [T]) -> Self {
+        Iter { nodes: SmallVec::new(), fallback: None, items: items.iter(), remaining: items.len() }
+    }
+
+    /// The items of the list ending at `head`.
+    fn new(head: &'a Node<T>) -> Self {
+        let mut iter = Iter::of(&[]);
+        iter.remaining = head.len();
+        match nodes(head) {
+            Ok(nodes) => iter.nodes = nodes,
+            Err(_) => iter.fallback = Some((head, 0)),
         }
         iter
     }
@@ -419,14 +507,31 @@ mod tests {
         list.iter().copied().collect()
     }
 
+    fn head(list: &SharedList<u32>) -> Option<&Arc<Node<u32>>> {
+        match &list.repr {
+            Repr::Nodes(head) => Some(head),
+            _ => None,
+        }
+    }
+
+    /// The list `list` extends (its last node dropped).
+    fn parent(list: &SharedList<u32>) -> SharedList<u32> {
+        SharedList::from_head(head(list).and_then(|h| h.parent.clone()))
+    }
+
+    fn eq(a: &u32, b: &u32) -> bool {
+        a == b
+    }
+
     #[test]
     fn copies_share_their_prefix_and_appends_fill_unshared_nodes_in_place() {
         let mut a = SharedList::new();
         a.push(1);
+        assert!(head(&a).is_none(), "one item needs no node");
         a.push(2);
-        let head = a.head.as_ref().map(Arc::as_ptr);
+        let first = head(&a).map(Arc::as_ptr);
         a.push(3); // the node is full (two inline items): a new node
-        assert_ne!(a.head.as_ref().map(Arc::as_ptr), head);
+        assert_ne!(head(&a).map(Arc::as_ptr), first);
         let mut b = a.clone();
         b.push(4); // shared: a new node on top of `a`'s
         a.push(5); // still shared with `b`'s parent: a new node too
@@ -434,13 +539,18 @@ mod tests {
         assert_eq!(items(&b), [1, 2, 3, 4]);
         let rev: Vec<u32> = b.iter_rev().copied().collect();
         assert_eq!(rev, [4, 3, 2, 1]);
-        assert!(b.starts_with(&SharedList::new()));
-        let mut prefix = a.clone();
-        prefix.head = a.head.as_ref().and_then(|h| h.parent.clone());
-        assert!(a.starts_with(&prefix) && b.starts_with(&prefix) && !prefix.starts_with(&a));
-        assert!(!a.starts_with(&b) && !b.starts_with(&a));
+        assert!(b.starts_with(&SharedList::new(), eq));
+        let prefix = parent(&a);
+        assert!(a.starts_with(&prefix, eq) && b.starts_with(&prefix, eq) && !prefix.starts_with(&a, eq));
+        assert!(!a.starts_with(&b, eq) && !b.starts_with(&a, eq));
+        assert!(a.starts_with(&SharedList::one(1), eq) && !a.starts_with(&SharedList::one(2), eq));
         assert_eq!((0..5).map(|i| b.get(i).copied()).collect::<Vec<_>>(), [Some(1), Some(2), Some(3), Some(4), None]);
         assert_eq!((b.first(), b.last(), b.len()), (Some(&1), Some(&4), 4));
+        let one = SharedList::one(9);
+        assert_eq!(
+            (one.first(), one.last(), one.get(1), one.len(), one.as_slice()),
+            (Some(&9), Some(&9), None, 1, Some(&[9][..]))
+        );
     }
 
     #[test]
@@ -450,18 +560,37 @@ mod tests {
         for x in [1, 2, 3] {
             b.push(x);
         }
-        assert!(a.same_by(&b, |x, y| x == y) && !a.ptr_eq(&b));
+        assert!(a.same_by(&b, eq) && !a.ptr_eq(&b));
         let mut c = a.clone();
         c.push(4);
         a.push(4);
-        assert!(a.same_by(&c, |x, y| x == y));
+        assert!(a.same_by(&c, eq));
         // Shared below the last node: the shared part is never compared.
         assert!(a.same_by(&c, |x, y| x == y && *x == 4));
-        assert!(!a.same_by(&b, |x, y| x == y));
+        assert!(!a.same_by(&b, eq));
         b.push(5);
-        assert!(!a.same_by(&b, |x, y| x == y));
+        assert!(!a.same_by(&b, eq));
         assert_eq!(a.as_slice(), None);
         assert_eq!(SharedList::from(vec![7, 8]).as_slice(), Some(&[7, 8][..]));
+        assert!(SharedList::one(1).same_by(&SharedList::from(vec![1]), eq));
+        assert!(!SharedList::one(1).same_by(&SharedList::one(2), eq));
+        assert!(SharedList::<u32>::new().same_by(&SharedList::new(), eq));
+    }
+
+    #[test]
+    fn appends_of_vectors_keep_order_whatever_the_list_holds() {
+        let mut list = SharedList::new();
+        list.append_vec(vec![1]);
+        list.append_vec(vec![2, 3, 4]);
+        list.append_vec(Vec::new());
+        list.push(5);
+        list.append_vec(vec![6]);
+        let copy = list.clone();
+        list.append_vec(vec![7, 8, 9]);
+        assert_eq!(items(&list), (1..=9).collect::<Vec<_>>());
+        assert_eq!(items(&copy), (1..=6).collect::<Vec<_>>());
+        assert!(list.starts_with(&copy, eq));
+        assert_eq!(list.try_to_vec().unwrap(), (1..=9).collect::<Vec<_>>());
     }
 
     #[test]
@@ -473,9 +602,9 @@ mod tests {
         let copy = list.try_replace(|&x| (x == 3).then_some(30)).unwrap().unwrap();
         assert_eq!(items(&copy), [1, 2, 30, 4]);
         assert_eq!(items(&list), [1, 2, 3, 4]);
-        let first = SharedList { head: list.head.as_ref().and_then(|h| h.parent.clone()) };
-        let first = SharedList { head: first.head.as_ref().and_then(|h| h.parent.clone()) };
-        assert!(copy.starts_with(&first));
+        assert!(copy.starts_with(&parent(&parent(&list)), eq));
+        let one = SharedList::one(1).try_replace(|&x| Some(x + 1)).unwrap().unwrap();
+        assert_eq!(items(&one), [2]);
     }
 
     #[test]
@@ -506,7 +635,7 @@ mod tests {
         }
         let mut iter = list.iter();
         iter.nodes.clear();
-        iter.fallback = Some((list.head.as_deref().unwrap(), 0));
+        iter.fallback = Some((head(&list).unwrap(), 0));
         assert_eq!(iter.copied().collect::<Vec<_>>(), [0, 1, 2, 3, 4, 5]);
     }
 }
