@@ -72,10 +72,13 @@ fn math_parameters_are_checked() {
     let err = blur.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
     assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a positive finite sigma, got -1");
     let pool = features::builtin("SumPooling").unwrap();
-    pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap();
-    let err = pool.resolve(Some(&Image::zeros(&[2, 2]))).unwrap_err();
+    let err = pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().starts_with("property 'ksize' of feature 'SumPooling'"), "{err}");
+    // Sizes for the wrong number of axes are found when the image is known.
+    pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 2.0, 2.0]))).unwrap();
+    let err = pool.resolve(Some(&Image::zeros(&[2, 2]))).unwrap_err();
+    assert_eq!(err.to_string(), "property 'ksize' of feature 'SumPooling': expected one size or 2 sizes, got 3");
     pool.set_property("ksize", Rule::constant(2_i64)).unwrap();
     let ones = Image::new(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4, 4]), 1.0));
     assert_eq!(pool.resolve_one(Some(&ones)).unwrap().unwrap().as_slice(), [4.0; 4]);

@@ -11,9 +11,11 @@ use crate::value::Value;
 
 pub mod augmentations;
 pub mod custom;
+mod filters;
 pub mod math;
 pub mod noise;
 pub mod optics;
+mod pooling;
 pub mod scatterers;
 pub mod structural;
 
