@@ -96,15 +96,20 @@ fn gaussian_taps(sigma: f64, n: usize) -> Taps {
         let total: f64 = raw.iter().sum();
         return Taps { weights: raw.iter().map(|w| w / total).collect(), start: -radius };
     }
+    // Each tap k and its mirror -k, added to the samples they land on; the exponentials are the
+    // only work that grows with sigma.
     let period = 2 * n;
     let mut folded = vec![0.0; period];
-    let mut total = 0.0;
-    let mut slot = (-radius).rem_euclid(period as isize) as usize;
-    for k in -radius..=radius {
+    folded[0] = raw(0);
+    let mut total = folded[0];
+    let (mut up, mut down) = (0, 0);
+    for k in 1..=radius {
         let w = raw(k);
-        total += w;
-        folded[slot] += w;
-        slot = if slot + 1 == period { 0 } else { slot + 1 };
+        total += 2.0 * w;
+        up = if up + 1 == period { 0 } else { up + 1 };
+        down = if down == 0 { period - 1 } else { down - 1 };
+        folded[up] += w;
+        folded[down] += w;
     }
     Taps { weights: folded.iter().map(|w| w / total).collect(), start: 0 }
 }
@@ -245,11 +250,18 @@ const STRIP: usize = 256;
 /// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). Axes of one sample are
 /// left as they are (their kernel sums to one).
 pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64) -> Result<Vec<f64>> {
+    // The kernel of each distinct axis length, computed once.
+    let mut kernels: Vec<(usize, Taps)> = Vec::new();
     separable(x, dims, &(0..dims.len()).collect::<Vec<_>>(), |pass, axis| {
-        let taps = gaussian_taps(sigma, dims[axis]);
+        let n = dims[axis];
+        let at = kernels.iter().position(|(m, _)| *m == n).unwrap_or_else(|| {
+            kernels.push((n, gaussian_taps(sigma, n)));
+            kernels.len() - 1
+        });
+        let taps = &kernels[at].1;
         match pass {
-            Pass::Lanes(src, dst) => correlate_lanes(src, dst, dims[axis], &taps),
-            Pass::Rows(src, dst) => correlate_rows(src, dst, AxisLayout::of(dims, axis), &taps),
+            Pass::Lanes(src, dst) => correlate_lanes(src, dst, n, taps),
+            Pass::Rows(src, dst) => correlate_rows(src, dst, AxisLayout::of(dims, axis), taps),
         }
     })
 }

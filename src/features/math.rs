@@ -282,7 +282,7 @@ fn sigma(value: &Value) -> Result<f64> {
         return Err(Error::invalid(format!("expected a positive finite sigma, got {s}")));
     }
     if s > MAX_SIGMA {
-        return Err(Error::invalid(format!("sigma {s} exceeds the maximum of {MAX_SIGMA}")));
+        return Err(Error::invalid(format!("sigma {} exceeds the maximum of {MAX_SIGMA}", super::show(s))));
     }
     Ok(s)
 }
@@ -364,7 +364,7 @@ fn block_size(k: f64) -> Result<usize> {
         return Err(Error::invalid(format!("expected block sizes that are positive integers, got {k}")));
     }
     if k > MAX_KSIZE {
-        return Err(Error::invalid(format!("a block size of {k} exceeds the maximum of {MAX_KSIZE}")));
+        return Err(Error::invalid(format!("a block size of {} exceeds the maximum of {MAX_KSIZE}", super::show(k))));
     }
     Ok(k as usize)
 }
@@ -451,7 +451,7 @@ mod tests {
     fn size_limits_state_the_maximum() {
         let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
         let err = pool.check_property("ksize", &Value::Float(1e16)).unwrap_err();
-        assert_eq!(err.to_string(), "a block size of 10000000000000000 exceeds the maximum of 9007199254740992");
+        assert_eq!(err.to_string(), "a block size of 1e16 exceeds the maximum of 9007199254740992");
         let err = pool.check_property("ksize", &Value::Int(0)).unwrap_err();
         assert_eq!(err.to_string(), "expected block sizes that are positive integers, got 0");
         assert!(pool.check_property("ksize", &Value::vector(&[2.0, 9e15])).is_ok());

@@ -93,6 +93,12 @@ pub trait FeatureKind: Send + Sync {
     }
 }
 
+/// A number for a message: whole numbers in full up to 10^16 (`2000000`), larger ones in exponent
+/// form (`1e300`), others as Rust prints them (`2.5`, `NaN`, `inf`).
+pub(crate) fn show(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e16 { format!("{x:e}") } else { format!("{x}") }
+}
+
 /// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
 pub fn builtin(kind: &str) -> Option<Feature> {
     let kind = structural::builtin(kind)
