@@ -404,6 +404,9 @@ enum Pass<'a> {
 /// Runs a separable filter over `axes` (in order; those of one sample are skipped) of `x` (C order,
 /// shape `dims`) with at most two image-sized buffers and no copy of the input.
 fn separable(x: &[f64], dims: &[usize], axes: &[usize], mut pass: impl FnMut(Pass<'_>, usize)) -> Result<Vec<f64>> {
+    if x.is_empty() {
+        return Ok(Vec::new());
+    }
     // The result so far (`None` while it is still the input), and a buffer to filter rows into.
     let mut out: Option<Vec<f64>> = None;
     let mut spare: Option<Vec<f64>> = None;
@@ -586,6 +589,18 @@ mod tests {
         for j in 0..5 {
             assert!((k2[j] - expected2[j]).abs() < 1e-9);
             assert!((k3[15 + j] - expected3[j]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn empty_and_scalar_images_pass_through() {
+        for dims in [&[0][..], &[5, 0], &[0, 5], &[3, 0, 2], &[]] {
+            let x = sample_image(dims);
+            let x = x.as_slice().unwrap();
+            assert_eq!(gaussian(x, dims, 2.0).unwrap(), x, "{dims:?}");
+            if dims.len() >= 2 {
+                assert_eq!(box_mean(x, dims, &[0, 1], 3).unwrap(), x, "{dims:?}");
+            }
         }
     }
 

@@ -219,7 +219,10 @@ mod tests {
     #[test]
     fn empty_axes_give_empty_outputs() {
         assert!(block_reduce(&[], &[0, 4], &[2, 2], Reduce::Max).unwrap().is_empty());
+        assert!(block_reduce(&[], &[4, 0, 1], &[2, 2, 2], Reduce::Mean).unwrap().is_empty());
         assert_eq!(output_shape(&[0, 4], &[2, 2]), [0, 2]);
+        // A 0-d image is one block of one sample.
+        assert_eq!(block_reduce(&[-3.0], &[], &[], Reduce::Max).unwrap(), [-3.0]);
     }
 
     #[test]
