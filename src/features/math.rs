@@ -19,8 +19,9 @@ use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
 /// The largest `sigma` of `GaussianBlur`. The kernel has `2·int(4·sigma + 0.5) + 1` taps, and
-/// computing them (about 30 ms at this maximum) is the only work of the blur that the image does not
-/// bound: taps beyond the image fold onto it by the border rule.
+/// computing them (a few tens of milliseconds per distinct axis length at this maximum) is the only
+/// work of the blur that the image does not bound: taps beyond the image fold onto it by the border
+/// rule.
 pub const MAX_SIGMA: f64 = 1e6;
 
 /// The largest block size of the poolings and box size of `AverageBlur`: 2^53, the largest whole
