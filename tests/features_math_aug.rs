@@ -115,6 +115,10 @@ fn pad_and_crop_keep_positions_in_the_output_frame() {
         random.update().unwrap();
     }
     let bad = features::builtin("Pad").unwrap();
+    // A single number is no list of pairs (DeepTrack2 2.0.1 raises a TypeError), not "no padding".
+    let err = bad.set_property("px", Rule::constant(3_i64)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
+    assert_eq!(err.to_string(), "property 'px' of feature 'Pad': expected a list of (before, after) pairs, got 3");
     bad.set_property("px", Rule::constant(Value::vector(&[1.0, 2.0, 3.0]))).unwrap();
     assert!(bad.resolve(Some(&input)).unwrap_err().to_string().starts_with("property 'px' of feature 'Pad'"));
 }

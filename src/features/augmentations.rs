@@ -232,8 +232,12 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
     Ok(whole_numbers(value, ndim, full)?.into_iter().map(|x| x as usize).collect())
 }
 
-/// Paddings: whole numbers up to [`MAX_PAD`].
+/// Paddings: a list of whole numbers up to [`MAX_PAD`] (a single number is an error, as in
+/// DeepTrack2, rather than no padding at all).
 fn paddings(value: &Value) -> Result<Vec<usize>> {
+    if let Value::Int(_) | Value::Float(_) = value {
+        return Err(Error::type_mismatch(format!("expected a list of (before, after) pairs, got {value}")));
+    }
     whole_numbers(value, 0, None)?
         .into_iter()
         .map(|x| {
