@@ -94,7 +94,7 @@ fn cases() -> Vec<Case> {
         Feature::microscope(&optics, &sphere).unwrap()
     };
     let input = Image::zeros(&[4, 4]);
-    vec![
+    let mut cases = vec![
         Case { name: "trivial feature: update + resolve".into(), pipeline: trivial, input: Some(input.clone()) },
         Case { name: "(particle ^ 100) >> other".into(), pipeline: repeated(100), input: Some(input.clone()) },
         Case { name: "(particle ^ 1000) >> other".into(), pipeline: repeated(1000), input: Some(input.clone()) },
@@ -103,7 +103,47 @@ fn cases() -> Vec<Case> {
         Case { name: "10 point particles, Fluorescence 256x256".into(), pipeline: fluo_10_256, input: None },
         Case { name: "Sphere, Fluorescence 128x128".into(), pipeline: fluo_sphere, input: None },
         Case { name: "Sphere, Brightfield 256x256".into(), pipeline: bf_sphere, input: None },
-    ]
+    ];
+    cases.extend(large_image_cases());
+    cases
+}
+
+/// Builds a pipeline.
+type MakePipeline = fn() -> Feature;
+
+/// The math features on a 2048x2048 image of uniform noise, plain and with a channel axis
+/// (`(2048, 2048, 1)`, as pipelines produce them). Each name is `<feature> on <shape>`, the same as
+/// its DeepTrack2 twin in benches/compare_deeptrack2.py (`LARGE_IMAGE_CASES`).
+fn large_image_cases() -> Vec<Case> {
+    let n = 2048;
+    // A fixed pseudo-random image in [0, 1) (a multiplicative hash of the index).
+    let noise: Vec<f64> = (0..n * n)
+        .map(|i| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11) as f64 / (1u64 << 53) as f64)
+        .collect();
+    let plain = Image::from_slice(&[n, n], &noise).unwrap();
+    let channel = Image::from_slice(&[n, n, 1], &noise).unwrap();
+    let pipelines: [(&str, MakePipeline); 10] = [
+        ("GaussianBlur(sigma=2) >> NormalizeStandard", || {
+            let blur = builtin("GaussianBlur", &[("sigma", Rule::constant(2.0))]);
+            Feature::chain(&blur, &builtin("NormalizeStandard", &[])).unwrap()
+        }),
+        ("GaussianBlur(sigma=2)", || builtin("GaussianBlur", &[("sigma", Rule::constant(2.0))])),
+        ("AverageBlur(ksize=3)", || builtin("AverageBlur", &[("ksize", Rule::constant(3_i64))])),
+        ("AveragePooling(ksize=4)", || builtin("AveragePooling", &[("ksize", Rule::constant(4_i64))])),
+        ("MaxPooling(ksize=4)", || builtin("MaxPooling", &[("ksize", Rule::constant(4_i64))])),
+        ("MinPooling(ksize=4)", || builtin("MinPooling", &[("ksize", Rule::constant(4_i64))])),
+        ("SumPooling(ksize=4)", || builtin("SumPooling", &[("ksize", Rule::constant(4_i64))])),
+        ("NormalizeMinMax", || builtin("NormalizeMinMax", &[])),
+        ("NormalizeStandard", || builtin("NormalizeStandard", &[])),
+        ("Clip(min=0.2, max=0.8)", || builtin("Clip", &[("min", Rule::constant(0.2)), ("max", Rule::constant(0.8))])),
+    ];
+    let mut cases = Vec::new();
+    for (name, make) in pipelines {
+        for (shape, input) in [("2048x2048", &plain), ("2048x2048x1", &channel)] {
+            cases.push(Case { name: format!("{name} on {shape}"), pipeline: make(), input: Some(input.clone()) });
+        }
+    }
+    cases
 }
 
 /// `Add ^ n` with stored properties, on a 4x4 input.
@@ -225,6 +265,15 @@ fn peak_rss_kib() -> u64 {
 }
 
 fn main() {
+    if let Some(i) = std::env::args().position(|a| a == "--matching") {
+        // Profiling aid: the cases whose name contains the text, for about a second each.
+        let text = std::env::args().nth(i + 1).unwrap_or_default();
+        for case in cases().into_iter().filter(|c| c.name.contains(&text)) {
+            let (m, runs) = median(&case, Duration::from_secs(1));
+            println!("{:<52} {:>14} {runs:>8}", case.name, format!("{m:.2?}"));
+        }
+        return;
+    }
     if let Some(i) = std::env::args().position(|a| a == "--only") {
         // Profiling aid: repeat one case (by its index in the table) for a few seconds.
         let index: usize = std::env::args().nth(i + 1).and_then(|s| s.parse().ok()).unwrap_or(0);

@@ -8,6 +8,7 @@
 
 #[cfg(feature = "mimalloc")]
 mod alloc;
+mod buffer;
 pub mod error;
 pub mod features;
 pub mod ffi;

@@ -72,10 +72,13 @@ fn math_parameters_are_checked() {
     let err = blur.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
     assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a positive finite sigma, got -1");
     let pool = features::builtin("SumPooling").unwrap();
-    pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap();
-    let err = pool.resolve(Some(&Image::zeros(&[2, 2]))).unwrap_err();
+    let err = pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().starts_with("property 'ksize' of feature 'SumPooling'"), "{err}");
+    // Sizes for the wrong number of axes are found when the image is known.
+    pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 2.0, 2.0]))).unwrap();
+    let err = pool.resolve(Some(&Image::zeros(&[2, 2]))).unwrap_err();
+    assert_eq!(err.to_string(), "property 'ksize' of feature 'SumPooling': expected one size or 2 sizes, got 3");
     pool.set_property("ksize", Rule::constant(2_i64)).unwrap();
     let ones = Image::new(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[4, 4]), 1.0));
     assert_eq!(pool.resolve_one(Some(&ones)).unwrap().unwrap().as_slice(), [4.0; 4]);
@@ -112,6 +115,162 @@ fn pad_and_crop_keep_positions_in_the_output_frame() {
         random.update().unwrap();
     }
     let bad = features::builtin("Pad").unwrap();
+    // A single number is no list of pairs (DeepTrack2 2.0.1 raises a TypeError), not "no padding".
+    let err = bad.set_property("px", Rule::constant(3_i64)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
+    assert_eq!(err.to_string(), "property 'px' of feature 'Pad': expected a list of (before, after) pairs, got 3");
     bad.set_property("px", Rule::constant(Value::vector(&[1.0, 2.0, 3.0]))).unwrap();
     assert!(bad.resolve(Some(&input)).unwrap_err().to_string().starts_with("property 'px' of feature 'Pad'"));
+}
+
+/// The 4x5 image of the DeepTrack2 2.0.1 probe below: `(arange(20).reshape(4, 5) * 7 % 11) / 10 +
+/// arange(20).reshape(4, 5) * 0.01`.
+fn probe_image(channels: bool) -> Image {
+    let x: Vec<f64> = (0..20).map(|i| ((i * 7) % 11) as f64 / 10.0 + i as f64 * 0.01).collect();
+    Image::from_slice(if channels { &[4, 5, 1] } else { &[4, 5] }, &x).unwrap()
+}
+
+fn resolved(kind: &str, props: &[(&str, Value)], input: &Image) -> Image {
+    let f = features::builtin(kind).unwrap();
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v.clone())).unwrap();
+    }
+    f.resolve_one(Some(input)).unwrap().unwrap()
+}
+
+fn assert_close(actual: &[f64], expected: &[f64], what: &str) {
+    assert_eq!(actual.len(), expected.len(), "{what}");
+    for (a, e) in actual.iter().zip(expected) {
+        assert!((a - e).abs() <= 1e-12 * e.abs().max(1.0), "{what}: {actual:?} != {expected:?}");
+    }
+}
+
+#[test]
+fn sizes_larger_than_the_image_give_deeptrack2s_results() {
+    // DeepTrack2 2.0.1 on probe_image: kernels and blocks several times the image, which the native
+    // code folds onto it (the work is bounded by the image, not by the parameter).
+    let gauss1000 = [
+        0.5849999663957623,
+        0.5849999875851175,
+        0.5850000087209215,
+        0.5849999931688881,
+        0.5850000144171135,
+        0.5849999703627456,
+        0.5849999915521017,
+        0.585000012687905,
+        0.5849999971358518,
+        0.5850000183840963,
+        0.5849999743136698,
+        0.5849999955030045,
+        0.585000016638828,
+        0.5850000010867767,
+        0.585000022335019,
+        0.5849999782806523,
+        0.5849999994699892,
+        0.5850000206058115,
+        0.5850000050537592,
+        0.5850000263019822,
+    ];
+    let out = resolved("GaussianBlur", &[("sigma", Value::Float(1000.0))], &probe_image(false));
+    assert_close(out.as_slice(), &gauss1000, "GaussianBlur(sigma=1000)");
+    let gauss3 = [
+        0.5568551225498128,
+        0.5665999175998719,
+        0.5823212579290993,
+        0.5979804186850788,
+        0.607623529943609,
+        0.5592301390505873,
+        0.5686777156847858,
+        0.583917169438173,
+        0.5990941041645699,
+        0.6084391087376655,
+        0.5625912645374137,
+        0.5716176949185378,
+        0.5861743273795089,
+        0.6006679475323142,
+        0.6095905285564448,
+        0.5649667850927427,
+        0.5736958114189921,
+        0.5877702470855087,
+        0.6017813195810796,
+        0.6104055901142058,
+    ];
+    let out = resolved("GaussianBlur", &[("sigma", Value::Float(3.0))], &probe_image(false));
+    assert_close(out.as_slice(), &gauss3, "GaussianBlur(sigma=3)");
+    let mut box20 = Vec::new();
+    for row in [0.5805, 0.585, 0.5895, 0.591] {
+        box20.extend([row; 5]);
+    }
+    let out = resolved("AverageBlur", &[("ksize", Value::Int(20))], &probe_image(true));
+    assert_eq!(out.shape(), [4, 5, 1]);
+    assert_close(out.as_slice(), &box20, "AverageBlur(ksize=20)");
+    let out = resolved("AveragePooling", &[("ksize", Value::Int(7))], &probe_image(false));
+    assert_close(out.as_slice(), &[0.2387755102040816], "AveragePooling(ksize=7)");
+    let negated = Image::from_slice(&[4, 5], &probe_image(false).as_slice().iter().map(|v| -v).collect::<Vec<_>>());
+    let out = resolved("MaxPooling", &[("ksize", Value::Int(7))], &negated.unwrap());
+    assert_eq!(out.as_slice(), [0.0], "the padding's zeros take part");
+    // Crops larger than the image keep all of it; a huge corner wraps (Python's modulo).
+    let big = Value::vector(&[1e18, 1e18]);
+    let out = resolved("Crop", &[("crop", big), ("corner", Value::vector(&[0.0, 0.0]))], &probe_image(false));
+    assert_eq!(out.shape(), [4, 5]);
+    let props = [
+        ("crop", Value::vector(&[1e18, 1.0])),
+        ("crop_mode", Value::str("remove")),
+        ("corner", Value::vector(&[3.0, 7.0])),
+    ];
+    let out = resolved("Crop", &props, &probe_image(false));
+    assert_close(out.as_slice(), &[0.36, 1.07, 0.68, 0.29], "Crop(remove)");
+}
+
+#[test]
+fn huge_sizes_on_tiny_images_return_at_once() {
+    // Each of these ran for hours or could not allocate before (DeepTrack2 2.0.1 raises MemoryError
+    // for the poolings); the work is bounded by the 2x2 image now. No timing assertion: a regression
+    // would simply not finish.
+    let tiny = Image::from_slice(&[2, 2], &[1.0, 2.0, 3.0, 4.0]).unwrap();
+    let cases: [(&str, &str, Value, &[f64]); 6] = [
+        ("MaxPooling", "ksize", Value::Int(1_000_000), &[4.0]),
+        ("MinPooling", "ksize", Value::Float(9e15), &[0.0]),
+        ("SumPooling", "ksize", Value::vector(&[1e15, 1.0]), &[4.0, 6.0]),
+        ("AveragePooling", "ksize", Value::Int(1_000_000), &[10.0 / 1e12]),
+        ("GaussianBlur", "sigma", Value::Float(features::math::MAX_SIGMA), &[2.5; 4]),
+        ("AverageBlur", "ksize", Value::Float(features::math::MAX_KSIZE - 1.0), &[2.5; 4]),
+    ];
+    for (kind, key, value, expected) in cases {
+        let out = resolved(kind, &[(key, value)], &tiny);
+        for (a, e) in out.as_slice().iter().zip(expected) {
+            assert!((a - e).abs() < 1e-6, "{kind}: {:?} != {expected:?}", out.as_slice());
+        }
+    }
+}
+
+#[test]
+fn limits_are_errors_that_state_the_maximum() {
+    let cases: [(&str, &str, Value, &str); 6] = [
+        ("GaussianBlur", "sigma", Value::Float(1e7), "sigma 10000000 exceeds the maximum of 1000000"),
+        ("MaxPooling", "ksize", Value::Float(1e16), "a block size of 1e16 exceeds the maximum of 9007199254740992"),
+        ("AverageBlur", "ksize", Value::Int(i64::MAX), "a block size of 9.223372036854776e18 exceeds the maximum"),
+        ("Pad", "px", Value::vector(&[0.0, 2e9]), "a padding of 2000000000 exceeds the maximum of 1000000000"),
+        ("Pad", "px", Value::vector(&[0.0, -1.0]), "expected non-negative whole sizes, got -1"),
+        ("AveragePooling", "ksize", Value::Float(2.5), "expected block sizes that are positive integers, got 2.5"),
+    ];
+    for (kind, key, value, message) in cases {
+        let f = features::builtin(kind).unwrap();
+        let err = f.set_property(key, Rule::constant(value)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        let expected = format!("property '{key}' of feature '{kind}': {message}");
+        assert!(err.to_string().starts_with(&expected), "{err}");
+    }
+    let repeat = Feature::repeat(&features::builtin("DummyFeature").unwrap(), 2).unwrap();
+    let err = repeat.set_property("N", Rule::constant(1_000_001_i64)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'N' of feature 'Repeat': N = 1000001 exceeds the maximum of 1000000");
+    // A padding every side of which is allowed, but whose image cannot be allocated.
+    let pad = features::builtin("Pad").unwrap();
+    pad.set_property("px", Rule::constant(Value::vector(&[0.0, 1e9, 0.0, 1e9]))).unwrap();
+    let err = pad.resolve(Some(&Image::zeros(&[2, 2]))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory);
+    assert_eq!(
+        err.to_string(),
+        "property 'px' of feature 'Pad': cannot allocate the padded image of shape [1000000002, 1000000002]"
+    );
 }

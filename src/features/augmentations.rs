@@ -9,7 +9,8 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use rand::Rng;
 
 use super::FeatureKind;
-use crate::error::{Error, Result};
+use crate::buffer;
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{ReplicaId, Resolver};
 use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
@@ -194,9 +195,13 @@ fn probability(value: &Value) -> Result<f64> {
     }
 }
 
-/// Whole numbers from a property: one number for every axis, or a list (`None` entries allowed where
-/// `full` gives the axis size).
-fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
+/// The largest padding `Pad` adds to a side of an axis. The padded image must also fit in memory: a
+/// larger one is an out-of-memory error, not an abort.
+pub const MAX_PAD: f64 = 1e9;
+
+/// Whole numbers from a property, as floats: one number for every axis, or a list (`None` entries
+/// allowed where `full` gives the axis size).
+fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<f64>> {
     let items: Vec<Value> = match value {
         Value::Int(_) | Value::Float(_) => vec![value.clone(); ndim],
         Value::List(items) => items.clone(),
@@ -207,14 +212,38 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
         .iter()
         .enumerate()
         .map(|(i, v)| match (v, full) {
-            (Value::None, Some(full)) => Ok(full.get(i).copied().unwrap_or(0)),
+            (Value::None, Some(full)) => Ok(full.get(i).copied().unwrap_or(0) as f64),
             _ => {
                 let x = v.as_f64()?;
-                if x >= 0.0 && x.fract() == 0.0 && x <= 1e9 {
-                    Ok(x as usize)
+                if x >= 0.0 && x.fract() == 0.0 {
+                    Ok(x)
                 } else {
                     Err(Error::invalid(format!("expected non-negative whole sizes, got {x}")))
                 }
+            }
+        })
+        .collect()
+}
+
+/// Sizes as [`whole_numbers`] gives them; those beyond the addressable range saturate (crop sizes and
+/// corners only compare with and wrap around the image's sizes).
+fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
+    Ok(whole_numbers(value, ndim, full)?.into_iter().map(|x| x as usize).collect())
+}
+
+/// Paddings: a list of whole numbers up to [`MAX_PAD`] (a single number is an error, as in
+/// DeepTrack2, rather than no padding at all).
+fn paddings(value: &Value) -> Result<Vec<usize>> {
+    if let Value::Int(_) | Value::Float(_) = value {
+        return Err(Error::type_mismatch(format!("expected a list of (before, after) pairs, got {value}")));
+    }
+    whole_numbers(value, 0, None)?
+        .into_iter()
+        .map(|x| {
+            if x <= MAX_PAD {
+                Ok(x as usize)
+            } else {
+                Err(Error::invalid(format!("a padding of {} exceeds the maximum of {MAX_PAD}", super::show(x))))
             }
         })
         .collect()
@@ -239,6 +268,10 @@ impl FeatureKind for Pad {
         vec![("px", Rule::constant(Value::vector(&[0.0, 0.0, 0.0, 0.0])))]
     }
 
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "px" { paddings(value).map(|_| ()) } else { Ok(()) }
+    }
+
     fn is_distributed(&self) -> bool {
         false
     }
@@ -254,7 +287,7 @@ impl FeatureKind for Pad {
             .iter()
             .map(|img| {
                 let x = img.data();
-                let px = sizes(props.require("px")?, 0, None).map_err(|e| e.in_property("px"))?;
+                let px = paddings(props.require("px")?).map_err(|e| e.in_property("px"))?;
                 if x.ndim() == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.
@@ -271,8 +304,12 @@ impl FeatureKind for Pad {
                 let pad =
                     |axis: usize| (px.get(2 * axis).copied().unwrap_or(0), px.get(2 * axis + 1).copied().unwrap_or(0));
                 let shape: Vec<usize> = (0..x.ndim()).map(|a| x.shape()[a] + pad(a).0 + pad(a).1).collect();
-                element_count(&shape)?;
-                let mut out = ArrayD::<f64>::zeros(IxDyn(&shape));
+                let count = element_count(&shape).map_err(|e| e.in_property("px"))?;
+                let zeros = buffer::zeroed(count).map_err(|_| {
+                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the padded image of shape {shape:?}"))
+                        .in_property("px")
+                })?;
+                let mut out = ArrayD::from_shape_vec(IxDyn(&shape), zeros).expect("one zero per element");
                 out.slice_each_axis_mut(|ax| {
                     let before = pad(ax.axis.index()).0;
                     Slice::from(before..before + x.shape()[ax.axis.index()])
@@ -303,6 +340,21 @@ fn crop_mode(value: &Value) -> Result<bool> {
         "retain" => Ok(false),
         "remove" => Ok(true),
         other => Err(Error::invalid(format!("expected 'retain' or 'remove', got '{other}'"))),
+    }
+}
+
+/// Python's `c % m` for entry `i` of a checked corner (0 when missing): exact for any integer and any
+/// whole float, however large.
+fn wrap(corner: &Value, i: usize, m: usize) -> usize {
+    let entry = match corner {
+        Value::List(items) => items.get(i).cloned(),
+        Value::Array(a) => a.iter().nth(i).map(|&x| Value::Float(x)),
+        other => Some(other.clone()),
+    };
+    match entry {
+        Some(Value::Int(c)) => c.rem_euclid(m as i64) as usize,
+        Some(Value::Float(c)) => (c % m as f64) as usize,
+        _ => 0,
     }
 }
 
@@ -383,8 +435,8 @@ impl FeatureKind for Crop {
                         amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect()
                     }
                     corner => {
-                        let c = sizes(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
-                        amount.iter().enumerate().map(|(i, &a)| c.get(i).copied().unwrap_or(0) % (a + 1)).collect()
+                        whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
+                        (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
                     }
                 };
                 let out = x

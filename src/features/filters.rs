@@ -1,0 +1,634 @@
+//! Separable filters with scipy's "reflect" borders (half-sample symmetric: `d c b a | a b c d | d c b a`):
+//! the Gaussian of `GaussianBlur` (a correlation along every axis) and the box mean of `AverageBlur`.
+//!
+//! An axis is filtered in one of two layouts. When it is the innermost axis with more than one
+//! sample, its samples are contiguous: each *lane* is copied once into a scratch line extended by
+//! the border rule (a copy of the lane plus a precomputed border table), and each output is a sum
+//! over that line, eight outputs at a time. Otherwise each output *row* (the `inner` contiguous
+//! samples that share an index along the axis) is a weighted sum of whole input rows, whose indices
+//! come from the same kind of table. No index is computed per tap, and every inner loop runs over
+//! contiguous memory.
+//!
+//! Reflection is periodic with period `2n` on an axis of `n` samples, so a kernel longer than that
+//! is folded onto one period (the taps that land on the same sample are added up): the work per
+//! sample is bounded by the image, whatever the kernel's size. The box mean goes further: its sums
+//! slide along the axis, so its cost does not depend on its size at all.
+
+use crate::buffer;
+use crate::error::Result;
+
+/// scipy's "reflect" index for `i` on an axis of `n` samples (`d c b a | a b c d | d c b a`).
+pub(crate) fn reflect(i: isize, n: usize) -> usize {
+    let period = 2 * n as isize;
+    let m = i.rem_euclid(period);
+    if m < n as isize { m as usize } else { (period - 1 - m) as usize }
+}
+
+/// The sample index of positions `start .. start + len` of an axis of `n` samples extended by reflection.
+fn reflect_table(n: usize, start: isize, len: usize) -> Vec<usize> {
+    (0..len as isize).map(|j| reflect(start + j, n)).collect()
+}
+
+/// The layout of an array along one axis: blocks of `n` rows of `inner` contiguous samples.
+#[derive(Clone, Copy)]
+struct AxisLayout {
+    n: usize,
+    inner: usize,
+}
+
+impl AxisLayout {
+    fn of(dims: &[usize], axis: usize) -> AxisLayout {
+        AxisLayout { n: dims[axis], inner: dims[axis + 1..].iter().product() }
+    }
+}
+
+/// How one lane of `n` samples becomes a line of `len` samples that starts at position `start` of
+/// the reflected axis: a plain copy of the lane where it lies whole inside the line, the border
+/// table (line index, lane index) for the rest.
+struct Extension {
+    len: usize,
+    copy_at: Option<usize>,
+    border: Vec<(usize, usize)>,
+}
+
+impl Extension {
+    fn new(n: usize, start: isize, len: usize) -> Extension {
+        // The lane itself sits at line index -start when the line holds all of it.
+        let copy_at = usize::try_from(-start).ok().filter(|&at| at + n <= len);
+        let border = reflect_table(n, start, len)
+            .into_iter()
+            .enumerate()
+            .filter(|&(j, _)| copy_at.is_none_or(|at| j < at || j >= at + n))
+            .collect();
+        Extension { len, copy_at, border }
+    }
+
+    /// Fills `line` (resized to the extension's length) from `lane`.
+    fn fill(&self, lane: &[f64], line: &mut Vec<f64>) {
+        line.resize(self.len, 0.0);
+        if let Some(at) = self.copy_at {
+            line[at..at + lane.len()].copy_from_slice(lane);
+        }
+        for &(j, k) in &self.border {
+            line[j] = lane[k];
+        }
+    }
+}
+
+/// Outputs computed together in the inner loops of the baseline target: eight SSE2 registers of
+/// accumulators. Each output is a chain of dependent additions, so the more of them in flight, the
+/// less the loop waits for each addition.
+const BLOCK: usize = 16;
+
+/// A correlation kernel on one axis: `out[i] = Σ_t weights[t] · x[reflect(i + start + t)]`.
+struct Taps {
+    weights: Vec<f64>,
+    start: isize,
+}
+
+/// scipy's Gaussian kernel (radius `int(4σ + 0.5)`, `exp(-k²/2σ²)` normalised by its sum) for an
+/// axis of `n` samples; folded onto one reflection period when its radius reaches `n`.
+fn gaussian_taps(sigma: f64, n: usize) -> Taps {
+    let radius = (4.0 * sigma + 0.5) as isize;
+    let raw = |k: isize| (-0.5 / (sigma * sigma) * (k * k) as f64).exp();
+    if radius < n as isize {
+        let raw: Vec<f64> = (-radius..=radius).map(raw).collect();
+        let total: f64 = raw.iter().sum();
+        return Taps { weights: raw.iter().map(|w| w / total).collect(), start: -radius };
+    }
+    // Each tap k and its mirror -k, added to the samples they land on; the exponentials are the
+    // only work that grows with sigma.
+    let period = 2 * n;
+    let mut folded = vec![0.0; period];
+    folded[0] = raw(0);
+    let mut total = folded[0];
+    let (mut up, mut down) = (0, 0);
+    for k in 1..=radius {
+        let w = raw(k);
+        total += 2.0 * w;
+        up = if up + 1 == period { 0 } else { up + 1 };
+        down = if down == 0 { period - 1 } else { down - 1 };
+        folded[up] += w;
+        folded[down] += w;
+    }
+    Taps { weights: folded.iter().map(|w| w / total).collect(), start: 0 }
+}
+
+/// `out[i] = Σ_t w[t] · line[i + t]`, the sum taken in tap order from 0 (`line` has
+/// `out.len() + w.len() - 1` samples).
+fn correlate_line(line: &[f64], w: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        return unsafe { avx2::correlate_line(line, w, out) };
+    }
+    correlate_line_portable::<BLOCK>(line, w, out)
+}
+
+#[inline(always)]
+fn correlate_line_portable<const BLOCK: usize>(line: &[f64], w: &[f64], out: &mut [f64]) {
+    let n = out.len();
+    let full = n - n % BLOCK;
+    for i0 in (0..full).step_by(BLOCK) {
+        let mut acc = [0.0; BLOCK];
+        for (t, &wt) in w.iter().enumerate() {
+            let x: &[f64; BLOCK] = line[i0 + t..i0 + t + BLOCK].try_into().expect("a block");
+            for l in 0..BLOCK {
+                acc[l] += wt * x[l];
+            }
+        }
+        out[i0..i0 + BLOCK].copy_from_slice(&acc);
+    }
+    for (i, slot) in out.iter_mut().enumerate().skip(full) {
+        let mut acc = 0.0;
+        for (t, &wt) in w.iter().enumerate() {
+            acc += wt * line[i + t];
+        }
+        *slot = acc;
+    }
+}
+
+/// One output row: `out[c] = Σ_t w[t] · rows[t][c]`, in tap order from 0.
+fn weighted_rows(rows: &[&[f64]], w: &[f64], out: &mut [f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        return unsafe { avx2::weighted_rows(rows, w, out) };
+    }
+    weighted_rows_portable::<BLOCK>(rows, w, out)
+}
+
+#[inline(always)]
+fn weighted_rows_portable<const BLOCK: usize>(rows: &[&[f64]], w: &[f64], out: &mut [f64]) {
+    let inner = out.len();
+    let full = inner - inner % BLOCK;
+    for c0 in (0..full).step_by(BLOCK) {
+        let mut acc = [0.0; BLOCK];
+        for (row, &wt) in rows.iter().zip(w) {
+            let x: &[f64; BLOCK] = row[c0..c0 + BLOCK].try_into().expect("a block");
+            for l in 0..BLOCK {
+                acc[l] += wt * x[l];
+            }
+        }
+        out[c0..c0 + BLOCK].copy_from_slice(&acc);
+    }
+    for c in full..inner {
+        let mut acc = 0.0;
+        for (row, &wt) in rows.iter().zip(w) {
+            acc += wt * row[c];
+        }
+        out[c] = acc;
+    }
+}
+
+/// The two inner loops compiled for AVX2: twice the vector width of the baseline x86-64 target, and
+/// twice the outputs at a time (eight of its sixteen registers of accumulators). Each output is still
+/// the same operations in the same order (Rust never fuses a multiply and an add into an FMA on its
+/// own), so the results are identical with and without AVX2.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    const BLOCK: usize = 32;
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn correlate_line(line: &[f64], w: &[f64], out: &mut [f64]) {
+        super::correlate_line_portable::<BLOCK>(line, w, out)
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn weighted_rows(rows: &[&[f64]], w: &[f64], out: &mut [f64]) {
+        super::weighted_rows_portable::<BLOCK>(rows, w, out)
+    }
+}
+
+/// Correlates every lane (`n` contiguous samples) of `src`, or of `dst` itself, into `dst`.
+fn correlate_lanes(src: Option<&[f64]>, dst: &mut [f64], n: usize, taps: &Taps) {
+    let ext = Extension::new(n, taps.start, n + taps.weights.len() - 1);
+    let mut line = Vec::with_capacity(ext.len);
+    match src {
+        Some(src) => {
+            for (lane, out) in src.chunks_exact(n).zip(dst.chunks_exact_mut(n)) {
+                ext.fill(lane, &mut line);
+                correlate_line(&line, &taps.weights, out);
+            }
+        }
+        None => {
+            for lane in dst.chunks_exact_mut(n) {
+                ext.fill(lane, &mut line);
+                correlate_line(&line, &taps.weights, lane);
+            }
+        }
+    }
+}
+
+/// Correlates `src` along the axis of `layout` (whose `inner` is not 1) into `dst`.
+fn correlate_rows(src: &[f64], dst: &mut [f64], layout: AxisLayout, taps: &Taps) {
+    let AxisLayout { n, inner, .. } = layout;
+    let table = reflect_table(n, taps.start, n + taps.weights.len() - 1);
+    let block = n * inner;
+    let taps_len = taps.weights.len();
+    let mut rows: Vec<&[f64]> = Vec::with_capacity(taps_len);
+    for (src, dst) in src.chunks_exact(block).zip(dst.chunks_exact_mut(block)) {
+        // A strip of columns at a time, so that the rows an output row sums stay in the L1 cache for
+        // the next output rows, which share all of them but one.
+        for c0 in (0..inner).step_by(STRIP) {
+            let c1 = inner.min(c0 + STRIP);
+            for i in 0..n {
+                rows.clear();
+                rows.extend(table[i..i + taps_len].iter().map(|&r| &src[r * inner + c0..r * inner + c1]));
+                weighted_rows(&rows, &taps.weights, &mut dst[i * inner + c0..i * inner + c1]);
+            }
+        }
+    }
+}
+
+/// Columns per strip of a row pass (2 KiB of each row: the rows of a kernel of up to 24 taps fit in
+/// a 48 KiB L1 cache).
+const STRIP: usize = 256;
+
+/// `GaussianBlur`: scipy's `gaussian_filter(x, sigma)` with "reflect" borders, axis by axis in
+/// order (`x` is in C order with shape `dims`; `sigma` is positive and at most
+/// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). Axes of one sample are
+/// left as they are (their kernel sums to one).
+pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64) -> Result<Vec<f64>> {
+    // The kernel of each distinct axis length, computed once.
+    let mut kernels: Vec<(usize, Taps)> = Vec::new();
+    separable(x, dims, &(0..dims.len()).collect::<Vec<_>>(), |pass, axis| {
+        let n = dims[axis];
+        let at = kernels.iter().position(|(m, _)| *m == n).unwrap_or_else(|| {
+            kernels.push((n, gaussian_taps(sigma, n)));
+            kernels.len() - 1
+        });
+        let taps = &kernels[at].1;
+        match pass {
+            Pass::Lanes(src, dst) => correlate_lanes(src, dst, n, taps),
+            Pass::Rows(src, dst) => correlate_rows(src, dst, AxisLayout::of(dims, axis), taps),
+        }
+    })
+}
+
+/// The box of `AverageBlur` on an axis of `n` samples: `k` samples, `[i - (k-1)/2, i + k/2]` for
+/// output `i`. The reflected axis repeats every `2n` samples, so the window is `whole` entire
+/// periods plus the `rem` samples from `i + start`.
+struct BoxWindow {
+    k: f64,
+    whole: f64,
+    rem: usize,
+    start: isize,
+}
+
+/// Box windows at most this wide are summed directly, wider ones slide (two operations per sample).
+const DIRECT_BOX: usize = 16;
+
+impl BoxWindow {
+    fn new(k: usize, n: usize) -> BoxWindow {
+        let period = 2 * n;
+        // Any start congruent modulo the period gives the same samples; this one is in (-period, 0].
+        let start = (-(((k - 1) / 2) as i128)).rem_euclid(period as i128) as isize;
+        let start = if start > 0 { start - period as isize } else { start };
+        BoxWindow { k: k as f64, whole: (k / period) as f64, rem: k % period, start }
+    }
+
+    /// `(base + Σ window) / k` for every output, `line` holding the reflected samples from `start`.
+    fn apply_line(&self, line: &[f64], base: f64, out: &mut [f64]) {
+        if self.rem <= DIRECT_BOX {
+            correlate_line(line, &[1.0; DIRECT_BOX][..self.rem], out);
+            out.iter_mut().for_each(|v| *v = (base + *v) / self.k);
+        } else {
+            let mut sum: f64 = line[..self.rem].iter().sum();
+            out[0] = (base + sum) / self.k;
+            for i in 1..out.len() {
+                sum += line[i + self.rem - 1] - line[i - 1];
+                out[i] = (base + sum) / self.k;
+            }
+        }
+    }
+}
+
+/// Box means of every lane (`n` contiguous samples) of `src`, or of `dst` itself, into `dst`.
+fn box_lanes(src: Option<&[f64]>, dst: &mut [f64], n: usize, window: &BoxWindow) {
+    let ext = Extension::new(n, window.start, n + window.rem.max(1) - 1);
+    let mut line = Vec::with_capacity(ext.len);
+    let one = |lane: &[f64], line: &mut Vec<f64>| {
+        ext.fill(lane, line);
+        if window.whole > 0.0 { window.whole * 2.0 * lane.iter().sum::<f64>() } else { 0.0 }
+    };
+    match src {
+        Some(src) => {
+            for (lane, out) in src.chunks_exact(n).zip(dst.chunks_exact_mut(n)) {
+                let base = one(lane, &mut line);
+                window.apply_line(&line, base, out);
+            }
+        }
+        None => {
+            for lane in dst.chunks_exact_mut(n) {
+                let base = one(lane, &mut line);
+                window.apply_line(&line, base, lane);
+            }
+        }
+    }
+}
+
+/// Box means of `src` along the axis of `layout` (whose `inner` is not 1) into `dst`.
+fn box_rows(src: &[f64], dst: &mut [f64], layout: AxisLayout, window: &BoxWindow) {
+    let AxisLayout { n, inner, .. } = layout;
+    let rem = window.rem;
+    let table = reflect_table(n, window.start, n + rem.max(1) - 1);
+    let block = n * inner;
+    let ones = [1.0; DIRECT_BOX];
+    let mut rows: Vec<&[f64]> = Vec::with_capacity(DIRECT_BOX);
+    let mut base = vec![0.0; if window.whole > 0.0 { inner } else { 0 }];
+    let mut sum = vec![0.0; if rem > DIRECT_BOX { inner } else { 0 }];
+    for (src, dst) in src.chunks_exact(block).zip(dst.chunks_exact_mut(block)) {
+        let row = |r: usize| &src[r * inner..(r + 1) * inner];
+        if !base.is_empty() {
+            // `whole` periods, each twice the column sums.
+            base.fill(0.0);
+            for r in 0..n {
+                base.iter_mut().zip(row(r)).for_each(|(b, x)| *b += x);
+            }
+            base.iter_mut().for_each(|b| *b *= window.whole * 2.0);
+        }
+        let finish = |out: &mut [f64], sums: Option<&[f64]>| {
+            let k = window.k;
+            match (base.is_empty(), sums) {
+                (true, None) => out.iter_mut().for_each(|v| *v /= k),
+                (true, Some(s)) => out.iter_mut().zip(s).for_each(|(v, s)| *v = s / k),
+                (false, None) => out.iter_mut().zip(&base).for_each(|(v, b)| *v = (b + *v) / k),
+                (false, Some(s)) => out.iter_mut().zip(&base).zip(s).for_each(|((v, b), s)| *v = (b + s) / k),
+            }
+        };
+        for (i, out) in dst.chunks_exact_mut(inner).enumerate() {
+            if rem <= DIRECT_BOX {
+                rows.clear();
+                rows.extend(table[i..i + rem].iter().map(|&r| row(r)));
+                weighted_rows(&rows, &ones[..rem], out);
+                finish(out, None);
+            } else {
+                if i == 0 {
+                    sum.fill(0.0);
+                    for &r in &table[..rem] {
+                        sum.iter_mut().zip(row(r)).for_each(|(s, x)| *s += x);
+                    }
+                } else {
+                    let (add, sub) = (row(table[i + rem - 1]), row(table[i - 1]));
+                    sum.iter_mut().zip(add).zip(sub).for_each(|((s, a), b)| *s += a - b);
+                }
+                finish(out, Some(&sum));
+            }
+        }
+    }
+}
+
+/// `AverageBlur`: the mean over a box of `k` samples along each of `axes` in turn, with "reflect"
+/// borders, as scipy's `convolve` with a uniform kernel (an even box reaches one sample further
+/// after than before). The cost does not depend on `k`.
+pub(crate) fn box_mean(x: &[f64], dims: &[usize], axes: &[usize], k: usize) -> Result<Vec<f64>> {
+    separable(x, dims, axes, |pass, axis| {
+        let window = BoxWindow::new(k, dims[axis]);
+        match pass {
+            Pass::Lanes(src, dst) => box_lanes(src, dst, dims[axis], &window),
+            Pass::Rows(src, dst) => box_rows(src, dst, AxisLayout::of(dims, axis), &window),
+        }
+    })
+}
+
+/// One pass of a separable filter along an axis.
+enum Pass<'a> {
+    /// The axis is contiguous: its lanes, from the first slice (or from the second itself when
+    /// `None`), into the second.
+    Lanes(Option<&'a [f64]>, &'a mut [f64]),
+    /// The axis has `inner` samples between rows: from the first slice into the second.
+    Rows(&'a [f64], &'a mut [f64]),
+}
+
+/// Runs a separable filter over `axes` (in order; those of one sample are skipped) of `x` (C order,
+/// shape `dims`) with at most two image-sized buffers and no copy of the input.
+fn separable(x: &[f64], dims: &[usize], axes: &[usize], mut pass: impl FnMut(Pass<'_>, usize)) -> Result<Vec<f64>> {
+    if x.is_empty() {
+        return Ok(Vec::new());
+    }
+    // The result so far (`None` while it is still the input), and a buffer to filter rows into.
+    let mut out: Option<Vec<f64>> = None;
+    let mut spare: Option<Vec<f64>> = None;
+    for &axis in axes.iter().filter(|&&a| dims[a] > 1) {
+        let contiguous = dims[axis + 1..].iter().product::<usize>() == 1;
+        if contiguous {
+            match out.as_mut() {
+                Some(cur) => pass(Pass::Lanes(None, cur), axis),
+                None => {
+                    let mut dst = buffer::zeroed(x.len())?;
+                    pass(Pass::Lanes(Some(x), &mut dst), axis);
+                    out = Some(dst);
+                }
+            }
+        } else {
+            let mut dst = match spare.take() {
+                Some(buf) => buf,
+                None => buffer::zeroed(x.len())?,
+            };
+            pass(Pass::Rows(out.as_deref().unwrap_or(x), &mut dst), axis);
+            spare = out.replace(dst);
+        }
+    }
+    match out {
+        Some(out) => Ok(out),
+        None => {
+            let mut copy = buffer::zeroed(x.len())?;
+            copy.copy_from_slice(x);
+            Ok(copy)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, Axis, IxDyn};
+
+    /// Deterministic samples in [-1, 1) with a few large ones.
+    fn sample_image(dims: &[usize]) -> ArrayD<f64> {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64 ^ dims.iter().fold(7, |h, &d| h * 31 + d as u64);
+        ArrayD::from_shape_simple_fn(IxDyn(dims), || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let u = (state >> 11) as f64 / (1u64 << 53) as f64;
+            if state % 17 == 0 { 40.0 * u } else { 2.0 * u - 1.0 }
+        })
+    }
+
+    /// The straightforward correlation: every tap of every sample through `reflect`.
+    fn reference_correlate(x: &ArrayD<f64>, axis: usize, weights: &[f64]) -> ArrayD<f64> {
+        let radius = (weights.len() / 2) as isize;
+        let n = x.shape()[axis];
+        let mut out = x.clone();
+        for (lane_in, mut lane_out) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
+            for i in 0..n {
+                let mut acc = 0.0;
+                for (k, w) in weights.iter().enumerate() {
+                    acc += w * lane_in[reflect(i as isize + k as isize - radius, n)];
+                }
+                lane_out[i] = acc;
+            }
+        }
+        out
+    }
+
+    /// scipy's `gaussian_filter`, straightforwardly: the whole kernel on every axis.
+    fn reference_gaussian(x: &ArrayD<f64>, sigma: f64) -> ArrayD<f64> {
+        let radius = (4.0 * sigma + 0.5) as isize;
+        let raw: Vec<f64> = (-radius..=radius).map(|k| (-0.5 / (sigma * sigma) * (k * k) as f64).exp()).collect();
+        let total: f64 = raw.iter().sum();
+        let weights: Vec<f64> = raw.iter().map(|w| w / total).collect();
+        (0..x.ndim()).fold(x.clone(), |data, axis| reference_correlate(&data, axis, &weights))
+    }
+
+    /// The straightforward box mean: the whole window of every sample through `reflect`.
+    fn reference_box(x: &ArrayD<f64>, axis: usize, k: usize) -> ArrayD<f64> {
+        let n = x.shape()[axis];
+        let (before, after) = (((k - 1) / 2) as isize, (k / 2) as isize);
+        let mut out = x.clone();
+        for (lane_in, mut lane_out) in x.lanes(Axis(axis)).into_iter().zip(out.lanes_mut(Axis(axis))) {
+            for i in 0..n as isize {
+                let sum: f64 = (i - before..=i + after).map(|j| lane_in[reflect(j, n)]).sum();
+                lane_out[i as usize] = sum / k as f64;
+            }
+        }
+        out
+    }
+
+    /// The largest difference relative to the largest sample of `expected`.
+    fn relative_error(actual: &[f64], expected: &ArrayD<f64>) -> f64 {
+        let peak = expected.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        actual.iter().zip(expected.iter()).map(|(a, e)| (a - e).abs()).fold(0.0, f64::max) / peak
+    }
+
+    const SHAPES: &[&[usize]] = &[
+        &[1],
+        &[2],
+        &[7],
+        &[1, 1],
+        &[1, 9],
+        &[9, 1],
+        &[2, 2],
+        &[5, 4],
+        &[12, 10],
+        &[13, 17],
+        &[33, 20],
+        &[6, 5, 1],
+        &[7, 9, 3],
+        &[4, 3, 2, 2],
+    ];
+
+    #[test]
+    fn reflect_is_half_sample_symmetric() {
+        let idx: Vec<usize> = (-5..9).map(|i| reflect(i, 4)).collect();
+        assert_eq!(idx, [3, 3, 2, 1, 0, 0, 1, 2, 3, 3, 2, 1, 0, 0]);
+        assert_eq!(reflect_table(3, -2, 9), [1, 0, 0, 1, 2, 2, 1, 0, 0]);
+    }
+
+    #[test]
+    fn gaussian_matches_the_straightforward_filter() {
+        for dims in SHAPES {
+            let x = sample_image(dims);
+            for sigma in [0.3, 1.0, 1.5, 2.0, 3.7, 10.0, 60.0] {
+                let fast = gaussian(x.as_slice().unwrap(), dims, sigma).unwrap();
+                let reference = reference_gaussian(&x, sigma);
+                let radius = (4.0 * sigma + 0.5) as usize;
+                if dims.iter().all(|&n| n > radius) {
+                    // The same taps in the same order: identical, not just close.
+                    assert_eq!(fast, reference.as_slice().unwrap(), "{dims:?}, sigma {sigma}");
+                } else {
+                    // Folded kernels or skipped single-sample axes: the same sum in another order.
+                    let err = relative_error(&fast, &reference);
+                    assert!(err < 1e-13, "{dims:?}, sigma {sigma}: relative error {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn folded_gaussian_kernels_sum_to_one_and_keep_their_symmetry() {
+        for (sigma, n) in [(2.0, 3), (10.0, 4), (1e3, 5)] {
+            let taps = gaussian_taps(sigma, n);
+            assert_eq!((taps.weights.len(), taps.start), (2 * n, 0));
+            assert!((taps.weights.iter().sum::<f64>() - 1.0).abs() < 1e-14);
+            for m in 1..2 * n {
+                assert!((taps.weights[m] - taps.weights[2 * n - m]).abs() < 1e-15, "sigma {sigma}, n {n}");
+            }
+        }
+        // A constant image stays constant under any kernel.
+        let out = gaussian(&[3.0; 6], &[2, 3], 1e6).unwrap();
+        assert!(out.iter().all(|v| (v - 3.0).abs() < 1e-12), "{out:?}");
+    }
+
+    #[test]
+    fn box_mean_matches_the_straightforward_filter() {
+        for dims in SHAPES.iter().filter(|d| d.len() >= 2) {
+            let x = sample_image(dims);
+            for k in [1, 2, 3, 4, 5, 8, 16, 17, 19, 24, 31, 40, 67, 100] {
+                let fast = box_mean(x.as_slice().unwrap(), dims, &[0, 1], k).unwrap();
+                let reference = reference_box(&reference_box(&x, 0, k), 1, k);
+                let small = (0..2).all(|a| dims[a] > 1 && k <= DIRECT_BOX && k < 2 * dims[a]);
+                if small {
+                    assert_eq!(fast, reference.as_slice().unwrap(), "{dims:?}, k {k}");
+                } else {
+                    let err = relative_error(&fast, &reference);
+                    assert!(err < 1e-13, "{dims:?}, k {k}: relative error {err}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn box_mean_matches_scipy_convolve() {
+        let x = ArrayD::from_shape_fn(IxDyn(&[4, 5, 1]), |ix| ((ix[0] * 5 + ix[1]) as f64).powf(1.5));
+        let blur = |k| box_mean(x.as_slice().unwrap(), &[4, 5, 1], &[0, 1], k).unwrap();
+        let (k2, k3) = (blur(2), blur(3));
+        // scipy.ndimage.convolve(x, ones((k, k, 1)) / k², mode="reflect"), rows 0 and 3.
+        let expected2 = [6.71931958605, 9.261406189724, 12.293063930719, 15.705892355169, 17.5];
+        let expected3 = [51.123047407747, 54.894440037163, 60.649434962654, 66.598156137707, 70.627773095121];
+        for j in 0..5 {
+            assert!((k2[j] - expected2[j]).abs() < 1e-9);
+            assert!((k3[15 + j] - expected3[j]).abs() < 1e-9);
+        }
+    }
+
+    #[test]
+    fn empty_and_scalar_images_pass_through() {
+        for dims in [&[0][..], &[5, 0], &[0, 5], &[3, 0, 2], &[]] {
+            let x = sample_image(dims);
+            let x = x.as_slice().unwrap();
+            assert_eq!(gaussian(x, dims, 2.0).unwrap(), x, "{dims:?}");
+            if dims.len() >= 2 {
+                assert_eq!(box_mean(x, dims, &[0, 1], 3).unwrap(), x, "{dims:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn portable_and_dispatched_loops_agree_exactly() {
+        // On a machine with AVX2 the dispatch runs the AVX2 build; the portable one must agree to the
+        // bit (the same operations in the same order), at every length around the block sizes.
+        let samples = sample_image(&[200]);
+        let samples = samples.as_slice().unwrap();
+        let w: Vec<f64> = (0..17).map(|t| 1.0 / (1.0 + t as f64)).collect();
+        for n in [1, 5, 15, 16, 17, 31, 32, 33, 64, 100, 150] {
+            let (mut a, mut b) = (vec![0.0; n], vec![0.0; n]);
+            correlate_line(&samples[..n + 16], &w, &mut a);
+            correlate_line_portable::<BLOCK>(&samples[..n + 16], &w, &mut b);
+            assert_eq!(a, b, "line of {n}");
+            let rows: Vec<&[f64]> = (0..17).map(|t| &samples[t..t + n]).collect();
+            weighted_rows(&rows, &w, &mut a);
+            weighted_rows_portable::<BLOCK>(&rows, &w, &mut b);
+            assert_eq!(a, b, "rows of {n}");
+        }
+    }
+
+    #[test]
+    fn huge_boxes_cost_no_more_than_small_ones() {
+        // A box of 2^53 - 1 samples on a 3x2 image: whole periods dominate, the mean tends to the
+        // image mean (each axis's reflection repeats every sample twice per period).
+        let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let out = box_mean(&x, &[3, 2], &[0, 1], (1 << 53) - 1).unwrap();
+        assert!(out.iter().all(|v| (v - 3.5).abs() < 1e-9), "{out:?}");
+    }
+}
