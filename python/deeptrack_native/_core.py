@@ -39,13 +39,14 @@ def _take_pending():
     return exc
 
 
-def raise_for(status, workers=False):
-    """Raises the exception for a non-OK status: a Python exception a callback raised during the call
-    (re-raised as is; with ``workers``, also one raised on the library's worker threads), or the
-    library's error with its message."""
+def raise_for(status):
+    """Raises the exception for a non-OK status: the Python exception a callback raised during the
+    call on this thread (re-raised as is), or the library's error with its message.
+
+    Python callbacks run on the thread that called the library (``Feature.resolve_batch`` renders
+    pipelines holding Python callables on the calling thread), so each thread finds its own
+    callback's exception here, whatever other threads are doing."""
     pending = _take_pending()
-    if pending is None and workers:
-        pending, _last_failure[0] = _last_failure[0], None
     message = _lib.last_error_message()
     if pending is not None:
         if hasattr(pending, "add_note"):
@@ -147,6 +148,24 @@ def to_value(obj, what):
         "(use None, a bool, int, float, str, a numpy array of real numbers, a list or tuple of those, "
         "a callable, another feature or a feature's property)"
     )
+
+
+def new_value_ptr(obj, what):
+    """Like :func:`to_value`, as a raw pointer the caller owns: the fast path of callbacks, which
+    mostly return floats and float arrays."""
+    t = type(obj)
+    if t is float or t is np.float64:
+        out = c_void_p()
+        status = lib.deeptrack_value_new_float(obj, byref(out))
+    elif t is np.ndarray and obj.dtype == _F64 and obj.flags.c_contiguous and 0 < obj.ndim <= _MAX_NDIM and obj.size:
+        out = c_void_p()
+        shape = (c_size_t * obj.ndim)(*obj.shape)
+        status = lib.deeptrack_value_new_array(obj.ctypes.data, shape, obj.ndim, byref(out))
+    else:
+        return to_value(obj, what).release()
+    if status != _lib.OK:
+        raise_for(status)
+    return out.value
 
 
 def _real_array(obj, what):
@@ -370,14 +389,8 @@ def free_userdata(key):
         pass
 
 
-# The last exception a callback raised on any thread: batch workers run callbacks on threads of
-# their own, so the calling thread finds their exception here (see Feature.resolve_batch).
-_last_failure = [None]
-
-
 def _fail(exc):
     _set_pending(exc)
-    _last_failure[0] = exc
     try:
         lib.deeptrack_set_error_message(f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
     except Exception:
@@ -452,7 +465,7 @@ def sample_trampoline(key, ctx, out):
             result = fn(**kwargs)
         finally:
             stack.pop()
-        out[0] = to_value(result, "the value returned").release()
+        out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)

@@ -199,9 +199,37 @@ class NumpyInOut(unittest.TestCase):
         f.resolve(x)
         f.resolve(x)
         self.assertEqual(len(calls), 1)
-        x[0] = 5  # the same object, changed: computed again, with the same properties
+        # As DeepTrack2 2.0.1, which compares inputs by identity (observed with it: [1, 1], one call):
+        # the same object changed in place still gives the cached result until an update ...
+        x[0] = 5
+        self.assertEqual(f.resolve(x).tolist(), [1.0, 1.0])
+        self.assertEqual(len(calls), 1)
+        # ... after which its current contents are computed on ([6, 1], two calls).
+        f.update()
         self.assertEqual(f.resolve(x).tolist(), [6.0, 1.0])
         self.assertEqual(len(calls), 2)
+        # An update of any other feature also makes the next resolve read the data again.
+        x[1] = 2
+        Count().update()
+        self.assertEqual(f.resolve(x).tolist(), [6.0, 3.0])
+        self.assertEqual(len(calls), 3)
+        # A new object, even an equal one, is computed on (three calls in 2.0.1), then cached.
+        y = x.copy()
+        self.assertEqual(f.resolve(y).tolist(), [6.0, 3.0])
+        self.assertEqual(f.resolve(y).tolist(), [6.0, 3.0])
+        self.assertEqual(len(calls), 4)
+
+    def test_same_image_object_returns_the_cached_result_with_its_lineage(self):
+        f = AddOne(c=1)
+        f.store_properties()
+        x = Image(np.zeros(2)).append({"name": "pre"})
+        first = f.resolve(x)
+        x.append({"name": "later"})  # the same object: cached, as DeepTrack2 (identity)
+        again = f.resolve(x)
+        self.assertEqual([d["name"] for d in again.properties], ["pre", "AddOne"])
+        self.assertIs(again.properties[1], first.properties[1])
+        f.update()
+        self.assertEqual([d["name"] for d in f.resolve(x).properties], ["pre", "later", "AddOne"])
 
     def test_get_receives_a_writable_copy_and_in_place_changes_count(self):
         class Mark(Feature):
