@@ -231,6 +231,19 @@ class NumpyInOut(unittest.TestCase):
         f.update()
         self.assertEqual([d["name"] for d in f.resolve(x).properties], ["pre", "later", "AddOne"])
 
+    def test_result_dicts_read_after_the_pipeline_is_gone(self):
+        # A result's dicts are read from the library on first use: the result keeps them alive.
+        pipe = AddOne(c=lambda: 2.5) >> Scale(factor=3)
+        pipe.store_properties()
+        out = pipe.resolve(np.zeros(2))
+        del pipe
+        gc.collect()
+        self.assertEqual([d["name"] for d in out.properties], ["AddOne", "Scale", "Chain"])
+        self.assertEqual(out.get_property("c"), 2.5)
+        self.assertIs(out.properties[0], out.properties[0])
+        again = Image(out)  # a new Image holding the same dicts
+        self.assertIs(again.properties[1], out.properties[1])
+
     def test_get_receives_a_writable_copy_and_in_place_changes_count(self):
         class Mark(Feature):
             def get(self, image, **kw):
@@ -240,6 +253,23 @@ class NumpyInOut(unittest.TestCase):
         x = np.zeros(2)
         self.assertEqual(Mark().resolve(x).tolist(), [7.0, 0.0])
         self.assertEqual(x.tolist(), [0.0, 0.0])
+        # Large arrays too (compared another way), and a change to the sign of a zero or to a NaN.
+        big = np.zeros((100, 100))
+        self.assertEqual(Mark().resolve(big)[0].tolist(), [7.0] * 100)
+
+        class Set(Feature):
+            def get(self, image, at, to, **kw):
+                image.flat[at] = to
+                return image
+
+        for size in (4, 10_000):
+            y = np.full(size, np.nan)
+            y[1] = 0.0
+            out = (Set(at=1, to=-0.0) >> Set(at=2, to=5.0)).resolve(y)
+            self.assertEqual(np.signbit(out[1]), True)
+            self.assertEqual(out[2], 5.0)
+            self.assertTrue(np.isnan(out[0]))
+            self.assertTrue(np.isnan(Set(at=0, to=np.nan).resolve(y)[0]))
 
     def test_input_image_lineage_is_carried_forward(self):
         pre = {"name": "pre", "k": 1}

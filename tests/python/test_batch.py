@@ -2,6 +2,7 @@
 alike), worker processes giving exactly the single-process results with their property dicts, every
 thread re-raising its own callback's exception, and fork children batching after the parent did."""
 
+import multiprocessing
 import os
 import pickle
 import random
@@ -172,9 +173,11 @@ class Processes(unittest.TestCase):
         with self.assertRaises(ValueError):
             pipe.resolve_batch(3, processes=-1)
 
-    def test_split_into_contiguous_ranges(self):
-        self.assertEqual(_processes.split(7, 3), [(0, 3), (3, 2), (5, 2)])
-        self.assertEqual(_processes.split(2, 2), [(0, 1), (1, 1)])
+    def test_chunks_are_small_enough_to_share_the_work(self):
+        self.assertEqual(_processes.chunk_size(64, 2), 8)
+        self.assertEqual(_processes.chunk_size(16, 2), 2)
+        self.assertEqual(_processes.chunk_size(3, 2), 1)
+        self.assertEqual(_processes.chunk_size(10**6, 2), 16)
 
     def failing(self):
         """A pipeline and seed whose 9 items pass up to item 5 and fail from item 6 or later (the last
@@ -194,7 +197,6 @@ class Processes(unittest.TestCase):
         with self.assertRaises(LookupError) as many:
             pipe.resolve_batch(9, seed=seed, image=np.zeros(2), processes=3)
         self.assertEqual(str(many.exception), str(alone.exception))
-        self.assertTrue(any("batch worker process" in n for n in many.exception.__notes__))
         # Pipelines keep working afterwards.
         self.assertEqual(len(pipe.resolve_batch(6, seed=seed, image=np.zeros(2), processes=2)), 6)
 
@@ -207,30 +209,42 @@ class Processes(unittest.TestCase):
         self.assertEqual(many.exception.message, alone.exception.message)
         self.assertIn("value", many.exception.message)
 
-    def test_exceptions_that_do_not_pickle_are_described(self):
+    def in_the_worker(self, action):
+        """A callable that runs ``action()`` in a worker process, and in this process waits until a
+        worker ran it, so that the worker takes items rather than this process alone."""
         parent = os.getpid()
+        started = multiprocessing.get_context("fork").Event()
 
-        def fail():
+        def value():
             if os.getpid() != parent:
-                raise NotPicklable(1, 2)
+                started.set()
+                return action()
+            self.assertTrue(started.wait(60))
             return 1.0
 
+        return value
+
+    def test_a_workers_exception_comes_back_with_where_it_was_raised(self):
+        def fail():
+            raise KeyError("in the worker")
+
+        with self.assertRaises(KeyError) as cm:
+            dt.Add(value=self.in_the_worker(fail)).resolve_batch(8, image=np.zeros(1), processes=2)
+        self.assertEqual(cm.exception.args, ("in the worker",))
+        self.assertTrue(any("batch worker process" in n for n in cm.exception.__notes__))
+
+    def test_exceptions_that_do_not_pickle_are_described(self):
+        def fail():
+            raise NotPicklable(1, 2)
+
         with self.assertRaises(_processes.WorkerError) as cm:
-            dt.Add(value=fail).resolve_batch(4, image=np.zeros(1), processes=2)
+            dt.Add(value=self.in_the_worker(fail)).resolve_batch(8, image=np.zeros(1), processes=2)
         self.assertIn("NotPicklable: 1/2", str(cm.exception))
 
     def test_a_worker_that_dies_is_an_error_not_a_hang(self):
-        parent = os.getpid()
-
-        def die():
-            if os.getpid() != parent:
-                os._exit(3)
-            return 1.0
-
         with self.assertRaises(_processes.WorkerError) as cm:
-            dt.Add(value=die).resolve_batch(4, image=np.zeros(1), processes=2)
+            dt.Add(value=self.in_the_worker(lambda: os._exit(3))).resolve_batch(8, image=np.zeros(1), processes=2)
         self.assertIn("exit code 3", str(cm.exception))
-        self.assertIn("items 2 .. 4", str(cm.exception))
 
     def test_spawned_workers_take_a_pipeline_that_pickles(self):
         pipe = spawn_pipeline()
