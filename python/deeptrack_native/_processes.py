@@ -95,13 +95,16 @@ def _render_chunks(feature, seed, first, threads, image, counter):
     """Takes and renders chunks until none is left: ``(rendered, failure)``, ``rendered`` a list of
     ``(offset, results)`` and ``failure`` None or ``(offset of the failed chunk, exception)``."""
     rendered = []
+    batch_input = None
     while True:
         chunk = _take(counter)
         if chunk is None:
             return rendered, None
         offset, n = chunk
         try:
-            rendered.append((offset, feature._resolve_batch_here(n, seed, (first + offset) & _U64, threads, image)))
+            if batch_input is None:  # once per process, and only if it takes items
+                batch_input = feature._batch_input(image)
+            rendered.append((offset, feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)))
         except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
             _stop(counter)
             return rendered, (offset, e)

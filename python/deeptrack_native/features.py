@@ -286,11 +286,11 @@ class Feature:
         interpreter lock lets one callable run at a time, and more threads would only be slower. Use
         ``processes`` for those.
 
-        ``processes``: None or 1 renders in this process; ``N >= 2`` splits the items into N contiguous
-        ranges, renders the first here and each other one in a worker process (forked, so lambdas
-        are inherited; spawned where the platform has no fork, which needs a pipeline that pickles);
-        0 means one process per core. The results are the same as in one process, image by image,
-        property dicts included.
+        ``processes``: None or 1 renders in this process; ``N >= 2`` renders in this process and N - 1
+        worker processes, which take contiguous chunks of the items in turn (workers are forked, so
+        lambdas are inherited; spawned where the platform has no fork, which needs a pipeline that
+        pickles); 0 means one process per core. The results are the same as in one process, image by
+        image, property dicts included.
 
         Random draws: ``dt.random`` inside callables draws from the item's seeded generator. For
         pipelines with Python callables, ``np.random``'s global functions and the ``random`` module are
@@ -318,11 +318,19 @@ class Feature:
 
     def _resolve_batch_here(self, count, seed, first, threads, image):
         """``resolve_batch`` in this process."""
-        known = None
-        input_ptr = None
-        if image is not None:  # copied for every batch: a batch always computes on the current data
-            owner, known = _core.to_library_image(image, "the input image")
-            input_ptr = owner.ptr
+        return self._render_batch(count, seed, first, threads, self._batch_input(image))
+
+    def _batch_input(self, image):
+        """``(owned library image, known dicts)`` for a batch input, or ``(None, None)``. Copied for
+        every batch: a batch always computes on the current data."""
+        if image is None:
+            return None, None
+        return _core.to_library_image(image, "the input image")
+
+    def _render_batch(self, count, seed, first, threads, batch_input):
+        """Renders items ``first .. first + count`` in this process on ``batch_input``."""
+        owner, known = batch_input
+        input_ptr = None if owner is None else owner.ptr
         if self._holds_python():
             return _batch.render_serially(self, count, seed, first, input_ptr, known)
         return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
