@@ -319,7 +319,7 @@ _SHAPE_BUF = c_size_t * _MAX_NDIM
 
 def image_shape(ptr, _ndim=lib.deeptrack_image_ndim, _shape=lib.deeptrack_image_shape):
     ndim = _ndim(ptr)
-    shape = _SHAPE_BUF()
+    shape = _SHAPE_BUF() if ndim <= _MAX_NDIM else (c_size_t * ndim)()
     status = _shape(ptr, shape, ndim)
     if status:
         raise_for(status)
