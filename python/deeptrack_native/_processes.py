@@ -15,6 +15,7 @@ the lowest chunk is raised (all chunks below it were taken before it and succeed
 lowest failing item's, as in one process.
 """
 
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -22,6 +23,7 @@ import traceback
 
 import numpy as np
 
+from . import _batch
 from .image import Image, PropertyDict
 
 #: The start method of the workers: None picks ``fork`` where the platform has it, else ``spawn``.
@@ -96,18 +98,21 @@ def _render_chunks(feature, seed, first, threads, image, counter):
     ``(offset, results)`` and ``failure`` None or ``(offset of the failed chunk, exception)``."""
     rendered = []
     batch_input = None
-    while True:
-        chunk = _take(counter)
-        if chunk is None:
-            return rendered, None
-        offset, n = chunk
-        try:
-            if batch_input is None:  # once per process, and only if it takes items
-                batch_input = feature._batch_input(image)
-            rendered.append((offset, feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)))
-        except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
-            _stop(counter)
-            return rendered, (offset, e)
+    # The global generators are saved once for all the chunks of this process.
+    with _batch.held_globals() if feature._holds_python() else contextlib.nullcontext():
+        while True:
+            chunk = _take(counter)
+            if chunk is None:
+                return rendered, None
+            offset, n = chunk
+            try:
+                if batch_input is None:  # once per process, and only if it takes items
+                    batch_input = feature._batch_input(image)
+                results = feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)
+                rendered.append((offset, results))
+            except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
+                _stop(counter)
+                return rendered, (offset, e)
 
 
 def _sendable(results):

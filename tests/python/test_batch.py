@@ -132,6 +132,20 @@ class Determinism(unittest.TestCase):
         within = pipe.resolve_batch(6, seed=3)[5]
         np.testing.assert_array_equal(alone, within)
 
+    def test_a_callable_that_batches_another_pipeline(self):
+        inner = np_random_pipeline(n=2)
+
+        def value():
+            before = np.random.rand()
+            inside = float(np.asarray(inner.resolve_batch(1, seed=int(before * 1000))[0]).sum())
+            return before + inside + np.random.rand()
+
+        pipe = dt.Add(value=value)
+        one = pipe.resolve_batch(4, seed=2, image=np.zeros(1))
+        assert_same_results(self, one, pipe.resolve_batch(4, seed=2, image=np.zeros(1)))
+        assert_same_results(self, one, pipe.resolve_batch(4, seed=2, image=np.zeros(1), processes=2))
+        self.assertEqual(len({float(r[0]) for r in one}), 4)
+
     def test_input_image_is_read_at_every_batch(self):
         pipe = Threshold(k=lambda: dt.random.uniform(0, 1), limit=2.0)
         x = np.zeros(3)
