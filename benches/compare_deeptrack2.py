@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
-"""Runs the pipelines of benches/pipelines.rs on deeptrack (native) and on DeepTrack2 2.0.1 and 2.0.2,
-in one run on this machine, and writes the table of medians and ratios to docs/benchmarks.md.
+"""Times deeptrack against DeepTrack2 2.0.1 and 2.0.2 in one run on this machine, and writes the report
+to docs/benchmarks.md (and its tables into the README, between the benchmarks markers).
 
-    python3 benches/compare_deeptrack2.py            # full run (a few minutes)
+    python3 benches/compare_deeptrack2.py            # full run (several minutes)
     python3 benches/compare_deeptrack2.py --quick    # shorter time budget per case
+    python3 benches/compare_deeptrack2.py --smoke    # small sizes and a tiny budget: checks that every
+                                                     # part runs; writes target/bench-smoke/ instead
 
-DeepTrack2 is installed into virtual environments of its own under target/bench-venvs/ (from PyPI,
-the first time). Single thread on both sides: BLAS and FFT thread pools are limited to one thread.
+Three sides:
+
+- deeptrack (native): the pipelines of benches/pipelines.rs through the Rust API (`cargo bench`);
+- deeptrack_native (Python): benches/dt2_style.py, DeepTrack2-style code (lambdas over np.random),
+  run with the package as `pip install ./python` installs it (into target/bench-venvs/deeptrack-native,
+  reinstalled from this checkout at every run);
+- DeepTrack2 2.0.1 and 2.0.2: the same benches/dt2_style.py, in virtual environments of their own under
+  target/bench-venvs/ (installed from PyPI the first time).
+
+Single thread on every side (BLAS and FFT thread pools limited to one thread), except the batch rows
+that say otherwise.
 """
 
 import json
@@ -14,121 +25,16 @@ import os
 import platform
 import subprocess
 import sys
-import textwrap
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENVS = os.path.join(ROOT, "target", "bench-venvs")
+CASES = os.path.join(ROOT, "benches", "dt2_style.py")
 VERSIONS = ["2.0.1", "2.0.2"]
+PY = "deeptrack_native (Python)"
 ONE_THREAD = {k: "1" for k in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"]}
 
-# The DeepTrack2 side: the same pipelines as benches/pipelines.rs, timed the same way (median of
-# update + resolve, after one warm-up run). Each case prints one JSON line.
-DT2_SCRIPT = textwrap.dedent(
-    r'''
-    import json, sys, time, warnings, logging
-    warnings.filterwarnings("ignore"); logging.disable(logging.WARNING)
-    import numpy as np
-    import deeptrack as dt
-
-    budget = float(sys.argv[1])
-    skip_slow = sys.argv[2] == "1"
-
-    def peak_rss_kib():
-        with open("/proc/self/status") as f:
-            return int(next(l for l in f if l.startswith("VmHWM:")).split()[1])
-
-    class Particle(dt.Feature):
-        def get(self, image, **kwargs):
-            return image
-
-    def repeated(n):
-        particle = Particle(position=lambda: np.random.rand(2) * 256)
-        other = Particle(position=lambda: np.random.rand(2) * 256)
-        return (particle ^ n) >> other
-
-    def fluorescence(n):
-        return dt.Fluorescence(NA=0.8, wavelength=680e-9, magnification=10, resolution=1e-6,
-                               output_region=(0, 0, n, n))
-
-    def point(n):
-        return dt.PointParticle(position=lambda: np.random.rand(2) * n, intensity=100)
-
-    x = np.zeros((4, 4))
-    cases = [
-        ("trivial feature: update + resolve", dt.Add(value=lambda: np.random.rand()), x),
-        ("(particle ^ 100) >> other", repeated(100), x),
-        ("(particle ^ 1000) >> other", repeated(1000), x),
-        ("(particle ^ 10000) >> other", None if skip_slow else repeated(10000), x),
-        ("100 point particles, Fluorescence 64x64, Poisson",
-         fluorescence(64)(point(64) ^ 100) >> dt.Poisson(snr=100), None),
-        ("10 point particles, Fluorescence 256x256", fluorescence(256)(point(256) ^ 10), None),
-        ("Sphere, Fluorescence 128x128",
-         fluorescence(128)(dt.Sphere(position=(64, 64), radius=1e-6, intensity=100)), None),
-        ("Sphere, Brightfield 256x256",
-         dt.Brightfield(NA=0.7, wavelength=532e-9, magnification=1, resolution=0.1e-6,
-                        output_region=(0, 0, 256, 256))(
-             dt.Sphere(position=(128, 128), radius=0.5e-6, refractive_index=1.45)), None),
-    ]
-
-    def run(pipe, inp):
-        pipe.update()
-        return pipe.resolve(inp) if inp is not None else pipe.resolve()
-
-    # LARGE_IMAGE_CASES: the math features on a 2048x2048 image of uniform noise, plain and with a
-    # channel axis, as benches/pipelines.rs's large_image_cases (named "<feature> on <shape>").
-    large = [
-        ("GaussianBlur(sigma=2) >> NormalizeStandard", lambda: dt.GaussianBlur(sigma=2) >> dt.NormalizeStandard()),
-        ("GaussianBlur(sigma=2)", lambda: dt.GaussianBlur(sigma=2)),
-        ("AverageBlur(ksize=3)", lambda: dt.AverageBlur(ksize=3)),
-        ("AveragePooling(ksize=4)", lambda: dt.AveragePooling(ksize=4)),
-        ("MaxPooling(ksize=4)", lambda: dt.MaxPooling(ksize=4)),
-        ("MinPooling(ksize=4)", lambda: dt.MinPooling(ksize=4)),
-        ("SumPooling(ksize=4)", lambda: dt.SumPooling(ksize=4)),
-        ("NormalizeMinMax", lambda: dt.NormalizeMinMax()),
-        ("NormalizeStandard", lambda: dt.NormalizeStandard()),
-        ("Clip(min=0.2, max=0.8)", lambda: dt.Clip(min=0.2, max=0.8)),
-    ]
-    noise = np.random.RandomState(0).rand(2048, 2048)
-    for name, make in large:
-        for shape, image in (("2048x2048", noise), ("2048x2048x1", noise[..., None])):
-            try:
-                pipe = make()
-                run(pipe, image)
-            except Exception:
-                # 2.0.1 has no SumPooling, and its AverageBlur raises on plain 2-D images.
-                pipe = None
-            cases.append((f"{name} on {shape}", pipe, image))
-
-    if sys.argv[3] == "memory":
-        # The batch of the memory target: 64 images of 100 particles on 256x256, kept (as batch() does).
-        pipe = fluorescence(256)(point(256) ^ 100) >> dt.Poisson(snr=100)
-        images = np.stack([np.asarray(run(pipe, None)) for _ in range(64)])
-        print(json.dumps({"case": "batch memory", "peak_rss_kib": peak_rss_kib()}), flush=True)
-        sys.exit(0)
-
-    for name, pipe, inp in cases:
-        if pipe is None:
-            print(json.dumps({"case": name, "median_s": None, "runs": 0, "note": "skipped"}), flush=True)
-            continue
-        # As the native bench: cycles timed in blocks of about 20 us, a sample being a block's mean.
-        run(pipe, inp)
-        t = time.perf_counter()
-        run(pipe, inp)
-        block = max(1, min(1000, int(20e-6 / max(time.perf_counter() - t, 1e-9))))
-        times = []
-        start = time.perf_counter()
-        while len(times) < 3 or (time.perf_counter() - start < budget and len(times) < 100000):
-            t = time.perf_counter()
-            for _ in range(block):
-                run(pipe, inp)
-            times.append((time.perf_counter() - t) / block)
-        times.sort()
-        print(json.dumps({"case": name, "median_s": times[len(times) // 2], "runs": len(times) * block}), flush=True)
-    '''
-)
-
-# The issue's targets: (minimum speed-up over DeepTrack2, what it covers).
+# The issue's targets for the native pipelines: (minimum speed-up over DeepTrack2).
 TARGETS = {
     "trivial feature: update + resolve": 100,
     "(particle ^ 100) >> other": None,
@@ -139,28 +45,49 @@ TARGETS = {
     "Sphere, Fluorescence 128x128": 20,
     "Sphere, Brightfield 256x256": 20,
 }
-# The math features on 2048x2048 (LARGE_IMAGE_CASES): at least 3x.
-for _name in ["GaussianBlur(sigma=2) >> NormalizeStandard", "GaussianBlur(sigma=2)", "AverageBlur(ksize=3)",
-              "AveragePooling(ksize=4)", "MaxPooling(ksize=4)", "MinPooling(ksize=4)", "SumPooling(ksize=4)",
-              "NormalizeMinMax", "NormalizeStandard", "Clip(min=0.2, max=0.8)"]:
-    for _shape in ["2048x2048", "2048x2048x1"]:
-        TARGETS[f"{_name} on {_shape}"] = 3
 
 
-def venv_python(version):
-    venv = os.path.join(VENVS, f"deeptrack-{version}")
+def pip(python, *args, env=None):
+    subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args], check=True, env=env)
+
+
+def venv_python(name, first_install):
+    """The interpreter of the virtual environment ``name`` under target/bench-venvs, created (and
+    ``first_install`` installed into it) the first time."""
+    venv = os.path.join(VENVS, name)
     python = os.path.join(venv, "bin", "python")
     if not os.path.exists(python):
-        print(f"installing DeepTrack2 {version} into {venv} ...", file=sys.stderr)
+        print(f"creating {venv} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", venv], check=True)
-        subprocess.run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"deeptrack=={version}"],
-                       check=True)
+        pip(python, *first_install)
+    return python
+
+
+def dt2_python(version):
+    return venv_python(f"deeptrack-{version}", [f"deeptrack=={version}"])
+
+
+def native_python():
+    """The bench venv with deeptrack_native installed from this checkout as users install it
+    (`pip install ./python`: cargo builds the release library, with CARGO_TARGET_DIR=target so that
+    an up-to-date build is reused)."""
+    python = venv_python("deeptrack-native", ["numpy"])
+    print("installing deeptrack_native from ./python ...", file=sys.stderr)
+    pip(python, "--force-reinstall", "--no-deps", os.path.join(ROOT, "python"),
+        env=dict(os.environ, CARGO_TARGET_DIR=os.path.join(ROOT, "target")))
     return python
 
 
 def lines(cmd, env=None):
+    """The JSON lines a command prints, by case name."""
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT).stdout
     return {r["case"]: r for r in (json.loads(line) for line in out.splitlines() if line.startswith("{"))}
+
+
+def ordered(cmd, env=None):
+    """Like :func:`lines`, also returning the case names in the order printed."""
+    results = lines(cmd, env)
+    return results, list(results)
 
 
 def machine():
@@ -170,115 +97,211 @@ def machine():
             cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
     except (OSError, StopIteration):
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    load = ", load average {:.2f} at the start".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}{load}"
+
+
+def checkout():
+    try:
+        rev = subprocess.run(["git", "-C", ROOT, "describe", "--always", "--dirty"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, text=True, check=True).stdout.strip()
+        return f"commit {rev}"
+    except (OSError, subprocess.CalledProcessError):
+        return "an unknown commit"
 
 
 def fmt(seconds):
     if seconds is None:
         return "—"
     for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
+        if abs(seconds) >= scale:
             return f"{seconds / scale:.3g} {unit}"
     return f"{seconds / 1e-9:.3g} ns"
 
 
-def main():
-    quick = "--quick" in sys.argv
-    budget = 0.5 if quick else 3.0
-    env = dict(os.environ, **ONE_THREAD)
-    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    native = lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--json"] + (["--quick"] if quick else []),
-                   env=env)
-    native.update(lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--batch-memory"]))
-    scaling = lines(["cargo", "bench", "--quiet", "--bench", "pipelines", "--", "--scaling", "--json"]
-                    + (["--quick"] if quick else []), env=env)
-    results = {"native": native}
-    for version in VERSIONS:
-        python = venv_python(version)
-        results[version] = lines([python, "-c", DT2_SCRIPT, str(budget), "1", "time"], env=env)
-        results[version].update(lines([python, "-c", DT2_SCRIPT, str(budget), "1", "memory"], env=env))
-        versions = subprocess.run([python, "-c", "import numpy, scipy; print(numpy.__version__, scipy.__version__)"],
-                                  stdout=subprocess.PIPE, text=True, env=env).stdout.split()
-        results[version]["_versions"] = versions
+def ratio(theirs, ours):
+    if theirs is None or ours is None or ours <= 0:
+        return None
+    return theirs / ours
 
+
+def fmt_ratio(r):
+    return "—" if r is None else f"{r:,.0f}×" if r >= 10 else f"{r:.2g}×"
+
+
+def median(results, case):
+    return results.get(case, {}).get("median_s")
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + ["| " + " | ".join(r) + " |" for r in rows]
+
+
+def notes(results, sides, cases):
+    """Why cells are empty: one line per skipped or failed case, per side."""
+    out = []
+    for side in sides:
+        for case in cases:
+            note = results[side].get(case, {}).get("note")
+            if note:
+                out.append(f"- {side}, {case}: {note}.")
+    return out
+
+
+def native_table(native, results):
     rows = []
     for case, target in TARGETS.items():
-        ours = native[case]["median_s"]
-        cells = [case, fmt(ours)]
-        ratios = []
-        for version in VERSIONS:
-            theirs = results[version].get(case, {}).get("median_s")
-            cells.append(fmt(theirs))
-            ratios.append(None if theirs is None else theirs / ours)
-        cells += ["—" if r is None else f"{r:,.0f}×" for r in ratios]
+        ours = median(native, case)
+        ratios = [ratio(median(results[v], case), ours) for v in VERSIONS]
+        cells = [case, fmt(ours)] + [fmt(median(results[v], case)) for v in VERSIONS] + [fmt_ratio(r) for r in ratios]
         if target is None:
             cells.append("linear in N" if case.endswith("other") else "")
-        elif all(r is None for r in ratios):
-            cells.append(f"≥ {target}×: no DeepTrack2 counterpart")
         else:
-            met = all(r >= target for r in ratios if r is not None)
+            met = all(r is not None and r >= target for r in ratios)
             cells.append(f"≥ {target}×: {'met' if met else 'not met'}")
         rows.append(cells)
+    header = ["pipeline (one thread, median of update + resolve)", "deeptrack (native)"]
+    header += [f"DeepTrack2 {v}" for v in VERSIONS] + [f"speed-up vs {v}" for v in VERSIONS] + ["target"]
+    return table(header, rows)
 
-    n100, n1000, n10000 = (native[f"(particle ^ {n}) >> other"]["median_s"] for n in (100, 1000, 10000))
+
+def python_table(results, order, groups):
+    rows = []
+    for case in order:
+        if results[PY][case].get("group") not in groups:
+            continue
+        ours = median(results[PY], case)
+        rows.append([case, fmt(ours)] + [fmt(median(results[v], case)) for v in VERSIONS]
+                    + [fmt_ratio(ratio(median(results[v], case), ours)) for v in VERSIONS])
+    header = ["DeepTrack2-style code (one thread, median of update + resolve)", PY]
+    header += [f"DeepTrack2 {v}" for v in VERSIONS] + [f"speed-up vs {v}" for v in VERSIONS]
+    return table(header, rows)
+
+
+def marginal_rows(results, order):
+    """Per series: the marginal cost of one more particle between consecutive sizes, per side."""
+    series = {}
+    for case in order:
+        r = results[PY][case]
+        if r.get("group") == "scaling":
+            series.setdefault(r["series"], []).append(r["n"])
+    rows = []
+    for label, sizes in series.items():
+        for n1, n2 in zip(sizes, sizes[1:]):
+            cells = [f"{label.format(n='N')}: N = {n1:,} → {n2:,}"]
+            for side in [PY] + VERSIONS:
+                t1, t2 = (median(results[side], label.format(n=f"{n:,}")) for n in (n1, n2))
+                cells.append("—" if t1 is None or t2 is None else fmt((t2 - t1) / (n2 - n1)))
+            rows.append(cells)
+    return table(["marginal cost per particle (one thread)", PY] + [f"DeepTrack2 {v}" for v in VERSIONS], rows)
+
+
+def batch_rows(results, order):
+    cases = [c for c in order if results[PY][c].get("group") == "batch"]
+    loop = next(c for c in cases if c.endswith("plain loop"))
+    one = next((c for c in cases if c.endswith("1 thread")), None)
+    rows = []
+    for case in cases:
+        ours = median(results[PY], case)
+        cells = [case, fmt(ours), fmt_ratio(ratio(median(results[PY], one), ours))]
+        cells += [fmt_ratio(ratio(median(results[v], loop), ours)) for v in VERSIONS]
+        rows.append(cells)
+    header = [f"{PY} batches", "time", "vs resolve_batch on 1 thread"]
+    header += [f"vs DeepTrack2 {v}'s loop ({fmt(median(results[v], loop))})" for v in VERSIONS]
+    return table(header, rows)
+
+
+def write(text, docs_path, readme_path, readme_out, first_table_line):
+    with open(docs_path, "w") as f:
+        f.write(text)
+    # The README quotes the tables, between its markers.
+    lines_ = text.splitlines()
+    quoted = "\n".join(lines_[lines_.index(first_table_line):])
+    with open(readme_path) as f:
+        readme = f.read()
+    start = readme.index("<!-- benchmarks:start")
+    start = readme.index("\n", start) + 1
+    end = readme.index("<!-- benchmarks:end -->")
+    with open(readme_out, "w") as f:
+        f.write(readme[:start] + "\n" + quoted.strip() + "\n\n" + readme[end:])
+
+
+def main():
+    smoke = "--smoke" in sys.argv
+    quick = "--quick" in sys.argv
+    mode = "smoke" if smoke else "quick" if quick else "full"
+    budget, max_run = {"smoke": (0.02, 0.5), "quick": (0.5, 2.0), "full": (3.0, 10.0)}[mode]
+    env = dict(os.environ, **ONE_THREAD)
+    os.makedirs(VENVS, exist_ok=True)
+    started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    where = machine()
+
+    bench = ["cargo", "bench", "--quiet", "--bench", "pipelines", "--"]
+    native = lines(bench + ["--json"] + (["--quick"] if mode != "full" else []), env=env)
+    native.update(lines(bench + ["--batch-memory"]))
+
+    sides = {PY: native_python()}
+    sides.update({v: dt2_python(v) for v in VERSIONS})
+    results, order = {}, None
+    for side, python in sides.items():
+        module = "deeptrack_native" if side == PY else "deeptrack"
+        print(f"timing {side} ...", file=sys.stderr)
+        results[side], side_order = ordered([python, CASES, module, "time", "smoke" if smoke else "full",
+                                             str(budget), str(max_run)], env=env)
+        results[side].update(lines([python, CASES, module, "memory"], env=env))
+        if side == PY:
+            order = side_order
+        versions = subprocess.run(
+            [python, "-c", "import importlib.util as u, numpy; print(numpy.__version__, "
+             "__import__('scipy').__version__ if u.find_spec('scipy') else 'none')"],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env).stdout.split()
+        results[side]["_versions"] = versions or ["?", "?"]
+
+    first = native_table(native, results)
+    n100, n1000, n10000 = (median(native, f"(particle ^ {n}) >> other") for n in (100, 1000, 10000))
     linear = f"per repetition: {fmt(n100 / 100)} (N = 100), {fmt(n1000 / 1000)} (N = 1,000), {fmt(n10000 / 10000)} (N = 10,000)"
-
-    def marginal(family):
-        costs = [scaling[family.format(n=n)]["per_repetition_s"] for n in (1000, 10000, 100000)]
-        return (f"{fmt(costs[0])} (N = 1,000), {fmt(costs[1])} (N = 10,000), {fmt(costs[2])} (N = 100,000): "
-                f"{max(costs) / min(costs):.2f}x apart")
-
-    marginal_lines = [
-        f"- `Add ^ N`: {marginal('Add ^ {n}, stored properties')}.",
-        f"- `Fluorescence(PointParticle ^ N)` 256x256: "
-        f"{marginal('Fluorescence(PointParticle ^ {n}) 256x256, stored properties')}.",
-    ]
 
     batch_one = next(v for k, v in native.items() if k.startswith("batch of 64") and k.endswith("1 thread"))
     batch_all_name, batch_all = next((k, v) for k, v in native.items() if k.startswith("batch of 64") and
                                      not k.endswith("1 thread"))
     speedup = batch_one["median_s"] / batch_all["median_s"]
     ours_kib = native["batch memory"]["peak_rss_kib"]
-    memory_rows = [
-        "| 64 images, 256x256, 100 particles each, kept in memory | deeptrack (native) | "
-        + " | ".join(f"DeepTrack2 {v}" for v in VERSIONS) + " | ratio (target: at most 1/3) |",
-        "|---|---|" + "---|" * len(VERSIONS) + "---|",
-        f"| peak resident memory of the process | {ours_kib / 1024:.0f} MiB | "
-        + " | ".join(f"{results[v]['batch memory']['peak_rss_kib'] / 1024:.0f} MiB" for v in VERSIONS)
-        + " | "
-        + ", ".join(f"1/{results[v]['batch memory']['peak_rss_kib'] / ours_kib:.1f} of {v}" for v in VERSIONS)
-        + " |",
-    ]
-
-    header = ["pipeline (one thread, median of update + resolve)", "deeptrack (native)"] + [
-        f"DeepTrack2 {v}" for v in VERSIONS
-    ] + [f"speed-up vs {v}" for v in VERSIONS] + ["target"]
-    table = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    table += ["| " + " | ".join(r) + " |" for r in rows]
+    py_kib = results[PY]["batch memory"]["peak_rss_kib"]
+    memory = table(
+        ["64 images, 256x256, 100 particles each, kept in memory", "deeptrack (native)", PY]
+        + [f"DeepTrack2 {v}" for v in VERSIONS] + ["ratio (target: at most 1/3)"],
+        [["peak resident memory of the process", f"{ours_kib / 1024:.0f} MiB", f"{py_kib / 1024:.0f} MiB"]
+         + [f"{results[v]['batch memory']['peak_rss_kib'] / 1024:.0f} MiB" for v in VERSIONS]
+         + [", ".join(f"1/{results[v]['batch memory']['peak_rss_kib'] / ours_kib:.1f} of {v}" for v in VERSIONS)]],
+    )
+    py_cases = [c for c in order if results[PY][c].get("group") in ("pipelines", "images", "scaling", "batch")]
     text = "\n".join(
         [
-            "# Benchmarks: deeptrack (native) against DeepTrack2",
+            "# Benchmarks: deeptrack against DeepTrack2",
             "",
-            "Written by `python3 benches/compare_deeptrack2.py` (the pipelines are `benches/pipelines.rs` and",
-            "their DeepTrack2 twins in the script). One run, both sides on the same machine, one thread each.",
+            "Written by `python3 benches/compare_deeptrack2.py`: one run, every side on the same machine. The",
+            "native pipelines are `benches/pipelines.rs` (through the Rust API); the Python ones are",
+            "`benches/dt2_style.py`, DeepTrack2-style code run unchanged on DeepTrack2 and on deeptrack_native",
+            "(the package as `pip install ./python` installs it).",
             "",
-            f"- Run: {started}, {'quick' if quick else 'full'} time budget per case.",
-            f"- Machine: {machine()}.",
-            f"- DeepTrack2 2.0.1 with numpy/scipy {' / '.join(results['2.0.1']['_versions'])}; "
-            f"2.0.2 with {' / '.join(results['2.0.2']['_versions'])}.",
-            "- `(particle ^ 10000) >> other` is not run on DeepTrack2: its cost grows faster than N "
-            "(783 ms at N = 1,000 in the issue).",
-            "- The `on 2048x2048` cases are the math features on 2048x2048 uniform noise (`x1`: with a channel "
-            "axis). DeepTrack2 2.0.1 has no `SumPooling`, and its `AverageBlur` raises on plain 2-D images.",
+            f"- Run: {started}, {mode} time budget per case; deeptrack from {checkout()}.",
+            f"- Machine: {where}.",
+            f"- numpy/scipy: {PY} {' / '.join(results[PY]['_versions'])}; "
+            + "; ".join(f"DeepTrack2 {v} {' / '.join(results[v]['_versions'])}" for v in VERSIONS) + ".",
+            f"- DeepTrack2 runs only the sizes whose single run is predicted to take at most {max_run:g} s.",
             "",
-            *table,
+            *first,
             "",
             f"`particle ^ N` is linear here: {linear}.",
             "",
-            "With stored properties, the marginal cost of one more repetition, `(T(N) - T(1)) / (N - 1)` "
-            "(`cargo bench --bench pipelines -- --scaling`):",
+            "### DeepTrack2-style Python code",
             "",
-            *marginal_lines,
+            *python_table(results, order, ("pipelines", "images")),
+            "",
+            *python_table(results, order, ("scaling",)),
+            "",
+            *marginal_rows(results, order),
             "",
             "### Batches and memory",
             "",
@@ -286,22 +309,23 @@ def main():
             f"on one thread, {fmt(batch_all['median_s'])} on {batch_all_name.rsplit(': ', 1)[1]}: "
             f"{speedup:.2f}x the single-thread throughput (target: 1.8x on 2 cores).",
             "",
-            *memory_rows,
+            *batch_rows(results, order),
             "",
+            *memory,
+            "",
+            *(["Empty cells:", "", *notes(results, [PY] + VERSIONS, py_cases), ""]
+              if notes(results, [PY] + VERSIONS, py_cases) else []),
         ]
     )
-    with open(os.path.join(ROOT, "docs", "benchmarks.md"), "w") as f:
-        f.write(text)
-    # The README quotes the tables, between its markers.
-    quoted = "\n".join(line for line in text.splitlines()[text.splitlines().index(table[0]):])
-    readme_path = os.path.join(ROOT, "README.md")
-    with open(readme_path) as f:
-        readme = f.read()
-    start = readme.index("<!-- benchmarks:start")
-    start = readme.index("\n", start) + 1
-    end = readme.index("<!-- benchmarks:end -->")
-    with open(readme_path, "w") as f:
-        f.write(readme[:start] + "\n" + quoted.strip() + "\n\n" + readme[end:])
+    if smoke:
+        out = os.path.join(ROOT, "target", "bench-smoke")
+        os.makedirs(out, exist_ok=True)
+        write(text, os.path.join(out, "benchmarks.md"), os.path.join(ROOT, "README.md"),
+              os.path.join(out, "README.md"), first[0])
+        print(f"(smoke run: wrote {out}/benchmarks.md and {out}/README.md, not docs/ or the README)", file=sys.stderr)
+    else:
+        readme = os.path.join(ROOT, "README.md")
+        write(text, os.path.join(ROOT, "docs", "benchmarks.md"), readme, readme, first[0])
     print(text)
 
 

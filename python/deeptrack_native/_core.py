@@ -39,13 +39,14 @@ def _take_pending():
     return exc
 
 
-def raise_for(status, workers=False):
-    """Raises the exception for a non-OK status: a Python exception a callback raised during the call
-    (re-raised as is; with ``workers``, also one raised on the library's worker threads), or the
-    library's error with its message."""
+def raise_for(status):
+    """Raises the exception for a non-OK status: the Python exception a callback raised during the
+    call on this thread (re-raised as is), or the library's error with its message.
+
+    Python callbacks run on the thread that called the library (``Feature.resolve_batch`` renders
+    pipelines holding Python callables on the calling thread), so each thread finds its own
+    callback's exception here, whatever other threads are doing."""
     pending = _take_pending()
-    if pending is None and workers:
-        pending, _last_failure[0] = _last_failure[0], None
     message = _lib.last_error_message()
     if pending is not None:
         if hasattr(pending, "add_note"):
@@ -149,6 +150,24 @@ def to_value(obj, what):
     )
 
 
+def new_value_ptr(obj, what):
+    """Like :func:`to_value`, as a raw pointer the caller owns: the fast path of callbacks, which
+    mostly return floats and float arrays."""
+    t = type(obj)
+    if t is float or t is np.float64:
+        out = c_void_p()
+        status = lib.deeptrack_value_new_float(obj, byref(out))
+    elif t is np.ndarray and obj.dtype == _F64 and obj.flags.c_contiguous and 0 < obj.ndim <= _MAX_NDIM and obj.size:
+        out = c_void_p()
+        shape = (c_size_t * obj.ndim)(*obj.shape)
+        status = lib.deeptrack_value_new_array(obj.ctypes.data, shape, obj.ndim, byref(out))
+    else:
+        return to_value(obj, what).release()
+    if status != _lib.OK:
+        raise_for(status)
+    return out.value
+
+
 def _real_array(obj, what):
     arr = np.asarray(obj)
     if arr.dtype.kind not in "biuf":
@@ -159,46 +178,75 @@ def _real_array(obj, what):
 
 
 def _array_copy(data_ptr, shape):
-    n = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    n = 1
+    for d in shape:
+        n *= d
     if n == 0 or not data_ptr:
         return np.zeros(shape)
-    flat = np.ctypeslib.as_array((ctypes.c_double * n).from_address(data_ptr))
-    return flat.reshape(shape).copy()
+    return np.frombuffer((ctypes.c_double * n).from_address(data_ptr), dtype=_F64).reshape(shape).copy()
+
+
+# The hot paths below call the library directly and check statuses inline (``call`` costs a Python
+# call per library call): a pipeline of Python callables converts values on every sample.
+_value_kind = lib.deeptrack_value_kind
+_as_float = lib.deeptrack_value_as_float
+_as_int = lib.deeptrack_value_as_int
+_value_array = lib.deeptrack_value_array
+_SHAPE_PTR = ctypes.POINTER(c_size_t)
 
 
 def from_value(ptr, key=None):
     """The Python value of a borrowed library value: arrays as numpy arrays (copies), lists as lists,
     and ``_ID`` as a tuple."""
-    kind = lib.deeptrack_value_kind(ptr)
+    kind = _value_kind(ptr)
+    if kind == _lib.KIND_FLOAT:
+        out = c_double()
+        status = _as_float(ptr, byref(out))
+        if status:
+            raise_for(status)
+        return out.value
+    if kind == _lib.KIND_ARRAY:
+        data = c_void_p()
+        shape_ptr = _SHAPE_PTR()
+        ndim = c_size_t()
+        status = _value_array(ptr, byref(data), byref(shape_ptr), byref(ndim))
+        if status:
+            raise_for(status)
+        return _array_copy(data.value, tuple(shape_ptr[: ndim.value]))
+    if kind == _lib.KIND_INT:
+        out = c_int64()
+        status = _as_int(ptr, byref(out))
+        if status:
+            raise_for(status)
+        return out.value
+    if kind == _lib.KIND_STRING:
+        out = c_char_p()
+        call(lib.deeptrack_value_as_string, ptr, byref(out))
+        return _text(out.value)
     if kind == _lib.KIND_NONE:
         return None
     if kind == _lib.KIND_BOOL:
         out = c_bool()
         call(lib.deeptrack_value_as_bool, ptr, byref(out))
         return bool(out.value)
-    if kind == _lib.KIND_INT:
-        out = c_int64()
-        call(lib.deeptrack_value_as_int, ptr, byref(out))
-        return int(out.value)
-    if kind == _lib.KIND_FLOAT:
-        out = c_double()
-        call(lib.deeptrack_value_as_float, ptr, byref(out))
-        return float(out.value)
-    if kind == _lib.KIND_STRING:
-        out = c_char_p()
-        call(lib.deeptrack_value_as_string, ptr, byref(out))
-        return out.value.decode("utf-8")
-    if kind == _lib.KIND_ARRAY:
-        data = c_void_p()
-        shape_ptr = ctypes.POINTER(c_size_t)()
-        ndim = c_size_t()
-        call(lib.deeptrack_value_array, ptr, byref(data), byref(shape_ptr), byref(ndim))
-        shape = tuple(shape_ptr[i] for i in range(ndim.value))
-        return _array_copy(data.value, shape)
     if kind == _lib.KIND_LIST:
-        items = [from_value(lib.deeptrack_value_list_get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
+        get = lib.deeptrack_value_list_get
+        items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
         return tuple(items) if key == "_ID" else items
     raise TypeError(f"unknown value kind {kind}")
+
+
+# Decoded keys and short strings (property names, feature names): decoding them once.
+_TEXTS = {}
+
+
+def _text(raw):
+    text = _TEXTS.get(raw)
+    if text is None:
+        text = raw.decode("utf-8")
+        if len(_TEXTS) < 4096 and len(raw) <= 64:
+            _TEXTS[raw] = text
+    return text
 
 
 def take_value(owned):
@@ -216,16 +264,23 @@ def take_value(owned):
 _DICTS = weakref.WeakValueDictionary()
 
 
-def dict_items(dict_ptr):
+def dict_items(dict_ptr, _len=lib.deeptrack_property_dict_len, _key=lib.deeptrack_property_dict_key,
+               _get=lib.deeptrack_property_dict_get):
     """The entries of a borrowed library dict as a list of ``(key, python value)``."""
     items = []
     key = c_char_p()
     value = c_void_p()
-    for i in range(lib.deeptrack_property_dict_len(dict_ptr)):
-        call(lib.deeptrack_property_dict_key, dict_ptr, i, byref(key))
+    key_out = byref(key)
+    value_out = byref(value)
+    for i in range(_len(dict_ptr)):
+        status = _key(dict_ptr, i, key_out)
+        if status:
+            raise_for(status)
         raw = key.value
-        call(lib.deeptrack_property_dict_get, dict_ptr, raw, byref(value))
-        name = raw.decode("utf-8")
+        status = _get(dict_ptr, raw, value_out)
+        if status:
+            raise_for(status)
+        name = _text(raw)
         items.append((name, from_value(value.value, name)))
     return items
 
@@ -259,24 +314,48 @@ class _Buffer:
         self.__array_interface__ = {"version": 3, "shape": shape, "typestr": _F64.str, "data": (data_ptr, True)}
 
 
-def image_shape(ptr):
-    ndim = lib.deeptrack_image_ndim(ptr)
-    shape = (c_size_t * max(ndim, 1))()
-    call(lib.deeptrack_image_shape, ptr, shape, ndim)
-    return tuple(shape[i] for i in range(ndim))
+_SHAPE_BUF = c_size_t * _MAX_NDIM
+
+
+def image_shape(ptr, _ndim=lib.deeptrack_image_ndim, _shape=lib.deeptrack_image_shape):
+    ndim = _ndim(ptr)
+    shape = _SHAPE_BUF() if ndim <= _MAX_NDIM else (c_size_t * ndim)()
+    status = _shape(ptr, shape, ndim)
+    if status:
+        raise_for(status)
+    return tuple(shape[:ndim])
+
+
+def _image_data(ptr, _data=lib.deeptrack_image_data):
+    """``(data address or None, shape)`` of a library image."""
+    data = c_void_p()
+    n = c_size_t()
+    status = _data(ptr, byref(data), byref(n))
+    if status:
+        raise_for(status)
+    return (data.value if n.value else None), image_shape(ptr)
 
 
 def image_view(owner):
     """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive."""
-    data = c_void_p()
-    n = c_size_t()
-    call(lib.deeptrack_image_data, owner.ptr, byref(data), byref(n))
-    shape = image_shape(owner.ptr)
-    if n.value == 0 or not data.value:
+    data, shape = _image_data(owner.ptr)
+    if not data:
         arr = np.zeros(shape)
         arr.flags.writeable = False
         return arr
-    return np.asarray(_Buffer(owner, data.value, shape))
+    return np.asarray(_Buffer(owner, data, shape))
+
+
+def borrowed_view(ptr):
+    """A numpy view of a borrowed library image's data, valid while the library lends it (during a
+    callback): copy it, or compare with it, before returning."""
+    data, shape = _image_data(ptr)
+    if not data:
+        return np.zeros(shape)
+    n = 1
+    for d in shape:
+        n *= d
+    return np.frombuffer((ctypes.c_double * n).from_address(data), dtype=_F64).reshape(shape)
 
 
 def image_properties(owner, known=None):
@@ -294,12 +373,13 @@ def owned_image(ptr):
 
 
 def from_library_image(owner, known=None):
-    """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view)."""
+    """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
+    Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
         return view
     img = Image(view, copy=False)
-    img.properties = image_properties(owner, known)
+    img._defer_properties(lambda: image_properties(owner, known))
     return img
 
 
@@ -307,6 +387,14 @@ def to_library_image(obj, what="image"):
     """A new library image holding ``obj`` (an Image, array or number) and, for an Image, its dicts.
     Returns ``(owned image, known)``, where ``known`` maps the library dicts created for plain Python
     dicts back to those dicts."""
+    if type(obj) is np.ndarray and obj.dtype == _F64 and obj.flags.c_contiguous and 0 < obj.size and obj.ndim:
+        # The common case, without the general conversion.
+        out = c_void_p()
+        shape = _SHAPE_BUF(*obj.shape)
+        status = lib.deeptrack_image_new(obj.ctypes.data, shape, obj.ndim, byref(out))
+        if status:
+            raise_for(status)
+        return Owned(out.value, lib.deeptrack_image_free), {}
     value = obj._value if isinstance(obj, Image) else obj
     if isinstance(value, Image):
         value = value._value
@@ -370,14 +458,8 @@ def free_userdata(key):
         pass
 
 
-# The last exception a callback raised on any thread: batch workers run callbacks on threads of
-# their own, so the calling thread finds their exception here (see Feature.resolve_batch).
-_last_failure = [None]
-
-
 def _fail(exc):
     _set_pending(exc)
-    _last_failure[0] = exc
     try:
         lib.deeptrack_set_error_message(f"{type(exc).__name__}: {exc}".encode("utf-8", "replace"))
     except Exception:
@@ -452,7 +534,7 @@ def sample_trampoline(key, ctx, out):
             result = fn(**kwargs)
         finally:
             stack.pop()
-        out[0] = to_value(result, "the value returned").release()
+        out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)
@@ -473,16 +555,32 @@ def callback_rule(fn, what):
 
 def _argument_image(input_ptr):
     """What a custom feature's ``get`` receives: None without input; a writable copy of the input,
-    as an Image when it carries properties. Returns ``(argument, owned clone or None)``."""
+    as an Image when it carries properties (its dicts then belong to a clone of the input, which keeps
+    them alive). Returns ``(argument, view of the input, number of dicts)``."""
     if not input_ptr:
-        return None, None
+        return None, None, 0
+    original = borrowed_view(input_ptr)
+    data = original.copy()
+    count = lib.deeptrack_image_property_count(input_ptr)
+    if count == 0:
+        return data, original, 0
     owner = new_handle(lib.deeptrack_image_clone, input_ptr, free=lib.deeptrack_image_free)
-    data = np.array(image_view(owner))
-    if lib.deeptrack_image_property_count(owner.ptr) == 0:
-        return data, owner
     img = Image(data, copy=False)
     img.properties = image_properties(owner)
-    return img, owner
+    return img, original, count
+
+
+def _unchanged(arg, original, count):
+    """Whether ``arg``, the argument ``get`` returned, still holds the input's data ``original`` (bit
+    for bit) and its ``count`` dicts, so that the input can pass through."""
+    value = np.asarray(arg._value if isinstance(arg, Image) else arg)
+    if isinstance(arg, Image) and len(arg.properties) != count:
+        return False
+    if value.shape != original.shape or value.dtype != _F64 or not value.flags.c_contiguous:
+        return False
+    if value.size <= 4096:
+        return value.tobytes() == original.tobytes()
+    return bool((value.view(np.uint64) == original.view(np.uint64)).all())
 
 
 @_lib.GET_FN
@@ -495,14 +593,12 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         props = dict(dict_items(dict_ptr))
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
-        arg, owner = _argument_image(input_ptr)
+        arg, original, count = _argument_image(input_ptr)
         result = feature.get(arg, **props)
         if result is None:
             raise TypeError(f"{type(feature).__name__}.get returned None; it must return the image (an array)")
-        if arg is not None and result is arg:
-            unchanged = np.array_equal(np.asarray(arg), image_view(owner), equal_nan=True)
-            if unchanged and (not isinstance(arg, Image) or len(arg.properties) == len(image_properties(owner))):
-                return 0  # pass the input through (keeps its identity)
+        if arg is not None and result is arg and _unchanged(arg, original, count):
+            return 0  # pass the input through (keeps its identity)
         image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")
         out[0] = image.release()
         return 0

@@ -21,6 +21,10 @@ class DeepTrackError(Exception):
         self.status_name = status_name
         self.message = message
 
+    def __reduce__(self):
+        # Pickles (e.g. from a batch worker process) with its status, message and notes.
+        return (type(self), (self.status, self.status_name, self.message), self.__dict__)
+
 
 class InvalidArgumentError(DeepTrackError, ValueError):
     """A value outside its domain (NaN, a negative size, a bad shape, ...)."""

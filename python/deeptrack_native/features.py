@@ -11,7 +11,7 @@ import random as _pyrandom
 import warnings
 from ctypes import byref, c_bool, c_size_t, c_void_p
 
-from . import _core, _lib
+from . import _batch, _core, _lib, _processes
 from ._lib import lib
 from .image import Image
 
@@ -48,6 +48,7 @@ def _rule(value, owner, key):
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
     if callable(value) and not isinstance(value, (type, Image)):
+        owner.__dict__["_calls_python"] = True
         return _core.callback_rule(value, what)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
@@ -71,6 +72,21 @@ class Feature:
     _unsupported = ()
     #: Constructor keywords a built-in supports only at these values.
     _only_default = {}
+
+    def __new__(cls, *args, **kwargs):
+        self = super().__new__(cls)
+        # The call that builds the feature, which pickling repeats (see __reduce__).
+        self.__dict__["_init_args"] = (args, dict(kwargs))
+        return self
+
+    def __reduce__(self):
+        """Pickles the feature as the call that built it: its class and constructor arguments (features,
+        values, callables), and whether it stores properties. Unpickling builds an equivalent, fresh
+        pipeline (a new generator, nothing resolved). The callables must pickle: functions defined at
+        module level do, lambdas do not. This is how ``resolve_batch(processes=N)`` reaches workers
+        where processes cannot be forked."""
+        args, kwargs = self.__dict__.get("_init_args", ((), {}))
+        return (_rebuild, (type(self), args, kwargs, self.__dict__.get("_stored")))
 
     def __init__(self, *args, **kwargs):
         self.__dict__["_refs"] = []
@@ -123,6 +139,7 @@ class Feature:
         name = kwargs.get("name", type(self).__name__)
         if not isinstance(name, str):
             raise TypeError("name must be a string")
+        self.__dict__["_calls_python"] = True
         self._h = _core.new_custom_feature(self, name)
         kwargs.pop("name", None)  # already the feature's name property
 
@@ -178,6 +195,7 @@ class Feature:
         if not recursive:
             raise NotImplementedError("store_properties applies to every contained feature (recursive=True)")
         _core.call(lib.deeptrack_feature_store_properties, self._h.ptr, bool(toggle))
+        self.__dict__["_stored"] = bool(toggle)
         return self
 
     def update(self, **kwargs):
@@ -190,6 +208,7 @@ class Feature:
             )
         _core.call(lib.deeptrack_feature_update, self._h.ptr)
         self.__dict__["_had_input"] = False
+        _INPUTS_EPOCH[0] = object()
         return self
 
     def seed(self, seed=None):
@@ -201,23 +220,21 @@ class Feature:
         if not 0 <= int(seed) < 2**64:
             raise ValueError(f"seed: expected an integer in [0, 2**64), got {seed}")
         _core.call(lib.deeptrack_feature_seed, self._h.ptr, int(seed))
+        _INPUTS_EPOCH[0] = object()
         return seed
 
     def _input_handle(self, image):
-        """The library image for a resolve input; the same handle again for the same unchanged object,
-        so that resolving twice on the same input returns the cached result, as in DeepTrack2."""
+        """The library image for a resolve input. DeepTrack2 compares inputs by identity: the same
+        object resolved again gives the cached result (even if changed in place), and after an update
+        its current contents are computed on. So the same handle is returned again, without looking at
+        the data, for the same object while no ``update`` or ``seed`` has run anywhere since it was
+        copied; otherwise the object is copied again."""
         cache = self._input_cache
-        props = tuple(map(id, image.properties)) if isinstance(image, Image) else ()
-        if cache is not None and cache[0] is image and cache[1] == props:
-            value = image._value if isinstance(image, Image) else image
-            try:
-                same = _core.np.array_equal(_core.np.asarray(value), _core.image_view(cache[2]), equal_nan=True)
-            except (TypeError, ValueError):
-                same = False
-            if same:
-                return cache[2], cache[3]
+        epoch = _INPUTS_EPOCH[0]
+        if cache is not None and cache[0] is image and cache[1] is epoch:
+            return cache[2], cache[3]
         owner, known = _core.to_library_image(image, "the input image")
-        self.__dict__["_input_cache"] = (image, props, owner, known)
+        self.__dict__["_input_cache"] = (image, epoch, owner, known)
         return owner, known
 
     def resolve(self, image=None, **kwargs):
@@ -256,30 +273,67 @@ class Feature:
             return results[0]
         return results
 
-    def resolve_batch(self, count, seed=0, first=0, threads=0, image=None):
+    def resolve_batch(self, count, seed=0, first=0, threads=0, image=None, processes=None):
         """Resolves ``count`` independent samples of this pipeline: items ``first .. first + count``
-        of the stream ``seed``, on ``threads`` worker threads (0: one per core), each worker resolving
-        its own copy. Item ``i`` depends only on (pipeline, seed, i): the same whatever the thread
-        count or the way a dataset is split into batches, e.g. across processes or machines. The
-        pipeline itself is not touched. Returns a list of results (Images when properties are
-        stored, else read-only arrays). Python callables are called one at a time."""
+        of the stream ``seed``. Item ``i`` depends only on (pipeline, seed, i): the same whatever the
+        thread or process count or the way a dataset is split into batches, e.g. across processes or
+        machines. The pipeline itself is not touched. Returns a list of results (Images when
+        properties are stored, else read-only arrays); raises the exception of the lowest failing item.
+
+        ``threads``: library worker threads for a pipeline without Python callables (0: one per core),
+        each resolving its own copy. A pipeline holding Python callables (property callables, custom
+        features, ``Lambda``) is rendered on the calling thread whatever ``threads`` says: the
+        interpreter lock lets one callable run at a time, and more threads would only be slower. Use
+        ``processes`` for those.
+
+        ``processes``: None or 1 renders in this process; ``N >= 2`` renders in this process and N - 1
+        worker processes, which take contiguous chunks of the items in turn (workers are forked, so
+        lambdas are inherited; spawned where the platform has no fork, which needs a pipeline that
+        pickles); 0 means one process per core. The results are the same as in one process, image by
+        image, property dicts included.
+
+        Random draws: ``dt.random`` inside callables draws from the item's seeded generator. For
+        pipelines with Python callables, ``np.random``'s global functions and the ``random`` module are
+        also seeded from ``(seed, item)`` before each item (and restored to the caller's state
+        afterwards), so callables written with ``np.random`` are reproducible too. Generators of your
+        own (``np.random.default_rng()``, ``random.Random()``) are not reseeded."""
         count, seed, first, threads = int(count), int(seed), int(first), int(threads)
         if count < 0 or threads < 0:
             raise ValueError("count and threads must not be negative")
         if not (0 <= seed < 2**64 and 0 <= first < 2**64):
             raise ValueError("seed and first must be integers in [0, 2**64)")
-        known = None
-        input_ptr = None
-        if image is not None:
-            owner, known = self._input_handle(image)
-            input_ptr = owner.ptr
-        buf = (c_void_p * max(count, 1))()
-        _core._tls.pending = None
-        _core._last_failure[0] = None
-        status = lib.deeptrack_feature_resolve_batch(self._h.ptr, input_ptr, seed, first, count, threads, buf)
-        if status != _lib.OK:
-            _core.raise_for(status, workers=True)
-        return [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count)]
+        if processes is not None:
+            processes = int(processes)
+            if processes < 0:
+                raise ValueError(f"processes must not be negative, got {processes}")
+            if processes == 0:
+                processes = _processes.cpu_count()
+            processes = min(processes, count)
+            if processes >= 2:
+                return _processes.resolve_batch(self, count, seed, first, threads, image, processes)
+        return self._resolve_batch_here(count, seed, first, threads, image)
+
+    def _holds_python(self):
+        return _batch.holds_python(self)
+
+    def _resolve_batch_here(self, count, seed, first, threads, image):
+        """``resolve_batch`` in this process."""
+        return self._render_batch(count, seed, first, threads, self._batch_input(image))
+
+    def _batch_input(self, image):
+        """``(owned library image, known dicts)`` for a batch input, or ``(None, None)``. Copied for
+        every batch: a batch always computes on the current data."""
+        if image is None:
+            return None, None
+        return _core.to_library_image(image, "the input image")
+
+    def _render_batch(self, count, seed, first, threads, batch_input):
+        """Renders items ``first .. first + count`` in this process on ``batch_input``."""
+        owner, known = batch_input
+        input_ptr = None if owner is None else owner.ptr
+        if self._holds_python():
+            return _batch.render_serially(self, count, seed, first, input_ptr, known)
+        return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
 
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)
@@ -305,11 +359,23 @@ class Feature:
         return f"<{type(self).__name__} feature>"
 
 
+def _rebuild(cls, args, kwargs, stored):
+    """Unpickles a feature (see Feature.__reduce__)."""
+    feature = cls(*args, **kwargs)
+    if stored is not None:
+        feature.store_properties(stored)
+    return feature
+
+
 def _overrides_get(cls):
     return cls.get is not Feature.get
 
 
 _BUILTIN_CLASSES = set()
+
+# Replaced by every update() and seed(): a resolve after one copies its input again (see
+# Feature._input_handle).
+_INPUTS_EPOCH = [object()]
 
 
 def _is_builtin_class(cls):

@@ -85,6 +85,28 @@ class Image:
 
     # -- properties -------------------------------------------------------------------------------
 
+    @property
+    def properties(self):
+        """The list of property dicts (a pipeline result reads them from the library on first use)."""
+        state = self.__dict__
+        props = state.get("_properties")
+        if props is None:
+            load = state.get("_load_properties")
+            props = load() if load is not None else []
+            state["_properties"] = props
+            state.pop("_load_properties", None)
+        return props
+
+    @properties.setter
+    def properties(self, value):
+        self.__dict__.pop("_load_properties", None)
+        self.__dict__["_properties"] = value
+
+    def _defer_properties(self, load):
+        """Makes ``load()`` give the property list when it is first needed."""
+        self.__dict__["_properties"] = None
+        self.__dict__["_load_properties"] = load
+
     def append(self, property_dict):
         """Appends a dict to the property list (no deduplication) and returns self."""
         self.properties = [*self.properties, property_dict]

@@ -2,8 +2,14 @@
 
 Inside a property callable (``position=lambda: dt.random.rand(2) * 256``) these functions draw from the
 generator of the pipeline being resolved, so seeding the pipeline makes them reproducible on any
-machine. Outside a callable they fall back to numpy's global generator (``np.random``), so the same
-code also runs on its own. The signatures follow ``numpy.random``.
+machine, and every item of ``resolve_batch`` depends only on (pipeline, seed, item). Outside a callable
+they fall back to numpy's global generator (``np.random``), so the same code also runs on its own.
+The signatures follow ``numpy.random``.
+
+Bare ``np.random`` in a callable draws from numpy's global state, as in DeepTrack2: ``resolve`` is
+reproducible only through ``np.random.seed``. ``resolve_batch`` of a pipeline with Python callables
+seeds that global state (and the ``random`` module's) from (seed, item) before each item and restores
+it afterwards, so such callables give reproducible items in batches too, on any number of processes.
 """
 
 import math

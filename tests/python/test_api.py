@@ -199,9 +199,50 @@ class NumpyInOut(unittest.TestCase):
         f.resolve(x)
         f.resolve(x)
         self.assertEqual(len(calls), 1)
-        x[0] = 5  # the same object, changed: computed again, with the same properties
+        # As DeepTrack2 2.0.1, which compares inputs by identity (observed with it: [1, 1], one call):
+        # the same object changed in place still gives the cached result until an update ...
+        x[0] = 5
+        self.assertEqual(f.resolve(x).tolist(), [1.0, 1.0])
+        self.assertEqual(len(calls), 1)
+        # ... after which its current contents are computed on ([6, 1], two calls).
+        f.update()
         self.assertEqual(f.resolve(x).tolist(), [6.0, 1.0])
         self.assertEqual(len(calls), 2)
+        # An update of any other feature also makes the next resolve read the data again.
+        x[1] = 2
+        Count().update()
+        self.assertEqual(f.resolve(x).tolist(), [6.0, 3.0])
+        self.assertEqual(len(calls), 3)
+        # A new object, even an equal one, is computed on (three calls in 2.0.1), then cached.
+        y = x.copy()
+        self.assertEqual(f.resolve(y).tolist(), [6.0, 3.0])
+        self.assertEqual(f.resolve(y).tolist(), [6.0, 3.0])
+        self.assertEqual(len(calls), 4)
+
+    def test_same_image_object_returns_the_cached_result_with_its_lineage(self):
+        f = AddOne(c=1)
+        f.store_properties()
+        x = Image(np.zeros(2)).append({"name": "pre"})
+        first = f.resolve(x)
+        x.append({"name": "later"})  # the same object: cached, as DeepTrack2 (identity)
+        again = f.resolve(x)
+        self.assertEqual([d["name"] for d in again.properties], ["pre", "AddOne"])
+        self.assertIs(again.properties[1], first.properties[1])
+        f.update()
+        self.assertEqual([d["name"] for d in f.resolve(x).properties], ["pre", "later", "AddOne"])
+
+    def test_result_dicts_read_after_the_pipeline_is_gone(self):
+        # A result's dicts are read from the library on first use: the result keeps them alive.
+        pipe = AddOne(c=lambda: 2.5) >> Scale(factor=3)
+        pipe.store_properties()
+        out = pipe.resolve(np.zeros(2))
+        del pipe
+        gc.collect()
+        self.assertEqual([d["name"] for d in out.properties], ["AddOne", "Scale", "Chain"])
+        self.assertEqual(out.get_property("c"), 2.5)
+        self.assertIs(out.properties[0], out.properties[0])
+        again = Image(out)  # a new Image holding the same dicts
+        self.assertIs(again.properties[1], out.properties[1])
 
     def test_get_receives_a_writable_copy_and_in_place_changes_count(self):
         class Mark(Feature):
@@ -212,6 +253,23 @@ class NumpyInOut(unittest.TestCase):
         x = np.zeros(2)
         self.assertEqual(Mark().resolve(x).tolist(), [7.0, 0.0])
         self.assertEqual(x.tolist(), [0.0, 0.0])
+        # Large arrays too (compared another way), and a change to the sign of a zero or to a NaN.
+        big = np.zeros((100, 100))
+        self.assertEqual(Mark().resolve(big)[0].tolist(), [7.0] * 100)
+
+        class Set(Feature):
+            def get(self, image, at, to, **kw):
+                image.flat[at] = to
+                return image
+
+        for size in (4, 10_000):
+            y = np.full(size, np.nan)
+            y[1] = 0.0
+            out = (Set(at=1, to=-0.0) >> Set(at=2, to=5.0)).resolve(y)
+            self.assertEqual(np.signbit(out[1]), True)
+            self.assertEqual(out[2], 5.0)
+            self.assertTrue(np.isnan(out[0]))
+            self.assertTrue(np.isnan(Set(at=0, to=np.nan).resolve(y)[0]))
 
     def test_input_image_lineage_is_carried_forward(self):
         pre = {"name": "pre", "k": 1}

@@ -1,0 +1,233 @@
+"""Batches over worker processes (``Feature.resolve_batch(..., processes=N)``).
+
+This process and ``N - 1`` worker processes take contiguous chunks of the items
+``first .. first + count`` from a shared counter, in increasing order, until none is left; chunks
+shrink as the items run out, so that a worker that starts late (forking and its first touches of
+memory take a few milliseconds) takes fewer and the processes finish together. Workers are forked from this process (so the pipeline, lambdas included, is inherited as it
+is) or, where ``fork`` is not available, spawned (the pipeline is then pickled, which needs
+callables that pickle: functions defined at module level). Every chunk is rendered as
+``resolve_batch`` renders it in one process, and an item depends only on (pipeline, seed, item), so
+the images and their property dicts are the ones a single-process batch gives. Workers send their
+results back pickled through a pipe (Images pickle as plain data).
+
+Errors: a failing chunk stops the counter; every chunk already taken is finished, and the failure of
+the lowest chunk is raised (all chunks below it were taken before it and succeeded), which is the
+lowest failing item's, as in one process.
+"""
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+import traceback
+
+import numpy as np
+
+from . import _batch
+from .image import Image, PropertyDict
+
+#: The start method of the workers: None picks ``fork`` where the platform has it, else ``spawn``.
+START_METHOD = None
+_U64 = (1 << 64) - 1
+# How long taking a chunk may wait for the counter's lock (held for a few instructions at a time):
+# longer means a worker died holding it.
+_LOCK_TIMEOUT = 60.0
+
+
+def cpu_count():
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def chunk_size(remaining, processes):
+    """Items in the next chunk when ``remaining`` items are left: a quarter of a fair share, at most
+    16, so that chunks shrink towards the end and the processes finish together."""
+    return max(1, min(16, remaining // (processes * 4)))
+
+
+def _context():
+    method = START_METHOD
+    if method is None:
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    return multiprocessing.get_context(method)
+
+
+class WorkerError(RuntimeError):
+    """A batch worker process failed without an exception that could be sent back (it died, or its
+    exception does not pickle)."""
+
+
+def _portable_exception(exc):
+    """``exc`` if it survives pickling, else a :class:`WorkerError` carrying its type, message and
+    traceback."""
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+        return exc
+    except Exception:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return WorkerError(f"{type(exc).__name__}: {exc} (raised in a batch worker process; it does not pickle)\n{text}")
+
+
+def _take(counter):
+    """The next chunk ``(offset, length)`` of the shared ``counter`` [next offset, end, processes],
+    or None when none is left."""
+    lock = counter.get_lock()
+    if not lock.acquire(timeout=_LOCK_TIMEOUT):
+        raise WorkerError("a batch worker process died while taking items; the batch cannot finish")
+    try:
+        start, end, processes = counter[0], counter[1], counter[2]
+        if start >= end:
+            return None
+        n = chunk_size(end - start, processes)
+        counter[0] = start + n
+        return start, n
+    finally:
+        lock.release()
+
+
+def _stop(counter):
+    with counter.get_lock():
+        counter[1] = counter[0]
+
+
+def _render_chunks(feature, seed, first, threads, image, counter):
+    """Takes and renders chunks until none is left: ``(rendered, failure)``, ``rendered`` a list of
+    ``(offset, results)`` and ``failure`` None or ``(offset of the failed chunk, exception)``."""
+    rendered = []
+    batch_input = None
+    # The global generators are saved once for all the chunks of this process.
+    with _batch.held_globals() if feature._holds_python() else contextlib.nullcontext():
+        while True:
+            chunk = _take(counter)
+            if chunk is None:
+                return rendered, None
+            offset, n = chunk
+            try:
+                if batch_input is None:  # once per process, and only if it takes items
+                    batch_input = feature._batch_input(image)
+                results = feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)
+                rendered.append((offset, results))
+            except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
+                _stop(counter)
+                return rendered, (offset, e)
+
+
+def _sendable(results):
+    """Results as sent: arrays as they are, Images as ``(value, dicts, which dicts are PropertyDicts)``
+    (a PropertyDict pickles as a plain dict; the input's own dicts stay plain dicts)."""
+    return [
+        (r._value, r.properties, [isinstance(d, PropertyDict) for d in r.properties]) if isinstance(r, Image) else r
+        for r in results
+    ]
+
+
+def _readonly(value):
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    return value
+
+
+def _received(items):
+    """Sent results shaped like this process's: read-only arrays, Images with PropertyDicts (one
+    object per dict, as pickling kept them)."""
+    mirrors = {}
+    results = []
+    for item in items:
+        if isinstance(item, tuple):
+            value, dicts, mirrored = item
+            image = Image(_readonly(value), copy=False)
+            image.properties = [
+                mirrors.setdefault(id(d), (d, PropertyDict(d)))[1] if m else d for d, m in zip(dicts, mirrored)
+            ]
+            results.append(image)
+        else:
+            results.append(_readonly(item))
+    return results
+
+
+def _work(feature, seed, first, threads, image, counter, conn):
+    """The body of a worker process: renders chunks and sends ``(chunks, failure)``, where
+    ``chunks`` is ``[(offset, sendable results)]`` and ``failure`` None or ``(offset, exception)``."""
+    try:
+        try:
+            rendered, failure = _render_chunks(feature, seed, first, threads, image, counter)
+        except BaseException as e:  # noqa: B036 - e.g. the counter's lock timed out
+            rendered, failure = [], (-1, e)
+        if failure is not None:
+            offset, e = failure
+            if hasattr(e, "add_note"):
+                where = traceback.format_exception(type(e), e, e.__traceback__)
+                e.add_note(f"(raised in the batch worker process {os.getpid()}:\n{''.join(where).rstrip()})")
+            failure = (offset, _portable_exception(e))
+        payload = ([(offset, _sendable(results)) for offset, results in rendered], failure)
+        try:
+            data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as e:
+            data = pickle.dumps(([], (-1, _portable_exception(e))), protocol=pickle.HIGHEST_PROTOCOL)
+        conn.send_bytes(data)
+    finally:
+        conn.close()
+
+
+def _start(ctx, feature, seed, first, threads, image, counter, processes, index):
+    read, write = ctx.Pipe(duplex=False)
+    process = ctx.Process(
+        target=_work, args=(feature, seed, first, threads, image, counter, write), name=f"deeptrack batch {index}"
+    )
+    try:
+        process.start()
+    except (pickle.PicklingError, TypeError, AttributeError) as e:
+        read.close()
+        raise TypeError(
+            f"resolve_batch(processes={processes}): the pipeline must pickle to reach workers started "
+            f"by '{ctx.get_start_method()}' (this platform has no fork): define its callables at "
+            f"module level instead of as lambdas ({e})"
+        ) from e
+    finally:
+        write.close()  # the worker holds its end: the pipe reports EOF if it dies
+    return process, read
+
+
+def resolve_batch(feature, count, seed, first, threads, image, processes):
+    """Items ``first .. first + count`` of the stream ``seed`` rendered by ``processes`` processes (this
+    one included); the lowest failing item's exception is raised."""
+    if threads == 0 and not feature._holds_python():
+        threads = max(1, cpu_count() // processes)
+    ctx = _context()
+    counter = ctx.Array("q", [0, count, processes])
+    workers = []
+    finished = False
+    try:
+        for index in range(1, processes):
+            workers.append(_start(ctx, feature, seed, first, threads, image, counter, processes, index))
+        rendered, failure = _render_chunks(feature, seed, first, threads, image, counter)
+        failures = [] if failure is None else [failure]
+        received = []
+        for process, read in workers:
+            try:
+                chunks, failure = pickle.loads(read.recv_bytes())
+            except EOFError:
+                process.join()
+                raise WorkerError(
+                    f"a batch worker process exited (exit code {process.exitcode}) before sending its images"
+                ) from None
+            received.extend((offset, _received(results)) for offset, results in chunks)
+            if failure is not None:
+                failures.append(failure)
+        if failures:
+            raise min(failures, key=lambda f: f[0])[1]
+        chunks = sorted(rendered + received, key=lambda c: c[0])
+        results = [r for _, chunk in chunks for r in chunk]
+        if len(results) != count:  # cannot happen: every chunk taken was rendered or failed
+            raise WorkerError(f"the batch worker processes rendered {len(results)} of {count} items")
+        finished = True
+        return results
+    finally:
+        for process, read in workers:
+            read.close()
+            if not finished:  # an error or an interrupt: the other chunks are not needed
+                process.terminate()
+            process.join()
