@@ -47,9 +47,20 @@ DT2_SCRIPT = textwrap.dedent(
         other = Particle(position=lambda: np.random.rand(2) * 256)
         return (particle ^ n) >> other
 
-    def fluorescence(n):
+    def fluorescence(n, upscale=1):
         return dt.Fluorescence(NA=0.8, wavelength=680e-9, magnification=10, resolution=1e-6,
-                               output_region=(0, 0, n, n))
+                               output_region=(0, 0, n, n), upscale=upscale)
+
+    def brightfield(n, upscale=1):
+        return dt.Brightfield(NA=0.7, wavelength=532e-9, magnification=1, resolution=0.1e-6,
+                              output_region=(0, 0, n, n), upscale=upscale)
+
+    def random_sphere(n, r0, r1, **contrast):
+        return dt.Sphere(position=lambda: np.random.rand(2) * n, radius=lambda: r0 + np.random.rand() * (r1 - r0),
+                         **contrast)
+
+    def ellipse(**contrast):
+        return dt.Ellipse(position=(64, 64), radius=(1.5e-6, 0.7e-6), rotation=0.4, **contrast)
 
     def point(n):
         return dt.PointParticle(position=lambda: np.random.rand(2) * n, intensity=100)
@@ -69,7 +80,22 @@ DT2_SCRIPT = textwrap.dedent(
          dt.Brightfield(NA=0.7, wavelength=532e-9, magnification=1, resolution=0.1e-6,
                         output_region=(0, 0, 256, 256))(
              dt.Sphere(position=(128, 128), radius=0.5e-6, refractive_index=1.45)), None),
+        ("20 spheres of random radius, Fluorescence 256x256",
+         fluorescence(256)(random_sphere(256, 0.5e-6, 1.5e-6, intensity=100) ^ 20), None),
+        ("10 point particles, Fluorescence 256x256, upscale 2", fluorescence(256, 2)(point(256) ^ 10), None),
+        ("Sphere, Fluorescence 128x128, upscale 2",
+         fluorescence(128, 2)(dt.Sphere(position=(64, 64), radius=1e-6, intensity=100)), None),
+        ("Ellipse, Fluorescence 128x128", fluorescence(128)(ellipse(intensity=100)), None),
+        ("Ellipsoid, Fluorescence 128x128",
+         fluorescence(128)(dt.Ellipsoid(position=(64, 64), radius=(1.2e-6, 0.6e-6, 0.8e-6), rotation=(0.3, 0.2, 0.1),
+                                        intensity=100)), None),
+        ("5 spheres of random radius, Brightfield 256x256",
+         brightfield(256)(random_sphere(256, 0.3e-6, 0.8e-6, refractive_index=1.45) ^ 5), None),
+        ("Ellipse, Brightfield 128x128", brightfield(128)(ellipse(refractive_index=1.45)), None),
+        ("Sphere, Brightfield 128x128, upscale 2",
+         brightfield(128, 2)(dt.Sphere(position=(64, 64), radius=0.5e-6, refractive_index=1.45)), None),
     ]
+    only = sys.argv[4] if len(sys.argv) > 4 else ""
 
     def run(pipe, inp):
         pipe.update()
@@ -83,6 +109,8 @@ DT2_SCRIPT = textwrap.dedent(
         sys.exit(0)
 
     for name, pipe, inp in cases:
+        if only not in name:
+            continue
         if pipe is None:
             print(json.dumps({"case": name, "median_s": None, "runs": 0, "note": "skipped"}), flush=True)
             continue
@@ -109,10 +137,18 @@ TARGETS = {
     "(particle ^ 100) >> other": None,
     "(particle ^ 1000) >> other": None,
     "(particle ^ 10000) >> other": None,
-    "100 point particles, Fluorescence 64x64, Poisson": 20,
-    "10 point particles, Fluorescence 256x256": 20,
-    "Sphere, Fluorescence 128x128": 20,
-    "Sphere, Brightfield 256x256": 20,
+    "100 point particles, Fluorescence 64x64, Poisson": 30,
+    "10 point particles, Fluorescence 256x256": 30,
+    "Sphere, Fluorescence 128x128": 30,
+    "Sphere, Brightfield 256x256": 30,
+    "20 spheres of random radius, Fluorescence 256x256": 30,
+    "10 point particles, Fluorescence 256x256, upscale 2": 30,
+    "Sphere, Fluorescence 128x128, upscale 2": 30,
+    "Ellipse, Fluorescence 128x128": 30,
+    "Ellipsoid, Fluorescence 128x128": 30,
+    "5 spheres of random radius, Brightfield 256x256": 30,
+    "Ellipse, Brightfield 128x128": 30,
+    "Sphere, Brightfield 128x128, upscale 2": 30,
 }
 
 
