@@ -40,10 +40,17 @@ TARGETS = {
     "(particle ^ 100) >> other": None,
     "(particle ^ 1000) >> other": None,
     "(particle ^ 10000) >> other": None,
-    "100 point particles, Fluorescence 64x64, Poisson": 20,
-    "10 point particles, Fluorescence 256x256": 20,
-    "Sphere, Fluorescence 128x128": 20,
-    "Sphere, Brightfield 256x256": 20,
+    "100 point particles, Fluorescence 64x64, Poisson": 30,
+    "10 point particles, Fluorescence 256x256": 30,
+    "Sphere, Fluorescence 128x128": 30,
+    "Sphere, Brightfield 256x256": 30,
+    "10 point particles, Fluorescence 256x256, upscale 2": 30,
+    "Sphere, Fluorescence 128x128, upscale 2": 30,
+    "Ellipse, Fluorescence 128x128": 30,
+    "Ellipsoid, Fluorescence 128x128": 30,
+    "5 spheres of random radius, Brightfield 256x256": 30,
+    "Ellipse, Brightfield 128x128": 30,
+    "Sphere, Brightfield 128x128, upscale 2": 30,
 }
 
 

@@ -58,8 +58,23 @@ def repeated(n):
     return (particle ^ n) >> other
 
 
-def fluorescence(n):
-    return dt.Fluorescence(NA=0.8, wavelength=680e-9, magnification=10, resolution=1e-6, output_region=(0, 0, n, n))
+def fluorescence(n, upscale=1):
+    return dt.Fluorescence(NA=0.8, wavelength=680e-9, magnification=10, resolution=1e-6, output_region=(0, 0, n, n),
+                           upscale=upscale)
+
+
+def brightfield(n, upscale=1):
+    return dt.Brightfield(NA=0.7, wavelength=532e-9, magnification=1, resolution=0.1e-6, output_region=(0, 0, n, n),
+                          upscale=upscale)
+
+
+def random_sphere(n, r0, r1, **contrast):
+    return dt.Sphere(position=lambda: np.random.rand(2) * n, radius=lambda: r0 + np.random.rand() * (r1 - r0),
+                     **contrast)
+
+
+def ellipse(**contrast):
+    return dt.Ellipse(position=(64, 64), radius=(1.5e-6, 0.7e-6), rotation=0.4, **contrast)
 
 
 def point(n):
@@ -179,6 +194,18 @@ def main_time(smoke, budget, max_run):
          lambda: dt.Brightfield(NA=0.7, wavelength=532e-9, magnification=1, resolution=0.1e-6,
                                 output_region=(0, 0, 256, 256))(
              dt.Sphere(position=(128, 128), radius=0.5e-6, refractive_index=1.45)), None),
+        ("10 point particles, Fluorescence 256x256, upscale 2", lambda: fluorescence(256, 2)(point(256) ^ 10), None),
+        ("Sphere, Fluorescence 128x128, upscale 2",
+         lambda: fluorescence(128, 2)(dt.Sphere(position=(64, 64), radius=1e-6, intensity=100)), None),
+        ("Ellipse, Fluorescence 128x128", lambda: fluorescence(128)(ellipse(intensity=100)), None),
+        ("Ellipsoid, Fluorescence 128x128",
+         lambda: fluorescence(128)(dt.Ellipsoid(position=(64, 64), radius=(1.2e-6, 0.6e-6, 0.8e-6),
+                                                rotation=(0.3, 0.2, 0.1), intensity=100)), None),
+        ("5 spheres of random radius, Brightfield 256x256",
+         lambda: brightfield(256)(random_sphere(256, 0.3e-6, 0.8e-6, refractive_index=1.45) ^ 5), None),
+        ("Ellipse, Brightfield 128x128", lambda: brightfield(128)(ellipse(refractive_index=1.45)), None),
+        ("Sphere, Brightfield 128x128, upscale 2",
+         lambda: brightfield(128, 2)(dt.Sphere(position=(64, 64), radius=0.5e-6, refractive_index=1.45)), None),
     ]:
         timed(name, "pipelines", make, lambda pipe, inp=inp: cycle(pipe, inp), budget)
     series("(particle ^ {n}) >> other", "pipelines", repeated, lambda pipe: cycle(pipe, x),

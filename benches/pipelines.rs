@@ -31,6 +31,10 @@ fn point_particle(n: f64, intensity: f64) -> Feature {
 }
 
 fn fluorescence(n: f64) -> Feature {
+    fluorescence_upscaled(n, 1)
+}
+
+fn fluorescence_upscaled(n: f64, upscale: i64) -> Feature {
     builtin(
         "Fluorescence",
         &[
@@ -39,6 +43,34 @@ fn fluorescence(n: f64) -> Feature {
             ("magnification", Rule::constant(10_i64)),
             ("resolution", Rule::constant(1e-6)),
             ("output_region", vector(&[0.0, 0.0, n, n])),
+            ("upscale", Rule::constant(upscale)),
+        ],
+    )
+}
+
+/// `Brightfield` with a 0.1 µm camera pixel on an `n`×`n` frame.
+fn brightfield(n: f64, upscale: i64) -> Feature {
+    builtin(
+        "Brightfield",
+        &[
+            ("NA", Rule::constant(0.7)),
+            ("wavelength", Rule::constant(532e-9)),
+            ("magnification", Rule::constant(1_i64)),
+            ("resolution", Rule::constant(0.1e-6)),
+            ("output_region", vector(&[0.0, 0.0, n, n])),
+            ("upscale", Rule::constant(upscale)),
+        ],
+    )
+}
+
+/// A sphere of uniform random radius in `[r0, r1)` at a uniform random position in an `n`×`n` frame.
+fn random_sphere(n: f64, r0: f64, r1: f64, contrast: (&str, f64)) -> Feature {
+    builtin(
+        "Sphere",
+        &[
+            ("position", Rule::uniform_array(&[0.0, 0.0], &[n, n]).unwrap()),
+            ("radius", Rule::uniform(r0, r1).unwrap()),
+            (contrast.0, Rule::constant(contrast.1)),
         ],
     )
 }
@@ -93,6 +125,53 @@ fn cases() -> Vec<Case> {
         );
         Feature::microscope(&optics, &sphere).unwrap()
     };
+    let fluo_20_spheres = {
+        let sample = Feature::repeat(&random_sphere(256.0, 0.5e-6, 1.5e-6, ("intensity", 100.0)), 20).unwrap();
+        Feature::microscope(&fluorescence(256.0), &sample).unwrap()
+    };
+    let fluo_10_256_up2 = {
+        let sample = Feature::repeat(&point_particle(256.0, 100.0), 10).unwrap();
+        Feature::microscope(&fluorescence_upscaled(256.0, 2), &sample).unwrap()
+    };
+    let fluo_sphere_up2 = Feature::microscope(&fluorescence_upscaled(128.0, 2), &sphere).unwrap();
+    let ellipse = |contrast: (&str, f64)| {
+        builtin(
+            "Ellipse",
+            &[
+                ("position", vector(&[64.0, 64.0])),
+                ("radius", vector(&[1.5e-6, 0.7e-6])),
+                ("rotation", Rule::constant(0.4)),
+                (contrast.0, Rule::constant(contrast.1)),
+            ],
+        )
+    };
+    let ellipsoid = builtin(
+        "Ellipsoid",
+        &[
+            ("position", vector(&[64.0, 64.0])),
+            ("radius", vector(&[1.2e-6, 0.6e-6, 0.8e-6])),
+            ("rotation", vector(&[0.3, 0.2, 0.1])),
+            ("intensity", Rule::constant(100.0)),
+        ],
+    );
+    let fluo_ellipse = Feature::microscope(&fluorescence(128.0), &ellipse(("intensity", 100.0))).unwrap();
+    let fluo_ellipsoid = Feature::microscope(&fluorescence(128.0), &ellipsoid).unwrap();
+    let bf_5_spheres = {
+        let sample = Feature::repeat(&random_sphere(256.0, 0.3e-6, 0.8e-6, ("refractive_index", 1.45)), 5).unwrap();
+        Feature::microscope(&brightfield(256.0, 1), &sample).unwrap()
+    };
+    let bf_ellipse = Feature::microscope(&brightfield(128.0, 1), &ellipse(("refractive_index", 1.45))).unwrap();
+    let bf_sphere_up2 = {
+        let sphere = builtin(
+            "Sphere",
+            &[
+                ("position", vector(&[64.0, 64.0])),
+                ("radius", Rule::constant(0.5e-6)),
+                ("refractive_index", Rule::constant(1.45)),
+            ],
+        );
+        Feature::microscope(&brightfield(128.0, 2), &sphere).unwrap()
+    };
     let input = Image::zeros(&[4, 4]);
     let mut cases = vec![
         Case { name: "trivial feature: update + resolve".into(), pipeline: trivial, input: Some(input.clone()) },
@@ -103,6 +182,22 @@ fn cases() -> Vec<Case> {
         Case { name: "10 point particles, Fluorescence 256x256".into(), pipeline: fluo_10_256, input: None },
         Case { name: "Sphere, Fluorescence 128x128".into(), pipeline: fluo_sphere, input: None },
         Case { name: "Sphere, Brightfield 256x256".into(), pipeline: bf_sphere, input: None },
+        Case {
+            name: "20 spheres of random radius, Fluorescence 256x256".into(),
+            pipeline: fluo_20_spheres,
+            input: None,
+        },
+        Case {
+            name: "10 point particles, Fluorescence 256x256, upscale 2".into(),
+            pipeline: fluo_10_256_up2,
+            input: None,
+        },
+        Case { name: "Sphere, Fluorescence 128x128, upscale 2".into(), pipeline: fluo_sphere_up2, input: None },
+        Case { name: "Ellipse, Fluorescence 128x128".into(), pipeline: fluo_ellipse, input: None },
+        Case { name: "Ellipsoid, Fluorescence 128x128".into(), pipeline: fluo_ellipsoid, input: None },
+        Case { name: "5 spheres of random radius, Brightfield 256x256".into(), pipeline: bf_5_spheres, input: None },
+        Case { name: "Ellipse, Brightfield 128x128".into(), pipeline: bf_ellipse, input: None },
+        Case { name: "Sphere, Brightfield 128x128, upscale 2".into(), pipeline: bf_sphere_up2, input: None },
     ];
     cases.extend(large_image_cases());
     cases
@@ -297,19 +392,27 @@ fn main() {
         scaling(budget, json);
         return;
     }
+    // `--filter TEXT`: only the cases whose name contains TEXT (and no batch figures).
+    let filter = std::env::args().position(|a| a == "--filter").and_then(|i| std::env::args().nth(i + 1));
     if !json {
-        println!("{:<52} {:>14} {:>8}", "case (one thread)", "median", "runs");
+        println!("{:<56} {:>14} {:>8}", "case (one thread)", "median", "runs");
     }
     let report = |name: &str, m: Duration, runs: usize| {
         if json {
             println!("{{\"case\": \"{name}\", \"median_s\": {:e}, \"runs\": {runs}}}", m.as_secs_f64());
         } else {
-            println!("{name:<52} {:>14} {runs:>8}", format!("{m:.2?}"));
+            println!("{name:<56} {:>14} {runs:>8}", format!("{m:.2?}"));
         }
     };
     for case in cases() {
+        if filter.as_ref().is_some_and(|f| !case.name.contains(f.as_str())) {
+            continue;
+        }
         let (m, runs) = median(&case, budget);
         report(&case.name, m, runs);
+    }
+    if filter.is_some() {
+        return;
     }
     // Batch throughput: the same 64 images on one thread and on every core.
     let pipe = particles_100(64.0);

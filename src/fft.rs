@@ -181,21 +181,25 @@ pub(crate) struct Mat<'a> {
 }
 
 impl<'a> Mat<'a> {
-    /// A row-major matrix with `cols` columns.
+    /// A row-major matrix with `cols` columns (or rows `cols` apart).
     pub(crate) fn rows(data: &'a [Complex64], cols: usize) -> Self {
         Mat { data, row_stride: cols, col_stride: 1 }
     }
-
-    /// The transpose of the row-major matrix with `cols` columns.
-    pub(crate) fn transposed(data: &'a [Complex64], cols: usize) -> Self {
-        Mat { data, row_stride: 1, col_stride: cols }
-    }
 }
 
-/// `c ← alpha · a · b + beta · c`, with `a` of `m × k`, `b` of `k × n` and `c` row-major `m × n`
-/// (`[m, k, n]`)
+/// `c ← alpha · a · b + beta · c`, with `a` of `m × k`, `b` of `k × n` and `c` of `m × n` stored
+/// row-major with rows `c_stride` apart (`[m, k, n]`)
 /// (BLAS's zgemm, with the SIMD kernels `matrixmultiply` picks for the processor at run time).
-pub(crate) fn gemm([m, k, n]: [usize; 3], alpha: f64, a: Mat<'_>, b: Mat<'_>, beta: f64, c: &mut [Complex64]) {
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn gemm(
+    [m, k, n]: [usize; 3],
+    alpha: f64,
+    a: Mat<'_>,
+    b: Mat<'_>,
+    beta: f64,
+    c: &mut [Complex64],
+    c_stride: usize,
+) {
     // Every element the kernels read or write must be inside the slices: checked, since the kernel is
     // handed raw pointers.
     let last = |mat: &Mat<'_>, rows: usize, cols: usize| {
@@ -203,14 +207,16 @@ pub(crate) fn gemm([m, k, n]: [usize; 3], alpha: f64, a: Mat<'_>, b: Mat<'_>, be
     };
     assert!(last(&a, m, k).is_none_or(|i| i < a.data.len()), "gemm: a is too short");
     assert!(last(&b, k, n).is_none_or(|i| i < b.data.len()), "gemm: b is too short");
-    assert!(c.len() >= m * n, "gemm: c is too short");
+    assert!(n <= c_stride || m <= 1, "gemm: c's rows overlap");
+    assert!(m == 0 || n == 0 || (m - 1) * c_stride + n <= c.len(), "gemm: c is too short");
     if m == 0 || n == 0 {
         return;
     }
     let stride = |s: usize| isize::try_from(s).expect("strides of allocated matrices fit in isize");
     // SAFETY: `Complex64` is `repr(C)` {re, im}, the layout of matrixmultiply's `[f64; 2]`; the bounds
-    // of every element addressed by (m, k, n) and the strides were checked above, and `c` (written
-    // through a unique borrow) does not alias `a` or `b` (shared borrows).
+    // of every element addressed by (m, k, n) and the strides were checked above (the rows of `c` do
+    // not overlap), and `c` (written through a unique borrow) does not alias `a` or `b` (shared
+    // borrows).
     unsafe {
         matrixmultiply::zgemm(
             matrixmultiply::CGemmOption::Standard,
@@ -227,7 +233,7 @@ pub(crate) fn gemm([m, k, n]: [usize; 3], alpha: f64, a: Mat<'_>, b: Mat<'_>, be
             stride(b.col_stride),
             [beta, 0.0],
             c.as_mut_ptr().cast(),
-            stride(n),
+            stride(c_stride),
             1,
         );
     }
@@ -245,54 +251,59 @@ pub(crate) fn roots(n: usize) -> Result<Vec<Complex64>> {
 }
 
 /// `ifft2` of an `n0 × n1` spectrum that is zero outside rows `us` and columns `vs` (given as the
-/// dense `us.len() × vs.len()` block `band`, row-major), evaluated on the first `rows × cols` pixels:
-/// `column(x, values)` receives column `x` (`values[y]` for `y < rows`), for each `x < cols` in
-/// order. Transforms only the rows that hold something, then the columns wanted, a few at a time:
-/// for a narrow band about a third of the work of a full transform.
+/// dense `us.len() × vs.len()` block `band`, row-major), evaluated on the grid's rows `rows` and
+/// columns `cols`: `row(y, values)` receives row `y` (`values[x - cols.start]` for `x` in `cols`), for
+/// each `y` in `rows` in order. Transforms the band's columns, then the rows wanted: for a narrow
+/// band about half the work of a full transform.
 pub(crate) fn inverse_band(
     [n0, n1]: [usize; 2],
     us: &[usize],
     vs: &[usize],
     band: &[Complex64],
-    [rows, cols]: [usize; 2],
-    mut column: impl FnMut(usize, &[Complex64]),
+    rows: std::ops::Range<usize>,
+    cols: std::ops::Range<usize>,
+    mut row: impl FnMut(usize, &[Complex64]),
 ) -> Result<()> {
-    /// Columns transformed together (a few tens of KiB, in cache).
+    /// Rows transformed together (a few tens of KiB, in cache).
     const CHUNK: usize = 16;
     let (nu, nv) = (us.len(), vs.len());
     assert_eq!(band.len(), nu * nv, "the band does not match its rows and columns");
-    assert!(rows <= n0 && cols <= n1, "the pixels wanted lie outside the grid");
+    assert!(rows.end <= n0 && cols.end <= n1, "the pixels wanted lie outside the grid");
     let (row_inverse, col_inverse) = {
         let mut guard = planner();
         let p = guard.get_or_insert_with(FftPlanner::new);
         (p.plan_fft_inverse(n1), p.plan_fft_inverse(n0))
     };
     let mut scratch = zeros(row_inverse.get_inplace_scratch_len().max(col_inverse.get_inplace_scratch_len()))?;
-    // Along the rows that hold something: each band row, spread over its grid row.
-    let mut lines = zeros(nu * n1)?;
-    for (a, line) in lines.chunks_exact_mut(n1).enumerate() {
-        for (b, &v) in vs.iter().enumerate() {
-            line[v] = band[a * nv + b];
+    // Along the columns that hold something: each band column, spread over its grid column.
+    let mut columns = zeros(nv * n0)?;
+    for (b, column) in columns.chunks_exact_mut(n0).enumerate() {
+        for (a, &u) in us.iter().enumerate() {
+            column[u] = band[a * nv + b];
         }
     }
-    if !lines.is_empty() {
-        row_inverse.process_with_scratch(&mut lines, &mut scratch);
+    if !columns.is_empty() {
+        col_inverse.process_with_scratch(&mut columns, &mut scratch);
     }
-    // Along the columns wanted: column x holds the band rows' values at x, at their grid rows.
+    // Along the rows wanted: row y holds the band columns' values at y, at their grid columns.
     let scale = 1.0 / (n0 as f64 * n1 as f64);
-    let mut columns = zeros(CHUNK.min(cols) * n0)?;
-    for x0 in (0..cols).step_by(CHUNK) {
-        let chunk = &mut columns[..CHUNK.min(cols - x0) * n0];
+    let mut lines = zeros(CHUNK.min(rows.len()) * n1)?;
+    let mut out = zeros(cols.len())?;
+    for y0 in rows.clone().step_by(CHUNK) {
+        let len = CHUNK.min(rows.end - y0);
+        let chunk = &mut lines[..len * n1];
         chunk.fill(Complex64::new(0.0, 0.0));
-        for (dx, col) in chunk.chunks_exact_mut(n0).enumerate() {
-            for (a, &u) in us.iter().enumerate() {
-                col[u] = lines[a * n1 + x0 + dx];
+        for (b, &v) in vs.iter().enumerate() {
+            for (dy, &value) in columns[b * n0 + y0..][..len].iter().enumerate() {
+                chunk[dy * n1 + v] = value;
             }
         }
-        col_inverse.process_with_scratch(chunk, &mut scratch);
-        for (dx, col) in chunk.chunks_exact_mut(n0).enumerate() {
-            col[..rows].iter_mut().for_each(|v| *v *= scale);
-            column(x0 + dx, &col[..rows]);
+        row_inverse.process_with_scratch(chunk, &mut scratch);
+        for (dy, line) in chunk.chunks_exact(n1).enumerate() {
+            for (o, v) in out.iter_mut().zip(&line[cols.clone()]) {
+                *o = v * scale;
+            }
+            row(y0 + dy, &out);
         }
     }
     Ok(())
@@ -312,6 +323,8 @@ pub(crate) struct RealFft2 {
     col_inverse: Arc<dyn Fft<f64>>,
     row_in: Vec<f64>,
     row_out: Vec<Complex64>,
+    /// A few rows' spectra on their way into a transposed half spectrum.
+    block: Vec<Complex64>,
     real_scratch: Vec<Complex64>,
     scratch: Vec<Complex64>,
     /// Two half spectra for callers to work in, kept between images (see [`RealFft2::take_work`]).
@@ -381,6 +394,7 @@ impl RealFft2 {
             col_inverse,
             row_in: vec![0.0; cols],
             row_out: zeros(half)?,
+            block: Vec::new(),
             real_scratch: zeros(real_scratch)?,
             scratch: zeros(scratch_len)?,
             work: None,
@@ -406,47 +420,80 @@ impl RealFft2 {
         self.half * self.rows
     }
 
-    /// The half spectrum of the real image whose row `r` is `image(r)` (`None`: a row of zeros;
-    /// `Some((start, values))`: `values` from column `start` on, zeros elsewhere), written transposed
-    /// into `out`.
-    pub(crate) fn forward<'a>(&mut self, image: impl Fn(usize) -> Option<(usize, &'a [f64])>, out: &mut [Complex64]) {
-        let (rows, half) = (self.rows, self.half);
-        assert_eq!(out.len(), half * rows, "the buffer does not match the half spectrum");
-        out.fill(Complex64::new(0.0, 0.0));
-        for r in 0..rows {
-            let Some((start, row)) = image(r) else { continue };
-            self.row_in.fill(0.0);
-            self.row_in[start..start + row.len()].copy_from_slice(row);
-            self.r2c
-                .process_with_scratch(&mut self.row_in, &mut self.row_out, &mut self.real_scratch)
-                .expect("buffers sized by the plan");
-            for (k, v) in self.row_out.iter().enumerate() {
-                out[k * rows + r] = *v;
+    /// The first `ncols` columns of the half spectrum of a real image, written transposed into `out`
+    /// (`ncols × rows`). Rows outside `rows` are zero; `image(r, row)` writes row `r` into `row`
+    /// (all zeros on entry) and returns whether it holds anything (a row of zeros may be skipped).
+    pub(crate) fn forward(
+        &mut self,
+        rows: std::ops::Range<usize>,
+        mut image: impl FnMut(usize, &mut [f64]) -> bool,
+        out: &mut [Complex64],
+        ncols: usize,
+    ) {
+        /// Rows transposed into `out` together (whole cache lines of each column).
+        const BLOCK: usize = 8;
+        let n0 = self.rows;
+        assert!(ncols <= self.half && out.len() == ncols * n0, "the buffer does not match the half spectrum");
+        assert!(rows.start <= rows.end && rows.end <= n0, "rows outside the grid");
+        if ncols == 0 {
+            return;
+        }
+        // Rows outside `rows` are zero; the others are written block by block below.
+        for column in out.chunks_exact_mut(n0) {
+            column[..rows.start].fill(Complex64::new(0.0, 0.0));
+            column[rows.end..].fill(Complex64::new(0.0, 0.0));
+        }
+        self.block.resize(BLOCK * ncols, Complex64::new(0.0, 0.0));
+        for r0 in rows.clone().step_by(BLOCK) {
+            let len = BLOCK.min(rows.end - r0);
+            for (b, r) in (r0..r0 + len).enumerate() {
+                let slot = &mut self.block[b * ncols..(b + 1) * ncols];
+                // The transform uses its input as scratch: zeroed for every row.
+                self.row_in.fill(0.0);
+                if !image(r, &mut self.row_in) {
+                    slot.fill(Complex64::new(0.0, 0.0));
+                    continue;
+                }
+                self.r2c
+                    .process_with_scratch(&mut self.row_in, &mut self.row_out, &mut self.real_scratch)
+                    .expect("buffers sized by the plan");
+                slot.copy_from_slice(&self.row_out[..ncols]);
+            }
+            for (k, column) in out.chunks_exact_mut(n0).enumerate() {
+                for (b, v) in column[r0..r0 + len].iter_mut().enumerate() {
+                    *v = self.block[b * ncols + k];
+                }
             }
         }
         self.col_forward.process_with_scratch(out, &mut self.scratch);
     }
 
-    /// The real image of a half spectrum (transposed, as [`RealFft2::forward`] writes it), with
-    /// numpy's `ifft2` normalisation; `spectrum` is used as work space. Row `r` of the image is passed
-    /// to `row(r, values)` for the first `rows_wanted` rows.
+    /// The real image of the half spectrum whose first `ncols` columns are `spectrum` (transposed, as
+    /// [`RealFft2::forward`] writes it; the other columns are zero), with numpy's `ifft2`
+    /// normalisation; `spectrum` is used as work space. Each row `r` in `rows` is passed to
+    /// `row(r, values)`.
     pub(crate) fn inverse(
         &mut self,
         spectrum: &mut [Complex64],
-        rows_wanted: usize,
+        ncols: usize,
+        rows: std::ops::Range<usize>,
         mut row: impl FnMut(usize, &[f64]),
     ) {
-        let (rows, cols, half) = (self.rows, self.cols, self.half);
-        assert_eq!(spectrum.len(), half * rows, "the buffer does not match the half spectrum");
-        self.col_inverse.process_with_scratch(spectrum, &mut self.scratch);
-        let scale = 1.0 / (rows as f64 * cols as f64);
-        for r in 0..rows_wanted.min(rows) {
-            for (k, v) in self.row_out.iter_mut().enumerate() {
-                *v = spectrum[k * rows + r];
+        let (n0, n1, half) = (self.rows, self.cols, self.half);
+        assert!(ncols <= half && spectrum.len() == ncols * n0, "the buffer does not match the half spectrum");
+        assert!(rows.end <= n0, "rows outside the grid");
+        if ncols > 0 {
+            self.col_inverse.process_with_scratch(spectrum, &mut self.scratch);
+        }
+        let scale = 1.0 / (n0 as f64 * n1 as f64);
+        for r in rows {
+            self.row_out.fill(Complex64::new(0.0, 0.0));
+            for (k, v) in self.row_out[..ncols].iter_mut().enumerate() {
+                *v = spectrum[k * n0 + r];
             }
             // A Hermitian spectrum has real values at frequency 0 (and cols/2 for even cols).
             self.row_out[0].im = 0.0;
-            if cols % 2 == 0 {
+            if n1 % 2 == 0 {
                 self.row_out[half - 1].im = 0.0;
             }
             self.c2r
@@ -458,6 +505,7 @@ impl RealFft2 {
     }
 
     /// The half spectrum (transposed) of a full `rows × cols` spectrum in row-major order.
+    #[cfg(test)]
     pub(crate) fn half_of(&self, full: &[Complex64]) -> Result<Vec<Complex64>> {
         let (rows, cols, half) = (self.rows, self.cols, self.half);
         let mut out = zeros(half * rows)?;
@@ -485,8 +533,12 @@ mod tests {
             let mut half = zeros(real.spectrum_len()).unwrap();
             // A skipped row (row 2, when there is one) must count as zeros.
             let skip = if rows > 2 { 2 } else { usize::MAX };
-            let row = |r: usize| (r != skip).then(|| (0, &image[r * cols..(r + 1) * cols]));
-            real.forward(row, &mut half);
+            let row = |r: usize, out: &mut [f64]| {
+                out.copy_from_slice(&image[r * cols..(r + 1) * cols]);
+                r != skip
+            };
+            let ncols = real.half;
+            real.forward(0..rows, row, &mut half, ncols);
             let mut without_row_2 = image.clone();
             if rows > 2 {
                 without_row_2[2 * cols..3 * cols].iter_mut().for_each(|x| *x = 0.0);
@@ -499,7 +551,7 @@ mod tests {
             }
             // And back: the inverse of the half spectrum is the image (numpy's normalisation).
             let mut back = vec![0.0; rows * cols];
-            real.inverse(&mut half, rows, |r, values| back[r * cols..(r + 1) * cols].copy_from_slice(values));
+            real.inverse(&mut half, ncols, 0..rows, |r, values| back[r * cols..(r + 1) * cols].copy_from_slice(values));
             for (a, b) in back.iter().zip(&without_row_2) {
                 assert!((a - b).abs() < 1e-9, "{a} != {b}");
             }

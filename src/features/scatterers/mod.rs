@@ -16,14 +16,18 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
-use crate::image::{Image, element_count};
+use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
+
+mod masks;
+
+pub use masks::MAX_GRID_VOXELS;
 
 /// Names registered by this family.
 pub const NAMES: &[&str] = &["PointParticle", "Sphere", "Ellipse", "Ellipsoid"];
@@ -141,26 +145,18 @@ impl Scatterer {
         }
     }
 
-    /// The scatterer's array at the optics' voxel size, before cropping.
-    fn mask(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
+    /// The scatterer's array at the optics' voxel size, cropped (`crop_empty`).
+    fn volume(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
         let vox = ctx.voxel_size;
-        match self.shape {
+        let grid = match self.shape {
             Shape::Point => {
                 let s = ctx.scale;
-                Ok(ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2]))
+                return Ok(ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2]));
             }
             Shape::Sphere => {
                 let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
                 let radius = |i: usize| if r.len() == 1 { r[0] } else { r[i] };
-                let rad: [f64; 3] = std::array::from_fn(|i| radius(i) * 1.0 / vox[i]);
-                let half = grid_half_sizes(&rad.map(f64::ceil), "radius")?;
-                let buf = mask_buffer([2 * half[0], 2 * half[1], 2 * half[2]])?;
-                let sq = |axis: usize| -> Vec<f64> {
-                    let n = half[axis] as i64;
-                    (-n..n).map(|x| x as f64 / rad[axis]).map(|q| q * q).collect()
-                };
-                let (tx, ty, tz) = (sq(0), sq(1), sq(2));
-                Ok(fill(buf, [tx.len(), ty.len(), tz.len()], |i, j, k| (ty[j] + tx[i]) + tz[k] <= 1.0))
+                masks::sphere(std::array::from_fn(|i| radius(i) * 1.0 / vox[i]))?
             }
             Shape::Ellipse => {
                 let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
@@ -169,19 +165,7 @@ impl Scatterer {
                 if !props.require("transpose")?.as_bool().map_err(|e| e.in_property("transpose"))? {
                     r.swap(0, 1);
                 }
-                let c = grid_half_sizes(&[(r[0].max(r[1]) / vox[0].min(vox[1])).ceil()], "radius")?[0];
-                let buf = mask_buffer([2 * c, 2 * c, 1])?;
-                let coords = |v: f64| -> Vec<f64> { (-(c as i64)..c as i64).map(|i| i as f64 * v).collect() };
-                let (xs, ys) = (coords(vox[0]), coords(vox[1]));
-                let (cos, sin) = ((-theta).cos(), (-theta).sin());
-                let (r0, r1) = (r[0] * r[0], r[1] * r[1]);
-                Ok(fill(buf, [2 * c, 2 * c, 1], |i, j, _| {
-                    let (mut x, mut y) = (xs[i], ys[j]);
-                    if theta != 0.0 {
-                        (x, y) = (x * cos + y * sin, -x * sin + y * cos);
-                    }
-                    (x * x) / r0 + (y * y) / r1 < 1.0
-                }))
+                masks::ellipse(r, theta, vox)?
             }
             Shape::Ellipsoid => {
                 let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
@@ -193,83 +177,11 @@ impl Scatterer {
                 let rot = self.rotation(props.require("rotation")?).map_err(|e| e.in_property("rotation"))?;
                 let rot: [f64; 3] = std::array::from_fn(|i| rot.get(i).copied().unwrap_or(0.0));
                 let transpose = props.require("transpose")?.as_bool().map_err(|e| e.in_property("transpose"))?;
-                let r = if transpose { r } else { [r[1], r[0], r[2]] };
-                let max_r = r[0].max(r[1]).max(r[2]);
-                let rc = grid_half_sizes(&[(max_r / vox[0].min(vox[1]).min(vox[2])).ceil()], "radius")?[0];
-                let buf = mask_buffer([2 * rc; 3])?;
-                let coords = |v: f64| -> Vec<f64> { (-(rc as i64)..rc as i64).map(|i| i as f64 * v).collect() };
-                let (xs, ys, zs) = (coords(vox[0]), coords(vox[1]), coords(vox[2]));
-                let (c, s) = (rot.map(f64::cos), rot.map(f64::sin));
-                // The rows of Rz(θ0)·Ry(θ1)·Rx(θ2), with DeepTrack2's evaluation order.
-                let m = [
-                    [c[0] * c[1], c[0] * s[1] * s[2] - s[0] * c[2], c[0] * s[1] * c[2] + s[0] * s[2]],
-                    [s[0] * c[1], s[0] * s[1] * s[2] + c[0] * c[2], s[0] * s[1] * c[2] - c[0] * s[2]],
-                    [-s[1], c[1] * s[2], c[1] * c[2]],
-                ];
-                let n = 2 * rc;
-                Ok(fill(buf, [n, n, n], |i, j, k| {
-                    let (x, y, z) = (xs[i], ys[j], zs[k]);
-                    let q = |row: usize| {
-                        let v = (m[row][0] * x + m[row][1] * y + m[row][2] * z) / r[row];
-                        v * v
-                    };
-                    q(0) + q(1) + q(2) < 1.0
-                }))
+                masks::ellipsoid(if transpose { r } else { [r[1], r[0], r[2]] }, rot, vox)?
             }
-        }
+        };
+        masks::materialise(&grid)
     }
-}
-
-/// Converts the half-sizes of a scatterer's grid (already rounded up) to integers, refusing grids
-/// too large to allocate.
-fn grid_half_sizes(half: &[f64], key: &str) -> Result<Vec<usize>> {
-    half.iter()
-        .map(|&h| {
-            if h.is_finite() && (0.0..=1e12).contains(&h) {
-                Ok(h as usize)
-            } else {
-                Err(Error::new(ErrorKind::OutOfMemory, format!("the scatterer spans {h} voxels, too many to compute"))
-                    .in_property(key))
-            }
-        })
-        .collect()
-}
-
-/// The buffer of a scatterer's grid of `shape`, reserved before anything of the grid (its coordinate
-/// vectors included) is computed: sizes that overflow or cannot be allocated are an error, not an abort.
-fn mask_buffer(shape: [usize; 3]) -> Result<Vec<f64>> {
-    let count = element_count(&shape).map_err(|e| e.in_property("radius"))?;
-    let mut data = Vec::new();
-    data.try_reserve_exact(count).map_err(|_| {
-        Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a scatterer volume of shape {shape:?}"))
-            .in_property("radius")
-    })?;
-    Ok(data)
-}
-
-/// Fills `data` (reserved by [`mask_buffer`]) with the 0/1 array of `shape` given by `inside`.
-fn fill(mut data: Vec<f64>, shape: [usize; 3], inside: impl Fn(usize, usize, usize) -> bool) -> ArrayD<f64> {
-    for i in 0..shape[0] {
-        for j in 0..shape[1] {
-            for k in 0..shape[2] {
-                data.push(if inside(i, j, k) { 1.0 } else { 0.0 });
-            }
-        }
-    }
-    ArrayD::from_shape_vec(IxDyn(&shape), data).expect("reserved for this shape")
-}
-
-/// Removes every all-zero slice along axis 0, then axis 1, then axis 2 (DeepTrack2's `crop_empty`,
-/// which drops interior empty slices too).
-fn crop_empty(mut a: ArrayD<f64>) -> ArrayD<f64> {
-    for axis in 0..a.ndim() {
-        let keep: Vec<usize> =
-            (0..a.shape()[axis]).filter(|&i| a.index_axis(Axis(axis), i).iter().any(|&v| v != 0.0)).collect();
-        if keep.len() != a.shape()[axis] {
-            a = a.select(Axis(axis), &keep);
-        }
-    }
-    a
 }
 
 impl FeatureKind for Scatterer {
@@ -332,13 +244,14 @@ impl FeatureKind for Scatterer {
         for (key, value) in props.iter() {
             self.check(key, value).map_err(|e| e.in_property(key))?;
         }
-        Ok(vec![Image::new(crop_empty(self.mask(props, &ctx)?))])
+        Ok(vec![Image::new(self.volume(props, &ctx)?)])
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
 
     fn ctx(vox: f64) -> OpticsContext {
         OpticsContext { voxel_size: [vox; 3], scale: [1.0; 3] }
@@ -357,26 +270,17 @@ mod tests {
     }
 
     #[test]
-    fn sphere_matches_deeptrack2() {
+    fn volumes_are_cropped_masks() {
         let s = Scatterer { shape: Shape::Sphere };
-        let m = crop_empty(s.mask(&props(&[("radius", Value::Float(1e-6))]), &ctx(1e-7)).unwrap());
-        assert_eq!(m.shape(), [20, 20, 20]);
-        assert_eq!(sum(&m), 4166.0);
-        let m = crop_empty(s.mask(&props(&[("radius", Value::Float(5e-7))]), &ctx(1e-7)).unwrap());
-        assert_eq!((m.shape(), sum(&m)), ([10, 10, 10].as_slice(), 512.0));
-    }
-
-    #[test]
-    fn ellipse_and_ellipsoid_match_deeptrack2() {
+        let m = s.volume(&props(&[("radius", Value::Float(1e-6))]), &ctx(1e-7)).unwrap();
+        assert_eq!((m.shape(), sum(&m)), ([20, 20, 20].as_slice(), 4166.0));
         let e = Scatterer { shape: Shape::Ellipse };
         let p = props(&[
             ("radius", Value::vector(&[1.5e-6, 7e-7])),
             ("rotation", Value::Float(0.4)),
             ("transpose", Value::Bool(false)),
         ]);
-        let raw = e.mask(&p, &ctx(1e-7)).unwrap();
-        assert_eq!(raw.shape(), [32, 32, 1]);
-        let m = crop_empty(raw);
+        let m = e.volume(&p, &ctx(1e-7)).unwrap();
         assert_eq!((m.shape(), sum(&m)), ([17, 29, 1].as_slice(), 333.0));
         let e = Scatterer { shape: Shape::Ellipsoid };
         let p = props(&[
@@ -384,18 +288,11 @@ mod tests {
             ("rotation", Value::vector(&[0.3, 0.0, 0.0])),
             ("transpose", Value::Bool(false)),
         ]);
-        let raw = e.mask(&p, &ctx(1e-7)).unwrap();
-        assert_eq!(raw.shape(), [24, 24, 24]);
-        let m = crop_empty(raw);
+        let m = e.volume(&p, &ctx(1e-7)).unwrap();
         assert_eq!((m.shape(), sum(&m)), ([13, 23, 15].as_slice(), 2419.0));
-    }
-
-    #[test]
-    fn crop_empty_drops_interior_slices_too() {
-        let mut a = ArrayD::zeros(IxDyn(&[4, 1, 1]));
-        a[[0, 0, 0]] = 1.0;
-        a[[2, 0, 0]] = 1.0;
-        assert_eq!(crop_empty(a).shape(), [2, 1, 1]);
+        let point = Scatterer { shape: Shape::Point };
+        let ctx2 = OpticsContext { voxel_size: [5e-8; 3], scale: [2.0; 3] };
+        assert_eq!(point.volume(&props(&[]), &ctx2).unwrap().as_slice().unwrap(), [8.0]);
     }
 
     #[test]
@@ -408,7 +305,7 @@ mod tests {
         assert!(s.check("position", &Value::List(vec![Value::Int(3), Value::Float(4.5)])).is_ok());
         assert!(s.check("intensity", &Value::None).is_ok());
         assert!(s.check("intensity", &Value::str("bright")).is_err());
-        let huge = s.mask(&props(&[("radius", Value::Float(1.0))]), &ctx(1e-9));
+        let huge = s.volume(&props(&[("radius", Value::Float(1.0))]), &ctx(1e-9));
         assert_eq!(huge.unwrap_err().kind(), ErrorKind::OutOfMemory);
     }
 }

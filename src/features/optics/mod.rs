@@ -1,0 +1,568 @@
+//! Optics: `Fluorescence` (incoherent imaging, a per-plane convolution with the point-spread function)
+//! and `Brightfield` (coherent multislice propagation), as DeepTrack2 2.0.1 renders them
+//! (docs/deeptrack2-rendering.md §2, §4–§6).
+//!
+//! An optics feature images a sample through a microscope (`optics(sample)`, [`Feature::microscope`]):
+//! the microscope resolves the sample at the simulation voxel size `resolution / magnification /
+//! upscale` (see [`OpticsContext`]), and the optics then
+//! 1. place each scatterer volume at its `position` (sub-pixel, bilinear in rows and columns) and `z`,
+//!    multiplied by `intensity · scale₀·scale₁/scale₂`, `refractive_index − refractive_index_medium` or
+//!    `value` (`_create_volume`);
+//! 2. render the padded output region (`output_region` rows `[x0, x1)`, columns `[y0, y1)`, plus
+//!    `padding`) on an FFT grid of DeepTrack2's sizes (`2^a·3^b`, `a + b <= 8`, at most 6561);
+//! 3. crop the padding and average `upscale × upscale` blocks back to camera pixels.
+//!
+//! The result is an `(H, W, 1)` image. `Brightfield(return_field=true)` returns the complex field as an
+//! `(H, W, 1, 2)` image instead: real and imaginary parts along the trailing axis (an `Image` holds
+//! real numbers only). With stored properties, the image carries every scatterer's dict, then the
+//! optics' dict (then the microscope's).
+//!
+//! Properties (DeepTrack2's names and defaults): `NA` (0.7), `wavelength` (0.66e-6 m),
+//! `refractive_index_medium` (1.33), `magnification` (10), `resolution` (1e-6 m, the camera pixel),
+//! `padding` ((10, 10, 10, 10): rows before, columns before, rows after, columns after),
+//! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
+//! `return_field` (false).
+//!
+//! [`Feature::microscope`]: crate::Feature::microscope
+
+use std::sync::Arc;
+
+use crate::sync::Lock;
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::FeatureKind;
+use super::augmentations::move_positions;
+use super::scatterers::{finite_vec, positive};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fft;
+use crate::graph::{OpticsContext, ReplicaId, Resolver};
+use crate::image::Image;
+use crate::properties::{PropertyDict, Rule};
+use crate::value::Value;
+
+mod brightfield;
+mod com;
+mod fluorescence;
+mod pupil;
+#[cfg(test)]
+mod reference;
+mod volume;
+
+use brightfield::{Route, brightfield};
+use fluorescence::fluorescence_rows;
+use pupil::OtfCache;
+pub use volume::MAX_PLANES;
+use volume::assemble;
+
+/// Names registered by this family.
+pub const NAMES: &[&str] = &["Fluorescence", "Brightfield"];
+
+/// The kind registered under `name`, if this family has it.
+pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
+    let mode = match name {
+        "Fluorescence" => Mode::Fluorescence,
+        "Brightfield" => Mode::Brightfield,
+        _ => return None,
+    };
+    Some(Box::new(Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) }))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    Fluorescence,
+    Brightfield,
+}
+
+#[derive(Clone)]
+struct Optics {
+    mode: Mode,
+    /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
+    /// band (brightfield), kept between resolves while the optics' properties stay the same.
+    otfs: Arc<Lock<OtfCache>>,
+}
+
+fn alloc_f64(n: usize) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} numbers")))?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
+/// `upscale`: a positive integer, or one per axis (3).
+fn upscale(value: &Value) -> Result<[usize; 3]> {
+    let v = finite_vec(value, 1..=3)?;
+    if v.len() == 2 {
+        return Err(Error::invalid("expected 1 or 3 factors (one per axis), got 2"));
+    }
+    let mut out = [0usize; 3];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let u = if v.len() == 1 { v[0] } else { v[i] };
+        if !(u >= 1.0 && u.fract() == 0.0 && u <= 1e6) {
+            return Err(Error::invalid(format!("expected positive integer factors, got {u}")));
+        }
+        *slot = u as usize;
+    }
+    Ok(out)
+}
+
+/// `padding`: four non-negative numbers.
+fn padding(value: &Value) -> Result<[f64; 4]> {
+    let v = finite_vec(value, 4..=4)?;
+    if let Some(x) = v.iter().find(|&&x| x < 0.0) {
+        return Err(Error::invalid(format!("expected non-negative paddings, got {x}")));
+    }
+    Ok([v[0], v[1], v[2], v[3]])
+}
+
+/// `output_region`: `(x0, y0, x1, y1)` with `x1 > x0` and `y1 > y0`.
+fn region(value: &Value) -> Result<[f64; 4]> {
+    let v = finite_vec(value, 4..=4)?;
+    if v[2] <= v[0] || v[3] <= v[1] {
+        return Err(Error::invalid(format!(
+            "expected (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got ({}, {}, {}, {})",
+            v[0], v[1], v[2], v[3]
+        )));
+    }
+    Ok([v[0], v[1], v[2], v[3]])
+}
+
+/// `int(x)` (truncation toward zero) for coordinates in simulation pixels.
+fn truncate(x: f64) -> Result<i64> {
+    if x.is_finite() && x.abs() < 1e15 {
+        Ok(x.trunc() as i64)
+    } else {
+        Err(Error::invalid(format!("{x} simulation pixels is out of range")))
+    }
+}
+
+/// The validated properties, in simulation units.
+struct Params {
+    na: f64,
+    wavelength: f64,
+    n_medium: f64,
+    voxel: [f64; 3],
+    scale: [f64; 3],
+    upscale: [usize; 3],
+    /// `output_region` in simulation pixels.
+    region: [i64; 4],
+    /// `padding` in simulation pixels.
+    padding: [i64; 4],
+    return_field: bool,
+    /// The padded output region (rows, columns) and its FFT grid.
+    window: [usize; 2],
+    grid: [usize; 2],
+}
+
+impl Params {
+    fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
+        let get = |key: &str, parse: fn(&Value) -> Result<f64>| -> Result<f64> {
+            parse(props.require(key)?).map_err(|e| e.in_property(key))
+        };
+        let na = get("NA", positive)?;
+        let wavelength = get("wavelength", positive)?;
+        let n_medium = get("refractive_index_medium", positive)?;
+        let magnification = get("magnification", positive)?;
+        let resolution = get("resolution", positive)?;
+        let upscale = upscale(props.require("upscale")?).map_err(|e| e.in_property("upscale"))?;
+        let pad = padding(props.require("padding")?).map_err(|e| e.in_property("padding"))?;
+        let out = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
+        let return_field = match (mode, props.get("return_field")) {
+            (Mode::Brightfield, Some(v)) => v.as_bool().map_err(|e| e.in_property("return_field"))?,
+            _ => false,
+        };
+
+        // DeepTrack2's unit context: the camera pixel in sample space, the simulation voxel, and the
+        // scale as pint computes it (not always an exact integer).
+        let pixel = resolution / magnification;
+        let voxel = upscale.map(|u| pixel / u as f64);
+        if !(pixel.is_finite() && pixel > 0.0 && voxel.iter().all(|v| v.is_finite() && *v > 0.0)) {
+            return Err(Error::invalid(format!(
+                "resolution / magnification = {resolution} / {magnification} is not a usable pixel size"
+            ))
+            .in_property("resolution"));
+        }
+        let scale = voxel.map(|v| if v == pixel { 1.0 } else { pixel * (1.0 / v) });
+        let rounded = scale.map(f64::round_ties_even);
+        let per_axis = [rounded[0], rounded[1], rounded[0], rounded[1]];
+        let scaled = |v: [f64; 4], key: &str| -> Result<[i64; 4]> {
+            let mut out = [0i64; 4];
+            for i in 0..4 {
+                out[i] = truncate(v[i] * per_axis[i]).map_err(|e| e.in_property(key))?;
+            }
+            Ok(out)
+        };
+        let region = scaled(out, "output_region")?;
+        let padding = scaled(pad, "padding")?;
+        if region[2] <= region[0] || region[3] <= region[1] {
+            return Err(Error::invalid(format!("the region {region:?} in simulation pixels is empty"))
+                .in_property("output_region"));
+        }
+        let mut window = [0usize; 2];
+        let mut grid = [0usize; 2];
+        for axis in 0..2 {
+            let n = (region[axis + 2] - region[axis]) + padding[axis] + padding[axis + 2];
+            let size = usize::try_from(n).ok().and_then(fft::fast_size).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the padded output region spans {n} simulation pixels along axis {axis}, more than the largest \
+                     FFT size ({}): reduce output_region, padding or upscale",
+                    fft::MAX_SIZE
+                ))
+                .in_property("output_region")
+            })?;
+            window[axis] = n as usize;
+            grid[axis] = size;
+        }
+        Ok(Params { na, wavelength, n_medium, voxel, scale, upscale, region, padding, return_field, window, grid })
+    }
+
+    fn context(&self) -> OpticsContext {
+        OpticsContext { voxel_size: self.voxel, scale: self.scale }
+    }
+}
+
+/// Averages `ux × uy` blocks of the output region (`h × w` simulation pixels) back to camera pixels,
+/// zero-padded at the end as `block_reduce` does, row by row as they come: each block is summed
+/// row-major, then divided by its size.
+struct Pool {
+    h: usize,
+    w: usize,
+    up: [usize; 2],
+    data: Vec<f64>,
+}
+
+impl Pool {
+    fn new(h: usize, w: usize, up: [usize; 2]) -> Result<Pool> {
+        let (ph, pw) = (h.div_ceil(up[0]), w.div_ceil(up[1]));
+        Ok(Pool { h, w, up, data: alloc_f64(ph * pw)? })
+    }
+
+    /// Adds row `y` of the region (`values[..w]`).
+    fn row(&mut self, y: usize, values: &[f64]) {
+        let (w, [ux, uy]) = (self.w, self.up);
+        let pw = w.div_ceil(uy);
+        let out = &mut self.data[(y / ux) * pw..][..pw];
+        if ux == 1 && uy == 1 {
+            out.copy_from_slice(&values[..w]);
+            return;
+        }
+        for (o, block) in out.iter_mut().zip(values[..w].chunks(uy)) {
+            for &v in block {
+                *o += v;
+            }
+        }
+    }
+
+    /// The pooled image and its shape.
+    fn finish(mut self) -> (Vec<f64>, [usize; 2]) {
+        let [ux, uy] = self.up;
+        let shape = [self.h.div_ceil(ux), self.w.div_ceil(uy)];
+        if ux * uy != 1 {
+            let block = (ux * uy) as f64;
+            self.data.iter_mut().for_each(|v| *v /= block);
+        }
+        (self.data, shape)
+    }
+}
+
+impl Optics {
+    fn check(&self, key: &str, value: &Value) -> Result<()> {
+        match key {
+            "NA" | "wavelength" | "refractive_index_medium" | "magnification" | "resolution" => {
+                positive(value).map(|_| ())
+            }
+            "upscale" => upscale(value).map(|_| ()),
+            "padding" => padding(value).map(|_| ()),
+            "output_region" => region(value).map(|_| ()),
+            "return_field" if self.mode == Mode::Brightfield => value.as_bool().map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// The image of the sample volumes: `(H, W, 1)`, or `(H, W, 1, 2)` for a returned field.
+    fn render(&self, inputs: &[Image], p: &Params) -> Result<ArrayD<f64>> {
+        self.render_with(inputs, p, Route::Cheapest)
+    }
+
+    /// [`Optics::render`], refracting brightfield planes by `route`.
+    fn render_with(&self, inputs: &[Image], p: &Params, route: Route) -> Result<ArrayD<f64>> {
+        let volume = assemble(inputs, p)?;
+        // The output region inside the window (the padding cropped: `[PAD0 : X-PAD2, PAD1 : Y-PAD3]`,
+        // so that zero padding keeps the whole region).
+        let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
+        let (h, w) = ((p.region[2] - p.region[0]) as usize, (p.region[3] - p.region[1]) as usize);
+        let up = [p.upscale[0], p.upscale[1]];
+        let (data, shape) = match self.mode {
+            Mode::Fluorescence => {
+                let mut pool = Pool::new(h, w, up)?;
+                fluorescence_rows(&volume, p, &self.otfs, top..top + h, |r, values| {
+                    pool.row(r - top, &values[left..])
+                })?;
+                let (data, [ph, pw]) = pool.finish();
+                (data, vec![ph, pw, 1])
+            }
+            Mode::Brightfield => {
+                let parts = if p.return_field { 2 } else { 1 };
+                let mut region = alloc_f64(parts * h * w)?;
+                let (re, im) = region.split_at_mut(h * w);
+                brightfield(&volume, p, &self.otfs, route, [top..top + h, left..left + w], |y, field| {
+                    let y = y - top;
+                    if p.return_field {
+                        for ((r, i), v) in re[y * w..][..w].iter_mut().zip(&mut im[y * w..][..w]).zip(field) {
+                            (*r, *i) = (v.re, v.im);
+                        }
+                    } else {
+                        // |field|², as numpy's square(abs(field)) up to rounding.
+                        for (r, v) in re[y * w..][..w].iter_mut().zip(field) {
+                            *r = v.norm_sqr();
+                        }
+                    }
+                })?;
+                let pooled = |part: &[f64]| -> Result<(Vec<f64>, [usize; 2])> {
+                    let mut pool = Pool::new(h, w, up)?;
+                    for (y, row) in part.chunks_exact(w).enumerate() {
+                        pool.row(y, row);
+                    }
+                    Ok(pool.finish())
+                };
+                let (real, [ph, pw]) = pooled(re)?;
+                if p.return_field {
+                    let (imag, _) = pooled(im)?;
+                    (real.into_iter().zip(imag).flat_map(|(a, b)| [a, b]).collect(), vec![ph, pw, 1, 2])
+                } else {
+                    (real, vec![ph, pw, 1])
+                }
+            }
+        };
+        Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches the data"))
+    }
+}
+
+impl FeatureKind for Optics {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        match self.mode {
+            Mode::Fluorescence => "Fluorescence",
+            Mode::Brightfield => "Brightfield",
+        }
+    }
+
+    fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        let ints = |v: &[i64]| Rule::constant(Value::List(v.iter().map(|&x| Value::Int(x)).collect()));
+        let mut props = vec![
+            ("NA", Rule::constant(0.7)),
+            ("wavelength", Rule::constant(0.66e-6)),
+            ("refractive_index_medium", Rule::constant(1.33)),
+            ("magnification", Rule::constant(10_i64)),
+            ("resolution", Rule::constant(1e-6)),
+            ("padding", ints(&[10, 10, 10, 10])),
+            ("output_region", ints(&[0, 0, 128, 128])),
+            ("upscale", Rule::constant(1_i64)),
+        ];
+        if self.mode == Mode::Brightfield {
+            props.push(("return_field", Rule::constant(false)));
+        }
+        props
+    }
+
+    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
+        self.check(key, value)
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn optics_context(&self, props: &PropertyDict) -> Option<Result<OpticsContext>> {
+        Some(Params::new(props, self.mode).map(|p| p.context()))
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let p = Params::new(props, self.mode)?;
+        let mut image = Image::new(self.render(inputs, &p)?);
+        image.merge_properties_from_all(inputs)?;
+        // Ground truth in the output image's frame: positions are camera pixels, and the image starts
+        // at the output region's corner (copies of the dicts; the scatterers' own keep camera pixels).
+        let corner = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
+        if corner[0] != 0.0 || corner[1] != 0.0 {
+            image = move_positions(image, &|q| {
+                q[0] -= corner[0];
+                q[1] -= corner[1];
+            })?;
+        }
+        Ok(vec![image])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, SeedableRng};
+
+    /// Optics properties drawn at random: grids from a few pixels to ~100, odd and even FFT sizes,
+    /// upscale 1 to 3, zero and asymmetric padding, region corners off the origin.
+    fn random_params(rng: &mut rand_chacha::ChaCha8Rng, mode: Mode, large: bool) -> (PropertyDict, Params) {
+        let ints = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let (x0, y0) = (rng.random_range(-6..8), rng.random_range(-6..8));
+        let (h, w) = if large {
+            (rng.random_range(150..200), rng.random_range(150..200))
+        } else {
+            (rng.random_range(3..40), rng.random_range(3..40))
+        };
+        let pad: Vec<i64> = (0..4).map(|_| if rng.random_bool(0.2) { 0 } else { rng.random_range(0..10) }).collect();
+        let up = if large { 1 } else { [1, 1, 2, 3][rng.random_range(0..4)] };
+        let mut props = PropertyDict::new();
+        for (k, v) in [
+            ("NA", Value::Float(rng.random_range(0.3..1.3))),
+            ("wavelength", Value::Float(rng.random_range(400e-9..750e-9))),
+            ("refractive_index_medium", Value::Float(rng.random_range(1.0..1.5))),
+            ("magnification", Value::Int(rng.random_range(4..15))),
+            ("resolution", Value::Float(rng.random_range(0.5e-6..1.5e-6))),
+            ("padding", ints(&pad)),
+            ("output_region", ints(&[x0, y0, x0 + h, y0 + w])),
+            ("upscale", Value::Int(up)),
+            ("return_field", Value::Bool(rng.random_bool(0.3))),
+        ] {
+            props.insert(k, v);
+        }
+        let p = Params::new(&props, mode).unwrap();
+        (props, p)
+    }
+
+    /// Scatterer-like volumes: balls of ones, random masks, random values (negative ones too).
+    fn random_sample(rng: &mut rand_chacha::ChaCha8Rng, p: &Params) -> Vec<Image> {
+        let (lo, hi) = (
+            [p.region[0] as f64 / p.scale[0], p.region[1] as f64 / p.scale[1]],
+            [p.region[2] as f64 / p.scale[0], p.region[3] as f64 / p.scale[1]],
+        );
+        (0..rng.random_range(1..7))
+            .map(|_| {
+                let shape = [rng.random_range(1..12), rng.random_range(1..12), rng.random_range(1..12)];
+                let n: usize = shape.iter().product();
+                let kind = rng.random_range(0..3);
+                let density = rng.random_range(0.2..1.0);
+                let data: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let (a, b, c) = (i / (shape[1] * shape[2]), (i / shape[2]) % shape[1], i % shape[2]);
+                        let q = |v: usize, n: usize| ((v as f64 + 0.5) / n as f64 - 0.5).powi(2);
+                        match kind {
+                            0 => f64::from(q(a, shape[0]) + q(b, shape[1]) + q(c, shape[2]) <= 0.25),
+                            1 => f64::from(rng.random_range(0.0..1.0) < density),
+                            _ => rng.random_range(-1.0..1.0),
+                        }
+                    })
+                    .collect();
+                let mut img = Image::new(ArrayD::from_shape_vec(IxDyn(&shape), data).unwrap());
+                let mut d = PropertyDict::new();
+                let mut pos =
+                    vec![rng.random_range(lo[0] - 4.0..hi[0] + 4.0), rng.random_range(lo[1] - 4.0..hi[1] + 4.0)];
+                if rng.random_bool(0.15) {
+                    pos.push(rng.random_range(-2.0..2.0));
+                }
+                d.insert("position", Value::vector(&pos));
+                d.insert("z", Value::Float(rng.random_range(-3.0..3.0)));
+                match rng.random_range(0..4) {
+                    0 => d.insert("intensity", Value::Float(100.0)),
+                    1 => d.insert("intensity", Value::Float(rng.random_range(0.5..50.0))),
+                    2 => d.insert("refractive_index", Value::Float(rng.random_range(1.3..1.6))),
+                    _ => d.insert("value", Value::Float(rng.random_range(-1.0..1.0))),
+                };
+                img.append(Arc::new(d));
+                img
+            })
+            .collect()
+    }
+
+    /// The fast rendering (every route) against the dense one, on random optics and samples.
+    #[test]
+    fn rendering_matches_the_dense_computation() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+        let mut nonzero = 0;
+        // The last cases are large enough for the pupil's band to be cut into strips.
+        for case in 0..168 {
+            let mode = if case % 2 == 0 { Mode::Fluorescence } else { Mode::Brightfield };
+            let (_, p) = random_params(&mut rng, mode, case >= 160);
+            let inputs = random_sample(&mut rng, &p);
+            let optics = Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) };
+            let expected = reference::render(&inputs, &p, mode);
+            let peak = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            nonzero += usize::from(expected.iter().any(|&v| v != 0.0 && v != 1.0));
+            let routes: &[Route] = if mode == Mode::Brightfield {
+                &[Route::Cheapest, Route::Direct, Route::FullGrid, Route::Alternating]
+            } else {
+                &[Route::Cheapest]
+            };
+            for &route in routes {
+                // Twice: the second time from the caches.
+                for _ in 0..2 {
+                    let got = optics.render_with(&inputs, &p, route).unwrap();
+                    assert_eq!(got.shape(), expected.shape(), "case {case}");
+                    let diff = got.iter().zip(&expected).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+                    assert!(
+                        diff <= 1e-12 * peak.max(1e-300),
+                        "case {case} ({mode:?}, {route:?}): differs by {diff:e} of {peak:e}"
+                    );
+                }
+            }
+        }
+        assert!(nonzero > 100, "only {nonzero} cases image something");
+    }
+
+    /// A 256 × 256 brightfield region with several scatterers over many planes: the pupil's band is cut
+    /// into strips, and the routes alternate from plane to plane.
+    #[test]
+    fn brightfield_routes_hand_the_spectrum_over() {
+        let ints = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let mut props = PropertyDict::new();
+        for (k, v) in [
+            ("NA", Value::Float(0.7)),
+            ("wavelength", Value::Float(532e-9)),
+            ("refractive_index_medium", Value::Float(1.33)),
+            ("magnification", Value::Int(1)),
+            ("resolution", Value::Float(1e-7)),
+            ("padding", ints(&[10, 10, 10, 10])),
+            ("output_region", ints(&[0, 0, 256, 256])),
+            ("upscale", Value::Int(1)),
+            ("return_field", Value::Bool(true)),
+        ] {
+            props.insert(k, v);
+        }
+        let p = Params::new(&props, Mode::Brightfield).unwrap();
+        let optics = Optics { mode: Mode::Brightfield, otfs: Arc::new(Lock::new(OtfCache::default())) };
+        assert!(OtfCache::band(&optics.otfs, &p).unwrap().strips.len() > 1);
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let inputs: Vec<Image> = (0..5)
+            .map(|i| {
+                let n = 6 + 2 * i;
+                let data: Vec<f64> = (0..n * n * n)
+                    .map(|v| {
+                        let q = |c: usize| ((c as f64 + 0.5) / n as f64 - 0.5).powi(2);
+                        f64::from(q(v / (n * n)) + q((v / n) % n) + q(v % n) <= 0.25)
+                    })
+                    .collect();
+                let mut img = Image::new(ArrayD::from_shape_vec(IxDyn(&[n, n, n]), data).unwrap());
+                let mut d = PropertyDict::new();
+                d.insert("position", Value::vector(&[rng.random_range(10.0..240.0), rng.random_range(10.0..240.0)]));
+                d.insert("z", Value::Float(rng.random_range(-4.0..4.0)));
+                d.insert("refractive_index", Value::Float(1.45));
+                img.append(Arc::new(d));
+                img
+            })
+            .collect();
+        let expected = reference::render(&inputs, &p, Mode::Brightfield);
+        for route in [Route::Alternating, Route::Cheapest] {
+            let got = optics.render_with(&inputs, &p, route).unwrap();
+            let diff = got.iter().zip(&expected).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+            assert!(diff < 1e-12, "{route:?}: differs by {diff:e}");
+        }
+    }
+}

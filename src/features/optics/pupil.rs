@@ -1,0 +1,345 @@
+//! DeepTrack2's pupil and what the optics derive from it: the fluorescence OTFs (by z-plane) and the
+//! brightfield propagators, cached per optics feature while its numbers stay the same.
+
+use std::cell::OnceCell;
+use std::collections::HashMap;
+use std::f64::consts::PI;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::sync::{Lock, LockGuard, Recover, overwrite};
+
+use rustfft::num_complex::Complex64;
+
+use super::{Params, alloc_f64};
+use crate::error::{Error, ErrorKind, Result};
+use crate::fft::{self, Fft2};
+
+/// What an OTF depends on besides its plane's z: the grid and the optics' numbers (as bits).
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct OtfKey {
+    grid: [usize; 2],
+    numbers: [u64; 6],
+}
+
+impl OtfKey {
+    fn of(p: &Params) -> OtfKey {
+        let v = p.voxel;
+        OtfKey { grid: p.grid, numbers: [p.na, p.wavelength, p.n_medium, v[0], v[1], v[2]].map(f64::to_bits) }
+    }
+}
+
+/// For one [`OtfKey`]: OTFs by z-plane (fluorescence), the pupil's band and the back-propagators by
+/// the sample's far z (brightfield); at most [`OTF_CACHE_PLANES`] of each are kept.
+#[derive(Default)]
+pub(super) struct OtfCache {
+    key: OtfKey,
+    otf_band: Option<Arc<OtfBand>>,
+    planes: HashMap<i64, Arc<Vec<Complex64>>>,
+    band: Option<Arc<Band>>,
+    backs: HashMap<i64, Arc<Vec<Complex64>>>,
+}
+
+impl Recover for OtfCache {
+    fn recover(&mut self) {
+        // A thread gone with a fork was filling it: start empty (fork safety, see `crate::sync`).
+        overwrite(self, OtfCache::default());
+    }
+}
+
+/// The pupil on its band (see [`Pupil::band`]) and the one-z-pixel propagation step on it.
+pub(super) struct Band {
+    pub us: Vec<usize>,
+    pub vs: Vec<usize>,
+    pub pupil: Pupil,
+    pub step: Vec<Complex64>,
+    /// Horizontal strips of the band block, `(rows, columns)`, that together hold every point of
+    /// the pupil (a disc): the spectrum is zero outside them.
+    pub strips: Vec<(Range<usize>, Range<usize>)>,
+}
+
+/// How many z-planes' OTFs an optics feature keeps (a sphere spans about 2 radius / voxel planes).
+const OTF_CACHE_PLANES: usize = 256;
+
+impl OtfCache {
+    /// Where the OTFs can be non-zero, computed once per key.
+    pub fn otf_band(cache: &Lock<OtfCache>, p: &Params) -> Arc<OtfBand> {
+        let key = OtfKey::of(p);
+        if let Some(band) = &OtfCache::lock(cache, key).otf_band {
+            return Arc::clone(band);
+        }
+        let band = Arc::new(OtfBand::of(p));
+        OtfCache::lock(cache, key).otf_band = Some(Arc::clone(&band));
+        band
+    }
+
+    /// The OTF of plane `z`, `fft2(|ifft2(pupil defocused to z)|²)`, on `band` (see [`OtfBand`]):
+    /// column by column of the half spectrum, the band's rows of each; computed once per key and
+    /// plane.
+    pub fn get(
+        cache: &Lock<OtfCache>,
+        p: &Params,
+        pupil: &OnceCell<Pupil>,
+        band: &OtfBand,
+        z: i64,
+    ) -> Result<Arc<Vec<Complex64>>> {
+        let key = OtfKey::of(p);
+        if let Some(otf) = OtfCache::lock(cache, key).planes.get(&z) {
+            return Ok(Arc::clone(otf));
+        }
+        let pupil = match pupil.get() {
+            Some(pupil) => pupil,
+            None => {
+                let _ = pupil.set(Pupil::new(p)?);
+                pupil.get().expect("just set")
+            }
+        };
+        let [n0, n1] = p.grid;
+        let mut otf = fft::zeros(n0 * n1)?;
+        pupil.fill(z as f64, &mut otf);
+        // Computed once per plane and cached: a transform planned for it is fine.
+        let mut fft = Fft2::new(n0, n1)?;
+        fft.inverse(&mut otf);
+        for v in otf.iter_mut() {
+            let a = v.re.hypot(v.im);
+            *v = Complex64::new(a * a, 0.0);
+        }
+        fft.forward(&mut otf);
+        let mut kept = fft::zeros(band.cols * band.len)?;
+        for (v, column) in kept.chunks_exact_mut(band.len.max(1)).take(band.cols).enumerate() {
+            for (slot, u) in column.iter_mut().zip(band.rows.iter().cloned().flatten()) {
+                *slot = otf[u * n1 + v];
+            }
+        }
+        let otf = Arc::new(kept);
+        let mut c = OtfCache::lock(cache, key);
+        if c.planes.len() >= OTF_CACHE_PLANES {
+            c.planes.clear();
+        }
+        c.planes.insert(z, Arc::clone(&otf));
+        Ok(otf)
+    }
+
+    /// The cache, emptied first if it holds another key's.
+    fn lock(cache: &Lock<OtfCache>, key: OtfKey) -> LockGuard<'_, OtfCache> {
+        let mut c = cache.lock();
+        if c.key != key {
+            *c = OtfCache { key, ..OtfCache::default() };
+        }
+        c
+    }
+
+    /// The pupil's band and step for `p`, computed once per key.
+    pub fn band(cache: &Lock<OtfCache>, p: &Params) -> Result<Arc<Band>> {
+        let key = OtfKey::of(p);
+        if let Some(band) = &OtfCache::lock(cache, key).band {
+            return Ok(Arc::clone(band));
+        }
+        let (us, vs, pupil) = Pupil::band(p)?;
+        let mut step = fft::zeros(us.len() * vs.len())?;
+        pupil.fill(1.0, &mut step);
+        let strips = strips(&pupil.support, vs.len());
+        let band = Arc::new(Band { us, vs, pupil, step, strips });
+        OtfCache::lock(cache, key).band = Some(Arc::clone(&band));
+        Ok(band)
+    }
+
+    /// The pupil defocused by `-z1` z-pixels on `band` (the propagation back to the focal plane from
+    /// `z1`, filtered by the pupil), computed once per key and `z1`.
+    pub fn back(cache: &Lock<OtfCache>, p: &Params, band: &Band, z1: i64) -> Result<Arc<Vec<Complex64>>> {
+        let key = OtfKey::of(p);
+        if let Some(back) = OtfCache::lock(cache, key).backs.get(&z1) {
+            return Ok(Arc::clone(back));
+        }
+        let mut back = fft::zeros(band.step.len())?;
+        band.pupil.fill(-z1 as f64, &mut back);
+        let back = Arc::new(back);
+        let mut c = OtfCache::lock(cache, key);
+        if c.backs.len() >= OTF_CACHE_PLANES {
+            c.backs.clear();
+        }
+        c.backs.insert(z1, Arc::clone(&back));
+        Ok(back)
+    }
+}
+
+/// Cuts the rows of a `support` block (`cols` wide) into strips, each with the columns its rows' support
+/// spans, minimising the strips' total area plus a cost per strip (a matrix product each): the
+/// optimal cut, by dynamic programming over the row boundaries.
+fn strips(support: &[bool], cols: usize) -> Vec<(Range<usize>, Range<usize>)> {
+    let rows = support.len().checked_div(cols).unwrap_or(0);
+    let chords: Vec<Option<(usize, usize)>> = (0..rows)
+        .map(|a| {
+            let row = &support[a * cols..(a + 1) * cols];
+            Some((row.iter().position(|&v| v)?, row.iter().rposition(|&v| v)? + 1))
+        })
+        .collect();
+    let per_strip = cols / 2;
+    // best[j]: the least cost of rows 0..j, and where its last strip starts.
+    let mut best = vec![(0usize, 0usize); rows + 1];
+    for j in 1..=rows {
+        best[j] = (usize::MAX, 0);
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for i in (0..j).rev() {
+            if let Some((l, h)) = chords[i] {
+                (lo, hi) = (lo.min(l), hi.max(h));
+            }
+            let width = hi.saturating_sub(lo);
+            let cost = best[i].0 + if width == 0 { 0 } else { (j - i) * width + per_strip };
+            if cost < best[j].0 {
+                best[j] = (cost, i);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut j = rows;
+    while j > 0 {
+        let i = best[j].1;
+        let (lo, hi) = chords[i..j].iter().flatten().fold((usize::MAX, 0), |(l, h), c| (l.min(c.0), h.max(c.1)));
+        if lo < hi {
+            out.push((i..j, lo..hi));
+        }
+        j = i;
+    }
+    out.reverse();
+    out
+}
+
+/// Where every OTF of an optics can be non-zero: an OTF is the autocorrelation of the (defocused)
+/// pupil, so it vanishes outside the pupil's support minus itself. Kept: half-spectrum columns
+/// `0..cols` and, of each, the FFT-order rows in `rows` (`len` of them), the offsets within the
+/// support's row extent. Outside, the OTF computed through FFTs holds only rounding noise (about
+/// 1e-17 of its peak), which DeepTrack2 multiplies in and this leaves out.
+pub(super) struct OtfBand {
+    pub cols: usize,
+    pub rows: [Range<usize>; 2],
+    pub len: usize,
+}
+
+impl OtfBand {
+    fn of(p: &Params) -> OtfBand {
+        let g = PupilGrid::of(p);
+        let [n0, n1] = g.n;
+        let (mut lo, mut hi) = ([usize::MAX; 2], [0usize; 2]);
+        for i in g.candidates(0) {
+            for j in g.candidates(1) {
+                if g.at(i, j).1 {
+                    (lo, hi) = ([lo[0].min(i), lo[1].min(j)], [hi[0].max(i), hi[1].max(j)]);
+                }
+            }
+        }
+        if lo[0] > hi[0] {
+            return OtfBand { cols: 0, rows: [0..0, 0..0], len: 0 };
+        }
+        let (w0, w1) = (hi[0] - lo[0], hi[1] - lo[1]);
+        // Offsets -w0..=w0, in FFT order (the second range empty when they cover the grid).
+        let rows = if 2 * w0 + 1 >= n0 { [0..n0, n0..n0] } else { [0..w0 + 1, n0 - w0..n0] };
+        let len = rows.iter().map(|r| r.len()).sum();
+        OtfBand { cols: (w1 + 1).min(n1 / 2 + 1), rows, len }
+    }
+}
+
+/// DeepTrack2's pupil on an `n0 × n1` FFT grid: at centred index `(i, j)`, `ρ² = x² + y²` with `x = (i -
+/// n0/2) / r0 + 1e-8` (and `y` alike), inside where `ρ² < 1`, with the defocus phase per z-pixel `kz =
+/// k·√(1 − (NA/n)²·ρ²)` (0 where the wave is evanescent); `fftshift` moves it to FFT order.
+struct PupilGrid {
+    n: [usize; 2],
+    r: [f64; 2],
+    c: f64,
+    k: f64,
+}
+
+impl PupilGrid {
+    fn of(p: &Params) -> PupilGrid {
+        let n = p.grid;
+        let r = [0, 1].map(|axis| p.na / p.wavelength * p.voxel[axis] * n[axis] as f64);
+        let na_n = p.na / p.n_medium;
+        PupilGrid { n, r, c: na_n * na_n, k: 2.0 * PI * p.n_medium / p.wavelength * p.voxel[2] }
+    }
+
+    /// The pupil at centred index `(i, j)`: its FFT-order indices, whether it is inside, and `kz`.
+    fn at(&self, i: usize, j: usize) -> ([usize; 2], bool, f64) {
+        let [n0, n1] = self.n;
+        let x = (i as f64 - n0 as f64 / 2.0) / self.r[0] + 1e-8;
+        let y = (j as f64 - n1 as f64 / 2.0) / self.r[1] + 1e-8;
+        let rho = y * y + x * x;
+        let arg = 1.0 - self.c * rho;
+        // fftshift rolls by n/2 (rounded down).
+        let at = [(i + n0 / 2) % n0, (j + n1 / 2) % n1];
+        (at, rho < 1.0, if arg > 0.0 { self.k * arg.sqrt() } else { 0.0 })
+    }
+
+    /// The centred indices along `axis` that can be inside: `x² < 1` needs `|i − n/2| < r (1 + 1e-8)`.
+    fn candidates(&self, axis: usize) -> std::ops::Range<usize> {
+        let (n, r) = (self.n[axis], self.r[axis]);
+        let lo = (n as f64 / 2.0 - r - 2.0).floor().max(0.0) as usize;
+        let hi = (n as f64 / 2.0 + r + 2.0).ceil().min(n as f64) as usize;
+        lo.min(n)..hi.max(lo.min(n))
+    }
+}
+
+/// The pupil on an FFT grid, or on the rows and columns of one where it is non-zero (see
+/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order.
+pub(super) struct Pupil {
+    pub support: Vec<bool>,
+    kz: Vec<f64>,
+}
+
+impl Pupil {
+    /// The pupil on the whole grid (row-major, FFT order).
+    pub fn new(p: &Params) -> Result<Pupil> {
+        let g = PupilGrid::of(p);
+        let [n0, n1] = g.n;
+        let n = n0 * n1;
+        let mut support = Vec::new();
+        support.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
+        support.resize(n, false);
+        let mut kz = alloc_f64(n)?;
+        for i in 0..n0 {
+            for j in 0..n1 {
+                let ([si, sj], inside, z) = g.at(i, j);
+                support[si * n1 + sj] = inside;
+                kz[si * n1 + sj] = z;
+            }
+        }
+        Ok(Pupil { support, kz })
+    }
+
+    /// The pupil on its band: the grid rows `us` and columns `vs` (FFT order) that hold at least one
+    /// point inside it, as a dense `us.len() × vs.len()` block (every point of the grid outside the
+    /// block is outside the pupil). Costs the band, not the grid.
+    pub fn band(p: &Params) -> Result<(Vec<usize>, Vec<usize>, Pupil)> {
+        let g = PupilGrid::of(p);
+        let (ci, cj) = (g.candidates(0), g.candidates(1));
+        let at = |i: usize, j: usize| g.at(ci.start + i, cj.start + j);
+        let (ni, nj) = (ci.len(), cj.len());
+        let rows: Vec<usize> = (0..ni).filter(|&i| (0..nj).any(|j| at(i, j).1)).collect();
+        let cols: Vec<usize> = (0..nj).filter(|&j| (0..ni).any(|i| at(i, j).1)).collect();
+        let mut support = Vec::new();
+        let m = rows.len() * cols.len();
+        support.try_reserve_exact(m).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
+        let mut kz = alloc_f64(m)?;
+        for (a, &i) in rows.iter().enumerate() {
+            for (b, &j) in cols.iter().enumerate() {
+                let (_, inside, z) = at(i, j);
+                support.push(inside);
+                kz[a * cols.len() + b] = z;
+            }
+        }
+        let us = rows.iter().map(|&i| at(i, 0).0[0]).collect();
+        let vs = cols.iter().map(|&j| at(0, j).0[1]).collect();
+        Ok((us, vs, Pupil { support, kz }))
+    }
+
+    /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)`.
+    pub fn fill(&self, d: f64, out: &mut [Complex64]) {
+        for ((o, &inside), &kz) in out.iter_mut().zip(&self.support).zip(&self.kz) {
+            *o = if inside {
+                let phase = d * kz;
+                Complex64::new(phase.cos(), phase.sin())
+            } else {
+                Complex64::new(0.0, 0.0)
+            };
+        }
+    }
+}

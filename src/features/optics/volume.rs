@@ -1,0 +1,324 @@
+//! The sample volume (`_create_volume`, `_pad_volume` and the crop to the padded output region):
+//! every scatterer volume placed with DeepTrack2's exact rules (centre of mass on the position,
+//! culling against the bare output region, the first scatterer seeding the limits even when culled,
+//! pad by 2, bilinear 3×3 kernel), but kept as a list of placed items, each stored plane by plane with
+//! the extent of its non-zero values, so that the optics draw a plane's rows straight from the items
+//! and never hold a dense volume.
+
+use std::ops::Range;
+
+use super::Params;
+use super::com::Runs;
+use crate::error::{Error, ErrorKind, Result};
+use crate::features::scatterers::{finite, position};
+use crate::image::{Image, element_count};
+use crate::value::Value;
+
+/// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
+/// padded FFT grid, so deeper samples would not fit in memory there either.
+pub const MAX_PLANES: usize = 1 << 16;
+
+/// A scatterer placed in the volume: its sub-pixel-shifted array (the padded array's non-zero part)
+/// and where it goes.
+pub(super) struct Placed {
+    /// The simulation-pixel coordinates (row, column, z) of element `(0, 0, 0)`.
+    pub corner: [i64; 3],
+    /// Rows, columns and planes.
+    pub shape: [usize; 3],
+    /// Plane by plane: element `(i, j, k)` is `data[(k·shape[0] + i)·shape[1] + j]`.
+    pub data: Vec<f64>,
+    /// For each plane, the rows `[i0, i1)` that hold non-zero values (`i0 == i1`: none).
+    pub rows: Vec<[usize; 2]>,
+    /// For each plane and row (`k·shape[0] + i`), the columns `[j0, j1)` that hold non-zero values.
+    pub cols: Vec<[usize; 2]>,
+}
+
+/// The sample volume inside the padded output region (the window).
+pub(super) struct Volume {
+    /// The z (simulation pixels) of plane 0.
+    pub z0: i64,
+    /// How many planes the sample spans (DeepTrack2's volume depth, empty planes included).
+    pub planes: usize,
+    /// The window's corner in simulation pixels, and its size (rows, columns).
+    pub origin: [i64; 2],
+    pub window: [usize; 2],
+    /// The placed scatterers that reach into the window, in sample order.
+    pub items: Vec<Placed>,
+    /// The planes that items reach (ascending), each with its items and their own plane index.
+    pub by_plane: Vec<(usize, Vec<(usize, usize)>)>,
+}
+
+impl Volume {
+    /// The window rows where item `item`'s plane `k` holds non-zero values.
+    pub fn rows(&self, item: usize, k: usize) -> Range<usize> {
+        let it = &self.items[item];
+        let [i0, i1] = it.rows[k];
+        let top = it.corner[0] - self.origin[0];
+        clip(top, i0, i1, self.window[0])
+    }
+
+    /// Adds row `r` of the window from item `item`'s plane `k` into `out`, whose element 0 is window
+    /// column `first`; returns the window columns it touched (empty when none). `r` must be one of
+    /// [`Volume::rows`], and `out` must cover the touched columns.
+    pub fn add_row(&self, item: usize, k: usize, r: usize, out: &mut [f64], first: usize) -> Range<usize> {
+        let it = &self.items[item];
+        let i = (r as i64 - (it.corner[0] - self.origin[0])) as usize;
+        let [j0, j1] = it.cols[k * it.shape[0] + i];
+        let left = it.corner[1] - self.origin[1];
+        let cols = clip(left, j0, j1, self.window[1]);
+        if !cols.is_empty() {
+            let row = &it.data[(k * it.shape[0] + i) * it.shape[1]..][..it.shape[1]];
+            let src = &row[(cols.start as i64 - left) as usize..][..cols.len()];
+            for (o, v) in out[cols.start - first..cols.end - first].iter_mut().zip(src) {
+                *o += v;
+            }
+        }
+        cols
+    }
+
+    /// The window box `[r0, r1, c0, c1]` of item `item`'s non-zero values in its plane `k` (empty
+    /// when they all fall outside the window).
+    pub fn item_box(&self, item: usize, k: usize) -> [usize; 4] {
+        let it = &self.items[item];
+        let rows = self.rows(item, k);
+        let left = it.corner[1] - self.origin[1];
+        let top = it.corner[0] - self.origin[0];
+        let (mut c0, mut c1) = (usize::MAX, 0);
+        for r in rows.clone() {
+            let [j0, j1] = it.cols[k * it.shape[0] + (r as i64 - top) as usize];
+            let cols = clip(left, j0, j1, self.window[1]);
+            if !cols.is_empty() {
+                (c0, c1) = (c0.min(cols.start), c1.max(cols.end));
+            }
+        }
+        if c0 >= c1 { [0; 4] } else { [rows.start, rows.end, c0, c1] }
+    }
+}
+
+/// The window indices `[offset + a, offset + b)` clipped to `0..len`.
+fn clip(offset: i64, a: usize, b: usize, len: usize) -> Range<usize> {
+    let lo = (offset + a as i64).clamp(0, len as i64) as usize;
+    let hi = (offset + b as i64).clamp(0, len as i64) as usize;
+    lo..hi.max(lo)
+}
+
+/// What a scatterer volume is multiplied by: `intensity` (times the upscale fudge factor), else
+/// `refractive_index - refractive_index_medium`, else `value`. Properties set to None count as absent.
+fn multiplier(img: &Image, index: usize, p: &Params) -> Result<f64> {
+    let number = |key: &str| -> Result<Option<f64>> {
+        match img.get_property(key) {
+            None | Some(Value::None) => Ok(None),
+            Some(v) => finite(v)
+                .map(Some)
+                .map_err(|e| Error::invalid(format!("sample image {index}: '{key}' must be a number ({e})"))),
+        }
+    };
+    let s = p.scale;
+    if let Some(intensity) = number("intensity")? {
+        Ok(intensity * (s[0] * s[1] / s[2]))
+    } else if let Some(n) = number("refractive_index")? {
+        Ok(n - p.n_medium)
+    } else if let Some(value) = number("value")? {
+        Ok(value)
+    } else {
+        Err(Error::invalid(format!(
+            "sample image {index} has no 'intensity', 'refractive_index' or 'value' property: the sample must be \
+             made of scatterers"
+        )))
+    }
+}
+
+/// Where voxel `[0, 0, 0]` of a scatterer array goes, in simulation pixels (`_get_position(mode=
+/// "corner", return_z=True)`): its centre of mass lands on `position · scale + (scale − 1)/2`. A
+/// 3-element position is used as is (`z` ignored) and, as in DeepTrack2, scaled twice.
+pub(super) fn corner(position: &[f64], z: f64, com: [f64; 3], s: [f64; 3]) -> [f64; 3] {
+    if position.len() == 3 {
+        std::array::from_fn(|i| (position[i] * s[i] + 0.5 * (s[i] - 1.0)) * s[i] - com[i])
+    } else {
+        let p = [position[0], position[1], z];
+        std::array::from_fn(|i| (p[i] * s[i] - com[i]) + 0.5 * (s[i] - 1.0))
+    }
+}
+
+/// The taps of the bilinear sub-pixel shift by `(xo, yo)`: `scipy.ndimage.convolve` with the kernel
+/// `[[0,0,0],[0,(1-xo)(1-yo),(1-xo)yo],[0,xo(1-yo),xo·yo]]`, as `(weight, row shift, column shift)` in
+/// scipy's order of summation (weights within machine epsilon of zero are skipped, as scipy does).
+pub(super) fn taps(xo: f64, yo: f64) -> Vec<(f64, usize, usize)> {
+    [(xo * yo, 1, 1), (xo * (1.0 - yo), 1, 0), ((1.0 - xo) * yo, 0, 1), ((1.0 - xo) * (1.0 - yo), 0, 0)]
+        .into_iter()
+        .filter(|(w, _, _)| w.abs() > f64::EPSILON)
+        .collect()
+}
+
+fn alloc_zeros(n: usize) -> Result<Vec<f64>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} numbers")))?;
+    v.resize(n, 0.0);
+    Ok(v)
+}
+
+/// `a · value` padded by 2 and shifted by `(xo, yo)` (see [`taps`]), keeping the padded array's
+/// non-zero part: rows and columns `2..n + 3`, planes `2..n + 2` (the shift adds a row and a column;
+/// the padding is zero). Summed exactly as the dense convolution, element by element.
+/// The result is at `corner` `[0, 0, 0]`, for the caller to set.
+fn place(a: &[f64], runs: &Runs, value: f64, xo: f64, yo: f64) -> Result<Placed> {
+    let [n0, n1, n2] = runs.shape;
+    let (m0, m1) = (n0 + 1, n1 + 1);
+    // `a · value`, plane by plane, and which of its rows hold something.
+    let mut scaled = alloc_zeros(element_count(&[n2, n0, n1])?)?;
+    let mut filled = vec![false; n2 * n0];
+    for run in &runs.runs {
+        let (i, j) = (run.i as usize, run.j as usize);
+        for k in run.k0 as usize..run.k1 as usize {
+            scaled[(k * n0 + i) * n1 + j] = a[(i * n1 + j) * n2 + k] * value;
+            filled[k * n0 + i] = true;
+        }
+    }
+    let taps = taps(xo, yo);
+    let mut data = alloc_zeros(element_count(&[n2, m0, m1])?)?;
+    let mut rows = vec![[0, 0]; n2];
+    let mut cols = vec![[0, 0]; n2 * m0];
+    for k in 0..n2 {
+        let (mut first, mut last) = (usize::MAX, 0);
+        for i in 0..m0 {
+            // Rows i - 1 and i of the plane feed row i.
+            let source = |di: usize| (i >= di && i - di < n0 && filled[k * n0 + i - di]).then(|| i - di);
+            if source(0).is_none() && source(1).is_none() {
+                continue;
+            }
+            let out = &mut data[(k * m0 + i) * m1..][..m1];
+            for &(w, di, dj) in &taps {
+                let Some(src) = source(di) else { continue };
+                let src = &scaled[(k * n0 + src) * n1..][..n1];
+                for (o, &v) in out[dj..dj + n1].iter_mut().zip(src) {
+                    *o += w * v;
+                }
+            }
+            if let (Some(j0), Some(j1)) = (out.iter().position(|&v| v != 0.0), out.iter().rposition(|&v| v != 0.0)) {
+                cols[k * m0 + i] = [j0, j1 + 1];
+                (first, last) = (first.min(i), last.max(i + 1));
+            }
+        }
+        if first < last {
+            rows[k] = [first, last];
+        }
+    }
+    Ok(Placed { corner: [0; 3], shape: [m0, m1, n2], data, rows, cols })
+}
+
+/// Builds the volume of the sample images `inputs` for the optics `p`.
+pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
+    let s = p.scale;
+    let bounds = p.region.map(|v| v as f64);
+    let mut limits: Option<[[i64; 2]; 3]> = None;
+    let mut placed = Vec::new();
+    for (index, img) in inputs.iter().enumerate() {
+        let a = img.data();
+        if a.ndim() != 3 {
+            return Err(Error::invalid(format!(
+                "sample image {index} has shape {:?}; the optics image 3-D scatterer volumes",
+                a.shape()
+            )));
+        }
+        let shape = [a.shape()[0], a.shape()[1], a.shape()[2]];
+        let pos = img.get_property("position").ok_or_else(|| {
+            Error::invalid(format!(
+                "sample image {index} has no 'position' property: the sample must be made of scatterers"
+            ))
+        })?;
+        let pos = position(pos)
+            .map_err(|e| Error::invalid(format!("sample image {index}: 'position' must be 2 or 3 numbers ({e})")))?;
+        let z = match img.get_property("z") {
+            None | Some(Value::None) => 0.0,
+            Some(v) => {
+                finite(v).map_err(|e| Error::invalid(format!("sample image {index}: 'z' must be a number ({e})")))?
+            }
+        };
+        let value = multiplier(img, index, p)?;
+        let mask = img.as_slice();
+        let runs = Runs::of(mask, shape);
+        let com = if mask.is_empty() { [0.0; 3] } else { runs.center_of_mass(mask, 1.0, 0) };
+        let first = corner(&pos, z, com, s);
+        if first.iter().any(|c| !(c.is_finite() && c.abs() < 2e9)) {
+            return Err(Error::invalid(format!(
+                "sample image {index} lies at {first:?} simulation pixels, out of range: check its properties \
+                 'position' and 'z'"
+            )));
+        }
+        if limits.is_none() {
+            limits = Some(first.map(|c| [c.floor() as i64, c.floor() as i64 + 1]));
+        }
+        // Culled against the output region without its padding (DeepTrack2 2.0.1 passes `padding=`
+        // where `_create_volume` expects `pad=`).
+        if first[0] + (shape[0] as f64) < bounds[0]
+            || first[0] > bounds[2]
+            || first[1] + (shape[1] as f64) < bounds[1]
+            || first[1] > bounds[3]
+        {
+            continue;
+        }
+        // Multiplied, padded by 2 voxels on every side, placed by the padded array's centre of mass.
+        let c = corner(&pos, z, runs.center_of_mass(mask, value, 2), s);
+        let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
+        let mut item = place(mask, &runs, value, xo, yo)?;
+        let c = c.map(|v| v.floor() as i64);
+        let lim = limits.as_mut().expect("seeded above");
+        for axis in 0..3 {
+            lim[axis] = [lim[axis][0].min(c[axis]), lim[axis][1].max(c[axis] + shape[axis] as i64 + 4)];
+        }
+        item.corner = c.map(|v| v + 2);
+        placed.push(item);
+    }
+
+    let (z0, planes) = match limits {
+        Some(l) => (l[2][0], (l[2][1] - l[2][0]) as usize),
+        None => (0, 0),
+    };
+    if planes > MAX_PLANES {
+        return Err(Error::invalid(format!(
+            "the sample spans {planes} z-planes (simulation pixels), more than {MAX_PLANES}: check the scatterers' z"
+        )));
+    }
+    let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
+    let mut volume = Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new() };
+    // Only the items with something in the window, and the planes they have it in.
+    let mut planes_of = std::collections::BTreeMap::<usize, Vec<(usize, usize)>>::new();
+    for item in placed {
+        let index = volume.items.len();
+        volume.items.push(item);
+        let mut inside = false;
+        for k in 0..volume.items[index].shape[2] {
+            let [r0, r1, _, _] = volume.item_box(index, k);
+            if r0 < r1 {
+                let plane = (volume.items[index].corner[2] + k as i64 - z0) as usize;
+                planes_of.entry(plane).or_default().push((index, k));
+                inside = true;
+            }
+        }
+        if !inside {
+            volume.items.pop();
+        }
+    }
+    volume.by_plane = planes_of.into_iter().collect();
+    Ok(volume)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn taps_shift_by_the_sub_pixel_offset() {
+        let a = [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]; // the middle of a 3×3×1 array
+        let runs = Runs::of(&a, [3, 3, 1]);
+        let Placed { data, shape, rows, cols, .. } = place(&a, &runs, 0.5, 0.25, 0.5).unwrap();
+        assert_eq!(shape, [4, 4, 1]);
+        // Element (1, 1) goes to (1, 1), (1, 2), (2, 1) and (2, 2).
+        assert_eq!(data[5], 0.75 * 0.5 * 0.5);
+        assert_eq!(data[6], 0.75 * 0.5 * 0.5);
+        assert_eq!(data[9], 0.25 * 0.5 * 0.5);
+        assert_eq!(data[10], 0.25 * 0.5 * 0.5);
+        assert_eq!(data.iter().sum::<f64>(), 0.5);
+        assert_eq!((rows, &cols[1..3]), (vec![[1, 3]], [[1, 3], [1, 3]].as_slice()));
+    }
+}
