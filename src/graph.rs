@@ -22,7 +22,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
-use crate::image::{Image, ImageList, same_list};
+use crate::image::{Image, ImageList, flatten, same_list};
 use crate::properties::{PropertyDict, Rule, SampleContext};
 use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite};
 use crate::value::{Text, Value};
@@ -1198,17 +1198,6 @@ impl<'r> Resolver<'r> {
         let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
         drop(stale);
         Ok(output)
-    }
-}
-
-/// The images of `list` in one slice: borrowed when they are in one node, copied otherwise
-/// (`OutOfMemory` when the copy cannot be allocated).
-fn flatten(list: &ImageList) -> Result<Cow<'_, [Image]>> {
-    match list.as_slice() {
-        Some(slice) => Ok(Cow::Borrowed(slice)),
-        None => list.try_to_vec().map(Cow::Owned).map_err(|_| {
-            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", list.len()))
-        }),
     }
 }
 

@@ -2,6 +2,7 @@
 //! `Image` semantics: identity-based merge, first-match `get_property`), and [`ImageList`], the lists
 //! of images that features pass to each other.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -150,6 +151,17 @@ impl Image {
     /// when one is a copy of the other).
     pub(crate) fn same(&self, other: &Image) -> bool {
         Arc::ptr_eq(&self.data, &other.data) && self.properties.same(&other.properties)
+    }
+}
+
+/// The images of `list` in one slice: borrowed when they are in one place, copied otherwise
+/// (`OutOfMemory` when the copy cannot be allocated).
+pub(crate) fn flatten(list: &ImageList) -> Result<Cow<'_, [Image]>> {
+    match list.as_slice() {
+        Some(slice) => Ok(Cow::Borrowed(slice)),
+        None => list.try_to_vec().map(Cow::Owned).map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", list.len()))
+        }),
     }
 }
 

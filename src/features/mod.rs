@@ -3,9 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::Result;
 use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
-use crate::image::{Image, ImageList};
+use crate::image::{Image, ImageList, flatten};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -104,17 +104,8 @@ pub trait FeatureKind: Send + Sync {
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<ImageList> {
-        let owned;
-        let slice = match inputs.as_slice() {
-            Some(slice) => slice,
-            None => {
-                owned = inputs.try_to_vec().map_err(|_| {
-                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
-                })?;
-                &owned
-            }
-        };
-        Ok(ImageList::from(self.process(slice, props, id, rs)?))
+        let slice = flatten(inputs)?;
+        Ok(ImageList::from(self.process(&slice, props, id, rs)?))
     }
 }
 
