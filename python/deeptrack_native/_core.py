@@ -417,6 +417,31 @@ def to_library_image(obj, what="image"):
     return owner, known
 
 
+def holds_data(owner, obj):
+    """Whether the owned library image ``owner`` holds exactly (bit for bit, same shape) the data of
+    ``obj`` (an Image, array or number), as :func:`to_library_image` would copy it."""
+    value = obj._value if isinstance(obj, Image) else obj
+    if isinstance(value, Image):
+        value = value._value
+    try:
+        arr = _real_array(value, "the input image")
+    except Exception:
+        return False
+    data, shape = _image_data(owner.ptr)
+    if tuple(arr.shape) != shape:
+        return False
+    if not data:
+        return True
+    return _same_bits(arr, borrowed_view(owner.ptr))
+
+
+def _same_bits(a, b):
+    """Whether two C-contiguous float64 arrays of one shape hold the same bits."""
+    if a.size <= 4096:
+        return a.tobytes() == b.tobytes()
+    return bool((a.view(np.uint64) == b.view(np.uint64)).all())
+
+
 def _attach_dict(owner, d, what):
     ptr = getattr(d, "_dt_ptr", None)
     if ptr is not None and getattr(d, "_dt_owner", None) is not None:
@@ -578,9 +603,7 @@ def _unchanged(arg, original, count):
         return False
     if value.shape != original.shape or value.dtype != _F64 or not value.flags.c_contiguous:
         return False
-    if value.size <= 4096:
-        return value.tobytes() == original.tobytes()
-    return bool((value.view(np.uint64) == original.view(np.uint64)).all())
+    return _same_bits(value, original)
 
 
 @_lib.GET_FN

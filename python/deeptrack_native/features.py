@@ -226,15 +226,21 @@ class Feature:
     def _input_handle(self, image):
         """The library image for a resolve input. DeepTrack2 compares inputs by identity: the same
         object resolved again gives the cached result (even if changed in place), and after an update
-        its current contents are computed on. So the same handle is returned again, without looking at
-        the data, for the same object while no ``update`` or ``seed`` has run anywhere since it was
-        copied; otherwise the object is copied again."""
+        its current contents are computed on. So for the same object the same handle is returned
+        again, without looking at the data, while no ``update`` or ``seed`` has run anywhere since it
+        was made; after one, it is returned again only if the object still holds the same data (bit
+        for bit) and dicts, and the object is copied otherwise."""
         cache = self._input_cache
         epoch = _INPUTS_EPOCH[0]
-        if cache is not None and cache[0] is image and cache[1] is epoch:
-            return cache[2], cache[3]
+        if cache is not None and cache[0] is image:
+            if cache[1] is epoch:
+                return cache[3], cache[4]
+            props = _dict_ids(image)
+            if props == cache[2] and _core.holds_data(cache[3], image):
+                self.__dict__["_input_cache"] = (image, epoch, props, cache[3], cache[4])
+                return cache[3], cache[4]
         owner, known = _core.to_library_image(image, "the input image")
-        self.__dict__["_input_cache"] = (image, epoch, owner, known)
+        self.__dict__["_input_cache"] = (image, epoch, _dict_ids(image), owner, known)
         return owner, known
 
     def resolve(self, image=None, **kwargs):
@@ -357,6 +363,11 @@ class Feature:
 
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
+
+
+def _dict_ids(image):
+    """The identities of an input Image's dicts (empty for an array)."""
+    return tuple(map(id, image.properties)) if isinstance(image, Image) else ()
 
 
 def _rebuild(cls, args, kwargs, stored):
