@@ -78,14 +78,14 @@ impl Drop for UserCode {
 /// The depth a resolve starting on this thread starts at: the depth of the resolve whose user code
 /// calls it (0 outside user code). Errors when resolves nest through user code more than
 /// [`MAX_CALLBACK_NESTING`] times.
-fn starting_depth(label: &str) -> Result<usize> {
+fn starting_depth(feature: &Feature) -> Result<usize> {
     let (depth, nested) = IN_USER_CODE.get();
     if nested > MAX_CALLBACK_NESTING {
         return Err(Error::invalid(format!(
             "resolves nest more than {MAX_CALLBACK_NESTING} deep through callbacks (a callback resolving a \
              pipeline whose callback resolves another, and so on)"
         ))
-        .in_feature(label));
+        .in_feature(&feature.label()));
     }
     Ok(depth)
 }
@@ -567,7 +567,7 @@ impl Feature {
         if !self.has_property(key) {
             return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
         }
-        let start = starting_depth(&self.label())?;
+        let start = starting_depth(self)?;
         let mut guard = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         self.check_depth()?;
         let mut rs = Resolver::new(guard.rng());
@@ -860,7 +860,7 @@ impl Feature {
     /// the last update, or on nothing). Returns the output images (usually one).
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
         self.check_depth()?;
-        let start = starting_depth(&self.label())?;
+        let start = starting_depth(self)?;
         // The generator is held until this returns (also on error or panic).
         let mut hold = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
         // A given input is kept by the root's resolve (see `resolve_inner`); without one, the kept

@@ -166,7 +166,8 @@ impl Gate {
                     // Woken when the gate is given back (an unpark before this park is not lost).
                     std::thread::park();
                     reg = REGISTRY.lock();
-                    if let Some(i) = reg.waiting.iter().position(|w| w.thread == me) {
+                    let mine = |w: &Waiter| w.thread == me && matches!(w.on, On::Gate(g, _) if g == self.id);
+                    if let Some(i) = reg.waiting.iter().position(mine) {
                         reg.waiting.swap_remove(i);
                     }
                     continue;
