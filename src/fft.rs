@@ -43,7 +43,8 @@ pub(crate) fn zeros(n: usize) -> Result<Vec<Complex64>> {
     Ok(v)
 }
 
-fn planner() -> &'static Mutex<FftPlanner<f64>> {
+/// The process-wide planner of complex transforms.
+pub(crate) fn planner() -> &'static Mutex<FftPlanner<f64>> {
     static PLANNER: OnceLock<Mutex<FftPlanner<f64>>> = OnceLock::new();
     PLANNER.get_or_init(|| Mutex::new(FftPlanner::new()))
 }
