@@ -78,8 +78,8 @@ impl Recover for Option<RealFftPlanner<f64>> {
     }
 }
 
-/// The process-wide planner, locked (fork-safe: see `crate::sync`).
-fn planner() -> LockGuard<'static, Option<FftPlanner<f64>>> {
+/// The process-wide planner of complex transforms, locked (fork-safe: see `crate::sync`).
+pub(crate) fn planner() -> LockGuard<'static, Option<FftPlanner<f64>>> {
     static PLANNER: Lock<Option<FftPlanner<f64>>> = Lock::new(None);
     PLANNER.lock()
 }

@@ -15,7 +15,9 @@
 use crate::sync::Lock;
 use std::f64::consts::PI;
 use std::ops::Range;
+use std::sync::Arc;
 
+use rustfft::Fft;
 use rustfft::num_complex::Complex64;
 
 use super::Params;
@@ -24,7 +26,7 @@ use super::volume::Volume;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fft::{self, Fft2, Mat};
 
-/// How [`brightfield_with`] refracts a plane.
+/// How [`brightfield`] refracts a plane.
 #[derive(Clone, Copy, PartialEq, Debug)]
 pub(super) enum Route {
     /// Whichever costs fewer operations.
@@ -32,10 +34,14 @@ pub(super) enum Route {
     /// Always full-grid transforms (DeepTrack2's way; tests compare the routes).
     #[cfg_attr(not(test), allow(dead_code))]
     FullGrid,
-    /// Always matrix products between the band and the boxes.
+    /// Always between the band and the boxes, through matrix products.
     #[cfg_attr(not(test), allow(dead_code))]
-    Direct,
-    /// Each route in turn, plane by plane (the routes must hand the spectrum over as they take it).
+    Products,
+    /// Always between the band and the boxes, through transforms of the band's rows and columns.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Transforms,
+    /// Each of the three in turn, plane by plane (the routes must hand the spectrum over as they take
+    /// it).
     #[cfg_attr(not(test), allow(dead_code))]
     Alternating,
 }
@@ -60,8 +66,16 @@ pub(super) fn brightfield(
         light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
     }
     let k = 2.0 * PI / p.wavelength * p.n_medium;
-    let mut refract =
-        Refraction { us, vs, strips: &band.strips, grid: p.grid, roots: None, full: None, work: Work::default() };
+    let mut refract = Refraction {
+        us,
+        vs,
+        strips: &band.strips,
+        grid: p.grid,
+        roots: None,
+        full: None,
+        lines: None,
+        work: Work::default(),
+    };
     let mut planes = volume.by_plane.iter().peekable();
     for plane_index in 0..volume.planes {
         // One z-pixel on (the spectrum is zero off the pupil's strips).
@@ -76,8 +90,7 @@ pub(super) fn brightfield(
         let Some((_, items)) = planes.next_if(|(plane, _)| *plane == plane_index) else { continue };
         let groups = groups(volume, items, p.voxel[2] * k)?;
         let route = match route {
-            Route::Alternating if plane_index % 2 == 0 => Route::Direct,
-            Route::Alternating => Route::FullGrid,
+            Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms][plane_index % 3],
             other => other,
         };
         refract.plane(&mut light, &groups, route)?;
@@ -161,14 +174,14 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
             continue;
         }
         let (nr, nc) = (b - t, rt - l);
-        // `exp(iφ) − 1` on the box, without cancellation for small φ: `−2 sin²(φ/2) + i sin φ`.
+        // `exp(iφ) − 1` on the box, without cancellation for small φ: `−2 sin²(φ/2) + 2i sin(φ/2) cos(φ/2)`.
         let mut factor = fft::zeros(nr * nc)?;
         for (y, row) in factor.chunks_exact_mut(nc).enumerate() {
             for (x, f) in row.iter_mut().enumerate() {
                 let dn = dn[(t + y) * w + l + x];
                 if dn != 0.0 {
-                    let (sin, half) = ((dn * phase).sin(), (dn * phase / 2.0).sin());
-                    *f = Complex64::new(-2.0 * half * half, sin);
+                    let (sin, cos) = (dn * phase / 2.0).sin_cos();
+                    *f = Complex64::new(-2.0 * sin * sin, 2.0 * sin * cos);
                 }
             }
         }
@@ -178,7 +191,7 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
 }
 
 /// Refracts a band-limited spectrum through planes (see the module's documentation); keeps the
-/// twiddle factors, the work buffers and the full-grid transform between planes.
+/// twiddle factors, the work buffers and the transforms between planes.
 struct Refraction<'a> {
     us: &'a [usize],
     vs: &'a [usize],
@@ -186,6 +199,8 @@ struct Refraction<'a> {
     grid: [usize; 2],
     roots: Option<[Vec<Complex64>; 2]>,
     full: Option<(Fft2, Vec<Complex64>)>,
+    /// The inverse transform of the grid's rows and the forward one of its columns.
+    lines: Option<[Arc<dyn Fft<f64>>; 2]>,
     work: Work,
 }
 
@@ -199,6 +214,8 @@ struct Work {
     h: Vec<Complex64>,
     f: Vec<Complex64>,
     e: Vec<Complex64>,
+    lines: Vec<Complex64>,
+    scratch: Vec<Complex64>,
 }
 
 /// Resizes `v` to `n` elements (contents unspecified), or reports the allocation failure.
@@ -211,6 +228,20 @@ fn sized(v: &mut Vec<Complex64>, n: usize) -> Result<()> {
     Ok(())
 }
 
+/// Writes `root[q·(start + x) mod n]` for `x` in `0..len` to `out[x·stride]` (and the conjugates to
+/// `conj`, if given): the DFT factors of frequency `q` at `len` consecutive pixels.
+fn twiddles(root: &[Complex64], q: usize, start: usize, out: &mut [Complex64], stride: usize, len: usize) {
+    let n = root.len();
+    let (step, mut at) = (q % n, (q % n) * (start % n) % n);
+    for x in 0..len {
+        out[x * stride] = root[at];
+        at += step;
+        if at >= n {
+            at -= n;
+        }
+    }
+}
+
 impl Refraction<'_> {
     /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors.
     fn plane(&mut self, light: &mut [Complex64], groups: &[Group], route: Route) -> Result<()> {
@@ -219,65 +250,98 @@ impl Refraction<'_> {
         }
         let [n0, n1] = self.grid;
         let (nu, nv) = (self.us.len(), self.vs.len());
-        // Complex multiply-adds: the products against two full transforms (~n·log2(n) each).
+        let log2 = |n: usize| (usize::BITS - n.leading_zeros()) as usize;
+        // In complex multiply-adds (a transform of n points counting n·log2(n)): the sums between the
+        // band and the boxes' columns, then rows, as products or as transforms of the band's lines.
         let (rows, cols): (usize, usize) = (groups.iter().map(|g| g.nr).sum(), groups.iter().map(|g| g.nc).sum());
         let disc: usize = self.strips.iter().map(|(r, c)| r.len() * c.len()).sum();
-        let direct = disc * (rows + cols) + groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum::<usize>();
+        let by_products = [disc * cols, disc * rows];
+        let by_transforms = [nu * n1 * log2(n1), nv * n0 * log2(n0)];
+        let boxes: usize = groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum();
         let n = n0 * n1;
-        let full = n * (usize::BITS - n.leading_zeros()) as usize;
-        if route == Route::Direct || (route == Route::Cheapest && direct < full) {
-            self.direct(light, groups)
-        } else {
-            self.full_grid(light, groups)
+        let full = 2 * n * log2(n);
+        let transform = [0, 1].map(|i| match route {
+            Route::Transforms => true,
+            Route::Products => false,
+            _ => by_transforms[i] < by_products[i],
+        });
+        let direct =
+            boxes + (0..2).map(|i| if transform[i] { by_transforms[i] } else { by_products[i] }).sum::<usize>();
+        match route {
+            Route::FullGrid => self.full_grid(light, groups),
+            Route::Cheapest if full <= direct => self.full_grid(light, groups),
+            _ => self.direct(light, groups, transform),
         }
     }
 
-    /// The plane's change of the spectrum by matrix products between the band and the boxes: with
-    /// `W0` (box rows × band rows) and `W1` (band columns × box columns) the inverse DFT's factors,
-    /// `f = W0 · (L · W1) / n` is `ifft2(L)` on a box, and `L += W0ᴴ · ((f·M) · W1ᴴ)`. The boxes are
-    /// stacked (one product with `L` for all their columns, one into `L` for all their rows), and `L`
-    /// is read and written on the pupil's strips only (it is zero elsewhere, and the next step or the
-    /// final pupil zeroes whatever lands there).
-    fn direct(&mut self, light: &mut [Complex64], groups: &[Group]) -> Result<()> {
+    /// The plane's change of the spectrum between the band and the boxes: with `W0` (box rows ×
+    /// band rows) and `W1` (band columns × box columns) the inverse DFT's factors, `f = W0 · (L · W1)
+    /// / n` is `ifft2(L)` on a box, and `L += W0ᴴ · ((f·M) · W1ᴴ)`. The boxes are stacked: `L · W1`
+    /// for all their columns at once, as a product on the pupil's strips or by transforming each band
+    /// row (`transform[0]`), and `W0ᴴ · e` for all their rows at once, as a product or by
+    /// transforming each band column (`transform[1]`). `L` is read and written on the pupil's strips
+    /// only (it is zero elsewhere, and the next step or the final pupil zeroes whatever lands there).
+    fn direct(&mut self, light: &mut [Complex64], groups: &[Group], transform: [bool; 2]) -> Result<()> {
         let [n0, n1] = self.grid;
         let (us, vs) = (self.us, self.vs);
         let (nu, nv) = (us.len(), vs.len());
         if self.roots.is_none() {
             self.roots = Some([fft::roots(n0)?, fft::roots(n1)?]);
         }
+        if self.lines.is_none() && (transform[0] || transform[1]) {
+            let mut guard = fft::planner();
+            let p = guard.get_or_insert_with(rustfft::FftPlanner::new);
+            self.lines = Some([p.plan_fft_inverse(n1), p.plan_fft_forward(n0)]);
+        }
         let [root0, root1] = self.roots.as_ref().expect("just set");
         let (rows, cols): (usize, usize) = (groups.iter().map(|g| g.nr).sum(), groups.iter().map(|g| g.nc).sum());
         let w = &mut self.work;
         // w1[b][x] = e^{2πi·vs[b]·(c0+x)/n1} (band columns × stacked box columns), w0[y][a] =
-        // e^{2πi·us[a]·(r0+y)/n0} (stacked box rows × band rows), and their conjugates.
+        // e^{2πi·us[a]·(r0+y)/n0} (stacked box rows × band rows); w1c and w0c their conjugates.
         sized(&mut w.w1, nv * cols)?;
-        sized(&mut w.w1c, nv * cols)?;
         sized(&mut w.w0, rows * nu)?;
-        sized(&mut w.w0c, rows * nu)?;
         let (mut x0, mut y0) = (0, 0);
         for g in groups {
             for (b, &v) in vs.iter().enumerate() {
-                for x in 0..g.nc {
-                    let t = root1[v * (g.c0 + x) % n1];
-                    w.w1[b * cols + x0 + x] = t;
-                    w.w1c[b * cols + x0 + x] = t.conj();
-                }
+                twiddles(root1, v, g.c0, &mut w.w1[b * cols + x0..], 1, g.nc);
             }
-            for y in 0..g.nr {
-                for (a, &u) in us.iter().enumerate() {
-                    let t = root0[u * (g.r0 + y) % n0];
-                    w.w0[(y0 + y) * nu + a] = t;
-                    w.w0c[(y0 + y) * nu + a] = t.conj();
-                }
+            for (a, &u) in us.iter().enumerate() {
+                twiddles(root0, u, g.r0, &mut w.w0[y0 * nu + a..], nu, g.nr);
             }
             (x0, y0) = (x0 + g.nc, y0 + g.nr);
         }
-        // h = L · W1 (band rows × stacked box columns), strip by strip.
+        w.w1c.clear();
+        w.w1c.extend(w.w1.iter().map(|v| v.conj()));
+        // h = L · W1 (band rows × stacked box columns).
         sized(&mut w.h, nu * cols)?;
         w.h.fill(Complex64::new(0.0, 0.0));
-        for (r, c) in self.strips {
-            let (a, b) = (Mat::rows(&light[r.start * nv + c.start..], nv), Mat::rows(&w.w1[c.start * cols..], cols));
-            fft::gemm([r.len(), c.len(), cols], 1.0, a, b, 0.0, &mut w.h[r.start * cols..], cols);
+        if transform[0] {
+            // Each band row spread over its grid row and transformed; its boxes' columns kept.
+            let inverse = &self.lines.as_ref().expect("planned above")[0];
+            sized(&mut w.lines, nu * n1)?;
+            w.lines.fill(Complex64::new(0.0, 0.0));
+            for (r, c) in self.strips {
+                for a in r.clone() {
+                    for b in c.clone() {
+                        w.lines[a * n1 + vs[b]] = light[a * nv + b];
+                    }
+                }
+            }
+            sized(&mut w.scratch, inverse.get_inplace_scratch_len())?;
+            inverse.process_with_scratch(&mut w.lines, &mut w.scratch);
+            for (a, line) in w.lines.chunks_exact(n1).enumerate() {
+                let mut x0 = 0;
+                for g in groups {
+                    w.h[a * cols + x0..][..g.nc].copy_from_slice(&line[g.c0..g.c0 + g.nc]);
+                    x0 += g.nc;
+                }
+            }
+        } else {
+            for (r, c) in self.strips {
+                let (a, b) =
+                    (Mat::rows(&light[r.start * nv + c.start..], nv), Mat::rows(&w.w1[c.start * cols..], cols));
+                fft::gemm([r.len(), c.len(), cols], 1.0, a, b, 0.0, &mut w.h[r.start * cols..], cols);
+            }
         }
         // Per box: f = W0 · h / n on the box, times M; e = f · W1ᴴ (stacked box rows × band columns).
         sized(&mut w.e, rows * nv)?;
@@ -302,11 +366,39 @@ impl Refraction<'_> {
             fft::gemm([nr, nc, nv], 1.0, Mat::rows(&w.f, nc), w1h, 0.0, &mut w.e[y0 * nv..], nv);
             (x0, y0) = (x0 + nc, y0 + nr);
         }
-        // L += W0ᴴ · e, strip by strip.
-        for (r, c) in self.strips {
-            let w0h = Mat { data: &w.w0c[r.start..], row_stride: 1, col_stride: nu };
-            let e = Mat::rows(&w.e[c.start..], nv);
-            fft::gemm([r.len(), rows, c.len()], 1.0, w0h, e, 1.0, &mut light[r.start * nv + c.start..], nv);
+        // L += W0ᴴ · e.
+        if transform[1] {
+            // Each band column of e spread over its grid column (boxes' rows at their grid rows,
+            // added where boxes share rows) and transformed; its band rows kept.
+            let forward = &self.lines.as_ref().expect("planned above")[1];
+            sized(&mut w.lines, nv * n0)?;
+            w.lines.fill(Complex64::new(0.0, 0.0));
+            let mut y0 = 0;
+            for g in groups {
+                for y in 0..g.nr {
+                    for (b, &v) in w.e[(y0 + y) * nv..][..nv].iter().enumerate() {
+                        w.lines[b * n0 + g.r0 + y] += v;
+                    }
+                }
+                y0 += g.nr;
+            }
+            sized(&mut w.scratch, forward.get_inplace_scratch_len())?;
+            forward.process_with_scratch(&mut w.lines, &mut w.scratch);
+            for (r, c) in self.strips {
+                for a in r.clone() {
+                    for b in c.clone() {
+                        light[a * nv + b] += w.lines[b * n0 + us[a]];
+                    }
+                }
+            }
+        } else {
+            w.w0c.clear();
+            w.w0c.extend(w.w0.iter().map(|v| v.conj()));
+            for (r, c) in self.strips {
+                let w0h = Mat { data: &w.w0c[r.start..], row_stride: 1, col_stride: nu };
+                let e = Mat::rows(&w.e[c.start..], nv);
+                fft::gemm([r.len(), rows, c.len()], 1.0, w0h, e, 1.0, &mut light[r.start * nv + c.start..], nv);
+            }
         }
         Ok(())
     }
