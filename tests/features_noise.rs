@@ -69,3 +69,28 @@ fn background_and_offset_add_a_constant() {
         assert_eq!(f.resolve_one(Some(&constant_image(1.0, 2))).unwrap().unwrap().as_slice(), [1.25; 4]);
     }
 }
+
+/// A peak so large that `max_val / peak` is zero (or an infinite peak) cannot be rescaled: an error
+/// naming `max_val`, never a panic (the fuzzer found `clamp` panicking on it). A peak that merely
+/// crosses the bounds takes the upper one, as numpy's `clip` does.
+#[test]
+fn poisson_of_a_peak_beyond_max_val_is_an_error_naming_max_val() {
+    let poisson = features::builtin("Poisson").unwrap();
+    poisson.set_property("snr", Rule::constant(10.0)).unwrap();
+    for (peak, max_val) in [(1e300, 1e-30), (f64::INFINITY, 1e8)] {
+        poisson.set_property("max_val", Rule::constant(max_val)).unwrap();
+        let mut img = constant_image(1.0, 4);
+        img = img.with_data(ArrayD::from_shape_fn(IxDyn(&[4, 4]), |i| if i[0] == 0 && i[1] == 0 { peak } else { 1.0 }));
+        let err = poisson.resolve_one(Some(&img)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+        let text = err.to_string();
+        assert!(text.starts_with("property 'max_val' of feature 'Poisson': the input's peak"), "{text}");
+        assert!(text.contains("max_val / peak is 0e0"), "{text}");
+        poisson.update().unwrap();
+    }
+    // max_val / peak below 1e-10 but positive: numpy's clip takes the upper bound and samples.
+    poisson.set_property("max_val", Rule::constant(1e-3)).unwrap();
+    let big = constant_image(1e8, 3);
+    let out = poisson.resolve_one(Some(&big)).unwrap().unwrap();
+    assert!(out.as_slice().iter().all(|x| x.is_finite()), "{:?}", out.as_slice());
+}

@@ -124,7 +124,18 @@ impl FeatureKind for Poisson {
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
         }
-        let rescale = (snr * snr / ((peak - background).abs().powi(2))).clamp(1e-10, max_val / peak);
+        // numpy's clip(x, 1e-10, max_val / peak), as DeepTrack2 computes it: the upper bound wins
+        // when the two cross. A peak so large (or infinite) that max_val / peak is no longer a
+        // positive number leaves nothing to sample.
+        let upper = max_val / peak;
+        if !(upper > 0.0 && upper.is_finite()) {
+            return Err(Error::invalid(format!(
+                "the input's peak {peak:e} is too large for max_val {max_val:e}: max_val / peak is {upper:e}, \
+                 and Poisson noise needs a positive scale (lower the input or raise max_val)"
+            ))
+            .in_property("max_val"));
+        }
+        let rescale = (snr * snr / ((peak - background).abs().powi(2))).max(1e-10).min(upper);
         let rng = rs.rng();
         let mut failure = None;
         // In place: the clipped copy becomes the output.
