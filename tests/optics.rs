@@ -317,25 +317,176 @@ fn errors_name_the_feature_and_the_property() {
     assert!(err.to_string().starts_with("feature 'PointParticle': a scatterer is computed at the voxel size"), "{err}");
 }
 
+/// The error of imaging `sample` through `optics`, as text.
+fn failure(optics: &Feature, sample: &Feature) -> String {
+    match Feature::microscope(optics, sample).unwrap().resolve_one(None) {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// The error of setting a constant, as text.
+fn refused(f: &Feature, key: &str, value: Value) -> String {
+    f.set_property(key, Rule::constant(value)).unwrap_err().to_string()
+}
+
+fn sphere(extra: &[(&str, Value)]) -> Feature {
+    let mut props = vec![("position", vector(&[16.0, 16.0])), ("radius", Value::Float(3e-7))];
+    props.extend(extra.iter().cloned());
+    feature("Sphere", &props)
+}
+
 #[test]
-fn sizes_too_large_are_errors_not_aborts() {
-    // A padded region beyond the largest FFT size (6561).
-    let optics = fluorescence(&[("output_region", vector(&[0.0, 0.0, 7000.0, 64.0]))]);
-    let err = Feature::microscope(&optics, &point(&[3.0, 3.0], &[])).unwrap().resolve(None).unwrap_err();
-    assert!(
-        err.to_string().starts_with("property 'output_region' of feature 'Fluorescence': the padded output region")
+fn sizes_too_large_are_errors_that_state_the_limit() {
+    let small = ("output_region", vector(&[0.0, 0.0, 32.0, 32.0]));
+    let f = fluorescence(&[]);
+    assert_eq!(
+        refused(&f, "upscale", Value::Int(7000)),
+        "property 'upscale' of feature 'Fluorescence': the factor 7000 exceeds the maximum of 6561"
     );
-    assert!(err.to_string().contains("6561"));
+    assert_eq!(
+        refused(&f, "padding", vector(&[0.0, 7000.0, 0.0, 0.0])),
+        "property 'padding' of feature 'Fluorescence': the padding 7000 exceeds the maximum of 6561 pixels"
+    );
+    assert_eq!(
+        refused(&f, "output_region", vector(&[0.0, 0.0, 7000.0, 64.0])),
+        "property 'output_region' of feature 'Fluorescence': the region spans 7000 pixels along axis 0, which \
+         exceeds the maximum of 6561 (the largest FFT size)"
+    );
+    assert_eq!(
+        refused(&f, "output_region", vector(&[1e12, 0.0, 1e12 + 64.0, 64.0])),
+        "property 'output_region' of feature 'Fluorescence': the corner coordinate 1000000000000 exceeds the \
+         maximum of 1000000000 in magnitude"
+    );
+    // Each fits alone; together they do not: the property that tips it over is named.
+    let upscaled = fluorescence(&[("output_region", vector(&[0.0, 0.0, 128.0, 64.0])), ("upscale", Value::Int(60))]);
+    assert_eq!(
+        failure(&upscaled, &point(&[3.0, 3.0], &[])),
+        "property 'upscale' of feature 'Fluorescence': the output region upscaled spans 7680 simulation pixels along \
+         axis 0, which exceeds the maximum of 6561 (the largest FFT size)"
+    );
+    let padded = fluorescence(&[
+        ("output_region", vector(&[0.0, 0.0, 64.0, 6000.0])),
+        ("padding", vector(&[0.0, 600.0, 0.0, 0.0])),
+    ]);
+    assert_eq!(
+        failure(&padded, &point(&[3.0, 3.0], &[])),
+        "property 'padding' of feature 'Fluorescence': the padded output region spans 6600 simulation pixels along \
+         axis 1, which exceeds the maximum of 6561 (the largest FFT size)"
+    );
     // A sphere of one meter at 0.1 µm voxels.
-    let sphere = feature("Sphere", &[("radius", Value::Float(1.0))]);
-    let err = Feature::microscope(&fluorescence(&[]), &sphere).unwrap().resolve(None).unwrap_err();
+    let err = Feature::microscope(&fluorescence(&[]), &sphere(&[("radius", Value::Float(1.0))])).unwrap().resolve(None);
+    let err = err.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::OutOfMemory);
-    assert!(err.to_string().starts_with("property 'radius' of feature 'Sphere'"), "{err}");
-    // A sample deeper than the optics allow.
-    let deep = point(&[3.0, 3.0], &[("z", Value::Float(1e6))]);
-    let pair = Feature::chain(&point(&[3.0, 3.0], &[]), &deep).unwrap();
-    let err = Feature::microscope(&fluorescence(&[]), &pair).unwrap().resolve(None).unwrap_err();
-    assert!(err.to_string().contains("z-planes"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "property 'radius' of feature 'Sphere': the scatterer's grid of 20000000 x 20000000 x 20000000 voxels (radius \
+         / voxel size) exceeds the maximum of 134217728 voxels"
+    );
+    // A sample deeper than the optics allow: the far scatterer's z, or the z-upscale that makes it so deep.
+    let far = point(&[3.0, 3.0], &[("z", Value::Float(1e5)), ("name", Value::str("far"))]);
+    let pair = Feature::chain(&point(&[3.0, 3.0], &[]), &far).unwrap();
+    assert_eq!(
+        failure(&fluorescence(std::slice::from_ref(&small)), &pair),
+        "property 'z' of feature 'far': the sample (this scatterer's depth against the others') spans 100005 \
+         z-planes (simulation pixels), which exceeds the maximum of 65536"
+    );
+    let near = point(&[3.0, 3.0], &[("z", Value::Float(20.0))]);
+    let pair = Feature::chain(&point(&[3.0, 3.0], &[]), &near).unwrap();
+    let deep = fluorescence(&[small, ("upscale", vector(&[1.0, 1.0, 6561.0]))]);
+    assert!(
+        failure(&deep, &pair).starts_with(
+            "property 'upscale' of feature 'Fluorescence': the sample upscaled spans 131225 z-planes (simulation \
+             pixels), which exceeds the maximum of 65536"
+        ),
+        "{}",
+        failure(&deep, &pair)
+    );
+}
+
+/// Finite properties that cannot give a finite image are errors naming the property and its feature;
+/// extreme ones that can, render.
+#[test]
+fn finite_inputs_that_overflow_name_their_property() {
+    let small = ("output_region", vector(&[0.0, 0.0, 32.0, 32.0]));
+    let fluo = |extra: &[(&str, Value)]| {
+        let mut props = vec![small.clone()];
+        props.extend(extra.iter().cloned());
+        fluorescence(&props)
+    };
+    let bright = |extra: &[(&str, Value)]| {
+        let mut props = vec![small.clone()];
+        props.extend(extra.iter().cloned());
+        brightfield(&props)
+    };
+    let bright_sphere = |extra: &[(&str, Value)]| {
+        let mut props = vec![("refractive_index", Value::Float(1.45))];
+        props.extend(extra.iter().cloned());
+        sphere(&props)
+    };
+    let intensity = |i: f64| ("intensity", Value::Float(i));
+    let starts = |err: String, prefix: &str| assert!(err.starts_with(prefix), "{err}\n  does not start with {prefix}");
+    // The scatterer's contrast.
+    starts(
+        failure(&fluo(&[]), &sphere(&[intensity(1e308)])),
+        "property 'intensity' of feature 'Sphere': the image overflows (it has non-finite values): the scatterer's \
+         intensity gives it a value of 1e+308 per voxel",
+    );
+    starts(
+        failure(&fluo(&[("upscale", Value::Int(2))]), &sphere(&[intensity(1e308)])),
+        "property 'intensity' of feature 'Sphere': the intensity times the upscale fudge factor (scale x · scale y / \
+         scale z = 2) overflows",
+    );
+    starts(failure(&fluo(&[]), &sphere(&[("value", Value::Float(-1e308))])), "property 'value' of feature 'Sphere'");
+    starts(
+        failure(&bright(&[]), &bright_sphere(&[("refractive_index", Value::Float(1.7e308))])),
+        "property 'refractive_index' of feature 'Sphere': the refraction phase per voxel (1.7e+308 × ",
+    );
+    // The optics' numbers, through the quantities they make.
+    for name in ["Fluorescence", "Brightfield"] {
+        for (key, value, what) in [
+            ("refractive_index_medium", 1e300, "the wavenumber per simulation voxel"),
+            ("wavelength", 1e-308, "the wavenumber per simulation voxel"),
+            ("resolution", 1e300, "the wavenumber per simulation voxel"),
+            ("magnification", 1e-300, "the wavenumber per simulation voxel"),
+            ("magnification", 1e308, "the simulation voxel (resolution / magnification / upscale"),
+            ("resolution", 1e-320, "the simulation voxel (resolution / magnification / upscale"),
+        ] {
+            let extra = [(key, Value::Float(value))];
+            let (optics, scatterer) = if name == "Fluorescence" {
+                (fluo(&extra), sphere(&[intensity(100.0)]))
+            } else {
+                (bright(&extra), bright_sphere(&[]))
+            };
+            starts(failure(&optics, &scatterer), &format!("property '{key}' of feature '{name}': {what}"));
+        }
+    }
+    starts(
+        failure(&bright(&[]), &bright_sphere(&[("z", Value::Float(1e308))])),
+        "property 'z' of feature 'Sphere': the scatterer lands 1e+308 simulation pixels from the origin along z, which \
+         exceeds the maximum of 1000000000 in magnitude",
+    );
+    starts(
+        failure(&fluo(&[]), &sphere(&[intensity(1.0), ("position", vector(&[1e12, 3.0]))])),
+        "property 'position' of feature 'Sphere': the scatterer lands 999999999997",
+    );
+    starts(
+        failure(&fluo(&[]), &sphere(&[intensity(1.0), ("position", vector(&[3.0, 3.0, -1e300]))])),
+        "property 'position' of feature 'Sphere': the scatterer lands -1e+300 simulation pixels from the origin along z",
+    );
+    // Extreme but renderable: finite images.
+    for (optics, sample) in [
+        (fluo(&[("NA", Value::Float(1e308))]), sphere(&[intensity(100.0)])),
+        (fluo(&[("NA", Value::Float(1e-300))]), sphere(&[intensity(100.0)])),
+        (fluo(&[("wavelength", Value::Float(1e300))]), sphere(&[intensity(100.0)])),
+        (fluo(&[("refractive_index_medium", Value::Float(1e-300))]), sphere(&[intensity(100.0)])),
+        (fluo(&[]), sphere(&[intensity(1e300)])),
+        (bright(&[]), bright_sphere(&[intensity(1e300)])),
+        (bright(&[]), bright_sphere(&[("radius", Value::Float(1e-300))])),
+    ] {
+        let img = image(&optics, &sample);
+        assert!(img.as_slice().iter().all(|v| v.is_finite()));
+    }
 }
 
 #[test]

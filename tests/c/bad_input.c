@@ -575,6 +575,100 @@ static void out_of_domain(void) {
     deeptrack_value_free(empty);
 }
 
+/* ------------------------------------------------------------------ images that cannot be finite */
+
+/* Images a sphere (at (16, 16), radius 0.3 µm, intensity 100 or refractive index 1.45 unless `sprop` is
+ * "value") through `optics` (region 32 x 32), with optics property `oprop` (or none) and sphere property
+ * `sprop` (or none) set to the values given (consumed). */
+static deeptrack_status render_with(const char *optics, const char *oprop, deeptrack_value *ov, const char *sprop,
+                                    deeptrack_value *sv) {
+    deeptrack_feature *o = feature(optics), *s = feature("Sphere"), *pipe = NULL;
+    const double region[4] = {0, 0, 32, 32}, position[2] = {16, 16};
+    REQUIRE(deeptrack_feature_set_property(o, "output_region", constant(vec(4, region))));
+    REQUIRE(deeptrack_feature_set_property(s, "position", constant(vec(2, position))));
+    REQUIRE(deeptrack_feature_set_property(s, "radius", constant(num(3e-7))));
+    const bool bright = strcmp(optics, "Brightfield") == 0;
+    if (!sprop || strcmp(sprop, "value") != 0)
+        REQUIRE(deeptrack_feature_set_property(s, bright ? "refractive_index" : "intensity", constant(num(bright ? 1.45 : 100))));
+    deeptrack_status st = DEEPTRACK_STATUS_OK;
+    if (oprop) st = deeptrack_feature_set_property(o, oprop, constant(ov));
+    if (st == DEEPTRACK_STATUS_OK && sprop) st = deeptrack_feature_set_property(s, sprop, constant(sv));
+    if (st == DEEPTRACK_STATUS_OK) {
+        REQUIRE(deeptrack_feature_microscope(o, s, &pipe));
+        deeptrack_image *out = NULL;
+        st = deeptrack_feature_resolve(pipe, NULL, &out);
+        deeptrack_image_free(out);
+        deeptrack_feature_free(pipe);
+    }
+    deeptrack_feature_free(o);
+    deeptrack_feature_free(s);
+    return st;
+}
+
+static void unrenderable(void) {
+    /* Finite properties whose image would overflow: the error names the property and its feature. */
+    CASE(render_with("Fluorescence", NULL, NULL, "intensity", num(1e308)), INV_,
+         "property 'intensity' of feature 'Sphere': the image overflows");
+    CASE(render_with("Fluorescence", "upscale", num(2), "intensity", num(1e308)), INV_,
+         "property 'intensity' of feature 'Sphere': the intensity times the upscale fudge factor");
+    CASE(render_with("Fluorescence", NULL, NULL, "value", num(-1e308)), INV_, "property 'value' of feature 'Sphere'");
+    CASE(render_with("Brightfield", NULL, NULL, "refractive_index", num(1.7e308)), INV_,
+         "property 'refractive_index' of feature 'Sphere': the refraction phase per voxel");
+    const char *optics[2] = {"Fluorescence", "Brightfield"};
+    for (int i = 0; i < 2; i++) {
+        char expected[128];
+        snprintf(expected, sizeof expected, "property 'refractive_index_medium' of feature '%s': the wavenumber", optics[i]);
+        CASE(render_with(optics[i], "refractive_index_medium", num(1e300), NULL, NULL), INV_, expected);
+        snprintf(expected, sizeof expected, "property 'wavelength' of feature '%s': the wavenumber", optics[i]);
+        CASE(render_with(optics[i], "wavelength", num(1e-308), NULL, NULL), INV_, expected);
+        snprintf(expected, sizeof expected, "property 'resolution' of feature '%s': the wavenumber", optics[i]);
+        CASE(render_with(optics[i], "resolution", num(1e300), NULL, NULL), INV_, expected);
+        snprintf(expected, sizeof expected, "property 'magnification' of feature '%s': the simulation voxel", optics[i]);
+        CASE(render_with(optics[i], "magnification", num(1e308), NULL, NULL), INV_, expected);
+        snprintf(expected, sizeof expected, "property 'resolution' of feature '%s': the simulation voxel", optics[i]);
+        CASE(render_with(optics[i], "resolution", num(1e-320), NULL, NULL), INV_, expected);
+    }
+    /* Where a scatterer lands, and how large it is. */
+    CASE(render_with("Brightfield", NULL, NULL, "z", num(1e308)), INV_,
+         "property 'z' of feature 'Sphere': the scatterer lands 1e+308 simulation pixels from the origin along z, "
+         "which exceeds the maximum of 1000000000 in magnitude");
+    const double far[2] = {1e12, 3}, deep[3] = {3, 3, -1e300};
+    CASE(render_with("Fluorescence", NULL, NULL, "position", vec(2, far)), INV_,
+         "property 'position' of feature 'Sphere': the scatterer lands");
+    CASE(render_with("Fluorescence", NULL, NULL, "position", vec(3, deep)), INV_,
+         "property 'position' of feature 'Sphere': the scatterer lands -1e+300 simulation pixels from the origin along z");
+    CASE(render_with("Fluorescence", NULL, NULL, "radius", num(1)), OOM_,
+         "property 'radius' of feature 'Sphere': the scatterer's grid of 20000000 x 20000000 x 20000000 voxels");
+    /* Sizes: each states its limit. */
+    CASE(render_with("Fluorescence", "upscale", num(7000), NULL, NULL), INV_,
+         "property 'upscale' of feature 'Fluorescence': the factor 7000 exceeds the maximum of 6561");
+    const double pad[4] = {0, 7000, 0, 0}, region[4] = {0, 0, 7000, 64}, corner[4] = {1e12, 0, 1e12 + 64, 64};
+    CASE(render_with("Fluorescence", "padding", vec(4, pad), NULL, NULL), INV_,
+         "property 'padding' of feature 'Fluorescence': the padding 7000 exceeds the maximum of 6561 pixels");
+    CASE(render_with("Brightfield", "output_region", vec(4, region), NULL, NULL), INV_,
+         "property 'output_region' of feature 'Brightfield': the region spans 7000 pixels along axis 0, which exceeds "
+         "the maximum of 6561");
+    CASE(render_with("Brightfield", "output_region", vec(4, corner), NULL, NULL), INV_,
+         "property 'output_region' of feature 'Brightfield': the corner coordinate 1000000000000 exceeds the maximum");
+    const double wide[4] = {0, 0, 128, 128};
+    deeptrack_feature *o = feature("Fluorescence"), *p = feature("PointParticle"), *pipe = NULL;
+    deeptrack_image *out = NULL;
+    REQUIRE(deeptrack_feature_set_property(o, "output_region", constant(vec(4, wide))));
+    REQUIRE(deeptrack_feature_set_property(o, "upscale", constant(num(60))));
+    REQUIRE(deeptrack_feature_microscope(o, p, &pipe));
+    CASE(deeptrack_feature_resolve(pipe, NULL, &out), INV_,
+         "property 'upscale' of feature 'Fluorescence': the output region upscaled spans 7680 simulation pixels");
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(p);
+    deeptrack_feature_free(o);
+    /* Extreme values that can be imaged are not errors. */
+    if (render_with("Fluorescence", "NA", num(1e308), NULL, NULL) != DEEPTRACK_STATUS_OK ||
+        render_with("Brightfield", NULL, NULL, "intensity", num(1e300)) != DEEPTRACK_STATUS_OK) {
+        fprintf(stderr, "an extreme but renderable sample failed: %s\n", last_error());
+        failures++;
+    }
+}
+
 /* ------------------------------------------------------------------ shapes and sizes */
 
 static void shapes(void) {
@@ -810,6 +904,7 @@ int main(void) {
     null_pointers();
     wrong_kinds();
     out_of_domain();
+    unrenderable();
     shapes();
     strings_and_names();
     failing_callbacks();

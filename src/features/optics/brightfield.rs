@@ -13,7 +13,6 @@
 //! up to rounding.
 
 use crate::sync::Lock;
-use std::f64::consts::PI;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -65,7 +64,6 @@ pub(super) fn brightfield(
     if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
         light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
     }
-    let k = 2.0 * PI / p.wavelength * p.n_medium;
     let mut refract = Refraction {
         us,
         vs,
@@ -88,7 +86,7 @@ pub(super) fn brightfield(
             }
         }
         let Some((_, items)) = planes.next_if(|(plane, _)| *plane == plane_index) else { continue };
-        let groups = groups(volume, items, p.voxel[2] * k)?;
+        let groups = groups(volume, items, p.phase_per_voxel())?;
         let route = match route {
             Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms][plane_index % 3],
             other => other,

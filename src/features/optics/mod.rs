@@ -33,9 +33,8 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::augmentations::move_positions;
-use super::scatterers::{finite_vec, positive};
+use super::scatterers::positive;
 use crate::error::{Error, ErrorKind, Result};
-use crate::fft;
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
@@ -44,6 +43,7 @@ use crate::value::Value;
 mod brightfield;
 mod com;
 mod fluorescence;
+mod params;
 mod pupil;
 #[cfg(test)]
 mod reference;
@@ -51,6 +51,8 @@ mod volume;
 
 use brightfield::{Route, brightfield};
 use fluorescence::fluorescence_rows;
+pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
+use params::{Params, padding, region, upscale};
 use pupil::OtfCache;
 pub use volume::MAX_PLANES;
 use volume::assemble;
@@ -87,138 +89,6 @@ fn alloc_f64(n: usize) -> Result<Vec<f64>> {
     v.try_reserve_exact(n).map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} numbers")))?;
     v.resize(n, 0.0);
     Ok(v)
-}
-
-/// `upscale`: a positive integer, or one per axis (3).
-fn upscale(value: &Value) -> Result<[usize; 3]> {
-    let v = finite_vec(value, 1..=3)?;
-    if v.len() == 2 {
-        return Err(Error::invalid("expected 1 or 3 factors (one per axis), got 2"));
-    }
-    let mut out = [0usize; 3];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let u = if v.len() == 1 { v[0] } else { v[i] };
-        if !(u >= 1.0 && u.fract() == 0.0 && u <= 1e6) {
-            return Err(Error::invalid(format!("expected positive integer factors, got {u}")));
-        }
-        *slot = u as usize;
-    }
-    Ok(out)
-}
-
-/// `padding`: four non-negative numbers.
-fn padding(value: &Value) -> Result<[f64; 4]> {
-    let v = finite_vec(value, 4..=4)?;
-    if let Some(x) = v.iter().find(|&&x| x < 0.0) {
-        return Err(Error::invalid(format!("expected non-negative paddings, got {x}")));
-    }
-    Ok([v[0], v[1], v[2], v[3]])
-}
-
-/// `output_region`: `(x0, y0, x1, y1)` with `x1 > x0` and `y1 > y0`.
-fn region(value: &Value) -> Result<[f64; 4]> {
-    let v = finite_vec(value, 4..=4)?;
-    if v[2] <= v[0] || v[3] <= v[1] {
-        return Err(Error::invalid(format!(
-            "expected (x0, y0, x1, y1) with x1 > x0 and y1 > y0, got ({}, {}, {}, {})",
-            v[0], v[1], v[2], v[3]
-        )));
-    }
-    Ok([v[0], v[1], v[2], v[3]])
-}
-
-/// `int(x)` (truncation toward zero) for coordinates in simulation pixels.
-fn truncate(x: f64) -> Result<i64> {
-    if x.is_finite() && x.abs() < 1e15 {
-        Ok(x.trunc() as i64)
-    } else {
-        Err(Error::invalid(format!("{x} simulation pixels is out of range")))
-    }
-}
-
-/// The validated properties, in simulation units.
-struct Params {
-    na: f64,
-    wavelength: f64,
-    n_medium: f64,
-    voxel: [f64; 3],
-    scale: [f64; 3],
-    upscale: [usize; 3],
-    /// `output_region` in simulation pixels.
-    region: [i64; 4],
-    /// `padding` in simulation pixels.
-    padding: [i64; 4],
-    return_field: bool,
-    /// The padded output region (rows, columns) and its FFT grid.
-    window: [usize; 2],
-    grid: [usize; 2],
-}
-
-impl Params {
-    fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
-        let get = |key: &str, parse: fn(&Value) -> Result<f64>| -> Result<f64> {
-            parse(props.require(key)?).map_err(|e| e.in_property(key))
-        };
-        let na = get("NA", positive)?;
-        let wavelength = get("wavelength", positive)?;
-        let n_medium = get("refractive_index_medium", positive)?;
-        let magnification = get("magnification", positive)?;
-        let resolution = get("resolution", positive)?;
-        let upscale = upscale(props.require("upscale")?).map_err(|e| e.in_property("upscale"))?;
-        let pad = padding(props.require("padding")?).map_err(|e| e.in_property("padding"))?;
-        let out = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
-        let return_field = match (mode, props.get("return_field")) {
-            (Mode::Brightfield, Some(v)) => v.as_bool().map_err(|e| e.in_property("return_field"))?,
-            _ => false,
-        };
-
-        // DeepTrack2's unit context: the camera pixel in sample space, the simulation voxel, and the
-        // scale as pint computes it (not always an exact integer).
-        let pixel = resolution / magnification;
-        let voxel = upscale.map(|u| pixel / u as f64);
-        if !(pixel.is_finite() && pixel > 0.0 && voxel.iter().all(|v| v.is_finite() && *v > 0.0)) {
-            return Err(Error::invalid(format!(
-                "resolution / magnification = {resolution} / {magnification} is not a usable pixel size"
-            ))
-            .in_property("resolution"));
-        }
-        let scale = voxel.map(|v| if v == pixel { 1.0 } else { pixel * (1.0 / v) });
-        let rounded = scale.map(f64::round_ties_even);
-        let per_axis = [rounded[0], rounded[1], rounded[0], rounded[1]];
-        let scaled = |v: [f64; 4], key: &str| -> Result<[i64; 4]> {
-            let mut out = [0i64; 4];
-            for i in 0..4 {
-                out[i] = truncate(v[i] * per_axis[i]).map_err(|e| e.in_property(key))?;
-            }
-            Ok(out)
-        };
-        let region = scaled(out, "output_region")?;
-        let padding = scaled(pad, "padding")?;
-        if region[2] <= region[0] || region[3] <= region[1] {
-            return Err(Error::invalid(format!("the region {region:?} in simulation pixels is empty"))
-                .in_property("output_region"));
-        }
-        let mut window = [0usize; 2];
-        let mut grid = [0usize; 2];
-        for axis in 0..2 {
-            let n = (region[axis + 2] - region[axis]) + padding[axis] + padding[axis + 2];
-            let size = usize::try_from(n).ok().and_then(fft::fast_size).ok_or_else(|| {
-                Error::invalid(format!(
-                    "the padded output region spans {n} simulation pixels along axis {axis}, more than the largest \
-                     FFT size ({}): reduce output_region, padding or upscale",
-                    fft::MAX_SIZE
-                ))
-                .in_property("output_region")
-            })?;
-            window[axis] = n as usize;
-            grid[axis] = size;
-        }
-        Ok(Params { na, wavelength, n_medium, voxel, scale, upscale, region, padding, return_field, window, grid })
-    }
-
-    fn context(&self) -> OpticsContext {
-        OpticsContext { voxel_size: self.voxel, scale: self.scale }
-    }
 }
 
 /// Averages `ux × uy` blocks of the output region (`h × w` simulation pixels) back to camera pixels,
@@ -334,7 +204,31 @@ impl Optics {
                 }
             }
         };
+        if data.iter().any(|v| !v.is_finite()) {
+            return Err(overflow(&volume, p));
+        }
         Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches the data"))
+    }
+}
+
+/// The error for an image that came out non-finite although every property is finite and within its
+/// limits (sums that overflow): blames the scatterer with the largest multiplier, or, without
+/// scatterers, the optics' most unusual number.
+fn overflow(volume: &volume::Volume, p: &Params) -> Error {
+    match &volume.loudest {
+        Some((feature, key, value)) => Error::invalid(format!(
+            "the image overflows (it has non-finite values): the scatterer's {key} gives it a value of {} per voxel, \
+             too large to image",
+            params::num(*value)
+        ))
+        .in_property(key)
+        .in_feature(feature),
+        None => Error::invalid(format!(
+            "the image overflows (it has non-finite values) with NA {}, wavelength {} and refractive_index_medium {}",
+            params::num(p.na),
+            params::num(p.wavelength),
+            params::num(p.n_medium)
+        )),
     }
 }
 

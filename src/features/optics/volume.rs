@@ -7,8 +7,9 @@
 
 use std::ops::Range;
 
-use super::Params;
 use super::com::Runs;
+use super::params::{MAX_COORDINATE, num};
+use super::{Mode, Params};
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::scatterers::{finite, position};
 use crate::image::{Image, element_count};
@@ -46,6 +47,9 @@ pub(super) struct Volume {
     pub items: Vec<Placed>,
     /// The planes that items reach (ascending), each with its items and their own plane index.
     pub by_plane: Vec<(usize, Vec<(usize, usize)>)>,
+    /// The scatterer with the largest multiplier: its feature, the property the multiplier comes
+    /// from, and the multiplier.
+    pub loudest: Option<(String, &'static str, f64)>,
 }
 
 impl Volume {
@@ -102,30 +106,53 @@ fn clip(offset: i64, a: usize, b: usize, len: usize) -> Range<usize> {
     lo..hi.max(lo)
 }
 
-/// What a scatterer volume is multiplied by: `intensity` (times the upscale fudge factor), else
-/// `refractive_index - refractive_index_medium`, else `value`. Properties set to None count as absent.
-fn multiplier(img: &Image, index: usize, p: &Params) -> Result<f64> {
+/// The feature a sample image comes from (its dict's `name`), for errors.
+fn who(img: &Image, index: usize) -> String {
+    match img.get_property("name") {
+        Some(Value::Str(name)) => name.as_str().to_owned(),
+        _ => format!("sample image {index}"),
+    }
+}
+
+/// An error about property `key` of the scatterer that made sample image `index`.
+fn scatterer_error(img: &Image, index: usize, key: &str, detail: String) -> Error {
+    Error::invalid(detail).in_property(key).in_feature(&who(img, index))
+}
+
+/// What a scatterer volume is multiplied by, and the property it comes from: `intensity` (times the
+/// upscale fudge factor), else `refractive_index - refractive_index_medium`, else `value`. Properties
+/// set to None count as absent.
+fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static str)> {
     let number = |key: &str| -> Result<Option<f64>> {
         match img.get_property(key) {
             None | Some(Value::None) => Ok(None),
-            Some(v) => finite(v)
-                .map(Some)
-                .map_err(|e| Error::invalid(format!("sample image {index}: '{key}' must be a number ({e})"))),
+            Some(v) => finite(v).map(Some).map_err(|e| scatterer_error(img, index, key, format!("{e}"))),
         }
     };
     let s = p.scale;
-    if let Some(intensity) = number("intensity")? {
-        Ok(intensity * (s[0] * s[1] / s[2]))
+    let (value, key) = if let Some(intensity) = number("intensity")? {
+        (intensity * (s[0] * s[1] / s[2]), "intensity")
     } else if let Some(n) = number("refractive_index")? {
-        Ok(n - p.n_medium)
+        (n - p.n_medium, "refractive_index")
     } else if let Some(value) = number("value")? {
-        Ok(value)
+        (value, "value")
     } else {
-        Err(Error::invalid(format!(
+        return Err(Error::invalid(format!(
             "sample image {index} has no 'intensity', 'refractive_index' or 'value' property: the sample must be \
              made of scatterers"
-        )))
+        )));
+    };
+    if !value.is_finite() {
+        let detail = match key {
+            "intensity" => format!(
+                "the intensity times the upscale fudge factor (scale x · scale y / scale z = {}) overflows",
+                num(s[0] * s[1] / s[2])
+            ),
+            _ => format!("refractive_index - refractive_index_medium ({}) overflows", num(p.n_medium)),
+        };
+        return Err(scatterer_error(img, index, key, detail));
     }
+    Ok((value, key))
 }
 
 /// Where voxel `[0, 0, 0]` of a scatterer array goes, in simulation pixels (`_get_position(mode=
@@ -212,6 +239,8 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     let bounds = p.region.map(|v| v as f64);
     let mut limits: Option<[[i64; 2]; 3]> = None;
     let mut placed = Vec::new();
+    // Each sample image's index, multiplier (and its property) and z extent, for errors.
+    let mut extents: Vec<(usize, &'static str, f64, [i64; 2])> = Vec::new();
     for (index, img) in inputs.iter().enumerate() {
         let a = img.data();
         if a.ndim() != 3 {
@@ -234,17 +263,42 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
                 finite(v).map_err(|e| Error::invalid(format!("sample image {index}: 'z' must be a number ({e})")))?
             }
         };
-        let value = multiplier(img, index, p)?;
+        let (value, key) = multiplier(img, index, p)?;
         let mask = img.as_slice();
         let runs = Runs::of(mask, shape);
         let com = if mask.is_empty() { [0.0; 3] } else { runs.center_of_mass(mask, 1.0, 0) };
         let first = corner(&pos, z, com, s);
-        if first.iter().any(|c| !(c.is_finite() && c.abs() < 2e9)) {
-            return Err(Error::invalid(format!(
-                "sample image {index} lies at {first:?} simulation pixels, out of range: check its properties \
-                 'position' and 'z'"
-            )));
+        if let Some(axis) = (0..3).find(|&axis| first[axis].is_nan() || first[axis].abs() > MAX_COORDINATE) {
+            // Rows and columns come from `position`, depth from `z` (or the position's third number).
+            let source = if axis < 2 || pos.len() == 3 { "position" } else { "z" };
+            let along = ["rows", "columns", "z"][axis];
+            return Err(scatterer_error(
+                img,
+                index,
+                source,
+                format!(
+                    "the scatterer lands {} simulation pixels from the origin along {along}, which exceeds the maximum \
+                     of {} in magnitude",
+                    num(first[axis]),
+                    num(MAX_COORDINATE)
+                ),
+            ));
         }
+        if p.mode == Mode::Brightfield && !(value * p.phase_per_voxel()).is_finite() {
+            // The refraction phase Δn · voxel · k must be a number.
+            let blame_medium = key == "refractive_index" && p.n_medium > (value + p.n_medium).abs();
+            let detail = format!(
+                "the refraction phase per voxel ({} × {}) overflows: the scatterer's {key} is too large",
+                num(value),
+                num(p.phase_per_voxel())
+            );
+            return Err(if blame_medium {
+                Error::invalid(detail).in_property("refractive_index_medium")
+            } else {
+                scatterer_error(img, index, key, detail)
+            });
+        }
+        extents.push((index, key, value, [first[2].floor() as i64, first[2].floor() as i64 + 1]));
         if limits.is_none() {
             limits = Some(first.map(|c| [c.floor() as i64, c.floor() as i64 + 1]));
         }
@@ -267,6 +321,7 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             lim[axis] = [lim[axis][0].min(c[axis]), lim[axis][1].max(c[axis] + shape[axis] as i64 + 4)];
         }
         item.corner = c.map(|v| v + 2);
+        extents.last_mut().expect("pushed above").3 = [c[2], c[2] + shape[2] as i64 + 4];
         placed.push(item);
     }
 
@@ -275,12 +330,15 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         None => (0, 0),
     };
     if planes > MAX_PLANES {
-        return Err(Error::invalid(format!(
-            "the sample spans {planes} z-planes (simulation pixels), more than {MAX_PLANES}: check the scatterers' z"
-        )));
+        return Err(too_deep(inputs, &extents, planes, p));
     }
     let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
-    let mut volume = Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new() };
+    // The scatterer with the largest multiplier, the likely culprit of an image that overflows.
+    let loudest = extents
+        .iter()
+        .max_by(|a, b| a.2.abs().total_cmp(&b.2.abs()))
+        .map(|&(index, key, value, _)| (who(&inputs[index], index), key, value));
+    let mut volume = Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new(), loudest };
     // Only the items with something in the window, and the planes they have it in.
     let mut planes_of = std::collections::BTreeMap::<usize, Vec<(usize, usize)>>::new();
     for item in placed {
@@ -301,6 +359,43 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     }
     volume.by_plane = planes_of.into_iter().collect();
     Ok(volume)
+}
+
+/// The error for a sample deeper than [`MAX_PLANES`]: blames the z-upscale when the sample fits
+/// without it, else the scatterer whose removal shrinks the depth the most (its `z`, or its
+/// `position` when that has three numbers), or the one scatterer that is that deep by itself.
+fn too_deep(inputs: &[Image], extents: &[(usize, &'static str, f64, [i64; 2])], planes: usize, p: &Params) -> Error {
+    let detail = |what: &str| {
+        format!("{what} spans {planes} z-planes (simulation pixels), which exceeds the maximum of {MAX_PLANES}")
+    };
+    if p.upscale[2] > 1 && planes / p.upscale[2] <= MAX_PLANES {
+        return Error::invalid(detail("the sample upscaled")).in_property("upscale");
+    }
+    let span = |skip: usize| {
+        let (lo, hi) = extents
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i != skip)
+            .fold((i64::MAX, i64::MIN), |(lo, hi), (_, e)| (lo.min(e.3[0]), hi.max(e.3[1])));
+        hi.saturating_sub(lo)
+    };
+    // Ties (two scatterers) go to the one farther from the focal plane.
+    let distance = |i: usize| (extents[i].3[0] + extents[i].3[1]).unsigned_abs();
+    let Some(culprit) = (0..extents.len()).min_by_key(|&i| (span(i), std::cmp::Reverse(distance(i)))) else {
+        return Error::invalid(detail("the sample"));
+    };
+    let (index, ..) = extents[culprit];
+    let img = &inputs[index];
+    let own = extents[culprit].3;
+    if (own[1] - own[0]) as usize > MAX_PLANES || extents.len() == 1 {
+        let key = if img.get_property("radius").is_some() { "radius" } else { "position" };
+        return scatterer_error(img, index, key, detail("the scatterer"));
+    }
+    let key = match img.get_property("position").map(|v| v.to_f64_vec().map_or(0, |v| v.len())) {
+        Some(3) => "position",
+        _ => "z",
+    };
+    scatterer_error(img, index, key, detail("the sample (this scatterer's depth against the others')"))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 use ndarray::{ArrayD, IxDyn};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::value::Value;
 
 /// The most voxels a scatterer's grid (`2·⌈radius / voxel size⌉` per axis, before cropping) may
 /// have: 2^27 (a gibibyte of `f64`). Larger scatterers are an error naming `radius`.
@@ -38,12 +39,19 @@ fn grid_shape(half: [f64; 3], flat: bool) -> Result<[usize; 3]> {
             format!(
                 "the scatterer's grid of {} x {} x {} voxels (radius / voxel size) exceeds the maximum of {MAX_GRID_VOXELS} \
                  voxels",
-                dims[0], dims[1], dims[2]
+                count(dims[0]),
+                count(dims[1]),
+                count(dims[2])
             ),
         )
         .in_property("radius"));
     }
     Ok(dims.map(|d| d as usize))
+}
+
+/// A whole number of voxels as an integer, a larger one as Python writes floats (`inf`, `1e+300`).
+fn count(x: f64) -> String {
+    if x < 1e16 { format!("{}", x as u64) } else { Value::Float(x).to_string() }
 }
 
 /// `(x / r)²` for `x` in `-n..n`.
