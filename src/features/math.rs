@@ -10,8 +10,8 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::filters;
+use super::pixelwise;
 use super::pooling::{self, Reduce};
-use crate::buffer;
 use crate::error::{Error, Result};
 use crate::graph::Resolver;
 use crate::image::Image;
@@ -59,12 +59,9 @@ pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
     })
 }
 
-/// `x` as a new image with `img`'s properties, `f` applied to every sample.
+/// `img` with `f` applied to every sample (a new image with the same properties).
 fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
-    let x = img.as_slice();
-    let mut out = buffer::zeroed(x.len())?;
-    out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
-    Ok(with_samples(img, img.shape(), out))
+    Ok(with_samples(img, img.shape(), pixelwise::map(img.as_slice(), f)?))
 }
 
 /// A new image of `shape` (in C order) with `img`'s properties.
@@ -138,98 +135,33 @@ impl FeatureKind for NormalizeMinMax {
 }
 
 /// DeepTrack2's `y = x / ptp * (max - min)`, `y - min(y) + min`, NaN to 0, in one pass after the
-/// extremes. The scaling is monotone (non-increasing when `max < min`), so `min(y)` is the scaled
+/// range. The scaling is monotone (non-increasing when `max < min`), so `min(y)` is the scaled
 /// minimum of `x` (its maximum when the scale is negative), exactly as rounded. As in numpy, a NaN
-/// sample makes `ptp` NaN and a NaN in `y` makes `min(y)` NaN: the image becomes all zeros.
+/// sample makes `ptp` NaN, and an infinite one a NaN in `y` and so in `min(y)`: either way the image
+/// becomes all zeros.
 fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
-    let (min, max) = extremes(img.as_slice());
-    let ptp = max - min;
-    let scale = hi - lo;
-    let scaled = |v: f64| v / ptp * scale;
+    let Some((min, max)) = pixelwise::finite_range(img.as_slice()) else {
+        return map(img, |_| 0.0);
+    };
+    let (ptp, scale) = (max - min, hi - lo);
+    // A multiplication by 1/ptp (within rounding of the division, and much faster), unless 1/ptp
+    // is not a normal number: then the division, whose NaN and infinities are DeepTrack2's.
+    let inv = 1.0 / ptp;
+    if inv.is_normal() {
+        scaled_min_max(img, (min, max), lo, |v| v * inv * scale)
+    } else {
+        scaled_min_max(img, (min, max), lo, |v| v / ptp * scale)
+    }
+}
+
+/// `scaled(x) - min(scaled(x)) + lo`, NaN to 0, for a monotone `scaled`.
+fn scaled_min_max(img: &Image, (min, max): (f64, f64), lo: f64, scaled: impl Fn(f64) -> f64) -> Result<Image> {
     let (a, b) = (scaled(min), scaled(max));
     let smin = if a.is_nan() || b.is_nan() { f64::NAN } else { a.min(b) };
     map(img, |v| {
         let y = scaled(v) - smin + lo;
         if y.is_nan() { 0.0 } else { y }
     })
-}
-
-/// Lanes of the vectorised reductions.
-const LANES: usize = 8;
-
-/// The smallest and the largest sample, NaN if any sample is NaN (numpy's `min` and `max`), and
-/// `(inf, -inf)` for no sample.
-fn extremes(x: &[f64]) -> (f64, f64) {
-    let mut lo = [f64::INFINITY; LANES];
-    let mut hi = [f64::NEG_INFINITY; LANES];
-    let mut nan = [false; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    let mut step = |l: usize, v: f64| {
-        lo[l] = if v < lo[l] { v } else { lo[l] };
-        hi[l] = if v > hi[l] { v } else { hi[l] };
-        nan[l] |= v.is_nan();
-    };
-    for c in chunks {
-        for (l, &v) in c.iter().enumerate() {
-            step(l, v);
-        }
-    }
-    for (l, &v) in rest.iter().enumerate() {
-        step(l, v);
-    }
-    if nan.contains(&true) {
-        return (f64::NAN, f64::NAN);
-    }
-    (lo.into_iter().fold(f64::INFINITY, f64::min), hi.into_iter().fold(f64::NEG_INFINITY, f64::max))
-}
-
-/// The mean and the population standard deviation of `x`, as numpy's two passes give them, in one
-/// pass in the common case: the sums of `x - shift` and of its square, `shift` being the mean of a
-/// strided sample, lose no digits when the shift is within a standard deviation of the mean (the
-/// squared offset is then at most the variance it is subtracted from). Otherwise (or with NaN or
-/// infinite samples) a second pass sums the squared deviations from the mean itself.
-fn mean_std(x: &[f64]) -> (f64, f64) {
-    let n = x.len() as f64;
-    let step = (x.len() / 1024).max(1);
-    let shift = x.iter().step_by(step).sum::<f64>() / x.iter().step_by(step).count().max(1) as f64;
-    let (mut s1, mut s2) = ([0.0; LANES], [0.0; LANES]);
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..LANES {
-            let d = c[l] - shift;
-            s1[l] += d;
-            s2[l] += d * d;
-        }
-    }
-    for (l, &v) in rest.iter().enumerate() {
-        s1[l] += v - shift;
-        s2[l] += (v - shift) * (v - shift);
-    }
-    let offset = s1.iter().sum::<f64>() / n;
-    let mean = shift + offset;
-    let var = s2.iter().sum::<f64>() / n - offset * offset;
-    if offset * offset <= var {
-        return (mean, var.sqrt());
-    }
-    (mean, (sum_by(x, |v| (v - mean) * (v - mean)) / n).sqrt())
-}
-
-/// `Σ f(x)` over `LANES` interleaved partial sums (vectorised; as accurate as a sequential sum or more).
-fn sum_by(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
-    let mut acc = [0.0; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..LANES {
-            acc[l] += f(c[l]);
-        }
-    }
-    for (l, &v) in rest.iter().enumerate() {
-        acc[l] += f(v);
-    }
-    acc.iter().sum()
 }
 
 /// `featurewise` must be a bool. The normalisations always work over the whole image (DeepTrack2's
@@ -266,8 +198,14 @@ impl FeatureKind for NormalizeStandard {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         featurewise(props)?;
-        let (mean, std) = mean_std(img.as_slice());
-        Ok(Some(map(img, |v| (v - mean) / std)?))
+        let (mean, std) = pixelwise::mean_std(img.as_slice());
+        let inv = 1.0 / std;
+        if inv.is_normal() {
+            Ok(Some(map(img, |v| (v - mean) * inv)?))
+        } else {
+            // A zero, infinite or NaN deviation: numpy's NaN and infinities, by the division itself.
+            Ok(Some(map(img, |v| (v - mean) / std)?))
+        }
     }
 }
 
@@ -484,56 +422,5 @@ mod tests {
         let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
         let nan = Image::new(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![f64::NAN, 1.0, 2.0, 3.0]).unwrap());
         assert!(run(&pool, &[("ksize", Value::Int(2))], &nan).unwrap().as_slice()[0].is_nan());
-    }
-
-    #[test]
-    fn mean_and_std_are_accurate_in_one_pass_or_two() {
-        // Two passes with compensated (Neumaier) sums: correct to the last digits or so.
-        let exact_sum = |values: &mut dyn Iterator<Item = f64>| {
-            let (mut sum, mut lost) = (0.0_f64, 0.0_f64);
-            for v in values {
-                let t = sum + v;
-                lost += if sum.abs() >= v.abs() { (sum - t) + v } else { (v - t) + sum };
-                sum = t;
-            }
-            sum + lost
-        };
-        let two_pass = |x: &[f64]| {
-            let n = x.len() as f64;
-            let mean = exact_sum(&mut x.iter().copied()) / n;
-            (mean, (exact_sum(&mut x.iter().map(|v| (v - mean) * (v - mean))) / n).sqrt())
-        };
-        let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * b.abs().max(1e-300) || (a.is_nan() && b.is_nan());
-        let cases: Vec<Vec<f64>> = vec![
-            (0..5000).map(|i| ((i * 7919) % 1000) as f64 / 1000.0).collect(),
-            // A large offset and a small spread (the shifted sums must not cancel).
-            (0..3000).map(|i| 1e9 + (i % 7) as f64 * 1e-3).collect(),
-            // A ramp: the sample mean is far from the first samples.
-            (0..4099).map(|i| i as f64).collect(),
-            // Background and one bright block at the end (the strided sample misses most of it).
-            (0..10000).map(|i| if i > 9990 { 1e6 } else { 0.0 }).collect(),
-            // The strided sample sees only the zeros: the shift is far from the mean (second pass).
-            (0..10000).map(|i| if i % 9 == 0 { 0.0 } else { 5.0 + (i % 5) as f64 * 1e-4 }).collect(),
-            vec![1.0, 3.0],
-            vec![2.0; 9],
-        ];
-        for x in &cases {
-            let (m, s) = mean_std(x);
-            let (em, es) = two_pass(x);
-            assert!(close(m, em) && close(s, es), "({m}, {s}) vs ({em}, {es})");
-        }
-        assert!(mean_std(&[1.0, f64::NAN]).1.is_nan());
-        assert!(mean_std(&[1.0, f64::INFINITY]).1.is_nan());
-    }
-
-    #[test]
-    fn extremes_and_sums_cover_every_lane_and_the_remainder() {
-        for n in [0, 1, 7, 8, 9, 23] {
-            let x: Vec<f64> = (0..n).map(|i| ((i * 37) % 11) as f64 - 5.0).collect();
-            let (lo, hi) = extremes(&x);
-            assert_eq!(lo, x.iter().copied().fold(f64::INFINITY, f64::min), "n = {n}");
-            assert_eq!(hi, x.iter().copied().fold(f64::NEG_INFINITY, f64::max), "n = {n}");
-            assert_eq!(sum_by(&x, |v| v * v), x.iter().map(|v| v * v).sum::<f64>(), "n = {n}");
-        }
     }
 }

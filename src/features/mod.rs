@@ -15,6 +15,7 @@ mod filters;
 pub mod math;
 pub mod noise;
 pub mod optics;
+mod pixelwise;
 mod pooling;
 pub mod scatterers;
 pub mod structural;
