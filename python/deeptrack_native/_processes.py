@@ -16,6 +16,7 @@ lowest failing item's, as in one process.
 """
 
 import contextlib
+import gc
 import multiprocessing
 import os
 import pickle
@@ -172,8 +173,25 @@ def _work(feature, seed, first, threads, image, counter, conn):
         conn.close()
 
 
+# Linux's fcntl command that sizes a pipe's buffer (F_SETPIPE_SZ).
+_F_SETPIPE_SZ = 1031
+
+
+def _widen(conn):
+    """Gives the pipe of ``conn`` the largest buffer allowed (Linux; up to 1 MiB by default), so that a
+    worker writes its images without waiting for this process to read them piece by piece."""
+    try:
+        import fcntl
+
+        with open("/proc/sys/fs/pipe-max-size") as f:
+            fcntl.fcntl(conn.fileno(), _F_SETPIPE_SZ, int(f.read()))
+    except (ImportError, OSError, ValueError):
+        pass
+
+
 def _start(ctx, feature, seed, first, threads, image, counter, processes, index):
     read, write = ctx.Pipe(duplex=False)
+    _widen(read)
     process = ctx.Process(
         target=_work, args=(feature, seed, first, threads, image, counter, write), name=f"deeptrack batch {index}"
     )
@@ -201,8 +219,18 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
     workers = []
     finished = False
     try:
-        for index in range(1, processes):
-            workers.append(_start(ctx, feature, seed, first, threads, image, counter, processes, index))
+        # The objects alive now are the workers' inheritance: kept out of the collector's sight
+        # while forking, so that a collection in a worker does not touch (and copy) all their pages.
+        # Not when the program freezes objects itself (unfreezing would undo that).
+        freeze = ctx.get_start_method() == "fork" and gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            for index in range(1, processes):
+                workers.append(_start(ctx, feature, seed, first, threads, image, counter, processes, index))
+        finally:
+            if freeze:
+                gc.unfreeze()
         rendered, failure = _render_chunks(feature, seed, first, threads, image, counter)
         failures = [] if failure is None else [failure]
         received = []
@@ -230,4 +258,6 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
             read.close()
             if not finished:  # an error or an interrupt: the other chunks are not needed
                 process.terminate()
-            process.join()
+                process.join()
+            # A worker that sent its images exits on its own: multiprocessing reaps it when it next
+            # starts a process (or at exit), so the batch does not wait for its teardown.
