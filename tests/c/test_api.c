@@ -9,33 +9,7 @@
 
 #include "deeptrack.h"
 
-static int checks = 0, failures = 0;
-
-static const char *last_error(void) {
-    static char buf[2048];
-    if (deeptrack_last_error_message(buf, sizeof buf, NULL) != DEEPTRACK_STATUS_OK) return "<message too long>";
-    return buf;
-}
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        checks++;                                                                   \
-        if (!(cond)) {                                                              \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
-
-#define OK(call)                                                                                       \
-    do {                                                                                               \
-        deeptrack_status s_ = (call);                                                                  \
-        checks++;                                                                                      \
-        if (s_ != DEEPTRACK_STATUS_OK) {                                                               \
-            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, deeptrack_status_str(s_), \
-                    last_error());                                                                     \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
+#include "check.h"
 
 /* The call fails with `status` and the last error message contains `text`. */
 #define FAILS(call, status, text)                                                                      \

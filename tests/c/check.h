@@ -1,0 +1,42 @@
+/* The C tests' check harness: CHECK(cond) and OK(call) count checks and report failures with the
+ * file, the line and (for OK) the status and the library's message. The counters are atomic and the
+ * message buffer per thread, so checks may run on several threads (and in forked children). Each test
+ * program includes it once and ends with printf("%d passed, %d failed\n", checks - failures,
+ * failures). */
+#ifndef DEEPTRACK_TEST_CHECK_H
+#define DEEPTRACK_TEST_CHECK_H
+
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "deeptrack.h"
+
+static atomic_int checks = 0, failures = 0;
+
+static const char *last_error(void) {
+    static _Thread_local char buf[4096];
+    if (deeptrack_last_error_message(buf, sizeof buf, NULL) != DEEPTRACK_STATUS_OK) return "<message too long>";
+    return buf;
+}
+
+#define CHECK(cond)                                                                 \
+    do {                                                                            \
+        checks++;                                                                   \
+        if (!(cond)) {                                                              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+            failures++;                                                             \
+        }                                                                           \
+    } while (0)
+
+#define OK(call)                                                                                       \
+    do {                                                                                               \
+        deeptrack_status s_ = (call);                                                                  \
+        checks++;                                                                                      \
+        if (s_ != DEEPTRACK_STATUS_OK) {                                                               \
+            fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, deeptrack_status_str(s_), \
+                    last_error());                                                                     \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+#endif
