@@ -94,6 +94,14 @@ DT2_SCRIPT = textwrap.dedent(
         ("Ellipse, Brightfield 128x128", brightfield(128)(ellipse(refractive_index=1.45)), None),
         ("Sphere, Brightfield 128x128, upscale 2",
          brightfield(128, 2)(dt.Sphere(position=(64, 64), radius=0.5e-6, refractive_index=1.45)), None),
+        ("10 spheres of random radius, Brightfield 256x256",
+         brightfield(256)(random_sphere(256, 0.3e-6, 0.8e-6, refractive_index=1.45) ^ 10), None),
+        ("20 ellipsoids of random radii, Fluorescence 256x256",
+         fluorescence(256)(dt.Ellipsoid(position=lambda: np.random.rand(2) * 256,
+                                        radius=lambda: 0.3e-6 + np.random.rand(3) * 0.9e-6,
+                                        rotation=lambda: np.random.rand(3) * 3, intensity=100) ^ 20), None),
+        ("5 spheres of random radius, Fluorescence 128x128, upscale 2",
+         fluorescence(128, 2)(random_sphere(128, 0.5e-6, 1.5e-6, intensity=100) ^ 5), None),
     ]
     only = sys.argv[4] if len(sys.argv) > 4 else ""
 
@@ -149,6 +157,9 @@ TARGETS = {
     "5 spheres of random radius, Brightfield 256x256": 30,
     "Ellipse, Brightfield 128x128": 30,
     "Sphere, Brightfield 128x128, upscale 2": 30,
+    "10 spheres of random radius, Brightfield 256x256": 30,
+    "20 ellipsoids of random radii, Fluorescence 256x256": 30,
+    "5 spheres of random radius, Fluorescence 128x128, upscale 2": 30,
 }
 
 
