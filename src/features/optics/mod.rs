@@ -23,6 +23,11 @@
 //! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
 //! `return_field` (false).
 //!
+//! Limits (see `params.rs`, `volume.rs` and the scatterers' masks): [`MAX_UPSCALE`], [`MAX_PADDING`],
+//! an `output_region` at most the largest FFT size wide with corners within [`MAX_COORDINATE`], the
+//! padded region on the FFT grid, [`MAX_PHASE_PER_VOXEL`], [`MAX_PLANES`]. Finite values that cannot
+//! give a finite image are errors naming the property responsible.
+//!
 //! [`Feature::microscope`]: crate::Feature::microscope
 
 use std::sync::{Arc, Mutex};
