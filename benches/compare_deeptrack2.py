@@ -102,6 +102,8 @@ DT2_SCRIPT = textwrap.dedent(
                                         rotation=lambda: np.random.rand(3) * 3, intensity=100) ^ 20), None),
         ("5 spheres of random radius, Fluorescence 128x128, upscale 2",
          fluorescence(128, 2)(random_sphere(128, 0.5e-6, 1.5e-6, intensity=100) ^ 5), None),
+        ("5 large spheres of random radius, Brightfield 256x256",
+         brightfield(256)(random_sphere(256, 1e-6, 2e-6, refractive_index=1.45) ^ 5), None),
     ]
     only = sys.argv[4] if len(sys.argv) > 4 else ""
 
@@ -160,6 +162,7 @@ TARGETS = {
     "10 spheres of random radius, Brightfield 256x256": 30,
     "20 ellipsoids of random radii, Fluorescence 256x256": 30,
     "5 spheres of random radius, Fluorescence 128x128, upscale 2": 30,
+    "5 large spheres of random radius, Brightfield 256x256": 30,
 }
 
 

@@ -190,6 +190,10 @@ fn cases() -> Vec<Case> {
         let sample = Feature::repeat(&random_sphere(128.0, 0.5e-6, 1.5e-6, ("intensity", 100.0)), 5).unwrap();
         Feature::microscope(&fluorescence_upscaled(128.0, 2), &sample).unwrap()
     };
+    let bf_5_large = {
+        let sample = Feature::repeat(&random_sphere(256.0, 1e-6, 2e-6, ("refractive_index", 1.45)), 5).unwrap();
+        Feature::microscope(&brightfield(256.0, 1), &sample).unwrap()
+    };
     let input = Image::zeros(&[4, 4]);
     vec![
         Case { name: "trivial feature: update + resolve", pipeline: trivial, input: Some(input.clone()) },
@@ -215,6 +219,7 @@ fn cases() -> Vec<Case> {
             pipeline: fluo_5_spheres_up2,
             input: None,
         },
+        Case { name: "5 large spheres of random radius, Brightfield 256x256", pipeline: bf_5_large, input: None },
     ]
 }
 

@@ -6,11 +6,12 @@
 //! spectrum by the pupil, so the spectrum lives on the pupil's band (a few percent of the grid at
 //! usual NA and voxel sizes), and refraction changes the field only where the plane is non-zero:
 //! with `T = 1 + M`, `fft2(ifft2(L)·T) = L + fft2(ifft2(L)·M)`, and `M` is zero outside the
-//! scatterers. So the spectrum is kept on the band only, and each plane adds `fft2(ifft2(L)·M)`:
-//! for each group of overlapping scatterers (disjoint boxes, so that `M` is the sum of its parts),
-//! directly between the band and the group's box (four complex matrix products), when that is
-//! cheaper than the two full transforms, which are used otherwise. The same numbers as DeepTrack2's,
-//! up to rounding.
+//! scatterers. So the spectrum is kept on the band only, and each plane adds `fft2(ifft2(L)·M)`
+//! for the groups of overlapping scatterers (disjoint boxes, so that `M` is the sum of its parts),
+//! by the cheapest of: sums directly between the band and the boxes (matrix products, or transforms
+//! of the band's rows and columns for the part shared by all boxes); transforms of the band's lines
+//! and the boxes' lines only (large boxes); the two full-grid transforms. The same numbers as
+//! DeepTrack2's, up to rounding.
 
 use std::ops::Range;
 use std::sync::{Arc, Mutex};
@@ -38,7 +39,10 @@ pub(super) enum Route {
     /// Always between the band and the boxes, through transforms of the band's rows and columns.
     #[cfg_attr(not(test), allow(dead_code))]
     Transforms,
-    /// Each of the three in turn, plane by plane (the routes must hand the spectrum over as they take
+    /// Always through transforms of the band's rows and columns and of the boxes' columns and rows.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Lines,
+    /// Each of the others in turn, plane by plane (the routes must hand the spectrum over as they take
     /// it).
     #[cfg_attr(not(test), allow(dead_code))]
     Alternating,
@@ -78,7 +82,7 @@ pub(super) fn brightfield(
         let Some((_, items)) = planes.next_if(|(plane, _)| *plane == plane_index) else { continue };
         let groups = groups(volume, items, p.phase_per_voxel())?;
         let route = match route {
-            Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms][plane_index % 3],
+            Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms, Route::Lines][plane_index % 4],
             other => other,
         };
         refract.plane(&mut light, &groups, route)?;
@@ -207,6 +211,21 @@ struct Work {
     scratch: Vec<Complex64>,
 }
 
+/// How many indices the ranges cover together.
+fn union(ranges: impl Iterator<Item = Range<usize>>) -> usize {
+    let mut ranges: Vec<Range<usize>> = ranges.collect();
+    ranges.sort_unstable_by_key(|r| r.start);
+    let (mut count, mut end) = (0, 0);
+    for r in ranges {
+        let start = r.start.max(end);
+        if r.end > start {
+            count += r.end - start;
+            end = r.end;
+        }
+    }
+    count
+}
+
 /// Resizes `v` to `n` elements (contents unspecified), or reports the allocation failure.
 fn sized(v: &mut Vec<Complex64>, n: usize) -> Result<()> {
     if n > v.len() {
@@ -218,23 +237,28 @@ fn sized(v: &mut Vec<Complex64>, n: usize) -> Result<()> {
 }
 
 impl Refraction<'_> {
-    /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors.
+    /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors, by the
+    /// cheapest route.
     fn plane(&mut self, light: &mut [Complex64], groups: &[Group], route: Route) -> Result<()> {
         if groups.is_empty() {
             return Ok(());
         }
         let [n0, n1] = self.grid;
         let (nu, nv) = (self.band.us.len(), self.band.vs.len());
-        let log2 = |n: usize| (usize::BITS - n.leading_zeros()) as usize;
-        // In complex multiply-adds (a transform of n points counting n·log2(n)): the sums between the
-        // band and the boxes' columns, then rows, as products or as transforms of the band's lines.
+        // Estimated costs, a complex multiply-add of a product counting 5 and a transform of n points
+        // 3·n·log2(n) (as measured on AVX-512 and AVX2 machines): the sums between the band and the
+        // boxes' columns, then rows, as products or as transforms of the band's lines; the boxes'
+        // own sums, as products or as transforms of their columns and rows; two full-grid transforms.
+        let fft = |n: usize| 3 * n * (usize::BITS - n.leading_zeros()) as usize;
         let (rows, cols): (usize, usize) = (groups.iter().map(|g| g.nr).sum(), groups.iter().map(|g| g.nc).sum());
         let disc: usize = self.band.strips.iter().map(|(r, c)| r.len() * c.len()).sum();
-        let by_products = [disc * cols, disc * rows];
-        let by_transforms = [nu * n1 * log2(n1), nv * n0 * log2(n0)];
-        let boxes: usize = groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum();
-        let n = n0 * n1;
-        let full = 2 * n * log2(n);
+        let by_products = [5 * disc * cols, 5 * disc * rows];
+        let by_transforms = [nu * fft(n1), nv * fft(n0)];
+        let boxes: usize = 5 * groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum::<usize>();
+        let (union_rows, union_cols) =
+            (union(groups.iter().map(|g| g.r0..g.r0 + g.nr)), union(groups.iter().map(|g| g.c0..g.c0 + g.nc)));
+        let lines = by_transforms[0] + by_transforms[1] + union_cols * fft(n0) + union_rows * fft(n1);
+        let full = 2 * (n0 * fft(n1) + n1 * fft(n0));
         let transform = [0, 1].map(|i| match route {
             Route::Transforms => true,
             Route::Products => false,
@@ -244,9 +268,112 @@ impl Refraction<'_> {
             boxes + (0..2).map(|i| if transform[i] { by_transforms[i] } else { by_products[i] }).sum::<usize>();
         match route {
             Route::FullGrid => self.full_grid(light, groups),
-            Route::Cheapest if full <= direct => self.full_grid(light, groups),
+            Route::Lines => self.lines(light, groups),
+            Route::Products | Route::Transforms => self.direct(light, groups, transform),
+            _ if full <= direct.min(lines) => self.full_grid(light, groups),
+            _ if lines < direct => self.lines(light, groups),
             _ => self.direct(light, groups, transform),
         }
+    }
+
+    /// The plane's change of the spectrum through transforms of lines only: the band's rows
+    /// (inverse) give the field along every grid column at the band's rows; the boxes' columns
+    /// (inverse) give it on the boxes; the boxes' rows of `f·M` (forward) give their spectra along
+    /// the band's columns, at the boxes' rows; the band's columns (forward) give the change of `L`.
+    /// Half or less of two full-grid transforms, for boxes too large for products.
+    fn lines(&mut self, light: &mut [Complex64], groups: &[Group]) -> Result<()> {
+        let [n0, n1] = self.grid;
+        let band = self.band;
+        let (us, vs) = (&band.us[..], &band.vs[..]);
+        let (nu, nv) = (us.len(), vs.len());
+        let plans = {
+            let mut p = fft::planner().lock().unwrap_or_else(|e| e.into_inner());
+            [p.plan_fft_inverse(n1), p.plan_fft_inverse(n0), p.plan_fft_forward(n1), p.plan_fft_forward(n0)]
+        };
+        let scratch_len = plans.iter().map(|f| f.get_inplace_scratch_len()).max().unwrap_or(0);
+        let w = &mut self.work;
+        sized(&mut w.scratch, scratch_len)?;
+        // The band's rows, transformed along the grid's rows.
+        sized(&mut w.lines, nu * n1)?;
+        w.lines.fill(Complex64::new(0.0, 0.0));
+        for (r, c) in &band.strips {
+            for a in r.clone() {
+                for b in c.clone() {
+                    w.lines[a * n1 + vs[b]] = light[a * nv + b];
+                }
+            }
+        }
+        plans[0].process_with_scratch(&mut w.lines, &mut w.scratch);
+        // The boxes' columns: index of each grid column among them.
+        let mut index = vec![usize::MAX; n1.max(n0)];
+        let mut count = 0;
+        for g in groups {
+            for slot in &mut index[g.c0..g.c0 + g.nc] {
+                if *slot == usize::MAX {
+                    *slot = count;
+                    count += 1;
+                }
+            }
+        }
+        sized(&mut w.h, count * n0)?;
+        w.h.fill(Complex64::new(0.0, 0.0));
+        for (a, line) in w.lines.chunks_exact(n1).enumerate() {
+            for (c, v) in line.iter().enumerate() {
+                if index[c] != usize::MAX {
+                    w.h[index[c] * n0 + us[a]] = *v;
+                }
+            }
+        }
+        plans[1].process_with_scratch(&mut w.h, &mut w.scratch);
+        let column_of = index.clone();
+        // The boxes' rows of f·M (added where boxes share rows).
+        index.iter_mut().for_each(|i| *i = usize::MAX);
+        let mut count = 0;
+        for g in groups {
+            for slot in &mut index[g.r0..g.r0 + g.nr] {
+                if *slot == usize::MAX {
+                    *slot = count;
+                    count += 1;
+                }
+            }
+        }
+        let row_of = index;
+        sized(&mut w.e, count * n1)?;
+        w.e.fill(Complex64::new(0.0, 0.0));
+        let scale = 1.0 / (n0 * n1) as f64;
+        for g in groups {
+            for y in 0..g.nr {
+                let row = &mut w.e[row_of[g.r0 + y] * n1..][..n1];
+                for x in 0..g.nc {
+                    let m = g.factor[y * g.nc + x];
+                    if m != Complex64::new(0.0, 0.0) {
+                        row[g.c0 + x] += w.h[column_of[g.c0 + x] * n0 + g.r0 + y] * scale * m;
+                    }
+                }
+            }
+        }
+        plans[2].process_with_scratch(&mut w.e, &mut w.scratch);
+        // Their spectra along the band's columns, at their grid rows; transformed along the columns.
+        sized(&mut w.columns, nv * n0)?;
+        w.columns.fill(Complex64::new(0.0, 0.0));
+        for (r, &i) in row_of.iter().enumerate().take(n0) {
+            if i != usize::MAX {
+                let row = &w.e[i * n1..][..n1];
+                for (b, &v) in vs.iter().enumerate() {
+                    w.columns[b * n0 + r] = row[v];
+                }
+            }
+        }
+        plans[3].process_with_scratch(&mut w.columns, &mut w.scratch);
+        for (r, c) in &band.strips {
+            for b in c.clone() {
+                let column = &w.columns[b * n0..][..n0];
+                for a in r.clone() {
+                    light[a * nv + b] += column[us[a]];
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The plane's change of the spectrum between the band and the boxes: with `W0` (box rows ×

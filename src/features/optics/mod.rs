@@ -396,7 +396,14 @@ mod tests {
             let peak = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             nonzero += usize::from(expected.iter().any(|&v| v != 0.0 && v != 1.0));
             let routes: &[Route] = if mode == Mode::Brightfield {
-                &[Route::Cheapest, Route::Products, Route::Transforms, Route::FullGrid, Route::Alternating]
+                &[
+                    Route::Cheapest,
+                    Route::Products,
+                    Route::Transforms,
+                    Route::Lines,
+                    Route::FullGrid,
+                    Route::Alternating,
+                ]
             } else {
                 &[Route::Cheapest]
             };
