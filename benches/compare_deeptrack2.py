@@ -51,6 +51,10 @@ TARGETS = {
     "5 spheres of random radius, Brightfield 256x256": 30,
     "Ellipse, Brightfield 128x128": 30,
     "Sphere, Brightfield 128x128, upscale 2": 30,
+    "10 spheres of random radius, Brightfield 256x256": 30,
+    "20 ellipsoids of random radii, Fluorescence 256x256": 30,
+    "5 spheres of random radius, Fluorescence 128x128, upscale 2": 30,
+    "5 large spheres of random radius, Brightfield 256x256": 30,
 }
 
 

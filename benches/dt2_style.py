@@ -206,6 +206,16 @@ def main_time(smoke, budget, max_run):
         ("Ellipse, Brightfield 128x128", lambda: brightfield(128)(ellipse(refractive_index=1.45)), None),
         ("Sphere, Brightfield 128x128, upscale 2",
          lambda: brightfield(128, 2)(dt.Sphere(position=(64, 64), radius=0.5e-6, refractive_index=1.45)), None),
+        ("10 spheres of random radius, Brightfield 256x256",
+         lambda: brightfield(256)(random_sphere(256, 0.3e-6, 0.8e-6, refractive_index=1.45) ^ 10), None),
+        ("20 ellipsoids of random radii, Fluorescence 256x256",
+         lambda: fluorescence(256)(dt.Ellipsoid(position=lambda: np.random.rand(2) * 256,
+                                                radius=lambda: 0.3e-6 + np.random.rand(3) * 0.9e-6,
+                                                rotation=lambda: np.random.rand(3) * 3, intensity=100) ^ 20), None),
+        ("5 spheres of random radius, Fluorescence 128x128, upscale 2",
+         lambda: fluorescence(128, 2)(random_sphere(128, 0.5e-6, 1.5e-6, intensity=100) ^ 5), None),
+        ("5 large spheres of random radius, Brightfield 256x256",
+         lambda: brightfield(256)(random_sphere(256, 1e-6, 2e-6, refractive_index=1.45) ^ 5), None),
     ]:
         timed(name, "pipelines", make, lambda pipe, inp=inp: cycle(pipe, inp), budget)
     series("(particle ^ {n}) >> other", "pipelines", repeated, lambda pipe: cycle(pipe, x),

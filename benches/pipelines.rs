@@ -172,6 +172,30 @@ fn cases() -> Vec<Case> {
         );
         Feature::microscope(&brightfield(128.0, 2), &sphere).unwrap()
     };
+    let bf_10_spheres = {
+        let sample = Feature::repeat(&random_sphere(256.0, 0.3e-6, 0.8e-6, ("refractive_index", 1.45)), 10).unwrap();
+        Feature::microscope(&brightfield(256.0, 1), &sample).unwrap()
+    };
+    let fluo_20_ellipsoids = {
+        let e = builtin(
+            "Ellipsoid",
+            &[
+                ("position", Rule::uniform_array(&[0.0, 0.0], &[256.0, 256.0]).unwrap()),
+                ("radius", Rule::uniform_array(&[0.3e-6, 0.3e-6, 0.3e-6], &[1.2e-6, 1.2e-6, 1.2e-6]).unwrap()),
+                ("rotation", Rule::uniform_array(&[0.0, 0.0, 0.0], &[3.0, 3.0, 3.0]).unwrap()),
+                ("intensity", Rule::constant(100.0)),
+            ],
+        );
+        Feature::microscope(&fluorescence(256.0), &Feature::repeat(&e, 20).unwrap()).unwrap()
+    };
+    let fluo_5_spheres_up2 = {
+        let sample = Feature::repeat(&random_sphere(128.0, 0.5e-6, 1.5e-6, ("intensity", 100.0)), 5).unwrap();
+        Feature::microscope(&fluorescence_upscaled(128.0, 2), &sample).unwrap()
+    };
+    let bf_5_large = {
+        let sample = Feature::repeat(&random_sphere(256.0, 1e-6, 2e-6, ("refractive_index", 1.45)), 5).unwrap();
+        Feature::microscope(&brightfield(256.0, 1), &sample).unwrap()
+    };
     let input = Image::zeros(&[4, 4]);
     let mut cases = vec![
         Case { name: "trivial feature: update + resolve".into(), pipeline: trivial, input: Some(input.clone()) },
@@ -198,6 +222,22 @@ fn cases() -> Vec<Case> {
         Case { name: "5 spheres of random radius, Brightfield 256x256".into(), pipeline: bf_5_spheres, input: None },
         Case { name: "Ellipse, Brightfield 128x128".into(), pipeline: bf_ellipse, input: None },
         Case { name: "Sphere, Brightfield 128x128, upscale 2".into(), pipeline: bf_sphere_up2, input: None },
+        Case { name: "10 spheres of random radius, Brightfield 256x256".into(), pipeline: bf_10_spheres, input: None },
+        Case {
+            name: "20 ellipsoids of random radii, Fluorescence 256x256".into(),
+            pipeline: fluo_20_ellipsoids,
+            input: None,
+        },
+        Case {
+            name: "5 spheres of random radius, Fluorescence 128x128, upscale 2".into(),
+            pipeline: fluo_5_spheres_up2,
+            input: None,
+        },
+        Case {
+            name: "5 large spheres of random radius, Brightfield 256x256".into(),
+            pipeline: bf_5_large,
+            input: None,
+        },
     ];
     cases.extend(large_image_cases());
     cases

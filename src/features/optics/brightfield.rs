@@ -6,11 +6,12 @@
 //! spectrum by the pupil, so the spectrum lives on the pupil's band (a few percent of the grid at
 //! usual NA and voxel sizes), and refraction changes the field only where the plane is non-zero:
 //! with `T = 1 + M`, `fft2(ifft2(L)·T) = L + fft2(ifft2(L)·M)`, and `M` is zero outside the
-//! scatterers. So the spectrum is kept on the band only, and each plane adds `fft2(ifft2(L)·M)`:
-//! for each group of overlapping scatterers (disjoint boxes, so that `M` is the sum of its parts),
-//! directly between the band and the group's box (four complex matrix products), when that is
-//! cheaper than the two full transforms, which are used otherwise. The same numbers as DeepTrack2's,
-//! up to rounding.
+//! scatterers. So the spectrum is kept on the band only, and each plane adds `fft2(ifft2(L)·M)`
+//! for the groups of overlapping scatterers (disjoint boxes, so that `M` is the sum of its parts),
+//! by the cheapest of: sums directly between the band and the boxes (matrix products, or transforms
+//! of the band's rows and columns for the part shared by all boxes); transforms of the band's lines
+//! and the boxes' lines only (large boxes); the two full-grid transforms. The same numbers as
+//! DeepTrack2's, up to rounding.
 
 use crate::sync::Lock;
 use std::ops::Range;
@@ -20,7 +21,7 @@ use rustfft::Fft;
 use rustfft::num_complex::Complex64;
 
 use super::Params;
-use super::pupil::OtfCache;
+use super::pupil::{Band, OtfCache};
 use super::volume::Volume;
 use crate::error::{Error, ErrorKind, Result};
 use crate::fft::{self, Fft2, Mat};
@@ -39,7 +40,10 @@ pub(super) enum Route {
     /// Always between the band and the boxes, through transforms of the band's rows and columns.
     #[cfg_attr(not(test), allow(dead_code))]
     Transforms,
-    /// Each of the three in turn, plane by plane (the routes must hand the spectrum over as they take
+    /// Always through transforms of the band's rows and columns and of the boxes' columns and rows.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Lines,
+    /// Each of the others in turn, plane by plane (the routes must hand the spectrum over as they take
     /// it).
     #[cfg_attr(not(test), allow(dead_code))]
     Alternating,
@@ -64,16 +68,7 @@ pub(super) fn brightfield(
     if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
         light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
     }
-    let mut refract = Refraction {
-        us,
-        vs,
-        strips: &band.strips,
-        grid: p.grid,
-        roots: None,
-        full: None,
-        lines: None,
-        work: Work::default(),
-    };
+    let mut refract = Refraction { band: &band, grid: p.grid, full: None, lines: None, work: Work::default() };
     let mut planes = volume.by_plane.iter().peekable();
     for plane_index in 0..volume.planes {
         // One z-pixel on (the spectrum is zero off the pupil's strips).
@@ -88,7 +83,7 @@ pub(super) fn brightfield(
         let Some((_, items)) = planes.next_if(|(plane, _)| *plane == plane_index) else { continue };
         let groups = groups(volume, items, p.phase_per_voxel())?;
         let route = match route {
-            Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms][plane_index % 3],
+            Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms, Route::Lines][plane_index % 4],
             other => other,
         };
         refract.plane(&mut light, &groups, route)?;
@@ -173,13 +168,18 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
         }
         let (nr, nc) = (b - t, rt - l);
         // `exp(iφ) − 1` on the box, without cancellation for small φ: `−2 sin²(φ/2) + 2i sin(φ/2) cos(φ/2)`.
+        // Inside a scatterer Δn repeats: the last value's factor is kept.
         let mut factor = fft::zeros(nr * nc)?;
+        let mut last = (0.0f64, Complex64::new(0.0, 0.0));
         for (y, row) in factor.chunks_exact_mut(nc).enumerate() {
             for (x, f) in row.iter_mut().enumerate() {
                 let dn = dn[(t + y) * w + l + x];
                 if dn != 0.0 {
-                    let (sin, cos) = (dn * phase / 2.0).sin_cos();
-                    *f = Complex64::new(-2.0 * sin * sin, 2.0 * sin * cos);
+                    if dn.to_bits() != last.0.to_bits() {
+                        let (sin, cos) = (dn * phase / 2.0).sin_cos();
+                        last = (dn, Complex64::new(-2.0 * sin * sin, 2.0 * sin * cos));
+                    }
+                    *f = last.1;
                 }
             }
         }
@@ -188,14 +188,11 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
     Ok(out)
 }
 
-/// Refracts a band-limited spectrum through planes (see the module's documentation); keeps the
-/// twiddle factors, the work buffers and the transforms between planes.
+/// Refracts a band-limited spectrum through planes (see the module's documentation); keeps the work
+/// buffers and the transforms between planes.
 struct Refraction<'a> {
-    us: &'a [usize],
-    vs: &'a [usize],
-    strips: &'a [(Range<usize>, Range<usize>)],
+    band: &'a Band,
     grid: [usize; 2],
-    roots: Option<[Vec<Complex64>; 2]>,
     full: Option<(Fft2, Vec<Complex64>)>,
     /// The inverse transform of the grid's rows and the forward one of its columns.
     lines: Option<[Arc<dyn Fft<f64>>; 2]>,
@@ -205,15 +202,29 @@ struct Refraction<'a> {
 /// The matrices of [`Refraction::direct`], reused from plane to plane.
 #[derive(Default)]
 struct Work {
-    w0: Vec<Complex64>,
     w0c: Vec<Complex64>,
     w1: Vec<Complex64>,
-    w1c: Vec<Complex64>,
     h: Vec<Complex64>,
     f: Vec<Complex64>,
     e: Vec<Complex64>,
     lines: Vec<Complex64>,
+    columns: Vec<Complex64>,
     scratch: Vec<Complex64>,
+}
+
+/// How many indices the ranges cover together.
+fn union(ranges: impl Iterator<Item = Range<usize>>) -> usize {
+    let mut ranges: Vec<Range<usize>> = ranges.collect();
+    ranges.sort_unstable_by_key(|r| r.start);
+    let (mut count, mut end) = (0, 0);
+    for r in ranges {
+        let start = r.start.max(end);
+        if r.end > start {
+            count += r.end - start;
+            end = r.end;
+        }
+    }
+    count
 }
 
 /// Resizes `v` to `n` elements (contents unspecified), or reports the allocation failure.
@@ -226,38 +237,29 @@ fn sized(v: &mut Vec<Complex64>, n: usize) -> Result<()> {
     Ok(())
 }
 
-/// Writes `root[q·(start + x) mod n]` for `x` in `0..len` to `out[x·stride]` (and the conjugates to
-/// `conj`, if given): the DFT factors of frequency `q` at `len` consecutive pixels.
-fn twiddles(root: &[Complex64], q: usize, start: usize, out: &mut [Complex64], stride: usize, len: usize) {
-    let n = root.len();
-    let (step, mut at) = (q % n, (q % n) * (start % n) % n);
-    for x in 0..len {
-        out[x * stride] = root[at];
-        at += step;
-        if at >= n {
-            at -= n;
-        }
-    }
-}
-
 impl Refraction<'_> {
-    /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors.
+    /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors, by the
+    /// cheapest route.
     fn plane(&mut self, light: &mut [Complex64], groups: &[Group], route: Route) -> Result<()> {
         if groups.is_empty() {
             return Ok(());
         }
         let [n0, n1] = self.grid;
-        let (nu, nv) = (self.us.len(), self.vs.len());
-        let log2 = |n: usize| (usize::BITS - n.leading_zeros()) as usize;
-        // In complex multiply-adds (a transform of n points counting n·log2(n)): the sums between the
-        // band and the boxes' columns, then rows, as products or as transforms of the band's lines.
+        let (nu, nv) = (self.band.us.len(), self.band.vs.len());
+        // Estimated costs, a complex multiply-add of a product counting 5 and a transform of n points
+        // 3·n·log2(n) (as measured on AVX-512 and AVX2 machines): the sums between the band and the
+        // boxes' columns, then rows, as products or as transforms of the band's lines; the boxes'
+        // own sums, as products or as transforms of their columns and rows; two full-grid transforms.
+        let fft = |n: usize| 3 * n * (usize::BITS - n.leading_zeros()) as usize;
         let (rows, cols): (usize, usize) = (groups.iter().map(|g| g.nr).sum(), groups.iter().map(|g| g.nc).sum());
-        let disc: usize = self.strips.iter().map(|(r, c)| r.len() * c.len()).sum();
-        let by_products = [disc * cols, disc * rows];
-        let by_transforms = [nu * n1 * log2(n1), nv * n0 * log2(n0)];
-        let boxes: usize = groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum();
-        let n = n0 * n1;
-        let full = 2 * n * log2(n);
+        let disc: usize = self.band.strips.iter().map(|(r, c)| r.len() * c.len()).sum();
+        let by_products = [5 * disc * cols, 5 * disc * rows];
+        let by_transforms = [nu * fft(n1), nv * fft(n0)];
+        let boxes: usize = 5 * groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum::<usize>();
+        let (union_rows, union_cols) =
+            (union(groups.iter().map(|g| g.r0..g.r0 + g.nr)), union(groups.iter().map(|g| g.c0..g.c0 + g.nc)));
+        let lines = by_transforms[0] + by_transforms[1] + union_cols * fft(n0) + union_rows * fft(n1);
+        let full = 2 * (n0 * fft(n1) + n1 * fft(n0));
         let transform = [0, 1].map(|i| match route {
             Route::Transforms => true,
             Route::Products => false,
@@ -267,58 +269,143 @@ impl Refraction<'_> {
             boxes + (0..2).map(|i| if transform[i] { by_transforms[i] } else { by_products[i] }).sum::<usize>();
         match route {
             Route::FullGrid => self.full_grid(light, groups),
-            Route::Cheapest if full <= direct => self.full_grid(light, groups),
+            Route::Lines => self.lines(light, groups),
+            Route::Products | Route::Transforms => self.direct(light, groups, transform),
+            _ if full <= direct.min(lines) => self.full_grid(light, groups),
+            _ if lines < direct => self.lines(light, groups),
             _ => self.direct(light, groups, transform),
         }
     }
 
+    /// The plane's change of the spectrum through transforms of lines only: the band's rows
+    /// (inverse) give the field along every grid column at the band's rows; the boxes' columns
+    /// (inverse) give it on the boxes; the boxes' rows of `f·M` (forward) give their spectra along
+    /// the band's columns, at the boxes' rows; the band's columns (forward) give the change of `L`.
+    /// Half or less of two full-grid transforms, for boxes too large for products.
+    fn lines(&mut self, light: &mut [Complex64], groups: &[Group]) -> Result<()> {
+        let [n0, n1] = self.grid;
+        let band = self.band;
+        let (us, vs) = (&band.us[..], &band.vs[..]);
+        let (nu, nv) = (us.len(), vs.len());
+        let plans = {
+            let mut guard = fft::planner();
+            let p = guard.get_or_insert_with(rustfft::FftPlanner::new);
+            [p.plan_fft_inverse(n1), p.plan_fft_inverse(n0), p.plan_fft_forward(n1), p.plan_fft_forward(n0)]
+        };
+        let scratch_len = plans.iter().map(|f| f.get_inplace_scratch_len()).max().unwrap_or(0);
+        let w = &mut self.work;
+        sized(&mut w.scratch, scratch_len)?;
+        // The band's rows, transformed along the grid's rows.
+        sized(&mut w.lines, nu * n1)?;
+        w.lines.fill(Complex64::new(0.0, 0.0));
+        for (r, c) in &band.strips {
+            for a in r.clone() {
+                for b in c.clone() {
+                    w.lines[a * n1 + vs[b]] = light[a * nv + b];
+                }
+            }
+        }
+        plans[0].process_with_scratch(&mut w.lines, &mut w.scratch);
+        // The boxes' columns: index of each grid column among them.
+        let mut index = vec![usize::MAX; n1.max(n0)];
+        let mut count = 0;
+        for g in groups {
+            for slot in &mut index[g.c0..g.c0 + g.nc] {
+                if *slot == usize::MAX {
+                    *slot = count;
+                    count += 1;
+                }
+            }
+        }
+        sized(&mut w.h, count * n0)?;
+        w.h.fill(Complex64::new(0.0, 0.0));
+        for (a, line) in w.lines.chunks_exact(n1).enumerate() {
+            for (c, v) in line.iter().enumerate() {
+                if index[c] != usize::MAX {
+                    w.h[index[c] * n0 + us[a]] = *v;
+                }
+            }
+        }
+        plans[1].process_with_scratch(&mut w.h, &mut w.scratch);
+        let column_of = index.clone();
+        // The boxes' rows of f·M (added where boxes share rows).
+        index.iter_mut().for_each(|i| *i = usize::MAX);
+        let mut count = 0;
+        for g in groups {
+            for slot in &mut index[g.r0..g.r0 + g.nr] {
+                if *slot == usize::MAX {
+                    *slot = count;
+                    count += 1;
+                }
+            }
+        }
+        let row_of = index;
+        sized(&mut w.e, count * n1)?;
+        w.e.fill(Complex64::new(0.0, 0.0));
+        let scale = 1.0 / (n0 * n1) as f64;
+        for g in groups {
+            for y in 0..g.nr {
+                let row = &mut w.e[row_of[g.r0 + y] * n1..][..n1];
+                for x in 0..g.nc {
+                    let m = g.factor[y * g.nc + x];
+                    if m != Complex64::new(0.0, 0.0) {
+                        row[g.c0 + x] += w.h[column_of[g.c0 + x] * n0 + g.r0 + y] * scale * m;
+                    }
+                }
+            }
+        }
+        plans[2].process_with_scratch(&mut w.e, &mut w.scratch);
+        // Their spectra along the band's columns, at their grid rows; transformed along the columns.
+        sized(&mut w.columns, nv * n0)?;
+        w.columns.fill(Complex64::new(0.0, 0.0));
+        for (r, &i) in row_of.iter().enumerate().take(n0) {
+            if i != usize::MAX {
+                let row = &w.e[i * n1..][..n1];
+                for (b, &v) in vs.iter().enumerate() {
+                    w.columns[b * n0 + r] = row[v];
+                }
+            }
+        }
+        plans[3].process_with_scratch(&mut w.columns, &mut w.scratch);
+        for (r, c) in &band.strips {
+            for b in c.clone() {
+                let column = &w.columns[b * n0..][..n0];
+                for a in r.clone() {
+                    light[a * nv + b] += column[us[a]];
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The plane's change of the spectrum between the band and the boxes: with `W0` (box rows ×
-    /// band rows) and `W1` (band columns × box columns) the inverse DFT's factors, `f = W0 · (L · W1)
-    /// / n` is `ifft2(L)` on a box, and `L += W0ᴴ · ((f·M) · W1ᴴ)`. The boxes are stacked: `L · W1`
-    /// for all their columns at once, as a product on the pupil's strips or by transforming each band
-    /// row (`transform[0]`), and `W0ᴴ · e` for all their rows at once, as a product or by
-    /// transforming each band column (`transform[1]`). `L` is read and written on the pupil's strips
-    /// only (it is zero elsewhere, and the next step or the final pupil zeroes whatever lands there).
+    /// band rows) and `W1` (band columns × box columns) the inverse DFT's factors (the band's tables,
+    /// see [`Band`]), `f = W0 · (L · W1) / n` is `ifft2(L)` on a box, and `L += W0ᴴ · ((f·M) · W1ᴴ)`.
+    /// The boxes are stacked: `L · W1` for all their columns at once, as a product on the pupil's
+    /// strips or by transforming each band row (`transform[0]`), and `W0ᴴ · e` for all their rows at
+    /// once, as a product or by transforming each band column (`transform[1]`). `L` is read and
+    /// written on the pupil's strips only (it is zero elsewhere, and the next step or the final pupil
+    /// zeroes whatever lands there).
     fn direct(&mut self, light: &mut [Complex64], groups: &[Group], transform: [bool; 2]) -> Result<()> {
         let [n0, n1] = self.grid;
-        let (us, vs) = (self.us, self.vs);
+        let band = self.band;
+        let (us, vs) = (&band.us[..], &band.vs[..]);
         let (nu, nv) = (us.len(), vs.len());
-        if self.roots.is_none() {
-            self.roots = Some([fft::roots(n0)?, fft::roots(n1)?]);
-        }
         if self.lines.is_none() && (transform[0] || transform[1]) {
             let mut guard = fft::planner();
             let p = guard.get_or_insert_with(rustfft::FftPlanner::new);
             self.lines = Some([p.plan_fft_inverse(n1), p.plan_fft_forward(n0)]);
         }
-        let [root0, root1] = self.roots.as_ref().expect("just set");
         let (rows, cols): (usize, usize) = (groups.iter().map(|g| g.nr).sum(), groups.iter().map(|g| g.nc).sum());
         let w = &mut self.work;
-        // w1[b][x] = e^{2πi·vs[b]·(c0+x)/n1} (band columns × stacked box columns), w0[y][a] =
-        // e^{2πi·us[a]·(r0+y)/n0} (stacked box rows × band rows); w1c and w0c their conjugates.
-        sized(&mut w.w1, nv * cols)?;
-        sized(&mut w.w0, rows * nu)?;
-        let (mut x0, mut y0) = (0, 0);
-        for g in groups {
-            for (b, &v) in vs.iter().enumerate() {
-                twiddles(root1, v, g.c0, &mut w.w1[b * cols + x0..], 1, g.nc);
-            }
-            for (a, &u) in us.iter().enumerate() {
-                twiddles(root0, u, g.r0, &mut w.w0[y0 * nu + a..], nu, g.nr);
-            }
-            (x0, y0) = (x0 + g.nc, y0 + g.nr);
-        }
-        w.w1c.clear();
-        w.w1c.extend(w.w1.iter().map(|v| v.conj()));
-        // h = L · W1 (band rows × stacked box columns).
-        sized(&mut w.h, nu * cols)?;
-        w.h.fill(Complex64::new(0.0, 0.0));
-        if transform[0] {
-            // Each band row spread over its grid row and transformed; its boxes' columns kept.
+        // h = L · W1: the band rows' inverse DFT at the boxes' columns, as a view `(data, row stride,
+        // where each box's columns start)`.
+        let (h, h_stride, starts): (&[Complex64], usize, Vec<usize>) = if transform[0] {
+            // Each band row spread over its grid row and transformed.
             let inverse = &self.lines.as_ref().expect("planned above")[0];
             sized(&mut w.lines, nu * n1)?;
             w.lines.fill(Complex64::new(0.0, 0.0));
-            for (r, c) in self.strips {
+            for (r, c) in &band.strips {
                 for a in r.clone() {
                     for b in c.clone() {
                         w.lines[a * n1 + vs[b]] = light[a * nv + b];
@@ -327,72 +414,80 @@ impl Refraction<'_> {
             }
             sized(&mut w.scratch, inverse.get_inplace_scratch_len())?;
             inverse.process_with_scratch(&mut w.lines, &mut w.scratch);
-            for (a, line) in w.lines.chunks_exact(n1).enumerate() {
-                let mut x0 = 0;
-                for g in groups {
-                    w.h[a * cols + x0..][..g.nc].copy_from_slice(&line[g.c0..g.c0 + g.nc]);
-                    x0 += g.nc;
-                }
-            }
+            (&w.lines, n1, groups.iter().map(|g| g.c0).collect())
         } else {
-            for (r, c) in self.strips {
+            // Stacked box columns of W1, then one product per strip.
+            sized(&mut w.w1, nv * cols)?;
+            let mut x0 = 0;
+            for g in groups {
+                for b in 0..nv {
+                    w.w1[b * cols + x0..][..g.nc].copy_from_slice(&band.w1[b * n1 + g.c0..][..g.nc]);
+                }
+                x0 += g.nc;
+            }
+            sized(&mut w.h, nu * cols)?;
+            w.h.fill(Complex64::new(0.0, 0.0));
+            for (r, c) in &band.strips {
                 let (a, b) =
                     (Mat::rows(&light[r.start * nv + c.start..], nv), Mat::rows(&w.w1[c.start * cols..], cols));
                 fft::gemm([r.len(), c.len(), cols], 1.0, a, b, 0.0, &mut w.h[r.start * cols..], cols);
             }
+            let starts = groups.iter().scan(0, |x0, g| Some(std::mem::replace(x0, *x0 + g.nc))).collect();
+            (&w.h, cols, starts)
+        };
+        // Per box: f = W0 · h / n on the box, times M; then e = f · W1ᴴ, either into the band
+        // columns' lines at the box's grid rows (added where boxes share rows) or stacked.
+        let columns = &mut w.columns;
+        if transform[1] {
+            sized(columns, nv * n0)?;
+            columns.fill(Complex64::new(0.0, 0.0));
+        } else {
+            sized(&mut w.e, rows * nv)?;
         }
-        // Per box: f = W0 · h / n on the box, times M; e = f · W1ᴴ (stacked box rows × band columns).
-        sized(&mut w.e, rows * nv)?;
-        let (mut x0, mut y0) = (0, 0);
-        for g in groups {
+        let scale = 1.0 / (n0 * n1) as f64;
+        let mut y0 = 0;
+        for (g, &x0) in groups.iter().zip(&starts) {
             let (nr, nc) = (g.nr, g.nc);
             sized(&mut w.f, nr * nc)?;
-            let scale = 1.0 / (n0 * n1) as f64;
-            fft::gemm(
-                [nr, nu, nc],
-                scale,
-                Mat::rows(&w.w0[y0 * nu..], nu),
-                Mat::rows(&w.h[x0..], cols),
-                0.0,
-                &mut w.f,
-                nc,
-            );
+            let (w0, hg) = (Mat::rows(&band.w0[g.r0 * nu..], nu), Mat::rows(&h[x0..], h_stride));
+            fft::gemm([nr, nu, nc], scale, w0, hg, 0.0, &mut w.f, nc);
             for (v, m) in w.f.iter_mut().zip(&g.factor) {
                 *v *= m;
             }
-            let w1h = Mat { data: &w.w1c[x0..], row_stride: 1, col_stride: cols };
-            fft::gemm([nr, nc, nv], 1.0, Mat::rows(&w.f, nc), w1h, 0.0, &mut w.e[y0 * nv..], nv);
-            (x0, y0) = (x0 + nc, y0 + nr);
+            let w1c = &band.w1c[g.c0..];
+            if transform[1] {
+                // eᵀ = conj(W1) · fᵀ (band columns × box rows), added into the lines at rows r0...
+                let ft = Mat { data: &w.f, row_stride: 1, col_stride: nc };
+                fft::gemm([nv, nc, nr], 1.0, Mat::rows(w1c, n1), ft, 1.0, &mut columns[g.r0..], n0);
+            } else {
+                let w1h = Mat { data: w1c, row_stride: 1, col_stride: n1 };
+                fft::gemm([nr, nc, nv], 1.0, Mat::rows(&w.f, nc), w1h, 0.0, &mut w.e[y0 * nv..], nv);
+            }
+            y0 += nr;
         }
         // L += W0ᴴ · e.
         if transform[1] {
-            // Each band column of e spread over its grid column (boxes' rows at their grid rows,
-            // added where boxes share rows) and transformed; its band rows kept.
+            // Each band column transformed; its band rows kept.
             let forward = &self.lines.as_ref().expect("planned above")[1];
-            sized(&mut w.lines, nv * n0)?;
-            w.lines.fill(Complex64::new(0.0, 0.0));
-            let mut y0 = 0;
-            for g in groups {
-                for y in 0..g.nr {
-                    for (b, &v) in w.e[(y0 + y) * nv..][..nv].iter().enumerate() {
-                        w.lines[b * n0 + g.r0 + y] += v;
-                    }
-                }
-                y0 += g.nr;
-            }
             sized(&mut w.scratch, forward.get_inplace_scratch_len())?;
-            forward.process_with_scratch(&mut w.lines, &mut w.scratch);
-            for (r, c) in self.strips {
-                for a in r.clone() {
-                    for b in c.clone() {
-                        light[a * nv + b] += w.lines[b * n0 + us[a]];
+            forward.process_with_scratch(columns, &mut w.scratch);
+            for (r, c) in &band.strips {
+                for b in c.clone() {
+                    let column = &columns[b * n0..][..n0];
+                    for a in r.clone() {
+                        light[a * nv + b] += column[us[a]];
                     }
                 }
             }
         } else {
-            w.w0c.clear();
-            w.w0c.extend(w.w0.iter().map(|v| v.conj()));
-            for (r, c) in self.strips {
+            // Stacked box rows of W0ᴴ, then one product per strip.
+            sized(&mut w.w0c, rows * nu)?;
+            let mut y0 = 0;
+            for g in groups {
+                w.w0c[y0 * nu..][..g.nr * nu].copy_from_slice(&band.w0c[g.r0 * nu..][..g.nr * nu]);
+                y0 += g.nr;
+            }
+            for (r, c) in &band.strips {
                 let w0h = Mat { data: &w.w0c[r.start..], row_stride: 1, col_stride: nu };
                 let e = Mat::rows(&w.e[c.start..], nv);
                 fft::gemm([r.len(), rows, c.len()], 1.0, w0h, e, 1.0, &mut light[r.start * nv + c.start..], nv);
@@ -408,7 +503,7 @@ impl Refraction<'_> {
             self.full = Some((Fft2::new(n0, n1)?, fft::zeros(n0 * n1)?));
         }
         let (fft, grid) = self.full.as_mut().expect("just set");
-        let (us, vs) = (self.us, self.vs);
+        let (us, vs) = (&self.band.us[..], &self.band.vs[..]);
         let nv = vs.len();
         grid.fill(Complex64::new(0.0, 0.0));
         for (a, &u) in us.iter().enumerate() {
@@ -429,7 +524,7 @@ impl Refraction<'_> {
         fft.forward(grid);
         // Back on the pupil's strips (zero elsewhere, as the direct route keeps it).
         light.fill(Complex64::new(0.0, 0.0));
-        for (r, c) in self.strips {
+        for (r, c) in &self.band.strips {
             for a in r.clone() {
                 for b in c.clone() {
                     light[a * nv + b] = grid[us[a] * n1 + vs[b]];

@@ -141,22 +141,31 @@ impl Source<'_> {
         Some(((r.i as usize + self.pad) * self.p1 + r.j as usize + self.pad) * self.p2 + self.k as usize + self.pad)
     }
 
-    /// The next voxel's four terms, advancing.
-    fn next_terms(&mut self) -> [f64; 4] {
-        let r = self.runs[self.run];
-        let v = (self.a[(r.i as usize * self.n1 + r.j as usize) * self.n2 + self.k as usize] * self.factor).abs();
-        let terms = [
-            v,
-            v * (r.i as usize + self.pad) as f64,
-            v * (r.j as usize + self.pad) as f64,
-            v * (self.k as usize + self.pad) as f64,
-        ];
-        self.k += 1;
-        if self.k >= r.k1 {
+    /// Calls `each(p, terms)` for every voxel before flat index `limit`, in order, and moves past
+    /// them: run by run, the row's indices fixed.
+    #[inline]
+    fn take_until(&mut self, limit: usize, mut each: impl FnMut(usize, [f64; 4])) {
+        let pad = self.pad;
+        while let Some(r) = self.runs.get(self.run) {
+            // The flat index of voxel k of this run is base + k.
+            let base = ((r.i as usize + pad) * self.p1 + r.j as usize + pad) * self.p2 + pad;
+            if base + self.k as usize >= limit {
+                return;
+            }
+            let end = (r.k1 as usize).min(limit - base);
+            let (wi, wj) = ((r.i as usize + pad) as f64, (r.j as usize + pad) as f64);
+            let row = &self.a[(r.i as usize * self.n1 + r.j as usize) * self.n2..][..r.k1 as usize];
+            for (k, &x) in row.iter().enumerate().take(end).skip(self.k as usize) {
+                let v = (x * self.factor).abs();
+                each(base + k, [v, v * wi, v * wj, v * (k + pad) as f64]);
+            }
+            if end < r.k1 as usize {
+                self.k = end as u32;
+                return;
+            }
             self.run += 1;
             self.skip_empty();
         }
-        terms
     }
 }
 
@@ -172,22 +181,18 @@ fn pairwise(src: &mut Source<'_>, lo: usize, n: usize) -> [f64; 4] {
     }
     if n < 8 {
         let mut acc = [0.0; 4];
-        while src.peek().is_some_and(|p| p < hi) {
-            acc = add4(acc, src.next_terms());
-        }
+        src.take_until(hi, |_, t| acc = add4(acc, t));
         acc
     } else if n <= 128 {
         let full = lo + n - n % 8;
         let mut lanes = [[0.0f64; 4]; 8];
-        while let Some(p) = src.peek().filter(|&p| p < full) {
+        src.take_until(full, |p, t| {
             let lane = &mut lanes[(p - lo) % 8];
-            *lane = add4(*lane, src.next_terms());
-        }
+            *lane = add4(*lane, t);
+        });
         let r = lanes;
         let mut res = add4(add4(add4(r[0], r[1]), add4(r[2], r[3])), add4(add4(r[4], r[5]), add4(r[6], r[7])));
-        while src.peek().is_some_and(|p| p < hi) {
-            res = add4(res, src.next_terms());
-        }
+        src.take_until(hi, |_, t| res = add4(res, t));
         res
     } else {
         let mut half = n / 2;

@@ -23,6 +23,11 @@
 //! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
 //! `return_field` (false).
 //!
+//! Limits (see `params.rs`, `volume.rs` and the scatterers' masks): [`MAX_UPSCALE`], [`MAX_PADDING`],
+//! an `output_region` at most the largest FFT size wide with corners within [`MAX_COORDINATE`], the
+//! padded region on the FFT grid, [`MAX_PHASE_PER_VOXEL`], [`MAX_PLANES`]. Finite values that cannot
+//! give a finite image are errors naming the property responsible.
+//!
 //! [`Feature::microscope`]: crate::Feature::microscope
 
 use std::sync::Arc;
@@ -391,7 +396,14 @@ mod tests {
             let peak = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             nonzero += usize::from(expected.iter().any(|&v| v != 0.0 && v != 1.0));
             let routes: &[Route] = if mode == Mode::Brightfield {
-                &[Route::Cheapest, Route::Products, Route::Transforms, Route::FullGrid, Route::Alternating]
+                &[
+                    Route::Cheapest,
+                    Route::Products,
+                    Route::Transforms,
+                    Route::Lines,
+                    Route::FullGrid,
+                    Route::Alternating,
+                ]
             } else {
                 &[Route::Cheapest]
             };

@@ -56,6 +56,13 @@ pub(super) struct Band {
     /// Horizontal strips of the band block, `(rows, columns)`, that together hold every point of
     /// the pupil (a disc): the spectrum is zero outside them.
     pub strips: Vec<(Range<usize>, Range<usize>)>,
+    /// The inverse DFT's factors between the band and the grid's pixels: `w0[r][a] =
+    /// e^{2πi·us[a]·r/n0}` (grid rows × band rows), `w1[b][c] = e^{2πi·vs[b]·c/n1}` (band columns ×
+    /// grid columns), and their conjugates.
+    pub w0: Vec<Complex64>,
+    pub w0c: Vec<Complex64>,
+    pub w1: Vec<Complex64>,
+    pub w1c: Vec<Complex64>,
 }
 
 /// How many z-planes' OTFs an optics feature keeps (a sphere spans about 2 radius / voxel planes).
@@ -139,7 +146,27 @@ impl OtfCache {
         let mut step = fft::zeros(us.len() * vs.len())?;
         pupil.fill(1.0, &mut step);
         let strips = strips(&pupil.support, vs.len());
-        let band = Arc::new(Band { us, vs, pupil, step, strips });
+        let [n0, n1] = p.grid;
+        let (root0, root1) = (fft::roots(n0)?, fft::roots(n1)?);
+        let mut w0 = fft::zeros(n0 * us.len())?;
+        for (r, row) in w0.chunks_exact_mut(us.len().max(1)).take(n0).enumerate() {
+            for (w, &u) in row.iter_mut().zip(&us) {
+                *w = root0[u * r % n0];
+            }
+        }
+        let mut w1 = fft::zeros(vs.len() * n1)?;
+        for (b, row) in w1.chunks_exact_mut(n1.max(1)).take(vs.len()).enumerate() {
+            for (c, w) in row.iter_mut().enumerate() {
+                *w = root1[vs[b] * c % n1];
+            }
+        }
+        let conj = |w: &[Complex64]| -> Result<Vec<Complex64>> {
+            let mut c = fft::zeros(w.len())?;
+            c.iter_mut().zip(w).for_each(|(c, w)| *c = w.conj());
+            Ok(c)
+        };
+        let (w0c, w1c) = (conj(&w0)?, conj(&w1)?);
+        let band = Arc::new(Band { us, vs, pupil, step, strips, w0, w0c, w1, w1c });
         OtfCache::lock(cache, key).band = Some(Arc::clone(&band));
         Ok(band)
     }

@@ -142,6 +142,13 @@ fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static st
              made of scatterers"
         )));
     };
+    Ok((value, key))
+}
+
+/// Checks that a placed scatterer's multiplier (`value`, from `key`) and, in brightfield, its
+/// refraction phase per voxel are finite.
+fn check_multiplier(img: &Image, index: usize, value: f64, key: &'static str, p: &Params) -> Result<()> {
+    let s = p.scale;
     if !value.is_finite() {
         let detail = match key {
             "intensity" => format!(
@@ -152,7 +159,21 @@ fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static st
         };
         return Err(scatterer_error(img, index, key, detail));
     }
-    Ok((value, key))
+    if p.mode == Mode::Brightfield && !(value * p.phase_per_voxel()).is_finite() {
+        // The refraction phase Δn · voxel · k must be a number.
+        let blame_medium = key == "refractive_index" && p.n_medium > (value + p.n_medium).abs();
+        let detail = format!(
+            "the refraction phase per voxel ({} × {}) overflows: the scatterer's {key} is too large",
+            num(value),
+            num(p.phase_per_voxel())
+        );
+        return Err(if blame_medium {
+            Error::invalid(detail).in_property("refractive_index_medium")
+        } else {
+            scatterer_error(img, index, key, detail)
+        });
+    }
+    Ok(())
 }
 
 /// Where voxel `[0, 0, 0]` of a scatterer array goes, in simulation pixels (`_get_position(mode=
@@ -239,7 +260,8 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     let bounds = p.region.map(|v| v as f64);
     let mut limits: Option<[[i64; 2]; 3]> = None;
     let mut placed = Vec::new();
-    // Each sample image's index, multiplier (and its property) and z extent, for errors.
+    // The sample images that set the depth or add to the image: index, multiplier (and its property;
+    // 0 when culled) and z extent, for errors.
     let mut extents: Vec<(usize, &'static str, f64, [i64; 2])> = Vec::new();
     for (index, img) in inputs.iter().enumerate() {
         let a = img.data();
@@ -284,22 +306,8 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
                 ),
             ));
         }
-        if p.mode == Mode::Brightfield && !(value * p.phase_per_voxel()).is_finite() {
-            // The refraction phase Δn · voxel · k must be a number.
-            let blame_medium = key == "refractive_index" && p.n_medium > (value + p.n_medium).abs();
-            let detail = format!(
-                "the refraction phase per voxel ({} × {}) overflows: the scatterer's {key} is too large",
-                num(value),
-                num(p.phase_per_voxel())
-            );
-            return Err(if blame_medium {
-                Error::invalid(detail).in_property("refractive_index_medium")
-            } else {
-                scatterer_error(img, index, key, detail)
-            });
-        }
-        extents.push((index, key, value, [first[2].floor() as i64, first[2].floor() as i64 + 1]));
-        if limits.is_none() {
+        let seeds = limits.is_none();
+        if seeds {
             limits = Some(first.map(|c| [c.floor() as i64, c.floor() as i64 + 1]));
         }
         // Culled against the output region without its padding (DeepTrack2 2.0.1 passes `padding=`
@@ -309,8 +317,14 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             || first[1] + (shape[1] as f64) < bounds[1]
             || first[1] > bounds[3]
         {
+            if seeds {
+                // The first scatterer sets the depth even when culled (but adds nothing to the image).
+                extents.push((index, key, 0.0, [first[2].floor() as i64, first[2].floor() as i64 + 1]));
+            }
             continue;
         }
+        check_multiplier(img, index, value, key, p)?;
+        extents.push((index, key, value, [0, 0]));
         // Multiplied, padded by 2 voxels on every side, placed by the padded array's centre of mass.
         let c = corner(&pos, z, runs.center_of_mass(mask, value, 2), s);
         let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
@@ -371,12 +385,21 @@ fn too_deep(inputs: &[Image], extents: &[(usize, &'static str, f64, [i64; 2])], 
     if p.upscale[2] > 1 && planes / p.upscale[2] <= MAX_PLANES {
         return Error::invalid(detail("the sample upscaled")).in_property("upscale");
     }
+    // The depth without scatterer `skip`, from the two lowest starts and the two highest ends.
+    let (mut lows, mut highs) = ([(i64::MAX, usize::MAX); 2], [(i64::MIN, usize::MAX); 2]);
+    for (i, e) in extents.iter().enumerate() {
+        if e.3[0] < lows[1].0 {
+            lows[1] = (e.3[0], i);
+            lows.sort_unstable();
+        }
+        if e.3[1] > highs[0].0 {
+            highs[0] = (e.3[1], i);
+            highs.sort_unstable();
+        }
+    }
     let span = |skip: usize| {
-        let (lo, hi) = extents
-            .iter()
-            .enumerate()
-            .filter(|&(i, _)| i != skip)
-            .fold((i64::MAX, i64::MIN), |(lo, hi), (_, e)| (lo.min(e.3[0]), hi.max(e.3[1])));
+        let lo = if lows[0].1 == skip { lows[1].0 } else { lows[0].0 };
+        let hi = if highs[1].1 == skip { highs[0].0 } else { highs[1].0 };
         hi.saturating_sub(lo)
     };
     // Ties (two scatterers) go to the one farther from the focal plane.
