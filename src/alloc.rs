@@ -10,6 +10,8 @@
 //! committed on demand rather than eagerly, which keeps the resident memory of a batch near the
 //! system allocator's.
 
+mod reuse;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -51,11 +53,20 @@ fn decide() -> u8 {
     }
 }
 
-/// Blocks of this size or more always come from the system allocator. They are few, and the
+/// Blocks of this size or more always come from the system allocator (the last few freed are
+/// kept for reuse: [`reuse`]). They are few, and the
 /// kernel's overcommit check then refuses requests that cannot be backed (mimalloc reserves address
 /// space without committing it, so a request for terabytes would succeed and fault in later): an
 /// impossible image size stays an out-of-memory error instead of a killed process.
 const HUGE: usize = 32 << 20;
+
+/// Whether a freed system block of this layout may be kept for reuse ([`reuse`]): only when the
+/// library runs on mimalloc (the system allocator is chosen for leak checkers, which must see every
+/// free), and only blocks `malloc` made.
+#[inline]
+fn reusable(layout: Layout) -> bool {
+    layout.align() <= reuse::ALIGN && layout.size() >= HUGE && choice() == MIMALLOC
+}
 
 /// Whether blocks of `size` bytes come from mimalloc.
 #[inline]
@@ -68,7 +79,10 @@ pub(crate) struct Allocator;
 
 // SAFETY: every block is freed by the allocator that made it: the choice is made once, before the
 // first block, and never changes, and a block's size (known again at dealloc and realloc) decides
-// between the two otherwise; both allocators honour `layout`'s size and alignment.
+// between the two otherwise; both allocators honour `layout`'s size and alignment. A kept system
+// block ([`reuse`]) is a `malloc` block of at least the size asked for, with `malloc`'s alignment
+// (only layouts of at most that alignment take one), so the system allocator's `free` and
+// `realloc` remain right for it.
 unsafe impl GlobalAlloc for Allocator {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -76,6 +90,12 @@ unsafe impl GlobalAlloc for Allocator {
             // SAFETY: forwarded with the caller's guarantees (non-zero size).
             unsafe { libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast() }
         } else {
+            if reusable(layout) {
+                let block = reuse::take(layout.size());
+                if !block.is_null() {
+                    return block;
+                }
+            }
             unsafe { System.alloc(layout) }
         }
     }
@@ -86,6 +106,14 @@ unsafe impl GlobalAlloc for Allocator {
             // SAFETY: as in `alloc`.
             unsafe { libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast() }
         } else {
+            if reusable(layout) {
+                let block = reuse::take(layout.size());
+                if !block.is_null() {
+                    // SAFETY: the block is at least `layout.size()` bytes and owned here.
+                    unsafe { block.write_bytes(0, layout.size()) };
+                    return block;
+                }
+            }
             unsafe { System.alloc_zeroed(layout) }
         }
     }
@@ -95,7 +123,7 @@ unsafe impl GlobalAlloc for Allocator {
         if from_mimalloc(layout.size()) {
             // SAFETY: a block of this size came from mimalloc (see the impl's safety comment).
             unsafe { libmimalloc_sys::mi_free(ptr.cast::<c_void>()) }
-        } else {
+        } else if !(reusable(layout) && reuse::keep(ptr, layout.size())) {
             unsafe { System.dealloc(ptr, layout) }
         }
     }

@@ -31,6 +31,19 @@ pub(crate) fn zeroed(count: usize) -> Result<Vec<f64>> {
     Ok(unsafe { Vec::from_raw_parts(ptr, count, count) })
 }
 
+/// An empty buffer with room for `count` samples, advised as [`zeroed`]'s, or an out-of-memory
+/// error naming the size: for kernels that write every sample (`spare_capacity_mut`, then
+/// `set_len`), sparing the zeroing.
+pub(crate) fn with_capacity(count: usize) -> Result<Vec<f64>> {
+    let mut out = Vec::<f64>::new();
+    out.try_reserve_exact(count)
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate an image of {count} elements")))?;
+    if let Some(bytes) = count.checked_mul(size_of::<f64>()) {
+        advise_huge_pages(out.as_mut_ptr().cast::<u8>(), bytes);
+    }
+    Ok(out)
+}
+
 /// Advises the whole pages inside `len` bytes at `ptr` as huge-page memory (Linux; only advice:
 /// the contents and the allocation are unchanged, and a refusal is ignored).
 #[cfg(target_os = "linux")]
@@ -68,5 +81,8 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::OutOfMemory);
         assert!(err.to_string().contains("cannot allocate"), "{err}");
         assert_eq!(zeroed(1 << 60).unwrap_err().kind(), ErrorKind::OutOfMemory);
+        let room = with_capacity(1 << 20).unwrap();
+        assert!(room.is_empty() && room.capacity() >= 1 << 20);
+        assert_eq!(with_capacity(usize::MAX / 4).unwrap_err().kind(), ErrorKind::OutOfMemory);
     }
 }

@@ -208,6 +208,9 @@ class Feature:
             )
         _core.call(lib.deeptrack_feature_update, self._h.ptr)
         self.__dict__["_had_input"] = False
+        # Nothing of this pipeline's is cached any more, so its next input is copied afresh rather
+        # than compared with the last one (a copy costs less than a comparison).
+        self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
         return self
 
@@ -220,6 +223,7 @@ class Feature:
         if not 0 <= int(seed) < 2**64:
             raise ValueError(f"seed: expected an integer in [0, 2**64), got {seed}")
         _core.call(lib.deeptrack_feature_seed, self._h.ptr, int(seed))
+        self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
         return seed
 
@@ -228,8 +232,9 @@ class Feature:
         object resolved again gives the cached result (even if changed in place), and after an update
         its current contents are computed on. So for the same object the same handle is returned
         again, without looking at the data, while no ``update`` or ``seed`` has run anywhere since it
-        was made; after one, it is returned again only if the object still holds the same data (bit
-        for bit) and dicts, and the object is copied otherwise."""
+        was made; after one elsewhere, it is returned again only if the object still holds the same
+        data (bit for bit) and dicts, and the object is copied otherwise. After an ``update`` or
+        ``seed`` of this feature, which leaves nothing of its pipeline cached, it is copied."""
         cache = self._input_cache
         epoch = _INPUTS_EPOCH[0]
         if cache is not None and cache[0] is image:

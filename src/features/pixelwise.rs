@@ -2,25 +2,40 @@
 //! the mean and standard deviation. Each is one pass over contiguous memory in interleaved lanes that
 //! the compiler vectorises, run as an AVX2 build when the processor has it.
 
+use std::mem::MaybeUninit;
+
 use crate::buffer;
 use crate::error::Result;
 
 /// `f` applied to every sample of `x`, into a new buffer.
 pub(crate) fn map(x: &[f64], f: impl Fn(f64) -> f64) -> Result<Vec<f64>> {
-    let mut out = buffer::zeroed(x.len())?;
+    let mut out = buffer::with_capacity(x.len())?;
+    let spare = &mut out.spare_capacity_mut()[..x.len()];
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
+    let done = if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
-        unsafe { avx2::map_into(x, &mut out, f) };
-        return Ok(out);
+        unsafe { avx2::map_into(x, spare, &f) };
+        true
+    } else {
+        false
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        map_into(x, spare, f);
     }
-    map_into(x, &mut out, f);
+    // SAFETY: `map_into` wrote every one of the first `x.len()` slots (it zips `x` with a slice of
+    // exactly that length), and the capacity is at least that.
+    unsafe { out.set_len(x.len()) };
     Ok(out)
 }
 
 #[inline(always)]
-fn map_into(x: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
-    out.iter_mut().zip(x).for_each(|(o, &v)| *o = f(v));
+fn map_into(x: &[f64], out: &mut [MaybeUninit<f64>], f: impl Fn(f64) -> f64) {
+    assert_eq!(x.len(), out.len());
+    out.iter_mut().zip(x).for_each(|(o, &v)| {
+        o.write(f(v));
+    });
 }
 
 /// Lanes of the reductions: independent partial results that the compiler keeps in vector registers.
@@ -135,7 +150,7 @@ fn sum_by(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     #[target_feature(enable = "avx2")]
-    pub(super) fn map_into(x: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
+    pub(super) fn map_into(x: &[f64], out: &mut [std::mem::MaybeUninit<f64>], f: impl Fn(f64) -> f64) {
         super::map_into(x, out, f)
     }
 

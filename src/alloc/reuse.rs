@@ -1,0 +1,117 @@
+//! A few freed large blocks, kept for the next allocation of about their size.
+//!
+//! Blocks of [`super::HUGE`] bytes or more come from the system allocator, which maps each one
+//! afresh and unmaps it when freed: every image of 2048x2048 doubles (32 MiB) made and dropped
+//! per resolve then costs thousands of page faults and the kernel zeroing all of its pages, more
+//! than the arithmetic of a normalisation or a clip. Keeping the last few freed blocks lets the
+//! next image of that size reuse one with its pages already mapped.
+//!
+//! Bounded: at most [`SLOTS`] blocks and [`MAX_KEPT`] bytes in all are kept (a block larger than
+//! that is freed at once), and a block is reused only for a request at most an eighth smaller than
+//! it, so no request holds much more memory than it asked for. Only blocks of the system
+//! allocator's natural alignment are kept. Lock-free (one atomic swap per slot), so a fork in any
+//! state leaves a consistent cache: a child inherits the kept blocks with the rest of the memory.
+
+use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+
+/// How many freed blocks are kept at most.
+pub(super) const SLOTS: usize = 4;
+
+/// How many bytes the kept blocks may hold in all.
+pub(super) const MAX_KEPT: usize = 256 << 20;
+
+/// The largest alignment of the blocks kept: what `malloc` guarantees, and so what the system
+/// allocator asks of it without `posix_memalign`.
+pub(super) const ALIGN: usize = 16;
+
+/// The kept blocks (null: an empty slot). A kept block is free memory, so its first word is ours
+/// to hold its size in bytes, written before the block is published.
+static KEPT: [AtomicPtr<u8>; SLOTS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; SLOTS];
+
+/// The bytes held by the kept blocks (reserved before a block is published, released after it
+/// is taken back).
+static KEPT_BYTES: AtomicUsize = AtomicUsize::new(0);
+
+/// A kept block for `size` bytes, or null when none fits. The caller owns the block: it was made
+/// by `malloc` for at least `size` bytes, and `free` releases it.
+pub(super) fn take(size: usize) -> *mut u8 {
+    for slot in &KEPT {
+        if slot.load(Ordering::Relaxed).is_null() {
+            continue;
+        }
+        let block = slot.swap(std::ptr::null_mut(), Ordering::Acquire);
+        if block.is_null() {
+            continue;
+        }
+        // SAFETY: a published block holds its size in its first word, written before the Release
+        // store that published it, which the Acquire swap above synchronises with; the block is
+        // at least 16-byte aligned and far larger than a word.
+        let kept = unsafe { block.cast::<usize>().read() };
+        if kept >= size && kept - size <= kept / 8 {
+            KEPT_BYTES.fetch_sub(kept, Ordering::Relaxed);
+            return block;
+        }
+        // Not this one: back to its slot, or freed if another block took the slot meanwhile.
+        if slot.compare_exchange(std::ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed).is_err() {
+            KEPT_BYTES.fetch_sub(kept, Ordering::Relaxed);
+            // SAFETY: the block came from `malloc` (only such blocks are kept) and is owned here.
+            unsafe { libc::free(block.cast()) };
+        }
+    }
+    std::ptr::null_mut()
+}
+
+/// Keeps the freed block `block` of `size` bytes (from `malloc`) if there is room, and returns
+/// whether it did; the caller frees it otherwise.
+pub(super) fn keep(block: *mut u8, size: usize) -> bool {
+    let reserved = KEPT_BYTES.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |held| {
+        held.checked_add(size).filter(|&total| total <= MAX_KEPT)
+    });
+    if reserved.is_err() {
+        return false;
+    }
+    // SAFETY: the block is free and owned by the caller, at least `size` bytes (more than a word)
+    // and 16-byte aligned: its first word may be written.
+    unsafe { block.cast::<usize>().write(size) };
+    for slot in &KEPT {
+        if slot.compare_exchange(std::ptr::null_mut(), block, Ordering::Release, Ordering::Relaxed).is_ok() {
+            return true;
+        }
+    }
+    KEPT_BYTES.fetch_sub(size, Ordering::Relaxed);
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_blocks_are_reused_for_requests_of_about_their_size_only() {
+        // Other tests of this binary allocate meanwhile: a block taken that is not this test's
+        // goes back to malloc, and the assertions hold whatever else is kept.
+        let size = 40 << 20;
+        // SAFETY: plain malloc/free of a block owned by the test.
+        let block = unsafe { libc::malloc(size) }.cast::<u8>();
+        assert!(!block.is_null());
+        assert!(keep(block, size));
+        // Too large, or much smaller: not this block.
+        for request in [size + 1, size / 2] {
+            let got = take(request);
+            assert_ne!(got, block);
+            // SAFETY: a taken block is owned by the caller and came from malloc.
+            unsafe { libc::free(got.cast()) };
+        }
+        // A little smaller: reused, and then gone from the cache.
+        let got = take(size - size / 16);
+        assert_eq!(got, block);
+        let again = take(size - size / 16);
+        assert_ne!(again, block);
+        // SAFETY: as above.
+        unsafe { libc::free(again.cast()) };
+        // More than the bound is never kept.
+        assert!(!keep(block, MAX_KEPT + 1));
+        // SAFETY: the block is owned by the test again.
+        unsafe { libc::free(block.cast()) };
+    }
+}
