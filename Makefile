@@ -13,6 +13,9 @@
 #                     the same wheel into target/wheels (`pip wheel`, for auditwheel), then
 #                     tests/python/test_*.py run from tests/python so that python/ is not on the path
 #   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
+#   make dt2-tests    DeepTrack2 2.0.1's own unit tests against the installed deeptrack_native
+#                     (tests/dt2/run_dt2_tests.py, docs/dt2-tests.md): fails when a module that
+#                     tests/dt2/modules.toml says must pass does not; run by `make test`
 #   make header       regenerates include/deeptrack.h after a change to the C API
 #   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
@@ -37,7 +40,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header
+.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -75,6 +78,7 @@ test: test-tools
 	cargo clippy --all-targets $(FEATURES) --quiet -- -D warnings
 	cargo test $(FEATURES)
 	$(MAKE) python-test
+	$(MAKE) dt2-tests
 
 # cmake, pkg-config and valgrind, from the system's packages when missing (the install tests build
 # programs against an installed prefix through pkg-config and CMake).
@@ -90,6 +94,9 @@ test-tools:
 # then writes the same wheel (cargo has nothing left to build) to target/wheels, where
 # test_packaging.py runs `auditwheel show` on it and checks that it holds the installed files. Last, the
 # sdist is built into target/sdist and a wheel is built from it alone (test_packaging.py compares it).
+# tests/dt2/run_dt2_tests.py --setup creates target/dt2-venv (DeepTrack2 2.0.1 from PyPI, which
+# test_dt2_converter.py reads) and installs what DeepTrack2's tests import into the venv
+# (tests/dt2/requirements.txt).
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy "dask[distributed]" "auditwheel>=6.8"
@@ -100,8 +107,17 @@ python-test:
 	$(VENV)/bin/python -m build --sdist --outdir $(CURDIR)/target/sdist python >/dev/null
 	CARGO_TARGET_DIR=$(CURDIR)/target $(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/sdist/wheel \
 		$(CURDIR)/target/sdist/deeptrack_native-*.tar.gz
+	$(VENV)/bin/python tests/dt2/run_dt2_tests.py --setup --python $(VENV)/bin/python
 	cd tests/python && DEEPTRACK_WHEEL_DIR=$(CURDIR)/target/wheels DEEPTRACK_SDIST_DIR=$(CURDIR)/target/sdist \
 		$(VENV)/bin/python -m unittest discover -s . -p 'test_*.py' -v
+
+# DeepTrack2 2.0.1's own tests (deeptrack/tests/ of the PyPI package, in target/dt2-venv), their imports
+# rewritten to deeptrack_native, run against the package python-test installed into $(VENV); the table
+# is printed and the summary written to target/dt2-tests/summary.json. The modules run and those that
+# must pass are listed in tests/dt2/modules.toml, the tests not counted in tests/dt2/exclusions.toml.
+dt2-tests:
+	$(VENV)/bin/python tests/dt2/run_dt2_tests.py --python $(VENV)/bin/python \
+		--json $(CURDIR)/target/dt2-tests/summary.json
 
 # The development path: no install; the package in python/ loads target/debug's library (or
 # target/release's, whichever was built last). Any python3 with numpy will do, e.g. $(VENV)/bin/python.
