@@ -65,6 +65,110 @@
 
 
 /**
+ * `deeptrack_kind_param_type()`: any value (the kind checks it).
+ */
+#define DEEPTRACK_PARAM_ANY 0
+
+/**
+ * `deeptrack_kind_param_type()`: a number (int or float), never NaN, within the limits.
+ */
+#define DEEPTRACK_PARAM_NUMBER 1
+
+/**
+ * `deeptrack_kind_param_type()`: a whole number (an int, or a float without a fraction).
+ */
+#define DEEPTRACK_PARAM_INTEGER 2
+
+/**
+ * `deeptrack_kind_param_type()`: a bool.
+ */
+#define DEEPTRACK_PARAM_BOOL 3
+
+/**
+ * `deeptrack_kind_param_type()`: a string, one of the choices when there are any.
+ */
+#define DEEPTRACK_PARAM_STRING 4
+
+/**
+ * `deeptrack_kind_param_type()`: one number or a vector (1-d array or list) of numbers whose length
+ * `deeptrack_kind_param_length()` gives, each within the limits (whole with
+ * `DEEPTRACK_PARAM_FLAG_WHOLE`).
+ */
+#define DEEPTRACK_PARAM_VECTOR 5
+
+/**
+ * `deeptrack_kind_param_type()`: numbers of any shape (a number, a bool, an array, nested lists).
+ */
+#define DEEPTRACK_PARAM_ARRAY 6
+
+/**
+ * `deeptrack_kind_param_type()`: numbers of any shape, or a list of them paired with the images.
+ */
+#define DEEPTRACK_PARAM_ARRAYS 7
+
+/**
+ * `deeptrack_kind_param_type()`: an axis: none, an int, or a list of ints.
+ */
+#define DEEPTRACK_PARAM_AXIS 8
+
+/**
+ * `deeptrack_kind_param_type()`: a feature given at construction (not a property).
+ */
+#define DEEPTRACK_PARAM_FEATURE 9
+
+/**
+ * `deeptrack_kind_param_type()`: any number of features given at construction (not a property).
+ */
+#define DEEPTRACK_PARAM_FEATURES 10
+
+/**
+ * `deeptrack_kind_param_type()`: a function, given as a callback rule.
+ */
+#define DEEPTRACK_PARAM_CALLBACK 11
+
+/**
+ * `deeptrack_kind_param_flags()`: the lower limit itself is excluded.
+ */
+#define DEEPTRACK_PARAM_FLAG_MIN_OPEN 1
+
+/**
+ * `deeptrack_kind_param_flags()`: the upper limit itself is excluded.
+ */
+#define DEEPTRACK_PARAM_FLAG_MAX_OPEN 2
+
+/**
+ * `deeptrack_kind_param_flags()`: none is accepted too.
+ */
+#define DEEPTRACK_PARAM_FLAG_NULLABLE 4
+
+/**
+ * `deeptrack_kind_param_flags()`: DeepTrack2's parameter that the library supports at its default
+ * only (not a property unless set; another constant is an error).
+ */
+#define DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT 8
+
+/**
+ * `deeptrack_kind_param_flags()`: no default: the parameter must be given.
+ */
+#define DEEPTRACK_PARAM_FLAG_REQUIRED 16
+
+/**
+ * `deeptrack_kind_param_flags()`: optional, and not a property unless set (no default).
+ */
+#define DEEPTRACK_PARAM_FLAG_OPTIONAL 32
+
+/**
+ * `deeptrack_kind_param_flags()`: the default is sampled by the library from the other properties
+ * (DeepTrack2's default none, computed; `deeptrack_kind_param_default` gives NULL).
+ */
+#define DEEPTRACK_PARAM_FLAG_SAMPLED 64
+
+/**
+ * `deeptrack_kind_param_flags()`: the numbers must be whole.
+ */
+#define DEEPTRACK_PARAM_FLAG_WHOLE 128
+
+/**
  * `deeptrack_value_kind()` of a none value (also returned for a NULL value).
  */
 #define DEEPTRACK_VALUE_KIND_NONE 0
@@ -314,14 +418,13 @@ void deeptrack_clear_error(void);
 const char *deeptrack_version(void);
 
 /**
- * Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
- * `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
- * `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
- * `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AverageBlur"`, `"AveragePooling"`,
- * `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; noise: `"Gaussian"`, `"Poisson"`, `"Background"`,
- * `"Offset"`; augmentations: `"FlipLR"`, `"FlipUD"`, `"FlipDiagonal"`, `"Pad"`, `"Crop"`. It has the
- * kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
- * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones).
+ * Creates a built-in feature by DeepTrack class name or alias (`"PointParticle"`, `"Fluorescence"`,
+ * `"GaussianBlur"`, …). The kinds, their parameters and defaults are enumerated by
+ * `deeptrack_kind_count`, `deeptrack_kind_name` and the other `deeptrack_kind_*` functions (the
+ * README lists them). The feature has the kind's properties with DeepTrack2's defaults, then `name`.
+ * On success `*out` is owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the
+ * message lists the known ones); `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other
+ * features (`"Chain"`, `"Repeat"`, `"Microscope"`: use `deeptrack_feature_chain`, …).
  *
  * # Safety
  * `kind` must be NULL or NUL-terminated; `out` NULL or writable.
@@ -754,6 +857,179 @@ deeptrack_status deeptrack_image_save_png(const struct deeptrack_image *img,
  * `img` must be NULL or an image from this library, not used afterwards.
  */
 void deeptrack_image_free(struct deeptrack_image *img);
+
+/**
+ * The number of built-in kinds (aliases not counted).
+ */
+size_t deeptrack_kind_count(void);
+
+/**
+ * The index of the kind whose class name or alias is `name`, in `*index`.
+ * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown name.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `index` NULL or writable.
+ */
+deeptrack_status deeptrack_kind_find(const char *name, size_t *index);
+
+/**
+ * The DeepTrack2 class name of kind `kind` (what `deeptrack_feature_new` takes), borrowed for the life
+ * of the process. `DEEPTRACK_STATUS_OUT_OF_RANGE` for an index past the end.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_name(size_t kind,
+                                     const char **out);
+
+/**
+ * The DeepTrack2 module of kind `kind` (`"features"`, `"math"`, `"noises"`, `"augmentations"`,
+ * `"scatterers"`, `"optics"`, …), borrowed for the life of the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_module(size_t kind, const char **out);
+
+/**
+ * One line on what kind `kind` computes, borrowed for the life of the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_doc(size_t kind, const char **out);
+
+/**
+ * The number of aliases of kind `kind` (other class names that create it, e.g. `"Equal"`).
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_alias_count(size_t kind, size_t *out);
+
+/**
+ * Alias `alias` of kind `kind`, borrowed for the life of the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_alias(size_t kind, size_t alias, const char **out);
+
+/**
+ * The number of parameters DeepTrack2's constructor of kind `kind` takes by position.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_positional_count(size_t kind, size_t *out);
+
+/**
+ * The name of positional parameter `index` of kind `kind`, in DeepTrack2's constructor order: a
+ * parameter's name, or `"_input"` (DeepTrack2's input image given at construction). Borrowed for the
+ * life of the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_positional(size_t kind,
+                                           size_t index,
+                                           const char **out);
+
+/**
+ * The number of parameters of kind `kind`, in the order of the feature's properties.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_count(size_t kind, size_t *out);
+
+/**
+ * The name of parameter `param` of kind `kind` (the property name), borrowed for the life of the
+ * process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_name(size_t kind, size_t param, const char **out);
+
+/**
+ * One line on what parameter `param` of kind `kind` means, borrowed for the life of the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_doc(size_t kind, size_t param, const char **out);
+
+/**
+ * What values parameter `param` of kind `kind` accepts: one of the `DEEPTRACK_PARAM_*` types.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_type(size_t kind, size_t param, uint32_t *out);
+
+/**
+ * The `DEEPTRACK_PARAM_FLAG_*` bits of parameter `param` of kind `kind`.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_flags(size_t kind, size_t param, uint32_t *out);
+
+/**
+ * The default of parameter `param` of kind `kind`: a new value owned by the caller (free it with
+ * `deeptrack_value_free`), or NULL when there is no constant default (the flags say why: required,
+ * optional or sampled).
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_default(size_t kind,
+                                              size_t param,
+                                              struct deeptrack_value **out);
+
+/**
+ * The limits of the numbers of parameter `param` of kind `kind` (each number of a vector or array):
+ * `*min` and `*max`, inclusive unless the flags say open; `-DBL_MAX` / `DBL_MAX` mean "finite",
+ * infinities no limit.
+ *
+ * # Safety
+ * `min` and `max` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_limits(size_t kind, size_t param, double *min, double *max);
+
+/**
+ * How many numbers a `DEEPTRACK_PARAM_VECTOR` parameter takes: `*min_len ..= *max_len` (`SIZE_MAX`:
+ * no upper limit). Other types give 0 and `SIZE_MAX`.
+ *
+ * # Safety
+ * `min_len` and `max_len` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_length(size_t kind,
+                                             size_t param,
+                                             size_t *min_len,
+                                             size_t *max_len);
+
+/**
+ * The number of accepted strings of a `DEEPTRACK_PARAM_STRING` parameter (0: any string; 0 for
+ * other types).
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_choice_count(size_t kind, size_t param, size_t *out);
+
+/**
+ * Accepted string `choice` of a `DEEPTRACK_PARAM_STRING` parameter, borrowed for the life of the
+ * process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_param_choice(size_t kind,
+                                             size_t param,
+                                             size_t choice,
+                                             const char **out);
 
 /**
  * A rule that always gives a copy of `v` (`v` stays the caller's). On success `*out` receives a new

@@ -22,6 +22,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
+use crate::features::registry::KindSpec;
 use crate::image::{Image, ImageList, flatten, same_list};
 use crate::properties::{PropertyDict, Rule, SampleContext};
 use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite};
@@ -102,6 +103,8 @@ struct Node {
     /// The [`LINK_EPOCH`] at which this feature's true depth was last checked (0: never).
     depth_checked: AtomicU64,
     kind: Box<dyn FeatureKind>,
+    /// The registry entry of a built-in kind (its parameters validate constants at `set_property`).
+    spec: Option<&'static KindSpec>,
     /// Whether the kind has sub-features (fixed at construction).
     has_children: bool,
     /// How many properties link to other features (links and feature values): graph walks skip the
@@ -344,30 +347,42 @@ fn busy(label: &str) -> Error {
 }
 
 impl Feature {
-    /// A feature of `kind`, with the kind's default properties followed by `name`. Errors when the
-    /// kind's sub-features nest more than [`MAX_NESTING`] levels deep.
+    /// A feature of a kind of your own (no registry entry), with only the `name` property. Errors
+    /// when the kind's sub-features nest more than [`MAX_NESTING`] levels deep.
     pub fn new(kind: Box<dyn FeatureKind>) -> Result<Feature> {
+        Feature::with_spec(None, kind)
+    }
+
+    /// A feature of the built-in kind `spec` computed by `kind` (made by `spec.make`), with the
+    /// spec's default properties followed by `name`. Errors when it would nest too deep.
+    pub fn builtin(spec: &'static KindSpec, kind: Box<dyn FeatureKind>) -> Result<Feature> {
+        Feature::with_spec(Some(spec), kind)
+    }
+
+    fn with_spec(spec: Option<&'static KindSpec>, kind: Box<dyn FeatureKind>) -> Result<Feature> {
         let depth = 1 + kind.children().iter().map(Feature::depth).max().unwrap_or(0);
         let name = kind.name().to_owned();
         if depth > MAX_NESTING {
             return Err(too_deep(&name));
         }
         // Built-in names are interned: the dicts of every resolve hold them without reference counts.
-        let mut props: Vec<(Text, Rule)> = kind.defaults().into_iter().map(|(k, r)| (Text::interned(k), r)).collect();
-        let name_value = match crate::features::builtin_names().into_iter().find(|n| *n == name) {
-            Some(builtin) => Value::Str(Text::interned(builtin)),
-            None => Value::str(&name),
+        let (mut props, name_value): (Vec<(Text, Rule)>, Value) = match spec {
+            Some(spec) => (
+                spec.defaults().into_iter().map(|(k, r)| (Text::interned(k), r)).collect(),
+                Value::Str(Text::interned(spec.name)),
+            ),
+            None => (Vec::new(), Value::str(&name)),
         };
         props.push((Text::interned("name"), Rule::Constant(name_value)));
         let label = Arc::new(name.clone());
-        Ok(Feature::from_parts(kind, props, label, depth, false, (rand::rng().random::<u64>(), 0)))
+        Ok(Feature::from_parts((kind, spec), props, label, depth, false, (rand::rng().random::<u64>(), 0)))
     }
 
     /// A new node with empty caches: `props` its rules, `label` its name for messages, `depth` its
     /// nesting bound, `store` whether it stores properties, and its generator at stream `epoch` of
     /// `seed` (`(seed, epoch)`).
     fn from_parts(
-        kind: Box<dyn FeatureKind>,
+        (kind, spec): (Box<dyn FeatureKind>, Option<&'static KindSpec>),
         props: Vec<(Text, Rule)>,
         label: Arc<String>,
         depth: usize,
@@ -381,6 +396,7 @@ impl Feature {
             depth_checked: AtomicU64::new(0),
             has_children: !kind.children().is_empty(),
             kind,
+            spec,
             links: AtomicUsize::new(count_links(&props)),
             label: Lock::new(label),
             store: AtomicBool::new(store),
@@ -415,6 +431,11 @@ impl Feature {
     /// The kind of this feature.
     pub fn kind(&self) -> &dyn FeatureKind {
         self.0.kind.as_ref()
+    }
+
+    /// The registry entry of a built-in feature's kind (`None` for a kind of your own).
+    pub fn spec(&self) -> Option<&'static KindSpec> {
+        self.0.spec
     }
 
     /// Whether two handles are the same feature.
@@ -474,8 +495,8 @@ impl Feature {
         if key == "_ID" {
             return Err(Error::invalid("'_ID' is set by repeats and cannot be a property").in_feature(&self.label()));
         }
-        if let Rule::Constant(v) = &rule {
-            self.0.kind.check_property(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
+        if let (Rule::Constant(v), Some(spec)) = (&rule, self.0.spec) {
+            spec.validate(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
         }
         let rule = match rule {
             // A link to one's own property is a sibling read (no ownership loop, real cycle checks).
@@ -741,8 +762,14 @@ impl Feature {
             })
             .collect();
         let position = self.0.rng.position(self.generation());
-        let copy =
-            Feature::from_parts(kind, props, self.label_text(), self.depth(), self.stores_properties(), position);
+        let copy = Feature::from_parts(
+            (kind, self.0.spec),
+            props,
+            self.label_text(),
+            self.depth(),
+            self.stores_properties(),
+            position,
+        );
         copies.insert(self.0.uid, copy.clone());
         copy
     }

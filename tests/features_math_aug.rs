@@ -70,7 +70,7 @@ fn math_parameters_are_checked() {
     assert_eq!(err.to_string(), "property 'min' of feature 'Clip': min (2) is greater than max (1)");
     let blur = features::builtin("GaussianBlur").unwrap();
     let err = blur.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
-    assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a positive finite sigma, got -1");
+    assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a positive number, got -1");
     let pool = features::builtin("SumPooling").unwrap();
     let err = pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
@@ -247,12 +247,12 @@ fn huge_sizes_on_tiny_images_return_at_once() {
 #[test]
 fn limits_are_errors_that_state_the_maximum() {
     let cases: [(&str, &str, Value, &str); 6] = [
-        ("GaussianBlur", "sigma", Value::Float(1e7), "sigma 10000000 exceeds the maximum of 1000000"),
-        ("MaxPooling", "ksize", Value::Float(1e16), "a block size of 1e16 exceeds the maximum of 9007199254740992"),
-        ("AverageBlur", "ksize", Value::Int(i64::MAX), "a block size of 9.223372036854776e18 exceeds the maximum"),
-        ("Pad", "px", Value::vector(&[0.0, 2e9]), "a padding of 2000000000 exceeds the maximum of 1000000000"),
-        ("Pad", "px", Value::vector(&[0.0, -1.0]), "expected non-negative whole sizes, got -1"),
-        ("AveragePooling", "ksize", Value::Float(2.5), "expected block sizes that are positive integers, got 2.5"),
+        ("GaussianBlur", "sigma", Value::Float(1e7), "10000000 exceeds the maximum of 1000000"),
+        ("MaxPooling", "ksize", Value::Float(1e16), "1e16 exceeds the maximum of 9007199254740992"),
+        ("AverageBlur", "ksize", Value::Int(i64::MAX), "9.223372036854776e18 exceeds the maximum"),
+        ("Pad", "px", Value::vector(&[0.0, 2e9]), "2000000000 exceeds the maximum of 1000000000"),
+        ("Pad", "px", Value::vector(&[0.0, -1.0]), "expected a non-negative integer, got -1"),
+        ("AveragePooling", "ksize", Value::Float(2.5), "expected a positive integer, got 2.5"),
     ];
     for (kind, key, value, message) in cases {
         let f = features::builtin(kind).unwrap();
@@ -263,7 +263,7 @@ fn limits_are_errors_that_state_the_maximum() {
     }
     let repeat = Feature::repeat(&features::builtin("DummyFeature").unwrap(), 2).unwrap();
     let err = repeat.set_property("N", Rule::constant(1_000_001_i64)).unwrap_err();
-    assert_eq!(err.to_string(), "property 'N' of feature 'Repeat': N = 1000001 exceeds the maximum of 1000000");
+    assert_eq!(err.to_string(), "property 'N' of feature 'Repeat': 1000001 exceeds the maximum of 1000000");
     // A padding every side of which is allowed, but whose image cannot be allocated.
     let pad = features::builtin("Pad").unwrap();
     pad.set_property("px", Rule::constant(Value::vector(&[0.0, 1e9, 0.0, 1e9]))).unwrap();

@@ -302,9 +302,9 @@ fn errors_name_the_feature_and_the_property() {
     );
     assert_eq!(
         message(s.set_property("radius", Rule::constant(0_i64))),
-        "property 'radius' of feature 'Sphere': expected positive radii, got 0"
+        "property 'radius' of feature 'Sphere': expected a positive number, got 0"
     );
-    assert!(message(s.set_property("position", Rule::constant(vector(&[1.0])))).contains("expected 2 to 3 numbers"));
+    assert!(message(s.set_property("position", Rule::constant(vector(&[1.0])))).contains("expected 2 or 3 numbers"));
 
     // Sampled values are checked when resolving.
     let optics = fluorescence(&[]);
@@ -342,11 +342,11 @@ fn sizes_too_large_are_errors_that_state_the_limit() {
     let f = fluorescence(&[]);
     assert_eq!(
         refused(&f, "upscale", Value::Int(7000)),
-        "property 'upscale' of feature 'Fluorescence': the factor 7000 exceeds the maximum of 6561"
+        "property 'upscale' of feature 'Fluorescence': 7000 exceeds the maximum of 6561"
     );
     assert_eq!(
         refused(&f, "padding", vector(&[0.0, 7000.0, 0.0, 0.0])),
-        "property 'padding' of feature 'Fluorescence': the padding 7000 exceeds the maximum of 6561 pixels"
+        "property 'padding' of feature 'Fluorescence': 7000 exceeds the maximum of 6561"
     );
     assert_eq!(
         refused(&f, "output_region", vector(&[0.0, 0.0, 7000.0, 64.0])),

@@ -9,28 +9,144 @@ use ndarray::{ArrayD, Axis, IxDyn, Slice};
 use rand::Rng;
 
 use super::FeatureKind;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
 use crate::buffer;
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{ReplicaId, Resolver};
+use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, element_count};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
-/// Names registered by this family.
-pub const NAMES: &[&str] = &["FlipLR", "FlipUD", "FlipDiagonal", "Pad", "Crop"];
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    flip("FlipLR", "Reverses the columns (axis 1) with probability `p`; positions follow.", |_| {
+        Box::new(Flip::LeftRight)
+    }),
+    flip("FlipUD", "Reverses the rows (axis 0) with probability `p`; positions follow.", |_| Box::new(Flip::UpDown)),
+    flip("FlipDiagonal", "Swaps axes 0 and 1 with probability `p`; positions follow.", |_| Box::new(Flip::Diagonal)),
+    PAD,
+    CROP,
+];
 
-/// The kind registered under `name`, if this family has it.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    let flip = match name {
-        "FlipLR" => Flip::LeftRight,
-        "FlipUD" => Flip::UpDown,
-        "FlipDiagonal" => Flip::Diagonal,
-        "Pad" => return Some(Box::new(Pad)),
-        "Crop" => return Some(Box::new(Crop)),
-        _ => return None,
-    };
-    Some(Box::new(flip))
+/// The entry of a flip.
+const fn flip(name: &'static str, doc: &'static str, make: fn(Vec<Feature>) -> Box<dyn FeatureKind>) -> KindSpec {
+    KindSpec { name, aliases: &[], module: "augmentations", doc, params: FLIP, positional: &["p", "augment"], make }
 }
+
+const FLIP: &[ParamSpec] = &[
+    ParamSpec::new(
+        "time_consistent",
+        ParamKind::Bool,
+        ParamDefault::Value(Const::Bool(false)),
+        "augment every image of a sequence alike",
+    ),
+    FLIP_P,
+    ParamSpec::new(
+        "augment",
+        ParamKind::Bool,
+        ParamDefault::Sampled(augment),
+        "whether this sample flips (default: drawn, true with probability p)",
+    ),
+];
+
+/// A flip's probability: a number in [0, 1].
+const FLIP_P: ParamSpec = ParamSpec {
+    min: 0.0,
+    max: 1.0,
+    ..ParamSpec::new("p", ParamKind::Number, ParamDefault::Value(Const::Float(0.5)), "the probability of a flip")
+};
+
+/// A flip's default `augment`: `U[0, 1) < p`.
+fn augment() -> Rule {
+    Rule::callback(|ctx| {
+        let p = ctx.get("p")?;
+        FLIP_P.validate(p).map_err(|e| e.in_property("p"))?;
+        let p = p.as_f64()?;
+        Ok(Value::Bool(ctx.uniform() < p))
+    })
+}
+
+/// The largest padding `Pad` adds to a side of an axis. The padded image must also fit in memory: a
+/// larger one is an out-of-memory error, not an abort.
+pub const MAX_PAD: f64 = 1e9;
+
+const PAD: KindSpec = KindSpec {
+    name: "Pad",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Pads with zeros before and after each axis; positions shift by the padding before.",
+    params: &[
+        ParamSpec {
+            min: 0.0,
+            max: MAX_PAD,
+            check: Some(pairs),
+            ..ParamSpec::new(
+                "px",
+                ParamKind::Vector { min_len: 0, max_len: usize::MAX, whole: true },
+                ParamDefault::Value(Const::Floats(&[0.0; 4])),
+                "(before, after) pairs of pixels, in axis order",
+            )
+        },
+        ParamSpec {
+            support: Support::OnlyDefault,
+            ..ParamSpec::new(
+                "mode",
+                ParamKind::Str { choices: &["constant"] },
+                ParamDefault::Value(Const::Str("constant")),
+                "numpy's padding mode",
+            )
+        },
+        ParamSpec {
+            support: Support::OnlyDefault,
+            ..ParamSpec::new("cval", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the value padded with")
+        },
+    ],
+    positional: &["px", "mode", "cval"],
+    make: |_| Box::new(Pad),
+};
+
+/// `px` is a list: a single number is an error, as in DeepTrack2, rather than no padding at all.
+fn pairs(value: &Value) -> Result<()> {
+    if let Value::Int(_) | Value::Float(_) = value {
+        return Err(Error::type_mismatch(format!("expected a list of (before, after) pairs, got {value}")));
+    }
+    Ok(())
+}
+
+const CROP: KindSpec = KindSpec {
+    name: "Crop",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Keeps a window of size `crop` (or removes `crop` pixels) per axis, at a random or given corner.",
+    params: &[
+        ParamSpec {
+            check: Some(|v| crop_sizes(v, 2, Some(&[1; 32])).map(|_| ())),
+            ..ParamSpec::new(
+                "crop",
+                ParamKind::Any,
+                ParamDefault::Value(Const::Floats(&[64.0, 64.0])),
+                "the size kept (or removed) per axis: whole numbers of at least 1, None keeps the axis",
+            )
+        },
+        ParamSpec::new(
+            "crop_mode",
+            ParamKind::Str { choices: &["retain", "remove"] },
+            ParamDefault::Value(Const::Str("retain")),
+            "whether `crop` is the size kept or the amount removed",
+        ),
+        ParamSpec {
+            check: Some(corner),
+            ..ParamSpec::new(
+                "corner",
+                ParamKind::Any,
+                ParamDefault::Value(Const::Str("random")),
+                "\"random\", or the corner of the window (whole numbers, wrapped)",
+            )
+        },
+    ],
+    positional: &["_input"],
+    make: |_| Box::new(Crop),
+};
 
 #[derive(Clone, Copy)]
 enum Flip {
@@ -133,29 +249,6 @@ impl FeatureKind for Flip {
         }
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![
-            ("time_consistent", Rule::constant(false)),
-            ("p", Rule::constant(0.5)),
-            (
-                "augment",
-                Rule::callback(|ctx| {
-                    let p = ctx.get("p")?;
-                    let p = probability(p).map_err(|e| e.in_property("p"))?;
-                    Ok(Value::Bool(ctx.uniform() < p))
-                }),
-            ),
-        ]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        match key {
-            "p" => probability(value).map(|_| ()),
-            "time_consistent" | "augment" => value.as_bool().map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-
     /// Not distributed: the output keeps the input's dicts, with moved copies of those that have a
     /// position (a distributed merge would bring the unmoved originals back).
     fn is_distributed(&self) -> bool {
@@ -169,8 +262,9 @@ impl FeatureKind for Flip {
         _: &ReplicaId,
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        props.require("time_consistent")?.as_bool().map_err(|e| e.in_property("time_consistent"))?;
-        let augment = props.require("augment")?.as_bool().map_err(|e| e.in_property("augment"))?;
+        let p = Params::new(FLIP, props);
+        p.bool("time_consistent")?;
+        let augment = p.bool("augment")?;
         if !augment {
             return Ok(inputs.to_vec());
         }
@@ -184,20 +278,6 @@ impl FeatureKind for Flip {
             .collect()
     }
 }
-
-/// A probability: a number in [0, 1].
-fn probability(value: &Value) -> Result<f64> {
-    let p = value.as_f64()?;
-    if (0.0..=1.0).contains(&p) {
-        Ok(p)
-    } else {
-        Err(Error::invalid(format!("expected a probability in [0, 1], got {p}")))
-    }
-}
-
-/// The largest padding `Pad` adds to a side of an axis. The padded image must also fit in memory: a
-/// larger one is an out-of-memory error, not an abort.
-pub const MAX_PAD: f64 = 1e9;
 
 /// Whole numbers from a property, as floats: one number for every axis, or a list (`None` entries
 /// allowed where `full` gives the axis size).
@@ -231,24 +311,6 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
     Ok(whole_numbers(value, ndim, full)?.into_iter().map(|x| x as usize).collect())
 }
 
-/// Paddings: a list of whole numbers up to [`MAX_PAD`] (a single number is an error, as in
-/// DeepTrack2, rather than no padding at all).
-fn paddings(value: &Value) -> Result<Vec<usize>> {
-    if let Value::Int(_) | Value::Float(_) = value {
-        return Err(Error::type_mismatch(format!("expected a list of (before, after) pairs, got {value}")));
-    }
-    whole_numbers(value, 0, None)?
-        .into_iter()
-        .map(|x| {
-            if x <= MAX_PAD {
-                Ok(x as usize)
-            } else {
-                Err(Error::invalid(format!("a padding of {} exceeds the maximum of {MAX_PAD}", super::show(x))))
-            }
-        })
-        .collect()
-}
-
 /// `Pad(px=(0,0,0,0))`: zeros before and after each axis, `px` giving (before, after) pairs in axis
 /// order; positions shift by the padding before. A 0-d image with one pair comes back unchanged (numpy
 /// broadcasts the pair over no axes in DeepTrack2).
@@ -262,14 +324,6 @@ impl FeatureKind for Pad {
 
     fn name(&self) -> &str {
         "Pad"
-    }
-
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("px", Rule::constant(Value::vector(&[0.0, 0.0, 0.0, 0.0])))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "px" { paddings(value).map(|_| ()) } else { Ok(()) }
     }
 
     fn is_distributed(&self) -> bool {
@@ -287,7 +341,8 @@ impl FeatureKind for Pad {
             .iter()
             .map(|img| {
                 let x = img.data();
-                let px = paddings(props.require("px")?).map_err(|e| e.in_property("px"))?;
+                let px: Vec<usize> =
+                    Params::new(PAD.params, props).vec("px")?.into_iter().map(|x| x as usize).collect();
                 if x.ndim() == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.
@@ -334,15 +389,6 @@ fn crop_sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<
     Ok(crop)
 }
 
-/// `"retain"` (false) or `"remove"` (true).
-fn crop_mode(value: &Value) -> Result<bool> {
-    match value.as_str()? {
-        "retain" => Ok(false),
-        "remove" => Ok(true),
-        other => Err(Error::invalid(format!("expected 'retain' or 'remove', got '{other}'"))),
-    }
-}
-
 /// Python's `c % m` for entry `i` of a checked corner (0 when missing): exact for any integer and any
 /// whole float, however large.
 fn wrap(corner: &Value, i: usize, m: usize) -> usize {
@@ -385,23 +431,6 @@ impl FeatureKind for Crop {
         "Crop"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![
-            ("crop", Rule::constant(Value::vector(&[64.0, 64.0]))),
-            ("crop_mode", Rule::constant("retain")),
-            ("corner", Rule::constant("random")),
-        ]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        match key {
-            "crop" => crop_sizes(value, 2, Some(&[1; 32])).map(|_| ()),
-            "crop_mode" => crop_mode(value).map(|_| ()),
-            "corner" => corner(value).map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-
     fn is_distributed(&self) -> bool {
         false
     }
@@ -418,11 +447,11 @@ impl FeatureKind for Crop {
             .map(|img| {
                 let x = img.data();
                 let shape = x.shape();
-                let mut crop =
-                    crop_sizes(props.require("crop")?, shape.len(), Some(shape)).map_err(|e| e.in_property("crop"))?;
+                let p = Params::new(CROP.params, props);
+                let mut crop = p.parse("crop", |v| crop_sizes(v, shape.len(), Some(shape)))?;
                 crop.resize(shape.len(), usize::MAX);
-                let remove = crop_mode(props.require("crop_mode")?).map_err(|e| e.in_property("crop_mode"))?;
-                corner(props.require("corner")?).map_err(|e| e.in_property("corner"))?;
+                let remove = p.str("crop_mode")? == "remove";
+                p.value("corner")?;
                 let amount: Vec<usize> = (0..shape.len())
                     .map(|a| {
                         let n = shape[a];

@@ -12,10 +12,11 @@ use super::FeatureKind;
 use super::filters;
 use super::pixelwise;
 use super::pooling::{self, Reduce};
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
-use crate::graph::Resolver;
+use crate::graph::{Feature, Resolver};
 use crate::image::Image;
-use crate::properties::{PropertyDict, Rule};
+use crate::properties::PropertyDict;
 use crate::value::Value;
 
 /// The largest `sigma` of `GaussianBlur`. The kernel has `2·int(4·sigma + 0.5) + 1` taps, and
@@ -30,34 +31,135 @@ pub const MAX_SIGMA: f64 = 1e6;
 /// rule).
 pub const MAX_KSIZE: f64 = 9_007_199_254_740_992.0;
 
-/// Names registered by this family.
-pub const NAMES: &[&str] = &[
-    "Clip",
-    "NormalizeMinMax",
-    "NormalizeStandard",
-    "GaussianBlur",
-    "AverageBlur",
-    "AveragePooling",
-    "MaxPooling",
-    "MinPooling",
-    "SumPooling",
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    CLIP,
+    NORMALIZE_MIN_MAX,
+    NORMALIZE_STANDARD,
+    GAUSSIAN_BLUR,
+    AVERAGE_BLUR,
+    pooling_kind(
+        "AveragePooling",
+        "The mean of each `ksize` block (block reduce; zero padding at the ends counts).",
+        |_| Box::new(Pool { name: "AveragePooling", reduce: Reduce::Mean }),
+    ),
+    pooling_kind(
+        "MaxPooling",
+        "The maximum of each `ksize` block (block reduce; zero padding at the ends counts).",
+        |_| Box::new(Pool { name: "MaxPooling", reduce: Reduce::Max }),
+    ),
+    pooling_kind(
+        "MinPooling",
+        "The minimum of each `ksize` block (block reduce; zero padding at the ends counts).",
+        |_| Box::new(Pool { name: "MinPooling", reduce: Reduce::Min }),
+    ),
+    pooling_kind("SumPooling", "The sum of each `ksize` block (block reduce; DeepTrack2 2.0.2's kind).", |_| {
+        Box::new(Pool { name: "SumPooling", reduce: Reduce::Sum })
+    }),
 ];
 
-/// The kind registered under `name`, if this family has it.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    Some(match name {
-        "Clip" => Box::new(Clip),
-        "NormalizeMinMax" => Box::new(NormalizeMinMax),
-        "NormalizeStandard" => Box::new(NormalizeStandard),
-        "GaussianBlur" => Box::new(GaussianBlur),
-        "AverageBlur" => Box::new(AverageBlur),
-        "AveragePooling" => Box::new(Pool { name: "AveragePooling", reduce: Reduce::Mean }),
-        "MaxPooling" => Box::new(Pool { name: "MaxPooling", reduce: Reduce::Max }),
-        "MinPooling" => Box::new(Pool { name: "MinPooling", reduce: Reduce::Min }),
-        "SumPooling" => Box::new(Pool { name: "SumPooling", reduce: Reduce::Sum }),
-        _ => return None,
-    })
+const CLIP: KindSpec = KindSpec {
+    name: "Clip",
+    aliases: &[],
+    module: "math",
+    doc: "Clips every sample to `[min, max]`.",
+    params: &[
+        ParamSpec::new(
+            "min",
+            ParamKind::Number,
+            ParamDefault::Value(Const::Float(f64::NEG_INFINITY)),
+            "the lower bound",
+        ),
+        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Float(f64::INFINITY)), "the upper bound"),
+    ],
+    positional: &["min", "max"],
+    make: |_| Box::new(Clip),
+};
+
+/// `featurewise`: a bool. The normalisations always work over the whole image (DeepTrack2's
+/// default, `featurewise=True`, does the same for single-channel images).
+const FEATUREWISE: ParamSpec = ParamSpec::new(
+    "featurewise",
+    ParamKind::Bool,
+    ParamDefault::Value(Const::Bool(true)),
+    "normalise each channel on its own (single-channel images: the whole image)",
+);
+
+const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
+    name: "NormalizeMinMax",
+    aliases: &[],
+    module: "math",
+    doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
+    params: &[
+        ParamSpec::new("min", ParamKind::Number, ParamDefault::Value(Const::Float(0.0)), "the new minimum"),
+        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Float(1.0)), "the new maximum"),
+        FEATUREWISE,
+    ],
+    positional: &["min", "max", "featurewise"],
+    make: |_| Box::new(NormalizeMinMax),
+};
+
+const NORMALIZE_STANDARD: KindSpec = KindSpec {
+    name: "NormalizeStandard",
+    aliases: &[],
+    module: "math",
+    doc: "`(x - mean) / std` over the image (population standard deviation).",
+    params: &[FEATUREWISE],
+    positional: &["featurewise"],
+    make: |_| Box::new(NormalizeStandard),
+};
+
+const GAUSSIAN_BLUR: KindSpec = KindSpec {
+    name: "GaussianBlur",
+    aliases: &[],
+    module: "math",
+    doc: "A Gaussian filter over every axis with \"reflect\" borders (scipy's `gaussian_filter`).",
+    params: &[ParamSpec {
+        min: 0.0,
+        min_open: true,
+        max: MAX_SIGMA,
+        ..ParamSpec::new(
+            "sigma",
+            ParamKind::Number,
+            ParamDefault::Value(Const::Float(2.0)),
+            "the standard deviation, in pixels",
+        )
+    }],
+    positional: &["sigma"],
+    make: |_| Box::new(GaussianBlur),
+};
+
+/// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
+const KSIZE: ParamSpec = ParamSpec {
+    min: 1.0,
+    max: MAX_KSIZE,
+    ..ParamSpec::new("ksize", ParamKind::Integer, ParamDefault::Value(Const::Int(3)), "the box size, in pixels")
+};
+
+const AVERAGE_BLUR: KindSpec = KindSpec {
+    name: "AverageBlur",
+    aliases: &[],
+    module: "math",
+    doc: "The mean over a `ksize` × `ksize` window in the first two axes, with \"reflect\" borders.",
+    params: &[KSIZE],
+    positional: &["ksize"],
+    make: |_| Box::new(AverageBlur),
+};
+
+/// The entry of a pooling: `ksize`, one size for every axis or one per axis.
+const fn pooling_kind(
+    name: &'static str,
+    doc: &'static str,
+    make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
+) -> KindSpec {
+    KindSpec { name, aliases: &[], module: "math", doc, params: POOLING, positional: &["ksize"], make }
 }
+
+const POOLING: &[ParamSpec] = &[ParamSpec {
+    kind: ParamKind::Vector { min_len: 1, max_len: usize::MAX, whole: true },
+    doc: "the block size, in pixels: one for every axis, or one per axis",
+    ..KSIZE
+}];
 
 /// `img` with `f` applied to every sample (a new image with the same properties).
 fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
@@ -67,14 +169,6 @@ fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
 /// A new image of `shape` (in C order) with `img`'s properties.
 fn with_samples(img: &Image, shape: &[usize], samples: Vec<f64>) -> Image {
     img.with_standard_data(ArrayD::from_shape_vec(IxDyn(shape), samples).expect("one sample per element"))
-}
-
-fn number(props: &PropertyDict, key: &str) -> Result<f64> {
-    let x = props.f64(key)?;
-    if x.is_nan() {
-        return Err(Error::invalid("expected a number, got NaN").in_property(key));
-    }
-    Ok(x)
 }
 
 /// `Clip(min=-inf, max=+inf)`: `clip(x, min, max)`.
@@ -90,13 +184,10 @@ impl FeatureKind for Clip {
         "Clip"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("min", Rule::constant(f64::NEG_INFINITY)), ("max", Rule::constant(f64::INFINITY))]
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let (lo, hi) = (number(props, "min")?, number(props, "max")?);
+        let p = Params::new(CLIP.params, props);
+        let (lo, hi) = (p.f64("min")?, p.f64("max")?);
         if lo > hi {
             return Err(Error::invalid(format!("min ({lo}) is greater than max ({hi})")).in_property("min"));
         }
@@ -118,18 +209,11 @@ impl FeatureKind for NormalizeMinMax {
         "NormalizeMinMax"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("min", Rule::constant(0.0)), ("max", Rule::constant(1.0)), ("featurewise", Rule::constant(true))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        check_featurewise(key, value)
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        featurewise(props)?;
-        let (lo, hi) = (number(props, "min")?, number(props, "max")?);
+        let p = Params::new(NORMALIZE_MIN_MAX.params, props);
+        p.bool("featurewise")?;
+        let (lo, hi) = (p.f64("min")?, p.f64("max")?);
         Ok(Some(normalize_min_max(img, lo, hi)?))
     }
 }
@@ -164,16 +248,6 @@ fn scaled_min_max(img: &Image, (min, max): (f64, f64), lo: f64, scaled: impl Fn(
     })
 }
 
-/// `featurewise` must be a bool. The normalisations always work over the whole image (DeepTrack2's
-/// default, `featurewise=True`, does the same for single-channel images).
-fn check_featurewise(key: &str, value: &Value) -> Result<()> {
-    if key == "featurewise" { value.as_bool().map(|_| ()) } else { Ok(()) }
-}
-
-fn featurewise(props: &PropertyDict) -> Result<bool> {
-    props.require("featurewise")?.as_bool().map_err(|e| e.in_property("featurewise"))
-}
-
 /// `NormalizeStandard()`: `(x - mean) / std` over the whole image (population std).
 #[derive(Clone)]
 struct NormalizeStandard;
@@ -187,17 +261,9 @@ impl FeatureKind for NormalizeStandard {
         "NormalizeStandard"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("featurewise", Rule::constant(true))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        check_featurewise(key, value)
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        featurewise(props)?;
+        Params::new(NORMALIZE_STANDARD.params, props).bool("featurewise")?;
         let (mean, std) = pixelwise::mean_std(img.as_slice());
         let inv = 1.0 / std;
         if inv.is_normal() {
@@ -214,18 +280,6 @@ impl FeatureKind for NormalizeStandard {
 #[derive(Clone)]
 struct GaussianBlur;
 
-/// A valid `sigma`: positive, finite, at most [`MAX_SIGMA`].
-fn sigma(value: &Value) -> Result<f64> {
-    let s = value.as_f64()?;
-    if !(s.is_finite() && s > 0.0) {
-        return Err(Error::invalid(format!("expected a positive finite sigma, got {s}")));
-    }
-    if s > MAX_SIGMA {
-        return Err(Error::invalid(format!("sigma {} exceeds the maximum of {MAX_SIGMA}", super::show(s))));
-    }
-    Ok(s)
-}
-
 impl FeatureKind for GaussianBlur {
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
@@ -235,17 +289,9 @@ impl FeatureKind for GaussianBlur {
         "GaussianBlur"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("sigma", Rule::constant(2.0))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "sigma" { sigma(value).map(|_| ()) } else { Ok(()) }
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let s = sigma(props.require("sigma")?).map_err(|e| e.in_property("sigma"))?;
+        let s = Params::new(GAUSSIAN_BLUR.params, props).f64("sigma")?;
         let out = filters::gaussian(img.as_slice(), img.shape(), s)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
@@ -268,21 +314,13 @@ impl FeatureKind for AverageBlur {
         "AverageBlur"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("ksize", Rule::constant(3_i64))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "ksize" { block_size(value.as_f64()?).map(|_| ()) } else { Ok(()) }
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         if img.shape().len() < 2 {
             let shape = img.shape();
             return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {shape:?}")));
         }
-        let k = ksizes(props.require("ksize")?, 1).map_err(|e| e.in_property("ksize"))?[0];
+        let k = Params::new(AVERAGE_BLUR.params, props).usize("ksize")?;
         let out = filters::box_mean(img.as_slice(), img.shape(), &[0, 1], k)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
@@ -297,19 +335,8 @@ struct Pool {
     reduce: Reduce,
 }
 
-/// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
-fn block_size(k: f64) -> Result<usize> {
-    if !(k >= 1.0 && k.fract() == 0.0) {
-        return Err(Error::invalid(format!("expected block sizes that are positive integers, got {k}")));
-    }
-    if k > MAX_KSIZE {
-        return Err(Error::invalid(format!("a block size of {} exceeds the maximum of {MAX_KSIZE}", super::show(k))));
-    }
-    Ok(k as usize)
-}
-
-/// The sizes of `value`: one number for all `ndim` axes, or exactly `ndim` numbers (`ndim` = 0 checks
-/// the numbers only).
+/// The sizes of a checked `ksize` (whole numbers from 1 to [`MAX_KSIZE`]): one number for all `ndim`
+/// axes, or exactly `ndim` numbers.
 fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
     let sizes = match value {
         Value::Int(_) | Value::Float(_) => vec![value.as_f64()?; ndim.max(1)],
@@ -318,7 +345,7 @@ fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
     if ndim > 0 && sizes.len() != ndim {
         return Err(Error::invalid(format!("expected one size or {ndim} sizes, got {}", sizes.len())));
     }
-    sizes.into_iter().map(block_size).collect()
+    Ok(sizes.into_iter().map(|k| k as usize).collect())
 }
 
 impl FeatureKind for Pool {
@@ -330,18 +357,10 @@ impl FeatureKind for Pool {
         self.name
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("ksize", Rule::constant(3_i64))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "ksize" { ksizes(value, 0).map(|_| ()) } else { Ok(()) }
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let shape = img.shape();
-        let k = ksizes(props.require("ksize")?, shape.len()).map_err(|e| e.in_property("ksize"))?;
+        let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
         if shape.is_empty() {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
             return Ok(Some(img.clone()));
@@ -392,17 +411,26 @@ mod tests {
 
     #[test]
     fn size_limits_state_the_maximum() {
-        let pool = Pool { name: "MaxPooling", reduce: Reduce::Max };
-        let err = pool.check_property("ksize", &Value::Float(1e16)).unwrap_err();
-        assert_eq!(err.to_string(), "a block size of 1e16 exceeds the maximum of 9007199254740992");
-        let err = pool.check_property("ksize", &Value::Int(0)).unwrap_err();
-        assert_eq!(err.to_string(), "expected block sizes that are positive integers, got 0");
-        assert!(pool.check_property("ksize", &Value::vector(&[2.0, 9e15])).is_ok());
-        let err = AverageBlur.check_property("ksize", &Value::Float(2.5)).unwrap_err();
-        assert_eq!(err.to_string(), "expected block sizes that are positive integers, got 2.5");
-        let err = GaussianBlur.check_property("sigma", &Value::Float(2e6)).unwrap_err();
-        assert_eq!(err.to_string(), "sigma 2000000 exceeds the maximum of 1000000");
-        assert!(GaussianBlur.check_property("sigma", &Value::Float(1e6)).is_ok());
+        let check = |spec: &KindSpec, key: &str, v: Value| spec.validate(key, &v).map_err(|e| e.to_string());
+        let pool = &KINDS[6];
+        assert_eq!(
+            check(pool, "ksize", Value::Float(1e16)).unwrap_err(),
+            "property 'ksize': 1e16 exceeds the maximum of 9007199254740992"
+        );
+        assert_eq!(
+            check(pool, "ksize", Value::Int(0)).unwrap_err(),
+            "property 'ksize': expected a positive integer, got 0"
+        );
+        assert!(check(pool, "ksize", Value::vector(&[2.0, 9e15])).is_ok());
+        assert_eq!(
+            check(&AVERAGE_BLUR, "ksize", Value::Float(2.5)).unwrap_err(),
+            "property 'ksize': expected a positive integer, got 2.5"
+        );
+        assert_eq!(
+            check(&GAUSSIAN_BLUR, "sigma", Value::Float(2e6)).unwrap_err(),
+            "property 'sigma': 2000000 exceeds the maximum of 1000000"
+        );
+        assert!(check(&GAUSSIAN_BLUR, "sigma", Value::Float(1e6)).is_ok());
     }
 
     #[test]

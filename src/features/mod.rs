@@ -1,13 +1,13 @@
-//! Feature kinds: what a feature computes. One file per family; [`builtin`] is the registry of kinds
-//! that can be created by their DeepTrack class name.
+//! Feature kinds: what a feature computes. One file per family, each with its entries of the
+//! [`registry`] of built-in kinds next to their computations; [`builtin`] creates a kind by its
+//! DeepTrack class name.
 
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten};
-use crate::properties::{PropertyDict, Rule};
-use crate::value::Value;
+use crate::properties::PropertyDict;
 
 pub mod augmentations;
 pub mod custom;
@@ -17,6 +17,7 @@ pub mod noise;
 pub mod optics;
 mod pixelwise;
 mod pooling;
+pub mod registry;
 pub mod scatterers;
 pub mod structural;
 
@@ -24,17 +25,6 @@ pub mod structural;
 pub trait FeatureKind: Send + Sync {
     /// The DeepTrack class name, also the default `name` property.
     fn name(&self) -> &str;
-
-    /// Default properties in constructor order (without `name`, which is appended last).
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        Vec::new()
-    }
-
-    /// Validates a constant given to property `key` when it is set, so that bad values are reported
-    /// at construction rather than at resolve. The default accepts everything.
-    fn check_property(&self, _key: &str, _value: &Value) -> Result<()> {
-        Ok(())
-    }
 
     /// Sub-features (structural kinds only).
     fn children(&self) -> Vec<Feature> {
@@ -116,27 +106,14 @@ pub(crate) fn show(x: f64) -> String {
     if x.is_finite() && x.abs() >= 1e16 { format!("{x:e}") } else { format!("{x}") }
 }
 
-/// A new feature of a built-in kind, by DeepTrack class name (`"DummyFeature"`, `"Value"`, `"Add"`, …).
+/// A new feature of a built-in kind, by DeepTrack class name or alias (`"DummyFeature"`, `"Value"`,
+/// `"Add"`, …): `None` for an unknown name and for kinds that take features (see
+/// [`registry::build`]).
 pub fn builtin(kind: &str) -> Option<Feature> {
-    let kind = structural::builtin(kind)
-        .or_else(|| math::builtin(kind))
-        .or_else(|| noise::builtin(kind))
-        .or_else(|| augmentations::builtin(kind))
-        .or_else(|| scatterers::builtin(kind))
-        .or_else(|| optics::builtin(kind))?;
-    Some(Feature::new(kind).expect("a leaf feature nests one level"))
+    registry::build(kind, Vec::new()).ok()
 }
 
-/// The DeepTrack class names [`builtin`] accepts.
+/// The DeepTrack class names (and aliases) of the built-in kinds, from the [`registry`].
 pub fn builtin_names() -> Vec<&'static str> {
-    [
-        structural::BUILTIN_NAMES,
-        math::NAMES,
-        noise::NAMES,
-        augmentations::NAMES,
-        // The simulation: scatterers and the optics that image them.
-        scatterers::NAMES,
-        optics::NAMES,
-    ]
-    .concat()
+    registry::kinds().flat_map(|k| std::iter::once(k.name).chain(k.aliases.iter().copied())).collect()
 }

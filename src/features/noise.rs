@@ -7,43 +7,71 @@ use std::sync::Arc;
 use rand_distr::{Distribution, Poisson as PoissonDist, StandardNormal};
 
 use super::FeatureKind;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
-use crate::graph::Resolver;
+use crate::graph::{Feature, Resolver};
 use crate::image::Image;
-use crate::properties::{PropertyDict, Rule};
-use crate::value::Value;
+use crate::properties::PropertyDict;
 
-/// Names registered by this family.
-pub const NAMES: &[&str] = &["Gaussian", "Poisson", "Background", "Offset"];
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    GAUSSIAN,
+    POISSON,
+    background("Background", |_| Box::new(Background("Background"))),
+    background("Offset", |_| Box::new(Background("Offset"))),
+];
 
-/// The kind registered under `name`, if this family has it.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    Some(match name {
-        "Gaussian" => Box::new(Gaussian),
-        "Poisson" => Box::new(Poisson),
-        "Background" => Box::new(Background("Background")),
-        "Offset" => Box::new(Background("Offset")),
-        _ => return None,
-    })
-}
-
-fn finite(props: &PropertyDict, key: &str) -> Result<f64> {
-    let x = props.f64(key)?;
-    if x.is_finite() {
-        Ok(x)
-    } else {
-        Err(Error::invalid(format!("expected a finite number, got {x}")).in_property(key))
+/// A finite number (the bounds that mean "finite" to the registry).
+const fn finite(name: &'static str, default: f64, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        min: -f64::MAX,
+        max: f64::MAX,
+        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(Const::Float(default)), doc)
     }
 }
 
-fn check_non_negative(key: &str, value: &Value) -> Result<()> {
-    let x = value.as_f64()?;
-    if x.is_finite() && x >= 0.0 {
-        Ok(())
-    } else {
-        Err(Error::invalid(format!("expected a finite non-negative {key}, got {x}")))
+const GAUSSIAN: KindSpec = KindSpec {
+    name: "Gaussian",
+    aliases: &[],
+    module: "noises",
+    doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel.",
+    params: &[
+        finite("mu", 0.0, "the mean of the noise"),
+        ParamSpec { min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") },
+    ],
+    positional: &["mu", "sigma"],
+    make: |_| Box::new(Gaussian),
+};
+
+const POISSON: KindSpec = KindSpec {
+    name: "Poisson",
+    aliases: &[],
+    module: "noises",
+    doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
+    params: &[
+        ParamSpec { min: 0.0, min_open: true, ..finite("snr", 100.0, "the signal-to-noise ratio of the peak") },
+        finite("background", 0.0, "the level the signal is measured from"),
+        ParamSpec { min: 0.0, min_open: true, ..finite("max_val", 1e8, "the largest expected count of a pixel") },
+    ],
+    positional: &["_input"],
+    make: |_| Box::new(Poisson),
+};
+
+/// `Background` and its alias class `Offset`. DeepTrack2 requires `offset`; here it defaults to 0 (a
+/// feature is created before its properties are set).
+const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn FeatureKind>) -> KindSpec {
+    KindSpec {
+        name,
+        aliases: &[],
+        module: "noises",
+        doc: "Adds a constant: `x + offset`.",
+        params: BACKGROUND,
+        positional: &["offset"],
+        make,
     }
 }
+
+const BACKGROUND: &[ParamSpec] = &[finite("offset", 0.0, "the constant added to every pixel")];
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel.
 #[derive(Clone)]
@@ -58,18 +86,10 @@ impl FeatureKind for Gaussian {
         "Gaussian"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("mu", Rule::constant(0.0)), ("sigma", Rule::constant(1.0))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "sigma" { check_non_negative(key, value) } else { Ok(()) }
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let (mu, sigma) = (finite(props, "mu")?, finite(props, "sigma")?);
-        self.check_property("sigma", &Value::Float(sigma)).map_err(|e| e.in_property("sigma"))?;
+        let p = Params::new(GAUSSIAN.params, props);
+        let (mu, sigma) = (p.f64("mu")?, p.f64("sigma")?);
         let rng = rs.rng();
         let out = img.data().mapv(|x| {
             let n: f64 = StandardNormal.sample(&mut *rng);
@@ -94,31 +114,10 @@ impl FeatureKind for Poisson {
         "Poisson"
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("snr", Rule::constant(100.0)), ("background", Rule::constant(0.0)), ("max_val", Rule::constant(1e8))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        match key {
-            "snr" | "max_val" => {
-                let x = value.as_f64()?;
-                if x.is_finite() && x > 0.0 {
-                    Ok(())
-                } else {
-                    Err(Error::invalid(format!("expected a positive {key}, got {x}")))
-                }
-            }
-            _ => Ok(()),
-        }
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let (snr, background, max_val) =
-            (finite(props, "snr")?, finite(props, "background")?, finite(props, "max_val")?);
-        for (key, x) in [("snr", snr), ("max_val", max_val)] {
-            self.check_property(key, &Value::Float(x)).map_err(|e| e.in_property(key))?;
-        }
+        let p = Params::new(POISSON.params, props);
+        let (snr, background, max_val) = (p.f64("snr")?, p.f64("background")?, p.f64("max_val")?);
         let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
@@ -177,13 +176,9 @@ impl FeatureKind for Background {
         self.0
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("offset", Rule::constant(0.0))]
-    }
-
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let offset = finite(props, "offset")?;
+        let offset = Params::new(BACKGROUND, props).f64("offset")?;
         Ok(Some(img.with_data(img.data().mapv(|x| x + offset))))
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn, Zip};
 
 use super::FeatureKind;
+use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::element_count;
@@ -13,50 +14,146 @@ use crate::image::{Image, ImageList};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
-/// Names accepted by [`builtin`].
-pub const BUILTIN_NAMES: &[&str] = &[
-    "DummyFeature",
-    "Value",
-    "Add",
-    "Subtract",
-    "Multiply",
-    "Divide",
-    "FloorDivide",
-    "Power",
-    "GreaterThan",
-    "LessThan",
-    "GreaterThanOrEquals",
-    "GreaterThanOrEqual",
-    "LessThanOrEquals",
-    "LessThanOrEqual",
-    "Equals",
-    "Equal",
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "DummyFeature",
+        aliases: &[],
+        module: "features",
+        doc: "Passes its input through; its properties are only recorded.",
+        params: &[],
+        positional: &["_input"],
+        make: |_| Box::new(Dummy),
+    },
+    KindSpec {
+        name: "Value",
+        aliases: &[],
+        module: "features",
+        doc: "Ignores its input and returns `value` as an image.",
+        params: &[ParamSpec::new("value", ParamKind::Array, ParamDefault::Value(Const::Float(0.0)), "the image")],
+        positional: &["value"],
+        make: |_| Box::new(ValueKind),
+    },
+    arithmetic("Add", &[], "`image + value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "Add", op: |a, b| a + b })
+    }),
+    arithmetic("Subtract", &[], "`image - value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "Subtract", op: |a, b| a - b })
+    }),
+    arithmetic("Multiply", &[], "`image * value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "Multiply", op: |a, b| a * b })
+    }),
+    arithmetic("Divide", &[], "`image / value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "Divide", op: |a, b| a / b })
+    }),
+    arithmetic("FloorDivide", &[], "`image // value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "FloorDivide", op: floor_divide })
+    }),
+    arithmetic("Power", &[], "`image ** value`, element-wise with numpy broadcasting.", |_| {
+        Box::new(Arithmetic { name: "Power", op: f64::powf })
+    }),
+    arithmetic("GreaterThan", &[], "`image > value` as 1 or 0, element-wise.", |_| {
+        Box::new(Arithmetic { name: "GreaterThan", op: |a, b| f64::from(u8::from(a > b)) })
+    }),
+    arithmetic("LessThan", &[], "`image < value` as 1 or 0, element-wise.", |_| {
+        Box::new(Arithmetic { name: "LessThan", op: |a, b| f64::from(u8::from(a < b)) })
+    }),
+    arithmetic("GreaterThanOrEquals", &["GreaterThanOrEqual"], "`image >= value` as 1 or 0, element-wise.", |_| {
+        Box::new(Arithmetic { name: "GreaterThanOrEquals", op: |a, b| f64::from(u8::from(a >= b)) })
+    }),
+    arithmetic("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` as 1 or 0, element-wise.", |_| {
+        Box::new(Arithmetic { name: "LessThanOrEquals", op: |a, b| f64::from(u8::from(a <= b)) })
+    }),
+    arithmetic("Equals", &["Equal"], "`image == value` as 1 or 0, element-wise.", |_| {
+        Box::new(Arithmetic { name: "Equals", op: |a, b| f64::from(u8::from(a == b)) })
+    }),
+    KindSpec {
+        name: "Chain",
+        aliases: &["Branch"],
+        module: "features",
+        doc: "`feature_1 >> feature_2`: resolves `feature_2` on the output of `feature_1`.",
+        params: &[
+            ParamSpec::new("feature_1", ParamKind::Feature, ParamDefault::Required, "the first feature"),
+            ParamSpec::new(
+                "feature_2",
+                ParamKind::Feature,
+                ParamDefault::Required,
+                "the feature applied to its output",
+            ),
+        ],
+        positional: &["feature_1", "feature_2"],
+        make: |features| {
+            let Ok([first, second]) = <[Feature; 2]>::try_from(features) else {
+                unreachable!("counted by the registry")
+            };
+            Box::new(Chain { first, second })
+        },
+    },
+    REPEAT,
+    KindSpec {
+        name: "Microscope",
+        aliases: &[],
+        module: "optics",
+        doc: "`optics(sample)`: resolves `sample` without input and images it with the optics `objective`.",
+        params: &[
+            ParamSpec::new("sample", ParamKind::Feature, ParamDefault::Required, "the sample (scatterers)"),
+            ParamSpec::new("objective", ParamKind::Feature, ParamDefault::Required, "the optics imaging it"),
+        ],
+        positional: &["sample", "objective"],
+        make: |features| {
+            let Ok([sample, optics]) = <[Feature; 2]>::try_from(features) else {
+                unreachable!("counted by the registry")
+            };
+            // Like DeepTrack2: the sample's results carry the scatterers' ground truth.
+            sample.store_properties(true);
+            Box::new(Microscope { optics, sample })
+        },
+    },
 ];
 
-/// The kind registered under a DeepTrack class name.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    let arith = |name: &'static str, op: fn(f64, f64) -> f64| -> Option<Box<dyn FeatureKind>> {
-        Some(Box::new(Arithmetic { name, op }))
-    };
-    match name {
-        "DummyFeature" => Some(Box::new(Dummy)),
-        "Value" => Some(Box::new(ValueKind)),
-        "Add" => arith("Add", |a, b| a + b),
-        "Subtract" => arith("Subtract", |a, b| a - b),
-        "Multiply" => arith("Multiply", |a, b| a * b),
-        "Divide" => arith("Divide", |a, b| a / b),
-        "FloorDivide" => arith("FloorDivide", floor_divide),
-        "Power" => arith("Power", f64::powf),
-        "GreaterThan" => arith("GreaterThan", |a, b| f64::from(u8::from(a > b))),
-        "LessThan" => arith("LessThan", |a, b| f64::from(u8::from(a < b))),
-        "GreaterThanOrEquals" | "GreaterThanOrEqual" => {
-            arith("GreaterThanOrEquals", |a, b| f64::from(u8::from(a >= b)))
-        }
-        "LessThanOrEquals" | "LessThanOrEqual" => arith("LessThanOrEquals", |a, b| f64::from(u8::from(a <= b))),
-        "Equals" | "Equal" => arith("Equals", |a, b| f64::from(u8::from(a == b))),
-        _ => None,
-    }
+/// `Repeat`, whose `N` its computation reads.
+const REPEAT: KindSpec = KindSpec {
+    name: "Repeat",
+    aliases: &[],
+    module: "features",
+    doc: "`feature ^ N`: applies `feature` N times in sequence, each repetition with its own samples.",
+    params: &[
+        ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the repeated feature"),
+        ParamSpec {
+            min: 0.0,
+            max: MAX_REPEAT as f64,
+            ..ParamSpec::new(
+                "N",
+                ParamKind::Integer,
+                ParamDefault::Value(Const::Int(1)),
+                "the number of repetitions (each keeps its samples until the next update)",
+            )
+        },
+    ],
+    positional: &["feature", "N"],
+    make: |features| {
+        let Ok([feature]) = <[Feature; 1]>::try_from(features) else { unreachable!("counted by the registry") };
+        Box::new(Repeat { feature })
+    },
+};
+
+/// The entry of an arithmetic or comparison kind: one property `value`.
+const fn arithmetic(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    doc: &'static str,
+    make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
+) -> KindSpec {
+    KindSpec { name, aliases, module: "features", doc, params: OPERAND, positional: &["value"], make }
 }
+
+/// The `value` of the arithmetic kinds.
+const OPERAND: &[ParamSpec] = &[ParamSpec::new(
+    "value",
+    ParamKind::Arrays,
+    ParamDefault::Value(Const::Float(0.0)),
+    "the other operand: numbers, or a list of them paired with the images in turn",
+)];
 
 /// numpy's `floor_divide` for floats (Python's `//`).
 fn floor_divide(a: f64, b: f64) -> f64 {
@@ -103,17 +200,6 @@ impl FeatureKind for ValueKind {
 
     fn name(&self) -> &str {
         "Value"
-    }
-
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("value", Rule::constant(0.0))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "value" {
-            value.to_array()?;
-        }
-        Ok(())
     }
 
     fn is_distributed(&self) -> bool {
@@ -187,17 +273,6 @@ impl FeatureKind for Arithmetic {
 
     fn name(&self) -> &str {
         self.name
-    }
-
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("value", Rule::constant(0.0))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "value" {
-            operands(value)?;
-        }
-        Ok(())
     }
 
     fn is_distributed(&self) -> bool {
@@ -304,23 +379,6 @@ struct Repeat {
 /// memory of a resolve.
 pub const MAX_REPEAT: usize = 1_000_000;
 
-fn repeat_count(value: &Value) -> Result<usize> {
-    let n = match value {
-        Value::Int(n) => *n as f64,
-        Value::Float(f) if f.fract() == 0.0 => *f,
-        other => {
-            return Err(Error::type_mismatch(format!("expected a non-negative integer, got {other}")));
-        }
-    };
-    if n < 0.0 {
-        return Err(Error::invalid(format!("expected a non-negative integer, got {}", super::show(n))));
-    }
-    if n > MAX_REPEAT as f64 {
-        return Err(Error::invalid(format!("N = {} exceeds the maximum of {MAX_REPEAT}", super::show(n))));
-    }
-    Ok(n as usize)
-}
-
 impl FeatureKind for Repeat {
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let [feature] = <[Feature; 1]>::try_from(children).expect("a repeat has one child");
@@ -329,17 +387,6 @@ impl FeatureKind for Repeat {
 
     fn name(&self) -> &str {
         "Repeat"
-    }
-
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        vec![("N", Rule::constant(1_i64))]
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        if key == "N" {
-            repeat_count(value)?;
-        }
-        Ok(())
     }
 
     fn children(&self) -> Vec<Feature> {
@@ -361,7 +408,7 @@ impl FeatureKind for Repeat {
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<ImageList> {
-        let n = repeat_count(props.require("N")?).map_err(|e| e.in_property("N"))?;
+        let n = Params::new(REPEAT.params, props).usize("N")?;
         let mut images = inputs.clone();
         let mut sub = Vec::with_capacity(id.len() + 1);
         sub.extend_from_slice(id);
@@ -433,13 +480,13 @@ impl Feature {
     /// `first >> second`: a chain sharing both features. Errors when it would nest more than
     /// [`crate::graph::MAX_NESTING`] levels deep.
     pub fn chain(first: &Feature, second: &Feature) -> Result<Feature> {
-        Feature::new(Box::new(Chain { first: first.clone(), second: second.clone() }))
+        registry::build("Chain", vec![first.clone(), second.clone()])
     }
 
     /// `feature ^ n`: a repeat sharing `feature`; `N` is a property that can be given any rule later.
     pub fn repeat(feature: &Feature, n: usize) -> Result<Feature> {
         let n = i64::try_from(n).map_err(|_| Error::invalid(format!("repeat count {n} is too large")))?;
-        let f = Feature::new(Box::new(Repeat { feature: feature.clone() }))?;
+        let f = registry::build("Repeat", vec![feature.clone()])?;
         f.set_property("N", Rule::constant(n))?;
         Ok(f)
     }
@@ -449,9 +496,7 @@ impl Feature {
     /// Like DeepTrack2, this turns on [`Feature::store_properties`] for the sample, whose results carry
     /// the scatterers' ground truth (while imaged by built-in optics they always do).
     pub fn microscope(optics: &Feature, sample: &Feature) -> Result<Feature> {
-        let scope = Feature::new(Box::new(Microscope { optics: optics.clone(), sample: sample.clone() }))?;
-        sample.store_properties(true);
-        Ok(scope)
+        registry::build("Microscope", vec![sample.clone(), optics.clone()])
     }
 }
 

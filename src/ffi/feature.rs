@@ -13,7 +13,7 @@ use super::{
     DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null, str_arg, take,
 };
 use crate::error::{Error, ErrorKind};
-use crate::features;
+use crate::features::registry;
 use crate::graph::Feature;
 use crate::image::Image;
 use crate::properties::PropertyDict;
@@ -99,14 +99,13 @@ fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
     unsafe { *out = new_handle::<deeptrack_feature>(f) };
 }
 
-/// Creates a built-in feature by DeepTrack class name: `"DummyFeature"`, `"Value"`, `"Add"`,
-/// `"Subtract"`, `"Multiply"`, `"Divide"`, `"FloorDivide"`, `"Power"`, `"GreaterThan"`, `"LessThan"`,
-/// `"GreaterThanOrEquals"`, `"LessThanOrEquals"`, `"Equals"` (and DeepTrack's aliases); math:
-/// `"Clip"`, `"NormalizeMinMax"`, `"NormalizeStandard"`, `"GaussianBlur"`, `"AverageBlur"`, `"AveragePooling"`,
-/// `"MaxPooling"`, `"MinPooling"`, `"SumPooling"`; noise: `"Gaussian"`, `"Poisson"`, `"Background"`,
-/// `"Offset"`; augmentations: `"FlipLR"`, `"FlipUD"`, `"FlipDiagonal"`, `"Pad"`, `"Crop"`. It has the
-/// kind's properties with DeepTrack's defaults, then `name`. On success `*out` is owned by the caller.
-/// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones).
+/// Creates a built-in feature by DeepTrack class name or alias (`"PointParticle"`, `"Fluorescence"`,
+/// `"GaussianBlur"`, …). The kinds, their parameters and defaults are enumerated by
+/// `deeptrack_kind_count`, `deeptrack_kind_name` and the other `deeptrack_kind_*` functions (the
+/// README lists them). The feature has the kind's properties with DeepTrack2's defaults, then `name`.
+/// On success `*out` is owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the
+/// message lists the known ones); `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other
+/// features (`"Chain"`, `"Repeat"`, `"Microscope"`: use `deeptrack_feature_chain`, …).
 ///
 /// # Safety
 /// `kind` must be NULL or NUL-terminated; `out` NULL or writable.
@@ -119,13 +118,7 @@ pub unsafe extern "C" fn deeptrack_feature_new(
         check_out(out, "out")?;
         // SAFETY: forwarded contract.
         let kind = unsafe { str_arg(kind, "kind")? };
-        let f = features::builtin(kind).ok_or_else(|| {
-            Error::not_found(format!(
-                "unknown feature kind '{kind}'; known kinds: {}",
-                features::builtin_names().join(", ")
-            ))
-        })?;
-        write_feature(out, f);
+        write_feature(out, registry::build(kind, Vec::new())?);
         Ok(())
     })
 }

@@ -24,42 +24,15 @@ use deeptrack::ffi::{DEEPTRACK_STATUS_OK, DEEPTRACK_STATUS_PANIC, deeptrack_last
 
 const SLOTS: usize = 6;
 
-const KINDS: &[&str] = &[
-    "DummyFeature",
-    "Value",
-    "Add",
-    "Subtract",
-    "Multiply",
-    "Divide",
-    "FloorDivide",
-    "Power",
-    "GreaterThan",
-    "LessThan",
-    "Equals",
-    "Clip",
-    "NormalizeMinMax",
-    "NormalizeStandard",
-    "GaussianBlur",
-    "AverageBlur",
-    "AveragePooling",
-    "MaxPooling",
-    "SumPooling",
-    "Gaussian",
-    "Poisson",
-    "Background",
-    "FlipLR",
-    "FlipUD",
-    "FlipDiagonal",
-    "Pad",
-    "Crop",
-    "PointParticle",
-    "Sphere",
-    "Ellipse",
-    "Ellipsoid",
-    "Fluorescence",
-    "Brightfield",
-    "NoSuchKind",
-];
+/// The kinds programs create: every built-in kind of the registry, and one that does not exist.
+fn kinds() -> &'static [&'static str] {
+    static KINDS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KINDS.get_or_init(|| {
+        let mut kinds = deeptrack::features::builtin_names();
+        kinds.push("NoSuchKind");
+        kinds
+    })
+}
 
 const KEYS: &[&[u8]] = &[
     b"value",
@@ -511,7 +484,7 @@ impl Machine {
         unsafe {
             match op % 20 {
                 0 => {
-                    let kind = CString::new(KINDS[b.pick(KINDS.len())]).unwrap();
+                    let kind = CString::new(kinds()[b.pick(kinds().len())]).unwrap();
                     let mut f = ptr::null_mut();
                     if self.call(deeptrack_feature_new(kind.as_ptr(), &mut f), "feature_new") {
                         self.put_feature(slot, f, 1);

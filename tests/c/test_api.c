@@ -998,12 +998,12 @@ static void test_callback_lifetimes(void) {
     deeptrack_feature *rep = NULL;
     OK(deeptrack_feature_new("DummyFeature", &f));
     OK(deeptrack_feature_repeat(f, 2, &rep));
-    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2.5)), DEEPTRACK_STATUS_TYPE_MISMATCH,
-          "expected a non-negative integer");
+    FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2.5)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'N' of feature 'Repeat': expected a non-negative integer, got 2.5");
     FAILS(deeptrack_feature_set_property(rep, "N", constant_float(1e300)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
-          "property 'N' of feature 'Repeat': N = 1e300 exceeds the maximum of 1000000");
+          "property 'N' of feature 'Repeat': 1e300 exceeds the maximum of 1000000");
     FAILS(deeptrack_feature_set_property(rep, "N", constant_float(2e6)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
-          "N = 2000000 exceeds the maximum of 1000000");
+          "2000000 exceeds the maximum of 1000000");
     deeptrack_feature_free(rep);
     deeptrack_feature_free(f);
     deeptrack_image_free(input);
@@ -1425,6 +1425,141 @@ static void test_zero_d_inputs(void) {
     deeptrack_feature_free(chain);
 }
 
+/* The registry of kinds, enumerated: every kind builds (or asks for its features), its defaults are
+ * the new feature's properties, and the parameters say their type, limits, flags and choices. */
+static void test_kinds(void) {
+    size_t count = deeptrack_kind_count(), built = 0;
+    CHECK(count >= 40);
+    for (size_t k = 0; k < count; k++) {
+        const char *name = NULL, *module = NULL, *doc = NULL;
+        size_t params = 0, features = 0;
+        OK(deeptrack_kind_name(k, &name));
+        OK(deeptrack_kind_module(k, &module));
+        OK(deeptrack_kind_doc(k, &doc));
+        OK(deeptrack_kind_param_count(k, &params));
+        CHECK(strlen(name) > 0 && strlen(module) > 0 && strlen(doc) > 0);
+        size_t found = count;
+        OK(deeptrack_kind_find(name, &found));
+        CHECK(found == k);
+        for (size_t p = 0; p < params; p++) {
+            uint32_t type = 0;
+            OK(deeptrack_kind_param_type(k, p, &type));
+            features += type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES;
+        }
+        deeptrack_feature *f = NULL;
+        if (features > 0) {
+            FAILS(deeptrack_feature_new(name, &f), DEEPTRACK_STATUS_INVALID_ARGUMENT, "feature");
+            continue;
+        }
+        OK(deeptrack_feature_new(name, &f));
+        built++;
+        for (size_t p = 0; p < params; p++) {
+            const char *param = NULL;
+            uint32_t flags = 0;
+            deeptrack_value *def = NULL, *got = NULL;
+            OK(deeptrack_kind_param_name(k, p, &param));
+            OK(deeptrack_kind_param_flags(k, p, &flags));
+            OK(deeptrack_kind_param_default(k, p, &def));
+            deeptrack_status s = deeptrack_feature_get_property(f, param, &got);
+            if (flags & (DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT | DEEPTRACK_PARAM_FLAG_OPTIONAL)) {
+                CHECK(s == DEEPTRACK_STATUS_NOT_FOUND); /* not a property unless set */
+            } else if (flags & DEEPTRACK_PARAM_FLAG_SAMPLED) {
+                CHECK(s == DEEPTRACK_STATUS_OK && def == NULL);
+            } else {
+                CHECK(s == DEEPTRACK_STATUS_OK && def != NULL);
+                if (s == DEEPTRACK_STATUS_OK && def != NULL) {
+                    char want[256];
+                    snprintf(want, sizeof want, "%s", repr(def));
+                    CHECK(strcmp(want, repr(got)) == 0);
+                }
+            }
+            deeptrack_value_free(def);
+            deeptrack_value_free(got);
+        }
+        deeptrack_feature_free(f);
+    }
+    CHECK(built + 3 == count); /* Chain, Repeat and Microscope take features */
+
+    /* One kind in detail: GaussianBlur's sigma. */
+    size_t k = 0, n = 0;
+    const char *s = NULL;
+    uint32_t type = 0, flags = 0;
+    double lo = 0, hi = 0;
+    deeptrack_value *def = NULL;
+    OK(deeptrack_kind_find("GaussianBlur", &k));
+    OK(deeptrack_kind_module(k, &s));
+    CHECK(strcmp(s, "math") == 0);
+    OK(deeptrack_kind_param_count(k, &n));
+    CHECK(n == 1);
+    OK(deeptrack_kind_param_name(k, 0, &s));
+    CHECK(strcmp(s, "sigma") == 0);
+    OK(deeptrack_kind_param_doc(k, 0, &s));
+    CHECK(strstr(s, "standard deviation") != NULL);
+    OK(deeptrack_kind_param_type(k, 0, &type));
+    CHECK(type == DEEPTRACK_PARAM_NUMBER);
+    OK(deeptrack_kind_param_flags(k, 0, &flags));
+    CHECK(flags == DEEPTRACK_PARAM_FLAG_MIN_OPEN);
+    OK(deeptrack_kind_param_limits(k, 0, &lo, &hi));
+    CHECK(lo == 0 && hi == 1e6);
+    OK(deeptrack_kind_param_default(k, 0, &def));
+    CHECK(strcmp(repr(def), "2.0") == 0);
+    deeptrack_value_free(def);
+    OK(deeptrack_kind_positional_count(k, &n));
+    CHECK(n == 1);
+    OK(deeptrack_kind_positional(k, 0, &s));
+    CHECK(strcmp(s, "sigma") == 0);
+
+    /* Aliases find their kind. */
+    size_t equals = 0, equal = 1;
+    OK(deeptrack_kind_find("Equals", &equals));
+    OK(deeptrack_kind_find("Equal", &equal));
+    CHECK(equals == equal);
+    OK(deeptrack_kind_alias_count(equals, &n));
+    CHECK(n == 1);
+    OK(deeptrack_kind_alias(equals, 0, &s));
+    CHECK(strcmp(s, "Equal") == 0);
+
+    /* Choices, vectors, flags. */
+    OK(deeptrack_kind_find("Crop", &k));
+    OK(deeptrack_kind_param_type(k, 1, &type));
+    CHECK(type == DEEPTRACK_PARAM_STRING);
+    OK(deeptrack_kind_param_choice_count(k, 1, &n));
+    CHECK(n == 2);
+    OK(deeptrack_kind_param_choice(k, 1, 1, &s));
+    CHECK(strcmp(s, "remove") == 0);
+    OK(deeptrack_kind_positional(k, 0, &s));
+    CHECK(strcmp(s, "_input") == 0);
+    OK(deeptrack_kind_find("Fluorescence", &k));
+    size_t min_len = 0, max_len = 0;
+    OK(deeptrack_kind_param_length(k, 5, &min_len, &max_len)); /* padding */
+    CHECK(min_len == 4 && max_len == 4);
+    OK(deeptrack_kind_positional(k, 2, &s));
+    CHECK(strcmp(s, "magnification") == 0);
+    OK(deeptrack_kind_find("Repeat", &k));
+    OK(deeptrack_kind_param_flags(k, 0, &flags));
+    CHECK(flags == DEEPTRACK_PARAM_FLAG_REQUIRED);
+    OK(deeptrack_kind_param_flags(k, 1, &flags));
+    CHECK(flags == DEEPTRACK_PARAM_FLAG_WHOLE);
+
+    /* Bad indices and pointers. */
+    FAILS(deeptrack_kind_name(count, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_param_name(k, 99, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "parameter index 99 is out of range (Repeat has 2 parameters)");
+    FAILS(deeptrack_kind_alias(k, 0, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "alias index 0 is out of range (there are 0)");
+    FAILS(deeptrack_kind_param_choice(k, 1, 0, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "choice index 0");
+    FAILS(deeptrack_kind_find("NoSuchKind", &k), DEEPTRACK_STATUS_NOT_FOUND, "unknown feature kind 'NoSuchKind'");
+    FAILS(deeptrack_kind_find(NULL, &k), DEEPTRACK_STATUS_NULL_ARGUMENT, "name");
+    FAILS(deeptrack_kind_doc(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_param_limits(0, 0, &lo, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "max");
+    FAILS(deeptrack_kind_param_length(0, 0, NULL, &max_len), DEEPTRACK_STATUS_NULL_ARGUMENT, "min_len");
+    FAILS(deeptrack_kind_param_default(0, 0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_param_choice_count(count, 0, &n), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_positional_count(count, &n), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_param_doc(count, 0, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_param_type(count, 0, &type), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_feature_new("Chain", &(deeptrack_feature *){NULL}), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "Chain takes 2 features (feature_1, feature_2), got 0");
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1439,6 +1574,7 @@ int main(void) {
     test_batch();
     test_long_property_lists();
     test_zero_d_inputs();
+    test_kinds();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

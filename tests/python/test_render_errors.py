@@ -68,11 +68,11 @@ class Unrenderable(unittest.TestCase):
     def test_sizes_state_their_limit(self):
         with self.assertRaises(dt.InvalidArgumentError) as cm:
             fluorescence(upscale=7000)
-        self.assertIn("property 'upscale' of feature 'Fluorescence': the factor 7000 exceeds the maximum of 6561",
+        self.assertIn("property 'upscale' of feature 'Fluorescence': 7000 exceeds the maximum of 6561",
                       str(cm.exception))
         with self.assertRaises(dt.InvalidArgumentError) as cm:
             fluorescence(padding=(0, 7000, 0, 0))
-        self.assertIn("property 'padding' of feature 'Fluorescence': the padding 7000 exceeds the maximum of 6561",
+        self.assertIn("property 'padding' of feature 'Fluorescence': 7000 exceeds the maximum of 6561",
                       str(cm.exception))
         with self.assertRaises(dt.InvalidArgumentError) as cm:
             dt.Brightfield(output_region=(0, 0, 7000, 64))

@@ -38,12 +38,11 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::augmentations::move_positions;
-use super::scatterers::positive;
+use super::registry::KindSpec;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::Image;
-use crate::properties::{PropertyDict, Rule};
-use crate::value::Value;
+use crate::properties::PropertyDict;
 
 mod brightfield;
 mod com;
@@ -57,28 +56,43 @@ mod volume;
 use brightfield::{Route, brightfield};
 use fluorescence::fluorescence_rows;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
-use params::{Params, padding, region, upscale};
+use params::{Params, region};
 use pupil::OtfCache;
 pub use volume::MAX_PLANES;
 use volume::assemble;
 
-/// Names registered by this family.
-pub const NAMES: &[&str] = &["Fluorescence", "Brightfield"];
-
-/// The kind registered under `name`, if this family has it.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    let mode = match name {
-        "Fluorescence" => Mode::Fluorescence,
-        "Brightfield" => Mode::Brightfield,
-        _ => return None,
-    };
-    Some(Box::new(Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) }))
-}
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "Fluorescence",
+        aliases: &[],
+        module: "optics",
+        doc: "Incoherent imaging: each z-plane of the sample convolved with the point-spread function.",
+        params: params::FLUORESCENCE,
+        positional: params::POSITIONAL,
+        make: |_| Box::new(Optics::new(Mode::Fluorescence)),
+    },
+    KindSpec {
+        name: "Brightfield",
+        aliases: &[],
+        module: "optics",
+        doc: "Coherent imaging: the field propagated through the sample plane by plane (multislice).",
+        params: params::BRIGHTFIELD,
+        positional: params::POSITIONAL,
+        make: |_| Box::new(Optics::new(Mode::Brightfield)),
+    },
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Mode {
     Fluorescence,
     Brightfield,
+}
+
+impl Optics {
+    fn new(mode: Mode) -> Optics {
+        Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) }
+    }
 }
 
 #[derive(Clone)]
@@ -141,19 +155,6 @@ impl Pool {
 }
 
 impl Optics {
-    fn check(&self, key: &str, value: &Value) -> Result<()> {
-        match key {
-            "NA" | "wavelength" | "refractive_index_medium" | "magnification" | "resolution" => {
-                positive(value).map(|_| ())
-            }
-            "upscale" => upscale(value).map(|_| ()),
-            "padding" => padding(value).map(|_| ()),
-            "output_region" => region(value).map(|_| ()),
-            "return_field" if self.mode == Mode::Brightfield => value.as_bool().map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-
     /// The image of the sample volumes: `(H, W, 1)`, or `(H, W, 1, 2)` for a returned field.
     fn render(&self, inputs: &[Image], p: &Params) -> Result<ArrayD<f64>> {
         self.render_with(inputs, p, Route::Cheapest)
@@ -249,28 +250,6 @@ impl FeatureKind for Optics {
         }
     }
 
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        let ints = |v: &[i64]| Rule::constant(Value::List(v.iter().map(|&x| Value::Int(x)).collect()));
-        let mut props = vec![
-            ("NA", Rule::constant(0.7)),
-            ("wavelength", Rule::constant(0.66e-6)),
-            ("refractive_index_medium", Rule::constant(1.33)),
-            ("magnification", Rule::constant(10_i64)),
-            ("resolution", Rule::constant(1e-6)),
-            ("padding", ints(&[10, 10, 10, 10])),
-            ("output_region", ints(&[0, 0, 128, 128])),
-            ("upscale", Rule::constant(1_i64)),
-        ];
-        if self.mode == Mode::Brightfield {
-            props.push(("return_field", Rule::constant(false)));
-        }
-        props
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        self.check(key, value)
-    }
-
     fn is_distributed(&self) -> bool {
         false
     }
@@ -305,6 +284,7 @@ impl FeatureKind for Optics {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
     use rand::{Rng, SeedableRng};
 
     /// Optics properties drawn at random: grids from a few pixels to ~100, odd and even FFT sizes,

@@ -5,7 +5,8 @@
 
 use super::Mode;
 use crate::error::{Error, Result};
-use crate::features::scatterers::{finite_vec, positive};
+use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec, Support};
+use crate::features::scatterers::finite_vec;
 use crate::fft;
 use crate::graph::OpticsContext;
 use crate::properties::PropertyDict;
@@ -25,6 +26,95 @@ pub const MAX_COORDINATE: f64 = 1e9;
 /// The largest wavenumber per simulation voxel (`2π · refractive_index_medium / wavelength · voxel`):
 /// a defocus phase of a billion z-pixels still fits a float.
 pub const MAX_PHASE_PER_VOXEL: f64 = 1e290;
+
+/// A positive finite number.
+const fn positive(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        min: 0.0,
+        min_open: true,
+        max: f64::MAX,
+        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(default), doc)
+    }
+}
+
+/// The parameters of both optics, in the order of their property dicts.
+macro_rules! optics_params {
+    ($($extra:expr),*) => {
+        &[
+            positive("NA", Const::Float(0.7), "the numerical aperture"),
+            positive("wavelength", Const::Float(0.66e-6), "the wavelength, in meters"),
+            positive("refractive_index_medium", Const::Float(1.33), "the refractive index of the medium"),
+            positive("magnification", Const::Int(10), "the magnification"),
+            positive("resolution", Const::Float(1e-6), "the camera pixel size, in meters"),
+            ParamSpec {
+                min: 0.0,
+                max: MAX_PADDING,
+                ..ParamSpec::new(
+                    "padding",
+                    ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
+                    ParamDefault::Value(Const::Ints(&[10, 10, 10, 10])),
+                    "camera pixels rendered around the region: rows before, columns before, rows after, columns after",
+                )
+            },
+            ParamSpec {
+                min: -f64::MAX,
+                max: f64::MAX,
+                check: Some(|v| region(v).map(|_| ())),
+                ..ParamSpec::new(
+                    "output_region",
+                    ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
+                    ParamDefault::Value(Const::Ints(&[0, 0, 128, 128])),
+                    "the imaged region (x0, y0, x1, y1) in camera pixels: rows [x0, x1), columns [y0, y1)",
+                )
+            },
+            ParamSpec {
+                min: 1.0,
+                max: MAX_UPSCALE as f64,
+                check: Some(|v| upscale(v).map(|_| ())),
+                ..ParamSpec::new(
+                    "upscale",
+                    ParamKind::Vector { min_len: 1, max_len: 3, whole: true },
+                    ParamDefault::Value(Const::Int(1)),
+                    "simulation voxels per camera pixel: one factor, or one per axis",
+                )
+            },
+            $($extra,)*
+            ParamSpec {
+                support: Support::OnlyDefault,
+                ..ParamSpec::new("pupil", ParamKind::Any, ParamDefault::Value(Const::None), "a pupil feature")
+            },
+            ParamSpec {
+                support: Support::OnlyDefault,
+                ..ParamSpec::new("illumination", ParamKind::Any, ParamDefault::Value(Const::None), "an illumination feature")
+            },
+        ]
+    };
+}
+
+/// `Fluorescence`'s parameters.
+pub(super) const FLUORESCENCE: &[ParamSpec] = optics_params!();
+
+/// `Brightfield`'s parameters.
+pub(super) const BRIGHTFIELD: &[ParamSpec] = optics_params!(ParamSpec::new(
+    "return_field",
+    ParamKind::Bool,
+    ParamDefault::Value(Const::Bool(false)),
+    "return the complex field (real and imaginary parts along a trailing axis of 2)"
+));
+
+/// DeepTrack2's positional parameters of the optics, in its constructor's order.
+pub(super) const POSITIONAL: &[&str] = &[
+    "NA",
+    "wavelength",
+    "magnification",
+    "resolution",
+    "refractive_index_medium",
+    "padding",
+    "output_region",
+    "pupil",
+    "illumination",
+    "upscale",
+];
 
 /// `x` for messages: whole numbers as integers (`6561`, `2`), others as Python writes them (`1.33`,
 /// `6.6e-07`, `1e+300`).
@@ -143,19 +233,17 @@ pub(super) struct Params {
 
 impl Params {
     pub fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
-        let get = |key: &str, parse: fn(&Value) -> Result<f64>| -> Result<f64> {
-            parse(props.require(key)?).map_err(|e| e.in_property(key))
-        };
-        let na = get("NA", positive)?;
-        let wavelength = get("wavelength", positive)?;
-        let n_medium = get("refractive_index_medium", positive)?;
-        let magnification = get("magnification", positive)?;
-        let resolution = get("resolution", positive)?;
-        let upscale = upscale(props.require("upscale")?).map_err(|e| e.in_property("upscale"))?;
-        let pad = padding(props.require("padding")?).map_err(|e| e.in_property("padding"))?;
-        let out = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
+        let p = registry::Params::new(if mode == Mode::Brightfield { BRIGHTFIELD } else { FLUORESCENCE }, props);
+        let na = p.f64("NA")?;
+        let wavelength = p.f64("wavelength")?;
+        let n_medium = p.f64("refractive_index_medium")?;
+        let magnification = p.f64("magnification")?;
+        let resolution = p.f64("resolution")?;
+        let upscale = p.parse("upscale", upscale)?;
+        let pad = p.parse("padding", padding)?;
+        let out = p.parse("output_region", region)?;
         let return_field = match (mode, props.get("return_field")) {
-            (Mode::Brightfield, Some(v)) => v.as_bool().map_err(|e| e.in_property("return_field"))?,
+            (Mode::Brightfield, Some(_)) => p.bool("return_field")?,
             _ => false,
         };
 

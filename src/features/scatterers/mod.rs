@@ -19,29 +19,167 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
 use crate::error::{Error, Result};
 use crate::graph::{OpticsContext, ReplicaId, Resolver};
 use crate::image::Image;
-use crate::properties::{PropertyDict, Rule};
+use crate::properties::PropertyDict;
 use crate::value::Value;
 
 mod masks;
 
 pub use masks::MAX_GRID_VOXELS;
 
-/// Names registered by this family.
-pub const NAMES: &[&str] = &["PointParticle", "Sphere", "Ellipse", "Ellipsoid"];
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "PointParticle",
+        aliases: &[],
+        module: "scatterers",
+        doc: "A point: one voxel of value `scale₀·scale₁·scale₂` at `position`.",
+        params: POINT,
+        positional: &[],
+        make: |_| Box::new(Scatterer { shape: Shape::Point }),
+    },
+    KindSpec {
+        name: "Sphere",
+        aliases: &[],
+        module: "scatterers",
+        doc: "A ball of `radius` (or an ellipsoid of three radii) at `position`.",
+        params: SPHERE,
+        positional: &["radius"],
+        make: |_| Box::new(Scatterer { shape: Shape::Sphere }),
+    },
+    KindSpec {
+        name: "Ellipse",
+        aliases: &[],
+        module: "scatterers",
+        doc: "A flat ellipse of radii `radius`, rotated by `rotation` in the image plane.",
+        params: ELLIPSE,
+        positional: &["radius", "rotation", "transpose"],
+        make: |_| Box::new(Scatterer { shape: Shape::Ellipse }),
+    },
+    KindSpec {
+        name: "Ellipsoid",
+        aliases: &[],
+        module: "scatterers",
+        doc: "An ellipsoid of radii `radius`, rotated by the Euler angles `rotation`.",
+        params: ELLIPSOID,
+        positional: &["radius", "rotation", "transpose"],
+        make: |_| Box::new(Scatterer { shape: Shape::Ellipsoid }),
+    },
+];
 
-/// The kind registered under `name`, if this family has it.
-pub fn builtin(name: &str) -> Option<Box<dyn FeatureKind>> {
-    let shape = match name {
-        "PointParticle" => Shape::Point,
-        "Sphere" => Shape::Sphere,
-        "Ellipse" => Shape::Ellipse,
-        "Ellipsoid" => Shape::Ellipsoid,
-        _ => return None,
-    };
-    Some(Box::new(Scatterer { shape }))
+/// A finite number.
+const fn finite_param(name: &'static str, default: ParamDefault, doc: &'static str) -> ParamSpec {
+    ParamSpec { min: -f64::MAX, max: f64::MAX, ..ParamSpec::new(name, ParamKind::Number, default, doc) }
+}
+
+/// A vector of `min_len..=max_len` finite numbers.
+const fn finite_vector(
+    name: &'static str,
+    (min_len, max_len): (usize, usize),
+    default: Const,
+    doc: &'static str,
+) -> ParamSpec {
+    ParamSpec {
+        kind: ParamKind::Vector { min_len, max_len, whole: false },
+        ..finite_param(name, ParamDefault::Value(default), doc)
+    }
+}
+
+const POSITION: ParamSpec =
+    finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels");
+const Z: ParamSpec = finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels");
+const VALUE: ParamSpec = finite_param(
+    "value",
+    ParamDefault::Value(Const::Float(1.0)),
+    "the volume's value when neither optics' multiplier is set",
+);
+const INTENSITY: ParamSpec = ParamSpec {
+    nullable: true,
+    ..finite_param("intensity", ParamDefault::Absent, "the fluorescence multiplier (optional)")
+};
+const REFRACTIVE_INDEX: ParamSpec = ParamSpec {
+    nullable: true,
+    ..finite_param("refractive_index", ParamDefault::Absent, "the refractive index, for brightfield (optional)")
+};
+const POSITION_UNIT: ParamSpec = ParamSpec {
+    support: Support::OnlyDefault,
+    ..ParamSpec::new(
+        "position_unit",
+        ParamKind::Str { choices: &["pixel"] },
+        ParamDefault::Value(Const::Str("pixel")),
+        "the unit of position",
+    )
+};
+const UPSAMPLE: ParamSpec = ParamSpec {
+    support: Support::OnlyDefault,
+    ..ParamSpec::new(
+        "upsample",
+        ParamKind::Integer,
+        ParamDefault::Value(Const::Int(1)),
+        "the scatterer's own upsampling; use the optics' upscale instead",
+    )
+};
+
+/// Positive finite radii, in meters.
+const fn radius(max_len: usize, check: Option<fn(&Value) -> Result<()>>) -> ParamSpec {
+    ParamSpec {
+        min: 0.0,
+        min_open: true,
+        check,
+        ..finite_vector("radius", (1, max_len), Const::Float(1e-6), "the radius in meters, or one per axis")
+    }
+}
+const TRANSPOSE: ParamSpec = ParamSpec::new(
+    "transpose",
+    ParamKind::Bool,
+    ParamDefault::Value(Const::Bool(false)),
+    "whether the radii are given (column, row) rather than (row, column)",
+);
+const fn rotation(max_len: usize) -> ParamSpec {
+    ParamSpec {
+        default: ParamDefault::Value(Const::Int(0)),
+        ..finite_vector("rotation", (1, max_len), Const::Int(0), "the rotation in radians (Euler angles for 3-D)")
+    }
+}
+
+const POINT: &[ParamSpec] = &[POSITION, Z, VALUE, INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE];
+const SPHERE: &[ParamSpec] =
+    &[POSITION, Z, VALUE, radius(3, Some(not_two)), INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE];
+const ELLIPSE: &[ParamSpec] = &[
+    POSITION,
+    Z,
+    VALUE,
+    // Ellipse uses the first two of longer vectors, as DeepTrack2 does.
+    radius(usize::MAX, None),
+    rotation(1),
+    TRANSPOSE,
+    INTENSITY,
+    REFRACTIVE_INDEX,
+    POSITION_UNIT,
+    UPSAMPLE,
+];
+const ELLIPSOID: &[ParamSpec] = &[
+    POSITION,
+    Z,
+    VALUE,
+    radius(3, None),
+    rotation(3),
+    TRANSPOSE,
+    INTENSITY,
+    REFRACTIVE_INDEX,
+    POSITION_UNIT,
+    UPSAMPLE,
+];
+
+/// A sphere's radius is one number or one per axis (3), never 2.
+fn not_two(value: &Value) -> Result<()> {
+    if value.to_f64_vec()?.len() == 2 {
+        return Err(Error::invalid("expected 1 or 3 numbers (one per axis), got 2"));
+    }
+    Ok(())
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -61,12 +199,6 @@ struct Scatterer {
 pub(crate) fn finite(value: &Value) -> Result<f64> {
     let x = value.as_f64()?;
     if x.is_finite() { Ok(x) } else { Err(Error::invalid(format!("expected a finite number, got {x}"))) }
-}
-
-/// A finite, strictly positive number, or an error.
-pub(crate) fn positive(value: &Value) -> Result<f64> {
-    let x = value.as_f64()?;
-    if x.is_finite() && x > 0.0 { Ok(x) } else { Err(Error::invalid(format!("expected a positive number, got {x}"))) }
 }
 
 /// A vector of finite numbers (a number, an array or a list) whose length is in `lengths`.
@@ -91,62 +223,19 @@ pub(crate) fn position(value: &Value) -> Result<Vec<f64>> {
     finite_vec(value, 2..=3)
 }
 
-/// `intensity` / `refractive_index`: absent (`None`) or a finite number.
-fn optional_number(value: &Value) -> Result<()> {
-    match value {
-        Value::None => Ok(()),
-        other => finite(other).map(|_| ()),
-    }
-}
-
 impl Scatterer {
-    /// The radius: a number or a vector of `lengths` positive numbers.
-    fn radius(&self, value: &Value) -> Result<Vec<f64>> {
-        let lengths = match self.shape {
-            Shape::Point => 0..=usize::MAX,
-            Shape::Sphere => 1..=3,
-            // Ellipse uses the first two of longer vectors, as DeepTrack2 does.
-            Shape::Ellipse => 1..=usize::MAX,
-            Shape::Ellipsoid => 1..=3,
-        };
-        let r = finite_vec(value, lengths)?;
-        if self.shape == Shape::Sphere && r.len() == 2 {
-            return Err(Error::invalid("expected 1 or 3 numbers (one per axis), got 2"));
-        }
-        if let Some(x) = r.iter().find(|&&x| x <= 0.0) {
-            return Err(Error::invalid(format!("expected positive radii, got {x}")));
-        }
-        Ok(r)
-    }
-
-    fn rotation(&self, value: &Value) -> Result<Vec<f64>> {
-        finite_vec(value, if self.shape == Shape::Ellipse { 1..=1 } else { 1..=3 })
-    }
-
-    fn check(&self, key: &str, value: &Value) -> Result<()> {
-        match key {
-            "position" => position(value).map(|_| ()),
-            "z" | "value" => finite(value).map(|_| ()),
-            "intensity" | "refractive_index" => optional_number(value),
-            "radius" if self.shape != Shape::Point => self.radius(value).map(|_| ()),
-            "rotation" if matches!(self.shape, Shape::Ellipse | Shape::Ellipsoid) => self.rotation(value).map(|_| ()),
-            "transpose" if matches!(self.shape, Shape::Ellipse | Shape::Ellipsoid) => value.as_bool().map(|_| ()),
-            "position_unit" => match value {
-                Value::Str(s) if s.as_str() == "pixel" => Ok(()),
-                _ => Err(Error::invalid(format!("only \"pixel\" positions are supported, got {value}"))),
-            },
-            "upsample" => match value.as_f64() {
-                Ok(1.0) => Ok(()),
-                _ => Err(Error::invalid(format!(
-                    "only upsample=1 is supported, got {value} (use the optics' upscale instead)"
-                ))),
-            },
-            _ => Ok(()),
+    fn params(&self) -> &'static [ParamSpec] {
+        match self.shape {
+            Shape::Point => POINT,
+            Shape::Sphere => SPHERE,
+            Shape::Ellipse => ELLIPSE,
+            Shape::Ellipsoid => ELLIPSOID,
         }
     }
 
     /// The scatterer's array at the optics' voxel size, cropped (`crop_empty`).
     fn volume(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
+        let p = Params::new(self.params(), props);
         let vox = ctx.voxel_size;
         let grid = match self.shape {
             Shape::Point => {
@@ -154,29 +243,29 @@ impl Scatterer {
                 return Ok(ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2]));
             }
             Shape::Sphere => {
-                let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
+                let r = p.vec("radius")?;
                 let radius = |i: usize| if r.len() == 1 { r[0] } else { r[i] };
                 masks::sphere(std::array::from_fn(|i| radius(i) * 1.0 / vox[i]))?
             }
             Shape::Ellipse => {
-                let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
+                let r = p.vec("radius")?;
                 let mut r = if r.len() == 1 { [r[0], r[0]] } else { [r[0], r[1]] };
-                let theta = self.rotation(props.require("rotation")?).map_err(|e| e.in_property("rotation"))?[0];
-                if !props.require("transpose")?.as_bool().map_err(|e| e.in_property("transpose"))? {
+                let theta = p.vec("rotation")?[0];
+                if !p.bool("transpose")? {
                     r.swap(0, 1);
                 }
                 masks::ellipse(r, theta, vox)?
             }
             Shape::Ellipsoid => {
-                let r = self.radius(props.require("radius")?).map_err(|e| e.in_property("radius"))?;
+                let r = p.vec("radius")?;
                 let r = match r.len() {
                     1 => [r[0]; 3],
                     2 => [r[0], r[1], r[1]],
                     _ => [r[0], r[1], r[2]],
                 };
-                let rot = self.rotation(props.require("rotation")?).map_err(|e| e.in_property("rotation"))?;
+                let rot = p.vec("rotation")?;
                 let rot: [f64; 3] = std::array::from_fn(|i| rot.get(i).copied().unwrap_or(0.0));
-                let transpose = props.require("transpose")?.as_bool().map_err(|e| e.in_property("transpose"))?;
+                let transpose = p.bool("transpose")?;
                 masks::ellipsoid(if transpose { r } else { [r[1], r[0], r[2]] }, rot, vox)?
             }
         };
@@ -196,28 +285,6 @@ impl FeatureKind for Scatterer {
             Shape::Ellipse => "Ellipse",
             Shape::Ellipsoid => "Ellipsoid",
         }
-    }
-
-    fn defaults(&self) -> Vec<(&'static str, Rule)> {
-        let mut props = vec![
-            ("position", Rule::constant(Value::vector(&[32.0, 32.0]))),
-            ("z", Rule::constant(0.0)),
-            ("value", Rule::constant(1.0)),
-        ];
-        match self.shape {
-            Shape::Point => {}
-            Shape::Sphere => props.push(("radius", Rule::constant(1e-6))),
-            Shape::Ellipse | Shape::Ellipsoid => props.extend([
-                ("radius", Rule::constant(1e-6)),
-                ("rotation", Rule::constant(0_i64)),
-                ("transpose", Rule::constant(false)),
-            ]),
-        }
-        props
-    }
-
-    fn check_property(&self, key: &str, value: &Value) -> Result<()> {
-        self.check(key, value)
     }
 
     fn is_distributed(&self) -> bool {
@@ -241,9 +308,7 @@ impl FeatureKind for Scatterer {
                  microscope (optics(sample), e.g. Fluorescence or Brightfield)",
             ));
         };
-        for (key, value) in props.iter() {
-            self.check(key, value).map_err(|e| e.in_property(key))?;
-        }
+        Params::new(self.params(), props).check_all()?;
         Ok(vec![Image::new(self.volume(props, &ctx)?)])
     }
 }
@@ -298,13 +363,15 @@ mod tests {
     #[test]
     fn bad_properties_are_reported() {
         let s = Scatterer { shape: Shape::Sphere };
-        assert!(s.check("radius", &Value::Float(-1.0)).is_err());
-        assert!(s.check("radius", &Value::Float(f64::NAN)).is_err());
-        assert!(s.check("radius", &Value::Float(0.0)).is_err());
-        assert!(s.check("position", &Value::vector(&[1.0])).is_err());
-        assert!(s.check("position", &Value::List(vec![Value::Int(3), Value::Float(4.5)])).is_ok());
-        assert!(s.check("intensity", &Value::None).is_ok());
-        assert!(s.check("intensity", &Value::str("bright")).is_err());
+        let check = |key: &str, v: Value| Params::new(SPHERE, &props(&[(key, v)])).check_all();
+        assert!(check("radius", Value::Float(-1.0)).is_err());
+        assert!(check("radius", Value::Float(f64::NAN)).is_err());
+        assert!(check("radius", Value::Float(0.0)).is_err());
+        assert!(check("radius", Value::vector(&[1.0, 2.0])).is_err());
+        assert!(check("position", Value::vector(&[1.0])).is_err());
+        assert!(check("position", Value::List(vec![Value::Int(3), Value::Float(4.5)])).is_ok());
+        assert!(check("intensity", Value::None).is_ok());
+        assert!(check("intensity", Value::str("bright")).is_err());
         let huge = s.volume(&props(&[("radius", Value::Float(1.0))]), &ctx(1e-9));
         assert_eq!(huge.unwrap_err().kind(), ErrorKind::OutOfMemory);
     }

@@ -1,0 +1,289 @@
+//! The registry of built-in kinds: one table that says, for every kind, its DeepTrack2 class name and
+//! module, its parameters (constructor order, defaults, accepted values, limits) and a one-line doc.
+//! Each family file contributes its entries (`KINDS`), next to their computation; everything that
+//! lists kinds is derived from the table: [`crate::features::builtin`], the "known kinds" error, the
+//! validation of constants at `set_property`, the C enumeration functions (`deeptrack_kind_*`) and,
+//! through them, the Python classes and the README's table.
+//!
+//! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
+//! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
+
+use super::{FeatureKind, augmentations, math, noise, optics, scatterers, structural};
+use crate::error::{Error, Result};
+use crate::graph::Feature;
+use crate::properties::Rule;
+use crate::value::Value;
+
+mod check;
+mod params;
+
+pub use params::Params;
+
+/// A built-in kind: what the C API, the bindings and the documentation know of it.
+#[derive(Clone, Copy)]
+pub struct KindSpec {
+    /// The DeepTrack2 class name (`"GaussianBlur"`), also the feature's default `name` property.
+    pub name: &'static str,
+    /// Other class names that create this kind (DeepTrack2's aliases, `"Equal"` for `"Equals"`).
+    pub aliases: &'static [&'static str],
+    /// The DeepTrack2 module that defines the class: `"features"`, `"math"`, `"noises"`,
+    /// `"augmentations"`, `"scatterers"`, `"optics"`, …
+    pub module: &'static str,
+    /// One line on what the kind computes.
+    pub doc: &'static str,
+    /// The parameters, in the order of the feature's properties (DeepTrack2's property dict order).
+    pub params: &'static [ParamSpec],
+    /// The parameters DeepTrack2's constructor takes by position, in its order: names of `params`, or
+    /// `"_input"` (DeepTrack2's input given at construction). Bindings build signatures from it.
+    pub positional: &'static [&'static str],
+    /// Builds the computation, given the features of the [`ParamKind::Feature`] and
+    /// [`ParamKind::Features`] parameters in order (already counted against the spec).
+    pub make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
+}
+
+/// One parameter of a kind.
+#[derive(Clone, Copy)]
+pub struct ParamSpec {
+    /// The property name (DeepTrack2's keyword).
+    pub name: &'static str,
+    /// What values it accepts.
+    pub kind: ParamKind,
+    /// Its default.
+    pub default: ParamDefault,
+    /// Bounds of the number, or of each number of a vector or array (inclusive unless `min_open` /
+    /// `max_open`; `±f64::MAX` means "finite", `±inf` no bound).
+    pub min: f64,
+    /// See [`ParamSpec::min`].
+    pub max: f64,
+    /// Whether `min` itself is excluded (a positive number: `min` 0, `min_open`).
+    pub min_open: bool,
+    /// Whether `max` itself is excluded.
+    pub max_open: bool,
+    /// Whether `None` is accepted besides the values of `kind`.
+    pub nullable: bool,
+    /// How far the library supports it (see [`Support`]).
+    pub support: Support,
+    /// A check of what `kind` and the bounds cannot say (relations between numbers, lengths that
+    /// depend on the kind), run after them.
+    pub check: Option<fn(&Value) -> Result<()>>,
+    /// One line on what it means, with its unit.
+    pub doc: &'static str,
+}
+
+/// The values a parameter accepts. Numbers may be integers or floats; vectors may be numbers, 1-d
+/// arrays or lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// Any value (the kind checks it itself).
+    Any,
+    /// A number, never NaN.
+    Number,
+    /// A whole number (an integer, or a float without a fraction).
+    Integer,
+    /// A bool.
+    Bool,
+    /// A string: one of `choices`, or any string when `choices` is empty.
+    Str {
+        /// The accepted strings (empty: any).
+        choices: &'static [&'static str],
+    },
+    /// One number, or a vector whose length is in `min_len..=max_len`, of numbers (whole numbers when
+    /// `whole`).
+    Vector {
+        /// Fewest numbers.
+        min_len: usize,
+        /// Most numbers.
+        max_len: usize,
+        /// Whether every number must be whole.
+        whole: bool,
+    },
+    /// Numbers of any shape: a number, a bool, an array, or equally shaped nested lists.
+    Array,
+    /// One array as [`ParamKind::Array`], or a list of them (paired with the images in turn).
+    Arrays,
+    /// An axis: `None`, an integer, or a list of integers.
+    Axis,
+    /// A feature given at construction (a sub-feature; not a property).
+    Feature,
+    /// Any number of features given at construction (variadic; not a property).
+    Features,
+    /// A function, given by bindings as a callback rule.
+    Callback,
+}
+
+/// The default of a parameter.
+#[derive(Clone, Copy, Debug)]
+pub enum ParamDefault {
+    /// This constant.
+    Value(Const),
+    /// None: the parameter must be given (the feature has no such property until it is set).
+    Required,
+    /// None: the parameter is optional, and not a property unless it is set.
+    Absent,
+    /// Sampled by the library from the other properties (DeepTrack2's default `None` that the class
+    /// computes, e.g. a flip's `augment`); bindings show it as `None`.
+    Sampled(fn() -> Rule),
+}
+
+/// A constant default.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Const {
+    /// Python `None`.
+    None,
+    /// A bool.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string.
+    Str(&'static str),
+    /// A 1-d array of floats.
+    Floats(&'static [f64]),
+    /// A list of integers (a Python tuple of ints).
+    Ints(&'static [i64]),
+}
+
+impl Const {
+    /// The constant as a value.
+    pub fn to_value(self) -> Value {
+        match self {
+            Const::None => Value::None,
+            Const::Bool(b) => Value::Bool(b),
+            Const::Int(i) => Value::Int(i),
+            Const::Float(x) => Value::Float(x),
+            Const::Str(s) => Value::str(s),
+            Const::Floats(v) => Value::vector(v),
+            Const::Ints(v) => Value::List(v.iter().map(|&x| Value::Int(x)).collect()),
+        }
+    }
+}
+
+/// How far the library supports a DeepTrack2 parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Fully: a property of the feature.
+    Full,
+    /// Only at its default (DeepTrack2 has it; the library does not implement other values): it is
+    /// not a property unless set, and a constant other than the default is an error.
+    OnlyDefault,
+}
+
+impl ParamSpec {
+    /// A parameter of `kind` with default `default`: no bounds, not nullable, fully supported, no
+    /// extra check. The other fields are set with struct update syntax (`..ParamSpec::new(…)`).
+    pub const fn new(name: &'static str, kind: ParamKind, default: ParamDefault, doc: &'static str) -> ParamSpec {
+        ParamSpec {
+            name,
+            kind,
+            default,
+            min: f64::NEG_INFINITY,
+            max: f64::INFINITY,
+            min_open: false,
+            max_open: false,
+            nullable: false,
+            support: Support::Full,
+            check: None,
+            doc,
+        }
+    }
+
+    /// Checks a constant given to this parameter (kind, bounds, then the extra check). The error
+    /// does not name the property; callers add it.
+    pub fn validate(&self, value: &Value) -> Result<()> {
+        check::validate(self, value)
+    }
+
+    /// Whether the parameter is a property of a new feature (with its default).
+    pub fn is_default_property(&self) -> bool {
+        self.support == Support::Full && matches!(self.default, ParamDefault::Value(_) | ParamDefault::Sampled(_))
+    }
+
+    /// Whether the parameter is given at construction as a feature or features (not a property).
+    pub fn is_feature(&self) -> bool {
+        matches!(self.kind, ParamKind::Feature | ParamKind::Features)
+    }
+}
+
+impl KindSpec {
+    /// The parameter `name`, if the kind has it.
+    pub fn param(&self, name: &str) -> Option<&'static ParamSpec> {
+        let params: &'static [ParamSpec] = self.params;
+        params.iter().find(|p| p.name == name)
+    }
+
+    /// The default properties of a new feature, in order (without `name`).
+    pub fn defaults(&self) -> Vec<(&'static str, Rule)> {
+        self.params
+            .iter()
+            .filter(|p| p.is_default_property())
+            .map(|p| match p.default {
+                ParamDefault::Value(c) => (p.name, Rule::Constant(c.to_value())),
+                ParamDefault::Sampled(rule) => (p.name, rule()),
+                ParamDefault::Required | ParamDefault::Absent => unreachable!("not a default property"),
+            })
+            .collect()
+    }
+
+    /// Checks a constant given to property `key` (keys the kind does not know are metadata, accepted).
+    pub fn validate(&self, key: &str, value: &Value) -> Result<()> {
+        validate(self.params, key, value)
+    }
+
+    /// The kind's computation with `features` for its feature parameters: errors (naming the kind)
+    /// when their number does not match.
+    pub fn make_with(&self, features: Vec<Feature>) -> Result<Box<dyn FeatureKind>> {
+        let fixed = self.params.iter().filter(|p| p.kind == ParamKind::Feature).count();
+        let variadic = self.params.iter().any(|p| p.kind == ParamKind::Features);
+        if features.len() < fixed || (!variadic && features.len() > fixed) {
+            let names: Vec<&str> = self.params.iter().filter(|p| p.is_feature()).map(|p| p.name).collect();
+            let expected = match (fixed, variadic) {
+                (0, false) => "no features".to_owned(),
+                (n, false) => format!("{n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
+                (n, true) => format!("at least {n} features ({})", names.join(", ")),
+            };
+            return Err(Error::invalid(format!("{} takes {expected}, got {}", self.name, features.len())));
+        }
+        Ok((self.make)(features))
+    }
+}
+
+/// Checks `value` for the parameter `key` of `params` (keys not among them are metadata, accepted);
+/// the error names the property.
+fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
+    match params.iter().find(|p| p.name == key) {
+        Some(p) if !p.is_feature() => p.validate(value).map_err(|e| e.in_property(key)),
+        Some(p) => {
+            Err(Error::invalid(format!("'{}' is a feature given at construction, not a property", p.name))
+                .in_property(key))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The families' tables, in order.
+fn families() -> [&'static [KindSpec]; 6] {
+    [structural::KINDS, math::KINDS, noise::KINDS, augmentations::KINDS, scatterers::KINDS, optics::KINDS]
+}
+
+/// Every built-in kind, family by family.
+pub fn kinds() -> impl Iterator<Item = &'static KindSpec> {
+    families().into_iter().flatten()
+}
+
+/// The kind named `name` (its class name or an alias).
+pub fn find(name: &str) -> Option<&'static KindSpec> {
+    kinds().find(|k| k.name == name || k.aliases.contains(&name))
+}
+
+/// A new feature of the kind named `name` (or an alias) built from `features` (for kinds with
+/// feature parameters; empty otherwise). `NotFound` for an unknown name, with the known ones.
+pub fn build(name: &str, features: Vec<Feature>) -> Result<Feature> {
+    let spec = find(name).ok_or_else(|| {
+        Error::not_found(format!(
+            "unknown feature kind '{name}'; known kinds: {}",
+            crate::features::builtin_names().join(", ")
+        ))
+    })?;
+    Feature::builtin(spec, spec.make_with(features)?)
+}
