@@ -622,6 +622,8 @@ deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
  * `DEEPTRACK_STATUS_BUSY` for the pipeline that runs the callback (or that the batch the callback
  * runs in is batching); the workers of a batch started by a callback may run that callback, one at
  * a time, while the callback waits; a batch started on a batch's worker runs on that worker alone.
+ * It returns only when its worker threads have exited: their thread-local destructors (a callback's
+ * C++ `thread_local`s included) have run.
  *
  * # Safety
  * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count` writable

@@ -780,7 +780,8 @@ impl Feature {
     /// whatever the thread count or the way a dataset is split into batches. Runs on `threads` worker
     /// threads (0: as many as the machine has cores); each resolves its own copy. The pipeline itself
     /// is not touched. Every item must produce exactly one image; the error of the lowest failing
-    /// item is returned.
+    /// item is returned. Returns only when the worker threads have exited (their thread-local
+    /// destructors have run).
     pub fn resolve_batch(
         &self,
         input: Option<&Image>,
@@ -849,23 +850,37 @@ impl Feature {
         if threads <= 1 {
             work();
         } else {
-            std::thread::scope(|scope| {
-                let mut started = 0;
+            // Every worker is joined explicitly: the scope's implicit join only waits for the workers'
+            // closures, and detaches the threads, which then run their thread-local destructors (the
+            // library's caches, a callback's C++ `thread_local`s) after the batch has returned
+            // (rust-lang/rust#116179). A batch returns only when its threads are gone.
+            let panicked = std::thread::scope(|scope| {
+                let mut workers = Vec::new();
                 for _ in 0..threads {
                     let worker = || {
                         let _lineage = batch.worker();
                         IN_USER_CODE.set((0, in_user_code.1));
                         work();
                     };
-                    // A thread that cannot be started (the system's limit) leaves the work to the others.
-                    if std::thread::Builder::new().spawn_scoped(scope, worker).is_ok() {
-                        started += 1;
+                    // A thread that cannot be started (the system's limit, or no memory for its
+                    // handle) leaves the work to the others.
+                    if workers.try_reserve(1).is_err() {
+                        break;
+                    }
+                    match std::thread::Builder::new().spawn_scoped(scope, worker) {
+                        Ok(handle) => workers.push(handle),
+                        Err(_) => break,
                     }
                 }
-                if started == 0 {
+                if workers.is_empty() {
                     work();
                 }
+                // All are joined before a worker's panic is passed on.
+                workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()))
             });
+            if let Some(payload) = panicked {
+                std::panic::resume_unwind(payload);
+            }
         }
         drop(batch);
         let mut images = Vec::new();

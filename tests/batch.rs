@@ -136,3 +136,68 @@ fn callbacks_not_declared_thread_safe_never_run_concurrently() {
     batch_with_callback(true);
     assert!(SAFE_MOST.load(Ordering::SeqCst) >= 2, "thread-safe callbacks run in parallel");
 }
+
+/// What the thread-local destructors of batch workers saw: how many workers touched the thread-local,
+/// whether the batch had returned, and how many destructors ran before and after it returned.
+#[derive(Default)]
+struct WorkerExits {
+    touched: usize,
+    returned: bool,
+    before_return: usize,
+    after_return: usize,
+}
+
+static WORKER_EXITS: std::sync::Mutex<WorkerExits> =
+    std::sync::Mutex::new(WorkerExits { touched: 0, returned: false, before_return: 0, after_return: 0 });
+static WORKER_EXITED: std::sync::Condvar = std::sync::Condvar::new();
+
+/// A thread-local with a destructor, as a callback's C++ `thread_local` or the library's own caches.
+struct ExitWatch;
+
+impl Drop for ExitWatch {
+    fn drop(&mut self) {
+        let exits = WORKER_EXITS.lock().unwrap();
+        // A destructor still running after the batch returned is of a thread the batch did not
+        // join: wait a moment for the batch to return, so that such a thread is caught.
+        let (mut exits, _) =
+            WORKER_EXITED.wait_timeout_while(exits, std::time::Duration::from_millis(300), |e| !e.returned).unwrap();
+        if exits.returned {
+            exits.after_return += 1;
+        } else {
+            exits.before_return += 1;
+        }
+        WORKER_EXITED.notify_all();
+    }
+}
+
+thread_local! {
+    static EXIT_WATCH: ExitWatch = {
+        WORKER_EXITS.lock().unwrap().touched += 1;
+        ExitWatch
+    };
+}
+
+#[test]
+fn a_batch_returns_after_its_workers_have_exited() {
+    let add = features::builtin("Add").unwrap();
+    add.set_property(
+        "value",
+        Rule::callback(|_| {
+            EXIT_WATCH.with(|_| ());
+            Ok(Value::from(1.0))
+        }),
+    )
+    .unwrap();
+    let items = add.resolve_batch(Some(&Image::zeros(&[1])), 1, 0, 8, 2).unwrap();
+    assert_eq!(items.len(), 8);
+    let mut exits = WORKER_EXITS.lock().unwrap();
+    exits.returned = true;
+    WORKER_EXITED.notify_all();
+    // Wait for any destructor still running (a worker that was not joined) to report.
+    let (exits, _) = WORKER_EXITED
+        .wait_timeout_while(exits, std::time::Duration::from_secs(10), |e| e.before_return + e.after_return < e.touched)
+        .unwrap();
+    assert!(exits.touched >= 1, "the callbacks ran on the batch's workers");
+    assert_eq!(exits.after_return, 0, "a worker's thread-local destructors ran after the batch returned");
+    assert_eq!(exits.before_return, exits.touched);
+}
