@@ -147,3 +147,5 @@ fixtures:
 		lazy_import==0.2.2 matplotlib
 	$(FIXTURES_PIP) install --no-deps deeptrack==2.0.1
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT))
+	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/reductions/manifest.json \
+		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/reductions)

@@ -434,6 +434,25 @@ deeptrack_status deeptrack_feature_new(const char *kind,
                                        struct deeptrack_feature **out);
 
 /**
+ * Creates a built-in feature of `kind` (a class name or alias) built from `count` features
+ * `features[0..count]` (borrowed: the new feature shares them, the caller still frees its handles),
+ * for kinds with parameters of type `DEEPTRACK_PARAM_FEATURE` or `DEEPTRACK_PARAM_FEATURES`, in the
+ * order of those parameters: `Sin(feature)` is `("Sin", {feature}, 1)`, `Sum(feature)` likewise. A
+ * feature parameter without the flag `DEEPTRACK_PARAM_FLAG_REQUIRED` may be left out (`count` 0 is
+ * `deeptrack_feature_new`). On success `*out` is owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND`
+ * for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count` does not fit the kind (the
+ * message says how many it takes).
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `features` NULL (only with `count` 0) or `count` readable
+ * pointers, each NULL or a live feature; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_with(const char *kind,
+                                            const struct deeptrack_feature *const *features,
+                                            size_t count,
+                                            struct deeptrack_feature **out);
+
+/**
  * Creates a custom feature named `name` (also its `name` property) whose computation is `get` (see
  * `deeptrack_get_fn`). Give it properties with `deeptrack_feature_set_property`; any key is accepted
  * and kept as metadata (e.g. `track_me`). On success `*out` is owned by the caller and the feature
@@ -604,6 +623,25 @@ deeptrack_status deeptrack_feature_resolve(struct deeptrack_feature *f,
  */
 deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
                                                 const struct deeptrack_image *input,
+                                                struct deeptrack_image **out,
+                                                size_t cap,
+                                                size_t *count);
+
+/**
+ * Resolves `f` on a list of `n_inputs` images `inputs[0..n_inputs]` (borrowed), as DeepTrack2
+ * resolves a list: distributed features compute each image on its own, and features that take the
+ * list at once (`Sum` with `distributed` false) see all of them. `n_inputs` 0 is a resolve without
+ * input. The results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written
+ * to `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing written).
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `inputs` NULL (only with `n_inputs` 0) or `n_inputs` readable
+ * pointers, each NULL or a live image; `out` NULL or `cap` writable pointers; `count` writable.
+ */
+deeptrack_status deeptrack_feature_resolve_list(struct deeptrack_feature *f,
+                                                const struct deeptrack_image *const *inputs,
+                                                size_t n_inputs,
                                                 struct deeptrack_image **out,
                                                 size_t cap,
                                                 size_t *count);

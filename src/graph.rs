@@ -901,6 +901,25 @@ impl Feature {
     /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since
     /// the last update, or on nothing). Returns the output images (usually one).
     pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
+        self.resolve_inputs(input.map(|img| ImageList::one(img.clone())))
+    }
+
+    /// Resolves the pipeline on a list of input images, as DeepTrack2 resolves a list: distributed
+    /// features compute each image on its own, others (`Sum(distributed=False)`) the list at once.
+    /// An empty list is no input (as `None` in [`Feature::resolve`]).
+    pub fn resolve_list(&self, inputs: &[Image]) -> Result<Vec<Image>> {
+        if inputs.is_empty() {
+            return self.resolve(None);
+        }
+        let mut list = ImageList::new();
+        for img in inputs {
+            list.push(img.clone());
+        }
+        self.resolve_inputs(Some(list))
+    }
+
+    /// [`Feature::resolve`] of `inputs`, or of the stored input when `None`.
+    fn resolve_inputs(&self, input: Option<ImageList>) -> Result<Vec<Image>> {
         self.check_depth()?;
         let start = starting_depth(self)?;
         // The generator is held until this returns (also on error or panic).
@@ -914,7 +933,7 @@ impl Feature {
         let mut rs = Resolver::new(hold.rng());
         rs.depth = start;
         let inputs = match input {
-            Some(img) => ImageList::one(img.clone()),
+            Some(list) => list,
             None => stored.map_or_else(ImageList::new, ImageList::one),
         };
         let images = rs.resolve(self, &inputs, &[])?;

@@ -49,6 +49,12 @@ fn c_contract_test_passes() {
 }
 
 #[test]
+fn elementwise_and_statistics_kinds_from_c() {
+    let out = run(&compile("cc", "tests/c/reductions.c", "reductions", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

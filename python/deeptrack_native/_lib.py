@@ -97,6 +97,7 @@ _DECLARATIONS = {
     "deeptrack_set_error_message": ([c_char_p], status),
     # features
     "deeptrack_feature_new": ([c_char_p, out_handle], status),
+    "deeptrack_feature_new_with": ([c_char_p, POINTER(c_void_p), c_size_t, out_handle], status),
     "deeptrack_feature_new_custom": ([c_char_p, GET_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_feature_set_property": ([handle, c_char_p, handle], status),
     "deeptrack_feature_get_property": ([handle, c_char_p, out_handle], status),
@@ -108,6 +109,10 @@ _DECLARATIONS = {
     "deeptrack_feature_seed": ([handle, c_uint64], status),
     "deeptrack_feature_update": ([handle], status),
     "deeptrack_feature_resolve_many": ([handle, handle, out_handle, c_size_t, POINTER(c_size_t)], status),
+    "deeptrack_feature_resolve_list": (
+        [handle, POINTER(c_void_p), c_size_t, out_handle, c_size_t, POINTER(c_size_t)],
+        status,
+    ),
     "deeptrack_feature_resolve_batch": ([handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, out_handle], status),
     "deeptrack_feature_free": ([handle], None),
     # the registry of kinds

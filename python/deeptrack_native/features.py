@@ -73,6 +73,8 @@ class Feature:
     _unsupported = ()
     #: Constructor keywords a built-in supports only at these values.
     _only_default = {}
+    #: The optional feature arguments of a built-in (``Sin(feature)``), in the library's order.
+    _feature_params = ()
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -131,7 +133,25 @@ class Feature:
                     f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
                     "subclass Feature for a feature of your own"
                 )
-            self._h = _core.new_handle(lib.deeptrack_feature_new, self._kind.encode(), free=lib.deeptrack_feature_free)
+            given = []
+            for name in self._feature_params:
+                value = kwargs.pop(name, None)
+                if value is not None:
+                    given.append(_as_feature(value))
+            if given:
+                self.__dict__["_refs"] = list(given)
+                handles = (c_void_p * len(given))(*(f._h.ptr for f in given))
+                self._h = _core.new_handle(
+                    lib.deeptrack_feature_new_with,
+                    self._kind.encode(),
+                    handles,
+                    len(given),
+                    free=lib.deeptrack_feature_free,
+                )
+            else:
+                self._h = _core.new_handle(
+                    lib.deeptrack_feature_new, self._kind.encode(), free=lib.deeptrack_feature_free
+                )
             if type(self).__name__ != self._kind and not _is_builtin_class(type(self)):
                 kwargs.setdefault("name", type(self).__name__)
             return
@@ -261,7 +281,7 @@ class Feature:
             )
         if isinstance(image, (list, tuple)):
             if len(image) > 1:
-                raise TypeError("resolving a list of several images is not supported; resolve each image")
+                return self._resolve_list(image)
             image = image[0] if image else None
         if image is None and not self._had_input and self._default_input is not None:
             image = self._default_input
@@ -281,6 +301,33 @@ class Feature:
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
+        if len(results) == 1:
+            return results[0]
+        return results
+
+    def _resolve_list(self, images):
+        """``resolve`` of several input images, as DeepTrack2 resolves a list: each image on its own
+        through distributed features, the list at once through others (``Sum(distributed=False)``)."""
+        owners = [_core.to_library_image(image, f"input image {i}") for i, image in enumerate(images)]
+        known = {}
+        for _, k in owners:
+            if k:
+                known.update(k)
+        inputs = (c_void_p * len(owners))(*(owner.ptr for owner, _ in owners))
+        self.__dict__["_had_input"] = True
+        self.__dict__["_input_cache"] = None
+        count = c_size_t()
+        buf = (c_void_p * 4)()
+        _core._tls.pending = None
+        status = lib.deeptrack_feature_resolve_list(self._h.ptr, inputs, len(owners), buf, 4, byref(count))
+        if status == _lib.BUFFER_TOO_SMALL:
+            buf = (c_void_p * count.value)()
+            status = lib.deeptrack_feature_resolve_list(
+                self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
+            )
+        if status != _lib.OK:
+            _core.raise_for(status)
+        results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
         if len(results) == 1:
             return results[0]
         return results
@@ -506,6 +553,19 @@ class Optics(Feature):
         return self.resolve(sample, **kwargs)
 
 
+class ElementwiseFeature(Feature):
+    """DeepTrack2's base class of the element-wise features (``Sin``, ``Log``, ...): each applies its
+    numpy function to its input, or, given a feature (``Sin(feature)``), to that feature's output."""
+
+    __module__ = "deeptrack_native.elementwise"
+
+
+def classes_of(module):
+    """The built-in classes of DeepTrack2's module ``module`` (``"elementwise"``, ``"statistics"``,
+    ...), by class name and alias: what the submodule of that name exports."""
+    return {name: cls for name, cls in _BUILTINS.items() if cls._module == module}
+
+
 # -- the built-in kinds, from the library's registry -------------------------------------------------
 
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
@@ -608,13 +668,15 @@ def _define(kind):
                 unsupported.append(p.name)
             else:
                 only_default[p.name] = p.default
-    # Optics image a sample when called on it (a Microscope).
-    base = Optics if kind["module"] == "optics" else Feature
+    # Optics image a sample when called on it (a Microscope); the element-wise kinds share
+    # DeepTrack2's base class.
+    base = {"optics": Optics, "elementwise": ElementwiseFeature}.get(kind["module"], Feature)
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
         "_unsupported": tuple(unsupported),
         "_only_default": only_default,
+        "_feature_params": tuple(p.name for p in kind["params"] if p.type == _PARAM_FEATURE),
         "_module": kind["module"],
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",
@@ -637,9 +699,15 @@ def _define_all():
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
             continue  # exported by the package itself
-        if any(p.type in (_PARAM_FEATURE, _PARAM_FEATURES) for p in kind["params"]):
-            continue  # built from features: needs a class written for it
+        if any(
+            p.type == _PARAM_FEATURES or (p.type == _PARAM_FEATURE and p.flags & _FLAG_REQUIRED)
+            for p in kind["params"]
+        ):
+            continue  # built from features it requires: needs a class written for it
         _define(kind)
 
 
 _define_all()
+
+# DeepTrack2's ``features`` module holds its structural kinds (``features.Value``, ``features.Add``).
+globals().update({name: cls for name, cls in classes_of("features").items() if name not in globals()})

@@ -11,6 +11,7 @@ use crate::properties::PropertyDict;
 
 pub mod augmentations;
 pub mod custom;
+pub mod elementwise;
 mod filters;
 pub mod math;
 pub mod noise;
@@ -19,6 +20,7 @@ mod pixelwise;
 mod pooling;
 pub mod registry;
 pub mod scatterers;
+pub mod statistics;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.

@@ -124,6 +124,48 @@ pub unsafe extern "C" fn deeptrack_feature_new(
     })
 }
 
+/// Creates a built-in feature of `kind` (a class name or alias) built from `count` features
+/// `features[0..count]` (borrowed: the new feature shares them, the caller still frees its handles),
+/// for kinds with parameters of type `DEEPTRACK_PARAM_FEATURE` or `DEEPTRACK_PARAM_FEATURES`, in the
+/// order of those parameters: `Sin(feature)` is `("Sin", {feature}, 1)`, `Sum(feature)` likewise. A
+/// feature parameter without the flag `DEEPTRACK_PARAM_FLAG_REQUIRED` may be left out (`count` 0 is
+/// `deeptrack_feature_new`). On success `*out` is owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND`
+/// for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count` does not fit the kind (the
+/// message says how many it takes).
+///
+/// # Safety
+/// `kind` must be NULL or NUL-terminated; `features` NULL (only with `count` 0) or `count` readable
+/// pointers, each NULL or a live feature; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new_with(
+    kind: *const c_char,
+    features: *const *const deeptrack_feature,
+    count: usize,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let kind = unsafe { str_arg(kind, "kind")? };
+        let list = if count == 0 {
+            Vec::new()
+        } else {
+            if features.is_null() {
+                return Err(Error::invalid("'features' is NULL but 'count' is not 0"));
+            }
+            (0..count)
+                .map(|i| {
+                    // SAFETY: `features` holds `count` readable pointers (contract), each checked by
+                    // `borrow`.
+                    unsafe { borrow(*features.add(i), "features[i]") }.cloned()
+                })
+                .collect::<Result<Vec<Feature>, Error>>()?
+        };
+        write_feature(out, registry::build(kind, list)?);
+        Ok(())
+    })
+}
+
 fn custom_get(
     get: unsafe extern "C" fn(
         *mut c_void,
@@ -477,6 +519,60 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
             check_out(out, "out")?;
         }
         for (i, img) in images.into_iter().enumerate() {
+            // SAFETY: `out` holds at least `cap >= count` pointers.
+            unsafe { *out.add(i) = image_into_c(img) };
+        }
+        Ok(())
+    })
+}
+
+/// Resolves `f` on a list of `n_inputs` images `inputs[0..n_inputs]` (borrowed), as DeepTrack2
+/// resolves a list: distributed features compute each image on its own, and features that take the
+/// list at once (`Sum` with `distributed` false) see all of them. `n_inputs` 0 is a resolve without
+/// input. The results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written
+/// to `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
+/// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing written).
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `inputs` NULL (only with `n_inputs` 0) or `n_inputs` readable
+/// pointers, each NULL or a live image; `out` NULL or `cap` writable pointers; `count` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_resolve_list(
+    f: *mut deeptrack_feature,
+    inputs: *const *const deeptrack_image,
+    n_inputs: usize,
+    out: *mut *mut deeptrack_image,
+    cap: usize,
+    count: *mut usize,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(count, "count")?;
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+        if n_inputs > 0 && inputs.is_null() {
+            return Err(Error::invalid("'inputs' is NULL but 'n_inputs' is not 0"));
+        }
+        let mut images = Vec::new();
+        images
+            .try_reserve_exact(n_inputs)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n_inputs} images")))?;
+        for i in 0..n_inputs {
+            // SAFETY: `inputs` holds `n_inputs` readable pointers (contract), each checked by `borrow`.
+            images.push(unsafe { borrow(*inputs.add(i), "inputs[i]")? }.clone());
+        }
+        let results = f.resolve_list(&images)?;
+        // SAFETY: checked non-NULL.
+        unsafe { *count = results.len() };
+        if results.len() > cap {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("the pipeline produced {} images but 'cap' is {cap}", results.len()),
+            ));
+        }
+        if !results.is_empty() {
+            check_out(out, "out")?;
+        }
+        for (i, img) in results.into_iter().enumerate() {
             // SAFETY: `out` holds at least `cap >= count` pointers.
             unsafe { *out.add(i) = image_into_c(img) };
         }

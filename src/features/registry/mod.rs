@@ -8,7 +8,7 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, math, noise, optics, scatterers, structural};
+use super::{FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, statistics, structural};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -231,16 +231,20 @@ impl KindSpec {
     }
 
     /// The kind's computation with `features` for its feature parameters: errors (naming the kind)
-    /// when their number does not match.
+    /// when their number does not match. A [`ParamKind::Feature`] parameter whose default is not
+    /// [`ParamDefault::Required`] is optional (`Sin()` or `Sin(feature)`): optional ones come last.
     pub fn make_with(&self, features: Vec<Feature>) -> Result<Box<dyn FeatureKind>> {
-        let fixed = self.params.iter().filter(|p| p.kind == ParamKind::Feature).count();
+        let single = |p: &&ParamSpec| p.kind == ParamKind::Feature;
+        let fixed = self.params.iter().filter(single).filter(|p| matches!(p.default, ParamDefault::Required)).count();
+        let optional = self.params.iter().filter(single).count() - fixed;
         let variadic = self.params.iter().any(|p| p.kind == ParamKind::Features);
-        if features.len() < fixed || (!variadic && features.len() > fixed) {
+        if features.len() < fixed || (!variadic && features.len() > fixed + optional) {
             let names: Vec<&str> = self.params.iter().filter(|p| p.is_feature()).map(|p| p.name).collect();
-            let expected = match (fixed, variadic) {
-                (0, false) => "no features".to_owned(),
-                (n, false) => format!("{n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
-                (n, true) => format!("at least {n} features ({})", names.join(", ")),
+            let expected = match (fixed, optional, variadic) {
+                (0, 0, false) => "no features".to_owned(),
+                (n, 0, false) => format!("{n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
+                (n, m, false) => format!("{n} to {} features ({})", n + m, names.join(", ")),
+                (n, _, true) => format!("at least {n} features ({})", names.join(", ")),
             };
             return Err(Error::invalid(format!("{} takes {expected}, got {}", self.name, features.len())));
         }
@@ -262,8 +266,17 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 6] {
-    [structural::KINDS, math::KINDS, noise::KINDS, augmentations::KINDS, scatterers::KINDS, optics::KINDS]
+fn families() -> [&'static [KindSpec]; 8] {
+    [
+        structural::KINDS,
+        math::KINDS,
+        noise::KINDS,
+        augmentations::KINDS,
+        scatterers::KINDS,
+        optics::KINDS,
+        elementwise::KINDS,
+        statistics::KINDS,
+    ]
 }
 
 /// Every built-in kind, family by family.

@@ -1,0 +1,10 @@
+"""DeepTrack2's ``statistics`` module: numpy reductions over axes (``Sum``, ``Mean``, ``Median``,
+``Quantile``, ...) and ``Cumsum``, each image on its own (``distributed=True``) or the list of images
+stacked (``distributed=False``). The classes come from libdeeptrack's registry of kinds (its kinds of
+module ``statistics``)."""
+
+from .features import classes_of
+
+globals().update(classes_of("statistics"))
+
+__all__ = sorted(classes_of("statistics"))

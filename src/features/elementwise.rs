@@ -1,0 +1,253 @@
+//! DeepTrack2's `elementwise` module: one numpy function applied to every sample (`Sin`, `Log`,
+//! `Abs`, …). One kind, [`Elementwise`], parameterised by its [`Op`]; one registry entry per class.
+//!
+//! Both of DeepTrack2's forms: `feature >> Sin()` applies the function to its input, and `Sin(feature)`
+//! to what `feature` resolves to (without input; an input given to `Sin(feature)` is ignored, as in
+//! DeepTrack2), the result carrying `feature`'s dicts then `Sin`'s.
+//!
+//! The library's images are real: `Angle`, `Conjugate`, `Imag` and `Real` give what numpy gives for
+//! real arrays (`angle(x)` is π for a negative `x` or `-0.0`, else 0; `conjugate` and `real` are the
+//! identity; `imag` is 0). NaN and infinities are numpy's (`Log` of a negative is NaN, of 0 `-inf`),
+//! never errors.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::FeatureKind;
+use super::pixelwise;
+use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec};
+use crate::error::Result;
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::{Image, ImageList};
+use crate::properties::PropertyDict;
+
+/// The function of an element-wise kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    /// `np.abs`.
+    Abs,
+    /// `np.angle` of a real sample: π when it is negative (or `-0.0`), else 0 (NaN stays NaN).
+    Angle,
+    /// `np.arccos`.
+    Arccos,
+    /// `np.arccosh`.
+    Arccosh,
+    /// `np.arcsin`.
+    Arcsin,
+    /// `np.arcsinh`.
+    Arcsinh,
+    /// `np.arctan`.
+    Arctan,
+    /// `np.arctanh`.
+    Arctanh,
+    /// `np.ceil`.
+    Ceil,
+    /// `np.conjugate` of a real sample: the sample.
+    Conjugate,
+    /// `np.cos`.
+    Cos,
+    /// `np.cosh`.
+    Cosh,
+    /// `np.exp`.
+    Exp,
+    /// `np.floor`.
+    Floor,
+    /// `np.imag` of a real sample: 0.
+    Imag,
+    /// `np.log` (natural).
+    Log,
+    /// `np.log10`.
+    Log10,
+    /// `np.log2`.
+    Log2,
+    /// `np.real` of a real sample: the sample.
+    Real,
+    /// `np.around`: to the nearest whole number, halves to even.
+    Round,
+    /// `np.sign`: -1, 0 or 1 (NaN stays NaN).
+    Sign,
+    /// `np.sin`.
+    Sin,
+    /// `np.sinh`.
+    Sinh,
+    /// `np.sqrt`.
+    Sqrt,
+    /// `np.square`.
+    Square,
+    /// `np.tan`.
+    Tan,
+    /// `np.tanh`.
+    Tanh,
+}
+
+/// `np.sign` of a real number.
+fn sign(x: f64) -> f64 {
+    if x > 0.0 {
+        1.0
+    } else if x < 0.0 {
+        -1.0
+    } else if x == 0.0 {
+        0.0
+    } else {
+        x
+    }
+}
+
+/// `np.angle` of a real number: the argument of `x + 0i`.
+fn angle(x: f64) -> f64 {
+    0f64.atan2(x)
+}
+
+impl Op {
+    /// The function applied to every sample of `x`, into a new buffer (one monomorphic pass per
+    /// function, so that each is inlined into the loop).
+    pub fn apply(self, x: &[f64]) -> Result<Vec<f64>> {
+        use pixelwise::map;
+        match self {
+            Op::Abs => map(x, f64::abs),
+            Op::Angle => map(x, angle),
+            Op::Arccos => map(x, f64::acos),
+            Op::Arccosh => map(x, f64::acosh),
+            Op::Arcsin => map(x, f64::asin),
+            Op::Arcsinh => map(x, f64::asinh),
+            Op::Arctan => map(x, f64::atan),
+            Op::Arctanh => map(x, f64::atanh),
+            Op::Ceil => map(x, f64::ceil),
+            Op::Conjugate | Op::Real => map(x, |v| v),
+            Op::Cos => map(x, f64::cos),
+            Op::Cosh => map(x, f64::cosh),
+            Op::Exp => map(x, f64::exp),
+            Op::Floor => map(x, f64::floor),
+            Op::Imag => map(x, |_| 0.0),
+            Op::Log => map(x, f64::ln),
+            Op::Log10 => map(x, f64::log10),
+            Op::Log2 => map(x, f64::log2),
+            Op::Round => map(x, f64::round_ties_even),
+            Op::Sign => map(x, sign),
+            Op::Sin => map(x, f64::sin),
+            Op::Sinh => map(x, f64::sinh),
+            Op::Sqrt => map(x, f64::sqrt),
+            Op::Square => map(x, |v| v * v),
+            Op::Tan => map(x, f64::tan),
+            Op::Tanh => map(x, f64::tanh),
+        }
+    }
+}
+
+/// The one parameter of every element-wise kind: DeepTrack2's optional `feature`.
+const FEATURE: &[ParamSpec] = &[ParamSpec::new(
+    "feature",
+    ParamKind::Feature,
+    ParamDefault::Absent,
+    "optional: the feature whose output the function is applied to (resolved without input); \
+     without it, the function is applied to the input",
+)];
+
+/// The registry entry of the element-wise class `$name`, applying `Op::$name`.
+macro_rules! elementwise {
+    ($name:ident, $doc:literal) => {
+        KindSpec {
+            name: stringify!($name),
+            aliases: &[],
+            module: "elementwise",
+            doc: $doc,
+            params: FEATURE,
+            positional: &["feature"],
+            make: |features| Box::new(Elementwise::new(stringify!($name), Op::$name, features)),
+        }
+    };
+}
+
+/// The registry entries of this family, in DeepTrack2's alphabetical order.
+pub(crate) static KINDS: &[KindSpec] = &[
+    elementwise!(Abs, "`np.abs` of every sample."),
+    elementwise!(Angle, "`np.angle` of every sample: π for a negative real sample (and -0.0), else 0."),
+    elementwise!(Arccos, "`np.arccos` of every sample (NaN outside [-1, 1])."),
+    elementwise!(Arccosh, "`np.arccosh` of every sample (NaN below 1)."),
+    elementwise!(Arcsin, "`np.arcsin` of every sample (NaN outside [-1, 1])."),
+    elementwise!(Arcsinh, "`np.arcsinh` of every sample."),
+    elementwise!(Arctan, "`np.arctan` of every sample."),
+    elementwise!(Arctanh, "`np.arctanh` of every sample (±inf at ±1, NaN beyond)."),
+    elementwise!(Ceil, "`np.ceil` of every sample."),
+    elementwise!(Conjugate, "`np.conjugate` of every sample: the sample itself (images are real)."),
+    elementwise!(Cos, "`np.cos` of every sample."),
+    elementwise!(Cosh, "`np.cosh` of every sample."),
+    elementwise!(Exp, "`np.exp` of every sample."),
+    elementwise!(Floor, "`np.floor` of every sample."),
+    elementwise!(Imag, "`np.imag` of every sample: 0 (images are real)."),
+    elementwise!(Log, "`np.log` of every sample (NaN for a negative one, -inf for 0)."),
+    elementwise!(Log10, "`np.log10` of every sample (NaN for a negative one, -inf for 0)."),
+    elementwise!(Log2, "`np.log2` of every sample (NaN for a negative one, -inf for 0)."),
+    elementwise!(Real, "`np.real` of every sample: the sample itself (images are real)."),
+    elementwise!(Round, "`np.around` of every sample: the nearest whole number, halves to even."),
+    elementwise!(Sign, "`np.sign` of every sample: -1, 0 or 1 (NaN stays NaN)."),
+    elementwise!(Sin, "`np.sin` of every sample."),
+    elementwise!(Sinh, "`np.sinh` of every sample."),
+    elementwise!(Sqrt, "`np.sqrt` of every sample (NaN for a negative one)."),
+    elementwise!(Square, "`np.square` of every sample."),
+    elementwise!(Tan, "`np.tan` of every sample."),
+    elementwise!(Tanh, "`np.tanh` of every sample."),
+];
+
+/// An element-wise kind: `op` applied to its input, or to `feature`'s output when it has one.
+#[derive(Clone)]
+pub struct Elementwise {
+    name: &'static str,
+    op: Op,
+    feature: Option<Feature>,
+}
+
+impl Elementwise {
+    /// The kind `name` applying `op`, to the output of the first of `features` when there is one.
+    pub fn new(name: &'static str, op: Op, features: Vec<Feature>) -> Elementwise {
+        Elementwise { name, op, feature: features.into_iter().next() }
+    }
+
+    /// `img` with `op` applied to every sample (a new image with the same properties).
+    fn apply(&self, img: &Image) -> Result<Image> {
+        let samples = self.op.apply(img.as_slice())?;
+        Ok(img.with_standard_data(ArrayD::from_shape_vec(IxDyn(img.shape()), samples).expect("one per sample")))
+    }
+}
+
+impl FeatureKind for Elementwise {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.feature.iter().cloned().collect()
+    }
+
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(Elementwise { feature: children.into_iter().next(), ..self.clone() })
+    }
+
+    /// With a feature, the kind resolves it: structural.
+    fn is_structural(&self) -> bool {
+        self.feature.is_some()
+    }
+
+    fn get(&self, input: Option<&Image>, _: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        input.map(|img| self.apply(img)).transpose()
+    }
+
+    /// `Sin(feature)`: the function of `feature`'s outputs (resolved without input, as DeepTrack2's
+    /// `self.feature()`), whatever the input.
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let Some(feature) = &self.feature else {
+            let slice = crate::image::flatten(inputs)?;
+            return Ok(ImageList::from(self.process(&slice, props, id, rs)?));
+        };
+        let outputs = rs.resolve(feature, &ImageList::new(), id)?;
+        let images: Result<Vec<Image>> = outputs.iter().map(|img| self.apply(img)).collect();
+        Ok(ImageList::from(images?))
+    }
+}
