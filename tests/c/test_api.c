@@ -1443,9 +1443,12 @@ static void test_kinds(void) {
         OK(deeptrack_kind_find(name, &found));
         CHECK(found == k);
         for (size_t p = 0; p < params; p++) {
-            uint32_t type = 0;
+            uint32_t type = 0, flags = 0;
             OK(deeptrack_kind_param_type(k, p, &type));
-            features += type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES;
+            OK(deeptrack_kind_param_flags(k, p, &flags));
+            /* Features a kind cannot be made without (`Sin`'s feature may be left out). */
+            features += (type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES) &&
+                        (flags & DEEPTRACK_PARAM_FLAG_REQUIRED);
         }
         deeptrack_feature *f = NULL;
         if (features > 0) {
