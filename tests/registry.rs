@@ -342,28 +342,49 @@ const LIST_NAMES: usize = 6;
 const LIST_MODULES: usize = 3;
 
 /// Source files of the repository, outside the registry's family entries (`src/features/`) and this
-/// file (whose samples below prove the rule can fail).
+/// file (whose samples below prove the rule can fail): those git lists (tracked, and untracked but
+/// not ignored, so that build outputs such as `python/build/` are not read), or a walk of the source
+/// directories where git is not available.
 fn sources() -> Vec<std::path::PathBuf> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut out = Vec::new();
-    let mut dirs: Vec<std::path::PathBuf> =
-        ["src", "python", "tests", "include", "examples-c", "fuzz/fuzz_targets"].iter().map(|d| root.join(d)).collect();
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-            if rel.starts_with("src/features") || rel == "tests/registry.rs" || rel.starts_with("tests/fixtures") {
-                continue;
-            }
-            if path.is_dir() {
-                dirs.push(path);
-            } else if ["rs", "py", "c", "h", "hpp", "cpp"].iter().any(|e| path.extension().is_some_and(|x| x == *e)) {
-                out.push(path);
+    let dirs = ["src", "python", "tests", "include", "examples-c", "fuzz/fuzz_targets"];
+    let listed = std::process::Command::new("git")
+        .args(["ls-files", "-z", "--cached", "--others", "--exclude-standard", "--"])
+        .args(dirs)
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    let mut candidates: Vec<std::path::PathBuf> = Vec::new();
+    match listed {
+        Some(out) => candidates.extend(
+            out.stdout
+                .split(|&b| b == 0)
+                .filter(|p| !p.is_empty())
+                .map(|p| root.join(String::from_utf8_lossy(p).as_ref())),
+        ),
+        None => {
+            let mut stack: Vec<std::path::PathBuf> = dirs.iter().map(|d| root.join(d)).collect();
+            while let Some(dir) = stack.pop() {
+                let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+                for entry in entries.flatten() {
+                    let path = entry.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        candidates.push(path);
+                    }
+                }
             }
         }
     }
-    out
+    candidates.retain(|path| {
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        !(rel.starts_with("src/features") || rel == "tests/registry.rs" || rel.starts_with("tests/fixtures"))
+            && path.is_file()
+            && ["rs", "py", "c", "h", "hpp", "cpp"].iter().any(|e| path.extension().is_some_and(|x| x == *e))
+    });
+    candidates
 }
 
 #[test]
