@@ -203,7 +203,7 @@ struct Refraction<'a> {
     /// For [`Refraction::lines`]: `spans[axis][i]`, the ranges of band indices across `axis` where
     /// the pupil's strips hold band index `i` along `axis` (the band's non-zero elements on a line).
     spans: Option<[Vec<Vec<Range<usize>>>; 2]>,
-    work: Work,
+    work: Box<Work>,
 }
 
 /// How many lines [`Refraction::lines`] transforms at once (a few tens of KiB, in cache).
@@ -229,8 +229,9 @@ struct Work {
 }
 
 thread_local! {
-    /// The work buffers of the thread's last brightfield rendering.
-    static WORK: std::cell::Cell<Option<Work>> = const { std::cell::Cell::new(None) };
+    /// The work buffers of the thread's last brightfield rendering, boxed: a shared library's
+    /// thread-locals share the small static TLS block that `dlopen` allocates from.
+    static WORK: std::cell::Cell<Option<Box<Work>>> = const { std::cell::Cell::new(None) };
 }
 
 /// The most bytes of work buffers a thread keeps between resolves.
@@ -238,12 +239,12 @@ const KEPT_WORK_BYTES: usize = 16 << 20;
 
 impl Work {
     /// The buffers the calling thread kept, or new ones.
-    fn take() -> Work {
+    fn take() -> Box<Work> {
         WORK.try_with(|w| w.take()).ok().flatten().unwrap_or_default()
     }
 
     /// Keeps the buffers for the calling thread's next resolve, unless they are large.
-    fn keep(self) {
+    fn keep(self: Box<Self>) {
         let complex = [&self.w0c, &self.w1, &self.h, &self.f, &self.e, &self.lines, &self.columns, &self.scratch];
         let bytes = complex.iter().map(|v| v.capacity() * size_of::<Complex64>()).sum::<usize>()
             + (self.crossed.iter().map(Vec::capacity).sum::<usize>() + self.offsets.capacity()) * size_of::<usize>();
