@@ -10,8 +10,9 @@
 //! for the groups of overlapping scatterers (disjoint boxes, so that `M` is the sum of its parts),
 //! by the cheapest of: sums directly between the band and the boxes (matrix products, or transforms
 //! of the band's rows and columns for the part shared by all boxes); transforms of the band's lines
-//! and the boxes' lines only (large boxes); the two full-grid transforms. The same numbers as
-//! DeepTrack2's, up to rounding.
+//! and the boxes' lines only (large boxes: in whichever orientation transforms fewer lines, a few
+//! lines at a time in a buffer that stays in cache); the two full-grid transforms. A thread keeps the
+//! work buffers between images. The same numbers as DeepTrack2's, up to rounding.
 
 use crate::sync::Lock;
 use std::ops::Range;
@@ -40,7 +41,8 @@ pub(super) enum Route {
     /// Always between the band and the boxes, through transforms of the band's rows and columns.
     #[cfg_attr(not(test), allow(dead_code))]
     Transforms,
-    /// Always through transforms of the band's rows and columns and of the boxes' columns and rows.
+    /// Always through transforms of the band's lines and of the boxes' lines, in each of the four
+    /// orientations in turn, plane by plane.
     #[cfg_attr(not(test), allow(dead_code))]
     Lines,
     /// Each of the others in turn, plane by plane (the routes must hand the spectrum over as they take
@@ -68,7 +70,8 @@ pub(super) fn brightfield(
     if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
         light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
     }
-    let mut refract = Refraction { band: &band, grid: p.grid, full: None, lines: None, work: Work::default() };
+    let work = Work::take();
+    let mut refract = Refraction { band: &band, grid: p.grid, full: None, lines: None, spans: None, work };
     let mut planes = volume.by_plane.iter().peekable();
     for plane_index in 0..volume.planes {
         // One z-pixel on (the spectrum is zero off the pupil's strips).
@@ -86,8 +89,9 @@ pub(super) fn brightfield(
             Route::Alternating => [Route::Products, Route::FullGrid, Route::Transforms, Route::Lines][plane_index % 4],
             other => other,
         };
-        refract.plane(&mut light, &groups, route)?;
+        refract.plane(&mut light, &groups, route, plane_index)?;
     }
+    refract.work.keep();
     // Back to the focal plane, through the pupil (the in-focus pupil is 1 inside, 0 outside).
     let back = OtfCache::back(cache, p, &band, volume.z0 + volume.planes as i64)?;
     for ((l, b), &inside) in light.iter_mut().zip(back.iter()).zip(&band.pupil.support) {
@@ -196,10 +200,18 @@ struct Refraction<'a> {
     full: Option<(Fft2, Vec<Complex64>)>,
     /// The inverse transform of the grid's rows and the forward one of its columns.
     lines: Option<[Arc<dyn Fft<f64>>; 2]>,
-    work: Work,
+    /// For [`Refraction::lines`]: `spans[axis][i]`, the ranges of band indices across `axis` where
+    /// the pupil's strips hold band index `i` along `axis` (the band's non-zero elements on a line).
+    spans: Option<[Vec<Vec<Range<usize>>>; 2]>,
+    work: Box<Work>,
 }
 
-/// The matrices of [`Refraction::direct`], reused from plane to plane.
+/// How many lines [`Refraction::lines`] transforms at once (a few tens of KiB, in cache).
+const LINES: usize = 8;
+
+/// The matrices of [`Refraction::direct`] and [`Refraction::lines`], reused from plane to plane, and
+/// kept by the thread between resolves ([`Work::take`], [`Work::keep`]): allocated anew for every
+/// image, their pages would be faulted in and zeroed again each time.
 #[derive(Default)]
 struct Work {
     w0c: Vec<Complex64>,
@@ -210,6 +222,37 @@ struct Work {
     lines: Vec<Complex64>,
     columns: Vec<Complex64>,
     scratch: Vec<Complex64>,
+    /// [`Refraction::lines`]: the grid coordinates the groups cross along each axis (ascending), and
+    /// each group's offset in `f`.
+    crossed: [Vec<usize>; 2],
+    offsets: Vec<usize>,
+}
+
+thread_local! {
+    /// The work buffers of the thread's last brightfield rendering, boxed: a shared library's
+    /// thread-locals share the small static TLS block that `dlopen` allocates from.
+    static WORK: std::cell::Cell<Option<Box<Work>>> = const { std::cell::Cell::new(None) };
+}
+
+/// The most bytes of work buffers a thread keeps between resolves.
+const KEPT_WORK_BYTES: usize = 16 << 20;
+
+impl Work {
+    /// The buffers the calling thread kept, or new ones.
+    fn take() -> Box<Work> {
+        WORK.try_with(|w| w.take()).ok().flatten().unwrap_or_default()
+    }
+
+    /// Keeps the buffers for the calling thread's next resolve, unless they are large.
+    fn keep(self: Box<Self>) {
+        let complex = [&self.w0c, &self.w1, &self.h, &self.f, &self.e, &self.lines, &self.columns, &self.scratch];
+        let bytes = complex.iter().map(|v| v.capacity() * size_of::<Complex64>()).sum::<usize>()
+            + (self.crossed.iter().map(Vec::capacity).sum::<usize>() + self.offsets.capacity()) * size_of::<usize>();
+        if bytes <= KEPT_WORK_BYTES {
+            // During the thread's teardown there is nowhere to keep them: they are dropped.
+            let _ = WORK.try_with(|w| w.set(Some(self)));
+        }
+    }
 }
 
 /// How many indices the ranges cover together.
@@ -240,7 +283,8 @@ fn sized(v: &mut Vec<Complex64>, n: usize) -> Result<()> {
 impl Refraction<'_> {
     /// `light ← fft2(ifft2(light) · (1 + M))` on the band, `M` being the groups' factors, by the
     /// cheapest route.
-    fn plane(&mut self, light: &mut [Complex64], groups: &[Group], route: Route) -> Result<()> {
+    /// `index` is the plane's (the [`Route::Lines`] route turns the lines' orientations with it).
+    fn plane(&mut self, light: &mut [Complex64], groups: &[Group], route: Route, index: usize) -> Result<()> {
         if groups.is_empty() {
             return Ok(());
         }
@@ -258,7 +302,12 @@ impl Refraction<'_> {
         let boxes: usize = 5 * groups.iter().map(|g| g.nr * g.nc * (nu + nv)).sum::<usize>();
         let (union_rows, union_cols) =
             (union(groups.iter().map(|g| g.r0..g.r0 + g.nr)), union(groups.iter().map(|g| g.c0..g.c0 + g.nc)));
-        let lines = by_transforms[0] + by_transforms[1] + union_cols * fft(n0) + union_rows * fft(n1);
+        // The lines' inverse along the rows first (then the boxes' columns) or the columns first,
+        // and their forward transform along the boxes' rows first or their columns first.
+        let (rows_first, cols_first) =
+            (by_transforms[0] + union_cols * fft(n0), by_transforms[1] + union_rows * fft(n1));
+        let orientation = [usize::from(rows_first <= cols_first), usize::from(rows_first >= cols_first)];
+        let lines = rows_first.min(cols_first) * 2;
         let full = 2 * (n0 * fft(n1) + n1 * fft(n0));
         let transform = [0, 1].map(|i| match route {
             Route::Transforms => true,
@@ -269,109 +318,176 @@ impl Refraction<'_> {
             boxes + (0..2).map(|i| if transform[i] { by_transforms[i] } else { by_products[i] }).sum::<usize>();
         match route {
             Route::FullGrid => self.full_grid(light, groups),
-            Route::Lines => self.lines(light, groups),
+            Route::Lines => self.lines(light, groups, [index % 2, index / 2 % 2]),
             Route::Products | Route::Transforms => self.direct(light, groups, transform),
             _ if full <= direct.min(lines) => self.full_grid(light, groups),
-            _ if lines < direct => self.lines(light, groups),
+            _ if lines < direct => self.lines(light, groups, orientation),
             _ => self.direct(light, groups, transform),
         }
     }
 
-    /// The plane's change of the spectrum through transforms of lines only: the band's rows
-    /// (inverse) give the field along every grid column at the band's rows; the boxes' columns
-    /// (inverse) give it on the boxes; the boxes' rows of `f·M` (forward) give their spectra along
-    /// the band's columns, at the boxes' rows; the band's columns (forward) give the change of `L`.
-    /// Half or less of two full-grid transforms, for boxes too large for products.
-    fn lines(&mut self, light: &mut [Complex64], groups: &[Group]) -> Result<()> {
-        let [n0, n1] = self.grid;
+    /// The plane's change of the spectrum through transforms of lines only. The inverse runs along
+    /// axis `q` then `1 - q`: the band's lines across axis `q` (transformed along `q`) give the field
+    /// at the band's frequencies across `1 - q` and at the grid coordinates along `q` where boxes lie;
+    /// each of those lines of the boxes (transformed along `1 - q`) then gives the field on the boxes.
+    /// The forward transform runs the other way round along its own axis `p`: the boxes' lines along
+    /// `p` give their spectra at the band's frequencies along `p`, and the band's lines along `1 - p`
+    /// give the change of `L`. `orientation = [q, p]`; each costs `n_band · fft + n_box_lines · fft`.
+    /// Lines are transformed a few at a time in a small buffer, so the work stays in cache. Half or
+    /// less of two full-grid transforms, for boxes too large for products.
+    fn lines(&mut self, light: &mut [Complex64], groups: &[Group], [q, p]: [usize; 2]) -> Result<()> {
+        let n = self.grid;
         let band = self.band;
-        let (us, vs) = (&band.us[..], &band.vs[..]);
-        let (nu, nv) = (us.len(), vs.len());
+        let freqs = [&band.us[..], &band.vs[..]];
+        let nv = band.vs.len();
+        // The element of the band at band index `i` along axis 0 and `j` along axis 1.
+        let at = |i: usize, j: usize| i * nv + j;
         let plans = {
             let mut guard = fft::planner();
-            let p = guard.get_or_insert_with(rustfft::FftPlanner::new);
-            [p.plan_fft_inverse(n1), p.plan_fft_inverse(n0), p.plan_fft_forward(n1), p.plan_fft_forward(n0)]
+            let planner = guard.get_or_insert_with(rustfft::FftPlanner::new);
+            [0, 1].map(|axis| [planner.plan_fft_inverse(n[axis]), planner.plan_fft_forward(n[axis])])
         };
-        let scratch_len = plans.iter().map(|f| f.get_inplace_scratch_len()).max().unwrap_or(0);
         let w = &mut self.work;
+        let scratch_len = plans.iter().flatten().map(|f| f.get_inplace_scratch_len()).max().unwrap_or(0);
         sized(&mut w.scratch, scratch_len)?;
-        // The band's rows, transformed along the grid's rows.
-        sized(&mut w.lines, nu * n1)?;
-        w.lines.fill(Complex64::new(0.0, 0.0));
-        for (r, c) in &band.strips {
-            for a in r.clone() {
+        sized(&mut w.lines, LINES * n[0].max(n[1]))?;
+        // The band's non-zero elements along each band line (the pupil's strips): `spans[axis][i]`
+        // lists the ranges of band indices across `axis` at band index `i` along `axis`.
+        let spans = self.spans.get_or_insert_with(|| {
+            let mut spans = [vec![Vec::new(); freqs[0].len()], vec![Vec::new(); freqs[1].len()]];
+            for (r, c) in &band.strips {
+                for a in r.clone() {
+                    spans[0][a].push(c.clone());
+                }
                 for b in c.clone() {
-                    w.lines[a * n1 + vs[b]] = light[a * nv + b];
+                    spans[1][b].push(r.clone());
                 }
             }
+            spans
+        });
+        // Where the groups lie along each axis: the coordinates their lines cross (ascending), and
+        // their offsets in `values` (row-major boxes).
+        let span = |g: &Group, axis: usize| if axis == 0 { g.r0..g.r0 + g.nr } else { g.c0..g.c0 + g.nc };
+        for axis in 0..2 {
+            let mut index = std::mem::take(&mut w.crossed[axis]);
+            index.clear();
+            for g in groups {
+                index.extend(span(g, axis));
+            }
+            index.sort_unstable();
+            index.dedup();
+            w.crossed[axis] = index;
         }
-        plans[0].process_with_scratch(&mut w.lines, &mut w.scratch);
-        // The boxes' columns: index of each grid column among them.
-        let mut index = vec![usize::MAX; n1.max(n0)];
-        let mut count = 0;
+        w.offsets.clear();
+        let mut total = 0;
         for g in groups {
-            for slot in &mut index[g.c0..g.c0 + g.nc] {
-                if *slot == usize::MAX {
-                    *slot = count;
-                    count += 1;
+            w.offsets.push(total);
+            total += g.nr * g.nc;
+        }
+        sized(&mut w.f, total)?;
+
+        // The inverse: the band's lines across `q` (band index `i` along `1 - q`), transformed along
+        // `q` and kept at the coordinates the boxes cross along `q`: `h[k · count + i]`.
+        let other = 1 - q;
+        let (count, crossed) = (freqs[other].len(), &w.crossed[q]);
+        sized(&mut w.h, crossed.len() * count)?;
+        for i0 in (0..count).step_by(LINES) {
+            let len = LINES.min(count - i0);
+            let chunk = &mut w.lines[..len * n[q]];
+            chunk.fill(Complex64::new(0.0, 0.0));
+            for (di, line) in chunk.chunks_exact_mut(n[q]).enumerate() {
+                let i = i0 + di;
+                for range in &spans[other][i] {
+                    for j in range.clone() {
+                        line[freqs[q][j]] = light[if q == 1 { at(i, j) } else { at(j, i) }];
+                    }
+                }
+            }
+            plans[q][0].process_with_scratch(chunk, &mut w.scratch);
+            for (di, line) in chunk.chunks_exact(n[q]).enumerate() {
+                for (k, &x) in crossed.iter().enumerate() {
+                    w.h[k * count + i0 + di] = line[x];
                 }
             }
         }
-        sized(&mut w.h, count * n0)?;
-        w.h.fill(Complex64::new(0.0, 0.0));
-        for (a, line) in w.lines.chunks_exact(n1).enumerate() {
-            for (c, v) in line.iter().enumerate() {
-                if index[c] != usize::MAX {
-                    w.h[index[c] * n0 + us[a]] = *v;
+        // The boxes' lines along `1 - q` at those coordinates, transformed along `1 - q`: the field
+        // on the boxes, times their factors (and the inverse's `1/n`), into `f`.
+        let scale = 1.0 / (n[0] * n[1]) as f64;
+        for k0 in (0..crossed.len()).step_by(LINES) {
+            let len = LINES.min(crossed.len() - k0);
+            let chunk = &mut w.lines[..len * n[other]];
+            chunk.fill(Complex64::new(0.0, 0.0));
+            for (dk, line) in chunk.chunks_exact_mut(n[other]).enumerate() {
+                for (&u, &v) in freqs[other].iter().zip(&w.h[(k0 + dk) * count..][..count]) {
+                    line[u] = v;
                 }
             }
-        }
-        plans[1].process_with_scratch(&mut w.h, &mut w.scratch);
-        let column_of = index.clone();
-        // The boxes' rows of f·M (added where boxes share rows).
-        index.iter_mut().for_each(|i| *i = usize::MAX);
-        let mut count = 0;
-        for g in groups {
-            for slot in &mut index[g.r0..g.r0 + g.nr] {
-                if *slot == usize::MAX {
-                    *slot = count;
-                    count += 1;
-                }
-            }
-        }
-        let row_of = index;
-        sized(&mut w.e, count * n1)?;
-        w.e.fill(Complex64::new(0.0, 0.0));
-        let scale = 1.0 / (n0 * n1) as f64;
-        for g in groups {
-            for y in 0..g.nr {
-                let row = &mut w.e[row_of[g.r0 + y] * n1..][..n1];
-                for x in 0..g.nc {
-                    let m = g.factor[y * g.nc + x];
-                    if m != Complex64::new(0.0, 0.0) {
-                        row[g.c0 + x] += w.h[column_of[g.c0 + x] * n0 + g.r0 + y] * scale * m;
+            plans[other][0].process_with_scratch(chunk, &mut w.scratch);
+            for (dk, line) in chunk.chunks_exact(n[other]).enumerate() {
+                let x = crossed[k0 + dk];
+                for (g, &offset) in groups.iter().zip(&w.offsets) {
+                    if !span(g, q).contains(&x) {
+                        continue;
+                    }
+                    let (along, across) = (span(g, other), x - span(g, q).start);
+                    // Element (t, across) of the box, t along `1 - q`.
+                    let (stride, first) = if q == 1 { (g.nc, across) } else { (1, across * g.nc) };
+                    for (t, y) in along.enumerate() {
+                        let e = first + t * stride;
+                        w.f[offset + e] = line[y] * scale * g.factor[e];
                     }
                 }
             }
         }
-        plans[2].process_with_scratch(&mut w.e, &mut w.scratch);
-        // Their spectra along the band's columns, at their grid rows; transformed along the columns.
-        sized(&mut w.columns, nv * n0)?;
-        w.columns.fill(Complex64::new(0.0, 0.0));
-        for (r, &i) in row_of.iter().enumerate().take(n0) {
-            if i != usize::MAX {
-                let row = &w.e[i * n1..][..n1];
-                for (b, &v) in vs.iter().enumerate() {
-                    w.columns[b * n0 + r] = row[v];
+
+        // The forward transform: the boxes' lines along `p` (at the coordinates they cross across
+        // it), transformed along `p` and kept at the band's frequencies along `p`: `e[j · rows + k]`.
+        let other = 1 - p;
+        let (count, crossed) = (freqs[p].len(), &w.crossed[other]);
+        let rows = crossed.len();
+        sized(&mut w.e, count * rows)?;
+        for k0 in (0..rows).step_by(LINES) {
+            let len = LINES.min(rows - k0);
+            let chunk = &mut w.lines[..len * n[p]];
+            chunk.fill(Complex64::new(0.0, 0.0));
+            for (dk, line) in chunk.chunks_exact_mut(n[p]).enumerate() {
+                let y = crossed[k0 + dk];
+                for (g, &offset) in groups.iter().zip(&w.offsets) {
+                    if !span(g, other).contains(&y) {
+                        continue;
+                    }
+                    let (along, across) = (span(g, p), y - span(g, other).start);
+                    let (stride, first) = if p == 1 { (1, across * g.nc) } else { (g.nc, across) };
+                    for (t, x) in along.enumerate() {
+                        line[x] = w.f[offset + first + t * stride];
+                    }
+                }
+            }
+            plans[p][1].process_with_scratch(chunk, &mut w.scratch);
+            for (dk, line) in chunk.chunks_exact(n[p]).enumerate() {
+                for (j, &v) in freqs[p].iter().enumerate() {
+                    w.e[j * rows + k0 + dk] = line[v];
                 }
             }
         }
-        plans[3].process_with_scratch(&mut w.columns, &mut w.scratch);
-        for (r, c) in &band.strips {
-            for b in c.clone() {
-                let column = &w.columns[b * n0..][..n0];
-                for a in r.clone() {
-                    light[a * nv + b] += column[us[a]];
+        // The band's lines across `p` (band index `j` along `p`), transformed along `1 - p`; their
+        // band elements added to `L`.
+        for j0 in (0..count).step_by(LINES) {
+            let len = LINES.min(count - j0);
+            let chunk = &mut w.lines[..len * n[other]];
+            chunk.fill(Complex64::new(0.0, 0.0));
+            for (dj, line) in chunk.chunks_exact_mut(n[other]).enumerate() {
+                for (&y, &v) in crossed.iter().zip(&w.e[(j0 + dj) * rows..][..rows]) {
+                    line[y] = v;
+                }
+            }
+            plans[other][1].process_with_scratch(chunk, &mut w.scratch);
+            for (dj, line) in chunk.chunks_exact(n[other]).enumerate() {
+                let j = j0 + dj;
+                for range in &spans[p][j] {
+                    for i in range.clone() {
+                        light[if p == 1 { at(i, j) } else { at(j, i) }] += line[freqs[other][i]];
+                    }
                 }
             }
         }

@@ -445,7 +445,8 @@ mod tests {
             })
             .collect();
         let expected = reference::render(&inputs, &p, Mode::Brightfield);
-        for route in [Route::Alternating, Route::Cheapest] {
+        // `Lines` turns its orientations from plane to plane.
+        for route in [Route::Alternating, Route::Lines, Route::Cheapest] {
             let got = optics.render_with(&inputs, &p, route).unwrap();
             let diff = got.iter().zip(&expected).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
             assert!(diff < 1e-12, "{route:?}: differs by {diff:e}");
