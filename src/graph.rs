@@ -1095,6 +1095,12 @@ pub struct Resolver<'r> {
     optics: Option<OpticsContext>,
 }
 
+impl OpticsContext {
+    /// DeepTrack2's units outside a microscope (`get_active_voxel_size()` and `get_active_scale()`
+    /// without a unit context): 1 µm voxels, scale 1.
+    pub const DEFAULT: OpticsContext = OpticsContext { voxel_size: [1e-6; 3], scale: [1.0; 3] };
+}
+
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
         Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None }

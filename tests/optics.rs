@@ -312,9 +312,13 @@ fn errors_name_the_feature_and_the_property() {
     let err = Feature::microscope(&optics, &point(&[3.0, 3.0], &[])).unwrap().resolve(None).unwrap_err();
     assert_eq!(err.to_string(), "property 'NA' of feature 'Fluorescence': expected a positive number, got -1");
 
-    // A scatterer needs optics.
-    let err = point(&[3.0, 3.0], &[]).resolve(None).unwrap_err();
-    assert!(err.to_string().starts_with("feature 'PointParticle': a scatterer is computed at the voxel size"), "{err}");
+    // Outside a microscope, a scatterer is computed at DeepTrack2's default units (1 µm voxels, for
+    // SampleToMasks): a sphere of radius 2.5 µm spans 5 voxels.
+    let volume = point(&[3.0, 3.0], &[]).resolve_one(None).unwrap().unwrap();
+    assert_eq!(volume.as_slice(), [1.0]);
+    let sphere = features::builtin("Sphere").unwrap();
+    sphere.set_property("radius", Rule::constant(2.5e-6)).unwrap();
+    assert_eq!(sphere.resolve_one(None).unwrap().unwrap().shape(), [5, 5, 5]);
 }
 
 /// The error of imaging `sample` through `optics`, as text.

@@ -30,7 +30,18 @@ from .errors import (  # noqa: E402
     PanicError,
     TypeMismatchError,
 )
-from .features import _BUILTINS, Branch, Chain, Feature, Lambda, Microscope, Optics, Property, Repeat  # noqa: E402
+from .features import (  # noqa: E402
+    _BUILTINS,
+    Branch,
+    Chain,
+    Feature,
+    Lambda,
+    Microscope,
+    Optics,
+    Property,
+    Repeat,
+    SampleToMasks,
+)
 from .image import Image, PropertyDict  # noqa: E402
 
 globals().update(_BUILTINS)
@@ -56,6 +67,7 @@ __all__ = [
     "Microscope",
     "Lambda",
     "Optics",
+    "SampleToMasks",
     "Image",
     "PropertyDict",
     "DeepTrackError",

@@ -16,7 +16,7 @@ from . import _batch, _core, _lib, _processes
 from ._lib import lib
 from .image import Image
 
-__all__ = ["Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics"]
+__all__ = ["Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics", "SampleToMasks"]
 
 
 class Property:
@@ -528,6 +528,43 @@ class Lambda(Feature):
         return self._function(**kwargs)(image)
 
 
+class SampleToMasks(Feature):
+    """``SampleToMasks(transformation_function, number_of_masks=1, output_region=None,
+    merge_method="add")``: each scatterer of the sample transformed (``transformation_function`` as
+    DeepTrack2's: ``lambda: lambda volume: volume > 0``, run as a :class:`Lambda`; or any feature) and
+    placed at its position in an ``(H, W, number_of_masks)`` image of ``output_region``, merged by
+    ``merge_method`` (``"add"``, ``"overwrite"``, ``"or"``, ``"mul"``, or a list with one per mask).
+
+    Written here rather than generated from the registry because its transformation is a feature the
+    library builds it from (``deeptrack_feature_new_with``), and a Python function must become one."""
+
+    _kind = "SampleToMasks"
+    _module = "features"
+    _positional = ("transformation_function", "number_of_masks", "output_region", "merge_method")
+
+    def __init__(self, transformation_function=None, number_of_masks=1, output_region=None, merge_method="add", **kwargs):
+        if transformation_function is None:
+            transforms = []
+        elif isinstance(transformation_function, Feature):
+            transforms = [transformation_function]
+        elif callable(transformation_function):
+            transforms = [Lambda(transformation_function)]
+        else:
+            raise TypeError("SampleToMasks: transformation_function must be a function or a feature")
+        methods = merge_method if isinstance(merge_method, (list, tuple)) else [merge_method]
+        if any(callable(m) and not isinstance(m, Property) for m in methods):
+            raise NotImplementedError(
+                "SampleToMasks: a function as merge_method is not supported by libdeeptrack "
+                "(use 'add', 'overwrite', 'or' or 'mul')"
+            )
+        kwargs = {"number_of_masks": number_of_masks, "merge_method": merge_method, **kwargs}
+        if output_region is not None:
+            kwargs["output_region"] = output_region
+        array = (c_void_p * max(1, len(transforms)))(*[f._h.ptr for f in transforms])
+        args = (b"SampleToMasks", array, len(transforms))
+        self._compose(lib.deeptrack_feature_new_with, args, transforms, kwargs)
+
+
 def _as_feature(obj):
     if isinstance(obj, Feature):
         return obj
@@ -698,6 +735,8 @@ def _define_all():
     for kind in registry():
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
+            if own._kind == kind["name"]:  # a kind's class written here: the registry's doc first
+                own.__doc__ = f"{kind['doc']}\n\n{own.__doc__ or ''}"
             continue  # exported by the package itself
         if any(
             p.type == _PARAM_FEATURES or (p.type == _PARAM_FEATURE and p.flags & _FLAG_REQUIRED)

@@ -21,6 +21,7 @@ mod pooling;
 pub mod registry;
 pub mod scatterers;
 pub mod statistics;
+pub mod scene;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.

@@ -42,14 +42,14 @@ int main(void) {
     OK(deeptrack_value_new_array(x, shape, 1, &arr));
     set(value, "value", arr);
     deeptrack_feature *sin_f = NULL;
-    const deeptrack_feature *args[1] = {value};
+    deeptrack_feature *args[1] = {value};
     OK(deeptrack_feature_new_with("Sin", args, 1, &sin_f));
     OK(deeptrack_feature_resolve(sin_f, NULL, &out));
     OK(deeptrack_image_data(out, &data, &len));
     CHECK(len == 4 && data[0] == sin(-1.0) && data[2] == sin(4.0));
     deeptrack_image_free(out);
     CHECK(deeptrack_feature_new_with("Sin", args, 2, &sin_f) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
-    CHECK(deeptrack_feature_new_with("Sin", NULL, 1, &sin_f) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(deeptrack_feature_new_with("Sin", NULL, 1, &sin_f) == DEEPTRACK_STATUS_NULL_ARGUMENT);
 
     /* Median(feature) without input: of the feature's output, a 0-d image. */
     deeptrack_feature *median = NULL;

@@ -1429,7 +1429,7 @@ static void test_zero_d_inputs(void) {
 /* The registry of kinds, enumerated: every kind builds (or asks for its features), its defaults are
  * the new feature's properties, and the parameters say their type, limits, flags and choices. */
 static void test_kinds(void) {
-    size_t count = deeptrack_kind_count(), built = 0;
+    size_t count = deeptrack_kind_count(), built = 0, optional_features = 0;
     CHECK(count >= 40);
     for (size_t k = 0; k < count; k++) {
         const char *name = NULL, *module = NULL, *doc = NULL;
@@ -1452,6 +1452,12 @@ static void test_kinds(void) {
         }
         deeptrack_feature *f = NULL;
         if (features > 0) {
+            deeptrack_status s = deeptrack_feature_new(name, &f);
+            if (s == DEEPTRACK_STATUS_OK) { /* its features are optional (SampleToMasks) */
+                deeptrack_feature_free(f);
+                optional_features++;
+                continue;
+            }
             FAILS(deeptrack_feature_new(name, &f), DEEPTRACK_STATUS_INVALID_ARGUMENT, "feature");
             continue;
         }
@@ -1482,7 +1488,8 @@ static void test_kinds(void) {
         }
         deeptrack_feature_free(f);
     }
-    CHECK(built + 3 == count); /* Chain, Repeat and Microscope take features */
+    CHECK(built + optional_features + 3 == count); /* Chain, Repeat and Microscope take features */
+    CHECK(optional_features == 1);                 /* SampleToMasks may take none */
 
     /* One kind in detail: GaussianBlur's sigma. */
     size_t k = 0, n = 0;
@@ -1564,6 +1571,83 @@ static void test_kinds(void) {
           "Chain takes 2 features (feature_1, feature_2), got 0");
 }
 
+/* A point particle at `(row, col)`. */
+static deeptrack_feature *point_at(double row, double col) {
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new("PointParticle", &f));
+    double pos[2] = {row, col};
+    size_t shape[1] = {2};
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_array(pos, shape, 1, &v));
+    OK(deeptrack_feature_set_property(f, "position", constant(v)));
+    return f;
+}
+
+/* SampleToMasks by kind name (the identity transformation) and built with a custom transformation. */
+static void test_sample_to_masks(void) {
+    deeptrack_feature *a = point_at(2.5, 3.5), *b = point_at(5.2, 6.0), *sample = NULL;
+    OK(deeptrack_feature_chain(a, b, &sample));
+    deeptrack_feature *masks = NULL, *pipeline = NULL;
+    OK(deeptrack_feature_new("SampleToMasks", &masks));
+    double region[4] = {0, 0, 8, 8};
+    size_t four[1] = {4};
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_array(region, four, 1, &v));
+    OK(deeptrack_feature_set_property(masks, "output_region", constant(v)));
+    deeptrack_value *or_method = NULL;
+    OK(deeptrack_value_new_string("or", &or_method));
+    OK(deeptrack_feature_set_property(masks, "merge_method", constant(or_method)));
+    OK(deeptrack_feature_chain(sample, masks, &pipeline));
+    OK(deeptrack_feature_store_properties(pipeline, true));
+    deeptrack_image *img = NULL;
+    OK(deeptrack_feature_resolve(pipeline, NULL, &img));
+    size_t shape[3] = {0};
+    OK(deeptrack_image_shape(img, shape, 3));
+    CHECK(deeptrack_image_ndim(img) == 3 && shape[0] == 8 && shape[1] == 8 && shape[2] == 1);
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(img, &data, &len));
+    double sum = 0;
+    for (size_t i = 0; i < len; i++) sum += data[i];
+    /* numpy's rounding, half to even: (2.5, 3.5) lands on (2, 4); (5.2, 6.0) on (5, 6). */
+    CHECK(sum == 2 && data[2 * 8 + 4] == 1 && data[5 * 8 + 6] == 1);
+    deeptrack_image_free(img);
+
+    /* A custom transformation (each volume + offset 2), merged by "add". */
+    deeptrack_feature *plus = custom("PlusTwo", add_offset), *with = NULL, *pipeline2 = NULL;
+    OK(deeptrack_feature_set_property(plus, "offset", constant_float(2.0)));
+    OK(deeptrack_feature_new_with("SampleToMasks", &plus, 1, &with));
+    OK(deeptrack_value_new_array(region, four, 1, &v));
+    OK(deeptrack_feature_set_property(with, "output_region", constant(v)));
+    OK(deeptrack_feature_chain(sample, with, &pipeline2));
+    OK(deeptrack_feature_store_properties(pipeline2, true));
+    OK(deeptrack_feature_resolve(pipeline2, NULL, &img));
+    OK(deeptrack_image_data(img, &data, &len));
+    CHECK(len == 64 && data[2 * 8 + 4] == 3 && data[5 * 8 + 6] == 3);
+    deeptrack_image_free(img);
+
+    /* Bad input: an unknown merge method, masks without the sample's dicts, too many features. */
+    deeptrack_value *max_method = NULL;
+    OK(deeptrack_value_new_string("max", &max_method));
+    deeptrack_rule *rule = constant(max_method);
+    FAILS(deeptrack_feature_set_property(masks, "merge_method", rule), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'merge_method' of feature 'SampleToMasks': expected one of 'add', 'overwrite', 'or', 'mul', got 'max'");
+    OK(deeptrack_feature_store_properties(pipeline, false));
+    OK(deeptrack_feature_update(pipeline));
+    FAILS(deeptrack_feature_resolve(pipeline, NULL, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "sample image 0 carries no 'position'");
+    FAILS(deeptrack_feature_new_with("SampleToMasks", NULL, 1, &with), DEEPTRACK_STATUS_NULL_ARGUMENT, "features");
+
+    deeptrack_feature_free(pipeline2);
+    deeptrack_feature_free(with);
+    deeptrack_feature_free(plus);
+    deeptrack_feature_free(pipeline);
+    deeptrack_feature_free(masks);
+    deeptrack_feature_free(sample);
+    deeptrack_feature_free(a);
+    deeptrack_feature_free(b);
+}
+
 int main(void) {
     test_errors();
     test_values();
@@ -1579,6 +1663,7 @@ int main(void) {
     test_long_property_lists();
     test_zero_d_inputs();
     test_kinds();
+    test_sample_to_masks();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

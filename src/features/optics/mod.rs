@@ -59,6 +59,12 @@ pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
 use params::{Params, region};
 use pupil::OtfCache;
 pub use volume::MAX_PLANES;
+
+/// The centre of mass of `|a|` (C order, `shape`), as `scipy.ndimage.center_of_mass` gives it, or the
+/// middle of the array when that is NaN (DeepTrack2's `_get_position`, mode "corner").
+pub(crate) fn center_of_mass(a: &[f64], shape: [usize; 3]) -> [f64; 3] {
+    com::Runs::of(a, shape).center_of_mass(a, 1.0, 0)
+}
 use volume::assemble;
 
 /// The registry entries of this family.

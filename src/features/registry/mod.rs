@@ -8,7 +8,9 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, statistics, structural};
+use super::{
+    FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, scene, statistics, structural,
+};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -266,7 +268,7 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 8] {
+fn families() -> [&'static [KindSpec]; 9] {
     [
         structural::KINDS,
         math::KINDS,
@@ -276,6 +278,7 @@ fn families() -> [&'static [KindSpec]; 8] {
         optics::KINDS,
         elementwise::KINDS,
         statistics::KINDS,
+        scene::KINDS,
     ]
 }
 

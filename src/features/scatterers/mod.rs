@@ -2,8 +2,8 @@
 //! (docs/deeptrack2-rendering.md §3).
 //!
 //! A scatterer is computed at the voxel size of the optics imaging it (the [`OpticsContext`] a
-//! `Microscope` sets while it resolves its sample), so it can only be resolved as part of a microscope's
-//! sample. It ignores its input and *appends* one volume to the input list (`A >> B` gives two
+//! `Microscope` sets while it resolves its sample); resolved outside a microscope (for
+//! `SampleToMasks`), at DeepTrack2's default units ([`OpticsContext::DEFAULT`]: 1 µm voxels). It ignores its input and *appends* one volume to the input list (`A >> B` gives two
 //! volumes): a 3-D array, emptied slices cropped, that the optics place at the scatterer's `position`
 //! (camera pixels, row then column) and `z` (camera z-pixels), multiplied by `intensity` (fluorescence),
 //! `refractive_index - refractive_index_medium` (brightfield) or else `value`. The volume carries the
@@ -302,12 +302,8 @@ impl FeatureKind for Scatterer {
         _: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let Some(ctx) = rs.optics().copied() else {
-            return Err(Error::invalid(
-                "a scatterer is computed at the voxel size of the optics imaging it: use it in the sample of a \
-                 microscope (optics(sample), e.g. Fluorescence or Brightfield)",
-            ));
-        };
+        // Outside a microscope, DeepTrack2's default units: 1 µm voxels, camera pixels as they are.
+        let ctx = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT);
         Params::new(self.params(), props).check_all()?;
         Ok(vec![Image::new(self.volume(props, &ctx)?)])
     }
