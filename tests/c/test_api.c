@@ -1429,7 +1429,7 @@ static void test_zero_d_inputs(void) {
 /* The registry of kinds, enumerated: every kind builds (or asks for its features), its defaults are
  * the new feature's properties, and the parameters say their type, limits, flags and choices. */
 static void test_kinds(void) {
-    size_t count = deeptrack_kind_count(), built = 0, optional_features = 0;
+    size_t count = deeptrack_kind_count(), built = 0;
     CHECK(count >= 40);
     for (size_t k = 0; k < count; k++) {
         const char *name = NULL, *module = NULL, *doc = NULL;
@@ -1446,18 +1446,13 @@ static void test_kinds(void) {
             uint32_t type = 0, flags = 0;
             OK(deeptrack_kind_param_type(k, p, &type));
             OK(deeptrack_kind_param_flags(k, p, &flags));
-            /* Features a kind cannot be made without (`Sin`'s feature may be left out). */
+            /* Features a kind cannot be made without (`Sin`'s feature and SampleToMasks'
+             * transformations may be left out). */
             features += (type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES) &&
                         (flags & DEEPTRACK_PARAM_FLAG_REQUIRED);
         }
         deeptrack_feature *f = NULL;
         if (features > 0) {
-            deeptrack_status s = deeptrack_feature_new(name, &f);
-            if (s == DEEPTRACK_STATUS_OK) { /* its features are optional (SampleToMasks) */
-                deeptrack_feature_free(f);
-                optional_features++;
-                continue;
-            }
             FAILS(deeptrack_feature_new(name, &f), DEEPTRACK_STATUS_INVALID_ARGUMENT, "feature");
             continue;
         }
@@ -1488,8 +1483,7 @@ static void test_kinds(void) {
         }
         deeptrack_feature_free(f);
     }
-    CHECK(built + optional_features + 3 == count); /* Chain, Repeat and Microscope take features */
-    CHECK(optional_features == 1);                 /* SampleToMasks may take none */
+    CHECK(built + 3 == count); /* Chain, Repeat and Microscope take features */
 
     /* One kind in detail: GaussianBlur's sigma. */
     size_t k = 0, n = 0;
