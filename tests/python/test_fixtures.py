@@ -3,7 +3,8 @@
 Every case of ``tests/fixtures/deeptrack-2.0.1/manifest.json`` (the repository's copy, made by
 ``make fixtures``; ``DEEPTRACK_FIXTURES=DIR`` reads another folder) is built from its plain-data
 description with the package's classes (``getattr(dt, name)(**properties)``, ``>>``,
-``optics(sample)``) and must match DeepTrack2's output to 1e-6 of the peak.
+``optics(sample)``, ``sample >> SampleToMasks``) and must match DeepTrack2's output to 1e-6 of the
+peak.
 """
 
 import json
@@ -30,6 +31,12 @@ def chain(specs):
 
 
 def pipeline(case):
+    if "masks" in case:
+        # SampleToMasks of the sample's volumes with no transformation (the volume itself), storing the
+        # sample's dicts as DeepTrack2 requires.
+        pipe = chain(case["sample"]) >> feature(case["masks"])
+        pipe.store_properties()
+        return pipe, None
     if "sample" in case:
         optics = feature(case["optics"])
         pipe = optics(chain(case["sample"]))
@@ -44,7 +51,7 @@ class Fixtures(unittest.TestCase):
     def test_every_case_matches_deeptrack2(self):
         with open(os.path.join(FIXTURES, "manifest.json")) as f:
             manifest = json.load(f)
-        self.assertEqual(len(manifest["cases"]), 21)
+        self.assertEqual(len(manifest["cases"]), 25)
         for case in manifest["cases"]:
             with self.subTest(case=case["id"]):
                 pipe, data = pipeline(case)
