@@ -1,7 +1,9 @@
 //! Conformance with DeepTrack2 2.0.1: every case of `tests/fixtures/deeptrack-2.0.1/manifest.json`
 //! is built from its plain-data description (feature names and properties) through the public API and
 //! compared with the real DeepTrack2 output (`.npy`): the largest absolute difference must be at most
-//! 1e-6 of the expected image's peak. Every case must run: a feature missing from the registry fails.
+//! 1e-6 of the expected image's peak, or, for cases marked `"tolerance": "exact"` (deterministic
+//! kinds that do not interpolate), 1e-12 of each expected sample. Every case must run: a feature
+//! missing from the registry fails.
 //! The fixtures are made by `make fixtures` (tests/fixtures/generate.py; see tests/fixtures/README.md).
 
 use std::path::PathBuf;
@@ -107,6 +109,16 @@ fn every_fixture_case_matches_deeptrack2() {
             continue;
         }
         let diff = out.as_slice().iter().zip(&expected).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+        if case["tolerance"].as_str() == Some("exact") {
+            let bad = out.as_slice().iter().zip(&expected).position(|(a, b)| (a - b).abs() > 1e-12 * b.abs());
+            match bad {
+                None => passed.push(format!("{id} (exact to 1e-12 relative)")),
+                Some(i) => {
+                    failures.push(format!("{id}: sample {i} is {}, expected {}", out.as_slice()[i], expected[i]))
+                }
+            }
+            continue;
+        }
         if diff <= 1e-6 * peak {
             passed.push(format!("{id} (max diff {diff:.2e} of peak {peak:.3e})"));
         } else {

@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, Axis, Slice};
 use rand::Rng;
 
 use super::FeatureKind;
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
-use crate::buffer;
-use crate::error::{Error, ErrorKind, Result};
+use super::padding;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
-use crate::image::{Image, element_count};
+use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -74,7 +74,7 @@ const PAD: KindSpec = KindSpec {
     name: "Pad",
     aliases: &[],
     module: "augmentations",
-    doc: "Pads with zeros before and after each axis; positions shift by the padding before.",
+    doc: "Pads before and after each axis in a numpy mode; positions shift by the padding before.",
     params: &[
         ParamSpec {
             min: 0.0,
@@ -87,19 +87,18 @@ const PAD: KindSpec = KindSpec {
                 "(before, after) pairs of pixels, in axis order",
             )
         },
-        ParamSpec {
-            support: Support::OnlyDefault,
-            ..ParamSpec::new(
-                "mode",
-                ParamKind::Str { choices: &["constant"] },
-                ParamDefault::Value(Const::Str("constant")),
-                "numpy's padding mode",
-            )
-        },
-        ParamSpec {
-            support: Support::OnlyDefault,
-            ..ParamSpec::new("cval", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the value padded with")
-        },
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: padding::MODES },
+            ParamDefault::Value(Const::Str("constant")),
+            "numpy's padding mode (\"linear_ramp\" ramps to `cval`; \"empty\" pads with `cval`)",
+        ),
+        ParamSpec::new(
+            "cval",
+            ParamKind::Number,
+            ParamDefault::Value(Const::Int(0)),
+            "the value padded with in \"constant\" mode",
+        ),
     ],
     positional: &["px", "mode", "cval"],
     make: |_| Box::new(Pad),
@@ -125,7 +124,7 @@ const CROP: KindSpec = KindSpec {
                 "crop",
                 ParamKind::Any,
                 ParamDefault::Value(Const::Floats(&[64.0, 64.0])),
-                "the size kept (or removed) per axis: whole numbers of at least 1, None keeps the axis",
+                "the size kept (or removed) per axis: whole numbers (at least one sample stays), None keeps the axis",
             )
         },
         ParamSpec::new(
@@ -341,8 +340,8 @@ impl FeatureKind for Pad {
             .iter()
             .map(|img| {
                 let x = img.data();
-                let px: Vec<usize> =
-                    Params::new(PAD.params, props).vec("px")?.into_iter().map(|x| x as usize).collect();
+                let p = Params::new(PAD.params, props);
+                let px: Vec<usize> = p.vec("px")?.into_iter().map(|x| x as usize).collect();
                 if x.ndim() == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.
@@ -356,21 +355,12 @@ impl FeatureKind for Pad {
                     ))
                     .in_property("px"));
                 }
-                let pad =
-                    |axis: usize| (px.get(2 * axis).copied().unwrap_or(0), px.get(2 * axis + 1).copied().unwrap_or(0));
-                let shape: Vec<usize> = (0..x.ndim()).map(|a| x.shape()[a] + pad(a).0 + pad(a).1).collect();
-                let count = element_count(&shape).map_err(|e| e.in_property("px"))?;
-                let zeros = buffer::zeroed(count).map_err(|_| {
-                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the padded image of shape {shape:?}"))
-                        .in_property("px")
-                })?;
-                let mut out = ArrayD::from_shape_vec(IxDyn(&shape), zeros).expect("one zero per element");
-                out.slice_each_axis_mut(|ax| {
-                    let before = pad(ax.axis.index()).0;
-                    Slice::from(before..before + x.shape()[ax.axis.index()])
-                })
-                .assign(x);
-                let (r, c) = (pad(0).0 as f64, pad(1).0 as f64);
+                let pad: Vec<(usize, usize)> = (0..x.ndim())
+                    .map(|a| (px.get(2 * a).copied().unwrap_or(0), px.get(2 * a + 1).copied().unwrap_or(0)))
+                    .collect();
+                let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
+                let out = padding::pad(x, &pad, mode).map_err(|e| e.in_property("px"))?;
+                let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
                 move_positions(img.with_data(out), &|p| {
                     p[0] += r;
                     p[1] += c;
@@ -380,13 +370,10 @@ impl FeatureKind for Pad {
     }
 }
 
-/// Crop sizes: whole numbers of at least 1 (`None` entries keep the axis).
+/// Crop sizes: whole numbers (`None` entries keep the axis). A size of 0 is allowed, as in DeepTrack2:
+/// `crop=0` with "retain" keeps one sample per axis (the crop never removes a whole axis).
 fn crop_sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
-    let crop = sizes(value, ndim, full)?;
-    if crop.contains(&0) {
-        return Err(Error::invalid(format!("expected crop sizes of at least 1, got {value}")));
-    }
-    Ok(crop)
+    sizes(value, ndim, full)
 }
 
 /// Python's `c % m` for entry `i` of a checked corner (0 when missing): exact for any integer and any

@@ -13,12 +13,15 @@ pub mod augmentations;
 pub mod custom;
 mod filters;
 pub mod math;
+mod median;
 pub mod noise;
 pub mod optics;
+mod padding;
 mod pixelwise;
 mod pooling;
 pub mod registry;
 pub mod scatterers;
+pub mod shape;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.

@@ -8,7 +8,7 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, math, noise, optics, scatterers, structural};
+use super::{FeatureKind, augmentations, math, noise, optics, scatterers, shape, structural};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -262,8 +262,8 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 6] {
-    [structural::KINDS, math::KINDS, noise::KINDS, augmentations::KINDS, scatterers::KINDS, optics::KINDS]
+fn families() -> [&'static [KindSpec]; 7] {
+    [structural::KINDS, shape::KINDS, math::KINDS, noise::KINDS, augmentations::KINDS, scatterers::KINDS, optics::KINDS]
 }
 
 /// Every built-in kind, family by family.

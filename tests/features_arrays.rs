@@ -1,0 +1,272 @@
+//! Array features: numpy's padding modes, `Crop(crop=0)`, `GaussianBlur(sigma=0)`, the shape and
+//! type features, `NormalizeQuantile`, `MedianBlur` and `MedianPooling`, beyond the fixtures
+//! (tests/conformance.rs): expected values from numpy 2.4 and scipy 1.15, and the errors users get.
+
+use deeptrack::{Feature, Image, Rule, Value, features};
+
+fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
+    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
+    }
+    f
+}
+
+fn run(f: &Feature, shape: &[usize], data: &[f64]) -> Image {
+    f.resolve_one(Some(&Image::from_slice(shape, data).unwrap())).unwrap().unwrap()
+}
+
+fn error(f: &Feature, shape: &[usize], data: &[f64]) -> String {
+    f.resolve(Some(&Image::from_slice(shape, data).unwrap())).unwrap_err().to_string()
+}
+
+fn ints(v: &[i64]) -> Value {
+    Value::List(v.iter().map(|&x| Value::Int(x)).collect())
+}
+
+/// `(np.arange(12.).reshape(3, 4) ** 2) % 7`.
+const A: [f64; 12] = [0.0, 1.0, 4.0, 2.0, 2.0, 4.0, 1.0, 0.0, 1.0, 4.0, 2.0, 2.0];
+
+#[test]
+fn pad_modes_are_numpys() {
+    // np.pad(A, ((1, 2), (2, 1)), mode=m) (constant_values=5, end_values=5).
+    let cases: [(&str, [f64; 42]); 10] = [
+        (
+            "constant",
+            [
+                5., 5., 5., 5., 5., 5., 5., 5., 5., 0., 1., 4., 2., 5., 5., 5., 2., 4., 1., 0., 5., 5., 5., 1., 4., 2.,
+                2., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5.,
+            ],
+        ),
+        (
+            "edge",
+            [
+                0., 0., 0., 1., 4., 2., 2., 0., 0., 0., 1., 4., 2., 2., 2., 2., 2., 4., 1., 0., 0., 1., 1., 1., 4., 2.,
+                2., 2., 1., 1., 1., 4., 2., 2., 2., 1., 1., 1., 4., 2., 2., 2.,
+            ],
+        ),
+        (
+            "linear_ramp",
+            [
+                5., 5., 5., 5., 5., 5., 5., 5., 2.5, 0., 1., 4., 2., 5., 5., 3.5, 2., 4., 1., 0., 5., 5., 3., 1., 4.,
+                2., 2., 5., 5., 4., 3., 4.5, 3.5, 3.5, 5., 5., 5., 5., 5., 5., 5., 5.,
+            ],
+        ),
+        (
+            "maximum",
+            [
+                4., 4., 2., 4., 4., 2., 4., 4., 4., 0., 1., 4., 2., 4., 4., 4., 2., 4., 1., 0., 4., 4., 4., 1., 4., 2.,
+                2., 4., 4., 4., 2., 4., 4., 2., 4., 4., 4., 2., 4., 4., 2., 4.,
+            ],
+        ),
+        (
+            "median",
+            [
+                2., 2., 1., 4., 2., 2., 2., 1.5, 1.5, 0., 1., 4., 2., 1.5, 1.5, 1.5, 2., 4., 1., 0., 1.5, 2., 2., 1.,
+                4., 2., 2., 2., 2., 2., 1., 4., 2., 2., 2., 2., 2., 1., 4., 2., 2., 2.,
+            ],
+        ),
+        (
+            "minimum",
+            [
+                0., 0., 0., 1., 1., 0., 0., 0., 0., 0., 1., 4., 2., 0., 0., 0., 2., 4., 1., 0., 0., 1., 1., 1., 4., 2.,
+                2., 1., 0., 0., 0., 1., 1., 0., 0., 0., 0., 0., 1., 1., 0., 0.,
+            ],
+        ),
+        (
+            "reflect",
+            [
+                1., 4., 2., 4., 1., 0., 1., 4., 1., 0., 1., 4., 2., 4., 1., 4., 2., 4., 1., 0., 1., 2., 4., 1., 4., 2.,
+                2., 2., 1., 4., 2., 4., 1., 0., 1., 4., 1., 0., 1., 4., 2., 4.,
+            ],
+        ),
+        (
+            "symmetric",
+            [
+                1., 0., 0., 1., 4., 2., 2., 1., 0., 0., 1., 4., 2., 2., 4., 2., 2., 4., 1., 0., 0., 4., 1., 1., 4., 2.,
+                2., 2., 4., 1., 1., 4., 2., 2., 2., 4., 2., 2., 4., 1., 0., 0.,
+            ],
+        ),
+        (
+            "wrap",
+            [
+                2., 2., 1., 4., 2., 2., 1., 4., 2., 0., 1., 4., 2., 0., 1., 0., 2., 4., 1., 0., 2., 2., 2., 1., 4., 2.,
+                2., 1., 4., 2., 0., 1., 4., 2., 0., 1., 0., 2., 4., 1., 0., 2.,
+            ],
+        ),
+        (
+            "empty",
+            [
+                5., 5., 5., 5., 5., 5., 5., 5., 5., 0., 1., 4., 2., 5., 5., 5., 2., 4., 1., 0., 5., 5., 5., 1., 4., 2.,
+                2., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5., 5.,
+            ],
+        ),
+    ];
+    for (mode, expected) in cases {
+        let pad = kind(
+            "Pad",
+            &[("px", Value::vector(&[1.0, 2.0, 2.0, 1.0])), ("mode", Value::str(mode)), ("cval", Value::Int(5))],
+        );
+        let out = run(&pad, &[3, 4], &A);
+        assert_eq!(out.shape(), [6, 7], "{mode}");
+        assert_eq!(out.as_slice(), expected, "{mode}");
+    }
+    // The mean, to the last bit of numpy's.
+    let pad = kind("Pad", &[("px", Value::vector(&[1.0, 2.0, 2.0, 1.0])), ("mode", Value::str("mean"))]);
+    let out = run(&pad, &[3, 4], &A);
+    assert_eq!(
+        out.as_slice()[..9],
+        [
+            1.9166666666666667,
+            1.9166666666666667,
+            1.0,
+            3.0,
+            2.3333333333333335,
+            1.3333333333333333,
+            1.9166666666666667,
+            1.75,
+            1.75
+        ]
+    );
+    // A mode that copies samples cannot extend an empty axis; the error says so.
+    let pad = kind("Pad", &[("px", Value::vector(&[1.0, 1.0])), ("mode", Value::str("edge"))]);
+    let err = error(&pad, &[0, 2], &[]);
+    assert!(err.starts_with("property 'px' of feature 'Pad': cannot extend the empty axis 0"), "{err}");
+    let err = features::builtin("Pad").unwrap().set_property("mode", Rule::constant(Value::str("mirror"))).unwrap_err();
+    assert!(err.to_string().starts_with("property 'mode' of feature 'Pad': expected one of 'constant', "), "{err}");
+}
+
+#[test]
+fn pad_modes_move_positions_by_the_padding_before() {
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("position", Rule::constant(Value::vector(&[1.0, 2.0]))).unwrap();
+    let pad = kind("Pad", &[("px", Value::vector(&[3.0, 0.0, 1.0, 2.0])), ("mode", Value::str("reflect"))]);
+    let pipe = Feature::chain(&p, &pad).unwrap();
+    pipe.store_properties(true);
+    let out = run(&pipe, &[3, 4], &A);
+    assert_eq!(out.get_property("position").unwrap().to_f64_vec().unwrap(), [4.0, 3.0]);
+}
+
+#[test]
+fn crop_zero_retains_one_sample_per_axis() {
+    // DeepTrack2 2.0.1's test_Crop: the shapes of every crop mode on a (10, 10, 10) image.
+    let image = vec![1.0; 1000];
+    let cases: [(Value, &str, [usize; 3]); 6] = [
+        (ints(&[3, 2, 1]), "remove", [7, 8, 9]),
+        (ints(&[3, 2, 1]), "retain", [3, 2, 1]),
+        (Value::Int(2), "remove", [8, 8, 8]),
+        (Value::Int(2), "retain", [2, 2, 2]),
+        (Value::Int(12), "remove", [1, 1, 1]),
+        (Value::Int(0), "retain", [1, 1, 1]),
+    ];
+    for (crop, mode, shape) in cases {
+        let f = kind("Crop", &[("crop", crop.clone()), ("crop_mode", Value::str(mode))]);
+        assert_eq!(run(&f, &[10, 10, 10], &image).shape(), shape, "{crop} {mode}");
+    }
+    let f = kind("Crop", &[("crop", Value::Int(0)), ("crop_mode", Value::str("remove"))]);
+    assert_eq!(run(&f, &[3, 4], &A).as_slice(), A);
+    let f = kind("Crop", &[("crop", Value::Int(0)), ("corner", ints(&[2, 5]))]);
+    assert_eq!(run(&f, &[3, 4], &A).as_slice(), [A[2 * 4 + 1]]);
+}
+
+#[test]
+fn gaussian_blur_with_sigma_zero_is_the_input() {
+    let f = kind("GaussianBlur", &[("sigma", Value::Int(0))]);
+    let data = [1.0, 2.0, 3.0, 4.0];
+    assert_eq!(run(&f, &[2, 2], &data).as_slice(), data);
+    let err = features::builtin("GaussianBlur").unwrap().set_property("sigma", Rule::constant(-0.5)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a non-negative number, got -0.5");
+}
+
+#[test]
+fn axes_move_as_numpy_moves_them() {
+    let x: Vec<f64> = (0..24).map(f64::from).collect();
+    let t = kind("Transpose", &[("axes", ints(&[1, 0, 2]))]);
+    let out = run(&t, &[2, 3, 4], &x);
+    assert_eq!(out.shape(), [3, 2, 4]);
+    assert_eq!(out.as_slice()[..8], [0., 1., 2., 3., 12., 13., 14., 15.]);
+    let m = kind("MoveAxis", &[("source", ints(&[0, 1])), ("destination", ints(&[-1, 0]))]);
+    let x120: Vec<f64> = (0..120).map(f64::from).collect();
+    assert_eq!(run(&m, &[2, 3, 4, 5], &x120).shape(), [3, 4, 5, 2]);
+    let u = kind("ExpandDims", &[("axis", ints(&[0, -1]))]);
+    assert_eq!(run(&u, &[2, 3, 4], &x).shape(), [1, 2, 3, 4, 1]);
+    // Errors name the property and say why.
+    let t = kind("Transpose", &[("axes", ints(&[1, 0]))]);
+    assert_eq!(
+        error(&t, &[2, 3, 4], &x),
+        "property 'axes' of feature 'Transpose': expected 3 axes for an image with 3 axes, got 2"
+    );
+    let t = kind("Transpose", &[("axes", ints(&[1, 1, 0]))]);
+    assert_eq!(error(&t, &[2, 3, 4], &x), "property 'axes' of feature 'Transpose': axis 1 is repeated");
+    let s = kind("Squeeze", &[("axis", Value::Int(0))]);
+    assert_eq!(
+        error(&s, &[2, 3, 4], &x),
+        "property 'axis' of feature 'Squeeze': cannot remove axis 0 of length 2: only axes of length 1 can be"
+    );
+    let s = kind("Squeeze", &[("axis", Value::Int(3))]);
+    assert_eq!(
+        error(&s, &[2, 3, 4], &x),
+        "property 'axis' of feature 'Squeeze': axis 3 is out of bounds for an image with 3 axes"
+    );
+    let c = features::builtin("ChannelFirst2d").unwrap();
+    assert_eq!(
+        error(&c, &[2, 3, 2, 2], &x),
+        "feature 'ChannelFirst2d': ChannelFirst2d takes 2-d or 3-d images, got 4 axes"
+    );
+    let err = features::builtin("MoveAxis").unwrap().resolve(Some(&Image::zeros(&[2]))).unwrap_err();
+    assert!(err.to_string().contains("'source'"), "{err}");
+}
+
+#[test]
+fn one_hot_encodes_whole_class_numbers() {
+    let f = kind("OneHot", &[("num_classes", Value::Int(3))]);
+    // np.eye(3)[[0, 2, -1]], the last axis of one replaced.
+    let out = run(&f, &[3, 1], &[0.0, 2.0, -1.0]);
+    assert_eq!(out.shape(), [3, 3]);
+    assert_eq!(out.as_slice(), [1., 0., 0., 0., 0., 1., 0., 0., 1.]);
+    assert_eq!(run(&f, &[2], &[1.0, 0.0]).shape(), [2, 3]);
+    assert_eq!(
+        error(&f, &[2], &[1.0, 3.0]),
+        "property 'num_classes' of feature 'OneHot': expected whole class numbers from -3 to 2, got 3"
+    );
+    assert_eq!(
+        error(&f, &[1], &[0.5]),
+        "property 'num_classes' of feature 'OneHot': expected whole class numbers from -3 to 2, got 0.5"
+    );
+    let err = features::builtin("OneHot").unwrap().set_property("num_classes", Rule::constant(2e9)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "property 'num_classes' of feature 'OneHot': 2000000000 exceeds the maximum of 1000000000"
+    );
+}
+
+#[test]
+fn median_blur_is_scipys_median_filter() {
+    // scipy.ndimage.median_filter(A, size=k), also on A[:, :, None] for k = 3.
+    let cases: [(i64, [f64; 12]); 3] = [
+        (3, [1., 1., 2., 2., 1., 2., 2., 2., 2., 2., 2., 2.]),
+        (2, [0., 1., 4., 4., 2., 2., 4., 2., 2., 4., 4., 2.]),
+        (4, [2., 2., 2., 2., 1., 1., 2., 2., 2., 2., 2., 2.]),
+    ];
+    for (k, expected) in cases {
+        let f = kind("MedianBlur", &[("ksize", Value::Int(k))]);
+        assert_eq!(run(&f, &[3, 4], &A).as_slice(), expected, "ksize {k}");
+    }
+    let f = features::builtin("MedianBlur").unwrap();
+    assert_eq!(run(&f, &[3, 4, 1], &A).as_slice(), cases[0].1);
+    let f = kind("MedianBlur", &[("ksize", Value::Int(1025))]);
+    assert_eq!(
+        error(&f, &[3, 4], &A),
+        "property 'ksize' of feature 'MedianBlur': a window of 1025^2 samples exceeds the maximum of 1048576"
+    );
+}
+
+#[test]
+fn normalize_quantile_checks_its_quantiles() {
+    let f = features::builtin("NormalizeQuantile").unwrap();
+    let err = f.set_property("quantiles", Rule::constant(Value::vector(&[0.2, 1.5]))).unwrap_err();
+    assert_eq!(err.to_string(), "property 'quantiles' of feature 'NormalizeQuantile': 1.5 exceeds the maximum of 1");
+    // np.quantile(A, (0.25, 0.75, 0.5)) = (1, 2.5, 2): (A - 2) / 1.5.
+    let out = run(&f, &[3, 4], &A);
+    assert_eq!(out.as_slice(), A.map(|v| (v - 2.0) / 1.5));
+}
