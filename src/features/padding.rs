@@ -149,38 +149,81 @@ fn pad_lane(mode: Mode, lane: ArrayView1<f64>, before: usize, mut out: ArrayView
 pub(crate) fn pad(x: &ArrayD<f64>, pad: &[(usize, usize)], mode: Mode) -> Result<ArrayD<f64>> {
     let shape: Vec<usize> =
         x.shape().iter().zip(pad).map(|(&n, &(b, a))| n.saturating_add(b).saturating_add(a)).collect();
-    element_count(&shape)?;
-    let mut current = x.clone();
-    let mut scratch = Vec::new();
-    for (axis, &(before, after)) in pad.iter().enumerate() {
-        if before == 0 && after == 0 {
-            continue;
-        }
-        let n = current.shape()[axis];
-        if n == 0 && !matches!(mode, Mode::Constant(_)) {
+    let count = element_count(&shape)?;
+    let oom = |_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the padded image of shape {shape:?}"));
+    if let Some(axis) = (0..x.ndim()).find(|&a| x.shape()[a] == 0 && pad[a] != (0, 0)) {
+        if !matches!(mode, Mode::Constant(_)) {
             return Err(Error::invalid(format!(
                 "cannot extend the empty axis {axis} in mode {mode:?}: only 'constant' and 'empty' pad an empty axis"
             )));
         }
-        let mut next_shape = current.shape().to_vec();
-        next_shape[axis] = n + before + after;
-        let count = element_count(&next_shape)?;
-        let zeros = buffer::zeroed(count).map_err(|_| {
-            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the padded image of shape {shape:?}"))
-        })?;
-        let mut next = ArrayD::from_shape_vec(IxDyn(&next_shape), zeros).expect("one zero per element");
-        if n == 0 {
-            if let Mode::Constant(c) = mode {
-                next.fill(c);
-            }
-        } else {
-            for (lane, out) in current.lanes(Axis(axis)).into_iter().zip(next.lanes_mut(Axis(axis))) {
-                pad_lane(mode, lane, before, out, &mut scratch);
-            }
-        }
-        current = next;
     }
-    Ok(current)
+    match mode {
+        Mode::Maximum | Mode::Minimum | Mode::Mean | Mode::Median | Mode::LinearRamp(_) => {
+            // Statistics of each lane: axis by axis, as numpy (a later axis reads the values an
+            // earlier one added).
+            let mut current = x.clone();
+            for (axis, &(before, after)) in pad.iter().enumerate() {
+                if before == 0 && after == 0 {
+                    continue;
+                }
+                let mut next_shape = current.shape().to_vec();
+                next_shape[axis] += before + after;
+                let zeros = buffer::zeroed(element_count(&next_shape)?).map_err(oom)?;
+                let mut next = ArrayD::from_shape_vec(IxDyn(&next_shape), zeros).expect("one zero per element");
+                let mut scratch = Vec::new();
+                for (lane, out) in current.lanes(Axis(axis)).into_iter().zip(next.lanes_mut(Axis(axis))) {
+                    pad_lane(mode, lane, before, out, &mut scratch);
+                }
+                current = next;
+            }
+            Ok(current)
+        }
+        _ => {
+            // Modes that copy samples or write a constant are separable: output index j of each axis
+            // reads one input index (or the constant), so the image is written in one pass, row by row.
+            let src = x.as_standard_layout();
+            let mut out = buffer::with_capacity(count).map_err(oom)?;
+            if count > 0 {
+                copy_block(src.as_slice().expect("standard layout"), x.shape(), pad, mode, &mut out);
+            }
+            Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one sample per element"))
+        }
+    }
+}
+
+/// Appends the padded `block` (C-order samples of `shape`, padded by `pad` per axis) to `out`, in a
+/// mode that copies samples or writes a constant.
+fn copy_block(block: &[f64], shape: &[usize], pad: &[(usize, usize)], mode: Mode, out: &mut Vec<f64>) {
+    let (n, (before, after)) = (shape[0], pad[0]);
+    let inner: usize = shape[1..].iter().product();
+    let padded_inner: usize = shape[1..].iter().zip(&pad[1..]).map(|(&m, &(b, a))| m + b + a).product();
+    let at = |i: isize| -> Option<usize> {
+        if (0..n as isize).contains(&i) {
+            Some(i as usize)
+        } else if let Mode::Constant(_) = mode {
+            None
+        } else {
+            Some(source(mode, i, n))
+        }
+    };
+    let c = if let Mode::Constant(c) = mode { c } else { 0.0 };
+    if shape.len() == 1 {
+        for j in 0..before {
+            out.push(at(j as isize - before as isize).map_or(c, |k| block[k]));
+        }
+        out.extend_from_slice(block);
+        for j in 0..after {
+            out.push(at((n + j) as isize).map_or(c, |k| block[k]));
+        }
+        return;
+    }
+    for j in 0..n + before + after {
+        match at(j as isize - before as isize) {
+            Some(k) => copy_block(&block[k * inner..(k + 1) * inner], &shape[1..], &pad[1..], mode, out),
+            None => out.extend(std::iter::repeat_n(c, padded_inner)),
+        }
+    }
 }
 
 #[cfg(test)]

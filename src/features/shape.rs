@@ -8,6 +8,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, Axis, IxDyn};
 
 use super::FeatureKind;
+use super::pixelwise;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
 use crate::error::{Error, Result};
@@ -162,15 +163,33 @@ fn distinct(axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-/// `x` with its axes in the order `order` (a permutation), in standard layout.
-fn permuted(x: &ArrayD<f64>, order: &[usize]) -> ArrayD<f64> {
-    x.view().permuted_axes(IxDyn(order)).as_standard_layout().into_owned()
+/// `x` with its axes in the order `order` (a permutation), in standard layout. A plain transpose of
+/// a standard-layout 2-d image goes tile by tile, so that reads and writes both stay in cache.
+fn permuted(x: &ArrayD<f64>, order: &[usize]) -> Result<ArrayD<f64>> {
+    if let (Some(src), [1, 0]) = (x.as_slice(), order) {
+        const TILE: usize = 16;
+        let (rows, cols) = (x.shape()[0], x.shape()[1]);
+        let mut out = buffer::zeroed(src.len())?;
+        for r0 in (0..rows).step_by(TILE) {
+            let r1 = rows.min(r0 + TILE);
+            for c0 in (0..cols).step_by(TILE) {
+                let c1 = cols.min(c0 + TILE);
+                for c in c0..c1 {
+                    let dst = &mut out[c * rows + r0..c * rows + r1];
+                    for (slot, r) in dst.iter_mut().zip(r0..r1) {
+                        *slot = src[r * cols + c];
+                    }
+                }
+            }
+        }
+        return Ok(ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("one sample per element"));
+    }
+    Ok(x.view().permuted_axes(IxDyn(order)).as_standard_layout().into_owned())
 }
 
-/// `x` reshaped (same samples in C order) to `shape`.
+/// `x` reshaped (same samples in C order) to `shape`: one copy of the samples.
 fn reshaped(x: &ArrayD<f64>, shape: &[usize]) -> ArrayD<f64> {
-    let samples: Vec<f64> = x.as_standard_layout().iter().copied().collect();
-    ArrayD::from_shape_vec(IxDyn(shape), samples).expect("the same number of samples")
+    x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("the same number of samples")
 }
 
 /// numpy's float64 → float16 rounding (to nearest, ties to even; overflow to infinity).
@@ -190,27 +209,30 @@ fn to_f16(x: f64) -> f64 {
 /// numpy's cast of `x` to an integer type of `bits` bits, as a float: truncation toward zero, then
 /// wrapping modulo 2^bits. Values numpy's C cast leaves undefined (NaN, infinities, beyond the
 /// 64-bit range) become the type's minimum (0 for unsigned types).
+#[inline(always)]
 fn to_int(x: f64, bits: u32, signed: bool) -> f64 {
+    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
     let t = x.trunc();
-    if !signed && bits == 64 && (0.0..18_446_744_073_709_551_616.0).contains(&t) {
-        return t;
-    }
-    if !(t.is_finite() && t.abs() < 9_223_372_036_854_775_808.0) {
-        return if signed { -(2.0_f64.powi(bits as i32 - 1)) } else { 0.0 };
-    }
-    let i = t as i64;
-    match (bits, signed) {
-        (64, true) => i as f64,
-        (64, false) => i as u64 as f64,
-        (b, true) => {
-            let shift = 64 - b;
-            ((i << shift) >> shift) as f64
+    if bits == 64 {
+        if !signed && (0.0..2.0 * LIMIT).contains(&t) {
+            return t;
         }
-        (b, false) => (i as u64 & ((1_u64 << b) - 1)) as f64,
+        if t.abs() < LIMIT {
+            return if signed { t } else { (t as i64) as u64 as f64 };
+        }
+        return if signed { -LIMIT } else { 0.0 };
     }
+    // t - m * floor(t / m) is exact for every whole float (the division and the product by a power
+    // of two are, and the difference is below m), and the comparisons keep the loop free of branches.
+    let m = f64::from(bits).exp2();
+    let r = t - (t / m).floor() * m;
+    let r = if signed && r >= m / 2.0 { r - m } else { r };
+    let undefined = if signed { -m / 2.0 } else { 0.0 };
+    if t.abs() < LIMIT { r } else { undefined }
 }
 
-/// The cast of `dtype` (one of [`DTYPES`]).
+/// The cast of `dtype` (one of [`DTYPES`]), one sample at a time.
+#[cfg(test)]
 fn cast(dtype: &str) -> fn(f64) -> f64 {
     match dtype {
         "float32" | "single" => |x| x as f32 as f64,
@@ -226,6 +248,28 @@ fn cast(dtype: &str) -> fn(f64) -> f64 {
         "bool" => |x| f64::from(u8::from(x != 0.0)),
         _ => |x| x,
     }
+}
+
+/// `x` cast to `dtype`: each cast compiled into its own loop (with AVX2 where the processor has it,
+/// whose rounding instructions make `trunc` and `floor` single instructions).
+fn cast_all(x: &ArrayD<f64>, dtype: &str) -> Result<ArrayD<f64>> {
+    let x = x.as_standard_layout();
+    let v = x.as_slice().expect("standard layout");
+    let out = match dtype {
+        "float32" | "single" => pixelwise::map(v, |v| v as f32 as f64),
+        "float16" | "half" => pixelwise::map(v, to_f16),
+        "int64" | "int" => pixelwise::map(v, |v| to_int(v, 64, true)),
+        "int32" => pixelwise::map(v, |v| to_int(v, 32, true)),
+        "int16" => pixelwise::map(v, |v| to_int(v, 16, true)),
+        "int8" => pixelwise::map(v, |v| to_int(v, 8, true)),
+        "uint64" | "uint" => pixelwise::map(v, |v| to_int(v, 64, false)),
+        "uint32" => pixelwise::map(v, |v| to_int(v, 32, false)),
+        "uint16" => pixelwise::map(v, |v| to_int(v, 16, false)),
+        "uint8" => pixelwise::map(v, |v| to_int(v, 8, false)),
+        "bool" => pixelwise::map(v, |v| f64::from(u8::from(v != 0.0))),
+        _ => pixelwise::map(v, |v| v),
+    }?;
+    Ok(ArrayD::from_shape_vec(x.raw_dim(), out).expect("one sample per element"))
 }
 
 /// `np.eye(n)[x]` for whole class numbers `x` in `-n..n` (negative ones count from the end).
@@ -280,7 +324,7 @@ impl Shape {
                         order
                     }
                 };
-                Ok(permuted(x, &order))
+                permuted(x, &order)
             }
             Shape::MoveAxis => {
                 let source = p.parse("source", |v| distinct(&axes(v)?.unwrap_or_default(), ndim))?;
@@ -299,7 +343,7 @@ impl Shape {
                 for (d, s) in pairs {
                     order.insert(d, s);
                 }
-                Ok(permuted(x, &order))
+                permuted(x, &order)
             }
             Shape::Squeeze => {
                 let remove = match p.parse("axis", axes)? {
@@ -337,12 +381,12 @@ impl Shape {
                         let a = normalize(axis, 3).map_err(|e| e.in_property("axis"))?;
                         let mut order: Vec<usize> = (0..3).filter(|&i| i != a).collect();
                         order.insert(0, a);
-                        Ok(permuted(x, &order))
+                        permuted(x, &order)
                     }
                     n => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
                 }
             }
-            Shape::AsType => Ok(x.mapv(cast(p.str("dtype")?))),
+            Shape::AsType => cast_all(x, p.str("dtype")?),
             Shape::OneHot => {
                 let n = p.usize("num_classes")?;
                 one_hot(x, n).map_err(|e| e.in_property("num_classes"))
@@ -370,6 +414,15 @@ impl FeatureKind for Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tiled_transposes_match_the_plain_one() {
+        let x = ArrayD::from_shape_vec(IxDyn(&[37, 70]), (0..37 * 70).map(f64::from).collect()).unwrap();
+        let plain = x.view().permuted_axes(IxDyn(&[1, 0])).as_standard_layout().into_owned();
+        assert_eq!(permuted(&x, &[1, 0]).unwrap(), plain);
+        let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0), "int8").unwrap();
+        assert_eq!(all, x.mapv(|v| cast("int8")(v * 1.37 - 900.0)));
+    }
 
     #[test]
     fn casts_match_numpy() {
