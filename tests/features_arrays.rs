@@ -270,3 +270,38 @@ fn normalize_quantile_checks_its_quantiles() {
     let out = run(&f, &[3, 4], &A);
     assert_eq!(out.as_slice(), A.map(|v| (v - 2.0) / 1.5));
 }
+
+#[test]
+fn crops_and_pads_to_multiples() {
+    // DeepTrack2 2.0.1's test_CropToMultiple on an (11, 11, 11) image.
+    let image = vec![1.0; 11 * 11 * 11];
+    let cases: [(Value, [usize; 3]); 5] = [
+        (Value::Int(2), [10, 10, 10]),
+        (Value::Int(-1), [11, 11, 11]),
+        (ints(&[2, 3, 5]), [10, 9, 10]),
+        (ints(&[2, -1, 7]), [10, 11, 7]),
+        (Value::List(vec![Value::Int(2), Value::Int(3), Value::None]), [10, 9, 11]),
+    ];
+    for (multiple, shape) in cases {
+        let f = kind("CropToMultiplesOf", &[("multiple", multiple.clone())]);
+        assert_eq!(run(&f, &[11, 11, 11], &image).shape(), shape, "{multiple}");
+    }
+    // PadToMultiplesOf: -n % m samples, half of them (rounded down) before; positions follow.
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("position", Rule::constant(Value::vector(&[1.0, 2.0]))).unwrap();
+    let pad = kind("PadToMultiplesOf", &[("multiple", ints(&[4, 7]))]);
+    let pipe = Feature::chain(&p, &pad).unwrap();
+    pipe.store_properties(true);
+    let out = run(&pipe, &[3, 4], &A);
+    assert_eq!(out.shape(), [4, 7]);
+    // Rows: 3 -> 4, none before (1 // 2) and one after; columns: 4 -> 7, one before and two after.
+    assert_eq!(out.as_slice()[..7], [0.0, 0.0, 1.0, 4.0, 2.0, 0.0, 0.0]);
+    assert_eq!(out.as_slice()[21..], [0.0; 7]);
+    assert_eq!(out.get_property("position").unwrap().to_f64_vec().unwrap(), [1.0, 3.0]);
+    let err = features::builtin("PadToMultiplesOf").unwrap().set_property("multiple", Rule::constant(0)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "property 'multiple' of feature 'PadToMultiplesOf': expected whole numbers from 1 to 1000000000, or -1 or None \
+         to keep an axis, got 0"
+    );
+}

@@ -26,6 +26,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
     flip("FlipDiagonal", "Swaps axes 0 and 1 with probability `p`; positions follow.", |_| Box::new(Flip::Diagonal)),
     PAD,
     CROP,
+    CROP_TO_MULTIPLES_OF,
+    PAD_TO_MULTIPLES_OF,
 ];
 
 /// The entry of a flip.
@@ -359,15 +361,20 @@ impl FeatureKind for Pad {
                     .map(|a| (px.get(2 * a).copied().unwrap_or(0), px.get(2 * a + 1).copied().unwrap_or(0)))
                     .collect();
                 let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
-                let out = padding::pad(x, &pad, mode).map_err(|e| e.in_property("px"))?;
-                let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
-                move_positions(img.with_data(out), &|p| {
-                    p[0] += r;
-                    p[1] += c;
-                })
+                padded(img, &pad, mode).map_err(|e| e.in_property("px"))
             })
             .collect()
     }
+}
+
+/// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
+fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
+    let out = padding::pad(img.data(), pad, mode)?;
+    let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
+    move_positions(img.with_data(out), &|p| {
+        p[0] += r;
+        p[1] += c;
+    })
 }
 
 /// Crop sizes: whole numbers (`None` entries keep the axis). A size of 0 is allowed, as in DeepTrack2:
@@ -446,26 +453,155 @@ impl FeatureKind for Crop {
                         amount.min(n.saturating_sub(1))
                     })
                     .collect();
-                let start: Vec<usize> = match props.require("corner")? {
-                    Value::Str(s) if s.as_str() == "random" => {
-                        amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect()
-                    }
-                    corner => {
-                        whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
-                        (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
-                    }
-                };
-                let out = x
-                    .slice_each_axis(|ax| {
-                        let a = ax.axis.index();
-                        Slice::from(start[a]..shape[a] - amount[a] + start[a])
-                    })
-                    .to_owned();
-                let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
-                move_positions(img.with_data(out), &|p| {
-                    p[0] -= r;
-                    p[1] -= c;
-                })
+                cropped(img, &amount, props.require("corner")?, rs)
+            })
+            .collect()
+    }
+}
+
+/// `img` with `amount[a]` samples removed from axis `a`, starting at `corner` (`"random"`: drawn
+/// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
+/// shift by the corner.
+fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>) -> Result<Image> {
+    let x = img.data();
+    let shape = x.shape();
+    let start: Vec<usize> = match corner {
+        Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect(),
+        corner => {
+            whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
+            (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
+        }
+    };
+    let out = x
+        .slice_each_axis(|ax| {
+            let a = ax.axis.index();
+            Slice::from(start[a]..shape[a] - amount[a] + start[a])
+        })
+        .to_owned();
+    let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
+    move_positions(img.with_data(out), &|p| {
+        p[0] -= r;
+        p[1] -= c;
+    })
+}
+
+/// A `multiple` of `CropToMultiplesOf` / `PadToMultiplesOf`: one for every axis, or one per axis, each a
+/// whole number of at least 1, or -1 / `None` to leave the axis alone.
+fn multiples(value: &Value) -> Result<()> {
+    let items: Vec<Value> = match value {
+        Value::List(items) => items.clone(),
+        Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
+        other => vec![other.clone()],
+    };
+    for item in &items {
+        if let Value::None = item {
+            continue;
+        }
+        let m = item.as_f64()?;
+        if m.fract() != 0.0 || (m < 1.0 && m != -1.0) || m > MAX_PAD {
+            return Err(Error::invalid(format!(
+                "expected whole numbers from 1 to {}, or -1 or None to keep an axis, got {}",
+                super::show(MAX_PAD),
+                super::show(m)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The multiple for each of `ndim` axes (`None`: the axis is left alone).
+fn multiple_per_axis(value: &Value, ndim: usize) -> Vec<Option<usize>> {
+    let one = |v: &Value| match v.as_f64() {
+        Ok(m) if m >= 1.0 => Some(m as usize),
+        _ => None,
+    };
+    match value {
+        Value::List(items) => (0..ndim).map(|a| items.get(a).and_then(one)).collect(),
+        Value::Array(arr) => (0..ndim).map(|a| arr.iter().nth(a).and_then(|&m| one(&Value::Float(m)))).collect(),
+        other => vec![one(other); ndim],
+    }
+}
+
+const MULTIPLE: ParamSpec = ParamSpec {
+    check: Some(multiples),
+    ..ParamSpec::new(
+        "multiple",
+        ParamKind::Any,
+        ParamDefault::Value(Const::Int(1)),
+        "the multiple per axis (one for all, or one per axis; -1 or None keeps the axis)",
+    )
+};
+
+const CROP_TO_MULTIPLES_OF: KindSpec = KindSpec {
+    name: "CropToMultiplesOf",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Crops each axis down to a multiple of `multiple`, at a random or given corner; positions follow.",
+    params: &[MULTIPLE, CROP.params[2]],
+    positional: &["multiple", "corner"],
+    make: |_| Box::new(ToMultiplesOf { crop: true }),
+};
+
+const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
+    name: "PadToMultiplesOf",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Pads each axis up to a multiple of `multiple`, half before and half after; positions follow.",
+    params: &[MULTIPLE, PAD.params[1], PAD.params[2]],
+    positional: &["multiple"],
+    make: |_| Box::new(ToMultiplesOf { crop: false }),
+};
+
+/// `CropToMultiplesOf(multiple=1, corner="random")`: `Crop` to `(n // m) * m` per axis;
+/// `PadToMultiplesOf(multiple=1)`: `Pad` by `-n % m` per axis, `// 2` of it before.
+#[derive(Clone)]
+struct ToMultiplesOf {
+    crop: bool,
+}
+
+impl FeatureKind for ToMultiplesOf {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        if self.crop { "CropToMultiplesOf" } else { "PadToMultiplesOf" }
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let spec = if self.crop { &CROP_TO_MULTIPLES_OF } else { &PAD_TO_MULTIPLES_OF };
+        let p = Params::new(spec.params, props);
+        let multiple = p.value("multiple")?;
+        inputs
+            .iter()
+            .map(|img| {
+                let shape = img.shape();
+                let m = multiple_per_axis(multiple, shape.len());
+                if self.crop {
+                    let amount: Vec<usize> = (0..shape.len())
+                        .map(|a| m[a].map_or(0, |m| shape[a] % m).min(shape[a].saturating_sub(1)))
+                        .collect();
+                    cropped(img, &amount, p.value("corner")?, rs)
+                } else {
+                    let pad: Vec<(usize, usize)> = (0..shape.len())
+                        .map(|a| {
+                            let add = m[a].map_or(0, |m| (m - shape[a] % m) % m);
+                            (add / 2, add - add / 2)
+                        })
+                        .collect();
+                    let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
+                    padded(img, &pad, mode).map_err(|e| e.in_property("multiple"))
+                }
             })
             .collect()
     }

@@ -1537,6 +1537,15 @@ static void test_array_kinds(void) {
     check_output(f, a, 2, 3, a_shape, 2, nq, 6, "NormalizeQuantile()");
     deeptrack_feature_free(f);
 
+    /* PadToMultiplesOf: (2, 3) up to (4, 3): one row of zeros before and one after. */
+    OK(deeptrack_feature_new("PadToMultiplesOf", &f));
+    const long long multiple[2] = {4, -1};
+    set_ints(f, "multiple", multiple, 2);
+    size_t p_shape[2] = {4, 3};
+    const double to_multiple[12] = {0, 0, 0, 0, 1, 4, 2, -3, 5, 0, 0, 0};
+    check_output(f, a, 2, 3, p_shape, 2, to_multiple, 12, "PadToMultiplesOf((4, -1))");
+    deeptrack_feature_free(f);
+
     /* Errors name the feature and the property. */
     OK(deeptrack_feature_new("MoveAxis", &f));
     const long long source = 0, destination = 5;
