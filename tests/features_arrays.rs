@@ -305,3 +305,86 @@ fn crops_and_pads_to_multiples() {
          to keep an axis, got 0"
     );
 }
+
+/// A feature that records `position` (for the ground truth that augmentations move).
+fn positioned(position: &[f64]) -> Feature {
+    let p = Feature::custom("P", |_, _| Ok(None));
+    p.set_property("position", Rule::constant(Value::vector(position))).unwrap();
+    p
+}
+
+#[test]
+fn affine_moves_positions_with_the_image() {
+    // A bright pixel at the recorded position lands where the moved position says, within the
+    // interpolation's reach, for every transform.
+    let (rows, cols) = (40, 48);
+    let mut data = vec![0.0; rows * cols];
+    data[13 * cols + 29] = 1.0;
+    let transforms: [(f64, f64, [f64; 2], f64); 4] = [
+        (1.0, 0.5, [0.0, 0.0], 0.0),
+        (1.4, -2.0, [3.0, -2.0], 0.2),
+        (0.7, 2.5, [-4.5, 1.5], -0.4),
+        (1.0, 0.0, [6.0, 0.0], 0.6),
+    ];
+    for (scale, rotate, translate, shear) in transforms {
+        let affine = kind(
+            "Affine",
+            &[
+                ("scale", Value::Float(scale)),
+                ("rotate", Value::Float(rotate)),
+                ("translate", Value::vector(&translate)),
+                ("shear", Value::Float(shear)),
+                ("order", Value::Int(0)),
+                ("mode", Value::str("constant")),
+            ],
+        );
+        let pipe = Feature::chain(&positioned(&[13.0, 29.0]), &affine).unwrap();
+        pipe.store_properties(true);
+        let out = run(&pipe, &[rows, cols], &data);
+        let moved = out.get_property("position").unwrap().to_f64_vec().unwrap();
+        let hits: Vec<usize> = (0..rows * cols).filter(|&i| out.as_slice()[i] == 1.0).collect();
+        assert!(!hits.is_empty(), "{rotate}: the pixel left the image");
+        for i in hits {
+            let (r, c) = ((i / cols) as f64, (i % cols) as f64);
+            let reach = scale.max(1.0 / scale) * (1.0 + shear.abs());
+            assert!(
+                (r - moved[0]).abs() <= reach && (c - moved[1]).abs() <= reach,
+                "{rotate}: ({r}, {c}) vs {moved:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn affine_with_random_properties_is_reproducible_under_seed_and_spread_as_drawn() {
+    let make = || {
+        let affine = features::builtin("Affine").unwrap();
+        affine
+            .set_property("rotate", Rule::callback(|ctx| Ok(Value::Float(ctx.uniform() * std::f64::consts::TAU))))
+            .unwrap();
+        affine
+            .set_property("translate", Rule::callback(|ctx| Ok(Value::vector(&[ctx.uniform() * 4.0 - 2.0, 0.0]))))
+            .unwrap();
+        affine
+    };
+    let data: Vec<f64> = (0..64).map(|i| f64::from(i % 7)).collect();
+    let (a, b) = (make(), make());
+    a.seed(11).unwrap();
+    b.seed(11).unwrap();
+    let mut rotations = Vec::new();
+    for _ in 0..200 {
+        let (x, y) = (run(&a, &[8, 8], &data), run(&b, &[8, 8], &data));
+        assert_eq!(x.as_slice(), y.as_slice());
+        rotations.push(a.get_property("rotate").unwrap().as_f64().unwrap());
+        a.update().unwrap();
+        b.update().unwrap();
+    }
+    // Uniform on [0, 2π): mean π (sd of the mean 0.13), all in range, and not all alike.
+    let mean = rotations.iter().sum::<f64>() / 200.0;
+    assert!((mean - std::f64::consts::PI).abs() < 0.5, "{mean}");
+    assert!(rotations.iter().all(|r| (0.0..std::f64::consts::TAU).contains(r)));
+    let err = features::builtin("Affine").unwrap().set_property("order", Rule::constant(3)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'order' of feature 'Affine': 3 exceeds the maximum of 1");
+    let err = features::builtin("Affine").unwrap().resolve(Some(&Image::zeros(&[4]))).unwrap_err();
+    assert_eq!(err.to_string(), "feature 'Affine': expected a 2-d or 3-d image, got shape [4]");
+}

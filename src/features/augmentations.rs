@@ -28,6 +28,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     CROP,
     CROP_TO_MULTIPLES_OF,
     PAD_TO_MULTIPLES_OF,
+    super::affine::AFFINE,
 ];
 
 /// The entry of a flip.

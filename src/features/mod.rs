@@ -9,6 +9,7 @@ use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 
+mod affine;
 pub mod augmentations;
 pub mod custom;
 mod filters;

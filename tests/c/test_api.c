@@ -1546,6 +1546,20 @@ static void test_array_kinds(void) {
     check_output(f, a, 2, 3, p_shape, 2, to_multiple, 12, "PadToMultiplesOf((4, -1))");
     deeptrack_feature_free(f);
 
+    /* Affine: a shift by one column (translate_px = (dx, dy) = (1, 0)), nearest, constant borders. */
+    OK(deeptrack_feature_new("Affine", &f));
+    double shift[2] = {1, 0};
+    size_t two = 2;
+    deeptrack_value *sv = NULL;
+    OK(deeptrack_value_new_array(shift, &two, 1, &sv));
+    OK(deeptrack_feature_set_property(f, "translate_px", constant(sv)));
+    set_float(f, "order", 0);
+    set_string(f, "mode", "constant");
+    set_float(f, "cval", 9);
+    const double shifted[6] = {9, 0, 1, 9, 2, -3};
+    check_output(f, a, 2, 3, a_shape, 2, shifted, 6, "Affine(translate_px=(1, 0))");
+    deeptrack_feature_free(f);
+
     /* Errors name the feature and the property. */
     OK(deeptrack_feature_new("MoveAxis", &f));
     const long long source = 0, destination = 5;
