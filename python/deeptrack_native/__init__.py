@@ -30,7 +30,7 @@ from .errors import (  # noqa: E402
     PanicError,
     TypeMismatchError,
 )
-from .features import _BUILTINS, Branch, Chain, Feature, Lambda, Microscope, Optics, Property, Repeat  # noqa: E402
+from .features import _BUILTINS, Blur, Branch, Chain, Feature, Lambda, Microscope, Optics, Property, Repeat  # noqa: E402
 from .image import Image, PropertyDict  # noqa: E402
 
 globals().update(_BUILTINS)
@@ -55,6 +55,7 @@ __all__ = [
     "Repeat",
     "Microscope",
     "Lambda",
+    "Blur",
     "Optics",
     "Image",
     "PropertyDict",
