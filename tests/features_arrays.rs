@@ -254,6 +254,20 @@ fn median_blur_is_scipys_median_filter() {
     }
     let f = features::builtin("MedianBlur").unwrap();
     assert_eq!(run(&f, &[3, 4, 1], &A).as_slice(), cases[0].1);
+    // scipy.ndimage.median_filter(A, size=3, mode=m, cval=5); constant also on A[:, :, None], whose
+    // window then holds the constant on both sides of the axis of one.
+    let modes: [(&str, [f64; 12]); 4] = [
+        ("constant", [5., 4., 4., 5., 4., 2., 2., 2., 5., 4., 4., 5.]),
+        ("nearest", [1., 1., 2., 2., 1., 2., 2., 2., 2., 2., 2., 2.]),
+        ("mirror", [2., 2., 1., 1., 2., 2., 2., 2., 4., 2., 2., 1.]),
+        ("wrap", [2.; 12]),
+    ];
+    for (mode, expected) in modes {
+        let f = kind("MedianBlur", &[("mode", Value::str(mode)), ("cval", Value::Int(5))]);
+        assert_eq!(run(&f, &[3, 4], &A).as_slice(), expected, "{mode}");
+    }
+    let f = kind("MedianBlur", &[("mode", Value::str("constant")), ("cval", Value::Int(5))]);
+    assert_eq!(run(&f, &[3, 4, 1], &A).as_slice(), [5.0; 12]);
     let f = kind("MedianBlur", &[("ksize", Value::Int(1025))]);
     assert_eq!(
         error(&f, &[3, 4], &A),

@@ -92,8 +92,26 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
     name: "MedianBlur",
     aliases: &[],
     module: "math",
-    doc: "The median over a `ksize` window on every axis, with \"reflect\" borders (scipy's `median_filter`).",
-    params: &[ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE }],
+    doc: "The median over a `ksize` window on every axis, with scipy's border modes (`median_filter`).",
+    params: &[
+        ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE },
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: median::MODES },
+            ParamDefault::Value(Const::Str("reflect")),
+            "scipy's border mode",
+        ),
+        ParamSpec {
+            min: -f64::MAX,
+            max: f64::MAX,
+            ..ParamSpec::new(
+                "cval",
+                ParamKind::Number,
+                ParamDefault::Value(Const::Float(0.0)),
+                "the value outside the image in \"constant\" mode",
+            )
+        },
+    ],
     positional: &["ksize"],
     make: |_| Box::new(MedianBlur),
 };
@@ -443,8 +461,8 @@ impl FeatureKind for NormalizeQuantile {
     }
 }
 
-/// `MedianBlur(ksize=3)`: the median over a `ksize` window on every axis with "reflect" borders, as
-/// scipy's `median_filter(size=ksize)`. DeepTrack2 2.0.1 passes `ksize` to scipy under a name it
+/// `MedianBlur(ksize=3, mode="reflect", cval=0)`: the median over a `ksize` window on every axis, as
+/// scipy's `median_filter(size=ksize, mode=mode, cval=cval)`. DeepTrack2 2.0.1 passes `ksize` to scipy under a name it
 /// does not know and raises; this is what it evidently means.
 #[derive(Clone)]
 struct MedianBlur;
@@ -460,8 +478,10 @@ impl FeatureKind for MedianBlur {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let k = Params::new(MEDIAN_BLUR.params, props).usize("ksize")?;
-        let out = median::median_filter(img.as_slice(), img.shape(), k).map_err(|e| e.in_property("ksize"))?;
+        let p = Params::new(MEDIAN_BLUR.params, props);
+        let k = p.usize("ksize")?;
+        let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
+        let out = median::median_filter(img.as_slice(), img.shape(), k, border).map_err(|e| e.in_property("ksize"))?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }

@@ -48,16 +48,69 @@ pub(crate) fn quantiles(x: &mut [f64], qs: &[f64]) -> Vec<f64> {
         .collect()
 }
 
-/// scipy's `median_filter(x, size=k)` with "reflect" borders over every axis: each output sample is
-/// the element of rank `w / 2` (the upper median for an even count) of its window of `w = k^ndim`
+/// scipy's border modes of its filters.
+pub(crate) const MODES: &[&str] =
+    &["reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap"];
+
+/// A border mode of scipy's filters: where index `i` of an axis of `n` reads (`None`: `cval`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Border {
+    /// Half-sample symmetric (`d c b a | a b c d`), also "grid-mirror".
+    Reflect,
+    /// `cval`, also "grid-constant".
+    Constant(f64),
+    /// The edge sample.
+    Nearest,
+    /// Whole-sample symmetric (`d c b | a b c d`).
+    Mirror,
+    /// Periodic, also "grid-wrap".
+    Wrap,
+}
+
+impl Border {
+    /// The mode named `name` (one of [`MODES`]) with the constant `cval`.
+    pub(crate) fn parse(name: &str, cval: f64) -> Border {
+        match name {
+            "constant" | "grid-constant" => Border::Constant(cval),
+            "nearest" => Border::Nearest,
+            "mirror" => Border::Mirror,
+            "wrap" | "grid-wrap" => Border::Wrap,
+            _ => Border::Reflect,
+        }
+    }
+
+    fn index(self, i: isize, n: usize) -> Option<usize> {
+        let m = n as isize;
+        if (0..m).contains(&i) {
+            return Some(i as usize);
+        }
+        match self {
+            Border::Reflect => Some(reflect(i, n)),
+            Border::Constant(_) => None,
+            Border::Nearest => Some(i.clamp(0, m - 1) as usize),
+            Border::Mirror if n == 1 => Some(0),
+            Border::Mirror => {
+                let period = 2 * (m - 1);
+                let k = i.rem_euclid(period);
+                Some((if k < m { k } else { period - k }) as usize)
+            }
+            Border::Wrap => Some(i.rem_euclid(m) as usize),
+        }
+    }
+}
+
+/// scipy's `median_filter(x, size=k, mode=…, cval=…)` over every axis: each output sample is the
+/// element of rank `w / 2` (the upper median for an even count) of its window of `w = k^ndim`
 /// samples, which starts `k / 2` before it on every axis. Axes of length one are left out of the
-/// window (their samples repeat `k` times, which leaves that rank's value unchanged).
-pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize) -> Result<Vec<f64>> {
+/// window except in the constant mode (their samples repeat `k` times, which leaves that rank's
+/// value unchanged).
+pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border) -> Result<Vec<f64>> {
     let mut out = buffer::zeroed(x.len())?;
     if x.is_empty() {
         return Ok(out);
     }
-    let axes: Vec<usize> = (0..dims.len()).filter(|&a| dims[a] > 1).collect();
+    let constant = matches!(border, Border::Constant(_));
+    let axes: Vec<usize> = (0..dims.len()).filter(|&a| dims[a] > 1 || (constant && k > 1)).collect();
     let window = axes.iter().try_fold(1_usize, |w, _| w.checked_mul(k).filter(|&w| w <= MAX_WINDOW));
     let Some(window) = window else {
         return Err(Error::invalid(format!(
@@ -79,8 +132,8 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize) -> Result<Vec<f
         .map(|&a| {
             let n = dims[a];
             (0..n)
-                .flat_map(|i| (0..k).map(move |t| reflect(i as isize - (k / 2) as isize + t as isize, n)))
-                .map(|j| j * strides[a])
+                .flat_map(|i| (0..k).map(move |t| border.index(i as isize - (k / 2) as isize + t as isize, n)))
+                .map(|j| j.map_or(OUTSIDE, |j| j * strides[a]))
                 .collect()
         })
         .collect();
@@ -101,19 +154,21 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize) -> Result<Vec<f
         }
         offsets.clear();
         offsets.push(base);
+        // An offset of OUTSIDE (or beyond it, once added to others) reads cval.
         for (p, table) in tables.iter().enumerate() {
             let row = &table[index[p] * k..(index[p] + 1) * k];
             let len = offsets.len();
             for o in 0..len {
                 let at = offsets[o];
                 for &t in &row[1..] {
-                    offsets.push(at + t);
+                    offsets.push(at.saturating_add(t));
                 }
-                offsets[o] = at + row[0];
+                offsets[o] = at.saturating_add(row[0]);
             }
         }
         values.clear();
-        values.extend(offsets.iter().map(|&o| x[o]));
+        let cval = if let Border::Constant(c) = border { c } else { 0.0 };
+        values.extend(offsets.iter().map(|&o| if o >= OUTSIDE { cval } else { x[o] }));
         *slot = if values.iter().any(|v| v.is_nan()) {
             f64::NAN
         } else {
@@ -122,6 +177,9 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize) -> Result<Vec<f
     }
     Ok(out)
 }
+
+/// The offset that marks a sample outside the image (constant mode): no image has this many samples.
+const OUTSIDE: usize = usize::MAX / 2;
 
 /// numpy's median of the `m` samples `s` and `zeros` more zeros (a block with its padding): the
 /// middle element, or the mean of the two middle ones. `s` is reordered.
@@ -204,7 +262,10 @@ mod tests {
     fn medians_match_scipy_and_skimage() {
         // scipy.ndimage.median_filter(np.arange(12.).reshape(3, 4) ** 2 % 7, size=3)
         let x: Vec<f64> = (0..12).map(|i| f64::from(i * i % 7)).collect();
-        assert_eq!(median_filter(&x, &[3, 4], 3).unwrap(), [1., 1., 2., 2., 1., 2., 2., 2., 2., 2., 2., 2.]);
+        assert_eq!(
+            median_filter(&x, &[3, 4], 3, Border::Reflect).unwrap(),
+            [1., 1., 2., 2., 1., 2., 2., 2., 2., 2., 2., 2.]
+        );
         // skimage.measure.block_reduce(np.arange(12.).reshape(3, 4), 2, np.median)
         let x: Vec<f64> = (0..12).map(f64::from).collect();
         assert_eq!(median_pool(&x, &[3, 4], &[2, 2]).unwrap(), [2.5, 4.5, 4.0, 5.0]);
