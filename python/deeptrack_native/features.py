@@ -159,8 +159,13 @@ class Feature:
         return type(self).__name__
 
     def get(self, image, **properties):
-        """The computation of a custom feature: returns the new image."""
-        raise NotImplementedError
+        """The computation of a custom feature: returns the new image. On a built-in kind, DeepTrack2's
+        direct call: ``image`` computed by a new feature of the same kind with ``properties`` (the
+        others at their defaults); this feature is not touched."""
+        if self._kind is None:
+            raise NotImplementedError
+        given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
+        return _builtin(self._kind)(**given).resolve(image)
 
     # -- properties -------------------------------------------------------------------------------
 

@@ -55,6 +55,14 @@ class ArrayFeatures(unittest.TestCase):
         with self.assertRaisesRegex(dt.InvalidArgumentError, "property 'mode' of feature 'Pad': expected one of"):
             dt.Pad(mode="circular")
 
+    def test_get_on_a_built_in_computes_with_the_given_properties(self):
+        # DeepTrack2 2.0.1's test_ChannelFirst2d and test_OneHot call get directly.
+        self.assertEqual(np.asarray(dt.ChannelFirst2d().get(np.zeros((10, 20)), axis=-1)).shape, (1, 10, 20))
+        np.testing.assert_array_equal(dt.OneHot(num_classes=3).get(np.array([0, 1, 2]), num_classes=3), np.eye(3))
+        clip = dt.Clip(min=0, max=1)
+        np.testing.assert_array_equal(clip.get(np.array([-2.0, 5.0]), min=-1, max=2), [-1, 2])
+        self.assertEqual(clip.max(), 1)
+
     def test_blur_calls_the_filter_with_the_properties_it_names(self):
         # DeepTrack2 2.0.1's test_Blur.
         image = np.array([[1, 2], [3, 4]], dtype=float)
