@@ -2,7 +2,9 @@
 //! is built from its plain-data description (feature names and properties) through the public API and
 //! compared with the real DeepTrack2 output (`.npy`): the largest absolute difference must be at most
 //! 1e-6 of the expected image's peak (1e-12 for `SampleToMasks` cases, `masks`, which interpolate
-//! nothing). Every case must run: a feature missing from the registry fails.
+//! nothing), or, for cases marked `"tolerance": "exact"` (deterministic kinds that do not
+//! interpolate), 1e-12 of each expected sample. Every case must run: a feature missing from the
+//! registry fails.
 //! The fixtures are made by `make fixtures` (tests/fixtures/generate.py; see tests/fixtures/README.md).
 
 use std::path::PathBuf;
@@ -115,6 +117,16 @@ fn every_fixture_case_matches_deeptrack2() {
             continue;
         }
         let diff = out.as_slice().iter().zip(&expected).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
+        if case["tolerance"].as_str() == Some("exact") {
+            let bad = out.as_slice().iter().zip(&expected).position(|(a, b)| (a - b).abs() > 1e-12 * b.abs());
+            match bad {
+                None => passed.push(format!("{id} (exact to 1e-12 relative)")),
+                Some(i) => {
+                    failures.push(format!("{id}: sample {i} is {}, expected {}", out.as_slice()[i], expected[i]))
+                }
+            }
+            continue;
+        }
         // Masks are placed, not interpolated: they agree to rounding.
         let tolerance = if case["masks"].is_object() { 1e-12 } else { 1e-6 };
         if diff <= tolerance * peak {

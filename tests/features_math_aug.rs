@@ -70,7 +70,7 @@ fn math_parameters_are_checked() {
     assert_eq!(err.to_string(), "property 'min' of feature 'Clip': min (2) is greater than max (1)");
     let blur = features::builtin("GaussianBlur").unwrap();
     let err = blur.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
-    assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a positive number, got -1");
+    assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a non-negative number, got -1");
     let pool = features::builtin("SumPooling").unwrap();
     let err = pool.set_property("ksize", Rule::constant(Value::vector(&[2.0, 0.0]))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);

@@ -128,11 +128,12 @@ fn constants_are_checked_against_the_spec_when_set() {
         "property 'crop_mode' of feature 'Crop': expected 'retain' or 'remove', got 'keep'"
     );
     assert_eq!(
-        err("Pad", "mode", Value::str("reflect")).1,
-        "property 'mode' of feature 'Pad': only 'constant' is supported by libdeeptrack, got 'reflect' (numpy's \
-         padding mode)"
+        err("Sphere", "upsample", Value::Int(2)).1,
+        "property 'upsample' of feature 'Sphere': only 1 is supported by libdeeptrack, got 2 (the scatterer's own \
+         upsampling; use the optics' upscale instead)"
     );
-    assert!(set("Pad", "mode", Value::str("constant")).is_ok());
+    assert!(set("Sphere", "upsample", Value::Int(1)).is_ok());
+    assert!(set("Pad", "mode", Value::str("reflect")).is_ok());
     assert_eq!(
         err("Sphere", "position", Value::vector(&[1.0])).1,
         "property 'position' of feature 'Sphere': expected 2 or 3 numbers, got 1"

@@ -32,6 +32,7 @@ from .errors import (  # noqa: E402
 )
 from .features import (  # noqa: E402
     _BUILTINS,
+    Blur,
     Branch,
     Chain,
     Feature,
@@ -66,6 +67,7 @@ __all__ = [
     "Repeat",
     "Microscope",
     "Lambda",
+    "Blur",
     "Optics",
     "SampleToMasks",
     "Image",

@@ -179,8 +179,13 @@ class Feature:
         return type(self).__name__
 
     def get(self, image, **properties):
-        """The computation of a custom feature: returns the new image."""
-        raise NotImplementedError
+        """The computation of a custom feature: returns the new image. On a built-in kind, DeepTrack2's
+        direct call: ``image`` computed by a new feature of the same kind with ``properties`` (the
+        others at their defaults); this feature is not touched."""
+        if self._kind is None:
+            raise NotImplementedError
+        given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
+        return _builtin(self._kind)(**given).resolve(image)
 
     # -- properties -------------------------------------------------------------------------------
 
@@ -563,6 +568,41 @@ class SampleToMasks(Feature):
         array = (c_void_p * max(1, len(transforms)))(*[f._h.ptr for f in transforms])
         args = (b"SampleToMasks", array, len(transforms))
         self._compose(lib.deeptrack_feature_new_with, args, transforms, kwargs)
+
+
+class Blur(Feature):
+    """DeepTrack2's ``math.Blur(filter_function, mode="reflect", **kwargs)``: ``filter_function`` is
+    called on the image as ``filter_function(input=image, **properties)`` with the properties its
+    signature names (``Blur(scipy.ndimage.uniform_filter, size=2)``), ``mode`` among them.
+
+    A Python class, not a kind of the library's registry: the filter is a Python callable applied to
+    the image, which a registry parameter cannot hold (a callback rule gives a property's value). From
+    C, a custom feature (``deeptrack_feature_new_custom``) does the same. DeepTrack2 2.0.1 stores
+    ``mode`` as ``borderType`` and never passes it to the filter; here the filter receives it.
+    """
+
+    _positional = ("filter_function", "mode")
+
+    def __init__(self, filter_function, mode="reflect", **kwargs):
+        if not callable(filter_function):
+            raise TypeError("Blur: filter_function must be callable")
+        self.__dict__["_filter"] = filter_function
+        self.__dict__["_names"] = _keyword_names(filter_function)
+        super().__init__(mode=mode, **kwargs)
+
+    def get(self, image, **properties):
+        kwargs = {name: properties[name] for name in self._names if name in properties and name != "input"}
+        return self._filter(input=image, **kwargs)
+
+
+def _keyword_names(fn):
+    """The keywords DeepTrack2's ``safe_call`` passes ``fn``: its named parameters, or only its
+    keyword-only ones when it takes ``*args``."""
+    try:
+        spec = inspect.getfullargspec(fn)
+    except TypeError:
+        return []
+    return list(spec.kwonlyargs or []) if spec.varargs else list(spec.args or [])
 
 
 def _as_feature(obj):

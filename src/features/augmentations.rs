@@ -5,15 +5,15 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use ndarray::{ArrayD, Axis, Slice};
 use rand::Rng;
 
 use super::FeatureKind;
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
-use crate::buffer;
-use crate::error::{Error, ErrorKind, Result};
+use super::padding;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
-use crate::image::{Image, element_count};
+use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
 use crate::value::Value;
 
@@ -26,6 +26,9 @@ pub(crate) static KINDS: &[KindSpec] = &[
     flip("FlipDiagonal", "Swaps axes 0 and 1 with probability `p`; positions follow.", |_| Box::new(Flip::Diagonal)),
     PAD,
     CROP,
+    CROP_TO_MULTIPLES_OF,
+    PAD_TO_MULTIPLES_OF,
+    super::affine::AFFINE,
 ];
 
 /// The entry of a flip.
@@ -74,7 +77,7 @@ const PAD: KindSpec = KindSpec {
     name: "Pad",
     aliases: &[],
     module: "augmentations",
-    doc: "Pads with zeros before and after each axis; positions shift by the padding before.",
+    doc: "Pads before and after each axis in a numpy mode; positions shift by the padding before.",
     params: &[
         ParamSpec {
             min: 0.0,
@@ -87,19 +90,18 @@ const PAD: KindSpec = KindSpec {
                 "(before, after) pairs of pixels, in axis order",
             )
         },
-        ParamSpec {
-            support: Support::OnlyDefault,
-            ..ParamSpec::new(
-                "mode",
-                ParamKind::Str { choices: &["constant"] },
-                ParamDefault::Value(Const::Str("constant")),
-                "numpy's padding mode",
-            )
-        },
-        ParamSpec {
-            support: Support::OnlyDefault,
-            ..ParamSpec::new("cval", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the value padded with")
-        },
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: padding::MODES },
+            ParamDefault::Value(Const::Str("constant")),
+            "numpy's padding mode (\"linear_ramp\" ramps to `cval`; \"empty\" pads with `cval`)",
+        ),
+        ParamSpec::new(
+            "cval",
+            ParamKind::Number,
+            ParamDefault::Value(Const::Int(0)),
+            "the value padded with in \"constant\" mode",
+        ),
     ],
     positional: &["px", "mode", "cval"],
     make: |_| Box::new(Pad),
@@ -125,7 +127,7 @@ const CROP: KindSpec = KindSpec {
                 "crop",
                 ParamKind::Any,
                 ParamDefault::Value(Const::Floats(&[64.0, 64.0])),
-                "the size kept (or removed) per axis: whole numbers of at least 1, None keeps the axis",
+                "the size kept (or removed) per axis: whole numbers (at least one sample stays), None keeps the axis",
             )
         },
         ParamSpec::new(
@@ -341,8 +343,8 @@ impl FeatureKind for Pad {
             .iter()
             .map(|img| {
                 let x = img.data();
-                let px: Vec<usize> =
-                    Params::new(PAD.params, props).vec("px")?.into_iter().map(|x| x as usize).collect();
+                let p = Params::new(PAD.params, props);
+                let px: Vec<usize> = p.vec("px")?.into_iter().map(|x| x as usize).collect();
                 if x.ndim() == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.
@@ -356,37 +358,30 @@ impl FeatureKind for Pad {
                     ))
                     .in_property("px"));
                 }
-                let pad =
-                    |axis: usize| (px.get(2 * axis).copied().unwrap_or(0), px.get(2 * axis + 1).copied().unwrap_or(0));
-                let shape: Vec<usize> = (0..x.ndim()).map(|a| x.shape()[a] + pad(a).0 + pad(a).1).collect();
-                let count = element_count(&shape).map_err(|e| e.in_property("px"))?;
-                let zeros = buffer::zeroed(count).map_err(|_| {
-                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the padded image of shape {shape:?}"))
-                        .in_property("px")
-                })?;
-                let mut out = ArrayD::from_shape_vec(IxDyn(&shape), zeros).expect("one zero per element");
-                out.slice_each_axis_mut(|ax| {
-                    let before = pad(ax.axis.index()).0;
-                    Slice::from(before..before + x.shape()[ax.axis.index()])
-                })
-                .assign(x);
-                let (r, c) = (pad(0).0 as f64, pad(1).0 as f64);
-                move_positions(img.with_data(out), &|p| {
-                    p[0] += r;
-                    p[1] += c;
-                })
+                let pad: Vec<(usize, usize)> = (0..x.ndim())
+                    .map(|a| (px.get(2 * a).copied().unwrap_or(0), px.get(2 * a + 1).copied().unwrap_or(0)))
+                    .collect();
+                let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
+                padded(img, &pad, mode).map_err(|e| e.in_property("px"))
             })
             .collect()
     }
 }
 
-/// Crop sizes: whole numbers of at least 1 (`None` entries keep the axis).
+/// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
+fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
+    let out = padding::pad(img.data(), pad, mode)?;
+    let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
+    move_positions(img.with_data(out), &|p| {
+        p[0] += r;
+        p[1] += c;
+    })
+}
+
+/// Crop sizes: whole numbers (`None` entries keep the axis). A size of 0 is allowed, as in DeepTrack2:
+/// `crop=0` with "retain" keeps one sample per axis (the crop never removes a whole axis).
 fn crop_sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize>> {
-    let crop = sizes(value, ndim, full)?;
-    if crop.contains(&0) {
-        return Err(Error::invalid(format!("expected crop sizes of at least 1, got {value}")));
-    }
-    Ok(crop)
+    sizes(value, ndim, full)
 }
 
 /// Python's `c % m` for entry `i` of a checked corner (0 when missing): exact for any integer and any
@@ -459,26 +454,155 @@ impl FeatureKind for Crop {
                         amount.min(n.saturating_sub(1))
                     })
                     .collect();
-                let start: Vec<usize> = match props.require("corner")? {
-                    Value::Str(s) if s.as_str() == "random" => {
-                        amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect()
-                    }
-                    corner => {
-                        whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
-                        (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
-                    }
-                };
-                let out = x
-                    .slice_each_axis(|ax| {
-                        let a = ax.axis.index();
-                        Slice::from(start[a]..shape[a] - amount[a] + start[a])
-                    })
-                    .to_owned();
-                let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
-                move_positions(img.with_data(out), &|p| {
-                    p[0] -= r;
-                    p[1] -= c;
-                })
+                cropped(img, &amount, props.require("corner")?, rs)
+            })
+            .collect()
+    }
+}
+
+/// `img` with `amount[a]` samples removed from axis `a`, starting at `corner` (`"random"`: drawn
+/// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
+/// shift by the corner.
+fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>) -> Result<Image> {
+    let x = img.data();
+    let shape = x.shape();
+    let start: Vec<usize> = match corner {
+        Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect(),
+        corner => {
+            whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
+            (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
+        }
+    };
+    let out = x
+        .slice_each_axis(|ax| {
+            let a = ax.axis.index();
+            Slice::from(start[a]..shape[a] - amount[a] + start[a])
+        })
+        .to_owned();
+    let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
+    move_positions(img.with_data(out), &|p| {
+        p[0] -= r;
+        p[1] -= c;
+    })
+}
+
+/// A `multiple` of `CropToMultiplesOf` / `PadToMultiplesOf`: one for every axis, or one per axis, each a
+/// whole number of at least 1, or -1 / `None` to leave the axis alone.
+fn multiples(value: &Value) -> Result<()> {
+    let items: Vec<Value> = match value {
+        Value::List(items) => items.clone(),
+        Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
+        other => vec![other.clone()],
+    };
+    for item in &items {
+        if let Value::None = item {
+            continue;
+        }
+        let m = item.as_f64()?;
+        if m.fract() != 0.0 || (m < 1.0 && m != -1.0) || m > MAX_PAD {
+            return Err(Error::invalid(format!(
+                "expected whole numbers from 1 to {}, or -1 or None to keep an axis, got {}",
+                super::show(MAX_PAD),
+                super::show(m)
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The multiple for each of `ndim` axes (`None`: the axis is left alone).
+fn multiple_per_axis(value: &Value, ndim: usize) -> Vec<Option<usize>> {
+    let one = |v: &Value| match v.as_f64() {
+        Ok(m) if m >= 1.0 => Some(m as usize),
+        _ => None,
+    };
+    match value {
+        Value::List(items) => (0..ndim).map(|a| items.get(a).and_then(one)).collect(),
+        Value::Array(arr) => (0..ndim).map(|a| arr.iter().nth(a).and_then(|&m| one(&Value::Float(m)))).collect(),
+        other => vec![one(other); ndim],
+    }
+}
+
+const MULTIPLE: ParamSpec = ParamSpec {
+    check: Some(multiples),
+    ..ParamSpec::new(
+        "multiple",
+        ParamKind::Any,
+        ParamDefault::Value(Const::Int(1)),
+        "the multiple per axis (one for all, or one per axis; -1 or None keeps the axis)",
+    )
+};
+
+const CROP_TO_MULTIPLES_OF: KindSpec = KindSpec {
+    name: "CropToMultiplesOf",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Crops each axis down to a multiple of `multiple`, at a random or given corner; positions follow.",
+    params: &[MULTIPLE, CROP.params[2]],
+    positional: &["multiple", "corner"],
+    make: |_| Box::new(ToMultiplesOf { crop: true }),
+};
+
+const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
+    name: "PadToMultiplesOf",
+    aliases: &[],
+    module: "augmentations",
+    doc: "Pads each axis up to a multiple of `multiple`, half before and half after; positions follow.",
+    params: &[MULTIPLE, PAD.params[1], PAD.params[2]],
+    positional: &["multiple"],
+    make: |_| Box::new(ToMultiplesOf { crop: false }),
+};
+
+/// `CropToMultiplesOf(multiple=1, corner="random")`: `Crop` to `(n // m) * m` per axis;
+/// `PadToMultiplesOf(multiple=1)`: `Pad` by `-n % m` per axis, `// 2` of it before.
+#[derive(Clone)]
+struct ToMultiplesOf {
+    crop: bool,
+}
+
+impl FeatureKind for ToMultiplesOf {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        if self.crop { "CropToMultiplesOf" } else { "PadToMultiplesOf" }
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let spec = if self.crop { &CROP_TO_MULTIPLES_OF } else { &PAD_TO_MULTIPLES_OF };
+        let p = Params::new(spec.params, props);
+        let multiple = p.value("multiple")?;
+        inputs
+            .iter()
+            .map(|img| {
+                let shape = img.shape();
+                let m = multiple_per_axis(multiple, shape.len());
+                if self.crop {
+                    let amount: Vec<usize> = (0..shape.len())
+                        .map(|a| m[a].map_or(0, |m| shape[a] % m).min(shape[a].saturating_sub(1)))
+                        .collect();
+                    cropped(img, &amount, p.value("corner")?, rs)
+                } else {
+                    let pad: Vec<(usize, usize)> = (0..shape.len())
+                        .map(|a| {
+                            let add = m[a].map_or(0, |m| (m - shape[a] % m) % m);
+                            (add / 2, add - add / 2)
+                        })
+                        .collect();
+                    let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
+                    padded(img, &pad, mode).map_err(|e| e.in_property("multiple"))
+                }
             })
             .collect()
     }

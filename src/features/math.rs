@@ -10,6 +10,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::filters;
+use super::median;
 use super::pixelwise;
 use super::pooling::{self, Reduce};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
@@ -56,7 +57,64 @@ pub(crate) static KINDS: &[KindSpec] = &[
     pooling_kind("SumPooling", "The sum of each `ksize` block (block reduce; DeepTrack2 2.0.2's kind).", |_| {
         Box::new(Pool { name: "SumPooling", reduce: Reduce::Sum })
     }),
+    pooling_kind(
+        "MedianPooling",
+        "The median of each `ksize` block (block reduce; zero padding at the ends counts).",
+        |_| Box::new(MedianPooling),
+    ),
+    NORMALIZE_QUANTILE,
+    MEDIAN_BLUR,
 ];
+
+const NORMALIZE_QUANTILE: KindSpec = KindSpec {
+    name: "NormalizeQuantile",
+    aliases: &[],
+    module: "math",
+    doc: "`(x - median) / (q_high - q_low)` over the image, with numpy's (linear) quantiles.",
+    params: &[
+        ParamSpec {
+            min: 0.0,
+            max: 1.0,
+            ..ParamSpec::new(
+                "quantiles",
+                ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
+                ParamDefault::Value(Const::Floats(&[0.25, 0.75])),
+                "(q_low, q_high), the quantiles whose difference scales the image",
+            )
+        },
+        FEATUREWISE,
+    ],
+    positional: &["quantiles", "featurewise"],
+    make: |_| Box::new(NormalizeQuantile),
+};
+
+const MEDIAN_BLUR: KindSpec = KindSpec {
+    name: "MedianBlur",
+    aliases: &[],
+    module: "math",
+    doc: "The median over a `ksize` window on every axis, with scipy's border modes (`median_filter`).",
+    params: &[
+        ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE },
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: median::MODES },
+            ParamDefault::Value(Const::Str("reflect")),
+            "scipy's border mode",
+        ),
+        ParamSpec {
+            min: -f64::MAX,
+            max: f64::MAX,
+            ..ParamSpec::new(
+                "cval",
+                ParamKind::Number,
+                ParamDefault::Value(Const::Float(0.0)),
+                "the value outside the image in \"constant\" mode",
+            )
+        },
+    ],
+    positional: &["ksize"],
+    make: |_| Box::new(MedianBlur),
+};
 
 const CLIP: KindSpec = KindSpec {
     name: "Clip",
@@ -116,13 +174,12 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
     doc: "A Gaussian filter over every axis with \"reflect\" borders (scipy's `gaussian_filter`).",
     params: &[ParamSpec {
         min: 0.0,
-        min_open: true,
         max: MAX_SIGMA,
         ..ParamSpec::new(
             "sigma",
             ParamKind::Number,
             ParamDefault::Value(Const::Float(2.0)),
-            "the standard deviation, in pixels",
+            "the standard deviation, in pixels (0: the input unchanged)",
         )
     }],
     positional: &["sigma"],
@@ -292,6 +349,10 @@ impl FeatureKind for GaussianBlur {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let s = Params::new(GAUSSIAN_BLUR.params, props).f64("sigma")?;
+        if s == 0.0 {
+            // scipy's kernel of one tap: the input itself, as in DeepTrack2.
+            return Ok(None);
+        }
         let out = filters::gaussian(img.as_slice(), img.shape(), s)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
@@ -366,6 +427,87 @@ impl FeatureKind for Pool {
             return Ok(Some(img.clone()));
         }
         let out = pooling::block_reduce(img.as_slice(), shape, &k, self.reduce)?;
+        Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
+    }
+}
+
+/// `NormalizeQuantile(quantiles=(0.25, 0.75))`: `(x - median) / (q_high - q_low)` over the whole
+/// image, the quantiles as numpy's `quantile` computes them (so a zero spread gives numpy's NaN and
+/// infinities).
+#[derive(Clone)]
+struct NormalizeQuantile;
+
+impl FeatureKind for NormalizeQuantile {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "NormalizeQuantile"
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let p = Params::new(NORMALIZE_QUANTILE.params, props);
+        p.bool("featurewise")?;
+        let q = p.vec("quantiles")?;
+        let mut scratch = crate::buffer::with_capacity(img.as_slice().len())?;
+        scratch.extend_from_slice(img.as_slice());
+        let found = median::quantiles(&mut scratch, &[q[0], q[1], 0.5]);
+        drop(scratch);
+        let (low, high, mid) = (found[0], found[1], found[2]);
+        let spread = high - low;
+        Ok(Some(map(img, |v| (v - mid) / spread)?))
+    }
+}
+
+/// `MedianBlur(ksize=3, mode="reflect", cval=0)`: the median over a `ksize` window on every axis, as
+/// scipy's `median_filter(size=ksize, mode=mode, cval=cval)`. DeepTrack2 2.0.1 passes `ksize` to scipy under a name it
+/// does not know and raises; this is what it evidently means.
+#[derive(Clone)]
+struct MedianBlur;
+
+impl FeatureKind for MedianBlur {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "MedianBlur"
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let p = Params::new(MEDIAN_BLUR.params, props);
+        let k = p.usize("ksize")?;
+        let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
+        let out = median::median_filter(img.as_slice(), img.shape(), k, border).map_err(|e| e.in_property("ksize"))?;
+        Ok(Some(with_samples(img, img.shape(), out)))
+    }
+}
+
+/// `MedianPooling(ksize=3)`: the median of each block (skimage's `block_reduce` with `np.median`),
+/// with the zero padding at the ends of axes that do not divide.
+#[derive(Clone)]
+struct MedianPooling;
+
+impl FeatureKind for MedianPooling {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "MedianPooling"
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let shape = img.shape();
+        let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+        if shape.is_empty() {
+            return Ok(Some(img.clone()));
+        }
+        let out = median::median_pool(img.as_slice(), shape, &k).map_err(|e| e.in_property("ksize"))?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }

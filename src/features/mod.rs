@@ -9,19 +9,23 @@ use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 
+mod affine;
 pub mod augmentations;
 pub mod custom;
 pub mod elementwise;
 mod filters;
 pub mod math;
+mod median;
 pub mod noise;
 pub mod optics;
+mod padding;
 mod pixelwise;
 mod pooling;
 pub mod registry;
 pub mod scatterers;
-pub mod statistics;
 pub mod scene;
+pub mod shape;
+pub mod statistics;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.

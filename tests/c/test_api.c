@@ -1426,6 +1426,152 @@ static void test_zero_d_inputs(void) {
     deeptrack_feature_free(chain);
 }
 
+/* ---------------------------------------------------------------- array kinds by name */
+
+static void set_string(deeptrack_feature *f, const char *key, const char *text) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_string(text, &v));
+    OK(deeptrack_feature_set_property(f, key, constant(v)));
+}
+
+static void set_ints(deeptrack_feature *f, const char *key, const long long *items, size_t n) {
+    deeptrack_value *list = NULL;
+    OK(deeptrack_value_new_list(&list));
+    for (size_t i = 0; i < n; i++) {
+        deeptrack_value *item = NULL;
+        OK(deeptrack_value_new_int(items[i], &item));
+        OK(deeptrack_value_list_push(list, item));
+        deeptrack_value_free(item);
+    }
+    OK(deeptrack_feature_set_property(f, key, constant(list)));
+}
+
+/* Resolves `f` on the (rows, cols) image `data`; checks the output's shape and samples. */
+static void check_output(deeptrack_feature *f, const double *data, size_t rows, size_t cols, const size_t *shape,
+                         size_t ndim, const double *want, size_t n, const char *what) {
+    size_t in_shape[2] = {rows, cols};
+    deeptrack_image *in = NULL, *out = NULL;
+    OK(deeptrack_image_new(data, in_shape, 2, &in));
+    OK(deeptrack_feature_resolve(f, in, &out));
+    size_t got_shape[8] = {0};
+    const double *got = NULL;
+    size_t len = 0;
+    int good = out != NULL && deeptrack_image_ndim(out) == ndim;
+    if (good) {
+        OK(deeptrack_image_shape(out, got_shape, 8));
+        OK(deeptrack_image_data(out, &got, &len));
+        for (size_t a = 0; a < ndim; a++) good &= got_shape[a] == shape[a];
+        good &= len == n;
+        for (size_t i = 0; good && i < n; i++) good &= got[i] == want[i];
+    }
+    if (!good) fprintf(stderr, "%s: unexpected output\n", what);
+    CHECK(good);
+    deeptrack_image_free(in);
+    deeptrack_image_free(out);
+}
+
+static void test_array_kinds(void) {
+    const double a[6] = {0, 1, 4, 2, -3, 5}; /* (2, 3) */
+    deeptrack_feature *f = NULL;
+
+    /* Pad in numpy's "reflect" mode: np.pad(a, ((1, 0), (0, 2)), mode="reflect"). */
+    OK(deeptrack_feature_new("Pad", &f));
+    double px[4] = {1, 0, 0, 2};
+    size_t four = 4, pad_shape[2] = {3, 5};
+    deeptrack_value *pv = NULL;
+    OK(deeptrack_value_new_array(px, &four, 1, &pv));
+    OK(deeptrack_feature_set_property(f, "px", constant(pv)));
+    set_string(f, "mode", "reflect");
+    const double padded[15] = {2, -3, 5, -3, 2, 0, 1, 4, 1, 0, 2, -3, 5, -3, 2};
+    check_output(f, a, 2, 3, pad_shape, 2, padded, 15, "Pad(mode='reflect')");
+    deeptrack_feature_free(f);
+
+    /* Transpose by its alias, with explicit axes; ExpandDims then Squeeze. */
+    OK(deeptrack_feature_new("Permute", &f));
+    const long long axes[2] = {1, 0};
+    set_ints(f, "axes", axes, 2);
+    size_t t_shape[2] = {3, 2};
+    const double transposed[6] = {0, 2, 1, -3, 4, 5};
+    check_output(f, a, 2, 3, t_shape, 2, transposed, 6, "Permute(axes=(1, 0))");
+    deeptrack_feature_free(f);
+    OK(deeptrack_feature_new("ExpandDims", &f));
+    size_t e_shape[3] = {2, 3, 1};
+    check_output(f, a, 2, 3, e_shape, 3, a, 6, "ExpandDims()");
+    deeptrack_feature_free(f);
+
+    /* AsType to uint8 wraps as numpy does; the values stay doubles. */
+    OK(deeptrack_feature_new("AsType", &f));
+    set_string(f, "dtype", "uint8");
+    const double b[4] = {-1.5, 300.7, 2.9, 255};
+    size_t b_shape[2] = {2, 2};
+    const double cast[4] = {255, 44, 2, 255};
+    check_output(f, b, 2, 2, b_shape, 2, cast, 4, "AsType('uint8')");
+    deeptrack_feature_free(f);
+
+    /* OneHot: the last axis of one is replaced by the classes. */
+    OK(deeptrack_feature_new("OneHot", &f));
+    set_float(f, "num_classes", 3);
+    const double classes[2] = {2, 0};
+    size_t o_shape[2] = {2, 3};
+    const double onehot[6] = {0, 0, 1, 1, 0, 0};
+    check_output(f, classes, 2, 1, o_shape, 2, onehot, 6, "OneHot(3)");
+    deeptrack_feature_free(f);
+
+    /* MedianBlur and MedianPooling: scipy's median_filter(a, size=3), skimage's block_reduce. */
+    OK(deeptrack_feature_new("MedianBlur", &f));
+    size_t a_shape[2] = {2, 3};
+    const double median[6] = {0, 1, 4, 1, 2, 4};
+    check_output(f, a, 2, 3, a_shape, 2, median, 6, "MedianBlur(3)");
+    deeptrack_feature_free(f);
+    OK(deeptrack_feature_new("MedianPooling", &f));
+    set_float(f, "ksize", 2);
+    size_t m_shape[2] = {1, 2};
+    const double pooled[2] = {0.5, 2}; /* the second block: 4, 5 and two zeros of padding */
+    check_output(f, a, 2, 3, m_shape, 2, pooled, 2, "MedianPooling(2)");
+    deeptrack_feature_free(f);
+
+    /* NormalizeQuantile: np.quantile(a, (0.25, 0.75, 0.5)) = (0.25, 3.5, 1.5). */
+    OK(deeptrack_feature_new("NormalizeQuantile", &f));
+    double nq[6];
+    for (int i = 0; i < 6; i++) nq[i] = (a[i] - 1.5) / 3.25;
+    check_output(f, a, 2, 3, a_shape, 2, nq, 6, "NormalizeQuantile()");
+    deeptrack_feature_free(f);
+
+    /* PadToMultiplesOf: (2, 3) up to (4, 3): one row of zeros before and one after. */
+    OK(deeptrack_feature_new("PadToMultiplesOf", &f));
+    const long long multiple[2] = {4, -1};
+    set_ints(f, "multiple", multiple, 2);
+    size_t p_shape[2] = {4, 3};
+    const double to_multiple[12] = {0, 0, 0, 0, 1, 4, 2, -3, 5, 0, 0, 0};
+    check_output(f, a, 2, 3, p_shape, 2, to_multiple, 12, "PadToMultiplesOf((4, -1))");
+    deeptrack_feature_free(f);
+
+    /* Affine: a shift by one column (translate_px = (dx, dy) = (1, 0)), nearest, constant borders. */
+    OK(deeptrack_feature_new("Affine", &f));
+    double shift[2] = {1, 0};
+    size_t two = 2;
+    deeptrack_value *sv = NULL;
+    OK(deeptrack_value_new_array(shift, &two, 1, &sv));
+    OK(deeptrack_feature_set_property(f, "translate_px", constant(sv)));
+    set_float(f, "order", 0);
+    set_string(f, "mode", "constant");
+    set_float(f, "cval", 9);
+    const double shifted[6] = {9, 0, 1, 9, 2, -3};
+    check_output(f, a, 2, 3, a_shape, 2, shifted, 6, "Affine(translate_px=(1, 0))");
+    deeptrack_feature_free(f);
+
+    /* Errors name the feature and the property. */
+    OK(deeptrack_feature_new("MoveAxis", &f));
+    const long long source = 0, destination = 5;
+    set_ints(f, "source", &source, 1);
+    set_ints(f, "destination", &destination, 1);
+    deeptrack_image *in = zeros(2, 2), *out = NULL;
+    FAILS(deeptrack_feature_resolve(f, in, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'destination' of feature 'MoveAxis': axis 5 is out of bounds for an image with 2 axes");
+    deeptrack_image_free(in);
+    deeptrack_feature_free(f);
+}
+
 /* The registry of kinds, enumerated: every kind builds (or asks for its features), its defaults are
  * the new feature's properties, and the parameters say their type, limits, flags and choices. */
 static void test_kinds(void) {
@@ -1466,7 +1612,7 @@ static void test_kinds(void) {
             OK(deeptrack_kind_param_flags(k, p, &flags));
             OK(deeptrack_kind_param_default(k, p, &def));
             deeptrack_status s = deeptrack_feature_get_property(f, param, &got);
-            if (flags & (DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT | DEEPTRACK_PARAM_FLAG_OPTIONAL)) {
+            if (flags & (DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT | DEEPTRACK_PARAM_FLAG_OPTIONAL | DEEPTRACK_PARAM_FLAG_REQUIRED)) {
                 CHECK(s == DEEPTRACK_STATUS_NOT_FOUND); /* not a property unless set */
             } else if (flags & DEEPTRACK_PARAM_FLAG_SAMPLED) {
                 CHECK(s == DEEPTRACK_STATUS_OK && def == NULL);
@@ -1503,7 +1649,7 @@ static void test_kinds(void) {
     OK(deeptrack_kind_param_type(k, 0, &type));
     CHECK(type == DEEPTRACK_PARAM_NUMBER);
     OK(deeptrack_kind_param_flags(k, 0, &flags));
-    CHECK(flags == DEEPTRACK_PARAM_FLAG_MIN_OPEN);
+    CHECK(flags == 0); /* sigma = 0 is allowed: the input unchanged */
     OK(deeptrack_kind_param_limits(k, 0, &lo, &hi));
     CHECK(lo == 0 && hi == 1e6);
     OK(deeptrack_kind_param_default(k, 0, &def));
@@ -1658,6 +1804,7 @@ int main(void) {
     test_zero_d_inputs();
     test_kinds();
     test_sample_to_masks();
+    test_array_kinds();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;
 }

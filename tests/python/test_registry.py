@@ -54,9 +54,6 @@ class RegistryClasses(unittest.TestCase):
         self.assertEqual(dt.Ellipse(2e-6, 0.5).rotation(), 0.5)
 
     def test_parameters_implemented_at_their_default_only(self):
-        dt.Pad(px=(1, 1, 1, 1), mode="constant", cval=0)
-        with self.assertRaisesRegex(NotImplementedError, "only mode='constant' is implemented"):
-            dt.Pad(mode="reflect")
         with self.assertRaisesRegex(NotImplementedError, "'pupil' is not implemented"):
             dt.Fluorescence(pupil=dt.DummyFeature())
         dt.Sphere(position_unit="pixel", upsample=1)

@@ -9,7 +9,7 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, scene, statistics, structural,
+    FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, scene, shape, statistics, structural,
 };
 use crate::error::{Error, Result};
 use crate::graph::Feature;
@@ -268,9 +268,10 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 9] {
+fn families() -> [&'static [KindSpec]; 10] {
     [
         structural::KINDS,
+        shape::KINDS,
         math::KINDS,
         noise::KINDS,
         augmentations::KINDS,

@@ -1,0 +1,273 @@
+//! Order statistics of the math features: numpy's quantiles (`NormalizeQuantile`), scipy's median
+//! filter with "reflect" borders (`MedianBlur`) and the median block reduce with zero padding
+//! (`MedianPooling`).
+
+use crate::buffer;
+use crate::error::{Error, Result};
+use crate::features::filters::reflect;
+
+/// The largest window of `MedianBlur`, in samples (`ksize` to the power of the number of axes longer
+/// than one): the work per output sample is bounded by it.
+pub const MAX_WINDOW: usize = 1 << 20;
+
+/// numpy's `quantile(x, qs)` with the default ("linear") method, each `q` in `[0, 1]`: the same
+/// virtual index and interpolation as numpy, so that the results are numpy's to the last bit. NaN
+/// when a sample is NaN (as numpy). `x` is reordered.
+pub(crate) fn quantiles(x: &mut [f64], qs: &[f64]) -> Vec<f64> {
+    let n = x.len();
+    if n == 0 || x.iter().any(|v| v.is_nan()) {
+        return vec![f64::NAN; qs.len()];
+    }
+    // The (previous, next) indices and the weight of each quantile, as numpy computes them.
+    let at: Vec<(usize, usize, f64)> = qs
+        .iter()
+        .map(|&q| {
+            let virtual_index = (n - 1) as f64 * q;
+            let previous = virtual_index.floor();
+            let gamma = virtual_index - previous;
+            let clip = |i: f64| i.clamp(0.0, (n - 1) as f64) as usize;
+            (clip(previous), clip(previous + 1.0), gamma)
+        })
+        .collect();
+    let mut wanted: Vec<usize> = at.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut start = 0;
+    for &i in &wanted {
+        if i >= start {
+            x[start..].select_nth_unstable_by(i - start, f64::total_cmp);
+            start = i + 1;
+        }
+    }
+    at.into_iter()
+        .map(|(i, j, t)| {
+            let (a, b) = (x[i], x[j]);
+            let diff = b - a;
+            if t >= 0.5 { b - diff * (1.0 - t) } else { a + diff * t }
+        })
+        .collect()
+}
+
+/// scipy's border modes of its filters.
+pub(crate) const MODES: &[&str] =
+    &["reflect", "constant", "nearest", "mirror", "wrap", "grid-mirror", "grid-constant", "grid-wrap"];
+
+/// A border mode of scipy's filters: where index `i` of an axis of `n` reads (`None`: `cval`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Border {
+    /// Half-sample symmetric (`d c b a | a b c d`), also "grid-mirror".
+    Reflect,
+    /// `cval`, also "grid-constant".
+    Constant(f64),
+    /// The edge sample.
+    Nearest,
+    /// Whole-sample symmetric (`d c b | a b c d`).
+    Mirror,
+    /// Periodic, also "grid-wrap".
+    Wrap,
+}
+
+impl Border {
+    /// The mode named `name` (one of [`MODES`]) with the constant `cval`.
+    pub(crate) fn parse(name: &str, cval: f64) -> Border {
+        match name {
+            "constant" | "grid-constant" => Border::Constant(cval),
+            "nearest" => Border::Nearest,
+            "mirror" => Border::Mirror,
+            "wrap" | "grid-wrap" => Border::Wrap,
+            _ => Border::Reflect,
+        }
+    }
+
+    fn index(self, i: isize, n: usize) -> Option<usize> {
+        let m = n as isize;
+        if (0..m).contains(&i) {
+            return Some(i as usize);
+        }
+        match self {
+            Border::Reflect => Some(reflect(i, n)),
+            Border::Constant(_) => None,
+            Border::Nearest => Some(i.clamp(0, m - 1) as usize),
+            Border::Mirror if n == 1 => Some(0),
+            Border::Mirror => {
+                let period = 2 * (m - 1);
+                let k = i.rem_euclid(period);
+                Some((if k < m { k } else { period - k }) as usize)
+            }
+            Border::Wrap => Some(i.rem_euclid(m) as usize),
+        }
+    }
+}
+
+/// scipy's `median_filter(x, size=k, mode=…, cval=…)` over every axis: each output sample is the
+/// element of rank `w / 2` (the upper median for an even count) of its window of `w = k^ndim`
+/// samples, which starts `k / 2` before it on every axis. Axes of length one are left out of the
+/// window except in the constant mode (their samples repeat `k` times, which leaves that rank's
+/// value unchanged).
+pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border) -> Result<Vec<f64>> {
+    let mut out = buffer::zeroed(x.len())?;
+    if x.is_empty() {
+        return Ok(out);
+    }
+    let constant = matches!(border, Border::Constant(_));
+    let axes: Vec<usize> = (0..dims.len()).filter(|&a| dims[a] > 1 || (constant && k > 1)).collect();
+    let window = axes.iter().try_fold(1_usize, |w, _| w.checked_mul(k).filter(|&w| w <= MAX_WINDOW));
+    let Some(window) = window else {
+        return Err(Error::invalid(format!(
+            "a window of {k}^{} samples exceeds the maximum of {MAX_WINDOW}",
+            axes.len()
+        )));
+    };
+    if axes.is_empty() {
+        out.copy_from_slice(x);
+        return Ok(out);
+    }
+    let mut strides = vec![1_usize; dims.len()];
+    for a in (0..dims.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * dims[a + 1];
+    }
+    // For each axis, the offsets (times its stride) of the window of every index along it.
+    let tables: Vec<Vec<usize>> = axes
+        .iter()
+        .map(|&a| {
+            let n = dims[a];
+            (0..n)
+                .flat_map(|i| (0..k).map(move |t| border.index(i as isize - (k / 2) as isize + t as isize, n)))
+                .map(|j| j.map_or(OUTSIDE, |j| j * strides[a]))
+                .collect()
+        })
+        .collect();
+    let rank = window / 2;
+    let mut values = Vec::with_capacity(window);
+    let mut offsets = Vec::with_capacity(window);
+    let mut index = vec![0_usize; axes.len()];
+    for (flat, slot) in out.iter_mut().enumerate() {
+        let mut rest = flat;
+        let mut base = 0;
+        for a in (0..dims.len()).rev() {
+            let i = rest % dims[a];
+            rest /= dims[a];
+            match axes.iter().position(|&b| b == a) {
+                Some(p) => index[p] = i,
+                None => base += i * strides[a],
+            }
+        }
+        offsets.clear();
+        offsets.push(base);
+        // An offset of OUTSIDE (or beyond it, once added to others) reads cval.
+        for (p, table) in tables.iter().enumerate() {
+            let row = &table[index[p] * k..(index[p] + 1) * k];
+            let len = offsets.len();
+            for o in 0..len {
+                let at = offsets[o];
+                for &t in &row[1..] {
+                    offsets.push(at.saturating_add(t));
+                }
+                offsets[o] = at.saturating_add(row[0]);
+            }
+        }
+        values.clear();
+        let cval = if let Border::Constant(c) = border { c } else { 0.0 };
+        values.extend(offsets.iter().map(|&o| if o >= OUTSIDE { cval } else { x[o] }));
+        *slot = if values.iter().any(|v| v.is_nan()) {
+            f64::NAN
+        } else {
+            *values.select_nth_unstable_by(rank, f64::total_cmp).1
+        };
+    }
+    Ok(out)
+}
+
+/// The offset that marks a sample outside the image (constant mode): no image has this many samples.
+const OUTSIDE: usize = usize::MAX / 2;
+
+/// numpy's median of the `m` samples `s` and `zeros` more zeros (a block with its padding): the
+/// middle element, or the mean of the two middle ones. `s` is reordered.
+fn median_with_zeros(s: &mut [f64], zeros: u128) -> f64 {
+    if s.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
+    s.sort_unstable_by(f64::total_cmp);
+    let below = s.partition_point(|&v| v < 0.0) as u128;
+    let total = s.len() as u128 + zeros;
+    let at = |r: u128| {
+        if r < below {
+            s[r as usize]
+        } else if r < below + zeros {
+            0.0
+        } else {
+            s[(r - zeros) as usize]
+        }
+    };
+    if total % 2 == 1 { at(total / 2) } else { (at(total / 2 - 1) + at(total / 2)) / 2.0 }
+}
+
+/// skimage's `block_reduce(x, ksize, np.median)`: the median of each block, axes that do not divide
+/// padded with zeros at the end that count. The output has `ceil(n / k)` samples per axis.
+pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize]) -> Result<Vec<f64>> {
+    let out_dims: Vec<usize> = dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect();
+    let mut out = buffer::zeroed(out_dims.iter().product())?;
+    let block = ksize
+        .iter()
+        .try_fold(1_u128, |b, &k| b.checked_mul(k as u128))
+        .ok_or_else(|| Error::invalid(format!("a block of {ksize:?} samples exceeds the maximum of 2^128 samples")))?;
+    let mut strides = vec![1_usize; dims.len()];
+    for a in (0..dims.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * dims[a + 1];
+    }
+    let mut values = Vec::new();
+    for (flat, slot) in out.iter_mut().enumerate() {
+        // The block's ranges along each axis, clipped to the image.
+        let mut rest = flat;
+        let mut ranges = vec![(0, 0); dims.len()];
+        for a in (0..dims.len()).rev() {
+            let o = rest % out_dims[a];
+            rest /= out_dims[a];
+            let start = o * ksize[a];
+            ranges[a] = (start, dims[a].min(start.saturating_add(ksize[a])));
+        }
+        values.clear();
+        values.push(0_usize);
+        for (a, &(start, end)) in ranges.iter().enumerate() {
+            let len = values.len();
+            for v in 0..len {
+                let at = values[v];
+                for i in start + 1..end {
+                    values.push(at + i * strides[a]);
+                }
+                values[v] = at + start * strides[a];
+            }
+        }
+        let mut samples: Vec<f64> = values.iter().map(|&o| x[o]).collect();
+        let zeros = block - samples.len() as u128;
+        *slot = median_with_zeros(&mut samples, zeros);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_are_numpys() {
+        // numpy: np.quantile(np.arange(12.), (0.25, 0.75, 0.5)) and np.quantile([3, 1, 2, 10], (0.1, 0.9))
+        let mut x: Vec<f64> = (0..12).map(f64::from).collect();
+        assert_eq!(quantiles(&mut x, &[0.25, 0.75, 0.5]), [2.75, 8.25, 5.5]);
+        let mut x = [3.0, 1.0, 2.0, 10.0];
+        assert_eq!(quantiles(&mut x, &[0.1, 0.9]), [1.3, 7.900000000000001]);
+    }
+
+    #[test]
+    fn medians_match_scipy_and_skimage() {
+        // scipy.ndimage.median_filter(np.arange(12.).reshape(3, 4) ** 2 % 7, size=3)
+        let x: Vec<f64> = (0..12).map(|i| f64::from(i * i % 7)).collect();
+        assert_eq!(
+            median_filter(&x, &[3, 4], 3, Border::Reflect).unwrap(),
+            [1., 1., 2., 2., 1., 2., 2., 2., 2., 2., 2., 2.]
+        );
+        // skimage.measure.block_reduce(np.arange(12.).reshape(3, 4), 2, np.median)
+        let x: Vec<f64> = (0..12).map(f64::from).collect();
+        assert_eq!(median_pool(&x, &[3, 4], &[2, 2]).unwrap(), [2.5, 4.5, 4.0, 5.0]);
+    }
+}
