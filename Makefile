@@ -17,6 +17,7 @@
 #                     (tests/dt2/run_dt2_tests.py, docs/dt2-tests.md): fails when a module that
 #                     tests/dt2/modules.toml says must pass does not; run by `make test`
 #   make header       regenerates include/deeptrack.h after a change to the C API
+#   make docs         regenerates the README's table of built-in kinds from the registry
 #   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
@@ -40,7 +41,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests
+.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -128,6 +129,10 @@ python-dev:
 # Renders include/deeptrack.h with cbindgen (a dev-dependency; tests/header.rs checks it is current).
 header:
 	DEEPTRACK_UPDATE_HEADER=1 cargo test --quiet --test header
+
+# The README's table of built-in kinds, from the registry (tests/registry.rs fails when it is stale).
+docs:
+	DEEPTRACK_UPDATE_DOCS=1 cargo test --quiet $(FEATURES) --test registry the_readme_table_of_kinds_is_current
 
 # The conformance fixtures (tests/fixtures/README.md): tests/fixtures/generate.py builds every case of
 # the manifest with the real DeepTrack2 2.0.1 and writes the .npy files and manifest.json. Its venv holds

@@ -418,13 +418,14 @@ void deeptrack_clear_error(void);
 const char *deeptrack_version(void);
 
 /**
- * Creates a built-in feature by DeepTrack class name or alias (`"PointParticle"`, `"Fluorescence"`,
- * `"GaussianBlur"`, …). The kinds, their parameters and defaults are enumerated by
- * `deeptrack_kind_count`, `deeptrack_kind_name` and the other `deeptrack_kind_*` functions (the
- * README lists them). The feature has the kind's properties with DeepTrack2's defaults, then `name`.
- * On success `*out` is owned by the caller. `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the
- * message lists the known ones); `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other
- * features (`"Chain"`, `"Repeat"`, `"Microscope"`: use `deeptrack_feature_chain`, …).
+ * Creates a built-in feature by DeepTrack class name or alias (e.g. `"GaussianBlur"`). The kinds,
+ * their parameters and defaults are enumerated by `deeptrack_kind_count`, `deeptrack_kind_name` and
+ * the other `deeptrack_kind_*` functions (the README's table lists them). The feature has the kind's
+ * properties with DeepTrack2's defaults, then `name`. On success `*out` is owned by the caller.
+ * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones);
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other features (a parameter of type
+ * `DEEPTRACK_PARAM_FEATURE`: compose those with `deeptrack_feature_chain`, `deeptrack_feature_repeat`
+ * and `deeptrack_feature_microscope`).
  *
  * # Safety
  * `kind` must be NULL or NUL-terminated; `out` NULL or writable.

@@ -211,3 +211,191 @@ fn parameter_kinds_accept_what_they_say() {
     );
     assert_eq!(Const::Ints(&[1, 2]).to_value().to_string(), ints(&[1, 2]).to_string());
 }
+
+// -- the README's table of kinds, generated from the registry ----------------------------------------
+
+const TABLE_START: &str = "<!-- kinds: generated from the registry by `make docs`; do not edit -->";
+const TABLE_END: &str = "<!-- end of kinds -->";
+
+/// A default as the table shows it (Python's spelling).
+fn default_text(p: &ParamSpec) -> String {
+    match p.default {
+        ParamDefault::Value(Const::Floats(v)) => {
+            format!("({})", v.iter().map(|x| format!("{x}")).collect::<Vec<_>>().join(", "))
+        }
+        ParamDefault::Value(Const::Ints(v)) => {
+            format!("({})", v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", "))
+        }
+        ParamDefault::Value(c) => c.to_value().to_string(),
+        ParamDefault::Required => String::new(),
+        ParamDefault::Absent | ParamDefault::Sampled(_) => "None".to_owned(),
+    }
+}
+
+/// The README's table of built-in kinds: one row per kind, with its DeepTrack2 module, its
+/// parameters and defaults (those implemented at their default only are marked), and its doc.
+fn kinds_table() -> String {
+    let mut out = format!(
+        "{TABLE_START}\n| kind | DeepTrack2 module | parameters (defaults; † only the default is implemented) | what it \
+         computes |\n|---|---|---|---|\n"
+    );
+    for k in registry::kinds() {
+        let mut name = format!("`{}`", k.name);
+        if !k.aliases.is_empty() {
+            let aliases: Vec<String> = k.aliases.iter().map(|a| format!("`{a}`")).collect();
+            name = format!("{name} ({})", aliases.join(", "));
+        }
+        let params: Vec<String> = k
+            .params
+            .iter()
+            .map(|p| {
+                let default = default_text(p);
+                let mark = if p.support == Support::OnlyDefault { "†" } else { "" };
+                if default.is_empty() { format!("`{}`{mark}", p.name) } else { format!("`{}={default}`{mark}", p.name) }
+            })
+            .collect();
+        let doc = k.doc.replace('|', "\\|");
+        out += &format!("| {name} | {} | {} | {doc} |\n", k.module, params.join(", "));
+    }
+    out + TABLE_END
+}
+
+#[test]
+fn the_readme_table_of_kinds_is_current() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme.find(TABLE_START).expect("the README has the table's start marker");
+    let end = readme.find(TABLE_END).expect("the README has the table's end marker") + TABLE_END.len();
+    let current = &readme[start..end];
+    let table = kinds_table();
+    if std::env::var("DEEPTRACK_UPDATE_DOCS").as_deref() == Ok("1") {
+        if current != table {
+            std::fs::write(&path, format!("{}{table}{}", &readme[..start], &readme[end..])).unwrap();
+        }
+        return;
+    }
+    assert!(current == table, "the README's table of kinds is stale: regenerate it with `make docs` and commit it");
+    for k in registry::kinds() {
+        assert!(table.contains(&format!("| `{}`", k.name)));
+    }
+}
+
+// -- no kind name list outside the registry ----------------------------------------------------------
+
+/// Where a list of kind names would be a second source of truth: lines of `text` with a window of
+/// [`WINDOW`] lines holding at least [`LIST_NAMES`] distinct registered kind names as string literals
+/// (`"Name"` or `'Name'`) from at least [`LIST_MODULES`] DeepTrack2 modules. Code that builds a few
+/// specific features, or maps operators to one module's kinds, stays below it; an enumeration of the
+/// kinds across families does not. A table of results per kind (what DeepTrack2 gives for each) is a
+/// test of those kinds, not a list of the registry: a comment saying `per-kind expectations` exempts
+/// the lines from it to the end of its block (a line `};` or an empty line).
+fn kind_lists(text: &str) -> Vec<usize> {
+    let mut exempt = false;
+    let lines: Vec<&str> = text
+        .lines()
+        .map(|line| {
+            if line.contains("per-kind expectations") {
+                exempt = true;
+            } else if exempt && matches!(line.trim(), "" | "};") {
+                exempt = false;
+            }
+            if exempt { "" } else { line }
+        })
+        .collect();
+    let named: Vec<Vec<&'static registry::KindSpec>> = lines
+        .iter()
+        .map(|line| {
+            registry::kinds()
+                .filter(|k| {
+                    std::iter::once(k.name)
+                        .chain(k.aliases.iter().copied())
+                        .any(|n| line.contains(&format!("\"{n}\"")) || line.contains(&format!("'{n}'")))
+                })
+                .collect()
+        })
+        .collect();
+    let mut found = Vec::new();
+    for start in 0..lines.len() {
+        let window = &named[start..(start + WINDOW).min(lines.len())];
+        let mut kinds: Vec<&str> = window.iter().flatten().map(|k| k.name).collect();
+        kinds.sort();
+        kinds.dedup();
+        let mut modules: Vec<&str> = window.iter().flatten().map(|k| k.module).collect();
+        modules.sort();
+        modules.dedup();
+        if kinds.len() >= LIST_NAMES && modules.len() >= LIST_MODULES {
+            found.push(start + 1);
+        }
+    }
+    found
+}
+
+const WINDOW: usize = 12;
+const LIST_NAMES: usize = 6;
+const LIST_MODULES: usize = 3;
+
+/// Source files of the repository, outside the registry's family entries (`src/features/`) and this
+/// file (whose samples below prove the rule can fail).
+fn sources() -> Vec<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut out = Vec::new();
+    let mut dirs: Vec<std::path::PathBuf> =
+        ["src", "python", "tests", "include", "examples-c", "fuzz/fuzz_targets"].iter().map(|d| root.join(d)).collect();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if rel.starts_with("src/features") || rel == "tests/registry.rs" || rel.starts_with("tests/fixtures") {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else if ["rs", "py", "c", "h", "hpp", "cpp"].iter().any(|e| path.extension().is_some_and(|x| x == *e)) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_kind_name_list_exists_outside_the_registry() {
+    let sources = sources();
+    assert!(sources.len() > 50, "found only {} source files", sources.len());
+    let mut lists = Vec::new();
+    for path in &sources {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if let Some(line) = kind_lists(&text).first() {
+            lists.push(format!("{}:{line}", path.display()));
+        }
+    }
+    assert!(lists.is_empty(), "lists of kind names outside the registry (derive them from it): {lists:?}");
+}
+
+/// The rule flags the lists this repository had (the fuzz interpreter's, the Python package's and
+/// the C doc of `deeptrack_feature_new`), and not code that builds a few features.
+#[test]
+fn the_list_rule_flags_lists_and_only_lists() {
+    let fuzz = "const KINDS: &[&str] = &[\n    \"DummyFeature\",\n    \"Value\",\n    \"Add\",\n    \"Clip\",\n    \
+                \"GaussianBlur\",\n    \"Gaussian\",\n    \"Poisson\",\n    \"FlipLR\",\n    \"Sphere\",\n];";
+    assert!(!kind_lists(fuzz).is_empty());
+    let python = "BUILTIN_KINDS = {\n    \"Value\": (\"value\",),\n    \"Clip\": (\"min\", \"max\"),\n    \
+                  \"GaussianBlur\": (\"sigma\",),\n    \"Gaussian\": (\"mu\", \"sigma\"),\n    \"Pad\": (\"px\",),\n    \
+                  \"Sphere\": (\"radius\",),\n}";
+    assert!(!kind_lists(python).is_empty());
+    let c_doc = "/// Creates a built-in feature by DeepTrack class name: `\"DummyFeature\"`, `\"Value\"`, `\"Add\"`,\n\
+                 /// math: `\"Clip\"`, `\"GaussianBlur\"`; noise: `\"Gaussian\"`, `\"Poisson\"`; augmentations: `\"Pad\"`.";
+    assert!(!kind_lists(c_doc).is_empty());
+    // The exemption covers its block only.
+    let exempt = format!("/* per-kind expectations */\n{fuzz}\n");
+    assert!(kind_lists(&exempt).is_empty());
+    assert!(!kind_lists(&format!("{exempt}\n{python}")).is_empty());
+    // Building a few features, or the operators' table of one module, is not a list.
+    let pipeline =
+        "let p = builtin(\"PointParticle\");\nlet o = builtin(\"Fluorescence\");\nlet n = builtin(\"Gaussian\");";
+    assert!(kind_lists(pipeline).is_empty());
+    let operators = "(\"add\", \"Add\"),\n(\"sub\", \"Subtract\"),\n(\"mul\", \"Multiply\"),\n(\"truediv\", \"Divide\"),\n\
+                     (\"floordiv\", \"FloorDivide\"),\n(\"pow\", \"Power\"),\n(\"gt\", \"GreaterThan\"),";
+    assert!(kind_lists(operators).is_empty());
+}

@@ -9,7 +9,8 @@ feature (resolved without input, as DeepTrack2 does for ``X + Y``).
 
 import random as _pyrandom
 import warnings
-from ctypes import byref, c_bool, c_size_t, c_void_p
+import inspect
+from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
 from . import _batch, _core, _lib, _processes
 from ._lib import lib
@@ -505,85 +506,140 @@ class Optics(Feature):
         return self.resolve(sample, **kwargs)
 
 
-def _define(kind, positional=(), base=Feature, doc=None, only_default=None):
-    cls = type(
-        kind,
-        (base,),
-        {
-            "_kind": kind,
-            "_positional": tuple(positional),
-            "_only_default": dict(only_default or {}),
-            "__doc__": doc or f"The built-in ``{kind}`` feature of libdeeptrack, with DeepTrack2's keywords.",
-            "__module__": "deeptrack_native",
-        },
-    )
-    _BUILTINS[kind] = cls
+# -- the built-in kinds, from the library's registry -------------------------------------------------
+
+# Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
+_PARAM_FEATURE, _PARAM_FEATURES = 9, 10
+_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
+
+
+def _kind_str(fn, *args):
+    out = c_char_p()
+    _core.call(fn, *args, byref(out))
+    return out.value.decode("utf-8")
+
+
+def _kind_count(fn, *args):
+    out = c_size_t()
+    _core.call(fn, *args, byref(out))
+    return out.value
+
+
+class _Param:
+    """A parameter of a built-in kind, as the library's registry describes it."""
+
+    __slots__ = ("name", "type", "flags", "default", "doc")
+
+    def __init__(self, kind, index):
+        self.name = _kind_str(lib.deeptrack_kind_param_name, kind, index)
+        self.doc = _kind_str(lib.deeptrack_kind_param_doc, kind, index)
+        out = c_uint32()
+        _core.call(lib.deeptrack_kind_param_type, kind, index, byref(out))
+        self.type = out.value
+        _core.call(lib.deeptrack_kind_param_flags, kind, index, byref(out))
+        self.flags = out.value
+        value = c_void_p()
+        _core.call(lib.deeptrack_kind_param_default, kind, index, byref(value))
+        if value.value:
+            self.default = _core.take_value(_core.Owned(value.value, lib.deeptrack_value_free))
+        else:
+            self.default = inspect.Parameter.empty if self.flags & _FLAG_REQUIRED else None
+
+
+def registry():
+    """The library's built-in kinds, read from its registry (``deeptrack_kind_*``): a list of dicts
+    with ``name``, ``module`` (DeepTrack2's), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
+    constructor order) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
+    kinds = []
+    for k in range(lib.deeptrack_kind_count()):
+        kinds.append(
+            {
+                "name": _kind_str(lib.deeptrack_kind_name, k),
+                "module": _kind_str(lib.deeptrack_kind_module, k),
+                "doc": _kind_str(lib.deeptrack_kind_doc, k),
+                "aliases": [
+                    _kind_str(lib.deeptrack_kind_alias, k, i)
+                    for i in range(_kind_count(lib.deeptrack_kind_alias_count, k))
+                ],
+                "positional": [
+                    _kind_str(lib.deeptrack_kind_positional, k, i)
+                    for i in range(_kind_count(lib.deeptrack_kind_positional_count, k))
+                ],
+                "params": [_Param(k, i) for i in range(_kind_count(lib.deeptrack_kind_param_count, k))],
+            }
+        )
+    return kinds
+
+
+def _signature(kind):
+    """DeepTrack2's constructor signature: the positional parameters in its order, then the others
+    as keywords, then ``**kwargs`` (any other keyword is a property)."""
+    params = {p.name: p for p in kind["params"]}
+    parameters = []
+    for name in kind["positional"]:
+        default = None if name == "_input" else params[name].default
+        parameters.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default))
+    for p in kind["params"]:
+        if p.name not in kind["positional"]:
+            parameters.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, default=p.default))
+    parameters.append(inspect.Parameter("kwargs", inspect.Parameter.VAR_KEYWORD))
+    try:
+        return inspect.Signature(parameters)
+    except ValueError:  # a required parameter after one with a default: no signature shown
+        return None
+
+
+def _doc(kind):
+    lines = [kind["doc"], "", f"DeepTrack2's ``{kind['module']}.{kind['name']}``, computed by libdeeptrack.", ""]
+    for p in kind["params"]:
+        default = "required" if p.default is inspect.Parameter.empty else f"default {p.default!r}"
+        only = " (only the default is implemented)" if p.flags & _FLAG_ONLY_DEFAULT else ""
+        lines.append(f"``{p.name}`` ({default}){only}: {p.doc}")
+    return "\n".join(lines)
+
+
+def _define(kind):
+    """The class of a built-in kind: its registry entry gives the name, the positional parameters,
+    the parameters implemented at their default only, and the docs."""
+    only_default, unsupported = {}, []
+    for p in kind["params"]:
+        if p.flags & _FLAG_ONLY_DEFAULT:
+            if p.default is None:
+                unsupported.append(p.name)
+            else:
+                only_default[p.name] = p.default
+    # Optics image a sample when called on it (a Microscope).
+    base = Optics if kind["module"] == "optics" else Feature
+    attrs = {
+        "_kind": kind["name"],
+        "_positional": tuple(kind["positional"]),
+        "_unsupported": tuple(unsupported),
+        "_only_default": only_default,
+        "_module": kind["module"],
+        "__doc__": _doc(kind),
+        "__module__": "deeptrack_native",
+    }
+    signature = _signature(kind)
+    if signature is not None:
+        attrs["__signature__"] = signature
+    cls = type(kind["name"], (base,), attrs)
+    _BUILTINS[kind["name"]] = cls
     _BUILTIN_CLASSES.add(cls)
+    for alias in kind["aliases"]:
+        _BUILTINS[alias] = cls
     return cls
 
 
-# kind -> positional parameters, as DeepTrack2 2.0.1 declares them.
-BUILTIN_KINDS = {
-    "DummyFeature": ("_input",),
-    "Value": ("value",),
-    "Add": ("value",),
-    "Subtract": ("value",),
-    "Multiply": ("value",),
-    "Divide": ("value",),
-    "FloorDivide": ("value",),
-    "Power": ("value",),
-    "GreaterThan": ("value",),
-    "LessThan": ("value",),
-    "GreaterThanOrEquals": ("value",),
-    "LessThanOrEquals": ("value",),
-    "Equals": ("value",),
-    "Clip": ("min", "max"),
-    "NormalizeMinMax": ("min", "max", "featurewise"),
-    "NormalizeStandard": ("featurewise",),
-    "GaussianBlur": ("sigma",),
-    "AverageBlur": ("ksize",),
-    "AveragePooling": ("ksize",),
-    "MaxPooling": ("ksize",),
-    "MinPooling": ("ksize",),
-    "SumPooling": ("ksize",),
-    "Gaussian": ("mu", "sigma"),
-    "Poisson": ("_input",),
-    "Background": ("offset",),
-    "Offset": ("offset",),
-    "FlipLR": ("p", "augment"),
-    "FlipUD": ("p", "augment"),
-    "FlipDiagonal": ("p", "augment"),
-    "Pad": ("px", "mode", "cval"),
-    "Crop": ("_input",),
-    "PointParticle": (),
-    "Sphere": ("radius",),
-    "Ellipse": ("radius", "rotation", "transpose"),
-    "Ellipsoid": ("radius", "rotation", "transpose"),
-}
-# Keywords DeepTrack2 has that libdeeptrack supports only at their default value.
-ONLY_DEFAULT = {"Pad": {"mode": "constant", "cval": 0}}
-OPTICS_KINDS = ("Fluorescence", "Brightfield")
-OPTICS_POSITIONAL = (
-    "NA",
-    "wavelength",
-    "magnification",
-    "resolution",
-    "refractive_index_medium",
-    "padding",
-    "output_region",
-    "pupil",
-    "illumination",
-    "upscale",
-)
-ALIASES = {
-    "GreaterThanOrEqual": "GreaterThanOrEquals",
-    "LessThanOrEqual": "LessThanOrEquals",
-    "Equal": "Equals",
-}
+def _define_all():
+    """Defines a class for every kind of the library's registry, except the ones this module writes
+    itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``)."""
+    for kind in registry():
+        own = globals().get(kind["name"])
+        if isinstance(own, type) and issubclass(own, Feature):
+            continue  # exported by the package itself
+        if any(p.type in (_PARAM_FEATURE, _PARAM_FEATURES) for p in kind["params"]):
+            continue  # built from features: needs a class written for it
+        _define(kind)
 
-for _kind, _pos in BUILTIN_KINDS.items():
-    _define(_kind, _pos, only_default=ONLY_DEFAULT.get(_kind, {}))
-for _kind in OPTICS_KINDS:
-    _define(_kind, OPTICS_POSITIONAL, base=Optics)
-for _alias, _kind in ALIASES.items():
-    _BUILTINS[_alias] = _BUILTINS[_kind]
+
+_define_all()

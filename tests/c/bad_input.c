@@ -323,64 +323,7 @@ static void null_pointers(void) {
 
 /* ------------------------------------------------------------------ wrong kinds for every property */
 
-enum { PLAIN, SCATTERER, OPTICS, SOURCE };
-
-struct kind_props {
-    const char *kind;
-    int role;
-    const char *props[9];
-};
-
-static const struct kind_props BUILTINS[] = {
-    {"Value", SOURCE, {"value"}},
-    {"Add", PLAIN, {"value"}},
-    {"Subtract", PLAIN, {"value"}},
-    {"Multiply", PLAIN, {"value"}},
-    {"Divide", PLAIN, {"value"}},
-    {"FloorDivide", PLAIN, {"value"}},
-    {"Power", PLAIN, {"value"}},
-    {"GreaterThan", PLAIN, {"value"}},
-    {"LessThan", PLAIN, {"value"}},
-    {"GreaterThanOrEquals", PLAIN, {"value"}},
-    {"LessThanOrEquals", PLAIN, {"value"}},
-    {"Equals", PLAIN, {"value"}},
-    {"Clip", PLAIN, {"min", "max"}},
-    {"NormalizeMinMax", PLAIN, {"min", "max", "featurewise"}},
-    {"NormalizeStandard", PLAIN, {"featurewise"}},
-    {"GaussianBlur", PLAIN, {"sigma"}},
-    {"AverageBlur", PLAIN, {"ksize"}},
-    {"AveragePooling", PLAIN, {"ksize"}},
-    {"MaxPooling", PLAIN, {"ksize"}},
-    {"MinPooling", PLAIN, {"ksize"}},
-    {"SumPooling", PLAIN, {"ksize"}},
-    {"Gaussian", PLAIN, {"mu", "sigma"}},
-    {"Poisson", PLAIN, {"snr", "background", "max_val"}},
-    {"Background", PLAIN, {"offset"}},
-    {"Offset", PLAIN, {"offset"}},
-    {"FlipLR", PLAIN, {"time_consistent", "p", "augment"}},
-    {"FlipUD", PLAIN, {"time_consistent", "p", "augment"}},
-    {"FlipDiagonal", PLAIN, {"time_consistent", "p", "augment"}},
-    {"Pad", PLAIN, {"px"}},
-    {"Crop", PLAIN, {"crop", "crop_mode", "corner"}},
-    {"PointParticle", SCATTERER, {"position", "z", "value"}},
-    {"Sphere", SCATTERER, {"position", "z", "value", "radius"}},
-    {"Ellipse", SCATTERER, {"position", "z", "value", "radius", "rotation", "transpose"}},
-    {"Ellipsoid", SCATTERER, {"position", "z", "value", "radius", "rotation", "transpose"}},
-    {"Fluorescence", OPTICS,
-     {"NA", "wavelength", "refractive_index_medium", "magnification", "resolution", "padding", "output_region",
-      "upscale"}},
-    {"Brightfield", OPTICS,
-     {"NA", "wavelength", "refractive_index_medium", "magnification", "resolution", "padding", "output_region",
-      "upscale", "return_field"}},
-};
-
-static const char *STRING_PROPS[] = {"crop_mode", "corner"};
-
-static int is_string_prop(const char *p) {
-    for (size_t i = 0; i < sizeof STRING_PROPS / sizeof *STRING_PROPS; i++)
-        if (strcmp(p, STRING_PROPS[i]) == 0) return 1;
-    return 0;
-}
+enum { PLAIN, SCATTERER, OPTICS };
 
 /* Sets `prop` of a new `kind` to `v` (consumed) and runs the feature where it belongs; returns the first
  * failing status (OK if everything succeeded). */
@@ -416,28 +359,41 @@ static deeptrack_status run_with(const char *kind, int role, const char *prop, d
     return s;
 }
 
+/* Every property of every built-in kind (from the library's registry), given a value of the wrong
+ * kind, fails with a message naming it. Scatterers are run in a microscope, optics on a particle. */
 static void wrong_kinds(void) {
     char quoted[64];
-    for (size_t k = 0; k < sizeof BUILTINS / sizeof *BUILTINS; k++) {
-        const struct kind_props *b = &BUILTINS[k];
-        deeptrack_feature *f = feature(b->kind);
-        for (size_t i = 0; i < 9 && b->props[i]; i++) {
-            const char *p = b->props[i];
+    for (size_t k = 0; k < deeptrack_kind_count(); k++) {
+        const char *kind = NULL, *module = NULL;
+        size_t params = 0;
+        REQUIRE(deeptrack_kind_name(k, &kind));
+        REQUIRE(deeptrack_kind_module(k, &module));
+        REQUIRE(deeptrack_kind_param_count(k, &params));
+        int role = strcmp(module, "scatterers") == 0 ? SCATTERER : strcmp(module, "optics") == 0 ? OPTICS : PLAIN;
+        deeptrack_feature *f = NULL;
+        if (deeptrack_feature_new(kind, &f) != DEEPTRACK_STATUS_OK) continue; /* built from features */
+        for (size_t i = 0; i < params; i++) {
+            const char *p = NULL;
+            uint32_t type = 0, flags = 0;
+            REQUIRE(deeptrack_kind_param_name(k, i, &p));
+            REQUIRE(deeptrack_kind_param_type(k, i, &type));
+            REQUIRE(deeptrack_kind_param_flags(k, i, &flags));
+            if (flags & (DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT | DEEPTRACK_PARAM_FLAG_OPTIONAL)) continue;
             bool has = false;
             REQUIRE(deeptrack_feature_has_property(f, p, &has));
             if (!has) {
-                fprintf(stderr, "%s has no property '%s' (the table is stale)\n", b->kind, p);
+                fprintf(stderr, "%s has no property '%s' (its registry entry says it has)\n", kind, p);
                 failures++;
             }
             snprintf(quoted, sizeof quoted, "property '%s'", p);
             /* A string where a number is expected (a number where a string is). */
-            CASE(run_with(b->kind, b->role, p, is_string_prop(p) ? num(3) : str("wide")), ANY_, quoted);
+            CASE(run_with(kind, role, p, type == DEEPTRACK_PARAM_STRING ? num(3) : str("wide")), ANY_, quoted);
             /* A list of strings. */
             deeptrack_value *list = NULL, *item = str("x");
             REQUIRE(deeptrack_value_new_list(&list));
             REQUIRE(deeptrack_value_list_push(list, item));
             deeptrack_value_free(item);
-            CASE(run_with(b->kind, b->role, p, list), ANY_, quoted);
+            CASE(run_with(kind, role, p, list), ANY_, quoted);
         }
         deeptrack_feature_free(f);
     }
@@ -453,6 +409,7 @@ struct domain_case {
 };
 
 static void out_of_domain(void) {
+    /* per-kind expectations: numbers outside each property's domain, each refused. */
     const struct domain_case cases_[] = {
         {"GaussianBlur", PLAIN, "sigma", NAN},
         {"GaussianBlur", PLAIN, "sigma", -1},

@@ -1322,7 +1322,8 @@ static double resolve_0d(deeptrack_feature *f, double x, const char *kind) {
 
 /* DeepTrack2 keeps a 0-d input 0-d through every built-in that accepts one (checked with 2.0.1 itself:
  * arithmetic, math, noise, augmentations, DummyFeature, Value, chains and repeats); those that do
- * not accept one fail there too (AverageBlur, a flip that flips, Pad with more than one pair). */
+ * not accept one fail there too (AverageBlur, a flip that flips, Pad with more than one pair). The
+ * table holds per-kind expectations (results DeepTrack2 gives), not a list of the registry's kinds. */
 static void test_zero_d_inputs(void) {
     struct {
         const char *kind;
