@@ -424,14 +424,36 @@ const char *deeptrack_version(void);
  * properties with DeepTrack2's defaults, then `name`. On success `*out` is owned by the caller.
  * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones);
  * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other features (a parameter of type
- * `DEEPTRACK_PARAM_FEATURE`: compose those with `deeptrack_feature_chain`, `deeptrack_feature_repeat`
- * and `deeptrack_feature_microscope`).
+ * `DEEPTRACK_PARAM_FEATURE`: build those with `deeptrack_feature_new_with`, or compose with
+ * `deeptrack_feature_chain`, `deeptrack_feature_repeat` and `deeptrack_feature_microscope`).
  *
  * # Safety
  * `kind` must be NULL or NUL-terminated; `out` NULL or writable.
  */
 deeptrack_status deeptrack_feature_new(const char *kind,
                                        struct deeptrack_feature **out);
+
+/**
+ * Creates a built-in feature of a kind built from other features (`"Combine"`, `"OneOf"`,
+ * `"Probability"`, or any kind: those without feature parameters take `count` 0), by DeepTrack class
+ * name or alias. `features[0 .. count]` are the kind's feature parameters (`DEEPTRACK_PARAM_FEATURE`
+ * and `DEEPTRACK_PARAM_FEATURES`) in the order of its parameters: e.g. `Probability` takes one
+ * (`feature`), `Combine` and `OneOf` any number (`features`, `collection`). The new feature shares
+ * them (the caller still owns and frees its handles); its other parameters are properties with their
+ * defaults, set with `deeptrack_feature_set_property`. On success `*out` is owned by the caller.
+ * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count`
+ * does not match the kind (the message says what it takes) or the features would nest too deep;
+ * `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0;
+ * `DEEPTRACK_STATUS_INVALID_HANDLE` when one of them is not a live feature.
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `features` NULL or `count` readable pointers, each NULL or
+ * a live feature; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_with(const char *kind,
+                                            struct deeptrack_feature *const *features,
+                                            size_t count,
+                                            struct deeptrack_feature **out);
 
 /**
  * Creates a custom feature named `name` (also its `name` property) whose computation is `get` (see

@@ -161,6 +161,21 @@ impl Recover for Arc<String> {
     }
 }
 
+/// Where a new property `key` goes among `props`: a parameter of the kind's spec before the first
+/// property that comes after it in the spec (so that a required parameter set after construction
+/// takes its place in DeepTrack2's order), any other key before `name`.
+fn new_property_position(props: &[(Text, Rule)], spec: Option<&KindSpec>, key: &str) -> usize {
+    let name = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
+    let Some(spec) = spec else { return name };
+    let index = |k: &str| spec.params.iter().position(|p| p.name == k);
+    match index(key) {
+        Some(mine) => {
+            props.iter().position(|(k, _)| index(k.as_str()).is_some_and(|j| j > mine)).unwrap_or(name).min(name)
+        }
+        None => name,
+    }
+}
+
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 fn all_simple(props: &[(Text, Rule)]) -> bool {
     props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
@@ -368,7 +383,10 @@ impl Feature {
         // Built-in names are interned: the dicts of every resolve hold them without reference counts.
         let (mut props, name_value): (Vec<(Text, Rule)>, Value) = match spec {
             Some(spec) => (
-                spec.defaults().into_iter().map(|(k, r)| (Text::interned(k), r)).collect(),
+                spec.defaults()
+                    .into_iter()
+                    .map(|(k, r)| (Text::interned(k), kind.default_rule(k).unwrap_or(r)))
+                    .collect(),
                 Value::Str(Text::interned(spec.name)),
             ),
             None => (Vec::new(), Value::str(&name)),
@@ -538,7 +556,7 @@ impl Feature {
             let old = match props.iter_mut().find(|(k, _)| k.as_str() == key) {
                 Some(slot) => Some(std::mem::replace(&mut slot.1, rule)),
                 None => {
-                    let at = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
+                    let at = new_property_position(&props, self.0.spec, key);
                     props.insert(at, (Text::new(key), rule));
                     None
                 }

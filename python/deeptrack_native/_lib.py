@@ -97,6 +97,7 @@ _DECLARATIONS = {
     "deeptrack_set_error_message": ([c_char_p], status),
     # features
     "deeptrack_feature_new": ([c_char_p, out_handle], status),
+    "deeptrack_feature_new_with": ([c_char_p, POINTER(c_void_p), c_size_t, out_handle], status),
     "deeptrack_feature_new_custom": ([c_char_p, GET_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_feature_set_property": ([handle, c_char_p, handle], status),
     "deeptrack_feature_get_property": ([handle, c_char_p, out_handle], status),

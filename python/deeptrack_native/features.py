@@ -367,6 +367,14 @@ class Feature:
     def __xor__(self, n):
         return Repeat(self, n)
 
+    def __and__(self, other):
+        """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's
+        ``Stack``: a feature as ``value`` is resolved without input)."""
+        return Chain(self, _builtin("Stack")(value=other))
+
+    def __rand__(self, other):
+        return Chain(_builtin("Value")(value=other), _builtin("Stack")(value=self))
+
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
 
@@ -510,6 +518,7 @@ class Optics(Feature):
 
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
 _PARAM_FEATURE, _PARAM_FEATURES = 9, 10
+_FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES)
 _FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
 
 
@@ -598,6 +607,36 @@ def _doc(kind):
     return "\n".join(lines)
 
 
+class _Composite(Feature):
+    """A built-in kind built from other features (``Combine(features)``, ``Probability(feature, p)``,
+    ``OneOf(collection)``, ...): its feature parameters, named by the registry, are given as features
+    (or, for a list parameter, any iterable of features); its other parameters are properties."""
+
+    #: The feature parameters in order: ``(name, takes_several)``.
+    _feature_params = ()
+
+    def _create(self, kwargs):
+        features = []
+        for name, several in self._feature_params:
+            if name not in kwargs:
+                raise TypeError(f"{type(self).__name__}() missing the argument '{name}'")
+            given = kwargs.pop(name)
+            if several:
+                if isinstance(given, Feature) or not hasattr(given, "__iter__"):
+                    raise TypeError(f"{type(self).__name__}: '{name}' must be a list of features")
+                items = [_as_feature(f) for f in given]
+            else:
+                items = [_as_feature(given)]
+            features.extend(items)
+        self.__dict__["_refs"] = list(features)
+        pointers = (c_void_p * max(len(features), 1))(*[f._h.ptr for f in features])
+        self._h = _core.new_handle(
+            lib.deeptrack_feature_new_with, self._kind.encode(), pointers, len(features), free=lib.deeptrack_feature_free
+        )
+        if type(self).__name__ != self._kind and not _is_builtin_class(type(self)):
+            kwargs.setdefault("name", type(self).__name__)
+
+
 def _define(kind):
     """The class of a built-in kind: its registry entry gives the name, the positional parameters,
     the parameters implemented at their default only, and the docs."""
@@ -610,6 +649,9 @@ def _define(kind):
                 only_default[p.name] = p.default
     # Optics image a sample when called on it (a Microscope).
     base = Optics if kind["module"] == "optics" else Feature
+    feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
+    if feature_params:
+        base = _Composite
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -619,6 +661,8 @@ def _define(kind):
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",
     }
+    if feature_params:
+        attrs["_feature_params"] = feature_params
     signature = _signature(kind)
     if signature is not None:
         attrs["__signature__"] = signature
@@ -632,13 +676,12 @@ def _define(kind):
 
 def _define_all():
     """Defines a class for every kind of the library's registry, except the ones this module writes
-    itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``)."""
+    itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``). Kinds
+    built from features derive from :class:`_Composite`."""
     for kind in registry():
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
             continue  # exported by the package itself
-        if any(p.type in (_PARAM_FEATURE, _PARAM_FEATURES) for p in kind["params"]):
-            continue  # built from features: needs a class written for it
         _define(kind)
 
 

@@ -10,7 +10,8 @@ use super::image::{deeptrack_image, deeptrack_property_dict, dict_as_c, image_in
 use super::rule::{UserData, callback_error, deeptrack_free_fn, deeptrack_rule};
 use super::value::{deeptrack_value, into_c};
 use super::{
-    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null, str_arg, take,
+    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null, slice_arg,
+    str_arg, take,
 };
 use crate::error::{Error, ErrorKind};
 use crate::features::registry;
@@ -105,8 +106,8 @@ fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
 /// properties with DeepTrack2's defaults, then `name`. On success `*out` is owned by the caller.
 /// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind (the message lists the known ones);
 /// `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind built from other features (a parameter of type
-/// `DEEPTRACK_PARAM_FEATURE`: compose those with `deeptrack_feature_chain`, `deeptrack_feature_repeat`
-/// and `deeptrack_feature_microscope`).
+/// `DEEPTRACK_PARAM_FEATURE`: build those with `deeptrack_feature_new_with`, or compose with
+/// `deeptrack_feature_chain`, `deeptrack_feature_repeat` and `deeptrack_feature_microscope`).
 ///
 /// # Safety
 /// `kind` must be NULL or NUL-terminated; `out` NULL or writable.
@@ -120,6 +121,47 @@ pub unsafe extern "C" fn deeptrack_feature_new(
         // SAFETY: forwarded contract.
         let kind = unsafe { str_arg(kind, "kind")? };
         write_feature(out, registry::build(kind, Vec::new())?);
+        Ok(())
+    })
+}
+
+/// Creates a built-in feature of a kind built from other features (`"Combine"`, `"OneOf"`,
+/// `"Probability"`, or any kind: those without feature parameters take `count` 0), by DeepTrack class
+/// name or alias. `features[0 .. count]` are the kind's feature parameters (`DEEPTRACK_PARAM_FEATURE`
+/// and `DEEPTRACK_PARAM_FEATURES`) in the order of its parameters: e.g. `Probability` takes one
+/// (`feature`), `Combine` and `OneOf` any number (`features`, `collection`). The new feature shares
+/// them (the caller still owns and frees its handles); its other parameters are properties with their
+/// defaults, set with `deeptrack_feature_set_property`. On success `*out` is owned by the caller.
+/// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count`
+/// does not match the kind (the message says what it takes) or the features would nest too deep;
+/// `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0;
+/// `DEEPTRACK_STATUS_INVALID_HANDLE` when one of them is not a live feature.
+///
+/// # Safety
+/// `kind` must be NULL or NUL-terminated; `features` NULL or `count` readable pointers, each NULL or
+/// a live feature; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new_with(
+    kind: *const c_char,
+    features: *const *mut deeptrack_feature,
+    count: usize,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let kind = unsafe { str_arg(kind, "kind")? };
+        // SAFETY: forwarded contract.
+        let handles = unsafe { slice_arg(features, count, "features")? };
+        let mut shared = Vec::new();
+        shared
+            .try_reserve_exact(handles.len())
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {count} features")))?;
+        for (i, &h) in handles.iter().enumerate() {
+            // SAFETY: forwarded contract.
+            shared.push(unsafe { borrow(h.cast_const(), &format!("features[{i}]"))? }.clone());
+        }
+        write_feature(out, registry::build(kind, shared)?);
         Ok(())
     })
 }

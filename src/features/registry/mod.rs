@@ -8,7 +8,7 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, math, noise, optics, scatterers, structural};
+use super::{FeatureKind, augmentations, combinators, math, noise, optics, scatterers, structural};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -233,14 +233,15 @@ impl KindSpec {
     /// The kind's computation with `features` for its feature parameters: errors (naming the kind)
     /// when their number does not match.
     pub fn make_with(&self, features: Vec<Feature>) -> Result<Box<dyn FeatureKind>> {
-        let fixed = self.params.iter().filter(|p| p.kind == ParamKind::Feature).count();
         let variadic = self.params.iter().any(|p| p.kind == ParamKind::Features);
+        // A list of features holds at least one (an empty `Combine` or `OneOf` computes nothing).
+        let fixed = self.params.iter().filter(|p| p.kind == ParamKind::Feature).count() + usize::from(variadic);
         if features.len() < fixed || (!variadic && features.len() > fixed) {
             let names: Vec<&str> = self.params.iter().filter(|p| p.is_feature()).map(|p| p.name).collect();
             let expected = match (fixed, variadic) {
                 (0, false) => "no features".to_owned(),
                 (n, false) => format!("{n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
-                (n, true) => format!("at least {n} features ({})", names.join(", ")),
+                (n, true) => format!("at least {n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
             };
             return Err(Error::invalid(format!("{} takes {expected}, got {}", self.name, features.len())));
         }
@@ -262,8 +263,16 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 6] {
-    [structural::KINDS, math::KINDS, noise::KINDS, augmentations::KINDS, scatterers::KINDS, optics::KINDS]
+fn families() -> [&'static [KindSpec]; 7] {
+    [
+        structural::KINDS,
+        combinators::KINDS,
+        math::KINDS,
+        noise::KINDS,
+        augmentations::KINDS,
+        scatterers::KINDS,
+        optics::KINDS,
+    ]
 }
 
 /// Every built-in kind, family by family.
