@@ -955,6 +955,17 @@ impl Feature {
         rs: &mut Resolver<'_>,
         then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
     ) -> Result<(usize, Arc<PropertyDict>, T)> {
+        if !rs.overrides.is_empty() {
+            let defs = self.defs();
+            // Bound values, or links that may read a bound feature's values: a sample of their own,
+            // never kept (see `Resolver::with_overrides`).
+            let links = self.0.links.load(Ordering::Relaxed) > 0;
+            if links || defs.iter().any(|(k, _)| rs.bound(k.as_str()).is_some()) {
+                let (dict, _) = self.draw(id, rs, &defs)?;
+                let done = then(&mut self.current(), &dict);
+                return Ok((id.len(), dict, done));
+            }
+        }
         // One lock: the sample cached at the longest prefix, and the rules in case it must be drawn.
         let (cached, defs) = {
             let mut st = self.current();
@@ -1077,11 +1088,34 @@ pub struct Resolver<'r> {
     sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
     optics: Option<OpticsContext>,
+    /// Property values bound by enclosing `Bind`-like features, innermost last.
+    overrides: Vec<Arc<PropertyDict>>,
 }
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
-        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None }
+        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new() }
+    }
+
+    /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
+    /// properties of every feature sampled inside (DeepTrack2's `Bind`: `feature.resolve(x,
+    /// **bound)`); inner bindings win over outer ones. A feature with an overridden property, or with
+    /// links to other features (which may be bound), draws a new sample (with the bound values, and
+    /// its other rules drawn again) at every computation inside, which is never kept: its samples
+    /// outside are unaffected.
+    pub fn with_overrides<T>(&mut self, bound: Arc<PropertyDict>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.overrides.push(bound);
+        let result = f(self);
+        self.overrides.pop();
+        result
+    }
+
+    /// The value bound to property `key` by the innermost enclosing binding, if any.
+    fn bound(&self, key: &str) -> Option<&Value> {
+        if key == "name" {
+            return None;
+        }
+        self.overrides.iter().rev().find_map(|d| d.get(key))
     }
 
     /// The optics context of the microscope whose sample is being resolved, if any.
@@ -1409,6 +1443,10 @@ impl Session<'_, '_> {
             .in_feature(&self.feature.label()));
         }
         let (key, rule) = &defs[i];
+        if let Some(value) = self.rs.bound(key.as_str()) {
+            let _ = self.slots[i].set(value.clone());
+            return Ok(());
+        }
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),

@@ -190,3 +190,81 @@ fn arguments_pass_the_input_and_hold_linked_values() {
     assert_eq!(names(&out), ["Arguments", "Add", "Chain"]);
     assert_eq!(out.get_property("shift").unwrap().as_f64().unwrap(), 5.0);
 }
+
+#[test]
+fn bind_overrides_the_properties_of_the_features_it_resolves() {
+    // DeepTrack2's test: (value + 10) / value with value = input_value, bound to 1: 11.
+    let value = registry::build("Value", Vec::new()).unwrap();
+    value.set_property("input_value", Rule::constant(10.0)).unwrap();
+    value.set_property("value", Rule::callback(|ctx| ctx.get("input_value").cloned())).unwrap();
+    let plus = Feature::chain(&value, &add(10.0)).unwrap();
+    let divide = registry::build("Divide", Vec::new()).unwrap();
+    divide.set_property("value", Rule::feature_output(&value)).unwrap();
+    let pipeline = Feature::chain(&plus, &divide).unwrap();
+    let bound = registry::build("Bind", vec![pipeline.clone()]).unwrap();
+    bound.set_property("input_value", Rule::constant(1.0)).unwrap();
+    assert_eq!(bound.property_names(), ["input_value", "name"]);
+    assert_eq!(pipeline.resolve_one(None).unwrap().unwrap().as_slice(), [2.0]);
+    assert_eq!(bound.resolve_one(None).unwrap().unwrap().as_slice(), [11.0]);
+    // The binding holds only inside: the pipeline alone is unchanged (its cached sample too).
+    assert_eq!(pipeline.resolve_one(None).unwrap().unwrap().as_slice(), [2.0]);
+    assert_eq!(value.get_property("input_value").unwrap().as_f64().unwrap(), 10.0);
+    bound.update().unwrap();
+    assert_eq!(bound.resolve_one(None).unwrap().unwrap().as_slice(), [11.0]);
+    // Stored dicts show the bound values, and the binding's own dict; names are never bound.
+    bound.store_properties(true);
+    let out = bound.resolve_one(None).unwrap().unwrap();
+    assert_eq!(out.get_property("input_value").unwrap().as_f64().unwrap(), 1.0);
+    assert_eq!(names(&out).last().unwrap(), "Bind");
+    assert!(names(&out).contains(&"Value".to_owned()));
+    // The alias and the deprecated variant.
+    let alias = registry::build("BindResolve", vec![add(1.0)]).unwrap();
+    assert_eq!(alias.get_property("name").unwrap().as_str().unwrap(), "Bind");
+    let update = registry::build("BindUpdate", vec![add(1.0)]).unwrap();
+    update.set_property("value", Rule::constant(50.0)).unwrap();
+    assert_eq!(update.resolve_one(Some(&scalar(1.0))).unwrap().unwrap().as_slice(), [51.0]);
+}
+
+#[test]
+fn bound_random_features_draw_with_the_bound_values() {
+    let noise = registry::build("Gaussian", Vec::new()).unwrap();
+    let bound = registry::build("Bind", vec![noise]).unwrap();
+    bound.set_property("mu", Rule::constant(-5.0)).unwrap();
+    bound.set_property("sigma", Rule::constant(2.0)).unwrap();
+    bound.seed(1).unwrap();
+    let input = Image::new(ndarray::ArrayD::zeros(ndarray::IxDyn(&[100, 100])));
+    let out = bound.resolve_one(Some(&input)).unwrap().unwrap();
+    let n = out.as_slice().len() as f64;
+    let mean = out.as_slice().iter().sum::<f64>() / n;
+    let std = (out.as_slice().iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n).sqrt();
+    assert!((mean + 5.0).abs() < 0.1 && (std - 2.0).abs() < 0.1, "mean {mean}, std {std}");
+    bound.seed(1).unwrap();
+    assert_eq!(bound.resolve_one(Some(&input)).unwrap().unwrap().as_slice(), out.as_slice(), "seeded");
+}
+
+#[test]
+fn conditional_set_property_binds_when_its_condition_holds() {
+    let target = add(1.0);
+    let cond = registry::build("ConditionalSetProperty", vec![target.clone()]).unwrap();
+    assert_eq!(cond.property_names(), ["condition", "name"]);
+    cond.set_property("value", Rule::constant(7.0)).unwrap();
+    let run = |c: &Feature| c.resolve_one(Some(&scalar(0.0))).unwrap().unwrap().as_slice()[0];
+    assert_eq!(run(&cond), 1.0, "condition None: not bound");
+    cond.set_property("condition", Rule::constant(true)).unwrap();
+    assert_eq!(run(&cond), 7.0);
+    cond.set_property("condition", Rule::constant(0)).unwrap();
+    assert_eq!(run(&cond), 1.0);
+    // The name of a property: true when the feature has none, else its value.
+    cond.set_property("condition", Rule::constant("is_label")).unwrap();
+    assert_eq!(run(&cond), 7.0);
+    cond.set_property("is_label", Rule::constant(false)).unwrap();
+    assert_eq!(run(&cond), 1.0);
+    cond.set_property("is_label", Rule::constant(true)).unwrap();
+    assert_eq!(run(&cond), 7.0);
+    cond.set_property("condition", Rule::constant(Value::vector(&[1.0, 2.0]))).unwrap();
+    let err = cond.resolve_one(Some(&scalar(0.0))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "property 'condition' of feature 'ConditionalSetProperty': expected a bool or the name of a property, got an array"
+    );
+}

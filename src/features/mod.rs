@@ -10,6 +10,7 @@ use crate::image::{Image, ImageList, flatten};
 use crate::properties::{PropertyDict, Rule};
 
 pub mod augmentations;
+pub mod binding;
 pub mod combinators;
 pub mod custom;
 mod filters;

@@ -1,5 +1,5 @@
 /* The structural kinds built from other features by name (deeptrack_feature_new_with): Combine,
- * Stack, Probability, OneOf and Arguments, with values checked; and the errors of a wrong feature
+ * Stack, Probability, OneOf, Arguments, Bind and ConditionalSetProperty, with values checked; and the errors of a wrong feature
  * count, a NULL list and a bad key. */
 #include <stdlib.h>
 #include <string.h>
@@ -192,10 +192,36 @@ static void test_arguments(void) {
     deeptrack_feature_free(args);
 }
 
+static void test_bind(void) {
+    /* Bind: the bound `value` overrides the Add's while the binding resolves it. */
+    deeptrack_feature *a = add(1), *bind = NULL, *cond = NULL;
+    double got[8];
+    OK(deeptrack_feature_new_with("Bind", &a, 1, &bind));
+    OK(deeptrack_feature_set_property(bind, "value", constant_float(50)));
+    CHECK(resolve_firsts(bind, 1, got) == 1 && got[0] == 51);
+    CHECK(resolve_firsts(a, 1, got) == 1 && got[0] == 2); /* unchanged outside */
+
+    /* ConditionalSetProperty: bound only while its condition holds. */
+    OK(deeptrack_feature_new_with("ConditionalSetProperty", &a, 1, &cond));
+    OK(deeptrack_feature_set_property(cond, "value", constant_float(7)));
+    CHECK(resolve_firsts(cond, 0, got) == 1 && got[0] == 1); /* condition None */
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_bool(true, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_set_property(cond, "condition", r));
+    CHECK(resolve_firsts(cond, 0, got) == 1 && got[0] == 7);
+    deeptrack_feature_free(cond);
+    deeptrack_feature_free(bind);
+    deeptrack_feature_free(a);
+}
+
 int main(void) {
     test_combine_and_stack();
     test_probability_and_one_of();
     test_arguments();
+    test_bind();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

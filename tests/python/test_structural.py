@@ -68,6 +68,23 @@ class StructuralKinds(unittest.TestCase):
         self.assertEqual(f.p(), "foobar")
         self.assertEqual((args >> dt.Add(value=1)).resolve(np.zeros(1)).tolist(), [1])
 
+    def test_bind(self):
+        value = dt.Value(value=lambda input_value: input_value, input_value=10)
+        pipeline = (value + 10) / value
+        bound = dt.Bind(pipeline, input_value=1)
+        self.assertEqual(pipeline.update().resolve(), 2)
+        self.assertEqual(bound.update().resolve(), 11)
+        noise = dt.Bind(dt.Gaussian(), mu=-5, sigma=2)
+        out = noise.resolve(np.zeros((100, 100)))
+        self.assertAlmostEqual(out.mean(), -5, delta=0.1)
+        self.assertAlmostEqual(out.std(), 2, delta=0.1)
+
+    def test_conditional_set_property(self):
+        cond = dt.ConditionalSetProperty(dt.Add(value=1), condition="is_label", value=7)
+        self.assertEqual(cond.resolve(np.zeros(1)).tolist(), [7])
+        off = dt.ConditionalSetProperty(dt.Add(value=1), condition="is_label", value=7, is_label=False)
+        self.assertEqual(off.resolve(np.zeros(1)).tolist(), [1])
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,7 +8,7 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, combinators, math, noise, optics, scatterers, structural};
+use super::{FeatureKind, augmentations, binding, combinators, math, noise, optics, scatterers, structural};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -263,10 +263,11 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 7] {
+fn families() -> [&'static [KindSpec]; 8] {
     [
         structural::KINDS,
         combinators::KINDS,
+        binding::KINDS,
         math::KINDS,
         noise::KINDS,
         augmentations::KINDS,
