@@ -48,11 +48,35 @@ def _rule(value, owner, key):
         owner._refs.append(value)
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
+    if isinstance(value, (list, slice)) and _holds_callables(value):
+        # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
+        owner.__dict__["_calls_python"] = True
+        return _core.callback_rule(lambda: _sample_inside(value), what)
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(value, what)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
+
+
+def _holds_callables(value):
+    """Whether a list (or a slice) holds callables to sample, at any depth."""
+    if isinstance(value, slice):
+        value = (value.start, value.stop, value.step)
+    elif not isinstance(value, (list, tuple)):
+        return callable(value) and not isinstance(value, (type, Image, Feature, Property))
+    return any(_holds_callables(v) for v in value)
+
+
+def _sample_inside(value):
+    """``value`` with the callables inside called (without arguments), as DeepTrack2's list rule."""
+    if isinstance(value, slice):
+        return slice(*(_sample_inside(v) for v in (value.start, value.stop, value.step)))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_sample_inside(v) for v in value)
+    if callable(value) and not isinstance(value, (type, Image)):
+        return value()
+    return value
 
 
 class Feature:
@@ -366,6 +390,12 @@ class Feature:
 
     def __xor__(self, n):
         return Repeat(self, n)
+
+    def __getitem__(self, index):
+        """``feature[index]``: the output indexed as numpy does (DeepTrack2's ``Slice``); the elements
+        may be callables (sampled at every update), as in DeepTrack2."""
+        index = list(index) if isinstance(index, tuple) else [index]
+        return Chain(self, _builtin("Slice")(slices=index))
 
     def __and__(self, other):
         """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's

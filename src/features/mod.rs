@@ -21,6 +21,7 @@ mod pixelwise;
 mod pooling;
 pub mod registry;
 pub mod scatterers;
+pub mod slicing;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.

@@ -1,5 +1,5 @@
 /* The structural kinds built from other features by name (deeptrack_feature_new_with): Combine,
- * Stack, Probability, OneOf, Arguments, Bind and ConditionalSetProperty, with values checked; and the errors of a wrong feature
+ * Stack, Probability, OneOf, Arguments, Bind and ConditionalSetProperty, and Slice by kind name, with values checked; and the errors of a wrong feature
  * count, a NULL list and a bad key. */
 #include <stdlib.h>
 #include <string.h>
@@ -217,11 +217,48 @@ static void test_bind(void) {
     deeptrack_feature_free(a);
 }
 
+static void test_slice(void) {
+    /* Slice: numpy's basic indexing, elements "start:stop:step", "...", integers. */
+    double data[12];
+    for (int i = 0; i < 12; i++) data[i] = i;
+    size_t shape[2] = {3, 4}, n = 0;
+    deeptrack_image *input = NULL, *out = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &input));
+    deeptrack_feature *s = NULL;
+    OK(deeptrack_feature_new("Slice", &s));
+    deeptrack_value *index = NULL, *item = NULL;
+    OK(deeptrack_value_new_list(&index));
+    OK(deeptrack_value_new_string("...", &item));
+    OK(deeptrack_value_list_push(index, item));
+    deeptrack_value_free(item);
+    OK(deeptrack_value_new_string("::-2", &item));
+    OK(deeptrack_value_list_push(index, item));
+    deeptrack_value_free(item);
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_constant(index, &r));
+    deeptrack_value_free(index);
+    OK(deeptrack_feature_set_property(s, "slices", r));
+    OK(deeptrack_feature_resolve(s, input, &out));
+    size_t got[2] = {0, 0};
+    const double *values = NULL;
+    OK(deeptrack_image_shape(out, got, 2));
+    OK(deeptrack_image_data(out, &values, &n));
+    CHECK(got[0] == 3 && got[1] == 2 && n == 6);
+    CHECK(values[0] == 3 && values[1] == 1 && values[4] == 11 && values[5] == 9);
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_set_property(s, "slices", constant_int(7)));
+    FAILS(deeptrack_feature_resolve(s, input, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'slices' of feature 'Slice': index 7 is out of bounds for axis 0 with size 3");
+    deeptrack_feature_free(s);
+    deeptrack_image_free(input);
+}
+
 int main(void) {
     test_combine_and_stack();
     test_probability_and_one_of();
     test_arguments();
     test_bind();
+    test_slice();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

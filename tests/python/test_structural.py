@@ -85,6 +85,20 @@ class StructuralKinds(unittest.TestCase):
         off = dt.ConditionalSetProperty(dt.Add(value=1), condition="is_label", value=7, is_label=False)
         self.assertEqual(off.resolve(np.zeros(1)).tolist(), [1])
 
+    def test_slicing(self):
+        image = np.arange(27).reshape((3, 3, 3))
+        a = dt.DummyFeature()
+        self.assertTrue(np.array_equal(a[:, 1:2, ::-2].resolve(image), image[:, 1:2, ::-2]))
+        self.assertTrue(np.array_equal(a[..., 0].resolve(image), image[..., 0]))
+        self.assertEqual(a[1, lambda: -1, 0].resolve(image), image[1, -1, 0])
+        self.assertEqual(a[lambda: 0 : lambda: 2, 0, 0].resolve(image).tolist(), [0, 9])
+        self.assertTrue(np.array_equal(a[0].resolve(image), image[0]))
+        self.assertTrue(np.array_equal(a[::-1].resolve(image), image[::-1]))
+        dynamic = a >> dt.Slice(slices=lambda: (2, 2, 2))
+        self.assertEqual(dynamic.resolve(image), 26)
+        with self.assertRaisesRegex(Exception, "index 3 is out of bounds for axis 0 with size 3"):
+            a[3].resolve(image)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -8,7 +8,7 @@
 //! Adding a kind: write its computation (a [`FeatureKind`]) in its family's file, and add one
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
-use super::{FeatureKind, augmentations, binding, combinators, math, noise, optics, scatterers, structural};
+use super::{FeatureKind, augmentations, binding, combinators, math, noise, optics, scatterers, slicing, structural};
 use crate::error::{Error, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
@@ -263,11 +263,12 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 8] {
+fn families() -> [&'static [KindSpec]; 9] {
     [
         structural::KINDS,
         combinators::KINDS,
         binding::KINDS,
+        slicing::KINDS,
         math::KINDS,
         noise::KINDS,
         augmentations::KINDS,
