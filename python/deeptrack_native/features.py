@@ -475,6 +475,9 @@ class Chain(Feature):
         feature_1, feature_2 = _as_feature(feature_1), _as_feature(feature_2)
         args = (feature_1._h.ptr, feature_2._h.ptr)
         self._compose(lib.deeptrack_feature_chain, args, [feature_1, feature_2], kwargs)
+        # DeepTrack2's attributes: the two features chained.
+        self.__dict__["feature_1"] = feature_1
+        self.__dict__["feature_2"] = feature_2
 
 
 Branch = Chain

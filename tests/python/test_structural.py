@@ -85,6 +85,12 @@ class StructuralKinds(unittest.TestCase):
         off = dt.ConditionalSetProperty(dt.Add(value=1), condition="is_label", value=7, is_label=False)
         self.assertEqual(off.resolve(np.zeros(1)).tolist(), [1])
 
+    def test_chain_exposes_its_features(self):
+        a, b = dt.Add(value=1), dt.Multiply(value=2)
+        chain = a >> b
+        self.assertIs(chain.feature_1, a)
+        self.assertIs(chain.feature_2, b)
+
     def test_slicing(self):
         image = np.arange(27).reshape((3, 3, 3))
         a = dt.DummyFeature()
