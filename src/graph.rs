@@ -161,6 +161,21 @@ impl Recover for Arc<String> {
     }
 }
 
+/// Where a new property `key` goes among `props`: a parameter of the kind's spec before the first
+/// property that comes after it in the spec (so that a required parameter set after construction
+/// takes its place in DeepTrack2's order), any other key before `name`.
+fn new_property_position(props: &[(Text, Rule)], spec: Option<&KindSpec>, key: &str) -> usize {
+    let name = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
+    let Some(spec) = spec else { return name };
+    let index = |k: &str| spec.params.iter().position(|p| p.name == k);
+    match index(key) {
+        Some(mine) => {
+            props.iter().position(|(k, _)| index(k.as_str()).is_some_and(|j| j > mine)).unwrap_or(name).min(name)
+        }
+        None => name,
+    }
+}
+
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 fn all_simple(props: &[(Text, Rule)]) -> bool {
     props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
@@ -368,7 +383,10 @@ impl Feature {
         // Built-in names are interned: the dicts of every resolve hold them without reference counts.
         let (mut props, name_value): (Vec<(Text, Rule)>, Value) = match spec {
             Some(spec) => (
-                spec.defaults().into_iter().map(|(k, r)| (Text::interned(k), r)).collect(),
+                spec.defaults()
+                    .into_iter()
+                    .map(|(k, r)| (Text::interned(k), kind.default_rule(k).unwrap_or(r)))
+                    .collect(),
                 Value::Str(Text::interned(spec.name)),
             ),
             None => (Vec::new(), Value::str(&name)),
@@ -538,7 +556,7 @@ impl Feature {
             let old = match props.iter_mut().find(|(k, _)| k.as_str() == key) {
                 Some(slot) => Some(std::mem::replace(&mut slot.1, rule)),
                 None => {
-                    let at = props.iter().position(|(k, _)| k.as_str() == "name").unwrap_or(props.len());
+                    let at = new_property_position(&props, self.0.spec, key);
                     props.insert(at, (Text::new(key), rule));
                     None
                 }
@@ -971,6 +989,17 @@ impl Feature {
         rs: &mut Resolver<'_>,
         then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
     ) -> Result<(usize, Arc<PropertyDict>, T)> {
+        if !rs.overrides.is_empty() {
+            let defs = self.defs();
+            // Bound values, or links that may read a bound feature's values: a sample of their own,
+            // never kept (see `Resolver::with_overrides`).
+            let links = self.0.links.load(Ordering::Relaxed) > 0;
+            if links || defs.iter().any(|(k, _)| rs.bound(k.as_str()).is_some()) {
+                let (dict, _) = self.draw(id, rs, &defs)?;
+                let done = then(&mut self.current(), &dict);
+                return Ok((id.len(), dict, done));
+            }
+        }
         // One lock: the sample cached at the longest prefix, and the rules in case it must be drawn.
         let (cached, defs) = {
             let mut st = self.current();
@@ -1093,6 +1122,8 @@ pub struct Resolver<'r> {
     sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
     optics: Option<OpticsContext>,
+    /// Property values bound by enclosing `Bind`-like features, innermost last.
+    overrides: Vec<Arc<PropertyDict>>,
 }
 
 impl OpticsContext {
@@ -1103,7 +1134,28 @@ impl OpticsContext {
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
-        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None }
+        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new() }
+    }
+
+    /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
+    /// properties of every feature sampled inside (DeepTrack2's `Bind`: `feature.resolve(x,
+    /// **bound)`); inner bindings win over outer ones. A feature with an overridden property, or with
+    /// links to other features (which may be bound), draws a new sample (with the bound values, and
+    /// its other rules drawn again) at every computation inside, which is never kept: its samples
+    /// outside are unaffected.
+    pub fn with_overrides<T>(&mut self, bound: Arc<PropertyDict>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.overrides.push(bound);
+        let result = f(self);
+        self.overrides.pop();
+        result
+    }
+
+    /// The value bound to property `key` by the innermost enclosing binding, if any.
+    fn bound(&self, key: &str) -> Option<&Value> {
+        if key == "name" {
+            return None;
+        }
+        self.overrides.iter().rev().find_map(|d| d.get(key))
     }
 
     /// The optics context of the microscope whose sample is being resolved, if any.
@@ -1431,6 +1483,10 @@ impl Session<'_, '_> {
             .in_feature(&self.feature.label()));
         }
         let (key, rule) = &defs[i];
+        if let Some(value) = self.rs.bound(key.as_str()) {
+            let _ = self.slots[i].set(value.clone());
+            return Ok(());
+        }
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),

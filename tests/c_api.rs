@@ -55,6 +55,14 @@ fn elementwise_and_statistics_kinds_from_c() {
 }
 
 #[test]
+fn structural_kinds_are_built_by_name_from_features() {
+    let out = run(&compile("cc", "tests/c/structural.c", "structural", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

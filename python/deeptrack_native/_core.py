@@ -137,6 +137,14 @@ def to_value(obj, what):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
         return _new_value(lib.deeptrack_value_new_array, arr.ctypes.data if arr.size else None, shape, arr.ndim)
+    if isinstance(obj, slice):
+        # A slice as the library's index element: "start:stop:step" (empty parts for None).
+        parts = [obj.start, obj.stop, obj.step]
+        if not all(p is None or isinstance(p, (int, np.integer)) for p in parts):
+            raise TypeError(f"{what}: slice parts must be integers or None, got {obj!r}")
+        return to_value(":".join("" if p is None else str(int(p)) for p in parts), what)
+    if obj is Ellipsis:
+        return to_value("...", what)
     if isinstance(obj, (list, tuple)):
         out = _new_value(lib.deeptrack_value_new_list)
         for i, item in enumerate(obj):

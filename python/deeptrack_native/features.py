@@ -48,11 +48,35 @@ def _rule(value, owner, key):
         owner._refs.append(value)
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
+    if isinstance(value, (list, slice)) and _holds_callables(value):
+        # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
+        owner.__dict__["_calls_python"] = True
+        return _core.callback_rule(lambda: _sample_inside(value), what)
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(value, what)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
+
+
+def _holds_callables(value):
+    """Whether a list (or a slice) holds callables to sample, at any depth."""
+    if isinstance(value, slice):
+        value = (value.start, value.stop, value.step)
+    elif not isinstance(value, (list, tuple)):
+        return callable(value) and not isinstance(value, (type, Image, Feature, Property))
+    return any(_holds_callables(v) for v in value)
+
+
+def _sample_inside(value):
+    """``value`` with the callables inside called (without arguments), as DeepTrack2's list rule."""
+    if isinstance(value, slice):
+        return slice(*(_sample_inside(v) for v in (value.start, value.stop, value.step)))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_sample_inside(v) for v in value)
+    if callable(value) and not isinstance(value, (type, Image)):
+        return value()
+    return value
 
 
 class Feature:
@@ -419,6 +443,20 @@ class Feature:
     def __xor__(self, n):
         return Repeat(self, n)
 
+    def __getitem__(self, index):
+        """``feature[index]``: the output indexed as numpy does (DeepTrack2's ``Slice``); the elements
+        may be callables (sampled at every update), as in DeepTrack2."""
+        index = list(index) if isinstance(index, tuple) else [index]
+        return Chain(self, _builtin("Slice")(slices=index))
+
+    def __and__(self, other):
+        """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's
+        ``Stack``: a feature as ``value`` is resolved without input)."""
+        return Chain(self, _builtin("Stack")(value=other))
+
+    def __rand__(self, other):
+        return Chain(_builtin("Value")(value=other), _builtin("Stack")(value=self))
+
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
 
@@ -489,6 +527,9 @@ class Chain(Feature):
         feature_1, feature_2 = _as_feature(feature_1), _as_feature(feature_2)
         args = (feature_1._h.ptr, feature_2._h.ptr)
         self._compose(lib.deeptrack_feature_chain, args, [feature_1, feature_2], kwargs)
+        # DeepTrack2's attributes: the two features chained.
+        self.__dict__["feature_1"] = feature_1
+        self.__dict__["feature_2"] = feature_2
 
 
 Branch = Chain
@@ -647,6 +688,7 @@ def classes_of(module):
 
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
 _PARAM_FEATURE, _PARAM_FEATURES = 9, 10
+_FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES)
 _FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
 
 
@@ -735,6 +777,36 @@ def _doc(kind):
     return "\n".join(lines)
 
 
+class _Composite(Feature):
+    """A built-in kind built from other features (``Combine(features)``, ``Probability(feature, p)``,
+    ``OneOf(collection)``, ...): its feature parameters, named by the registry, are given as features
+    (or, for a list parameter, any iterable of features); its other parameters are properties."""
+
+    #: The feature parameters in order: ``(name, takes_several)``.
+    _feature_params = ()
+
+    def _create(self, kwargs):
+        features = []
+        for name, several in self._feature_params:
+            if name not in kwargs:
+                raise TypeError(f"{type(self).__name__}() missing the argument '{name}'")
+            given = kwargs.pop(name)
+            if several:
+                if isinstance(given, Feature) or not hasattr(given, "__iter__"):
+                    raise TypeError(f"{type(self).__name__}: '{name}' must be a list of features")
+                items = [_as_feature(f) for f in given]
+            else:
+                items = [_as_feature(given)]
+            features.extend(items)
+        self.__dict__["_refs"] = list(features)
+        pointers = (c_void_p * max(len(features), 1))(*[f._h.ptr for f in features])
+        self._h = _core.new_handle(
+            lib.deeptrack_feature_new_with, self._kind.encode(), pointers, len(features), free=lib.deeptrack_feature_free
+        )
+        if type(self).__name__ != self._kind and not _is_builtin_class(type(self)):
+            kwargs.setdefault("name", type(self).__name__)
+
+
 def _define(kind):
     """The class of a built-in kind: its registry entry gives the name, the positional parameters,
     the parameters implemented at their default only, and the docs."""
@@ -746,8 +818,13 @@ def _define(kind):
             else:
                 only_default[p.name] = p.default
     # Optics image a sample when called on it (a Microscope); the element-wise kinds share
-    # DeepTrack2's base class.
+    # DeepTrack2's base class. Kinds that need features (Combine, Probability, OneOf, ...) are
+    # composites; those whose features are optional (Sin(feature)) take them as keywords of their own.
     base = {"optics": Optics, "elementwise": ElementwiseFeature}.get(kind["module"], Feature)
+    needs_features = any(p.type in _FEATURE_TYPES and p.flags & _FLAG_REQUIRED for p in kind["params"])
+    feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
+    if needs_features:
+        base = _Composite
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -758,6 +835,8 @@ def _define(kind):
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",
     }
+    if needs_features:
+        attrs["_feature_params"] = feature_params
     signature = _signature(kind)
     if signature is not None:
         attrs["__signature__"] = signature
@@ -771,18 +850,14 @@ def _define(kind):
 
 def _define_all():
     """Defines a class for every kind of the library's registry, except the ones this module writes
-    itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``)."""
+    itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``). Kinds
+    built from features derive from :class:`_Composite`."""
     for kind in registry():
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
             if own._kind == kind["name"]:  # a kind's class written here: the registry's doc first
                 own.__doc__ = f"{kind['doc']}\n\n{own.__doc__ or ''}"
             continue  # exported by the package itself
-        if any(
-            p.type == _PARAM_FEATURES or (p.type == _PARAM_FEATURE and p.flags & _FLAG_REQUIRED)
-            for p in kind["params"]
-        ):
-            continue  # built from features it requires: needs a class written for it
         _define(kind)
 
 

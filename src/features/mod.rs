@@ -7,10 +7,12 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten};
-use crate::properties::PropertyDict;
+use crate::properties::{PropertyDict, Rule};
 
 mod affine;
 pub mod augmentations;
+pub mod binding;
+pub mod combinators;
 pub mod custom;
 pub mod elementwise;
 mod filters;
@@ -25,6 +27,7 @@ pub mod registry;
 pub mod scatterers;
 pub mod scene;
 pub mod shape;
+pub mod slicing;
 pub mod statistics;
 pub mod structural;
 
@@ -62,6 +65,13 @@ pub trait FeatureKind: Send + Sync {
     /// get this computation's dict. Appending kinds are not distributed.
     fn appends_to_inputs(&self) -> bool {
         false
+    }
+
+    /// The rule of the default of parameter `key` when the kind computes it from itself (a spec's
+    /// [`registry::ParamDefault::Sampled`] that depends on the sub-features, e.g. `OneOf`'s `key`
+    /// drawn among its features); `None` keeps the spec's.
+    fn default_rule(&self, _key: &str) -> Option<Rule> {
+        None
     }
 
     /// Optics kinds (`Fluorescence`, `Brightfield`): the context a `Microscope` resolves its sample in,

@@ -381,7 +381,7 @@ static void wrong_kinds(void) {
             if (flags & (DEEPTRACK_PARAM_FLAG_ONLY_DEFAULT | DEEPTRACK_PARAM_FLAG_OPTIONAL)) continue;
             bool has = false;
             REQUIRE(deeptrack_feature_has_property(f, p, &has));
-            if (!has && !(flags & DEEPTRACK_PARAM_FLAG_REQUIRED)) { /* required ones are set by the user */
+            if (!has && !(flags & DEEPTRACK_PARAM_FLAG_REQUIRED)) { /* required ones: none until set */
                 fprintf(stderr, "%s has no property '%s' (its registry entry says it has)\n", kind, p);
                 failures++;
             }

@@ -9,7 +9,8 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, elementwise, math, noise, optics, scatterers, scene, shape, statistics, structural,
+    FeatureKind, augmentations, binding, combinators, elementwise, math, noise, optics, scatterers, scene, shape,
+    slicing, statistics, structural,
 };
 use crate::error::{Error, Result};
 use crate::graph::Feature;
@@ -236,17 +237,24 @@ impl KindSpec {
     /// when their number does not match. A [`ParamKind::Feature`] parameter whose default is not
     /// [`ParamDefault::Required`] is optional (`Sin()` or `Sin(feature)`): optional ones come last.
     pub fn make_with(&self, features: Vec<Feature>) -> Result<Box<dyn FeatureKind>> {
+        let required = |p: &&ParamSpec| matches!(p.default, ParamDefault::Required);
         let single = |p: &&ParamSpec| p.kind == ParamKind::Feature;
-        let fixed = self.params.iter().filter(single).filter(|p| matches!(p.default, ParamDefault::Required)).count();
-        let optional = self.params.iter().filter(single).count() - fixed;
-        let variadic = self.params.iter().any(|p| p.kind == ParamKind::Features);
+        let list = |p: &&ParamSpec| p.kind == ParamKind::Features;
+        // A required list holds at least one feature (an empty `Combine` or `OneOf` computes nothing);
+        // an optional one (SampleToMasks' transformations) may be empty.
+        let fixed = self.params.iter().filter(single).filter(required).count()
+            + self.params.iter().filter(list).filter(required).count();
+        let optional =
+            self.params.iter().filter(single).count() - self.params.iter().filter(single).filter(required).count();
+        let variadic = self.params.iter().any(|p| list(&p));
         if features.len() < fixed || (!variadic && features.len() > fixed + optional) {
             let names: Vec<&str> = self.params.iter().filter(|p| p.is_feature()).map(|p| p.name).collect();
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
             let expected = match (fixed, optional, variadic) {
                 (0, 0, false) => "no features".to_owned(),
-                (n, 0, false) => format!("{n} feature{} ({})", if n == 1 { "" } else { "s" }, names.join(", ")),
+                (n, 0, false) => format!("{n} feature{} ({})", plural(n), names.join(", ")),
                 (n, m, false) => format!("{n} to {} features ({})", n + m, names.join(", ")),
-                (n, _, true) => format!("at least {n} features ({})", names.join(", ")),
+                (n, _, true) => format!("at least {n} feature{} ({})", plural(n), names.join(", ")),
             };
             return Err(Error::invalid(format!("{} takes {expected}, got {}", self.name, features.len())));
         }
@@ -268,9 +276,12 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 10] {
+fn families() -> [&'static [KindSpec]; 13] {
     [
         structural::KINDS,
+        combinators::KINDS,
+        binding::KINDS,
+        slicing::KINDS,
         shape::KINDS,
         math::KINDS,
         noise::KINDS,

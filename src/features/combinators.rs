@@ -1,0 +1,364 @@
+//! Features that combine other features or their outputs (DeepTrack2's `features` module):
+//! `Combine` (every feature on the same input), `Stack` (`&`: the inputs followed by `value`),
+//! `Probability` (a feature applied with a probability), `OneOf` (one feature of a collection,
+//! chosen at random or by `key`) and `Arguments` (a pass-through that holds pipeline-wide values).
+//!
+//! Unlike DeepTrack2 2.0.1, none of them forwards its own properties into its sub-features (2.0.1's
+//! `Combine` and `Probability` rename them to their own `name`; docs/design.md §3).
+
+use std::sync::Arc;
+
+use rand::Rng;
+
+use super::FeatureKind;
+use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::{Image, ImageList};
+use crate::properties::{PropertyDict, Rule};
+use crate::value::Value;
+
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "Combine",
+        aliases: &[],
+        module: "features",
+        doc: "Resolves every feature of `features` on the same input: the list of their outputs, in order.",
+        params: &[ParamSpec::new(
+            "features",
+            ParamKind::Features,
+            ParamDefault::Required,
+            "the features resolved on the input",
+        )],
+        positional: &["features"],
+        make: |features| Box::new(Combine { features }),
+    },
+    STACK,
+    PROBABILITY,
+    ONE_OF,
+    KindSpec {
+        name: "Arguments",
+        aliases: &[],
+        module: "features",
+        doc: "Passes its input through; its properties are values that other features link to.",
+        params: &[],
+        positional: &["_input"],
+        make: |_| Box::new(Arguments),
+    },
+];
+
+/// `Stack`, whose `value` its computation reads.
+const STACK: KindSpec = KindSpec {
+    name: "Stack",
+    aliases: &[],
+    module: "features",
+    doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list).",
+    params: &[ParamSpec {
+        nullable: true,
+        ..ParamSpec::new(
+            "value",
+            ParamKind::Arrays,
+            ParamDefault::Required,
+            "the images appended: numbers, an array, a list of them, or a feature's output (None: none)",
+        )
+    }],
+    positional: &["value"],
+    make: |_| Box::new(Stack),
+};
+
+/// `Probability`, whose `probability` and `random_number` its computation reads.
+const PROBABILITY: KindSpec = KindSpec {
+    name: "Probability",
+    aliases: &[],
+    module: "features",
+    doc: "Resolves `feature` on the input when `random_number < probability`, else passes the input through.",
+    params: &[
+        ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature applied"),
+        ParamSpec::new(
+            "probability",
+            ParamKind::Number,
+            ParamDefault::Required,
+            "the probability of applying it (at most 0: never; 1 or more: always)",
+        ),
+        ParamSpec {
+            min: 0.0,
+            max: 1.0,
+            max_open: true,
+            ..ParamSpec::new(
+                "random_number",
+                ParamKind::Number,
+                ParamDefault::Sampled(uniform_01),
+                "a number from U[0, 1), drawn anew at every update",
+            )
+        },
+    ],
+    positional: &["feature", "probability"],
+    make: |features| {
+        let Ok([feature]) = <[Feature; 1]>::try_from(features) else { unreachable!("counted by the registry") };
+        Box::new(Probability { feature })
+    },
+};
+
+/// `OneOf`, whose `key` its computation reads.
+const ONE_OF: KindSpec = KindSpec {
+    name: "OneOf",
+    aliases: &[],
+    module: "features",
+    doc: "Resolves the feature of `collection` at index `key` on the input (by default one drawn at random at every update).",
+    params: &[
+        ParamSpec::new("collection", ParamKind::Features, ParamDefault::Required, "the features to choose from"),
+        ParamSpec {
+            nullable: true,
+            ..ParamSpec::new(
+                "key",
+                ParamKind::Integer,
+                ParamDefault::Sampled(no_rule),
+                "the index of the feature resolved (negative from the end); by default drawn uniformly at every \
+                 update, and recorded; None: drawn at every computation",
+            )
+        },
+    ],
+    positional: &["collection", "key"],
+    make: |collection| Box::new(OneOf { collection }),
+};
+
+/// The rule of `Probability`'s `random_number`: U[0, 1).
+fn uniform_01() -> Rule {
+    Rule::Uniform { low: 0.0, high: 1.0 }
+}
+
+/// A placeholder default that the kind replaces ([`FeatureKind::default_rule`]).
+fn no_rule() -> Rule {
+    Rule::Constant(Value::None)
+}
+
+/// The images of a `Stack`'s `value`: one per element of a list, else one (none for None).
+fn value_images(value: &Value) -> Result<Vec<Image>> {
+    let items: &[Value] = match value {
+        Value::None => &[],
+        Value::List(items) => items,
+        other => std::slice::from_ref(other),
+    };
+    let mut out = Vec::new();
+    out.try_reserve_exact(items.len())
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", items.len())))?;
+    for item in items {
+        out.push(Image::from_shared(item.to_array()?));
+    }
+    Ok(out)
+}
+
+/// `Combine(features)`: every feature resolved on the same input, their outputs concatenated.
+struct Combine {
+    features: Vec<Feature>,
+}
+
+impl FeatureKind for Combine {
+    fn with_children(&self, features: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(Combine { features })
+    }
+
+    fn name(&self) -> &str {
+        "Combine"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.features.clone()
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        _: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let mut out = ImageList::new();
+        for feature in &self.features {
+            let images = rs.resolve(feature, inputs, id)?;
+            if out.is_empty() {
+                out = images;
+            } else {
+                let n = images.len();
+                let images = images
+                    .try_into_vec()
+                    .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?;
+                out.append_vec(images);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `Stack(value)`: the inputs followed by the images of `value` (DeepTrack2's `[*inputs, *value]`).
+#[derive(Clone)]
+struct Stack;
+
+impl FeatureKind for Stack {
+    fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "Stack"
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let p = Params::new(STACK.params, props);
+        let extra = p.parse("value", value_images)?;
+        let mut out = Vec::new();
+        let n = inputs.len() + extra.len();
+        out.try_reserve_exact(n)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?;
+        out.extend(inputs.iter().cloned());
+        out.extend(extra);
+        Ok(out)
+    }
+}
+
+/// `Probability(feature, probability)`: `feature` on the input when `random_number < probability`.
+struct Probability {
+    feature: Feature,
+}
+
+impl FeatureKind for Probability {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let [feature] = <[Feature; 1]>::try_from(children).expect("a probability has one child");
+        Box::new(Probability { feature })
+    }
+
+    fn name(&self) -> &str {
+        "Probability"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.feature.clone()]
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let p = Params::new(PROBABILITY.params, props);
+        if p.f64("random_number")? < p.f64("probability")? {
+            rs.resolve(&self.feature, inputs, id)
+        } else {
+            Ok(inputs.clone())
+        }
+    }
+}
+
+/// `OneOf(collection, key)`: the feature at index `key` resolved on the input.
+struct OneOf {
+    collection: Vec<Feature>,
+}
+
+impl FeatureKind for OneOf {
+    fn with_children(&self, collection: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(OneOf { collection })
+    }
+
+    fn name(&self) -> &str {
+        "OneOf"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.collection.clone()
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn default_rule(&self, key: &str) -> Option<Rule> {
+        // An index drawn from the collection, a sample like any other: kept until the next update,
+        // reproducible under a seed, and recorded in the feature's dict.
+        let n = i64::try_from(self.collection.len()).ok()?;
+        (key == "key" && n > 0).then(|| Rule::RandInt { low: 0, high: n })
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        // At least one (counted by the registry).
+        let n = self.collection.len();
+        let p = Params::new(ONE_OF.params, props);
+        let key = match p.optional("key")? {
+            Some(v) => {
+                let k = v.as_f64().map_err(|e| e.in_property("key"))?;
+                // Python's indexing: -n ..= n - 1.
+                if k >= n as f64 {
+                    return Err(Error::invalid(format!(
+                        "{} exceeds the maximum of {} (the collection has {n} features)",
+                        super::show(k),
+                        n - 1
+                    ))
+                    .in_property("key"));
+                }
+                if k < -(n as f64) {
+                    return Err(Error::invalid(format!(
+                        "{} is below the minimum of -{n} (the collection has {n} features)",
+                        super::show(k)
+                    ))
+                    .in_property("key"));
+                }
+                if k < 0.0 { n - (-k) as usize } else { k as usize }
+            }
+            // Explicitly None: drawn at every computation, as DeepTrack2 does.
+            None => rs.rng().random_range(0..n),
+        };
+        rs.resolve(&self.collection[key], inputs, id)
+    }
+}
+
+/// `Arguments(**properties)`: passes its input through; other features link to its properties.
+#[derive(Clone)]
+struct Arguments;
+
+impl FeatureKind for Arguments {
+    fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "Arguments"
+    }
+}

@@ -1,0 +1,234 @@
+//! `Slice` (DeepTrack2's `features.Slice`, Python's `feature[...]`): numpy basic indexing of every
+//! image. An index is a list of elements, one per axis (or a single element): an integer (negative
+//! from the end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in
+//! Python), `"..."` (every axis not named), or None (a new axis of length 1).
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, SliceInfo, SliceInfoElem};
+
+use super::FeatureKind;
+use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::error::{Error, Result};
+use crate::graph::{Feature, Resolver};
+use crate::image::Image;
+use crate::properties::PropertyDict;
+use crate::value::Value;
+
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[SLICE];
+
+/// `Slice`, whose `slices` its computation reads.
+const SLICE: KindSpec = KindSpec {
+    name: "Slice",
+    aliases: &[],
+    module: "features",
+    doc: "`feature[index]`: numpy's basic indexing of every image.",
+    params: &[ParamSpec::new(
+        "slices",
+        ParamKind::Any,
+        ParamDefault::Required,
+        "the index: a list with, per axis, an integer, a slice \"start:stop:step\", \"...\" or None (a new axis)",
+    )],
+    positional: &["slices"],
+    make: |_| Box::new(Slice),
+};
+
+/// One element of an index.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Element {
+    Index(i64),
+    Range(Option<i64>, Option<i64>, Option<i64>),
+    Ellipsis,
+    NewAxis,
+}
+
+/// The elements of an index value.
+fn parse_index(value: &Value) -> Result<Vec<Element>> {
+    match value {
+        Value::List(items) => items.iter().map(parse_element).collect(),
+        other => Ok(vec![parse_element(other)?]),
+    }
+}
+
+fn parse_element(value: &Value) -> Result<Element> {
+    let bad = || {
+        Error::invalid(format!(
+            "expected an integer, a slice \"start:stop:step\", \"...\" or None, got {}",
+            value.kind_name()
+        ))
+    };
+    match value {
+        Value::None => Ok(Element::NewAxis),
+        Value::Int(i) => Ok(Element::Index(*i)),
+        Value::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => Ok(Element::Index(*x as i64)),
+        Value::Str(s) if s.as_str() == "..." => Ok(Element::Ellipsis),
+        Value::Str(s) => {
+            let parts: Vec<&str> = s.as_str().split(':').collect();
+            if !(2..=3).contains(&parts.len()) {
+                return Err(Error::invalid(format!("'{}' is not a slice \"start:stop:step\"", s.as_str())));
+            }
+            let part = |p: &str| -> Result<Option<i64>> {
+                let p = p.trim();
+                if p.is_empty() || p == "None" {
+                    return Ok(None);
+                }
+                p.parse::<i64>()
+                    .map(Some)
+                    .map_err(|_| Error::invalid(format!("'{}' is not a slice \"start:stop:step\"", s.as_str())))
+            };
+            let step = parts.get(2).map_or(Ok(None), |p| part(p))?;
+            if step == Some(0) {
+                return Err(Error::invalid(format!("the slice '{}' has a step of 0", s.as_str())));
+            }
+            Ok(Element::Range(part(parts[0])?, part(parts[1])?, step))
+        }
+        _ => Err(bad()),
+    }
+}
+
+/// Python's `slice.indices(len)` as ndarray's slice (which walks a range forwards, or backwards
+/// from its end for a negative step).
+fn range_elem(len: usize, start: Option<i64>, stop: Option<i64>, step: Option<i64>) -> SliceInfoElem {
+    let n = len as i64;
+    let step = step.unwrap_or(1);
+    let clamp = |x: i64, lo: i64, hi: i64| x.clamp(lo, hi);
+    let norm = |x: i64| if x < 0 { x + n } else { x };
+    if step > 0 {
+        let a = start.map_or(0, |s| clamp(norm(s), 0, n));
+        let b = stop.map_or(n, |s| clamp(norm(s), 0, n)).max(a);
+        SliceInfoElem::Slice { start: a as isize, end: Some(b as isize), step: step as isize }
+    } else {
+        let a = start.map_or(n - 1, |s| clamp(norm(s), -1, n - 1));
+        let b = stop.map_or(-1, |s| clamp(norm(s), -1, n - 1));
+        if a <= b {
+            return SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 };
+        }
+        // Indices a, a + step, ... > b: the smallest is a - k·|step| with k = (a - b - 1) / |step|.
+        let last = a - (a - b - 1) / (-step) * (-step);
+        SliceInfoElem::Slice { start: last as isize, end: Some(a as isize + 1), step: step as isize }
+    }
+}
+
+/// `data[index]` with numpy's semantics of basic indexing.
+fn slice(data: &ArrayD<f64>, index: &[Element]) -> Result<ArrayD<f64>> {
+    let ellipses = index.iter().filter(|e| **e == Element::Ellipsis).count();
+    if ellipses > 1 {
+        return Err(Error::invalid("an index can only have a single ellipsis ('...')"));
+    }
+    let named = index.iter().filter(|e| matches!(e, Element::Index(_) | Element::Range(..))).count();
+    let shape = data.shape();
+    if named > shape.len() {
+        return Err(Error::invalid(format!(
+            "too many indices for an image of {} dimensions: {named} were indexed",
+            shape.len()
+        )));
+    }
+    let mut elems = Vec::with_capacity(shape.len() + index.len());
+    let mut axis = 0;
+    for e in index {
+        match *e {
+            Element::NewAxis => elems.push(SliceInfoElem::NewAxis),
+            Element::Ellipsis => {
+                for _ in 0..shape.len() - named {
+                    elems.push(SliceInfoElem::Slice { start: 0, end: None, step: 1 });
+                    axis += 1;
+                }
+            }
+            Element::Index(i) => {
+                let n = shape[axis] as i64;
+                let k = if i < 0 { i + n } else { i };
+                if !(0..n).contains(&k) {
+                    return Err(Error::invalid(format!("index {i} is out of bounds for axis {axis} with size {n}")));
+                }
+                elems.push(SliceInfoElem::Index(k as isize));
+                axis += 1;
+            }
+            Element::Range(a, b, s) => {
+                elems.push(range_elem(shape[axis], a, b, s));
+                axis += 1;
+            }
+        }
+    }
+    // Axes not indexed are kept whole, as numpy does.
+    for _ in axis..shape.len() {
+        elems.push(SliceInfoElem::Slice { start: 0, end: None, step: 1 });
+    }
+    let info = SliceInfo::<Vec<SliceInfoElem>, ndarray::IxDyn, ndarray::IxDyn>::try_from(elems)
+        .map_err(|e| Error::invalid(format!("bad index: {e}")))?;
+    // Output-sized: the copy is the work.
+    Ok(data.slice(info).as_standard_layout().into_owned())
+}
+
+/// `Slice(slices)`: every image indexed by `slices`.
+#[derive(Clone)]
+struct Slice;
+
+impl FeatureKind for Slice {
+    fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "Slice"
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(image) = input else { return Ok(None) };
+        let p = Params::new(SLICE.params, props);
+        let index = p.parse("slices", parse_index)?;
+        let out = slice(image.data(), &index).map_err(|e| e.in_property("slices"))?;
+        Ok(Some(image.with_data(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn idx(items: &[&str]) -> Vec<Element> {
+        items
+            .iter()
+            .map(|s| match s.parse::<i64>() {
+                Ok(i) => Element::Index(i),
+                Err(_) => parse_element(&Value::str(s)).unwrap(),
+            })
+            .collect()
+    }
+
+    fn arange(shape: &[usize]) -> ArrayD<f64> {
+        let n = shape.iter().product::<usize>();
+        ArrayD::from_shape_vec(shape, (0..n).map(|x| x as f64).collect()).unwrap()
+    }
+
+    fn flat(a: &ArrayD<f64>) -> (Vec<usize>, Vec<f64>) {
+        (a.shape().to_vec(), a.iter().copied().collect())
+    }
+
+    #[test]
+    fn slices_follow_numpy() {
+        let a = arange(&[4, 4]);
+        assert_eq!(flat(&slice(&a, &idx(&["1", "-1"])).unwrap()), (vec![], vec![7.0]));
+        assert_eq!(flat(&slice(&a, &idx(&["1", "0:4:2"])).unwrap()), (vec![2], vec![4.0, 6.0]));
+        assert_eq!(flat(&slice(&a, &idx(&["...", ":1"])).unwrap()), (vec![4, 1], vec![0.0, 4.0, 8.0, 12.0]));
+        assert_eq!(flat(&slice(&a, &idx(&["::-1", "2"])).unwrap()), (vec![4], vec![14.0, 10.0, 6.0, 2.0]));
+        assert_eq!(flat(&slice(&a, &idx(&["3:0:-2", "0"])).unwrap()), (vec![2], vec![12.0, 4.0]));
+        assert_eq!(flat(&slice(&a, &idx(&["2:1", "0"])).unwrap()), (vec![0], vec![]));
+        assert_eq!(flat(&slice(&a, &idx(&["-100:100", "::-3"])).unwrap()).0, vec![4, 2]);
+        let b = arange(&[3, 3, 3]);
+        // image[:, 1:2, ::-2] of DeepTrack2's test.
+        assert_eq!(
+            flat(&slice(&b, &idx(&[":", "1:2", "::-2"])).unwrap()),
+            (vec![3, 1, 2], vec![5.0, 3.0, 14.0, 12.0, 23.0, 21.0])
+        );
+        assert_eq!(slice(&b, &[Element::NewAxis, Element::Index(0)]).unwrap().shape(), [1, 3, 3]);
+        assert_eq!(slice(&b, &idx(&["1:"])).unwrap().shape(), [2, 3, 3], "axes not indexed kept whole");
+        assert_eq!(slice(&b, &[]).unwrap().shape(), [3, 3, 3]);
+        let err = slice(&a, &idx(&["4"])).unwrap_err();
+        assert_eq!(err.to_string(), "index 4 is out of bounds for axis 0 with size 4");
+        assert!(slice(&a, &idx(&["0", "0", "0"])).is_err());
+        assert!(slice(&a, &idx(&["...", "..."])).is_err());
+        assert!(parse_element(&Value::str("1:2:0")).is_err());
+        assert!(parse_element(&Value::str("a:b")).is_err());
+    }
+}
