@@ -119,7 +119,7 @@ impl Op {
             Op::Cosh => map(x, f64::cosh),
             Op::Exp => map(x, f64::exp),
             Op::Floor => map(x, f64::floor),
-            Op::Imag => map(x, |_| 0.0),
+            Op::Imag => crate::buffer::zeroed(x.len()),
             Op::Log => map(x, f64::ln),
             Op::Log10 => map(x, f64::log10),
             Op::Log2 => map(x, f64::log2),
@@ -204,8 +204,13 @@ impl Elementwise {
         Elementwise { name, op, feature: features.into_iter().next() }
     }
 
-    /// `img` with `op` applied to every sample (a new image with the same properties).
+    /// `img` with `op` applied to every sample (a new image with the same properties; for the
+    /// identities `Real` and `Conjugate`, the image itself, its samples shared, as numpy returns
+    /// the array itself).
     fn apply(&self, img: &Image) -> Result<Image> {
+        if matches!(self.op, Op::Real | Op::Conjugate) {
+            return Ok(img.clone());
+        }
         let samples = self.op.apply(img.as_slice())?;
         Ok(img.with_standard_data(ArrayD::from_shape_vec(IxDyn(img.shape()), samples).expect("one per sample")))
     }
