@@ -1443,9 +1443,12 @@ static void test_kinds(void) {
         OK(deeptrack_kind_find(name, &found));
         CHECK(found == k);
         for (size_t p = 0; p < params; p++) {
-            uint32_t type = 0;
+            uint32_t type = 0, flags = 0;
             OK(deeptrack_kind_param_type(k, p, &type));
-            features += type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES;
+            OK(deeptrack_kind_param_flags(k, p, &flags));
+            /* Only a feature the kind needs (Elementwise's optional `feature` is not). */
+            features += (type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES) &&
+                        !(flags & DEEPTRACK_PARAM_FLAG_OPTIONAL);
         }
         deeptrack_feature *f = NULL;
         if (features > 0) {
