@@ -28,22 +28,21 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ONE_THREAD = {k: "1" for k in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"]}
 
-ELEMENTWISE = [
-    "Abs", "Angle", "Arccos", "Arccosh", "Arcsin", "Arcsinh", "Arctan", "Arctanh", "Ceil", "Conjugate", "Cos",
-    "Cosh", "Exp", "Floor", "Imag", "Log", "Log10", "Log2", "Real", "Round", "Sign", "Sin", "Sinh", "Sqrt",
-    "Square", "Tan", "Tanh",
-]  # fmt: skip
-STATISTICS = [
-    "Sum", "Prod", "Mean", "Median", "Std", "Variance", "Cumsum", "Min", "Max", "PeakToPeak", "Quantile",
-    "Percentile",
-]  # fmt: skip
 AXES = [None, 0, 1]
 
 
-def cases(only):
+def kinds():
+    """The class names of the library's kinds of DeepTrack2's modules `elementwise` and `statistics`,
+    from its registry (through deeptrack_native), in registry order."""
+    from deeptrack_native.features import classes_of
+
+    return [sorted(classes_of("elementwise"), key=str.lower), list(classes_of("statistics"))]
+
+
+def cases(only, elementwise, statistics):
     """(label, class name, keyword arguments) of every timed case."""
-    out = [("Real", "Real", {})] + [(name, name, {}) for name in ELEMENTWISE if name != "Real"]
-    for name in STATISTICS:
+    out = [("Real", "Real", {})] + [(name, name, {}) for name in elementwise if name != "Real"]
+    for name in statistics:
         for axis in AXES:
             out.append((f"{name}(axis={axis})", name, {"axis": axis}))
     if only:
@@ -51,8 +50,9 @@ def cases(only):
     return out
 
 
-def run_side(side, repeat, only):
-    """Times every case in this process and prints {label: best milliseconds} as JSON."""
+def run_side(side, repeat, only, names):
+    """Times every case in this process and prints {label: best milliseconds} as JSON; the native
+    side first prints the kinds' names (one JSON line), which the other side is given."""
     import numpy as np
 
     if side == "native":
@@ -61,6 +61,9 @@ def run_side(side, repeat, only):
         if "DEEPTRACK_LIBRARY" not in os.environ and os.path.exists(release):
             os.environ["DEEPTRACK_LIBRARY"] = release
         import deeptrack_native as dt
+
+        names = kinds()
+        print(json.dumps(names))
     else:
         import deeptrack as dt
 
@@ -68,7 +71,7 @@ def run_side(side, repeat, only):
     unit = rng.uniform(0.01, 0.99, (1024, 1024))  # in every function's domain ...
     above_one = 1.0 + 10.0 * unit  # ... but Arccosh's
     times = {}
-    for label, name, kwargs in cases(only):
+    for label, name, kwargs in cases(only, *names):
         f = getattr(dt, name)(**kwargs)
         x = above_one if name == "Arccosh" else unit
         best = float("inf")
@@ -81,29 +84,32 @@ def run_side(side, repeat, only):
     print(json.dumps(times))
 
 
-def side(args, which, python):
+def side(args, which, python, names=None):
     cmd = [python, os.path.abspath(__file__), "--side", which, "--repeat", str(args.repeat), *args.only]
+    if names:
+        cmd += ["--names", json.dumps(names)]
     env = {**os.environ, **ONE_THREAD}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if done.returncode != 0:
         sys.exit(f"{which} side ({python}) failed:\n{done.stderr}")
-    return json.loads(done.stdout)
+    return [json.loads(line) for line in done.stdout.splitlines()]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--side", choices=["native", "dt2"])
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--names", help="(internal) the kinds' names, as the native side found them")
     p.add_argument("only", nargs="*", help="class names or case labels to time (default: every one)")
     args = p.parse_args()
     if args.side:
-        return run_side(args.side, args.repeat, set(args.only))
+        return run_side(args.side, args.repeat, set(args.only), json.loads(args.names) if args.names else None)
     dt2 = os.environ.get("DT2_PYTHON") or os.path.join(ROOT, "target", "bench-venvs", "deeptrack-2.0.1", "bin", "python")
     if not os.path.exists(dt2):
         dt2 = "/work/main/target/bench-venvs/deeptrack-2.0.1/bin/python"
     native_py = os.environ.get("NATIVE_PYTHON") or os.path.join(ROOT, "target", "pyvenv", "bin", "python")
-    native = side(args, "native", native_py if os.path.exists(native_py) else sys.executable)
-    theirs = side(args, "dt2", dt2)
+    names, native = side(args, "native", native_py if os.path.exists(native_py) else sys.executable)
+    (theirs,) = side(args, "dt2", dt2, names)
     print(f"load average {os.getloadavg()[0]:.1f}; 1024x1024, best of {args.repeat}, milliseconds")
     floor = native["Real"]
     print(f"{'case':<26}{'native':>10}{'DT2 2.0.1':>12}{'speed-up':>10}{'native - floor':>16}")
