@@ -223,9 +223,19 @@ def batch_rows(results, order):
     return table(header, rows)
 
 
+# docs/benchmarks.md keeps what follows this marker (benches/array_features.py's figures) when rewritten.
+KEEP_FROM = "<!-- array-features:"
+
+
 def write(text, docs_path, readme_path, readme_out, first_table_line):
+    kept = ""
+    if os.path.exists(docs_path):
+        with open(docs_path) as f:
+            old = f.read()
+        if KEEP_FROM in old:
+            kept = "\n" + old[old.index(KEEP_FROM) :]
     with open(docs_path, "w") as f:
-        f.write(text)
+        f.write(text.rstrip("\n") + "\n" + kept)
     # The README quotes the tables, between its markers.
     lines_ = text.splitlines()
     quoted = "\n".join(lines_[lines_.index(first_table_line):])

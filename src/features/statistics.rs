@@ -20,7 +20,10 @@ use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
+mod order;
 pub mod reduce;
+mod rows;
+mod runs;
 
 pub use reduce::Reduction;
 

@@ -46,7 +46,8 @@ int main(void) {
     OK(deeptrack_feature_new_with("Sin", args, 1, &sin_f));
     OK(deeptrack_feature_resolve(sin_f, NULL, &out));
     OK(deeptrack_image_data(out, &data, &len));
-    CHECK(len == 4 && data[0] == sin(-1.0) && data[2] == sin(4.0));
+    /* Within glibc's vector sine's few ulp of the scalar one. */
+    CHECK(len == 4 && fabs(data[0] - sin(-1.0)) <= 1e-15 && fabs(data[2] - sin(4.0)) <= 1e-15);
     deeptrack_image_free(out);
     CHECK(deeptrack_feature_new_with("Sin", args, 2, &sin_f) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
     CHECK(deeptrack_feature_new_with("Sin", NULL, 1, &sin_f) == DEEPTRACK_STATUS_NULL_ARGUMENT);

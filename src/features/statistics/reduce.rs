@@ -1,11 +1,13 @@
 //! numpy's reductions of an n-d array over a set of axes, as numpy 2 computes them: `sum` by
-//! pairwise summation, `mean` as the sum over the count, `var` as the mean squared deviation from
-//! that mean, `median` and `quantile` (linear method) from the sorted values with numpy's
-//! interpolation, NaN wherever a reduced sample is NaN (`min`, `max`, `median`, `quantile`).
-//! Work and memory are linear in the array (plus a sort of each reduced run for the order
-//! statistics).
+//! pairwise summation along a contiguous run and sequentially over leading axes, `mean` as the sum
+//! over the count, `var` as the mean squared deviation from that mean, `median` and `quantile`
+//! (linear method) from selected order statistics with numpy's interpolation, NaN wherever a
+//! reduced sample is NaN (`min`, `max`, `median`, `quantile`). Work and memory are linear in the
+//! array. This module picks the layout; the kernels are in [`runs`], [`rows`] and [`order`].
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+
+use super::{order, rows, runs};
 
 use crate::error::{Error, ErrorKind, Result};
 
@@ -69,18 +71,24 @@ fn normalise(axis: &[i64], ndim: usize) -> Result<Vec<usize>> {
 }
 
 /// `spec.op` of `x`.
+///
+/// The array is seen as `outer × run × inner`, `run` covering the reduced axes, when they are
+/// consecutive (the common case): with `inner = 1` each output reduces one contiguous run
+/// ([`runs`], [`order`]); otherwise output rows accumulate input rows ([`rows`]), or, for the order
+/// statistics, each run is gathered. Other sets of axes (`(0, 2)` of a 3-d image) are moved last
+/// in a copy first.
 pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
     let ndim = x.ndim();
     if spec.op == Reduction::Cumsum {
         return cumsum(x, spec.axis);
     }
-    let axes = match spec.axis {
+    let mut axes = match spec.axis {
         None => (0..ndim).collect(),
         Some(axis) => normalise(axis, ndim)?,
     };
-    let kept: Vec<usize> = (0..ndim).filter(|a| !axes.contains(a)).collect();
-    let run: usize = axes.iter().map(|&a| x.shape()[a]).product();
-    let outer: usize = kept.iter().map(|&a| x.shape()[a]).product();
+    axes.sort_unstable();
+    let shape = x.shape().to_vec();
+    let run: usize = axes.iter().map(|&a| shape[a]).product();
     if run == 0
         && matches!(
             spec.op,
@@ -90,33 +98,34 @@ pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
         return Err(Error::invalid("the reduction covers no sample (an axis of length 0), which has no value")
             .in_property("axis"));
     }
-    // The reduced axes last, in C order: each output element reduces one contiguous run.
-    let order: Vec<usize> = kept.iter().chain(axes.iter()).copied().collect();
-    let shape = x.shape().to_vec();
-    let permuted = x.permuted_axes(IxDyn(&order));
-    let data = permuted.as_standard_layout();
-    let data = data.as_slice().expect("standard layout");
     let mut out_dims: Vec<usize> = if spec.keepdims {
         (0..ndim).map(|a| if axes.contains(&a) { 1 } else { shape[a] }).collect()
     } else {
-        kept.iter().map(|&a| shape[a]).collect()
+        (0..ndim).filter(|a| !axes.contains(a)).map(|a| shape[a]).collect()
     };
+    let outputs: usize = (0..ndim).filter(|a| !axes.contains(a)).map(|a| shape[a]).product();
     let qs: Vec<f64> = spec.q.map(|q| q.iter().copied().collect()).unwrap_or_default();
     let per = if spec.q.is_some() { qs.len() } else { 1 };
-    let mut out = crate::buffer::with_capacity(outer.checked_mul(per).ok_or_else(too_large)?)?;
-    out.resize(outer * per, 0.0);
-    let mut scratch = Vec::new();
-    for i in 0..outer {
-        let chunk = &data[i * run..(i + 1) * run];
-        match spec.op {
-            Reduction::Quantile | Reduction::Percentile => {
-                sorted_into(chunk, &mut scratch)?;
-                for (k, &q) in qs.iter().enumerate() {
-                    out[k * outer + i] = quantile_sorted(&scratch, q);
-                }
-            }
-            op => out[i] = reduce_run(op, chunk, &mut scratch)?,
-        }
+    let mut out = crate::buffer::zeroed(outputs.checked_mul(per).ok_or_else(too_large)?)?;
+
+    // The reduced axes as one middle axis, if they are consecutive.
+    let consecutive = axes.windows(2).all(|w| w[1] == w[0] + 1);
+    let end = axes.last().map_or(ndim, |&b| b + 1);
+    let inner: usize = shape[end..].iter().product();
+    let x = x.as_standard_layout();
+    if consecutive && inner > 1 && run > 0 && rows::by_rows(spec.op) {
+        let data = x.as_slice().expect("standard layout");
+        let mut scratch = crate::buffer::zeroed(inner)?;
+        rows::reduce_rows(spec.op, data, run, inner, &mut out, &mut scratch);
+    } else if consecutive && inner == 1 {
+        reduce_runs(spec.op, x.as_slice().expect("standard layout"), run, outputs, &qs, &mut out)?;
+    } else {
+        // The reduced axes last, in C order: each output element reduces one contiguous run.
+        let kept = (0..ndim).filter(|a| !axes.contains(a));
+        let order: Vec<usize> = kept.chain(axes.iter().copied()).collect();
+        let permuted = x.view().permuted_axes(IxDyn(&order));
+        let data = permuted.as_standard_layout();
+        reduce_runs(spec.op, data.as_slice().expect("standard layout"), run, outputs, &qs, &mut out)?;
     }
     if let Some(q) = spec.q {
         let mut dims = q.shape().to_vec();
@@ -126,158 +135,71 @@ pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
     Ok(ArrayD::from_shape_vec(IxDyn(&out_dims), out).expect("one value per element"))
 }
 
-fn too_large() -> Error {
-    Error::new(ErrorKind::OutOfMemory, "the result is too large")
-}
-
-/// One run reduced (not the order statistics of several `q`).
-fn reduce_run(op: Reduction, x: &[f64], scratch: &mut Vec<f64>) -> Result<f64> {
-    Ok(match op {
-        Reduction::Sum => sum(x),
-        Reduction::Prod => x.iter().product(),
-        Reduction::Mean => sum(x) / x.len() as f64,
-        Reduction::Variance => variance(x, scratch)?,
-        Reduction::Std => variance(x, scratch)?.sqrt(),
-        Reduction::Min => extreme(x, |a, b| b < a),
-        Reduction::Max => extreme(x, |a, b| b > a),
-        Reduction::PeakToPeak => extreme(x, |a, b| b > a) - extreme(x, |a, b| b < a),
-        Reduction::Median => median(x, scratch)?,
-        Reduction::Cumsum | Reduction::Quantile | Reduction::Percentile => unreachable!("not a plain reduction"),
-    })
-}
-
-/// numpy's sum of a contiguous run: the first sample plus the pairwise sum of the others.
-pub fn sum(x: &[f64]) -> f64 {
-    match x.split_first() {
-        None => 0.0,
-        Some((first, rest)) => first + pairwise(rest),
-    }
-}
-
-/// numpy's pairwise summation (blocks of 128 in 8 lanes, halves above).
-fn pairwise(x: &[f64]) -> f64 {
-    let n = x.len();
-    if n < 8 {
-        let mut s = -0.0;
-        for &v in x {
-            s += v;
-        }
-        s
-    } else if n <= 128 {
-        let mut r = [0.0; 8];
-        r.copy_from_slice(&x[..8]);
-        let whole = n - n % 8;
-        for block in x[8..whole].chunks_exact(8) {
-            for (acc, &v) in r.iter_mut().zip(block) {
-                *acc += v;
+/// `op` of each of the `outputs` consecutive runs of `run` samples of `data`, into `out` (for the
+/// quantiles `qs`: the `k`-th quantile of run `i` at `out[k * outputs + i]`).
+fn reduce_runs(op: Reduction, data: &[f64], run: usize, outputs: usize, qs: &[f64], out: &mut [f64]) -> Result<()> {
+    let mut scratch = Vec::new();
+    let mut wanted = Vec::new();
+    for i in 0..outputs {
+        let chunk = &data[i * run..(i + 1) * run];
+        out[i] = match op {
+            Reduction::Quantile | Reduction::Percentile => {
+                order::quantiles(chunk, qs, &mut out[i..], outputs, &mut scratch, &mut wanted)?;
+                continue;
             }
-        }
-        let mut s = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]));
-        for &v in &x[whole..] {
-            s += v;
-        }
-        s
-    } else {
-        let mut half = n / 2;
-        half -= half % 8;
-        pairwise(&x[..half]) + pairwise(&x[half..])
+            Reduction::Sum => runs::sum(chunk),
+            Reduction::Prod => chunk.iter().product(),
+            Reduction::Mean => runs::sum(chunk) / run as f64,
+            Reduction::Variance => runs::variance(chunk),
+            Reduction::Std => runs::variance(chunk).sqrt(),
+            Reduction::Min => runs::min(chunk),
+            Reduction::Max => runs::max(chunk),
+            Reduction::PeakToPeak => runs::max(chunk) - runs::min(chunk),
+            Reduction::Median => order::median(chunk, &mut scratch)?,
+            Reduction::Cumsum => unreachable!("not a plain reduction"),
+        };
     }
-}
-
-/// numpy's `var`: the mean of the squared deviations from the mean.
-fn variance(x: &[f64], scratch: &mut Vec<f64>) -> Result<f64> {
-    let n = x.len() as f64;
-    let mean = sum(x) / n;
-    scratch.clear();
-    scratch.try_reserve(x.len()).map_err(|_| too_large())?;
-    scratch.extend(x.iter().map(|&v| (v - mean) * (v - mean)));
-    Ok(sum(scratch) / n)
-}
-
-/// The sample that `better` prefers over every other, NaN when one is NaN (numpy's `min`/`max`).
-fn extreme(x: &[f64], better: impl Fn(f64, f64) -> bool) -> f64 {
-    let mut best = x[0];
-    for &v in x {
-        if v.is_nan() {
-            return v;
-        }
-        if better(best, v) {
-            best = v;
-        }
-    }
-    best
-}
-
-/// `x` sorted into `scratch` (NaN last).
-fn sorted_into(x: &[f64], scratch: &mut Vec<f64>) -> Result<()> {
-    scratch.clear();
-    scratch.try_reserve(x.len()).map_err(|_| too_large())?;
-    scratch.extend_from_slice(x);
-    scratch.sort_unstable_by(f64::total_cmp);
     Ok(())
 }
 
-/// numpy's `median`: NaN when a sample is NaN, the middle sample, or the mean of the two middle ones.
-fn median(x: &[f64], scratch: &mut Vec<f64>) -> Result<f64> {
-    let n = x.len();
-    if n == 0 {
-        return Ok(f64::NAN);
-    }
-    if x.iter().any(|v| v.is_nan()) {
-        return Ok(f64::NAN);
-    }
-    scratch.clear();
-    scratch.try_reserve(n).map_err(|_| too_large())?;
-    scratch.extend_from_slice(x);
-    let (_, &mut hi, _) = scratch.select_nth_unstable_by(n / 2, f64::total_cmp);
-    if n % 2 == 1 {
-        return Ok(hi);
-    }
-    let lo = scratch[..n / 2].iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    Ok((lo + hi) / 2.0)
+/// The error of a result too large to allocate.
+pub(super) fn too_large() -> Error {
+    Error::new(ErrorKind::OutOfMemory, "the result is too large")
 }
 
-/// numpy's linear quantile `q` of sorted samples (NaN when one is NaN, sorted last).
-fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    let n = sorted.len();
-    if sorted[n - 1].is_nan() {
-        return f64::NAN;
-    }
-    let virtual_index = (n - 1) as f64 * q;
-    let (prev, next) = if virtual_index >= (n - 1) as f64 {
-        (n - 1, n - 1)
-    } else {
-        let p = virtual_index.floor() as usize;
-        (p, p + 1)
-    };
-    let gamma = if prev == n - 1 && virtual_index >= (n - 1) as f64 {
-        virtual_index + 1.0
-    } else {
-        virtual_index - prev as f64
-    };
-    let (a, b) = (sorted[prev], sorted[next]);
-    let diff = b - a;
-    if gamma >= 0.5 { b - diff * (1.0 - gamma) } else { a + diff * gamma }
-}
-
-/// numpy's `cumsum`: along `axis` (one), or of the flattened array when `None`.
+/// numpy's `cumsum`: along `axis` (one), or of the flattened array when `None`; sequential sums
+/// (numpy's), within each run (the last axis) or adding whole rows (an earlier axis).
 fn cumsum(x: ArrayViewD<'_, f64>, axis: Option<&[i64]>) -> Result<ArrayD<f64>> {
-    let Some(axis) = axis else {
-        let flat = x.as_standard_layout();
-        let flat = flat.as_slice().expect("standard layout");
-        let mut out = crate::buffer::with_capacity(flat.len())?;
-        let mut acc = 0.0;
-        for (k, &v) in flat.iter().enumerate() {
-            acc = if k == 0 { v } else { acc + v };
-            out.push(acc);
+    let x = x.as_standard_layout();
+    let flat = x.as_slice().expect("standard layout");
+    let (len, inner, shape) = match axis {
+        None => (flat.len(), 1, vec![flat.len()]),
+        Some(&[a]) => {
+            let a = normalise(&[a], x.ndim())?[0];
+            (x.shape()[a], x.shape()[a + 1..].iter().product(), x.shape().to_vec())
         }
-        return Ok(ArrayD::from_shape_vec(IxDyn(&[flat.len()]), out).expect("one per sample"));
+        Some(axis) => {
+            return Err(Error::invalid(format!("Cumsum takes one axis, got {}", axis.len())).in_property("axis"));
+        }
     };
-    let [a] = axis else {
-        return Err(Error::invalid(format!("Cumsum takes one axis, got {}", axis.len())).in_property("axis"));
-    };
-    let a = normalise(&[*a], x.ndim())?[0];
-    let mut out = x.as_standard_layout().into_owned();
-    out.accumulate_axis_inplace(Axis(a), |&prev, cur| *cur += prev);
-    Ok(out)
+    let mut out = crate::buffer::with_capacity(flat.len())?;
+    out.extend_from_slice(flat);
+    if len > 1 && inner > 0 {
+        for block in out.chunks_exact_mut(len * inner) {
+            if inner == 1 {
+                let mut acc = block[0];
+                for v in &mut block[1..] {
+                    acc += *v;
+                    *v = acc;
+                }
+            } else {
+                for r in 1..len {
+                    let (done, rest) = block.split_at_mut(r * inner);
+                    let prev = &done[(r - 1) * inner..];
+                    rest[..inner].iter_mut().zip(prev).for_each(|(v, &p)| *v += p);
+                }
+            }
+        }
+    }
+    Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one per sample"))
 }

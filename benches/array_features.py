@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Times every `elementwise` and `statistics` kind on a 1024x1024 image, as users call them
+(`f = dt.Sum(axis=0); f.update(); f.resolve(x)`), with deeptrack_native and with DeepTrack2 2.0.1,
+single-threaded, and prints both per kind (best of N runs, milliseconds) with the speed-up.
+
+    python3 benches/array_features.py                 # both sides, every kind, best of 5
+    python3 benches/array_features.py --repeat 3 Log Sum   # only the kinds named
+
+deeptrack_native is taken from python/ with the release library (target/release, `cargo build
+--release --lib --features mimalloc`; or DEEPTRACK_LIBRARY); DeepTrack2 from
+target/bench-venvs/deeptrack-2.0.1 (made by benches/compare_deeptrack2.py), or DT2_PYTHON; the
+native side runs in target/pyvenv (made by `make python-test`, for numpy), or NATIVE_PYTHON.
+Each side runs in its own process (`--side native` or `--side dt2` prints JSON).
+
+The native column includes the Python wrapper's copy of the input into the library, made at every
+resolve after an update (about 0.2 ms for 8 MiB); `Real` shares its input's samples, so its native
+time is that floor, and the last column is the native time less it: the kernel's own time, to set
+against DeepTrack2's.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ONE_THREAD = {k: "1" for k in ["OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"]}
+
+AXES = [None, 0, 1]
+
+
+def kinds():
+    """The class names of the library's kinds of DeepTrack2's modules `elementwise` and `statistics`,
+    from its registry (through deeptrack_native), in registry order."""
+    from deeptrack_native.features import classes_of
+
+    return [sorted(classes_of("elementwise"), key=str.lower), list(classes_of("statistics"))]
+
+
+def cases(only, elementwise, statistics):
+    """(label, class name, keyword arguments) of every timed case."""
+    out = [("Real", "Real", {})] + [(name, name, {}) for name in elementwise if name != "Real"]
+    for name in statistics:
+        for axis in AXES:
+            out.append((f"{name}(axis={axis})", name, {"axis": axis}))
+    if only:
+        out = [c for c in out if c[1] in only or c[0] in only or c[0] == "Real"]
+    return out
+
+
+def run_side(side, repeat, only, names):
+    """Times every case in this process and prints {label: best milliseconds} as JSON; the native
+    side first prints the kinds' names (one JSON line), which the other side is given."""
+    import numpy as np
+
+    if side == "native":
+        sys.path.insert(0, os.path.join(ROOT, "python"))
+        release = os.path.join(ROOT, "target", "release", "libdeeptrack.so")
+        if "DEEPTRACK_LIBRARY" not in os.environ and os.path.exists(release):
+            os.environ["DEEPTRACK_LIBRARY"] = release
+        import deeptrack_native as dt
+
+        names = kinds()
+        print(json.dumps(names))
+    else:
+        import deeptrack as dt
+
+    rng = np.random.default_rng(1)
+    unit = rng.uniform(0.01, 0.99, (1024, 1024))  # in every function's domain ...
+    above_one = 1.0 + 10.0 * unit  # ... but Arccosh's
+    times = {}
+    for label, name, kwargs in cases(only, *names):
+        f = getattr(dt, name)(**kwargs)
+        x = above_one if name == "Arccosh" else unit
+        best = float("inf")
+        for _ in range(repeat + 1):  # one warm-up
+            t = time.perf_counter()
+            f.update()
+            np.asarray(f.resolve(x))
+            best = min(best, time.perf_counter() - t)
+        times[label] = best * 1e3
+    print(json.dumps(times))
+
+
+def side(args, which, python, names=None):
+    cmd = [python, os.path.abspath(__file__), "--side", which, "--repeat", str(args.repeat), *args.only]
+    if names:
+        cmd += ["--names", json.dumps(names)]
+    env = {**os.environ, **ONE_THREAD}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if done.returncode != 0:
+        sys.exit(f"{which} side ({python}) failed:\n{done.stderr}")
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--side", choices=["native", "dt2"])
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--names", help="(internal) the kinds' names, as the native side found them")
+    p.add_argument("only", nargs="*", help="class names or case labels to time (default: every one)")
+    args = p.parse_args()
+    if args.side:
+        return run_side(args.side, args.repeat, set(args.only), json.loads(args.names) if args.names else None)
+    dt2 = os.environ.get("DT2_PYTHON") or os.path.join(ROOT, "target", "bench-venvs", "deeptrack-2.0.1", "bin", "python")
+    if not os.path.exists(dt2):
+        dt2 = "/work/main/target/bench-venvs/deeptrack-2.0.1/bin/python"
+    native_py = os.environ.get("NATIVE_PYTHON") or os.path.join(ROOT, "target", "pyvenv", "bin", "python")
+    names, native = side(args, "native", native_py if os.path.exists(native_py) else sys.executable)
+    (theirs,) = side(args, "dt2", dt2, names)
+    print(f"load average {os.getloadavg()[0]:.1f}; 1024x1024, best of {args.repeat}, milliseconds")
+    floor = native["Real"]
+    print(f"{'case':<26}{'native':>10}{'DT2 2.0.1':>12}{'speed-up':>10}{'native - floor':>16}")
+    for label in native:
+        n, d = native[label], theirs[label]
+        mark = "" if d / n >= 1.5 else "  <1.5"
+        print(f"{label:<26}{n:>10.2f}{d:>12.2f}{d / n:>9.1f}x{n - floor:>16.2f}{mark}")
+
+
+if __name__ == "__main__":
+    main()

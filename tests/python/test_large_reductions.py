@@ -1,0 +1,77 @@
+"""The statistics kinds on images larger than the fixtures' (numpy's pairwise blocks of 128 nest, the
+leading-axis reductions accumulate whole rows, the quantiles select rather than sort): every kind
+over every axis of a 3-d image agrees with numpy itself, which is what DeepTrack2 2.0.1 computes, to
+1e-12 relative, and the minima and maxima bit for bit, as the sums and means over consecutive axes
+(numpy 2.4's pairwise sums along a contiguous run, sequential sums of whole rows over leading axes;
+over (0, 2), which numpy sums in yet another order, to 1e-12)."""
+
+import unittest
+
+import numpy as np
+
+import deeptrack_native as dt
+
+AXES = [None, 0, 1, 2, -1, (0, 1), (1, 2), (0, 2), (0, 1, 2)]
+NUMPY = {
+    "Sum": np.sum,
+    "Prod": np.prod,
+    "Mean": np.mean,
+    "Median": np.median,
+    "Std": np.std,
+    "Variance": np.var,
+    "Min": np.min,
+    "Max": np.max,
+    "PeakToPeak": np.ptp,
+}
+EXACT = {"Sum", "Mean", "Min", "Max", "PeakToPeak"}
+
+
+class LargeReductions(unittest.TestCase):
+    def setUp(self):
+        rng = np.random.default_rng(7)
+        # Offset values (a large mean) make the sums and variances sensitive to the summation order.
+        self.x = 1e3 + rng.normal(0.0, 1.0, (37, 129, 67))
+        self.near_one = 1.0 + rng.uniform(-1e-3, 1e-3, (37, 129, 67))
+
+    def check(self, got, want, what, exact):
+        got = np.asarray(got)
+        self.assertEqual(got.shape, np.shape(want), what)
+        if exact:
+            np.testing.assert_array_equal(got, want, err_msg=what)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=0, err_msg=what)
+
+    def test_every_kind_over_every_axis_is_numpys(self):
+        for name, fn in NUMPY.items():
+            x = self.near_one if name == "Prod" else self.x
+            for axis in AXES:
+                for keepdims in (False, True):
+                    f = getattr(dt, name)(axis=axis, keepdims=keepdims)
+                    want = fn(x, axis=axis, keepdims=keepdims)
+                    exact = name in EXACT and (axis != (0, 2) or name not in ("Sum", "Mean"))
+                    self.check(f.resolve(x), want, f"{name}(axis={axis}, keepdims={keepdims})", exact)
+
+    def test_quantiles_and_percentiles_select_numpys_values(self):
+        for axis in AXES:
+            for q in (0.95, 0.0, 1.0, np.array([0.5, 0.1, 0.999])):
+                want = np.quantile(self.x, q, axis=axis)
+                self.check(dt.Quantile(q=q, axis=axis).resolve(self.x), want, f"Quantile({q}, {axis})", True)
+            want = np.percentile(self.x, 37.5, axis=axis)
+            self.check(dt.Percentile(q=37.5, axis=axis).resolve(self.x), want, f"Percentile({axis})", False)
+
+    def test_cumsum_along_every_axis_is_numpys(self):
+        for axis in (None, 0, 1, 2, -2):
+            self.check(dt.Cumsum(axis=axis).resolve(self.x), np.cumsum(self.x, axis=axis), f"Cumsum({axis})", True)
+
+    def test_nan_propagates_through_every_lane_and_row(self):
+        x = self.x.copy()
+        x[3, 100, 5] = np.nan
+        for name in ("Min", "Max", "PeakToPeak", "Sum", "Median", "Std"):
+            for axis in (None, 0, 1, 2):
+                want = NUMPY[name](x, axis=axis)
+                got = np.asarray(getattr(dt, name)(axis=axis).resolve(x))
+                np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=f"{name}({axis})")
+
+
+if __name__ == "__main__":
+    unittest.main()
