@@ -124,7 +124,7 @@ def main():
         return run_side(args.side, args.repeat, set(args.only), json.loads(args.names) if args.names else None)
     dt2 = os.environ.get("DT2_PYTHON") or os.path.join(ROOT, "target", "bench-venvs", "deeptrack-2.0.1", "bin", "python")
     if not os.path.exists(dt2):
-        dt2 = "/work/main/target/bench-venvs/deeptrack-2.0.1/bin/python"
+        sys.exit(f"{dt2}: no DeepTrack2 2.0.1 here; `python3 benches/compare_deeptrack2.py` creates it, or set DT2_PYTHON")
     native_py = os.environ.get("NATIVE_PYTHON") or os.path.join(ROOT, "target", "pyvenv", "bin", "python")
     names, native = side(args, "native", native_py if os.path.exists(native_py) else sys.executable)
     (theirs,) = side(args, "dt2", dt2, names)
