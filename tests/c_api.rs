@@ -63,6 +63,14 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn feature_property_names_set_value_and_appending_custom_features_from_c() {
+    let out = run(&compile("cc", "tests/c/feature_values.c", "feature_values", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

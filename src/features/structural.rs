@@ -29,7 +29,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Value",
         aliases: &[],
         module: "features",
-        doc: "Ignores its input and returns `value` as an image.",
+        doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
         params: &[ParamSpec::new("value", ParamKind::Array, ParamDefault::Value(Const::Float(0.0)), "the image")],
         positional: &["value"],
         make: |_| Box::new(ValueKind),
@@ -213,8 +213,14 @@ impl FeatureKind for ValueKind {
         _: &ReplicaId,
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let value = props.require("value")?.to_array().map_err(|e| e.in_property("value"))?;
-        Ok(vec![Image::from_shared(value)])
+        // DeepTrack2 returns the value itself, and a list is a list of images: one image per item.
+        match props.require("value")? {
+            Value::List(items) => items
+                .iter()
+                .map(|item| item.to_array().map(Image::from_shared).map_err(|e| e.in_property("value")))
+                .collect(),
+            value => Ok(vec![Image::from_shared(value.to_array().map_err(|e| e.in_property("value"))?)]),
+        }
     }
 }
 
