@@ -128,6 +128,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/test_api.c", "valgrind_test_api");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
+    valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
 }
 
 #[test]
