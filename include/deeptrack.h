@@ -488,6 +488,24 @@ deeptrack_status deeptrack_feature_new_custom_threadsafe(const char *name,
                                                          struct deeptrack_feature **out);
 
 /**
+ * Like `deeptrack_feature_new_custom` (`thread_safe` false) or `deeptrack_feature_new_custom_threadsafe`
+ * (`thread_safe` true), for a feature whose image is appended to its input list (DeepTrack2's
+ * `MERGE_STRATEGY_APPEND`, as the scatterers: `A >> B` gives both images): `get` runs once per
+ * computation with `input` NULL, and the image it stores in `*output` is appended (none: nothing is
+ * appended). With store_properties on, only the new image gets this computation's dict.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `get` NULL or a valid callback (thread-safe if
+ * `thread_safe`); `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_custom_appending(const char *name,
+                                                        deeptrack_get_fn get,
+                                                        void *userdata,
+                                                        deeptrack_free_fn free_userdata,
+                                                        bool thread_safe,
+                                                        struct deeptrack_feature **out);
+
+/**
  * Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a
  * new property (kept before `name`). **Takes ownership of `rule` in every case**, errors included
  * (unless `rule` itself is NULL or not a rule): do not use or free it afterwards. Drops `f`'s cached
@@ -688,6 +706,63 @@ deeptrack_status deeptrack_feature_resolve_batch(struct deeptrack_feature *f,
  * `f` must be NULL or a feature handle from this library, not used afterwards.
  */
 void deeptrack_feature_free(struct deeptrack_feature *f);
+
+/**
+ * The names of the properties of `f`, in order (DeepTrack2's `feature.properties.keys()`: the kind's
+ * parameters, then any other property set on it, then `name`). `*out` is a new list value of strings
+ * owned by the caller (`deeptrack_value_free`). Samples nothing.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_property_names(const struct deeptrack_feature *f,
+                                                  struct deeptrack_value **out);
+
+/**
+ * Pins property `key` of `f` to a copy of `value` until the next update (DeepTrack2's
+ * `feature.key.set_value(value)`): the value stands in place of the property's rule, the properties
+ * that read it (in `f` and in features linking to it) are sampled again, and the next update of a
+ * pipeline containing `f` puts the rule back. Setting the value the property already has keeps the
+ * cached results. `*changed` (may be NULL) tells whether anything changed. `value` stays the
+ * caller's. `DEEPTRACK_STATUS_NOT_FOUND` when `f` has no property `key`;
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for `name`, `_ID`, or a value the kind refuses for that
+ * parameter (the message names the property and any limit).
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `value` NULL or a live value;
+ * `changed` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_set_value(struct deeptrack_feature *f,
+                                             const char *key,
+                                             const struct deeptrack_value *value,
+                                             bool *changed);
+
+/**
+ * `deeptrack_feature_set_value` on every feature of the pipeline `f` that has a property `key`: `f`,
+ * the features it contains and those its properties link to (DeepTrack2's `feature.resolve(x,
+ * key=value)` sets these before it resolves, and they keep the value until the next update). The
+ * value is checked against every such feature first, so on error none is set. `*count` (may be NULL)
+ * receives how many features have the property (0 is not an error, as in DeepTrack2). `value` stays
+ * the caller's.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `value` NULL or a live value;
+ * `count` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_set_value_everywhere(struct deeptrack_feature *f,
+                                                        const char *key,
+                                                        const struct deeptrack_value *value,
+                                                        size_t *count);
+
+/**
+ * Writes to `*out` whether `f` holds a current result at top level (DeepTrack2's
+ * `feature.is_valid()`): true after a resolve, false after an update or after a change of its
+ * properties (a new rule, or a `deeptrack_feature_set_value` that changes a value).
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_is_valid(const struct deeptrack_feature *f, bool *out);
 
 /**
  * Creates an image by copying `data` (C order) of shape `shape[0..ndim]`; it has no properties.

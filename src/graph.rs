@@ -137,9 +137,12 @@ struct State {
     /// Cached outputs per replicate index.
     outputs: ByReplica<Cached>,
     /// The last input given to `resolve` on this feature since the last update.
-    stored_input: Option<Image>,
+    stored_input: Option<ImageList>,
     /// Bumped whenever `stored_input` changes: outputs computed from the kept input record it.
     input_version: u64,
+    /// The rules of the properties pinned to a value by [`Feature::set_value`] (which stands in their
+    /// place in `props`), put back at the next update.
+    pins: Vec<(Text, Rule)>,
 }
 
 impl Recover for State {
@@ -322,6 +325,9 @@ struct LinkUse {
     source: Feature,
     id: Vec<usize>,
     dict: Arc<PropertyDict>,
+    /// For a feature-valued property, the replicate index the source was resolved at and the output
+    /// the value was taken from.
+    output: Option<(Vec<usize>, ImageList)>,
 }
 
 struct Cached {
@@ -429,6 +435,7 @@ impl Feature {
                 outputs: ByReplica::default(),
                 stored_input: None,
                 input_version: 0,
+                pins: Vec::new(),
             }),
         }))
     }
@@ -486,12 +493,41 @@ impl Feature {
             } else {
                 state.samples.clear();
             }
+            if !state.pins.is_empty() {
+                self.unpin(&mut state);
+            }
         }
         Current { state, _stale: stale }
     }
 
+    /// Puts back the rules of the properties pinned by [`Feature::set_value`] (an update ends a pin).
+    /// The pinned constants dropped here hold no user data.
+    fn unpin(&self, state: &mut State) {
+        let mut props: Vec<(Text, Rule)> = state.props.iter().cloned().collect();
+        for (key, rule) in std::mem::take(&mut state.pins) {
+            if let Some(slot) = props.iter_mut().find(|(k, _)| *k == key) {
+                slot.1 = rule;
+            }
+        }
+        self.0.links.store(count_links(&props), Ordering::Relaxed);
+        state.simple = all_simple(&props);
+        state.props = Arc::new(props);
+    }
+
+    /// The properties' rules with those pinned by [`Feature::set_value`] put back: what an update gives.
+    fn unpinned_defs(&self) -> Vec<(Text, Rule)> {
+        let st = self.current();
+        let mut props: Vec<(Text, Rule)> = st.props.iter().cloned().collect();
+        for (key, rule) in &st.pins {
+            if let Some(slot) = props.iter_mut().find(|(k, _)| k == key) {
+                slot.1 = rule.clone();
+            }
+        }
+        props
+    }
+
     fn defs(&self) -> Arc<Vec<(Text, Rule)>> {
-        Arc::clone(&self.state().props)
+        Arc::clone(&self.current().props)
     }
 
     /// The property names in order (`name` last unless set explicitly elsewhere).
@@ -566,7 +602,12 @@ impl Feature {
             let previous = std::mem::replace(&mut st.props, Arc::new(props));
             st.simple = simple;
             st.linked = false;
-            (old, previous, st.samples.take(), st.outputs.take())
+            // A rule set now replaces a pin of the same property, for good.
+            let unpinned: Vec<(Text, Rule)> = match st.pins.iter().position(|(k, _)| k.as_str() == key) {
+                Some(i) => vec![st.pins.swap_remove(i)],
+                None => Vec::new(),
+            };
+            (old, previous, st.samples.take(), st.outputs.take(), unpinned)
         };
         // After the new rule is in place: a run that checks the depth from now on sees it.
         LINK_EPOCH.fetch_add(1, Ordering::Relaxed);
@@ -613,6 +654,88 @@ impl Feature {
         rs.depth = start;
         let (_, dict) = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
+    }
+
+    /// Pins property `key` to `value` until the next update (DeepTrack2's `feature.key.set_value(value)`):
+    /// the value stands in place of the property's rule, the feature's cached samples and results are
+    /// dropped (so the properties that read it, here and in features linking to it, are sampled again),
+    /// and the next update puts the rule back. Setting the value the property already has (its
+    /// constant, or its current sample at top level) changes nothing and keeps the cached results, as
+    /// in DeepTrack2. Returns whether anything changed. Errors: no property `key` (`NotFound`), `name`
+    /// or `_ID`, or a value the kind refuses for that parameter (the message names the property).
+    pub fn set_value(&self, key: &str, value: Value) -> Result<bool> {
+        self.check_settable(key, &value)?;
+        let stale = {
+            let mut st = self.current();
+            let Some(at) = st.props.iter().position(|(k, _)| k.as_str() == key) else {
+                return Err(Error::not_found(format!("no property '{key}'")).in_feature(&self.label()));
+            };
+            let unchanged = match &st.props[at].1 {
+                Rule::Constant(v) => v.equivalent(&value),
+                _ => st
+                    .samples
+                    .get(&[])
+                    .is_some_and(|s| s.links.is_empty() && s.dict.get(key).is_some_and(|v| v.equivalent(&value))),
+            };
+            if unchanged {
+                return Ok(false);
+            }
+            let mut props: Vec<(Text, Rule)> = st.props.iter().cloned().collect();
+            let rule = std::mem::replace(&mut props[at].1, Rule::Constant(value));
+            // The first pin keeps the rule; a later one only replaces the pinned constant.
+            let replaced = if st.pins.iter().any(|(k, _)| k.as_str() == key) {
+                Some(rule)
+            } else {
+                st.pins.push((props[at].0.clone(), rule));
+                None
+            };
+            self.0.links.store(count_links(&props), Ordering::Relaxed);
+            st.simple = all_simple(&props);
+            st.linked = false;
+            let previous = std::mem::replace(&mut st.props, Arc::new(props));
+            (replaced, previous, st.samples.take(), st.outputs.take())
+        };
+        // Dropped after the lock is released (a replaced rule may hold user data).
+        drop(stale);
+        Ok(true)
+    }
+
+    /// [`Feature::set_value`] on every feature of this pipeline that has a property `key` (this one,
+    /// the features it contains and those its properties link to), as DeepTrack2's
+    /// `feature.resolve(x, key=value)` does before it resolves. The value is checked against every
+    /// such feature first: on error nothing is set. Returns how many features have the property.
+    pub fn set_value_everywhere(&self, key: &str, value: &Value) -> Result<usize> {
+        let mut targets = Vec::new();
+        self.visit(true, &mut |f| {
+            if f.has_property(key) {
+                targets.push(f.clone());
+            }
+        });
+        for f in &targets {
+            f.check_settable(key, value)?;
+        }
+        for f in &targets {
+            f.set_value(key, value.clone())?;
+        }
+        Ok(targets.len())
+    }
+
+    /// Whether `value` may be pinned as property `key` of this feature (see [`Feature::set_value`]).
+    fn check_settable(&self, key: &str, value: &Value) -> Result<()> {
+        if key == "name" || key == "_ID" {
+            return Err(Error::invalid(format!("'{key}' cannot be set with set_value")).in_feature(&self.label()));
+        }
+        if let Some(spec) = self.0.spec {
+            spec.validate(key, value).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
+        }
+        Ok(())
+    }
+
+    /// Whether this feature holds a current result at top level (DeepTrack2's `feature.is_valid()`):
+    /// true after a resolve, false after an update or a change of its properties (a new rule, or a
+    /// [`Feature::set_value`] that changes a value).
+    pub fn is_valid(&self) -> bool {
+        self.current().outputs.get(&[]).is_some()
     }
 
     /// Turns storing of properties on or off for this feature and every feature it contains. With it
@@ -765,8 +888,9 @@ impl Feature {
         let children = self.0.kind.children().iter().map(|c| c.duplicate_into(copies)).collect();
         let kind = self.0.kind.with_children(children);
         // Links never loop (set_property refuses it), so copying their sources terminates.
+        // A fresh copy: pins (which last until an update) are not copied.
         let props: Vec<(Text, Rule)> = self
-            .defs()
+            .unpinned_defs()
             .iter()
             .map(|(k, rule)| {
                 let rule = match rule {
@@ -952,7 +1076,7 @@ impl Feature {
         rs.depth = start;
         let inputs = match input {
             Some(list) => list,
-            None => stored.map_or_else(ImageList::new, ImageList::one),
+            None => stored.unwrap_or_else(ImageList::new),
         };
         let images = rs.resolve(self, &inputs, &[])?;
         let n = images.len();
@@ -1024,7 +1148,7 @@ impl Feature {
             }
         };
         if let Some((n, sample)) = cached {
-            if self.links_current(&sample, 0) {
+            if self.links_current(&sample, 0) && Self::feature_values_current(&sample, rs)? {
                 let done = then(&mut self.current(), &sample.dict);
                 return Ok((n, sample.dict, done));
             }
@@ -1084,6 +1208,23 @@ impl Feature {
         self.links_current(&sample, depth).then_some((n, sample.dict))
     }
 
+    /// Whether the outputs that the feature-valued properties of `sample` were taken from are still
+    /// the outputs of their features (resolved again, which costs a cache lookup when nothing below
+    /// them changed): a feature value follows the features it is computed from, across updates of
+    /// those and new inputs of the pipeline, as in DeepTrack2.
+    fn feature_values_current(sample: &Sample, rs: &mut Resolver<'_>) -> Result<bool> {
+        for link in &sample.links {
+            let Some((id, output)) = &link.output else { continue };
+            rs.feature_values += 1;
+            let now = rs.resolve(&link.source, &ImageList::new(), id);
+            rs.feature_values -= 1;
+            if !same_list(&now?, output) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// Whether every linked sample that `sample` read is still the current one.
     fn links_current(&self, sample: &Sample, depth: usize) -> bool {
         sample.links.is_empty()
@@ -1124,6 +1265,8 @@ pub struct Resolver<'r> {
     optics: Option<OpticsContext>,
     /// Property values bound by enclosing `Bind`-like features, innermost last.
     overrides: Vec<Arc<PropertyDict>>,
+    /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
+    feature_values: usize,
 }
 
 impl OpticsContext {
@@ -1134,7 +1277,7 @@ impl OpticsContext {
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
-        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new() }
+        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new(), feature_values: 0 }
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -1210,8 +1353,19 @@ impl<'r> Resolver<'r> {
     /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches. The result
     /// shares what it has in common with `inputs` (an appending feature's output is its inputs plus
     /// the new images).
+    ///
+    /// Inside a feature-valued property (`A - A * 2`: the value of `Subtract` is the feature `A * 2`,
+    /// resolved without input), a feature given no input at top level computes on the input it kept
+    /// from its last computation, as DeepTrack2's features do: `A` there is the `A` of the pipeline.
     pub fn resolve(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
         self.enter(feature)?;
+        let kept;
+        let inputs = if self.feature_values > 0 && inputs.is_empty() && id.is_empty() {
+            kept = feature.current().stored_input.clone();
+            kept.as_ref().unwrap_or(inputs)
+        } else {
+            inputs
+        };
         let result = self.resolve_inner(feature, inputs, id);
         self.depth -= 1;
         result
@@ -1324,12 +1478,11 @@ impl<'r> Resolver<'r> {
 /// resolving a part of a pipeline on its own (without input) finds the pipeline's cached result.
 /// Returns the kept input's version when `inputs` are the kept input.
 fn keep_input(st: &mut State, inputs: &ImageList, id: &ReplicaId) -> Option<u64> {
-    if !(id.is_empty() && inputs.len() == 1) {
+    if !id.is_empty() || inputs.is_empty() {
         return None;
     }
-    let input = inputs.first()?;
-    if !st.stored_input.as_ref().is_some_and(|s| s.same(input)) {
-        st.stored_input = Some(input.clone());
+    if !st.stored_input.as_ref().is_some_and(|s| same_list(s, inputs)) {
+        st.stored_input = Some(inputs.clone());
         st.input_version += 1;
     }
     Some(st.input_version)
@@ -1507,7 +1660,12 @@ impl Session<'_, '_> {
 
     fn link(&mut self, source: &Feature, key: &Text) -> Result<Value> {
         let (n, dict) = source.sample(self.id, self.rs)?;
-        self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict: Arc::clone(&dict) });
+        self.links.push(LinkUse {
+            source: source.clone(),
+            id: self.id[..n].to_vec(),
+            dict: Arc::clone(&dict),
+            output: None,
+        });
         dict.get(key.as_str())
             .cloned()
             .ok_or_else(|| Error::not_found(format!("no property '{}'", key.as_str())).in_feature(&source.label()))
@@ -1518,8 +1676,13 @@ impl Session<'_, '_> {
     /// The output of `source` resolved without input at this replicate index, as a value.
     fn feature_output(&mut self, source: &Feature) -> Result<Value> {
         let (n, dict) = source.sample(self.id, self.rs)?;
-        self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict });
-        let images = self.rs.resolve(source, &ImageList::new(), self.id)?;
+        let at = self.links.len();
+        self.links.push(LinkUse { source: source.clone(), id: self.id[..n].to_vec(), dict, output: None });
+        self.rs.feature_values += 1;
+        let images = self.rs.resolve(source, &ImageList::new(), self.id);
+        self.rs.feature_values -= 1;
+        let images = images?;
+        self.links[at].output = Some((self.id.to_vec(), images.clone()));
         Ok(match (images.len(), images.first()) {
             (0, _) | (_, None) => Value::None,
             (1, Some(image)) => Value::Array(image.to_shared_array()?),

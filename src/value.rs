@@ -143,6 +143,28 @@ pub enum Value {
 }
 
 impl Value {
+    /// Whether two values are the same value, as DeepTrack2 compares a property's new value with its
+    /// current one (`set_value`): numbers by value (an int equals the same float; NaN equals NaN),
+    /// arrays by shape and elements, lists element by element.
+    pub fn equivalent(&self, other: &Value) -> bool {
+        fn same(a: f64, b: f64) -> bool {
+            a == b || (a.is_nan() && b.is_nan())
+        }
+        match (self, other) {
+            (Value::None, Value::None) => true,
+            (Value::Bool(a), Value::Bool(b)) => a == b,
+            (Value::Int(a), Value::Int(b)) => a == b,
+            (Value::Float(a), Value::Float(b)) => same(*a, *b),
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => same(*a as f64, *b),
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Array(a), Value::Array(b)) => {
+                a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(*x, *y))
+            }
+            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y)),
+            _ => false,
+        }
+    }
+
     /// A string value.
     pub fn str(s: &str) -> Self {
         Value::Str(Text::new(s))

@@ -70,6 +70,14 @@ fn borrowed_images_share_the_callers_samples_and_release_them_once() {
 }
 
 #[test]
+fn feature_property_names_set_value_and_appending_custom_features_from_c() {
+    let out = run(&compile("cc", "tests/c/feature_values.c", "feature_values", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -127,6 +135,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/test_api.c", "valgrind_test_api");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
+    valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
 }
 
 #[test]

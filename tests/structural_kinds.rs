@@ -150,6 +150,7 @@ fn one_of_picks_uniformly_records_its_key_and_obeys_a_fixed_one() {
         err.to_string(),
         "property 'key' of feature 'OneOf': 4 exceeds the maximum of 3 (the collection has 4 features)"
     );
+    assert_eq!(err.kind(), deeptrack::error::ErrorKind::OutOfRange, "an index out of the collection");
     one.set_property("key", Rule::constant(-5)).unwrap();
     let err = one.resolve_one(Some(&scalar(0.0))).unwrap_err();
     assert_eq!(

@@ -17,13 +17,14 @@ The library is found as described in :mod:`deeptrack_native._lib`; importing fai
 
 __version__ = "0.1.0"
 
-from . import random  # noqa: E402
+from . import properties, random, units  # noqa: E402
 from ._lib import LIBRARY_PATH  # noqa: E402
 from .errors import (  # noqa: E402
     BusyError,
     CallbackError,
     CycleError,
     DeepTrackError,
+    IndexOutOfRangeError,
     InvalidArgumentError,
     NotFoundError,
     OutOfMemoryError,
@@ -36,6 +37,8 @@ from .features import (  # noqa: E402
     Branch,
     Chain,
     Feature,
+    MERGE_STRATEGY_APPEND,
+    MERGE_STRATEGY_OVERRIDE,
     Lambda,
     Microscope,
     Optics,
@@ -60,6 +63,10 @@ __all__ = [
     "LIBRARY_PATH",
     "library_version",
     "random",
+    "properties",
+    "units",
+    "MERGE_STRATEGY_APPEND",
+    "MERGE_STRATEGY_OVERRIDE",
     "Feature",
     "Property",
     "Chain",
@@ -74,6 +81,7 @@ __all__ = [
     "PropertyDict",
     "DeepTrackError",
     "InvalidArgumentError",
+    "IndexOutOfRangeError",
     "TypeMismatchError",
     "NotFoundError",
     "CycleError",

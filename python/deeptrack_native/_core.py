@@ -15,7 +15,7 @@ from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_void_
 
 import numpy as np
 
-from . import _lib
+from . import _lib, units
 from ._lib import lib
 from .errors import error_class
 from .image import Image, PropertyDict
@@ -133,6 +133,8 @@ def to_value(obj, what):
         return _new_value(lib.deeptrack_value_new_string, obj.encode("utf-8"))
     if isinstance(obj, Image):
         return to_value(obj._value, what)
+    if isinstance(obj, units.Quantity):
+        return to_value(units.property_value(obj, what), what)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -672,7 +674,17 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         arg, original, count = _argument_image(input_ptr)
-        result = feature.get(arg, **props)
+        # While get runs, the feature's properties read this computation's values (DeepTrack2's
+        # ``self.properties["key"]()`` inside ``get``).
+        state = feature.__dict__
+        outer = state.get("_running")
+        state["_running"] = props
+        try:
+            result = feature.get(arg, **props)
+        finally:
+            state["_running"] = outer
+        if result is None and arg is None:
+            return 0  # no input, and none made: no image, as DeepTrack2's get returning its empty input
         if result is None:
             raise TypeError(f"{type(feature).__name__}.get returned None; it must return the image (an array)")
         if arg is not None and result is arg and _unchanged(arg, original, count):
@@ -684,11 +696,21 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         return _fail(e)
 
 
-def new_custom_feature(feature, name):
+def new_custom_feature(feature, name, append=False):
     """A library feature whose computation is ``feature.get`` (held weakly: the Python object owns
-    the handle)."""
+    the handle); with ``append``, its image is appended to its input list (``MERGE_STRATEGY_APPEND``)."""
     key = register(weakref.ref(feature))
     try:
+        if append:
+            return new_handle(
+                lib.deeptrack_feature_new_custom_appending,
+                name.encode("utf-8"),
+                get_trampoline,
+                key,
+                free_userdata,
+                False,
+                free=lib.deeptrack_feature_free,
+            )
         return new_handle(
             lib.deeptrack_feature_new_custom,
             name.encode("utf-8"),

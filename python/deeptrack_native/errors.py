@@ -30,6 +30,11 @@ class InvalidArgumentError(DeepTrackError, ValueError):
     """A value outside its domain (NaN, a negative size, a bad shape, ...)."""
 
 
+class IndexOutOfRangeError(InvalidArgumentError, IndexError):
+    """An index beyond what it indexes (``DEEPTRACK_STATUS_OUT_OF_RANGE``), e.g. ``OneOf``'s ``key``
+    beyond its collection: an ``IndexError``, as in DeepTrack2."""
+
+
 class TypeMismatchError(DeepTrackError, TypeError):
     """A value of the wrong kind (a string where a number is expected, ...)."""
 
@@ -64,7 +69,7 @@ _BY_STATUS = {
     3: InvalidArgumentError,  # INVALID_UTF8
     4: TypeMismatchError,
     5: NotFoundError,
-    6: InvalidArgumentError,  # OUT_OF_RANGE
+    6: IndexOutOfRangeError,  # OUT_OF_RANGE
     8: CycleError,
     9: CallbackError,
     11: OutOfMemoryError,

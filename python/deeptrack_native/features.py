@@ -7,6 +7,7 @@ names pick the sibling properties they depend on, another feature's property (``
 feature (resolved without input, as DeepTrack2 does for ``X + Y``).
 """
 
+import operator
 import random as _pyrandom
 import warnings
 import inspect
@@ -15,26 +16,14 @@ from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 from . import _batch, _core, _lib, _processes
 from ._lib import lib
 from .image import Image
+from .properties import Property, PropertyDict
 
-__all__ = ["Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics", "SampleToMasks"]
+#: DeepTrack2's list merge strategies (``__list_merge_strategy__``): a feature's output replaces its
+#: input list (``MERGE_STRATEGY_OVERRIDE``), or is appended to it (``MERGE_STRATEGY_APPEND``).
+MERGE_STRATEGY_OVERRIDE = 0
+MERGE_STRATEGY_APPEND = 1
 
-
-class Property:
-    """A property of a feature, as DeepTrack2's ``feature.key``: give it as another feature's value to
-    link the two (``B(position=A.position)``), or call it for its current value."""
-
-    def __init__(self, feature, key):
-        self.feature = feature
-        self.key = key
-
-    def __call__(self, _ID=()):
-        """The current value at top level (sampled by the last resolve, or a new sample)."""
-        if _ID:
-            raise NotImplementedError("reading a property at a replicate index (_ID) is not supported")
-        return self.feature._get_property(self.key)
-
-    def __repr__(self):
-        return f"<Property {self.key!r} of {self.feature!r}>"
+__all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "MERGE_STRATEGY_APPEND", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics", "SampleToMasks", "ArithmeticOperationFeature"]
 
 
 def _rule(value, owner, key):
@@ -48,6 +37,10 @@ def _rule(value, owner, key):
         owner._refs.append(value)
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
+    if hasattr(value, "__next__") and not isinstance(value, (Image, Feature)):
+        # DeepTrack2: each sample takes the next item; an exhausted iterator keeps its last one.
+        owner.__dict__["_calls_python"] = True
+        return _core.callback_rule(_iterator_rule(value), what)
     if isinstance(value, (list, slice)) and _holds_callables(value):
         # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
         owner.__dict__["_calls_python"] = True
@@ -57,6 +50,24 @@ def _rule(value, owner, key):
         return _core.callback_rule(value, what)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
+
+
+def _iterator_rule(iterator):
+    """A rule callable giving the next item of ``iterator`` at every sample, and its last item once
+    it is exhausted (an error if it never gave one)."""
+    last = []
+
+    def next_item():
+        try:
+            item = next(iterator)
+        except StopIteration:
+            if not last:
+                raise ValueError("the iterator given as the property's value is empty") from None
+            return last[0]
+        last[:] = [item]
+        return item
+
+    return next_item
 
 
 def _holds_callables(value):
@@ -144,6 +155,10 @@ class Feature:
                     )
                 del kwargs[name]
         self.__dict__["_default_input"] = kwargs.pop("_input", None)
+        if self._kind == "ConditionalSetProperty" and isinstance(kwargs.get("condition"), str):
+            # DeepTrack2 makes the named condition a property of its own, True unless given, so that
+            # resolve(x, name=False) can set it: the registry cannot express a parameter named by a value.
+            kwargs.setdefault(kwargs["condition"], True)
         self._create(kwargs)
         for key, value in kwargs.items():
             self._set(key, value)
@@ -179,13 +194,13 @@ class Feature:
             if type(self).__name__ != self._kind and not _is_builtin_class(type(self)):
                 kwargs.setdefault("name", type(self).__name__)
             return
-        if not _overrides_get(type(self)):
-            raise TypeError(f"{type(self).__name__} must define get(self, image, **properties)")
+        # A subclass without get() is a holder of properties (DeepTrack2 raises only when it resolves).
         name = kwargs.get("name", type(self).__name__)
         if not isinstance(name, str):
             raise TypeError("name must be a string")
         self.__dict__["_calls_python"] = True
-        self._h = _core.new_custom_feature(self, name)
+        append = getattr(type(self), "__list_merge_strategy__", MERGE_STRATEGY_OVERRIDE) == MERGE_STRATEGY_APPEND
+        self._h = _core.new_custom_feature(self, name, append)
         kwargs.pop("name", None)  # already the feature's name property
 
     def _compose(self, constructor, args, refs, kwargs):
@@ -207,7 +222,7 @@ class Feature:
         direct call: ``image`` computed by a new feature of the same kind with ``properties`` (the
         others at their defaults); this feature is not touched."""
         if self._kind is None:
-            raise NotImplementedError
+            raise NotImplementedError(f"{type(self).__name__} does not define get(self, image, **properties)")
         given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
         return _builtin(self._kind)(**given).resolve(image)
 
@@ -230,11 +245,36 @@ class Feature:
         _core.call(lib.deeptrack_feature_get_property, self._h.ptr, key.encode("utf-8"), byref(out))
         return _core.take_value(_core.Owned(out.value, lib.deeptrack_value_free))
 
+    def _property_names(self):
+        out = c_void_p()
+        _core.call(lib.deeptrack_feature_property_names, self._h.ptr, byref(out))
+        return _core.take_value(_core.Owned(out.value, lib.deeptrack_value_free))
+
+    @property
+    def properties(self):
+        """The feature's properties by name (DeepTrack2's ``feature.properties``): a
+        :class:`~deeptrack_native.properties.PropertyDict` of
+        :class:`~deeptrack_native.properties.Property`; ``feature.properties()`` gives their current
+        values."""
+        return PropertyDict((key, Property._of(self, key)) for key in self._property_names())
+
+    def _set_value(self, key, value):
+        """Pins property ``key`` to ``value`` until the next update (``feature.key.set_value``)."""
+        v = _set_value_arg(value, f"property '{key}' of feature '{self._name()}'")
+        _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+
+    def is_valid(self):
+        """Whether the feature holds a current result (DeepTrack2's ``is_valid``): true after a
+        resolve, false after an update or after a property changed value."""
+        out = c_bool()
+        _core.call(lib.deeptrack_feature_is_valid, self._h.ptr, byref(out))
+        return out.value
+
     def __getattr__(self, key):
         if key.startswith("_") or "_h" not in self.__dict__:
             raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
         if self._has_property(key):
-            return Property(self, key)
+            return Property._of(self, key)
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
 
     # -- running ----------------------------------------------------------------------------------
@@ -307,11 +347,11 @@ class Feature:
         last resolve since the last update, or none). Returns the result: an Image when properties are
         stored, else a read-only ndarray; a list when the pipeline produces several images, ``[]`` when
         it produces none."""
-        if kwargs:
-            raise NotImplementedError(
-                "overriding properties when resolving (resolve(image, key=value)) is not supported; "
-                "set them on the features"
-            )
+        for key, value in kwargs.items():
+            # DeepTrack2: every feature of the pipeline that has the property takes the value (until
+            # the next update); a key no feature has is ignored.
+            v = _set_value_arg(value, f"the value of '{key}' given to resolve")
+            _core.call(lib.deeptrack_feature_set_value_everywhere, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         if isinstance(image, (list, tuple)):
             if len(image) > 1:
                 return self._resolve_list(image)
@@ -466,6 +506,16 @@ class Feature:
         return f"<{type(self).__name__} feature>"
 
 
+def _set_value_arg(value, what):
+    """The library value for ``set_value`` and resolve-time overrides: a value, not a rule."""
+    if isinstance(value, (Feature, Property)) or (callable(value) and not isinstance(value, (type, Image))):
+        raise TypeError(
+            f"{what}: set_value takes a value, not a {type(value).__name__} (set a rule as the feature's "
+            "property instead)"
+        )
+    return _core.to_value(value, what)
+
+
 def _dict_ids(image):
     """The identities of an input Image's dicts (empty for an array)."""
     return tuple(map(id, image.properties)) if isinstance(image, Image) else ()
@@ -523,6 +573,43 @@ for _op, _kind in [
     ("le", "LessThanOrEquals"),
 ]:
     setattr(Feature, f"__{_op}__", _binary(_kind)[0])
+
+
+_OPERATOR_KINDS = {
+    operator.add: "Add",
+    operator.sub: "Subtract",
+    operator.mul: "Multiply",
+    operator.truediv: "Divide",
+    operator.floordiv: "FloorDivide",
+    operator.pow: "Power",
+    operator.gt: "GreaterThan",
+    operator.lt: "LessThan",
+    operator.ge: "GreaterThanOrEquals",
+    operator.le: "LessThanOrEquals",
+    operator.eq: "Equals",
+}
+
+
+class ArithmeticOperationFeature(Feature):
+    """DeepTrack2's ``ArithmeticOperationFeature(op, value=0)``: ``op(image, value)`` element-wise.
+    The operators of Python's ``operator`` module that a built-in kind computes (``operator.add`` is
+    ``Add``, ``operator.sub`` ``Subtract``, ... ``operator.eq`` ``Equals``) build that kind, natively;
+    any other function runs in Python on each image."""
+
+    def __new__(cls, op=None, value=0, **kwargs):
+        kind = _OPERATOR_KINDS.get(op)
+        if cls is ArithmeticOperationFeature and kind is not None:
+            return _builtin(kind)(value=value, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, op, value=0, **kwargs):
+        if not callable(op):
+            raise TypeError("ArithmeticOperationFeature: op must be callable")
+        self.__dict__["_op"] = op
+        super().__init__(value=value, **kwargs)
+
+    def get(self, image, value, **kwargs):
+        return self._op(image, value)
 
 
 class Chain(Feature):

@@ -326,18 +326,22 @@ impl FeatureKind for OneOf {
                 let k = v.as_f64().map_err(|e| e.in_property("key"))?;
                 // Python's indexing: -n ..= n - 1.
                 if k >= n as f64 {
-                    return Err(Error::invalid(format!(
-                        "{} exceeds the maximum of {} (the collection has {n} features)",
-                        super::show(k),
-                        n - 1
-                    ))
+                    // An index out of the collection (Python's IndexError).
+                    return Err(Error::new(
+                        ErrorKind::OutOfRange,
+                        format!(
+                            "{} exceeds the maximum of {} (the collection has {n} features)",
+                            super::show(k),
+                            n - 1
+                        ),
+                    )
                     .in_property("key"));
                 }
                 if k < -(n as f64) {
-                    return Err(Error::invalid(format!(
-                        "{} is below the minimum of -{n} (the collection has {n} features)",
-                        super::show(k)
-                    ))
+                    return Err(Error::new(
+                        ErrorKind::OutOfRange,
+                        format!("{} is below the minimum of -{n} (the collection has {n} features)", super::show(k)),
+                    )
                     .in_property("key"));
                 }
                 if k < 0.0 { n - (-k) as usize } else { k as usize }

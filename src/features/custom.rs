@@ -17,6 +17,9 @@ pub type GetFn = dyn Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Ima
 struct Custom {
     name: String,
     get: Arc<GetFn>,
+    /// DeepTrack2's `MERGE_STRATEGY_APPEND`: `get` runs once, without input, and its image is appended
+    /// to the input list (rather than computed from each input image).
+    append: bool,
 }
 
 impl FeatureKind for Custom {
@@ -26,6 +29,14 @@ impl FeatureKind for Custom {
 
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn is_distributed(&self) -> bool {
+        !self.append
+    }
+
+    fn appends_to_inputs(&self) -> bool {
+        self.append
     }
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
@@ -40,7 +51,18 @@ impl Feature {
         name: &str,
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
     ) -> Feature {
-        Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get) }))
+        Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get), append: false }))
+            .expect("a leaf feature nests one level")
+    }
+
+    /// A custom feature named `name` whose image is appended to its input list (DeepTrack2's
+    /// `MERGE_STRATEGY_APPEND`, as the scatterers): `get` runs once per computation, without input
+    /// (`None`), and returns the new image (`Ok(None)`: nothing is appended).
+    pub fn custom_appending(
+        name: &str,
+        get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
+    ) -> Feature {
+        Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get), append: true }))
             .expect("a leaf feature nests one level")
     }
 }

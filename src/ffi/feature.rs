@@ -74,7 +74,7 @@ unsafe fn new_custom(
     get: deeptrack_get_fn,
     userdata: *mut c_void,
     free_userdata: deeptrack_free_fn,
-    thread_safe: bool,
+    (thread_safe, append): (bool, bool),
     out: *mut *mut deeptrack_feature,
 ) -> deeptrack_status {
     guard(|| {
@@ -90,7 +90,8 @@ unsafe fn new_custom(
         } else {
             UserData::new(userdata, free_userdata)
         };
-        write_feature(out, Feature::custom(name, custom_get(get, userdata)));
+        let get = custom_get(get, userdata);
+        write_feature(out, if append { Feature::custom_appending(name, get) } else { Feature::custom(name, get) });
         Ok(())
     })
 }
@@ -221,7 +222,7 @@ pub unsafe extern "C" fn deeptrack_feature_new_custom(
     out: *mut *mut deeptrack_feature,
 ) -> deeptrack_status {
     // SAFETY: forwarded contract.
-    unsafe { new_custom(name, get, userdata, free_userdata, false, out) }
+    unsafe { new_custom(name, get, userdata, free_userdata, (false, false), out) }
 }
 
 /// Like `deeptrack_feature_new_custom`, for a `get` callback that is thread-safe: the library may run
@@ -241,7 +242,29 @@ pub unsafe extern "C" fn deeptrack_feature_new_custom_threadsafe(
     out: *mut *mut deeptrack_feature,
 ) -> deeptrack_status {
     // SAFETY: forwarded contract.
-    unsafe { new_custom(name, get, userdata, free_userdata, true, out) }
+    unsafe { new_custom(name, get, userdata, free_userdata, (true, false), out) }
+}
+
+/// Like `deeptrack_feature_new_custom` (`thread_safe` false) or `deeptrack_feature_new_custom_threadsafe`
+/// (`thread_safe` true), for a feature whose image is appended to its input list (DeepTrack2's
+/// `MERGE_STRATEGY_APPEND`, as the scatterers: `A >> B` gives both images): `get` runs once per
+/// computation with `input` NULL, and the image it stores in `*output` is appended (none: nothing is
+/// appended). With store_properties on, only the new image gets this computation's dict.
+///
+/// # Safety
+/// `name` must be NULL or NUL-terminated; `get` NULL or a valid callback (thread-safe if
+/// `thread_safe`); `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_new_custom_appending(
+    name: *const c_char,
+    get: deeptrack_get_fn,
+    userdata: *mut c_void,
+    free_userdata: deeptrack_free_fn,
+    thread_safe: bool,
+    out: *mut *mut deeptrack_feature,
+) -> deeptrack_status {
+    // SAFETY: forwarded contract.
+    unsafe { new_custom(name, get, userdata, free_userdata, (thread_safe, true), out) }
 }
 
 /// Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a

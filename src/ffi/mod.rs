@@ -23,6 +23,7 @@ use crate::error::{Error, ErrorKind};
 use crate::sync::{Lock, Recover, overwrite};
 
 pub mod feature;
+pub mod feature_values;
 pub mod image;
 pub mod kind;
 pub mod rule;

@@ -200,6 +200,19 @@ static void null_pointers(void) {
     CASE(deeptrack_feature_has_property(NULL, "value", &b), NUL_, "argument 'f' is NULL");
     CASE(deeptrack_feature_has_property(f, NULL, &b), NUL_, "argument 'key' is NULL");
     CASE(deeptrack_feature_has_property(f, "value", NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_property_names(NULL, &out_v), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_property_names(f, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_set_value(NULL, "value", v, NULL), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_set_value(f, NULL, v, NULL), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_feature_set_value(f, "value", NULL, NULL), NUL_, "argument 'value' is NULL");
+    CASE(deeptrack_feature_set_value_everywhere(NULL, "value", v, NULL), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_set_value_everywhere(f, NULL, v, NULL), NUL_, "argument 'key' is NULL");
+    CASE(deeptrack_feature_set_value_everywhere(f, "value", NULL, NULL), NUL_, "argument 'value' is NULL");
+    CASE(deeptrack_feature_is_valid(NULL, &b), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_is_valid(f, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_feature_new_custom_appending(NULL, get_ok, NULL, NULL, false, &out_f), NUL_, "argument 'name' is NULL");
+    CASE(deeptrack_feature_new_custom_appending("c", NULL, NULL, NULL, false, &out_f), NUL_, "argument 'get' is NULL");
+    CASE(deeptrack_feature_new_custom_appending("c", get_ok, NULL, NULL, false, NULL), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_feature_chain(NULL, g, &out_f), NUL_, "argument 'first' is NULL");
     CASE(deeptrack_feature_chain(f, NULL, &out_f), NUL_, "argument 'second' is NULL");
     CASE(deeptrack_feature_chain(f, g, NULL), NUL_, "argument 'out' is NULL");
@@ -672,6 +685,7 @@ static void strings_and_names(void) {
     CASE(deeptrack_feature_set_property(f, BAD_UTF8, constant(num(1))), UTF_, "argument 'key'");
     CASE(deeptrack_feature_get_property(f, BAD_UTF8, &v), UTF_, "argument 'key'");
     CASE(deeptrack_feature_has_property(f, BAD_UTF8, &b), UTF_, "argument 'key'");
+    CASE(deeptrack_feature_set_value(f, BAD_UTF8, v, NULL), UTF_, "argument 'key'");
     CASE(deeptrack_rule_property_of(f, BAD_UTF8, &r), UTF_, "argument 'key'");
     CASE(deeptrack_value_new_string(BAD_UTF8, &v), UTF_, "argument 's'");
     deeptrack_image *img = image(4, 4);

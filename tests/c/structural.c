@@ -158,7 +158,7 @@ static void test_probability_and_one_of(void) {
     size_t shape[1] = {1};
     deeptrack_image *input = NULL, *out = NULL;
     OK(deeptrack_image_new(&x, shape, 1, &input));
-    FAILS(deeptrack_feature_resolve(one, input, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(deeptrack_feature_resolve(one, input, &out), DEEPTRACK_STATUS_OUT_OF_RANGE,
           "property 'key' of feature 'OneOf': 3 exceeds the maximum of 2");
     deeptrack_image_free(input);
 
