@@ -174,7 +174,10 @@ def _read_message(fd):
 
 
 def _exit_description(pid):
-    _, status = os.waitpid(pid, 0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped elsewhere (SIGCHLD ignored, or a handler that waits)
+        return "exited"
     if os.WIFSIGNALED(status):
         return f"was killed by signal {os.WTERMSIG(status)}"
     return f"exited (exit code {os.waitstatus_to_exitcode(status)})"
