@@ -6,8 +6,9 @@ of the items from a counter in a shared anonymous mapping (under a semaphore), a
 describes. A child writes its images' pixels straight into its own region of one shared anonymous
 mapping that this process reserved before forking (virtual memory: only the pages written are
 used), and sends through a pipe only the pickled rest (property dicts, shapes) with where each
-array's bytes lie; this process builds its arrays on those bytes, without copying them. Pixels that do
-not fit in the region travel in the pickle. A child leaves with ``os._exit`` as soon as it has
+array's bytes lie; this process copies each array's bytes once, into memory of the array's own (so
+that an image kept does not keep the whole mapping alive), and unmaps the mapping when the batch ends.
+Pixels that do not fit in the region travel in the pickle. A child leaves with ``os._exit`` as soon as it has
 written (no interpreter teardown) and is reaped later, without waiting.
 
 Before forking, the objects alive are frozen out of the collector's sight (``gc.freeze``), so that a
@@ -173,6 +174,16 @@ def _read_message(fd):
         return data
 
 
+def _copied(view, placed):
+    """The bytes at ``placed`` [(position, length)] of ``view``, each copied into memory of its own:
+    an image kept does not keep the batch's shared mapping (and every other image in it) alive."""
+    buffers = []
+    for at, n in placed:
+        with view[at : at + n] as part:
+            buffers.append(bytearray(part))
+    return buffers
+
+
 def _exit_description(pid):
     try:
         _, status = os.waitpid(pid, 0)
@@ -234,8 +245,7 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                 raise WorkerError(f"a batch worker process {_exit_description(pid)} before sending its images")
             chunks, failure = pickle.loads(data)
             for offset, pickled, placed in chunks:
-                buffers = [view[at : at + n] for at, n in placed]
-                results.append((offset, received(pickle.loads(pickled, buffers=buffers))))
+                results.append((offset, received(pickle.loads(pickled, buffers=_copied(view, placed)))))
             if failure is not None:
                 failures.append(failure)
             children.pop(0)
@@ -258,4 +268,7 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                     os.waitpid(pid, 0)
                 except (ProcessLookupError, ChildProcessError):
                     pass
+        if shared is not None:  # every image was copied out of it: released now, not by the collector
+            view.release()
+            shared.close()
         _reap()

@@ -2,6 +2,7 @@
 alike), worker processes giving exactly the single-process results with their property dicts, every
 thread re-raising its own callback's exception, and fork children batching after the parent did."""
 
+import mmap
 import multiprocessing
 import os
 import pickle
@@ -286,7 +287,7 @@ class Processes(unittest.TestCase):
         for r in many:
             self.assertFalse(np.asarray(r).flags.writeable)
 
-    def test_results_outlive_the_batch_and_each_other(self):
+    def test_results_own_their_pixels(self):
         pipe = np_random_pipeline()
         one = pixels(pipe.resolve_batch(6, seed=4))
         many = pipe.resolve_batch(6, seed=4, processes=2)
@@ -294,6 +295,12 @@ class Processes(unittest.TestCase):
         del many
         np.testing.assert_array_equal(last, one[-1])
         self.assertEqual(pickle.loads(pickle.dumps(last)).tolist(), one[-1].tolist())
+        # Not views of the batch's shared mapping (unmapped when the batch ended).
+        for r in pipe.resolve_batch(12, seed=4, processes=2):
+            owner = r
+            while isinstance(owner, (np.ndarray, memoryview)):
+                owner = owner.base if isinstance(owner, np.ndarray) else owner.obj
+            self.assertNotIsInstance(owner, mmap.mmap)
 
     def test_spawned_workers_take_a_pipeline_that_pickles(self):
         pipe = spawn_pipeline()
