@@ -269,6 +269,9 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                 except (ProcessLookupError, ChildProcessError):
                     pass
         if shared is not None:  # every image was copied out of it: released now, not by the collector
-            view.release()
-            shared.close()
+            try:
+                view.release()
+                shared.close()
+            except BufferError:  # a view of it still exists: the collector unmaps it later
+                pass
         _reap()
