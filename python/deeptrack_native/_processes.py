@@ -3,12 +3,14 @@
 This process and ``N - 1`` worker processes take contiguous chunks of the items
 ``first .. first + count`` from a shared counter, in increasing order, until none is left; chunks
 shrink as the items run out, so that a worker that starts late (forking and its first touches of
-memory take a few milliseconds) takes fewer and the processes finish together. Workers are forked from this process (so the pipeline, lambdas included, is inherited as it
-is) or, where ``fork`` is not available, spawned (the pipeline is then pickled, which needs
-callables that pickle: functions defined at module level). Every chunk is rendered as
-``resolve_batch`` renders it in one process, and an item depends only on (pipeline, seed, item), so
-the images and their property dicts are the ones a single-process batch gives. Workers send their
-results back pickled through a pipe (Images pickle as plain data).
+memory take a few milliseconds) takes fewer and the processes finish together. Workers are forked
+from this process with ``os.fork`` (``_forked``: the pipeline, lambdas included, is inherited as it
+is, and the images come back through shared memory) or, where ``fork`` is not available, spawned by
+``multiprocessing`` (the pipeline is then pickled, which needs callables that pickle: functions
+defined at module level, and the results come back pickled through a pipe; Images pickle as plain
+data). Every chunk is rendered as ``resolve_batch`` renders it in one process, and an item depends
+only on (pipeline, seed, item), so the images and their property dicts are the ones a
+single-process batch gives.
 
 Errors: a failing chunk stops the counter; every chunk already taken is finished, and the failure of
 the lowest chunk is raised (all chunks below it were taken before it and succeeded), which is the
@@ -61,7 +63,7 @@ class WorkerError(RuntimeError):
     exception does not pickle)."""
 
 
-def _portable_exception(exc):
+def portable_exception(exc):
     """``exc`` if it survives pickling, else a :class:`WorkerError` carrying its type, message and
     traceback."""
     try:
@@ -72,37 +74,44 @@ def _portable_exception(exc):
         return WorkerError(f"{type(exc).__name__}: {exc} (raised in a batch worker process; it does not pickle)\n{text}")
 
 
-def _take(counter):
-    """The next chunk ``(offset, length)`` of the shared ``counter`` [next offset, end, processes],
-    or None when none is left."""
-    lock = counter.get_lock()
-    if not lock.acquire(timeout=_LOCK_TIMEOUT):
-        raise WorkerError("a batch worker process died while taking items; the batch cannot finish")
-    try:
-        start, end, processes = counter[0], counter[1], counter[2]
-        if start >= end:
-            return None
-        n = chunk_size(end - start, processes)
-        counter[0] = start + n
-        return start, n
-    finally:
-        lock.release()
+class SharedCounter:
+    """The items left to take, shared by the processes of a spawned batch: [next offset, end,
+    processes] in a ``multiprocessing`` array, under its lock."""
+
+    def __init__(self, ctx, count, processes):
+        self.array = ctx.Array("q", [0, count, processes])
+
+    def take(self):
+        """The next chunk ``(offset, length)``, or None when none is left."""
+        lock = self.array.get_lock()
+        if not lock.acquire(timeout=_LOCK_TIMEOUT):
+            raise WorkerError("a batch worker process died while taking items; the batch cannot finish")
+        try:
+            start, end, processes = self.array[0], self.array[1], self.array[2]
+            if start >= end:
+                return None
+            n = chunk_size(end - start, processes)
+            self.array[0] = start + n
+            return start, n
+        finally:
+            lock.release()
+
+    def stop(self):
+        """Leaves no item to take (a chunk failed)."""
+        with self.array.get_lock():
+            self.array[1] = self.array[0]
 
 
-def _stop(counter):
-    with counter.get_lock():
-        counter[1] = counter[0]
-
-
-def _render_chunks(feature, seed, first, threads, image, counter):
-    """Takes and renders chunks until none is left: ``(rendered, failure)``, ``rendered`` a list of
-    ``(offset, results)`` and ``failure`` None or ``(offset of the failed chunk, exception)``."""
+def render_chunks(feature, seed, first, threads, image, counter):
+    """Takes chunks from ``counter`` (``take()``, ``stop()``) and renders them until none is left:
+    ``(rendered, failure)``, ``rendered`` a list of ``(offset, results)`` and ``failure`` None or
+    ``(offset of the failed chunk, exception)``."""
     rendered = []
     batch_input = None
     # The global generators are saved once for all the chunks of this process.
     with _batch.held_globals() if feature._holds_python() else contextlib.nullcontext():
         while True:
-            chunk = _take(counter)
+            chunk = counter.take()
             if chunk is None:
                 return rendered, None
             offset, n = chunk
@@ -112,11 +121,11 @@ def _render_chunks(feature, seed, first, threads, image, counter):
                 results = feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)
                 rendered.append((offset, results))
             except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
-                _stop(counter)
+                counter.stop()
                 return rendered, (offset, e)
 
 
-def _sendable(results):
+def sendable(results):
     """Results as sent: arrays as they are, Images as ``(value, dicts, which dicts are PropertyDicts)``
     (a PropertyDict pickles as a plain dict; the input's own dicts stay plain dicts)."""
     return [
@@ -131,7 +140,7 @@ def _readonly(value):
     return value
 
 
-def _received(items):
+def received(items):
     """Sent results shaped like this process's: read-only arrays, Images with PropertyDicts (one
     object per dict, as pickling kept them)."""
     mirrors = {}
@@ -154,7 +163,7 @@ def _work(feature, seed, first, threads, image, counter, conn):
     ``chunks`` is ``[(offset, sendable results)]`` and ``failure`` None or ``(offset, exception)``."""
     try:
         try:
-            rendered, failure = _render_chunks(feature, seed, first, threads, image, counter)
+            rendered, failure = render_chunks(feature, seed, first, threads, image, counter)
         except BaseException as e:  # noqa: B036 - e.g. the counter's lock timed out
             rendered, failure = [], (-1, e)
         if failure is not None:
@@ -162,12 +171,12 @@ def _work(feature, seed, first, threads, image, counter, conn):
             if hasattr(e, "add_note"):
                 where = traceback.format_exception(type(e), e, e.__traceback__)
                 e.add_note(f"(raised in the batch worker process {os.getpid()}:\n{''.join(where).rstrip()})")
-            failure = (offset, _portable_exception(e))
-        payload = ([(offset, _sendable(results)) for offset, results in rendered], failure)
+            failure = (offset, portable_exception(e))
+        payload = ([(offset, sendable(results)) for offset, results in rendered], failure)
         try:
             data = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
         except Exception as e:
-            data = pickle.dumps(([], (-1, _portable_exception(e))), protocol=pickle.HIGHEST_PROTOCOL)
+            data = pickle.dumps(([], (-1, portable_exception(e))), protocol=pickle.HIGHEST_PROTOCOL)
         conn.send_bytes(data)
     finally:
         conn.close()
@@ -215,7 +224,11 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
     if threads == 0 and not feature._holds_python():
         threads = max(1, cpu_count() // processes)
     ctx = _context()
-    counter = ctx.Array("q", [0, count, processes])
+    if ctx.get_start_method() == "fork":
+        from . import _forked  # imports this module
+
+        return _forked.resolve_batch(feature, count, seed, first, threads, image, processes)
+    counter = SharedCounter(ctx, count, processes)
     workers = []
     finished = False
     try:
@@ -231,7 +244,7 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
         finally:
             if freeze:
                 gc.unfreeze()
-        rendered, failure = _render_chunks(feature, seed, first, threads, image, counter)
+        rendered, failure = render_chunks(feature, seed, first, threads, image, counter)
         failures = [] if failure is None else [failure]
         received = []
         for process, read in workers:
@@ -242,7 +255,7 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                 raise WorkerError(
                     f"a batch worker process exited (exit code {process.exitcode}) before sending its images"
                 ) from None
-            received.extend((offset, _received(results)) for offset, results in chunks)
+            received.extend((offset, received(results)) for offset, results in chunks)
             if failure is not None:
                 failures.append(failure)
         if failures:

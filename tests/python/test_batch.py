@@ -2,10 +2,12 @@
 alike), worker processes giving exactly the single-process results with their property dicts, every
 thread re-raising its own callback's exception, and fork children batching after the parent did."""
 
+import mmap
 import multiprocessing
 import os
 import pickle
 import random
+import signal
 import threading
 import time
 import unittest
@@ -13,7 +15,7 @@ import unittest
 import numpy as np
 
 import deeptrack_native as dt
-from deeptrack_native import Feature, Image, PropertyDict, _processes
+from deeptrack_native import Feature, Image, PropertyDict, _forked, _processes
 
 
 def np_random_pipeline(size=32, n=6):
@@ -259,6 +261,46 @@ class Processes(unittest.TestCase):
         with self.assertRaises(_processes.WorkerError) as cm:
             dt.Add(value=self.in_the_worker(lambda: os._exit(3))).resolve_batch(8, image=np.zeros(1), processes=2)
         self.assertIn("exit code 3", str(cm.exception))
+
+    def test_a_worker_killed_by_a_signal_is_an_error_not_a_hang(self):
+        def die():
+            os.kill(os.getpid(), signal.SIGKILL)
+
+        with self.assertRaises(_processes.WorkerError) as cm:
+            dt.Add(value=self.in_the_worker(die)).resolve_batch(8, image=np.zeros(1), processes=2)
+        self.assertIn("killed by signal 9", str(cm.exception))
+        # The next batch works.
+        pipe = np_random_pipeline()
+        assert_same_results(self, pipe.resolve_batch(4, seed=3), pipe.resolve_batch(4, seed=3, processes=2))
+
+    def test_pixels_that_do_not_fit_the_shared_region_travel_in_the_pickle(self):
+        pipe = np_random_pipeline(size=32)
+        pipe.store_properties()
+        one = pipe.resolve_batch(12, seed=5)
+        saved = _forked.REGION_BYTES
+        _forked.REGION_BYTES = 32 * 32 * 8 + 100  # a worker's first image, then the pipe
+        try:
+            many = pipe.resolve_batch(12, seed=5, processes=2)
+        finally:
+            _forked.REGION_BYTES = saved
+        assert_same_results(self, one, many)
+        for r in many:
+            self.assertFalse(np.asarray(r).flags.writeable)
+
+    def test_results_own_their_pixels(self):
+        pipe = np_random_pipeline()
+        one = pixels(pipe.resolve_batch(6, seed=4))
+        many = pipe.resolve_batch(6, seed=4, processes=2)
+        last = many[-1]
+        del many
+        np.testing.assert_array_equal(last, one[-1])
+        self.assertEqual(pickle.loads(pickle.dumps(last)).tolist(), one[-1].tolist())
+        # Not views of the batch's shared mapping (unmapped when the batch ended).
+        for r in pipe.resolve_batch(12, seed=4, processes=2):
+            owner = r
+            while isinstance(owner, (np.ndarray, memoryview)):
+                owner = owner.base if isinstance(owner, np.ndarray) else owner.obj
+            self.assertNotIsInstance(owner, mmap.mmap)
 
     def test_spawned_workers_take_a_pipeline_that_pickles(self):
         pipe = spawn_pipeline()
