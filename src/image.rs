@@ -23,18 +23,23 @@ pub type ImageList = SharedList<Image>;
 pub struct Image {
     data: Arc<ArrayD<f64>>,
     properties: PropertyList,
+    /// Whether the samples are complex numbers: the last axis (of length 2) holds the real and
+    /// imaginary parts. Set by the kinds that compute complex images (`ComplexGaussian`) and by callers
+    /// ([`Image::set_complex`]); every other kind computes on the samples as real numbers, and its
+    /// output (new data) is real.
+    complex: bool,
 }
 
 impl Image {
     /// An image of `data` with no properties (the array is made C-contiguous if it is not).
     pub fn new(data: ArrayD<f64>) -> Self {
-        Image { data: Arc::new(standard(data)), properties: PropertyList::new() }
+        Image { data: Arc::new(standard(data)), properties: PropertyList::new(), complex: false }
     }
 
     /// An image sharing an existing array.
     pub fn from_shared(data: Arc<ArrayD<f64>>) -> Self {
         let data = if data.is_standard_layout() { data } else { Arc::new(standard((*data).clone())) };
-        Image { data, properties: PropertyList::new() }
+        Image { data, properties: PropertyList::new(), complex: false }
     }
 
     /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
@@ -81,14 +86,33 @@ impl Image {
 
     /// The same properties with new data.
     pub fn with_data(&self, data: ArrayD<f64>) -> Image {
-        Image { data: Arc::new(standard(data)), properties: self.properties.clone() }
+        Image { data: Arc::new(standard(data)), properties: self.properties.clone(), complex: false }
     }
 
     /// The same properties with new data already in standard layout (as `mapv` of an image's array
     /// is): no layout check.
     pub(crate) fn with_standard_data(&self, data: ArrayD<f64>) -> Image {
         debug_assert!(data.is_standard_layout());
-        Image { data: Arc::new(data), properties: self.properties.clone() }
+        Image { data: Arc::new(data), properties: self.properties.clone(), complex: false }
+    }
+
+    /// Whether the image holds complex numbers, its last axis the real and imaginary parts (see
+    /// [`Image::set_complex`]).
+    pub fn is_complex(&self) -> bool {
+        self.complex
+    }
+
+    /// Marks the image as complex (its last axis, of length 2, holds the real and imaginary parts) or
+    /// as real. An image whose last axis is not of length 2 cannot be complex: `InvalidArgument`.
+    pub fn set_complex(&mut self, complex: bool) -> Result<()> {
+        if complex && self.shape().last() != Some(&2) {
+            return Err(Error::invalid(format!(
+                "a complex image keeps the real and imaginary parts along a last axis of length 2, but its shape is {:?}",
+                self.shape()
+            )));
+        }
+        self.complex = complex;
+        Ok(())
     }
 
     /// The property dicts, in order.
@@ -150,7 +174,7 @@ impl Image {
     /// Whether two images are the same result: the same array allocation and the same dicts (O(1)
     /// when one is a copy of the other).
     pub(crate) fn same(&self, other: &Image) -> bool {
-        Arc::ptr_eq(&self.data, &other.data) && self.properties.same(&other.properties)
+        Arc::ptr_eq(&self.data, &other.data) && self.complex == other.complex && self.properties.same(&other.properties)
     }
 }
 

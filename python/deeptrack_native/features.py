@@ -327,6 +327,7 @@ class Feature:
         if status == _lib.BUFFER_TOO_SMALL:
             buf = (c_void_p * count.value)()
             status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
+        _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
@@ -354,6 +355,7 @@ class Feature:
             status = lib.deeptrack_feature_resolve_list(
                 self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
             )
+        _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
@@ -459,6 +461,13 @@ class Feature:
 
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
+
+
+def _emit_warnings():
+    """Raises the library's warnings of the resolve that just ran (``NonOverlapping`` that could not
+    place its volumes apart, ...) as Python ``UserWarning``s, as DeepTrack2's ``warnings.warn``."""
+    for message in _core.take_warnings():
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _dict_ids(image):
@@ -671,6 +680,14 @@ class Optics(Feature):
         return self.resolve(sample, **kwargs)
 
 
+class Noise(Feature):
+    """DeepTrack2's ``noises.Noise``: the base class of noises (``Gaussian``, ``Poisson``, ...). It adds
+    nothing to :class:`Feature`, as in DeepTrack2: a noise of your own subclasses it and defines
+    ``get(self, image, **properties)``, which runs as any custom feature."""
+
+    __module__ = "deeptrack_native.noises"
+
+
 class ElementwiseFeature(Feature):
     """DeepTrack2's base class of the element-wise features (``Sin``, ``Log``, ...): each applies its
     numpy function to its input, or, given a feature (``Sin(feature)``), to that feature's output."""
@@ -820,7 +837,7 @@ def _define(kind):
     # Optics image a sample when called on it (a Microscope); the element-wise kinds share
     # DeepTrack2's base class. Kinds that need features (Combine, Probability, OneOf, ...) are
     # composites; those whose features are optional (Sin(feature)) take them as keywords of their own.
-    base = {"optics": Optics, "elementwise": ElementwiseFeature}.get(kind["module"], Feature)
+    base = {"optics": Optics, "elementwise": ElementwiseFeature, "noises": Noise}.get(kind["module"], Feature)
     needs_features = any(p.type in _FEATURE_TYPES and p.flags & _FLAG_REQUIRED for p in kind["params"])
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:
