@@ -418,7 +418,8 @@ void deeptrack_clear_error(void);
  * volumes apart and returned its last placement. They are recorded on the thread that resolved, at
  * most 64 (older ones are dropped first), until taken. `*needed` (if non-NULL) receives the size
  * including the NUL; when `len` is smaller, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and the warnings are
- * kept.
+ * kept. Like `deeptrack_last_error_message`, it never changes the last error message, so it may be
+ * called after a failed resolve before reading that message.
  *
  * # Safety
  * `buf` must be NULL or point to `len` writable bytes; `needed` must be NULL or writable.

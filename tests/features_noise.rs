@@ -123,7 +123,10 @@ fn complex_gaussian_gives_complex_images_with_the_requested_moments() {
     let mut z = Image::new(ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![1.0, 2.0, -3.0, 4.0]).unwrap());
     z.set_complex(true).unwrap();
     let out = quiet.resolve_one(Some(&z)).unwrap().unwrap();
-    assert_eq!((out.shape(), out.as_slice(), out.is_complex()), ([1, 2, 2].as_slice(), [1.25, 2.0, -2.75, 4.0].as_slice(), true));
+    assert_eq!(
+        (out.shape(), out.as_slice(), out.is_complex()),
+        ([1, 2, 2].as_slice(), [1.25, 2.0, -2.75, 4.0].as_slice(), true)
+    );
     // Other kinds compute on the parts as real numbers and give real images.
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::constant(1.0)).unwrap();

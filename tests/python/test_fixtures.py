@@ -51,7 +51,7 @@ class Fixtures(unittest.TestCase):
     def test_every_case_matches_deeptrack2(self):
         with open(os.path.join(FIXTURES, "manifest.json")) as f:
             manifest = json.load(f)
-        self.assertEqual(len(manifest["cases"]), 64)
+        self.assertEqual(len(manifest["cases"]), 67)
         for case in manifest["cases"]:
             with self.subTest(case=case["id"]):
                 pipe, data = pipeline(case)
