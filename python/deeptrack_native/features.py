@@ -421,9 +421,13 @@ class Feature:
         """Renders items ``first .. first + count`` in this process on ``batch_input``."""
         owner, known = batch_input
         input_ptr = None if owner is None else owner.ptr
-        if self._holds_python():
-            return _batch.render_serially(self, count, seed, first, input_ptr, known)
-        return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
+        try:
+            if self._holds_python():
+                return _batch.render_serially(self, count, seed, first, input_ptr, known)
+            return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
+        finally:
+            # The warnings of the items rendered on this thread (library worker threads keep theirs).
+            _emit_warnings()
 
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)

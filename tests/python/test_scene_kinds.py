@@ -50,6 +50,12 @@ class TestNonOverlapping(unittest.TestCase):
         self.assertEqual(np.asarray(image).shape, (32, 32, 1))
         self.assertEqual([w.category for w in caught], [UserWarning])
         self.assertIn("could not be achieved in 2 attempts of 3 re-draws", str(caught[0].message))
+        # A batch rendered on this thread (a Python callable in the pipeline) raises them too.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            images = pipeline.resolve_batch(2, seed=1)
+        self.assertEqual(len(images), 2)
+        self.assertEqual([w.category for w in caught], [UserWarning, UserWarning])
 
 
 class TestCropTightAndReuse(unittest.TestCase):
