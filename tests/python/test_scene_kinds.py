@@ -102,6 +102,7 @@ class TestNoises(unittest.TestCase):
 
         self.assertTrue(issubclass(noises.Gaussian, noises.Noise))
         self.assertTrue(issubclass(noises.Noise, dt.Feature))
+        self.assertIs(dt.Noise, noises.Noise)
         out = (Shift(amount=2) >> noises.Gaussian(sigma=0)).resolve(np.ones((3, 3)))
         np.testing.assert_array_equal(out, np.full((3, 3), 3.0))
 
