@@ -412,6 +412,23 @@ deeptrack_status deeptrack_last_error_message(char *buf,
 void deeptrack_clear_error(void);
 
 /**
+ * Writes the calling thread's pending warnings into `buf` (NUL-terminated, one per line, oldest
+ * first; an empty string when there are none) and clears them. Warnings are what a resolve reports
+ * without failing (DeepTrack2's `warnings.warn`): e.g. `NonOverlapping` when it could not place its
+ * volumes apart and returned its last placement. They are recorded on the thread that resolved, at
+ * most 64 (older ones are dropped first), until taken. `*needed` (if non-NULL) receives the size
+ * including the NUL; when `len` is smaller, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and the warnings are
+ * kept. Like `deeptrack_last_error_message`, it never changes the last error message, so it may be
+ * called after a failed resolve before reading that message.
+ *
+ * # Safety
+ * `buf` must be NULL or point to `len` writable bytes; `needed` must be NULL or writable.
+ */
+deeptrack_status deeptrack_take_warnings(char *buf,
+                                         size_t len,
+                                         size_t *needed);
+
+/**
  * Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`
  * of the header you compiled against). Static; never NULL; must not be freed.
  */
@@ -941,6 +958,28 @@ deeptrack_status deeptrack_image_get_property(const struct deeptrack_image *img,
                                               const char *key,
                                               bool get_one,
                                               struct deeptrack_value **out);
+
+/**
+ * Writes to `*out` whether `img` holds complex numbers: its last axis (of length 2) then holds the
+ * real and imaginary parts of each sample (`ComplexGaussian`'s output, or an input marked with
+ * `deeptrack_image_set_complex`). Kinds other than the complex-aware ones compute on the two parts
+ * as real numbers and give real images.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_is_complex(const struct deeptrack_image *img, bool *out);
+
+/**
+ * Marks `img` as complex (its last axis, which must have length 2, holds the real and imaginary
+ * parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `complex` is true and the last axis is
+ * not of length 2 (the image is then unchanged).
+ *
+ * # Safety
+ * `img` must be NULL or a live image.
+ */
+deeptrack_status deeptrack_image_set_complex(struct deeptrack_image *img,
+                                             bool complex);
 
 /**
  * Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,

@@ -389,6 +389,13 @@ template <typename D> class ImageReader {
   public:
     /// The number of dimensions.
     size_t ndim() const { return deeptrack_image_ndim(ptr()); }
+    /// Whether the image holds complex numbers: its last axis (of length 2) holds the real and
+    /// imaginary parts (`ComplexGaussian`'s result).
+    bool is_complex() const {
+        bool complex = false;
+        check(deeptrack_image_is_complex(ptr(), &complex));
+        return complex;
+    }
     /// The shape.
     std::vector<size_t> shape() const {
         std::vector<size_t> s(ndim());
@@ -489,6 +496,9 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
     void merge_properties_from(ImageView other) { check(deeptrack_image_merge_properties_from(get(), other.get())); }
     /// Appends dict `d` (shared, keeping its identity; no deduplication).
     void append_properties(PropertyDict d) { check(deeptrack_image_append_properties(get(), d.get())); }
+    /// Marks the image complex (its last axis, of length 2, holds the real and imaginary parts; else
+    /// INVALID_ARGUMENT) or real.
+    void set_complex(bool complex) { check(deeptrack_image_set_complex(get(), complex)); }
     /// Appends a new dict of copies of `entries` (keys non-empty and distinct) and returns it, borrowed.
     PropertyDict push_properties(const std::vector<std::pair<std::string, ValueView>> &entries) {
         std::vector<const char *> keys;
@@ -502,6 +512,21 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         return PropertyDict(d);
     }
 };
+
+/// Takes the calling thread's pending warnings (what resolves reported without failing, e.g. a
+/// `NonOverlapping` that could not place its volumes apart), oldest first.
+inline std::vector<std::string> take_warnings() {
+    std::string text = detail::read_text(deeptrack_take_warnings);
+    std::vector<std::string> out;
+    size_t start = 0;
+    while (!text.empty() && start <= text.size()) {
+        size_t end = text.find('\n', start);
+        if (end == std::string::npos) end = text.size();
+        out.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
 
 template <typename D> Value detail::ImageReader<D>::get_property(CStr key, bool get_one) const {
     deeptrack_value *v;

@@ -28,6 +28,8 @@ use crate::properties::{PropertyDict, Rule, SampleContext};
 use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite};
 use crate::value::{Text, Value};
 
+mod resample;
+
 /// A replicate index (`_ID`): empty at top level, one entry per enclosing repeat.
 pub type ReplicaId = [usize];
 

@@ -32,6 +32,11 @@ pub struct Image {
     /// The index of the first sample in the buffer.
     start: usize,
     properties: PropertyList,
+    /// Whether the samples are complex numbers: the last axis (of length 2) holds the real and
+    /// imaginary parts. Set by the kinds that compute complex images (`ComplexGaussian`) and by callers
+    /// ([`Image::set_complex`]); every other kind computes on the samples as real numbers, and its
+    /// output (new data) is real.
+    complex: bool,
 }
 
 /// The buffer an image's samples are in.
@@ -68,7 +73,13 @@ impl Image {
 
     fn from_standard(data: Arc<ArrayD<f64>>) -> Self {
         debug_assert!(data.is_standard_layout());
-        Image { shape: data.raw_dim(), samples: Samples::Owned(data), start: 0, properties: PropertyList::new() }
+        Image {
+            shape: data.raw_dim(),
+            samples: Samples::Owned(data),
+            start: 0,
+            properties: PropertyList::new(),
+            complex: false,
+        }
     }
 
     /// An image sharing an existing array.
@@ -92,6 +103,7 @@ impl Image {
             shape: IxDyn(shape),
             start: 0,
             properties: PropertyList::new(),
+            complex: false,
         })
     }
 
@@ -202,6 +214,25 @@ impl Image {
         Image { properties: self.properties.clone(), ..Image::from_standard(Arc::new(data)) }
     }
 
+    /// Whether the image holds complex numbers, its last axis the real and imaginary parts (see
+    /// [`Image::set_complex`]).
+    pub fn is_complex(&self) -> bool {
+        self.complex
+    }
+
+    /// Marks the image as complex (its last axis, of length 2, holds the real and imaginary parts) or
+    /// as real. An image whose last axis is not of length 2 cannot be complex: `InvalidArgument`.
+    pub fn set_complex(&mut self, complex: bool) -> Result<()> {
+        if complex && self.shape().last() != Some(&2) {
+            return Err(Error::invalid(format!(
+                "a complex image keeps the real and imaginary parts along a last axis of length 2, but its shape is {:?}",
+                self.shape()
+            )));
+        }
+        self.complex = complex;
+        Ok(())
+    }
+
     /// The property dicts, in order.
     pub fn properties(&self) -> &PropertyList {
         &self.properties
@@ -264,6 +295,7 @@ impl Image {
         self.samples.same(&other.samples)
             && self.start == other.start
             && self.shape == other.shape
+            && self.complex == other.complex
             && self.properties.same(&other.properties)
     }
 }

@@ -23,6 +23,7 @@ pub mod samples;
 pub mod shared_list;
 mod sync;
 pub mod value;
+pub mod warnings;
 
 pub use error::{Error, ErrorKind, Result};
 pub use graph::{Feature, OpticsContext, ReplicaId, Resolver};

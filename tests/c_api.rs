@@ -78,6 +78,14 @@ fn feature_property_names_set_value_and_appending_custom_features_from_c() {
 }
 
 #[test]
+fn scene_kinds_from_c_place_apart_warn_and_give_complex_images() {
+    let out = run(&compile("cc", "tests/c/scene.c", "scene", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -136,6 +144,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
+    valgrind_clean("tests/c/scene.c", "valgrind_scene");
 }
 
 #[test]

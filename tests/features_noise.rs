@@ -94,3 +94,44 @@ fn poisson_of_a_peak_beyond_max_val_is_an_error_naming_max_val() {
     let out = poisson.resolve_one(Some(&big)).unwrap().unwrap();
     assert!(out.as_slice().iter().all(|x| x.is_finite()), "{:?}", out.as_slice());
 }
+
+#[test]
+fn complex_gaussian_gives_complex_images_with_the_requested_moments() {
+    let noise = features::builtin("ComplexGaussian").unwrap();
+    noise.set_property("mu", Rule::constant(0.5)).unwrap();
+    noise.set_property("sigma", Rule::constant(2.0)).unwrap();
+    noise.seed(3).unwrap();
+    let input = constant_image(1.0, 300);
+    let a = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    // A real input becomes complex: its real and imaginary parts along a new last axis of 2.
+    assert_eq!(a.shape(), [300, 300, 2]);
+    assert!(a.is_complex() && !input.is_complex());
+    let re: Vec<f64> = a.as_slice().iter().step_by(2).copied().collect();
+    let im: Vec<f64> = a.as_slice().iter().skip(1).step_by(2).copied().collect();
+    let ((mr, vr), (mi, vi)) = (mean_and_var(&re), mean_and_var(&im));
+    assert!((mr - 1.5).abs() < 0.03 && (vr - 4.0).abs() < 0.1, "real part: mean {mr}, var {vr}");
+    assert!(mi.abs() < 0.03 && (vi - 4.0).abs() < 0.1, "imaginary part: mean {mi}, var {vi}");
+    let corr = re.iter().zip(&im).map(|(r, i)| (r - mr) * (i - mi)).sum::<f64>() / re.len() as f64;
+    assert!(corr.abs() < 0.1, "the parts are independent: covariance {corr}");
+    noise.seed(3).unwrap();
+    assert_eq!(noise.resolve_one(Some(&input)).unwrap().unwrap().as_slice(), a.as_slice(), "seeded");
+
+    // A complex input keeps its shape; noise is added to both parts, mu to the real part only.
+    let quiet = features::builtin("ComplexGaussian").unwrap();
+    quiet.set_property("mu", Rule::constant(0.25)).unwrap();
+    quiet.set_property("sigma", Rule::constant(0.0)).unwrap();
+    let mut z = Image::new(ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![1.0, 2.0, -3.0, 4.0]).unwrap());
+    z.set_complex(true).unwrap();
+    let out = quiet.resolve_one(Some(&z)).unwrap().unwrap();
+    assert_eq!(
+        (out.shape(), out.as_slice(), out.is_complex()),
+        ([1, 2, 2].as_slice(), [1.25, 2.0, -2.75, 4.0].as_slice(), true)
+    );
+    // Other kinds compute on the parts as real numbers and give real images.
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::constant(1.0)).unwrap();
+    assert!(!add.resolve_one(Some(&out)).unwrap().unwrap().is_complex());
+    let err = Image::zeros(&[2, 3]).set_complex(true).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("last axis of length 2"), "{err}");
+}

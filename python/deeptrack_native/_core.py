@@ -386,6 +386,10 @@ def from_library_image(owner, known=None):
     """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
     Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
+    if view.ndim and view.shape[-1] == 2 and _is_complex(owner):
+        # A complex image (ComplexGaussian's): its last axis holds the real and imaginary parts,
+        # viewed as complex numbers without a copy.
+        view = view.view(np.complex128)[..., 0]
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
         return view
     img = Image(view, copy=False)
@@ -440,6 +444,24 @@ def input_image(obj, what="image"):
     return owner, known, True
 
 
+def _is_complex(owner):
+    out = c_bool()
+    call(lib.deeptrack_image_is_complex, owner.ptr, byref(out))
+    return out.value
+
+
+def take_warnings():
+    """The calling thread's pending library warnings (``deeptrack_take_warnings``), taken: a list of
+    messages, oldest first."""
+    needed = c_size_t()
+    status = lib.deeptrack_take_warnings(None, 0, byref(needed))
+    if status == _lib.OK or needed.value <= 1:
+        return []
+    buf = ctypes.create_string_buffer(needed.value)
+    call(lib.deeptrack_take_warnings, buf, len(buf), None)
+    return buf.value.decode("utf-8", "replace").split("\n")
+
+
 def to_library_image(obj, what="image"):
     """A new library image holding a copy of ``obj`` (an Image, array or number) and, for an Image,
     its dicts. Returns ``(owned image, known)``, where ``known`` maps the library dicts created for
@@ -457,6 +479,12 @@ def to_library_image(obj, what="image"):
         value = value._value
     if value is None:
         raise TypeError(f"{what}: None is not an image")
+    complex_input = np.iscomplexobj(value)
+    if complex_input:
+        # A complex image crosses as its real and imaginary parts along a last axis of 2, marked
+        # complex (deeptrack_image_set_complex).
+        value = np.asarray(value)
+        value = np.stack([value.real, value.imag], axis=-1)
     try:
         arr = _real_array(value, what)
     except (TypeError, ValueError):
@@ -467,6 +495,8 @@ def to_library_image(obj, what="image"):
     owner = new_handle(
         lib.deeptrack_image_new, arr.ctypes.data if arr.size else None, shape, arr.ndim, free=lib.deeptrack_image_free
     )
+    if complex_input:
+        call(lib.deeptrack_image_set_complex, owner.ptr, True)
     known = {}
     if isinstance(obj, Image):
         for d in obj.properties:

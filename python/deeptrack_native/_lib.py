@@ -93,6 +93,7 @@ FREE_FN = ctypes.CFUNCTYPE(None, c_void_p)
 _DECLARATIONS = {
     "deeptrack_status_str": ([c_uint32], c_char_p),
     "deeptrack_last_error_message": ([c_char_p, c_size_t, POINTER(c_size_t)], status),
+    "deeptrack_take_warnings": ([c_char_p, c_size_t, POINTER(c_size_t)], status),
     "deeptrack_clear_error": ([], None),
     "deeptrack_set_error_message": ([c_char_p], status),
     # features
@@ -143,6 +144,8 @@ _DECLARATIONS = {
     "deeptrack_image_shape": ([handle, POINTER(c_size_t), c_size_t], status),
     "deeptrack_image_data": ([handle, POINTER(c_void_p), POINTER(c_size_t)], status),
     "deeptrack_image_property_count": ([handle], c_size_t),
+    "deeptrack_image_is_complex": ([handle, POINTER(c_bool)], status),
+    "deeptrack_image_set_complex": ([handle, c_bool], status),
     "deeptrack_image_property_dict": ([handle, c_size_t, out_handle], status),
     "deeptrack_image_append_properties": ([handle, handle], status),
     "deeptrack_image_push_properties": (

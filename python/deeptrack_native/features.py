@@ -371,6 +371,7 @@ class Feature:
         if status == _lib.BUFFER_TOO_SMALL:
             buf = (c_void_p * count.value)()
             status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
+        _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
@@ -398,6 +399,7 @@ class Feature:
             status = lib.deeptrack_feature_resolve_list(
                 self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
             )
+        _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
@@ -464,9 +466,13 @@ class Feature:
         """Renders items ``first .. first + count`` in this process on ``batch_input``."""
         owner, known = batch_input
         input_ptr = None if owner is None else owner.ptr
-        if self._holds_python():
-            return _batch.render_serially(self, count, seed, first, input_ptr, known)
-        return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
+        try:
+            if self._holds_python():
+                return _batch.render_serially(self, count, seed, first, input_ptr, known)
+            return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)
+        finally:
+            # The warnings of the items rendered on this thread (library worker threads keep theirs).
+            _emit_warnings()
 
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)
@@ -514,6 +520,13 @@ def _set_value_arg(value, what):
             "property instead)"
         )
     return _core.to_value(value, what)
+
+
+def _emit_warnings():
+    """Raises the library's warnings of the resolve that just ran (``NonOverlapping`` that could not
+    place its volumes apart, ...) as Python ``UserWarning``s, as DeepTrack2's ``warnings.warn``."""
+    for message in _core.take_warnings():
+        warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def _dict_ids(image):
@@ -763,6 +776,14 @@ class Optics(Feature):
         return self.resolve(sample, **kwargs)
 
 
+class Noise(Feature):
+    """DeepTrack2's ``noises.Noise``: the base class of noises (``Gaussian``, ``Poisson``, ...). It adds
+    nothing to :class:`Feature`, as in DeepTrack2: a noise of your own subclasses it and defines
+    ``get(self, image, **properties)``, which runs as any custom feature."""
+
+    __module__ = "deeptrack_native.noises"
+
+
 class ElementwiseFeature(Feature):
     """DeepTrack2's base class of the element-wise features (``Sin``, ``Log``, ...): each applies its
     numpy function to its input, or, given a feature (``Sin(feature)``), to that feature's output."""
@@ -912,7 +933,7 @@ def _define(kind):
     # Optics image a sample when called on it (a Microscope); the element-wise kinds share
     # DeepTrack2's base class. Kinds that need features (Combine, Probability, OneOf, ...) are
     # composites; those whose features are optional (Sin(feature)) take them as keywords of their own.
-    base = {"optics": Optics, "elementwise": ElementwiseFeature}.get(kind["module"], Feature)
+    base = {"optics": Optics, "elementwise": ElementwiseFeature, "noises": Noise}.get(kind["module"], Feature)
     needs_features = any(p.type in _FEATURE_TYPES and p.flags & _FLAG_REQUIRED for p in kind["params"])
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:

@@ -29,6 +29,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
     CROP_TO_MULTIPLES_OF,
     PAD_TO_MULTIPLES_OF,
     super::affine::AFFINE,
+    super::croptight::CROP_TIGHT,
+    super::reuse::REUSE,
 ];
 
 /// The entry of a flip.

@@ -1,4 +1,4 @@
-//! Noise: `Gaussian`, `Poisson`, `Background` (alias `Offset`). Every draw comes from the pipeline's
+//! Noise: `Gaussian`, `ComplexGaussian`, `Poisson`, `Background` (alias `Offset`). Every draw comes from the pipeline's
 //! seeded generator, so a seeded pipeline gives the same noise on any machine (DeepTrack2 draws from
 //! numpy's global generator, so the noise itself matches it in distribution, not sample by sample).
 
@@ -16,6 +16,7 @@ use crate::properties::PropertyDict;
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[
     GAUSSIAN,
+    COMPLEX_GAUSSIAN,
     POISSON,
     background("Background", |_| Box::new(Background("Background"))),
     background("Offset", |_| Box::new(Background("Offset"))),
@@ -41,6 +42,17 @@ const GAUSSIAN: KindSpec = KindSpec {
     ],
     positional: &["mu", "sigma"],
     make: |_| Box::new(Gaussian),
+};
+
+const COMPLEX_GAUSSIAN: KindSpec = KindSpec {
+    name: "ComplexGaussian",
+    aliases: &[],
+    module: "noises",
+    doc: "Adds complex Gaussian noise: `x + mu + sigma · (N(0, 1) + i·N(0, 1))` per pixel; the result is complex \
+          (a last axis of 2: real and imaginary parts).",
+    params: GAUSSIAN.params,
+    positional: &["mu", "sigma"],
+    make: |_| Box::new(ComplexGaussian),
 };
 
 const POISSON: KindSpec = KindSpec {
@@ -96,6 +108,56 @@ impl FeatureKind for Gaussian {
             mu + x + n * sigma
         });
         Ok(Some(img.with_data(out)))
+    }
+}
+
+/// `ComplexGaussian(mu=0, sigma=1)`: `mu + x + sigma * (N(0, 1) + i N(0, 1))` per pixel. Images are
+/// real arrays, so the complex result keeps the real and imaginary parts along a new last axis of
+/// length 2 and is marked complex ([`Image::is_complex`]; the Python package returns it as a complex
+/// array). A complex input (so marked) has noise added to both parts and keeps its shape.
+#[derive(Clone)]
+struct ComplexGaussian;
+
+impl FeatureKind for ComplexGaussian {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        "ComplexGaussian"
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let p = Params::new(COMPLEX_GAUSSIAN.params, props);
+        let (mu, sigma) = (p.f64("mu")?, p.f64("sigma")?);
+        let rng = rs.rng();
+        let mut normal = || -> f64 { StandardNormal.sample(&mut *rng) };
+        let samples = img.as_slice();
+        let (shape, data) = if img.is_complex() {
+            let mut out = crate::buffer::with_capacity(samples.len())?;
+            for pair in samples.chunks_exact(2) {
+                out.push(mu + pair[0] + sigma * normal());
+                out.push(pair[1] + sigma * normal());
+            }
+            (img.shape().to_vec(), out)
+        } else {
+            let count = samples.len().checked_mul(2).ok_or_else(|| {
+                Error::new(crate::error::ErrorKind::OutOfMemory, "the complex image's size overflows".to_string())
+            })?;
+            let mut out = crate::buffer::with_capacity(count)?;
+            for &x in samples {
+                out.push(mu + x + sigma * normal());
+                out.push(sigma * normal());
+            }
+            let mut shape = img.shape().to_vec();
+            shape.push(2);
+            (shape, out)
+        };
+        let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("sized to the shape");
+        let mut out = img.with_standard_data(data);
+        out.set_complex(true)?;
+        Ok(Some(out))
     }
 }
 

@@ -37,7 +37,7 @@ use crate::properties::PropertyDict;
 use crate::value::Value;
 
 /// The registry entries of this family.
-pub(crate) static KINDS: &[KindSpec] = &[SAMPLE_TO_MASKS];
+pub(crate) static KINDS: &[KindSpec] = &[SAMPLE_TO_MASKS, super::nonoverlapping::NON_OVERLAPPING];
 
 /// The merge methods of `SampleToMasks`.
 const MERGE_METHODS: &[&str] = &["add", "overwrite", "or", "mul"];

@@ -450,6 +450,41 @@ pub unsafe extern "C" fn deeptrack_image_get_property(
     })
 }
 
+/// Writes to `*out` whether `img` holds complex numbers: its last axis (of length 2) then holds the
+/// real and imaginary parts of each sample (`ComplexGaussian`'s output, or an input marked with
+/// `deeptrack_image_set_complex`). Kinds other than the complex-aware ones compute on the two parts
+/// as real numbers and give real images.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_is_complex(img: *const deeptrack_image, out: *mut bool) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let complex = unsafe { borrow(img, "img")? }.is_complex();
+        // SAFETY: checked non-NULL.
+        unsafe { *out = complex };
+        Ok(())
+    })
+}
+
+/// Marks `img` as complex (its last axis, which must have length 2, holds the real and imaginary
+/// parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `complex` is true and the last axis is
+/// not of length 2 (the image is then unchanged).
+///
+/// # Safety
+/// `img` must be NULL or a live image.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_set_complex(img: *mut deeptrack_image, complex: bool) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        unsafe { borrow_mut(img, "img")? }
+            .set_complex(complex)
+            .map_err(|e| Error::new(e.kind(), format!("argument 'img': {e}")))
+    })
+}
+
 /// Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,
 /// never equality), in order. `src` is unchanged; `dst == src` is a no-op. Linear in the two lengths
 /// (constant when one list was built from the other by appends). `DEEPTRACK_STATUS_OUT_OF_MEMORY`

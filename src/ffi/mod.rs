@@ -502,6 +502,37 @@ pub extern "C" fn deeptrack_clear_error() {
     });
 }
 
+/// Writes the calling thread's pending warnings into `buf` (NUL-terminated, one per line, oldest
+/// first; an empty string when there are none) and clears them. Warnings are what a resolve reports
+/// without failing (DeepTrack2's `warnings.warn`): e.g. `NonOverlapping` when it could not place its
+/// volumes apart and returned its last placement. They are recorded on the thread that resolved, at
+/// most 64 (older ones are dropped first), until taken. `*needed` (if non-NULL) receives the size
+/// including the NUL; when `len` is smaller, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and the warnings are
+/// kept. Like `deeptrack_last_error_message`, it never changes the last error message, so it may be
+/// called after a failed resolve before reading that message.
+///
+/// # Safety
+/// `buf` must be NULL or point to `len` writable bytes; `needed` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_take_warnings(
+    buf: *mut c_char,
+    len: size_t,
+    needed: *mut size_t,
+) -> deeptrack_status {
+    // SAFETY: forwarded contract.
+    let taken = catch_unwind(AssertUnwindSafe(|| unsafe {
+        let text = crate::warnings::pending().join("\n");
+        write_string(&text, buf, len, needed)?;
+        crate::warnings::take();
+        Ok::<(), Error>(())
+    }));
+    match taken {
+        Ok(Ok(())) => DEEPTRACK_STATUS_OK,
+        Ok(Err(e)) => status_of(e.kind()),
+        Err(_) => DEEPTRACK_STATUS_PANIC,
+    }
+}
+
 /// Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`
 /// of the header you compiled against). Static; never NULL; must not be freed.
 #[unsafe(no_mangle)]

@@ -599,6 +599,22 @@ static void test_custom_features() {
 
 /* ---------------------------------------------------------------- several images */
 
+static void test_complex_images_and_warnings() {
+    Feature noise("ComplexGaussian");
+    noise.set("mu", Value::of(2.0));
+    noise.set("sigma", Value::of(0.0));
+    Image out = noise.resolve(zeros(2, 3));
+    CHECK((out.shape() == std::vector<size_t>{2, 3, 2}));
+    CHECK(out.is_complex());
+    CHECK(out.data()[0] == 2.0 && out.data()[1] == 0.0);
+    out.set_complex(false);
+    CHECK(!out.is_complex());
+    Image real = zeros(2, 3);
+    CHECK(!real.is_complex());
+    THROWS(real.set_complex(true), DEEPTRACK_STATUS_INVALID_ARGUMENT, "last axis of length 2");
+    CHECK(take_warnings().empty());
+}
+
 static void test_resolve_many() {
     Image input = zeros(2, 2);
     Feature pair("Add");
@@ -795,6 +811,7 @@ int main(int argc, char **argv) {
         test_callbacks();
         test_custom_features();
         test_resolve_many();
+        test_complex_images_and_warnings();
         test_batch();
         test_microscope(dir);
     } catch (const std::exception &e) {

@@ -51,7 +51,11 @@ class Fixtures(unittest.TestCase):
     def test_every_case_matches_deeptrack2(self):
         with open(os.path.join(FIXTURES, "manifest.json")) as f:
             manifest = json.load(f)
-        self.assertEqual(len(manifest["cases"]), 64)
+        # Every case has its golden output, ids are unique, and the list never shrinks below what
+        # it held when this check was written (cases are added by several branches).
+        ids = [case["id"] for case in manifest["cases"]]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertGreaterEqual(len(ids), 67)
         for case in manifest["cases"]:
             with self.subTest(case=case["id"]):
                 pipe, data = pipeline(case)

@@ -59,6 +59,7 @@ pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
 use params::{Params, region};
 use pupil::OtfCache;
 pub use volume::MAX_PLANES;
+pub(crate) use volume::corner;
 
 /// The centre of mass of `|a|` (C order, `shape`), as `scipy.ndimage.center_of_mass` gives it, or the
 /// middle of the array when that is NaN (DeepTrack2's `_get_position`, mode "corner").

@@ -179,7 +179,7 @@ fn check_multiplier(img: &Image, index: usize, value: f64, key: &'static str, p:
 /// Where voxel `[0, 0, 0]` of a scatterer array goes, in simulation pixels (`_get_position(mode=
 /// "corner", return_z=True)`): its centre of mass lands on `position · scale + (scale − 1)/2`. A
 /// 3-element position is used as is (`z` ignored) and, as in DeepTrack2, scaled twice.
-pub(super) fn corner(position: &[f64], z: f64, com: [f64; 3], s: [f64; 3]) -> [f64; 3] {
+pub(crate) fn corner(position: &[f64], z: f64, com: [f64; 3], s: [f64; 3]) -> [f64; 3] {
     if position.len() == 3 {
         std::array::from_fn(|i| (position[i] * s[i] + 0.5 * (s[i] - 1.0)) * s[i] - com[i])
     } else {

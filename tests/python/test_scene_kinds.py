@@ -1,0 +1,111 @@
+"""NonOverlapping, CropTight, Reuse, ComplexGaussian and the Noise base class from Python: DeepTrack2's
+signatures, placements apart with the warning of an impossible one, complex results and inputs, and
+noises of your own."""
+
+import inspect
+import unittest
+import warnings
+
+import numpy as np
+
+import deeptrack_native as dt
+from deeptrack_native import augmentations, features, noises, optics, scatterers
+
+
+def min_distance(positions):
+    return min(
+        np.linalg.norm(positions[i] - positions[j]) for i in range(len(positions)) for j in range(i + 1, len(positions))
+    )
+
+
+class TestNonOverlapping(unittest.TestCase):
+    def test_signature_is_deeptrack2s(self):
+        params = inspect.signature(features.NonOverlapping).parameters
+        self.assertEqual(list(params)[:4], ["feature", "min_distance", "max_attempts", "max_iters"])
+        self.assertEqual([params[k].default for k in ("min_distance", "max_attempts", "max_iters")], [1, 5, 100])
+
+    def test_ellipses_are_placed_apart_with_their_positions_in_the_image(self):
+        # DeepTrack2's test_NonOverlapping_ellipses, radius 10 pixels (1 µm at 0.1 µm per pixel).
+        scatterer = scatterers.Ellipse(radius=1e-6, position=lambda: dt.random.uniform(5, 115, size=2))
+        image = optics.Fluorescence()(features.NonOverlapping(scatterer ^ 6, min_distance=7))
+        image.store_properties()
+        image.seed(2)
+        for _ in range(5):
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                result = image.update().resolve()
+            positions = np.array(result.get_property("position", get_one=False))
+            self.assertEqual(positions.shape, (6, 2))
+            self.assertGreaterEqual(min_distance(positions), 2 * 10 + 7 - 2)
+            again = image.resolve()
+            np.testing.assert_array_equal(np.asarray(again), np.asarray(result))
+
+    def test_an_impossible_placement_warns(self):
+        scatterer = scatterers.Sphere(radius=2e-6, position=lambda: dt.random.uniform(0, 4, size=2))
+        placed = features.NonOverlapping(scatterer ^ 3, min_distance=2, max_attempts=2, max_iters=3)
+        pipeline = optics.Fluorescence(output_region=(0, 0, 32, 32))(placed)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            image = pipeline.resolve()
+        self.assertEqual(np.asarray(image).shape, (32, 32, 1))
+        self.assertEqual([w.category for w in caught], [UserWarning])
+        self.assertIn("could not be achieved in 2 attempts of 3 re-draws", str(caught[0].message))
+        # A batch rendered on this thread (a Python callable in the pipeline) raises them too.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            images = pipeline.resolve_batch(2, seed=1)
+        self.assertEqual(len(images), 2)
+        self.assertEqual([w.category for w in caught], [UserWarning, UserWarning])
+
+
+class TestCropTightAndReuse(unittest.TestCase):
+    def test_crop_tight(self):
+        volume = np.zeros((6, 7, 5))
+        volume[1:4, 2:6, 1:3] = 1.5
+        out = augmentations.CropTight()(volume)
+        self.assertEqual(out.shape, (3, 4, 2))
+        self.assertTrue(np.all(out == 1.5))
+        self.assertEqual(augmentations.CropTight(eps=2)(volume).shape, (0, 0, 0))
+
+    def test_reuse_computes_its_feature_every_uses_updates(self):
+        draws = []
+
+        def value():
+            draws.append(1)
+            return float(len(draws))
+
+        reuse = augmentations.Reuse(dt.Value(value=value), uses=2)
+        self.assertEqual(list(inspect.signature(augmentations.Reuse).parameters)[:3], ["feature", "uses", "storage"])
+        seen = [float(np.asarray(reuse.update().resolve())) for _ in range(6)]
+        self.assertEqual(seen, [1, 1, 2, 2, 3, 3])
+        self.assertEqual(len(draws), 3)
+
+
+class TestNoises(unittest.TestCase):
+    def test_complex_gaussian_gives_complex_arrays(self):
+        noise = noises.ComplexGaussian(mu=0.1, sigma=0.05)
+        noise.seed(1)
+        out = noise.resolve(np.zeros((256, 256)))
+        self.assertTrue(np.iscomplexobj(out))
+        self.assertEqual(out.shape, (256, 256))
+        self.assertAlmostEqual(out.real.mean(), 0.1, delta=0.002)
+        self.assertAlmostEqual(out.imag.std(), 0.05, delta=0.002)
+        # A complex input keeps its values, noise added to both parts.
+        z = np.full((4, 5), 1 + 2j)
+        out = noises.ComplexGaussian(mu=1, sigma=0).resolve(z)
+        np.testing.assert_array_equal(out, np.full((4, 5), 2 + 2j))
+
+    def test_noise_is_the_base_of_noises_and_of_your_own(self):
+        class Shift(noises.Noise):
+            def get(self, image, amount, **kwargs):
+                return image + amount
+
+        self.assertTrue(issubclass(noises.Gaussian, noises.Noise))
+        self.assertTrue(issubclass(noises.Noise, dt.Feature))
+        self.assertIs(dt.Noise, noises.Noise)
+        out = (Shift(amount=2) >> noises.Gaussian(sigma=0)).resolve(np.ones((3, 3)))
+        np.testing.assert_array_equal(out, np.full((3, 3), 3.0))
+
+
+if __name__ == "__main__":
+    unittest.main()
