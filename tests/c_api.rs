@@ -253,3 +253,9 @@ fn tutorial_example_prints_the_tutorial() {
     assert!(diffusions.iter().all(|d| (1.0..5.0).contains(d)));
     assert!(diffusions[0] != diffusions[1] && diffusions[1] != diffusions[2] && diffusions[0] != diffusions[2]);
 }
+
+#[test]
+fn border_modes_and_elastic_transformation_from_c() {
+    let out = run(&compile("cc", "tests/c/mathkinds.c", "mathkinds", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
+}

@@ -274,3 +274,41 @@ fn limits_are_errors_that_state_the_maximum() {
         "property 'px' of feature 'Pad': cannot allocate the padded image of shape [1000000002, 1000000002]"
     );
 }
+
+/// `ElasticTransformation` on a ramp (sample `i` holds `i`), without smoothing, linear and "nearest":
+/// each output minus its index is the displacement there, `alpha · (2u - 1)` for `u` uniform.
+fn elastic_displacements(seed: u64) -> Vec<f64> {
+    let n = 20_000;
+    let ramp: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let f = features::builtin("ElasticTransformation").unwrap();
+    let props = [
+        ("alpha", Value::Float(0.5)),
+        ("sigma", Value::Float(0.0)),
+        ("ignore_last_dim", Value::Bool(false)),
+        ("order", Value::Int(1)),
+        ("mode", Value::str("nearest")),
+    ];
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v)).unwrap();
+    }
+    f.seed(seed).unwrap();
+    f.update().unwrap();
+    let out = f.resolve_one(Some(&Image::from_slice(&[n], &ramp).unwrap())).unwrap().unwrap();
+    out.as_slice().iter().enumerate().skip(1).take(n - 2).map(|(i, v)| v - i as f64).collect()
+}
+
+#[test]
+fn elastic_displacements_are_uniform_and_reproducible_under_seed() {
+    let d = elastic_displacements(11);
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    // U[-0.5, 0.5): mean 0 (standard error 0.002), variance 1/12 (standard error 0.0005).
+    assert!(mean.abs() < 0.01, "mean {mean}");
+    assert!((var - 1.0 / 12.0).abs() < 0.003, "variance {var}");
+    assert!(d.iter().all(|x| (-0.5..0.5).contains(x)), "a displacement outside [-0.5, 0.5)");
+    let below = d.iter().filter(|&&x| x < 0.0).count() as f64 / n;
+    assert!((below - 0.5).abs() < 0.015, "P(d < 0) = {below}");
+    assert_eq!(d, elastic_displacements(11));
+    assert_ne!(d, elastic_displacements(12));
+}

@@ -33,6 +33,13 @@ class Property:
             raise NotImplementedError("reading a property at a replicate index (_ID) is not supported")
         return self.feature._get_property(self.key)
 
+    def set_value(self, value):
+        """DeepTrack2's ``feature.key.set_value(value)``: the feature computes with ``value`` from its
+        next resolve. DeepTrack2 keeps the value until the next ``update()`` resamples the rule; here
+        it becomes the property's rule (a constant), until the property is set again."""
+        self.feature._set(self.key, value)
+        return self
+
     def __repr__(self):
         return f"<Property {self.key!r} of {self.feature!r}>"
 

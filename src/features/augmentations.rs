@@ -29,6 +29,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     CROP_TO_MULTIPLES_OF,
     PAD_TO_MULTIPLES_OF,
     super::affine::AFFINE,
+    super::elastic::ELASTIC,
 ];
 
 /// The entry of a flip.

@@ -14,8 +14,10 @@ pub mod augmentations;
 pub mod binding;
 pub mod combinators;
 pub mod custom;
+mod elastic;
 pub mod elementwise;
 mod filters;
+mod fold;
 pub mod math;
 mod median;
 pub mod noise;
@@ -28,6 +30,7 @@ pub mod scatterers;
 pub mod scene;
 pub mod shape;
 pub mod slicing;
+mod spline;
 pub mod statistics;
 pub mod structural;
 

@@ -1,0 +1,124 @@
+/* The border modes of GaussianBlur and AverageBlur, and ElasticTransformation, from C: built by kind
+ * name (deeptrack_feature_new), given properties, resolved, with values checked. */
+#include <math.h>
+#include <string.h>
+
+#include "check.h"
+
+static deeptrack_image *image(const double *data, const size_t *shape, size_t ndim) {
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, ndim, &img));
+    return img;
+}
+
+static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_constant(v, &r));
+    OK(deeptrack_feature_set_property(f, key, r));
+    deeptrack_value_free(v);
+}
+
+static void set_float(deeptrack_feature *f, const char *key, double x) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    set(f, key, v);
+}
+
+static void set_string(deeptrack_feature *f, const char *key, const char *s) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_string(s, &v));
+    set(f, key, v);
+}
+
+int main(void) {
+    const double *data = NULL;
+    size_t len = 0;
+
+    /* GaussianBlur(sigma=1, mode="constant", cval=0) of one sample: only the kernel's middle tap
+     * reads it (radius 4), the others read the constant. */
+    const double one[1] = {2.0};
+    const size_t one_shape[1] = {1};
+    deeptrack_image *single = image(one, one_shape, 1);
+    deeptrack_feature *gauss = NULL;
+    OK(deeptrack_feature_new("GaussianBlur", &gauss));
+    set_float(gauss, "sigma", 1.0);
+    set_string(gauss, "mode", "constant");
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(gauss, single, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    double total = 1.0;
+    for (int k = 1; k <= 4; k++) total += 2.0 * exp(-0.5 * k * k);
+    CHECK(len == 1 && fabs(data[0] - 2.0 / total) <= 1e-15);
+    deeptrack_image_free(out);
+    /* The same with "nearest": the sample everywhere. */
+    set_string(gauss, "mode", "nearest");
+    OK(deeptrack_feature_resolve(gauss, single, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 1 && fabs(data[0] - 2.0) <= 1e-15);
+    deeptrack_image_free(out);
+    /* A mode scipy does not have is refused, naming it. */
+    deeptrack_value *bad = NULL;
+    OK(deeptrack_value_new_string("edge", &bad));
+    deeptrack_rule *rule = NULL;
+    OK(deeptrack_rule_constant(bad, &rule));
+    CHECK(deeptrack_feature_set_property(gauss, "mode", rule) != DEEPTRACK_STATUS_OK);
+    deeptrack_value_free(bad);
+
+    /* AverageBlur(ksize=3, mode="wrap") of a 3 x 3 image: every window holds the whole image. */
+    const double grid[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9};
+    const size_t grid_shape[2] = {3, 3};
+    deeptrack_image *square = image(grid, grid_shape, 2);
+    deeptrack_feature *box = NULL;
+    OK(deeptrack_feature_new("AverageBlur", &box));
+    set_string(box, "mode", "wrap");
+    OK(deeptrack_feature_resolve(box, square, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 9);
+    for (size_t i = 0; i < len; i++) CHECK(fabs(data[i] - 5.0) <= 1e-14);
+    deeptrack_image_free(out);
+
+    /* ElasticTransformation(alpha=0): no displacement, and the cubic spline reproduces the samples. */
+    deeptrack_feature *elastic = NULL;
+    OK(deeptrack_feature_new("ElasticTransformation", &elastic));
+    set_float(elastic, "alpha", 0.0);
+    deeptrack_value *no = NULL;
+    OK(deeptrack_value_new_bool(false, &no));
+    set(elastic, "ignore_last_dim", no);
+    OK(deeptrack_feature_resolve(elastic, square, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 9);
+    for (size_t i = 0; i < len; i++) CHECK(fabs(data[i] - grid[i]) <= 1e-12);
+    deeptrack_image_free(out);
+    /* A random field: the same seed gives the same image. */
+    set_float(elastic, "alpha", 3.0);
+    double first[9];
+    OK(deeptrack_feature_seed(elastic, 7));
+    OK(deeptrack_feature_update(elastic));
+    OK(deeptrack_feature_resolve(elastic, square, &out));
+    OK(deeptrack_image_copy_to(out, first, 9));
+    deeptrack_image_free(out);
+    OK(deeptrack_feature_seed(elastic, 7));
+    OK(deeptrack_feature_update(elastic));
+    OK(deeptrack_feature_resolve(elastic, square, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(memcmp(first, data, sizeof first) == 0);
+    deeptrack_image_free(out);
+    /* order 6 is beyond scipy's splines: an error that states the maximum. */
+    deeptrack_value *six = NULL;
+    OK(deeptrack_value_new_int(6, &six));
+    OK(deeptrack_rule_constant(six, &rule));
+    CHECK(deeptrack_feature_set_property(elastic, "order", rule) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    deeptrack_value_free(six);
+    char msg[256];
+    size_t needed = 0;
+    OK(deeptrack_last_error_message(msg, sizeof msg, &needed));
+    CHECK(strstr(msg, "'order'") != NULL && strstr(msg, "exceeds the maximum of 5") != NULL);
+
+    deeptrack_feature_free(elastic);
+    deeptrack_feature_free(box);
+    deeptrack_feature_free(gauss);
+    deeptrack_image_free(square);
+    deeptrack_image_free(single);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures != 0;
+}
