@@ -255,7 +255,7 @@ fn tutorial_example_prints_the_tutorial() {
 }
 
 #[test]
-fn border_modes_and_elastic_transformation_from_c() {
+fn border_modes_elastic_transformation_and_average_from_c() {
     let out = run(&compile("cc", "tests/c/mathkinds.c", "mathkinds", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");
 }

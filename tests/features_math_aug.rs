@@ -312,3 +312,38 @@ fn elastic_displacements_are_uniform_and_reproducible_under_seed() {
     assert_eq!(d, elastic_displacements(11));
     assert_ne!(d, elastic_displacements(12));
 }
+
+/// A `Value` feature holding `data` of `shape`.
+fn value_feature(shape: &[usize], data: &[f64]) -> Feature {
+    let f = features::builtin("Value").unwrap();
+    let array = Image::from_slice(shape, data).unwrap().data().clone();
+    f.set_property("value", Rule::constant(Value::Array(std::sync::Arc::new(array)))).unwrap();
+    f
+}
+
+#[test]
+fn average_is_numpys_mean_of_the_stacked_outputs() {
+    // DeepTrack2 2.0.1: Average([Value(arange(6).reshape(2, 3)), Value(ones((2, 3)))], axis=…).
+    let a = value_feature(&[2, 3], &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    let b = value_feature(&[2, 3], &[1.0; 6]);
+    let average = |axis: Value| {
+        let f = features::registry::build("Average", vec![a.clone(), b.clone()]).unwrap();
+        f.set_property("axis", Rule::constant(axis)).unwrap();
+        f.resolve_one(None).unwrap().unwrap()
+    };
+    let out = average(Value::Int(0));
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0][..]));
+    let out = average(Value::Int(1));
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[1.5, 2.5, 3.5, 1.0, 1.0, 1.0][..]));
+    let out = average(Value::None);
+    assert_eq!((out.shape(), out.as_slice()), (&[][..], &[1.75][..]));
+    let out = average(Value::List(vec![Value::Int(0), Value::Int(-1)]));
+    assert_eq!((out.shape(), out.as_slice()), (&[2][..], &[1.0, 2.5][..]));
+    // Outputs of different shapes cannot be stacked: an error naming the property.
+    let c = value_feature(&[3], &[1.0, 2.0, 3.0]);
+    let f = features::registry::build("Average", vec![a.clone(), c]).unwrap();
+    let err = f.resolve_one(None).unwrap_err();
+    assert!(err.to_string().contains("'features'") && err.to_string().contains("one shape"), "{err}");
+    // At least one feature.
+    assert!(features::registry::build("Average", vec![]).is_err());
+}

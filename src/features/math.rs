@@ -64,6 +64,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     ),
     NORMALIZE_QUANTILE,
     MEDIAN_BLUR,
+    super::average::AVERAGE,
 ];
 
 const NORMALIZE_QUANTILE: KindSpec = KindSpec {

@@ -11,6 +11,7 @@ use crate::properties::{PropertyDict, Rule};
 
 mod affine;
 pub mod augmentations;
+mod average;
 pub mod binding;
 pub mod combinators;
 pub mod custom;

@@ -1,5 +1,6 @@
-/* The border modes of GaussianBlur and AverageBlur, and ElasticTransformation, from C: built by kind
- * name (deeptrack_feature_new), given properties, resolved, with values checked. */
+/* The border modes of GaussianBlur and AverageBlur, ElasticTransformation and Average from C: built
+ * by kind name (deeptrack_feature_new, deeptrack_feature_new_with), given properties, resolved, with
+ * values checked. */
 #include <math.h>
 #include <string.h>
 
@@ -113,6 +114,28 @@ int main(void) {
     size_t needed = 0;
     OK(deeptrack_last_error_message(msg, sizeof msg, &needed));
     CHECK(strstr(msg, "'order'") != NULL && strstr(msg, "exceeds the maximum of 5") != NULL);
+
+    /* Average([Value(grid), Value(ones)]) from features: the mean across them. */
+    deeptrack_feature *values[2] = {NULL, NULL};
+    const double ones[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
+    const double *arrays[2] = {grid, ones};
+    for (int i = 0; i < 2; i++) {
+        OK(deeptrack_feature_new("Value", &values[i]));
+        deeptrack_value *arr = NULL;
+        OK(deeptrack_value_new_array(arrays[i], grid_shape, 2, &arr));
+        set(values[i], "value", arr);
+    }
+    deeptrack_feature *average = NULL;
+    CHECK(deeptrack_feature_new("Average", &average) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    OK(deeptrack_feature_new_with("Average", values, 2, &average));
+    OK(deeptrack_feature_resolve(average, NULL, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 9);
+    for (size_t i = 0; i < len; i++) CHECK(data[i] == (grid[i] + 1.0) / 2.0);
+    deeptrack_image_free(out);
+    deeptrack_feature_free(average);
+    deeptrack_feature_free(values[0]);
+    deeptrack_feature_free(values[1]);
 
     deeptrack_feature_free(elastic);
     deeptrack_feature_free(box);
