@@ -347,3 +347,19 @@ fn average_is_numpys_mean_of_the_stacked_outputs() {
     // At least one feature.
     assert!(features::registry::build("Average", vec![]).is_err());
 }
+
+#[test]
+fn resize_checks_its_size_and_the_image() {
+    let f = features::builtin("Resize").unwrap();
+    let err = f.set_property("dsize", Rule::constant(Value::vector(&[0.0, 4.0]))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("'dsize'"), "{err}");
+    let err = f.set_property("dsize", Rule::constant(Value::vector(&[3e9, 4.0]))).unwrap_err();
+    assert!(err.to_string().contains("exceeds the maximum of 2147483647"), "{err}");
+    f.set_property("dsize", Rule::constant(Value::vector(&[3.0, 2.0]))).unwrap();
+    let err = f.resolve_one(Some(&Image::from_slice(&[2, 2, 2, 2], &[0.0; 16]).unwrap())).unwrap_err();
+    assert!(err.to_string().contains("expected a 2-d or 3-d image"), "{err}");
+    // (width, height) = (3, 2): a 4 x 5 image becomes 2 x 3; one channel is dropped, as OpenCV does.
+    let out = f.resolve_one(Some(&Image::from_slice(&[4, 5, 1], &[1.0; 20]).unwrap())).unwrap().unwrap();
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[1.0; 6][..]));
+}

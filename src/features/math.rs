@@ -65,6 +65,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     NORMALIZE_QUANTILE,
     MEDIAN_BLUR,
     super::average::AVERAGE,
+    super::resize::RESIZE,
 ];
 
 const NORMALIZE_QUANTILE: KindSpec = KindSpec {

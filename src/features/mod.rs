@@ -27,6 +27,7 @@ mod padding;
 mod pixelwise;
 mod pooling;
 pub mod registry;
+mod resize;
 pub mod scatterers;
 pub mod scene;
 pub mod shape;

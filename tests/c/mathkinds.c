@@ -1,4 +1,4 @@
-/* The border modes of GaussianBlur and AverageBlur, ElasticTransformation and Average from C: built
+/* The border modes of GaussianBlur and AverageBlur, ElasticTransformation, Resize and Average from C: built
  * by kind name (deeptrack_feature_new, deeptrack_feature_new_with), given properties, resolved, with
  * values checked. */
 #include <math.h>
@@ -114,6 +114,23 @@ int main(void) {
     size_t needed = 0;
     OK(deeptrack_last_error_message(msg, sizeof msg, &needed));
     CHECK(strstr(msg, "'order'") != NULL && strstr(msg, "exceeds the maximum of 5") != NULL);
+
+    /* Resize(dsize=(2, 1)): OpenCV's (width, height); linear, pixel centres (x + 0.5) * 1.5 - 0.5. */
+    deeptrack_feature *resize = NULL;
+    OK(deeptrack_feature_new("Resize", &resize));
+    const double dsize[2] = {2, 1};
+    const size_t two[1] = {2};
+    deeptrack_value *size_value = NULL;
+    OK(deeptrack_value_new_array(dsize, two, 1, &size_value));
+    set(resize, "dsize", size_value);
+    OK(deeptrack_feature_resolve(resize, square, &out));
+    size_t out_shape[2] = {0, 0};
+    OK(deeptrack_image_shape(out, out_shape, 2));
+    CHECK(deeptrack_image_ndim(out) == 2 && out_shape[0] == 1 && out_shape[1] == 2);
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 2 && data[0] == 4.25 && data[1] == 5.75);
+    deeptrack_image_free(out);
+    deeptrack_feature_free(resize);
 
     /* Average([Value(grid), Value(ones)]) from features: the mean across them. */
     deeptrack_feature *values[2] = {NULL, NULL};
