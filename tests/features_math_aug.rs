@@ -363,3 +363,18 @@ fn resize_checks_its_size_and_the_image() {
     let out = f.resolve_one(Some(&Image::from_slice(&[4, 5, 1], &[1.0; 20]).unwrap())).unwrap().unwrap();
     assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[1.0; 6][..]));
 }
+
+#[test]
+fn bilateral_blur_states_its_limits() {
+    let f = features::builtin("BilateralBlur").unwrap();
+    let err = f.set_property("d", Rule::constant(Value::Int(1000))).unwrap_err();
+    assert!(err.to_string().contains("'d'") && err.to_string().contains("exceeds the maximum of 513"), "{err}");
+    f.set_property("d", Rule::constant(Value::Int(0))).unwrap();
+    f.set_property("sigma_space", Rule::constant(Value::Float(1000.0))).unwrap();
+    let img = Image::from_slice(&[2, 2], &[0.0, 1.0, 2.0, 3.0]).unwrap();
+    let err = f.resolve_one(Some(&img)).unwrap_err();
+    assert!(err.to_string().contains("'sigma_space'") && err.to_string().contains("maximum of 256"), "{err}");
+    f.set_property("sigma_space", Rule::constant(Value::Float(2.0))).unwrap();
+    let err = f.resolve_one(Some(&Image::from_slice(&[2, 2, 2], &[0.0; 8]).unwrap())).unwrap_err();
+    assert!(err.to_string().contains("1 or 3 channels"), "{err}");
+}

@@ -66,6 +66,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     MEDIAN_BLUR,
     super::average::AVERAGE,
     super::resize::RESIZE,
+    super::bilateral::BILATERAL_BLUR,
 ];
 
 const NORMALIZE_QUANTILE: KindSpec = KindSpec {

@@ -12,6 +12,7 @@ use crate::properties::{PropertyDict, Rule};
 mod affine;
 pub mod augmentations;
 mod average;
+mod bilateral;
 pub mod binding;
 pub mod combinators;
 pub mod custom;

@@ -1,4 +1,4 @@
-/* The border modes of GaussianBlur and AverageBlur, ElasticTransformation, Resize and Average from C: built
+/* The border modes of GaussianBlur and AverageBlur, ElasticTransformation, Resize, BilateralBlur and Average from C: built
  * by kind name (deeptrack_feature_new, deeptrack_feature_new_with), given properties, resolved, with
  * values checked. */
 #include <math.h>
@@ -131,6 +131,28 @@ int main(void) {
     CHECK(len == 2 && data[0] == 4.25 && data[1] == 5.75);
     deeptrack_image_free(out);
     deeptrack_feature_free(resize);
+
+    /* BilateralBlur() by name: a constant image is returned as it is (OpenCV's shortcut); a sample far
+     * from its neighbours in value (sigma_color 1) keeps its value, its neighbours too. */
+    deeptrack_feature *bilateral = NULL;
+    OK(deeptrack_feature_new("BilateralBlur", &bilateral));
+    const double flat[9] = {2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5, 2.5};
+    deeptrack_image *constant = image(flat, grid_shape, 2);
+    OK(deeptrack_feature_resolve(bilateral, constant, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 9);
+    for (size_t i = 0; i < len; i++) CHECK(data[i] == 2.5);
+    deeptrack_image_free(out);
+    deeptrack_image_free(constant);
+    set_float(bilateral, "sigma_color", 1.0);
+    const double spike[9] = {0, 0, 0, 0, 100, 0, 0, 0, 0};
+    deeptrack_image *spiked = image(spike, grid_shape, 2);
+    OK(deeptrack_feature_resolve(bilateral, spiked, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 9 && data[4] == 100.0 && data[0] == 0.0 && data[5] == 0.0);
+    deeptrack_image_free(out);
+    deeptrack_image_free(spiked);
+    deeptrack_feature_free(bilateral);
 
     /* Average([Value(grid), Value(ones)]) from features: the mean across them. */
     deeptrack_feature *values[2] = {NULL, NULL};
