@@ -118,6 +118,7 @@ fn valgrind_clean_with(source: &str, name: &str, flags: &[&str], options: &[&str
 #[test]
 fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/test_api.c", "valgrind_test_api");
+    valgrind_clean("tests/c/mathkinds.c", "valgrind_mathkinds");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
 }
