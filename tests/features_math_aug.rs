@@ -274,3 +274,107 @@ fn limits_are_errors_that_state_the_maximum() {
         "property 'px' of feature 'Pad': cannot allocate the padded image of shape [1000000002, 1000000002]"
     );
 }
+
+/// `ElasticTransformation` on a ramp (sample `i` holds `i`), without smoothing, linear and "nearest":
+/// each output minus its index is the displacement there, `alpha · (2u - 1)` for `u` uniform.
+fn elastic_displacements(seed: u64) -> Vec<f64> {
+    let n = 20_000;
+    let ramp: Vec<f64> = (0..n).map(|i| i as f64).collect();
+    let f = features::builtin("ElasticTransformation").unwrap();
+    let props = [
+        ("alpha", Value::Float(0.5)),
+        ("sigma", Value::Float(0.0)),
+        ("ignore_last_dim", Value::Bool(false)),
+        ("order", Value::Int(1)),
+        ("mode", Value::str("nearest")),
+    ];
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v)).unwrap();
+    }
+    f.seed(seed).unwrap();
+    f.update().unwrap();
+    let out = f.resolve_one(Some(&Image::from_slice(&[n], &ramp).unwrap())).unwrap().unwrap();
+    out.as_slice().iter().enumerate().skip(1).take(n - 2).map(|(i, v)| v - i as f64).collect()
+}
+
+#[test]
+fn elastic_displacements_are_uniform_and_reproducible_under_seed() {
+    let d = elastic_displacements(11);
+    let n = d.len() as f64;
+    let mean = d.iter().sum::<f64>() / n;
+    let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+    // U[-0.5, 0.5): mean 0 (standard error 0.002), variance 1/12 (standard error 0.0005).
+    assert!(mean.abs() < 0.01, "mean {mean}");
+    assert!((var - 1.0 / 12.0).abs() < 0.003, "variance {var}");
+    assert!(d.iter().all(|x| (-0.5..0.5).contains(x)), "a displacement outside [-0.5, 0.5)");
+    let below = d.iter().filter(|&&x| x < 0.0).count() as f64 / n;
+    assert!((below - 0.5).abs() < 0.015, "P(d < 0) = {below}");
+    assert_eq!(d, elastic_displacements(11));
+    assert_ne!(d, elastic_displacements(12));
+}
+
+/// A `Value` feature holding `data` of `shape`.
+fn value_feature(shape: &[usize], data: &[f64]) -> Feature {
+    let f = features::builtin("Value").unwrap();
+    let array = Image::from_slice(shape, data).unwrap().to_array().unwrap();
+    f.set_property("value", Rule::constant(Value::Array(std::sync::Arc::new(array)))).unwrap();
+    f
+}
+
+#[test]
+fn average_is_numpys_mean_of_the_stacked_outputs() {
+    // DeepTrack2 2.0.1: Average([Value(arange(6).reshape(2, 3)), Value(ones((2, 3)))], axis=…).
+    let a = value_feature(&[2, 3], &[0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    let b = value_feature(&[2, 3], &[1.0; 6]);
+    let average = |axis: Value| {
+        let f = features::registry::build("Average", vec![a.clone(), b.clone()]).unwrap();
+        f.set_property("axis", Rule::constant(axis)).unwrap();
+        f.resolve_one(None).unwrap().unwrap()
+    };
+    let out = average(Value::Int(0));
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0][..]));
+    let out = average(Value::Int(1));
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[1.5, 2.5, 3.5, 1.0, 1.0, 1.0][..]));
+    let out = average(Value::None);
+    assert_eq!((out.shape(), out.as_slice()), (&[][..], &[1.75][..]));
+    let out = average(Value::List(vec![Value::Int(0), Value::Int(-1)]));
+    assert_eq!((out.shape(), out.as_slice()), (&[2][..], &[1.0, 2.5][..]));
+    // Outputs of different shapes cannot be stacked: an error naming the property.
+    let c = value_feature(&[3], &[1.0, 2.0, 3.0]);
+    let f = features::registry::build("Average", vec![a.clone(), c]).unwrap();
+    let err = f.resolve_one(None).unwrap_err();
+    assert!(err.to_string().contains("'features'") && err.to_string().contains("one shape"), "{err}");
+    // At least one feature.
+    assert!(features::registry::build("Average", vec![]).is_err());
+}
+
+#[test]
+fn resize_checks_its_size_and_the_image() {
+    let f = features::builtin("Resize").unwrap();
+    let err = f.set_property("dsize", Rule::constant(Value::vector(&[0.0, 4.0]))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("'dsize'"), "{err}");
+    let err = f.set_property("dsize", Rule::constant(Value::vector(&[3e9, 4.0]))).unwrap_err();
+    assert!(err.to_string().contains("exceeds the maximum of 2147483647"), "{err}");
+    f.set_property("dsize", Rule::constant(Value::vector(&[3.0, 2.0]))).unwrap();
+    let err = f.resolve_one(Some(&Image::from_slice(&[2, 2, 2, 2], &[0.0; 16]).unwrap())).unwrap_err();
+    assert!(err.to_string().contains("expected a 2-d or 3-d image"), "{err}");
+    // (width, height) = (3, 2): a 4 x 5 image becomes 2 x 3; one channel is dropped, as OpenCV does.
+    let out = f.resolve_one(Some(&Image::from_slice(&[4, 5, 1], &[1.0; 20]).unwrap())).unwrap().unwrap();
+    assert_eq!((out.shape(), out.as_slice()), (&[2, 3][..], &[1.0; 6][..]));
+}
+
+#[test]
+fn bilateral_blur_states_its_limits() {
+    let f = features::builtin("BilateralBlur").unwrap();
+    let err = f.set_property("d", Rule::constant(Value::Int(1000))).unwrap_err();
+    assert!(err.to_string().contains("'d'") && err.to_string().contains("exceeds the maximum of 513"), "{err}");
+    f.set_property("d", Rule::constant(Value::Int(0))).unwrap();
+    f.set_property("sigma_space", Rule::constant(Value::Float(1000.0))).unwrap();
+    let img = Image::from_slice(&[2, 2], &[0.0, 1.0, 2.0, 3.0]).unwrap();
+    let err = f.resolve_one(Some(&img)).unwrap_err();
+    assert!(err.to_string().contains("'sigma_space'") && err.to_string().contains("maximum of 256"), "{err}");
+    f.set_property("sigma_space", Rule::constant(Value::Float(2.0))).unwrap();
+    let err = f.resolve_one(Some(&Image::from_slice(&[2, 2, 2], &[0.0; 8]).unwrap())).unwrap_err();
+    assert!(err.to_string().contains("1 or 3 channels"), "{err}");
+}

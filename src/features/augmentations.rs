@@ -31,6 +31,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     super::affine::AFFINE,
     super::croptight::CROP_TIGHT,
     super::reuse::REUSE,
+    super::elastic::ELASTIC,
 ];
 
 /// The entry of a flip.

@@ -1,4 +1,5 @@
-//! Separable filters with scipy's "reflect" borders (half-sample symmetric: `d c b a | a b c d | d c b a`):
+//! Separable filters with scipy's border modes ("reflect", half-sample symmetric: `d c b a | a b c d | d c b a`,
+//! the default; "constant", "nearest", "mirror", "wrap" with their kernels folded by [`super::fold`]):
 //! the Gaussian of `GaussianBlur` (a correlation along every axis) and the box mean of `AverageBlur`.
 //!
 //! Each axis has an [`AxisFilter`] that works in two layouts. When the axis is the innermost one with
@@ -16,6 +17,8 @@
 //! sample is bounded by the image, whatever the kernel's size. The box mean goes further: its sums
 //! slide along the axis, so its cost does not depend on its size at all.
 
+use super::fold;
+pub(crate) use super::median::Border;
 use crate::buffer;
 use crate::error::Result;
 
@@ -31,6 +34,18 @@ fn reflect_table(n: usize, start: isize, len: usize) -> Vec<usize> {
     (0..len as isize).map(|j| reflect(start + j, n)).collect()
 }
 
+/// A position of an extended axis that reads `cval` ("constant" mode) rather than a sample.
+const CVAL: usize = usize::MAX;
+
+/// The sample index of positions `start .. start + len` of an axis of `n` samples extended by
+/// `border` ([`CVAL`] where it reads the constant).
+fn border_table(border: Border, n: usize, start: isize, len: usize) -> Vec<usize> {
+    match border {
+        Border::Reflect => reflect_table(n, start, len),
+        _ => (0..len as isize).map(|j| border.index(start + j, n).unwrap_or(CVAL)).collect(),
+    }
+}
+
 /// How one lane of `n` samples becomes a line of `len` samples that starts at position `start` of
 /// the reflected axis: a plain copy of the lane where it lies whole inside the line, the border
 /// table (line index, lane index) for the rest.
@@ -38,18 +53,23 @@ struct Extension {
     len: usize,
     copy_at: Option<usize>,
     border: Vec<(usize, usize)>,
+    cval: f64,
 }
 
 impl Extension {
-    fn new(n: usize, start: isize, len: usize) -> Extension {
+    /// The extension of a lane of `n` samples by `table` (the sample under each line position from
+    /// `start`, [`CVAL`] for `cval`).
+    fn new(n: usize, start: isize, table: &[usize], cval: f64) -> Extension {
+        let len = table.len();
         // The lane itself sits at line index -start when the line holds all of it.
         let copy_at = usize::try_from(-start).ok().filter(|&at| at + n <= len);
-        let border = reflect_table(n, start, len)
-            .into_iter()
+        let border = table
+            .iter()
+            .copied()
             .enumerate()
             .filter(|&(j, _)| copy_at.is_none_or(|at| j < at || j >= at + n))
             .collect();
-        Extension { len, copy_at, border }
+        Extension { len, copy_at, border, cval }
     }
 
     /// Fills `line` (resized to the extension's length) from `lane`.
@@ -59,7 +79,7 @@ impl Extension {
             line[at..at + lane.len()].copy_from_slice(lane);
         }
         for &(j, k) in &self.border {
-            line[j] = lane[k];
+            line[j] = if k == CVAL { self.cval } else { lane[k] };
         }
     }
 }
@@ -205,20 +225,27 @@ fn gaussian_taps(sigma: f64, n: usize) -> Taps {
 struct Correlation {
     taps: Taps,
     inner: usize,
-    /// The sample under each position of the reflected axis from `taps.start`.
+    /// The sample under each position of the extended axis from `taps.start` ([`CVAL`]: `cval`).
     table: Vec<usize>,
     ext: Extension,
     line: Vec<f64>,
     rows: Vec<usize>,
+    /// Whether some position reads `cval`, and then the weights of a row's other taps.
+    constant: Option<f64>,
+    weights: Vec<f64>,
 }
 
 impl Correlation {
-    fn new(taps: Taps, n: usize, inner: usize) -> Correlation {
+    fn new(taps: Taps, n: usize, inner: usize, border: Border) -> Correlation {
         let len = n + taps.weights.len() - 1;
-        let (table, ext) = (reflect_table(n, taps.start, len), Extension::new(n, taps.start, len));
+        let table = border_table(border, n, taps.start, len);
+        let cval = if let Border::Constant(c) = border { c } else { 0.0 };
+        let ext = Extension::new(n, taps.start, &table, cval);
         Correlation {
             rows: Vec::with_capacity(taps.weights.len()),
             line: Vec::with_capacity(len),
+            constant: table.contains(&CVAL).then_some(cval),
+            weights: Vec::with_capacity(taps.weights.len()),
             taps,
             inner,
             table,
@@ -231,8 +258,27 @@ impl AxisFilter for Correlation {
     fn row(&mut self, src: &[f64], i: usize, out: &mut [f64]) {
         let inner = self.inner;
         self.rows.clear();
-        self.rows.extend(self.table[i..i + self.taps.weights.len()].iter().map(|&r| r * inner));
-        weighted_rows(src, &self.rows, &self.taps.weights, out);
+        let table = &self.table[i..i + self.taps.weights.len()];
+        let Some(cval) = self.constant else {
+            self.rows.extend(table.iter().map(|&r| r * inner));
+            return weighted_rows(src, &self.rows, &self.taps.weights, out);
+        };
+        // The taps on samples, then those on the constant all at once.
+        self.weights.clear();
+        let mut outside = 0.0;
+        for (&r, &w) in table.iter().zip(&self.taps.weights) {
+            if r == CVAL {
+                outside += w;
+            } else {
+                self.rows.push(r * inner);
+                self.weights.push(w);
+            }
+        }
+        weighted_rows(src, &self.rows, &self.weights, out);
+        if outside != 0.0 {
+            let extra = outside * cval;
+            out.iter_mut().for_each(|v| *v += extra);
+        }
     }
 
     fn lane(&mut self, lane: &[f64], out: &mut [f64]) {
@@ -245,20 +291,29 @@ impl AxisFilter for Correlation {
 /// order (`x` is in C order with shape `dims`; `sigma` is positive and at most
 /// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). Axes of one sample are left as they
 /// are (their kernel sums to one).
-pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64) -> Result<Vec<f64>> {
+pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64, border: Border) -> Result<Vec<f64>> {
     // The kernel of each distinct axis length, computed once.
     let mut kernels: Vec<(usize, Taps)> = Vec::new();
-    separable(x, dims, &(0..dims.len()).collect::<Vec<_>>(), |axis, inner| {
+    separable(x, dims, &(0..dims.len()).collect::<Vec<_>>(), border, |axis, inner| {
         let n = dims[axis];
         let taps = match kernels.iter().find(|(m, _)| *m == n) {
             Some((_, taps)) => taps.clone(),
             None => {
-                let taps = gaussian_taps(sigma, n);
+                let taps = match border {
+                    Border::Reflect => gaussian_taps(sigma, n),
+                    _ => {
+                        let radius = (4.0 * sigma + 0.5) as isize;
+                        let raw = |k: isize| (-0.5 / (sigma * sigma) * (k * k) as f64).exp();
+                        let total: f64 = raw(0) + 2.0 * (1..=radius).map(raw).sum::<f64>();
+                        let (start, weights) = fold::taps(border, n, -radius, radius, |k| raw(k) / total);
+                        Taps { weights, start }
+                    }
+                };
                 kernels.push((n, taps.clone()));
                 taps
             }
         };
-        Correlation::new(taps, n, inner)
+        Either::Taps(Correlation::new(taps, n, inner, border))
     })
 }
 
@@ -308,7 +363,8 @@ impl BoxMean {
     fn new(k: usize, n: usize, inner: usize) -> BoxMean {
         let window = BoxWindow::new(k, n);
         let len = n + window.rem.max(1) - 1;
-        let (table, ext) = (reflect_table(n, window.start, len), Extension::new(n, window.start, len));
+        let table = reflect_table(n, window.start, len);
+        let ext = Extension::new(n, window.start, &table, 0.0);
         let base = vec![0.0; if window.whole > 0.0 { inner } else { 0 }];
         let sums = vec![0.0; if window.rem > DIRECT_BOX { inner } else { 0 }];
         let weight = if window.whole > 0.0 { 1.0 } else { window.scale };
@@ -382,8 +438,40 @@ impl AxisFilter for BoxMean {
 /// `AverageBlur`: the mean over a box of `k` samples along each of `axes` in turn, with "reflect"
 /// borders, as scipy's `convolve` with a uniform kernel (an even box reaches one sample further
 /// after than before). The cost does not depend on `k`.
-pub(crate) fn box_mean(x: &[f64], dims: &[usize], axes: &[usize], k: usize) -> Result<Vec<f64>> {
-    separable(x, dims, axes, |axis, inner| BoxMean::new(k, dims[axis], inner))
+pub(crate) fn box_mean(x: &[f64], dims: &[usize], axes: &[usize], k: usize, border: Border) -> Result<Vec<f64>> {
+    separable(x, dims, axes, border, |axis, inner| {
+        let n = dims[axis];
+        match border {
+            Border::Reflect => Either::Box(BoxMean::new(k, n, inner)),
+            _ => {
+                let (before, after) = (((k - 1) / 2) as isize, (k / 2) as isize);
+                let (start, weights) = fold::uniform(border, n, -before, after, 1.0 / k as f64);
+                Either::Taps(Correlation::new(Taps { weights, start }, n, inner, border))
+            }
+        }
+    })
+}
+
+/// The filter of an axis: a kernel of taps, or the sliding box mean of "reflect" borders.
+enum Either {
+    Taps(Correlation),
+    Box(BoxMean),
+}
+
+impl AxisFilter for Either {
+    fn row(&mut self, src: &[f64], i: usize, out: &mut [f64]) {
+        match self {
+            Either::Taps(f) => f.row(src, i, out),
+            Either::Box(f) => f.row(src, i, out),
+        }
+    }
+
+    fn lane(&mut self, lane: &[f64], out: &mut [f64]) {
+        match self {
+            Either::Taps(f) => f.lane(lane, out),
+            Either::Box(f) => f.lane(lane, out),
+        }
+    }
 }
 
 /// Runs a separable filter over `axes` (in order; those of one sample are skipped) of `x` (C order,
@@ -394,10 +482,13 @@ fn separable<F: AxisFilter>(
     x: &[f64],
     dims: &[usize],
     axes: &[usize],
+    border: Border,
     mut filter: impl FnMut(usize, usize) -> F,
 ) -> Result<Vec<f64>> {
     let inner_of = |axis: usize| dims[axis + 1..].iter().product::<usize>();
-    let active: Vec<usize> = axes.iter().copied().filter(|&a| dims[a] > 1).collect();
+    // An axis of one sample reads only that sample, except where the constant lies around it.
+    let constant = matches!(border, Border::Constant(_));
+    let active: Vec<usize> = axes.iter().copied().filter(|&a| dims[a] > 1 || constant).collect();
     let mut out = buffer::zeroed(x.len())?;
     if x.is_empty() {
         return Ok(out);
@@ -553,7 +644,7 @@ mod tests {
         for dims in SHAPES {
             let x = sample_image(dims);
             for sigma in [0.3, 1.0, 1.5, 2.0, 3.7, 10.0, 60.0] {
-                let fast = gaussian(x.as_slice().unwrap(), dims, sigma).unwrap();
+                let fast = gaussian(x.as_slice().unwrap(), dims, sigma, Border::Reflect).unwrap();
                 let reference = reference_gaussian(&x, sigma);
                 let radius = (4.0 * sigma + 0.5) as usize;
                 if dims.iter().all(|&n| n > radius) {
@@ -579,7 +670,7 @@ mod tests {
             }
         }
         // A constant image stays constant under any kernel.
-        let out = gaussian(&[3.0; 6], &[2, 3], 1e6).unwrap();
+        let out = gaussian(&[3.0; 6], &[2, 3], 1e6, Border::Reflect).unwrap();
         assert!(out.iter().all(|v| (v - 3.0).abs() < 1e-12), "{out:?}");
     }
 
@@ -588,7 +679,7 @@ mod tests {
         for dims in SHAPES.iter().filter(|d| d.len() >= 2) {
             let x = sample_image(dims);
             for k in [1, 2, 3, 4, 5, 8, 16, 17, 19, 24, 31, 40, 67, 100] {
-                let fast = box_mean(x.as_slice().unwrap(), dims, &[0, 1], k).unwrap();
+                let fast = box_mean(x.as_slice().unwrap(), dims, &[0, 1], k, Border::Reflect).unwrap();
                 let reference = reference_box(&reference_box(&x, 0, k), 1, k);
                 // The same sums as the reference, multiplied by 1/k rather than divided by k.
                 let err = relative_error(&fast, &reference);
@@ -600,7 +691,7 @@ mod tests {
     #[test]
     fn box_mean_matches_scipy_convolve() {
         let x = ArrayD::from_shape_fn(IxDyn(&[4, 5, 1]), |ix| ((ix[0] * 5 + ix[1]) as f64).powf(1.5));
-        let blur = |k| box_mean(x.as_slice().unwrap(), &[4, 5, 1], &[0, 1], k).unwrap();
+        let blur = |k| box_mean(x.as_slice().unwrap(), &[4, 5, 1], &[0, 1], k, Border::Reflect).unwrap();
         let (k2, k3) = (blur(2), blur(3));
         // scipy.ndimage.convolve(x, ones((k, k, 1)) / k², mode="reflect"), rows 0 and 3.
         let expected2 = [6.71931958605, 9.261406189724, 12.293063930719, 15.705892355169, 17.5];
@@ -616,9 +707,9 @@ mod tests {
         for dims in [&[0][..], &[5, 0], &[0, 5], &[3, 0, 2], &[]] {
             let x = sample_image(dims);
             let x = x.as_slice().unwrap();
-            assert_eq!(gaussian(x, dims, 2.0).unwrap(), x, "{dims:?}");
+            assert_eq!(gaussian(x, dims, 2.0, Border::Reflect).unwrap(), x, "{dims:?}");
             if dims.len() >= 2 {
-                assert_eq!(box_mean(x, dims, &[0, 1], 3).unwrap(), x, "{dims:?}");
+                assert_eq!(box_mean(x, dims, &[0, 1], 3, Border::Reflect).unwrap(), x, "{dims:?}");
             }
         }
     }
@@ -647,7 +738,7 @@ mod tests {
         // A box of 2^53 - 1 samples on a 3x2 image: whole periods dominate, the mean tends to the
         // image mean (each axis's reflection repeats every sample twice per period).
         let x = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
-        let out = box_mean(&x, &[3, 2], &[0, 1], (1 << 53) - 1).unwrap();
+        let out = box_mean(&x, &[3, 2], &[0, 1], (1 << 53) - 1, Border::Reflect).unwrap();
         assert!(out.iter().all(|v| (v - 3.5).abs() < 1e-9), "{out:?}");
     }
 }

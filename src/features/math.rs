@@ -64,6 +64,9 @@ pub(crate) static KINDS: &[KindSpec] = &[
     ),
     NORMALIZE_QUANTILE,
     MEDIAN_BLUR,
+    super::average::AVERAGE,
+    super::resize::RESIZE,
+    super::bilateral::BILATERAL_BLUR,
 ];
 
 const NORMALIZE_QUANTILE: KindSpec = KindSpec {
@@ -171,19 +174,43 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
     name: "GaussianBlur",
     aliases: &[],
     module: "math",
-    doc: "A Gaussian filter over every axis with \"reflect\" borders (scipy's `gaussian_filter`).",
-    params: &[ParamSpec {
-        min: 0.0,
-        max: MAX_SIGMA,
-        ..ParamSpec::new(
-            "sigma",
-            ParamKind::Number,
-            ParamDefault::Value(Const::Float(2.0)),
-            "the standard deviation, in pixels (0: the input unchanged)",
-        )
-    }],
+    doc: "A Gaussian filter over every axis with scipy's border modes (`gaussian_filter`).",
+    params: &[
+        ParamSpec {
+            min: 0.0,
+            max: MAX_SIGMA,
+            ..ParamSpec::new(
+                "sigma",
+                ParamKind::Number,
+                ParamDefault::Value(Const::Float(2.0)),
+                "the standard deviation, in pixels (0: the input unchanged)",
+            )
+        },
+        BLUR_MODE,
+        BLUR_CVAL,
+    ],
     positional: &["sigma"],
     make: |_| Box::new(GaussianBlur),
+};
+
+/// The border mode of `GaussianBlur` and `AverageBlur` (DeepTrack2's `Blur` keyword).
+const BLUR_MODE: ParamSpec = ParamSpec::new(
+    "mode",
+    ParamKind::Str { choices: median::MODES },
+    ParamDefault::Value(Const::Str("reflect")),
+    "scipy's border mode",
+);
+
+/// The constant of the "constant" border mode.
+const BLUR_CVAL: ParamSpec = ParamSpec {
+    min: -f64::MAX,
+    max: f64::MAX,
+    ..ParamSpec::new(
+        "cval",
+        ParamKind::Number,
+        ParamDefault::Value(Const::Float(0.0)),
+        "the value outside the image in \"constant\" mode",
+    )
 };
 
 /// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
@@ -197,8 +224,8 @@ const AVERAGE_BLUR: KindSpec = KindSpec {
     name: "AverageBlur",
     aliases: &[],
     module: "math",
-    doc: "The mean over a `ksize` × `ksize` window in the first two axes, with \"reflect\" borders.",
-    params: &[KSIZE],
+    doc: "The mean over a `ksize` × `ksize` window in the first two axes, with scipy's border modes.",
+    params: &[KSIZE, BLUR_MODE, BLUR_CVAL],
     positional: &["ksize"],
     make: |_| Box::new(AverageBlur),
 };
@@ -332,8 +359,9 @@ impl FeatureKind for NormalizeStandard {
     }
 }
 
-/// `GaussianBlur(sigma=2)`: a separable Gaussian over every axis, kernel radius `int(4 sigma + 0.5)`,
-/// half-sample symmetric ("reflect") borders, as scipy's `gaussian_filter`.
+/// `GaussianBlur(sigma=2, mode="reflect", cval=0)`: a separable Gaussian over every axis, kernel
+/// radius `int(4 sigma + 0.5)`, as scipy's `gaussian_filter(x, sigma, mode=mode, cval=cval)`.
+/// DeepTrack2 2.0.1 stores `mode` as `borderType`, which scipy never receives: it always reflects.
 #[derive(Clone)]
 struct GaussianBlur;
 
@@ -348,18 +376,20 @@ impl FeatureKind for GaussianBlur {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let s = Params::new(GAUSSIAN_BLUR.params, props).f64("sigma")?;
+        let p = Params::new(GAUSSIAN_BLUR.params, props);
+        let s = p.f64("sigma")?;
+        let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
         if s == 0.0 {
             // scipy's kernel of one tap: the input itself, as in DeepTrack2.
             return Ok(None);
         }
-        let out = filters::gaussian(img.as_slice(), img.shape(), s)?;
+        let out = filters::gaussian(img.as_slice(), img.shape(), s, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
 
-/// `AverageBlur(ksize=3)`: the mean over a `ksize` × `ksize` window in axes 0 and 1 (each channel on
-/// its own), with "reflect" borders, as scipy's `convolve` with a uniform kernel (the window of an
+/// `AverageBlur(ksize=3, mode="reflect", cval=0)`: the mean over a `ksize` × `ksize` window in axes
+/// 0 and 1 (each channel on its own), with scipy's border `mode` (DeepTrack2 2.0.1 always reflects), as scipy's `convolve` with a uniform kernel (the window of an
 /// even size reaches one further after than before). DeepTrack2 2.0.1 raises on plain 2-D images;
 /// here they blur the same way. A window larger than the image wraps by the border rule; the cost
 /// does not depend on its size.
@@ -381,8 +411,10 @@ impl FeatureKind for AverageBlur {
             let shape = img.shape();
             return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {shape:?}")));
         }
-        let k = Params::new(AVERAGE_BLUR.params, props).usize("ksize")?;
-        let out = filters::box_mean(img.as_slice(), img.shape(), &[0, 1], k)?;
+        let p = Params::new(AVERAGE_BLUR.params, props);
+        let k = p.usize("ksize")?;
+        let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
+        let out = filters::box_mean(img.as_slice(), img.shape(), &[0, 1], k, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }

@@ -79,7 +79,8 @@ impl Border {
         }
     }
 
-    fn index(self, i: isize, n: usize) -> Option<usize> {
+    /// The sample read at index `i` of an axis of `n` samples (`None`: `cval`).
+    pub(crate) fn index(self, i: isize, n: usize) -> Option<usize> {
         let m = n as isize;
         if (0..m).contains(&i) {
             return Some(i as usize);

@@ -200,7 +200,7 @@ impl Reducer {
 }
 
 /// An `axis` value: `None` for every axis, else the axes as given (possibly negative).
-fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
+pub(crate) fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
     match value {
         Value::None => Ok(None),
         Value::List(items) => items.iter().map(Value::as_i64).collect::<Result<_>>().map(Some),

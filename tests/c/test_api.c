@@ -1645,7 +1645,7 @@ static void test_kinds(void) {
     OK(deeptrack_kind_module(k, &s));
     CHECK(strcmp(s, "math") == 0);
     OK(deeptrack_kind_param_count(k, &n));
-    CHECK(n == 1);
+    CHECK(n == 3); /* sigma, then mode and cval */
     OK(deeptrack_kind_param_name(k, 0, &s));
     CHECK(strcmp(s, "sigma") == 0);
     OK(deeptrack_kind_param_doc(k, 0, &s));

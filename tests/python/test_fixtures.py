@@ -4,7 +4,8 @@ Every case of ``tests/fixtures/deeptrack-2.0.1/manifest.json`` (the repository's
 ``make fixtures``; ``DEEPTRACK_FIXTURES=DIR`` reads another folder) is built from its plain-data
 description with the package's classes (``getattr(dt, name)(**properties)``, ``>>``,
 ``optics(sample)``, ``sample >> SampleToMasks``) and must match DeepTrack2's output to 1e-6 of the
-peak (cases marked ``"tolerance": "exact"``: to 1e-12 of each sample).
+peak (cases marked ``"tolerance": "exact"``: to 1e-12 of each sample). Cases with ``draws`` (a random
+kind replaying DeepTrack2's draws) are checked by the Rust test of that kind instead.
 """
 
 import json
@@ -55,8 +56,12 @@ class Fixtures(unittest.TestCase):
         # it held when this check was written (cases are added by several branches).
         ids = [case["id"] for case in manifest["cases"]]
         self.assertEqual(len(ids), len(set(ids)))
-        self.assertGreaterEqual(len(ids), 67)
+        self.assertGreaterEqual(len(ids), 98)
         for case in manifest["cases"]:
+            if "draws" in case:
+                # A random kind on DeepTrack2's recorded draws, which only the library's own test
+                # can feed it (src/features/elastic.rs).
+                continue
             with self.subTest(case=case["id"]):
                 pipe, data = pipeline(case)
                 out = pipe.resolve(data) if data is not None else pipe.resolve()

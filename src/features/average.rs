@@ -1,0 +1,110 @@
+//! `Average(features, axis=0)` (DeepTrack2's `math` module): resolves each of its features (without
+//! input, as DeepTrack2 does) and returns `np.mean` of their outputs stacked along a new first axis,
+//! over `axis`, with the properties of every output merged.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::FeatureKind;
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::statistics::{self, Reduction, reduce};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::{Image, ImageList, flatten};
+use crate::properties::PropertyDict;
+
+/// The registry entry.
+pub(crate) const AVERAGE: KindSpec = KindSpec {
+    name: "Average",
+    aliases: &[],
+    module: "math",
+    doc: "The mean of its features' outputs (stacked on a new first axis) over `axis`.",
+    params: &[
+        ParamSpec::new("features", ParamKind::Features, ParamDefault::Required, "the features averaged"),
+        ParamSpec {
+            nullable: true,
+            ..ParamSpec::new(
+                "axis",
+                ParamKind::Axis,
+                ParamDefault::Value(Const::Int(0)),
+                "the axis or axes of the stack averaged over (0: across the features; None: every axis)",
+            )
+        },
+    ],
+    positional: &["features", "axis"],
+    make: |features| Box::new(Average { features }),
+};
+
+/// `Average(features, axis=0)`.
+#[derive(Clone)]
+struct Average {
+    features: Vec<Feature>,
+}
+
+/// `images` stacked along a new first axis (`np.array(images)`): they need one shape.
+fn stack(images: &[Image]) -> Result<ArrayD<f64>> {
+    let shape = images[0].shape();
+    if let Some(other) = images.iter().find(|img| img.shape() != shape) {
+        return Err(Error::invalid(format!(
+            "the features' outputs are averaged as one array, which needs one shape: got {shape:?} and {:?}",
+            other.shape()
+        ))
+        .in_property("features"));
+    }
+    let total = shape
+        .iter()
+        .try_fold(images.len(), |n, &d| n.checked_mul(d))
+        .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, "the stacked outputs are too large"))?;
+    let mut data = crate::buffer::with_capacity(total)?;
+    for img in images {
+        data.extend_from_slice(img.as_slice());
+    }
+    let mut dims = vec![images.len()];
+    dims.extend_from_slice(shape);
+    Ok(ArrayD::from_shape_vec(IxDyn(&dims), data).expect("one sample per element"))
+}
+
+impl FeatureKind for Average {
+    fn with_children(&self, features: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(Average { features })
+    }
+
+    fn name(&self) -> &str {
+        "Average"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.features.clone()
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process_list(
+        &self,
+        _: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let axis = Params::new(AVERAGE.params, props).parse("axis", statistics::axes)?;
+        let mut images = Vec::with_capacity(self.features.len());
+        for feature in &self.features {
+            let outputs = rs.resolve(feature, &ImageList::new(), id)?;
+            images.extend(flatten(&outputs)?.iter().cloned());
+        }
+        if images.is_empty() {
+            return Err(Error::invalid("the features gave no image to average").in_property("features"));
+        }
+        let spec = reduce::Spec { op: Reduction::Mean, axis: axis.as_deref(), keepdims: false, q: None };
+        let mut out = Image::new(reduce::reduce(stack(&images)?.view(), &spec)?);
+        out.merge_properties_from_all(&images)?;
+        Ok(ImageList::from(vec![out]))
+    }
+}
