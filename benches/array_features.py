@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Times every `elementwise` and `statistics` kind on a 1024x1024 image, as users call them
+"""Times every `elementwise` and `statistics` kind, and the shape and structural kinds that are numpy
+views in DeepTrack2, on a 1024x1024 image, as users call them
 (`f = dt.Sum(axis=0); f.update(); f.resolve(x)`), with deeptrack_native and with DeepTrack2 2.0.1,
 single-threaded, and prints both per kind (best of N runs, milliseconds) with the speed-up.
 
@@ -12,10 +13,9 @@ target/bench-venvs/deeptrack-2.0.1 (made by benches/compare_deeptrack2.py), or D
 native side runs in target/pyvenv (made by `make python-test`, for numpy), or NATIVE_PYTHON.
 Each side runs in its own process (`--side native` or `--side dt2` prints JSON).
 
-The native column includes the Python wrapper's copy of the input into the library, made at every
-resolve after an update (about 0.2 ms for 8 MiB); `Real` shares its input's samples, so its native
-time is that floor, and the last column is the native time less it: the kernel's own time, to set
-against DeepTrack2's.
+The native side reads the input array in place, as DeepTrack2 does (no copy into the library);
+`Real` shares its input's samples, so its native time is the floor of a resolve through Python
+(ctypes calls, handles, the result's view), and the last column is the native time less it.
 """
 
 import argparse
@@ -39,12 +39,30 @@ def kinds():
     return [sorted(classes_of("elementwise"), key=str.lower), list(classes_of("statistics"))]
 
 
+# The shape and structural kinds (numpy views, or the input itself, in DeepTrack2): (label, class
+# name, keyword arguments); a callable argument is called with the module (features as arguments).
+STRUCTURAL = [
+    ("Transpose", "Transpose", {}),
+    ("MoveAxis(0, 1)", "MoveAxis", {"source": 0, "destination": 1}),
+    ("Squeeze", "Squeeze", {}),
+    ("Unsqueeze(axis=0)", "Unsqueeze", {"axis": 0}),
+    ("ExpandDims", "ExpandDims", {}),
+    ("ChannelFirst2d", "ChannelFirst2d", {}),
+    ("AsType(float64)", "AsType", {"dtype": "float64"}),
+    ("Pad(px=(2, 2, 2, 2))", "Pad", {"px": (2, 2, 2, 2)}),
+    ("Slice(0:512)", "Slice", {"slices": (slice(0, 512),)}),
+    ("Probability(Squeeze, 1)", "Probability", {"feature": lambda dt: dt.Squeeze(), "probability": 1.0}),
+    ("OneOf([Squeeze])", "OneOf", {"collection": lambda dt: [dt.Squeeze()]}),
+]
+
+
 def cases(only, elementwise, statistics):
     """(label, class name, keyword arguments) of every timed case."""
     out = [("Real", "Real", {})] + [(name, name, {}) for name in elementwise if name != "Real"]
     for name in statistics:
         for axis in AXES:
             out.append((f"{name}(axis={axis})", name, {"axis": axis}))
+    out += STRUCTURAL
     if only:
         out = [c for c in out if c[1] in only or c[0] in only or c[0] == "Real"]
     return out
@@ -72,7 +90,7 @@ def run_side(side, repeat, only, names):
     above_one = 1.0 + 10.0 * unit  # ... but Arccosh's
     times = {}
     for label, name, kwargs in cases(only, *names):
-        f = getattr(dt, name)(**kwargs)
+        f = getattr(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
         x = above_one if name == "Arccosh" else unit
         best = float("inf")
         for _ in range(repeat + 1):  # one warm-up

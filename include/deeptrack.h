@@ -706,6 +706,40 @@ deeptrack_status deeptrack_image_new(const double *data,
                                      struct deeptrack_image **out);
 
 /**
+ * Creates an image that reads `data` (C order) of shape `shape[0..ndim]` in place, without a copy;
+ * it has no properties. On success `*out` receives a new image owned by the caller (free it with
+ * `deeptrack_image_free`), and the samples are shared, never copied, by the results that keep
+ * them unchanged (`Squeeze`, `Unsqueeze`, `Real`, a `Slice` that is a contiguous block…): those
+ * keep the memory in use after the image itself is freed.
+ *
+ * `release` (may be NULL: nothing is called) is called with `ctx` exactly once, in every case:
+ * - on success, when neither the image nor any result or copy sharing its samples needs the memory
+ *   any more: on whichever thread frees the last of them, possibly inside a later call of this
+ *   library (`deeptrack_image_free`, `deeptrack_feature_free`, a resolve or update that drops a
+ *   cached result), possibly after this library's other threads have used the memory;
+ * - on any error (NULL `out`, more than `DEEPTRACK_MAX_NDIM` dimensions, a NULL `shape` with
+ *   `ndim > 0`, a NULL or misaligned `data` with elements, an element count that overflows), or
+ *   panic, before this function returns; `*out` is then not written.
+ *
+ * `release` must not unwind, and it must not wait for other threads' calls into this library
+ * (it may free images). Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT`, `DEEPTRACK_STATUS_INVALID_ARGUMENT`,
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY`.
+ *
+ * # Safety
+ * `shape` must point to `ndim` sizes; `data` to as many doubles as their product (8-byte aligned;
+ * it may be NULL when there are none), which must stay valid, and must not be written, from the
+ * call until `release` is called, except between calls of this library that use the image or a
+ * result of it (a result that shares the samples then shows the new values, as a numpy view
+ * would). `out` must be NULL or writable; `release(ctx)` must be safe to call from any thread.
+ */
+deeptrack_status deeptrack_image_borrow(const double *data,
+                                        const size_t *shape,
+                                        size_t ndim,
+                                        void (*release)(void *ctx),
+                                        void *ctx,
+                                        struct deeptrack_image **out);
+
+/**
  * Creates a new image sharing `img`'s data and holding the same property dicts (a new list of the
  * same dicts, as DeepTrack's `Image(img)`). On success `*out` is owned by the caller.
  *

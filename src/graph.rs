@@ -1522,13 +1522,15 @@ impl Session<'_, '_> {
         let images = self.rs.resolve(source, &ImageList::new(), self.id)?;
         Ok(match (images.len(), images.first()) {
             (0, _) | (_, None) => Value::None,
-            (1, Some(image)) => Value::Array(Arc::clone(image.data_arc())),
+            (1, Some(image)) => Value::Array(image.to_shared_array()?),
             (n, _) => {
                 let mut values = Vec::new();
                 values
                     .try_reserve_exact(n)
                     .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} arrays")))?;
-                values.extend(images.iter().map(|img| Value::Array(Arc::clone(img.data_arc()))));
+                for img in images.iter() {
+                    values.push(Value::Array(img.to_shared_array()?));
+                }
                 Value::List(values)
             }
         })

@@ -5,11 +5,12 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::properties::PropertyDict;
 use crate::property_list::PropertyList;
+use crate::samples::Borrowed;
 use crate::shared_list::SharedList;
 use crate::value::{Value, standard};
 
@@ -17,24 +18,81 @@ use crate::value::{Value, standard};
 /// plus one volume, held without copying the input list (see [`SharedList`]).
 pub type ImageList = SharedList<Image>;
 
-/// An image and its ground truth. The array is shared copy-on-write, the dicts are shared by identity:
-/// cloning an `Image` is O(1) and keeps the *same* dicts, so a merge of the clone dedupes them.
+/// An image and its ground truth. The samples are shared and never changed in place, the dicts are
+/// shared by identity: cloning an `Image` is O(1) and keeps the *same* dicts, so a merge of the clone
+/// dedupes them.
+///
+/// The samples are a C-order block of a shared buffer, which the image either owns (with other
+/// images) or borrows from its caller ([`Borrowed`]); the image keeps its own shape beside them, so a
+/// reshape, or a slice that is a contiguous block, shares them in O(1).
 #[derive(Clone, Debug)]
 pub struct Image {
-    data: Arc<ArrayD<f64>>,
+    samples: Samples,
+    shape: IxDyn,
+    /// The index of the first sample in the buffer.
+    start: usize,
     properties: PropertyList,
+}
+
+/// The buffer an image's samples are in.
+#[derive(Clone, Debug)]
+enum Samples {
+    /// An array of the library (standard layout), maybe shared with other images and values.
+    Owned(Arc<ArrayD<f64>>),
+    /// The caller's memory.
+    Borrowed(Arc<Borrowed>),
+}
+
+impl Samples {
+    fn all(&self) -> &[f64] {
+        match self {
+            Samples::Owned(a) => a.as_slice().expect("images are kept in standard layout"),
+            Samples::Borrowed(b) => b.as_slice(),
+        }
+    }
+
+    fn same(&self, other: &Samples) -> bool {
+        match (self, other) {
+            (Samples::Owned(a), Samples::Owned(b)) => Arc::ptr_eq(a, b),
+            (Samples::Borrowed(a), Samples::Borrowed(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
 }
 
 impl Image {
     /// An image of `data` with no properties (the array is made C-contiguous if it is not).
     pub fn new(data: ArrayD<f64>) -> Self {
-        Image { data: Arc::new(standard(data)), properties: PropertyList::new() }
+        Image::from_standard(Arc::new(standard(data)))
+    }
+
+    fn from_standard(data: Arc<ArrayD<f64>>) -> Self {
+        debug_assert!(data.is_standard_layout());
+        Image { shape: data.raw_dim(), samples: Samples::Owned(data), start: 0, properties: PropertyList::new() }
     }
 
     /// An image sharing an existing array.
     pub fn from_shared(data: Arc<ArrayD<f64>>) -> Self {
         let data = if data.is_standard_layout() { data } else { Arc::new(standard((*data).clone())) };
-        Image { data, properties: PropertyList::new() }
+        Image::from_standard(data)
+    }
+
+    /// An image of `shape` reading the caller's samples in place (no properties); errors if the
+    /// lengths disagree (the samples are then released as `samples` drops).
+    pub fn borrowed(shape: &[usize], samples: Arc<Borrowed>) -> Result<Self> {
+        let count = element_count(shape)?;
+        if count != samples.len() {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} has {count} elements but the buffer has {}",
+                samples.len()
+            )));
+        }
+        Ok(Image {
+            samples: Samples::Borrowed(samples),
+            shape: IxDyn(shape),
+            start: 0,
+            properties: PropertyList::new(),
+        })
     }
 
     /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
@@ -59,36 +117,89 @@ impl Image {
         Image::new(ArrayD::zeros(IxDyn(shape)))
     }
 
-    /// The array.
-    pub fn data(&self) -> &ArrayD<f64> {
-        &self.data
+    /// The array (a view of the samples, in standard layout).
+    pub fn data(&self) -> ArrayViewD<'_, f64> {
+        ArrayViewD::from_shape(self.shape.clone(), self.as_slice()).expect("the shape fits the samples")
     }
 
-    /// The shared array.
-    pub fn data_arc(&self) -> &Arc<ArrayD<f64>> {
-        &self.data
+    /// The samples as a shared array: the image's own when it owns all of its buffer in its shape
+    /// (O(1)), else a copy (`OutOfMemory` when it cannot be allocated). Never moves or frees
+    /// borrowed memory.
+    pub fn to_shared_array(&self) -> Result<Arc<ArrayD<f64>>> {
+        if let Samples::Owned(a) = &self.samples
+            && a.shape() == self.shape.slice()
+        {
+            return Ok(Arc::clone(a));
+        }
+        self.to_array().map(Arc::new)
+    }
+
+    /// A copy of the samples as an owned array (`OutOfMemory` when it cannot be allocated).
+    pub fn to_array(&self) -> Result<ArrayD<f64>> {
+        let s = self.as_slice();
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(s.len())
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
+        buf.extend_from_slice(s);
+        Ok(ArrayD::from_shape_vec(self.shape.clone(), buf).expect("one sample per element"))
     }
 
     /// The elements in C order.
     pub fn as_slice(&self) -> &[f64] {
-        self.data.as_slice().expect("images are kept in standard layout")
+        let len = self.shape.size();
+        &self.samples.all()[self.start..self.start + len]
     }
 
     /// The shape.
     pub fn shape(&self) -> &[usize] {
-        self.data.shape()
+        self.shape.slice()
+    }
+
+    /// Whether the samples are read in place from the caller's memory.
+    pub fn is_borrowed(&self) -> bool {
+        matches!(self.samples, Samples::Borrowed(_))
+    }
+
+    /// Whether two images read the same buffer (owned or borrowed), wherever in it.
+    pub fn shares_samples(&self, other: &Image) -> bool {
+        self.samples.same(&other.samples)
+    }
+
+    /// The same samples and properties in another shape of as many elements (O(1): nothing is
+    /// copied); an error names both shapes otherwise.
+    pub fn reshaped(&self, shape: &[usize]) -> Result<Image> {
+        let count = element_count(shape)?;
+        if count != self.shape.size() {
+            return Err(Error::invalid(format!(
+                "cannot reshape an image of shape {:?} to {shape:?}",
+                self.shape.slice()
+            )));
+        }
+        Ok(Image { shape: IxDyn(shape), ..self.clone() })
+    }
+
+    /// The contiguous block of `shape` starting at element `start` (C order) of this image's
+    /// samples, with the same properties (O(1)); an error when it does not fit.
+    pub fn block(&self, start: usize, shape: &[usize]) -> Result<Image> {
+        let count = element_count(shape)?;
+        if start.checked_add(count).is_none_or(|end| end > self.shape.size()) {
+            return Err(Error::invalid(format!(
+                "a block of shape {shape:?} at element {start} does not fit in an image of shape {:?}",
+                self.shape.slice()
+            )));
+        }
+        Ok(Image { shape: IxDyn(shape), start: self.start + start, ..self.clone() })
     }
 
     /// The same properties with new data.
     pub fn with_data(&self, data: ArrayD<f64>) -> Image {
-        Image { data: Arc::new(standard(data)), properties: self.properties.clone() }
+        Image { properties: self.properties.clone(), ..Image::new(data) }
     }
 
     /// The same properties with new data already in standard layout (as `mapv` of an image's array
     /// is): no layout check.
     pub(crate) fn with_standard_data(&self, data: ArrayD<f64>) -> Image {
-        debug_assert!(data.is_standard_layout());
-        Image { data: Arc::new(data), properties: self.properties.clone() }
+        Image { properties: self.properties.clone(), ..Image::from_standard(Arc::new(data)) }
     }
 
     /// The property dicts, in order.
@@ -147,10 +258,13 @@ impl Image {
         self.properties.try_get_properties(key)
     }
 
-    /// Whether two images are the same result: the same array allocation and the same dicts (O(1)
-    /// when one is a copy of the other).
+    /// Whether two images are the same result: the same samples (buffer, place and shape) and the
+    /// same dicts (O(1) when one is a copy of the other).
     pub(crate) fn same(&self, other: &Image) -> bool {
-        Arc::ptr_eq(&self.data, &other.data) && self.properties.same(&other.properties)
+        self.samples.same(&other.samples)
+            && self.start == other.start
+            && self.shape == other.shape
+            && self.properties.same(&other.properties)
     }
 }
 
@@ -243,5 +357,74 @@ mod tests {
         assert!(Image::from_slice(&[2, 2], &[0.0; 3]).is_err());
         assert_eq!(element_count(&[0, usize::MAX]).unwrap_err().kind(), ErrorKind::InvalidArgument);
         assert_eq!(element_count(&[0, 5]).unwrap(), 0);
+    }
+
+    #[test]
+    fn borrowed_samples_are_shared_never_moved_and_released_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let caller = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        let released = Arc::new(AtomicUsize::new(0));
+        let r = Arc::clone(&released);
+        // SAFETY: `caller` outlives every image below and is not written meanwhile.
+        let samples = unsafe {
+            Borrowed::new(
+                caller.as_ptr(),
+                6,
+                Box::new(move || {
+                    r.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+        }
+        .unwrap();
+        let img = Image::borrowed(&[2, 3], Arc::new(samples)).unwrap();
+        assert!(img.is_borrowed());
+        assert_eq!(img.as_slice().as_ptr(), caller.as_ptr(), "read in place");
+        assert_eq!(img.data()[[1, 2]], 6.0);
+        // Reshapes and blocks share the samples, in O(1).
+        let flat = img.reshaped(&[6]).unwrap();
+        let row = img.block(3, &[1, 3]).unwrap();
+        assert!(flat.shares_samples(&img) && row.shares_samples(&img));
+        assert_eq!(row.as_slice(), [4.0, 5.0, 6.0]);
+        assert!(!flat.same(&img), "another shape is another result");
+        assert!(img.reshaped(&[4]).is_err() && img.block(4, &[3]).is_err() && img.block(usize::MAX, &[2]).is_err());
+        // An owned array is a copy, never the caller's memory.
+        let array = img.to_shared_array().unwrap();
+        assert_eq!(array.as_slice().unwrap(), caller.as_slice());
+        assert_ne!(array.as_ptr(), caller.as_ptr());
+        drop(img);
+        drop(flat);
+        assert_eq!(released.load(Ordering::SeqCst), 0, "a block still shares the samples");
+        std::thread::spawn(move || drop(row)).join().unwrap();
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+        drop(array);
+        assert_eq!(released.load(Ordering::SeqCst), 1);
+        // The lengths must agree (the samples are released then too).
+        let r = Arc::clone(&released);
+        // SAFETY: as above.
+        let samples = unsafe {
+            Borrowed::new(
+                caller.as_ptr(),
+                6,
+                Box::new(move || {
+                    r.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+        }
+        .unwrap();
+        assert!(Image::borrowed(&[4, 2], Arc::new(samples)).is_err());
+        assert_eq!(released.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn owned_arrays_are_shared_when_whole() {
+        let img = Image::new(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0, 2.0, 3.0, 4.0]).unwrap());
+        let whole = img.to_shared_array().unwrap();
+        assert_eq!(whole.as_ptr(), img.as_slice().as_ptr());
+        let row = img.block(2, &[2]).unwrap();
+        let copy = row.to_shared_array().unwrap();
+        assert_eq!(copy.as_slice().unwrap(), [3.0, 4.0]);
+        assert_ne!(copy.as_ptr(), row.as_slice().as_ptr());
+        assert_eq!(img.reshaped(&[4]).unwrap().to_shared_array().unwrap().shape(), [4]);
+        assert!(img.same(&img.clone()));
     }
 }

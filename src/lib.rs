@@ -19,6 +19,7 @@ pub mod io;
 pub mod properties;
 pub mod property_list;
 mod rng;
+pub mod samples;
 pub mod shared_list;
 mod sync;
 pub mod value;

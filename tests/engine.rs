@@ -116,7 +116,7 @@ fn repeat_then_chain_gives_seven_dicts_in_resolution_order() {
 
 #[test]
 fn repeat_samples_each_repetition_and_feeds_outputs_forward() {
-    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(i.data() + 1.0))));
+    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(&i.data() + 1.0))));
     add_one.set_property("diffusion", Rule::callback(|ctx| Ok(Value::Float(1.0 + ctx.uniform() * 4.0)))).unwrap();
     let rep = Feature::repeat(&add_one, 3).unwrap();
     rep.store_properties(true);
@@ -133,7 +133,7 @@ fn repeat_samples_each_repetition_and_feeds_outputs_forward() {
 
 #[test]
 fn repeat_count_is_a_property_and_zero_passes_through() {
-    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(i.data() + 1.0))));
+    let add_one = Feature::custom("AddOne", |img, _| Ok(img.map(|i| i.with_data(&i.data() + 1.0))));
     let rep = Feature::repeat(&add_one, 0).unwrap();
     assert_eq!(rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap().as_slice(), [0.0]);
     rep.set_property("N", Rule::randint(2, 3).unwrap()).unwrap();
@@ -315,7 +315,7 @@ fn stored_input_is_reused_until_update() {
     let c = Arc::clone(&calls);
     let f = Feature::custom("F", move |img, _| {
         c.fetch_add(1, Ordering::Relaxed);
-        Ok(img.map(|i| i.with_data(i.data() + 1.0)))
+        Ok(img.map(|i| i.with_data(&i.data() + 1.0)))
     });
     let x = Image::zeros(&[1]);
     f.resolve_one(Some(&x)).unwrap();

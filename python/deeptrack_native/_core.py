@@ -391,10 +391,57 @@ def from_library_image(owner, known=None):
     return img
 
 
+def _borrowable(arr):
+    """Whether the library can read ``arr`` in place: a C-contiguous, aligned, native float64 ndarray
+    with elements."""
+    return (
+        type(arr) is np.ndarray
+        and arr.dtype == _F64
+        and arr.flags.c_contiguous
+        and arr.flags.aligned
+        and 0 < arr.size
+        and 0 < arr.ndim <= _MAX_NDIM
+    )
+
+
+def _borrow(arr):
+    """A new library image reading ``arr`` in place (``deeptrack_image_borrow``). ``arr`` is kept in
+    ``_CALLBACKS`` until the library releases it (``free_userdata``, from whichever thread drops the
+    last image sharing its samples; the library has released it on an error too). Handles left at
+    interpreter exit are never freed (see :class:`Owned`), so no release runs into a finalised
+    interpreter; a forked child releases its own copy of the entry."""
+    key = register(arr)
+    out = c_void_p()
+    status = lib.deeptrack_image_borrow(
+        arr.__array_interface__["data"][0], _SHAPE_BUF(*arr.shape), arr.ndim, free_userdata, key, byref(out)
+    )
+    if status:
+        raise_for(status)
+    return Owned(out.value, lib.deeptrack_image_free)
+
+
+def input_image(obj, what="image"):
+    """:func:`to_library_image` for an input the library only reads during calls: a C-contiguous,
+    aligned float64 ndarray (or an Image of one) is read in place, without a copy, and kept alive
+    while the library needs it; a resolve reads its current contents. Returns ``(owned image,
+    known, borrowed)``."""
+    value = obj._value if isinstance(obj, Image) else obj
+    if isinstance(value, Image):
+        value = value._value
+    if not _borrowable(value):
+        return (*to_library_image(obj, what), False)
+    owner = _borrow(value)
+    known = {}
+    if isinstance(obj, Image):
+        for d in obj.properties:
+            known[_attach_dict(owner, d, what)] = d
+    return owner, known, True
+
+
 def to_library_image(obj, what="image"):
-    """A new library image holding ``obj`` (an Image, array or number) and, for an Image, its dicts.
-    Returns ``(owned image, known)``, where ``known`` maps the library dicts created for plain Python
-    dicts back to those dicts."""
+    """A new library image holding a copy of ``obj`` (an Image, array or number) and, for an Image,
+    its dicts. Returns ``(owned image, known)``, where ``known`` maps the library dicts created for
+    plain Python dicts back to those dicts."""
     if type(obj) is np.ndarray and obj.dtype == _F64 and obj.flags.c_contiguous and 0 < obj.size and obj.ndim:
         # The common case, without the general conversion.
         out = c_void_p()

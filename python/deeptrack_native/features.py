@@ -282,20 +282,24 @@ class Feature:
         object resolved again gives the cached result (even if changed in place), and after an update
         its current contents are computed on. So for the same object the same handle is returned
         again, without looking at the data, while no ``update`` or ``seed`` has run anywhere since it
-        was made; after one elsewhere, it is returned again only if the object still holds the same
-        data (bit for bit) and dicts, and the object is copied otherwise. After an ``update`` or
-        ``seed`` of this feature, which leaves nothing of its pipeline cached, it is copied."""
+        was made. A float64 C-contiguous array (or an Image of one) is read in place
+        (:func:`_core.input_image`): after an ``update`` or ``seed`` anywhere it gets a new handle on
+        the same memory, O(1), so the pipeline computes on its current contents. Other inputs are
+        copied: after an update elsewhere the copy is returned again only if the object still holds
+        the same data (bit for bit) and dicts, and the object is copied again otherwise; after an
+        ``update`` or ``seed`` of this feature, which leaves nothing of its pipeline cached, it is
+        copied again."""
         cache = self._input_cache
         epoch = _INPUTS_EPOCH[0]
         if cache is not None and cache[0] is image:
             if cache[1] is epoch:
                 return cache[3], cache[4]
             props = _dict_ids(image)
-            if props == cache[2] and _core.holds_data(cache[3], image):
-                self.__dict__["_input_cache"] = (image, epoch, props, cache[3], cache[4])
+            if not cache[5] and props == cache[2] and _core.holds_data(cache[3], image):
+                self.__dict__["_input_cache"] = (image, epoch, props, cache[3], cache[4], False)
                 return cache[3], cache[4]
-        owner, known = _core.to_library_image(image, "the input image")
-        self.__dict__["_input_cache"] = (image, epoch, _dict_ids(image), owner, known)
+        owner, known, borrowed = _core.input_image(image, "the input image")
+        self.__dict__["_input_cache"] = (image, epoch, _dict_ids(image), owner, known, borrowed)
         return owner, known
 
     def resolve(self, image=None, **kwargs):
@@ -337,7 +341,7 @@ class Feature:
     def _resolve_list(self, images):
         """``resolve`` of several input images, as DeepTrack2 resolves a list: each image on its own
         through distributed features, the list at once through others (``Sum(distributed=False)``)."""
-        owners = [_core.to_library_image(image, f"input image {i}") for i, image in enumerate(images)]
+        owners = [_core.input_image(image, f"input image {i}")[:2] for i, image in enumerate(images)]
         known = {}
         for _, k in owners:
             if k:
@@ -409,11 +413,12 @@ class Feature:
         return self._render_batch(count, seed, first, threads, self._batch_input(image))
 
     def _batch_input(self, image):
-        """``(owned library image, known dicts)`` for a batch input, or ``(None, None)``. Copied for
-        every batch: a batch always computes on the current data."""
+        """``(owned library image, known dicts)`` for a batch input, or ``(None, None)``. A new
+        handle for every batch (reading a float64 C-contiguous array in place, copying other
+        inputs): a batch always computes on the current data."""
         if image is None:
             return None, None
-        return _core.to_library_image(image, "the input image")
+        return _core.input_image(image, "the input image")[:2]
 
     def _render_batch(self, count, seed, first, threads, batch_input):
         """Renders items ``first .. first + count`` in this process on ``batch_input``."""

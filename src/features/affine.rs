@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::FeatureKind;
 use super::augmentations::move_positions;
@@ -232,7 +232,7 @@ impl Map {
 }
 
 /// Resamples every channel (the samples after the first two axes) of `x` through `map`.
-fn transform(x: &ArrayD<f64>, map: &Map, order: usize, mode: Mode) -> Result<ArrayD<f64>> {
+fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode) -> Result<ArrayD<f64>> {
     let shape = x.shape();
     let (rows, cols) = (shape[0], shape[1]);
     let channels: usize = shape[2..].iter().product();
@@ -335,7 +335,7 @@ impl FeatureKind for Affine {
                     return Ok(img.clone());
                 }
                 let map = Map::new(&p, shape[0], shape[1])?;
-                let out = transform(img.data(), &map, order, mode)?;
+                let out = transform(&img.data(), &map, order, mode)?;
                 move_positions(img.with_data(out), &|q| map.forward(q))
             })
             .collect()

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, Slice};
+use ndarray::{ArrayD, ArrayViewD, Axis, Slice};
 use rand::Rng;
 
 use super::FeatureKind;
@@ -161,7 +161,7 @@ enum Flip {
 }
 
 impl Flip {
-    fn apply(self, x: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+    fn apply(self, x: &ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> {
         if x.ndim() < 2 {
             return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", x.shape())));
         }
@@ -273,7 +273,7 @@ impl FeatureKind for Flip {
         inputs
             .iter()
             .map(|img| {
-                let data = self.apply(img.data())?;
+                let data = self.apply(&img.data())?;
                 let shape = data.shape().to_vec();
                 move_positions(img.with_data(data), &|p| self.move_point(p, &shape))
             })
@@ -370,7 +370,7 @@ impl FeatureKind for Pad {
 
 /// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
 fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
-    let out = padding::pad(img.data(), pad, mode)?;
+    let out = padding::pad(&img.data(), pad, mode)?;
     let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
     move_positions(img.with_data(out), &|p| {
         p[0] += r;

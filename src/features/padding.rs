@@ -1,7 +1,7 @@
 //! numpy's `pad` modes, axis by axis as numpy pads (a later axis pads the corners from the values an
 //! earlier axis added): the padding of `Pad` and `PadToMultiplesOf`.
 
-use ndarray::{ArrayD, ArrayView1, ArrayViewMut1, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, IxDyn};
 
 use crate::buffer;
 use crate::error::{Error, ErrorKind, Result};
@@ -146,7 +146,7 @@ fn pad_lane(mode: Mode, lane: ArrayView1<f64>, before: usize, mut out: ArrayView
 /// `x` padded by `pad[axis] = (before, after)` in `mode`; `OutOfMemory` when the result cannot be
 /// allocated. Modes other than the constant ones need samples to extend: an empty axis that gets
 /// padding is an error, as in numpy.
-pub(crate) fn pad(x: &ArrayD<f64>, pad: &[(usize, usize)], mode: Mode) -> Result<ArrayD<f64>> {
+pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -> Result<ArrayD<f64>> {
     let shape: Vec<usize> =
         x.shape().iter().zip(pad).map(|(&n, &(b, a))| n.saturating_add(b).saturating_add(a)).collect();
     let count = element_count(&shape)?;
@@ -162,7 +162,7 @@ pub(crate) fn pad(x: &ArrayD<f64>, pad: &[(usize, usize)], mode: Mode) -> Result
         Mode::Maximum | Mode::Minimum | Mode::Mean | Mode::Median | Mode::LinearRamp(_) => {
             // Statistics of each lane: axis by axis, as numpy (a later axis reads the values an
             // earlier one added).
-            let mut current = x.clone();
+            let mut current = x.to_owned();
             for (axis, &(before, after)) in pad.iter().enumerate() {
                 if before == 0 && after == 0 {
                     continue;
@@ -232,7 +232,7 @@ mod tests {
 
     fn padded(data: &[f64], before: usize, after: usize, mode: Mode) -> Vec<f64> {
         let x = ArrayD::from_shape_vec(IxDyn(&[data.len()]), data.to_vec()).unwrap();
-        pad(&x, &[(before, after)], mode).unwrap().iter().copied().collect()
+        pad(&x.view(), &[(before, after)], mode).unwrap().iter().copied().collect()
     }
 
     #[test]

@@ -184,7 +184,8 @@ impl SampleToMasks {
                 input.properties().iter().filter(|d| d.contains("position")).cloned().collect();
             for dict in dicts {
                 let position = position_of(&dict)?;
-                let mut one = Image::from_shared(input.data_arc().clone());
+                let mut one = input.clone();
+                one.clear_properties();
                 one.append(dict);
                 labels.push(Label { image: self.transform(one, id, rs)?, position });
             }

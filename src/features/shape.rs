@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::FeatureKind;
 use super::pixelwise;
@@ -165,7 +165,7 @@ fn distinct(axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
 
 /// `x` with its axes in the order `order` (a permutation), in standard layout. A plain transpose of
 /// a standard-layout 2-d image goes tile by tile, so that reads and writes both stay in cache.
-fn permuted(x: &ArrayD<f64>, order: &[usize]) -> Result<ArrayD<f64>> {
+fn permuted(x: &ArrayViewD<'_, f64>, order: &[usize]) -> Result<ArrayD<f64>> {
     if let (Some(src), [1, 0]) = (x.as_slice(), order) {
         const TILE: usize = 16;
         let (rows, cols) = (x.shape()[0], x.shape()[1]);
@@ -188,7 +188,7 @@ fn permuted(x: &ArrayD<f64>, order: &[usize]) -> Result<ArrayD<f64>> {
 }
 
 /// `x` reshaped (same samples in C order) to `shape`: one copy of the samples.
-fn reshaped(x: &ArrayD<f64>, shape: &[usize]) -> ArrayD<f64> {
+fn reshaped(x: &ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayD<f64> {
     x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("the same number of samples")
 }
 
@@ -252,7 +252,7 @@ fn cast(dtype: &str) -> fn(f64) -> f64 {
 
 /// `x` cast to `dtype`: each cast compiled into its own loop (with AVX2 where the processor has it,
 /// whose rounding instructions make `trunc` and `floor` single instructions).
-fn cast_all(x: &ArrayD<f64>, dtype: &str) -> Result<ArrayD<f64>> {
+fn cast_all(x: &ArrayViewD<'_, f64>, dtype: &str) -> Result<ArrayD<f64>> {
     let x = x.as_standard_layout();
     let v = x.as_slice().expect("standard layout");
     let out = match dtype {
@@ -273,7 +273,7 @@ fn cast_all(x: &ArrayD<f64>, dtype: &str) -> Result<ArrayD<f64>> {
 }
 
 /// `np.eye(n)[x]` for whole class numbers `x` in `-n..n` (negative ones count from the end).
-fn one_hot(x: &ArrayD<f64>, n: usize) -> Result<ArrayD<f64>> {
+fn one_hot(x: &ArrayViewD<'_, f64>, n: usize) -> Result<ArrayD<f64>> {
     let x = if x.ndim() > 0 && x.shape()[x.ndim() - 1] == 1 { x.index_axis(Axis(x.ndim() - 1), 0) } else { x.view() };
     let mut shape = x.shape().to_vec();
     shape.push(n);
@@ -306,7 +306,48 @@ impl Shape {
         }
     }
 
-    fn apply(self, x: &ArrayD<f64>, p: &Params<'_>) -> Result<ArrayD<f64>> {
+    /// The output shape of a kind that only reshapes (its samples unchanged, in the same order):
+    /// `Squeeze`, `Unsqueeze`, and `ChannelFirst2d` of a 2-d image; `None` for the others.
+    fn reshape(self, shape: &[usize], p: &Params<'_>) -> Result<Option<Vec<usize>>> {
+        let ndim = shape.len();
+        match self {
+            Shape::Squeeze => {
+                let remove = match p.parse("axis", axes)? {
+                    None => (0..ndim).filter(|&a| shape[a] == 1).collect(),
+                    Some(a) => {
+                        let remove = distinct(&a, ndim).map_err(|e| e.in_property("axis"))?;
+                        if let Some(&bad) = remove.iter().find(|&&a| shape[a] != 1) {
+                            return Err(Error::invalid(format!(
+                                "cannot remove axis {bad} of length {}: only axes of length 1 can be",
+                                shape[bad]
+                            ))
+                            .in_property("axis"));
+                        }
+                        remove
+                    }
+                };
+                let out: Vec<usize> = (0..ndim).filter(|a| !remove.contains(a)).map(|a| shape[a]).collect();
+                Ok(Some(out))
+            }
+            Shape::Unsqueeze => {
+                let new = p.parse("axis", axes)?.unwrap_or_default();
+                let out_ndim = ndim + new.len();
+                let new = distinct(&new, out_ndim).map_err(|e| e.in_property("axis"))?;
+                let mut dims = shape.iter();
+                let out: Vec<usize> = (0..out_ndim)
+                    .map(|a| if new.contains(&a) { 1 } else { *dims.next().expect("an input axis") })
+                    .collect();
+                Ok(Some(out))
+            }
+            Shape::ChannelFirst2d if ndim == 2 => {
+                p.parse("axis", Value::as_i64)?;
+                Ok(Some(vec![1, shape[0], shape[1]]))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn apply(self, x: &ArrayViewD<'_, f64>, p: &Params<'_>) -> Result<ArrayD<f64>> {
         let ndim = x.ndim();
         match self {
             Shape::Transpose => {
@@ -345,38 +386,14 @@ impl Shape {
                 }
                 permuted(x, &order)
             }
-            Shape::Squeeze => {
-                let remove = match p.parse("axis", axes)? {
-                    None => (0..ndim).filter(|&a| x.shape()[a] == 1).collect(),
-                    Some(a) => {
-                        let remove = distinct(&a, ndim).map_err(|e| e.in_property("axis"))?;
-                        if let Some(&bad) = remove.iter().find(|&&a| x.shape()[a] != 1) {
-                            return Err(Error::invalid(format!(
-                                "cannot remove axis {bad} of length {}: only axes of length 1 can be",
-                                x.shape()[bad]
-                            ))
-                            .in_property("axis"));
-                        }
-                        remove
-                    }
-                };
-                let shape: Vec<usize> = (0..ndim).filter(|a| !remove.contains(a)).map(|a| x.shape()[a]).collect();
-                Ok(reshaped(x, &shape))
-            }
-            Shape::Unsqueeze => {
-                let new = p.parse("axis", axes)?.unwrap_or_default();
-                let out_ndim = ndim + new.len();
-                let new = distinct(&new, out_ndim).map_err(|e| e.in_property("axis"))?;
-                let mut dims = x.shape().iter();
-                let shape: Vec<usize> = (0..out_ndim)
-                    .map(|a| if new.contains(&a) { 1 } else { *dims.next().expect("an input axis") })
-                    .collect();
+            Shape::Squeeze | Shape::Unsqueeze => {
+                let shape = self.reshape(x.shape(), p)?.expect("a reshape");
                 Ok(reshaped(x, &shape))
             }
             Shape::ChannelFirst2d => {
                 let axis = p.parse("axis", Value::as_i64)?;
                 match ndim {
-                    2 => Ok(x.clone().insert_axis(Axis(0))),
+                    2 => Ok(x.to_owned().insert_axis(Axis(0))),
                     3 => {
                         let a = normalize(axis, 3).map_err(|e| e.in_property("axis"))?;
                         let mut order: Vec<usize> = (0..3).filter(|&i| i != a).collect();
@@ -407,7 +424,15 @@ impl FeatureKind for Shape {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(self.spec().params, props);
-        Ok(Some(img.with_data(self.apply(img.data(), &p)?)))
+        // Reshapes, and the cast to float64, share the input's samples (numpy returns views, or the
+        // array itself for `astype` to its own type with DeepTrack2's `copy=False`).
+        if let Some(shape) = self.reshape(img.shape(), &p)? {
+            return img.reshaped(&shape).map(Some);
+        }
+        if matches!(self, Shape::AsType) && matches!(p.str("dtype")?, "float64" | "float" | "double") {
+            return Ok(Some(img.clone()));
+        }
+        Ok(Some(img.with_data(self.apply(&img.data(), &p)?)))
     }
 }
 
@@ -419,8 +444,8 @@ mod tests {
     fn tiled_transposes_match_the_plain_one() {
         let x = ArrayD::from_shape_vec(IxDyn(&[37, 70]), (0..37 * 70).map(f64::from).collect()).unwrap();
         let plain = x.view().permuted_axes(IxDyn(&[1, 0])).as_standard_layout().into_owned();
-        assert_eq!(permuted(&x, &[1, 0]).unwrap(), plain);
-        let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0), "int8").unwrap();
+        assert_eq!(permuted(&x.view(), &[1, 0]).unwrap(), plain);
+        let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0).view(), "int8").unwrap();
         assert_eq!(all, x.mapv(|v| cast("int8")(v * 1.37 - 900.0)));
     }
 

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, SliceInfo, SliceInfoElem};
+use ndarray::{ArrayViewD, SliceInfo, SliceInfoElem};
 
 use super::FeatureKind;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
@@ -110,8 +110,8 @@ fn range_elem(len: usize, start: Option<i64>, stop: Option<i64>, step: Option<i6
     }
 }
 
-/// `data[index]` with numpy's semantics of basic indexing.
-fn slice(data: &ArrayD<f64>, index: &[Element]) -> Result<ArrayD<f64>> {
+/// `data[index]` with numpy's semantics of basic indexing (a view, as numpy's).
+fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD<'a, f64>> {
     let ellipses = index.iter().filter(|e| **e == Element::Ellipsis).count();
     if ellipses > 1 {
         return Err(Error::invalid("an index can only have a single ellipsis ('...')"));
@@ -156,8 +156,7 @@ fn slice(data: &ArrayD<f64>, index: &[Element]) -> Result<ArrayD<f64>> {
     }
     let info = SliceInfo::<Vec<SliceInfoElem>, ndarray::IxDyn, ndarray::IxDyn>::try_from(elems)
         .map_err(|e| Error::invalid(format!("bad index: {e}")))?;
-    // Output-sized: the copy is the work.
-    Ok(data.slice(info).as_standard_layout().into_owned())
+    Ok(data.clone().slice_move(info))
 }
 
 /// `Slice(slices)`: every image indexed by `slices`.
@@ -177,13 +176,25 @@ impl FeatureKind for Slice {
         let Some(image) = input else { return Ok(None) };
         let p = Params::new(SLICE.params, props);
         let index = p.parse("slices", parse_index)?;
-        let out = slice(image.data(), &index).map_err(|e| e.in_property("slices"))?;
-        Ok(Some(image.with_data(out)))
+        let data = image.data();
+        let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
+        if !view.is_empty() && view.is_standard_layout() {
+            // A contiguous block of the samples: shared, as numpy's view is.
+            // SAFETY: both pointers are into the one slice of samples `data` views (a slice of a
+            // view stays inside it), so their distance is a whole number of elements.
+            let start = unsafe { view.as_ptr().offset_from(data.as_ptr()) };
+            let start = usize::try_from(start).expect("a slice starts inside the image");
+            return image.block(start, view.shape()).map(Some);
+        }
+        // Output-sized: the copy is the work.
+        Ok(Some(image.with_data(view.as_standard_layout().into_owned())))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use ndarray::ArrayD;
+
     use super::*;
 
     fn idx(items: &[&str]) -> Vec<Element> {
@@ -201,33 +212,33 @@ mod tests {
         ArrayD::from_shape_vec(shape, (0..n).map(|x| x as f64).collect()).unwrap()
     }
 
-    fn flat(a: &ArrayD<f64>) -> (Vec<usize>, Vec<f64>) {
+    fn flat(a: &ArrayViewD<'_, f64>) -> (Vec<usize>, Vec<f64>) {
         (a.shape().to_vec(), a.iter().copied().collect())
     }
 
     #[test]
     fn slices_follow_numpy() {
         let a = arange(&[4, 4]);
-        assert_eq!(flat(&slice(&a, &idx(&["1", "-1"])).unwrap()), (vec![], vec![7.0]));
-        assert_eq!(flat(&slice(&a, &idx(&["1", "0:4:2"])).unwrap()), (vec![2], vec![4.0, 6.0]));
-        assert_eq!(flat(&slice(&a, &idx(&["...", ":1"])).unwrap()), (vec![4, 1], vec![0.0, 4.0, 8.0, 12.0]));
-        assert_eq!(flat(&slice(&a, &idx(&["::-1", "2"])).unwrap()), (vec![4], vec![14.0, 10.0, 6.0, 2.0]));
-        assert_eq!(flat(&slice(&a, &idx(&["3:0:-2", "0"])).unwrap()), (vec![2], vec![12.0, 4.0]));
-        assert_eq!(flat(&slice(&a, &idx(&["2:1", "0"])).unwrap()), (vec![0], vec![]));
-        assert_eq!(flat(&slice(&a, &idx(&["-100:100", "::-3"])).unwrap()).0, vec![4, 2]);
+        assert_eq!(flat(&slice(&a.view(), &idx(&["1", "-1"])).unwrap()), (vec![], vec![7.0]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["1", "0:4:2"])).unwrap()), (vec![2], vec![4.0, 6.0]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["...", ":1"])).unwrap()), (vec![4, 1], vec![0.0, 4.0, 8.0, 12.0]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["::-1", "2"])).unwrap()), (vec![4], vec![14.0, 10.0, 6.0, 2.0]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["3:0:-2", "0"])).unwrap()), (vec![2], vec![12.0, 4.0]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["2:1", "0"])).unwrap()), (vec![0], vec![]));
+        assert_eq!(flat(&slice(&a.view(), &idx(&["-100:100", "::-3"])).unwrap()).0, vec![4, 2]);
         let b = arange(&[3, 3, 3]);
         // image[:, 1:2, ::-2] of DeepTrack2's test.
         assert_eq!(
-            flat(&slice(&b, &idx(&[":", "1:2", "::-2"])).unwrap()),
+            flat(&slice(&b.view(), &idx(&[":", "1:2", "::-2"])).unwrap()),
             (vec![3, 1, 2], vec![5.0, 3.0, 14.0, 12.0, 23.0, 21.0])
         );
-        assert_eq!(slice(&b, &[Element::NewAxis, Element::Index(0)]).unwrap().shape(), [1, 3, 3]);
-        assert_eq!(slice(&b, &idx(&["1:"])).unwrap().shape(), [2, 3, 3], "axes not indexed kept whole");
-        assert_eq!(slice(&b, &[]).unwrap().shape(), [3, 3, 3]);
-        let err = slice(&a, &idx(&["4"])).unwrap_err();
+        assert_eq!(slice(&b.view(), &[Element::NewAxis, Element::Index(0)]).unwrap().shape(), [1, 3, 3]);
+        assert_eq!(slice(&b.view(), &idx(&["1:"])).unwrap().shape(), [2, 3, 3], "axes not indexed kept whole");
+        assert_eq!(slice(&b.view(), &[]).unwrap().shape(), [3, 3, 3]);
+        let err = slice(&a.view(), &idx(&["4"])).unwrap_err();
         assert_eq!(err.to_string(), "index 4 is out of bounds for axis 0 with size 4");
-        assert!(slice(&a, &idx(&["0", "0", "0"])).is_err());
-        assert!(slice(&a, &idx(&["...", "..."])).is_err());
+        assert!(slice(&a.view(), &idx(&["0", "0", "0"])).is_err());
+        assert!(slice(&a.view(), &idx(&["...", "..."])).is_err());
         assert!(parse_element(&Value::str("1:2:0")).is_err());
         assert!(parse_element(&Value::str("a:b")).is_err());
     }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::FeatureKind;
 use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
@@ -248,7 +248,11 @@ fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
 }
 
 /// `op(a, b)` element-wise with broadcasting.
-pub(crate) fn broadcast_op(a: &ArrayD<f64>, b: &ArrayD<f64>, op: impl Fn(f64, f64) -> f64) -> Result<ArrayD<f64>> {
+pub(crate) fn broadcast_op(
+    a: &ArrayViewD<'_, f64>,
+    b: &ArrayD<f64>,
+    op: impl Fn(f64, f64) -> f64,
+) -> Result<ArrayD<f64>> {
     let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| {
         Error::invalid(format!(
             "cannot broadcast an image of shape {:?} with a value of shape {:?}",
@@ -295,12 +299,12 @@ impl FeatureKind for Arithmetic {
         };
         if let Some(v) = number {
             let op = self.op;
-            return Ok(inputs
+            return inputs
                 .iter()
                 .map(|image| {
-                    // A copy of the array (shape and strides as they are), changed in place.
-                    let mut data = image.data().clone();
-                    let values = data.as_slice_mut().expect("images are kept in standard layout");
+                    // A copy of the samples, changed in place.
+                    let mut data = image.to_array()?;
+                    let values = data.as_slice_mut().expect("a new array is in standard layout");
                     // The usual operators inlined (the same results as `op`).
                     match self.name {
                         "Add" => values.iter_mut().for_each(|x| *x += v),
@@ -308,9 +312,9 @@ impl FeatureKind for Arithmetic {
                         "Multiply" => values.iter_mut().for_each(|x| *x *= v),
                         _ => values.iter_mut().for_each(|x| *x = op(*x, v)),
                     }
-                    image.with_standard_data(data)
+                    Ok(image.with_standard_data(data))
                 })
-                .collect());
+                .collect();
         }
         let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
@@ -320,7 +324,7 @@ impl FeatureKind for Arithmetic {
         (0..n)
             .map(|i| {
                 let image = &inputs[i % inputs.len()];
-                let data = broadcast_op(image.data(), &values[i % values.len()], self.op)
+                let data = broadcast_op(&image.data(), &values[i % values.len()], self.op)
                     .map_err(|e| e.in_property("value"))?;
                 Ok(image.with_data(data))
             })

@@ -2,16 +2,17 @@
 
 use std::sync::Arc;
 
-use libc::{c_char, size_t};
+use libc::{c_char, c_void, size_t};
 
-use super::value::{array_arg, as_c, deeptrack_value, into_c, value_ref};
+use super::value::{DEEPTRACK_MAX_NDIM, array_arg, as_c, deeptrack_value, into_c, value_ref};
 use super::{
     Handle, borrow, borrow_mut, check_out, deeptrack_status, guard, guard_or, null, slice_arg, str_arg, take,
     write_string,
 };
 use crate::error::{Error, ErrorKind};
-use crate::image::Image;
+use crate::image::{Image, element_count};
 use crate::properties::PropertyDict;
+use crate::samples::{Borrowed, Release};
 use crate::value::Value;
 
 /// An image: an n-d float array (C order) plus the list of property dicts that produced it.
@@ -95,6 +96,82 @@ pub unsafe extern "C" fn deeptrack_image_new(
         let array = unsafe { array_arg(data, shape, ndim)? };
         // SAFETY: checked non-NULL.
         unsafe { *out = image_into_c(Image::new(array)) };
+        Ok(())
+    })
+}
+
+/// The release action of a borrowed image: `release(ctx)`, run when dropped (exactly once, since
+/// it is never copied).
+struct CRelease {
+    release: Option<unsafe extern "C" fn(*mut c_void)>,
+    ctx: *mut c_void,
+}
+
+// SAFETY: `deeptrack_image_borrow`'s contract lets `release(ctx)` run on any thread.
+unsafe impl Send for CRelease {}
+
+impl Drop for CRelease {
+    fn drop(&mut self) {
+        if let Some(release) = self.release {
+            // SAFETY: the caller of `deeptrack_image_borrow` gave this function and context to be
+            // called once, from any thread; `drop` runs once.
+            unsafe { release(self.ctx) };
+        }
+    }
+}
+
+/// Creates an image that reads `data` (C order) of shape `shape[0..ndim]` in place, without a copy;
+/// it has no properties. On success `*out` receives a new image owned by the caller (free it with
+/// `deeptrack_image_free`), and the samples are shared, never copied, by the results that keep
+/// them unchanged (`Squeeze`, `Unsqueeze`, `Real`, a `Slice` that is a contiguous block…): those
+/// keep the memory in use after the image itself is freed.
+///
+/// `release` (may be NULL: nothing is called) is called with `ctx` exactly once, in every case:
+/// - on success, when neither the image nor any result or copy sharing its samples needs the memory
+///   any more: on whichever thread frees the last of them, possibly inside a later call of this
+///   library (`deeptrack_image_free`, `deeptrack_feature_free`, a resolve or update that drops a
+///   cached result), possibly after this library's other threads have used the memory;
+/// - on any error (NULL `out`, more than `DEEPTRACK_MAX_NDIM` dimensions, a NULL `shape` with
+///   `ndim > 0`, a NULL or misaligned `data` with elements, an element count that overflows), or
+///   panic, before this function returns; `*out` is then not written.
+///
+/// `release` must not unwind, and it must not wait for other threads' calls into this library
+/// (it may free images). Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT`, `DEEPTRACK_STATUS_INVALID_ARGUMENT`,
+/// `DEEPTRACK_STATUS_OUT_OF_MEMORY`.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes; `data` to as many doubles as their product (8-byte aligned;
+/// it may be NULL when there are none), which must stay valid, and must not be written, from the
+/// call until `release` is called, except between calls of this library that use the image or a
+/// result of it (a result that shares the samples then shows the new values, as a numpy view
+/// would). `out` must be NULL or writable; `release(ctx)` must be safe to call from any thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_borrow(
+    data: *const f64,
+    shape: *const size_t,
+    ndim: size_t,
+    release: Option<unsafe extern "C" fn(ctx: *mut c_void)>,
+    ctx: *mut c_void,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    // Owned from here on: every return, error and panic below drops it, which calls `release`.
+    let owner = CRelease { release, ctx };
+    guard(move || {
+        check_out(out, "out")?;
+        if ndim > DEEPTRACK_MAX_NDIM {
+            return Err(Error::invalid(format!("argument 'ndim' is {ndim}; at most {DEEPTRACK_MAX_NDIM} dimensions")));
+        }
+        // SAFETY: forwarded contract.
+        let dims = unsafe { slice_arg(shape, ndim, "shape")? };
+        let count = element_count(dims)?;
+        let give_back: Release = Box::new(move || drop(owner));
+        // SAFETY: per this function's contract, `data` holds `count` doubles that stay valid and
+        // unwritten until `release` runs, which is when the `Borrowed` drops.
+        let samples = unsafe { Borrowed::new(data, count, give_back) }
+            .map_err(|e| Error::new(e.kind(), format!("argument 'data': {e}")))?;
+        let img = Image::borrowed(dims, Arc::new(samples))?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = image_into_c(img) };
         Ok(())
     })
 }
