@@ -213,13 +213,41 @@ impl Kernel {
     /// `prim` of every sample of `buf`, in place.
     #[inline(always)]
     fn apply(self, prim: Prim, buf: &mut [f64]) {
+        let p = buf.as_mut_ptr();
+        // SAFETY: `p` is valid for reads and writes of `buf.len()` doubles, source and
+        // destination alike.
+        unsafe { self.apply_raw(prim, p, p, buf.len()) }
+    }
+
+    /// `prim` of every sample of `x` into `out` (of the same length), read and written once.
+    #[inline(always)]
+    fn apply_into(self, prim: Prim, x: &[f64], out: &mut [MaybeUninit<f64>]) {
+        assert_eq!(x.len(), out.len());
+        // SAFETY: `x` is valid for reads and `out` (a distinct, mutably borrowed buffer) for
+        // writes of `x.len()` doubles; `MaybeUninit<f64>` has the layout of `f64`.
+        unsafe { self.apply_raw(prim, x.as_ptr(), out.as_mut_ptr().cast::<f64>(), x.len()) }
+    }
+
+    /// `prim` of the `len` samples at `src` into `dst`.
+    ///
+    /// # Safety
+    ///
+    /// `src` must be valid for reads and `dst` for writes of `len` doubles, not overlapping or
+    /// equal.
+    #[inline(always)]
+    unsafe fn apply_raw(self, prim: Prim, src: *const f64, dst: *mut f64, len: usize) {
         match self {
             #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
-            // SAFETY: the table is the one of `width` from `libmvec::tables` (`Kernel::of`).
-            Kernel::Libmvec(table, width) => unsafe { table.map_in_place(width, prim, buf) },
+            // SAFETY: the table is the one of `width` from `libmvec::tables` (`Kernel::of`), and
+            // the pointers are as `map` requires (this function's contract).
+            Kernel::Libmvec(table, width) => unsafe { table.map(width, prim, src, dst, len) },
             Kernel::Scalar => {
                 let f = prim.scalar();
-                buf.iter_mut().for_each(|v| *v = f(*v));
+                for i in 0..len {
+                    // SAFETY: `i < len`, within both buffers (this function's contract); each
+                    // sample is read before it is written.
+                    unsafe { *dst.add(i) = f(*src.add(i)) };
+                }
             }
         }
     }
@@ -279,7 +307,7 @@ fn run(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
     let (prim, composition) = f.plan();
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         match composition {
-            None => kernel.apply(prim, fill(xb, ob, |v| v)),
+            None => kernel.apply_into(prim, xb, ob),
             Some(c) => c.run(xb, ob, |buf| kernel.apply(prim, buf)),
         }
     }

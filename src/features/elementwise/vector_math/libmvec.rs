@@ -65,64 +65,73 @@ fn load() -> (Option<Table>, Option<Table>) {
 }
 
 impl Table {
-    /// `prim` of every sample of `buf`, in place, `width` samples per call (the last few padded
-    /// with the last sample).
+    /// `prim` of every sample of `src` into `dst` (of the same length, or the same buffer: the
+    /// calls read each vector before they write it), `width` samples per call, the last few
+    /// padded with the last sample.
     ///
     /// # Safety
     ///
     /// The table must be the one of `width` from [`tables`], whose functions need only the
-    /// processor's AVX-512F (eight) or AVX2 (four), which [`load`] checked.
-    pub(super) unsafe fn map_in_place(&self, width: Width, prim: Prim, buf: &mut [f64]) {
+    /// processor's AVX-512F (eight) or AVX2 (four), which [`load`] checked. `src` must be valid
+    /// for reads and `dst` for writes of `len` doubles; they either do not overlap or are equal.
+    pub(super) unsafe fn map(&self, width: Width, prim: Prim, src: *const f64, dst: *mut f64, len: usize) {
         let f = self.0[prim as usize];
         let lanes = match width {
             Width::Eight => 8,
             Width::Four => 4,
         };
-        let whole = buf.len() / lanes;
+        let whole = len / lanes;
         if whole > 0 {
-            // SAFETY: `buf` holds `whole * lanes` doubles from its start; `f` is the function of
-            // this width (the caller's contract), present on this processor.
-            unsafe { call(width, f, buf.as_mut_ptr(), whole) };
+            // SAFETY: `src` and `dst` hold `whole * lanes <= len` doubles (the caller's
+            // contract); `f` is the function of this width, present on this processor.
+            unsafe { call(width, f, src, dst, whole) };
         }
-        let rest = &mut buf[whole * lanes..];
-        if let Some(&last) = rest.last() {
-            let mut pad = [last; 8];
-            pad[..rest.len()].copy_from_slice(rest);
+        let n = len - whole * lanes;
+        if n > 0 {
+            // SAFETY: the last `n` of the `len` doubles at `src` are readable (the caller's
+            // contract), and `n >= 1`.
+            let rest = unsafe { std::slice::from_raw_parts(src.add(whole * lanes), n) };
+            let mut pad = [rest[n - 1]; 8];
+            pad[..n].copy_from_slice(rest);
+            let p = pad.as_mut_ptr();
             // SAFETY: as above, on a local array of 8 doubles (one call of either width).
-            unsafe { call(width, f, pad.as_mut_ptr(), 1) };
-            let n = rest.len();
-            rest.copy_from_slice(&pad[..n]);
+            unsafe { call(width, f, p, p, 1) };
+            // SAFETY: the last `n` of the `len` doubles at `dst` are writable (the caller's
+            // contract), and `pad` is a local array, which does not overlap them.
+            unsafe { std::ptr::copy_nonoverlapping(p, dst.add(whole * lanes), n) };
         }
     }
 }
 
-/// Calls the vector function at `f` on `chunks` consecutive vectors of `width` doubles at `ptr`,
-/// each replaced by the result.
+/// Calls the vector function at `f` on `chunks` consecutive vectors of `width` doubles at `src`,
+/// each result stored at the same place in `dst`.
 ///
 /// # Safety
 ///
-/// `ptr` must be valid for reads and writes of `chunks` vectors (`chunks > 0`), and `f` the
-/// address of a function of the x86-64 vector function ABI taking and returning one vector of
-/// `width` doubles, runnable on this processor.
-unsafe fn call(width: Width, f: usize, ptr: *mut f64, chunks: usize) {
-    // The pointer, the count and the function live in callee-saved registers (r12, r13, r15),
-    // which the called function preserves; `clobber_abi("C")` declares everything it may change
-    // (the vector registers, whole, and the caller-saved general ones). Without `nostack`, the
-    // stack pointer is aligned for a call. `vzeroupper` leaves no dirty upper state behind.
+/// `src` must be valid for reads and `dst` for writes of `chunks` vectors (`chunks > 0`), not
+/// overlapping or equal, and `f` the address of a function of the x86-64 vector function ABI
+/// taking and returning one vector of `width` doubles, runnable on this processor.
+unsafe fn call(width: Width, f: usize, src: *const f64, dst: *mut f64, chunks: usize) {
+    // The pointers, the count and the function live in callee-saved registers (r12-r15), which
+    // the called function preserves; `clobber_abi("C")` declares everything it may change (the
+    // vector registers, whole, and the caller-saved general ones). Without `nostack`, the stack
+    // pointer is aligned for a call. `vzeroupper` leaves no dirty upper state behind.
     match width {
-        // SAFETY: the caller's contract: 8 doubles readable and writable per chunk at `ptr`, and
-        // `f` an AVX-512 vector function of one `zmm` argument and result.
+        // SAFETY: the caller's contract: 8 doubles readable at `src` and writable at `dst` per
+        // chunk, and `f` an AVX-512 vector function of one `zmm` argument and result.
         Width::Eight => unsafe {
             std::arch::asm!(
                 "2:",
                 "vmovupd zmm0, zmmword ptr [r12]",
                 "call r15",
-                "vmovupd zmmword ptr [r12], zmm0",
+                "vmovupd zmmword ptr [r14], zmm0",
                 "add r12, 64",
+                "add r14, 64",
                 "dec r13",
                 "jnz 2b",
                 "vzeroupper",
-                inout("r12") ptr => _,
+                inout("r12") src => _,
+                inout("r14") dst => _,
                 inout("r13") chunks => _,
                 in("r15") f,
                 clobber_abi("C"),
@@ -134,12 +143,14 @@ unsafe fn call(width: Width, f: usize, ptr: *mut f64, chunks: usize) {
                 "2:",
                 "vmovupd ymm0, ymmword ptr [r12]",
                 "call r15",
-                "vmovupd ymmword ptr [r12], ymm0",
+                "vmovupd ymmword ptr [r14], ymm0",
                 "add r12, 32",
+                "add r14, 32",
                 "dec r13",
                 "jnz 2b",
                 "vzeroupper",
-                inout("r12") ptr => _,
+                inout("r12") src => _,
+                inout("r14") dst => _,
                 inout("r13") chunks => _,
                 in("r15") f,
                 clobber_abi("C"),
