@@ -146,7 +146,7 @@ impl Function {
             Function::Cos => (Prim::Cos, None),
             Function::Cosh => (Prim::Cosh, None),
             Function::Exp => (Prim::Exp, None),
-            Function::Log => (Prim::Log, None),
+            Function::Log => composed(Composition::Log),
             Function::Log10 => (Prim::Log10, None),
             Function::Log2 => (Prim::Log2, None),
             Function::Sin => (Prim::Sin, None),
@@ -267,14 +267,25 @@ pub(super) fn map_with(tier: Tier, f: Function, x: &[f64]) -> Option<Result<Vec<
         Err(e) => return Some(Err(e)),
     };
     let spare = &mut out.spare_capacity_mut()[..x.len()];
-    #[cfg(target_arch = "x86_64")]
-    let done = if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
-        unsafe { run_avx2(kernel, f, x, spare) };
+    #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+    let done = if std::arch::is_x86_feature_detected!("avx512f") {
+        // SAFETY: the processor has AVX-512F (checked just above), the only requirement.
+        unsafe { run_avx512(kernel, f, x, spare) };
         true
     } else {
         false
     };
+    #[cfg(not(all(target_arch = "x86_64", deeptrack_avx512)))]
+    let done = false;
+    #[cfg(target_arch = "x86_64")]
+    let done = done
+        || if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+            unsafe { run_avx2(kernel, f, x, spare) };
+            true
+        } else {
+            false
+        };
     #[cfg(not(target_arch = "x86_64"))]
     let done = false;
     if !done {
@@ -300,6 +311,19 @@ unsafe fn run_avx2(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUnini
     run(kernel, f, x, out)
 }
 
+/// [`run`] compiled for AVX-512F, so that the compositions' passes are vectorised eight wide:
+/// their divisions and square roots take half the time of AVX2's. Built by a rustc that has the
+/// AVX-512 target features (1.89 and later, `deeptrack_avx512` from build.rs).
+///
+/// # Safety
+///
+/// The processor must have AVX-512F.
+#[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+#[target_feature(enable = "avx512f")]
+unsafe fn run_avx512(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
+    run(kernel, f, x, out)
+}
+
 /// `f` of every sample of `x` into `out` (of the same length), block by block.
 #[inline(always)]
 fn run(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
@@ -308,7 +332,7 @@ fn run(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         match composition {
             None => kernel.apply_into(prim, xb, ob),
-            Some(c) => c.run(xb, ob, |buf| kernel.apply(prim, buf)),
+            Some(c) => c.run(xb, ob, |buf| kernel.apply(prim, buf), |x, o| kernel.apply_into(prim, x, o)),
         }
     }
 }
