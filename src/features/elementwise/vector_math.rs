@@ -329,6 +329,28 @@ unsafe fn run_avx512(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUni
 fn run(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
     assert_eq!(x.len(), out.len());
     let (prim, composition) = f.plan();
+    #[cfg(all(target_arch = "x86_64", target_os = "linux", target_env = "gnu"))]
+    if let (Kernel::Libmvec(table, libmvec::Width::Eight), Some(c)) = (kernel, composition) {
+        let fused = match c {
+            Composition::Sinh => Some(libmvec::Fused::Sinh),
+            Composition::Tanh => Some(libmvec::Fused::Tanh),
+            _ => None,
+        };
+        if let Some(fused) = fused {
+            for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+                // SAFETY: the table is the AVX-512 one (`Kernel::of`); `xb` is valid for reads and
+                // `ob`, a distinct buffer of the same length, for writes.
+                unsafe { table.map_fused(fused, xb.as_ptr(), ob.as_mut_ptr().cast::<f64>(), xb.len()) };
+                if fused == libmvec::Fused::Sinh {
+                    // SAFETY: `map_fused` wrote every element of `ob`; `MaybeUninit<f64>` has the
+                    // layout of `f64`.
+                    let y = unsafe { &mut *(ob as *mut [MaybeUninit<f64>] as *mut [f64]) };
+                    compose::sinh_beyond_expm1(xb, y);
+                }
+            }
+            return;
+        }
+    }
     for (xb, ob) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         match composition {
             None => kernel.apply_into(prim, xb, ob),

@@ -90,23 +90,27 @@ impl Composition {
             Composition::Sinh => {
                 let y = fill(x, out, f64::abs);
                 prim(y);
-                let mut big = false;
-                for (y, &v) in y.iter_mut().zip(x) {
-                    big |= v.abs() > SINH_LIMIT;
-                    *y = (0.5 * (*y + *y / (*y + 1.0))).copysign(v);
-                }
-                if big {
-                    for (y, &v) in y.iter_mut().zip(x) {
-                        if v.abs() > SINH_LIMIT {
-                            *y = v.sinh();
-                        }
-                    }
-                }
+                y.iter_mut().zip(x).for_each(|(y, &v)| *y = (0.5 * (*y + *y / (*y + 1.0))).copysign(v));
+                sinh_beyond_expm1(x, y);
             }
             Composition::Tanh => {
                 let y = fill(x, out, |v| -2.0 * v.abs());
                 prim(y);
                 y.iter_mut().zip(x).for_each(|(y, &v)| *y = (-*y / (*y + 2.0)).copysign(v));
+            }
+        }
+    }
+}
+
+/// Replaces `y`'s samples whose `x` is beyond [`SINH_LIMIT`] (where `expm1(|x|)` may overflow
+/// though `sinh(x)` does not) by the scalar `sinh(x)`: one vectorised test of the block, the scalar
+/// pass only when a sample is that large.
+#[inline(always)]
+pub(super) fn sinh_beyond_expm1(x: &[f64], y: &mut [f64]) {
+    if x.iter().fold(false, |big, v| big | (v.abs() > SINH_LIMIT)) {
+        for (y, &v) in y.iter_mut().zip(x) {
+            if v.abs() > SINH_LIMIT {
+                *y = v.sinh();
             }
         }
     }

@@ -158,3 +158,124 @@ unsafe fn call(width: Width, f: usize, src: *const f64, dst: *mut f64, chunks: u
         },
     }
 }
+
+/// A function computed around an AVX-512 primitive inside the call loop, so that the argument
+/// and the result take no passes of their own (see `compose` for the forms).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Fused {
+    /// `sinh(x) = ±(e + e / (e + 1)) / 2` with `e = expm1(|x|)`; `|x| > 709.78` gives NaN or
+    /// infinity, which the caller replaces.
+    Sinh,
+    /// `tanh(x) = ±(-e / (e + 2))` with `e = expm1(-2|x|)`.
+    Tanh,
+}
+
+impl Table {
+    /// `fused` of every sample of `src` into `dst` (of length `len`) with the AVX-512 `expm1`,
+    /// the last few samples padded with the last one.
+    ///
+    /// # Safety
+    ///
+    /// The table must be the AVX-512 one from [`tables`]. `src` must be valid for reads and `dst`
+    /// for writes of `len` doubles, not overlapping.
+    pub(super) unsafe fn map_fused(&self, fused: Fused, src: *const f64, dst: *mut f64, len: usize) {
+        let f = self.0[Prim::Expm1 as usize];
+        let whole = len / 8;
+        if whole > 0 {
+            // SAFETY: `src` and `dst` hold `whole * 8 <= len` doubles (the caller's contract);
+            // `f` is the AVX-512 `expm1`, present on this processor.
+            unsafe { call_fused(fused, f, src, dst, whole) };
+        }
+        let n = len - whole * 8;
+        if n > 0 {
+            // SAFETY: the last `n` of the `len` doubles at `src` are readable, and `n >= 1`.
+            let rest = unsafe { std::slice::from_raw_parts(src.add(whole * 8), n) };
+            let mut pad = [rest[n - 1]; 8];
+            pad[..n].copy_from_slice(rest);
+            let mut res = [0.0; 8];
+            // SAFETY: as above, on local arrays of 8 doubles (one call).
+            unsafe { call_fused(fused, f, pad.as_ptr(), res.as_mut_ptr(), 1) };
+            // SAFETY: the last `n` of the `len` doubles at `dst` are writable, and `res` is a
+            // local array, which does not overlap them.
+            unsafe { std::ptr::copy_nonoverlapping(res.as_ptr(), dst.add(whole * 8), n) };
+        }
+    }
+}
+
+/// [`call`] of the AVX-512 `expm1` at `f` with `fused`'s argument and result computed around it:
+/// constants are broadcast from `rax` at each use (every vector register and `rax` are the
+/// callee's to change), the sign of the result is `x`'s, ORed into a magnitude that is never
+/// negative.
+///
+/// # Safety
+///
+/// As [`call`], with `f` the AVX-512 `expm1`, and `src` and `dst` not overlapping.
+unsafe fn call_fused(fused: Fused, f: usize, src: *const f64, dst: *mut f64, chunks: usize) {
+    match fused {
+        // SAFETY: the caller's contract: 8 doubles readable at `src` and writable at `dst` per
+        // chunk, and `f` the AVX-512 `expm1` (one `zmm` argument and result).
+        Fused::Sinh => unsafe {
+            std::arch::asm!(
+                "2:",
+                "mov rax, 0x7fffffffffffffff",
+                "vpbroadcastq zmm1, rax",
+                "vpandq zmm0, zmm1, zmmword ptr [r12]", // |x|
+                "call r15",                             // e = expm1(|x|)
+                "mov rax, 0x3ff0000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vaddpd zmm1, zmm0, zmm1", // e + 1
+                "vdivpd zmm1, zmm0, zmm1", // e / (e + 1)
+                "vaddpd zmm0, zmm0, zmm1",
+                "mov rax, 0x3fe0000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vmulpd zmm0, zmm0, zmm1", // (e + e / (e + 1)) / 2
+                "mov rax, 0x7fffffffffffffff",
+                "vpbroadcastq zmm1, rax",
+                "vpandnq zmm1, zmm1, zmmword ptr [r12]", // x's sign
+                "vporq zmm0, zmm0, zmm1",
+                "vmovupd zmmword ptr [r14], zmm0",
+                "add r12, 64",
+                "add r14, 64",
+                "dec r13",
+                "jnz 2b",
+                "vzeroupper",
+                inout("r12") src => _,
+                inout("r14") dst => _,
+                inout("r13") chunks => _,
+                in("r15") f,
+                clobber_abi("C"),
+            )
+        },
+        // SAFETY: as above.
+        Fused::Tanh => unsafe {
+            std::arch::asm!(
+                "2:",
+                "mov rax, 0x8000000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vporq zmm0, zmm1, zmmword ptr [r12]", // -|x|
+                "vaddpd zmm0, zmm0, zmm0",             // -2|x|
+                "call r15",                            // e = expm1(-2|x|)
+                "mov rax, 0x4000000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vaddpd zmm1, zmm0, zmm1", // e + 2
+                "vdivpd zmm0, zmm0, zmm1", // e / (e + 2), not positive
+                "mov rax, 0x7fffffffffffffff",
+                "vpbroadcastq zmm1, rax",
+                "vpandq zmm0, zmm0, zmm1", // -e / (e + 2)
+                "vpandnq zmm1, zmm1, zmmword ptr [r12]", // x's sign
+                "vporq zmm0, zmm0, zmm1",
+                "vmovupd zmmword ptr [r14], zmm0",
+                "add r12, 64",
+                "add r14, 64",
+                "dec r13",
+                "jnz 2b",
+                "vzeroupper",
+                inout("r12") src => _,
+                inout("r14") dst => _,
+                inout("r13") chunks => _,
+                in("r15") f,
+                clobber_abi("C"),
+            )
+        },
+    }
+}
