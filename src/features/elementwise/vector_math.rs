@@ -334,6 +334,7 @@ fn run(kernel: Kernel, f: Function, x: &[f64], out: &mut [MaybeUninit<f64>]) {
         let fused = match c {
             Composition::Sinh => Some(libmvec::Fused::Sinh),
             Composition::Tanh => Some(libmvec::Fused::Tanh),
+            Composition::Atanh => Some(libmvec::Fused::Atanh),
             _ => None,
         };
         if let Some(fused) = fused {

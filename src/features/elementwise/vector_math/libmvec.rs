@@ -168,10 +168,22 @@ pub(super) enum Fused {
     Sinh,
     /// `tanh(x) = ±(-e / (e + 2))` with `e = expm1(-2|x|)`.
     Tanh,
+    /// `atanh(x) = ±log1p(a) / 2` with `a = 2t / (1 - t)`, `t = |x|`, written `2t + a t` below 1/2.
+    Atanh,
+}
+
+impl Fused {
+    /// The primitive called.
+    fn prim(self) -> Prim {
+        match self {
+            Fused::Sinh | Fused::Tanh => Prim::Expm1,
+            Fused::Atanh => Prim::Log1p,
+        }
+    }
 }
 
 impl Table {
-    /// `fused` of every sample of `src` into `dst` (of length `len`) with the AVX-512 `expm1`,
+    /// `fused` of every sample of `src` into `dst` (of length `len`) with the AVX-512 primitive,
     /// the last few samples padded with the last one.
     ///
     /// # Safety
@@ -179,11 +191,11 @@ impl Table {
     /// The table must be the AVX-512 one from [`tables`]. `src` must be valid for reads and `dst`
     /// for writes of `len` doubles, not overlapping.
     pub(super) unsafe fn map_fused(&self, fused: Fused, src: *const f64, dst: *mut f64, len: usize) {
-        let f = self.0[Prim::Expm1 as usize];
+        let f = self.0[fused.prim() as usize];
         let whole = len / 8;
         if whole > 0 {
             // SAFETY: `src` and `dst` hold `whole * 8 <= len` doubles (the caller's contract);
-            // `f` is the AVX-512 `expm1`, present on this processor.
+            // `f` is `fused`'s AVX-512 primitive, present on this processor.
             unsafe { call_fused(fused, f, src, dst, whole) };
         }
         let n = len - whole * 8;
@@ -202,18 +214,18 @@ impl Table {
     }
 }
 
-/// [`call`] of the AVX-512 `expm1` at `f` with `fused`'s argument and result computed around it:
+/// [`call`] of `fused`'s AVX-512 primitive at `f` with the argument and result computed around it:
 /// constants are broadcast from `rax` at each use (every vector register and `rax` are the
 /// callee's to change), the sign of the result is `x`'s, ORed into a magnitude that is never
 /// negative.
 ///
 /// # Safety
 ///
-/// As [`call`], with `f` the AVX-512 `expm1`, and `src` and `dst` not overlapping.
+/// As [`call`], with `f` `fused`'s AVX-512 primitive, and `src` and `dst` not overlapping.
 unsafe fn call_fused(fused: Fused, f: usize, src: *const f64, dst: *mut f64, chunks: usize) {
     match fused {
         // SAFETY: the caller's contract: 8 doubles readable at `src` and writable at `dst` per
-        // chunk, and `f` the AVX-512 `expm1` (one `zmm` argument and result).
+        // chunk, and `f` the AVX-512 `expm1` (one `zmm` argument and result). Likewise below.
         Fused::Sinh => unsafe {
             std::arch::asm!(
                 "2:",
@@ -229,6 +241,44 @@ unsafe fn call_fused(fused: Fused, f: usize, src: *const f64, dst: *mut f64, chu
                 "mov rax, 0x3fe0000000000000",
                 "vpbroadcastq zmm1, rax",
                 "vmulpd zmm0, zmm0, zmm1", // (e + e / (e + 1)) / 2
+                "mov rax, 0x7fffffffffffffff",
+                "vpbroadcastq zmm1, rax",
+                "vpandnq zmm1, zmm1, zmmword ptr [r12]", // x's sign
+                "vporq zmm0, zmm0, zmm1",
+                "vmovupd zmmword ptr [r14], zmm0",
+                "add r12, 64",
+                "add r14, 64",
+                "dec r13",
+                "jnz 2b",
+                "vzeroupper",
+                inout("r12") src => _,
+                inout("r14") dst => _,
+                inout("r13") chunks => _,
+                in("r15") f,
+                clobber_abi("C"),
+            )
+        },
+        // SAFETY: as above, with `f` the AVX-512 `log1p`.
+        Fused::Atanh => unsafe {
+            std::arch::asm!(
+                "2:",
+                "mov rax, 0x7fffffffffffffff",
+                "vpbroadcastq zmm1, rax",
+                "vpandq zmm2, zmm1, zmmword ptr [r12]", // t = |x|
+                "mov rax, 0x3ff0000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vsubpd zmm1, zmm1, zmm2",       // 1 - t
+                "vaddpd zmm3, zmm2, zmm2",       // 2t
+                "vdivpd zmm0, zmm3, zmm1",       // a = 2t / (1 - t)
+                "vfmadd231pd zmm3, zmm0, zmm2",  // 2t + a t
+                "mov rax, 0x3fe0000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vcmppd k1, zmm2, zmm1, 1",      // t < 1/2
+                "vmovapd zmm0 {{k1}}, zmm3",
+                "call r15",                      // log1p(a): never negative, or NaN
+                "mov rax, 0x3fe0000000000000",
+                "vpbroadcastq zmm1, rax",
+                "vmulpd zmm0, zmm0, zmm1",
                 "mov rax, 0x7fffffffffffffff",
                 "vpbroadcastq zmm1, rax",
                 "vpandnq zmm1, zmm1, zmmword ptr [r12]", // x's sign
