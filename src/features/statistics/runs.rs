@@ -1,6 +1,7 @@
 //! Reductions of one contiguous run of samples (the reduced axes are the last ones): numpy's
 //! pairwise `sum`, `var` without a temporary array, and `min`/`max` in independent lanes, so that
-//! the loops vectorise (compiled for AVX2 too, used when the processor has it).
+//! the loops vectorise (compiled for AVX2 too, used when the processor has it); numpy's sequential
+//! `prod` of consecutive runs, several runs at a time.
 
 /// Independent accumulators of [`min`] and [`max`] (enough to keep the vector units busy).
 const LANES: usize = 8;
@@ -67,6 +68,77 @@ fn block(x: &[f64], f: impl Fn(f64) -> f64 + Copy) -> f64 {
         s += f(v);
     }
     s
+}
+
+/// numpy's products of the `out.len()` consecutive runs of `run` samples of `data`: each run
+/// multiplied in order from 1 (numpy's `multiply.reduce` is sequential, not pairwise: same bits,
+/// overflow and underflow included), [`LANES`] runs at a time in independent chains, so that the
+/// multiplications overlap instead of waiting for each other.
+pub fn products(data: &[f64], run: usize, out: &mut [f64]) {
+    assert_eq!(data.len(), run * out.len());
+    if run == 0 {
+        out.fill(1.0);
+        return;
+    }
+    for (group, o) in data.chunks(LANES * run).zip(out.chunks_mut(LANES)) {
+        if o.len() < LANES {
+            for (o, chunk) in o.iter_mut().zip(group.chunks(run)) {
+                *o = chunk.iter().product();
+            }
+            continue;
+        }
+        let rows: [&[f64]; LANES] = std::array::from_fn(|l| &group[l * run..(l + 1) * run]);
+        let mut acc = [1.0; LANES];
+        for j in 0..run {
+            for l in 0..LANES {
+                acc[l] *= rows[l][j];
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}
+
+/// The minimum and the maximum of a non-empty run in one pass, NaN both when a sample is NaN
+/// (numpy's `ptp` is their difference).
+pub fn min_max(x: &[f64]) -> (f64, f64) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        return unsafe { avx2::min_max(x) };
+    }
+    min_max_in_lanes(x)
+}
+
+/// [`min_max`] in independent lanes of plain comparisons, as [`extreme_in_lanes`]: a run with
+/// NaN or infinities is done again in order.
+#[inline(always)]
+fn min_max_in_lanes(x: &[f64]) -> (f64, f64) {
+    let mut lo = [x[0]; LANES];
+    let mut hi = [x[0]; LANES];
+    let mut finite = [0.0; LANES];
+    let chunks = x.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for l in 0..LANES {
+            let v = c[l];
+            lo[l] = if v < lo[l] { v } else { lo[l] };
+            hi[l] = if v > hi[l] { v } else { hi[l] };
+            finite[l] += v * 0.0;
+        }
+    }
+    for (l, &v) in rest.iter().enumerate() {
+        lo[l] = if v < lo[l] { v } else { lo[l] };
+        hi[l] = if v > hi[l] { v } else { hi[l] };
+        finite[l] += v * 0.0;
+    }
+    if finite.iter().sum::<f64>() == 0.0 {
+        let lo = lo.into_iter().fold(lo[0], |a, v| if v < a { v } else { a });
+        let hi = hi.into_iter().fold(hi[0], |a, v| if v > a { v } else { a });
+        return (lo, hi);
+    }
+    let lo = x.iter().fold(x[0], |a, &v| if takes_min(a, v) { v } else { a });
+    let hi = x.iter().fold(x[0], |a, &v| if takes_max(a, v) { v } else { a });
+    (lo, hi)
 }
 
 /// Whether `v` replaces `acc` as the minimum: smaller, or NaN (numpy's `minimum` propagates NaN;
@@ -144,6 +216,12 @@ mod avx2 {
         sum_of(&x[..half], f) + sum_of(&x[half..], f)
     }
 
+    /// [`super::min_max_in_lanes`].
+    #[target_feature(enable = "avx2")]
+    pub(super) fn min_max(x: &[f64]) -> (f64, f64) {
+        super::min_max_in_lanes(x)
+    }
+
     /// [`super::extreme_in_lanes`].
     #[target_feature(enable = "avx2")]
     pub(super) fn extreme<const MAX: bool>(x: &[f64]) -> f64 {
@@ -168,6 +246,45 @@ mod tests {
         }
         x.truncate(3);
         assert_eq!((min(&x), max(&x)), (-10.0, 4.0));
+    }
+
+    #[test]
+    fn min_max_in_one_pass_propagate_nan_and_infinities() {
+        let x: Vec<f64> = (0..37).map(|i| ((i * 7) % 37) as f64 - 10.0).collect();
+        assert_eq!(min_max(&x), (-10.0, 26.0));
+        for at in [0, 5, 31, 36] {
+            let mut y = x.clone();
+            y[at] = f64::NAN;
+            let (lo, hi) = min_max(&y);
+            assert!(lo.is_nan() && hi.is_nan(), "NaN at {at}");
+            y[at] = f64::INFINITY;
+            let lo = if at == 0 { -9.0 } else { -10.0 }; // x[0] is the minimum, -10
+            assert_eq!(min_max(&y), (lo, f64::INFINITY), "inf at {at}");
+            y[at] = f64::NEG_INFINITY;
+            assert_eq!(min_max(&y), (f64::NEG_INFINITY, 26.0), "-inf at {at}");
+        }
+        assert_eq!(min_max(&[3.0]), (3.0, 3.0));
+        assert_eq!(min_max(&x[..5]), (-10.0, 18.0));
+    }
+
+    #[test]
+    fn products_multiply_each_run_in_order() {
+        // 19 runs of 5 (two groups of eight and a ragged three), against the sequential product,
+        // bit for bit, with an overflow that the order decides: 1e300 * 1e300 * 1e-300 is inf.
+        let mut data: Vec<f64> = (0..95).map(|i| 1.0 + ((i * 13) % 17) as f64 * 0.37).collect();
+        data[10..13].copy_from_slice(&[1e300, 1e300, 1e-300]);
+        data[90..93].copy_from_slice(&[1e-300, 1e-300, 1e300]);
+        let mut out = vec![0.0; 19];
+        products(&data, 5, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            let want: f64 = data[i * 5..(i + 1) * 5].iter().fold(1.0, |a, &v| a * v);
+            assert_eq!(o.to_bits(), want.to_bits(), "run {i}");
+        }
+        assert_eq!(out[2], f64::INFINITY);
+        assert_eq!(out[18], 0.0);
+        let mut empty = vec![0.0; 9];
+        products(&[], 0, &mut empty);
+        assert_eq!(empty, vec![1.0; 9]);
     }
 
     #[test]
