@@ -98,46 +98,18 @@ pub fn products(data: &[f64], run: usize, out: &mut [f64]) {
     }
 }
 
-/// The minimum and the maximum of a non-empty run in one pass, NaN both when a sample is NaN
-/// (numpy's `ptp` is their difference).
+/// The minimum and the maximum of a non-empty run, NaN both when a sample is NaN (numpy's `ptp`
+/// is their difference): both of each block of the run while it is in the L1 cache, so that the
+/// run is read from memory once.
 pub fn min_max(x: &[f64]) -> (f64, f64) {
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
-        return unsafe { avx2::min_max(x) };
+    /// Samples per block (16 KiB).
+    const BLOCK: usize = 2048;
+    let (mut lo, mut hi) = (x[0], x[0]);
+    for block in x.chunks(BLOCK) {
+        let (l, h) = (min(block), max(block));
+        lo = if takes_min(lo, l) { l } else { lo };
+        hi = if takes_max(hi, h) { h } else { hi };
     }
-    min_max_in_lanes(x)
-}
-
-/// [`min_max`] in independent lanes of plain comparisons, as [`extreme_in_lanes`]: a run with
-/// NaN or infinities is done again in order.
-#[inline(always)]
-fn min_max_in_lanes(x: &[f64]) -> (f64, f64) {
-    let mut lo = [x[0]; LANES];
-    let mut hi = [x[0]; LANES];
-    let mut finite = [0.0; LANES];
-    let chunks = x.chunks_exact(LANES);
-    let rest = chunks.remainder();
-    for c in chunks {
-        for l in 0..LANES {
-            let v = c[l];
-            lo[l] = if v < lo[l] { v } else { lo[l] };
-            hi[l] = if v > hi[l] { v } else { hi[l] };
-            finite[l] += v * 0.0;
-        }
-    }
-    for (l, &v) in rest.iter().enumerate() {
-        lo[l] = if v < lo[l] { v } else { lo[l] };
-        hi[l] = if v > hi[l] { v } else { hi[l] };
-        finite[l] += v * 0.0;
-    }
-    if finite.iter().sum::<f64>() == 0.0 {
-        let lo = lo.into_iter().fold(lo[0], |a, v| if v < a { v } else { a });
-        let hi = hi.into_iter().fold(hi[0], |a, v| if v > a { v } else { a });
-        return (lo, hi);
-    }
-    let lo = x.iter().fold(x[0], |a, &v| if takes_min(a, v) { v } else { a });
-    let hi = x.iter().fold(x[0], |a, &v| if takes_max(a, v) { v } else { a });
     (lo, hi)
 }
 
@@ -216,12 +188,6 @@ mod avx2 {
         sum_of(&x[..half], f) + sum_of(&x[half..], f)
     }
 
-    /// [`super::min_max_in_lanes`].
-    #[target_feature(enable = "avx2")]
-    pub(super) fn min_max(x: &[f64]) -> (f64, f64) {
-        super::min_max_in_lanes(x)
-    }
-
     /// [`super::extreme_in_lanes`].
     #[target_feature(enable = "avx2")]
     pub(super) fn extreme<const MAX: bool>(x: &[f64]) -> f64 {
@@ -249,7 +215,7 @@ mod tests {
     }
 
     #[test]
-    fn min_max_in_one_pass_propagate_nan_and_infinities() {
+    fn min_max_of_a_run_propagate_nan_and_infinities() {
         let x: Vec<f64> = (0..37).map(|i| ((i * 7) % 37) as f64 - 10.0).collect();
         assert_eq!(min_max(&x), (-10.0, 26.0));
         for at in [0, 5, 31, 36] {
@@ -264,6 +230,14 @@ mod tests {
             assert_eq!(min_max(&y), (f64::NEG_INFINITY, 26.0), "-inf at {at}");
         }
         assert_eq!(min_max(&[3.0]), (3.0, 3.0));
+        // Several blocks: the extremes and a NaN in later ones.
+        let mut long: Vec<f64> = (0..5000).map(|i| ((i * 7919) % 4999) as f64).collect();
+        long[4321] = -5.0;
+        long[2500] = 1e9;
+        assert_eq!(min_max(&long), (-5.0, 1e9));
+        long[4999] = f64::NAN;
+        let (lo, hi) = min_max(&long);
+        assert!(lo.is_nan() && hi.is_nan());
         assert_eq!(min_max(&x[..5]), (-10.0, 18.0));
     }
 
