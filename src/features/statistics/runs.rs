@@ -89,6 +89,8 @@ pub fn products(data: &[f64], run: usize, out: &mut [f64]) {
         }
         let rows: [&[f64]; LANES] = std::array::from_fn(|l| &group[l * run..(l + 1) * run]);
         let mut acc = [1.0; LANES];
+        // The same column of eight rows at each step: an index, not an iterator, reads them all.
+        #[allow(clippy::needless_range_loop)]
         for j in 0..run {
             for l in 0..LANES {
                 acc[l] *= rows[l][j];
