@@ -8,7 +8,9 @@
 //! operations on a block in cache.
 //!
 //! Each composition is three passes over a block: the primitive's argument from `x`, the
-//! primitive in place, the result from `x` and the primitive's value. NaN, infinities and
+//! primitive in place, the result from `x` and the primitive's value (`Log` is two: `log2` from
+//! `x`, then the product). With libmvec's AVX-512 variants, `Sinh`, `Tanh` and `Atanh` are instead
+//! computed inside the call loop (`libmvec::Fused`), in the same forms. NaN, infinities and
 //! out-of-domain samples give numpy's results (NaN, ±inf, ±0 with `x`'s sign).
 
 use std::mem::MaybeUninit;
