@@ -6,6 +6,10 @@
 //! `make install` installs the library as `libdeeptrack.so.<version>` with that SONAME as a symlink,
 //! as cargo-c names them.
 //!
+//! It also sets `deeptrack_avx512` when the compiler has the AVX-512 target features (stable since
+//! Rust 1.89, above the crate's minimum of 1.85): the element-wise kernels then have variants
+//! compiled for AVX-512, chosen at run time on processors that have it.
+//!
 //! The C header is not rendered here: `tests/header.rs` renders it with cbindgen (a dev-dependency) and
 //! checks the committed `include/deeptrack.h`; `make header` rewrites it.
 
@@ -13,6 +17,10 @@ use std::env;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo::rustc-check-cfg=cfg(deeptrack_avx512)");
+    if autocfg::AutoCfg::new().is_ok_and(|ac| ac.probe_rustc_version(1, 89)) {
+        println!("cargo:rustc-cfg=deeptrack_avx512");
+    }
     let var = |name: &str| env::var(name).unwrap_or_else(|_| panic!("{name} is set by cargo"));
     let (major, minor) = (var("CARGO_PKG_VERSION_MAJOR"), var("CARGO_PKG_VERSION_MINOR"));
     let abi = if major == "0" { format!("0.{minor}") } else { major };

@@ -110,47 +110,40 @@ fn angle(x: f64) -> f64 {
 }
 
 impl Op {
-    /// The function applied to every sample of `x`, into a new buffer: four samples at a time by
-    /// glibc's vector math library for the transcendental functions where it is available
-    /// (module `vector_math`), else the scalar function.
+    /// The function applied to every sample of `x`, into a new buffer: the transcendental
+    /// functions by module `vector_math` (glibc's vector math library where it is available), the
+    /// others by one monomorphic pass per function, so that each is inlined into the loop.
     pub fn apply(self, x: &[f64]) -> Result<Vec<f64>> {
-        match vector_math::map(self, x) {
-            Some(out) => out,
-            None => self.apply_scalar(x),
-        }
-    }
-
-    /// The scalar function applied to every sample of `x`, into a new buffer (one monomorphic pass
-    /// per function, so that each is inlined into the loop).
-    fn apply_scalar(self, x: &[f64]) -> Result<Vec<f64>> {
         use pixelwise::map;
+        use vector_math::Function as F;
+        let vector = |f: F| vector_math::map(f, x);
         match self {
             Op::Abs => map(x, f64::abs),
             Op::Angle => map(x, angle),
-            Op::Arccos => map(x, f64::acos),
-            Op::Arccosh => map(x, f64::acosh),
-            Op::Arcsin => map(x, f64::asin),
-            Op::Arcsinh => map(x, f64::asinh),
-            Op::Arctan => map(x, f64::atan),
-            Op::Arctanh => map(x, f64::atanh),
+            Op::Arccos => vector(F::Acos),
+            Op::Arccosh => vector(F::Acosh),
+            Op::Arcsin => vector(F::Asin),
+            Op::Arcsinh => vector(F::Asinh),
+            Op::Arctan => vector(F::Atan),
+            Op::Arctanh => vector(F::Atanh),
             Op::Ceil => map(x, f64::ceil),
             Op::Conjugate | Op::Real => map(x, |v| v),
-            Op::Cos => map(x, f64::cos),
-            Op::Cosh => map(x, f64::cosh),
-            Op::Exp => map(x, f64::exp),
+            Op::Cos => vector(F::Cos),
+            Op::Cosh => vector(F::Cosh),
+            Op::Exp => vector(F::Exp),
             Op::Floor => map(x, f64::floor),
             Op::Imag => crate::buffer::zeroed(x.len()),
-            Op::Log => map(x, f64::ln),
-            Op::Log10 => map(x, f64::log10),
-            Op::Log2 => map(x, f64::log2),
+            Op::Log => vector(F::Log),
+            Op::Log10 => vector(F::Log10),
+            Op::Log2 => vector(F::Log2),
             Op::Round => map(x, f64::round_ties_even),
             Op::Sign => map(x, sign),
-            Op::Sin => map(x, f64::sin),
-            Op::Sinh => map(x, f64::sinh),
+            Op::Sin => vector(F::Sin),
+            Op::Sinh => vector(F::Sinh),
             Op::Sqrt => map(x, f64::sqrt),
             Op::Square => map(x, |v| v * v),
-            Op::Tan => map(x, f64::tan),
-            Op::Tanh => map(x, f64::tanh),
+            Op::Tan => vector(F::Tan),
+            Op::Tanh => vector(F::Tanh),
         }
     }
 }

@@ -138,6 +138,10 @@ pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
 /// `op` of each of the `outputs` consecutive runs of `run` samples of `data`, into `out` (for the
 /// quantiles `qs`: the `k`-th quantile of run `i` at `out[k * outputs + i]`).
 fn reduce_runs(op: Reduction, data: &[f64], run: usize, outputs: usize, qs: &[f64], out: &mut [f64]) -> Result<()> {
+    if op == Reduction::Prod {
+        runs::products(data, run, &mut out[..outputs]);
+        return Ok(());
+    }
     let mut scratch = Vec::new();
     let mut wanted = Vec::new();
     for i in 0..outputs {
@@ -148,13 +152,16 @@ fn reduce_runs(op: Reduction, data: &[f64], run: usize, outputs: usize, qs: &[f6
                 continue;
             }
             Reduction::Sum => runs::sum(chunk),
-            Reduction::Prod => chunk.iter().product(),
+            Reduction::Prod => unreachable!("all runs at once, above"),
             Reduction::Mean => runs::sum(chunk) / run as f64,
             Reduction::Variance => runs::variance(chunk),
             Reduction::Std => runs::variance(chunk).sqrt(),
             Reduction::Min => runs::min(chunk),
             Reduction::Max => runs::max(chunk),
-            Reduction::PeakToPeak => runs::max(chunk) - runs::min(chunk),
+            Reduction::PeakToPeak => {
+                let (lo, hi) = runs::min_max(chunk);
+                hi - lo
+            }
             Reduction::Median => order::median(chunk, &mut scratch)?,
             Reduction::Cumsum => unreachable!("not a plain reduction"),
         };

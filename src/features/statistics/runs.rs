@@ -1,6 +1,7 @@
 //! Reductions of one contiguous run of samples (the reduced axes are the last ones): numpy's
 //! pairwise `sum`, `var` without a temporary array, and `min`/`max` in independent lanes, so that
-//! the loops vectorise (compiled for AVX2 too, used when the processor has it).
+//! the loops vectorise (compiled for AVX2 too, used when the processor has it); numpy's sequential
+//! `prod` of consecutive runs, several runs at a time.
 
 /// Independent accumulators of [`min`] and [`max`] (enough to keep the vector units busy).
 const LANES: usize = 8;
@@ -67,6 +68,51 @@ fn block(x: &[f64], f: impl Fn(f64) -> f64 + Copy) -> f64 {
         s += f(v);
     }
     s
+}
+
+/// numpy's products of the `out.len()` consecutive runs of `run` samples of `data`: each run
+/// multiplied in order from 1 (numpy's `multiply.reduce` is sequential, not pairwise: same bits,
+/// overflow and underflow included), [`LANES`] runs at a time in independent chains, so that the
+/// multiplications overlap instead of waiting for each other.
+pub fn products(data: &[f64], run: usize, out: &mut [f64]) {
+    assert_eq!(data.len(), run * out.len());
+    if run == 0 {
+        out.fill(1.0);
+        return;
+    }
+    for (group, o) in data.chunks(LANES * run).zip(out.chunks_mut(LANES)) {
+        if o.len() < LANES {
+            for (o, chunk) in o.iter_mut().zip(group.chunks(run)) {
+                *o = chunk.iter().product();
+            }
+            continue;
+        }
+        let rows: [&[f64]; LANES] = std::array::from_fn(|l| &group[l * run..(l + 1) * run]);
+        let mut acc = [1.0; LANES];
+        // The same column of eight rows at each step: an index, not an iterator, reads them all.
+        #[allow(clippy::needless_range_loop)]
+        for j in 0..run {
+            for l in 0..LANES {
+                acc[l] *= rows[l][j];
+            }
+        }
+        o.copy_from_slice(&acc);
+    }
+}
+
+/// The minimum and the maximum of a non-empty run, NaN both when a sample is NaN (numpy's `ptp`
+/// is their difference): both of each block of the run while it is in the L1 cache, so that the
+/// run is read from memory once.
+pub fn min_max(x: &[f64]) -> (f64, f64) {
+    /// Samples per block (16 KiB).
+    const BLOCK: usize = 2048;
+    let (mut lo, mut hi) = (x[0], x[0]);
+    for block in x.chunks(BLOCK) {
+        let (l, h) = (min(block), max(block));
+        lo = if takes_min(lo, l) { l } else { lo };
+        hi = if takes_max(hi, h) { h } else { hi };
+    }
+    (lo, hi)
 }
 
 /// Whether `v` replaces `acc` as the minimum: smaller, or NaN (numpy's `minimum` propagates NaN;
@@ -168,6 +214,53 @@ mod tests {
         }
         x.truncate(3);
         assert_eq!((min(&x), max(&x)), (-10.0, 4.0));
+    }
+
+    #[test]
+    fn min_max_of_a_run_propagate_nan_and_infinities() {
+        let x: Vec<f64> = (0..37).map(|i| ((i * 7) % 37) as f64 - 10.0).collect();
+        assert_eq!(min_max(&x), (-10.0, 26.0));
+        for at in [0, 5, 31, 36] {
+            let mut y = x.clone();
+            y[at] = f64::NAN;
+            let (lo, hi) = min_max(&y);
+            assert!(lo.is_nan() && hi.is_nan(), "NaN at {at}");
+            y[at] = f64::INFINITY;
+            let lo = if at == 0 { -9.0 } else { -10.0 }; // x[0] is the minimum, -10
+            assert_eq!(min_max(&y), (lo, f64::INFINITY), "inf at {at}");
+            y[at] = f64::NEG_INFINITY;
+            assert_eq!(min_max(&y), (f64::NEG_INFINITY, 26.0), "-inf at {at}");
+        }
+        assert_eq!(min_max(&[3.0]), (3.0, 3.0));
+        // Several blocks: the extremes and a NaN in later ones.
+        let mut long: Vec<f64> = (0..5000).map(|i| ((i * 7919) % 4999) as f64).collect();
+        long[4321] = -5.0;
+        long[2500] = 1e9;
+        assert_eq!(min_max(&long), (-5.0, 1e9));
+        long[4999] = f64::NAN;
+        let (lo, hi) = min_max(&long);
+        assert!(lo.is_nan() && hi.is_nan());
+        assert_eq!(min_max(&x[..5]), (-10.0, 18.0));
+    }
+
+    #[test]
+    fn products_multiply_each_run_in_order() {
+        // 19 runs of 5 (two groups of eight and a ragged three), against the sequential product,
+        // bit for bit, with an overflow that the order decides: 1e300 * 1e300 * 1e-300 is inf.
+        let mut data: Vec<f64> = (0..95).map(|i| 1.0 + ((i * 13) % 17) as f64 * 0.37).collect();
+        data[10..13].copy_from_slice(&[1e300, 1e300, 1e-300]);
+        data[90..93].copy_from_slice(&[1e-300, 1e-300, 1e300]);
+        let mut out = vec![0.0; 19];
+        products(&data, 5, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            let want: f64 = data[i * 5..(i + 1) * 5].iter().fold(1.0, |a, &v| a * v);
+            assert_eq!(o.to_bits(), want.to_bits(), "run {i}");
+        }
+        assert_eq!(out[2], f64::INFINITY);
+        assert_eq!(out[18], 0.0);
+        let mut empty = vec![0.0; 9];
+        products(&[], 0, &mut empty);
+        assert_eq!(empty, vec![1.0; 9]);
     }
 
     #[test]
