@@ -268,6 +268,17 @@ impl<T> ByReplica<T> {
         }
     }
 
+    /// Every value with its replicate index: the top level, the row in order, then the others in
+    /// the order of their indices.
+    fn entries(&self) -> Vec<(Vec<usize>, &T)> {
+        let mut out: Vec<(Vec<usize>, &T)> = self.top.iter().map(|v| (Vec::new(), v)).collect();
+        out.extend(self.row.iter().enumerate().filter_map(|(k, v)| v.as_ref().map(|v| (vec![k], v))));
+        let mut nested: Vec<(Vec<usize>, &T)> = self.nested.iter().map(|(k, v)| (k.clone(), v)).collect();
+        nested.sort_by(|a, b| a.0.cmp(&b.0));
+        out.extend(nested);
+        out
+    }
+
     /// Moves every value out (so that they can be dropped after a lock is released).
     fn take(&mut self) -> ByReplica<T> {
         std::mem::take(self)
@@ -613,6 +624,30 @@ impl Feature {
         rs.depth = start;
         let (_, dict) = self.sample(&[], &mut rs)?;
         dict.get(key).cloned().ok_or_else(|| Error::not_found(format!("no property '{key}'")).in_feature(&self.label()))
+    }
+
+    /// The sampled values of the properties `names` (DeepTrack2's `TakeProperties`): from this
+    /// feature and every feature it contains or links to that has all of them, each of its current
+    /// samples at a replicate index that starts with `prefix` (in the order of the indices). One list
+    /// per name, aligned. Nothing is sampled: a feature not resolved since its last update gives none.
+    pub fn sampled_values(&self, names: &[&str], prefix: &[usize]) -> Vec<Vec<Value>> {
+        let mut out = vec![Vec::new(); names.len()];
+        self.visit(true, &mut |f| {
+            let defs = f.defs();
+            if !names.iter().all(|n| defs.iter().any(|(k, _)| k.as_str() == *n)) {
+                return;
+            }
+            let st = f.current();
+            for (id, sample) in st.samples.entries() {
+                if !id.starts_with(prefix) {
+                    continue;
+                }
+                for (values, name) in out.iter_mut().zip(names) {
+                    values.push(sample.dict.get(name).cloned().unwrap_or(Value::None));
+                }
+            }
+        });
+        out
     }
 
     /// Turns storing of properties on or off for this feature and every feature it contains. With it

@@ -63,6 +63,14 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn choice_and_store_kinds_are_built_by_name_from_features() {
+    let out = run(&compile("cc", "tests/c/choice_store.c", "choice_store", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -29,6 +29,7 @@ pub mod scene;
 pub mod shape;
 pub mod slicing;
 pub mod statistics;
+pub mod storage;
 pub mod structural;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
