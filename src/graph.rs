@@ -338,6 +338,8 @@ struct LinkUse {
 struct Cached {
     /// The optics context the result was computed under (scatterers depend on it).
     optics: Option<OpticsContext>,
+    /// The upscale of enclosing `Upscale` features it was computed under (optics depend on it).
+    upscale: [usize; 3],
     inputs: CachedInputs,
     sample: Arc<PropertyDict>,
     /// A structural feature's result before its own dict was appended (empty for other features).
@@ -1157,6 +1159,8 @@ pub struct Resolver<'r> {
     sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
     optics: Option<OpticsContext>,
+    /// The product of the factors of enclosing `Upscale` features (see [`Resolver::with_upscale`]).
+    upscale: [usize; 3],
     /// Property values bound by enclosing `Bind`-like features, innermost last.
     overrides: Vec<Arc<PropertyDict>>,
 }
@@ -1169,7 +1173,7 @@ impl OpticsContext {
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
-        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new() }
+        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, upscale: [1; 3], overrides: Vec::new() }
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -1206,6 +1210,29 @@ impl<'r> Resolver<'r> {
         let previous = self.optics.replace(ctx);
         let result = f(self);
         self.optics = previous;
+        result
+    }
+
+    /// The factors by which enclosing `Upscale` features render (per axis: rows, columns, z; `[1, 1,
+    /// 1]` outside any): optics simulate at their own `upscale` times these, and pool back by their
+    /// own only, so that their images come out these times larger.
+    pub fn upscale(&self) -> [usize; 3] {
+        self.upscale
+    }
+
+    /// Runs `f` with the upscale multiplied by `factor` (restored afterwards, also on error): DeepTrack2's
+    /// `Upscale` unit context. Results computed inside are reused only under the same upscale.
+    /// `InvalidArgument` when the product overflows.
+    pub fn with_upscale<T>(&mut self, factor: [usize; 3], f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let mut scaled = [1; 3];
+        for axis in 0..3 {
+            scaled[axis] = self.upscale[axis]
+                .checked_mul(factor[axis])
+                .ok_or_else(|| Error::invalid("the nested upscale factors overflow"))?;
+        }
+        let previous = std::mem::replace(&mut self.upscale, scaled);
+        let result = f(self);
+        self.upscale = previous;
         result
     }
 
@@ -1274,19 +1301,29 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let optics = self.optics;
+        let (optics, upscale) = (self.optics, self.upscale);
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
         let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
-            if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+            if c.optics == optics
+                && c.upscale == upscale
+                && Arc::ptr_eq(&c.sample, &sample)
+                && same_list(&c.inner, &inner)
+            {
                 return Ok(c.output.clone());
             }
         }
         let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
         let output = output.map_err(in_feature)?;
-        let cached =
-            Cached { optics, inputs: CachedInputs::Given(ImageList::new()), sample, inner, output: output.clone() };
+        let cached = Cached {
+            optics,
+            upscale,
+            inputs: CachedInputs::Given(ImageList::new()),
+            sample,
+            inner,
+            output: output.clone(),
+        };
         let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
         drop(stale);
         Ok(output)
@@ -1302,7 +1339,7 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let optics = self.optics;
+        let (optics, upscale) = (self.optics, self.upscale);
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
             let kept = keep_input(st, inputs, id);
@@ -1312,7 +1349,7 @@ impl<'r> Resolver<'r> {
                     (CachedInputs::Given(list), None) => same_list(list, inputs),
                     _ => false,
                 };
-                same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
+                same_inputs && c.optics == optics && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
             });
             (kept, hit.map(|c| c.output.clone()))
         })?;
@@ -1341,6 +1378,7 @@ impl<'r> Resolver<'r> {
         };
         let cached = Cached {
             optics,
+            upscale,
             inputs: match kept {
                 Some(version) => CachedInputs::Kept(version),
                 None => CachedInputs::Given(inputs.clone()),

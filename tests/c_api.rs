@@ -63,7 +63,7 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
-fn choice_and_store_kinds_are_built_by_name_from_features() {
+fn choice_store_and_upscale_kinds_are_built_by_name_from_features() {
     let out = run(&compile("cc", "tests/c/choice_store.c", "choice_store", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");

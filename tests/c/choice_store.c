@@ -1,7 +1,8 @@
-/* OneOfDict, ConditionalSetFeature, Store and TakeProperties, built by kind name from C
+/* OneOfDict, ConditionalSetFeature, Store, TakeProperties and Upscale, built by kind name from C
  * (deeptrack_feature_new_with), with their values checked: OneOfDict's keys given as a list property,
  * a ConditionalSetFeature with only on_true (NULL for on_false), a Store keeping its output across
- * updates, and TakeProperties returning the sampled values as images; and their errors. */
+ * updates, TakeProperties returning the sampled values as images, and Upscale pooling its feature's
+ * output; and their errors. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,11 +185,39 @@ static void test_take_properties(void) {
     deeptrack_feature_free(noise);
 }
 
+static void test_upscale(void) {
+    double data[16];
+    for (int i = 0; i < 16; i++) data[i] = i;
+    size_t shape[2] = {4, 4};
+    deeptrack_value *array = NULL;
+    deeptrack_feature *value = NULL, *up = NULL;
+    OK(deeptrack_value_new_array(data, shape, 2, &array));
+    OK(deeptrack_feature_new("Value", &value));
+    OK(deeptrack_feature_set_property(value, "value", constant(array)));
+    OK(deeptrack_feature_new_with("Upscale", &value, 1, &up));
+    OK(deeptrack_feature_set_property(up, "factor", constant_float(2)));
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(up, NULL, &out));
+    size_t got[2] = {0, 0}, n = 0;
+    const double *values = NULL;
+    OK(deeptrack_image_shape(out, got, 2));
+    OK(deeptrack_image_data(out, &values, &n));
+    CHECK(got[0] == 2 && got[1] == 2 && n == 4);
+    CHECK(values[0] == 2.5 && values[1] == 4.5 && values[2] == 10.5 && values[3] == 12.5);
+    deeptrack_image_free(out);
+    out = NULL;
+    FAILS(deeptrack_feature_set_property(up, "factor", constant_float(1.5)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'factor' of feature 'Upscale'");
+    deeptrack_feature_free(up);
+    deeptrack_feature_free(value);
+}
+
 int main(void) {
     test_one_of_dict();
     test_conditional_set_feature();
     test_store();
     test_take_properties();
+    test_upscale();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

@@ -1,6 +1,6 @@
-"""OneOfDict, ConditionalSetFeature, Store and TakeProperties from Python: DeepTrack2's signatures,
-dict keys of any hashable type, a missing branch, outputs kept across updates, and property values
-as arrays (a tuple for several names)."""
+"""OneOfDict, ConditionalSetFeature, Store, TakeProperties and Upscale from Python: DeepTrack2's
+signatures, dict keys of any hashable type, a missing branch, outputs kept across updates, property
+values as arrays (a tuple for several names), and a simulation at a higher resolution."""
 
 import inspect
 import pickle
@@ -103,6 +103,25 @@ class TakePropertiesTests(unittest.TestCase):
         self.assertEqual(len(set(out.tolist())), 3)
         positions = dt.TakeProperties(value ^ 4, "position").resolve()
         self.assertEqual(positions.shape, (4, 2))
+
+
+class UpscaleTests(unittest.TestCase):
+    def test_simulates_at_a_higher_resolution(self):
+        microscope = dt.Fluorescence(output_region=(0, 0, 32, 32))
+        particle = dt.PointParticle(position=(16, 16))
+        simple = microscope(particle)
+        upscaled = dt.Upscale(simple, factor=4)
+        self.assertEqual(str(inspect.signature(dt.Upscale)), "(feature, factor=1, **kwargs)")
+        image = np.asarray(simple.update()())
+        up = np.asarray(upscaled.update()())
+        self.assertEqual(image.shape, up.shape)
+        self.assertLess(np.abs(image - up).mean(), 1e-4)
+        same = np.asarray(dt.Fluorescence(output_region=(0, 0, 32, 32), upscale=4)(particle)())
+        np.testing.assert_allclose(up, same, rtol=0, atol=1e-12 * same.max())
+
+    def test_pools_an_array_pipeline(self):
+        out = dt.Upscale(dt.Value(value=np.arange(16.0).reshape(4, 4)), factor=2)()
+        self.assertEqual(out.tolist(), [[2.5, 4.5], [10.5, 12.5]])
 
 
 if __name__ == "__main__":

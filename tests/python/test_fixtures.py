@@ -40,6 +40,8 @@ def pipeline(case):
     if "sample" in case:
         optics = feature(case["optics"])
         pipe = optics(chain(case["sample"]))
+        if "upscale" in case:
+            pipe = dt.Upscale(pipe, factor=case["upscale"])
         for post in case.get("post", []):
             pipe = pipe >> feature(post)
         return pipe, None
@@ -51,7 +53,7 @@ class Fixtures(unittest.TestCase):
     def test_every_case_matches_deeptrack2(self):
         with open(os.path.join(FIXTURES, "manifest.json")) as f:
             manifest = json.load(f)
-        self.assertEqual(len(manifest["cases"]), 64)
+        self.assertEqual(len(manifest["cases"]), 67)
         for case in manifest["cases"]:
             with self.subTest(case=case["id"]):
                 pipe, data = pipeline(case)

@@ -10,7 +10,7 @@
 
 use super::{
     FeatureKind, augmentations, binding, combinators, elementwise, math, noise, optics, scatterers, scene, shape,
-    slicing, statistics, storage, structural,
+    slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -323,7 +323,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 14] {
+fn families() -> [&'static [KindSpec]; 15] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -339,6 +339,7 @@ fn families() -> [&'static [KindSpec]; 14] {
         statistics::KINDS,
         scene::KINDS,
         storage::KINDS,
+        upscale::KINDS,
     ]
 }
 
