@@ -1,4 +1,4 @@
-//! OneOfDict, ConditionalSetFeature, Store and TakeProperties: values, property lists, what update
+//! OneOfDict, ConditionalSetFeature, Store, TakeProperties and Merge: values, property lists, what update
 //! and caching do, the distribution of OneOfDict's random key and its reproducibility under a seed,
 //! and the errors.
 
@@ -268,4 +268,27 @@ fn take_properties_collects_every_repetition() {
         err.to_string(),
         "property 'names' of feature 'TakeProperties': expected a string or a list of strings, got an integer"
     );
+}
+
+#[test]
+fn merge_computes_from_the_whole_list() {
+    let merge = Feature::merge("Merge", |images: &[Image], props| {
+        let factor = props.get("factor").map_or(Ok(1.0), Value::as_f64)?;
+        let n = images.len() as f64;
+        let sum: f64 = images.iter().map(|i| i.as_slice()[0]).sum();
+        Ok(vec![scalar(sum / n * factor)])
+    });
+    assert_eq!(merge.property_names(), ["name"]);
+    merge.set_property("factor", Rule::constant(2.0)).unwrap();
+    let out = merge.resolve_list(&[scalar(1.0), scalar(3.0), scalar(8.0)]).unwrap();
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].as_slice(), [8.0]);
+    // With stored properties, the output carries Merge's dict (its inputs' are not merged in).
+    merge.store_properties(true);
+    let out = merge.resolve_list(&[scalar(1.0), scalar(3.0)]).unwrap();
+    assert_eq!(out[0].get_properties("name").len(), 1);
+    assert_eq!(out[0].get_property("factor").unwrap().as_f64().unwrap(), 2.0);
+    // Errors of the function fail the resolve, naming the feature.
+    let failing = Feature::merge("Failing", |_: &[Image], _| Err(deeptrack::Error::invalid("no")));
+    assert_eq!(failing.resolve(None).unwrap_err().to_string(), "feature 'Failing': no");
 }

@@ -16,7 +16,9 @@ from . import _batch, _core, _lib, _processes
 from ._lib import lib
 from .image import Image
 
-__all__ = ["Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics", "SampleToMasks"]
+__all__ = [
+    "Feature", "Property", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Merge", "Optics", "SampleToMasks"
+]
 
 
 class Property:
@@ -573,6 +575,35 @@ class Lambda(Feature):
     def get(self, image, **properties):
         kwargs = {name: properties[name] for name, _ in self._params if name in properties}
         return self._function(**kwargs)(image)
+
+
+class Merge(Feature):
+    """``Merge(function, **properties)``: DeepTrack2's ``Merge``. ``function`` takes properties by name
+    and returns the callable applied to the whole list of input images at once (``Merge(lambda: lambda
+    images: np.mean(np.stack(images), axis=0))``); it returns one image or a list of them.
+
+    Written here, as :class:`Lambda`, because its function is Python code the library calls
+    (``deeptrack_feature_new_merge``), not a property value the registry can hold."""
+
+    _positional = ("function",)
+
+    def __init__(self, function, **kwargs):
+        if not callable(function):
+            raise TypeError("Merge: function must be callable")
+        self.__dict__["_function"] = function
+        self.__dict__["_params"] = _core.parameters(function)
+        super().__init__(**kwargs)
+
+    def _create(self, kwargs):
+        name = kwargs.pop("name", type(self).__name__)
+        if not isinstance(name, str):
+            raise TypeError("name must be a string")
+        self.__dict__["_calls_python"] = True
+        self._h = _core.new_merge_feature(self, name)
+
+    def _merge(self, images, properties):
+        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
+        return self._function(**kwargs)(images)
 
 
 class SampleToMasks(Feature):

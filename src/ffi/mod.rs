@@ -25,6 +25,7 @@ use crate::sync::{Lock, Recover, overwrite};
 pub mod feature;
 pub mod image;
 pub mod kind;
+pub mod merge;
 pub mod rule;
 pub mod value;
 

@@ -2,7 +2,8 @@
  * (deeptrack_feature_new_with), with their values checked: OneOfDict's keys given as a list property,
  * a ConditionalSetFeature with only on_true (NULL for on_false), a Store keeping its output across
  * updates, TakeProperties returning the sampled values as images, and Upscale pooling its feature's
- * output; and their errors. */
+ * output; and Merge (deeptrack_feature_new_merge), whose callback gets the whole list of images; and
+ * their errors. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,12 +213,94 @@ static void test_upscale(void) {
     deeptrack_feature_free(value);
 }
 
+/* A merge function: the element-wise mean of the inputs (DeepTrack2's test), or, with userdata
+ * non-NULL, each input twice; fails on images of different sizes. */
+static deeptrack_merge_output *kept_output = NULL;
+
+static deeptrack_status mean_of(void *userdata, const deeptrack_image *const *inputs, size_t count,
+                                const deeptrack_property_dict *properties, deeptrack_merge_output *output) {
+    (void)properties;
+    kept_output = output;
+    if (count == 0) return deeptrack_merge_output_push(output, NULL);
+    size_t shape[8], len = 0, ndim = deeptrack_image_ndim(inputs[0]);
+    const double *data = NULL;
+    if (deeptrack_image_shape(inputs[0], shape, 8) != DEEPTRACK_STATUS_OK) return 1;
+    deeptrack_image_data(inputs[0], &data, &len);
+    double *sum = calloc(len ? len : 1, sizeof *sum);
+    for (size_t i = 0; i < count; i++) {
+        size_t n = 0;
+        deeptrack_image_data(inputs[i], &data, &n);
+        if (n != len) {
+            free(sum);
+            deeptrack_set_error_message("images of different sizes");
+            return 1;
+        }
+        for (size_t j = 0; j < n; j++) sum[j] += data[j] / (double)count;
+    }
+    for (int copy = 0; copy < (userdata ? 2 : 1); copy++) {
+        deeptrack_image *img = NULL;
+        deeptrack_status s = deeptrack_image_new(sum, shape, ndim, &img);
+        if (s == DEEPTRACK_STATUS_OK) s = deeptrack_merge_output_push(output, img);
+        if (s != DEEPTRACK_STATUS_OK) {
+            free(sum);
+            return s;
+        }
+    }
+    free(sum);
+    return DEEPTRACK_STATUS_OK;
+}
+
+static void test_merge(void) {
+    deeptrack_feature *merge = NULL, *twice = NULL;
+    OK(deeptrack_feature_new_merge("Merge", mean_of, NULL, NULL, &merge));
+    double a[4] = {2, 2, 2, 2}, b[4] = {4, 4, 4, 4}, c[9] = {0};
+    size_t s22[2] = {2, 2}, s33[2] = {3, 3}, n = 0, len = 0;
+    deeptrack_image *images[2] = {NULL, NULL}, *out[4] = {NULL}, *small = NULL;
+    OK(deeptrack_image_new(a, s22, 2, &images[0]));
+    OK(deeptrack_image_new(b, s22, 2, &images[1]));
+    OK(deeptrack_feature_resolve_list(merge, (const deeptrack_image *const *)images, 2, out, 4, &n));
+    const double *data = NULL;
+    CHECK(n == 1);
+    OK(deeptrack_image_data(out[0], &data, &len));
+    CHECK(len == 4 && data[0] == 3 && data[3] == 3);
+    deeptrack_image_free(out[0]);
+    /* The output list lives for the call only. */
+    deeptrack_image *late = NULL;
+    OK(deeptrack_image_new(a, s22, 2, &late));
+    FAILS(deeptrack_merge_output_push(kept_output, late), DEEPTRACK_STATUS_INVALID_HANDLE, "output");
+    deeptrack_image_free(late);
+    /* Images of different sizes: the callback's failure and message. */
+    OK(deeptrack_image_new(c, s33, 2, &small));
+    deeptrack_image *mixed[2] = {images[0], small};
+    FAILS(deeptrack_feature_resolve_list(merge, (const deeptrack_image *const *)mixed, 2, out, 4, &n),
+          DEEPTRACK_STATUS_CALLBACK_FAILED, "images of different sizes");
+    /* No input: the push of NULL fails, and so does the resolve. */
+    deeptrack_image *none = NULL;
+    FAILS(deeptrack_feature_resolve(merge, NULL, &none), DEEPTRACK_STATUS_CALLBACK_FAILED, "NULL");
+    /* Several outputs. */
+    OK(deeptrack_feature_new_merge("Twice", mean_of, (void *)1, NULL, &twice));
+    OK(deeptrack_feature_resolve_list(twice, (const deeptrack_image *const *)images, 2, out, 4, &n));
+    CHECK(n == 2);
+    for (size_t i = 0; i < n && i < 4; i++) deeptrack_image_free(out[i]);
+    deeptrack_feature *bad = NULL;
+    FAILS(deeptrack_feature_new_merge("Merge", NULL, NULL, NULL, &bad), DEEPTRACK_STATUS_NULL_ARGUMENT, "function");
+    FAILS(deeptrack_feature_new_merge("", mean_of, NULL, NULL, &bad), DEEPTRACK_STATUS_INVALID_ARGUMENT, "name");
+    FAILS(deeptrack_merge_output_push(NULL, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "output");
+    CHECK(bad == NULL);
+    deeptrack_image_free(small);
+    deeptrack_image_free(images[0]);
+    deeptrack_image_free(images[1]);
+    deeptrack_feature_free(twice);
+    deeptrack_feature_free(merge);
+}
+
 int main(void) {
     test_one_of_dict();
     test_conditional_set_feature();
     test_store();
     test_take_properties();
     test_upscale();
+    test_merge();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

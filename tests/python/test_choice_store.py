@@ -1,6 +1,7 @@
 """OneOfDict, ConditionalSetFeature, Store, TakeProperties and Upscale from Python: DeepTrack2's
 signatures, dict keys of any hashable type, a missing branch, outputs kept across updates, property
-values as arrays (a tuple for several names), and a simulation at a higher resolution."""
+values as arrays (a tuple for several names), a simulation at a higher resolution, and Merge's
+function of the whole list of images."""
 
 import inspect
 import pickle
@@ -122,6 +123,33 @@ class UpscaleTests(unittest.TestCase):
     def test_pools_an_array_pipeline(self):
         out = dt.Upscale(dt.Value(value=np.arange(16.0).reshape(4, 4)), factor=2)()
         self.assertEqual(out.tolist(), [[2.5, 4.5], [10.5, 12.5]])
+
+
+class MergeTests(unittest.TestCase):
+    def test_function_of_the_whole_list(self):
+        def merge_function_factory():
+            def merge_function(images):
+                return np.mean(np.stack(images), axis=0)
+
+            return merge_function
+
+        merge = dt.Merge(function=merge_function_factory)
+        self.assertIs(features.Merge, dt.Merge)
+        out = merge.resolve([np.ones((5, 5)) * 2, np.ones((5, 5)) * 4])
+        np.testing.assert_array_equal(out, np.ones((5, 5)) * 3)
+        with self.assertRaisesRegex(ValueError, "same shape"):
+            merge.resolve([np.ones((5, 5)), np.ones((3, 3))])
+        np.testing.assert_array_equal(merge.resolve([np.ones((5, 5)) * 2]), np.ones((5, 5)) * 2)
+
+    def test_properties_and_several_outputs(self):
+        merge = dt.Merge(lambda factor: lambda images: [i * factor for i in images], factor=3)
+        out = merge.resolve([np.ones(2), np.full(2, 2.0)])
+        self.assertEqual([o.tolist() for o in out], [[3, 3], [6, 6]])
+        merge.store_properties()
+        out = merge.resolve([np.ones(2), np.full(2, 2.0)])
+        self.assertEqual(out[0].get_property("factor"), 3)
+        chained = dt.Value(value=np.ones(3)) >> dt.Merge(lambda: lambda images: np.sum(images, 0))
+        self.assertEqual(chained().tolist(), [1, 1, 1])
 
 
 if __name__ == "__main__":
