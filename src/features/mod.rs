@@ -16,6 +16,7 @@ pub mod combinators;
 pub mod custom;
 pub mod elementwise;
 mod filters;
+pub mod load;
 pub mod math;
 mod median;
 pub mod noise;

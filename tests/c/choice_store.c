@@ -2,8 +2,8 @@
  * (deeptrack_feature_new_with), with their values checked: OneOfDict's keys given as a list property,
  * a ConditionalSetFeature with only on_true (NULL for on_false), a Store keeping its output across
  * updates, TakeProperties returning the sampled values as images, and Upscale pooling its feature's
- * output; and Merge (deeptrack_feature_new_merge), whose callback gets the whole list of images; and
- * their errors. */
+ * output; LoadImage reading back a PNG written by deeptrack_image_save_png; and Merge
+ * (deeptrack_feature_new_merge), whose callback gets the whole list of images; and their errors. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,6 +294,33 @@ static void test_merge(void) {
     deeptrack_feature_free(merge);
 }
 
+static void test_load_image(void) {
+    double data[6] = {0, 1, 2, 3, 4, 5};
+    size_t shape[2] = {2, 3}, got[3] = {0, 0, 0}, n = 0;
+    deeptrack_image *img = NULL, *out = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &img));
+    OK(deeptrack_image_save_png(img, "choice_store_load.png", NULL));
+    deeptrack_image_free(img);
+    deeptrack_feature *load = NULL;
+    OK(deeptrack_feature_new("LoadImage", &load));
+    OK(deeptrack_feature_set_property(load, "path", constant_string("choice_store_load.png")));
+    OK(deeptrack_feature_resolve(load, NULL, &out));
+    const double *values = NULL;
+    CHECK(deeptrack_image_ndim(out) == 3);
+    OK(deeptrack_image_shape(out, got, 3));
+    OK(deeptrack_image_data(out, &values, &n));
+    CHECK(got[0] == 2 && got[1] == 3 && got[2] == 1 && n == 6);
+    CHECK(values[0] == 0 && values[1] == 13107 && values[5] == 65535); /* 16 bits, scaled to the range */
+    deeptrack_image_free(out);
+    out = NULL;
+    OK(deeptrack_feature_set_property(load, "path", constant_string("no/such/file.png")));
+    FAILS(deeptrack_feature_resolve(load, NULL, &out), DEEPTRACK_STATUS_NOT_FOUND,
+          "property 'path' of feature 'LoadImage': cannot read 'no/such/file.png'");
+    CHECK(out == NULL);
+    deeptrack_feature_free(load);
+    remove("choice_store_load.png");
+}
+
 int main(void) {
     test_one_of_dict();
     test_conditional_set_feature();
@@ -301,6 +328,7 @@ int main(void) {
     test_take_properties();
     test_upscale();
     test_merge();
+    test_load_image();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

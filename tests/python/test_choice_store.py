@@ -1,7 +1,7 @@
 """OneOfDict, ConditionalSetFeature, Store, TakeProperties and Upscale from Python: DeepTrack2's
 signatures, dict keys of any hashable type, a missing branch, outputs kept across updates, property
 values as arrays (a tuple for several names), a simulation at a higher resolution, and Merge's
-function of the whole list of images."""
+function of the whole list of images, and LoadImage's files (DeepTrack2's test_LoadImage)."""
 
 import inspect
 import pickle
@@ -150,6 +150,37 @@ class MergeTests(unittest.TestCase):
         self.assertEqual(out[0].get_property("factor"), 3)
         chained = dt.Value(value=np.ones(3)) >> dt.Merge(lambda: lambda images: np.sum(images, 0))
         self.assertEqual(chained().tolist(), [1, 1, 1])
+
+
+class LoadImageTests(unittest.TestCase):
+    def test_formats_and_options(self):
+        import os
+        import tempfile
+
+        from PIL import Image as PIL_Image
+
+        array = (np.random.rand(50, 50) * 255).astype(np.uint8)
+        with tempfile.TemporaryDirectory() as d:
+            npy, png, jpg = (os.path.join(d, f"test.{ext}") for ext in ("npy", "png", "jpg"))
+            np.save(npy, array)
+            PIL_Image.fromarray(array).save(png)
+            PIL_Image.fromarray(array).convert("RGB").save(jpg)
+            self.assertEqual(str(inspect.signature(dt.LoadImage)),
+                             "(path, load_options=None, as_list=False, ndim=3, to_grayscale=False, "
+                             "get_one_random=False, **kwargs)")
+            for path in (npy, png):
+                out = dt.LoadImage(path=path).resolve()
+                self.assertEqual(out.shape, (50, 50, 1))
+                np.testing.assert_array_equal(out[..., 0], array)
+            self.assertEqual(dt.LoadImage(path=jpg).resolve().shape, (50, 50, 3))
+            self.assertEqual(dt.LoadImage(path=jpg, to_grayscale=True).resolve().shape, (50, 50, 1))
+            self.assertEqual(dt.LoadImage(path=png, ndim=4).resolve().shape, (50, 50, 1, 1))
+            self.assertEqual(dt.LoadImage(path=[png, npy]).resolve().shape, (50, 50, 2))
+            self.assertEqual(len(dt.LoadImage(path=[png, npy], as_list=True).resolve()), 2)
+            with self.assertRaisesRegex(LookupError, "cannot read"):
+                dt.LoadImage(path=os.path.join(d, "missing.png")).resolve()
+            with self.assertRaises(NotImplementedError):
+                dt.LoadImage(path=png, load_options={"mode": 1})
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, binding, combinators, elementwise, math, noise, optics, scatterers, scene, shape,
+    FeatureKind, augmentations, binding, combinators, elementwise, load, math, noise, optics, scatterers, scene, shape,
     slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
@@ -323,7 +323,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 15] {
+fn families() -> [&'static [KindSpec]; 16] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -340,6 +340,7 @@ fn families() -> [&'static [KindSpec]; 15] {
         scene::KINDS,
         storage::KINDS,
         upscale::KINDS,
+        load::KINDS,
     ]
 }
 
