@@ -227,6 +227,12 @@ typedef struct deeptrack_feature deeptrack_feature;
 typedef struct deeptrack_image deeptrack_image;
 
 /**
+ * The output list of one call of a `deeptrack_merge_fn`: push images into it with
+ * `deeptrack_merge_output_push`. Borrowed for the call only (the library frees it afterwards).
+ */
+typedef struct deeptrack_merge_output deeptrack_merge_output;
+
+/**
  * A property dict: the ordered `key -> value` map one computation of a feature used. Always borrowed
  * (from an image, or passed to a custom feature's `get`): never freed by the caller. Its identity (the
  * pointer) is what `deeptrack_image_merge_properties_from` compares.
@@ -287,6 +293,23 @@ typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
  * feature that already depends on the linking one, with `DEEPTRACK_STATUS_CYCLE`.)
  */
 typedef void (*deeptrack_free_fn)(void *userdata);
+
+/**
+ * A `Merge` feature's function (DeepTrack2's `Merge(function)`, whose function takes the list of
+ * images): it runs on the resolving thread, once per computation, with the `count` input images
+ * `inputs[0 .. count]` (none, and `inputs` NULL, when resolved without input) and this computation's
+ * sampled `properties` (every property, `name`, and `_ID` inside a repeat), all borrowed for the call.
+ * It pushes its output images, in order, with `deeptrack_merge_output_push(output, image)` (at least
+ * one; `output` is valid during the call only). Return `DEEPTRACK_STATUS_OK`, or another status to
+ * fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to
+ * say why); the images pushed are then dropped. It never runs on two threads at once, and may call
+ * any function of the library, as a custom feature's `get` may.
+ */
+typedef deeptrack_status (*deeptrack_merge_fn)(void *userdata,
+                                               const struct deeptrack_image *const *inputs,
+                                               size_t count,
+                                               const struct deeptrack_property_dict *properties,
+                                               struct deeptrack_merge_output *output);
 
 /**
  * A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
@@ -458,9 +481,13 @@ deeptrack_status deeptrack_feature_new(const char *kind,
  * (`feature`), `Combine` and `OneOf` any number (`features`, `collection`). The new feature shares
  * them (the caller still owns and frees its handles); its other parameters are properties with their
  * defaults, set with `deeptrack_feature_set_property`. On success `*out` is owned by the caller.
+ * An optional feature parameter may be given as NULL when a later one is given
+ * (`ConditionalSetFeature` takes `on_false`, `on_true`: `{NULL, f}` gives only `on_true`); trailing
+ * NULLs are not given.
  * `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count`
  * does not match the kind (the message says what it takes) or the features would nest too deep;
- * `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0;
+ * `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0, or an entry is NULL for a
+ * required feature parameter;
  * `DEEPTRACK_STATUS_INVALID_HANDLE` when one of them is not a live feature.
  *
  * # Safety
@@ -1222,6 +1249,38 @@ deeptrack_status deeptrack_kind_param_choice(size_t kind,
                                              size_t param,
                                              size_t choice,
                                              const char **out);
+
+/**
+ * Creates a `Merge` feature named `name` (also its `name` property; DeepTrack2's class name is
+ * `"Merge"`) whose computation is `function` (see `deeptrack_merge_fn`): it receives all its input
+ * images at once. Give it properties with `deeptrack_feature_set_property` (the function receives
+ * them). On success `*out` is owned by the caller and the feature owns `userdata`:
+ * `free_userdata(userdata)` (if not NULL) runs when the last reference to the feature goes. On
+ * failure nothing is taken. `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `name`, `function` or `out`;
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an empty name.
+ *
+ * # Safety
+ * `name` must be NULL or NUL-terminated; `function` NULL or a valid callback; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_merge(const char *name,
+                                             deeptrack_merge_fn function,
+                                             void *userdata,
+                                             deeptrack_free_fn free_userdata,
+                                             struct deeptrack_feature **out);
+
+/**
+ * Appends `image` to the output list of the running merge function. **Takes ownership of `image`**
+ * when it returns `DEEPTRACK_STATUS_OK` (do not use or free it afterwards); otherwise it stays the
+ * caller's. `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL argument; `DEEPTRACK_STATUS_INVALID_HANDLE`
+ * when `output` is not the list of a running call (e.g. kept after the call) or `image` is not an
+ * image.
+ *
+ * # Safety
+ * `output` must be NULL or the list the library passed to the running merge function (or a retired
+ * one); `image` NULL or an image handle.
+ */
+deeptrack_status deeptrack_merge_output_push(struct deeptrack_merge_output *output,
+                                             struct deeptrack_image *image);
 
 /**
  * A rule that always gives a copy of `v` (`v` stays the caller's). On success `*out` receives a new

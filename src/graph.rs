@@ -273,6 +273,17 @@ impl<T> ByReplica<T> {
         }
     }
 
+    /// Every value with its replicate index: the top level, the row in order, then the others in
+    /// the order of their indices.
+    fn entries(&self) -> Vec<(Vec<usize>, &T)> {
+        let mut out: Vec<(Vec<usize>, &T)> = self.top.iter().map(|v| (Vec::new(), v)).collect();
+        out.extend(self.row.iter().enumerate().filter_map(|(k, v)| v.as_ref().map(|v| (vec![k], v))));
+        let mut nested: Vec<(Vec<usize>, &T)> = self.nested.iter().map(|(k, v)| (k.clone(), v)).collect();
+        nested.sort_by(|a, b| a.0.cmp(&b.0));
+        out.extend(nested);
+        out
+    }
+
     /// Moves every value out (so that they can be dropped after a lock is released).
     fn take(&mut self) -> ByReplica<T> {
         std::mem::take(self)
@@ -335,6 +346,8 @@ struct LinkUse {
 struct Cached {
     /// The optics context the result was computed under (scatterers depend on it).
     optics: Option<OpticsContext>,
+    /// The upscale of enclosing `Upscale` features it was computed under (optics depend on it).
+    upscale: [usize; 3],
     inputs: CachedInputs,
     sample: Arc<PropertyDict>,
     /// A structural feature's result before its own dict was appended (empty for other features).
@@ -738,6 +751,30 @@ impl Feature {
     /// [`Feature::set_value`] that changes a value).
     pub fn is_valid(&self) -> bool {
         self.current().outputs.get(&[]).is_some()
+    }
+
+    /// The sampled values of the properties `names` (DeepTrack2's `TakeProperties`): from this
+    /// feature and every feature it contains or links to that has all of them, each of its current
+    /// samples at a replicate index that starts with `prefix` (in the order of the indices). One list
+    /// per name, aligned. Nothing is sampled: a feature not resolved since its last update gives none.
+    pub fn sampled_values(&self, names: &[&str], prefix: &[usize]) -> Vec<Vec<Value>> {
+        let mut out = vec![Vec::new(); names.len()];
+        self.visit(true, &mut |f| {
+            let defs = f.defs();
+            if !names.iter().all(|n| defs.iter().any(|(k, _)| k.as_str() == *n)) {
+                return;
+            }
+            let st = f.current();
+            for (id, sample) in st.samples.entries() {
+                if !id.starts_with(prefix) {
+                    continue;
+                }
+                for (values, name) in out.iter_mut().zip(names) {
+                    values.push(sample.dict.get(name).cloned().unwrap_or(Value::None));
+                }
+            }
+        });
+        out
     }
 
     /// Turns storing of properties on or off for this feature and every feature it contains. With it
@@ -1265,6 +1302,8 @@ pub struct Resolver<'r> {
     sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
     optics: Option<OpticsContext>,
+    /// The product of the factors of enclosing `Upscale` features (see [`Resolver::with_upscale`]).
+    upscale: [usize; 3],
     /// Property values bound by enclosing `Bind`-like features, innermost last.
     overrides: Vec<Arc<PropertyDict>>,
     /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
@@ -1279,7 +1318,15 @@ impl OpticsContext {
 
 impl<'r> Resolver<'r> {
     pub(crate) fn new(rng: &'r mut Generator) -> Self {
-        Resolver { rng, sampling: SmallVec::new(), depth: 0, optics: None, overrides: Vec::new(), feature_values: 0 }
+        Resolver {
+            rng,
+            sampling: SmallVec::new(),
+            depth: 0,
+            optics: None,
+            upscale: [1; 3],
+            overrides: Vec::new(),
+            feature_values: 0,
+        }
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -1316,6 +1363,29 @@ impl<'r> Resolver<'r> {
         let previous = self.optics.replace(ctx);
         let result = f(self);
         self.optics = previous;
+        result
+    }
+
+    /// The factors by which enclosing `Upscale` features render (per axis: rows, columns, z; `[1, 1,
+    /// 1]` outside any): optics simulate at their own `upscale` times these, and pool back by their
+    /// own only, so that their images come out these times larger.
+    pub fn upscale(&self) -> [usize; 3] {
+        self.upscale
+    }
+
+    /// Runs `f` with the upscale multiplied by `factor` (restored afterwards, also on error): DeepTrack2's
+    /// `Upscale` unit context. Results computed inside are reused only under the same upscale.
+    /// `InvalidArgument` when the product overflows.
+    pub fn with_upscale<T>(&mut self, factor: [usize; 3], f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        let mut scaled = [1; 3];
+        for axis in 0..3 {
+            scaled[axis] = self.upscale[axis]
+                .checked_mul(factor[axis])
+                .ok_or_else(|| Error::invalid("the nested upscale factors overflow"))?;
+        }
+        let previous = std::mem::replace(&mut self.upscale, scaled);
+        let result = f(self);
+        self.upscale = previous;
         result
     }
 
@@ -1395,19 +1465,29 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let optics = self.optics;
+        let (optics, upscale) = (self.optics, self.upscale);
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
         let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
-            if c.optics == optics && Arc::ptr_eq(&c.sample, &sample) && same_list(&c.inner, &inner) {
+            if c.optics == optics
+                && c.upscale == upscale
+                && Arc::ptr_eq(&c.sample, &sample)
+                && same_list(&c.inner, &inner)
+            {
                 return Ok(c.output.clone());
             }
         }
         let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
         let output = output.map_err(in_feature)?;
-        let cached =
-            Cached { optics, inputs: CachedInputs::Given(ImageList::new()), sample, inner, output: output.clone() };
+        let cached = Cached {
+            optics,
+            upscale,
+            inputs: CachedInputs::Given(ImageList::new()),
+            sample,
+            inner,
+            output: output.clone(),
+        };
         let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
         drop(stale);
         Ok(output)
@@ -1423,7 +1503,7 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let optics = self.optics;
+        let (optics, upscale) = (self.optics, self.upscale);
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
             let kept = keep_input(st, inputs, id);
@@ -1433,7 +1513,7 @@ impl<'r> Resolver<'r> {
                     (CachedInputs::Given(list), None) => same_list(list, inputs),
                     _ => false,
                 };
-                same_inputs && c.optics == optics && Arc::ptr_eq(&c.sample, sample)
+                same_inputs && c.optics == optics && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
             });
             (kept, hit.map(|c| c.output.clone()))
         })?;
@@ -1462,6 +1542,7 @@ impl<'r> Resolver<'r> {
         };
         let cached = Cached {
             optics,
+            upscale,
             inputs: match kept {
                 Some(version) => CachedInputs::Kept(version),
                 None => CachedInputs::Given(inputs.clone()),

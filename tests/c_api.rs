@@ -86,6 +86,14 @@ fn scene_kinds_from_c_place_apart_warn_and_give_complex_images() {
 }
 
 #[test]
+fn choice_store_and_upscale_kinds_are_built_by_name_from_features() {
+    let out = run(&compile("cc", "tests/c/choice_store.c", "choice_store", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

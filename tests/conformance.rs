@@ -84,6 +84,11 @@ fn pipeline(case: &Json) -> Result<(Feature, Option<Image>), String> {
     }
     if let Some(sample) = case["sample"].as_array() {
         let mut f = Feature::microscope(&feature(&case["optics"])?, &chain(sample)?).unwrap();
+        if !case["upscale"].is_null() {
+            // The simulation inside `Upscale(pipe, factor)`.
+            f = features::registry::build("Upscale", vec![f]).unwrap();
+            f.set_property("factor", Rule::constant(value(&case["upscale"]))).unwrap();
+        }
         for post in case["post"].as_array().into_iter().flatten() {
             f = Feature::chain(&f, &feature(post)?).unwrap();
         }

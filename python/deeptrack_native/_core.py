@@ -752,3 +752,44 @@ def new_custom_feature(feature, name, append=False):
     except BaseException:
         _CALLBACKS.pop(key, None)
         raise
+
+
+@_lib.MERGE_FN
+def merge_trampoline(key, inputs, count, dict_ptr, output):
+    try:
+        feature = _CALLBACKS[key]()
+        if feature is None:
+            raise RuntimeError("the Python object of this Merge feature was garbage collected")
+        props = dict(dict_items(dict_ptr))
+        if "_ID" in props:
+            props["_ID"] = tuple(props["_ID"])
+        images = [_argument_image(inputs[i])[0] for i in range(count)]
+        result = feature._merge(images, props)
+        results = list(result) if isinstance(result, (list, tuple)) else [result]
+        if not results:
+            raise ValueError("the Merge function returned no image")
+        for i, r in enumerate(results):
+            image, _ = to_library_image(r, f"image {i} the Merge function returned")
+            call(lib.deeptrack_merge_output_push, output, image.ptr)
+            image.release()  # the library owns it now
+        return 0
+    except BaseException as e:  # noqa: B036
+        return _fail(e)
+
+
+def new_merge_feature(feature, name):
+    """A library ``Merge`` feature whose function is ``feature._merge`` (held weakly: the Python
+    object owns the handle)."""
+    key = register(weakref.ref(feature))
+    try:
+        return new_handle(
+            lib.deeptrack_feature_new_merge,
+            name.encode("utf-8"),
+            merge_trampoline,
+            key,
+            free_userdata,
+            free=lib.deeptrack_feature_free,
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise

@@ -89,6 +89,7 @@ out_handle = POINTER(c_void_p)
 GET_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, c_void_p, c_void_p, POINTER(c_void_p))
 SAMPLE_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, c_void_p, POINTER(c_void_p))
 FREE_FN = ctypes.CFUNCTYPE(None, c_void_p)
+MERGE_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_void_p)
 
 _DECLARATIONS = {
     "deeptrack_status_str": ([c_uint32], c_char_p),
@@ -101,6 +102,8 @@ _DECLARATIONS = {
     "deeptrack_feature_new_with": ([c_char_p, POINTER(c_void_p), c_size_t, out_handle], status),
     "deeptrack_feature_new_custom": ([c_char_p, GET_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_feature_new_custom_appending": ([c_char_p, GET_FN, c_void_p, FREE_FN, c_bool, out_handle], status),
+    "deeptrack_feature_new_merge": ([c_char_p, MERGE_FN, c_void_p, FREE_FN, out_handle], status),
+    "deeptrack_merge_output_push": ([handle, handle], status),
     "deeptrack_feature_set_property": ([handle, c_char_p, handle], status),
     "deeptrack_feature_get_property": ([handle, c_char_p, out_handle], status),
     "deeptrack_feature_has_property": ([handle, c_char_p, POINTER(c_bool)], status),

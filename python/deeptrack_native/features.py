@@ -23,7 +23,7 @@ from .properties import Property, PropertyDict
 MERGE_STRATEGY_OVERRIDE = 0
 MERGE_STRATEGY_APPEND = 1
 
-__all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "MERGE_STRATEGY_APPEND", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Optics", "SampleToMasks", "ArithmeticOperationFeature"]
+__all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "MERGE_STRATEGY_APPEND", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Merge", "Optics", "SampleToMasks", "ArithmeticOperationFeature"]
 
 
 def _rule(value, owner, key):
@@ -172,14 +172,15 @@ class Feature:
                     f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
                     "subclass Feature for a feature of your own"
                 )
-            given = []
-            for name in self._feature_params:
-                value = kwargs.pop(name, None)
-                if value is not None:
-                    given.append(_as_feature(value))
+            # The optional features in the library's order; one not given before a given one is
+            # passed as NULL (ConditionalSetFeature(on_true=f)), trailing ones are left out.
+            given = [kwargs.pop(name, None) for name in self._feature_params]
+            while given and given[-1] is None:
+                given.pop()
+            given = [None if f is None else _as_feature(f) for f in given]
             if given:
-                self.__dict__["_refs"] = list(given)
-                handles = (c_void_p * len(given))(*(f._h.ptr for f in given))
+                self.__dict__["_refs"] = [f for f in given if f is not None]
+                handles = (c_void_p * len(given))(*(None if f is None else f._h.ptr for f in given))
                 self._h = _core.new_handle(
                     lib.deeptrack_feature_new_with,
                     self._kind.encode(),
@@ -679,6 +680,35 @@ class Lambda(Feature):
         return self._function(**kwargs)(image)
 
 
+class Merge(Feature):
+    """``Merge(function, **properties)``: DeepTrack2's ``Merge``. ``function`` takes properties by name
+    and returns the callable applied to the whole list of input images at once (``Merge(lambda: lambda
+    images: np.mean(np.stack(images), axis=0))``); it returns one image or a list of them.
+
+    Written here, as :class:`Lambda`, because its function is Python code the library calls
+    (``deeptrack_feature_new_merge``), not a property value the registry can hold."""
+
+    _positional = ("function",)
+
+    def __init__(self, function, **kwargs):
+        if not callable(function):
+            raise TypeError("Merge: function must be callable")
+        self.__dict__["_function"] = function
+        self.__dict__["_params"] = _core.parameters(function)
+        super().__init__(**kwargs)
+
+    def _create(self, kwargs):
+        name = kwargs.pop("name", type(self).__name__)
+        if not isinstance(name, str):
+            raise TypeError("name must be a string")
+        self.__dict__["_calls_python"] = True
+        self._h = _core.new_merge_feature(self, name)
+
+    def _merge(self, images, properties):
+        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
+        return self._function(**kwargs)(images)
+
+
 class SampleToMasks(Feature):
     """``SampleToMasks(transformation_function, number_of_masks=1, output_region=None,
     merge_method="add")``: each scatterer of the sample transformed (``transformation_function`` as
@@ -975,6 +1005,96 @@ def _define_all():
 
 
 _define_all()
+
+
+class OneOfDict(_BUILTINS["OneOfDict"]):
+    """``OneOfDict(collection, key=None)``: ``collection`` is a dict of features. Its keys are given
+    to the library as the ``keys`` property when they are values it holds (strings, numbers, bools,
+    None, tuples of them); other hashable keys are named by their positions, and a constant ``key``
+    is translated to its position.
+
+    Written here because a dict of features is not a registry parameter: the library takes the
+    features as a list and their keys as a property."""
+
+    def __init__(self, collection, key=None, **kwargs):
+        if not isinstance(collection, dict):
+            raise TypeError(f"OneOfDict: collection must be a dict of features, got a {type(collection).__name__}")
+        keys = list(collection)
+        try:
+            for k in keys:
+                _core.to_value(k, "key")
+            plain = True
+        except (TypeError, ValueError, OverflowError):
+            plain = False
+        if not plain:
+            try:
+                known = key is not None and key in collection
+            except TypeError:  # unhashable: a rule of the library's (a list)
+                known = False
+            if known:
+                key = keys.index(key)
+            elif key is not None and not isinstance(key, (Property, Feature)):
+                if isinstance(key, type) or not callable(key):  # a key, not a rule
+                    raise KeyError(key)
+            keys = list(range(len(keys)))
+        self.__dict__["_py_keys"] = list(collection) if not plain else None
+        kwargs = {"keys": keys, **kwargs}
+        if key is not None:  # else the library's default: drawn among the keys at every update
+            kwargs["key"] = key
+        super().__init__(list(collection.values()), **kwargs)
+
+
+class ConditionalSetFeature(_BUILTINS["ConditionalSetFeature"]):
+    """``ConditionalSetFeature(on_false=None, on_true=None, condition=True)``. As DeepTrack2's
+    constructor, a ``condition`` naming a property gives that property the value True unless it is
+    given (so that it is recorded, and can be set at resolve time).
+
+    Written here for that default only: the registry cannot express a property named by another."""
+
+    def __init__(self, on_false=None, on_true=None, condition=True, **kwargs):
+        if isinstance(condition, str):
+            kwargs.setdefault(condition, True)
+        super().__init__(on_false=on_false, on_true=on_true, condition=condition, **kwargs)
+
+
+class TakeProperties(_BUILTINS["TakeProperties"]):
+    """``TakeProperties(feature, *names)``: resolves ``feature`` and gives, for each name, an array of
+    the values sampled for it (every repetition's) by the features of ``feature`` that have all of
+    ``names``, appended to the input. Resolved on its own with several names, it returns them as a
+    tuple, as DeepTrack2 does.
+
+    Written here for DeepTrack2's variadic ``*names`` and its direct ``get(image, names=...)``."""
+
+    _positional = ("feature",)
+
+    def __init__(self, feature, *names, **kwargs):
+        names = kwargs.pop("names", names)
+        if isinstance(names, str):
+            names = (names,)
+        self.__dict__["_names"] = tuple(names)
+        self.__dict__["_feature"] = feature
+        super().__init__(feature=feature, names=list(names), **kwargs)
+
+    def get(self, image, names=(), **properties):
+        """DeepTrack2's direct call: the values of ``names`` in this feature's pipeline."""
+        return TakeProperties(self._feature, *names).resolve(image)
+
+    def resolve(self, image=None, **kwargs):
+        out = super().resolve(image, **kwargs)
+        n = len(self._names)
+        if n > 1 and isinstance(out, list) and len(out) >= n:
+            taken = tuple(out[-n:])
+            rest = out[:-n]
+            return taken if not rest else [*rest, taken]
+        return out
+
+
+for _cls in (OneOfDict, ConditionalSetFeature, TakeProperties):
+    _cls.__module__ = "deeptrack_native"
+    _cls.__signature__ = None  # the constructor's own
+    _cls.__doc__ = f"{_BUILTINS[_cls.__name__].__doc__}\n\n{_cls.__doc__}"
+    _BUILTINS[_cls.__name__] = _cls
+    _BUILTIN_CLASSES.add(_cls)
 
 # DeepTrack2's ``features`` module holds its structural kinds (``features.Value``, ``features.Add``).
 globals().update({name: cls for name, cls in classes_of("features").items() if name not in globals()})

@@ -1,5 +1,6 @@
 //! Features that bind property values into the features they resolve (DeepTrack2's `features`
-//! module): `Bind` (alias `BindResolve`), `BindUpdate` and `ConditionalSetProperty`. Their own
+//! module): `Bind` (alias `BindResolve`), `BindUpdate` and `ConditionalSetProperty`, and the feature
+//! that chooses between two features by the same kind of condition, `ConditionalSetFeature`. Their own
 //! properties (other than `name`, and `condition`) override the same-named properties of every
 //! feature sampled while their feature resolves ([`Resolver::with_overrides`]).
 //!
@@ -59,6 +60,40 @@ pub(crate) static KINDS: &[KindSpec] = &[
         positional: &["feature", "condition"],
         make: |features| Box::new(Bind { feature: one(features), name: "ConditionalSetProperty", conditional: true }),
     },
+    KindSpec {
+        name: "ConditionalSetFeature",
+        aliases: &[],
+        module: "features",
+        doc: "Resolves `on_true` when `condition` holds (a bool, or the name of one of its properties, true when it \
+              has none), else `on_false`; a branch not given passes the input through.",
+        params: &[
+            ParamSpec::new(
+                "on_false",
+                ParamKind::Feature,
+                ParamDefault::Absent,
+                "optional: the feature resolved when the condition does not hold",
+            ),
+            ParamSpec::new(
+                "on_true",
+                ParamKind::Feature,
+                ParamDefault::Absent,
+                "optional: the feature resolved when the condition holds",
+            ),
+            ParamSpec::new(
+                "condition",
+                ParamKind::Any,
+                ParamDefault::Value(Const::Bool(true)),
+                "a bool, or the name of a property of this feature holding one (true when it has none)",
+            ),
+        ],
+        positional: &["on_false", "on_true", "condition"],
+        make: |features| {
+            let mut branches = features.into_iter().map(|f| (!super::registry::is_absent(&f)).then_some(f));
+            let on_false = branches.next().flatten();
+            let on_true = branches.next().flatten();
+            Box::new(SetFeature { on_false, on_true })
+        },
+    },
 ];
 
 /// The parameters of `Bind` and `BindUpdate`: the feature (the bound values are any other keys).
@@ -68,6 +103,17 @@ const BOUND_FEATURE: &[ParamSpec] =
 fn one(features: Vec<Feature>) -> Feature {
     let Ok([feature]) = <[Feature; 1]>::try_from(features) else { unreachable!("counted by the registry") };
     feature
+}
+
+/// Whether `condition` (the value of a `condition` property) holds for a feature with the properties
+/// `props`: a bool or a number as Python tests it, or the name of a property of `props` that holds one
+/// (true when there is none: DeepTrack2's constructors give the named property the default true).
+fn condition_holds(condition: &Value, props: &PropertyDict) -> Result<bool> {
+    let holds = match condition {
+        Value::Str(key) => props.get(key.as_str()).map_or(Ok(true), truth),
+        other => truth(other),
+    };
+    holds.map_err(|e| e.in_property("condition"))
 }
 
 /// Whether a condition's value holds (Python's truth of a bool, a number or None).
@@ -95,12 +141,7 @@ impl Bind {
         if !self.conditional {
             return Ok(true);
         }
-        let holds = match props.get("condition").unwrap_or(&Value::None) {
-            // DeepTrack2's constructor sets the named property to true unless given.
-            Value::Str(key) => props.get(key.as_str()).map_or(Ok(true), truth),
-            other => truth(other),
-        };
-        holds.map_err(|e| e.in_property("condition"))
+        condition_holds(props.get("condition").unwrap_or(&Value::None), props)
     }
 }
 
@@ -145,5 +186,55 @@ impl FeatureKind for Bind {
             Arc::clone(props)
         };
         rs.with_overrides(bound, |rs| rs.resolve(&self.feature, inputs, id))
+    }
+}
+
+/// `ConditionalSetFeature(on_false, on_true, condition)`: `on_true` resolved on the input when the
+/// condition holds, else `on_false`; a missing branch passes the input through.
+struct SetFeature {
+    on_false: Option<Feature>,
+    on_true: Option<Feature>,
+}
+
+impl FeatureKind for SetFeature {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let mut children = children.into_iter();
+        let on_false = self.on_false.as_ref().and_then(|_| children.next());
+        let on_true = self.on_true.as_ref().and_then(|_| children.next());
+        Box::new(SetFeature { on_false, on_true })
+    }
+
+    fn name(&self) -> &str {
+        "ConditionalSetFeature"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.on_false.iter().chain(&self.on_true).cloned().collect()
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let branch = if condition_holds(props.get("condition").unwrap_or(&Value::None), props)? {
+            &self.on_true
+        } else {
+            &self.on_false
+        };
+        match branch {
+            Some(feature) => rs.resolve(feature, inputs, id),
+            None => Ok(inputs.clone()),
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! Features that combine other features or their outputs (DeepTrack2's `features` module):
 //! `Combine` (every feature on the same input), `Stack` (`&`: the inputs followed by `value`),
 //! `Probability` (a feature applied with a probability), `OneOf` (one feature of a collection,
-//! chosen at random or by `key`) and `Arguments` (a pass-through that holds pipeline-wide values).
+//! chosen at random or by `key`), `OneOfDict` (the same, by the key of a dict) and `Arguments` (a
+//! pass-through that holds pipeline-wide values).
 //!
 //! Unlike DeepTrack2 2.0.1, none of them forwards its own properties into its sub-features (2.0.1's
 //! `Combine` and `Probability` rename them to their own `name`; docs/design.md §3).
@@ -37,6 +38,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     STACK,
     PROBABILITY,
     ONE_OF,
+    ONE_OF_DICT,
     KindSpec {
         name: "Arguments",
         aliases: &[],
@@ -122,6 +124,78 @@ const ONE_OF: KindSpec = KindSpec {
     positional: &["collection", "key"],
     make: |collection| Box::new(OneOf { collection }),
 };
+
+/// `OneOfDict`, whose `key` and `keys` its computation reads.
+const ONE_OF_DICT: KindSpec = KindSpec {
+    name: "OneOfDict",
+    aliases: &[],
+    module: "features",
+    doc: "Resolves the feature of `collection` whose key (in `keys`) is `key` on the input (by default one drawn at random at every update).",
+    params: &[
+        ParamSpec::new(
+            "collection",
+            ParamKind::Features,
+            ParamDefault::Required,
+            "the features to choose from (a dict's values, in order)",
+        ),
+        ParamSpec {
+            nullable: true,
+            ..ParamSpec::new(
+                "key",
+                ParamKind::Any,
+                ParamDefault::Sampled(no_rule),
+                "the key of the feature resolved; by default drawn uniformly among `keys` at every update, and \
+                 recorded; None: drawn at every computation",
+            )
+        },
+        ParamSpec {
+            check: Some(check_keys),
+            ..ParamSpec::new(
+                "keys",
+                ParamKind::Any,
+                ParamDefault::Sampled(no_rule),
+                "the dict's keys, one per feature of `collection` in order, all different (strings, numbers, \
+                 bools, None or lists of them; by default 0, 1, …)",
+            )
+        },
+    ],
+    positional: &["collection", "key"],
+    make: |collection| Box::new(OneOfDict { collection }),
+};
+
+/// Checks `OneOfDict`'s `keys`: a list of distinct keys.
+fn check_keys(value: &Value) -> Result<()> {
+    let keys = value.as_list()?;
+    for (i, a) in keys.iter().enumerate() {
+        if let Some(j) = keys[..i].iter().position(|b| same_key(a, b)) {
+            return Err(Error::invalid(format!("keys {j} and {i} are the same key ({a})")));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two keys are the same dict key, as Python compares them (`1 == 1.0 == True`).
+fn same_key(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
+        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_key(p, q)),
+        (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
+        (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
+            let num = |v: &Value| match v {
+                Value::Bool(b) => f64::from(u8::from(*b)),
+                Value::Int(i) => *i as f64,
+                Value::Float(x) => *x,
+                _ => f64::NAN,
+            };
+            match (a, b) {
+                (Value::Int(x), Value::Int(y)) => x == y,
+                _ => num(a) == num(b),
+            }
+        }
+        _ => false,
+    }
+}
 
 /// The rule of `Probability`'s `random_number`: U[0, 1).
 fn uniform_01() -> Rule {
@@ -350,6 +424,95 @@ impl FeatureKind for OneOf {
             None => rs.rng().random_range(0..n),
         };
         rs.resolve(&self.collection[key], inputs, id)
+    }
+}
+
+/// `OneOfDict(collection, key)`: the feature whose key is `key` resolved on the input. The dict's
+/// keys are the `keys` property (one per feature, in order), so that any caller can name them.
+struct OneOfDict {
+    collection: Vec<Feature>,
+}
+
+impl OneOfDict {
+    /// The index of `key` among `keys`; a key that is not there is a `NotFound` error naming it.
+    fn index(keys: &[Value], key: &Value) -> Result<usize> {
+        keys.iter().position(|k| same_key(k, key)).ok_or_else(|| {
+            let known: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+            Error::not_found(format!("{key} is not a key of the collection (its keys: {})", known.join(", ")))
+                .in_property("key")
+        })
+    }
+
+    /// The keys: `keys`, whose length must be the collection's.
+    fn keys<'a>(&self, p: &Params<'a>) -> Result<&'a [Value]> {
+        let keys = p.value("keys")?.as_list().map_err(|e| e.in_property("keys"))?;
+        if keys.len() != self.collection.len() {
+            return Err(Error::invalid(format!(
+                "{} keys for a collection of {} features",
+                keys.len(),
+                self.collection.len()
+            ))
+            .in_property("keys"));
+        }
+        Ok(keys)
+    }
+}
+
+impl FeatureKind for OneOfDict {
+    fn with_children(&self, collection: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(OneOfDict { collection })
+    }
+
+    fn name(&self) -> &str {
+        "OneOfDict"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        self.collection.clone()
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn default_rule(&self, key: &str) -> Option<Rule> {
+        let n = i64::try_from(self.collection.len()).ok()?;
+        match key {
+            // The positions, until the caller names the keys.
+            "keys" => Some(Rule::Constant(Value::List((0..n).map(Value::Int).collect()))),
+            // One of the keys, drawn uniformly: a sample like any other (kept until the next update,
+            // reproducible under a seed, recorded), as DeepTrack2's `np.random.choice(list(keys))`.
+            "key" => Some(Rule::callback(|ctx| {
+                let keys = ctx.get("keys")?.as_list().map_err(|e| e.in_property("keys"))?.to_vec();
+                if keys.is_empty() {
+                    return Err(Error::invalid("the collection has no keys").in_property("keys"));
+                }
+                let i = ctx.rng().random_range(0..keys.len());
+                Ok(keys[i].clone())
+            })),
+            _ => None,
+        }
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let p = Params::new(ONE_OF_DICT.params, props);
+        let keys = self.keys(&p)?;
+        let index = match p.optional("key")? {
+            Some(key) => Self::index(keys, key)?,
+            // Explicitly None: drawn at every computation, as DeepTrack2 does.
+            None => rs.rng().random_range(0..self.collection.len()),
+        };
+        rs.resolve(&self.collection[index], inputs, id)
     }
 }
 

@@ -1,4 +1,5 @@
-//! Custom features: a user function computes `get(image, properties)`.
+//! Custom features: a user function computes `get(image, properties)` (one image at a time), or, for
+//! DeepTrack2's `Merge`, the output list from the whole input list.
 
 use std::sync::Arc;
 
@@ -63,6 +64,55 @@ impl Feature {
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
     ) -> Feature {
         Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get), append: true }))
+            .expect("a leaf feature nests one level")
+    }
+}
+
+/// The function of a `Merge` feature: receives every input image at once (DeepTrack2's list of
+/// images; empty when resolved without input) and this computation's sampled properties, and returns
+/// the output images (one or several).
+pub type MergeFn = dyn Fn(&[Image], &Arc<PropertyDict>) -> Result<Vec<Image>> + Send + Sync;
+
+/// DeepTrack2's `Merge(function)`: a user function of the whole list of images.
+#[derive(Clone)]
+struct Merge {
+    name: String,
+    function: Arc<MergeFn>,
+}
+
+impl FeatureKind for Merge {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &crate::graph::ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let _user = rs.user_code();
+        (self.function)(inputs, props)
+    }
+}
+
+impl Feature {
+    /// DeepTrack2's `Merge`: a feature named `name` (its `name` property) whose output is
+    /// `function(images, properties)` of all its input images at once.
+    pub fn merge(
+        name: &str,
+        function: impl Fn(&[Image], &Arc<PropertyDict>) -> Result<Vec<Image>> + Send + Sync + 'static,
+    ) -> Feature {
+        Feature::new(Box::new(Merge { name: name.to_owned(), function: Arc::new(function) }))
             .expect("a leaf feature nests one level")
     }
 }

@@ -21,6 +21,7 @@ mod elastic;
 pub mod elementwise;
 mod filters;
 mod fold;
+pub mod load;
 pub mod math;
 mod median;
 pub mod noise;
@@ -38,7 +39,9 @@ pub mod shape;
 pub mod slicing;
 mod spline;
 pub mod statistics;
+pub mod storage;
 pub mod structural;
+pub mod upscale;
 
 /// What a feature computes. Implementations are stateless: sampled values arrive in `props`.
 pub trait FeatureKind: Send + Sync {
@@ -88,6 +91,14 @@ pub trait FeatureKind: Send + Sync {
     /// for every other kind, which a microscope treats as a plain feature applied to the sample.
     fn optics_context(&self, _props: &PropertyDict) -> Option<Result<OpticsContext>> {
         None
+    }
+
+    /// [`FeatureKind::optics_context`] inside `Upscale` features whose factors multiply to `outer`
+    /// ([`Resolver::upscale`]): optics that support it simulate at their upscale times `outer` and
+    /// return images `outer` times larger. The default ignores `outer`.
+    fn optics_context_upscaled(&self, props: &PropertyDict, outer: [usize; 3]) -> Option<Result<OpticsContext>> {
+        let _ = outer;
+        self.optics_context(props)
     }
 
     /// Computes one output from one input (`None` when resolved without input). Returning `None`

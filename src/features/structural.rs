@@ -481,7 +481,7 @@ impl FeatureKind for Microscope {
         // Like DeepTrack2, the optics' properties are sampled first (they set the sample's units).
         let props = rs.properties(&self.optics, id)?;
         let nothing = ImageList::new();
-        let volumes = match self.optics.kind().optics_context(&props) {
+        let volumes = match self.optics.kind().optics_context_upscaled(&props, rs.upscale()) {
             Some(ctx) => {
                 let ctx = ctx.map_err(|e| e.in_feature(&self.optics.label()))?;
                 rs.with_optics(ctx, |rs| rs.resolve(&self.sample, &nothing, id))?

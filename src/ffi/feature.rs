@@ -133,9 +133,13 @@ pub unsafe extern "C" fn deeptrack_feature_new(
 /// (`feature`), `Combine` and `OneOf` any number (`features`, `collection`). The new feature shares
 /// them (the caller still owns and frees its handles); its other parameters are properties with their
 /// defaults, set with `deeptrack_feature_set_property`. On success `*out` is owned by the caller.
+/// An optional feature parameter may be given as NULL when a later one is given
+/// (`ConditionalSetFeature` takes `on_false`, `on_true`: `{NULL, f}` gives only `on_true`); trailing
+/// NULLs are not given.
 /// `DEEPTRACK_STATUS_NOT_FOUND` for an unknown kind; `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `count`
 /// does not match the kind (the message says what it takes) or the features would nest too deep;
-/// `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0;
+/// `DEEPTRACK_STATUS_NULL_ARGUMENT` when `features` is NULL with `count` > 0, or an entry is NULL for a
+/// required feature parameter;
 /// `DEEPTRACK_STATUS_INVALID_HANDLE` when one of them is not a live feature.
 ///
 /// # Safety
@@ -159,10 +163,16 @@ pub unsafe extern "C" fn deeptrack_feature_new_with(
             .try_reserve_exact(handles.len())
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {count} features")))?;
         for (i, &h) in handles.iter().enumerate() {
-            // SAFETY: forwarded contract.
-            shared.push(unsafe { borrow(h.cast_const(), &format!("features[{i}]"))? }.clone());
+            // A NULL stands for an optional feature parameter not given (checked by the registry).
+            let feature = if h.is_null() {
+                None
+            } else {
+                // SAFETY: forwarded contract.
+                Some(unsafe { borrow(h.cast_const(), &format!("features[{i}]"))? }.clone())
+            };
+            shared.push(feature);
         }
-        write_feature(out, registry::build(kind, shared)?);
+        write_feature(out, registry::build_optional(kind, shared)?);
         Ok(())
     })
 }

@@ -26,6 +26,7 @@ pub mod feature;
 pub mod feature_values;
 pub mod image;
 pub mod kind;
+pub mod merge;
 pub mod rule;
 pub mod value;
 

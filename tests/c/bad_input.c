@@ -399,8 +399,11 @@ static void wrong_kinds(void) {
                 failures++;
             }
             snprintf(quoted, sizeof quoted, "property '%s'", p);
-            /* A string where a number is expected (a number where a string is). */
-            CASE(run_with(kind, role, p, type == DEEPTRACK_PARAM_STRING ? num(3) : str("wide")), ANY_, quoted);
+            /* A string where a number is expected (a number where a string is). A parameter of any
+             * type may take strings (ConditionalSetFeature's condition names a property): a list
+             * of strings (below) is wrong for it. */
+            if (type != DEEPTRACK_PARAM_ANY)
+                CASE(run_with(kind, role, p, type == DEEPTRACK_PARAM_STRING ? num(3) : str("wide")), ANY_, quoted);
             /* A list of strings. */
             deeptrack_value *list = NULL, *item = str("x");
             REQUIRE(deeptrack_value_new_list(&list));

@@ -41,6 +41,8 @@ def pipeline(case):
     if "sample" in case:
         optics = feature(case["optics"])
         pipe = optics(chain(case["sample"]))
+        if "upscale" in case:
+            pipe = dt.Upscale(pipe, factor=case["upscale"])
         for post in case.get("post", []):
             pipe = pipe >> feature(post)
         return pipe, None
@@ -56,7 +58,7 @@ class Fixtures(unittest.TestCase):
         # it held when this check was written (cases are added by several branches).
         ids = [case["id"] for case in manifest["cases"]]
         self.assertEqual(len(ids), len(set(ids)))
-        self.assertGreaterEqual(len(ids), 98)
+        self.assertGreaterEqual(len(ids), 101)
         for case in manifest["cases"]:
             if "draws" in case:
                 # A random kind on DeepTrack2's recorded draws, which only the library's own test

@@ -26,7 +26,8 @@ class RegistryClasses(unittest.TestCase):
             positional = [
                 p.name
                 for p in inspect.signature(cls).parameters.values()
-                if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+                # DeepTrack2's variadic parameters (TakeProperties' *names) are positional too.
+                if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.VAR_POSITIONAL)
             ]
             self.assertEqual(positional, kind["positional"], kind["name"])
         self.assertIn("AverageBlur", [k["name"] for k in kinds])

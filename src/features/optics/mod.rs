@@ -55,6 +55,7 @@ mod volume;
 
 use brightfield::{Route, brightfield};
 use fluorescence::fluorescence_rows;
+pub(crate) use params::upscale as upscale_factors;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
 use params::{Params, region};
 use pupil::OtfCache;
@@ -174,7 +175,7 @@ impl Optics {
         // so that zero padding keeps the whole region).
         let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
         let (h, w) = ((p.region[2] - p.region[0]) as usize, (p.region[3] - p.region[1]) as usize);
-        let up = [p.upscale[0], p.upscale[1]];
+        let up = p.pool;
         let (data, shape) = match self.mode {
             Mode::Fluorescence => {
                 let mut pool = Pool::new(h, w, up)?;
@@ -265,14 +266,18 @@ impl FeatureKind for Optics {
         Some(Params::new(props, self.mode).map(|p| p.context()))
     }
 
+    fn optics_context_upscaled(&self, props: &PropertyDict, outer: [usize; 3]) -> Option<Result<OpticsContext>> {
+        Some(Params::upscaled(props, self.mode, outer).map(|p| p.context()))
+    }
+
     fn process(
         &self,
         inputs: &[Image],
         props: &Arc<PropertyDict>,
         _: &ReplicaId,
-        _: &mut Resolver<'_>,
+        rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let p = Params::new(props, self.mode)?;
+        let p = Params::upscaled(props, self.mode, rs.upscale())?;
         let mut image = Image::new(self.render(inputs, &p)?);
         image.merge_properties_from_all(inputs)?;
         // Ground truth in the output image's frame: positions are camera pixels, and the image starts

@@ -147,7 +147,7 @@ pub(super) fn most_unusual<'a>(props: &PropertyDict, keys: &[&'a str]) -> &'a st
 }
 
 /// `upscale`: a positive integer, or one per axis (3), at most [`MAX_UPSCALE`].
-pub(super) fn upscale(value: &Value) -> Result<[usize; 3]> {
+pub(crate) fn upscale(value: &Value) -> Result<[usize; 3]> {
     let v = finite_vec(value, 1..=3)?;
     if v.len() == 2 {
         return Err(Error::invalid("expected 1 or 3 factors (one per axis), got 2"));
@@ -220,7 +220,11 @@ pub(super) struct Params {
     pub n_medium: f64,
     pub voxel: [f64; 3],
     pub scale: [f64; 3],
+    /// The simulation's upscale: the optics' own times that of enclosing `Upscale` features.
     pub upscale: [usize; 3],
+    /// The optics' own upscale in rows and columns: the blocks the image is pooled back by (under an
+    /// `Upscale`, the image stays larger by its factors, which it pools itself).
+    pub pool: [usize; 2],
     /// `output_region` in simulation pixels.
     pub region: [i64; 4],
     /// `padding` in simulation pixels.
@@ -233,13 +237,30 @@ pub(super) struct Params {
 
 impl Params {
     pub fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
+        Params::upscaled(props, mode, [1; 3])
+    }
+
+    /// The properties under enclosing `Upscale` features whose factors multiply to `outer`
+    /// (DeepTrack2's unit context: the simulation runs at the optics' `upscale` times `outer`).
+    pub fn upscaled(props: &PropertyDict, mode: Mode, outer: [usize; 3]) -> Result<Params> {
         let p = registry::Params::new(if mode == Mode::Brightfield { BRIGHTFIELD } else { FLUORESCENCE }, props);
         let na = p.f64("NA")?;
         let wavelength = p.f64("wavelength")?;
         let n_medium = p.f64("refractive_index_medium")?;
         let magnification = p.f64("magnification")?;
         let resolution = p.f64("resolution")?;
-        let upscale = p.parse("upscale", upscale)?;
+        let own = p.parse("upscale", upscale)?;
+        let mut upscale = own;
+        for (u, o) in upscale.iter_mut().zip(outer) {
+            *u = u.saturating_mul(o);
+            if *u > MAX_UPSCALE {
+                return Err(Error::invalid(format!(
+                    "the upscale {own:?} times the enclosing Upscale's factors {outer:?} exceeds the maximum of \
+                     {MAX_UPSCALE} per axis"
+                ))
+                .in_property("upscale"));
+            }
+        }
         let pad = p.parse("padding", padding)?;
         let out = p.parse("output_region", region)?;
         let return_field = match (mode, props.get("return_field")) {
@@ -328,6 +349,7 @@ impl Params {
             voxel,
             scale,
             upscale,
+            pool: [own[0], own[1]],
             region,
             padding,
             return_field,

@@ -82,7 +82,7 @@ pub(super) fn render(inputs: &[Image], p: &Params, mode: Mode) -> ArrayD<f64> {
     // Crop the padding, average the upscale blocks.
     let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
     let (h, w) = ((p.region[2] - p.region[0]) as usize, (p.region[3] - p.region[1]) as usize);
-    let [ux, uy] = [p.upscale[0], p.upscale[1]];
+    let [ux, uy] = p.pool;
     let (ph, pw) = (h.div_ceil(ux), w.div_ceil(uy));
     let pool = |f: &dyn Fn(Complex64) -> f64| -> Vec<f64> {
         let mut out = vec![0.0; ph * pw];

@@ -9,10 +9,10 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, binding, combinators, elementwise, math, noise, optics, scatterers, scene, shape,
-    slicing, statistics, structural,
+    FeatureKind, augmentations, binding, combinators, elementwise, load, math, noise, optics, scatterers, scene, shape,
+    slicing, statistics, storage, structural, upscale,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
 use crate::properties::Rule;
 use crate::value::Value;
@@ -275,8 +275,55 @@ fn validate(params: &[ParamSpec], key: &str, value: &Value) -> Result<()> {
     }
 }
 
+/// The feature that stands for an optional feature parameter given as nothing (a NULL in
+/// `deeptrack_feature_new_with`) when a later one is given (`ConditionalSetFeature(on_true=f)`):
+/// [`build_optional`] passes it to the kind's `make`, which must test for it with [`is_absent`]. It
+/// is never resolved.
+fn absent() -> Feature {
+    struct Absent;
+    impl FeatureKind for Absent {
+        fn name(&self) -> &str {
+            "(absent)"
+        }
+        fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
+            Box::new(Absent)
+        }
+    }
+    static ABSENT: std::sync::OnceLock<Feature> = std::sync::OnceLock::new();
+    ABSENT.get_or_init(|| Feature::new(Box::new(Absent)).expect("a leaf nests one level")).clone()
+}
+
+/// Whether `feature` is the placeholder of an optional feature parameter not given (see
+/// [`build_optional`]).
+pub fn is_absent(feature: &Feature) -> bool {
+    feature.ptr_eq(&absent())
+}
+
+/// [`build`] with features that may be missing (`None`, a NULL from C), each of which must stand for
+/// an optional single feature parameter (`NullArgument` otherwise, naming it):
+/// trailing ones are not given; one before a given feature reaches the kind's `make` as the
+/// placeholder tested by [`is_absent`].
+pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feature> {
+    let spec = find(name);
+    for (i, _) in features.iter().enumerate().filter(|(_, f)| f.is_none()) {
+        let param = spec.and_then(|s| s.params.iter().filter(|p| p.is_feature()).nth(i));
+        if !param.is_some_and(|p| p.kind == ParamKind::Feature && !matches!(p.default, ParamDefault::Required)) {
+            return Err(Error::new(
+                ErrorKind::NullArgument,
+                format!("features[{i}] is NULL (only an optional feature parameter may be NULL)"),
+            ));
+        }
+    }
+    let given = features.iter().rposition(Option::is_some).map_or(0, |i| i + 1);
+    let mut out = Vec::new();
+    out.try_reserve_exact(given)
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {given} features")))?;
+    out.extend(features.into_iter().take(given).map(|f| f.unwrap_or_else(absent)));
+    build(name, out)
+}
+
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 13] {
+fn families() -> [&'static [KindSpec]; 16] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -291,6 +338,9 @@ fn families() -> [&'static [KindSpec]; 13] {
         elementwise::KINDS,
         statistics::KINDS,
         scene::KINDS,
+        storage::KINDS,
+        upscale::KINDS,
+        load::KINDS,
     ]
 }
 

@@ -1,0 +1,145 @@
+//! `Upscale` (DeepTrack2 2.0.1's `features` module): a pipeline simulated at a higher resolution and
+//! pooled back. Inside it the optics simulate at their `upscale` times its `factor` (the resolver's
+//! [`Resolver::with_upscale`], DeepTrack2's unit context) and return images `factor` times larger;
+//! `Upscale` then averages `factor[0] × factor[1]` blocks of every image it gets (skimage's
+//! `block_reduce` with the mean, zero padding at the ends counting), as DeepTrack2 does. A pipeline
+//! without optics is only pooled.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::FeatureKind;
+use super::optics::upscale_factors;
+use super::pooling::{Reduce, block_reduce, output_shape};
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::{Image, ImageList, same_list};
+use crate::properties::PropertyDict;
+use crate::sync::{Lock, Recover, overwrite};
+
+/// The registry entries of this family.
+pub(crate) static KINDS: &[KindSpec] = &[UPSCALE];
+
+/// `Upscale`, whose `factor` its computation reads.
+const UPSCALE: KindSpec = KindSpec {
+    name: "Upscale",
+    aliases: &[],
+    module: "features",
+    doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
+          `factor` × `factor` blocks of the first two axes.",
+    params: &[
+        ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the pipeline simulated"),
+        ParamSpec {
+            min: 1.0,
+            max: crate::features::optics::MAX_UPSCALE as f64,
+            check: Some(|v| upscale_factors(v).map(|_| ())),
+            ..ParamSpec::new(
+                "factor",
+                ParamKind::Vector { min_len: 1, max_len: 3, whole: true },
+                ParamDefault::Value(Const::Int(1)),
+                "the upscale: a positive integer, or one per axis (rows, columns, z)",
+            )
+        },
+    ],
+    positional: &["feature", "factor"],
+    make: |features| {
+        let Ok([feature]) = <[Feature; 1]>::try_from(features) else { unreachable!("counted by the registry") };
+        Box::new(Upscale::new(feature))
+    },
+};
+
+/// `Upscale(feature, factor)`.
+struct Upscale {
+    feature: Feature,
+    /// The last pooling: the replicate index, the factor, the feature's images and the pooled ones,
+    /// returned again while the feature's result is the same (so that a cached pipeline gives the
+    /// same images, not equal copies).
+    last: Arc<Lock<Last>>,
+}
+
+/// See [`Upscale::last`].
+struct Last(Option<(Vec<usize>, [usize; 3], ImageList, ImageList)>);
+
+impl Recover for Last {
+    fn recover(&mut self) {
+        overwrite(&mut self.0, None);
+    }
+}
+
+impl Upscale {
+    fn new(feature: Feature) -> Upscale {
+        Upscale { feature, last: Arc::new(Lock::new(Last(None))) }
+    }
+}
+
+/// `image` pooled by `factor` blocks along its first two axes (the mean, zero padding counting).
+fn pool(image: &Image, factor: [usize; 2]) -> Result<Image> {
+    let dims = image.shape();
+    if dims.len() < 2 {
+        return Err(Error::invalid(format!(
+            "the image has {} dimension{}: pooling by the factor needs at least 2",
+            dims.len(),
+            if dims.len() == 1 { "" } else { "s" }
+        )));
+    }
+    if factor == [1, 1] {
+        return Ok(image.clone());
+    }
+    let mut ksize = vec![1; dims.len()];
+    ksize[..2].copy_from_slice(&factor);
+    let data = block_reduce(image.as_slice(), dims, &ksize, Reduce::Mean)?;
+    let shape = output_shape(dims, &ksize);
+    Ok(image.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("the shape matches the data")))
+}
+
+impl FeatureKind for Upscale {
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let Ok([feature]) = <[Feature; 1]>::try_from(children) else { unreachable!("one child") };
+        Box::new(Upscale::new(feature))
+    }
+
+    fn name(&self) -> &str {
+        "Upscale"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.feature.clone()]
+    }
+
+    fn is_structural(&self) -> bool {
+        true
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn process_list(
+        &self,
+        inputs: &ImageList,
+        props: &Arc<PropertyDict>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<ImageList> {
+        let factor = Params::new(UPSCALE.params, props).parse("factor", upscale_factors)?;
+        let images = rs.with_upscale(factor, |rs| rs.resolve(&self.feature, inputs, id))?;
+        if let Some((i, f, from, pooled)) = &self.last.lock().0 {
+            if i.as_slice() == id && *f == factor && same_list(from, &images) {
+                return Ok(pooled.clone());
+            }
+        }
+        let mut out = Vec::new();
+        out.try_reserve_exact(images.len()).map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", images.len()))
+        })?;
+        for image in &images {
+            out.push(pool(image, [factor[0], factor[1]]).map_err(|e| e.in_property("factor"))?);
+        }
+        let out = ImageList::from(out);
+        let stale = self.last.lock().0.replace((id.to_vec(), factor, images, out.clone()));
+        drop(stale);
+        Ok(out)
+    }
+}
