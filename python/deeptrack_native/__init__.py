@@ -33,7 +33,6 @@ from .errors import (  # noqa: E402
 )
 from .features import (  # noqa: E402
     _BUILTINS,
-    Blur,
     Branch,
     Chain,
     Feature,
@@ -75,7 +74,6 @@ __all__ = [
     "Repeat",
     "Microscope",
     "Lambda",
-    "Blur",
     "Optics",
     "Noise",
     "SampleToMasks",

@@ -21,7 +21,9 @@ FIXTURES = os.environ.get("DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "fixtur
 
 
 def feature(spec):
-    return getattr(dt, spec["feature"])(**spec.get("properties", {}))
+    # ``function``: a numpy function by name, the class's first argument (``Pool(np.mean)``).
+    args = [getattr(np, spec["function"])] if "function" in spec else []
+    return getattr(dt, spec["feature"])(*args, **spec.get("properties", {}))
 
 
 def chain(specs):
