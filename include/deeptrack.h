@@ -122,7 +122,9 @@
 #define DEEPTRACK_PARAM_FEATURES 10
 
 /**
- * `deeptrack_kind_param_type()`: a function, given as a callback rule.
+ * `deeptrack_kind_param_type()`: a function given at construction (not a property): a custom feature
+ * (`deeptrack_feature_new_custom`) among the features of `deeptrack_feature_new_with`, whose `get` the
+ * kind calls with its own properties (`Blur`'s `filter_function`, `Pool`'s `pooling_function`).
  */
 #define DEEPTRACK_PARAM_CALLBACK 11
 

@@ -150,6 +150,7 @@ fn valgrind_clean_with(source: &str, name: &str, flags: &[&str], options: &[&str
 fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/test_api.c", "valgrind_test_api");
     valgrind_clean("tests/c/mathkinds.c", "valgrind_mathkinds");
+    valgrind_clean("tests/c/blurpool.c", "valgrind_blurpool");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
@@ -286,6 +287,12 @@ fn tutorial_example_prints_the_tutorial() {
     assert_eq!(diffusions.len(), 3);
     assert!(diffusions.iter().all(|d| (1.0..5.0).contains(d)));
     assert!(diffusions[0] != diffusions[1] && diffusions[1] != diffusions[2] && diffusions[0] != diffusions[2]);
+}
+
+#[test]
+fn blur_and_pool_call_c_functions() {
+    let out = run(&compile("cc", "tests/c/blurpool.c", "blurpool", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
 }
 
 #[test]

@@ -55,13 +55,26 @@ fn value(j: &Json) -> Value {
 /// A feature from `{"feature": name, "properties": {...}}`, or the name when it is not implemented yet.
 fn feature(spec: &Json) -> Result<Feature, String> {
     let name = spec["feature"].as_str().expect("a feature name");
-    let f = features::builtin(name).ok_or_else(|| name.to_owned())?;
+    let f = match spec["function"].as_str() {
+        // A numpy reduction as the first argument (`Pool(np.mean)`): the statistics kind of that name.
+        Some(function) => {
+            let reduction = features::builtin(&capitalized(function)).expect("a statistics kind");
+            features::registry::build(name, vec![reduction]).map_err(|_| name.to_owned())?
+        }
+        None => features::builtin(name).ok_or_else(|| name.to_owned())?,
+    };
     if let Some(props) = spec["properties"].as_object() {
         for (k, v) in props {
             f.set_property(k, Rule::constant(value(v))).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
         }
     }
     Ok(f)
+}
+
+/// `mean` → `Mean`: the statistics kind computing a numpy reduction.
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn chain(specs: &[Json]) -> Result<Feature, String> {

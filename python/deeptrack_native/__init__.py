@@ -33,7 +33,6 @@ from .errors import (  # noqa: E402
 )
 from .features import (  # noqa: E402
     _BUILTINS,
-    Blur,
     Branch,
     Chain,
     Feature,
@@ -77,7 +76,6 @@ __all__ = [
     "Microscope",
     "Lambda",
     "Merge",
-    "Blur",
     "Optics",
     "Noise",
     "SampleToMasks",

@@ -726,6 +726,49 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         return _fail(e)
 
 
+@_lib.GET_FN
+def function_trampoline(key, input_ptr, dict_ptr, out):
+    """The ``get`` of a function given to a built-in kind (``Blur``'s filter, ``Pool``'s per-block
+    function): ``call(image, properties)`` on a read-only view of the input, without copying it; a new
+    float64 array it returns is lent to the library as it is."""
+    try:
+        call = _CALLBACKS[key]
+        props = dict(dict_items(dict_ptr))
+        if "_ID" in props:
+            props["_ID"] = tuple(props["_ID"])
+        if not input_ptr:
+            raise TypeError("a function of the image was called without an image")
+        view = borrowed_view(input_ptr)
+        view.flags.writeable = False
+        result = call(view, props)
+        if isinstance(result, np.ndarray) and result.flags.owndata and _borrowable(result):
+            image = _borrow(result)
+        else:
+            image, _ = to_library_image(result, "the image the function returned")
+        out[0] = image.release()
+        return 0
+    except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
+        return _fail(e)
+
+
+def new_function_feature(call, name):
+    """A library custom feature named ``name`` whose computation is ``call(image, properties)`` (held
+    until the library drops the feature): the function parameter of a built-in kind."""
+    key = register(call)
+    try:
+        return new_handle(
+            lib.deeptrack_feature_new_custom,
+            name.encode("utf-8"),
+            function_trampoline,
+            key,
+            free_userdata,
+            free=lib.deeptrack_feature_free,
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise
+
+
 def new_custom_feature(feature, name, append=False):
     """A library feature whose computation is ``feature.get`` (held weakly: the Python object owns
     the handle); with ``append``, its image is appended to its input list (``MERGE_STRATEGY_APPEND``)."""

@@ -11,6 +11,8 @@ import operator
 import random as _pyrandom
 import warnings
 import inspect
+
+import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
 from . import _batch, _core, _lib, _processes
@@ -746,31 +748,6 @@ class SampleToMasks(Feature):
         self._compose(lib.deeptrack_feature_new_with, args, transforms, kwargs)
 
 
-class Blur(Feature):
-    """DeepTrack2's ``math.Blur(filter_function, mode="reflect", **kwargs)``: ``filter_function`` is
-    called on the image as ``filter_function(input=image, **properties)`` with the properties its
-    signature names (``Blur(scipy.ndimage.uniform_filter, size=2)``), ``mode`` among them.
-
-    A Python class, not a kind of the library's registry: the filter is a Python callable applied to
-    the image, which a registry parameter cannot hold (a callback rule gives a property's value). From
-    C, a custom feature (``deeptrack_feature_new_custom``) does the same. DeepTrack2 2.0.1 stores
-    ``mode`` as ``borderType`` and never passes it to the filter; here the filter receives it.
-    """
-
-    _positional = ("filter_function", "mode")
-
-    def __init__(self, filter_function, mode="reflect", **kwargs):
-        if not callable(filter_function):
-            raise TypeError("Blur: filter_function must be callable")
-        self.__dict__["_filter"] = filter_function
-        self.__dict__["_names"] = _keyword_names(filter_function)
-        super().__init__(mode=mode, **kwargs)
-
-    def get(self, image, **properties):
-        kwargs = {name: properties[name] for name in self._names if name in properties and name != "input"}
-        return self._filter(input=image, **kwargs)
-
-
 def _keyword_names(fn):
     """The keywords DeepTrack2's ``safe_call`` passes ``fn``: its named parameters, or only its
     keyword-only ones when it takes ``*args``."""
@@ -830,8 +807,8 @@ def classes_of(module):
 # -- the built-in kinds, from the library's registry -------------------------------------------------
 
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
-_PARAM_FEATURE, _PARAM_FEATURES = 9, 10
-_FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES)
+_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK = 9, 10, 11
+_FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK)
 _FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
 
 
@@ -950,6 +927,89 @@ class _Composite(Feature):
             kwargs.setdefault("name", type(self).__name__)
 
 
+class _Function(Feature):
+    """A Python function as the function parameter (``DEEPTRACK_PARAM_CALLBACK``) of a built-in kind:
+    a custom feature whose ``get`` the kind calls with its own properties, as ``call(image, properties)``,
+    ``image`` a read-only view of the kind's input (DeepTrack2 passes the image itself; the view saves a
+    copy, and a function writing into its input gets numpy's read-only error)."""
+
+    def __init__(self, call, name):
+        self.__dict__.update(_refs=[], _default_input=None, _had_input=False, _input_cache=None)
+        self._h = _core.new_function_feature(call, name)
+
+
+class Blur(_Composite):
+    """``filter_function`` is called on the whole image as DeepTrack2 calls it,
+    ``filter_function(input=image, **properties)`` with the properties its signature names
+    (``Blur(scipy.ndimage.uniform_filter, size=2)``), ``mode`` among them.
+
+    Written here, not generated, because the registry's function parameter is a C callback: this class
+    makes the Python callable one, with DeepTrack2's keyword selection (``safe_call``)."""
+
+    _kind = "Blur"
+    _module = "math"
+    _positional = ("filter_function", "mode")
+    _feature_params = (("filter_function", False),)
+
+    def __init__(self, filter_function, mode="reflect", **kwargs):
+        if not callable(filter_function):
+            raise TypeError("Blur: filter_function must be callable")
+        names = [name for name in _keyword_names(filter_function) if name != "input"]
+
+        def call(image, properties):
+            return filter_function(input=image, **{name: properties[name] for name in names if name in properties})
+
+        super().__init__(filter_function=_Function(call, "filter_function"), mode=mode, **kwargs)
+
+
+#: numpy's reductions that ``Pool`` computes natively, by the statistics kind that computes each.
+_NATIVE_POOLINGS = {np.sum: "Sum", np.mean: "Mean", np.max: "Max", np.amax: "Max", np.min: "Min", np.amin: "Min", np.median: "Median"}
+
+
+class Pool(_Composite):
+    """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: zero padding at the
+    ends counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
+    features ``Sum()`` … ``Median()``) run natively; another callable is called once per block with that
+    block (``axis`` covering all of it, when it takes ``axis``) and returns one value.
+
+    Written here, not generated, because the registry's function parameter is a C callback: this class
+    recognises numpy's reductions and makes any other callable a per-block callback."""
+
+    _kind = "Pool"
+    _module = "math"
+    _positional = ("pooling_function", "ksize")
+    _feature_params = (("pooling_function", False),)
+
+    def __init__(self, pooling_function, ksize=3, **kwargs):
+        if isinstance(pooling_function, Feature):
+            function = pooling_function
+        else:
+            try:
+                native = _NATIVE_POOLINGS.get(pooling_function)
+            except TypeError:  # an unhashable callable
+                native = None
+            if native is not None:
+                function = _builtin(native)()
+            elif callable(pooling_function):
+                function = _Function(_block_reducer(pooling_function), "pooling_function")
+            else:
+                raise TypeError("Pool: pooling_function must be callable")
+        super().__init__(pooling_function=function, ksize=ksize, **kwargs)
+
+
+def _block_reducer(fn):
+    """The per-block call of a pooling function: ``fn(block, axis=all axes)`` as skimage's
+    ``block_reduce`` calls it, or ``fn(block)`` when it takes no ``axis``."""
+    try:
+        params = inspect.signature(fn).parameters
+        takes_axis = "axis" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    except (TypeError, ValueError):
+        takes_axis = True  # a builtin without a signature: as skimage calls it
+    if takes_axis:
+        return lambda block, _: np.asarray(fn(np.asarray(block), axis=tuple(range(np.ndim(block)))), dtype=float)
+    return lambda block, _: np.asarray(fn(np.asarray(block)), dtype=float)
+
+
 def _define(kind):
     """The class of a built-in kind: its registry entry gives the name, the positional parameters,
     the parameters implemented at their default only, and the docs."""
@@ -1005,6 +1065,10 @@ def _define_all():
 
 
 _define_all()
+# The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
+for _cls in (Blur, Pool):
+    _BUILTINS[_cls._kind] = _cls
+    _BUILTIN_CLASSES.add(_cls)
 
 
 class OneOfDict(_BUILTINS["OneOfDict"]):

@@ -32,6 +32,11 @@ impl FeatureKind for Custom {
         &self.name
     }
 
+    fn function(&self) -> Option<Arc<GetFn>> {
+        // An appending feature computes without input: not a function of an image.
+        (!self.append).then(|| self.get.clone())
+    }
+
     fn is_distributed(&self) -> bool {
         !self.append
     }

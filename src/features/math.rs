@@ -67,6 +67,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
     super::average::AVERAGE,
     super::resize::RESIZE,
     super::bilateral::BILATERAL_BLUR,
+    super::callbacks::BLUR,
+    super::callbacks::POOL,
 ];
 
 const NORMALIZE_QUANTILE: KindSpec = KindSpec {
@@ -239,7 +241,7 @@ const fn pooling_kind(
     KindSpec { name, aliases: &[], module: "math", doc, params: POOLING, positional: &["ksize"], make }
 }
 
-const POOLING: &[ParamSpec] = &[ParamSpec {
+pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {
     kind: ParamKind::Vector { min_len: 1, max_len: usize::MAX, whole: true },
     doc: "the block size, in pixels: one for every axis, or one per axis",
     ..KSIZE
@@ -251,7 +253,7 @@ fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
 }
 
 /// A new image of `shape` (in C order) with `img`'s properties.
-fn with_samples(img: &Image, shape: &[usize], samples: Vec<f64>) -> Image {
+pub(super) fn with_samples(img: &Image, shape: &[usize], samples: Vec<f64>) -> Image {
     img.with_standard_data(ArrayD::from_shape_vec(IxDyn(shape), samples).expect("one sample per element"))
 }
 
@@ -430,7 +432,7 @@ struct Pool {
 
 /// The sizes of a checked `ksize` (whole numbers from 1 to [`MAX_KSIZE`]): one number for all `ndim`
 /// axes, or exactly `ndim` numbers.
-fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
+pub(super) fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
     let sizes = match value {
         Value::Int(_) | Value::Float(_) => vec![value.as_f64()?; ndim.max(1)],
         other => other.to_f64_vec()?,

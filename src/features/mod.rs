@@ -14,6 +14,7 @@ pub mod augmentations;
 mod average;
 mod bilateral;
 pub mod binding;
+mod callbacks;
 pub mod combinators;
 mod croptight;
 pub mod custom;
@@ -47,6 +48,13 @@ pub mod upscale;
 pub trait FeatureKind: Send + Sync {
     /// The DeepTrack class name, also the default `name` property.
     fn name(&self) -> &str;
+
+    /// The function of a custom feature (its `get`), which kinds taking a function parameter
+    /// ([`registry::ParamKind::Callback`]: `Blur`'s `filter_function`, `Pool`'s `pooling_function`)
+    /// call with their own properties; `None` for every other kind.
+    fn function(&self) -> Option<Arc<custom::GetFn>> {
+        None
+    }
 
     /// Sub-features (structural kinds only).
     fn children(&self) -> Vec<Feature> {

@@ -38,7 +38,9 @@ pub const DEEPTRACK_PARAM_AXIS: u32 = 8;
 pub const DEEPTRACK_PARAM_FEATURE: u32 = 9;
 /// `deeptrack_kind_param_type()`: any number of features given at construction (not a property).
 pub const DEEPTRACK_PARAM_FEATURES: u32 = 10;
-/// `deeptrack_kind_param_type()`: a function, given as a callback rule.
+/// `deeptrack_kind_param_type()`: a function given at construction (not a property): a custom feature
+/// (`deeptrack_feature_new_custom`) among the features of `deeptrack_feature_new_with`, whose `get` the
+/// kind calls with its own properties (`Blur`'s `filter_function`, `Pool`'s `pooling_function`).
 pub const DEEPTRACK_PARAM_CALLBACK: u32 = 11;
 
 /// `deeptrack_kind_param_flags()`: the lower limit itself is excluded.

@@ -1593,8 +1593,9 @@ static void test_kinds(void) {
             OK(deeptrack_kind_param_type(k, p, &type));
             OK(deeptrack_kind_param_flags(k, p, &flags));
             /* Features a kind cannot be made without (`Sin`'s feature and SampleToMasks'
-             * transformations may be left out). */
-            features += (type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES) &&
+             * transformations may be left out), functions (Blur's filter_function) among them. */
+            features += (type == DEEPTRACK_PARAM_FEATURE || type == DEEPTRACK_PARAM_FEATURES ||
+                         type == DEEPTRACK_PARAM_CALLBACK) &&
                         (flags & DEEPTRACK_PARAM_FLAG_REQUIRED);
         }
         deeptrack_feature *f = NULL;

@@ -110,7 +110,10 @@ pub enum ParamKind {
     Feature,
     /// Any number of features given at construction (variadic; not a property).
     Features,
-    /// A function, given by bindings as a callback rule.
+    /// A function given at construction (not a property): a custom feature (C:
+    /// `deeptrack_feature_new_custom`; Python: a callable), passed among the features of
+    /// `deeptrack_feature_new_with` and counted as a [`ParamKind::Feature`]. The kind calls its `get`
+    /// with its own properties (`Blur`'s `filter_function`, `Pool`'s `pooling_function`).
     Callback,
 }
 
@@ -204,7 +207,7 @@ impl ParamSpec {
 
     /// Whether the parameter is given at construction as a feature or features (not a property).
     pub fn is_feature(&self) -> bool {
-        matches!(self.kind, ParamKind::Feature | ParamKind::Features)
+        matches!(self.kind, ParamKind::Feature | ParamKind::Features | ParamKind::Callback)
     }
 }
 
@@ -238,7 +241,7 @@ impl KindSpec {
     /// [`ParamDefault::Required`] is optional (`Sin()` or `Sin(feature)`): optional ones come last.
     pub fn make_with(&self, features: Vec<Feature>) -> Result<Box<dyn FeatureKind>> {
         let required = |p: &&ParamSpec| matches!(p.default, ParamDefault::Required);
-        let single = |p: &&ParamSpec| p.kind == ParamKind::Feature;
+        let single = |p: &&ParamSpec| matches!(p.kind, ParamKind::Feature | ParamKind::Callback);
         let list = |p: &&ParamSpec| p.kind == ParamKind::Features;
         // A required list holds at least one feature (an empty `Combine` or `OneOf` computes nothing);
         // an optional one (SampleToMasks' transformations) may be empty.

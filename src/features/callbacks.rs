@@ -1,0 +1,296 @@
+//! The math kinds that take a function: `Blur(filter_function, mode="reflect")` and
+//! `Pool(pooling_function, ksize=3)`, DeepTrack2 2.0.1's `math.Blur` and `math.Pool`.
+//!
+//! The function is a [`ParamKind::Callback`] parameter: a custom feature given at construction (from
+//! C, `deeptrack_feature_new_custom` and `deeptrack_feature_new_with`; from Python, a callable),
+//! whose `get` the kind calls with its own sampled properties. `Blur` calls it once with the whole
+//! image. `Pool` reduces each `ksize` block as `skimage.measure.block_reduce` does (zero padding at
+//! the ends of axes that do not divide, and the zeros take part); its function is either one of the
+//! statistics reductions `Sum`, `Mean`, `Max`, `Min`, `Median` (numpy's `np.sum` … `np.median`),
+//! computed natively in one pass over the image, or a custom feature called once per block with that
+//! block (its padding included) as an image, which must return one value. That costs one call per
+//! output sample and a copy of each block: the work and memory are those of the padded image.
+
+use std::sync::Arc;
+
+use super::FeatureKind;
+use super::custom::GetFn;
+use super::math::{POOLING, ksizes, with_samples};
+use super::median;
+use super::pooling::{self, Reduce};
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::buffer;
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Feature, Resolver};
+use crate::image::Image;
+use crate::properties::PropertyDict;
+
+/// `Blur(filter_function, mode="reflect")`.
+pub(super) const BLUR: KindSpec = KindSpec {
+    name: "Blur",
+    aliases: &[],
+    module: "math",
+    doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
+    params: &[
+        ParamSpec::new(
+            "filter_function",
+            ParamKind::Callback,
+            ParamDefault::Required,
+            "the filter: a function of the image and the properties (`mode` among them) that returns an image",
+        ),
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: &[] },
+            ParamDefault::Value(Const::Str("reflect")),
+            "the border mode, passed to the filter",
+        ),
+    ],
+    positional: &["filter_function", "mode"],
+    make: |features| Box::new(Blur { function: features.into_iter().next().expect("counted by the registry") }),
+};
+
+/// `Pool(pooling_function, ksize=3)`.
+pub(super) const POOL: KindSpec = KindSpec {
+    name: "Pool",
+    aliases: &[],
+    module: "math",
+    doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
+    params: &[
+        ParamSpec::new(
+            "pooling_function",
+            ParamKind::Callback,
+            ParamDefault::Required,
+            "the reduction: Sum, Mean, Max, Min or Median (native), or a function of a block returning one value",
+        ),
+        POOLING[0],
+    ],
+    positional: &["pooling_function", "ksize"],
+    make: |features| Box::new(Pool { function: features.into_iter().next().expect("counted by the registry") }),
+};
+
+/// The function of a kind's callback parameter `param`: `function`'s `get`, or an error naming the
+/// parameter when `function` is not a custom feature.
+fn function_of(function: &Feature, param: &str, expected: &str) -> Result<Arc<GetFn>> {
+    function.kind().function().ok_or_else(|| {
+        Error::invalid(format!("expected {expected}, got a '{}' feature", function.kind().name())).in_property(param)
+    })
+}
+
+/// `Blur(filter_function, mode="reflect")`: the filter's image, from the whole input image.
+#[derive(Clone)]
+struct Blur {
+    function: Feature,
+}
+
+impl FeatureKind for Blur {
+    fn name(&self) -> &str {
+        "Blur"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.function.clone()]
+    }
+
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(Blur { function: children.into_iter().next().unwrap_or_else(|| self.function.clone()) })
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let filter = function_of(&self.function, "filter_function", "a function (a custom feature)")?;
+        Params::new(BLUR.params, props).str("mode")?;
+        let _user = rs.user_code();
+        filter(Some(img), props).map_err(|e| e.in_property("filter_function"))
+    }
+}
+
+/// `Pool(pooling_function, ksize=3)`: each `ksize` block reduced to one sample.
+#[derive(Clone)]
+struct Pool {
+    function: Feature,
+}
+
+/// How a `Pool` reduces its blocks.
+enum Method {
+    /// Natively, in one pass.
+    Native(Reduce),
+    /// Natively, by selection.
+    Median,
+    /// By calling the function once per block.
+    Call(Arc<GetFn>),
+}
+
+impl Pool {
+    fn method(&self) -> Result<Method> {
+        let native = match self.function.spec().map(|s| s.name) {
+            Some("Sum") => Some(Method::Native(Reduce::Sum)),
+            Some("Mean") => Some(Method::Native(Reduce::Mean)),
+            Some("Max") => Some(Method::Native(Reduce::Max)),
+            Some("Min") => Some(Method::Native(Reduce::Min)),
+            Some("Median") => Some(Method::Median),
+            _ => None,
+        };
+        match native {
+            Some(m) => Ok(m),
+            None => function_of(
+                &self.function,
+                "pooling_function",
+                "a function (a custom feature) or one of the reductions Sum, Mean, Max, Min, Median",
+            )
+            .map(Method::Call),
+        }
+    }
+}
+
+impl FeatureKind for Pool {
+    fn name(&self) -> &str {
+        "Pool"
+    }
+
+    fn children(&self) -> Vec<Feature> {
+        vec![self.function.clone()]
+    }
+
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        Box::new(Pool { function: children.into_iter().next().unwrap_or_else(|| self.function.clone()) })
+    }
+
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+        let Some(img) = input else { return Ok(None) };
+        let method = self.method()?;
+        let shape = img.shape();
+        let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+        if shape.is_empty() {
+            // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
+            return Ok(Some(img.clone()));
+        }
+        let out = match method {
+            Method::Native(reduce) => pooling::block_reduce(img.as_slice(), shape, &k, reduce)?,
+            Method::Median => median::median_pool(img.as_slice(), shape, &k).map_err(|e| e.in_property("ksize"))?,
+            Method::Call(f) => {
+                let _user = rs.user_code();
+                call_per_block(img, &k, props, &f)?
+            }
+        };
+        Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
+    }
+}
+
+/// Calls `f` on each `ksize` block of `img` (C order of the blocks; each block an image of shape
+/// `ksize`, zero where it reaches past the image), and collects the one value it returns for each.
+fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &Arc<GetFn>) -> Result<Vec<f64>> {
+    let dims = img.shape();
+    let out_dims = pooling::output_shape(dims, ksize);
+    let mut out = buffer::zeroed(out_dims.iter().product())?;
+    if out.is_empty() {
+        return Ok(out);
+    }
+    let block_len = ksize.iter().try_fold(1_usize, |b, &k| b.checked_mul(k)).ok_or_else(|| {
+        Error::new(ErrorKind::OutOfMemory, format!("a block of {ksize:?} samples cannot be allocated"))
+            .in_property("ksize")
+    })?;
+    // The block is filled in place, then copied into the image the function receives (which it may
+    // keep): one allocation of the block's size per call.
+    let mut block = buffer::zeroed(block_len)?;
+    let x = img.as_slice();
+    let mut strides = vec![1_usize; dims.len()];
+    for a in (0..dims.len().saturating_sub(1)).rev() {
+        strides[a] = strides[a + 1] * dims[a + 1];
+    }
+    let mut pos = vec![0_usize; dims.len()];
+    for slot in out.iter_mut() {
+        fill_block(x, dims, &strides, ksize, &pos, &mut block);
+        let mut samples = buffer::with_capacity(block_len)?;
+        samples.extend_from_slice(&block);
+        let arg = Image::from_shared(Arc::new(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(ksize), samples).expect("one sample per element"),
+        ));
+        let result = f(Some(&arg), props).map_err(|e| e.in_property("pooling_function"))?;
+        let values = result.as_ref().unwrap_or(&arg).as_slice();
+        if values.len() != 1 {
+            return Err(Error::new(
+                ErrorKind::CallbackFailed,
+                format!("the function returned {} values for a block; expected one", values.len()),
+            )
+            .in_property("pooling_function"));
+        }
+        *slot = values[0];
+        // The next block, in C order.
+        for a in (0..dims.len()).rev() {
+            pos[a] += 1;
+            if pos[a] < out_dims[a] {
+                break;
+            }
+            pos[a] = 0;
+        }
+    }
+    Ok(out)
+}
+
+/// Copies the block at block index `pos` of `x` (shape `dims`, C-order `strides`) into `block`
+/// (shape `ksize`), with zeros past the ends of the axes.
+fn fill_block(x: &[f64], dims: &[usize], strides: &[usize], ksize: &[usize], pos: &[usize], block: &mut [f64]) {
+    let last = dims.len() - 1;
+    let (k_last, n_last) = (ksize[last], dims[last]);
+    let start_last = pos[last] * k_last;
+    let run = n_last.saturating_sub(start_last).min(k_last);
+    let mut offset = vec![0_usize; last];
+    for row in block.chunks_exact_mut(k_last) {
+        let mut base = Some(start_last);
+        for a in 0..last {
+            let i = pos[a] * ksize[a] + offset[a];
+            base = base.filter(|_| i < dims[a]).map(|b| b + i * strides[a]);
+        }
+        match base {
+            Some(b) => {
+                row[..run].copy_from_slice(&x[b..b + run]);
+                row[run..].fill(0.0);
+            }
+            None => row.fill(0.0),
+        }
+        for a in (0..last).rev() {
+            offset[a] += 1;
+            if offset[a] < ksize[a] {
+                break;
+            }
+            offset[a] = 0;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_are_copied_with_their_padding() {
+        // 3 × 5, blocks of 2 × 2: the last row and column of blocks reach past the image.
+        let x: Vec<f64> = (0..15).map(f64::from).collect();
+        let (dims, ksize) = ([3, 5], [2, 2]);
+        let mut block = vec![f64::NAN; 4];
+        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 0], &mut block);
+        assert_eq!(block, [0.0, 1.0, 5.0, 6.0]);
+        fill_block(&x, &dims, &[5, 1], &ksize, &[1, 2], &mut block);
+        assert_eq!(block, [14.0, 0.0, 0.0, 0.0]);
+        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 2], &mut block);
+        assert_eq!(block, [4.0, 0.0, 9.0, 0.0]);
+    }
+
+    #[test]
+    fn a_function_per_block_matches_the_native_reduction() {
+        let x: Vec<f64> = (0..35).map(|i| ((i * 7919) % 31) as f64 - 11.5).collect();
+        let img = Image::from_slice(&[5, 7], &x).unwrap();
+        let sum: Arc<GetFn> = Arc::new(|input: Option<&Image>, _: &Arc<PropertyDict>| {
+            let s: f64 = input.unwrap().as_slice().iter().sum();
+            Ok(Some(Image::from_slice(&[], &[s])?))
+        });
+        for k in [[1, 1], [2, 3], [3, 2], [5, 7], [6, 9]] {
+            let called = call_per_block(&img, &k, &Arc::new(PropertyDict::new()), &sum).unwrap();
+            let native = pooling::block_reduce(&x, &[5, 7], &k, Reduce::Sum).unwrap();
+            assert_eq!(called.len(), native.len());
+            for (a, b) in called.iter().zip(&native) {
+                assert!((a - b).abs() <= 1e-12, "{k:?}: {called:?} != {native:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,91 @@
+"""``Blur(filter_function)`` and ``Pool(pooling_function, ksize)``: registry kinds whose function is a
+Python callable (a C callback), numpy's reductions recognised and computed natively, errors raised by
+the callable re-raised as they are."""
+
+import inspect
+import unittest
+
+import numpy as np
+from scipy.ndimage import gaussian_filter
+
+import deeptrack_native as dt
+import deeptrack_native.math
+
+
+def _block_reduce(x, k, fn):
+    """skimage's block_reduce with zero padding, written out with numpy (skimage may be absent)."""
+    k = (k,) * x.ndim if np.isscalar(k) else tuple(k)
+    pad = [(0, (-n) % b) for n, b in zip(x.shape, k)]
+    y = np.pad(x, pad)
+    shape = [s for n, b in zip(y.shape, k) for s in (n // b, b)]
+    return fn(y.reshape(shape), axis=tuple(range(1, 2 * x.ndim, 2)))
+
+
+class Blur(unittest.TestCase):
+    def setUp(self):
+        self.x = np.random.default_rng(4).normal(size=(11, 9))
+
+    def test_a_lambda_filter_receives_the_image_and_the_properties_it_names(self):
+        blur = dt.Blur(lambda input, factor, mode: input * factor + (mode == "reflect"), factor=3)
+        np.testing.assert_array_equal(blur.resolve(self.x), self.x * 3 + 1)
+        self.assertEqual(list(blur.properties), ["mode", "factor", "name"])
+        self.assertIs(dt.math.Blur, dt.Blur)
+
+    def test_scipy_gaussian_filter_as_the_filter(self):
+        sigma = dt.Blur(gaussian_filter, sigma=lambda: 1.5)
+        np.testing.assert_allclose(sigma.resolve(self.x), gaussian_filter(self.x, 1.5), rtol=0, atol=1e-15)
+        constant = dt.Blur(gaussian_filter, mode="constant", sigma=2)
+        np.testing.assert_allclose(constant.resolve(self.x), gaussian_filter(self.x, 2, mode="constant"), atol=1e-15)
+
+    def test_errors_of_the_filter_are_reraised(self):
+        class Mine(Exception):
+            pass
+
+        def fail(input):
+            raise Mine("no")
+
+        with self.assertRaises(Mine):
+            dt.Blur(fail).resolve(self.x)
+        with self.assertRaisesRegex(TypeError, "filter_function must be callable"):
+            dt.Blur(3)
+
+
+class Pool(unittest.TestCase):
+    def setUp(self):
+        self.x = np.random.default_rng(5).normal(size=(13, 10, 3))
+
+    def test_numpy_reductions_run_natively_and_match_numpy(self):
+        for fn in (np.mean, np.sum, np.max, np.min, np.median):
+            for ksize in (2, 3, (4, 3, 1)):
+                with self.subTest(fn=fn.__name__, ksize=ksize):
+                    out = np.asarray(dt.Pool(fn, ksize=ksize).resolve(self.x))
+                    expected = _block_reduce(self.x, ksize, fn)
+                    self.assertEqual(out.shape, expected.shape)
+                    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-14)
+        # The native path is the statistics kind (no Python call per block).
+        self.assertEqual(type(dt.Pool(np.mean)._refs[0]).__name__, "Mean")
+
+    def test_a_custom_function_is_called_per_block(self):
+        ptp = dt.Pool(lambda block, axis: np.ptp(block, axis=axis), ksize=2)
+        np.testing.assert_allclose(ptp.resolve(self.x), _block_reduce(self.x, 2, np.ptp), rtol=1e-12)
+        # A function without axis gets the block.
+        rms = dt.Pool(lambda block: np.sqrt((block**2).mean()), ksize=(3, 2, 3))
+        expected = np.sqrt(_block_reduce(self.x**2, (3, 2, 3), np.mean))
+        np.testing.assert_allclose(rms.resolve(self.x), expected, rtol=1e-12)
+        self.assertEqual(list(ptp.properties), ["ksize", "name"])
+        self.assertEqual(list(inspect.signature(dt.Pool).parameters)[:2], ["pooling_function", "ksize"])
+
+    def test_errors_of_the_function_are_reraised(self):
+        def fail(block, axis):
+            raise KeyError("block")
+
+        with self.assertRaises(KeyError):
+            dt.Pool(fail, ksize=2).resolve(self.x)
+        with self.assertRaisesRegex(dt.CallbackError, "pooling_function.*4 values for a block; expected one"):
+            dt.Pool(lambda block: block, ksize=2).resolve(self.x[:, :, 0])
+        with self.assertRaisesRegex(TypeError, "pooling_function must be callable"):
+            dt.Pool(3)
+
+
+if __name__ == "__main__":
+    unittest.main()
