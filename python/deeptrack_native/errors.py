@@ -39,8 +39,12 @@ class TypeMismatchError(DeepTrackError, TypeError):
     """A value of the wrong kind (a string where a number is expected, ...)."""
 
 
-class NotFoundError(DeepTrackError, LookupError):
-    """An unknown feature kind, property or key."""
+class NotFoundError(DeepTrackError, KeyError):
+    """An unknown feature kind, property or key: a ``KeyError`` (a ``LookupError``), as DeepTrack2
+    raises for a key missing from a ``OneOfDict`` or a property dict."""
+
+    # KeyError quotes its message in str(); the library's messages read as sentences.
+    __str__ = Exception.__str__
 
 
 class CycleError(DeepTrackError, ValueError):

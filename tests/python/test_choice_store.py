@@ -30,8 +30,12 @@ class OneOfDictTests(unittest.TestCase):
         self.assertEqual(dt.OneOfDict(collection, key=(1, "a")).resolve(np.ones(1)).tolist(), [2])
         with self.assertRaises(KeyError):
             dt.OneOfDict(collection, key=float)
-        with self.assertRaisesRegex(LookupError, "'c' is not a key of the collection"):
+        # A KeyError, as DeepTrack2 raises, whose message reads as a sentence (not KeyError's quotes).
+        with self.assertRaises(KeyError) as missing:
             dt.OneOfDict({"a": dt.Value(value=1), "b": dt.Value(value=2)}, key="c").resolve()
+        self.assertIsInstance(missing.exception, dt.DeepTrackError)
+        self.assertTrue(str(missing.exception).startswith("property 'key' of feature 'OneOfDict': "), str(missing.exception))
+        self.assertIn("'c' is not a key of the collection", str(missing.exception))
 
     def test_random_key_at_every_update_recorded_and_seeded(self):
         values = dt.OneOfDict({"1": dt.Value(value=1), "2": dt.Value(value=2), "3": dt.Value(value=3)})
