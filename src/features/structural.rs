@@ -314,17 +314,13 @@ impl FeatureKind for Arithmetic {
             return inputs
                 .iter()
                 .map(|image| {
-                    // A copy of the samples, changed in place.
-                    let mut data = image.to_array()?;
-                    let values = data.as_slice_mut().expect("a new array is in standard layout");
-                    // The usual operators inlined (the same results as `op`).
+                    // New samples in one pass; the usual operators inlined (the same results as `op`).
                     match self.name {
-                        "Add" => values.iter_mut().for_each(|x| *x += v),
-                        "Subtract" => values.iter_mut().for_each(|x| *x -= v),
-                        "Multiply" => values.iter_mut().for_each(|x| *x *= v),
-                        _ => values.iter_mut().for_each(|x| *x = op(*x, v)),
+                        "Add" => image.map_samples(|x| x + v),
+                        "Subtract" => image.map_samples(|x| x - v),
+                        "Multiply" => image.map_samples(|x| x * v),
+                        _ => image.map_samples(|x| op(x, v)),
                     }
-                    Ok(image.with_standard_data(data))
                 })
                 .collect();
         }
