@@ -311,18 +311,21 @@ impl FeatureKind for Arithmetic {
         };
         if let Some(v) = number {
             let op = self.op;
-            return inputs
-                .iter()
-                .map(|image| {
-                    // New samples in one pass; the usual operators inlined (the same results as `op`).
-                    match self.name {
-                        "Add" => image.map_samples(|x| x + v),
-                        "Subtract" => image.map_samples(|x| x - v),
-                        "Multiply" => image.map_samples(|x| x * v),
-                        _ => image.map_samples(|x| op(x, v)),
-                    }
-                })
-                .collect();
+            // Sized up front: collecting results into a vector would start it at four images and grow.
+            let mut out = Vec::new();
+            out.try_reserve_exact(inputs.len()).map_err(|_| {
+                Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
+            })?;
+            for image in inputs {
+                // New samples in one pass; the usual operators inlined (the same results as `op`).
+                out.push(match self.name {
+                    "Add" => image.map_samples(|x| x + v),
+                    "Subtract" => image.map_samples(|x| x - v),
+                    "Multiply" => image.map_samples(|x| x * v),
+                    _ => image.map_samples(|x| op(x, v)),
+                }?);
+            }
+            return Ok(out);
         }
         let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
