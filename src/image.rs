@@ -23,14 +23,11 @@ pub type ImageList = SharedList<Image>;
 /// dedupes them.
 ///
 /// The samples are a C-order block of a shared buffer, which the image either owns (with other
-/// images) or borrows from its caller ([`Borrowed`]); the image keeps its own shape beside them, so a
-/// reshape, or a slice that is a contiguous block, shares them in O(1).
+/// images) or borrows from its caller ([`Borrowed`]); a reshape, or a slice that is a contiguous
+/// block, shares them in O(1) with a shape of its own.
 #[derive(Clone, Debug)]
 pub struct Image {
     samples: Samples,
-    shape: IxDyn,
-    /// The index of the first sample in the buffer.
-    start: usize,
     properties: PropertyList,
     /// Whether the samples are complex numbers: the last axis (of length 2) holds the real and
     /// imaginary parts. Set by the kinds that compute complex images (`ComplexGaussian`) and by callers
@@ -39,28 +36,76 @@ pub struct Image {
     complex: bool,
 }
 
-/// The buffer an image's samples are in.
+/// An image's samples: most images are a whole array in its own shape, kept as one pointer (so
+/// that an image is small and cheap to clone, move and drop, which counts in small pipelines);
+/// reshapes, blocks and the caller's memory keep a shape and place of their own ([`Part`]).
 #[derive(Clone, Debug)]
 enum Samples {
+    /// All of an array of the library (standard layout), in its shape, maybe shared with other images
+    /// and values.
+    Whole(Arc<ArrayD<f64>>),
+    /// A block of a buffer, in a shape of its own.
+    Part(Arc<Part>),
+}
+
+/// A C-order block of a buffer, in its own shape.
+#[derive(Debug)]
+struct Part {
+    buffer: Buffer,
+    shape: IxDyn,
+    /// The index of the first sample in the buffer.
+    start: usize,
+}
+
+/// The buffer an image's samples are in.
+#[derive(Clone, Debug)]
+enum Buffer {
     /// An array of the library (standard layout), maybe shared with other images and values.
     Owned(Arc<ArrayD<f64>>),
     /// The caller's memory.
     Borrowed(Arc<Borrowed>),
 }
 
-impl Samples {
+impl Buffer {
     fn all(&self) -> &[f64] {
         match self {
-            Samples::Owned(a) => a.as_slice().expect("images are kept in standard layout"),
-            Samples::Borrowed(b) => b.as_slice(),
+            Buffer::Owned(a) => a.as_slice().expect("images are kept in standard layout"),
+            Buffer::Borrowed(b) => b.as_slice(),
+        }
+    }
+}
+
+impl Samples {
+    /// The buffer, as a part of it.
+    fn buffer(&self) -> Buffer {
+        match self {
+            Samples::Whole(a) => Buffer::Owned(Arc::clone(a)),
+            Samples::Part(p) => p.buffer.clone(),
         }
     }
 
-    fn same(&self, other: &Samples) -> bool {
-        match (self, other) {
-            (Samples::Owned(a), Samples::Owned(b)) => Arc::ptr_eq(a, b),
-            (Samples::Borrowed(a), Samples::Borrowed(b)) => Arc::ptr_eq(a, b),
-            _ => false,
+    /// The address of the buffer (owned or borrowed): the identity of the samples' memory.
+    fn buffer_address(&self) -> *const () {
+        match self {
+            Samples::Whole(a) => Arc::as_ptr(a).cast(),
+            Samples::Part(p) => match &p.buffer {
+                Buffer::Owned(a) => Arc::as_ptr(a).cast(),
+                Buffer::Borrowed(b) => Arc::as_ptr(b).cast(),
+            },
+        }
+    }
+
+    fn start(&self) -> usize {
+        match self {
+            Samples::Whole(_) => 0,
+            Samples::Part(p) => p.start,
+        }
+    }
+
+    fn shape(&self) -> &[usize] {
+        match self {
+            Samples::Whole(a) => a.shape(),
+            Samples::Part(p) => p.shape.slice(),
         }
     }
 }
@@ -73,13 +118,7 @@ impl Image {
 
     fn from_standard(data: Arc<ArrayD<f64>>) -> Self {
         debug_assert!(data.is_standard_layout());
-        Image {
-            shape: data.raw_dim(),
-            samples: Samples::Owned(data),
-            start: 0,
-            properties: PropertyList::new(),
-            complex: false,
-        }
+        Image { samples: Samples::Whole(data), properties: PropertyList::new(), complex: false }
     }
 
     /// An image sharing an existing array.
@@ -98,13 +137,8 @@ impl Image {
                 samples.len()
             )));
         }
-        Ok(Image {
-            samples: Samples::Borrowed(samples),
-            shape: IxDyn(shape),
-            start: 0,
-            properties: PropertyList::new(),
-            complex: false,
-        })
+        let part = Part { buffer: Buffer::Borrowed(samples), shape: IxDyn(shape), start: 0 };
+        Ok(Image { samples: Samples::Part(Arc::new(part)), properties: PropertyList::new(), complex: false })
     }
 
     /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
@@ -131,17 +165,27 @@ impl Image {
 
     /// The array (a view of the samples, in standard layout).
     pub fn data(&self) -> ArrayViewD<'_, f64> {
-        ArrayViewD::from_shape(self.shape.clone(), self.as_slice()).expect("the shape fits the samples")
+        match &self.samples {
+            Samples::Whole(a) => a.view(),
+            Samples::Part(p) => {
+                ArrayViewD::from_shape(p.shape.clone(), self.as_slice()).expect("the shape fits the samples")
+            }
+        }
     }
 
     /// The samples as a shared array: the image's own when it owns all of its buffer in its shape
     /// (O(1)), else a copy (`OutOfMemory` when it cannot be allocated). Never moves or frees
     /// borrowed memory.
     pub fn to_shared_array(&self) -> Result<Arc<ArrayD<f64>>> {
-        if let Samples::Owned(a) = &self.samples
-            && a.shape() == self.shape.slice()
-        {
-            return Ok(Arc::clone(a));
+        match &self.samples {
+            Samples::Whole(a) => return Ok(Arc::clone(a)),
+            Samples::Part(p) => {
+                if let Buffer::Owned(a) = &p.buffer
+                    && a.shape() == p.shape.slice()
+                {
+                    return Ok(Arc::clone(a));
+                }
+            }
         }
         self.to_array().map(Arc::new)
     }
@@ -153,54 +197,82 @@ impl Image {
         buf.try_reserve_exact(s.len())
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
         buf.extend_from_slice(s);
-        Ok(ArrayD::from_shape_vec(self.shape.clone(), buf).expect("one sample per element"))
+        Ok(standard_array(self.dim(), buf))
+    }
+
+    /// A new image of the same shape and properties (and not complex, as new data is) whose samples
+    /// are `f` of this one's, computed in one pass into a new buffer (`OutOfMemory` when it cannot be
+    /// allocated). Cheaper than [`Image::to_array`] changed in place then
+    /// [`Image::with_standard_data`]: one pass over the samples, and no shape checks (the new buffer
+    /// has the image's own shape).
+    pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
+        let s = self.as_slice();
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(s.len())
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
+        buf.extend(s.iter().map(|&x| f(x)));
+        let data = standard_array(self.dim(), buf);
+        Ok(Image { samples: Samples::Whole(Arc::new(data)), properties: self.properties.clone(), complex: false })
     }
 
     /// The elements in C order.
     pub fn as_slice(&self) -> &[f64] {
-        let len = self.shape.size();
-        &self.samples.all()[self.start..self.start + len]
+        match &self.samples {
+            Samples::Whole(a) => a.as_slice().expect("images are kept in standard layout"),
+            Samples::Part(p) => &p.buffer.all()[p.start..p.start + p.shape.size()],
+        }
     }
 
     /// The shape.
     pub fn shape(&self) -> &[usize] {
-        self.shape.slice()
+        self.samples.shape()
+    }
+
+    /// The shape as an ndarray dimension.
+    fn dim(&self) -> IxDyn {
+        match &self.samples {
+            Samples::Whole(a) => a.raw_dim(),
+            Samples::Part(p) => p.shape.clone(),
+        }
     }
 
     /// Whether the samples are read in place from the caller's memory.
     pub fn is_borrowed(&self) -> bool {
-        matches!(self.samples, Samples::Borrowed(_))
+        matches!(&self.samples, Samples::Part(p) if matches!(p.buffer, Buffer::Borrowed(_)))
     }
 
     /// Whether two images read the same buffer (owned or borrowed), wherever in it.
     pub fn shares_samples(&self, other: &Image) -> bool {
-        self.samples.same(&other.samples)
+        self.samples.buffer_address() == other.samples.buffer_address()
+    }
+
+    /// The `shape.size()` samples from element `start` of this image's buffer, in `shape` (the
+    /// caller checked that they fit).
+    fn part(&self, start: usize, shape: &[usize]) -> Samples {
+        Samples::Part(Arc::new(Part { buffer: self.samples.buffer(), shape: IxDyn(shape), start }))
     }
 
     /// The same samples and properties in another shape of as many elements (O(1): nothing is
     /// copied); an error names both shapes otherwise.
     pub fn reshaped(&self, shape: &[usize]) -> Result<Image> {
         let count = element_count(shape)?;
-        if count != self.shape.size() {
-            return Err(Error::invalid(format!(
-                "cannot reshape an image of shape {:?} to {shape:?}",
-                self.shape.slice()
-            )));
+        if count != self.shape().iter().product::<usize>() {
+            return Err(Error::invalid(format!("cannot reshape an image of shape {:?} to {shape:?}", self.shape())));
         }
-        Ok(Image { shape: IxDyn(shape), ..self.clone() })
+        Ok(Image { samples: self.part(self.samples.start(), shape), ..self.clone() })
     }
 
     /// The contiguous block of `shape` starting at element `start` (C order) of this image's
     /// samples, with the same properties (O(1)); an error when it does not fit.
     pub fn block(&self, start: usize, shape: &[usize]) -> Result<Image> {
         let count = element_count(shape)?;
-        if start.checked_add(count).is_none_or(|end| end > self.shape.size()) {
+        if start.checked_add(count).is_none_or(|end| end > self.shape().iter().product::<usize>()) {
             return Err(Error::invalid(format!(
                 "a block of shape {shape:?} at element {start} does not fit in an image of shape {:?}",
-                self.shape.slice()
+                self.shape()
             )));
         }
-        Ok(Image { shape: IxDyn(shape), start: self.start + start, ..self.clone() })
+        Ok(Image { samples: self.part(self.samples.start() + start, shape), ..self.clone() })
     }
 
     /// The same properties with new data.
@@ -292,9 +364,9 @@ impl Image {
     /// Whether two images are the same result: the same samples (buffer, place and shape) and the
     /// same dicts (O(1) when one is a copy of the other).
     pub(crate) fn same(&self, other: &Image) -> bool {
-        self.samples.same(&other.samples)
-            && self.start == other.start
-            && self.shape == other.shape
+        self.samples.buffer_address() == other.samples.buffer_address()
+            && self.samples.start() == other.samples.start()
+            && self.shape() == other.shape()
             && self.complex == other.complex
             && self.properties.same(&other.properties)
     }
@@ -309,6 +381,17 @@ pub(crate) fn flatten(list: &ImageList) -> Result<Cow<'_, [Image]>> {
             Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", list.len()))
         }),
     }
+}
+
+/// The C-order array of `shape` over `buf`, which holds exactly one sample per element of `shape`
+/// (as the samples of an image of that shape do), without the checks of `from_shape_vec`: they cost a
+/// good part of a small image's computation.
+fn standard_array(shape: IxDyn, buf: Vec<f64>) -> ArrayD<f64> {
+    debug_assert_eq!(shape.size(), buf.len());
+    // SAFETY: `buf` has exactly `shape.size()` elements (every caller copies or maps the samples of
+    // an image of this shape, which fit in memory, so the product of the lengths fits in isize), and
+    // the strides are the default C-order strides of `shape`, so every index stays inside `buf`.
+    unsafe { ArrayD::from_shape_vec_unchecked(shape, buf) }
 }
 
 /// Whether two image lists are the same results, image by image (O(1) when one is a copy of the

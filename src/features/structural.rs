@@ -311,22 +311,21 @@ impl FeatureKind for Arithmetic {
         };
         if let Some(v) = number {
             let op = self.op;
-            return inputs
-                .iter()
-                .map(|image| {
-                    // A copy of the samples, changed in place.
-                    let mut data = image.to_array()?;
-                    let values = data.as_slice_mut().expect("a new array is in standard layout");
-                    // The usual operators inlined (the same results as `op`).
-                    match self.name {
-                        "Add" => values.iter_mut().for_each(|x| *x += v),
-                        "Subtract" => values.iter_mut().for_each(|x| *x -= v),
-                        "Multiply" => values.iter_mut().for_each(|x| *x *= v),
-                        _ => values.iter_mut().for_each(|x| *x = op(*x, v)),
-                    }
-                    Ok(image.with_standard_data(data))
-                })
-                .collect();
+            // Sized up front: collecting results into a vector would start it at four images and grow.
+            let mut out = Vec::new();
+            out.try_reserve_exact(inputs.len()).map_err(|_| {
+                Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
+            })?;
+            for image in inputs {
+                // New samples in one pass; the usual operators inlined (the same results as `op`).
+                out.push(match self.name {
+                    "Add" => image.map_samples(|x| x + v),
+                    "Subtract" => image.map_samples(|x| x - v),
+                    "Multiply" => image.map_samples(|x| x * v),
+                    _ => image.map_samples(|x| op(x, v)),
+                }?);
+            }
+            return Ok(out);
         }
         let values = operands(value).map_err(|e| e.in_property("value"))?;
         if inputs.is_empty() || values.is_empty() {
