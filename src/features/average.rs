@@ -4,12 +4,10 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
-
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::statistics::{self, Reduction, reduce};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
@@ -40,29 +38,6 @@ pub(crate) const AVERAGE: KindSpec = KindSpec {
 #[derive(Clone)]
 struct Average {
     features: Vec<Feature>,
-}
-
-/// `images` stacked along a new first axis (`np.array(images)`): they need one shape.
-fn stack(images: &[Image]) -> Result<ArrayD<f64>> {
-    let shape = images[0].shape();
-    if let Some(other) = images.iter().find(|img| img.shape() != shape) {
-        return Err(Error::invalid(format!(
-            "the features' outputs are averaged as one array, which needs one shape: got {shape:?} and {:?}",
-            other.shape()
-        ))
-        .in_property("features"));
-    }
-    let total = shape
-        .iter()
-        .try_fold(images.len(), |n, &d| n.checked_mul(d))
-        .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, "the stacked outputs are too large"))?;
-    let mut data = crate::buffer::with_capacity(total)?;
-    for img in images {
-        data.extend_from_slice(img.as_slice());
-    }
-    let mut dims = vec![images.len()];
-    dims.extend_from_slice(shape);
-    Ok(ArrayD::from_shape_vec(IxDyn(&dims), data).expect("one sample per element"))
 }
 
 impl FeatureKind for Average {
@@ -103,7 +78,10 @@ impl FeatureKind for Average {
             return Err(Error::invalid("the features gave no image to average").in_property("features"));
         }
         let spec = reduce::Spec { op: Reduction::Mean, axis: axis.as_deref(), keepdims: false, q: None };
-        let mut out = Image::new(reduce::reduce(stack(&images)?.view(), &spec)?);
+        let mut out = Image::new(reduce::reduce(
+            super::statistics::stack(&images, "the features' outputs are averaged as one array", "features")?.view(),
+            &spec,
+        )?);
         out.merge_properties_from_all(&images)?;
         Ok(ImageList::from(vec![out]))
     }

@@ -192,7 +192,7 @@ impl Reducer {
         if inputs.is_empty() {
             return Ok(Vec::new());
         }
-        let stacked = stack(inputs)?;
+        let stacked = stack(inputs, "distributed=False stacks the images into one array", "distributed")?;
         let mut out = Image::new(reduce::reduce(stacked.view(), &spec)?);
         out.merge_properties_from_all(inputs)?;
         Ok(vec![out])
@@ -208,15 +208,14 @@ pub(crate) fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
     }
 }
 
-/// The images of `inputs` stacked along a new first axis (`np.array(list)`): they need one shape.
-fn stack(inputs: &[Image]) -> Result<ArrayD<f64>> {
+/// The images of `inputs` (at least one) stacked along a new first axis (`np.array(list)`): they need
+/// one shape, else an error in `property` that starts with `what` ("… which needs one shape: got …").
+/// Shared by the reducers (`distributed=False`) and `Average`.
+pub(crate) fn stack(inputs: &[Image], what: &str, property: &str) -> Result<ArrayD<f64>> {
     let shape = inputs[0].shape();
     if let Some(other) = inputs.iter().find(|img| img.shape() != shape) {
-        return Err(Error::invalid(format!(
-            "distributed=False stacks the images into one array, which needs one shape: got {shape:?} and {:?}",
-            other.shape()
-        ))
-        .in_property("distributed"));
+        return Err(Error::invalid(format!("{what}, which needs one shape: got {shape:?} and {:?}", other.shape()))
+            .in_property(property));
     }
     let per = inputs[0].as_slice().len();
     let total = per
