@@ -82,6 +82,18 @@ class Pupils(unittest.TestCase):
         out = scope(dt.Sphere(refractive_index=1.33)).resolve()
         np.testing.assert_allclose(out, 2.25, rtol=1e-12)
 
+    def test_a_returned_field_is_the_aberrated_field(self):
+        def scope(**kwargs):
+            pupil = dt.Zernike(n=[2, 3], m=[0, -1], coefficient=[0.4, 0.3])
+            light = dt.IlluminationGradient(gradient=(0.003, 0.001))
+            optics = dt.Brightfield(output_region=(0, 0, 24, 24), pupil=pupil, illumination=light, **kwargs)
+            return optics(dt.Sphere(position=(12, 12), radius=4e-7, refractive_index=1.45))
+
+        # (H, W, 1, 2): real and imaginary parts.
+        field = np.asarray(scope(return_field=True).resolve())
+        self.assertEqual(field.shape, (24, 24, 1, 2))
+        np.testing.assert_allclose(field[..., 0] ** 2 + field[..., 1] ** 2, scope().resolve(), rtol=1e-12, atol=1e-14)
+
     def test_bad_pupils_say_what_is_wrong(self):
         with self.assertRaisesRegex(dt.InvalidArgumentError, "the pupil must be an aberration"):
             fluorescence(pupil=dt.GaussianBlur())(PARTICLE).resolve()

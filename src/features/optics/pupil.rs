@@ -520,3 +520,67 @@ impl Pupil {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mode;
+    use super::super::aberrations::Step;
+    use super::*;
+    use crate::properties::PropertyDict;
+    use crate::value::Value;
+
+    fn params(mode: Mode, pupil: Vec<Step>) -> Params {
+        let ints = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let mut props = PropertyDict::new();
+        for (k, v) in [
+            ("NA", Value::Float(0.8)),
+            ("wavelength", Value::Float(680e-9)),
+            ("refractive_index_medium", Value::Float(1.33)),
+            ("magnification", Value::Int(10)),
+            ("resolution", Value::Float(1e-6)),
+            ("padding", ints(&[8, 8, 8, 8])),
+            ("output_region", ints(&[0, 0, 32, 40])),
+            ("upscale", Value::Int(1)),
+            ("return_field", Value::Bool(false)),
+        ] {
+            props.insert(k, v);
+        }
+        let mut p = Params::new(&props, mode).unwrap();
+        let mut attachments = Attachments::default();
+        for step in pupil {
+            step.key(&mut attachments.pupil_key);
+            attachments.pupil.push(step);
+        }
+        p.attachments = Arc::new(attachments);
+        p
+    }
+
+    /// Per-pupil work is kept while the aberrations' numbers stay (even from another sample of them),
+    /// and done again when they change; the brightfield band does not depend on them and stays.
+    #[test]
+    fn the_caches_follow_the_aberrations_numbers() {
+        let cache = Lock::new(OtfCache::default());
+        let defocus = |c: f64| vec![Step::Zernike(vec![(2, 0, c)])];
+        let p = params(Mode::Fluorescence, defocus(0.5));
+        let band = OtfCache::otf_band(&cache, &p);
+        let otf = |p: &Params| OtfCache::get(&cache, p, &OnceCell::new(), &band, 3).unwrap();
+        let first = otf(&p);
+        assert!(Arc::ptr_eq(&first, &otf(&params(Mode::Fluorescence, defocus(0.5)))));
+        let other = otf(&params(Mode::Fluorescence, defocus(-0.5)));
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(first.iter().zip(other.iter()).any(|(a, b)| (a - b).norm() > 1e-6));
+        // Back to the first numbers: computed again, the same values.
+        let again = otf(&p);
+        assert!(!Arc::ptr_eq(&first, &again) && first == again);
+
+        let cache = Lock::new(OtfCache::default());
+        let p = params(Mode::Brightfield, defocus(0.5));
+        let band = OtfCache::band(&cache, &p).unwrap();
+        let back = OtfCache::back(&cache, &p, &band, 4).unwrap();
+        let q = params(Mode::Brightfield, defocus(0.25));
+        assert!(Arc::ptr_eq(&band, &OtfCache::band(&cache, &q).unwrap()));
+        let other = OtfCache::back(&cache, &q, &band, 4).unwrap();
+        assert!(!Arc::ptr_eq(&back, &other) && *back != *other);
+        assert!(Arc::ptr_eq(&other, &OtfCache::back(&cache, &q, &band, 4).unwrap()));
+    }
+}
