@@ -184,9 +184,11 @@ impl PupilField {
     }
 
     /// DeepTrack2's `rho` normaliser: the largest distance from the centre `(c0, c1)` (grid pixels
-    /// from the grid's centre) where the pupil is non-zero (0 when it is zero everywhere).
+    /// from the grid's centre) where the pupil is non-zero; 1 when that is 0 (a pupil of one point
+    /// at the centre, where DeepTrack2 divides 0 by 0: its `rho` is 0 there) or when the pupil is
+    /// zero everywhere.
     fn largest_radius(&self, c: (f64, f64)) -> f64 {
-        let mut largest = f64::NEG_INFINITY;
+        let mut largest = 0.0f64;
         for (at, v) in self.values.iter().enumerate() {
             if *v != Complex64::new(0.0, 0.0) {
                 let (y, x) = self.offsets(at);
@@ -194,7 +196,7 @@ impl PupilField {
                 largest = largest.max((x * x + y * y).sqrt());
             }
         }
-        largest
+        if largest > 0.0 { largest } else { 1.0 }
     }
 }
 
@@ -389,6 +391,20 @@ mod tests {
         assert!((p.values[6 * 8 + 6] - Complex64::new(z1.cos(), z1.sin())).norm() < 1e-15);
         assert!((p.values[4 * 8 + 6] - Complex64::new(1.0, 0.0)).norm() < 1e-15);
         assert_eq!(p.values[0], Complex64::new(0.0, 0.0));
+    }
+
+    #[test]
+    fn a_pupil_of_one_point_has_rho_zero() {
+        // The point (2, 2) of a 4 × 4 grid, its centre.
+        let mut values = vec![Complex64::new(0.0, 0.0); 16];
+        values[10] = Complex64::new(1.0, 0.0);
+        let mut p = PupilField { n: [4, 4], rows: 0..4, cols: 0..4, values };
+        // n = 2, m = 0 at ρ = 0: Z = √3·(−1).
+        Step::Zernike(vec![(2, 0, 1.0)]).apply(&mut p);
+        Step::Apodization { sigma: 0.5, offset: [0.0, 0.0] }.apply(&mut p);
+        let z = -(3f64.sqrt());
+        assert!((p.values[10] - Complex64::new(z.cos(), z.sin())).norm() < 1e-15);
+        assert!(p.values.iter().enumerate().all(|(i, v)| i == 10 || *v == Complex64::new(0.0, 0.0)));
     }
 
     #[test]

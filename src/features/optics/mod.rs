@@ -275,8 +275,8 @@ impl FeatureKind for Optics {
         let mut children = children.into_iter();
         let pupil = self.pupil.as_ref().and_then(|_| children.next());
         let illumination = self.illumination.as_ref().and_then(|_| children.next());
-        // A copy has caches of its own.
-        Box::new(Optics { pupil, illumination, ..Optics::new(self.mode, Vec::new()) })
+        // Copies share the OTF cache (keyed by everything it depends on), as without features.
+        Box::new(Optics { pupil, illumination, ..self.clone() })
     }
 
     /// With a pupil or an illumination, the optics sample those features: the image is computed
