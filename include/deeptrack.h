@@ -555,8 +555,10 @@ deeptrack_status deeptrack_feature_new_custom_appending(const char *name,
  * Sets the sampling rule of property `key` of `f`, replacing an existing rule in place or adding a
  * new property (kept before `name`). **Takes ownership of `rule` in every case**, errors included
  * (unless `rule` itself is NULL or not a rule): do not use or free it afterwards. Drops `f`'s cached
- * samples. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an empty key, `_ID`, or a constant the kind rejects
- * (e.g. a negative `N` of a repeat; the message names the property).
+ * samples. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an empty key, `_ID`, a constant the kind rejects
+ * (e.g. a negative `N` of a repeat; the message names the property), or any rule for one of the
+ * kind's feature parameters (`DEEPTRACK_PARAM_FEATURE`, e.g. an optics' `pupil`: give those to
+ * `deeptrack_feature_new_with`).
  *
  * # Safety
  * `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `rule` NULL or a live rule.

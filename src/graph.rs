@@ -564,6 +564,15 @@ impl Feature {
         if key == "_ID" {
             return Err(Error::invalid("'_ID' is set by repeats and cannot be a property").in_feature(&self.label()));
         }
+        if let Some(param) = self.0.spec.and_then(|s| s.param(key)).filter(|p| p.is_feature()) {
+            // Whatever the rule (a constant, a feature's output, a random draw): never a property.
+            return Err(Error::invalid(format!(
+                "'{}' is a feature given at construction, not a property (deeptrack_feature_new_with)",
+                param.name
+            ))
+            .in_property(key)
+            .in_feature(&self.label()));
+        }
         if let (Rule::Constant(v), Some(spec)) = (&rule, self.0.spec) {
             spec.validate(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
         }

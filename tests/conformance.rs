@@ -61,14 +61,44 @@ fn feature(spec: &Json) -> Result<Feature, String> {
             let reduction = features::builtin(&capitalized(function)).expect("a statistics kind");
             features::registry::build(name, vec![reduction]).map_err(|_| name.to_owned())?
         }
-        None => features::builtin(name).ok_or_else(|| name.to_owned())?,
+        None => {
+            // Features given as properties (an optics' `pupil`, `illumination`): a spec, or a list of specs
+            // chained; passed in the order of the kind's feature parameters.
+            let spec_of = features::registry::find(name).ok_or_else(|| name.to_owned())?;
+            let given: Vec<Option<Feature>> = spec_of
+                .params
+                .iter()
+                .filter(|p| p.is_feature())
+                .map(|p| feature_value(&spec["properties"][p.name]).transpose())
+                .collect::<Result<_, _>>()?;
+            if given.iter().any(Option::is_some) {
+                features::registry::build_optional(name, given).map_err(|_| name.to_owned())?
+            } else {
+                features::builtin(name).ok_or_else(|| name.to_owned())?
+            }
+        }
     };
     if let Some(props) = spec["properties"].as_object() {
-        for (k, v) in props {
+        for (k, v) in props.iter().filter(|(_, v)| !is_feature_value(v)) {
             f.set_property(k, Rule::constant(value(v))).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
         }
     }
     Ok(f)
+}
+
+/// Whether a property is a feature spec or a list of them.
+fn is_feature_value(v: &Json) -> bool {
+    v["feature"].is_string()
+        || v.as_array().is_some_and(|a| !a.is_empty() && a.iter().all(|x| x["feature"].is_string()))
+}
+
+/// The feature a property gives (a spec, or a list of specs chained), if it is one.
+fn feature_value(v: &Json) -> Option<Result<Feature, String>> {
+    match v {
+        _ if !is_feature_value(v) => None,
+        Json::Array(specs) => Some(chain(specs)),
+        _ => Some(feature(v)),
+    }
 }
 
 /// `mean` → `Mean`: the statistics kind computing a numpy reduction.

@@ -775,7 +775,6 @@ class Optics(Feature):
     """Built-in optics: calling one on a feature, ``optics(sample)``, builds a :class:`Microscope`."""
 
     _positional = ()
-    _unsupported = ("pupil", "illumination")
 
     def __call__(self, sample=None, **kwargs):
         if isinstance(sample, Feature):

@@ -184,7 +184,10 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
             // reads one input index (or the constant), so the image is written in one pass, row by row.
             let src = x.as_standard_layout();
             let mut out = buffer::with_capacity(count).map_err(oom)?;
-            if count > 0 {
+            if x.ndim() == 0 {
+                // A 0-d array has no axis to pad: numpy returns it as it is.
+                out.extend_from_slice(src.as_slice().expect("standard layout"));
+            } else if count > 0 {
                 copy_block(src.as_slice().expect("standard layout"), x.shape(), pad, mode, &mut out);
             }
             Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one sample per element"))
@@ -251,5 +254,15 @@ mod tests {
         assert_eq!(padded(&x, 2, 2, Mode::LinearRamp(0.0)), [0., 0.5, 1., 2., 4., 2., 0.]);
         assert_eq!(padded(&x, 1, 2, Mode::Constant(7.0)), [7., 1., 2., 4., 7., 7.]);
         assert_eq!(padded(&[3.0], 2, 2, Mode::Reflect), [3.0; 5]);
+    }
+
+    #[test]
+    fn a_0d_array_comes_back_as_it_is() {
+        // numpy 2.4: np.pad(np.array(5.), 2, mode=…) is array(5.) in every mode.
+        let x = ndarray::arr0(5.0).into_dyn();
+        for mode in [Mode::Constant(7.0), Mode::Edge, Mode::Reflect, Mode::Wrap, Mode::Symmetric, Mode::Mean] {
+            let out = pad(&x.view(), &[], mode).unwrap();
+            assert_eq!((out.shape(), out.iter().copied().collect::<Vec<_>>()), (&[][..], vec![5.0]), "{mode:?}");
+        }
     }
 }

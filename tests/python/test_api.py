@@ -387,8 +387,6 @@ class Errors(unittest.TestCase):
         holder.clear()
 
     def test_unsupported_things_say_so(self):
-        with self.assertRaises(NotImplementedError):
-            dt.Fluorescence(pupil=dt.DummyFeature())
         # A Feature without get() holds properties (DeepTrack2's); resolving it says what is missing.
         with self.assertRaisesRegex(NotImplementedError, "Feature does not define get"):
             Feature(a=1).resolve(np.zeros(1))

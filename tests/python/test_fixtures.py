@@ -23,7 +23,21 @@ FIXTURES = os.environ.get("DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "fixtur
 def feature(spec):
     # ``function``: a numpy function by name, the class's first argument (``Pool(np.mean)``).
     args = [getattr(np, spec["function"])] if "function" in spec else []
-    return getattr(dt, spec["feature"])(*args, **spec.get("properties", {}))
+    return getattr(dt, spec["feature"])(*args, **{k: value(v) for k, v in spec.get("properties", {}).items()})
+
+
+def is_spec(v):
+    return isinstance(v, dict) and "feature" in v
+
+
+def value(v):
+    """A property: a feature for a spec (an optics' ``pupil``, ``illumination``), a chain for a list of
+    specs, else the value itself."""
+    if is_spec(v):
+        return feature(v)
+    if isinstance(v, list) and v and all(is_spec(x) for x in v):
+        return chain(v)
+    return v
 
 
 def chain(specs):

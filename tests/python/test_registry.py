@@ -55,8 +55,6 @@ class RegistryClasses(unittest.TestCase):
         self.assertEqual(dt.Ellipse(2e-6, 0.5).rotation(), 0.5)
 
     def test_parameters_implemented_at_their_default_only(self):
-        with self.assertRaisesRegex(NotImplementedError, "'pupil' is not implemented"):
-            dt.Fluorescence(pupil=dt.DummyFeature())
         dt.Sphere(position_unit="pixel", upsample=1)
         with self.assertRaisesRegex(NotImplementedError, "only upsample=1"):
             dt.Sphere(upsample=2)

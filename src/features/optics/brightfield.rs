@@ -61,15 +61,11 @@ pub(super) fn brightfield(
     [rows, cols]: [Range<usize>; 2],
     row: impl FnMut(usize, &[Complex64]),
 ) -> Result<()> {
-    let [n0, n1] = p.grid;
     let band = OtfCache::band(cache, p)?;
     let (us, vs) = (&band.us[..], &band.vs[..]);
     let nv = vs.len();
-    // fft2 of the unit illumination: all of it at DC (outside the band, the first step removes it).
-    let mut light = fft::zeros(us.len() * nv)?;
-    if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
-        light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
-    }
+    // fft2 of the illumination (outside the band, the first step removes it).
+    let mut light = OtfCache::light(cache, p, &band)?;
     let work = Work::take();
     let mut refract = Refraction { band: &band, grid: p.grid, full: None, lines: None, spans: None, work };
     let mut planes = volume.by_plane.iter().peekable();

@@ -21,7 +21,10 @@
 //! `refractive_index_medium` (1.33), `magnification` (10), `resolution` (1e-6 m, the camera pixel),
 //! `padding` ((10, 10, 10, 10): rows before, columns before, rows after, columns after),
 //! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
-//! `return_field` (false).
+//! `return_field` (false). Two optional features given at construction: `pupil`, aberrations applied
+//! to the pupil (`aberrations.rs`), and `illumination`, an `IlluminationGradient` applied to
+//! brightfield's incoming field (`illumination.rs`); their properties are sampled with the optics'
+//! (`attachments.rs`).
 //!
 //! Limits (see `params.rs`, `volume.rs` and the scatterers' masks): [`MAX_UPSCALE`], [`MAX_PADDING`],
 //! an `output_region` at most the largest FFT size wide with corners within [`MAX_COORDINATE`], the
@@ -38,15 +41,18 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::augmentations::move_positions;
-use super::registry::KindSpec;
+use super::registry::{self, KindSpec};
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{OpticsContext, ReplicaId, Resolver};
+use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
 
+mod aberrations;
+mod attachments;
 mod brightfield;
 mod com;
 mod fluorescence;
+mod illumination;
 mod params;
 mod pupil;
 #[cfg(test)]
@@ -67,7 +73,12 @@ pub(crate) use volume::corner;
 pub(crate) fn center_of_mass(a: &[f64], shape: [usize; 3]) -> [f64; 3] {
     com::Runs::of(a, shape).center_of_mass(a, 1.0, 0)
 }
+use attachments::Attachments;
 use volume::assemble;
+
+pub(crate) use aberrations::KINDS as ABERRATION_KINDS;
+pub use aberrations::{MAX_ZERNIKE_ORDER, MAX_ZERNIKE_TERMS};
+pub(crate) use illumination::KINDS as ILLUMINATION_KINDS;
 
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[
@@ -78,7 +89,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "Incoherent imaging: each z-plane of the sample convolved with the point-spread function.",
         params: params::FLUORESCENCE,
         positional: params::POSITIONAL,
-        make: |_| Box::new(Optics::new(Mode::Fluorescence)),
+        make: |features| Box::new(Optics::new(Mode::Fluorescence, features)),
     },
     KindSpec {
         name: "Brightfield",
@@ -87,7 +98,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "Coherent imaging: the field propagated through the sample plane by plane (multislice).",
         params: params::BRIGHTFIELD,
         positional: params::POSITIONAL,
-        make: |_| Box::new(Optics::new(Mode::Brightfield)),
+        make: |features| Box::new(Optics::new(Mode::Brightfield, features)),
     },
 ];
 
@@ -98,8 +109,12 @@ enum Mode {
 }
 
 impl Optics {
-    fn new(mode: Mode) -> Optics {
-        Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) }
+    /// The optics of `mode` with the `pupil` and `illumination` features among `features` (in that
+    /// order; either may be absent).
+    fn new(mode: Mode, features: Vec<Feature>) -> Optics {
+        let mut given = features.into_iter().map(|f| (!registry::is_absent(&f)).then_some(f));
+        let (pupil, illumination) = (given.next().flatten(), given.next().flatten());
+        Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())), pupil, illumination }
     }
 }
 
@@ -109,6 +124,10 @@ struct Optics {
     /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
     /// band (brightfield), kept between resolves while the optics' properties stay the same.
     otfs: Arc<Lock<OtfCache>>,
+    /// `pupil=`: aberrations applied to the pupil.
+    pupil: Option<Feature>,
+    /// `illumination=`: applied to the incoming field.
+    illumination: Option<Feature>,
 }
 
 fn alloc_f64(n: usize) -> Result<Vec<f64>> {
@@ -247,8 +266,23 @@ fn overflow(volume: &volume::Volume, p: &Params) -> Error {
 }
 
 impl FeatureKind for Optics {
-    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+    /// The pupil and illumination features (those given).
+    fn children(&self) -> Vec<Feature> {
+        self.pupil.iter().chain(&self.illumination).cloned().collect()
+    }
+
+    fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
+        let mut children = children.into_iter();
+        let pupil = self.pupil.as_ref().and_then(|_| children.next());
+        let illumination = self.illumination.as_ref().and_then(|_| children.next());
+        // Copies share the OTF cache (keyed by everything it depends on), as without features.
+        Box::new(Optics { pupil, illumination, ..self.clone() })
+    }
+
+    /// With a pupil or an illumination, the optics sample those features: the image is computed
+    /// again at every resolve, so that their new values count.
+    fn is_structural(&self) -> bool {
+        self.pupil.is_some() || self.illumination.is_some()
     }
 
     fn name(&self) -> &str {
@@ -274,12 +308,21 @@ impl FeatureKind for Optics {
         &self,
         inputs: &[Image],
         props: &Arc<PropertyDict>,
-        _: &ReplicaId,
+        id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let p = Params::upscaled(props, self.mode, rs.upscale())?;
+        let mut p = Params::upscaled(props, self.mode, rs.upscale())?;
+        if self.is_structural() {
+            p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs)?);
+        }
         let mut image = Image::new(self.render(inputs, &p)?);
         image.merge_properties_from_all(inputs)?;
+        if self.mode == Mode::Fluorescence {
+            // DeepTrack2's fluorescence image carries its pupil's dicts after the sample's.
+            for dict in &p.attachments.dicts {
+                image.append(Arc::clone(dict));
+            }
+        }
         // Ground truth in the output image's frame: positions are camera pixels, and the image starts
         // at the output region's corner (copies of the dicts; the scatterers' own keep camera pixels).
         let corner = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
@@ -383,7 +426,7 @@ mod tests {
             let mode = if case % 2 == 0 { Mode::Fluorescence } else { Mode::Brightfield };
             let (_, p) = random_params(&mut rng, mode, case >= 160);
             let inputs = random_sample(&mut rng, &p);
-            let optics = Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())) };
+            let optics = Optics::new(mode, Vec::new());
             let expected = reference::render(&inputs, &p, mode);
             let peak = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             nonzero += usize::from(expected.iter().any(|&v| v != 0.0 && v != 1.0));
@@ -435,7 +478,7 @@ mod tests {
             props.insert(k, v);
         }
         let p = Params::new(&props, Mode::Brightfield).unwrap();
-        let optics = Optics { mode: Mode::Brightfield, otfs: Arc::new(Lock::new(OtfCache::default())) };
+        let optics = Optics::new(Mode::Brightfield, Vec::new());
         assert!(OtfCache::band(&optics.otfs, &p).unwrap().strips.len() > 1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let inputs: Vec<Image> = (0..5)

@@ -3,9 +3,12 @@
 //! quantity derived from several properties (the pixel size, the wavenumber per voxel), the one
 //! farthest from its default, in orders of magnitude.
 
+use std::sync::Arc;
+
 use super::Mode;
+use super::attachments::Attachments;
 use crate::error::{Error, Result};
-use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec, Support};
+use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec};
 use crate::features::scatterers::finite_vec;
 use crate::fft;
 use crate::graph::OpticsContext;
@@ -79,14 +82,20 @@ macro_rules! optics_params {
                 )
             },
             $($extra,)*
-            ParamSpec {
-                support: Support::OnlyDefault,
-                ..ParamSpec::new("pupil", ParamKind::Any, ParamDefault::Value(Const::None), "a pupil feature")
-            },
-            ParamSpec {
-                support: Support::OnlyDefault,
-                ..ParamSpec::new("illumination", ParamKind::Any, ParamDefault::Value(Const::None), "an illumination feature")
-            },
+            ParamSpec::new(
+                "pupil",
+                ParamKind::Feature,
+                ParamDefault::Absent,
+                "optional: an aberration applied to the pupil (aberrations: Zernike, Defocus, …, GaussianApodization), \
+                 or a chain of them",
+            ),
+            ParamSpec::new(
+                "illumination",
+                ParamKind::Feature,
+                ParamDefault::Absent,
+                "optional: an IlluminationGradient (or a chain of them) applied to the incoming field (Brightfield; \
+                 Fluorescence ignores it, as DeepTrack2 does)",
+            ),
         ]
     };
 }
@@ -233,6 +242,8 @@ pub(super) struct Params {
     /// The padded output region (rows, columns) and its FFT grid.
     pub window: [usize; 2],
     pub grid: [usize; 2],
+    /// The sampled pupil and illumination features (none until the optics set them).
+    pub attachments: Arc<Attachments>,
 }
 
 impl Params {
@@ -355,6 +366,7 @@ impl Params {
             return_field,
             window,
             grid,
+            attachments: Arc::default(),
         })
     }
 

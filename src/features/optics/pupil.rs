@@ -11,21 +11,42 @@ use crate::sync::{Lock, LockGuard, Recover, overwrite};
 
 use rustfft::num_complex::Complex64;
 
+use super::aberrations::PupilField;
+use super::attachments::Attachments;
+use super::illumination;
 use super::{Params, alloc_f64};
 use crate::error::{Error, ErrorKind, Result};
 use crate::fft::{self, Fft2};
 
-/// What an OTF depends on besides its plane's z: the grid and the optics' numbers (as bits).
-#[derive(Clone, Copy, PartialEq, Eq, Default)]
+/// What an OTF depends on besides its plane's z: the grid, the optics' numbers and the aberrations'
+/// (as bits).
+#[derive(Clone, PartialEq, Eq, Default)]
 pub(super) struct OtfKey {
     grid: [usize; 2],
     numbers: [u64; 6],
+    aberrations: AberrationKey,
 }
+
+/// The aberrations of an [`OtfKey`], compared by their numbers.
+#[derive(Clone, Default)]
+struct AberrationKey(Arc<Attachments>);
+
+impl PartialEq for AberrationKey {
+    fn eq(&self, other: &AberrationKey) -> bool {
+        self.0.pupil_key == other.0.pupil_key
+    }
+}
+
+impl Eq for AberrationKey {}
 
 impl OtfKey {
     fn of(p: &Params) -> OtfKey {
         let v = p.voxel;
-        OtfKey { grid: p.grid, numbers: [p.na, p.wavelength, p.n_medium, v[0], v[1], v[2]].map(f64::to_bits) }
+        OtfKey {
+            grid: p.grid,
+            numbers: [p.na, p.wavelength, p.n_medium, v[0], v[1], v[2]].map(f64::to_bits),
+            aberrations: AberrationKey(Arc::clone(&p.attachments)),
+        }
     }
 }
 
@@ -38,6 +59,10 @@ pub(super) struct OtfCache {
     planes: HashMap<i64, Arc<Vec<Complex64>>>,
     band: Option<Arc<Band>>,
     backs: HashMap<i64, Arc<Vec<Complex64>>>,
+    /// The aberrations' factor on the band (brightfield).
+    band_factor: Option<Arc<Vec<Complex64>>>,
+    /// The incoming field on the band (brightfield) and the illumination's numbers it was made with.
+    light: Option<(Vec<u64>, Arc<Vec<Complex64>>)>,
 }
 
 impl Recover for OtfCache {
@@ -72,11 +97,11 @@ impl OtfCache {
     /// Where the OTFs can be non-zero, computed once per key.
     pub fn otf_band(cache: &Lock<OtfCache>, p: &Params) -> Arc<OtfBand> {
         let key = OtfKey::of(p);
-        if let Some(band) = &OtfCache::lock(cache, key).otf_band {
+        if let Some(band) = &OtfCache::lock(cache, &key).otf_band {
             return Arc::clone(band);
         }
         let band = Arc::new(OtfBand::of(p));
-        OtfCache::lock(cache, key).otf_band = Some(Arc::clone(&band));
+        OtfCache::lock(cache, &key).otf_band = Some(Arc::clone(&band));
         band
     }
 
@@ -91,7 +116,7 @@ impl OtfCache {
         z: i64,
     ) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
-        if let Some(otf) = OtfCache::lock(cache, key).planes.get(&z) {
+        if let Some(otf) = OtfCache::lock(cache, &key).planes.get(&z) {
             return Ok(Arc::clone(otf));
         }
         let pupil = match pupil.get() {
@@ -103,7 +128,7 @@ impl OtfCache {
         };
         let [n0, n1] = p.grid;
         let mut otf = fft::zeros(n0 * n1)?;
-        pupil.fill(z as f64, &mut otf);
+        pupil.fill_aberrated(z as f64, &mut otf);
         // Computed once per plane and cached: a transform planned for it is fine.
         let mut fft = Fft2::new(n0, n1)?;
         fft.inverse(&mut otf);
@@ -119,7 +144,7 @@ impl OtfCache {
             }
         }
         let otf = Arc::new(kept);
-        let mut c = OtfCache::lock(cache, key);
+        let mut c = OtfCache::lock(cache, &key);
         if c.planes.len() >= OTF_CACHE_PLANES {
             c.planes.clear();
         }
@@ -127,11 +152,18 @@ impl OtfCache {
         Ok(otf)
     }
 
-    /// The cache, emptied first if it holds another key's.
-    fn lock(cache: &Lock<OtfCache>, key: OtfKey) -> LockGuard<'_, OtfCache> {
+    /// The cache, emptied first if it holds another grid's or other numbers', or only of what the
+    /// aberrations change (the OTFs, the back-propagators, the aberrations on the band) if it holds
+    /// other aberrations'.
+    fn lock<'a>(cache: &'a Lock<OtfCache>, key: &OtfKey) -> LockGuard<'a, OtfCache> {
         let mut c = cache.lock();
-        if c.key != key {
-            *c = OtfCache { key, ..OtfCache::default() };
+        if c.key.grid != key.grid || c.key.numbers != key.numbers {
+            *c = OtfCache { key: key.clone(), ..OtfCache::default() };
+        } else if c.key.aberrations != key.aberrations {
+            c.planes.clear();
+            c.backs.clear();
+            c.band_factor = None;
+            c.key = key.clone();
         }
         c
     }
@@ -139,7 +171,7 @@ impl OtfCache {
     /// The pupil's band and step for `p`, computed once per key.
     pub fn band(cache: &Lock<OtfCache>, p: &Params) -> Result<Arc<Band>> {
         let key = OtfKey::of(p);
-        if let Some(band) = &OtfCache::lock(cache, key).band {
+        if let Some(band) = &OtfCache::lock(cache, &key).band {
             return Ok(Arc::clone(band));
         }
         let (us, vs, pupil) = Pupil::band(p)?;
@@ -167,26 +199,80 @@ impl OtfCache {
         };
         let (w0c, w1c) = (conj(&w0)?, conj(&w1)?);
         let band = Arc::new(Band { us, vs, pupil, step, strips, w0, w0c, w1, w1c });
-        OtfCache::lock(cache, key).band = Some(Arc::clone(&band));
+        OtfCache::lock(cache, &key).band = Some(Arc::clone(&band));
         Ok(band)
     }
 
     /// The pupil defocused by `-z1` z-pixels on `band` (the propagation back to the focal plane from
-    /// `z1`, filtered by the pupil), computed once per key and `z1`.
+    /// `z1`, filtered by the pupil), computed once per key and `z1`. With aberrations, they apply
+    /// twice: DeepTrack2 2.0.1 multiplies the field by the aberrated pupil defocused to `-z1`, then
+    /// by the aberrated pupil in focus.
     pub fn back(cache: &Lock<OtfCache>, p: &Params, band: &Band, z1: i64) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
-        if let Some(back) = OtfCache::lock(cache, key).backs.get(&z1) {
+        if let Some(back) = OtfCache::lock(cache, &key).backs.get(&z1) {
             return Ok(Arc::clone(back));
         }
         let mut back = fft::zeros(band.step.len())?;
         band.pupil.fill(-z1 as f64, &mut back);
+        if !p.attachments.pupil.is_empty() {
+            let factor = OtfCache::band_factor(cache, p)?;
+            for (b, a) in back.iter_mut().zip(factor.iter()) {
+                *b = *b * a * a;
+            }
+        }
         let back = Arc::new(back);
-        let mut c = OtfCache::lock(cache, key);
+        let mut c = OtfCache::lock(cache, &key);
         if c.backs.len() >= OTF_CACHE_PLANES {
             c.backs.clear();
         }
         c.backs.insert(z1, Arc::clone(&back));
         Ok(back)
+    }
+}
+
+impl OtfCache {
+    /// The aberrations' factor on the pupil's band (row-major, as [`Pupil::band`] lays it out),
+    /// computed once per key.
+    fn band_factor(cache: &Lock<OtfCache>, p: &Params) -> Result<Arc<Vec<Complex64>>> {
+        let key = OtfKey::of(p);
+        if let Some(factor) = &OtfCache::lock(cache, &key).band_factor {
+            return Ok(Arc::clone(factor));
+        }
+        let g = PupilGrid::of(p);
+        let field = g.aberrated(p)?;
+        let (rows, cols) = g.band_indices();
+        let (ci, cj) = (g.candidates(0), g.candidates(1));
+        let mut factor = fft::zeros(rows.len() * cols.len())?;
+        for (a, &i) in rows.iter().enumerate() {
+            for (b, &j) in cols.iter().enumerate() {
+                factor[a * cols.len() + b] = field.at(ci.start + i, cj.start + j);
+            }
+        }
+        let factor = Arc::new(factor);
+        OtfCache::lock(cache, &key).band_factor = Some(Arc::clone(&factor));
+        Ok(factor)
+    }
+
+    /// `fft2(illumination(ones))` on the band (see [`illumination::incoming`]), a copy of the one
+    /// computed once per key and illumination.
+    pub fn light(cache: &Lock<OtfCache>, p: &Params, band: &Band) -> Result<Vec<Complex64>> {
+        let key = OtfKey::of(p);
+        let wanted = &p.attachments.light_key;
+        let kept = match &OtfCache::lock(cache, &key).light {
+            Some((k, light)) if k == wanted => Some(Arc::clone(light)),
+            _ => None,
+        };
+        let light = match kept {
+            Some(light) => light,
+            None => {
+                let light = Arc::new(illumination::incoming(p, band, &p.attachments.illumination)?);
+                OtfCache::lock(cache, &key).light = Some((wanted.clone(), Arc::clone(&light)));
+                light
+            }
+        };
+        let mut copy = fft::zeros(light.len())?;
+        copy.copy_from_slice(&light);
+        Ok(copy)
     }
 }
 
@@ -296,6 +382,35 @@ impl PupilGrid {
         (at, rho < 1.0, if arg > 0.0 { self.k * arg.sqrt() } else { 0.0 })
     }
 
+    /// The pupil with the optics' aberrations applied, on the box of the candidates (see
+    /// [`PupilGrid::candidates`]).
+    fn aberrated(&self, p: &Params) -> Result<PupilField> {
+        let (rows, cols) = (self.candidates(0), self.candidates(1));
+        let mut values = fft::zeros(rows.len() * cols.len())?;
+        for (a, i) in rows.clone().enumerate() {
+            for (b, j) in cols.clone().enumerate() {
+                if self.at(i, j).1 {
+                    values[a * cols.len() + b] = Complex64::new(1.0, 0.0);
+                }
+            }
+        }
+        let mut field = PupilField { n: self.n, rows, cols, values };
+        p.attachments.aberrate(&mut field);
+        Ok(field)
+    }
+
+    /// The band of [`Pupil::band`]: the candidates' offsets (rows, columns) that hold at least one
+    /// point inside.
+    fn band_indices(&self) -> (Vec<usize>, Vec<usize>) {
+        let (ci, cj) = (self.candidates(0), self.candidates(1));
+        let (ni, nj) = (ci.len(), cj.len());
+        let inside: Vec<bool> =
+            (0..ni * nj).map(|at| self.at(ci.start + at / nj.max(1), cj.start + at % nj.max(1)).1).collect();
+        let rows: Vec<usize> = (0..ni).filter(|&i| (0..nj).any(|j| inside[i * nj + j])).collect();
+        let cols: Vec<usize> = (0..nj).filter(|&j| (0..ni).any(|i| inside[i * nj + j])).collect();
+        (rows, cols)
+    }
+
     /// The centred indices along `axis` that can be inside: `x² < 1` needs `|i − n/2| < r (1 + 1e-8)`.
     fn candidates(&self, axis: usize) -> std::ops::Range<usize> {
         let (n, r) = (self.n[axis], self.r[axis]);
@@ -306,10 +421,23 @@ impl PupilGrid {
 }
 
 /// The pupil on an FFT grid, or on the rows and columns of one where it is non-zero (see
-/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order.
+/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order, and on the whole
+/// grid, the aberrations' factor (none without aberrations).
 pub(super) struct Pupil {
     pub support: Vec<bool>,
     kz: Vec<f64>,
+    factor: Option<Vec<Complex64>>,
+}
+
+impl PupilField {
+    /// The pupil at centred index `(i, j)` (zero outside the box).
+    fn at(&self, i: usize, j: usize) -> Complex64 {
+        if self.rows.contains(&i) && self.cols.contains(&j) {
+            self.values[(i - self.rows.start) * self.cols.len() + j - self.cols.start]
+        } else {
+            Complex64::new(0.0, 0.0)
+        }
+    }
 }
 
 impl Pupil {
@@ -329,7 +457,20 @@ impl Pupil {
                 kz[si * n1 + sj] = z;
             }
         }
-        Ok(Pupil { support, kz })
+        let factor = if p.attachments.pupil.is_empty() {
+            None
+        } else {
+            let field = g.aberrated(p)?;
+            let mut factor = fft::zeros(n)?;
+            for i in field.rows.clone() {
+                for j in field.cols.clone() {
+                    let ([si, sj], _, _) = g.at(i, j);
+                    factor[si * n1 + sj] = field.at(i, j);
+                }
+            }
+            Some(factor)
+        };
+        Ok(Pupil { support, kz, factor })
     }
 
     /// The pupil on its band: the grid rows `us` and columns `vs` (FFT order) that hold at least one
@@ -339,9 +480,7 @@ impl Pupil {
         let g = PupilGrid::of(p);
         let (ci, cj) = (g.candidates(0), g.candidates(1));
         let at = |i: usize, j: usize| g.at(ci.start + i, cj.start + j);
-        let (ni, nj) = (ci.len(), cj.len());
-        let rows: Vec<usize> = (0..ni).filter(|&i| (0..nj).any(|j| at(i, j).1)).collect();
-        let cols: Vec<usize> = (0..nj).filter(|&j| (0..ni).any(|i| at(i, j).1)).collect();
+        let (rows, cols) = g.band_indices();
         let mut support = Vec::new();
         let m = rows.len() * cols.len();
         support.try_reserve_exact(m).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;
@@ -355,10 +494,21 @@ impl Pupil {
         }
         let us = rows.iter().map(|&i| at(i, 0).0[0]).collect();
         let vs = cols.iter().map(|&j| at(0, j).0[1]).collect();
-        Ok((us, vs, Pupil { support, kz }))
+        Ok((us, vs, Pupil { support, kz, factor: None }))
     }
 
-    /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)`.
+    /// The aberrated pupil defocused by `d` z-pixels: `P · A · exp(i·d·kz)`, `A` the aberrations'
+    /// factor (1 without aberrations).
+    pub fn fill_aberrated(&self, d: f64, out: &mut [Complex64]) {
+        self.fill(d, out);
+        if let Some(factor) = &self.factor {
+            for (o, a) in out.iter_mut().zip(factor) {
+                *o = a * *o;
+            }
+        }
+    }
+
+    /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)` (without aberrations).
     pub fn fill(&self, d: f64, out: &mut [Complex64]) {
         for ((o, &inside), &kz) in out.iter_mut().zip(&self.support).zip(&self.kz) {
             *o = if inside {
@@ -368,5 +518,69 @@ impl Pupil {
                 Complex64::new(0.0, 0.0)
             };
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Mode;
+    use super::super::aberrations::Step;
+    use super::*;
+    use crate::properties::PropertyDict;
+    use crate::value::Value;
+
+    fn params(mode: Mode, pupil: Vec<Step>) -> Params {
+        let ints = |v: &[i64]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        let mut props = PropertyDict::new();
+        for (k, v) in [
+            ("NA", Value::Float(0.8)),
+            ("wavelength", Value::Float(680e-9)),
+            ("refractive_index_medium", Value::Float(1.33)),
+            ("magnification", Value::Int(10)),
+            ("resolution", Value::Float(1e-6)),
+            ("padding", ints(&[8, 8, 8, 8])),
+            ("output_region", ints(&[0, 0, 32, 40])),
+            ("upscale", Value::Int(1)),
+            ("return_field", Value::Bool(false)),
+        ] {
+            props.insert(k, v);
+        }
+        let mut p = Params::new(&props, mode).unwrap();
+        let mut attachments = Attachments::default();
+        for step in pupil {
+            step.key(&mut attachments.pupil_key);
+            attachments.pupil.push(step);
+        }
+        p.attachments = Arc::new(attachments);
+        p
+    }
+
+    /// Per-pupil work is kept while the aberrations' numbers stay (even from another sample of them),
+    /// and done again when they change; the brightfield band does not depend on them and stays.
+    #[test]
+    fn the_caches_follow_the_aberrations_numbers() {
+        let cache = Lock::new(OtfCache::default());
+        let defocus = |c: f64| vec![Step::Zernike(vec![(2, 0, c)])];
+        let p = params(Mode::Fluorescence, defocus(0.5));
+        let band = OtfCache::otf_band(&cache, &p);
+        let otf = |p: &Params| OtfCache::get(&cache, p, &OnceCell::new(), &band, 3).unwrap();
+        let first = otf(&p);
+        assert!(Arc::ptr_eq(&first, &otf(&params(Mode::Fluorescence, defocus(0.5)))));
+        let other = otf(&params(Mode::Fluorescence, defocus(-0.5)));
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(first.iter().zip(other.iter()).any(|(a, b)| (a - b).norm() > 1e-6));
+        // Back to the first numbers: computed again, the same values.
+        let again = otf(&p);
+        assert!(!Arc::ptr_eq(&first, &again) && first == again);
+
+        let cache = Lock::new(OtfCache::default());
+        let p = params(Mode::Brightfield, defocus(0.5));
+        let band = OtfCache::band(&cache, &p).unwrap();
+        let back = OtfCache::back(&cache, &p, &band, 4).unwrap();
+        let q = params(Mode::Brightfield, defocus(0.25));
+        assert!(Arc::ptr_eq(&band, &OtfCache::band(&cache, &q).unwrap()));
+        let other = OtfCache::back(&cache, &q, &band, 4).unwrap();
+        assert!(!Arc::ptr_eq(&back, &other) && *back != *other);
+        assert!(Arc::ptr_eq(&other, &OtfCache::back(&cache, &q, &band, 4).unwrap()));
     }
 }

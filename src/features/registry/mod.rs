@@ -326,7 +326,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 16] {
+fn families() -> [&'static [KindSpec]; 18] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -338,6 +338,8 @@ fn families() -> [&'static [KindSpec]; 16] {
         augmentations::KINDS,
         scatterers::KINDS,
         optics::KINDS,
+        optics::ILLUMINATION_KINDS,
+        optics::ABERRATION_KINDS,
         elementwise::KINDS,
         statistics::KINDS,
         scene::KINDS,
