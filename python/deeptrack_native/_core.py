@@ -704,6 +704,10 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         arg, original, count = _argument_image(input_ptr)
+        if arg is None and getattr(type(feature).get, "_not_defined", False):
+            # DeepTrack2 calls get once per input image: without input a subclass that defines no get
+            # (a holder of properties, e.g. for TakeProperties) gives no image rather than failing.
+            return 0
         # While get runs, the feature's properties read this computation's values (DeepTrack2's
         # ``self.properties["key"]()`` inside ``get``).
         state = feature.__dict__

@@ -229,6 +229,9 @@ class Feature:
         given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
         return _builtin(self._kind)(**given).resolve(image)
 
+    #: Marks the placeholder: a subclass that keeps it defines no computation of its own.
+    get._not_defined = True
+
     # -- properties -------------------------------------------------------------------------------
 
     def _set(self, key, value):
@@ -345,11 +348,44 @@ class Feature:
         self.__dict__["_input_cache"] = (image, epoch, _dict_ids(image), owner, known, borrowed)
         return owner, known
 
+    def bind_arguments(self, arguments):
+        """Binds ``arguments`` (an ``Arguments`` feature, or any feature) to this one, as DeepTrack2's
+        ``bind_arguments``: from then on, ``resolve(x, key=value)`` sets only the properties of
+        ``arguments`` named by the keys (others are ignored), for that resolve alone: their former
+        values are set back afterwards. The features of the pipeline see them through the rules that
+        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``).
+        Returns self."""
+        if not isinstance(arguments, Feature):
+            raise TypeError(f"bind_arguments takes a feature, got a {type(arguments).__name__}")
+        self.__dict__["arguments"] = arguments
+        return self
+
     def resolve(self, image=None, **kwargs):
         """Runs the pipeline on ``image`` (an array or Image; ``None`` or ``[]`` for the input of the
         last resolve since the last update, or none). Returns the result: an Image when properties are
         stored, else a read-only ndarray; a list when the pipeline produces several images, ``[]`` when
-        it produces none."""
+        it produces none.
+
+        ``key=value`` sets property ``key`` of every feature of the pipeline that has it until the next
+        update; with arguments bound (:meth:`bind_arguments`), of those arguments for this resolve
+        only."""
+        arguments = self.__dict__.get("arguments")
+        if kwargs and arguments is not None:
+            originals = {}
+            try:
+                for key, value in kwargs.items():
+                    if arguments._has_property(key):
+                        # DeepTrack2 reads the current value first (sampling it if needed).
+                        originals[key] = arguments._get_property(key)
+                        arguments._set_value(key, value)
+                return self._resolve(image)
+            finally:
+                for key, value in originals.items():
+                    arguments._set_value(key, value)
+        return self._resolve(image, **kwargs)
+
+    def _resolve(self, image=None, **kwargs):
+        """``resolve`` once the bound arguments are set."""
         for key, value in kwargs.items():
             # DeepTrack2: every feature of the pipeline that has the property takes the value (until
             # the next update); a key no feature has is ignored.

@@ -1,0 +1,90 @@
+"""The last pieces of DeepTrack2's ``features`` module: ``bind_arguments``, subclasses without ``get``,
+the submodules as package attributes (cases of our own, apart from DeepTrack2's tests)."""
+
+import subprocess
+import sys
+import unittest
+
+import numpy as np
+
+import deeptrack_native as dt
+from deeptrack_native import features
+
+
+class Submodules(unittest.TestCase):
+    def test_submodules_are_attributes_after_a_plain_import(self):
+        # A fresh interpreter: this test module's own imports must not be what makes them visible.
+        modules = ["math", "optics", "scatterers", "noises", "augmentations", "elementwise", "statistics", "features", "image"]
+        code = (
+            "import sys, deeptrack_native as dt\n"
+            f"for m in {modules!r}:\n"
+            "    mod = getattr(dt, m)\n"
+            "    print(mod is sys.modules['deeptrack_native.' + m], len(getattr(mod, '__all__', [1])) > 0)\n"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        self.assertEqual(out.stdout.split(), ["True"] * (2 * len(modules)))
+        self.assertIs(dt.math.Clip, dt.Clip)
+
+    def test_star_import_names(self):
+        for name in ("math", "optics", "Blur", "Pool", "Arguments"):
+            self.assertIn(name, dt.__all__)
+
+
+class BindArguments(unittest.TestCase):
+    def test_values_hold_for_one_call_then_come_back(self):
+        arguments = features.Arguments(offset=1.0)
+        pipeline = features.Value(value=np.zeros(3)) >> dt.Add(value=arguments.offset * 10)
+        self.assertIs(pipeline.bind_arguments(arguments), pipeline)
+        np.testing.assert_array_equal(pipeline(), [10.0] * 3)
+        np.testing.assert_array_equal(pipeline(offset=2.5), [25.0] * 3)
+        # DeepTrack2 sets the former value back after the call (without bound arguments, the value
+        # given stays until the next update).
+        np.testing.assert_array_equal(pipeline(), [10.0] * 3)
+        self.assertEqual(arguments.offset(), 1.0)
+
+    def test_only_the_arguments_properties_are_set(self):
+        arguments = features.Arguments(scale=2.0)
+        add = dt.Add(value=7.0, scale=arguments.scale)
+        pipeline = (features.Value(value=np.ones(2)) >> add).bind_arguments(arguments)
+        # `value` is a property of Add and Value, not of the arguments: ignored.
+        np.testing.assert_array_equal(pipeline(value=100.0), [8.0, 8.0])
+        self.assertEqual(pipeline(scale=5.0).tolist(), [8.0, 8.0])
+        self.assertEqual(add.scale(), 2.0)
+
+    def test_unbound_call_values_still_reach_every_feature(self):
+        pipeline = features.Value(value=np.ones(2)) >> dt.Add(value=1.0)
+        np.testing.assert_array_equal(pipeline(value=3.0), [6.0, 6.0])
+
+    def test_a_rule_reading_the_arguments(self):
+        arguments = features.Arguments(is_label=False)
+        pipeline = features.Value(value=np.full((8, 8), 3.0)) >> dt.Multiply(
+            is_label=arguments.is_label, value=lambda is_label: 0.0 if is_label else 2.0
+        )
+        pipeline.bind_arguments(arguments)
+        self.assertEqual(float(pipeline().mean()), 6.0)
+        self.assertEqual(float(pipeline(is_label=True).mean()), 0.0)
+        self.assertEqual(float(pipeline().mean()), 6.0)
+
+    def test_a_feature_is_required(self):
+        with self.assertRaisesRegex(TypeError, "bind_arguments takes a feature, got a dict"):
+            dt.Add(value=1).bind_arguments({"a": 1})
+
+
+class WithoutGet(features.Feature):
+    def __init__(self, level, **kwargs):
+        super().__init__(level=level, **kwargs)
+
+
+class SubclassWithoutGet(unittest.TestCase):
+    def test_holder_of_properties_resolves_to_no_image_without_input(self):
+        holder = WithoutGet(level=lambda: 4)
+        self.assertEqual(holder(), [])
+        self.assertEqual(features.TakeProperties(holder, "level")().tolist(), [4.0])
+
+    def test_with_an_input_get_is_missing(self):
+        with self.assertRaisesRegex(NotImplementedError, "WithoutGet does not define get"):
+            WithoutGet(level=1)(np.ones(2))
+
+
+if __name__ == "__main__":
+    unittest.main()
