@@ -86,5 +86,34 @@ class SubclassWithoutGet(unittest.TestCase):
             WithoutGet(level=1)(np.ones(2))
 
 
+class PowerIsNumpys(unittest.TestCase):
+    def test_bit_for_bit_with_numpy(self):
+        rng = np.random.default_rng(7)
+        a = rng.uniform(0, 30, (37, 29))
+        b = rng.uniform(-3, 3, (37, 29))
+        cases = [
+            (a, b),
+            (a, 1.7),
+            (4.5, b),
+            (a, 0.5),
+            (a, 2.0),
+            (a, -1.0),
+            (a, b[:, :1]),
+            (a[:1], b),
+            # numpy's shortcuts for an exponent of one element broadcast, not for rows of one
+            (a, np.array([[2.0], [0.5]] * 18 + [[3.0]])),
+            (a, np.array([[0.5]])),
+            (a[:1, :1], np.array([[2.0]])),
+            (np.array([18.752863998140008]), np.array([2.0])),
+            (np.array([18.752863998140008]), 2.0),
+        ]
+        for x, y in cases:
+            with self.subTest(x=np.shape(x), y=np.shape(y)):
+                out = (features.Value(value=x) ** features.Value(value=y))()
+                want = np.power(x, y)
+                self.assertEqual(np.shape(out), want.shape)
+                self.assertTrue(np.array_equal(np.asarray(out).view(np.uint64), want.view(np.uint64)))
+
+
 if __name__ == "__main__":
     unittest.main()
