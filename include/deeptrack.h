@@ -65,6 +65,66 @@
 
 
 /**
+ * `deeptrack_image_dtype()` of a float64 image (every image but `AsType`'s outputs).
+ */
+#define DEEPTRACK_DTYPE_FLOAT64 0
+
+/**
+ * `deeptrack_image_dtype()` of float32 samples.
+ */
+#define DEEPTRACK_DTYPE_FLOAT32 1
+
+/**
+ * `deeptrack_image_dtype()` of float16 samples.
+ */
+#define DEEPTRACK_DTYPE_FLOAT16 2
+
+/**
+ * `deeptrack_image_dtype()` of int64 samples.
+ */
+#define DEEPTRACK_DTYPE_INT64 3
+
+/**
+ * `deeptrack_image_dtype()` of int32 samples.
+ */
+#define DEEPTRACK_DTYPE_INT32 4
+
+/**
+ * `deeptrack_image_dtype()` of int16 samples.
+ */
+#define DEEPTRACK_DTYPE_INT16 5
+
+/**
+ * `deeptrack_image_dtype()` of int8 samples.
+ */
+#define DEEPTRACK_DTYPE_INT8 6
+
+/**
+ * `deeptrack_image_dtype()` of uint64 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT64 7
+
+/**
+ * `deeptrack_image_dtype()` of uint32 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT32 8
+
+/**
+ * `deeptrack_image_dtype()` of uint16 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT16 9
+
+/**
+ * `deeptrack_image_dtype()` of uint8 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT8 10
+
+/**
+ * `deeptrack_image_dtype()` of booleans (samples 0 or 1).
+ */
+#define DEEPTRACK_DTYPE_BOOL 11
+
+/**
  * `deeptrack_kind_param_type()`: any value (the kind checks it).
  */
 #define DEEPTRACK_PARAM_ANY 0
@@ -752,6 +812,24 @@ deeptrack_status deeptrack_feature_resolve_batch(struct deeptrack_feature *f,
  * `f` must be NULL or a feature handle from this library, not used afterwards.
  */
 void deeptrack_feature_free(struct deeptrack_feature *f);
+
+/**
+ * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
+ * always read as doubles (`deeptrack_image_data`); an image of another type than float64
+ * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
+ * as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
+ * Kinds given such an image compute on the doubles and give float64 images.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32_t *out);
+
+/**
+ * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static
+ * NUL-terminated string owned by the library; NULL for a number that is no `DEEPTRACK_DTYPE_*`.
+ */
+const char *deeptrack_dtype_name(uint32_t dtype);
 
 /**
  * The names of the properties of `f`, in order (DeepTrack2's `feature.properties.keys()`: the kind's

@@ -396,6 +396,13 @@ template <typename D> class ImageReader {
         check(deeptrack_image_is_complex(ptr(), &complex));
         return complex;
     }
+    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (`AsType`'s output; float64
+    /// otherwise); `deeptrack_dtype_name` names it. The samples are read as doubles either way.
+    uint32_t dtype() const {
+        uint32_t d = DEEPTRACK_DTYPE_FLOAT64;
+        check(deeptrack_image_dtype(ptr(), &d));
+        return d;
+    }
     /// The shape.
     std::vector<size_t> shape() const {
         std::vector<size_t> s(ndim());

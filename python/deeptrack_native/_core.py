@@ -11,7 +11,7 @@ import inspect
 import itertools
 import threading
 import weakref
-from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_void_p
+from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_uint32, c_void_p
 
 import numpy as np
 
@@ -390,6 +390,8 @@ def from_library_image(owner, known=None):
         # A complex image (ComplexGaussian's): its last axis holds the real and imaginary parts,
         # viewed as complex numbers without a copy.
         view = view.view(np.complex128)[..., 0]
+    else:
+        view = _typed(owner, view)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
         return view
     img = Image(view, copy=False)
@@ -442,6 +444,26 @@ def input_image(obj, what="image"):
         for d in obj.properties:
             known[_attach_dict(owner, d, what)] = d
     return owner, known, True
+
+
+#: numpy's dtypes by the library's numbers (``DEEPTRACK_DTYPE_*``), named by the library.
+_DTYPES = {}
+
+
+def _typed(owner, view):
+    """``view`` as an array of numpy's type of the image (``AsType``'s output; the library's
+    samples are exactly that type's values), read-only as the view; ``view`` itself for float64."""
+    out = c_uint32()
+    call(lib.deeptrack_image_dtype, owner.ptr, byref(out))
+    if out.value == 0:
+        return view
+    dtype = _DTYPES.get(out.value)
+    if dtype is None:
+        dtype = _DTYPES[out.value] = np.dtype(lib.deeptrack_dtype_name(out.value).decode())
+    with np.errstate(invalid="ignore"):  # int64 and uint64 beyond 2**53 (see the README)
+        typed = view.astype(dtype)
+    typed.flags.writeable = False
+    return typed
 
 
 def _is_complex(owner):

@@ -613,6 +613,14 @@ static void test_complex_images_and_warnings() {
     CHECK(!real.is_complex());
     THROWS(real.set_complex(true), DEEPTRACK_STATUS_INVALID_ARGUMENT, "last axis of length 2");
     CHECK(take_warnings().empty());
+    CHECK(real.dtype() == DEEPTRACK_DTYPE_FLOAT64);
+    Feature cast("AsType");
+    cast.set("dtype", Value::of("int8"));
+    Feature shift("Add");
+    shift.set("value", Value::of(200.5));
+    Image wrapped = cast.resolve(shift.resolve(zeros(2, 3)));
+    CHECK(wrapped.dtype() == DEEPTRACK_DTYPE_INT8);
+    CHECK(wrapped.data()[0] == -56.0);
 }
 
 static void test_resolve_many() {

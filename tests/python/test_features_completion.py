@@ -86,6 +86,32 @@ class SubclassWithoutGet(unittest.TestCase):
             WithoutGet(level=1)(np.ones(2))
 
 
+class AsTypeDtypes(unittest.TestCase):
+    def test_results_are_numpys_astype(self):
+        x = np.array([[0.9, -0.9, 128.5], [-129.5, 65535.75, 1e-3]])
+        for name in ("int8", "uint8", "int16", "uint16", "int32", "uint32", "bool", "float32", "float16", "single", "half"):
+            with self.subTest(dtype=name):
+                out = (features.Value(value=x) >> features.AsType(dtype=name))()
+                with np.errstate(over="ignore"):  # 65535.75 is beyond float16: inf, as numpy
+                    want = x.astype(name)
+                self.assertEqual(out.dtype, want.dtype)
+                np.testing.assert_array_equal(out, want)
+                self.assertFalse(out.flags.writeable)
+
+    def test_images_with_properties_keep_the_dtype(self):
+        pipeline = features.Value(value=np.full((2, 2), 3.7)) >> features.AsType("int16") >> dt.Squeeze()
+        pipeline.store_properties()
+        out = pipeline()
+        self.assertIsInstance(out, dt.Image)
+        self.assertEqual(np.asarray(out).dtype, np.int16)
+        self.assertEqual(out.get_property("dtype"), "int16")
+
+    def test_later_arithmetic_is_float64(self):
+        out = (features.Value(value=np.array([250.0])) >> features.AsType("uint8") >> dt.Add(value=10))()
+        self.assertEqual(out.dtype, np.float64)
+        self.assertEqual(out.tolist(), [260.0])
+
+
 class PowerIsNumpys(unittest.TestCase):
     def test_bit_for_bit_with_numpy(self):
         rng = np.random.default_rng(7)
