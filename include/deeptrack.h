@@ -231,6 +231,13 @@
 #define DEEPTRACK_PARAM_FLAG_WHOLE 128
 
 /**
+ * `deeptrack_kind_param_flags()`: a length in meters (a scatterer's `radius`), which DeepTrack2
+ * converts from a quantity in pixels with the optics' pixel size: give such a quantity with
+ * `deeptrack_rule_pixels`.
+ */
+#define DEEPTRACK_PARAM_FLAG_METERS 256
+
+/**
  * `deeptrack_value_kind()` of a none value (also returned for a NULL value).
  */
 #define DEEPTRACK_VALUE_KIND_NONE 0
@@ -518,6 +525,24 @@ deeptrack_status deeptrack_take_warnings(char *buf,
  * of the header you compiled against). Static; never NULL; must not be freed.
  */
 const char *deeptrack_version(void);
+
+/**
+ * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
+ * always read as doubles (`deeptrack_image_data`); an image of another type than float64
+ * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
+ * as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
+ * Kinds given such an image compute on the doubles and give float64 images.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32_t *out);
+
+/**
+ * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static
+ * NUL-terminated string owned by the library; NULL for a number that is no `DEEPTRACK_DTYPE_*`.
+ */
+const char *deeptrack_dtype_name(uint32_t dtype);
 
 /**
  * Creates a built-in feature by DeepTrack class name or alias (e.g. `"GaussianBlur"`). The kinds,
@@ -812,24 +837,6 @@ deeptrack_status deeptrack_feature_resolve_batch(struct deeptrack_feature *f,
  * `f` must be NULL or a feature handle from this library, not used afterwards.
  */
 void deeptrack_feature_free(struct deeptrack_feature *f);
-
-/**
- * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
- * always read as doubles (`deeptrack_image_data`); an image of another type than float64
- * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
- * as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
- * Kinds given such an image compute on the doubles and give float64 images.
- *
- * # Safety
- * `img` must be NULL or a live image; `out` NULL or writable.
- */
-deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32_t *out);
-
-/**
- * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static
- * NUL-terminated string owned by the library; NULL for a number that is no `DEEPTRACK_DTYPE_*`.
- */
-const char *deeptrack_dtype_name(uint32_t dtype);
 
 /**
  * The names of the properties of `f`, in order (DeepTrack2's `feature.properties.keys()`: the kind's
@@ -1373,6 +1380,20 @@ deeptrack_status deeptrack_rule_constant(const struct deeptrack_value *v,
                                          struct deeptrack_rule **out);
 
 /**
+ * A rule giving a length of `v` pixels in meters: `v` (a number, an array, or a list of them; it
+ * stays the caller's) times the camera pixel in sample space of the optics imaging the feature
+ * (`resolution / magnification`; 1 µm outside a microscope), as DeepTrack2 converts `10 *
+ * units.pixel` given to a property in meters (a scatterer's `radius`). Sampled when the feature is,
+ * so inside the microscope that images it. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for other values. On
+ * success `*out` receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_pixels(const struct deeptrack_value *v,
+                                       struct deeptrack_rule **out);
+
+/**
  * A rule drawing a float from U[low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are finite
  * and `low <= high`. On success `*out` receives a new rule owned by the caller.
  *
@@ -1516,6 +1537,17 @@ deeptrack_status deeptrack_context_get(struct deeptrack_sample_context *ctx,
  * `ctx` must be the context passed to the running callback; `out` writable.
  */
 deeptrack_status deeptrack_context_uniform(struct deeptrack_sample_context *ctx, double *out);
+
+/**
+ * Inside a sampling callback: `*out` receives DeepTrack2's `pixel` unit in meters: the camera pixel
+ * in sample space of the optics imaging the feature (`resolution / magnification`), or 1 µm outside
+ * a microscope (DeepTrack2's `get_active_voxel_size()`), to give lengths in pixels.
+ *
+ * # Safety
+ * `ctx` must be the context passed to the running callback; `out` writable.
+ */
+deeptrack_status deeptrack_context_pixel_size(struct deeptrack_sample_context *ctx,
+                                              double *out);
 
 /**
  * Inside a sampling callback: draws `*out` from the standard normal distribution with the

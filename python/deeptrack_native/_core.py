@@ -642,7 +642,7 @@ def parameters(fn):
 @_lib.SAMPLE_FN
 def sample_trampoline(key, ctx, out):
     try:
-        fn, params, what = _CALLBACKS[key]
+        fn, params, what, meters = _CALLBACKS[key]
         kwargs = {}
         value = c_void_p()
         for name, has_default in params:
@@ -668,16 +668,21 @@ def sample_trampoline(key, ctx, out):
             result = fn(**kwargs)
         finally:
             stack.pop()
+        if meters and units.is_pixels(result):
+            size = c_double()
+            call(lib.deeptrack_context_pixel_size, ctx, byref(size))
+            result = np.multiply(result.magnitude, size.value)
         out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)
 
 
-def callback_rule(fn, what):
+def callback_rule(fn, what, meters=False):
     """A library rule calling ``fn`` with the sibling properties its parameters name; ``what`` names
-    the property in errors."""
-    key = register((fn, parameters(fn), what))
+    the property in errors. For a length in meters (``meters``), a quantity in pixels that ``fn``
+    returns is converted with the pixel size of the optics imaging the feature."""
+    key = register((fn, parameters(fn), what, meters))
     try:
         return new_handle(
             lib.deeptrack_rule_callback, sample_trampoline, key, free_userdata, free=lib.deeptrack_rule_free

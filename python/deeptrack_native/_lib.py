@@ -163,6 +163,7 @@ _DECLARATIONS = {
     "deeptrack_property_dict_get": ([handle, c_char_p, out_handle], status),
     # rules
     "deeptrack_rule_constant": ([handle, out_handle], status),
+    "deeptrack_rule_pixels": ([handle, out_handle], status),
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),
@@ -170,6 +171,7 @@ _DECLARATIONS = {
     "deeptrack_context_get": ([handle, c_char_p, out_handle], status),
     "deeptrack_context_uniform": ([handle, POINTER(c_double)], status),
     "deeptrack_context_normal": ([handle, POINTER(c_double)], status),
+    "deeptrack_context_pixel_size": ([handle, POINTER(c_double)], status),
     "deeptrack_context_replicate_index": ([handle, POINTER(c_size_t), c_size_t, POINTER(c_size_t)], status),
     # values
     "deeptrack_value_new_float": ([c_double, out_handle], status),

@@ -15,7 +15,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _processes
+from . import _batch, _core, _lib, _processes, units
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
@@ -47,9 +47,15 @@ def _rule(value, owner, key):
         # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(lambda: _sample_inside(value), what)
+    meters = key in getattr(owner, "_meters", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(value, what)
+        return _core.callback_rule(value, what, meters)
+    if meters and units.is_pixels(value):
+        # DeepTrack2's conversion table: pixels in meters at the pixel size of the optics imaging
+        # the feature, known when it is sampled.
+        v = _core.to_value(value.magnitude, what)
+        return _core.new_handle(lib.deeptrack_rule_pixels, v.ptr, free=lib.deeptrack_rule_free)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
 
@@ -266,7 +272,13 @@ class Feature:
 
     def _set_value(self, key, value):
         """Pins property ``key`` to ``value`` until the next update (``feature.key.set_value``)."""
-        v = _set_value_arg(value, f"property '{key}' of feature '{self._name()}'")
+        what = f"property '{key}' of feature '{self._name()}'"
+        if key in getattr(self, "_meters", ()) and units.is_pixels(value):
+            raise TypeError(
+                f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
+                "feature is sampled: give it as the property's value instead)"
+            )
+        v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
 
     def is_valid(self):
@@ -845,7 +857,7 @@ def classes_of(module):
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
 _PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK = 9, 10, 11
 _FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK)
-_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
+_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED, _FLAG_METERS = 8, 16, 256
 
 
 def _kind_str(fn, *args):
@@ -1070,6 +1082,8 @@ def _define(kind):
         "_unsupported": tuple(unsupported),
         "_only_default": only_default,
         "_feature_params": tuple(p.name for p in kind["params"] if p.type == _PARAM_FEATURE),
+        # Lengths in meters: a quantity in pixels given to them is converted with the optics' pixel size.
+        "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
         "_module": kind["module"],
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",

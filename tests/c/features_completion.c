@@ -1,6 +1,7 @@
 /* The last pieces of DeepTrack2's features module from C: AsType's type tag
  * (deeptrack_image_dtype, deeptrack_dtype_name) with its values, kept by reshapes and dropped by
- * arithmetic; and Power as numpy computes it (its shortcuts). */
+ * arithmetic; Power as numpy computes it (its shortcuts); and lengths given in pixels
+ * (deeptrack_rule_pixels, deeptrack_context_pixel_size, DEEPTRACK_PARAM_FLAG_METERS). */
 #include <math.h>
 #include <string.h>
 
@@ -125,9 +126,87 @@ static void test_power_shortcuts(void) {
     }
 }
 
+/* A callback giving the pixel size it sees, in meters. */
+static deeptrack_status pixel_size_of(void *user, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)user;
+    double size = 0;
+    deeptrack_status s = deeptrack_context_pixel_size(ctx, &size);
+    return s ? s : deeptrack_value_new_float(size, out);
+}
+
+/* The float `key` of the sphere's dict in `img`. */
+static double image_float(deeptrack_image *img, const char *key) {
+    deeptrack_value *v = NULL;
+    double x = -1;
+    OK(deeptrack_image_get_property(img, key, true, &v));
+    OK(deeptrack_value_as_float(v, &x));
+    deeptrack_value_free(v);
+    return x;
+}
+
+static void test_lengths_in_pixels(void) {
+    deeptrack_value *two = NULL, *text = NULL, *mag = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_int(2, &two));
+    OK(deeptrack_value_new_string("two", &text));
+    CHECK(deeptrack_rule_pixels(text, &r) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "a length in pixels takes numbers") != NULL);
+    CHECK(deeptrack_rule_pixels(NULL, &r) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+
+    deeptrack_feature *sphere = NULL, *optics = NULL, *scope = NULL;
+    OK(deeptrack_feature_new("Sphere", &sphere));
+    OK(deeptrack_rule_pixels(two, &r));
+    OK(deeptrack_feature_set_property(sphere, "radius", r));
+    OK(deeptrack_rule_callback(pixel_size_of, NULL, NULL, &r));
+    OK(deeptrack_feature_set_property(sphere, "seen_pixel", r));
+
+    /* Outside a microscope: DeepTrack2's default pixel, 1 um. */
+    deeptrack_value *v = NULL;
+    double x = 0;
+    OK(deeptrack_feature_get_property(sphere, "radius", &v));
+    OK(deeptrack_value_as_float(v, &x));
+    CHECK(x == 2 * 1e-6);
+    deeptrack_value_free(v);
+
+    /* Imaged at magnification 5 (resolution 1 um): a pixel of 2e-7 m. */
+    OK(deeptrack_feature_new("Fluorescence", &optics));
+    OK(deeptrack_value_new_float(5, &mag));
+    OK(deeptrack_rule_constant(mag, &r));
+    OK(deeptrack_feature_set_property(optics, "magnification", r));
+    OK(deeptrack_feature_microscope(optics, sphere, &scope));
+    OK(deeptrack_feature_store_properties(scope, true));
+    OK(deeptrack_feature_update(scope));
+    deeptrack_image *img = NULL;
+    OK(deeptrack_feature_resolve(scope, NULL, &img));
+    CHECK(image_float(img, "radius") == 2 * (1e-6 / 5));
+    CHECK(image_float(img, "seen_pixel") == 1e-6 / 5);
+    uint32_t flags = 0;
+    size_t sphere_kind = 0, radius = 0, count = 0;
+    OK(deeptrack_kind_find("Sphere", &sphere_kind));
+    OK(deeptrack_kind_param_count(sphere_kind, &count));
+    for (size_t i = 0; i < count; i++) {
+        const char *name = NULL;
+        OK(deeptrack_kind_param_name(sphere_kind, i, &name));
+        if (strcmp(name, "radius") == 0) radius = i;
+    }
+    OK(deeptrack_kind_param_flags(sphere_kind, radius, &flags));
+    CHECK(flags & DEEPTRACK_PARAM_FLAG_METERS);
+    OK(deeptrack_kind_param_flags(sphere_kind, 0, &flags)); /* position: pixels, not meters */
+    CHECK(!(flags & DEEPTRACK_PARAM_FLAG_METERS));
+
+    deeptrack_image_free(img);
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(optics);
+    deeptrack_feature_free(sphere);
+    deeptrack_value_free(mag);
+    deeptrack_value_free(text);
+    deeptrack_value_free(two);
+}
+
 int main(void) {
     test_as_type_tags();
     test_power_shortcuts();
+    test_lengths_in_pixels();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }

@@ -8,7 +8,7 @@ import unittest
 import numpy as np
 
 import deeptrack_native as dt
-from deeptrack_native import features
+from deeptrack_native import features, units
 
 
 class Submodules(unittest.TestCase):
@@ -110,6 +110,37 @@ class AsTypeDtypes(unittest.TestCase):
         out = (features.Value(value=np.array([250.0])) >> features.AsType("uint8") >> dt.Add(value=10))()
         self.assertEqual(out.dtype, np.float64)
         self.assertEqual(out.tolist(), [260.0])
+
+
+class PixelUnits(unittest.TestCase):
+    def test_a_radius_in_pixels_is_the_optics_pixel_size(self):
+        sphere = dt.Sphere(radius=4 * units.pixel, position=(16, 16))
+        for magnification, pixel in ((10, 1e-7), (4, 2.5e-7)):
+            pipeline = dt.Fluorescence(magnification=magnification, output_region=(0, 0, 32, 32))(sphere)
+            pipeline.store_properties()
+            self.assertEqual(pipeline.update()().get_property("radius"), 4 * pixel)
+        # Outside a microscope, DeepTrack2's default pixel of 1 um.
+        self.assertEqual(sphere.update().radius(), 4e-6)
+
+    def test_callables_and_other_properties(self):
+        ellipse = dt.Ellipse(radius=lambda: np.array([3, 2]) * units.px,
+                             position=lambda: np.array([10.0, 12.0]) * units.pixels)
+        pipeline = dt.Fluorescence(magnification=5, output_region=(0, 0, 24, 24))(ellipse)
+        pipeline.store_properties()
+        out = pipeline()
+        np.testing.assert_array_equal(out.get_property("radius"), [3 * 2e-7, 2 * 2e-7])
+        np.testing.assert_array_equal(out.get_property("position"), [10.0, 12.0])
+
+    def test_the_same_image_as_meters(self):
+        optics = dt.Fluorescence(magnification=8, output_region=(0, 0, 32, 32))
+        in_pixels = np.asarray(optics(dt.Sphere(radius=6 * units.pixel, position=(15, 17)))())
+        in_meters = np.asarray(optics(dt.Sphere(radius=6 * (1e-6 / 8), position=(15, 17)))())
+        np.testing.assert_array_equal(in_pixels, in_meters)
+        self.assertGreater(in_pixels.max(), 0)
+
+    def test_set_value_refuses_pixels_for_a_length(self):
+        with self.assertRaisesRegex(TypeError, "property 'radius' of feature 'Sphere': set_value takes a length in meters"):
+            dt.Sphere().radius.set_value(3 * units.pixel)
 
 
 class PowerIsNumpys(unittest.TestCase):

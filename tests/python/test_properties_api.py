@@ -186,9 +186,10 @@ class Units(unittest.TestCase):
         self.assertIsInstance(q, units.Quantity)
         np.testing.assert_allclose(q.to_base_units().magnitude, [1e-9, 2e-9])
 
-    def test_pixels_and_unknown_units_are_refused(self):
-        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add': a quantity in pixel"):
-            dt.Add(value=3 * units.pixels)
+    def test_pixels_outside_lengths_are_numbers_and_unknown_units_are_refused(self):
+        # DeepTrack2 converts only the properties of its conversion tables (lengths such as a
+        # scatterer's radius); any other quantity becomes its magnitude.
+        self.assertEqual(dt.Add(value=3 * units.pixels).value(), 3)
         with self.assertRaises(AttributeError):
             units.furlong  # noqa: B018
         with self.assertRaises(units.DimensionalityError):
