@@ -738,6 +738,8 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         # While get runs, the feature's properties read this computation's values (DeepTrack2's
         # ``self.properties["key"]()`` inside ``get``).
         state = feature.__dict__
+        # Functions set as values (resolve(x, key=f)) reach get as DeepTrack2 gives them.
+        props.update(state.get("_object_pins") or {})
         outer = state.get("_running")
         state["_running"] = props
         try:

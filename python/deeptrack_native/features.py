@@ -15,7 +15,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _processes, units
+from . import _batch, _core, _lib, _objects, _processes, units
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
@@ -278,8 +278,27 @@ class Feature:
                 f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
                 "feature is sampled: give it as the property's value instead)"
             )
+        if _objects.is_object(value, _NOT_OBJECTS):
+            # DeepTrack2 stores the function itself as the value (see _objects).
+            if not self._has_property(key):
+                status = _lib.NOT_FOUND
+                raise _core.error_class(status)(
+                    status, _lib.status_name(status), f"feature '{self._name()}' has no property '{key}'"
+                )
+            self._pin_object(key, value)
+            return
         v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+        _objects.unpin(self, key)
+
+    def _pin_object(self, key, value):
+        """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
+        pinned to None in the library meanwhile, so that its rule is not sampled (DeepTrack2 replaces
+        it); a built-in kind's is not resolved while the pin holds."""
+        if self._kind is None:
+            v = _core.to_value(None, key)
+            _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+        _objects.pin(self, key, value)
 
     def is_valid(self):
         """Whether the feature holds a current result (DeepTrack2's ``is_valid``): true after a
@@ -315,6 +334,8 @@ class Feature:
                 stacklevel=2,
             )
         _core.call(lib.deeptrack_feature_update, self._h.ptr)
+        if _objects.any_pinned():
+            _objects.clear(self, Feature)
         self.__dict__["_had_input"] = False
         # Nothing of this pipeline's is cached any more, so its next input is copied afresh rather
         # than compared with the last one (a copy costs less than a comparison).
@@ -398,6 +419,31 @@ class Feature:
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""
+        objects = {k: v for k, v in kwargs.items() if _objects.is_object(v, _NOT_OBJECTS)}
+        if objects or (kwargs and _objects.any_pinned()):
+            # Values only Python holds, on every feature that has the key (and plain values given
+            # over such a pin drop it).
+            for f in _objects.features_of(self, Feature):
+                for key in kwargs:
+                    if f._has_property(key):
+                        if key in objects:
+                            f._pin_object(key, objects[key])
+                        else:
+                            _objects.unpin(f, key)
+            kwargs = {k: v for k, v in kwargs.items() if k not in objects}
+        if _objects.any_pinned():
+            own = _objects.pinned(self)
+            if self._kind == "Value" and "value" in own:
+                return own["value"]  # DeepTrack2's Value.get returns its value, the object
+            for f in _objects.features_of(self, Feature):
+                held = _objects.pinned(f)
+                if held and f._kind is not None:
+                    key = next(iter(held))
+                    raise TypeError(
+                        f"property '{key}' of feature '{f._name()}' holds a {type(held[key]).__name__} set as "
+                        "its value, which a built-in kind cannot compute with (set a callable as the "
+                        "property's rule instead)"
+                    )
         for key, value in kwargs.items():
             # DeepTrack2: every feature of the pipeline that has the property takes the value (until
             # the next update); a key no feature has is ignored.
@@ -561,6 +607,10 @@ class Feature:
 
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
+
+
+#: What a callable value may be without being a Python object to pin (see _objects): a rule or an array.
+_NOT_OBJECTS = (Feature, Property, type, Image)
 
 
 def _set_value_arg(value, what):

@@ -143,6 +143,37 @@ class PixelUnits(unittest.TestCase):
             dt.Sphere().radius.set_value(3 * units.pixel)
 
 
+class FunctionsAsValues(unittest.TestCase):
+    def test_a_value_feature_gives_the_function_until_the_next_update(self):
+        value = features.Value(value=lambda: 3)
+        fn = np.sin
+        self.assertIs(value(value=fn), fn)
+        self.assertIs(value.value(), fn)
+        self.assertIs(value(), fn)
+        self.assertEqual(value.update()(), 3)
+        self.assertEqual(value.value(), 3)
+        value.value.set_value(fn)
+        self.assertIs(value(), fn)
+        self.assertEqual(value(value=4), 4)  # a plain value over it
+
+    def test_custom_features_receive_it(self):
+        class Apply(features.Feature):
+            def get(self, image, fn, **kwargs):
+                return image if fn is None else fn(image)
+
+        apply = Apply(fn=None)
+        np.testing.assert_array_equal(apply(np.full(2, 4.0), fn=np.sqrt), [2.0, 2.0])
+        np.testing.assert_array_equal(apply.update()(np.full(2, 4.0)), [4.0, 4.0])
+
+    def test_built_in_kinds_refuse_it(self):
+        pipeline = features.Value(value=np.ones(2)) >> dt.Multiply(value=2)
+        with self.assertRaisesRegex(
+            TypeError, "property 'value' of feature '(Value|Multiply)' holds a function set as its value"
+        ):
+            pipeline(value=lambda: 2)
+        np.testing.assert_array_equal(pipeline.update()(), [2.0, 2.0])
+
+
 class PowerIsNumpys(unittest.TestCase):
     def test_bit_for_bit_with_numpy(self):
         rng = np.random.default_rng(7)

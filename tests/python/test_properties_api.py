@@ -101,8 +101,13 @@ class SetValue(unittest.TestCase):
         f = dt.Add(value=1)
         with self.assertRaisesRegex(dt.NotFoundError, "feature 'Add'.*no property 'nope'"):
             features.Property._of(f, "nope").set_value(3)
-        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add'.*not a function"):
-            f.value.set_value(lambda: 2)
+        # A function is a value only Python holds (DeepTrack2 stores it): the built-in kind refuses
+        # to compute with it, naming the property.
+        f.value.set_value(lambda: 2)
+        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add' holds a function"):
+            f(np.ones(1))
+        with self.assertRaisesRegex(dt.NotFoundError, "feature 'Add'.*no property 'nope'"):
+            features.Property._of(f, "nope").set_value(np.sin)
         r = dt.Add(value=1) ^ 2
         with self.assertRaisesRegex(dt.InvalidArgumentError, "property 'N' of feature 'Repeat'"):
             r.N.set_value(-1)
