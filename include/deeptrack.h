@@ -65,6 +65,66 @@
 
 
 /**
+ * `deeptrack_image_dtype()` of a float64 image (every image but `AsType`'s outputs).
+ */
+#define DEEPTRACK_DTYPE_FLOAT64 0
+
+/**
+ * `deeptrack_image_dtype()` of float32 samples.
+ */
+#define DEEPTRACK_DTYPE_FLOAT32 1
+
+/**
+ * `deeptrack_image_dtype()` of float16 samples.
+ */
+#define DEEPTRACK_DTYPE_FLOAT16 2
+
+/**
+ * `deeptrack_image_dtype()` of int64 samples.
+ */
+#define DEEPTRACK_DTYPE_INT64 3
+
+/**
+ * `deeptrack_image_dtype()` of int32 samples.
+ */
+#define DEEPTRACK_DTYPE_INT32 4
+
+/**
+ * `deeptrack_image_dtype()` of int16 samples.
+ */
+#define DEEPTRACK_DTYPE_INT16 5
+
+/**
+ * `deeptrack_image_dtype()` of int8 samples.
+ */
+#define DEEPTRACK_DTYPE_INT8 6
+
+/**
+ * `deeptrack_image_dtype()` of uint64 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT64 7
+
+/**
+ * `deeptrack_image_dtype()` of uint32 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT32 8
+
+/**
+ * `deeptrack_image_dtype()` of uint16 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT16 9
+
+/**
+ * `deeptrack_image_dtype()` of uint8 samples.
+ */
+#define DEEPTRACK_DTYPE_UINT8 10
+
+/**
+ * `deeptrack_image_dtype()` of booleans (samples 0 or 1).
+ */
+#define DEEPTRACK_DTYPE_BOOL 11
+
+/**
  * `deeptrack_kind_param_type()`: any value (the kind checks it).
  */
 #define DEEPTRACK_PARAM_ANY 0
@@ -169,6 +229,13 @@
  * `deeptrack_kind_param_flags()`: the numbers must be whole.
  */
 #define DEEPTRACK_PARAM_FLAG_WHOLE 128
+
+/**
+ * `deeptrack_kind_param_flags()`: a length in meters (a scatterer's `radius`), which DeepTrack2
+ * converts from a quantity in pixels with the optics' pixel size: give such a quantity with
+ * `deeptrack_rule_pixels`.
+ */
+#define DEEPTRACK_PARAM_FLAG_METERS 256
 
 /**
  * `deeptrack_value_kind()` of a none value (also returned for a NULL value).
@@ -458,6 +525,24 @@ deeptrack_status deeptrack_take_warnings(char *buf,
  * of the header you compiled against). Static; never NULL; must not be freed.
  */
 const char *deeptrack_version(void);
+
+/**
+ * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
+ * always read as doubles (`deeptrack_image_data`); an image of another type than float64
+ * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
+ * as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
+ * Kinds given such an image compute on the doubles and give float64 images.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32_t *out);
+
+/**
+ * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static
+ * NUL-terminated string owned by the library; NULL for a number that is no `DEEPTRACK_DTYPE_*`.
+ */
+const char *deeptrack_dtype_name(uint32_t dtype);
 
 /**
  * Creates a built-in feature by DeepTrack class name or alias (e.g. `"GaussianBlur"`). The kinds,
@@ -1297,6 +1382,20 @@ deeptrack_status deeptrack_rule_constant(const struct deeptrack_value *v,
                                          struct deeptrack_rule **out);
 
 /**
+ * A rule giving a length of `v` pixels in meters: `v` (a number, an array, or a list of them; it
+ * stays the caller's) times the camera pixel in sample space of the optics imaging the feature
+ * (`resolution / magnification`; 1 µm outside a microscope), as DeepTrack2 converts `10 *
+ * units.pixel` given to a property in meters (a scatterer's `radius`). Sampled when the feature is,
+ * so inside the microscope that images it. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for other values. On
+ * success `*out` receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_pixels(const struct deeptrack_value *v,
+                                       struct deeptrack_rule **out);
+
+/**
  * A rule drawing a float from U[low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are finite
  * and `low <= high`. On success `*out` receives a new rule owned by the caller.
  *
@@ -1440,6 +1539,17 @@ deeptrack_status deeptrack_context_get(struct deeptrack_sample_context *ctx,
  * `ctx` must be the context passed to the running callback; `out` writable.
  */
 deeptrack_status deeptrack_context_uniform(struct deeptrack_sample_context *ctx, double *out);
+
+/**
+ * Inside a sampling callback: `*out` receives DeepTrack2's `pixel` unit in meters: the camera pixel
+ * in sample space of the optics imaging the feature (`resolution / magnification`), or 1 µm outside
+ * a microscope (DeepTrack2's `get_active_voxel_size()`), to give lengths in pixels.
+ *
+ * # Safety
+ * `ctx` must be the context passed to the running callback; `out` writable.
+ */
+deeptrack_status deeptrack_context_pixel_size(struct deeptrack_sample_context *ctx,
+                                              double *out);
 
 /**
  * Inside a sampling callback: draws `*out` from the standard normal distribution with the

@@ -396,6 +396,13 @@ template <typename D> class ImageReader {
         check(deeptrack_image_is_complex(ptr(), &complex));
         return complex;
     }
+    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (`AsType`'s output; float64
+    /// otherwise); `deeptrack_dtype_name` names it. The samples are read as doubles either way.
+    uint32_t dtype() const {
+        uint32_t d = DEEPTRACK_DTYPE_FLOAT64;
+        check(deeptrack_image_dtype(ptr(), &d));
+        return d;
+    }
     /// The shape.
     std::vector<size_t> shape() const {
         std::vector<size_t> s(ndim());
@@ -575,6 +582,13 @@ class SampleContext {
         check(deeptrack_context_normal(ctx_, &x));
         return x;
     }
+    /// DeepTrack2's `pixel` unit in meters: the pixel size of the optics imaging the feature
+    /// (`resolution / magnification`), 1 µm outside a microscope.
+    double pixel_size() const {
+        double x;
+        check(deeptrack_context_pixel_size(ctx_, &x));
+        return x;
+    }
     /// The replicate index (`_ID`): empty at top level, one entry inside a repeat, ...
     std::vector<size_t> replicate_index() const {
         size_t small[16];
@@ -676,6 +690,9 @@ class Rule : public detail::Handle<deeptrack_rule, deeptrack_rule_free> {
     static Rule uniform_array(const std::vector<double> &low, const std::vector<double> &high) {
         return uniform(low, high);
     }
+    /// `v` pixels (numbers, arrays, lists) in meters at the pixel size of the optics imaging the
+    /// feature, for a length in meters (`DEEPTRACK_PARAM_FLAG_METERS`, a scatterer's radius).
+    static Rule pixels(ValueView v) { deeptrack_rule *r; check(deeptrack_rule_pixels(v.get(), &r)); return Rule(r); }
     /// A float from N(mean, std²).
     static Rule normal(double mean, double std) { deeptrack_rule *r; check(deeptrack_rule_normal(mean, std, &r)); return Rule(r); }
     /// An integer from [low, high).

@@ -1184,7 +1184,9 @@ impl Feature {
                 }
                 // Rules that read nothing else are drawn here, under this lock.
                 None if st.simple => {
-                    let dict = Arc::new(draw_simple(&st.props, rs.rng, id).map_err(|e| e.in_feature(&self.label()))?);
+                    let pixel = rs.optics.map_or(OpticsContext::DEFAULT.pixel, |c| c.pixel);
+                    let dict =
+                        Arc::new(draw_simple(&st.props, rs.rng, id, pixel).map_err(|e| e.in_feature(&self.label()))?);
                     let sample = Sample { dict: Arc::clone(&dict), links: Vec::new() };
                     let stale = st.samples.insert(id, sample).map_err(|e| e.in_feature(&self.label()))?;
                     let done = then(&mut st, &dict);
@@ -1296,6 +1298,11 @@ impl std::fmt::Debug for Feature {
 /// A `Microscope` with built-in optics sets it while it resolves its sample; scatterers read it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct OpticsContext {
+    /// The camera pixel in sample space, meters: `resolution / magnification` (DeepTrack2's `pixel`
+    /// unit, what a quantity in pixels of a length property is converted with: [`Rule::Pixels`]).
+    ///
+    /// [`Rule::Pixels`]: crate::properties::Rule::Pixels
+    pub pixel: f64,
     /// The simulation voxel size in meters per axis: `resolution / magnification / upscale`.
     pub voxel_size: [f64; 3],
     /// Camera pixels to simulation pixels per axis (the upscale, not always an exact integer:
@@ -1322,7 +1329,7 @@ pub struct Resolver<'r> {
 impl OpticsContext {
     /// DeepTrack2's units outside a microscope (`get_active_voxel_size()` and `get_active_scale()`
     /// without a unit context): 1 µm voxels, scale 1.
-    pub const DEFAULT: OpticsContext = OpticsContext { voxel_size: [1e-6; 3], scale: [1.0; 3] };
+    pub const DEFAULT: OpticsContext = OpticsContext { pixel: 1e-6, voxel_size: [1e-6; 3], scale: [1.0; 3] };
 }
 
 impl<'r> Resolver<'r> {
@@ -1658,8 +1665,8 @@ fn finish_with(
 }
 
 /// Draws a sample of rules that read nothing else (see `State::simple`), in order.
-fn draw_simple(props: &[(Text, Rule)], rng: &mut Generator, id: &ReplicaId) -> Result<PropertyDict> {
-    let mut ctx = Draw { rng, id };
+fn draw_simple(props: &[(Text, Rule)], rng: &mut Generator, id: &ReplicaId, pixel: f64) -> Result<PropertyDict> {
+    let mut ctx = Draw { rng, id, pixel };
     let mut dict = PropertyDict::with_capacity(props.len());
     for (key, rule) in props {
         let value = rule.sample_simple(&mut ctx).map_err(|e| e.in_property(key.as_str()))?;
@@ -1668,10 +1675,11 @@ fn draw_simple(props: &[(Text, Rule)], rng: &mut Generator, id: &ReplicaId) -> R
     Ok(dict)
 }
 
-/// The context of [`draw_simple`]: a generator and the replicate index, no siblings.
+/// The context of [`draw_simple`]: a generator, the replicate index and the pixel size, no siblings.
 struct Draw<'a> {
     rng: &'a mut Generator,
     id: &'a ReplicaId,
+    pixel: f64,
 }
 
 impl SampleContext for Draw<'_> {
@@ -1685,6 +1693,10 @@ impl SampleContext for Draw<'_> {
 
     fn replicate_index(&self) -> &[usize] {
         self.id
+    }
+
+    fn pixel_size(&self) -> f64 {
+        self.pixel
     }
 }
 
@@ -1807,5 +1819,9 @@ impl SampleContext for Session<'_, '_> {
 
     fn replicate_index(&self) -> &[usize] {
         self.id
+    }
+
+    fn pixel_size(&self) -> f64 {
+        self.rs.optics.map_or(OpticsContext::DEFAULT.pixel, |c| c.pixel)
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::properties::PropertyDict;
 use crate::property_list::PropertyList;
@@ -34,6 +35,9 @@ pub struct Image {
     /// ([`Image::set_complex`]); every other kind computes on the samples as real numbers, and its
     /// output (new data) is real.
     complex: bool,
+    /// numpy's type of the samples (`AsType`'s outputs; float64 for every other new image): the
+    /// samples are exactly values of that type. Reshapes, blocks and clones keep it.
+    dtype: Dtype,
 }
 
 /// An image's samples: most images are a whole array in its own shape, kept as one pointer (so
@@ -118,7 +122,7 @@ impl Image {
 
     fn from_standard(data: Arc<ArrayD<f64>>) -> Self {
         debug_assert!(data.is_standard_layout());
-        Image { samples: Samples::Whole(data), properties: PropertyList::new(), complex: false }
+        Image { samples: Samples::Whole(data), properties: PropertyList::new(), complex: false, dtype: Dtype::Float64 }
     }
 
     /// An image sharing an existing array.
@@ -138,7 +142,12 @@ impl Image {
             )));
         }
         let part = Part { buffer: Buffer::Borrowed(samples), shape: IxDyn(shape), start: 0 };
-        Ok(Image { samples: Samples::Part(Arc::new(part)), properties: PropertyList::new(), complex: false })
+        Ok(Image {
+            samples: Samples::Part(Arc::new(part)),
+            properties: PropertyList::new(),
+            complex: false,
+            dtype: Dtype::Float64,
+        })
     }
 
     /// An image of `shape` copied from a C-order buffer; errors if the lengths disagree or the element
@@ -212,7 +221,12 @@ impl Image {
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
         buf.extend(s.iter().map(|&x| f(x)));
         let data = standard_array(self.dim(), buf);
-        Ok(Image { samples: Samples::Whole(Arc::new(data)), properties: self.properties.clone(), complex: false })
+        Ok(Image {
+            samples: Samples::Whole(Arc::new(data)),
+            properties: self.properties.clone(),
+            complex: false,
+            dtype: Dtype::Float64,
+        })
     }
 
     /// The elements in C order.
@@ -302,7 +316,24 @@ impl Image {
             )));
         }
         self.complex = complex;
+        if complex {
+            self.dtype = Dtype::Float64;
+        }
         Ok(())
+    }
+
+    /// numpy's type of the samples (see [`Dtype`]): float64 but for `AsType`'s outputs.
+    pub fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+
+    /// The image with its samples tagged as values of `dtype`, which they must be exactly (the
+    /// caller cast them): a complex image stays float64.
+    pub fn with_dtype(mut self, dtype: Dtype) -> Image {
+        if !self.complex {
+            self.dtype = dtype;
+        }
+        self
     }
 
     /// The property dicts, in order.

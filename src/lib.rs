@@ -9,6 +9,7 @@
 #[cfg(feature = "mimalloc")]
 mod alloc;
 mod buffer;
+pub mod dtype;
 pub mod error;
 pub mod features;
 pub mod ffi;

@@ -113,6 +113,12 @@ pub trait SampleContext {
     /// The replicate index (`_ID`): empty at top level, `[n]` inside a repeat, `[n, m]` nested.
     fn replicate_index(&self) -> &[usize];
 
+    /// DeepTrack2's `pixel` unit in meters: the camera pixel in sample space of the optics imaging
+    /// the feature (`resolution / magnification`), or 1 µm outside a microscope (DeepTrack2's default).
+    fn pixel_size(&self) -> f64 {
+        crate::graph::OpticsContext::DEFAULT.pixel
+    }
+
     /// A draw from U[0, 1).
     fn uniform(&mut self) -> f64 {
         self.rng().random::<f64>()
@@ -172,6 +178,11 @@ pub enum Rule {
         /// The property name.
         key: Text,
     },
+    /// A length given in pixels (DeepTrack2's `10 * units.pixel` for a property in meters, such as a
+    /// scatterer's `radius`): the numbers (a number, an array or a list of them) times the pixel size
+    /// of the optics imaging the feature ([`SampleContext::pixel_size`]), as DeepTrack2's conversion
+    /// table converts them.
+    Pixels(Value),
     /// The output of another feature resolved without input at the same replicate index (DeepTrack2's
     /// feature-valued property, as in `X + Y`): none, an array, or a list of arrays. Updating the
     /// dependent feature re-samples the source feature too.
@@ -188,10 +199,27 @@ impl fmt::Debug for Rule {
             Rule::RandInt { low, high } => write!(f, "RandInt({low}, {high})"),
             Rule::Choice(items) => write!(f, "Choice({} items)", items.len()),
             Rule::Callback(_) => f.write_str("Callback"),
+            Rule::Pixels(v) => write!(f, "Pixels({v})"),
             Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
             Rule::FeatureOutput(feature) => write!(f, "FeatureOutput({})", feature.label()),
         }
     }
+}
+
+/// `value` (numbers, arrays, lists of them) times `pixel`: pixels in meters.
+fn in_meters(value: &Value, pixel: f64) -> Result<Value> {
+    Ok(match value {
+        Value::Int(n) => Value::Float(*n as f64 * pixel),
+        Value::Float(x) => Value::Float(x * pixel),
+        Value::Array(a) => Value::Array(Arc::new(a.mapv(|x| x * pixel))),
+        Value::List(items) => Value::List(items.iter().map(|v| in_meters(v, pixel)).collect::<Result<_>>()?),
+        other => {
+            return Err(Error::invalid(format!(
+                "a length in pixels takes numbers, arrays or lists of them, got {}",
+                other.kind_name()
+            )));
+        }
+    })
 }
 
 fn check_finite(what: &str, x: f64) -> Result<()> {
@@ -272,6 +300,13 @@ impl Rule {
         Ok(Rule::PropertyOf { feature: feature.clone(), key: Text::new(key) })
     }
 
+    /// A length of `value` pixels ([`Rule::Pixels`]): a number, an array, or a (nested) list of them;
+    /// anything else is `InvalidArgument`.
+    pub fn pixels(value: Value) -> Result<Rule> {
+        in_meters(&value, 1.0)?;
+        Ok(Rule::Pixels(value))
+    }
+
     /// The output of `feature` (resolved without input) as the value.
     pub fn feature_output(feature: &Feature) -> Rule {
         Rule::FeatureOutput(feature.clone())
@@ -290,6 +325,7 @@ impl Rule {
             Rule::RandInt { low, high } => Value::Int(ctx.rng().random_range(*low..*high)),
             Rule::Choice(items) => items[ctx.rng().random_range(0..items.len())].clone(),
             Rule::Callback(f) => f(ctx)?,
+            Rule::Pixels(v) => in_meters(v, ctx.pixel_size())?,
             Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => unreachable!("links are sampled by the graph"),
         })
     }

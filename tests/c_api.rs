@@ -63,6 +63,14 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn as_type_tags_and_numpys_power_from_c() {
+    let out = run(&compile("cc", "tests/c/features_completion.c", "features_completion", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn borrowed_images_share_the_callers_samples_and_release_them_once() {
     let out = run(&compile("cc", "tests/c/borrow.c", "borrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

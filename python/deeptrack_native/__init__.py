@@ -51,6 +51,20 @@ from .image import Image, PropertyDict  # noqa: E402
 
 globals().update(_BUILTINS)
 
+# As ``import deeptrack``: DeepTrack2's submodules are attributes of the package once it is imported
+# (``dt.math.Clip``), not only after ``import deeptrack.math``.
+from . import (  # noqa: E402
+    augmentations,
+    elementwise,
+    features,
+    image,
+    math,
+    noises,
+    optics,
+    scatterers,
+    statistics,
+)
+
 
 def library_version():
     """The version the loaded libdeeptrack reports."""
@@ -66,6 +80,15 @@ __all__ = [
     "random",
     "properties",
     "units",
+    "augmentations",
+    "elementwise",
+    "features",
+    "image",
+    "math",
+    "noises",
+    "optics",
+    "scatterers",
+    "statistics",
     "MERGE_STRATEGY_APPEND",
     "MERGE_STRATEGY_OVERRIDE",
     "Feature",

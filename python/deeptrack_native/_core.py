@@ -11,7 +11,7 @@ import inspect
 import itertools
 import threading
 import weakref
-from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_void_p
+from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_uint32, c_void_p
 
 import numpy as np
 
@@ -390,6 +390,8 @@ def from_library_image(owner, known=None):
         # A complex image (ComplexGaussian's): its last axis holds the real and imaginary parts,
         # viewed as complex numbers without a copy.
         view = view.view(np.complex128)[..., 0]
+    else:
+        view = _typed(owner, view)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
         return view
     img = Image(view, copy=False)
@@ -442,6 +444,26 @@ def input_image(obj, what="image"):
         for d in obj.properties:
             known[_attach_dict(owner, d, what)] = d
     return owner, known, True
+
+
+#: numpy's dtypes by the library's numbers (``DEEPTRACK_DTYPE_*``), named by the library.
+_DTYPES = {}
+
+
+def _typed(owner, view):
+    """``view`` as an array of numpy's type of the image (``AsType``'s output; the library's
+    samples are exactly that type's values), read-only as the view; ``view`` itself for float64."""
+    out = c_uint32()
+    call(lib.deeptrack_image_dtype, owner.ptr, byref(out))
+    if out.value == 0:
+        return view
+    dtype = _DTYPES.get(out.value)
+    if dtype is None:
+        dtype = _DTYPES[out.value] = np.dtype(lib.deeptrack_dtype_name(out.value).decode())
+    with np.errstate(invalid="ignore"):  # int64 and uint64 beyond 2**53 (see the README)
+        typed = view.astype(dtype)
+    typed.flags.writeable = False
+    return typed
 
 
 def _is_complex(owner):
@@ -620,7 +642,7 @@ def parameters(fn):
 @_lib.SAMPLE_FN
 def sample_trampoline(key, ctx, out):
     try:
-        fn, params, what = _CALLBACKS[key]
+        fn, params, what, meters = _CALLBACKS[key]
         kwargs = {}
         value = c_void_p()
         for name, has_default in params:
@@ -646,16 +668,21 @@ def sample_trampoline(key, ctx, out):
             result = fn(**kwargs)
         finally:
             stack.pop()
+        if meters and units.is_pixels(result):
+            size = c_double()
+            call(lib.deeptrack_context_pixel_size, ctx, byref(size))
+            result = np.multiply(result.magnitude, size.value)
         out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)
 
 
-def callback_rule(fn, what):
+def callback_rule(fn, what, meters=False):
     """A library rule calling ``fn`` with the sibling properties its parameters name; ``what`` names
-    the property in errors."""
-    key = register((fn, parameters(fn), what))
+    the property in errors. For a length in meters (``meters``), a quantity in pixels that ``fn``
+    returns is converted with the pixel size of the optics imaging the feature."""
+    key = register((fn, parameters(fn), what, meters))
     try:
         return new_handle(
             lib.deeptrack_rule_callback, sample_trampoline, key, free_userdata, free=lib.deeptrack_rule_free
@@ -704,9 +731,15 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         arg, original, count = _argument_image(input_ptr)
+        if arg is None and getattr(type(feature).get, "_not_defined", False):
+            # DeepTrack2 calls get once per input image: without input a subclass that defines no get
+            # (a holder of properties, e.g. for TakeProperties) gives no image rather than failing.
+            return 0
         # While get runs, the feature's properties read this computation's values (DeepTrack2's
         # ``self.properties["key"]()`` inside ``get``).
         state = feature.__dict__
+        # Functions set as values (resolve(x, key=f)) reach get as DeepTrack2 gives them.
+        props.update(state.get("_object_pins") or {})
         outer = state.get("_running")
         state["_running"] = props
         try:

@@ -149,6 +149,8 @@ _DECLARATIONS = {
     "deeptrack_image_property_count": ([handle], c_size_t),
     "deeptrack_image_is_complex": ([handle, POINTER(c_bool)], status),
     "deeptrack_image_set_complex": ([handle, c_bool], status),
+    "deeptrack_image_dtype": ([handle, POINTER(c_uint32)], status),
+    "deeptrack_dtype_name": ([c_uint32], c_char_p),
     "deeptrack_image_property_dict": ([handle, c_size_t, out_handle], status),
     "deeptrack_image_append_properties": ([handle, handle], status),
     "deeptrack_image_push_properties": (
@@ -161,6 +163,7 @@ _DECLARATIONS = {
     "deeptrack_property_dict_get": ([handle, c_char_p, out_handle], status),
     # rules
     "deeptrack_rule_constant": ([handle, out_handle], status),
+    "deeptrack_rule_pixels": ([handle, out_handle], status),
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),
@@ -168,6 +171,7 @@ _DECLARATIONS = {
     "deeptrack_context_get": ([handle, c_char_p, out_handle], status),
     "deeptrack_context_uniform": ([handle, POINTER(c_double)], status),
     "deeptrack_context_normal": ([handle, POINTER(c_double)], status),
+    "deeptrack_context_pixel_size": ([handle, POINTER(c_double)], status),
     "deeptrack_context_replicate_index": ([handle, POINTER(c_size_t), c_size_t, POINTER(c_size_t)], status),
     # values
     "deeptrack_value_new_float": ([c_double, out_handle], status),

@@ -15,7 +15,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _processes
+from . import _batch, _core, _lib, _objects, _processes, units
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
@@ -47,9 +47,15 @@ def _rule(value, owner, key):
         # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(lambda: _sample_inside(value), what)
+    meters = key in getattr(owner, "_meters", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(value, what)
+        return _core.callback_rule(value, what, meters)
+    if meters and units.is_pixels(value):
+        # DeepTrack2's conversion table: pixels in meters at the pixel size of the optics imaging
+        # the feature, known when it is sampled.
+        v = _core.to_value(value.magnitude, what)
+        return _core.new_handle(lib.deeptrack_rule_pixels, v.ptr, free=lib.deeptrack_rule_free)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
 
@@ -229,6 +235,9 @@ class Feature:
         given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
         return _builtin(self._kind)(**given).resolve(image)
 
+    #: Marks the placeholder: a subclass that keeps it defines no computation of its own.
+    get._not_defined = True
+
     # -- properties -------------------------------------------------------------------------------
 
     def _set(self, key, value):
@@ -263,8 +272,33 @@ class Feature:
 
     def _set_value(self, key, value):
         """Pins property ``key`` to ``value`` until the next update (``feature.key.set_value``)."""
-        v = _set_value_arg(value, f"property '{key}' of feature '{self._name()}'")
+        what = f"property '{key}' of feature '{self._name()}'"
+        if key in getattr(self, "_meters", ()) and units.is_pixels(value):
+            raise TypeError(
+                f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
+                "feature is sampled: give it as the property's value instead)"
+            )
+        if _objects.is_object(value, _NOT_OBJECTS):
+            # DeepTrack2 stores the function itself as the value (see _objects).
+            if not self._has_property(key):
+                status = _lib.NOT_FOUND
+                raise _core.error_class(status)(
+                    status, _lib.status_name(status), f"feature '{self._name()}' has no property '{key}'"
+                )
+            self._pin_object(key, value)
+            return
+        v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+        _objects.unpin(self, key)
+
+    def _pin_object(self, key, value):
+        """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
+        pinned to None in the library meanwhile, so that its rule is not sampled (DeepTrack2 replaces
+        it); a built-in kind's is not resolved while the pin holds."""
+        if self._kind is None:
+            v = _core.to_value(None, key)
+            _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+        _objects.pin(self, key, value)
 
     def is_valid(self):
         """Whether the feature holds a current result (DeepTrack2's ``is_valid``): true after a
@@ -300,6 +334,8 @@ class Feature:
                 stacklevel=2,
             )
         _core.call(lib.deeptrack_feature_update, self._h.ptr)
+        if _objects.any_pinned():
+            _objects.clear(self, Feature)
         self.__dict__["_had_input"] = False
         # Nothing of this pipeline's is cached any more, so its next input is copied afresh rather
         # than compared with the last one (a copy costs less than a comparison).
@@ -345,11 +381,69 @@ class Feature:
         self.__dict__["_input_cache"] = (image, epoch, _dict_ids(image), owner, known, borrowed)
         return owner, known
 
+    def bind_arguments(self, arguments):
+        """Binds ``arguments`` (an ``Arguments`` feature, or any feature) to this one, as DeepTrack2's
+        ``bind_arguments``: from then on, ``resolve(x, key=value)`` sets only the properties of
+        ``arguments`` named by the keys (others are ignored), for that resolve alone: their former
+        values are set back afterwards. The features of the pipeline see them through the rules that
+        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``).
+        Returns self."""
+        if not isinstance(arguments, Feature):
+            raise TypeError(f"bind_arguments takes a feature, got a {type(arguments).__name__}")
+        self.__dict__["arguments"] = arguments
+        return self
+
     def resolve(self, image=None, **kwargs):
         """Runs the pipeline on ``image`` (an array or Image; ``None`` or ``[]`` for the input of the
         last resolve since the last update, or none). Returns the result: an Image when properties are
         stored, else a read-only ndarray; a list when the pipeline produces several images, ``[]`` when
-        it produces none."""
+        it produces none.
+
+        ``key=value`` sets property ``key`` of every feature of the pipeline that has it until the next
+        update; with arguments bound (:meth:`bind_arguments`), of those arguments for this resolve
+        only."""
+        arguments = self.__dict__.get("arguments")
+        if kwargs and arguments is not None:
+            originals = {}
+            try:
+                for key, value in kwargs.items():
+                    if arguments._has_property(key):
+                        # DeepTrack2 reads the current value first (sampling it if needed).
+                        originals[key] = arguments._get_property(key)
+                        arguments._set_value(key, value)
+                return self._resolve(image)
+            finally:
+                for key, value in originals.items():
+                    arguments._set_value(key, value)
+        return self._resolve(image, **kwargs)
+
+    def _resolve(self, image=None, **kwargs):
+        """``resolve`` once the bound arguments are set."""
+        objects = {k: v for k, v in kwargs.items() if _objects.is_object(v, _NOT_OBJECTS)}
+        if objects or (kwargs and _objects.any_pinned()):
+            # Values only Python holds, on every feature that has the key (and plain values given
+            # over such a pin drop it).
+            for f in _objects.features_of(self, Feature):
+                for key in kwargs:
+                    if f._has_property(key):
+                        if key in objects:
+                            f._pin_object(key, objects[key])
+                        else:
+                            _objects.unpin(f, key)
+            kwargs = {k: v for k, v in kwargs.items() if k not in objects}
+        if _objects.any_pinned():
+            own = _objects.pinned(self)
+            if self._kind == "Value" and "value" in own:
+                return own["value"]  # DeepTrack2's Value.get returns its value, the object
+            for f in _objects.features_of(self, Feature):
+                held = _objects.pinned(f)
+                if held and f._kind is not None:
+                    key = next(iter(held))
+                    raise TypeError(
+                        f"property '{key}' of feature '{f._name()}' holds a {type(held[key]).__name__} set as "
+                        "its value, which a built-in kind cannot compute with (set a callable as the "
+                        "property's rule instead)"
+                    )
         for key, value in kwargs.items():
             # DeepTrack2: every feature of the pipeline that has the property takes the value (until
             # the next update); a key no feature has is ignored.
@@ -513,6 +607,10 @@ class Feature:
 
     def __repr__(self):
         return f"<{type(self).__name__} feature>"
+
+
+#: What a callable value may be without being a Python object to pin (see _objects): a rule or an array.
+_NOT_OBJECTS = (Feature, Property, type, Image)
 
 
 def _set_value_arg(value, what):
@@ -808,7 +906,7 @@ def classes_of(module):
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
 _PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK = 9, 10, 11
 _FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK)
-_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED = 8, 16
+_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED, _FLAG_METERS = 8, 16, 256
 
 
 def _kind_str(fn, *args):
@@ -1033,6 +1131,8 @@ def _define(kind):
         "_unsupported": tuple(unsupported),
         "_only_default": only_default,
         "_feature_params": tuple(p.name for p in kind["params"] if p.type == _PARAM_FEATURE),
+        # Lengths in meters: a quantity in pixels given to them is converted with the optics' pixel size.
+        "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
         "_module": kind["module"],
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",

@@ -58,6 +58,9 @@ class Property:
         running = self.feature.__dict__.get("_running")
         if running is not None and self.key in running:
             return running[self.key]
+        pins = self.feature.__dict__.get("_object_pins")
+        if pins and self.key in pins:
+            return pins[self.key]  # a function set as the value (deeptrack_native._objects)
         return self.feature._get_property(self.key)
 
     def current_value(self, _ID=()):

@@ -4,9 +4,10 @@ without pint: lengths (``m``, ``mm``, ``um``/``micrometer``/``micron``, ``nm``, 
 
 A :class:`Quantity` is a magnitude (a number or an array) with a unit; given as a property value, a
 length becomes its value in meters (the unit of the scatterers' ``radius`` and the optics' lengths),
-and a dimensionless quantity its magnitude. A quantity in pixels is refused as a property value:
-DeepTrack2 converts it with the voxel size of the optics imaging the feature, which deeptrack_native
-does not do (give positions in pixels as plain numbers).
+and a dimensionless quantity its magnitude. A quantity in pixels given to a length in meters (a
+scatterer's ``radius``) is converted, as DeepTrack2's conversion tables do, with the pixel size of
+the optics imaging the feature (``resolution / magnification``; 1 µm outside a microscope), when the
+feature is sampled; given to any other property (``position``), it is its number of pixels.
 """
 
 import numbers
@@ -142,16 +143,18 @@ class Quantity:
 
 
 def property_value(q, what):
-    """What a quantity given as a property value becomes (see the module's doc)."""
+    """What a quantity given as the value of a property that is not a length in meters becomes (see
+    the module's doc): a length in meters, a number of pixels, a magnitude."""
     if q.units.kind == "length":
         return q.to(meter).magnitude
-    if q.units.kind == "dimensionless":
-        return q.magnitude
-    raise TypeError(
-        f"{what}: a quantity in {q.units.name} is not supported (DeepTrack2 converts pixels with the "
-        "optics' voxel size, which deeptrack_native does not do: give pixels as plain numbers, lengths in "
-        "meters or as a length quantity)"
-    )
+    if q.units.kind == "pixel":
+        return q.to(pixel).magnitude
+    return q.magnitude
+
+
+def is_pixels(value):
+    """Whether ``value`` is a quantity in pixels."""
+    return isinstance(value, Quantity) and value.units.kind == "pixel"
 
 
 _UNITS = {}

@@ -31,6 +31,7 @@ pub mod optics;
 mod padding;
 mod pixelwise;
 mod pooling;
+mod power;
 pub mod registry;
 mod resize;
 pub mod reuse;

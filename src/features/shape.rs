@@ -1,7 +1,8 @@
 //! Shape and type features of DeepTrack2's `features` module: `Transpose` (`Permute`), `MoveAxis`,
 //! `Squeeze`, `Unsqueeze` (`ExpandDims`), `ChannelFirst2d`, `AsType` and `OneHot`, as numpy computes
-//! them. Images stay float64: `AsType` rounds or wraps the values as numpy's cast would, and keeps
-//! them as floats. None moves positions (DeepTrack2's do not either).
+//! them. `AsType` rounds, truncates or wraps the values as numpy's cast would and tags the image with
+//! the type ([`Dtype`]; the samples stay float64 in the engine, and callers convert them). None moves
+//! positions (DeepTrack2's do not either).
 
 use std::sync::Arc;
 
@@ -11,6 +12,7 @@ use super::FeatureKind;
 use super::pixelwise;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
+use crate::dtype::Dtype;
 use crate::error::{Error, Result};
 use crate::graph::Resolver;
 use crate::image::{Image, element_count};
@@ -95,7 +97,7 @@ const AS_TYPE: KindSpec = KindSpec {
     name: "AsType",
     aliases: &[],
     module: "features",
-    doc: "The values numpy's `astype(dtype)` gives, kept as float64 (rounded, truncated or wrapped).",
+    doc: "numpy's `astype(dtype)`: the values cast (rounded, truncated or wrapped), the image tagged with the type.",
     params: &[ParamSpec::new(
         "dtype",
         ParamKind::Str { choices: DTYPES },
@@ -429,8 +431,12 @@ impl FeatureKind for Shape {
         if let Some(shape) = self.reshape(img.shape(), &p)? {
             return img.reshaped(&shape).map(Some);
         }
-        if matches!(self, Shape::AsType) && matches!(p.str("dtype")?, "float64" | "float" | "double") {
-            return Ok(Some(img.clone()));
+        if matches!(self, Shape::AsType) {
+            let dtype = Dtype::from_name(p.str("dtype")?).unwrap_or_default();
+            if dtype == Dtype::Float64 {
+                return Ok(Some(img.clone().with_dtype(dtype)));
+            }
+            return Ok(Some(img.with_data(self.apply(&img.data(), &p)?).with_dtype(dtype)));
         }
         Ok(Some(img.with_data(self.apply(&img.data(), &p)?)))
     }
@@ -447,6 +453,13 @@ mod tests {
         assert_eq!(permuted(&x.view(), &[1, 0]).unwrap(), plain);
         let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0).view(), "int8").unwrap();
         assert_eq!(all, x.mapv(|v| cast("int8")(v * 1.37 - 900.0)));
+    }
+
+    #[test]
+    fn every_registry_name_is_a_type() {
+        for name in DTYPES {
+            assert!(Dtype::from_name(name).is_some(), "{name}");
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::FeatureKind;
+use super::power;
 use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
@@ -282,6 +283,19 @@ pub(crate) fn broadcast_op(
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
 }
 
+/// `a ** b` with numpy's broadcasting and numpy's power ([`power`]).
+fn power_broadcast(a: &ArrayViewD<'_, f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
+    let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| {
+        Error::invalid(format!(
+            "cannot broadcast an image of shape {:?} with a value of shape {:?}",
+            a.shape(),
+            b.shape()
+        ))
+    })?;
+    element_count(&shape)?;
+    power::pow_broadcast(a, b, &shape)
+}
+
 impl FeatureKind for Arithmetic {
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
@@ -322,6 +336,11 @@ impl FeatureKind for Arithmetic {
                     "Add" => image.map_samples(|x| x + v),
                     "Subtract" => image.map_samples(|x| x - v),
                     "Multiply" => image.map_samples(|x| x * v),
+                    // numpy's power (its shortcuts and its SIMD kernel), not `op` sample by sample.
+                    "Power" => Ok(image.with_data(
+                        ArrayD::from_shape_vec(image.data().raw_dim(), power::pow_number(image.as_slice(), v)?)
+                            .expect("one result per sample"),
+                    )),
                     _ => image.map_samples(|x| op(x, v)),
                 }?);
             }
@@ -335,8 +354,12 @@ impl FeatureKind for Arithmetic {
         (0..n)
             .map(|i| {
                 let image = &inputs[i % inputs.len()];
-                let data = broadcast_op(&image.data(), &values[i % values.len()], self.op)
-                    .map_err(|e| e.in_property("value"))?;
+                let data = if self.name == "Power" {
+                    power_broadcast(&image.data(), &values[i % values.len()])
+                } else {
+                    broadcast_op(&image.data(), &values[i % values.len()], self.op)
+                }
+                .map_err(|e| e.in_property("value"))?;
                 Ok(image.with_data(data))
             })
             .collect()

@@ -61,6 +61,10 @@ pub const DEEPTRACK_PARAM_FLAG_OPTIONAL: u32 = 32;
 pub const DEEPTRACK_PARAM_FLAG_SAMPLED: u32 = 64;
 /// `deeptrack_kind_param_flags()`: the numbers must be whole.
 pub const DEEPTRACK_PARAM_FLAG_WHOLE: u32 = 128;
+/// `deeptrack_kind_param_flags()`: a length in meters (a scatterer's `radius`), which DeepTrack2
+/// converts from a quantity in pixels with the optics' pixel size: give such a quantity with
+/// `deeptrack_rule_pixels`.
+pub const DEEPTRACK_PARAM_FLAG_METERS: u32 = 256;
 
 fn kind_at(index: size_t) -> Result<&'static KindSpec, Error> {
     registry::kinds().nth(index).ok_or_else(|| {
@@ -319,6 +323,7 @@ pub unsafe extern "C" fn deeptrack_kind_param_flags(kind: size_t, param: size_t,
             (matches!(p.default, ParamDefault::Absent), DEEPTRACK_PARAM_FLAG_OPTIONAL),
             (matches!(p.default, ParamDefault::Sampled(_)), DEEPTRACK_PARAM_FLAG_SAMPLED),
             (whole, DEEPTRACK_PARAM_FLAG_WHOLE),
+            (p.meters, DEEPTRACK_PARAM_FLAG_METERS),
         ];
         write(out, flags.iter().filter(|(on, _)| *on).fold(0, |acc, (_, bit)| acc | bit));
         Ok(())

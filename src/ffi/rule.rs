@@ -215,6 +215,28 @@ pub unsafe extern "C" fn deeptrack_rule_constant(
     })
 }
 
+/// A rule giving a length of `v` pixels in meters: `v` (a number, an array, or a list of them; it
+/// stays the caller's) times the camera pixel in sample space of the optics imaging the feature
+/// (`resolution / magnification`; 1 µm outside a microscope), as DeepTrack2 converts `10 *
+/// units.pixel` given to a property in meters (a scatterer's `radius`). Sampled when the feature is,
+/// so inside the microscope that images it. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for other values. On
+/// success `*out` receives a new rule owned by the caller.
+///
+/// # Safety
+/// `v` must be NULL or a live value; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_pixels(
+    v: *const deeptrack_value,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let v = unsafe { value_ref(v, "v")? }.clone();
+        write_rule(out, Rule::pixels(v).map_err(|e| Error::new(e.kind(), format!("argument 'v': {e}"))))
+    })
+}
+
 /// A rule drawing a float from U[low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are finite
 /// and `low <= high`. On success `*out` receives a new rule owned by the caller.
 ///
@@ -467,6 +489,27 @@ pub unsafe extern "C" fn deeptrack_context_uniform(
         check_out(out, "out")?;
         // SAFETY: forwarded contract.
         let x = unsafe { context(ctx)? }.uniform();
+        // SAFETY: checked non-NULL.
+        unsafe { *out = x };
+        Ok(())
+    })
+}
+
+/// Inside a sampling callback: `*out` receives DeepTrack2's `pixel` unit in meters: the camera pixel
+/// in sample space of the optics imaging the feature (`resolution / magnification`), or 1 µm outside
+/// a microscope (DeepTrack2's `get_active_voxel_size()`), to give lengths in pixels.
+///
+/// # Safety
+/// `ctx` must be the context passed to the running callback; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_context_pixel_size(
+    ctx: *mut deeptrack_sample_context,
+    out: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let x = unsafe { context(ctx)? }.pixel_size();
         // SAFETY: checked non-NULL.
         unsafe { *out = x };
         Ok(())

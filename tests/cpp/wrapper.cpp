@@ -315,6 +315,10 @@ static void test_rules() {
     f.set("c", Rule::choice({Value::of("only")}));
     f.set("c2", Rule::choice(Value::list({Value::of(1), Value::of(2)})));
     f.set("const", Rule::constant(Value::of("fixed")));
+    f.set("len", Rule::pixels(Value::of(3.0))); // outside a microscope, 1 um pixels
+    f.set("px", Rule::callback([](SampleContext &ctx) { return Value::of(ctx.pixel_size()); }));
+    CHECK(f.property("len").as_float() == 3e-6 && f.property("px").as_float() == 1e-6);
+    THROWS(Rule::pixels(Value::of("three")), DEEPTRACK_STATUS_INVALID_ARGUMENT, "a length in pixels takes numbers");
     std::set<double> us;
     std::set<int64_t> c2s;
     for (int t = 0; t < 30; t++) {
@@ -613,6 +617,14 @@ static void test_complex_images_and_warnings() {
     CHECK(!real.is_complex());
     THROWS(real.set_complex(true), DEEPTRACK_STATUS_INVALID_ARGUMENT, "last axis of length 2");
     CHECK(take_warnings().empty());
+    CHECK(real.dtype() == DEEPTRACK_DTYPE_FLOAT64);
+    Feature cast("AsType");
+    cast.set("dtype", Value::of("int8"));
+    Feature shift("Add");
+    shift.set("value", Value::of(200.5));
+    Image wrapped = cast.resolve(shift.resolve(zeros(2, 3)));
+    CHECK(wrapped.dtype() == DEEPTRACK_DTYPE_INT8);
+    CHECK(wrapped.data()[0] == -56.0);
 }
 
 static void test_resolve_many() {

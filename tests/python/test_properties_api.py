@@ -101,8 +101,13 @@ class SetValue(unittest.TestCase):
         f = dt.Add(value=1)
         with self.assertRaisesRegex(dt.NotFoundError, "feature 'Add'.*no property 'nope'"):
             features.Property._of(f, "nope").set_value(3)
-        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add'.*not a function"):
-            f.value.set_value(lambda: 2)
+        # A function is a value only Python holds (DeepTrack2 stores it): the built-in kind refuses
+        # to compute with it, naming the property.
+        f.value.set_value(lambda: 2)
+        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add' holds a function"):
+            f(np.ones(1))
+        with self.assertRaisesRegex(dt.NotFoundError, "feature 'Add'.*no property 'nope'"):
+            features.Property._of(f, "nope").set_value(np.sin)
         r = dt.Add(value=1) ^ 2
         with self.assertRaisesRegex(dt.InvalidArgumentError, "property 'N' of feature 'Repeat'"):
             r.N.set_value(-1)
@@ -186,9 +191,10 @@ class Units(unittest.TestCase):
         self.assertIsInstance(q, units.Quantity)
         np.testing.assert_allclose(q.to_base_units().magnitude, [1e-9, 2e-9])
 
-    def test_pixels_and_unknown_units_are_refused(self):
-        with self.assertRaisesRegex(TypeError, "property 'value' of feature 'Add': a quantity in pixel"):
-            dt.Add(value=3 * units.pixels)
+    def test_pixels_outside_lengths_are_numbers_and_unknown_units_are_refused(self):
+        # DeepTrack2 converts only the properties of its conversion tables (lengths such as a
+        # scatterer's radius); any other quantity becomes its magnitude.
+        self.assertEqual(dt.Add(value=3 * units.pixels).value(), 3)
         with self.assertRaises(AttributeError):
             units.furlong  # noqa: B018
         with self.assertRaises(units.DimensionalityError):

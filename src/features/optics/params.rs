@@ -227,6 +227,8 @@ pub(super) struct Params {
     pub na: f64,
     pub wavelength: f64,
     pub n_medium: f64,
+    /// The camera pixel in sample space (`resolution / magnification`), meters.
+    pub pixel: f64,
     pub voxel: [f64; 3],
     pub scale: [f64; 3],
     /// The simulation's upscale: the optics' own times that of enclosing `Upscale` features.
@@ -357,6 +359,7 @@ impl Params {
             na,
             wavelength,
             n_medium,
+            pixel,
             voxel,
             scale,
             upscale,
@@ -377,6 +380,6 @@ impl Params {
     }
 
     pub fn context(&self) -> OpticsContext {
-        OpticsContext { voxel_size: self.voxel, scale: self.scale }
+        OpticsContext { pixel: self.pixel, voxel_size: self.voxel, scale: self.scale }
     }
 }

@@ -69,6 +69,10 @@ pub struct ParamSpec {
     /// A check of what `kind` and the bounds cannot say (relations between numbers, lengths that
     /// depend on the kind), run after them.
     pub check: Option<fn(&Value) -> Result<()>>,
+    /// Whether it is a length in meters that DeepTrack2's conversion table converts from other units:
+    /// a quantity in pixels given to it is converted with the optics' pixel size
+    /// ([`crate::properties::Rule::Pixels`]).
+    pub meters: bool,
     /// One line on what it means, with its unit.
     pub doc: &'static str,
 }
@@ -190,6 +194,7 @@ impl ParamSpec {
             nullable: false,
             support: Support::Full,
             check: None,
+            meters: false,
             doc,
         }
     }

@@ -129,6 +129,7 @@ const fn radius(max_len: usize, check: Option<fn(&Value) -> Result<()>>) -> Para
         min: 0.0,
         min_open: true,
         check,
+        meters: true,
         ..finite_vector("radius", (1, max_len), Const::Float(1e-6), "the radius in meters, or one per axis")
     }
 }
@@ -315,7 +316,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn ctx(vox: f64) -> OpticsContext {
-        OpticsContext { voxel_size: [vox; 3], scale: [1.0; 3] }
+        OpticsContext { pixel: vox, voxel_size: [vox; 3], scale: [1.0; 3] }
     }
 
     fn props(pairs: &[(&str, Value)]) -> PropertyDict {
@@ -352,7 +353,7 @@ mod tests {
         let m = e.volume(&p, &ctx(1e-7)).unwrap();
         assert_eq!((m.shape(), sum(&m)), ([13, 23, 15].as_slice(), 2419.0));
         let point = Scatterer { shape: Shape::Point };
-        let ctx2 = OpticsContext { voxel_size: [5e-8; 3], scale: [2.0; 3] };
+        let ctx2 = OpticsContext { pixel: 1e-7, voxel_size: [5e-8; 3], scale: [2.0; 3] };
         assert_eq!(point.volume(&props(&[]), &ctx2).unwrap().as_slice().unwrap(), [8.0]);
     }
 
