@@ -63,6 +63,14 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn permuted_images_share_their_samples_and_give_c_order_data() {
+    let out = run(&compile("cc", "tests/c/permuted.c", "permuted", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn borrowed_images_share_the_callers_samples_and_release_them_once() {
     let out = run(&compile("cc", "tests/c/borrow.c", "borrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -155,6 +163,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
+    valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
 }
 
 #[test]

@@ -165,8 +165,8 @@ impl FeatureKind for Pool {
             return Ok(Some(img.clone()));
         }
         let out = match method {
-            Method::Native(reduce) => pooling::block_reduce(img.as_slice(), shape, &k, reduce)?,
-            Method::Median => median::median_pool(img.as_slice(), shape, &k).map_err(|e| e.in_property("ksize"))?,
+            Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
+            Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
             Method::Call(f) => {
                 let _user = rs.user_code();
                 call_per_block(img, &k, props, &f)?
@@ -192,7 +192,7 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
     // The block is filled in place, then copied into the image the function receives (which it may
     // keep): one allocation of the block's size per call.
     let mut block = buffer::zeroed(block_len)?;
-    let x = img.as_slice();
+    let x = img.contiguous()?;
     let mut strides = vec![1_usize; dims.len()];
     for a in (0..dims.len().saturating_sub(1)).rev() {
         strides[a] = strides[a + 1] * dims[a + 1];
