@@ -376,16 +376,27 @@ def image_view(owner, _layout=lib.deeptrack_image_layout):
     return np.asarray(_Buffer(owner, data.value, shape, byte_strides))
 
 
-def borrowed_view(ptr):
+def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
     """A numpy view of a borrowed library image's data, valid while the library lends it (during a
-    callback): copy it, or compare with it, before returning."""
-    data, shape = _image_data(ptr)
-    if not data:
+    callback): copy it, or compare with it, before returning. A permuted image (``Pool``'s blocks) is
+    a strided view of its memory."""
+    shape = image_shape(ptr)
+    ndim = len(shape)
+    data = c_void_p()
+    strides = _STRIDES_BUF() if ndim <= _MAX_NDIM else (c_ssize_t * ndim)()
+    permuted = c_bool()
+    status = _layout(ptr, byref(data), strides, ndim, byref(permuted))
+    if status:
+        raise_for(status)
+    if not data.value:
         return np.zeros(shape)
     n = 1
     for d in shape:
         n *= d
-    return np.frombuffer((ctypes.c_double * n).from_address(data), dtype=_F64).reshape(shape)
+    flat = np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64)
+    if not permuted.value:
+        return flat.reshape(shape)
+    return np.lib.stride_tricks.as_strided(flat, shape, tuple(8 * s for s in strides[:ndim]), writeable=False)
 
 
 def image_properties(owner, known=None):
