@@ -978,7 +978,10 @@ deeptrack_status deeptrack_image_shape(const struct deeptrack_image *img,
 
 /**
  * Borrows the elements of `img` (C order): `*data` receives a pointer valid while `img` lives (do not
- * free or modify), `*len` the element count.
+ * free or modify), `*len` the element count. The elements of a permuted image (a `Transpose` or
+ * `MoveAxis`, which share their input's memory in another order: see `deeptrack_image_layout`) are
+ * copied into C order on the first call, and that copy is kept, and shared by every call, while any
+ * image shares the samples (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it cannot be allocated).
  *
  * # Safety
  * `img` must be NULL or a live image; `data` and `len` NULL or writable.
@@ -988,8 +991,28 @@ deeptrack_status deeptrack_image_data(const struct deeptrack_image *img,
                                       size_t *len);
 
 /**
+ * Borrows the elements of `img` where they are in memory, without copying, as numpy's strided arrays
+ * do: `*data` receives the address of the first element (index 0 on every axis; NULL when there are
+ * no elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the distance
+ * in elements between neighbours along each axis: the C-order strides unless the image is permuted
+ * (a `Transpose` or `MoveAxis` of another image, sharing its memory), when they are the permuted ones
+ * (`*permuted` receives whether it is). `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is less than
+ * `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is 0.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`
+ * writable `ptrdiff_t`s.
+ */
+deeptrack_status deeptrack_image_layout(const struct deeptrack_image *img,
+                                        const double **data,
+                                        ptrdiff_t *strides,
+                                        size_t cap,
+                                        bool *permuted);
+
+/**
  * Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
  * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `len` is less than the element count (nothing is written).
+ * A permuted image is copied into C order as `deeptrack_image_data` does.
  *
  * # Safety
  * `img` must be NULL or a live image; `buf` NULL or `len` writable doubles.

@@ -3,12 +3,13 @@
 //! of images that features pass to each other.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, ShapeBuilder};
 
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
+use crate::layout;
 use crate::properties::PropertyDict;
 use crate::property_list::PropertyList;
 use crate::samples::Borrowed;
@@ -23,9 +24,11 @@ pub type ImageList = SharedList<Image>;
 /// shared by identity: cloning an `Image` is O(1) and keeps the *same* dicts, so a merge of the clone
 /// dedupes them.
 ///
-/// The samples are a C-order block of a shared buffer, which the image either owns (with other
-/// images) or borrows from its caller ([`Borrowed`]); a reshape, or a slice that is a contiguous
-/// block, shares them in O(1) with a shape of its own.
+/// The samples are a block of a shared buffer, which the image either owns (with other images) or
+/// borrows from its caller ([`Borrowed`]); a reshape, or a slice that is a contiguous block, shares
+/// them in O(1) with a shape of its own. A permutation of the axes ([`Image::permuted_axes`], numpy's
+/// `transpose`) shares them too, with strides of its own: [`Image::data`] is then a strided view, and
+/// [`Image::contiguous`] the samples in C order, copied once when first asked for.
 #[derive(Clone, Debug)]
 pub struct Image {
     samples: Samples,
@@ -52,13 +55,54 @@ enum Samples {
     Part(Arc<Part>),
 }
 
-/// A C-order block of a buffer, in its own shape.
+/// A block of a buffer, in its own shape: in C order, or with its axes permuted.
 #[derive(Debug)]
 struct Part {
     buffer: Buffer,
     shape: IxDyn,
-    /// The index of the first sample in the buffer.
+    /// The index of the first sample (in memory) in the buffer.
     start: usize,
+    /// `None` in C order; else the strides (in elements) of a permuted block: the samples are still
+    /// the `shape.size()` elements from `start`, in another order (axes of length 1 may have any
+    /// stride).
+    strides: Option<IxDyn>,
+    /// The samples in C order, copied once when first asked for (permuted blocks only).
+    c_order: OnceLock<Box<[f64]>>,
+}
+
+impl Part {
+    /// A block in C order.
+    fn c_order(buffer: Buffer, shape: IxDyn, start: usize) -> Part {
+        Part { buffer, shape, start, strides: None, c_order: OnceLock::new() }
+    }
+
+    /// The samples in memory order (C order unless permuted).
+    fn memory(&self) -> &[f64] {
+        &self.buffer.all()[self.start..self.start + self.shape.size()]
+    }
+}
+
+/// The C-order strides (in elements) of `shape`.
+fn c_strides(shape: &[usize]) -> IxDyn {
+    let mut strides = IxDyn(shape);
+    let mut step = 1;
+    for (s, &d) in strides.slice_mut().iter_mut().zip(shape).rev() {
+        *s = step;
+        step *= d.max(1);
+    }
+    strides
+}
+
+/// Whether `strides` walk `shape` in C order (axes of length 1 may have any stride).
+fn is_c_order(shape: &[usize], strides: &[usize]) -> bool {
+    let mut step = 1;
+    for (&s, &d) in strides.iter().zip(shape).rev() {
+        if d != 1 && s != step {
+            return false;
+        }
+        step *= d;
+    }
+    true
 }
 
 /// The buffer an image's samples are in.
@@ -141,7 +185,7 @@ impl Image {
                 samples.len()
             )));
         }
-        let part = Part { buffer: Buffer::Borrowed(samples), shape: IxDyn(shape), start: 0 };
+        let part = Part::c_order(Buffer::Borrowed(samples), IxDyn(shape), 0);
         Ok(Image {
             samples: Samples::Part(Arc::new(part)),
             properties: PropertyList::new(),
@@ -172,14 +216,127 @@ impl Image {
         Image::new(ArrayD::zeros(IxDyn(shape)))
     }
 
-    /// The array (a view of the samples, in standard layout).
+    /// The array: a view of the samples, in standard layout unless the image is permuted
+    /// ([`Image::is_permuted`]), when it is the strided view numpy's `transpose` would give.
     pub fn data(&self) -> ArrayViewD<'_, f64> {
         match &self.samples {
             Samples::Whole(a) => a.view(),
-            Samples::Part(p) => {
-                ArrayViewD::from_shape(p.shape.clone(), self.as_slice()).expect("the shape fits the samples")
+            Samples::Part(p) => match &p.strides {
+                None => ArrayViewD::from_shape(p.shape.clone(), p.memory()),
+                Some(s) => ArrayViewD::from_shape(p.shape.clone().strides(s.clone()), p.memory()),
             }
+            .expect("the shape fits the samples"),
         }
+    }
+
+    /// Whether the axes are permuted (numpy's `transpose`): the samples are then not in C order in
+    /// memory, and [`Image::contiguous`] copies them (once).
+    pub fn is_permuted(&self) -> bool {
+        matches!(&self.samples, Samples::Part(p) if p.strides.is_some())
+    }
+
+    /// The strides of the samples in memory, in elements (the C-order strides unless permuted).
+    pub fn strides(&self) -> Vec<usize> {
+        match &self.samples {
+            Samples::Part(p) if let Some(s) = &p.strides => s.slice().to_vec(),
+            _ => c_strides(self.shape()).slice().to_vec(),
+        }
+    }
+
+    /// The samples in the order they are in memory: C order, or, for a permuted image, the samples
+    /// of the image it permutes in theirs (as elementwise computations may read them, keeping the
+    /// layout with [`Image::with_layout_of`]).
+    pub fn memory(&self) -> &[f64] {
+        match &self.samples {
+            Samples::Whole(a) => a.as_slice().expect("images are kept in standard layout"),
+            Samples::Part(p) => p.memory(),
+        }
+    }
+
+    /// The same samples and properties with the axes in the order `order` (a permutation of
+    /// `0..ndim`: axis `i` of the result is axis `order[i]` of this image), as numpy's `transpose`:
+    /// in O(1), sharing the samples, with strides of its own. An error names a bad order.
+    pub fn permuted_axes(&self, order: &[usize]) -> Result<Image> {
+        let ndim = self.shape().len();
+        let mut seen = vec![false; ndim];
+        if order.len() != ndim || order.iter().any(|&a| a >= ndim || std::mem::replace(&mut seen[a], true)) {
+            return Err(Error::invalid(format!("{order:?} is not a permutation of the {ndim} axes of the image")));
+        }
+        let (shape, strides) = (self.shape(), self.strides());
+        let new_shape = IxDyn(&order.iter().map(|&a| shape[a]).collect::<Vec<_>>());
+        let new_strides = IxDyn(&order.iter().map(|&a| strides[a]).collect::<Vec<_>>());
+        Ok(Image { samples: self.strided(new_shape, new_strides), ..self.clone() })
+    }
+
+    /// This image's samples (all of them, from the same start) in `shape` with `strides`: C order
+    /// when the strides are, else permuted.
+    fn strided(&self, shape: IxDyn, strides: IxDyn) -> Samples {
+        let strides = (!is_c_order(shape.slice(), strides.slice())).then_some(strides);
+        Samples::Part(Arc::new(Part {
+            buffer: self.samples.buffer(),
+            shape,
+            start: self.samples.start(),
+            strides,
+            c_order: OnceLock::new(),
+        }))
+    }
+
+    /// The samples in C order: in place unless the image is permuted, when they are copied once (and
+    /// kept while the samples are shared); `OutOfMemory` when that copy cannot be allocated. What
+    /// every computation needing C-order samples reads.
+    pub fn contiguous(&self) -> Result<&[f64]> {
+        let p = match &self.samples {
+            Samples::Part(p) if p.strides.is_some() => p,
+            _ => return Ok(self.memory()),
+        };
+        if let Some(c) = p.c_order.get() {
+            return Ok(c);
+        }
+        let copy = layout::to_c_order(&self.data())?.into_boxed_slice();
+        // Another thread may have copied them meanwhile: either copy is the same.
+        let _ = p.c_order.set(copy);
+        Ok(p.c_order.get().expect("just set"))
+    }
+
+    /// Writes the samples in C order into `out`, without keeping a copy of a permuted image's; an
+    /// error when `out` does not hold exactly as many samples as the image.
+    pub fn copy_c_order_to(&self, out: &mut [f64]) -> Result<()> {
+        if out.len() != self.memory().len() {
+            return Err(Error::invalid(format!(
+                "a buffer of {} samples for an image of shape {:?}",
+                out.len(),
+                self.shape()
+            )));
+        }
+        match &self.samples {
+            Samples::Part(p) if p.strides.is_some() => match p.c_order.get() {
+                Some(c) => out.copy_from_slice(c),
+                None => layout::fill_c_order(&self.data(), out),
+            },
+            _ => out.copy_from_slice(self.memory()),
+        }
+        Ok(())
+    }
+
+    /// A new image of the same shape, layout and properties (and not complex, as new data is) over
+    /// `samples`, one per sample of this image in its memory order ([`Image::memory`]): an
+    /// elementwise result of a permuted image stays permuted, as numpy's does. Errors when the
+    /// lengths differ.
+    pub(crate) fn with_layout_of(&self, samples: Vec<f64>) -> Result<Image> {
+        if samples.len() != self.memory().len() {
+            return Err(Error::invalid(format!("{} samples for an image of shape {:?}", samples.len(), self.shape())));
+        }
+        let samples = match &self.samples {
+            Samples::Part(p) if p.strides.is_some() => Samples::Part(Arc::new(Part {
+                buffer: Buffer::Owned(Arc::new(standard_array(IxDyn(&[samples.len()]), samples))),
+                shape: p.shape.clone(),
+                start: 0,
+                strides: p.strides.clone(),
+                c_order: OnceLock::new(),
+            })),
+            _ => Samples::Whole(Arc::new(standard_array(self.dim(), samples))),
+        };
+        Ok(Image { samples, properties: self.properties.clone(), complex: false, dtype: Dtype::Float64 })
     }
 
     /// The samples as a shared array: the image's own when it owns all of its buffer in its shape
@@ -191,6 +348,7 @@ impl Image {
             Samples::Part(p) => {
                 if let Buffer::Owned(a) = &p.buffer
                     && a.shape() == p.shape.slice()
+                    && p.strides.is_none()
                 {
                     return Ok(Arc::clone(a));
                 }
@@ -201,7 +359,18 @@ impl Image {
 
     /// A copy of the samples as an owned array (`OutOfMemory` when it cannot be allocated).
     pub fn to_array(&self) -> Result<ArrayD<f64>> {
-        let s = self.as_slice();
+        if self.is_permuted() {
+            let p = match &self.samples {
+                Samples::Part(p) => p,
+                Samples::Whole(_) => unreachable!("permuted"),
+            };
+            let buf = match p.c_order.get() {
+                Some(c) => copy_of(c)?,
+                None => layout::to_c_order(&self.data())?,
+            };
+            return Ok(standard_array(self.dim(), buf));
+        }
+        let s = self.memory();
         let mut buf = Vec::new();
         buf.try_reserve_exact(s.len())
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
@@ -215,11 +384,15 @@ impl Image {
     /// [`Image::with_standard_data`]: one pass over the samples, and no shape checks (the new buffer
     /// has the image's own shape).
     pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
-        let s = self.as_slice();
+        let s = self.memory();
         let mut buf = Vec::new();
         buf.try_reserve_exact(s.len())
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
         buf.extend(s.iter().map(|&x| f(x)));
+        if self.is_permuted() {
+            // In memory order, keeping the layout (as numpy's ufuncs do).
+            return self.with_layout_of(buf);
+        }
         let data = standard_array(self.dim(), buf);
         Ok(Image {
             samples: Samples::Whole(Arc::new(data)),
@@ -229,12 +402,11 @@ impl Image {
         })
     }
 
-    /// The elements in C order.
+    /// The elements in C order ([`Image::contiguous`]). Panics when a permuted image's samples
+    /// cannot be copied into C order for lack of memory: [`Image::contiguous`] reports that as an
+    /// error.
     pub fn as_slice(&self) -> &[f64] {
-        match &self.samples {
-            Samples::Whole(a) => a.as_slice().expect("images are kept in standard layout"),
-            Samples::Part(p) => &p.buffer.all()[p.start..p.start + p.shape.size()],
-        }
+        self.contiguous().unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// The shape.
@@ -263,22 +435,60 @@ impl Image {
     /// The `shape.size()` samples from element `start` of this image's buffer, in `shape` (the
     /// caller checked that they fit).
     fn part(&self, start: usize, shape: &[usize]) -> Samples {
-        Samples::Part(Arc::new(Part { buffer: self.samples.buffer(), shape: IxDyn(shape), start }))
+        Samples::Part(Arc::new(Part::c_order(self.samples.buffer(), IxDyn(shape), start)))
+    }
+
+    /// A C-order copy of a permuted image (this image itself otherwise).
+    fn in_c_order(&self) -> Result<Image> {
+        if !self.is_permuted() {
+            return Ok(self.clone());
+        }
+        let data = Arc::new(self.to_array()?);
+        Ok(Image { samples: Samples::Whole(data), ..self.clone() })
     }
 
     /// The same samples and properties in another shape of as many elements (O(1): nothing is
-    /// copied); an error names both shapes otherwise.
+    /// copied); an error names both shapes otherwise. A permuted image stays permuted when only axes
+    /// of length 1 come or go (numpy's `squeeze` and `expand_dims` of a transposed view), and is
+    /// copied into C order first otherwise (as numpy's `reshape` copies).
     pub fn reshaped(&self, shape: &[usize]) -> Result<Image> {
         let count = element_count(shape)?;
         if count != self.shape().iter().product::<usize>() {
             return Err(Error::invalid(format!("cannot reshape an image of shape {:?} to {shape:?}", self.shape())));
         }
+        if self.is_permuted() {
+            let (old, strides) = (self.shape(), self.strides());
+            let kept: Vec<(usize, usize)> =
+                old.iter().zip(&strides).filter(|(d, _)| **d != 1).map(|(&d, &s)| (d, s)).collect();
+            if kept.iter().map(|k| k.0).eq(shape.iter().copied().filter(|&d| d != 1)) {
+                // The strides numpy's `reshape` gives axes of length 1: the next axis's span before
+                // another axis, the last axis's stride after the last.
+                let mut next = kept.iter().rev().map(|k| k.1);
+                let last = kept.last().map_or(1, |k| k.1);
+                let mut new_strides = vec![last; shape.len()];
+                let mut trailing = true;
+                for k in (0..shape.len()).rev() {
+                    if shape[k] != 1 {
+                        new_strides[k] = next.next().expect("kept");
+                        trailing = false;
+                    } else if !trailing {
+                        new_strides[k] = new_strides[k + 1] * shape[k + 1];
+                    }
+                }
+                return Ok(Image { samples: self.strided(IxDyn(shape), IxDyn(&new_strides)), ..self.clone() });
+            }
+            return self.in_c_order()?.reshaped(shape);
+        }
         Ok(Image { samples: self.part(self.samples.start(), shape), ..self.clone() })
     }
 
     /// The contiguous block of `shape` starting at element `start` (C order) of this image's
-    /// samples, with the same properties (O(1)); an error when it does not fit.
+    /// samples, with the same properties (O(1), but a permuted image is copied into C order first);
+    /// an error when it does not fit.
     pub fn block(&self, start: usize, shape: &[usize]) -> Result<Image> {
+        if self.is_permuted() {
+            return self.in_c_order()?.block(start, shape);
+        }
         let count = element_count(shape)?;
         if start.checked_add(count).is_none_or(|end| end > self.shape().iter().product::<usize>()) {
             return Err(Error::invalid(format!(
@@ -398,6 +608,8 @@ impl Image {
         self.samples.buffer_address() == other.samples.buffer_address()
             && self.samples.start() == other.samples.start()
             && self.shape() == other.shape()
+            && self.is_permuted() == other.is_permuted()
+            && (!self.is_permuted() || self.strides() == other.strides())
             && self.complex == other.complex
             && self.properties.same(&other.properties)
     }
@@ -423,6 +635,15 @@ fn standard_array(shape: IxDyn, buf: Vec<f64>) -> ArrayD<f64> {
     // an image of this shape, which fit in memory, so the product of the lengths fits in isize), and
     // the strides are the default C-order strides of `shape`, so every index stays inside `buf`.
     unsafe { ArrayD::from_shape_vec_unchecked(shape, buf) }
+}
+
+/// A copy of `s` (`OutOfMemory` when it cannot be allocated).
+fn copy_of(s: &[f64]) -> Result<Vec<f64>> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(s.len())
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
+    buf.extend_from_slice(s);
+    Ok(buf)
 }
 
 /// Whether two image lists are the same results, image by image (O(1) when one is a copy of the

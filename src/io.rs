@@ -26,7 +26,7 @@ impl Image {
             (Ok(h), Ok(w)) if h > 0 && w > 0 => (h, w),
             _ => return Err(Error::invalid(format!("cannot write a PNG of {height}x{width} pixels"))),
         };
-        let finite = self.as_slice().iter().copied().filter(|x| x.is_finite());
+        let finite = self.contiguous()?.iter().copied().filter(|x| x.is_finite());
         let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
         let (min, max) = if min.is_finite() { (min, max) } else { (0.0, 0.0) };
         let span = max - min;
@@ -34,7 +34,7 @@ impl Image {
         bytes
             .try_reserve_exact(height * width * 2)
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the PNG buffer"))?;
-        for &x in self.as_slice() {
+        for &x in self.contiguous()? {
             let level = if span > 0.0 && x.is_finite() { ((x - min) / span * 65535.0).round() as u16 } else { 0 };
             bytes.extend_from_slice(&level.to_be_bytes());
         }

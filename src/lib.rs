@@ -17,6 +17,7 @@ mod fft;
 pub mod graph;
 pub mod image;
 pub mod io;
+mod layout;
 pub mod properties;
 pub mod property_list;
 mod rng;

@@ -71,6 +71,14 @@ fn as_type_tags_and_numpys_power_from_c() {
 }
 
 #[test]
+fn permuted_images_share_their_samples_and_give_c_order_data() {
+    let out = run(&compile("cc", "tests/c/permuted.c", "permuted", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn borrowed_images_share_the_callers_samples_and_release_them_once() {
     let out = run(&compile("cc", "tests/c/borrow.c", "borrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -164,6 +172,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
+    valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
 }
 
 #[test]

@@ -11,7 +11,7 @@ import inspect
 import itertools
 import threading
 import weakref
-from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_uint32, c_void_p
+from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_ssize_t, c_uint32, c_void_p
 
 import numpy as np
 
@@ -319,9 +319,15 @@ class _Buffer:
 
     __slots__ = ("owner", "__array_interface__")
 
-    def __init__(self, owner, data_ptr, shape):
+    def __init__(self, owner, data_ptr, shape, strides=None):
         self.owner = owner
-        self.__array_interface__ = {"version": 3, "shape": shape, "typestr": _F64.str, "data": (data_ptr, True)}
+        self.__array_interface__ = {
+            "version": 3,
+            "shape": shape,
+            "typestr": _F64.str,
+            "data": (data_ptr, True),
+            "strides": strides,
+        }
 
 
 _SHAPE_BUF = c_size_t * _MAX_NDIM
@@ -346,26 +352,51 @@ def _image_data(ptr, _data=lib.deeptrack_image_data):
     return (data.value if n.value else None), image_shape(ptr)
 
 
-def image_view(owner):
-    """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive."""
-    data, shape = _image_data(owner.ptr)
-    if not data:
+_STRIDES_BUF = c_ssize_t * _MAX_NDIM
+
+
+def image_view(owner, _layout=lib.deeptrack_image_layout):
+    """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive. A
+    permuted image (a Transpose or MoveAxis of another, sharing its memory) is a strided view of that
+    memory, as numpy's ``transpose`` is."""
+    ptr = owner.ptr
+    shape = image_shape(ptr)
+    ndim = len(shape)
+    data = c_void_p()
+    strides = _STRIDES_BUF() if ndim <= _MAX_NDIM else (c_ssize_t * ndim)()
+    permuted = c_bool()
+    status = _layout(ptr, byref(data), strides, ndim, byref(permuted))
+    if status:
+        raise_for(status)
+    if not data.value:
         arr = np.zeros(shape)
         arr.flags.writeable = False
         return arr
-    return np.asarray(_Buffer(owner, data, shape))
+    byte_strides = tuple(8 * s for s in strides[:ndim]) if permuted.value else None
+    return np.asarray(_Buffer(owner, data.value, shape, byte_strides))
 
 
-def borrowed_view(ptr):
+def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
     """A numpy view of a borrowed library image's data, valid while the library lends it (during a
-    callback): copy it, or compare with it, before returning."""
-    data, shape = _image_data(ptr)
-    if not data:
+    callback): copy it, or compare with it, before returning. A permuted image (``Pool``'s blocks) is
+    a strided view of its memory."""
+    shape = image_shape(ptr)
+    ndim = len(shape)
+    data = c_void_p()
+    strides = _STRIDES_BUF() if ndim <= _MAX_NDIM else (c_ssize_t * ndim)()
+    permuted = c_bool()
+    status = _layout(ptr, byref(data), strides, ndim, byref(permuted))
+    if status:
+        raise_for(status)
+    if not data.value:
         return np.zeros(shape)
     n = 1
     for d in shape:
         n *= d
-    return np.frombuffer((ctypes.c_double * n).from_address(data), dtype=_F64).reshape(shape)
+    flat = np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64)
+    if not permuted.value:
+        return flat.reshape(shape)
+    return np.lib.stride_tricks.as_strided(flat, shape, tuple(8 * s for s in strides[:ndim]), writeable=False)
 
 
 def image_properties(owner, known=None):

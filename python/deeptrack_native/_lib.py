@@ -13,7 +13,7 @@ The first file found is loaded, and its ``deeptrack_version()`` must equal this 
 import ctypes
 import os
 import sys
-from ctypes import POINTER, c_bool, c_char_p, c_double, c_int64, c_size_t, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_double, c_int64, c_size_t, c_ssize_t, c_uint32, c_uint64, c_void_p
 
 from . import __version__
 
@@ -146,6 +146,7 @@ _DECLARATIONS = {
     "deeptrack_image_ndim": ([handle], c_size_t),
     "deeptrack_image_shape": ([handle, POINTER(c_size_t), c_size_t], status),
     "deeptrack_image_data": ([handle, POINTER(c_void_p), POINTER(c_size_t)], status),
+    "deeptrack_image_layout": ([handle, POINTER(c_void_p), POINTER(c_ssize_t), c_size_t, POINTER(c_bool)], status),
     "deeptrack_image_property_count": ([handle], c_size_t),
     "deeptrack_image_is_complex": ([handle, POINTER(c_bool)], status),
     "deeptrack_image_set_complex": ([handle, c_bool], status),

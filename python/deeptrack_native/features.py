@@ -1066,8 +1066,9 @@ _NATIVE_POOLINGS = {np.sum: "Sum", np.mean: "Mean", np.max: "Max", np.amax: "Max
 class Pool(_Composite):
     """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: zero padding at the
     ends counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
-    features ``Sum()`` … ``Median()``) run natively; another callable is called once per block with that
-    block (``axis`` covering all of it, when it takes ``axis``) and returns one value.
+    features ``Sum()`` … ``Median()``) run natively; another callable taking ``axis`` is called once, as
+    skimage calls it, with the view of every block and ``axis`` the block axes; one without ``axis`` is
+    called once per block with that block and returns one value.
 
     Written here, not generated, because the registry's function parameter is a C callback: this class
     recognises numpy's reductions and makes any other callable a per-block callback."""
@@ -1088,23 +1089,32 @@ class Pool(_Composite):
             if native is not None:
                 function = _builtin(native)()
             elif callable(pooling_function):
-                function = _Function(_block_reducer(pooling_function), "pooling_function")
+                call, name = _block_reducer(pooling_function)
+                function = _Function(call, name)
             else:
                 raise TypeError("Pool: pooling_function must be callable")
         super().__init__(pooling_function=function, ksize=ksize, **kwargs)
 
 
 def _block_reducer(fn):
-    """The per-block call of a pooling function: ``fn(block, axis=all axes)`` as skimage's
-    ``block_reduce`` calls it, or ``fn(block)`` when it takes no ``axis``."""
+    """``(call, name)`` of a pooling function for the library. A function taking ``axis`` is called as
+    skimage's ``block_reduce`` (DeepTrack2's) calls it: once, ``fn(blocks, axis=(d, …, 2d-1))`` on the
+    ``(n…, k…)`` view of the zero-padded image's blocks, returning one value per block (the library
+    calls a function named ``block_reduce`` so). One without ``axis`` is called once per block,
+    ``fn(block)``."""
     try:
         params = inspect.signature(fn).parameters
         takes_axis = "axis" in params or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
     except (TypeError, ValueError):
         takes_axis = True  # a builtin without a signature: as skimage calls it
     if takes_axis:
-        return lambda block, _: np.asarray(fn(np.asarray(block), axis=tuple(range(np.ndim(block)))), dtype=float)
-    return lambda block, _: np.asarray(fn(np.asarray(block)), dtype=float)
+
+        def call(blocks, _):
+            nd = blocks.ndim // 2
+            return np.asarray(fn(blocks, axis=tuple(range(nd, 2 * nd))), dtype=float)
+
+        return call, "block_reduce"
+    return (lambda block, _: np.asarray(fn(np.asarray(block)), dtype=float)), "pooling_function"
 
 
 def _define(kind):

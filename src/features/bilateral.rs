@@ -202,9 +202,9 @@ impl FeatureKind for BilateralBlur {
         };
         let mut single = Vec::new();
         single
-            .try_reserve_exact(img.as_slice().len())
+            .try_reserve_exact(img.contiguous()?.len())
             .map_err(|_| Error::new(crate::error::ErrorKind::OutOfMemory, "the image is too large"))?;
-        single.extend(img.as_slice().iter().map(|&v| v as f32));
+        single.extend(img.contiguous()?.iter().map(|&v| v as f32));
         let out = bilateral(&single, (rows, cols, cn), radius as i64, sc, ss)?;
         drop(single);
         let mut samples = buffer::with_capacity(out.len())?;

@@ -9,7 +9,11 @@
 //! statistics reductions `Sum`, `Mean`, `Max`, `Min`, `Median` (numpy's `np.sum` … `np.median`),
 //! computed natively in one pass over the image, or a custom feature called once per block with that
 //! block (its padding included) as an image, which must return one value. That costs one call per
-//! output sample and a copy of each block: the work and memory are those of the padded image.
+//! output sample and a copy of each block: the work and memory are those of the padded image. A custom
+//! feature named [`BLOCK_REDUCE`] is called once instead, as skimage's `block_reduce` calls its
+//! function (what DeepTrack2 does): with every block at once, an image of shape `(n1, …, nd, k1, …,
+//! kd)` (the zero-padded image's blocks, a strided view of it: skimage's `view_as_blocks`), and
+//! returns the `(n1, …, nd)` image of the blocks' values.
 
 use std::sync::Arc;
 
@@ -23,6 +27,7 @@ use crate::buffer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
+use crate::image::element_count;
 use crate::properties::PropertyDict;
 
 /// `Blur(filter_function, mode="reflect")`.
@@ -60,7 +65,9 @@ pub(super) const POOL: KindSpec = KindSpec {
             "pooling_function",
             ParamKind::Callback,
             ParamDefault::Required,
-            "the reduction: Sum, Mean, Max, Min or Median (native), or a function of a block returning one value",
+            "the reduction: Sum, Mean, Max, Min or Median (native), or a function of a block returning one value \
+             (a custom feature named `block_reduce`: of all blocks at once, the (n…, k…) image of the padded image's \
+             blocks, returning the (n…) image of their values)",
         ),
         POOLING[0],
     ],
@@ -104,6 +111,10 @@ impl FeatureKind for Blur {
     }
 }
 
+/// The name of a custom feature that `Pool` calls once with every block (as skimage's `block_reduce`
+/// calls its function, with `axis` the block axes), rather than once per block.
+pub const BLOCK_REDUCE: &str = "block_reduce";
+
 /// `Pool(pooling_function, ksize=3)`: each `ksize` block reduced to one sample.
 #[derive(Clone)]
 struct Pool {
@@ -118,6 +129,8 @@ enum Method {
     Median,
     /// By calling the function once per block.
     Call(Arc<GetFn>),
+    /// By calling the function once with every block (a [`BLOCK_REDUCE`] function).
+    Blocks(Arc<GetFn>),
 }
 
 impl Pool {
@@ -137,7 +150,7 @@ impl Pool {
                 "pooling_function",
                 "a function (a custom feature) or one of the reductions Sum, Mean, Max, Min, Median",
             )
-            .map(Method::Call),
+            .map(|f| if self.function.kind().name() == BLOCK_REDUCE { Method::Blocks(f) } else { Method::Call(f) }),
         }
     }
 }
@@ -165,15 +178,67 @@ impl FeatureKind for Pool {
             return Ok(Some(img.clone()));
         }
         let out = match method {
-            Method::Native(reduce) => pooling::block_reduce(img.as_slice(), shape, &k, reduce)?,
-            Method::Median => median::median_pool(img.as_slice(), shape, &k).map_err(|e| e.in_property("ksize"))?,
+            Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
+            Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
             Method::Call(f) => {
                 let _user = rs.user_code();
                 call_per_block(img, &k, props, &f)?
             }
+            Method::Blocks(f) => {
+                let _user = rs.user_code();
+                call_on_blocks(img, &k, props, &f)?
+            }
         };
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
+}
+
+/// Calls `f` once with every `ksize` block of `img`: the image of shape `(n1, …, nd, k1, …, kd)` whose
+/// element `[i…, j…]` is element `j` of block `i` (zero where a block reaches past the image), a
+/// strided view of the zero-padded image (of `img` itself when the sizes divide), and returns the
+/// values it gives, one per block.
+fn call_on_blocks(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &Arc<GetFn>) -> Result<Vec<f64>> {
+    let dims = img.shape();
+    let nd = dims.len();
+    let out_dims = pooling::output_shape(dims, ksize);
+    let count = out_dims.iter().product::<usize>();
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let too_large = || {
+        Error::new(ErrorKind::OutOfMemory, format!("the padded image of blocks {ksize:?} cannot be allocated"))
+            .in_property("ksize")
+    };
+    let padded_dims = out_dims.iter().zip(ksize).map(|(&n, &k)| n.checked_mul(k)).collect::<Option<Vec<_>>>();
+    let padded_dims = padded_dims.ok_or_else(too_large)?;
+    let mut padded = if padded_dims == dims {
+        img.clone()
+    } else {
+        let size = element_count(&padded_dims).map_err(|_| too_large())?;
+        let mut buf = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&padded_dims), buffer::zeroed(size)?)
+            .expect("one sample per element");
+        buf.slice_each_axis_mut(|ax| ndarray::Slice::from(0..dims[ax.axis.index()])).assign(&img.data());
+        Image::new(buf)
+    };
+    padded.clear_properties();
+    let interleaved: Vec<usize> = out_dims.iter().zip(ksize).flat_map(|(&n, &k)| [n, k]).collect();
+    let order: Vec<usize> = (0..nd).map(|a| 2 * a).chain((0..nd).map(|a| 2 * a + 1)).collect();
+    let blocks = padded.reshaped(&interleaved)?.permuted_axes(&order)?;
+    let result = f(Some(&blocks), props).map_err(|e| e.in_property("pooling_function"))?;
+    let values = match &result {
+        Some(r) if r.memory().len() == count => r.contiguous()?,
+        other => {
+            let got = other.as_ref().map_or(blocks.shape(), |r| r.shape());
+            return Err(Error::new(
+                ErrorKind::CallbackFailed,
+                format!("the function returned an image of shape {got:?} for the blocks; expected one value per block, shape {out_dims:?}"),
+            )
+            .in_property("pooling_function"));
+        }
+    };
+    let mut out = buffer::with_capacity(count)?;
+    out.extend_from_slice(values);
+    Ok(out)
 }
 
 /// Calls `f` on each `ksize` block of `img` (C order of the blocks; each block an image of shape
@@ -192,7 +257,7 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
     // The block is filled in place, then copied into the image the function receives (which it may
     // keep): one allocation of the block's size per call.
     let mut block = buffer::zeroed(block_len)?;
-    let x = img.as_slice();
+    let x = img.contiguous()?;
     let mut strides = vec![1_usize; dims.len()];
     for a in (0..dims.len().saturating_sub(1)).rev() {
         strides[a] = strides[a + 1] * dims[a + 1];
@@ -284,9 +349,22 @@ mod tests {
             let s: f64 = input.unwrap().as_slice().iter().sum();
             Ok(Some(Image::from_slice(&[], &[s])?))
         });
+        // The same sums from one call with every block: the (n0, n1, k0, k1) image, summed over its
+        // last two axes (as `np.sum(blocks, axis=(2, 3))`).
+        let sum_blocks: Arc<GetFn> = Arc::new(|input: Option<&Image>, _: &Arc<PropertyDict>| {
+            let blocks = input.unwrap().data();
+            assert_eq!(blocks.ndim(), 4);
+            let (n0, n1) = (blocks.shape()[0], blocks.shape()[1]);
+            let sums: Vec<f64> = (0..n0 * n1)
+                .map(|i| blocks.index_axis(ndarray::Axis(0), i / n1).index_axis(ndarray::Axis(0), i % n1).sum())
+                .collect();
+            Ok(Some(Image::from_slice(&[n0, n1], &sums)?))
+        });
         for k in [[1, 1], [2, 3], [3, 2], [5, 7], [6, 9]] {
             let called = call_per_block(&img, &k, &Arc::new(PropertyDict::new()), &sum).unwrap();
             let native = pooling::block_reduce(&x, &[5, 7], &k, Reduce::Sum).unwrap();
+            let once = call_on_blocks(&img, &k, &Arc::new(PropertyDict::new()), &sum_blocks).unwrap();
+            assert_eq!(once, called, "{k:?}");
             assert_eq!(called.len(), native.len());
             for (a, b) in called.iter().zip(&native) {
                 assert!((a - b).abs() <= 1e-12, "{k:?}: {called:?} != {native:?}");

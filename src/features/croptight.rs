@@ -140,7 +140,7 @@ impl FeatureKind for CropTight {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let eps = Params::new(CROP_TIGHT.params, props).f64("eps")?;
-        let ranges = match bounds(img.shape(), img.as_slice(), |&x| x > eps)? {
+        let ranges = match bounds(img.shape(), img.contiguous()?, |&x| x > eps)? {
             Some(ranges) => ranges,
             None => vec![0..0; img.shape().len()],
         };
@@ -148,7 +148,7 @@ impl FeatureKind for CropTight {
             return Ok(Some(img.clone()));
         }
         let shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
-        let data = cut(img.shape(), img.as_slice(), &ranges)?;
+        let data = cut(img.shape(), img.contiguous()?, &ranges)?;
         Ok(Some(img.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized to the ranges"))))
     }
 }

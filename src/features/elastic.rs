@@ -204,7 +204,7 @@ impl FeatureKind for Elastic {
             u.extend((0..size).map(|_| rng.random::<f64>()));
             draws.push(u);
         }
-        let out = warp.apply(img.as_slice(), &shape, &draws)?;
+        let out = warp.apply(img.contiguous()?, &shape, &draws)?;
         let data = ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one sample per element");
         Ok(Some(img.with_standard_data(data)))
     }

@@ -12,8 +12,6 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
-
 use super::FeatureKind;
 use super::pixelwise;
 
@@ -224,8 +222,8 @@ impl Elementwise {
         if matches!(self.op, Op::Real | Op::Conjugate) {
             return Ok(img.clone());
         }
-        let samples = self.op.apply(img.as_slice())?;
-        Ok(img.with_standard_data(ArrayD::from_shape_vec(IxDyn(img.shape()), samples).expect("one per sample")))
+        // In memory order: a permuted image's result stays permuted, as numpy's ufuncs keep the layout.
+        img.with_layout_of(self.op.apply(img.memory())?)
     }
 }
 

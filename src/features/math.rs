@@ -249,7 +249,8 @@ pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {
 
 /// `img` with `f` applied to every sample (a new image with the same properties).
 fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
-    Ok(with_samples(img, img.shape(), pixelwise::map(img.as_slice(), f)?))
+    // In memory order: a permuted image's result stays permuted, as numpy's ufuncs keep the layout.
+    img.with_layout_of(pixelwise::map(img.memory(), f)?)
 }
 
 /// A new image of `shape` (in C order) with `img`'s properties.
@@ -310,7 +311,7 @@ impl FeatureKind for NormalizeMinMax {
 /// sample makes `ptp` NaN, and an infinite one a NaN in `y` and so in `min(y)`: either way the image
 /// becomes all zeros.
 fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
-    let Some((min, max)) = pixelwise::finite_range(img.as_slice()) else {
+    let Some((min, max)) = pixelwise::finite_range(img.memory()) else {
         return map(img, |_| 0.0);
     };
     let (ptp, scale) = (max - min, hi - lo);
@@ -350,7 +351,7 @@ impl FeatureKind for NormalizeStandard {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         Params::new(NORMALIZE_STANDARD.params, props).bool("featurewise")?;
-        let (mean, std) = pixelwise::mean_std(img.as_slice());
+        let (mean, std) = pixelwise::mean_std(img.contiguous()?);
         let inv = 1.0 / std;
         if inv.is_normal() {
             Ok(Some(map(img, |v| (v - mean) * inv)?))
@@ -385,7 +386,7 @@ impl FeatureKind for GaussianBlur {
             // scipy's kernel of one tap: the input itself, as in DeepTrack2.
             return Ok(None);
         }
-        let out = filters::gaussian(img.as_slice(), img.shape(), s, border)?;
+        let out = filters::gaussian(img.contiguous()?, img.shape(), s, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
@@ -416,7 +417,7 @@ impl FeatureKind for AverageBlur {
         let p = Params::new(AVERAGE_BLUR.params, props);
         let k = p.usize("ksize")?;
         let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
-        let out = filters::box_mean(img.as_slice(), img.shape(), &[0, 1], k, border)?;
+        let out = filters::box_mean(img.contiguous()?, img.shape(), &[0, 1], k, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
@@ -460,7 +461,7 @@ impl FeatureKind for Pool {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
             return Ok(Some(img.clone()));
         }
-        let out = pooling::block_reduce(img.as_slice(), shape, &k, self.reduce)?;
+        let out = pooling::block_reduce(img.contiguous()?, shape, &k, self.reduce)?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }
@@ -485,8 +486,8 @@ impl FeatureKind for NormalizeQuantile {
         let p = Params::new(NORMALIZE_QUANTILE.params, props);
         p.bool("featurewise")?;
         let q = p.vec("quantiles")?;
-        let mut scratch = crate::buffer::with_capacity(img.as_slice().len())?;
-        scratch.extend_from_slice(img.as_slice());
+        let mut scratch = crate::buffer::with_capacity(img.contiguous()?.len())?;
+        scratch.extend_from_slice(img.contiguous()?);
         let found = median::quantiles(&mut scratch, &[q[0], q[1], 0.5]);
         drop(scratch);
         let (low, high, mid) = (found[0], found[1], found[2]);
@@ -515,7 +516,8 @@ impl FeatureKind for MedianBlur {
         let p = Params::new(MEDIAN_BLUR.params, props);
         let k = p.usize("ksize")?;
         let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
-        let out = median::median_filter(img.as_slice(), img.shape(), k, border).map_err(|e| e.in_property("ksize"))?;
+        let out =
+            median::median_filter(img.contiguous()?, img.shape(), k, border).map_err(|e| e.in_property("ksize"))?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
@@ -541,7 +543,7 @@ impl FeatureKind for MedianPooling {
         if shape.is_empty() {
             return Ok(Some(img.clone()));
         }
-        let out = median::median_pool(img.as_slice(), shape, &k).map_err(|e| e.in_property("ksize"))?;
+        let out = median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }

@@ -133,7 +133,7 @@ impl FeatureKind for ComplexGaussian {
         let (mu, sigma) = (p.f64("mu")?, p.f64("sigma")?);
         let rng = rs.rng();
         let mut normal = || -> f64 { StandardNormal.sample(&mut *rng) };
-        let samples = img.as_slice();
+        let samples = img.contiguous()?;
         let (shape, data) = if img.is_complex() {
             let mut out = crate::buffer::with_capacity(samples.len())?;
             for pair in samples.chunks_exact(2) {

@@ -198,8 +198,8 @@ impl NonOverlapping {
                 let position = position(dict.get("position").expect("found above")).map_err(|e| e.in_property("position"))?;
                 Ok(Volume {
                     owner,
-                    com: center_of_mass(img.as_slice(), shape),
-                    footprint: footprint(img.as_slice(), shape, min_distance)?,
+                    com: center_of_mass(img.contiguous()?, shape),
+                    footprint: footprint(img.contiguous()?, shape, min_distance)?,
                     position,
                     z: z_of(&dict)?,
                 })

@@ -311,7 +311,7 @@ fn paste(
         ))
         .in_property("number_of_masks"));
     }
-    let data = label.image.as_slice();
+    let data = label.image.contiguous()?;
     let shift = if data.is_empty() { [0.0; 3] } else { center_of_mass(data, [l0, l1, l2]) };
     let pos = &label.position;
     // `_get_position(label)` (mode "corner", without z).

@@ -165,30 +165,6 @@ fn distinct(axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
     Ok(out)
 }
 
-/// `x` with its axes in the order `order` (a permutation), in standard layout. A plain transpose of
-/// a standard-layout 2-d image goes tile by tile, so that reads and writes both stay in cache.
-fn permuted(x: &ArrayViewD<'_, f64>, order: &[usize]) -> Result<ArrayD<f64>> {
-    if let (Some(src), [1, 0]) = (x.as_slice(), order) {
-        const TILE: usize = 16;
-        let (rows, cols) = (x.shape()[0], x.shape()[1]);
-        let mut out = buffer::zeroed(src.len())?;
-        for r0 in (0..rows).step_by(TILE) {
-            let r1 = rows.min(r0 + TILE);
-            for c0 in (0..cols).step_by(TILE) {
-                let c1 = cols.min(c0 + TILE);
-                for c in c0..c1 {
-                    let dst = &mut out[c * rows + r0..c * rows + r1];
-                    for (slot, r) in dst.iter_mut().zip(r0..r1) {
-                        *slot = src[r * cols + c];
-                    }
-                }
-            }
-        }
-        return Ok(ArrayD::from_shape_vec(IxDyn(&[cols, rows]), out).expect("one sample per element"));
-    }
-    Ok(x.view().permuted_axes(IxDyn(order)).as_standard_layout().into_owned())
-}
-
 /// `x` reshaped (same samples in C order) to `shape`: one copy of the samples.
 fn reshaped(x: &ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayD<f64> {
     x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("the same number of samples")
@@ -349,26 +325,24 @@ impl Shape {
         }
     }
 
-    fn apply(self, x: &ArrayViewD<'_, f64>, p: &Params<'_>) -> Result<ArrayD<f64>> {
-        let ndim = x.ndim();
-        match self {
-            Shape::Transpose => {
-                let order = match p.parse("axes", axes)? {
-                    None => (0..ndim).rev().collect(),
-                    Some(a) => {
-                        let order = distinct(&a, ndim).map_err(|e| e.in_property("axes"))?;
-                        if order.len() != ndim {
-                            return Err(Error::invalid(format!(
-                                "expected {ndim} axes for an image with {ndim} axes, got {}",
-                                order.len()
-                            ))
-                            .in_property("axes"));
-                        }
-                        order
+    /// The order of the axes of a kind that only permutes them (its samples unchanged, in another
+    /// order): `Transpose`, `MoveAxis`, and `ChannelFirst2d` of a 3-d image; `None` for the others.
+    fn order(self, ndim: usize, p: &Params<'_>) -> Result<Option<Vec<usize>>> {
+        let order = match self {
+            Shape::Transpose => match p.parse("axes", axes)? {
+                None => (0..ndim).rev().collect(),
+                Some(a) => {
+                    let order = distinct(&a, ndim).map_err(|e| e.in_property("axes"))?;
+                    if order.len() != ndim {
+                        return Err(Error::invalid(format!(
+                            "expected {ndim} axes for an image with {ndim} axes, got {}",
+                            order.len()
+                        ))
+                        .in_property("axes"));
                     }
-                };
-                permuted(x, &order)
-            }
+                    order
+                }
+            },
             Shape::MoveAxis => {
                 let source = p.parse("source", |v| distinct(&axes(v)?.unwrap_or_default(), ndim))?;
                 let destination = p.parse("destination", |v| distinct(&axes(v)?.unwrap_or_default(), ndim))?;
@@ -386,23 +360,38 @@ impl Shape {
                 for (d, s) in pairs {
                     order.insert(d, s);
                 }
-                permuted(x, &order)
+                order
+            }
+            Shape::ChannelFirst2d if ndim == 3 => {
+                let axis = p.parse("axis", Value::as_i64)?;
+                let a = normalize(axis, 3).map_err(|e| e.in_property("axis"))?;
+                let mut order: Vec<usize> = (0..3).filter(|&i| i != a).collect();
+                order.insert(0, a);
+                order
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(order))
+    }
+
+    fn apply(self, x: &ArrayViewD<'_, f64>, p: &Params<'_>) -> Result<ArrayD<f64>> {
+        let ndim = x.ndim();
+        match self {
+            // `get` shares the samples of permutations; this is their copy in C order.
+            Shape::Transpose | Shape::MoveAxis => {
+                let order = self.order(ndim, p)?.expect("a permutation");
+                Ok(x.view().permuted_axes(IxDyn(&order)).as_standard_layout().into_owned())
             }
             Shape::Squeeze | Shape::Unsqueeze => {
                 let shape = self.reshape(x.shape(), p)?.expect("a reshape");
                 Ok(reshaped(x, &shape))
             }
             Shape::ChannelFirst2d => {
-                let axis = p.parse("axis", Value::as_i64)?;
-                match ndim {
-                    2 => Ok(x.to_owned().insert_axis(Axis(0))),
-                    3 => {
-                        let a = normalize(axis, 3).map_err(|e| e.in_property("axis"))?;
-                        let mut order: Vec<usize> = (0..3).filter(|&i| i != a).collect();
-                        order.insert(0, a);
-                        permuted(x, &order)
-                    }
-                    n => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
+                p.parse("axis", Value::as_i64)?;
+                match (ndim, self.order(ndim, p)?) {
+                    (2, _) => Ok(x.to_owned().insert_axis(Axis(0))),
+                    (_, Some(order)) => Ok(x.view().permuted_axes(IxDyn(&order)).as_standard_layout().into_owned()),
+                    (n, None) => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
                 }
             }
             Shape::AsType => cast_all(x, p.str("dtype")?),
@@ -431,6 +420,13 @@ impl FeatureKind for Shape {
         if let Some(shape) = self.reshape(img.shape(), &p)? {
             return img.reshaped(&shape).map(Some);
         }
+        // Permutations too, in O(1) with strides of their own (numpy's `transpose` is a view); the
+        // result is real, as new data is.
+        if let Some(order) = self.order(img.shape().len(), &p)? {
+            let mut out = img.permuted_axes(&order)?;
+            out.set_complex(false)?;
+            return Ok(Some(out));
+        }
         if matches!(self, Shape::AsType) {
             let dtype = Dtype::from_name(p.str("dtype")?).unwrap_or_default();
             if dtype == Dtype::Float64 {
@@ -447,10 +443,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tiled_transposes_match_the_plain_one() {
+    fn casts_of_every_sample_match_the_single_casts() {
         let x = ArrayD::from_shape_vec(IxDyn(&[37, 70]), (0..37 * 70).map(f64::from).collect()).unwrap();
-        let plain = x.view().permuted_axes(IxDyn(&[1, 0])).as_standard_layout().into_owned();
-        assert_eq!(permuted(&x.view(), &[1, 0]).unwrap(), plain);
         let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0).view(), "int8").unwrap();
         assert_eq!(all, x.mapv(|v| cast("int8")(v * 1.37 - 900.0)));
     }

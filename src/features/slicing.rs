@@ -178,8 +178,9 @@ impl FeatureKind for Slice {
         let index = p.parse("slices", parse_index)?;
         let data = image.data();
         let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
-        if !view.is_empty() && view.is_standard_layout() {
-            // A contiguous block of the samples: shared, as numpy's view is.
+        if !view.is_empty() && view.is_standard_layout() && !image.is_permuted() {
+            // A contiguous block of the samples: shared, as numpy's view is (a permuted image's
+            // offsets in memory are not C-order indices: its slices are copied).
             // SAFETY: both pointers are into the one slice of samples `data` views (a slice of a
             // view stays inside it), so their distance is a whole number of elements.
             let start = unsafe { view.as_ptr().offset_from(data.as_ptr()) };

@@ -217,13 +217,13 @@ pub(crate) fn stack(inputs: &[Image], what: &str, property: &str) -> Result<Arra
         return Err(Error::invalid(format!("{what}, which needs one shape: got {shape:?} and {:?}", other.shape()))
             .in_property(property));
     }
-    let per = inputs[0].as_slice().len();
+    let per = inputs[0].contiguous()?.len();
     let total = per
         .checked_mul(inputs.len())
         .ok_or_else(|| Error::new(crate::error::ErrorKind::OutOfMemory, "the stacked images are too large"))?;
     let mut data = crate::buffer::with_capacity(total)?;
     for img in inputs {
-        data.extend_from_slice(img.as_slice());
+        data.extend_from_slice(img.contiguous()?);
     }
     let mut dims = vec![inputs.len()];
     dims.extend_from_slice(shape);

@@ -89,7 +89,7 @@ fn pool(image: &Image, factor: [usize; 2]) -> Result<Image> {
     }
     let mut ksize = vec![1; dims.len()];
     ksize[..2].copy_from_slice(&factor);
-    let data = block_reduce(image.as_slice(), dims, &ksize, Reduce::Mean)?;
+    let data = block_reduce(image.contiguous()?, dims, &ksize, Reduce::Mean)?;
     let shape = output_shape(dims, &ksize);
     Ok(image.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("the shape matches the data")))
 }

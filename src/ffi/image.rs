@@ -236,7 +236,10 @@ pub unsafe extern "C" fn deeptrack_image_shape(
 }
 
 /// Borrows the elements of `img` (C order): `*data` receives a pointer valid while `img` lives (do not
-/// free or modify), `*len` the element count.
+/// free or modify), `*len` the element count. The elements of a permuted image (a `Transpose` or
+/// `MoveAxis`, which share their input's memory in another order: see `deeptrack_image_layout`) are
+/// copied into C order on the first call, and that copy is kept, and shared by every call, while any
+/// image shares the samples (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it cannot be allocated).
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `data` and `len` NULL or writable.
@@ -250,7 +253,7 @@ pub unsafe extern "C" fn deeptrack_image_data(
         check_out(data, "data")?;
         check_out(len, "len")?;
         // SAFETY: forwarded contract.
-        let s = unsafe { borrow(img, "img")? }.as_slice();
+        let s = unsafe { borrow(img, "img")? }.contiguous()?;
         // SAFETY: checked non-NULL.
         unsafe {
             *data = s.as_ptr();
@@ -260,8 +263,58 @@ pub unsafe extern "C" fn deeptrack_image_data(
     })
 }
 
+/// Borrows the elements of `img` where they are in memory, without copying, as numpy's strided arrays
+/// do: `*data` receives the address of the first element (index 0 on every axis; NULL when there are
+/// no elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the distance
+/// in elements between neighbours along each axis: the C-order strides unless the image is permuted
+/// (a `Transpose` or `MoveAxis` of another image, sharing its memory), when they are the permuted ones
+/// (`*permuted` receives whether it is). `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is less than
+/// `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is 0.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`
+/// writable `ptrdiff_t`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_layout(
+    img: *const deeptrack_image,
+    data: *mut *const f64,
+    strides: *mut libc::ptrdiff_t,
+    cap: size_t,
+    permuted: *mut bool,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(data, "data")?;
+        check_out(permuted, "permuted")?;
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        let ndim = img.shape().len();
+        if cap < ndim {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("argument 'cap' is {cap} but the image has {ndim} dimensions"),
+            ));
+        }
+        if ndim > 0 {
+            check_out(strides, "strides")?;
+        }
+        let memory = img.memory();
+        for (i, &s) in img.strides().iter().enumerate() {
+            // Strides of an image in memory fit in isize (its byte size does).
+            // SAFETY: `strides` holds at least `cap >= ndim > i` values.
+            unsafe { *strides.add(i) = s as libc::ptrdiff_t };
+        }
+        // SAFETY: checked non-NULL.
+        unsafe {
+            *data = if memory.is_empty() { std::ptr::null() } else { memory.as_ptr() };
+            *permuted = img.is_permuted();
+        }
+        Ok(())
+    })
+}
+
 /// Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
 /// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `len` is less than the element count (nothing is written).
+/// A permuted image is copied into C order as `deeptrack_image_data` does.
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `buf` NULL or `len` writable doubles.
@@ -273,17 +326,20 @@ pub unsafe extern "C" fn deeptrack_image_copy_to(
 ) -> deeptrack_status {
     guard(|| {
         // SAFETY: forwarded contract.
-        let s = unsafe { borrow(img, "img")? }.as_slice();
-        if len < s.len() {
+        let img = unsafe { borrow(img, "img")? };
+        let n = img.memory().len();
+        if len < n {
             return Err(Error::new(
                 ErrorKind::BufferTooSmall,
-                format!("argument 'len' is {len} but the image has {} elements", s.len()),
+                format!("argument 'len' is {len} but the image has {n} elements"),
             ));
         }
-        if !s.is_empty() {
+        if n > 0 {
             check_out(buf, "buf")?;
-            // SAFETY: `buf` holds at least `s.len()` doubles.
-            unsafe { std::ptr::copy_nonoverlapping(s.as_ptr(), buf, s.len()) };
+            // SAFETY: `buf` holds at least `n` writable doubles, which the caller does not share
+            // with the image (it is theirs to write).
+            let out = unsafe { std::slice::from_raw_parts_mut(buf, n) };
+            img.copy_c_order_to(out)?;
         }
         Ok(())
     })

@@ -1,5 +1,6 @@
 /* Blur and Pool from C: a C function as Blur's filter_function and as Pool's pooling_function (custom
- * features given to deeptrack_feature_new_with), a statistics reduction as Pool's native function,
+ * features given to deeptrack_feature_new_with; one named block_reduce is called once with every block),
+ * a statistics reduction as Pool's native function,
  * values checked, a failing callback reported with the feature and property, and each userdata
  * destroyed exactly once. */
 #include <math.h>
@@ -54,6 +55,31 @@ static deeptrack_status max_abs(void *userdata, const deeptrack_image *block, co
     for (size_t i = 0; i < len; i++) best = fmax(best, fabs(data[i]));
     const size_t one = 1;
     return deeptrack_image_new(&best, &one, 1, output);
+}
+
+/* pooling_function named "block_reduce": called once with every block, the (n0, n1, k0, k1) view of
+ * the zero-padded image (read by its strides, without a copy), returning the (n0, n1) largest
+ * absolute values. */
+static int block_calls = 0;
+static deeptrack_status max_abs_blocks(void *userdata, const deeptrack_image *blocks,
+                                       const deeptrack_property_dict *props, deeptrack_image **output) {
+    (void)userdata;
+    (void)props;
+    block_calls++;
+    size_t s[4] = {0};
+    ptrdiff_t st[4] = {0};
+    const double *first = NULL;
+    bool permuted = false;
+    if (deeptrack_image_ndim(blocks) != 4 || deeptrack_image_shape(blocks, s, 4) != DEEPTRACK_STATUS_OK ||
+        deeptrack_image_layout(blocks, &first, st, 4, &permuted) != DEEPTRACK_STATUS_OK || !permuted || s[0] * s[1] > 16)
+        return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    double best[16] = {0};
+    for (size_t i = 0; i < s[0]; i++)
+        for (size_t j = 0; j < s[1]; j++)
+            for (size_t k = 0; k < s[2]; k++)
+                for (size_t l = 0; l < s[3]; l++)
+                    best[i * s[1] + j] = fmax(best[i * s[1] + j], fabs(first[i * st[0] + j * st[1] + k * st[2] + l * st[3]]));
+    return deeptrack_image_new(best, s, 2, output);
 }
 
 /* A pooling function that returns the whole block: not one value. */
@@ -122,6 +148,22 @@ int main(void) {
     CHECK(out_shape[0] == 2 && out_shape[1] == 2 && len == 4);
     CHECK(len == 4 && data[0] == 7.0 && data[1] == 8.0 && data[2] == 11.0 && data[3] == 12.0);
     deeptrack_image_free(out);
+
+    /* The same with a function named block_reduce: one call with every block. */
+    OK(deeptrack_feature_new_custom("block_reduce", max_abs_blocks, NULL, NULL, &function));
+    deeptrack_feature *pool_once = with_function("Pool", function);
+    deeptrack_feature_free(function);
+    OK(deeptrack_value_new_array(sizes, &two, 1, &ks));
+    OK(deeptrack_rule_constant(ks, &r));
+    deeptrack_value_free(ks);
+    OK(deeptrack_feature_set_property(pool_once, "ksize", r));
+    OK(deeptrack_feature_resolve(pool_once, img, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    OK(deeptrack_image_shape(out, out_shape, 2));
+    CHECK(block_calls == 1 && out_shape[0] == 2 && out_shape[1] == 2);
+    CHECK(len == 4 && data[0] == 7.0 && data[1] == 8.0 && data[2] == 11.0 && data[3] == 12.0);
+    deeptrack_image_free(out);
+    deeptrack_feature_free(pool_once);
 
     /* Pool with the statistics kind Mean: native, as np.mean over each 2 x 2 block. */
     deeptrack_feature *mean = NULL;

@@ -37,6 +37,34 @@ class ArrayFeatures(unittest.TestCase):
             np.testing.assert_array_equal(dt.AsType(dtype=dtype).resolve(y), expected, dtype)
         np.testing.assert_array_equal(dt.OneHot(num_classes=4).resolve(np.array([[3.0], [1.0]])), np.eye(4)[[3, 1]])
 
+    def test_permutations_are_strided_views_of_the_same_memory(self):
+        # np.transpose and np.moveaxis are views: so are the results here, with numpy's strides, over
+        # the library's memory of the input (read in place: the caller's array itself).
+        x = np.arange(24.0).reshape(2, 3, 4)
+        cases = [
+            (dt.Transpose(), np.transpose(x)),
+            (dt.Transpose(axes=(2, 0, 1)), np.transpose(x, (2, 0, 1))),
+            (dt.MoveAxis(0, -1), np.moveaxis(x, 0, -1)),
+            (dt.ChannelFirst2d(axis=-1), np.moveaxis(x, -1, 0)),
+            (dt.Transpose() >> dt.ExpandDims(axis=0), np.expand_dims(np.transpose(x), 0)),
+            (dt.Transpose() >> dt.Transpose(), x),
+        ]
+        for f, expected in cases:
+            out = np.asarray(f.resolve(x))
+            np.testing.assert_array_equal(out, expected)
+            self.assertEqual(out.strides, expected.strides, f)
+            self.assertTrue(np.shares_memory(out, x), f)
+            self.assertFalse(out.flags.writeable)
+        # Kinds computing on a permuted image see it as numpy does; elementwise ones keep its layout.
+        t = dt.Transpose(axes=(1, 2, 0))
+        abs_out = np.asarray((t >> dt.Abs()).resolve(-x))
+        np.testing.assert_array_equal(abs_out, np.abs(np.transpose(-x, (1, 2, 0))))
+        self.assertEqual(abs_out.strides, np.abs(np.transpose(-x, (1, 2, 0))).strides)
+        np.testing.assert_array_equal((t >> dt.Sum(axis=1)).resolve(x), np.transpose(x, (1, 2, 0)).sum(axis=1))
+        np.testing.assert_allclose(
+            (t >> dt.GaussianBlur(sigma=1)).resolve(x), (dt.GaussianBlur(sigma=1)).resolve(np.transpose(x, (1, 2, 0)).copy())
+        )
+
     def test_pad_modes_and_statistics_follow_numpy_and_scipy(self):
         x = self.x[0]
         for mode in ("edge", "reflect", "symmetric", "wrap", "mean", "median", "maximum", "minimum"):

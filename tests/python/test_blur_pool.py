@@ -65,6 +65,34 @@ class Pool(unittest.TestCase):
         # The native path is the statistics kind (no Python call per block).
         self.assertEqual(type(dt.Pool(np.mean)._refs[0]).__name__, "Mean")
 
+    def test_a_function_taking_axis_is_called_once_as_skimage_calls_it(self):
+        # DeepTrack2's Pool calls skimage's block_reduce, which calls the function once, on the view
+        # of the zero-padded image's blocks, (n..., k...), with axis the block axes.
+        calls = []
+
+        def ptp(blocks, axis):
+            # numpy's strides (of the axes longer than one: the others' do not matter).
+            strides = tuple(s for s, d in zip(blocks.strides, blocks.shape) if d > 1)
+            calls.append((blocks.shape, strides, axis, blocks.flags.writeable))
+            return np.ptp(blocks, axis=axis)
+
+        for ksize, padded in ((2, (14, 10, 4)), ((4, 5, 1), (16, 10, 3)), (1, (13, 10, 3))):
+            calls.clear()
+            out = dt.Pool(ptp, ksize=ksize).resolve(self.x)
+            np.testing.assert_array_equal(out, _block_reduce(self.x, ksize, np.ptp))
+            k = (ksize,) * 3 if np.isscalar(ksize) else ksize
+            n = tuple(p // b for p, b in zip(padded, k))
+            # One call, with a strided view of the padded image (numpy's view_as_blocks strides).
+            c = (padded[1] * padded[2] * 8, padded[2] * 8, 8)
+            strides = tuple(c[a] * k[a] for a in range(3)) + c
+            strides = tuple(s for s, d in zip(strides, n + k) if d > 1)
+            self.assertEqual(calls, [(n + k, strides, (3, 4, 5), False)])
+        # The image itself when the sizes divide: no copy of it.
+        views = []
+        dt.Pool(lambda blocks, axis: views.append(blocks) or blocks.sum(axis=axis), ksize=(13, 5, 3)).resolve(self.x)
+        self.assertEqual(views[0].shape, (1, 2, 1, 13, 5, 3))
+        self.assertTrue(np.shares_memory(views[0], self.x))
+
     def test_a_custom_function_is_called_per_block(self):
         ptp = dt.Pool(lambda block, axis: np.ptp(block, axis=axis), ksize=2)
         np.testing.assert_allclose(ptp.resolve(self.x), _block_reduce(self.x, 2, np.ptp), rtol=1e-12)
@@ -81,6 +109,10 @@ class Pool(unittest.TestCase):
 
         with self.assertRaises(KeyError):
             dt.Pool(fail, ksize=2).resolve(self.x)
+        with self.assertRaisesRegex(
+            dt.CallbackError, r"pooling_function.*shape \[7, 5, 2, 2, 2, 2\] for the blocks; expected one value per block, shape \[7, 5, 2\]"
+        ):
+            dt.Pool(lambda blocks, axis: blocks, ksize=2).resolve(self.x)
         with self.assertRaisesRegex(dt.CallbackError, "pooling_function.*4 values for a block; expected one"):
             dt.Pool(lambda block: block, ksize=2).resolve(self.x[:, :, 0])
         with self.assertRaisesRegex(TypeError, "pooling_function must be callable"):

@@ -286,7 +286,7 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             }
         };
         let (value, key) = multiplier(img, index, p)?;
-        let mask = img.as_slice();
+        let mask = img.contiguous()?;
         let runs = Runs::of(mask, shape);
         let com = if mask.is_empty() { [0.0; 3] } else { runs.center_of_mass(mask, 1.0, 0) };
         let first = corner(&pos, z, com, s);
