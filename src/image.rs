@@ -207,9 +207,8 @@ impl Image {
     /// has the image's own shape).
     pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
         let s = self.as_slice();
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(s.len())
-            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
+        let mut buf = crate::buffer::try_vec(s.len())
+            .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
         buf.extend(s.iter().map(|&x| f(x)));
         let data = standard_array(self.dim(), buf);
         Ok(Image { samples: Samples::Whole(Arc::new(data)), properties: self.properties.clone(), complex: false })
