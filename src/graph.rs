@@ -273,6 +273,19 @@ impl<T> ByReplica<T> {
         }
     }
 
+    /// Sets the value at `id`, dropping the one it replaces in place (for values whose drop may run
+    /// under the caller's lock: images and dicts); `OutOfMemory` (nothing changed) when the entry
+    /// cannot be allocated. At the top level (every update + resolve of a feature outside repeats)
+    /// the value goes straight into its slot, without the moves of returning the old one.
+    #[inline(always)]
+    fn set(&mut self, id: &ReplicaId, value: T) -> Result<()> {
+        if id.is_empty() {
+            self.top = Some(value);
+            return Ok(());
+        }
+        self.insert(id, value).map(drop)
+    }
+
     /// Every value with its replicate index: the top level, the row in order, then the others in
     /// the order of their indices.
     fn entries(&self) -> Vec<(Vec<usize>, &T)> {
@@ -348,21 +361,22 @@ struct Cached {
     optics: Option<OpticsContext>,
     /// The upscale of enclosing `Upscale` features it was computed under (optics depend on it).
     upscale: [usize; 3],
-    inputs: CachedInputs,
+    basis: Basis,
     sample: Arc<PropertyDict>,
-    /// A structural feature's result before its own dict was appended (empty for other features).
-    inner: ImageList,
     /// Shared with the images returned (a copy of the list costs one pointer).
     output: ImageList,
 }
 
-/// The inputs a cached output was computed from.
-enum CachedInputs {
-    /// The feature's kept input (`State::stored_input`) at this `input_version` (a top-level
-    /// computation on one image: no second reference to it is held).
+/// What a cached output was computed from, besides its sample and context: one field for both
+/// kinds of features keeps the entry small (it is moved into the cache at every computation).
+enum Basis {
+    /// A leaf's input: the feature's kept input (`State::stored_input`) at this `input_version` (a
+    /// top-level computation on one image: no second reference to it is held).
     Kept(u64),
-    /// These images.
+    /// A leaf's input: these images.
     Given(ImageList),
+    /// A structural feature's result before its own dict was appended.
+    Inner(ImageList),
 }
 
 /// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
@@ -1489,23 +1503,16 @@ impl<'r> Resolver<'r> {
             if c.optics == optics
                 && c.upscale == upscale
                 && Arc::ptr_eq(&c.sample, &sample)
-                && same_list(&c.inner, &inner)
+                && matches!(&c.basis, Basis::Inner(list) if same_list(list, &inner))
             {
                 return Ok(c.output.clone());
             }
         }
         let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
         let output = output.map_err(in_feature)?;
-        let cached = Cached {
-            optics,
-            upscale,
-            inputs: CachedInputs::Given(ImageList::new()),
-            sample,
-            inner,
-            output: output.clone(),
-        };
-        let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
-        drop(stale);
+        let cached = Cached { optics, upscale, basis: Basis::Inner(inner), sample, output: output.clone() };
+        // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
+        feature.current().outputs.set(id, cached).map_err(in_feature)?;
         Ok(output)
     }
 
@@ -1524,9 +1531,9 @@ impl<'r> Resolver<'r> {
         let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
             let kept = keep_input(st, inputs, id);
             let hit = st.outputs.get(id).filter(|c| {
-                let same_inputs = match (&c.inputs, kept) {
-                    (CachedInputs::Kept(version), Some(now)) => *version == now,
-                    (CachedInputs::Given(list), None) => same_list(list, inputs),
+                let same_inputs = match (&c.basis, kept) {
+                    (Basis::Kept(version), Some(now)) => *version == now,
+                    (Basis::Given(list), None) => same_list(list, inputs),
                     _ => false,
                 };
                 same_inputs && c.optics == optics && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
@@ -1559,16 +1566,15 @@ impl<'r> Resolver<'r> {
         let cached = Cached {
             optics,
             upscale,
-            inputs: match kept {
-                Some(version) => CachedInputs::Kept(version),
-                None => CachedInputs::Given(inputs.clone()),
+            basis: match kept {
+                Some(version) => Basis::Kept(version),
+                None => Basis::Given(inputs.clone()),
             },
             sample,
-            inner: ImageList::new(),
             output: output.clone(),
         };
-        let stale = feature.current().outputs.insert(id, cached).map_err(in_feature)?;
-        drop(stale);
+        // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
+        feature.current().outputs.set(id, cached).map_err(in_feature)?;
         Ok(output)
     }
 }

@@ -385,9 +385,8 @@ impl Image {
     /// has the image's own shape).
     pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
         let s = self.memory();
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(s.len())
-            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
+        let mut buf = crate::buffer::try_vec(s.len())
+            .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
         buf.extend(s.iter().map(|&x| f(x)));
         if self.is_permuted() {
             // In memory order, keeping the layout (as numpy's ufuncs do).

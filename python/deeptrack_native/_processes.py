@@ -102,11 +102,15 @@ class SharedCounter:
             self.array[1] = self.array[0]
 
 
-def render_chunks(feature, seed, first, threads, image, counter):
+def render_chunks(feature, seed, first, threads, image, counter, deliver=None):
     """Takes chunks from ``counter`` (``take()``, ``stop()``) and renders them until none is left:
     ``(rendered, failure)``, ``rendered`` a list of ``(offset, results)`` and ``failure`` None or
-    ``(offset of the failed chunk, exception)``."""
+    ``(offset of the failed chunk, exception)``. With ``deliver``, each chunk is handed to
+    ``deliver(offset, results)`` as soon as it is rendered instead of being kept in ``rendered``
+    (an exception of ``deliver`` propagates)."""
     rendered = []
+    if deliver is None:
+        deliver = lambda offset, results: rendered.append((offset, results))  # noqa: E731
     batch_input = None
     # The global generators are saved once for all the chunks of this process.
     with _batch.held_globals() if feature._holds_python() else contextlib.nullcontext():
@@ -119,10 +123,13 @@ def render_chunks(feature, seed, first, threads, image, counter):
                 if batch_input is None:  # once per process, and only if it takes items
                     batch_input = feature._batch_input(image)
                 results = feature._render_batch(n, seed, (first + offset) & _U64, threads, batch_input)
-                rendered.append((offset, results))
-            except BaseException as e:  # noqa: B036 - raised by the caller once every taken chunk is done
+            except Exception as e:  # raised by the caller once every taken chunk is done
                 counter.stop()
                 return rendered, (offset, e)
+            except BaseException:  # an interrupt (KeyboardInterrupt, SystemExit): at once
+                counter.stop()
+                raise
+            deliver(offset, results)
 
 
 def sendable(results):

@@ -326,8 +326,7 @@ impl FeatureKind for Arithmetic {
         if let Some(v) = number {
             let op = self.op;
             // Sized up front: collecting results into a vector would start it at four images and grow.
-            let mut out = Vec::new();
-            out.try_reserve_exact(inputs.len()).map_err(|_| {
+            let mut out = crate::buffer::try_vec(inputs.len()).ok_or_else(|| {
                 Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
             })?;
             for image in inputs {

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import pickle
 import random
+import select
 import signal
 import threading
 import time
@@ -157,6 +158,21 @@ class Determinism(unittest.TestCase):
         np.testing.assert_array_equal(pixels(second), pixels(first) + 10.0)
 
 
+def resident_bytes(mapping):
+    """How many bytes of ``mapping`` are in memory (Linux's /proc/self/smaps)."""
+    import ctypes
+
+    start = ctypes.addressof(ctypes.c_char.from_buffer(mapping))
+    with open("/proc/self/smaps") as f:
+        inside = False
+        for line in f:
+            if "-" in line.split(" ", 1)[0] and ":" not in line.split(" ", 1)[0]:
+                inside = int(line.split("-", 1)[0], 16) == start
+            elif inside and line.startswith("Rss:"):
+                return int(line.split()[1]) * 1024
+    raise AssertionError("mapping not found")
+
+
 class Processes(unittest.TestCase):
     def test_equal_to_one_process_with_stored_properties_and_input(self):
         pipe = Threshold(k=lambda: np.random.rand(), limit=2.0) >> dt.Gaussian(sigma=0.1)
@@ -301,6 +317,120 @@ class Processes(unittest.TestCase):
             while isinstance(owner, (np.ndarray, memoryview)):
                 owner = owner.base if isinstance(owner, np.ndarray) else owner.obj
             self.assertNotIsInstance(owner, mmap.mmap)
+
+    def test_an_interrupt_stops_the_batch_and_its_workers_at_once(self):
+        parent = os.getpid()
+        # Pipes, not multiprocessing's Events: a worker killed inside Event.wait would leave its
+        # condition waiting for it forever.
+        started_r, started_w = os.pipe()
+        release_r, release_w = os.pipe()
+        forked = []
+        real_fork = os.fork
+
+        def fork():
+            pid = real_fork()
+            if pid:
+                forked.append(pid)
+            return pid
+
+        def value():
+            if os.getpid() == parent:  # this process is interrupted (Ctrl-C) while the workers render
+                self.assertTrue(select.select([started_r], [], [], 60)[0])
+                raise KeyboardInterrupt
+            os.write(started_w, b"x")
+            if not select.select([release_r], [], [], 120)[0]:
+                raise RuntimeError("the worker was left running after the interrupt")
+            return 1.0
+
+        saved, os.fork = os.fork, fork
+        try:
+            with self.assertRaises(KeyboardInterrupt):
+                dt.Add(value=value).resolve_batch(64, image=np.zeros(1), processes=3)
+        finally:
+            os.fork = saved
+            os.write(release_w, b"x")
+            for fd in (started_r, started_w, release_r, release_w):
+                os.close(fd)
+        self.assertEqual(len(forked), 2)
+        for pid in forked:  # killed and reaped, not waited for: none is left running or as a zombie
+            self.assertNotIn(pid, _forked._unreaped)
+            with self.assertRaises(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+        # The package keeps working, in processes too.
+        pipe = np_random_pipeline()
+        assert_same_results(self, pipe.resolve_batch(6, seed=2), pipe.resolve_batch(6, seed=2, processes=3))
+
+    def test_an_interrupt_in_a_worker_comes_back(self):
+        def interrupt():
+            raise KeyboardInterrupt
+
+        with self.assertRaises(KeyboardInterrupt):
+            dt.Add(value=self.in_the_worker(interrupt)).resolve_batch(8, image=np.zeros(1), processes=2)
+
+    def test_every_batch_renders_the_pipeline_as_it_is_now(self):
+        # Workers start from this process as it is at each call: properties set, globals the
+        # callables read, new seeds and pipelines changed since the last batch are all seen.
+        scale = {"value": 10.0}
+        pipe = Threshold(k=lambda: scale["value"] * np.random.rand(), limit=100.0)
+        pipe.store_properties()
+        x = np.zeros((3, 3))
+        first = pipe.resolve_batch(8, seed=1, image=x, processes=2)
+        scale["value"] = 20.0
+        again = pipe.resolve_batch(8, seed=1, image=x, processes=2)
+        assert_same_results(self, pipe.resolve_batch(8, seed=1, image=x), again)
+        np.testing.assert_allclose(pixels(again), 2 * pixels(first))
+        pipe.limit.set_value(0.5)
+        try:
+            alone = pipe.resolve_batch(8, seed=1, image=x)
+        except LookupError as e:
+            with self.assertRaises(LookupError) as cm:
+                pipe.resolve_batch(8, seed=1, image=x, processes=2)
+            self.assertEqual(str(cm.exception), str(e))
+        else:
+            assert_same_results(self, alone, pipe.resolve_batch(8, seed=1, image=x, processes=2))
+        pipe.update()
+        longer = pipe >> dt.Add(value=1.0)
+        longer.store_properties()
+        assert_same_results(self, longer.resolve_batch(8, seed=5, image=x), longer.resolve_batch(8, seed=5, image=x, processes=2))
+
+    def test_the_kept_shared_mapping_holds_at_most_its_limit(self):
+        pipe = np_random_pipeline(size=64)
+        one = pipe.resolve_batch(24, seed=3)
+        saved = _forked.KEEP_BYTES
+        _forked.KEEP_BYTES = 4 * mmap.PAGESIZE
+        try:
+            for _ in range(2):  # a new mapping, then the kept one
+                assert_same_results(self, one, pipe.resolve_batch(24, seed=3, processes=2))
+                self.assertEqual(len(_forked._spare), 1)
+                self.assertLessEqual(resident_bytes(_forked._spare[0]), 4 * mmap.PAGESIZE)
+        finally:
+            _forked.KEEP_BYTES = saved
+        # Kept only while a batch of the same number of workers can use it.
+        assert_same_results(self, one, pipe.resolve_batch(24, seed=3, processes=3))
+        self.assertEqual(len(_forked._spare[0]), 2 * _forked.REGION_BYTES)
+
+    def test_a_process_forked_by_the_program_does_not_write_the_kept_mapping(self):
+        pipe = np_random_pipeline()
+        expected = pixels(pipe.resolve_batch(12, seed=4))
+        pipe.resolve_batch(12, seed=4, processes=2)
+        kept = _forked._spare[0]
+        kept[0:4096] = b"\x5a" * 4096
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # a data-loader worker batching in processes of its own
+            os.close(read)
+            code = 1
+            try:
+                same = np.array_equal(pixels(pipe.resolve_batch(12, seed=4, processes=2)), expected)
+                os.write(write, b"same" if same else b"different")
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        with os.fdopen(read, "rb") as answer:
+            self.assertEqual(answer.read(), b"same")
+        self.assertEqual(os.waitpid(pid, 0)[1], 0)
+        self.assertEqual(kept[0:4096], b"\x5a" * 4096)  # untouched by the child's workers
 
     def test_spawned_workers_take_a_pipeline_that_pickles(self):
         pipe = spawn_pipeline()
