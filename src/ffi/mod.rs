@@ -24,6 +24,7 @@ use crate::sync::{Lock, Recover, overwrite};
 
 pub mod feature;
 pub mod feature_values;
+pub mod holography;
 pub mod image;
 pub mod kind;
 pub mod merge;

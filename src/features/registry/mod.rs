@@ -9,8 +9,8 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, binding, combinators, elementwise, load, math, noise, optics, scatterers, scene, shape,
-    slicing, statistics, storage, structural, upscale,
+    FeatureKind, augmentations, binding, combinators, elementwise, holography, load, math, noise, optics, scatterers,
+    scene, shape, slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -326,7 +326,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 16] {
+fn families() -> [&'static [KindSpec]; 17] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -338,6 +338,7 @@ fn families() -> [&'static [KindSpec]; 16] {
         augmentations::KINDS,
         scatterers::KINDS,
         optics::KINDS,
+        holography::KINDS,
         elementwise::KINDS,
         statistics::KINDS,
         scene::KINDS,
