@@ -898,6 +898,32 @@ deeptrack_status deeptrack_feature_set_value_everywhere(struct deeptrack_feature
 deeptrack_status deeptrack_feature_is_valid(const struct deeptrack_feature *f, bool *out);
 
 /**
+ * DeepTrack2's `holography.get_propagation_matrix(shape=(rows, cols), to_z, pixel_size, wavelength,
+ * dx, dy)`: the angular-spectrum transfer function of a `rows × cols` field over `to_z`, shifted
+ * laterally by `dx` (along columns) and `dy` (along rows), in FFT order (lengths in one unit, e.g.
+ * meters): `C·exp(i·k·(to_z·(K − 1) − dx·kx/k − dy·ky/k))` with `k = 2π/wavelength`,
+ * `K = Re √(1 − (kx/k)² − (ky/k)²)` and `C` one for propagating frequencies, zero else. On success
+ * `*out` receives a new complex image of shape `(rows, cols, 2)` (real and imaginary parts; see
+ * `deeptrack_image_is_complex`), owned by the caller (free it with `deeptrack_image_free`).
+ *
+ * Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` (`out`); `DEEPTRACK_STATUS_INVALID_ARGUMENT` when
+ * `pixel_size` or `wavelength` is not positive and finite, or `to_z`, `dx` or `dy` is not finite
+ * (the message names the argument); `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the matrix cannot be
+ * allocated.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_holography_propagation_matrix(size_t rows,
+                                                         size_t cols,
+                                                         double to_z,
+                                                         double pixel_size,
+                                                         double wavelength,
+                                                         double dx,
+                                                         double dy,
+                                                         struct deeptrack_image **out);
+
+/**
  * Creates an image by copying `data` (C order) of shape `shape[0..ndim]`; it has no properties.
  * `data` may be NULL when the shape has no elements. On success `*out` receives a new image owned by
  * the caller. Errors: `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than `DEEPTRACK_MAX_NDIM`

@@ -110,6 +110,22 @@ fn choice_store_and_upscale_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn darkfield_iscat_and_holography_are_built_by_name_and_image_brightfields_field() {
+    let out = run(&compile("cc", "tests/c/optics_systems.c", "optics_systems", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
+fn holography_kinds_and_the_propagation_matrix_from_c() {
+    let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

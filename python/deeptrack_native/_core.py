@@ -537,7 +537,10 @@ def to_library_image(obj, what="image"):
         # A complex image crosses as its real and imaginary parts along a last axis of 2, marked
         # complex (deeptrack_image_set_complex).
         value = np.asarray(value)
-        value = np.stack([value.real, value.imag], axis=-1)
+        if value.dtype == np.complex128 and value.flags.c_contiguous:
+            value = value.view(np.float64).reshape(*value.shape, 2)  # the same memory, no copy
+        else:
+            value = np.stack([value.real, value.imag], axis=-1)
     try:
         arr = _real_array(value, what)
     except (TypeError, ValueError):

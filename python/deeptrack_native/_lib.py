@@ -159,6 +159,11 @@ _DECLARATIONS = {
         status,
     ),
     "deeptrack_image_free": ([handle], None),
+    # holography
+    "deeptrack_holography_propagation_matrix": (
+        [c_size_t, c_size_t, c_double, c_double, c_double, c_double, c_double, out_handle],
+        status,
+    ),
     "deeptrack_property_dict_len": ([handle], c_size_t),
     "deeptrack_property_dict_key": ([handle, c_size_t, POINTER(c_char_p)], status),
     "deeptrack_property_dict_get": ([handle, c_char_p, out_handle], status),

@@ -22,6 +22,7 @@ mod elastic;
 pub mod elementwise;
 mod filters;
 mod fold;
+pub mod holography;
 pub mod load;
 pub mod math;
 mod median;

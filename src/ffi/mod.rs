@@ -25,6 +25,7 @@ use crate::sync::{Lock, Recover, overwrite};
 pub mod dtype;
 pub mod feature;
 pub mod feature_values;
+pub mod holography;
 pub mod image;
 pub mod kind;
 pub mod merge;

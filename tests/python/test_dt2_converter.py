@@ -188,6 +188,8 @@ class TestAgainstDeepTrack2(unittest.TestCase):
         self.assertEqual(sum(len(reference[m]) for m in six), 140)
         # The pupils' (issue 14).
         self.assertEqual(len(reference["test_aberrations"]), 13)
+        if "test_holography" in run:
+            self.assertEqual(len(reference["test_holography"]), 4)
 
 
 class TestCounting(unittest.TestCase):

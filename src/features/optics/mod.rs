@@ -51,8 +51,10 @@ mod aberrations;
 mod attachments;
 mod brightfield;
 mod com;
+mod darkfield;
 mod fluorescence;
 mod illumination;
+mod iscat;
 mod params;
 mod pupil;
 #[cfg(test)]
@@ -89,7 +91,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "Incoherent imaging: each z-plane of the sample convolved with the point-spread function.",
         params: params::FLUORESCENCE,
         positional: params::POSITIONAL,
-        make: |features| Box::new(Optics::new(Mode::Fluorescence, features)),
+        make: |features| Box::new(Optics::new(Mode::Fluorescence, "Fluorescence", features)),
     },
     KindSpec {
         name: "Brightfield",
@@ -98,8 +100,19 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "Coherent imaging: the field propagated through the sample plane by plane (multislice).",
         params: params::BRIGHTFIELD,
         positional: params::POSITIONAL,
-        make: |features| Box::new(Optics::new(Mode::Brightfield, features)),
+        make: |features| Box::new(Optics::new(Mode::Brightfield, "Brightfield", features)),
     },
+    KindSpec {
+        name: "Holography",
+        aliases: &[],
+        module: "optics",
+        doc: "Brightfield under another name (DeepTrack2's Holography is the same class).",
+        params: params::BRIGHTFIELD,
+        positional: params::POSITIONAL,
+        make: |features| Box::new(Optics::new(Mode::Brightfield, "Holography", features)),
+    },
+    darkfield::KIND,
+    iscat::KIND,
 ];
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -111,16 +124,21 @@ enum Mode {
 impl Optics {
     /// The optics of `mode` with the `pupil` and `illumination` features among `features` (in that
     /// order; either may be absent).
-    fn new(mode: Mode, features: Vec<Feature>) -> Optics {
+    fn new(mode: Mode, class: &'static str, features: Vec<Feature>) -> Optics {
         let mut given = features.into_iter().map(|f| (!registry::is_absent(&f)).then_some(f));
         let (pupil, illumination) = (given.next().flatten(), given.next().flatten());
-        Optics { mode, otfs: Arc::new(Lock::new(OtfCache::default())), pupil, illumination }
+        Optics { mode, class, darkfield: false, otfs: Arc::new(Lock::new(OtfCache::default())), pupil, illumination }
     }
 }
 
 #[derive(Clone)]
 struct Optics {
     mode: Mode,
+    /// The DeepTrack2 class it is (`Brightfield`, `ISCAT`, …): the name it reports.
+    class: &'static str,
+    /// Whether the image is the scattered light only, `|field − 1|²` (`Darkfield`, see
+    /// `darkfield.rs`), rather than `|field|²` or the field.
+    darkfield: bool,
     /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
     /// band (brightfield), kept between resolves while the optics' properties stay the same.
     otfs: Arc<Lock<OtfCache>>,
@@ -205,15 +223,19 @@ impl Optics {
                 (data, vec![ph, pw, 1])
             }
             Mode::Brightfield => {
-                let parts = if p.return_field { 2 } else { 1 };
+                // Darkfield always images intensity (DeepTrack2's Darkfield asks for the field itself).
+                let return_field = p.return_field && !self.darkfield;
+                let parts = if return_field { 2 } else { 1 };
                 let mut region = alloc_f64(parts * h * w)?;
                 let (re, im) = region.split_at_mut(h * w);
                 brightfield(&volume, p, &self.otfs, route, [top..top + h, left..left + w], |y, field| {
                     let y = y - top;
-                    if p.return_field {
+                    if return_field {
                         for ((r, i), v) in re[y * w..][..w].iter_mut().zip(&mut im[y * w..][..w]).zip(field) {
                             (*r, *i) = (v.re, v.im);
                         }
+                    } else if self.darkfield {
+                        darkfield::scattered(&mut re[y * w..][..w], field);
                     } else {
                         // |field|², as numpy's square(abs(field)) up to rounding.
                         for (r, v) in re[y * w..][..w].iter_mut().zip(field) {
@@ -229,7 +251,7 @@ impl Optics {
                     Ok(pool.finish())
                 };
                 let (real, [ph, pw]) = pooled(re)?;
-                if p.return_field {
+                if return_field {
                     let (imag, _) = pooled(im)?;
                     (real.into_iter().zip(imag).flat_map(|(a, b)| [a, b]).collect(), vec![ph, pw, 1, 2])
                 } else {
@@ -286,10 +308,7 @@ impl FeatureKind for Optics {
     }
 
     fn name(&self) -> &str {
-        match self.mode {
-            Mode::Fluorescence => "Fluorescence",
-            Mode::Brightfield => "Brightfield",
-        }
+        self.class
     }
 
     fn is_distributed(&self) -> bool {
@@ -316,6 +335,8 @@ impl FeatureKind for Optics {
             p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs)?);
         }
         let mut image = Image::new(self.render(inputs, &p)?);
+        // A returned field is complex (the Python package gives a complex array, as DeepTrack2 does).
+        image.set_complex(p.return_field && !self.darkfield)?;
         image.merge_properties_from_all(inputs)?;
         if self.mode == Mode::Fluorescence {
             // DeepTrack2's fluorescence image carries its pupil's dicts after the sample's.
@@ -426,7 +447,7 @@ mod tests {
             let mode = if case % 2 == 0 { Mode::Fluorescence } else { Mode::Brightfield };
             let (_, p) = random_params(&mut rng, mode, case >= 160);
             let inputs = random_sample(&mut rng, &p);
-            let optics = Optics::new(mode, Vec::new());
+            let optics = Optics::new(mode, "Optics", Vec::new());
             let expected = reference::render(&inputs, &p, mode);
             let peak = expected.iter().fold(0.0f64, |m, v| m.max(v.abs()));
             nonzero += usize::from(expected.iter().any(|&v| v != 0.0 && v != 1.0));
@@ -478,7 +499,7 @@ mod tests {
             props.insert(k, v);
         }
         let p = Params::new(&props, Mode::Brightfield).unwrap();
-        let optics = Optics::new(Mode::Brightfield, Vec::new());
+        let optics = Optics::new(Mode::Brightfield, "Brightfield", Vec::new());
         assert!(OtfCache::band(&optics.otfs, &p).unwrap().strips.len() > 1);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
         let inputs: Vec<Image> = (0..5)

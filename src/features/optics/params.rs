@@ -31,7 +31,7 @@ pub const MAX_COORDINATE: f64 = 1e9;
 pub const MAX_PHASE_PER_VOXEL: f64 = 1e290;
 
 /// A positive finite number.
-const fn positive(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
+pub(super) const fn positive(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
     ParamSpec {
         min: 0.0,
         min_open: true,
@@ -99,6 +99,7 @@ macro_rules! optics_params {
         ]
     };
 }
+pub(super) use optics_params;
 
 /// `Fluorescence`'s parameters.
 pub(super) const FLUORESCENCE: &[ParamSpec] = optics_params!();

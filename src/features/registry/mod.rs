@@ -9,8 +9,8 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, binding, combinators, elementwise, load, math, noise, optics, scatterers, scene, shape,
-    slicing, statistics, storage, structural, upscale,
+    FeatureKind, augmentations, binding, combinators, elementwise, holography, load, math, noise, optics, scatterers,
+    scene, shape, slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -331,7 +331,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 18] {
+fn families() -> [&'static [KindSpec]; 19] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -345,6 +345,7 @@ fn families() -> [&'static [KindSpec]; 18] {
         optics::KINDS,
         optics::ILLUMINATION_KINDS,
         optics::ABERRATION_KINDS,
+        holography::KINDS,
         elementwise::KINDS,
         statistics::KINDS,
         scene::KINDS,

@@ -1,0 +1,50 @@
+"""Darkfield, ISCAT and Holography from Python: DeepTrack2's signatures and defaults, and their images
+against Brightfield's (Darkfield is |field - 1|^2 of Brightfield's field; ISCAT and Holography image
+volume scatterers as Brightfield does)."""
+
+import inspect
+import math
+import unittest
+
+import numpy as np
+
+import deeptrack_native as dt
+from deeptrack_native import optics
+
+
+def image(cls, **extra):
+    particle = dt.Sphere(position=(14.5, 17), z=2, radius=3e-7, refractive_index=1.45)
+    system = cls(NA=0.8, resolution=1e-7, magnification=1, output_region=(0, 0, 32, 32), **extra)
+    return np.asarray(system(particle).resolve())
+
+
+class SystemTests(unittest.TestCase):
+    def test_signatures_and_defaults(self):
+        self.assertEqual(str(inspect.signature(optics.Darkfield)).split(",")[0], "(illumination_angle=1.5707963267948966")
+        self.assertEqual(
+            str(inspect.signature(optics.ISCAT)).split(", ")[:2], ["(illumination_angle=3.141592653589793", "amp_factor=1"]
+        )
+        self.assertEqual(dt.Darkfield().illumination_angle(), math.pi / 2)
+        iscat = dt.ISCAT(0.5)
+        self.assertEqual(iscat.illumination_angle(), 0.5)
+        self.assertEqual(iscat.amp_factor(), 1)
+        self.assertEqual(iscat.input_polarization(), "circular")
+        self.assertIs(iscat.phase_shift_correction(), True)
+        self.assertIs(optics.Holography, dt.Holography)
+
+    def test_darkfield_is_the_scattered_intensity(self):
+        field = image(dt.Brightfield, return_field=True)
+        self.assertTrue(np.iscomplexobj(field))
+        dark = image(dt.Darkfield)
+        self.assertEqual(dark.shape, (32, 32, 1))
+        np.testing.assert_allclose(dark, np.abs(field - 1) ** 2, rtol=0, atol=1e-12)
+        self.assertGreater(dark.max(), 1e-3)
+
+    def test_iscat_and_holography_image_volumes_as_brightfield(self):
+        bright = image(dt.Brightfield)
+        np.testing.assert_array_equal(image(dt.ISCAT), bright)
+        np.testing.assert_array_equal(image(dt.Holography), bright)
+
+
+if __name__ == "__main__":
+    unittest.main()
