@@ -16,6 +16,7 @@ mod fft;
 pub mod graph;
 pub mod image;
 pub mod io;
+pub mod mie;
 pub mod properties;
 pub mod property_list;
 mod rng;
