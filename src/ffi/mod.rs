@@ -27,6 +27,7 @@ pub mod feature_values;
 pub mod image;
 pub mod kind;
 pub mod merge;
+pub mod mie;
 pub mod rule;
 pub mod value;
 
