@@ -214,3 +214,28 @@ pub unsafe extern "C" fn deeptrack_mie_harmonics(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_name_deeptrack2s_functions_in_order() {
+        let codes = [
+            (DEEPTRACK_BESSEL_J, "besselj"),
+            (DEEPTRACK_BESSEL_J_DERIVATIVE, "dbesselj"),
+            (DEEPTRACK_BESSEL_Y, "bessely"),
+            (DEEPTRACK_BESSEL_Y_DERIVATIVE, "dbessely"),
+            (DEEPTRACK_BESSEL_RICCATI_J, "ricbesj"),
+            (DEEPTRACK_BESSEL_RICCATI_J_DERIVATIVE, "dricbesj"),
+            (DEEPTRACK_BESSEL_RICCATI_Y, "ricbesy"),
+            (DEEPTRACK_BESSEL_RICCATI_Y_DERIVATIVE, "dricbesy"),
+            (DEEPTRACK_BESSEL_RICCATI_H, "ricbesh"),
+            (DEEPTRACK_BESSEL_RICCATI_H_DERIVATIVE, "dricbesh"),
+        ];
+        for (code, name) in codes {
+            assert_eq!(Function::from_code(code).map(Function::name), Some(name));
+        }
+        assert_eq!(Function::from_code(codes.len() as u32), None);
+    }
+}
