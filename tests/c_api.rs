@@ -307,3 +307,10 @@ fn mie_mathematics_from_c() {
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn mie_scatterers_imaged_from_c() {
+    let out = run(&compile("cc", "tests/c/mie_optics.c", "mie_optics", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+}

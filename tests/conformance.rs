@@ -63,8 +63,10 @@ fn feature(spec: &Json) -> Result<Feature, String> {
         }
         None => features::builtin(name).ok_or_else(|| name.to_owned())?,
     };
-    if let Some(props) = spec["properties"].as_object() {
-        for (k, v) in props {
+    // `native_properties` replace some for the library only: where the README's deliberate differences
+    // say DeepTrack2 2.0.1 reads a value otherwise (the same image from the value it evidently means).
+    for key in ["properties", "native_properties"] {
+        for (k, v) in spec[key].as_object().into_iter().flatten() {
             f.set_property(k, Rule::constant(value(v))).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
         }
     }

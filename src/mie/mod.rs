@@ -10,6 +10,7 @@
 pub mod bessel;
 pub mod coefficients;
 mod determinant;
+pub mod field;
 pub mod harmonics;
 pub mod riccati;
 

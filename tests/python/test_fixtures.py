@@ -24,7 +24,8 @@ FIXTURES = os.environ.get("DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "fixtur
 def feature(spec):
     # ``function``: a numpy function by name, the class's first argument (``Pool(np.mean)``).
     args = [getattr(np, spec["function"])] if "function" in spec else []
-    return getattr(dt, spec["feature"])(*args, **spec.get("properties", {}))
+    # ``native_properties`` replace some for the package only (a deliberate difference, README).
+    return getattr(dt, spec["feature"])(*args, **{**spec.get("properties", {}), **spec.get("native_properties", {})})
 
 
 def chain(specs):

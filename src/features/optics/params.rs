@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec, Support};
 use crate::features::scatterers::finite_vec;
 use crate::fft;
-use crate::graph::OpticsContext;
+use crate::graph::{Imaging, OpticsContext};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
@@ -365,6 +365,17 @@ impl Params {
     }
 
     pub fn context(&self) -> OpticsContext {
-        OpticsContext { voxel_size: self.voxel, scale: self.scale }
+        OpticsContext {
+            voxel_size: self.voxel,
+            scale: self.scale,
+            imaging: Some(Imaging {
+                wavelength: self.wavelength,
+                na: self.na,
+                n_medium: self.n_medium,
+                region: self.region,
+                padding: self.padding,
+                grid: self.grid,
+            }),
+        }
     }
 }

@@ -326,7 +326,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 16] {
+fn families() -> [&'static [KindSpec]; 17] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -337,6 +337,7 @@ fn families() -> [&'static [KindSpec]; 16] {
         noise::KINDS,
         augmentations::KINDS,
         scatterers::KINDS,
+        scatterers::MIE_KINDS,
         optics::KINDS,
         elementwise::KINDS,
         statistics::KINDS,
