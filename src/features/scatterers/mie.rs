@@ -51,8 +51,29 @@ pub(crate) static KINDS: &[KindSpec] = &[
 const fn any(name: &'static str, default: Const, check: fn(&Value) -> Result<()>, doc: &'static str) -> ParamSpec {
     ParamSpec { check: Some(check), ..ParamSpec::new(name, ParamKind::Any, ParamDefault::Value(default), doc) }
 }
+/// A positive number the optics set (the scatterer's own value serves outside a microscope).
 const fn from_optics(name: &'static str, doc: &'static str) -> ParamSpec {
-    ParamSpec { nullable: true, ..ParamSpec::new(name, ParamKind::Any, ParamDefault::Value(Const::None), doc) }
+    ParamSpec {
+        nullable: true,
+        min: 0.0,
+        min_open: true,
+        max: f64::MAX,
+        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(Const::None), doc)
+    }
+}
+/// Four whole numbers the optics set (`output_region`, `padding`).
+const fn corners_from_optics(name: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        nullable: true,
+        min: -1e9,
+        max: 1e9,
+        ..ParamSpec::new(
+            name,
+            ParamKind::Vector { min_len: 4, max_len: 4, whole: true },
+            ParamDefault::Value(Const::None),
+            doc,
+        )
+    }
 }
 const fn number(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
     finite_param(name, ParamDefault::Value(default), doc)
@@ -90,8 +111,8 @@ const COMMON: [ParamSpec; 22] = [
     from_optics("refractive_index_medium", "set by the optics"),
     from_optics("wavelength", "set by the optics (m)"),
     from_optics("NA", "set by the optics"),
-    from_optics("padding", "set by the optics (pixels)"),
-    from_optics("output_region", "set by the optics (pixels)"),
+    corners_from_optics("padding", "set by the optics (pixels)"),
+    corners_from_optics("output_region", "set by the optics (pixels)"),
     ParamSpec { nullable: true, ..number("polarization_angle", Const::None, "deprecated alias of input_polarization") },
     number("working_distance", Const::Float(1e6), "the distance to the objective (m)"),
     ParamSpec {
