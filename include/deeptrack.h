@@ -381,6 +381,11 @@ typedef deeptrack_status (*deeptrack_merge_fn)(void *userdata,
                                                struct deeptrack_merge_output *output);
 
 /**
+ * Which function `deeptrack_bessel_evaluate` computes: one of the `DEEPTRACK_BESSEL_*` codes.
+ */
+typedef uint32_t deeptrack_bessel_function;
+
+/**
  * A sampling callback. It runs on the thread that resolves, during `deeptrack_feature_resolve` (or
  * `deeptrack_feature_get_property`, or on a worker of `deeptrack_feature_resolve_batch`). Registered
  * with `deeptrack_rule_callback`, it never runs on two threads at once; registered with
@@ -468,6 +473,56 @@ typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
  * A panic inside the library was caught; the message says where.
  */
 #define DEEPTRACK_STATUS_PANIC 13
+
+/**
+ * J_ν(x), the Bessel function of the first kind (DeepTrack2's `besselj`, scipy's `jv`).
+ */
+#define DEEPTRACK_BESSEL_J 0
+
+/**
+ * J'_ν(x) = (J_{ν-1}(x) − J_{ν+1}(x)) / 2 (`dbesselj`).
+ */
+#define DEEPTRACK_BESSEL_J_DERIVATIVE 1
+
+/**
+ * Y_ν(x), the Bessel function of the second kind (`bessely`, scipy's `yv`).
+ */
+#define DEEPTRACK_BESSEL_Y 2
+
+/**
+ * Y'_ν(x) (`dbessely`).
+ */
+#define DEEPTRACK_BESSEL_Y_DERIVATIVE 3
+
+/**
+ * ψ_l(x) = sqrt(πx/2) J_{l+1/2}(x), the Riccati–Bessel function of the first kind (`ricbesj`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_J 4
+
+/**
+ * ψ'_l(x) (`dricbesj`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_J_DERIVATIVE 5
+
+/**
+ * χ_l(x) = −sqrt(πx/2) Y_{l+1/2}(x), the Riccati–Bessel function of the second kind (`ricbesy`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_Y 6
+
+/**
+ * χ'_l(x) (`dricbesy`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_Y_DERIVATIVE 7
+
+/**
+ * ξ_l(x) = sqrt(πx/2) H⁽¹⁾_{l+1/2}(x), the Riccati–Bessel function of the third kind (`ricbesh`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_H 8
+
+/**
+ * ξ'_l(x) (`dricbesh`).
+ */
+#define DEEPTRACK_BESSEL_RICCATI_H_DERIVATIVE 9
 
 #ifdef __cplusplus
 extern "C" {
@@ -1419,6 +1474,79 @@ deeptrack_status deeptrack_feature_new_merge(const char *name,
  */
 deeptrack_status deeptrack_merge_output_push(struct deeptrack_merge_output *output,
                                              struct deeptrack_image *image);
+
+/**
+ * Evaluates one of DeepTrack2's Bessel and Riccati–Bessel functions (`function`: a
+ * `DEEPTRACK_BESSEL_*` code) at `n` points: `out[k] = f(orders[k], x[k])`.
+ *
+ * - `orders`: `n` real orders (any real number; an integer order reflects exactly, `f_{-n} = ±f_n`).
+ * - `x`: the `n` arguments. With `real_argument` true, `n` doubles: real numbers, with scipy's
+ *   conventions for float input (NaN where the real function is undefined: a negative argument of
+ *   a non-integer order, of Y, and of the square root in the Riccati–Bessel functions). With
+ *   `real_argument` false, `n` complex numbers (`2 n` doubles, real part first): the analytic
+ *   functions on their principal branches, for absorbing particles (`m x` with `m = n + iκ`).
+ * - `out`: `n` complex numbers (`2 n` doubles, real part first), written on success only. The
+ *   functions of a real argument have imaginary part 0, except the Hankel ones (`RICCATI_H…`).
+ *
+ * Complex arguments are computed with Amos's algorithm (TOMS 644), as scipy does, with scipy's values
+ * where it fails: an overflow of J is infinite, of Y −∞ on the positive real axis and NaN elsewhere,
+ * of H NaN; a total loss of precision is NaN. Every pointer may be NULL when `n` is 0. Returns
+ * `NULL_ARGUMENT`, `INVALID_ARGUMENT` (an unknown `function`, or misaligned buffers) or `OK`.
+ *
+ * # Safety
+ * `orders` must point to `n` doubles, `x` to `n` (real) or `2 n` (complex) doubles, `out` to `2 n`
+ * writable doubles that do not overlap the inputs.
+ */
+deeptrack_status deeptrack_bessel_evaluate(deeptrack_bessel_function function,
+                                           const double *orders,
+                                           const double *x,
+                                           size_t n,
+                                           bool real_argument,
+                                           double *out);
+
+/**
+ * Computes the Mie coefficients a_l and b_l, l = 1 … `max_order`, of a sphere of `layers`
+ * concentric layers (DeepTrack2's `backend.mie.stratified_coefficients`; one layer is
+ * `backend.mie.coefficients`).
+ *
+ * - `m`: `layers` relative refractive indices (particle / medium) as complex numbers (`2 layers`
+ *   doubles, real part first), the innermost layer first;
+ * - `a`: `layers` size parameters (k × the layer's outer radius), in the same order;
+ * - `an`, `bn`: `max_order` complex numbers each (`2 max_order` doubles), written on success only.
+ *
+ * Numbers are not checked: NaN and values outside the physical domain give NaN, as in DeepTrack2.
+ * Returns `NULL_ARGUMENT`, `INVALID_ARGUMENT` (`layers` is 0), `OUT_OF_MEMORY` (the matrices of
+ * `layers` layers) or `OK`. The work is `max_order × (2 layers)³`.
+ *
+ * # Safety
+ * `m` must point to `2 layers` doubles, `a` to `layers` doubles, `an` and `bn` to `2 max_order`
+ * writable doubles each, not overlapping each other or the inputs (NULL when `max_order` is 0).
+ */
+deeptrack_status deeptrack_mie_coefficients(const double *m,
+                                            const double *a,
+                                            size_t layers,
+                                            size_t max_order,
+                                            double *an,
+                                            double *bn);
+
+/**
+ * Computes the angular functions of the Mie field π_l(x) and τ_l(x), l = 1 … `max_order`, at `n`
+ * points `x` (cosines of the polar angle; DeepTrack2's `backend.mie.harmonics`).
+ *
+ * `pi` and `tau` receive `max_order × n` doubles each, row-major: order l's values at all points
+ * are row l − 1. Written on success only. `max_order` 1 gives π_1 = 1, τ_1 = x (DeepTrack2 2.0.1
+ * needs at least 2). Returns `NULL_ARGUMENT`, `INVALID_ARGUMENT` (sizes that cannot be a buffer) or
+ * `OK`.
+ *
+ * # Safety
+ * `x` must point to `n` doubles, `pi` and `tau` to `max_order × n` writable doubles each, not
+ * overlapping each other or `x` (NULL when that is 0).
+ */
+deeptrack_status deeptrack_mie_harmonics(const double *x,
+                                         size_t n,
+                                         size_t max_order,
+                                         double *pi,
+                                         double *tau);
 
 /**
  * A rule that always gives a copy of `v` (`v` stays the caller's). On success `*out` receives a new

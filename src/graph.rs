@@ -1322,6 +1322,27 @@ pub struct OpticsContext {
     /// Camera pixels to simulation pixels per axis (the upscale, not always an exact integer:
     /// DeepTrack2 computes it as `pixel_size * (1 / voxel_size)`).
     pub scale: [f64; 3],
+    /// What the optics hand their sample besides units (DeepTrack2 propagates the optics'
+    /// properties to the scatterers that have them): `None` outside a microscope.
+    pub imaging: Option<Imaging>,
+}
+
+/// The optics' properties a field scatterer (`MieSphere`) reads, in simulation pixels where they are
+/// pixels (upscaled, as DeepTrack2's microscope hands them to the sample).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Imaging {
+    /// The wavelength in vacuum, in meters.
+    pub wavelength: f64,
+    /// The numerical aperture.
+    pub na: f64,
+    /// The refractive index of the medium.
+    pub n_medium: f64,
+    /// `output_region` (row and column of the first corner, then of the second) in simulation pixels.
+    pub region: [i64; 4],
+    /// `padding` (rows before, columns before, rows after, columns after) in simulation pixels.
+    pub padding: [i64; 4],
+    /// The FFT grid the optics render the padded output region on (rows, columns).
+    pub grid: [usize; 2],
 }
 
 /// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
@@ -1343,7 +1364,8 @@ pub struct Resolver<'r> {
 impl OpticsContext {
     /// DeepTrack2's units outside a microscope (`get_active_voxel_size()` and `get_active_scale()`
     /// without a unit context): 1 µm voxels, scale 1.
-    pub const DEFAULT: OpticsContext = OpticsContext { pixel: 1e-6, voxel_size: [1e-6; 3], scale: [1.0; 3] };
+    pub const DEFAULT: OpticsContext =
+        OpticsContext { pixel: 1e-6, voxel_size: [1e-6; 3], scale: [1.0; 3], imaging: None };
 }
 
 impl<'r> Resolver<'r> {

@@ -18,6 +18,7 @@ pub mod graph;
 pub mod image;
 pub mod io;
 mod layout;
+pub mod mie;
 pub mod properties;
 pub mod property_list;
 mod rng;
@@ -28,7 +29,7 @@ pub mod value;
 pub mod warnings;
 
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Feature, OpticsContext, ReplicaId, Resolver};
+pub use graph::{Feature, Imaging, OpticsContext, ReplicaId, Resolver};
 pub use image::{Image, ImageList};
 pub use properties::{PropertyDict, Rule, SampleContext};
 pub use property_list::PropertyList;

@@ -340,3 +340,17 @@ fn border_modes_elastic_transformation_and_average_from_c() {
     let out = run(&compile("cc", "tests/c/mathkinds.c", "mathkinds", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");
 }
+
+#[test]
+fn mie_mathematics_from_c() {
+    let out = run(&compile("cc", "tests/c/mie.c", "mie", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn mie_scatterers_imaged_from_c() {
+    let out = run(&compile("cc", "tests/c/mie_optics.c", "mie_optics", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+}

@@ -197,6 +197,10 @@ _DECLARATIONS = {
     "deeptrack_value_list_len": ([handle], c_size_t),
     "deeptrack_value_list_get": ([handle, c_size_t], c_void_p),
     "deeptrack_value_free": ([handle], None),
+    # Mie scattering's mathematics (deeptrack_native.backend)
+    "deeptrack_bessel_evaluate": ([c_uint32, c_void_p, c_void_p, c_size_t, c_bool, c_void_p], status),
+    "deeptrack_mie_coefficients": ([c_void_p, c_void_p, c_size_t, c_size_t, c_void_p, c_void_p], status),
+    "deeptrack_mie_harmonics": ([c_void_p, c_size_t, c_size_t, c_void_p, c_void_p], status),
 }
 
 for _name, (_argtypes, _restype) in _DECLARATIONS.items():

@@ -29,6 +29,7 @@ pub mod holography;
 pub mod image;
 pub mod kind;
 pub mod merge;
+pub mod mie;
 pub mod rule;
 pub mod value;
 

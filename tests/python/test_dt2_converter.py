@@ -190,6 +190,8 @@ class TestAgainstDeepTrack2(unittest.TestCase):
         self.assertEqual(len(reference["test_aberrations"]), 13)
         if "test_holography" in run:
             self.assertEqual(len(reference["test_holography"]), 4)
+        # DeepTrack2's Mie mathematics: 3 and 10 tests.
+        self.assertEqual((len(reference["backend.test_mie"]), len(reference["backend.test_polynomials"])), (3, 10))
 
 
 class TestCounting(unittest.TestCase):

@@ -5,7 +5,8 @@ Every case of ``tests/fixtures/deeptrack-2.0.1/manifest.json`` (the repository's
 description with the package's classes (``getattr(dt, name)(**properties)``, ``>>``,
 ``optics(sample)``, ``sample >> SampleToMasks``) and must match DeepTrack2's output to 1e-6 of the
 peak (cases marked ``"tolerance": "exact"``: to 1e-12 of each sample). Cases with ``draws`` (a random
-kind replaying DeepTrack2's draws) are checked by the Rust test of that kind instead.
+kind replaying DeepTrack2's draws) are checked by the Rust test of that kind instead, and ``backend``
+cases (functions of ``deeptrack.backend``) by test_backend.py.
 """
 
 import importlib
@@ -24,7 +25,7 @@ FIXTURES = os.environ.get("DEEPTRACK_FIXTURES", os.path.join(HERE, "..", "fixtur
 def feature(spec):
     # ``function``: a numpy function by name, the class's first argument (``Pool(np.mean)``).
     args = [getattr(np, spec["function"])] if "function" in spec else []
-    return getattr(dt, spec["feature"])(*args, **{k: value(v) for k, v in spec.get("properties", {}).items()})
+    return getattr(dt, spec["feature"])(*args, **{k: value(v) for k, v in {**spec.get("properties", {}), **spec.get("native_properties", {})}.items()})
 
 
 def is_spec(v):
@@ -77,6 +78,9 @@ class Fixtures(unittest.TestCase):
         self.assertEqual(len(ids), len(set(ids)))
         self.assertGreaterEqual(len(ids), 106)
         for case in manifest["cases"]:
+            if "backend" in case:
+                # A function of DeepTrack2's backend, not a pipeline: test_backend.py.
+                continue
             if "draws" in case:
                 # A random kind on DeepTrack2's recorded draws, which only the library's own test
                 # can feed it (src/features/elastic.rs).

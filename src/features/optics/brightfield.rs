@@ -55,6 +55,7 @@ pub(super) enum Route {
 /// `row(y, field)` (`field[x - cols.start]`) in turn.
 pub(super) fn brightfield(
     volume: &Volume,
+    field: Option<&[Complex64]>,
     p: &Params,
     cache: &Lock<OtfCache>,
     route: Route,
@@ -92,6 +93,10 @@ pub(super) fn brightfield(
     let back = OtfCache::back(cache, p, &band, volume.z0 + volume.planes as i64)?;
     for ((l, b), &inside) in light.iter_mut().zip(back.iter()).zip(&band.pupil.support) {
         *l = if inside { *l * b } else { Complex64::new(0.0, 0.0) };
+    }
+    // Field scatterers' spectra (full grid, row-major) join there, before the in-focus pupil.
+    if let Some(field) = field {
+        super::fields::add_on_band(&mut light, field, p.grid, us, vs, &band.pupil.support);
     }
     fft::inverse_band(p.grid, us, vs, &light, rows, cols, row)
 }

@@ -12,6 +12,10 @@
 //!    `padding`) on an FFT grid of DeepTrack2's sizes (`2^a·3^b`, `a + b <= 8`, at most 6561);
 //! 3. crop the padding and average `upscale × upscale` blocks back to camera pixels.
 //!
+//! Field scatterers (`MieSphere`, `MieStratifiedSphere`: complex images of the FFT grid in the sample)
+//! are not part of the volume: `Brightfield` adds the sum of their spectra at the focal plane, before
+//! the in-focus pupil (`fields.rs`); `Fluorescence` ignores them, as DeepTrack2 does.
+//!
 //! The result is an `(H, W, 1)` image. `Brightfield(return_field=true)` returns the complex field as an
 //! `(H, W, 1, 2)` image instead: real and imaginary parts along the trailing axis (an `Image` holds
 //! real numbers only). With stored properties, the image carries every scatterer's dict, then the
@@ -52,6 +56,7 @@ mod attachments;
 mod brightfield;
 mod com;
 mod darkfield;
+mod fields;
 mod fluorescence;
 mod illumination;
 mod iscat;
@@ -207,7 +212,10 @@ impl Optics {
 
     /// [`Optics::render`], refracting brightfield planes by `route`.
     fn render_with(&self, inputs: &[Image], p: &Params, route: Route) -> Result<ArrayD<f64>> {
-        let volume = assemble(inputs, p)?;
+        // Field scatterers (complex images: Mie) are added at the focal plane; the others make the volume.
+        let (fields, volumes): (Vec<Image>, Vec<Image>) = inputs.iter().cloned().partition(Image::is_complex);
+        let volume = assemble(&volumes, p)?;
+        let field = fields::sum(&fields, p)?;
         // The output region inside the window (the padding cropped: `[PAD0 : X-PAD2, PAD1 : Y-PAD3]`,
         // so that zero padding keeps the whole region).
         let (top, left) = (p.padding[0] as usize, p.padding[1] as usize);
@@ -228,7 +236,8 @@ impl Optics {
                 let parts = if return_field { 2 } else { 1 };
                 let mut region = alloc_f64(parts * h * w)?;
                 let (re, im) = region.split_at_mut(h * w);
-                brightfield(&volume, p, &self.otfs, route, [top..top + h, left..left + w], |y, field| {
+                let window = [top..top + h, left..left + w];
+                brightfield(&volume, field.as_deref(), p, &self.otfs, route, window, |y, field| {
                     let y = y - top;
                     if return_field {
                         for ((r, i), v) in re[y * w..][..w].iter_mut().zip(&mut im[y * w..][..w]).zip(field) {

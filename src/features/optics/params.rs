@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec};
 use crate::features::scatterers::finite_vec;
 use crate::fft;
-use crate::graph::OpticsContext;
+use crate::graph::{Imaging, OpticsContext};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
@@ -381,6 +381,18 @@ impl Params {
     }
 
     pub fn context(&self) -> OpticsContext {
-        OpticsContext { pixel: self.pixel, voxel_size: self.voxel, scale: self.scale }
+        OpticsContext {
+            pixel: self.pixel,
+            voxel_size: self.voxel,
+            scale: self.scale,
+            imaging: Some(Imaging {
+                wavelength: self.wavelength,
+                na: self.na,
+                n_medium: self.n_medium,
+                region: self.region,
+                padding: self.padding,
+                grid: self.grid,
+            }),
+        }
     }
 }

@@ -331,7 +331,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 19] {
+fn families() -> [&'static [KindSpec]; 20] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -342,6 +342,7 @@ fn families() -> [&'static [KindSpec]; 19] {
         noise::KINDS,
         augmentations::KINDS,
         scatterers::KINDS,
+        scatterers::MIE_KINDS,
         optics::KINDS,
         optics::ILLUMINATION_KINDS,
         optics::ABERRATION_KINDS,

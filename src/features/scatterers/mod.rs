@@ -27,8 +27,11 @@ use crate::properties::PropertyDict;
 use crate::value::Value;
 
 mod masks;
+mod mie;
 
 pub use masks::MAX_GRID_VOXELS;
+pub(crate) use mie::KINDS as MIE_KINDS;
+pub use mie::MAX_ORDER as MAX_MIE_ORDER;
 
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[
@@ -316,7 +319,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn ctx(vox: f64) -> OpticsContext {
-        OpticsContext { pixel: vox, voxel_size: [vox; 3], scale: [1.0; 3] }
+        OpticsContext { pixel: vox, voxel_size: [vox; 3], scale: [1.0; 3], imaging: None }
     }
 
     fn props(pairs: &[(&str, Value)]) -> PropertyDict {
@@ -353,7 +356,7 @@ mod tests {
         let m = e.volume(&p, &ctx(1e-7)).unwrap();
         assert_eq!((m.shape(), sum(&m)), ([13, 23, 15].as_slice(), 2419.0));
         let point = Scatterer { shape: Shape::Point };
-        let ctx2 = OpticsContext { pixel: 1e-7, voxel_size: [5e-8; 3], scale: [2.0; 3] };
+        let ctx2 = OpticsContext { pixel: 1e-7, voxel_size: [5e-8; 3], scale: [2.0; 3], imaging: None };
         assert_eq!(point.volume(&props(&[]), &ctx2).unwrap().as_slice().unwrap(), [8.0]);
     }
 

@@ -1,0 +1,500 @@
+//! `MieSphere` and `MieStratifiedSphere`: field scatterers (DeepTrack2 2.0.1's `MieScatterer`). Each
+//! appends the spectrum of the field it scatters on the optics' FFT grid (a complex image `(rows,
+//! columns, 1, 2)`), which `Brightfield` adds at the focal plane (see [`crate::mie::field`]).
+//!
+//! Inside a microscope the optics hand the scatterer their `wavelength`, `NA`,
+//! `refractive_index_medium`, `output_region` and `padding` (upscaled) and `return_fft = True`, as
+//! DeepTrack2 propagates them; outside one, the scatterer's own values are used.
+
+use std::f64::consts::PI;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use rustfft::num_complex::Complex64;
+
+use super::super::FeatureKind;
+use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
+use crate::error::{Error, Result};
+use crate::fft;
+use crate::graph::{Imaging, OpticsContext, ReplicaId, Resolver};
+use crate::image::Image;
+use crate::mie::field::{FieldSpec, Polarization, scattered_field};
+use crate::properties::PropertyDict;
+use crate::value::Value;
+
+/// The most expansion orders `L` a Mie scatterer sums.
+pub const MAX_ORDER: usize = 10_000;
+
+/// The registry entries of the Mie scatterers.
+pub(crate) static KINDS: &[KindSpec] = &[
+    KindSpec {
+        name: "MieSphere",
+        aliases: &[],
+        module: "scatterers",
+        doc: "The field scattered by a sphere, by Mie theory (imaged by Brightfield).",
+        params: SPHERE,
+        positional: &["radius", "refractive_index"],
+        make: |_| Box::new(Mie { stratified: false }),
+    },
+    KindSpec {
+        name: "MieStratifiedSphere",
+        aliases: &[],
+        module: "scatterers",
+        doc: "The field scattered by a sphere of concentric shells, by Mie theory (imaged by Brightfield).",
+        params: STRATIFIED,
+        positional: &["radius", "refractive_index"],
+        make: |_| Box::new(Mie { stratified: true }),
+    },
+];
+
+const fn any(name: &'static str, default: Const, check: fn(&Value) -> Result<()>, doc: &'static str) -> ParamSpec {
+    ParamSpec { check: Some(check), ..ParamSpec::new(name, ParamKind::Any, ParamDefault::Value(default), doc) }
+}
+/// A positive number the optics set (the scatterer's own value serves outside a microscope).
+const fn from_optics(name: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        nullable: true,
+        min: 0.0,
+        min_open: true,
+        max: f64::MAX,
+        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(Const::None), doc)
+    }
+}
+/// Four whole numbers the optics set (`output_region`, `padding`).
+const fn corners_from_optics(name: &'static str, doc: &'static str) -> ParamSpec {
+    ParamSpec {
+        nullable: true,
+        min: -1e9,
+        max: 1e9,
+        ..ParamSpec::new(
+            name,
+            ParamKind::Vector { min_len: 4, max_len: 4, whole: true },
+            ParamDefault::Value(Const::None),
+            doc,
+        )
+    }
+}
+const fn number(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
+    finite_param(name, ParamDefault::Value(default), doc)
+}
+
+const COMMON: [ParamSpec; 22] = [
+    POSITION,
+    Z,
+    VALUE,
+    POSITION_UNIT,
+    UPSAMPLE,
+    any("L", Const::Str("auto"), auto_or_order, "the number of expansion terms, or \"auto\""),
+    any(
+        "offset_z",
+        Const::Str("auto"),
+        auto_or_number,
+        "where the far field is evaluated beyond the particle (m), or \"auto\"",
+    ),
+    any(
+        "input_polarization",
+        Const::Int(0),
+        angle_or_circular,
+        "the polarization angle (rad) of the light, or \"circular\"",
+    ),
+    ParamSpec {
+        nullable: true,
+        ..number("output_polarization", Const::Int(0), "the angle (rad) of the polarizer after the sample, or None")
+    },
+    any(
+        "collection_angle",
+        Const::Str("auto"),
+        auto_or_number,
+        "the largest collection angle (rad), or \"auto\" (arcsin(NA / n_medium))",
+    ),
+    from_optics("refractive_index_medium", "set by the optics"),
+    from_optics("wavelength", "set by the optics (m)"),
+    from_optics("NA", "set by the optics"),
+    corners_from_optics("padding", "set by the optics (pixels)"),
+    corners_from_optics("output_region", "set by the optics (pixels)"),
+    ParamSpec { nullable: true, ..number("polarization_angle", Const::None, "deprecated alias of input_polarization") },
+    number("working_distance", Const::Float(1e6), "the distance to the objective (m)"),
+    ParamSpec {
+        kind: ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
+        ..number("position_objective", Const::Ints(&[0, 0]), "the objective's lateral position (m)")
+    },
+    ParamSpec::new(
+        "return_fft",
+        ParamKind::Bool,
+        ParamDefault::Value(Const::Bool(false)),
+        "return the spectrum (always inside a microscope)",
+    ),
+    ParamSpec {
+        nullable: true,
+        min: 0.0,
+        ..number("coherence_length", Const::None, "the temporal coherence length (m), or None (coherent)")
+    },
+    number("illumination_angle", Const::Int(0), "the illumination's tilt (rad)"),
+    ParamSpec { min: 0.0, min_open: true, ..number("amp_factor", Const::Int(1), "the field is divided by it") },
+];
+
+const fn with<const N: usize>(common: [ParamSpec; 22], extra: [ParamSpec; N]) -> [ParamSpec; 25] {
+    let mut out = [POSITION; 25];
+    let mut i = 0;
+    while i < 22 {
+        out[i] = common[i];
+        i += 1;
+    }
+    out[22] = ParamSpec::new(
+        "phase_shift_correction",
+        ParamKind::Bool,
+        ParamDefault::Value(Const::Bool(false)),
+        "multiply the field by exp(i(kz + π/2)) (iSCAT)",
+    );
+    let mut j = 0;
+    while j < N {
+        out[23 + j] = extra[j];
+        j += 1;
+    }
+    out
+}
+
+static SPHERE: &[ParamSpec] = &with(
+    COMMON,
+    [
+        ParamSpec { min: 0.0, min_open: true, ..number("radius", Const::Float(1e-6), "the radius (m)") },
+        ParamSpec {
+            min: 0.0,
+            min_open: true,
+            ..number("refractive_index", Const::Float(1.45), "the refractive index")
+        },
+    ],
+);
+static STRATIFIED: &[ParamSpec] = &with(
+    COMMON,
+    [
+        ParamSpec {
+            kind: ParamKind::Vector { min_len: 1, max_len: 64, whole: false },
+            min: 0.0,
+            min_open: true,
+            check: Some(increasing),
+            ..number("radius", Const::Floats(&[1e-6]), "the shells' outer radii (m), increasing")
+        },
+        ParamSpec {
+            kind: ParamKind::Vector { min_len: 1, max_len: 64, whole: false },
+            min: 0.0,
+            min_open: true,
+            ..number("refractive_index", Const::Floats(&[1.45]), "the shells' refractive indices")
+        },
+    ],
+);
+
+fn auto_or_number(v: &Value) -> Result<()> {
+    match v {
+        Value::Str(s) if s.as_str() == "auto" => Ok(()),
+        _ => match v.as_f64() {
+            Ok(x) if x.is_finite() => Ok(()),
+            _ => Err(Error::invalid("expected \"auto\" or a finite number")),
+        },
+    }
+}
+
+fn auto_or_order(v: &Value) -> Result<()> {
+    match v {
+        Value::Str(s) if s.as_str() == "auto" => Ok(()),
+        _ => match v.as_f64() {
+            Ok(x) if x >= 1.0 && x.fract() == 0.0 && x <= MAX_ORDER as f64 => Ok(()),
+            Ok(x) if x > MAX_ORDER as f64 => Err(Error::invalid(format!("{x} exceeds the maximum of {MAX_ORDER}"))),
+            _ => Err(Error::invalid("expected \"auto\" or a whole number of at least 1")),
+        },
+    }
+}
+
+fn angle_or_circular(v: &Value) -> Result<()> {
+    match v {
+        Value::Str(s) if s.as_str() == "circular" => Ok(()),
+        _ => match v.as_f64() {
+            Ok(x) if x.is_finite() => Ok(()),
+            _ => Err(Error::invalid("expected \"circular\" or a finite angle in radians")),
+        },
+    }
+}
+
+fn increasing(v: &Value) -> Result<()> {
+    let r = v.to_f64_vec()?;
+    if r.windows(2).any(|w| w[1] < w[0]) {
+        return Err(Error::invalid("the radii of the shells of a stratified sphere must increase"));
+    }
+    Ok(())
+}
+
+#[derive(Clone)]
+struct Mie {
+    stratified: bool,
+}
+
+impl Mie {
+    fn params(&self) -> &'static [ParamSpec] {
+        if self.stratified { STRATIFIED } else { SPHERE }
+    }
+
+    /// The optics' numbers: from the microscope, else from the scatterer's own properties.
+    fn imaging(&self, p: &Params, ctx: &OpticsContext) -> Result<Imaging> {
+        if let Some(imaging) = ctx.imaging {
+            return Ok(imaging);
+        }
+        let need = |key: &str| -> Result<&Value> {
+            p.optional(key)?.ok_or_else(|| {
+                Error::invalid(format!(
+                    "{} needs the optics' {key}: image it with an optics feature, or set {key}",
+                    self.name()
+                ))
+                .in_property(key)
+            })
+        };
+        let num = |key: &str| need(key)?.as_f64().map_err(|e| e.in_property(key));
+        let ints = |key: &str| -> Result<[i64; 4]> {
+            let v = need(key)?.to_f64_vec().map_err(|e| e.in_property(key))?;
+            if v.len() != 4 || v.iter().any(|x| x.fract() != 0.0 || x.abs() > 1e9) {
+                return Err(Error::invalid("expected 4 whole numbers").in_property(key));
+            }
+            Ok(std::array::from_fn(|i| v[i] as i64))
+        };
+        let (wavelength, na, n_medium) = (num("wavelength")?, num("NA")?, num("refractive_index_medium")?);
+        let (region, padding) = (ints("output_region")?, ints("padding")?);
+        let mut grid = [0; 2];
+        for axis in 0..2 {
+            let n = region[axis + 2] - region[axis] + padding[axis] + padding[axis + 2];
+            grid[axis] = usize::try_from(n).ok().filter(|&n| n > 0).and_then(fft::fast_size).ok_or_else(|| {
+                Error::invalid(format!(
+                    "the padded output region spans {n} pixels along axis {axis}; expected 1 to {}",
+                    fft::MAX_SIZE
+                ))
+                .in_property("output_region")
+            })?;
+        }
+        Ok(Imaging { wavelength, na, n_medium, region, padding, grid })
+    }
+
+    fn field(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<Vec<Complex64>> {
+        let p = Params::new(self.params(), props);
+        p.check_all()?;
+        let im = self.imaging(&p, ctx)?;
+        let name = self.name();
+        if !(im.wavelength > 0.0 && im.n_medium > 0.0 && im.na > 0.0) {
+            return Err(Error::invalid(format!(
+                "{name} needs a positive wavelength, NA and refractive_index_medium (got {}, {}, {})",
+                im.wavelength, im.na, im.n_medium
+            )));
+        }
+        let radius = p.vec("radius")?;
+        let indices = p.vec("refractive_index")?;
+        if radius.len() != indices.len() {
+            return Err(Error::invalid(format!(
+                "{} radii for {} refractive indices; give one of each per shell",
+                radius.len(),
+                indices.len()
+            ))
+            .in_property("refractive_index"));
+        }
+        let max_radius = radius.iter().fold(0.0f64, |m, &r| m.max(r));
+        let order = match p.value("L")? {
+            Value::Str(_) => {
+                let v = 2.0 * PI * max_radius / im.wavelength;
+                let l = (v + 4.0 * v.cbrt() + 1.0).floor();
+                if l.is_nan() || l > MAX_ORDER as f64 {
+                    return Err(Error::invalid(format!(
+                        "\"auto\" gives {l} expansion terms for a radius of {max_radius} m at wavelength {} m, which \
+                         exceeds the maximum of {MAX_ORDER}",
+                        im.wavelength
+                    ))
+                    .in_property("radius"));
+                }
+                l as usize
+            }
+            v => v.as_f64()? as usize,
+        };
+        let collection_angle = match p.value("collection_angle")? {
+            Value::Str(_) => {
+                let a = (im.na / im.n_medium).asin();
+                if a.is_nan() {
+                    return Err(Error::invalid(format!(
+                        "collection_angle \"auto\" is arcsin(NA / refractive_index_medium), undefined for NA {} above \
+                         refractive_index_medium {}",
+                        im.na, im.n_medium
+                    ))
+                    .in_property("collection_angle"));
+                }
+                a
+            }
+            v => v.as_f64()?,
+        };
+        let offset_z = match p.value("offset_z")? {
+            Value::Str(_) => {
+                // The FFT size of the output region without its padding (DeepTrack2's `auto` ignores it).
+                let edge = (0..2)
+                    .map(|axis| {
+                        let n = (im.region[axis + 2] - im.region[axis]).max(1) as usize;
+                        fft::fast_size(n).unwrap_or(n)
+                    })
+                    .min()
+                    .unwrap_or(1) as f64;
+                // DeepTrack2 multiplies by the optics' `voxel_size` property here: the camera pixel in the
+                // sample (the simulation voxel times the scale), not the upscaled voxel.
+                let pixel = [ctx.voxel_size[0] * ctx.scale[0], ctx.voxel_size[1] * ctx.scale[1]];
+                edge * 0.45 * pixel[0].min(pixel[1]) / collection_angle.tan()
+            }
+            v => v.as_f64()?,
+        };
+        // `polarization_angle`, when set, replaces `input_polarization` (DeepTrack2's deprecated alias).
+        let input_polarization = match p.opt_f64("polarization_angle")? {
+            Some(angle) => Polarization::Angle(angle),
+            None => match p.value("input_polarization")? {
+                Value::Str(_) => Polarization::Circular,
+                v => Polarization::Angle(v.as_f64()?),
+            },
+        };
+        let mut position = p.vec("position")?;
+        let z = if position.len() == 3 { position[2] } else { p.f64("z")? };
+        position.truncate(2);
+        let objective = p.vec("position_objective")?;
+        let spec = FieldSpec {
+            grid: im.grid,
+            padding: [im.padding[0] as f64, im.padding[1] as f64],
+            voxel: ctx.voxel_size,
+            wavelength: im.wavelength,
+            n_medium: im.n_medium,
+            // Camera pixels to simulation pixels (DeepTrack2 2.0.1 multiplies the camera pixels by the
+            // simulation voxel, which moves the particle toward the origin under upscale: see the README).
+            position: [position[0] * ctx.scale[0], position[1] * ctx.scale[1]],
+            z: z * ctx.scale[2],
+            collection_angle,
+            offset_z,
+            working_distance: p.f64("working_distance")?,
+            position_objective: [objective[0], objective[1]],
+            input_polarization,
+            output_polarization: p.opt_f64("output_polarization")?,
+            illumination_angle: p.f64("illumination_angle")?,
+            amp_factor: p.f64("amp_factor")?,
+            phase_shift_correction: p.bool("phase_shift_correction")?,
+            // DeepTrack2 converts it from meters to camera pixels (its conversion table).
+            coherence_length: p.opt_f64("coherence_length")?.map(|c| c / (ctx.voxel_size[0] * ctx.scale[0])),
+            return_fft: ctx.imaging.is_some() || p.bool("return_fft")?,
+        };
+        let m: Vec<Complex64> = indices.iter().map(|&n| Complex64::new(n / im.n_medium, 0.0)).collect();
+        let a: Vec<f64> = radius.iter().map(|&r| r * 2.0 * PI / im.wavelength * im.n_medium).collect();
+        let (an, bn) = crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?;
+        let field = scattered_field(&spec, &an, &bn)?;
+        if field.iter().any(|v| !v.re.is_finite() || !v.im.is_finite()) {
+            return Err(Error::invalid(format!(
+                "{name}'s field is not finite at z {z} (a coherence_length needs a z other than 0; offset_z and \
+                 working_distance must differ from z)"
+            )));
+        }
+        Ok(field)
+    }
+}
+
+impl FeatureKind for Mie {
+    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        Box::new(self.clone())
+    }
+
+    fn name(&self) -> &str {
+        if self.stratified { "MieStratifiedSphere" } else { "MieSphere" }
+    }
+
+    fn is_distributed(&self) -> bool {
+        false
+    }
+
+    fn appends_to_inputs(&self) -> bool {
+        true
+    }
+
+    fn process(
+        &self,
+        _: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let ctx = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT);
+        let field = self.field(props, &ctx)?;
+        let grid = ctx.imaging.map(|i| i.grid);
+        let [n0, n1] = match grid {
+            Some(g) => g,
+            None => {
+                let p = Params::new(self.params(), props);
+                self.imaging(&p, &ctx)?.grid
+            }
+        };
+        let mut data = crate::buffer::zeroed(2 * field.len())
+            .map_err(|_| Error::new(crate::error::ErrorKind::OutOfMemory, "cannot allocate the Mie field"))?;
+        for (d, f) in data.chunks_exact_mut(2).zip(&field) {
+            d[0] = f.re;
+            d[1] = f.im;
+        }
+        let mut image = Image::new(ArrayD::from_shape_vec(IxDyn(&[n0, n1, 1, 2]), data).expect("grid-sized field"));
+        image.set_complex(true)?;
+        Ok(vec![image])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::builtin;
+    use crate::properties::Rule;
+
+    fn mie(kind: &str, props: &[(&str, Value)]) -> crate::Feature {
+        let f = builtin(kind).unwrap();
+        for (k, v) in props {
+            f.set_property(k, Rule::constant(v.clone())).unwrap();
+        }
+        f
+    }
+
+    fn standalone() -> Vec<(&'static str, Value)> {
+        vec![
+            ("wavelength", Value::Float(633e-9)),
+            ("NA", Value::Float(0.8)),
+            ("refractive_index_medium", Value::Float(1.33)),
+            ("output_region", Value::vector(&[0.0, 0.0, 24.0, 24.0])),
+            ("padding", Value::vector(&[0.0; 4])),
+        ]
+    }
+
+    #[test]
+    fn outside_a_microscope_the_scatterer_needs_the_optics_numbers() {
+        let err = mie("MieSphere", &[]).resolve_one(None).unwrap_err().to_string();
+        assert!(err.contains("MieSphere needs the optics' wavelength"), "{err}");
+        // With them: the field (or its spectrum) on the grid, complex.
+        let out = mie("MieSphere", &standalone()).resolve_one(None).unwrap().unwrap();
+        assert_eq!((out.shape(), out.is_complex()), ([24, 24, 1, 2].as_slice(), true));
+        let mut props = standalone();
+        props.push(("return_fft", Value::Bool(true)));
+        let spectrum = mie("MieSphere", &props).resolve_one(None).unwrap().unwrap();
+        // The field's mean is the spectrum's DC term over the grid size.
+        let mean: f64 = out.as_slice().chunks_exact(2).map(|c| c[0]).sum::<f64>() / 576.0;
+        assert!((mean - spectrum.as_slice()[0] / 576.0).abs() < 1e-12 * mean.abs().max(1e-12));
+    }
+
+    #[test]
+    fn bad_values_name_the_property_and_limit() {
+        let mut props = standalone();
+        props[1] = ("NA", Value::Float(1.4));
+        let err = mie("MieSphere", &props).resolve_one(None).unwrap_err().to_string();
+        assert!(
+            err.contains("'collection_angle'") && err.contains("NA 1.4 above refractive_index_medium 1.33"),
+            "{err}"
+        );
+        let f = builtin("MieSphere").unwrap();
+        let err = f.set_property("L", Rule::constant(Value::Int(20_000))).unwrap_err().to_string();
+        assert!(err.contains("exceeds the maximum of 10000"), "{err}");
+        let f = builtin("MieStratifiedSphere").unwrap();
+        let err = f.set_property("radius", Rule::constant(Value::vector(&[2e-6, 1e-6]))).unwrap_err().to_string();
+        assert!(err.contains("'radius'") && err.contains("must increase"), "{err}");
+        let mut props = standalone();
+        props.push(("radius", Value::vector(&[1e-6, 2e-6])));
+        props.push(("refractive_index", Value::vector(&[1.5])));
+        let err = mie("MieStratifiedSphere", &props).resolve_one(None).unwrap_err().to_string();
+        assert!(err.contains("2 radii for 1 refractive indices"), "{err}");
+    }
+}
