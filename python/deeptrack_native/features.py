@@ -15,7 +15,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _objects, _processes, units
+from . import _batch, _core, _lib, _npseed, _objects, _processes, units
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
@@ -253,6 +253,7 @@ class Feature:
         return out.value
 
     def _get_property(self, key):
+        self.__dict__["_np_first"] = True
         out = c_void_p()
         _core.call(lib.deeptrack_feature_get_property, self._h.ptr, key.encode("utf-8"), byref(out))
         return _core.take_value(_core.Owned(out.value, lib.deeptrack_value_free))
@@ -333,7 +334,12 @@ class Feature:
                 DeprecationWarning,
                 stacklevel=2,
             )
-        _core.call(lib.deeptrack_feature_update, self._h.ptr)
+        if _npseed.explicit(self, _objects.features_of, Feature):
+            _core.call(lib.deeptrack_feature_update, self._h.ptr)
+        else:
+            # Following np.random's global generator, as DeepTrack2 does (_npseed).
+            _core.call(lib.deeptrack_feature_seed, self._h.ptr, _npseed.draw())
+        self.__dict__["_np_first"] = True
         if _objects.any_pinned():
             _objects.clear(self, Feature)
         self.__dict__["_had_input"] = False
@@ -346,12 +352,14 @@ class Feature:
     def seed(self, seed=None):
         """Seeds the pipeline: every later sample, callbacks drawing through
         :mod:`deeptrack_native.random` included, is reproducible. Without ``seed``, draws one.
-        Returns the seed."""
+        Returns the seed. An explicit seed takes precedence over ``np.random``'s: the pipeline's
+        updates no longer draw from numpy's global generator."""
         if seed is None:
             seed = _pyrandom.getrandbits(63)
         if not 0 <= int(seed) < 2**64:
             raise ValueError(f"seed: expected an integer in [0, 2**64), got {seed}")
         _core.call(lib.deeptrack_feature_seed, self._h.ptr, int(seed))
+        _npseed.mark_explicit(self, _objects.features_of, Feature)
         self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
         return seed
@@ -419,6 +427,11 @@ class Feature:
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""
+        if "_np_first" not in self.__dict__:
+            # The first resolve of a pipeline holding no samples follows np.random (_npseed).
+            first = _npseed.first_resolve_seed(self, _objects.features_of, Feature)
+            if first is not None:
+                _core.call(lib.deeptrack_feature_seed, self._h.ptr, first)
         objects = {k: v for k, v in kwargs.items() if _objects.is_object(v, _NOT_OBJECTS)}
         if objects or (kwargs and _objects.any_pinned()):
             # Values only Python holds, on every feature that has the key (and plain values given
@@ -504,12 +517,14 @@ class Feature:
             return results[0]
         return results
 
-    def resolve_batch(self, count, seed=0, first=0, threads=0, image=None, processes=None):
+    def resolve_batch(self, count, seed=None, first=0, threads=0, image=None, processes=None):
         """Resolves ``count`` independent samples of this pipeline: items ``first .. first + count``
-        of the stream ``seed``. Item ``i`` depends only on (pipeline, seed, i): the same whatever the
-        thread or process count or the way a dataset is split into batches, e.g. across processes or
-        machines. The pipeline itself is not touched. Returns a list of results (Images when
-        properties are stored, else read-only arrays); raises the exception of the lowest failing item.
+        of the stream ``seed`` (``None``: one drawn from ``np.random``'s global generator, so
+        ``np.random.seed(s)`` makes the batch reproducible). Item ``i`` depends only on (pipeline,
+        seed, i): the same whatever the thread or process count or the way a dataset is split into
+        batches, e.g. across processes or machines. The pipeline itself is not touched. Returns a
+        list of results (Images when properties are stored, else read-only arrays); raises the
+        exception of the lowest failing item.
 
         ``threads``: library worker threads for a pipeline without Python callables (0: one per core),
         each resolving its own copy. A pipeline holding Python callables (property callables, custom
@@ -528,6 +543,8 @@ class Feature:
         also seeded from ``(seed, item)`` before each item (and restored to the caller's state
         afterwards), so callables written with ``np.random`` are reproducible too. Generators of your
         own (``np.random.default_rng()``, ``random.Random()``) are not reseeded."""
+        if seed is None:
+            seed = _npseed.draw()
         count, seed, first, threads = int(count), int(seed), int(first), int(threads)
         if count < 0 or threads < 0:
             raise ValueError("count and threads must not be negative")

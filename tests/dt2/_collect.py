@@ -93,6 +93,25 @@ def list_tests(package, modules):
     json.dump(found, sys.stdout, indent=1)
 
 
+#: The seed of numpy's and Python's global generators when a module starts (docs/dt2-tests.md).
+MODULE_SEED = 2021
+
+
+def seed_globals():
+    """Seeds ``np.random``'s global generator and the ``random`` module once, before a module's tests
+    run: DeepTrack2 draws everything from ``np.random``, and so do deeptrack_native's pipelines that
+    are not seeded explicitly, so a module's run is the same every time (its chance assertions pass or
+    fail for good, in DeepTrack2 as in deeptrack_native)."""
+    import random
+
+    random.seed(MODULE_SEED)
+    try:
+        import numpy
+    except ImportError:  # a module without numpy draws nothing from it
+        return
+    numpy.random.seed(MODULE_SEED)
+
+
 def run_tests(package, module, out):
     report = {"module": module, "import_error": None, "tests": {}}
     try:
@@ -103,6 +122,7 @@ def run_tests(package, module, out):
     else:
         suite = unittest.defaultTestLoader.loadTestsFromModule(loaded)
         result = Result(package)
+        seed_globals()
         suite.run(result)
         report["tests"] = result.outcomes
     with open(out, "w") as f:
