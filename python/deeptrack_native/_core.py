@@ -116,8 +116,8 @@ def _new_value(fn, *args):
 
 def to_value(obj, what):
     """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real array, or a
-    list or tuple of those; a complex array becomes a complex number (0-d) or a list of them (1-d)).
-    ``what`` names the property in errors."""
+    list or tuple of those; a 0-d complex array is a complex number). ``what`` names the property in
+    errors."""
     if obj is None:
         return _new_value(lib.deeptrack_value_new_none)
     if isinstance(obj, (bool, np.bool_)):
@@ -138,8 +138,8 @@ def to_value(obj, what):
         return to_value(obj._value, what)
     if isinstance(obj, units.Quantity):
         return to_value(units.property_value(obj, what), what)
-    if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim <= 1:
-        return to_value(obj[()] if obj.ndim == 0 else list(obj), what)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
+        return to_value(obj[()], what)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)

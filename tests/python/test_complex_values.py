@@ -23,8 +23,11 @@ class ComplexValues(unittest.TestCase):
     def test_lists_of_complex_numbers(self):
         shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=[1.6 + 0.05j, 1.45])
         self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45])
-        shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=np.array([1.6 + 0.05j, 1.45]))
-        self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45 + 0j])
+        shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=(1.6 + 0.05j, 1.45 + 0.01j))
+        self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45 + 0.01j])
+        # Complex arrays are not values (images hold real numbers): give a list or tuple.
+        with self.assertRaisesRegex(TypeError, "complex"):
+            dt.MieStratifiedSphere(refractive_index=np.array([1.6 + 0.05j, 1.45]))
 
     def test_a_bad_index_names_the_property(self):
         with self.assertRaisesRegex(Exception, "refractive_index.*positive real part"):
