@@ -273,6 +273,11 @@
 #define DEEPTRACK_VALUE_KIND_LIST 6
 
 /**
+ * `deeptrack_value_kind()` of a complex number.
+ */
+#define DEEPTRACK_VALUE_KIND_COMPLEX 7
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -1772,6 +1777,17 @@ deeptrack_status deeptrack_set_error_message(const char *message);
 deeptrack_status deeptrack_value_new_float(double v, struct deeptrack_value **out);
 
 /**
+ * Creates a complex value `re + im·i` (any doubles). On success `*out` receives a new value owned by
+ * the caller (free with `deeptrack_value_free`); `DEEPTRACK_STATUS_NULL_ARGUMENT` if `out` is NULL.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_value_new_complex(double re,
+                                             double im,
+                                             struct deeptrack_value **out);
+
+/**
  * Creates an int value. On success `*out` receives a new value owned by the caller.
  *
  * # Safety
@@ -1854,6 +1870,17 @@ uint32_t deeptrack_value_kind(const struct deeptrack_value *v);
  * `v` must be NULL or a live value; `out` NULL or writable.
  */
 deeptrack_status deeptrack_value_as_float(const struct deeptrack_value *v, double *out);
+
+/**
+ * Reads a COMPLEX value (or a FLOAT or INT value, with a zero imaginary part) into `*re` and `*im`.
+ * `DEEPTRACK_STATUS_TYPE_MISMATCH` for any other kind; nothing is written unless it succeeds.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; `re` and `im` NULL or writable.
+ */
+deeptrack_status deeptrack_value_as_complex(const struct deeptrack_value *v,
+                                            double *re,
+                                            double *im);
 
 /**
  * Reads an INT value into `*out`. `DEEPTRACK_STATUS_TYPE_MISMATCH` for any other kind.

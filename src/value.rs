@@ -120,6 +120,8 @@ pub enum ValueKind {
     Array = 5,
     /// A list of values.
     List = 6,
+    /// A complex number (two 64-bit floats).
+    Complex = 7,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -140,6 +142,9 @@ pub enum Value {
     Array(Arc<ArrayD<f64>>),
     /// A list of values (DeepTrack lists and tuples, e.g. `_ID`).
     List(Vec<Value>),
+    /// A complex number, real and imaginary parts (e.g. the refractive index of an absorbing
+    /// particle, `1.45+0.1j`).
+    Complex(f64, f64),
 }
 
 impl Value {
@@ -157,6 +162,13 @@ impl Value {
             (Value::Float(a), Value::Float(b)) => same(*a, *b),
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => same(*a as f64, *b),
             (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::Complex(a, b), Value::Complex(c, d)) => same(*a, *c) && same(*b, *d),
+            (Value::Complex(re, im), Value::Float(x)) | (Value::Float(x), Value::Complex(re, im)) => {
+                *im == 0.0 && same(*re, *x)
+            }
+            (Value::Complex(re, im), Value::Int(i)) | (Value::Int(i), Value::Complex(re, im)) => {
+                *im == 0.0 && same(*re, *i as f64)
+            }
             (Value::Array(a), Value::Array(b)) => {
                 a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(*x, *y))
             }
@@ -190,6 +202,7 @@ impl Value {
             Value::Str(_) => ValueKind::Str,
             Value::Array(_) => ValueKind::Array,
             Value::List(_) => ValueKind::List,
+            Value::Complex(..) => ValueKind::Complex,
         }
     }
 
@@ -203,6 +216,7 @@ impl Value {
             Value::Str(_) => "a string",
             Value::Array(_) => "an array",
             Value::List(_) => "a list",
+            Value::Complex(..) => "a complex number",
         }
     }
 
@@ -244,6 +258,17 @@ impl Value {
         match self {
             Value::Array(a) => Ok(a),
             other => Err(Error::type_mismatch(format!("expected an array, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as a complex number `(re, im)`: a complex, or a real number with a zero imaginary
+    /// part.
+    pub fn as_complex(&self) -> Result<(f64, f64)> {
+        match self {
+            Value::Complex(re, im) => Ok((*re, *im)),
+            Value::Float(f) => Ok((*f, 0.0)),
+            Value::Int(i) => Ok((*i as f64, 0.0)),
+            other => Err(Error::type_mismatch(format!("expected a number, got {}", other.kind_name()))),
         }
     }
 
@@ -367,6 +392,7 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Float(x) => write_float(f, *x),
             Value::Str(s) => write!(f, "'{}'", s.as_str()),
+            Value::Complex(re, im) => write_complex(f, *re, *im),
             Value::Array(a) => {
                 f.write_str("array(")?;
                 write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]))?;
@@ -384,6 +410,27 @@ impl fmt::Display for Value {
             }
         }
     }
+}
+
+/// Writes a complex number the way Python's `repr` does: `(1.45+0.1j)`, `2j`, `(1-0j)`.
+fn write_complex(f: &mut fmt::Formatter<'_>, re: f64, im: f64) -> fmt::Result {
+    /// Python writes whole parts of a complex without `.0`.
+    fn part(x: f64) -> String {
+        let s = format!("{}", Shown(x));
+        s.strip_suffix(".0").map(str::to_owned).unwrap_or(s)
+    }
+    struct Shown(f64);
+    impl fmt::Display for Shown {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            write_float(f, self.0)
+        }
+    }
+    let imag = part(im);
+    if re == 0.0 && re.is_sign_positive() {
+        return write!(f, "{imag}j");
+    }
+    let sign = if im.is_sign_negative() || imag.starts_with('-') { "" } else { "+" };
+    write!(f, "({}{sign}{imag}j)", part(re))
 }
 
 fn write_nested(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fmt::Result {
@@ -430,5 +477,22 @@ mod tests {
         assert_eq!(Value::List(vec![Value::Int(0)]).to_string(), "[0]");
         assert_eq!(Value::Bool(false).to_string(), "False");
         assert_eq!(Value::str("Particle").to_string(), "'Particle'");
+        assert_eq!(Value::Complex(1.45, 0.1).to_string(), "(1.45+0.1j)");
+        assert_eq!(Value::Complex(1.0, -0.0).to_string(), "(1-0j)");
+        assert_eq!(Value::Complex(0.0, 2.0).to_string(), "2j");
+        assert_eq!(Value::Complex(-1.5, -2.5).to_string(), "(-1.5-2.5j)");
+    }
+
+    #[test]
+    fn complex_values() {
+        assert!(Value::Complex(1.5, 0.0).equivalent(&Value::Float(1.5)));
+        assert!(!Value::Complex(1.5, 0.1).equivalent(&Value::Float(1.5)));
+        assert!(Value::Complex(1.5, 0.1).equivalent(&Value::Complex(1.5, 0.1)));
+        assert_eq!(Value::Complex(1.5, 0.1).as_complex().unwrap(), (1.5, 0.1));
+        assert_eq!(Value::Int(2).as_complex().unwrap(), (2.0, 0.0));
+        assert_eq!(
+            Value::Complex(1.5, 0.1).as_f64().unwrap_err().to_string(),
+            "expected a number, got a complex number"
+        );
     }
 }

@@ -37,9 +37,14 @@ fn read_npy(path: &PathBuf) -> (Vec<usize>, Vec<f64>) {
     (shape, data)
 }
 
-/// A property value from JSON: numbers stay ints or floats, numeric arrays become 1-d arrays.
+/// A property value from JSON: numbers stay ints or floats, numeric arrays become 1-d arrays,
+/// `{"complex": [re, im]}` a complex number.
 fn value(j: &Json) -> Value {
     match j {
+        Json::Object(o) if o.contains_key("complex") => {
+            let parts = o["complex"].as_array().expect("[re, im]");
+            Value::Complex(parts[0].as_f64().unwrap(), parts[1].as_f64().unwrap())
+        }
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) if n.is_i64() => Value::Int(n.as_i64().unwrap()),
         Json::Number(n) => Value::Float(n.as_f64().unwrap()),

@@ -115,8 +115,9 @@ def _new_value(fn, *args):
 
 
 def to_value(obj, what):
-    """A new library value holding ``obj`` (None, bool, int, float, str, a real array, or a list or
-    tuple of those). ``what`` names the property in errors."""
+    """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real array, or a
+    list or tuple of those; a 0-d complex array is a complex number). ``what`` names the property in
+    errors."""
     if obj is None:
         return _new_value(lib.deeptrack_value_new_none)
     if isinstance(obj, (bool, np.bool_)):
@@ -127,6 +128,8 @@ def to_value(obj, what):
         return _new_value(lib.deeptrack_value_new_int, int(obj))
     if isinstance(obj, (float, np.floating)):
         return _new_value(lib.deeptrack_value_new_float, float(obj))
+    if isinstance(obj, (complex, np.complexfloating)):
+        return _new_value(lib.deeptrack_value_new_complex, obj.real, obj.imag)
     if isinstance(obj, str):
         if "\0" in obj:
             raise ValueError(f"{what}: strings must not contain NUL characters")
@@ -135,6 +138,8 @@ def to_value(obj, what):
         return to_value(obj._value, what)
     if isinstance(obj, units.Quantity):
         return to_value(units.property_value(obj, what), what)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
+        return to_value(obj[()], what)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -155,7 +160,7 @@ def to_value(obj, what):
         return out
     raise TypeError(
         f"{what}: a {type(obj).__name__} cannot be a property value "
-        "(use None, a bool, int, float, str, a numpy array of real numbers, a list or tuple of those, "
+        "(use None, a bool, int, float, complex, str, a numpy array of real numbers, a list or tuple of those, "
         "a callable, another feature or a feature's property)"
     )
 
@@ -239,6 +244,10 @@ def from_value(ptr, key=None):
         out = c_bool()
         call(lib.deeptrack_value_as_bool, ptr, byref(out))
         return bool(out.value)
+    if kind == _lib.KIND_COMPLEX:
+        re, im = c_double(), c_double()
+        call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
+        return complex(re.value, im.value)
     if kind == _lib.KIND_LIST:
         get = lib.deeptrack_value_list_get
         items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]

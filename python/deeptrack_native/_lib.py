@@ -181,6 +181,7 @@ _DECLARATIONS = {
     "deeptrack_context_replicate_index": ([handle, POINTER(c_size_t), c_size_t, POINTER(c_size_t)], status),
     # values
     "deeptrack_value_new_float": ([c_double, out_handle], status),
+    "deeptrack_value_new_complex": ([c_double, c_double, out_handle], status),
     "deeptrack_value_new_int": ([c_int64, out_handle], status),
     "deeptrack_value_new_bool": ([c_bool, out_handle], status),
     "deeptrack_value_new_none": ([out_handle], status),
@@ -190,6 +191,7 @@ _DECLARATIONS = {
     "deeptrack_value_list_push": ([handle, handle], status),
     "deeptrack_value_kind": ([handle], c_uint32),
     "deeptrack_value_as_float": ([handle, POINTER(c_double)], status),
+    "deeptrack_value_as_complex": ([handle, POINTER(c_double), POINTER(c_double)], status),
     "deeptrack_value_as_int": ([handle, POINTER(c_int64)], status),
     "deeptrack_value_as_bool": ([handle, POINTER(c_bool)], status),
     "deeptrack_value_as_string": ([handle, POINTER(c_char_p)], status),
@@ -231,7 +233,7 @@ BUSY = 12
 PANIC = 13
 
 # Value kinds.
-KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST = range(7)
+KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX = range(8)
 
 
 def last_error_message():

@@ -31,6 +31,8 @@ pub const DEEPTRACK_VALUE_KIND_STRING: u32 = 4;
 pub const DEEPTRACK_VALUE_KIND_ARRAY: u32 = 5;
 /// `deeptrack_value_kind()` of a list.
 pub const DEEPTRACK_VALUE_KIND_LIST: u32 = 6;
+/// `deeptrack_value_kind()` of a complex number.
+pub const DEEPTRACK_VALUE_KIND_COMPLEX: u32 = 7;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -114,6 +116,21 @@ unsafe fn write_new(out: *mut *mut deeptrack_value, v: Value) -> deeptrack_statu
 pub unsafe extern "C" fn deeptrack_value_new_float(v: f64, out: *mut *mut deeptrack_value) -> deeptrack_status {
     // SAFETY: forwarded contract.
     unsafe { write_new(out, Value::Float(v)) }
+}
+
+/// Creates a complex value `re + im·i` (any doubles). On success `*out` receives a new value owned by
+/// the caller (free with `deeptrack_value_free`); `DEEPTRACK_STATUS_NULL_ARGUMENT` if `out` is NULL.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_new_complex(
+    re: f64,
+    im: f64,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    // SAFETY: forwarded contract.
+    unsafe { write_new(out, Value::Complex(re, im)) }
 }
 
 /// Creates an int value. On success `*out` receives a new value owned by the caller.
@@ -266,6 +283,31 @@ unsafe fn read_as<T>(v: *const deeptrack_value, out: *mut T, get: fn(&Value) -> 
 pub unsafe extern "C" fn deeptrack_value_as_float(v: *const deeptrack_value, out: *mut f64) -> deeptrack_status {
     // SAFETY: forwarded contract.
     unsafe { read_as(v, out, Value::as_f64) }
+}
+
+/// Reads a COMPLEX value (or a FLOAT or INT value, with a zero imaginary part) into `*re` and `*im`.
+/// `DEEPTRACK_STATUS_TYPE_MISMATCH` for any other kind; nothing is written unless it succeeds.
+///
+/// # Safety
+/// `v` must be NULL or a live value; `re` and `im` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_as_complex(
+    v: *const deeptrack_value,
+    re: *mut f64,
+    im: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(re, "re")?;
+        check_out(im, "im")?;
+        // SAFETY: forwarded contract.
+        let (a, b) = unsafe { value_ref(v, "v")? }.as_complex()?;
+        // SAFETY: both checked non-NULL.
+        unsafe {
+            *re = a;
+            *im = b;
+        }
+        Ok(())
+    })
 }
 
 /// Reads an INT value into `*out`. `DEEPTRACK_STATUS_TYPE_MISMATCH` for any other kind.

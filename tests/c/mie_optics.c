@@ -1,6 +1,7 @@
 /* Mie scatterers imaged from C, by kind name: Brightfield(MieSphere) and
  * Brightfield(MieStratifiedSphere) against DeepTrack2 2.0.1's pixels (the fixtures bf_mie_sphere and
- * bf_mie_stratified), and the errors of a bad L and of a MieSphere without optics. */
+ * bf_mie_stratified), an absorbing sphere with a complex refractive index (bf_mie_sphere_absorbing),
+ * complex values, and the errors of a bad L, a bad index and of a MieSphere without optics. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,45 @@ int main(void) {
         CHECK(close_to(img[10 * 64 + 50], 0.9855044025288862));
         free(img);
     }
+
+    /* Complex values: made, read back (a float reads as a complex with no imaginary part). */
+    deeptrack_value *z = NULL;
+    double re = 0, im = 0;
+    CHECK(deeptrack_value_new_complex(1.45, 0.1, NULL) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    OK(deeptrack_value_new_complex(1.45, 0.1, &z));
+    CHECK(deeptrack_value_kind(z) == DEEPTRACK_VALUE_KIND_COMPLEX);
+    OK(deeptrack_value_as_complex(z, &re, &im));
+    CHECK(re == 1.45 && im == 0.1);
+    CHECK(deeptrack_value_as_complex(z, NULL, &im) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    CHECK(deeptrack_value_as_complex(z, &re, NULL) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    CHECK(deeptrack_value_as_complex(NULL, &re, &im) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    double f = 0;
+    CHECK(deeptrack_value_as_float(z, &f) == DEEPTRACK_STATUS_TYPE_MISMATCH);
+    char text[32];
+    size_t needed = 0;
+    OK(deeptrack_value_repr(z, text, sizeof text, &needed));
+    CHECK(strcmp(text, "(1.45+0.1j)") == 0);
+    deeptrack_value *real = NULL;
+    OK(deeptrack_value_new_float(2.5, &real));
+    OK(deeptrack_value_as_complex(real, &re, &im));
+    CHECK(re == 2.5 && im == 0);
+    deeptrack_value_free(real);
+
+    /* The absorbing sphere: MieSphere(refractive_index=1.45+0.1j), as above. */
+    set(sphere, "refractive_index", constant(z));
+    img = image_of(sphere);
+    if (img) {
+        CHECK(close_to(img[32 * 64 + 30], 3.8106247659696932));
+        CHECK(close_to(img[30 * 64 + 32], 2.7932331924078313));
+        CHECK(close_to(img[0], 0.9983036444174247));
+        free(img);
+    }
+    deeptrack_value *bad = NULL;
+    OK(deeptrack_value_new_complex(-1.0, 0.1, &bad));
+    deeptrack_rule *negative = constant(bad);
+    CHECK(deeptrack_feature_set_property(sphere, "refractive_index", negative) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "'refractive_index'") && strstr(last_error(), "positive real part"));
+    deeptrack_rule_free(negative);
 
     /* Errors name the feature and property. */
     deeptrack_rule *zero = num(0);

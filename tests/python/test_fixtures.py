@@ -34,7 +34,11 @@ def is_spec(v):
 
 def value(v):
     """A property: a feature for a spec (an optics' ``pupil``, ``illumination``), a chain for a list of
-    specs, else the value itself."""
+    specs, a complex number for ``{"complex": [re, im]}`` (alone or in a list), else the value itself."""
+    if isinstance(v, dict) and "complex" in v:
+        return complex(*v["complex"])
+    if isinstance(v, list) and any(isinstance(x, dict) and "complex" in x for x in v):
+        return [value(x) for x in v]
     if is_spec(v):
         return feature(v)
     if isinstance(v, list) and v and all(is_spec(x) for x in v):

@@ -159,11 +159,12 @@ static SPHERE: &[ParamSpec] = &with(
     COMMON,
     [
         ParamSpec { min: 0.0, min_open: true, ..number("radius", Const::Float(1e-6), "the radius (m)") },
-        ParamSpec {
-            min: 0.0,
-            min_open: true,
-            ..number("refractive_index", Const::Float(1.45), "the refractive index")
-        },
+        any(
+            "refractive_index",
+            Const::Float(1.45),
+            one_index,
+            "the refractive index, complex for an absorbing sphere (1.45+0.1j)",
+        ),
     ],
 );
 static STRATIFIED: &[ParamSpec] = &with(
@@ -176,14 +177,59 @@ static STRATIFIED: &[ParamSpec] = &with(
             check: Some(increasing),
             ..number("radius", Const::Floats(&[1e-6]), "the shells' outer radii (m), increasing")
         },
-        ParamSpec {
-            kind: ParamKind::Vector { min_len: 1, max_len: 64, whole: false },
-            min: 0.0,
-            min_open: true,
-            ..number("refractive_index", Const::Floats(&[1.45]), "the shells' refractive indices")
-        },
+        any(
+            "refractive_index",
+            Const::Floats(&[1.45]),
+            shell_indices,
+            "the shells' refractive indices, complex for absorbing shells",
+        ),
     ],
 );
+
+/// The most shells of a stratified sphere.
+const MAX_SHELLS: usize = 64;
+
+/// Refractive indices: one number (real or complex), or a 1-d array or list of them; each finite with
+/// a positive real part.
+fn indices(v: &Value) -> Result<Vec<Complex64>> {
+    let one = |v: &Value| -> Result<Complex64> {
+        let (re, im) = v.as_complex().map_err(|_| {
+            Error::type_mismatch(format!("expected a real or complex refractive index, got {}", v.kind_name()))
+        })?;
+        if !(re.is_finite() && im.is_finite() && re > 0.0) {
+            return Err(Error::invalid(format!(
+                "{} is not a refractive index: expected a finite number with a positive real part",
+                Value::Complex(re, im)
+            )));
+        }
+        Ok(Complex64::new(re, im))
+    };
+    match v {
+        Value::List(items) => items.iter().map(one).collect(),
+        Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| one(&Value::Float(x))).collect(),
+        other => Ok(vec![one(other)?]),
+    }
+}
+
+fn one_index(v: &Value) -> Result<()> {
+    match v {
+        Value::List(_) | Value::Array(_) => {
+            Err(Error::type_mismatch(format!("expected one real or complex refractive index, got {}", v.kind_name())))
+        }
+        _ => indices(v).map(drop),
+    }
+}
+
+fn shell_indices(v: &Value) -> Result<()> {
+    let n = indices(v)?.len();
+    if n == 0 {
+        return Err(Error::invalid("expected at least one refractive index"));
+    }
+    if n > MAX_SHELLS {
+        return Err(Error::invalid(format!("{n} refractive indices exceed the maximum of {MAX_SHELLS} shells")));
+    }
+    Ok(())
+}
 
 fn auto_or_number(v: &Value) -> Result<()> {
     match v {
@@ -284,7 +330,7 @@ impl Mie {
             )));
         }
         let radius = p.vec("radius")?;
-        let indices = p.vec("refractive_index")?;
+        let indices = indices(p.value("refractive_index")?).map_err(|e| e.in_property("refractive_index"))?;
         if radius.len() != indices.len() {
             return Err(Error::invalid(format!(
                 "{} radii for {} refractive indices; give one of each per shell",
@@ -377,7 +423,7 @@ impl Mie {
             coherence_length: p.opt_f64("coherence_length")?.map(|c| c / (ctx.voxel_size[0] * ctx.scale[0])),
             return_fft: ctx.imaging.is_some() || p.bool("return_fft")?,
         };
-        let m: Vec<Complex64> = indices.iter().map(|&n| Complex64::new(n / im.n_medium, 0.0)).collect();
+        let m: Vec<Complex64> = indices.iter().map(|&n| n / im.n_medium).collect();
         let a: Vec<f64> = radius.iter().map(|&r| r * 2.0 * PI / im.wavelength * im.n_medium).collect();
         let (an, bn) = crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?;
         let field = scattered_field(&spec, &an, &bn)?;
