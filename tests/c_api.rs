@@ -191,6 +191,16 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
 }
 
+/// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.
+#[test]
+fn optics_and_mie_programs_are_clean_under_valgrind() {
+    valgrind_clean("tests/c/mie.c", "valgrind_mie");
+    valgrind_clean("tests/c/mie_optics.c", "valgrind_mie_optics");
+    valgrind_clean("tests/c/holography.c", "valgrind_holography");
+    valgrind_clean("tests/c/optics_systems.c", "valgrind_optics_systems");
+    valgrind_clean("tests/c/features_completion.c", "valgrind_features_completion");
+}
+
 #[test]
 fn bad_input_suite_is_clean_under_valgrind() {
     valgrind_clean("tests/c/bad_input.c", "valgrind_bad_input");
