@@ -72,7 +72,6 @@ from .features import (  # noqa: E402
     ArithmeticOperationFeature,
     Augmentation,
     ElementwiseFeature,
-    FourierTransformTransformation,
     MieScatterer,
     Reducer,
     Scatterer,
@@ -80,7 +79,7 @@ from .features import (  # noqa: E402
     propagate_data_to_dependencies,
 )
 from .holography import get_propagation_matrix  # noqa: E402
-from .image import maybe_cupy, pad_image_to_fft, strip  # noqa: E402
+from .image import strip  # noqa: E402
 from .sources import SourceItem  # noqa: E402
 from .utils import as_list  # noqa: E402
 
@@ -96,15 +95,12 @@ _DT2_LAYOUT = [
     "ArithmeticOperationFeature",
     "Augmentation",
     "ElementwiseFeature",
-    "FourierTransformTransformation",
     "MieScatterer",
     "Reducer",
     "Scatterer",
     "StructuralFeature",
     "propagate_data_to_dependencies",
     "get_propagation_matrix",
-    "maybe_cupy",
-    "pad_image_to_fft",
     "strip",
     "SourceItem",
     "as_list",

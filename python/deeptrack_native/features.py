@@ -609,6 +609,14 @@ class Feature:
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)
 
+    def plot(self, input_image=None, resolve_kwargs=None, interval=None, **kwargs):
+        """DeepTrack2's ``plot``: resolves the feature and shows the image with matplotlib
+        (``plt.imshow(image, **kwargs)``, returning the axes), or a list of images as an animation
+        (returned). matplotlib is optional: imported only here (:mod:`._plotting`)."""
+        from . import _plotting
+
+        return _plotting.plot(self, input_image, resolve_kwargs, interval, **kwargs)
+
     def batch(self, batch_size=32):
         """DeepTrack2's ``batch``: ``batch_size`` results, each of a new ``update()`` then a resolve
         without input, grouped by position (``zip(*results)``) and stacked where they are arrays: for
@@ -989,12 +997,6 @@ class StructuralFeature(Feature):
     """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
 
     __module__ = "deeptrack_native.features"
-
-
-class FourierTransformTransformation(Feature):
-    """DeepTrack2's ``holography.FourierTransformTransformation``: a base class of field transforms."""
-
-    __module__ = "deeptrack_native.holography"
 
 
 _MODULE_BASES = {"aberrations": Aberration, "scatterers": Scatterer, "statistics": Reducer}

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _core
 from ._lib import lib
-from .features import FourierTransformTransformation, classes_of
+from .features import classes_of
 
 globals().update(classes_of("holography"))
 
@@ -36,4 +36,4 @@ def get_propagation_matrix(shape, to_z, pixel_size, wavelength, dx=0, dy=0):
     return np.array(view)
 
 
-__all__ = sorted([*classes_of("holography"), "FourierTransformTransformation", "get_propagation_matrix"])
+__all__ = sorted([*classes_of("holography"), "get_propagation_matrix"])

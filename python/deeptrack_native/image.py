@@ -285,35 +285,3 @@ for _name, _op in [("neg", operator.neg), ("pos", operator.pos), ("abs", operato
 Image.__divmod__ = _forward(divmod)
 Image.__rdivmod__ = _reflected(divmod)
 
-
-# -- DeepTrack2 2.0.1's helpers of deeptrack.image (i22-pymod) -------------------------------------------
-
-#: The sizes ``pad_image_to_fft`` pads to, as DeepTrack2 2.0.1: 0 and every 2**a * 3**b with a + b <= 8
-#: (1, 2, 3, 4, 6, ..., 4374, 6561).
-_FASTEST_SIZES = sorted({0} | {2**a * 3**b for a in range(9) for b in range(9 - a)})
-
-
-def coerce(images):
-    """The ``images`` (arrays or Images) as a list of :class:`Image` s, sharing their data (DeepTrack2
-    would move them all to the GPU when one is there; this package is CPU only)."""
-    return [Image(image, copy=False) for image in images]
-
-
-def maybe_cupy(array):
-    """``array`` unchanged: DeepTrack2 makes it a CuPy array when its GPU mode is on, which this
-    package does not have."""
-    return array
-
-
-def pad_image_to_fft(image, axes=(0, 1)):
-    """``image`` padded with zeros at the end of ``axes`` to the next of DeepTrack2's fast FFT sizes
-    (:data:`_FASTEST_SIZES`); a ``ValueError`` when an axis is longer than the largest, 6561."""
-    shape = np.shape(image)
-    pad = [(0, 0)] * len(shape)
-    for axis in axes:
-        n = shape[axis]
-        size = next((s for s in _FASTEST_SIZES if s >= n), None)
-        if size is None:
-            raise ValueError(f"pad_image_to_fft: axis {axis} has {n} elements, more than the largest size {_FASTEST_SIZES[-1]}")
-        pad[axis] = (0, size - n)
-    return np.pad(np.asarray(image), pad, mode="constant")

@@ -38,7 +38,7 @@ class LayoutTests(unittest.TestCase):
         self.assertIsInstance(dt.Defocus(), dt.aberrations.Aberration)
         self.assertIsInstance(dt.Mean(axis=0), dt.statistics.Reducer)
         self.assertTrue(issubclass(dt.scatterers.MieScatterer, dt.Scatterer))
-        for cls in (dt.Augmentation, dt.StructuralFeature, dt.holography.FourierTransformTransformation):
+        for cls in (dt.Augmentation, dt.StructuralFeature):
             self.assertTrue(issubclass(cls, dt.Feature))
 
     def test_a_subclass_of_a_base_class_is_a_custom_feature(self):
@@ -52,23 +52,6 @@ class LayoutTests(unittest.TestCase):
         pipeline = dt.Value(value=1) >> dt.Add(value=2)
         dt.propagate_data_to_dependencies(pipeline, value=10)
         self.assertEqual(float(pipeline()), 20.0)  # both features have 'value'
-
-    def test_image_helpers(self):
-        padded = dt.image.pad_image_to_fft(np.ones((5, 7, 1)))
-        self.assertEqual(padded.shape, (6, 8, 1))
-        self.assertEqual(dt.image.pad_image_to_fft(np.ones((257, 300))).shape, (288, 324))
-        self.assertEqual(dt.image.pad_image_to_fft(np.ones((513, 2)), axes=(0,)).shape, (576, 2))
-        self.assertEqual(padded[:5, :7].sum(), 35.0)
-        self.assertEqual(padded.sum(), 35.0)
-        with self.assertRaisesRegex(ValueError, "more than the largest size 6561"):
-            dt.image.pad_image_to_fft(np.ones((6562, 1)), axes=(0,))
-        # DeepTrack2's sizes: 0 and 2**a * 3**b with a + b <= 8.
-        self.assertEqual(len(dt.image._FASTEST_SIZES), 46)
-        self.assertNotIn(512, dt.image._FASTEST_SIZES)
-        a = np.ones(3)
-        self.assertIs(dt.image.maybe_cupy(a), a)
-        images = dt.image.coerce([a, dt.Image(a)])
-        self.assertTrue(all(isinstance(i, dt.Image) for i in images))
 
 
 class UtilsTests(unittest.TestCase):
