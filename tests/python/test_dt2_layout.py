@@ -32,6 +32,17 @@ class LayoutTests(unittest.TestCase):
         for name in ["utils", "types", "sources", "backend", "extras"]:
             self.assertTrue(hasattr(dt, name), name)
 
+    def test_deeplay_is_the_deeplay_package(self):
+        try:
+            import deeplay  # noqa: F401
+        except ImportError:
+            with self.assertRaisesRegex(ImportError, "pip install deeplay"):
+                import deeptrack_native.deeplay  # noqa: F401
+        else:  # pragma: no cover - where deeplay is installed
+            import deeptrack_native.deeplay as dl
+
+            self.assertIs(dl.Regressor, deeplay.Regressor)
+
     def test_base_classes_of_the_kinds(self):
         self.assertIsInstance(dt.Sphere(), dt.scatterers.Scatterer)
         self.assertIsInstance(dt.PointParticle(), dt.Scatterer)
