@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-__all__ = ["SourceNode", "SourceItem", "Source", "Product", "Subset", "Sources", "Join", "random_split"]
+__all__ = ["SourceNode", "SourceDeepTrackNode", "SourceItem", "Source", "Product", "Subset", "Sources", "Join", "random_split"]
 
 _UNSET = object()
 
@@ -89,6 +89,9 @@ for _name, _op in {
 for _name, _op in {"lt": operator.lt, "gt": operator.gt, "le": operator.le, "ge": operator.ge}.items():
     setattr(SourceNode, f"__{_name}__", _operator(_op))
 SourceNode.__neg__ = lambda self: SourceNode(lambda: -self(), (self,))
+
+#: DeepTrack2's name of :class:`SourceNode`.
+SourceDeepTrackNode = SourceNode
 
 
 class SourceItem(dict):
