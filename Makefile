@@ -13,6 +13,7 @@
 #                     the same wheel into target/wheels (`pip wheel`, for auditwheel), then
 #                     tests/python/test_*.py run from tests/python so that python/ is not on the path
 #   make python-dev   builds the debug library and prints the PYTHONPATH line that uses python/ directly
+#   make tutorials    DeepTrack2's tutorial notebooks (DT2_REPO=a DeepTrack2 checkout; docs/tutorials.md)
 #   make dt2-tests    DeepTrack2 2.0.1's own unit tests against the installed deeptrack_native
 #                     (tests/dt2/run_dt2_tests.py, docs/dt2-tests.md): fails when a module that
 #                     tests/dt2/modules.toml says must pass does not; run by `make test`
@@ -41,7 +42,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs
+.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs tutorials
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -119,6 +120,12 @@ python-test:
 dt2-tests:
 	$(VENV)/bin/python tests/dt2/run_dt2_tests.py --python $(VENV)/bin/python \
 		--json $(CURDIR)/target/dt2-tests/summary.json
+
+# DeepTrack2's tutorial notebooks against the package python-test installed (docs/tutorials.md), read
+# from a DeepTrack2 checkout given by path: make tutorials DT2_REPO=/path/to/DeepTrack2.
+tutorials:
+	test -n "$(DT2_REPO)" || { echo "give DT2_REPO=/path/to/a/DeepTrack2/checkout"; exit 2; }
+	$(VENV)/bin/python tests/tutorials/run_tutorials.py --repo $(DT2_REPO) --python $(VENV)/bin/python
 
 # The development path: no install; the package in python/ loads target/debug's library (or
 # target/release's, whichever was built last). Any python3 with numpy will do, e.g. $(VENV)/bin/python.

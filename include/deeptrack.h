@@ -1554,6 +1554,25 @@ deeptrack_status deeptrack_mie_harmonics(const double *x,
                                          double *tau);
 
 /**
+ * Computes the centre of radial symmetry of the `rows × cols` image `data` (doubles, row-major) by
+ * Parthasarathy's least-squares method, as DeepTrack2's `radialcenter`: `*x` receives the column
+ * coordinate and `*y` the row coordinate, in pixels from the centre of the first pixel. Both are
+ * written on success only (NaN for an image without any gradient).
+ *
+ * Returns `NULL_ARGUMENT` (`data` when the image is not empty, `x`, `y`), `INVALID_ARGUMENT`
+ * (fewer than 2 rows or 2 columns, or a misaligned `data`), `OUT_OF_MEMORY` (the work arrays,
+ * four of `(rows - 1) × (cols - 1)` doubles) or `OK`. The work is proportional to the pixel count.
+ *
+ * # Safety
+ * `data` must point to `rows × cols` readable doubles; `x` and `y` to one writable double each.
+ */
+deeptrack_status deeptrack_radial_center(const double *data,
+                                         size_t rows,
+                                         size_t cols,
+                                         double *x,
+                                         double *y);
+
+/**
  * A rule that always gives a copy of `v` (`v` stays the caller's). On success `*out` receives a new
  * rule owned by the caller.
  *

@@ -359,6 +359,18 @@ fn mie_mathematics_from_c() {
 }
 
 #[test]
+fn radial_center_program_is_clean_under_valgrind() {
+    valgrind_clean("tests/c/radialcenter.c", "valgrind_radialcenter");
+}
+
+#[test]
+fn radial_center_from_c() {
+    let out = run(&compile("cc", "tests/c/radialcenter.c", "radialcenter", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn mie_scatterers_imaged_from_c() {
     let out = run(&compile("cc", "tests/c/mie_optics.c", "mie_optics", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

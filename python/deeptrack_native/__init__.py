@@ -65,6 +65,48 @@ from . import (  # noqa: E402
     statistics,
 )
 
+# -- DeepTrack2 2.0.1's module layout and the names its top level re-exports (i22-pymod) ----------------
+from . import aberrations, backend, extras, holography, sources, types, utils  # noqa: E402
+from .features import (  # noqa: E402
+    Aberration,
+    ArithmeticOperationFeature,
+    Augmentation,
+    ElementwiseFeature,
+    MieScatterer,
+    Reducer,
+    Scatterer,
+    StructuralFeature,
+    propagate_data_to_dependencies,
+)
+from .holography import get_propagation_matrix  # noqa: E402
+from .image import strip  # noqa: E402
+from .sources import SourceItem  # noqa: E402
+from .utils import as_list  # noqa: E402
+
+_DT2_LAYOUT = [
+    "aberrations",
+    "holography",
+    "backend",
+    "extras",
+    "sources",
+    "types",
+    "utils",
+    "Aberration",
+    "ArithmeticOperationFeature",
+    "Augmentation",
+    "ElementwiseFeature",
+    "MieScatterer",
+    "Reducer",
+    "Scatterer",
+    "StructuralFeature",
+    "propagate_data_to_dependencies",
+    "get_propagation_matrix",
+    "strip",
+    "SourceItem",
+    "as_list",
+]
+# -- end of the module layout --
+
 
 def library_version():
     """The version the loaded libdeeptrack reports."""
@@ -115,4 +157,5 @@ __all__ = [
     "OutOfMemoryError",
     "PanicError",
     *sorted(_BUILTINS),
+    *_DT2_LAYOUT,
 ]

@@ -3,8 +3,8 @@
 ``GaussianApodization`` fades the pupil towards its edge; chain them with ``>>``. The classes come from
 libdeeptrack's registry of kinds (its kinds of module ``aberrations``)."""
 
-from .features import classes_of
+from .features import Aberration, classes_of
 
 globals().update(classes_of("aberrations"))
 
-__all__ = sorted(classes_of("aberrations"))
+__all__ = sorted([*classes_of("aberrations"), "Aberration"])

@@ -9,6 +9,7 @@ feature (resolved without input, as DeepTrack2 does for ``X + Y``).
 
 import operator
 import random as _pyrandom
+import sys
 import warnings
 import inspect
 
@@ -16,6 +17,7 @@ import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
 from . import _batch, _core, _lib, _npseed, _objects, _processes, units
+from .sources import base as _sources
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
@@ -25,7 +27,7 @@ from .properties import Property, PropertyDict
 MERGE_STRATEGY_OVERRIDE = 0
 MERGE_STRATEGY_APPEND = 1
 
-__all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "MERGE_STRATEGY_APPEND", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Merge", "Optics", "SampleToMasks", "ArithmeticOperationFeature"]
+__all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "MERGE_STRATEGY_APPEND", "Chain", "Branch", "Repeat", "Microscope", "Lambda", "Merge", "Optics", "SampleToMasks", "ArithmeticOperationFeature", "StructuralFeature", "propagate_data_to_dependencies"]
 
 
 def _rule(value, owner, key):
@@ -44,10 +46,16 @@ def _rule(value, owner, key):
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(_iterator_rule(value), what)
     if isinstance(value, (list, slice)) and _holds_callables(value):
+        if _sources.reads_source(value):  # sources: see below
+            owner.__dict__.setdefault("_source_props", {})[key] = value
         # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(lambda: _sample_inside(value), what)
     meters = key in getattr(owner, "_meters", ())
+    # -- sources (deeptrack_native.sources): remember the properties a source's item sets --
+    if _sources.reads_source(value):
+        owner.__dict__.setdefault("_source_props", {})[key] = value
+    # -- end sources --
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(value, what, meters)
@@ -410,6 +418,16 @@ class Feature:
         ``key=value`` sets property ``key`` of every feature of the pipeline that has it until the next
         update; with arguments bound (:meth:`bind_arguments`), of those arguments for this resolve
         only."""
+        # -- sources: an item (or a list of items) as the input activates them, and the properties
+        # that read a source take its values; the pipeline then runs without an input image.
+        if _sources.activate(image):
+            image = None
+            self.__dict__["_had_input"] = False
+            _seed_first(self)
+            for f in _objects.features_of(self, Feature):
+                for key, rule in f.__dict__.get("_source_props", {}).items():
+                    f._set_value(key, _sample_inside(rule))
+        # -- end sources --
         arguments = self.__dict__.get("arguments")
         if kwargs and arguments is not None:
             originals = {}
@@ -590,6 +608,30 @@ class Feature:
 
     def __call__(self, image=None, **kwargs):
         return self.resolve(image, **kwargs)
+
+    def plot(self, input_image=None, resolve_kwargs=None, interval=None, **kwargs):
+        """DeepTrack2's ``plot``: resolves the feature and shows the image with matplotlib
+        (``plt.imshow(image, **kwargs)``, returning the axes), or a list of images as an animation
+        (returned). matplotlib is optional: imported only here (:mod:`._plotting`)."""
+        from . import _plotting
+
+        return _plotting.plot(self, input_image, resolve_kwargs, interval, **kwargs)
+
+    def batch(self, batch_size=32):
+        """DeepTrack2's ``batch``: ``batch_size`` results, each of a new ``update()`` then a resolve
+        without input, grouped by position (``zip(*results)``) and stacked where they are arrays: for
+        ``image & label`` pipelines a tuple ``(images, labels)`` of arrays with the batch first. As in
+        DeepTrack2, a result that is one array is zipped along its first axis. Groups that are not
+        arrays (Images, numbers) stay tuples; torch tensors are stacked with ``torch.stack`` when
+        torch is imported (this never imports it)."""
+        results = list(zip(*[self.update()() for _ in range(int(batch_size))]))
+        torch = sys.modules.get("torch")
+        for i, group in enumerate(results):
+            if isinstance(group[0], np.ndarray):
+                results[i] = np.stack(group)
+            elif torch is not None and isinstance(group[0], torch.Tensor):
+                results[i] = torch.stack(group)
+        return tuple(results)
 
     # -- operators --------------------------------------------------------------------------------
 
@@ -912,6 +954,76 @@ class ElementwiseFeature(Feature):
     __module__ = "deeptrack_native.elementwise"
 
 
+# -- DeepTrack2's other base classes (i22-pymod) -------------------------------------------------------
+# As Noise: each adds nothing to Feature; a class of your own subclasses it and defines
+# ``get(self, image, **properties)``, which runs as any custom feature. The built-in kinds of the
+# modules whose every class derives from one in DeepTrack2 derive from it here too (see _define).
+
+
+class Aberration(Feature):
+    """DeepTrack2's ``aberrations.Aberration``: the base class of the pupil aberrations."""
+
+    __module__ = "deeptrack_native.aberrations"
+
+
+class Augmentation(Feature):
+    """DeepTrack2's ``augmentations.Augmentation``: the base class of augmentations of your own."""
+
+    __module__ = "deeptrack_native.augmentations"
+
+
+class Scatterer(Feature):
+    """DeepTrack2's ``scatterers.Scatterer``: the base class of the scatterers (``PointParticle``,
+    ``Sphere``, ...). A subclass of your own is a custom feature: the optics do not image its output
+    as a scatterer's volume."""
+
+    __module__ = "deeptrack_native.scatterers"
+
+
+class MieScatterer(Scatterer):
+    """DeepTrack2's ``scatterers.MieScatterer``, the base class of its Mie scatterers (a custom
+    feature when subclassed; ``MieSphere`` and ``MieStratifiedSphere`` are built-in kinds)."""
+
+    __module__ = "deeptrack_native.scatterers"
+
+
+class Reducer(Feature):
+    """DeepTrack2's ``statistics.Reducer``: the base class of the reductions (``Sum``, ``Mean``, ...)."""
+
+    __module__ = "deeptrack_native.statistics"
+
+
+class StructuralFeature(Feature):
+    """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
+
+    __module__ = "deeptrack_native.features"
+
+
+_MODULE_BASES = {"aberrations": Aberration, "scatterers": Scatterer, "statistics": Reducer}
+
+
+def propagate_data_to_dependencies(feature, **kwargs):
+    """Sets property ``key`` to ``value``, for every ``key=value``, on every feature of ``feature``'s
+    pipeline that has it (until the next update), as DeepTrack2's function of that name; keys no
+    feature has are ignored."""
+    _seed_first(feature)
+    for key, value in kwargs.items():
+        v = _set_value_arg(value, f"the value of '{key}' given to propagate_data_to_dependencies")
+        _core.call(lib.deeptrack_feature_set_value_everywhere, feature._h.ptr, key.encode("utf-8"), v.ptr, None)
+
+
+def _seed_first(feature):
+    """Gives a pipeline that holds no samples yet its first samples (as its first resolve would, from
+    ``np.random``), so that values set on it now are not replaced by that resolve."""
+    if "_np_first" not in feature.__dict__:
+        first = _npseed.first_resolve_seed(feature, _objects.features_of, Feature)
+        if first is not None:
+            _core.call(lib.deeptrack_feature_seed, feature._h.ptr, first)
+
+
+# -- end of the base classes ------------------------------------------------------------------------
+
+
 def classes_of(module):
     """The built-in classes of DeepTrack2's module ``module`` (``"elementwise"``, ``"statistics"``,
     ...), by class name and alias: what the submodule of that name exports."""
@@ -1147,7 +1259,9 @@ def _define(kind):
     # Optics image a sample when called on it (a Microscope); the element-wise kinds share
     # DeepTrack2's base class. Kinds that need features (Combine, Probability, OneOf, ...) are
     # composites; those whose features are optional (Sin(feature)) take them as keywords of their own.
-    base = {"optics": Optics, "elementwise": ElementwiseFeature, "noises": Noise}.get(kind["module"], Feature)
+    base = {"optics": Optics, "elementwise": ElementwiseFeature, "noises": Noise, **_MODULE_BASES}.get(
+        kind["module"], Feature
+    )
     needs_features = any(p.type in _FEATURE_TYPES and p.flags & _FLAG_REQUIRED for p in kind["params"])
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:

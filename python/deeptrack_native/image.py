@@ -284,3 +284,4 @@ for _name, _op in [("neg", operator.neg), ("pos", operator.pos), ("abs", operato
 
 Image.__divmod__ = _forward(divmod)
 Image.__rdivmod__ = _reflected(divmod)
+

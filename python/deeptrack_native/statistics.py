@@ -3,8 +3,8 @@
 stacked (``distributed=False``). The classes come from libdeeptrack's registry of kinds (its kinds of
 module ``statistics``)."""
 
-from .features import classes_of
+from .features import Reducer, classes_of
 
 globals().update(classes_of("statistics"))
 
-__all__ = sorted(classes_of("statistics"))
+__all__ = sorted([*classes_of("statistics"), "Reducer"])

@@ -30,6 +30,7 @@ pub mod image;
 pub mod kind;
 pub mod merge;
 pub mod mie;
+pub mod radialcenter;
 pub mod rule;
 pub mod value;
 

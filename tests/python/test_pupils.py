@@ -22,7 +22,7 @@ class Pupils(unittest.TestCase):
     def test_the_aberrations_module_is_deeptrack2s(self):
         self.assertEqual(
             aberrations.__all__,
-            ["Astigmatism", "Defocus", "GaussianApodization", "HorizontalComa", "HorizontalTilt",
+            ["Aberration", "Astigmatism", "Defocus", "GaussianApodization", "HorizontalComa", "HorizontalTilt",
              "ObliqueAstigmatism", "ObliqueTrefoil", "Piston", "SphericalAberration", "Trefoil", "VerticalComa",
              "VerticalTilt", "Zernike"],
         )
