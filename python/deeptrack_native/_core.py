@@ -136,7 +136,7 @@ def to_value(obj, what):
         return _new_value(lib.deeptrack_value_new_string, obj.encode("utf-8"))
     if isinstance(obj, Image):
         return to_value(obj._value, what)
-    if isinstance(obj, units.Quantity):
+    if units.is_quantity(obj):
         return to_value(units.property_value(obj, what), what)
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
         return to_value(obj[()], what)

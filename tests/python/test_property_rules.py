@@ -11,6 +11,18 @@ from deeptrack_native import properties
 from deeptrack_native.backend.core import DeepTrackNode
 from deeptrack_native.properties import Property
 
+# This module's rules draw from np.random; the draws of the modules after it stay as without it.
+_STATE = []
+
+
+def setUpModule():
+    _STATE.append(np.random.get_state())
+
+
+def tearDownModule():
+    np.random.set_state(_STATE.pop())
+
+
 
 class StructuredRules(unittest.TestCase):
     def test_a_dict_with_changing_parts_is_sampled_once_per_update(self):

@@ -9,6 +9,18 @@ import numpy as np
 import deeptrack_native as dt
 from deeptrack_native import image
 
+# This module's rules draw from np.random; the draws of the modules after it stay as without it.
+_STATE = []
+
+
+def setUpModule():
+    _STATE.append(np.random.get_state())
+
+
+def tearDownModule():
+    np.random.set_state(_STATE.pop())
+
+
 
 class Particle(dt.Feature):
     def get(self, img, position=None, **kwargs):
