@@ -8,10 +8,13 @@ import sys
 import unittest
 
 import numpy as np
-import pint
 
 import deeptrack_native as dt
 from deeptrack_native import units
+
+# pint is imported only inside the tests: discovery imports every test module first, and pint imports
+# dask (when installed), whose tblib support makes every exception pickle, which test_batch's test of
+# an exception that does not pickle must not see.
 
 # This module's rules draw from np.random; the draws of the modules after it stay as without it.
 _STATE = []
@@ -28,6 +31,8 @@ def tearDownModule():
 
 class Registry(unittest.TestCase):
     def test_pint_registry_with_deeptrack2s_pixel_units(self):
+        import pint  # here, not at import: pint imports dask when installed, which changes pickling
+
         self.assertIsInstance(units.registry(), pint.UnitRegistry)
         self.assertIsInstance(5 * units.um, pint.Quantity)
         self.assertAlmostEqual((0.5 * units.um).m_as(units.nm), 500.0)
@@ -47,6 +52,7 @@ class Registry(unittest.TestCase):
 
 
 class AsPropertyValues(unittest.TestCase):
+
     def test_lengths_angles_and_times_become_si(self):
         self.assertAlmostEqual(dt.Add(value=680 * units.nm).value(), 6.8e-7)
         self.assertAlmostEqual(dt.Add(value=30 * units.degree).value(), math.pi / 6)
