@@ -90,9 +90,10 @@ test-tools:
 # The Python package as users install it: a wheel built by `pip install ./python` (python/setup.py:
 # setuptools-rust runs cargo, auditwheel tags the wheel manylinux; pip fetches them from PyPI into its
 # isolated build environment), in a virtual environment of its own holding numpy (the only place numpy
-# is installed); the tests import the installed package, not python/ (they run from tests/python;
-# test_packaging.py checks it). --force-reinstall: the wheel just built, with the library just built, is
-# the one tested, even when the version is unchanged; --no-deps: numpy is already there. `pip wheel`
+# is installed) and pint (the package's other dependency, for deeptrack_native.units); the tests import
+# the installed package, not python/ (they run from tests/python; test_packaging.py checks it).
+# --force-reinstall: the wheel just built, with the library just built, is the one tested, even when
+# the version is unchanged; --no-deps: numpy and pint are already there. `pip wheel`
 # then writes the same wheel (cargo has nothing left to build) to target/wheels, where
 # test_packaging.py runs `auditwheel show` on it and checks that it holds the installed files. Last, the
 # sdist is built into target/sdist and a wheel is built from it alone (test_packaging.py compares it).
@@ -101,7 +102,7 @@ test-tools:
 # (tests/dt2/requirements.txt).
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install numpy "dask[distributed]" "auditwheel>=6.8"
+	$(PIP) install numpy "pint>=0.20" "dask[distributed]" "auditwheel>=6.8"
 	$(PIP) install --force-reinstall --no-deps ./python
 	rm -rf $(CURDIR)/target/wheels $(CURDIR)/target/sdist
 	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python

@@ -278,6 +278,12 @@
 #define DEEPTRACK_VALUE_KIND_COMPLEX 7
 
 /**
+ * `deeptrack_value_kind()` of a tuple (a list that Python gives and gets back as a `tuple`; the
+ * library reads it as a list).
+ */
+#define DEEPTRACK_VALUE_KIND_TUPLE 8
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -1863,8 +1869,19 @@ deeptrack_status deeptrack_value_new_array(const double *data,
 deeptrack_status deeptrack_value_new_list(struct deeptrack_value **out);
 
 /**
- * Appends a copy of `item` to `list` (which must be an owned LIST value; `item` stays the caller's).
- * Returns `DEEPTRACK_STATUS_TYPE_MISMATCH` if `list` is not a list.
+ * Creates an empty tuple value (`DEEPTRACK_VALUE_KIND_TUPLE`; fill it with
+ * `deeptrack_value_list_push`, read it with `deeptrack_value_list_len`/`_get`). A property set to a
+ * tuple reads back as a tuple; everywhere else the library takes it as a list. On success `*out`
+ * receives a new value owned by the caller.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_value_new_tuple(struct deeptrack_value **out);
+
+/**
+ * Appends a copy of `item` to `list` (which must be an owned LIST or TUPLE value; `item` stays the
+ * caller's). Returns `DEEPTRACK_STATUS_TYPE_MISMATCH` if `list` is neither.
  *
  * # Safety
  * `list` must be an owned value of this library (not a borrowed one); `item` any live value.
@@ -1874,7 +1891,7 @@ deeptrack_status deeptrack_value_list_push(struct deeptrack_value *list,
 
 /**
  * Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
- * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+ * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -1941,7 +1958,7 @@ deeptrack_status deeptrack_value_array(const struct deeptrack_value *v,
                                        size_t *ndim);
 
 /**
- * Returns the number of items of a LIST value; 0 for any other value or NULL.
+ * Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -1949,8 +1966,8 @@ deeptrack_status deeptrack_value_array(const struct deeptrack_value *v,
 size_t deeptrack_value_list_len(const struct deeptrack_value *v);
 
 /**
- * Returns item `index` of a LIST value, borrowed (do not free): valid while the list lives and is not
- * changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is not a list or `index` is
+ * Returns item `index` of a LIST or TUPLE value, borrowed (do not free): valid while the list lives and is not
+ * changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is neither a list nor a tuple, or `index` is
  * out of range.
  *
  * # Safety

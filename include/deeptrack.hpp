@@ -311,7 +311,8 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
 template <typename D> ValueView detail::ValueReader<D>::at(size_t index) const {
     const deeptrack_value *item = deeptrack_value_list_get(ptr(), index);
     if (item != nullptr) return ValueView(item);
-    if (kind() != DEEPTRACK_VALUE_KIND_LIST) throw Error(DEEPTRACK_STATUS_TYPE_MISMATCH, "the value is not a list");
+    if (kind() != DEEPTRACK_VALUE_KIND_LIST && kind() != DEEPTRACK_VALUE_KIND_TUPLE)
+        throw Error(DEEPTRACK_STATUS_TYPE_MISMATCH, "the value is not a list or a tuple");
     throw Error(DEEPTRACK_STATUS_OUT_OF_RANGE, "index " + std::to_string(index) + " is out of range for a list of " +
                                                    std::to_string(len()) + " items");
 }

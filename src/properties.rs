@@ -213,6 +213,7 @@ fn in_meters(value: &Value, pixel: f64) -> Result<Value> {
         Value::Float(x) => Value::Float(x * pixel),
         Value::Array(a) => Value::Array(Arc::new(a.mapv(|x| x * pixel))),
         Value::List(items) => Value::List(items.iter().map(|v| in_meters(v, pixel)).collect::<Result<_>>()?),
+        Value::Tuple(items) => Value::Tuple(items.iter().map(|v| in_meters(v, pixel)).collect::<Result<_>>()?),
         other => {
             return Err(Error::invalid(format!(
                 "a length in pixels takes numbers, arrays or lists of them, got {}",

@@ -122,6 +122,8 @@ pub enum ValueKind {
     List = 6,
     /// A complex number (two 64-bit floats).
     Complex = 7,
+    /// A tuple of values (a list that Python gives and gets back as a `tuple`).
+    Tuple = 8,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -140,8 +142,11 @@ pub enum Value {
     Str(Text),
     /// An n-d float array in standard (C-contiguous) layout.
     Array(Arc<ArrayD<f64>>),
-    /// A list of values (DeepTrack lists and tuples, e.g. `_ID`).
+    /// A list of values (DeepTrack lists, and `_ID`).
     List(Vec<Value>),
+    /// A tuple of values: the library treats it as a list wherever it reads a sequence, and keeps it
+    /// a tuple so that a property set as `(128, 128)` reads back as `(128, 128)`, as in DeepTrack2.
+    Tuple(Vec<Value>),
     /// A complex number, real and imaginary parts (e.g. the refractive index of an absorbing
     /// particle, `1.45+0.1j`).
     Complex(f64, f64),
@@ -172,7 +177,9 @@ impl Value {
             (Value::Array(a), Value::Array(b)) => {
                 a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(*x, *y))
             }
-            (Value::List(a), Value::List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y)),
+            (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
+            }
             _ => false,
         }
     }
@@ -202,6 +209,7 @@ impl Value {
             Value::Str(_) => ValueKind::Str,
             Value::Array(_) => ValueKind::Array,
             Value::List(_) => ValueKind::List,
+            Value::Tuple(_) => ValueKind::Tuple,
             Value::Complex(..) => ValueKind::Complex,
         }
     }
@@ -216,6 +224,7 @@ impl Value {
             Value::Str(_) => "a string",
             Value::Array(_) => "an array",
             Value::List(_) => "a list",
+            Value::Tuple(_) => "a tuple",
             Value::Complex(..) => "a complex number",
         }
     }
@@ -272,10 +281,10 @@ impl Value {
         }
     }
 
-    /// The value as a list (lists only).
+    /// The items of a list or a tuple.
     pub fn as_list(&self) -> Result<&[Value]> {
         match self {
-            Value::List(l) => Ok(l),
+            Value::List(l) | Value::Tuple(l) => Ok(l),
             other => Err(Error::type_mismatch(format!("expected a list, got {}", other.kind_name()))),
         }
     }
@@ -288,7 +297,7 @@ impl Value {
             Value::Array(a) => {
                 Err(Error::type_mismatch(format!("expected a vector of numbers, got a {}-dimensional array", a.ndim())))
             }
-            Value::List(items) => items.iter().map(Value::as_f64).collect(),
+            Value::List(items) | Value::Tuple(items) => items.iter().map(Value::as_f64).collect(),
             other => Err(Error::type_mismatch(format!(
                 "expected a number, an array or a list of numbers, got {}",
                 other.kind_name()
@@ -303,7 +312,7 @@ impl Value {
             Value::Array(a) => Ok(Arc::clone(a)),
             Value::Int(_) | Value::Float(_) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), self.as_f64()?))),
             Value::Bool(b) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), f64::from(u8::from(*b))))),
-            Value::List(items) => {
+            Value::List(items) | Value::Tuple(items) => {
                 let parts = items.iter().map(Value::to_array).collect::<Result<Vec<_>>>()?;
                 let inner_shape = parts.first().map(|p| p.shape().to_vec()).unwrap_or_default();
                 if parts.iter().any(|p| p.shape() != inner_shape.as_slice()) {
@@ -384,7 +393,8 @@ pub(crate) fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
 }
 
 impl fmt::Display for Value {
-    /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`, `[0]`.
+    /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`, `[0]`,
+    /// `(128, 128)`, `(1,)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::None => f.write_str("None"),
@@ -398,18 +408,23 @@ impl fmt::Display for Value {
                 write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]))?;
                 f.write_str(")")
             }
-            Value::List(items) => {
-                f.write_str("[")?;
-                for (i, item) in items.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{item}")?;
-                }
-                f.write_str("]")
-            }
+            Value::List(items) => write_items(f, items, "[", "]"),
+            Value::Tuple(items) if items.len() == 1 => write_items(f, items, "(", ",)"),
+            Value::Tuple(items) => write_items(f, items, "(", ")"),
         }
     }
+}
+
+/// Writes `items` separated by `, ` between `open` and `close`.
+fn write_items(f: &mut fmt::Formatter<'_>, items: &[Value], open: &str, close: &str) -> fmt::Result {
+    f.write_str(open)?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{item}")?;
+    }
+    f.write_str(close)
 }
 
 /// Writes a complex number the way Python's `repr` does: `(1.45+0.1j)`, `2j`, `(1-0j)`.
@@ -451,6 +466,22 @@ fn write_nested(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fm
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tuples_render_as_python_and_read_as_lists() {
+        let pair = Value::Tuple(vec![Value::Int(128), Value::Int(128)]);
+        assert_eq!(pair.to_string(), "(128, 128)");
+        assert_eq!(Value::Tuple(vec![Value::Int(1)]).to_string(), "(1,)");
+        assert_eq!(Value::Tuple(vec![]).to_string(), "()");
+        assert_eq!(pair.kind(), ValueKind::Tuple);
+        assert_eq!(pair.kind_name(), "a tuple");
+        assert_eq!(pair.as_list().unwrap().len(), 2);
+        assert_eq!(pair.to_f64_vec().unwrap(), vec![128.0, 128.0]);
+        assert_eq!(pair.to_array().unwrap().shape(), &[2]);
+        assert!(pair.equivalent(&Value::Tuple(vec![Value::Float(128.0), Value::Int(128)])));
+        // As in Python, (128, 128) != [128, 128]: setting one in place of the other is a change.
+        assert!(!pair.equivalent(&Value::List(vec![Value::Int(128), Value::Int(128)])));
+    }
 
     #[test]
     fn text_keeps_nul_out_of_sight() {

@@ -86,6 +86,14 @@ fn borrowed_images_share_the_callers_samples_and_release_them_once() {
 }
 
 #[test]
+fn tuples_set_as_property_values_read_back_as_tuples_from_c() {
+    let out = run(&compile("cc", "tests/c/tuples.c", "tuples", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+}
+
+#[test]
 fn feature_property_names_set_value_and_appending_custom_features_from_c() {
     let out = run(&compile("cc", "tests/c/feature_values.c", "feature_values", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -189,6 +197,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
+    valgrind_clean("tests/c/tuples.c", "valgrind_tuples");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.

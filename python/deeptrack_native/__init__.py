@@ -48,6 +48,8 @@ from .features import (  # noqa: E402
     SampleToMasks,
 )
 from .image import Image, PropertyDict  # noqa: E402
+from .units import ConversionTable  # noqa: E402  (DeepTrack2's top level has it)
+from ._unknown import UnknownPropertyWarning  # noqa: E402
 
 globals().update(_BUILTINS)
 
@@ -146,6 +148,8 @@ __all__ = [
     "SampleToMasks",
     "Image",
     "PropertyDict",
+    "ConversionTable",
+    "UnknownPropertyWarning",
     "DeepTrackError",
     "InvalidArgumentError",
     "IndexOutOfRangeError",

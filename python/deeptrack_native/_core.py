@@ -136,7 +136,7 @@ def to_value(obj, what):
         return _new_value(lib.deeptrack_value_new_string, obj.encode("utf-8"))
     if isinstance(obj, Image):
         return to_value(obj._value, what)
-    if isinstance(obj, units.Quantity):
+    if units.is_quantity(obj):
         return to_value(units.property_value(obj, what), what)
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
         return to_value(obj[()], what)
@@ -153,7 +153,8 @@ def to_value(obj, what):
     if obj is Ellipsis:
         return to_value("...", what)
     if isinstance(obj, (list, tuple)):
-        out = _new_value(lib.deeptrack_value_new_list)
+        # A tuple stays a tuple in the library, so that it reads back as one (DeepTrack2 keeps it).
+        out = _new_value(lib.deeptrack_value_new_tuple if isinstance(obj, tuple) else lib.deeptrack_value_new_list)
         for i, item in enumerate(obj):
             v = to_value(item, f"{what}[{i}]")
             call(lib.deeptrack_value_list_push, out.ptr, v.ptr)
@@ -212,7 +213,7 @@ _SHAPE_PTR = ctypes.POINTER(c_size_t)
 
 def from_value(ptr, key=None):
     """The Python value of a borrowed library value: arrays as numpy arrays (copies), lists as lists,
-    and ``_ID`` as a tuple."""
+    tuples and ``_ID`` as tuples."""
     kind = _value_kind(ptr)
     if kind == _lib.KIND_FLOAT:
         out = c_double()
@@ -248,10 +249,10 @@ def from_value(ptr, key=None):
         re, im = c_double(), c_double()
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
-    if kind == _lib.KIND_LIST:
+    if kind == _lib.KIND_LIST or kind == _lib.KIND_TUPLE:
         get = lib.deeptrack_value_list_get
         items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
-        return tuple(items) if key == "_ID" else items
+        return tuple(items) if key == "_ID" or kind == _lib.KIND_TUPLE else items
     raise TypeError(f"unknown value kind {kind}")
 
 

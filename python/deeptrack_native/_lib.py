@@ -188,6 +188,7 @@ _DECLARATIONS = {
     "deeptrack_value_new_string": ([c_char_p, out_handle], status),
     "deeptrack_value_new_array": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_list": ([out_handle], status),
+    "deeptrack_value_new_tuple": ([out_handle], status),
     "deeptrack_value_list_push": ([handle, handle], status),
     "deeptrack_value_kind": ([handle], c_uint32),
     "deeptrack_value_as_float": ([handle, POINTER(c_double)], status),
@@ -235,7 +236,7 @@ BUSY = 12
 PANIC = 13
 
 # Value kinds.
-KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX = range(8)
+KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX, KIND_TUPLE = range(9)
 
 
 def last_error_message():

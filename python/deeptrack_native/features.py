@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _npseed, _objects, _processes, units
+from . import _batch, _core, _lib, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -176,6 +176,11 @@ class Feature:
             # resolve(x, name=False) can set it: the registry cannot express a parameter named by a value.
             kwargs.setdefault(kwargs["condition"], True)
         self._create(kwargs)
+        if self._kind is not None and "_params" in type(self).__dict__:
+            # A keyword the kind does not know is kept, with a warning (deeptrack_native._unknown).
+            named = kwargs.get("condition")
+            exempt = (named,) if self._kind.startswith("ConditionalSet") and isinstance(named, str) else ()
+            _unknown.check(self._kind, self._params, kwargs, exempt)
         for key, value in kwargs.items():
             self._set(key, value)
 
@@ -1274,6 +1279,8 @@ def _define(kind):
         "_feature_params": tuple(p.name for p in kind["params"] if p.type == _PARAM_FEATURE),
         # Lengths in meters: a quantity in pixels given to them is converted with the optics' pixel size.
         "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
+        # The kind's parameters (a keyword outside them warns: deeptrack_native._unknown).
+        "_params": frozenset(p.name for p in kind["params"]),
         "_module": kind["module"],
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",

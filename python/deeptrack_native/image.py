@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-__all__ = ["Image", "PropertyDict"]
+__all__ = ["Image", "PropertyDict", "strip", "coerce", "pad_image_to_fft", "maybe_cupy"]
 
 
 class PropertyDict(dict):
@@ -50,6 +50,40 @@ def strip(value):
     return value
 
 
+def coerce(images):
+    """The images of the list ``images`` as Images (DeepTrack2's ``coerce``; there is no GPU backend, so
+    they all stay numpy)."""
+    return [Image(image, copy=False) for image in images]
+
+
+def maybe_cupy(array):
+    """``array`` unchanged (DeepTrack2's ``maybe_cupy`` converts to CuPy when its GPU backend is
+    enabled; deeptrack_native has none)."""
+    return array
+
+
+# The sizes FFTs are fastest on, as DeepTrack2 lists them: 0 and the products 2**a * 3**b with
+# a + b < 9, sorted.
+_FASTEST_SIZES = np.sort([0] + [2**a * 3 ** (n - a - 1) for n in range(1, 10) for a in range(n)])
+
+
+def pad_image_to_fft(image, axes=(0, 1)):
+    """``image`` padded with zeros at the end of each of ``axes`` to the next of the sizes FFTs are
+    fastest on (:data:`_FASTEST_SIZES`, up to 6561); a ValueError for a longer axis."""
+    shape = np.shape(image)
+    new_shape = list(shape)
+    for axis in axes:
+        length = new_shape[axis]
+        at = int(np.searchsorted(_FASTEST_SIZES, length))
+        if at == len(_FASTEST_SIZES):
+            raise ValueError(
+                f"pad_image_to_fft: axis {axis} has length {length}, which exceeds the largest FFT size "
+                f"of {int(_FASTEST_SIZES[-1])}"
+            )
+        new_shape[axis] = int(_FASTEST_SIZES[at])
+    return np.pad(image, [(0, new - old) for new, old in zip(new_shape, shape)], mode="constant")
+
+
 def _images_in(values):
     for v in values:
         if isinstance(v, Image):
@@ -82,6 +116,12 @@ class Image:
         else:
             self._value = _copy_value(value) if copy else value
             self.properties = []
+
+    def _view(self, value):
+        """``value`` as it is stored in an Image (DeepTrack2's ``Image._view``): the value of an Image
+        (unwrapped, never nested), a new array for arrays, lists, ints, floats and bools, and any other
+        value unchanged."""
+        return _copy_value(value)
 
     # -- properties -------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ links and updates like any other. A property used as another feature's value lin
 whose value is computed from the current values of its operands.
 """
 
+import inspect
 import operator
 
 import numpy as np
@@ -38,7 +39,27 @@ class Property:
     """
 
     def __init__(self, sampling_rule=None, **dependencies):
-        hidden = _features()._builtin("DummyFeature")(**dependencies, value=sampling_rule)
+        self._rule, self._dependencies = sampling_rule, dependencies
+        if _structured(sampling_rule):
+            # A dict, a slice, or a DeepTrackNode (anywhere in a list): values the library cannot hold.
+            # Its parts that change (callables, properties, iterators, nodes) become properties of
+            # their own, linked as dependencies of a hidden feature whose rule assembles the value on
+            # the Python side; the library samples, links and updates it like any other property.
+            leaves = []
+            template = _template(sampling_rule, leaves)
+            parts = {f"_part{i}": Property(leaf, **dependencies) for i, leaf in enumerate(leaves)}
+
+            def assemble(**values):
+                self._assembled = _fill(template, [values[f"_part{i}"] for i in range(len(leaves))])
+                return None
+
+            assemble.__signature__ = inspect.Signature(
+                [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in parts]
+            )
+            self._parts = list(parts.values())
+            hidden = _features()._builtin("DummyFeature")(**parts, value=assemble)
+        else:
+            hidden = _features()._builtin("DummyFeature")(**dependencies, value=sampling_rule)
         self.feature = hidden
         self.key = "value"
 
@@ -52,16 +73,26 @@ class Property:
 
     def __call__(self, _ID=()):
         """The current value at top level (sampled by the last resolve, or a new sample). Inside the
-        ``get`` of the feature it belongs to, the value of the computation running."""
+        ``get`` of the feature it belongs to, the value of the computation running. ``prop(_ID)`` at a
+        replicate index ``_ID`` (a tuple) evaluates the rule of a property of its own there, giving
+        ``_ID`` to the callables that take it (DeepTrack2's actions)."""
         if _ID:
-            raise NotImplementedError("reading a property at a replicate index (_ID) is not supported")
+            if "_rule" not in self.__dict__:
+                raise NotImplementedError(
+                    "reading a feature's property at a replicate index (_ID) is not supported; a "
+                    "Property(rule) of its own can be"
+                )
+            return _evaluate(self._rule, self._dependencies, tuple(_ID))
         running = self.feature.__dict__.get("_running")
         if running is not None and self.key in running:
             return running[self.key]
         pins = self.feature.__dict__.get("_object_pins")
         if pins and self.key in pins:
             return pins[self.key]  # a function set as the value (deeptrack_native._objects)
-        return self.feature._get_property(self.key)
+        value = self.feature._get_property(self.key)
+        if "_parts" in self.__dict__ and value is None:
+            return self.__dict__.get("_assembled")
+        return value
 
     def current_value(self, _ID=()):
         """The current value (as calling the property)."""
@@ -77,7 +108,10 @@ class Property:
         return self
 
     def update(self):
-        """Re-samples the property: updates the feature it belongs to. Returns the property."""
+        """Re-samples the property: updates the feature it belongs to (and the DeepTrackNodes its
+        rule holds). Returns the property."""
+        for node in _nodes_in(self.__dict__.get("_rule")):
+            node.update()
         self.feature.update()
         return self
 
@@ -120,7 +154,29 @@ Property.__neg__ = lambda self: Property(lambda _a: -_a, _a=self)
 class PropertyDict(dict):
     """The properties of a feature (``feature.properties``), by name, in the feature's order: a dict of
     :class:`Property`. Calling it gives the current values: ``feature.properties()`` is
-    ``{name: value}``."""
+    ``{name: value}``.
+
+    ``PropertyDict(**rules)`` (DeepTrack2's form) makes a property of each rule; a callable's
+    parameters that name other entries are those properties (``dependent=lambda constant: constant +
+    1``). Rules that depend on each other in a cycle are a ValueError naming them."""
+
+    def __init__(self, *args, **rules):
+        super().__init__(*args)
+        pending = dict(rules)
+        while pending:
+            ready = [
+                key
+                for key, rule in pending.items()
+                if not any(name in pending and name != key for name in _parameter_names(rule))
+            ]
+            if not ready:
+                raise ValueError(f"PropertyDict: the rules of {sorted(pending)} depend on each other in a cycle")
+            for key in ready:
+                rule = pending.pop(key)
+                names = _parameter_names(rule)
+                self[key] = rule if isinstance(rule, Property) else Property(
+                    rule, **{name: self[name] for name in names if name in self}
+                )
 
     def __call__(self, _ID=()):
         return PropertyValues((key, prop(_ID)) for key, prop in self.items())
@@ -155,3 +211,122 @@ def _same(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return bool(a == b)
+
+
+# -- rules the library cannot hold --------------------------------------------------------------------
+
+
+def _node_type():
+    from .backend.core import DeepTrackNode  # imported late: backend.core is optional for properties
+
+    return DeepTrackNode
+
+
+def _is_node(value):
+    return isinstance(value, _node_type())
+
+
+def _structured(rule):
+    """Whether ``rule`` holds a dict, a slice or a DeepTrackNode (directly or in a list)."""
+    if isinstance(rule, (dict, slice)) or _is_node(rule):
+        return True
+    return isinstance(rule, list) and any(_structured(item) for item in rule)
+
+
+def _dynamic(value):
+    """Whether a part of a rule changes between samples: a callable, a property, an iterator or a
+    feature (a constant does not)."""
+    return callable(value) or isinstance(value, Property) or hasattr(value, "__next__") or _is_node(value)
+
+
+class _Slot:
+    """The place of the i-th changing part of a structured rule."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _template(rule, leaves):
+    """``rule`` with each changing part replaced by a :class:`_Slot` (the parts appended to ``leaves``);
+    a DeepTrackNode becomes a callable of its value."""
+    if isinstance(rule, dict):
+        return {key: _template(value, leaves) for key, value in rule.items()}
+    if isinstance(rule, list):
+        return [_template(value, leaves) for value in rule]
+    if isinstance(rule, slice):
+        return slice(_template(rule.start, leaves), _template(rule.stop, leaves), _template(rule.step, leaves))
+    if _is_node(rule):
+        node = rule
+        leaves.append(lambda: node())
+        return _Slot(len(leaves) - 1)
+    if _dynamic(rule):
+        leaves.append(rule)
+        return _Slot(len(leaves) - 1)
+    return rule
+
+
+def _fill(template, values):
+    """The template with its slots filled by ``values``."""
+    if isinstance(template, _Slot):
+        return values[template.index]
+    if isinstance(template, dict):
+        return {key: _fill(value, values) for key, value in template.items()}
+    if isinstance(template, list):
+        return [_fill(value, values) for value in template]
+    if isinstance(template, slice):
+        return slice(_fill(template.start, values), _fill(template.stop, values), _fill(template.step, values))
+    return template
+
+
+def _nodes_in(rule):
+    """The DeepTrackNodes a rule holds."""
+    if rule is None:
+        return []
+    if isinstance(rule, dict):
+        return [n for value in rule.values() for n in _nodes_in(value)]
+    if isinstance(rule, list):
+        return [n for value in rule for n in _nodes_in(value)]
+    if isinstance(rule, slice):
+        return [n for part in (rule.start, rule.stop, rule.step) for n in _nodes_in(part)]
+    return [rule] if _is_node(rule) else []
+
+
+def _parameter_names(rule):
+    if not callable(rule) or isinstance(rule, Property):
+        return []
+    try:
+        params = inspect.signature(rule).parameters.values()
+    except (TypeError, ValueError):
+        return []
+    return [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+
+
+def _evaluate(rule, dependencies, _ID):
+    """The value of ``rule`` at replicate index ``_ID`` (DeepTrack2's ``Property.create_action``): parts
+    evaluated there, callables given the dependencies they name (at ``_ID``) and ``_ID`` if they take
+    it. An iterator gives its current value (the property's)."""
+    if isinstance(rule, Property):
+        return rule(_ID)
+    if _is_node(rule):
+        return rule(_ID)
+    if isinstance(rule, dict):
+        return {key: _evaluate(value, dependencies, _ID) for key, value in rule.items()}
+    if isinstance(rule, list):
+        return [_evaluate(value, dependencies, _ID) for value in rule]
+    if isinstance(rule, slice):
+        return slice(*(_evaluate(part, dependencies, _ID) for part in (rule.start, rule.stop, rule.step)))
+    if hasattr(rule, "__next__"):
+        raise NotImplementedError("an iterator's value at a replicate index (_ID) is not supported")
+    if callable(rule):
+        names = _parameter_names(rule)
+        kwargs = {}
+        for name in names:
+            if name == "_ID":
+                kwargs[name] = _ID
+            elif name in dependencies:
+                dep = dependencies[name]
+                kwargs[name] = _evaluate(dep, {}, _ID) if isinstance(dep, Property) else dep
+        return rule(**kwargs)
+    return rule

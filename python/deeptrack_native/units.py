@@ -1,195 +1,124 @@
-"""DeepTrack2's ``units`` (``dt.units.um``, ``0.5 * dt.units.um``), the subset deeptrack_native uses,
-without pint: lengths (``m``, ``mm``, ``um``/``micrometer``/``micron``, ``nm``, ...), pixels
-(``pixel``/``pixels``/``px``) and ``dimensionless``.
+"""DeepTrack2's ``units`` (``dt.units.um``, ``0.5 * dt.units.um``, ``dt.units.pixel``): a pint
+``UnitRegistry`` with DeepTrack2's pixel units, and :class:`ConversionTable`.
 
-A :class:`Quantity` is a magnitude (a number or an array) with a unit; given as a property value, a
-length becomes its value in meters (the unit of the scatterers' ``radius`` and the optics' lengths),
-and a dimensionless quantity its magnitude. A quantity in pixels given to a length in meters (a
-scatterer's ``radius``) is converted, as DeepTrack2's conversion tables do, with the pixel size of
-the optics imaging the feature (``resolution / magnification``; 1 µm outside a microscope), when the
-feature is sampled; given to any other property (``position``), it is its number of pixels.
+As in DeepTrack2 2.0.1 the registry is pint's default one with its printers' pixel taken out and
+DeepTrack2's pixel units in: ``pixel`` (``px``), ``xpixel``/``ypixel``/``zpixel`` (``xpx`` ...) and
+``simulation_xpixel``/``_ypixel``/``_zpixel`` (``sxpx`` ...), each 1 micrometer. It is built from
+pint's own definition files the first time a unit is asked for (pint is imported then, not with the
+package).
+
+A quantity given as a property value (or returned by a property's callable) becomes a number in SI
+base units: a length in meters, an angle in radians (``30 * units.degree``), a time in seconds. A
+quantity in pixels given to a length in meters (a scatterer's ``radius``) is converted, as
+DeepTrack2's conversion tables do, with the pixel size of the optics imaging the feature
+(``resolution / magnification``; 1 µm outside a microscope) when the feature is sampled; given to any
+other property (``position``), it is its number of pixels.
 """
 
-import numbers
+import sys
 
-import numpy as np
+__all__ = ["ConversionTable", "registry", "is_quantity", "is_pixels", "property_value"]
 
-__all__ = ["Unit", "Quantity", "DimensionalityError"]
+# DeepTrack2's pixel units (their names and sizes are DeepTrack2's API).
+_PIXEL_UNITS = [
+    "pixel = 1 micrometer = px",
+    "xpixel = 1 micrometer = xpx",
+    "ypixel = 1 micrometer = ypx",
+    "zpixel = 1 micrometer = zpx",
+    "simulation_xpixel = 1 micrometer = sxpx",
+    "simulation_ypixel = 1 micrometer = sypx",
+    "simulation_zpixel = 1 micrometer = szpx",
+]
+# pint's printers' units that clash with them (pint's pixel is a printing dot; its css_pixel is `px`).
+_CLASHING = ("css_pixel ", "pixel ", "pixels_per_centimeter ", "pixels_per_inch ", "bits_per_pixel ")
 
-
-class DimensionalityError(ValueError):
-    """A conversion between units of different kinds (pint's name)."""
-
-
-class Unit:
-    """A unit: its name, its kind (``"length"``, ``"pixel"``, ``"dimensionless"``) and its size in the
-    base unit of its kind (meters, pixels, 1)."""
-
-    __slots__ = ("name", "kind", "factor")
-    __array_ufunc__ = None  # ``array * unit`` is a Quantity, not an array of objects
-
-    def __init__(self, name, kind, factor):
-        self.name, self.kind, self.factor = name, kind, float(factor)
-
-    def __mul__(self, magnitude):
-        if isinstance(magnitude, (Unit, Quantity)):
-            raise TypeError("products of units are not supported by deeptrack_native.units")
-        return Quantity(magnitude, self)
-
-    __rmul__ = __mul__
-
-    def __rtruediv__(self, magnitude):
-        raise TypeError("inverse units are not supported by deeptrack_native.units")
-
-    def __eq__(self, other):
-        return isinstance(other, Unit) and (self.kind, self.factor) == (other.kind, other.factor)
-
-    def __hash__(self):
-        return hash((self.kind, self.factor))
-
-    def __repr__(self):
-        return f"<Unit('{self.name}')>"
+_REGISTRY = []
 
 
-class Quantity:
-    """A magnitude with a :class:`Unit` (pint's ``Quantity``, for one unit)."""
+def _definitions():
+    """pint's default definitions (its constants inlined), without the clashing printers' units, and
+    DeepTrack2's pixel units."""
+    from importlib import resources
 
-    __array_ufunc__ = None  # numpy arrays defer to Quantity's reflected operators
-
-    def __init__(self, magnitude, unit):
-        if isinstance(unit, str):
-            unit = _lookup(unit)
-        self.magnitude = magnitude
-        self.units = unit
-
-    @property
-    def m(self):
-        """The magnitude (pint's shorthand)."""
-        return self.magnitude
-
-    def to(self, unit):
-        """The same quantity in ``unit`` (of the same kind)."""
-        unit = _lookup(unit) if isinstance(unit, str) else unit
-        if unit.kind != self.units.kind:
-            raise DimensionalityError(f"cannot convert from '{self.units.name}' to '{unit.name}'")
-        return Quantity(np.multiply(self.magnitude, self.units.factor / unit.factor), unit)
-
-    def to_base_units(self):
-        """The quantity in the base unit of its kind (meters, pixels, dimensionless)."""
-        return self.to(_BASE[self.units.kind])
-
-    def m_as(self, unit):
-        """The magnitude in ``unit``."""
-        return self.to(unit).magnitude
-
-    def _scaled(self, op, other, reflected=False):
-        if isinstance(other, (Quantity, Unit)):
-            raise TypeError("products of quantities are not supported by deeptrack_native.units")
-        a, b = (other, self.magnitude) if reflected else (self.magnitude, other)
-        return Quantity(op(a, b), self.units)
-
-    def __mul__(self, other):
-        return self._scaled(np.multiply, other)
-
-    def __rmul__(self, other):
-        return self._scaled(np.multiply, other, True)
-
-    def __truediv__(self, other):
-        return self._scaled(np.divide, other)
-
-    def __neg__(self):
-        return Quantity(-np.asarray(self.magnitude) if isinstance(self.magnitude, np.ndarray) else -self.magnitude, self.units)
-
-    def _same_kind(self, op, other, reflected=False):
-        if not isinstance(other, Quantity):
-            if self.units.kind == "dimensionless" and isinstance(other, (numbers.Number, np.ndarray)):
-                other = Quantity(other, self.units)
-            else:
-                raise DimensionalityError(f"cannot add or compare '{self.units.name}' and a plain number")
-        other = other.to(self.units)
-        a, b = (other.magnitude, self.magnitude) if reflected else (self.magnitude, other.magnitude)
-        return op(a, b)
-
-    def __add__(self, other):
-        return Quantity(self._same_kind(np.add, other), self.units)
-
-    def __radd__(self, other):
-        return Quantity(self._same_kind(np.add, other, True), self.units)
-
-    def __sub__(self, other):
-        return Quantity(self._same_kind(np.subtract, other), self.units)
-
-    def __rsub__(self, other):
-        return Quantity(self._same_kind(np.subtract, other, True), self.units)
-
-    def __lt__(self, other):
-        return self._same_kind(np.less, other)
-
-    def __gt__(self, other):
-        return self._same_kind(np.greater, other)
-
-    def __eq__(self, other):
-        if not isinstance(other, Quantity) or other.units.kind != self.units.kind:
-            return False
-        return bool(np.all(np.equal(self.to_base_units().magnitude, other.to_base_units().magnitude)))
-
-    __hash__ = None
-
-    def __repr__(self):
-        return f"<Quantity({self.magnitude!r}, '{self.units.name}')>"
-
-    def __str__(self):
-        return f"{self.magnitude} {self.units.name}"
+    root = resources.files("pint")
+    lines = []
+    for line in (root / "default_en.txt").read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("@import "):
+            lines.extend((root / stripped.split()[1]).read_text(encoding="utf-8").splitlines())
+        elif not stripped.startswith(_CLASHING):
+            lines.append(line)
+    return lines + _PIXEL_UNITS
 
 
-def property_value(q, what):
-    """What a quantity given as the value of a property that is not a length in meters becomes (see
-    the module's doc): a length in meters, a number of pixels, a magnitude."""
-    if q.units.kind == "length":
-        return q.to(meter).magnitude
-    if q.units.kind == "pixel":
-        return q.to(pixel).magnitude
-    return q.magnitude
+def registry():
+    """The unit registry (``deeptrack_native.units`` forwards every other name to it)."""
+    if not _REGISTRY:
+        import pint
 
-
-def is_pixels(value):
-    """Whether ``value`` is a quantity in pixels."""
-    return isinstance(value, Quantity) and value.units.kind == "pixel"
-
-
-_UNITS = {}
-
-
-def _define(names, kind, factor):
-    unit = Unit(names[0], kind, factor)
-    for name in names:
-        _UNITS[name] = unit
-        globals()[name] = unit
-    return unit
-
-
-meter = _define(("meter", "m", "meters", "metre"), "length", 1.0)
-_define(("kilometer", "km"), "length", 1e3)
-_define(("centimeter", "cm"), "length", 1e-2)
-_define(("millimeter", "mm"), "length", 1e-3)
-_define(("micrometer", "um", "µm", "micron", "microns", "micrometers"), "length", 1e-6)
-_define(("nanometer", "nm", "nanometers"), "length", 1e-9)
-_define(("picometer", "pm"), "length", 1e-12)
-_define(("angstrom", "Å"), "length", 1e-10)
-pixel = _define(("pixel", "pixels", "px"), "pixel", 1.0)
-dimensionless = _define(("dimensionless",), "dimensionless", 1.0)
-_BASE = {"length": meter, "pixel": pixel, "dimensionless": dimensionless}
-
-
-def _lookup(name):
-    try:
-        return _UNITS[name]
-    except KeyError:
-        raise AttributeError(f"deeptrack_native.units has no unit '{name}'") from None
+        _REGISTRY.append(pint.UnitRegistry(_definitions()))
+    return _REGISTRY[0]
 
 
 def __getattr__(name):
-    return _lookup(name)
+    if name.startswith("__"):
+        raise AttributeError(name)
+    if name == "DimensionalityError":
+        import pint
+
+        return pint.DimensionalityError
+    return getattr(registry(), name)
 
 
-Quantity.__module__ = Unit.__module__ = __name__
+def is_quantity(value):
+    """Whether ``value`` is a pint quantity (of this registry or another)."""
+    pint = sys.modules.get("pint")
+    return pint is not None and isinstance(value, pint.Quantity)
+
+
+def is_pixels(value):
+    """Whether ``value`` is a quantity in pixels (DeepTrack2's ``pixel``/``px``)."""
+    return is_quantity(value) and str(value.units) == "pixel"
+
+
+def property_value(q, what=None):
+    """What a quantity given as the value of a property becomes (see the module's doc): a number of
+    pixels for a quantity in pixels, else its magnitude in SI base units."""
+    if is_pixels(q):
+        return q.magnitude
+    return q.to_base_units().magnitude
+
+
+class ConversionTable:
+    """DeepTrack2's ``ConversionTable``: ``ConversionTable(key=(default_unit, desired_unit), ...)``;
+    ``convert(**values)`` gives the values with each listed key as a quantity in its desired unit (a
+    number, list, tuple or array taken in the default unit); other keys and values are unchanged."""
+
+    def __init__(self, **conversions):
+        import pint
+
+        for key, value in conversions.items():
+            if not (
+                isinstance(value, tuple)
+                and len(value) == 2
+                and all(isinstance(unit, pint.Unit) for unit in value)
+            ):
+                raise TypeError(
+                    f"ConversionTable: '{key}' must be a tuple of two units (default, desired), got {value!r}"
+                )
+        self.conversions = conversions
+
+    def convert(self, **kwargs):
+        """``kwargs`` with the listed keys converted (see the class)."""
+        import numpy as np
+
+        for key, (default_unit, desired_unit) in self.conversions.items():
+            if key not in kwargs:
+                continue
+            quantity = kwargs[key]
+            if not (is_quantity(quantity) or isinstance(quantity, (int, float, list, tuple, np.ndarray))):
+                continue
+            if not is_quantity(quantity):
+                quantity = quantity * default_unit
+            kwargs[key] = quantity.to(desired_unit).to_reduced_units()
+        return kwargs

@@ -215,7 +215,7 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             }
             Some(Value::array(out))
         }
-        Value::List(_) => {
+        Value::List(_) | Value::Tuple(_) => {
             let mut p = value.to_f64_vec().ok()?;
             apply(&mut p);
             Some(Value::vector(&p))
@@ -289,7 +289,7 @@ impl FeatureKind for Flip {
 fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<f64>> {
     let items: Vec<Value> = match value {
         Value::Int(_) | Value::Float(_) => vec![value.clone(); ndim],
-        Value::List(items) => items.clone(),
+        Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
         other => return Err(Error::type_mismatch(format!("expected sizes, got {}", other.kind_name()))),
     };
@@ -391,7 +391,7 @@ fn crop_sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<
 /// whole float, however large.
 fn wrap(corner: &Value, i: usize, m: usize) -> usize {
     let entry = match corner {
-        Value::List(items) => items.get(i).cloned(),
+        Value::List(items) | Value::Tuple(items) => items.get(i).cloned(),
         Value::Array(a) => a.iter().nth(i).map(|&x| Value::Float(x)),
         other => Some(other.clone()),
     };
@@ -407,7 +407,7 @@ fn corner(value: &Value) -> Result<()> {
     match value {
         Value::Str(s) if s.as_str() == "random" => Ok(()),
         Value::Str(s) => Err(Error::invalid(format!("expected 'random' or a corner position, got '{}'", s.as_str()))),
-        Value::List(_) | Value::Array(_) => sizes(value, 0, None).map(|_| ()),
+        Value::List(_) | Value::Tuple(_) | Value::Array(_) => sizes(value, 0, None).map(|_| ()),
         other => {
             Err(Error::type_mismatch(format!("expected 'random' or a list of positions, got {}", other.kind_name())))
         }
@@ -493,7 +493,7 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>)
 /// whole number of at least 1, or -1 / `None` to leave the axis alone.
 fn multiples(value: &Value) -> Result<()> {
     let items: Vec<Value> = match value {
-        Value::List(items) => items.clone(),
+        Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
         other => vec![other.clone()],
     };
@@ -520,7 +520,7 @@ fn multiple_per_axis(value: &Value, ndim: usize) -> Vec<Option<usize>> {
         _ => None,
     };
     match value {
-        Value::List(items) => (0..ndim).map(|a| items.get(a).and_then(one)).collect(),
+        Value::List(items) | Value::Tuple(items) => (0..ndim).map(|a| items.get(a).and_then(one)).collect(),
         Value::Array(arr) => (0..ndim).map(|a| arr.iter().nth(a).and_then(|&m| one(&Value::Float(m)))).collect(),
         other => vec![one(other); ndim],
     }

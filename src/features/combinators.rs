@@ -179,7 +179,9 @@ fn same_key(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
-        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_key(p, q)),
+        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_key(p, q))
+        }
         (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
@@ -211,7 +213,7 @@ fn no_rule() -> Rule {
 fn value_images(value: &Value) -> Result<Vec<Image>> {
     let items: &[Value] = match value {
         Value::None => &[],
-        Value::List(items) => items,
+        Value::List(items) | Value::Tuple(items) => items,
         other => std::slice::from_ref(other),
     };
     let mut out = Vec::new();

@@ -151,7 +151,9 @@ fn scatterers_below(root: &Feature) -> Vec<Feature> {
 /// The replicate index recorded in a dict (`_ID`), or the top level.
 fn replica_of(dict: &PropertyDict) -> Vec<usize> {
     match dict.get("_ID") {
-        Some(Value::List(items)) => items.iter().filter_map(|v| v.as_f64().ok()).map(|x| x as usize).collect(),
+        Some(Value::List(items) | Value::Tuple(items)) => {
+            items.iter().filter_map(|v| v.as_f64().ok()).map(|x| x as usize).collect()
+        }
         _ => Vec::new(),
     }
 }

@@ -138,7 +138,7 @@ fn one_merge(value: &Value) -> Result<Merge> {
 /// The merge methods: one for every mask, or one per mask.
 fn merge_methods(value: &Value) -> Result<Vec<Merge>> {
     match value {
-        Value::List(items) => items.iter().map(one_merge).collect(),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(one_merge).collect(),
         other => Ok(vec![one_merge(other)?]),
     }
 }

@@ -46,7 +46,7 @@ enum Element {
 /// The elements of an index value.
 fn parse_index(value: &Value) -> Result<Vec<Element>> {
     match value {
-        Value::List(items) => items.iter().map(parse_element).collect(),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(parse_element).collect(),
         other => Ok(vec![parse_element(other)?]),
     }
 }

@@ -203,7 +203,7 @@ impl Reducer {
 pub(crate) fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
     match value {
         Value::None => Ok(None),
-        Value::List(items) => items.iter().map(Value::as_i64).collect::<Result<_>>().map(Some),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(Value::as_i64).collect::<Result<_>>().map(Some),
         other => Ok(Some(vec![other.as_i64()?])),
     }
 }

@@ -100,7 +100,9 @@ fn same_value(a: &Value, b: &Value) -> bool {
         (Value::None, Value::None) => true,
         (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
         (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::List(x), Value::List(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q)),
+        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
         (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
@@ -175,7 +177,7 @@ fn check_names(value: &Value) -> Result<()> {
 fn names(value: &Value) -> Result<Vec<&str>> {
     match value {
         Value::Str(s) => Ok(vec![s.as_str()]),
-        Value::List(items) => items
+        Value::List(items) | Value::Tuple(items) => items
             .iter()
             .map(|v| {
                 v.as_str().map_err(|_| {

@@ -216,7 +216,7 @@ impl FeatureKind for ValueKind {
     ) -> Result<Vec<Image>> {
         // DeepTrack2 returns the value itself, and a list is a list of images: one image per item.
         match props.require("value")? {
-            Value::List(items) => items
+            Value::List(items) | Value::Tuple(items) => items
                 .iter()
                 .map(|item| item.to_array().map(Image::from_shared).map_err(|e| e.in_property("value")))
                 .collect(),
@@ -235,7 +235,7 @@ struct Arithmetic {
 
 fn operands(value: &Value) -> Result<Vec<Arc<ArrayD<f64>>>> {
     match value {
-        Value::List(items) => items.iter().map(Value::to_array).collect(),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(Value::to_array).collect(),
         other => Ok(vec![other.to_array()?]),
     }
 }

@@ -33,6 +33,9 @@ pub const DEEPTRACK_VALUE_KIND_ARRAY: u32 = 5;
 pub const DEEPTRACK_VALUE_KIND_LIST: u32 = 6;
 /// `deeptrack_value_kind()` of a complex number.
 pub const DEEPTRACK_VALUE_KIND_COMPLEX: u32 = 7;
+/// `deeptrack_value_kind()` of a tuple (a list that Python gives and gets back as a `tuple`; the
+/// library reads it as a list).
+pub const DEEPTRACK_VALUE_KIND_TUPLE: u32 = 8;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -218,8 +221,21 @@ pub unsafe extern "C" fn deeptrack_value_new_list(out: *mut *mut deeptrack_value
     unsafe { write_new(out, Value::List(Vec::new())) }
 }
 
-/// Appends a copy of `item` to `list` (which must be an owned LIST value; `item` stays the caller's).
-/// Returns `DEEPTRACK_STATUS_TYPE_MISMATCH` if `list` is not a list.
+/// Creates an empty tuple value (`DEEPTRACK_VALUE_KIND_TUPLE`; fill it with
+/// `deeptrack_value_list_push`, read it with `deeptrack_value_list_len`/`_get`). A property set to a
+/// tuple reads back as a tuple; everywhere else the library takes it as a list. On success `*out`
+/// receives a new value owned by the caller.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_new_tuple(out: *mut *mut deeptrack_value) -> deeptrack_status {
+    // SAFETY: forwarded contract.
+    unsafe { write_new(out, Value::Tuple(Vec::new())) }
+}
+
+/// Appends a copy of `item` to `list` (which must be an owned LIST or TUPLE value; `item` stays the
+/// caller's). Returns `DEEPTRACK_STATUS_TYPE_MISMATCH` if `list` is neither.
 ///
 /// # Safety
 /// `list` must be an owned value of this library (not a borrowed one); `item` any live value.
@@ -236,18 +252,20 @@ pub unsafe extern "C" fn deeptrack_value_list_push(
         // SAFETY: checked; the shared borrow of `item` ended with the clone, so `list` may alias it.
         let list = unsafe { &mut *list.cast::<Value>() };
         match list {
-            Value::List(items) => {
+            Value::List(items) | Value::Tuple(items) => {
                 items.try_reserve(1).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot grow the list"))?;
                 items.push(copy);
                 Ok(())
             }
-            other => Err(Error::type_mismatch(format!("argument 'list' is {}, not a list", other.kind_name()))),
+            other => {
+                Err(Error::type_mismatch(format!("argument 'list' is {}, not a list or a tuple", other.kind_name())))
+            }
         }
     })
 }
 
 /// Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
-/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -385,7 +403,7 @@ pub unsafe extern "C" fn deeptrack_value_array(
     })
 }
 
-/// Returns the number of items of a LIST value; 0 for any other value or NULL.
+/// Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -393,13 +411,13 @@ pub unsafe extern "C" fn deeptrack_value_array(
 pub unsafe extern "C" fn deeptrack_value_list_len(v: *const deeptrack_value) -> size_t {
     // SAFETY: forwarded contract.
     guard_or(0, || match unsafe { value_ref(v, "v") } {
-        Ok(Value::List(items)) => items.len(),
+        Ok(Value::List(items) | Value::Tuple(items)) => items.len(),
         _ => 0,
     })
 }
 
-/// Returns item `index` of a LIST value, borrowed (do not free): valid while the list lives and is not
-/// changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is not a list or `index` is
+/// Returns item `index` of a LIST or TUPLE value, borrowed (do not free): valid while the list lives and is not
+/// changed (`deeptrack_value_list_push` invalidates it), or NULL when `v` is neither a list nor a tuple, or `index` is
 /// out of range.
 ///
 /// # Safety
@@ -408,7 +426,7 @@ pub unsafe extern "C" fn deeptrack_value_list_len(v: *const deeptrack_value) -> 
 pub unsafe extern "C" fn deeptrack_value_list_get(v: *const deeptrack_value, index: size_t) -> *const deeptrack_value {
     // SAFETY: forwarded contract.
     guard_or(std::ptr::null(), || match unsafe { value_ref(v, "v") } {
-        Ok(Value::List(items)) => items.get(index).map_or(std::ptr::null(), as_c),
+        Ok(Value::List(items) | Value::Tuple(items)) => items.get(index).map_or(std::ptr::null(), as_c),
         _ => std::ptr::null(),
     })
 }
@@ -481,5 +499,6 @@ mod tests {
         assert_eq!(DEEPTRACK_VALUE_KIND_STRING, ValueKind::Str as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_ARRAY, ValueKind::Array as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_LIST, ValueKind::List as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_TUPLE, ValueKind::Tuple as u32);
     }
 }

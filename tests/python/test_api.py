@@ -67,7 +67,8 @@ class Properties(unittest.TestCase):
         r = f ^ 2
         r.store_properties()
         out = r.resolve(np.ones(1))
-        self.assertEqual(out.get_property("seen", get_one=False), [[0], [1]])
+        # The callable returns the tuple it is given, which stays a tuple (as in DeepTrack2).
+        self.assertEqual(out.get_property("seen", get_one=False), [(0,), (1,)])
         self.assertEqual(out.get_property("_ID", get_one=False), [(0,), (1,)])
 
     def test_property_access_and_unknown_attribute(self):

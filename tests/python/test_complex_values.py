@@ -24,7 +24,7 @@ class ComplexValues(unittest.TestCase):
         shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=[1.6 + 0.05j, 1.45])
         self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45])
         shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=(1.6 + 0.05j, 1.45 + 0.01j))
-        self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45 + 0.01j])
+        self.assertEqual(shells.refractive_index(), (1.6 + 0.05j, 1.45 + 0.01j))
         # Complex arrays are not values (images hold real numbers): give a list or tuple.
         with self.assertRaisesRegex(TypeError, "complex"):
             dt.MieStratifiedSphere(refractive_index=np.array([1.6 + 0.05j, 1.45]))

@@ -109,6 +109,7 @@ class TheWheel(unittest.TestCase):
         self.assertEqual(meta["Version"], deeptrack_native.__version__)
         self.assertEqual(meta["Requires-Python"], ">=3.9")
         self.assertIn("numpy>=1.22", meta.get_all("Requires-Dist"))
+        self.assertIn("pint>=0.20", meta.get_all("Requires-Dist"))
         wheel = importlib.metadata.distribution(DIST).read_text("WHEEL")
         self.assertIsNotNone(wheel, "the dist-info has no WHEEL")
         self.assertIn("Root-Is-Purelib: false", wheel)

@@ -82,7 +82,7 @@ const LOAD_IMAGE: KindSpec = KindSpec {
 fn paths(value: &Value) -> Result<Vec<&str>> {
     match value {
         Value::Str(s) => Ok(vec![s.as_str()]),
-        Value::List(items) if !items.is_empty() => items
+        Value::List(items) | Value::Tuple(items) if !items.is_empty() => items
             .iter()
             .map(|v| {
                 v.as_str().map_err(|_| {
@@ -93,7 +93,9 @@ fn paths(value: &Value) -> Result<Vec<&str>> {
                 })
             })
             .collect(),
-        Value::List(_) => Err(Error::invalid("expected a path or a list of paths, got an empty list")),
+        Value::List(_) | Value::Tuple(_) => {
+            Err(Error::invalid("expected a path or a list of paths, got an empty list"))
+        }
         other => Err(Error::type_mismatch(format!("expected a path or a list of paths, got {}", other.kind_name()))),
     }
 }
@@ -171,7 +173,7 @@ impl FeatureKind for LoadImage {
         let ndim = p.usize("ndim")?;
         let gray = p.bool("to_grayscale")?;
         let one = as_list && p.bool("get_one_random")?;
-        let path_is_list = matches!(p.value("path")?, Value::List(_));
+        let path_is_list = matches!(p.value("path")?, Value::List(_) | Value::Tuple(_));
         // As DeepTrack2: with get_one_random, one of the files (only that one is read).
         let chosen: Vec<&str> = if one { vec![files[rs.rng().random_range(0..files.len())]] } else { files };
         let mut loaded = Vec::new();

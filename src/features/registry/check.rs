@@ -45,12 +45,12 @@ pub(super) fn validate(spec: &ParamSpec, value: &Value) -> Result<()> {
         }
         ParamKind::Array => elements(spec, value)?,
         ParamKind::Arrays => match value {
-            Value::List(items) => items.iter().try_for_each(|item| elements(spec, item))?,
+            Value::List(items) | Value::Tuple(items) => items.iter().try_for_each(|item| elements(spec, item))?,
             other => elements(spec, other)?,
         },
         ParamKind::Axis => match value {
             Value::None | Value::Int(_) => {}
-            Value::List(items) => {
+            Value::List(items) | Value::Tuple(items) => {
                 for item in items {
                     item.as_i64().map_err(|_| {
                         Error::type_mismatch(format!("expected an axis: None, an integer or integers, got {value}"))

@@ -205,7 +205,7 @@ fn indices(v: &Value) -> Result<Vec<Complex64>> {
         Ok(Complex64::new(re, im))
     };
     match v {
-        Value::List(items) => items.iter().map(one).collect(),
+        Value::List(items) | Value::Tuple(items) => items.iter().map(one).collect(),
         Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| one(&Value::Float(x))).collect(),
         other => Ok(vec![one(other)?]),
     }
@@ -213,7 +213,7 @@ fn indices(v: &Value) -> Result<Vec<Complex64>> {
 
 fn one_index(v: &Value) -> Result<()> {
     match v {
-        Value::List(_) | Value::Array(_) => {
+        Value::List(_) | Value::Tuple(_) | Value::Array(_) => {
             Err(Error::type_mismatch(format!("expected one real or complex refractive index, got {}", v.kind_name())))
         }
         _ => indices(v).map(drop),

@@ -1,0 +1,181 @@
+"""DeepTrack2's ``deeptrack.backend.core``: :class:`DeepTrackNode`, the lazily evaluated, cached node of
+DeepTrack2's computation graph, for code that builds one by hand (``Property(DeepTrackNode(...))``).
+
+deeptrack_native's own graph lives in libdeeptrack (features and their properties are not nodes of
+this class); this node is Python's, for the values a user computes in Python. It keeps DeepTrack2's
+contract: ``node(_ID)`` computes the action once per replicate index ``_ID`` and caches it;
+``invalidate`` drops the cache of the node and of its children (the nodes computed from it);
+``update`` drops every cache of the graph it belongs to; ``set_value``/``store`` set a value;
+arithmetic and comparisons give dependent nodes. DeepTrack2's storage classes
+(``DeepTrackDataObject``, ``DeepTrackDataDict``) are its internals and are not offered.
+"""
+
+import inspect
+import operator
+import weakref
+
+__all__ = ["DeepTrackNode"]
+
+
+def _takes_id(action):
+    try:
+        params = inspect.signature(action).parameters
+    except (TypeError, ValueError):
+        return False
+    return "_ID" in params
+
+
+class DeepTrackNode:
+    """A node computing ``action`` (a callable, optionally taking ``_ID``; any other value is a
+    constant) once per replicate index, cached until invalidated."""
+
+    def __init__(self, action=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data = {}
+        self.children = weakref.WeakSet()
+        self.dependencies = weakref.WeakSet()
+        self.action = action if callable(action) else (lambda: action)
+
+    @property
+    def action(self):
+        """The callable computing the node's value."""
+        return self._action
+
+    @action.setter
+    def action(self, value):
+        self._action = value
+        self._accepts_ID = _takes_id(value)
+
+    def add_child(self, child):
+        """Makes ``child`` a node computed from this one (invalidated with it). Returns self."""
+        self.children.add(child)
+        child.dependencies.add(self)
+        return self
+
+    def add_dependency(self, parent):
+        """Makes this node computed from ``parent``. Returns self."""
+        parent.add_child(self)
+        return self
+
+    def store(self, data, _ID=()):
+        """Stores ``data`` as the value at ``_ID``. Returns self."""
+        self.data[tuple(_ID)] = data
+        return self
+
+    def is_valid(self, _ID=()):
+        """Whether a value is cached at ``_ID``."""
+        return tuple(_ID) in self.data
+
+    def valid_index(self, _ID):
+        """Whether ``_ID`` is a tuple of integers (a replicate index)."""
+        return isinstance(_ID, tuple) and all(isinstance(i, int) for i in _ID)
+
+    def invalidate(self, _ID=()):
+        """Drops the cached values of this node and of every node computed from it. Returns self."""
+        for node in self.recurse_children():
+            node.data.clear()
+        return self
+
+    def validate(self, _ID=()):
+        """Keeps the value at ``_ID`` (computing it if needed). Returns self."""
+        self(_ID)
+        return self
+
+    def update(self):
+        """Drops the cached values of the whole graph this node belongs to, so that everything is
+        computed again. Returns self."""
+        for dependency in self.recurse_dependencies():
+            for node in dependency.recurse_children():
+                node.data.clear()
+        return self
+
+    def set_value(self, value, _ID=()):
+        """Sets the value at ``_ID``; the nodes computed from this one are invalidated unless the value
+        is the one already held. Returns self."""
+        _ID = tuple(_ID)
+        if not (self.is_valid(_ID) and _same(value, self.data[_ID])):
+            self.invalidate(_ID)
+            self.store(value, _ID)
+        return self
+
+    def previous(self, _ID=()):
+        """The value cached at ``_ID`` without computing it; ``[]`` when there is none."""
+        return self.data.get(tuple(_ID), [])
+
+    def recurse_children(self, memory=None):
+        """This node and every node computed from it, each once."""
+        return _walk(self, "children")
+
+    def recurse_dependencies(self, memory=None):
+        """This node and every node it is computed from, each once."""
+        return _walk(self, "dependencies")
+
+    def __call__(self, _ID=()):
+        _ID = tuple(_ID)
+        if _ID not in self.data:
+            self.data[_ID] = self._action(_ID=_ID) if self._accepts_ID else self._action()
+        return self.data[_ID]
+
+    def current_value(self, _ID=()):
+        """The cached value at ``_ID`` (KeyError when there is none)."""
+        return self.data[tuple(_ID)]
+
+    __hash__ = object.__hash__
+
+    def __getitem__(self, index):
+        return _dependent(lambda a: a[index], self)
+
+
+def _walk(node, attribute):
+    seen, stack, out = set(), [node], []
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
+        out.append(n)
+        stack.extend(getattr(n, attribute))
+    return out
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except ValueError:  # arrays
+        import numpy as np
+
+        return bool(np.array_equal(a, b))
+
+
+def _dependent(op, *operands):
+    """A node computing ``op`` of the values of ``operands`` (nodes or constants) at its ``_ID``."""
+
+    def action(_ID=()):
+        return op(*(o(_ID) if isinstance(o, DeepTrackNode) else o for o in operands))
+
+    node = DeepTrackNode(action)
+    for o in operands:
+        if isinstance(o, DeepTrackNode):
+            o.add_child(node)
+    return node
+
+
+def _binary(op, reflected=False):
+    def method(self, other):
+        return _dependent(op, other, self) if reflected else _dependent(op, self, other)
+
+    return method
+
+
+for _name, _op in [
+    ("add", operator.add),
+    ("sub", operator.sub),
+    ("mul", operator.mul),
+    ("truediv", operator.truediv),
+    ("floordiv", operator.floordiv),
+]:
+    setattr(DeepTrackNode, f"__{_name}__", _binary(_op))
+    setattr(DeepTrackNode, f"__r{_name}__", _binary(_op, reflected=True))
+for _name, _op in [("lt", operator.lt), ("gt", operator.gt), ("le", operator.le), ("ge", operator.ge)]:
+    setattr(DeepTrackNode, f"__{_name}__", _binary(_op))
+    setattr(DeepTrackNode, f"__r{_name}__", _binary(_op, reflected=True))
