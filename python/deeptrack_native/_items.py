@@ -66,19 +66,25 @@ def _call_batch(feature, input_ptr, seed, first, count, threads, per_item, progr
     return [_core.owned_image(buf[i]) for i in range(count * per_item)]
 
 
+def probe_item(feature, seed, item, input_ptr=None):
+    """Item ``item`` of the stream with every image it produces (1 for most pipelines, 2 for
+    ``pipeline & target``): a list of results, found by rendering it."""
+    with _batch.held_globals():
+        try:
+            _batch.seed_globals(seed, item)
+            owned = _call_batch(feature, input_ptr, seed, item, 1, 1, 1, None)
+        except DeepTrackError as e:
+            found = _COUNT.search(str(e))
+            if found is None:
+                raise
+            _batch.seed_globals(seed, item)
+            owned = _call_batch(feature, input_ptr, seed, item, 1, 1, int(found.group(1)), None)
+    return [_core.from_library_image(o) for o in owned]
+
+
 def images_per_item(feature, seed, first, input_ptr=None):
-    """How many images item ``first`` of the stream produces (1 for most pipelines, 2 for
-    ``pipeline & target``), found by rendering it."""
-    try:
-        with _batch.held_globals():
-            _batch.seed_globals(seed, first)
-            _call_batch(feature, input_ptr, seed, first, 1, 1, 1, None)
-        return 1
-    except DeepTrackError as e:
-        found = _COUNT.search(str(e))
-        if found is None:
-            raise
-        return int(found.group(1))
+    """How many images item ``first`` of the stream produces, found by rendering it."""
+    return len(probe_item(feature, seed, first, input_ptr))
 
 
 def render(feature, count, seed, first, per_item, threads=0, input_image=None, report=None):

@@ -33,7 +33,7 @@ import threading
 
 import numpy as np
 
-from . import _batch, _describe, _items, _npseed, _progress
+from . import _batch, _describe, _items, _npseed, _processes, _progress, _store_workers
 from .image import Image
 
 FORMAT_VERSION = 1
@@ -322,12 +322,13 @@ def generate(
     ``seed``: the stream (``None``: drawn from ``np.random``; when resuming, the stored one).
     ``chunk``: items per chunk (default: 64, fewer for small datasets; when resuming, the stored
     one): the unit of resuming and
-    writing. ``threads``: library threads (0: one per core) for pipelines without Python callables;
-    pipelines with them are rendered by ``processes`` processes (default: one per core, forked as
-    ``resolve_batch(processes=...)``) when they produce one image per item, else on this thread.
-    ``progress``: a progress bar (tqdm when installed, else a line on standard error); False shows
-    none; a callable is called with ``(done, count)`` instead. Writing overlaps rendering (one chunk
-    behind). Returns the metadata stored (a dict)."""
+    writing. ``threads``: library threads (0: one per core) for pipelines without Python callables,
+    which render in this process while a thread writes the previous block. Pipelines with Python
+    callables are rendered by ``processes`` forked worker processes (default: one per core), each
+    rendering and writing whole chunks (``_store_workers``; the first chunk is rendered here); where
+    processes cannot be forked, or with ``processes=1``, in this process. ``progress``: a progress bar
+    (tqdm when installed, else a line on standard error); False shows none; a callable is called with
+    ``(done, count)`` instead. Returns the metadata stored (a dict)."""
     count = int(count)
     if count < 1:
         raise ValueError(f"generate: count must be at least 1, got {count}")
@@ -373,14 +374,35 @@ def generate(
         bar = _progress.Bar(count, initial=items_done, enabled=bool(progress))
         report_to = bar.set
     python_callables = _batch.holds_python(pipeline)
-    per_item = meta["per_item"] if meta is not None else _items.images_per_item(pipeline, seed, 0)
+    if meta is None:
+        # Item 0 says what the arrays hold (shapes, dtypes, images per item): the store is made
+        # before any chunk renders, so that every chunk may go to the workers.
+        probe = _items.probe_item(pipeline, seed, 0)
+        per_item = len(probe)
+        stacks = _stacks([probe], per_item)
+        meta = _metadata(pipeline, description, seed, count, chunk, per_item, stacks)
+        store.create(meta, [tuple(meta["shapes"][k]) for k in _array_names(per_item)], [st.dtype for st in stacks])
+    per_item = meta["per_item"]
     writer = _Writer()
     try:
+        if todo and _on_workers(python_callables, processes):
+            # Forked workers render and write whole chunks (_store_workers).
+            done_so_far = [items_done]
+
+            def chunk_done(n_items):
+                done_so_far[0] += n_items
+                report_to(done_so_far[0], count)
+
+            workers = processes or _processes.cpu_count()
+            _store_workers.render_and_write(
+                pipeline, store, _write_block, seed, chunk, count, per_item, todo, workers, chunk_done
+            )
+            todo = []
         i = 0
         while i < len(todo):
-            # A block of consecutive chunks left to do, rendered at once (one fork of the worker
-            # processes, one batch of library threads), written chunk by chunk while the next renders.
-            most = 1 if meta is None else _block_chunks(meta, chunk)
+            # A block of consecutive chunks left to do, rendered at once (one batch of library
+            # threads), written chunk by chunk on the writer thread while the next block renders.
+            most = _block_chunks(meta, chunk)
             j = i + 1
             while j < len(todo) and j - i < most and todo[j] == todo[j - 1] + chunk:
                 j += 1
@@ -391,10 +413,6 @@ def generate(
                 report_to(base + k, count)
 
             items = _render_block(pipeline, seed, first, n, per_item, threads, processes, python_callables, report)
-            if meta is None:
-                stacks = _stacks(items[:1], per_item)
-                meta = _metadata(pipeline, description, seed, count, chunk, per_item, stacks)
-                store.create(meta, [tuple(meta["shapes"][k]) for k in _array_names(per_item)], [st.dtype for st in stacks])
             writer.submit(_write_block, store, first, chunk, items, per_item)
             items_done += n
             i = j
@@ -448,6 +466,14 @@ def _write_table(store, meta):
 
 def _plain(result):
     return result._value if isinstance(result, Image) else result
+
+
+def _on_workers(python_callables, processes):
+    """Whether the chunks left go to forked workers: for pipelines with Python callables (the library's
+    threads cannot run them in parallel), unless ``processes`` is 1 or processes cannot be forked."""
+    if not python_callables or processes == 1 or not _store_workers.available():
+        return False
+    return (processes or _processes.cpu_count()) > 1
 
 
 def _render_block(pipeline, seed, start, n, per_item, threads, processes, python_callables, report):

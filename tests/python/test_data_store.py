@@ -139,6 +139,28 @@ class GenerateAndLoad(unittest.TestCase):
             self.assertEqual(resumed[-1], 20)
             self.check_dataset(data.load(self.path(name)), pipe, 20, 5)
 
+    def test_workers_and_one_process_write_the_same_dataset(self):
+        pipe = pipeline()
+        data.generate(pipe, 12, self.path("workers.zarr"), seed=4, chunk=3, processes=2, progress=False)
+        data.generate(pipe, 12, self.path("one.zarr"), seed=4, chunk=3, processes=1, progress=False)
+        a, b = data.load(self.path("workers.zarr")), data.load(self.path("one.zarr"))
+        np.testing.assert_array_equal(np.asarray(a.images), np.asarray(b.images))
+        for key in a.table:
+            np.testing.assert_array_equal(a.table[key], b.table[key])
+        self.check_dataset(a, pipe, 12, 4)
+
+    def test_a_failing_item_fails_generate_with_its_exception(self):
+        def position():
+            if np.random.rand() > 0.9:
+                raise RuntimeError("no position today")
+            return np.random.rand(2) * 24
+
+        particle = dt.PointParticle(position=position, intensity=100)
+        pipe = dt.Fluorescence(output_region=(0, 0, 24, 24))(particle ^ 3)
+        for processes in (1, 2):
+            with self.assertRaisesRegex(RuntimeError, "no position today"):
+                data.generate(pipe, 40, self.path(f"fail{processes}.zarr"), seed=4, chunk=4, processes=processes, progress=False)
+
     def test_another_dataset_at_the_path_is_refused_unless_overwritten(self):
         pipe = pipeline()
         data.generate(pipe, 4, self.path("d.zarr"), seed=1, progress=False)
