@@ -321,12 +321,11 @@ def generate(
 
     ``seed``: the stream (``None``: drawn from ``np.random``; when resuming, the stored one).
     ``chunk``: items per chunk (default: 64, fewer for small datasets; when resuming, the stored
-    one): the unit of resuming and
-    writing. ``threads``: library threads (0: one per core) for pipelines without Python callables,
-    which render in this process while a thread writes the previous block. Pipelines with Python
-    callables are rendered by ``processes`` forked worker processes (default: one per core), each
-    rendering and writing whole chunks (``_store_workers``; the first chunk is rendered here); where
-    processes cannot be forked, or with ``processes=1``, in this process. ``progress``: a progress bar
+    one): the unit of resuming and writing. ``threads``: library threads (0: one per core) for
+    pipelines without Python callables, which render in this process while a thread writes the
+    previous block. Pipelines with Python callables are rendered by ``processes`` forked worker
+    processes (default: one per core), each rendering and writing whole chunks (``_store_workers``);
+    where processes cannot be forked, or with ``processes=1``, in this process. ``progress``: a progress bar
     (tqdm when installed, else a line on standard error); False shows none; a callable is called with
     ``(done, count)`` instead. Returns the metadata stored (a dict)."""
     count = int(count)
