@@ -12,6 +12,7 @@ from ctypes import c_void_p
 
 from . import _batch, _core, _lib
 from .errors import DeepTrackError
+from .image import Image
 from ._lib import lib
 
 _U64 = (1 << 64) - 1
@@ -87,6 +88,15 @@ def images_per_item(feature, seed, first, input_ptr=None):
     return len(probe_item(feature, seed, first, input_ptr))
 
 
+def _result(owned, known):
+    """A rendered image as a result; an Image also keeps its library image (``_library_owner``), so
+    that ground truth can read only the dicts it needs (``_store.table_of``)."""
+    result = _core.from_library_image(owned, known)
+    if isinstance(result, Image):
+        result.__dict__["_library_owner"] = owned
+    return result
+
+
 def render(feature, count, seed, first, per_item, threads=0, input_image=None, report=None):
     """Items ``first .. first + count`` of the stream ``seed``, each a list of ``per_item`` results
     (Images when properties are stored, else read-only arrays). ``report(done, count)`` is called on
@@ -103,7 +113,7 @@ def render(feature, count, seed, first, per_item, threads=0, input_image=None, r
                     item = (first + k) & _U64
                     _batch.seed_globals(seed, item)
                     owned = _call_batch(feature, input_ptr, seed, item, 1, 1, per_item, None)
-                    items.append([_core.from_library_image(o, known) for o in owned])
+                    items.append([_result(o, known) for o in owned])
                     if progress is not None:
                         progress.fn(None, k + 1, count)
                         if progress.error is not None:
@@ -111,7 +121,7 @@ def render(feature, count, seed, first, per_item, threads=0, input_image=None, r
         else:
             owned = _call_batch(feature, input_ptr, seed, first, count, threads, per_item, progress)
             for k in range(count):
-                items.append([_core.from_library_image(o, known) for o in owned[k * per_item : (k + 1) * per_item]])
+                items.append([_result(o, known) for o in owned[k * per_item : (k + 1) * per_item]])
     finally:
         _emit_warnings()
     return items

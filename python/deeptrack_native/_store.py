@@ -33,7 +33,10 @@ import threading
 
 import numpy as np
 
-from . import _batch, _describe, _items, _npseed, _processes, _progress, _store_workers
+from ctypes import byref, c_void_p
+
+from . import _batch, _core, _describe, _items, _lib, _npseed, _processes, _progress, _store_workers
+from ._lib import lib
 from .image import Image
 
 FORMAT_VERSION = 1
@@ -46,9 +49,7 @@ def table_of(image, item=0):
     if not isinstance(image, Image):
         return []
     rows = []
-    for props in image.properties:
-        if "position" not in props:
-            continue
+    for props in _particle_dicts(image):
         position = np.ravel(np.asarray(props["position"], dtype=float))
         row = {"item": int(item), "frame": _scalar(props.get("sequence_step", 0))}
         for axis, p in enumerate(position[:3]):
@@ -65,6 +66,22 @@ def table_of(image, item=0):
                 row[key] = _scalar(value)
         rows.append(row)
     return rows
+
+
+def _particle_dicts(image):
+    """The property dicts of ``image`` that hold a ``position``. For a rendered Image whose dicts
+    were not read yet, only those are read from the library (a pipeline's other dicts, those of its
+    optics, chains and noises, are never converted)."""
+    state = image.__dict__
+    owner = state.get("_library_owner")
+    if owner is None or state.get("_properties") is not None:
+        return [p for p in image.properties if "position" in p]
+    out, value, found = c_void_p(), c_void_p(), []
+    for i in range(lib.deeptrack_image_property_count(owner.ptr)):
+        _core.call(lib.deeptrack_image_property_dict, owner.ptr, i, byref(out))
+        if lib.deeptrack_property_dict_get(out.value, b"position", byref(value)) == _lib.OK:
+            found.append(dict(_core.dict_items(out.value)))
+    return found
 
 
 def _is_scalar(value):

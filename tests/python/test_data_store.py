@@ -129,15 +129,17 @@ class GenerateAndLoad(unittest.TestCase):
                     raise Stop()
 
             with self.assertRaises(Stop):
-                data.generate(pipe, 20, self.path(name), seed=5, chunk=4, progress=interrupt)
+                data.generate(pipe, 40, self.path(name), seed=5, chunk=4, progress=interrupt)
             with self.assertRaisesRegex(ValueError, "is incomplete"):
                 data.load(self.path(name))
             resumed = []
-            data.generate(pipe, 20, self.path(name), progress=lambda d, t: resumed.append(d))
-            # The chunks done before the interruption are not rendered again.
-            self.assertGreaterEqual(min(resumed), 5, (name, seen, resumed))
-            self.assertEqual(resumed[-1], 20)
-            self.check_dataset(data.load(self.path(name)), pipe, 20, 5)
+            data.generate(pipe, 40, self.path(name), progress=lambda d, t: resumed.append(d))
+            # The chunks done before the interruption (at least the 2 reported) are not rendered
+            # again: the resumed count starts past them. (Workers may have finished every chunk
+            # before they were stopped: then nothing is left to render.)
+            self.assertTrue(all(d >= 12 for d in resumed), (name, seen, resumed))
+            self.assertTrue(resumed == [] or resumed[-1] == 40, (name, seen, resumed))
+            self.check_dataset(data.load(self.path(name)), pipe, 40, 5)
 
     def test_workers_and_one_process_write_the_same_dataset(self):
         pipe = pipeline()
