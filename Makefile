@@ -103,6 +103,7 @@ test-tools:
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy "pint>=0.20" "dask[distributed]" "auditwheel>=6.8"
+	$(PIP) install zarr tifffile tqdm matplotlib
 	$(PIP) install --force-reinstall --no-deps ./python
 	rm -rf $(CURDIR)/target/wheels $(CURDIR)/target/sdist
 	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python

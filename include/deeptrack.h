@@ -347,6 +347,17 @@ typedef struct deeptrack_value deeptrack_value;
 typedef uint32_t deeptrack_status;
 
 /**
+ * Reports the progress of `deeptrack_feature_resolve_batch_with`: `done` of `total` items are
+ * rendered. It runs on the thread that called the batch (never on a worker), after items finish
+ * (when several threads work, not necessarily after each one) and once when the batch ends. Return
+ * true to go on, false to stop the batch: the workers finish the items they are on and the batch
+ * fails with `DEEPTRACK_STATUS_CALLBACK_FAILED` (a stop asked when every item is done is ignored).
+ * It should only report (a progress bar, a log line, a check for a cancel request): calling the
+ * library on the batched pipeline from it answers `DEEPTRACK_STATUS_BUSY`.
+ */
+typedef bool (*deeptrack_progress_fn)(void *userdata, size_t done, size_t total);
+
+/**
  * A custom feature's computation. It runs on the resolving thread, once per input image (once with
  * `input` NULL when resolved without input). `properties` holds this computation's sampled values
  * (every property, `name`, and `_ID` inside a repeat); `input` and `properties` are borrowed for the
@@ -591,6 +602,34 @@ deeptrack_status deeptrack_take_warnings(char *buf,
  * of the header you compiled against). Static; never NULL; must not be freed.
  */
 const char *deeptrack_version(void);
+
+/**
+ * `deeptrack_feature_resolve_batch` for items of `per_item` images each, with a progress callback.
+ * Writes `count * per_item` new images, owned by the caller, to `out` (caller memory for that many
+ * pointers): item `k`'s images at `out[k * per_item ..]`, in the order the pipeline produces them. A
+ * pipeline ending in a `Stack` whose value is a feature (`deeptrack_rule_feature`), DeepTrack2's
+ * `image & target`, gives 2 per item. Items are the same as `deeptrack_feature_resolve_batch`'s
+ * (with `per_item` 1 it gives the same images): item `i` depends only on (pipeline, seed, i). An
+ * item that produces another number of images fails the batch with
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT`; `per_item` 0 too. `progress` (may be NULL) is called with
+ * `userdata` as `deeptrack_progress_fn` says; the library neither keeps nor frees `userdata`. On
+ * failure (the error of the lowest failing item, or the stop) nothing is written to `out`.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `count * per_item`
+ * writable pointers; `progress` NULL or a function of that signature, safe to call with `userdata`
+ * on the calling thread.
+ */
+deeptrack_status deeptrack_feature_resolve_batch_with(struct deeptrack_feature *f,
+                                                      const struct deeptrack_image *input,
+                                                      uint64_t seed,
+                                                      uint64_t first,
+                                                      size_t count,
+                                                      size_t threads,
+                                                      size_t per_item,
+                                                      deeptrack_progress_fn progress,
+                                                      void *userdata,
+                                                      struct deeptrack_image **out);
 
 /**
  * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are

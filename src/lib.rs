@@ -30,7 +30,7 @@ pub mod value;
 pub mod warnings;
 
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Feature, Imaging, OpticsContext, ReplicaId, Resolver};
+pub use graph::{Feature, Imaging, OpticsContext, Progress, ReplicaId, Resolver};
 pub use image::{Image, ImageList};
 pub use properties::{PropertyDict, Rule, SampleContext};
 pub use property_list::PropertyList;

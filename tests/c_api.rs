@@ -160,6 +160,14 @@ fn forked_children_use_the_library_whatever_the_parent_was_doing() {
 }
 
 /// Runs a C program under valgrind: no invalid access, no definite or indirect leak.
+#[test]
+fn batches_of_image_and_target_with_a_progress_callback_from_c() {
+    let out = run(&compile("cc", "tests/c/batch_progress.c", "batch_progress", &["-std=c11", "-pthread"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    valgrind_clean_with("tests/c/batch_progress.c", "valgrind_batch_progress", &["-std=c11", "-pthread"], &[]);
+}
+
 fn valgrind_clean(source: &str, name: &str) {
     valgrind_clean_with(source, name, &["-std=c11"], &[]);
 }

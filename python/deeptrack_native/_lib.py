@@ -90,6 +90,7 @@ GET_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, c_void_p, c_void_p, POINTER(c_void
 SAMPLE_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, c_void_p, POINTER(c_void_p))
 FREE_FN = ctypes.CFUNCTYPE(None, c_void_p)
 MERGE_FN = ctypes.CFUNCTYPE(c_uint32, c_void_p, POINTER(c_void_p), c_size_t, c_void_p, c_void_p)
+PROGRESS_FN = ctypes.CFUNCTYPE(c_bool, c_void_p, c_size_t, c_size_t)
 
 _DECLARATIONS = {
     "deeptrack_status_str": ([c_uint32], c_char_p),
@@ -123,6 +124,10 @@ _DECLARATIONS = {
         status,
     ),
     "deeptrack_feature_resolve_batch": ([handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, out_handle], status),
+    "deeptrack_feature_resolve_batch_with": (
+        [handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, c_size_t, PROGRESS_FN, c_void_p, out_handle],
+        status,
+    ),
     "deeptrack_feature_free": ([handle], None),
     # the registry of kinds
     "deeptrack_kind_count": ([], c_size_t),

@@ -642,6 +642,11 @@ class Feature:
 
     def __rshift__(self, other):
         if isinstance(other, Feature):
+            # A feature that acts on the results once they leave the library (deeptrack_native.pytorch's
+            # ToTensor) builds its own chain.
+            after_chain = other.__dict__.get("_after_chain")
+            if after_chain is not None:
+                return after_chain(self)
             return Chain(self, other)
         if callable(other):
             return Chain(self, Lambda(lambda: other))

@@ -22,6 +22,7 @@ use libc::{c_char, size_t};
 use crate::error::{Error, ErrorKind};
 use crate::sync::{Lock, Recover, overwrite};
 
+pub mod batch;
 pub mod dtype;
 pub mod feature;
 pub mod feature_values;

@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Generating a training set to Zarr against the batch API alone, on all cores: N 128x128 images of
+5-20 particles with their ground truth, written by `deeptrack_native.data.generate` (images chunked by
+item, the table as CSV), against `resolve_batch(processes=0)` rendering the same items in the same
+blocks and dropping them. The issue's target: generate within 10% of the batch API.
+
+    python3 benches/generate_zarr.py            # N = 10,000 (minutes, on every core)
+    python3 benches/generate_zarr.py -n 200     # a quick check
+
+It uses every core: do not run it at full size on a shared machine while others work.
+deeptrack_native is taken from python/ with the library it finds (DEEPTRACK_LIBRARY, or the last
+`cargo build --lib --features mimalloc`; build --release for the real numbers); run it with a Python
+that has numpy and zarr (target/pyvenv).
+"""
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+
+import numpy as np  # noqa: E402
+
+import deeptrack_native as dt  # noqa: E402
+from deeptrack_native import data  # noqa: E402
+
+SIZE = 128
+
+
+def pipeline():
+    """5-20 point particles at random positions and intensities through Fluorescence, with Poisson
+    noise, as DeepTrack2 users write it (Python callables: rendered by worker processes)."""
+    particle = dt.PointParticle(
+        position=lambda: np.random.rand(2) * SIZE, intensity=lambda: 50 + 100 * np.random.rand()
+    )
+    optics = dt.Fluorescence(NA=0.8, wavelength=680e-9, output_region=(0, 0, SIZE, SIZE))
+    pipe = optics(particle ^ (lambda: np.random.randint(5, 21))) >> dt.Poisson(snr=50)
+    pipe.store_properties()
+    return pipe
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("-n", type=int, default=10_000, help="items (default 10,000)")
+    args = parser.parse_args()
+    pipe = pipeline()
+    seed = 1
+    pipe.resolve_batch(4, seed=seed)  # warm up (FFT plans, caches)
+    block = data.generate.__globals__["_BLOCK"]
+
+    t0 = time.perf_counter()
+    for start in range(0, args.n, block):
+        pipe.resolve_batch(min(block, args.n - start), seed=seed, first=start, processes=0)
+    batch = time.perf_counter() - t0
+
+    out = tempfile.mkdtemp(prefix="deeptrack-bench-")
+    try:
+        t0 = time.perf_counter()
+        data.generate(pipe, args.n, os.path.join(out, "train.zarr"), seed=seed, progress=False)
+        generate = time.perf_counter() - t0
+        rows = len(data.load(os.path.join(out, "train.zarr")).table["item"])
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    print(f"{args.n} images of {SIZE}x{SIZE} with {rows} ground-truth rows, {os.cpu_count()} cores")
+    print(f"  resolve_batch alone     {batch:8.2f} s  ({args.n / batch:8.1f} images/s)")
+    print(f"  generate to Zarr        {generate:8.2f} s  ({args.n / generate:8.1f} images/s)")
+    print(f"  generate / batch        {generate / batch:8.3f}  (target: at most 1.10)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+//! Batches: independent samples of a pipeline, items `first .. first + count` of a stream, rendered
+//! on worker threads, each item a pure function of (pipeline, seed, item). Items may produce several
+//! images each (a pipeline ending in `& target`), and a progress callback, run on the calling thread,
+//! reports the items done and may stop the batch.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+
+use super::{Feature, IN_USER_CODE, batch_item_seed};
+use crate::error::{Error, ErrorKind, Result};
+use crate::image::Image;
+use crate::sync::{BatchWait, Lineage};
+
+/// Reports the progress of a batch: called with `(done, total)` items, on the thread that started the
+/// batch; returning `false` stops the batch (it then fails with [`ErrorKind::CallbackFailed`]).
+pub type Progress<'a> = &'a mut dyn FnMut(usize, usize) -> bool;
+
+/// What the items done so far are, for the calling thread's progress reports.
+struct Done {
+    count: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Done {
+    fn add_one(&self) {
+        *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.changed.notify_all();
+    }
+}
+
+impl Feature {
+    /// Resolves `count` independent samples of this pipeline on `input`: items `first .. first +
+    /// count` of the stream `seed`. Item `i` is the image a fresh copy of the pipeline, seeded with
+    /// [`batch_item_seed`]`(seed, i)`, resolves to: a pure function of (pipeline, seed, i), the same
+    /// whatever the thread count or the way a dataset is split into batches. Runs on `threads` worker
+    /// threads (0: as many as the machine has cores); each resolves its own copy. The pipeline itself
+    /// is not touched. Every item must produce exactly one image; the error of the lowest failing
+    /// item is returned. Returns only when the worker threads have exited (their thread-local
+    /// destructors have run).
+    pub fn resolve_batch(
+        &self,
+        input: Option<&Image>,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+    ) -> Result<Vec<Image>> {
+        self.resolve_batch_with(input, seed, first, count, threads, 1, None)
+    }
+
+    /// [`Feature::resolve_batch`] for items of `per_item` images each (a pipeline `image & target`
+    /// gives 2), with an optional progress report. Returns the `count * per_item` images in item order
+    /// (item `k`'s at `k * per_item ..`). An item that produces another number of images is an error.
+    /// `progress` is called on the calling thread with `(done, count)` after items finish (not
+    /// necessarily after each one when several threads work: at least once more when the batch ends),
+    /// and returning `false` stops the batch: the workers finish the items they are on and the batch
+    /// fails with [`ErrorKind::CallbackFailed`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn resolve_batch_with(
+        &self,
+        input: Option<&Image>,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+        per_item: usize,
+        mut progress: Option<Progress<'_>>,
+    ) -> Result<Vec<Image>> {
+        self.check_depth()?;
+        if per_item == 0 {
+            return Err(Error::invalid("images per batch item must be at least 1").in_feature(&self.label()));
+        }
+        // A batch of a pipeline that this thread (or the thread whose batch it works for) is
+        // resolving or batching: from the pipeline's own callbacks. Copies do not share the
+        // pipeline's generator, so nothing would stop the recursion.
+        let caller = Lineage::caller();
+        if Lineage::batching(self.0.uid) || self.0.rng.held_by(crate::sync::token()) || self.0.rng.held_by(caller) {
+            return Err(Error::new(
+                ErrorKind::Busy,
+                format!(
+                    "feature '{}' is being resolved or batched by this thread (or by the batch it works for); it \
+                     cannot be batched from its own callbacks",
+                    self.label()
+                ),
+            ));
+        }
+        // A batch started by a batch's worker (from a callback) runs on that worker: the outer batch
+        // already has a thread per core.
+        let threads = match threads {
+            _ if caller != 0 => 1,
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        }
+        .min(count.max(1));
+        // The workers count the callbacks they run as nested in the ones that started the batch.
+        let in_user_code = IN_USER_CODE.get();
+        let batch = BatchWait::begin(self.0.uid, threads > 1);
+        let next = AtomicUsize::new(0);
+        let stopped = AtomicBool::new(false);
+        let done = Done { count: Mutex::new(0), changed: Condvar::new() };
+        let too_many = || {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the results of a batch of {count} items"))
+                .in_feature(&self.label())
+        };
+        let mut slots = Vec::new();
+        slots.try_reserve_exact(count).map_err(|_| too_many())?;
+        slots.resize_with(count, || None);
+        let results: Mutex<Vec<Option<Result<Vec<Image>>>>> = Mutex::new(slots);
+        // Renders items until none is left; `after_item` runs after each and may stop the batch.
+        let work = |after_item: &mut dyn FnMut() -> bool| {
+            let copy = self.duplicate();
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= count {
+                    break;
+                }
+                let item = first.wrapping_add(k as u64);
+                let result =
+                    copy.seed(batch_item_seed(seed, item)).and_then(|()| copy.resolve(input)).and_then(|images| {
+                        if images.len() == per_item {
+                            Ok(images)
+                        } else if images.is_empty() {
+                            Err(Error::invalid(format!("batch item {item} produced no image"))
+                                .in_feature(&self.label()))
+                        } else {
+                            Err(Error::invalid(format!(
+                                "batch item {item} produced {} images where {per_item} were expected",
+                                images.len()
+                            ))
+                            .in_feature(&self.label()))
+                        }
+                    });
+                let failed = result.is_err();
+                results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
+                // Later items are not needed: the lowest failing item decides the error.
+                if failed || !after_item() {
+                    next.fetch_max(count, Ordering::Relaxed);
+                }
+            }
+        };
+        if threads <= 1 {
+            let mut finished = 0;
+            work(&mut || {
+                finished += 1;
+                let Some(report) = progress.as_mut() else { return true };
+                // A stop asked after the last item has nothing left to stop.
+                if !report(finished, count) && finished < count {
+                    stopped.store(true, Ordering::Relaxed);
+                    return false;
+                }
+                true
+            });
+        } else {
+            // Every worker is joined explicitly: the scope's implicit join only waits for the workers'
+            // closures, and detaches the threads, which then run their thread-local destructors (the
+            // library's caches, a callback's C++ `thread_local`s) after the batch has returned
+            // (rust-lang/rust#116179). A batch returns only when its threads are gone.
+            let panicked = std::thread::scope(|scope| {
+                let mut workers = Vec::new();
+                for _ in 0..threads {
+                    let worker = || {
+                        let _lineage = batch.worker();
+                        IN_USER_CODE.set((0, in_user_code.1));
+                        work(&mut || {
+                            done.add_one();
+                            !stopped.load(Ordering::Relaxed)
+                        });
+                        // Wakes the reporting thread when this worker has nothing left to do.
+                        done.changed.notify_all();
+                    };
+                    // A thread that cannot be started (the system's limit, or no memory for its
+                    // handle) leaves the work to the others.
+                    if workers.try_reserve(1).is_err() {
+                        break;
+                    }
+                    match std::thread::Builder::new().spawn_scoped(scope, worker) {
+                        Ok(handle) => workers.push(handle),
+                        Err(_) => break,
+                    }
+                }
+                if workers.is_empty() {
+                    work(&mut || {
+                        done.add_one();
+                        true
+                    });
+                } else if let Some(report) = progress.as_mut() {
+                    report_while_working(&done, &workers, count, &stopped, &next, report);
+                }
+                // All are joined before a worker's panic is passed on.
+                workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()))
+            });
+            if let Some(payload) = panicked {
+                std::panic::resume_unwind(payload);
+            }
+            if let Some(report) = progress.as_mut() {
+                let finished = *done.count.lock().unwrap_or_else(|e| e.into_inner());
+                if !stopped.load(Ordering::Relaxed) && !report(finished, count) && finished < count {
+                    stopped.store(true, Ordering::Relaxed);
+                }
+            }
+        }
+        drop(batch);
+        let mut images = Vec::new();
+        let total = count.checked_mul(per_item).ok_or_else(too_many)?;
+        images.try_reserve_exact(total).map_err(|_| too_many())?;
+        let mut finished = 0;
+        for slot in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            match slot {
+                Some(Ok(item)) => {
+                    finished += 1;
+                    images.extend(item);
+                }
+                Some(Err(e)) => return Err(e),
+                None => break,
+            }
+        }
+        if stopped.load(Ordering::Relaxed) {
+            return Err(Error::new(
+                ErrorKind::CallbackFailed,
+                format!("the progress callback stopped the batch after {finished} of {count} items"),
+            )
+            .in_feature(&self.label()));
+        }
+        if images.len() != total {
+            return Err(Error::invalid("a batch worker stopped before finishing").in_feature(&self.label()));
+        }
+        Ok(images)
+    }
+}
+
+/// On the calling thread while `workers` render: calls `report(done, count)` whenever items have
+/// finished, until every worker is done; stops the batch when `report` returns false.
+fn report_while_working<T>(
+    done: &Done,
+    workers: &[std::thread::ScopedJoinHandle<'_, T>],
+    count: usize,
+    stopped: &AtomicBool,
+    next: &AtomicUsize,
+    report: &mut dyn FnMut(usize, usize) -> bool,
+) {
+    let mut reported = 0;
+    loop {
+        let finished = {
+            let mut n = done.count.lock().unwrap_or_else(|e| e.into_inner());
+            while *n == reported && !workers.iter().all(|w| w.is_finished()) {
+                // Timed: a worker that ends between the check and the wait still wakes us.
+                n = done
+                    .changed
+                    .wait_timeout(n, std::time::Duration::from_millis(50))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+            }
+            *n
+        };
+        if finished == reported {
+            return; // every worker has finished
+        }
+        reported = finished;
+        if finished < count && !report(finished, count) {
+            stopped.store(true, Ordering::Relaxed);
+            next.fetch_max(count, Ordering::Relaxed);
+            return;
+        }
+        if finished >= count {
+            return;
+        }
+    }
+}

@@ -1,0 +1,219 @@
+"""deeptrack_native.data.generate/load: N items of the batch stream to Zarr or OME-TIFF with the
+ground-truth table and the metadata to regenerate them; resumable after an interruption; progress as a
+tqdm bar, a plain line or a callable (fed by the batch API's C progress callback)."""
+
+import contextlib
+import html
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from unittest import mock
+
+import numpy as np
+
+import deeptrack_native as dt
+from deeptrack_native import data
+
+try:
+    import tifffile
+    import zarr  # noqa: F401
+except ImportError:  # pragma: no cover - the test environment installs both (Makefile)
+    tifffile = None
+
+
+def pipeline(size=24, n=3):
+    particle = dt.PointParticle(
+        position=lambda: np.random.rand(2) * size, intensity=lambda: 50 + 50 * np.random.rand()
+    )
+    return dt.Fluorescence(NA=0.8, wavelength=680e-9, output_region=(0, 0, size, size))(particle ^ n) >> dt.Gaussian(
+        sigma=0.01
+    )
+
+
+def native_pipeline(size=24):
+    particle = dt.Sphere(position=(8.0, 12.0), z=0.5, radius=1e-6, intensity=100)
+    return dt.Fluorescence(output_region=(0, 0, size, size))(particle) >> dt.Gaussian(sigma=0.5)
+
+
+class Stop(Exception):
+    pass
+
+
+@unittest.skipIf(tifffile is None, "zarr and tifffile are not installed (pip install deeptrack-native[data])")
+class GenerateAndLoad(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def check_dataset(self, stored, pipe, count, seed):
+        reference = pipe.resolve_batch(count, seed=seed)
+        self.assertEqual(len(stored), count)
+        self.assertEqual(stored.images.shape, (count, 24, 24, 1))
+        for i in range(count):
+            np.testing.assert_array_equal(np.asarray(stored.images[i]), np.asarray(reference[i]))
+        table = stored.table
+        self.assertEqual(list(table)[:5], ["item", "frame", "position_0", "position_1", "z"])
+        self.assertIn("intensity", table)
+        self.assertEqual(len(table["item"]), 3 * count, "one row per particle per item")
+        np.testing.assert_array_equal(table["frame"], 0)
+        for i in (0, count - 1):
+            rows = stored.rows(i)
+            positions = np.array(reference[i].get_property("position", get_one=False))
+            np.testing.assert_array_equal(np.stack([rows["position_0"], rows["position_1"]], 1), positions)
+            np.testing.assert_array_equal(rows["intensity"], reference[i].get_property("intensity", get_one=False))
+            self.assertEqual(list(rows["name"]), ["PointParticle"] * 3)
+        meta = stored.metadata
+        self.assertEqual((meta["seed"], meta["count"], meta["complete"]), (seed, count, True))
+        self.assertEqual(meta["description"]["feature"], "Chain")
+        self.assertIn("np.random.rand(2) * size", json.dumps(meta["description"]))
+
+    def test_zarr_holds_the_batch_streams_items_and_their_table(self):
+        pipe = pipeline()
+        meta = data.generate(pipe, 10, self.path("train.zarr"), seed=7, chunk=4, progress=False)
+        self.assertTrue(meta["complete"])
+        stored = data.load(self.path("train.zarr"))
+        self.check_dataset(stored, pipe, 10, 7)
+        group = zarr.open_group(self.path("train.zarr"), mode="r")
+        self.assertEqual(group["images"].chunks, (1, 24, 24, 1), "chunked by item")
+        self.assertFalse(os.path.exists(self.path("train.zarr/.progress")), "the work files are removed")
+        # Generating it again finds it complete and renders nothing.
+        calls = []
+        data.generate(pipe, 10, self.path("train.zarr"), seed=7, progress=lambda d, t: calls.append(d))
+        self.assertEqual(calls, [])
+
+    def test_ome_tiff_holds_the_same_for_fiji_and_napari(self):
+        pipe = pipeline()
+        data.generate(pipe, 6, self.path("train.ome.tif"), seed=7, chunk=4, progress=False)
+        self.assertTrue(os.path.exists(self.path("train.csv")))
+        self.assertTrue(os.path.exists(self.path("train.json")))
+        self.check_dataset(data.load(self.path("train.ome.tif")), pipe, 6, 7)
+        with tifffile.TiffFile(self.path("train.ome.tif")) as tif:
+            self.assertTrue(tif.is_ome)
+            self.assertEqual(tif.series[0].shape, (6, 24, 24))
+            self.assertEqual(tif.series[0].axes, "TYX")
+            self.assertIn("\"seed\": 7", html.unescape(tif.ome_metadata))
+
+    def test_image_and_target_pipelines_store_the_target(self):
+        particle = dt.PointParticle(position=lambda: 4 + np.random.rand(2) * 16, intensity=100)
+        particles = particle ^ 2
+        optics = dt.Fluorescence(output_region=(0, 0, 24, 24))
+        masks = particles >> dt.SampleToMasks(
+            lambda: lambda image: np.ones((3, 3, 1)), output_region=optics.output_region, merge_method="or"
+        )
+        pipe = optics(particles) & masks
+        for name in ("masks.zarr", "masks.ome.tif"):
+            data.generate(pipe, 5, self.path(name), seed=2, progress=False)
+            stored = data.load(self.path(name))
+            self.assertEqual(len(stored.targets), 1)
+            items = data.Dataset(pipe, length=5, seed=2)
+            for i in range(5):
+                np.testing.assert_array_equal(np.asarray(stored.images[i]), items[i][0])
+                np.testing.assert_array_equal(np.asarray(stored.targets[0][i]), items[i][1])
+            self.assertEqual(len(stored.table["item"]), 10)
+
+    def test_an_interrupted_generation_resumes_to_the_same_dataset(self):
+        pipe = pipeline()
+        for name in ("resume.zarr", "resume.ome.tif"):
+            seen = []
+
+            def interrupt(done, total):
+                seen.append(done)
+                if done >= 8:
+                    raise Stop()
+
+            with self.assertRaises(Stop):
+                data.generate(pipe, 40, self.path(name), seed=5, chunk=4, progress=interrupt)
+            with self.assertRaisesRegex(ValueError, "is incomplete"):
+                data.load(self.path(name))
+            resumed = []
+            data.generate(pipe, 40, self.path(name), progress=lambda d, t: resumed.append(d))
+            # The chunks done before the interruption (at least the 2 reported) are not rendered
+            # again: the resumed count starts past them. (Workers may have finished every chunk
+            # before they were stopped: then nothing is left to render.)
+            self.assertTrue(all(d >= 12 for d in resumed), (name, seen, resumed))
+            self.assertTrue(resumed == [] or resumed[-1] == 40, (name, seen, resumed))
+            self.check_dataset(data.load(self.path(name)), pipe, 40, 5)
+
+    def test_workers_and_one_process_write_the_same_dataset(self):
+        pipe = pipeline()
+        data.generate(pipe, 12, self.path("workers.zarr"), seed=4, chunk=3, processes=2, progress=False)
+        data.generate(pipe, 12, self.path("one.zarr"), seed=4, chunk=3, processes=1, progress=False)
+        a, b = data.load(self.path("workers.zarr")), data.load(self.path("one.zarr"))
+        np.testing.assert_array_equal(np.asarray(a.images), np.asarray(b.images))
+        for key in a.table:
+            np.testing.assert_array_equal(a.table[key], b.table[key])
+        self.check_dataset(a, pipe, 12, 4)
+
+    def test_a_failing_item_fails_generate_with_its_exception(self):
+        def position():
+            if np.random.rand() > 0.9:
+                raise RuntimeError("no position today")
+            return np.random.rand(2) * 24
+
+        particle = dt.PointParticle(position=position, intensity=100)
+        pipe = dt.Fluorescence(output_region=(0, 0, 24, 24))(particle ^ 3)
+        for processes in (1, 2):
+            with self.assertRaisesRegex(RuntimeError, "no position today"):
+                data.generate(pipe, 40, self.path(f"fail{processes}.zarr"), seed=4, chunk=4, processes=processes, progress=False)
+
+    def test_another_dataset_at_the_path_is_refused_unless_overwritten(self):
+        pipe = pipeline()
+        data.generate(pipe, 4, self.path("d.zarr"), seed=1, progress=False)
+        with self.assertRaisesRegex(ValueError, "holds another dataset"):
+            data.generate(pipe, 4, self.path("d.zarr"), seed=2, progress=False)
+        with self.assertRaisesRegex(ValueError, "holds another dataset"):
+            data.generate(native_pipeline(), 4, self.path("d.zarr"), seed=1, progress=False)
+        data.generate(pipe, 4, self.path("d.zarr"), seed=2, progress=False, overwrite=True)
+        self.assertEqual(data.load(self.path("d.zarr")).metadata["seed"], 2)
+        with self.assertRaisesRegex(FileNotFoundError, "holds no dataset"):
+            data.load(self.path("nothing.zarr"))
+        with self.assertRaisesRegex(ValueError, "count must be at least 1"):
+            data.generate(pipe, 0, self.path("e.zarr"))
+
+    def test_a_native_pipeline_reports_progress_from_the_batch_callback_and_pickles(self):
+        pipe = native_pipeline()
+        calls = []
+        meta = data.generate(pipe, 40, self.path("n.zarr"), seed=3, chunk=20, progress=lambda d, t: calls.append((d, t)))
+        self.assertEqual(calls[-1], (40, 40))
+        self.assertTrue(all(t == 40 for _, t in calls))
+        self.assertEqual(calls, sorted(calls))
+        stored = data.load(self.path("n.zarr"))
+        rows = stored.rows(0)
+        self.assertEqual(rows["z"].tolist(), [0.5])
+        self.assertEqual(rows["radius"].tolist(), [1e-6])
+        # Without lambdas the pipeline pickles: the dataset can be regenerated from its metadata alone.
+        self.assertIsNotNone(meta["pipeline_pickle"])
+        again = stored.pipeline()
+        np.testing.assert_array_equal(
+            np.asarray(again.resolve_batch(1, seed=3, first=7)[0]), np.asarray(stored.images[7])
+        )
+
+    def test_the_progress_bar_is_tqdm_or_a_plain_line(self):
+        pipe = native_pipeline()
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), mock.patch.dict(sys.modules, {"tqdm": None, "tqdm.auto": None}):
+            data.generate(pipe, 6, self.path("plain.zarr"), seed=1, chunk=3)
+        self.assertIn("generate: 6/6 items (100%)", err.getvalue())
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            data.generate(pipe, 6, self.path("bar.zarr"), seed=1, chunk=3)
+        if "tqdm" in sys.modules or _have("tqdm"):
+            self.assertIn("6/6", err.getvalue())
+            self.assertIn("item/s", err.getvalue())
+
+
+def _have(name):
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+if __name__ == "__main__":
+    unittest.main()
