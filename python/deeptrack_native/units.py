@@ -157,6 +157,11 @@ def is_pixels(value):
     return isinstance(value, Quantity) and value.units.kind == "pixel"
 
 
+def is_length(value):
+    """Whether ``value`` is a quantity of length (meters, micrometers, ...)."""
+    return isinstance(value, Quantity) and value.units.kind == "length"
+
+
 _UNITS = {}
 
 

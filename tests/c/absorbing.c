@@ -3,7 +3,9 @@
  * (the image is darker than a clear sphere's), and a complex index with a zero imaginary part images
  * exactly as the real one; a sphere with `upsample` images as DeepTrack2 2.0.1 does (the keyword is
  * deprecated there and changes nothing: fixture fluo_sphere_upsample4) and warns; a refractive index
- * that is not a number is refused with the property's name. */
+ * that is not a number is refused with the property's name; a length in meters given to a scatterer's
+ * z (deeptrack_rule_meters; the parameter is flagged DEEPTRACK_PARAM_FLAG_PIXELS) is converted with
+ * the optics' pixel size, as DeepTrack2 converts 2 * units.um. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,6 +85,34 @@ static deeptrack_feature *sphere(deeptrack_value *n) {
     set(s, "radius", num(5e-7));
     set(s, "refractive_index", n);
     return s;
+}
+
+/* A Fluorescence image (32 x 32, 0.1 um pixels) of a sphere whose z is given by `z`, copied into `out`. */
+static void fluorescence_at(deeptrack_rule *z, double *out) {
+    deeptrack_feature *fl = NULL, *s = NULL, *pipe = NULL;
+    const double region[4] = {0, 0, 32, 32}, where[2] = {16, 16};
+    OK(deeptrack_feature_new("Fluorescence", &fl));
+    set(fl, "output_region", vec(4, region));
+    set(fl, "NA", num(0.5));
+    OK(deeptrack_feature_new("Sphere", &s));
+    set(s, "position", vec(2, where));
+    set(s, "radius", num(1e-6));
+    set(s, "intensity", num(100));
+    OK(deeptrack_feature_set_property(s, "z", z));
+    OK(deeptrack_feature_microscope(fl, s, &pipe));
+    deeptrack_image *img = NULL;
+    OK(deeptrack_feature_resolve(pipe, NULL, &img));
+    const double *data = NULL;
+    size_t n = 0;
+    if (img) {
+        OK(deeptrack_image_data(img, &data, &n));
+        CHECK(n == 32 * 32);
+        if (n == 32 * 32) memcpy(out, data, n * sizeof *data);
+    }
+    deeptrack_image_free(img);
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(s);
+    deeptrack_feature_free(fl);
 }
 
 static double sum(const double *a) {
@@ -182,6 +212,40 @@ int main(void) {
     deeptrack_feature_free(pipe);
     deeptrack_feature_free(u);
     deeptrack_feature_free(fl);
+
+    /* z = 2 um through optics of 0.1 um pixels (resolution 1 um, magnification 10) is z = 20 pixels. */
+    size_t kind = 0, count = 0;
+    uint32_t flags = 0;
+    OK(deeptrack_kind_find("Sphere", &kind));
+    OK(deeptrack_kind_param_count(kind, &count));
+    int flagged = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *name = NULL;
+        OK(deeptrack_kind_param_name(kind, i, &name));
+        OK(deeptrack_kind_param_flags(kind, i, &flags));
+        if (name && (!strcmp(name, "z") || !strcmp(name, "position"))) flagged += (flags & DEEPTRACK_PARAM_FLAG_PIXELS) != 0;
+        if (name && !strcmp(name, "radius")) CHECK((flags & DEEPTRACK_PARAM_FLAG_PIXELS) == 0);
+    }
+    CHECK(flagged == 2);
+    static double in_meters[32 * 32], in_pixels[32 * 32], in_focus[32 * 32];
+    deeptrack_rule *z = NULL;
+    deeptrack_value *two_um = num(2e-6);
+    OK(deeptrack_rule_meters(two_um, &z));
+    deeptrack_value_free(two_um);
+    fluorescence_at(z, in_meters);
+    fluorescence_at(constant(num(20)), in_pixels);
+    fluorescence_at(constant(num(0)), in_focus);
+    double worst = 0;
+    for (size_t i = 0; i < 32 * 32; i++) worst = fmax(worst, fabs(in_meters[i] - in_pixels[i]));
+    CHECK(worst <= 1e-9 * in_pixels[16 * 32 + 16]);
+    CHECK(in_focus[16 * 32 + 16] > in_pixels[16 * 32 + 16] * 1.05); /* defocus spreads the light */
+    /* Only numbers are lengths. */
+    deeptrack_value *word = NULL;
+    deeptrack_rule *bad = NULL;
+    OK(deeptrack_value_new_string("far", &word));
+    CHECK(deeptrack_rule_meters(word, &bad) == DEEPTRACK_STATUS_INVALID_ARGUMENT && bad == NULL);
+    CHECK(strstr(last_error(), "argument 'v'") != NULL);
+    deeptrack_value_free(word);
 
     deeptrack_feature_free(bf);
     deeptrack_feature_free(is);

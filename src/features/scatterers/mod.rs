@@ -93,9 +93,14 @@ const fn finite_vector(
     }
 }
 
-const POSITION: ParamSpec =
-    finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels");
-const Z: ParamSpec = finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels");
+const POSITION: ParamSpec = ParamSpec {
+    pixels: true,
+    ..finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels")
+};
+const Z: ParamSpec = ParamSpec {
+    pixels: true,
+    ..finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels")
+};
 const VALUE: ParamSpec = finite_param(
     "value",
     ParamDefault::Value(Const::Float(1.0)),
