@@ -238,6 +238,13 @@
 #define DEEPTRACK_PARAM_FLAG_METERS 256
 
 /**
+ * `deeptrack_kind_param_flags()`: a number of camera pixels (a scatterer's `position` and `z`), which
+ * DeepTrack2 converts from a length with the optics' pixel size: give a length in meters with
+ * `deeptrack_rule_meters`.
+ */
+#define DEEPTRACK_PARAM_FLAG_PIXELS 512
+
+/**
  * `deeptrack_value_kind()` of a none value (also returned for a NULL value).
  */
 #define DEEPTRACK_VALUE_KIND_NONE 0
@@ -1639,6 +1646,21 @@ deeptrack_status deeptrack_rule_constant(const struct deeptrack_value *v,
  * `v` must be NULL or a live value; `out` NULL or writable.
  */
 deeptrack_status deeptrack_rule_pixels(const struct deeptrack_value *v,
+                                       struct deeptrack_rule **out);
+
+/**
+ * A rule giving a length of `v` meters in camera pixels: `v` (a number, an array, or a list of them;
+ * it stays the caller's) divided by the camera pixel in sample space of the optics imaging the
+ * feature (`resolution / magnification`; 1 µm outside a microscope), as DeepTrack2 converts `2 *
+ * units.um` given to a property in pixels (a scatterer's `position` or `z`, flagged
+ * `DEEPTRACK_PARAM_FLAG_PIXELS`). Sampled when the feature is, so inside the microscope that images
+ * it. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for other values. On success `*out` receives a new rule
+ * owned by the caller.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_meters(const struct deeptrack_value *v,
                                        struct deeptrack_rule **out);
 
 /**

@@ -694,6 +694,9 @@ class Rule : public detail::Handle<deeptrack_rule, deeptrack_rule_free> {
     /// `v` pixels (numbers, arrays, lists) in meters at the pixel size of the optics imaging the
     /// feature, for a length in meters (`DEEPTRACK_PARAM_FLAG_METERS`, a scatterer's radius).
     static Rule pixels(ValueView v) { deeptrack_rule *r; check(deeptrack_rule_pixels(v.get(), &r)); return Rule(r); }
+    /// `v` meters (numbers, arrays, lists) in pixels of the optics imaging the feature, for a number
+    /// of pixels (`DEEPTRACK_PARAM_FLAG_PIXELS`, a scatterer's position and z).
+    static Rule meters(ValueView v) { deeptrack_rule *r; check(deeptrack_rule_meters(v.get(), &r)); return Rule(r); }
     /// A float from N(mean, std²).
     static Rule normal(double mean, double std) { deeptrack_rule *r; check(deeptrack_rule_normal(mean, std, &r)); return Rule(r); }
     /// An integer from [low, high).

@@ -1288,7 +1288,8 @@ impl<'r> Resolver<'r> {
 
     /// Runs `f` with `ctx` as the optics context (restoring the previous one afterwards, also on
     /// error). Features resolved inside see it through [`Resolver::optics`]; their cached results are
-    /// reused only under the same context, and they always record their property dicts, since the
+    /// reused only under the same context (or outside any, as DeepTrack2 reuses them), and they always
+    /// record their property dicts, since the
     /// optics read the scatterers' properties (position, intensity, …) from their volumes.
     pub fn with_optics<T>(&mut self, ctx: OpticsContext, f: impl FnOnce(&mut Self) -> T) -> T {
         let previous = self.optics.replace(ctx);
@@ -1437,7 +1438,10 @@ impl<'r> Resolver<'r> {
                     (Basis::Given(list), None) => same_list(list, inputs),
                     _ => false,
                 };
-                same_inputs && c.optics == optics && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
+                // Outside a microscope, a result a microscope computed is reused, as DeepTrack2 keys its
+                // cache by `_ID` only: `scatterer()` after `optics(scatterer)` gives the volume imaged.
+                let context = c.optics == optics || optics.is_none();
+                same_inputs && context && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
             });
             (kept, hit.map(|c| c.output.clone()))
         })?;

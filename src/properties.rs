@@ -183,6 +183,10 @@ pub enum Rule {
     /// of the optics imaging the feature ([`SampleContext::pixel_size`]), as DeepTrack2's conversion
     /// table converts them.
     Pixels(Value),
+    /// A length given in meters to a property in camera pixels (DeepTrack2's `2 * units.um` for a
+    /// scatterer's `position` or `z`): the numbers divided by the pixel size of the optics imaging the
+    /// feature ([`SampleContext::pixel_size`]), as DeepTrack2's conversion table converts them.
+    Meters(Value),
     /// The output of another feature resolved without input at the same replicate index (DeepTrack2's
     /// feature-valued property, as in `X + Y`): none, an array, or a list of arrays. Updating the
     /// dependent feature re-samples the source feature too.
@@ -200,6 +204,7 @@ impl fmt::Debug for Rule {
             Rule::Choice(items) => write!(f, "Choice({} items)", items.len()),
             Rule::Callback(_) => f.write_str("Callback"),
             Rule::Pixels(v) => write!(f, "Pixels({v})"),
+            Rule::Meters(v) => write!(f, "Meters({v})"),
             Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
             Rule::FeatureOutput(feature) => write!(f, "FeatureOutput({})", feature.label()),
         }
@@ -208,15 +213,26 @@ impl fmt::Debug for Rule {
 
 /// `value` (numbers, arrays, lists of them) times `pixel`: pixels in meters.
 fn in_meters(value: &Value, pixel: f64) -> Result<Value> {
+    converted(value, &|x| x * pixel, "pixels")
+}
+
+/// A length of `value` meters in pixels of `pixel` meters ([`Rule::Meters`]).
+fn in_pixels(value: &Value, pixel: f64) -> Result<Value> {
+    converted(value, &|x| x / pixel, "meters")
+}
+
+/// `value`'s numbers (a number, an array, or a nested list of them) through `f`; `unit` names what
+/// they are in errors.
+fn converted(value: &Value, f: &dyn Fn(f64) -> f64, unit: &str) -> Result<Value> {
     Ok(match value {
-        Value::Int(n) => Value::Float(*n as f64 * pixel),
-        Value::Float(x) => Value::Float(x * pixel),
-        Value::Array(a) => Value::Array(Arc::new(a.mapv(|x| x * pixel))),
-        Value::List(items) => Value::List(items.iter().map(|v| in_meters(v, pixel)).collect::<Result<_>>()?),
-        Value::Tuple(items) => Value::Tuple(items.iter().map(|v| in_meters(v, pixel)).collect::<Result<_>>()?),
+        Value::Int(n) => Value::Float(f(*n as f64)),
+        Value::Float(x) => Value::Float(f(*x)),
+        Value::Array(a) => Value::Array(Arc::new(a.mapv(f))),
+        Value::List(items) => Value::List(items.iter().map(|v| converted(v, f, unit)).collect::<Result<_>>()?),
+        Value::Tuple(items) => Value::Tuple(items.iter().map(|v| converted(v, f, unit)).collect::<Result<_>>()?),
         other => {
             return Err(Error::invalid(format!(
-                "a length in pixels takes numbers, arrays or lists of them, got {}",
+                "a length in {unit} takes numbers, arrays or lists of them, got {}",
                 other.kind_name()
             )));
         }
@@ -308,6 +324,13 @@ impl Rule {
         Ok(Rule::Pixels(value))
     }
 
+    /// A length of `value` meters given to a property in pixels ([`Rule::Meters`]): a number, an
+    /// array, or a (nested) list of them; anything else is `InvalidArgument`.
+    pub fn meters(value: Value) -> Result<Rule> {
+        in_pixels(&value, 1.0)?;
+        Ok(Rule::Meters(value))
+    }
+
     /// The output of `feature` (resolved without input) as the value.
     pub fn feature_output(feature: &Feature) -> Rule {
         Rule::FeatureOutput(feature.clone())
@@ -327,6 +350,7 @@ impl Rule {
             Rule::Choice(items) => items[ctx.rng().random_range(0..items.len())].clone(),
             Rule::Callback(f) => f(ctx)?,
             Rule::Pixels(v) => in_meters(v, ctx.pixel_size())?,
+            Rule::Meters(v) => in_pixels(v, ctx.pixel_size())?,
             Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => unreachable!("links are sampled by the graph"),
         })
     }

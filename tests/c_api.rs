@@ -126,6 +126,14 @@ fn darkfield_iscat_and_holography_are_built_by_name_and_image_brightfields_field
 }
 
 #[test]
+fn absorbing_and_upsampled_scatterers_from_c_image_as_deeptrack2() {
+    let out = run(&compile("cc", "tests/c/absorbing.c", "absorbing", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn holography_kinds_and_the_propagation_matrix_from_c() {
     let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -215,6 +223,7 @@ fn optics_and_mie_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/mie_optics.c", "valgrind_mie_optics");
     valgrind_clean("tests/c/holography.c", "valgrind_holography");
     valgrind_clean("tests/c/optics_systems.c", "valgrind_optics_systems");
+    valgrind_clean("tests/c/absorbing.c", "valgrind_absorbing");
     valgrind_clean("tests/c/features_completion.c", "valgrind_features_completion");
 }
 

@@ -128,11 +128,16 @@ fn constants_are_checked_against_the_spec_when_set() {
         "property 'crop_mode' of feature 'Crop': expected 'retain' or 'remove', got 'keep'"
     );
     assert_eq!(
-        err("Sphere", "upsample", Value::Int(2)).1,
-        "property 'upsample' of feature 'Sphere': only 1 is supported by libdeeptrack, got 2 (the scatterer's own \
+        err("MieSphere", "upsample", Value::Int(2)).1,
+        "property 'upsample' of feature 'MieSphere': only 1 is supported by libdeeptrack, got 2 (the scatterer's own \
          upsampling; use the optics' upscale instead)"
     );
+    // A volume scatterer's upsample is any positive whole number (DeepTrack2 2.0.1 ignores it).
     assert!(set("Sphere", "upsample", Value::Int(1)).is_ok());
+    assert!(set("Sphere", "upsample", Value::Int(2)).is_ok());
+    let (kind, message) = err("Sphere", "upsample", Value::Int(0));
+    assert_eq!(kind, ErrorKind::InvalidArgument);
+    assert!(message.starts_with("property 'upsample' of feature 'Sphere': "), "{message}");
     assert!(set("Pad", "mode", Value::str("reflect")).is_ok());
     assert_eq!(
         err("Sphere", "position", Value::vector(&[1.0])).1,

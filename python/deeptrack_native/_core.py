@@ -686,7 +686,7 @@ def parameters(fn):
 @_lib.SAMPLE_FN
 def sample_trampoline(key, ctx, out):
     try:
-        fn, params, what, meters = _CALLBACKS[key]
+        fn, params, what, meters, pixels = _CALLBACKS[key]
         kwargs = {}
         value = c_void_p()
         for name, has_default in params:
@@ -712,21 +712,25 @@ def sample_trampoline(key, ctx, out):
             result = fn(**kwargs)
         finally:
             stack.pop()
-        if meters and units.is_pixels(result):
+        if (meters and units.is_pixels(result)) or (pixels and units.is_length(result)):
             size = c_double()
             call(lib.deeptrack_context_pixel_size, ctx, byref(size))
-            result = np.multiply(result.magnitude, size.value)
+            if meters:
+                result = np.multiply(result.magnitude, size.value)
+            else:
+                result = np.divide(result.to(units.meter).magnitude, size.value)
         out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)
 
 
-def callback_rule(fn, what, meters=False):
+def callback_rule(fn, what, meters=False, pixels=False):
     """A library rule calling ``fn`` with the sibling properties its parameters name; ``what`` names
     the property in errors. For a length in meters (``meters``), a quantity in pixels that ``fn``
-    returns is converted with the pixel size of the optics imaging the feature."""
-    key = register((fn, parameters(fn), what, meters))
+    returns is converted with the pixel size of the optics imaging the feature; for a number of
+    pixels (``pixels``), a length that ``fn`` returns is."""
+    key = register((fn, parameters(fn), what, meters, pixels))
     try:
         return new_handle(
             lib.deeptrack_rule_callback, sample_trampoline, key, free_userdata, free=lib.deeptrack_rule_free

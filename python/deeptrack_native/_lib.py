@@ -175,6 +175,7 @@ _DECLARATIONS = {
     # rules
     "deeptrack_rule_constant": ([handle, out_handle], status),
     "deeptrack_rule_pixels": ([handle, out_handle], status),
+    "deeptrack_rule_meters": ([handle, out_handle], status),
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),

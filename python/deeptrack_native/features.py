@@ -56,9 +56,15 @@ def _rule(value, owner, key):
     if _sources.reads_source(value):
         owner.__dict__.setdefault("_source_props", {})[key] = value
     # -- end sources --
+    pixels = key in getattr(owner, "_pixels", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(value, what, meters)
+        return _core.callback_rule(value, what, meters, pixels)
+    if pixels and units.is_length(value):
+        # DeepTrack2's conversion table: a length given to a property in pixels (a scatterer's
+        # position or z) in pixels of the optics imaging the feature, known when it is sampled.
+        v = _core.to_value(value.to(units.meter).magnitude, what)
+        return _core.new_handle(lib.deeptrack_rule_meters, v.ptr, free=lib.deeptrack_rule_free)
     if meters and units.is_pixels(value):
         # DeepTrack2's conversion table: pixels in meters at the pixel size of the optics imaging
         # the feature, known when it is sampled.
@@ -830,6 +836,13 @@ class Microscope(Feature):
         args = (objective._h.ptr, sample._h.ptr)
         self._compose(lib.deeptrack_feature_microscope, args, [sample, objective], kwargs)
 
+    def get(self, image, **properties):
+        """DeepTrack2's direct call: the sample imaged by the objective. ``image`` is ignored, as
+        DeepTrack2's ``Microscope.get`` ignores it (the sample is resolved without input); properties
+        given override the pipeline's for this call."""
+        given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
+        return self.resolve(**given)
+
 
 class Lambda(Feature):
     """``Lambda(function, **properties)``: ``function`` takes properties by name and returns the
@@ -1045,7 +1058,7 @@ def classes_of(module):
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
 _PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK = 9, 10, 11
 _FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK)
-_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED, _FLAG_METERS = 8, 16, 256
+_FLAG_ONLY_DEFAULT, _FLAG_REQUIRED, _FLAG_METERS, _FLAG_PIXELS = 8, 16, 256, 512
 
 
 def _kind_str(fn, *args):
@@ -1286,6 +1299,7 @@ def _define(kind):
         "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
         # The kind's parameters (a keyword outside them warns: deeptrack_native._unknown).
         "_params": frozenset(p.name for p in kind["params"]),
+        "_pixels": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_PIXELS),
         "_module": kind["module"],
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",

@@ -17,7 +17,7 @@ other property (``position``), it is its number of pixels.
 
 import sys
 
-__all__ = ["ConversionTable", "registry", "is_quantity", "is_pixels", "property_value"]
+__all__ = ["ConversionTable", "registry", "is_quantity", "is_pixels", "is_length", "property_value"]
 
 # DeepTrack2's pixel units (their names and sizes are DeepTrack2's API).
 _PIXEL_UNITS = [
@@ -79,6 +79,11 @@ def is_quantity(value):
 def is_pixels(value):
     """Whether ``value`` is a quantity in pixels (DeepTrack2's ``pixel``/``px``)."""
     return is_quantity(value) and str(value.units) == "pixel"
+
+
+def is_length(value):
+    """Whether ``value`` is a quantity of length other than pixels (meters, micrometers, ...)."""
+    return is_quantity(value) and not is_pixels(value) and value.dimensionality == {"[length]": 1}
 
 
 def property_value(q, what=None):

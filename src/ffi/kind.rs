@@ -65,6 +65,10 @@ pub const DEEPTRACK_PARAM_FLAG_WHOLE: u32 = 128;
 /// converts from a quantity in pixels with the optics' pixel size: give such a quantity with
 /// `deeptrack_rule_pixels`.
 pub const DEEPTRACK_PARAM_FLAG_METERS: u32 = 256;
+/// `deeptrack_kind_param_flags()`: a number of camera pixels (a scatterer's `position` and `z`), which
+/// DeepTrack2 converts from a length with the optics' pixel size: give a length in meters with
+/// `deeptrack_rule_meters`.
+pub const DEEPTRACK_PARAM_FLAG_PIXELS: u32 = 512;
 
 fn kind_at(index: size_t) -> Result<&'static KindSpec, Error> {
     registry::kinds().nth(index).ok_or_else(|| {
@@ -324,6 +328,7 @@ pub unsafe extern "C" fn deeptrack_kind_param_flags(kind: size_t, param: size_t,
             (matches!(p.default, ParamDefault::Sampled(_)), DEEPTRACK_PARAM_FLAG_SAMPLED),
             (whole, DEEPTRACK_PARAM_FLAG_WHOLE),
             (p.meters, DEEPTRACK_PARAM_FLAG_METERS),
+            (p.pixels, DEEPTRACK_PARAM_FLAG_PIXELS),
         ];
         write(out, flags.iter().filter(|(on, _)| *on).fold(0, |acc, (_, bit)| acc | bit));
         Ok(())

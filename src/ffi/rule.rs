@@ -237,6 +237,29 @@ pub unsafe extern "C" fn deeptrack_rule_pixels(
     })
 }
 
+/// A rule giving a length of `v` meters in camera pixels: `v` (a number, an array, or a list of them;
+/// it stays the caller's) divided by the camera pixel in sample space of the optics imaging the
+/// feature (`resolution / magnification`; 1 µm outside a microscope), as DeepTrack2 converts `2 *
+/// units.um` given to a property in pixels (a scatterer's `position` or `z`, flagged
+/// `DEEPTRACK_PARAM_FLAG_PIXELS`). Sampled when the feature is, so inside the microscope that images
+/// it. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for other values. On success `*out` receives a new rule
+/// owned by the caller.
+///
+/// # Safety
+/// `v` must be NULL or a live value; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_meters(
+    v: *const deeptrack_value,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let v = unsafe { value_ref(v, "v")? }.clone();
+        write_rule(out, Rule::meters(v).map_err(|e| Error::new(e.kind(), format!("argument 'v': {e}"))))
+    })
+}
+
 /// A rule drawing a float from U[low, high). `DEEPTRACK_STATUS_INVALID_ARGUMENT` unless both are finite
 /// and `low <= high`. On success `*out` receives a new rule owned by the caller.
 ///

@@ -149,6 +149,9 @@ int main(void) {
     CHECK(strstr(last_error(), "'L'") && strstr(last_error(), "whole number of at least 1"));
     deeptrack_rule_free(zero);
     deeptrack_image *out = NULL;
+    /* Outside a microscope (after an update: until then, resolving it again gives the field the
+     * microscope cached, as DeepTrack2 does) the sphere has no optics' numbers. */
+    OK(deeptrack_feature_update(sphere));
     CHECK(deeptrack_feature_resolve(sphere, NULL, &out) == DEEPTRACK_STATUS_INVALID_ARGUMENT && out == NULL);
     CHECK(strstr(last_error(), "MieSphere needs the optics' wavelength") != NULL);
 

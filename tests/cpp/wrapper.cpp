@@ -317,8 +317,11 @@ static void test_rules() {
     f.set("const", Rule::constant(Value::of("fixed")));
     f.set("len", Rule::pixels(Value::of(3.0))); // outside a microscope, 1 um pixels
     f.set("px", Rule::callback([](SampleContext &ctx) { return Value::of(ctx.pixel_size()); }));
+    f.set("depth", Rule::meters(Value::of(5e-6))); // 5 um in 1 um pixels
     CHECK(f.property("len").as_float() == 3e-6 && f.property("px").as_float() == 1e-6);
+    CHECK(std::fabs(f.property("depth").as_float() - 5.0) < 1e-12);
     THROWS(Rule::pixels(Value::of("three")), DEEPTRACK_STATUS_INVALID_ARGUMENT, "a length in pixels takes numbers");
+    THROWS(Rule::meters(Value::of("three")), DEEPTRACK_STATUS_INVALID_ARGUMENT, "a length in meters takes numbers");
     std::set<double> us;
     std::set<int64_t> c2s;
     for (int t = 0; t < 30; t++) {

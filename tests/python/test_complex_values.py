@@ -1,6 +1,6 @@
 """Complex property values: an absorbing particle's refractive index (``1.45+0.1j``) is a library value
-that reads back as a Python complex, alone or in a list, and Mie scatterers image it as DeepTrack2
-2.0.1 does (its pixels in the fixture bf_mie_sphere_absorbing)."""
+that reads back as a Python complex, alone or in a list, and Mie scatterers and volume scatterers image
+it as DeepTrack2 2.0.1 does (its pixels in the fixtures bf_mie_sphere_absorbing and bf_absorbing_*)."""
 
 import os
 import unittest
@@ -47,6 +47,56 @@ class ComplexValues(unittest.TestCase):
         out = np.asarray(optics(sphere).resolve())
         expected = np.load(os.path.join(FIXTURES, "bf_mie_sphere_absorbing.npy"))
         self.assertLess(np.abs(out - expected).max(), 1e-6 * np.abs(expected).max())
+
+
+class AbsorbingVolumes(unittest.TestCase):
+    """Volume scatterers (PointParticle, Sphere, Ellipse, Ellipsoid) with a complex refractive index:
+    absorbing particles in Brightfield and the systems built on it (fixtures bf_absorbing_*)."""
+
+    def optics(self, cls=dt.Brightfield, **extra):
+        return cls(
+            NA=0.7,
+            wavelength=5.32e-7,
+            resolution=1e-7,
+            magnification=1,
+            refractive_index_medium=1.33,
+            output_region=(0, 0, 48, 48),
+            padding=(10, 10, 10, 10),
+            **extra,
+        )
+
+    def test_an_absorbing_sphere_matches_deeptrack2(self):
+        sphere = dt.Sphere(position=(24, 24), radius=5e-7, refractive_index=1.45 + 0.05j)
+        self.assertEqual(sphere.refractive_index(), 1.45 + 0.05j)
+        expected = np.load(os.path.join(FIXTURES, "bf_absorbing_sphere.npy"))
+        for cls in (dt.Brightfield, dt.ISCAT):
+            out = np.asarray(self.optics(cls)(sphere).resolve())
+            self.assertLess(np.abs(out - expected).max(), 1e-6 * np.abs(expected).max())
+        # It absorbs: less light than through the clear sphere.
+        clear = np.asarray(self.optics()(dt.Sphere(position=(24, 24), radius=5e-7, refractive_index=1.45))())
+        self.assertLess(out.sum(), clear.sum() - 1)
+
+    def test_an_absorbing_point_returns_a_complex_field(self):
+        point = dt.PointParticle(position=(24.2, 23.7), refractive_index=1.45 + 0.1j)
+        field = np.asarray(self.optics(return_field=True)(point)())
+        self.assertTrue(np.iscomplexobj(field))
+        expected = np.load(os.path.join(FIXTURES, "bf_absorbing_point_field.npy"))
+        expected = expected[..., 0] + 1j * expected[..., 1]
+        self.assertLess(np.abs(field - expected).max(), 1e-6 * np.abs(expected).max())
+
+    def test_a_refractive_index_must_be_a_number(self):
+        with self.assertRaisesRegex(TypeError, "refractive_index.*real or complex number"):
+            dt.Sphere(refractive_index="glass")
+
+    def test_the_volume_imaged_is_the_scatterers_cached_output(self):
+        # As in DeepTrack2: resolving a scatterer again after a microscope imaged it gives the volume
+        # the microscope computed (at its voxel size), until an update.
+        sphere = dt.Sphere(radius=1e-6, intensity=1)
+        self.assertEqual(np.asarray(sphere()).shape, (2, 2, 2))
+        dt.Fluorescence(resolution=1e-6, magnification=10, output_region=(0, 0, 64, 64))(sphere)()
+        self.assertEqual(np.asarray(sphere()).shape, (20, 20, 20))
+        sphere.update()
+        self.assertEqual(np.asarray(sphere()).shape, (2, 2, 2))
 
 
 if __name__ == "__main__":

@@ -138,6 +138,20 @@ class PixelUnits(unittest.TestCase):
         np.testing.assert_array_equal(in_pixels, in_meters)
         self.assertGreater(in_pixels.max(), 0)
 
+    def test_a_position_or_z_given_as_a_length_is_in_the_optics_pixels(self):
+        # DeepTrack2's conversion table: position in pixels, z in z-pixels (the optics' pixel size).
+        optics = dt.Fluorescence(NA=0.5, magnification=10, output_region=(0, 0, 32, 32))
+        in_meters = dt.Sphere(radius=1e-6, intensity=100, position=np.array([1.6, 1.5]) * units.um, z=2 * units.um)
+        in_pixels = dt.Sphere(radius=1e-6, intensity=100, position=(16, 15), z=20)
+        pipeline = optics(in_meters)
+        pipeline.store_properties()
+        image = pipeline()
+        np.testing.assert_allclose(image.get_property("position"), [16.0, 15.0], rtol=1e-12)
+        self.assertAlmostEqual(image.get_property("z"), 20.0, places=9)
+        np.testing.assert_allclose(np.asarray(image), np.asarray(optics(in_pixels)()), rtol=0, atol=1e-9)
+        # A callable returning a length too; outside a microscope the pixel is 1 um.
+        self.assertAlmostEqual(dt.Sphere(z=lambda: 3 * units.um).update().z(), 3.0)
+
     def test_set_value_refuses_pixels_for_a_length(self):
         with self.assertRaisesRegex(TypeError, "property 'radius' of feature 'Sphere': set_value takes a length in meters"):
             dt.Sphere().radius.set_value(3 * units.pixel)

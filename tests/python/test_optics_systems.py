@@ -32,6 +32,15 @@ class SystemTests(unittest.TestCase):
         self.assertIs(iscat.phase_shift_correction(), True)
         self.assertIs(optics.Holography, dt.Holography)
 
+    def test_microscope_get_images_the_sample(self):
+        # DeepTrack2's direct call, Microscope.get(image): the image is ignored, the sample imaged.
+        scope = dt.optics.Microscope(sample=dt.PointParticle(intensity=10), objective=dt.Fluorescence())
+        out = scope.get(None)
+        self.assertIsInstance(out, np.ndarray)
+        self.assertEqual(out.shape, (128, 128, 1))
+        np.testing.assert_array_equal(np.asarray(out), np.asarray(scope()))
+        self.assertGreater(np.asarray(out).max(), 0)
+
     def test_darkfield_is_the_scattered_intensity(self):
         field = image(dt.Brightfield, return_field=True)
         self.assertTrue(np.iscomplexobj(field))

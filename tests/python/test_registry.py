@@ -5,6 +5,8 @@ at their default refuse other values."""
 import inspect
 import unittest
 
+import numpy as np
+
 import deeptrack_native as dt
 from deeptrack_native import features
 
@@ -57,7 +59,15 @@ class RegistryClasses(unittest.TestCase):
     def test_parameters_implemented_at_their_default_only(self):
         dt.Sphere(position_unit="pixel", upsample=1)
         with self.assertRaisesRegex(NotImplementedError, "only upsample=1"):
-            dt.Sphere(upsample=2)
+            dt.MieSphere(upsample=2)
+
+    def test_a_volume_scatterers_upsample_is_deprecated_and_changes_nothing(self):
+        # As in DeepTrack2 2.0.1: a warning, and the same volume.
+        optics = dt.Fluorescence(output_region=(0, 0, 32, 32))
+        plain = optics(dt.Sphere(position=(16.3, 15.6), radius=2e-6, intensity=50))()
+        with self.assertWarnsRegex(Warning, "upsample != 1 is deprecated"):
+            upsampled = optics(dt.Sphere(position=(16.3, 15.6), radius=2e-6, intensity=50, upsample=3))()
+        self.assertTrue(np.array_equal(np.asarray(plain), np.asarray(upsampled)))
 
     def test_constants_are_checked_by_the_library(self):
         with self.assertRaisesRegex(dt.InvalidArgumentError, "exceeds the maximum of 1000000"):

@@ -152,19 +152,35 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
     for ([r0, r1, c0, c1], mut members) in boxes {
         members.sort_unstable();
         let (h, w) = (r1 - r0, c1 - c0);
-        let mut dn = Vec::new();
-        dn.try_reserve_exact(h * w).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate a plane"))?;
-        dn.resize(h * w, 0.0);
+        let plane = || -> Result<Vec<f64>> {
+            let mut v = Vec::new();
+            v.try_reserve_exact(h * w).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate a plane"))?;
+            v.resize(h * w, 0.0);
+            Ok(v)
+        };
+        let mut dn = plane()?;
+        // The imaginary part of Δn (absorption), only when a member is absorbing.
+        let mut dk = if members.iter().any(|&(item, _)| volume.is_complex(item)) { Some(plane()?) } else { None };
         for &(item, k) in &members {
             for r in volume.rows(item, k) {
                 volume.add_row(item, k, r, &mut dn[(r - r0) * w..][..w], c0);
+                if let Some(dk) = dk.as_mut() {
+                    volume.add_row_imag(item, k, r, &mut dk[(r - r0) * w..][..w], c0);
+                }
             }
         }
         // The smallest box holding every non-zero value.
         let (mut t, mut b, mut l, mut rt) = (usize::MAX, 0, usize::MAX, 0);
-        for (y, row) in dn.chunks_exact(w).enumerate() {
-            if let (Some(first), Some(last)) = (row.iter().position(|&v| v != 0.0), row.iter().rposition(|&v| v != 0.0))
-            {
+        for y in 0..h {
+            let re = &dn[y * w..][..w];
+            let ends = match &dk {
+                None => (re.iter().position(|&v| v != 0.0), re.iter().rposition(|&v| v != 0.0)),
+                Some(dk) => {
+                    let nonzero = |x: usize| re[x] != 0.0 || dk[y * w + x] != 0.0;
+                    ((0..w).position(nonzero), (0..w).rposition(nonzero))
+                }
+            };
+            if let (Some(first), Some(last)) = ends {
                 (t, b, l, rt) = (t.min(y), b.max(y + 1), l.min(first), rt.max(last + 1));
             }
         }
@@ -175,14 +191,14 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
         // `exp(iφ) − 1` on the box, without cancellation for small φ: `−2 sin²(φ/2) + 2i sin(φ/2) cos(φ/2)`.
         // Inside a scatterer Δn repeats: the last value's factor is kept.
         let mut factor = fft::zeros(nr * nc)?;
-        let mut last = (0.0f64, Complex64::new(0.0, 0.0));
+        let mut last = ((0.0f64, 0.0f64), Complex64::new(0.0, 0.0));
         for (y, row) in factor.chunks_exact_mut(nc).enumerate() {
             for (x, f) in row.iter_mut().enumerate() {
-                let dn = dn[(t + y) * w + l + x];
-                if dn != 0.0 {
-                    if dn.to_bits() != last.0.to_bits() {
-                        let (sin, cos) = (dn * phase / 2.0).sin_cos();
-                        last = (dn, Complex64::new(-2.0 * sin * sin, 2.0 * sin * cos));
+                let at = (t + y) * w + l + x;
+                let (dn, dk) = (dn[at], dk.as_ref().map_or(0.0, |dk| dk[at]));
+                if dn != 0.0 || dk != 0.0 {
+                    if dn.to_bits() != last.0.0.to_bits() || dk.to_bits() != last.0.1.to_bits() {
+                        last = ((dn, dk), refraction(dn, dk, phase));
                     }
                     *f = last.1;
                 }
@@ -191,6 +207,19 @@ fn groups(volume: &Volume, items: &[(usize, usize)], phase: f64) -> Result<Vec<G
         out.push(Group { r0: r0 + t, c0: c0 + l, nr, nc, factor });
     }
     Ok(out)
+}
+
+/// `exp(i·(dn + i·dk)·phase) − 1`: a voxel's refraction (`dn`) and absorption (`dk`), without
+/// cancellation for small phases: `exp(iφ) − 1 = −2 sin²(φ/2) + 2i sin(φ/2) cos(φ/2)`, and with
+/// absorption `e^{−κ}·e^{iφ} − 1 = (e^{iφ} − 1) + expm1(−κ)·e^{iφ}`.
+pub(super) fn refraction(dn: f64, dk: f64, phase: f64) -> Complex64 {
+    let (sin, cos) = (dn * phase / 2.0).sin_cos();
+    let bent = Complex64::new(-2.0 * sin * sin, 2.0 * sin * cos);
+    if dk == 0.0 {
+        return bent;
+    }
+    let decay = (-dk * phase).exp_m1();
+    bent + decay * (bent + 1.0)
 }
 
 /// Refracts a band-limited spectrum through planes (see the module's documentation); keeps the work

@@ -7,7 +7,9 @@
 //! upscale` (see [`OpticsContext`]), and the optics then
 //! 1. place each scatterer volume at its `position` (sub-pixel, bilinear in rows and columns) and `z`,
 //!    multiplied by `intensity · scale₀·scale₁/scale₂`, `refractive_index − refractive_index_medium` or
-//!    `value` (`_create_volume`);
+//!    `value` (`_create_volume`); a complex `refractive_index` (an absorbing scatterer) makes the
+//!    brightfield phase per voxel complex, `exp(i·(Δn + iκ)·k·voxel)`, while fluorescence images its
+//!    real part (as DeepTrack2's `np.real` of the convolved complex volume);
 //! 2. render the padded output region (`output_region` rows `[x0, x1)`, columns `[y0, y1)`, plus
 //!    `padding`) on an FFT grid of DeepTrack2's sizes (`2^a·3^b`, `a + b <= 8`, at most 6561);
 //! 3. crop the padding and average `upscale × upscale` blocks back to camera pixels.
@@ -434,10 +436,15 @@ mod tests {
                 }
                 d.insert("position", Value::vector(&pos));
                 d.insert("z", Value::Float(rng.random_range(-3.0..3.0)));
-                match rng.random_range(0..4) {
+                match rng.random_range(0..5) {
                     0 => d.insert("intensity", Value::Float(100.0)),
                     1 => d.insert("intensity", Value::Float(rng.random_range(0.5..50.0))),
                     2 => d.insert("refractive_index", Value::Float(rng.random_range(1.3..1.6))),
+                    // Absorbing (or, with a negative imaginary part, amplifying) scatterers.
+                    3 => d.insert(
+                        "refractive_index",
+                        Value::Complex(rng.random_range(1.3..1.6), rng.random_range(-0.05..0.3)),
+                    ),
                     _ => d.insert("value", Value::Float(rng.random_range(-1.0..1.0))),
                 };
                 img.append(Arc::new(d));

@@ -22,12 +22,12 @@ pub(super) fn render(inputs: &[Image], p: &Params, mode: Mode) -> ArrayD<f64> {
         let mut g = vec![Complex64::new(0.0, 0.0); n0 * n1];
         for r in 0..rows {
             for c in 0..cols {
-                g[r * n1 + c] = Complex64::new(vol[(r * cols + c) * planes + k], 0.0);
+                g[r * n1 + c] = vol[(r * cols + c) * planes + k];
             }
         }
         g
     };
-    let empty = |k: usize| (0..rows * cols).all(|i| vol[i * planes + k] == 0.0);
+    let empty = |k: usize| (0..rows * cols).all(|i| vol[i * planes + k] == Complex64::new(0.0, 0.0));
     let mut fft = Fft2::new(n0, n1).unwrap();
     let pupil = Pupil::new(p).unwrap();
     let mut window = vec![Complex64::new(0.0, 0.0); rows * cols];
@@ -64,7 +64,8 @@ pub(super) fn render(inputs: &[Image], p: &Params, mode: Mode) -> ArrayD<f64> {
                 fft.inverse(&mut light);
                 let g = plane(k);
                 for (l, dn) in light.iter_mut().zip(&g) {
-                    *l *= Complex64::from_polar(1.0, dn.re * (p.voxel[2] * k_medium));
+                    // exp(i·Δn·voxel·k), Δn complex for an absorbing scatterer.
+                    *l *= (Complex64::i() * dn * (p.voxel[2] * k_medium)).exp();
                 }
                 fft.forward(&mut light);
             }
@@ -106,8 +107,8 @@ pub(super) fn render(inputs: &[Image], p: &Params, mode: Mode) -> ArrayD<f64> {
 }
 
 /// `_create_volume`, `_pad_volume` and the window crop, dense: the window's volume (rows × columns ×
-/// planes, C order), the z of its plane 0, and its number of planes.
-fn volume(inputs: &[Image], p: &Params) -> (Vec<f64>, i64, usize) {
+/// planes, C order; complex, as DeepTrack2's), the z of its plane 0, and its number of planes.
+fn volume(inputs: &[Image], p: &Params) -> (Vec<Complex64>, i64, usize) {
     let s = p.scale;
     let bounds = p.region.map(|v| v as f64);
     let mut limits: Option<[[i64; 2]; 3]> = None;
@@ -119,13 +120,13 @@ fn volume(inputs: &[Image], p: &Params) -> (Vec<f64>, i64, usize) {
             None | Some(Value::None) => 0.0,
             Some(v) => v.as_f64().unwrap(),
         };
-        let number = |key: &str| img.get_property(key).and_then(|v| v.as_f64().ok());
-        let value = if let Some(i) = number("intensity") {
-            i * (s[0] * s[1] / s[2])
-        } else if let Some(n) = number("refractive_index") {
-            n - p.n_medium
+        let number = |key: &str| img.get_property(key).and_then(|v| v.as_complex().ok());
+        let value = if let Some((i, _)) = number("intensity") {
+            Complex64::new(i * (s[0] * s[1] / s[2]), 0.0)
+        } else if let Some((n, k)) = number("refractive_index") {
+            Complex64::new(n - p.n_medium, k)
         } else {
-            number("value").unwrap()
+            Complex64::new(number("value").unwrap().0, 0.0)
         };
         let mask = img.as_slice();
         let com = if mask.is_empty() { [0.0; 3] } else { center_of_mass(mask, shape) };
@@ -140,21 +141,25 @@ fn volume(inputs: &[Image], p: &Params) -> (Vec<f64>, i64, usize) {
         {
             continue;
         }
-        let (a, pshape) = padded(mask, shape, value, 2);
-        let c = corner(&pos, z, center_of_mass(&a, pshape), s);
+        let (a, pshape) = padded(mask, shape, value.re, 2);
+        let (b, _) = padded(mask, shape, value.im, 2);
+        let c = corner(&pos, z, center_of_mass(&padded(mask, shape, value.norm(), 2).0, pshape), s);
         let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
         // scipy.ndimage.convolve with the bilinear kernel, summed in scipy's order.
         let taps = taps(xo, yo);
-        let mut data = vec![0.0; a.len()];
+        let mut data = vec![Complex64::new(0.0, 0.0); a.len()];
         for i in 0..pshape[0] {
             for j in 0..pshape[1] {
                 for k in 0..pshape[2] {
-                    let mut acc = 0.0;
+                    // The real and imaginary parts convolved apart, as DeepTrack2 does.
+                    let (mut re, mut im) = (0.0, 0.0);
                     for &(w, di, dj) in &taps {
                         if i >= di && j >= dj {
-                            acc += w * a[((i - di) * pshape[1] + j - dj) * pshape[2] + k];
+                            re += w * a[((i - di) * pshape[1] + j - dj) * pshape[2] + k];
+                            im += w * b[((i - di) * pshape[1] + j - dj) * pshape[2] + k];
                         }
                     }
+                    let acc = Complex64::new(re, im);
                     data[(i * pshape[1] + j) * pshape[2] + k] = acc;
                 }
             }
@@ -169,7 +174,7 @@ fn volume(inputs: &[Image], p: &Params) -> (Vec<f64>, i64, usize) {
     let (z0, planes) = limits.map_or((0, 0), |l| (l[2][0], (l[2][1] - l[2][0]) as usize));
     let [rows, cols] = p.window;
     let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
-    let mut vol = vec![0.0; rows * cols * planes];
+    let mut vol = vec![Complex64::new(0.0, 0.0); rows * cols * planes];
     for (c, shape, data) in placed {
         for i in 0..shape[0] {
             for j in 0..shape[1] {

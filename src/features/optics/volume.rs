@@ -28,6 +28,9 @@ pub(super) struct Placed {
     pub shape: [usize; 3],
     /// Plane by plane: element `(i, j, k)` is `data[(k·shape[0] + i)·shape[1] + j]`.
     pub data: Vec<f64>,
+    /// The imaginary part, laid out as `data`, for an absorbing scatterer (a complex
+    /// `refractive_index` imaged by brightfield); `None` when the scatterer's value is real.
+    pub imag: Option<Vec<f64>>,
     /// For each plane, the rows `[i0, i1)` that hold non-zero values (`i0 == i1`: none).
     pub rows: Vec<[usize; 2]>,
     /// For each plane and row (`k·shape[0] + i`), the columns `[j0, j1)` that hold non-zero values.
@@ -63,15 +66,34 @@ impl Volume {
 
     /// Adds row `r` of the window from item `item`'s plane `k` into `out`, whose element 0 is window
     /// column `first`; returns the window columns it touched (empty when none). `r` must be one of
-    /// [`Volume::rows`], and `out` must cover the touched columns.
+    /// [`Volume::rows`], and `out` must cover the touched columns. The real part only: see
+    /// [`Volume::add_row_imag`].
     pub fn add_row(&self, item: usize, k: usize, r: usize, out: &mut [f64], first: usize) -> Range<usize> {
         let it = &self.items[item];
+        self.add_row_of(it, &it.data, k, r, out, first)
+    }
+
+    /// [`Volume::add_row`] of the imaginary part (nothing for a real item).
+    pub fn add_row_imag(&self, item: usize, k: usize, r: usize, out: &mut [f64], first: usize) -> Range<usize> {
+        let it = &self.items[item];
+        match &it.imag {
+            Some(imag) => self.add_row_of(it, imag, k, r, out, first),
+            None => 0..0,
+        }
+    }
+
+    /// Whether item `item` holds an imaginary part (an absorbing scatterer in brightfield).
+    pub fn is_complex(&self, item: usize) -> bool {
+        self.items[item].imag.is_some()
+    }
+
+    fn add_row_of(&self, it: &Placed, data: &[f64], k: usize, r: usize, out: &mut [f64], first: usize) -> Range<usize> {
         let i = (r as i64 - (it.corner[0] - self.origin[0])) as usize;
         let [j0, j1] = it.cols[k * it.shape[0] + i];
         let left = it.corner[1] - self.origin[1];
         let cols = clip(left, j0, j1, self.window[1]);
         if !cols.is_empty() {
-            let row = &it.data[(k * it.shape[0] + i) * it.shape[1]..][..it.shape[1]];
+            let row = &data[(k * it.shape[0] + i) * it.shape[1]..][..it.shape[1]];
             let src = &row[(cols.start as i64 - left) as usize..][..cols.len()];
             for (o, v) in out[cols.start - first..cols.end - first].iter_mut().zip(src) {
                 *o += v;
@@ -121,8 +143,10 @@ fn scatterer_error(img: &Image, index: usize, key: &str, detail: String) -> Erro
 
 /// What a scatterer volume is multiplied by, and the property it comes from: `intensity` (times the
 /// upscale fudge factor), else `refractive_index - refractive_index_medium`, else `value`. Properties
-/// set to None count as absent.
-fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static str)> {
+/// set to None count as absent. The multiplier is complex (real and imaginary parts) for a complex
+/// `refractive_index` (an absorbing scatterer); fluorescence images its real part, as DeepTrack2's
+/// `np.real` of the convolved complex volume does, so there its imaginary part is 0.
+fn multiplier(img: &Image, index: usize, p: &Params) -> Result<([f64; 2], &'static str)> {
     let number = |key: &str| -> Result<Option<f64>> {
         match img.get_property(key) {
             None | Some(Value::None) => Ok(None),
@@ -131,11 +155,12 @@ fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static st
     };
     let s = p.scale;
     let (value, key) = if let Some(intensity) = number("intensity")? {
-        (intensity * (s[0] * s[1] / s[2]), "intensity")
-    } else if let Some(n) = number("refractive_index")? {
-        (n - p.n_medium, "refractive_index")
+        ([intensity * (s[0] * s[1] / s[2]), 0.0], "intensity")
+    } else if let Some((n, k)) = index_of(img, index)? {
+        let k = if p.mode == Mode::Brightfield { k } else { 0.0 };
+        ([n - p.n_medium, k], "refractive_index")
     } else if let Some(value) = number("value")? {
-        (value, "value")
+        ([value, 0.0], "value")
     } else {
         return Err(Error::invalid(format!(
             "sample image {index} has no 'intensity', 'refractive_index' or 'value' property: the sample must be \
@@ -145,11 +170,30 @@ fn multiplier(img: &Image, index: usize, p: &Params) -> Result<(f64, &'static st
     Ok((value, key))
 }
 
-/// Checks that a placed scatterer's multiplier (`value`, from `key`) and, in brightfield, its
-/// refraction phase per voxel are finite.
-fn check_multiplier(img: &Image, index: usize, value: f64, key: &'static str, p: &Params) -> Result<()> {
+/// A scatterer's `refractive_index`, real or complex (`None` when absent or None).
+fn index_of(img: &Image, index: usize) -> Result<Option<(f64, f64)>> {
+    let key = "refractive_index";
+    match img.get_property(key) {
+        None | Some(Value::None) => Ok(None),
+        Some(v) => {
+            let (re, im) = v.as_complex().map_err(|_| {
+                let detail = format!("expected a real or complex number, got {}", v.kind_name());
+                Error::type_mismatch(detail).in_property(key).in_feature(&who(img, index))
+            })?;
+            if !(re.is_finite() && im.is_finite()) {
+                let detail = format!("expected a finite real or complex number, got {v}");
+                return Err(scatterer_error(img, index, key, detail));
+            }
+            Ok(Some((re, im)))
+        }
+    }
+}
+
+/// Checks that a placed scatterer's multiplier (`value`: real and imaginary parts, from `key`) and, in
+/// brightfield, its refraction phase (and absorption) per voxel are finite.
+fn check_multiplier(img: &Image, index: usize, value: [f64; 2], key: &'static str, p: &Params) -> Result<()> {
     let s = p.scale;
-    if !value.is_finite() {
+    if !(value[0].is_finite() && value[1].is_finite()) {
         let detail = match key {
             "intensity" => format!(
                 "the intensity times the upscale fudge factor (scale x · scale y / scale z = {}) overflows",
@@ -159,19 +203,30 @@ fn check_multiplier(img: &Image, index: usize, value: f64, key: &'static str, p:
         };
         return Err(scatterer_error(img, index, key, detail));
     }
-    if p.mode == Mode::Brightfield && !(value * p.phase_per_voxel()).is_finite() {
+    let phase = p.phase_per_voxel();
+    if p.mode == Mode::Brightfield && !(value[0] * phase).is_finite() {
         // The refraction phase Δn · voxel · k must be a number.
-        let blame_medium = key == "refractive_index" && p.n_medium > (value + p.n_medium).abs();
+        let blame_medium = key == "refractive_index" && p.n_medium > (value[0] + p.n_medium).abs();
         let detail = format!(
             "the refraction phase per voxel ({} × {}) overflows: the scatterer's {key} is too large",
-            num(value),
-            num(p.phase_per_voxel())
+            num(value[0]),
+            num(phase)
         );
         return Err(if blame_medium {
             Error::invalid(detail).in_property("refractive_index_medium")
         } else {
             scatterer_error(img, index, key, detail)
         });
+    }
+    if p.mode == Mode::Brightfield && !(value[1] * phase).is_finite() {
+        // The absorption per voxel, Im(n) · voxel · k, must be a number too.
+        let detail = format!(
+            "the absorption per voxel ({} × {}) overflows: the imaginary part of the scatterer's refractive_index \
+             is too large",
+            num(value[1]),
+            num(phase)
+        );
+        return Err(scatterer_error(img, index, key, detail));
     }
     Ok(())
 }
@@ -207,9 +262,44 @@ fn alloc_zeros(n: usize) -> Result<Vec<f64>> {
 
 /// `a · value` padded by 2 and shifted by `(xo, yo)` (see [`taps`]), keeping the padded array's
 /// non-zero part: rows and columns `2..n + 3`, planes `2..n + 2` (the shift adds a row and a column;
-/// the padding is zero). Summed exactly as the dense convolution, element by element.
+/// the padding is zero). Summed exactly as the dense convolution, element by element; a complex
+/// `value` (real and imaginary parts) is shifted part by part, as DeepTrack2 convolves `np.real` and
+/// `np.imag` of a complex scatterer, and only then is there an imaginary part.
 /// The result is at `corner` `[0, 0, 0]`, for the caller to set.
-fn place(a: &[f64], runs: &Runs, value: f64, xo: f64, yo: f64) -> Result<Placed> {
+fn place(a: &[f64], runs: &Runs, value: [f64; 2], xo: f64, yo: f64) -> Result<Placed> {
+    let [n0, n1, n2] = runs.shape;
+    let (m0, m1) = (n0 + 1, n1 + 1);
+    let taps = taps(xo, yo);
+    let data = spread(a, runs, value[0], &taps)?;
+    let imag = if value[1] != 0.0 { Some(spread(a, runs, value[1], &taps)?) } else { None };
+    let mut rows = vec![[0, 0]; n2];
+    let mut cols = vec![[0, 0]; n2 * m0];
+    for k in 0..n2 {
+        let (mut first, mut last) = (usize::MAX, 0);
+        for i in 0..m0 {
+            let at = (k * m0 + i) * m1;
+            let row = &data[at..][..m1];
+            let ends = match &imag {
+                None => (row.iter().position(|&v| v != 0.0), row.iter().rposition(|&v| v != 0.0)),
+                Some(im) => {
+                    let nonzero = |j: usize| row[j] != 0.0 || im[at + j] != 0.0;
+                    ((0..m1).position(nonzero), (0..m1).rposition(nonzero))
+                }
+            };
+            if let (Some(j0), Some(j1)) = ends {
+                cols[k * m0 + i] = [j0, j1 + 1];
+                (first, last) = (first.min(i), last.max(i + 1));
+            }
+        }
+        if first < last {
+            rows[k] = [first, last];
+        }
+    }
+    Ok(Placed { corner: [0; 3], shape: [m0, m1, n2], data, imag, rows, cols })
+}
+
+/// `a · value` shifted by `taps`, plane by plane, `(n0 + 1) × (n1 + 1)` per plane (see [`place`]).
+fn spread(a: &[f64], runs: &Runs, value: f64, taps: &[(f64, usize, usize)]) -> Result<Vec<f64>> {
     let [n0, n1, n2] = runs.shape;
     let (m0, m1) = (n0 + 1, n1 + 1);
     // `a · value`, plane by plane, and which of its rows hold something.
@@ -222,12 +312,8 @@ fn place(a: &[f64], runs: &Runs, value: f64, xo: f64, yo: f64) -> Result<Placed>
             filled[k * n0 + i] = true;
         }
     }
-    let taps = taps(xo, yo);
     let mut data = alloc_zeros(element_count(&[n2, m0, m1])?)?;
-    let mut rows = vec![[0, 0]; n2];
-    let mut cols = vec![[0, 0]; n2 * m0];
     for k in 0..n2 {
-        let (mut first, mut last) = (usize::MAX, 0);
         for i in 0..m0 {
             // Rows i - 1 and i of the plane feed row i.
             let source = |di: usize| (i >= di && i - di < n0 && filled[k * n0 + i - di]).then(|| i - di);
@@ -235,23 +321,16 @@ fn place(a: &[f64], runs: &Runs, value: f64, xo: f64, yo: f64) -> Result<Placed>
                 continue;
             }
             let out = &mut data[(k * m0 + i) * m1..][..m1];
-            for &(w, di, dj) in &taps {
+            for &(w, di, dj) in taps {
                 let Some(src) = source(di) else { continue };
                 let src = &scaled[(k * n0 + src) * n1..][..n1];
                 for (o, &v) in out[dj..dj + n1].iter_mut().zip(src) {
                     *o += w * v;
                 }
             }
-            if let (Some(j0), Some(j1)) = (out.iter().position(|&v| v != 0.0), out.iter().rposition(|&v| v != 0.0)) {
-                cols[k * m0 + i] = [j0, j1 + 1];
-                (first, last) = (first.min(i), last.max(i + 1));
-            }
-        }
-        if first < last {
-            rows[k] = [first, last];
         }
     }
-    Ok(Placed { corner: [0; 3], shape: [m0, m1, n2], data, rows, cols })
+    Ok(data)
 }
 
 /// Builds the volume of the sample images `inputs` for the optics `p`.
@@ -260,8 +339,8 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     let bounds = p.region.map(|v| v as f64);
     let mut limits: Option<[[i64; 2]; 3]> = None;
     let mut placed = Vec::new();
-    // The sample images that set the depth or add to the image: index, multiplier (and its property;
-    // 0 when culled) and z extent, for errors.
+    // The sample images that set the depth or add to the image: index, multiplier's magnitude (and its
+    // property; 0 when culled) and z extent, for errors.
     let mut extents: Vec<(usize, &'static str, f64, [i64; 2])> = Vec::new();
     for (index, img) in inputs.iter().enumerate() {
         let a = img.data();
@@ -324,9 +403,11 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             continue;
         }
         check_multiplier(img, index, value, key, p)?;
-        extents.push((index, key, value, [0, 0]));
+        // |value|: the centre of mass is that of `np.abs` of the (complex) multiplied array.
+        let magnitude = if value[1] == 0.0 { value[0] } else { value[0].hypot(value[1]) };
+        extents.push((index, key, magnitude, [0, 0]));
         // Multiplied, padded by 2 voxels on every side, placed by the padded array's centre of mass.
-        let c = corner(&pos, z, runs.center_of_mass(mask, value, 2), s);
+        let c = corner(&pos, z, runs.center_of_mass(mask, magnitude, 2), s);
         let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
         let mut item = place(mask, &runs, value, xo, yo)?;
         let c = c.map(|v| v.floor() as i64);
@@ -429,7 +510,8 @@ mod tests {
     fn taps_shift_by_the_sub_pixel_offset() {
         let a = [0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0]; // the middle of a 3×3×1 array
         let runs = Runs::of(&a, [3, 3, 1]);
-        let Placed { data, shape, rows, cols, .. } = place(&a, &runs, 0.5, 0.25, 0.5).unwrap();
+        let Placed { data, shape, rows, cols, imag, .. } = place(&a, &runs, [0.5, 0.0], 0.25, 0.5).unwrap();
+        assert!(imag.is_none());
         assert_eq!(shape, [4, 4, 1]);
         // Element (1, 1) goes to (1, 1), (1, 2), (2, 1) and (2, 2).
         assert_eq!(data[5], 0.75 * 0.5 * 0.5);

@@ -73,6 +73,10 @@ pub struct ParamSpec {
     /// a quantity in pixels given to it is converted with the optics' pixel size
     /// ([`crate::properties::Rule::Pixels`]).
     pub meters: bool,
+    /// Whether it is a number of camera pixels that DeepTrack2's conversion table converts from other
+    /// units (a scatterer's `position` and `z`): a length in meters given to it is converted with the
+    /// optics' pixel size ([`crate::properties::Rule::Meters`]).
+    pub pixels: bool,
     /// One line on what it means, with its unit.
     pub doc: &'static str,
 }
@@ -195,6 +199,7 @@ impl ParamSpec {
             support: Support::Full,
             check: None,
             meters: false,
+            pixels: false,
             doc,
         }
     }

@@ -10,7 +10,9 @@
 //! scatterer's property dict (its ground truth).
 //!
 //! Common properties: `position` (default `(32, 32)`, 2 or 3 numbers; a third one is used as `z`),
-//! `z` (0), `value` (1.0), and optionally `intensity` and `refractive_index`. `Sphere` adds `radius`
+//! `z` (0), `value` (1.0), `upsample` (1; deprecated and without effect, as in DeepTrack2 2.0.1: a
+//! warning when not 1), and optionally `intensity` and `refractive_index` (real, or complex for an
+//! absorbing scatterer). `Sphere` adds `radius`
 //! (1e-6 m); `Ellipse` and `Ellipsoid` add `radius` (1e-6 m), `rotation` (0 rad) and `transpose`
 //! (false). Numbers may be integers or floats; vectors may be arrays or lists.
 
@@ -91,9 +93,14 @@ const fn finite_vector(
     }
 }
 
-const POSITION: ParamSpec =
-    finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels");
-const Z: ParamSpec = finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels");
+const POSITION: ParamSpec = ParamSpec {
+    pixels: true,
+    ..finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels")
+};
+const Z: ParamSpec = ParamSpec {
+    pixels: true,
+    ..finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels")
+};
 const VALUE: ParamSpec = finite_param(
     "value",
     ParamDefault::Value(Const::Float(1.0)),
@@ -105,8 +112,26 @@ const INTENSITY: ParamSpec = ParamSpec {
 };
 const REFRACTIVE_INDEX: ParamSpec = ParamSpec {
     nullable: true,
-    ..finite_param("refractive_index", ParamDefault::Absent, "the refractive index, for brightfield (optional)")
+    check: Some(real_or_complex),
+    ..ParamSpec::new(
+        "refractive_index",
+        ParamKind::Any,
+        ParamDefault::Absent,
+        "the refractive index, for brightfield (optional); complex for an absorbing scatterer (1.45+0.1j)",
+    )
 };
+
+/// A finite real or complex number (a volume scatterer's refractive index).
+fn real_or_complex(value: &Value) -> Result<()> {
+    let (re, im) = value
+        .as_complex()
+        .map_err(|_| Error::type_mismatch(format!("expected a real or complex number, got {}", value.kind_name())))?;
+    if re.is_finite() && im.is_finite() {
+        Ok(())
+    } else {
+        Err(Error::invalid(format!("expected a finite real or complex number, got {value}")))
+    }
+}
 const POSITION_UNIT: ParamSpec = ParamSpec {
     support: Support::OnlyDefault,
     ..ParamSpec::new(
@@ -114,6 +139,19 @@ const POSITION_UNIT: ParamSpec = ParamSpec {
         ParamKind::Str { choices: &["pixel"] },
         ParamDefault::Value(Const::Str("pixel")),
         "the unit of position",
+    )
+};
+/// `upsample` of the volume scatterers: DeepTrack2 2.0.1 accepts it, warns that it is deprecated and
+/// computes the same volume whatever its value (its `_process_and_get` passes it on and nothing reads
+/// it), so the library does the same (a positive whole number; a warning when it is not 1).
+const UPSAMPLE_IGNORED: ParamSpec = ParamSpec {
+    min: 1.0,
+    max: f64::MAX,
+    ..ParamSpec::new(
+        "upsample",
+        ParamKind::Integer,
+        ParamDefault::Value(Const::Int(1)),
+        "deprecated and without effect, as in DeepTrack2 2.0.1 (warns when not 1); use Upscale instead",
     )
 };
 const UPSAMPLE: ParamSpec = ParamSpec {
@@ -149,9 +187,9 @@ const fn rotation(max_len: usize) -> ParamSpec {
     }
 }
 
-const POINT: &[ParamSpec] = &[POSITION, Z, VALUE, INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE];
+const POINT: &[ParamSpec] = &[POSITION, Z, VALUE, INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE_IGNORED];
 const SPHERE: &[ParamSpec] =
-    &[POSITION, Z, VALUE, radius(3, Some(not_two)), INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE];
+    &[POSITION, Z, VALUE, radius(3, Some(not_two)), INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE_IGNORED];
 const ELLIPSE: &[ParamSpec] = &[
     POSITION,
     Z,
@@ -163,7 +201,7 @@ const ELLIPSE: &[ParamSpec] = &[
     INTENSITY,
     REFRACTIVE_INDEX,
     POSITION_UNIT,
-    UPSAMPLE,
+    UPSAMPLE_IGNORED,
 ];
 const ELLIPSOID: &[ParamSpec] = &[
     POSITION,
@@ -175,7 +213,7 @@ const ELLIPSOID: &[ParamSpec] = &[
     INTENSITY,
     REFRACTIVE_INDEX,
     POSITION_UNIT,
-    UPSAMPLE,
+    UPSAMPLE_IGNORED,
 ];
 
 /// A sphere's radius is one number or one per axis (3), never 2.
@@ -308,7 +346,18 @@ impl FeatureKind for Scatterer {
     ) -> Result<Vec<Image>> {
         // Outside a microscope, DeepTrack2's default units: 1 µm voxels, camera pixels as they are.
         let ctx = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT);
-        Params::new(self.params(), props).check_all()?;
+        let p = Params::new(self.params(), props);
+        p.check_all()?;
+        // A whole number of at least 1 (checked above).
+        let upsample = p.f64("upsample")?;
+        if upsample != 1.0 {
+            crate::warnings::warn(format!(
+                "{}: setting upsample != 1 is deprecated and has no effect (as in DeepTrack2 2.0.1); use \
+                 Upscale(feature, factor={}) instead",
+                self.name(),
+                upsample as i64
+            ));
+        }
         Ok(vec![Image::new(self.volume(props, &ctx)?)])
     }
 }
