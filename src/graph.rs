@@ -24,11 +24,14 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::features::FeatureKind;
 use crate::features::registry::KindSpec;
 use crate::image::{Image, ImageList, flatten, same_list};
-use crate::properties::{PropertyDict, Rule, SampleContext};
+use crate::properties::{PixelUnit, PropertyDict, Rule, SampleContext};
 use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite};
 use crate::value::{Text, Value};
 
 mod resample;
+mod scope;
+
+pub use scope::{Scope, ScopeValue};
 
 /// A replicate index (`_ID`): empty at top level, one entry per enclosing repeat.
 pub type ReplicaId = [usize];
@@ -357,10 +360,8 @@ struct LinkUse {
 }
 
 struct Cached {
-    /// The optics context the result was computed under (scatterers depend on it).
-    optics: Option<OpticsContext>,
-    /// The upscale of enclosing `Upscale` features it was computed under (optics depend on it).
-    upscale: [usize; 3],
+    /// The scope the result was computed in: it is reused only in an equal one.
+    scope: Scope,
     basis: Basis,
     sample: Arc<PropertyDict>,
     /// Shared with the images returned (a copy of the list costs one pointer).
@@ -1198,7 +1199,7 @@ impl Feature {
                 }
                 // Rules that read nothing else are drawn here, under this lock.
                 None if st.simple => {
-                    let pixel = rs.optics.map_or(OpticsContext::DEFAULT.pixel, |c| c.pixel);
+                    let pixel = rs.pixel_unit();
                     let dict =
                         Arc::new(draw_simple(&st.props, rs.rng, id, pixel).map_err(|e| e.in_feature(&self.label()))?);
                     let sample = Sample { dict: Arc::clone(&dict), links: Vec::new() };
@@ -1307,44 +1308,6 @@ impl std::fmt::Debug for Feature {
     }
 }
 
-/// What a microscope's sample is computed at: the simulation voxel size and the scale of the optics
-/// imaging it (DeepTrack2's unit context, `get_active_voxel_size()` and `get_active_scale()`).
-/// A `Microscope` with built-in optics sets it while it resolves its sample; scatterers read it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct OpticsContext {
-    /// The camera pixel in sample space, meters: `resolution / magnification` (DeepTrack2's `pixel`
-    /// unit, what a quantity in pixels of a length property is converted with: [`Rule::Pixels`]).
-    ///
-    /// [`Rule::Pixels`]: crate::properties::Rule::Pixels
-    pub pixel: f64,
-    /// The simulation voxel size in meters per axis: `resolution / magnification / upscale`.
-    pub voxel_size: [f64; 3],
-    /// Camera pixels to simulation pixels per axis (the upscale, not always an exact integer:
-    /// DeepTrack2 computes it as `pixel_size * (1 / voxel_size)`).
-    pub scale: [f64; 3],
-    /// What the optics hand their sample besides units (DeepTrack2 propagates the optics'
-    /// properties to the scatterers that have them): `None` outside a microscope.
-    pub imaging: Option<Imaging>,
-}
-
-/// The optics' properties a field scatterer (`MieSphere`) reads, in simulation pixels where they are
-/// pixels (upscaled, as DeepTrack2's microscope hands them to the sample).
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Imaging {
-    /// The wavelength in vacuum, in meters.
-    pub wavelength: f64,
-    /// The numerical aperture.
-    pub na: f64,
-    /// The refractive index of the medium.
-    pub n_medium: f64,
-    /// `output_region` (row and column of the first corner, then of the second) in simulation pixels.
-    pub region: [i64; 4],
-    /// `padding` (rows before, columns before, rows after, columns after) in simulation pixels.
-    pub padding: [i64; 4],
-    /// The FFT grid the optics render the padded output region on (rows, columns).
-    pub grid: [usize; 2],
-}
-
 /// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
 /// [`Resolver::resolve`] on their sub-features.
 pub struct Resolver<'r> {
@@ -1352,20 +1315,12 @@ pub struct Resolver<'r> {
     /// The (feature, replicate index) pairs being sampled, outermost first.
     sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
     depth: usize,
-    optics: Option<OpticsContext>,
-    /// The product of the factors of enclosing `Upscale` features (see [`Resolver::with_upscale`]).
-    upscale: [usize; 3],
+    /// What enclosing structural kinds set for the features they resolve (see [`Resolver::with_scope`]).
+    scope: Scope,
     /// Property values bound by enclosing `Bind`-like features, innermost last.
     overrides: Vec<Arc<PropertyDict>>,
     /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
     feature_values: usize,
-}
-
-impl OpticsContext {
-    /// DeepTrack2's units outside a microscope (`get_active_voxel_size()` and `get_active_scale()`
-    /// without a unit context): 1 µm voxels, scale 1.
-    pub const DEFAULT: OpticsContext =
-        OpticsContext { pixel: 1e-6, voxel_size: [1e-6; 3], scale: [1.0; 3], imaging: None };
 }
 
 impl<'r> Resolver<'r> {
@@ -1374,8 +1329,7 @@ impl<'r> Resolver<'r> {
             rng,
             sampling: SmallVec::new(),
             depth: 0,
-            optics: None,
-            upscale: [1; 3],
+            scope: Scope::EMPTY,
             overrides: Vec::new(),
             feature_values: 0,
         }
@@ -1402,43 +1356,33 @@ impl<'r> Resolver<'r> {
         self.overrides.iter().rev().find_map(|d| d.get(key))
     }
 
-    /// The optics context of the microscope whose sample is being resolved, if any.
-    pub fn optics(&self) -> Option<&OpticsContext> {
-        self.optics.as_ref()
+    /// The scope the feature being computed is resolved in: what the structural kinds enclosing it
+    /// set (see [`Scope`]).
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
-    /// Runs `f` with `ctx` as the optics context (restoring the previous one afterwards, also on
-    /// error). Features resolved inside see it through [`Resolver::optics`]; their cached results are
-    /// reused only under the same context, and they always record their property dicts, since the
-    /// optics read the scatterers' properties (position, intensity, …) from their volumes.
-    pub fn with_optics<T>(&mut self, ctx: OpticsContext, f: impl FnOnce(&mut Self) -> T) -> T {
-        let previous = self.optics.replace(ctx);
+    /// The value of type `T` that an enclosing structural kind set, if any (a microscope's context,
+    /// for the features of its sample).
+    pub fn scoped<T: ScopeValue>(&self) -> Option<&T> {
+        self.scope.get()
+    }
+
+    /// Runs `f` with `scope` as the scope (restoring the previous one afterwards, also on error): how a
+    /// structural kind sets values for the features it resolves inside `f` (usually
+    /// `rs.scope().with(value)`: the enclosing values stay visible). Results computed inside are reused
+    /// only in an equal scope; with [`Scope::records`], every feature computed inside records its
+    /// property dict in its outputs.
+    pub fn with_scope<T>(&mut self, scope: Scope, f: impl FnOnce(&mut Self) -> T) -> T {
+        let previous = std::mem::replace(&mut self.scope, scope);
         let result = f(self);
-        self.optics = previous;
+        self.scope = previous;
         result
     }
 
-    /// The factors by which enclosing `Upscale` features render (per axis: rows, columns, z; `[1, 1,
-    /// 1]` outside any): optics simulate at their own `upscale` times these, and pool back by their
-    /// own only, so that their images come out these times larger.
-    pub fn upscale(&self) -> [usize; 3] {
-        self.upscale
-    }
-
-    /// Runs `f` with the upscale multiplied by `factor` (restored afterwards, also on error): DeepTrack2's
-    /// `Upscale` unit context. Results computed inside are reused only under the same upscale.
-    /// `InvalidArgument` when the product overflows.
-    pub fn with_upscale<T>(&mut self, factor: [usize; 3], f: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
-        let mut scaled = [1; 3];
-        for axis in 0..3 {
-            scaled[axis] = self.upscale[axis]
-                .checked_mul(factor[axis])
-                .ok_or_else(|| Error::invalid("the nested upscale factors overflow"))?;
-        }
-        let previous = std::mem::replace(&mut self.upscale, scaled);
-        let result = f(self);
-        self.upscale = previous;
-        result
+    /// The pixel unit that [`Rule::Pixels`] converts with in this scope.
+    fn pixel_unit(&self) -> f64 {
+        self.scope.get::<PixelUnit>().map_or(PixelUnit::DEFAULT.0, |p| p.0)
     }
 
     /// The properties of `feature` sampled at replicate index `id` (the cached sample when still
@@ -1496,8 +1440,8 @@ impl<'r> Resolver<'r> {
     }
 
     fn resolve_inner(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
-        // Under an optics context every computation records its dict: the optics need them.
-        let store = feature.stores_properties() || self.optics.is_some();
+        // In a recording scope every computation records its dict (a microscope reads its sample's).
+        let store = feature.stores_properties() || self.scope.records();
         // Two functions, so that the frame of each level of a deep pipeline holds one kind's locals.
         if feature.kind().is_structural() {
             self.resolve_structural(feature, inputs, id, store)
@@ -1517,13 +1461,12 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let (optics, upscale) = (self.optics, self.upscale);
+        let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
         let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
-            if c.optics == optics
-                && c.upscale == upscale
+            if c.scope == scope
                 && Arc::ptr_eq(&c.sample, &sample)
                 && matches!(&c.basis, Basis::Inner(list) if same_list(list, &inner))
             {
@@ -1532,7 +1475,7 @@ impl<'r> Resolver<'r> {
         }
         let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
         let output = output.map_err(in_feature)?;
-        let cached = Cached { optics, upscale, basis: Basis::Inner(inner), sample, output: output.clone() };
+        let cached = Cached { scope, basis: Basis::Inner(inner), sample, output: output.clone() };
         // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
         feature.current().outputs.set(id, cached).map_err(in_feature)?;
         Ok(output)
@@ -1548,7 +1491,7 @@ impl<'r> Resolver<'r> {
         store: bool,
     ) -> Result<ImageList> {
         let kind = feature.kind();
-        let (optics, upscale) = (self.optics, self.upscale);
+        let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
             let kept = keep_input(st, inputs, id);
@@ -1558,7 +1501,7 @@ impl<'r> Resolver<'r> {
                     (Basis::Given(list), None) => same_list(list, inputs),
                     _ => false,
                 };
-                same_inputs && c.optics == optics && c.upscale == upscale && Arc::ptr_eq(&c.sample, sample)
+                same_inputs && c.scope == scope && Arc::ptr_eq(&c.sample, sample)
             });
             (kept, hit.map(|c| c.output.clone()))
         })?;
@@ -1586,8 +1529,7 @@ impl<'r> Resolver<'r> {
             ImageList::from(out)
         };
         let cached = Cached {
-            optics,
-            upscale,
+            scope,
             basis: match kept {
                 Some(version) => Basis::Kept(version),
                 None => Basis::Given(inputs.clone()),
@@ -1850,6 +1792,6 @@ impl SampleContext for Session<'_, '_> {
     }
 
     fn pixel_size(&self) -> f64 {
-        self.rs.optics.map_or(OpticsContext::DEFAULT.pixel, |c| c.pixel)
+        self.rs.pixel_unit()
     }
 }
