@@ -30,7 +30,8 @@ pub mod value;
 pub mod warnings;
 
 pub use error::{Error, ErrorKind, Result};
-pub use graph::{Feature, Imaging, OpticsContext, Progress, ReplicaId, Resolver};
+pub use features::optics::{Imaging, OpticsContext};
+pub use graph::{Feature, Progress, ReplicaId, Resolver, Scope, ScopeValue};
 pub use image::{Image, ImageList};
 pub use properties::{PropertyDict, Rule, SampleContext};
 pub use property_list::PropertyList;

@@ -103,6 +103,18 @@ impl fmt::Display for PropertyDict {
     }
 }
 
+/// DeepTrack2's `pixel` unit in meters, which [`Rule::Pixels`] converts with: a value of the resolve
+/// scope (see [`crate::graph::Scope`]) that a microscope sets for its sample to the camera pixel in
+/// sample space of its optics (`resolution / magnification`); 1 µm outside any
+/// ([`PixelUnit::DEFAULT`], DeepTrack2's default units).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PixelUnit(pub f64);
+
+impl PixelUnit {
+    /// The unit outside a microscope: 1 µm.
+    pub const DEFAULT: PixelUnit = PixelUnit(1e-6);
+}
+
 /// What a sampling rule can see while it computes a value.
 pub trait SampleContext {
     /// The value of a sibling property of the same feature, sampled first if needed. Reading a sibling
@@ -116,7 +128,7 @@ pub trait SampleContext {
     /// DeepTrack2's `pixel` unit in meters: the camera pixel in sample space of the optics imaging
     /// the feature (`resolution / magnification`), or 1 µm outside a microscope (DeepTrack2's default).
     fn pixel_size(&self) -> f64 {
-        crate::graph::OpticsContext::DEFAULT.pixel
+        PixelUnit::DEFAULT.0
     }
 
     /// A draw from U[0, 1).

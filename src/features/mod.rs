@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
+use crate::graph::{Feature, ReplicaId, Resolver, Scope};
 use crate::image::{Image, ImageList, flatten};
 use crate::properties::{PropertyDict, Rule};
 
@@ -96,19 +96,13 @@ pub trait FeatureKind: Send + Sync {
         None
     }
 
-    /// Optics kinds (`Fluorescence`, `Brightfield`): the context a `Microscope` resolves its sample in,
-    /// computed from the optics' sampled properties (an error names the property at fault). `None`
-    /// for every other kind, which a microscope treats as a plain feature applied to the sample.
-    fn optics_context(&self, _props: &PropertyDict) -> Option<Result<OpticsContext>> {
+    /// Optics kinds (`Fluorescence`, `Brightfield`, …): the scope a `Microscope` resolves its sample
+    /// in, inside the microscope's own scope `outer`, computed from the optics' sampled properties (an
+    /// error names the property at fault): the sample's units (`optics::OpticsContext`, the pixel
+    /// unit) with every dict recorded. `None` for every other kind, which a microscope treats as a
+    /// plain feature applied to the sample.
+    fn sample_scope(&self, _props: &PropertyDict, _outer: &Scope) -> Option<Result<Scope>> {
         None
-    }
-
-    /// [`FeatureKind::optics_context`] inside `Upscale` features whose factors multiply to `outer`
-    /// ([`Resolver::upscale`]): optics that support it simulate at their upscale times `outer` and
-    /// return images `outer` times larger. The default ignores `outer`.
-    fn optics_context_upscaled(&self, props: &PropertyDict, outer: [usize; 3]) -> Option<Result<OpticsContext>> {
-        let _ = outer;
-        self.optics_context(props)
     }
 
     /// Computes one output from one input (`None` when resolved without input). Returning `None`

@@ -28,11 +28,12 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::FeatureKind;
+use super::optics::OpticsContext;
 use super::optics::{MAX_COORDINATE, center_of_mass, corner};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::scatterers::{finite, position};
 use crate::error::{Error, Result};
-use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
+use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, ImageList, flatten, same_list};
 use crate::properties::PropertyDict;
 use crate::sync::{Lock, Recover, overwrite};
@@ -273,7 +274,7 @@ impl FeatureKind for NonOverlapping {
         if self.accepted.lock().0.get(id).is_some_and(|acc| same_list(acc, &out)) {
             return Ok(out);
         }
-        let scale = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT).scale;
+        let scale = OpticsContext::of(rs.scope()).scale;
         let mut placed = false;
         'attempts: for attempt in 0..attempts {
             if attempt > 0 {

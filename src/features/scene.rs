@@ -28,7 +28,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
-use super::optics::{MAX_COORDINATE, center_of_mass};
+use super::optics::{MAX_COORDINATE, OpticsContext, center_of_mass};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
@@ -265,7 +265,7 @@ impl FeatureKind for SampleToMasks {
             .in_property("merge_method"));
         }
         let (h, w) = ((region[2] - region[0]) as usize, (region[3] - region[1]) as usize);
-        let scale = rs.optics().map_or([1.0; 3], |c| c.scale);
+        let scale = OpticsContext::of(rs.scope()).scale;
         let inputs = flatten(inputs)?;
         let labels = self.labels(&inputs, id, rs)?;
         let n = h.checked_mul(w).and_then(|n| n.checked_mul(masks)).ok_or_else(|| too_large(h, w, masks))?;

@@ -460,9 +460,9 @@ impl FeatureKind for Repeat {
 
 /// `Microscope(sample, optics)`: resolves the sample without input and images it with the optics.
 ///
-/// With built-in optics (`Fluorescence`, `Brightfield`: kinds that give an
-/// [`FeatureKind::optics_context`]), the sample is resolved under the optics' context (voxel size and
-/// scale), so that its scatterers produce volumes at the simulation resolution; the optics then
+/// With built-in optics (`Fluorescence`, `Brightfield`, …: kinds that give a
+/// [`FeatureKind::sample_scope`]), the sample is resolved in the scope the optics set (voxel size and
+/// scale, dicts recorded), so that its scatterers produce volumes at the simulation resolution; the optics then
 /// assemble the volume, render it and pool the upscaled image back to camera pixels. Any other optics
 /// feature is simply resolved on the sample's output.
 struct Microscope {
@@ -502,10 +502,10 @@ impl FeatureKind for Microscope {
         // Like DeepTrack2, the optics' properties are sampled first (they set the sample's units).
         let props = rs.properties(&self.optics, id)?;
         let nothing = ImageList::new();
-        let volumes = match self.optics.kind().optics_context_upscaled(&props, rs.upscale()) {
-            Some(ctx) => {
-                let ctx = ctx.map_err(|e| e.in_feature(&self.optics.label()))?;
-                rs.with_optics(ctx, |rs| rs.resolve(&self.sample, &nothing, id))?
+        let volumes = match self.optics.kind().sample_scope(&props, rs.scope()) {
+            Some(scope) => {
+                let scope = scope.map_err(|e| e.in_feature(&self.optics.label()))?;
+                rs.with_scope(scope, |rs| rs.resolve(&self.sample, &nothing, id))?
             }
             None => rs.resolve(&self.sample, &nothing, id)?,
         };

@@ -1,6 +1,7 @@
 //! `Upscale` (DeepTrack2 2.0.1's `features` module): a pipeline simulated at a higher resolution and
-//! pooled back. Inside it the optics simulate at their `upscale` times its `factor` (the resolver's
-//! [`Resolver::with_upscale`], DeepTrack2's unit context) and return images `factor` times larger;
+//! pooled back. Inside it the optics simulate at their `upscale` times its `factor` (the
+//! [`UpscaleFactor`] it sets in the resolve scope, DeepTrack2's unit context) and return images
+//! `factor` times larger;
 //! `Upscale` then averages `factor[0] × factor[1]` blocks of every image it gets (skimage's
 //! `block_reduce` with the mean, zero padding at the ends counting), as DeepTrack2 does. A pipeline
 //! without optics is only pooled.
@@ -14,7 +15,7 @@ use super::optics::upscale_factors;
 use super::pooling::{Reduce, block_reduce, output_shape};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::graph::{Feature, ReplicaId, Resolver, Scope};
 use crate::image::{Image, ImageList, same_list};
 use crate::properties::PropertyDict;
 use crate::sync::{Lock, Recover, overwrite};
@@ -49,6 +50,20 @@ const UPSCALE: KindSpec = KindSpec {
         Box::new(Upscale::new(feature))
     },
 };
+
+/// The product of the factors of the enclosing `Upscale` features (per axis: rows, columns, z), a
+/// value of the resolve scope: optics simulate at their own `upscale` times these and pool back by
+/// their own only, so that their images come out these times larger. Absent outside any `Upscale`
+/// (and when the factors are all 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct UpscaleFactor(pub [usize; 3]);
+
+impl UpscaleFactor {
+    /// The factors in `scope` (`[1, 1, 1]` outside any `Upscale`).
+    pub fn of(scope: &Scope) -> [usize; 3] {
+        scope.get::<UpscaleFactor>().map_or([1; 3], |u| u.0)
+    }
+}
 
 /// `Upscale(feature, factor)`.
 struct Upscale {
@@ -124,7 +139,20 @@ impl FeatureKind for Upscale {
         rs: &mut Resolver<'_>,
     ) -> Result<ImageList> {
         let factor = Params::new(UPSCALE.params, props).parse("factor", upscale_factors)?;
-        let images = rs.with_upscale(factor, |rs| rs.resolve(&self.feature, inputs, id))?;
+        let outer = UpscaleFactor::of(rs.scope());
+        let mut scaled = [1; 3];
+        for axis in 0..3 {
+            scaled[axis] = outer[axis]
+                .checked_mul(factor[axis])
+                .ok_or_else(|| Error::invalid("the nested upscale factors overflow"))?;
+        }
+        // A factor of 1 changes nothing: the scope stays as it is (and so do the cached results).
+        let images = if scaled == outer {
+            rs.resolve(&self.feature, inputs, id)?
+        } else {
+            let scope = rs.scope().with(UpscaleFactor(scaled));
+            rs.with_scope(scope, |rs| rs.resolve(&self.feature, inputs, id))?
+        };
         if let Some((i, f, from, pooled)) = &self.last.lock().0 {
             if i.as_slice() == id && *f == factor && same_list(from, &images) {
                 return Ok(pooled.clone());

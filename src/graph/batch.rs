@@ -1,15 +1,25 @@
-//! Batches: independent samples of a pipeline, items `first .. first + count` of a stream, rendered
-//! on worker threads, each item a pure function of (pipeline, seed, item). Items may produce several
+//! Batches: copies of a pipeline (`duplicate`) resolved by worker threads, items `first .. first +
+//! count` of a stream, each item a pure function of (pipeline, seed, item). Items may produce several
 //! images each (a pipeline ending in `& target`), and a progress callback, run on the calling thread,
 //! reports the items done and may stop the batch.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex};
 
-use super::{Feature, IN_USER_CODE, batch_item_seed};
+use super::Feature;
+use super::nesting::IN_USER_CODE;
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::Image;
+use crate::properties::Rule;
+use crate::rng::mix;
 use crate::sync::{BatchWait, Lineage};
+use crate::value::Text;
+
+/// The seed of item `index` of the batch stream `seed` (see [`Feature::resolve_batch`]).
+pub fn batch_item_seed(seed: u64, index: u64) -> u64 {
+    mix(seed ^ 0x6261_7463_685F_6974, index) // "batch_it"
+}
 
 /// Reports the progress of a batch: called with `(done, total)` items, on the thread that started the
 /// batch; returning `false` stops the batch (it then fails with [`ErrorKind::CallbackFailed`]).
@@ -29,6 +39,49 @@ impl Done {
 }
 
 impl Feature {
+    /// A copy of this pipeline: this feature, every feature it contains and every feature its
+    /// properties link to are copied, with the same kinds, rules and settings (links point to the
+    /// copies) and empty caches. Callbacks are shared with the original. Used by
+    /// [`Feature::resolve_batch`], whose workers each resolve a copy.
+    pub fn duplicate(&self) -> Feature {
+        self.duplicate_into(&mut HashMap::new())
+    }
+
+    fn duplicate_into(&self, copies: &mut HashMap<u64, Feature>) -> Feature {
+        if let Some(copy) = copies.get(&self.0.uid) {
+            return copy.clone();
+        }
+        let children = self.0.kind.children().iter().map(|c| c.duplicate_into(copies)).collect();
+        let kind = self.0.kind.with_children(children);
+        // Links never loop (set_property refuses it), so copying their sources terminates.
+        // A fresh copy: pins (which last until an update) are not copied.
+        let props: Vec<(Text, Rule)> = self
+            .unpinned_defs()
+            .iter()
+            .map(|(k, rule)| {
+                let rule = match rule {
+                    Rule::PropertyOf { feature, key } => {
+                        Rule::PropertyOf { feature: feature.duplicate_into(copies), key: key.clone() }
+                    }
+                    Rule::FeatureOutput(feature) => Rule::FeatureOutput(feature.duplicate_into(copies)),
+                    other => other.clone(),
+                };
+                (k.clone(), rule)
+            })
+            .collect();
+        let position = self.0.rng.position(self.generation());
+        let copy = Feature::from_parts(
+            (kind, self.0.spec),
+            props,
+            self.label_text(),
+            self.depth(),
+            self.stores_properties(),
+            position,
+        );
+        copies.insert(self.0.uid, copy.clone());
+        copy
+    }
+
     /// Resolves `count` independent samples of this pipeline on `input`: items `first .. first +
     /// count` of the stream `seed`. Item `i` is the image a fresh copy of the pipeline, seeded with
     /// [`batch_item_seed`]`(seed, i)`, resolves to: a pure function of (pipeline, seed, i), the same

@@ -1,6 +1,6 @@
 //! Re-drawing one property of a sample that was already drawn, and reading a feature's cached
-//! output: what `NonOverlapping` needs to move scatterers (it re-draws their `position` through its
-//! rule, the other properties keeping their values, and makes that the scatterers' sample).
+//! output: what `NonOverlapping` needs to move the features it places (it re-draws their `position`
+//! through its rule, the other properties keeping their values, and makes that their sample).
 
 use std::cell::OnceCell;
 use std::sync::Arc;

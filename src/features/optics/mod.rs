@@ -4,7 +4,7 @@
 //!
 //! An optics feature images a sample through a microscope (`optics(sample)`, [`Feature::microscope`]):
 //! the microscope resolves the sample at the simulation voxel size `resolution / magnification /
-//! upscale` (see [`OpticsContext`]), and the optics then
+//! upscale` (the [`OpticsContext`] it sets in the sample's scope, `context.rs`), and the optics then
 //! 1. place each scatterer volume at its `position` (sub-pixel, bilinear in rows and columns) and `z`,
 //!    multiplied by `intensity · scale₀·scale₁/scale₂`, `refractive_index − refractive_index_medium` or
 //!    `value` (`_create_volume`); a complex `refractive_index` (an absorbing scatterer) makes the
@@ -48,8 +48,9 @@ use ndarray::{ArrayD, IxDyn};
 use super::FeatureKind;
 use super::augmentations::move_positions;
 use super::registry::{self, KindSpec};
+use super::upscale::UpscaleFactor;
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{Feature, OpticsContext, ReplicaId, Resolver};
+use crate::graph::{Feature, ReplicaId, Resolver, Scope};
 use crate::image::Image;
 use crate::properties::PropertyDict;
 
@@ -57,6 +58,7 @@ mod aberrations;
 mod attachments;
 mod brightfield;
 mod com;
+mod context;
 mod darkfield;
 mod fields;
 mod fluorescence;
@@ -69,6 +71,7 @@ mod reference;
 mod volume;
 
 use brightfield::{Route, brightfield};
+pub use context::{Imaging, OpticsContext};
 use fluorescence::fluorescence_rows;
 pub(crate) use params::upscale as upscale_factors;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
@@ -326,12 +329,8 @@ impl FeatureKind for Optics {
         false
     }
 
-    fn optics_context(&self, props: &PropertyDict) -> Option<Result<OpticsContext>> {
-        Some(Params::new(props, self.mode).map(|p| p.context()))
-    }
-
-    fn optics_context_upscaled(&self, props: &PropertyDict, outer: [usize; 3]) -> Option<Result<OpticsContext>> {
-        Some(Params::upscaled(props, self.mode, outer).map(|p| p.context()))
+    fn sample_scope(&self, props: &PropertyDict, outer: &Scope) -> Option<Result<Scope>> {
+        Some(Params::upscaled(props, self.mode, UpscaleFactor::of(outer)).map(|p| p.sample_scope(outer)))
     }
 
     fn process(
@@ -341,7 +340,7 @@ impl FeatureKind for Optics {
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let mut p = Params::upscaled(props, self.mode, rs.upscale())?;
+        let mut p = Params::upscaled(props, self.mode, UpscaleFactor::of(rs.scope()))?;
         if self.is_structural() {
             p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs)?);
         }

@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::features::registry::{self, Const, ParamDefault, ParamKind, ParamSpec};
 use crate::features::scatterers::finite_vec;
 use crate::fft;
-use crate::graph::{Imaging, OpticsContext};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
@@ -250,6 +249,8 @@ pub(super) struct Params {
 }
 
 impl Params {
+    /// The properties outside any `Upscale` (what the tests render with).
+    #[cfg(test)]
     pub fn new(props: &PropertyDict, mode: Mode) -> Result<Params> {
         Params::upscaled(props, mode, [1; 3])
     }
@@ -378,21 +379,5 @@ impl Params {
     /// refractive_index_medium / wavelength`, as the brightfield refraction evaluates it).
     pub fn phase_per_voxel(&self) -> f64 {
         self.voxel[2] * (2.0 * std::f64::consts::PI / self.wavelength * self.n_medium)
-    }
-
-    pub fn context(&self) -> OpticsContext {
-        OpticsContext {
-            pixel: self.pixel,
-            voxel_size: self.voxel,
-            scale: self.scale,
-            imaging: Some(Imaging {
-                wavelength: self.wavelength,
-                na: self.na,
-                n_medium: self.n_medium,
-                region: self.region,
-                padding: self.padding,
-                grid: self.grid,
-            }),
-        }
     }
 }

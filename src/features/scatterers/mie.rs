@@ -16,8 +16,9 @@ use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
 use crate::error::{Error, Result};
+use crate::features::optics::{Imaging, OpticsContext};
 use crate::fft;
-use crate::graph::{Imaging, OpticsContext, ReplicaId, Resolver};
+use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
 use crate::mie::field::{FieldSpec, Polarization, scattered_field};
 use crate::properties::PropertyDict;
@@ -461,7 +462,7 @@ impl FeatureKind for Mie {
         _: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let ctx = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT);
+        let ctx = OpticsContext::of(rs.scope());
         let field = self.field(props, &ctx)?;
         let grid = ctx.imaging.map(|i| i.grid);
         let [n0, n1] = match grid {

@@ -23,7 +23,8 @@ use ndarray::{ArrayD, IxDyn};
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
 use crate::error::{Error, Result};
-use crate::graph::{OpticsContext, ReplicaId, Resolver};
+use crate::features::optics::OpticsContext;
+use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
 use crate::value::Value;
@@ -345,7 +346,7 @@ impl FeatureKind for Scatterer {
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         // Outside a microscope, DeepTrack2's default units: 1 µm voxels, camera pixels as they are.
-        let ctx = rs.optics().copied().unwrap_or(OpticsContext::DEFAULT);
+        let ctx = OpticsContext::of(rs.scope());
         let p = Params::new(self.params(), props);
         p.check_all()?;
         // A whole number of at least 1 (checked above).
@@ -368,7 +369,7 @@ mod tests {
     use crate::error::ErrorKind;
 
     fn ctx(vox: f64) -> OpticsContext {
-        OpticsContext { pixel: vox, voxel_size: [vox; 3], scale: [1.0; 3], imaging: None }
+        OpticsContext { voxel_size: [vox; 3], scale: [1.0; 3], imaging: None }
     }
 
     fn props(pairs: &[(&str, Value)]) -> PropertyDict {
@@ -405,7 +406,7 @@ mod tests {
         let m = e.volume(&p, &ctx(1e-7)).unwrap();
         assert_eq!((m.shape(), sum(&m)), ([13, 23, 15].as_slice(), 2419.0));
         let point = Scatterer { shape: Shape::Point };
-        let ctx2 = OpticsContext { pixel: 1e-7, voxel_size: [5e-8; 3], scale: [2.0; 3], imaging: None };
+        let ctx2 = OpticsContext { voxel_size: [5e-8; 3], scale: [2.0; 3], imaging: None };
         assert_eq!(point.volume(&props(&[]), &ctx2).unwrap().as_slice().unwrap(), [8.0]);
     }
 

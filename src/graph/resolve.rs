@@ -1,0 +1,315 @@
+//! Resolving: a pipeline's public `resolve` entry points and the `Resolver`, one evaluation of a
+//! pipeline (its generator, the sampling stack, the scope and bindings), which computes each feature
+//! or finds its cached result.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use rand::RngCore;
+use smallvec::SmallVec;
+
+use super::cache::{Basis, Cached, computation_dict, finish_with, keep_input, strip, strip_all, tag_all};
+use super::nesting::{MAX_NESTING, UserCode, starting_depth};
+use super::{Feature, ReplicaId, Scope, ScopeValue, busy};
+use crate::error::{Error, ErrorKind, Result};
+use crate::image::{Image, ImageList, flatten, same_list};
+use crate::properties::{PixelUnit, PropertyDict};
+use crate::rng::Generator;
+use crate::value::Value;
+
+impl Feature {
+    /// Resolves the pipeline on `input` (or, when `None`, on the input stored by the last resolve since
+    /// the last update, or on nothing). Returns the output images (usually one).
+    pub fn resolve(&self, input: Option<&Image>) -> Result<Vec<Image>> {
+        self.resolve_inputs(input.map(|img| ImageList::one(img.clone())))
+    }
+
+    /// Resolves the pipeline on a list of input images, as DeepTrack2 resolves a list: distributed
+    /// features compute each image on its own, others (`Sum(distributed=False)`) the list at once.
+    /// An empty list is no input (as `None` in [`Feature::resolve`]).
+    pub fn resolve_list(&self, inputs: &[Image]) -> Result<Vec<Image>> {
+        if inputs.is_empty() {
+            return self.resolve(None);
+        }
+        let mut list = ImageList::new();
+        for img in inputs {
+            list.push(img.clone());
+        }
+        self.resolve_inputs(Some(list))
+    }
+
+    /// [`Feature::resolve`] of `inputs`, or of the stored input when `None`.
+    fn resolve_inputs(&self, input: Option<ImageList>) -> Result<Vec<Image>> {
+        self.check_depth()?;
+        let start = starting_depth(self)?;
+        // The generator is held until this returns (also on error or panic).
+        let mut hold = self.0.rng.take(self.generation()).ok_or_else(|| busy(&self.label()))?;
+        // A given input is kept by the root's resolve (see `resolve_inner`); without one, the kept
+        // input is resolved again.
+        let stored = match input {
+            Some(_) => None,
+            None => self.current().stored_input.clone(),
+        };
+        let mut rs = Resolver::new(hold.rng());
+        rs.depth = start;
+        let inputs = match input {
+            Some(list) => list,
+            None => stored.unwrap_or_else(ImageList::new),
+        };
+        let images = rs.resolve(self, &inputs, &[])?;
+        let n = images.len();
+        images.try_into_vec().map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images"))
+                .in_feature(&self.label())
+        })
+    }
+
+    /// Resolves and returns the single output image, `None` when the pipeline produced none, or an
+    /// error when it produced several.
+    pub fn resolve_one(&self, input: Option<&Image>) -> Result<Option<Image>> {
+        let mut out = self.resolve(input)?;
+        match out.len() {
+            0 => Ok(None),
+            1 => Ok(out.pop()),
+            n => Err(Error::invalid(format!("the pipeline produced {n} images where one was expected"))
+                .in_feature(&self.label())),
+        }
+    }
+}
+
+/// One evaluation of a pipeline: its generator and the sampling stack. Structural kinds call
+/// [`Resolver::resolve`] on their sub-features.
+pub struct Resolver<'r> {
+    pub(super) rng: &'r mut Generator,
+    /// The (feature, replicate index) pairs being sampled, outermost first.
+    pub(super) sampling: SmallVec<[(u64, SmallVec<[usize; 4]>); 8]>,
+    pub(super) depth: usize,
+    /// What enclosing structural kinds set for the features they resolve (see [`Resolver::with_scope`]).
+    pub(super) scope: Scope,
+    /// Property values bound by enclosing `Bind`-like features, innermost last.
+    pub(super) overrides: Vec<Arc<PropertyDict>>,
+    /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
+    pub(super) feature_values: usize,
+}
+
+impl<'r> Resolver<'r> {
+    pub(crate) fn new(rng: &'r mut Generator) -> Self {
+        Resolver {
+            rng,
+            sampling: SmallVec::new(),
+            depth: 0,
+            scope: Scope::EMPTY,
+            overrides: Vec::new(),
+            feature_values: 0,
+        }
+    }
+
+    /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
+    /// properties of every feature sampled inside (DeepTrack2's `Bind`: `feature.resolve(x,
+    /// **bound)`); inner bindings win over outer ones. A feature with an overridden property, or with
+    /// links to other features (which may be bound), draws a new sample (with the bound values, and
+    /// its other rules drawn again) at every computation inside, which is never kept: its samples
+    /// outside are unaffected.
+    pub fn with_overrides<T>(&mut self, bound: Arc<PropertyDict>, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.overrides.push(bound);
+        let result = f(self);
+        self.overrides.pop();
+        result
+    }
+
+    /// The value bound to property `key` by the innermost enclosing binding, if any.
+    pub(super) fn bound(&self, key: &str) -> Option<&Value> {
+        if key == "name" {
+            return None;
+        }
+        self.overrides.iter().rev().find_map(|d| d.get(key))
+    }
+
+    /// The scope the feature being computed is resolved in: what the structural kinds enclosing it
+    /// set (see [`Scope`]).
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
+    /// The value of type `T` that an enclosing structural kind set, if any (a microscope's context,
+    /// for the features of its sample).
+    pub fn scoped<T: ScopeValue>(&self) -> Option<&T> {
+        self.scope.get()
+    }
+
+    /// Runs `f` with `scope` as the scope (restoring the previous one afterwards, also on error): how a
+    /// structural kind sets values for the features it resolves inside `f` (usually
+    /// `rs.scope().with(value)`: the enclosing values stay visible). Results computed inside are reused
+    /// only in an equal scope; with [`Scope::records`], every feature computed inside records its
+    /// property dict in its outputs.
+    pub fn with_scope<T>(&mut self, scope: Scope, f: impl FnOnce(&mut Self) -> T) -> T {
+        let previous = std::mem::replace(&mut self.scope, scope);
+        let result = f(self);
+        self.scope = previous;
+        result
+    }
+
+    /// The pixel unit that [`Rule::Pixels`] converts with in this scope.
+    pub(super) fn pixel_unit(&self) -> f64 {
+        self.scope.get::<PixelUnit>().map_or(PixelUnit::DEFAULT.0, |p| p.0)
+    }
+
+    /// The properties of `feature` sampled at replicate index `id` (the cached sample when still
+    /// valid, the one its next resolve at `id` uses).
+    pub fn properties(&mut self, feature: &Feature, id: &ReplicaId) -> Result<Arc<PropertyDict>> {
+        feature.sample(id, self).map(|(_, dict)| dict)
+    }
+
+    /// Marks the calling thread as running user code for this resolve (a callback, a custom
+    /// feature's `get`) until the result drops: resolves it starts count on from this one's depth.
+    pub(crate) fn user_code(&self) -> UserCode {
+        UserCode::enter(self.depth)
+    }
+
+    pub(super) fn enter(&mut self, feature: &Feature) -> Result<()> {
+        // A backstop: every run first checks the true depth (`check_depth`), so this only catches a
+        // graph that a callback makes deeper while it runs, a path through a loop that the check
+        // does not follow, or resolves nested in others' callbacks (they start at the depth of the
+        // resolve that called them).
+        if self.depth >= 2 * MAX_NESTING + 2 {
+            return Err(Error::invalid(format!(
+                "the pipeline nests features (or links properties) more than {MAX_NESTING} levels deep, \
+                 counting the resolves it is nested in through callbacks"
+            ))
+            .in_feature(&feature.label()));
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// The evaluation's generator (for kinds that draw noise).
+    pub fn rng(&mut self) -> &mut dyn RngCore {
+        &mut *self.rng
+    }
+
+    /// Resolves `feature` on `inputs` at replicate index `id`, using and filling its caches. The result
+    /// shares what it has in common with `inputs` (an appending feature's output is its inputs plus
+    /// the new images).
+    ///
+    /// Inside a feature-valued property (`A - A * 2`: the value of `Subtract` is the feature `A * 2`,
+    /// resolved without input), a feature given no input at top level computes on the input it kept
+    /// from its last computation, as DeepTrack2's features do: `A` there is the `A` of the pipeline.
+    pub fn resolve(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
+        self.enter(feature)?;
+        let kept;
+        let inputs = if self.feature_values > 0 && inputs.is_empty() && id.is_empty() {
+            kept = feature.current().stored_input.clone();
+            kept.as_ref().unwrap_or(inputs)
+        } else {
+            inputs
+        };
+        let result = self.resolve_inner(feature, inputs, id);
+        self.depth -= 1;
+        result
+    }
+
+    fn resolve_inner(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
+        // In a recording scope every computation records its dict (a microscope reads its sample's).
+        let store = feature.stores_properties() || self.scope.records();
+        // Two functions, so that the frame of each level of a deep pipeline holds one kind's locals.
+        if feature.kind().is_structural() {
+            self.resolve_structural(feature, inputs, id, store)
+        } else {
+            self.resolve_leaf(feature, inputs, id, store)
+        }
+    }
+
+    /// [`Resolver::resolve`] of a structural feature: its output is reused when its children's
+    /// results are unchanged.
+    #[inline(never)]
+    fn resolve_structural(
+        &mut self,
+        feature: &Feature,
+        inputs: &ImageList,
+        id: &ReplicaId,
+        store: bool,
+    ) -> Result<ImageList> {
+        let kind = feature.kind();
+        let scope = self.scope.clone();
+        let in_feature = |e: Error| e.in_feature(&feature.label());
+        let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
+        let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
+        if let Some(c) = feature.current().outputs.get(id) {
+            if c.scope == scope
+                && Arc::ptr_eq(&c.sample, &sample)
+                && matches!(&c.basis, Basis::Inner(list) if same_list(list, &inner))
+            {
+                return Ok(c.output.clone());
+            }
+        }
+        let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
+        let output = output.map_err(in_feature)?;
+        let cached = Cached { scope, basis: Basis::Inner(inner), sample, output: output.clone() };
+        // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
+        feature.current().outputs.set(id, cached).map_err(in_feature)?;
+        Ok(output)
+    }
+
+    /// [`Resolver::resolve`] of a feature that computes its output itself.
+    #[inline(never)]
+    fn resolve_leaf(
+        &mut self,
+        feature: &Feature,
+        inputs: &ImageList,
+        id: &ReplicaId,
+        store: bool,
+    ) -> Result<ImageList> {
+        let kind = feature.kind();
+        let scope = self.scope.clone();
+        let in_feature = |e: Error| e.in_feature(&feature.label());
+        let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
+            let kept = keep_input(st, inputs, id);
+            let hit = st.outputs.get(id).filter(|c| {
+                let same_inputs = match (&c.basis, kept) {
+                    (Basis::Kept(version), Some(now)) => *version == now,
+                    (Basis::Given(list), None) => same_list(list, inputs),
+                    _ => false,
+                };
+                // A result computed in a wider scope is reused, as DeepTrack2 keys its cache by `_ID`
+                // only: `scatterer()` after `optics(scatterer)` gives the volume the optics imaged.
+                same_inputs && (c.scope == scope || scope.within(&c.scope)) && Arc::ptr_eq(&c.sample, sample)
+            });
+            (kept, hit.map(|c| c.output.clone()))
+        })?;
+        if let Some(output) = hit {
+            return Ok(output);
+        }
+        // A computation that records nothing at top level computes from the sample itself.
+        let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
+        let dict = recorded.as_ref().unwrap_or(&sample);
+        // An appending kind computes its new images from its properties alone: its inputs are only
+        // carried along, never laid out in one slice (which would cost their number every time).
+        let appends = kind.appends_to_inputs();
+        let flat = if appends { Ok(Cow::Borrowed(&[][..])) } else { flatten(inputs) };
+        let flat = flat.map_err(in_feature)?;
+        let out = kind.process(&flat, dict, id, self).map_err(in_feature)?;
+        let out = match recorded {
+            Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
+            _ => strip(out),
+        };
+        let output = if appends {
+            let mut all = inputs.clone();
+            all.append_vec(out);
+            all
+        } else {
+            ImageList::from(out)
+        };
+        let cached = Cached {
+            scope,
+            basis: match kept {
+                Some(version) => Basis::Kept(version),
+                None => Basis::Given(inputs.clone()),
+            },
+            sample,
+            output: output.clone(),
+        };
+        // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
+        feature.current().outputs.set(id, cached).map_err(in_feature)?;
+        Ok(output)
+    }
+}
