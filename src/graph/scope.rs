@@ -237,8 +237,13 @@ mod tests {
         assert_eq!((value(&at3), calls.load(Ordering::Relaxed)), (3.0, 1));
         assert_eq!((value(&at4), calls.load(Ordering::Relaxed)), (4.0, 2));
         assert_eq!((value(&at3), calls.load(Ordering::Relaxed)), (3.0, 3));
-        // Outside every scope, the step is unset.
+        // Outside every scope, the result computed in the last scope is reused (a scope within it:
+        // DeepTrack2 keys its caches by `_ID` only); once updated, the step is unset.
+        assert_eq!((value(&leaf), calls.load(Ordering::Relaxed)), (3.0, 3));
+        leaf.update().unwrap();
         assert_eq!((value(&leaf), calls.load(Ordering::Relaxed)), (-1.0, 4));
+        // Inside a scope, a result computed outside (a narrower scope) is not reused.
+        assert_eq!((value(&at3), calls.load(Ordering::Relaxed)), (3.0, 5));
         // In a recording scope the leaf records its dict although nothing stores properties.
         let dicts = |f: &Feature| {
             f.resolve(None).unwrap();
