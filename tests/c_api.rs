@@ -199,6 +199,7 @@ fn optics_and_mie_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/holography.c", "valgrind_holography");
     valgrind_clean("tests/c/optics_systems.c", "valgrind_optics_systems");
     valgrind_clean("tests/c/features_completion.c", "valgrind_features_completion");
+    valgrind_clean("examples-c/optics.c", "valgrind_optics_example");
 }
 
 #[test]
