@@ -20,6 +20,8 @@
 #   make header       regenerates include/deeptrack.h after a change to the C API
 #   make docs         regenerates the README's table of built-in kinds from the registry
 #   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make optics       renders examples-c/optics.c's images (Mie spheres in the coherent systems, aberrated
+#                     pupils) and prints a random Mie sphere's ground truth
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
@@ -42,7 +44,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs tutorials
+.PHONY: example simulate optics pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs tutorials
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -71,9 +73,18 @@ simulate: lib
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/simulate $(RELEASE)
 
-# The README's pictures, from the current code (tests/pictures.rs fails when they are stale).
-pictures: simulate
+# Renders examples-c/optics.c's images into target/release/.
+OPTICS_PICTURES := mie_aberrated.png mie_brightfield.png darkfield.png iscat.png holography.png \
+	aberrated_fluorescence.png
+optics: lib
+	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/optics.c -o $(RELEASE)/optics \
+		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
+	$(RELEASE)/optics $(RELEASE)
+
+# The README's pictures, from the current code (tests/c_api.rs fails when they are stale).
+pictures: simulate optics
 	cp $(RELEASE)/fluorescence.png $(RELEASE)/brightfield.png docs/images/
+	cp $(addprefix $(RELEASE)/,$(OPTICS_PICTURES)) docs/images/
 
 test: test-tools
 	cargo fmt --check

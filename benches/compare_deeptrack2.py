@@ -190,6 +190,25 @@ def python_table(results, order, groups):
     return table(header, rows)
 
 
+# Issue 14's optics cases (benches/dt2_style.py, group "optics"): at least this speed-up over 2.0.1.
+OPTICS_TARGET = 20
+
+
+def optics_table(results, order):
+    rows = []
+    for case in order:
+        if results[PY][case].get("group") != "optics":
+            continue
+        ours = median(results[PY], case)
+        ratios = [ratio(median(results[v], case), ours) for v in VERSIONS]
+        met = ratios[0] is not None and ratios[0] >= OPTICS_TARGET
+        rows.append([case, fmt(ours)] + [fmt(median(results[v], case)) for v in VERSIONS]
+                    + [fmt_ratio(r) for r in ratios] + [f"≥ {OPTICS_TARGET}× vs 2.0.1: {'met' if met else 'not met'}"])
+    header = ["optics (DeepTrack2-style code, one thread, median of update + resolve)", PY]
+    header += [f"DeepTrack2 {v}" for v in VERSIONS] + [f"speed-up vs {v}" for v in VERSIONS] + ["target"]
+    return table(header, rows)
+
+
 def marginal_rows(results, order):
     """Per series: the marginal cost of one more particle between consecutive sizes, per side."""
     series = {}
@@ -296,7 +315,8 @@ def main():
          + [f"{results[v]['batch memory']['peak_rss_kib'] / 1024:.0f} MiB" for v in VERSIONS]
          + [", ".join(f"1/{results[v]['batch memory']['peak_rss_kib'] / ours_kib:.1f} of {v}" for v in VERSIONS)]],
     )
-    py_cases = [c for c in order if results[PY][c].get("group") in ("pipelines", "images", "scaling", "batch")]
+    py_cases = [c for c in order if results[PY][c].get("group") in ("pipelines", "images", "optics", "scaling",
+                                                                     "batch")]
     text = "\n".join(
         [
             "# Benchmarks: deeptrack against DeepTrack2",
@@ -319,6 +339,10 @@ def main():
             "### DeepTrack2-style Python code",
             "",
             *python_table(results, order, ("pipelines", "images")),
+            "",
+            "### Optics: Mie scattering and aberrated pupils",
+            "",
+            *optics_table(results, order),
             "",
             *python_table(results, order, ("scaling",)),
             "",

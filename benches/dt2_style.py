@@ -81,6 +81,26 @@ def point(n):
     return dt.PointParticle(position=lambda: np.random.rand(2) * n, intensity=100)
 
 
+def mie_brightfield(n):
+    """A MieSphere of random position, depth, radius and refractive index in Brightfield, as DeepTrack2's
+    particle-sizing tutorial draws it (DTEx203)."""
+    particle = dt.MieSphere(position=lambda: n / 2 + np.random.rand(2) * 4 - 2, z=lambda: np.random.randn() * 2,
+                            radius=lambda: 1e-7 + 3e-7 * np.random.rand(),
+                            refractive_index=lambda: np.random.rand() * 0.3 + 1.37, L=8, position_unit="pixel")
+    optics = dt.Brightfield(NA=0.8, wavelength=633e-9, resolution=1e-6, magnification=15,
+                            output_region=(0, 0, n, n))
+    return optics(particle)
+
+
+def aberrated_fluorescence(n):
+    """Point particles in Fluorescence through a pupil with random defocus and astigmatism."""
+    pupil = dt.Defocus(coefficient=lambda: np.random.uniform(-1, 1)) >> dt.Astigmatism(
+        coefficient=lambda: np.random.uniform(-0.5, 0.5))
+    optics = dt.Fluorescence(NA=0.8, wavelength=680e-9, magnification=10, resolution=1e-6,
+                             output_region=(0, 0, n, n), pupil=pupil)
+    return optics(point(n) ^ 5)
+
+
 def callables_pipeline():
     """The batch case: every property a lambda over np.random."""
     particle = dt.PointParticle(position=lambda: np.random.rand(2) * 64, intensity=lambda: 50 + 50 * np.random.rand())
@@ -218,6 +238,14 @@ def main_time(smoke, budget, max_run):
          lambda: brightfield(256)(random_sphere(256, 1e-6, 2e-6, refractive_index=1.45) ^ 5), None),
     ]:
         timed(name, "pipelines", make, lambda pipe, inp=inp: cycle(pipe, inp), budget)
+    # Issue 14's optics (target: 20x DeepTrack2 2.0.1).
+    frame = 128 if not smoke else 32
+    for name, make in [
+        (f"MieSphere (random), Brightfield {frame}x{frame}", lambda: mie_brightfield(frame)),
+        (f"5 point particles, Fluorescence {frame}x{frame}, random Defocus >> Astigmatism pupil",
+         lambda: aberrated_fluorescence(frame)),
+    ]:
+        timed(name, "optics", make, cycle, budget)
     series("(particle ^ {n}) >> other", "pipelines", repeated, lambda pipe: cycle(pipe, x),
            (1000, 10000) if not smoke else (1000,), budget, max_run, commas=False)
 

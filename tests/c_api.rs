@@ -225,6 +225,7 @@ fn optics_and_mie_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/optics_systems.c", "valgrind_optics_systems");
     valgrind_clean("tests/c/absorbing.c", "valgrind_absorbing");
     valgrind_clean("tests/c/features_completion.c", "valgrind_features_completion");
+    valgrind_clean("examples-c/optics.c", "valgrind_optics_example");
 }
 
 #[test]
@@ -290,6 +291,51 @@ fn simulate_example_renders_images_and_reports_every_particle() {
     for png in ["fluorescence.png", "brightfield.png"] {
         let bytes = std::fs::read(dir.join(png)).expect("the PNG was written");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000, "{png}");
+        assert_picture_is_current(&dir.join(png), &root().join("docs/images").join(png));
+    }
+}
+
+#[test]
+fn optics_example_images_mie_spheres_with_their_ground_truth() {
+    let exe = compile("cc", "examples-c/optics.c", "optics_example", &["-std=c11"]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("optics-out");
+    std::fs::create_dir_all(&dir).expect("an output directory");
+    let output = Command::new(&exe).arg(&dir).output().expect("run optics");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    print!("{out}");
+    // Three random spheres, each with the ground truth its image carries, within the ranges drawn.
+    let truths: Vec<Vec<f64>> = out
+        .lines()
+        .filter(|l| l.starts_with("mie sphere "))
+        .map(|l| {
+            l.split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-'))
+                .filter(|t| t.parse::<f64>().is_ok())
+                .map(|t| t.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    assert_eq!(truths.len(), 3, "{out}");
+    for (i, t) in truths.iter().enumerate() {
+        // index, x, y, z, radius (nm), refractive index
+        assert_eq!(t.len(), 6, "{t:?}");
+        assert_eq!(t[0], i as f64);
+        assert!((40.0..=88.0).contains(&t[1]) && (40.0..=88.0).contains(&t[2]), "{t:?}");
+        assert!((-5.0..=5.0).contains(&t[3]) && (100.0..=400.0).contains(&t[4]) && (1.37..=1.67).contains(&t[5]));
+    }
+    assert!(truths[0] != truths[1] && truths[1] != truths[2], "each update draws a new sphere: {truths:?}");
+    for png in [
+        "mie_aberrated.png",
+        "mie_brightfield.png",
+        "darkfield.png",
+        "iscat.png",
+        "holography.png",
+        "aberrated_fluorescence.png",
+    ] {
+        assert!(out.contains(&format!("{png}: values ")), "{out}");
+        let (pixels, size) = read_png(&dir.join(png));
+        assert_eq!(size, (128, 128), "{png}");
+        assert!(pixels.iter().any(|&p| p != pixels[0]), "{png} is uniform");
         assert_picture_is_current(&dir.join(png), &root().join("docs/images").join(png));
     }
 }

@@ -8,13 +8,12 @@
 //! scatterers that reach them, and its empty rows are skipped.
 
 use crate::sync::Lock;
-use std::cell::OnceCell;
 use std::ops::Range;
 
 use rustfft::num_complex::Complex64;
 
 use super::Params;
-use super::pupil::{OtfBand, OtfCache, Pupil};
+use super::pupil::{OtfBand, OtfCache};
 use super::volume::Volume;
 use crate::error::Result;
 use crate::fft::{self, RealFft2};
@@ -34,8 +33,7 @@ pub(super) fn fluorescence_rows(
     }
     let [n0, n1] = p.grid;
     let band = OtfCache::otf_band(otfs, p);
-    let pupil = OnceCell::new();
-    fft::with_real_fft2(n0, n1, |real| sum(volume, p, otfs, &pupil, &band, real, rows, row))?
+    fft::with_real_fft2(n0, n1, |real| sum(volume, p, otfs, &band, real, rows, row))?
 }
 
 /// The body of [`fluorescence_rows`], with the calling thread's real transform of the grid.
@@ -44,7 +42,6 @@ fn sum(
     volume: &Volume,
     p: &Params,
     otfs: &Lock<OtfCache>,
-    pupil: &OnceCell<Pupil>,
     band: &OtfBand,
     real: &mut RealFft2,
     rows: Range<usize>,
@@ -84,7 +81,7 @@ fn sum(
         if !any {
             continue;
         }
-        let otf = OtfCache::get(otfs, p, pupil, band, volume.z0 + *plane as i64)?;
+        let otf = OtfCache::get(otfs, p, band, volume.z0 + *plane as i64)?;
         for (v, column) in otf.chunks_exact(band.len.max(1)).take(band.cols).enumerate() {
             let mut otf_rows = column.iter();
             for range in &band.rows {

@@ -77,6 +77,7 @@ pub(crate) use params::upscale as upscale_factors;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
 use params::{Params, region};
 use pupil::OtfCache;
+pub(crate) use pupil::{candidates as pupil_candidates, radius as pupil_radius};
 pub use volume::MAX_PLANES;
 pub(crate) use volume::corner;
 

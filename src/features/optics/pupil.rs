@@ -1,7 +1,6 @@
 //! DeepTrack2's pupil and what the optics derive from it: the fluorescence OTFs (by z-plane) and the
 //! brightfield propagators, cached per optics feature while its numbers stay the same.
 
-use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::f64::consts::PI;
 use std::ops::Range;
@@ -16,7 +15,7 @@ use super::attachments::Attachments;
 use super::illumination;
 use super::{Params, alloc_f64};
 use crate::error::{Error, ErrorKind, Result};
-use crate::fft::{self, Fft2};
+use crate::fft;
 
 /// What an OTF depends on besides its plane's z: the grid, the optics' numbers and the aberrations'
 /// (as bits).
@@ -107,40 +106,47 @@ impl OtfCache {
 
     /// The OTF of plane `z`, `fft2(|ifft2(pupil defocused to z)|²)`, on `band` (see [`OtfBand`]):
     /// column by column of the half spectrum, the band's rows of each; computed once per key and
-    /// plane.
-    pub fn get(
-        cache: &Lock<OtfCache>,
-        p: &Params,
-        pupil: &OnceCell<Pupil>,
-        band: &OtfBand,
-        z: i64,
-    ) -> Result<Arc<Vec<Complex64>>> {
+    /// plane. The pupil is non-zero on its band only (see [`OtfCache::band`]): the inverse transform
+    /// runs from the band (`fft::inverse_band`), and the forward one, of a real image, on the half
+    /// spectrum's `band.cols` columns.
+    pub fn get(cache: &Lock<OtfCache>, p: &Params, band: &OtfBand, z: i64) -> Result<Arc<Vec<Complex64>>> {
         let key = OtfKey::of(p);
         if let Some(otf) = OtfCache::lock(cache, &key).planes.get(&z) {
             return Ok(Arc::clone(otf));
         }
-        let pupil = match pupil.get() {
-            Some(pupil) => pupil,
-            None => {
-                let _ = pupil.set(Pupil::new(p)?);
-                pupil.get().expect("just set")
+        let pupil = OtfCache::band(cache, p)?;
+        let mut defocused = fft::zeros(pupil.step.len())?;
+        pupil.pupil.fill(z as f64, &mut defocused);
+        if !p.attachments.pupil.is_empty() {
+            let factor = OtfCache::band_factor(cache, p)?;
+            for (d, a) in defocused.iter_mut().zip(factor.iter()) {
+                *d = a * *d;
             }
-        };
-        let [n0, n1] = p.grid;
-        let mut otf = fft::zeros(n0 * n1)?;
-        pupil.fill_aberrated(z as f64, &mut otf);
-        // Computed once per plane and cached: a transform planned for it is fine.
-        let mut fft = Fft2::new(n0, n1)?;
-        fft.inverse(&mut otf);
-        for v in otf.iter_mut() {
-            let a = v.re.hypot(v.im);
-            *v = Complex64::new(a * a, 0.0);
         }
-        fft.forward(&mut otf);
+        let [n0, n1] = p.grid;
+        // |ifft2(pupil)|², as numpy's square(abs(field)) up to rounding.
+        let mut intensity = alloc_f64(n0 * n1)?;
+        fft::inverse_band(p.grid, &pupil.us, &pupil.vs, &defocused, 0..n0, 0..n1, |y, row| {
+            for (o, v) in intensity[y * n1..(y + 1) * n1].iter_mut().zip(row) {
+                *o = v.norm_sqr();
+            }
+        })?;
+        // Computed once per plane and cached: a transform planned for it is fine.
+        let mut real = fft::RealFft2::new(n0, n1)?;
+        let mut half = fft::zeros(band.cols * n0)?;
+        real.forward(
+            0..n0,
+            |r, row| {
+                row.copy_from_slice(&intensity[r * n1..(r + 1) * n1]);
+                true
+            },
+            &mut half,
+            band.cols,
+        );
         let mut kept = fft::zeros(band.cols * band.len)?;
-        for (v, column) in kept.chunks_exact_mut(band.len.max(1)).take(band.cols).enumerate() {
+        for (column, half_column) in kept.chunks_exact_mut(band.len.max(1)).zip(half.chunks_exact(n0)).take(band.cols) {
             for (slot, u) in column.iter_mut().zip(band.rows.iter().cloned().flatten()) {
-                *slot = otf[u * n1 + v];
+                *slot = half_column[u];
             }
         }
         let otf = Arc::new(kept);
@@ -365,7 +371,7 @@ struct PupilGrid {
 impl PupilGrid {
     fn of(p: &Params) -> PupilGrid {
         let n = p.grid;
-        let r = [0, 1].map(|axis| p.na / p.wavelength * p.voxel[axis] * n[axis] as f64);
+        let r = [0, 1].map(|axis| radius(p.na, p.wavelength, p.voxel[axis], n[axis]));
         let na_n = p.na / p.n_medium;
         PupilGrid { n, r, c: na_n * na_n, k: 2.0 * PI * p.n_medium / p.wavelength * p.voxel[2] }
     }
@@ -413,20 +419,30 @@ impl PupilGrid {
 
     /// The centred indices along `axis` that can be inside: `x² < 1` needs `|i − n/2| < r (1 + 1e-8)`.
     fn candidates(&self, axis: usize) -> std::ops::Range<usize> {
-        let (n, r) = (self.n[axis], self.r[axis]);
-        let lo = (n as f64 / 2.0 - r - 2.0).floor().max(0.0) as usize;
-        let hi = (n as f64 / 2.0 + r + 2.0).ceil().min(n as f64) as usize;
-        lo.min(n)..hi.max(lo.min(n))
+        candidates(self.n[axis], self.r[axis])
     }
 }
 
+/// The radius, in grid steps, of the pupil of numerical aperture `na` at `wavelength` on an axis of
+/// `n` points `voxel` meters apart (the pupil's support is `|i − n/2| < radius` along the axis).
+pub(crate) fn radius(na: f64, wavelength: f64, voxel: f64, n: usize) -> f64 {
+    na / wavelength * voxel * n as f64
+}
+
+/// The centred indices along an axis of `n` points that can be inside a pupil of `radius` grid steps
+/// (see [`radius`]), with a margin: field scatterers compute their spectra there only.
+pub(crate) fn candidates(n: usize, radius: f64) -> std::ops::Range<usize> {
+    let lo = (n as f64 / 2.0 - radius - 2.0).floor().max(0.0) as usize;
+    let hi = (n as f64 / 2.0 + radius + 2.0).ceil().min(n as f64) as usize;
+    lo.min(n)..hi.max(lo.min(n))
+}
+
 /// The pupil on an FFT grid, or on the rows and columns of one where it is non-zero (see
-/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order, and on the whole
-/// grid, the aberrations' factor (none without aberrations).
+/// [`Pupil::band`]): its support and the defocus phase per z-pixel, in FFT order (the aberrations'
+/// factor on the band is [`OtfCache::band_factor`]'s).
 pub(super) struct Pupil {
     pub support: Vec<bool>,
     kz: Vec<f64>,
-    factor: Option<Vec<Complex64>>,
 }
 
 impl PupilField {
@@ -441,7 +457,9 @@ impl PupilField {
 }
 
 impl Pupil {
-    /// The pupil on the whole grid (row-major, FFT order).
+    /// The pupil on the whole grid (row-major, FFT order): DeepTrack2's way, which the tests'
+    /// reference renderer (reference.rs) follows; the optics use [`Pupil::band`].
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn new(p: &Params) -> Result<Pupil> {
         let g = PupilGrid::of(p);
         let [n0, n1] = g.n;
@@ -457,20 +475,7 @@ impl Pupil {
                 kz[si * n1 + sj] = z;
             }
         }
-        let factor = if p.attachments.pupil.is_empty() {
-            None
-        } else {
-            let field = g.aberrated(p)?;
-            let mut factor = fft::zeros(n)?;
-            for i in field.rows.clone() {
-                for j in field.cols.clone() {
-                    let ([si, sj], _, _) = g.at(i, j);
-                    factor[si * n1 + sj] = field.at(i, j);
-                }
-            }
-            Some(factor)
-        };
-        Ok(Pupil { support, kz, factor })
+        Ok(Pupil { support, kz })
     }
 
     /// The pupil on its band: the grid rows `us` and columns `vs` (FFT order) that hold at least one
@@ -494,18 +499,7 @@ impl Pupil {
         }
         let us = rows.iter().map(|&i| at(i, 0).0[0]).collect();
         let vs = cols.iter().map(|&j| at(0, j).0[1]).collect();
-        Ok((us, vs, Pupil { support, kz, factor: None }))
-    }
-
-    /// The aberrated pupil defocused by `d` z-pixels: `P · A · exp(i·d·kz)`, `A` the aberrations'
-    /// factor (1 without aberrations).
-    pub fn fill_aberrated(&self, d: f64, out: &mut [Complex64]) {
-        self.fill(d, out);
-        if let Some(factor) = &self.factor {
-            for (o, a) in out.iter_mut().zip(factor) {
-                *o = a * *o;
-            }
-        }
+        Ok((us, vs, Pupil { support, kz }))
     }
 
     /// The pupil defocused by `d` z-pixels: `P · exp(i·d·kz)` (without aberrations).
@@ -563,7 +557,7 @@ mod tests {
         let defocus = |c: f64| vec![Step::Zernike(vec![(2, 0, c)])];
         let p = params(Mode::Fluorescence, defocus(0.5));
         let band = OtfCache::otf_band(&cache, &p);
-        let otf = |p: &Params| OtfCache::get(&cache, p, &OnceCell::new(), &band, 3).unwrap();
+        let otf = |p: &Params| OtfCache::get(&cache, p, &band, 3).unwrap();
         let first = otf(&p);
         assert!(Arc::ptr_eq(&first, &otf(&params(Mode::Fluorescence, defocus(0.5)))));
         let other = otf(&params(Mode::Fluorescence, defocus(-0.5)));

@@ -16,7 +16,7 @@ use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
 use crate::error::{Error, Result};
-use crate::features::optics::{Imaging, OpticsContext};
+use crate::features::optics::{Imaging, OpticsContext, pupil_candidates, pupil_radius};
 use crate::fft;
 use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
@@ -423,6 +423,16 @@ impl Mie {
             // DeepTrack2 converts it from meters to camera pixels (its conversion table).
             coherence_length: p.opt_f64("coherence_length")?.map(|c| c / (ctx.voxel_size[0] * ctx.scale[0])),
             return_fft: ctx.imaging.is_some() || p.bool("return_fft")?,
+            // In a microscope, the optics read the spectrum on their pupil's band only: computed there
+            // (one grid step wider than the pupil's candidates, against rounding in the voxel size).
+            band: ctx.imaging.map(|im| {
+                [0, 1].map(|axis| {
+                    let n = im.grid[axis];
+                    let r = pupil_radius(im.na, im.wavelength, ctx.voxel_size[axis], n) + 1.0;
+                    let range = pupil_candidates(n, r);
+                    [range.start, range.end]
+                })
+            }),
         };
         let m: Vec<Complex64> = indices.iter().map(|&n| n / im.n_medium).collect();
         let a: Vec<f64> = radius.iter().map(|&r| r * 2.0 * PI / im.wavelength * im.n_medium).collect();
