@@ -18,7 +18,8 @@
 #                     tests/dt2/modules.toml says must pass does not; run by `make test`
 #   make header       regenerates include/deeptrack.h after a change to the C API
 #   make docs         regenerates the README's table of built-in kinds from the registry
-#   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make simulate     renders examples-c/simulate.c's images (fluorescence and EMCCD camera frames,
+#                     brightfield; PNGs)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
@@ -73,6 +74,7 @@ simulate: lib
 # The README's pictures, from the current code (tests/pictures.rs fails when they are stale).
 pictures: simulate
 	cp $(RELEASE)/fluorescence.png $(RELEASE)/brightfield.png docs/images/
+	cp $(RELEASE)/emccd.png docs/images/
 
 test: test-tools
 	cargo fmt --check
@@ -101,6 +103,7 @@ test-tools:
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy "dask[distributed]" "auditwheel>=6.8"
+	$(PIP) install "matplotlib>=3.5" tifffile  # plots (the package's [plot] extra) and TIFFs read back
 	$(PIP) install --force-reinstall --no-deps ./python
 	rm -rf $(CURDIR)/target/wheels $(CURDIR)/target/sdist
 	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python

@@ -55,15 +55,18 @@ globals().update(_BUILTINS)
 # (``dt.math.Clip``), not only after ``import deeptrack.math``.
 from . import (  # noqa: E402
     augmentations,
+    cameras,
     elementwise,
     features,
     image,
     math,
     noises,
     optics,
+    pictures,
     scatterers,
     statistics,
 )
+from .pictures import save_png, save_tiff  # noqa: E402
 
 
 def library_version():
@@ -81,12 +84,16 @@ __all__ = [
     "properties",
     "units",
     "augmentations",
+    "cameras",
     "elementwise",
     "features",
     "image",
     "math",
     "noises",
     "optics",
+    "pictures",
+    "save_png",
+    "save_tiff",
     "scatterers",
     "statistics",
     "MERGE_STRATEGY_APPEND",
