@@ -122,6 +122,7 @@ int main(int argc, char **argv) {
     set_float(emccd, "adc_gain", 20);
     set_float(emccd, "bit_depth", 16);
     CHECK(deeptrack_feature_chain(scope, emccd, &low_light));
+    CHECK(deeptrack_feature_seed(low_light, 42));
     deeptrack_image *frame;
     CHECK(deeptrack_feature_resolve(low_light, NULL, &frame));
     CHECK(deeptrack_image_save_png(frame, path_in(dir, "emccd.png"), range));
