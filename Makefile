@@ -75,6 +75,8 @@ simulate: lib
 pictures: simulate
 	cp $(RELEASE)/fluorescence.png $(RELEASE)/brightfield.png docs/images/
 	cp $(RELEASE)/emccd.png docs/images/
+	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
+		examples-python/training_batch.py docs/images/training_batch.png
 
 test: test-tools
 	cargo fmt --check

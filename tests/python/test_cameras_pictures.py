@@ -180,5 +180,29 @@ class ReadmeCameraExample(unittest.TestCase):
         plt.close("all")
 
 
+class TrainingBatchPicture(unittest.TestCase):
+    @unittest.skipIf(PILImage is None, "Pillow is not installed")
+    def test_the_readme_picture_is_current(self):
+        """examples-python/training_batch.py renders docs/images/training_batch.png (as the C pictures:
+        at most 0.1% of the pixels more than 1% of the range apart); `make pictures` renders it again."""
+        import importlib.util
+
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        spec = importlib.util.spec_from_file_location(
+            "training_batch", os.path.join(root, "examples-python", "training_batch.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with tempfile.TemporaryDirectory() as tmp:
+            counts = module.render(os.path.join(tmp, "batch.png"))
+            _, new = read_png16(os.path.join(tmp, "batch.png"))
+        self.assertEqual(len(counts), 4)
+        self.assertTrue(all(5 <= c <= 20 for c in counts), counts)
+        _, old = read_png16(os.path.join(root, "docs", "images", "training_batch.png"))
+        self.assertEqual(new.shape, old.shape, "stale: run `make pictures`")
+        far = np.count_nonzero(np.abs(new.astype(np.int64) - old.astype(np.int64)) > 65535 // 100)
+        self.assertLessEqual(far * 1000, new.size, f"stale: run `make pictures` ({far} pixels differ)")
+
+
 if __name__ == "__main__":
     unittest.main()
