@@ -19,7 +19,8 @@
 #                     tests/dt2/modules.toml says must pass does not; run by `make test`
 #   make header       regenerates include/deeptrack.h after a change to the C API
 #   make docs         regenerates the README's table of built-in kinds from the registry
-#   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make simulate     renders examples-c/simulate.c's images (fluorescence and EMCCD camera frames,
+#                     brightfield; PNGs)
 #   make optics       renders examples-c/optics.c's images (Mie spheres in the coherent systems, aberrated
 #                     pupils) and prints a random Mie sphere's ground truth
 #   make pictures     renders the README's pictures (docs/images/) from the current code
@@ -85,6 +86,9 @@ optics: lib
 pictures: simulate optics
 	cp $(RELEASE)/fluorescence.png $(RELEASE)/brightfield.png docs/images/
 	cp $(addprefix $(RELEASE)/,$(OPTICS_PICTURES)) docs/images/
+	cp $(RELEASE)/emccd.png docs/images/
+	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
+		examples-python/training_batch.py docs/images/training_batch.png
 
 test: test-tools
 	cargo fmt --check
@@ -114,7 +118,7 @@ test-tools:
 python-test:
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(PIP) install numpy "pint>=0.20" "dask[distributed]" "auditwheel>=6.8"
-	$(PIP) install zarr tifffile tqdm matplotlib
+	$(PIP) install zarr tifffile tqdm "matplotlib>=3.5"  # data/plot extras; TIFFs read back
 	$(PIP) install --force-reinstall --no-deps ./python
 	rm -rf $(CURDIR)/target/wheels $(CURDIR)/target/sdist
 	$(PIP) wheel --no-deps --wheel-dir $(CURDIR)/target/wheels ./python

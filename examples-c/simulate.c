@@ -3,8 +3,10 @@
  * Build and run (from the repository root):  make simulate        (writes PNGs to target/release/)
  *
  * 1. Fluorescence: ten point particles at random positions in a 128×128 field, imaged by a
- *    fluorescence microscope, with Poisson noise. Every particle's position comes back from the
- *    image's properties, in the frame of the image.
+ *    fluorescence microscope and recorded by an sCMOS camera (shot noise, read noise, offset, per-pixel
+ *    maps; the image is read as 20,000 photons/s per unit, exposed 50 ms). Every particle's position
+ *    comes back from the image's properties, in the frame of the image. The same particles at low
+ *    light (1,500 photons/s per unit) through an EMCCD (EM gain 300) are written to emccd.png.
  * 2. Brightfield: a glass sphere (refractive index 1.45) in water, imaged in transmitted light. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,15 @@ static void set_vector(deeptrack_feature *f, const char *key, const double *x, s
     CHECK(deeptrack_feature_set_property(f, key, r));
 }
 
+static void set_string(deeptrack_feature *f, const char *key, const char *s) {
+    deeptrack_value *v;
+    deeptrack_rule *r;
+    CHECK(deeptrack_value_new_string(s, &v));
+    CHECK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    CHECK(deeptrack_feature_set_property(f, key, r));
+}
+
 static const char *path_in(const char *dir, const char *name) {
     static char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -54,9 +65,9 @@ int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
     const double region[4] = {0, 0, 128, 128};
 
-    /* 1. particle ^ 10 through Fluorescence, then Poisson noise. */
+    /* 1. particle ^ 10 through Fluorescence, then an sCMOS camera. */
     deeptrack_feature *particle = feature("PointParticle"), *particles, *optics = feature("Fluorescence"), *scope,
-                      *noise = feature("Poisson"), *pipeline;
+                      *camera = feature("Camera"), *pipeline;
     const double low[2] = {8, 8}, high[2] = {120, 120};
     deeptrack_rule *position;
     CHECK(deeptrack_rule_uniform_array(low, high, 2, &position));
@@ -69,8 +80,14 @@ int main(int argc, char **argv) {
     set_float(optics, "magnification", 10);
     set_vector(optics, "output_region", region, 4);
     CHECK(deeptrack_feature_microscope(optics, particles, &scope));
-    set_float(noise, "snr", 30);
-    CHECK(deeptrack_feature_chain(scope, noise, &pipeline));
+    set_string(camera, "camera_type", "sCMOS");
+    set_float(camera, "photons_per_unit", 20000);
+    set_float(camera, "exposure_time", 0.05);
+    set_float(camera, "quantum_efficiency", 0.8);
+    set_float(camera, "read_noise", 1.5);
+    set_float(camera, "adc_gain", 0.5);
+    set_float(camera, "bit_depth", 16);
+    CHECK(deeptrack_feature_chain(scope, camera, &pipeline));
     CHECK(deeptrack_feature_store_properties(pipeline, true));
     CHECK(deeptrack_feature_seed(pipeline, 42));
 
@@ -91,6 +108,28 @@ int main(int argc, char **argv) {
         printf("  particle %zu at (%.2f, %.2f)\n", i, p[0], p[1]);
     }
     deeptrack_value_free(positions);
+
+    /* 1b. The same particles at low light through an EMCCD: the EM gain lifts single photons above
+     * the read noise. */
+    deeptrack_feature *emccd = feature("Camera"), *low_light;
+    set_string(emccd, "camera_type", "EMCCD");
+    set_float(emccd, "photons_per_unit", 1500);
+    set_float(emccd, "exposure_time", 0.05);
+    set_float(emccd, "quantum_efficiency", 0.9);
+    set_float(emccd, "em_gain", 300);
+    set_float(emccd, "read_noise", 50);
+    set_float(emccd, "clock_induced_charge", 0.005);
+    set_float(emccd, "adc_gain", 20);
+    set_float(emccd, "bit_depth", 16);
+    CHECK(deeptrack_feature_chain(scope, emccd, &low_light));
+    CHECK(deeptrack_feature_seed(low_light, 42));
+    deeptrack_image *frame;
+    CHECK(deeptrack_feature_resolve(low_light, NULL, &frame));
+    CHECK(deeptrack_image_save_png(frame, path_in(dir, "emccd.png"), range));
+    printf("emccd: ADU %.0f to %.0f, written to %s\n", range[0], range[1], path_in(dir, "emccd.png"));
+    deeptrack_image_free(frame);
+    deeptrack_feature_free(low_light);
+    deeptrack_feature_free(emccd);
 
     /* 2. A sphere through Brightfield. */
     deeptrack_feature *sphere = feature("Sphere"), *bright = feature("Brightfield"), *bf_scope;
@@ -115,7 +154,7 @@ int main(int argc, char **argv) {
     deeptrack_feature_free(sphere);
     deeptrack_image_free(fluorescence);
     deeptrack_feature_free(pipeline);
-    deeptrack_feature_free(noise);
+    deeptrack_feature_free(camera);
     deeptrack_feature_free(scope);
     deeptrack_feature_free(optics);
     deeptrack_feature_free(particles);

@@ -1,4 +1,4 @@
-//! Image files: 16-bit grayscale PNG output.
+//! Image files: 16-bit grayscale PNG and TIFF output (`tiff.rs`), and how values become 16-bit levels.
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -6,6 +6,46 @@ use std::path::Path;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::Image;
+
+mod tiff;
+
+/// The (minimum, maximum) of the finite values of `samples`, (0, 0) when there are none.
+fn finite_range(samples: &[f64]) -> (f64, f64) {
+    let finite = samples.iter().copied().filter(|x| x.is_finite());
+    let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
+    if min.is_finite() { (min, max) } else { (0.0, 0.0) }
+}
+
+/// How values become 16-bit levels: scaled linearly from `min ..= max` to `0 ..= 65535` (a constant
+/// image to zeros), or as they are, rounded and clipped; NaN is 0 either way.
+struct Levels {
+    min: f64,
+    span: f64,
+    scale: bool,
+}
+
+impl Levels {
+    fn new(min: f64, max: f64, scale: bool) -> Levels {
+        Levels { min, span: max - min, scale }
+    }
+
+    fn of(&self, x: f64) -> u16 {
+        if x.is_nan() {
+            0
+        } else if !self.scale {
+            x.round().clamp(0.0, 65535.0) as u16
+        } else if self.span > 0.0 && x.is_finite() {
+            ((x - self.min) / self.span * 65535.0).round() as u16
+        } else {
+            0
+        }
+    }
+}
+
+/// The error of a file that cannot be written.
+fn write_error(path: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::invalid(format!("cannot write '{}': {e}", path.display()))
+}
 
 impl Image {
     /// Writes the image as a 16-bit grayscale PNG. The image must be 2-D, or 3-D with one channel
@@ -26,19 +66,16 @@ impl Image {
             (Ok(h), Ok(w)) if h > 0 && w > 0 => (h, w),
             _ => return Err(Error::invalid(format!("cannot write a PNG of {height}x{width} pixels"))),
         };
-        let finite = self.contiguous()?.iter().copied().filter(|x| x.is_finite());
-        let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)));
-        let (min, max) = if min.is_finite() { (min, max) } else { (0.0, 0.0) };
-        let span = max - min;
+        let (min, max) = finite_range(self.contiguous()?);
+        let levels = Levels::new(min, max, true);
         let mut bytes = Vec::new();
         bytes
             .try_reserve_exact(height * width * 2)
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the PNG buffer"))?;
         for &x in self.contiguous()? {
-            let level = if span > 0.0 && x.is_finite() { ((x - min) / span * 65535.0).round() as u16 } else { 0 };
-            bytes.extend_from_slice(&level.to_be_bytes());
+            bytes.extend_from_slice(&levels.of(x).to_be_bytes());
         }
-        let io = |e: &dyn std::fmt::Display| Error::invalid(format!("cannot write '{}': {e}", path.display()));
+        let io = |e: &dyn std::fmt::Display| write_error(path, e);
         let file = File::create(path).map_err(|e| io(&e))?;
         let mut encoder = png::Encoder::new(BufWriter::new(file), w32, h32);
         encoder.set_color(png::ColorType::Grayscale);

@@ -142,6 +142,14 @@ fn holography_kinds_and_the_propagation_matrix_from_c() {
 }
 
 #[test]
+fn camera_kinds_and_tiff_output_from_c() {
+    let out = run(&compile("cc", "tests/c/camera.c", "camera", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -214,6 +222,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
     valgrind_clean("tests/c/tuples.c", "valgrind_tuples");
+    valgrind_clean("tests/c/camera.c", "valgrind_camera");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.
@@ -288,7 +297,8 @@ fn simulate_example_renders_images_and_reports_every_particle() {
         .collect();
     assert_eq!(positions.len(), 10);
     assert!(positions.iter().all(|&(x, y)| (8.0..120.0).contains(&x) && (8.0..120.0).contains(&y)), "{positions:?}");
-    for png in ["fluorescence.png", "brightfield.png"] {
+    assert!(out.contains("\nemccd: ADU "), "{out}");
+    for png in ["fluorescence.png", "brightfield.png", "emccd.png"] {
         let bytes = std::fs::read(dir.join(png)).expect("the PNG was written");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n") && bytes.len() > 1000, "{png}");
         assert_picture_is_current(&dir.join(png), &root().join("docs/images").join(png));

@@ -57,15 +57,18 @@ globals().update(_BUILTINS)
 # (``dt.math.Clip``), not only after ``import deeptrack.math``.
 from . import (  # noqa: E402
     augmentations,
+    cameras,
     elementwise,
     features,
     image,
     math,
     noises,
     optics,
+    pictures,
     scatterers,
     statistics,
 )
+from .pictures import save_png, save_tiff  # noqa: E402
 
 # -- DeepTrack2 2.0.1's module layout and the names its top level re-exports (i22-pymod) ----------------
 from . import aberrations, backend, extras, holography, sources, types, utils  # noqa: E402
@@ -125,12 +128,16 @@ __all__ = [
     "properties",
     "units",
     "augmentations",
+    "cameras",
     "elementwise",
     "features",
     "image",
     "math",
     "noises",
     "optics",
+    "pictures",
+    "save_png",
+    "save_tiff",
     "scatterers",
     "statistics",
     "MERGE_STRATEGY_APPEND",

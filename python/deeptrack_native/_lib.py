@@ -164,6 +164,8 @@ _DECLARATIONS = {
         status,
     ),
     "deeptrack_image_free": ([handle], None),
+    "deeptrack_image_save_png": ([handle, c_char_p, POINTER(c_double)], status),
+    "deeptrack_image_save_tiff": ([handle, c_char_p, c_bool, POINTER(c_double)], status),
     # holography
     "deeptrack_holography_propagation_matrix": (
         [c_size_t, c_size_t, c_double, c_double, c_double, c_double, c_double, out_handle],

@@ -546,6 +546,13 @@ class Feature:
             return results[0]
         return results
 
+    def plot(self, input_image=None, resolve_kwargs=None, interval=None, **kwargs):
+        """DeepTrack2's ``Feature.plot``: resolves the feature and shows the result (matplotlib; a list
+        as an animation). See :func:`deeptrack_native.pictures.plot_feature`."""
+        from .pictures import plot_feature
+
+        return plot_feature(self, input_image, resolve_kwargs=resolve_kwargs, interval=interval, **kwargs)
+
     def resolve_batch(self, count, seed=None, first=0, threads=0, image=None, processes=None):
         """Resolves ``count`` independent samples of this pipeline: items ``first .. first + count``
         of the stream ``seed`` (``None``: one drawn from ``np.random``'s global generator, so

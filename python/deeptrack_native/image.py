@@ -177,6 +177,27 @@ class Image:
                 self.merge_properties_from(item)
         return self
 
+    # -- pictures (not in DeepTrack2's Image; deeptrack_native.pictures) ----------------------------
+
+    def plot(self, ax=None, positions=None, **kwargs):
+        """Shows the image with matplotlib's ``imshow`` and returns the axes; ``positions=True`` marks
+        its ``position`` properties (the ground truth). See :func:`deeptrack_native.pictures.plot_image`."""
+        from .pictures import plot_image
+
+        return plot_image(self, ax=ax, positions=positions, **kwargs)
+
+    def save_png(self, path):
+        """Writes the image as a 16-bit PNG, its range scaled to 0 … 65535 (:mod:`deeptrack_native.pictures`)."""
+        from .pictures import save_png
+
+        return save_png(self, path)
+
+    def save_tiff(self, path, scale=None):
+        """Writes the image as a 16-bit TIFF (:mod:`deeptrack_native.pictures`)."""
+        from .pictures import save_tiff
+
+        return save_tiff(self, path, scale=scale)
+
     # -- conversions ------------------------------------------------------------------------------
 
     def to_numpy(self):

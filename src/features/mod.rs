@@ -15,6 +15,7 @@ mod average;
 mod bilateral;
 pub mod binding;
 mod callbacks;
+pub mod camera;
 pub mod combinators;
 mod croptight;
 pub mod custom;

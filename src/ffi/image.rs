@@ -667,6 +667,42 @@ pub unsafe extern "C" fn deeptrack_image_save_png(
     })
 }
 
+/// Writes `img` to `path` as a 16-bit grayscale TIFF: a 2-D image `(H, W)` is one page, a 3-D image
+/// `(H, W, N)` is `N` pages (frames along the last axis). With `scale`, values are mapped linearly
+/// so that the stack's minimum is 0 and its maximum 65535 (a constant image is written as zeros);
+/// without, they are written as they are, rounded and clipped to 0 … 65535 (a camera's ADU). NaN is
+/// written as 0. When `min_max` is not NULL, `min_max[0]` and `min_max[1]` receive the minimum and
+/// maximum of the image's finite values. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for another shape or
+/// when the file cannot be written (the message says why); `DEEPTRACK_STATUS_INVALID_UTF8` for a
+/// path that is not UTF-8.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `path` NULL or NUL-terminated; `min_max` NULL or 2 writable
+/// doubles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_save_tiff(
+    img: *const deeptrack_image,
+    path: *const c_char,
+    scale: bool,
+    min_max: *mut f64,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        // SAFETY: forwarded contract.
+        let path = unsafe { str_arg(path, "path")? };
+        let (min, max) = img.save_tiff(std::path::Path::new(path), scale)?;
+        if !min_max.is_null() {
+            // SAFETY: two writable doubles per the contract.
+            unsafe {
+                *min_max = min;
+                *min_max.add(1) = max;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Frees an image owned by the caller. NULL is a no-op. A handle of another type, or one freed among
 /// the last 4096 frees of handles, is recognised: the call records an error and does nothing (older
 /// stale handles cannot be told apart: do not use a handle after freeing it).

@@ -9,8 +9,8 @@
 //! [`KindSpec`] to that family's `KINDS` (docs/design.md, "How to add a kind").
 
 use super::{
-    FeatureKind, augmentations, binding, combinators, elementwise, holography, load, math, noise, optics, scatterers,
-    scene, shape, slicing, statistics, storage, structural, upscale,
+    FeatureKind, augmentations, binding, camera, combinators, elementwise, holography, load, math, noise, optics,
+    scatterers, scene, shape, slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -336,7 +336,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 20] {
+fn families() -> [&'static [KindSpec]; 21] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -358,6 +358,7 @@ fn families() -> [&'static [KindSpec]; 20] {
         storage::KINDS,
         upscale::KINDS,
         load::KINDS,
+        camera::KINDS,
     ]
 }
 
