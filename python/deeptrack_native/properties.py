@@ -12,6 +12,7 @@ import operator
 
 import numpy as np
 
+from . import _objects
 from .image import PropertyDict as _ImageDict
 
 __all__ = ["Property", "PropertyDict", "PropertyValues"]
@@ -58,10 +59,16 @@ class Property:
         running = self.feature.__dict__.get("_running")
         if running is not None and self.key in running:
             return running[self.key]
-        pins = self.feature.__dict__.get("_object_pins")
+        pins = _objects.pinned(self.feature)
         if pins and self.key in pins:
-            return pins[self.key]  # a function set as the value (deeptrack_native._objects)
-        return self.feature._get_property(self.key)
+            return pins[self.key]  # a function or object set as the value (deeptrack_native._objects)
+        value = self.feature._get_property(self.key)
+        if value is None:
+            # Sampling may have given an object only Python holds (a rule returning a dict).
+            held = _objects.lookup(self.feature, self.key)
+            if held is not _objects.NOTHING:
+                return held
+        return value
 
     def current_value(self, _ID=()):
         """The current value (as calling the property)."""
