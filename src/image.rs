@@ -175,6 +175,33 @@ impl Image {
         Image::from_standard(data)
     }
 
+    /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number or a bool
+    /// keeps its type as the image's dtype (numpy's int64 or bool), as DeepTrack2 keeps the int or
+    /// bool itself.
+    pub fn of_value(value: &Value) -> Result<Self> {
+        let image = Image::from_shared(value.to_array()?);
+        Ok(match value {
+            Value::Int(_) => image.with_dtype(Dtype::Int64),
+            Value::Bool(_) => image.with_dtype(Dtype::Bool),
+            _ => image,
+        })
+    }
+
+    /// The image as a value (a feature's output read as a property): an array, but a single int64
+    /// or bool sample is that whole number or bool, the inverse of [`Image::of_value`].
+    pub fn to_value(&self) -> Result<Value> {
+        let array = self.to_shared_array()?;
+        if array.ndim() == 0 && !self.complex {
+            let x = array[IxDyn(&[])];
+            match self.dtype {
+                Dtype::Int64 => return Ok(Value::Int(x as i64)),
+                Dtype::Bool => return Ok(Value::Bool(x != 0.0)),
+                _ => {}
+            }
+        }
+        Ok(Value::Array(array))
+    }
+
     /// An image of `shape` reading the caller's samples in place (no properties); errors if the
     /// lengths disagree (the samples are then released as `samples` drops).
     pub fn borrowed(shape: &[usize], samples: Arc<Borrowed>) -> Result<Self> {

@@ -269,3 +269,34 @@ fn conditional_set_property_binds_when_its_condition_holds() {
         "property 'condition' of feature 'ConditionalSetProperty': expected a bool or the name of a property, got an array"
     );
 }
+
+#[test]
+fn value_keeps_whole_numbers_and_bools_and_holds_any_value() {
+    use deeptrack::dtype::Dtype;
+    let value = registry::build("Value", Vec::new()).unwrap();
+    // Whole numbers and bools are images of their numpy type (DeepTrack2 gives the int or bool).
+    value.set_property("value", Rule::constant(Value::Int(3))).unwrap();
+    let out = value.resolve(None).unwrap();
+    assert_eq!((out[0].dtype(), out[0].shape().to_vec(), out[0].as_slice()[0]), (Dtype::Int64, vec![], 3.0));
+    value.set_property("value", Rule::constant(Value::List(vec![Value::Bool(true), Value::Float(2.5)]))).unwrap();
+    let out = value.resolve(None).unwrap();
+    assert_eq!([out[0].dtype(), out[1].dtype()], [Dtype::Bool, Dtype::Float64]);
+    assert_eq!(firsts(&out), [1.0, 2.5]);
+    // A feature's output read as a value keeps them: `Value(1) & Value(2)` is two whole numbers.
+    let stack = registry::build("Stack", Vec::new()).unwrap();
+    let two = registry::build("Value", Vec::new()).unwrap();
+    two.set_property("value", Rule::constant(Value::Int(2))).unwrap();
+    stack.set_property("value", Rule::feature_output(&two)).unwrap();
+    value.set_property("value", Rule::constant(Value::Int(1))).unwrap();
+    let out = Feature::chain(&value, &stack).unwrap().resolve(None).unwrap();
+    assert_eq!([out[0].dtype(), out[1].dtype()], [Dtype::Int64, Dtype::Int64]);
+    assert_eq!(firsts(&out), [1.0, 2.0]);
+    assert!(matches!(Image::of_value(&Value::Int(2)).unwrap().to_value().unwrap(), Value::Int(2)));
+    assert_eq!(Image::of_value(&Value::Float(2.0)).unwrap().to_value().unwrap().kind(), deeptrack::ValueKind::Array);
+    // Any value is accepted, as in DeepTrack2 (a label); it must be numbers to be resolved.
+    value.set_property("value", Rule::constant("seven")).unwrap();
+    assert_eq!(value.get_property("value").unwrap().as_str().unwrap(), "seven");
+    let err = value.resolve(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
+    assert!(err.to_string().starts_with("property 'value' of feature 'Value'"), "{err}");
+}

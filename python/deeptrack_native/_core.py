@@ -15,7 +15,7 @@ from ctypes import byref, c_bool, c_char_p, c_double, c_int64, c_size_t, c_ssize
 
 import numpy as np
 
-from . import _lib, units
+from . import _lib, _objects, units
 from ._lib import lib
 from .errors import error_class
 from .image import Image, PropertyDict
@@ -164,6 +164,20 @@ def to_value(obj, what):
         "(use None, a bool, int, float, complex, str, a numpy array of real numbers, a list or tuple of those, "
         "a callable, another feature or a feature's property)"
     )
+
+
+def library_holds(obj):
+    """Whether :func:`to_value` can make a library value of ``obj`` by its type (its checks of
+    range and contents aside): what cannot is kept on the Python side (see ``_objects``)."""
+    if obj is None or obj is Ellipsis or isinstance(
+        obj, (bool, int, float, complex, str, slice, np.bool_, np.number, Image, units.Quantity)
+    ):
+        return True
+    if isinstance(obj, np.ndarray):
+        return obj.dtype.kind in "biuf" or (obj.dtype.kind == "c" and obj.ndim == 0)
+    if isinstance(obj, (list, tuple)):
+        return all(library_holds(item) for item in obj)
+    return False
 
 
 def new_value_ptr(obj, what):
@@ -434,6 +448,10 @@ def from_library_image(owner, known=None):
     else:
         view = _typed(owner, view)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
+        if view.ndim == 0:
+            # A single number is a number, as numpy's reductions and DeepTrack2's Value give it:
+            # an int or a bool (Value's whole numbers and bools) as Python's, others as numpy scalars.
+            return view.item() if view.dtype.kind in "bi" else view[()]
         return view
     img = Image(view, copy=False)
     img._defer_properties(lambda: image_properties(owner, known))
@@ -683,16 +701,38 @@ def parameters(fn):
     ]
 
 
+class _OwnerRef:
+    """A weak reference to the feature owning a rule, and the rule's property: called, ``(feature,
+    property)`` or None once the feature is gone (a rule must not keep its feature alive)."""
+
+    __slots__ = ("feature", "prop")
+
+    def __init__(self, feature, prop):
+        self.feature = weakref.ref(feature)
+        self.prop = prop
+
+    def __call__(self):
+        feature = self.feature()
+        return None if feature is None else (feature, self.prop)
+
+
 @_lib.SAMPLE_FN
 def sample_trampoline(key, ctx, out):
     try:
-        fn, params, what, meters, pixels = _CALLBACKS[key]
+        fn, params, what, meters, pixels, owner = _CALLBACKS[key]
+        owner = owner() if owner is not None else None
         kwargs = {}
         value = c_void_p()
+        objects = owner is not None and _objects.any_pinned()
         for name, has_default in params:
             if name == "_ID":
                 kwargs[name] = replicate_index(ctx)
                 continue
+            if objects:
+                held = _objects.lookup(owner[0], name)
+                if held is not _objects.NOTHING:
+                    kwargs[name] = held  # an object only Python holds (see _objects)
+                    continue
             status = lib.deeptrack_context_get(ctx, name.encode("utf-8"), byref(value))
             if status == _lib.NOT_FOUND:
                 if has_default:
@@ -719,18 +759,26 @@ def sample_trampoline(key, ctx, out):
                 result = np.multiply(result.magnitude, size.value)
             else:
                 result = np.divide(result.to(units.meter).magnitude, size.value)
+        if owner is not None and not library_holds(result) and not callable(result):
+            # Any object is a value in DeepTrack2: this sample's is pinned on the feature (dropped
+            # at its next update, when the rule samples again), and the library holds None.
+            _objects.pin(owner[0], owner[1], result)
+            result = None
         out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later
         return _fail(e)
 
 
-def callback_rule(fn, what, meters=False, pixels=False):
+def callback_rule(fn, what, meters=False, pixels=False, owner=None, prop=None):
     """A library rule calling ``fn`` with the sibling properties its parameters name; ``what`` names
     the property in errors. For a length in meters (``meters``), a quantity in pixels that ``fn``
     returns is converted with the pixel size of the optics imaging the feature; for a number of
-    pixels (``pixels``), a length that ``fn`` returns is."""
-    key = register((fn, parameters(fn), what, meters, pixels))
+    pixels (``pixels``), a length that ``fn`` returns is. With the Python ``owner`` feature and its
+    property's name ``prop``, a value the library cannot hold (a dict, an object) is pinned on the
+    owner (see _objects), and the parameters naming objects the owner holds get them."""
+    ref = None if owner is None else _OwnerRef(owner, prop)
+    key = register((fn, parameters(fn), what, meters, pixels, ref))
     try:
         return new_handle(
             lib.deeptrack_rule_callback, sample_trampoline, key, free_userdata, free=lib.deeptrack_rule_free
@@ -787,7 +835,7 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         # ``self.properties["key"]()`` inside ``get``).
         state = feature.__dict__
         # Functions set as values (resolve(x, key=f)) reach get as DeepTrack2 gives them.
-        props.update(state.get("_object_pins") or {})
+        props.update(_objects.pinned(feature))
         outer = state.get("_running")
         state["_running"] = props
         try:

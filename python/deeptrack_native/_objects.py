@@ -7,10 +7,19 @@ feature, and as the result of a ``Value`` feature resolved on its own (``Value.g
 value). A built-in kind cannot compute with a function (DeepTrack2 fails there too, in numpy): its
 resolve raises a ``TypeError`` naming the feature and the property.
 
+Any other object the library cannot hold (a dict, a set, an instance of a user's class, an array of
+complex numbers or of Python objects) given as a property's value, at construction or by assignment,
+is *held* the same way, but for good: DeepTrack2 accepts any object as a value (``dt.Value(source.
+label_name)``, ``DummyFeature(meta={...})``), so the feature keeps it until a new value is set over
+it, and ``update`` does not drop it. The library holds None meanwhile.
+
 Written in Python because the object is Python's own: the library never sees it.
 """
 
 import weakref
+
+#: No object (None is one).
+NOTHING = object()
 
 #: The features holding pinned objects (weakly: a feature dropped takes its pins with it).
 _PINNED = weakref.WeakSet()
@@ -31,17 +40,38 @@ def pin(feature, key, value):
 def unpin(feature, key):
     """Drops the object pinned to ``key`` of ``feature``, if any (a plain value was set over it)."""
     pins = feature.__dict__.get("_object_pins")
-    if pins and pins.pop(key, None) is not None and not pins:
+    if pins and pins.pop(key, None) is not None and not pins and not feature.__dict__.get("_object_held"):
         _PINNED.discard(feature)
 
 
+def hold(feature, key, value):
+    """Holds the Python object ``value`` as the value of property ``key`` of ``feature`` for good
+    (until a new value is set over it)."""
+    feature.__dict__.setdefault("_object_held", {})[key] = value
+    _PINNED.add(feature)
+
+
+def release(feature, key):
+    """Drops the object held as ``key`` of ``feature``, if any (a new value was set over it)."""
+    held = feature.__dict__.get("_object_held")
+    if held and key in held:
+        del held[key]
+        if not held and not feature.__dict__.get("_object_pins"):
+            _PINNED.discard(feature)
+
+
 def pinned(feature):
-    """The objects pinned to ``feature``'s properties (a dict, empty when none)."""
-    return feature.__dict__.get("_object_pins") or {}
+    """The objects pinned to or held by ``feature``'s properties (a dict, empty when none; a pin
+    over a held object wins)."""
+    held = feature.__dict__.get("_object_held")
+    pins = feature.__dict__.get("_object_pins")
+    if held and pins:
+        return {**held, **pins}
+    return held or pins or {}
 
 
 def any_pinned():
-    """Whether any feature holds a pinned object (the fast path skips the rest when not)."""
+    """Whether any feature holds a pinned or held object (the fast path skips the rest when not)."""
     return len(_PINNED) > 0
 
 
@@ -62,5 +92,28 @@ def features_of(root, feature_type):
 def clear(root, feature_type):
     """Drops the pins of every feature of ``root``'s pipeline (its ``update``)."""
     for f in features_of(root, feature_type):
-        if f.__dict__.pop("_object_pins", None) is not None:
+        if f.__dict__.pop("_object_pins", None) is not None and not f.__dict__.get("_object_held"):
             _PINNED.discard(f)
+
+
+def link(feature, key, source, source_key):
+    """Records that property ``key`` of ``feature`` is property ``source_key`` of ``source`` (a rule
+    linking them), so that an object ``source`` holds there reaches ``feature``'s rules."""
+    feature.__dict__.setdefault("_object_links", {})[key] = (weakref.ref(source), source_key)
+
+
+def lookup(feature, key):
+    """The object only Python holds as ``feature``'s property ``key`` (pinned, held, or held by the
+    property it links to), or :data:`NOTHING`."""
+    for _ in range(64):  # links form no cycles the library accepts; bounded all the same
+        held = pinned(feature)
+        if key in held:
+            return held[key]
+        links = feature.__dict__.get("_object_links")
+        if not links or key not in links:
+            return NOTHING
+        ref, key = links[key]
+        feature = ref()
+        if feature is None:
+            return NOTHING
+    return NOTHING

@@ -34,6 +34,7 @@ def _rule(value, owner, key):
     """A library rule for ``value``; records in ``owner._refs`` the Python objects the rule uses."""
     if isinstance(value, Property):
         owner._refs.append(value.feature)
+        _objects.link(owner, key, value.feature, value.key)
         return _core.new_handle(
             lib.deeptrack_rule_property_of, value.feature._h.ptr, value.key.encode(), free=lib.deeptrack_rule_free
         )
@@ -44,7 +45,7 @@ def _rule(value, owner, key):
     if hasattr(value, "__next__") and not isinstance(value, (Image, Feature)):
         # DeepTrack2: each sample takes the next item; an exhausted iterator keeps its last one.
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(_iterator_rule(value), what)
+        return _core.callback_rule(_iterator_rule(value), what, owner=owner, prop=key)
     if isinstance(value, (list, slice)) and _holds_callables(value):
         if _sources.reads_source(value):  # sources: see below
             owner.__dict__.setdefault("_source_props", {})[key] = value
@@ -59,7 +60,7 @@ def _rule(value, owner, key):
     pixels = key in getattr(owner, "_pixels", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(value, what, meters, pixels)
+        return _core.callback_rule(value, what, meters, pixels, owner, key)
     if pixels and units.is_length(value):
         # DeepTrack2's conversion table: a length given to a property in pixels (a scatterer's
         # position or z) in pixels of the optics imaging the feature, known when it is sampled.
@@ -262,9 +263,25 @@ class Feature:
     def _set(self, key, value):
         if not isinstance(key, str):
             raise TypeError(f"property names must be strings, got {key!r}")
+        if _holds_object(value):
+            # Any object is a value in DeepTrack2: one the library cannot hold is kept here (_objects).
+            # The library holds None meanwhile; a parameter of a built-in kind keeps its value there
+            # (the kind does not resolve while the object is held: _resolve raises).
+            if self._kind is None or not _computes_with(self, key):
+                rule = _rule(None, self, key)
+                _core.call(lib.deeptrack_feature_set_property, self._h.ptr, key.encode("utf-8"), rule.release())
+            _objects.hold(self, key, value)
+            self.__dict__.pop("_value_given", None)
+            return
         rule = _rule(value, self, key)
         # set_property takes the rule in every case.
         _core.call(lib.deeptrack_feature_set_property, self._h.ptr, key.encode("utf-8"), rule.release())
+        _objects.release(self, key)
+        if key == "value" and self._kind == "Value" and not isinstance(value, (Feature, Property)) and not callable(value):
+            # DeepTrack2's Value.get returns the object given: kept to give it back (_value_result).
+            self.__dict__["_value_given"] = value
+        elif key == "value":
+            self.__dict__.pop("_value_given", None)
 
     def _has_property(self, key):
         out = c_bool()
@@ -298,8 +315,8 @@ class Feature:
                 f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
                 "feature is sampled: give it as the property's value instead)"
             )
-        if _objects.is_object(value, _NOT_OBJECTS):
-            # DeepTrack2 stores the function itself as the value (see _objects).
+        if _objects.is_object(value, _NOT_OBJECTS) or _holds_object(value):
+            # DeepTrack2 stores the function (any object) itself as the value (see _objects).
             if not self._has_property(key):
                 status = _lib.NOT_FOUND
                 raise _core.error_class(status)(
@@ -310,6 +327,7 @@ class Feature:
         v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         _objects.unpin(self, key)
+        _objects.release(self, key)
 
     def _pin_object(self, key, value):
         """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
@@ -461,7 +479,7 @@ class Feature:
             first = _npseed.first_resolve_seed(self, _objects.features_of, Feature)
             if first is not None:
                 _core.call(lib.deeptrack_feature_seed, self._h.ptr, first)
-        objects = {k: v for k, v in kwargs.items() if _objects.is_object(v, _NOT_OBJECTS)}
+        objects = {k: v for k, v in kwargs.items() if _objects.is_object(v, _NOT_OBJECTS) or _holds_object(v)}
         if objects or (kwargs and _objects.any_pinned()):
             # Values only Python holds, on every feature that has the key (and plain values given
             # over such a pin drop it).
@@ -478,19 +496,28 @@ class Feature:
             if self._kind == "Value" and "value" in own:
                 return own["value"]  # DeepTrack2's Value.get returns its value, the object
             for f in _objects.features_of(self, Feature):
-                held = _objects.pinned(f)
+                held = [k for k in _objects.pinned(f) if _computes_with(f, k)]
                 if held and f._kind is not None:
-                    key = next(iter(held))
+                    key = held[0]
+                    held = _objects.pinned(f)
+                    obj = held[key]
+                    kind = f"{obj.dtype} array" if isinstance(obj, np.ndarray) else type(obj).__name__
+                    hint = (
+                        " (set a callable as the property's rule instead)"
+                        if callable(obj)
+                        else " (give numbers, or a list of complex numbers)"
+                    )
                     raise TypeError(
-                        f"property '{key}' of feature '{f._name()}' holds a {type(held[key]).__name__} set as "
-                        "its value, which a built-in kind cannot compute with (set a callable as the "
-                        "property's rule instead)"
+                        f"property '{key}' of feature '{f._name()}' holds a {kind} set as "
+                        f"its value, which a built-in kind cannot compute with{hint}"
                     )
         for key, value in kwargs.items():
             # DeepTrack2: every feature of the pipeline that has the property takes the value (until
             # the next update); a key no feature has is ignored.
             v = _set_value_arg(value, f"the value of '{key}' given to resolve")
             _core.call(lib.deeptrack_feature_set_value_everywhere, self._h.ptr, key.encode("utf-8"), v.ptr, None)
+        if self._kind == "Value" and not self.__dict__.get("_stored"):
+            return self._value_result()  # the value itself, of any type, as DeepTrack2's Value.get
         if isinstance(image, (list, tuple)):
             if len(image) > 1:
                 return self._resolve_list(image)
@@ -517,6 +544,21 @@ class Feature:
         if len(results) == 1:
             return results[0]
         return results
+
+    def _value_result(self):
+        """What a ``Value`` resolved on its own gives, as DeepTrack2's ``Value.get`` returns its
+        value: the object given (an int stays an int, a string a string, an int32 array an int32
+        array), or for a rule the value it returned as the library holds it (ints, floats, strings,
+        lists, float arrays)."""
+        value = self._get_property("value")
+        if value is None:
+            held = _objects.lookup(self, "value")  # a rule's object (see _objects)
+            if held is not _objects.NOTHING:
+                return held
+        given = self.__dict__.get("_value_given", _NOTHING)
+        if given is not _NOTHING and _same_value(value, given):
+            return given
+        return value
 
     def _resolve_list(self, images):
         """``resolve`` of several input images, as DeepTrack2 resolves a list: each image on its own
@@ -693,6 +735,47 @@ class Feature:
 
 #: What a callable value may be without being a Python object to pin (see _objects): a rule or an array.
 _NOT_OBJECTS = (Feature, Property, type, Image)
+
+#: No value given (``None`` is a value).
+_NOTHING = object()
+
+
+def _holds_object(value):
+    """Whether ``value`` is a plain value (not a rule) that only Python can hold: a dict, an instance
+    of a user's class, an array of complex numbers (see _objects)."""
+    if callable(value) or hasattr(value, "__next__") or _core.library_holds(value):
+        return False
+    # A list or slice holding callables (or source nodes) is a rule sampling them.
+    return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
+
+
+def _computes_with(feature, key):
+    """Whether built-in ``feature`` computes with its property ``key`` (one of its kind's
+    parameters); other properties are metadata, which may hold any object."""
+    if feature._kind == "Value":
+        return False
+    sig = getattr(type(feature), "__signature__", None)
+    return sig is None or (key in sig.parameters and key not in ("kwargs", "_input"))
+
+
+def _same_value(value, given):
+    """Whether ``value``, a property value read from the library, is what the object ``given``
+    became there (so that the object itself can be given back)."""
+    if isinstance(given, (list, tuple)):
+        return (
+            isinstance(value, list)
+            and len(value) == len(given)
+            and all(_same_value(v, g) for v, g in zip(value, given))
+        )
+    if isinstance(given, np.ndarray) or isinstance(value, np.ndarray):
+        a, b = np.asarray(value), np.asarray(given)
+        return a.shape == b.shape and b.dtype.kind in "biuf" and bool(np.array_equal(a, b))
+    if isinstance(given, Image):
+        return _same_value(value, given._value)
+    try:
+        return bool(value == given)
+    except Exception:  # noqa: BLE001 - an object whose == does not give a bool
+        return False
 
 
 def _set_value_arg(value, what):

@@ -13,6 +13,7 @@ import operator
 
 import numpy as np
 
+from . import _objects
 from .image import PropertyDict as _ImageDict
 
 __all__ = ["Property", "PropertyDict", "PropertyValues"]
@@ -86,12 +87,17 @@ class Property:
         running = self.feature.__dict__.get("_running")
         if running is not None and self.key in running:
             return running[self.key]
-        pins = self.feature.__dict__.get("_object_pins")
+        pins = _objects.pinned(self.feature)
         if pins and self.key in pins:
-            return pins[self.key]  # a function set as the value (deeptrack_native._objects)
+            return pins[self.key]  # a function or object set as the value (deeptrack_native._objects)
         value = self.feature._get_property(self.key)
         if "_parts" in self.__dict__ and value is None:
             return self.__dict__.get("_assembled")
+        if value is None:
+            # Sampling may have given an object only Python holds (a rule returning a dict).
+            held = _objects.lookup(self.feature, self.key)
+            if held is not _objects.NOTHING:
+                return held
         return value
 
     def current_value(self, _ID=()):

@@ -220,7 +220,7 @@ fn value_images(value: &Value) -> Result<Vec<Image>> {
     out.try_reserve_exact(items.len())
         .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", items.len())))?;
     for item in items {
-        out.push(Image::from_shared(item.to_array()?));
+        out.push(Image::of_value(item)?);
     }
     Ok(out)
 }

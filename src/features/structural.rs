@@ -31,7 +31,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
-        params: &[ParamSpec::new("value", ParamKind::Array, ParamDefault::Value(Const::Float(0.0)), "the image")],
+        // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
+        params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Float(0.0)), "the image")],
         positional: &["value"],
         make: |_| Box::new(ValueKind),
     },
@@ -216,11 +217,11 @@ impl FeatureKind for ValueKind {
     ) -> Result<Vec<Image>> {
         // DeepTrack2 returns the value itself, and a list is a list of images: one image per item.
         match props.require("value")? {
-            Value::List(items) | Value::Tuple(items) => items
-                .iter()
-                .map(|item| item.to_array().map(Image::from_shared).map_err(|e| e.in_property("value")))
-                .collect(),
-            value => Ok(vec![Image::from_shared(value.to_array().map_err(|e| e.in_property("value"))?)]),
+            // Whole numbers and bools keep their type (Image::of_value).
+            Value::List(items) | Value::Tuple(items) => {
+                items.iter().map(|item| Image::of_value(item).map_err(|e| e.in_property("value"))).collect()
+            }
+            value => Ok(vec![Image::of_value(value).map_err(|e| e.in_property("value"))?]),
         }
     }
 }

@@ -302,14 +302,14 @@ impl Session<'_, '_> {
         self.links[at].output = Some((self.id.to_vec(), images.clone()));
         Ok(match (images.len(), images.first()) {
             (0, _) | (_, None) => Value::None,
-            (1, Some(image)) => Value::Array(image.to_shared_array()?),
+            (1, Some(image)) => image.to_value()?,
             (n, _) => {
                 let mut values = Vec::new();
                 values
                     .try_reserve_exact(n)
                     .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} arrays")))?;
                 for img in images.iter() {
-                    values.push(Value::Array(img.to_shared_array()?));
+                    values.push(img.to_value()?);
                 }
                 Value::List(values)
             }

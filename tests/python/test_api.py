@@ -325,12 +325,20 @@ class Errors(unittest.TestCase):
         self.assertIn("sigma", str(cm.exception))
 
     def test_unconvertible_values_name_the_property(self):
+        # Any object is a value, as in DeepTrack2 (kept by Python); a kind computing with it fails
+        # when it resolves, naming the property and what it holds.
+        add = dt.Add(value={"a": 1})
+        self.assertEqual(add.value(), {"a": 1})
         with self.assertRaises(TypeError) as cm:
-            Scale(factor={"a": 1})
-        self.assertIn("factor", str(cm.exception))
+            add.resolve(np.zeros(2))
+        self.assertIn("property 'value' of feature 'Add' holds a dict", str(cm.exception))
         with self.assertRaises(TypeError) as cm:
-            Scale(factor=np.array([1j]))
-        self.assertIn("complex", str(cm.exception))
+            dt.Add(value=np.array([1j])).resolve(np.zeros(2))
+        self.assertIn("holds a complex128 array", str(cm.exception))
+        # A custom feature's get receives the object.
+        with self.assertRaises(TypeError) as cm:
+            Scale(factor={"a": 1}).resolve(np.zeros(2))
+        self.assertIn("dict", str(cm.exception))
 
     def test_exception_in_a_property_callable_is_re_raised(self):
         class Boom(Exception):
