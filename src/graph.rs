@@ -29,6 +29,9 @@ use crate::sync::{self, BatchWait, Lineage, Lock, LockGuard, Recover, overwrite}
 use crate::value::{Text, Value};
 
 mod resample;
+// Hook (sequences): sequential properties and the steps of a `Sequence` (src/graph/sequence.rs).
+mod sequence;
+pub use sequence::{MAX_SEQUENCE_LENGTH, SequenceScope};
 
 /// A replicate index (`_ID`): empty at top level, one entry per enclosing repeat.
 pub type ReplicaId = [usize];
@@ -183,7 +186,9 @@ fn new_property_position(props: &[(Text, Rule)], spec: Option<&KindSpec>, key: &
 
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 fn all_simple(props: &[(Text, Rule)]) -> bool {
-    props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
+    props.iter().all(|(_, rule)| {
+        !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_) | Rule::Sequential(_))
+    })
 }
 
 /// How many of `props` link to other features.
@@ -1175,6 +1180,21 @@ impl Feature {
         rs: &mut Resolver<'_>,
         then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
     ) -> Result<(usize, Arc<PropertyDict>, T)> {
+        // Hook (sequences): inside a `Sequence`, a feature with sequential properties has a sample
+        // per step (src/graph/sequence.rs).
+        if rs.sequence.is_some() && sequence::is_sequential(&self.defs()) {
+            return self.sample_step_then(id, rs, then);
+        }
+        self.sample_plain_then(id, rs, then)
+    }
+
+    /// [`Feature::sample_then`] outside a sequence's steps.
+    fn sample_plain_then<T>(
+        &self,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+        then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
+    ) -> Result<(usize, Arc<PropertyDict>, T)> {
         if !rs.overrides.is_empty() {
             let defs = self.defs();
             // Bound values, or links that may read a bound feature's values: a sample of their own,
@@ -1255,6 +1275,7 @@ impl Feature {
             active: Vec::new(),
             links: Vec::new(),
             rs: &mut *rs,
+            seq: None,
         };
         let result = session.run();
         let links = std::mem::take(&mut session.links);
@@ -1359,6 +1380,9 @@ pub struct Resolver<'r> {
     overrides: Vec<Arc<PropertyDict>>,
     /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
     feature_values: usize,
+    /// Hook (sequences): the step of the enclosing `Sequence` being resolved, with the earlier
+    /// steps' samples (src/graph/sequence.rs); `None` outside sequences.
+    sequence: Option<SequenceScope>,
 }
 
 impl OpticsContext {
@@ -1378,6 +1402,7 @@ impl<'r> Resolver<'r> {
             upscale: [1; 3],
             overrides: Vec::new(),
             feature_values: 0,
+            sequence: None,
         }
     }
 
@@ -1739,6 +1764,9 @@ struct Session<'a, 'r> {
     /// The linked samples read, to tell later whether this sample is still current.
     links: Vec<LinkUse>,
     rs: &'a mut Resolver<'r>,
+    /// Hook (sequences): the step being drawn and the feature's earlier steps, when drawn by a
+    /// `Sequence` (src/graph/sequence.rs); `None` otherwise.
+    seq: Option<sequence::Frame>,
 }
 
 impl Session<'_, '_> {
@@ -1772,6 +1800,11 @@ impl Session<'_, '_> {
             let _ = self.slots[i].set(value.clone());
             return Ok(());
         }
+        // Hook (sequences): a sequential property samples the rule of the step being drawn.
+        let rule = match rule {
+            Rule::Sequential(s) => s.at(self.seq.as_ref().map_or(0, |frame| frame.step)),
+            other => other,
+        };
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
@@ -1834,9 +1867,15 @@ impl Session<'_, '_> {
 
 impl SampleContext for Session<'_, '_> {
     fn get(&mut self, name: &str) -> Result<&Value> {
-        let i = self.defs.iter().position(|(k, _)| k.as_str() == name).ok_or_else(|| {
-            Error::not_found(format!("no property '{name}' to depend on")).in_feature(&self.feature.label())
-        })?;
+        let Some(i) = self.defs.iter().position(|(k, _)| k.as_str() == name) else {
+            // Hook (sequences): `sequence_step`, `previous_value`, … of a step being drawn.
+            if self.seq.is_some() {
+                return self.sequence_value(name);
+            }
+            return Err(
+                Error::not_found(format!("no property '{name}' to depend on")).in_feature(&self.feature.label())
+            );
+        };
         self.eval(i)?;
         Ok(self.slots[i].get().expect("just evaluated"))
     }

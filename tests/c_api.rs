@@ -94,6 +94,14 @@ fn feature_property_names_set_value_and_appending_custom_features_from_c() {
 }
 
 #[test]
+fn sequences_from_c_give_frames_with_their_positions_and_stack_them() {
+    let out = run(&compile("cc", "tests/c/sequence.c", "sequence", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn scene_kinds_from_c_place_apart_warn_and_give_complex_images() {
     let out = run(&compile("cc", "tests/c/scene.c", "scene", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -31,6 +31,7 @@ pub mod kind;
 pub mod merge;
 pub mod mie;
 pub mod rule;
+pub mod sequence;
 pub mod value;
 
 /// Status code returned by every fallible function: `DEEPTRACK_STATUS_OK` (0) or an error.

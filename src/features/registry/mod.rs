@@ -10,7 +10,7 @@
 
 use super::{
     FeatureKind, augmentations, binding, combinators, elementwise, holography, load, math, noise, optics, scatterers,
-    scene, shape, slicing, statistics, storage, structural, upscale,
+    scene, sequences, shape, slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -331,7 +331,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 20] {
+fn families() -> [&'static [KindSpec]; 21] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -353,6 +353,7 @@ fn families() -> [&'static [KindSpec]; 20] {
         storage::KINDS,
         upscale::KINDS,
         load::KINDS,
+        sequences::KINDS,
     ]
 }
 
