@@ -128,11 +128,14 @@ fn constants_are_checked_against_the_spec_when_set() {
         "property 'crop_mode' of feature 'Crop': expected 'retain' or 'remove', got 'keep'"
     );
     assert_eq!(
-        err("Sphere", "upsample", Value::Int(2)).1,
-        "property 'upsample' of feature 'Sphere': only 1 is supported by libdeeptrack, got 2 (the scatterer's own \
-         upsampling; use the optics' upscale instead)"
+        err("Sphere", "position_unit", Value::str("meter")).1,
+        "property 'position_unit' of feature 'Sphere': only 'pixel' is supported by libdeeptrack, got 'meter' (the \
+         unit of position)"
     );
+    // DeepTrack2 2.0.1 ignores a scatterer's `upsample`: any positive integer is accepted.
     assert!(set("Sphere", "upsample", Value::Int(1)).is_ok());
+    assert!(set("Sphere", "upsample", Value::Int(2)).is_ok());
+    assert!(err("Sphere", "upsample", Value::Int(0)).1.contains("expected a positive integer, got 0"));
     assert!(set("Pad", "mode", Value::str("reflect")).is_ok());
     assert_eq!(
         err("Sphere", "position", Value::vector(&[1.0])).1,

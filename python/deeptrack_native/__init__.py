@@ -62,8 +62,10 @@ from . import (  # noqa: E402
     noises,
     optics,
     scatterers,
+    sequences,
     statistics,
 )
+from .sequences import Sequence, Sequential  # noqa: E402  (the list-returning class over the generated one)
 
 
 def library_version():
@@ -88,6 +90,7 @@ __all__ = [
     "noises",
     "optics",
     "scatterers",
+    "sequences",
     "statistics",
     "MERGE_STRATEGY_APPEND",
     "MERGE_STRATEGY_OVERRIDE",
@@ -102,6 +105,7 @@ __all__ = [
     "Optics",
     "Noise",
     "SampleToMasks",
+    "Sequential",
     "Image",
     "PropertyDict",
     "DeepTrackError",

@@ -171,6 +171,8 @@ _DECLARATIONS = {
     "deeptrack_rule_constant": ([handle, out_handle], status),
     "deeptrack_rule_pixels": ([handle, out_handle], status),
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
+    # sequences (deeptrack_native.sequences)
+    "deeptrack_feature_set_sequential": ([handle, c_char_p, handle], status),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),
     "deeptrack_rule_free": ([handle], None),

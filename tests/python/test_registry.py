@@ -56,8 +56,10 @@ class RegistryClasses(unittest.TestCase):
 
     def test_parameters_implemented_at_their_default_only(self):
         dt.Sphere(position_unit="pixel", upsample=1)
-        with self.assertRaisesRegex(NotImplementedError, "only upsample=1"):
-            dt.Sphere(upsample=2)
+        with self.assertRaisesRegex(NotImplementedError, "only position_unit='pixel'"):
+            dt.Sphere(position_unit="meter")
+        # DeepTrack2 2.0.1 accepts a scatterer's upsample and ignores it.
+        self.assertEqual(dt.Sphere(upsample=2).upsample(), 2)
 
     def test_constants_are_checked_by_the_library(self):
         with self.assertRaisesRegex(dt.InvalidArgumentError, "exceeds the maximum of 1000000"):

@@ -116,13 +116,16 @@ const POSITION_UNIT: ParamSpec = ParamSpec {
         "the unit of position",
     )
 };
+// DeepTrack2 2.0.1 accepts any `upsample` and ignores it (a deprecation warning; its volume is
+// computed at the optics' voxel size whatever the value): so does the library. Absent unless given,
+// as before (DeepTrack2's default 1 changes nothing), so that the scatterers' dicts stay as they were.
 const UPSAMPLE: ParamSpec = ParamSpec {
-    support: Support::OnlyDefault,
+    min: 1.0,
     ..ParamSpec::new(
         "upsample",
         ParamKind::Integer,
-        ParamDefault::Value(Const::Int(1)),
-        "the scatterer's own upsampling; use the optics' upscale instead",
+        ParamDefault::Absent,
+        "deprecated and without effect, as in DeepTrack2 2.0.1; use the optics' upscale (or Upscale) instead",
     )
 };
 
