@@ -19,6 +19,7 @@
 #   make header       regenerates include/deeptrack.h after a change to the C API
 #   make docs         regenerates the README's table of built-in kinds from the registry
 #   make simulate     renders examples-c/simulate.c's images (fluorescence and brightfield PNGs)
+#   make movie        renders examples-c/movie.c's time-lapse (a PNG per frame, positions printed)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
@@ -41,7 +42,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs
+.PHONY: example simulate movie pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -69,6 +70,13 @@ simulate: lib
 	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/simulate.c -o $(RELEASE)/simulate \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/simulate $(RELEASE)
+
+# Renders examples-c/movie.c's frames into target/release/movie/ and prints every frame's positions.
+movie: lib
+	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/movie.c -o $(RELEASE)/movie \
+		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
+	mkdir -p $(RELEASE)/movie
+	$(RELEASE)/movie $(RELEASE)/movie
 
 # The README's pictures, from the current code (tests/pictures.rs fails when they are stale).
 pictures: simulate

@@ -276,6 +276,43 @@ fn simulate_example_renders_images_and_reports_every_particle() {
     }
 }
 
+#[test]
+fn movie_example_writes_frames_and_prints_every_frames_positions() {
+    let exe = compile("cc", "examples-c/movie.c", "movie", &["-std=c11"]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("movie-out");
+    std::fs::create_dir_all(&dir).expect("an output directory");
+    let output = Command::new(&exe).arg(&dir).output().expect("run movie");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    print!("{out}");
+    assert!(out.starts_with("movie: 10 frames of 64x64, 5 particles\n"), "{out}");
+    assert!(out.contains("\nstacked: (10, 64, 64, 1)\n"), "{out}");
+    let tracks: Vec<Vec<(f64, f64)>> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("frame ").and_then(|l| l.split_once(": ")))
+        .map(|(_, ps)| {
+            ps.split(") (")
+                .map(|p| {
+                    let (x, y) = p.trim_matches(|c| c == '(' || c == ')').split_once(", ").expect("x, y");
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(tracks.len(), 10);
+    assert!(tracks.iter().all(|frame| frame.len() == 5));
+    // Every particle moves at every step, by a Brownian step of 1 pixel per axis (far below 30).
+    for pair in tracks.windows(2) {
+        for (a, b) in pair[0].iter().zip(&pair[1]) {
+            assert!(a != b && (a.0 - b.0).abs() < 30.0 && (a.1 - b.1).abs() < 30.0, "{a:?} -> {b:?}");
+        }
+    }
+    for t in 0..10 {
+        let bytes = std::fs::read(dir.join(format!("frame-{t:02}.png"))).expect("the PNG was written");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "frame {t}");
+    }
+}
+
 /// The 16-bit grayscale pixels of a PNG written by `deeptrack_image_save_png`, and its size.
 fn read_png(path: &Path) -> (Vec<u16>, (u32, u32)) {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
