@@ -1854,6 +1854,32 @@ deeptrack_status deeptrack_images_stack(const struct deeptrack_image *const *ima
                                         size_t *needed);
 
 /**
+ * `deeptrack_feature_resolve_batch` for pipelines whose items are several images (a `Sequence`'s
+ * frames): items `first .. first + count` of the stream `seed`, item `i` being every image a fresh
+ * copy of `f` seeded for `(seed, i)` resolves to on `input` (borrowed; may be NULL), so it depends
+ * only on (pipeline, seed, i), never on `threads` (0: one per core). `counts[i]` receives the number
+ * of images of item `first + i` and `*total` their sum; when `*total <= cap`, `out[0 .. total]`
+ * receive the images item after item, each a new image owned by the caller. Otherwise
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `out` (a call with a larger buffer
+ * computes the same items again). On failure, the error of the lowest failing item; `count` 0
+ * succeeds with `*total` 0. From a callback, `DEEPTRACK_STATUS_BUSY` as `deeptrack_feature_resolve_batch`.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `cap` writable
+ * pointers; `counts` NULL (only with `count` 0) or `count` writable `size_t`; `total` writable.
+ */
+deeptrack_status deeptrack_feature_resolve_batch_many(struct deeptrack_feature *f,
+                                                      const struct deeptrack_image *input,
+                                                      uint64_t seed,
+                                                      uint64_t first,
+                                                      size_t count,
+                                                      size_t threads,
+                                                      struct deeptrack_image **out,
+                                                      size_t cap,
+                                                      size_t *counts,
+                                                      size_t *total);
+
+/**
  * Creates a float value (any double, NaN and infinities included). On success `*out` receives a new
  * value owned by the caller (free with `deeptrack_value_free`); `DEEPTRACK_STATUS_NULL_ARGUMENT` if
  * `out` is NULL.

@@ -999,6 +999,22 @@ impl Feature {
         count: usize,
         threads: usize,
     ) -> Result<Vec<Image>> {
+        self.batch_with(seed, first, count, threads, &|copy, item| {
+            copy.resolve_one(input)?
+                .ok_or_else(|| Error::invalid(format!("batch item {item} produced no image")).in_feature(&self.label()))
+        })
+    }
+
+    /// [`Feature::resolve_batch`] of items that `item(copy, i)` computes from a copy of the pipeline
+    /// seeded for item `i` (one image, or a sequence's frames: `graph/sequence.rs`).
+    pub(crate) fn batch_with<T: Send>(
+        &self,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+        item: &(dyn Fn(&Feature, u64) -> Result<T> + Sync),
+    ) -> Result<Vec<T>> {
         self.check_depth()?;
         // A batch of a pipeline that this thread (or the thread whose batch it works for) is
         // resolving or batching: from the pipeline's own callbacks. Copies do not share the
@@ -1033,7 +1049,7 @@ impl Feature {
         let mut slots = Vec::new();
         slots.try_reserve_exact(count).map_err(|_| too_many())?;
         slots.resize_with(count, || None);
-        let results: Mutex<Vec<Option<Result<Image>>>> = Mutex::new(slots);
+        let results: Mutex<Vec<Option<Result<T>>>> = Mutex::new(slots);
         let work = || {
             let copy = self.duplicate();
             loop {
@@ -1041,13 +1057,8 @@ impl Feature {
                 if k >= count {
                     break;
                 }
-                let item = first.wrapping_add(k as u64);
-                let result =
-                    copy.seed(batch_item_seed(seed, item)).and_then(|()| copy.resolve_one(input)).and_then(|image| {
-                        image.ok_or_else(|| {
-                            Error::invalid(format!("batch item {item} produced no image")).in_feature(&self.label())
-                        })
-                    });
+                let index = first.wrapping_add(k as u64);
+                let result = copy.seed(batch_item_seed(seed, index)).and_then(|()| item(&copy, index));
                 let failed = result.is_err();
                 results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
                 if failed {

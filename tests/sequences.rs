@@ -224,3 +224,25 @@ fn bad_input_is_refused_with_the_limit() {
     assert!(err.to_string().contains("cannot link to another feature"), "{err}");
     assert!(err.to_string().contains("property 'rotation'"), "{err}");
 }
+
+#[test]
+fn batches_of_sequences_are_the_same_on_any_thread_count() {
+    let s = sequence(&Feature::repeat(&walker(0.5), 3).unwrap(), 6);
+    let one = s.resolve_batch_many(None, 42, 0, 8, 1).unwrap();
+    let four = s.resolve_batch_many(None, 42, 0, 8, 4).unwrap();
+    assert_eq!(one.len(), 8);
+    let movies: Vec<_> = one.iter().map(|m| tracks(m)).collect();
+    assert_eq!(movies, four.iter().map(|m| tracks(m)).collect::<Vec<_>>());
+    assert!(movies.iter().all(|m| m.len() == 6));
+    assert_ne!(movies[0], movies[1], "items differ");
+    // Item i depends only on (pipeline, seed, i): items 4.. of a batch starting at 4.
+    let later = s.resolve_batch_many(None, 42, 4, 4, 2).unwrap();
+    assert_eq!(movies[4..], later.iter().map(|m| tracks(m)).collect::<Vec<_>>()[..]);
+    // A copy seeded for item i resolved on its own gives item i.
+    let copy = s.duplicate();
+    copy.seed(deeptrack::graph::batch_item_seed(42, 3)).unwrap();
+    assert_eq!(tracks(&copy.resolve(None).unwrap()), movies[3]);
+    // resolve_batch wants one image per item.
+    let err = s.resolve_batch(None, 42, 0, 2, 1).unwrap_err();
+    assert!(err.to_string().contains("produced 6 images where one was expected"), "{err}");
+}

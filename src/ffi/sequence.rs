@@ -7,7 +7,7 @@
 use libc::{c_char, size_t};
 
 use super::feature::deeptrack_feature;
-use super::image::deeptrack_image;
+use super::image::{deeptrack_image, image_into_c};
 use super::rule::deeptrack_rule;
 use super::{borrow, check_out, deeptrack_status, guard, new_handle, slice_arg, str_arg, take};
 use crate::error::{Error, ErrorKind};
@@ -204,6 +204,74 @@ pub unsafe extern "C" fn deeptrack_images_stack(
         let out = unsafe { std::slice::from_raw_parts_mut(buf, total) };
         for (frame, chunk) in frames.iter().zip(out.chunks_exact_mut(per_frame)) {
             frame.copy_c_order_to(chunk)?;
+        }
+        Ok(())
+    })
+}
+
+/// `deeptrack_feature_resolve_batch` for pipelines whose items are several images (a `Sequence`'s
+/// frames): items `first .. first + count` of the stream `seed`, item `i` being every image a fresh
+/// copy of `f` seeded for `(seed, i)` resolves to on `input` (borrowed; may be NULL), so it depends
+/// only on (pipeline, seed, i), never on `threads` (0: one per core). `counts[i]` receives the number
+/// of images of item `first + i` and `*total` their sum; when `*total <= cap`, `out[0 .. total]`
+/// receive the images item after item, each a new image owned by the caller. Otherwise
+/// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `out` (a call with a larger buffer
+/// computes the same items again). On failure, the error of the lowest failing item; `count` 0
+/// succeeds with `*total` 0. From a callback, `DEEPTRACK_STATUS_BUSY` as `deeptrack_feature_resolve_batch`.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `cap` writable
+/// pointers; `counts` NULL (only with `count` 0) or `count` writable `size_t`; `total` writable.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn deeptrack_feature_resolve_batch_many(
+    f: *mut deeptrack_feature,
+    input: *const deeptrack_image,
+    seed: u64,
+    first: u64,
+    count: size_t,
+    threads: size_t,
+    out: *mut *mut deeptrack_image,
+    cap: size_t,
+    counts: *mut size_t,
+    total: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(total, "total")?;
+        if count > 0 {
+            check_out(counts, "counts")?;
+        }
+        // A clone: a callback may free the caller's handle.
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+        let input = if input.is_null() {
+            None
+        } else {
+            // SAFETY: forwarded contract.
+            Some(unsafe { borrow(input, "input")? }.clone())
+        };
+        let items = f.resolve_batch_many(input.as_ref(), seed, first, count, threads)?;
+        let sum = items.iter().try_fold(0usize, |a, item| a.checked_add(item.len()));
+        let sum = sum.ok_or_else(|| Error::invalid("the batch has more images than can be counted"))?;
+        // SAFETY: checked non-NULL; `counts` holds `count` writable `size_t` (contract).
+        unsafe {
+            *total = sum;
+            for (i, item) in items.iter().enumerate() {
+                *counts.add(i) = item.len();
+            }
+        }
+        if sum > cap {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("the batch produced {sum} images but 'cap' is {cap}"),
+            ));
+        }
+        if sum > 0 {
+            check_out(out, "out")?;
+        }
+        for (i, image) in items.into_iter().flatten().enumerate() {
+            // SAFETY: `out` holds at least `cap >= sum` pointers.
+            unsafe { *out.add(i) = image_into_c(image) };
         }
         Ok(())
     })

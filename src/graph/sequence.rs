@@ -29,7 +29,7 @@ use smallvec::SmallVec;
 
 use super::{Feature, ReplicaId, Resolver, Session, State};
 use crate::error::{Error, ErrorKind, Result};
-use crate::image::ImageList;
+use crate::image::{Image, ImageList};
 use crate::properties::{PropertyDict, Rule};
 use crate::value::{Text, Value};
 
@@ -175,6 +175,21 @@ impl Feature {
         rs.sampling.pop();
         rs.depth -= 1;
         Ok(Arc::new(result.map_err(|e| e.in_feature(&self.label()))?))
+    }
+
+    /// [`Feature::resolve_batch`] of a pipeline whose items are several images, such as a `Sequence`'s
+    /// frames: item `i` is every image a fresh copy of the pipeline seeded for `(seed, i)` resolves
+    /// to, a pure function of (pipeline, seed, i) whatever `threads` is. Errors as `resolve_batch`
+    /// (the error of the lowest failing item), except that an item may give any number of images.
+    pub fn resolve_batch_many(
+        &self,
+        input: Option<&Image>,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+    ) -> Result<Vec<Vec<Image>>> {
+        self.batch_with(seed, first, count, threads, &|copy, _| copy.resolve(input))
     }
 
     /// A fingerprint of this feature and every feature it reaches (contained, linked): their

@@ -200,6 +200,42 @@ static void test_brownian(void) {
     for (int t = 1; t < FRAMES; t++) CHECK(a[t][0] != a[t - 1][0] && fabs(a[t][0] - a[t - 1][0]) < 10);
 }
 
+/* A batch of 3 seeded movies of a diffusing particle: the same on 1 and 2 threads, items differ. */
+static void test_batch(void) {
+    deeptrack_feature *particle = NULL;
+    deeptrack_rule *walk = NULL;
+    double start[2] = {16, 16};
+    OK(deeptrack_feature_new("PointParticle", &particle));
+    OK(deeptrack_feature_set_property(particle, "position", constant_vec(2, start)));
+    OK(deeptrack_rule_brownian_pixels(1.0, &walk));
+    OK(deeptrack_feature_set_sequential(particle, "position", walk));
+    deeptrack_feature *seq = movie(particle, FRAMES);
+    size_t counts[3] = {0}, total = 0;
+    CHECK(deeptrack_feature_resolve_batch_many(seq, NULL, 11, 0, 3, 1, NULL, 0, counts, &total) ==
+          DEEPTRACK_STATUS_BUFFER_TOO_SMALL);
+    CHECK(total == 3 * FRAMES && counts[0] == FRAMES && counts[1] == FRAMES && counts[2] == FRAMES);
+    deeptrack_image *one[3 * FRAMES] = {NULL}, *two[3 * FRAMES] = {NULL};
+    OK(deeptrack_feature_resolve_batch_many(seq, NULL, 11, 0, 3, 1, one, 3 * FRAMES, counts, &total));
+    OK(deeptrack_feature_resolve_batch_many(seq, NULL, 11, 0, 3, 2, two, 3 * FRAMES, counts, &total));
+    CHECK(total == 3 * FRAMES);
+    for (size_t i = 0; i < total; i++) {
+        double a[2], b[2];
+        position_of(one[i], a);
+        position_of(two[i], b);
+        CHECK(a[0] == b[0] && a[1] == b[1]);
+    }
+    double first_item[2], second_item[2];
+    position_of(one[FRAMES - 1], first_item);
+    position_of(one[2 * FRAMES - 1], second_item);
+    CHECK(first_item[0] != second_item[0]);
+    for (size_t i = 0; i < total; i++) {
+        deeptrack_image_free(one[i]);
+        deeptrack_image_free(two[i]);
+    }
+    deeptrack_feature_free(seq);
+    deeptrack_feature_free(particle);
+}
+
 static void test_bad_input(void) {
     deeptrack_rule *r = NULL;
     CHECK(deeptrack_rule_brownian(-1, 0.01, 1e-7, &r) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
@@ -222,6 +258,7 @@ int main(void) {
     test_drift_movie();
     test_callback_reads_the_step();
     test_brownian();
+    test_batch();
     test_bad_input();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;

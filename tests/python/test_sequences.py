@@ -10,7 +10,7 @@ import unittest
 import numpy as np
 
 import deeptrack_native as dt
-from deeptrack_native import optics, scatterers, sequences
+from deeptrack_native import noises, optics, scatterers, sequences
 
 
 def orientation(frame):
@@ -121,6 +121,42 @@ class TestSequential(unittest.TestCase):
             return np.stack([np.asarray(f) for f in m()])
 
         np.testing.assert_array_equal(movie(), movie())
+
+    def test_batches_of_movies_depend_only_on_the_seed_and_the_item(self):
+        def movie(with_lambdas):
+            if with_lambdas:
+                particle = scatterers.PointParticle(position=lambda: np.random.uniform(8, 24, size=2))
+                sequences.Sequential(particle, position=lambda previous_value: previous_value + np.random.randn(2))
+            else:
+                # No Python callable: the library's own draws (Poisson noise on every frame).
+                particle = scatterers.PointParticle(position=(16, 16), intensity=100)
+                sequences.Sequential(particle, position=(18, 17))
+            imaged = optics.Fluorescence(output_region=(0, 0, 32, 32))(particle ^ 2)
+            if not with_lambdas:
+                imaged = imaged >> noises.Poisson(snr=20)
+            m = sequences.Sequence(imaged, sequence_length=4)
+            m.store_properties()
+            return m
+
+        def tracks(movies):
+            return [[f.get_property("position", get_one=False) for f in frames] for frames in movies]
+
+        m = movie(True)
+        batch = m.resolve_batch(5, seed=8)
+        self.assertEqual([len(frames) for frames in batch], [4] * 5)
+        np.testing.assert_array_equal(tracks(batch)[2:], tracks(m.resolve_batch(3, seed=8, first=2)))
+        np.testing.assert_array_equal(tracks(batch), tracks(movie(True).resolve_batch(5, seed=8)))
+        self.assertFalse(np.allclose(tracks(batch)[0], tracks(batch)[1]))
+        # Without Python's random draws, on several threads: the same frames as on one.
+        m = movie(False)
+        one, two = m.resolve_batch(4, seed=3, threads=1), m.resolve_batch(4, seed=3, threads=2)
+        for a, b in zip(one, two):
+            np.testing.assert_array_equal(np.stack(a), np.stack(b))
+        self.assertEqual([list(p) for p in one[0][1].get_property("position", get_one=False)], [[18, 17]] * 2)
+        self.assertFalse(np.array_equal(np.asarray(one[0][1]), np.asarray(one[0][2])), "noise drawn per frame")
+        self.assertFalse(np.array_equal(np.asarray(one[0][1]), np.asarray(one[1][1])), "and per item")
+        with self.assertRaises(NotImplementedError):
+            m.resolve_batch(2, seed=1, processes=2)
 
     def test_a_link_cannot_become_sequential(self):
         a, b = dt.Value(value=1), dt.Value(value=2)
