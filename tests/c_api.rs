@@ -197,6 +197,8 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
+    valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
+    valgrind_clean("examples-c/movie.c", "valgrind_movie");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.
