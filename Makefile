@@ -23,6 +23,7 @@
 #                     brightfield; PNGs)
 #   make optics       renders examples-c/optics.c's images (Mie spheres in the coherent systems, aberrated
 #                     pupils) and prints a random Mie sphere's ground truth
+#   make movie        renders examples-c/movie.c's time-lapse (a PNG per frame, positions printed)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
@@ -45,7 +46,7 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR ?=
 
-.PHONY: example simulate optics pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs tutorials
+.PHONY: example simulate optics movie pictures lib install uninstall test test-tools python-test python-dev header dt2-tests docs tutorials
 
 # The release library, as installed: `cargo rustc` so that rustc also reports the system libraries a
 # static link needs (native-static-libs, for deeptrack.pc and the CMake package); cargo replays that
@@ -73,6 +74,13 @@ simulate: lib
 	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/simulate.c -o $(RELEASE)/simulate \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/simulate $(RELEASE)
+
+# Renders examples-c/movie.c's frames into target/release/movie/ and prints every frame's positions.
+movie: lib
+	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/movie.c -o $(RELEASE)/movie \
+		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
+	mkdir -p $(RELEASE)/movie
+	$(RELEASE)/movie $(RELEASE)/movie
 
 # Renders examples-c/optics.c's images into target/release/.
 OPTICS_PICTURES := mie_aberrated.png mie_brightfield.png darkfield.png iscat.png holography.png \

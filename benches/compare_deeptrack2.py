@@ -55,6 +55,7 @@ TARGETS = {
     "20 ellipsoids of random radii, Fluorescence 256x256": 30,
     "5 spheres of random radius, Fluorescence 128x128, upscale 2": 30,
     "5 large spheres of random radius, Brightfield 256x256": 30,
+    "50-frame movie of 10 diffusing particles, Fluorescence 64x64": 30,
 }
 
 

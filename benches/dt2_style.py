@@ -120,6 +120,15 @@ def add_stored(n):
     return pipe
 
 
+def movie(frames, n, size):
+    """A time-lapse (issue 15): ``n`` point particles diffusing (a normal step of 1 pixel per axis and
+    frame, a lambda over np.random as DeepTrack2 users write it) imaged for ``frames`` frames."""
+    sequences = importlib.import_module(f"{MODULE}.sequences")
+    particle = dt.PointParticle(position=lambda: np.random.rand(2) * size, intensity=100)
+    sequences.Sequential(particle, position=lambda previous_value: previous_value + np.random.randn(2))
+    return sequences.Sequence(fluorescence(size)(particle ^ n), sequence_length=frames)
+
+
 def feature(name, *args, **kwargs):
     """A feature DeepTrack2 may lack (SumPooling is 2.0.2's): None when the module has no such class."""
     cls = getattr(dt, name, None)
@@ -236,6 +245,7 @@ def main_time(smoke, budget, max_run):
          lambda: fluorescence(128, 2)(random_sphere(128, 0.5e-6, 1.5e-6, intensity=100) ^ 5), None),
         ("5 large spheres of random radius, Brightfield 256x256",
          lambda: brightfield(256)(random_sphere(256, 1e-6, 2e-6, refractive_index=1.45) ^ 5), None),
+        ("50-frame movie of 10 diffusing particles, Fluorescence 64x64", lambda: movie(50, 10, 64), None),
     ]:
         timed(name, "pipelines", make, lambda pipe, inp=inp: cycle(pipe, inp), budget)
     # Issue 14's optics (target: 20x DeepTrack2 2.0.1).

@@ -95,6 +95,18 @@ fn cases() -> Vec<Case> {
         let micro = Feature::microscope(&fluorescence(64.0), &sample).unwrap();
         Feature::chain(&micro, &builtin("Poisson", &[("snr", Rule::constant(100.0))])).unwrap()
     };
+    // A time-lapse (issue 15): 10 point particles diffusing by 1 pixel per axis and frame (D = 0.5
+    // pixels² per frame), 50 frames.
+    let movie = {
+        let particle = point_particle(64.0, 100.0);
+        particle.set_sequential("position", features::sequences::motion::brownian_pixels(0.5).unwrap()).unwrap();
+        let sample = Feature::repeat(&particle, 10).unwrap();
+        let seq =
+            features::registry::build("Sequence", vec![Feature::microscope(&fluorescence(64.0), &sample).unwrap()])
+                .unwrap();
+        seq.set_property("sequence_length", Rule::constant(50_i64)).unwrap();
+        seq
+    };
     let fluo_10_256 = {
         let sample = Feature::repeat(&point_particle(256.0, 100.0), 10).unwrap();
         Feature::microscope(&fluorescence(256.0), &sample).unwrap()
@@ -236,6 +248,11 @@ fn cases() -> Vec<Case> {
         Case {
             name: "5 large spheres of random radius, Brightfield 256x256".into(),
             pipeline: bf_5_large,
+            input: None,
+        },
+        Case {
+            name: "50-frame movie of 10 diffusing particles, Fluorescence 64x64".into(),
+            pipeline: movie,
             input: None,
         },
     ];

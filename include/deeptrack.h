@@ -1872,6 +1872,119 @@ deeptrack_status deeptrack_context_replicate_index(struct deeptrack_sample_conte
 deeptrack_status deeptrack_set_error_message(const char *message);
 
 /**
+ * Makes property `key` of `f` sequential (DeepTrack2's `Sequential(f, key=step)`): inside a
+ * `Sequence`, its value at every step after the first is sampled by `step`, whose callbacks read
+ * `previous_value` (the value at the step before), `previous_values` (the values at steps 0 .. t-1,
+ * in order), `sequence_step`, `sequence_length` and sibling properties of the same step through
+ * their context; at step 0 the property keeps the rule it has (or, for a new property, `step`
+ * samples it without `previous_value`). **Takes ownership of `step` in every case**, errors
+ * included (unless it is NULL or not a rule). `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the
+ * property's rule, or `step`, links to another feature, and as `deeptrack_feature_set_property`.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `key` NULL or NUL-terminated; `step` NULL or a live rule.
+ */
+deeptrack_status deeptrack_feature_set_sequential(struct deeptrack_feature *f,
+                                                  const char *key,
+                                                  struct deeptrack_rule *step);
+
+/**
+ * A step rule of Brownian diffusion for a position in pixels: each step adds to every coordinate of
+ * the previous value a normal increment of standard deviation `sqrt(2 D dt) / pixel_size`, with the
+ * diffusion constant `D` in m²/s, the frame interval `dt` in s and `pixel_size` in m.
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a negative or non-finite `D` or `dt`, or a pixel size not
+ * above 0. On success `*out` receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_rule_brownian(double diffusion,
+                                         double frame_interval,
+                                         double pixel_size,
+                                         struct deeptrack_rule **out);
+
+/**
+ * A step rule of Brownian diffusion with `D` in pixels² per frame: each step adds a normal increment
+ * of standard deviation `sqrt(2 D)` to every coordinate. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a
+ * negative or non-finite `D`. On success `*out` receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_rule_brownian_pixels(double diffusion,
+                                                struct deeptrack_rule **out);
+
+/**
+ * A step rule of directed motion: each step adds `velocity[0 .. n]` to the previous value (one
+ * number for every element when `n` is 1). `DEEPTRACK_STATUS_INVALID_ARGUMENT` for `n` 0 or a
+ * non-finite velocity. On success `*out` receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `velocity` must point to `n` doubles; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_drift(const double *velocity,
+                                      size_t n,
+                                      struct deeptrack_rule **out);
+
+/**
+ * A step rule adding to the previous value a draw of `increment` (a number per element, or an array
+ * added element by element): e.g. `deeptrack_rule_normal(0, 1, …)` for a random walk. **Takes
+ * ownership of `increment`** in every case (unless it is NULL or not a rule).
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `increment` links to another feature. On success `*out`
+ * receives a new rule owned by the caller.
+ *
+ * # Safety
+ * `increment` must be NULL or a live rule; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_rule_increment(struct deeptrack_rule *increment,
+                                          struct deeptrack_rule **out);
+
+/**
+ * Copies `n` images of the same shape (a sequence's frames from `deeptrack_feature_resolve_many`)
+ * into `buf` as one C-order array of shape `(n, H, W, C)`, written to `shape[0..4]`: 2-d images
+ * `(H, W)` get `C` 1, 3-d images `(H, W, C)` keep theirs. `*needed` receives the element count;
+ * when it exceeds `len`, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `buf` (call
+ * with `buf` NULL and `len` 0 to query it). `DEEPTRACK_STATUS_INVALID_ARGUMENT` for `n` 0, an image
+ * that is not 2-d or 3-d, or shapes that differ (the message names the image).
+ *
+ * # Safety
+ * `images` must point to `n` pointers, each NULL or a live image; `buf` NULL or `len` writable
+ * doubles; `shape` NULL or 4 writable `size_t`; `needed` NULL or writable.
+ */
+deeptrack_status deeptrack_images_stack(const struct deeptrack_image *const *images,
+                                        size_t n,
+                                        double *buf,
+                                        size_t len,
+                                        size_t *shape,
+                                        size_t *needed);
+
+/**
+ * `deeptrack_feature_resolve_batch` for pipelines whose items are several images (a `Sequence`'s
+ * frames): items `first .. first + count` of the stream `seed`, item `i` being every image a fresh
+ * copy of `f` seeded for `(seed, i)` resolves to on `input` (borrowed; may be NULL), so it depends
+ * only on (pipeline, seed, i), never on `threads` (0: one per core). `counts[i]` receives the number
+ * of images of item `first + i` and `*total` their sum; when `*total <= cap`, `out[0 .. total]`
+ * receive the images item after item, each a new image owned by the caller. Otherwise
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `out` (a call with a larger buffer
+ * computes the same items again). On failure, the error of the lowest failing item; `count` 0
+ * succeeds with `*total` 0. From a callback, `DEEPTRACK_STATUS_BUSY` as `deeptrack_feature_resolve_batch`.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or `cap` writable
+ * pointers; `counts` NULL (only with `count` 0) or `count` writable `size_t`; `total` writable.
+ */
+deeptrack_status deeptrack_feature_resolve_batch_many(struct deeptrack_feature *f,
+                                                      const struct deeptrack_image *input,
+                                                      uint64_t seed,
+                                                      uint64_t first,
+                                                      size_t count,
+                                                      size_t threads,
+                                                      struct deeptrack_image **out,
+                                                      size_t cap,
+                                                      size_t *counts,
+                                                      size_t *total);
+
+/**
  * Creates a float value (any double, NaN and infinities included). On success `*out` receives a new
  * value owned by the caller (free with `deeptrack_value_free`); `DEEPTRACK_STATUS_NULL_ARGUMENT` if
  * `out` is NULL.

@@ -41,6 +41,9 @@ mod resolve;
 mod rules;
 mod sampling;
 mod scope;
+// Hook (sequences): sequential properties and the steps of a `Sequence` (src/graph/sequence.rs).
+mod sequence;
+pub use sequence::{MAX_SEQUENCE_LENGTH, SequenceScope};
 
 pub use batch::{Progress, batch_item_seed};
 use cache::{ByReplica, Cached};

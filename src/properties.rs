@@ -203,6 +203,31 @@ pub enum Rule {
     /// feature-valued property, as in `X + Y`): none, an array, or a list of arrays. Updating the
     /// dependent feature re-samples the source feature too.
     FeatureOutput(Feature),
+    /// A sequential property (DeepTrack2's `SequentialProperty`): inside a `Sequence`, its value at
+    /// step 0 comes from `initial` (or from `step` when there is none) and at every later step from
+    /// `step`, whose callbacks read `sequence_step`, `sequence_length`, `previous_value` and
+    /// `previous_values` through their context (`crate::graph` answers them). Outside a sequence
+    /// it is the value at step 0.
+    Sequential(Arc<SequentialRule>),
+}
+
+/// The two rules of a [`Rule::Sequential`] property (see [`Rule::sequential`]).
+#[derive(Clone, Debug)]
+pub struct SequentialRule {
+    /// The rule of step 0 (DeepTrack2's `initialization`): `None` samples `step` at step 0 too.
+    pub initial: Option<Rule>,
+    /// The rule of the later steps (DeepTrack2's `current`).
+    pub step: Rule,
+}
+
+impl SequentialRule {
+    /// The rule that gives the value at `step`.
+    pub fn at(&self, step: usize) -> &Rule {
+        match (&self.initial, step) {
+            (Some(initial), 0) => initial,
+            _ => &self.step,
+        }
+    }
 }
 
 impl fmt::Debug for Rule {
@@ -219,6 +244,7 @@ impl fmt::Debug for Rule {
             Rule::Meters(v) => write!(f, "Meters({v})"),
             Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
             Rule::FeatureOutput(feature) => write!(f, "FeatureOutput({})", feature.label()),
+            Rule::Sequential(s) => write!(f, "Sequential({:?}, {:?})", s.initial, s.step),
         }
     }
 }
@@ -348,6 +374,29 @@ impl Rule {
         Rule::FeatureOutput(feature.clone())
     }
 
+    /// A sequential property ([`Rule::Sequential`]): `initial` at step 0 (`None`: `step` at every
+    /// step), `step` at the later ones. Neither may link to another feature (a link or a feature's
+    /// output) or be sequential itself: `InvalidArgument`.
+    pub fn sequential(initial: Option<Rule>, step: Rule) -> Result<Rule> {
+        for (what, rule) in [("initial", initial.as_ref()), ("step", Some(&step))] {
+            match rule {
+                Some(Rule::PropertyOf { .. } | Rule::FeatureOutput(_)) => {
+                    return Err(Error::invalid(format!(
+                        "the {what} rule of a sequential property cannot link to another feature (give a callback \
+                         reading the value instead)"
+                    )));
+                }
+                Some(Rule::Sequential(_)) => {
+                    return Err(Error::invalid(format!(
+                        "the {what} rule of a sequential property is sequential itself"
+                    )));
+                }
+                _ => {}
+            }
+        }
+        Ok(Rule::Sequential(Arc::new(SequentialRule { initial, step })))
+    }
+
     /// Draws a value (links are resolved by the graph, not here).
     pub(crate) fn sample_simple(&self, ctx: &mut dyn SampleContext) -> Result<Value> {
         Ok(match self {
@@ -363,6 +412,8 @@ impl Rule {
             Rule::Callback(f) => f(ctx)?,
             Rule::Pixels(v) => in_meters(v, ctx.pixel_size())?,
             Rule::Meters(v) => in_pixels(v, ctx.pixel_size())?,
+            // Outside a sequence: the value at step 0 (the graph picks the rule of a step inside one).
+            Rule::Sequential(s) => s.at(0).sample_simple(ctx)?,
             Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => unreachable!("links are sampled by the graph"),
         })
     }

@@ -102,6 +102,14 @@ fn feature_property_names_set_value_and_appending_custom_features_from_c() {
 }
 
 #[test]
+fn sequences_from_c_give_frames_with_their_positions_and_stack_them() {
+    let out = run(&compile("cc", "tests/c/sequence.c", "sequence", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn scene_kinds_from_c_place_apart_warn_and_give_complex_images() {
     let out = run(&compile("cc", "tests/c/scene.c", "scene", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -223,6 +231,8 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
     valgrind_clean("tests/c/tuples.c", "valgrind_tuples");
     valgrind_clean("tests/c/camera.c", "valgrind_camera");
+    valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
+    valgrind_clean("examples-c/movie.c", "valgrind_movie");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.
@@ -347,6 +357,43 @@ fn optics_example_images_mie_spheres_with_their_ground_truth() {
         assert_eq!(size, (128, 128), "{png}");
         assert!(pixels.iter().any(|&p| p != pixels[0]), "{png} is uniform");
         assert_picture_is_current(&dir.join(png), &root().join("docs/images").join(png));
+    }
+}
+
+#[test]
+fn movie_example_writes_frames_and_prints_every_frames_positions() {
+    let exe = compile("cc", "examples-c/movie.c", "movie", &["-std=c11"]);
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("movie-out");
+    std::fs::create_dir_all(&dir).expect("an output directory");
+    let output = Command::new(&exe).arg(&dir).output().expect("run movie");
+    let out = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{out}\n{}", String::from_utf8_lossy(&output.stderr));
+    print!("{out}");
+    assert!(out.starts_with("movie: 10 frames of 64x64, 5 particles\n"), "{out}");
+    assert!(out.contains("\nstacked: (10, 64, 64, 1)\n"), "{out}");
+    let tracks: Vec<Vec<(f64, f64)>> = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("frame ").and_then(|l| l.split_once(": ")))
+        .map(|(_, ps)| {
+            ps.split(") (")
+                .map(|p| {
+                    let (x, y) = p.trim_matches(|c| c == '(' || c == ')').split_once(", ").expect("x, y");
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        })
+        .collect();
+    assert_eq!(tracks.len(), 10);
+    assert!(tracks.iter().all(|frame| frame.len() == 5));
+    // Every particle moves at every step, by a Brownian step of 1 pixel per axis (far below 30).
+    for pair in tracks.windows(2) {
+        for (a, b) in pair[0].iter().zip(&pair[1]) {
+            assert!(a != b && (a.0 - b.0).abs() < 30.0 && (a.1 - b.1).abs() < 30.0, "{a:?} -> {b:?}");
+        }
+    }
+    for t in 0..10 {
+        let bytes = std::fs::read(dir.join(format!("frame-{t:02}.png"))).expect("the PNG was written");
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "frame {t}");
     }
 }
 

@@ -132,6 +132,9 @@ fn pipeline(case: &Json) -> Result<(Feature, Option<Image>), String> {
         f.store_properties(true);
         return Ok((f, None));
     }
+    if let (Some(sample), true) = (case["sample"].as_array(), case["sequence"].is_object()) {
+        return sequence(case, sample).map(|f| (f, None));
+    }
     if let Some(sample) = case["sample"].as_array() {
         let mut f = Feature::microscope(&feature(&case["optics"])?, &chain(sample)?).unwrap();
         if !case["upscale"].is_null() {
@@ -148,6 +151,41 @@ fn pipeline(case: &Json) -> Result<(Feature, Option<Image>), String> {
     let shape: Vec<usize> = input["shape"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as usize).collect();
     let data: Vec<f64> = input["data"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
     Ok((chain(case["pipeline"].as_array().unwrap())?, Some(Image::from_slice(&shape, &data).unwrap())))
+}
+
+/// A `sequence` case: every sample feature with one of the stepped properties gets it sequential, its
+/// previous value plus the step (`motion::drift`), and the microscope is resolved as a `Sequence`.
+fn sequence(case: &Json, sample: &[Json]) -> Result<Feature, String> {
+    let steps = case["sequence"]["steps"].as_object().unwrap();
+    let mut chained: Option<Feature> = None;
+    for spec in sample {
+        let f = feature(spec)?;
+        for (key, step) in steps {
+            if spec["properties"].get(key).is_some() {
+                let step: Vec<f64> = match step.as_array() {
+                    Some(list) => list.iter().map(|x| x.as_f64().unwrap()).collect(),
+                    None => vec![step.as_f64().unwrap()],
+                };
+                f.set_sequential(key, features::sequences::motion::drift(&step).unwrap()).unwrap();
+            }
+        }
+        chained = Some(match chained {
+            None => f,
+            Some(before) => Feature::chain(&before, &f).unwrap(),
+        });
+    }
+    let micro = Feature::microscope(&feature(&case["optics"])?, &chained.unwrap()).unwrap();
+    let seq = features::registry::build("Sequence", vec![micro]).unwrap();
+    seq.set_property("sequence_length", Rule::constant(value(&case["sequence"]["length"]))).unwrap();
+    Ok(seq)
+}
+
+/// The frames of a sequence stacked on a new first axis.
+fn stacked(frames: Vec<Image>) -> Image {
+    let mut shape = vec![frames.len()];
+    shape.extend_from_slice(frames[0].shape());
+    let data: Vec<f64> = frames.iter().flat_map(|f| f.as_slice().iter().copied()).collect();
+    Image::from_slice(&shape, &data).unwrap()
 }
 
 /// The output of a `call` case: DeepTrack2's function by its name, with its keyword arguments (a
@@ -207,7 +245,11 @@ fn every_fixture_case_matches_deeptrack2() {
                     continue;
                 }
             };
-            f.resolve_one(input.as_ref()).unwrap_or_else(|e| panic!("{id}: {e}")).expect("an image")
+            if case["sequence"].is_object() {
+                stacked(f.resolve(None).unwrap_or_else(|e| panic!("{id}: {e}")))
+            } else {
+                f.resolve_one(input.as_ref()).unwrap_or_else(|e| panic!("{id}: {e}")).expect("an image")
+            }
         };
         let (shape, expected) = read_npy(&dir.join(case["expected"].as_str().unwrap()));
         let peak = expected.iter().fold(0.0_f64, |m, x| m.max(x.abs()));

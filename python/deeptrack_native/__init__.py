@@ -66,6 +66,7 @@ from . import (  # noqa: E402
     optics,
     pictures,
     scatterers,
+    sequences,
     statistics,
 )
 from .pictures import save_png, save_tiff  # noqa: E402
@@ -112,6 +113,8 @@ _DT2_LAYOUT = [
 ]
 # -- end of the module layout --
 
+from .sequences import Sequence, Sequential  # noqa: E402  (the list-returning class over the generated one)
+
 
 def library_version():
     """The version the loaded libdeeptrack reports."""
@@ -139,6 +142,7 @@ __all__ = [
     "save_png",
     "save_tiff",
     "scatterers",
+    "sequences",
     "statistics",
     "MERGE_STRATEGY_APPEND",
     "MERGE_STRATEGY_OVERRIDE",
@@ -153,6 +157,7 @@ __all__ = [
     "Optics",
     "Noise",
     "SampleToMasks",
+    "Sequential",
     "Image",
     "PropertyDict",
     "ConversionTable",

@@ -179,6 +179,12 @@ _DECLARATIONS = {
     "deeptrack_rule_pixels": ([handle, out_handle], status),
     "deeptrack_rule_meters": ([handle, out_handle], status),
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
+    # sequences (deeptrack_native.sequences)
+    "deeptrack_feature_set_sequential": ([handle, c_char_p, handle], status),
+    "deeptrack_feature_resolve_batch_many": (
+        [handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, out_handle, c_size_t, POINTER(c_size_t), POINTER(c_size_t)],
+        status,
+    ),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),
     "deeptrack_rule_free": ([handle], None),

@@ -39,6 +39,7 @@ mod resize;
 pub mod reuse;
 pub mod scatterers;
 pub mod scene;
+pub mod sequences;
 pub mod shape;
 pub mod slicing;
 mod spline;

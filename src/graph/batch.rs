@@ -117,12 +117,51 @@ impl Feature {
         count: usize,
         threads: usize,
         per_item: usize,
-        mut progress: Option<Progress<'_>>,
+        progress: Option<Progress<'_>>,
     ) -> Result<Vec<Image>> {
-        self.check_depth()?;
         if per_item == 0 {
             return Err(Error::invalid("images per batch item must be at least 1").in_feature(&self.label()));
         }
+        let too_many = || {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the results of a batch of {count} items"))
+                .in_feature(&self.label())
+        };
+        let items = self.batch_with(seed, first, count, threads, progress, &|copy, item| {
+            let images = copy.resolve(input)?;
+            if images.len() == per_item {
+                Ok(images)
+            } else if images.is_empty() {
+                Err(Error::invalid(format!("batch item {item} produced no image")).in_feature(&self.label()))
+            } else {
+                Err(Error::invalid(format!(
+                    "batch item {item} produced {} images where {per_item} were expected",
+                    images.len()
+                ))
+                .in_feature(&self.label()))
+            }
+        })?;
+        let mut images = Vec::new();
+        let total = count.checked_mul(per_item).ok_or_else(too_many)?;
+        images.try_reserve_exact(total).map_err(|_| too_many())?;
+        for item in items {
+            images.extend(item);
+        }
+        Ok(images)
+    }
+
+    /// The batch loop of [`Feature::resolve_batch_with`] for items of any type: `item(copy, i)`
+    /// computes item `i` from a copy of the pipeline seeded for it (a list of images, or a sequence's
+    /// frames: `graph/sequence.rs`). Returns the items in order, or the lowest failing item's error.
+    pub(crate) fn batch_with<T: Send>(
+        &self,
+        seed: u64,
+        first: u64,
+        count: usize,
+        threads: usize,
+        mut progress: Option<Progress<'_>>,
+        item: &(dyn Fn(&Feature, u64) -> Result<T> + Sync),
+    ) -> Result<Vec<T>> {
+        self.check_depth()?;
         // A batch of a pipeline that this thread (or the thread whose batch it works for) is
         // resolving or batching: from the pipeline's own callbacks. Copies do not share the
         // pipeline's generator, so nothing would stop the recursion.
@@ -158,7 +197,7 @@ impl Feature {
         let mut slots = Vec::new();
         slots.try_reserve_exact(count).map_err(|_| too_many())?;
         slots.resize_with(count, || None);
-        let results: Mutex<Vec<Option<Result<Vec<Image>>>>> = Mutex::new(slots);
+        let results: Mutex<Vec<Option<Result<T>>>> = Mutex::new(slots);
         // Renders items until none is left; `after_item` runs after each and may stop the batch.
         let work = |after_item: &mut dyn FnMut() -> bool| {
             let copy = self.duplicate();
@@ -167,22 +206,8 @@ impl Feature {
                 if k >= count {
                     break;
                 }
-                let item = first.wrapping_add(k as u64);
-                let result =
-                    copy.seed(batch_item_seed(seed, item)).and_then(|()| copy.resolve(input)).and_then(|images| {
-                        if images.len() == per_item {
-                            Ok(images)
-                        } else if images.is_empty() {
-                            Err(Error::invalid(format!("batch item {item} produced no image"))
-                                .in_feature(&self.label()))
-                        } else {
-                            Err(Error::invalid(format!(
-                                "batch item {item} produced {} images where {per_item} were expected",
-                                images.len()
-                            ))
-                            .in_feature(&self.label()))
-                        }
-                    });
+                let index = first.wrapping_add(k as u64);
+                let result = copy.seed(batch_item_seed(seed, index)).and_then(|()| item(&copy, index));
                 let failed = result.is_err();
                 results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(result);
                 // Later items are not needed: the lowest failing item decides the error.
@@ -253,16 +278,11 @@ impl Feature {
             }
         }
         drop(batch);
-        let mut images = Vec::new();
-        let total = count.checked_mul(per_item).ok_or_else(too_many)?;
-        images.try_reserve_exact(total).map_err(|_| too_many())?;
-        let mut finished = 0;
+        let mut items = Vec::new();
+        items.try_reserve_exact(count).map_err(|_| too_many())?;
         for slot in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
             match slot {
-                Some(Ok(item)) => {
-                    finished += 1;
-                    images.extend(item);
-                }
+                Some(Ok(one)) => items.push(one),
                 Some(Err(e)) => return Err(e),
                 None => break,
             }
@@ -270,14 +290,14 @@ impl Feature {
         if stopped.load(Ordering::Relaxed) {
             return Err(Error::new(
                 ErrorKind::CallbackFailed,
-                format!("the progress callback stopped the batch after {finished} of {count} items"),
+                format!("the progress callback stopped the batch after {} of {count} items", items.len()),
             )
             .in_feature(&self.label()));
         }
-        if images.len() != total {
+        if items.len() != count {
             return Err(Error::invalid("a batch worker stopped before finishing").in_feature(&self.label()));
         }
-        Ok(images)
+        Ok(items)
     }
 }
 

@@ -46,8 +46,16 @@ impl Feature {
             .collect();
         rs.enter(self)?;
         rs.sampling.push((self.0.uid, SmallVec::from_slice(id)));
-        let mut session =
-            Session { feature: self, defs: &defs, id, slots, active: Vec::new(), links: Vec::new(), rs: &mut *rs };
+        let mut session = Session {
+            feature: self,
+            defs: &defs,
+            id,
+            slots,
+            active: Vec::new(),
+            links: Vec::new(),
+            rs: &mut *rs,
+            seq: None,
+        };
         let result = session.eval(i);
         let read = std::mem::take(&mut session.links);
         let value = session.slots[i].take();

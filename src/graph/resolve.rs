@@ -90,6 +90,9 @@ pub struct Resolver<'r> {
     pub(super) overrides: Vec<Arc<PropertyDict>>,
     /// How many feature-valued properties are being computed (see [`Resolver::resolve`]).
     pub(super) feature_values: usize,
+    /// Hook (sequences): the step of the enclosing `Sequence` being resolved, with the earlier
+    /// steps' samples (src/graph/sequence.rs); `None` outside sequences.
+    pub(super) sequence: Option<super::SequenceScope>,
 }
 
 impl<'r> Resolver<'r> {
@@ -101,6 +104,7 @@ impl<'r> Resolver<'r> {
             scope: Scope::EMPTY,
             overrides: Vec::new(),
             feature_values: 0,
+            sequence: None,
         }
     }
 

@@ -29,7 +29,9 @@ fn new_property_position(props: &[(Text, Rule)], spec: Option<&KindSpec>, key: &
 
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 pub(super) fn all_simple(props: &[(Text, Rule)]) -> bool {
-    props.iter().all(|(_, rule)| !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_)))
+    props.iter().all(|(_, rule)| {
+        !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_) | Rule::Sequential(_))
+    })
 }
 
 /// How many of `props` link to other features.

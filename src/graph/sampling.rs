@@ -51,6 +51,21 @@ impl Feature {
         rs: &mut Resolver<'_>,
         then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
     ) -> Result<(usize, Arc<PropertyDict>, T)> {
+        // Hook (sequences): inside a `Sequence`, a feature with sequential properties has a sample
+        // per step (src/graph/sequence.rs).
+        if rs.sequence.is_some() && super::sequence::is_sequential(&self.defs()) {
+            return self.sample_step_then(id, rs, then);
+        }
+        self.sample_plain_then(id, rs, then)
+    }
+
+    /// [`Feature::sample_then`] outside a sequence's steps.
+    fn sample_plain_then<T>(
+        &self,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
+        then: impl FnOnce(&mut State, &Arc<PropertyDict>) -> T,
+    ) -> Result<(usize, Arc<PropertyDict>, T)> {
         if !rs.overrides.is_empty() {
             let defs = self.defs();
             // Bound values, or links that may read a bound feature's values: a sample of their own,
@@ -131,6 +146,7 @@ impl Feature {
             active: Vec::new(),
             links: Vec::new(),
             rs: &mut *rs,
+            seq: None,
         };
         let result = session.run();
         let links = std::mem::take(&mut session.links);
@@ -224,6 +240,9 @@ pub(super) struct Session<'a, 'r> {
     /// The linked samples read, to tell later whether this sample is still current.
     pub(super) links: Vec<LinkUse>,
     pub(super) rs: &'a mut Resolver<'r>,
+    /// Hook (sequences): the step being drawn and the feature's earlier steps, when drawn by a
+    /// `Sequence` (src/graph/sequence.rs); `None` otherwise.
+    pub(super) seq: Option<super::sequence::Frame>,
 }
 
 impl Session<'_, '_> {
@@ -257,6 +276,11 @@ impl Session<'_, '_> {
             let _ = self.slots[i].set(value.clone());
             return Ok(());
         }
+        // Hook (sequences): a sequential property samples the rule of the step being drawn.
+        let rule = match rule {
+            Rule::Sequential(s) => s.at(self.seq.as_ref().map_or(0, |frame| frame.step)),
+            other => other,
+        };
         let result = match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
@@ -319,9 +343,15 @@ impl Session<'_, '_> {
 
 impl SampleContext for Session<'_, '_> {
     fn get(&mut self, name: &str) -> Result<&Value> {
-        let i = self.defs.iter().position(|(k, _)| k.as_str() == name).ok_or_else(|| {
-            Error::not_found(format!("no property '{name}' to depend on")).in_feature(&self.feature.label())
-        })?;
+        let Some(i) = self.defs.iter().position(|(k, _)| k.as_str() == name) else {
+            // Hook (sequences): `sequence_step`, `previous_value`, … of a step being drawn.
+            if self.seq.is_some() {
+                return self.sequence_value(name);
+            }
+            return Err(
+                Error::not_found(format!("no property '{name}' to depend on")).in_feature(&self.feature.label())
+            );
+        };
         self.eval(i)?;
         Ok(self.slots[i].get().expect("just evaluated"))
     }

@@ -60,6 +60,19 @@ def pipeline(case):
         pipe = chain(case["sample"]) >> feature(case["masks"])
         pipe.store_properties()
         return pipe, None
+    if "sample" in case and "sequence" in case:
+        # Every sample feature with a stepped property gets it sequential (previous value plus the
+        # step), resolved as a Sequence; the frames are stacked.
+        steps = case["sequence"]["steps"]
+        sample = None
+        for spec in case["sample"]:
+            f = feature(spec)
+            for key, step in steps.items():
+                if key in spec.get("properties", {}):
+                    step = np.asarray(step, dtype=np.float64) if isinstance(step, list) else float(step)
+                    dt.sequences.Sequential(f, **{key: lambda previous_value, step=step: previous_value + step})
+            sample = f if sample is None else sample >> f
+        return dt.sequences.Sequence(feature(case["optics"])(sample), sequence_length=case["sequence"]["length"]), None
     if "sample" in case:
         optics = feature(case["optics"])
         pipe = optics(chain(case["sample"]))
@@ -98,7 +111,7 @@ class Fixtures(unittest.TestCase):
                 else:
                     pipe, data = pipeline(case)
                     out = pipe.resolve(data) if data is not None else pipe.resolve()
-                out = np.asarray(out)
+                out = np.stack([np.asarray(f) for f in out]) if "sequence" in case else np.asarray(out)
                 if np.iscomplexobj(out):  # stored as real and imaginary parts along a last axis of 2
                     out = np.stack([out.real, out.imag], axis=-1)
                 expected = np.load(os.path.join(FIXTURES, case["expected"]))

@@ -10,7 +10,7 @@
 
 use super::{
     FeatureKind, augmentations, binding, camera, combinators, elementwise, holography, load, math, noise, optics,
-    scatterers, scene, shape, slicing, statistics, storage, structural, upscale,
+    scatterers, scene, sequences, shape, slicing, statistics, storage, structural, upscale,
 };
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
@@ -336,7 +336,7 @@ pub fn build_optional(name: &str, features: Vec<Option<Feature>>) -> Result<Feat
 }
 
 /// The families' tables, in order.
-fn families() -> [&'static [KindSpec]; 21] {
+fn families() -> [&'static [KindSpec]; 22] {
     [
         structural::KINDS,
         combinators::KINDS,
@@ -359,6 +359,7 @@ fn families() -> [&'static [KindSpec]; 21] {
         upscale::KINDS,
         load::KINDS,
         camera::KINDS,
+        sequences::KINDS,
     ]
 }
 
