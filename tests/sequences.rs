@@ -244,5 +244,5 @@ fn batches_of_sequences_are_the_same_on_any_thread_count() {
     assert_eq!(tracks(&copy.resolve(None).unwrap()), movies[3]);
     // resolve_batch wants one image per item.
     let err = s.resolve_batch(None, 42, 0, 2, 1).unwrap_err();
-    assert!(err.to_string().contains("produced 6 images where one was expected"), "{err}");
+    assert!(err.to_string().contains("produced 6 images where 1 were expected"), "{err}");
 }
