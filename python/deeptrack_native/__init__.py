@@ -114,6 +114,7 @@ _DT2_LAYOUT = [
 # -- end of the module layout --
 
 from .sequences import Sequence, Sequential  # noqa: E402  (the list-returning class over the generated one)
+from .properties import SequentialProperty  # noqa: E402  (DeepTrack2 2.0.1's top level has it)
 
 
 def library_version():
@@ -158,6 +159,7 @@ __all__ = [
     "Noise",
     "SampleToMasks",
     "Sequential",
+    "SequentialProperty",
     "Image",
     "PropertyDict",
     "ConversionTable",

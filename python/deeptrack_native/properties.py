@@ -16,7 +16,7 @@ import numpy as np
 from . import _objects
 from .image import PropertyDict as _ImageDict
 
-__all__ = ["Property", "PropertyDict", "PropertyValues"]
+__all__ = ["Property", "PropertyDict", "PropertyValues", "SequentialProperty"]
 
 
 def _features():
@@ -336,3 +336,7 @@ def _evaluate(rule, dependencies, _ID):
                 kwargs[name] = _evaluate(dep, {}, _ID) if isinstance(dep, Property) else dep
         return rule(**kwargs)
     return rule
+
+
+# DeepTrack2's SequentialProperty, a node driven step by step (deeptrack_native._sequential_property).
+from ._sequential_property import SequentialProperty  # noqa: E402

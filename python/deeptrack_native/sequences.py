@@ -15,8 +15,10 @@ from ctypes import byref, c_size_t, c_void_p
 from ._lib import lib
 from . import _batch, _core, _lib, _npseed
 from .features import _BUILTIN_CLASSES, _BUILTINS, _rule
+from .properties import SequentialProperty  # noqa: F401  (DeepTrack2 2.0.1 has it here too)
+from ._sequential_property import propagate_sequential_data  # noqa: F401
 
-__all__ = ["Sequence", "Sequential"]
+__all__ = ["Sequence", "Sequential", "SequentialProperty", "propagate_sequential_data"]
 
 
 class Sequence(_BUILTINS["Sequence"]):

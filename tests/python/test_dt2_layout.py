@@ -68,7 +68,6 @@ class LayoutTests(unittest.TestCase):
 #: What DeepTrack2 2.0.1 holds that deeptrack_native does not (yet), with the reason. A name that lands
 #: may stay listed (the test does not fail on it): the list only bounds what is missing.
 KNOWN_MISSING = {
-    "deeptrack.properties.SequentialProperty": "not yet: sequential properties are set with Sequential(feature, key=rule)",
     "deeptrack.backend.core.DeepTrackDataDict": "DeepTrack2's per-_ID storage of a node's values: the library keeps its caches natively",
     "deeptrack.backend.core.DeepTrackDataObject": "the same",
     "deeptrack.backend.units": "DeepTrack2's home of ConversionTable and create_context: ConversionTable is in units and at top level",

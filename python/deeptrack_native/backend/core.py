@@ -73,8 +73,13 @@ class DeepTrackNode:
     def invalidate(self, _ID=()):
         """Drops the cached values of this node and of every node computed from it. Returns self."""
         for node in self.recurse_children():
-            node.data.clear()
+            node._drop_values()
         return self
+
+    def _drop_values(self):
+        # What invalidation does to this node's values: a node drops them (a SequentialProperty
+        # keeps its history and marks it invalid).
+        self.data.clear()
 
     def validate(self, _ID=()):
         """Keeps the value at ``_ID`` (computing it if needed). Returns self."""
