@@ -66,11 +66,6 @@ class Threshold(Feature):
         return image + k
 
 
-class NotPicklable(Exception):
-    def __init__(self, a, b):  # pickles, but cannot be rebuilt from its args
-        super().__init__(f"{a}/{b}")
-
-
 def pixels(results):
     return np.stack([np.asarray(r) for r in results])
 
@@ -266,6 +261,12 @@ class Processes(unittest.TestCase):
         self.assertTrue(any("batch worker process" in n for n in cm.exception.__notes__))
 
     def test_exceptions_that_do_not_pickle_are_described(self):
+        # A class made here: importing pint imports dask, whose tblib support registers every exception
+        # class that exists then (the module's NotPicklable too) with copyreg, so that they pickle.
+        class NotPicklable(Exception):
+            def __init__(self, a, b):  # pickles, but cannot be rebuilt from its args
+                super().__init__(f"{a}/{b}")
+
         def fail():
             raise NotPicklable(1, 2)
 
