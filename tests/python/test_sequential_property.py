@@ -189,12 +189,18 @@ class Propagate(unittest.TestCase):
 
 
 class Nodes(unittest.TestCase):
-    def test_a_node_still_drops_its_values_when_invalidated(self):
+    def test_a_node_keeps_its_values_invalid_when_invalidated(self):
+        # As DeepTrack2 2.0.1: the value stays readable, invalid, and is computed again when called.
         parent = DeepTrackNode(1)
         child = parent + 1
         self.assertEqual(child(), 2)
         parent.invalidate()
         self.assertFalse(child.is_valid())
+        self.assertEqual((child.previous(), child.current_value()), (2, 2))
+        parent.store(5)
+        self.assertEqual(child(), 6)
+        self.assertTrue(child.is_valid())
+        child.update()
         self.assertEqual(child.previous(), [])
 
 

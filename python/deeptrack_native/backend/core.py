@@ -32,6 +32,9 @@ class DeepTrackNode:
     def __init__(self, action=None, **kwargs):
         super().__init__(**kwargs)
         self.data = {}
+        # Replicate indices whose value is kept but no longer valid (DeepTrack2 keeps a value through
+        # an invalidation: `current_value()` and `previous()` still read it, `is_valid()` is False).
+        self._stale = set()
         self.children = weakref.WeakSet()
         self.dependencies = weakref.WeakSet()
         self.action = action if callable(action) else (lambda: action)
@@ -60,26 +63,28 @@ class DeepTrackNode:
     def store(self, data, _ID=()):
         """Stores ``data`` as the value at ``_ID``. Returns self."""
         self.data[tuple(_ID)] = data
+        self._stale.discard(tuple(_ID))
         return self
 
     def is_valid(self, _ID=()):
-        """Whether a value is cached at ``_ID``."""
-        return tuple(_ID) in self.data
+        """Whether a value is cached at ``_ID`` and still valid."""
+        return tuple(_ID) in self.data and tuple(_ID) not in self._stale
 
     def valid_index(self, _ID):
         """Whether ``_ID`` is a tuple of integers (a replicate index)."""
         return isinstance(_ID, tuple) and all(isinstance(i, int) for i in _ID)
 
     def invalidate(self, _ID=()):
-        """Drops the cached values of this node and of every node computed from it. Returns self."""
+        """Marks the values of this node and of every node computed from it invalid (they are computed
+        again when called; ``current_value()`` and ``previous()`` still read them). Returns self."""
         for node in self.recurse_children():
             node._drop_values()
         return self
 
     def _drop_values(self):
-        # What invalidation does to this node's values: a node drops them (a SequentialProperty
+        # What invalidation does to this node's values: a node keeps them, invalid (a SequentialProperty
         # keeps its history and marks it invalid).
-        self.data.clear()
+        self._stale.update(self.data)
 
     def validate(self, _ID=()):
         """Keeps the value at ``_ID`` (computing it if needed). Returns self."""
@@ -92,6 +97,7 @@ class DeepTrackNode:
         for dependency in self.recurse_dependencies():
             for node in dependency.recurse_children():
                 node.data.clear()
+                node._stale.clear()
         return self
 
     def set_value(self, value, _ID=()):
@@ -117,8 +123,8 @@ class DeepTrackNode:
 
     def __call__(self, _ID=()):
         _ID = tuple(_ID)
-        if _ID not in self.data:
-            self.data[_ID] = self._action(_ID=_ID) if self._accepts_ID else self._action()
+        if not self.is_valid(_ID):
+            self.store(self._action(_ID=_ID) if self._accepts_ID else self._action(), _ID)
         return self.data[_ID]
 
     def current_value(self, _ID=()):
