@@ -723,7 +723,12 @@ class Feature:
 
     def __and__(self, other):
         """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's
-        ``Stack``: a feature as ``value`` is resolved without input)."""
+        ``Stack``: a feature as ``value`` is resolved without input, its images with their property
+        dicts, as DeepTrack2's Images keep theirs: ``(particle ^ 5) & (other ^ 3)`` is one sample of
+        eight scatterers)."""
+        if isinstance(other, Feature):
+            # The other feature on an empty list (no input), its images appended as they are.
+            return _builtin("Combine")([self, Chain(_builtin("Value")(value=[]), other)])
         return Chain(self, _builtin("Stack")(value=other))
 
     def __rand__(self, other):

@@ -105,5 +105,29 @@ class CustomBaseClassTests(unittest.TestCase):
         np.testing.assert_array_equal(out, np.full((2, 2), 0.75))
 
 
+class JoinedSamplesTests(unittest.TestCase):
+    """DTGS141: two kinds of particles joined with ``&`` make one sample that a microscope images."""
+
+    def test_two_repeats_joined_are_one_sample_with_their_ground_truth(self):
+        small = dt.Sphere(position=lambda: np.random.rand(2) * 32, radius=2e-7, refractive_index=1.45 + 0.02j,
+                          particle_type=0)
+        large = dt.Sphere(position=lambda: np.random.rand(2) * 32, radius=4e-7, refractive_index=1.45 + 0.02j,
+                          particle_type=1)
+        sample = (small ^ 2) & (large ^ 3)
+        sample.store_properties()
+        volumes = sample.update().resolve()
+        self.assertEqual(len(volumes), 5)
+        self.assertEqual([v.get_property("particle_type") for v in volumes], [0, 0, 1, 1, 1])
+        optics = dt.Brightfield(NA=1, wavelength=500e-9, resolution=1e-6, magnification=10,
+                                output_region=(0, 0, 32, 32))
+        image = optics(sample)
+        image.store_properties()
+        out = image.update().resolve()
+        self.assertEqual(out.shape, (32, 32, 1))
+        self.assertEqual(sorted(out.get_property("particle_type", get_one=False)), [0, 0, 1, 1, 1])
+        # A value that is not a feature is stacked as before.
+        self.assertEqual((dt.Value(1) & 2)(), [1, 2])
+
+
 if __name__ == "__main__":
     unittest.main()
