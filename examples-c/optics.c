@@ -8,7 +8,9 @@
  *    the optics as their pupil feature). Three images are drawn; each one's ground truth (the
  *    sphere's position, depth, radius and refractive index) comes back from its properties.
  * 2. One Mie sphere in each of the other coherent systems: Brightfield with a perfect pupil,
- *    Darkfield, ISCAT and Holography (the sphere 20 pixels out of focus: its rings).
+ *    Darkfield, ISCAT and Holography (the sphere 20 pixels out of focus: its rings). Darkfield and
+ *    ISCAT hand the sphere their illumination (its angle; ISCAT's circular polarization and phase
+ *    shift correction), as DeepTrack2's do.
  * 3. Point particles in Fluorescence through a pupil with spherical aberration. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,13 +57,6 @@ static void set_vector(deeptrack_feature *f, const char *key, const double *x, s
 static void set_uniform(deeptrack_feature *f, const char *key, double low, double high) {
     deeptrack_rule *r;
     CHECK(deeptrack_rule_uniform(low, high, &r));
-    set_rule(f, key, r);
-}
-
-static void set_value(deeptrack_feature *f, const char *key, deeptrack_value *v) {
-    deeptrack_rule *r;
-    CHECK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
     set_rule(f, key, r);
 }
 
@@ -120,6 +115,23 @@ static double number(const deeptrack_image *img, const char *key) {
     return x;
 }
 
+/* One sphere in each coherent system, written to `dir`: in focus in Brightfield, Darkfield and ISCAT,
+ * 20 pixels out of focus in Holography. Each system hands the sphere its own optics (wavelength, NA,
+ * medium, region) and the properties it shares with it, as DeepTrack2's microscope does: Darkfield
+ * its illumination_angle (pi/2), ISCAT the light in reflection (illumination_angle pi), circular
+ * polarization and the phase shift corrected. */
+static void each_coherent_system(const char *dir) {
+    const char *systems[4] = {"Brightfield", "Darkfield", "ISCAT", "Holography"};
+    const char *files[4] = {"mie_brightfield.png", "darkfield.png", "iscat.png", "holography.png"};
+    for (int i = 0; i < 4; i++) {
+        deeptrack_feature *system = coherent(systems[i], NULL);
+        deeptrack_feature *particle = i == 3 ? mie_sphere(-20, 3e-7, 1.59) : mie_sphere(0, 3e-7, 1.59);
+        render(system, particle, dir, files[i]);
+        deeptrack_feature_free(particle);
+        deeptrack_feature_free(system);
+    }
+}
+
 int main(int argc, char **argv) {
     const char *dir = argc > 1 ? argv[1] : ".";
 
@@ -163,28 +175,7 @@ int main(int argc, char **argv) {
     deeptrack_feature_free(sphere);
 
     /* 2. One sphere in each coherent system. */
-    const char *systems[4] = {"Brightfield", "Darkfield", "ISCAT", "Holography"};
-    const char *files[4] = {"mie_brightfield.png", "darkfield.png", "iscat.png", "holography.png"};
-    for (int i = 0; i < 4; i++) {
-        deeptrack_feature *system = coherent(systems[i], NULL);
-        deeptrack_feature *particle = i == 3 ? mie_sphere(-20, 3e-7, 1.59) : mie_sphere(0, 3e-7, 1.59);
-        if (i == 2) {
-            /* DeepTrack2's ISCAT hands its sample these values (light in reflection, circular
-             * polarization, the phase shift corrected); this library's ISCAT does not hand them to a
-             * Mie scatterer yet, so the sphere is given them itself. */
-            deeptrack_value *v;
-            set_float(particle, "illumination_angle", 3.141592653589793);
-            CHECK(deeptrack_value_new_string("circular", &v));
-            set_value(particle, "input_polarization", v);
-            CHECK(deeptrack_value_new_none(&v));
-            set_value(particle, "output_polarization", v);
-            CHECK(deeptrack_value_new_bool(true, &v));
-            set_value(particle, "phase_shift_correction", v);
-        }
-        render(system, particle, dir, files[i]);
-        deeptrack_feature_free(particle);
-        deeptrack_feature_free(system);
-    }
+    each_coherent_system(dir);
 
     /* 3. Point particles through a fluorescence microscope with spherical aberration. */
     deeptrack_feature *spherical = feature("SphericalAberration"), *fluorescence, *point = feature("PointParticle"),

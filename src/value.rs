@@ -364,6 +364,29 @@ impl From<Vec<Value>> for Value {
     }
 }
 
+/// Whether two values are equal as Python compares them (numbers by value, lists element-wise).
+pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::None, Value::None) => true,
+        (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
+        (Value::Int(x), Value::Int(y)) => x == y,
+        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
+        }
+        (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
+        (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
+            let num = |v: &Value| match v {
+                Value::Bool(b) => f64::from(u8::from(*b)),
+                Value::Int(i) => *i as f64,
+                Value::Float(x) => *x,
+                _ => f64::NAN,
+            };
+            num(a) == num(b)
+        }
+        _ => false,
+    }
+}
+
 /// Returns `a` in standard (C-contiguous) layout, copying only when needed.
 pub(crate) fn standard(a: ArrayD<f64>) -> ArrayD<f64> {
     if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() }

@@ -14,6 +14,7 @@ use crate::image::{Image, ImageList};
 use crate::properties::PropertyDict;
 use crate::sync::{Lock, Recover, overwrite};
 use crate::value::Value;
+use crate::value::same_value;
 
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[STORE, TAKE_PROPERTIES];
@@ -91,29 +92,6 @@ impl Store {
     fn find(&self, key: &Value, id: &ReplicaId) -> Option<ImageList> {
         let kept = self.kept.lock();
         kept.0.iter().find(|(k, i, _)| i.as_slice() == id && same_value(k, key)).map(|(_, _, out)| out.clone())
-    }
-}
-
-/// Whether two keys are equal as Python compares them (numbers by value, lists element-wise).
-fn same_value(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::None, Value::None) => true,
-        (Value::Str(x), Value::Str(y)) => x.as_str() == y.as_str(),
-        (Value::Int(x), Value::Int(y)) => x == y,
-        (Value::List(x), Value::List(y)) | (Value::Tuple(x), Value::Tuple(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
-        }
-        (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
-        (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
-            let num = |v: &Value| match v {
-                Value::Bool(b) => f64::from(u8::from(*b)),
-                Value::Int(i) => *i as f64,
-                Value::Float(x) => *x,
-                _ => f64::NAN,
-            };
-            num(a) == num(b)
-        }
-        _ => false,
     }
 }
 

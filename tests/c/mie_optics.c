@@ -1,6 +1,6 @@
-/* Mie scatterers imaged from C, by kind name: Brightfield(MieSphere) and
- * Brightfield(MieStratifiedSphere) against DeepTrack2 2.0.1's pixels (the fixtures bf_mie_sphere and
- * bf_mie_stratified), an absorbing sphere with a complex refractive index (bf_mie_sphere_absorbing),
+/* Mie scatterers imaged from C, by kind name: Brightfield(MieSphere),
+ * Brightfield(MieStratifiedSphere) and ISCAT(MieSphere) against DeepTrack2 2.0.1's pixels (the fixtures
+ * bf_mie_sphere, bf_mie_stratified and iscat_mie_sphere), an absorbing sphere with a complex refractive index (bf_mie_sphere_absorbing),
  * complex values, and the errors of a bad L, a bad index and of a MieSphere without optics. */
 #include <math.h>
 #include <stdlib.h>
@@ -31,10 +31,10 @@ static void set(deeptrack_feature *f, const char *key, deeptrack_rule *r) {
     OK(deeptrack_feature_set_property(f, key, r));
 }
 
-/* The brightfield of the fixtures: NA 0.7, 660 nm, 0.1 um pixels, n 1.33, 64 x 64, padding 10. */
-static deeptrack_feature *brightfield(void) {
+/* The optics `kind` of the fixtures: NA 0.7, 660 nm, 0.1 um pixels, n 1.33, 64 x 64, padding 10. */
+static deeptrack_feature *coherent(const char *kind) {
     deeptrack_feature *optics = NULL;
-    OK(deeptrack_feature_new("Brightfield", &optics));
+    OK(deeptrack_feature_new(kind, &optics));
     const double region[4] = {0, 0, 64, 64}, padding[4] = {10, 10, 10, 10};
     set(optics, "NA", num(0.7));
     set(optics, "wavelength", num(6.6e-7));
@@ -46,9 +46,9 @@ static deeptrack_feature *brightfield(void) {
     return optics;
 }
 
-/* The image of `particle` in the brightfield above, a copy of its 64 x 64 pixels (or NULL). */
-static double *image_of(deeptrack_feature *particle) {
-    deeptrack_feature *optics = brightfield(), *micro = NULL;
+/* The image of `particle` in the optics `kind` above, a copy of its 64 x 64 pixels (or NULL). */
+static double *image_in(const char *kind, deeptrack_feature *particle) {
+    deeptrack_feature *optics = coherent(kind), *micro = NULL;
     OK(deeptrack_feature_microscope(optics, particle, &micro));
     deeptrack_image *out = NULL;
     OK(deeptrack_feature_resolve(micro, NULL, &out));
@@ -70,6 +70,8 @@ static double *image_of(deeptrack_feature *particle) {
     return copy;
 }
 
+static double *image_of(deeptrack_feature *particle) { return image_in("Brightfield", particle); }
+
 static int close_to(double a, double b) { return fabs(a - b) <= 1e-9 * fabs(b); }
 
 int main(void) {
@@ -86,6 +88,17 @@ int main(void) {
         CHECK(close_to(img[32 * 64 + 30], 3.126391935003205));
         CHECK(close_to(img[0], 0.9955288989940575));
         CHECK(close_to(img[40 * 64 + 20], 1.0254218137142885));
+        free(img);
+    }
+    /* In ISCAT, the sphere takes ISCAT's illumination (reflected, circularly polarized, the phase shift
+     * corrected): DeepTrack2's pixels (the fixture iscat_mie_sphere). Only for that imaging: the
+     * brightfield images below are DeepTrack2's images of a sphere never put in ISCAT (the README's
+     * differences: DeepTrack2 would keep ISCAT's values on the sphere). */
+    img = image_in("ISCAT", sphere);
+    if (img) {
+        CHECK(close_to(img[32 * 64 + 30], 1.0044821836599143));
+        CHECK(close_to(img[22 * 64 + 27], 0.9991011127713398));
+        CHECK(close_to(img[40 * 64 + 20], 0.9994009216307711));
         free(img);
     }
 

@@ -4,8 +4,9 @@
 //! equal scope and records dicts where the scope asks.
 
 use super::Params;
+use crate::features::registry::ParamSpec;
 use crate::graph::Scope;
-use crate::properties::PixelUnit;
+use crate::properties::{PixelUnit, PropertyDict};
 
 /// What a microscope's sample is computed at: the simulation voxel size and the scale of the optics
 /// imaging it (DeepTrack2's unit context, `get_active_voxel_size()` and `get_active_scale()`).
@@ -52,6 +53,57 @@ impl OpticsContext {
     }
 }
 
+/// The optics' other properties, handed to the sample as DeepTrack2's microscope hands them
+/// (`propagate_data_to_dependencies`: every property of the optics that a feature of the sample also
+/// has takes the optics' value there). `ISCAT` gives its Mie scatterers `illumination_angle`,
+/// `amp_factor`, the polarizations and `phase_shift_correction` this way, `Darkfield` its
+/// `illumination_angle`. The numbers [`Imaging`] carries (upscaled there) and the optics' features
+/// (`pupil`, `illumination`) are not among them.
+#[derive(Clone, Debug, Default)]
+pub struct Propagated(PropertyDict);
+
+/// The optics' properties not propagated through [`Propagated`]: [`Imaging`] carries these (in
+/// simulation pixels), and the features are the optics' own.
+const NOT_PROPAGATED: [&str; 7] =
+    ["wavelength", "NA", "refractive_index_medium", "output_region", "padding", "pupil", "illumination"];
+
+impl Propagated {
+    /// The properties of the optics whose sampled properties are `props`.
+    pub fn from_optics(props: &PropertyDict) -> Propagated {
+        let mut out = PropertyDict::with_capacity(props.len());
+        for (key, value) in props.iter().filter(|(k, _)| !NOT_PROPAGATED.contains(k)) {
+            out.insert(key, value.clone());
+        }
+        Propagated(out)
+    }
+
+    /// What the microscope whose sample `scope` is hands its sample, if `scope` is inside one.
+    pub fn of(scope: &Scope) -> Option<&Propagated> {
+        scope.get::<Propagated>()
+    }
+
+    /// `props` (a sample feature's properties, its parameters `params`) with every propagated
+    /// property that `params` declares set to the optics' value; `None` when none is.
+    pub fn apply(&self, params: &[ParamSpec], props: &PropertyDict) -> Option<PropertyDict> {
+        let mut shared = self.0.iter().filter(|(k, _)| params.iter().any(|p| p.name == *k)).peekable();
+        shared.peek()?;
+        let mut out = props.clone();
+        for (key, value) in shared {
+            out.insert(key, value.clone());
+        }
+        Some(out)
+    }
+}
+
+/// Equal when they hold the same keys with values equal as Python compares them (results computed
+/// under equal properties are reused).
+impl PartialEq for Propagated {
+    fn eq(&self, other: &Propagated) -> bool {
+        self.0.len() == other.0.len()
+            && self.0.iter().zip(other.0.iter()).all(|((k, a), (l, b))| k == l && crate::value::same_value(a, b))
+    }
+}
+
 impl Params {
     /// The context these optics give their sample.
     pub fn context(&self) -> OpticsContext {
@@ -70,9 +122,52 @@ impl Params {
     }
 
     /// The scope a microscope resolves its sample in with these optics, inside the microscope's own
-    /// `outer`: the context, the camera pixel as the unit of lengths in pixels, and every dict
+    /// `outer`: the context, the optics' other properties `props` ([`Propagated`]), the camera pixel as the unit of lengths in pixels, and every dict
     /// recorded (the optics read the scatterers' properties from their volumes).
-    pub fn sample_scope(&self, outer: &Scope) -> Scope {
-        outer.with(self.context()).with(PixelUnit(self.pixel)).recording()
+    pub fn sample_scope(&self, outer: &Scope, props: &PropertyDict) -> Scope {
+        outer.with(self.context()).with(Propagated::from_optics(props)).with(PixelUnit(self.pixel)).recording()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::registry::{Const, ParamDefault, ParamKind};
+    use crate::value::Value;
+
+    const SPECS: [ParamSpec; 2] = [
+        ParamSpec::new("illumination_angle", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "an angle"),
+        ParamSpec::new("wavelength", ParamKind::Number, ParamDefault::Value(Const::None), "a wavelength"),
+    ];
+
+    fn optics(angle: Value) -> PropertyDict {
+        let mut d = PropertyDict::new();
+        d.insert("wavelength", Value::Float(5e-7));
+        d.insert("illumination_angle", angle);
+        d.insert("magnification", Value::Int(10));
+        d
+    }
+
+    /// A sample feature takes the optics' properties it declares, except those `Imaging` carries.
+    #[test]
+    fn the_shared_properties_take_the_optics_values() {
+        let propagated = Propagated::from_optics(&optics(Value::Float(3.0)));
+        let mut own = PropertyDict::new();
+        own.insert("illumination_angle", Value::Float(0.2));
+        own.insert("wavelength", Value::Float(6e-7));
+        let out = propagated.apply(&SPECS, &own).expect("illumination_angle is shared");
+        assert_eq!(out.f64("illumination_angle").unwrap(), 3.0);
+        assert_eq!(out.f64("wavelength").unwrap(), 6e-7);
+        assert!(out.get("magnification").is_none());
+        // Nothing shared: the feature's own dict serves.
+        assert!(propagated.apply(&SPECS[1..], &own).is_none());
+    }
+
+    /// Equal as Python compares values (results computed under equal properties are reused).
+    #[test]
+    fn equality_compares_values() {
+        let a = Propagated::from_optics(&optics(Value::Float(3.0)));
+        assert_eq!(a, Propagated::from_optics(&optics(Value::Int(3))));
+        assert_ne!(a, Propagated::from_optics(&optics(Value::Float(2.0))));
     }
 }

@@ -71,7 +71,7 @@ mod reference;
 mod volume;
 
 use brightfield::{Route, brightfield};
-pub use context::{Imaging, OpticsContext};
+pub use context::{Imaging, OpticsContext, Propagated};
 use fluorescence::fluorescence_rows;
 pub(crate) use params::upscale as upscale_factors;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};
@@ -331,7 +331,7 @@ impl FeatureKind for Optics {
     }
 
     fn sample_scope(&self, props: &PropertyDict, outer: &Scope) -> Option<Result<Scope>> {
-        Some(Params::upscaled(props, self.mode, UpscaleFactor::of(outer)).map(|p| p.sample_scope(outer)))
+        Some(Params::upscaled(props, self.mode, UpscaleFactor::of(outer)).map(|p| p.sample_scope(outer, props)))
     }
 
     fn process(

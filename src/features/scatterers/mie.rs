@@ -3,8 +3,10 @@
 //! columns, 1, 2)`), which `Brightfield` adds at the focal plane (see [`crate::mie::field`]).
 //!
 //! Inside a microscope the optics hand the scatterer their `wavelength`, `NA`,
-//! `refractive_index_medium`, `output_region` and `padding` (upscaled) and `return_fft = True`, as
-//! DeepTrack2 propagates them; outside one, the scatterer's own values are used.
+//! `refractive_index_medium`, `output_region` and `padding` (upscaled) and `return_fft = True`, and
+//! every other property of theirs the scatterer has ([`Propagated`]: `ISCAT`'s `illumination_angle`,
+//! `amp_factor`, polarizations and `phase_shift_correction`, `Darkfield`'s `illumination_angle`),
+//! as DeepTrack2 propagates them; outside one, the scatterer's own values are used.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -16,7 +18,7 @@ use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
 use crate::error::{Error, Result};
-use crate::features::optics::{Imaging, OpticsContext, pupil_candidates, pupil_radius};
+use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
 use crate::fft;
 use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
@@ -101,7 +103,12 @@ const COMMON: [ParamSpec; 22] = [
     ),
     ParamSpec {
         nullable: true,
-        ..number("output_polarization", Const::Int(0), "the angle (rad) of the polarizer after the sample, or None")
+        ..any(
+            "output_polarization",
+            Const::Int(0),
+            angle_or_text,
+            "the angle (rad) of the polarizer after the sample, or None or a string (none: ISCAT's \"circular\")",
+        )
     },
     any(
         "collection_angle",
@@ -263,6 +270,18 @@ fn angle_or_circular(v: &Value) -> Result<()> {
     }
 }
 
+/// A finite angle, or a string (DeepTrack2 analyses no polarization then, as for `None`: `ISCAT`
+/// hands its Mie scatterers "circular").
+fn angle_or_text(v: &Value) -> Result<()> {
+    match v {
+        Value::Str(_) => Ok(()),
+        _ => match v.as_f64() {
+            Ok(x) if x.is_finite() => Ok(()),
+            _ => Err(Error::invalid("expected None, a string or a finite angle in radians")),
+        },
+    }
+}
+
 fn increasing(v: &Value) -> Result<()> {
     let r = v.to_f64_vec()?;
     if r.windows(2).any(|w| w[1] < w[0]) {
@@ -416,7 +435,10 @@ impl Mie {
             working_distance: p.f64("working_distance")?,
             position_objective: [objective[0], objective[1]],
             input_polarization,
-            output_polarization: p.opt_f64("output_polarization")?,
+            output_polarization: match p.optional("output_polarization")? {
+                None | Some(Value::Str(_)) => None,
+                Some(v) => Some(v.as_f64()?),
+            },
             illumination_angle: p.f64("illumination_angle")?,
             amp_factor: p.f64("amp_factor")?,
             phase_shift_correction: p.bool("phase_shift_correction")?,
@@ -473,6 +495,10 @@ impl FeatureKind for Mie {
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let ctx = OpticsContext::of(rs.scope());
+        // The optics' properties this scatterer also has take the optics' values (ISCAT's reflected,
+        // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2.
+        let propagated = Propagated::of(rs.scope()).and_then(|o| o.apply(self.params(), props));
+        let props = propagated.as_ref().unwrap_or(props);
         let field = self.field(props, &ctx)?;
         let grid = ctx.imaging.map(|i| i.grid);
         let [n0, n1] = match grid {
