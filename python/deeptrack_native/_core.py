@@ -169,9 +169,9 @@ def to_value(obj, what):
 def library_holds(obj):
     """Whether :func:`to_value` can make a library value of ``obj`` by its type (its checks of
     range and contents aside): what cannot is kept on the Python side (see ``_objects``)."""
-    if obj is None or obj is Ellipsis or isinstance(
-        obj, (bool, int, float, complex, str, slice, np.bool_, np.number, Image, units.Quantity)
-    ):
+    if obj is None or obj is Ellipsis or isinstance(obj, (bool, int, float, complex, str, slice, np.bool_, np.number, Image)):
+        return True
+    if units.is_quantity(obj):  # without building the unit registry (pint is imported on first use)
         return True
     if isinstance(obj, np.ndarray):
         return obj.dtype.kind in "biuf" or (obj.dtype.kind == "c" and obj.ndim == 0)

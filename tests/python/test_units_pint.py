@@ -44,7 +44,10 @@ class Registry(unittest.TestCase):
 
     def test_pint_is_imported_only_when_a_unit_is_used(self):
         code = (
-            "import sys, deeptrack_native as dt; a = 'pint' in sys.modules; dt.units.um; "
+            "import sys, numpy as np, deeptrack_native as dt\n"
+            "p = dt.PointParticle(position=lambda: np.random.rand(2) * 32, intensity=2, label='a', meta={'k': 1})\n"
+            "image = dt.Fluorescence(NA=0.8, wavelength=680e-9, output_region=(0, 0, 32, 32))(p ^ 3)\n"
+            "image.update()(); a = 'pint' in sys.modules; dt.units.um\n"
             "print(a, 'pint' in sys.modules)"
         )
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
