@@ -170,7 +170,10 @@ def native_table(native, results):
         if target is None:
             cells.append("linear in N" if case.endswith("other") else "")
         else:
-            met = all(r is not None and r >= target for r in ratios)
+            # Against every version that runs the case (2.0.2 cannot run 2.0.1's sequence code: its
+            # note says why); a case no version runs is not met.
+            measured = [r for r in ratios if r is not None]
+            met = bool(measured) and all(r >= target for r in measured)
             cells.append(f"≥ {target}×: {'met' if met else 'not met'}")
         rows.append(cells)
     header = ["pipeline (one thread, median of update + resolve)", "deeptrack (native)"]
