@@ -236,6 +236,34 @@ static void test_batch(void) {
     deeptrack_feature_free(particle);
 }
 
+/* The increment rule: the previous position plus a draw of a rule (here a constant, so the track is
+ * exact), and the rule it takes is consumed, also on error. */
+static void test_increment(void) {
+    deeptrack_feature *particle = NULL;
+    deeptrack_rule *step = NULL;
+    double start[2] = {4, 6}, by[2] = {2, -1};
+    OK(deeptrack_feature_new("PointParticle", &particle));
+    OK(deeptrack_feature_set_property(particle, "position", constant_vec(2, start)));
+    OK(deeptrack_rule_increment(constant_vec(2, by), &step));
+    OK(deeptrack_feature_set_sequential(particle, "position", step));
+    deeptrack_feature *seq = movie(particle, FRAMES);
+    deeptrack_image *frames[FRAMES] = {NULL};
+    size_t count = 0;
+    OK(deeptrack_feature_resolve_many(seq, NULL, frames, FRAMES, &count));
+    CHECK(count == FRAMES);
+    for (size_t t = 0; t < count; t++) {
+        double p[2];
+        position_of(frames[t], p);
+        CHECK(p[0] == 4 + 2.0 * t && p[1] == 6 - 1.0 * t);
+        deeptrack_image_free(frames[t]);
+    }
+    deeptrack_feature_free(seq);
+    deeptrack_feature_free(particle);
+    deeptrack_rule *r = NULL;
+    CHECK(deeptrack_rule_increment(NULL, &r) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    CHECK(deeptrack_rule_increment(constant_int(1), NULL) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+}
+
 static void test_bad_input(void) {
     deeptrack_rule *r = NULL;
     CHECK(deeptrack_rule_brownian(-1, 0.01, 1e-7, &r) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
@@ -259,6 +287,7 @@ int main(void) {
     test_callback_reads_the_step();
     test_brownian();
     test_batch();
+    test_increment();
     test_bad_input();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
