@@ -639,6 +639,27 @@ deeptrack_status deeptrack_feature_resolve_batch_with(struct deeptrack_feature *
                                                       struct deeptrack_image **out);
 
 /**
+ * Computes the `photons_per_unit` of a `Camera` placed after `optics` such that a point particle of
+ * `intensity` 1 at the centre of the optics' output region delivers `photons` photons in total onto
+ * the sensor in an exposure of `exposure_time` seconds (give the camera the same `exposure_time`).
+ * The optics' image of one such particle is rendered once (twice: intensity 1 and 2) on a copy of
+ * `optics`, which is not touched. `*out` is written on success only.
+ *
+ * Returns `NULL_ARGUMENT` (`optics`, `out`), `INVALID_HANDLE`, `INVALID_ARGUMENT` (`photons`
+ * negative or not finite, `exposure_time` not above 0 and finite, an `output_region` that is not 4
+ * finite numbers, optics whose image is not proportional to the particle's intensity, such as
+ * brightfield, or no light on the sensor; the message says which) or any error of resolving the
+ * optics, or `OK`.
+ *
+ * # Safety
+ * `optics` must be NULL or a live feature; `out` NULL or one writable double.
+ */
+deeptrack_status deeptrack_camera_photons_per_unit(const struct deeptrack_feature *optics,
+                                                   double photons,
+                                                   double exposure_time,
+                                                   double *out);
+
+/**
  * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
  * always read as doubles (`deeptrack_image_data`); an image of another type than float64
  * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped

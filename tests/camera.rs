@@ -239,3 +239,94 @@ fn bad_settings_are_errors_naming_the_property() {
     let err = camera(&[]).resolve_one(Some(&image(&[4], vec![0.0; 4]))).unwrap_err().to_string();
     assert!(err.contains("got shape [4]"), "{err}");
 }
+
+/// Fluorescence optics over a `size`×`size` field (the README camera section's, smaller).
+fn fluorescence(size: f64) -> Feature {
+    let f = features::builtin("Fluorescence").unwrap();
+    f.set_property("NA", Rule::constant(0.8)).unwrap();
+    f.set_property("wavelength", Rule::constant(680e-9)).unwrap();
+    f.set_property("resolution", Rule::constant(1e-6)).unwrap();
+    f.set_property("magnification", Rule::constant(10.0)).unwrap();
+    let region = Value::List(vec![0.0.into(), 0.0.into(), size.into(), size.into()]);
+    f.set_property("output_region", Rule::constant(region)).unwrap();
+    f
+}
+
+/// A point particle of intensity 1 at `(row, col)`.
+fn point(row: f64, col: f64) -> Feature {
+    let p = features::builtin("PointParticle").unwrap();
+    p.set_property("position", Rule::constant(Value::List(vec![row.into(), col.into()]))).unwrap();
+    p.set_property("intensity", Rule::constant(1.0)).unwrap();
+    p
+}
+
+/// The expected photons on the sensor: the optics' image of `particle` times `photons_per_unit ·
+/// exposure_time`.
+fn expected_photons(optics: &Feature, particle: &Feature, per_unit: f64, exposure: f64) -> f64 {
+    let image = Feature::microscope(optics, particle).unwrap().resolve_one(None).unwrap().unwrap();
+    image.as_slice().iter().sum::<f64>() * per_unit * exposure
+}
+
+#[test]
+fn photons_per_unit_makes_a_point_particle_deliver_its_photon_budget() {
+    use deeptrack::features::camera::photons_per_unit;
+    let (budget, exposure) = (5000.0, 0.05);
+    let optics = fluorescence(48.0);
+    let per_unit = photons_per_unit(&optics, budget, exposure).unwrap();
+    assert!(per_unit > 0.0);
+    // Proportional to the budget and inverse to the exposure.
+    let double = photons_per_unit(&optics, 2.0 * budget, exposure).unwrap();
+    assert!((double / per_unit - 2.0).abs() < 1e-12);
+    let longer = photons_per_unit(&optics, budget, 2.0 * exposure).unwrap();
+    assert!((longer / per_unit - 0.5).abs() < 1e-12);
+    // At the centre of the field, every photon the PSF puts in the field: N.
+    let centred = expected_photons(&optics, &point(24.0, 24.0), per_unit, exposure);
+    assert!((centred - budget).abs() < 1e-9 * budget, "{centred}");
+    // Elsewhere inside the field, N up to the PSF's captured fraction (within 2 %); at a corner,
+    // the quarter of the PSF inside the field with the half-rows along its edges: above a quarter,
+    // below a half.
+    let inside = expected_photons(&optics, &point(14.0, 31.0), per_unit, exposure);
+    assert!(inside <= budget * (1.0 + 1e-9) && inside > 0.98 * budget, "{inside}");
+    let corner = expected_photons(&optics, &point(0.0, 0.0), per_unit, exposure);
+    assert!(corner > 0.25 * budget && corner < 0.5 * budget, "{corner}");
+    // Through a camera counting every photon (QE 1, 1 e⁻/ADU, no offset, read noise or dark current),
+    // the frames' totals are Poisson draws of mean N: their mean within five standard errors.
+    let cam = camera(&[
+        ("photons_per_unit", float(per_unit)),
+        ("exposure_time", float(exposure)),
+        ("dark_current", float(0.0)),
+        ("read_noise", float(0.0)),
+        ("offset", float(0.0)),
+        ("adc_gain", float(1.0)),
+        ("full_well", float(1e9)),
+        ("bit_depth", Value::Int(32)),
+    ]);
+    let pipeline = Feature::chain(&Feature::microscope(&optics, &point(24.0, 24.0)).unwrap(), &cam).unwrap();
+    pipeline.seed(7).unwrap();
+    let frames = 40;
+    let totals: Vec<f64> =
+        pipeline.resolve_batch(None, 7, 0, frames, 1).unwrap().iter().map(|f| f.as_slice().iter().sum()).collect();
+    let (mean, _, se, _) = moments(&totals);
+    close("photons per frame", mean, budget, se.max((budget / frames as f64).sqrt()));
+}
+
+#[test]
+fn photons_per_unit_refuses_bad_input_saying_why() {
+    use deeptrack::features::camera::photons_per_unit;
+    let optics = fluorescence(32.0);
+    let err = photons_per_unit(&optics, -1.0, 1.0).unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "property 'photons' of feature 'photons_per_unit': -1 is not a number of photons (finite, at least 0)"
+    );
+    let err = photons_per_unit(&optics, 100.0, 0.0).unwrap_err().to_string();
+    assert!(err.contains("'exposure_time'") && err.contains("above 0 seconds"), "{err}");
+    let err = photons_per_unit(&optics, f64::NAN, 1.0).unwrap_err().to_string();
+    assert!(err.contains("NaN is not a number of photons"), "{err}");
+    // Brightfield images are not a fluorophore's light.
+    let brightfield = features::builtin("Brightfield").unwrap();
+    let err = photons_per_unit(&brightfield, 100.0, 1.0).unwrap_err().to_string();
+    assert!(err.contains("need fluorescence optics") || err.contains("no light"), "{err}");
+    // Zero photons: a zero factor (a dark frame).
+    assert_eq!(photons_per_unit(&optics, 0.0, 1.0).unwrap(), 0.0);
+}

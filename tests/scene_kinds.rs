@@ -286,3 +286,44 @@ fn reuse_with_storage_draws_among_the_kept_outputs() {
     let err = r.set_property("uses", Rule::constant(0)).unwrap_err();
     assert_eq!(err.to_string(), "property 'uses' of feature 'Reuse': expected a positive integer, got 0");
 }
+
+/// `SampleToMasks` with the identity transformation over a 32×32 region, merged by "or".
+fn masks() -> Feature {
+    let f = registry::build("SampleToMasks", Vec::new()).unwrap();
+    let region = Value::List(vec![0.0.into(), 0.0.into(), 32.0.into(), 32.0.into()]);
+    f.set_property("output_region", Rule::constant(region)).unwrap();
+    f.set_property("merge_method", Rule::constant(Value::str("or"))).unwrap();
+    f
+}
+
+fn point_at(row: f64, col: f64) -> Feature {
+    let p = features::builtin("PointParticle").unwrap();
+    p.set_property("position", Rule::constant(Value::List(vec![row.into(), col.into()]))).unwrap();
+    p
+}
+
+/// The (row, column) of the non-zero pixels of a mask (H, W, 1).
+fn marked(mask: &Image) -> Vec<(usize, usize)> {
+    let w = mask.shape()[1];
+    mask.as_slice().iter().enumerate().filter(|(_, v)| **v != 0.0).map(|(i, _)| (i / w, i % w)).collect()
+}
+
+#[test]
+fn sample_to_masks_marks_point_particles_without_store_properties() {
+    // DeepTrack2 2.0.1: `PointParticle(position=(10, 20)) >> SampleToMasks(lambda: lambda image: image > 0,
+    // output_region=(0, 0, 32, 32), merge_method="or")` marks pixel (10, 20), without store_properties.
+    let one = Feature::chain(&point_at(10.0, 20.0), &masks()).unwrap();
+    let mask = one.resolve_one(None).unwrap().unwrap();
+    assert_eq!(mask.shape(), [32, 32, 1]);
+    assert_eq!(marked(&mask), [(10, 20)]);
+    // Two particles (a list of two volumes): both marked (DeepTrack2 fails with a TypeError unless the
+    // pipeline stores properties; with it, it marks both).
+    let two = Feature::chain(&Feature::chain(&point_at(3.0, 4.0), &point_at(10.0, 20.0)).unwrap(), &masks()).unwrap();
+    assert_eq!(marked(&two.resolve_one(None).unwrap().unwrap()), [(3, 4), (10, 20)]);
+    // Turning storing off again: an error that says what is missing, never an empty mask.
+    one.store_properties(false);
+    let err = one.resolve_one(None).unwrap_err().to_string();
+    assert!(err.contains("feature 'SampleToMasks'") && err.contains("carries no properties"), "{err}");
+    let err = masks().resolve_one(Some(&image(&[2, 2, 1], vec![1.0; 4]))).unwrap_err().to_string();
+    assert!(err.contains("carries no properties"), "{err}");
+}

@@ -403,7 +403,8 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
             raise min(failures, key=lambda f: f[0])[1]
         results.sort(key=lambda c: c[0])
         images = [r for _, chunk in results for r in chunk]
-        if len(images) != count:  # cannot happen: every chunk taken was rendered or failed
+        # Every chunk taken was rendered or failed: this cannot happen.
+        if len(images) != count * _processes.images_per_item(feature):
             raise WorkerError(f"the batch worker processes rendered {len(images)} of {count} items")
         return images
     finally:

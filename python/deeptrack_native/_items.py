@@ -4,13 +4,15 @@
 more (``pipeline & target``: the image, then the target), so these render items of ``per_item``
 images each through ``deeptrack_feature_resolve_batch_with``, with the same items (item ``i`` depends
 only on (pipeline, seed, i)) and the same handling of Python callables (rendered on the calling thread,
-the global generators seeded per item), and report progress through its callback.
+the global generators seeded per item), and report progress through its callback. Pipelines with
+Python callables render on worker processes with :func:`render_on_processes`: the path of
+``resolve_batch(processes=N)`` (``_processes``, ``_forked``), through :class:`ItemBatch`.
 """
 
 import re
 from ctypes import c_void_p
 
-from . import _batch, _core, _lib
+from . import _batch, _core, _lib, _processes
 from .errors import DeepTrackError
 from .image import Image
 from ._lib import lib
@@ -131,3 +133,35 @@ def _emit_warnings():
     from .features import _emit_warnings as emit
 
     emit()
+
+
+class ItemBatch:
+    """A pipeline of ``per_item`` images per item as the batch worker processes of
+    ``resolve_batch(processes=N)`` see a feature (``_processes.render_chunks``): a chunk of ``n``
+    items is rendered by :func:`render` and handed over flat, ``n * per_item`` results
+    (``_images_per_item`` tells the batch how many to expect). Without input."""
+
+    def __init__(self, pipeline, per_item):
+        self.pipeline = pipeline
+        self._images_per_item = int(per_item)
+
+    def _holds_python(self):
+        return _batch.holds_python(self.pipeline)
+
+    def _batch_input(self, image):
+        return None, None
+
+    def _render_batch(self, count, seed, first, threads, batch_input):
+        items = render(self.pipeline, count, seed, first, self._images_per_item, threads)
+        return [r for item in items for r in item]
+
+
+def render_on_processes(pipeline, count, seed, first, per_item, processes, threads=0):
+    """Items ``first .. first + count`` of the stream ``seed`` (no input), each a list of ``per_item``
+    results, rendered by ``processes`` processes (this one included) as ``resolve_batch(processes=N)``
+    renders: the same items, images and property dicts as :func:`render` gives in this process."""
+    processes = min(int(processes), count)
+    if processes < 2:
+        return render(pipeline, count, seed, first, per_item, threads)
+    flat = _processes.resolve_batch(ItemBatch(pipeline, per_item), count, seed, first, threads, None, processes)
+    return [flat[k * per_item : (k + 1) * per_item] for k in range(count)]

@@ -218,6 +218,8 @@ _DECLARATIONS = {
     "deeptrack_bessel_evaluate": ([c_uint32, c_void_p, c_void_p, c_size_t, c_bool, c_void_p], status),
     "deeptrack_mie_coefficients": ([c_void_p, c_void_p, c_size_t, c_size_t, c_void_p, c_void_p], status),
     "deeptrack_mie_harmonics": ([c_void_p, c_size_t, c_size_t, c_void_p, c_void_p], status),
+    # A camera's scale from a photon budget (deeptrack_native.cameras.photons_per_unit)
+    "deeptrack_camera_photons_per_unit": ([handle, c_double, c_double, POINTER(c_double)], status),
     # The centre of radial symmetry (deeptrack_native.extras.radialcenter)
     "deeptrack_radial_center": ([c_void_p, c_size_t, c_size_t, POINTER(c_double), POINTER(c_double)], status),
 }

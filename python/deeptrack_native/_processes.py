@@ -51,6 +51,12 @@ def chunk_size(remaining, processes):
     return max(1, min(16, remaining // (processes * 4)))
 
 
+def images_per_item(feature):
+    """Results per item of a batch of ``feature``: 1, or what an ``_items.ItemBatch`` says (items of
+    several images, handed over flat)."""
+    return feature.__dict__.get("_images_per_item", 1)
+
+
 def _context():
     method = START_METHOD
     if method is None:
@@ -269,7 +275,8 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
             raise min(failures, key=lambda f: f[0])[1]
         chunks = sorted(rendered + received, key=lambda c: c[0])
         results = [r for _, chunk in chunks for r in chunk]
-        if len(results) != count:  # cannot happen: every chunk taken was rendered or failed
+        # Every chunk taken was rendered or failed: this cannot happen.
+        if len(results) != count * images_per_item(feature):
             raise WorkerError(f"the batch worker processes rendered {len(results)} of {count} items")
         finished = True
         return results

@@ -188,6 +188,8 @@ class _Zarr:
                     chunks=chunks,
                     shards=(meta["chunk"], *shape),
                     compressors=None,
+                    # Every chunk is written: no pass over each item to see if it is all zeros.
+                    config={"write_empty_chunks": True},
                     dtype=dtype,
                     overwrite=True,
                 )

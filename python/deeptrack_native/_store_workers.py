@@ -11,6 +11,7 @@ process only reports progress. Zarr writes from several processes to distinct sh
 OME-TIFF chunks are separate files until ``finish`` assembles them.
 """
 
+import gc
 import multiprocessing
 import os
 import queue
@@ -63,8 +64,18 @@ def render_and_write(pipeline, store, write_block, seed, chunk, count, per_item,
     for _ in workers:
         tasks.put(None)
     try:
-        for w in workers:
-            w.start()
+        # The objects alive now are the workers' inheritance: kept out of the collector's sight while
+        # forking (as resolve_batch's workers, ``_forked``), so that a collection in a worker does not
+        # touch, and copy, every page of the heap. Not when the program freezes objects itself.
+        freeze = gc.get_freeze_count() == 0
+        if freeze:
+            gc.freeze()
+        try:
+            for w in workers:
+                w.start()
+        finally:
+            if freeze:
+                gc.unfreeze()
         left = len(todo)
         while left:
             try:

@@ -18,7 +18,7 @@ import operator
 
 import numpy as np
 
-from . import _items, _npseed
+from . import _batch, _items, _npseed, _processes
 from ._store import generate, load, table_of  # noqa: F401 - the disk half of this module
 from .features import Feature
 from .image import Image
@@ -67,9 +67,16 @@ class Dataset:
     target``) or a function of the first image with its properties, returning an array or a tuple of
     arrays appended to the item (:func:`positions`); properties are stored on the pipeline then.
     ``epoch``: the epoch, ``None`` for one fixed dataset (:meth:`set_epoch`). ``threads``: library
-    threads for the batches of :meth:`items` and :meth:`batches` (0: one per core)."""
+    threads for the batches of :meth:`items` and :meth:`batches` (0: one per core). ``processes``:
+    for a pipeline holding Python callables (which run one at a time under the interpreter lock, so
+    library threads cannot share them), the processes that render those batches, this one included,
+    as ``resolve_batch(processes=N)`` does (None or 0: one per core; 1: this process alone); the items
+    are the same whichever renders them. Single items (``dataset[i]``, a data loader's) and datasets
+    of ``inputs`` render in this process."""
 
-    def __init__(self, pipeline, length=None, seed=None, *, inputs=None, target=None, epoch=None, threads=0):
+    def __init__(
+        self, pipeline, length=None, seed=None, *, inputs=None, target=None, epoch=None, threads=0, processes=None
+    ):
         if not isinstance(pipeline, Feature):
             raise TypeError(f"Dataset takes a feature as its pipeline, got a {type(pipeline).__name__}")
         if inputs is None:
@@ -103,6 +110,9 @@ class Dataset:
         self.target = target
         self.epoch = epoch
         self.threads = int(threads)
+        if processes is not None and operator.index(processes) < 0:
+            raise ValueError(f"processes must not be negative, got {processes}")
+        self.processes = None if processes is None else operator.index(processes)
         self._per_item = None
 
     # -- the stream ------------------------------------------------------------------------------
@@ -148,10 +158,16 @@ class Dataset:
             self._per_item = _items.images_per_item(self.pipeline, stream, 0, None if owner is None else owner.ptr)
         return self._per_item
 
-    def _render(self, start, count, stream, threads, report=None):
-        """Items ``start .. start + count`` of the stream ``stream``, as tuples of arrays."""
+    def _render(self, start, count, stream, threads, report=None, processes=1):
+        """Items ``start .. start + count`` of the stream ``stream``, as tuples of arrays; on
+        ``processes`` processes when the pipeline holds Python callables (0: one per core)."""
         per_item = self._images_per_item(stream)
-        if not self._given_inputs:
+        if not self._given_inputs and count > 1 and processes != 1 and _batch.holds_python(self.pipeline):
+            processes = processes or _processes.cpu_count()
+            raw = _items.render_on_processes(self.pipeline, count, stream, start, per_item, processes, threads)
+            if report is not None:
+                report(count, count)
+        elif not self._given_inputs:
             raw = _items.render(self.pipeline, count, stream, start, per_item, threads, None, report)
         else:
             raw = []
@@ -177,13 +193,13 @@ class Dataset:
         return self._render(self._index(index), 1, self.stream_seed, 1)[0]
 
     def items(self, start=0, stop=None):
-        """Items ``start .. stop`` (default: to the end) in one batch, on ``threads`` library threads:
-        a list of tuples."""
+        """Items ``start .. stop`` (default: to the end) in one batch, on ``threads`` library threads
+        (or ``processes`` processes for a pipeline holding Python callables): a list of tuples."""
         stop = self.length if stop is None else min(int(stop), self.length)
         start = max(0, int(start))
         if stop <= start:
             return []
-        return self._render(start, stop - start, self.stream_seed, self.threads)
+        return self._render(start, stop - start, self.stream_seed, self.threads, processes=self.processes or 0)
 
     def __iter__(self):
         for batch in self.batches(64, stack=False):
@@ -191,7 +207,8 @@ class Dataset:
 
     def batches(self, batch_size, stack=True, drop_last=False):
         """The dataset in order, ``batch_size`` items at a time (each batch rendered at once on
-        ``threads`` library threads). With ``stack``, a batch is a tuple of arrays, one per item
+        ``threads`` library threads, or on ``processes`` processes for a pipeline holding Python
+        callables). With ``stack``, a batch is a tuple of arrays, one per item
         component, stacked on a new first axis (a component whose arrays differ in shape, as
         :func:`positions` of images with different particle counts, is a list instead); otherwise a
         list of item tuples."""

@@ -82,6 +82,13 @@ pub trait FeatureKind: Send + Sync {
         true
     }
 
+    /// Kinds that read their inputs' property dicts (`SampleToMasks`: each scatterer's `position`).
+    /// `a >> b` turns on [`crate::Feature::store_properties`] for `a` when `b` is such a kind, as
+    /// DeepTrack2's scatterers carry their properties without being asked.
+    fn reads_input_properties(&self) -> bool {
+        false
+    }
+
     /// Kinds whose outputs are appended to their input list (DeepTrack's `MERGE_STRATEGY_APPEND`, used
     /// by the scatterers: `A >> B` gives both volumes). [`FeatureKind::process`] computes the new
     /// images from the properties alone: it receives no inputs (the input list is only carried along,

@@ -20,8 +20,11 @@
 //!   (sum), `"overwrite"` (non-zero values replace), `"or"` (1 where either is non-zero, else 0),
 //!   `"mul"` (product). DeepTrack2 also accepts a Python function; here a name is required.
 //!
-//! An image without a `position` is an error (DeepTrack2 fails with a `TypeError`): a sample's dicts
-//! are recorded only when the pipeline stores properties (`store_properties`), as DeepTrack2 requires.
+//! An image without a `position` is an error (DeepTrack2 fails with a `TypeError`), and so is a
+//! single image without any dict (DeepTrack2: an `AttributeError`); a sample's dicts are recorded only
+//! when the pipeline stores properties (`store_properties`). `scatterers >> SampleToMasks(...)` turns
+//! it on for the scatterers ([`FeatureKind::reads_input_properties`]): DeepTrack2's scatterers carry
+//! their properties unasked, so that one point particle gets its mask there without it.
 
 use std::sync::Arc;
 
@@ -180,6 +183,14 @@ impl SampleToMasks {
         let mut labels = Vec::new();
         if inputs.len() == 1 {
             let input = &inputs[0];
+            if input.properties().is_empty() {
+                // Without any dict there is nothing to place: say so rather than give empty masks.
+                return Err(Error::invalid(
+                    "the input image carries no properties, so no scatterer's 'position' (store the \
+                     pipeline's properties, store_properties(), or give SampleToMasks the scatterers: \
+                     `particles >> SampleToMasks(...)`)",
+                ));
+            }
             let dicts: Vec<Arc<PropertyDict>> =
                 input.properties().iter().filter(|d| d.contains("position")).cloned().collect();
             for dict in dicts {
@@ -235,6 +246,10 @@ impl FeatureKind for SampleToMasks {
 
     fn is_distributed(&self) -> bool {
         false
+    }
+
+    fn reads_input_properties(&self) -> bool {
+        true
     }
 
     fn process_list(

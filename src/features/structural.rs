@@ -88,6 +88,11 @@ pub(crate) static KINDS: &[KindSpec] = &[
             let Ok([first, second]) = <[Feature; 2]>::try_from(features) else {
                 unreachable!("counted by the registry")
             };
+            // `particles >> SampleToMasks(...)`: the scatterers' images carry their dicts (their
+            // positions), as DeepTrack2's do without store_properties.
+            if second.kind().reads_input_properties() {
+                first.store_properties(true);
+            }
             Box::new(Chain { first, second })
         },
     },

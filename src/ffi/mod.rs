@@ -23,6 +23,7 @@ use crate::error::{Error, ErrorKind};
 use crate::sync::{Lock, Recover, overwrite};
 
 pub mod batch;
+pub mod camera;
 pub mod dtype;
 pub mod feature;
 pub mod feature_values;

@@ -1,6 +1,7 @@
 /* The camera from C: Camera built by kind name for the three sensor types, exact ADU without noise
  * (charge binning of a CCD, an sCMOS's offset map), an EMCCD's mean gain, an error naming the
- * property, and deeptrack_image_save_tiff writing the frames (raw ADU or scaled; bad shapes refused). */
+ * property, deeptrack_image_save_tiff writing the frames (raw ADU or scaled; bad shapes refused), and
+ * deeptrack_camera_photons_per_unit (a point particle's photon budget onto the sensor). */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -130,6 +131,48 @@ int main(void) {
     deeptrack_value_free(bad);
     CHECK(deeptrack_feature_set_property(ccd, "camera_type", rule) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(last_error(), "property 'camera_type' of feature 'Camera'") != NULL);
+
+    /* A photon budget: photons_per_unit for Fluorescence optics over 32x32 pixels, such that a point
+     * particle of intensity 1 at the centre delivers 1000 photons in 0.5 s. The optics' image of such a
+     * particle, times photons_per_unit x 0.5 s, sums to 1000. */
+    deeptrack_feature *optics = NULL, *particle = NULL, *scope = NULL;
+    OK(deeptrack_feature_new("Fluorescence", &optics));
+    double region[4] = {0, 0, 32, 32};
+    size_t four[1] = {4};
+    deeptrack_value *rv = NULL;
+    OK(deeptrack_value_new_array(region, four, 1, &rv));
+    set_value(optics, "output_region", rv);
+    double per_unit = -1;
+    OK(deeptrack_camera_photons_per_unit(optics, 1000, 0.5, &per_unit));
+    CHECK(per_unit > 0);
+    double twice = -1;
+    OK(deeptrack_camera_photons_per_unit(optics, 2000, 0.5, &twice));
+    CHECK(fabs(twice / per_unit - 2) < 1e-12);
+    OK(deeptrack_feature_new("PointParticle", &particle));
+    double centre[2] = {16, 16};
+    size_t two[1] = {2};
+    deeptrack_value *pv = NULL;
+    OK(deeptrack_value_new_array(centre, two, 1, &pv));
+    set_value(particle, "position", pv);
+    set_float(particle, "intensity", 1);
+    OK(deeptrack_feature_microscope(optics, particle, &scope));
+    OK(deeptrack_feature_resolve(scope, NULL, &out));
+    OK(deeptrack_image_data(out, &data, &n));
+    double total = 0;
+    for (size_t i = 0; i < n; i++) total += data[i];
+    CHECK(n == 32 * 32 && fabs(total * per_unit * 0.5 - 1000) < 1e-9 * 1000);
+    deeptrack_image_free(out);
+    /* Bad input: a negative budget (named, with its limit), NULL arguments; *out untouched. */
+    double kept = 7;
+    CHECK(deeptrack_camera_photons_per_unit(optics, -1, 0.5, &kept) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "property 'photons'") && strstr(last_error(), "at least 0") && kept == 7);
+    CHECK(deeptrack_camera_photons_per_unit(optics, 10, 0, &kept) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "property 'exposure_time'") != NULL && kept == 7);
+    CHECK(deeptrack_camera_photons_per_unit(NULL, 10, 1, &kept) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    CHECK(deeptrack_camera_photons_per_unit(optics, 10, 1, NULL) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(particle);
+    deeptrack_feature_free(optics);
 
     deeptrack_feature_free(emccd);
     deeptrack_feature_free(scmos);

@@ -87,6 +87,40 @@ class CameraTests(unittest.TestCase):
             cam.resolve(np.zeros((4, 4)))
 
 
+class PhotonBudget(unittest.TestCase):
+    """cameras.photons_per_unit: a point particle of intensity 1 delivers N photons onto the sensor."""
+
+    def optics(self, size=48):
+        return dt.Fluorescence(NA=0.8, wavelength=680e-9, resolution=1e-6, magnification=10,
+                               output_region=(0, 0, size, size))
+
+    def test_a_centred_particle_delivers_its_photon_budget(self):
+        optics = self.optics()
+        per_unit = cameras.photons_per_unit(optics, 2000, exposure_time=0.1)
+        self.assertAlmostEqual(cameras.photons_per_unit(optics, 4000, exposure_time=0.1) / per_unit, 2.0, places=12)
+        # The expected photons: the optics' image times photons_per_unit × exposure_time.
+        centred = dt.PointParticle(position=(24, 24), intensity=1)
+        image = np.asarray(optics(centred).resolve())
+        self.assertAlmostEqual(image.sum() * per_unit * 0.1 / 2000, 1.0, places=9)
+        # Intensity 3 off-centre inside the field: 3 N up to the PSF's captured fraction.
+        brighter = np.asarray(self.optics()(dt.PointParticle(position=(14, 31), intensity=3)).resolve())
+        self.assertTrue(0.98 * 6000 < brighter.sum() * per_unit * 0.1 <= 6000 * (1 + 1e-9))
+        # Through a camera counting every photon, the frames' totals average N (Poisson: ± 5 sqrt(N / k)).
+        camera = dt.Camera(photons_per_unit=per_unit, exposure_time=0.1, dark_current=0, read_noise=0, offset=0,
+                           adc_gain=1, full_well=1e9, bit_depth=32)
+        pipeline = optics(centred) >> camera
+        totals = [np.asarray(f).sum() for f in pipeline.resolve_batch(30, seed=2)]
+        self.assertLess(abs(np.mean(totals) - 2000), 5 * np.sqrt(2000 / 30))
+
+    def test_bad_input_says_why(self):
+        with self.assertRaisesRegex(dt.InvalidArgumentError, "property 'photons'.*-5 is not a number of photons"):
+            cameras.photons_per_unit(self.optics(), -5)
+        with self.assertRaisesRegex(dt.InvalidArgumentError, "need fluorescence optics|no light"):
+            cameras.photons_per_unit(dt.Brightfield(output_region=(0, 0, 16, 16)), 100)
+        with self.assertRaisesRegex(TypeError, "optics must be a feature"):
+            cameras.photons_per_unit("Fluorescence", 100)
+
+
 class PictureTests(unittest.TestCase):
     def setUp(self):
         self.dir = tempfile.TemporaryDirectory()
@@ -163,7 +197,12 @@ class ReadmeCameraExample(unittest.TestCase):
         readme = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
         with open(readme) as f:
             section = f.read().split("\n### A camera\n", 1)[1].split("\n### ", 1)[0]
-        (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+        budget, block = re.findall(r"```python\n(.*?)```", section, re.S)
+        # The photon budget's snippet: photons_per_unit for the optics, given to the camera.
+        ns = {"dt": dt}
+        exec(budget, ns)
+        self.assertEqual(ns["camera"].photons_per_unit(), ns["per_unit"])
+        self.assertGreater(ns["per_unit"], 0)
         with tempfile.TemporaryDirectory() as tmp:
             cwd = os.getcwd()
             os.chdir(tmp)

@@ -3,7 +3,10 @@
 other processes see distinct, reproducible items."""
 
 import multiprocessing
+import os
+import time
 import unittest
+import warnings
 
 import numpy as np
 
@@ -150,6 +153,56 @@ class DatasetItems(unittest.TestCase):
             data.Dataset(native_pipeline(), length=2, seed=-1)
         with self.assertRaisesRegex(TypeError, "target must be a feature or a callable"):
             data.Dataset(native_pipeline(), length=2, target=3)
+
+
+class BatchesOnProcesses(unittest.TestCase):
+    """items() and batches() of a pipeline holding Python callables render on worker processes (the
+    path of resolve_batch(processes=N)): the same items, ground truth included, as in one process."""
+
+    def test_processes_give_the_serial_items(self):
+        pipeline, masks = image_and_mask_pipelines(n=3)
+        serial = data.Dataset(pipeline & masks, length=9, seed=4, target=data.positions, processes=1)
+        forked = data.Dataset(pipeline & masks, length=9, seed=4, target=data.positions, processes=3)
+        expected = serial.items()
+        self.assertEqual(len(expected), 9)
+        got = forked.items()
+        self.assertEqual(len(got), 9)
+        for a, b in zip(expected, got):
+            self.assertEqual(len(a), 3)  # image, mask, positions
+            for x, y in zip(a, b):
+                np.testing.assert_array_equal(x, y)
+        # Batches, across their boundaries, are the same items; each item is dataset[i].
+        images, mask_batch, positions = next(forked.batches(5))
+        self.assertEqual(images.shape, (5, 32, 32, 1))
+        for i in range(5):
+            np.testing.assert_array_equal(images[i], expected[i][0])
+            np.testing.assert_array_equal(mask_batch[i], expected[i][1])
+            np.testing.assert_array_equal(positions[i], expected[i][2])
+        np.testing.assert_array_equal(forked[7][0], expected[7][0])
+        last = list(forked.batches(5))[1]
+        np.testing.assert_array_equal(last[0][3], expected[8][0])
+        # One image per item (no target) too.
+        one = data.Dataset(particles_pipeline(), length=4, seed=3, processes=2)
+        for i, (image,) in enumerate(one.items()):
+            np.testing.assert_array_equal(image, one[i][0])
+
+    def test_items_render_in_several_processes(self):
+        def pid():
+            time.sleep(0.02)  # long enough that the forked workers take items too
+            return os.getpid()
+
+        with warnings.catch_warnings():  # 'pid' is not a PointParticle parameter: kept as a property
+            warnings.simplefilter("ignore")
+            particle = dt.PointParticle(position=lambda: np.random.rand(2) * 16, intensity=100, pid=pid)
+        pipe = dt.Fluorescence(output_region=(0, 0, 16, 16))(particle)
+        ds = data.Dataset(pipe, length=24, seed=1, processes=3, target=lambda image: image.get_property("pid"))
+        pids = {item[1] for item in ds.items()}
+        self.assertGreater(len(pids), 1)
+        self.assertEqual({ds[0][1]}, {os.getpid()})  # a single item: this process
+
+    def test_processes_are_checked(self):
+        with self.assertRaisesRegex(ValueError, "processes must not be negative, got -1"):
+            data.Dataset(particles_pipeline(), length=2, seed=1, processes=-1)
 
 
 class WorkersInOtherProcesses(unittest.TestCase):

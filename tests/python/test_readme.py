@@ -34,7 +34,7 @@ class ReadmeExample(unittest.TestCase):
 
 class ReadmeTraining(unittest.TestCase):
     """The "Training" section runs as written, in order, in a scratch directory (its torch block is
-    skipped when torch is not installed, its picture block when matplotlib is not)."""
+    skipped when torch is not installed)."""
 
     def test_training_section_runs(self):
         with open(README) as f:
@@ -42,7 +42,7 @@ class ReadmeTraining(unittest.TestCase):
         section = text.split("\n## Training\n", 1)[1].split("\n## ", 1)[0]
         blocks = re.findall(r"```python\n(.*?)```", section, re.S)
         self.assertEqual(len(blocks), 3)
-        self.assertIn("docs/images/training-batch.png", section)
+        self.assertIn("docs/images/training_batch.png", section)
         scratch = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, scratch, True)
         cwd = os.getcwd()
@@ -61,19 +61,32 @@ class ReadmeTraining(unittest.TestCase):
             exec(blocks[1], ns)
             self.assertEqual(tuple(ns["x"].shape), (16, 1, 64, 64))
             self.assertGreater(ns["loss"].item(), 0)
-        has_matplotlib = importlib.util.find_spec("matplotlib") is not None
-        block = blocks[2]
-        if not has_matplotlib:
-            block = block.split("import matplotlib", 1)[0]
-        exec(block, ns)
+        exec(blocks[2], ns)
         stored = ns["stored"]
         self.assertEqual(stored.images.shape, (200, 64, 64, 1))
         self.assertEqual(stored.metadata["seed"], 2)
         rows = stored.rows(0)
         self.assertTrue(5 <= len(rows["item"]) <= 20)
         self.assertIn("intensity", rows)
-        if has_matplotlib:
-            self.assertTrue(os.path.getsize(os.path.join(scratch, "training-batch.png")) > 10_000)
+
+
+class ReadmePictures(unittest.TestCase):
+    """Every picture in docs/images is shown by the README and every picture it shows exists; one
+    training-batch picture (camera frames with ground truth, examples-python/training_batch.py),
+    shown in the camera and training sections."""
+
+    def test_pictures_are_shown_and_exist(self):
+        with open(README) as f:
+            text = f.read()
+        images = os.path.join(os.path.dirname(README), "docs", "images")
+        shown = set(re.findall(r"\]\((docs/images/[^)]+)\)", text))
+        on_disk = {f"docs/images/{name}" for name in os.listdir(images) if name.endswith(".png")}
+        self.assertEqual(shown, on_disk)
+        batches = sorted(p for p in on_disk if "training" in p)
+        self.assertEqual(batches, ["docs/images/training_batch.png"])
+        for section in ("\n### A camera\n", "\n## Training\n"):
+            part = text.split(section, 1)[1].split("\n## ", 1)[0]
+            self.assertIn("](docs/images/training_batch.png)", part)
 
 
 if __name__ == "__main__":

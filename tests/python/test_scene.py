@@ -44,6 +44,27 @@ class TestSampleToMasks(unittest.TestCase):
         out = np.asarray(overwrite.resolve())
         self.assertEqual((out.shape, out[2, 3, 0], out.sum()), ((5, 5, 1), 5.0, 5.0))
 
+    def test_point_particles_without_store_properties(self):
+        """Issue 17: `SampleToMasks(lambda: lambda image: image > 0)` on point particles. DeepTrack2
+        2.0.1 marks pixel (10, 20) for one PointParticle at (10, 20) without store_properties; here
+        too, and for several particles (where DeepTrack2 fails with a TypeError)."""
+        def masks():
+            return dt.SampleToMasks(lambda: lambda image: image > 0, output_region=(0, 0, 32, 32), merge_method="or")
+
+        one = dt.PointParticle(position=(10, 20), intensity=1) >> masks()
+        mask = np.asarray(one.update().resolve())
+        self.assertEqual(mask.shape, (32, 32, 1))
+        self.assertEqual(np.argwhere(mask[..., 0]).tolist(), [[10, 20]])
+        two = dt.PointParticle(position=(3, 4)) >> dt.PointParticle(position=(12, 25)) >> masks()
+        self.assertEqual(np.argwhere(np.asarray(two.update().resolve())[..., 0]).tolist(), [[3, 4], [12, 25]])
+        particle = dt.PointParticle(position=lambda: np.random.uniform(2, 30, 2), intensity=1)
+        marked = np.asarray(((particle ^ 4) >> masks()).update().resolve())
+        self.assertTrue(1 <= marked.sum() <= 4)
+        # Storing turned off on purpose: an error saying what is missing, never empty masks.
+        one.store_properties(False)
+        with self.assertRaisesRegex(dt.InvalidArgumentError, "SampleToMasks.*carries no properties"):
+            one.update().resolve()
+
     def test_errors_name_the_property(self):
         with self.assertRaises(NotImplementedError):
             dt.SampleToMasks(lambda: lambda v: v, output_region=(0, 0, 4, 4), merge_method=lambda x, y: x)

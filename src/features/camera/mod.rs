@@ -8,7 +8,8 @@
 //! (`sensor.rs`: maps given as arrays, or generated from `sensor_seed`). Every random draw comes
 //! from the evaluation's generator; the sensor's maps only from `sensor_seed` (the same sensor in
 //! every frame). DeepTrack2 has no camera: the model follows microsim's (`microsim.schema.detectors`),
-//! with an EM register whose excess noise follows its gain.
+//! with an EM register whose excess noise follows its gain. [`photons_per_unit`] derives the
+//! camera's scale from a fluorophore's photon budget and the optics (`photons.rs`).
 
 use std::sync::Arc;
 
@@ -20,7 +21,10 @@ use crate::image::Image;
 use crate::properties::PropertyDict;
 
 mod model;
+mod photons;
 mod sensor;
+
+pub use photons::photons_per_unit;
 
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[CAMERA];
