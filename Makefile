@@ -97,6 +97,8 @@ pictures: simulate optics
 	cp $(RELEASE)/emccd.png docs/images/
 	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
 		examples-python/training_batch.py docs/images/training_batch.png
+	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
+		examples-python/movie_strip.py docs/images/movie_strip.png
 
 test: test-tools
 	cargo fmt --check
