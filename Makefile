@@ -23,7 +23,8 @@
 #                     brightfield; PNGs)
 #   make optics       renders examples-c/optics.c's images (Mie spheres in the coherent systems, aberrated
 #                     pupils) and prints a random Mie sphere's ground truth
-#   make movie        renders examples-c/movie.c's time-lapse (a PNG per frame, positions printed)
+#   make movie        renders examples-c/movie.c's time-lapse (a PNG per frame and a multi-page TIFF,
+#                     positions printed)
 #   make pictures     renders the README's pictures (docs/images/) from the current code
 #   make test-tools   installs what the tests need when missing (cmake, pkg-config, valgrind)
 #   make fixtures     regenerates tests/fixtures/deeptrack-2.0.1 by running the real DeepTrack2 2.0.1 in
@@ -75,7 +76,8 @@ simulate: lib
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	$(RELEASE)/simulate $(RELEASE)
 
-# Renders examples-c/movie.c's frames into target/release/movie/ and prints every frame's positions.
+# Renders examples-c/movie.c's frames (PNGs, movie.tif) into target/release/movie/ and prints every
+# frame's positions.
 movie: lib
 	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/movie.c -o $(RELEASE)/movie \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
@@ -97,6 +99,8 @@ pictures: simulate optics
 	cp $(RELEASE)/emccd.png docs/images/
 	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
 		examples-python/training_batch.py docs/images/training_batch.png
+	PYTHONPATH=$(CURDIR)/python DEEPTRACK_LIBRARY=$(RELEASE)/libdeeptrack.so $(VENV)/bin/python \
+		examples-python/movie_strip.py docs/images/movie_strip.png
 
 test: test-tools
 	cargo fmt --check

@@ -1,14 +1,15 @@
 /* Simulates a time-lapse movie and its ground-truth tracks, in C.
  *
  * Build and run (from the repository root):
- *     make movie                 (writes frame-00.png ... to target/release/movie/)
+ *     make movie                 (writes frame-00.png ... and movie.tif to target/release/movie/)
  *
  * Five point particles diffuse (D = 0.1 µm²/s, 50 ms per frame, 100 nm pixels: a Brownian step of
  * sqrt(2 D dt) = 0.1 µm, 1 pixel, per axis and frame) in a 64×64 field imaged by a fluorescence microscope, for
  * 10 frames. The particles' positions are sequential properties (deeptrack_feature_set_sequential
  * with the built-in Brownian rule: no callback); a Sequence resolves one frame per step, each frame
  * with its own properties, so every frame's true positions come back from it. The frames are written
- * as a PNG sequence (16-bit grayscale) and also copied into one (N, H, W, C) array. */
+ * as a PNG sequence (16-bit grayscale), copied into one (N, H, W, C) array, and written from it as
+ * one multi-page 16-bit TIFF (a page per frame, scaled over the whole movie). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -107,6 +108,24 @@ int main(int argc, char **argv) {
     if (!stack) return 1;
     CHECK(deeptrack_images_stack((const deeptrack_image *const *)frames, count, stack, needed, shape, &needed));
     printf("stacked: (%zu, %zu, %zu, %zu)\n", shape[0], shape[1], shape[2], shape[3]);
+
+    /* A multi-page TIFF: deeptrack_image_save_tiff writes an (H, W, N) image as N pages, so the
+     * frames go along the last axis (the movie is grayscale: C is 1). */
+    size_t n = shape[0], h = shape[1], w = shape[2], c = shape[3];
+    double *pages = malloc(n * h * w * sizeof *pages);
+    if (!pages) return 1;
+    for (size_t t = 0; t < n; t++)
+        for (size_t i = 0; i < h * w; i++) pages[i * n + t] = stack[(t * h * w + i) * c];
+    size_t page_shape[3] = {h, w, n};
+    deeptrack_image *movie_pages;
+    CHECK(deeptrack_image_new(pages, page_shape, 3, &movie_pages));
+    char tiff[4096];
+    snprintf(tiff, sizeof tiff, "%s/movie.tif", dir);
+    double range[2];
+    CHECK(deeptrack_image_save_tiff(movie_pages, tiff, true, range));
+    printf("movie.tif: %zu pages of %zux%zu, 16-bit, %.3g ... %.3g mapped to 0 ... 65535\n", n, h, w, range[0], range[1]);
+    deeptrack_image_free(movie_pages);
+    free(pages);
     free(stack);
 
     for (size_t t = 0; t < count; t++) deeptrack_image_free(frames[t]);

@@ -395,6 +395,26 @@ fn movie_example_writes_frames_and_prints_every_frames_positions() {
         let bytes = std::fs::read(dir.join(format!("frame-{t:02}.png"))).expect("the PNG was written");
         assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"), "frame {t}");
     }
+    // The multi-page TIFF: a 16-bit page per frame, scaled over the movie, the frames different.
+    assert!(out.contains("\nmovie.tif: 10 pages of 64x64, 16-bit, "), "{out}");
+    let file = std::fs::File::open(dir.join("movie.tif")).expect("the TIFF was written");
+    let mut decoder = tiff::decoder::Decoder::new(std::io::BufReader::new(file)).expect("a TIFF");
+    let mut pages: Vec<Vec<u16>> = Vec::new();
+    loop {
+        assert_eq!(decoder.dimensions().unwrap(), (64, 64));
+        match decoder.read_image().unwrap() {
+            tiff::decoder::DecodingResult::U16(page) => pages.push(page),
+            _ => panic!("page {} is not 16-bit", pages.len()),
+        }
+        if !decoder.more_images() {
+            break;
+        }
+        decoder.next_image().unwrap();
+    }
+    assert_eq!(pages.len(), 10);
+    assert_eq!(pages.iter().flatten().max(), Some(&65535));
+    assert_eq!(pages.iter().flatten().min(), Some(&0));
+    assert!(pages.windows(2).all(|p| p[0] != p[1]), "every frame its own page");
 }
 
 /// The 16-bit grayscale pixels of a PNG written by `deeptrack_image_save_png`, and its size.

@@ -210,6 +210,56 @@ fn drift_and_increments_move_by_their_steps() {
 }
 
 #[test]
+fn a_tuple_moves_as_a_list_of_numbers() {
+    // Python's `position=(16, 16)` arrives as a tuple.
+    let p = walker_kind();
+    p.set_property("position", Rule::constant(Value::Tuple(vec![Value::Int(16), Value::Float(8.5)]))).unwrap();
+    p.set_sequential("position", motion::drift(&[1.0, -0.5]).unwrap()).unwrap();
+    let frames = sequence(&p, 3).resolve(None).unwrap();
+    let track: Vec<Vec<f64>> =
+        frames.iter().map(|f| f.get_property("position").unwrap().to_f64_vec().unwrap()).collect();
+    assert_eq!(track, vec![vec![16.0, 8.5], vec![17.0, 8.0], vec![18.0, 7.5]]);
+}
+
+/// The frames of a 16×16 ramp scaled by `t + 1` at step `t`, warped after the sequence by an
+/// `ElasticTransformation` (linear, so alike frames stay `t + 1` times the first).
+fn warped_frames(time_consistent: bool) -> Vec<Vec<f64>> {
+    let source = Feature::custom("Ramp", |_, props| {
+        let scale = props.f64("scale")?;
+        Image::from_slice(&[16, 16], &(0..256).map(|i| scale * (i + 1) as f64).collect::<Vec<_>>()).map(Some)
+    });
+    source.set_property("scale", Rule::constant(1.0)).unwrap();
+    source.set_sequential("scale", motion::drift(&[1.0]).unwrap()).unwrap();
+    let elastic = deeptrack::features::builtin("ElasticTransformation").unwrap();
+    for (k, v) in [
+        ("alpha", Value::Float(40.0)),
+        ("ignore_last_dim", Value::Bool(false)),
+        ("order", Value::Int(1)),
+        ("time_consistent", Value::Bool(time_consistent)),
+    ] {
+        elastic.set_property(k, Rule::constant(v)).unwrap();
+    }
+    let movie = Feature::chain(&sequence(&source, 4), &elastic).unwrap();
+    movie.seed(3).unwrap();
+    movie.update().unwrap();
+    movie.resolve(None).unwrap().iter().map(|f| f.as_slice().to_vec()).collect()
+}
+
+#[test]
+fn a_time_consistent_elastic_warp_is_the_same_for_every_frame() {
+    let alike = |frames: &[Vec<f64>]| {
+        frames.iter().enumerate().all(|(t, f)| {
+            f.iter().zip(&frames[0]).all(|(a, b)| (a - (t + 1) as f64 * b).abs() <= 1e-9 * (1.0 + a.abs()))
+        })
+    };
+    let frames = warped_frames(true);
+    assert_eq!(frames.len(), 4);
+    assert!(alike(&frames), "one field for every frame");
+    assert!(frames[0].iter().enumerate().any(|(i, v)| (v - (i + 1) as f64).abs() > 1e-3), "warped");
+    assert!(!alike(&warped_frames(false)), "without time_consistent, a field per frame");
+}
+
+#[test]
 fn bad_input_is_refused_with_the_limit() {
     let s = sequence(&spinner(), 1);
     let err = s.set_property("sequence_length", Rule::constant(2_000_000)).unwrap_err();

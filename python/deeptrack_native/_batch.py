@@ -13,7 +13,7 @@ import contextlib
 import os
 import random as _pyrandom
 import threading
-from ctypes import c_void_p
+from ctypes import byref, c_size_t, c_void_p
 
 import numpy as np
 
@@ -40,6 +40,24 @@ def holds_python(feature):
             return True
         todo.extend(f.__dict__.get("_refs", ()))
     return False
+
+
+def sequences_in(feature):
+    """The ``Sequence`` features that ``feature`` is or holds (contained, linked or feature-valued
+    properties): when there are any, an item of its batch is the list of images it resolves to (a
+    movie's frames)."""
+    from .sequences import Sequence
+
+    found, seen, todo = [], set(), [feature]
+    while todo:
+        f = todo.pop()
+        if id(f) in seen:
+            continue
+        seen.add(id(f))
+        if isinstance(f, Sequence):
+            found.append(f)
+        todo.extend(f.__dict__.get("_refs", ()))
+    return found
 
 
 # Held while a batch has re-seeded the global generators: two threads batching at once would
@@ -118,3 +136,49 @@ def render_on_threads(feature, count, seed, first, threads, input_ptr, known):
     if status != _lib.OK:
         _core.raise_for(status)
     return [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count)]
+
+
+def render_lists(feature, count, seed, first, threads, input_ptr, known, sequences):
+    """Items ``first .. first + count`` of the stream ``seed`` of a pipeline holding ``sequences``,
+    each the list of the images it resolves to (``deeptrack_feature_resolve_batch_many``). A pipeline
+    holding Python callables renders item by item on this thread with the global generators seeded
+    for each item, as ``render_serially``."""
+    lengths = []
+    for s in sequences:
+        try:
+            lengths.append(int(s.sequence_length()))
+        except Exception:  # a length the library cannot read now: guessed, then asked for
+            pass
+    per_item = max([1] + lengths)
+    if not feature._holds_python():
+        return _lists(feature, input_ptr, known, seed, first, count, threads, per_item)
+    items = []
+    with held_globals():
+        for k in range(count):
+            item = (first + k) & _U64
+            seed_globals(seed, item)
+            items.extend(_lists(feature, input_ptr, known, seed, item, 1, 1, per_item))
+    return items
+
+
+def _lists(feature, input_ptr, known, seed, first, count, threads, per_item):
+    counts = (c_size_t * max(count, 1))()
+    total = c_size_t()
+    cap = count * per_item
+    for _ in range(2):  # a second call when the images outnumber the guess (a random length)
+        buf = (c_void_p * max(cap, 1))()
+        _core._tls.pending = None
+        status = lib.deeptrack_feature_resolve_batch_many(
+            feature._h.ptr, input_ptr, seed, first, count, threads, buf, cap, counts, byref(total)
+        )
+        if status != _lib.BUFFER_TOO_SMALL:
+            break
+        cap = total.value
+    if status != _lib.OK:
+        _core.raise_for(status)
+    images = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(total.value)]
+    items, at = [], 0
+    for k in range(count):
+        items.append(images[at : at + counts[k]])
+        at += counts[k]
+    return items

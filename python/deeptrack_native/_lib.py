@@ -181,6 +181,13 @@ _DECLARATIONS = {
     "deeptrack_rule_callback": ([SAMPLE_FN, c_void_p, FREE_FN, out_handle], status),
     # sequences (deeptrack_native.sequences)
     "deeptrack_feature_set_sequential": ([handle, c_char_p, handle], status),
+    "deeptrack_rule_brownian": ([c_double, c_double, c_double, out_handle], status),
+    "deeptrack_rule_brownian_pixels": ([c_double, out_handle], status),
+    "deeptrack_rule_drift": ([POINTER(c_double), c_size_t, out_handle], status),
+    "deeptrack_rule_increment": ([handle, out_handle], status),
+    "deeptrack_rule_normal": ([c_double, c_double, out_handle], status),
+    "deeptrack_rule_uniform": ([c_double, c_double, out_handle], status),
+    "deeptrack_rule_uniform_array": ([POINTER(c_double), POINTER(c_double), c_size_t, out_handle], status),
     "deeptrack_feature_resolve_batch_many": (
         [handle, handle, c_uint64, c_uint64, c_size_t, c_size_t, out_handle, c_size_t, POINTER(c_size_t), POINTER(c_size_t)],
         status,

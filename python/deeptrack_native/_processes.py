@@ -140,11 +140,17 @@ def render_chunks(feature, seed, first, threads, image, counter, deliver=None):
 
 def sendable(results):
     """Results as sent: arrays as they are, Images as ``(value, dicts, which dicts are PropertyDicts)``
-    (a PropertyDict pickles as a plain dict; the input's own dicts stay plain dicts)."""
-    return [
-        (r._value, r.properties, [isinstance(d, PropertyDict) for d in r.properties]) if isinstance(r, Image) else r
-        for r in results
-    ]
+    (a PropertyDict pickles as a plain dict; the input's own dicts stay plain dicts), and the lists of
+    a batch of sequences (an item's frames) as lists of those."""
+    return [_sendable(r) for r in results]
+
+
+def _sendable(result):
+    if isinstance(result, Image):
+        return (result._value, result.properties, [isinstance(d, PropertyDict) for d in result.properties])
+    if isinstance(result, list):
+        return [_sendable(r) for r in result]
+    return result
 
 
 def _readonly(value):
@@ -155,20 +161,22 @@ def _readonly(value):
 
 def received(items):
     """Sent results shaped like this process's: read-only arrays, Images with PropertyDicts (one
-    object per dict, as pickling kept them)."""
+    object per dict, as pickling kept them), lists of those for sequences' items."""
     mirrors = {}
-    results = []
-    for item in items:
-        if isinstance(item, tuple):
-            value, dicts, mirrored = item
-            image = Image(_readonly(value), copy=False)
-            image.properties = [
-                mirrors.setdefault(id(d), (d, PropertyDict(d)))[1] if m else d for d, m in zip(dicts, mirrored)
-            ]
-            results.append(image)
-        else:
-            results.append(_readonly(item))
-    return results
+    return [_received(item, mirrors) for item in items]
+
+
+def _received(item, mirrors):
+    if isinstance(item, tuple):
+        value, dicts, mirrored = item
+        image = Image(_readonly(value), copy=False)
+        image.properties = [
+            mirrors.setdefault(id(d), (d, PropertyDict(d)))[1] if m else d for d, m in zip(dicts, mirrored)
+        ]
+        return image
+    if isinstance(item, list):
+        return [_received(i, mirrors) for i in item]
+    return _readonly(item)
 
 
 def _work(feature, seed, first, threads, image, counter, conn):
@@ -259,7 +267,7 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                 gc.unfreeze()
         rendered, failure = render_chunks(feature, seed, first, threads, image, counter)
         failures = [] if failure is None else [failure]
-        received = []
+        from_workers = []
         for process, read in workers:
             try:
                 chunks, failure = pickle.loads(read.recv_bytes())
@@ -268,12 +276,12 @@ def resolve_batch(feature, count, seed, first, threads, image, processes):
                 raise WorkerError(
                     f"a batch worker process exited (exit code {process.exitcode}) before sending its images"
                 ) from None
-            received.extend((offset, received(results)) for offset, results in chunks)
+            from_workers.extend((offset, received(results)) for offset, results in chunks)
             if failure is not None:
                 failures.append(failure)
         if failures:
             raise min(failures, key=lambda f: f[0])[1]
-        chunks = sorted(rendered + received, key=lambda c: c[0])
+        chunks = sorted(rendered + from_workers, key=lambda c: c[0])
         results = [r for _, chunk in chunks for r in chunk]
         # Every chunk taken was rendered or failed: this cannot happen.
         if len(results) != count * images_per_item(feature):

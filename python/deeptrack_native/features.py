@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _npseed, _objects, _processes, _unknown, units
+from . import _batch, _core, _lib, _motion, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -32,6 +32,8 @@ __all__ = ["Feature", "Property", "PropertyDict", "MERGE_STRATEGY_OVERRIDE", "ME
 
 def _rule(value, owner, key):
     """A library rule for ``value``; records in ``owner._refs`` the Python objects the rule uses."""
+    if isinstance(value, _motion.MotionRule):  # sequences.brownian(...), drift(...), increment(...)
+        return value._new_rule(owner, key)
     if isinstance(value, Property):
         owner._refs.append(value.feature)
         _objects.link(owner, key, value.feature, value.key)
@@ -659,6 +661,9 @@ class Feature:
         owner, known = batch_input
         input_ptr = None if owner is None else owner.ptr
         try:
+            sequences = _batch.sequences_in(self)
+            if sequences:  # an item is a movie's frames: a list
+                return _batch.render_lists(self, count, seed, first, threads, input_ptr, known, sequences)
             if self._holds_python():
                 return _batch.render_serially(self, count, seed, first, input_ptr, known)
             return _batch.render_on_threads(self, count, seed, first, threads, input_ptr, known)

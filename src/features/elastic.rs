@@ -8,9 +8,10 @@
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
-use rand::Rng;
+use rand::{Rng, RngCore};
 
 use super::FeatureKind;
+use super::consistent::ConsistentDraws;
 use super::filters::{self, Border};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::spline::{self, Mode};
@@ -87,7 +88,7 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
         ),
     ],
     positional: &["alpha", "sigma", "ignore_last_dim", "order", "cval", "mode"],
-    make: |_| Box::new(Elastic),
+    make: |_| Box::new(Elastic { draws: ConsistentDraws::fresh() }),
 };
 
 /// How the warp reads the image: the properties other than the field's.
@@ -169,13 +170,15 @@ impl Warp {
 }
 
 /// `ElasticTransformation(alpha=20, sigma=2, ignore_last_dim=True, order=3, cval=0,
-/// mode="constant")`.
-#[derive(Clone)]
-struct Elastic;
+/// mode="constant")`; with `time_consistent`, the same field for every frame of a sequence
+/// ([`super::consistent`]).
+struct Elastic {
+    draws: Arc<ConsistentDraws>,
+}
 
 impl FeatureKind for Elastic {
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+        Box::new(Elastic { draws: ConsistentDraws::fresh() })
     }
 
     fn name(&self) -> &str {
@@ -185,7 +188,7 @@ impl FeatureKind for Elastic {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(ELASTIC.params, props);
-        p.bool("time_consistent")?;
+        let consistent = p.bool("time_consistent")?;
         let warp = Warp {
             alpha: p.f64("alpha")?,
             sigma: p.f64("sigma")?,
@@ -197,7 +200,11 @@ impl FeatureKind for Elastic {
         let shape = img.shape().to_vec();
         let dims = warp.field_shape(&shape).map_err(|e| e.in_property("ignore_last_dim"))?;
         let size: usize = dims.iter().product();
-        let rng = rs.rng();
+        let mut own = self.draws.generator(consistent, props, rs);
+        let rng: &mut dyn RngCore = match own.as_mut() {
+            Some(generator) => generator,
+            None => rs.rng(),
+        };
         let mut draws = Vec::with_capacity(dims.len());
         for _ in dims {
             let mut u = buffer::with_capacity(size)?;

@@ -17,6 +17,7 @@ pub mod binding;
 mod callbacks;
 pub mod camera;
 pub mod combinators;
+mod consistent;
 mod croptight;
 pub mod custom;
 mod elastic;

@@ -243,5 +243,30 @@ class TrainingBatchPicture(unittest.TestCase):
         self.assertLessEqual(far * 1000, new.size, f"stale: run `make pictures` ({far} pixels differ)")
 
 
+class MovieStripPicture(unittest.TestCase):
+    @unittest.skipIf(PILImage is None, "Pillow is not installed")
+    def test_the_readme_picture_is_current(self):
+        """examples-python/movie_strip.py renders docs/images/movie_strip.png (the same tolerance as
+        the other pictures); its tracks start inside the field and move every frame."""
+        import importlib.util
+
+        root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        spec = importlib.util.spec_from_file_location(
+            "movie_strip", os.path.join(root, "examples-python", "movie_strip.py")
+        )
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        with tempfile.TemporaryDirectory() as tmp:
+            tracks = module.render(os.path.join(tmp, "strip.png"))
+            _, new = read_png16(os.path.join(tmp, "strip.png"))
+        self.assertEqual(tracks.shape, (module.FRAMES, module.PARTICLES, 2))
+        self.assertTrue(np.all((tracks[0] >= module.MARGIN) & (tracks[0] <= module.SIZE - module.MARGIN)), tracks[0])
+        self.assertTrue(np.all(np.diff(tracks, axis=0) != 0))
+        _, old = read_png16(os.path.join(root, "docs", "images", "movie_strip.png"))
+        self.assertEqual(new.shape, old.shape, "stale: run `make pictures`")
+        far = np.count_nonzero(np.abs(new.astype(np.int64) - old.astype(np.int64)) > 65535 // 100)
+        self.assertLessEqual(far * 1000, new.size, f"stale: run `make pictures` ({far} pixels differ)")
+
+
 if __name__ == "__main__":
     unittest.main()

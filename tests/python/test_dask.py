@@ -1,6 +1,7 @@
 """Sharding a dataset across a Dask cluster (a LocalCluster of 2 worker processes) by index ranges:
 the shards, concatenated, equal the single-process batch with the same seed
-(python/examples/dask_shards.py)."""
+(python/examples/dask_shards.py), for images and for movies (sequences). Skipped, saying so, where
+dask.distributed is not installed."""
 
 import os
 import sys
@@ -10,7 +11,15 @@ import numpy as np
 
 EXAMPLES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python", "examples")
 
+try:
+    import dask.distributed  # noqa: F401
+except ImportError:  # pragma: no cover - make python-test installs it
+    HAVE_DASK = False
+else:
+    HAVE_DASK = True
 
+
+@unittest.skipUnless(HAVE_DASK, 'dask.distributed is not installed (pip install "dask[distributed]")')
 class DaskShards(unittest.TestCase):
     def test_shards_concatenated_equal_one_process(self):
         from dask.distributed import Client, LocalCluster
@@ -31,6 +40,28 @@ class DaskShards(unittest.TestCase):
         np.testing.assert_array_equal(images, alone)
         np.testing.assert_array_equal(positions, alone_positions)
         self.assertEqual(len({p.tobytes() for p in positions}), total)  # every item is its own sample
+
+    def test_movie_shards_concatenated_equal_one_process(self):
+        from dask.distributed import Client, LocalCluster
+
+        os.environ["PYTHONPATH"] = os.pathsep.join([os.path.abspath(EXAMPLES), os.environ.get("PYTHONPATH", "")])
+        sys.path.insert(0, os.path.abspath(EXAMPLES))
+        import dask_shards
+
+        total, seed = 6, 2027
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+            with Client(cluster) as client:
+                movies, tracks = dask_shards.render_distributed(
+                    client, total=total, shard_size=2, seed=seed, shard=dask_shards.render_movie_shard
+                )
+        alone, alone_tracks = dask_shards.render_movie_shard(0, total, seed)
+        self.assertEqual(movies.shape, (total, 10, 64, 64, 1))
+        self.assertEqual(tracks.shape, (total, 10, 5, 2))
+        np.testing.assert_array_equal(movies, alone)
+        np.testing.assert_array_equal(tracks, alone_tracks)
+        # Every movie its own trajectories, which move from frame to frame.
+        self.assertEqual(len({t.tobytes() for t in tracks}), total)
+        self.assertTrue(np.all(np.diff(tracks, axis=1) != 0))
 
 
 if __name__ == "__main__":

@@ -25,6 +25,15 @@ def orientation(frame):
     return (0.5 * np.arctan2(2 * mrc, mrr - mcc)) % np.pi
 
 
+def assert_same_dicts(test, frames, others):
+    """Every frame's property dicts equal the other's, key by key (values may be arrays)."""
+    for a, b in zip(frames, others):
+        test.assertEqual([sorted(d) for d in a.properties], [sorted(d) for d in b.properties])
+        for da, db in zip(a.properties, b.properties):
+            for key in da:
+                np.testing.assert_array_equal(da[key], db[key], err_msg=key)
+
+
 def rotating_ellipse(length):
     """The DTAT341 tutorial's pipeline (its optics and ellipse, `upsample=2` included)."""
     microscope = optics.Fluorescence(
@@ -155,8 +164,21 @@ class TestSequential(unittest.TestCase):
         self.assertEqual([list(p) for p in one[0][1].get_property("position", get_one=False)], [[18, 17]] * 2)
         self.assertFalse(np.array_equal(np.asarray(one[0][1]), np.asarray(one[0][2])), "noise drawn per frame")
         self.assertFalse(np.array_equal(np.asarray(one[0][1]), np.asarray(one[1][1])), "and per item")
-        with self.assertRaises(NotImplementedError):
-            m.resolve_batch(2, seed=1, processes=2)
+        # On several processes (with and without Python callables): the movies of one process,
+        # frame by frame, property dicts included.
+        for with_lambdas in (True, False):
+            m = movie(with_lambdas)
+            here, there = m.resolve_batch(5, seed=4), m.resolve_batch(5, seed=4, processes=2)
+            self.assertEqual([len(frames) for frames in there], [4] * 5)
+            for a, b in zip(here, there):
+                np.testing.assert_array_equal(np.stack(a), np.stack(b))
+                assert_same_dicts(self, a, b)
+            np.testing.assert_array_equal(tracks(here), tracks(there))
+        np.testing.assert_array_equal(
+            tracks(m.resolve_batch(3, seed=4, first=2, processes=3)), tracks(m.resolve_batch(5, seed=4))[2:]
+        )
+        with self.assertRaisesRegex(ValueError, "processes must not be negative"):
+            m.resolve_batch(2, seed=1, processes=-1)
 
     def test_a_link_cannot_become_sequential(self):
         a, b = dt.Value(value=1), dt.Value(value=2)
@@ -164,6 +186,68 @@ class TestSequential(unittest.TestCase):
         b2 = dt.Value(value=a.value)
         with self.assertRaisesRegex(dt.InvalidArgumentError, "cannot link to another feature"):
             sequences.Sequential(b2, value=lambda previous_value: previous_value + 1)
+
+
+class TestTimeConsistentAugmentations(unittest.TestCase):
+    """DeepTrack2's ``time_consistent=True``: an augmentation treats every frame of a sequence alike.
+    Frame t is (t + 1) times frame 0 (a constant increment, no Python), and the augmentations are
+    linear in the image, so alike means: augmented frame t is (t + 1) times augmented frame 0."""
+
+    BASE = np.arange(256.0).reshape(16, 16, 1) + 1
+
+    def frames(self, augmentation, inside=False, length=4):
+        value = dt.Value(value=self.BASE)
+        sequences.Sequential(value, value=sequences.increment(self.BASE))
+        movie = (
+            sequences.Sequence(value >> augmentation, sequence_length=length)
+            if inside
+            else sequences.Sequence(value, sequence_length=length) >> augmentation
+        )
+        return lambda: [np.asarray(f) for f in movie.update()()]
+
+    def alike(self, frames):
+        return all(np.allclose(f, (t + 1) * frames[0], rtol=1e-9, atol=1e-9) for t, f in enumerate(frames))
+
+    def test_an_elastic_field_is_the_same_for_every_frame_and_new_at_every_update(self):
+        for inside in (False, True):
+            movie = self.frames(dt.ElasticTransformation(alpha=40, sigma=2, order=1, time_consistent=True), inside)
+            firsts = []
+            for _ in range(3):
+                frames = movie()
+                self.assertTrue(self.alike(frames), f"inside={inside}")
+                self.assertFalse(np.allclose(frames[0], self.BASE), "warped")
+                firsts.append(frames[0])
+            self.assertFalse(np.allclose(firsts[0], firsts[1]), "a new field at every update")
+            # Without time_consistent, every frame its own field.
+            movie = self.frames(dt.ElasticTransformation(alpha=40, sigma=2, order=1), inside)
+            self.assertFalse(self.alike(movie()), f"inside={inside}")
+
+    def test_the_same_elastic_movie_under_a_seed_and_in_batches(self):
+        value = dt.Value(value=self.BASE)
+        sequences.Sequential(value, value=sequences.increment(self.BASE))
+        movie = sequences.Sequence(value, sequence_length=3) >> dt.ElasticTransformation(order=1, time_consistent=True)
+        batch = movie.resolve_batch(3, seed=2)
+        for frames in batch:
+            self.assertTrue(self.alike([np.asarray(f) for f in frames]))
+        self.assertFalse(np.allclose(np.asarray(batch[0][0]), np.asarray(batch[1][0])))
+        again = movie.resolve_batch(3, seed=2, threads=2)
+        for a, b in zip(batch, again):
+            np.testing.assert_array_equal(np.stack(a), np.stack(b))
+
+    def test_flips_and_affine_transforms_are_alike_across_frames_either_way(self):
+        # Their random choices are properties, sampled once per update (as in DeepTrack2 2.0.1,
+        # whatever time_consistent says).
+        for consistent in (False, True):
+            for inside in (False, True):
+                movie = self.frames(dt.FlipLR(time_consistent=consistent), inside)
+                flipped = set()
+                for _ in range(12):
+                    frames = movie()
+                    self.assertTrue(self.alike(frames))
+                    flipped.add(bool(np.array_equal(frames[0], self.BASE[:, ::-1])))
+                self.assertEqual(flipped, {False, True}, "flipped at some updates, not at others")
+                movie = self.frames(dt.Affine(rotate=lambda: dt.random.uniform(0, 6), time_consistent=consistent), inside)
+                self.assertTrue(self.alike(movie()))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ use crate::properties::{Rule, SampleContext};
 use crate::value::Value;
 
 /// The previous value of the property plus `step(i)` for each element `i`, as a number for a number
-/// and an array of the same shape for an array or a list of numbers.
+/// and an array of the same shape for an array, a list or a tuple of numbers.
 fn moved(
     ctx: &mut dyn SampleContext,
     step: &mut dyn FnMut(&mut dyn SampleContext, usize) -> Result<f64>,
@@ -33,7 +33,8 @@ fn moved(
             }
             Ok(Value::Array(Arc::new(out)))
         }
-        Value::List(_) => {
+        // A list or a tuple (Python's `position=(16, 16)`) of numbers becomes an array.
+        Value::List(_) | Value::Tuple(_) => {
             let mut v = previous.to_f64_vec()?;
             for (i, x) in v.iter_mut().enumerate() {
                 *x += step(ctx, i)?;
@@ -41,7 +42,7 @@ fn moved(
             Ok(Value::Array(Arc::new(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v).expect("1-d"))))
         }
         other => Err(Error::invalid(format!(
-            "a motion rule moves numbers, arrays or lists of numbers; the previous value is {}",
+            "a motion rule moves numbers, arrays, lists or tuples of numbers; the previous value is {}",
             other.kind_name()
         ))),
     }
@@ -128,7 +129,11 @@ pub fn increment(step: Rule) -> Result<Rule> {
             match value {
                 Value::Int(_) | Value::Float(_) => value.as_f64(),
                 other => {
-                    let values = other.to_f64_vec()?;
+                    // An array of any shape is added element by element, in C order.
+                    let values: Vec<f64> = match &other {
+                        Value::Array(a) => a.iter().copied().collect(),
+                        other => other.to_f64_vec()?,
+                    };
                     let x = values.get(i).copied().or(values.first().copied().filter(|_| values.len() == 1));
                     let x = x.ok_or_else(|| Error::invalid("the increment drew an empty array"))?;
                     drawn = Some(values);
