@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _npseed, _objects, _processes, _unknown, units
+from . import _batch, _core, _lib, _node_links, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -384,6 +384,8 @@ class Feature:
         # than compared with the last one (a copy costs less than a comparison).
         self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
+        # What DeepTrack2 links by hand (Property.add_dependency) is re-sampled with it.
+        _node_links.after_update(self, lambda unit: _objects.features_of(unit, Feature))
         return self
 
     def seed(self, seed=None):

@@ -13,7 +13,7 @@ import operator
 
 import numpy as np
 
-from . import _objects
+from . import _node_links, _objects
 from .image import PropertyDict as _ImageDict
 
 __all__ = ["Property", "PropertyDict", "PropertyValues", "SequentialProperty"]
@@ -121,6 +121,21 @@ class Property:
         self.feature.update()
         return self
 
+    def add_dependency(self, parent):
+        """Makes this property depend on ``parent`` (a property, a feature or a DeepTrackNode) as
+        DeepTrack2's ``add_dependency``: for a rule that reads ``parent`` inside its function, which
+        the library cannot see. From then on, updating this property (or its feature) re-samples
+        ``parent`` too, and updating ``parent`` re-samples this property. The link is weak (it keeps
+        neither alive). Returns self."""
+        _node_links.link(_unit(parent, "add_dependency"), self.feature)
+        return self
+
+    def add_child(self, child):
+        """Makes ``child`` (a property, a feature or a DeepTrackNode) depend on this property, as
+        DeepTrack2's ``add_child``: ``child.add_dependency(self)``. Returns self."""
+        _node_links.link(self.feature, _unit(child, "add_child"))
+        return self
+
     def is_valid(self):
         """Whether the feature it belongs to holds a current result."""
         return self.feature.is_valid()
@@ -187,6 +202,19 @@ class PropertyDict(dict):
     def __call__(self, _ID=()):
         return PropertyValues((key, prop(_ID)) for key, prop in self.items())
 
+    def update(self, *args, **kwargs):
+        """Without arguments, re-samples every property (DeepTrack2's ``PropertyDict.update()``, which
+        is DeepTrackNode's: the rules that depend on each other stay consistent) and returns self. With
+        arguments, a dict's ``update``."""
+        if args or kwargs:
+            return dict.update(self, *args, **kwargs)
+        updated = set()
+        for prop in self.values():
+            if isinstance(prop, Property) and id(prop.feature) not in updated:
+                updated.add(id(prop.feature))
+                prop.update()
+        return self
+
 
 class PropertyValues(_ImageDict):
     """The current values of a feature's properties (``feature.properties()``): a dict that equals
@@ -217,6 +245,18 @@ def _same(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return bool(a == b)
+
+
+def _unit(other, method):
+    """What the library updates for ``other`` given to ``add_dependency``/``add_child``: the feature a
+    property belongs to, a feature, or a DeepTrackNode."""
+    if isinstance(other, Property):
+        return other.feature
+    if isinstance(other, _features().Feature) or _is_node(other):
+        return other
+    raise TypeError(
+        f"Property.{method} takes a Property, a Feature or a DeepTrackNode, got a {type(other).__name__}"
+    )
 
 
 # -- rules the library cannot hold --------------------------------------------------------------------
