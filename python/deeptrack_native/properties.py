@@ -9,11 +9,11 @@ whose value is computed from the current values of its operands.
 """
 
 import inspect
-import operator
 
 import numpy as np
 
 from . import _node_links, _objects
+from ._operators import PowerOperators
 from .image import PropertyDict as _ImageDict
 
 __all__ = ["Property", "PropertyDict", "PropertyValues", "SequentialProperty"]
@@ -25,7 +25,7 @@ def _features():
     return features
 
 
-class Property:
+class Property(PowerOperators):
     """A property (DeepTrack2's ``Property``).
 
     ``Property(sampling_rule, **dependencies)`` makes a property of its own: ``sampling_rule`` is any
@@ -143,33 +143,15 @@ class Property:
     def __repr__(self):
         return f"<Property {self.key!r} of {self.feature!r}>"
 
-    # Dependent properties (DeepTrack2's DeepTrackNode operators).
+    # Dependent properties (DeepTrack2's DeepTrackNode operators, deeptrack_native._operators).
     def _combine(self, op, other, reflected=False):
         a, b = (other, self) if reflected else (self, other)
         return Property(lambda _a, _b: op(_a, _b), _a=a, _b=b)
 
-
-def _operator(op, reflected=False):
-    def method(self, other):
-        return self._combine(op, other, reflected)
-
-    return method
+    def __neg__(self):
+        return Property(lambda _a: -_a, _a=self)
 
 
-for _name, _op in [
-    ("add", operator.add),
-    ("sub", operator.sub),
-    ("mul", operator.mul),
-    ("truediv", operator.truediv),
-    ("floordiv", operator.floordiv),
-    ("pow", operator.pow),
-    ("mod", operator.mod),
-]:
-    setattr(Property, f"__{_name}__", _operator(_op))
-    setattr(Property, f"__r{_name}__", _operator(_op, reflected=True))
-for _name, _op in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)]:
-    setattr(Property, f"__{_name}__", _operator(_op))
-Property.__neg__ = lambda self: Property(lambda _a: -_a, _a=self)
 
 
 class PropertyDict(dict):
