@@ -535,6 +535,7 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
+        _core._tls.no_image = False
         status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
         if status == _lib.BUFFER_TOO_SMALL:
             buf = (c_void_p * count.value)()
@@ -545,6 +546,8 @@ class Feature:
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
         if len(results) == 1:
             return results[0]
+        if not results and _core._tls.no_image:
+            return None  # a get returned None for the image: DeepTrack2's result is that None
         return results
 
     def _value_result(self):
