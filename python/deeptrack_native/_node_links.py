@@ -12,13 +12,14 @@ The links are weak, as DeepTrack2's: a link does not keep the other property ali
 while no link exists (:func:`any_links`), so updates cost nothing more then.
 """
 
+import threading
 import weakref
 
 _ATTR = "_hand_links"
 #: How many links were ever made (a walk is skipped while there are none).
 _COUNT = [0]
-#: Whether a walk is under way (the updates it makes do not walk again).
-_WALKING = [False]
+#: Whether a walk is under way on this thread (the updates it makes do not walk again).
+_STATE = threading.local()
 
 
 def any_links():
@@ -62,11 +63,12 @@ def _walk(starts, step):
 
 def after_update(feature, held):
     """Updates what ``feature`` (just updated, with the features it holds: ``held(feature)``, itself
-    included; none for a DeepTrackNode) is linked to by hand: every unit its pipeline depends on, by hand or through the
-    features it holds and links to, then every child by hand of those, each once."""
-    if _WALKING[0] or not any_links():
+    included; none for a DeepTrackNode) is linked to by hand: every unit its pipeline depends on, by
+    hand or through the features it holds and links to, then every child by hand of those, each
+    once."""
+    if getattr(_STATE, "walking", False) or not any_links():
         return
-    _WALKING[0] = True
+    _STATE.walking = True
     try:
         covered = {id(f) for f in held(feature)}
         dependencies = _walk([feature], lambda u: linked(u, "dependencies") + held(u))
@@ -75,4 +77,4 @@ def after_update(feature, held):
                 unit.update()
                 covered.update(id(f) for f in held(unit))
     finally:
-        _WALKING[0] = False
+        _STATE.walking = False

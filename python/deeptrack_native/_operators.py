@@ -40,8 +40,8 @@ def _install(cls, table):
 
 
 class NodeOperators:
-    """DeepTrack2's DeepTrackNode operators (``+ - * / //`` both ways, ``< > <= >=``, and their reflected forms) as dependent
-    nodes built by the class's ``_combine``."""
+    """DeepTrack2's DeepTrackNode operators (``+ - * / //`` both ways, ``< > <= >=``, and their
+    reflected forms) as dependent nodes built by the class's ``_combine``."""
 
     __slots__ = ()
 
