@@ -154,6 +154,7 @@ dt2-tests:
 # from a DeepTrack2 checkout given by path: make tutorials DT2_REPO=/path/to/DeepTrack2.
 tutorials:
 	test -n "$(DT2_REPO)" || { echo "give DT2_REPO=/path/to/a/DeepTrack2/checkout"; exit 2; }
+	$(PIP) install -r tests/tutorials/requirements.txt
 	$(VENV)/bin/python tests/tutorials/run_tutorials.py --repo $(DT2_REPO) --python $(VENV)/bin/python
 
 # The development path: no install; the package in python/ loads target/debug's library (or

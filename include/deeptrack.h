@@ -373,9 +373,16 @@ typedef bool (*deeptrack_progress_fn)(void *userdata, size_t done, size_t total)
  *
  * To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
  * success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
- * input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
- * `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
- * `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
+ * input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no image
+ * (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
+ * resolved on one image gives none (`deeptrack_feature_resolve` writes NULL, `_resolve_many` a count
+ * of 0) and one resolved on several gives the images of the others, and an appending feature
+ * appends nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
+ * (after `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`,
+ * `*output` is ignored, so free anything you created. A custom feature used as a function of an
+ * image (a kind's `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give
+ * an image: there `DEEPTRACK_STATUS_NO_IMAGE` fails the resolve with
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT`. Registered with `deeptrack_feature_new_custom`,
  * it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
  * may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
  */
@@ -502,6 +509,13 @@ typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
  * A panic inside the library was caught; the message says where.
  */
 #define DEEPTRACK_STATUS_PANIC 13
+
+/**
+ * Not an error, and never returned by the library: what a feature's `deeptrack_get_fn` returns to give
+ * no image (DeepTrack2's `get` returning `None`; see `deeptrack_get_fn`). Any other callback
+ * returning it fails the resolve as another status would.
+ */
+#define DEEPTRACK_STATUS_NO_IMAGE 14
 
 /**
  * J_ν(x), the Bessel function of the first kind (DeepTrack2's `besselj`, scipy's `jv`).

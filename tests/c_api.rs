@@ -102,6 +102,14 @@ fn feature_property_names_set_value_and_appending_custom_features_from_c() {
 }
 
 #[test]
+fn custom_features_giving_no_image_from_c() {
+    let out = run(&compile("cc", "tests/c/no_image.c", "no_image", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+}
+
+#[test]
 fn sequences_from_c_give_frames_with_their_positions_and_stack_them() {
     let out = run(&compile("cc", "tests/c/sequence.c", "sequence", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -232,6 +240,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/tuples.c", "valgrind_tuples");
     valgrind_clean("tests/c/camera.c", "valgrind_camera");
     valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
+    valgrind_clean("tests/c/no_image.c", "valgrind_no_image");
     valgrind_clean("examples-c/movie.c", "valgrind_movie");
 }
 

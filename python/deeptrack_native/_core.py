@@ -845,7 +845,10 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if result is None and arg is None:
             return 0  # no input, and none made: no image, as DeepTrack2's get returning its empty input
         if result is None:
-            raise TypeError(f"{type(feature).__name__}.get returned None; it must return the image (an array)")
+            # DeepTrack2's get returning None for an image: no image (the resolve of one image gives
+            # None, see Feature._resolve).
+            _tls.no_image = True
+            return _lib.NO_IMAGE
         if arg is not None and result is arg and _unchanged(arg, original, count):
             return 0  # pass the input through (keeps its identity)
         image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")

@@ -257,6 +257,8 @@ INVALID_HANDLE = 10
 OUT_OF_MEMORY = 11
 BUSY = 12
 PANIC = 13
+#: What a get callback returns to give no image (never returned by the library).
+NO_IMAGE = 14
 
 # Value kinds.
 KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX, KIND_TUPLE = range(9)

@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _motion, _npseed, _objects, _processes, _unknown, units
+from . import _batch, _core, _lib, _motion, _node_links, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -386,6 +386,8 @@ class Feature:
         # than compared with the last one (a copy costs less than a comparison).
         self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
+        # What DeepTrack2 links by hand (Property.add_dependency) is re-sampled with it.
+        _node_links.after_update(self, lambda unit: _objects.features_of(unit, Feature))
         return self
 
     def seed(self, seed=None):
@@ -535,6 +537,7 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
+        _core._tls.no_image = False
         status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
         if status == _lib.BUFFER_TOO_SMALL:
             buf = (c_void_p * count.value)()
@@ -545,6 +548,8 @@ class Feature:
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
         if len(results) == 1:
             return results[0]
+        if not results and _core._tls.no_image:
+            return None  # a get returned None for the image: DeepTrack2's result is that None
         return results
 
     def _value_result(self):

@@ -9,11 +9,11 @@ whose value is computed from the current values of its operands.
 """
 
 import inspect
-import operator
 
 import numpy as np
 
-from . import _objects
+from . import _node_links, _objects
+from ._operators import PowerOperators
 from .image import PropertyDict as _ImageDict
 
 __all__ = ["Property", "PropertyDict", "PropertyValues", "SequentialProperty"]
@@ -25,7 +25,7 @@ def _features():
     return features
 
 
-class Property:
+class Property(PowerOperators):
     """A property (DeepTrack2's ``Property``).
 
     ``Property(sampling_rule, **dependencies)`` makes a property of its own: ``sampling_rule`` is any
@@ -121,6 +121,21 @@ class Property:
         self.feature.update()
         return self
 
+    def add_dependency(self, parent):
+        """Makes this property depend on ``parent`` (a property, a feature or a DeepTrackNode) as
+        DeepTrack2's ``add_dependency``: for a rule that reads ``parent`` inside its function, which
+        the library cannot see. From then on, updating this property (or its feature) re-samples
+        ``parent`` too, and updating ``parent`` re-samples this property. The link is weak (it keeps
+        neither alive). Returns self."""
+        _node_links.link(_unit(parent, "add_dependency"), self.feature)
+        return self
+
+    def add_child(self, child):
+        """Makes ``child`` (a property, a feature or a DeepTrackNode) depend on this property, as
+        DeepTrack2's ``add_child``: ``child.add_dependency(self)``. Returns self."""
+        _node_links.link(self.feature, _unit(child, "add_child"))
+        return self
+
     def is_valid(self):
         """Whether the feature it belongs to holds a current result."""
         return self.feature.is_valid()
@@ -128,33 +143,15 @@ class Property:
     def __repr__(self):
         return f"<Property {self.key!r} of {self.feature!r}>"
 
-    # Dependent properties (DeepTrack2's DeepTrackNode operators).
+    # Dependent properties (DeepTrack2's DeepTrackNode operators, deeptrack_native._operators).
     def _combine(self, op, other, reflected=False):
         a, b = (other, self) if reflected else (self, other)
         return Property(lambda _a, _b: op(_a, _b), _a=a, _b=b)
 
-
-def _operator(op, reflected=False):
-    def method(self, other):
-        return self._combine(op, other, reflected)
-
-    return method
+    def __neg__(self):
+        return Property(lambda _a: -_a, _a=self)
 
 
-for _name, _op in [
-    ("add", operator.add),
-    ("sub", operator.sub),
-    ("mul", operator.mul),
-    ("truediv", operator.truediv),
-    ("floordiv", operator.floordiv),
-    ("pow", operator.pow),
-    ("mod", operator.mod),
-]:
-    setattr(Property, f"__{_name}__", _operator(_op))
-    setattr(Property, f"__r{_name}__", _operator(_op, reflected=True))
-for _name, _op in [("lt", operator.lt), ("le", operator.le), ("gt", operator.gt), ("ge", operator.ge)]:
-    setattr(Property, f"__{_name}__", _operator(_op))
-Property.__neg__ = lambda self: Property(lambda _a: -_a, _a=self)
 
 
 class PropertyDict(dict):
@@ -187,6 +184,19 @@ class PropertyDict(dict):
     def __call__(self, _ID=()):
         return PropertyValues((key, prop(_ID)) for key, prop in self.items())
 
+    def update(self, *args, **kwargs):
+        """Without arguments, re-samples every property (DeepTrack2's ``PropertyDict.update()``, which
+        is DeepTrackNode's: the rules that depend on each other stay consistent) and returns self. With
+        arguments, a dict's ``update``."""
+        if args or kwargs:
+            return dict.update(self, *args, **kwargs)
+        updated = set()
+        for prop in self.values():
+            if isinstance(prop, Property) and id(prop.feature) not in updated:
+                updated.add(id(prop.feature))
+                prop.update()
+        return self
+
 
 class PropertyValues(_ImageDict):
     """The current values of a feature's properties (``feature.properties()``): a dict that equals
@@ -217,6 +227,18 @@ def _same(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return bool(a == b)
+
+
+def _unit(other, method):
+    """What the library updates for ``other`` given to ``add_dependency``/``add_child``: the feature a
+    property belongs to, a feature, or a DeepTrackNode."""
+    if isinstance(other, Property):
+        return other.feature
+    if isinstance(other, _features().Feature) or _is_node(other):
+        return other
+    raise TypeError(
+        f"Property.{method} takes a Property, a Feature or a DeepTrackNode, got a {type(other).__name__}"
+    )
 
 
 # -- rules the library cannot hold --------------------------------------------------------------------

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use super::FeatureKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
@@ -14,13 +14,47 @@ use crate::properties::PropertyDict;
 /// property). Returning `Ok(None)` passes the input through unchanged.
 pub type GetFn = dyn Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync;
 
+/// What a custom feature's computation gives for one input image ([`Feature::custom_output`]).
+#[derive(Debug)]
+pub enum CustomOutput {
+    /// A new image.
+    Image(Image),
+    /// The input image, passed through unchanged.
+    Input,
+    /// No image: the input is dropped from the output list (DeepTrack2's `get` returning `None`), so a
+    /// feature resolved on one image gives no image, and one resolved on several gives the others'.
+    NoImage,
+}
+
+/// The function of a custom feature that may give no image ([`Feature::custom_output`]).
+pub type CustomFn = dyn Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<CustomOutput> + Send + Sync;
+
 #[derive(Clone)]
 struct Custom {
     name: String,
-    get: Arc<GetFn>,
+    get: Arc<CustomFn>,
     /// DeepTrack2's `MERGE_STRATEGY_APPEND`: `get` runs once, without input, and its image is appended
     /// to the input list (rather than computed from each input image).
     append: bool,
+}
+
+impl Custom {
+    fn call(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<CustomOutput> {
+        let _user = rs.user_code();
+        (self.get)(input, props)
+    }
+}
+
+/// `output` as a [`GetFn`]'s result: no image is an error, since what calls a function of an image
+/// (a kind's function parameter) needs one.
+fn as_get_result(name: &str, output: CustomOutput) -> Result<Option<Image>> {
+    match output {
+        CustomOutput::Image(image) => Ok(Some(image)),
+        CustomOutput::Input => Ok(None),
+        CustomOutput::NoImage => Err(Error::invalid(format!(
+            "the function '{name}' gave no image, where a function of an image must give one"
+        ))),
+    }
 }
 
 impl FeatureKind for Custom {
@@ -34,7 +68,11 @@ impl FeatureKind for Custom {
 
     fn function(&self) -> Option<Arc<GetFn>> {
         // An appending feature computes without input: not a function of an image.
-        (!self.append).then(|| self.get.clone())
+        if self.append {
+            return None;
+        }
+        let (get, name) = (Arc::clone(&self.get), self.name.clone());
+        Some(Arc::new(move |input: Option<&Image>, props: &Arc<PropertyDict>| as_get_result(&name, get(input, props)?)))
     }
 
     fn is_distributed(&self) -> bool {
@@ -46,9 +84,49 @@ impl FeatureKind for Custom {
     }
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
-        let _user = rs.user_code();
-        (self.get)(input, props)
+        as_get_result(&self.name, self.call(input, props, rs)?)
     }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &crate::graph::ReplicaId,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        if inputs.is_empty() {
+            return Ok(match self.call(None, props, rs)? {
+                CustomOutput::Image(image) => vec![image],
+                CustomOutput::Input | CustomOutput::NoImage => Vec::new(),
+            });
+        }
+        let mut out = Vec::with_capacity(inputs.len());
+        let mut dropped = false;
+        for input in inputs {
+            match self.call(Some(input), props, rs)? {
+                CustomOutput::Image(image) => out.push((image, input)),
+                CustomOutput::Input => out.push((input.clone(), input)),
+                CustomOutput::NoImage => dropped = true,
+            }
+        }
+        if dropped {
+            // The resolver carries each input's dicts into its output only when the lists pair up
+            // one to one; with images dropped, the pairs are known here.
+            for (image, input) in &mut out {
+                image.merge_properties_from(input)?;
+            }
+        }
+        Ok(out.into_iter().map(|(image, _)| image).collect())
+    }
+}
+
+/// A custom feature's [`GetFn`] as a [`CustomFn`] (`None`: the input passes through).
+fn passing_through(
+    get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
+) -> Arc<CustomFn> {
+    Arc::new(move |input: Option<&Image>, props: &Arc<PropertyDict>| {
+        Ok(get(input, props)?.map_or(CustomOutput::Input, CustomOutput::Image))
+    })
 }
 
 impl Feature {
@@ -57,8 +135,17 @@ impl Feature {
         name: &str,
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
     ) -> Feature {
-        Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get), append: false }))
-            .expect("a leaf feature nests one level")
+        Feature::custom_kind(name, passing_through(get), false)
+    }
+
+    /// A custom feature named `name` (its `name` property) whose `get` says what it gives for each input:
+    /// a new image, the input, or no image ([`CustomOutput`]; DeepTrack2's `get` returning `None`).
+    /// Resolved without input, it gives the image `get(None, …)` makes, or none.
+    pub fn custom_output(
+        name: &str,
+        get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<CustomOutput> + Send + Sync + 'static,
+    ) -> Feature {
+        Feature::custom_kind(name, Arc::new(get), false)
     }
 
     /// A custom feature named `name` whose image is appended to its input list (DeepTrack2's
@@ -68,8 +155,13 @@ impl Feature {
         name: &str,
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>> + Send + Sync + 'static,
     ) -> Feature {
-        Feature::new(Box::new(Custom { name: name.to_owned(), get: Arc::new(get), append: true }))
-            .expect("a leaf feature nests one level")
+        Feature::custom_kind(name, passing_through(get), true)
+    }
+
+    /// A custom feature of `get` (appending its image to the input list with `append`; then only
+    /// [`CustomOutput::Image`] appends anything).
+    pub(crate) fn custom_kind(name: &str, get: Arc<CustomFn>, append: bool) -> Feature {
+        Feature::new(Box::new(Custom { name: name.to_owned(), get, append })).expect("a leaf feature nests one level")
     }
 }
 

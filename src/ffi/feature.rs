@@ -10,10 +10,11 @@ use super::image::{deeptrack_image, deeptrack_property_dict, dict_as_c, image_in
 use super::rule::{UserData, callback_error, deeptrack_free_fn, deeptrack_rule};
 use super::value::{deeptrack_value, into_c};
 use super::{
-    DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or, new_handle, null, slice_arg,
-    str_arg, take,
+    DEEPTRACK_STATUS_NO_IMAGE, DEEPTRACK_STATUS_OK, Handle, borrow, check_out, deeptrack_status, guard, guard_or,
+    new_handle, null, slice_arg, str_arg, take,
 };
 use crate::error::{Error, ErrorKind};
+use crate::features::custom::CustomOutput;
 use crate::features::registry;
 use crate::graph::Feature;
 use crate::image::Image;
@@ -43,9 +44,16 @@ impl Handle for deeptrack_feature {
 ///
 /// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
 /// success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
-/// input through. Return `DEEPTRACK_STATUS_OK`, or another status to fail the resolve with
-/// `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to say why); on failure
-/// `*output` is ignored, so free anything you created. Registered with `deeptrack_feature_new_custom`,
+/// input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no image
+/// (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
+/// resolved on one image gives none (`deeptrack_feature_resolve` writes NULL, `_resolve_many` a count
+/// of 0) and one resolved on several gives the images of the others, and an appending feature
+/// appends nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
+/// (after `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`,
+/// `*output` is ignored, so free anything you created. A custom feature used as a function of an
+/// image (a kind's `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give
+/// an image: there `DEEPTRACK_STATUS_NO_IMAGE` fails the resolve with
+/// `DEEPTRACK_STATUS_INVALID_ARGUMENT`. Registered with `deeptrack_feature_new_custom`,
 /// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
 /// may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
 pub type deeptrack_get_fn = Option<
@@ -91,7 +99,7 @@ unsafe fn new_custom(
             UserData::new(userdata, free_userdata)
         };
         let get = custom_get(get, userdata);
-        write_feature(out, if append { Feature::custom_appending(name, get) } else { Feature::custom(name, get) });
+        write_feature(out, Feature::custom_kind(name, Arc::new(get), append));
         Ok(())
     })
 }
@@ -185,7 +193,7 @@ fn custom_get(
         *mut *mut deeptrack_image,
     ) -> deeptrack_status,
     userdata: UserData,
-) -> impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<Option<Image>, Error> + Send + Sync + 'static {
+) -> impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<CustomOutput, Error> + Send + Sync + 'static {
     move |input, props| {
         let gate = userdata.enter("the feature's get callback")?;
         let in_ptr = input.map_or(std::ptr::null_mut(), |i| image_into_c(i.clone()));
@@ -196,14 +204,16 @@ fn custom_get(
         let status = unsafe { get(userdata.ptr(), in_ptr, dict_as_c(props), &mut out) };
         drop(gate);
         let passthrough = out.is_null() || out == in_ptr;
-        // On failure `*output` is ignored: the callback frees what it created.
-        let result = if status != DEEPTRACK_STATUS_OK {
+        // Unless it is OK, `*output` is ignored: the callback frees what it created.
+        let result = if status == DEEPTRACK_STATUS_NO_IMAGE {
+            Ok(CustomOutput::NoImage)
+        } else if status != DEEPTRACK_STATUS_OK {
             Err(callback_error("the feature's get callback", status, generation))
         } else if passthrough {
-            Ok(None)
+            Ok(CustomOutput::Input)
         } else {
             // SAFETY: the callback handed over an image it created.
-            unsafe { take(out, "output") }.map(Some).map_err(|e| {
+            unsafe { take(out, "output") }.map(CustomOutput::Image).map_err(|e| {
                 Error::new(ErrorKind::CallbackFailed, format!("the feature's get callback returned a bad output: {e}"))
             })
         };

@@ -70,6 +70,10 @@ pub const DEEPTRACK_STATUS_OUT_OF_MEMORY: deeptrack_status = 11;
 pub const DEEPTRACK_STATUS_BUSY: deeptrack_status = 12;
 /// A panic inside the library was caught; the message says where.
 pub const DEEPTRACK_STATUS_PANIC: deeptrack_status = 13;
+/// Not an error, and never returned by the library: what a feature's `deeptrack_get_fn` returns to give
+/// no image (DeepTrack2's `get` returning `None`; see `deeptrack_get_fn`). Any other callback
+/// returning it fails the resolve as another status would.
+pub const DEEPTRACK_STATUS_NO_IMAGE: deeptrack_status = 14;
 
 pub(crate) fn status_of(kind: ErrorKind) -> deeptrack_status {
     match kind {
@@ -466,6 +470,7 @@ fn status_name(status: deeptrack_status) -> &'static CStr {
         DEEPTRACK_STATUS_OUT_OF_MEMORY => c"DEEPTRACK_STATUS_OUT_OF_MEMORY",
         DEEPTRACK_STATUS_BUSY => c"DEEPTRACK_STATUS_BUSY",
         DEEPTRACK_STATUS_PANIC => c"DEEPTRACK_STATUS_PANIC",
+        DEEPTRACK_STATUS_NO_IMAGE => c"DEEPTRACK_STATUS_NO_IMAGE",
         _ => c"DEEPTRACK_STATUS_UNKNOWN",
     }
 }
@@ -577,5 +582,9 @@ mod tests {
                 assert_eq!(status_of(kind_of(s)), s, "{name} round-trips");
             }
         }
+        let name = unsafe { CStr::from_ptr(deeptrack_status_str(DEEPTRACK_STATUS_NO_IMAGE)) };
+        assert_eq!(name.to_str().unwrap(), "DEEPTRACK_STATUS_NO_IMAGE");
+        // Only a get callback gives it meaning: from any other callback it is a failure.
+        assert_eq!(kind_of(DEEPTRACK_STATUS_NO_IMAGE), ErrorKind::CallbackFailed);
     }
 }

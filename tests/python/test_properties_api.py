@@ -201,5 +201,38 @@ class Units(unittest.TestCase):
             (1 * units.um).to(units.second)
 
 
+class SharedOperators(unittest.TestCase):
+    """DeepTrackNode and Property take their operators from one mixin (deeptrack_native._operators);
+    each builds its dependent node its own way, with the same values."""
+
+    BINARY = ["add", "sub", "mul", "truediv", "floordiv", "lt", "gt", "le", "ge"]
+
+    def test_one_implementation(self):
+        from deeptrack_native._operators import NodeOperators, PowerOperators
+        from deeptrack_native.backend.core import DeepTrackNode
+
+        self.assertTrue(issubclass(DeepTrackNode, NodeOperators))
+        self.assertTrue(issubclass(properties.Property, PowerOperators))
+        for name in self.BINARY:
+            for dunder in (f"__{name}__", f"__r{name}__"):
+                self.assertIs(getattr(DeepTrackNode, dunder), getattr(properties.Property, dunder), dunder)
+        self.assertFalse(hasattr(DeepTrackNode, "__pow__"))  # DeepTrack2's node has no ** (properties do)
+
+    def test_same_values_both_ways(self):
+        from deeptrack_native.backend.core import DeepTrackNode
+
+        for name in self.BINARY:
+            op = getattr(operator, name)
+            for a, b in [(7, 2), (2, 7), (3, 3)]:
+                expected = op(a, b)
+                self.assertEqual(op(DeepTrackNode(a), b)(), expected, name)
+                self.assertEqual(op(a, DeepTrackNode(b))(), expected, name)
+                self.assertEqual(op(properties.Property(a), b)(), expected, name)
+                self.assertEqual(op(a, properties.Property(b))(), expected, name)
+                self.assertEqual(getattr(properties.Property(b), f"__r{name}__")(a)(), expected, name)
+        p = properties.Property(3)
+        self.assertEqual(((p**2)(), (2**p)(), (p % 2)(), (7 % p)(), (-p)()), (9, 8, 1, 1, -3))
+
+
 if __name__ == "__main__":
     unittest.main()

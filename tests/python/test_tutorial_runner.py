@@ -38,11 +38,34 @@ class Rules(unittest.TestCase):
              "p = dt.PointParticle()  # deeplay comes later"],
         )  # fmt: skip
 
+    def test_deeptrack_1_tensorflow_cells_are_training_cells(self):
+        # DeepTrack 1.x's TensorFlow API (gone from DeepTrack2 2.0.1): the simulation before it runs.
+        cells = [
+            "%matplotlib inline",
+            "import deeptrack as dt\nimport tensorflow as tf\nfrom deeptrack.models import LodeSTAR\nimport numpy as np",
+            "p = dt.PointParticle()  # a tf.keras model comes later",
+            "sample = p.update()()",
+            "model = dt.models.LodeSTAR(input_shape=(None, None, 1))",
+            "p.update()",
+        ]
+        kept, reason = run_tutorials.classify(cells)
+        self.assertIsNone(reason)
+        self.assertEqual(
+            kept,
+            ["import deeptrack as dt\nimport numpy as np", "p = dt.PointParticle()  # a tf.keras model comes later",
+             "sample = p.update()()"],
+        )  # fmt: skip
+        for training in ["opt = tf.keras.optimizers.Adam()", "gen = dt.generators.ContinuousGenerator(x)",
+                         "loss = dt.losses.flatten"]:  # fmt: skip
+            kept, _ = run_tutorials.classify(["import deeptrack as dt", "x = dt.Value(1)", training, "y = 2"])
+            self.assertEqual(kept, ["import deeptrack as dt", "x = dt.Value(1)"], training)
+
     def test_notebooks_skipped(self):
         def reason(*cells):
             return run_tutorials.classify(list(cells))[1]
 
-        self.assertIn("TensorFlow", reason("import deeptrack as dt", "import tensorflow as tf"))
+        self.assertEqual(reason("import deeptrack as dt", "import tensorflow as tf"), "no simulation before its training")
+        self.assertIn("recorded data", reason("import deeptrack as dt", "data = np.load('data/frames.npy')"))
         self.assertIn("recorded data", reason("import deeptrack as dt", "deeptrack.extras.datasets.load('x')"))
         self.assertIn("recorded data", reason("import deeptrack as dt", "dt.LoadImage(path)"))
         self.assertEqual(reason("def f():\n    pass", "import deeplay"), "no simulation before its training")

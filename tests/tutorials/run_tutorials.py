@@ -10,14 +10,16 @@ end, and where and why it stopped.
 The rules (docs/tutorials.md):
 
 - Notebooks skipped whole, with the reason printed: those that load data that is not simulated
-  (``datasets.load``, downloads, ``LoadImage``, ``ImageFolder``, file names of recordings), those
-  written for DeepTrack 1.x's TensorFlow API (``tensorflow``, ``deeptrack.models``, ...), which do not
-  run on DeepTrack2 2.0.1 either, and those with no simulation (no DeepTrack2 feature built before
-  their training).
+  (``datasets.load``, downloads, ``LoadImage``, ``ImageFolder``, file names of recordings: ``.tif``,
+  ``.mat``, ``.npy``), and those with no simulation (no DeepTrack2 feature built before their
+  training).
 - Cells: IPython magics and shell lines (``%...``, ``!...``) and imports of the training libraries
-  (torch, deeplay, lightning, ``deeptrack.deeplay``, ``deeptrack.pytorch``) are dropped. The first
-  training cell (one whose code, comments aside, uses deeplay, torch, lightning or Keras, or calls
-  ``.fit(``) and every cell after it are dropped: what follows a training evaluates the trained model.
+  (torch, deeplay, lightning, ``deeptrack.deeplay``, ``deeptrack.pytorch``, and DeepTrack 1.x's
+  TensorFlow API: tensorflow, keras, ``deeptrack.models``, ``.losses``, ``.generators``) are dropped.
+  The first training cell (one whose code, comments aside, uses deeplay, torch, lightning, Keras or
+  that TensorFlow API, or calls ``.fit(``) and every cell after it are dropped: what follows a
+  training evaluates the trained model. So a notebook written for DeepTrack 1.x runs the simulation
+  before its first TensorFlow cell, which DeepTrack2 2.0.1 runs too.
 - Imports of ``deeptrack`` become ``deeptrack_native`` (tests/dt2/convert.py, as for DeepTrack2's unit
   tests); nothing else in a cell changes. ``--reference`` keeps them, to run DeepTrack2 itself (with a
   stub of ``IPython.display`` when the reference environment has no IPython: DeepTrack2's
@@ -50,18 +52,21 @@ import convert  # noqa: E402  (tests/dt2/convert.py)
 
 #: Notebooks that load recorded data (or data files) rather than simulate it.
 DATA = re.compile(
-    r"datasets\.load|download|urlretrieve|wget |git clone|LoadImage|ImageFolder|\.tif\b|\.mat\b|"
+    r"datasets\.load|download|urlretrieve|wget |git clone|LoadImage|ImageFolder|\.tif\b|\.mat\b|\.npy\b|"
     r"scipy\.io\.loadmat|skimage\.io\.imread|imageio\.imread|cv2\.imread|BF-C2DL|Fluo-C2DL|PhC-C2DL"
 )
-#: Notebooks written for DeepTrack 1.x's TensorFlow API.
-TENSORFLOW = re.compile(r"tensorflow|deeptrack\.models|deeptrack\.losses|deeptrack\.generators|\bdt\.models\b")
+#: DeepTrack 1.x's TensorFlow API (which DeepTrack2 2.0.1 no longer has): a cell using it trains.
+TENSORFLOW = re.compile(
+    r"tensorflow|\btf\.|deeptrack\.models|deeptrack\.losses|deeptrack\.generators|\bdt\.(models|losses|generators)\b"
+)
 #: A training cell: it trains (or builds what trains) a neural network.
 TRAINING = re.compile(
     r"deeplay|\bimport torch\b|\bfrom torch\b|\btorch\.|lightning|keras|\.fit\(|\bTrainer\(|\bdl\.",
 )
 #: An import of a training library.
 TRAINING_IMPORT = re.compile(
-    r"^\s*(import|from)\s+(torch\w*|deeplay|lightning|deeptrack\.deeplay|deeptrack\.pytorch)\b"
+    r"^\s*(import|from)\s+(torch\w*|deeplay|lightning|deeptrack\.deeplay|deeptrack\.pytorch|tensorflow|keras|"
+    r"deeptrack\.(models|losses|generators))\b"
 )
 #: A line of IPython syntax (magics, shell escapes), not Python.
 MAGIC = re.compile(r"^\s*[%!]")
@@ -119,8 +124,6 @@ def code_cells(text):
 def classify(cells):
     """``(cells to run, None)`` or ``(None, reason to skip)``, by the module's rules."""
     code = "\n".join(cells)
-    if TENSORFLOW.search(code):
-        return None, "written for DeepTrack 1.x's TensorFlow API (does not run on DeepTrack2 2.0.1)"
     match = DATA.search(code)
     if match:
         return None, f"loads recorded data ({match.group(0).strip()!r})"
@@ -131,7 +134,8 @@ def classify(cells):
         # others); a cell that still uses them trains.
         lines = [line for line in lines if not TRAINING_IMPORT.match(line)]
         source = "\n".join(lines)
-        if TRAINING.search(_without_comments(source)):
+        code = _without_comments(source)
+        if TRAINING.search(code) or TENSORFLOW.search(code):
             break
         if source.strip():
             kept.append(source)

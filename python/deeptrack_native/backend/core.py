@@ -11,8 +11,9 @@ arithmetic and comparisons give dependent nodes. DeepTrack2's storage classes
 """
 
 import inspect
-import operator
 import weakref
+
+from .._operators import NodeOperators
 
 __all__ = ["DeepTrackNode"]
 
@@ -25,7 +26,7 @@ def _takes_id(action):
     return "_ID" in params
 
 
-class DeepTrackNode:
+class DeepTrackNode(NodeOperators):
     """A node computing ``action`` (a callable, optionally taking ``_ID``; any other value is a
     constant) once per replicate index, cached until invalidated."""
 
@@ -133,6 +134,10 @@ class DeepTrackNode:
 
     __hash__ = object.__hash__
 
+    def _combine(self, op, other, reflected=False):
+        """The dependent node of ``op`` (deeptrack_native._operators)."""
+        return _dependent(op, other, self) if reflected else _dependent(op, self, other)
+
     def __getitem__(self, index):
         return _dependent(lambda a: a[index], self)
 
@@ -169,24 +174,3 @@ def _dependent(op, *operands):
         if isinstance(o, DeepTrackNode):
             o.add_child(node)
     return node
-
-
-def _binary(op, reflected=False):
-    def method(self, other):
-        return _dependent(op, other, self) if reflected else _dependent(op, self, other)
-
-    return method
-
-
-for _name, _op in [
-    ("add", operator.add),
-    ("sub", operator.sub),
-    ("mul", operator.mul),
-    ("truediv", operator.truediv),
-    ("floordiv", operator.floordiv),
-]:
-    setattr(DeepTrackNode, f"__{_name}__", _binary(_op))
-    setattr(DeepTrackNode, f"__r{_name}__", _binary(_op, reflected=True))
-for _name, _op in [("lt", operator.lt), ("gt", operator.gt), ("le", operator.le), ("ge", operator.ge)]:
-    setattr(DeepTrackNode, f"__{_name}__", _binary(_op))
-    setattr(DeepTrackNode, f"__r{_name}__", _binary(_op, reflected=True))
