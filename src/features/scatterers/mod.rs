@@ -29,8 +29,11 @@ use crate::image::Image;
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
+mod data;
 mod masks;
 mod mie;
+
+pub use data::{Multiplier, ScattererData};
 
 pub use masks::MAX_GRID_VOXELS;
 pub(crate) use mie::KINDS as MIE_KINDS;
@@ -359,7 +362,10 @@ impl FeatureKind for Scatterer {
                 upsample as i64
             ));
         }
-        Ok(vec![Image::new(self.volume(props, &ctx)?)])
+        let mut image = Image::new(self.volume(props, &ctx)?);
+        // What the optics read: typed, rather than looked up in the dict by key.
+        image.set_note(ScattererData::of_scatterer(&p, props, self.shape != Shape::Point)?);
+        Ok(vec![image])
     }
 }
 
