@@ -287,4 +287,26 @@ mod tests {
         let doubled = img.with_data(img.to_array().unwrap().mapv(|v| 2.0 * v));
         assert!(matches!(ScattererData::of(&doubled, 0).unwrap(), Cow::Borrowed(_)));
     }
+
+    /// A position in meters is recorded in pixels (1 µm outside a microscope), with its unit.
+    #[test]
+    fn a_position_in_meters_is_recorded_in_pixels() {
+        let img = volume(
+            "Sphere",
+            &[
+                ("position", Value::vector(&[3e-6, 4.5e-6])),
+                ("position_unit", Value::str("meter")),
+                ("z", Value::Int(2)),
+            ],
+        );
+        let record = ScattererData::of(&img, 0).unwrap();
+        assert!((record.position[0] - 3.0).abs() < 1e-12 && (record.position[1] - 4.5).abs() < 1e-12);
+        assert_eq!(record.z, 2.0);
+        assert_eq!(img.get_property("position_unit").unwrap().as_str().unwrap(), "pixel");
+        let f = builtin("Sphere").unwrap();
+        f.set_property("position_unit", Rule::constant(Value::str("meter"))).unwrap();
+        f.set_property("position", Rule::constant(Value::vector(&[1.0, f64::MAX]))).unwrap();
+        let err = f.resolve_one(None).unwrap_err().to_string();
+        assert!(err.contains("'position'") && err.contains("gives inf pixels"), "{err}");
+    }
 }
