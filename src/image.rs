@@ -2,6 +2,7 @@
 //! `Image` semantics: identity-based merge, first-match `get_property`), and [`ImageList`], the lists
 //! of images that features pass to each other.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
@@ -41,6 +42,19 @@ pub struct Image {
     /// numpy's type of the samples (`AsType`'s outputs; float64 for every other new image): the
     /// samples are exactly values of that type. Reshapes, blocks and clones keep it.
     dtype: Dtype,
+    /// Typed data the kind that made the image hands the kinds that consume it ([`Image::note`]).
+    note: Option<Note>,
+}
+
+/// Typed data attached to an image ([`Image::set_note`]): any `'static` type, shared by the image's
+/// copies. The engine carries it and never reads it.
+#[derive(Clone)]
+struct Note(Arc<dyn Any + Send + Sync>);
+
+impl std::fmt::Debug for Note {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Note(..)")
+    }
 }
 
 /// An image's samples: most images are a whole array in its own shape, kept as one pointer (so
@@ -166,7 +180,13 @@ impl Image {
 
     fn from_standard(data: Arc<ArrayD<f64>>) -> Self {
         debug_assert!(data.is_standard_layout());
-        Image { samples: Samples::Whole(data), properties: PropertyList::new(), complex: false, dtype: Dtype::Float64 }
+        Image {
+            samples: Samples::Whole(data),
+            properties: PropertyList::new(),
+            complex: false,
+            dtype: Dtype::Float64,
+            note: None,
+        }
     }
 
     /// An image sharing an existing array.
@@ -218,6 +238,7 @@ impl Image {
             properties: PropertyList::new(),
             complex: false,
             dtype: Dtype::Float64,
+            note: None,
         })
     }
 
@@ -363,7 +384,13 @@ impl Image {
             })),
             _ => Samples::Whole(Arc::new(standard_array(self.dim(), samples))),
         };
-        Ok(Image { samples, properties: self.properties.clone(), complex: false, dtype: Dtype::Float64 })
+        Ok(Image {
+            samples,
+            properties: self.properties.clone(),
+            complex: false,
+            dtype: Dtype::Float64,
+            note: self.note.clone(),
+        })
     }
 
     /// The samples as a shared array: the image's own when it owns all of its buffer in its shape
@@ -425,6 +452,7 @@ impl Image {
             properties: self.properties.clone(),
             complex: false,
             dtype: Dtype::Float64,
+            note: self.note.clone(),
         })
     }
 
@@ -527,13 +555,13 @@ impl Image {
 
     /// The same properties with new data.
     pub fn with_data(&self, data: ArrayD<f64>) -> Image {
-        Image { properties: self.properties.clone(), ..Image::new(data) }
+        Image { properties: self.properties.clone(), note: self.note.clone(), ..Image::new(data) }
     }
 
     /// The same properties with new data already in standard layout (as `mapv` of an image's array
     /// is): no layout check.
     pub(crate) fn with_standard_data(&self, data: ArrayD<f64>) -> Image {
-        Image { properties: self.properties.clone(), ..Image::from_standard(Arc::new(data)) }
+        Image { properties: self.properties.clone(), note: self.note.clone(), ..Image::from_standard(Arc::new(data)) }
     }
 
     /// Whether the image holds complex numbers, its last axis the real and imaginary parts (see
@@ -587,14 +615,30 @@ impl Image {
         self.properties.push_new(dict, known_new);
     }
 
-    /// Drops every dict.
+    /// Drops every dict (and the note, which may describe them).
     pub fn clear_properties(&mut self) {
         self.properties.clear();
+        self.note = None;
     }
 
-    /// Replaces the property list.
+    /// Replaces the property list (and drops the note, which may describe the old one).
     pub(crate) fn set_properties(&mut self, properties: PropertyList) {
         self.properties = properties;
+        self.note = None;
+    }
+
+    /// The typed data of type `T` that the kind that made the image attached ([`Image::set_note`]),
+    /// if any: a scatterer hands the optics what they need of it this way, so that they do not look
+    /// its property dicts up by key.
+    pub fn note<T: Any>(&self) -> Option<&T> {
+        self.note.as_ref().and_then(|n| n.0.downcast_ref::<T>())
+    }
+
+    /// Attaches typed data for the kinds that consume the image, replacing any. Copies of the image and
+    /// images made from it with new samples and the same dicts ([`Image::with_data`], elementwise
+    /// results) keep it; replacing or clearing the dicts drops it. The engine never reads it.
+    pub fn set_note<T: Any + Send + Sync>(&mut self, note: T) {
+        self.note = Some(Note(Arc::new(note)));
     }
 
     /// Appends each dict of `other` that is not already present *as the same allocation*. Equal but

@@ -150,6 +150,14 @@ fn absorbing_and_upsampled_scatterers_from_c_image_as_deeptrack2() {
 }
 
 #[test]
+fn positions_in_meters_from_c_image_as_the_same_positions_in_pixels() {
+    let out = run(&compile("cc", "tests/c/position_unit.c", "position_unit", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn holography_kinds_and_the_propagation_matrix_from_c() {
     let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -115,6 +115,14 @@ pub trait FeatureKind: Send + Sync {
         None
     }
 
+    /// DeepTrack2's `_process_properties`: the properties a leaf kind computes with and records in
+    /// its outputs, from its sampled ones `props` in `scope` (a scatterer with `position_unit =
+    /// "meter"` converts its position to pixels); `None` (the default) uses the sampled ones. The
+    /// feature's own properties stay as sampled.
+    fn process_properties(&self, _props: &PropertyDict, _scope: &Scope) -> Result<Option<PropertyDict>> {
+        Ok(None)
+    }
+
     /// Computes one output from one input (`None` when resolved without input). Returning `None`
     /// passes the input through.
     fn get(&self, _input: Option<&Image>, _props: &Arc<PropertyDict>, _rs: &mut Resolver<'_>) -> Result<Option<Image>> {

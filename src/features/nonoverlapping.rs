@@ -286,6 +286,10 @@ impl FeatureKind for NonOverlapping {
                 for v in &mut volumes {
                     let Some((f, at)) = &v.owner else { continue };
                     let dict = f.resample_property("position", at, rs)?;
+                    // As the feature computes with it (a position in meters converted to pixels).
+                    let processed =
+                        f.kind().process_properties(&dict, rs.scope()).map_err(|e| e.in_feature(&f.label()))?;
+                    let dict = processed.map_or(dict, Arc::new);
                     v.position = position(dict.get("position").expect("re-drawn"))
                         .map_err(|e| e.in_property("position").in_feature(&f.label()))?;
                     v.z = z_of(&dict).map_err(|e| e.in_feature(&f.label()))?;

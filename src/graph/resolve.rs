@@ -283,9 +283,13 @@ impl<'r> Resolver<'r> {
         if let Some(output) = hit {
             return Ok(output);
         }
+        // The properties it computes with (a kind may process its sample: DeepTrack2's
+        // `_process_properties`).
+        let processed = kind.process_properties(&sample, &scope).map_err(in_feature)?.map(Arc::new);
+        let basis = processed.as_ref().unwrap_or(&sample);
         // A computation that records nothing at top level computes from the sample itself.
-        let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
-        let dict = recorded.as_ref().unwrap_or(&sample);
+        let recorded = (store || !id.is_empty()).then(|| computation_dict(basis, id));
+        let dict = recorded.as_ref().unwrap_or(basis);
         // An appending kind computes its new images from its properties alone: its inputs are only
         // carried along, never laid out in one slice (which would cost their number every time).
         let appends = kind.appends_to_inputs();

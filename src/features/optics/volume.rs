@@ -5,15 +5,15 @@
 //! the extent of its non-zero values, so that the optics draw a plane's rows straight from the items
 //! and never hold a dense volume.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::com::Runs;
 use super::params::{MAX_COORDINATE, num};
 use super::{Mode, Params};
 use crate::error::{Error, ErrorKind, Result};
-use crate::features::scatterers::{finite, position};
+use crate::features::scatterers::{Multiplier, ScattererData};
 use crate::image::{Image, element_count};
-use crate::value::Value;
 
 /// The most z-planes (simulation pixels) a sample may span. DeepTrack2 allocates every plane of the
 /// padded FFT grid, so deeper samples would not fit in memory there either.
@@ -128,70 +128,24 @@ fn clip(offset: i64, a: usize, b: usize, len: usize) -> Range<usize> {
     lo..hi.max(lo)
 }
 
-/// The feature a sample image comes from (its dict's `name`), for errors.
-fn who(img: &Image, index: usize) -> String {
-    match img.get_property("name") {
-        Some(Value::Str(name)) => name.as_str().to_owned(),
-        _ => format!("sample image {index}"),
-    }
-}
-
-/// An error about property `key` of the scatterer that made sample image `index`.
-fn scatterer_error(img: &Image, index: usize, key: &str, detail: String) -> Error {
-    Error::invalid(detail).in_property(key).in_feature(&who(img, index))
-}
-
 /// What a scatterer volume is multiplied by, and the property it comes from: `intensity` (times the
-/// upscale fudge factor), else `refractive_index - refractive_index_medium`, else `value`. Properties
-/// set to None count as absent. The multiplier is complex (real and imaginary parts) for a complex
+/// upscale fudge factor), `refractive_index - refractive_index_medium` or `value` (the scatterer's
+/// [`Multiplier`]). The multiplier is complex (real and imaginary parts) for a complex
 /// `refractive_index` (an absorbing scatterer); fluorescence images its real part, as DeepTrack2's
 /// `np.real` of the convolved complex volume does, so there its imaginary part is 0.
-fn multiplier(img: &Image, index: usize, p: &Params) -> Result<([f64; 2], &'static str)> {
-    let number = |key: &str| -> Result<Option<f64>> {
-        match img.get_property(key) {
-            None | Some(Value::None) => Ok(None),
-            Some(v) => finite(v).map(Some).map_err(|e| scatterer_error(img, index, key, format!("{e}"))),
-        }
-    };
+fn multiplier(m: Multiplier, p: &Params) -> ([f64; 2], &'static str) {
     let s = p.scale;
-    let (value, key) = if let Some(intensity) = number("intensity")? {
-        ([intensity * (s[0] * s[1] / s[2]), 0.0], "intensity")
-    } else if let Some((n, k)) = index_of(img, index)? {
-        let k = if p.mode == Mode::Brightfield { k } else { 0.0 };
-        ([n - p.n_medium, k], "refractive_index")
-    } else if let Some(value) = number("value")? {
-        ([value, 0.0], "value")
-    } else {
-        return Err(Error::invalid(format!(
-            "sample image {index} has no 'intensity', 'refractive_index' or 'value' property: the sample must be \
-             made of scatterers"
-        )));
+    let value = match m {
+        Multiplier::Intensity(intensity) => [intensity * (s[0] * s[1] / s[2]), 0.0],
+        Multiplier::RefractiveIndex(n, k) => [n - p.n_medium, if p.mode == Mode::Brightfield { k } else { 0.0 }],
+        Multiplier::Value(value) => [value, 0.0],
     };
-    Ok((value, key))
-}
-
-/// A scatterer's `refractive_index`, real or complex (`None` when absent or None).
-fn index_of(img: &Image, index: usize) -> Result<Option<(f64, f64)>> {
-    let key = "refractive_index";
-    match img.get_property(key) {
-        None | Some(Value::None) => Ok(None),
-        Some(v) => {
-            let (re, im) = v.as_complex().map_err(|_| {
-                let detail = format!("expected a real or complex number, got {}", v.kind_name());
-                Error::type_mismatch(detail).in_property(key).in_feature(&who(img, index))
-            })?;
-            if !(re.is_finite() && im.is_finite()) {
-                let detail = format!("expected a finite real or complex number, got {v}");
-                return Err(scatterer_error(img, index, key, detail));
-            }
-            Ok(Some((re, im)))
-        }
-    }
+    (value, m.property())
 }
 
 /// Checks that a placed scatterer's multiplier (`value`: real and imaginary parts, from `key`) and, in
 /// brightfield, its refraction phase (and absorption) per voxel are finite.
-fn check_multiplier(img: &Image, index: usize, value: [f64; 2], key: &'static str, p: &Params) -> Result<()> {
+fn check_multiplier(sc: &ScattererData, index: usize, value: [f64; 2], key: &'static str, p: &Params) -> Result<()> {
     let s = p.scale;
     if !(value[0].is_finite() && value[1].is_finite()) {
         let detail = match key {
@@ -201,7 +155,7 @@ fn check_multiplier(img: &Image, index: usize, value: [f64; 2], key: &'static st
             ),
             _ => format!("refractive_index - refractive_index_medium ({}) overflows", num(p.n_medium)),
         };
-        return Err(scatterer_error(img, index, key, detail));
+        return Err(sc.error(index, key, detail));
     }
     let phase = p.phase_per_voxel();
     if p.mode == Mode::Brightfield && !(value[0] * phase).is_finite() {
@@ -215,7 +169,7 @@ fn check_multiplier(img: &Image, index: usize, value: [f64; 2], key: &'static st
         return Err(if blame_medium {
             Error::invalid(detail).in_property("refractive_index_medium")
         } else {
-            scatterer_error(img, index, key, detail)
+            sc.error(index, key, detail)
         });
     }
     if p.mode == Mode::Brightfield && !(value[1] * phase).is_finite() {
@@ -226,7 +180,7 @@ fn check_multiplier(img: &Image, index: usize, value: [f64; 2], key: &'static st
             num(value[1]),
             num(phase)
         );
-        return Err(scatterer_error(img, index, key, detail));
+        return Err(sc.error(index, key, detail));
     }
     Ok(())
 }
@@ -341,7 +295,7 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
     let mut placed = Vec::new();
     // The sample images that set the depth or add to the image: index, multiplier's magnitude (and its
     // property; 0 when culled) and z extent, for errors.
-    let mut extents: Vec<(usize, &'static str, f64, [i64; 2])> = Vec::new();
+    let mut extents: Vec<Extent<'_>> = Vec::new();
     for (index, img) in inputs.iter().enumerate() {
         let a = img.data();
         if a.ndim() != 3 {
@@ -351,30 +305,20 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             )));
         }
         let shape = [a.shape()[0], a.shape()[1], a.shape()[2]];
-        let pos = img.get_property("position").ok_or_else(|| {
-            Error::invalid(format!(
-                "sample image {index} has no 'position' property: the sample must be made of scatterers"
-            ))
-        })?;
-        let pos = position(pos)
-            .map_err(|e| Error::invalid(format!("sample image {index}: 'position' must be 2 or 3 numbers ({e})")))?;
-        let z = match img.get_property("z") {
-            None | Some(Value::None) => 0.0,
-            Some(v) => {
-                finite(v).map_err(|e| Error::invalid(format!("sample image {index}: 'z' must be a number ({e})")))?
-            }
-        };
-        let (value, key) = multiplier(img, index, p)?;
+        // What the scatterer handed over (or, for a volume whose dicts are not its scatterer's, what
+        // they say).
+        let sc = ScattererData::of(img, index)?;
+        let (pos, z) = (&sc.position, sc.z);
+        let (value, key) = multiplier(sc.multiplier, p);
         let mask = img.contiguous()?;
         let runs = Runs::of(mask, shape);
         let com = if mask.is_empty() { [0.0; 3] } else { runs.center_of_mass(mask, 1.0, 0) };
-        let first = corner(&pos, z, com, s);
+        let first = corner(pos, z, com, s);
         if let Some(axis) = (0..3).find(|&axis| first[axis].is_nan() || first[axis].abs() > MAX_COORDINATE) {
             // Rows and columns come from `position`, depth from `z` (or the position's third number).
             let source = if axis < 2 || pos.len() == 3 { "position" } else { "z" };
             let along = ["rows", "columns", "z"][axis];
-            return Err(scatterer_error(
-                img,
+            return Err(sc.error(
                 index,
                 source,
                 format!(
@@ -398,16 +342,22 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         {
             if seeds {
                 // The first scatterer sets the depth even when culled (but adds nothing to the image).
-                extents.push((index, key, 0.0, [first[2].floor() as i64, first[2].floor() as i64 + 1]));
+                extents.push(Extent {
+                    index,
+                    scatterer: sc.clone(),
+                    key,
+                    magnitude: 0.0,
+                    z: [first[2].floor() as i64, first[2].floor() as i64 + 1],
+                });
             }
             continue;
         }
-        check_multiplier(img, index, value, key, p)?;
+        check_multiplier(&sc, index, value, key, p)?;
         // |value|: the centre of mass is that of `np.abs` of the (complex) multiplied array.
         let magnitude = if value[1] == 0.0 { value[0] } else { value[0].hypot(value[1]) };
-        extents.push((index, key, magnitude, [0, 0]));
+        extents.push(Extent { index, scatterer: sc.clone(), key, magnitude, z: [0, 0] });
         // Multiplied, padded by 2 voxels on every side, placed by the padded array's centre of mass.
-        let c = corner(&pos, z, runs.center_of_mass(mask, magnitude, 2), s);
+        let c = corner(pos, z, runs.center_of_mass(mask, magnitude, 2), s);
         let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
         let mut item = place(mask, &runs, value, xo, yo)?;
         let c = c.map(|v| v.floor() as i64);
@@ -416,7 +366,7 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
             lim[axis] = [lim[axis][0].min(c[axis]), lim[axis][1].max(c[axis] + shape[axis] as i64 + 4)];
         }
         item.corner = c.map(|v| v + 2);
-        extents.last_mut().expect("pushed above").3 = [c[2], c[2] + shape[2] as i64 + 4];
+        extents.last_mut().expect("pushed above").z = [c[2], c[2] + shape[2] as i64 + 4];
         placed.push(item);
     }
 
@@ -425,14 +375,14 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         None => (0, 0),
     };
     if planes > MAX_PLANES {
-        return Err(too_deep(inputs, &extents, planes, p));
+        return Err(too_deep(&extents, planes, p));
     }
     let origin = [p.region[0] - p.padding[0], p.region[1] - p.padding[1]];
     // The scatterer with the largest multiplier, the likely culprit of an image that overflows.
     let loudest = extents
         .iter()
-        .max_by(|a, b| a.2.abs().total_cmp(&b.2.abs()))
-        .map(|&(index, key, value, _)| (who(&inputs[index], index), key, value));
+        .max_by(|a, b| a.magnitude.abs().total_cmp(&b.magnitude.abs()))
+        .map(|e| (e.scatterer.label(e.index), e.key, e.magnitude));
     let mut volume = Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new(), loudest };
     // Only the items with something in the window, and the planes they have it in.
     let mut planes_of = std::collections::BTreeMap::<usize, Vec<(usize, usize)>>::new();
@@ -459,7 +409,7 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
 /// The error for a sample deeper than [`MAX_PLANES`]: blames the z-upscale when the sample fits
 /// without it, else the scatterer whose removal shrinks the depth the most (its `z`, or its
 /// `position` when that has three numbers), or the one scatterer that is that deep by itself.
-fn too_deep(inputs: &[Image], extents: &[(usize, &'static str, f64, [i64; 2])], planes: usize, p: &Params) -> Error {
+fn too_deep(extents: &[Extent<'_>], planes: usize, p: &Params) -> Error {
     let detail = |what: &str| {
         format!("{what} spans {planes} z-planes (simulation pixels), which exceeds the maximum of {MAX_PLANES}")
     };
@@ -469,12 +419,12 @@ fn too_deep(inputs: &[Image], extents: &[(usize, &'static str, f64, [i64; 2])], 
     // The depth without scatterer `skip`, from the two lowest starts and the two highest ends.
     let (mut lows, mut highs) = ([(i64::MAX, usize::MAX); 2], [(i64::MIN, usize::MAX); 2]);
     for (i, e) in extents.iter().enumerate() {
-        if e.3[0] < lows[1].0 {
-            lows[1] = (e.3[0], i);
+        if e.z[0] < lows[1].0 {
+            lows[1] = (e.z[0], i);
             lows.sort_unstable();
         }
-        if e.3[1] > highs[0].0 {
-            highs[0] = (e.3[1], i);
+        if e.z[1] > highs[0].0 {
+            highs[0] = (e.z[1], i);
             highs.sort_unstable();
         }
     }
@@ -484,22 +434,27 @@ fn too_deep(inputs: &[Image], extents: &[(usize, &'static str, f64, [i64; 2])], 
         hi.saturating_sub(lo)
     };
     // Ties (two scatterers) go to the one farther from the focal plane.
-    let distance = |i: usize| (extents[i].3[0] + extents[i].3[1]).unsigned_abs();
+    let distance = |i: usize| (extents[i].z[0] + extents[i].z[1]).unsigned_abs();
     let Some(culprit) = (0..extents.len()).min_by_key(|&i| (span(i), std::cmp::Reverse(distance(i)))) else {
         return Error::invalid(detail("the sample"));
     };
-    let (index, ..) = extents[culprit];
-    let img = &inputs[index];
-    let own = extents[culprit].3;
+    let Extent { index, scatterer, z: own, .. } = &extents[culprit];
     if (own[1] - own[0]) as usize > MAX_PLANES || extents.len() == 1 {
-        let key = if img.get_property("radius").is_some() { "radius" } else { "position" };
-        return scatterer_error(img, index, key, detail("the scatterer"));
+        let key = if scatterer.sized { "radius" } else { "position" };
+        return scatterer.error(*index, key, detail("the scatterer"));
     }
-    let key = match img.get_property("position").map(|v| v.to_f64_vec().map_or(0, |v| v.len())) {
-        Some(3) => "position",
-        _ => "z",
-    };
-    scatterer_error(img, index, key, detail("the sample (this scatterer's depth against the others')"))
+    let key = if scatterer.position.len() == 3 { "position" } else { "z" };
+    scatterer.error(*index, key, detail("the sample (this scatterer's depth against the others')"))
+}
+
+/// A scatterer that sets the sample's depth or adds to the image, for errors: its place among the
+/// volumes, its record, its multiplier's property and magnitude (0 when culled), and its z extent.
+struct Extent<'a> {
+    index: usize,
+    scatterer: Cow<'a, ScattererData>,
+    key: &'static str,
+    magnitude: f64,
+    z: [i64; 2],
 }
 
 #[cfg(test)]

@@ -16,11 +16,11 @@ use rustfft::num_complex::Complex64;
 
 use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
-use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
+use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param, position_in_pixels};
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
 use crate::fft;
-use crate::graph::{ReplicaId, Resolver};
+use crate::graph::{ReplicaId, Resolver, Scope};
 use crate::image::Image;
 use crate::mie::field::{FieldSpec, Polarization, scattered_field};
 use crate::properties::PropertyDict;
@@ -485,6 +485,11 @@ impl FeatureKind for Mie {
 
     fn appends_to_inputs(&self) -> bool {
         true
+    }
+
+    /// A `position_unit = "meter"` position in camera pixels, as for the volume scatterers.
+    fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
+        position_in_pixels(props, scope)
     }
 
     fn process(

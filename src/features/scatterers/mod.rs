@@ -10,8 +10,9 @@
 //! scatterer's property dict (its ground truth).
 //!
 //! Common properties: `position` (default `(32, 32)`, 2 or 3 numbers; a third one is used as `z`),
-//! `z` (0), `value` (1.0), `upsample` (1; deprecated and without effect, as in DeepTrack2 2.0.1: a
-//! warning when not 1), and optionally `intensity` and `refractive_index` (real, or complex for an
+//! `position_unit` ("pixel", or "meter": converted to camera pixels with the optics' pixel size and
+//! recorded so, see `position_in_pixels`), `z` (0), `value` (1.0), `upsample` (1; deprecated and
+//! without effect, as in DeepTrack2 2.0.1: a warning when not 1), and optionally `intensity` and `refractive_index` (real, or complex for an
 //! absorbing scatterer). `Sphere` adds `radius`
 //! (1e-6 m); `Ellipse` and `Ellipsoid` add `radius` (1e-6 m), `rotation` (0 rad) and `transpose`
 //! (false). Numbers may be integers or floats; vectors may be arrays or lists.
@@ -24,13 +25,16 @@ use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
 use crate::error::{Error, Result};
 use crate::features::optics::OpticsContext;
-use crate::graph::{ReplicaId, Resolver};
+use crate::graph::{ReplicaId, Resolver, Scope};
 use crate::image::Image;
-use crate::properties::PropertyDict;
+use crate::properties::{PixelUnit, PropertyDict};
 use crate::value::Value;
 
+mod data;
 mod masks;
 mod mie;
+
+pub use data::{Multiplier, ScattererData};
 
 pub use masks::MAX_GRID_VOXELS;
 pub(crate) use mie::KINDS as MIE_KINDS;
@@ -133,15 +137,37 @@ fn real_or_complex(value: &Value) -> Result<()> {
         Err(Error::invalid(format!("expected a finite real or complex number, got {value}")))
     }
 }
-const POSITION_UNIT: ParamSpec = ParamSpec {
-    support: Support::OnlyDefault,
-    ..ParamSpec::new(
-        "position_unit",
-        ParamKind::Str { choices: &["pixel"] },
-        ParamDefault::Value(Const::Str("pixel")),
-        "the unit of position",
-    )
-};
+const POSITION_UNIT: ParamSpec = ParamSpec::new(
+    "position_unit",
+    ParamKind::Str { choices: &["pixel", "meter"] },
+    ParamDefault::Value(Const::Str("pixel")),
+    "the unit of position: \"pixel\" (camera pixels), or \"meter\" (converted to camera pixels with the optics' \
+     pixel size, and recorded so)",
+);
+
+/// The scatterer's properties with a `position` given in meters (`position_unit = "meter"`) converted
+/// to camera pixels: divided by the pixel size of the optics imaging it (`resolution /
+/// magnification`, the unit a length given with units converts with; 1 µm outside a microscope), as
+/// DeepTrack2's scatterers did before 2.0.1 (which stores the unit and reads nothing). The dict is
+/// recorded so, with `position_unit` "pixel"; `z` stays in camera z-pixels, as there. `None` for a
+/// position in pixels.
+pub(crate) fn position_in_pixels(props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
+    if !matches!(props.get("position_unit"), Some(Value::Str(unit)) if unit.as_str() == "meter") {
+        return Ok(None);
+    }
+    let pixel = scope.get::<PixelUnit>().copied().unwrap_or(PixelUnit::DEFAULT).0;
+    let given = props.require("position")?;
+    let meters = position(given).map_err(|e| e.in_property("position"))?;
+    let pixels: Vec<f64> = meters.iter().map(|m| m / pixel).collect();
+    if let Some(x) = pixels.iter().find(|x| !x.is_finite()) {
+        let detail = format!("the position in meters over the pixel size of {pixel} m gives {x} pixels");
+        return Err(Error::invalid(detail).in_property("position"));
+    }
+    let mut out = props.clone();
+    out.insert("position", Value::vector(&pixels));
+    out.insert("position_unit", Value::str("pixel"));
+    Ok(Some(out))
+}
 /// `upsample` of the volume scatterers: DeepTrack2 2.0.1 accepts it, warns that it is deprecated and
 /// computes the same volume whatever its value (its `_process_and_get` passes it on and nothing reads
 /// it), so the library does the same (a positive whole number; a warning when it is not 1).
@@ -338,6 +364,10 @@ impl FeatureKind for Scatterer {
         true
     }
 
+    fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
+        position_in_pixels(props, scope)
+    }
+
     fn process(
         &self,
         _: &[Image],
@@ -359,7 +389,10 @@ impl FeatureKind for Scatterer {
                 upsample as i64
             ));
         }
-        Ok(vec![Image::new(self.volume(props, &ctx)?)])
+        let mut image = Image::new(self.volume(props, &ctx)?);
+        // What the optics read: typed, rather than looked up in the dict by key.
+        image.set_note(ScattererData::of_scatterer(&p, props, self.shape != Shape::Point)?);
+        Ok(vec![image])
     }
 }
 
