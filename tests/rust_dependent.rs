@@ -1,7 +1,8 @@
 //! The Rust crate is a good citizen: a program that depends on it (without the `mimalloc` feature, as
 //! a Rust user adds it) sets its own `#[global_allocator]`, links, and the library allocates through
 //! it. The program is tests/rust-dependent/src/main.rs, built here as its own package, offline, with the
-//! repository's lock file (the crates are already in cargo's cache from building this one).
+//! repository's lock file (the crates are already in cargo's cache from building this one). Its
+//! allocator also refuses large blocks on demand: the Rust API then answers `OutOfMemory`.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -35,4 +36,5 @@ fn a_rust_program_with_its_own_global_allocator_uses_the_crate() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "the dependent program failed to build or run:\n{stdout}\n{stderr}");
     assert!(stdout.starts_with("own allocator: ") && stdout.contains("result [6.0, 7.0, 8.0, 9.0]"), "{stdout}");
+    assert!(stdout.contains("get_properties without memory: cannot allocate the values of a property"), "{stdout}");
 }
