@@ -28,7 +28,8 @@
  *    library's locks, callbacks' turns, pipelines' generators) is free in the child, whose caches
  *    they were filling are dropped. What the forking thread itself holds stays held (forking from a
  *    callback, the pipeline resolving stays busy in the child). The library installs its fork
- *    handlers (pthread_atfork) at its first call.
+ *    handlers (pthread_atfork) at its first call; they also hold the allocator's own locks (mimalloc's
+ *    list of memory that exiting threads leave behind) through the fork.
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
  *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
  *    push_properties change an image: do not call them while another thread uses that image.
