@@ -28,7 +28,8 @@
  *    library's locks, callbacks' turns, pipelines' generators) is free in the child, whose caches
  *    they were filling are dropped. What the forking thread itself holds stays held (forking from a
  *    callback, the pipeline resolving stays busy in the child). The library installs its fork
- *    handlers (pthread_atfork) at its first call.
+ *    handlers (pthread_atfork) at its first call; they also hold the allocator's own locks (mimalloc's
+ *    list of memory that exiting threads leave behind) through the fork.
  *  - Images: reading one image (data, shape, dicts, values in them, get_property, copy_to, clone,
  *    save_png) from several threads at once is safe. merge_properties_from, append_properties and
  *    push_properties change an image: do not call them while another thread uses that image.
@@ -903,6 +904,11 @@ deeptrack_status deeptrack_feature_update(struct deeptrack_feature *f);
  * the pipeline produced no image (e.g. a pass-through feature resolved without input).
  * Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
  * failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
+ * Sizes the data does not bound have limits, each stated in its error ("... exceeds the maximum of
+ * ...", `DEEPTRACK_STATUS_INVALID_ARGUMENT`; the README lists them): for instance an arithmetic
+ * feature's (`Add`, `Multiply`, ...) `value` broadcast with the image to a result larger than both
+ * may hold at most 2^28 samples. An image that cannot be allocated is
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY`.
  *
  * # Safety
  * `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or writable.

@@ -10,6 +10,7 @@
 //! committed on demand rather than eagerly, which keeps the resident memory of a batch near the
 //! system allocator's.
 
+pub(crate) mod fork;
 mod reuse;
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -24,6 +25,10 @@ const SYSTEM: u8 = 2;
 /// `mi_option_arena_eager_commit` in mimalloc.h (v2, the version libmimalloc-sys 0.1.49 builds):
 /// its position in `mi_option_e`.
 const MI_OPTION_ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
+
+/// `mi_option_visit_abandoned` in mimalloc.h (v2): its position in `mi_option_e`. Kept off, so that
+/// no arena's visitor lock is ever taken ([`fork`]).
+const MI_OPTION_VISIT_ABANDONED: libmimalloc_sys::mi_option_t = 29;
 
 #[inline]
 fn choice() -> u8 {
@@ -44,6 +49,9 @@ fn decide() -> u8 {
         // SAFETY: setting an option is allowed at any time; this one applies to arenas created
         // later, and none is before the first allocation.
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0) };
+        // SAFETY: as above; the option is read where abandoned segments are visited, and none is
+        // before the first allocation.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_VISIT_ABANDONED, 0) };
         MIMALLOC
     };
     // Threads deciding at once agree (they read the same environment); the first one's stands.

@@ -660,15 +660,10 @@ impl Image {
         self.properties.get_property(key)
     }
 
-    /// The values of `key` in every dict that has it, in order (empty when none has it). Panics when
-    /// the result cannot be allocated: [`Image::try_get_properties`] reports that as an error.
-    pub fn get_properties(&self, key: &str) -> Vec<&Value> {
-        self.try_get_properties(key).unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    /// The values of `key` in every dict that has it, in order; `OutOfMemory` when they cannot be
-    /// allocated.
-    pub fn try_get_properties(&self, key: &str) -> Result<Vec<&Value>> {
+    /// The values of `key` in every dict that has it, in order (empty when none has it);
+    /// `OutOfMemory` when they cannot be allocated (the list's length is set by the input: a
+    /// repetition stores a dict per step).
+    pub fn get_properties(&self, key: &str) -> Result<Vec<&Value>> {
         self.properties.try_get_properties(key)
     }
 
@@ -781,10 +776,10 @@ mod tests {
         img.append(Arc::new(d1));
         img.append(Arc::new(d2));
         assert_eq!(img.get_property("a").unwrap().as_i64().unwrap(), 1);
-        let all: Vec<i64> = img.get_properties("a").iter().map(|v| v.as_i64().unwrap()).collect();
+        let all: Vec<i64> = img.get_properties("a").unwrap().iter().map(|v| v.as_i64().unwrap()).collect();
         assert_eq!(all, vec![1, 2]);
         assert!(img.get_property("q").is_none());
-        assert!(img.get_properties("q").is_empty());
+        assert!(img.get_properties("q").unwrap().is_empty());
     }
 
     #[test]

@@ -51,7 +51,7 @@ fn items_depend_only_on_pipeline_seed_and_index() {
     assert_ne!(pixels(&pipe.resolve_batch(None, 43, 0, 1, 1).unwrap())[0], one_thread[0]);
     // Each item carries its own ground truth.
     let items = pipe.resolve_batch(None, 42, 0, 2, 2).unwrap();
-    assert_eq!(items[0].get_properties("position").len(), 3);
+    assert_eq!(items[0].get_properties("position").unwrap().len(), 3);
     assert_ne!(
         items[0].get_property("position").unwrap().to_f64_vec().unwrap(),
         items[1].get_property("position").unwrap().to_f64_vec().unwrap()

@@ -199,6 +199,28 @@ fn forked_children_use_the_library_whatever_the_parent_was_doing() {
     print!("{out}");
 }
 
+/// fork while other threads' batch workers exit and allocate: with mimalloc's segments all from the
+/// OS (`MIMALLOC_DISALLOW_ARENA_ALLOC`), an exiting thread takes the lock of mimalloc's list of
+/// abandoned segments, which the library's fork handlers hold through the fork
+/// (src/alloc/fork.rs); and with mimalloc's defaults.
+#[test]
+fn forked_children_batch_while_the_parents_threads_exit_and_allocate() {
+    let exe = compile("cc", "tests/c/fork_alloc.c", "fork_alloc", &["-std=c11", "-pthread"]);
+    for os_segments in [true, false] {
+        let mut command = Command::new(&exe);
+        if os_segments {
+            command.env("MIMALLOC_DISALLOW_ARENA_ALLOC", "1");
+        }
+        let output = command.output().expect("run fork_alloc");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "fork_alloc (OS segments: {os_segments}) failed:\n{stdout}\n{stderr}");
+        let last = stdout.lines().last().unwrap_or_default();
+        assert!(last.ends_with(" checks passed, 0 failed"), "{stdout}");
+        print!("{stdout}");
+    }
+}
+
 /// Runs a C program under valgrind: no invalid access, no definite or indirect leak.
 #[test]
 fn batches_of_image_and_target_with_a_progress_callback_from_c() {
@@ -277,6 +299,7 @@ fn reentrancy_and_fork_tests_are_clean_under_valgrind() {
     // leaves with `_exit`, keeping what its parent's threads held (reentrancy.c runs the same code
     // in one process, leaks checked).
     valgrind_clean_with("tests/c/fork.c", "valgrind_fork", &flags, &["--leak-check=no"]);
+    valgrind_clean_with("tests/c/fork_alloc.c", "valgrind_fork_alloc", &flags, &["--leak-check=no"]);
 }
 
 /// The C tests built with AddressSanitizer and UndefinedBehaviorSanitizer (the C side is instrumented;

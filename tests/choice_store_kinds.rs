@@ -41,7 +41,7 @@ fn one_of_dict_resolves_the_feature_of_its_key() {
     // The key is recorded in the feature's dict, after its feature's.
     f.store_properties(true);
     let out = f.resolve(Some(&scalar(3.0))).unwrap();
-    let names: Vec<String> = out[0].get_properties("name").iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = out[0].get_properties("name").unwrap().iter().map(|v| v.to_string()).collect();
     assert_eq!(names, ["'Multiply'", "'OneOfDict'"]);
     assert_eq!(out[0].get_property("key").unwrap().to_string(), "'multiply'");
     // Keys compare as Python's do: 1 == 1.0 == True.
@@ -132,7 +132,7 @@ fn conditional_set_feature_chooses_a_branch_by_its_condition() {
     f.set_property("is_label", Rule::constant(true)).unwrap();
     f.store_properties(true);
     let out = f.resolve(Some(&scalar(3.0))).unwrap();
-    let names: Vec<String> = out[0].get_properties("name").iter().map(|v| v.to_string()).collect();
+    let names: Vec<String> = out[0].get_properties("name").unwrap().iter().map(|v| v.to_string()).collect();
     assert_eq!(names, ["'Multiply'", "'ConditionalSetFeature'"]);
 }
 
@@ -254,7 +254,7 @@ fn take_properties_collects_every_repetition() {
     // The same as the repeat's own dicts record, in order.
     repeat.store_properties(true);
     let recorded: Vec<f64> =
-        repeat.resolve(None).unwrap()[0].get_properties("value").iter().map(|v| v.as_f64().unwrap()).collect();
+        repeat.resolve(None).unwrap()[0].get_properties("value").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(recorded.last(), vals.last(), "a Value's output keeps the last repetition's dict");
     // Strings cannot be stacked into an image: the error says so.
     take.set_property("names", Rule::constant(Value::str("name"))).unwrap();
@@ -286,7 +286,7 @@ fn merge_computes_from_the_whole_list() {
     // With stored properties, the output carries Merge's dict (its inputs' are not merged in).
     merge.store_properties(true);
     let out = merge.resolve_list(&[scalar(1.0), scalar(3.0)]).unwrap();
-    assert_eq!(out[0].get_properties("name").len(), 1);
+    assert_eq!(out[0].get_properties("name").unwrap().len(), 1);
     assert_eq!(out[0].get_property("factor").unwrap().as_f64().unwrap(), 2.0);
     // Errors of the function fail the resolve, naming the feature.
     let failing = Feature::merge("Failing", |_: &[Image], _| Err(deeptrack::Error::invalid("no")));

@@ -55,7 +55,7 @@ fn merge_without_update_keeps_one_set_with_update_two() {
     let third = p.resolve_one(Some(&input)).unwrap().unwrap();
     first.merge_properties_from(&third).unwrap();
     assert_eq!(first.properties().len(), 2);
-    let positions = first.get_properties("position");
+    let positions = first.get_properties("position").unwrap();
     assert_eq!(positions.len(), 2);
     assert_ne!(positions[0].to_f64_vec().unwrap(), positions[1].to_f64_vec().unwrap());
     assert_eq!(first.get_property("name").unwrap().as_str().unwrap(), "Particle");
@@ -95,7 +95,7 @@ fn repeat_then_chain_gives_seven_dicts_in_resolution_order() {
     let particles = Feature::chain(&Feature::repeat(&not_tracked, 4).unwrap(), &tracked).unwrap();
     particles.store_properties(true);
     let out = particles.resolve_one(Some(&Image::zeros(&[256, 256]))).unwrap().unwrap();
-    let track: Vec<bool> = out.get_properties("track_me").iter().map(|v| v.as_bool().unwrap()).collect();
+    let track: Vec<bool> = out.get_properties("track_me").unwrap().iter().map(|v| v.as_bool().unwrap()).collect();
     assert_eq!(track, [false, false, false, false, true]);
     assert_eq!(out.properties().len(), 7);
     let keys = |i: usize| -> Vec<String> { out.properties()[i].iter().map(|(k, _)| k.to_owned()).collect() };
@@ -106,7 +106,8 @@ fn repeat_then_chain_gives_seven_dicts_in_resolution_order() {
     assert_eq!(out.properties()[4].to_string(), "{'N': 4, 'name': 'Repeat'}");
     assert_eq!(keys(5), ["position", "track_me", "name"]);
     assert_eq!(out.properties()[6].to_string(), "{'name': 'Chain'}");
-    let positions: Vec<Vec<f64>> = out.get_properties("position").iter().map(|v| v.to_f64_vec().unwrap()).collect();
+    let positions: Vec<Vec<f64>> =
+        out.get_properties("position").unwrap().iter().map(|v| v.to_f64_vec().unwrap()).collect();
     for i in 0..5 {
         for j in i + 1..5 {
             assert_ne!(positions[i], positions[j], "each repetition samples its own position");
@@ -122,12 +123,12 @@ fn repeat_samples_each_repetition_and_feeds_outputs_forward() {
     rep.store_properties(true);
     let out = rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
     assert_eq!(out.as_slice(), [3.0]);
-    let d: Vec<f64> = out.get_properties("diffusion").iter().map(|v| v.as_f64().unwrap()).collect();
+    let d: Vec<f64> = out.get_properties("diffusion").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(d.len(), 3);
     assert!(d[0] != d[1] && d[1] != d[2] && d[0] != d[2]);
     // Re-resolving without update, even on a new input, keeps the sampled values.
     let again = rep.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    let d2: Vec<f64> = again.get_properties("diffusion").iter().map(|v| v.as_f64().unwrap()).collect();
+    let d2: Vec<f64> = again.get_properties("diffusion").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(d, d2);
 }
 
@@ -148,7 +149,7 @@ fn nested_repeats_concatenate_replicate_indices() {
     let nested = Feature::repeat(&Feature::repeat(&g, 2).unwrap(), 2).unwrap();
     nested.store_properties(true);
     let out = nested.resolve_one(Some(&Image::zeros(&[1]))).unwrap().unwrap();
-    let ids: Vec<String> = out.get_properties("_ID").iter().map(|v| v.to_string()).collect();
+    let ids: Vec<String> = out.get_properties("_ID").unwrap().iter().map(|v| v.to_string()).collect();
     assert_eq!(ids, ["[0, 0]", "[0, 1]", "[0]", "[1, 0]", "[1, 1]", "[1]"]);
 }
 
@@ -199,7 +200,7 @@ fn links_stay_linked_across_updates_and_share_outside_a_repeat() {
     let input = Image::zeros(&[1]);
     for _ in 0..3 {
         let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
-        let pos: Vec<f64> = out.get_properties("pos").iter().map(|v| v.as_f64().unwrap()).collect();
+        let pos: Vec<f64> = out.get_properties("pos").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         assert_eq!(pos[0], pos[1]);
         pipe.update().unwrap();
     }
@@ -215,7 +216,7 @@ fn links_stay_linked_across_updates_and_share_outside_a_repeat() {
     let pipe = Feature::chain(&s, &Feature::repeat(&t, 2).unwrap()).unwrap();
     pipe.store_properties(true);
     let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
-    let xs: Vec<f64> = out.get_properties("x").iter().map(|v| v.as_f64().unwrap()).collect();
+    let xs: Vec<f64> = out.get_properties("x").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(xs.len(), 3);
     assert!(xs.iter().all(|x| *x == xs[0]));
 }
@@ -486,7 +487,7 @@ fn uniform_feature(name: &str, key: &str) -> Feature {
 }
 
 fn floats(img: &Image, key: &str) -> Vec<f64> {
-    img.get_properties(key).iter().map(|v| v.as_f64().unwrap()).collect()
+    img.get_properties(key).unwrap().iter().map(|v| v.as_f64().unwrap()).collect()
 }
 
 #[test]
@@ -581,7 +582,7 @@ fn a_feature_as_a_property_value_gives_its_output() {
     pipe.store_properties(true);
     let out = pipe.resolve_one(None).unwrap().unwrap();
     assert_eq!(out.as_slice(), [11.0, 22.0]);
-    assert_eq!(out.get_properties("value")[1].to_f64_vec().unwrap(), [10.0, 20.0]);
+    assert_eq!(out.get_properties("value").unwrap()[1].to_f64_vec().unwrap(), [10.0, 20.0]);
     // A source producing several images gives a list; none gives None.
     let several = features::builtin("Add").unwrap();
     several.set_property("value", Rule::constant(Value::List(vec![Value::Int(1), Value::Int(2)]))).unwrap();
@@ -610,7 +611,7 @@ fn a_feature_valued_property_follows_repetitions_and_updates() {
     let input = Image::zeros(&[1]);
     let resolve = || {
         let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
-        let added: Vec<f64> = out.get_properties("value").iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+        let added: Vec<f64> = out.get_properties("value").unwrap().iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
         assert_eq!(added, floats(&out, "y"), "each repetition adds Y's value at its own _ID");
         assert_eq!(added.len(), 2);
         assert_ne!(added[0], added[1], "each repetition resolves Y at its own _ID");

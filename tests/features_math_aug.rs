@@ -275,6 +275,33 @@ fn limits_are_errors_that_state_the_maximum() {
     );
 }
 
+#[test]
+fn a_broadcast_larger_than_both_operands_states_its_limit() {
+    // (100000, 1) with (1, 100000): 10^10 samples, which neither operand bounds.
+    let tall = Image::zeros(&[100_000, 1]);
+    let wide = Value::array(ndarray::ArrayD::zeros(ndarray::IxDyn(&[1, 100_000])));
+    for kind in ["Add", "Multiply", "Power", "GreaterThan"] {
+        let f = features::builtin(kind).unwrap();
+        f.set_property("value", Rule::constant(wide.clone())).unwrap();
+        let err = f.resolve(Some(&tall)).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "property 'value' of feature '{kind}': broadcasting an image of shape [100000, 1] with a value of \
+                 shape [1, 100000] gives 10000000000 samples, which exceeds the maximum of 268435456 for a result \
+                 larger than both"
+            )
+        );
+    }
+    // Up to the limit (and whenever an operand is as large as the result) it computes.
+    let f = features::builtin("Add").unwrap();
+    f.set_property("value", Rule::constant(Value::vector(&[1.0, 2.0, 3.0]))).unwrap();
+    let out = f.resolve_one(Some(&Image::from_slice(&[2, 1], &[10.0, 20.0]).unwrap())).unwrap().unwrap();
+    assert_eq!(out.as_slice(), &[11.0, 12.0, 13.0, 21.0, 22.0, 23.0]);
+    assert_eq!(features::structural::MAX_BROADCAST_SAMPLES, 1 << 28);
+}
+
 /// `ElasticTransformation` on a ramp (sample `i` holds `i`), without smoothing, linear and "nearest":
 /// each output minus its index is the displacement there, `alpha · (2u - 1)` for `u` uniform.
 fn elastic_displacements(seed: u64) -> Vec<f64> {

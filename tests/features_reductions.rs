@@ -127,7 +127,8 @@ fn both_forms_of_an_elementwise_feature_and_their_dicts() {
     for input in [None, Some(image(&[1], &[3.0]))] {
         let out = sin.resolve_one(input.as_ref()).unwrap().unwrap();
         assert_sines(out.as_slice());
-        let names: Vec<String> = out.get_properties("name").iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+        let names: Vec<String> =
+            out.get_properties("name").unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
         assert_eq!(names, ["Value", "Sin"]);
     }
     // feature >> Sin(): the same values.

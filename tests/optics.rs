@@ -182,7 +182,8 @@ fn the_image_carries_one_position_per_particle() {
     scope.store_properties(true);
     scope.seed(7).unwrap();
     let img = scope.resolve_one(None).unwrap().unwrap();
-    let positions: Vec<Vec<f64>> = img.get_properties("position").iter().map(|p| p.to_f64_vec().unwrap()).collect();
+    let positions: Vec<Vec<f64>> =
+        img.get_properties("position").unwrap().iter().map(|p| p.to_f64_vec().unwrap()).collect();
     assert_eq!(positions.len(), 5, "{positions:?}");
     for (i, p) in positions.iter().enumerate() {
         assert!(p.iter().all(|x| (5.0..59.0).contains(x)));
@@ -229,7 +230,7 @@ fn scatterers_append_their_volumes_with_their_own_dict() {
     assert!(dicts[2].starts_with("{'position': array([40.0, 44.0]), 'z': 0.0, 'value': 1.0, 'radius': 1e-06"));
     assert!(dicts[3].starts_with("{'NA': 0.8, 'wavelength': 6.8e-07, 'refractive_index_medium': 1.33"));
     assert_eq!(dicts[4], "{'name': 'Microscope'}");
-    assert_eq!(img.get_properties("position").len(), 2);
+    assert_eq!(img.get_properties("position").unwrap().len(), 2);
 }
 
 #[test]
@@ -503,7 +504,7 @@ fn positions_are_in_the_frame_of_the_output_image() {
     let img = scope.resolve_one(None).unwrap().unwrap();
     assert_eq!(img.shape(), [64, 64, 1]);
     assert_eq!(peak(&img).1, [22, 20], "the particle at camera (32, 40) is at image (22, 20)");
-    let positions = img.get_properties("position");
+    let positions = img.get_properties("position").unwrap();
     assert_eq!(positions.len(), 1);
     assert_eq!(positions[0].to_f64_vec().unwrap(), [22.0, 20.0]);
     assert_eq!(particle.get_property("position").unwrap().to_f64_vec().unwrap(), [32.0, 40.0]);

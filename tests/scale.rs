@@ -90,7 +90,7 @@ fn fluorescence_of_16000_point_particles_takes_megabytes() {
         assert_eq!((names[k + 1].as_str(), ids[k + 1].clone()), ("'PointParticle'", format!("[{k}]")));
     }
     assert_eq!(names[n + 1..], ["'Fluorescence'", "'Microscope'"]);
-    assert_eq!(image.get_properties("position").len(), n);
+    assert_eq!(image.get_properties("position").unwrap().len(), n);
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn each_repetition_keeps_its_dicts_and_the_final_image_holds_the_same_ones() {
         assert!(last.starts_with(theirs), "repetition {k}");
     }
     // Every repetition sampled its own `x`.
-    let xs: Vec<f64> = out.get_properties("x").iter().map(|v| v.as_f64().unwrap()).collect();
+    let xs: Vec<f64> = out.get_properties("x").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(xs.len(), n);
     assert!(xs.windows(2).any(|w| w[0] != w[1]));
 }

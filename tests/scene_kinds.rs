@@ -160,7 +160,8 @@ fn non_overlapping_places_scatterers_inside_a_microscope() {
     for _ in 0..5 {
         pipe.update().unwrap();
         let img = pipe.resolve_one(None).unwrap().unwrap();
-        let pos: Vec<Vec<f64>> = img.get_properties("position").iter().map(|v| v.to_f64_vec().unwrap()).collect();
+        let pos: Vec<Vec<f64>> =
+            img.get_properties("position").unwrap().iter().map(|v| v.to_f64_vec().unwrap()).collect();
         assert_eq!(pos.len(), 4);
         // Radius 5 pixels (0.5 µm at 0.1 µm per pixel), 3 pixels apart: centres at least 2·5 + 3 − 2.
         for i in 0..4 {
@@ -263,7 +264,7 @@ fn reuse_with_storage_draws_among_the_kept_outputs() {
         let out = r.resolve_one(None).unwrap().unwrap();
         seen.push(out.as_slice()[0] as usize);
         // The output keeps its computation's dict, then Reuse's.
-        let names: Vec<&str> = out.get_properties("name").iter().map(|v| v.as_str().unwrap()).collect();
+        let names: Vec<&str> = out.get_properties("name").unwrap().iter().map(|v| v.as_str().unwrap()).collect();
         assert_eq!(names, ["Value", "Reuse"]);
     }
     // Computations 0, 1, 2 fill the store, then every 6th resolves anew: 0-2, 6, 12, ...

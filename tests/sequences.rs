@@ -120,7 +120,10 @@ fn walker(d: f64) -> Feature {
 
 /// The positions of every particle at every frame: `[frame][particle]`.
 fn tracks(frames: &[Image]) -> Vec<Vec<Vec<f64>>> {
-    frames.iter().map(|f| f.get_properties("position").iter().map(|v| v.to_f64_vec().unwrap()).collect()).collect()
+    frames
+        .iter()
+        .map(|f| f.get_properties("position").unwrap().iter().map(|v| v.to_f64_vec().unwrap()).collect())
+        .collect()
 }
 
 #[test]
@@ -138,8 +141,10 @@ fn repeats_inside_a_sequence_each_have_their_own_trajectory_and_keep_other_value
     for (k, (before, after)) in t[0].iter().zip(&t[1]).enumerate() {
         assert_ne!(before, after, "particle {k} moves");
     }
-    let sizes: Vec<Vec<f64>> =
-        frames.iter().map(|f| f.get_properties("size").iter().map(|v| v.as_f64().unwrap()).collect()).collect();
+    let sizes: Vec<Vec<f64>> = frames
+        .iter()
+        .map(|f| f.get_properties("size").unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .collect();
     assert!(sizes.iter().all(|s| s == &sizes[0]), "non-sequential properties keep their values");
 }
 

@@ -19,7 +19,7 @@ fn firsts(images: &[Image]) -> Vec<f64> {
 }
 
 fn names(image: &Image) -> Vec<String> {
-    image.get_properties("name").iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+    image.get_properties("name").unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
 }
 
 #[test]

@@ -246,6 +246,34 @@ fn operands(value: &Value) -> Result<Vec<Arc<ArrayD<f64>>>> {
     }
 }
 
+/// The most samples a broadcast may give when its result is larger than both operands (2^28, 2 GiB
+/// of doubles): an image of shape `(n, 1)` and a value of shape `(1, m)` give `n·m` samples, work
+/// and memory that neither operand bounds. A result the size of an operand is bounded by that
+/// operand (it exists already) and has no limit but memory.
+pub const MAX_BROADCAST_SAMPLES: usize = 1 << 28;
+
+/// The broadcast shape of an image of shape `a` and a value of shape `b` with its sample count:
+/// an error when they do not broadcast, or when the result is larger than both and exceeds
+/// [`MAX_BROADCAST_SAMPLES`].
+fn checked_broadcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize)> {
+    let shape = broadcast_shape(a, b).ok_or_else(|| {
+        Error::invalid(format!("cannot broadcast an image of shape {a:?} with a value of shape {b:?}"))
+    })?;
+    // The operands exist, so their counts do not overflow; the result's may.
+    let (na, nb) = (a.iter().product::<usize>(), b.iter().product::<usize>());
+    match shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)) {
+        Some(n) if n <= na.max(nb) || n <= MAX_BROADCAST_SAMPLES => {
+            let count = element_count(&shape)?;
+            Ok((shape, count))
+        }
+        count => Err(Error::invalid(format!(
+            "broadcasting an image of shape {a:?} with a value of shape {b:?} gives {} samples, which \
+             exceeds the maximum of {MAX_BROADCAST_SAMPLES} for a result larger than both",
+            count.map_or_else(|| format!("more than {}", usize::MAX), |n| n.to_string())
+        ))),
+    }
+}
+
 /// The numpy broadcast of two shapes, or `None` when they are incompatible.
 fn broadcast_shape(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
@@ -266,14 +294,7 @@ pub(crate) fn broadcast_op(
     b: &ArrayD<f64>,
     op: impl Fn(f64, f64) -> f64,
 ) -> Result<ArrayD<f64>> {
-    let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| {
-        Error::invalid(format!(
-            "cannot broadcast an image of shape {:?} with a value of shape {:?}",
-            a.shape(),
-            b.shape()
-        ))
-    })?;
-    let count = element_count(&shape)?;
+    let (shape, count) = checked_broadcast(a.shape(), b.shape())?;
     let mut data = Vec::new();
     data.try_reserve_exact(count)
         .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate an image of shape {shape:?}")))?;
@@ -291,14 +312,7 @@ pub(crate) fn broadcast_op(
 
 /// `a ** b` with numpy's broadcasting and numpy's power ([`power`]).
 fn power_broadcast(a: &ArrayViewD<'_, f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
-    let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| {
-        Error::invalid(format!(
-            "cannot broadcast an image of shape {:?} with a value of shape {:?}",
-            a.shape(),
-            b.shape()
-        ))
-    })?;
-    element_count(&shape)?;
+    let (shape, _) = checked_broadcast(a.shape(), b.shape())?;
     power::pow_broadcast(a, b, &shape)
 }
 
@@ -562,5 +576,22 @@ mod tests {
         assert_eq!(broadcast_shape(&[2, 1], &[1, 4]), Some(vec![2, 4]));
         assert_eq!(broadcast_shape(&[2], &[3]), None);
         assert_eq!(broadcast_shape(&[4, 4], &[]), Some(vec![4, 4]));
+    }
+
+    #[test]
+    fn a_broadcast_larger_than_both_operands_has_a_limit() {
+        let side = 1 << 14; // (2^14, 1) with (1, 2^14): 2^28 samples, the maximum
+        assert_eq!(checked_broadcast(&[side, 1], &[1, side]).unwrap(), (vec![side, side], MAX_BROADCAST_SAMPLES));
+        let err = checked_broadcast(&[side + 1, 1], &[1, side]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "broadcasting an image of shape [16385, 1] with a value of shape [1, 16384] gives 268451840 samples, \
+             which exceeds the maximum of 268435456 for a result larger than both"
+        );
+        let err = checked_broadcast(&[usize::MAX / 2, 1], &[1, 4]).unwrap_err();
+        assert!(err.to_string().contains("gives more than 18446744073709551615 samples"), "{err}");
+        // A result the size of an operand is bounded by it: no limit but memory.
+        assert_eq!(checked_broadcast(&[1 << 29], &[1]).unwrap().1, 1 << 29);
+        assert_eq!(checked_broadcast(&[1], &[1 << 29]).unwrap().1, 1 << 29);
     }
 }

@@ -510,6 +510,11 @@ unsafe fn resolve_args(
 /// the pipeline produced no image (e.g. a pass-through feature resolved without input).
 /// Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
 /// failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
+/// Sizes the data does not bound have limits, each stated in its error ("... exceeds the maximum of
+/// ...", `DEEPTRACK_STATUS_INVALID_ARGUMENT`; the README lists them): for instance an arithmetic
+/// feature's (`Add`, `Multiply`, ...) `value` broadcast with the image to a result larger than both
+/// may hold at most 2^28 samples. An image that cannot be allocated is
+/// `DEEPTRACK_STATUS_OUT_OF_MEMORY`.
 ///
 /// # Safety
 /// `f` must be NULL or a live feature; `input` NULL or a live image; `out` NULL or writable.

@@ -489,7 +489,7 @@ pub unsafe extern "C" fn deeptrack_image_get_property(
         let value = if get_one {
             img.get_property(key).ok_or_else(missing)?.clone()
         } else {
-            let all = img.try_get_properties(key)?;
+            let all = img.get_properties(key)?;
             if all.is_empty() {
                 return Err(missing());
             }

@@ -11,7 +11,8 @@
 //! * After `fork`, the child has one thread: the one that forked. A handler installed with
 //!   `pthread_atfork` ([`watch_forks`]) moves the child to a new generation ([`generation`]): locks
 //!   held by threads of an older generation are taken over ([`Recover`]), and gates and generators
-//!   held by threads that did not survive ([`alive`]) count as free.
+//!   held by threads that did not survive ([`alive`]) count as free. The same handlers hold the
+//!   allocator's locks through the fork (`crate::alloc::fork`, with the Cargo feature `mimalloc`).
 
 mod lock;
 mod waits;
@@ -97,11 +98,17 @@ fn install() {
 #[cfg(unix)]
 extern "C" fn before_fork() {
     waits::before_fork();
+    // Last: the library's own handler above may allocate.
+    #[cfg(feature = "mimalloc")]
+    crate::alloc::fork::before_fork();
 }
 
 /// `pthread_atfork` parent handler.
 #[cfg(unix)]
 extern "C" fn in_parent() {
+    // First: what follows may allocate.
+    #[cfg(feature = "mimalloc")]
+    crate::alloc::fork::after_fork_in_parent();
     waits::after_fork_in_parent();
 }
 
@@ -109,6 +116,9 @@ extern "C" fn in_parent() {
 /// starts later) are alive.
 #[cfg(unix)]
 extern "C" fn in_child() {
+    // First: what follows may allocate.
+    #[cfg(feature = "mimalloc")]
+    crate::alloc::fork::after_fork_in_child();
     GENERATION.fetch_add(1, Ordering::Relaxed);
     // `try_with`: a thread forking while its thread-locals are torn down has no token to keep.
     let me = TOKEN.try_with(|_| token()).unwrap_or(0);

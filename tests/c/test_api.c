@@ -990,8 +990,27 @@ static void test_callback_lifetimes(void) {
     deeptrack_feature *add = NULL;
     OK(deeptrack_feature_new("Add", &add));
     OK(deeptrack_feature_set_property(add, "value", constant(tall)));
-    FAILS(deeptrack_feature_resolve(add, wide, &out), DEEPTRACK_STATUS_OUT_OF_MEMORY,
-          "property 'value' of feature 'Add': cannot allocate an image of shape [1000000, 1000000]");
+    /* A broadcast larger than both operands (10^12 samples) has a documented limit. */
+    FAILS(deeptrack_feature_resolve(add, wide, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'value' of feature 'Add': broadcasting an image of shape [1, 1000000] with a value of shape "
+          "[1000000, 1] gives 1000000000000 samples, which exceeds the maximum of 268435456 for a result larger "
+          "than both");
+    /* Up to the limit it computes: (1, 4) with (3, 1). */
+    size_t row4[2] = {1, 4}, column3[2] = {3, 1};
+    double r4[4] = {1, 2, 3, 4}, c3[3] = {10, 20, 30};
+    deeptrack_image *small = NULL;
+    deeptrack_value *col = NULL;
+    OK(deeptrack_image_new(r4, row4, 2, &small));
+    OK(deeptrack_value_new_array(c3, column3, 2, &col));
+    OK(deeptrack_feature_set_property(add, "value", constant(col)));
+    OK(deeptrack_feature_resolve(add, small, &out));
+    const double *sum = NULL;
+    size_t n_sum = 0;
+    OK(deeptrack_image_data(out, &sum, &n_sum));
+    CHECK(n_sum == 12 && sum[0] == 11 && sum[3] == 14 && sum[4] == 21 && sum[11] == 34);
+    deeptrack_image_free(out);
+    out = NULL;
+    deeptrack_image_free(small);
     deeptrack_feature_free(add);
     deeptrack_image_free(wide);
 

@@ -126,5 +126,44 @@ class ForkedMidway(unittest.TestCase):
         self.assertEqual(image.shape, (64, 64, 1))
 
 
+class ForkedDuringProcessBatch(unittest.TestCase):
+    def test_a_child_forked_during_a_multi_process_batch_runs_its_own(self):
+        """Another thread is in the middle of ``resolve_batch(processes=2)`` (its worker process
+        rendering, this process inside a callable of its own chunk) when this one forks: the child
+        batches the same pipeline on processes and on threads with the parent's images."""
+        inside, go, armed = threading.Event(), threading.Event(), [0]
+
+        def position():
+            if armed[0] == os.getpid():  # only this process's chunk holds, not the batch's worker
+                armed[0] = 0
+                inside.set()
+                go.wait(timeout=60)
+            return dt.random.uniform(0, 64, size=2)
+
+        pipe = dt.Fluorescence(output_region=(0, 0, 64, 64))(dt.PointParticle(position=position, intensity=100) ^ 5)
+        expected = stack(pipe.resolve_batch(16, seed=9, threads=1))
+        armed[0] = os.getpid()
+        result = []
+        thread = threading.Thread(target=lambda: result.append(stack(pipe.resolve_batch(16, seed=9, processes=2))))
+        thread.start()
+        self.assertTrue(inside.wait(timeout=60))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # forking a process with threads
+            pid = os.fork()
+        if pid == 0:  # the child: batch on processes and on threads, then leave at once
+            code = 1
+            try:
+                on_processes = stack(pipe.resolve_batch(16, seed=9, processes=2))
+                on_threads = stack(pipe.resolve_batch(8, seed=9, threads=2))
+                code = 0 if np.array_equal(on_processes, expected) and np.array_equal(on_threads, expected[:8]) else 2
+            finally:
+                os._exit(code)
+        go.set()
+        thread.join(timeout=120)
+        self.assertFalse(thread.is_alive())
+        self.assertEqual(wait_for_child(pid), 0)
+        np.testing.assert_array_equal(result[0], expected)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -66,6 +66,19 @@ class Limits(unittest.TestCase):
             "1000001 exceeds the maximum of 1000000",
         )
 
+    def test_a_broadcast_larger_than_both_operands_states_its_limit(self):
+        tall, wide = np.zeros((100000, 1)), np.zeros((1, 100000))
+        message = (
+            "broadcasting an image of shape [100000, 1] with a value of shape [1, 100000] gives 10000000000 "
+            "samples, which exceeds the maximum of 268435456 for a result larger than both"
+        )
+        self.assertLimit(dt.InvalidArgumentError, lambda: dt.Add(value=wide).resolve(tall),
+                         "property 'value' of feature 'Add': " + message)
+        self.assertLimit(dt.InvalidArgumentError, lambda: (dt.Value(value=tall) * wide)(), message)
+        # Up to the limit, numpy's broadcast.
+        np.testing.assert_array_equal(dt.Add(value=np.arange(3.0)).resolve(np.array([[10.0], [20.0]])),
+                                      np.array([[10.0], [20.0]]) + np.arange(3.0))
+
     def test_an_image_too_large_to_allocate_is_a_memory_error(self):
         pad = dt.Pad(px=(0, 10**6, 0, 10**6))
         self.assertLimit(

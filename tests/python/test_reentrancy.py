@@ -129,6 +129,31 @@ class ReentrantCalls(unittest.TestCase):
                 self.assertIs(kind, dt.BusyError)
                 self.check_still_works(p)
 
+    def test_multi_process_batches_from_a_callable_answer_busy_or_work(self):
+        """``resolve_batch(processes=2)`` from inside a callable (the calling process forks from
+        inside it): of a pipeline sharing the callable it works, with the images of one process; of
+        the pipeline running it, BusyError, as with threads. Also from a worker of a process batch."""
+        for custom_get in (False, True):
+            with self.subTest(custom_get=custom_get):
+                p = Pipelines(custom_get)
+                p.probe.arm(lambda: stack(p.other.resolve_batch(4, seed=21, processes=2)))
+                self.assertTrue(11 <= p.resolve(p.pipe) < 12)
+                ((status, images),) = p.probe.answers
+                self.assertEqual(status, "ok")
+                np.testing.assert_array_equal(images, p.reference)
+                p.probe.arm(lambda: p.pipe.resolve_batch(4, processes=2))
+                p.resolve(p.pipe)
+                ((kind, message),) = p.probe.answers
+                self.assertIs(kind, dt.BusyError)
+                self.assertIn("cannot be batched from its own callbacks", message)
+                # Armed in this process only: the outer batch's worker process inherits the probe
+                # armed too, and its answers stay there; this process's chunk answers here.
+                p.probe.arm(lambda: stack(p.other.resolve_batch(4, seed=21, processes=2)))
+                outer = stack(p.pipe.resolve_batch(8, seed=3, processes=2))
+                self.assertTrue(((outer >= 11) & (outer < 12)).all())
+                np.testing.assert_array_equal(outer, stack(p.pipe.resolve_batch(8, seed=3, threads=1)))
+                self.check_still_works(p)
+
     def test_callables_on_two_threads_waiting_for_each_other_get_busy(self):
         for through_batch in (False, True):
             with self.subTest(through_batch=through_batch):

@@ -1,22 +1,32 @@
 //! A Rust program that depends on the `deeptrack` crate and sets its own global allocator
 //! (tests/rust_dependent.rs builds and runs it; it sits in src/ so that cargo does not take it for an
 //! integration test of the crate). It links only if the crate leaves the allocator to
-//! the program, and it checks that the library's allocations go through this one.
+//! the program, and it checks that the library's allocations go through this one. The allocator can
+//! also be told to refuse large blocks, which shows that the Rust API reports an allocation that
+//! fails as `OutOfMemory` rather than panicking or aborting.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use deeptrack::{Feature, Image, Rule, Value, features};
+use deeptrack::{ErrorKind, Feature, Image, Rule, Value, features};
 
-/// The system allocator, counting its allocations.
+/// The system allocator, counting its allocations, and refusing blocks of [`REFUSE_FROM`] bytes or
+/// more.
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
-// SAFETY: forwards every call to the system allocator with the caller's arguments.
+/// Blocks of this many bytes or more are refused (null), as when memory runs out.
+static REFUSE_FROM: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+// SAFETY: forwards every call to the system allocator with the caller's arguments, or returns null
+// (an allocation that failed), which every caller of a global allocator must handle.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        if layout.size() >= REFUSE_FROM.load(Ordering::Relaxed) {
+            return std::ptr::null_mut();
+        }
         // SAFETY: the caller's guarantees hold for System too.
         unsafe { System.alloc(layout) }
     }
@@ -40,4 +50,26 @@ fn main() {
     assert_eq!(out.as_slice(), &[6.0, 7.0, 8.0, 9.0]);
     assert!(during > 0, "the library's allocations did not go through the program's allocator");
     println!("own allocator: {during} allocations while resolving, result {:?}", out.as_slice());
+
+    println!("{}", properties_out_of_memory());
+}
+
+/// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
+/// blocks of 4 KiB or more are refused: `OutOfMemory` (the list of 4,096 references needs 32 KiB),
+/// and the same call succeeds once memory is back.
+fn properties_out_of_memory() -> String {
+    let add = features::builtin("Add").expect("Add is a built-in kind");
+    add.set_property("value", Rule::constant(Value::Float(1.0))).expect("a valid value");
+    let pipeline = Feature::repeat(&add, 4096).expect("a repeat");
+    pipeline.store_properties(true);
+    let input = Image::from_slice(&[1], &[0.0]).expect("an image");
+    let out = pipeline.resolve_one(Some(&input)).expect("resolves").expect("an image");
+    assert_eq!(out.as_slice(), &[4096.0]);
+    REFUSE_FROM.store(4096, Ordering::Relaxed);
+    let refused = out.get_properties("value");
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let err = refused.expect_err("a list of 4,096 values cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    assert_eq!(out.get_properties("value").expect("memory is back").len(), 4096);
+    format!("get_properties without memory: {err}")
 }
