@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Times every `elementwise` and `statistics` kind, and the shape and structural kinds that are numpy
-views in DeepTrack2, on a 1024x1024 image, as users call them
+"""Times every `elementwise` and `statistics` kind, the shape and structural kinds that are numpy
+views in DeepTrack2, and the other kinds that compute a new image (arithmetic, math, augmentations,
+noises, casts, Resize: `ARRAY`), on a 1024x1024 image, as users call them
 (`f = dt.Sum(axis=0); f.update(); f.resolve(x)`), with deeptrack_native and with DeepTrack2 2.0.1,
 single-threaded, and prints both per kind (best of N runs, milliseconds) with the speed-up.
 
@@ -56,6 +57,37 @@ STRUCTURAL = [
 ]
 
 
+# The other kinds that compute a new 1024x1024 image (arithmetic, `math`, augmentations, noises, casts,
+# Resize): (label, class name, keyword arguments, scale of the input). DeepTrack2's `Resize` needs
+# OpenCV (`opencv-python-headless`), which its benchmark venv may lack: the case then reports the error.
+ARRAY = [
+    ("Add(1)", "Add", {"value": 1.0}, 1),
+    ("Multiply(2)", "Multiply", {"value": 2.0}, 1),
+    ("Divide(2)", "Divide", {"value": 2.0}, 1),
+    ("Power(2)", "Power", {"value": 2.0}, 1),
+    ("Power(0.5)", "Power", {"value": 0.5}, 1),
+    ("GreaterThan(0.5)", "GreaterThan", {"value": 0.5}, 1),
+    ("Equal(0.5)", "Equal", {"value": 0.5}, 1),
+    ("Clip(0.2, 0.8)", "Clip", {"min": 0.2, "max": 0.8}, 1),
+    ("NormalizeMinMax", "NormalizeMinMax", {}, 1),
+    ("NormalizeStandard", "NormalizeStandard", {}, 1),
+    ("MaxPooling(4)", "MaxPooling", {"ksize": 4}, 1),
+    ("AveragePooling(4)", "AveragePooling", {"ksize": 4}, 1),
+    ("FlipLR", "FlipLR", {"p": 1.0}, 1),
+    ("FlipUD", "FlipUD", {"p": 1.0}, 1),
+    ("FlipDiagonal", "FlipDiagonal", {"p": 1.0}, 1),
+    ("Crop(512)", "Crop", {"crop": 512}, 1),
+    ("PadToMultiplesOf(100)", "PadToMultiplesOf", {"multiple": 100}, 1),
+    ("Background(1)", "Background", {"offset": 1.0}, 1),
+    ("AsType(int32)", "AsType", {"dtype": "int32"}, 300),
+    ("AsType(uint8)", "AsType", {"dtype": "uint8"}, 300),
+    ("AsType(float32)", "AsType", {"dtype": "float32"}, 300),
+    ("Resize(512, 512)", "Resize", {"dsize": (512, 512)}, 1),
+    ("Resize(700, 1000)", "Resize", {"dsize": (700, 1000)}, 1),
+    ("Resize(2048, 2048)", "Resize", {"dsize": (2048, 2048)}, 1),
+]
+
+
 def cases(only, elementwise, statistics):
     """(label, class name, keyword arguments) of every timed case."""
     out = [("Real", "Real", {})] + [(name, name, {}) for name in elementwise if name != "Real"]
@@ -63,6 +95,7 @@ def cases(only, elementwise, statistics):
         for axis in AXES:
             out.append((f"{name}(axis={axis})", name, {"axis": axis}))
     out += STRUCTURAL
+    out += [(label, name, kwargs) for label, name, kwargs, _ in ARRAY]
     if only:
         out = [c for c in out if c[1] in only or c[0] in only or c[0] == "Real"]
     return out
@@ -88,12 +121,19 @@ def run_side(side, repeat, only, names):
     rng = np.random.default_rng(1)
     unit = rng.uniform(0.01, 0.99, (1024, 1024))  # in every function's domain ...
     above_one = 1.0 + 10.0 * unit  # ... but Arccosh's
+    scales = {label: scale for label, _, _, scale in ARRAY}
     times = {}
     for label, name, kwargs in cases(only, *names):
-        f = getattr(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
-        x = above_one if name == "Arccosh" else unit
+        x = above_one if name == "Arccosh" else unit * scales.get(label, 1)
+        try:
+            f = getattr(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
+            f.update()
+            np.asarray(f.resolve(x))
+        except Exception as e:  # e.g. DeepTrack2's Resize without OpenCV
+            times[label] = f"{type(e).__name__}: {e}"[:80]
+            continue
         best = float("inf")
-        for _ in range(repeat + 1):  # one warm-up
+        for _ in range(repeat):  # after the warm-up above
             t = time.perf_counter()
             f.update()
             np.asarray(f.resolve(x))
@@ -132,7 +172,10 @@ def main():
     floor = native["Real"]
     print(f"{'case':<26}{'native':>10}{'DT2 2.0.1':>12}{'speed-up':>10}{'native - floor':>16}")
     for label in native:
-        n, d = native[label], theirs[label]
+        n, d = native[label], theirs.get(label, "missing")
+        if isinstance(n, str) or isinstance(d, str):
+            print(f"{label:<26}{n if isinstance(n, str) else f'{n:.2f}'}  |  {d if isinstance(d, str) else f'{d:.2f}'}")
+            continue
         mark = "" if d / n >= 1.5 else "  <1.5"
         print(f"{label:<26}{n:>10.2f}{d:>12.2f}{d / n:>9.1f}x{n - floor:>16.2f}{mark}")
 

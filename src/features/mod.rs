@@ -32,7 +32,7 @@ pub mod noise;
 pub mod nonoverlapping;
 pub mod optics;
 mod padding;
-mod pixelwise;
+pub(crate) mod pixelwise;
 mod pooling;
 mod power;
 pub mod registry;

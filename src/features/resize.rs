@@ -5,14 +5,18 @@
 //! `x_src = (x_dst + 0.5) · src / dst - 0.5` (in double precision for images of 1, 3 or 4 channels
 //! and more than one row and column, in single precision for the others, as OpenCV 4.14 does), with a coordinate
 //! before the first sample or after the last clamped to it (along the rows only the sample indices
-//! are clamped); each output is the two-tap linear interpolation along the columns, then along the
-//! rows. Positions
-//! are not moved (as in DeepTrack2).
+//! are clamped); each output is the two-tap linear interpolation along the columns and along the
+//! rows (in the order that is less work: the results differ from OpenCV's order by a rounding).
+//! Positions are not moved (as in DeepTrack2).
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+mod windows;
+
+use self::windows::Windows;
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
@@ -52,79 +56,172 @@ pub(crate) const RESIZE: KindSpec = KindSpec {
 /// the samples is clamped to the edge with weights (1, 0); along the rows (`rows`) only the sample
 /// indices are clamped, and the weights stay `(1 - t, t)` (in single precision their sum may differ
 /// from 1 by a rounding, as in OpenCV). `single`: the coordinate and weights in single precision.
-fn taps(n: usize, m: usize, rows: bool, single: bool) -> Vec<(usize, usize, f64, f64)> {
+fn taps(n: usize, m: usize, rows: bool, single: bool) -> Result<Vec<(usize, usize, f64, f64)>> {
     let scale = 1.0 / (m as f64 / n as f64);
     let last = n as i64 - 1;
-    (0..m)
-        .map(|d| {
-            let f = (d as f64 + 0.5) * scale - 0.5;
-            // Single precision rounds the coordinate and both weights.
-            let f = if single { f as f32 as f64 } else { f };
-            let s = f.floor();
-            let t = if single { (f - s) as f32 as f64 } else { f - s };
-            let (mut i, mut t) = (s as i64, t);
-            if !rows {
-                if i < 0 {
-                    (i, t) = (0, 0.0);
-                }
-                if i >= last {
-                    (i, t) = (last, 0.0);
-                }
+    let mut out = buffer::try_vec(m).ok_or_else(|| too_large(m))?;
+    out.extend((0..m).map(|d| {
+        let f = (d as f64 + 0.5) * scale - 0.5;
+        // Single precision rounds the coordinate and both weights.
+        let f = if single { f as f32 as f64 } else { f };
+        let s = f.floor();
+        let t = if single { (f - s) as f32 as f64 } else { f - s };
+        let (mut i, mut t) = (s as i64, t);
+        if !rows {
+            if i < 0 {
+                (i, t) = (0, 0.0);
             }
-            let (i0, i1) = (i.clamp(0, last) as usize, (i + 1).clamp(0, last) as usize);
-            let w0 = if single { (1.0f32 - t as f32) as f64 } else { 1.0 - t };
-            (i0, i1, w0, t)
-        })
-        .collect()
+            if i >= last {
+                (i, t) = (last, 0.0);
+            }
+        }
+        let (i0, i1) = (i.clamp(0, last) as usize, (i + 1).clamp(0, last) as usize);
+        let w0 = if single { (1.0f32 - t as f32) as f64 } else { 1.0 - t };
+        (i0, i1, w0, t)
+    }));
+    Ok(out)
 }
 
-/// The taps of [`taps`] along the columns of a single-channel image, compactly (OpenCV's `xofs` and
-/// `alpha`: 24 bytes a tap, which for a wide row keeps them in the L1 cache with the row): the first
-/// sample index and the two weights. The second sample is the next one, except for the taps at the
-/// end clamped to the last sample (`i0 == last`, second weight 0), which are kept apart.
+/// The taps of [`taps`] along the columns of an image of `C` channels, compactly (OpenCV's `xofs`
+/// and `alpha`: 24 bytes a tap, which for a wide row keeps them in the L1 cache with the row): the
+/// offset of the first sample (its pixel's index times the channels) and the two weights. The second
+/// sample is the next pixel's, except for the taps at the end clamped to the last pixel (`i0 ==
+/// last`, second weight 0), which are kept apart.
 struct Columns {
-    i0: Vec<u32>,
+    offsets: Vec<usize>,
     weights: Vec<[f64; 2]>,
-    /// The taps from `inner` on read only the last sample (with weights (1, 0)).
+    /// The taps from `inner` on read only the last pixel (with weights (1, 0)).
     inner: usize,
-    /// The index of the last sample of a row.
+    /// The index of the last pixel of a row.
     last: usize,
+    /// Samples per pixel.
+    channels: usize,
 }
 
 impl Columns {
-    /// `None` when an index does not fit in 32 bits (rows of more than 2^32 samples).
-    fn new(taps: &[(usize, usize, f64, f64)], cols: usize) -> Option<Columns> {
+    /// The taps of a row of `cols` pixels of `channels` samples.
+    fn new(taps: &[(usize, usize, f64, f64)], cols: usize, channels: usize) -> Result<Columns> {
         let last = cols - 1;
-        u32::try_from(last).ok()?;
         let inner = taps.iter().position(|t| t.0 >= last).unwrap_or(taps.len());
-        Some(Columns {
-            i0: taps.iter().map(|t| t.0 as u32).collect(),
-            weights: taps.iter().map(|t| [t.2, t.3]).collect(),
-            inner,
-            last,
-        })
+        let mut offsets = buffer::try_vec(taps.len()).ok_or_else(|| too_large(taps.len()))?;
+        let mut weights = buffer::try_vec(taps.len()).ok_or_else(|| too_large(taps.len()))?;
+        offsets.extend(taps.iter().map(|t| t.0 * channels));
+        weights.extend(taps.iter().map(|t| [t.2, t.3]));
+        Ok(Columns { offsets, weights, inner, last, channels })
     }
 
-    /// One source row of one channel, `src`, resized along the columns into `dst` (one sample per
-    /// tap): `src[i0] * a0 + src[i0 + 1] * a1`, as OpenCV's `HResizeLinear` computes it.
-    fn resize_row(&self, src: &[f64], dst: &mut [f64]) {
-        let n = dst.len();
-        assert!(n == self.i0.len() && src.len() == self.last + 1, "the taps fit the row");
-        let (i0, w) = (&self.i0[..self.inner], &self.weights[..self.inner]);
-        for ((o, &i), &[a0, a1]) in dst[..self.inner].iter_mut().zip(i0).zip(w) {
-            // SAFETY: the taps before `inner` have `i0 < last` (`taps` clamps every index to at most
-            // `last`, and `inner` is the first tap at `last`), so `i0` and `i0 + 1` are at most `last`,
-            // inside `src` (of `last + 1` samples, asserted above).
-            let (p, q) = unsafe { (*src.get_unchecked(i as usize), *src.get_unchecked(i as usize + 1)) };
-            *o = p * a0 + q * a1;
+    /// One source row, `src`, resized along the columns into `dst` (one pixel per tap):
+    /// `src[i0] * a0 + src[i0 + 1] * a1` for each channel, as OpenCV's `HResizeLinear` computes it.
+    /// Every sample of `dst` is written.
+    fn resize_row(&self, src: &[f64], dst: &mut [MaybeUninit<f64>]) {
+        match self.channels {
+            1 => self.resize_row_of::<1>(src, dst),
+            3 => self.resize_row_of::<3>(src, dst),
+            4 => self.resize_row_of::<4>(src, dst),
+            _ => self.resize_row_any(src, dst),
         }
-        for (o, &[a0, a1]) in dst[self.inner..].iter_mut().zip(&self.weights[self.inner..]) {
-            *o = src[self.last] * a0 + src[self.last] * a1;
+    }
+
+    /// [`Self::resize_row`] for `C` channels, known at compile time (the inner loop unrolled).
+    #[inline(always)]
+    fn resize_row_of<const C: usize>(&self, src: &[f64], dst: &mut [MaybeUninit<f64>]) {
+        assert!(
+            C == self.channels && dst.len() == self.offsets.len() * C && src.len() == (self.last + 1) * C,
+            "the taps fit the rows"
+        );
+        let (head, tail) = dst.split_at_mut(self.inner * C);
+        let taps = self.offsets[..self.inner].iter().zip(&self.weights[..self.inner]);
+        for (o, (&i, &[a0, a1])) in head.chunks_exact_mut(C).zip(taps) {
+            for c in 0..C {
+                // SAFETY: the taps before `inner` have a pixel index below `last` (`taps` clamps every
+                // index to at most `last`, and `inner` is the first tap at `last`), so `i = index · C`
+                // and `i + C + c` (`c < C`) are below `(last + 1) · C`, the length of `src` (asserted
+                // above); `o` has `C` samples (`chunks_exact_mut(C)`).
+                unsafe {
+                    let (p, q) = (*src.get_unchecked(i + c), *src.get_unchecked(i + C + c));
+                    o.get_unchecked_mut(c).write(p * a0 + q * a1);
+                }
+            }
+        }
+        let end = &src[self.last * C..];
+        for (o, &[a0, a1]) in tail.chunks_exact_mut(C).zip(&self.weights[self.inner..]) {
+            for (o, &p) in o.iter_mut().zip(end) {
+                o.write(p * a0 + p * a1);
+            }
+        }
+    }
+
+    /// [`Self::resize_row`] for any number of channels.
+    fn resize_row_any(&self, src: &[f64], dst: &mut [MaybeUninit<f64>]) {
+        let ch = self.channels;
+        assert!(dst.len() == self.offsets.len() * ch && src.len() == (self.last + 1) * ch, "the taps fit the rows");
+        for (k, (o, &[a0, a1])) in dst.chunks_exact_mut(ch).zip(&self.weights).enumerate() {
+            let i = self.offsets[k];
+            let j = if k < self.inner { i + ch } else { i };
+            for ((o, &p), &q) in o.iter_mut().zip(&src[i..i + ch]).zip(&src[j..j + ch]) {
+                o.write(p * a0 + q * a1);
+            }
         }
     }
 }
 
+/// The column pass of a resize.
+enum ColumnPass {
+    Windows(Windows),
+    Columns(Columns),
+}
+
+/// The error of a table of `count` taps too large to allocate.
+fn too_large(count: usize) -> Error {
+    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the {count} taps of a resize"))
+}
+
+/// `dst[i] = s0[i] * b0 + s1[i] * b1`: OpenCV's `VResizeLinear`, one pass over contiguous rows
+/// (compiled for AVX2 where the processor has it).
+fn blend(s0: &[f64], s1: &[f64], weights: (f64, f64), dst: &mut [MaybeUninit<f64>]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        return unsafe { blend_avx2(s0, s1, weights, dst) };
+    }
+    blend_any(s0, s1, weights, dst)
+}
+
+/// [`blend`] compiled for AVX2.
+///
+/// # Safety
+///
+/// The processor must have AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn blend_avx2(s0: &[f64], s1: &[f64], weights: (f64, f64), dst: &mut [MaybeUninit<f64>]) {
+    blend_any(s0, s1, weights, dst)
+}
+
+#[inline(always)]
+fn blend_any(s0: &[f64], s1: &[f64], (b0, b1): (f64, f64), dst: &mut [MaybeUninit<f64>]) {
+    let n = dst.len();
+    let (s0, s1) = (&s0[..n], &s1[..n]);
+    for ((o, &p), &q) in dst.iter_mut().zip(s0).zip(s1) {
+        o.write(p * b0 + q * b1);
+    }
+}
+
+/// `slice` as a slice of possibly uninitialised samples, to be overwritten.
+fn as_uninit(slice: &mut [f64]) -> &mut [MaybeUninit<f64>] {
+    // SAFETY: `MaybeUninit<f64>` has the layout of `f64`, and the callers only write initialised
+    // values through the result (`MaybeUninit::write`), so `slice` stays initialised.
+    unsafe { std::slice::from_raw_parts_mut(slice.as_mut_ptr().cast::<MaybeUninit<f64>>(), slice.len()) }
+}
+
 /// `x` of shape `(rows, cols, channels)` (C order) resized to `(h, w, channels)`.
+///
+/// The interpolation is separable, so the two passes may run in either order (the same weights; the
+/// result differs by a rounding): OpenCV's order (each source row resized along the columns once,
+/// then each output row blended from two of them) when that is less work, as when enlarging;
+/// otherwise (shrinking the rows) each output row is blended from two source rows first, in one
+/// contiguous pass, and only then resized along the columns, which resizes `h` rows instead of
+/// about `rows`.
 fn resize(x: &[f64], (rows, cols, channels): (usize, usize, usize), (h, w): (usize, usize)) -> Result<Vec<f64>> {
     let too_large =
         || Error::new(ErrorKind::OutOfMemory, format!("a resized image of {h} x {w} x {channels} is too large"));
@@ -133,41 +230,55 @@ fn resize(x: &[f64], (rows, cols, channels): (usize, usize, usize), (h, w): (usi
     if total == 0 {
         return Ok(Vec::new());
     }
+    // The output first: the tables below are smaller.
+    let mut out = buffer::with_capacity(total)?;
     // OpenCV 4.14 computes the weights in double precision for images of 1, 3 or 4 channels with more
     // than one row and column, in single precision for the others (as cv2.resize gives them).
     let single = rows == 1 || cols == 1 || !matches!(channels, 1 | 3 | 4);
-    let (xs, ys) = (taps(cols, w, false, single), taps(rows, h, true, single));
-    let columns = Columns::new(&xs, cols).ok_or_else(too_large)?;
-    // Source rows resized along the columns, two at a time (an output row reads two), each computed
-    // once per run of output rows that reads it.
-    let mut cache = [(usize::MAX, buffer::zeroed(row_len)?), (usize::MAX, buffer::zeroed(row_len)?)];
-    let horizontal = |r: usize, dst: &mut [f64]| {
-        let src = &x[r * cols * channels..(r + 1) * cols * channels];
-        if channels == 1 {
-            return columns.resize_row(src, dst);
-        }
-        for (out, &(i0, i1, a0, a1)) in dst.chunks_exact_mut(channels).zip(&xs) {
-            let (p, q) = (&src[i0 * channels..(i0 + 1) * channels], &src[i1 * channels..(i1 + 1) * channels]);
-            for ((o, &u), &v) in out.iter_mut().zip(p).zip(q) {
-                *o = u * a0 + v * a1;
-            }
-        }
+    let (xs, ys) = (taps(cols, w, false, single)?, taps(rows, h, true, single)?);
+    // The column pass: eight outputs at a time where the processor can (AVX-512), else one pixel at
+    // a time.
+    let pass = match Windows::new(&xs, channels, cols * channels)? {
+        Some(windows) => ColumnPass::Windows(windows),
+        None => ColumnPass::Columns(Columns::new(&xs, cols, channels)?),
     };
-    // Every sample is written below (one output row per row tap, all of it).
-    let mut out = buffer::with_capacity(total)?;
-    for &(r0, r1, b0, b1) in &ys {
-        for r in [r0, r1] {
-            if cache.iter().all(|(k, _)| *k != r) {
-                let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
-                horizontal(r, &mut cache[slot].1);
-                cache[slot].0 = r;
+    let resize_row = |src: &[f64], dst: &mut [MaybeUninit<f64>]| match &pass {
+        ColumnPass::Windows(windows) => windows.resize_row(src, dst),
+        ColumnPass::Columns(columns) => columns.resize_row(src, dst),
+    };
+    let src_len = cols * channels;
+    let source = |r: usize| &x[r * src_len..(r + 1) * src_len];
+    let spare = &mut out.spare_capacity_mut()[..total];
+    // The work of each order, in samples (a column tap, a gather, costs about two row blends): the
+    // source rows read, each resized once, and the blends; or a blend of source rows per output row.
+    let used = 1 + ys.iter().map(|t| t.1).max().unwrap_or(0) - ys.iter().map(|t| t.0).min().unwrap_or(0);
+    let columns_first = used.saturating_mul(2 * w).saturating_add(h * w) < h.saturating_mul(cols + 2 * w);
+    if columns_first {
+        // Source rows resized along the columns, two at a time (an output row reads two), each computed
+        // once per run of output rows that reads it.
+        let mut cache = [(usize::MAX, buffer::zeroed(row_len)?), (usize::MAX, buffer::zeroed(row_len)?)];
+        for (dst, &(r0, r1, b0, b1)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+            for r in [r0, r1] {
+                if cache.iter().all(|(k, _)| *k != r) {
+                    let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
+                    resize_row(source(r), as_uninit(&mut cache[slot].1));
+                    cache[slot].0 = r;
+                }
             }
+            let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1;
+            blend(row(r0), row(r1), (b0, b1), dst);
         }
-        let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1;
-        let (s0, s1) = (row(r0), row(r1));
-        out.extend(s0.iter().zip(s1.iter()).map(|(&a, &b)| a * b0 + b * b1));
+    } else {
+        let mut blended = buffer::zeroed(src_len)?;
+        for (dst, &(r0, r1, b0, b1)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+            blend(source(r0), source(r1), (b0, b1), as_uninit(&mut blended));
+            resize_row(&blended, dst);
+        }
     }
-    debug_assert_eq!(out.len(), total);
+    // SAFETY: every one of the first `total` samples was written above: `spare` is cut into `h` rows
+    // of `row_len` samples, one per row tap (`ys` has `h` taps), and `blend` and `resize_row` write
+    // every sample of the row they are given.
+    unsafe { out.set_len(total) };
     Ok(out)
 }
 
@@ -204,5 +315,81 @@ impl FeatureKind for Resize {
         let dims: Vec<usize> = if channels == 1 { vec![h, w] } else { vec![h, w, channels] };
         let data = ArrayD::from_shape_vec(IxDyn(&dims), out).expect("one sample per element");
         Ok(Some(img.with_standard_data(data)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reproducible image of `n` samples with a few extremes.
+    fn samples(n: usize) -> Vec<f64> {
+        (0..n).map(|i| ((i * 7919) % 1000) as f64 / 37.0 - 11.0 + if i % 97 == 0 { 1e6 } else { 0.0 }).collect()
+    }
+
+    /// The resize of one sample at a time, straight from the taps (OpenCV's order: columns, then rows).
+    fn reference(x: &[f64], (rows, cols, ch): (usize, usize, usize), (h, w): (usize, usize)) -> Vec<f64> {
+        let single = rows == 1 || cols == 1 || !matches!(ch, 1 | 3 | 4);
+        let (xs, ys) = (taps(cols, w, false, single).unwrap(), taps(rows, h, true, single).unwrap());
+        let at = |r: usize, c: usize, k: usize| x[(r * cols + c) * ch + k];
+        let mut out = Vec::new();
+        for &(r0, r1, b0, b1) in &ys {
+            for &(c0, c1, a0, a1) in &xs {
+                for k in 0..ch {
+                    let row = |r| at(r, c0, k) * a0 + at(r, c1, k) * a1;
+                    out.push(row(r0) * b0 + row(r1) * b1);
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn both_orders_and_both_column_passes_give_the_interpolation() {
+        // Shrinking (by under and over 2), enlarging, mixed, and every channel count's path.
+        let cases = [
+            ((40, 64, 1), (20, 32)),
+            ((40, 64, 1), (29, 45)),
+            ((40, 64, 1), (9, 13)),
+            ((17, 23, 1), (40, 50)),
+            ((30, 30, 1), (60, 12)),
+            ((21, 33, 3), (10, 16)),
+            ((21, 33, 3), (30, 40)),
+            ((16, 20, 4), (7, 9)),
+            ((16, 20, 2), (11, 13)),
+            ((1, 40, 1), (1, 25)),
+            ((40, 1, 1), (25, 3)),
+        ];
+        for ((rows, cols, ch), (h, w)) in cases {
+            let x = samples(rows * cols * ch);
+            let got = resize(&x, (rows, cols, ch), (h, w)).unwrap();
+            let want = reference(&x, (rows, cols, ch), (h, w));
+            let peak = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (i, (g, e)) in got.iter().zip(&want).enumerate() {
+                assert!((g - e).abs() <= 1e-14 * peak, "{rows}x{cols}x{ch} -> {h}x{w}, sample {i}: {g} != {e}");
+            }
+            assert_eq!(got.len(), want.len());
+        }
+    }
+
+    #[test]
+    fn the_windowed_column_pass_has_the_bits_of_the_scalar_one() {
+        for (cols, w, ch) in
+            [(64, 32, 1), (64, 45, 1), (64, 100, 1), (33, 16, 3), (33, 40, 3), (20, 9, 4), (200, 97, 1)]
+        {
+            let xs = taps(cols, w, false, false).unwrap();
+            let Some(windows) = Windows::new(&xs, ch, cols * ch).unwrap() else {
+                continue; // no AVX-512 here: the scalar pass is the only one
+            };
+            let columns = Columns::new(&xs, cols, ch).unwrap();
+            let src = samples(cols * ch);
+            let (mut a, mut b) = (vec![0.0; w * ch], vec![1.0; w * ch]);
+            windows.resize_row(&src, as_uninit(&mut a));
+            columns.resize_row(&src, as_uninit(&mut b));
+            assert_eq!(
+                a.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                b.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
     }
 }
