@@ -1,6 +1,6 @@
 //! Noise features: seeded, statistically right, never modifying their input.
 
-use deeptrack::{ErrorKind, Feature, Image, Rule, features};
+use deeptrack::{ErrorKind, Feature, Image, Rule, Value, features};
 use ndarray::{ArrayD, IxDyn};
 
 fn constant_image(value: f64, n: usize) -> Image {
@@ -134,4 +134,89 @@ fn complex_gaussian_gives_complex_images_with_the_requested_moments() {
     let err = Image::zeros(&[2, 3]).set_complex(true).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().contains("last axis of length 2"), "{err}");
+}
+
+/// The real and imaginary parts of a complex image.
+fn parts(img: &Image) -> (Vec<f64>, Vec<f64>) {
+    let re = img.as_slice().iter().step_by(2).copied().collect();
+    let im = img.as_slice().iter().skip(1).step_by(2).copied().collect();
+    (re, im)
+}
+
+#[test]
+fn gaussian_with_a_complex_sigma_gives_complex_noise_as_deeptrack2() {
+    // DeepTrack2 2.0.1: `mu + image + randn(*shape) * sigma`, complex when sigma is (0.005j).
+    let noise = features::builtin("Gaussian").unwrap();
+    noise.set_property("mu", Rule::constant(Value::Complex(0.5, -1.0))).unwrap();
+    noise.set_property("sigma", Rule::constant(Value::Complex(0.0, 2.0))).unwrap();
+    noise.seed(5).unwrap();
+    let input = constant_image(1.0, 300);
+    let a = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!((a.shape(), a.is_complex()), ([300, 300, 2].as_slice(), true));
+    let (re, im) = parts(&a);
+    assert!(re.iter().all(|&r| r == 1.5), "an imaginary sigma leaves the real part x + mu");
+    let (mi, vi) = mean_and_var(&im);
+    assert!((mi + 1.0).abs() < 0.03 && (vi - 4.0).abs() < 0.1, "imaginary part: mean {mi}, var {vi}");
+    noise.seed(5).unwrap();
+    assert_eq!(noise.resolve_one(Some(&input)).unwrap().unwrap().as_slice(), a.as_slice(), "seeded");
+
+    // A sigma with both parts scales one draw: the parts' deviations are in the ratio of sigma's.
+    noise.set_property("mu", Rule::constant(0.0)).unwrap();
+    noise.set_property("sigma", Rule::constant(Value::Complex(1.0, 3.0))).unwrap();
+    let (re, im) = parts(&noise.resolve_one(Some(&input)).unwrap().unwrap());
+    let ((mr, vr), (mi, vi)) = (mean_and_var(&re), mean_and_var(&im));
+    assert!((mr - 1.0).abs() < 0.03 && (vr - 1.0).abs() < 0.03, "real part: mean {mr}, var {vr}");
+    assert!(mi.abs() < 0.06 && (vi - 9.0).abs() < 0.25, "imaginary part: mean {mi}, var {vi}");
+    assert!(re.iter().zip(&im).all(|(r, i)| ((r - 1.0) * 3.0 - i).abs() < 1e-12), "one draw per sample");
+
+    // A complex input stays complex with a real sigma: the noise goes to the real parts.
+    noise.set_property("sigma", Rule::constant(0.0)).unwrap();
+    noise.set_property("mu", Rule::constant(Value::Complex(0.25, 0.5))).unwrap();
+    let mut z = Image::new(ArrayD::from_shape_vec(IxDyn(&[1, 2, 2]), vec![1.0, 2.0, -3.0, 4.0]).unwrap());
+    z.set_complex(true).unwrap();
+    let out = noise.resolve_one(Some(&z)).unwrap().unwrap();
+    assert_eq!(
+        (out.shape(), out.as_slice(), out.is_complex()),
+        ([1, 2, 2].as_slice(), [1.25, 2.5, -2.75, 4.5].as_slice(), true)
+    );
+    // A real mu and sigma on a real image keep it real.
+    noise.set_property("mu", Rule::constant(1.0)).unwrap();
+    let out = noise.resolve_one(Some(&constant_image(2.0, 3))).unwrap().unwrap();
+    assert_eq!((out.shape(), out.is_complex(), out.as_slice()[0]), ([3, 3].as_slice(), false, 3.0));
+}
+
+#[test]
+fn complex_gaussian_with_a_complex_sigma_and_mu() {
+    let noise = features::builtin("ComplexGaussian").unwrap();
+    noise.set_property("mu", Rule::constant(Value::Complex(1.0, -2.0))).unwrap();
+    noise.set_property("sigma", Rule::constant(Value::Complex(1.0, 2.0))).unwrap();
+    noise.seed(11).unwrap();
+    let input = constant_image(0.5, 300);
+    let a = noise.resolve_one(Some(&input)).unwrap().unwrap();
+    let (re, im) = parts(&a);
+    // (a + ib)(1 + 2i) = (a - 2b) + i(2a + b): each part of variance 5, uncorrelated.
+    let ((mr, vr), (mi, vi)) = (mean_and_var(&re), mean_and_var(&im));
+    assert!((mr - 1.5).abs() < 0.05 && (vr - 5.0).abs() < 0.15, "real part: mean {mr}, var {vr}");
+    assert!((mi + 2.0).abs() < 0.05 && (vi - 5.0).abs() < 0.15, "imaginary part: mean {mi}, var {vi}");
+    let cov = re.iter().zip(&im).map(|(r, i)| (r - mr) * (i - mi)).sum::<f64>() / re.len() as f64;
+    assert!(cov.abs() < 0.15, "covariance {cov}");
+    noise.seed(11).unwrap();
+    assert_eq!(noise.resolve_one(Some(&input)).unwrap().unwrap().as_slice(), a.as_slice(), "seeded");
+}
+
+#[test]
+fn complex_noise_parameters_are_checked() {
+    let noise = features::builtin("Gaussian").unwrap();
+    let err = noise.set_property("sigma", Rule::constant(Value::Complex(f64::NAN, 1.0))).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "property 'sigma' of feature 'Gaussian': expected a complex number with finite parts, got (nan+1j)"
+    );
+    let err = noise.set_property("sigma", Rule::constant(-0.5)).unwrap_err();
+    assert_eq!(err.to_string(), "property 'sigma' of feature 'Gaussian': expected a non-negative number, got -0.5");
+    let err = noise.set_property("mu", Rule::constant(Value::str("dark"))).unwrap_err();
+    assert_eq!(err.to_string(), "property 'mu' of feature 'Gaussian': expected a number, got a string");
+    let cg = features::builtin("ComplexGaussian").unwrap();
+    let err = cg.set_property("mu", Rule::constant(Value::Complex(0.0, f64::INFINITY))).unwrap_err();
+    assert!(err.to_string().starts_with("property 'mu' of feature 'ComplexGaussian': expected a complex"), "{err}");
 }

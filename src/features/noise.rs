@@ -1,6 +1,10 @@
 //! Noise: `Gaussian`, `ComplexGaussian`, `Poisson`, `Background` (alias `Offset`). Every draw comes from the pipeline's
 //! seeded generator, so a seeded pipeline gives the same noise on any machine (DeepTrack2 draws from
 //! numpy's global generator, so the noise itself matches it in distribution, not sample by sample).
+//!
+//! `Gaussian` and `ComplexGaussian` take a real or complex `mu` and `sigma`, as DeepTrack2 2.0.1 does
+//! (`Gaussian(sigma=0.005j)`, phase noise of an optics' illumination): a complex one, or a complex
+//! input, makes the result complex (see [`Image::is_complex`]).
 
 use std::sync::Arc;
 
@@ -12,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
+use crate::value::Value;
 
 /// The registry entries of this family.
 pub(crate) static KINDS: &[KindSpec] = &[
@@ -35,11 +40,9 @@ const GAUSSIAN: KindSpec = KindSpec {
     name: "Gaussian",
     aliases: &[],
     module: "noises",
-    doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel.",
-    params: &[
-        finite("mu", 0.0, "the mean of the noise"),
-        ParamSpec { min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") },
-    ],
+    doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel; a complex `mu` or `sigma` (`0.005j`) makes the \
+          result complex (one draw scaled by the complex `sigma`).",
+    params: GAUSSIAN_PARAMS,
     positional: &["mu", "sigma"],
     make: |_| Box::new(Gaussian),
 };
@@ -49,8 +52,8 @@ const COMPLEX_GAUSSIAN: KindSpec = KindSpec {
     aliases: &[],
     module: "noises",
     doc: "Adds complex Gaussian noise: `x + mu + sigma · (N(0, 1) + i·N(0, 1))` per pixel; the result is complex \
-          (a last axis of 2: real and imaginary parts).",
-    params: GAUSSIAN.params,
+          (a last axis of 2: real and imaginary parts); `mu` and `sigma` may be complex.",
+    params: GAUSSIAN_PARAMS,
     positional: &["mu", "sigma"],
     make: |_| Box::new(ComplexGaussian),
 };
@@ -69,6 +72,89 @@ const POISSON: KindSpec = KindSpec {
     make: |_| Box::new(Poisson),
 };
 
+/// `mu` and `sigma` of `Gaussian` and `ComplexGaussian`: a real number (`sigma` non-negative) or a
+/// complex one with finite parts, as DeepTrack2 2.0.1 computes with either.
+const GAUSSIAN_PARAMS: &[ParamSpec] = &[
+    ParamSpec {
+        check: Some(mu_real_or_complex),
+        ..ParamSpec::new(
+            "mu",
+            ParamKind::Any,
+            ParamDefault::Value(Const::Float(0.0)),
+            "the mean of the noise: a finite real or complex number",
+        )
+    },
+    ParamSpec {
+        check: Some(sigma_real_or_complex),
+        ..ParamSpec::new(
+            "sigma",
+            ParamKind::Any,
+            ParamDefault::Value(Const::Float(1.0)),
+            "the standard deviation of the noise: a non-negative number, or a complex number that scales the \
+             draw (0.005j: imaginary noise)",
+        )
+    },
+];
+
+/// What a real `mu` must be.
+const REAL_MU: ParamSpec = finite("mu", 0.0, "the mean of the noise");
+/// What a real `sigma` must be.
+const REAL_SIGMA: ParamSpec = ParamSpec { min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") };
+
+fn mu_real_or_complex(value: &Value) -> Result<()> {
+    real_or_complex(&REAL_MU, value)
+}
+
+fn sigma_real_or_complex(value: &Value) -> Result<()> {
+    real_or_complex(&REAL_SIGMA, value)
+}
+
+/// A complex number with finite parts, or a real one within the bounds of `real`.
+fn real_or_complex(real: &ParamSpec, value: &Value) -> Result<()> {
+    match value {
+        Value::Complex(re, im) if re.is_finite() && im.is_finite() => Ok(()),
+        Value::Complex(..) => Err(Error::invalid(format!("expected a complex number with finite parts, got {value}"))),
+        other => real.validate(other),
+    }
+}
+
+/// A sampled `mu` or `sigma`: its real and imaginary parts, and whether it is complex.
+fn complex_param(p: &Params<'_>, key: &str) -> Result<((f64, f64), bool)> {
+    p.parse(key, |v| Ok((v.as_complex()?, matches!(v, Value::Complex(..)))))
+}
+
+/// `x + mu + noise()` per complex sample: a complex input keeps its shape, a real one gets a last
+/// axis of 2 (its imaginary parts zero). `noise` gives each sample's `(re, im)`, in order.
+fn add_complex_noise(img: &Image, mu: (f64, f64), mut noise: impl FnMut() -> (f64, f64)) -> Result<Image> {
+    let samples = img.contiguous()?;
+    let (shape, data) = if img.is_complex() {
+        let mut out = crate::buffer::with_capacity(samples.len())?;
+        for pair in samples.chunks_exact(2) {
+            let (re, im) = noise();
+            out.push(pair[0] + mu.0 + re);
+            out.push(pair[1] + mu.1 + im);
+        }
+        (img.shape().to_vec(), out)
+    } else {
+        let count = samples.len().checked_mul(2).ok_or_else(|| {
+            Error::new(crate::error::ErrorKind::OutOfMemory, "the complex image's size overflows".to_string())
+        })?;
+        let mut out = crate::buffer::with_capacity(count)?;
+        for &x in samples {
+            let (re, im) = noise();
+            out.push(x + mu.0 + re);
+            out.push(mu.1 + im);
+        }
+        let mut shape = img.shape().to_vec();
+        shape.push(2);
+        (shape, out)
+    };
+    let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("sized to the shape");
+    let mut out = img.with_standard_data(data);
+    out.set_complex(true)?;
+    Ok(out)
+}
+
 /// `Background` and its alias class `Offset`. DeepTrack2 requires `offset`; here it defaults to 0 (a
 /// feature is created before its properties are set).
 const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn FeatureKind>) -> KindSpec {
@@ -85,7 +171,9 @@ const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn Featur
 
 const BACKGROUND: &[ParamSpec] = &[finite("offset", 0.0, "the constant added to every pixel")];
 
-/// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel.
+/// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel. A complex `mu` or `sigma`, or a
+/// complex input, gives a complex image, as numpy's arithmetic does in DeepTrack2 2.0.1: one draw per
+/// sample times the complex `sigma`, so `sigma = 0.005j` leaves the real part `x + mu`.
 #[derive(Clone)]
 struct Gaussian;
 
@@ -101,8 +189,17 @@ impl FeatureKind for Gaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(GAUSSIAN.params, props);
-        let (mu, sigma) = (p.f64("mu")?, p.f64("sigma")?);
+        let (((mu, mu_im), complex_mu), ((sigma, sigma_im), complex_sigma)) =
+            (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
+        if complex_mu || complex_sigma || img.is_complex() {
+            // numpy: `mu + image + randn(*shape) * sigma` is complex, one draw per sample scaled by
+            // the complex sigma (sigma = 0.005j: the real part keeps `x + mu`).
+            return Ok(Some(add_complex_noise(img, (mu, mu_im), || {
+                let n: f64 = StandardNormal.sample(&mut *rng);
+                (n * sigma, n * sigma_im)
+            })?));
+        }
         let out = img.data().mapv(|x| {
             let n: f64 = StandardNormal.sample(&mut *rng);
             mu + x + n * sigma
@@ -114,7 +211,8 @@ impl FeatureKind for Gaussian {
 /// `ComplexGaussian(mu=0, sigma=1)`: `mu + x + sigma * (N(0, 1) + i N(0, 1))` per pixel. Images are
 /// real arrays, so the complex result keeps the real and imaginary parts along a new last axis of
 /// length 2 and is marked complex ([`Image::is_complex`]; the Python package returns it as a complex
-/// array). A complex input (so marked) has noise added to both parts and keeps its shape.
+/// array). A complex input (so marked) has noise added to both parts and keeps its shape. A complex
+/// `sigma` multiplies the complex draw, a complex `mu` adds to both parts.
 #[derive(Clone)]
 struct ComplexGaussian;
 
@@ -130,33 +228,13 @@ impl FeatureKind for ComplexGaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(COMPLEX_GAUSSIAN.params, props);
-        let (mu, sigma) = (p.f64("mu")?, p.f64("sigma")?);
+        let ((mu, _), (sigma, _)) = (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
-        let mut normal = || -> f64 { StandardNormal.sample(&mut *rng) };
-        let samples = img.contiguous()?;
-        let (shape, data) = if img.is_complex() {
-            let mut out = crate::buffer::with_capacity(samples.len())?;
-            for pair in samples.chunks_exact(2) {
-                out.push(mu + pair[0] + sigma * normal());
-                out.push(pair[1] + sigma * normal());
-            }
-            (img.shape().to_vec(), out)
-        } else {
-            let count = samples.len().checked_mul(2).ok_or_else(|| {
-                Error::new(crate::error::ErrorKind::OutOfMemory, "the complex image's size overflows".to_string())
-            })?;
-            let mut out = crate::buffer::with_capacity(count)?;
-            for &x in samples {
-                out.push(mu + x + sigma * normal());
-                out.push(sigma * normal());
-            }
-            let mut shape = img.shape().to_vec();
-            shape.push(2);
-            (shape, out)
-        };
-        let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("sized to the shape");
-        let mut out = img.with_standard_data(data);
-        out.set_complex(true)?;
+        // `(N(0, 1) + i·N(0, 1)) · sigma`, the real draw first.
+        let out = add_complex_noise(img, mu, || {
+            let (a, b): (f64, f64) = (StandardNormal.sample(&mut *rng), StandardNormal.sample(&mut *rng));
+            (a * sigma.0 - b * sigma.1, a * sigma.1 + b * sigma.0)
+        })?;
         Ok(Some(out))
     }
 }

@@ -1,6 +1,6 @@
 /* The scene kinds from C by kind name: NonOverlapping (volumes apart, their final positions in the
  * dicts, the warning of an impossible placement through deeptrack_take_warnings), ComplexGaussian
- * (a complex image: a last axis of 2 and deeptrack_image_is_complex), CropTight (values) and Reuse
+ * (a complex image: a last axis of 2 and deeptrack_image_is_complex), Gaussian with a complex sigma, CropTight (values) and Reuse
  * (how often its feature is computed). */
 #include <math.h>
 #include <stdlib.h>
@@ -134,6 +134,57 @@ static void test_complex_gaussian(void) {
     deeptrack_feature_free(noise);
 }
 
+static deeptrack_rule *constant_complex(double re, double im) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_complex(re, im, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+/* Gaussian and ComplexGaussian with a complex sigma (DeepTrack2's Gaussian(sigma=0.005j)): complex
+ * images; an imaginary sigma leaves the real part x + mu, and a bad complex sigma is refused. */
+static void test_complex_sigma(void) {
+    deeptrack_feature *noise = NULL, *cg = NULL;
+    deeptrack_image *input = NULL, *out = NULL, *out2 = NULL;
+    double ones[4] = {1, 1, 1, 1};
+    size_t shape[2] = {2, 2};
+    bool complex = false;
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_feature_new("Gaussian", &noise));
+    OK(deeptrack_feature_set_property(noise, "mu", constant_complex(0.5, 2.0)));
+    OK(deeptrack_feature_set_property(noise, "sigma", constant_complex(0.0, 0.005)));
+    OK(deeptrack_image_new(ones, shape, 2, &input));
+    OK(deeptrack_feature_resolve(noise, input, &out));
+    OK(deeptrack_image_is_complex(out, &complex));
+    CHECK(complex && deeptrack_image_ndim(out) == 3);
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 8);
+    for (size_t i = 0; i < 4; i++) {
+        CHECK(data[2 * i] == 1.5);
+        CHECK(fabs(data[2 * i + 1] - 2.0) < 0.05 && data[2 * i + 1] != 2.0);
+    }
+    /* set_property takes the rule even when it refuses it. */
+    CHECK(deeptrack_feature_set_property(noise, "sigma", constant_complex(NAN, 1.0)) ==
+          DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "property 'sigma' of feature 'Gaussian': expected a complex number with finite parts")
+          != NULL);
+    /* ComplexGaussian: a sigma of 0 + 0j adds mu only. */
+    OK(deeptrack_feature_new("ComplexGaussian", &cg));
+    OK(deeptrack_feature_set_property(cg, "mu", constant_complex(-1.0, 3.0)));
+    OK(deeptrack_feature_set_property(cg, "sigma", constant_complex(0.0, 0.0)));
+    OK(deeptrack_feature_resolve(cg, input, &out2));
+    OK(deeptrack_image_data(out2, &data, &len));
+    CHECK(len == 8 && data[0] == 0.0 && data[1] == 3.0 && data[6] == 0.0 && data[7] == 3.0);
+    deeptrack_image_free(out2);
+    deeptrack_image_free(out);
+    deeptrack_image_free(input);
+    deeptrack_feature_free(cg);
+    deeptrack_feature_free(noise);
+}
+
 static void test_crop_tight(void) {
     deeptrack_feature *crop = NULL;
     deeptrack_image *input = NULL, *out = NULL;
@@ -191,6 +242,7 @@ static void test_reuse(void) {
 int main(void) {
     test_non_overlapping();
     test_complex_gaussian();
+    test_complex_sigma();
     test_crop_tight();
     test_reuse();
     printf("%d passed, %d failed\n", checks - failures, failures);

@@ -103,3 +103,39 @@ class AbsorbingVolumes(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ComplexNoise(unittest.TestCase):
+    """DeepTrack2 2.0.1's ``Gaussian(sigma=0.005j)``: ``mu + image + randn * sigma`` is complex."""
+
+    def test_gaussian_with_an_imaginary_sigma(self):
+        noise = dt.Gaussian(mu=0.5, sigma=2j)
+        image = np.ones((200, 200))
+        out = np.asarray(noise.resolve(image))
+        self.assertTrue(np.iscomplexobj(out))
+        self.assertEqual(out.shape, (200, 200))
+        np.testing.assert_array_equal(out.real, 1.5)
+        self.assertAlmostEqual(out.imag.mean(), 0.0, delta=0.05)
+        self.assertAlmostEqual(out.imag.var(), 4.0, delta=0.15)
+        self.assertEqual(noise.sigma(), 2j)
+
+    def test_seeded_complex_noise_is_reproducible(self):
+        for kind in (dt.Gaussian, dt.ComplexGaussian):
+            noise = kind(mu=1 - 1j, sigma=0.5 + 1j)
+            np.random.seed(7)
+            a = np.asarray(noise.update().resolve(np.zeros((8, 8))))
+            np.random.seed(7)
+            b = np.asarray(noise.update().resolve(np.zeros((8, 8))))
+            self.assertTrue(np.iscomplexobj(a))
+            np.testing.assert_array_equal(a, b)
+
+    def test_complex_gaussian_with_a_complex_sigma(self):
+        out = np.asarray(dt.ComplexGaussian(mu=1j, sigma=1 + 2j).resolve(np.zeros((300, 300))))
+        self.assertAlmostEqual(out.real.mean(), 0.0, delta=0.05)
+        self.assertAlmostEqual(out.imag.mean(), 1.0, delta=0.05)
+        self.assertAlmostEqual(out.real.var(), 5.0, delta=0.15)
+        self.assertAlmostEqual(out.imag.var(), 5.0, delta=0.15)
+
+    def test_a_bad_complex_sigma_names_the_property(self):
+        with self.assertRaisesRegex(Exception, "sigma.*Gaussian.*complex number with finite parts"):
+            dt.Gaussian(sigma=complex("nan+1j")).resolve(np.zeros((2, 2)))
