@@ -526,8 +526,12 @@ def _typed(owner, view):
 
 
 def _is_complex(owner):
+    return _ptr_is_complex(owner.ptr)
+
+
+def _ptr_is_complex(ptr):
     out = c_bool()
-    call(lib.deeptrack_image_is_complex, owner.ptr, byref(out))
+    call(lib.deeptrack_image_is_complex, ptr, byref(out))
     return out.value
 
 
@@ -795,6 +799,10 @@ def _argument_image(input_ptr):
     if not input_ptr:
         return None, None, 0
     original = borrowed_view(input_ptr)
+    if original.ndim and original.shape[-1] == 2 and original.flags.c_contiguous and _ptr_is_complex(input_ptr):
+        # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
+        # as complex numbers, as DeepTrack2 gives it.
+        original = original.view(np.complex128)[..., 0]
     data = original.copy()
     count = lib.deeptrack_image_property_count(input_ptr)
     if count == 0:

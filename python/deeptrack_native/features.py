@@ -205,7 +205,7 @@ class Feature:
             given = [kwargs.pop(name, None) for name in self._feature_params]
             while given and given[-1] is None:
                 given.pop()
-            given = [None if f is None else _as_feature(f) for f in given]
+            given = [None if f is None else _as_feature(f, name) for f, name in zip(given, self._feature_params)]
             if given:
                 self.__dict__["_refs"] = [f for f in given if f is not None]
                 handles = (c_void_p * len(given))(*(None if f is None else f._h.ptr for f in given))
@@ -1033,9 +1033,18 @@ def _keyword_names(fn):
     return list(spec.kwonlyargs or []) if spec.varargs else list(spec.args or [])
 
 
-def _as_feature(obj):
+def _as_feature(obj, name=None):
     if isinstance(obj, Feature):
         return obj
+    if name == "pupil" and isinstance(obj, np.ndarray):
+        # DeepTrack2's array pupil (``pupil_function *= pupil``): a Value holding it, which the optics
+        # multiply their pupil by (the library's way to give an array as a pupil).
+        if _holds_object(obj):
+            raise NotImplementedError(
+                f"an array pupil of {obj.dtype} numbers is not a value this build of libdeeptrack holds (a complex "
+                "array needs complex array values); give a real array, or a subclass of Aberration"
+            )
+        return _builtin("Value")(value=obj)
     raise TypeError(f"expected a feature, got a {type(obj).__name__}")
 
 
