@@ -225,6 +225,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/blurpool.c", "valgrind_blurpool");
     valgrind_clean("tests/c/pupil.c", "valgrind_pupil");
     valgrind_clean("tests/c/custom_pupil.c", "valgrind_custom_pupil");
+    valgrind_clean("tests/c/mie_coefficients.c", "valgrind_mie_coefficients");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
@@ -478,6 +479,12 @@ fn pupils_and_illumination_from_c() {
 #[test]
 fn custom_and_array_pupils_from_c() {
     let out = run(&compile("cc", "tests/c/custom_pupil.c", "custom_pupil", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
+fn mie_scatterer_coefficients_from_c() {
+    let out = run(&compile("cc", "tests/c/mie_coefficients.c", "mie_coefficients", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");
 }
 

@@ -604,3 +604,77 @@ fn an_array_pupil_multiplies_the_pupil() {
         "{e}"
     );
 }
+
+/// Brightfield (633 nm, NA 0.7, 0.1 µm pixels, 32 × 32, padding 8) of `sample`, its complex field.
+fn mie_field(sample: &Feature) -> Image {
+    let o = feature(
+        "Brightfield",
+        &[
+            ("NA", Value::Float(0.7)),
+            ("wavelength", Value::Float(633e-9)),
+            ("resolution", Value::Float(1e-7)),
+            ("magnification", Value::Int(1)),
+            ("output_region", vector(&[0.0, 0.0, 32.0, 32.0])),
+            ("padding", vector(&[8.0, 8.0, 8.0, 8.0])),
+            ("return_field", Value::Bool(true)),
+        ],
+    );
+    image(&o, sample)
+}
+
+/// `MieScatterer`'s coefficients come from its function of `L` (DeepTrack2's `A, B =
+/// coefficients(L)`), called with `L` and the properties: a sphere's coefficients give MieSphere's
+/// field; "auto" is computed from `radius`; a wrong shape is an error naming the property.
+#[test]
+fn mie_scatterer_takes_its_coefficients_from_a_function_of_l() {
+    use deeptrack::mie::{Complex64, coefficients};
+    let sphere = |p: &deeptrack::PropertyDict| -> deeptrack::Result<Option<Image>> {
+        let order = p.require("L")?.as_f64()? as usize;
+        let (wavelength, n) = (p.f64("wavelength")?, p.f64("refractive_index_medium")?);
+        let radius = p.f64("radius")?;
+        let (a, b) =
+            coefficients(Complex64::new(1.45 / n, 0.0), radius * 2.0 * std::f64::consts::PI / wavelength * n, order)?;
+        let data: Vec<f64> = a.iter().chain(&b).flat_map(|c| [c.re, c.im]).collect();
+        let mut out = Image::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, order, 2]), data).unwrap());
+        out.set_complex(true)?;
+        Ok(Some(out))
+    };
+    let function = Feature::custom("coefficients", move |l, p| {
+        assert_eq!(l.expect("L as an image").as_slice(), [p.require("L").unwrap().as_f64().unwrap()]);
+        sphere(p)
+    });
+    let mine = features::registry::build("MieScatterer", vec![function]).unwrap();
+    let common = [("position", vector(&[16.0, 15.5])), ("z", Value::Float(2.0)), ("radius", Value::Float(4e-7))];
+    for (k, v) in &common {
+        mine.set_property(k, Rule::constant(v.clone())).unwrap();
+    }
+    let reference = feature("MieSphere", &[common[0].clone(), common[1].clone(), common[2].clone()]);
+    let (a, b) = (mie_field(&mine), mie_field(&reference));
+    assert_eq!(a.shape(), [32, 32, 1, 2]);
+    assert!(a.is_complex());
+    let scale = b.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let largest = a.as_slice().iter().zip(b.as_slice()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(largest <= 1e-12 * scale, "{largest}");
+
+    // "auto" needs a radius.
+    let bare = features::registry::build("MieScatterer", vec![Feature::custom("coefficients", move |_, p| sphere(p))])
+        .unwrap();
+    let e = Feature::microscope(&feature("Brightfield", &[]), &bare).unwrap().resolve_one(None).unwrap_err();
+    assert!(e.to_string().contains("property 'L' of feature 'MieScatterer'"), "{e}");
+    assert!(e.to_string().contains("L \"auto\" is computed from the radius"), "{e}");
+
+    // A (3, L) array.
+    let three = Feature::custom("coefficients", |_, p| {
+        let order = p.require("L")?.as_f64()? as usize;
+        Ok(Some(Image::new(ndarray::ArrayD::zeros(ndarray::IxDyn(&[3, order])))))
+    });
+    let wrong = features::registry::build("MieScatterer", vec![three]).unwrap();
+    wrong.set_property("L", Rule::constant(Value::Int(5))).unwrap();
+    let e = Feature::microscope(&feature("Brightfield", &[]), &wrong).unwrap().resolve_one(None).unwrap_err();
+    assert!(e.to_string().contains("property 'coefficients'"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("expected the coefficients as a (2, L) array (a_n, then b_n) for L = 5, got shape [3, 5]"),
+        "{e}"
+    );
+}

@@ -1107,13 +1107,6 @@ class Scatterer(Feature):
     __module__ = "deeptrack_native.scatterers"
 
 
-class MieScatterer(Scatterer):
-    """DeepTrack2's ``scatterers.MieScatterer``, the base class of its Mie scatterers (a custom
-    feature when subclassed; ``MieSphere`` and ``MieStratifiedSphere`` are built-in kinds)."""
-
-    __module__ = "deeptrack_native.scatterers"
-
-
 class Reducer(Feature):
     """DeepTrack2's ``statistics.Reducer``: the base class of the reductions (``Sum``, ``Mean``, ...)."""
 
@@ -1439,6 +1432,70 @@ _define_all()
 for _cls in (Blur, Pool):
     _BUILTINS[_cls._kind] = _cls
     _BUILTIN_CLASSES.add(_cls)
+
+
+class MieScatterer(Scatterer, _BUILTINS["MieScatterer"]):
+    """DeepTrack2's ``scatterers.MieScatterer(coefficients, ...)``: the field scattered by a particle
+    whose Mie coefficients come from ``coefficients``, as DeepTrack2 samples it: a callable is called
+    with the properties it names (a function of no property, or of ``radius``, ``wavelength``, ...,
+    as DeepTrack2's ``MieSphere`` gives it) and returns the function of ``L`` that gives ``(a_n,
+    b_n)``, ``n = 1..L``; a callable that returns the pair ``(a_n, b_n)`` itself is taken too (a
+    function of ``L``: DeepTrack2 2.0.1 raises there). ``L`` "auto" is computed from ``radius``.
+
+    Written here, not generated, because the registry's function parameter is a C callback, and
+    because a subclass that defines ``get`` is a feature of one's own (DeepTrack2's base class)."""
+
+    __module__ = "deeptrack_native.scatterers"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get" in cls.__dict__:
+            # Its own field: a custom feature, as subclasses of Feature are.
+            cls._kind, cls._positional, cls._feature_params = None, ("_input",), ()
+            cls._create = Feature._create
+
+    def __init__(self, *args, **kwargs):
+        if self._kind is None:
+            Feature.__init__(self, *args, **kwargs)
+            return
+        if len(args) > len(self._positional):
+            raise TypeError(f"{type(self).__name__}() takes at most {len(self._positional)} positional arguments")
+        for name, arg in zip(self._positional, args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
+            kwargs[name] = arg
+        coefficients = kwargs.pop("coefficients", None)
+        if coefficients is None:
+            raise TypeError(f"{type(self).__name__}() missing the argument 'coefficients'")
+        if not isinstance(coefficients, Feature):
+            if not callable(coefficients):
+                raise TypeError(f"{type(self).__name__}: coefficients must be callable")
+            coefficients = _Function(_mie_coefficients(coefficients), "coefficients")
+        Feature.__init__(self, coefficients=coefficients, **kwargs)
+
+
+def _mie_coefficients(coefficients):
+    """The library's function of a MieScatterer's ``coefficients`` (see :class:`MieScatterer`):
+    ``call(L image, properties)`` returns the ``(2, L)`` complex array of ``a_n``, ``b_n``."""
+    names = _keyword_names(coefficients)
+
+    def call(_, properties):
+        order = int(properties["L"])
+        value = coefficients(**{name: properties[name] for name in names if name in properties})
+        if callable(value):
+            value = value(order)
+        a, b = value
+        a, b = np.asarray(a, dtype=complex).reshape(-1), np.asarray(b, dtype=complex).reshape(-1)
+        if min(a.size, b.size) < order:
+            raise ValueError(f"coefficients gave {a.size} a_n and {b.size} b_n for L = {order}")
+        return np.stack([a[:order], b[:order]])
+
+    return call
+
+
+MieScatterer.__doc__ = f"{_BUILTINS['MieScatterer'].__doc__}\n\n{MieScatterer.__doc__}"
+_BUILTINS["MieScatterer"] = MieScatterer
+_BUILTIN_CLASSES.add(MieScatterer)
 
 
 class OneOfDict(_BUILTINS["OneOfDict"]):

@@ -31,6 +31,7 @@ use crate::value::Value;
 
 mod masks;
 mod mie;
+mod mie_coefficients;
 
 pub use masks::MAX_GRID_VOXELS;
 pub(crate) use mie::KINDS as MIE_KINDS;
