@@ -142,6 +142,15 @@ fn absorbing_and_upsampled_scatterers_from_c_image_as_deeptrack2() {
 }
 
 #[test]
+fn complex_arrays_are_property_values_from_c() {
+    let out = run(&compile("cc", "tests/c/complex_arrays.c", "complex_arrays", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+    valgrind_clean("tests/c/complex_arrays.c", "valgrind_complex_arrays");
+}
+
+#[test]
 fn holography_kinds_and_the_propagation_matrix_from_c() {
     let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
