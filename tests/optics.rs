@@ -592,6 +592,11 @@ fn an_array_pupil_multiplies_the_pupil() {
     for (a, b) in plain.as_slice().iter().zip(half.as_slice()) {
         assert!((a * 0.25 - b).abs() <= 1e-12 * peak(&plain).0);
     }
+    // A complex number: its phase does not change a fluorescence image, its modulus does.
+    let turned = image(&with_pupil(&feature("Value", &[("value", Value::Complex(0.3, -0.4))])), &sample);
+    for (a, b) in plain.as_slice().iter().zip(turned.as_slice()) {
+        assert!((a * 0.25 - b).abs() <= 1e-12 * peak(&plain).0);
+    }
     // The padded region is 64 × 56 on a 64 × 64 grid: a row of 64 numbers broadcasts; one of 56 does not.
     let row = |n: usize| Value::array(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[n]), 0.5));
     let rows = image(&with_pupil(&feature("Value", &[("value", row(64))])), &sample);

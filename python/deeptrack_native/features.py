@@ -1040,9 +1040,9 @@ def _as_feature(obj, name=None):
         # DeepTrack2's array pupil (``pupil_function *= pupil``): a Value holding it, which the optics
         # multiply their pupil by (the library's way to give an array as a pupil).
         if _holds_object(obj):
-            raise NotImplementedError(
-                f"an array pupil of {obj.dtype} numbers is not a value this build of libdeeptrack holds (a complex "
-                "array needs complex array values); give a real array, or a subclass of Aberration"
+            raise TypeError(
+                f"an array pupil of {obj.dtype} is not numbers the library holds; give real or complex numbers, or "
+                "a subclass of Aberration"
             )
         return _builtin("Value")(value=obj)
     raise TypeError(f"expected a feature, got a {type(obj).__name__}")

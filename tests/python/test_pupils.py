@@ -211,6 +211,23 @@ class PupilsOfOnesOwn(unittest.TestCase):
         with self.assertRaisesRegex(dt.InvalidArgumentError, r"the pupil array's shape \[60, 64\] does not broadcast"):
             self.images(np.ones((60, 64)))
 
+    def test_a_complex_array_multiplies_the_pupil(self):
+        rows, columns = np.meshgrid(np.arange(64) - 32, np.arange(64) - 32, indexing="ij")
+        array = np.exp(-((rows / 40.0) ** 2) + 0.2j * columns + 0.05j * rows)
+
+        class Times(aberrations.Aberration):
+            def get(self, pupil, **kwargs):
+                return pupil * array
+
+        for given, mine in zip(self.images(array), self.images(Times())):
+            np.testing.assert_allclose(given, mine, rtol=0, atol=1e-12 * mine.max())
+        # A tilt moves the spot: the phase counts.
+        fluo, _ = self.images(array)
+        plain, _ = self.images(np.abs(array))
+        self.assertGreater(np.abs(fluo - plain).max(), 0.1 * plain.max())
+        with self.assertRaisesRegex(TypeError, "an array pupil of object is not numbers"):
+            self.images(np.array([object()] * 64))
+
 
 if __name__ == "__main__":
     unittest.main()

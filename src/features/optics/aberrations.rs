@@ -21,7 +21,6 @@ use crate::features::registry::{self, Const, KindSpec, ParamDefault, ParamKind, 
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
-use crate::value::Value;
 
 /// The largest radial order `n` of a Zernike term (its radial polynomial's coefficients are then
 /// exact integers below 2^127).
@@ -227,8 +226,7 @@ impl Step {
         let spec = feature.spec()?;
         if spec.name == "Value" {
             let array = match props.get("value") {
-                Some(Value::Array(a)) => Ok(Arc::clone(a)),
-                Some(v) => v.as_f64().map(|x| Arc::new(ndarray::arr0(x).into_dyn())).map_err(|_| {
+                Some(v) => v.to_complex_array().map_err(|_| {
                     Error::invalid(format!("expected an array of numbers for the pupil, got {}", v.kind_name()))
                         .in_property("value")
                         .in_feature(&label)

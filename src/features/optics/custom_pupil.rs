@@ -116,15 +116,16 @@ impl Callback {
     }
 }
 
-/// An array multiplying the pupil (DeepTrack2's `pupil_function *= pupil`): numbers broadcast over
+/// An array multiplying the pupil (DeepTrack2's `pupil_function *= pupil`): real or complex numbers
+/// (a `Value` of a real or complex array, a number or a list of them) broadcast over
 /// the `n0 × n1` grid as numpy broadcasts them to it (a number, a row of `n1`, a column `n0 × 1`, or
 /// the grid's shape), the pupil's centre at `(n0/2, n1/2)`.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct PupilArray {
     /// The feature's label, for errors.
     pub label: Arc<str>,
-    /// The array.
-    pub array: Arc<ndarray::ArrayD<f64>>,
+    /// The array (real arrays as complex numbers).
+    pub array: Arc<ndarray::ArrayD<Complex64>>,
 }
 
 impl PupilArray {
@@ -132,7 +133,7 @@ impl PupilArray {
     pub fn key(&self, out: &mut Vec<u64>) {
         out.push(4 + ((self.array.ndim() as u64) << 8));
         out.extend(self.array.shape().iter().map(|&d| d as u64));
-        out.extend(self.array.iter().map(|v| v.to_bits()));
+        out.extend(self.array.iter().flat_map(|v| [v.re.to_bits(), v.im.to_bits()]));
     }
 
     /// Multiplies `pupil` by the array, or errors when its shape does not broadcast to the grid.
