@@ -292,6 +292,11 @@
 #define DEEPTRACK_VALUE_KIND_TUPLE 8
 
 /**
+ * `deeptrack_value_kind()` of an n-d complex array (read with `deeptrack_value_array_complex`).
+ */
+#define DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY 9
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -341,7 +346,8 @@ typedef struct deeptrack_rule deeptrack_rule;
 typedef struct deeptrack_sample_context deeptrack_sample_context;
 
 /**
- * A property value: none, bool, int, float, string, n-d float array or list.
+ * A property value: none, bool, int, float, complex, string, n-d float or complex array, list or
+ * tuple.
  *
  * Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
  * `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -2095,6 +2101,26 @@ deeptrack_status deeptrack_value_new_array(const double *data,
                                            struct deeptrack_value **out);
 
 /**
+ * Creates an n-d complex array value by copying `data`: `2·n` doubles for the `n` elements of shape
+ * `shape[0..ndim]` in C order, each element its real part then its imaginary part (the layout of C99
+ * `double complex`, C++ `std::complex<double>` and numpy's `complex128`). `ndim` 0 makes a scalar
+ * array of one element; `data` may be NULL when the shape has no elements. On success `*out`
+ * receives a new value owned by the caller (`DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY`; free with
+ * `deeptrack_value_free`). Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, `shape` (with
+ * `ndim` > 0) or `data` (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than
+ * `DEEPTRACK_MAX_NDIM` dimensions, `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows
+ * or cannot be allocated.
+ *
+ * # Safety
+ * `shape` must point to `ndim` sizes, `data` to twice as many doubles as their product; `out`
+ * writable.
+ */
+deeptrack_status deeptrack_value_new_array_complex(const double *data,
+                                                   const size_t *shape,
+                                                   size_t ndim,
+                                                   struct deeptrack_value **out);
+
+/**
  * Creates an empty list value. On success `*out` receives a new value owned by the caller.
  *
  * # Safety
@@ -2125,7 +2151,8 @@ deeptrack_status deeptrack_value_list_push(struct deeptrack_value *list,
 
 /**
  * Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
- * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+ * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9). A
+ * NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -2190,6 +2217,21 @@ deeptrack_status deeptrack_value_array(const struct deeptrack_value *v,
                                        const double **data,
                                        const size_t **shape,
                                        size_t *ndim);
+
+/**
+ * Reads a COMPLEX_ARRAY value: `*data` receives its elements in C order, two doubles each (real
+ * part, then imaginary part: `2·n` doubles for `n` elements), `*shape` its `*ndim` sizes. Both are
+ * borrowed, valid while `v` lives; do not free them. `DEEPTRACK_STATUS_TYPE_MISMATCH` for another
+ * kind of value (a real ARRAY is read with `deeptrack_value_array`). Any of the three out-pointers
+ * may be NULL if that part is not wanted.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; the out-pointers NULL or writable.
+ */
+deeptrack_status deeptrack_value_array_complex(const struct deeptrack_value *v,
+                                               const double **data,
+                                               const size_t **shape,
+                                               size_t *ndim);
 
 /**
  * Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.

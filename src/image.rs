@@ -197,8 +197,19 @@ impl Image {
 
     /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number or a bool
     /// keeps its type as the image's dtype (numpy's int64 or bool), as DeepTrack2 keeps the int or
-    /// bool itself.
+    /// bool itself; a complex array (or number) is a complex image (its real and imaginary parts along
+    /// a last axis of 2).
     pub fn of_value(value: &Value) -> Result<Self> {
+        if let Value::ComplexArray(_) | Value::Complex(..) = value {
+            let z = value.to_complex_array()?;
+            let mut shape = z.shape().to_vec();
+            shape.push(2);
+            let mut data = crate::buffer::with_capacity(z.len().saturating_mul(2))?;
+            data.extend(z.iter().flat_map(|c| [c.re, c.im]));
+            let mut image = Image::new(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized"));
+            image.set_complex(true)?;
+            return Ok(image);
+        }
         let image = Image::from_shared(value.to_array()?);
         Ok(match value {
             Value::Int(_) => image.with_dtype(Dtype::Int64),
@@ -208,9 +219,19 @@ impl Image {
     }
 
     /// The image as a value (a feature's output read as a property): an array, but a single int64
-    /// or bool sample is that whole number or bool, the inverse of [`Image::of_value`].
+    /// or bool sample is that whole number or bool, and a complex image a complex array (without
+    /// its last axis of real and imaginary parts), the inverse of [`Image::of_value`].
     pub fn to_value(&self) -> Result<Value> {
         let array = self.to_shared_array()?;
+        if self.complex {
+            let shape = &array.shape()[..array.ndim() - 1];
+            let mut data = Vec::new();
+            data.try_reserve_exact(array.len() / 2)
+                .map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the complex array of an image"))?;
+            let flat = array.as_slice().expect("standard layout");
+            data.extend(flat.chunks_exact(2).map(|z| rustfft::num_complex::Complex64::new(z[0], z[1])));
+            return Ok(Value::complex_array(ArrayD::from_shape_vec(IxDyn(shape), data).expect("sized")));
+        }
         if array.ndim() == 0 && !self.complex {
             let x = array[IxDyn(&[])];
             match self.dtype {

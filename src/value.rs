@@ -1,9 +1,11 @@
-//! `Value`: what a property holds (none, bool, int, float, string, n-d float array, list).
+//! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float or complex
+//! array, list, tuple).
 
 use std::fmt;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
+use rustfft::num_complex::Complex64;
 
 use crate::error::{Error, Result};
 
@@ -124,6 +126,8 @@ pub enum ValueKind {
     Complex = 7,
     /// A tuple of values (a list that Python gives and gets back as a `tuple`).
     Tuple = 8,
+    /// An n-dimensional array of complex numbers (two `f64` each, real part first), C order.
+    ComplexArray = 9,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -150,6 +154,9 @@ pub enum Value {
     /// A complex number, real and imaginary parts (e.g. the refractive index of an absorbing
     /// particle, `1.45+0.1j`).
     Complex(f64, f64),
+    /// An n-d complex array in standard (C-contiguous) layout (DeepTrack2's complex numpy arrays:
+    /// propagation matrices, the refractive indices of a stratified sphere's shells).
+    ComplexArray(Arc<ArrayD<Complex64>>),
 }
 
 impl Value {
@@ -177,6 +184,9 @@ impl Value {
             (Value::Array(a), Value::Array(b)) => {
                 a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(*x, *y))
             }
+            (Value::ComplexArray(a), Value::ComplexArray(b)) => {
+                a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(x.re, y.re) && same(x.im, y.im))
+            }
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
             }
@@ -192,6 +202,12 @@ impl Value {
     /// An array value; the array is converted to standard layout if it is not already.
     pub fn array(a: ArrayD<f64>) -> Self {
         Value::Array(Arc::new(standard(a)))
+    }
+
+    /// A complex array value; the array is converted to standard layout if it is not already.
+    pub fn complex_array(a: ArrayD<Complex64>) -> Self {
+        let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+        Value::ComplexArray(Arc::new(a))
     }
 
     /// A 1-d array value from a slice.
@@ -211,6 +227,7 @@ impl Value {
             Value::List(_) => ValueKind::List,
             Value::Tuple(_) => ValueKind::Tuple,
             Value::Complex(..) => ValueKind::Complex,
+            Value::ComplexArray(_) => ValueKind::ComplexArray,
         }
     }
 
@@ -226,6 +243,7 @@ impl Value {
             Value::List(_) => "a list",
             Value::Tuple(_) => "a tuple",
             Value::Complex(..) => "a complex number",
+            Value::ComplexArray(_) => "a complex array",
         }
     }
 
@@ -281,6 +299,41 @@ impl Value {
         }
     }
 
+    /// The value as a complex array (complex arrays only).
+    pub fn as_complex_array(&self) -> Result<&ArrayD<Complex64>> {
+        match self {
+            Value::ComplexArray(a) => Ok(a),
+            other => Err(Error::type_mismatch(format!("expected a complex array, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as an array of complex numbers, as numpy's `asarray(..., complex)`: a complex array
+    /// is shared; real arrays, numbers (real or complex, as 0-d arrays), bools and equally shaped
+    /// nested lists of them are converted.
+    pub fn to_complex_array(&self) -> Result<Arc<ArrayD<Complex64>>> {
+        match self {
+            Value::ComplexArray(a) => Ok(Arc::clone(a)),
+            Value::Complex(re, im) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), Complex64::new(*re, *im)))),
+            Value::List(items) | Value::Tuple(items) => {
+                let parts = items.iter().map(Value::to_complex_array).collect::<Result<Vec<_>>>()?;
+                let inner_shape = parts.first().map(|p| p.shape().to_vec()).unwrap_or_default();
+                if parts.iter().any(|p| p.shape() != inner_shape.as_slice()) {
+                    return Err(Error::type_mismatch("expected a list of equally shaped numbers or arrays"));
+                }
+                let mut shape = vec![parts.len()];
+                shape.extend_from_slice(&inner_shape);
+                let data: Vec<Complex64> = parts.iter().flat_map(|p| p.iter().copied()).collect();
+                Ok(Arc::new(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("consistent shape")))
+            }
+            other => {
+                let real = other.to_array().map_err(|_| {
+                    Error::type_mismatch(format!("expected real or complex numbers, got {}", other.kind_name()))
+                })?;
+                Ok(Arc::new(real.mapv(|x| Complex64::new(x, 0.0))))
+            }
+        }
+    }
+
     /// The items of a list or a tuple.
     pub fn as_list(&self) -> Result<&[Value]> {
         match self {
@@ -312,6 +365,10 @@ impl Value {
             Value::Array(a) => Ok(Arc::clone(a)),
             Value::Int(_) | Value::Float(_) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), self.as_f64()?))),
             Value::Bool(b) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), f64::from(u8::from(*b))))),
+            Value::ComplexArray(_) | Value::Complex(..) => Err(Error::type_mismatch(format!(
+                "expected real numbers, got {} (this computation holds real numbers)",
+                self.kind_name()
+            ))),
             Value::List(items) | Value::Tuple(items) => {
                 let parts = items.iter().map(Value::to_array).collect::<Result<Vec<_>>>()?;
                 let inner_shape = parts.first().map(|p| p.shape().to_vec()).unwrap_or_default();
@@ -374,6 +431,10 @@ pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_value(p, q))
         }
         (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
+        (Value::ComplexArray(x), Value::ComplexArray(y)) => {
+            x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q)
+        }
+        (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
                 Value::Bool(b) => f64::from(u8::from(*b)),
@@ -428,7 +489,14 @@ impl fmt::Display for Value {
             Value::Complex(re, im) => write_complex(f, *re, *im),
             Value::Array(a) => {
                 f.write_str("array(")?;
-                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]))?;
+                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &write_float)?;
+                f.write_str(")")
+            }
+            Value::ComplexArray(a) => {
+                f.write_str("array(")?;
+                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &|f, z: Complex64| {
+                    write_complex(f, z.re, z.im)
+                })?;
                 f.write_str(")")
             }
             Value::List(items) => write_items(f, items, "[", "]"),
@@ -471,9 +539,15 @@ fn write_complex(f: &mut fmt::Formatter<'_>, re: f64, im: f64) -> fmt::Result {
     write!(f, "({}{sign}{imag}j)", part(re))
 }
 
-fn write_nested(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fmt::Result {
+/// Writes `data` of `shape` as nested Python lists, each element with `element`.
+fn write_nested<T: Copy + Default>(
+    f: &mut fmt::Formatter<'_>,
+    shape: &[usize],
+    data: &[T],
+    element: &dyn Fn(&mut fmt::Formatter<'_>, T) -> fmt::Result,
+) -> fmt::Result {
     let Some((&n, rest)) = shape.split_first() else {
-        return write_float(f, data.first().copied().unwrap_or(0.0));
+        return element(f, data.first().copied().unwrap_or_default());
     };
     let stride: usize = rest.iter().product();
     f.write_str("[")?;
@@ -481,7 +555,7 @@ fn write_nested(f: &mut fmt::Formatter<'_>, shape: &[usize], data: &[f64]) -> fm
         if i > 0 {
             f.write_str(", ")?;
         }
-        write_nested(f, rest, &data[i * stride..(i + 1) * stride])?;
+        write_nested(f, rest, &data[i * stride..(i + 1) * stride], element)?;
     }
     f.write_str("]")
 }
@@ -535,6 +609,39 @@ mod tests {
         assert_eq!(Value::Complex(1.0, -0.0).to_string(), "(1-0j)");
         assert_eq!(Value::Complex(0.0, 2.0).to_string(), "2j");
         assert_eq!(Value::Complex(-1.5, -2.5).to_string(), "(-1.5-2.5j)");
+    }
+
+    #[test]
+    fn complex_arrays() {
+        let z = |re, im| Complex64::new(re, im);
+        let a = Value::complex_array(ArrayD::from_shape_vec(IxDyn(&[2]), vec![z(1.0, 2.0), z(0.5, -1.0)]).unwrap());
+        assert_eq!(a.kind(), ValueKind::ComplexArray);
+        assert_eq!(a.kind_name(), "a complex array");
+        assert_eq!(a.to_string(), "array([(1+2j), (0.5-1j)])");
+        assert_eq!(a.as_complex_array().unwrap().shape(), &[2]);
+        assert!(a.equivalent(&a.clone()));
+        assert!(same_value(&a, &a.clone()));
+        let b = Value::complex_array(ArrayD::from_shape_vec(IxDyn(&[2]), vec![z(1.0, 2.0), z(0.5, 1.0)]).unwrap());
+        assert!(!a.equivalent(&b));
+        // Real values convert; complex arrays never read as real ones.
+        let real = Value::vector(&[1.0, 2.0]).to_complex_array().unwrap();
+        assert_eq!(real.as_slice().unwrap(), [z(1.0, 0.0), z(2.0, 0.0)]);
+        let listed = Value::List(vec![Value::Complex(1.0, 2.0), Value::Float(3.0)]).to_complex_array().unwrap();
+        assert_eq!(listed.as_slice().unwrap(), [z(1.0, 2.0), z(3.0, 0.0)]);
+        assert_eq!(
+            a.to_array().unwrap_err().to_string(),
+            "expected real numbers, got a complex array (this computation holds real numbers)"
+        );
+        assert_eq!(
+            Value::str("x").to_complex_array().unwrap_err().to_string(),
+            "expected real or complex numbers, got a string"
+        );
+        // A transposed array is stored in C order.
+        let t = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![z(0.0, 0.0), z(1.0, 0.0), z(2.0, 0.0), z(3.0, 0.0)])
+            .unwrap()
+            .reversed_axes();
+        let v = Value::complex_array(t);
+        assert_eq!(v.as_complex_array().unwrap().as_slice().unwrap()[1], z(2.0, 0.0));
     }
 
     #[test]

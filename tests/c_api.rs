@@ -158,6 +158,15 @@ fn positions_in_meters_from_c_image_as_the_same_positions_in_pixels() {
 }
 
 #[test]
+fn complex_arrays_are_property_values_from_c() {
+    let out = run(&compile("cc", "tests/c/complex_arrays.c", "complex_arrays", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+    valgrind_clean("tests/c/complex_arrays.c", "valgrind_complex_arrays");
+}
+
+#[test]
 fn holography_kinds_and_the_propagation_matrix_from_c() {
     let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -262,6 +271,8 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/mathkinds.c", "valgrind_mathkinds");
     valgrind_clean("tests/c/blurpool.c", "valgrind_blurpool");
     valgrind_clean("tests/c/pupil.c", "valgrind_pupil");
+    valgrind_clean("tests/c/custom_pupil.c", "valgrind_custom_pupil");
+    valgrind_clean("tests/c/mie_coefficients.c", "valgrind_mie_coefficients");
     valgrind_clean("examples-c/tutorial.c", "valgrind_tutorial");
     valgrind_clean("examples-c/simulate.c", "valgrind_simulate");
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
@@ -531,6 +542,18 @@ fn blur_and_pool_call_c_functions() {
 #[test]
 fn pupils_and_illumination_from_c() {
     let out = run(&compile("cc", "tests/c/pupil.c", "pupil", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
+fn custom_and_array_pupils_from_c() {
+    let out = run(&compile("cc", "tests/c/custom_pupil.c", "custom_pupil", &["-std=c11"]));
+    assert!(out.contains(" 0 failed"), "{out}");
+}
+
+#[test]
+fn mie_scatterer_coefficients_from_c() {
+    let out = run(&compile("cc", "tests/c/mie_coefficients.c", "mie_coefficients", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");
 }
 

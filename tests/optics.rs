@@ -509,3 +509,178 @@ fn positions_are_in_the_frame_of_the_output_image() {
     assert_eq!(positions[0].to_f64_vec().unwrap(), [22.0, 20.0]);
     assert_eq!(particle.get_property("position").unwrap().to_f64_vec().unwrap(), [32.0, 40.0]);
 }
+
+/// Fluorescence (as [`fluorescence`], 48 × 40 with padding 8) whose pupil is `pupil`.
+fn with_pupil(pupil: &Feature) -> Feature {
+    let o = features::registry::build("Fluorescence", vec![pupil.clone()]).unwrap();
+    for (k, v) in [
+        ("NA", Value::Float(0.8)),
+        ("wavelength", Value::Float(680e-9)),
+        ("output_region", vector(&[0.0, 0.0, 48.0, 40.0])),
+        ("padding", vector(&[8.0, 8.0, 8.0, 8.0])),
+    ] {
+        o.set_property(k, Rule::constant(v)).unwrap();
+    }
+    o
+}
+
+/// A custom feature as the pupil gets the complex pupil of the whole grid and `rho`, `theta`
+/// (DeepTrack2's `Aberration.get(pupil, rho, theta)`), and what it returns is the pupil: an
+/// apodization computed from `rho` gives GaussianApodization's image. It is called at every image,
+/// never reused from an earlier one (it may change with its properties unchanged).
+#[test]
+fn a_custom_feature_as_the_pupil_gets_rho_and_theta() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let apodization = feature("GaussianApodization", &[("sigma", Value::Float(0.6))]);
+    let sample = point(&[20.3, 17.6], &[("z", Value::Float(2.0))]);
+    let builtin = image(&with_pupil(&apodization), &sample);
+    let calls = Arc::new(AtomicU64::new(0));
+    // The tilt, in radians at rho = 1, changed between images from outside.
+    let tilt = Arc::new(AtomicU64::new(0f64.to_bits()));
+    let (c, t) = (Arc::clone(&calls), Arc::clone(&tilt));
+    let mine = Feature::custom("MyAberration", move |pupil, props| {
+        c.fetch_add(1, Ordering::Relaxed);
+        let pupil = pupil.expect("the pupil");
+        assert!(pupil.is_complex());
+        let (rho, theta) = (props.require("rho")?.as_array()?, props.require("theta")?.as_array()?);
+        let (n0, n1) = (rho.shape()[0], rho.shape()[1]);
+        assert_eq!(pupil.shape(), [n0, n1, 2]);
+        assert_eq!(theta.shape(), [n0, n1]);
+        // theta = atan2(row offset, column offset) from the centre (n0/2, n1/2).
+        assert_eq!(theta[[0, n1 / 2]], -std::f64::consts::FRAC_PI_2);
+        assert_eq!(theta[[n0 / 2, n1 - 1]], 0.0);
+        let sigma = props.f64("sigma")?;
+        let tilt = f64::from_bits(t.load(Ordering::Relaxed));
+        let mut out = pupil.to_array()?;
+        for i in 0..n0 {
+            for j in 0..n1 {
+                let (r, a) = (rho[[i, j]], theta[[i, j]]);
+                let f = (-(r / sigma) * (r / sigma)).exp();
+                let phase = tilt * r * a.cos();
+                let (re, im) = (out[[i, j, 0]] * f, out[[i, j, 1]] * f);
+                out[[i, j, 0]] = re * phase.cos() - im * phase.sin();
+                out[[i, j, 1]] = re * phase.sin() + im * phase.cos();
+            }
+        }
+        let mut out = Image::new(out);
+        out.set_complex(true)?;
+        Ok(Some(out))
+    });
+    mine.set_property("sigma", Rule::constant(Value::Float(0.6))).unwrap();
+    let optics = with_pupil(&mine);
+    let custom = image(&optics, &sample);
+    assert_eq!(calls.load(Ordering::Relaxed), 1);
+    let scale = peak(&builtin).0;
+    let largest =
+        |a: &Image, b: &Image| a.as_slice().iter().zip(b.as_slice()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(largest(&builtin, &custom) < 1e-12 * scale, "{}", largest(&builtin, &custom));
+    // The same properties, another pupil: a new image (no cached pupil reused).
+    tilt.store(3f64.to_bits(), Ordering::Relaxed);
+    let tilted = image(&optics, &sample);
+    assert_eq!(calls.load(Ordering::Relaxed), 2);
+    assert!(largest(&builtin, &tilted) > 0.05 * scale);
+    assert!((moments(&tilted).0[1] - moments(&builtin).0[1]).abs() > 0.3, "a tilt moves the spot along the columns");
+}
+
+/// An array multiplies the pupil (DeepTrack2's `pupil=ndarray`, given as a `Value` holding it),
+/// broadcast over the grid as numpy does; another shape is an error naming it.
+#[test]
+fn an_array_pupil_multiplies_the_pupil() {
+    let sample = point(&[20.3, 17.6], &[("z", Value::Float(2.0))]);
+    let plain = image(&with_pupil(&feature("DummyFeature", &[])), &sample);
+    // A number: the field scales by 0.5, a fluorescence image by 0.25.
+    let half = image(&with_pupil(&feature("Value", &[("value", Value::Float(0.5))])), &sample);
+    for (a, b) in plain.as_slice().iter().zip(half.as_slice()) {
+        assert!((a * 0.25 - b).abs() <= 1e-12 * peak(&plain).0);
+    }
+    // A complex number: its phase does not change a fluorescence image, its modulus does.
+    let turned = image(&with_pupil(&feature("Value", &[("value", Value::Complex(0.3, -0.4))])), &sample);
+    for (a, b) in plain.as_slice().iter().zip(turned.as_slice()) {
+        assert!((a * 0.25 - b).abs() <= 1e-12 * peak(&plain).0);
+    }
+    // The padded region is 64 × 56 on a 64 × 64 grid: a row of 64 numbers broadcasts; one of 56 does not.
+    let row = |n: usize| Value::array(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[n]), 0.5));
+    let rows = image(&with_pupil(&feature("Value", &[("value", row(64))])), &sample);
+    assert_eq!(rows.as_slice(), half.as_slice());
+    let optics = with_pupil(&feature("Value", &[("value", row(56))]));
+    let e = Feature::microscope(&optics, &sample).unwrap().resolve_one(None).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(
+        e.to_string().contains("the pupil array's shape [56] does not broadcast to the pupil's grid [64, 64]"),
+        "{e}"
+    );
+}
+
+/// Brightfield (633 nm, NA 0.7, 0.1 µm pixels, 32 × 32, padding 8) of `sample`, its complex field.
+fn mie_field(sample: &Feature) -> Image {
+    let o = feature(
+        "Brightfield",
+        &[
+            ("NA", Value::Float(0.7)),
+            ("wavelength", Value::Float(633e-9)),
+            ("resolution", Value::Float(1e-7)),
+            ("magnification", Value::Int(1)),
+            ("output_region", vector(&[0.0, 0.0, 32.0, 32.0])),
+            ("padding", vector(&[8.0, 8.0, 8.0, 8.0])),
+            ("return_field", Value::Bool(true)),
+        ],
+    );
+    image(&o, sample)
+}
+
+/// `MieScatterer`'s coefficients come from its function of `L` (DeepTrack2's `A, B =
+/// coefficients(L)`), called with `L` and the properties: a sphere's coefficients give MieSphere's
+/// field; "auto" is computed from `radius`; a wrong shape is an error naming the property.
+#[test]
+fn mie_scatterer_takes_its_coefficients_from_a_function_of_l() {
+    use deeptrack::mie::{Complex64, coefficients};
+    let sphere = |p: &deeptrack::PropertyDict| -> deeptrack::Result<Option<Image>> {
+        let order = p.require("L")?.as_f64()? as usize;
+        let (wavelength, n) = (p.f64("wavelength")?, p.f64("refractive_index_medium")?);
+        let radius = p.f64("radius")?;
+        let (a, b) =
+            coefficients(Complex64::new(1.45 / n, 0.0), radius * 2.0 * std::f64::consts::PI / wavelength * n, order)?;
+        let data: Vec<f64> = a.iter().chain(&b).flat_map(|c| [c.re, c.im]).collect();
+        let mut out = Image::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2, order, 2]), data).unwrap());
+        out.set_complex(true)?;
+        Ok(Some(out))
+    };
+    let function = Feature::custom("coefficients", move |l, p| {
+        assert_eq!(l.expect("L as an image").as_slice(), [p.require("L").unwrap().as_f64().unwrap()]);
+        sphere(p)
+    });
+    let mine = features::registry::build("MieScatterer", vec![function]).unwrap();
+    let common = [("position", vector(&[16.0, 15.5])), ("z", Value::Float(2.0)), ("radius", Value::Float(4e-7))];
+    for (k, v) in &common {
+        mine.set_property(k, Rule::constant(v.clone())).unwrap();
+    }
+    let reference = feature("MieSphere", &[common[0].clone(), common[1].clone(), common[2].clone()]);
+    let (a, b) = (mie_field(&mine), mie_field(&reference));
+    assert_eq!(a.shape(), [32, 32, 1, 2]);
+    assert!(a.is_complex());
+    let scale = b.as_slice().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let largest = a.as_slice().iter().zip(b.as_slice()).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+    assert!(largest <= 1e-12 * scale, "{largest}");
+
+    // "auto" needs a radius.
+    let bare = features::registry::build("MieScatterer", vec![Feature::custom("coefficients", move |_, p| sphere(p))])
+        .unwrap();
+    let e = Feature::microscope(&feature("Brightfield", &[]), &bare).unwrap().resolve_one(None).unwrap_err();
+    assert!(e.to_string().contains("property 'L' of feature 'MieScatterer'"), "{e}");
+    assert!(e.to_string().contains("L \"auto\" is computed from the radius"), "{e}");
+
+    // A (3, L) array.
+    let three = Feature::custom("coefficients", |_, p| {
+        let order = p.require("L")?.as_f64()? as usize;
+        Ok(Some(Image::new(ndarray::ArrayD::zeros(ndarray::IxDyn(&[3, order])))))
+    });
+    let wrong = features::registry::build("MieScatterer", vec![three]).unwrap();
+    wrong.set_property("L", Rule::constant(Value::Int(5))).unwrap();
+    let e = Feature::microscope(&feature("Brightfield", &[]), &wrong).unwrap().resolve_one(None).unwrap_err();
+    assert!(e.to_string().contains("property 'coefficients'"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("expected the coefficients as a (2, L) array (a_n, then b_n) for L = 5, got shape [3, 5]"),
+        "{e}"
+    );
+}

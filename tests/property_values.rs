@@ -96,3 +96,28 @@ fn a_feature_value_follows_its_feature() {
         assert_eq!(scalar(&v.resolve_one(None).unwrap().unwrap()), x + 1.0);
     }
 }
+
+#[test]
+fn complex_arrays_are_values_of_complex_images_both_ways() {
+    use ndarray::{ArrayD, IxDyn};
+    use rustfft::num_complex::Complex64;
+    let z: Vec<Complex64> = (0..6).map(|k| Complex64::new(k as f64, 1.0 - k as f64)).collect();
+    let given = Value::complex_array(ArrayD::from_shape_vec(IxDyn(&[2, 3]), z.clone()).unwrap());
+    // A Value of a complex array is a complex image: the parts along a last axis of 2.
+    let v = features::builtin("Value").unwrap();
+    v.set_property("value", Rule::constant(given.clone())).unwrap();
+    let image = v.resolve_one(None).unwrap().unwrap();
+    assert!(image.is_complex());
+    assert_eq!(image.shape(), &[2, 3, 2]);
+    assert_eq!(image.as_slice()[..4], [0.0, 1.0, 1.0, 0.0]);
+    // A complex image read as a property value is the complex array again.
+    let w = features::builtin("Value").unwrap();
+    w.set_property("value", Rule::feature_output(&v)).unwrap();
+    let read = w.get_property("value").unwrap();
+    assert!(read.equivalent(&given), "{read}");
+    assert_eq!(read.as_complex_array().unwrap().as_slice().unwrap(), z.as_slice());
+    // A kind of real numbers refuses it, naming the property.
+    let err = features::builtin("Add").unwrap().set_property("value", Rule::constant(given)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
+    assert!(err.to_string().contains("expected real numbers, got a complex array"), "{err}");
+}

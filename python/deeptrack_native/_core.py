@@ -115,9 +115,9 @@ def _new_value(fn, *args):
 
 
 def to_value(obj, what):
-    """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real array, or a
-    list or tuple of those; a 0-d complex array is a complex number). ``what`` names the property in
-    errors."""
+    """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real or complex
+    array, or a list or tuple of those; a 0-d complex array is a complex number). ``what`` names the
+    property in errors."""
     if obj is None:
         return _new_value(lib.deeptrack_value_new_none)
     if isinstance(obj, (bool, np.bool_)):
@@ -140,6 +140,12 @@ def to_value(obj, what):
         return to_value(units.property_value(obj, what), what)
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
         return to_value(obj[()], what)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "c":
+        if obj.ndim > _MAX_NDIM:
+            raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {obj.ndim}")
+        arr = np.asarray(obj, dtype=np.complex128, order="C")  # real and imaginary parts interleaved
+        shape = (c_size_t * arr.ndim)(*arr.shape)
+        return _new_value(lib.deeptrack_value_new_array_complex, arr.ctypes.data if arr.size else None, shape, arr.ndim)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -161,7 +167,8 @@ def to_value(obj, what):
         return out
     raise TypeError(
         f"{what}: a {type(obj).__name__} cannot be a property value "
-        "(use None, a bool, int, float, complex, str, a numpy array of real numbers, a list or tuple of those, "
+        "(use None, a bool, int, float, complex, str, a numpy array of real or complex numbers, a list or tuple "
+        "of those, "
         "a callable, another feature or a feature's property)"
     )
 
@@ -174,7 +181,7 @@ def library_holds(obj):
     if units.is_quantity(obj):  # without building the unit registry (pint is imported on first use)
         return True
     if isinstance(obj, np.ndarray):
-        return obj.dtype.kind in "biuf" or (obj.dtype.kind == "c" and obj.ndim == 0)
+        return obj.dtype.kind in "biufc"
     if isinstance(obj, (list, tuple)):
         return all(library_holds(item) for item in obj)
     return False
@@ -263,6 +270,19 @@ def from_value(ptr, key=None):
         re, im = c_double(), c_double()
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
+    if kind == _lib.KIND_COMPLEX_ARRAY:
+        data = c_void_p()
+        shape_ptr = _SHAPE_PTR()
+        ndim = c_size_t()
+        call(lib.deeptrack_value_array_complex, ptr, byref(data), byref(shape_ptr), byref(ndim))
+        shape = tuple(shape_ptr[: ndim.value])
+        n = 1
+        for d in shape:
+            n *= d
+        if n == 0 or not data.value:
+            return np.zeros(shape, dtype=np.complex128)
+        doubles = (ctypes.c_double * (2 * n)).from_address(data.value)
+        return np.frombuffer(doubles, dtype=np.complex128).reshape(shape).copy()
     if kind == _lib.KIND_LIST or kind == _lib.KIND_TUPLE:
         get = lib.deeptrack_value_list_get
         items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
@@ -526,8 +546,12 @@ def _typed(owner, view):
 
 
 def _is_complex(owner):
+    return _ptr_is_complex(owner.ptr)
+
+
+def _ptr_is_complex(ptr):
     out = c_bool()
-    call(lib.deeptrack_image_is_complex, owner.ptr, byref(out))
+    call(lib.deeptrack_image_is_complex, ptr, byref(out))
     return out.value
 
 
@@ -795,6 +819,10 @@ def _argument_image(input_ptr):
     if not input_ptr:
         return None, None, 0
     original = borrowed_view(input_ptr)
+    if original.ndim and original.shape[-1] == 2 and original.flags.c_contiguous and _ptr_is_complex(input_ptr):
+        # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
+        # as complex numbers, as DeepTrack2 gives it.
+        original = original.view(np.complex128)[..., 0]
     data = original.copy()
     count = lib.deeptrack_image_property_count(input_ptr)
     if count == 0:

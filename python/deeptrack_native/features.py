@@ -207,7 +207,7 @@ class Feature:
             given = [kwargs.pop(name, None) for name in self._feature_params]
             while given and given[-1] is None:
                 given.pop()
-            given = [None if f is None else _as_feature(f) for f in given]
+            given = [None if f is None else _as_feature(f, name) for f, name in zip(given, self._feature_params)]
             if given:
                 self.__dict__["_refs"] = [f for f in given if f is not None]
                 handles = (c_void_p * len(given))(*(None if f is None else f._h.ptr for f in given))
@@ -784,7 +784,7 @@ def _same_value(value, given):
         )
     if isinstance(given, np.ndarray) or isinstance(value, np.ndarray):
         a, b = np.asarray(value), np.asarray(given)
-        return a.shape == b.shape and b.dtype.kind in "biuf" and bool(np.array_equal(a, b))
+        return a.shape == b.shape and b.dtype.kind in "biufc" and bool(np.array_equal(a, b))
     if isinstance(given, Image):
         return _same_value(value, given._value)
     try:
@@ -1043,9 +1043,18 @@ def _keyword_names(fn):
     return list(spec.kwonlyargs or []) if spec.varargs else list(spec.args or [])
 
 
-def _as_feature(obj):
+def _as_feature(obj, name=None):
     if isinstance(obj, Feature):
         return obj
+    if name == "pupil" and isinstance(obj, np.ndarray):
+        # DeepTrack2's array pupil (``pupil_function *= pupil``): a Value holding it, which the optics
+        # multiply their pupil by (the library's way to give an array as a pupil).
+        if _holds_object(obj):
+            raise TypeError(
+                f"an array pupil of {obj.dtype} is not numbers the library holds; give real or complex numbers, or "
+                "a subclass of Aberration"
+            )
+        return _builtin("Value")(value=obj)
     raise TypeError(f"expected a feature, got a {type(obj).__name__}")
 
 
@@ -1104,13 +1113,6 @@ class Scatterer(Feature):
     """DeepTrack2's ``scatterers.Scatterer``: the base class of the scatterers (``PointParticle``,
     ``Sphere``, ...). A subclass of your own is a custom feature: the optics do not image its output
     as a scatterer's volume."""
-
-    __module__ = "deeptrack_native.scatterers"
-
-
-class MieScatterer(Scatterer):
-    """DeepTrack2's ``scatterers.MieScatterer``, the base class of its Mie scatterers (a custom
-    feature when subclassed; ``MieSphere`` and ``MieStratifiedSphere`` are built-in kinds)."""
 
     __module__ = "deeptrack_native.scatterers"
 
@@ -1440,6 +1442,70 @@ _define_all()
 for _cls in (Blur, Pool):
     _BUILTINS[_cls._kind] = _cls
     _BUILTIN_CLASSES.add(_cls)
+
+
+class MieScatterer(Scatterer, _BUILTINS["MieScatterer"]):
+    """DeepTrack2's ``scatterers.MieScatterer(coefficients, ...)``: the field scattered by a particle
+    whose Mie coefficients come from ``coefficients``, as DeepTrack2 samples it: a callable is called
+    with the properties it names (a function of no property, or of ``radius``, ``wavelength``, ...,
+    as DeepTrack2's ``MieSphere`` gives it) and returns the function of ``L`` that gives ``(a_n,
+    b_n)``, ``n = 1..L``; a callable that returns the pair ``(a_n, b_n)`` itself is taken too (a
+    function of ``L``: DeepTrack2 2.0.1 raises there). ``L`` "auto" is computed from ``radius``.
+
+    Written here, not generated, because the registry's function parameter is a C callback, and
+    because a subclass that defines ``get`` is a feature of one's own (DeepTrack2's base class)."""
+
+    __module__ = "deeptrack_native.scatterers"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get" in cls.__dict__:
+            # Its own field: a custom feature, as subclasses of Feature are.
+            cls._kind, cls._positional, cls._feature_params = None, ("_input",), ()
+            cls._create = Feature._create
+
+    def __init__(self, *args, **kwargs):
+        if self._kind is None:
+            Feature.__init__(self, *args, **kwargs)
+            return
+        if len(args) > len(self._positional):
+            raise TypeError(f"{type(self).__name__}() takes at most {len(self._positional)} positional arguments")
+        for name, arg in zip(self._positional, args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
+            kwargs[name] = arg
+        coefficients = kwargs.pop("coefficients", None)
+        if coefficients is None:
+            raise TypeError(f"{type(self).__name__}() missing the argument 'coefficients'")
+        if not isinstance(coefficients, Feature):
+            if not callable(coefficients):
+                raise TypeError(f"{type(self).__name__}: coefficients must be callable")
+            coefficients = _Function(_mie_coefficients(coefficients), "coefficients")
+        Feature.__init__(self, coefficients=coefficients, **kwargs)
+
+
+def _mie_coefficients(coefficients):
+    """The library's function of a MieScatterer's ``coefficients`` (see :class:`MieScatterer`):
+    ``call(L image, properties)`` returns the ``(2, L)`` complex array of ``a_n``, ``b_n``."""
+    names = _keyword_names(coefficients)
+
+    def call(_, properties):
+        order = int(properties["L"])
+        value = coefficients(**{name: properties[name] for name in names if name in properties})
+        if callable(value):
+            value = value(order)
+        a, b = value
+        a, b = np.asarray(a, dtype=complex).reshape(-1), np.asarray(b, dtype=complex).reshape(-1)
+        if min(a.size, b.size) < order:
+            raise ValueError(f"coefficients gave {a.size} a_n and {b.size} b_n for L = {order}")
+        return np.stack([a[:order], b[:order]])
+
+    return call
+
+
+MieScatterer.__doc__ = f"{_BUILTINS['MieScatterer'].__doc__}\n\n{MieScatterer.__doc__}"
+_BUILTINS["MieScatterer"] = MieScatterer
+_BUILTIN_CLASSES.add(MieScatterer)
 
 
 class OneOfDict(_BUILTINS["OneOfDict"]):

@@ -2,13 +2,15 @@
 
 use libc::{c_char, size_t};
 use ndarray::{ArrayD, IxDyn};
+use rustfft::num_complex::Complex64;
 
 use super::{check_out, deeptrack_status, guard, guard_or, null, slice_arg, str_arg, write_string};
 use crate::error::{Error, ErrorKind};
 use crate::image::element_count;
 use crate::value::Value;
 
-/// A property value: none, bool, int, float, string, n-d float array or list.
+/// A property value: none, bool, int, float, complex, string, n-d float or complex array, list or
+/// tuple.
 ///
 /// Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
 /// `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -36,6 +38,8 @@ pub const DEEPTRACK_VALUE_KIND_COMPLEX: u32 = 7;
 /// `deeptrack_value_kind()` of a tuple (a list that Python gives and gets back as a `tuple`; the
 /// library reads it as a list).
 pub const DEEPTRACK_VALUE_KIND_TUPLE: u32 = 8;
+/// `deeptrack_value_kind()` of an n-d complex array (read with `deeptrack_value_array_complex`).
+pub const DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY: u32 = 9;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -211,6 +215,60 @@ pub unsafe extern "C" fn deeptrack_value_new_array(
     })
 }
 
+/// Creates an n-d complex array value by copying `data`: `2·n` doubles for the `n` elements of shape
+/// `shape[0..ndim]` in C order, each element its real part then its imaginary part (the layout of C99
+/// `double complex`, C++ `std::complex<double>` and numpy's `complex128`). `ndim` 0 makes a scalar
+/// array of one element; `data` may be NULL when the shape has no elements. On success `*out`
+/// receives a new value owned by the caller (`DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY`; free with
+/// `deeptrack_value_free`). Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, `shape` (with
+/// `ndim` > 0) or `data` (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than
+/// `DEEPTRACK_MAX_NDIM` dimensions, `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows
+/// or cannot be allocated.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes, `data` to twice as many doubles as their product; `out`
+/// writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_new_array_complex(
+    data: *const f64,
+    shape: *const size_t,
+    ndim: size_t,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let array = unsafe { complex_array_arg(data, shape, ndim)? };
+        // SAFETY: checked non-NULL.
+        unsafe { *out = into_c(Value::complex_array(array)) };
+        Ok(())
+    })
+}
+
+/// Reads a C-order complex array argument (real and imaginary parts interleaved) into an owned
+/// array; checks the rank and element count.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes and `data` to twice the product of them.
+unsafe fn complex_array_arg(data: *const f64, shape: *const size_t, ndim: size_t) -> Result<ArrayD<Complex64>, Error> {
+    if ndim > DEEPTRACK_MAX_NDIM {
+        return Err(Error::invalid(format!("argument 'ndim' is {ndim}; at most {DEEPTRACK_MAX_NDIM} dimensions")));
+    }
+    // SAFETY: forwarded contract.
+    let shape = unsafe { slice_arg(shape, ndim, "shape")? };
+    let count = element_count(shape)?;
+    let doubles = count
+        .checked_mul(2)
+        .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {count} complex elements")))?;
+    // SAFETY: forwarded contract.
+    let data = unsafe { slice_arg(data, doubles, "data")? };
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(count)
+        .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {count} complex elements")))?;
+    buf.extend(data.chunks_exact(2).map(|z| Complex64::new(z[0], z[1])));
+    Ok(ArrayD::from_shape_vec(IxDyn(shape), buf).expect("count checked"))
+}
+
 /// Creates an empty list value. On success `*out` receives a new value owned by the caller.
 ///
 /// # Safety
@@ -265,7 +323,8 @@ pub unsafe extern "C" fn deeptrack_value_list_push(
 }
 
 /// Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
-/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9). A
+/// NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -403,6 +462,41 @@ pub unsafe extern "C" fn deeptrack_value_array(
     })
 }
 
+/// Reads a COMPLEX_ARRAY value: `*data` receives its elements in C order, two doubles each (real
+/// part, then imaginary part: `2·n` doubles for `n` elements), `*shape` its `*ndim` sizes. Both are
+/// borrowed, valid while `v` lives; do not free them. `DEEPTRACK_STATUS_TYPE_MISMATCH` for another
+/// kind of value (a real ARRAY is read with `deeptrack_value_array`). Any of the three out-pointers
+/// may be NULL if that part is not wanted.
+///
+/// # Safety
+/// `v` must be NULL or a live value; the out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_array_complex(
+    v: *const deeptrack_value,
+    data: *mut *const f64,
+    shape: *mut *const size_t,
+    ndim: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let a = unsafe { value_ref(v, "v")? }.as_complex_array()?;
+        // SAFETY: each out-pointer is written only if non-NULL. `Complex64` is `#[repr(C)]` of two
+        // `f64` (`re`, `im`), so the standard-layout elements are `2·n` doubles from `as_ptr()`.
+        unsafe {
+            if !data.is_null() {
+                *data = a.as_ptr().cast::<f64>();
+            }
+            if !shape.is_null() {
+                *shape = a.shape().as_ptr();
+            }
+            if !ndim.is_null() {
+                *ndim = a.ndim();
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.
 ///
 /// # Safety
@@ -500,5 +594,7 @@ mod tests {
         assert_eq!(DEEPTRACK_VALUE_KIND_ARRAY, ValueKind::Array as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_LIST, ValueKind::List as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_TUPLE, ValueKind::Tuple as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_COMPLEX, ValueKind::Complex as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY, ValueKind::ComplexArray as u32);
     }
 }

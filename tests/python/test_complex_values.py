@@ -25,11 +25,42 @@ class ComplexValues(unittest.TestCase):
         self.assertEqual(shells.refractive_index(), [1.6 + 0.05j, 1.45])
         shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=(1.6 + 0.05j, 1.45 + 0.01j))
         self.assertEqual(shells.refractive_index(), (1.6 + 0.05j, 1.45 + 0.01j))
-        # A complex array is kept as given (any object is a value, as in DeepTrack2), but the library
-        # cannot compute with it (images hold real numbers): give a list or tuple.
-        shells = dt.MieStratifiedSphere(refractive_index=np.array([1.6 + 0.05j, 1.45]))
-        with self.assertRaisesRegex(TypeError, "refractive_index.*complex128 array.*list of complex numbers"):
-            shells.resolve()
+        # A complex array is a library value: the shells' indices read back as the array.
+        given = np.array([1.6 + 0.05j, 1.45])
+        shells = dt.MieStratifiedSphere(radius=[3e-7, 6e-7], refractive_index=given)
+        value = shells.refractive_index()
+        self.assertEqual(value.dtype, np.complex128)
+        np.testing.assert_array_equal(value, given)
+
+    def test_complex_arrays_are_values_both_ways(self):
+        given = np.array([[1 + 2j, 3 - 1j], [0.5j, 2]])
+        v = dt.Value(value=given)
+        np.testing.assert_array_equal(v.value(), given)
+        self.assertEqual(v.value().dtype, np.complex128)
+        out = v.resolve()
+        self.assertEqual(np.asarray(out).dtype, np.complex128)
+        np.testing.assert_array_equal(np.asarray(out), given)
+        # complex64, non-contiguous and empty arrays convert too.
+        for arr in (given.astype(np.complex64), given.T, np.zeros((0, 3), complex)):
+            got = dt.Value(value=arr).value()
+            self.assertEqual((got.dtype, got.shape), (np.complex128, arr.shape))
+            np.testing.assert_array_equal(got, arr)
+        # Recorded in the image's properties as the array.
+        v = dt.Value(value=given)
+        v.store_properties()
+        recorded = v.resolve().get_property("value")
+        np.testing.assert_array_equal(recorded, given)
+        # A kind computing with real numbers refuses it, naming the property.
+        with self.assertRaisesRegex(Exception, "property 'value' of feature 'Add'.*complex array"):
+            dt.Add(value=np.array([1j])).resolve(np.zeros(1))
+
+    def test_the_stratified_spheres_complex_array_images_as_its_list(self):
+        optics = dt.Brightfield(NA=0.7, wavelength=6.6e-7, resolution=1e-6, magnification=10,
+                                output_region=(0, 0, 32, 32), padding=(8, 8, 8, 8))
+        def image(index):
+            shells = dt.MieStratifiedSphere(position=(16, 15), radius=[3e-7, 6e-7], refractive_index=index, L=6)
+            return np.asarray(optics(shells).resolve())
+        np.testing.assert_array_equal(image(np.array([1.6 + 0.05j, 1.45])), image([1.6 + 0.05j, 1.45]))
 
     def test_a_bad_index_names_the_property(self):
         with self.assertRaisesRegex(Exception, "refractive_index.*positive real part"):

@@ -113,5 +113,121 @@ class Pupils(unittest.TestCase):
         np.testing.assert_array_equal(out, [[1.5, -3.5], [0.0, 12.0]])
 
 
+class MyApodization(aberrations.Aberration):
+    """DeepTrack2's tutorial DTAT325's aberration of one's own."""
+
+    def get(self, pupil, sigma=1, rho=None, **kwargs):
+        return pupil * np.exp(-((rho / sigma) ** 2))
+
+
+class MyTilt(aberrations.Aberration):
+    def get(self, pupil, rho, theta, c=1.0, **kwargs):
+        return pupil * np.exp(1j * c * rho * np.cos(theta))
+
+
+#: The optics and sample DeepTrack2 2.0.1 imaged with MyTilt(c=2.0) as the pupil (its peaks below).
+GRID = {"NA": 0.8, "wavelength": 600e-9, "output_region": (0, 0, 40, 44), "padding": (10, 10, 10, 10)}
+
+
+class PupilsOfOnesOwn(unittest.TestCase):
+    """A subclass of Aberration (its get) and an array as the pupil (issue 14, DTAT325)."""
+
+    def images(self, pupil):
+        point = dt.PointParticle(position=(20, 24), z=3, intensity=1)
+        sphere = dt.Sphere(position=(20, 24), z=3, radius=1e-6, refractive_index=1.4)
+        return (
+            np.asarray(dt.Fluorescence(**GRID, pupil=pupil)(point).resolve()),
+            np.asarray(dt.Brightfield(**GRID, pupil=pupil)(sphere).resolve()),
+        )
+
+    def test_an_aberration_of_ones_own_is_applied_as_deeptrack2_applies_it(self):
+        # The tutorial's GaussianApodization gives the library's.
+        for mine, builtin in zip(self.images(MyApodization(sigma=0.7)), self.images(dt.GaussianApodization(sigma=0.7))):
+            np.testing.assert_allclose(mine, builtin, rtol=0, atol=1e-12 * builtin.max())
+        # A tilt from rho and theta: DeepTrack2 2.0.1's peaks.
+        fluo, bright = self.images(MyTilt(c=2.0))
+        self.assertAlmostEqual(fluo.max() / 0.0027730357321890694, 1, delta=1e-9)
+        self.assertAlmostEqual(bright.max() / 1.3329567484212255, 1, delta=1e-9)
+        # In a chain with the library's aberrations.
+        fluo, bright = self.images(MyTilt(c=1.5) >> dt.GaussianApodization(sigma=0.8))
+        self.assertAlmostEqual(fluo.max() / 0.000735882677500161, 1, delta=1e-9)
+        self.assertAlmostEqual(bright.max() / 1.022999611178188, 1, delta=1e-9)
+
+    def test_get_receives_the_complex_pupil_of_the_grid_with_rho_and_theta(self):
+        seen = {}
+
+        class Look(aberrations.Aberration):
+            def get(self, pupil, rho, theta, **kwargs):
+                seen.update(pupil=pupil.copy(), rho=rho, theta=theta, kwargs=kwargs)
+                return pupil
+
+        dt.Fluorescence(**GRID, pupil=Look(extra=3))(PARTICLE).resolve()
+        pupil, rho = seen["pupil"], seen["rho"]
+        # The padded region, 60 × 64, on its FFT grid: 64 × 64, centred at (32, 32).
+        self.assertEqual((pupil.shape, pupil.dtype), ((64, 64), np.complex128))
+        self.assertEqual(set(np.unique(pupil)), {0, 1})
+        self.assertEqual(pupil[32, 32], 1)
+        self.assertEqual(rho[32, 32], 0)
+        self.assertAlmostEqual(rho[pupil != 0].max(), 1, delta=1e-15)
+        self.assertEqual(seen["theta"][0, 32], -np.pi / 2)
+        self.assertEqual(seen["kwargs"]["extra"], 3)
+
+    def test_an_aberration_of_ones_own_is_never_reused_across_images(self):
+        # Its properties unchanged, its result changed: the next image has the new pupil.
+        tilt = {"c": 0.0}
+
+        class Outside(aberrations.Aberration):
+            def get(self, pupil, rho, theta, **kwargs):
+                return pupil * np.exp(1j * tilt["c"] * rho * np.cos(theta))
+
+        pipe = dt.Fluorescence(**GRID, pupil=Outside())(PARTICLE)
+        first = pipe.resolve()
+        tilt["c"] = 3.0
+        pipe.update()
+        self.assertGreater(np.abs(pipe.resolve() - first).max(), 0.05 * first.max())
+
+    def test_a_pupil_of_the_wrong_shape_says_so(self):
+        class Small(aberrations.Aberration):
+            def get(self, pupil, **kwargs):
+                return np.ones((3, 3))
+
+        with self.assertRaisesRegex(dt.InvalidArgumentError, r"returned a pupil of shape \[3, 3\], expected the pupil's shape \[64, 64\]"):
+            dt.Fluorescence(**GRID, pupil=Small())(PARTICLE).resolve()
+
+    def test_an_array_multiplies_the_pupil(self):
+        # DeepTrack2 2.0.1's Optics._pupil multiplies its pupil by an array pupil (its constructor
+        # refuses arrays: see the README's deliberate differences): as an aberration doing so.
+        array = np.outer(np.hanning(64), np.linspace(0.5, 1, 64))
+
+        class Times(aberrations.Aberration):
+            def get(self, pupil, **kwargs):
+                return pupil * array
+
+        for given, mine in zip(self.images(array), self.images(Times())):
+            np.testing.assert_allclose(given, mine, rtol=0, atol=1e-12 * mine.max())
+        # numpy's broadcasting: a row, a number.
+        for given, mine in zip(self.images(np.full(64, 0.5)), self.images(np.array(0.5))):
+            np.testing.assert_array_equal(given, mine)
+        with self.assertRaisesRegex(dt.InvalidArgumentError, r"the pupil array's shape \[60, 64\] does not broadcast"):
+            self.images(np.ones((60, 64)))
+
+    def test_a_complex_array_multiplies_the_pupil(self):
+        rows, columns = np.meshgrid(np.arange(64) - 32, np.arange(64) - 32, indexing="ij")
+        array = np.exp(-((rows / 40.0) ** 2) + 0.2j * columns + 0.05j * rows)
+
+        class Times(aberrations.Aberration):
+            def get(self, pupil, **kwargs):
+                return pupil * array
+
+        for given, mine in zip(self.images(array), self.images(Times())):
+            np.testing.assert_allclose(given, mine, rtol=0, atol=1e-12 * mine.max())
+        # A tilt moves the spot: the phase counts.
+        fluo, _ = self.images(array)
+        plain, _ = self.images(np.abs(array))
+        self.assertGreater(np.abs(fluo - plain).max(), 0.1 * plain.max())
+        with self.assertRaisesRegex(TypeError, "an array pupil of object is not numbers"):
+            self.images(np.array([object()] * 64))
+
+
 if __name__ == "__main__":
     unittest.main()

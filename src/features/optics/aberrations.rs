@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use rustfft::num_complex::Complex64;
 
+use super::custom_pupil::{Callback, PupilArray};
 use crate::error::{Error, Result};
 use crate::features::FeatureKind;
 use crate::features::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec};
@@ -187,7 +188,7 @@ impl PupilField {
     /// from the grid's centre) where the pupil is non-zero; 1 when that is 0 (a pupil of one point
     /// at the centre, where DeepTrack2 divides 0 by 0: its `rho` is 0 there) or when the pupil is
     /// zero everywhere.
-    fn largest_radius(&self, c: (f64, f64)) -> f64 {
+    pub(super) fn largest_radius(&self, c: (f64, f64)) -> f64 {
         let mut largest = 0.0f64;
         for (at, v) in self.values.iter().enumerate() {
             if *v != Complex64::new(0.0, 0.0) {
@@ -207,14 +208,36 @@ pub(crate) enum Step {
     Zernike(Vec<(u32, i32, f64)>),
     /// `GaussianApodization`: its `sigma` and `offset` (columns, rows).
     Apodization { sigma: f64, offset: [f64; 2] },
+    /// A custom feature's `get` (see `custom_pupil.rs`).
+    Callback(Callback),
+    /// An array multiplying the pupil (see `custom_pupil.rs`).
+    Array(PupilArray),
 }
 
 impl Step {
     /// The aberration `feature` (its kind, its sampled properties `props`), or `None` when it is not
-    /// an aberration.
-    pub fn of(feature: &Feature, props: &PropertyDict) -> Option<Result<Step>> {
-        let spec = feature.spec().filter(|s| s.module == "aberrations")?;
+    /// one: an aberration kind, a custom feature (its `get` applies to the pupil) or a `Value`
+    /// holding an array (it multiplies the pupil).
+    pub fn of(feature: &Feature, props: &Arc<PropertyDict>) -> Option<Result<Step>> {
         let label = feature.label();
+        if let Some(get) = feature.kind().function() {
+            return Some(Ok(Step::Callback(Callback { label, get, props: Arc::clone(props) })));
+        }
+        let spec = feature.spec()?;
+        if spec.name == "Value" {
+            let array = match props.get("value") {
+                Some(v) => v.to_complex_array().map_err(|_| {
+                    Error::invalid(format!("expected an array of numbers for the pupil, got {}", v.kind_name()))
+                        .in_property("value")
+                        .in_feature(&label)
+                }),
+                None => Err(Error::invalid("expected an array for the pupil").in_property("value").in_feature(&label)),
+            };
+            return Some(array.map(|array| Step::Array(PupilArray { label, array })));
+        }
+        if spec.module != "aberrations" {
+            return None;
+        }
         Some(Step::parse(spec, props).map_err(|e| e.in_feature(&label)))
     }
 
@@ -263,15 +286,20 @@ impl Step {
             Step::Apodization { sigma, offset } => {
                 out.extend([2, sigma.to_bits(), offset[0].to_bits(), offset[1].to_bits()]);
             }
+            Step::Callback(c) => c.key(out),
+            Step::Array(a) => a.key(out),
         }
     }
 
-    /// Applies the step to `pupil`.
-    pub fn apply(&self, pupil: &mut PupilField) {
+    /// Applies the step to `pupil` (a callback runs user code: call it where a resolve may).
+    pub fn apply(&self, pupil: &mut PupilField) -> Result<()> {
         match self {
             Step::Zernike(terms) => zernike(terms, pupil),
             Step::Apodization { sigma, offset } => apodize(*sigma, *offset, pupil),
+            Step::Callback(c) => return c.apply(pupil),
+            Step::Array(a) => return a.apply(pupil),
         }
+        Ok(())
     }
 }
 
@@ -382,7 +410,7 @@ mod tests {
     #[test]
     fn zernike_multiplies_the_pupil_by_its_phase() {
         let mut p = disc(8);
-        Step::Zernike(vec![(2, 0, 0.5)]).apply(&mut p);
+        Step::Zernike(vec![(2, 0, 0.5)]).apply(&mut p).unwrap();
         // ρ is normalised by the farthest point inside, (6, 6) at √8 pixels from the centre (4, 4).
         // At the centre ρ = 0: Z = √3·0.5·(2·0 − 1); at (6, 6) ρ = 1: Z = √3·0.5; at (4, 6) ρ² = 1/2: Z = 0.
         let z0 = -(3f64.sqrt()) * 0.5;
@@ -400,8 +428,8 @@ mod tests {
         values[10] = Complex64::new(1.0, 0.0);
         let mut p = PupilField { n: [4, 4], rows: 0..4, cols: 0..4, values };
         // n = 2, m = 0 at ρ = 0: Z = √3·(−1).
-        Step::Zernike(vec![(2, 0, 1.0)]).apply(&mut p);
-        Step::Apodization { sigma: 0.5, offset: [0.0, 0.0] }.apply(&mut p);
+        Step::Zernike(vec![(2, 0, 1.0)]).apply(&mut p).unwrap();
+        Step::Apodization { sigma: 0.5, offset: [0.0, 0.0] }.apply(&mut p).unwrap();
         let z = -(3f64.sqrt());
         assert!((p.values[10] - Complex64::new(z.cos(), z.sin())).norm() < 1e-15);
         assert!(p.values.iter().enumerate().all(|(i, v)| i == 10 || *v == Complex64::new(0.0, 0.0)));
@@ -410,7 +438,7 @@ mod tests {
     #[test]
     fn apodization_fades_the_pupil_towards_its_edge() {
         let mut p = disc(8);
-        Step::Apodization { sigma: 0.5, offset: [0.0, 0.0] }.apply(&mut p);
+        Step::Apodization { sigma: 0.5, offset: [0.0, 0.0] }.apply(&mut p).unwrap();
         assert_eq!(p.values[4 * 8 + 4], Complex64::new(1.0, 0.0));
         // ρ = 1 at (6, 6): exp(−4); ρ² = 1/2 at (4, 6): exp(−2).
         assert!((p.values[6 * 8 + 6].re - (-4f64).exp()).abs() < 1e-15);

@@ -4,12 +4,15 @@
 //! that randomly drawn coefficients give a new pupil and unchanged ones reuse it).
 //!
 //! The features are the optics' sub-features: an aberration (or illumination) kind, or a chain of
-//! them (`Defocus() >> Astigmatism()`), whose properties are sampled with the optics' own.
+//! them (`Defocus() >> Astigmatism()`), whose properties are sampled with the optics' own. A pupil
+//! may also hold custom features and arrays (`custom_pupil.rs`); with a custom feature, the aberrated
+//! pupil is computed when sampled, on the resolving thread, since its `get` is user code.
 
 use std::sync::Arc;
 
 use super::aberrations::{PupilField, Step};
 use super::illumination::Gradient;
+use super::{Params, pupil};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::properties::PropertyDict;
@@ -28,15 +31,19 @@ pub(crate) struct Attachments {
     /// The aberrations' sampled properties, in order (fluorescence images carry them, as DeepTrack2's
     /// do).
     pub dicts: Vec<Arc<PropertyDict>>,
+    /// The aberrated pupil, computed when sampled (with a custom feature in the pupil only).
+    pub field: Option<Arc<PupilField>>,
 }
 
 impl Attachments {
-    /// Samples the optics' `pupil` and `illumination` features at replicate index `id`.
+    /// Samples the optics' `pupil` and `illumination` features at replicate index `id`, for the optics
+    /// of `p`.
     pub fn sample(
         pupil: Option<&Feature>,
         illumination: Option<&Feature>,
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
+        p: &Params,
     ) -> Result<Attachments> {
         let mut out = Attachments::default();
         if let Some(feature) = pupil {
@@ -44,14 +51,20 @@ impl Attachments {
                 let props = rs.properties(&leaf, id)?;
                 let step = Step::of(&leaf, &props).ok_or_else(|| {
                     Error::invalid(format!(
-                        "the pupil must be an aberration (Zernike, Defocus, …, GaussianApodization) or a chain of \
-                         them (>>), got {}",
+                        "the pupil must be an aberration (Zernike, Defocus, …, GaussianApodization, a subclass of \
+                         Aberration), an array (a Value) or a chain of them (>>), got {}",
                         leaf.label()
                     ))
                 })??;
                 step.key(&mut out.pupil_key);
+                if !matches!(step, Step::Array(_)) {
+                    out.dicts.push(props);
+                }
                 out.pupil.push(step);
-                out.dicts.push(props);
+            }
+            if out.pupil.iter().any(|s| matches!(s, Step::Callback(_))) {
+                let _user = rs.user_code();
+                out.field = Some(Arc::new(pupil::aberrated(p, &out.pupil)?));
             }
         }
         if let Some(feature) = illumination {
@@ -71,10 +84,8 @@ impl Attachments {
     }
 
     /// Applies the aberrations to `field`, in turn.
-    pub fn aberrate(&self, field: &mut PupilField) {
-        for step in &self.pupil {
-            step.apply(field);
-        }
+    pub fn aberrate(steps: &[Step], field: &mut PupilField) -> Result<()> {
+        steps.iter().try_for_each(|step| step.apply(field))
     }
 }
 

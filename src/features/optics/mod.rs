@@ -59,6 +59,7 @@ mod attachments;
 mod brightfield;
 mod com;
 mod context;
+mod custom_pupil;
 mod darkfield;
 mod fields;
 mod fluorescence;
@@ -343,7 +344,7 @@ impl FeatureKind for Optics {
     ) -> Result<Vec<Image>> {
         let mut p = Params::upscaled(props, self.mode, UpscaleFactor::of(rs.scope()))?;
         if self.is_structural() {
-            p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs)?);
+            p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs, &p)?);
         }
         let mut image = Image::new(self.render(inputs, &p)?);
         // A returned field is complex (the Python package gives a complex array, as DeepTrack2 does).

@@ -85,8 +85,9 @@ macro_rules! optics_params {
                 "pupil",
                 ParamKind::Feature,
                 ParamDefault::Absent,
-                "optional: an aberration applied to the pupil (aberrations: Zernike, Defocus, …, GaussianApodization), \
-                 or a chain of them",
+                "optional: an aberration applied to the pupil (aberrations: Zernike, Defocus, …, GaussianApodization; a \
+                 custom feature, whose get receives the pupil, rho and theta; a Value holding an array, which \
+                 multiplies it), or a chain of them",
             ),
             ParamSpec::new(
                 "illumination",

@@ -10,7 +10,7 @@ use crate::sync::{Lock, LockGuard, Recover, overwrite};
 
 use rustfft::num_complex::Complex64;
 
-use super::aberrations::PupilField;
+use super::aberrations::{PupilField, Step};
 use super::attachments::Attachments;
 use super::illumination;
 use super::{Params, alloc_f64};
@@ -245,7 +245,10 @@ impl OtfCache {
             return Ok(Arc::clone(factor));
         }
         let g = PupilGrid::of(p);
-        let field = g.aberrated(p)?;
+        let field = match &p.attachments.field {
+            Some(field) => Arc::clone(field),
+            None => Arc::new(g.aberrated(&p.attachments.pupil)?),
+        };
         let (rows, cols) = g.band_indices();
         let (ci, cj) = (g.candidates(0), g.candidates(1));
         let mut factor = fft::zeros(rows.len() * cols.len())?;
@@ -388,9 +391,9 @@ impl PupilGrid {
         (at, rho < 1.0, if arg > 0.0 { self.k * arg.sqrt() } else { 0.0 })
     }
 
-    /// The pupil with the optics' aberrations applied, on the box of the candidates (see
+    /// The pupil with the aberrations `steps` applied, on the box of the candidates (see
     /// [`PupilGrid::candidates`]).
-    fn aberrated(&self, p: &Params) -> Result<PupilField> {
+    fn aberrated(&self, steps: &[Step]) -> Result<PupilField> {
         let (rows, cols) = (self.candidates(0), self.candidates(1));
         let mut values = fft::zeros(rows.len() * cols.len())?;
         for (a, i) in rows.clone().enumerate() {
@@ -401,7 +404,7 @@ impl PupilGrid {
             }
         }
         let mut field = PupilField { n: self.n, rows, cols, values };
-        p.attachments.aberrate(&mut field);
+        Attachments::aberrate(steps, &mut field)?;
         Ok(field)
     }
 
@@ -421,6 +424,12 @@ impl PupilGrid {
     fn candidates(&self, axis: usize) -> std::ops::Range<usize> {
         candidates(self.n[axis], self.r[axis])
     }
+}
+
+/// The pupil of the optics of `p` with the aberrations `steps` applied, on the box of the grid that
+/// holds it (a callback among them runs here: call it where a resolve may run user code).
+pub(super) fn aberrated(p: &Params, steps: &[Step]) -> Result<PupilField> {
+    PupilGrid::of(p).aberrated(steps)
 }
 
 /// The radius, in grid steps, of the pupil of numerical aperture `na` at `wavelength` on an axis of
@@ -518,7 +527,6 @@ impl Pupil {
 #[cfg(test)]
 mod tests {
     use super::super::Mode;
-    use super::super::aberrations::Step;
     use super::*;
     use crate::properties::PropertyDict;
     use crate::value::Value;

@@ -1,5 +1,5 @@
-//! `MieSphere` and `MieStratifiedSphere`: field scatterers (DeepTrack2 2.0.1's `MieScatterer`). Each
-//! appends the spectrum of the field it scatters on the optics' FFT grid (a complex image `(rows,
+//! `MieSphere`, `MieStratifiedSphere` and `MieScatterer` (its Mie coefficients from a function of
+//! `L`, `mie_coefficients.rs`): field scatterers (DeepTrack2 2.0.1's `MieScatterer`). Each appends the spectrum of the field it scatters on the optics' FFT grid (a complex image `(rows,
 //! columns, 1, 2)`), which `Brightfield` adds at the focal plane (see [`crate::mie::field`]).
 //!
 //! Inside a microscope the optics hand the scatterer their `wavelength`, `NA`,
@@ -16,6 +16,7 @@ use rustfft::num_complex::Complex64;
 
 use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::mie_coefficients::user_coefficients;
 use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param, position_in_pixels};
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
@@ -38,7 +39,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "The field scattered by a sphere, by Mie theory (imaged by Brightfield).",
         params: SPHERE,
         positional: &["radius", "refractive_index"],
-        make: |_| Box::new(Mie { stratified: false }),
+        make: |_| Box::new(Mie { stratified: false, coefficients: None }),
     },
     KindSpec {
         name: "MieStratifiedSphere",
@@ -47,7 +48,36 @@ pub(crate) static KINDS: &[KindSpec] = &[
         doc: "The field scattered by a sphere of concentric shells, by Mie theory (imaged by Brightfield).",
         params: STRATIFIED,
         positional: &["radius", "refractive_index"],
-        make: |_| Box::new(Mie { stratified: true }),
+        make: |_| Box::new(Mie { stratified: true, coefficients: None }),
+    },
+    KindSpec {
+        name: "MieScatterer",
+        aliases: &[],
+        module: "scatterers",
+        doc: "The field scattered by a particle whose Mie coefficients a function of L gives (imaged by Brightfield).",
+        params: SCATTERER,
+        positional: &[
+            "coefficients",
+            "input_polarization",
+            "output_polarization",
+            "offset_z",
+            "collection_angle",
+            "L",
+            "refractive_index_medium",
+            "wavelength",
+            "NA",
+            "padding",
+            "output_region",
+            "polarization_angle",
+            "working_distance",
+            "position_objective",
+            "return_fft",
+            "coherence_length",
+            "illumination_angle",
+            "amp_factor",
+            "phase_shift_correction",
+        ],
+        make: |features| Box::new(Mie { stratified: false, coefficients: features.into_iter().next() }),
     },
 ];
 
@@ -194,6 +224,30 @@ static STRATIFIED: &[ParamSpec] = &with(
     ],
 );
 
+static SCATTERER: &[ParamSpec] = &with(
+    COMMON,
+    [
+        ParamSpec::new(
+            "coefficients",
+            ParamKind::Callback,
+            ParamDefault::Required,
+            "a function of L (and the properties) returning the Mie coefficients a_n and b_n, n = 1..L, as a (2, L) \
+             array",
+        ),
+        ParamSpec {
+            kind: ParamKind::Vector { min_len: 1, max_len: 64, whole: false },
+            min: 0.0,
+            min_open: true,
+            ..ParamSpec::new(
+                "radius",
+                ParamKind::Number,
+                ParamDefault::Absent,
+                "optional: the radius (m), or radii, that L \"auto\" is computed from",
+            )
+        },
+    ],
+);
+
 /// The most shells of a stratified sphere.
 const MAX_SHELLS: usize = 64;
 
@@ -215,13 +269,14 @@ fn indices(v: &Value) -> Result<Vec<Complex64>> {
     match v {
         Value::List(items) | Value::Tuple(items) => items.iter().map(one).collect(),
         Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| one(&Value::Float(x))).collect(),
+        Value::ComplexArray(a) if a.ndim() <= 1 => a.iter().map(|z| one(&Value::Complex(z.re, z.im))).collect(),
         other => Ok(vec![one(other)?]),
     }
 }
 
 fn one_index(v: &Value) -> Result<()> {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Array(_) => {
+        Value::List(_) | Value::Tuple(_) | Value::Array(_) | Value::ComplexArray(_) => {
             Err(Error::type_mismatch(format!("expected one real or complex refractive index, got {}", v.kind_name())))
         }
         _ => indices(v).map(drop),
@@ -293,11 +348,17 @@ fn increasing(v: &Value) -> Result<()> {
 #[derive(Clone)]
 struct Mie {
     stratified: bool,
+    /// `MieScatterer`'s function of `L` giving the coefficients.
+    coefficients: Option<crate::Feature>,
 }
 
 impl Mie {
     fn params(&self) -> &'static [ParamSpec] {
-        if self.stratified { STRATIFIED } else { SPHERE }
+        match (&self.coefficients, self.stratified) {
+            (Some(_), _) => SCATTERER,
+            (None, true) => STRATIFIED,
+            (None, false) => SPHERE,
+        }
     }
 
     /// The optics' numbers: from the microscope, else from the scatterer's own properties.
@@ -349,9 +410,15 @@ impl Mie {
                 im.wavelength, im.na, im.n_medium
             )));
         }
-        let radius = p.vec("radius")?;
-        let indices = indices(p.value("refractive_index")?).map_err(|e| e.in_property("refractive_index"))?;
-        if radius.len() != indices.len() {
+        let radius = match (&self.coefficients, p.optional("radius")?) {
+            (Some(_), None) => Vec::new(),
+            _ => p.vec("radius")?,
+        };
+        let indices = match self.coefficients {
+            Some(_) => Vec::new(),
+            None => indices(p.value("refractive_index")?).map_err(|e| e.in_property("refractive_index"))?,
+        };
+        if self.coefficients.is_none() && radius.len() != indices.len() {
             return Err(Error::invalid(format!(
                 "{} radii for {} refractive indices; give one of each per shell",
                 radius.len(),
@@ -361,6 +428,12 @@ impl Mie {
         }
         let max_radius = radius.iter().fold(0.0f64, |m, &r| m.max(r));
         let order = match p.value("L")? {
+            Value::Str(_) if radius.is_empty() => {
+                return Err(Error::invalid(
+                    "L \"auto\" is computed from the radius (2π · radius / wavelength): set L, or radius",
+                )
+                .in_property("L"));
+            }
             Value::Str(_) => {
                 let v = 2.0 * PI * max_radius / im.wavelength;
                 let l = (v + 4.0 * v.cbrt() + 1.0).floor();
@@ -458,7 +531,10 @@ impl Mie {
         };
         let m: Vec<Complex64> = indices.iter().map(|&n| n / im.n_medium).collect();
         let a: Vec<f64> = radius.iter().map(|&r| r * 2.0 * PI / im.wavelength * im.n_medium).collect();
-        let (an, bn) = crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?;
+        let (an, bn) = match &self.coefficients {
+            Some(function) => user_coefficients(function, props, &im, order)?,
+            None => crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?,
+        };
         let field = scattered_field(&spec, &an, &bn)?;
         if field.iter().any(|v| !v.re.is_finite() || !v.im.is_finite()) {
             return Err(Error::invalid(format!(
@@ -471,12 +547,22 @@ impl Mie {
 }
 
 impl FeatureKind for Mie {
-    fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+    /// `MieScatterer`'s coefficients function.
+    fn children(&self) -> Vec<crate::Feature> {
+        self.coefficients.iter().cloned().collect()
+    }
+
+    fn with_children(&self, children: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
+        let coefficients = self.coefficients.as_ref().map(|f| children.into_iter().next().unwrap_or_else(|| f.clone()));
+        Box::new(Mie { coefficients, ..self.clone() })
     }
 
     fn name(&self) -> &str {
-        if self.stratified { "MieStratifiedSphere" } else { "MieSphere" }
+        match (&self.coefficients, self.stratified) {
+            (Some(_), _) => "MieScatterer",
+            (None, true) => "MieStratifiedSphere",
+            (None, false) => "MieSphere",
+        }
     }
 
     fn is_distributed(&self) -> bool {
@@ -504,6 +590,8 @@ impl FeatureKind for Mie {
         // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2.
         let propagated = Propagated::of(rs.scope()).and_then(|o| o.apply(self.params(), props));
         let props = propagated.as_ref().unwrap_or(props);
+        // MieScatterer's coefficients function is user code.
+        let _user = self.coefficients.is_some().then(|| rs.user_code());
         let field = self.field(props, &ctx)?;
         let grid = ctx.imaging.map(|i| i.grid);
         let [n0, n1] = match grid {

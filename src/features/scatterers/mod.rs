@@ -33,6 +33,7 @@ use crate::value::Value;
 mod data;
 mod masks;
 mod mie;
+mod mie_coefficients;
 
 pub use data::{Multiplier, ScattererData};
 
