@@ -284,7 +284,10 @@ impl<'r> Resolver<'r> {
             return Ok(output);
         }
         // A computation that records nothing at top level computes from the sample itself.
-        let recorded = (store || !id.is_empty()).then(|| computation_dict(&sample, id));
+        let recorded = (store || !id.is_empty()).then(|| {
+            let used = kind.used_properties(&sample, &scope);
+            computation_dict(used.as_ref().unwrap_or(&sample), id)
+        });
         let dict = recorded.as_ref().unwrap_or(&sample);
         // An appending kind computes its new images from its properties alone: its inputs are only
         // carried along, never laid out in one slice (which would cost their number every time).

@@ -6,7 +6,9 @@
 //! `refractive_index_medium`, `output_region` and `padding` (upscaled) and `return_fft = True`, and
 //! every other property of theirs the scatterer has ([`Propagated`]: `ISCAT`'s `illumination_angle`,
 //! `amp_factor`, polarizations and `phase_shift_correction`, `Darkfield`'s `illumination_angle`),
-//! as DeepTrack2 propagates them; outside one, the scatterer's own values are used.
+//! as DeepTrack2 propagates them; outside one, the scatterer's own values are used. What the
+//! scatterer records (`store_properties`) is what it used: the propagated values
+//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param};
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
 use crate::fft;
-use crate::graph::{ReplicaId, Resolver};
+use crate::graph::{ReplicaId, Resolver, Scope};
 use crate::image::Image;
 use crate::mie::field::{FieldSpec, Polarization, scattered_field};
 use crate::properties::PropertyDict;
@@ -486,6 +488,10 @@ impl FeatureKind for Mie {
 
     fn appends_to_inputs(&self) -> bool {
         true
+    }
+
+    fn used_properties(&self, sample: &PropertyDict, scope: &Scope) -> Option<PropertyDict> {
+        Propagated::of(scope).and_then(|o| o.apply(self.params(), sample))
     }
 
     fn process(
