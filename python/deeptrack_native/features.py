@@ -774,7 +774,7 @@ def _same_value(value, given):
         )
     if isinstance(given, np.ndarray) or isinstance(value, np.ndarray):
         a, b = np.asarray(value), np.asarray(given)
-        return a.shape == b.shape and b.dtype.kind in "biuf" and bool(np.array_equal(a, b))
+        return a.shape == b.shape and b.dtype.kind in "biufc" and bool(np.array_equal(a, b))
     if isinstance(given, Image):
         return _same_value(value, given._value)
     try:
