@@ -38,12 +38,29 @@ fn read_npy(path: &PathBuf) -> (Vec<usize>, Vec<f64>) {
 }
 
 /// A property value from JSON: numbers stay ints or floats, numeric arrays become 1-d arrays,
-/// `{"complex": [re, im]}` a complex number.
+/// `{"complex": [re, im]}` a complex number, `{"array": {"shape", "data", "imag"}}` an n-d (complex)
+/// array.
 fn value(j: &Json) -> Value {
     match j {
         Json::Object(o) if o.contains_key("complex") => {
             let parts = o["complex"].as_array().expect("[re, im]");
             Value::Complex(parts[0].as_f64().unwrap(), parts[1].as_f64().unwrap())
+        }
+        Json::Object(o) if o.contains_key("array") => {
+            // `{"array": {"shape", "data", "imag"}}`: an n-d array, complex with "imag".
+            let spec = &o["array"];
+            let numbers = |key: &str| -> Vec<f64> {
+                spec[key].as_array().expect("numbers").iter().map(|x| x.as_f64().unwrap()).collect()
+            };
+            let shape: Vec<usize> =
+                spec["shape"].as_array().expect("a shape").iter().map(|x| x.as_u64().unwrap() as usize).collect();
+            let re = numbers("data");
+            if spec["imag"].is_array() {
+                let z = re.iter().zip(numbers("imag")).map(|(&a, b)| rustfft::num_complex::Complex64::new(a, b));
+                Value::complex_array(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), z.collect()).unwrap())
+            } else {
+                Value::array(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), re).unwrap())
+            }
         }
         Json::Bool(b) => Value::Bool(*b),
         Json::Number(n) if n.is_i64() => Value::Int(n.as_i64().unwrap()),

@@ -684,3 +684,42 @@ fn mie_scatterer_takes_its_coefficients_from_a_function_of_l() {
         "{e}"
     );
 }
+
+/// A Mie sphere records the values it was imaged with: in ISCAT the optics' `illumination_angle`
+/// (π), `amp_factor`, polarizations and `phase_shift_correction`, in Darkfield its angle (π/2), in
+/// Brightfield its own (0), as DeepTrack2 2.0.1's `image.get_property` shows them; its name stays.
+#[test]
+fn a_mie_sphere_records_the_illumination_its_optics_imaged_it_with() {
+    let sphere = feature(
+        "MieSphere",
+        &[("position", vector(&[16.0, 16.0])), ("radius", Value::Float(5e-7)), ("L", Value::Int(4))],
+    );
+    sphere.set_property("illumination_angle", Rule::constant(0.25)).unwrap();
+    let region = [("output_region", vector(&[0.0, 0.0, 32.0, 32.0])), ("padding", vector(&[8.0; 4]))];
+    let recorded = |optics: &str| {
+        let scope = Feature::microscope(&feature(optics, &region), &sphere).unwrap();
+        scope.store_properties(true);
+        let img = scope.resolve_one(None).unwrap().unwrap();
+        let dict = Arc::clone(&img.properties()[0]);
+        assert_eq!(dict.get("name").unwrap().as_str().unwrap(), "MieSphere");
+        (img, dict)
+    };
+    let (iscat, dict) = recorded("ISCAT");
+    assert_eq!(dict.get("illumination_angle").unwrap().as_f64().unwrap(), std::f64::consts::PI);
+    assert_eq!(dict.get("input_polarization").unwrap().as_str().unwrap(), "circular");
+    assert_eq!(dict.get("output_polarization").unwrap().as_str().unwrap(), "circular");
+    assert!(dict.get("phase_shift_correction").unwrap().as_bool().unwrap());
+    assert_eq!(dict.get("amp_factor").unwrap().as_f64().unwrap(), 1.0);
+    // Every dict with the key says π (the sphere's, the optics').
+    let angles: Vec<f64> = iscat.get_properties("illumination_angle").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    assert_eq!(angles, [std::f64::consts::PI; 2]);
+    let (_, dict) = recorded("Darkfield");
+    assert_eq!(dict.get("illumination_angle").unwrap().as_f64().unwrap(), std::f64::consts::FRAC_PI_2);
+    assert_eq!(dict.get("input_polarization").unwrap().as_i64().unwrap(), 0, "Darkfield hands no polarization");
+    let (_, dict) = recorded("Brightfield");
+    assert_eq!(dict.get("illumination_angle").unwrap().as_f64().unwrap(), 0.25, "nothing to hand: its own");
+    // The sphere's own property is untouched; recording changes nothing in the image.
+    assert_eq!(sphere.get_property("illumination_angle").unwrap().as_f64().unwrap(), 0.25);
+    let scope = Feature::microscope(&feature("ISCAT", &region), &sphere).unwrap();
+    assert_eq!(scope.resolve_one(None).unwrap().unwrap().as_slice(), iscat.as_slice());
+}

@@ -509,15 +509,24 @@ def _borrow(arr):
 
 def input_image(obj, what="image"):
     """:func:`to_library_image` for an input the library only reads during calls: a C-contiguous,
-    aligned float64 ndarray (or an Image of one) is read in place, without a copy, and kept alive
+    aligned float64 or complex128 ndarray (or an Image of one) is read in place, without a copy, and kept alive
     while the library needs it; a resolve reads its current contents. Returns ``(owned image,
     known, borrowed)``."""
     value = obj._value if isinstance(obj, Image) else obj
     if isinstance(value, Image):
         value = value._value
+    complex_input = (
+        type(value) is np.ndarray and value.dtype == np.complex128 and value.flags.c_contiguous and value.ndim
+    )
+    if complex_input:
+        # A complex128 array is read in place too: its real and imaginary parts along a last axis of
+        # 2 (the same memory), marked complex.
+        value = value.view(np.float64).reshape(*value.shape, 2)
     if not _borrowable(value):
         return (*to_library_image(obj, what), False)
     owner = _borrow(value)
+    if complex_input:
+        call(lib.deeptrack_image_set_complex, owner.ptr, True)
     known = {}
     if isinstance(obj, Image):
         for d in obj.properties:

@@ -12,6 +12,8 @@
 //!   cropped from each side: the real `(H − 2p, W − 2p, 2)` field (real and imaginary parts).
 //! - [`propagation_matrix`] (DeepTrack2's `get_propagation_matrix`): the transfer function of free
 //!   space over `to_z`, shifted laterally by `(dx, dy)`, in FFT order.
+//! - `FourierTransformTransformation(Tz, Tzinv, i)`: a spectrum times a power of a propagation
+//!   matrix ([`transformation`]).
 //!
 //! `padding` is not a constructor argument in DeepTrack2 (its `get` has the default 32): it is a
 //! property only when set.
@@ -28,6 +30,8 @@ use crate::fft::{self, Fft2};
 use crate::graph::Resolver;
 use crate::image::Image;
 use crate::properties::PropertyDict;
+
+mod transformation;
 
 /// The largest `padding` of the Fourier transforms (pixels per side).
 pub const MAX_HOLOGRAPHY_PADDING: usize = 1_000_000;
@@ -81,7 +85,7 @@ const INVERSE: KindSpec = KindSpec {
 };
 
 /// The registry entries of this family.
-pub(crate) static KINDS: &[KindSpec] = &[RESCALE, FOURIER, INVERSE];
+pub(crate) static KINDS: &[KindSpec] = &[RESCALE, FOURIER, INVERSE, transformation::KIND];
 
 #[derive(Clone, Copy)]
 enum Holography {

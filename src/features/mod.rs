@@ -99,6 +99,15 @@ pub trait FeatureKind: Send + Sync {
         false
     }
 
+    /// The properties a computation of this kind in `scope` computes with, when they differ from its
+    /// sampled properties `sample`; `None` (the default) when they are the sample. What a computation
+    /// records is this, so that an image's dicts show the values that made it (a Mie scatterer in
+    /// `ISCAT` records the optics' `illumination_angle`, which it uses, as DeepTrack2's microscope
+    /// sets it on the scatterer).
+    fn used_properties(&self, _sample: &PropertyDict, _scope: &Scope) -> Option<PropertyDict> {
+        None
+    }
+
     /// The rule of the default of parameter `key` when the kind computes it from itself (a spec's
     /// [`registry::ParamDefault::Sampled`] that depends on the sub-features, e.g. `OneOf`'s `key`
     /// drawn among its features); `None` keeps the spec's.

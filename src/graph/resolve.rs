@@ -288,7 +288,10 @@ impl<'r> Resolver<'r> {
         let processed = kind.process_properties(&sample, &scope).map_err(in_feature)?.map(Arc::new);
         let basis = processed.as_ref().unwrap_or(&sample);
         // A computation that records nothing at top level computes from the sample itself.
-        let recorded = (store || !id.is_empty()).then(|| computation_dict(basis, id));
+        let recorded = (store || !id.is_empty()).then(|| {
+            let used = kind.used_properties(basis, &scope);
+            computation_dict(used.as_ref().unwrap_or(basis), id)
+        });
         let dict = recorded.as_ref().unwrap_or(basis);
         // An appending kind computes its new images from its properties alone: its inputs are only
         // carried along, never laid out in one slice (which would cost their number every time).

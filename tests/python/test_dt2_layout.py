@@ -72,7 +72,6 @@ KNOWN_MISSING = {
     "deeptrack.backend.core.DeepTrackDataObject": "the same",
     "deeptrack.backend.units": "DeepTrack2's home of ConversionTable and create_context: ConversionTable is in units and at top level",
     "deeptrack.backend.pint_definition": "pint's definitions of pixel units: built inside deeptrack_native.units",
-    "deeptrack.holography.FourierTransformTransformation": "its matrices are complex arrays, which are not property values yet",
     "deeptrack.math.BlurCV2": "needs OpenCV, which deeptrack_native does not depend on",
 }
 

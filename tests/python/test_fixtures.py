@@ -34,9 +34,13 @@ def is_spec(v):
 
 def value(v):
     """A property: a feature for a spec (an optics' ``pupil``, ``illumination``), a chain for a list of
-    specs, a complex number for ``{"complex": [re, im]}`` (alone or in a list), else the value itself."""
+    specs, a complex number for ``{"complex": [re, im]}`` (alone or in a list), a numpy array for
+    ``{"array": {"shape", "data", "imag"}}``, else the value itself."""
     if isinstance(v, dict) and "complex" in v:
         return complex(*v["complex"])
+    if isinstance(v, dict) and "array" in v:  # a numpy array, complex with "imag"
+        a = np.array(v["array"]["data"], dtype=float).reshape(v["array"]["shape"])
+        return a + 1j * np.array(v["array"]["imag"]).reshape(a.shape) if "imag" in v["array"] else a
     if isinstance(v, list) and any(isinstance(x, dict) and "complex" in x for x in v):
         return [value(x) for x in v]
     if is_spec(v):

@@ -1,6 +1,7 @@
 """DeepTrack2's holography module from Python: the classes in ``deeptrack_native.holography`` with
-DeepTrack2's signatures, complex spectra as complex arrays (in and out), the round trip, Rescale, and
-get_propagation_matrix against its formula."""
+DeepTrack2's signatures, complex spectra as complex arrays (in and out), the round trip, Rescale,
+get_propagation_matrix against its formula, and FourierTransformTransformation with complex matrices
+as DeepTrack2's LodeSTAR tutorials chain it."""
 
 import inspect
 import unittest
@@ -59,6 +60,45 @@ class HolographyTests(unittest.TestCase):
             np.testing.assert_allclose(m, propagation(*args), rtol=0, atol=1e-9)
         with self.assertRaises(ValueError):
             holography.get_propagation_matrix((4, 4), 1.0, 0.0, 5e-7)
+
+    def test_fourier_transform_transformation(self):
+        self.assertEqual(
+            str(inspect.signature(holography.FourierTransformTransformation)), "(Tz, Tzinv, i, **kwargs)"
+        )
+        field = np.random.default_rng(5).random((12, 10, 2))
+        tz = holography.get_propagation_matrix((22, 20), 1e-6, 1e-7, 5.32e-7)
+        tzinv = holography.get_propagation_matrix((22, 20), -1e-6, 1e-7, 5.32e-7)
+        spectrum = np.asarray(holography.FourierTransform(padding=5)(field))
+        for i, want in [(3, spectrum * tz**3), (-2, spectrum * tzinv**2), (0, spectrum), (1.5, spectrum * tz**1.5)]:
+            ftt = holography.FourierTransformTransformation(tz, tzinv, i)
+            out = np.asarray(ftt(spectrum))
+            self.assertEqual(out.dtype, np.complex128)
+            np.testing.assert_allclose(out, want, rtol=0, atol=1e-12 * np.abs(want).max())
+        # The matrices read back as given; the input is not changed (DeepTrack2 multiplies it in place).
+        ftt = holography.FourierTransformTransformation(tz, tzinv, 2)
+        np.testing.assert_array_equal(ftt.Tz(), tz)
+        before = spectrum.copy()
+        ftt(spectrum)
+        np.testing.assert_array_equal(spectrum, before)
+        # Random steps as DeepTrack2's tutorials draw them, chained between the transforms; stored
+        # properties record the step and the matrices.
+        pipeline = (
+            holography.FourierTransform(padding=5)
+            >> holography.FourierTransformTransformation(tz, tzinv, lambda: np.random.randint(-3, 3))
+            >> holography.InverseFourierTransform(padding=5)
+        )
+        pipeline.store_properties()
+        image = pipeline.resolve(field)
+        step = image.get_property("i")
+        np.testing.assert_array_equal(image.get_property("Tzinv"), tzinv)
+        matrix = tz**step if step >= 0 else tzinv ** abs(step)
+        want = np.fft.ifft2(spectrum * matrix)[5:-5, 5:-5]
+        np.testing.assert_allclose(np.asarray(image), np.stack([want.real, want.imag], -1), atol=1e-12)
+        # A real image times a complex matrix is complex (DeepTrack2's in-place product raises).
+        real = np.ones((22, 20))
+        np.testing.assert_allclose(np.asarray(ftt(real)), tz**2, atol=1e-15)
+        with self.assertRaisesRegex(Exception, "property 'Tz' of feature 'FourierTransformTransformation'.*broadcast"):
+            ftt(np.ones((4, 4)))
 
 
 if __name__ == "__main__":

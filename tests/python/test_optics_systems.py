@@ -54,6 +54,27 @@ class SystemTests(unittest.TestCase):
         np.testing.assert_array_equal(image(dt.ISCAT), bright)
         np.testing.assert_array_equal(image(dt.Holography), bright)
 
+    def test_a_mie_sphere_records_the_illumination_it_was_imaged_with(self):
+        # As DeepTrack2 2.0.1: image.get_property("illumination_angle") of a MieSphere in ISCAT is the
+        # optics' angle, in the sphere's dict too (which keeps its name here); the sphere's own value
+        # is not changed.
+        sphere = dt.MieSphere(position=(16, 16), radius=5e-7, refractive_index=1.45, L=4, illumination_angle=0.25)
+        region = dict(output_region=(0, 0, 32, 32), padding=(8, 8, 8, 8))
+        for optics, angle in ((dt.ISCAT, np.pi), (dt.Darkfield, np.pi / 2), (dt.Brightfield, 0.25)):
+            imaged = optics(**region)(sphere)
+            imaged.store_properties()
+            image = imaged.resolve()
+            first = image.properties[0]
+            self.assertEqual((first["name"], first["illumination_angle"]), ("MieSphere", angle), optics.__name__)
+            self.assertEqual(image.get_property("illumination_angle"), angle)
+        iscat = dt.ISCAT(**region)(sphere)
+        iscat.store_properties()
+        image = iscat.resolve()
+        self.assertEqual(image.get_property("illumination_angle", get_one=False), [np.pi, np.pi])
+        self.assertEqual(image.get_property("input_polarization", get_one=False), ["circular", "circular"])
+        self.assertEqual(image.get_property("phase_shift_correction", get_one=False), [True, True])
+        self.assertEqual(sphere.illumination_angle(), 0.25)
+
 
 if __name__ == "__main__":
     unittest.main()

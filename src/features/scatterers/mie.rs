@@ -6,7 +6,9 @@
 //! `refractive_index_medium`, `output_region` and `padding` (upscaled) and `return_fft = True`, and
 //! every other property of theirs the scatterer has ([`Propagated`]: `ISCAT`'s `illumination_angle`,
 //! `amp_factor`, polarizations and `phase_shift_correction`, `Darkfield`'s `illumination_angle`),
-//! as DeepTrack2 propagates them; outside one, the scatterer's own values are used.
+//! as DeepTrack2 propagates them; outside one, the scatterer's own values are used. What the
+//! scatterer records (`store_properties`) is what it used: the propagated values
+//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them.
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -576,6 +578,10 @@ impl FeatureKind for Mie {
     /// A `position_unit = "meter"` position in camera pixels, as for the volume scatterers.
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
         position_in_pixels(props, scope)
+    }
+
+    fn used_properties(&self, sample: &PropertyDict, scope: &Scope) -> Option<PropertyDict> {
+        Propagated::of(scope).and_then(|o| o.apply(self.params(), sample))
     }
 
     fn process(
