@@ -11,6 +11,7 @@ import shutil
 import sys
 import tempfile
 import unittest
+import warnings
 from unittest import mock
 
 import numpy as np
@@ -213,6 +214,73 @@ def _have(name):
     import importlib.util
 
     return importlib.util.find_spec(name) is not None
+
+
+class GroundTruthTable(unittest.TestCase):
+    """The table's fast paths give what the plain ones give."""
+
+    def test_rows_read_from_the_library_are_those_of_the_properties(self):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dt.UnknownPropertyWarning)  # the extra keywords are the point
+            particle = dt.PointParticle(
+                position=lambda: np.random.rand(2) * 24,
+                intensity=lambda: 50 + 50 * np.random.rand(),
+                label="bead",
+                tagged=True,
+                count=3,
+                nothing=None,
+                pair=(1, 2),
+                listed=[1.0, 2.0],
+                _hidden=4,
+            )
+        pipe = dt.Fluorescence(output_region=(0, 0, 24, 24))(particle ^ 3) >> dt.Gaussian(sigma=0.01)
+        pipe.store_properties()
+        from deeptrack_native import _items
+
+        fast, plain = [], []
+        # generate's items: rendered images whose dicts are still the library's.
+        for k, (image,) in enumerate(_items.render(pipe, 4, 3, 0, 1, threads=1)):
+            self.assertIsNotNone(image.__dict__.get("_library_owner"))
+            self.assertIsNone(image.__dict__.get("_properties"), "no dict read yet: the library path")
+            fast += data.table_of(image, k)
+        for k, (image,) in enumerate(_items.render(pipe, 4, 3, 0, 1, threads=1)):
+            image.properties  # read every dict through the Python mirror: the plain path
+            self.assertIsNotNone(image.__dict__.get("_properties"))
+            plain += data.table_of(image, k)
+        self.assertEqual(len(fast), 12)
+        self.assertEqual([list(r.items()) for r in fast], [list(r.items()) for r in plain])
+        self.assertEqual(list(fast[0])[:5], ["item", "frame", "position_0", "position_1", "z"])
+        for key in ("label", "tagged", "count"):
+            self.assertIn(key, fast[0])
+        for key in ("nothing", "pair", "listed", "_hidden"):
+            self.assertNotIn(key, fast[0])
+        self.assertEqual((fast[0]["label"], fast[0]["tagged"], fast[0]["count"]), ("bead", True, 3))
+
+    def test_the_table_joins_its_parts_as_merging_their_rows_would(self):
+        from deeptrack_native import _store
+
+        class Store:
+            pass
+
+        cases = {
+            "same columns": [[{"item": 0, "position_0": 1.5, "a": 1}], [{"item": 1, "position_0": 2.0, "a": "x,y"}]],
+            "other columns": [[{"item": 0, "position_0": 1.5, "a": 1}], [], [{"item": 2, "position_0": 3.0, "b": 2}]],
+        }
+        for name, parts in cases.items():
+            with tempfile.TemporaryDirectory() as d:
+                store = Store()
+                store.work, store.table = d, os.path.join(d, "table.csv")
+                for k, rows in enumerate(parts):
+                    _store._write_csv(_store._part(store, k), rows)
+                _store._write_table(store, {"count": len(parts), "chunk": 1})
+                with open(store.table, encoding="utf-8") as f:
+                    joined = f.read()
+                rows = [r for k in range(len(parts)) for r in _store._read_csv(_store._part(store, k))]
+                _store._write_csv(store.table, rows)
+                with open(store.table, encoding="utf-8") as f:
+                    merged = f.read()
+                self.assertEqual(joined, merged, name)
+                self.assertEqual(joined.count("\n"), 1 + sum(len(p) for p in parts), name)
 
 
 if __name__ == "__main__":
