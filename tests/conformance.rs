@@ -330,7 +330,8 @@ fn positions_in_meters_image_as_deeptrack2_images_them_in_pixels() {
         let peak = expected.iter().fold(0.0_f64, |m, x| m.max(x.abs()));
         let diff = out.as_slice().iter().zip(&expected).fold(0.0_f64, |m, (a, b)| m.max((a - b).abs()));
         assert!(diff <= 1e-6 * peak, "{id}: max diff {diff:e} > 1e-6 of peak {peak:e}");
-        let recorded: Vec<Vec<f64>> = out.get_properties("position").unwrap().iter().map(|v| v.to_f64_vec().unwrap()).collect();
+        let recorded: Vec<Vec<f64>> =
+            out.get_properties("position").unwrap().iter().map(|v| v.to_f64_vec().unwrap()).collect();
         assert_eq!(recorded.len(), in_pixels.len(), "{id}");
         for (got, want) in recorded.iter().zip(&in_pixels) {
             assert!(

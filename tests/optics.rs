@@ -711,7 +711,8 @@ fn a_mie_sphere_records_the_illumination_its_optics_imaged_it_with() {
     assert!(dict.get("phase_shift_correction").unwrap().as_bool().unwrap());
     assert_eq!(dict.get("amp_factor").unwrap().as_f64().unwrap(), 1.0);
     // Every dict with the key says π (the sphere's, the optics').
-    let angles: Vec<f64> = iscat.get_properties("illumination_angle").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let angles: Vec<f64> =
+        iscat.get_properties("illumination_angle").unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     assert_eq!(angles, [std::f64::consts::PI; 2]);
     let (_, dict) = recorded("Darkfield");
     assert_eq!(dict.get("illumination_angle").unwrap().as_f64().unwrap(), std::f64::consts::FRAC_PI_2);
