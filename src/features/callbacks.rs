@@ -271,7 +271,7 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(ksize), samples).expect("one sample per element"),
         ));
         let result = f(Some(&arg), props).map_err(|e| e.in_property("pooling_function"))?;
-        let values = result.as_ref().unwrap_or(&arg).as_slice();
+        let values = result.as_ref().unwrap_or(&arg).contiguous()?;
         if values.len() != 1 {
             return Err(Error::new(
                 ErrorKind::CallbackFailed,

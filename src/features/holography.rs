@@ -146,8 +146,9 @@ fn rescale(img: &Image, r: f64) -> Result<Image> {
             img.shape()
         )));
     }
-    let mut data = crate::buffer::with_capacity(img.as_slice().len())?;
-    data.extend_from_slice(img.as_slice());
+    let src = img.contiguous()?;
+    let mut data = crate::buffer::with_capacity(src.len())?;
+    data.extend_from_slice(src);
     let parts = if complex { 2 } else { 1 };
     for lane in data.chunks_exact_mut(k * parts) {
         lane[0] = (lane[0] - 1.0) * r + 1.0;
@@ -209,7 +210,7 @@ fn fourier(img: &Image, pad: usize) -> Result<Image> {
     }
     let (rows, cols) = (h + 2 * pad, w + 2 * pad);
     let n = rows.checked_mul(cols).ok_or_else(|| oom("the padded field"))?;
-    let src = img.as_slice();
+    let src = img.contiguous()?;
     let parts = if complex { 2 } else { 1 };
     // c₀ + i·c₁ at pixel (y, x): (re₀ − im₁) + i(im₀ + re₁).
     let at = |y: usize, x: usize| -> Complex64 {
@@ -253,7 +254,7 @@ fn inverse(img: &Image, pad: usize) -> Result<Image> {
     }
     // ifft2(x) = conj(fft2(conj(x))) / n: the conjugates and the scale applied while copying in and
     // cropping, rather than in passes of their own.
-    let src = img.as_slice();
+    let src = img.contiguous()?;
     let mut grid = fft::zeros(rows * cols)?;
     for (i, v) in grid.iter_mut().enumerate() {
         *v = if complex { Complex64::new(src[2 * i], -src[2 * i + 1]) } else { Complex64::new(src[i], 0.0) };

@@ -387,7 +387,7 @@ impl FeatureKind for Arithmetic {
                     "Multiply" => image.map_samples(|x| x * v),
                     // numpy's power (its shortcuts and its SIMD kernel), not `op` sample by sample.
                     "Power" => Ok(image.with_data(
-                        ArrayD::from_shape_vec(image.data().raw_dim(), power::pow_number(image.as_slice(), v)?)
+                        ArrayD::from_shape_vec(image.data().raw_dim(), power::pow_number(image.contiguous()?, v)?)
                             .expect("one result per sample"),
                     )),
                     // Each operator compiled into its own loop (a call through `op` per sample is

@@ -86,7 +86,7 @@ pub(crate) fn transform(img: &Image, m: &Value, e: f64) -> Result<Image> {
     let complex = img.is_complex();
     let shape = img.shape();
     let logical = if complex { &shape[..shape.len() - 1] } else { shape };
-    let samples = img.as_slice();
+    let samples = img.contiguous()?;
     match m.to_array() {
         // A real matrix: numpy's float64 power; the product stays real for a real image.
         Ok(real) => {

@@ -26,7 +26,7 @@ pub(super) fn sum(fields: &[Image], p: &Params) -> Result<Option<Vec<Complex64>>
                 &shape[..shape.len().saturating_sub(1)]
             )));
         }
-        for (t, v) in total.iter_mut().zip(f.as_slice().chunks_exact(2)) {
+        for (t, v) in total.iter_mut().zip(f.contiguous()?.chunks_exact(2)) {
             *t += Complex64::new(v[0], v[1]);
         }
     }

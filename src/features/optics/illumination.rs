@@ -178,8 +178,9 @@ impl FeatureKind for IlluminationGradient {
             )));
         }
         let (cols, channels) = (shape[1], shape.get(2).copied().unwrap_or(1));
-        let mut out = alloc_f64(image.as_slice().len())?;
-        for (at, (o, &v)) in out.iter_mut().zip(image.as_slice()).enumerate() {
+        let samples = image.contiguous()?;
+        let mut out = alloc_f64(samples.len())?;
+        for (at, (o, &v)) in out.iter_mut().zip(samples).enumerate() {
             let pixel = at / channels;
             let a = g.amplitude(v.abs(), pixel / cols.max(1), pixel % cols.max(1));
             let r = a * v / v.abs();

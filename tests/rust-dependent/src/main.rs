@@ -52,6 +52,7 @@ fn main() {
     println!("own allocator: {during} allocations while resolving, result {:?}", out.as_slice());
 
     println!("{}", properties_out_of_memory());
+    println!("{}", permuted_out_of_memory());
 }
 
 /// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
@@ -72,4 +73,31 @@ fn properties_out_of_memory() -> String {
     assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
     assert_eq!(out.get_properties("value").expect("memory is back").len(), 4096);
     format!("get_properties without memory: {err}")
+}
+
+/// `Power` (2) of a transposed 64 × 128 image (a view of its input's samples in another order,
+/// whose C-order copy takes 64 KiB) while blocks of 64 KiB or more are refused: `OutOfMemory` (not
+/// a panic), and the same call gives the squares in the transposed order once memory is back.
+fn permuted_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let transposed = input.permuted_axes(&[1, 0]).expect("a permutation");
+    assert!(transposed.is_permuted() && transposed.shares_samples(&input));
+    let power = features::builtin("Power").expect("Power is a built-in kind");
+    power.set_property("value", Rule::constant(Value::Float(2.0))).expect("a valid value");
+    REFUSE_FROM.store(rows * cols * 8, Ordering::Relaxed);
+    let refused = power.resolve_one(Some(&transposed));
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let err = refused.expect_err("the C-order copy cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    let out = power.resolve_one(Some(&transposed)).expect("memory is back").expect("an image");
+    assert_eq!(out.shape(), [cols, rows]);
+    let squares = out.to_array().expect("an array");
+    for c in 0..cols {
+        for r in 0..rows {
+            assert_eq!(squares[[c, r]], ((r * cols + c) as f64).powi(2), "at ({c}, {r})");
+        }
+    }
+    format!("a permuted image without memory: {err}")
 }
