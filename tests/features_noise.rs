@@ -127,10 +127,15 @@ fn complex_gaussian_gives_complex_images_with_the_requested_moments() {
         (out.shape(), out.as_slice(), out.is_complex()),
         ([1, 2, 2].as_slice(), [1.25, 2.0, -2.75, 4.0].as_slice(), true)
     );
-    // Other kinds compute on the parts as real numbers and give real images.
+    // Adding a real number changes the real parts and keeps the image complex (numpy's result); other
+    // kinds (a comparison) compute on the parts as real numbers and give real images.
     let add = features::builtin("Add").unwrap();
     add.set_property("value", Rule::constant(1.0)).unwrap();
-    assert!(!add.resolve_one(Some(&out)).unwrap().unwrap().is_complex());
+    let sum = add.resolve_one(Some(&out)).unwrap().unwrap();
+    assert_eq!((sum.as_slice(), sum.is_complex()), ([2.25, 2.0, -1.75, 4.0].as_slice(), true));
+    let greater = features::builtin("GreaterThan").unwrap();
+    greater.set_property("value", Rule::constant(1.0)).unwrap();
+    assert!(!greater.resolve_one(Some(&out)).unwrap().unwrap().is_complex());
     let err = Image::zeros(&[2, 3]).set_complex(true).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.to_string().contains("last axis of length 2"), "{err}");

@@ -5,10 +5,14 @@
 //! to what `feature` resolves to (without input; an input given to `Sin(feature)` is ignored, as in
 //! DeepTrack2), the result carrying `feature`'s dicts then `Sin`'s.
 //!
-//! The library's images are real: `Angle`, `Conjugate`, `Imag` and `Real` give what numpy gives for
+//! On real images, `Angle`, `Conjugate`, `Imag` and `Real` give what numpy gives for
 //! real arrays (`angle(x)` is π for a negative `x` or `-0.0`, else 0; `conjugate` and `real` are the
 //! identity; `imag` is 0). NaN and infinities are numpy's (`Log` of a negative is NaN, of 0 `-inf`),
 //! never errors.
+//!
+//! A complex image (see [`Image::is_complex`]: a brightfield field, complex noise) has numpy's
+//! complex results for `Real`, `Imag`, `Abs`, `Angle` (real images, the last axis of parts dropped)
+//! and `Conjugate` (complex); the other functions of a complex image are an error naming the kind.
 
 use std::sync::Arc;
 
@@ -17,7 +21,7 @@ use super::pixelwise;
 
 mod vector_math;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, ImageList};
 use crate::properties::PropertyDict;
@@ -173,7 +177,10 @@ macro_rules! elementwise {
 /// The registry entries of this family, in DeepTrack2's alphabetical order.
 pub(crate) static KINDS: &[KindSpec] = &[
     elementwise!(Abs, "`np.abs` of every sample."),
-    elementwise!(Angle, "`np.angle` of every sample: π for a negative real sample (and -0.0), else 0."),
+    elementwise!(
+        Angle,
+        "`np.angle` of every sample: the phase of a complex one; π for a negative real one (and -0.0), else 0."
+    ),
     elementwise!(Arccos, "`np.arccos` of every sample (NaN outside [-1, 1])."),
     elementwise!(Arccosh, "`np.arccosh` of every sample (NaN below 1)."),
     elementwise!(Arcsin, "`np.arcsin` of every sample (NaN outside [-1, 1])."),
@@ -181,16 +188,16 @@ pub(crate) static KINDS: &[KindSpec] = &[
     elementwise!(Arctan, "`np.arctan` of every sample."),
     elementwise!(Arctanh, "`np.arctanh` of every sample (±inf at ±1, NaN beyond)."),
     elementwise!(Ceil, "`np.ceil` of every sample."),
-    elementwise!(Conjugate, "`np.conjugate` of every sample: the sample itself (images are real)."),
+    elementwise!(Conjugate, "`np.conjugate` of every sample: the complex conjugate; a real sample itself."),
     elementwise!(Cos, "`np.cos` of every sample."),
     elementwise!(Cosh, "`np.cosh` of every sample."),
     elementwise!(Exp, "`np.exp` of every sample."),
     elementwise!(Floor, "`np.floor` of every sample."),
-    elementwise!(Imag, "`np.imag` of every sample: 0 (images are real)."),
+    elementwise!(Imag, "`np.imag` of every sample: the imaginary part of a complex one; 0 for a real one."),
     elementwise!(Log, "`np.log` of every sample (NaN for a negative one, -inf for 0)."),
     elementwise!(Log10, "`np.log10` of every sample (NaN for a negative one, -inf for 0)."),
     elementwise!(Log2, "`np.log2` of every sample (NaN for a negative one, -inf for 0)."),
-    elementwise!(Real, "`np.real` of every sample: the sample itself (images are real)."),
+    elementwise!(Real, "`np.real` of every sample: the real part of a complex one; a real sample itself."),
     elementwise!(Round, "`np.around` of every sample: the nearest whole number, halves to even."),
     elementwise!(Sign, "`np.sign` of every sample: -1, 0 or 1 (NaN stays NaN)."),
     elementwise!(Sin, "`np.sin` of every sample."),
@@ -219,11 +226,55 @@ impl Elementwise {
     /// identities `Real` and `Conjugate`, the image itself, its samples shared, as numpy returns
     /// the array itself).
     fn apply(&self, img: &Image) -> Result<Image> {
+        if img.is_complex() {
+            return self.apply_complex(img);
+        }
         if matches!(self.op, Op::Real | Op::Conjugate) {
             return Ok(img.clone());
         }
         // In memory order: a permuted image's result stays permuted, as numpy's ufuncs keep the layout.
         img.with_layout_of(self.op.apply(img.memory())?)
+    }
+
+    /// [`Elementwise::apply`] of a complex image: numpy's `real`, `imag`, `abs`, `angle` (real
+    /// images of the complex shape) and `conjugate` (complex).
+    fn apply_complex(&self, img: &Image) -> Result<Image> {
+        let parts = img.contiguous()?;
+        let shape = img.shape();
+        let real_shape = &shape[..shape.len() - 1];
+        let part = |f: fn(f64, f64) -> f64| -> Result<Image> {
+            let mut out = crate::buffer::zeroed(parts.len() / 2)?;
+            for (o, z) in out.iter_mut().zip(parts.chunks_exact(2)) {
+                *o = f(z[0], z[1]);
+            }
+            let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(real_shape), out).expect("one per number");
+            Ok(img.with_standard_data(data))
+        };
+        match self.op {
+            Op::Real => part(|re, _| re),
+            Op::Imag => part(|_, im| im),
+            // sqrt(re² + im²), within an ulp of numpy's hypot, which it takes where the squares
+            // would overflow or lose precision (about 20 times faster than hypot everywhere).
+            Op::Abs => part(|re, im| {
+                let s = re * re + im * im;
+                if s.is_normal() && s < 1e300 { s.sqrt() } else { re.hypot(im) }
+            }),
+            Op::Angle => angles(img, parts, real_shape),
+            Op::Conjugate => {
+                let mut out = crate::buffer::zeroed(parts.len())?;
+                for (o, z) in out.chunks_exact_mut(2).zip(parts.chunks_exact(2)) {
+                    (o[0], o[1]) = (z[0], -z[1]);
+                }
+                let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), out).expect("one per part");
+                let mut image = img.with_standard_data(data);
+                image.set_complex(true)?;
+                Ok(image)
+            }
+            _ => Err(Error::invalid(format!(
+                "{} of a complex image is not implemented (Real, Imag, Abs, Angle and Conjugate take complex images)",
+                self.name
+            ))),
+        }
     }
 }
 
@@ -268,9 +319,63 @@ impl FeatureKind for Elementwise {
     }
 }
 
+/// numpy's `angle` of a complex image (`parts` interleaved): `atan(im / re)` by the vectorised
+/// arctangent, moved to its quadrant; `atan2` itself where the ratio is not a normal number or `re`
+/// is zero (axes, zeros, infinities, NaN, ratios that underflow).
+fn angles(img: &Image, parts: &[f64], real_shape: &[usize]) -> Result<Image> {
+    let mut ratio = crate::buffer::zeroed(parts.len() / 2)?;
+    for (r, z) in ratio.iter_mut().zip(parts.chunks_exact(2)) {
+        *r = z[1] / z[0];
+    }
+    let mut out = vector_math::map(vector_math::Function::Atan, &ratio)?;
+    for ((o, &r), z) in out.iter_mut().zip(&ratio).zip(parts.chunks_exact(2)) {
+        let (re, im) = (z[0], z[1]);
+        *o = if !r.is_normal() || re == 0.0 || !re.is_finite() {
+            im.atan2(re)
+        } else if re > 0.0 {
+            *o
+        } else {
+            *o + std::f64::consts::PI.copysign(im)
+        };
+    }
+    let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(real_shape), out).expect("one per number");
+    Ok(img.with_standard_data(data))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn complex_angle_and_abs_are_atan2_and_hypot() {
+        let mut zs = vec![0.0, 0.0, -0.0, 0.0, 0.0, -0.0, -1.0, 0.0, -1.0, -0.0, 1.0, 1e-320, 1e300, 1e300];
+        zs.extend([3.0, -4.0, -3.0, 4.0, -3.0, -4.0, 1e-300, 1e300, 1e300, 1e-300, f64::INFINITY, -1.0]);
+        zs.extend([f64::NAN, 1.0, 2.0, f64::NEG_INFINITY, 0.5, 1e-200, -7.0, 1e-170, 1e160, -1e160]);
+        for i in 0..1000 {
+            let t = f64::from(i) * 0.0137 - 7.0;
+            zs.extend([t.cos() * (1.0 + f64::from(i)), t.sin() * 3.0]);
+        }
+        let mut img =
+            Image::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[zs.len() / 2, 2]), zs.clone()).unwrap());
+        img.set_complex(true).unwrap();
+        let kind = |op| Elementwise { name: "K", op, feature: None };
+        let angle = kind(Op::Angle).apply(&img).unwrap();
+        let abs = kind(Op::Abs).apply(&img).unwrap();
+        for ((z, a), m) in zs.chunks_exact(2).zip(angle.as_slice()).zip(abs.as_slice()) {
+            let (ea, em) = (z[1].atan2(z[0]), z[0].hypot(z[1]));
+            assert!(
+                ea.is_nan() && a.is_nan() || (a - ea).abs() <= 4.0 * f64::EPSILON * ea.abs(),
+                "angle{z:?}: {a} {ea}"
+            );
+            assert!(
+                em.is_nan() && m.is_nan() || *m == em || (m - em).abs() <= 2.0 * f64::EPSILON * em,
+                "abs{z:?}: {m} {em}"
+            );
+            if ea == 0.0 {
+                assert_eq!(a.to_bits(), ea.to_bits(), "signed zero of angle{z:?}");
+            }
+        }
+    }
 
     #[test]
     fn angle_is_atan2_of_zero_and_the_sample() {

@@ -340,6 +340,21 @@ pub(crate) fn broadcast_op(
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
 }
 
+/// `image op v` for a complex image (parts along its last axis) and a real number `v`: `Add` and
+/// `Subtract` change the real parts, `Multiply` and `Divide` both parts; the result is complex.
+fn complex_by_number(name: &str, image: &Image, v: f64) -> Result<Image> {
+    let mut parts = image.contiguous()?.to_vec();
+    match name {
+        "Add" => parts.iter_mut().step_by(2).for_each(|x| *x += v),
+        "Subtract" => parts.iter_mut().step_by(2).for_each(|x| *x -= v),
+        "Multiply" => parts.iter_mut().for_each(|x| *x *= v),
+        _ => parts.iter_mut().for_each(|x| *x = divide(*x, v)),
+    }
+    let mut out = image.with_standard_data(ArrayD::from_shape_vec(IxDyn(image.shape()), parts).expect("one per part"));
+    out.set_complex(true)?;
+    Ok(out)
+}
+
 /// `a ** b` with numpy's broadcasting and numpy's power ([`power`]).
 fn power_broadcast(a: &ArrayViewD<'_, f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
     let (shape, _) = checked_broadcast(a.shape(), b.shape())?;
@@ -371,6 +386,9 @@ impl FeatureKind for Arithmetic {
         let number = match value {
             Value::Int(_) | Value::Float(_) => Some(value.as_f64()?),
             Value::Bool(b) => Some(f64::from(u8::from(*b))),
+            // A 0-d array (a feature-valued rule's number) with a complex image: a number, so that
+            // the result stays complex.
+            Value::Array(a) if a.ndim() == 0 && inputs.iter().any(Image::is_complex) => a.first().copied(),
             _ => None,
         };
         if let Some(v) = number {
@@ -380,6 +398,12 @@ impl FeatureKind for Arithmetic {
                 Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
             })?;
             for image in inputs {
+                // A complex image (a field, complex noise) by a real number: numpy's complex results
+                // for the operators that act on parts alone (as an illumination's `Multiply` needs).
+                if image.is_complex() && matches!(self.name, "Add" | "Subtract" | "Multiply" | "Divide") {
+                    out.push(complex_by_number(self.name, image, v)?);
+                    continue;
+                }
                 // New samples in one pass; the usual operators inlined (the same results as `op`).
                 out.push(match self.name {
                     "Add" => image.map_samples(|x| x + v),

@@ -1,8 +1,9 @@
 /* Pupils and illumination from C: aberrations (deeptrack.aberrations) and IlluminationGradient built by
  * kind name and given to the optics as their features (deeptrack_feature_new_with: pupil, then
  * illumination), images checked against DeepTrack2 2.0.1's (tests/fixtures/deeptrack-2.0.1:
- * fluo_pupil_defocus, bf_illumination_gradient), random coefficients re-drawn on update, and bad
- * pupils reported with the feature and property. */
+ * fluo_pupil_defocus, bf_illumination_gradient), random coefficients re-drawn on update, any feature
+ * as the illumination (a Multiply by a feature-valued rule, complex Gaussian noise), and bad pupils
+ * reported with the feature and property. */
 #include <math.h>
 #include <string.h>
 
@@ -151,6 +152,69 @@ int main(void) {
     CHECK(fabs(peak(aberrated) - 2.1915526954376965) < 1e-9);
     deeptrack_feature_free(scope);
     deeptrack_feature_free(o);
+
+    /* Any feature as the illumination, resolved on the complex unit field (DeepTrack2 2.0.1's
+     * Brightfield): Multiply whose value is a feature-valued rule (deeptrack_rule_feature of a Value
+     * of 1.5) is the gradient of constant 0.5. */
+    deeptrack_feature *constant = feature("IlluminationGradient");
+    set_float(constant, "constant", 0.5);
+    deeptrack_feature *with_constant[2] = {NULL, constant};
+    o = optics(1, with_constant, 2);
+    scope = microscope(o, 1);
+    OK(image(scope, plain));
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(o);
+    deeptrack_feature *amplitude = feature("Value"), *multiply = feature("Multiply");
+    set_float(amplitude, "value", 1.5);
+    deeptrack_rule *amplitude_rule = NULL;
+    OK(deeptrack_rule_feature(amplitude, &amplitude_rule));
+    OK(deeptrack_feature_set_property(multiply, "value", amplitude_rule));
+    deeptrack_feature *with_multiply[2] = {NULL, multiply};
+    o = optics(1, with_multiply, 2);
+    scope = microscope(o, 1);
+    OK(image(scope, again));
+    CHECK(largest_difference(plain, again) < 1e-12 * peak(plain));
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(o);
+
+    /* Complex noise on the incoming field (DTEx231I: Gaussian(sigma=0.005) >> Gaussian(sigma=0.005j)):
+     * another image than the plain one, the same until an update, reproducible under a seed. */
+    deeptrack_feature *real_noise = feature("Gaussian"), *phase_noise = feature("Gaussian"), *noise = NULL;
+    set_float(real_noise, "sigma", 0.005);
+    deeptrack_value *sigma = NULL;
+    deeptrack_rule *sigma_rule = NULL;
+    OK(deeptrack_value_new_complex(0.0, 0.005, &sigma));
+    OK(deeptrack_rule_constant(sigma, &sigma_rule));
+    deeptrack_value_free(sigma);
+    OK(deeptrack_feature_set_property(phase_noise, "sigma", sigma_rule));
+    OK(deeptrack_feature_chain(real_noise, phase_noise, &noise));
+    o = optics(1, NULL, 0);
+    scope = microscope(o, 1);
+    OK(image(scope, plain));
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(o);
+    deeptrack_feature *with_noise[2] = {NULL, noise};
+    o = optics(1, with_noise, 2);
+    scope = microscope(o, 1);
+    OK(deeptrack_feature_seed(scope, 3));
+    OK(image(scope, aberrated));
+    CHECK(largest_difference(plain, aberrated) > 1e-3 && largest_difference(plain, aberrated) < 0.5);
+    OK(image(scope, again));
+    CHECK(largest_difference(aberrated, again) == 0.0);
+    OK(deeptrack_feature_update(scope));
+    OK(image(scope, again));
+    CHECK(largest_difference(aberrated, again) > 1e-4);
+    OK(deeptrack_feature_seed(scope, 3));
+    OK(image(scope, again));
+    CHECK(largest_difference(aberrated, again) == 0.0);
+    deeptrack_feature_free(scope);
+    deeptrack_feature_free(o);
+    deeptrack_feature_free(noise);
+    deeptrack_feature_free(phase_noise);
+    deeptrack_feature_free(real_noise);
+    deeptrack_feature_free(multiply);
+    deeptrack_feature_free(amplitude);
+    deeptrack_feature_free(constant);
 
     /* A pupil that is no aberration, and a Zernike whose lists differ in length: errors that say so. */
     deeptrack_feature *blur = feature("GaussianBlur");

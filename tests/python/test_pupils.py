@@ -231,3 +231,73 @@ class PupilsOfOnesOwn(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Illumination(unittest.TestCase):
+    """Any feature as ``illumination=``: resolved on the complex unit field of the optics' grid, as
+    DeepTrack2 2.0.1's ``Brightfield.get`` does."""
+
+    def test_dtex231i_pipeline_resolves(self):
+        # DeepTrack2's tutorial DTEx231I_LodeSTAR_measure_mass_simulated, cell 3, as the notebook builds it.
+        crop_size, padding, wavelength, pixel_size = 40, 32, 633e-9, 114e-9
+        dt.get_propagation_matrix((crop_size + 2 * padding,) * 2, 1e-7, pixel_size * 2, wavelength)
+        particle = dt.MieSphere(
+            radius=lambda: 228e-9, refractive_index=lambda: 1.58, z=lambda: 0, position=(crop_size / 2,) * 2, L=100
+        )
+        optics = dt.Brightfield(
+            NA=1.3,
+            magnification=1,
+            wavelength=633e-9,
+            resolution=2 * 1.14e-7,
+            illumination=dt.Gaussian(sigma=0.005) >> dt.Gaussian(sigma=0.005j),
+            return_field=True,
+            output_region=(0, 0, 40, 40),
+        )
+        imaged_particle = optics(particle)
+        training_data = (imaged_particle >> dt.Real()) & (imaged_particle >> dt.Imag())
+        training_data = training_data >> dt.Merge(lambda: lambda x: np.concatenate([np.array(_x) for _x in x], axis=-1))
+        np.random.seed(5)
+        val = np.array(training_data.update()())
+        self.assertEqual((val.shape, val.dtype), ((40, 40, 2), np.float64))
+        # DeepTrack2 2.0.1 gives means of about 1.0002 and -0.0014, deviations of about 0.0135 and 0.032.
+        self.assertAlmostEqual(val[..., 0].mean(), 1.0, delta=0.01)
+        self.assertAlmostEqual(val[..., 1].mean(), 0.0, delta=0.01)
+        self.assertTrue(0.005 < val[..., 0].std() < 0.05 and 0.01 < val[..., 1].std() < 0.1)
+        # The noise stays until an update, is drawn again with one, and follows np.random's seed.
+        np.testing.assert_array_equal(np.array(training_data()), val)
+        self.assertGreater(np.abs(np.array(training_data.update()()) - val).max(), 1e-4)
+        np.random.seed(5)
+        np.testing.assert_array_equal(np.array(training_data.update()()), val)
+        # Without the illumination, another field.
+        plain = dt.Brightfield(
+            NA=1.3, magnification=1, wavelength=633e-9, resolution=2 * 1.14e-7, return_field=True,
+            output_region=(0, 0, 40, 40),
+        )(particle)
+        self.assertGreater(np.abs(np.array(plain.update()())[..., 0] - val[..., 0] - 1j * val[..., 1]).max(), 1e-3)
+
+    def test_a_python_feature_as_the_illumination(self):
+        # A Python callback on the unit field: 1.5 times it is the gradient of constant 0.5.
+        seen = []
+
+        def brighter():
+            def f(field):
+                seen.append((np.asarray(field).shape, np.asarray(field).dtype))
+                return np.asarray(field) * 1.5
+
+            return f
+
+        def scope(light):
+            return dt.Brightfield(illumination=light, output_region=(0, 0, 16, 16))(
+                dt.Sphere(position=(8, 8), radius=5e-7, refractive_index=1.45)
+            )
+
+        expected = scope(dt.IlluminationGradient(constant=0.5)).resolve()
+        got = scope(dt.Lambda(brighter)).resolve()
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+        # The padded 16 × 16 region (padding 10) on its FFT grid: 36 × 36, complex ones.
+        self.assertEqual(seen, [((36, 36), np.complex128)])
+
+    def test_a_bad_illumination_says_what_is_wrong(self):
+        scope = dt.Brightfield(illumination=dt.Value(np.ones(3)), output_region=(0, 0, 16, 16))(dt.Sphere())
+        with self.assertRaisesRegex(dt.InvalidArgumentError, r"the illumination returned a field of shape \[3\]"):
+            scope.resolve()

@@ -6,16 +6,21 @@
 //! The features are the optics' sub-features: an aberration (or illumination) kind, or a chain of
 //! them (`Defocus() >> Astigmatism()`), whose properties are sampled with the optics' own. A pupil
 //! may also hold custom features and arrays (`custom_pupil.rs`); with a custom feature, the aberrated
-//! pupil is computed when sampled, on the resolving thread, since its `get` is user code.
+//! pupil is computed when sampled, on the resolving thread, since its `get` is user code. An
+//! illumination other than `IlluminationGradient`s (any feature or chain) is resolved on the unit
+//! field when sampled, on the resolving thread, by brightfield optics only (`illumination.rs`).
 
 use std::sync::Arc;
 
+use rustfft::num_complex::Complex64;
+
 use super::aberrations::{PupilField, Step};
-use super::illumination::Gradient;
+use super::illumination::{self, Gradient, UnitField};
 use super::{Params, pupil};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::properties::PropertyDict;
+use crate::sync::Lock;
 
 /// The sampled pupil and illumination of an optics (empty without them).
 #[derive(Default)]
@@ -33,17 +38,27 @@ pub(crate) struct Attachments {
     pub dicts: Vec<Arc<PropertyDict>>,
     /// The aberrated pupil, computed when sampled (with a custom feature in the pupil only).
     pub field: Option<Arc<PupilField>>,
+    /// The incoming field (`n0 × n1`, row-major) an illumination other than gradients gave, resolved
+    /// when sampled (brightfield only).
+    pub light: Option<Arc<Vec<Complex64>>>,
 }
+
+/// Where [`Attachments::sample`] resolves an illumination that is not made of gradients: the optics'
+/// FFT grid and the cache of its unit field, or `None` for optics that never read their illumination
+/// (`Fluorescence`, as DeepTrack2 2.0.1's).
+pub(crate) type LightTarget<'a> = Option<([usize; 2], &'a Lock<UnitField>)>;
 
 impl Attachments {
     /// Samples the optics' `pupil` and `illumination` features at replicate index `id`, for the optics
-    /// of `p`.
+    /// of `p`; an illumination other than gradients is resolved on `light`'s unit field (and ignored
+    /// without one).
     pub fn sample(
         pupil: Option<&Feature>,
         illumination: Option<&Feature>,
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
         p: &Params,
+        light: LightTarget<'_>,
     ) -> Result<Attachments> {
         let mut out = Attachments::default();
         if let Some(feature) = pupil {
@@ -68,16 +83,18 @@ impl Attachments {
             }
         }
         if let Some(feature) = illumination {
-            for leaf in leaves(feature) {
-                let props = rs.properties(&leaf, id)?;
-                let gradient = Gradient::of(&leaf, &props).ok_or_else(|| {
-                    Error::invalid(format!(
-                        "the illumination must be an IlluminationGradient or a chain of them (>>), got {}",
-                        leaf.label()
-                    ))
-                })??;
-                gradient.key(&mut out.light_key);
-                out.illumination.push(gradient);
+            let leaves = leaves(feature);
+            if leaves.iter().all(|l| l.spec().is_some_and(|s| s.name == "IlluminationGradient")) {
+                // Gradients: applied without a resolve, their transform cached by their numbers.
+                for leaf in leaves {
+                    let props = rs.properties(&leaf, id)?;
+                    let gradient = Gradient::of(&leaf, &props).expect("an IlluminationGradient")?;
+                    gradient.key(&mut out.light_key);
+                    out.illumination.push(gradient);
+                }
+            } else if let Some((grid, unit)) = light {
+                let field = illumination::resolved(feature, id, rs, grid, unit, &mut out.light_key)?;
+                out.light = Some(Arc::new(field));
             }
         }
         Ok(out)

@@ -1,14 +1,22 @@
-//! DeepTrack2's `IlluminationGradient` (`illumination=` of the optics): the amplitude of a field set
-//! to `clip(|E| + gradient[0]·column + gradient[1]·row + constant, vmin, vmax)`, its phase kept (a
-//! zero field stays zero).
+//! The illumination of an optics (`illumination=`), and DeepTrack2's `IlluminationGradient`: the
+//! amplitude of a field set to `clip(|E| + gradient[0]·column + gradient[1]·row + constant, vmin,
+//! vmax)`, its phase kept (a zero field stays zero).
 //!
-//! `Brightfield` applies its illumination to the unit plane wave on the FFT grid (row and column 0
-//! at the padded window's corner) before propagating it; `Fluorescence` takes an illumination and
-//! ignores it, as DeepTrack2 2.0.1 does. Resolved in a pipeline, the feature applies the same
-//! to a real image (`(H, W)` or `(H, W, C)`, the gradient over the first two axes): its samples'
+//! `Brightfield` (and `Holography`, `Darkfield`, `ISCAT`, built on it) resolves its illumination on
+//! the complex unit field of its FFT grid (`ones((n0, n1), complex)`, row and column 0 at the padded
+//! window's corner) and propagates the result, as DeepTrack2 2.0.1's `Brightfield.get` does. Any
+//! feature or chain may be the illumination (`Gaussian(sigma=0.005) >> Gaussian(sigma=0.005j)`:
+//! noise on the incoming field); gradients alone (the common case) are applied here without a
+//! resolve, and their `fft2` is cached while their numbers stay the same. Another feature is resolved
+//! at every image on the resolving thread (its result is cached by the feature as any result is: the
+//! same until an update), its property dicts not recorded in the image (DeepTrack2 hands the optics'
+//! image its sample's properties only). `Fluorescence` takes an illumination and ignores it, as
+//! DeepTrack2 2.0.1 does. Resolved in a pipeline, `IlluminationGradient` applies its gradient to a
+//! real image (`(H, W)` or `(H, W, C)`, the gradient over the first two axes): its samples'
 //! magnitudes change and their signs stay.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
@@ -19,9 +27,10 @@ use crate::error::{Error, Result};
 use crate::features::FeatureKind;
 use crate::features::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec};
 use crate::fft::{self, Fft2};
-use crate::graph::{Feature, Resolver};
-use crate::image::Image;
+use crate::graph::{Feature, ReplicaId, Resolver};
+use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
+use crate::sync::{Lock, Recover, overwrite};
 
 /// A finite number.
 const fn finite(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
@@ -125,14 +134,110 @@ impl Gradient {
     }
 }
 
+/// The complex unit field of an optics' FFT grid (`n0 × n1 × 2`, marked complex) that a resolved
+/// illumination receives, kept between resolves: the same input, so that the illumination's cached
+/// result (its noise, until an update) is reused.
+#[derive(Default)]
+pub(super) struct UnitField(Option<Image>);
+
+impl Recover for UnitField {
+    fn recover(&mut self) {
+        // A thread gone with a fork was filling it: start empty (fork safety, see `crate::sync`).
+        overwrite(self, UnitField::default());
+    }
+}
+
+impl UnitField {
+    /// The unit field of the `grid`, from `cache` when it holds that grid's.
+    fn of(cache: &Lock<UnitField>, grid: [usize; 2]) -> Result<Image> {
+        if let Some(unit) = cache.lock().0.as_ref().filter(|u| u.shape()[..2] == grid) {
+            return Ok(unit.clone());
+        }
+        let [n0, n1] = grid;
+        let mut data = alloc_f64(2 * n0 * n1)?;
+        data.iter_mut().step_by(2).for_each(|v| *v = 1.0);
+        let mut unit = Image::new(ArrayD::from_shape_vec(IxDyn(&[n0, n1, 2]), data).expect("n0 × n1 × 2"));
+        unit.set_complex(true)?;
+        cache.lock().0 = Some(unit.clone());
+        Ok(unit)
+    }
+}
+
+/// Numbers no two resolved illuminations share (their cache keys: see [`resolved`]).
+static RESOLVED: AtomicU64 = AtomicU64::new(0);
+
+/// Resolves the illumination `feature` (at replicate index `id`) on the complex unit field of the
+/// optics' grid, as DeepTrack2's `self.illumination.resolve(ones(shape, complex))`: the incoming field
+/// (`n0 × n1`, row-major), and a number no other resolve's gives (for `key`: the optics never reuse a
+/// transformed field across images). The result may be real or complex, of the grid's shape or one
+/// that numpy broadcasts to it (a number, a row of `n1`, an `n0 × 1` column).
+pub(super) fn resolved(
+    feature: &Feature,
+    id: &ReplicaId,
+    rs: &mut Resolver<'_>,
+    grid: [usize; 2],
+    cache: &Lock<UnitField>,
+    key: &mut Vec<u64>,
+) -> Result<Vec<Complex64>> {
+    let [n0, n1] = grid;
+    let unit = UnitField::of(cache, grid)?;
+    let out = rs.resolve(feature, &ImageList::from(vec![unit]), id)?;
+    let images = flatten(&out)?;
+    let label = feature.label();
+    let [image] = &images[..] else {
+        return Err(Error::invalid(format!(
+            "the illumination returned {} images, expected one field of the optics' grid [{n0}, {n1}]",
+            images.len()
+        ))
+        .in_feature(&label));
+    };
+    let complex = image.is_complex();
+    let shape = if complex { &image.shape()[..image.shape().len() - 1] } else { image.shape() };
+    let (s0, s1) = match *shape {
+        [] => (1, 1),
+        [b] => (1, b),
+        [a, b] => (a, b),
+        _ => (0, 0),
+    };
+    if !(s0 == 1 || s0 == n0) || !(s1 == 1 || s1 == n1) {
+        return Err(Error::invalid(format!(
+            "the illumination returned a field of shape {shape:?}, which does not broadcast to the optics' grid \
+             [{n0}, {n1}] (the padded output region on its FFT grid)"
+        ))
+        .in_feature(&label));
+    }
+    let samples = image.contiguous()?;
+    let mut field = fft::zeros(n0 * n1)?;
+    for (at, v) in field.iter_mut().enumerate() {
+        let (i, j) = (at / n1, at % n1);
+        let k = (if s0 == 1 { 0 } else { i }) * s1 + if s1 == 1 { 0 } else { j };
+        *v = if complex { Complex64::new(samples[2 * k], samples[2 * k + 1]) } else { Complex64::new(samples[k], 0.0) };
+        if !(v.re.is_finite() && v.im.is_finite()) {
+            return Err(Error::invalid(format!(
+                "the illumination returned a non-finite value ({}) at row {i}, column {j}",
+                Complex64::new(v.re, v.im)
+            ))
+            .in_feature(&label));
+        }
+    }
+    key.extend([5, RESOLVED.fetch_add(1, Ordering::Relaxed)]);
+    Ok(field)
+}
+
 /// `fft2(illumination(ones))` on the pupil's band, zero outside the pupil (where the first
-/// propagation step removes it): the field entering the sample.
-pub(super) fn incoming(p: &Params, band: &Band, gradients: &[Gradient]) -> Result<Vec<Complex64>> {
+/// propagation step removes it): the field entering the sample. `resolved` is the field a feature
+/// other than gradients gave (see [`resolved`]); otherwise the gradients apply to the unit field.
+pub(super) fn incoming(
+    p: &Params,
+    band: &Band,
+    gradients: &[Gradient],
+    resolved: Option<&[Complex64]>,
+) -> Result<Vec<Complex64>> {
     let [n0, n1] = p.grid;
     let (us, vs) = (&band.us[..], &band.vs[..]);
     let nv = vs.len();
     let mut light = fft::zeros(us.len() * nv)?;
-    if gradients.is_empty() {
+    if gradients.is_empty() && resolved.is_none() {
         // All of the unit wave's spectrum is at DC.
         if let (Some(a), Some(b)) = (us.iter().position(|&u| u == 0), vs.iter().position(|&v| v == 0)) {
             light[a * nv + b] = Complex64::new((n0 * n1) as f64, 0.0);
@@ -140,7 +245,10 @@ pub(super) fn incoming(p: &Params, band: &Band, gradients: &[Gradient]) -> Resul
         return Ok(light);
     }
     let mut field = fft::zeros(n0 * n1)?;
-    field.fill(Complex64::new(1.0, 0.0));
+    match resolved {
+        Some(given) => field.copy_from_slice(given),
+        None => field.fill(Complex64::new(1.0, 0.0)),
+    }
     for g in gradients {
         g.apply(&mut field, n1);
     }

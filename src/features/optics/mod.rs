@@ -28,8 +28,9 @@
 //! `padding` ((10, 10, 10, 10): rows before, columns before, rows after, columns after),
 //! `output_region` ((0, 0, 128, 128)), `upscale` (1, or one per axis), and for `Brightfield`
 //! `return_field` (false). Two optional features given at construction: `pupil`, aberrations applied
-//! to the pupil (`aberrations.rs`), and `illumination`, an `IlluminationGradient` applied to
-//! brightfield's incoming field (`illumination.rs`); their properties are sampled with the optics'
+//! to the pupil (`aberrations.rs`), and `illumination`, any feature resolved on brightfield's unit
+//! incoming field (`IlluminationGradient`s applied without a resolve, `illumination.rs`); their
+//! properties are sampled with the optics'
 //! (`attachments.rs`).
 //!
 //! Limits (see `params.rs`, `volume.rs` and the scatterers' masks): [`MAX_UPSCALE`], [`MAX_PADDING`],
@@ -88,6 +89,7 @@ pub(crate) fn center_of_mass(a: &[f64], shape: [usize; 3]) -> [f64; 3] {
     com::Runs::of(a, shape).center_of_mass(a, 1.0, 0)
 }
 use attachments::Attachments;
+use illumination::UnitField;
 use volume::assemble;
 
 pub(crate) use aberrations::KINDS as ABERRATION_KINDS;
@@ -139,7 +141,15 @@ impl Optics {
     fn new(mode: Mode, class: &'static str, features: Vec<Feature>) -> Optics {
         let mut given = features.into_iter().map(|f| (!registry::is_absent(&f)).then_some(f));
         let (pupil, illumination) = (given.next().flatten(), given.next().flatten());
-        Optics { mode, class, darkfield: false, otfs: Arc::new(Lock::new(OtfCache::default())), pupil, illumination }
+        Optics {
+            mode,
+            class,
+            darkfield: false,
+            otfs: Arc::new(Lock::new(OtfCache::default())),
+            unit: Arc::new(Lock::new(UnitField::default())),
+            pupil,
+            illumination,
+        }
     }
 }
 
@@ -154,6 +164,8 @@ struct Optics {
     /// The optical transfer functions of the z-planes imaged so far (fluorescence) and the pupil's
     /// band (brightfield), kept between resolves while the optics' properties stay the same.
     otfs: Arc<Lock<OtfCache>>,
+    /// The unit field an illumination other than gradients is resolved on (brightfield).
+    unit: Arc<Lock<UnitField>>,
     /// `pupil=`: aberrations applied to the pupil.
     pupil: Option<Feature>,
     /// `illumination=`: applied to the incoming field.
@@ -344,7 +356,11 @@ impl FeatureKind for Optics {
     ) -> Result<Vec<Image>> {
         let mut p = Params::upscaled(props, self.mode, UpscaleFactor::of(rs.scope()))?;
         if self.is_structural() {
-            p.attachments = Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs, &p)?);
+            // DeepTrack2's Brightfield (and the optics built on it) reads its illumination; Fluorescence
+            // never does.
+            let light = (self.mode == Mode::Brightfield).then_some((p.grid, &*self.unit));
+            p.attachments =
+                Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs, &p, light)?);
         }
         let mut image = Image::new(self.render(inputs, &p)?);
         // A returned field is complex (the Python package gives a complex array, as DeepTrack2 does).

@@ -93,7 +93,7 @@ macro_rules! optics_params {
                 "illumination",
                 ParamKind::Feature,
                 ParamDefault::Absent,
-                "optional: an IlluminationGradient (or a chain of them) applied to the incoming field (Brightfield; \
+                "optional: a feature (or chain) resolved on the complex unit field, the incoming field (Brightfield; \
                  Fluorescence ignores it, as DeepTrack2 does)",
             ),
         ]

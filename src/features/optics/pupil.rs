@@ -274,7 +274,12 @@ impl OtfCache {
         let light = match kept {
             Some(light) => light,
             None => {
-                let light = Arc::new(illumination::incoming(p, band, &p.attachments.illumination)?);
+                let light = Arc::new(illumination::incoming(
+                    p,
+                    band,
+                    &p.attachments.illumination,
+                    p.attachments.light.as_ref().map(|l| &l[..]),
+                )?);
                 OtfCache::lock(cache, &key).light = Some((wanted.clone(), Arc::clone(&light)));
                 light
             }
