@@ -446,18 +446,8 @@ pub unsafe extern "C" fn deeptrack_value_array(
     guard(|| {
         // SAFETY: forwarded contract.
         let a = unsafe { value_ref(v, "v")? }.as_array()?;
-        // SAFETY: each out-pointer is written only if non-NULL.
-        unsafe {
-            if !data.is_null() {
-                *data = a.as_ptr();
-            }
-            if !shape.is_null() {
-                *shape = a.shape().as_ptr();
-            }
-            if !ndim.is_null() {
-                *ndim = a.ndim();
-            }
-        }
+        // SAFETY: forwarded contract; the array lives as long as `v`.
+        unsafe { lend_array(data, shape, ndim, a.as_ptr(), a.shape()) };
         Ok(())
     })
 }
@@ -480,21 +470,38 @@ pub unsafe extern "C" fn deeptrack_value_array_complex(
     guard(|| {
         // SAFETY: forwarded contract.
         let a = unsafe { value_ref(v, "v")? }.as_complex_array()?;
-        // SAFETY: each out-pointer is written only if non-NULL. `Complex64` is `#[repr(C)]` of two
-        // `f64` (`re`, `im`), so the standard-layout elements are `2·n` doubles from `as_ptr()`.
-        unsafe {
-            if !data.is_null() {
-                *data = a.as_ptr().cast::<f64>();
-            }
-            if !shape.is_null() {
-                *shape = a.shape().as_ptr();
-            }
-            if !ndim.is_null() {
-                *ndim = a.ndim();
-            }
-        }
+        // SAFETY: forwarded contract; the array lives as long as `v`. `Complex64` is `#[repr(C)]` of
+        // two `f64` (`re`, `im`), so the standard-layout elements are `2·n` doubles from `as_ptr()`.
+        unsafe { lend_array(data, shape, ndim, a.as_ptr().cast::<f64>(), a.shape()) };
         Ok(())
     })
+}
+
+/// Lends an array's samples and shape through the array readers' out-pointers, each written only
+/// if non-NULL.
+///
+/// # Safety
+/// `data`, `shape` and `ndim` must each be NULL or writable; `samples` and `dims` must live as long
+/// as the caller lends them for.
+unsafe fn lend_array(
+    data: *mut *const f64,
+    shape: *mut *const size_t,
+    ndim: *mut size_t,
+    samples: *const f64,
+    dims: &[usize],
+) {
+    // SAFETY: each out-pointer is written only if non-NULL (the caller's contract for the others).
+    unsafe {
+        if !data.is_null() {
+            *data = samples;
+        }
+        if !shape.is_null() {
+            *shape = dims.as_ptr();
+        }
+        if !ndim.is_null() {
+            *ndim = dims.len();
+        }
+    }
 }
 
 /// Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.
