@@ -15,6 +15,7 @@ use crate::properties::PropertyDict;
 use crate::property_list::PropertyList;
 use crate::samples::Borrowed;
 use crate::shared_list::SharedList;
+use crate::typed_samples::TypedSamples;
 use crate::value::{Value, standard};
 
 /// The images a feature takes and gives, shared by reference: a scatterer's output is its input list
@@ -94,6 +95,11 @@ impl Part {
     fn memory(&self) -> &[f64] {
         &self.buffer.all()[self.start..self.start + self.shape.size()]
     }
+
+    /// [`Part::memory`], converting narrow samples to float64 fallibly.
+    fn try_memory(&self) -> Result<&[f64]> {
+        Ok(&self.buffer.try_all()?[self.start..self.start + self.shape.size()])
+    }
 }
 
 /// The C-order strides (in elements) of `shape`.
@@ -126,13 +132,26 @@ enum Buffer {
     Owned(Arc<ArrayD<f64>>),
     /// The caller's memory.
     Borrowed(Arc<Borrowed>),
+    /// Samples of a narrow type (src/typed_samples.rs), read as float64 through their conversion.
+    Typed(Arc<TypedSamples>),
 }
 
 impl Buffer {
+    /// The float64 samples; narrow ones are converted (once) if they were not yet, and a failure to
+    /// allocate that conversion panics: library code converts them first ([`Image::float64_ready`]).
     fn all(&self) -> &[f64] {
         match self {
             Buffer::Owned(a) => a.as_slice().expect("images are kept in standard layout"),
             Buffer::Borrowed(b) => b.as_slice(),
+            Buffer::Typed(t) => t.float64().unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    /// [`Buffer::all`], with `OutOfMemory` when narrow samples cannot be converted.
+    fn try_all(&self) -> Result<&[f64]> {
+        match self {
+            Buffer::Typed(t) => t.float64(),
+            _ => Ok(self.all()),
         }
     }
 }
@@ -153,6 +172,7 @@ impl Samples {
             Samples::Part(p) => match &p.buffer {
                 Buffer::Owned(a) => Arc::as_ptr(a).cast(),
                 Buffer::Borrowed(b) => Arc::as_ptr(b).cast(),
+                Buffer::Typed(t) => Arc::as_ptr(t).cast(),
             },
         }
     }
@@ -285,8 +305,86 @@ impl Image {
         Image::new(ArrayD::zeros(IxDyn(shape)))
     }
 
+    /// An image of `shape` (C order, no properties) holding samples of a narrow type, tagged with
+    /// their type; an error when the counts differ.
+    pub fn typed(shape: &[usize], samples: TypedSamples) -> Result<Self> {
+        let count = element_count(shape)?;
+        if count != samples.len() {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} has {count} elements but there are {}",
+                samples.len()
+            )));
+        }
+        let dtype = samples.dtype();
+        let part = Part::c_order(Buffer::Typed(Arc::new(samples)), IxDyn(shape), 0);
+        Ok(Image {
+            samples: Samples::Part(Arc::new(part)),
+            properties: PropertyList::new(),
+            complex: false,
+            dtype,
+            note: None,
+        })
+    }
+
+    /// The same properties (not complex) with `samples` of a narrow type in `shape`, one per
+    /// element in C order (the caller made them so), tagged with their type.
+    pub(crate) fn with_typed(&self, shape: &[usize], samples: TypedSamples) -> Image {
+        debug_assert_eq!(samples.len(), shape.iter().product::<usize>());
+        let dtype = samples.dtype();
+        let part = Part::c_order(Buffer::Typed(Arc::new(samples)), IxDyn(shape), 0);
+        Image {
+            samples: Samples::Part(Arc::new(part)),
+            properties: self.properties.clone(),
+            complex: false,
+            dtype,
+            note: self.note.clone(),
+        }
+    }
+
+    /// The samples held in the image's own narrow type ([`Image::dtype`]: `AsType`'s casts, the
+    /// comparisons' bools) and the index of its first sample (in memory) in them, in the layout of
+    /// [`Image::strides`]; `None` when the image holds float64 samples. Shared with the image, never
+    /// copied.
+    pub fn narrow_samples(&self) -> Option<(&TypedSamples, usize)> {
+        match &self.samples {
+            Samples::Part(p) => match &p.buffer {
+                Buffer::Typed(t) if t.dtype() == self.dtype => Some((&**t, p.start)),
+                _ => None,
+            },
+            Samples::Whole(_) => None,
+        }
+    }
+
+    /// Makes the float64 samples of an image holding a narrow type ([`Image::narrow_samples`]),
+    /// once (kept while the samples are shared); `OutOfMemory` when they cannot be allocated. Library
+    /// code calls it (or the fallible readers: [`Image::contiguous`], [`Image::try_memory`],
+    /// [`Image::to_array`]) before the infallible ones ([`Image::data`], [`Image::memory`],
+    /// [`Image::as_slice`]), which panic when that conversion cannot be allocated. Kinds' inputs
+    /// are converted before their computation, unless the kind reads narrow samples itself.
+    pub fn float64_ready(&self) -> Result<()> {
+        match &self.samples {
+            Samples::Part(p) => p.buffer.try_all().map(|_| ()),
+            Samples::Whole(_) => Ok(()),
+        }
+    }
+
+    /// [`Image::memory`], converting narrow samples fallibly ([`Image::float64_ready`]).
+    pub fn try_memory(&self) -> Result<&[f64]> {
+        match &self.samples {
+            Samples::Part(p) => p.try_memory(),
+            Samples::Whole(_) => Ok(self.memory()),
+        }
+    }
+
+    /// The number of samples.
+    fn count(&self) -> usize {
+        self.shape().iter().product()
+    }
+
     /// The array: a view of the samples, in standard layout unless the image is permuted
-    /// ([`Image::is_permuted`]), when it is the strided view numpy's `transpose` would give.
+    /// ([`Image::is_permuted`]), when it is the strided view numpy's `transpose` would give. Narrow
+    /// samples are read as float64 (see [`Image::float64_ready`]: this panics when their conversion
+    /// cannot be allocated).
     pub fn data(&self) -> ArrayViewD<'_, f64> {
         match &self.samples {
             Samples::Whole(a) => a.view(),
@@ -314,7 +412,8 @@ impl Image {
 
     /// The samples in the order they are in memory: C order, or, for a permuted image, the samples
     /// of the image it permutes in theirs (as elementwise computations may read them, keeping the
-    /// layout with [`Image::with_layout_of`]).
+    /// layout with [`Image::with_layout_of`]). Narrow samples are read as float64 (see
+    /// [`Image::float64_ready`]: this panics when their conversion cannot be allocated).
     pub fn memory(&self) -> &[f64] {
         match &self.samples {
             Samples::Whole(a) => a.as_slice().expect("images are kept in standard layout"),
@@ -356,11 +455,12 @@ impl Image {
     pub fn contiguous(&self) -> Result<&[f64]> {
         let p = match &self.samples {
             Samples::Part(p) if p.strides.is_some() => p,
-            _ => return Ok(self.memory()),
+            _ => return self.try_memory(),
         };
         if let Some(c) = p.c_order.get() {
             return Ok(c);
         }
+        self.float64_ready()?;
         let copy = layout::to_c_order(&self.data())?.into_boxed_slice();
         // Another thread may have copied them meanwhile: either copy is the same.
         let _ = p.c_order.set(copy);
@@ -370,7 +470,7 @@ impl Image {
     /// Writes the samples in C order into `out`, without keeping a copy of a permuted image's; an
     /// error when `out` does not hold exactly as many samples as the image.
     pub fn copy_c_order_to(&self, out: &mut [f64]) -> Result<()> {
-        if out.len() != self.memory().len() {
+        if out.len() != self.count() {
             return Err(Error::invalid(format!(
                 "a buffer of {} samples for an image of shape {:?}",
                 out.len(),
@@ -380,9 +480,12 @@ impl Image {
         match &self.samples {
             Samples::Part(p) if p.strides.is_some() => match p.c_order.get() {
                 Some(c) => out.copy_from_slice(c),
-                None => layout::fill_c_order(&self.data(), out),
+                None => {
+                    self.float64_ready()?;
+                    layout::fill_c_order(&self.data(), out)
+                }
             },
-            _ => out.copy_from_slice(self.memory()),
+            _ => out.copy_from_slice(self.try_memory()?),
         }
         Ok(())
     }
@@ -392,7 +495,7 @@ impl Image {
     /// elementwise result of a permuted image stays permuted, as numpy's does. Errors when the
     /// lengths differ.
     pub(crate) fn with_layout_of(&self, samples: Vec<f64>) -> Result<Image> {
-        if samples.len() != self.memory().len() {
+        if samples.len() != self.count() {
             return Err(Error::invalid(format!("{} samples for an image of shape {:?}", samples.len(), self.shape())));
         }
         let samples = match &self.samples {
@@ -434,6 +537,7 @@ impl Image {
 
     /// A copy of the samples as an owned array (`OutOfMemory` when it cannot be allocated).
     pub fn to_array(&self) -> Result<ArrayD<f64>> {
+        self.float64_ready()?;
         if self.is_permuted() {
             let p = match &self.samples {
                 Samples::Part(p) => p,
@@ -461,7 +565,7 @@ impl Image {
     pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
         // One vectorised pass (AVX2 where the processor has it) into a buffer advised as huge pages
         // when large, as numpy's are.
-        let buf = crate::features::pixelwise::map(self.memory(), f)?;
+        let buf = crate::features::pixelwise::map(self.try_memory()?, f)?;
         if self.is_permuted() {
             // In memory order, keeping the layout (as numpy's ufuncs do).
             return self.with_layout_of(buf);

@@ -233,7 +233,7 @@ impl Elementwise {
             return Ok(img.clone());
         }
         // In memory order: a permuted image's result stays permuted, as numpy's ufuncs keep the layout.
-        img.with_layout_of(self.op.apply(img.memory())?)
+        img.with_layout_of(self.op.apply(img.try_memory()?)?)
     }
 
     /// [`Elementwise::apply`] of a complex image: numpy's `real`, `imag`, `abs`, `angle` (real

@@ -297,7 +297,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         if ndim > 0 {
             check_out(strides, "strides")?;
         }
-        let memory = img.memory();
+        let memory = img.try_memory()?;
         for (i, &s) in img.strides().iter().enumerate() {
             // Strides of an image in memory fit in isize (its byte size does).
             // SAFETY: `strides` holds at least `cap >= ndim > i` values.
@@ -327,7 +327,7 @@ pub unsafe extern "C" fn deeptrack_image_copy_to(
     guard(|| {
         // SAFETY: forwarded contract.
         let img = unsafe { borrow(img, "img")? };
-        let n = img.memory().len();
+        let n = img.shape().iter().product::<usize>();
         if len < n {
             return Err(Error::new(
                 ErrorKind::BufferTooSmall,

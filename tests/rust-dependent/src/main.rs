@@ -53,6 +53,7 @@ fn main() {
 
     println!("{}", properties_out_of_memory());
     println!("{}", permuted_out_of_memory());
+    println!("{}", narrow_out_of_memory());
 }
 
 /// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
@@ -100,4 +101,31 @@ fn permuted_out_of_memory() -> String {
         }
     }
     format!("a permuted image without memory: {err}")
+}
+
+/// `Add` (1) of `AsType('int32')`'s 64 × 128 image (int32 samples, 32 KiB, whose float64 values take
+/// 64 KiB) while blocks of 64 KiB or more are refused: `OutOfMemory` naming the float64 values (not
+/// a panic), and once memory is back the same call gives the values plus one, the conversion kept.
+fn narrow_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| i as f64 + 0.5).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let cast = features::builtin("AsType").expect("AsType is a built-in kind");
+    cast.set_property("dtype", Rule::constant(Value::str("int32"))).expect("a valid dtype");
+    let narrow = cast.resolve_one(Some(&input)).expect("resolves").expect("an image");
+    let (held, _) = narrow.narrow_samples().expect("int32 samples");
+    assert!(held.float64_if_converted().is_none());
+    let add = features::builtin("Add").expect("Add is a built-in kind");
+    add.set_property("value", Rule::constant(Value::Float(1.0))).expect("a valid value");
+    REFUSE_FROM.store(rows * cols * 8, Ordering::Relaxed);
+    let refused = add.resolve_one(Some(&narrow));
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let err = refused.expect_err("the float64 values cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    assert!(err.to_string().contains("float64 values"), "{err}");
+    let out = add.resolve_one(Some(&narrow)).expect("memory is back").expect("an image");
+    assert!(held.float64_if_converted().is_some(), "converted once, and kept");
+    let expected: Vec<f64> = (0..rows * cols).map(|i| i as f64 + 1.0).collect();
+    assert_eq!(out.contiguous().expect("float64"), &expected[..]);
+    format!("a narrow image without memory: {err}")
 }
