@@ -21,6 +21,7 @@ from .sources import base as _sources
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
+from . import properties as _props
 
 #: DeepTrack2's list merge strategies (``__list_merge_strategy__``): a feature's output replaces its
 #: input list (``MERGE_STRATEGY_OVERRIDE``), or is appended to it (``MERGE_STRATEGY_APPEND``).
@@ -62,6 +63,9 @@ def _rule(value, owner, key):
     pixels = key in getattr(owner, "_pixels", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
+        if _props._is_node(value):
+            # DeepTrack2's Property(node) is the node's child: the feature is re-sampled with it.
+            _node_links.link(value, owner)
         return _core.callback_rule(value, what, meters, pixels, owner, key)
     if pixels and units.is_length(value):
         # DeepTrack2's conversion table: a length given to a property in pixels (a scatterer's
@@ -387,7 +391,7 @@ class Feature:
         self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
         # What DeepTrack2 links by hand (Property.add_dependency) is re-sampled with it.
-        _node_links.after_update(self, lambda unit: _objects.features_of(unit, Feature))
+        _node_links.after_update(self)
         return self
 
     def seed(self, seed=None):
