@@ -541,19 +541,27 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
-        _core._tls.no_image = False
-        status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
-        if status == _lib.BUFFER_TOO_SMALL:
-            buf = (c_void_p * count.value)()
-            status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
+        with _core.no_image_scope() as scope:
+            status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
+            if status == _lib.BUFFER_TOO_SMALL:
+                buf = (c_void_p * count.value)()
+                status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
         _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
+        return self._shape_one(results, scope.calls)
+
+    def _shape_one(self, results, calls):
+        """The result of resolving one image (or none), as DeepTrack2 2.0.1 gives it: the image when
+        there is one; None when the pipeline's last feature is a custom one whose get returned None
+        for it (2.0.1's list ``[None]`` unwrapped); else the list (``[]`` when a get gave no image and
+        other features followed: 2.0.1 gives them an empty list, on which they compute nothing)."""
+        outcomes = _get_outcomes(self, calls)
         if len(results) == 1:
             return results[0]
-        if not results and _core._tls.no_image:
-            return None  # a get returned None for the image: DeepTrack2's result is that None
+        if not results and outcomes and outcomes[-1] == "dropped":
+            return None
         return results
 
     def _value_result(self):
@@ -585,16 +593,25 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
-        status = lib.deeptrack_feature_resolve_list(self._h.ptr, inputs, len(owners), buf, 4, byref(count))
-        if status == _lib.BUFFER_TOO_SMALL:
-            buf = (c_void_p * count.value)()
-            status = lib.deeptrack_feature_resolve_list(
-                self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
-            )
+        with _core.no_image_scope() as scope:
+            status = lib.deeptrack_feature_resolve_list(self._h.ptr, inputs, len(owners), buf, 4, byref(count))
+            if status == _lib.BUFFER_TOO_SMALL:
+                buf = (c_void_p * count.value)()
+                status = lib.deeptrack_feature_resolve_list(
+                    self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
+                )
         _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
+        outcomes = _get_outcomes(self, scope.calls)
+        if outcomes and "dropped" in outcomes:
+            # The pipeline ends in a custom feature whose get returned None for some images: in their
+            # places DeepTrack2 2.0.1's list holds None (one call per input image, in order).
+            given = [o for o in outcomes if o != "skipped"]
+            if len(given) == len(images) and given.count("image") == len(results):
+                produced = iter(results)
+                results = [None if o == "dropped" else next(produced) for o in given]
         if len(results) == 1:
             return results[0]
         return results
@@ -908,6 +925,20 @@ class ArithmeticOperationFeature(Feature):
 
     def get(self, image, value, **kwargs):
         return self._op(image, value)
+
+
+def _get_outcomes(feature, calls):
+    """What the get of the pipeline's last feature (``feature``, or the last of its chain) gave at its
+    calls of the last resolve that computed it (``calls``: ``_core.no_image_scope``; a resolve that
+    finds the result cached calls nothing, and the outcomes of the one that computed it hold), or
+    None when that feature is not a custom one."""
+    while isinstance(feature, Chain):
+        feature = feature.feature_2
+    mine = [outcome for f, outcome in calls if f is feature]
+    if mine:
+        feature.__dict__["_get_outcomes"] = mine
+        return mine
+    return feature.__dict__.get("_get_outcomes")
 
 
 class Chain(Feature):
