@@ -316,6 +316,8 @@ class Feature:
     def _set_value(self, key, value):
         """Pins property ``key`` to ``value`` until the next update (``feature.key.set_value``)."""
         what = f"property '{key}' of feature '{self._name()}'"
+        # Before the first resolve, which would otherwise seed the pipeline and drop the value.
+        _seed_first(self)
         if key in getattr(self, "_meters", ()) and units.is_pixels(value):
             raise TypeError(
                 f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
@@ -333,7 +335,7 @@ class Feature:
         v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         _objects.unpin(self, key)
-        _objects.release(self, key)
+        _objects.suspend(self, key)  # until the next update, as DeepTrack2's set_value
 
     def _pin_object(self, key, value):
         """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
@@ -498,6 +500,7 @@ class Feature:
                             f._pin_object(key, objects[key])
                         else:
                             _objects.unpin(f, key)
+                            _objects.suspend(f, key)
             kwargs = {k: v for k, v in kwargs.items() if k not in objects}
         if _objects.any_pinned():
             own = _objects.pinned(self)
@@ -1164,7 +1167,7 @@ class StructuralFeature(Feature):
     __module__ = "deeptrack_native.features"
 
 
-_MODULE_BASES = {"aberrations": Aberration, "scatterers": Scatterer, "statistics": Reducer}
+_MODULE_BASES = {"aberrations": Aberration, "augmentations": Augmentation, "scatterers": Scatterer, "statistics": Reducer}
 
 
 def propagate_data_to_dependencies(feature, **kwargs):
