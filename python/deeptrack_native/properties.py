@@ -116,6 +116,8 @@ class Property(PowerOperators):
         if _ID:
             raise NotImplementedError("setting a property at a replicate index (_ID) is not supported")
         self.feature._set_value(self.key, value)
+        if "_parts" in self.__dict__:
+            self._assembled = value  # read until the next sample assembles the structure again
         return self
 
     def update(self):

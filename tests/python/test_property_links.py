@@ -199,6 +199,16 @@ class NodeUpdates(unittest.TestCase):
         self.assert_changes(value, value.update, check)
         self.assert_changes(value, prop.update, check)
 
+    def test_set_value_of_a_property_of_a_node_until_the_next_update(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = Property(node)
+        value = dt.Value(value=prop)
+        prop.set_value(5.0)
+        self.assertEqual((prop(), value()), (5.0, 5.0))
+        node.update()
+        self.assertEqual((prop(), value()), (node(), node()))
+        self.assertNotEqual(prop(), 5.0)
+
     def test_a_feature_given_a_node(self):
         node = DeepTrackNode(lambda: np.random.rand())
         pipeline = dt.Value(value=node) >> dt.Multiply(value=2)
