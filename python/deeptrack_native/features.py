@@ -1482,7 +1482,26 @@ for _cls in (Blur, Pool):
     _BUILTIN_CLASSES.add(_cls)
 
 
-class MieScatterer(Scatterer, _BUILTINS["MieScatterer"]):
+class _MieScattererType(type):
+    """The type of :class:`MieScatterer`: the built-in Mie kinds (``MieSphere``,
+    ``MieStratifiedSphere``) count as its subclasses, as DeepTrack2's derive from it
+    (``isinstance(MieSphere(), MieScatterer)``); they are library kinds of their own, not Python
+    subclasses of this class."""
+
+    def __subclasscheck__(cls, sub):
+        if type.__subclasscheck__(cls, sub):
+            return True
+        return cls.__name__ == "MieScatterer" and getattr(sub, "_kind", None) in _MIE_KINDS
+
+    def __instancecheck__(cls, obj):
+        return cls.__subclasscheck__(type(obj))
+
+
+#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer``.
+_MIE_KINDS = frozenset({"MieSphere", "MieStratifiedSphere"})
+
+
+class MieScatterer(Scatterer, _BUILTINS["MieScatterer"], metaclass=_MieScattererType):
     """DeepTrack2's ``scatterers.MieScatterer(coefficients, ...)``: the field scattered by a particle
     whose Mie coefficients come from ``coefficients``, as DeepTrack2 samples it: a callable is called
     with the properties it names (a function of no property, or of ``radius``, ``wavelength``, ...,

@@ -56,6 +56,11 @@ class LayoutTests(unittest.TestCase):
             self.assertTrue(issubclass(getattr(dt.augmentations, name), dt.augmentations.Augmentation), name)
         self.assertIsInstance(dt.Gaussian(sigma=1), dt.noises.Noise)
         self.assertEqual(len(dt.scatterers.__all__), len(set(dt.scatterers.__all__)))
+        # DeepTrack2's Mie kinds derive from MieScatterer.
+        for mie in (dt.MieSphere(), dt.MieStratifiedSphere()):
+            self.assertIsInstance(mie, dt.scatterers.MieScatterer)
+        self.assertTrue(issubclass(dt.scatterers.MieSphere, dt.scatterers.MieScatterer))
+        self.assertNotIsInstance(dt.Sphere(), dt.scatterers.MieScatterer)
 
     def test_a_subclass_of_a_base_class_is_a_custom_feature(self):
         class Brighten(dt.Augmentation):
