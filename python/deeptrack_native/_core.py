@@ -853,6 +853,45 @@ def _unchanged(arg, original, count):
     return _same_bits(value, original)
 
 
+def _record(feature, outcome):
+    """Records what a custom feature's get gave in the resolve under way (see no_image_scope)."""
+    calls = getattr(_tls, "calls", None)
+    if calls is None:
+        return
+    if outcome == "dropped":
+        _tls.no_image = True
+    if len(calls) < _MAX_RECORDED:
+        calls.append((feature, outcome))
+
+
+#: How many get calls a resolve records (beyond, a list's images that gave none are dropped).
+_MAX_RECORDED = 1 << 20
+
+
+class no_image_scope:
+    """What the custom features' gets of one resolve gave (DeepTrack2's get returning None), for the
+    shape of its result: ``with no_image_scope() as scope: ...`` then ``scope.calls``, the
+    ``(feature, outcome)`` of each call (``"image"``, ``"dropped"``: it returned None for an image,
+    ``"skipped"``: no input). Once a get gave no image, the features that follow it in the resolve get
+    DeepTrack2's empty list: a custom get is not called without input. Nested resolves (inside a get)
+    have their own scope."""
+
+    def __enter__(self):
+        self.outer = (getattr(_tls, "no_image", False), getattr(_tls, "calls", None))
+        _tls.no_image, _tls.calls = False, []
+        self.calls = _tls.calls
+        return self
+
+    def __exit__(self, *exc):
+        _tls.no_image, _tls.calls = self.outer
+        return False
+
+    def restart(self):
+        """Forgets the calls recorded so far (a batch's next item)."""
+        _tls.no_image = False
+        del self.calls[:]
+
+
 @_lib.GET_FN
 def get_trampoline(key, input_ptr, dict_ptr, out):
     try:
@@ -864,6 +903,11 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         arg, original, count = _argument_image(input_ptr)
+        if arg is None and getattr(_tls, "no_image", False):
+            # A get gave no image earlier in this resolve: what follows computes on DeepTrack2's
+            # empty list, where 2.0.1 calls no get (2.0.1 never calls get without an image).
+            _record(feature, "skipped")
+            return 0
         if arg is None and getattr(type(feature).get, "_not_defined", False):
             # DeepTrack2 calls get once per input image: without input a subclass that defines no get
             # (a holder of properties, e.g. for TakeProperties) gives no image rather than failing.
@@ -880,12 +924,13 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         finally:
             state["_running"] = outer
         if result is None and arg is None:
+            _record(feature, "skipped")
             return 0  # no input, and none made: no image, as DeepTrack2's get returning its empty input
         if result is None:
-            # DeepTrack2's get returning None for an image: no image (the resolve of one image gives
-            # None, see Feature._resolve).
-            _tls.no_image = True
+            # DeepTrack2's get returning None for an image: no image (see no_image_scope).
+            _record(feature, "dropped")
             return _lib.NO_IMAGE
+        _record(feature, "image")
         if arg is not None and result is arg and _unchanged(arg, original, count):
             return 0  # pass the input through (keeps its identity)
         image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")
