@@ -2032,6 +2032,37 @@ deeptrack_status deeptrack_feature_resolve_batch_many(struct deeptrack_feature *
                                                       size_t *total);
 
 /**
+ * Writes the property dicts of `img` that hold `key` (every dict when `key` is NULL) as a JSON table
+ * into `buf`, NUL-terminated, with the buffer contract of `deeptrack_last_error_message`: `*needed`
+ * (when not NULL) receives the text's size with its NUL; when `buf` is NULL or `len` is less,
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `buf` (call again with a larger one).
+ *
+ * The text is an array with one object per selected dict, in the image's order (that of
+ * `deeptrack_image_property_dict`), holding the dict's entries in order: those whose names do not
+ * start with `_` and whose values are scalars (`null` for None, `true`/`false`, integers, floats with
+ * shortest round-trip digits and a `.` or an exponent, `NaN`/`Infinity`/`-Infinity` as Python's
+ * `json` writes them, strings, 0-d arrays as their number), and `key`'s own value whatever its kind
+ * (arrays as nested lists by their shape, lists and tuples as lists). Lists, tuples, arrays and
+ * complex values of other entries are left out. E.g. for a fluorescence image of two point particles
+ * and `key` `"position"`: `[{"position":[19.3,121.0],"z":0.0,"intensity":74.1,…,"name":"PointParticle"},{…}]`;
+ * `[]` when no dict holds `key`.
+ *
+ * Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` (`img`), `DEEPTRACK_STATUS_INVALID_HANDLE`,
+ * `DEEPTRACK_STATUS_INVALID_UTF8` (`key`), `DEEPTRACK_STATUS_INVALID_ARGUMENT` (`key`'s value holding
+ * a complex number or lists nested more than 64 deep: the message names the property and the dict),
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY`, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `key` NULL or NUL-terminated; `buf` NULL or `len` writable
+ * bytes; `needed` NULL or writable.
+ */
+deeptrack_status deeptrack_image_table_json(const struct deeptrack_image *img,
+                                            const char *key,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *needed);
+
+/**
  * Creates a float value (any double, NaN and infinities included). On success `*out` receives a new
  * value owned by the caller (free with `deeptrack_value_free`); `DEEPTRACK_STATUS_NULL_ARGUMENT` if
  * `out` is NULL.

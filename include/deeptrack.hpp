@@ -451,6 +451,13 @@ template <typename D> class ImageReader {
     Value get_property(CStr key, bool get_one = true) const;
     /// As get_property(), but nothing (instead of NOT_FOUND) when no dict has `key`.
     std::optional<Value> find_property(CStr key, bool get_one = true) const;
+    /// The property dicts holding `key` (every dict for a null `key`) as one JSON table
+    /// (`deeptrack_image_table_json`: their scalar entries, and `key`'s value as nested lists).
+    std::string table_json(CStr key = CStr(nullptr)) const {
+        return detail::read_text([this, &key](char *buf, size_t len, size_t *needed) {
+            return deeptrack_image_table_json(ptr(), key.c_str(), buf, len, needed);
+        });
+    }
     /// A new image sharing the data and holding the same property dicts.
     Image clone() const;
     /// Writes a 16-bit grayscale PNG (a 2-D or (H, W, 1) image scaled to its range); returns the

@@ -183,6 +183,14 @@ fn camera_kinds_and_tiff_output_from_c() {
 }
 
 #[test]
+fn image_table_json_from_c() {
+    let out = run(&compile("cc", "tests/c/table.c", "table", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn bad_input_suite_fails_cleanly_and_leaves_the_library_working() {
     let out = run(&compile("cc", "tests/c/bad_input.c", "bad_input", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -283,6 +291,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
     valgrind_clean("tests/c/no_image.c", "valgrind_no_image");
     valgrind_clean("examples-c/movie.c", "valgrind_movie");
+    valgrind_clean("tests/c/table.c", "valgrind_table");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.

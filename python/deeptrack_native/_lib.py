@@ -171,6 +171,7 @@ _DECLARATIONS = {
         [c_size_t, c_size_t, c_double, c_double, c_double, c_double, c_double, out_handle],
         status,
     ),
+    "deeptrack_image_table_json": ([handle, c_char_p, c_void_p, c_size_t, POINTER(c_size_t)], status),
     "deeptrack_property_dict_len": ([handle], c_size_t),
     "deeptrack_property_dict_key": ([handle, c_size_t, POINTER(c_char_p)], status),
     "deeptrack_property_dict_get": ([handle, c_char_p, out_handle], status),

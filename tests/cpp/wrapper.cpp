@@ -81,6 +81,11 @@ static void test_original_api() {
     CHECK((out.data() == std::vector<double>{8, 9, 6, 7}));
     CHECK(out.property_count() == 6);
     CHECK_STR(out.get_property("name", false).repr(), "['Add', 'Add', 'Add', 'Repeat', 'FlipUD', 'Chain']");
+    CHECK_STR(out.table_json("value"),
+              "[{\"value\":2.0,\"name\":\"Add\"},{\"value\":2.0,\"name\":\"Add\"},{\"value\":2.0,\"name\":\"Add\"}]");
+    CHECK_STR(out.table_json("p"), "[{\"time_consistent\":false,\"p\":1.0,\"augment\":true,\"name\":\"FlipUD\"}]");
+    const std::string every = out.table_json();  // every dict, the Repeat's and the Chain's too
+    CHECK(std::count(every.begin(), every.end(), '{') == 6);
     THROWS(add.set("value", Value::of("ten")), DEEPTRACK_STATUS_TYPE_MISMATCH,
            "property 'value' of feature 'Add': expected numbers, got a string");
     THROWS(out.get_property("radius"), DEEPTRACK_STATUS_NOT_FOUND, "radius");

@@ -64,6 +64,7 @@ class ReadmeTraining(unittest.TestCase):
         exec(blocks[2], ns)
         stored = ns["stored"]
         self.assertEqual(stored.images.shape, (200, 64, 64, 1))
+        self.assertEqual((stored.dtype, stored.images.dtype), ("float32", "float32"))
         self.assertEqual(stored.metadata["seed"], 2)
         rows = stored.rows(0)
         self.assertTrue(5 <= len(rows["item"]) <= 20)
