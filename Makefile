@@ -186,3 +186,4 @@ fixtures:
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT))
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/reductions/manifest.json \
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/reductions)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)

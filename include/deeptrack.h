@@ -1919,6 +1919,59 @@ deeptrack_status deeptrack_context_replicate_index(struct deeptrack_sample_conte
 deeptrack_status deeptrack_set_error_message(const char *message);
 
 /**
+ * Creates a built-in volume scatterer of `kind` (`"PointParticle"`, `"Sphere"`, `"Ellipse"` or
+ * `"Ellipsoid"`) whose volume the callback `get` computes: DeepTrack2's subclass of the kind that
+ * overrides `get`. The feature has the kind's properties and defaults (set others with
+ * `deeptrack_feature_set_property`; any key is kept), checks them as the kind does, and its volume is
+ * placed at `position` and `z` and multiplied by `intensity`, `refractive_index` or `value` by the
+ * optics exactly as the kind's own.
+ *
+ * `get` (see `deeptrack_get_fn`) runs once per computation with `input` NULL and, as `properties`,
+ * what DeepTrack2 2.0.1's `get` receives: the sampled properties (an `Ellipse`'s `radius` as two
+ * numbers, an `Ellipsoid`'s `radius` and `rotation` as three) plus `voxel_size` (a tuple of three
+ * lengths in meters: the simulation voxel of the optics imaging it, 1e-6 outside a microscope) and
+ * `pixel_size` (the camera pixel in meters). It stores the volume in `*output`: a real 3-D image
+ * (rows, columns, planes; e.g. from `deeptrack_scatterer_volume`), whose all-zero slices are then
+ * cropped, as DeepTrack2 crops them. No image, `DEEPTRACK_STATUS_NO_IMAGE`, another shape or a
+ * complex image fails the resolve with `DEEPTRACK_STATUS_INVALID_ARGUMENT` naming the kind.
+ * On success `*out` is owned by the caller and the feature owns `userdata` (`free_userdata(userdata)`,
+ * if not NULL, runs when the last reference to the feature goes); on failure nothing is taken.
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind that is not a volume scatterer.
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `get` NULL or a valid callback (thread-safe if
+ * `thread_safe`); `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_scatterer(const char *kind,
+                                                 deeptrack_get_fn get,
+                                                 void *userdata,
+                                                 deeptrack_free_fn free_userdata,
+                                                 bool thread_safe,
+                                                 struct deeptrack_feature **out);
+
+/**
+ * The volume built-in scatterer `kind` (`"PointParticle"`, `"Sphere"`, `"Ellipse"` or
+ * `"Ellipsoid"`) computes from the properties `keys[i] = values[i]` (`i < count`), uncropped, as
+ * DeepTrack2 2.0.1's `get` of the kind returns it: what a subclass's `super().get(...)` gives inside
+ * the callback of `deeptrack_feature_new_scatterer` (pass it the properties it received). Parameters
+ * not given take the kind's defaults; `voxel_size` (one or three lengths in meters, default 1e-6) is
+ * the voxel; a `PointParticle` is one voxel of the product of `pixel_size / voxel_size` per axis (1
+ * without `pixel_size`). Keys the kind does not know are ignored. On success `*out` is a new image
+ * owned by the caller. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind that is not a volume scatterer
+ * or a bad value (the message names the kind and the property); `DEEPTRACK_STATUS_OUT_OF_MEMORY`
+ * for a grid beyond the library's limit (`radius / voxel_size`).
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `keys` and `values` NULL or `count` readable pointers, each
+ * NULL, NUL-terminated (keys) or a live value (values); `out` NULL or writable.
+ */
+deeptrack_status deeptrack_scatterer_volume(const char *kind,
+                                            const char *const *keys,
+                                            const struct deeptrack_value *const *values,
+                                            size_t count,
+                                            struct deeptrack_image **out);
+
+/**
  * Makes property `key` of `f` sequential (DeepTrack2's `Sequential(f, key=step)`): inside a
  * `Sequence`, its value at every step after the first is sampled by `step`, whose callbacks read
  * `previous_value` (the value at the step before), `previous_values` (the values at steps 0 .. t-1,

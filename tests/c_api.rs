@@ -597,3 +597,11 @@ fn mie_scatterers_imaged_from_c() {
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn scatterers_whose_volume_a_callback_computes_image_as_the_builtin_kind() {
+    let out = run(&compile("cc", "tests/c/scatterer_volume.c", "scatterer_volume", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}

@@ -1011,6 +1011,71 @@ def new_custom_feature(feature, name, append=False):
         raise
 
 
+@_lib.GET_FN
+def scatterer_trampoline(key, input_ptr, dict_ptr, out):
+    """The volume of a subclass of a built-in scatterer that overrides ``get``: DeepTrack2 2.0.1 calls
+    ``get([], **properties)`` (its scatterers are computed without input, from an empty list) with the
+    kind's processed properties, ``voxel_size`` and ``pixel_size``; what it returns is the volume."""
+    try:
+        feature = _CALLBACKS[key]()
+        if feature is None:
+            raise RuntimeError("the Python object of this scatterer was garbage collected")
+        props = dict(dict_items(dict_ptr))
+        if "_ID" in props:
+            props["_ID"] = tuple(props["_ID"])
+        props.update(_objects.pinned(feature))
+        state = feature.__dict__
+        outer = state.get("_running")
+        state["_running"] = props
+        try:
+            result = feature.get([], **props)
+        finally:
+            state["_running"] = outer
+        if result is None:
+            raise TypeError(f"{type(feature).__name__}.get returned None, where a scatterer returns its volume")
+        image, _ = to_library_image(np.asarray(result), f"the volume {type(feature).__name__}.get returned")
+        out[0] = image.release()
+        return 0
+    except BaseException as e:  # noqa: B036
+        return _fail(e)
+
+
+def new_scatterer_feature(feature, kind):
+    """A library scatterer of built-in ``kind`` whose volume is ``feature.get`` (held weakly: the
+    Python object owns the handle)."""
+    key = register(weakref.ref(feature))
+    try:
+        return new_handle(
+            lib.deeptrack_feature_new_scatterer,
+            kind.encode("utf-8"),
+            scatterer_trampoline,
+            key,
+            free_userdata,
+            False,
+            free=lib.deeptrack_feature_free,
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise
+
+
+def builtin_volume(kind, properties):
+    """The volume built-in scatterer ``kind`` computes from ``properties`` (its own parameters,
+    ``voxel_size`` and ``pixel_size``; the others are ignored), uncropped, as a new float64 array:
+    DeepTrack2's ``super().get(...)`` inside a subclass's ``get``."""
+    keys, values = [], []
+    for k, v in properties.items():
+        keys.append(k.encode("utf-8"))
+        values.append(to_value(v, f"property '{k}' of feature '{kind}'"))
+    key_array = (c_char_p * max(len(keys), 1))(*keys)
+    value_array = (c_void_p * max(len(values), 1))(*(v.ptr for v in values))
+    owner = new_handle(
+        lib.deeptrack_scatterer_volume, kind.encode("utf-8"), key_array, value_array, len(keys),
+        free=lib.deeptrack_image_free,
+    )
+    return np.array(image_view(owner), dtype=np.float64)
+
+
 @_lib.MERGE_FN
 def merge_trampoline(key, inputs, count, dict_ptr, output):
     try:

@@ -104,6 +104,8 @@ _DECLARATIONS = {
     "deeptrack_feature_new_custom": ([c_char_p, GET_FN, c_void_p, FREE_FN, out_handle], status),
     "deeptrack_feature_new_custom_appending": ([c_char_p, GET_FN, c_void_p, FREE_FN, c_bool, out_handle], status),
     "deeptrack_feature_new_merge": ([c_char_p, MERGE_FN, c_void_p, FREE_FN, out_handle], status),
+    "deeptrack_feature_new_scatterer": ([c_char_p, GET_FN, c_void_p, FREE_FN, c_bool, out_handle], status),
+    "deeptrack_scatterer_volume": ([c_char_p, POINTER(c_char_p), POINTER(c_void_p), c_size_t, out_handle], status),
     "deeptrack_merge_output_push": ([handle, handle], status),
     "deeptrack_feature_set_property": ([handle, c_char_p, handle], status),
     "deeptrack_feature_get_property": ([handle, c_char_p, out_handle], status),

@@ -202,10 +202,18 @@ class Feature:
     def _create(self, kwargs):
         if self._kind is not None:
             if _overrides_get(type(self)):
-                raise TypeError(
-                    f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
-                    "subclass Feature for a feature of your own"
-                )
+                if not _volume_scatterer(self._kind):
+                    raise TypeError(
+                        f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
+                        "subclass Feature for a feature of your own (a subclass of a volume scatterer "
+                        "may override get)"
+                    )
+                # DeepTrack2's subclass of a scatterer with a get of its own (class Annulus(Ellipse)):
+                # the kind's scatterer whose volume get computes (super().get gives the kind's own).
+                self.__dict__["_calls_python"] = True
+                self._h = _core.new_scatterer_feature(self, self._kind)
+                kwargs.setdefault("name", type(self).__name__)
+                return
             # The optional features in the library's order; one not given before a given one is
             # passed as NULL (ConditionalSetFeature(on_true=f)), trailing ones are left out.
             given = [kwargs.pop(name, None) for name in self._feature_params]
@@ -258,6 +266,11 @@ class Feature:
         others at their defaults); this feature is not touched."""
         if self._kind is None:
             raise NotImplementedError(f"{type(self).__name__} does not define get(self, image, **properties)")
+        if _volume_scatterer(self._kind):
+            # DeepTrack2's scatterer get: the volume at properties["voxel_size"], uncropped (what a
+            # subclass's super().get(...) gives; the kind's parameters not given are its defaults).
+            own = self._params | {"voxel_size", "pixel_size"}
+            return _core.builtin_volume(self._kind, {k: v for k, v in properties.items() if k in own})
         given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
         return _builtin(self._kind)(**given).resolve(image)
 
@@ -849,6 +862,21 @@ def _rebuild(cls, args, kwargs, stored):
 
 def _overrides_get(cls):
     return cls.get is not Feature.get
+
+
+_VOLUME_SCATTERERS = {}
+
+
+def _volume_scatterer(kind):
+    """Whether built-in ``kind`` is a volume scatterer (one whose volume a subclass's get may
+    compute), as the library answers: it computes a volume for it."""
+    if kind not in _VOLUME_SCATTERERS:
+        try:
+            _core.builtin_volume(kind, {})
+            _VOLUME_SCATTERERS[kind] = True
+        except _core.error_class(_lib.INVALID_ARGUMENT):
+            _VOLUME_SCATTERERS[kind] = False
+    return _VOLUME_SCATTERERS[kind]
 
 
 _BUILTIN_CLASSES = set()

@@ -34,6 +34,7 @@ pub mod merge;
 pub mod mie;
 pub mod radialcenter;
 pub mod rule;
+pub mod scatterer;
 pub mod sequence;
 pub mod table;
 pub mod value;

@@ -30,11 +30,13 @@ use crate::image::Image;
 use crate::properties::{PixelUnit, PropertyDict};
 use crate::value::Value;
 
+mod custom;
 mod data;
 mod masks;
 mod mie;
 mod mie_coefficients;
 
+pub use custom::{VOLUME_KINDS, VolumeFn, builtin_volume};
 pub use data::{Multiplier, ScattererData};
 
 pub use masks::MAX_GRID_VOXELS;
@@ -294,6 +296,16 @@ pub(crate) fn position(value: &Value) -> Result<Vec<f64>> {
 }
 
 impl Scatterer {
+    /// The kind's name.
+    fn name_of(&self) -> &'static str {
+        match self.shape {
+            Shape::Point => "PointParticle",
+            Shape::Sphere => "Sphere",
+            Shape::Ellipse => "Ellipse",
+            Shape::Ellipsoid => "Ellipsoid",
+        }
+    }
+
     fn params(&self) -> &'static [ParamSpec] {
         match self.shape {
             Shape::Point => POINT,
@@ -305,13 +317,17 @@ impl Scatterer {
 
     /// The scatterer's array at the optics' voxel size, cropped (`crop_empty`).
     fn volume(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
+        match self.grid(props, ctx.voxel_size)? {
+            Some(grid) => masks::materialise(&grid),
+            None => Ok(point(ctx.scale)),
+        }
+    }
+
+    /// The mask of a sized scatterer on its grid at voxel size `vox` (`None` for a point).
+    fn grid(&self, props: &PropertyDict, vox: [f64; 3]) -> Result<Option<masks::Grid>> {
         let p = Params::new(self.params(), props);
-        let vox = ctx.voxel_size;
         let grid = match self.shape {
-            Shape::Point => {
-                let s = ctx.scale;
-                return Ok(ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2]));
-            }
+            Shape::Point => return Ok(None),
             Shape::Sphere => {
                 let r = p.vec("radius")?;
                 let radius = |i: usize| if r.len() == 1 { r[0] } else { r[i] };
@@ -339,8 +355,27 @@ impl Scatterer {
                 masks::ellipsoid(if transpose { r } else { [r[1], r[0], r[2]] }, rot, vox)?
             }
         };
-        masks::materialise(&grid)
+        Ok(Some(grid))
     }
+
+    /// Warns about an `upsample` other than 1 (checked: a whole number of at least 1).
+    fn warn_upsample(&self, p: &Params<'_>) -> Result<()> {
+        let upsample = p.f64("upsample")?;
+        if upsample != 1.0 {
+            crate::warnings::warn(format!(
+                "{}: setting upsample != 1 is deprecated and has no effect (as in DeepTrack2 2.0.1); use \
+                 Upscale(feature, factor={}) instead",
+                self.name_of(),
+                upsample as i64
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A point's one voxel: `scale₀·scale₁·scale₂` (DeepTrack2's `np.ones((1, 1, 1)) * np.prod(scale)`).
+fn point(s: [f64; 3]) -> ArrayD<f64> {
+    ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2])
 }
 
 impl FeatureKind for Scatterer {
@@ -349,12 +384,7 @@ impl FeatureKind for Scatterer {
     }
 
     fn name(&self) -> &str {
-        match self.shape {
-            Shape::Point => "PointParticle",
-            Shape::Sphere => "Sphere",
-            Shape::Ellipse => "Ellipse",
-            Shape::Ellipsoid => "Ellipsoid",
-        }
+        self.name_of()
     }
 
     fn is_distributed(&self) -> bool {
@@ -380,16 +410,7 @@ impl FeatureKind for Scatterer {
         let ctx = OpticsContext::of(rs.scope());
         let p = Params::new(self.params(), props);
         p.check_all()?;
-        // A whole number of at least 1 (checked above).
-        let upsample = p.f64("upsample")?;
-        if upsample != 1.0 {
-            crate::warnings::warn(format!(
-                "{}: setting upsample != 1 is deprecated and has no effect (as in DeepTrack2 2.0.1); use \
-                 Upscale(feature, factor={}) instead",
-                self.name(),
-                upsample as i64
-            ));
-        }
+        self.warn_upsample(&p)?;
         let mut image = Image::new(self.volume(props, &ctx)?);
         // What the optics read: typed, rather than looked up in the dict by key.
         image.set_note(ScattererData::of_scatterer(&p, props, self.shape != Shape::Point)?);
