@@ -11,18 +11,6 @@
 
 #include "check.h"
 
-/* The call fails with `status` and the last error message contains `text`. */
-#define FAILS(call, status, text)                                                                      \
-    do {                                                                                               \
-        deeptrack_status s_ = (call);                                                                  \
-        checks++;                                                                                      \
-        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
-            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
-                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 static deeptrack_image *zeros(size_t rows, size_t cols) {
     size_t shape[2] = {rows, cols};
     double *data = calloc(rows * cols, sizeof(double));
