@@ -605,3 +605,28 @@ fn scatterers_whose_volume_a_callback_computes_image_as_the_builtin_kind() {
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
     print!("{out}");
 }
+
+/// The README's C program ("Use it from your program"), as it stands there: it compiles without a
+/// warning, prints a 64×64×1 image of 4096 pixels and the three true positions (each coordinate in the
+/// sampled range 8 … 56), and leaks nothing under valgrind.
+#[test]
+fn readme_c_example_compiles_runs_and_is_clean() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme.split("\n### Use it from your program\n").nth(1).expect("the README's C section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let blocks: Vec<&str> = section.split("```c\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    assert_eq!(blocks.len(), 1, "one C program in the section");
+    let source = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme_example.c");
+    std::fs::write(&source, blocks[0]).expect("write the example");
+    let source = source.to_str().expect("a UTF-8 path");
+    let out = run(&compile("cc", source, "readme_example", &["-std=c11"]));
+    let prefix = format!("deeptrack {}: a 64x64x1 image (4096 pixels), positions [", env!("CARGO_PKG_VERSION"));
+    assert!(out.starts_with(&prefix), "{out}");
+    let numbers: Vec<f64> = out[prefix.len()..]
+        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 6, "three 2-d positions: {out}");
+    assert!(numbers.iter().all(|x| (8.0..=56.0).contains(x)), "{out}");
+    valgrind_clean(source, "valgrind_readme_example");
+}

@@ -82,6 +82,26 @@ fn builtin_names_is_the_table() {
     let err = registry::build("Nope", Vec::new()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.to_string(), format!("unknown feature kind 'Nope'; known kinds: {}", table.join(", ")));
+    // A misspelt name is answered with the closest kind: another case, a transposition, a letter
+    // missing or too many; an alias is suggested as itself. Nothing is suggested for a name far from all.
+    for (typo, kind) in [
+        ("gaussian", "Gaussian"),
+        ("PointParticel", "PointParticle"),
+        ("Fluorescense", "Fluorescence"),
+        ("Brightfeld", "Brightfield"),
+        ("NormaliseMinMax", "NormalizeMinMax"),
+        ("GreaterThanOrEqul", "GreaterThanOrEqual"),
+    ] {
+        assert_eq!(registry::closest(typo), Some(kind), "{typo}");
+        let err = registry::build(typo, Vec::new()).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("unknown feature kind '{typo}' (did you mean '{kind}'?); known kinds: ")),
+            "{err}"
+        );
+    }
+    for far in ["Nope", "Particle", "Xyzzy", ""] {
+        assert_eq!(registry::closest(far), None, "{far}");
+    }
 }
 
 #[test]
