@@ -8,7 +8,8 @@
 //! `amp_factor`, polarizations and `phase_shift_correction`, `Darkfield`'s `illumination_angle`),
 //! as DeepTrack2 propagates them; outside one, the scatterer's own values are used. What the
 //! scatterer records (`store_properties`) is what it used: the propagated values
-//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them.
+//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them, with the optics' `voxel_size`
+//! and `pixel_size` (which, as for every scatterer, nothing computes with).
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -19,7 +20,10 @@ use rustfft::num_complex::Complex64;
 use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::mie_coefficients::user_coefficients;
-use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param, position_in_pixels};
+use super::{
+    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, finite_param, position_in_pixels,
+    warn_upsample,
+};
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
 use crate::fft;
@@ -114,12 +118,14 @@ const fn number(name: &'static str, default: Const, doc: &'static str) -> ParamS
     finite_param(name, ParamDefault::Value(default), doc)
 }
 
-const COMMON: [ParamSpec; 22] = [
+const COMMON: [ParamSpec; 24] = [
     POSITION,
     Z,
     VALUE,
     POSITION_UNIT,
-    UPSAMPLE,
+    UPSAMPLE_IGNORED,
+    VOXEL_SIZE,
+    PIXEL_SIZE,
     any("L", Const::Str("auto"), auto_or_order, "the number of expansion terms, or \"auto\""),
     any(
         "offset_z",
@@ -174,14 +180,14 @@ const COMMON: [ParamSpec; 22] = [
     ParamSpec { min: 0.0, min_open: true, ..number("amp_factor", Const::Int(1), "the field is divided by it") },
 ];
 
-const fn with<const N: usize>(common: [ParamSpec; 22], extra: [ParamSpec; N]) -> [ParamSpec; 25] {
-    let mut out = [POSITION; 25];
+const fn with<const N: usize>(common: [ParamSpec; 24], extra: [ParamSpec; N]) -> [ParamSpec; 27] {
+    let mut out = [POSITION; 27];
     let mut i = 0;
-    while i < 22 {
+    while i < 24 {
         out[i] = common[i];
         i += 1;
     }
-    out[22] = ParamSpec::new(
+    out[24] = ParamSpec::new(
         "phase_shift_correction",
         ParamKind::Bool,
         ParamDefault::Value(Const::Bool(false)),
@@ -189,7 +195,7 @@ const fn with<const N: usize>(common: [ParamSpec; 22], extra: [ParamSpec; N]) ->
     );
     let mut j = 0;
     while j < N {
-        out[23 + j] = extra[j];
+        out[25 + j] = extra[j];
         j += 1;
     }
     out
@@ -404,8 +410,9 @@ impl Mie {
     fn field(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<Vec<Complex64>> {
         let p = Params::new(self.params(), props);
         p.check_all()?;
-        let im = self.imaging(&p, ctx)?;
         let name = self.name();
+        warn_upsample(name, &p)?;
+        let im = self.imaging(&p, ctx)?;
         if !(im.wavelength > 0.0 && im.n_medium > 0.0 && im.na > 0.0) {
             return Err(Error::invalid(format!(
                 "{name} needs a positive wavelength, NA and refractive_index_medium (got {}, {}, {})",
