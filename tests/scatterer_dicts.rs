@@ -2,7 +2,7 @@
 //! (None alone, as given when given, the optics' `resolution / magnification` once a microscope has
 //! imaged the scatterer), the keys in DeepTrack2's order, and a Mie scatterer's optics values
 //! (`wavelength`, `NA`, `refractive_index_medium`, upscaled `output_region` and `padding`,
-//! `return_fft`). The `record` cases of `tests/fixtures/deeptrack-2.0.1/manifest.json` hold what
+//! `return_fft`, and the numbers its "auto" `L`, `collection_angle` and `offset_z` come to). The `record` cases of `tests/fixtures/deeptrack-2.0.1/manifest.json` hold what
 //! DeepTrack2 2.0.1 sets on the scatterer and the keys of its dict (tests/fixtures/generate.py).
 
 use std::path::PathBuf;
