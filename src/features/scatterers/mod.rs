@@ -356,6 +356,44 @@ impl Scatterer {
         }
     }
 
+    /// DeepTrack2 2.0.1's `Ellipse._process_properties` and `Ellipsoid._process_properties`: the
+    /// `radius` of an ellipse as an array of two (one radius twice, or the first two), an ellipsoid's
+    /// `radius` and `rotation` as tuples of three (one radius thrice, two with the second repeated;
+    /// rotations padded with 0), as its dicts record them (the volume is the same). `None` for the
+    /// other kinds, or values that are not numbers (the check reports them).
+    fn per_axis(&self, props: &PropertyDict) -> Option<PropertyDict> {
+        let numbers = |key: &str| props.get(key).and_then(|v| v.to_f64_vec().ok()).filter(|v| !v.is_empty());
+        let mut out = props.clone();
+        match self.shape {
+            Shape::Ellipse => {
+                let r = numbers("radius")?;
+                out.insert("radius", Value::vector(&[r[0], if r.len() == 1 { r[0] } else { r[1] }]));
+            }
+            Shape::Ellipsoid => {
+                let r = numbers("radius")?;
+                let r = match r.len() {
+                    1 => vec![r[0]; 3],
+                    2 => vec![r[0], r[1], r[1]],
+                    _ => r,
+                };
+                let rotation = props.get("rotation")?;
+                numbers("rotation")?;
+                let mut angles: Vec<Value> = match rotation {
+                    Value::List(items) | Value::Tuple(items) => items.clone(),
+                    Value::Int(_) | Value::Float(_) => vec![rotation.clone()],
+                    other => other.to_f64_vec().ok()?.into_iter().map(Value::Float).collect(),
+                };
+                while angles.len() < 3 {
+                    angles.push(Value::Int(0));
+                }
+                out.insert("radius", Value::Tuple(r.into_iter().map(Value::Float).collect()));
+                out.insert("rotation", Value::Tuple(angles));
+            }
+            Shape::Point | Shape::Sphere => return None,
+        }
+        Some(out)
+    }
+
     /// The scatterer's array at the optics' voxel size, cropped (`crop_empty`).
     fn volume(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
         let p = Params::new(self.params(), props);
@@ -419,7 +457,8 @@ impl FeatureKind for Scatterer {
     }
 
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
-        position_in_pixels(props, scope)
+        let moved = position_in_pixels(props, scope)?;
+        Ok(self.per_axis(moved.as_ref().unwrap_or(props)).or(moved))
     }
 
     /// Inside a microscope: the optics' `voxel_size` and `pixel_size` (and any other property of the
