@@ -158,6 +158,14 @@ fn positions_in_meters_from_c_image_as_the_same_positions_in_pixels() {
 }
 
 #[test]
+fn scatterers_record_the_optics_voxel_and_pixel_size_from_c() {
+    let out = run(&compile("cc", "tests/c/voxel_size.c", "voxel_size", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn complex_arrays_are_property_values_from_c() {
     let out = run(&compile("cc", "tests/c/complex_arrays.c", "complex_arrays", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
