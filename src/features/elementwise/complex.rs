@@ -10,16 +10,19 @@ use crate::error::Result;
 /// number below 1e300 (where it would overflow, underflow or lose precision), which a second pass
 /// fixes only when there is such a number.
 pub(crate) fn abs(parts: &[f64]) -> Result<Vec<f64>> {
-    let exact = |s: f64| (s >= f64::MIN_POSITIVE) & (s < 1e300);
     let n = parts.len() / 2;
     let mut out = buffer::with_capacity(n)?;
-    let mut all_exact = true;
-    for (o, z) in out.spare_capacity_mut()[..n].iter_mut().zip(parts.chunks_exact(2)) {
-        let s = z[0] * z[0] + z[1] * z[1];
-        all_exact &= exact(s);
-        o.write(s.sqrt());
-    }
-    // SAFETY: the loop wrote each of the first `n` slots (it zips them with the `n` pairs of parts).
+    let spare = &mut out.spare_capacity_mut()[..n];
+    #[cfg(target_arch = "x86_64")]
+    let all_exact = if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        unsafe { abs_into_avx2(parts, spare) }
+    } else {
+        abs_into(parts, spare)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let all_exact = abs_into(parts, spare);
+    // SAFETY: `abs_into` wrote each of the first `n` slots (it zips them with the `n` pairs of parts).
     unsafe { out.set_len(n) };
     if !all_exact {
         for (o, z) in out.iter_mut().zip(parts.chunks_exact(2)) {
@@ -29,6 +32,33 @@ pub(crate) fn abs(parts: &[f64]) -> Result<Vec<f64>> {
         }
     }
     Ok(out)
+}
+
+/// Whether the square root of a sum of squares `s` is within an ulp of `hypot`: `s` normal, below
+/// 1e300 (comparisons, which vectorise, rather than `is_normal`).
+#[inline(always)]
+#[allow(clippy::manual_range_contains)] // two comparisons joined without a branch, which vectorise
+fn exact(s: f64) -> bool {
+    (s >= f64::MIN_POSITIVE) & (s < 1e300)
+}
+
+/// Writes `sqrt(re² + im²)` of each pair of `parts` into `out`; whether every sum was [`exact`].
+#[inline(always)]
+fn abs_into(parts: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool {
+    let mut all_exact = true;
+    for (o, z) in out.iter_mut().zip(parts.chunks_exact(2)) {
+        let s = z[0] * z[0] + z[1] * z[1];
+        all_exact &= exact(s);
+        o.write(s.sqrt());
+    }
+    all_exact
+}
+
+/// [`abs_into`] compiled for AVX2 (four square roots per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn abs_into_avx2(parts: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool {
+    abs_into(parts, out)
 }
 
 /// `(f(re), g(im))` of each complex number (`Conjugate`: `(re, -im)`; a complex image plus a number:
