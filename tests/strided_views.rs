@@ -146,6 +146,7 @@ fn kinds_compute_on_views_as_on_their_c_order_copies() {
         x.permuted_axes(&[1, 0, 2]).unwrap().reversed(0).unwrap(),
     ];
     let f = Value::Float;
+    // A sample of every sort of kind, with per-kind expectations (their parameters).
     let cases: Vec<(&str, Vec<(&str, Value)>)> = vec![
         ("Abs", vec![]),
         ("Sqrt", vec![]),
