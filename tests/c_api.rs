@@ -79,6 +79,14 @@ fn permuted_images_share_their_samples_and_give_c_order_data() {
 }
 
 #[test]
+fn flips_crops_and_complex_parts_are_strided_views_from_c() {
+    let out = run(&compile("cc", "tests/c/views.c", "views", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn borrowed_images_share_the_callers_samples_and_release_them_once() {
     let out = run(&compile("cc", "tests/c/borrow.c", "borrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -401,8 +401,9 @@ _STRIDES_BUF = c_ssize_t * _MAX_NDIM
 
 def image_view(owner, _layout=lib.deeptrack_image_layout):
     """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive. A
-    permuted image (a Transpose or MoveAxis of another, sharing its memory) is a strided view of that
-    memory, as numpy's ``transpose`` is."""
+    view of another image (a Transpose or MoveAxis, a flip, a crop, the real or imaginary part of a
+    complex image, sharing its memory) is a strided view of that memory with numpy's strides (negative
+    along a reversed axis), as numpy's ``transpose``, ``flip``, slices and ``.real`` are."""
     ptr = owner.ptr
     shape = image_shape(ptr)
     ndim = len(shape)
@@ -423,7 +424,7 @@ def image_view(owner, _layout=lib.deeptrack_image_layout):
 def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
     """A numpy view of a borrowed library image's data, valid while the library lends it (during a
     callback): copy it, or compare with it, before returning. A permuted image (``Pool``'s blocks) is
-    a strided view of its memory."""
+    a strided view of its memory (read-only)."""
     shape = image_shape(ptr)
     ndim = len(shape)
     data = c_void_p()
@@ -434,13 +435,13 @@ def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
         raise_for(status)
     if not data.value:
         return np.zeros(shape)
+    if permuted.value:
+        # Strided (maybe negative, maybe with gaps): numpy reads it from the first element's address.
+        return np.asarray(_Buffer(None, data.value, shape, tuple(8 * s for s in strides[:ndim])))
     n = 1
     for d in shape:
         n *= d
-    flat = np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64)
-    if not permuted.value:
-        return flat.reshape(shape)
-    return np.lib.stride_tricks.as_strided(flat, shape, tuple(8 * s for s in strides[:ndim]), writeable=False)
+    return np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64).reshape(shape)
 
 
 def image_properties(owner, known=None):

@@ -53,6 +53,7 @@ fn main() {
 
     println!("{}", properties_out_of_memory());
     println!("{}", permuted_out_of_memory());
+    println!("{}", views_out_of_memory());
 }
 
 /// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
@@ -100,4 +101,49 @@ fn permuted_out_of_memory() -> String {
         }
     }
     format!("a permuted image without memory: {err}")
+}
+
+/// `FlipLR` then `Crop` of a 64 × 128 image while blocks of 32 KiB or more are refused: both are views
+/// (O(1), nothing large allocated), and `Power` (2) of the crop, whose C-order copy takes 32 KiB, is
+/// `OutOfMemory` (not a panic); once memory is back it gives the squares of the flipped crop.
+fn views_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let kind = |name: &str, props: &[(&str, Value)]| {
+        let f = features::builtin(name).expect("a built-in kind");
+        for (k, v) in props {
+            f.set_property(k, Rule::constant(v.clone())).expect("a valid value");
+        }
+        f
+    };
+    let flip = kind("FlipLR", &[("p", Value::Float(1.0))]);
+    let crop = kind(
+        "Crop",
+        &[
+            ("crop", Value::List(vec![Value::Int(64), Value::Int(64)])),
+            ("corner", Value::List(vec![Value::Int(0), Value::Int(10)])),
+        ],
+    );
+    let power = kind("Power", &[("value", Value::Float(2.0))]);
+    REFUSE_FROM.store(64 * 64 * 8, Ordering::Relaxed);
+    let flipped = flip.resolve_one(Some(&input));
+    let cropped = flipped.as_ref().ok().and_then(|f| f.as_ref()).map(|f| crop.resolve_one(Some(f)));
+    let refused = match &cropped {
+        Some(Ok(Some(c))) => Some(power.resolve_one(Some(c))),
+        _ => None,
+    };
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let cropped = cropped.expect("the flip is a view").expect("the crop is a view").expect("an image");
+    assert!(cropped.is_permuted() && cropped.shares_samples(&input));
+    let err = refused.expect("a crop").expect_err("the C-order copy cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    let squares = power.resolve_one(Some(&cropped)).expect("memory is back").expect("an image");
+    let squares = squares.to_array().expect("an array");
+    for r in 0..rows {
+        for c in 0..64 {
+            assert_eq!(squares[[r, c]], ((r * cols + cols - 1 - (c + 10)) as f64).powi(2), "at ({r}, {c})");
+        }
+    }
+    format!("a cropped view without memory: {err}")
 }
