@@ -78,11 +78,12 @@ simulate: lib
 
 # Renders examples-c/movie.c's frames (PNGs, movie.tif) into target/release/movie/ and prints every
 # frame's positions.
+# The program is movie-example: an executable named movie would take the place of the directory.
 movie: lib
-	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/movie.c -o $(RELEASE)/movie \
+	$(CC) -std=c11 -Wall -Wextra -O2 -Iinclude examples-c/movie.c -o $(RELEASE)/movie-example \
 		-L$(RELEASE) -Wl,-rpath,$(RELEASE) -ldeeptrack -lm
 	mkdir -p $(RELEASE)/movie
-	$(RELEASE)/movie $(RELEASE)/movie
+	$(RELEASE)/movie-example $(RELEASE)/movie
 
 # Renders examples-c/optics.c's images into target/release/.
 OPTICS_PICTURES := mie_aberrated.png mie_brightfield.png darkfield.png iscat.png holography.png \
@@ -186,3 +187,4 @@ fixtures:
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT))
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/reductions/manifest.json \
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/reductions)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)

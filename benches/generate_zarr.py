@@ -6,16 +6,21 @@ blocks and dropping them. The issue's target: generate within 10% of the batch A
 
     python3 benches/generate_zarr.py            # N = 10,000 (minutes, on every core)
     python3 benches/generate_zarr.py -n 200     # a quick check
+    python3 benches/generate_zarr.py -n 2000 --dtype float64   # the images stored as float64
 
 It reports wall time and CPU time (this process and its worker processes, from getrusage): on a
 shared machine the CPU times compare the work done, the wall times only the machine's load.
 It uses every core: do not run it at full size on a shared machine while others work.
-Where the difference goes (2-core machine, per 400 items, CPU): rendering ~0.48 s; writing ~0.35 s,
-of which the images' bytes ~0.12 s (the file system's cost of 52 MB of new float64 files, measured with
-plain writes: no Zarr setting avoids it, and these noisy images barely compress: LZ4 with shuffle
-keeps 80% of the bytes, Zstandard costs more CPU than it saves), Zarr's per-chunk encoding ~0.08 s,
-the ground-truth table read through ctypes ~0.12 s (a library call returning an image's table at once
-would remove most of it), its CSV parts ~0.02 s.
+Where the difference went (issue 17 item 5; 2-core machine, per 400 items, CPU): rendering ~0.48 s,
+the same on both sides. Before: writing ~0.35 s, of which the images' float64 bytes ~0.12 s, Zarr's
+per-chunk encoding ~0.08 s, the ground-truth table read through ctypes ~0.12 s, its CSV parts ~0.02 s
+(generate / batch CPU 1.38 at N = 2,000). Now: images stored as float32 (half the bytes; `dtype=`
+chooses float64 or camera counts), the table read in one library call per image
+(`deeptrack_image_table_json`, ~0.035 s with building the rows), the Zarr shards written as files in
+zarr's layout (~0.01-0.05 s with the file system's work, against ~0.06 s through zarr's API), the
+float32 stacks ~0.02 s, CSV ~0.02 s: about 0.1 s per 400 items over the rendering, which the batch
+API spends too, handing its images back from its worker processes (CPU ratio ~1.00 at N = 2,000;
+docs/benchmarks.md has the figures).
 
 deeptrack_native is taken from python/ with the library it finds (DEEPTRACK_LIBRARY, or the last
 `cargo build --lib --features mimalloc`; build --release for the real numbers); run it with a Python
@@ -65,6 +70,7 @@ def cpu_seconds():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=10_000, help="items (default 10,000)")
+    parser.add_argument("--dtype", default="float32", help="the stored type (default float32; float64 as before)")
     args = parser.parse_args()
     pipe = pipeline()
     seed = 1
@@ -80,12 +86,12 @@ def main():
     out = tempfile.mkdtemp(prefix="deeptrack-bench-")
     try:
         c0, t0 = cpu_seconds(), time.perf_counter()
-        data.generate(pipe, args.n, os.path.join(out, "train.zarr"), seed=seed, progress=False)
+        data.generate(pipe, args.n, os.path.join(out, "train.zarr"), seed=seed, progress=False, dtype=args.dtype)
         generate, generate_cpu = time.perf_counter() - t0, cpu_seconds() - c0
         rows = len(data.load(os.path.join(out, "train.zarr")).table["item"])
     finally:
         shutil.rmtree(out, ignore_errors=True)
-    print(f"{args.n} images of {SIZE}x{SIZE} with {rows} ground-truth rows, {os.cpu_count()} cores")
+    print(f"{args.n} images of {SIZE}x{SIZE} ({args.dtype}) with {rows} ground-truth rows, {os.cpu_count()} cores")
     print(f"  resolve_batch alone     {batch:8.2f} s  ({args.n / batch:8.1f} images/s), CPU {batch_cpu:8.2f} s")
     print(f"  generate to Zarr        {generate:8.2f} s  ({args.n / generate:8.1f} images/s), CPU {generate_cpu:8.2f} s")
     print(f"  generate / batch        {generate / batch:8.3f}  (target: at most 1.10), CPU {generate_cpu / batch_cpu:.3f}")

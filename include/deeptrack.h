@@ -696,9 +696,12 @@ deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32
 /**
  * Lends the samples of `img` where they are in memory, in the type the image holds them in, without
  * copying: `*dtype` receives that type (a `DEEPTRACK_DTYPE_*` number), `*data` the address of the
- * first element (index 0 on every axis; NULL when there are no elements), and `strides[0..ndim]` the
- * distance in elements (of that type) between neighbours along each axis, `*permuted` whether they
- * are not the C-order ones, as `deeptrack_image_layout` gives them. An image of a narrow type
+ * element at index 0 on every axis (NULL when there are no elements), and `strides[0..ndim]` the
+ * signed distance in elements (of that type) between neighbours along each axis, so that element
+ * `[i0, i1, …]` is at `data[i0 * strides[0] + i1 * strides[1] + …]`, and `*permuted` whether they
+ * are not the C-order ones, as `deeptrack_image_layout` gives them: a view (a `Transpose`, a flip, a
+ * crop) of a narrow image shares its samples and lends them in its type with its own strides
+ * (negative along a reversed axis). An image of a narrow type
  * (`deeptrack_image_dtype` not `DEEPTRACK_DTYPE_FLOAT64`: `AsType`'s output, the comparisons' bools)
  * lends its samples of that type: `int8_t` … `uint64_t`, `float`, IEEE half-precision bits
  * (`uint16_t`) for float16, one byte 0 or 1 for bool, which is numpy's layout of the type. Any other
@@ -1192,8 +1195,9 @@ deeptrack_status deeptrack_image_shape(const struct deeptrack_image *img,
 
 /**
  * Borrows the elements of `img` (C order): `*data` receives a pointer valid while `img` lives (do not
- * free or modify), `*len` the element count. The elements of a permuted image (a `Transpose` or
- * `MoveAxis`, which share their input's memory in another order: see `deeptrack_image_layout`) are
+ * free or modify), `*len` the element count. The elements of a view of another image (a `Transpose`,
+ * `MoveAxis`, flip, crop or complex part, which share their input's memory: see
+ * `deeptrack_image_layout`) are
  * copied into C order on the first call, and that copy is kept, and shared by every call, while any
  * image shares the samples (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it cannot be allocated).
  *
@@ -1206,12 +1210,21 @@ deeptrack_status deeptrack_image_data(const struct deeptrack_image *img,
 
 /**
  * Borrows the elements of `img` where they are in memory, without copying, as numpy's strided arrays
- * do: `*data` receives the address of the first element (index 0 on every axis; NULL when there are
- * no elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the distance
- * in elements between neighbours along each axis: the C-order strides unless the image is permuted
- * (a `Transpose` or `MoveAxis` of another image, sharing its memory), when they are the permuted ones
- * (`*permuted` receives whether it is). `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is less than
- * `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is 0.
+ * do: `*data` receives the address of the element at index 0 on every axis (NULL when there are no
+ * elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the signed
+ * distance in elements between neighbours along each axis, so that element `[i0, i1, …]` is at
+ * `data[i0 * strides[0] + i1 * strides[1] + …]`. They are the C-order strides unless the image is a
+ * view of another image's memory (`*permuted` receives whether it is): a `Transpose` or `MoveAxis`
+ * (permuted strides), a `FlipLR` or `FlipUD` (a negative stride: the elements of a reversed axis
+ * run backwards from `data`), a `Crop` or `CropToMultiplesOf` (the input's strides: the elements are
+ * not contiguous), or `Real` / `Imag` of a complex image (every other double). The caller may assume
+ * only that distinct indices are distinct elements, all inside one live block of memory; for the
+ * elements in C order use `deeptrack_image_data`. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is
+ * less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is
+ * 0. An image holding samples of a narrow type (`AsType`'s, a comparison's, or a view of one) lends
+ * their float64 values, converted once and kept while the samples are shared
+ * (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when that cannot be allocated; nothing is written then), with the
+ * same strides; `deeptrack_image_samples` lends the narrow samples themselves.
  *
  * # Safety
  * `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`
@@ -1226,7 +1239,7 @@ deeptrack_status deeptrack_image_layout(const struct deeptrack_image *img,
 /**
  * Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
  * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `len` is less than the element count (nothing is written).
- * A permuted image is copied into C order as `deeptrack_image_data` does.
+ * A view (see `deeptrack_image_layout`) is copied into C order as `deeptrack_image_data` does.
  *
  * # Safety
  * `img` must be NULL or a live image; `buf` NULL or `len` writable doubles.
@@ -1948,6 +1961,59 @@ deeptrack_status deeptrack_context_replicate_index(struct deeptrack_sample_conte
 deeptrack_status deeptrack_set_error_message(const char *message);
 
 /**
+ * Creates a built-in volume scatterer of `kind` (`"PointParticle"`, `"Sphere"`, `"Ellipse"` or
+ * `"Ellipsoid"`) whose volume the callback `get` computes: DeepTrack2's subclass of the kind that
+ * overrides `get`. The feature has the kind's properties and defaults (set others with
+ * `deeptrack_feature_set_property`; any key is kept), checks them as the kind does, and its volume is
+ * placed at `position` and `z` and multiplied by `intensity`, `refractive_index` or `value` by the
+ * optics exactly as the kind's own.
+ *
+ * `get` (see `deeptrack_get_fn`) runs once per computation with `input` NULL and, as `properties`,
+ * what DeepTrack2 2.0.1's `get` receives: the sampled properties (an `Ellipse`'s `radius` as two
+ * numbers, an `Ellipsoid`'s `radius` and `rotation` as three) plus `voxel_size` (a tuple of three
+ * lengths in meters: the simulation voxel of the optics imaging it, 1e-6 outside a microscope) and
+ * `pixel_size` (the camera pixel in meters). It stores the volume in `*output`: a real 3-D image
+ * (rows, columns, planes; e.g. from `deeptrack_scatterer_volume`), whose all-zero slices are then
+ * cropped, as DeepTrack2 crops them. No image, `DEEPTRACK_STATUS_NO_IMAGE`, another shape or a
+ * complex image fails the resolve with `DEEPTRACK_STATUS_INVALID_ARGUMENT` naming the kind.
+ * On success `*out` is owned by the caller and the feature owns `userdata` (`free_userdata(userdata)`,
+ * if not NULL, runs when the last reference to the feature goes); on failure nothing is taken.
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind that is not a volume scatterer.
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `get` NULL or a valid callback (thread-safe if
+ * `thread_safe`); `out` NULL or writable.
+ */
+deeptrack_status deeptrack_feature_new_scatterer(const char *kind,
+                                                 deeptrack_get_fn get,
+                                                 void *userdata,
+                                                 deeptrack_free_fn free_userdata,
+                                                 bool thread_safe,
+                                                 struct deeptrack_feature **out);
+
+/**
+ * The volume built-in scatterer `kind` (`"PointParticle"`, `"Sphere"`, `"Ellipse"` or
+ * `"Ellipsoid"`) computes from the properties `keys[i] = values[i]` (`i < count`), uncropped, as
+ * DeepTrack2 2.0.1's `get` of the kind returns it: what a subclass's `super().get(...)` gives inside
+ * the callback of `deeptrack_feature_new_scatterer` (pass it the properties it received). Parameters
+ * not given take the kind's defaults; `voxel_size` (one or three lengths in meters, default 1e-6) is
+ * the voxel; a `PointParticle` is one voxel of the product of `pixel_size / voxel_size` per axis (1
+ * without `pixel_size`). Keys the kind does not know are ignored. On success `*out` is a new image
+ * owned by the caller. `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a kind that is not a volume scatterer
+ * or a bad value (the message names the kind and the property); `DEEPTRACK_STATUS_OUT_OF_MEMORY`
+ * for a grid beyond the library's limit (`radius / voxel_size`).
+ *
+ * # Safety
+ * `kind` must be NULL or NUL-terminated; `keys` and `values` NULL or `count` readable pointers, each
+ * NULL, NUL-terminated (keys) or a live value (values); `out` NULL or writable.
+ */
+deeptrack_status deeptrack_scatterer_volume(const char *kind,
+                                            const char *const *keys,
+                                            const struct deeptrack_value *const *values,
+                                            size_t count,
+                                            struct deeptrack_image **out);
+
+/**
  * Makes property `key` of `f` sequential (DeepTrack2's `Sequential(f, key=step)`): inside a
  * `Sequence`, its value at every step after the first is sampled by `step`, whose callbacks read
  * `previous_value` (the value at the step before), `previous_values` (the values at steps 0 .. t-1,
@@ -2059,6 +2125,37 @@ deeptrack_status deeptrack_feature_resolve_batch_many(struct deeptrack_feature *
                                                       size_t cap,
                                                       size_t *counts,
                                                       size_t *total);
+
+/**
+ * Writes the property dicts of `img` that hold `key` (every dict when `key` is NULL) as a JSON table
+ * into `buf`, NUL-terminated, with the buffer contract of `deeptrack_last_error_message`: `*needed`
+ * (when not NULL) receives the text's size with its NUL; when `buf` is NULL or `len` is less,
+ * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing is written to `buf` (call again with a larger one).
+ *
+ * The text is an array with one object per selected dict, in the image's order (that of
+ * `deeptrack_image_property_dict`), holding the dict's entries in order: those whose names do not
+ * start with `_` and whose values are scalars (`null` for None, `true`/`false`, integers, floats with
+ * shortest round-trip digits and a `.` or an exponent, `NaN`/`Infinity`/`-Infinity` as Python's
+ * `json` writes them, strings, 0-d arrays as their number), and `key`'s own value whatever its kind
+ * (arrays as nested lists by their shape, lists and tuples as lists). Lists, tuples, arrays and
+ * complex values of other entries are left out. E.g. for a fluorescence image of two point particles
+ * and `key` `"position"`: `[{"position":[19.3,121.0],"z":0.0,"intensity":74.1,…,"name":"PointParticle"},{…}]`;
+ * `[]` when no dict holds `key`.
+ *
+ * Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` (`img`), `DEEPTRACK_STATUS_INVALID_HANDLE`,
+ * `DEEPTRACK_STATUS_INVALID_UTF8` (`key`), `DEEPTRACK_STATUS_INVALID_ARGUMENT` (`key`'s value holding
+ * a complex number or lists nested more than 64 deep: the message names the property and the dict),
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY`, `DEEPTRACK_STATUS_BUFFER_TOO_SMALL`.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `key` NULL or NUL-terminated; `buf` NULL or `len` writable
+ * bytes; `needed` NULL or writable.
+ */
+deeptrack_status deeptrack_image_table_json(const struct deeptrack_image *img,
+                                            const char *key,
+                                            char *buf,
+                                            size_t len,
+                                            size_t *needed);
 
 /**
  * Creates a float value (any double, NaN and infinities included). On success `*out` receives a new

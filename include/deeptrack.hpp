@@ -451,6 +451,13 @@ template <typename D> class ImageReader {
     Value get_property(CStr key, bool get_one = true) const;
     /// As get_property(), but nothing (instead of NOT_FOUND) when no dict has `key`.
     std::optional<Value> find_property(CStr key, bool get_one = true) const;
+    /// The property dicts holding `key` (every dict for a null `key`) as one JSON table
+    /// (`deeptrack_image_table_json`: their scalar entries, and `key`'s value as nested lists).
+    std::string table_json(CStr key = CStr(nullptr)) const {
+        return detail::read_text([this, &key](char *buf, size_t len, size_t *needed) {
+            return deeptrack_image_table_json(ptr(), key.c_str(), buf, len, needed);
+        });
+    }
     /// A new image sharing the data and holding the same property dicts.
     Image clone() const;
     /// Writes a 16-bit grayscale PNG (a 2-D or (H, W, 1) image scaled to its range); returns the
@@ -617,6 +624,15 @@ using SampleFunction = std::function<Value(SampleContext &ctx)>;
 /// what().
 using GetFunction = std::function<Image(ImageView input, PropertyDict properties)>;
 
+/// A custom feature's computation that may give no image (DeepTrack2's `get` returning None; the C
+/// API's DEEPTRACK_STATUS_NO_IMAGE): returns the output image, an empty Image to pass the input
+/// through, or std::nullopt for no image. Resolved on one image, the pipeline then gives none (an
+/// empty Image from resolve(), no images from resolve_many()); resolved on a list, that image is left
+/// out and what follows computes the others. As GetFunction otherwise. A lambda returning
+/// std::optional<Image> given to Feature::custom is one of these (write its return type:
+/// `[](ImageView in, PropertyDict) -> std::optional<Image> { ... }`).
+using OptionalGetFunction = std::function<std::optional<Image>(ImageView input, PropertyDict properties)>;
+
 namespace detail {
 /// Records `message` as the failing callback's explanation and returns `status`.
 inline deeptrack_status fail_callback(deeptrack_status status, const char *message) noexcept {
@@ -660,6 +676,30 @@ inline deeptrack_status get_trampoline(void *userdata, const deeptrack_image *in
         return DEEPTRACK_STATUS_OK;
     });
 }
+
+/// The C get callback of an OptionalGetFunction: std::nullopt is DEEPTRACK_STATUS_NO_IMAGE.
+inline deeptrack_status optional_get_trampoline(void *userdata, const deeptrack_image *input,
+                                                const deeptrack_property_dict *properties,
+                                                deeptrack_image **output) noexcept {
+    return guard_callback([&]() -> deeptrack_status {
+        std::optional<Image> result =
+            (*static_cast<OptionalGetFunction *>(userdata))(ImageView(input), PropertyDict(properties));
+        if (!result) return DEEPTRACK_STATUS_NO_IMAGE;
+        *output = result->release();
+        return DEEPTRACK_STATUS_OK;
+    });
+}
+
+/// Whether a callable `Fn` of (ImageView, PropertyDict) returns std::optional<Image> (a custom
+/// feature's computation that may give no image).
+template <typename Fn>
+constexpr bool may_give_no_image =
+    std::is_same_v<std::decay_t<std::invoke_result_t<Fn &, ImageView, PropertyDict>>, std::optional<Image>>;
+
+/// Whether `Fn` is one of the two std::function types of custom features (taken without a template).
+template <typename Fn>
+constexpr bool is_get_function =
+    std::is_same_v<std::decay_t<Fn>, GetFunction> || std::is_same_v<std::decay_t<Fn>, OptionalGetFunction>;
 
 /// free_userdata for a heap-allocated `Fn`.
 template <typename Fn> void delete_userdata(void *userdata) noexcept { delete static_cast<Fn *>(userdata); }
@@ -742,11 +782,36 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
     /// A custom feature named `name` computing `get` (never run on two threads at once). The feature
     /// owns `get` and destroys it when the last reference to the feature goes.
     static Feature custom(CStr name, GetFunction get) {
-        return make_custom(name, std::move(get), deeptrack_feature_new_custom);
+        return make_custom(name, std::move(get), deeptrack_feature_new_custom, &detail::get_trampoline);
+    }
+    /// A custom feature named `name` whose `get` may give no image (std::nullopt), as custom().
+    static Feature custom(CStr name, OptionalGetFunction get) {
+        return make_custom(name, std::move(get), deeptrack_feature_new_custom, &detail::optional_get_trampoline);
+    }
+    /// custom() of any callable: one returning std::optional<Image> is an OptionalGetFunction, any
+    /// other a GetFunction.
+    template <typename Fn, typename = std::enable_if_t<!detail::is_get_function<Fn>>>
+    static Feature custom(CStr name, Fn &&get) {
+        if constexpr (detail::may_give_no_image<Fn>) return custom(name, OptionalGetFunction(std::forward<Fn>(get)));
+        else return custom(name, GetFunction(std::forward<Fn>(get)));
     }
     /// As custom(), for a thread-safe `get` that the library may run on several threads at once.
     static Feature custom_threadsafe(CStr name, GetFunction get) {
-        return make_custom(name, std::move(get), deeptrack_feature_new_custom_threadsafe);
+        return make_custom(name, std::move(get), deeptrack_feature_new_custom_threadsafe, &detail::get_trampoline);
+    }
+    /// As custom() of an OptionalGetFunction, for a thread-safe `get`.
+    static Feature custom_threadsafe(CStr name, OptionalGetFunction get) {
+        return make_custom(name, std::move(get), deeptrack_feature_new_custom_threadsafe,
+                           &detail::optional_get_trampoline);
+    }
+    /// custom_threadsafe() of any callable, as custom().
+    template <typename Fn, typename = std::enable_if_t<!detail::is_get_function<Fn>>>
+    static Feature custom_threadsafe(CStr name, Fn &&get) {
+        if constexpr (detail::may_give_no_image<Fn>) {
+            return custom_threadsafe(name, OptionalGetFunction(std::forward<Fn>(get)));
+        } else {
+            return custom_threadsafe(name, GetFunction(std::forward<Fn>(get)));
+        }
     }
     /// Sets property `key` (the rule is consumed, even when this throws).
     Feature &set(CStr key, Rule rule) {
@@ -808,6 +873,28 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
         for (size_t i = 0; i < count; i++) images.emplace_back(raw[i]);
         return images;
     }
+    /// Resolves on a list of images, as DeepTrack2 resolves a list (deeptrack_feature_resolve_list:
+    /// distributed features compute each image on its own; an empty list is no input). Returns every
+    /// output image.
+    std::vector<Image> resolve_list(const std::vector<ImageView> &inputs) const {
+        std::vector<const deeptrack_image *> raw_inputs;
+        raw_inputs.reserve(inputs.size());
+        for (const ImageView &input : inputs) raw_inputs.push_back(input.get());
+        size_t count = 0;
+        std::vector<deeptrack_image *> raw(inputs.size() + 1);
+        deeptrack_status status =
+            deeptrack_feature_resolve_list(get(), raw_inputs.data(), raw_inputs.size(), raw.data(), raw.size(), &count);
+        if (status == DEEPTRACK_STATUS_BUFFER_TOO_SMALL) {
+            raw.resize(count);
+            status = deeptrack_feature_resolve_list(get(), raw_inputs.data(), raw_inputs.size(), raw.data(),
+                                                    raw.size(), &count);
+        }
+        check(status);
+        std::vector<Image> images;
+        images.reserve(count);
+        for (size_t i = 0; i < count; i++) images.emplace_back(raw[i]);
+        return images;
+    }
     /// Items `first .. first + count` of the stream `seed`: item i depends only on (pipeline, seed, i),
     /// never on `threads` (0: one per core). This feature, its caches and its stored input are not
     /// touched.
@@ -844,12 +931,12 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
     }
 
   private:
-    template <typename Register> static Feature make_custom(CStr name, GetFunction get, Register register_fn) {
+    template <typename Fn, typename Register, typename Trampoline>
+    static Feature make_custom(CStr name, Fn get, Register register_fn, Trampoline trampoline) {
         detail::check_callable(get);
-        auto owned = std::make_unique<GetFunction>(std::move(get));
+        auto owned = std::make_unique<Fn>(std::move(get));
         deeptrack_feature *f;
-        check(register_fn(name.c_str(), &detail::get_trampoline, owned.get(), &detail::delete_userdata<GetFunction>,
-                          &f));
+        check(register_fn(name.c_str(), trampoline, owned.get(), &detail::delete_userdata<Fn>, &f));
         owned.release(); // the feature owns it now
         return Feature(f);
     }

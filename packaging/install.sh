@@ -123,3 +123,7 @@ fill deeptrack.pc.in "$pc"
 fill deeptrack-config.cmake.in "$cmake/deeptrack-config.cmake"
 fill deeptrack-config-version.cmake.in "$cmake/deeptrack-config-version.cmake"
 echo "installed deeptrack $version (SONAME $soname) into $DESTDIR$PREFIX"
+# What a new user otherwise meets as "cannot open shared object file": the loader finds the library
+# only in a directory it searches, and a system one only after ldconfig has seen the new library.
+[ -n "$DESTDIR" ] || echo "programs load $soname from $LIBDIR at run time: run ldconfig (as root) for a system" \
+    "directory, or link with -Wl,-rpath,$LIBDIR (or set LD_LIBRARY_PATH)"

@@ -6,7 +6,7 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
-use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn, ShapeBuilder};
+use ndarray::{ArrayD, ArrayViewD, Dimension, IxDyn};
 
 use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
@@ -17,6 +17,8 @@ use crate::samples::Borrowed;
 use crate::shared_list::SharedList;
 use crate::typed_samples::TypedSamples;
 use crate::value::{Value, standard};
+
+mod strided;
 
 /// The images a feature takes and gives, shared by reference: a scatterer's output is its input list
 /// plus one volume, held without copying the input list (see [`SharedList`]).
@@ -29,7 +31,9 @@ pub type ImageList = SharedList<Image>;
 /// The samples are a block of a shared buffer, which the image either owns (with other images) or
 /// borrows from its caller ([`Borrowed`]); a reshape, or a slice that is a contiguous block, shares
 /// them in O(1) with a shape of its own. A permutation of the axes ([`Image::permuted_axes`], numpy's
-/// `transpose`) shares them too, with strides of its own: [`Image::data`] is then a strided view, and
+/// `transpose`), a reversed axis ([`Image::reversed`]), a sub-block ([`Image::sub_block`]) and the
+/// real or imaginary part of a complex image ([`Image::complex_part`]) share them too, with signed
+/// strides of their own (as numpy's views): [`Image::data`] is then a strided view, and
 /// [`Image::contiguous`] the samples in C order, copied once when first asked for.
 #[derive(Clone, Debug)]
 pub struct Image {
@@ -70,59 +74,48 @@ enum Samples {
     Part(Arc<Part>),
 }
 
-/// A block of a buffer, in its own shape: in C order, or with its axes permuted.
+/// A block of a buffer, in its own shape: in C order, or walked with signed strides (see
+/// [`strided`]).
 #[derive(Debug)]
 struct Part {
     buffer: Buffer,
     shape: IxDyn,
-    /// The index of the first sample (in memory) in the buffer.
+    /// The index in the buffer of the sample at index 0 on every axis (the first in memory in C
+    /// order).
     start: usize,
-    /// `None` in C order; else the strides (in elements) of a permuted block: the samples are still
-    /// the `shape.size()` elements from `start`, in another order (axes of length 1 may have any
-    /// stride).
-    strides: Option<IxDyn>,
-    /// The samples in C order, copied once when first asked for (permuted blocks only).
+    /// `None` in C order; else the strides (in elements, negative along a reversed axis) from
+    /// `start` (axes of length 1 may have any stride).
+    strides: Option<Box<[isize]>>,
+    /// Whether the samples are exactly the `shape.size()` elements of one block of the buffer (in C
+    /// order, or permuted or reversed): elementwise computations then read them in memory order.
+    dense: bool,
+    /// The samples in C order, copied once when first asked for (strided blocks only).
     c_order: OnceLock<Box<[f64]>>,
 }
 
 impl Part {
     /// A block in C order.
     fn c_order(buffer: Buffer, shape: IxDyn, start: usize) -> Part {
-        Part { buffer, shape, start, strides: None, c_order: OnceLock::new() }
+        Part { buffer, shape, start, strides: None, dense: true, c_order: OnceLock::new() }
     }
 
-    /// The samples in memory order (C order unless permuted).
-    fn memory(&self) -> &[f64] {
-        &self.buffer.all()[self.start..self.start + self.shape.size()]
-    }
-
-    /// [`Part::memory`], converting narrow samples to float64 fallibly.
-    fn try_memory(&self) -> Result<&[f64]> {
-        Ok(&self.buffer.try_all()?[self.start..self.start + self.shape.size()])
-    }
-}
-
-/// The C-order strides (in elements) of `shape`.
-fn c_strides(shape: &[usize]) -> IxDyn {
-    let mut strides = IxDyn(shape);
-    let mut step = 1;
-    for (s, &d) in strides.slice_mut().iter_mut().zip(shape).rev() {
-        *s = step;
-        step *= d.max(1);
-    }
-    strides
-}
-
-/// Whether `strides` walk `shape` in C order (axes of length 1 may have any stride).
-fn is_c_order(shape: &[usize], strides: &[usize]) -> bool {
-    let mut step = 1;
-    for (&s, &d) in strides.iter().zip(shape).rev() {
-        if d != 1 && s != step {
-            return false;
+    /// The index in the buffer of the first sample in memory.
+    fn first(&self) -> usize {
+        match &self.strides {
+            Some(s) if self.shape.size() > 0 => {
+                (self.start as isize + strided::extent(self.shape.slice(), s).0) as usize
+            }
+            _ => self.start,
         }
-        step *= d;
     }
-    true
+
+    /// The samples in memory order (C order unless strided) of a dense block; narrow samples are
+    /// converted to float64 (once, kept), `OutOfMemory` when that cannot be allocated.
+    fn memory(&self) -> Result<&[f64]> {
+        debug_assert!(self.dense);
+        let first = self.first();
+        Ok(&self.buffer.try_all()?[first..first + self.shape.size()])
+    }
 }
 
 /// The buffer an image's samples are in.
@@ -342,8 +335,9 @@ impl Image {
     }
 
     /// The samples held in the image's own narrow type ([`Image::dtype`]: `AsType`'s casts, the
-    /// comparisons' bools) and the index of its first sample (in memory) in them, in the layout of
-    /// [`Image::strides`]; `None` when the image holds float64 samples. Shared with the image, never
+    /// comparisons' bools, and the flips, crops and permutations of such images, which share them) and
+    /// the index in them of the sample at index 0 on every axis, from which [`Image::strides`]
+    /// (signed) walk; `None` when the image holds float64 samples. Shared with the image, never
     /// copied.
     pub fn narrow_samples(&self) -> Option<(&TypedSamples, usize)> {
         match &self.samples {
@@ -357,28 +351,14 @@ impl Image {
 
     /// Makes the float64 samples of an image holding a narrow type ([`Image::narrow_samples`]),
     /// once (kept while the samples are shared); `OutOfMemory` when they cannot be allocated. Library
-    /// code calls it (or the fallible readers: [`Image::contiguous`], [`Image::try_memory`],
-    /// [`Image::to_array`]) before the infallible ones ([`Image::data`], [`Image::memory`],
-    /// [`Image::as_slice`]), which panic when that conversion cannot be allocated. Kinds' inputs
+    /// code calls it (or the fallible readers: [`Image::contiguous`], [`Image::memory`],
+    /// [`Image::to_array`]) before the infallible ones ([`Image::data`], [`Image::as_slice`]), which panic when that conversion cannot be allocated. Kinds' inputs
     /// are converted before their computation, unless the kind reads narrow samples itself.
     pub fn float64_ready(&self) -> Result<()> {
         match &self.samples {
             Samples::Part(p) => p.buffer.try_all().map(|_| ()),
             Samples::Whole(_) => Ok(()),
         }
-    }
-
-    /// [`Image::memory`], converting narrow samples fallibly ([`Image::float64_ready`]).
-    pub fn try_memory(&self) -> Result<&[f64]> {
-        match &self.samples {
-            Samples::Part(p) => p.try_memory(),
-            Samples::Whole(_) => Ok(self.memory()),
-        }
-    }
-
-    /// The number of samples.
-    fn count(&self) -> usize {
-        self.shape().iter().product()
     }
 
     /// The array: a view of the samples, in standard layout unless the image is permuted
@@ -389,36 +369,64 @@ impl Image {
         match &self.samples {
             Samples::Whole(a) => a.view(),
             Samples::Part(p) => match &p.strides {
-                None => ArrayViewD::from_shape(p.shape.clone(), p.memory()),
-                Some(s) => ArrayViewD::from_shape(p.shape.clone().strides(s.clone()), p.memory()),
-            }
-            .expect("the shape fits the samples"),
+                None => ArrayViewD::from_shape(p.shape.clone(), &p.buffer.all()[p.start..p.start + p.shape.size()])
+                    .expect("the shape fits the samples"),
+                Some(s) => strided::view(p.buffer.all(), p.start, &p.shape, s),
+            },
         }
     }
 
-    /// Whether the axes are permuted (numpy's `transpose`): the samples are then not in C order in
-    /// memory, and [`Image::contiguous`] copies them (once).
+    /// Whether the samples are not in C order in memory (a view with strides of its own: permuted
+    /// axes, a reversed axis, a sub-block or a complex part): [`Image::contiguous`] then copies them
+    /// (once).
     pub fn is_permuted(&self) -> bool {
         matches!(&self.samples, Samples::Part(p) if p.strides.is_some())
     }
 
-    /// The strides of the samples in memory, in elements (the C-order strides unless permuted).
-    pub fn strides(&self) -> Vec<usize> {
+    /// The strides of the samples in memory, in elements from the sample at index 0 (the C-order
+    /// strides unless strided; negative along a reversed axis).
+    pub fn strides(&self) -> Vec<isize> {
         match &self.samples {
-            Samples::Part(p) if let Some(s) = &p.strides => s.slice().to_vec(),
-            _ => c_strides(self.shape()).slice().to_vec(),
+            Samples::Part(p) if let Some(s) = &p.strides => s.to_vec(),
+            _ => strided::c_strides(self.shape()).into_vec(),
         }
     }
 
-    /// The samples in the order they are in memory: C order, or, for a permuted image, the samples
-    /// of the image it permutes in theirs (as elementwise computations may read them, keeping the
-    /// layout with [`Image::with_layout_of`]). Narrow samples are read as float64 (see
-    /// [`Image::float64_ready`]: this panics when their conversion cannot be allocated).
-    pub fn memory(&self) -> &[f64] {
+    /// The samples in the order elementwise computations may read them, keeping the layout with
+    /// [`Image::with_layout_of`]: in memory order when they fill one block of memory (C order, or
+    /// the samples of a permuted or reversed view in their parent's order), else (a sub-block, a
+    /// complex part) in C order ([`Image::contiguous`]: copied once, `OutOfMemory` when that copy
+    /// cannot be allocated). Narrow samples are read as float64, converted once (and kept) when
+    /// first asked for: `OutOfMemory` when that conversion cannot be allocated.
+    pub fn memory(&self) -> Result<&[f64]> {
         match &self.samples {
-            Samples::Whole(a) => a.as_slice().expect("images are kept in standard layout"),
-            Samples::Part(p) => p.memory(),
+            Samples::Whole(a) => Ok(a.as_slice().expect("images are kept in standard layout")),
+            Samples::Part(p) if p.dense => p.memory(),
+            Samples::Part(_) => self.contiguous(),
         }
+    }
+
+    /// The address of the float64 sample at index 0 on every axis (NULL without samples), where
+    /// [`Image::strides`] walk from: what C and numpy read a view through. Narrow samples are
+    /// converted to float64 first (once, kept): `OutOfMemory` when that cannot be allocated.
+    pub(crate) fn origin_ptr(&self) -> Result<*const f64> {
+        if self.shape().contains(&0) {
+            return Ok(std::ptr::null());
+        }
+        Ok(match &self.samples {
+            Samples::Whole(a) => a.as_ptr(),
+            Samples::Part(p) => p.buffer.try_all()?[p.start..].as_ptr(),
+        })
+    }
+
+    /// The number of samples (the product of the shape).
+    pub fn len(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Whether the image has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// The same samples and properties with the axes in the order `order` (a permutation of
@@ -431,22 +439,9 @@ impl Image {
             return Err(Error::invalid(format!("{order:?} is not a permutation of the {ndim} axes of the image")));
         }
         let (shape, strides) = (self.shape(), self.strides());
-        let new_shape = IxDyn(&order.iter().map(|&a| shape[a]).collect::<Vec<_>>());
-        let new_strides = IxDyn(&order.iter().map(|&a| strides[a]).collect::<Vec<_>>());
-        Ok(Image { samples: self.strided(new_shape, new_strides), ..self.clone() })
-    }
-
-    /// This image's samples (all of them, from the same start) in `shape` with `strides`: C order
-    /// when the strides are, else permuted.
-    fn strided(&self, shape: IxDyn, strides: IxDyn) -> Samples {
-        let strides = (!is_c_order(shape.slice(), strides.slice())).then_some(strides);
-        Samples::Part(Arc::new(Part {
-            buffer: self.samples.buffer(),
-            shape,
-            start: self.samples.start(),
-            strides,
-            c_order: OnceLock::new(),
-        }))
+        let new_shape: Vec<usize> = order.iter().map(|&a| shape[a]).collect();
+        let new_strides: Box<[isize]> = order.iter().map(|&a| strides[a]).collect();
+        Ok(self.view_at(self.samples.start(), &new_shape, new_strides))
     }
 
     /// The samples in C order: in place unless the image is permuted, when they are copied once (and
@@ -455,7 +450,8 @@ impl Image {
     pub fn contiguous(&self) -> Result<&[f64]> {
         let p = match &self.samples {
             Samples::Part(p) if p.strides.is_some() => p,
-            _ => return self.try_memory(),
+            Samples::Part(p) => return p.memory(),
+            Samples::Whole(a) => return Ok(a.as_slice().expect("images are kept in standard layout")),
         };
         if let Some(c) = p.c_order.get() {
             return Ok(c);
@@ -470,7 +466,7 @@ impl Image {
     /// Writes the samples in C order into `out`, without keeping a copy of a permuted image's; an
     /// error when `out` does not hold exactly as many samples as the image.
     pub fn copy_c_order_to(&self, out: &mut [f64]) -> Result<()> {
-        if out.len() != self.count() {
+        if out.len() != self.len() {
             return Err(Error::invalid(format!(
                 "a buffer of {} samples for an image of shape {:?}",
                 out.len(),
@@ -485,25 +481,26 @@ impl Image {
                     layout::fill_c_order(&self.data(), out)
                 }
             },
-            _ => out.copy_from_slice(self.try_memory()?),
+            _ => out.copy_from_slice(self.memory()?),
         }
         Ok(())
     }
 
     /// A new image of the same shape, layout and properties (and not complex, as new data is) over
-    /// `samples`, one per sample of this image in its memory order ([`Image::memory`]): an
-    /// elementwise result of a permuted image stays permuted, as numpy's does. Errors when the
-    /// lengths differ.
+    /// `samples`, one per sample of this image in the order [`Image::memory`] gives them: an
+    /// elementwise result of a permuted or reversed image keeps its layout, as numpy's ufuncs do
+    /// (that of a sub-block or a complex part is in C order). Errors when the lengths differ.
     pub(crate) fn with_layout_of(&self, samples: Vec<f64>) -> Result<Image> {
-        if samples.len() != self.count() {
+        if samples.len() != self.len() {
             return Err(Error::invalid(format!("{} samples for an image of shape {:?}", samples.len(), self.shape())));
         }
         let samples = match &self.samples {
-            Samples::Part(p) if p.strides.is_some() => Samples::Part(Arc::new(Part {
+            Samples::Part(p) if p.dense && p.strides.is_some() => Samples::Part(Arc::new(Part {
+                start: p.start - p.first(),
                 buffer: Buffer::Owned(Arc::new(standard_array(IxDyn(&[samples.len()]), samples))),
                 shape: p.shape.clone(),
-                start: 0,
                 strides: p.strides.clone(),
+                dense: true,
                 c_order: OnceLock::new(),
             })),
             _ => Samples::Whole(Arc::new(standard_array(self.dim(), samples))),
@@ -549,7 +546,7 @@ impl Image {
             };
             return Ok(standard_array(self.dim(), buf));
         }
-        let s = self.memory();
+        let s = self.memory()?;
         let mut buf = Vec::new();
         buf.try_reserve_exact(s.len())
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} elements", s.len())))?;
@@ -565,7 +562,7 @@ impl Image {
     pub(crate) fn map_samples(&self, f: impl Fn(f64) -> f64) -> Result<Image> {
         // One vectorised pass (AVX2 where the processor has it) into a buffer advised as huge pages
         // when large, as numpy's are.
-        let buf = crate::features::pixelwise::map(self.try_memory()?, f)?;
+        let buf = crate::features::pixelwise::map(self.memory()?, f)?;
         if self.is_permuted() {
             // In memory order, keeping the layout (as numpy's ufuncs do).
             return self.with_layout_of(buf);
@@ -636,7 +633,7 @@ impl Image {
         }
         if self.is_permuted() {
             let (old, strides) = (self.shape(), self.strides());
-            let kept: Vec<(usize, usize)> =
+            let kept: Vec<(usize, isize)> =
                 old.iter().zip(&strides).filter(|(d, _)| **d != 1).map(|(&d, &s)| (d, s)).collect();
             if kept.iter().map(|k| k.0).eq(shape.iter().copied().filter(|&d| d != 1)) {
                 // The strides numpy's `reshape` gives axes of length 1: the next axis's span before
@@ -650,10 +647,10 @@ impl Image {
                         new_strides[k] = next.next().expect("kept");
                         trailing = false;
                     } else if !trailing {
-                        new_strides[k] = new_strides[k + 1] * shape[k + 1];
+                        new_strides[k] = new_strides[k + 1] * shape[k + 1] as isize;
                     }
                 }
-                return Ok(Image { samples: self.strided(IxDyn(shape), IxDyn(&new_strides)), ..self.clone() });
+                return Ok(self.view_at(self.samples.start(), shape, new_strides.into_boxed_slice()));
             }
             return self.in_c_order()?.reshaped(shape);
         }

@@ -32,7 +32,7 @@ pub(crate) fn fill_c_order(x: &ArrayViewD<'_, f64>, out: &mut [f64]) {
     }
     match x.ndim() {
         0 => out[0] = x.iter().next().copied().unwrap_or(0.0),
-        1 => out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v),
+        1 => fill_row(x, out),
         2 => fill_2d(x, out),
         _ => {
             // One 2-d copy per index of the leading axis (recursively, down to the last two axes).
@@ -44,13 +44,14 @@ pub(crate) fn fill_c_order(x: &ArrayViewD<'_, f64>, out: &mut [f64]) {
     }
 }
 
-/// The 2-d copy: row by row when rows are contiguous, else tile by tile.
+/// The 2-d copy: row by row when the samples of a row are closer in memory than those of a column
+/// (rows of a reversed or cropped image, a complex part), else tile by tile (a transposed image).
 fn fill_2d(x: &ArrayViewD<'_, f64>, out: &mut [f64]) {
     let (rows, cols) = (x.shape()[0], x.shape()[1]);
     let strides = x.strides();
-    if cols == 1 || strides[1] == 1 {
+    if rows == 1 || cols == 1 || strides[1].unsigned_abs() <= strides[0].unsigned_abs() {
         for (r, row) in out.chunks_exact_mut(cols).enumerate() {
-            row.iter_mut().zip(x.index_axis(Axis(0), r).iter()).for_each(|(o, &v)| *o = v);
+            fill_row(&x.index_axis(Axis(0), r), row);
         }
         return;
     }
@@ -72,6 +73,25 @@ fn fill_2d(x: &ArrayViewD<'_, f64>, out: &mut [f64]) {
     }
 }
 
+/// Writes the samples of the 1-d `x` into `out` (as long): one copy when they are contiguous,
+/// forwards or backwards.
+fn fill_row(x: &ArrayViewD<'_, f64>, out: &mut [f64]) {
+    let n = out.len();
+    match x.strides()[0] {
+        1 => {
+            // SAFETY: the `n` samples of the row are contiguous from its first.
+            out.copy_from_slice(unsafe { std::slice::from_raw_parts(x.as_ptr(), n) });
+        }
+        -1 if n > 0 => {
+            // SAFETY: the `n` samples of the row are contiguous, backwards from its first: they start
+            // `n - 1` elements before it.
+            let run = unsafe { std::slice::from_raw_parts(x.as_ptr().sub(n - 1), n) };
+            out.iter_mut().zip(run.iter().rev()).for_each(|(o, &v)| *o = v);
+        }
+        _ => out.iter_mut().zip(x.iter()).for_each(|(o, &v)| *o = v),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use ndarray::{ArrayD, IxDyn};
@@ -89,6 +109,12 @@ mod tests {
         let m = ArrayD::from_shape_vec(IxDyn(&[37, 70]), (0..37 * 70).map(f64::from).collect()).unwrap();
         let t = m.view().reversed_axes();
         assert_eq!(to_c_order(&t).unwrap(), t.as_standard_layout().as_slice().unwrap());
+        let mut flipped = m.view();
+        flipped.invert_axis(Axis(1));
+        flipped.invert_axis(Axis(0));
+        assert_eq!(to_c_order(&flipped).unwrap(), flipped.as_standard_layout().as_slice().unwrap());
+        let every_other = m.slice(ndarray::s![1..30;2, ..;-2]).into_dyn();
+        assert_eq!(to_c_order(&every_other).unwrap(), every_other.as_standard_layout().as_slice().unwrap());
         let empty = ArrayD::<f64>::zeros(IxDyn(&[0, 3]));
         assert!(to_c_order(&empty.view().reversed_axes()).unwrap().is_empty());
     }

@@ -21,6 +21,7 @@ mod layout;
 pub mod mie;
 pub mod properties;
 pub mod property_list;
+pub mod property_table;
 pub mod radialcenter;
 mod rng;
 pub mod samples;

@@ -87,6 +87,23 @@ fn permuted_images_share_their_samples_and_give_c_order_data() {
 }
 
 #[test]
+fn flips_crops_and_complex_parts_are_strided_views_from_c() {
+    let out = run(&compile("cc", "tests/c/views.c", "views", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
+fn flips_and_crops_of_narrow_images_lend_their_samples_with_signed_strides_from_c() {
+    let out = run(&compile("cc", "tests/c/narrow_views.c", "narrow_views", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn borrowed_images_share_the_callers_samples_and_release_them_once() {
     let out = run(&compile("cc", "tests/c/borrow.c", "borrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -166,6 +183,14 @@ fn positions_in_meters_from_c_image_as_the_same_positions_in_pixels() {
 }
 
 #[test]
+fn scatterers_record_the_optics_voxel_and_pixel_size_from_c() {
+    let out = run(&compile("cc", "tests/c/voxel_size.c", "voxel_size", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn complex_arrays_are_property_values_from_c() {
     let out = run(&compile("cc", "tests/c/complex_arrays.c", "complex_arrays", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -185,6 +210,14 @@ fn holography_kinds_and_the_propagation_matrix_from_c() {
 #[test]
 fn camera_kinds_and_tiff_output_from_c() {
     let out = run(&compile("cc", "tests/c/camera.c", "camera", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
+fn image_table_json_from_c() {
+    let out = run(&compile("cc", "tests/c/table.c", "table", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
     print!("{out}");
@@ -291,6 +324,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
     valgrind_clean("tests/c/no_image.c", "valgrind_no_image");
     valgrind_clean("examples-c/movie.c", "valgrind_movie");
+    valgrind_clean("tests/c/table.c", "valgrind_table");
 }
 
 /// The C tests of this round's optics, Mie mathematics and sample types: buffers handed in and out.
@@ -595,4 +629,37 @@ fn mie_scatterers_imaged_from_c() {
     let out = run(&compile("cc", "tests/c/mie_optics.c", "mie_optics", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
+fn scatterers_whose_volume_a_callback_computes_image_as_the_builtin_kind() {
+    let out = run(&compile("cc", "tests/c/scatterer_volume.c", "scatterer_volume", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+/// The README's C program ("Use it from your program"), as it stands there: it compiles without a
+/// warning, prints a 64×64×1 image of 4096 pixels and the three true positions (each coordinate in the
+/// sampled range 8 … 56), and leaks nothing under valgrind.
+#[test]
+fn readme_c_example_compiles_runs_and_is_clean() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let section = readme.split("\n### Use it from your program\n").nth(1).expect("the README's C section");
+    let section = section.split("\n## ").next().unwrap_or_default();
+    let blocks: Vec<&str> = section.split("```c\n").skip(1).filter_map(|b| b.split("```").next()).collect();
+    assert_eq!(blocks.len(), 1, "one C program in the section");
+    let source = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("readme_example.c");
+    std::fs::write(&source, blocks[0]).expect("write the example");
+    let source = source.to_str().expect("a UTF-8 path");
+    let out = run(&compile("cc", source, "readme_example", &["-std=c11"]));
+    let prefix = format!("deeptrack {}: a 64x64x1 image (4096 pixels), positions [", env!("CARGO_PKG_VERSION"));
+    assert!(out.starts_with(&prefix), "{out}");
+    let numbers: Vec<f64> = out[prefix.len()..]
+        .split(|c: char| !(c.is_ascii_digit() || c == '.' || c == '-' || c == 'e'))
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(numbers.len(), 6, "three 2-d positions: {out}");
+    assert!(numbers.iter().all(|x| (8.0..=56.0).contains(x)), "{out}");
+    valgrind_clean(source, "valgrind_readme_example");
 }

@@ -225,3 +225,18 @@ fn the_cmake_package_refuses_incompatible_versions() {
         assert!(out.contains(expected), "find_package(deeptrack {request}):\n{out}");
     }
 }
+
+/// `make movie` (the README's Sequences section) renders examples-c/movie.c into
+/// `target/release/movie/`: a PNG per frame and the multi-page TIFF. Its program once had the same
+/// name as that directory, and the target could never run.
+#[test]
+fn make_movie_writes_its_frames_into_target_release_movie() {
+    let out = run(Command::new("make").args(["--no-print-directory", "-C"]).arg(root()).arg("movie"));
+    let dir = root().join("target/release/movie");
+    assert!(dir.is_dir(), "{out}");
+    for file in ["frame-00.png", "frame-09.png", "movie.tif"] {
+        let len = std::fs::metadata(dir.join(file)).map(|m| m.len()).unwrap_or(0);
+        assert!(len > 0, "{file} is missing or empty:\n{out}");
+    }
+    assert!(root().join("target/release/movie-example").is_file());
+}

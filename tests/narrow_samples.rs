@@ -258,7 +258,7 @@ fn narrow_images_convert_once_and_to_values() {
     let first = held.float64_if_converted().unwrap().as_ptr();
     narrow.float64_ready().unwrap();
     assert_eq!(narrow.contiguous().unwrap().as_ptr(), first, "kept, not converted again");
-    assert_eq!(narrow.memory().as_ptr(), first);
+    assert_eq!(narrow.memory().unwrap().as_ptr(), first);
     // A feature's narrow output read as a property value: its float64 values.
     let v = narrow.to_value().unwrap();
     assert_eq!(v.to_array().unwrap().as_slice().unwrap(), narrow.contiguous().unwrap());
@@ -267,4 +267,86 @@ fn narrow_images_convert_once_and_to_values() {
     assert!(Image::typed(&[3], deeptrack::typed_samples::TypedSamples::bools(&[1.0], |x| x > 0.0).unwrap()).is_err());
     let img = Image::typed(&[2, 1], samples).unwrap();
     assert_eq!((img.dtype(), img.contiguous().unwrap()), (Dtype::UInt8, &[1.0, 255.0][..]));
+}
+
+/// `x[:, ::-1]` of a (rows, cols) C-order slice.
+fn flipped_lr(x: &[f64], cols: usize) -> Vec<f64> {
+    x.chunks(cols).flat_map(|row| row.iter().rev().copied()).collect()
+}
+
+#[test]
+fn flips_and_crops_of_narrow_images_share_the_narrow_samples() {
+    let lr = kind("FlipLR", &[("p", Value::Float(1.0))]);
+    let ud = kind("FlipUD", &[("p", Value::Float(1.0))]);
+    let crop = kind(
+        "Crop",
+        &[
+            ("crop", Value::List(vec![Value::Int(2), Value::Int(2)])),
+            ("corner", Value::List(vec![Value::Int(1), Value::Int(1)])),
+        ],
+    );
+    let cast = as_type("uint8");
+    let narrow = run(&cast, &base());
+    // numpy: base().astype(np.uint8).
+    let u8s = [1., 255., 200., 56., 44., 112., 144., 2., 0., 0., 0., 0.];
+    let (held, start) = narrow.narrow_samples().unwrap();
+    assert_eq!(start, 0);
+    let held_ptr = held.as_ptr();
+
+    // FlipLR: np.fliplr(u): the same uint8 samples from u[0, 3], strides (4, -1), not converted.
+    let flipped = run(&lr, &narrow);
+    assert_eq!(flipped.dtype(), Dtype::UInt8);
+    assert!(flipped.shares_samples(&narrow) && flipped.is_permuted());
+    let (samples, origin) = flipped.narrow_samples().expect("the flip keeps the narrow samples");
+    assert_eq!((samples.as_ptr(), origin, flipped.strides()), (held_ptr, 3, vec![4, -1]));
+    assert!(samples.float64_if_converted().is_none(), "a view converts nothing");
+    assert_eq!(names(&flipped), ["'base'", "'AsType'", "'FlipLR'"]);
+
+    // Crop of the flip: np.fliplr(u)[1:3, 1:3], the flip's strides from u[1, 2].
+    let cropped = run(&crop, &flipped);
+    assert_eq!(cropped.dtype(), Dtype::UInt8);
+    let (samples, origin) = cropped.narrow_samples().expect("the crop keeps the narrow samples");
+    assert_eq!((samples.as_ptr(), origin, cropped.strides()), (held_ptr, 6, vec![4, -1]));
+    assert!(samples.float64_if_converted().is_none());
+    // FlipUD of the crop: strides (-4, -1) from u[2, 2].
+    let up = run(&ud, &cropped);
+    assert_eq!((up.narrow_samples().unwrap().1, up.strides(), up.dtype()), (10, vec![-4, -1], Dtype::UInt8));
+
+    // Read as float64: the values of numpy's views, converted once (kept by the shared samples).
+    assert_eq!(flipped.contiguous().unwrap(), &flipped_lr(&u8s, 4)[..]);
+    let converted = held.float64_if_converted().expect("converted when read").as_ptr();
+    assert_eq!(cropped.contiguous().unwrap(), &[u8s[6], u8s[5], u8s[10], u8s[9]][..]);
+    assert_eq!(up.contiguous().unwrap(), &[u8s[10], u8s[9], u8s[6], u8s[5]][..]);
+    assert_eq!(held.float64_if_converted().unwrap().as_ptr(), converted, "converted once");
+    assert_eq!(flipped.memory().unwrap(), &u8s[..], "a flip is dense: its samples in memory order");
+
+    // Chained into a float kind: AsType >> FlipLR >> Crop >> Multiply(2) is float64 of the values.
+    let twice = kind("Multiply", &[("value", Value::Float(2.0))]);
+    let chain = Feature::chain(&Feature::chain(&Feature::chain(&cast, &lr).unwrap(), &crop).unwrap(), &twice).unwrap();
+    let out = run(&chain, &base());
+    assert_eq!(out.dtype(), Dtype::Float64);
+    assert!(out.narrow_samples().is_none());
+    assert_eq!(out.contiguous().unwrap(), &[2. * u8s[6], 2. * u8s[5], 2. * u8s[10], 2. * u8s[9]][..]);
+    let chained_view = run(&Feature::chain(&Feature::chain(&cast, &lr).unwrap(), &crop).unwrap(), &base());
+    assert_eq!(chained_view.dtype(), Dtype::UInt8);
+    assert!(chained_view.narrow_samples().is_some());
+
+    // The comparisons' bools: FlipUD of GreaterThan(50) shares them (np.flipud(x > 50)).
+    let mask = run(&kind("GreaterThan", &[("value", Value::Float(50.0))]), &base());
+    let mask_up = run(&ud, &mask);
+    assert_eq!(mask_up.dtype(), Dtype::Bool);
+    assert!(mask_up.shares_samples(&mask));
+    assert_eq!((mask_up.narrow_samples().unwrap().1, mask_up.strides()), (8, vec![-4, 1]));
+    let x = base().contiguous().unwrap().to_vec();
+    let expected: Vec<f64> =
+        [2, 1, 0].iter().flat_map(|&r| x[r * 4..r * 4 + 4].iter().map(|&v| f64::from(u8::from(v > 50.0)))).collect();
+    assert_eq!(mask_up.contiguous().unwrap(), &expected[..]);
+    // And CropToMultiplesOf(3) of the bools: a view too (axis 1 cropped to 3 at corner 1).
+    let multiples = kind(
+        "CropToMultiplesOf",
+        &[("multiple", Value::Int(3)), ("corner", Value::List(vec![Value::Int(0), Value::Int(1)]))],
+    );
+    let m = run(&multiples, &mask);
+    assert_eq!((m.shape(), m.dtype(), m.narrow_samples().unwrap().1), (&[3, 3][..], Dtype::Bool, 1));
+    assert!(m.shares_samples(&mask));
 }

@@ -223,11 +223,14 @@ fn scatterers_append_their_volumes_with_their_own_dict() {
     let dicts: Vec<String> = img.properties().iter().map(|d| d.to_string()).collect();
     assert_eq!(
         dicts[0],
-        "{'position': array([20.0, 20.0]), 'z': 0.0, 'value': 1.0, 'intensity': 100.0, 'position_unit': 'pixel', \
-         'upsample': 1, 'name': 'PointParticle'}"
+        "{'position': array([20.0, 20.0]), 'z': 0.0, 'value': 1.0, 'position_unit': 'pixel', 'upsample': 1, \
+         'voxel_size': array([1e-07, 1e-07, 1e-07]), 'pixel_size': 1e-07, 'intensity': 100.0, 'name': 'PointParticle'}"
     );
     assert_eq!(dicts[1], "{'name': 'Chain'}");
-    assert!(dicts[2].starts_with("{'position': array([40.0, 44.0]), 'z': 0.0, 'value': 1.0, 'radius': 1e-06"));
+    assert!(dicts[2].starts_with(
+        "{'position': array([40.0, 44.0]), 'z': 0.0, 'value': 1.0, 'position_unit': 'pixel', 'upsample': 1, \
+         'voxel_size': array([1e-07, 1e-07, 1e-07]), 'pixel_size': 1e-07, 'radius': 1e-06"
+    ));
     assert!(dicts[3].starts_with("{'NA': 0.8, 'wavelength': 6.8e-07, 'refractive_index_medium': 1.33"));
     assert_eq!(dicts[4], "{'name': 'Microscope'}");
     assert_eq!(img.get_properties("position").unwrap().len(), 2);

@@ -82,6 +82,26 @@ fn builtin_names_is_the_table() {
     let err = registry::build("Nope", Vec::new()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
     assert_eq!(err.to_string(), format!("unknown feature kind 'Nope'; known kinds: {}", table.join(", ")));
+    // A misspelt name is answered with the closest kind: another case, a transposition, a letter
+    // missing or too many; an alias is suggested as itself. Nothing is suggested for a name far from all.
+    for (typo, kind) in [
+        ("gaussian", "Gaussian"),
+        ("PointParticel", "PointParticle"),
+        ("Fluorescense", "Fluorescence"),
+        ("Brightfeld", "Brightfield"),
+        ("NormaliseMinMax", "NormalizeMinMax"),
+        ("GreaterThanOrEqul", "GreaterThanOrEqual"),
+    ] {
+        assert_eq!(registry::closest(typo), Some(kind), "{typo}");
+        let err = registry::build(typo, Vec::new()).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!("unknown feature kind '{typo}' (did you mean '{kind}'?); known kinds: ")),
+            "{err}"
+        );
+    }
+    for far in ["Nope", "Particle", "Xyzzy", ""] {
+        assert_eq!(registry::closest(far), None, "{far}");
+    }
 }
 
 #[test]
@@ -127,11 +147,13 @@ fn constants_are_checked_against_the_spec_when_set() {
         err("Crop", "crop_mode", Value::str("keep")).1,
         "property 'crop_mode' of feature 'Crop': expected 'retain' or 'remove', got 'keep'"
     );
-    assert_eq!(
-        err("MieSphere", "upsample", Value::Int(2)).1,
-        "property 'upsample' of feature 'MieSphere': only 1 is supported by libdeeptrack, got 2 (the scatterer's own \
-         upsampling; use the optics' upscale instead)"
-    );
+    // A parameter implemented at its default only refuses other constants.
+    let (_, message) = err("LoadImage", "load_options", Value::Int(2));
+    assert!(message.starts_with("property 'load_options' of feature 'LoadImage': only "), "{message}");
+    assert!(message.contains("is supported by libdeeptrack, got 2"), "{message}");
+    // Every scatterer's upsample, the Mie ones' too, is any positive whole number (DeepTrack2 2.0.1
+    // ignores it).
+    assert!(set("MieSphere", "upsample", Value::Int(2)).is_ok());
     // A volume scatterer's upsample is any positive whole number (DeepTrack2 2.0.1 ignores it).
     assert!(set("Sphere", "upsample", Value::Int(1)).is_ok());
     assert!(set("Sphere", "upsample", Value::Int(2)).is_ok());

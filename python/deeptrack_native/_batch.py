@@ -112,19 +112,38 @@ def seed_globals(seed, item):
 
 def render_serially(feature, count, seed, first, input_ptr, known):
     """Items ``first .. first + count`` of the stream ``seed``, one at a time on this thread, each with
-    the global generators seeded for it. The lowest failing item's error is raised."""
+    the global generators seeded for it. Each item is what resolving the pipeline gives: an image, a
+    list of several, or, when a custom feature's get returned None, None or ``[]`` as
+    ``Feature.resolve`` (``deeptrack_feature_resolve_batch_many``). The lowest failing item's error
+    is raised."""
     results = []
-    with held_globals():
-        buf = (c_void_p * 1)()
+    with held_globals(), _core.no_image_scope() as scope:
         for k in range(count):
             item = (first + k) & _U64
-            seed_globals(seed, item)
-            _core._tls.pending = None
-            status = lib.deeptrack_feature_resolve_batch(feature._h.ptr, input_ptr, seed, item, 1, 1, buf)
-            if status != _lib.OK:
-                _core.raise_for(status)
-            results.append(_core.from_library_image(_core.owned_image(buf[0]), known))
+            images = _item(feature, input_ptr, known, seed, item, scope)
+            results.append(feature._shape_one(images, scope.calls))
     return results
+
+
+def _item(feature, input_ptr, known, seed, item, scope):
+    """The images of one item, rendered with the global generators seeded for it."""
+    counts = (c_size_t * 1)()
+    total = c_size_t()
+    cap = 4
+    for _ in range(2):  # a second call when the item gives more images than the guess
+        seed_globals(seed, item)
+        scope.restart()
+        buf = (c_void_p * cap)()
+        _core._tls.pending = None
+        status = lib.deeptrack_feature_resolve_batch_many(
+            feature._h.ptr, input_ptr, seed, item, 1, 1, buf, cap, counts, byref(total)
+        )
+        if status != _lib.BUFFER_TOO_SMALL:
+            break
+        cap = total.value
+    if status != _lib.OK:
+        _core.raise_for(status)
+    return [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(total.value)]
 
 
 def render_on_threads(feature, count, seed, first, threads, input_ptr, known):

@@ -401,10 +401,11 @@ _STRIDES_BUF = c_ssize_t * _MAX_NDIM
 
 def image_view(owner, _samples=lib.deeptrack_image_samples):
     """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive. A
-    permuted image (a Transpose or MoveAxis of another, sharing its memory) is a strided view of that
-    memory, as numpy's ``transpose`` is. An image holding samples of a narrow type (AsType's, the
-    comparisons' bools) is viewed in that dtype (``deeptrack_image_samples``); other images as
-    float64."""
+    view of another image (a Transpose or MoveAxis, a flip, a crop, the real or imaginary part of a
+    complex image, sharing its memory) is a strided view of that memory with numpy's strides (negative
+    along a reversed axis), as numpy's ``transpose``, ``flip``, slices and ``.real`` are. An image holding samples of a narrow
+    type (AsType's, the comparisons' bools, and views of them) is viewed in that dtype, with the same
+    strides (``deeptrack_image_samples``); other images as float64."""
     ptr = owner.ptr
     shape = image_shape(ptr)
     ndim = len(shape)
@@ -427,7 +428,8 @@ def image_view(owner, _samples=lib.deeptrack_image_samples):
 def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
     """A numpy view of a borrowed library image's data, valid while the library lends it (during a
     callback): copy it, or compare with it, before returning. A permuted image (``Pool``'s blocks) is
-    a strided view of its memory."""
+    a strided view of its memory (read-only). Always float64: the samples of a narrow image are read
+    through their float64 conversion (made once by the library), with the same strides."""
     shape = image_shape(ptr)
     ndim = len(shape)
     data = c_void_p()
@@ -438,13 +440,13 @@ def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
         raise_for(status)
     if not data.value:
         return np.zeros(shape)
+    if permuted.value:
+        # Strided (maybe negative, maybe with gaps): numpy reads it from the first element's address.
+        return np.asarray(_Buffer(None, data.value, shape, tuple(8 * s for s in strides[:ndim])))
     n = 1
     for d in shape:
         n *= d
-    flat = np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64)
-    if not permuted.value:
-        return flat.reshape(shape)
-    return np.lib.stride_tricks.as_strided(flat, shape, tuple(8 * s for s in strides[:ndim]), writeable=False)
+    return np.frombuffer((ctypes.c_double * n).from_address(data.value), dtype=_F64).reshape(shape)
 
 
 def image_properties(owner, known=None):
@@ -867,6 +869,45 @@ def _unchanged(arg, original, count):
     return _same_bits(value, original)
 
 
+def _record(feature, outcome):
+    """Records what a custom feature's get gave in the resolve under way (see no_image_scope)."""
+    calls = getattr(_tls, "calls", None)
+    if calls is None:
+        return
+    if outcome == "dropped":
+        _tls.no_image = True
+    if len(calls) < _MAX_RECORDED:
+        calls.append((feature, outcome))
+
+
+#: How many get calls a resolve records (beyond, a list's images that gave none are dropped).
+_MAX_RECORDED = 1 << 20
+
+
+class no_image_scope:
+    """What the custom features' gets of one resolve gave (DeepTrack2's get returning None), for the
+    shape of its result: ``with no_image_scope() as scope: ...`` then ``scope.calls``, the
+    ``(feature, outcome)`` of each call (``"image"``, ``"dropped"``: it returned None for an image,
+    ``"skipped"``: no input). Once a get gave no image, the features that follow it in the resolve get
+    DeepTrack2's empty list: a custom get is not called without input. Nested resolves (inside a get)
+    have their own scope."""
+
+    def __enter__(self):
+        self.outer = (getattr(_tls, "no_image", False), getattr(_tls, "calls", None))
+        _tls.no_image, _tls.calls = False, []
+        self.calls = _tls.calls
+        return self
+
+    def __exit__(self, *exc):
+        _tls.no_image, _tls.calls = self.outer
+        return False
+
+    def restart(self):
+        """Forgets the calls recorded so far (a batch's next item)."""
+        _tls.no_image = False
+        del self.calls[:]
+
+
 @_lib.GET_FN
 def get_trampoline(key, input_ptr, dict_ptr, out):
     try:
@@ -878,6 +919,11 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         arg, original, count = _argument_image(input_ptr)
+        if arg is None and getattr(_tls, "no_image", False):
+            # A get gave no image earlier in this resolve: what follows computes on DeepTrack2's
+            # empty list, where 2.0.1 calls no get (2.0.1 never calls get without an image).
+            _record(feature, "skipped")
+            return 0
         if arg is None and getattr(type(feature).get, "_not_defined", False):
             # DeepTrack2 calls get once per input image: without input a subclass that defines no get
             # (a holder of properties, e.g. for TakeProperties) gives no image rather than failing.
@@ -894,12 +940,13 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
         finally:
             state["_running"] = outer
         if result is None and arg is None:
+            _record(feature, "skipped")
             return 0  # no input, and none made: no image, as DeepTrack2's get returning its empty input
         if result is None:
-            # DeepTrack2's get returning None for an image: no image (the resolve of one image gives
-            # None, see Feature._resolve).
-            _tls.no_image = True
+            # DeepTrack2's get returning None for an image: no image (see no_image_scope).
+            _record(feature, "dropped")
             return _lib.NO_IMAGE
+        _record(feature, "image")
         if arg is not None and result is arg and _unchanged(arg, original, count):
             return 0  # pass the input through (keeps its identity)
         image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")
@@ -978,6 +1025,71 @@ def new_custom_feature(feature, name, append=False):
     except BaseException:
         _CALLBACKS.pop(key, None)
         raise
+
+
+@_lib.GET_FN
+def scatterer_trampoline(key, input_ptr, dict_ptr, out):
+    """The volume of a subclass of a built-in scatterer that overrides ``get``: DeepTrack2 2.0.1 calls
+    ``get([], **properties)`` (its scatterers are computed without input, from an empty list) with the
+    kind's processed properties, ``voxel_size`` and ``pixel_size``; what it returns is the volume."""
+    try:
+        feature = _CALLBACKS[key]()
+        if feature is None:
+            raise RuntimeError("the Python object of this scatterer was garbage collected")
+        props = dict(dict_items(dict_ptr))
+        if "_ID" in props:
+            props["_ID"] = tuple(props["_ID"])
+        props.update(_objects.pinned(feature))
+        state = feature.__dict__
+        outer = state.get("_running")
+        state["_running"] = props
+        try:
+            result = feature.get([], **props)
+        finally:
+            state["_running"] = outer
+        if result is None:
+            raise TypeError(f"{type(feature).__name__}.get returned None, where a scatterer returns its volume")
+        image, _ = to_library_image(np.asarray(result), f"the volume {type(feature).__name__}.get returned")
+        out[0] = image.release()
+        return 0
+    except BaseException as e:  # noqa: B036
+        return _fail(e)
+
+
+def new_scatterer_feature(feature, kind):
+    """A library scatterer of built-in ``kind`` whose volume is ``feature.get`` (held weakly: the
+    Python object owns the handle)."""
+    key = register(weakref.ref(feature))
+    try:
+        return new_handle(
+            lib.deeptrack_feature_new_scatterer,
+            kind.encode("utf-8"),
+            scatterer_trampoline,
+            key,
+            free_userdata,
+            False,
+            free=lib.deeptrack_feature_free,
+        )
+    except BaseException:
+        _CALLBACKS.pop(key, None)
+        raise
+
+
+def builtin_volume(kind, properties):
+    """The volume built-in scatterer ``kind`` computes from ``properties`` (its own parameters,
+    ``voxel_size`` and ``pixel_size``; the others are ignored), uncropped, as a new float64 array:
+    DeepTrack2's ``super().get(...)`` inside a subclass's ``get``."""
+    keys, values = [], []
+    for k, v in properties.items():
+        keys.append(k.encode("utf-8"))
+        values.append(to_value(v, f"property '{k}' of feature '{kind}'"))
+    key_array = (c_char_p * max(len(keys), 1))(*keys)
+    value_array = (c_void_p * max(len(values), 1))(*(v.ptr for v in values))
+    owner = new_handle(
+        lib.deeptrack_scatterer_volume, kind.encode("utf-8"), key_array, value_array, len(keys),
+        free=lib.deeptrack_image_free,
+    )
+    return np.array(image_view(owner), dtype=np.float64)
 
 
 @_lib.MERGE_FN

@@ -48,16 +48,20 @@ def hold(feature, key, value):
     """Holds the Python object ``value`` as the value of property ``key`` of ``feature`` for good
     (until a new value is set over it)."""
     feature.__dict__.setdefault("_object_held", {})[key] = value
+    feature.__dict__.get("_object_suspended", {}).pop(key, None)
     _PINNED.add(feature)
 
 
 def release(feature, key):
     """Drops the object held as ``key`` of ``feature``, if any (a new value was set over it)."""
+    suspended = feature.__dict__.get("_object_suspended")
+    if suspended:
+        suspended.pop(key, None)
     held = feature.__dict__.get("_object_held")
     if held and key in held:
         del held[key]
-        if not held and not feature.__dict__.get("_object_pins"):
-            _PINNED.discard(feature)
+    if not held and not feature.__dict__.get("_object_pins") and not suspended:
+        _PINNED.discard(feature)
 
 
 def pinned(feature):
@@ -89,9 +93,24 @@ def features_of(root, feature_type):
     return out
 
 
+def suspend(feature, key):
+    """A plain value was set over the object held as ``key`` of ``feature`` (``set_value``, or a
+    resolve-time override): the library's value is read until the next update, which gives the
+    object back (DeepTrack2's ``set_value`` lasts until ``update``, when the property's rule, the
+    object, is evaluated again). The feature stays among the pinned ones meanwhile, so that its
+    update restores it."""
+    held = feature.__dict__.get("_object_held")
+    if held and key in held:
+        feature.__dict__.setdefault("_object_suspended", {})[key] = held.pop(key)
+
+
 def clear(root, feature_type):
-    """Drops the pins of every feature of ``root``'s pipeline (its ``update``)."""
+    """Drops the pins of every feature of ``root``'s pipeline and gives the held objects set over
+    back (its ``update``)."""
     for f in features_of(root, feature_type):
+        suspended = f.__dict__.pop("_object_suspended", None)
+        if suspended:
+            f.__dict__.setdefault("_object_held", {}).update(suspended)
         if f.__dict__.pop("_object_pins", None) is not None and not f.__dict__.get("_object_held"):
             _PINNED.discard(f)
 

@@ -21,10 +21,16 @@ The table: one row per particle per item (every property dict of the item's firs
 ``position``): ``item``, ``frame`` (the dict's ``sequence_step``, else 0), ``position_0``,
 ``position_1`` (pixel coordinates along the image's first and second axes; ``position_2`` for a
 3-D position), ``z`` (empty when the particle has none), then every other scalar property (numbers,
-booleans, strings) by name; a property some particles lack is empty for them.
+booleans, strings) by name; a property some particles lack is empty for them. An image's rows are
+read from the library in one call (``deeptrack_image_table_json``), not property by property.
+
+Types. Images are stored as float32 by default (what networks train on), or as ``generate``'s
+``dtype``: float64, or an integer type for camera counts (checked to fit). The metadata records it
+(``"dtype"``, and each array's type under ``"dtypes"``); ``load`` gives it back (``Stored.dtype``).
 """
 
 import csv
+import functools
 import io
 import json
 import os
@@ -33,7 +39,7 @@ import threading
 
 import numpy as np
 
-from ctypes import byref, c_char_p, c_void_p
+from ctypes import byref, c_size_t, create_string_buffer, string_at
 
 from . import _batch, _core, _describe, _items, _lib, _npseed, _processes, _progress, _store_workers
 from ._lib import lib
@@ -41,6 +47,7 @@ from .image import Image
 
 FORMAT_VERSION = 1
 _FIXED = ["item", "frame", "position_0", "position_1", "position_2", "z"]
+_FIXED_SET = frozenset(_FIXED)
 
 
 def table_of(image, item=0):
@@ -50,15 +57,15 @@ def table_of(image, item=0):
         return []
     rows = []
     for props in _particle_dicts(image):
-        position = np.ravel(np.asarray(props["position"], dtype=float))
+        position = _flat(props["position"])
         row = {"item": int(item), "frame": _scalar(props.get("sequence_step", 0))}
         for axis, p in enumerate(position[:3]):
-            row[f"position_{axis}"] = float(p)
+            row[f"position_{axis}"] = p
         z = props.get("z")
         if _is_scalar(z):
             row["z"] = _scalar(z)
-        elif position.size > 2:
-            row["z"] = float(position[2])
+        elif len(position) > 2:
+            row["z"] = position[2]
         for key, value in props.items():
             if key in ("position", "z", "sequence_step") or key.startswith("_") or key in row:
                 continue
@@ -70,57 +77,42 @@ def table_of(image, item=0):
 
 def _particle_dicts(image):
     """The property dicts of ``image`` that hold a ``position``. For a rendered Image whose dicts
-    were not read yet, only those are read from the library (a pipeline's other dicts, those of its
-    optics, chains and noises, are never converted)."""
+    were not read yet, they are read from the library in one call (:func:`library_table`); a
+    pipeline's other dicts, those of its optics, chains and noises, are never converted."""
     state = image.__dict__
     owner = state.get("_library_owner")
     if owner is None or state.get("_properties") is not None:
         return [p for p in image.properties if "position" in p]
-    out, value, found = c_void_p(), c_void_p(), []
-    out_ref, value_ref, ptr = byref(out), byref(value), owner.ptr
-    get_dict, get = lib.deeptrack_image_property_dict, lib.deeptrack_property_dict_get
-    for i in range(lib.deeptrack_image_property_count(ptr)):
-        status = get_dict(ptr, i, out_ref)
-        if status:
-            _core.raise_for(status)
-        if get(out.value, b"position", value_ref) == _lib.OK:
-            found.append(_table_entries(out.value))
-    return found
+    return library_table(owner)
 
 
-#: Value kinds never in the table (not scalars): skipped without converting them.
-_SKIPPED_KINDS = frozenset((_lib.KIND_NONE, _lib.KIND_LIST, _lib.KIND_TUPLE, _lib.KIND_COMPLEX))
-#: The keys table_of reads whatever their kind.
-_READ_ALWAYS = frozenset(("position", "z", "sequence_step"))
+#: Each thread's buffer for the tables' text, grown to the largest table read.
+_TABLE_TEXT = threading.local()
 
 
-def _table_entries(dict_ptr):
-    """The entries of a borrowed library dict that :func:`table_of` can use, as a dict: every one but
-    those starting with ``_`` and those whose kind is never a scalar (lists, tuples, None, complex),
-    which it would skip anyway; converting only these halves the ground truth's cost per item."""
-    key, value = c_char_p(), c_void_p()
-    key_ref, value_ref = byref(key), byref(value)
-    get_key, get, kind_of, convert = (
-        lib.deeptrack_property_dict_key,
-        lib.deeptrack_property_dict_get,
-        lib.deeptrack_value_kind,
-        _core.from_value,
-    )
-    entries = {}
-    for i in range(lib.deeptrack_property_dict_len(dict_ptr)):
-        status = get_key(dict_ptr, i, key_ref)
-        if status:
-            _core.raise_for(status)
-        raw = key.value
-        if raw[:1] == b"_":
-            continue
-        status = get(dict_ptr, raw, value_ref)
-        if status:
-            _core.raise_for(status)
-        name = _core._text(raw)
-        if name in _READ_ALWAYS or kind_of(value.value) not in _SKIPPED_KINDS:
-            entries[name] = convert(value.value, name)
-    return entries
+def library_table(owner, key=b"position"):
+    """The dicts of a library image (``owner``, an owned image handle) holding ``key`` (every dict for
+    ``None``), read in one library call (``deeptrack_image_table_json``): a list of dicts holding the
+    entries whose names do not start with ``_`` and whose values are scalars (None, bools, numbers,
+    strings), and ``key``'s value (an array as a list)."""
+    buf = getattr(_TABLE_TEXT, "buf", None)
+    if buf is None:
+        buf = _TABLE_TEXT.buf = create_string_buffer(1 << 16)
+    needed = c_size_t()
+    status = lib.deeptrack_image_table_json(owner.ptr, key, buf, len(buf), byref(needed))
+    if status == _lib.BUFFER_TOO_SMALL and needed.value > len(buf):
+        buf = _TABLE_TEXT.buf = create_string_buffer(needed.value)
+        status = lib.deeptrack_image_table_json(owner.ptr, key, buf, len(buf), byref(needed))
+    if status:
+        _core.raise_for(status)
+    return json.loads(string_at(buf, needed.value - 1))
+
+
+def _flat(position):
+    """A position as a flat list of floats (a list of numbers, the library table's form, as it is)."""
+    if type(position) is list and all(type(p) is float or type(p) is int for p in position):
+        return [float(p) for p in position]
+    return [float(p) for p in np.ravel(np.asarray(position, dtype=float))]
 
 
 def _is_scalar(value):
@@ -140,13 +132,16 @@ def _scalar(value):
 def _write_csv(path, rows):
     """Writes ``rows`` (dicts) to ``path`` atomically, with the union of their keys as columns (the
     fixed ones first)."""
-    columns = [c for c in _FIXED if any(c in r for r in rows)]
+    keys = {}
     for r in rows:
-        columns += [k for k in r if k not in columns]
+        keys.update(dict.fromkeys(r))  # the union in order of first appearance
+    columns = [c for c in _FIXED if c in keys] + [k for k in keys if k not in _FIXED_SET]
+    columns = columns or ["item"]
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns or ["item"], restval="", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+    # csv.writer on lists: what DictWriter writes (missing cells empty), without its per-row checks.
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([[r.get(c, "") for c in columns] for r in rows])
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as f:
         f.write(buf.getvalue())
@@ -236,16 +231,22 @@ class _Zarr:
                 group.create_dataset(name, shape=full, chunks=chunks, dtype=dtype, overwrite=True)
         group.attrs["deeptrack"] = meta
         self.group = group
-        self.arrays = {}
+        self.arrays, self.shards = {}, {}
         os.makedirs(self.work, exist_ok=True)
 
     def open_for_writing(self):
         self.group = self.zarr.open_group(self.path, mode="a")
-        self.arrays = {}
+        self.arrays, self.shards = {}, {}
         os.makedirs(self.work, exist_ok=True)
 
     def write(self, start, stacks):
         for name, stack in zip(_array_names(len(stacks)), stacks):
+            shard = self.shards.get(name, False)
+            if shard is False:
+                shard = self.shards[name] = _ShardLayout.of(os.path.join(self.path, name), stack.shape[1:])
+            if shard is not None and shard.fits(start, stack):
+                shard.write(start, stack, self.work)
+                continue
             # Each array is opened once per writer: opening reads its metadata from the store, which
             # cost about as much as writing a chunk of small images.
             array = self.arrays.get(name)
@@ -259,6 +260,75 @@ class _Zarr:
     def read(self, meta):
         group = self.zarr.open_group(self.path, mode="r")
         return [group[name] for name in _array_names(meta["per_item"])]
+
+
+class _ShardLayout:
+    """A Zarr 3 array as ``_Zarr.create`` makes it (a chunk per item, a shard per chunk of generate,
+    no compression, a CRC32C of the shard index: zarr's defaults), whose shards ``generate`` writes
+    as files itself: the items' bytes one after the other, then the index of their (offset, length)
+    and its checksum, as zarr's sharding codec lays them out. zarr encodes a shard item by item
+    through its codec pipeline, which cost as much CPU as the file system's work on the bytes;
+    written here, a shard costs its bytes. ``of`` reads the array's ``zarr.json`` and gives ``None``
+    for any other layout (zarr 2, other codecs or a changed format): zarr writes those."""
+
+    _MISSING = np.uint64(2**64 - 1)
+
+    def __init__(self, path, items, dtype, crc32c):
+        self.path, self.items, self.dtype, self.crc32c = path, items, dtype, crc32c
+
+    @classmethod
+    def of(cls, path, item_shape):
+        try:
+            import google_crc32c  # zarr 3's own checksum of the shard index
+
+            with open(os.path.join(path, "zarr.json"), encoding="utf-8") as f:
+                meta = json.load(f)
+            item = list(item_shape)
+            little = {"name": "bytes", "configuration": {"endian": "little"}}
+            dtype = np.dtype(meta["data_type"]).newbyteorder("<")
+            inner = [little] if dtype.itemsize > 1 else [little, {"name": "bytes"}]
+            (codec,) = meta["codecs"]
+            config = codec["configuration"]
+            shard = meta["chunk_grid"]["configuration"]["chunk_shape"]
+            known = (
+                meta["zarr_format"] == 3
+                and meta["node_type"] == "array"
+                and meta["chunk_key_encoding"] == {"name": "default", "configuration": {"separator": "/"}}
+                and meta["chunk_grid"]["name"] == "regular"
+                and shard[1:] == item
+                and list(meta["shape"][1:]) == item
+                and not meta.get("storage_transformers")
+                and codec["name"] == "sharding_indexed"
+                and config["chunk_shape"] == [1, *item]
+                and len(config["codecs"]) == 1
+                and config["codecs"][0] in inner
+                and config["index_codecs"] == [little, {"name": "crc32c"}]
+                and config["index_location"] == "end"
+                and int(np.prod(item)) > 0
+            )
+        except (ImportError, OSError, ValueError, KeyError, TypeError):
+            return None
+        return cls(path, shard[0], dtype, google_crc32c.value) if known else None
+
+    def fits(self, start, stack):
+        """Whether ``stack`` (items ``start ..``) is one whole shard's items of this array's type."""
+        return start % self.items == 0 and 0 < len(stack) <= self.items and stack.dtype == self.dtype.newbyteorder("=")
+
+    def write(self, start, stack, work):
+        data = np.ascontiguousarray(stack, dtype=self.dtype)
+        size = data[0].nbytes
+        index = np.full((self.items, 2), self._MISSING, dtype="<u8")
+        index[: len(data), 0] = np.arange(len(data), dtype=np.uint64) * np.uint64(size)
+        index[: len(data), 1] = size
+        index = index.tobytes()
+        key = os.path.join(self.path, "c", str(start // self.items), *["0"] * (data.ndim - 1))
+        os.makedirs(os.path.dirname(key), exist_ok=True)
+        tmp = os.path.join(work, f"{os.path.basename(self.path)}-{start:012d}.shard.tmp")
+        with open(tmp, "wb") as f:
+            f.write(memoryview(data).cast("B"))
+            f.write(index)
+            f.write(np.uint32(self.crc32c(index)).astype("<u4").tobytes())
+        os.replace(tmp, key)
 
 
 class _Tiff:
@@ -377,7 +447,17 @@ def _backend(path):
 
 
 def generate(
-    pipeline, count, path, seed=None, *, chunk=None, threads=0, processes=None, progress=True, overwrite=False
+    pipeline,
+    count,
+    path,
+    seed=None,
+    *,
+    chunk=None,
+    threads=0,
+    processes=None,
+    progress=True,
+    overwrite=False,
+    dtype=None,
 ):
     """Renders items ``0 .. count`` of ``pipeline``'s batch stream ``seed`` (item ``i`` is
     ``pipeline.resolve_batch(1, seed=seed, first=i)``) into ``path``: Zarr, or OME-TIFF when
@@ -392,7 +472,13 @@ def generate(
     processes (default: one per core), each rendering and writing whole chunks (``_store_workers``);
     where processes cannot be forked, or with ``processes=1``, in this process. ``progress``: a progress bar
     (tqdm when installed, else a line on standard error); False shows none; a callable is called with
-    ``(done, count)`` instead. Returns the metadata stored (a dict)."""
+    ``(done, count)`` instead. ``dtype``: the type the images are stored as (``None``: float32, what
+    networks train on and DeepTrack2's torch ``Dataset`` hands by default; when resuming, the stored
+    one): ``"float32"``, ``"float64"``, or an integer type (``"uint16"``, ...) for camera counts, whose
+    values must then be whole numbers within its range (else a ``ValueError`` naming the item). It
+    applies to the pipeline's float arrays (complex ones are stored as the complex type of its
+    precision); boolean and integer arrays (``AsType``'s) keep their type. Returns the metadata
+    stored (a dict)."""
     count = int(count)
     if count < 1:
         raise ValueError(f"generate: count must be at least 1, got {count}")
@@ -402,18 +488,29 @@ def generate(
     if found is not None and overwrite:
         store.remove()
         found = None
+    if dtype is not None:
+        dtype = _storage_dtype(dtype)
     if found is not None:
         if seed is None:
             seed = found["seed"]
-        if (found["description"], found["seed"], found["count"]) != (description, int(seed), count):
+        if dtype is None:
+            dtype = _found_dtype(found)
+        if (found["description"], found["seed"], found["count"], _found_dtype(found)) != (
+            description,
+            int(seed),
+            count,
+            dtype,
+        ):
             raise ValueError(
-                f"generate: {path} holds another dataset (another pipeline, seed or count); pass "
+                f"generate: {path} holds another dataset (another pipeline, seed, count or dtype); pass "
                 "overwrite=True to replace it, or another path"
             )
         if found.get("complete"):
             return found
     if seed is None:
         seed = _npseed.draw()
+    if dtype is None:
+        dtype = np.dtype(np.float32)
     seed = int(seed)
     if not 0 <= seed < 2**64:
         raise ValueError(f"generate: seed must be an integer in [0, 2**64), got {seed}")
@@ -444,9 +541,11 @@ def generate(
         probe = _items.probe_item(pipeline, seed, 0)
         per_item = len(probe)
         stacks = _stacks([probe], per_item)
-        meta = _metadata(pipeline, description, seed, count, chunk, per_item, stacks)
-        store.create(meta, [tuple(meta["shapes"][k]) for k in _array_names(per_item)], [st.dtype for st in stacks])
+        meta = _metadata(pipeline, description, seed, count, chunk, per_item, stacks, dtype)
+        names = _array_names(per_item)
+        store.create(meta, [tuple(meta["shapes"][k]) for k in names], [np.dtype(meta["dtypes"][k]) for k in names])
     per_item = meta["per_item"]
+    write_block = functools.partial(_write_block, dtypes=[np.dtype(meta["dtypes"][k]) for k in _array_names(per_item)])
     writer = _Writer()
     try:
         if todo and _on_workers(python_callables, processes):
@@ -459,7 +558,7 @@ def generate(
 
             workers = processes or _processes.cpu_count()
             _store_workers.render_and_write(
-                pipeline, store, _write_block, seed, chunk, count, per_item, todo, workers, chunk_done
+                pipeline, store, write_block, seed, chunk, count, per_item, todo, workers, chunk_done
             )
             todo = []
         i = 0
@@ -477,7 +576,7 @@ def generate(
                 report_to(base + k, count)
 
             items = _render_block(pipeline, seed, first, n, per_item, threads, processes, python_callables, report)
-            writer.submit(_write_block, store, first, chunk, items, per_item)
+            writer.submit(write_block, store, first, chunk, items, per_item)
             items_done += n
             i = j
         writer.wait()
@@ -496,16 +595,89 @@ def _part(store, start):
     return os.path.join(store.work, f"{start:012d}.csv")
 
 
-def _stacks(items, per_item):
-    return [np.stack([np.asarray(_plain(it[j])) for it in items]) for j in range(per_item)]
+def _stacks(items, per_item, dtypes=None, first=0):
+    """The items' images as one array per image of an item (``(n, *shape)``), each of ``dtypes[j]``
+    when given (integer types checked: see :func:`_fitting`); ``first`` is the first item's index."""
+    out = []
+    for j in range(per_item):
+        arrays = [np.asarray(_plain(it[j])) for it in items]
+        dtype = None if dtypes is None else dtypes[j]
+        if dtype is None or dtype == arrays[0].dtype:
+            out.append(np.stack(arrays))
+        elif dtype.kind in "iu" and arrays[0].dtype.kind not in "iu":
+            out.append(_fitting(np.stack(arrays), dtype, _array_names(per_item)[j], first))
+        else:
+            stack = np.empty((len(arrays), *arrays[0].shape), dtype=dtype)
+            for k, a in enumerate(arrays):
+                stack[k] = a  # cast while copying: no float64 stack first
+            out.append(stack)
+    return out
 
 
-def _write_block(store, first, chunk, items, per_item):
-    """Writes the chunks of a block: each chunk's images, then its table part (which marks it done)."""
+def _fitting(stack, dtype, name, first):
+    """``stack`` (floats) as the integer type ``dtype``, when every value is a whole number in its range;
+    otherwise a ValueError naming the array, the item and the value."""
+    info = np.iinfo(dtype)
+    whole = np.isfinite(stack) & (np.rint(stack) == stack)
+    bad = ~whole | (stack < info.min) | (stack > info.max)
+    if bad.any():
+        at = np.unravel_index(int(np.argmax(bad)), stack.shape)
+        value = float(stack[at])
+        if not whole[at]:
+            why = "not a whole number"
+        elif value > info.max:
+            why = f"which exceeds the maximum of {info.max} of {dtype}"
+        else:
+            why = f"which is below the minimum of {info.min} of {dtype}"
+        raise ValueError(
+            f"generate: {name} of item {first + at[0]} holds {value!r}, {why}: dtype={dtype.name!r} stores "
+            "camera counts (whole numbers in its range); store float32 or float64 instead"
+        )
+    return stack.astype(dtype)
+
+
+#: The types ``generate`` stores images as.
+_STORABLE = "float32, float64 or an integer type (camera counts)"
+
+
+def _storage_dtype(dtype):
+    """``generate``'s ``dtype`` as a numpy dtype, checked."""
+    try:
+        found = np.dtype(dtype)
+    except TypeError:
+        raise ValueError(f"generate: dtype must be {_STORABLE}, got {dtype!r}") from None
+    if not ((found.kind == "f" and found.itemsize in (4, 8)) or found.kind in "iu"):
+        raise ValueError(f"generate: dtype must be {_STORABLE}, got {found.name}")
+    return found.newbyteorder("=")
+
+
+def _found_dtype(meta):
+    """The dtype a stored dataset was generated with (datasets from before ``dtype`` have their
+    images' type)."""
+    return np.dtype(meta.get("dtype", meta["dtypes"]["images"]))
+
+
+def _stored_dtype(source, dtype):
+    """The type an array of type ``source`` is stored as under ``generate``'s ``dtype``."""
+    if source.kind == "f":
+        return dtype
+    if source.kind == "c":
+        if dtype.kind != "f":
+            raise ValueError(
+                f"generate: the pipeline gives complex images, which dtype={dtype.name!r} cannot hold: "
+                "store float32 or float64"
+            )
+        return np.dtype(np.complex64 if dtype.itemsize == 4 else np.complex128)
+    return source
+
+
+def _write_block(store, first, chunk, items, per_item, dtypes=None):
+    """Writes the chunks of a block: each chunk's images (as ``dtypes``), then its table part (which
+    marks it done)."""
     for offset in range(0, len(items), chunk):
         part = items[offset : offset + chunk]
         start = first + offset
-        store.write(start, _stacks(part, per_item))
+        store.write(start, _stacks(part, per_item, dtypes, start))
         _write_csv(_part(store, start), [row for k, it in enumerate(part) for row in table_of(it[0], start + k)])
 
 
@@ -565,7 +737,7 @@ def _render_block(pipeline, seed, start, n, per_item, threads, processes, python
     return _items.render(pipeline, n, seed, start, per_item, threads, None, report)
 
 
-def _metadata(pipeline, description, seed, count, chunk, per_item, stacks):
+def _metadata(pipeline, description, seed, count, chunk, per_item, stacks, dtype):
     from . import __version__, library_version
 
     names = _array_names(per_item)
@@ -576,7 +748,8 @@ def _metadata(pipeline, description, seed, count, chunk, per_item, stacks):
         "chunk": chunk,
         "per_item": per_item,
         "shapes": {k: list(st.shape[1:]) for k, st in zip(names, stacks)},
-        "dtypes": {k: str(st.dtype) for k, st in zip(names, stacks)},
+        "dtype": dtype.name,
+        "dtypes": {k: _stored_dtype(st.dtype, dtype).name for k, st in zip(names, stacks)},
         "description": description,
         "pipeline_pickle": _describe.pickled(pipeline),
         "package_version": __version__,
@@ -620,9 +793,11 @@ class Stored:
     """A dataset read back by :func:`load`: ``images`` (N, ...) and ``targets`` (one array per extra
     image of an item; lazily read Zarr arrays or memory-mapped TIFF data: index them, or
     ``np.asarray``), ``table`` (a dict of column arrays, one row per particle per item),
-    ``metadata`` (the dict ``generate`` stored: ``seed``, ``count``, ``description`` ...)."""
+    ``metadata`` (the dict ``generate`` stored: ``seed``, ``count``, ``description`` ...), ``dtype``
+    (the numpy type the images were stored as: ``generate``'s ``dtype``)."""
 
     def __init__(self, arrays, table, metadata):
+        self.dtype = _found_dtype(metadata)
         self.images = arrays[0]
         self.targets = arrays[1:]
         self.table = table

@@ -21,6 +21,7 @@ from .sources import base as _sources
 from ._lib import lib
 from .image import Image
 from .properties import Property, PropertyDict
+from . import properties as _props
 
 #: DeepTrack2's list merge strategies (``__list_merge_strategy__``): a feature's output replaces its
 #: input list (``MERGE_STRATEGY_OVERRIDE``), or is appended to it (``MERGE_STRATEGY_APPEND``).
@@ -62,6 +63,9 @@ def _rule(value, owner, key):
     pixels = key in getattr(owner, "_pixels", ())
     if callable(value) and not isinstance(value, (type, Image)):
         owner.__dict__["_calls_python"] = True
+        if _props._is_node(value):
+            # DeepTrack2's Property(node) is the node's child: the feature is re-sampled with it.
+            _node_links.link(value, owner)
         return _core.callback_rule(value, what, meters, pixels, owner, key)
     if pixels and units.is_length(value):
         # DeepTrack2's conversion table: a length given to a property in pixels (a scatterer's
@@ -198,10 +202,18 @@ class Feature:
     def _create(self, kwargs):
         if self._kind is not None:
             if _overrides_get(type(self)):
-                raise TypeError(
-                    f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
-                    "subclass Feature for a feature of your own"
-                )
+                if not _volume_scatterer(self._kind):
+                    raise TypeError(
+                        f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
+                        "subclass Feature for a feature of your own (a subclass of a volume scatterer "
+                        "may override get)"
+                    )
+                # DeepTrack2's subclass of a scatterer with a get of its own (class Annulus(Ellipse)):
+                # the kind's scatterer whose volume get computes (super().get gives the kind's own).
+                self.__dict__["_calls_python"] = True
+                self._h = _core.new_scatterer_feature(self, self._kind)
+                kwargs.setdefault("name", type(self).__name__)
+                return
             # The optional features in the library's order; one not given before a given one is
             # passed as NULL (ConditionalSetFeature(on_true=f)), trailing ones are left out.
             given = [kwargs.pop(name, None) for name in self._feature_params]
@@ -254,6 +266,11 @@ class Feature:
         others at their defaults); this feature is not touched."""
         if self._kind is None:
             raise NotImplementedError(f"{type(self).__name__} does not define get(self, image, **properties)")
+        if _volume_scatterer(self._kind):
+            # DeepTrack2's scatterer get: the volume at properties["voxel_size"], uncropped (what a
+            # subclass's super().get(...) gives; the kind's parameters not given are its defaults).
+            own = self._params | {"voxel_size", "pixel_size"}
+            return _core.builtin_volume(self._kind, {k: v for k, v in properties.items() if k in own})
         given = {k: v for k, v in properties.items() if k not in ("name", "_ID")}
         return _builtin(self._kind)(**given).resolve(image)
 
@@ -312,6 +329,8 @@ class Feature:
     def _set_value(self, key, value):
         """Pins property ``key`` to ``value`` until the next update (``feature.key.set_value``)."""
         what = f"property '{key}' of feature '{self._name()}'"
+        # Before the first resolve, which would otherwise seed the pipeline and drop the value.
+        _seed_first(self)
         if key in getattr(self, "_meters", ()) and units.is_pixels(value):
             raise TypeError(
                 f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
@@ -329,7 +348,7 @@ class Feature:
         v = _set_value_arg(value, what)
         _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         _objects.unpin(self, key)
-        _objects.release(self, key)
+        _objects.suspend(self, key)  # until the next update, as DeepTrack2's set_value
 
     def _pin_object(self, key, value):
         """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
@@ -387,7 +406,7 @@ class Feature:
         self.__dict__["_input_cache"] = None
         _INPUTS_EPOCH[0] = object()
         # What DeepTrack2 links by hand (Property.add_dependency) is re-sampled with it.
-        _node_links.after_update(self, lambda unit: _objects.features_of(unit, Feature))
+        _node_links.after_update(self)
         return self
 
     def seed(self, seed=None):
@@ -494,6 +513,7 @@ class Feature:
                             f._pin_object(key, objects[key])
                         else:
                             _objects.unpin(f, key)
+                            _objects.suspend(f, key)
             kwargs = {k: v for k, v in kwargs.items() if k not in objects}
         if _objects.any_pinned():
             own = _objects.pinned(self)
@@ -537,19 +557,27 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
-        _core._tls.no_image = False
-        status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
-        if status == _lib.BUFFER_TOO_SMALL:
-            buf = (c_void_p * count.value)()
-            status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
+        with _core.no_image_scope() as scope:
+            status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, 4, byref(count))
+            if status == _lib.BUFFER_TOO_SMALL:
+                buf = (c_void_p * count.value)()
+                status = lib.deeptrack_feature_resolve_many(self._h.ptr, input_ptr, buf, count.value, byref(count))
         _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
+        return self._shape_one(results, scope.calls)
+
+    def _shape_one(self, results, calls):
+        """The result of resolving one image (or none), as DeepTrack2 2.0.1 gives it: the image when
+        there is one; None when the pipeline's last feature is a custom one whose get returned None
+        for it (2.0.1's list ``[None]`` unwrapped); else the list (``[]`` when a get gave no image and
+        other features followed: 2.0.1 gives them an empty list, on which they compute nothing)."""
+        outcomes = _get_outcomes(self, calls)
         if len(results) == 1:
             return results[0]
-        if not results and _core._tls.no_image:
-            return None  # a get returned None for the image: DeepTrack2's result is that None
+        if not results and outcomes and outcomes[-1] == "dropped":
+            return None
         return results
 
     def _value_result(self):
@@ -581,16 +609,25 @@ class Feature:
         count = c_size_t()
         buf = (c_void_p * 4)()
         _core._tls.pending = None
-        status = lib.deeptrack_feature_resolve_list(self._h.ptr, inputs, len(owners), buf, 4, byref(count))
-        if status == _lib.BUFFER_TOO_SMALL:
-            buf = (c_void_p * count.value)()
-            status = lib.deeptrack_feature_resolve_list(
-                self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
-            )
+        with _core.no_image_scope() as scope:
+            status = lib.deeptrack_feature_resolve_list(self._h.ptr, inputs, len(owners), buf, 4, byref(count))
+            if status == _lib.BUFFER_TOO_SMALL:
+                buf = (c_void_p * count.value)()
+                status = lib.deeptrack_feature_resolve_list(
+                    self._h.ptr, inputs, len(owners), buf, count.value, byref(count)
+                )
         _emit_warnings()
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
+        outcomes = _get_outcomes(self, scope.calls)
+        if outcomes and "dropped" in outcomes:
+            # The pipeline ends in a custom feature whose get returned None for some images: in their
+            # places DeepTrack2 2.0.1's list holds None (one call per input image, in order).
+            given = [o for o in outcomes if o != "skipped"]
+            if len(given) == len(images) and given.count("image") == len(results):
+                produced = iter(results)
+                results = [None if o == "dropped" else next(produced) for o in given]
         if len(results) == 1:
             return results[0]
         return results
@@ -827,6 +864,21 @@ def _overrides_get(cls):
     return cls.get is not Feature.get
 
 
+_VOLUME_SCATTERERS = {}
+
+
+def _volume_scatterer(kind):
+    """Whether built-in ``kind`` is a volume scatterer (one whose volume a subclass's get may
+    compute), as the library answers: it computes a volume for it."""
+    if kind not in _VOLUME_SCATTERERS:
+        try:
+            _core.builtin_volume(kind, {})
+            _VOLUME_SCATTERERS[kind] = True
+        except _core.error_class(_lib.INVALID_ARGUMENT):
+            _VOLUME_SCATTERERS[kind] = False
+    return _VOLUME_SCATTERERS[kind]
+
+
 _BUILTIN_CLASSES = set()
 
 # Replaced by every update() and seed(): a resolve after one copies its input again (see
@@ -904,6 +956,20 @@ class ArithmeticOperationFeature(Feature):
 
     def get(self, image, value, **kwargs):
         return self._op(image, value)
+
+
+def _get_outcomes(feature, calls):
+    """What the get of the pipeline's last feature (``feature``, or the last of its chain) gave at its
+    calls of the last resolve that computed it (``calls``: ``_core.no_image_scope``; a resolve that
+    finds the result cached calls nothing, and the outcomes of the one that computed it hold), or
+    None when that feature is not a custom one."""
+    while isinstance(feature, Chain):
+        feature = feature.feature_2
+    mine = [outcome for f, outcome in calls if f is feature]
+    if mine:
+        feature.__dict__["_get_outcomes"] = mine
+        return mine
+    return feature.__dict__.get("_get_outcomes")
 
 
 class Chain(Feature):
@@ -1129,7 +1195,7 @@ class StructuralFeature(Feature):
     __module__ = "deeptrack_native.features"
 
 
-_MODULE_BASES = {"aberrations": Aberration, "scatterers": Scatterer, "statistics": Reducer}
+_MODULE_BASES = {"aberrations": Aberration, "augmentations": Augmentation, "scatterers": Scatterer, "statistics": Reducer}
 
 
 def propagate_data_to_dependencies(feature, **kwargs):
@@ -1444,7 +1510,26 @@ for _cls in (Blur, Pool):
     _BUILTIN_CLASSES.add(_cls)
 
 
-class MieScatterer(Scatterer, _BUILTINS["MieScatterer"]):
+class _MieScattererType(type):
+    """The type of :class:`MieScatterer`: the built-in Mie kinds (``MieSphere``,
+    ``MieStratifiedSphere``) count as its subclasses, as DeepTrack2's derive from it
+    (``isinstance(MieSphere(), MieScatterer)``); they are library kinds of their own, not Python
+    subclasses of this class."""
+
+    def __subclasscheck__(cls, sub):
+        if type.__subclasscheck__(cls, sub):
+            return True
+        return cls.__name__ == "MieScatterer" and getattr(sub, "_kind", None) in _MIE_KINDS
+
+    def __instancecheck__(cls, obj):
+        return cls.__subclasscheck__(type(obj))
+
+
+#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer``.
+_MIE_KINDS = frozenset({"MieSphere", "MieStratifiedSphere"})
+
+
+class MieScatterer(Scatterer, _BUILTINS["MieScatterer"], metaclass=_MieScattererType):
     """DeepTrack2's ``scatterers.MieScatterer(coefficients, ...)``: the field scattered by a particle
     whose Mie coefficients come from ``coefficients``, as DeepTrack2 samples it: a callable is called
     with the properties it names (a function of no property, or of ``radius``, ``wavelength``, ...,

@@ -52,13 +52,16 @@ class Property(PowerOperators):
 
             def assemble(**values):
                 self._assembled = _fill(template, [values[f"_part{i}"] for i in range(len(leaves))])
-                return None
+                return self._assembled
 
             assemble.__signature__ = inspect.Signature(
                 [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY) for name in parts]
             )
             self._parts = list(parts.values())
             hidden = _features()._builtin("DummyFeature")(**parts, value=assemble)
+            for node in _nodes_in(sampling_rule):
+                # DeepTrack2's Property(node) is the node's child: updated with it, and it with them.
+                _node_links.link(node, hidden)
         else:
             hidden = _features()._builtin("DummyFeature")(**dependencies, value=sampling_rule)
         self.feature = hidden
@@ -91,7 +94,9 @@ class Property(PowerOperators):
         if pins and self.key in pins:
             return pins[self.key]  # a function or object set as the value (deeptrack_native._objects)
         value = self.feature._get_property(self.key)
-        if "_parts" in self.__dict__ and value is None:
+        if "_parts" in self.__dict__:
+            # The structure as assembled in Python (the library's copy may differ: a slice is a
+            # string there).
             return self.__dict__.get("_assembled")
         if value is None:
             # Sampling may have given an object only Python holds (a rule returning a dict).
@@ -111,13 +116,13 @@ class Property(PowerOperators):
         if _ID:
             raise NotImplementedError("setting a property at a replicate index (_ID) is not supported")
         self.feature._set_value(self.key, value)
+        if "_parts" in self.__dict__:
+            self._assembled = value  # read until the next sample assembles the structure again
         return self
 
     def update(self):
-        """Re-samples the property: updates the feature it belongs to (and the DeepTrackNodes its
-        rule holds). Returns the property."""
-        for node in _nodes_in(self.__dict__.get("_rule")):
-            node.update()
+        """Re-samples the property: updates the feature it belongs to (and what it is linked to: the
+        DeepTrackNodes its rule holds, links made by hand). Returns the property."""
         self.feature.update()
         return self
 

@@ -5,4 +5,4 @@ from .features import MieScatterer, Scatterer, classes_of
 
 globals().update(classes_of("scatterers"))
 
-__all__ = sorted([*classes_of("scatterers"), "MieScatterer", "Scatterer"])
+__all__ = sorted({*classes_of("scatterers"), "MieScatterer", "Scatterer"})

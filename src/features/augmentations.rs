@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice};
+use ndarray::Axis;
 use rand::Rng;
 
 use super::FeatureKind;
@@ -153,29 +153,6 @@ const CROP: KindSpec = KindSpec {
     make: |_| Box::new(Crop),
 };
 
-/// `samples` (in C order, of `shape`) with `axis` (0 or 1) reversed: whole blocks copied in reverse
-/// order (the rows for axis 0, the pixels of each row for axis 1), one pass where ndarray's strided
-/// copy of a reversed view takes ten times as long.
-fn reversed(samples: &[f64], shape: &[usize], axis: usize) -> Result<ArrayD<f64>> {
-    let outer: usize = shape[..axis].iter().product();
-    let n = shape[axis];
-    let block: usize = shape[axis + 1..].iter().product();
-    let mut out = crate::buffer::with_capacity(samples.len())?;
-    if block > 0 && n > 0 {
-        for run in samples.chunks_exact(n * block).take(outer) {
-            if block == 1 {
-                out.extend(run.iter().rev());
-            } else {
-                for b in run.rchunks_exact(block) {
-                    out.extend_from_slice(b);
-                }
-            }
-        }
-    }
-    debug_assert_eq!(out.len(), samples.len());
-    Ok(ArrayD::from_shape_vec(IxDyn(shape), out).expect("one sample per element"))
-}
-
 #[derive(Clone, Copy)]
 enum Flip {
     /// Reverses axis 1 (columns).
@@ -187,28 +164,24 @@ enum Flip {
 }
 
 impl Flip {
-    fn apply(self, x: &ArrayViewD<'_, f64>) -> Result<ArrayD<f64>> {
-        if x.ndim() < 2 {
-            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", x.shape())));
+    /// The flip of `img`, in O(1) as numpy's views: its samples with a reversed axis (`FlipLR`:
+    /// axis 1, `FlipUD`: axis 0) or axes 0 and 1 swapped (`FlipDiagonal`), the same properties and
+    /// dtype, not complex. An image with fewer than 2 axes is an error.
+    fn apply(self, img: &Image) -> Result<Image> {
+        if img.shape().len() < 2 {
+            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", img.shape())));
         }
-        Ok(match self {
-            Flip::LeftRight | Flip::UpDown => {
-                let axis = if matches!(self, Flip::LeftRight) { 1 } else { 0 };
-                match x.as_slice() {
-                    Some(samples) => reversed(samples, x.shape(), axis)?,
-                    None => {
-                        let mut v = x.view();
-                        v.invert_axis(Axis(axis));
-                        v.to_owned()
-                    }
-                }
-            }
+        match self {
+            Flip::LeftRight => img.reversed(1),
+            Flip::UpDown => img.reversed(0),
             Flip::Diagonal => {
-                let mut v = x.view();
-                v.swap_axes(0, 1);
-                v.as_standard_layout().into_owned()
+                let mut order: Vec<usize> = (0..img.shape().len()).collect();
+                order.swap(0, 1);
+                let mut out = img.permuted_axes(&order)?;
+                out.set_complex(false)?;
+                Ok(out)
             }
-        })
+        }
     }
 
     /// The position of a point after the flip of an image whose flipped shape is `shape`.
@@ -284,6 +257,12 @@ impl FeatureKind for Flip {
         false
     }
 
+    /// The flips are views: of an image holding narrow samples (`AsType`'s, the comparisons'), they
+    /// share those samples and keep their dtype, as numpy's views do.
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn process(
         &self,
         inputs: &[Image],
@@ -300,17 +279,7 @@ impl FeatureKind for Flip {
         inputs
             .iter()
             .map(|img| {
-                let out = match self {
-                    // Numpy's `transpose` view, in O(1): the input's samples with strides of their own.
-                    Flip::Diagonal if img.shape().len() >= 2 => {
-                        let mut order: Vec<usize> = (0..img.shape().len()).collect();
-                        order.swap(0, 1);
-                        let mut out = img.permuted_axes(&order)?;
-                        out.set_complex(false)?;
-                        out
-                    }
-                    _ => img.with_data(self.apply(&img.data())?),
-                };
+                let out = self.apply(img)?;
                 let shape = out.shape().to_vec();
                 move_positions(out, &|p| self.move_point(p, &shape))
             })
@@ -467,6 +436,11 @@ impl FeatureKind for Crop {
         false
     }
 
+    /// The crop is a view: of an image holding narrow samples it shares them and keeps their dtype.
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn process(
         &self,
         inputs: &[Image],
@@ -477,8 +451,7 @@ impl FeatureKind for Crop {
         inputs
             .iter()
             .map(|img| {
-                let x = img.data();
-                let shape = x.shape();
+                let shape = img.shape();
                 let p = Params::new(CROP.params, props);
                 let mut crop = p.parse("crop", |v| crop_sizes(v, shape.len(), Some(shape)))?;
                 crop.resize(shape.len(), usize::MAX);
@@ -501,8 +474,7 @@ impl FeatureKind for Crop {
 /// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
 /// shift by the corner.
 fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>) -> Result<Image> {
-    let x = img.data();
-    let shape = x.shape();
+    let shape = img.shape();
     let start: Vec<usize> = match corner {
         Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect(),
         corner => {
@@ -510,14 +482,11 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>)
             (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
         }
     };
-    let out = x
-        .slice_each_axis(|ax| {
-            let a = ax.axis.index();
-            Slice::from(start[a]..shape[a] - amount[a] + start[a])
-        })
-        .to_owned();
+    // numpy's basic slicing: a view of the input's samples, in O(1).
+    let kept: Vec<usize> = shape.iter().zip(amount).map(|(&n, &a)| n - a).collect();
+    let out = img.sub_block(&start, &kept)?;
     let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
-    move_positions(img.with_data(out), &|p| {
+    move_positions(out, &|p| {
         p[0] -= r;
         p[1] -= c;
     })
@@ -608,6 +577,12 @@ impl FeatureKind for ToMultiplesOf {
 
     fn is_distributed(&self) -> bool {
         false
+    }
+
+    /// `CropToMultiplesOf` is a view (sharing narrow samples, as `Crop`); `PadToMultiplesOf` computes
+    /// in float64.
+    fn reads_narrow_samples(&self) -> bool {
+        self.crop
     }
 
     fn process(

@@ -226,7 +226,7 @@ fn call_on_blocks(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
     let blocks = padded.reshaped(&interleaved)?.permuted_axes(&order)?;
     let result = f(Some(&blocks), props).map_err(|e| e.in_property("pooling_function"))?;
     let values = match &result {
-        Some(r) if r.memory().len() == count => r.contiguous()?,
+        Some(r) if r.len() == count => r.contiguous()?,
         other => {
             let got = other.as_ref().map_or(blocks.shape(), |r| r.shape());
             return Err(Error::new(

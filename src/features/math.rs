@@ -250,7 +250,7 @@ pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {
 /// `img` with `f` applied to every sample (a new image with the same properties).
 fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
     // In memory order: a permuted image's result stays permuted, as numpy's ufuncs keep the layout.
-    img.with_layout_of(pixelwise::map(img.memory(), f)?)
+    img.with_layout_of(pixelwise::map(img.memory()?, f)?)
 }
 
 /// A new image of `shape` (in C order) with `img`'s properties.
@@ -311,7 +311,7 @@ impl FeatureKind for NormalizeMinMax {
 /// sample makes `ptp` NaN, and an infinite one a NaN in `y` and so in `min(y)`: either way the image
 /// becomes all zeros.
 fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
-    let Some((min, max)) = pixelwise::finite_range(img.memory()) else {
+    let Some((min, max)) = pixelwise::finite_range(img.memory()?) else {
         return map(img, |_| 0.0);
     };
     let (ptp, scale) = (max - min, hi - lo);

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::FeatureKind;
+use super::elementwise::complex;
+use super::pixelwise;
 use super::power;
 use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
@@ -347,13 +349,14 @@ pub(crate) fn broadcast_op(
 /// `image op v` for a complex image (parts along its last axis) and a real number `v`: `Add` and
 /// `Subtract` change the real parts, `Multiply` and `Divide` both parts; the result is complex.
 fn complex_by_number(name: &str, image: &Image, v: f64) -> Result<Image> {
-    let mut parts = image.contiguous()?.to_vec();
-    match name {
-        "Add" => parts.iter_mut().step_by(2).for_each(|x| *x += v),
-        "Subtract" => parts.iter_mut().step_by(2).for_each(|x| *x -= v),
-        "Multiply" => parts.iter_mut().for_each(|x| *x *= v),
-        _ => parts.iter_mut().for_each(|x| *x = divide(*x, v)),
-    }
+    // One pass from the input's parts (read in place) into a fresh buffer.
+    let parts = image.contiguous()?;
+    let parts = match name {
+        "Add" => complex::map_parts(parts, |re| re + v, |im| im)?,
+        "Subtract" => complex::map_parts(parts, |re| re - v, |im| im)?,
+        "Multiply" => pixelwise::map(parts, |x| x * v)?,
+        _ => pixelwise::map(parts, |x| divide(x, v))?,
+    };
     let mut out = image.with_standard_data(ArrayD::from_shape_vec(IxDyn(image.shape()), parts).expect("one per part"));
     out.set_complex(true)?;
     Ok(out)

@@ -55,9 +55,12 @@ pub unsafe extern "C" fn deeptrack_image_dtype(img: *const deeptrack_image, out:
 
 /// Lends the samples of `img` where they are in memory, in the type the image holds them in, without
 /// copying: `*dtype` receives that type (a `DEEPTRACK_DTYPE_*` number), `*data` the address of the
-/// first element (index 0 on every axis; NULL when there are no elements), and `strides[0..ndim]` the
-/// distance in elements (of that type) between neighbours along each axis, `*permuted` whether they
-/// are not the C-order ones, as `deeptrack_image_layout` gives them. An image of a narrow type
+/// element at index 0 on every axis (NULL when there are no elements), and `strides[0..ndim]` the
+/// signed distance in elements (of that type) between neighbours along each axis, so that element
+/// `[i0, i1, …]` is at `data[i0 * strides[0] + i1 * strides[1] + …]`, and `*permuted` whether they
+/// are not the C-order ones, as `deeptrack_image_layout` gives them: a view (a `Transpose`, a flip, a
+/// crop) of a narrow image shares its samples and lends them in its type with its own strides
+/// (negative along a reversed axis). An image of a narrow type
 /// (`deeptrack_image_dtype` not `DEEPTRACK_DTYPE_FLOAT64`: `AsType`'s output, the comparisons' bools)
 /// lends its samples of that type: `int8_t` … `uint64_t`, `float`, IEEE half-precision bits
 /// (`uint16_t`) for float16, one byte 0 or 1 for bool, which is numpy's layout of the type. Any other
@@ -100,11 +103,13 @@ pub unsafe extern "C" fn deeptrack_image_samples(
         let count = img.shape().iter().product::<usize>();
         let (address, lent) = match img.narrow_samples() {
             Some((samples, start)) => {
-                // The first sample's byte offset is inside the samples (start + count <= len).
+                // The byte offset of the sample at index 0 on every axis (`start < len` for an image
+                // with samples; the signed strides walk from it inside the samples).
                 let address = samples.as_ptr().wrapping_add(start * samples.item_size());
                 (address.cast::<c_void>(), samples.dtype())
             }
-            None => (img.try_memory()?.as_ptr().cast::<c_void>(), Dtype::Float64),
+            // The address of the sample at index 0, as `deeptrack_image_layout` lends it.
+            None => (img.origin_ptr()?.cast::<c_void>(), Dtype::Float64),
         };
         for (i, &s) in img.strides().iter().enumerate() {
             // Strides of an image in memory fit in isize (its byte size does).

@@ -104,7 +104,7 @@ unsafe fn new_custom(
     })
 }
 
-fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
+pub(super) fn write_feature(out: *mut *mut deeptrack_feature, f: Feature) {
     // SAFETY: callers check `out` first.
     unsafe { *out = new_handle::<deeptrack_feature>(f) };
 }
@@ -185,7 +185,7 @@ pub unsafe extern "C" fn deeptrack_feature_new_with(
     })
 }
 
-fn custom_get(
+pub(super) fn custom_get(
     get: unsafe extern "C" fn(
         *mut c_void,
         *const deeptrack_image,

@@ -236,8 +236,9 @@ pub unsafe extern "C" fn deeptrack_image_shape(
 }
 
 /// Borrows the elements of `img` (C order): `*data` receives a pointer valid while `img` lives (do not
-/// free or modify), `*len` the element count. The elements of a permuted image (a `Transpose` or
-/// `MoveAxis`, which share their input's memory in another order: see `deeptrack_image_layout`) are
+/// free or modify), `*len` the element count. The elements of a view of another image (a `Transpose`,
+/// `MoveAxis`, flip, crop or complex part, which share their input's memory: see
+/// `deeptrack_image_layout`) are
 /// copied into C order on the first call, and that copy is kept, and shared by every call, while any
 /// image shares the samples (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it cannot be allocated).
 ///
@@ -264,12 +265,21 @@ pub unsafe extern "C" fn deeptrack_image_data(
 }
 
 /// Borrows the elements of `img` where they are in memory, without copying, as numpy's strided arrays
-/// do: `*data` receives the address of the first element (index 0 on every axis; NULL when there are
-/// no elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the distance
-/// in elements between neighbours along each axis: the C-order strides unless the image is permuted
-/// (a `Transpose` or `MoveAxis` of another image, sharing its memory), when they are the permuted ones
-/// (`*permuted` receives whether it is). `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is less than
-/// `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is 0.
+/// do: `*data` receives the address of the element at index 0 on every axis (NULL when there are no
+/// elements), valid while `img` lives (do not free or modify), and `strides[0..ndim]` the signed
+/// distance in elements between neighbours along each axis, so that element `[i0, i1, …]` is at
+/// `data[i0 * strides[0] + i1 * strides[1] + …]`. They are the C-order strides unless the image is a
+/// view of another image's memory (`*permuted` receives whether it is): a `Transpose` or `MoveAxis`
+/// (permuted strides), a `FlipLR` or `FlipUD` (a negative stride: the elements of a reversed axis
+/// run backwards from `data`), a `Crop` or `CropToMultiplesOf` (the input's strides: the elements are
+/// not contiguous), or `Real` / `Imag` of a complex image (every other double). The caller may assume
+/// only that distinct indices are distinct elements, all inside one live block of memory; for the
+/// elements in C order use `deeptrack_image_data`. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is
+/// less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is
+/// 0. An image holding samples of a narrow type (`AsType`'s, a comparison's, or a view of one) lends
+/// their float64 values, converted once and kept while the samples are shared
+/// (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when that cannot be allocated; nothing is written then), with the
+/// same strides; `deeptrack_image_samples` lends the narrow samples themselves.
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`
@@ -297,7 +307,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         if ndim > 0 {
             check_out(strides, "strides")?;
         }
-        let memory = img.try_memory()?;
+        let origin = img.origin_ptr()?;
         for (i, &s) in img.strides().iter().enumerate() {
             // Strides of an image in memory fit in isize (its byte size does).
             // SAFETY: `strides` holds at least `cap >= ndim > i` values.
@@ -305,7 +315,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         }
         // SAFETY: checked non-NULL.
         unsafe {
-            *data = if memory.is_empty() { std::ptr::null() } else { memory.as_ptr() };
+            *data = origin;
             *permuted = img.is_permuted();
         }
         Ok(())
@@ -314,7 +324,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
 
 /// Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
 /// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `len` is less than the element count (nothing is written).
-/// A permuted image is copied into C order as `deeptrack_image_data` does.
+/// A view (see `deeptrack_image_layout`) is copied into C order as `deeptrack_image_data` does.
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `buf` NULL or `len` writable doubles.
@@ -327,7 +337,7 @@ pub unsafe extern "C" fn deeptrack_image_copy_to(
     guard(|| {
         // SAFETY: forwarded contract.
         let img = unsafe { borrow(img, "img")? };
-        let n = img.shape().iter().product::<usize>();
+        let n = img.len();
         if len < n {
             return Err(Error::new(
                 ErrorKind::BufferTooSmall,

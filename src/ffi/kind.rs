@@ -123,7 +123,9 @@ pub unsafe extern "C" fn deeptrack_kind_find(name: *const c_char, index: *mut si
         check_out(index, "index")?;
         // SAFETY: forwarded contract.
         let name = unsafe { str_arg(name, "name")? };
-        let found = registry::find(name).ok_or_else(|| Error::not_found(format!("unknown feature kind '{name}'")))?;
+        let found = registry::find(name).ok_or_else(|| {
+            Error::not_found(format!("unknown feature kind '{name}'{}", registry::did_you_mean(name)))
+        })?;
         let i = registry::kinds().position(|k| std::ptr::eq(k, found)).expect("found in the table");
         write(index, i);
         Ok(())

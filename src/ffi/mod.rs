@@ -34,7 +34,9 @@ pub mod merge;
 pub mod mie;
 pub mod radialcenter;
 pub mod rule;
+pub mod scatterer;
 pub mod sequence;
+pub mod table;
 pub mod value;
 
 /// Status code returned by every fallible function: `DEEPTRACK_STATUS_OK` (0) or an error.

@@ -9,15 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "deeptrack.h"
-
-static int cases = 0, failures = 0;
-
-static const char *last_error(void) {
-    static char buf[4096];
-    if (deeptrack_last_error_message(buf, sizeof buf, NULL) != DEEPTRACK_STATUS_OK) return "<message too long>";
-    return buf;
-}
+#include "check.h"
 
 /* One bad-input case: `call` fails with `status` (or, with status 0, any status but OK and PANIC) and
  * the message contains `text`. */
@@ -25,7 +17,7 @@ static const char *last_error(void) {
     do {                                                                                                \
         deeptrack_clear_error();                                                                        \
         deeptrack_status s_ = (call);                                                                   \
-        cases++;                                                                                        \
+        checks++;                                                                                       \
         int wrong_ = (status) == 0 ? (s_ == DEEPTRACK_STATUS_OK || s_ == DEEPTRACK_STATUS_PANIC)        \
                                    : s_ != (deeptrack_status)(status);                                  \
         if (wrong_ || strstr(last_error(), (text)) == NULL) {                                           \
@@ -41,7 +33,7 @@ static const char *last_error(void) {
     do {                                                                                        \
         deeptrack_clear_error();                                                                \
         call;                                                                                   \
-        cases++;                                                                                \
+        checks++;                                                                                \
         if (strstr(last_error(), (text)) == NULL || last_error()[0] == 0) {                     \
             fprintf(stderr, "%s:%d: %s -> \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #call, \
                     last_error(), (text));                                                      \
@@ -892,6 +884,6 @@ int main(void) {
     free(before);
     free(after);
     deeptrack_feature_free(pipe);
-    printf("%d bad-input cases, %d failed\n", cases, failures);
+    printf("%d bad-input cases, %d failed\n", (int)checks, (int)failures);
     return failures == 0 ? 0 : 1;
 }

@@ -9,17 +9,6 @@
 
 #include "check.h"
 
-#define FAILS(call, status, text)                                                                      \
-    do {                                                                                               \
-        deeptrack_status s_ = (call);                                                                  \
-        checks++;                                                                                      \
-        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
-            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
-                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 static void count_release(void *ctx) { atomic_fetch_add((atomic_int *)ctx, 1); }
 
 static const double *data_of(const deeptrack_image *img, size_t *len) {

@@ -1,5 +1,5 @@
-/* The C tests' check harness: CHECK(cond) and OK(call) count checks and report failures with the
- * file, the line and (for OK) the status and the library's message. The counters are atomic and the
+/* The C tests' check harness: CHECK(cond), OK(call) and FAILS(call, status, text) count checks and
+ * report failures with the file, the line and (for OK and FAILS) the status and the library's message. The counters are atomic and the
  * message buffer per thread, so checks may run on several threads (and in forked children). Each test
  * program includes it once and ends with printf("%d passed, %d failed\n", checks - failures,
  * failures). */
@@ -8,6 +8,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "deeptrack.h"
 
@@ -35,6 +36,18 @@ static const char *last_error(void) {
         if (s_ != DEEPTRACK_STATUS_OK) {                                                               \
             fprintf(stderr, "%s:%d: %s -> %s: %s\n", __FILE__, __LINE__, #call, deeptrack_status_str(s_), \
                     last_error());                                                                     \
+            failures++;                                                                                \
+        }                                                                                              \
+    } while (0)
+
+/* The call fails with `status` and the last error message contains `text`. */
+#define FAILS(call, status, text)                                                                      \
+    do {                                                                                               \
+        deeptrack_status s_ = (call);                                                                  \
+        checks++;                                                                                      \
+        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
+            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
+                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
             failures++;                                                                                \
         }                                                                                              \
     } while (0)

@@ -6,17 +6,6 @@
 
 #include "check.h"
 
-#define FAILS(call, status, text)                                                                      \
-    do {                                                                                               \
-        deeptrack_status s_ = (call);                                                                  \
-        checks++;                                                                                      \
-        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
-            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
-                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 static deeptrack_rule *constant_float(double x) {
     deeptrack_value *v = NULL;
     deeptrack_rule *r = NULL;

@@ -11,18 +11,6 @@
 
 #include "check.h"
 
-/* The call fails with `status` and the last error message contains `text`. */
-#define FAILS(call, status, text)                                                                      \
-    do {                                                                                               \
-        deeptrack_status s_ = (call);                                                                  \
-        checks++;                                                                                      \
-        if (s_ != (status) || strstr(last_error(), (text)) == NULL) {                                  \
-            fprintf(stderr, "%s:%d: %s -> %s \"%s\", expected %s containing \"%s\"\n", __FILE__, __LINE__, \
-                    #call, deeptrack_status_str(s_), last_error(), deeptrack_status_str(status), (text)); \
-            failures++;                                                                                \
-        }                                                                                              \
-    } while (0)
-
 static deeptrack_image *zeros(size_t rows, size_t cols) {
     size_t shape[2] = {rows, cols};
     double *data = calloc(rows * cols, sizeof(double));
@@ -644,7 +632,8 @@ static void test_features(void) {
     OK(deeptrack_image_property_dict(out, 2, &d));
     CHECK(strcmp(dict_repr(d), "{'name': 'Chain'}") == 0);
     deeptrack_image_free(out);
-    FAILS(deeptrack_feature_new("Sphre", &value), DEEPTRACK_STATUS_NOT_FOUND, "unknown feature kind 'Sphre'");
+    FAILS(deeptrack_feature_new("Sphre", &value), DEEPTRACK_STATUS_NOT_FOUND,
+          "unknown feature kind 'Sphre' (did you mean 'Sphere'?); known kinds: DummyFeature, Value, Add");
     const char *kinds[] = {"DummyFeature", "Value", "Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power",
                            "GreaterThan", "LessThan", "GreaterThanOrEquals", "LessThanOrEquals", "Equals"};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
@@ -942,6 +931,42 @@ static void free_owner(void *userdata) {
     deeptrack_feature **handle = userdata;
     deeptrack_feature_free(*handle);
     *handle = NULL;
+}
+
+/* ---------------------------------------------------------------- a new user's first mistakes */
+
+/* The messages name the feature and the property at fault and state the limit broken (README, "The C
+ * API"); the misspelt kind is answered with the closest one (test_features). */
+static void test_first_mistakes(void) {
+    deeptrack_feature *particle = NULL, *optics = NULL, *add = NULL, *out = NULL;
+    deeptrack_value *v = NULL;
+    OK(deeptrack_feature_new("PointParticle", &particle));
+    OK(deeptrack_feature_new("Fluorescence", &optics));
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_value_new_string("center", &v));
+    FAILS(deeptrack_feature_set_property(particle, "position", constant(v)), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'position' of feature 'PointParticle': expected a number, an array or a list of numbers, got a string");
+    OK(deeptrack_value_new_string("high", &v));
+    FAILS(deeptrack_feature_set_property(optics, "NA", constant(v)), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'NA' of feature 'Fluorescence': expected a number, got a string");
+    FAILS(deeptrack_feature_set_property(optics, "NA", constant_float(0)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'NA' of feature 'Fluorescence': expected a positive number, got 0");
+    const double region[4] = {0, 0, -32, 32};
+    const size_t four = 4;
+    OK(deeptrack_value_new_array(region, &four, 1, &v));
+    FAILS(deeptrack_feature_set_property(optics, "output_region", constant(v)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'output_region' of feature 'Fluorescence': expected (x0, y0, x1, y1) with x1 > x0 and y1 > y0, "
+          "got (0, 0, -32, 32)");
+    FAILS(deeptrack_feature_repeat(particle, 2000000, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "property 'N' of feature 'Repeat': 2000000 exceeds the maximum of 1000000");
+    FAILS(deeptrack_feature_new_with("Repeat", NULL, 0, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "Repeat takes 1 feature (feature), got 0");
+    FAILS(deeptrack_feature_new_with("Add", &particle, 1, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "Add takes no features, got 1");
+    CHECK(out == NULL);
+    deeptrack_feature_free(add);
+    deeptrack_feature_free(optics);
+    deeptrack_feature_free(particle);
 }
 
 static void test_callback_lifetimes(void) {
@@ -1722,6 +1747,8 @@ static void test_kinds(void) {
     FAILS(deeptrack_kind_alias(k, 0, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "alias index 0 is out of range (there are 0)");
     FAILS(deeptrack_kind_param_choice(k, 1, 0, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "choice index 0");
     FAILS(deeptrack_kind_find("NoSuchKind", &k), DEEPTRACK_STATUS_NOT_FOUND, "unknown feature kind 'NoSuchKind'");
+    FAILS(deeptrack_kind_find("pointparticle", &k), DEEPTRACK_STATUS_NOT_FOUND,
+          "unknown feature kind 'pointparticle' (did you mean 'PointParticle'?)");
     FAILS(deeptrack_kind_find(NULL, &k), DEEPTRACK_STATUS_NULL_ARGUMENT, "name");
     FAILS(deeptrack_kind_doc(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
     FAILS(deeptrack_kind_param_limits(0, 0, &lo, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "max");
@@ -1821,6 +1848,7 @@ int main(void) {
     test_features();
     test_tutorial_semantics();
     test_misuse();
+    test_first_mistakes();
     test_callback_lifetimes();
     test_binding_support();
     test_batch();

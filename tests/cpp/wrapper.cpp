@@ -81,6 +81,11 @@ static void test_original_api() {
     CHECK((out.data() == std::vector<double>{8, 9, 6, 7}));
     CHECK(out.property_count() == 6);
     CHECK_STR(out.get_property("name", false).repr(), "['Add', 'Add', 'Add', 'Repeat', 'FlipUD', 'Chain']");
+    CHECK_STR(out.table_json("value"),
+              "[{\"value\":2.0,\"name\":\"Add\"},{\"value\":2.0,\"name\":\"Add\"},{\"value\":2.0,\"name\":\"Add\"}]");
+    CHECK_STR(out.table_json("p"), "[{\"time_consistent\":false,\"p\":1.0,\"augment\":true,\"name\":\"FlipUD\"}]");
+    const std::string every = out.table_json();  // every dict, the Repeat's and the Chain's too
+    CHECK(std::count(every.begin(), every.end(), '{') == 6);
     THROWS(add.set("value", Value::of("ten")), DEEPTRACK_STATUS_TYPE_MISMATCH,
            "property 'value' of feature 'Add': expected numbers, got a string");
     THROWS(out.get_property("radius"), DEEPTRACK_STATUS_NOT_FOUND, "radius");
@@ -604,6 +609,72 @@ static void test_custom_features() {
     CHECK(token.use_count() == 1);
 }
 
+/* ---------------------------------------------------------------- custom features giving no image */
+
+static void test_custom_no_image() {
+    // std::nullopt is no image (DeepTrack2's get returning None, the C API's DEEPTRACK_STATUS_NO_IMAGE).
+    int calls = 0;
+    Feature drop = Feature::custom("DropBig", [&calls](ImageView in, PropertyDict props) -> std::optional<Image> {
+        calls++;
+        if (!in || in.data()[0] > props.get("limit").as_float()) return std::nullopt;
+        std::vector<double> data = in.data();
+        for (double &x : data) x *= 2;
+        return Image(data, in.shape());
+    });
+    drop.set("limit", Value::of(5.0));
+    Image small({1, 1}, {2}), big({9, 9, 9}, {3}), three({3}, {1});
+    Image out = drop.resolve(small);
+    CHECK((out.data() == std::vector<double>{2, 2}));
+    CHECK(!drop.resolve(big)); // one image: none
+    CHECK(drop.resolve_many(big).empty());
+    CHECK(!drop.resolve(big)); // found cached
+    CHECK(calls == 2);
+
+    // A list: the images given none are left out, the others keep their order.
+    std::vector<Image> outs = drop.resolve_list({small, big, three});
+    CHECK(outs.size() == 2);
+    CHECK((outs[0].data() == std::vector<double>{2, 2}) && (outs[1].data() == std::vector<double>{6}));
+    CHECK(drop.resolve_list({big, big}).empty());
+
+    // What follows computes the others only.
+    Feature add("Add");
+    add.set("value", Value::of(10.0));
+    Feature chain = drop >> add;
+    outs = chain.resolve_list({big, three});
+    CHECK(outs.size() == 1 && (outs[0].data() == std::vector<double>{16}));
+    CHECK(!chain.resolve(big));
+
+    // An empty Image still passes the input through; a thread-safe one; an exception still fails.
+    Feature pass = Feature::custom("Pass", [](ImageView, PropertyDict) -> std::optional<Image> { return Image(); });
+    CHECK((pass.resolve(three).data() == std::vector<double>{3}));
+    Feature none = Feature::custom_threadsafe("None", [](ImageView, PropertyDict) -> std::optional<Image> {
+        return std::nullopt;
+    });
+    CHECK(!none.resolve(three));
+    CHECK(none.resolve_list({three, small}).empty());
+    Feature thrower = Feature::custom("Thrower", [](ImageView, PropertyDict) -> std::optional<Image> {
+        throw std::runtime_error("no frame");
+    });
+    THROWS(thrower.resolve(three), DEEPTRACK_STATUS_CALLBACK_FAILED,
+           "feature 'Thrower': the feature's get callback returned DEEPTRACK_STATUS_CALLBACK_FAILED: no frame");
+
+    // The std::function types directly; an empty one is refused.
+    OptionalGetFunction fn = [](ImageView in, PropertyDict) -> std::optional<Image> {
+        if (in && in.data()[0] > 2) return std::nullopt;
+        return Image({7}, {1});
+    };
+    Feature typed = Feature::custom("Typed", fn);
+    CHECK(!typed.resolve(three));
+    CHECK((typed.resolve(small).data() == std::vector<double>{7}));
+    THROWS(Feature::custom("Empty", OptionalGetFunction()), DEEPTRACK_STATUS_NULL_ARGUMENT, "empty std::function");
+    THROWS(Feature::custom_threadsafe("Empty", OptionalGetFunction()), DEEPTRACK_STATUS_NULL_ARGUMENT,
+           "empty std::function");
+
+    // A lambda returning Image is a GetFunction, as before.
+    Feature plain = Feature::custom("Plain", [](ImageView in, PropertyDict) { return in ? in.clone() : Image(); });
+    CHECK((plain.resolve(three).data() == std::vector<double>{3}));
+}
+
 /* ---------------------------------------------------------------- several images */
 
 static void test_complex_images_and_warnings() {
@@ -825,6 +896,7 @@ int main(int argc, char **argv) {
         test_rules();
         test_callbacks();
         test_custom_features();
+        test_custom_no_image();
         test_resolve_many();
         test_complex_images_and_warnings();
         test_batch();

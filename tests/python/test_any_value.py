@@ -113,10 +113,46 @@ class PropertiesHoldAnyObject(unittest.TestCase):
         out = Lookup(table={"add": 2.0})(np.zeros(3))
         np.testing.assert_array_equal(out, [2.0, 2.0, 2.0])
 
-    def test_a_new_value_replaces_the_object(self):
-        f = dt.DummyFeature(d={"a": 1})
+    def test_a_new_value_replaces_the_object_until_the_next_update(self):
+        # DeepTrack2 2.0.1's set_value lasts until update, when the rule (the object) is back.
+        table = {"a": 1}
+        f = dt.DummyFeature(d=table)
         f.d.set_value(4)
         self.assertEqual(f.d(), 4)
+        f.update()
+        self.assertIs(f.d(), table)
+        value = dt.Value(value=table)
+        value.value.set_value(3)
+        self.assertEqual(value(), 3)
+        self.assertIs(value.update()(), table)
+        f.d.set_value(lambda: 2)  # a function over the object, then back too
+        self.assertTrue(callable(f.d()))
+        self.assertIs(f.update().d(), table)
+
+    def test_set_value_before_the_first_resolve_holds(self):
+        # The first resolve seeds the pipeline from np.random; it kept the value set (it dropped it).
+        value = dt.Value(value=1)
+        value.value.set_value(3)
+        self.assertEqual(value(), 3)
+        add = dt.Add(value=1)
+        add.value.set_value(3)
+        self.assertEqual((add >> dt.Multiply(value=2))(np.zeros(1)).tolist(), [6.0])
+
+    def test_a_resolve_override_replaces_the_object_for_that_resolve(self):
+        seen = []
+
+        class Record(dt.Feature):
+            def get(self, image, table, **kwargs):
+                seen.append(table)
+                return image
+
+        table = {"a": 1}
+        f = Record(table=table)
+        f(np.ones(1), table=7)
+        self.assertEqual(f.table(), 7)
+        f.update()(np.ones(1))
+        self.assertEqual(seen, [7, table])
+        self.assertIs(f.table(), table)
 
 
 if __name__ == "__main__":

@@ -57,8 +57,12 @@ class GenerateAndLoad(unittest.TestCase):
         reference = pipe.resolve_batch(count, seed=seed)
         self.assertEqual(len(stored), count)
         self.assertEqual(stored.images.shape, (count, 24, 24, 1))
+        self.assertEqual((stored.dtype, stored.images.dtype), (np.float32, np.float32), "float32 by default")
+        self.assertEqual((stored.metadata["dtype"], stored.metadata["dtypes"]), ("float32", {"images": "float32"}))
         for i in range(count):
-            np.testing.assert_array_equal(np.asarray(stored.images[i]), np.asarray(reference[i]))
+            np.testing.assert_array_equal(
+                np.asarray(stored.images[i]), np.asarray(reference[i]).astype(np.float32), "rounded to float32"
+            )
         table = stored.table
         self.assertEqual(list(table)[:5], ["item", "frame", "position_0", "position_1", "z"])
         self.assertIn("intensity", table)
@@ -115,8 +119,8 @@ class GenerateAndLoad(unittest.TestCase):
             self.assertEqual(len(stored.targets), 1)
             items = data.Dataset(pipe, length=5, seed=2)
             for i in range(5):
-                np.testing.assert_array_equal(np.asarray(stored.images[i]), items[i][0])
-                np.testing.assert_array_equal(np.asarray(stored.targets[0][i]), items[i][1])
+                np.testing.assert_array_equal(np.asarray(stored.images[i]), items[i][0].astype(np.float32))
+                np.testing.assert_array_equal(np.asarray(stored.targets[0][i]), items[i][1].astype(np.float32))
             self.assertEqual(len(stored.table["item"]), 10)
 
     def test_an_interrupted_generation_resumes_to_the_same_dataset(self):
@@ -193,7 +197,7 @@ class GenerateAndLoad(unittest.TestCase):
         self.assertIsNotNone(meta["pipeline_pickle"])
         again = stored.pipeline()
         np.testing.assert_array_equal(
-            np.asarray(again.resolve_batch(1, seed=3, first=7)[0]), np.asarray(stored.images[7])
+            np.asarray(again.resolve_batch(1, seed=3, first=7)[0]).astype(stored.dtype), np.asarray(stored.images[7])
         )
 
     def test_the_progress_bar_is_tqdm_or_a_plain_line(self):
@@ -216,6 +220,110 @@ def _have(name):
     return importlib.util.find_spec(name) is not None
 
 
+@unittest.skipIf(tifffile is None, "zarr and tifffile are not installed (pip install deeptrack-native[data])")
+class StoredTypes(unittest.TestCase):
+    """generate's dtype: float32 by default, float64 or camera counts as integers (checked to fit),
+    recorded in the metadata and given back by load; Zarr shards written as zarr writes them."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir, True)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_float64_keeps_the_rendered_values(self):
+        pipe = pipeline()
+        reference = pipe.resolve_batch(5, seed=4)
+        for name in ("f64.zarr", "f64.ome.tif"):
+            meta = data.generate(pipe, 5, self.path(name), seed=4, chunk=2, progress=False, dtype="float64")
+            self.assertEqual((meta["dtype"], meta["dtypes"]), ("float64", {"images": "float64"}))
+            stored = data.load(self.path(name))
+            self.assertEqual((stored.dtype, stored.images.dtype), (np.float64, np.float64))
+            for i in range(5):
+                np.testing.assert_array_equal(np.asarray(stored.images[i]), np.asarray(reference[i]))
+
+    def test_camera_counts_are_stored_as_integers_when_they_fit(self):
+        pipe = pipeline() >> dt.Camera(photons_per_unit=1e4, read_noise=2.0, bit_depth=12)
+        reference = pipe.resolve_batch(6, seed=5)
+        for name in ("counts.zarr", "counts.ome.tif"):
+            data.generate(pipe, 6, self.path(name), seed=5, chunk=4, progress=False, dtype=np.uint16)
+            stored = data.load(self.path(name))
+            self.assertEqual((stored.dtype, stored.images.dtype, stored.metadata["dtype"]), (np.uint16, np.uint16, "uint16"))
+            for i in range(6):
+                np.testing.assert_array_equal(np.asarray(stored.images[i]), np.asarray(reference[i]))
+        # 12-bit counts above 255 do not fit in uint8; values that are not whole numbers fit no integer type.
+        peak = max(float(np.max(r)) for r in reference)
+        self.assertGreater(peak, 255)
+        with self.assertRaises(ValueError) as raised:
+            data.generate(pipe, 6, self.path("u8.zarr"), seed=5, progress=False, dtype="uint8")
+        self.assertRegex(str(raised.exception), r"^generate: images of item \d+ holds \d+\.0, which exceeds the maximum of 255 of uint8")
+        with self.assertRaises(ValueError) as raised:
+            data.generate(pipeline(), 3, self.path("i16.zarr"), seed=5, progress=False, dtype="int16")
+        self.assertIn("not a whole number: dtype='int16' stores camera counts", str(raised.exception))
+        with self.assertRaises(ValueError) as raised:
+            data.generate(pipe >> dt.Subtract(value=1000), 3, self.path("neg.zarr"), seed=5, progress=False, dtype="uint16")
+        self.assertIn("which is below the minimum of 0 of uint16", str(raised.exception))
+
+    def test_other_types_are_refused_and_resuming_keeps_the_stored_one(self):
+        for bad in ("complex64", "bool", "float16", "not a type"):
+            with self.assertRaises(ValueError) as raised:
+                data.generate(pipeline(), 2, self.path("bad.zarr"), seed=1, progress=False, dtype=bad)
+            self.assertIn("dtype must be float32, float64 or an integer type (camera counts)", str(raised.exception))
+        pipe = pipeline()
+        data.generate(pipe, 4, self.path("a.zarr"), seed=1, progress=False, dtype="float64")
+        # Asking again without a dtype finds the stored one (complete: nothing rendered); another is refused.
+        self.assertEqual(data.generate(pipe, 4, self.path("a.zarr"), seed=1, progress=False)["dtype"], "float64")
+        with self.assertRaises(ValueError) as raised:
+            data.generate(pipe, 4, self.path("a.zarr"), seed=1, progress=False, dtype="float32")
+        self.assertIn("another pipeline, seed, count or dtype", str(raised.exception))
+        # A dataset from before dtype (no "dtype" in its metadata) is read as its images' type.
+        group = zarr.open_group(self.path("a.zarr"), mode="a")
+        meta = dict(group.attrs["deeptrack"])
+        del meta["dtype"]
+        group.attrs["deeptrack"] = meta
+        self.assertEqual(data.load(self.path("a.zarr")).dtype, np.float64)
+
+    def test_zarr_shards_are_the_bytes_zarr_writes_and_reload(self):
+        from deeptrack_native import _store
+
+        pipe = pipeline()
+        data.generate(pipe, 7, self.path("s.zarr"), seed=2, chunk=3, progress=False)
+        stored = data.load(self.path("s.zarr"))
+        layout = _store._ShardLayout.of(self.path("s.zarr/images"), (24, 24, 1))
+        self.assertIsNotNone(layout, "the array is laid out as generate writes its shards itself")
+        images = np.asarray(stored.images[:])
+        # The same array written through zarr's own API: the same files, byte for byte (the last shard
+        # partial: its missing chunks marked empty in the index).
+        group = zarr.open_group(self.path("z.zarr"), mode="a")
+        array = group.create_array(
+            "images",
+            shape=images.shape,
+            chunks=(1, 24, 24, 1),
+            shards=(3, 24, 24, 1),
+            compressors=None,
+            config={"write_empty_chunks": True},
+            dtype=np.float32,
+        )
+        for start in range(0, 7, 3):
+            array[start : start + 3] = images[start : start + 3]
+        for shard in ("0", "1", "2"):
+            with open(self.path(f"s.zarr/images/c/{shard}/0/0/0"), "rb") as f:
+                ours = f.read()
+            with open(self.path(f"z.zarr/images/c/{shard}/0/0/0"), "rb") as f:
+                theirs = f.read()
+            self.assertEqual(ours, theirs, f"shard {shard}")
+        # Reloaded by a fresh zarr: every item, and a single item read alone.
+        reopened = zarr.open_group(self.path("s.zarr"), mode="r")["images"]
+        reference = pipe.resolve_batch(7, seed=2)
+        for i in range(7):
+            np.testing.assert_array_equal(reopened[i], np.asarray(reference[i]).astype(np.float32))
+        # Another layout (compressed) is left to zarr.
+        other = group.create_array("other", shape=(2, 4), chunks=(1, 4), shards=(2, 4), dtype=np.float32)
+        self.assertIsNotNone(other)
+        self.assertIsNone(_store._ShardLayout.of(self.path("z.zarr/other"), (4,)))
+
+
 class GroundTruthTable(unittest.TestCase):
     """The table's fast paths give what the plain ones give."""
 
@@ -232,6 +340,11 @@ class GroundTruthTable(unittest.TestCase):
                 pair=(1, 2),
                 listed=[1.0, 2.0],
                 _hidden=4,
+                text='a "quoted", back\\slash, tab\t, é',
+                tiny=1e-300,
+                huge=-1.5e300,
+                whole=2.0,
+                big=2**62,
             )
         pipe = dt.Fluorescence(output_region=(0, 0, 24, 24))(particle ^ 3) >> dt.Gaussian(sigma=0.01)
         pipe.store_properties()
@@ -250,11 +363,39 @@ class GroundTruthTable(unittest.TestCase):
         self.assertEqual(len(fast), 12)
         self.assertEqual([list(r.items()) for r in fast], [list(r.items()) for r in plain])
         self.assertEqual(list(fast[0])[:5], ["item", "frame", "position_0", "position_1", "z"])
-        for key in ("label", "tagged", "count"):
+        for key in ("label", "tagged", "count", "text", "tiny", "huge", "whole", "big"):
             self.assertIn(key, fast[0])
+        self.assertEqual(
+            [(fast[0][k], type(fast[0][k])) for k in ("text", "tiny", "huge", "whole", "big")],
+            [('a "quoted", back\\slash, tab\t, é', str), (1e-300, float), (-1.5e300, float), (2.0, float), (2**62, int)],
+        )
         for key in ("nothing", "pair", "listed", "_hidden"):
             self.assertNotIn(key, fast[0])
         self.assertEqual((fast[0]["label"], fast[0]["tagged"], fast[0]["count"]), ("bead", True, 3))
+
+    def test_one_library_call_gives_an_images_dicts_as_json(self):
+        from deeptrack_native import _items, _store
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", dt.UnknownPropertyWarning)
+            particle = dt.PointParticle(position=(3.5, 7.25), score=float("nan"), limit=-float("inf"))
+        pipe = dt.Fluorescence(output_region=(0, 0, 16, 16))(particle ^ 2)
+        pipe.store_properties()
+        ((image,),) = _items.render(pipe, 1, 0, 0, 1, threads=1)
+        owner = image.__dict__["_library_owner"]
+        rows = _store.library_table(owner)
+        self.assertEqual(len(rows), 2)
+        self.assertEqual(rows[0]["position"], [3.5, 7.25])
+        self.assertTrue(np.isnan(rows[0]["score"]) and rows[0]["limit"] == -float("inf"))
+        self.assertNotIn("_ID", rows[0])
+        everything = _store.library_table(owner, None)
+        self.assertEqual(len(everything), len(image.properties), "every dict without a key")
+        self.assertEqual([d.get("name") for d in everything], [p.get("name") for p in image.properties])
+        self.assertEqual(_store.library_table(owner, b"no such key"), [])
+        # A table larger than the thread's buffer grows it.
+        _store._TABLE_TEXT.buf = _store.create_string_buffer(8)
+        self.assertEqual(_store.library_table(owner), rows)
+        self.assertGreater(len(_store._TABLE_TEXT.buf), 8)
 
     def test_the_table_joins_its_parts_as_merging_their_rows_would(self):
         from deeptrack_native import _store

@@ -51,6 +51,16 @@ class LayoutTests(unittest.TestCase):
         self.assertTrue(issubclass(dt.scatterers.MieScatterer, dt.Scatterer))
         for cls in (dt.Augmentation, dt.StructuralFeature):
             self.assertTrue(issubclass(cls, dt.Feature))
+        # DeepTrack2 2.0.1's augmentations derive from Augmentation, its noises from Noise.
+        for name in ("FlipLR", "FlipUD", "FlipDiagonal", "Affine", "ElasticTransformation", "Crop", "Pad"):
+            self.assertTrue(issubclass(getattr(dt.augmentations, name), dt.augmentations.Augmentation), name)
+        self.assertIsInstance(dt.Gaussian(sigma=1), dt.noises.Noise)
+        self.assertEqual(len(dt.scatterers.__all__), len(set(dt.scatterers.__all__)))
+        # DeepTrack2's Mie kinds derive from MieScatterer.
+        for mie in (dt.MieSphere(), dt.MieStratifiedSphere()):
+            self.assertIsInstance(mie, dt.scatterers.MieScatterer)
+        self.assertTrue(issubclass(dt.scatterers.MieSphere, dt.scatterers.MieScatterer))
+        self.assertNotIsInstance(dt.Sphere(), dt.scatterers.MieScatterer)
 
     def test_a_subclass_of_a_base_class_is_a_custom_feature(self):
         class Brighten(dt.Augmentation):

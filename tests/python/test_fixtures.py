@@ -6,7 +6,9 @@ description with the package's classes (``getattr(dt, name)(**properties)``, ``>
 ``optics(sample)``, ``sample >> SampleToMasks``) and must match DeepTrack2's output to 1e-6 of the
 peak (cases marked ``"tolerance": "exact"``: to 1e-12 of each sample). Cases with ``draws`` (a random
 kind replaying DeepTrack2's draws) are checked by the Rust test of that kind instead, and ``backend``
-cases (functions of ``deeptrack.backend``) by test_backend.py.
+cases (functions of ``deeptrack.backend``) by test_backend.py. ``record`` cases compare the dict a
+scatterer records once imaged (keys in order, and the values DeepTrack2's microscope sets on it:
+``voxel_size``, ``pixel_size``, a Mie scatterer's ``wavelength``, upscaled ``output_region`` …).
 """
 
 import importlib
@@ -107,6 +109,9 @@ class Fixtures(unittest.TestCase):
                 # can feed it (src/features/elastic.rs).
                 continue
             with self.subTest(case=case["id"]):
+                if "record" in case:
+                    self.check_recorded(case)
+                    continue
                 if "call" in case:
                     # A function of a submodule (holography.get_propagation_matrix) with its kwargs.
                     module, name = case["call"]["function"].rsplit(".", 1)
@@ -126,6 +131,26 @@ class Fixtures(unittest.TestCase):
                     continue
                 peak = max(np.abs(expected).max(), 1e-300)
                 self.assertLessEqual(np.abs(out - expected).max(), 1e-6 * peak, case["id"])
+
+    # DeepTrack2's internal properties the package does not keep (README, deliberate differences).
+    INTERNAL = ("_position_sampler", "upsample_axes", "is_field", "crop_empty", "coefficients")
+
+    def check_recorded(self, case):
+        """A ``record`` case: the first scatterer's dict, once imaged, has DeepTrack2's keys in its order
+        (without DeepTrack2's internal ones) and the values DeepTrack2's microscope sets on it."""
+        first = feature(case["sample"][0])
+        sample = first
+        for spec in case["sample"][1:]:
+            sample = sample >> feature(spec)
+        pipe = feature(case["optics"])(sample)
+        pipe.store_properties()
+        image = pipe.resolve()
+        recorded = image.properties[0]
+        self.assertEqual(list(recorded), [k for k in case["keys"] if k not in self.INTERNAL], case["id"])
+        self.assertEqual(recorded["name"], case["sample"][0]["feature"])
+        got = np.concatenate([np.ravel(np.asarray(recorded[k], dtype=np.float64)) for k in case["record"]])
+        expected = np.load(os.path.join(FIXTURES, case["expected"]))
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=case["id"])
 
     def test_results_carry_the_ground_truth_with_store_properties(self):
         particle = dt.PointParticle(position=(30.25, 20.25), intensity=100)

@@ -1,8 +1,10 @@
 """A custom feature whose ``get`` returns None gives no image, as DeepTrack2 2.0.1's (the library's
-``DEEPTRACK_STATUS_NO_IMAGE``): resolved on one image the result is None (DeepTrack2's), resolved
-on a list the images it returned None for are left out (DeepTrack2 keeps them as Nones, which no
-later feature can compute with: a deliberate difference), and what follows it in a pipeline computes
-the others only."""
+``DEEPTRACK_STATUS_NO_IMAGE``). The results are 2.0.1's (each checked against it): resolved on one
+image, None when the pipeline ends with that feature, ``[]`` when other features follow it (2.0.1
+gives them an empty list: they compute nothing, and a custom ``get`` is not called); resolved on a list
+with that feature last, the list holds None in those places. When features follow it on a list, the
+images it gave none for are left out and the others computed (2.0.1 hands the Nones on and fails: a
+deliberate difference)."""
 
 import unittest
 
@@ -36,22 +38,101 @@ class GetReturningNone(unittest.TestCase):
     def test_without_input_nothing(self):
         self.assertEqual(NoReturn()(), [])
 
-    def test_a_list_keeps_the_other_images_in_order(self):
+    def test_a_list_holds_none_in_place_of_the_images_given_none(self):
         out = DropBig()([np.ones(2), np.full(3, 9.0), np.full(4, 1.0)])
-        self.assertEqual([o.tolist() for o in out], [[2.0, 2.0], [2.0] * 4])
-        self.assertEqual(DropBig()([np.full(2, 9.0), np.full(2, 8.0)]), [])
+        self.assertEqual(len(out), 3)
+        self.assertEqual(out[0].tolist(), [2.0, 2.0])
+        self.assertIsNone(out[1])
+        self.assertEqual(out[2].tolist(), [2.0] * 4)
+        self.assertEqual(DropBig()([np.full(2, 9.0), np.full(2, 8.0)]), [None, None])
         one = DropBig()([np.full(2, 9.0), np.ones(1)])
-        self.assertEqual(one.tolist(), [2.0])  # one image left: unwrapped, as any list of one
+        self.assertIsNone(one[0])
+        self.assertEqual(one[1].tolist(), [2.0])
+        chained = (dt.Add(value=0) >> DropBig())([np.ones(2), np.full(2, 9.0)])  # last of a chain
+        self.assertEqual([None if o is None else o.tolist() for o in chained], [[2.0, 2.0], None])
 
-    def test_the_property_decides_per_sample(self):
-        f = DropBig(limit=lambda: np.random.choice([0, 100]))
-        seen = set()
-        for _ in range(30):
-            out = f.update()(np.ones(2))
-            seen.add(None if out is None else tuple(out.tolist()))
-        self.assertEqual(seen, {None, (2.0, 2.0)})
+    def test_followed_by_other_features_on_one_image_gives_an_empty_list(self):
+        x = np.ones((2, 2))
+        self.assertEqual((NoReturn() >> dt.Add(value=1))(x), [])
+        self.assertEqual((NoReturn() >> dt.Add(value=1) >> dt.Multiply(value=2))(x), [])
+        self.assertEqual((dt.Add(value=1) >> NoReturn() >> dt.Add(value=1))(x), [])
+        self.assertIsNone((dt.Add(value=1) >> NoReturn())(x))
+        self.assertEqual((NoReturn() + 1)(x), [])
+        self.assertEqual((NoReturn() + dt.Value(value=2))(x), [])
+        self.assertEqual((NoReturn() ^ 2)(x), [])
+        self.assertEqual((NoReturn() >> NoReturn())(x), [])
 
-    def test_later_features_compute_the_others_only(self):
+    def test_a_custom_get_after_no_image_is_not_called(self):
+        calls = []
+
+        class Record(dt.Feature):
+            def get(self, image, **kwargs):
+                calls.append(None if image is None else np.asarray(image).shape)
+                return np.zeros(3)
+
+        self.assertEqual((NoReturn() >> Record())(np.ones(2)), [])
+        self.assertEqual(calls, [])
+        # Without a get giving no image, a custom feature resolved without input still computes
+        # (a deliberate difference: README).
+        self.assertEqual(Record()().shape, (3,))
+        self.assertEqual(calls, [None])
+
+    def test_stacked(self):
+        x = np.ones((2, 2))
+        self.assertEqual((NoReturn() & dt.Value(value=3))(x), 3)
+        self.assertEqual((dt.Value(value=3) & NoReturn())(x), 3)
+        self.assertEqual((NoReturn() & NoReturn())(x), [])
+        self.assertEqual((NoReturn() & dt.Add(value=1))(x), [])
+
+    def test_a_cached_result_is_the_same(self):
+        for pipeline in (NoReturn(), dt.Add(value=1) >> NoReturn()):
+            x = np.ones(2)
+            self.assertIsNone(pipeline(x))
+            self.assertIsNone(pipeline(x))  # found cached: no get called
+            self.assertIsNone(pipeline.update()(x))
+        pipeline = NoReturn() >> dt.Add(value=1)
+        x = np.ones(2)
+        self.assertEqual(pipeline(x), [])
+        self.assertEqual(pipeline(x), [])
+        images = [np.ones(2), np.full(2, 9.0)]
+        f = DropBig()
+        first = f(images)
+        again = f(images)
+        self.assertIsNone(again[1])
+        self.assertEqual(again[0].tolist(), first[0].tolist())
+
+    def test_resolve_batch_items_as_resolve_gives_them(self):
+        x = np.ones((2, 2))
+        self.assertEqual((dt.Value(value=x) >> NoReturn()).resolve_batch(3, seed=1), [None] * 3)
+        self.assertEqual((dt.Value(value=x) >> NoReturn() >> dt.Add(value=1)).resolve_batch(2, seed=1), [[], []])
+        f = dt.Value(value=lambda: np.full(2, float(np.random.choice([1, 9])))) >> DropBig()
+        items = f.resolve_batch(40, seed=5)
+        self.assertEqual({None if i is None else tuple(i.tolist()) for i in items}, {None, (2.0, 2.0)})
+        self.assertEqual([i is None for i in items], [i is None for i in f.resolve_batch(40, seed=5)])
+        forked = f.resolve_batch(40, seed=5, processes=2)
+        self.assertEqual([i is None for i in forked], [i is None for i in items])
+
+    def test_a_resolve_inside_a_get_has_its_own_results(self):
+        inner = NoReturn()
+
+        class Outer(dt.Feature):
+            def get(self, image, **kwargs):
+                self.seen = inner(image)
+                return image + 1
+
+        class Generate(dt.Feature):
+            def get(self, image, **kwargs):
+                return np.zeros(1) if image is None else image
+
+        outer = Outer()
+        # The no image of the resolve inside Outer's get is not the outer resolve's: Generate, resolved
+        # without input after it, still computes.
+        out = (outer & Generate())(np.ones(2))
+        self.assertIsNone(outer.seen)
+        self.assertEqual([o.tolist() for o in out], [[2.0, 2.0], [0.0]])
+
+    def test_later_features_compute_the_others_only_on_a_list(self):
+        # 2.0.1 hands them the Nones and fails (a TypeError): a deliberate difference.
         pipeline = DropBig() >> dt.Add(value=10)
         out = pipeline([np.ones(2), np.full(2, 9.0), np.full(2, 2.0)])
         self.assertEqual([o.tolist() for o in out], [[12.0, 12.0], [14.0, 14.0]])
@@ -62,8 +143,9 @@ class GetReturningNone(unittest.TestCase):
         f.store_properties()
         images = [dt.Image(np.ones(2)), dt.Image(np.full(2, 9.0)), dt.Image(np.full(2, 2.0))]
         out = f(images)
-        self.assertEqual(len(out), 2)
-        for image in out:
+        self.assertEqual(len(out), 3)
+        self.assertIsNone(out[1])
+        for image in (out[0], out[2]):
             self.assertEqual(image.get_property("limit"), 4)
             self.assertEqual(len(image.properties), 1)
 

@@ -116,6 +116,131 @@ class AddDependency(unittest.TestCase):
             uniform().add_dependency(3)
 
 
+class NodeUpdates(unittest.TestCase):
+    """A DeepTrackNode's own ``update()`` (and ``invalidate``) walks the links made with properties
+    and features, as DeepTrack2 2.0.1's one graph: every unit it depends on, then every child of
+    those, each reset once (values checked against DeepTrack2 2.0.1's for the same cases)."""
+
+    def assert_changes(self, read, update, check):
+        for _ in range(5):
+            before = read()
+            update()
+            self.assertNotEqual(read(), before)
+            check()
+
+    def test_a_property_depending_on_a_node(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = Property(lambda: node() + 1)
+        self.assertIs(prop.add_dependency(node), prop)
+        check = lambda: self.assertEqual(prop(), node() + 1)
+        self.assert_changes(prop, node.update, check)
+        self.assert_changes(prop, prop.update, check)
+
+    def test_a_node_depending_on_a_property(self):
+        prop = uniform()
+        node = DeepTrackNode(lambda: prop() * 10)
+        self.assertIs(node.add_dependency(prop), node)
+        check = lambda: self.assertEqual(node(), prop() * 10)
+        self.assert_changes(node, node.update, check)
+        self.assert_changes(node, prop.update, check)
+
+    def test_node_add_child_takes_a_property(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = Property(lambda: node() * 2)
+        self.assertIs(node.add_child(prop), node)
+        check = lambda: self.assertEqual(prop(), node() * 2)
+        self.assert_changes(prop, node.update, check)
+        self.assert_changes(prop, prop.update, check)
+
+    def test_property_add_child_takes_a_node(self):
+        prop = uniform()
+        node = DeepTrackNode(lambda: prop() + 5)
+        self.assertIs(prop.add_child(node), prop)
+        check = lambda: self.assertEqual(node(), prop() + 5)
+        self.assert_changes(node, prop.update, check)
+        self.assert_changes(node, node.update, check)
+
+    def test_a_chain_property_node_property(self):
+        first = uniform()
+        middle = DeepTrackNode(lambda: first() + 1)
+        last = Property(lambda: middle() + 1)
+        middle.add_dependency(first)
+        last.add_dependency(middle)
+
+        def check():
+            self.assertEqual(middle(), first() + 1)
+            self.assertEqual(last(), first() + 2)
+
+        for unit in (first, middle, last):
+            self.assert_changes(last, unit.update, check)
+
+    def test_a_chain_node_property_node(self):
+        first = DeepTrackNode(lambda: np.random.rand())
+        middle = Property(lambda: first() * 3)
+        last = DeepTrackNode(lambda: middle() - 1)
+        middle.add_dependency(first)
+        last.add_dependency(middle)
+        check = lambda: self.assertEqual(last(), first() * 3 - 1)
+        for unit in (first, middle, last):
+            self.assert_changes(last, unit.update, check)
+
+    def test_a_feature_reading_a_property_of_a_node(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = Property(node)  # DeepTrack2: the node's child
+        value = dt.Value(value=prop)
+        add = dt.Add(value=prop)
+
+        def check():
+            self.assertEqual(prop(), node())
+            self.assertEqual(value(), node())
+            self.assertEqual(add(np.zeros(1)).tolist(), [node()])
+
+        self.assert_changes(value, node.update, check)
+        self.assert_changes(value, value.update, check)
+        self.assert_changes(value, prop.update, check)
+
+    def test_set_value_of_a_property_of_a_node_until_the_next_update(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = Property(node)
+        value = dt.Value(value=prop)
+        prop.set_value(5.0)
+        self.assertEqual((prop(), value()), (5.0, 5.0))
+        node.update()
+        self.assertEqual((prop(), value()), (node(), node()))
+        self.assertNotEqual(prop(), 5.0)
+
+    def test_a_feature_given_a_node(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        pipeline = dt.Value(value=node) >> dt.Multiply(value=2)
+        check = lambda: self.assertEqual(pipeline(), 2 * node())
+        self.assert_changes(pipeline, node.update, check)
+        self.assert_changes(pipeline, pipeline.update, check)
+
+    def test_set_value_of_a_node_reaches_its_linked_children(self):
+        node = DeepTrackNode(lambda: 1.0)
+        prop = Property(lambda: node() + 1)
+        feature = dt.Value(value=prop)
+        node.add_child(prop)
+        self.assertEqual((prop(), feature()), (2.0, 2.0))
+        node.set_value(7.0)
+        self.assertEqual((prop(), feature()), (8.0, 8.0))
+        node.update()
+        self.assertEqual((prop(), feature()), (2.0, 2.0))
+
+    def test_node_arithmetic_with_a_property(self):
+        node = DeepTrackNode(lambda: np.random.rand())
+        prop = uniform()
+        total = node + prop
+        check = lambda: self.assertEqual(total(), node() + prop())
+        self.assert_changes(total, prop.update, check)
+        self.assert_changes(total, node.update, check)
+
+    def test_bad_argument_is_a_type_error(self):
+        message = r"DeepTrackNode.add_child takes a DeepTrackNode, a Property or a Feature, got a int"
+        with self.assertRaisesRegex(TypeError, message):
+            DeepTrackNode(1).add_child(3)
+
+
 class PropertyDictUpdate(unittest.TestCase):
     def test_called_and_updated_as_a_whole(self):
         props = PropertyDict(

@@ -6,6 +6,7 @@ import re
 import shutil
 import tempfile
 import unittest
+import warnings
 
 import numpy as np
 
@@ -30,6 +31,60 @@ class ReadmeExample(unittest.TestCase):
         self.assertEqual(len(intensities), 3)
         self.assertAlmostEqual(float(np.asarray(image).max()), 1.0)
 
+
+    def test_the_example_warns_about_its_unknown_keyword_as_its_comment_says(self):
+        with open(README) as f:
+            text = f.read()
+        section = text.split("\n## Python\n", 1)[1].split("\n## ", 1)[0]
+        (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+        self.assertIn("UnknownPropertyWarning says so once", block)
+        import deeptrack_native as dt
+        from deeptrack_native import _unknown
+
+        # Once per process: forget that an earlier test ran the example.
+        _unknown._WARNED.discard(("PointParticle", "track_me"))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            exec(block, {})
+        unknown = [w for w in caught if issubclass(w.category, dt.UnknownPropertyWarning)]
+        self.assertEqual(len(unknown), 1)
+        self.assertIn("PointParticle: 'track_me' is not one of its parameters", str(unknown[0].message))
+
+
+class ReadmeBlocksOnTheirOwn(unittest.TestCase):
+    """Every Python block of the README outside the Training section (whose blocks continue one another,
+    ReadmeTraining) runs on its own, as a reader copies it, in a scratch directory: it imports what it
+    uses. A block that fails fails the test, naming its line."""
+
+    def test_every_block_runs_on_its_own(self):
+        with open(README) as f:
+            text = f.read()
+        training = text.split("\n## Training\n", 1)[1].split("\n## ", 1)[0]
+        blocks = [
+            (text[: m.start()].count("\n") + 1, m.group(1))
+            for m in re.finditer(r"```python\n(.*?)```", text, re.S)
+            if m.group(1) not in training
+        ]
+        self.assertGreaterEqual(len(blocks), 5)
+        has_matplotlib = importlib.util.find_spec("matplotlib") is not None
+        if has_matplotlib:
+            import matplotlib
+
+            matplotlib.use("Agg")
+        scratch = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, scratch, True)
+        cwd = os.getcwd()
+        os.chdir(scratch)
+        self.addCleanup(os.chdir, cwd)
+        ran = 0
+        for line, block in blocks:
+            if ".plot(" in block and not has_matplotlib:
+                continue
+            with self.subTest(readme_line=line), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                exec(compile(block, f"README.md, block at line {line}", "exec"), {})
+                ran += 1
+        self.assertGreaterEqual(ran, 4)
 
 
 class ReadmeTraining(unittest.TestCase):
@@ -64,6 +119,7 @@ class ReadmeTraining(unittest.TestCase):
         exec(blocks[2], ns)
         stored = ns["stored"]
         self.assertEqual(stored.images.shape, (200, 64, 64, 1))
+        self.assertEqual((stored.dtype, stored.images.dtype), ("float32", "float32"))
         self.assertEqual(stored.metadata["seed"], 2)
         rows = stored.rows(0)
         self.assertTrue(5 <= len(rows["item"]) <= 20)

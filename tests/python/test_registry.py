@@ -58,8 +58,17 @@ class RegistryClasses(unittest.TestCase):
 
     def test_parameters_implemented_at_their_default_only(self):
         dt.Sphere(position_unit="pixel", upsample=1)
-        with self.assertRaisesRegex(NotImplementedError, "only upsample=1"):
-            dt.MieSphere(upsample=2)
+        dt.LoadImage(path="x.png", load_options=None)
+        with self.assertRaisesRegex(NotImplementedError, "'load_options' is not implemented"):
+            dt.LoadImage(path="x.png", load_options={"a": 1})
+
+    def test_a_mie_scatterers_upsample_is_deprecated_and_changes_nothing(self):
+        # As in DeepTrack2 2.0.1, where every scatterer takes it (Scatterer.__init__).
+        optics = dt.Brightfield(output_region=(0, 0, 16, 16))
+        plain = optics(dt.MieSphere(position=(8, 8)))()
+        with self.assertWarnsRegex(Warning, "MieSphere: setting upsample != 1 is deprecated"):
+            upsampled = optics(dt.MieSphere(position=(8, 8), upsample=2))()
+        self.assertTrue(np.array_equal(np.asarray(plain), np.asarray(upsampled)))
 
     def test_a_volume_scatterers_upsample_is_deprecated_and_changes_nothing(self):
         # As in DeepTrack2 2.0.1: a warning, and the same volume.

@@ -177,10 +177,15 @@ class Propagate(unittest.TestCase):
         pipeline = dt.Value(value=sp) >> dt.Add(value=1)
         frames = []
         for step in range(3):
+            # Setting the step invalidates the property and the feature reading it (DeepTrack2 2.0.1).
             sequences.propagate_sequential_data(pipeline, sequence_step=step, sequence_length=3)
-            frames.append(float(pipeline.update()()))
+            frames.append(float(pipeline()))
         self.assertEqual(frames, [11.0, 11.5, 12.0])
         self.assertEqual(sp.data[()].current_value(), [10.0, 10.5, 11.0])
+        # Updating the pipeline resets the property it reads, history and step, as 2.0.1's update.
+        self.assertEqual(float(pipeline.update()()), 11.0)
+        self.assertEqual(sp.data[()].current_value(), [10.0])
+        self.assertEqual(sp.sequence_step(), 0)
 
     def test_refuses_other_objects(self):
         with self.assertRaisesRegex(TypeError, "propagate_sequential_data: expected a feature or a DeepTrackNode, got int"):

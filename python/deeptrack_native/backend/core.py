@@ -13,6 +13,7 @@ arithmetic and comparisons give dependent nodes. DeepTrack2's storage classes
 import inspect
 import weakref
 
+from .. import _node_links
 from .._operators import NodeOperators
 
 __all__ = ["DeepTrackNode"]
@@ -51,14 +52,23 @@ class DeepTrackNode(NodeOperators):
         self._accepts_ID = _takes_id(value)
 
     def add_child(self, child):
-        """Makes ``child`` a node computed from this one (invalidated with it). Returns self."""
-        self.children.add(child)
-        child.dependencies.add(self)
+        """Makes ``child`` computed from this node (invalidated and updated with it): a node, or a
+        ``properties.Property`` or a feature (re-sampled with it, as in DeepTrack2's one graph).
+        Returns self."""
+        if isinstance(child, DeepTrackNode):
+            self.children.add(child)
+            child.dependencies.add(self)
+        else:
+            _node_links.link(self, _unit(child, "add_child"))
         return self
 
     def add_dependency(self, parent):
-        """Makes this node computed from ``parent``. Returns self."""
-        parent.add_child(self)
+        """Makes this node computed from ``parent`` (a node, a ``properties.Property`` or a feature).
+        Returns self."""
+        if isinstance(parent, DeepTrackNode):
+            parent.add_child(self)
+        else:
+            _node_links.link(_unit(parent, "add_dependency"), self)
         return self
 
     def store(self, data, _ID=()):
@@ -77,9 +87,9 @@ class DeepTrackNode(NodeOperators):
 
     def invalidate(self, _ID=()):
         """Marks the values of this node and of every node computed from it invalid (they are computed
-        again when called; ``current_value()`` and ``previous()`` still read them). Returns self."""
-        for node in self.recurse_children():
-            node._drop_values()
+        again when called; ``current_value()`` and ``previous()`` still read them); the properties and
+        features linked as its children are sampled again. Returns self."""
+        _node_links.invalidate_children(self)
         return self
 
     def _drop_values(self):
@@ -93,13 +103,17 @@ class DeepTrackNode(NodeOperators):
         return self
 
     def update(self):
-        """Drops the cached values of the whole graph this node belongs to, so that everything is
-        computed again. Returns self."""
-        for dependency in self.recurse_dependencies():
-            for node in dependency.recurse_children():
-                node.data.clear()
-                node._stale.clear()
+        """Drops the cached values of the whole graph this node belongs to, as DeepTrack2's: every
+        node it depends on and every node computed from those, and re-samples the properties and
+        features linked to them (``add_child``/``add_dependency`` on either side), so that everything
+        is computed again. Returns self."""
+        _node_links.update_graph(self)
         return self
+
+    def _reset(self):
+        # What an update does to this node: its values are dropped.
+        self.data.clear()
+        self._stale.clear()
 
     def set_value(self, value, _ID=()):
         """Sets the value at ``_ID``; the nodes computed from this one are invalidated unless the value
@@ -163,14 +177,39 @@ def _same(a, b):
         return bool(np.array_equal(a, b))
 
 
+def _unit(other, method):
+    """What is linked for ``other`` given to ``add_child``/``add_dependency``: the feature a property
+    belongs to, or a feature."""
+    from ..properties import Property  # properties imports this module late
+    from ..features import Feature
+
+    if isinstance(other, Property):
+        return other.feature
+    if isinstance(other, Feature):
+        return other
+    raise TypeError(
+        f"DeepTrackNode.{method} takes a DeepTrackNode, a Property or a Feature, got a {type(other).__name__}"
+    )
+
+
+def _operand(o, _ID):
+    if isinstance(o, DeepTrackNode):
+        return o(_ID)
+    from ..properties import Property
+
+    return o() if isinstance(o, Property) else o
+
+
 def _dependent(op, *operands):
-    """A node computing ``op`` of the values of ``operands`` (nodes or constants) at its ``_ID``."""
+    """A node computing ``op`` of the values of ``operands`` (nodes, properties or constants) at its
+    ``_ID``."""
+    from ..properties import Property
 
     def action(_ID=()):
-        return op(*(o(_ID) if isinstance(o, DeepTrackNode) else o for o in operands))
+        return op(*(_operand(o, _ID) for o in operands))
 
     node = DeepTrackNode(action)
     for o in operands:
-        if isinstance(o, DeepTrackNode):
-            o.add_child(node)
+        if isinstance(o, (DeepTrackNode, Property)):
+            node.add_dependency(o)
     return node

@@ -7,6 +7,7 @@ use super::Params;
 use crate::features::registry::ParamSpec;
 use crate::graph::Scope;
 use crate::properties::{PixelUnit, PropertyDict};
+use crate::value::Value;
 
 /// What a microscope's sample is computed at: the simulation voxel size and the scale of the optics
 /// imaging it (DeepTrack2's unit context, `get_active_voxel_size()` and `get_active_scale()`).
@@ -53,24 +54,28 @@ impl OpticsContext {
     }
 }
 
-/// The optics' other properties, handed to the sample as DeepTrack2's microscope hands them
+/// The optics' properties, handed to the sample as DeepTrack2's microscope hands them
 /// (`propagate_data_to_dependencies`: every property of the optics that a feature of the sample also
 /// has takes the optics' value there). `ISCAT` gives its Mie scatterers `illumination_angle`,
 /// `amp_factor`, the polarizations and `phase_shift_correction` this way, `Darkfield` its
-/// `illumination_angle`. The numbers [`Imaging`] carries (upscaled there) and the optics' features
-/// (`pupil`, `illumination`) are not among them.
+/// `illumination_angle`; every optics gives a Mie scatterer its `wavelength`, `NA`,
+/// `refractive_index_medium`, `output_region` and `padding` (those two upscaled, in simulation pixels)
+/// and `return_fft = True`, and every scatterer its `voxel_size` (`resolution / magnification` per
+/// axis) and `pixel_size` (`resolution / magnification`), as DeepTrack2 2.0.1's `Microscope.get`. The
+/// optics' features (`pupil`, `illumination`) are not among them, nor is `name` (DeepTrack2 renames the
+/// sample's features; README, deliberate differences).
 #[derive(Clone, Debug, Default)]
 pub struct Propagated(PropertyDict);
 
-/// The optics' properties not propagated through [`Propagated`]: [`Imaging`] carries these (in
-/// simulation pixels), and the features are the optics' own.
-const NOT_PROPAGATED: [&str; 7] =
-    ["wavelength", "NA", "refractive_index_medium", "output_region", "padding", "pupil", "illumination"];
+/// The optics' properties not propagated as sampled: the microscope hands `output_region` and
+/// `padding` upscaled, and the features are the optics' own.
+const NOT_PROPAGATED: [&str; 4] = ["output_region", "padding", "pupil", "illumination"];
 
 impl Propagated {
-    /// The properties of the optics whose sampled properties are `props`.
+    /// The properties of the optics whose sampled properties are `props`, as sampled (without the
+    /// values a microscope computes from them: see [`Params::sample_scope`]).
     pub fn from_optics(props: &PropertyDict) -> Propagated {
-        let mut out = PropertyDict::with_capacity(props.len());
+        let mut out = PropertyDict::with_capacity(props.len() + 5);
         for (key, value) in props.iter().filter(|(k, _)| !NOT_PROPAGATED.contains(k)) {
             out.insert(key, value.clone());
         }
@@ -122,10 +127,26 @@ impl Params {
     }
 
     /// The scope a microscope resolves its sample in with these optics, inside the microscope's own
-    /// `outer`: the context, the optics' other properties `props` ([`Propagated`]), the camera pixel as the unit of lengths in pixels, and every dict
-    /// recorded (the optics read the scatterers' properties from their volumes).
+    /// `outer`: the context, the optics' properties `props` with what the microscope derives from them
+    /// ([`Propagated`]), the camera pixel as the unit of lengths in pixels, and every dict recorded (the
+    /// optics read the scatterers' properties from their volumes).
     pub fn sample_scope(&self, outer: &Scope, props: &PropertyDict) -> Scope {
-        outer.with(self.context()).with(Propagated::from_optics(props)).with(PixelUnit(self.pixel)).recording()
+        outer.with(self.context()).with(self.propagated(props)).with(PixelUnit(self.pixel)).recording()
+    }
+
+    /// What these optics (sampled properties `props`) hand their sample, as DeepTrack2 2.0.1's
+    /// `Microscope.get`: their properties, `output_region` and `padding` times the rounded upscale
+    /// (`int(x · upscale)`, simulation pixels), `voxel_size` and `pixel_size` (`resolution /
+    /// magnification`, per axis for the voxel, not upscaled: the optics' own) and `return_fft = True`.
+    pub fn propagated(&self, props: &PropertyDict) -> Propagated {
+        let mut out = Propagated::from_optics(props);
+        let ints = |v: [i64; 4]| Value::List(v.iter().map(|&x| Value::Int(x)).collect());
+        out.0.insert("output_region", ints(self.region));
+        out.0.insert("padding", ints(self.padding));
+        out.0.insert("voxel_size", Value::vector(&[self.pixel; 3]));
+        out.0.insert("pixel_size", Value::Float(self.pixel));
+        out.0.insert("return_fft", Value::Bool(true));
+        out
     }
 }
 
@@ -133,7 +154,6 @@ impl Params {
 mod tests {
     use super::*;
     use crate::features::registry::{Const, ParamDefault, ParamKind};
-    use crate::value::Value;
 
     const SPECS: [ParamSpec; 2] = [
         ParamSpec::new("illumination_angle", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "an angle"),
@@ -148,19 +168,20 @@ mod tests {
         d
     }
 
-    /// A sample feature takes the optics' properties it declares, except those `Imaging` carries.
+    /// A sample feature takes the optics' properties it declares, in its own order.
     #[test]
     fn the_shared_properties_take_the_optics_values() {
         let propagated = Propagated::from_optics(&optics(Value::Float(3.0)));
         let mut own = PropertyDict::new();
-        own.insert("illumination_angle", Value::Float(0.2));
         own.insert("wavelength", Value::Float(6e-7));
+        own.insert("illumination_angle", Value::Float(0.2));
         let out = propagated.apply(&SPECS, &own).expect("illumination_angle is shared");
         assert_eq!(out.f64("illumination_angle").unwrap(), 3.0);
-        assert_eq!(out.f64("wavelength").unwrap(), 6e-7);
+        assert_eq!(out.f64("wavelength").unwrap(), 5e-7);
+        assert_eq!(out.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["wavelength", "illumination_angle"]);
         assert!(out.get("magnification").is_none());
         // Nothing shared: the feature's own dict serves.
-        assert!(propagated.apply(&SPECS[1..], &own).is_none());
+        assert!(propagated.apply(&SPECS[2..], &own).is_none());
     }
 
     /// Equal as Python compares values (results computed under equal properties are reused).

@@ -373,12 +373,35 @@ pub fn find(name: &str) -> Option<&'static KindSpec> {
     kinds().find(|k| k.name == name || k.aliases.contains(&name))
 }
 
+/// The kind name (or alias) closest to a misspelt `name`: the same letters in another case, or else the
+/// nearest within two edits (one for names of up to four letters), ties going to the first in the
+/// registry. `None` when nothing is that close.
+pub fn closest(name: &str) -> Option<&'static str> {
+    let lower = name.to_lowercase();
+    let names = || kinds().flat_map(|k| std::iter::once(k.name).chain(k.aliases.iter().copied()));
+    if let Some(same) = names().find(|k| k.to_lowercase() == lower) {
+        return Some(same);
+    }
+    let limit = if name.chars().count() <= 4 { 1 } else { 2 };
+    names()
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), k))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| k)
+}
+
+/// `" (did you mean 'Kind'?)"` for a `name` close to a kind's ([`closest`]), or an empty string.
+pub fn did_you_mean(name: &str) -> String {
+    closest(name).map(|k| format!(" (did you mean '{k}'?)")).unwrap_or_default()
+}
+
 /// A new feature of the kind named `name` (or an alias) built from `features` (for kinds with
 /// feature parameters; empty otherwise). `NotFound` for an unknown name, with the known ones.
 pub fn build(name: &str, features: Vec<Feature>) -> Result<Feature> {
     let spec = find(name).ok_or_else(|| {
+        let hint = did_you_mean(name);
         Error::not_found(format!(
-            "unknown feature kind '{name}'; known kinds: {}",
+            "unknown feature kind '{name}'{hint}; known kinds: {}",
             crate::features::builtin_names().join(", ")
         ))
     })?;

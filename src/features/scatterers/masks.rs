@@ -176,6 +176,24 @@ pub(super) fn ellipsoid(r: [f64; 3], rot: [f64; 3], vox: [f64; 3]) -> Result<Gri
     Ok(Grid { shape, runs })
 }
 
+/// The mask as an array of ones on its whole grid, nothing cropped: what DeepTrack2's `get` of the
+/// scatterer returns before `_process_and_get` crops it (a Python subclass's `super().get(...)`).
+pub(super) fn dense(grid: &Grid) -> Result<ArrayD<f64>> {
+    let [n0, n1, n2] = grid.shape;
+    let count = n0 * n1 * n2;
+    let mut data = Vec::new();
+    data.try_reserve_exact(count).map_err(|_| {
+        Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a scatterer volume of {n0} x {n1} x {n2} voxels"))
+            .in_property("radius")
+    })?;
+    data.resize(count, 0.0);
+    for &[i, j, k0, k1] in &grid.runs {
+        let row = (i as usize * n1 + j as usize) * n2;
+        data[row + k0 as usize..row + k1 as usize].fill(1.0);
+    }
+    Ok(ArrayD::from_shape_vec(IxDyn(&[n0, n1, n2]), data).expect("sized for this shape"))
+}
+
 /// The mask as an array of ones, with every all-zero slice removed along axis 0, then 1, then 2
 /// (DeepTrack2's `crop_empty`, which drops interior empty slices too).
 pub(super) fn materialise(grid: &Grid) -> Result<ArrayD<f64>> {

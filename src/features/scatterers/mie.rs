@@ -8,7 +8,10 @@
 //! `amp_factor`, polarizations and `phase_shift_correction`, `Darkfield`'s `illumination_angle`),
 //! as DeepTrack2 propagates them; outside one, the scatterer's own values are used. What the
 //! scatterer records (`store_properties`) is what it used: the propagated values
-//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them.
+//! (`FeatureKind::used_properties`), as DeepTrack2's dicts show them, with the optics' `voxel_size`
+//! and `pixel_size` (which, as for every scatterer, nothing computes with), and `L`,
+//! `collection_angle` and `offset_z` given as "auto" as the numbers computed (2.0.1's
+//! `_process_properties`).
 
 use std::f64::consts::PI;
 use std::sync::Arc;
@@ -19,7 +22,10 @@ use rustfft::num_complex::Complex64;
 use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::mie_coefficients::user_coefficients;
-use super::{POSITION, POSITION_UNIT, UPSAMPLE, VALUE, Z, finite_param, position_in_pixels};
+use super::{
+    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, finite_param, position_in_pixels,
+    warn_upsample,
+};
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
 use crate::fft;
@@ -114,12 +120,14 @@ const fn number(name: &'static str, default: Const, doc: &'static str) -> ParamS
     finite_param(name, ParamDefault::Value(default), doc)
 }
 
-const COMMON: [ParamSpec; 22] = [
+const COMMON: [ParamSpec; 24] = [
     POSITION,
     Z,
     VALUE,
     POSITION_UNIT,
-    UPSAMPLE,
+    UPSAMPLE_IGNORED,
+    VOXEL_SIZE,
+    PIXEL_SIZE,
     any("L", Const::Str("auto"), auto_or_order, "the number of expansion terms, or \"auto\""),
     any(
         "offset_z",
@@ -174,14 +182,14 @@ const COMMON: [ParamSpec; 22] = [
     ParamSpec { min: 0.0, min_open: true, ..number("amp_factor", Const::Int(1), "the field is divided by it") },
 ];
 
-const fn with<const N: usize>(common: [ParamSpec; 22], extra: [ParamSpec; N]) -> [ParamSpec; 25] {
-    let mut out = [POSITION; 25];
+const fn with<const N: usize>(common: [ParamSpec; 24], extra: [ParamSpec; N]) -> [ParamSpec; 27] {
+    let mut out = [POSITION; 27];
     let mut i = 0;
-    while i < 22 {
+    while i < 24 {
         out[i] = common[i];
         i += 1;
     }
-    out[22] = ParamSpec::new(
+    out[24] = ParamSpec::new(
         "phase_shift_correction",
         ParamKind::Bool,
         ParamDefault::Value(Const::Bool(false)),
@@ -189,7 +197,7 @@ const fn with<const N: usize>(common: [ParamSpec; 22], extra: [ParamSpec; N]) ->
     );
     let mut j = 0;
     while j < N {
-        out[23 + j] = extra[j];
+        out[25 + j] = extra[j];
         j += 1;
     }
     out
@@ -401,33 +409,9 @@ impl Mie {
         Ok(Imaging { wavelength, na, n_medium, region, padding, grid })
     }
 
-    fn field(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<Vec<Complex64>> {
-        let p = Params::new(self.params(), props);
-        p.check_all()?;
-        let im = self.imaging(&p, ctx)?;
-        let name = self.name();
-        if !(im.wavelength > 0.0 && im.n_medium > 0.0 && im.na > 0.0) {
-            return Err(Error::invalid(format!(
-                "{name} needs a positive wavelength, NA and refractive_index_medium (got {}, {}, {})",
-                im.wavelength, im.na, im.n_medium
-            )));
-        }
-        let radius = match (&self.coefficients, p.optional("radius")?) {
-            (Some(_), None) => Vec::new(),
-            _ => p.vec("radius")?,
-        };
-        let indices = match self.coefficients {
-            Some(_) => Vec::new(),
-            None => indices(p.value("refractive_index")?).map_err(|e| e.in_property("refractive_index"))?,
-        };
-        if self.coefficients.is_none() && radius.len() != indices.len() {
-            return Err(Error::invalid(format!(
-                "{} radii for {} refractive indices; give one of each per shell",
-                radius.len(),
-                indices.len()
-            ))
-            .in_property("refractive_index"));
-        }
+    /// `L`, `collection_angle` and `offset_z`, each computed when it is "auto" as DeepTrack2 2.0.1's
+    /// `MieScatterer._process_properties` does (from the radii `radius`, and the optics' numbers `im`).
+    fn autos(&self, p: &Params, im: &Imaging, ctx: &OpticsContext, radius: &[f64]) -> Result<(usize, f64, f64)> {
         let max_radius = radius.iter().fold(0.0f64, |m, &r| m.max(r));
         let order = match p.value("L")? {
             Value::Str(_) if radius.is_empty() => {
@@ -483,6 +467,69 @@ impl Mie {
             }
             v => v.as_f64()?,
         };
+        Ok((order, collection_angle, offset_z))
+    }
+
+    /// The radii the scatterer computes with (none for a `MieScatterer` without `radius`).
+    fn radii(&self, p: &Params) -> Result<Vec<f64>> {
+        match (&self.coefficients, p.optional("radius")?) {
+            (Some(_), None) => Ok(Vec::new()),
+            _ => p.vec("radius"),
+        }
+    }
+
+    /// `props` with `L`, `collection_angle` and `offset_z` computed where they are "auto", as DeepTrack2
+    /// 2.0.1's dicts record them (its `_process_properties`); `None` when none is "auto" or they cannot
+    /// be computed (the computation then reports why, as 2.0.1 leaves them "auto").
+    fn processed(&self, props: &PropertyDict, ctx: &OpticsContext) -> Option<PropertyDict> {
+        let auto = |key: &str| matches!(props.get(key), Some(Value::Str(_)));
+        if !["L", "collection_angle", "offset_z"].iter().any(|k| auto(k)) {
+            return None;
+        }
+        let p = Params::new(self.params(), props);
+        p.check_all().ok()?;
+        let im = self.imaging(&p, ctx).ok()?;
+        let radius = self.radii(&p).ok()?;
+        let (order, collection_angle, offset_z) = self.autos(&p, &im, ctx, &radius).ok()?;
+        let mut out = props.clone();
+        for (key, value) in [
+            ("L", Value::Int(order as i64)),
+            ("collection_angle", Value::Float(collection_angle)),
+            ("offset_z", Value::Float(offset_z)),
+        ] {
+            if auto(key) {
+                out.insert(key, value);
+            }
+        }
+        Some(out)
+    }
+
+    fn field(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<Vec<Complex64>> {
+        let p = Params::new(self.params(), props);
+        p.check_all()?;
+        let name = self.name();
+        warn_upsample(name, &p)?;
+        let im = self.imaging(&p, ctx)?;
+        if !(im.wavelength > 0.0 && im.n_medium > 0.0 && im.na > 0.0) {
+            return Err(Error::invalid(format!(
+                "{name} needs a positive wavelength, NA and refractive_index_medium (got {}, {}, {})",
+                im.wavelength, im.na, im.n_medium
+            )));
+        }
+        let radius = self.radii(&p)?;
+        let indices = match self.coefficients {
+            Some(_) => Vec::new(),
+            None => indices(p.value("refractive_index")?).map_err(|e| e.in_property("refractive_index"))?,
+        };
+        if self.coefficients.is_none() && radius.len() != indices.len() {
+            return Err(Error::invalid(format!(
+                "{} radii for {} refractive indices; give one of each per shell",
+                radius.len(),
+                indices.len()
+            ))
+            .in_property("refractive_index"));
+        }
+        let (order, collection_angle, offset_z) = self.autos(&p, &im, ctx, &radius)?;
         // `polarization_angle`, when set, replaces `input_polarization` (DeepTrack2's deprecated alias).
         let input_polarization = match p.opt_f64("polarization_angle")? {
             Some(angle) => Polarization::Angle(angle),
@@ -581,7 +628,9 @@ impl FeatureKind for Mie {
     }
 
     fn used_properties(&self, sample: &PropertyDict, scope: &Scope) -> Option<PropertyDict> {
-        Propagated::of(scope).and_then(|o| o.apply(self.params(), sample))
+        let propagated = Propagated::of(scope).and_then(|o| o.apply(self.params(), sample));
+        let processed = self.processed(propagated.as_ref().unwrap_or(sample), &OpticsContext::of(scope));
+        processed.or(propagated)
     }
 
     fn process(

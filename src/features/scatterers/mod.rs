@@ -9,11 +9,13 @@
 //! `refractive_index - refractive_index_medium` (brightfield) or else `value`. The volume carries the
 //! scatterer's property dict (its ground truth).
 //!
-//! Common properties: `position` (default `(32, 32)`, 2 or 3 numbers; a third one is used as `z`),
-//! `position_unit` ("pixel", or "meter": converted to camera pixels with the optics' pixel size and
-//! recorded so, see `position_in_pixels`), `z` (0), `value` (1.0), `upsample` (1; deprecated and
-//! without effect, as in DeepTrack2 2.0.1: a warning when not 1), and optionally `intensity` and `refractive_index` (real, or complex for an
-//! absorbing scatterer). `Sphere` adds `radius`
+//! Common properties, in DeepTrack2 2.0.1's order: `position` (default `(32, 32)`, 2 or 3 numbers; a
+//! third one is used as `z`), `z` (0), `value` (1.0), `position_unit` ("pixel", or "meter": converted
+//! to camera pixels with the optics' pixel size and recorded so, see `position_in_pixels`), `upsample`
+//! (1; deprecated and without effect, as in DeepTrack2 2.0.1: a warning when not 1), `voxel_size` and
+//! `pixel_size` (None; recorded only: a microscope sets them to its optics' `resolution /
+//! magnification`, as DeepTrack2's does, and nothing computes with them), and optionally `intensity`
+//! and `refractive_index` (real, or complex for an absorbing scatterer). `Sphere` adds `radius`
 //! (1e-6 m); `Ellipse` and `Ellipsoid` add `radius` (1e-6 m), `rotation` (0 rad) and `transpose`
 //! (false). Numbers may be integers or floats; vectors may be arrays or lists.
 
@@ -22,19 +24,21 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
+use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
-use crate::features::optics::OpticsContext;
+use crate::features::optics::{OpticsContext, Propagated};
 use crate::graph::{ReplicaId, Resolver, Scope};
 use crate::image::Image;
 use crate::properties::{PixelUnit, PropertyDict};
 use crate::value::Value;
 
+mod custom;
 mod data;
 mod masks;
 mod mie;
 mod mie_coefficients;
 
+pub use custom::{VOLUME_KINDS, VolumeFn, builtin_volume};
 pub use data::{Multiplier, ScattererData};
 
 pub use masks::MAX_GRID_VOXELS;
@@ -172,7 +176,7 @@ pub(crate) fn position_in_pixels(props: &PropertyDict, scope: &Scope) -> Result<
 /// `upsample` of the volume scatterers: DeepTrack2 2.0.1 accepts it, warns that it is deprecated and
 /// computes the same volume whatever its value (its `_process_and_get` passes it on and nothing reads
 /// it), so the library does the same (a positive whole number; a warning when it is not 1).
-const UPSAMPLE_IGNORED: ParamSpec = ParamSpec {
+pub(crate) const UPSAMPLE_IGNORED: ParamSpec = ParamSpec {
     min: 1.0,
     max: f64::MAX,
     ..ParamSpec::new(
@@ -182,15 +186,51 @@ const UPSAMPLE_IGNORED: ParamSpec = ParamSpec {
         "deprecated and without effect, as in DeepTrack2 2.0.1 (warns when not 1); use Upscale instead",
     )
 };
-const UPSAMPLE: ParamSpec = ParamSpec {
-    support: Support::OnlyDefault,
+/// `voxel_size` of every scatterer (DeepTrack2 2.0.1's `Scatterer(voxel_size=None)`): recorded, never
+/// computed with. A microscope sets it to its optics' `voxel_size` (`resolution / magnification` per
+/// axis, as DeepTrack2's `propagate_data_to_dependencies` does); the volume is always computed at the
+/// simulation voxel of the optics imaging it (1 µm alone), as 2.0.1's `get_active_voxel_size()`.
+pub(crate) const VOXEL_SIZE: ParamSpec = ParamSpec {
+    nullable: true,
+    min: 0.0,
+    min_open: true,
+    max: f64::MAX,
+    meters: true,
     ..ParamSpec::new(
-        "upsample",
-        ParamKind::Integer,
-        ParamDefault::Value(Const::Int(1)),
-        "the scatterer's own upsampling; use the optics' upscale instead",
+        "voxel_size",
+        ParamKind::Vector { min_len: 1, max_len: 3, whole: false },
+        ParamDefault::Value(Const::None),
+        "recorded only: set to the optics' voxel size (resolution / magnification per axis, m) by a microscope; \
+         the volume is computed at the optics' simulation voxel whatever it holds, as in DeepTrack2 2.0.1",
     )
 };
+/// `pixel_size` of every scatterer, as [`VOXEL_SIZE`]: the optics' `resolution / magnification`.
+pub(crate) const PIXEL_SIZE: ParamSpec = ParamSpec {
+    nullable: true,
+    min: 0.0,
+    min_open: true,
+    max: f64::MAX,
+    ..ParamSpec::new(
+        "pixel_size",
+        ParamKind::Number,
+        ParamDefault::Value(Const::None),
+        "recorded only: set to the optics' pixel size (resolution / magnification, m) by a microscope, as in \
+         DeepTrack2 2.0.1",
+    )
+};
+
+/// The warning of a scatterer given `upsample` other than 1 (checked: a whole number of at least 1).
+pub(crate) fn warn_upsample(name: &str, p: &Params<'_>) -> Result<()> {
+    let upsample = p.f64("upsample")?;
+    if upsample != 1.0 {
+        crate::warnings::warn(format!(
+            "{name}: setting upsample != 1 is deprecated and has no effect (as in DeepTrack2 2.0.1); use \
+             Upscale(feature, factor={}) instead",
+            upsample as i64
+        ));
+    }
+    Ok(())
+}
 
 /// Positive finite radii, in meters.
 const fn radius(max_len: usize, check: Option<fn(&Value) -> Result<()>>) -> ParamSpec {
@@ -215,33 +255,48 @@ const fn rotation(max_len: usize) -> ParamSpec {
     }
 }
 
-const POINT: &[ParamSpec] = &[POSITION, Z, VALUE, INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE_IGNORED];
-const SPHERE: &[ParamSpec] =
-    &[POSITION, Z, VALUE, radius(3, Some(not_two)), INTENSITY, REFRACTIVE_INDEX, POSITION_UNIT, UPSAMPLE_IGNORED];
+const POINT: &[ParamSpec] =
+    &[POSITION, Z, VALUE, POSITION_UNIT, UPSAMPLE_IGNORED, VOXEL_SIZE, PIXEL_SIZE, INTENSITY, REFRACTIVE_INDEX];
+const SPHERE: &[ParamSpec] = &[
+    POSITION,
+    Z,
+    VALUE,
+    POSITION_UNIT,
+    UPSAMPLE_IGNORED,
+    VOXEL_SIZE,
+    PIXEL_SIZE,
+    radius(3, Some(not_two)),
+    INTENSITY,
+    REFRACTIVE_INDEX,
+];
 const ELLIPSE: &[ParamSpec] = &[
     POSITION,
     Z,
     VALUE,
+    POSITION_UNIT,
+    UPSAMPLE_IGNORED,
+    VOXEL_SIZE,
+    PIXEL_SIZE,
     // Ellipse uses the first two of longer vectors, as DeepTrack2 does.
     radius(usize::MAX, None),
     rotation(1),
     TRANSPOSE,
     INTENSITY,
     REFRACTIVE_INDEX,
-    POSITION_UNIT,
-    UPSAMPLE_IGNORED,
 ];
 const ELLIPSOID: &[ParamSpec] = &[
     POSITION,
     Z,
     VALUE,
+    POSITION_UNIT,
+    UPSAMPLE_IGNORED,
+    VOXEL_SIZE,
+    PIXEL_SIZE,
     radius(3, None),
     rotation(3),
     TRANSPOSE,
     INTENSITY,
     REFRACTIVE_INDEX,
-    POSITION_UNIT,
-    UPSAMPLE_IGNORED,
 ];
 
 /// A sphere's radius is one number or one per axis (3), never 2.
@@ -294,6 +349,16 @@ pub(crate) fn position(value: &Value) -> Result<Vec<f64>> {
 }
 
 impl Scatterer {
+    /// The kind's name.
+    fn name_of(&self) -> &'static str {
+        match self.shape {
+            Shape::Point => "PointParticle",
+            Shape::Sphere => "Sphere",
+            Shape::Ellipse => "Ellipse",
+            Shape::Ellipsoid => "Ellipsoid",
+        }
+    }
+
     fn params(&self) -> &'static [ParamSpec] {
         match self.shape {
             Shape::Point => POINT,
@@ -303,15 +368,57 @@ impl Scatterer {
         }
     }
 
+    /// DeepTrack2 2.0.1's `Ellipse._process_properties` and `Ellipsoid._process_properties`: the
+    /// `radius` of an ellipse as an array of two (one radius twice, or the first two), an ellipsoid's
+    /// `radius` and `rotation` as tuples of three (one radius thrice, two with the second repeated;
+    /// rotations padded with 0), as its dicts record them (the volume is the same). `None` for the
+    /// other kinds, or values that are not numbers (the check reports them).
+    fn per_axis(&self, props: &PropertyDict) -> Option<PropertyDict> {
+        let numbers = |key: &str| props.get(key).and_then(|v| v.to_f64_vec().ok()).filter(|v| !v.is_empty());
+        let mut out = props.clone();
+        match self.shape {
+            Shape::Ellipse => {
+                let r = numbers("radius")?;
+                out.insert("radius", Value::vector(&[r[0], if r.len() == 1 { r[0] } else { r[1] }]));
+            }
+            Shape::Ellipsoid => {
+                let r = numbers("radius")?;
+                let r = match r.len() {
+                    1 => vec![r[0]; 3],
+                    2 => vec![r[0], r[1], r[1]],
+                    _ => r,
+                };
+                let rotation = props.get("rotation")?;
+                numbers("rotation")?;
+                let mut angles: Vec<Value> = match rotation {
+                    Value::List(items) | Value::Tuple(items) => items.clone(),
+                    Value::Int(_) | Value::Float(_) => vec![rotation.clone()],
+                    other => other.to_f64_vec().ok()?.into_iter().map(Value::Float).collect(),
+                };
+                while angles.len() < 3 {
+                    angles.push(Value::Int(0));
+                }
+                out.insert("radius", Value::Tuple(r.into_iter().map(Value::Float).collect()));
+                out.insert("rotation", Value::Tuple(angles));
+            }
+            Shape::Point | Shape::Sphere => return None,
+        }
+        Some(out)
+    }
+
     /// The scatterer's array at the optics' voxel size, cropped (`crop_empty`).
     fn volume(&self, props: &PropertyDict, ctx: &OpticsContext) -> Result<ArrayD<f64>> {
+        match self.grid(props, ctx.voxel_size)? {
+            Some(grid) => masks::materialise(&grid),
+            None => Ok(point(ctx.scale)),
+        }
+    }
+
+    /// The mask of a sized scatterer on its grid at voxel size `vox` (`None` for a point).
+    fn grid(&self, props: &PropertyDict, vox: [f64; 3]) -> Result<Option<masks::Grid>> {
         let p = Params::new(self.params(), props);
-        let vox = ctx.voxel_size;
         let grid = match self.shape {
-            Shape::Point => {
-                let s = ctx.scale;
-                return Ok(ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2]));
-            }
+            Shape::Point => return Ok(None),
             Shape::Sphere => {
                 let r = p.vec("radius")?;
                 let radius = |i: usize| if r.len() == 1 { r[0] } else { r[i] };
@@ -339,8 +446,18 @@ impl Scatterer {
                 masks::ellipsoid(if transpose { r } else { [r[1], r[0], r[2]] }, rot, vox)?
             }
         };
-        masks::materialise(&grid)
+        Ok(Some(grid))
     }
+
+    /// Warns about an `upsample` other than 1 (checked: a whole number of at least 1).
+    fn warn_upsample(&self, p: &Params<'_>) -> Result<()> {
+        warn_upsample(self.name_of(), p)
+    }
+}
+
+/// A point's one voxel: `scale₀·scale₁·scale₂` (DeepTrack2's `np.ones((1, 1, 1)) * np.prod(scale)`).
+fn point(s: [f64; 3]) -> ArrayD<f64> {
+    ArrayD::from_elem(IxDyn(&[1, 1, 1]), s[0] * s[1] * s[2])
 }
 
 impl FeatureKind for Scatterer {
@@ -349,12 +466,7 @@ impl FeatureKind for Scatterer {
     }
 
     fn name(&self) -> &str {
-        match self.shape {
-            Shape::Point => "PointParticle",
-            Shape::Sphere => "Sphere",
-            Shape::Ellipse => "Ellipse",
-            Shape::Ellipsoid => "Ellipsoid",
-        }
+        self.name_of()
     }
 
     fn is_distributed(&self) -> bool {
@@ -366,7 +478,14 @@ impl FeatureKind for Scatterer {
     }
 
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
-        position_in_pixels(props, scope)
+        let moved = position_in_pixels(props, scope)?;
+        Ok(self.per_axis(moved.as_ref().unwrap_or(props)).or(moved))
+    }
+
+    /// Inside a microscope: the optics' `voxel_size` and `pixel_size` (and any other property of the
+    /// optics the scatterer has), as DeepTrack2's microscope sets them on its sample.
+    fn used_properties(&self, sample: &PropertyDict, scope: &Scope) -> Option<PropertyDict> {
+        Propagated::of(scope).and_then(|o| o.apply(self.params(), sample))
     }
 
     fn process(
@@ -380,16 +499,7 @@ impl FeatureKind for Scatterer {
         let ctx = OpticsContext::of(rs.scope());
         let p = Params::new(self.params(), props);
         p.check_all()?;
-        // A whole number of at least 1 (checked above).
-        let upsample = p.f64("upsample")?;
-        if upsample != 1.0 {
-            crate::warnings::warn(format!(
-                "{}: setting upsample != 1 is deprecated and has no effect (as in DeepTrack2 2.0.1); use \
-                 Upscale(feature, factor={}) instead",
-                self.name(),
-                upsample as i64
-            ));
-        }
+        warn_upsample(self.name(), &p)?;
         let mut image = Image::new(self.volume(props, &ctx)?);
         // What the optics read: typed, rather than looked up in the dict by key.
         image.set_note(ScattererData::of_scatterer(&p, props, self.shape != Shape::Point)?);

@@ -54,6 +54,8 @@ fn main() {
     println!("{}", properties_out_of_memory());
     println!("{}", permuted_out_of_memory());
     println!("{}", narrow_out_of_memory());
+    println!("{}", views_out_of_memory());
+    println!("{}", narrow_view_out_of_memory());
 }
 
 /// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
@@ -128,4 +130,86 @@ fn narrow_out_of_memory() -> String {
     let expected: Vec<f64> = (0..rows * cols).map(|i| i as f64 + 1.0).collect();
     assert_eq!(out.contiguous().expect("float64"), &expected[..]);
     format!("a narrow image without memory: {err}")
+}
+
+/// `FlipLR` then `Crop` of a 64 × 128 image while blocks of 32 KiB or more are refused: both are views
+/// (O(1), nothing large allocated), and `Power` (2) of the crop, whose C-order copy takes 32 KiB, is
+/// `OutOfMemory` (not a panic); once memory is back it gives the squares of the flipped crop.
+fn views_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| i as f64).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let kind = |name: &str, props: &[(&str, Value)]| {
+        let f = features::builtin(name).expect("a built-in kind");
+        for (k, v) in props {
+            f.set_property(k, Rule::constant(v.clone())).expect("a valid value");
+        }
+        f
+    };
+    let flip = kind("FlipLR", &[("p", Value::Float(1.0))]);
+    let crop = kind(
+        "Crop",
+        &[
+            ("crop", Value::List(vec![Value::Int(64), Value::Int(64)])),
+            ("corner", Value::List(vec![Value::Int(0), Value::Int(10)])),
+        ],
+    );
+    let power = kind("Power", &[("value", Value::Float(2.0))]);
+    REFUSE_FROM.store(64 * 64 * 8, Ordering::Relaxed);
+    let flipped = flip.resolve_one(Some(&input));
+    let cropped = flipped.as_ref().ok().and_then(|f| f.as_ref()).map(|f| crop.resolve_one(Some(f)));
+    let refused = match &cropped {
+        Some(Ok(Some(c))) => Some(power.resolve_one(Some(c))),
+        _ => None,
+    };
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let cropped = cropped.expect("the flip is a view").expect("the crop is a view").expect("an image");
+    assert!(cropped.is_permuted() && cropped.shares_samples(&input));
+    let err = refused.expect("a crop").expect_err("the C-order copy cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    let squares = power.resolve_one(Some(&cropped)).expect("memory is back").expect("an image");
+    let squares = squares.to_array().expect("an array");
+    for r in 0..rows {
+        for c in 0..64 {
+            assert_eq!(squares[[r, c]], ((r * cols + cols - 1 - (c + 10)) as f64).powi(2), "at ({r}, {c})");
+        }
+    }
+    format!("a cropped view without memory: {err}")
+}
+
+/// `FlipLR` of `AsType('uint8')`'s 64 × 128 image (8 KiB of uint8 samples) while blocks of 64 KiB (its
+/// float64 values) or more are refused: the flip is a view of the narrow samples (nothing converted),
+/// and `Add` (1) of it is `OutOfMemory` naming the float64 values (not a panic); once memory is back
+/// it gives the flipped values plus one.
+fn narrow_view_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| (i % 251) as f64 + 0.5).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let cast = features::builtin("AsType").expect("AsType is a built-in kind");
+    cast.set_property("dtype", Rule::constant(Value::str("uint8"))).expect("a valid dtype");
+    let flip = features::builtin("FlipLR").expect("FlipLR is a built-in kind");
+    flip.set_property("p", Rule::constant(Value::Float(1.0))).expect("a valid p");
+    let add = features::builtin("Add").expect("Add is a built-in kind");
+    add.set_property("value", Rule::constant(Value::Float(1.0))).expect("a valid value");
+    let narrow = cast.resolve_one(Some(&input)).expect("resolves").expect("an image");
+    REFUSE_FROM.store(rows * cols * 8, Ordering::Relaxed);
+    let flipped = flip.resolve_one(Some(&narrow));
+    let refused = flipped.as_ref().ok().and_then(|f| f.as_ref()).map(|f| add.resolve_one(Some(f)));
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let flipped = flipped.expect("the flip is a view").expect("an image");
+    let (held, _) = flipped.narrow_samples().expect("the flip shares the uint8 samples");
+    assert!(flipped.shares_samples(&narrow));
+    let err = refused.expect("a flip").expect_err("the float64 values cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    assert!(err.to_string().contains("float64 values"), "{err}");
+    assert!(held.float64_if_converted().is_none(), "nothing converted while refused");
+    let out = add.resolve_one(Some(&flipped)).expect("memory is back").expect("an image");
+    let out = out.to_array().expect("an array");
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = ((r * cols + cols - 1 - c) % 251) as f64;
+            assert_eq!(out[[r, c]], v + 1.0, "at ({r}, {c})");
+        }
+    }
+    format!("a flipped narrow image without memory: {err}")
 }

@@ -1,0 +1,96 @@
+//! One-pass kernels on the interleaved parts of a complex image (`re, im, re, im, …`): each writes
+//! every sample of a fresh buffer ([`buffer::with_capacity`], advised as huge pages as numpy's are)
+//! in one loop the compiler vectorises, without zero-filling it first or copying the input.
+
+use crate::buffer;
+use crate::error::Result;
+
+/// numpy's `abs` of each complex number: `sqrt(re² + im²)` in one vectorised pass, then numpy's
+/// `hypot` (within an ulp of which the square root is) where the sum of squares is not a normal
+/// number below 1e300 (where it would overflow, underflow or lose precision), which a second pass
+/// fixes only when there is such a number.
+pub(crate) fn abs(parts: &[f64]) -> Result<Vec<f64>> {
+    let n = parts.len() / 2;
+    let mut out = buffer::with_capacity(n)?;
+    let spare = &mut out.spare_capacity_mut()[..n];
+    #[cfg(target_arch = "x86_64")]
+    let all_exact = if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        unsafe { abs_into_avx2(parts, spare) }
+    } else {
+        abs_into(parts, spare)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let all_exact = abs_into(parts, spare);
+    // SAFETY: `abs_into` wrote each of the first `n` slots (it zips them with the `n` pairs of parts).
+    unsafe { out.set_len(n) };
+    if !all_exact {
+        for (o, z) in out.iter_mut().zip(parts.chunks_exact(2)) {
+            if !exact(z[0] * z[0] + z[1] * z[1]) {
+                *o = z[0].hypot(z[1]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether the square root of a sum of squares `s` is within an ulp of `hypot`: `s` normal, below
+/// 1e300 (comparisons, which vectorise, rather than `is_normal`).
+#[inline(always)]
+#[allow(clippy::manual_range_contains)] // two comparisons joined without a branch, which vectorise
+fn exact(s: f64) -> bool {
+    (s >= f64::MIN_POSITIVE) & (s < 1e300)
+}
+
+/// Writes `sqrt(re² + im²)` of each pair of `parts` into `out`; whether every sum was [`exact`].
+#[inline(always)]
+fn abs_into(parts: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool {
+    let mut all_exact = true;
+    for (o, z) in out.iter_mut().zip(parts.chunks_exact(2)) {
+        let s = z[0] * z[0] + z[1] * z[1];
+        all_exact &= exact(s);
+        o.write(s.sqrt());
+    }
+    all_exact
+}
+
+/// [`abs_into`] compiled for AVX2 (four square roots per instruction).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn abs_into_avx2(parts: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool {
+    abs_into(parts, out)
+}
+
+/// `(f(re), g(im))` of each complex number (`Conjugate`: `(re, -im)`; a complex image plus a number:
+/// `(re + v, im)`), in one pass.
+pub(crate) fn map_parts(parts: &[f64], f: impl Fn(f64) -> f64, g: impl Fn(f64) -> f64) -> Result<Vec<f64>> {
+    let len = parts.len() & !1;
+    let mut out = buffer::with_capacity(len)?;
+    for (o, z) in out.spare_capacity_mut()[..len].chunks_exact_mut(2).zip(parts.chunks_exact(2)) {
+        o[0].write(f(z[0]));
+        o[1].write(g(z[1]));
+    }
+    // SAFETY: the loop wrote each of the first `len` slots (two per pair of parts, `len / 2` pairs).
+    unsafe { out.set_len(len) };
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn abs_is_hypot_within_an_ulp_and_exactly_at_the_edges() {
+        let parts =
+            [3.0, 4.0, 1e200, 1e200, 1e-200, -1e-200, 0.0, -0.0, f64::INFINITY, f64::NAN, -2.5, 0.5, f64::NAN, 1.0];
+        let out = abs(&parts).unwrap();
+        for (o, z) in out.iter().zip(parts.chunks_exact(2)) {
+            let h = z[0].hypot(z[1]);
+            assert!((o - h).abs() <= h * f64::EPSILON || o.to_bits() == h.to_bits(), "{z:?}: {o} vs {h}");
+        }
+        assert_eq!(out[0], 5.0);
+        assert_eq!(out[4], f64::INFINITY);
+        assert!(out[6].is_nan());
+        assert_eq!(map_parts(&[1.0, 2.0, -3.0, 0.0], |x| x, |y| -y).unwrap(), [1.0, -2.0, -3.0, -0.0]);
+    }
+}
