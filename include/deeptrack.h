@@ -681,16 +681,48 @@ deeptrack_status deeptrack_camera_photons_per_unit(const struct deeptrack_featur
                                                    double *out);
 
 /**
- * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
- * always read as doubles (`deeptrack_image_data`); an image of another type than float64
- * (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
- * as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
- * Kinds given such an image compute on the doubles and give float64 images.
+ * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. An image of
+ * another type than float64 (`AsType`'s output, the comparisons' bools) holds exactly that type's
+ * values (integers truncated toward zero and wrapped as numpy casts, floats rounded to float32 or
+ * float16, booleans 0 or 1): `deeptrack_image_samples` lends them in that type, and
+ * `deeptrack_image_data` as doubles. Kinds given such an image compute on the doubles and give
+ * float64 images (the shape kinds and `AsType` excepted).
  *
  * # Safety
  * `img` must be NULL or a live image; `out` NULL or writable.
  */
 deeptrack_status deeptrack_image_dtype(const struct deeptrack_image *img, uint32_t *out);
+
+/**
+ * Lends the samples of `img` where they are in memory, in the type the image holds them in, without
+ * copying: `*dtype` receives that type (a `DEEPTRACK_DTYPE_*` number), `*data` the address of the
+ * element at index 0 on every axis (NULL when there are no elements), and `strides[0..ndim]` the
+ * signed distance in elements (of that type) between neighbours along each axis, so that element
+ * `[i0, i1, …]` is at `data[i0 * strides[0] + i1 * strides[1] + …]`, and `*permuted` whether they
+ * are not the C-order ones, as `deeptrack_image_layout` gives them: a view (a `Transpose`, a flip, a
+ * crop) of a narrow image shares its samples and lends them in its type with its own strides
+ * (negative along a reversed axis). An image of a narrow type
+ * (`deeptrack_image_dtype` not `DEEPTRACK_DTYPE_FLOAT64`: `AsType`'s output, the comparisons' bools)
+ * lends its samples of that type: `int8_t` … `uint64_t`, `float`, IEEE half-precision bits
+ * (`uint16_t`) for float16, one byte 0 or 1 for bool, which is numpy's layout of the type. Any other
+ * image lends doubles (`*dtype` is `DEEPTRACK_DTYPE_FLOAT64`): float64 images, and narrow-typed
+ * values held as doubles (a whole-number `Value`), which the caller converts. The memory is owned by
+ * the library and read-only, valid while `img` lives (and while any image sharing the samples
+ * does); a float64 view of narrow samples is made once (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it
+ * cannot be allocated) only where doubles are lent for them. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL`
+ * when `cap` is less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be
+ * NULL if `cap` is 0.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `data`, `dtype` and `permuted` NULL or writable; `strides`
+ * NULL or `cap` writable `ptrdiff_t`s.
+ */
+deeptrack_status deeptrack_image_samples(const struct deeptrack_image *img,
+                                         const void **data,
+                                         uint32_t *dtype,
+                                         ptrdiff_t *strides,
+                                         size_t cap,
+                                         bool *permuted);
 
 /**
  * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static
@@ -1189,7 +1221,10 @@ deeptrack_status deeptrack_image_data(const struct deeptrack_image *img,
  * only that distinct indices are distinct elements, all inside one live block of memory; for the
  * elements in C order use `deeptrack_image_data`. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is
  * less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is
- * 0.
+ * 0. An image holding samples of a narrow type (`AsType`'s, a comparison's, or a view of one) lends
+ * their float64 values, converted once and kept while the samples are shared
+ * (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when that cannot be allocated; nothing is written then), with the
+ * same strides; `deeptrack_image_samples` lends the narrow samples themselves.
  *
  * # Safety
  * `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`

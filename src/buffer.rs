@@ -65,7 +65,7 @@ pub(crate) fn try_vec<T>(count: usize) -> Option<Vec<T>> {
 /// Advises the whole pages inside `len` bytes at `ptr` as huge-page memory (Linux; only advice:
 /// the contents and the allocation are unchanged, and a refusal is ignored).
 #[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *mut u8, len: usize) {
+pub(crate) fn advise_huge_pages(ptr: *mut u8, len: usize) {
     if len < HUGE_PAGE_ADVICE {
         return;
     }
@@ -81,7 +81,7 @@ fn advise_huge_pages(ptr: *mut u8, len: usize) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_: *mut u8, _: usize) {}
+pub(crate) fn advise_huge_pages(_: *mut u8, _: usize) {}
 
 #[cfg(test)]
 mod tests {

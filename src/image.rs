@@ -15,6 +15,7 @@ use crate::properties::PropertyDict;
 use crate::property_list::PropertyList;
 use crate::samples::Borrowed;
 use crate::shared_list::SharedList;
+use crate::typed_samples::TypedSamples;
 use crate::value::{Value, standard};
 
 mod strided;
@@ -108,11 +109,12 @@ impl Part {
         }
     }
 
-    /// The samples in memory order (C order unless strided) of a dense block.
-    fn memory(&self) -> &[f64] {
+    /// The samples in memory order (C order unless strided) of a dense block; narrow samples are
+    /// converted to float64 (once, kept), `OutOfMemory` when that cannot be allocated.
+    fn memory(&self) -> Result<&[f64]> {
         debug_assert!(self.dense);
         let first = self.first();
-        &self.buffer.all()[first..first + self.shape.size()]
+        Ok(&self.buffer.try_all()?[first..first + self.shape.size()])
     }
 }
 
@@ -123,13 +125,26 @@ enum Buffer {
     Owned(Arc<ArrayD<f64>>),
     /// The caller's memory.
     Borrowed(Arc<Borrowed>),
+    /// Samples of a narrow type (src/typed_samples.rs), read as float64 through their conversion.
+    Typed(Arc<TypedSamples>),
 }
 
 impl Buffer {
+    /// The float64 samples; narrow ones are converted (once) if they were not yet, and a failure to
+    /// allocate that conversion panics: library code converts them first ([`Image::float64_ready`]).
     fn all(&self) -> &[f64] {
         match self {
             Buffer::Owned(a) => a.as_slice().expect("images are kept in standard layout"),
             Buffer::Borrowed(b) => b.as_slice(),
+            Buffer::Typed(t) => t.float64().unwrap_or_else(|e| panic!("{e}")),
+        }
+    }
+
+    /// [`Buffer::all`], with `OutOfMemory` when narrow samples cannot be converted.
+    fn try_all(&self) -> Result<&[f64]> {
+        match self {
+            Buffer::Typed(t) => t.float64(),
+            _ => Ok(self.all()),
         }
     }
 }
@@ -150,6 +165,7 @@ impl Samples {
             Samples::Part(p) => match &p.buffer {
                 Buffer::Owned(a) => Arc::as_ptr(a).cast(),
                 Buffer::Borrowed(b) => Arc::as_ptr(b).cast(),
+                Buffer::Typed(t) => Arc::as_ptr(t).cast(),
             },
         }
     }
@@ -282,13 +298,79 @@ impl Image {
         Image::new(ArrayD::zeros(IxDyn(shape)))
     }
 
+    /// An image of `shape` (C order, no properties) holding samples of a narrow type, tagged with
+    /// their type; an error when the counts differ.
+    pub fn typed(shape: &[usize], samples: TypedSamples) -> Result<Self> {
+        let count = element_count(shape)?;
+        if count != samples.len() {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} has {count} elements but there are {}",
+                samples.len()
+            )));
+        }
+        let dtype = samples.dtype();
+        let part = Part::c_order(Buffer::Typed(Arc::new(samples)), IxDyn(shape), 0);
+        Ok(Image {
+            samples: Samples::Part(Arc::new(part)),
+            properties: PropertyList::new(),
+            complex: false,
+            dtype,
+            note: None,
+        })
+    }
+
+    /// The same properties (not complex) with `samples` of a narrow type in `shape`, one per
+    /// element in C order (the caller made them so), tagged with their type.
+    pub(crate) fn with_typed(&self, shape: &[usize], samples: TypedSamples) -> Image {
+        debug_assert_eq!(samples.len(), shape.iter().product::<usize>());
+        let dtype = samples.dtype();
+        let part = Part::c_order(Buffer::Typed(Arc::new(samples)), IxDyn(shape), 0);
+        Image {
+            samples: Samples::Part(Arc::new(part)),
+            properties: self.properties.clone(),
+            complex: false,
+            dtype,
+            note: self.note.clone(),
+        }
+    }
+
+    /// The samples held in the image's own narrow type ([`Image::dtype`]: `AsType`'s casts, the
+    /// comparisons' bools, and the flips, crops and permutations of such images, which share them) and
+    /// the index in them of the sample at index 0 on every axis, from which [`Image::strides`]
+    /// (signed) walk; `None` when the image holds float64 samples. Shared with the image, never
+    /// copied.
+    pub fn narrow_samples(&self) -> Option<(&TypedSamples, usize)> {
+        match &self.samples {
+            Samples::Part(p) => match &p.buffer {
+                Buffer::Typed(t) if t.dtype() == self.dtype => Some((&**t, p.start)),
+                _ => None,
+            },
+            Samples::Whole(_) => None,
+        }
+    }
+
+    /// Makes the float64 samples of an image holding a narrow type ([`Image::narrow_samples`]),
+    /// once (kept while the samples are shared); `OutOfMemory` when they cannot be allocated. Library
+    /// code calls it (or the fallible readers: [`Image::contiguous`], [`Image::memory`],
+    /// [`Image::to_array`]) before the infallible ones ([`Image::data`], [`Image::as_slice`]), which panic when that conversion cannot be allocated. Kinds' inputs
+    /// are converted before their computation, unless the kind reads narrow samples itself.
+    pub fn float64_ready(&self) -> Result<()> {
+        match &self.samples {
+            Samples::Part(p) => p.buffer.try_all().map(|_| ()),
+            Samples::Whole(_) => Ok(()),
+        }
+    }
+
     /// The array: a view of the samples, in standard layout unless the image is permuted
-    /// ([`Image::is_permuted`]), when it is the strided view numpy's `transpose` would give.
+    /// ([`Image::is_permuted`]), when it is the strided view numpy's `transpose` would give. Narrow
+    /// samples are read as float64 (see [`Image::float64_ready`]: this panics when their conversion
+    /// cannot be allocated).
     pub fn data(&self) -> ArrayViewD<'_, f64> {
         match &self.samples {
             Samples::Whole(a) => a.view(),
             Samples::Part(p) => match &p.strides {
-                None => ArrayViewD::from_shape(p.shape.clone(), p.memory()).expect("the shape fits the samples"),
+                None => ArrayViewD::from_shape(p.shape.clone(), &p.buffer.all()[p.start..p.start + p.shape.size()])
+                    .expect("the shape fits the samples"),
                 Some(s) => strided::view(p.buffer.all(), p.start, &p.shape, s),
             },
         }
@@ -314,25 +396,27 @@ impl Image {
     /// [`Image::with_layout_of`]: in memory order when they fill one block of memory (C order, or
     /// the samples of a permuted or reversed view in their parent's order), else (a sub-block, a
     /// complex part) in C order ([`Image::contiguous`]: copied once, `OutOfMemory` when that copy
-    /// cannot be allocated).
+    /// cannot be allocated). Narrow samples are read as float64, converted once (and kept) when
+    /// first asked for: `OutOfMemory` when that conversion cannot be allocated.
     pub fn memory(&self) -> Result<&[f64]> {
         match &self.samples {
             Samples::Whole(a) => Ok(a.as_slice().expect("images are kept in standard layout")),
-            Samples::Part(p) if p.dense => Ok(p.memory()),
+            Samples::Part(p) if p.dense => p.memory(),
             Samples::Part(_) => self.contiguous(),
         }
     }
 
-    /// The address of the sample at index 0 on every axis (NULL without samples), where
-    /// [`Image::strides`] walk from: what C and numpy read a view through.
-    pub(crate) fn origin_ptr(&self) -> *const f64 {
+    /// The address of the float64 sample at index 0 on every axis (NULL without samples), where
+    /// [`Image::strides`] walk from: what C and numpy read a view through. Narrow samples are
+    /// converted to float64 first (once, kept): `OutOfMemory` when that cannot be allocated.
+    pub(crate) fn origin_ptr(&self) -> Result<*const f64> {
         if self.shape().contains(&0) {
-            return std::ptr::null();
+            return Ok(std::ptr::null());
         }
-        match &self.samples {
+        Ok(match &self.samples {
             Samples::Whole(a) => a.as_ptr(),
-            Samples::Part(p) => p.buffer.all()[p.start..].as_ptr(),
-        }
+            Samples::Part(p) => p.buffer.try_all()?[p.start..].as_ptr(),
+        })
     }
 
     /// The number of samples (the product of the shape).
@@ -366,12 +450,13 @@ impl Image {
     pub fn contiguous(&self) -> Result<&[f64]> {
         let p = match &self.samples {
             Samples::Part(p) if p.strides.is_some() => p,
-            Samples::Part(p) => return Ok(p.memory()),
+            Samples::Part(p) => return p.memory(),
             Samples::Whole(a) => return Ok(a.as_slice().expect("images are kept in standard layout")),
         };
         if let Some(c) = p.c_order.get() {
             return Ok(c);
         }
+        self.float64_ready()?;
         let copy = layout::to_c_order(&self.data())?.into_boxed_slice();
         // Another thread may have copied them meanwhile: either copy is the same.
         let _ = p.c_order.set(copy);
@@ -391,7 +476,10 @@ impl Image {
         match &self.samples {
             Samples::Part(p) if p.strides.is_some() => match p.c_order.get() {
                 Some(c) => out.copy_from_slice(c),
-                None => layout::fill_c_order(&self.data(), out),
+                None => {
+                    self.float64_ready()?;
+                    layout::fill_c_order(&self.data(), out)
+                }
             },
             _ => out.copy_from_slice(self.memory()?),
         }
@@ -446,6 +534,7 @@ impl Image {
 
     /// A copy of the samples as an owned array (`OutOfMemory` when it cannot be allocated).
     pub fn to_array(&self) -> Result<ArrayD<f64>> {
+        self.float64_ready()?;
         if self.is_permuted() {
             let p = match &self.samples {
                 Samples::Part(p) => p,

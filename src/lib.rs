@@ -27,6 +27,7 @@ mod rng;
 pub mod samples;
 pub mod shared_list;
 mod sync;
+pub mod typed_samples;
 pub mod value;
 pub mod warnings;
 

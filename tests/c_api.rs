@@ -71,6 +71,14 @@ fn as_type_tags_and_numpys_power_from_c() {
 }
 
 #[test]
+fn narrow_samples_are_lent_in_their_type_and_read_as_doubles() {
+    let out = run(&compile("cc", "tests/c/narrow.c", "narrow", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn permuted_images_share_their_samples_and_give_c_order_data() {
     let out = run(&compile("cc", "tests/c/permuted.c", "permuted", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -83,6 +91,15 @@ fn flips_crops_and_complex_parts_are_strided_views_from_c() {
     let out = run(&compile("cc", "tests/c/views.c", "views", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
     assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
+fn flips_and_crops_of_narrow_images_lend_their_samples_with_signed_strides_from_c() {
+    let out = run(&compile("cc", "tests/c/narrow_views.c", "narrow_views", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
     print!("{out}");
 }
 

@@ -45,5 +45,7 @@ fn a_rust_program_with_its_own_global_allocator_uses_the_crate() {
     assert!(stdout.starts_with("own allocator: ") && stdout.contains("result [6.0, 7.0, 8.0, 9.0]"), "{stdout}");
     assert!(stdout.contains("get_properties without memory: cannot allocate the values of a property"), "{stdout}");
     assert!(stdout.contains("a permuted image without memory: "), "{stdout}");
+    assert!(stdout.contains("a narrow image without memory: "), "{stdout}");
     assert!(stdout.contains("a cropped view without memory: "), "{stdout}");
+    assert!(stdout.contains("a flipped narrow image without memory: "), "{stdout}");
 }

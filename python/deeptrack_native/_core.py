@@ -363,12 +363,12 @@ class _Buffer:
 
     __slots__ = ("owner", "__array_interface__")
 
-    def __init__(self, owner, data_ptr, shape, strides=None):
+    def __init__(self, owner, data_ptr, shape, strides=None, typestr=_F64.str):
         self.owner = owner
         self.__array_interface__ = {
             "version": 3,
             "shape": shape,
-            "typestr": _F64.str,
+            "typestr": typestr,
             "data": (data_ptr, True),
             "strides": strides,
         }
@@ -399,32 +399,37 @@ def _image_data(ptr, _data=lib.deeptrack_image_data):
 _STRIDES_BUF = c_ssize_t * _MAX_NDIM
 
 
-def image_view(owner, _layout=lib.deeptrack_image_layout):
+def image_view(owner, _samples=lib.deeptrack_image_samples):
     """A read-only numpy view of an owned library image's data (no copy); keeps ``owner`` alive. A
     view of another image (a Transpose or MoveAxis, a flip, a crop, the real or imaginary part of a
     complex image, sharing its memory) is a strided view of that memory with numpy's strides (negative
-    along a reversed axis), as numpy's ``transpose``, ``flip``, slices and ``.real`` are."""
+    along a reversed axis), as numpy's ``transpose``, ``flip``, slices and ``.real`` are. An image holding samples of a narrow
+    type (AsType's, the comparisons' bools, and views of them) is viewed in that dtype, with the same
+    strides (``deeptrack_image_samples``); other images as float64."""
     ptr = owner.ptr
     shape = image_shape(ptr)
     ndim = len(shape)
     data = c_void_p()
+    lent = c_uint32()
     strides = _STRIDES_BUF() if ndim <= _MAX_NDIM else (c_ssize_t * ndim)()
     permuted = c_bool()
-    status = _layout(ptr, byref(data), strides, ndim, byref(permuted))
+    status = _samples(ptr, byref(data), byref(lent), strides, ndim, byref(permuted))
     if status:
         raise_for(status)
+    dtype = _F64 if lent.value == 0 else _dtype(lent.value)
     if not data.value:
-        arr = np.zeros(shape)
+        arr = np.zeros(shape, dtype=dtype)
         arr.flags.writeable = False
         return arr
-    byte_strides = tuple(8 * s for s in strides[:ndim]) if permuted.value else None
-    return np.asarray(_Buffer(owner, data.value, shape, byte_strides))
+    byte_strides = tuple(dtype.itemsize * s for s in strides[:ndim]) if permuted.value else None
+    return np.asarray(_Buffer(owner, data.value, shape, byte_strides, dtype.str))
 
 
 def borrowed_view(ptr, _layout=lib.deeptrack_image_layout):
     """A numpy view of a borrowed library image's data, valid while the library lends it (during a
     callback): copy it, or compare with it, before returning. A permuted image (``Pool``'s blocks) is
-    a strided view of its memory (read-only)."""
+    a strided view of its memory (read-only). Always float64: the samples of a narrow image are read
+    through their float64 conversion (made once by the library), with the same strides."""
     shape = image_shape(ptr)
     ndim = len(shape)
     data = c_void_p()
@@ -462,11 +467,14 @@ def from_library_image(owner, known=None):
     """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
     Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
-    if view.ndim and view.shape[-1] == 2 and _is_complex(owner):
+    if view.dtype != _F64:
+        pass  # narrow samples, viewed in their own dtype
+    elif view.ndim and view.shape[-1] == 2 and _is_complex(owner):
         # A complex image (ComplexGaussian's): its last axis holds the real and imaginary parts,
         # viewed as complex numbers without a copy.
         view = view.view(np.complex128)[..., 0]
     else:
+        # Doubles: float64, or the values of a narrow type held as doubles (a whole-number Value).
         view = _typed(owner, view)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
         if view.ndim == 0:
@@ -539,16 +547,23 @@ def input_image(obj, what="image"):
 _DTYPES = {}
 
 
+def _dtype(number):
+    """numpy's dtype numbered ``number`` by the library (``DEEPTRACK_DTYPE_*``)."""
+    dtype = _DTYPES.get(number)
+    if dtype is None:
+        dtype = _DTYPES[number] = np.dtype(lib.deeptrack_dtype_name(number).decode())
+    return dtype
+
+
 def _typed(owner, view):
-    """``view`` as an array of numpy's type of the image (``AsType``'s output; the library's
-    samples are exactly that type's values), read-only as the view; ``view`` itself for float64."""
+    """``view`` (doubles) as an array of numpy's type of the image (a whole-number Value's int64;
+    the library's samples are exactly that type's values), read-only as the view; ``view`` itself
+    for float64."""
     out = c_uint32()
     call(lib.deeptrack_image_dtype, owner.ptr, byref(out))
     if out.value == 0:
         return view
-    dtype = _DTYPES.get(out.value)
-    if dtype is None:
-        dtype = _DTYPES[out.value] = np.dtype(lib.deeptrack_dtype_name(out.value).decode())
+    dtype = _dtype(out.value)
     with np.errstate(invalid="ignore"):  # int64 and uint64 beyond 2**53 (see the README)
         typed = view.astype(dtype)
     typed.flags.writeable = False

@@ -158,6 +158,10 @@ _DECLARATIONS = {
     "deeptrack_image_is_complex": ([handle, POINTER(c_bool)], status),
     "deeptrack_image_set_complex": ([handle, c_bool], status),
     "deeptrack_image_dtype": ([handle, POINTER(c_uint32)], status),
+    "deeptrack_image_samples": (
+        [handle, POINTER(c_void_p), POINTER(c_uint32), POINTER(c_ssize_t), c_size_t, POINTER(c_bool)],
+        status,
+    ),
     "deeptrack_dtype_name": ([c_uint32], c_char_p),
     "deeptrack_image_property_dict": ([handle, c_size_t, out_handle], status),
     "deeptrack_image_append_properties": ([handle, handle], status),

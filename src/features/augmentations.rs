@@ -257,6 +257,12 @@ impl FeatureKind for Flip {
         false
     }
 
+    /// The flips are views: of an image holding narrow samples (`AsType`'s, the comparisons'), they
+    /// share those samples and keep their dtype, as numpy's views do.
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn process(
         &self,
         inputs: &[Image],
@@ -430,6 +436,11 @@ impl FeatureKind for Crop {
         false
     }
 
+    /// The crop is a view: of an image holding narrow samples it shares them and keeps their dtype.
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn process(
         &self,
         inputs: &[Image],
@@ -440,8 +451,7 @@ impl FeatureKind for Crop {
         inputs
             .iter()
             .map(|img| {
-                let x = img.data();
-                let shape = x.shape();
+                let shape = img.shape();
                 let p = Params::new(CROP.params, props);
                 let mut crop = p.parse("crop", |v| crop_sizes(v, shape.len(), Some(shape)))?;
                 crop.resize(shape.len(), usize::MAX);
@@ -567,6 +577,12 @@ impl FeatureKind for ToMultiplesOf {
 
     fn is_distributed(&self) -> bool {
         false
+    }
+
+    /// `CropToMultiplesOf` is a view (sharing narrow samples, as `Crop`); `PadToMultiplesOf` computes
+    /// in float64.
+    fn reads_narrow_samples(&self) -> bool {
+        self.crop
     }
 
     fn process(

@@ -83,6 +83,15 @@ pub trait FeatureKind: Send + Sync {
         true
     }
 
+    /// Kinds that take inputs holding samples of a narrow type ([`Image::narrow_samples`]: `AsType`'s
+    /// casts, the comparisons' bools) as they are: reshapes and permutations share them, `AsType`
+    /// casts them. Every other kind's inputs are converted to float64 (once per samples, fallibly:
+    /// `OutOfMemory`) before its computation, so it reads [`Image::data`] and [`Image::memory`] as
+    /// float64 images.
+    fn reads_narrow_samples(&self) -> bool {
+        false
+    }
+
     /// Kinds that read their inputs' property dicts (`SampleToMasks`: each scatterer's `position`).
     /// `a >> b` turns on [`crate::Feature::store_properties`] for `a` when `b` is such a kind, as
     /// DeepTrack2's scatterers carry their properties without being asked.

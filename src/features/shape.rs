@@ -1,15 +1,14 @@
 //! Shape and type features of DeepTrack2's `features` module: `Transpose` (`Permute`), `MoveAxis`,
 //! `Squeeze`, `Unsqueeze` (`ExpandDims`), `ChannelFirst2d`, `AsType` and `OneHot`, as numpy computes
-//! them. `AsType` rounds, truncates or wraps the values as numpy's cast would and tags the image with
-//! the type ([`Dtype`]; the samples stay float64 in the engine, and callers convert them). None moves
-//! positions (DeepTrack2's do not either).
+//! them. `AsType` rounds, truncates or wraps the values as numpy's cast would, into samples of the
+//! type ([`TypedSamples`], tagged with its [`Dtype`]), which the kinds that follow read as float64.
+//! None moves positions (DeepTrack2's do not either).
 
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 
 use super::FeatureKind;
-use super::pixelwise;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
 use crate::dtype::Dtype;
@@ -17,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::graph::Resolver;
 use crate::image::{Image, element_count};
 use crate::properties::PropertyDict;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 /// The largest `num_classes` of `OneHot`; the output must also fit in memory (else `OutOfMemory`).
@@ -172,89 +172,6 @@ fn reshaped(x: &ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayD<f64> {
     x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("the same number of samples")
 }
 
-/// numpy's float64 → float16 rounding (to nearest, ties to even; overflow to infinity).
-fn to_f16(x: f64) -> f64 {
-    if !x.is_finite() || x == 0.0 {
-        return x;
-    }
-    let a = x.abs();
-    // The spacing of float16 numbers near `a`: 2^(e - 10) in the binade [2^e, 2^(e+1)), and 2^-24
-    // below 2^-14 (subnormal numbers); `e` from the bits, exactly.
-    let e = (((a.to_bits() >> 52) & 0x7ff) as i32 - 1023).max(-14);
-    let step = f64::from(e - 10).exp2();
-    let r = (a / step).round_ties_even() * step;
-    if r > 65504.0 { f64::INFINITY.copysign(x) } else { r.copysign(x) }
-}
-
-/// numpy's cast of `x` to an integer type of `bits` bits, as a float: truncation toward zero, then
-/// wrapping modulo 2^bits. Values numpy's C cast leaves undefined (NaN, infinities, beyond the
-/// 64-bit range) become the type's minimum (0 for unsigned types).
-#[inline(always)]
-fn to_int(x: f64, bits: u32, signed: bool) -> f64 {
-    const LIMIT: f64 = 9_223_372_036_854_775_808.0; // 2^63
-    let t = x.trunc();
-    if bits == 64 {
-        if !signed && (0.0..2.0 * LIMIT).contains(&t) {
-            return t;
-        }
-        if t.abs() < LIMIT {
-            return if signed { t } else { (t as i64) as u64 as f64 };
-        }
-        return if signed { -LIMIT } else { 0.0 };
-    }
-    // t - m * floor(t / m) is exact for every whole float (the division and the product by a power
-    // of two are, and the difference is below m), and the comparisons keep the loop free of branches.
-    // 2^bits and its reciprocal, exactly (a product by the reciprocal of a power of two is the
-    // quotient, exactly, and costs a fraction of a division).
-    let m = f64::from_bits((1023 + u64::from(bits)) << 52);
-    let inverse = f64::from_bits((1023 - u64::from(bits)) << 52);
-    let r = t - (t * inverse).floor() * m;
-    let r = if signed && r >= m / 2.0 { r - m } else { r };
-    let undefined = if signed { -m / 2.0 } else { 0.0 };
-    if t.abs() < LIMIT { r } else { undefined }
-}
-
-/// The cast of `dtype` (one of [`DTYPES`]), one sample at a time.
-#[cfg(test)]
-fn cast(dtype: &str) -> fn(f64) -> f64 {
-    match dtype {
-        "float32" | "single" => |x| x as f32 as f64,
-        "float16" | "half" => to_f16,
-        "int64" | "int" => |x| to_int(x, 64, true),
-        "int32" => |x| to_int(x, 32, true),
-        "int16" => |x| to_int(x, 16, true),
-        "int8" => |x| to_int(x, 8, true),
-        "uint64" | "uint" => |x| to_int(x, 64, false),
-        "uint32" => |x| to_int(x, 32, false),
-        "uint16" => |x| to_int(x, 16, false),
-        "uint8" => |x| to_int(x, 8, false),
-        "bool" => |x| f64::from(u8::from(x != 0.0)),
-        _ => |x| x,
-    }
-}
-
-/// `x` cast to `dtype`: each cast compiled into its own loop (with AVX2 where the processor has it,
-/// whose rounding instructions make `trunc` and `floor` single instructions).
-fn cast_all(x: &ArrayViewD<'_, f64>, dtype: &str) -> Result<ArrayD<f64>> {
-    let x = x.as_standard_layout();
-    let v = x.as_slice().expect("standard layout");
-    let out = match dtype {
-        "float32" | "single" => pixelwise::map(v, |v| v as f32 as f64),
-        "float16" | "half" => pixelwise::map(v, to_f16),
-        "int64" | "int" => pixelwise::map(v, |v| to_int(v, 64, true)),
-        "int32" => pixelwise::map(v, |v| to_int(v, 32, true)),
-        "int16" => pixelwise::map(v, |v| to_int(v, 16, true)),
-        "int8" => pixelwise::map(v, |v| to_int(v, 8, true)),
-        "uint64" | "uint" => pixelwise::map(v, |v| to_int(v, 64, false)),
-        "uint32" => pixelwise::map(v, |v| to_int(v, 32, false)),
-        "uint16" => pixelwise::map(v, |v| to_int(v, 16, false)),
-        "uint8" => pixelwise::map(v, |v| to_int(v, 8, false)),
-        "bool" => pixelwise::map(v, |v| f64::from(u8::from(v != 0.0))),
-        _ => pixelwise::map(v, |v| v),
-    }?;
-    Ok(ArrayD::from_shape_vec(x.raw_dim(), out).expect("one sample per element"))
-}
-
 /// `np.eye(n)[x]` for whole class numbers `x` in `-n..n` (negative ones count from the end).
 fn one_hot(x: &ArrayViewD<'_, f64>, n: usize) -> Result<ArrayD<f64>> {
     let x = if x.ndim() > 0 && x.shape()[x.ndim() - 1] == 1 { x.index_axis(Axis(x.ndim() - 1), 0) } else { x.view() };
@@ -399,7 +316,8 @@ impl Shape {
                     (n, None) => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
                 }
             }
-            Shape::AsType => cast_all(x, p.str("dtype")?),
+            // `get` casts into narrow samples.
+            Shape::AsType => unreachable!("AsType is computed by get"),
             Shape::OneHot => {
                 let n = p.usize("num_classes")?;
                 one_hot(x, n).map_err(|e| e.in_property("num_classes"))
@@ -415,6 +333,11 @@ impl FeatureKind for Shape {
 
     fn name(&self) -> &str {
         self.spec().name
+    }
+
+    /// Reshapes and permutations share narrow samples as they are; `AsType` casts them.
+    fn reads_narrow_samples(&self) -> bool {
+        true
     }
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
@@ -434,11 +357,15 @@ impl FeatureKind for Shape {
         }
         if matches!(self, Shape::AsType) {
             let dtype = Dtype::from_name(p.str("dtype")?).unwrap_or_default();
+            // The samples written once in the type, as numpy's `astype` does (narrow inputs are cast
+            // from their float64 values, which are exact but for 64-bit integers beyond 2^53).
             if dtype == Dtype::Float64 {
                 return Ok(Some(img.clone().with_dtype(dtype)));
             }
-            return Ok(Some(img.with_data(self.apply(&img.data(), &p)?).with_dtype(dtype)));
+            let samples = TypedSamples::cast(img.contiguous()?, dtype)?.expect("a narrow type");
+            return Ok(Some(img.with_typed(img.shape(), samples)));
         }
+        img.float64_ready()?;
         Ok(Some(img.with_data(self.apply(&img.data(), &p)?)))
     }
 }
@@ -448,41 +375,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn casts_of_every_sample_match_the_single_casts() {
-        let x = ArrayD::from_shape_vec(IxDyn(&[37, 70]), (0..37 * 70).map(f64::from).collect()).unwrap();
-        let all = cast_all(&x.mapv(|v| v * 1.37 - 900.0).view(), "int8").unwrap();
-        assert_eq!(all, x.mapv(|v| cast("int8")(v * 1.37 - 900.0)));
-    }
-
-    #[test]
     fn every_registry_name_is_a_type() {
         for name in DTYPES {
             assert!(Dtype::from_name(name).is_some(), "{name}");
         }
-    }
-
-    #[test]
-    fn casts_match_numpy() {
-        // numpy 2.4 on x86-64: x.astype(t) for these x (in-range values; the undefined ones differ).
-        let x = [1.7, -1.7, 200.0, -200.0, 300.5, 70000.0, -70000.0, 2.5, 0.1];
-        let all = |f: fn(f64) -> f64| x.iter().map(|&v| f(v)).collect::<Vec<_>>();
-        assert_eq!(all(cast("int8")), [1., -1., -56., 56., 44., 112., -112., 2., 0.]);
-        assert_eq!(all(cast("uint8")), [1., 255., 200., 56., 44., 112., 144., 2., 0.]);
-        assert_eq!(all(cast("int16")), [1., -1., 200., -200., 300., 4464., -4464., 2., 0.]);
-        assert_eq!(all(cast("uint16")), [1., 65535., 200., 65336., 300., 4464., 61072., 2., 0.]);
-        assert_eq!(all(cast("uint32"))[..4], [1., 4294967295., 200., 4294967096.]);
-        assert_eq!(
-            all(cast("float16")),
-            [1.7001953125, -1.7001953125, 200., -200., 300.5, f64::INFINITY, f64::NEG_INFINITY, 2.5, 0.0999755859375]
-        );
-        assert_eq!(cast("float32")(0.1), 0.10000000149011612);
-        assert_eq!(cast("uint64")(1e19), 1e19);
-        assert_eq!(
-            (to_f16(65519.0), to_f16(65520.0), to_f16(1e-8), to_f16(3e-6)),
-            (65504.0, f64::INFINITY, 0.0, 50.0 * 2.0_f64.powi(-24))
-        );
-        assert_eq!((cast("int32")(f64::NAN), cast("int64")(1e19)), (-2147483648.0, -9.223372036854776e18));
-        assert_eq!(all(cast("bool")), [1.0; 9]);
-        assert_eq!(cast("bool")(0.0), 0.0);
     }
 }

@@ -186,7 +186,11 @@ impl Reducer {
         if distributed {
             return inputs
                 .iter()
-                .map(|img| Ok(img.with_standard_data(reduce::reduce(img.data().view(), &spec)?)))
+                .map(|img| {
+                    // `Sum(feature)` reads its feature's outputs, which may hold narrow samples.
+                    img.float64_ready()?;
+                    Ok(img.with_standard_data(reduce::reduce(img.data().view(), &spec)?))
+                })
                 .collect();
         }
         if inputs.is_empty() {

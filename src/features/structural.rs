@@ -15,6 +15,7 @@ use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::element_count;
 use crate::image::{Image, ImageList};
 use crate::properties::{PropertyDict, Rule};
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 /// The registry entries of this family.
@@ -56,19 +57,22 @@ pub(crate) static KINDS: &[KindSpec] = &[
     arithmetic("Power", &[], "`image ** value`, element-wise with numpy broadcasting.", |_| {
         Box::new(Arithmetic { name: "Power", op: f64::powf })
     }),
-    arithmetic("GreaterThan", &[], "`image > value` as 1 or 0, element-wise.", |_| {
+    arithmetic("GreaterThan", &[], "`image > value` element-wise, as numpy's bools.", |_| {
         Box::new(Arithmetic { name: "GreaterThan", op: greater })
     }),
-    arithmetic("LessThan", &[], "`image < value` as 1 or 0, element-wise.", |_| {
+    arithmetic("LessThan", &[], "`image < value` element-wise, as numpy's bools.", |_| {
         Box::new(Arithmetic { name: "LessThan", op: less })
     }),
-    arithmetic("GreaterThanOrEquals", &["GreaterThanOrEqual"], "`image >= value` as 1 or 0, element-wise.", |_| {
-        Box::new(Arithmetic { name: "GreaterThanOrEquals", op: greater_or_equal })
-    }),
-    arithmetic("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` as 1 or 0, element-wise.", |_| {
+    arithmetic(
+        "GreaterThanOrEquals",
+        &["GreaterThanOrEqual"],
+        "`image >= value` element-wise, as numpy's bools.",
+        |_| Box::new(Arithmetic { name: "GreaterThanOrEquals", op: greater_or_equal }),
+    ),
+    arithmetic("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` element-wise, as numpy's bools.", |_| {
         Box::new(Arithmetic { name: "LessThanOrEquals", op: less_or_equal })
     }),
-    arithmetic("Equals", &["Equal"], "`image == value` as 1 or 0, element-wise.", |_| {
+    arithmetic("Equals", &["Equal"], "`image == value` element-wise, as numpy's bools.", |_| {
         Box::new(Arithmetic { name: "Equals", op: equal })
     }),
     KindSpec {
@@ -358,6 +362,18 @@ fn complex_by_number(name: &str, image: &Image, v: f64) -> Result<Image> {
     Ok(out)
 }
 
+/// Whether the kind named `name` is a comparison, whose results are numpy's bools.
+fn is_comparison(name: &str) -> bool {
+    matches!(name, "GreaterThan" | "LessThan" | "GreaterThanOrEquals" | "LessThanOrEquals" | "Equals")
+}
+
+/// `test` of every sample of `image` (in C order), as a bool image with its properties: a
+/// comparison with a number, written once in numpy's bools (1 byte a sample).
+fn compared(image: &Image, test: impl Fn(f64) -> bool) -> Result<Image> {
+    let bools = TypedSamples::bools(image.contiguous()?, test)?;
+    Ok(image.with_typed(image.shape(), bools))
+}
+
 /// `a ** b` with numpy's broadcasting and numpy's power ([`power`]).
 fn power_broadcast(a: &ArrayViewD<'_, f64>, b: &ArrayD<f64>) -> Result<ArrayD<f64>> {
     let (shape, _) = checked_broadcast(a.shape(), b.shape())?;
@@ -421,11 +437,11 @@ impl FeatureKind for Arithmetic {
                     // several times slower than numpy's loop).
                     "Divide" => image.map_samples(|x| divide(x, v)),
                     "FloorDivide" => image.map_samples(|x| floor_divide(x, v)),
-                    "GreaterThan" => image.map_samples(|x| greater(x, v)),
-                    "LessThan" => image.map_samples(|x| less(x, v)),
-                    "GreaterThanOrEquals" => image.map_samples(|x| greater_or_equal(x, v)),
-                    "LessThanOrEquals" => image.map_samples(|x| less_or_equal(x, v)),
-                    "Equals" => image.map_samples(|x| equal(x, v)),
+                    "GreaterThan" => compared(image, |x| x > v),
+                    "LessThan" => compared(image, |x| x < v),
+                    "GreaterThanOrEquals" => compared(image, |x| x >= v),
+                    "LessThanOrEquals" => compared(image, |x| x <= v),
+                    "Equals" => compared(image, |x| x == v),
                     _ => image.map_samples(|x| op(x, v)),
                 }?);
             }
@@ -445,6 +461,12 @@ impl FeatureKind for Arithmetic {
                     broadcast_op(&image.data(), &values[i % values.len()], self.op)
                 }
                 .map_err(|e| e.in_property("value"))?;
+                if is_comparison(self.name) {
+                    // numpy's bools (the 0 and 1 of `op`).
+                    let flat = data.as_slice().expect("a new array in standard layout");
+                    let bools = TypedSamples::bools(flat, |x| x != 0.0)?;
+                    return Ok(image.with_typed(data.shape(), bools));
+                }
                 Ok(image.with_data(data))
             })
             .collect()

@@ -1,10 +1,11 @@
 //! C ABI for images' types ([`Dtype`]): the number `AsType` tags an image with.
 
-use libc::c_char;
+use libc::{c_char, c_void, size_t};
 
 use super::image::deeptrack_image;
 use super::{borrow, check_out, deeptrack_status, guard, guard_or};
 use crate::dtype::Dtype;
+use crate::error::{Error, ErrorKind};
 
 /// `deeptrack_image_dtype()` of a float64 image (every image but `AsType`'s outputs).
 pub const DEEPTRACK_DTYPE_FLOAT64: u32 = 0;
@@ -31,11 +32,12 @@ pub const DEEPTRACK_DTYPE_UINT8: u32 = 10;
 /// `deeptrack_image_dtype()` of booleans (samples 0 or 1).
 pub const DEEPTRACK_DTYPE_BOOL: u32 = 11;
 
-/// Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. The samples are
-/// always read as doubles (`deeptrack_image_data`); an image of another type than float64
-/// (`AsType`'s output) holds exactly that type's values (integers truncated toward zero and wrapped
-/// as numpy casts, floats rounded to float32 or float16, booleans 0 or 1), ready to be converted.
-/// Kinds given such an image compute on the doubles and give float64 images.
+/// Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. An image of
+/// another type than float64 (`AsType`'s output, the comparisons' bools) holds exactly that type's
+/// values (integers truncated toward zero and wrapped as numpy casts, floats rounded to float32 or
+/// float16, booleans 0 or 1): `deeptrack_image_samples` lends them in that type, and
+/// `deeptrack_image_data` as doubles. Kinds given such an image compute on the doubles and give
+/// float64 images (the shape kinds and `AsType` excepted).
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `out` NULL or writable.
@@ -47,6 +49,79 @@ pub unsafe extern "C" fn deeptrack_image_dtype(img: *const deeptrack_image, out:
         let dtype = unsafe { borrow(img, "img")? }.dtype();
         // SAFETY: checked non-NULL.
         unsafe { *out = dtype as u32 };
+        Ok(())
+    })
+}
+
+/// Lends the samples of `img` where they are in memory, in the type the image holds them in, without
+/// copying: `*dtype` receives that type (a `DEEPTRACK_DTYPE_*` number), `*data` the address of the
+/// element at index 0 on every axis (NULL when there are no elements), and `strides[0..ndim]` the
+/// signed distance in elements (of that type) between neighbours along each axis, so that element
+/// `[i0, i1, …]` is at `data[i0 * strides[0] + i1 * strides[1] + …]`, and `*permuted` whether they
+/// are not the C-order ones, as `deeptrack_image_layout` gives them: a view (a `Transpose`, a flip, a
+/// crop) of a narrow image shares its samples and lends them in its type with its own strides
+/// (negative along a reversed axis). An image of a narrow type
+/// (`deeptrack_image_dtype` not `DEEPTRACK_DTYPE_FLOAT64`: `AsType`'s output, the comparisons' bools)
+/// lends its samples of that type: `int8_t` … `uint64_t`, `float`, IEEE half-precision bits
+/// (`uint16_t`) for float16, one byte 0 or 1 for bool, which is numpy's layout of the type. Any other
+/// image lends doubles (`*dtype` is `DEEPTRACK_DTYPE_FLOAT64`): float64 images, and narrow-typed
+/// values held as doubles (a whole-number `Value`), which the caller converts. The memory is owned by
+/// the library and read-only, valid while `img` lives (and while any image sharing the samples
+/// does); a float64 view of narrow samples is made once (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when it
+/// cannot be allocated) only where doubles are lent for them. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL`
+/// when `cap` is less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be
+/// NULL if `cap` is 0.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `data`, `dtype` and `permuted` NULL or writable; `strides`
+/// NULL or `cap` writable `ptrdiff_t`s.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_samples(
+    img: *const deeptrack_image,
+    data: *mut *const c_void,
+    dtype: *mut u32,
+    strides: *mut libc::ptrdiff_t,
+    cap: size_t,
+    permuted: *mut bool,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(data, "data")?;
+        check_out(dtype, "dtype")?;
+        check_out(permuted, "permuted")?;
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        let ndim = img.shape().len();
+        if cap < ndim {
+            return Err(Error::new(
+                ErrorKind::BufferTooSmall,
+                format!("argument 'cap' is {cap} but the image has {ndim} dimensions"),
+            ));
+        }
+        if ndim > 0 {
+            check_out(strides, "strides")?;
+        }
+        let count = img.shape().iter().product::<usize>();
+        let (address, lent) = match img.narrow_samples() {
+            Some((samples, start)) => {
+                // The byte offset of the sample at index 0 on every axis (`start < len` for an image
+                // with samples; the signed strides walk from it inside the samples).
+                let address = samples.as_ptr().wrapping_add(start * samples.item_size());
+                (address.cast::<c_void>(), samples.dtype())
+            }
+            // The address of the sample at index 0, as `deeptrack_image_layout` lends it.
+            None => (img.origin_ptr()?.cast::<c_void>(), Dtype::Float64),
+        };
+        for (i, &s) in img.strides().iter().enumerate() {
+            // Strides of an image in memory fit in isize (its byte size does).
+            // SAFETY: `strides` holds at least `cap >= ndim > i` values.
+            unsafe { *strides.add(i) = s as libc::ptrdiff_t };
+        }
+        // SAFETY: checked non-NULL.
+        unsafe {
+            *data = if count == 0 { std::ptr::null() } else { address };
+            *dtype = lent as u32;
+            *permuted = img.is_permuted();
+        }
         Ok(())
     })
 }

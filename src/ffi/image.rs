@@ -276,7 +276,10 @@ pub unsafe extern "C" fn deeptrack_image_data(
 /// only that distinct indices are distinct elements, all inside one live block of memory; for the
 /// elements in C order use `deeptrack_image_data`. `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` when `cap` is
 /// less than `deeptrack_image_ndim(img)` (nothing is written then); `strides` may be NULL if `cap` is
-/// 0.
+/// 0. An image holding samples of a narrow type (`AsType`'s, a comparison's, or a view of one) lends
+/// their float64 values, converted once and kept while the samples are shared
+/// (`DEEPTRACK_STATUS_OUT_OF_MEMORY` when that cannot be allocated; nothing is written then), with the
+/// same strides; `deeptrack_image_samples` lends the narrow samples themselves.
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `data` and `permuted` NULL or writable; `strides` NULL or `cap`
@@ -304,6 +307,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         if ndim > 0 {
             check_out(strides, "strides")?;
         }
+        let origin = img.origin_ptr()?;
         for (i, &s) in img.strides().iter().enumerate() {
             // Strides of an image in memory fit in isize (its byte size does).
             // SAFETY: `strides` holds at least `cap >= ndim > i` values.
@@ -311,7 +315,7 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         }
         // SAFETY: checked non-NULL.
         unsafe {
-            *data = img.origin_ptr();
+            *data = origin;
             *permuted = img.is_permuted();
         }
         Ok(())

@@ -298,6 +298,13 @@ impl<'r> Resolver<'r> {
         let appends = kind.appends_to_inputs();
         let flat = if appends { Ok(Cow::Borrowed(&[][..])) } else { flatten(inputs) };
         let flat = flat.map_err(in_feature)?;
+        if !kind.reads_narrow_samples() {
+            // Narrow samples (`AsType`'s, the comparisons') are read as float64: converted here,
+            // once and fallibly, so that the kind's infallible readers never allocate.
+            for image in flat.iter() {
+                image.float64_ready().map_err(in_feature)?;
+            }
+        }
         let out = kind.process(&flat, dict, id, self).map_err(in_feature)?;
         let out = match recorded {
             Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,

@@ -53,7 +53,9 @@ fn main() {
 
     println!("{}", properties_out_of_memory());
     println!("{}", permuted_out_of_memory());
+    println!("{}", narrow_out_of_memory());
     println!("{}", views_out_of_memory());
+    println!("{}", narrow_view_out_of_memory());
 }
 
 /// The values of a property over the 4,096 dicts of `Add ^ 4096` with stored properties, read while
@@ -103,6 +105,33 @@ fn permuted_out_of_memory() -> String {
     format!("a permuted image without memory: {err}")
 }
 
+/// `Add` (1) of `AsType('int32')`'s 64 × 128 image (int32 samples, 32 KiB, whose float64 values take
+/// 64 KiB) while blocks of 64 KiB or more are refused: `OutOfMemory` naming the float64 values (not
+/// a panic), and once memory is back the same call gives the values plus one, the conversion kept.
+fn narrow_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| i as f64 + 0.5).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let cast = features::builtin("AsType").expect("AsType is a built-in kind");
+    cast.set_property("dtype", Rule::constant(Value::str("int32"))).expect("a valid dtype");
+    let narrow = cast.resolve_one(Some(&input)).expect("resolves").expect("an image");
+    let (held, _) = narrow.narrow_samples().expect("int32 samples");
+    assert!(held.float64_if_converted().is_none());
+    let add = features::builtin("Add").expect("Add is a built-in kind");
+    add.set_property("value", Rule::constant(Value::Float(1.0))).expect("a valid value");
+    REFUSE_FROM.store(rows * cols * 8, Ordering::Relaxed);
+    let refused = add.resolve_one(Some(&narrow));
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let err = refused.expect_err("the float64 values cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    assert!(err.to_string().contains("float64 values"), "{err}");
+    let out = add.resolve_one(Some(&narrow)).expect("memory is back").expect("an image");
+    assert!(held.float64_if_converted().is_some(), "converted once, and kept");
+    let expected: Vec<f64> = (0..rows * cols).map(|i| i as f64 + 1.0).collect();
+    assert_eq!(out.contiguous().expect("float64"), &expected[..]);
+    format!("a narrow image without memory: {err}")
+}
+
 /// `FlipLR` then `Crop` of a 64 × 128 image while blocks of 32 KiB or more are refused: both are views
 /// (O(1), nothing large allocated), and `Power` (2) of the crop, whose C-order copy takes 32 KiB, is
 /// `OutOfMemory` (not a panic); once memory is back it gives the squares of the flipped crop.
@@ -146,4 +175,41 @@ fn views_out_of_memory() -> String {
         }
     }
     format!("a cropped view without memory: {err}")
+}
+
+/// `FlipLR` of `AsType('uint8')`'s 64 × 128 image (8 KiB of uint8 samples) while blocks of 64 KiB (its
+/// float64 values) or more are refused: the flip is a view of the narrow samples (nothing converted),
+/// and `Add` (1) of it is `OutOfMemory` naming the float64 values (not a panic); once memory is back
+/// it gives the flipped values plus one.
+fn narrow_view_out_of_memory() -> String {
+    let (rows, cols) = (64, 128);
+    let samples: Vec<f64> = (0..rows * cols).map(|i| (i % 251) as f64 + 0.5).collect();
+    let input = Image::from_slice(&[rows, cols], &samples).expect("an image");
+    let cast = features::builtin("AsType").expect("AsType is a built-in kind");
+    cast.set_property("dtype", Rule::constant(Value::str("uint8"))).expect("a valid dtype");
+    let flip = features::builtin("FlipLR").expect("FlipLR is a built-in kind");
+    flip.set_property("p", Rule::constant(Value::Float(1.0))).expect("a valid p");
+    let add = features::builtin("Add").expect("Add is a built-in kind");
+    add.set_property("value", Rule::constant(Value::Float(1.0))).expect("a valid value");
+    let narrow = cast.resolve_one(Some(&input)).expect("resolves").expect("an image");
+    REFUSE_FROM.store(rows * cols * 8, Ordering::Relaxed);
+    let flipped = flip.resolve_one(Some(&narrow));
+    let refused = flipped.as_ref().ok().and_then(|f| f.as_ref()).map(|f| add.resolve_one(Some(f)));
+    REFUSE_FROM.store(usize::MAX, Ordering::Relaxed);
+    let flipped = flipped.expect("the flip is a view").expect("an image");
+    let (held, _) = flipped.narrow_samples().expect("the flip shares the uint8 samples");
+    assert!(flipped.shares_samples(&narrow));
+    let err = refused.expect("a flip").expect_err("the float64 values cannot be allocated");
+    assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+    assert!(err.to_string().contains("float64 values"), "{err}");
+    assert!(held.float64_if_converted().is_none(), "nothing converted while refused");
+    let out = add.resolve_one(Some(&flipped)).expect("memory is back").expect("an image");
+    let out = out.to_array().expect("an array");
+    for r in 0..rows {
+        for c in 0..cols {
+            let v = ((r * cols + cols - 1 - c) % 251) as f64;
+            assert_eq!(out[[r, c]], v + 1.0, "at ({r}, {c})");
+        }
+    }
+    format!("a flipped narrow image without memory: {err}")
 }
