@@ -2,10 +2,9 @@
 
 use libc::{c_char, c_void, size_t};
 
-use super::image::deeptrack_image;
+use super::image::{check_strides_out, deeptrack_image, write_strides};
 use super::{borrow, check_out, deeptrack_status, guard, guard_or};
 use crate::dtype::Dtype;
-use crate::error::{Error, ErrorKind};
 
 /// `deeptrack_image_dtype()` of a float64 image (every image but `AsType`'s outputs).
 pub const DEEPTRACK_DTYPE_FLOAT64: u32 = 0;
@@ -90,16 +89,7 @@ pub unsafe extern "C" fn deeptrack_image_samples(
         check_out(permuted, "permuted")?;
         // SAFETY: forwarded contract.
         let img = unsafe { borrow(img, "img")? };
-        let ndim = img.shape().len();
-        if cap < ndim {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!("argument 'cap' is {cap} but the image has {ndim} dimensions"),
-            ));
-        }
-        if ndim > 0 {
-            check_out(strides, "strides")?;
-        }
+        check_strides_out(img, strides, cap)?;
         let count = img.shape().iter().product::<usize>();
         let (address, lent) = match img.narrow_samples() {
             Some((samples, start)) => {
@@ -111,11 +101,8 @@ pub unsafe extern "C" fn deeptrack_image_samples(
             // The address of the sample at index 0, as `deeptrack_image_layout` lends it.
             None => (img.origin_ptr()?.cast::<c_void>(), Dtype::Float64),
         };
-        for (i, &s) in img.strides().iter().enumerate() {
-            // Strides of an image in memory fit in isize (its byte size does).
-            // SAFETY: `strides` holds at least `cap >= ndim > i` values.
-            unsafe { *strides.add(i) = s as libc::ptrdiff_t };
-        }
+        // SAFETY: checked by `check_strides_out` above.
+        unsafe { write_strides(img, strides) };
         // SAFETY: checked non-NULL.
         unsafe {
             *data = if count == 0 { std::ptr::null() } else { address };

@@ -297,22 +297,10 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         check_out(permuted, "permuted")?;
         // SAFETY: forwarded contract.
         let img = unsafe { borrow(img, "img")? };
-        let ndim = img.shape().len();
-        if cap < ndim {
-            return Err(Error::new(
-                ErrorKind::BufferTooSmall,
-                format!("argument 'cap' is {cap} but the image has {ndim} dimensions"),
-            ));
-        }
-        if ndim > 0 {
-            check_out(strides, "strides")?;
-        }
+        check_strides_out(img, strides, cap)?;
         let origin = img.origin_ptr()?;
-        for (i, &s) in img.strides().iter().enumerate() {
-            // Strides of an image in memory fit in isize (its byte size does).
-            // SAFETY: `strides` holds at least `cap >= ndim > i` values.
-            unsafe { *strides.add(i) = s as libc::ptrdiff_t };
-        }
+        // SAFETY: checked by `check_strides_out` above.
+        unsafe { write_strides(img, strides) };
         // SAFETY: checked non-NULL.
         unsafe {
             *data = origin;
@@ -320,6 +308,34 @@ pub unsafe extern "C" fn deeptrack_image_layout(
         }
         Ok(())
     })
+}
+
+/// Checks a caller's strides buffer for [`write_strides`]: `BufferTooSmall` when `cap` is less than
+/// the image's dimensions, `NullPointer` when `strides` is NULL for an image of at least one axis.
+pub(super) fn check_strides_out(img: &Image, strides: *mut libc::ptrdiff_t, cap: size_t) -> Result<(), Error> {
+    let ndim = img.shape().len();
+    if cap < ndim {
+        return Err(Error::new(
+            ErrorKind::BufferTooSmall,
+            format!("argument 'cap' is {cap} but the image has {ndim} dimensions"),
+        ));
+    }
+    if ndim > 0 {
+        check_out(strides, "strides")?;
+    }
+    Ok(())
+}
+
+/// Writes the image's strides (in elements, signed) into `strides`.
+///
+/// # Safety
+/// `strides` must have passed [`check_strides_out`] for `img`: writable for the image's dimensions.
+pub(super) unsafe fn write_strides(img: &Image, strides: *mut libc::ptrdiff_t) {
+    for (i, &s) in img.strides().iter().enumerate() {
+        // Strides of an image in memory fit in isize (its byte size does).
+        // SAFETY: `strides` holds at least `ndim > i` values (the caller's contract).
+        unsafe { *strides.add(i) = s as libc::ptrdiff_t };
+    }
 }
 
 /// Copies the elements of `img` (C order) into `buf`, which holds `len` doubles.
