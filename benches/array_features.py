@@ -87,6 +87,13 @@ ARRAY = [
     ("Conjugate(complex)", "Conjugate", {}, 1 + 0.5j),
     ("Multiply(2, complex)", "Multiply", {"value": 2.0}, 1 + 0.5j),
     ("Background(1)", "Background", {"offset": 1.0}, 1),
+    # A spectrum times a propagator's cube (DeepTrack2 multiplies its input in place).
+    (
+        "FourierTransformTransformation(i=3)",
+        "holography.FourierTransformTransformation",
+        {"Tz": lambda dt: propagator(), "Tzinv": lambda dt: propagator().conj(), "i": 3},
+        1 + 0.5j,
+    ),
     ("AsType(int32)", "AsType", {"dtype": "int32"}, 300),
     ("AsType(uint8)", "AsType", {"dtype": "uint8"}, 300),
     ("AsType(int64)", "AsType", {"dtype": "int64"}, 300),
@@ -98,6 +105,21 @@ ARRAY = [
 ]
 
 
+def propagator():
+    """A 1024x1024 matrix of unit complex numbers, the form of a Fourier-space propagator."""
+    import numpy as np
+
+    return np.exp(1j * np.random.default_rng(2).uniform(0.0, 2.0 * np.pi, (1024, 1024)))
+
+
+def feature_class(dt, name):
+    """The class `name` of the package `dt` (a dotted name is looked up in that submodule)."""
+    import importlib
+
+    module, _, cls = name.rpartition(".")
+    return getattr(importlib.import_module(f"{dt.__name__}.{module}") if module else dt, cls)
+
+
 def cases(only, elementwise, statistics):
     """(label, class name, keyword arguments) of every timed case."""
     out = [("Real", "Real", {})] + [(name, name, {}) for name in elementwise if name != "Real"]
@@ -107,7 +129,7 @@ def cases(only, elementwise, statistics):
     out += STRUCTURAL
     out += [(label, name, kwargs) for label, name, kwargs, _ in ARRAY]
     if only:
-        out = [c for c in out if c[1] in only or c[0] in only or c[0] == "Real"]
+        out = [c for c in out if c[1].rpartition(".")[2] in only or c[0] in only or c[0] == "Real"]
     return out
 
 
@@ -136,7 +158,7 @@ def run_side(side, repeat, only, names):
     for label, name, kwargs in cases(only, *names):
         x = above_one if name == "Arccosh" else unit * scales.get(label, 1)
         try:
-            f = getattr(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
+            f = feature_class(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
             f.update()
             np.asarray(f.resolve(x))
         except Exception as e:  # e.g. DeepTrack2's Resize without OpenCV

@@ -26,6 +26,7 @@ pub mod radialcenter;
 mod rng;
 pub mod samples;
 pub mod shared_list;
+mod simd;
 mod sync;
 pub mod typed_samples;
 pub mod value;

@@ -10,6 +10,8 @@
 //! to an integer type) the result is the type's minimum (0 for unsigned types), as documented in the
 //! README.
 
+#[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+mod avx512_casts;
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 
@@ -188,6 +190,15 @@ fn map<S: Copy, T: Copy>(x: &[S], what: &str, f: impl Fn(S) -> T) -> Result<Vec<
         .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {what} of {} samples", x.len())))?;
     buffer::advise_huge_pages(out.as_mut_ptr().cast::<u8>(), x.len().saturating_mul(size_of::<T>()));
     let spare = &mut out.spare_capacity_mut()[..x.len()];
+    #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+    if crate::simd::avx512() {
+        // SAFETY: the processor has AVX-512 F, BW, DQ and VL (checked just above), the only
+        // requirement of the call.
+        unsafe { avx512_map_into(x, spare, &f) };
+        // SAFETY: as below.
+        unsafe { out.set_len(x.len()) };
+        return Ok(out);
+    }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
@@ -209,6 +220,14 @@ fn map_into<S: Copy, T: Copy>(x: &[S], out: &mut [MaybeUninit<T>], f: impl Fn(S)
     out.iter_mut().zip(x).for_each(|(o, &v)| {
         o.write(f(v));
     });
+}
+
+/// [`map_into`] compiled for AVX-512, whose compares write mask registers that become bools in
+/// one instruction (AVX2 needs a sequence of packs and shuffles).
+#[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn avx512_map_into<S: Copy, T: Copy>(x: &[S], out: &mut [MaybeUninit<T>], f: impl Fn(S) -> T) {
+    map_into(x, out, f)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -268,13 +287,16 @@ fn cast_int<T: Int>(x: &[f64], exact: impl Fn(f64) -> T + Copy) -> Result<Vec<T>
     buffer::advise_huge_pages(out.as_mut_ptr().cast::<u8>(), x.len().saturating_mul(size_of::<T>()));
     let spare = &mut out.spare_capacity_mut()[..x.len()];
     #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
-    if std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512vl")
-    {
-        // SAFETY: the processor has AVX-512 F, BW and VL (checked just above), the only requirement
-        // of the call.
-        unsafe { avx512_ints_into(x, spare, exact) };
+    if crate::simd::avx512() {
+        if T::VIA_I32 {
+            // SAFETY: the processor has AVX-512 F, BW, DQ and VL (checked just above), the only
+            // requirement of the call; `T` converts through i32, as it requires.
+            unsafe { avx512_casts::ints_into(x, spare, exact) };
+        } else {
+            // SAFETY: the processor has AVX-512 F, BW and VL (checked just above), the only
+            // requirement of the call.
+            unsafe { avx512_ints_into(x, spare, exact) };
+        }
         // SAFETY: as below.
         unsafe { out.set_len(x.len()) };
         return Ok(out);
@@ -510,6 +532,21 @@ mod tests {
         }
         assert_eq!(cast(&[3e15 + 0.5, -3e15], Dtype::Int64), [3e15, -3e15]);
         assert_eq!(cast(&[2f64.powi(51), -(2f64.powi(51)) - 2.0], Dtype::Int32), [0.0, -2.0]);
+        // At the edges of the 32-bit conversion (whose unconvertible result, -2^31, is also the
+        // truncation of -2^31 itself), in vectors long enough for the vectorised loops.
+        for edge in [-2147483648.0, -2147483648.9, 2147483647.9, 2147483648.0, -2147483649.0, 4294967296.5] {
+            let mut x: Vec<f64> = (0..40).map(|i| i as f64 * 3.25 - 60.0).collect();
+            x[17] = edge;
+            for (d, bits, signed) in [
+                (Dtype::Int32, 32, true),
+                (Dtype::Int16, 16, true),
+                (Dtype::UInt16, 16, false),
+                (Dtype::UInt8, 8, false),
+            ] {
+                let want: Vec<f64> = x.iter().map(|&v| wrapped(v, bits, signed)).collect();
+                assert_eq!(cast(&x, d), want, "{d:?} with {edge}");
+            }
+        }
     }
 
     #[test]

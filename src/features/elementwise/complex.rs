@@ -66,13 +66,67 @@ fn abs_into_avx2(parts: &[f64], out: &mut [std::mem::MaybeUninit<f64>]) -> bool 
 pub(crate) fn map_parts(parts: &[f64], f: impl Fn(f64) -> f64, g: impl Fn(f64) -> f64) -> Result<Vec<f64>> {
     let len = parts.len() & !1;
     let mut out = buffer::with_capacity(len)?;
-    for (o, z) in out.spare_capacity_mut()[..len].chunks_exact_mut(2).zip(parts.chunks_exact(2)) {
-        o[0].write(f(z[0]));
-        o[1].write(g(z[1]));
+    let spare = &mut out.spare_capacity_mut()[..len];
+    #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+    let done = crate::simd::avx512() && {
+        // SAFETY: the processor has AVX-512 F, BW, DQ and VL (checked just above), the only
+        // requirement of the call.
+        unsafe { map_parts_into_avx512(&parts[..len], spare, &f, &g) };
+        true
+    };
+    #[cfg(not(all(target_arch = "x86_64", deeptrack_avx512)))]
+    let done = false;
+    #[cfg(target_arch = "x86_64")]
+    let done = done
+        || std::arch::is_x86_feature_detected!("avx2") && {
+            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+            unsafe { map_parts_into_avx2(&parts[..len], spare, &f, &g) };
+            true
+        };
+    if !done {
+        map_parts_into(&parts[..len], spare, f, g);
     }
-    // SAFETY: the loop wrote each of the first `len` slots (two per pair of parts, `len / 2` pairs).
+    // SAFETY: `map_parts_into` wrote each of the first `len` slots (two per pair of parts, `len / 2`
+    // pairs).
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+/// [`map_parts`]' loop, indexed so that the compiler vectorises the interleaved parts.
+#[inline(always)]
+fn map_parts_into(
+    parts: &[f64],
+    out: &mut [std::mem::MaybeUninit<f64>],
+    f: impl Fn(f64) -> f64,
+    g: impl Fn(f64) -> f64,
+) {
+    assert_eq!(parts.len(), out.len());
+    for i in 0..parts.len() / 2 {
+        out[2 * i].write(f(parts[2 * i]));
+        out[2 * i + 1].write(g(parts[2 * i + 1]));
+    }
+}
+
+#[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+#[target_feature(enable = "avx512f,avx512bw,avx512dq,avx512vl")]
+fn map_parts_into_avx512(
+    parts: &[f64],
+    out: &mut [std::mem::MaybeUninit<f64>],
+    f: impl Fn(f64) -> f64,
+    g: impl Fn(f64) -> f64,
+) {
+    map_parts_into(parts, out, f, g)
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn map_parts_into_avx2(
+    parts: &[f64],
+    out: &mut [std::mem::MaybeUninit<f64>],
+    f: impl Fn(f64) -> f64,
+    g: impl Fn(f64) -> f64,
+) {
+    map_parts_into(parts, out, f, g)
 }
 
 #[cfg(test)]

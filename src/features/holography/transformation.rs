@@ -11,6 +11,7 @@
 //! multiplies it in place, `image *= …`), and a real image times a complex matrix gives a complex
 //! image (DeepTrack2's in-place product cannot cast it back to float and raises).
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -93,37 +94,108 @@ pub(crate) fn transform(img: &Image, m: &Value, e: f64) -> Result<Image> {
             let powered = powered_real(&real, e)?;
             let powered = in_shape(&powered, logical)?;
             let mut out = crate::buffer::with_capacity(samples.len()).map_err(|_| oom("the product"))?;
+            let spare = &mut out.spare_capacity_mut()[..samples.len()];
             if complex {
-                for (z, &m) in samples.chunks_exact(2).zip(powered.iter()) {
+                for ((o, z), &m) in spare.chunks_exact_mut(2).zip(samples.chunks_exact(2)).zip(powered.iter()) {
                     let v = mul(Complex64::new(z[0], z[1]), Complex64::new(m, 0.0));
-                    out.extend([v.re, v.im]);
+                    o[0].write(v.re);
+                    o[1].write(v.im);
                 }
             } else {
-                out.extend(samples.iter().zip(powered.iter()).map(|(x, m)| x * m));
+                for ((o, x), m) in spare.iter_mut().zip(samples.iter()).zip(powered.iter()) {
+                    o.write(x * m);
+                }
             }
+            // SAFETY: every one of the first `samples.len()` slots was written just above: the
+            // matrix has one element per logical sample (`in_shape`), so the zips cover them all.
+            unsafe { out.set_len(samples.len()) };
             finish(img, shape.to_vec(), out, complex)
         }
         Err(_) => {
             let matrix = m.to_complex_array()?;
             let matrix = in_shape(&matrix, logical)?;
             let doubles = matrix.len().checked_mul(2).ok_or_else(|| oom("the product"))?;
-            let mut out = crate::buffer::with_capacity(doubles).map_err(|_| oom("the product"))?;
             let mut out_shape = shape.to_vec();
-            if complex {
-                for (z, &m) in samples.chunks_exact(2).zip(matrix.iter()) {
-                    let v = mul(Complex64::new(z[0], z[1]), power(m, e));
-                    out.extend([v.re, v.im]);
-                }
-            } else {
-                for (&x, &m) in samples.iter().zip(matrix.iter()) {
-                    let v = mul(Complex64::new(x, 0.0), power(m, e));
-                    out.extend([v.re, v.im]);
-                }
+            if !complex {
                 out_shape.push(2);
             }
+            let out = complex_products(samples, complex, &matrix, e, doubles)?;
             finish(img, out_shape, out, true)
         }
     }
+}
+
+/// The samples (interleaved complex ones when `complex`, else real ones) times `matrix ** e`, as
+/// `doubles` interleaved complex doubles. The exponent's case is decided once, so that each loop
+/// is monomorphic (a small whole power is products, inlined and vectorised; any other is
+/// [`power`] per element).
+fn complex_products(samples: &[f64], complex: bool, matrix: &[Complex64], e: f64, doubles: usize) -> Result<Vec<f64>> {
+    let mut out = crate::buffer::with_capacity(doubles).map_err(|_| oom("the product"))?;
+    let spare = &mut out.spare_capacity_mut()[..doubles];
+    // numpy's `0j ** n` for n >= 1 is exactly 0 (not a product of signed zeros).
+    #[inline(always)]
+    fn nonzero(m: Complex64, p: impl Fn(Complex64) -> Complex64) -> Complex64 {
+        if m.re == 0.0 && m.im == 0.0 { Complex64::new(0.0, 0.0) } else { p(m) }
+    }
+    let whole = (e.fract() == 0.0 && e < 100.0).then_some(e as u32);
+    // Compiled for AVX2 where the processor has it (no fused multiply-adds: the products round as
+    // numpy's do).
+    macro_rules! run {
+        ($p:expr) => {{
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+                unsafe { avx2_products_into(samples, complex, matrix, spare, $p) }
+            } else {
+                products_into(samples, complex, matrix, spare, $p)
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            products_into(samples, complex, matrix, spare, $p)
+        }};
+    }
+    match whole {
+        Some(1) => run!(|m| nonzero(m, |m| m)),
+        Some(2) => run!(|m| nonzero(m, |m| mul(m, m))),
+        Some(3) => run!(|m| nonzero(m, |m| mul(m, mul(m, m)))),
+        _ => run!(|m| power(m, e)),
+    }
+    // SAFETY: `products_into` wrote every one of the first `doubles` slots: `doubles` is twice
+    // the matrix's length, which is the number of logical samples (`in_shape`).
+    unsafe { out.set_len(doubles) };
+    Ok(out)
+}
+
+/// [`complex_products`]'s loop: each sample times `p` of its matrix element, written to `out`.
+#[inline(always)]
+fn products_into(
+    samples: &[f64],
+    complex: bool,
+    matrix: &[Complex64],
+    out: &mut [MaybeUninit<f64>],
+    p: impl Fn(Complex64) -> Complex64,
+) {
+    let n = matrix.len();
+    assert!(out.len() == 2 * n && samples.len() == if complex { 2 * n } else { n });
+    for i in 0..n {
+        let z =
+            if complex { Complex64::new(samples[2 * i], samples[2 * i + 1]) } else { Complex64::new(samples[i], 0.0) };
+        let v = mul(z, p(matrix[i]));
+        out[2 * i].write(v.re);
+        out[2 * i + 1].write(v.im);
+    }
+}
+
+/// [`products_into`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn avx2_products_into(
+    samples: &[f64],
+    complex: bool,
+    matrix: &[Complex64],
+    out: &mut [MaybeUninit<f64>],
+    p: impl Fn(Complex64) -> Complex64,
+) {
+    products_into(samples, complex, matrix, out, p)
 }
 
 /// The image of `data` (C order, `shape`), with `img`'s properties, complex or not.
@@ -167,6 +239,7 @@ fn mul(a: Complex64, b: Complex64) -> Complex64 {
 
 /// numpy's complex `z ** e` for a real exponent `e ≥ 0` (`nc_pow`): 1 for `e = 0`, 0 for a zero
 /// base, repeated squaring for whole `e < 100`, `exp(e·log z)` otherwise.
+#[inline]
 pub(crate) fn power(z: Complex64, e: f64) -> Complex64 {
     if e == 0.0 {
         return Complex64::new(1.0, 0.0);
