@@ -10,7 +10,7 @@ single-threaded, and prints both per kind (best of N runs, milliseconds) with th
 
 deeptrack_native is taken from python/ with the release library (target/release, `cargo build
 --release --lib --features mimalloc`; or DEEPTRACK_LIBRARY); DeepTrack2 from
-target/bench-venvs/deeptrack-2.0.1 (made by benches/compare_deeptrack2.py), or DT2_PYTHON; the
+target/bench-venvs/deeptrack-2.0.1 (made as benches/compare_deeptrack2.py makes it, with OpenCV), or DT2_PYTHON; the
 native side runs in target/pyvenv (made by `make python-test`, for numpy), or NATIVE_PYTHON.
 Each side runs in its own process (`--side native` or `--side dt2` prints JSON).
 
@@ -99,6 +99,23 @@ ARRAY = [
     ("AsType(int64)", "AsType", {"dtype": "int64"}, 300),
     ("AsType(bool)", "AsType", {"dtype": "bool"}, 300),
     ("AsType(float32)", "AsType", {"dtype": "float32"}, 300),
+    # The rest of DeepTrack2's `math`, augmentations and noises on a 1024x1024 image.
+    ("GaussianBlur(2)", "GaussianBlur", {"sigma": 2.0}, 1),
+    ("AverageBlur(3)", "AverageBlur", {"ksize": 3}, 1),
+    ("MedianBlur(3)", "MedianBlur", {"ksize": 3}, 1),
+    ("BilateralBlur(5)", "BilateralBlur", {"d": 5}, 1),
+    ("MedianPooling(2)", "MedianPooling", {"ksize": 2}, 1),
+    ("MinPooling(4)", "MinPooling", {"ksize": 4}, 1),
+    ("NormalizeQuantile", "NormalizeQuantile", {}, 1),
+    ("Affine(rotate=0.3)", "Affine", {"rotate": 0.3}, 1),
+    ("Affine(scale=1.2, translate_px=5)", "Affine", {"scale": 1.2, "translate_px": 5}, 1),
+    ("ElasticTransformation", "ElasticTransformation", {}, 1),
+    ("CropTight", "CropTight", {}, 1),
+    ("Pad(4, reflect)", "Pad", {"px": (4, 4, 4, 4), "mode": "reflect"}, 1),
+    ("Pad(4, wrap)", "Pad", {"px": (4, 4, 4, 4), "mode": "wrap"}, 1),
+    ("Gaussian(sigma=0.1)", "Gaussian", {"sigma": 0.1}, 1),
+    ("ComplexGaussian(sigma=0.1)", "ComplexGaussian", {"sigma": 0.1}, 1),
+    ("Poisson(snr=100)", "Poisson", {"snr": 100}, 1),
     ("Resize(512, 512)", "Resize", {"dsize": (512, 512)}, 1),
     ("Resize(700, 1000)", "Resize", {"dsize": (700, 1000)}, 1),
     ("Resize(2048, 2048)", "Resize", {"dsize": (2048, 2048)}, 1),
@@ -150,6 +167,13 @@ def run_side(side, repeat, only, names):
     else:
         import deeptrack as dt
 
+        try:  # OpenCV's own threads, as the other libraries' (ONE_THREAD)
+            import cv2
+
+            cv2.setNumThreads(1)
+        except ImportError:
+            pass
+
     rng = np.random.default_rng(1)
     unit = rng.uniform(0.01, 0.99, (1024, 1024))  # in every function's domain ...
     above_one = 1.0 + 10.0 * unit  # ... but Arccosh's
@@ -194,22 +218,26 @@ def main():
     args = p.parse_args()
     if args.side:
         return run_side(args.side, args.repeat, set(args.only), json.loads(args.names) if args.names else None)
-    dt2 = os.environ.get("DT2_PYTHON") or os.path.join(ROOT, "target", "bench-venvs", "deeptrack-2.0.1", "bin", "python")
-    if not os.path.exists(dt2):
-        sys.exit(f"{dt2}: no DeepTrack2 2.0.1 here; `python3 benches/compare_deeptrack2.py` creates it, or set DT2_PYTHON")
+    dt2 = os.environ.get("DT2_PYTHON")
+    if not dt2:
+        # DeepTrack2 2.0.1 with OpenCV (its Resize and BilateralBlur), made the first time.
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from compare_deeptrack2 import dt2_python
+
+        dt2 = dt2_python("2.0.1")
     native_py = os.environ.get("NATIVE_PYTHON") or os.path.join(ROOT, "target", "pyvenv", "bin", "python")
     names, native = side(args, "native", native_py if os.path.exists(native_py) else sys.executable)
     (theirs,) = side(args, "dt2", dt2, names)
     print(f"load average {os.getloadavg()[0]:.1f}; 1024x1024, best of {args.repeat}, milliseconds")
     floor = native["Real"]
-    print(f"{'case':<26}{'native':>10}{'DT2 2.0.1':>12}{'speed-up':>10}{'native - floor':>16}")
+    print(f"{'case':<36}{'native':>10}{'DT2 2.0.1':>12}{'speed-up':>10}{'native - floor':>16}")
     for label in native:
         n, d = native[label], theirs.get(label, "missing")
         if isinstance(n, str) or isinstance(d, str):
-            print(f"{label:<26}{n if isinstance(n, str) else f'{n:.2f}'}  |  {d if isinstance(d, str) else f'{d:.2f}'}")
+            print(f"{label:<36}{n if isinstance(n, str) else f'{n:.2f}'}  |  {d if isinstance(d, str) else f'{d:.2f}'}")
             continue
         mark = "" if d / n >= 1.5 else "  <1.5"
-        print(f"{label:<26}{n:>10.2f}{d:>12.2f}{d / n:>9.1f}x{n - floor:>16.2f}{mark}")
+        print(f"{label:<36}{n:>10.2f}{d:>12.2f}{d / n:>9.1f}x{n - floor:>16.2f}{mark}")
 
 
 if __name__ == "__main__":

@@ -75,8 +75,16 @@ def venv_python(name, first_install):
     return python
 
 
+# DeepTrack2's `Resize` and `BilateralBlur` call OpenCV, which its wheel does not require: the
+# benchmark environments get it so that those rows compare (venvs made before get it on first use).
+OPENCV = "opencv-python-headless==5.0.0.93"
+
+
 def dt2_python(version):
-    return venv_python(f"deeptrack-{version}", [f"deeptrack=={version}"])
+    python = venv_python(f"deeptrack-{version}", [f"deeptrack=={version}", OPENCV])
+    if subprocess.run([python, "-c", "import cv2"], capture_output=True).returncode != 0:
+        pip(python, OPENCV)
+    return python
 
 
 def native_python():

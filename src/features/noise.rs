@@ -276,22 +276,18 @@ impl FeatureKind for Poisson {
         }
         let rescale = (snr * snr / ((peak - background).abs().powi(2))).max(1e-10).min(upper);
         let rng = rs.rng();
-        let mut failure = None;
-        // In place: the clipped copy becomes the output.
+        // In place: the clipped copy (in standard layout, as `mapv` makes it) becomes the output.
         let mut out = clipped;
-        out.mapv_inplace(|x| {
-            let lambda = x * rescale;
-            if lambda <= 0.0 {
-                return 0.0;
-            }
-            match PoissonDist::new(lambda) {
-                Ok(d) => d.sample(&mut *rng) / rescale,
-                Err(_) => {
-                    failure = Some(lambda);
-                    f64::NAN
-                }
-            }
-        });
+        let samples = out.as_slice_mut().expect("mapv gives a standard layout");
+        #[cfg(target_arch = "x86_64")]
+        let failure = if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+            unsafe { shot_noise_avx2(samples, rescale, rng) }
+        } else {
+            shot_noise(samples, rescale, rng)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let failure = shot_noise(samples, rescale, rng);
         if let Some(lambda) = failure {
             return Err(Error::invalid(format!(
                 "a pixel's expected count {lambda} exceeds the maximum of {} (lower snr or max_val)",
@@ -301,6 +297,37 @@ impl FeatureKind for Poisson {
         }
         Ok(Some(img.with_data(out)))
     }
+}
+
+/// Every sample `x` replaced by a Poisson count of mean `x · rescale`, over `rescale` (0 where that
+/// mean is not positive), in order from `rng`; the first mean too large to sample, if any (its
+/// sample is NaN).
+#[inline(always)]
+fn shot_noise(samples: &mut [f64], rescale: f64, rng: &mut dyn rand::RngCore) -> Option<f64> {
+    let mut failure = None;
+    for x in samples {
+        let lambda = *x * rescale;
+        *x = if lambda <= 0.0 {
+            0.0
+        } else {
+            match PoissonDist::new(lambda) {
+                Ok(d) => d.sample(&mut *rng) / rescale,
+                Err(_) => {
+                    failure.get_or_insert(lambda);
+                    f64::NAN
+                }
+            }
+        };
+    }
+    failure
+}
+
+/// [`shot_noise`] compiled for AVX2: the sampler's roundings become instructions (SSE4.1's
+/// `roundsd`) instead of calls into libm; the same numbers.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn shot_noise_avx2(samples: &mut [f64], rescale: f64, rng: &mut dyn rand::RngCore) -> Option<f64> {
+    shot_noise(samples, rescale, rng)
 }
 
 /// `Background(offset=0)` / `Offset`: `x + offset`.
