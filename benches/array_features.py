@@ -58,7 +58,7 @@ STRUCTURAL = [
 
 
 # The other kinds that compute a new 1024x1024 image (arithmetic, `math`, augmentations, noises, casts,
-# Resize): (label, class name, keyword arguments, scale of the input). DeepTrack2's `Resize` needs
+# Resize): (label, class name, keyword arguments, scale of the input, or a function of it). DeepTrack2's `Resize` needs
 # OpenCV (`opencv-python-headless`), which its benchmark venv may lack: the case then reports the error.
 ARRAY = [
     ("Add(1)", "Add", {"value": 1.0}, 1),
@@ -109,7 +109,8 @@ ARRAY = [
     ("NormalizeQuantile", "NormalizeQuantile", {}, 1),
     ("Affine(rotate=0.3)", "Affine", {"rotate": 0.3}, 1),
     ("Affine(scale=1.2, translate_px=5)", "Affine", {"scale": 1.2, "translate_px": 5}, 1),
-    ("ElasticTransformation", "ElasticTransformation", {}, 1),
+    # DeepTrack2 2.0.1's ElasticTransformation needs a channel axis (it refuses a 2-D image).
+    ("ElasticTransformation, 1024x1024x1", "ElasticTransformation", {}, lambda x: x[..., None]),
     ("CropTight", "CropTight", {}, 1),
     ("Pad(4, reflect)", "Pad", {"px": (4, 4, 4, 4), "mode": "reflect"}, 1),
     ("Pad(4, wrap)", "Pad", {"px": (4, 4, 4, 4), "mode": "wrap"}, 1),
@@ -180,7 +181,8 @@ def run_side(side, repeat, only, names):
     scales = {label: scale for label, _, _, scale in ARRAY}
     times = {}
     for label, name, kwargs in cases(only, *names):
-        x = above_one if name == "Arccosh" else unit * scales.get(label, 1)
+        scale = scales.get(label, 1)
+        x = above_one if name == "Arccosh" else scale(unit) if callable(scale) else unit * scale
         try:
             f = feature_class(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
             f.update()
