@@ -6,24 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static deeptrack_rule *constant_string(const char *s) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_string(s, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
-
-static deeptrack_rule *constant_float(double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
+#include "helpers.h"
 
 /* `f` resolved on the 1-d image `x` of `n` samples: the output (caller frees it). */
 static deeptrack_image *resolve_on(deeptrack_feature *f, const double *x, size_t n) {

@@ -18,6 +18,7 @@
 #include "deeptrack.h"
 
 #include "check.h"
+#include "helpers.h"
 
 static void pause_briefly(void) {
     struct timespec ts = {0, 1000000};
@@ -61,24 +62,9 @@ static deeptrack_status sample_cb(void *userdata, deeptrack_sample_context *ctx,
     return deeptrack_value_new_float(10 + u, out);
 }
 
-static deeptrack_feature *builtin(const char *kind) {
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new(kind, &f));
-    return f;
-}
-
-static void set_number(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
 static deeptrack_feature *then(deeptrack_feature *x, const char *op, double value) {
-    deeptrack_feature *g = builtin(op), *out = NULL;
-    set_number(g, "value", value);
+    deeptrack_feature *g = feature(op), *out = NULL;
+    set_float(g, "value", value);
     OK(deeptrack_feature_chain(x, g, &out));
     deeptrack_feature_free(g);
     return out;
@@ -231,14 +217,14 @@ int main(void) {
     alarm(300);
     /* pipe_ = X >> Add(1), other = X >> Multiply(2) share X's callback (not thread-safe); plain
      * has no callback. */
-    deeptrack_feature *x = builtin("Value");
+    deeptrack_feature *x = feature("Value");
     deeptrack_rule *r = NULL;
     OK(deeptrack_rule_callback(sample_cb, &probe, NULL, &r));
     OK(deeptrack_feature_set_property(x, "value", r));
     pipe_ = then(x, "Add", 1);
     other = then(x, "Multiply", 2);
-    deeptrack_feature *five = builtin("Value");
-    set_number(five, "value", 5);
+    deeptrack_feature *five = feature("Value");
+    set_float(five, "value", 5);
     plain = then(five, "Add", 1);
     deeptrack_feature_free(five);
     deeptrack_feature_free(x);

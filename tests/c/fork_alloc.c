@@ -19,26 +19,12 @@
 #include "deeptrack.h"
 
 #include "check.h"
+#include "helpers.h"
 
 enum { ITEMS = 8, CHURNERS = 2 };
 
 static deeptrack_feature *pipe_;
 static atomic_int stop;
-
-static deeptrack_feature *builtin(const char *kind) {
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new(kind, &f));
-    return f;
-}
-
-static void set_number(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
 
 /* A batch of ITEMS on `threads` workers (which start, allocate the images and exit); the number of
  * images that are not the expected 64x64 of 6. The images are freed by this thread, after the
@@ -84,7 +70,7 @@ int main(void) {
     /* Fewer rounds under valgrind, which runs the system allocator (DEEPTRACK_SYSTEM_ALLOCATOR);
      * FORK_ROUNDS=n runs n rounds (5,000 for the figures in the commit message). */
     int rounds = getenv("DEEPTRACK_SYSTEM_ALLOCATOR") != NULL ? 4 : (getenv("FORK_ROUNDS") ? atoi(getenv("FORK_ROUNDS")) : 400);
-    deeptrack_feature *value = builtin("Value"), *add = builtin("Add");
+    deeptrack_feature *value = feature("Value"), *add = feature("Add");
     deeptrack_value *fives = NULL;
     double *pixels = malloc(64 * 64 * sizeof(double));
     size_t shape[2] = {64, 64};
@@ -95,7 +81,7 @@ int main(void) {
     OK(deeptrack_rule_constant(fives, &r));
     deeptrack_value_free(fives);
     OK(deeptrack_feature_set_property(value, "value", r));
-    set_number(add, "value", 1);
+    set_float(add, "value", 1);
     OK(deeptrack_feature_chain(value, add, &pipe_));
     deeptrack_feature_free(value);
     deeptrack_feature_free(add);

@@ -8,30 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static deeptrack_feature *feature(const char *kind) {
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new(kind, &f));
-    return f;
-}
-
-static void set_float(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
-static void set_vector(deeptrack_feature *f, const char *key, const double *x, size_t n) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_array(x, &n, 1, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
+#include "helpers.h"
 
 static int calls;
 

@@ -8,24 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static deeptrack_rule *constant_string(const char *s) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_string(s, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
-
-static deeptrack_rule *constant_float(double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
+#include "helpers.h"
 
 static deeptrack_feature *kind_with(const char *kind, const char *key, deeptrack_rule *rule) {
     deeptrack_feature *f = NULL;

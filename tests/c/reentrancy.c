@@ -18,6 +18,7 @@
 #include "deeptrack.h"
 
 #include "check.h"
+#include "helpers.h"
 
 /* -- what a callback does when it first runs --------------------------------------------------- */
 
@@ -166,21 +167,6 @@ enum kind { RULE, RULE_THREADSAFE, GET, GET_THREADSAFE };
 static const char *kind_names[] = {"rule callback", "thread-safe rule callback", "custom get",
                                    "thread-safe custom get"};
 
-static deeptrack_feature *builtin(const char *kind) {
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new(kind, &f));
-    return f;
-}
-
-static void set_number(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
 /* The feature that runs `p`'s callback, of `kind`: its output is 10 + U[0, 1). */
 static deeptrack_feature *probe_feature(enum kind kind, probe *p) {
     deeptrack_feature *f = NULL;
@@ -188,7 +174,7 @@ static deeptrack_feature *probe_feature(enum kind kind, probe *p) {
     switch (kind) {
     case RULE:
     case RULE_THREADSAFE:
-        f = builtin("Value");
+        f = feature("Value");
         OK(kind == RULE ? deeptrack_rule_callback(sample_cb, p, NULL, &r)
                         : deeptrack_rule_callback_threadsafe(sample_cb, p, NULL, &r));
         OK(deeptrack_feature_set_property(f, "value", r));
@@ -206,8 +192,8 @@ static deeptrack_feature *probe_feature(enum kind kind, probe *p) {
 
 /* `x >> Op(value)`. */
 static deeptrack_feature *then(deeptrack_feature *x, const char *op, double value) {
-    deeptrack_feature *g = builtin(op), *out = NULL;
-    set_number(g, "value", value);
+    deeptrack_feature *g = feature(op), *out = NULL;
+    set_float(g, "value", value);
     OK(deeptrack_feature_chain(x, g, &out));
     deeptrack_feature_free(g);
     return out;
@@ -270,8 +256,8 @@ static void setup_new(setup *s, enum kind kind) {
     s->x = probe_feature(kind, &s->p);
     s->pipe = then(s->x, "Add", 1);
     s->other = then(s->x, "Multiply", 2);
-    deeptrack_feature *five = builtin("Value");
-    set_number(five, "value", 5);
+    deeptrack_feature *five = feature("Value");
+    set_float(five, "value", 5);
     s->plain = then(five, "Add", 1);
     deeptrack_feature_free(five);
     OK(deeptrack_feature_seed(s->pipe, 1));

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "helpers.h"
 
 #define FRAMES 5
 #define SIZE 32
@@ -17,15 +18,6 @@ static deeptrack_rule *constant_vec(size_t n, const double *x) {
     deeptrack_rule *r = NULL;
     size_t shape[1] = {n};
     OK(deeptrack_value_new_array(x, shape, 1, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
-
-static deeptrack_rule *constant_int(int64_t x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_int(x, &v));
     OK(deeptrack_rule_constant(v, &r));
     deeptrack_value_free(v);
     return r;

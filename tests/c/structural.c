@@ -5,24 +5,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static deeptrack_rule *constant_float(double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
-
-static deeptrack_rule *constant_int(int64_t x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_int(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
+#include "helpers.h"
 
 /* An `Add` of `x`. */
 static deeptrack_feature *add(double x) {

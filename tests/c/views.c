@@ -6,36 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static deeptrack_rule *constant_ints(const int64_t *v, size_t n) {
-    deeptrack_value *list = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_list(&list));
-    for (size_t i = 0; i < n; i++) {
-        deeptrack_value *item = NULL;
-        OK(deeptrack_value_new_int(v[i], &item));
-        OK(deeptrack_value_list_push(list, item));
-        deeptrack_value_free(item);
-    }
-    OK(deeptrack_rule_constant(list, &r));
-    deeptrack_value_free(list);
-    return r;
-}
-
-static deeptrack_rule *constant_float(double x) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
-}
-
-static deeptrack_image *resolve(deeptrack_feature *f, deeptrack_image *input) {
-    deeptrack_image *out = NULL;
-    OK(deeptrack_feature_resolve(f, input, &out));
-    return out;
-}
+#include "helpers.h"
 
 static deeptrack_feature *kind(const char *name) {
     deeptrack_feature *f = NULL;

@@ -1,0 +1,92 @@
+/* Small helpers the C tests share: constant rules, a built-in feature, a property set to a
+ * constant, a resolve. Failures are counted by check.h's OK (include check.h first). Static inline,
+ * so that a test using some of them compiles without unused-function warnings. */
+#ifndef DEEPTRACK_TEST_HELPERS_H
+#define DEEPTRACK_TEST_HELPERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "check.h"
+
+/* The built-in kind `kind` (NULL, with a failure counted, when it cannot be made). */
+static inline deeptrack_feature *feature(const char *kind) {
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new(kind, &f));
+    return f;
+}
+
+/* Sets `key` of `f` to the constant number `x`. */
+static inline void set_float(deeptrack_feature *f, const char *key, double x) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_set_property(f, key, r));
+}
+
+/* Sets `key` of `f` to the constant 1-D array of the `n` numbers at `x`. */
+static inline void set_vector(deeptrack_feature *f, const char *key, const double *x, size_t n) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_array(x, &n, 1, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    OK(deeptrack_feature_set_property(f, key, r));
+}
+
+/* A rule giving the number `x` (the caller frees it, or hands it to a property). */
+static inline deeptrack_rule *constant_float(double x) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_float(x, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+/* A rule giving the integer `x`. */
+static inline deeptrack_rule *constant_int(int64_t x) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_int(x, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+/* A rule giving the list of the `n` integers at `v`. */
+static inline deeptrack_rule *constant_ints(const int64_t *v, size_t n) {
+    deeptrack_value *list = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_list(&list));
+    for (size_t i = 0; i < n; i++) {
+        deeptrack_value *item = NULL;
+        OK(deeptrack_value_new_int(v[i], &item));
+        OK(deeptrack_value_list_push(list, item));
+        deeptrack_value_free(item);
+    }
+    OK(deeptrack_rule_constant(list, &r));
+    deeptrack_value_free(list);
+    return r;
+}
+
+/* A rule giving the string `s`. */
+static inline deeptrack_rule *constant_string(const char *s) {
+    deeptrack_value *v = NULL;
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_value_new_string(s, &v));
+    OK(deeptrack_rule_constant(v, &r));
+    deeptrack_value_free(v);
+    return r;
+}
+
+/* `f` resolved on `input` (NULL for none); NULL, with a failure counted, when it fails. */
+static inline deeptrack_image *resolve(deeptrack_feature *f, deeptrack_image *input) {
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(f, input, &out));
+    return out;
+}
+
+#endif
