@@ -16,50 +16,31 @@ static inline deeptrack_feature *feature(const char *kind) {
     return f;
 }
 
-/* Sets `key` of `f` to the constant number `x`. */
-static inline void set_float(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
+/* A rule giving `v`, which it frees (NULL, with a failure counted, when `v` is NULL). */
+static inline deeptrack_rule *constant_of(deeptrack_value *v) {
     deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_float(x, &v));
     OK(deeptrack_rule_constant(v, &r));
     deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
-/* Sets `key` of `f` to the constant 1-D array of the `n` numbers at `x`. */
-static inline void set_vector(deeptrack_feature *f, const char *key, const double *x, size_t n) {
-    deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_value_new_array(x, &n, 1, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
+    return r;
 }
 
 /* A rule giving the number `x` (the caller frees it, or hands it to a property). */
 static inline deeptrack_rule *constant_float(double x) {
     deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
     OK(deeptrack_value_new_float(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
+    return constant_of(v);
 }
 
 /* A rule giving the integer `x`. */
 static inline deeptrack_rule *constant_int(int64_t x) {
     deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
     OK(deeptrack_value_new_int(x, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
+    return constant_of(v);
 }
 
 /* A rule giving the list of the `n` integers at `v`. */
 static inline deeptrack_rule *constant_ints(const int64_t *v, size_t n) {
     deeptrack_value *list = NULL;
-    deeptrack_rule *r = NULL;
     OK(deeptrack_value_new_list(&list));
     for (size_t i = 0; i < n; i++) {
         deeptrack_value *item = NULL;
@@ -67,19 +48,26 @@ static inline deeptrack_rule *constant_ints(const int64_t *v, size_t n) {
         OK(deeptrack_value_list_push(list, item));
         deeptrack_value_free(item);
     }
-    OK(deeptrack_rule_constant(list, &r));
-    deeptrack_value_free(list);
-    return r;
+    return constant_of(list);
 }
 
 /* A rule giving the string `s`. */
 static inline deeptrack_rule *constant_string(const char *s) {
     deeptrack_value *v = NULL;
-    deeptrack_rule *r = NULL;
     OK(deeptrack_value_new_string(s, &v));
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    return r;
+    return constant_of(v);
+}
+
+/* Sets `key` of `f` to the constant number `x` (the property takes the rule). */
+static inline void set_float(deeptrack_feature *f, const char *key, double x) {
+    OK(deeptrack_feature_set_property(f, key, constant_float(x)));
+}
+
+/* Sets `key` of `f` to the constant 1-D array of the `n` numbers at `x`. */
+static inline void set_vector(deeptrack_feature *f, const char *key, const double *x, size_t n) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_array(x, &n, 1, &v));
+    OK(deeptrack_feature_set_property(f, key, constant_of(v)));
 }
 
 /* `f` resolved on `input` (NULL for none); NULL, with a failure counted, when it fails. */
