@@ -32,7 +32,8 @@ def values(param):
 
 
 def small_optics(cls, **kwargs):
-    return cls(output_region=(0, 0, 8, 8), padding=(2, 2, 2, 2), **kwargs)
+    """An optics of 8 x 8 pixels with a padding of 2, unless `kwargs` say otherwise."""
+    return cls(**{"output_region": (0, 0, 8, 8), "padding": (2, 2, 2, 2), **kwargs})
 
 
 def pipeline(kind, name, value):
