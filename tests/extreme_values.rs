@@ -321,3 +321,66 @@ fn pool_with_a_function_pads_at_most_2_to_the_28() {
     let out = pool.resolve_one(Some(&x)).unwrap().unwrap();
     assert_eq!(out.as_slice(), [4096.0]);
 }
+
+/// Pairs of parameters at extreme values together (a crop and its corner, a scale and a
+/// translation): no panic.
+#[test]
+fn no_pair_of_extreme_values_makes_any_kind_panic() {
+    let few = || {
+        let mut v: Vec<Value> =
+            [1e300, -1e300, 1e19, -1e19, 0.0, -1.0, f64::NAN, f64::INFINITY].map(Value::Float).to_vec();
+        v.extend([i64::MAX, i64::MIN].map(Value::Int));
+        v
+    };
+    let numeric = |p: &&ParamSpec| {
+        matches!(p.kind, ParamKind::Number | ParamKind::Integer | ParamKind::Vector { .. } | ParamKind::Array)
+    };
+    let inputs = inputs();
+    let mut panics = Vec::new();
+    let mut cases = 0;
+    for spec in registry::kinds().filter(|k| k.name != "LoadImage") {
+        let params: Vec<&ParamSpec> = spec.params.iter().filter(|p| !p.is_feature()).filter(numeric).collect();
+        for (i, a) in params.iter().enumerate() {
+            for b in &params[i + 1..] {
+                for va in few() {
+                    for vb in few() {
+                        let (target, pipeline, on_input) = context(spec);
+                        if target.set_property(a.name, Rule::constant(va.clone())).is_err()
+                            || target.set_property(b.name, Rule::constant(vb.clone())).is_err()
+                        {
+                            continue;
+                        }
+                        let runs: Vec<Option<&Image>> = if on_input { vec![Some(&inputs[1])] } else { vec![None] };
+                        for input in runs {
+                            cases += 1;
+                            if let Outcome::Panic(m) = resolve(&pipeline, input) {
+                                panics.push(format!("{}: {} = {va}, {} = {vb}: {m}", spec.name, a.name, b.name));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 10_000, "{cases} cases");
+    assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
+}
+
+/// A pupil whose radius underflows to 0 grid steps (a wavelength of 1e300 m at a magnification of
+/// 1e300) holds no frequency: an error naming the numbers (it was a slice index panic in Brightfield).
+#[test]
+fn a_pupil_without_frequencies_is_an_error() {
+    for kind in ["Brightfield", "Holography", "Darkfield", "ISCAT"] {
+        let o = optics(kind, None, None);
+        set(&o, "wavelength", Value::Float(1e300));
+        set(&o, "magnification", Value::Float(1e300));
+        let err = microscope(point(), o).resolve(None).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "property 'wavelength' of feature '{kind}': the pupil holds no frequency of the grid: its radius"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("with NA 0.7, wavelength 1e300"), "{err}");
+    }
+}
