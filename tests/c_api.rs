@@ -49,6 +49,12 @@ fn c_contract_test_passes() {
 }
 
 #[test]
+fn work_bounds_and_extreme_parameters_from_c() {
+    let out = run(&compile("cc", "tests/c/bounds.c", "bounds", &["-std=c11"]));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn elementwise_and_statistics_kinds_from_c() {
     let out = run(&compile("cc", "tests/c/reductions.c", "reductions", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");

@@ -142,8 +142,21 @@ impl Mode {
 
     /// The coordinate `c` of an axis of `n` as the mode first maps it: scipy's legacy "wrap" folds
     /// it into `[0, n - 1]` with period `n - 1`; "constant" marks coordinates outside as `None`.
+    ///
+    /// A coordinate that no sample index can hold (`|c| >= 2^63`: a huge translation, or a scale
+    /// near 0) has no fold: "nearest" reads the edge on its side, every other mode `cval`, as scipy
+    /// gives there (`Affine(translate_px=1e19)` is a blank image of `cval`).
     fn coordinate(self, c: f64, n: usize) -> Option<f64> {
         let last = (n - 1) as f64;
+        if c.is_nan() {
+            return None;
+        }
+        if c.abs() >= BEYOND {
+            return match self {
+                Mode::Nearest => Some(c.clamp(0.0, last)),
+                _ => None,
+            };
+        }
         match self {
             Mode::Constant(_) if !(0.0..=last).contains(&c) => None,
             Mode::Wrap if n > 1 && !(0.0..=last).contains(&c) => Some(c.rem_euclid(last)),
@@ -172,12 +185,17 @@ fn taps(mode: Mode, order: usize, c: f64, n: usize) -> [(Option<usize>, f64); 2]
     [(mode.index(i, n), 1.0 - t), (mode.index(i + 1, n), t)]
 }
 
-/// `floor(x)` as an integer (saturating far outside the image, where every mode reads the same),
-/// without the library call that `f64::floor` is on the baseline x86-64 target.
+/// The magnitude from which a coordinate is beyond every sample index: 2^63 (scipy converts
+/// coordinates to 64-bit indices; beyond them it reads `cval`).
+const BEYOND: f64 = 9_223_372_036_854_775_808.0;
+
+/// `floor(x)` as an integer (saturating far outside the image, where the caller reads `cval` or
+/// the edge: see [`Mode::coordinate`]), without the library call that `f64::floor` is on the
+/// baseline x86-64 target.
 #[inline(always)]
 fn floor(x: f64) -> isize {
     let i = x as isize;
-    if (i as f64) > x { i - 1 } else { i }
+    if (i as f64) > x { i.saturating_sub(1) } else { i }
 }
 
 /// The affine map of DeepTrack2's `Affine`: `input = matrix · output + offset` on (row, column).
@@ -232,7 +250,10 @@ impl Map {
 }
 
 /// Resamples every channel (the samples after the first two axes) of `x` through `map`.
-fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode) -> Result<ArrayD<f64>> {
+///
+/// An output sample whose coordinate is outside (the constant mode's outside, or beyond every index
+/// in any mode but "nearest") is `cval`.
+fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode, cval: f64) -> Result<ArrayD<f64>> {
     let shape = x.shape();
     let (rows, cols) = (shape[0], shape[1]);
     let channels: usize = shape[2..].iter().product();
@@ -240,7 +261,7 @@ fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode) -> Re
     let src = x.as_slice().expect("standard layout");
     let mut out = buffer::with_capacity(src.len())?;
     let m = map.matrix;
-    let cval = mode.cval();
+    let inside = mode.cval();
     for i in 0..rows {
         for j in 0..cols {
             let (fi, fj) = (i as f64, j as f64);
@@ -281,7 +302,7 @@ fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode) -> Re
                         }
                         let v = match (ri, ci) {
                             (Some(a), Some(b)) => src[(a * cols + b) * channels + ch],
-                            _ => cval,
+                            _ => inside,
                         };
                         acc += wr * wc * v;
                     }
@@ -323,7 +344,8 @@ impl FeatureKind for Affine {
         let p = Params::new(AFFINE.params, props);
         p.bool("time_consistent")?;
         let order = p.usize("order")?;
-        let mode = Mode::parse(p.str("mode")?, p.f64("cval")?);
+        let cval = p.f64("cval")?;
+        let mode = Mode::parse(p.str("mode")?, cval);
         inputs
             .iter()
             .map(|img| {
@@ -335,7 +357,7 @@ impl FeatureKind for Affine {
                     return Ok(img.clone());
                 }
                 let map = Map::new(&p, shape[0], shape[1])?;
-                let out = transform(&img.data(), &map, order, mode)?;
+                let out = transform(&img.data(), &map, order, mode, cval)?;
                 move_positions(img.with_data(out), &|q| map.forward(q))
             })
             .collect()

@@ -26,6 +26,22 @@ use crate::properties::PropertyDict;
 /// weighs up to `π · radius²` neighbours.
 pub const MAX_RADIUS: i64 = 256;
 
+/// The most neighbours `BilateralBlur` weighs in one image: the pixels times the taps of the disc
+/// of the radius. 2^30 take a few seconds; a radius larger than the image still reads its folded
+/// copies (OpenCV's borders), so the image does not bound the work.
+pub const MAX_WORK: u64 = 1 << 30;
+
+/// The taps of the disc of `radius`: the offsets `(i, j)` with `sqrt(i² + j²) <= radius`, as
+/// OpenCV enumerates them.
+fn disc(radius: i64) -> impl Iterator<Item = (i64, i64, f64)> {
+    (-radius..=radius).flat_map(move |i| {
+        (-radius..=radius).filter_map(move |j| {
+            let r = ((i * i + j * j) as f64).sqrt();
+            (r <= radius as f64).then_some((i, j, r))
+        })
+    })
+}
+
 /// The registry entry.
 pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
     name: "BilateralBlur",
@@ -123,16 +139,9 @@ fn bilateral(x: &[f32], (rows, cols, cn): (usize, usize, usize), radius: i64, sc
             );
         }
     }
-    let mut taps = Vec::new();
-    for i in -radius..=radius {
-        for j in -radius..=radius {
-            let r = ((i * i + j * j) as f64).sqrt();
-            if r <= radius as f64 {
-                let offset = (i * pcols as i64 + j) * cn as i64;
-                taps.push((offset as isize, (r * r * space_coeff).exp() as f32));
-            }
-        }
-    }
+    let taps: Vec<(isize, f32)> = disc(radius)
+        .map(|(i, j, r)| (((i * pcols as i64 + j) * cn as i64) as isize, (r * r * space_coeff).exp() as f32))
+        .collect();
     for r in 0..rows {
         for c in 0..cols {
             let centre = ((r + rad) * pcols + c + rad) * cn;
@@ -200,6 +209,17 @@ impl FeatureKind for BilateralBlur {
                 )));
             }
         };
+        let taps = disc(radius as i64).count() as u64;
+        let work = taps.saturating_mul((rows * cols) as u64);
+        if work > MAX_WORK {
+            let (by, name) = if d <= 0 { ("1.5 sigma_space", "sigma_space") } else { ("d / 2", "d") };
+            return Err(Error::invalid(format!(
+                "a neighbourhood of {taps} pixels (radius {radius}, {by}) over an image of {} pixels is {work} \
+                 weights, which exceeds the maximum of {MAX_WORK} (2^30)",
+                rows * cols
+            ))
+            .in_property(name));
+        }
         let mut single = Vec::new();
         single
             .try_reserve_exact(img.contiguous()?.len())

@@ -181,15 +181,44 @@ impl FeatureKind for Pool {
             Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
             Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
             Method::Call(f) => {
+                check_padding(shape, &k)?;
                 let _user = rs.user_code();
                 call_per_block(img, &k, props, &f)?
             }
             Method::Blocks(f) => {
+                check_padding(shape, &k)?;
                 let _user = rs.user_code();
                 call_on_blocks(img, &k, props, &f)?
             }
         };
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
+    }
+}
+
+/// The most samples of the zero-padded image a function of blocks reads (its blocks, copied or
+/// viewed) when a block is longer than the image along some axis: there `ksize`, not the image, sets
+/// the work. Blocks no longer than the image pad each axis by less than its length (at most `2^ndim`
+/// times the image's samples: bounded by the data).
+pub const MAX_PADDED_SAMPLES: usize = 1 << 28;
+
+/// Checks the zero-padded image of `ksize` blocks of an image of shape `dims` against
+/// [`MAX_PADDED_SAMPLES`] (blocks longer than an axis only).
+fn check_padding(dims: &[usize], ksize: &[usize]) -> Result<()> {
+    if dims.iter().zip(ksize).all(|(&n, &k)| k <= n.max(1)) {
+        return Ok(());
+    }
+    let padded = pooling::output_shape(dims, ksize)
+        .iter()
+        .zip(ksize)
+        .try_fold(1_usize, |acc, (&n, &k)| acc.checked_mul(n)?.checked_mul(k));
+    match padded {
+        Some(n) if n <= MAX_PADDED_SAMPLES => Ok(()),
+        _ => Err(Error::invalid(format!(
+            "blocks of {ksize:?} pad the image of shape {dims:?} to {} samples, which exceeds the maximum of \
+             {MAX_PADDED_SAMPLES} for blocks longer than the image",
+            padded.map_or_else(|| "more than 2^64".to_owned(), |n| n.to_string())
+        ))
+        .in_property("ksize")),
     }
 }
 

@@ -10,6 +10,11 @@ use crate::features::filters::reflect;
 /// than one): the work per output sample is bounded by it.
 pub const MAX_WINDOW: usize = 1 << 20;
 
+/// The most samples `MedianBlur` reads in one image: the window times the image's samples (each
+/// output sample selects the median of its window). 2^30 reads take a few seconds; a window larger
+/// than the image still reads its folded copies, so the image does not bound the work.
+pub const MAX_WORK: u64 = 1 << 30;
+
 /// numpy's `quantile(x, qs)` with the default ("linear") method, each `q` in `[0, 1]`: the same
 /// virtual index and interpolation as numpy, so that the results are numpy's to the last bit. NaN
 /// when a sample is NaN (as numpy). `x` is reordered.
@@ -119,6 +124,15 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border)
             axes.len()
         )));
     };
+    let work = (window as u64).saturating_mul(x.len() as u64);
+    if work > MAX_WORK {
+        return Err(Error::invalid(format!(
+            "a window of {k}^{} samples over an image of {} samples is {work} reads, which exceeds the maximum of \
+             {MAX_WORK} (2^30)",
+            axes.len(),
+            x.len()
+        )));
+    }
     if axes.is_empty() {
         out.copy_from_slice(x);
         return Ok(out);

@@ -311,7 +311,7 @@ impl FeatureKind for Resize {
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(Error::invalid(format!("{channels} channels: expected 1 to {MAX_CHANNELS} (OpenCV's limit)")));
         }
-        let out = resize(img.contiguous()?, (rows, cols, channels), (h, w))?;
+        let out = resize(img.contiguous()?, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
         let dims: Vec<usize> = if channels == 1 { vec![h, w] } else { vec![h, w, channels] };
         let data = ArrayD::from_shape_vec(IxDyn(&dims), out).expect("one sample per element");
         Ok(Some(img.with_standard_data(data)))

@@ -500,6 +500,15 @@ impl Pupil {
         let (ci, cj) = (g.candidates(0), g.candidates(1));
         let at = |i: usize, j: usize| g.at(ci.start + i, cj.start + j);
         let (rows, cols) = g.band_indices();
+        if rows.is_empty() || cols.is_empty() {
+            // Only when the radius underflows to 0 (the centre is inside any positive radius).
+            return Err(Error::invalid(format!(
+                "the pupil holds no frequency of the grid: its radius (NA / wavelength · voxel size · grid \
+                 size) is {:?} grid steps with NA {:?}, wavelength {:?} and voxel size {:?}",
+                g.r, p.na, p.wavelength, p.voxel
+            ))
+            .in_property("wavelength"));
+        }
         let mut support = Vec::new();
         let m = rows.len() * cols.len();
         support.try_reserve_exact(m).map_err(|_| Error::new(ErrorKind::OutOfMemory, "cannot allocate the pupil"))?;

@@ -1,0 +1,386 @@
+//! No parameter value makes a built-in kind panic: every kind of the registry, every numeric
+//! parameter in turn set to an extreme value (±1e300, ±1e19, ±1e-300, 0, -1, the largest and smallest
+//! integers, NaN, ±inf, …), resolves a small image to an image or to an error — never a panic, and in a
+//! debug build (overflow checks on) never an integer overflow. An error caused by the value names the
+//! property it was given to (or, for a kind resolved inside a microscope, a property of that chain).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use deeptrack::features::registry::{self, KindSpec, ParamDefault, ParamKind, ParamSpec};
+use deeptrack::{Feature, Image, Rule, Value, features};
+
+/// The extreme numbers tried for every numeric parameter.
+fn numbers() -> Vec<Value> {
+    let mut out: Vec<Value> = [1e300, -1e300, 1e19, -1e19, 1e-300, -1e-300, 0.0, -1.0, 0.5, 1e9, -1e9, 4096.5]
+        .into_iter()
+        .map(Value::Float)
+        .collect();
+    out.extend([f64::NAN, f64::INFINITY, f64::NEG_INFINITY].map(Value::Float));
+    out.extend([i64::MAX, i64::MIN, 1 << 53, -(1 << 53), 1 << 31, 0, -1, 1, 2].map(Value::Int));
+    out
+}
+
+/// The values tried for a parameter of `spec`: numbers, and for vectors lists of them (each number
+/// in every position, the others 1).
+fn values(spec: &ParamSpec) -> Vec<Value> {
+    let scalars = numbers();
+    match spec.kind {
+        ParamKind::Number | ParamKind::Integer | ParamKind::Any | ParamKind::Array | ParamKind::Arrays => scalars,
+        ParamKind::Axis => [i64::MAX, i64::MIN, 1 << 40, -(1 << 40), 5, -5].map(Value::Int).to_vec(),
+        ParamKind::Vector { min_len, max_len, .. } => {
+            let mut out = scalars.clone();
+            for len in [min_len.max(1), max_len.min(4)] {
+                for v in &scalars {
+                    for at in 0..len {
+                        let list = (0..len).map(|i| if i == at { v.clone() } else { Value::Int(1) }).collect();
+                        out.push(Value::List(list));
+                    }
+                    out.push(Value::List(vec![v.clone(); len]));
+                }
+            }
+            out
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn set(f: &Feature, key: &str, v: impl Into<Value>) {
+    f.set_property(key, Rule::constant(v.into())).unwrap();
+}
+
+fn build(name: &str, features: Vec<Option<Feature>>) -> Feature {
+    registry::build_optional(name, features).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// A small optics of kind `name` (an 8 × 8 output, padding 2) with `pupil` and `illumination`.
+fn optics(name: &str, pupil: Option<Feature>, illumination: Option<Feature>) -> Feature {
+    let o = build(name, vec![pupil, illumination]);
+    set(&o, "output_region", Value::vector(&[0.0, 0.0, 8.0, 8.0]));
+    set(&o, "padding", Value::vector(&[2.0, 2.0, 2.0, 2.0]));
+    o
+}
+
+fn point() -> Feature {
+    let p = features::builtin("PointParticle").unwrap();
+    set(&p, "position", Value::vector(&[4.0, 4.0]));
+    p
+}
+
+fn microscope(sample: Feature, objective: Feature) -> Feature {
+    build("Microscope", vec![Some(sample), Some(objective)])
+}
+
+/// A passing-through custom feature (for callback parameters).
+fn identity() -> Feature {
+    Feature::custom("Identity", |img, _| Ok(img.cloned()))
+}
+
+/// The features given at construction to a new feature of `spec`: its required ones.
+fn children(spec: &'static KindSpec) -> Vec<Option<Feature>> {
+    spec.params
+        .iter()
+        .filter(|p| p.is_feature())
+        .filter(|p| matches!(p.default, ParamDefault::Required))
+        .map(|p| match (spec.name, p.kind) {
+            (_, ParamKind::Callback) => Some(identity()),
+            ("NonOverlapping", _) => Some(point()),
+            ("Upscale", _) => Some(microscope(point(), optics("Fluorescence", None, None))),
+            _ => Some(features::builtin("DummyFeature").unwrap()),
+        })
+        .collect()
+}
+
+/// The feature whose parameters are set (a new one of `spec`) and the pipeline resolved, with
+/// whether it is resolved on input images.
+fn context(spec: &'static KindSpec) -> (Feature, Feature, bool) {
+    let has = |name: &str| spec.params.iter().any(|p| p.name == name && p.is_feature());
+    match spec.module {
+        "optics" if has("pupil") => {
+            let o = optics(spec.name, None, None);
+            (o.clone(), microscope(point(), o), false)
+        }
+        "optics" if !spec.params.iter().any(ParamSpec::is_feature) => {
+            let f = features::builtin(spec.name).unwrap();
+            (f.clone(), microscope(point(), optics("Brightfield", None, Some(f))), false)
+        }
+        "aberrations" => {
+            let f = build(spec.name, children(spec));
+            (f.clone(), microscope(point(), optics("Fluorescence", Some(f), None)), false)
+        }
+        "scatterers" => {
+            let f = build(spec.name, children(spec));
+            set(&f, "position", Value::vector(&[4.0, 4.0]));
+            (f.clone(), microscope(f, optics("Brightfield", None, None)), false)
+        }
+        _ => {
+            let f = build(spec.name, children(spec));
+            let on_input = !matches!(spec.name, "NonOverlapping" | "Upscale");
+            (f.clone(), f, on_input)
+        }
+    }
+}
+
+/// The input images: a 2-d and a 3-d one of distinct values.
+fn inputs() -> Vec<Image> {
+    let ramp = |shape: &[usize]| {
+        let n: usize = shape.iter().product();
+        Image::from_slice(shape, &(0..n).map(|i| (i % 7) as f64 * 0.25).collect::<Vec<_>>()).unwrap()
+    };
+    vec![ramp(&[6, 7]), ramp(&[6, 7, 3])]
+}
+
+#[derive(Debug)]
+enum Outcome {
+    Ok,
+    Error(String),
+    Panic(String),
+}
+
+fn resolve(pipeline: &Feature, input: Option<&Image>) -> Outcome {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let result = catch_unwind(AssertUnwindSafe(|| pipeline.resolve(input)));
+    std::panic::set_hook(previous);
+    match result {
+        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Err(e)) => Outcome::Error(e.to_string()),
+        Err(payload) => Outcome::Panic(
+            payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default(),
+        ),
+    }
+}
+
+/// Every kind, every numeric parameter, every extreme value: an image or an error, never a panic.
+/// Every error names the feature; outside a microscope (where the optics and the scatterers relate
+/// many properties) it names the property given the value.
+#[test]
+fn no_parameter_value_makes_any_kind_panic() {
+    let inputs = inputs();
+    let mut panics = Vec::new();
+    let mut unnamed = Vec::new();
+    let mut cases = 0;
+    for spec in registry::kinds() {
+        if spec.name == "LoadImage" {
+            // Reads a file: its parameters are a path and flags (tests/load_image.rs).
+            continue;
+        }
+        // The pipeline at its defaults: an error there is not the value's.
+        let baseline_ok = {
+            let (_, pipeline, on_input) = context(spec);
+            if on_input {
+                inputs.iter().all(|i| matches!(resolve(&pipeline, Some(i)), Outcome::Ok))
+            } else {
+                matches!(resolve(&pipeline, None), Outcome::Ok)
+            }
+        };
+        let in_microscope = matches!(spec.module, "optics" | "aberrations" | "scatterers");
+        for p in spec.params.iter().filter(|p| !p.is_feature()) {
+            for v in values(p) {
+                let (target, pipeline, on_input) = context(spec);
+                if let Err(e) = target.set_property(p.name, Rule::constant(v.clone())) {
+                    assert!(e.to_string().starts_with(&format!("property '{}' of feature", p.name)), "{e}");
+                    continue;
+                }
+                let runs: Vec<Option<&Image>> = if on_input { inputs.iter().map(Some).collect() } else { vec![None] };
+                for input in runs {
+                    cases += 1;
+                    let case = format!("{}.{} = {v} on {:?}", spec.name, p.name, input.map(Image::shape));
+                    match resolve(&pipeline, input) {
+                        Outcome::Ok => {}
+                        Outcome::Panic(m) => panics.push(format!("{case}: {m}")),
+                        Outcome::Error(m) => {
+                            let names_property = m.contains(&format!("property '{}'", p.name));
+                            if !m.contains("feature '") || (baseline_ok && !in_microscope && !names_property) {
+                                unnamed.push(format!("{case}: {m}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 10_000, "{cases} cases");
+    assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
+    assert!(unnamed.is_empty(), "{} errors not naming the property:\n{}", unnamed.len(), unnamed.join("\n"));
+}
+
+/// `kind` with the constants `props`.
+fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
+    let f = features::builtin(name).unwrap();
+    for (key, v) in props {
+        set(&f, key, v.clone());
+    }
+    f
+}
+
+fn ramp(shape: &[usize]) -> Image {
+    let n: usize = shape.iter().product();
+    Image::from_slice(shape, &(0..n).map(|i| ((i * 7919) % 1013) as f64).collect::<Vec<_>>()).unwrap()
+}
+
+/// An Affine that moves every coordinate beyond any sample index (a huge translation, a scale near
+/// 0) gives DeepTrack2's image: `cval` everywhere in every mode but "nearest", which reads the edge on
+/// the coordinate's side.
+#[test]
+fn affine_far_beyond_the_image_is_cval_or_the_edge() {
+    let x = ramp(&[6, 7]);
+    for (key, v) in [
+        ("translate_px", Value::vector(&[1e19, 0.0])),
+        ("translate", Value::vector(&[-1e300, 1e300])),
+        ("translate_px", Value::Float(1e300)),
+        ("scale", Value::vector(&[1e-20, 1e-300])),
+    ] {
+        for mode in ["reflect", "mirror", "wrap", "constant", "grid-wrap", "grid-constant"] {
+            let f = kind("Affine", &[(key, v.clone()), ("mode", Value::str(mode)), ("cval", Value::Float(0.5))]);
+            let out = f.resolve_one(Some(&x)).unwrap().unwrap();
+            assert!(out.as_slice().iter().all(|&v| v == 0.5), "{key}={v} {mode}: {:?}", out.as_slice());
+        }
+    }
+    // "nearest": columns far to the left (a shift right by 1e19) read column 0; far to the right, the last.
+    for (shift, column) in [(1e19, 0), (-1e300, 6)] {
+        let f = kind("Affine", &[("translate_px", Value::vector(&[shift, 0.0])), ("mode", Value::str("nearest"))]);
+        let out = f.resolve_one(Some(&x)).unwrap().unwrap();
+        let (xs, os) = (x.as_slice(), out.as_slice());
+        for r in 0..6 {
+            assert!(os[r * 7..(r + 1) * 7].iter().all(|&v| v == xs[r * 7 + column]), "{shift}: row {r}");
+        }
+    }
+    // 1e18 is still within the indices: reflect folds it (DeepTrack2: the first column everywhere).
+    let f = kind("Affine", &[("translate_px", Value::vector(&[1e18, 0.0]))]);
+    let out = f.resolve_one(Some(&x)).unwrap().unwrap();
+    assert!(out.as_slice().iter().all(|v| v.is_finite()));
+}
+
+fn error(f: &Feature, x: &Image) -> String {
+    f.resolve_one(Some(x)).unwrap_err().to_string()
+}
+
+/// A `MedianBlur` reads its window at every sample: the total is at most 2^30 reads (a window larger
+/// than the image reads its folded copies, so the image does not bound it).
+#[test]
+fn median_blur_work_is_bounded() {
+    let x = ramp(&[1024, 1024]);
+    assert_eq!(
+        error(&kind("MedianBlur", &[("ksize", Value::Int(1024))]), &x),
+        "property 'ksize' of feature 'MedianBlur': a window of 1024^2 samples over an image of 1048576 samples is \
+         1099511627776 reads, which exceeds the maximum of 1073741824 (2^30)"
+    );
+    assert!(error(&kind("MedianBlur", &[("ksize", Value::Int(33))]), &x).contains("exceeds the maximum of 1073741824"));
+    // The largest accepted: 32^2 samples at each of 2^20 (hours with a window of 1024^2).
+    let out = kind("MedianBlur", &[("ksize", Value::Int(32))]).resolve_one(Some(&x)).unwrap().unwrap();
+    assert_eq!(out.shape(), [1024, 1024]);
+    // A small image with a window far larger than itself: its samples in the folded window.
+    let small = ramp(&[4, 4]);
+    let out = kind("MedianBlur", &[("ksize", Value::Int(1024))]).resolve_one(Some(&small)).unwrap().unwrap();
+    assert!(out.as_slice().iter().all(|v| small.as_slice().contains(v)));
+}
+
+/// A `BilateralBlur` weighs every neighbour of its disc at every pixel: at most 2^30 weights.
+#[test]
+fn bilateral_blur_work_is_bounded() {
+    let x = ramp(&[256, 256]);
+    assert_eq!(
+        error(&kind("BilateralBlur", &[("d", Value::Int(513))]), &x),
+        "property 'd' of feature 'BilateralBlur': a neighbourhood of 205861 pixels (radius 256, d / 2) over an image \
+         of 65536 pixels is 13491306496 weights, which exceeds the maximum of 1073741824 (2^30)"
+    );
+    assert_eq!(
+        error(&kind("BilateralBlur", &[("d", Value::Int(0)), ("sigma_space", Value::Int(49))]), &x),
+        "property 'sigma_space' of feature 'BilateralBlur': a neighbourhood of 17193 pixels (radius 74, 1.5 \
+         sigma_space) over an image of 65536 pixels is 1126760448 weights, which exceeds the maximum of 1073741824 \
+         (2^30)"
+    );
+    assert!(error(&kind("BilateralBlur", &[("d", Value::Int(146))]), &x).contains("(radius 73, d / 2)"));
+    // The largest accepted diameter on 256 x 256: radius 72, 16241 taps (a minute at radius 256).
+    let out = kind("BilateralBlur", &[("d", Value::Int(145))]).resolve_one(Some(&x)).unwrap().unwrap();
+    assert_eq!(out.shape(), [256, 256]);
+}
+
+/// `Pool` with a function of blocks reads the zero-padded image: blocks longer than the image pad it
+/// to at most 2^28 samples.
+#[test]
+fn pool_with_a_function_pads_at_most_2_to_the_28() {
+    let x = ramp(&[4, 4]);
+    let count =
+        Feature::custom("Count", |img, _| Ok(Some(Image::new(ndarray::arr0(img.unwrap().len() as f64).into_dyn()))));
+    let pool = registry::build("Pool", vec![count.clone()]).unwrap();
+    set(&pool, "ksize", Value::Int(100_000));
+    assert_eq!(
+        error(&pool, &x),
+        "property 'ksize' of feature 'Pool': blocks of [100000, 100000] pad the image of shape [4, 4] to 10000000000 \
+         samples, which exceeds the maximum of 268435456 for blocks longer than the image"
+    );
+    // 2^14 x 2^14 is the largest square block.
+    set(&pool, "ksize", Value::Int(16_385));
+    assert!(error(&pool, &x).contains("exceeds the maximum of 268435456"));
+    set(&pool, "ksize", Value::vector(&[4.0, 1024.0]));
+    let out = pool.resolve_one(Some(&x)).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [4096.0]);
+}
+
+/// Pairs of parameters at extreme values together (a crop and its corner, a scale and a
+/// translation): no panic.
+#[test]
+fn no_pair_of_extreme_values_makes_any_kind_panic() {
+    let few = || {
+        let mut v: Vec<Value> =
+            [1e300, -1e300, 1e19, -1e19, 0.0, -1.0, f64::NAN, f64::INFINITY].map(Value::Float).to_vec();
+        v.extend([i64::MAX, i64::MIN].map(Value::Int));
+        v
+    };
+    let numeric = |p: &&ParamSpec| {
+        matches!(p.kind, ParamKind::Number | ParamKind::Integer | ParamKind::Vector { .. } | ParamKind::Array)
+    };
+    let inputs = inputs();
+    let mut panics = Vec::new();
+    let mut cases = 0;
+    for spec in registry::kinds().filter(|k| k.name != "LoadImage") {
+        let params: Vec<&ParamSpec> = spec.params.iter().filter(|p| !p.is_feature()).filter(numeric).collect();
+        for (i, a) in params.iter().enumerate() {
+            for b in &params[i + 1..] {
+                for va in few() {
+                    for vb in few() {
+                        let (target, pipeline, on_input) = context(spec);
+                        if target.set_property(a.name, Rule::constant(va.clone())).is_err()
+                            || target.set_property(b.name, Rule::constant(vb.clone())).is_err()
+                        {
+                            continue;
+                        }
+                        let runs: Vec<Option<&Image>> = if on_input { vec![Some(&inputs[1])] } else { vec![None] };
+                        for input in runs {
+                            cases += 1;
+                            if let Outcome::Panic(m) = resolve(&pipeline, input) {
+                                panics.push(format!("{}: {} = {va}, {} = {vb}: {m}", spec.name, a.name, b.name));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 10_000, "{cases} cases");
+    assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
+}
+
+/// A pupil whose radius underflows to 0 grid steps (a wavelength of 1e300 m at a magnification of
+/// 1e300) holds no frequency: an error naming the numbers (it was a slice index panic in Brightfield).
+#[test]
+fn a_pupil_without_frequencies_is_an_error() {
+    for kind in ["Brightfield", "Holography", "Darkfield", "ISCAT"] {
+        let o = optics(kind, None, None);
+        set(&o, "wavelength", Value::Float(1e300));
+        set(&o, "magnification", Value::Float(1e300));
+        let err = microscope(point(), o).resolve(None).unwrap_err().to_string();
+        assert!(
+            err.starts_with(&format!(
+                "property 'wavelength' of feature '{kind}': the pupil holds no frequency of the grid: its radius"
+            )),
+            "{err}"
+        );
+        assert!(err.contains("with NA 0.7, wavelength 1e300"), "{err}");
+    }
+}
