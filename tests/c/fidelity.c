@@ -1,0 +1,95 @@
+/* Fidelity fixes from C: LoadImage of TIFFs whose samples are separate planes (tifffile's (3, H, W)
+ * and (4, H, W) arrays) and of tifffile's multi-series files (the first series), built by kind name,
+ * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. FIXTURES is
+ * the fixture directory, given by the compiler's -D. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+
+static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
+    deeptrack_rule *r = NULL;
+    OK(deeptrack_rule_constant(v, &r));
+    OK(deeptrack_feature_set_property(f, key, r));
+    deeptrack_value_free(v);
+}
+
+static void set_string(deeptrack_feature *f, const char *key, const char *s) {
+    deeptrack_value *v = NULL;
+    OK(deeptrack_value_new_string(s, &v));
+    set(f, key, v);
+}
+
+/* LoadImage(path=FIXTURES/<name>.tif) resolved; NULL on failure (reported). */
+static deeptrack_image *load(const char *name) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.tif", FIXTURES, name);
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new("LoadImage", &f));
+    set_string(f, "path", path);
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(f, NULL, &out));
+    deeptrack_feature_free(f);
+    return out;
+}
+
+/* The fixtures' samples: (i * 37 + 11) % 251 in row-major order (tests/fixtures/generate.py). */
+static double sample(size_t i) { return (double)((i * 37 + 11) % 251); }
+
+static void check_tiff(const char *name, const size_t *shape, size_t ndim) {
+    deeptrack_image *img = load(name);
+    if (img == NULL) return;
+    size_t got[8] = {0};
+    CHECK(deeptrack_image_ndim(img) == ndim);
+    OK(deeptrack_image_shape(img, got, 8));
+    size_t n = 1;
+    for (size_t k = 0; k < ndim; k++) {
+        CHECK(got[k] == shape[k]);
+        n *= shape[k];
+    }
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(img, &data, &len));
+    CHECK(len == n);
+    int same = 1;
+    for (size_t i = 0; i < len && i < n; i++) same &= data[i] == sample(i);
+    CHECK(same);
+    deeptrack_image_free(img);
+}
+
+int main(void) {
+    /* Separate planes: (3, 6, 7) uint8, (4, 6, 7) uint16, (5, 6, 7) uint8, as DeepTrack2. */
+    check_tiff("tiff_planar_u8_3", (const size_t[]){3, 6, 7}, 3);
+    check_tiff("tiff_planar_u16_4", (const size_t[]){4, 6, 7}, 3);
+    check_tiff("tiff_planar_u8_5", (const size_t[]){5, 6, 7}, 3);
+    /* Two series, (2, 6, 7) then (6, 7): the first. imageio.mimwrite's frames: the first, (6, 7, 1). */
+    check_tiff("tiff_two_series", (const size_t[]){2, 6, 7}, 3);
+    check_tiff("tiff_mimwrite", (const size_t[]){6, 7, 1}, 3);
+    /* An ImageJ hyperstack of 3 slices of 2 channels. */
+    check_tiff("tiff_imagej_zc", (const size_t[]){3, 2, 6, 7}, 4);
+
+    /* A file cut inside its samples: a clear error naming the path. */
+    char path[4096], cut[4096];
+    snprintf(path, sizeof path, "%s/tiff_planar_u16_4.tif", FIXTURES);
+    snprintf(cut, sizeof cut, "%s/fidelity_cut.tif", TMPDIR);
+    FILE *in = fopen(path, "rb"), *out = fopen(cut, "wb");
+    CHECK(in != NULL && out != NULL);
+    if (in != NULL && out != NULL) {
+        unsigned char buf[48];
+        size_t n = fread(buf, 1, sizeof buf, in);
+        fwrite(buf, 1, n, out);
+    }
+    if (in != NULL) fclose(in);
+    if (out != NULL) fclose(out);
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new("LoadImage", &f));
+    set_string(f, "path", cut);
+    deeptrack_image *img = NULL;
+    FAILS(deeptrack_feature_resolve(f, NULL, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "fidelity_cut.tif': a bad TIFF file");
+    CHECK(img == NULL);
+    deeptrack_feature_free(f);
+
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures != 0;
+}
