@@ -1,5 +1,5 @@
 """Fidelity to DeepTrack2 2.0.1 from Python: LoadImage of TIFFs with separate planes and of multi-series
-files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files)."""
+files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files); 0-d complex inputs."""
 
 import json
 import os
@@ -49,6 +49,21 @@ class LoadTiffTests(unittest.TestCase):
                 f.write(head)
             with self.assertRaisesRegex(Exception, "cut.tif': a bad TIFF file"):
                 dt.LoadImage(path=path).resolve()
+
+
+class ZeroDComplexTests(unittest.TestCase):
+    def test_zero_d_complex_inputs_give_deeptrack2s_values(self):
+        # DeepTrack2 2.0.1's values; numpy could not view a 0-d complex array as floats (ValueError).
+        for x in (np.array(1 - 2j), 1 - 2j, np.complex64(1 - 2j), np.array(1 - 2j, dtype=np.complex64)):
+            with self.subTest(type(x).__name__):
+                self.assertAlmostEqual(float(dt.Abs().resolve(x)), 5**0.5, places=6)
+                self.assertEqual(complex(dt.Conjugate().resolve(x)), 1 + 2j)
+                self.assertAlmostEqual(float(dt.Angle().resolve(x)), -1.1071487177940904, places=6)
+                self.assertEqual(complex(dt.Add(value=1).resolve(x)), 2 - 2j)
+                out = dt.Multiply(value=2).resolve(x)
+                self.assertEqual(np.shape(out), ())
+                self.assertTrue(np.iscomplexobj(out))
+                self.assertEqual(complex(out), 2 - 4j)
 
 
 if __name__ == "__main__":
