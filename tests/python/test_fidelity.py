@@ -1,5 +1,8 @@
 """Fidelity to DeepTrack2 2.0.1 from Python: LoadImage of TIFFs with separate planes and of multi-series
-files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files); 0-d complex inputs."""
+files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files); 0-d complex inputs;
+positional parameters as DeepTrack2's."""
+
+import inspect
 
 import json
 import os
@@ -64,6 +67,18 @@ class ZeroDComplexTests(unittest.TestCase):
                 self.assertEqual(np.shape(out), ())
                 self.assertTrue(np.iscomplexobj(out))
                 self.assertEqual(complex(out), 2 - 4j)
+
+
+class PositionalTests(unittest.TestCase):
+    def test_crop_tight_takes_eps_positionally(self):
+        self.assertEqual(str(inspect.signature(dt.CropTight)), "(eps=1e-10, **kwargs)")
+        image = np.zeros((5, 6))
+        image[1:3, 2:5] = [[0.2, 0.7, 0.2], [0.1, 0.9, 0.6]]
+        out = dt.CropTight(0.5).resolve(image)
+        np.testing.assert_array_equal(out, [[0.7, 0.2], [0.9, 0.6]])
+        np.testing.assert_array_equal(out, dt.CropTight(eps=0.5).resolve(image))
+        with self.assertRaises(TypeError):
+            dt.CropTight(0.5, eps=0.5)
 
 
 if __name__ == "__main__":
