@@ -1,7 +1,8 @@
 /* Fidelity fixes from C: LoadImage of TIFFs whose samples are separate planes (tifffile's (3, H, W)
  * and (4, H, W) arrays) and of tifffile's multi-series files (the first series), built by kind name,
- * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. FIXTURES is
- * the fixture directory, given by the compiler's -D. */
+ * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. Resize of
+ * uint8 and int16 images (AsType's) keeps their type, as OpenCV. Pad(px=1) pads every axis by 1. FIXTURES is the fixture directory
+ * and TMPDIR a scratch one, given by the compiler's -D. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,7 +59,72 @@ static void check_tiff(const char *name, const size_t *shape, size_t ndim) {
     deeptrack_image_free(img);
 }
 
+/* AsType(dtype) >> Resize(dsize=(3, 3)) of the 2 x 2 image `data`: checks the type and the samples. */
+static void check_resize(const char *dtype, uint32_t number, const double *data, const double *expected) {
+    const size_t shape[2] = {2, 2};
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &img));
+    deeptrack_feature *as_type = NULL, *resize = NULL, *chain = NULL;
+    OK(deeptrack_feature_new("AsType", &as_type));
+    set_string(as_type, "dtype", dtype);
+    OK(deeptrack_feature_new("Resize", &resize));
+    const double dsize[2] = {3, 3};
+    const size_t two[1] = {2};
+    deeptrack_value *size_value = NULL;
+    OK(deeptrack_value_new_array(dsize, two, 1, &size_value));
+    set(resize, "dsize", size_value);
+    OK(deeptrack_feature_chain(as_type, resize, &chain));
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(chain, img, &out));
+    if (out != NULL) {
+        uint32_t type = 99;
+        OK(deeptrack_image_dtype(out, &type));
+        CHECK(type == number);
+        const double *got = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out, &got, &len));
+        CHECK(len == 9);
+        for (size_t i = 0; i < len && i < 9; i++) CHECK(got[i] == expected[i]);
+        deeptrack_image_free(out);
+    }
+    deeptrack_image_free(img);
+    deeptrack_feature_free(chain);
+    deeptrack_feature_free(resize);
+    deeptrack_feature_free(as_type);
+}
+
 int main(void) {
+    /* Pad(px=1): one number pads every axis by it on both sides. */
+    {
+        const double data[2] = {4, 5};
+        const size_t shape[2] = {1, 2};
+        deeptrack_image *img = NULL, *out = NULL;
+        OK(deeptrack_image_new(data, shape, 2, &img));
+        deeptrack_feature *pad = NULL;
+        OK(deeptrack_feature_new("Pad", &pad));
+        deeptrack_value *one = NULL;
+        OK(deeptrack_value_new_int(1, &one));
+        set(pad, "px", one);
+        OK(deeptrack_feature_resolve(pad, img, &out));
+        size_t got[2] = {0, 0};
+        OK(deeptrack_image_shape(out, got, 2));
+        CHECK(got[0] == 3 && got[1] == 4);
+        const double *values = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out, &values, &len));
+        const double expected[12] = {0, 0, 0, 0, 0, 4, 5, 0, 0, 0, 0, 0};
+        CHECK(len == 12);
+        for (size_t i = 0; i < len && i < 12; i++) CHECK(values[i] == expected[i]);
+        deeptrack_image_free(out);
+        deeptrack_image_free(img);
+        deeptrack_feature_free(pad);
+    }
+    /* Resize keeps uint8 (OpenCV's fixed point) and int16 (rounded), as cv2.resize. */
+    check_resize("uint8", DEEPTRACK_DTYPE_UINT8, (const double[]){10, 20, 30, 40},
+                 (const double[]){10, 15, 20, 20, 25, 30, 30, 35, 40});
+    check_resize("int16", DEEPTRACK_DTYPE_INT16, (const double[]){-10, -20, -30, -41},
+                 (const double[]){-10, -15, -20, -20, -25, -30, -30, -36, -41});
+
     /* Separate planes: (3, 6, 7) uint8, (4, 6, 7) uint16, (5, 6, 7) uint8, as DeepTrack2. */
     check_tiff("tiff_planar_u8_3", (const size_t[]){3, 6, 7}, 3);
     check_tiff("tiff_planar_u16_4", (const size_t[]){4, 6, 7}, 3);

@@ -1,6 +1,6 @@
 """Fidelity to DeepTrack2 2.0.1 from Python: LoadImage of TIFFs with separate planes and of multi-series
 files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files); 0-d complex inputs;
-positional parameters as DeepTrack2's."""
+positional parameters as DeepTrack2's; Resize of narrow images keeps their type, as OpenCV; Pad(px=int)."""
 
 import inspect
 
@@ -79,6 +79,41 @@ class PositionalTests(unittest.TestCase):
         np.testing.assert_array_equal(out, dt.CropTight(eps=0.5).resolve(image))
         with self.assertRaises(TypeError):
             dt.CropTight(0.5, eps=0.5)
+
+
+class ResizeNarrowTests(unittest.TestCase):
+    FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "deeptrack-2.0.1")
+
+    def test_integer_images_keep_their_type_rounded_as_opencv(self):
+        with open(os.path.join(self.FIXTURES, "manifest.json")) as f:
+            cases = [c for c in json.load(f)["cases"] if c["id"].startswith(("resize_uint", "resize_int"))]
+        self.assertEqual(len(cases), 6)
+        for case in cases:
+            with self.subTest(case["id"]):
+                dtype = case["pipeline"][0]["properties"]["dtype"]
+                dsize = tuple(case["pipeline"][1]["properties"]["dsize"])
+                x = np.array(case["input"]["data"]).reshape(case["input"]["shape"])
+                out = (dt.AsType(dtype=dtype) >> dt.Resize(dsize)).resolve(x)
+                self.assertEqual(out.dtype, np.dtype(dtype))
+                expected = np.load(os.path.join(self.FIXTURES, case["expected"]))
+                diff = np.abs(out.astype(np.float64) - expected).max()
+                self.assertLessEqual(diff, 1.0 if case.get("tolerance") == "unit" else 0.0)
+
+    def test_floats_keep_their_type_and_bools_give_floats(self):
+        x = np.arange(12.0).reshape(3, 4) / 7
+        out = (dt.AsType(dtype="float32") >> dt.Resize((5, 4))).resolve(x)
+        self.assertEqual(out.dtype, np.float32)
+        np.testing.assert_array_equal(out, dt.Resize((5, 4)).resolve(x.astype(np.float32)).astype(np.float32))
+        self.assertEqual((dt.AsType(dtype="bool") >> dt.Resize((5, 4))).resolve(x).dtype, np.float64)
+
+
+class PadTests(unittest.TestCase):
+    def test_one_number_pads_every_axis_on_both_sides(self):
+        x = np.arange(6.0).reshape(2, 3)
+        np.testing.assert_array_equal(dt.Pad(px=2).resolve(x), np.pad(x, 2))
+        np.testing.assert_array_equal(dt.Pad(1, "edge").resolve(x), np.pad(x, 1, mode="edge"))
+        with self.assertRaisesRegex(Exception, "property 'px' of feature 'Pad'"):
+            dt.Pad(px=-1).resolve(x)
 
 
 if __name__ == "__main__":
