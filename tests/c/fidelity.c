@@ -1,7 +1,8 @@
 /* Fidelity fixes from C: LoadImage of TIFFs whose samples are separate planes (tifffile's (3, H, W)
  * and (4, H, W) arrays) and of tifffile's multi-series files (the first series), built by kind name,
  * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. Resize of
- * uint8 and int16 images (AsType's) keeps their type, as OpenCV. Pad(px=1) pads every axis by 1. FIXTURES is the fixture directory
+ * uint8 and int16 images (AsType's) keeps their type, as OpenCV. Pad(px=1) pads every axis by 1.
+ * Slice takes lists of integers and masks of booleans (numpy's advanced indexing). FIXTURES is the fixture directory
  * and TMPDIR a scratch one, given by the compiler's -D. */
 #include <math.h>
 #include <stdio.h>
@@ -93,7 +94,80 @@ static void check_resize(const char *dtype, uint32_t number, const double *data,
     deeptrack_feature_free(as_type);
 }
 
+/* Resolves Slice(slices) on the 3 x 4 image 0..11; checks the shape and the samples. */
+static void check_slice(deeptrack_value *slices, const size_t *shape, size_t ndim, const double *expected) {
+    const double data[12] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    const size_t in_shape[2] = {3, 4};
+    deeptrack_image *img = NULL, *out = NULL;
+    OK(deeptrack_image_new(data, in_shape, 2, &img));
+    deeptrack_feature *f = NULL;
+    OK(deeptrack_feature_new("Slice", &f));
+    set(f, "slices", slices);
+    OK(deeptrack_feature_resolve(f, img, &out));
+    if (out != NULL) {
+        size_t got[4] = {0};
+        CHECK(deeptrack_image_ndim(out) == ndim);
+        OK(deeptrack_image_shape(out, got, 4));
+        size_t n = 1;
+        for (size_t k = 0; k < ndim; k++) {
+            CHECK(got[k] == shape[k]);
+            n *= shape[k];
+        }
+        const double *values = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out, &values, &len));
+        CHECK(len == n);
+        for (size_t i = 0; i < len && i < n; i++) CHECK(values[i] == expected[i]);
+        deeptrack_image_free(out);
+    }
+    deeptrack_image_free(img);
+    deeptrack_feature_free(f);
+}
+
+/* A list value of the integers `v` (n of them), or of bools when `bools`. */
+static deeptrack_value *list_of(const int64_t *v, size_t n, int bools) {
+    deeptrack_value *list = NULL, *item = NULL;
+    OK(deeptrack_value_new_list(&list));
+    for (size_t i = 0; i < n; i++) {
+        if (bools) {
+            OK(deeptrack_value_new_bool(v[i] != 0, &item));
+        } else {
+            OK(deeptrack_value_new_int(v[i], &item));
+        }
+        OK(deeptrack_value_list_push(list, item));
+        deeptrack_value_free(item);
+    }
+    return list;
+}
+
 int main(void) {
+    /* x[[2, 0]] (slices = [[2, 0]]): rows 2 and 0. */
+    {
+        deeptrack_value *slices = NULL, *rows = list_of((const int64_t[]){2, 0}, 2, 0);
+        OK(deeptrack_value_new_list(&slices));
+        OK(deeptrack_value_list_push(slices, rows));
+        deeptrack_value_free(rows);
+        check_slice(slices, (const size_t[]){2, 4}, 2, (const double[]){8, 9, 10, 11, 0, 1, 2, 3});
+    }
+    /* x[":", [3, 1]]: columns 3 and 1. */
+    {
+        deeptrack_value *slices = NULL, *all = NULL, *cols = list_of((const int64_t[]){3, 1}, 2, 0);
+        OK(deeptrack_value_new_list(&slices));
+        OK(deeptrack_value_new_string(":", &all));
+        OK(deeptrack_value_list_push(slices, all));
+        OK(deeptrack_value_list_push(slices, cols));
+        deeptrack_value_free(all);
+        deeptrack_value_free(cols);
+        check_slice(slices, (const size_t[]){3, 2}, 2, (const double[]){3, 1, 7, 5, 11, 9});
+    }
+    /* x[[True, False, True]]: a mask of the rows. */
+    {
+        deeptrack_value *slices = NULL, *mask = list_of((const int64_t[]){1, 0, 1}, 3, 1);
+        OK(deeptrack_value_new_list(&slices));
+        OK(deeptrack_value_list_push(slices, mask));
+        deeptrack_value_free(mask);
+        check_slice(slices, (const size_t[]){2, 4}, 2, (const double[]){0, 1, 2, 3, 8, 9, 10, 11});
+    }
     /* Pad(px=1): one number pads every axis by it on both sides. */
     {
         const double data[2] = {4, 5};

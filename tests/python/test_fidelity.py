@@ -1,6 +1,7 @@
 """Fidelity to DeepTrack2 2.0.1 from Python: LoadImage of TIFFs with separate planes and of multi-series
 files (against the fixtures DeepTrack2 read, tests/fixtures/deeptrack-2.0.1/files); 0-d complex inputs;
-positional parameters as DeepTrack2's; Resize of narrow images keeps their type, as OpenCV; Pad(px=int)."""
+positional parameters as DeepTrack2's; Resize of narrow images keeps their type, as OpenCV; Pad(px=int); feature[...] with lists of integers
+and boolean masks, as numpy."""
 
 import inspect
 
@@ -38,7 +39,8 @@ class LoadTiffTests(unittest.TestCase):
             for dtype, planes in ((np.uint8, 3), (np.uint16, 4), (np.float32, 3)):
                 a = (rng.random((planes, 5, 6)) * 200).astype(dtype)
                 path = os.path.join(d, f"p{planes}.tif")
-                tifffile.imwrite(path, a)
+                # tifffile's default for these shapes (explicit: its future default is pages).
+                tifffile.imwrite(path, a, photometric="rgb" if planes == 3 else "minisblack", planarconfig="separate")
                 with tifffile.TiffFile(path) as t:
                     self.assertEqual(t.pages[0].planarconfig, 2)
                 np.testing.assert_array_equal(dt.LoadImage(path=path).resolve(), a.astype(np.float64))
@@ -114,6 +116,46 @@ class PadTests(unittest.TestCase):
         np.testing.assert_array_equal(dt.Pad(1, "edge").resolve(x), np.pad(x, 1, mode="edge"))
         with self.assertRaisesRegex(Exception, "property 'px' of feature 'Pad'"):
             dt.Pad(px=-1).resolve(x)
+
+
+class AdvancedIndexTests(unittest.TestCase):
+    def test_lists_and_masks_index_as_numpy(self):
+        x = np.arange(60.0).reshape(3, 4, 5)
+        f = dt.Value(value=x)
+        mask = x[:, :, 0] > 20
+        cases = [
+            ([0, 2],),
+            (slice(None), [3, 1]),
+            ([0, 2], [1, 3]),
+            (1, [0, 3]),
+            ([0, 2], slice(None), [1, 3]),
+            (slice(None), 1, [0, 4]),
+            (None, [0, 2]),
+            (Ellipsis, [0, 4]),
+            ([-1, 0], slice(None, None, 2)),
+            (np.array([2, 0, 0]),),
+            ([True, False, True],),
+            (np.array([True, False, True]),),
+            (mask,),
+            ([1], [0, 2, 3]),
+            (np.zeros((3, 4), bool),),
+            (slice(None), []),
+        ]
+        for index in cases:
+            with self.subTest(index=index):
+                got = np.asarray(f[index if len(index) > 1 else index[0]].resolve())
+                expected = x[index if len(index) > 1 else index[0]]
+                self.assertEqual(got.shape, expected.shape)
+                np.testing.assert_array_equal(got, expected)
+
+    def test_bad_advanced_indices_say_why(self):
+        f = dt.Value(value=np.arange(12.0).reshape(3, 4))
+        with self.assertRaisesRegex(Exception, "index 5 is out of bounds for axis 0 with size 3"):
+            f[[0, 5]].resolve()
+        with self.assertRaisesRegex(Exception, "cannot be broadcast together: lengths \\(2,\\) \\(3,\\)"):
+            f[[0, 1], [1, 2, 3]].resolve()
+        with self.assertRaisesRegex(Exception, "boolean index did not match the image along axis 0"):
+            f[np.ones((2, 4), bool)].resolve()
 
 
 if __name__ == "__main__":
