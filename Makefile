@@ -182,9 +182,11 @@ FIXTURES_PIP := $(FIXTURES_VENV)/bin/pip --quiet --disable-pip-version-check
 fixtures:
 	test -x $(FIXTURES_VENV)/bin/python || $(PYTHON) -m venv $(FIXTURES_VENV)
 	$(FIXTURES_PIP) install numpy==2.4.6 scipy==1.17.1 scikit-image==0.26.0 pint==0.25.3 \
-		lazy_import==0.2.2 matplotlib opencv-python-headless==4.14.0.94
+		lazy_import==0.2.2 matplotlib opencv-python-headless==4.14.0.94 tifffile==2026.3.3 imageio==2.38.1
 	$(FIXTURES_PIP) install --no-deps deeptrack==2.0.1
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT))
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/reductions/manifest.json \
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/reductions)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/files/manifest.json \
+		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/files)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)

@@ -142,6 +142,19 @@ impl TypedSamples {
         Ok(self.float64.get().expect("just set"))
     }
 
+    /// uint8 samples (`Resize` writes them as OpenCV computes them).
+    pub(crate) fn from_u8(values: Vec<u8>) -> TypedSamples {
+        TypedSamples { values: Values::U8(values), float64: OnceLock::new() }
+    }
+
+    /// The samples if they are uint8.
+    pub(crate) fn as_u8(&self) -> Option<&[u8]> {
+        match &self.values {
+            Values::U8(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The float64 values if they have been converted ([`TypedSamples::float64`]).
     pub fn float64_if_converted(&self) -> Option<&[f64]> {
         self.float64.get().map(|f| &f[..])

@@ -669,3 +669,11 @@ fn readme_c_example_compiles_runs_and_is_clean() {
     assert!(numbers.iter().all(|x| (8.0..=56.0).contains(x)), "{out}");
     valgrind_clean(source, "valgrind_readme_example");
 }
+
+#[test]
+fn fidelity_fixes_from_c() {
+    let fixtures = format!("-DFIXTURES=\"{}\"", root().join("tests/fixtures/deeptrack-2.0.1/files").display());
+    let tmp = format!("-DTMPDIR=\"{}\"", env!("CARGO_TARGET_TMPDIR"));
+    let out = run(&compile("cc", "tests/c/fidelity.c", "fidelity", &["-std=c11", &fixtures, &tmp]));
+    assert!(out.ends_with(" 0 failed\n"), "{out}");
+}

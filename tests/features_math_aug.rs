@@ -114,11 +114,24 @@ fn pad_and_crop_keep_positions_in_the_output_frame() {
         assert_eq!(random.resolve_one(Some(&input)).unwrap().unwrap().shape(), [3, 3]);
         random.update().unwrap();
     }
+    // A single number pads every axis by it on both sides (what DeepTrack2 2.0.1 evidently means: it
+    // sets that up, then raises a TypeError on len(px); README, deliberate differences), and positions
+    // move by it.
+    let every = features::builtin("Pad").unwrap();
+    every.set_property("px", Rule::constant(2_i64)).unwrap();
+    every.set_property("mode", Rule::constant(Value::str("edge"))).unwrap();
+    let pipe = Feature::chain(&positioned(&[3.0, 4.0]), &every).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
+    assert_eq!(out.shape(), [10, 12]);
+    assert_eq!((out.data()[[0, 0]], out.data()[[9, 11]], out.data()[[2, 2]]), (0.0, 57.0, 0.0));
+    assert_eq!(out.data()[[4, 7]], input.data()[[2, 5]]);
+    assert_eq!(out.get_property("position").unwrap().to_f64_vec().unwrap(), [5.0, 6.0]);
+    let err = every.set_property("px", Rule::constant(-1_i64)).unwrap_err();
+    assert!(err.to_string().starts_with("property 'px' of feature 'Pad': "), "{err}");
+    let err = every.set_property("px", Rule::constant(1.5)).unwrap_err();
+    assert!(err.to_string().starts_with("property 'px' of feature 'Pad': "), "{err}");
     let bad = features::builtin("Pad").unwrap();
-    // A single number is no list of pairs (DeepTrack2 2.0.1 raises a TypeError), not "no padding".
-    let err = bad.set_property("px", Rule::constant(3_i64)).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::TypeMismatch);
-    assert_eq!(err.to_string(), "property 'px' of feature 'Pad': expected a list of (before, after) pairs, got 3");
     bad.set_property("px", Rule::constant(Value::vector(&[1.0, 2.0, 3.0]))).unwrap();
     assert!(bad.resolve(Some(&input)).unwrap_err().to_string().starts_with("property 'px' of feature 'Pad'"));
 }

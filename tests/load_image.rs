@@ -1,4 +1,4 @@
-//! `LoadImage`: PNG (8 and 16 bits, gray and RGB), TIFF (one and several pages), `.npy` (types, byte
+//! `LoadImage`: PNG (8 and 16 bits, gray and RGB), TIFF (pages, planes and series, against DeepTrack2 2.0.1), `.npy` (types, byte
 //! orders, Fortran order) read as DeepTrack2's readers give them; several paths stacked or listed,
 //! one drawn at random (uniformly, reproducibly), RGB to gray, `ndim`; and the errors, which name the
 //! path and the reason.
@@ -186,4 +186,66 @@ fn errors_name_the_path_and_the_reason() {
     let err = f.set_property("load_options", Rule::constant(Value::str("x"))).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert_eq!(f.resolve(None).unwrap_err().kind(), ErrorKind::NotFound, "path is required");
+}
+
+/// The TIFF cases of `tests/fixtures/deeptrack-2.0.1/files/manifest.json`: files written by tifffile
+/// (`imwrite`: separate planes of 3, 4 and 5 samples in uint8, uint16 and float32, pages, RGB pages, a
+/// leading axis of one; ImageJ stacks and hyperstacks; several series; pages without a description,
+/// of one shape or of two) and by `imageio.mimwrite`, read by DeepTrack2 2.0.1's `LoadImage` (imageio,
+/// then tifffile's first series): the same shape and the same values.
+#[test]
+fn tiffs_read_as_deeptrack2_reads_them() {
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1/files");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files.join("manifest.json")).unwrap()).unwrap();
+    let cases = manifest["cases"].as_array().unwrap();
+    assert!(cases.len() >= 14);
+    for case in cases {
+        let id = case["id"].as_str().unwrap();
+        let tif = files.join(format!("{id}.tif"));
+        let got = one(&load(Value::str(tif.to_str().unwrap())));
+        // The expected output, a float64 .npy of any shape: read with ndim 0 (no axis added).
+        let expected = load(Value::str(files.join(format!("{id}.npy")).to_str().unwrap()));
+        expected.set_property("ndim", Rule::constant(0)).unwrap();
+        let expected = one(&expected);
+        let shape: Vec<usize> =
+            case["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap() as usize).collect();
+        assert_eq!(expected.shape(), shape.as_slice(), "{id}");
+        assert_eq!(got.shape(), expected.shape(), "{id}");
+        assert_eq!(got.as_slice(), expected.as_slice(), "{id}");
+    }
+}
+
+#[test]
+fn bad_tiffs_are_errors_that_say_why() {
+    let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1/files");
+    let bytes = std::fs::read(files.join("tiff_planar_u16_4.tif")).unwrap();
+    // Cut inside the strips: the header and directory are read, the samples are missing.
+    let cut = dir().join("cut.tif");
+    let body_start = 8;
+    std::fs::write(&cut, &bytes[..bytes.len().min(body_start + 40)]).unwrap();
+    let err = load(Value::str(cut.to_str().unwrap())).resolve(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(err.to_string().contains("cut.tif': a bad TIFF file"), "{err}");
+    // Only the magic number.
+    let magic = dir().join("magic.tif");
+    std::fs::write(&magic, b"II*\0").unwrap();
+    let err = load(Value::str(magic.to_str().unwrap())).resolve(None).unwrap_err();
+    assert!(err.to_string().contains("magic.tif': a bad TIFF file"), "{err}");
+    // A description claiming more pages than the file has.
+    let short = dir().join("short.tif");
+    {
+        let file = std::fs::File::create(&short).unwrap();
+        let mut enc = tiff::encoder::TiffEncoder::new(file).unwrap();
+        let mut image = enc.new_image::<tiff::encoder::colortype::Gray8>(2, 2).unwrap();
+        image.encoder().write_tag(tiff::tags::Tag::ImageDescription, "{\"shape\": [3, 2, 2]}").unwrap();
+        image.write_data(&[1, 2, 3, 4]).unwrap();
+    }
+    let err = load(Value::str(short.to_str().unwrap())).resolve(None).unwrap_err();
+    assert!(
+        err.to_string().ends_with(
+            "short.tif': a bad TIFF file: its description gives shape [3, 2, 2] (3 pages), but the file has 1"
+        ),
+        "{err}"
+    );
 }

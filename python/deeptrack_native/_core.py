@@ -614,8 +614,9 @@ def to_library_image(obj, what="image"):
         # A complex image crosses as its real and imaginary parts along a last axis of 2, marked
         # complex (deeptrack_image_set_complex).
         value = np.asarray(value)
-        if value.dtype == np.complex128 and value.flags.c_contiguous:
+        if value.dtype == np.complex128 and value.flags.c_contiguous and value.ndim:
             value = value.view(np.float64).reshape(*value.shape, 2)  # the same memory, no copy
+        # (numpy cannot view a 0-d array as another dtype: a 0-d one is stacked)
         else:
             value = np.stack([value.real, value.imag], axis=-1)
     try:

@@ -85,12 +85,11 @@ const PAD: KindSpec = KindSpec {
         ParamSpec {
             min: 0.0,
             max: MAX_PAD,
-            check: Some(pairs),
             ..ParamSpec::new(
                 "px",
                 ParamKind::Vector { min_len: 0, max_len: usize::MAX, whole: true },
                 ParamDefault::Value(Const::Floats(&[0.0; 4])),
-                "(before, after) pairs of pixels, in axis order",
+                "(before, after) pairs of pixels, in axis order; one number pads every axis by it on both sides",
             )
         },
         ParamSpec::new(
@@ -109,14 +108,6 @@ const PAD: KindSpec = KindSpec {
     positional: &["px", "mode", "cval"],
     make: |_| Box::new(Pad),
 };
-
-/// `px` is a list: a single number is an error, as in DeepTrack2, rather than no padding at all.
-fn pairs(value: &Value) -> Result<()> {
-    if let Value::Int(_) | Value::Float(_) = value {
-        return Err(Error::type_mismatch(format!("expected a list of (before, after) pairs, got {value}")));
-    }
-    Ok(())
-}
 
 const CROP: KindSpec = KindSpec {
     name: "Crop",
@@ -351,6 +342,12 @@ impl FeatureKind for Pad {
                 let x = img.data();
                 let p = Params::new(PAD.params, props);
                 let px: Vec<usize> = p.vec("px")?.into_iter().map(|x| x as usize).collect();
+                if let Value::Int(_) | Value::Float(_) = p.value("px")? {
+                    // One number: every axis padded by it before and after.
+                    let pad = vec![(px[0], px[0]); x.ndim()];
+                    let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
+                    return padded(img, &pad, mode).map_err(|e| e.in_property("px"));
+                }
                 if x.ndim() == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.

@@ -37,7 +37,7 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
             "the threshold: a sample counts when it is above eps",
         )
     }],
-    positional: &[],
+    positional: &["eps"],
     make: |_| Box::new(CropTight),
 };
 

@@ -14,12 +14,14 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+mod narrow;
 mod windows;
 
 use self::windows::Windows;
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Resolver;
 use crate::image::Image;
@@ -282,6 +284,22 @@ fn resize(x: &[f64], (rows, cols, channels): (usize, usize, usize), (h, w): (usi
     Ok(out)
 }
 
+/// The samples of a uint8 image held in C order, if it is one.
+fn contiguous_u8(img: &Image) -> Option<&[u8]> {
+    if img.dtype() != Dtype::UInt8 {
+        return None;
+    }
+    let (samples, start) = img.narrow_samples()?;
+    let mut expected = 1isize;
+    for (&n, &s) in img.shape().iter().zip(&img.strides()).rev() {
+        if n > 1 && s != expected {
+            return None;
+        }
+        expected *= n as isize;
+    }
+    samples.as_u8()?.get(start..start + img.len())
+}
+
 /// `Resize(dsize=(256, 256))`.
 #[derive(Clone)]
 struct Resize;
@@ -311,8 +329,32 @@ impl FeatureKind for Resize {
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(Error::invalid(format!("{channels} channels: expected 1 to {MAX_CHANNELS} (OpenCV's limit)")));
         }
-        let out = resize(img.contiguous()?, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
+        let dtype = img.dtype();
         let dims: Vec<usize> = if channels == 1 { vec![h, w] } else { vec![h, w, channels] };
+        if dtype == Dtype::UInt8 {
+            // Read in place when the samples are in C order, else gathered (a flipped view).
+            let gathered;
+            let x = match contiguous_u8(img) {
+                Some(x) => x,
+                None => {
+                    let values = img.contiguous()?;
+                    let mut v = buffer::try_vec(values.len()).ok_or_else(|| {
+                        Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} samples", values.len()))
+                    })?;
+                    v.extend(values.iter().map(|&s| s as u8));
+                    gathered = v;
+                    &gathered[..]
+                }
+            };
+            let samples = narrow::resize_u8(x, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
+            return Ok(Some(img.with_typed(&dims, samples)));
+        }
+        let out = resize(img.contiguous()?, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
+        // A narrow image keeps its type, as OpenCV's resize keeps it.
+        if !matches!(dtype, Dtype::Float64 | Dtype::Bool) {
+            let samples = narrow::in_type(out, dtype)?.expect("a narrow type");
+            return Ok(Some(img.with_typed(&dims, samples)));
+        }
         let data = ArrayD::from_shape_vec(IxDyn(&dims), out).expect("one sample per element");
         Ok(Some(img.with_standard_data(data)))
     }

@@ -1,13 +1,17 @@
-//! `Slice` (DeepTrack2's `features.Slice`, Python's `feature[...]`): numpy basic indexing of every
-//! image. An index is a list of elements, one per axis (or a single element): an integer (negative
-//! from the end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in
-//! Python), `"..."` (every axis not named), or None (a new axis of length 1).
+//! `Slice` (DeepTrack2's `features.Slice`, Python's `feature[...]`): numpy indexing of every image.
+//! An index is a list of elements, one per axis (or a single element): an integer (negative from the
+//! end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in Python),
+//! `"..."` (every axis not named), None (a new axis of length 1), a list (or one-dimensional array)
+//! of integers, or a (nested) list of booleans, a mask over as many axes: numpy's advanced indexing
+//! of those (`fancy.rs`).
 
 use std::sync::Arc;
 
 use ndarray::{ArrayViewD, SliceInfo, SliceInfoElem};
 
 use super::FeatureKind;
+
+mod fancy;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
@@ -23,24 +27,51 @@ const SLICE: KindSpec = KindSpec {
     name: "Slice",
     aliases: &[],
     module: "features",
-    doc: "`feature[index]`: numpy's basic indexing of every image.",
+    doc: "`feature[index]`: numpy's indexing of every image (basic, and lists of integers or boolean masks).",
     params: &[ParamSpec::new(
         "slices",
         ParamKind::Any,
         ParamDefault::Required,
-        "the index: a list with, per axis, an integer, a slice \"start:stop:step\", \"...\" or None (a new axis)",
+        "the index: a list with, per axis, an integer, a slice \"start:stop:step\", \"...\", None (a new axis), a \
+         list of integers, or a (nested) list of booleans masking as many axes",
     )],
     positional: &["slices"],
     make: |_| Box::new(Slice),
 };
 
 /// One element of an index.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 enum Element {
     Index(i64),
     Range(Option<i64>, Option<i64>, Option<i64>),
     Ellipsis,
     NewAxis,
+    /// Integers on one axis (numpy's advanced indexing).
+    Take(Vec<i64>),
+    /// A boolean mask of this shape over as many axes (C order).
+    Mask(Vec<usize>, Vec<bool>),
+}
+
+/// A nested list of booleans as a mask (its shape and values), `None` if it holds anything else.
+fn mask(value: &Value) -> Option<(Vec<usize>, Vec<bool>)> {
+    match value {
+        Value::Bool(b) => Some((Vec::new(), vec![*b])),
+        Value::List(items) | Value::Tuple(items) if !items.is_empty() => {
+            let parts: Vec<(Vec<usize>, Vec<bool>)> = items.iter().map(mask).collect::<Option<_>>()?;
+            if parts.iter().any(|p| p.0 != parts[0].0) {
+                return None;
+            }
+            let mut shape = vec![parts.len()];
+            shape.extend_from_slice(&parts[0].0);
+            Some((shape, parts.into_iter().flat_map(|p| p.1).collect()))
+        }
+        _ => None,
+    }
+}
+
+/// A whole number as an index.
+fn whole(x: f64) -> Option<i64> {
+    (x.fract() == 0.0 && x.abs() < 9.0e18).then_some(x as i64)
 }
 
 /// The elements of an index value.
@@ -54,14 +85,31 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
 fn parse_element(value: &Value) -> Result<Element> {
     let bad = || {
         Error::invalid(format!(
-            "expected an integer, a slice \"start:stop:step\", \"...\" or None, got {}",
+            "expected an integer, a slice \"start:stop:step\", \"...\", None, a list of integers or a mask of \
+             booleans, got {}",
             value.kind_name()
         ))
     };
     match value {
         Value::None => Ok(Element::NewAxis),
         Value::Int(i) => Ok(Element::Index(*i)),
-        Value::Float(x) if x.fract() == 0.0 && x.abs() < 9.0e18 => Ok(Element::Index(*x as i64)),
+        Value::Float(x) if whole(*x).is_some() => Ok(Element::Index(*x as i64)),
+        Value::List(_) | Value::Tuple(_) if mask(value).is_some() => {
+            let (shape, values) = mask(value).expect("a mask");
+            Ok(Element::Mask(shape, values))
+        }
+        Value::List(items) | Value::Tuple(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Int(i) => Ok(*i),
+                Value::Float(x) => whole(*x).ok_or_else(bad),
+                _ => Err(bad()),
+            })
+            .collect::<Result<_>>()
+            .map(Element::Take),
+        Value::Array(a) if a.ndim() == 1 => {
+            a.iter().map(|&x| whole(x).ok_or_else(bad)).collect::<Result<_>>().map(Element::Take)
+        }
         Value::Str(s) if s.as_str() == "..." => Ok(Element::Ellipsis),
         Value::Str(s) => {
             let parts: Vec<&str> = s.as_str().split(':').collect();
@@ -128,6 +176,7 @@ fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD
     let mut axis = 0;
     for e in index {
         match *e {
+            Element::Take(_) | Element::Mask(..) => unreachable!("advanced indices are taken by fancy()"),
             Element::NewAxis => elems.push(SliceInfoElem::NewAxis),
             Element::Ellipsis => {
                 for _ in 0..shape.len() - named {
@@ -177,6 +226,10 @@ impl FeatureKind for Slice {
         let p = Params::new(SLICE.params, props);
         let index = p.parse("slices", parse_index)?;
         let data = image.data();
+        if index.iter().any(|e| matches!(e, Element::Take(_) | Element::Mask(..))) {
+            let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;
+            return Ok(Some(image.with_data(out)));
+        }
         let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
         if !view.is_empty() && view.is_standard_layout() && !image.is_permuted() {
             // A contiguous block of the samples: shared, as numpy's view is (a permuted image's
@@ -241,6 +294,56 @@ mod tests {
         assert!(slice(&a.view(), &idx(&["0", "0", "0"])).is_err());
         assert!(slice(&a.view(), &idx(&["...", "..."])).is_err());
         assert!(parse_element(&Value::str("1:2:0")).is_err());
+    }
+
+    fn ints(v: &[i64]) -> Value {
+        Value::List(v.iter().map(|&i| Value::Int(i)).collect())
+    }
+
+    fn bools(v: &[bool]) -> Value {
+        Value::List(v.iter().map(|&b| Value::Bool(b)).collect())
+    }
+
+    fn fancy_of(a: &ArrayD<f64>, index: Vec<Value>) -> Result<(Vec<usize>, Vec<f64>)> {
+        let index = parse_index(&Value::List(index))?;
+        let out = fancy::fancy(&a.view(), &index)?;
+        Ok((out.shape().to_vec(), out.iter().copied().collect()))
+    }
+
+    #[test]
+    fn lists_and_masks_follow_numpys_advanced_indexing() {
+        let a = arange(&[3, 4]);
+        // a[[2, 0]], a[:, [3, 1]], a[[0, 2], [1, 3]], a[1, [0, 3]], a[[True, False, True]].
+        assert_eq!(fancy_of(&a, vec![ints(&[2, 0])]).unwrap(), (vec![2, 4], vec![8., 9., 10., 11., 0., 1., 2., 3.]));
+        assert_eq!(
+            fancy_of(&a, vec![Value::str(":"), ints(&[3, 1])]).unwrap(),
+            (vec![3, 2], vec![3., 1., 7., 5., 11., 9.])
+        );
+        assert_eq!(fancy_of(&a, vec![ints(&[0, 2]), ints(&[1, 3])]).unwrap(), (vec![2], vec![1., 11.]));
+        assert_eq!(fancy_of(&a, vec![Value::Int(1), ints(&[0, -1])]).unwrap(), (vec![2], vec![4., 7.]));
+        assert_eq!(fancy_of(&a, vec![bools(&[true, false, true])]).unwrap().0, vec![2, 4]);
+        // A 2-d mask: the true samples in C order.
+        let mask = Value::List(vec![
+            bools(&[true, false, false, true]),
+            bools(&[false; 4]),
+            bools(&[false, true, false, false]),
+        ]);
+        assert_eq!(fancy_of(&a, vec![mask]).unwrap(), (vec![3], vec![0., 3., 9.]));
+        // Not adjacent: the indexed axis first (b[[0, 2], :, [1, 3]] is (2, 4)).
+        let b = arange(&[3, 4, 5]);
+        let (shape, data) = fancy_of(&b, vec![ints(&[0, 2]), Value::str(":"), ints(&[1, 3])]).unwrap();
+        assert_eq!((shape, &data[..4]), (vec![2, 4], &[1., 6., 11., 16.][..]));
+        assert_eq!(fancy_of(&b, vec![Value::str(":"), Value::Int(1), ints(&[0, 4])]).unwrap().0, vec![3, 2]);
+        assert_eq!(fancy_of(&b, vec![Value::Int(1), Value::str(":"), ints(&[0, 4])]).unwrap().0, vec![2, 4]);
+        assert_eq!(fancy_of(&b, vec![ints(&[])]).unwrap().0, vec![0, 4, 5]);
+        // Errors say what is wrong.
+        let err = fancy_of(&a, vec![ints(&[0, 3])]).unwrap_err();
+        assert_eq!(err.to_string(), "index 3 is out of bounds for axis 0 with size 3");
+        let err = fancy_of(&a, vec![ints(&[0, 1]), ints(&[0, 1, 2])]).unwrap_err();
+        assert_eq!(err.to_string(), "the index arrays cannot be broadcast together: lengths (2,) (3,)");
+        let err = fancy_of(&a, vec![bools(&[true, false])]).unwrap_err();
+        assert!(err.to_string().starts_with("the boolean index did not match the image along axis 0"), "{err}");
+        assert!(parse_element(&Value::List(vec![Value::Float(0.5)])).is_err());
         assert!(parse_element(&Value::str("a:b")).is_err());
     }
 }

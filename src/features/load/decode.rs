@@ -1,5 +1,5 @@
 //! Decoding an image file into numbers, as DeepTrack2's readers give them (imageio, then numpy): PNG
-//! (the `png` crate), TIFF (`tiff`: every page, stacked), JPEG (`zune-jpeg`) and numpy's `.npy`, told
+//! (the `png` crate), TIFF (`tiff.rs`: the first series, as tifffile gives it), JPEG (`zune-jpeg`) and numpy's `.npy`, told
 //! apart by their first bytes. Every size is checked against [`MAX_SAMPLES`] before anything of that
 //! size is allocated, and allocations are fallible.
 
@@ -16,7 +16,7 @@ pub const MAX_FILE_BYTES: u64 = 1 << 30;
 /// A decoded image: C-order samples of `shape`, and the full scale of its integer type (255 for
 /// 8-bit samples; 1 for floats), which a conversion to floats in [0, 1] divides by.
 pub struct Decoded {
-    /// The shape: `(H, W)` or `(H, W, channels)`; `(pages, H, W[, channels])` for a multi-page TIFF;
+    /// The shape: `(H, W)` or `(H, W, channels)`; a TIFF's first series as tifffile shapes it (`tiff.rs`);
     /// any shape for `.npy`.
     pub shape: Vec<usize>,
     /// The samples.
@@ -25,12 +25,12 @@ pub struct Decoded {
     pub full_scale: f64,
 }
 
-fn unsupported(what: impl std::fmt::Display) -> Error {
+pub(super) fn unsupported(what: impl std::fmt::Display) -> Error {
     Error::invalid(format!("unsupported format: {what}"))
 }
 
 /// A fallible buffer of `n` samples, with [`MAX_SAMPLES`] enforced.
-fn samples(n: usize) -> Result<Vec<f64>> {
+pub(super) fn samples(n: usize) -> Result<Vec<f64>> {
     if n > MAX_SAMPLES {
         return Err(Error::invalid(format!("the image has {n} samples, which exceeds the maximum of {MAX_SAMPLES}")));
     }
@@ -41,7 +41,7 @@ fn samples(n: usize) -> Result<Vec<f64>> {
 }
 
 /// The product of `dims`, checked against [`MAX_SAMPLES`].
-fn count(dims: &[usize]) -> Result<usize> {
+pub(super) fn count(dims: &[usize]) -> Result<usize> {
     dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).filter(|&n| n <= MAX_SAMPLES).ok_or_else(|| {
         Error::invalid(format!("the image of shape {dims:?} exceeds the maximum of {MAX_SAMPLES} samples"))
     })
@@ -52,7 +52,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded> {
     if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
         png(bytes)
     } else if bytes.starts_with(b"II*\0") || bytes.starts_with(b"MM\0*") {
-        tiff(bytes)
+        super::tiff::tiff(bytes)
     } else if bytes.starts_with(b"\xff\xd8\xff") {
         jpeg(bytes)
     } else if bytes.starts_with(b"\x93NUMPY") {
@@ -95,75 +95,6 @@ fn png(bytes: &[u8]) -> Result<Decoded> {
         }
     }
     Ok(Decoded { shape, data, full_scale: if wide { 65535.0 } else { 255.0 } })
-}
-
-fn tiff(bytes: &[u8]) -> Result<Decoded> {
-    use tiff::decoder::{Decoder, DecodingResult, Limits};
-    let bad = |e: tiff::TiffError| Error::invalid(format!("a bad TIFF file: {e}"));
-    let mut limits = Limits::default();
-    limits.decoding_buffer_size = MAX_SAMPLES * 8;
-    let mut decoder = Decoder::new(Cursor::new(bytes)).map_err(bad)?.with_limits(limits);
-    let mut pages = 0usize;
-    let mut page_shape: Option<Vec<usize>> = None;
-    let mut data = Vec::new();
-    let mut full_scale: f64;
-    loop {
-        let (w, h) = decoder.dimensions().map_err(bad)?;
-        let channels = match decoder.colortype().map_err(bad)? {
-            tiff::ColorType::Gray(_) => 1,
-            tiff::ColorType::GrayA(_) => 2,
-            tiff::ColorType::RGB(_) => 3,
-            tiff::ColorType::RGBA(_) | tiff::ColorType::CMYK(_) => 4,
-            other => return Err(unsupported(format!("TIFF colour type {other:?}"))),
-        };
-        let mut shape = vec![h as usize, w as usize];
-        if channels > 1 {
-            shape.push(channels);
-        }
-        let n = count(&shape)?;
-        if page_shape.as_ref().is_some_and(|s| *s != shape) {
-            return Err(unsupported("a multi-page TIFF whose pages differ in shape"));
-        }
-        if (pages + 1).checked_mul(n).is_none_or(|t| t > MAX_SAMPLES) {
-            return Err(Error::invalid(format!("the TIFF pages exceed the maximum of {MAX_SAMPLES} samples")));
-        }
-        if data.is_empty() {
-            data = samples(n)?;
-        } else {
-            data.try_reserve_exact(n)
-                .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} more samples")))?;
-        }
-        let before = data.len();
-        let (samples, scale): (Vec<f64>, f64) = match decoder.read_image().map_err(bad)? {
-            DecodingResult::U8(v) => (v.iter().map(|&x| f64::from(x)).collect(), 255.0),
-            DecodingResult::U16(v) => (v.iter().map(|&x| f64::from(x)).collect(), 65535.0),
-            DecodingResult::U32(v) => (v.iter().map(|&x| f64::from(x)).collect(), 4294967295.0),
-            DecodingResult::U64(v) => (v.iter().map(|&x| x as f64).collect(), 1.0),
-            DecodingResult::I8(v) => (v.iter().map(|&x| f64::from(x)).collect(), 127.0),
-            DecodingResult::I16(v) => (v.iter().map(|&x| f64::from(x)).collect(), 32767.0),
-            DecodingResult::I32(v) => (v.iter().map(|&x| f64::from(x)).collect(), 1.0),
-            DecodingResult::I64(v) => (v.iter().map(|&x| x as f64).collect(), 1.0),
-            DecodingResult::F16(v) => (v.iter().map(|&x| f64::from(x)).collect(), 1.0),
-            DecodingResult::F32(v) => (v.iter().map(|&x| f64::from(x)).collect(), 1.0),
-            DecodingResult::F64(v) => (v, 1.0),
-        };
-        full_scale = scale;
-        data.extend(samples);
-        if data.len() - before != n {
-            return Err(Error::invalid("a bad TIFF file: the page has fewer samples than its size"));
-        }
-        pages += 1;
-        page_shape = Some(shape);
-        if !decoder.more_images() {
-            break;
-        }
-        decoder.next_image().map_err(bad)?;
-    }
-    let mut shape = page_shape.expect("one page at least");
-    if pages > 1 {
-        shape.insert(0, pages);
-    }
-    Ok(Decoded { shape, data, full_scale })
 }
 
 fn jpeg(bytes: &[u8]) -> Result<Decoded> {

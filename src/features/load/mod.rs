@@ -17,6 +17,7 @@ use crate::properties::PropertyDict;
 use crate::value::Value;
 
 mod decode;
+mod tiff;
 
 pub use decode::{MAX_FILE_BYTES, MAX_SAMPLES};
 

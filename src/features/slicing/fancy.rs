@@ -1,0 +1,201 @@
+//! numpy's advanced indexing for `Slice`, with one-dimensional integer lists (`x[[0, 2, 3]]`,
+//! `x[:, [3, 1]]`, `x[[0, 2], [1, 3]]`) and boolean masks over one or more consecutive axes (`x[mask]`,
+//! which is `x[mask.nonzero()]`), mixed with basic elements. As numpy: the integer arrays broadcast
+//! together (lengths equal or 1), integers beside them count as arrays of one, and the result's
+//! indexed axis takes the place of the first advanced element when they are all adjacent, else it
+//! comes first. The result is a copy, of output size.
+
+use ndarray::{ArrayD, ArrayViewD, IxDyn, SliceInfo, SliceInfoElem};
+
+use super::{Element, range_elem};
+use crate::buffer;
+use crate::error::{Error, ErrorKind, Result};
+
+/// An element once the axes are known.
+enum Item {
+    Basic(SliceInfoElem),
+    /// Indices (non-negative) on one axis; `scalar` for an integer, which adds no axis of its own.
+    Advanced {
+        indices: Vec<usize>,
+        scalar: bool,
+    },
+}
+
+/// `data[index]` for an index holding lists or masks.
+pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<ArrayD<f64>> {
+    let shape = data.shape();
+    let named: usize = index
+        .iter()
+        .map(|e| match e {
+            Element::Index(_) | Element::Range(..) | Element::Take(_) => 1,
+            Element::Mask(dims, _) => dims.len(),
+            Element::Ellipsis | Element::NewAxis => 0,
+        })
+        .sum();
+    if named > shape.len() {
+        return Err(Error::invalid(format!(
+            "too many indices for an image of {} dimensions: {named} were indexed",
+            shape.len()
+        )));
+    }
+    if index.iter().filter(|e| matches!(e, Element::Ellipsis)).count() > 1 {
+        return Err(Error::invalid("an index can only have a single ellipsis ('...')"));
+    }
+    // Per element, in order: the items (a mask gives one per axis it covers).
+    let mut items: Vec<Item> = Vec::new();
+    let mut axis = 0;
+    let full = || SliceInfoElem::Slice { start: 0, end: None, step: 1 };
+    for e in index {
+        match e {
+            Element::NewAxis => items.push(Item::Basic(SliceInfoElem::NewAxis)),
+            Element::Ellipsis => {
+                for _ in 0..shape.len() - named {
+                    items.push(Item::Basic(full()));
+                    axis += 1;
+                }
+            }
+            Element::Range(a, b, s) => {
+                items.push(Item::Basic(range_elem(shape[axis], *a, *b, *s)));
+                axis += 1;
+            }
+            Element::Index(i) => {
+                items.push(Item::Advanced { indices: vec![checked(*i, axis, shape[axis])?], scalar: true });
+                axis += 1;
+            }
+            Element::Take(list) => {
+                let mut indices = buffer::try_vec(list.len()).ok_or_else(|| too_large(list.len()))?;
+                for &i in list {
+                    indices.push(checked(i, axis, shape[axis])?);
+                }
+                items.push(Item::Advanced { indices, scalar: false });
+                axis += 1;
+            }
+            Element::Mask(dims, values) => {
+                for (k, &d) in dims.iter().enumerate() {
+                    if d != shape[axis + k] {
+                        return Err(Error::invalid(format!(
+                            "the boolean index did not match the image along axis {}: its size is {} but the \
+                             mask's is {d}",
+                            axis + k,
+                            shape[axis + k]
+                        )));
+                    }
+                }
+                // The coordinates of the true values, in C order (numpy's nonzero), one list per axis.
+                let count = values.iter().filter(|&&b| b).count();
+                let mut coords: Vec<Vec<usize>> = Vec::new();
+                for _ in dims {
+                    coords.push(buffer::try_vec(count).ok_or_else(|| too_large(count))?);
+                }
+                for (flat, _) in values.iter().enumerate().filter(|(_, b)| **b) {
+                    let mut rest = flat;
+                    for (k, &d) in dims.iter().enumerate().rev() {
+                        coords[k].push(rest % d);
+                        rest /= d;
+                    }
+                }
+                for indices in coords {
+                    items.push(Item::Advanced { indices, scalar: false });
+                }
+                axis += dims.len();
+            }
+        }
+    }
+    while axis < shape.len() {
+        items.push(Item::Basic(full()));
+        axis += 1;
+    }
+    // The broadcast length of the index arrays.
+    let lengths: Vec<usize> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Advanced { indices, scalar: false } => Some(indices.len()),
+            _ => None,
+        })
+        .collect();
+    let n = lengths.iter().copied().find(|&l| l != 1).unwrap_or(1);
+    if lengths.iter().any(|&l| l != 1 && l != n) {
+        return Err(Error::invalid(format!(
+            "the index arrays cannot be broadcast together: lengths {}",
+            lengths.iter().map(|l| format!("({l},)")).collect::<Vec<_>>().join(" ")
+        )));
+    }
+    // Where the indexed axis goes: in place of the first advanced item if they are adjacent, else first.
+    let advanced: Vec<usize> =
+        items.iter().enumerate().filter(|(_, i)| matches!(i, Item::Advanced { .. })).map(|(k, _)| k).collect();
+    let adjacent = advanced.windows(2).all(|w| w[1] == w[0] + 1);
+    let position = if adjacent { advanced[0] } else { 0 };
+    // The output's basic axes: the view of one indexed position (or an empty one when there is none).
+    let view_at = |k: usize| -> Result<ArrayViewD<'_, f64>> {
+        let elems: Vec<SliceInfoElem> = items
+            .iter()
+            .map(|i| match i {
+                Item::Basic(e) => *e,
+                Item::Advanced { indices, .. } if n == 0 => SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 },
+                Item::Advanced { indices, .. } => {
+                    SliceInfoElem::Index(indices[if indices.len() == 1 { 0 } else { k }] as isize)
+                }
+            })
+            .collect();
+        let info = SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
+            .map_err(|e| Error::invalid(format!("bad index: {e}")))?;
+        Ok(data.clone().slice_move(info))
+    };
+    let first = view_at(0)?;
+    let basic_shape: Vec<usize> = if n == 0 {
+        // The advanced axes are the empty ones of this view: drop them.
+        let mut out_axis = 0;
+        let mut dropped = Vec::new();
+        for i in &items {
+            match i {
+                Item::Basic(SliceInfoElem::Index(_)) => {}
+                Item::Advanced { .. } => {
+                    dropped.push(out_axis);
+                    out_axis += 1;
+                }
+                Item::Basic(_) => out_axis += 1,
+            }
+        }
+        first.shape().iter().enumerate().filter(|(a, _)| !dropped.contains(a)).map(|(_, &d)| d).collect()
+    } else {
+        first.shape().to_vec()
+    };
+    // Output axes before the indexed one: the basic items (not integers) before `position`.
+    let before = items[..position]
+        .iter()
+        .filter(|i| matches!(i, Item::Basic(e) if !matches!(e, SliceInfoElem::Index(_))))
+        .count();
+    let per = basic_shape.iter().product::<usize>();
+    let total = per.checked_mul(n).ok_or_else(|| too_large(usize::MAX))?;
+    let mut stacked = buffer::with_capacity(total)?;
+    for k in 0..n {
+        stacked.extend(view_at(k)?.iter().copied());
+    }
+    let mut shape0 = vec![n];
+    shape0.extend_from_slice(&basic_shape);
+    let out = ArrayD::from_shape_vec(IxDyn(&shape0), stacked).expect("one sample per element");
+    if before == 0 {
+        return Ok(out);
+    }
+    // The indexed axis moved from the front to its place.
+    let mut order: Vec<usize> = (1..=before).collect();
+    order.push(0);
+    order.extend(before + 1..shape0.len());
+    let moved = out.view().permuted_axes(IxDyn(&order));
+    let mut data = buffer::with_capacity(total)?;
+    data.extend(moved.iter().copied());
+    Ok(ArrayD::from_shape_vec(IxDyn(moved.shape()), data).expect("one sample per element"))
+}
+
+/// `i` (negative from the end) as an index of an axis of length `n`.
+fn checked(i: i64, axis: usize, n: usize) -> Result<usize> {
+    let k = if i < 0 { i + n as i64 } else { i };
+    if !(0..n as i64).contains(&k) {
+        return Err(Error::invalid(format!("index {i} is out of bounds for axis {axis} with size {n}")));
+    }
+    Ok(k as usize)
+}
+
+fn too_large(count: usize) -> Error {
+    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate an index of {count} elements"))
+}
