@@ -305,6 +305,12 @@ fn contiguous_u8(img: &Image) -> Option<&[u8]> {
 struct Resize;
 
 impl FeatureKind for Resize {
+    /// A uint8 image is resized from its own samples (read in place); the other types read their
+    /// float64 values (converted on first read).
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
