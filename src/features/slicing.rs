@@ -3,6 +3,7 @@
 //! from the end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in
 //! Python), `"..."` (every axis not named), or None (a new axis of length 1).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayViewD, SliceInfo, SliceInfoElem};
@@ -164,6 +165,11 @@ fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD
 struct Slice;
 
 impl FeatureKind for Slice {
+    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Parts
+    }
+
     fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
