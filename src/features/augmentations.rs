@@ -240,9 +240,9 @@ pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Resu
 }
 
 impl FeatureKind for Flip {
-    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    /// Complex images: the views of the real and imaginary parts, joined as a view of the numbers.
     fn complex_inputs(&self) -> ComplexInputs {
-        ComplexInputs::Parts
+        ComplexInputs::PartViews
     }
 
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {

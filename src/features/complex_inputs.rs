@@ -26,9 +26,14 @@ pub enum ComplexInputs {
     /// The kind is applied to the real part and to the imaginary part of each complex image with the
     /// same sampled properties, and the two results are joined into one complex image: right for the
     /// kinds that are linear in the samples with real coefficients and deterministic given their
-    /// properties (views, flips, linear filters), whose [`FeatureKind::process`] computes each image
-    /// on its own (the engine calls it with one image at a time).
+    /// properties (linear filters, padding), whose [`FeatureKind::process`] computes each image on
+    /// its own (the engine calls it with one image at a time). The parts are copied into two
+    /// contiguous images first (one pass), which the kind's kernels read fastest.
     Parts,
+    /// As [`ComplexInputs::Parts`] for kinds whose results are views of their input (flips,
+    /// permutations, reshapes, slices): the parts are given as views, and the two results joined as a
+    /// view of the complex samples in O(1) (numpy's views of a complex array).
+    PartViews,
 }
 
 /// The error of a kind that does not accept complex images.
@@ -54,7 +59,8 @@ pub(crate) fn process(
     let first = inputs.iter().find(|i| i.is_complex());
     match (kind.complex_inputs(), first) {
         (_, None) | (ComplexInputs::Native, _) => kind.process(inputs, props, id, rs),
-        (ComplexInputs::Parts, Some(_)) => {
+        (ComplexInputs::Parts | ComplexInputs::PartViews, Some(_)) => {
+            let views = kind.complex_inputs() == ComplexInputs::PartViews;
             let mut out = buffer::try_vec(inputs.len()).ok_or_else(|| {
                 Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
             })?;
@@ -63,8 +69,10 @@ pub(crate) fn process(
                     out.extend(kind.process(std::slice::from_ref(input), props, id, rs)?);
                     continue;
                 }
-                let re = kind.process(&[input.complex_part(false)?], props, id, rs)?;
-                let im = kind.process(&[input.complex_part(true)?], &imaginary_props(props), id, rs)?;
+                let (re, im) =
+                    if views { (input.complex_part(false)?, input.complex_part(true)?) } else { split(input)? };
+                let re = kind.process(&[re], props, id, rs)?;
+                let im = kind.process(&[im], &imaginary_props(props), id, rs)?;
                 for (re, im) in re.iter().zip(&im) {
                     out.push(join(re, im)?);
                 }
@@ -73,6 +81,22 @@ pub(crate) fn process(
         }
         (_, Some(image)) => Err(refused(kind.name(), image)),
     }
+}
+
+/// The real and imaginary parts of a complex image as two contiguous real images with its
+/// properties, in one pass.
+fn split(image: &Image) -> Result<(Image, Image)> {
+    let parts = image.contiguous()?;
+    let n = parts.len() / 2;
+    let (mut re, mut im) = (buffer::with_capacity(n)?, buffer::with_capacity(n)?);
+    for z in parts.chunks_exact(2) {
+        re.push(z[0]);
+        im.push(z[1]);
+    }
+    let full = image.shape();
+    let shape = ndarray::IxDyn(&full[..full.len() - 1]);
+    let array = |v| ndarray::ArrayD::from_shape_vec(shape.clone(), v).expect("one part a number");
+    Ok((image.with_standard_data(array(re)), image.with_standard_data(array(im))))
 }
 
 /// The properties of the imaginary parts' computation: `props` with a `cval` (the constant of
@@ -90,8 +114,12 @@ fn imaginary_props(props: &Arc<PropertyDict>) -> Arc<PropertyDict> {
 }
 
 /// The complex image whose real parts are `re`'s samples and imaginary parts `im`'s (of the same
-/// shape), with `re`'s properties: one pass into a fresh buffer.
+/// shape), with `re`'s properties: a view in O(1) when they are views of one complex image's parts
+/// (numpy's views of a complex array), else one pass into a fresh buffer.
 pub(crate) fn join(re: &Image, im: &Image) -> Result<Image> {
+    if let Some(view) = Image::join_part_views(re, im) {
+        return Ok(view);
+    }
     if re.shape() != im.shape() || re.is_complex() || im.is_complex() {
         return Err(Error::invalid(format!(
             "the real and imaginary parts of a complex result differ in shape ({:?} and {:?})",
@@ -100,8 +128,11 @@ pub(crate) fn join(re: &Image, im: &Image) -> Result<Image> {
         )));
     }
     let (a, b) = (re.contiguous()?, im.contiguous()?);
-    let mut data = buffer::with_capacity(2 * a.len())?;
-    data.extend(a.iter().zip(b).flat_map(|(&x, &y)| [x, y]));
+    let mut data = buffer::zeroed(2 * a.len())?;
+    for ((z, &x), &y) in data.chunks_exact_mut(2).zip(a).zip(b) {
+        z[0] = x;
+        z[1] = y;
+    }
     from_parts(re, data)
 }
 

@@ -339,7 +339,7 @@ impl FeatureKind for Shape {
         match self {
             Shape::AsType => ComplexInputs::Native,
             Shape::OneHot => ComplexInputs::Refused,
-            _ => ComplexInputs::Parts,
+            _ => ComplexInputs::PartViews,
         }
     }
 

@@ -165,9 +165,9 @@ fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD
 struct Slice;
 
 impl FeatureKind for Slice {
-    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    /// Complex images: the views of the real and imaginary parts, joined as a view of the numbers.
     fn complex_inputs(&self) -> ComplexInputs {
-        ComplexInputs::Parts
+        ComplexInputs::PartViews
     }
 
     fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {

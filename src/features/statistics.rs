@@ -227,8 +227,7 @@ impl Reducer {
     /// The reduction of the complex numbers of `x` (its last axis the parts), with `like`'s
     /// properties: a complex image, or a real one for `Std` and `Variance`.
     fn reduce_complex(&self, like: &Image, x: ndarray::ArrayViewD<'_, f64>, spec: &reduce::Spec<'_>) -> Result<Image> {
-        let (re, im) = complex::parts(x);
-        match complex::reduce(self.name, re, im, spec)? {
+        match complex::reduce(self.name, x, spec)? {
             complex::Reduced::Real(a) => Ok(like.with_standard_data(a)),
             complex::Reduced::Complex(mut shape, parts) => {
                 shape.push(2);

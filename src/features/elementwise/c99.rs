@@ -102,11 +102,13 @@ pub(crate) fn pow(z: Complex64, w: Complex64) -> Complex64 {
 }
 
 /// numpy's product of complex numbers (its real part fused, as its vector loops compute it).
+#[inline(always)]
 pub(crate) fn mul(a: Complex64, b: Complex64) -> Complex64 {
     Complex64::new(a.re.mul_add(b.re, -(a.im * b.im)), a.re.mul_add(b.im, a.im * b.re))
 }
 
 /// numpy's quotient of complex numbers (Smith's method, as its loop computes it).
+#[inline(always)]
 pub(crate) fn div(a: Complex64, b: Complex64) -> Complex64 {
     let (br, bi) = (b.re.abs(), b.im.abs());
     if br >= bi {

@@ -20,34 +20,51 @@ pub(crate) enum Reduced {
     Complex(Vec<usize>, Vec<f64>),
 }
 
-/// `spec.op` of the complex numbers whose real parts are `re` and imaginary parts `im` (the two
-/// parts of one complex image, of one shape). The error of `Quantile` and `Percentile` names the kind.
-pub(crate) fn reduce(name: &str, re: ArrayViewD<'_, f64>, im: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
+/// `spec.op` of the complex numbers of `x` (its last axis the parts). The error of `Quantile` and
+/// `Percentile` names the kind.
+pub(crate) fn reduce(name: &str, x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
     match spec.op {
-        Reduction::Sum | Reduction::Mean | Reduction::Cumsum => {
-            let (a, b) = (reduce::reduce(re, spec)?, reduce::reduce(im, spec)?);
-            let shape = a.shape().to_vec();
-            Ok(Reduced::Complex(shape, interleave(a.iter().copied(), b.iter().copied(), a.len())?))
-        }
-        Reduction::Variance | Reduction::Std => {
-            let var = Spec { op: Reduction::Variance, ..*spec };
-            let (a, b) = (reduce::reduce(re, &var)?, reduce::reduce(im, &var)?);
-            let sqrt = spec.op == Reduction::Std;
-            Ok(Reduced::Real(
-                ndarray::Zip::from(&a).and(&b).map_collect(|&x, &y| if sqrt { (x + y).sqrt() } else { x + y }),
-            ))
-        }
+        Reduction::Sum | Reduction::Mean | Reduction::Cumsum => linear(x, spec),
+        Reduction::Variance | Reduction::Std => variance(x, spec),
         Reduction::Quantile | Reduction::Percentile => Err(Error::type_mismatch(format!(
             "{name} does not accept complex images (numpy's quantile needs an array of real numbers)"
         ))),
         Reduction::Prod | Reduction::Min | Reduction::Max | Reduction::PeakToPeak | Reduction::Median => {
-            by_runs(re, im, spec)
+            let interleaved = x.as_slice();
+            let (re, im) = parts(x.view());
+            by_runs(re, im, interleaved, spec)
         }
     }
 }
 
+/// `Variance` or `Std` of complex numbers: real, the variances of the parts added (numpy's mean of
+/// `|z - mean|²`). The parts are split into two contiguous arrays in one pass, which the real
+/// kernels read fastest.
+fn variance(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
+    let x = x.as_standard_layout();
+    let parts = x.as_slice().expect("standard layout");
+    let shape = IxDyn(&x.shape()[..x.ndim() - 1]);
+    let n = parts.len() / 2;
+    let (mut a, mut b) = (crate::buffer::zeroed(n)?, crate::buffer::zeroed(n)?);
+    for ((z, p), q) in parts.chunks_exact(2).zip(a.iter_mut()).zip(b.iter_mut()) {
+        *p = z[0];
+        *q = z[1];
+    }
+    let array = |v| ArrayD::from_shape_vec(shape.clone(), v).expect("one part a number");
+    let (re, im) = (array(a), array(b));
+    let var = Spec { op: Reduction::Variance, ..*spec };
+    let (a, b) = (reduce::reduce(re.view(), &var)?, reduce::reduce(im.view(), &var)?);
+    let sqrt = spec.op == Reduction::Std;
+    Ok(Reduced::Real(ndarray::Zip::from(&a).and(&b).map_collect(|&x, &y| if sqrt { (x + y).sqrt() } else { x + y })))
+}
+
 /// `spec.op` over runs of complex numbers: the reduced axes moved last, each run reduced on its own.
-fn by_runs(re: ArrayViewD<'_, f64>, im: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
+fn by_runs(
+    re: ArrayViewD<'_, f64>,
+    im: ArrayViewD<'_, f64>,
+    interleaved: Option<&[f64]>,
+    spec: &Spec<'_>,
+) -> Result<Reduced> {
     let ndim = re.ndim();
     let mut axes = match spec.axis {
         None => (0..ndim).collect(),
@@ -62,9 +79,23 @@ fn by_runs(re: ArrayViewD<'_, f64>, im: ArrayViewD<'_, f64>, spec: &Spec<'_>) ->
             .in_property("axis"));
     }
     let order: Vec<usize> = kept.iter().chain(&axes).copied().collect();
-    let (re, im) = (re.permuted_axes(IxDyn(&order)), im.permuted_axes(IxDyn(&order)));
-    let mut numbers: Vec<Complex64> = crate::buffer::try_vec(re.len()).ok_or_else(|| oom(re.len()))?;
-    numbers.extend(re.iter().zip(im.iter()).map(|(&a, &b)| Complex64::new(a, b)));
+    let gathered: Vec<Complex64>;
+    let numbers: &[Complex64] = match interleaved {
+        // The reduced axes last already (every axis, or the trailing ones) in C order: the runs are
+        // the numbers in memory order, read in place.
+        Some(parts) if order.iter().enumerate().all(|(i, &a)| i == a) => {
+            // SAFETY: `Complex64` is `#[repr(C)]` with two `f64` fields (real, imaginary): the
+            // layout and alignment of two consecutive `f64`s, which the interleaved parts are.
+            unsafe { std::slice::from_raw_parts(parts.as_ptr().cast::<Complex64>(), parts.len() / 2) }
+        }
+        _ => {
+            let (re, im) = (re.permuted_axes(IxDyn(&order)), im.permuted_axes(IxDyn(&order)));
+            let mut v: Vec<Complex64> = crate::buffer::try_vec(re.len()).ok_or_else(|| oom(re.len()))?;
+            v.extend(re.iter().zip(im.iter()).map(|(&a, &b)| Complex64::new(a, b)));
+            gathered = v;
+            &gathered
+        }
+    };
     let outputs: usize = kept.iter().map(|&a| shape[a]).product();
     let mut out = crate::buffer::with_capacity(2 * outputs)?;
     let mut scratch: Vec<Complex64> = crate::buffer::try_vec(run).ok_or_else(|| oom(run))?;
@@ -87,11 +118,29 @@ fn by_runs(re: ArrayViewD<'_, f64>, im: ArrayViewD<'_, f64>, spec: &Spec<'_>) ->
     Ok(Reduced::Complex(dims, out))
 }
 
-/// The parts of `n` numbers, interleaved, in a fresh buffer.
-fn interleave(re: impl Iterator<Item = f64>, im: impl Iterator<Item = f64>, n: usize) -> Result<Vec<f64>> {
-    let mut out = crate::buffer::with_capacity(2 * n)?;
-    out.extend(re.zip(im).flat_map(|(a, b)| [a, b]));
-    Ok(out)
+/// `Sum`, `Mean` or `Cumsum` of complex numbers: the real reduction of `x` over the numbers' axes,
+/// the last axis of parts kept (each part reduced on its own, in place in the interleaved samples).
+fn linear(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
+    let ndim = x.ndim() - 1;
+    let axes: Vec<i64> = match spec.axis {
+        None => (0..ndim as i64).collect(),
+        Some(axis) => reduce::normalise(axis, ndim)?.into_iter().map(|a| a as i64).collect(),
+    };
+    let out = if spec.op == Reduction::Cumsum && spec.axis.is_none() {
+        // numpy's cumsum of the flattened numbers: the numbers in one row, the parts kept.
+        let n = x.len() / 2;
+        let x = x.as_standard_layout();
+        let flat = x.view().into_shape_with_order(IxDyn(&[n, 2])).expect("two parts a number");
+        reduce::reduce(flat, &Spec { axis: Some(&[0]), ..*spec })?
+    } else {
+        reduce::reduce(x, &Spec { axis: Some(&axes), ..*spec })?
+    };
+    let mut shape = out.shape().to_vec();
+    shape.pop();
+    // A new array in C order (reductions build theirs so): its buffer is the interleaved parts.
+    debug_assert!(out.is_standard_layout());
+    let data = out.into_raw_vec_and_offset().0;
+    Ok(Reduced::Complex(shape, data))
 }
 
 /// The error of a list of `n` complex numbers that cannot be allocated.
