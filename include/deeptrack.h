@@ -1338,14 +1338,15 @@ deeptrack_status deeptrack_image_is_complex(const struct deeptrack_image *img, b
 
 /**
  * Marks `img` as complex (its last axis, which must have length 2, holds the real and imaginary
- * parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `complex` is true and the last axis is
- * not of length 2 (the image is then unchanged).
+ * parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `is_complex` is true and the last axis
+ * is not of length 2 (the image is then unchanged). (The argument is not named `complex`, which
+ * `<complex.h>` defines as a macro.)
  *
  * # Safety
  * `img` must be NULL or a live image.
  */
 deeptrack_status deeptrack_image_set_complex(struct deeptrack_image *img,
-                                             bool complex);
+                                             bool is_complex);
 
 /**
  * Appends to `dst` every dict of `src` that `dst` does not already hold *as the same dict* (identity,

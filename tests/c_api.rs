@@ -206,6 +206,15 @@ fn complex_arrays_are_property_values_from_c() {
 }
 
 #[test]
+fn complex_images_through_kinds_by_name_from_c() {
+    let out = run(&compile("cc", "tests/c/complex_kinds.c", "complex_kinds", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+    valgrind_clean("tests/c/complex_kinds.c", "valgrind_complex_kinds");
+}
+
+#[test]
 fn holography_kinds_and_the_propagation_matrix_from_c() {
     let out = run(&compile("cc", "tests/c/holography.c", "holography", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

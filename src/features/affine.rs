@@ -2,6 +2,7 @@
 //! centre), resampled as scipy's `affine_transform` does with spline order 0 or 1 and its border
 //! modes; positions follow the inverse map, as in DeepTrack2.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
@@ -320,6 +321,12 @@ fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode, cval:
 struct Affine;
 
 impl FeatureKind for Affine {
+    /// Complex images: the real and imaginary parts in turn (the interpolation is linear, and the
+    /// map depends on the properties alone), as scipy's and skimage's on complex arrays.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Parts
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }

@@ -3,6 +3,7 @@
 //! the output's dicts, never in the dicts that upstream results share (a deliberate difference from
 //! DeepTrack2 2.0.1, which mutates them).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::Axis;
@@ -230,6 +231,11 @@ pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Resu
 }
 
 impl FeatureKind for Flip {
+    /// Complex images: the views of the real and imaginary parts, joined as a view of the numbers.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::PartViews
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(*self)
     }
@@ -317,6 +323,11 @@ fn sizes(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<usize
 struct Pad;
 
 impl FeatureKind for Pad {
+    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Parts
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -421,6 +432,11 @@ fn corner(value: &Value) -> Result<()> {
 struct Crop;
 
 impl FeatureKind for Crop {
+    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -448,7 +464,7 @@ impl FeatureKind for Crop {
         inputs
             .iter()
             .map(|img| {
-                let shape = img.shape();
+                let shape = logical_shape(img);
                 let p = Params::new(CROP.params, props);
                 let mut crop = p.parse("crop", |v| crop_sizes(v, shape.len(), Some(shape)))?;
                 crop.resize(shape.len(), usize::MAX);
@@ -471,7 +487,7 @@ impl FeatureKind for Crop {
 /// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
 /// shift by the corner.
 fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>) -> Result<Image> {
-    let shape = img.shape();
+    let shape = logical_shape(img);
     let start: Vec<usize> = match corner {
         Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect(),
         corner => {
@@ -480,13 +496,26 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>)
         }
     };
     // numpy's basic slicing: a view of the input's samples, in O(1).
-    let kept: Vec<usize> = shape.iter().zip(amount).map(|(&n, &a)| n - a).collect();
-    let out = img.sub_block(&start, &kept)?;
+    let mut kept: Vec<usize> = shape.iter().zip(amount).map(|(&n, &a)| n - a).collect();
+    let mut corner = start.clone();
+    if img.is_complex() {
+        // The last axis of parts, whole.
+        corner.push(0);
+        kept.push(2);
+    }
+    let mut out = img.sub_block(&corner, &kept)?;
+    out.set_complex(img.is_complex())?;
     let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
     move_positions(out, &|p| {
         p[0] -= r;
         p[1] -= c;
     })
+}
+
+/// The shape of the numbers of `img`: its shape, without the last axis of parts of a complex image.
+fn logical_shape(img: &Image) -> &[usize] {
+    let shape = img.shape();
+    if img.is_complex() { &shape[..shape.len() - 1] } else { shape }
 }
 
 /// A `multiple` of `CropToMultiplesOf` / `PadToMultiplesOf`: one for every axis, or one per axis, each a
@@ -564,6 +593,12 @@ struct ToMultiplesOf {
 }
 
 impl FeatureKind for ToMultiplesOf {
+    /// Complex images: `CropToMultiplesOf` crops their numbers (one corner for both parts);
+    /// `PadToMultiplesOf` pads each part in turn (the imaginary parts with 0 for `cval`).
+    fn complex_inputs(&self) -> ComplexInputs {
+        if self.crop { ComplexInputs::Native } else { ComplexInputs::Parts }
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -595,7 +630,7 @@ impl FeatureKind for ToMultiplesOf {
         inputs
             .iter()
             .map(|img| {
-                let shape = img.shape();
+                let shape = logical_shape(img);
                 let m = multiple_per_axis(multiple, shape.len());
                 if self.crop {
                     let amount: Vec<usize> = (0..shape.len())

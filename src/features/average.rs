@@ -78,10 +78,32 @@ impl FeatureKind for Average {
             return Err(Error::invalid("the features gave no image to average").in_property("features"));
         }
         let spec = reduce::Spec { op: Reduction::Mean, axis: axis.as_deref(), keepdims: false, q: None };
-        let mut out = Image::new(reduce::reduce(
-            super::statistics::stack(&images, "the features' outputs are averaged as one array", "features")?.view(),
-            &spec,
-        )?);
+        let mean = |images: &[Image]| -> Result<Image> {
+            let what = "the features' outputs are averaged as one array";
+            Ok(Image::new(reduce::reduce(super::statistics::stack(images, what, "features")?.view(), &spec)?))
+        };
+        let mut out = if images.iter().any(Image::is_complex) {
+            // numpy's mean of complex numbers: the mean of each part (a real image's imaginary parts 0).
+            let part = |imaginary: bool| -> Result<Vec<Image>> {
+                images
+                    .iter()
+                    .map(|img| match (img.is_complex(), imaginary) {
+                        (true, _) => img.complex_part(imaginary),
+                        (false, false) => Ok(img.clone()),
+                        (false, true) => Ok(Image::new(
+                            ndarray::ArrayD::from_shape_vec(
+                                ndarray::IxDyn(img.shape()),
+                                crate::buffer::zeroed(img.len())?,
+                            )
+                            .expect("one zero a sample"),
+                        )),
+                    })
+                    .collect()
+            };
+            super::complex_inputs::join(&mean(&part(false)?)?, &mean(&part(true)?)?)?
+        } else {
+            mean(&images)?
+        };
         out.merge_properties_from_all(&images)?;
         Ok(ImageList::from(vec![out]))
     }

@@ -15,6 +15,7 @@
 //! kd)` (the zero-padded image's blocks, a strided view of it: skimage's `view_as_blocks`), and
 //! returns the `(n1, …, nd)` image of the blocks' values.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use super::FeatureKind;
@@ -90,6 +91,11 @@ struct Blur {
 }
 
 impl FeatureKind for Blur {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         "Blur"
     }
@@ -156,6 +162,11 @@ impl Pool {
 }
 
 impl FeatureKind for Pool {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         "Pool"
     }

@@ -7,6 +7,7 @@
 //! Unlike DeepTrack2 2.0.1, none of them forwards its own properties into its sub-features (2.0.1's
 //! `Combine` and `Probability` rename them to their own `name`; docs/design.md §3).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use rand::Rng;
@@ -280,6 +281,11 @@ impl FeatureKind for Combine {
 struct Stack;
 
 impl FeatureKind for Stack {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -523,6 +529,11 @@ impl FeatureKind for OneOfDict {
 struct Arguments;
 
 impl FeatureKind for Arguments {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }

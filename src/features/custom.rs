@@ -1,6 +1,7 @@
 //! Custom features: a user function computes `get(image, properties)` (one image at a time), or, for
 //! DeepTrack2's `Merge`, the output list from the whole input list.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use super::FeatureKind;
@@ -58,6 +59,11 @@ fn as_get_result(name: &str, output: CustomOutput) -> Result<Option<Image>> {
 }
 
 impl FeatureKind for Custom {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -178,6 +184,11 @@ struct Merge {
 }
 
 impl FeatureKind for Merge {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }

@@ -12,13 +12,17 @@
 //!
 //! A complex image (see [`Image::is_complex`]: a brightfield field, complex noise) has numpy's
 //! complex results for `Real`, `Imag`, `Abs`, `Angle` (real images, the last axis of parts dropped)
-//! and `Conjugate` (complex); the other functions of a complex image are an error naming the kind.
+//! and every other function (complex: `Sign` is numpy 2's `z / |z|`, `Round` rounds both parts, the
+//! transcendental functions are the C library's C99 functions, which numpy's complex loops call);
+//! `Ceil` and `Floor` of a complex image are an error naming the kind, as numpy has none.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use super::FeatureKind;
 use super::pixelwise;
 
+pub(crate) mod c99;
 pub(crate) mod complex;
 mod vector_math;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec};
@@ -26,6 +30,7 @@ use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, ImageList};
 use crate::properties::PropertyDict;
+use rustfft::num_complex::Complex64;
 
 /// The function of an element-wise kind.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +118,44 @@ fn angle(x: f64) -> f64 {
 }
 
 impl Op {
+    /// The function of one complex number `z` (numpy's complex loops); an error for `Ceil` and
+    /// `Floor`, which numpy does not define for complex numbers.
+    pub fn apply_complex(self, z: Complex64) -> Result<Complex64> {
+        use c99::Function as C;
+        Ok(match self {
+            Op::Arccos => c99::apply(C::Acos, z),
+            Op::Arccosh => c99::apply(C::Acosh, z),
+            Op::Arcsin => c99::apply(C::Asin, z),
+            Op::Arcsinh => c99::apply(C::Asinh, z),
+            Op::Arctan => c99::apply(C::Atan, z),
+            Op::Arctanh => c99::apply(C::Atanh, z),
+            Op::Cos => c99::apply(C::Cos, z),
+            Op::Cosh => c99::apply(C::Cosh, z),
+            Op::Exp => c99::apply(C::Exp, z),
+            Op::Log => c99::apply(C::Log, z),
+            Op::Log10 => c99::apply(C::Log10, z),
+            Op::Log2 => c99::apply(C::Log2, z),
+            Op::Round => Complex64::new(z.re.round_ties_even(), z.im.round_ties_even()),
+            Op::Sign => {
+                let r = z.re.hypot(z.im);
+                if r == 0.0 { Complex64::new(0.0, 0.0) } else { Complex64::new(z.re / r, z.im / r) }
+            }
+            Op::Sin => c99::apply(C::Sin, z),
+            Op::Sinh => c99::apply(C::Sinh, z),
+            Op::Sqrt => c99::apply(C::Sqrt, z),
+            Op::Square => c99::mul(z, z),
+            Op::Tan => c99::apply(C::Tan, z),
+            Op::Tanh => c99::apply(C::Tanh, z),
+            Op::Conjugate => z.conj(),
+            Op::Real | Op::Imag | Op::Abs | Op::Angle | Op::Ceil | Op::Floor => {
+                return Err(Error::type_mismatch(format!(
+                    "{self:?} does not accept complex images (numpy's {} is not defined for complex numbers)",
+                    format!("{self:?}").to_lowercase()
+                )));
+            }
+        })
+    }
+
     /// The function applied to every sample of `x`, into a new buffer: the transcendental
     /// functions by module `vector_math` (glibc's vector math library where it is available), the
     /// others by one monomorphic pass per function, so that each is inlined into the loop.
@@ -238,7 +281,7 @@ impl Elementwise {
     }
 
     /// [`Elementwise::apply`] of a complex image: numpy's `real`, `imag`, `abs`, `angle` (real
-    /// images of the complex shape) and `conjugate` (complex).
+    /// images of the complex shape); every other function's complex result ([`Op::apply_complex`]).
     fn apply_complex(&self, img: &Image) -> Result<Image> {
         match self.op {
             // numpy's `.real` and `.imag` views, in O(1): every other sample of the input's.
@@ -266,15 +309,23 @@ impl Elementwise {
                 image.set_complex(true)?;
                 Ok(image)
             }
-            _ => Err(Error::invalid(format!(
-                "{} of a complex image is not implemented (Real, Imag, Abs, Angle and Conjugate take complex images)",
-                self.name
-            ))),
+            _ => {
+                let out = complex::map_numbers(parts, |z| self.op.apply_complex(z))?;
+                let data = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), out).expect("one per part");
+                let mut image = img.with_standard_data(data);
+                image.set_complex(true)?;
+                Ok(image)
+            }
         }
     }
 }
 
 impl FeatureKind for Elementwise {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         self.name
     }

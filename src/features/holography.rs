@@ -18,6 +18,7 @@
 //! `padding` is not a constructor argument in DeepTrack2 (its `get` has the default 32): it is a
 //! property only when set.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -95,6 +96,11 @@ enum Holography {
 }
 
 impl FeatureKind for Holography {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(*self)
     }

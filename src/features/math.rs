@@ -4,6 +4,8 @@
 //! poolings in [`super::pooling`]; the work of each is bounded by the image, whatever its
 //! parameters, except the Gaussian kernel itself, whose size [`MAX_SIGMA`] bounds.
 
+use crate::features::ComplexInputs;
+use crate::features::complex_math::PoolBy;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -263,6 +265,11 @@ pub(super) fn with_samples(img: &Image, shape: &[usize], samples: Vec<f64>) -> I
 struct Clip;
 
 impl FeatureKind for Clip {
+    /// Complex images: numpy's complex results, numbers ordered by real then imaginary part.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -278,6 +285,9 @@ impl FeatureKind for Clip {
         if lo > hi {
             return Err(Error::invalid(format!("min ({lo}) is greater than max ({hi})")).in_property("min"));
         }
+        if img.is_complex() {
+            return super::complex_math::clip(img, lo, hi).map(Some);
+        }
         Ok(Some(map(img, |x| x.clamp(lo, hi))?))
     }
 }
@@ -288,6 +298,11 @@ impl FeatureKind for Clip {
 struct NormalizeMinMax;
 
 impl FeatureKind for NormalizeMinMax {
+    /// Complex images: numpy's complex results, numbers ordered by real then imaginary part.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -301,6 +316,9 @@ impl FeatureKind for NormalizeMinMax {
         let p = Params::new(NORMALIZE_MIN_MAX.params, props);
         p.bool("featurewise")?;
         let (lo, hi) = (p.f64("min")?, p.f64("max")?);
+        if img.is_complex() {
+            return super::complex_math::min_max(img, lo, hi).map(Some);
+        }
         Ok(Some(normalize_min_max(img, lo, hi)?))
     }
 }
@@ -340,6 +358,11 @@ fn scaled_min_max(img: &Image, (min, max): (f64, f64), lo: f64, scaled: impl Fn(
 struct NormalizeStandard;
 
 impl FeatureKind for NormalizeStandard {
+    /// Complex images: numpy's complex results, numbers ordered by real then imaginary part.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -351,6 +374,9 @@ impl FeatureKind for NormalizeStandard {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         Params::new(NORMALIZE_STANDARD.params, props).bool("featurewise")?;
+        if img.is_complex() {
+            return super::complex_math::standard(img).map(Some);
+        }
         let (mean, std) = pixelwise::mean_std(img.contiguous()?);
         let inv = 1.0 / std;
         if inv.is_normal() {
@@ -369,6 +395,11 @@ impl FeatureKind for NormalizeStandard {
 struct GaussianBlur;
 
 impl FeatureKind for GaussianBlur {
+    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Parts
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -400,6 +431,11 @@ impl FeatureKind for GaussianBlur {
 struct AverageBlur;
 
 impl FeatureKind for AverageBlur {
+    /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Parts
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -445,6 +481,16 @@ pub(super) fn ksizes(value: &Value, ndim: usize) -> Result<Vec<usize>> {
 }
 
 impl FeatureKind for Pool {
+    /// Complex images: the mean and sum poolings pool each part (they are linear, the padding zeros);
+    /// the maximum and minimum ones compare complex numbers as numpy does (by real part, then
+    /// imaginary part).
+    fn complex_inputs(&self) -> ComplexInputs {
+        match self.reduce {
+            Reduce::Mean | Reduce::Sum => ComplexInputs::Parts,
+            Reduce::Max | Reduce::Min => ComplexInputs::Native,
+        }
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -456,6 +502,16 @@ impl FeatureKind for Pool {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let shape = img.shape();
+        if img.is_complex() {
+            // The maximum or minimum pooling (the others are computed part by part).
+            let shape = &shape[..shape.len() - 1];
+            let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+            if shape.is_empty() {
+                return Ok(Some(img.clone()));
+            }
+            let by = if matches!(self.reduce, Reduce::Max) { PoolBy::Max } else { PoolBy::Min };
+            return super::complex_math::pool(img, &k, by).map(Some);
+        }
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
         if shape.is_empty() {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
@@ -528,6 +584,12 @@ impl FeatureKind for MedianBlur {
 struct MedianPooling;
 
 impl FeatureKind for MedianPooling {
+    /// Complex images: numpy's median of complex numbers over each block (by real part, then
+    /// imaginary part).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -538,6 +600,14 @@ impl FeatureKind for MedianPooling {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
+        if img.is_complex() {
+            let shape = &img.shape()[..img.shape().len() - 1];
+            let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+            if shape.is_empty() {
+                return Ok(Some(img.clone()));
+            }
+            return super::complex_math::pool(img, &k, PoolBy::Median).map(Some);
+        }
         let shape = img.shape();
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
         if shape.is_empty() {

@@ -8,6 +8,7 @@ use crate::error::Result;
 use crate::graph::{Feature, ReplicaId, Resolver, Scope};
 use crate::image::{Image, ImageList, flatten};
 use crate::properties::{PropertyDict, Rule};
+pub use complex_inputs::ComplexInputs;
 
 mod affine;
 pub mod augmentations;
@@ -17,6 +18,9 @@ pub mod binding;
 mod callbacks;
 pub mod camera;
 pub mod combinators;
+mod complex_arith;
+pub mod complex_inputs;
+pub(crate) mod complex_math;
 mod consistent;
 mod croptight;
 pub mod custom;
@@ -90,6 +94,12 @@ pub trait FeatureKind: Send + Sync {
     /// float64 images.
     fn reads_narrow_samples(&self) -> bool {
         false
+    }
+
+    /// How the kind takes complex images ([`ComplexInputs`]): refused (the default: an error naming
+    /// the kind), read by the kind itself, or computed part by part by the engine.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Refused
     }
 
     /// Kinds that read their inputs' property dicts (`SampleToMasks`: each scatterer's `position`).

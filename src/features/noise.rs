@@ -6,6 +6,7 @@
 //! (`Gaussian(sigma=0.005j)`, phase noise of an optics' illumination): a complex one, or a complex
 //! input, makes the result complex (see [`Image::is_complex`]).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use rand_distr::{Distribution, Poisson as PoissonDist, StandardNormal};
@@ -178,6 +179,11 @@ const BACKGROUND: &[ParamSpec] = &[finite("offset", 0.0, "the constant added to 
 struct Gaussian;
 
 impl FeatureKind for Gaussian {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -217,6 +223,11 @@ impl FeatureKind for Gaussian {
 struct ComplexGaussian;
 
 impl FeatureKind for ComplexGaussian {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -335,6 +346,11 @@ fn shot_noise_avx2(samples: &mut [f64], rescale: f64, rng: &mut dyn rand::RngCor
 struct Background(&'static str);
 
 impl FeatureKind for Background {
+    /// Complex images: the offset added as `offset + 0j`, as numpy adds a real number.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -346,6 +362,11 @@ impl FeatureKind for Background {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let offset = Params::new(BACKGROUND, props).f64("offset")?;
+        if img.is_complex() {
+            // numpy's `z + offset`: the offset as the complex number `offset + 0j`.
+            let parts = super::elementwise::complex::map_parts(img.contiguous()?, |re| re + offset, |im| im + 0.0)?;
+            return super::complex_inputs::from_parts(&img.complex_part(false)?, parts).map(Some);
+        }
         Ok(Some(img.with_data(img.data().mapv(|x| x + offset))))
     }
 }

@@ -4,6 +4,7 @@
 //! type ([`TypedSamples`], tagged with its [`Dtype`]), which the kinds that follow read as float64.
 //! None moves positions (DeepTrack2's do not either).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
@@ -331,6 +332,17 @@ impl FeatureKind for Shape {
         Box::new(*self)
     }
 
+    /// Complex images: the reshapes and permutations act on the numbers (each part in turn, the last
+    /// axis of parts untouched); `AsType` casts the real parts, as numpy does (with its warning);
+    /// `OneHot` refuses them (numpy indexes with whole numbers only).
+    fn complex_inputs(&self) -> ComplexInputs {
+        match self {
+            Shape::AsType => ComplexInputs::Native,
+            Shape::OneHot => ComplexInputs::Refused,
+            _ => ComplexInputs::PartViews,
+        }
+    }
+
     fn name(&self) -> &str {
         self.spec().name
     }
@@ -342,6 +354,15 @@ impl FeatureKind for Shape {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
+        let real;
+        let img = if img.is_complex() {
+            // `AsType` (the one kind here that sees complex images): numpy's cast of the real parts.
+            crate::warnings::warn("AsType: casting complex values to real discards the imaginary part");
+            real = img.complex_part(false)?;
+            &real
+        } else {
+            img
+        };
         let p = Params::new(self.spec().params, props);
         // Reshapes, and the cast to float64, share the input's samples (numpy returns views, or the
         // array itself for `astype` to its own type with DeepTrack2's `copy=False`).

@@ -5,6 +5,7 @@
 //! of integers, or a (nested) list of booleans, a mask over as many axes: numpy's advanced indexing
 //! of those (`fancy.rs`).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayViewD, SliceInfo, SliceInfoElem};
@@ -213,6 +214,11 @@ fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD
 struct Slice;
 
 impl FeatureKind for Slice {
+    /// Complex images: the views of the real and imaginary parts, joined as a view of the numbers.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::PartViews
+    }
+
     fn with_children(&self, _: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }

@@ -8,6 +8,7 @@
 //! `Sum(feature)` resolves `feature` (without input) for its input when it is resolved without one,
 //! as DeepTrack2's `_input=feature`; a given input takes its place.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
@@ -20,6 +21,7 @@ use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
+mod complex;
 mod order;
 pub mod reduce;
 mod rows;
@@ -189,6 +191,9 @@ impl Reducer {
                 .map(|img| {
                     // `Sum(feature)` reads its feature's outputs, which may hold narrow samples.
                     img.float64_ready()?;
+                    if img.is_complex() {
+                        return self.reduce_complex(img, img.data(), &spec);
+                    }
                     Ok(img.with_standard_data(reduce::reduce(img.data().view(), &spec)?))
                 })
                 .collect();
@@ -197,9 +202,41 @@ impl Reducer {
             return Ok(Vec::new());
         }
         let stacked = stack(inputs, "distributed=False stacks the images into one array", "distributed")?;
+        let complex = inputs.iter().filter(|i| i.is_complex()).count();
+        if complex > 0 && complex < inputs.len() {
+            return Err(Error::type_mismatch(format!(
+                "{} with distributed=False stacks the images into one array, which needs them all complex or all \
+                 real",
+                self.name
+            ))
+            .in_property("distributed"));
+        }
+        if complex > 0 {
+            let mut out = self.reduce_complex(&Image::zeros(&[0]), stacked.view(), &spec)?;
+            out.clear_properties();
+            out.merge_properties_from_all(inputs)?;
+            return Ok(vec![out]);
+        }
         let mut out = Image::new(reduce::reduce(stacked.view(), &spec)?);
         out.merge_properties_from_all(inputs)?;
         Ok(vec![out])
+    }
+}
+
+impl Reducer {
+    /// The reduction of the complex numbers of `x` (its last axis the parts), with `like`'s
+    /// properties: a complex image, or a real one for `Std` and `Variance`.
+    fn reduce_complex(&self, like: &Image, x: ndarray::ArrayViewD<'_, f64>, spec: &reduce::Spec<'_>) -> Result<Image> {
+        match complex::reduce(self.name, x, spec)? {
+            complex::Reduced::Real(a) => Ok(like.with_standard_data(a)),
+            complex::Reduced::Complex(mut shape, parts) => {
+                shape.push(2);
+                let mut out =
+                    like.with_standard_data(ArrayD::from_shape_vec(IxDyn(&shape), parts).expect("two parts a number"));
+                out.set_complex(true)?;
+                Ok(out)
+            }
+        }
     }
 }
 
@@ -235,6 +272,11 @@ pub(crate) fn stack(inputs: &[Image], what: &str, property: &str) -> Result<Arra
 }
 
 impl FeatureKind for Reducer {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         self.name
     }

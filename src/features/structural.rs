@@ -1,13 +1,12 @@
 //! Structural and utility features: `DummyFeature`, `Value`, the arithmetic and comparison features,
 //! and the compositions `Chain` (`>>`), `Repeat` (`^ N`) and `Microscope` (`optics(sample)`).
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::FeatureKind;
-use super::elementwise::complex;
-use super::pixelwise;
 use super::power;
 use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
@@ -223,6 +222,11 @@ fn floor_divide(a: f64, b: f64) -> f64 {
 struct Dummy;
 
 impl FeatureKind for Dummy {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -237,6 +241,11 @@ impl FeatureKind for Dummy {
 struct ValueKind;
 
 impl FeatureKind for ValueKind {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -291,7 +300,7 @@ pub const MAX_BROADCAST_SAMPLES: usize = 1 << 28;
 /// The broadcast shape of an image of shape `a` and a value of shape `b` with its sample count:
 /// an error when they do not broadcast, or when the result is larger than both and exceeds
 /// [`MAX_BROADCAST_SAMPLES`].
-fn checked_broadcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize)> {
+pub(crate) fn checked_broadcast(a: &[usize], b: &[usize]) -> Result<(Vec<usize>, usize)> {
     let shape = broadcast_shape(a, b).ok_or_else(|| {
         Error::invalid(format!("cannot broadcast an image of shape {a:?} with a value of shape {b:?}"))
     })?;
@@ -346,22 +355,6 @@ pub(crate) fn broadcast_op(
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
 }
 
-/// `image op v` for a complex image (parts along its last axis) and a real number `v`: `Add` and
-/// `Subtract` change the real parts, `Multiply` and `Divide` both parts; the result is complex.
-fn complex_by_number(name: &str, image: &Image, v: f64) -> Result<Image> {
-    // One pass from the input's parts (read in place) into a fresh buffer.
-    let parts = image.contiguous()?;
-    let parts = match name {
-        "Add" => complex::map_parts(parts, |re| re + v, |im| im)?,
-        "Subtract" => complex::map_parts(parts, |re| re - v, |im| im)?,
-        "Multiply" => pixelwise::map(parts, |x| x * v)?,
-        _ => pixelwise::map(parts, |x| divide(x, v))?,
-    };
-    let mut out = image.with_standard_data(ArrayD::from_shape_vec(IxDyn(image.shape()), parts).expect("one per part"));
-    out.set_complex(true)?;
-    Ok(out)
-}
-
 /// Whether the kind named `name` is a comparison, whose results are numpy's bools.
 fn is_comparison(name: &str) -> bool {
     matches!(name, "GreaterThan" | "LessThan" | "GreaterThanOrEquals" | "LessThanOrEquals" | "Equals")
@@ -381,6 +374,11 @@ fn power_broadcast(a: &ArrayViewD<'_, f64>, b: &ArrayD<f64>) -> Result<ArrayD<f6
 }
 
 impl FeatureKind for Arithmetic {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(self.clone())
     }
@@ -401,13 +399,14 @@ impl FeatureKind for Arithmetic {
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let value = props.require("value")?;
+        // Complex numbers (a complex operand, or a complex image) in numpy's complex arithmetic.
+        if super::complex_arith::is_complex_value(value) || inputs.iter().any(Image::is_complex) {
+            return super::complex_arith::process(self.name, inputs, value);
+        }
         // A number: the same as broadcasting a 0-d array, without building one.
         let number = match value {
             Value::Int(_) | Value::Float(_) => Some(value.as_f64()?),
             Value::Bool(b) => Some(f64::from(u8::from(*b))),
-            // A 0-d array (a feature-valued rule's number) with a complex image: a number, so that
-            // the result stays complex.
-            Value::Array(a) if a.ndim() == 0 && inputs.iter().any(Image::is_complex) => a.first().copied(),
             _ => None,
         };
         if let Some(v) = number {
@@ -417,12 +416,6 @@ impl FeatureKind for Arithmetic {
                 Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", inputs.len()))
             })?;
             for image in inputs {
-                // A complex image (a field, complex noise) by a real number: numpy's complex results
-                // for the operators that act on parts alone (as an illumination's `Multiply` needs).
-                if image.is_complex() && matches!(self.name, "Add" | "Subtract" | "Multiply" | "Divide") {
-                    out.push(complex_by_number(self.name, image, v)?);
-                    continue;
-                }
                 // New samples in one pass; the usual operators inlined (the same results as `op`).
                 out.push(match self.name {
                     "Add" => image.map_samples(|x| x + v),

@@ -92,6 +92,7 @@ impl Upscale {
 /// `image` pooled by `factor` blocks along its first two axes (the mean, zero padding counting).
 fn pool(image: &Image, factor: [usize; 2]) -> Result<Image> {
     let dims = image.shape();
+    let dims = if image.is_complex() { &dims[..dims.len() - 1] } else { dims };
     if dims.len() < 2 {
         return Err(Error::invalid(format!(
             "the image has {} dimension{}: pooling by the factor needs at least 2",
@@ -101,6 +102,11 @@ fn pool(image: &Image, factor: [usize; 2]) -> Result<Image> {
     }
     if factor == [1, 1] {
         return Ok(image.clone());
+    }
+    if image.is_complex() {
+        // The mean of complex numbers: that of each part.
+        let (re, im) = (pool(&image.complex_part(false)?, factor)?, pool(&image.complex_part(true)?, factor)?);
+        return super::complex_inputs::join(&re, &im);
     }
     let mut ksize = vec![1; dims.len()];
     ksize[..2].copy_from_slice(&factor);

@@ -552,17 +552,18 @@ pub unsafe extern "C" fn deeptrack_image_is_complex(img: *const deeptrack_image,
 }
 
 /// Marks `img` as complex (its last axis, which must have length 2, holds the real and imaginary
-/// parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `complex` is true and the last axis is
-/// not of length 2 (the image is then unchanged).
+/// parts) or as real. `DEEPTRACK_STATUS_INVALID_ARGUMENT` when `is_complex` is true and the last axis
+/// is not of length 2 (the image is then unchanged). (The argument is not named `complex`, which
+/// `<complex.h>` defines as a macro.)
 ///
 /// # Safety
 /// `img` must be NULL or a live image.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn deeptrack_image_set_complex(img: *mut deeptrack_image, complex: bool) -> deeptrack_status {
+pub unsafe extern "C" fn deeptrack_image_set_complex(img: *mut deeptrack_image, is_complex: bool) -> deeptrack_status {
     guard(|| {
         // SAFETY: forwarded contract.
         unsafe { borrow_mut(img, "img")? }
-            .set_complex(complex)
+            .set_complex(is_complex)
             .map_err(|e| Error::new(e.kind(), format!("argument 'img': {e}")))
     })
 }

@@ -305,7 +305,8 @@ impl<'r> Resolver<'r> {
                 image.float64_ready().map_err(in_feature)?;
             }
         }
-        let out = kind.process(&flat, dict, id, self).map_err(in_feature)?;
+        // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
+        let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self).map_err(in_feature)?;
         let out = match recorded {
             Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
             _ => strip(out),

@@ -183,6 +183,11 @@ mod tests {
     struct Reads(Arc<AtomicUsize>);
 
     impl FeatureKind for Reads {
+        /// Complex images: read by the kind itself.
+        fn complex_inputs(&self) -> crate::features::ComplexInputs {
+            crate::features::ComplexInputs::Native
+        }
+
         fn name(&self) -> &str {
             "Reads"
         }

@@ -165,6 +165,31 @@ impl Image {
         Ok(out)
     }
 
+    /// The complex image whose real parts are `re`'s samples and imaginary parts `im`'s, in O(1), when
+    /// they are views of one complex image's parts (the same buffer and strides, `im` one sample after
+    /// `re`, as a flip, a permutation or a sub-block of each part gives): a view of those samples,
+    /// with `re`'s properties and the axis of parts last. `None` otherwise.
+    pub(crate) fn join_part_views(re: &Image, im: &Image) -> Option<Image> {
+        let shape = re.shape();
+        if shape != im.shape() || shape.contains(&0) || re.complex || im.complex || !re.shares_samples(im) {
+            return None;
+        }
+        if !matches!((&re.samples, &im.samples), (Samples::Part(_), Samples::Part(_))) {
+            return None;
+        }
+        let ((rs, mut strides), (is, im_strides)) = (re.origin(), im.origin());
+        if strides != im_strides || is != rs + 1 {
+            return None;
+        }
+        let mut full = shape.to_vec();
+        full.push(2);
+        strides.push(1);
+        let mut out = re.view_at(rs as usize, &full, strides.into_boxed_slice());
+        out.complex = true;
+        out.dtype = Dtype::Float64;
+        Some(out)
+    }
+
     /// The real (`imaginary` false) or imaginary part of a complex image (numpy's `.real` and
     /// `.imag`), in O(1): a real float64 image of the complex shape (without the last axis of parts)
     /// reading every other sample of this one's, with the same properties. An error for an image that

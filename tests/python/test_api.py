@@ -332,10 +332,12 @@ class Errors(unittest.TestCase):
         with self.assertRaises(TypeError) as cm:
             add.resolve(np.zeros(2))
         self.assertIn("property 'value' of feature 'Add' holds a dict", str(cm.exception))
-        # A complex array is a library value, which Add (real numbers) refuses, naming the property.
+        # A complex array is a library value: Add computes with it as numpy does; FloorDivide, which
+        # numpy does not define for complex numbers, refuses it, naming the feature.
+        np.testing.assert_array_equal(dt.Add(value=np.array([1j])).resolve(np.zeros(2)), np.zeros(2) + 1j)
         with self.assertRaises(dt.TypeMismatchError) as cm:
-            dt.Add(value=np.array([1j])).resolve(np.zeros(2))
-        self.assertIn("property 'value' of feature 'Add': expected real numbers, got a complex array", str(cm.exception))
+            dt.FloorDivide(value=np.array([1j])).resolve(np.zeros(2))
+        self.assertIn("feature 'FloorDivide': FloorDivide does not accept complex images or values", str(cm.exception))
         # A custom feature's get receives the object.
         with self.assertRaises(TypeError) as cm:
             Scale(factor={"a": 1}).resolve(np.zeros(2))

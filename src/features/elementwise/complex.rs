@@ -4,6 +4,7 @@
 
 use crate::buffer;
 use crate::error::Result;
+use rustfft::num_complex::Complex64;
 
 /// numpy's `abs` of each complex number: `sqrt(re² + im²)` in one vectorised pass, then numpy's
 /// `hypot` (within an ulp of which the square root is) where the sum of squares is not a normal
@@ -127,6 +128,17 @@ fn map_parts_into_avx2(
     g: impl Fn(f64) -> f64,
 ) {
     map_parts_into(parts, out, f, g)
+}
+
+/// `f` of each complex number of the interleaved `parts`, into a fresh buffer of parts (the first
+/// error of `f` stops it).
+pub(crate) fn map_numbers(parts: &[f64], f: impl Fn(Complex64) -> Result<Complex64>) -> Result<Vec<f64>> {
+    let mut out = buffer::with_capacity(parts.len() & !1)?;
+    for z in parts.chunks_exact(2) {
+        let w = f(Complex64::new(z[0], z[1]))?;
+        out.extend_from_slice(&[w.re, w.im]);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

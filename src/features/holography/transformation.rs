@@ -11,6 +11,7 @@
 //! multiplies it in place, `image *= …`), and a real image times a complex matrix gives a complex
 //! image (DeepTrack2's in-place product cannot cast it back to float and raises).
 
+use crate::features::ComplexInputs;
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
@@ -59,6 +60,11 @@ pub(crate) const KIND: KindSpec = KindSpec {
 struct Transformation;
 
 impl FeatureKind for Transformation {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
         Box::new(*self)
     }

@@ -9,6 +9,7 @@
 //! grid that holds it ([`PupilField`]); a chain (`Defocus() >> Astigmatism()`) applies its features in
 //! turn, each seeing the pupil the previous one left.
 
+use crate::features::ComplexInputs;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -142,6 +143,11 @@ struct Aberration {
 }
 
 impl FeatureKind for Aberration {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         self.name
     }

@@ -15,6 +15,7 @@
 //! real image (`(H, W)` or `(H, W, C)`, the gradient over the first two axes): its samples'
 //! magnitudes change and their signs stay.
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -268,6 +269,11 @@ pub(super) fn incoming(
 struct IlluminationGradient;
 
 impl FeatureKind for IlluminationGradient {
+    /// Complex images: read by the kind itself.
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     fn name(&self) -> &str {
         "IlluminationGradient"
     }
@@ -279,7 +285,9 @@ impl FeatureKind for IlluminationGradient {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(image) = input else { return Ok(None) };
         let g = Gradient::parse(&KINDS[0], props)?;
-        let shape = image.shape();
+        let full = image.shape();
+        // A complex image's numbers (DeepTrack2's `amplitude * image / abs(image)` of complex ones).
+        let shape = if image.is_complex() { &full[..full.len() - 1] } else { full };
         if !(2..=3).contains(&shape.len()) {
             return Err(Error::invalid(format!(
                 "expected an image of 2 or 3 dimensions (rows, columns and optionally channels), got shape {shape:?}"
@@ -287,6 +295,22 @@ impl FeatureKind for IlluminationGradient {
         }
         let (cols, channels) = (shape[1], shape.get(2).copied().unwrap_or(1));
         let samples = image.contiguous()?;
+        if image.is_complex() {
+            let mut out = alloc_f64(samples.len())?;
+            for (at, (o, z)) in out.chunks_exact_mut(2).zip(samples.chunks_exact(2)).enumerate() {
+                let pixel = at / channels;
+                let abs = z[0].hypot(z[1]);
+                let a = g.amplitude(abs, pixel / cols.max(1), pixel % cols.max(1));
+                let (re, im) = (a * z[0] / abs, a * z[1] / abs);
+                // numpy's `isnan` of a complex number: either part.
+                let nan = re.is_nan() || im.is_nan();
+                o.copy_from_slice(&if nan { [0.0, 0.0] } else { [re, im] });
+            }
+            let data = ArrayD::from_shape_vec(IxDyn(full), out).expect("one per part");
+            let mut out = image.with_standard_data(data);
+            out.set_complex(true)?;
+            return Ok(Some(out));
+        }
         let mut out = alloc_f64(samples.len())?;
         for (at, (o, &v)) in out.iter_mut().zip(samples).enumerate() {
             let pixel = at / channels;

@@ -40,6 +40,7 @@
 //!
 //! [`Feature::microscope`]: crate::Feature::microscope
 
+use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use crate::sync::Lock;
@@ -316,6 +317,11 @@ fn overflow(volume: &volume::Volume, p: &Params) -> Error {
 }
 
 impl FeatureKind for Optics {
+    /// Complex images: read by the kind itself (a scatterer's complex field, a Mie field).
+    fn complex_inputs(&self) -> ComplexInputs {
+        ComplexInputs::Native
+    }
+
     /// The pupil and illumination features (those given).
     fn children(&self) -> Vec<Feature> {
         self.pupil.iter().chain(&self.illumination).cloned().collect()

@@ -74,6 +74,14 @@ pub(super) fn validate(spec: &ParamSpec, value: &Value) -> Result<()> {
 /// `value` as numbers of any shape, each within the bounds of `spec` when it has any (unbounded
 /// arrays may hold NaN and infinities, as numpy's do).
 fn elements(spec: &ParamSpec, value: &Value) -> Result<()> {
+    // The arithmetic kinds' operands may be complex (`Add(value=1j)`), as numpy's are.
+    if spec.kind == ParamKind::Arrays
+        && spec.min == f64::NEG_INFINITY
+        && spec.max == f64::INFINITY
+        && matches!(value, Value::Complex(..) | Value::ComplexArray(_))
+    {
+        return Ok(());
+    }
     let a = value.to_array()?;
     if spec.min == f64::NEG_INFINITY && spec.max == f64::INFINITY {
         return Ok(());

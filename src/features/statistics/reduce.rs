@@ -53,7 +53,7 @@ pub struct Spec<'a> {
 }
 
 /// The axes of `axis` for an array of `ndim` dimensions, from 0, each once.
-fn normalise(axis: &[i64], ndim: usize) -> Result<Vec<usize>> {
+pub(crate) fn normalise(axis: &[i64], ndim: usize) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(axis.len());
     for &a in axis {
         let n = ndim as i64;
