@@ -55,6 +55,12 @@ fn work_bounds_and_extreme_parameters_from_c() {
 }
 
 #[test]
+fn errors_inside_a_microscope_name_the_property_from_c() {
+    let out = run(&compile("cc", "tests/c/blame.c", "blame", &["-std=c11"]));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn elementwise_and_statistics_kinds_from_c() {
     let out = run(&compile("cc", "tests/c/reductions.c", "reductions", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");

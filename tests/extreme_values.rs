@@ -132,6 +132,8 @@ fn inputs() -> Vec<Image> {
 #[derive(Debug)]
 enum Outcome {
     Ok,
+    /// An image with a non-finite value, returned with status OK (the first such value).
+    NotFinite(f64),
     Error(String),
     Panic(String),
 }
@@ -142,7 +144,10 @@ fn resolve(pipeline: &Feature, input: Option<&Image>) -> Outcome {
     let result = catch_unwind(AssertUnwindSafe(|| pipeline.resolve(input)));
     std::panic::set_hook(previous);
     match result {
-        Ok(Ok(_)) => Outcome::Ok,
+        Ok(Ok(images)) => match images.iter().flat_map(|i| i.as_slice().iter()).find(|v| !v.is_finite()) {
+            Some(&v) => Outcome::NotFinite(v),
+            None => Outcome::Ok,
+        },
         Ok(Err(e)) => Outcome::Error(e.to_string()),
         Err(payload) => Outcome::Panic(
             payload
@@ -162,6 +167,7 @@ fn no_parameter_value_makes_any_kind_panic() {
     let inputs = inputs();
     let mut panics = Vec::new();
     let mut unnamed = Vec::new();
+    let mut not_finite = Vec::new();
     let mut cases = 0;
     for spec in registry::kinds() {
         if spec.name == "LoadImage" {
@@ -191,6 +197,11 @@ fn no_parameter_value_makes_any_kind_panic() {
                     let case = format!("{}.{} = {v} on {:?}", spec.name, p.name, input.map(Image::shape));
                     match resolve(&pipeline, input) {
                         Outcome::Ok => {}
+                        // Outside a microscope a kind may compute non-finite values as DeepTrack2 does
+                        // (a log of 0); inside one, finite inputs that cannot give a finite image are
+                        // errors.
+                        Outcome::NotFinite(x) if in_microscope => not_finite.push(format!("{case}: {x}")),
+                        Outcome::NotFinite(_) => {}
                         Outcome::Panic(m) => panics.push(format!("{case}: {m}")),
                         Outcome::Error(m) => {
                             let names_property = m.contains(&format!("property '{}'", p.name));
@@ -206,6 +217,93 @@ fn no_parameter_value_makes_any_kind_panic() {
     assert!(cases > 10_000, "{cases} cases");
     assert!(panics.is_empty(), "{} panics:\n{}", panics.len(), panics.join("\n"));
     assert!(unnamed.is_empty(), "{} errors not naming the property:\n{}", unnamed.len(), unnamed.join("\n"));
+    assert!(not_finite.is_empty(), "{} non-finite images with status OK:\n{}", not_finite.len(), not_finite.join("\n"));
+}
+
+/// The pipelines of a kind attached to (or imaged by) an optics: the feature given the values and
+/// the microscope resolved, under `Fluorescence` and under `Brightfield` (an illumination only under
+/// the optics that read it).
+fn in_microscopes(spec: &'static KindSpec) -> Vec<(Feature, Feature)> {
+    let has = |name: &str| spec.params.iter().any(|p| p.name == name && p.is_feature());
+    let mut out = Vec::new();
+    for optics_kind in ["Fluorescence", "Brightfield"] {
+        match spec.module {
+            "optics" if has("pupil") && spec.name == optics_kind => {
+                let o = optics(spec.name, None, None);
+                out.push((o.clone(), microscope(point(), o)));
+            }
+            // An illumination (a kind of the module without features: not the Microscope).
+            "optics" if !spec.params.iter().any(ParamSpec::is_feature) && optics_kind == "Brightfield" => {
+                let f = features::builtin(spec.name).unwrap();
+                out.push((f.clone(), microscope(point(), optics(optics_kind, None, Some(f)))));
+            }
+            "aberrations" => {
+                let f = build(spec.name, children(spec));
+                out.push((f.clone(), microscope(point(), optics(optics_kind, Some(f), None))));
+            }
+            "scatterers" => {
+                let f = build(spec.name, children(spec));
+                set(&f, "position", Value::vector(&[4.0, 4.0]));
+                out.push((f.clone(), microscope(f, optics(optics_kind, None, None))));
+            }
+            _ => {}
+        }
+    }
+    if spec.module == "optics" && has("pupil") && out.is_empty() {
+        // The other optics (Darkfield, ISCAT, Holography, …): their own properties.
+        let o = optics(spec.name, None, None);
+        out.push((o.clone(), microscope(point(), o)));
+    }
+    out
+}
+
+/// Inside a microscope too, an error caused by an extreme value names the feature and the property
+/// given it (not another scatterer's or the optics'), for every pupil, aberration, illumination and
+/// scatterer kind under `Fluorescence` and `Brightfield`; and every image returned is finite.
+#[test]
+fn inside_a_microscope_errors_name_the_property_given_the_value() {
+    let mut unnamed = Vec::new();
+    let mut not_finite = Vec::new();
+    let mut cases = 0;
+    for spec in registry::kinds().filter(|k| matches!(k.module, "optics" | "aberrations" | "scatterers")) {
+        for (index, (_, baseline)) in in_microscopes(spec).into_iter().enumerate() {
+            // The pipeline at its defaults: an error there is not the value's.
+            if !matches!(resolve(&baseline, None), Outcome::Ok) {
+                continue;
+            }
+            for p in spec.params.iter().filter(|p| !p.is_feature()) {
+                for v in values(p) {
+                    let (target, pipeline) = in_microscopes(spec).swap_remove(index);
+                    if target.set_property(p.name, Rule::constant(v.clone())).is_err() {
+                        continue;
+                    }
+                    cases += 1;
+                    let case = format!("{}.{} = {v} in {}", spec.name, p.name, pipeline.label());
+                    match resolve(&pipeline, None) {
+                        Outcome::Ok => {}
+                        Outcome::NotFinite(x) => not_finite.push(format!("{case}: {x}")),
+                        Outcome::Panic(m) => unnamed.push(format!("{case}: panic {m}")),
+                        Outcome::Error(m) => {
+                            // A list's length relates it to the feature's other lists ("4 radii for 1
+                            // refractive indices"): naming one of them is naming the cause.
+                            let named = match &v {
+                                Value::List(_) => spec.params.iter().any(|q| {
+                                    m.contains(&format!("property '{}' of feature '{}'", q.name, target.label()))
+                                }),
+                                _ => m.contains(&format!("property '{}' of feature '{}'", p.name, target.label())),
+                            };
+                            if !named {
+                                unnamed.push(format!("{case}: {m}"));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 2_000, "{cases} cases");
+    assert!(unnamed.is_empty(), "{} errors not naming the property:\n{}", unnamed.len(), unnamed.join("\n"));
+    assert!(not_finite.is_empty(), "{} non-finite images with status OK:\n{}", not_finite.len(), not_finite.join("\n"));
 }
 
 /// `kind` with the constants `props`.
@@ -383,4 +481,93 @@ fn a_pupil_without_frequencies_is_an_error() {
         );
         assert!(err.contains("with NA 0.7, wavelength 1e300"), "{err}");
     }
+}
+
+/// The error of `microscope` resolved.
+fn microscope_error(m: &Feature) -> String {
+    m.resolve(None).unwrap_err().to_string()
+}
+
+/// An illumination gradient whose amplitude makes the image overflow is blamed, by its property,
+/// where it used to be the point particle's `value`: `constant`, `vmin`, `vmax` (clipping it) or
+/// `gradient`, with the amplitude.
+#[test]
+fn an_overflowing_illumination_names_its_property() {
+    for (key, v, amplitude) in [
+        ("constant", Value::Float(1e300), "1e+300"),
+        ("vmin", Value::Float(1e300), "1e+300"),
+        ("vmax", Value::Float(-1e300), "-1e+300"),
+        ("gradient", Value::vector(&[1e300, 1e300]), "2.2e+301"),
+    ] {
+        let g = kind("IlluminationGradient", &[(key, v)]);
+        let err = microscope_error(&microscope(point(), optics("Brightfield", None, Some(g))));
+        assert_eq!(
+            err,
+            format!(
+                "property '{key}' of feature 'IlluminationGradient': the image overflows (it has non-finite values): \
+                 the illumination's {key} gives the incoming field an amplitude of {amplitude}, too large to image"
+            )
+        );
+    }
+}
+
+/// A `GaussianApodization` centred far beyond the grid (where DeepTrack2's squared distances overflow
+/// and its pupil is NaN everywhere) puts every point of the pupil at ρ = 1: a finite image, that of a
+/// uniformly scaled pupil, so the unapodized image up to its scale.
+#[test]
+fn an_apodization_centred_far_away_gives_a_finite_image() {
+    let peak_normalised = |images: Vec<Image>| {
+        let x = images[0].as_slice().to_vec();
+        let peak = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(peak > 0.0 && x.iter().all(|v| v.is_finite()), "{x:?}");
+        x.into_iter().map(|v| v / peak).collect::<Vec<_>>()
+    };
+    let plain = peak_normalised(microscope(point(), optics("Fluorescence", None, None)).resolve(None).unwrap());
+    for offset in [[1e300, -1e300], [f64::MAX, 0.0], [1e19, 1e19]] {
+        let a = kind("GaussianApodization", &[("offset", Value::vector(&offset)), ("sigma", Value::Float(2.0))]);
+        let image = peak_normalised(microscope(point(), optics("Fluorescence", Some(a), None)).resolve(None).unwrap());
+        for (x, y) in image.iter().zip(&plain) {
+            assert!((x - y).abs() <= 1e-12, "{offset:?}: {x} vs {y}");
+        }
+    }
+}
+
+/// A Mie scatterer's numbers that make its field non-finite are named: the property, what overflowed.
+#[test]
+fn a_mie_field_that_is_not_finite_names_its_property() {
+    let cases: [(&str, Value, &str); 8] = [
+        (
+            "position_objective",
+            Value::vector(&[1e300, 0.0]),
+            "the far field's plane (offset_z / (working_distance − z) · 1e300 m = ",
+        ),
+        ("coherence_length", Value::Float(1e-6), "a coherence_length needs a particle z other than 0"),
+        ("offset_z", Value::Float(1e-300), "the far field evaluated offset_z (1e-300 m) from the particle"),
+        ("offset_z", Value::Float(1e300), "the far field's plane"),
+        ("working_distance", Value::Float(0.0), "working_distance (0 m) must differ from the particle's z (0 m)"),
+        ("working_distance", Value::Float(1e-300), "the far field's plane"),
+        ("amp_factor", Value::Float(1e-300), "the field divided by amp_factor (1e-300) overflows"),
+        ("collection_angle", Value::Float(1e-300), "the far field's plane"),
+    ];
+    for name in ["MieSphere", "MieStratifiedSphere"] {
+        for (key, v, detail) in &cases {
+            let s = kind(name, &[("position", Value::vector(&[4.0, 4.0])), (key, v.clone())]);
+            let err = microscope_error(&microscope(s, optics("Brightfield", None, None)));
+            let start = format!("property '{key}' of feature '{name}': {name}'s field is not finite: {detail}");
+            assert!(err.starts_with(&start), "{key} = {v}: {err}");
+        }
+    }
+    // collection_angle 0: its "auto" offset_z is infinite.
+    let s = kind("MieSphere", &[("position", Value::vector(&[4.0, 4.0])), ("collection_angle", Value::Float(0.0))]);
+    let err = microscope_error(&microscope(s, optics("Brightfield", None, None)));
+    assert!(err.starts_with("property 'collection_angle' of feature 'MieSphere': offset_z \"auto\""), "{err}");
+    // z as the position's third element: the position is named.
+    let s =
+        kind("MieSphere", &[("position", Value::vector(&[4.0, 4.0, 0.0])), ("coherence_length", Value::Float(1e-6))]);
+    let err = microscope_error(&microscope(s, optics("Brightfield", None, None)));
+    assert!(err.starts_with("property 'coherence_length' of feature 'MieSphere'"), "{err}");
+    let s =
+        kind("MieSphere", &[("position", Value::vector(&[4.0, 4.0, 0.0])), ("working_distance", Value::Float(0.0))]);
+    let err = microscope_error(&microscope(s, optics("Brightfield", None, None)));
+    assert!(err.starts_with("property 'working_distance' of feature 'MieSphere'"), "{err}");
 }

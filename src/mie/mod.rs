@@ -8,6 +8,7 @@
 //! arguments follow scipy's conventions for float input (NaN where the real function is undefined).
 
 pub mod bessel;
+pub mod check;
 mod cis;
 pub mod coefficients;
 mod determinant;

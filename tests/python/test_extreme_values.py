@@ -98,6 +98,30 @@ class NoPanic(unittest.TestCase):
                         pass
         return cases
 
+    def test_inside_a_microscope_the_error_names_the_property(self):
+        # Finite values that cannot give a finite image: the feature and property given the value
+        # (the illumination's was blamed on the point's `value`, the Mie sphere's on no property).
+        point = dt.PointParticle(position=(4, 4))
+        cases = [
+            (small_optics(dt.Brightfield, illumination=dt.IlluminationGradient(constant=1e300))(point),
+             "property 'constant' of feature 'IlluminationGradient': the image overflows"),
+            (small_optics(dt.Brightfield, illumination=dt.IlluminationGradient(vmin=1e300))(point),
+             "property 'vmin' of feature 'IlluminationGradient'"),
+            (small_optics(dt.Brightfield)(dt.MieSphere(position=(4, 4), position_objective=(1e300, 0))),
+             "property 'position_objective' of feature 'MieSphere': MieSphere's field is not finite"),
+            (small_optics(dt.Brightfield)(dt.MieSphere(position=(4, 4), amp_factor=1e-300)),
+             "property 'amp_factor' of feature 'MieSphere'"),
+            (small_optics(dt.Brightfield)(dt.MieSphere(position=(4, 4), coherence_length=1e-6)),
+             "property 'coherence_length' of feature 'MieSphere'"),
+        ]
+        for pipeline, message in cases:
+            with self.assertRaises(dt.DeepTrackError) as raised:
+                pipeline.resolve()
+            self.assertIn(message, str(raised.exception))
+        # An apodization centred far beyond the grid: a finite image.
+        image = small_optics(dt.Fluorescence, pupil=dt.GaussianApodization(offset=(1e300, -1e300)))(point).resolve()
+        self.assertTrue(np.all(np.isfinite(image)) and np.max(image) > 0)
+
     def test_an_affine_beyond_every_index_is_blank(self):
         # DeepTrack2 2.0.1 (scipy): cval; it was a PanicError ("attempt to add with overflow").
         x = np.arange(42.0).reshape(6, 7)

@@ -200,7 +200,8 @@ impl PupilField {
             if *v != Complex64::new(0.0, 0.0) {
                 let (y, x) = self.offsets(at);
                 let (y, x) = (y - c.0, x - c.1);
-                largest = largest.max((x * x + y * y).sqrt());
+                // hypot: an offset far beyond the grid (up to f64::MAX) stays finite.
+                largest = largest.max(x.hypot(y));
             }
         }
         if largest > 0.0 { largest } else { 1.0 }
@@ -374,7 +375,9 @@ fn apodize(sigma: f64, offset: [f64; 2], pupil: &mut PupilField) {
     for at in 0..pupil.values.len() {
         let (y, x) = pupil.offsets(at);
         let (y, x) = (y - centre.0, x - centre.1);
-        let mut rho = (x * x + y * y).sqrt() / largest;
+        // hypot, as the normaliser: every point of a pupil whose centre is moved far beyond the grid
+        // is at ρ ≈ 1 (DeepTrack2's x² + y² overflows there, and its pupil is NaN everywhere).
+        let mut rho = x.hypot(y) / largest;
         if rho > 1.0 {
             rho = f64::INFINITY;
         }

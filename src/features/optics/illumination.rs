@@ -84,12 +84,14 @@ pub(crate) static KINDS: &[KindSpec] = &[KindSpec {
 }];
 
 /// An illumination gradient, its properties parsed.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Gradient {
     gradient: [f64; 2],
     constant: f64,
     vmin: f64,
     vmax: f64,
+    /// The feature's label (errors blamed on it name it).
+    label: Arc<str>,
 }
 
 impl Gradient {
@@ -97,7 +99,12 @@ impl Gradient {
     /// `IlluminationGradient`.
     pub fn of(feature: &Feature, props: &PropertyDict) -> Option<Result<Gradient>> {
         let spec = feature.spec().filter(|s| s.name == "IlluminationGradient")?;
-        Some(Gradient::parse(spec, props).map_err(|e| e.in_feature(&feature.label())))
+        let label = feature.label();
+        Some(
+            Gradient::parse(spec, props)
+                .map(|g| Gradient { label: label.clone(), ..g })
+                .map_err(|e| e.in_feature(&label)),
+        )
     }
 
     fn parse(spec: &'static KindSpec, props: &PropertyDict) -> Result<Gradient> {
@@ -108,7 +115,48 @@ impl Gradient {
             constant: p.f64("constant")?,
             vmin: p.f64("vmin")?,
             vmax: p.f64("vmax")?,
+            label: Arc::from(spec.name),
         })
+    }
+
+    /// The largest amplitude the gradient gives a unit field on a `grid` (at a corner: the ramp is
+    /// linear) and the property that sets it: `vmin` or `vmax` when they clip it, else `constant` or
+    /// `gradient`, whichever is larger there.
+    pub fn loudest(&self, grid: [usize; 2]) -> (&'static str, f64) {
+        let corners = [(0, 0), (0, grid[1].saturating_sub(1)), (grid[0].saturating_sub(1), 0)];
+        let corners = corners.into_iter().chain([(grid[0].saturating_sub(1), grid[1].saturating_sub(1))]);
+        let mut out = ("constant", 0.0f64);
+        for (row, column) in corners {
+            let ramp = column as f64 * self.gradient[0] + row as f64 * self.gradient[1];
+            let raw = 1.0 + ramp + self.constant;
+            let a = self.amplitude(1.0, row, column);
+            let key = if a == self.vmin && raw != a {
+                "vmin"
+            } else if a == self.vmax && raw != a {
+                "vmax"
+            } else if self.constant.abs() >= ramp.abs() {
+                "constant"
+            } else {
+                "gradient"
+            };
+            if a.is_nan() || a.abs() > out.1.abs() {
+                out = (key, a);
+            }
+        }
+        out
+    }
+
+    /// The error for an image (or incoming field) that overflows because of this gradient's
+    /// amplitude on `grid`.
+    pub fn overflow(&self, grid: [usize; 2], what: &str) -> Error {
+        let (key, amplitude) = self.loudest(grid);
+        Error::invalid(format!(
+            "{what} overflows (it has non-finite values): the illumination's {key} gives the incoming field an \
+             amplitude of {}, too large to image",
+            super::params::num(amplitude)
+        ))
+        .in_property(key)
+        .in_feature(&self.label)
     }
 
     /// The numbers it depends on, as bits (a cache key).
@@ -261,7 +309,23 @@ pub(super) fn incoming(
             }
         }
     }
+    // Once per incoming field (it is cached): an amplitude whose spectrum overflows is the loudest
+    // gradient's.
+    if light.iter().any(|v| !(v.re.is_finite() && v.im.is_finite())) {
+        if let Some(g) = loudest(gradients, p.grid) {
+            return Err(g.overflow(p.grid, "the incoming field"));
+        }
+        return Err(Error::invalid(
+            "the incoming field overflows (it has non-finite values): the illumination's values are too large to \
+             image",
+        ));
+    }
     Ok(light)
+}
+
+/// The gradient of `gradients` that gives the largest amplitude on `grid`, if any.
+pub(super) fn loudest(gradients: &[Gradient], grid: [usize; 2]) -> Option<&Gradient> {
+    gradients.iter().max_by(|a, b| a.loudest(grid).1.abs().total_cmp(&b.loudest(grid).1.abs()))
 }
 
 /// The kind: resolved in a pipeline, the gradient applied to the image.

@@ -296,9 +296,19 @@ impl Optics {
 }
 
 /// The error for an image that came out non-finite although every property is finite and within its
-/// limits (sums that overflow): blames the scatterer with the largest multiplier, or, without
+/// limits (sums that overflow): blames the illumination gradient when its amplitude is the larger
+/// number (the image grows with both), else the scatterer with the largest multiplier, or, without
 /// scatterers, the optics' most unusual number.
 fn overflow(volume: &volume::Volume, p: &Params) -> Error {
+    if p.mode == Mode::Brightfield
+        && let Some(g) = illumination::loudest(&p.attachments.illumination, p.grid)
+    {
+        let amplitude = g.loudest(p.grid).1.abs();
+        let multiplier = volume.loudest.as_ref().map_or(1.0, |l| l.2.abs());
+        if amplitude > 1.0 && amplitude >= multiplier {
+            return g.overflow(p.grid, "the image");
+        }
+    }
     match &volume.loudest {
         Some((feature, key, value)) => Error::invalid(format!(
             "the image overflows (it has non-finite values): the scatterer's {key} gives it a value of {} per voxel, \

@@ -31,6 +31,7 @@ use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidat
 use crate::fft;
 use crate::graph::{ReplicaId, Resolver, Scope};
 use crate::image::Image;
+use crate::mie::check::{Blame, check_field, check_spec};
 use crate::mie::field::{FieldSpec, Polarization, scattered_field};
 use crate::properties::PropertyDict;
 use crate::value::Value;
@@ -452,18 +453,15 @@ impl Mie {
         };
         let offset_z = match p.value("offset_z")? {
             Value::Str(_) => {
-                // The FFT size of the output region without its padding (DeepTrack2's `auto` ignores it).
-                let edge = (0..2)
-                    .map(|axis| {
-                        let n = (im.region[axis + 2] - im.region[axis]).max(1) as usize;
-                        fft::fast_size(n).unwrap_or(n)
-                    })
-                    .min()
-                    .unwrap_or(1) as f64;
-                // DeepTrack2 multiplies by the optics' `voxel_size` property here: the camera pixel in the
-                // sample (the simulation voxel times the scale), not the upscaled voxel.
-                let pixel = [ctx.voxel_size[0] * ctx.scale[0], ctx.voxel_size[1] * ctx.scale[1]];
-                edge * 0.45 * pixel[0].min(pixel[1]) / collection_angle.tan()
+                let offset_z = auto_offset_z(im, ctx, collection_angle);
+                if !offset_z.is_finite() {
+                    return Err(Error::invalid(format!(
+                        "offset_z \"auto\" (0.45 · the output region's edge / tan(collection_angle {collection_angle:e})) \
+                         is not finite: the collection angle is too small"
+                    ))
+                    .in_property("collection_angle"));
+                }
+                offset_z
             }
             v => v.as_f64()?,
         };
@@ -584,15 +582,61 @@ impl Mie {
             Some(function) => user_coefficients(function, props, &im, order)?,
             None => crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?,
         };
-        let field = scattered_field(&spec, &an, &bn)?;
-        if field.iter().any(|v| !v.re.is_finite() || !v.im.is_finite()) {
+        if an.iter().chain(&bn).any(|c| !(c.re.is_finite() && c.im.is_finite())) {
+            // A size parameter far from any microscope's (2π · radius · n_medium / wavelength) is the radius's.
+            let extreme = a.iter().any(|&a| !(1e-30..=1e30).contains(&a.abs()));
+            let key = match (&self.coefficients, extreme) {
+                (Some(_), _) => "coefficients",
+                (None, true) => "radius",
+                (None, false) => "refractive_index",
+            };
             return Err(Error::invalid(format!(
-                "{name}'s field is not finite at z {z} (a coherence_length needs a z other than 0; offset_z and \
-                 working_distance must differ from z)"
-            )));
+                "{name}'s Mie coefficients are not finite (size parameters 2π · radius · refractive_index_medium / \
+                 wavelength {a:?}, relative refractive indices {m:?})"
+            ))
+            .in_property(key));
+        }
+        // The property a blame names: `z` is the position's third element when it has one.
+        let z_key = if p.vec("position")?.len() == 3 { "position" } else { "z" };
+        // An "auto" offset_z (computed before, recorded in the properties as DeepTrack2 does) is the
+        // collection angle's.
+        let offset_key = if offset_z.to_bits() == auto_offset_z(&im, ctx, collection_angle).to_bits() {
+            "collection_angle"
+        } else {
+            "offset_z"
+        };
+        let named = |b: Blame| {
+            let property = match b.property {
+                "z" => z_key,
+                "offset_z" => offset_key,
+                other => other,
+            };
+            Error::invalid(format!("{name}'s field is not finite: {}", b.detail)).in_property(property)
+        };
+        check_spec(&spec).map_err(named)?;
+        let field = scattered_field(&spec, &an, &bn)?;
+        // Its intensity too must be a number (the optics square it): once per field, over the band.
+        if field.iter().any(|v| !v.norm_sqr().is_finite()) {
+            return Err(named(check_field(&spec)));
         }
         Ok(field)
     }
+}
+
+/// DeepTrack2 2.0.1's `offset_z` "auto": 0.45 of the output region's edge (its FFT size, without
+/// the padding, in camera pixels in the sample) over `tan(collection_angle)`.
+fn auto_offset_z(im: &Imaging, ctx: &OpticsContext, collection_angle: f64) -> f64 {
+    let edge = (0..2)
+        .map(|axis| {
+            let n = (im.region[axis + 2] - im.region[axis]).max(1) as usize;
+            fft::fast_size(n).unwrap_or(n)
+        })
+        .min()
+        .unwrap_or(1) as f64;
+    // DeepTrack2 multiplies by the optics' `voxel_size` property here: the camera pixel in the
+    // sample (the simulation voxel times the scale), not the upscaled voxel.
+    let pixel = [ctx.voxel_size[0] * ctx.scale[0], ctx.voxel_size[1] * ctx.scale[1]];
+    edge * 0.45 * pixel[0].min(pixel[1]) / collection_angle.tan()
 }
 
 impl FeatureKind for Mie {
