@@ -4,6 +4,7 @@
 //! comparisons are numpy 2's of complex numbers (by real part, then imaginary part), bools. numpy
 //! defines no `floor_divide` of complex numbers: `FloorDivide` refuses them with an error naming it.
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn, Zip};
@@ -120,40 +121,44 @@ fn compare(name: &str) -> Option<fn(Complex64, Complex64) -> bool> {
 /// interleaved parts in a fresh buffer.
 fn by_number(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64) -> Result<Vec<f64>> {
     let n = if complex { samples.len() / 2 } else { samples.len() };
-    let mut parts = crate::buffer::zeroed(2 * n)?;
+    let mut parts = crate::buffer::with_capacity(2 * n)?;
+    let spare = &mut parts.spare_capacity_mut()[..2 * n];
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+    let done = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") && {
         // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement of the
         // call (numpy's product fuses a multiply-add, a libm call per number without FMA).
-        unsafe { by_number_fma(samples, complex, &f, &mut parts) };
-        return Ok(parts);
+        unsafe { by_number_fma(samples, complex, &f, spare) };
+        true
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let done = false;
+    if !done {
+        by_number_into(samples, complex, f, spare);
     }
-    by_number_into(samples, complex, f, &mut parts);
+    // SAFETY: `by_number_into` wrote each of the first `2 n` slots (two per number, `n` numbers).
+    unsafe { parts.set_len(2 * n) };
     Ok(parts)
 }
 
 /// [`by_number`] compiled for AVX2 and FMA.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn by_number_fma(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64, parts: &mut [f64]) {
+fn by_number_fma(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64, parts: &mut [MaybeUninit<f64>]) {
     by_number_into(samples, complex, f, parts)
 }
 
-/// [`by_number`]'s loop, into `parts`.
+/// [`by_number`]'s loop, into `parts` (two per number), indexed so that the compiler vectorises
+/// the interleaved parts.
 #[inline(always)]
-fn by_number_into(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64, parts: &mut [f64]) {
-    if complex {
-        for (o, z) in parts.chunks_exact_mut(2).zip(samples.chunks_exact(2)) {
-            let r = f(Complex64::new(z[0], z[1]));
-            o[0] = r.re;
-            o[1] = r.im;
-        }
-    } else {
-        for (o, &x) in parts.chunks_exact_mut(2).zip(samples) {
-            let r = f(Complex64::new(x, 0.0));
-            o[0] = r.re;
-            o[1] = r.im;
-        }
+fn by_number_into(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64, parts: &mut [MaybeUninit<f64>]) {
+    let n = parts.len() / 2;
+    assert_eq!(samples.len(), if complex { 2 * n } else { n });
+    for i in 0..n {
+        let z =
+            if complex { Complex64::new(samples[2 * i], samples[2 * i + 1]) } else { Complex64::new(samples[i], 0.0) };
+        let r = f(z);
+        parts[2 * i].write(r.re);
+        parts[2 * i + 1].write(r.im);
     }
 }
 
