@@ -7,33 +7,14 @@
 #include <string.h>
 
 #include "check.h"
-
-/* Sets the constant `v` (consumed) as property `key` of `f`. */
-static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
-static void set_float(deeptrack_feature *f, const char *key, double x) {
-    deeptrack_value *v = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    set(f, key, v);
-}
-
-static void set_array(deeptrack_feature *f, const char *key, const double *x, size_t n) {
-    deeptrack_value *v = NULL;
-    OK(deeptrack_value_new_array(x, &n, 1, &v));
-    set(f, key, v);
-}
+#include "helpers.h"
 
 /* A small optics of kind `name` (a 16 x 16 output) with `pupil` and `illumination` (either NULL). */
 static deeptrack_feature *optics(const char *name, deeptrack_feature *pupil, deeptrack_feature *illumination) {
     deeptrack_feature *features[2] = {pupil, illumination}, *o = NULL;
     OK(deeptrack_feature_new_with(name, features, 2, &o));
     const double region[4] = {0, 0, 16, 16};
-    set_array(o, "output_region", region, 4);
+    set_vector(o, "output_region", region, 4);
     return o;
 }
 
@@ -42,7 +23,7 @@ static deeptrack_feature *scatterer(const char *name) {
     deeptrack_feature *s = NULL;
     OK(deeptrack_feature_new(name, &s));
     const double centre[2] = {8, 8};
-    set_array(s, "position", centre, 2);
+    set_vector(s, "position", centre, 2);
     return s;
 }
 
@@ -77,7 +58,7 @@ int main(void) {
     /* A Mie sphere's objective 1e300 m to the side: the far field's plane is too far. */
     deeptrack_feature *mie = scatterer("MieSphere");
     const double side[2] = {1e300, 0};
-    set_array(mie, "position_objective", side, 2);
+    set_vector(mie, "position_objective", side, 2);
     FAILS(render(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'position_objective' of feature 'MieSphere': MieSphere's field is not finite: the far field's "
           "plane");
@@ -101,7 +82,7 @@ int main(void) {
     deeptrack_feature *apodization = NULL;
     OK(deeptrack_feature_new("GaussianApodization", &apodization));
     const double away[2] = {1e300, -1e300};
-    set_array(apodization, "offset", away, 2);
+    set_vector(apodization, "offset", away, 2);
     OK(render(optics("Fluorescence", apodization, NULL), scatterer("PointParticle"), &out));
     OK(deeptrack_image_data(out, &data, &len));
     CHECK(len == 16 * 16);

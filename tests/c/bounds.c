@@ -7,33 +7,11 @@
 #include <string.h>
 
 #include "check.h"
-
-/* Sets the constant `v` (consumed) as property `key` of `f`. */
-static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
-static void set_int(deeptrack_feature *f, const char *key, int64_t i) {
-    deeptrack_value *v = NULL;
-    OK(deeptrack_value_new_int(i, &v));
-    set(f, key, v);
-}
+#include "helpers.h"
 
 static void set_pair(deeptrack_feature *f, const char *key, double a, double b) {
-    deeptrack_value *v = NULL;
     const double pair[2] = {a, b};
-    const size_t two = 2;
-    OK(deeptrack_value_new_array(pair, &two, 1, &v));
-    set(f, key, v);
-}
-
-static deeptrack_feature *kind(const char *name) {
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new(name, &f));
-    return f;
+    set_vector(f, key, pair, 2);
 }
 
 /* An image of `rows` x `cols` of distinct values. */
@@ -67,7 +45,7 @@ int main(void) {
 
     /* MedianBlur: window x image samples at most 2^30. */
     deeptrack_image *big = ramp(1024, 1024);
-    deeptrack_feature *median = kind("MedianBlur");
+    deeptrack_feature *median = feature("MedianBlur");
     set_int(median, "ksize", 1024);
     FAILS(deeptrack_feature_resolve(median, big, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'ksize' of feature 'MedianBlur': a window of 1024^2 samples over an image of 1048576 samples is "
@@ -85,7 +63,7 @@ int main(void) {
 
     /* BilateralBlur: disc x pixels at most 2^30, naming d or sigma_space. */
     deeptrack_image *mid = ramp(256, 256);
-    deeptrack_feature *bilateral = kind("BilateralBlur");
+    deeptrack_feature *bilateral = feature("BilateralBlur");
     set_int(bilateral, "d", 513);
     FAILS(deeptrack_feature_resolve(bilateral, mid, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'd' of feature 'BilateralBlur': a neighbourhood of 205861 pixels (radius 256, d / 2) over an "
@@ -120,7 +98,7 @@ int main(void) {
      * DEEPTRACK_STATUS_PANIC, "attempt to add with overflow"). */
     const double far[4] = {1e19, 1e300, -1e300, 1e-300};
     for (int i = 0; i < 4; i++) {
-        deeptrack_feature *affine = kind("Affine");
+        deeptrack_feature *affine = feature("Affine");
         if (i < 3) {
             set_pair(affine, "translate_px", far[i], 0.0);
         } else {
@@ -128,7 +106,7 @@ int main(void) {
         }
         deeptrack_value *c = NULL;
         OK(deeptrack_value_new_float(0.5, &c));
-        set(affine, "cval", c);
+        set_value(affine, "cval", c);
         OK(deeptrack_feature_resolve(affine, small, &out));
         OK(deeptrack_image_data(out, &data, &len));
         /* A scale of 1e-300 sends all but the centre (which float rounding may land anywhere) beyond. */
@@ -138,11 +116,11 @@ int main(void) {
         deeptrack_image_free(out);
         deeptrack_feature_free(affine);
     }
-    deeptrack_feature *nearest = kind("Affine");
+    deeptrack_feature *nearest = feature("Affine");
     set_pair(nearest, "translate_px", 1e300, 0.0);
     deeptrack_value *mode = NULL;
     OK(deeptrack_value_new_string("nearest", &mode));
-    set(nearest, "mode", mode);
+    set_value(nearest, "mode", mode);
     OK(deeptrack_feature_resolve(nearest, small, &out));
     const double *x = NULL;
     size_t n = 0;

@@ -9,19 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_rule_constant(v, &r));
-    OK(deeptrack_feature_set_property(f, key, r));
-    deeptrack_value_free(v);
-}
-
-static void set_string(deeptrack_feature *f, const char *key, const char *s) {
-    deeptrack_value *v = NULL;
-    OK(deeptrack_value_new_string(s, &v));
-    set(f, key, v);
-}
+#include "helpers.h"
 
 /* LoadImage(path=FIXTURES/<name>.tif) resolved; NULL on failure (reported). */
 static deeptrack_image *load(const char *name) {
@@ -73,7 +61,7 @@ static void check_resize(const char *dtype, uint32_t number, const double *data,
     const size_t two[1] = {2};
     deeptrack_value *size_value = NULL;
     OK(deeptrack_value_new_array(dsize, two, 1, &size_value));
-    set(resize, "dsize", size_value);
+    set_value(resize, "dsize", size_value);
     OK(deeptrack_feature_chain(as_type, resize, &chain));
     deeptrack_image *out = NULL;
     OK(deeptrack_feature_resolve(chain, img, &out));
@@ -102,7 +90,7 @@ static void check_slice(deeptrack_value *slices, const size_t *shape, size_t ndi
     OK(deeptrack_image_new(data, in_shape, 2, &img));
     deeptrack_feature *f = NULL;
     OK(deeptrack_feature_new("Slice", &f));
-    set(f, "slices", slices);
+    set_value(f, "slices", slices);
     OK(deeptrack_feature_resolve(f, img, &out));
     if (out != NULL) {
         size_t got[4] = {0};
@@ -178,7 +166,7 @@ int main(void) {
         OK(deeptrack_feature_new("Pad", &pad));
         deeptrack_value *one = NULL;
         OK(deeptrack_value_new_int(1, &one));
-        set(pad, "px", one);
+        set_value(pad, "px", one);
         OK(deeptrack_feature_resolve(pad, img, &out));
         size_t got[2] = {0, 0};
         OK(deeptrack_image_shape(out, got, 2));

@@ -58,16 +58,31 @@ static inline deeptrack_rule *constant_string(const char *s) {
     return constant_of(v);
 }
 
-/* Sets `key` of `f` to the constant number `x` (the property takes the rule). */
+/* Sets `key` of `f` to the constant `v`, which it frees. */
+static inline void set_value(deeptrack_feature *f, const char *key, deeptrack_value *v) {
+    OK(deeptrack_feature_set_property(f, key, constant_of(v)));
+}
+
+/* Sets `key` of `f` to the constant number `x`. */
 static inline void set_float(deeptrack_feature *f, const char *key, double x) {
     OK(deeptrack_feature_set_property(f, key, constant_float(x)));
+}
+
+/* Sets `key` of `f` to the constant integer `i`. */
+static inline void set_int(deeptrack_feature *f, const char *key, int64_t i) {
+    OK(deeptrack_feature_set_property(f, key, constant_int(i)));
+}
+
+/* Sets `key` of `f` to the constant string `s`. */
+static inline void set_string(deeptrack_feature *f, const char *key, const char *s) {
+    OK(deeptrack_feature_set_property(f, key, constant_string(s)));
 }
 
 /* Sets `key` of `f` to the constant 1-D array of the `n` numbers at `x`. */
 static inline void set_vector(deeptrack_feature *f, const char *key, const double *x, size_t n) {
     deeptrack_value *v = NULL;
     OK(deeptrack_value_new_array(x, &n, 1, &v));
-    OK(deeptrack_feature_set_property(f, key, constant_of(v)));
+    set_value(f, key, v);
 }
 
 /* `f` resolved on `input` (NULL for none); NULL, with a failure counted, when it fails. */
