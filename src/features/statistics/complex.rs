@@ -126,6 +126,9 @@ fn linear(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
         None => (0..ndim as i64).collect(),
         Some(axis) => reduce::normalise(axis, ndim)?.into_iter().map(|a| a as i64).collect(),
     };
+    if let Some(reduced) = trailing_sums(x.view(), &axes, spec) {
+        return Ok(reduced);
+    }
     let out = if spec.op == Reduction::Cumsum && spec.axis.is_none() {
         // numpy's cumsum of the flattened numbers: the numbers in one row, the parts kept.
         let n = x.len() / 2;
@@ -141,6 +144,37 @@ fn linear(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
     debug_assert!(out.is_standard_layout());
     let data = out.into_raw_vec_and_offset().0;
     Ok(Reduced::Complex(shape, data))
+}
+
+/// `Sum` or `Mean` of complex numbers over their trailing axes (every axis, or the last ones) of a
+/// C-order image: each output's numbers are one contiguous run of parts, summed as numpy sums it
+/// ([`super::runs::complex_sum`]). `None` for another reduction, other axes or another layout.
+fn trailing_sums(x: ArrayViewD<'_, f64>, axes: &[i64], spec: &Spec<'_>) -> Option<Reduced> {
+    let ndim = x.ndim() - 1;
+    let parts = x.as_slice()?;
+    let first = ndim - axes.len();
+    let trailing = axes.iter().enumerate().all(|(i, &a)| a as usize == first + i);
+    if !matches!(spec.op, Reduction::Sum | Reduction::Mean) || !trailing || axes.is_empty() {
+        return None;
+    }
+    let shape = &x.shape()[..ndim];
+    let run: usize = shape[first..].iter().product();
+    let outputs: usize = shape[..first].iter().product();
+    if run == 0 {
+        return None; // numpy's mean of nothing warns and gives NaN: the general path says so
+    }
+    let mut data = crate::buffer::with_capacity(2 * outputs).ok()?;
+    for block in parts.chunks_exact(2 * run) {
+        let (re, im) = super::runs::complex_sum(block);
+        let (re, im) = if spec.op == Reduction::Mean { (re / run as f64, im / run as f64) } else { (re, im) };
+        data.extend_from_slice(&[re, im]);
+    }
+    let dims = if spec.keepdims {
+        shape.iter().enumerate().map(|(a, &n)| if a >= first { 1 } else { n }).collect()
+    } else {
+        shape[..first].to_vec()
+    };
+    Some(Reduced::Complex(dims, data))
 }
 
 /// The error of a list of `n` complex numbers that cannot be allocated.
