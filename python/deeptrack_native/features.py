@@ -1386,6 +1386,52 @@ class Blur(_Composite):
         super().__init__(filter_function=_Function(call, "filter_function"), mode=mode, **kwargs)
 
 
+class BlurCV2(_Composite):
+    """An OpenCV filter on the whole image: ``filter_function(src=image, dst=out, borderType=…, **properties)``,
+    ``borderType`` OpenCV's integer for ``mode`` (``cv2.BORDER_REFLECT`` for "reflect"), ``out`` a writable
+    copy of the image the filter may write into; its image is what the filter returns, or ``out`` when it
+    returns None. A function whose signature can be read is given the keywords it names (as ``Blur``); one
+    whose signature cannot (OpenCV's functions are built-ins) is given ``src``, ``dst``, ``borderType`` and
+    the properties given at construction: ``BlurCV2(cv2.GaussianBlur, ksize=(5, 5), sigmaX=1)``.
+
+    DeepTrack2 2.0.1's ``BlurCV2`` cannot be constructed (its ``__new__`` fails, and its default mode is
+    misspelt): this is what it evidently means. Written here, not generated, because the registry's
+    function parameter is a C callback."""
+
+    _kind = "BlurCV2"
+    _module = "math"
+    _positional = ("filter_function", "mode")
+    _feature_params = (("filter_function", False),)
+
+    def __init__(self, filter_function, mode="reflect", **kwargs):
+        if not callable(filter_function):
+            raise TypeError("BlurCV2: filter_function must be callable")
+        try:
+            spec = inspect.getfullargspec(filter_function)
+        except TypeError:
+            spec = None
+        given = [name for name in kwargs if name != "name"]
+        if spec is None:
+            names, extra = None, ["borderType", *given]
+        else:
+            names = _keyword_names(filter_function)
+            extra = ["borderType", *given] if spec.varkw else []
+
+        def call(image, properties):
+            out = np.array(image, copy=True)
+            images = {"src": image, "dst": out}
+            if names is None:
+                keywords = dict(images)
+            else:
+                keywords = {name: images[name] for name in ("src", "dst") if name in names or spec.varkw}
+                keywords.update((name, properties[name]) for name in names if name in properties)
+            keywords.update((name, properties[name]) for name in extra if name in properties)
+            result = filter_function(**keywords)
+            return out if result is None else result
+
+        super().__init__(filter_function=_Function(call, "filter_function"), mode=mode, **kwargs)
+
+
 #: numpy's reductions that ``Pool`` computes natively, by the statistics kind that computes each.
 _NATIVE_POOLINGS = {np.sum: "Sum", np.mean: "Mean", np.max: "Max", np.amax: "Max", np.min: "Min", np.amin: "Min", np.median: "Median"}
 
@@ -1507,7 +1553,7 @@ def _define_all():
 
 _define_all()
 # The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
-for _cls in (Blur, Pool):
+for _cls in (Blur, BlurCV2, Pool):
     _BUILTINS[_cls._kind] = _cls
     _BUILTIN_CLASSES.add(_cls)
 

@@ -1,10 +1,12 @@
-//! The math kinds that take a function: `Blur(filter_function, mode="reflect")` and
-//! `Pool(pooling_function, ksize=3)`, DeepTrack2 2.0.1's `math.Blur` and `math.Pool`.
+//! The math kinds that take a function: `Blur(filter_function, mode="reflect")`,
+//! `BlurCV2(filter_function, mode="reflect")` and `Pool(pooling_function, ksize=3)`, DeepTrack2
+//! 2.0.1's `math.Blur`, `math.BlurCV2` and `math.Pool`.
 //!
 //! The function is a [`ParamKind::Callback`] parameter: a custom feature given at construction (from
 //! C, `deeptrack_feature_new_custom` and `deeptrack_feature_new_with`; from Python, a callable),
 //! whose `get` the kind calls with its own sampled properties. `Blur` calls it once with the whole
-//! image. `Pool` reduces each `ksize` block as `skimage.measure.block_reduce` does (zero padding at
+//! image; `BlurCV2` too, with OpenCV's `borderType` for `mode` among the properties it is given (what
+//! 2.0.1's `BlurCV2` evidently means: it cannot be constructed in 2.0.1). `Pool` reduces each `ksize` block as `skimage.measure.block_reduce` does (zero padding at
 //! the ends of axes that do not divide, and the zeros take part); its function is either one of the
 //! statistics reductions `Sum`, `Mean`, `Max`, `Min`, `Median` (numpy's `np.sum` … `np.median`),
 //! computed natively in one pass over the image, or a custom feature called once per block with that
@@ -30,6 +32,7 @@ use crate::graph::{Feature, Resolver};
 use crate::image::Image;
 use crate::image::element_count;
 use crate::properties::PropertyDict;
+use crate::value::Value;
 
 /// `Blur(filter_function, mode="reflect")`.
 pub(super) const BLUR: KindSpec = KindSpec {
@@ -52,7 +55,43 @@ pub(super) const BLUR: KindSpec = KindSpec {
         ),
     ],
     positional: &["filter_function", "mode"],
-    make: |features| Box::new(Blur { function: features.into_iter().next().expect("counted by the registry") }),
+    make: |features| {
+        Box::new(Blur { spec: &BLUR, function: features.into_iter().next().expect("counted by the registry") })
+    },
+};
+
+/// OpenCV's border types by DeepTrack2's mode names (`cv2.BORDER_CONSTANT` … `cv2.BORDER_REFLECT_101`),
+/// as 2.0.1's `math._map_mode_to_cv2_borderType`.
+const CV2_BORDER_TYPES: [(&str, i64); 5] =
+    [("reflect", 2), ("wrap", 3), ("constant", 0), ("mirror", 4), ("nearest", 1)];
+
+/// `BlurCV2(filter_function, mode="reflect")`.
+pub(super) const BLUR_CV2: KindSpec = KindSpec {
+    name: "BlurCV2",
+    aliases: &[],
+    module: "math",
+    doc: "`filter_function` (an OpenCV-style filter) applied to the whole image, given the properties and \
+          `borderType` (OpenCV's integer for `mode`).",
+    params: &[
+        ParamSpec::new(
+            "filter_function",
+            ParamKind::Callback,
+            ParamDefault::Required,
+            "the filter: a function of the image and the properties (`borderType` among them: OpenCV's integer \
+             for `mode`) that returns an image",
+        ),
+        ParamSpec::new(
+            "mode",
+            ParamKind::Str { choices: &["reflect", "wrap", "constant", "mirror", "nearest"] },
+            ParamDefault::Value(Const::Str("reflect")),
+            "the border mode, given to the filter as OpenCV's `borderType` (reflect 2, wrap 3, constant 0, \
+             mirror 4, nearest 1)",
+        ),
+    ],
+    positional: &["filter_function", "mode"],
+    make: |features| {
+        Box::new(Blur { spec: &BLUR_CV2, function: features.into_iter().next().expect("counted by the registry") })
+    },
 };
 
 /// `Pool(pooling_function, ksize=3)`.
@@ -84,9 +123,12 @@ fn function_of(function: &Feature, param: &str, expected: &str) -> Result<Arc<Ge
     })
 }
 
-/// `Blur(filter_function, mode="reflect")`: the filter's image, from the whole input image.
+/// `Blur(filter_function, mode="reflect")` and `BlurCV2(filter_function, mode="reflect")`: the
+/// filter's image, from the whole input image.
 #[derive(Clone)]
 struct Blur {
+    /// [`BLUR`] or [`BLUR_CV2`].
+    spec: &'static KindSpec,
     function: Feature,
 }
 
@@ -97,7 +139,7 @@ impl FeatureKind for Blur {
     }
 
     fn name(&self) -> &str {
-        "Blur"
+        self.spec.name
     }
 
     fn children(&self) -> Vec<Feature> {
@@ -105,15 +147,25 @@ impl FeatureKind for Blur {
     }
 
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
-        Box::new(Blur { function: children.into_iter().next().unwrap_or_else(|| self.function.clone()) })
+        let function = children.into_iter().next().unwrap_or_else(|| self.function.clone());
+        Box::new(Blur { spec: self.spec, function })
     }
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let filter = function_of(&self.function, "filter_function", "a function (a custom feature)")?;
-        Params::new(BLUR.params, props).str("mode")?;
+        let mode = Params::new(self.spec.params, props).str("mode")?;
+        // BlurCV2's filter is given OpenCV's border type too (the dict on the image keeps `mode`).
+        let given = match CV2_BORDER_TYPES.iter().find(|(name, _)| *name == mode) {
+            Some(&(_, border)) if self.spec.name == BLUR_CV2.name => {
+                let mut with = PropertyDict::clone(props);
+                with.insert("borderType", Value::Int(border));
+                Arc::new(with)
+            }
+            _ => Arc::clone(props),
+        };
         let _user = rs.user_code();
-        filter(Some(img), props).map_err(|e| e.in_property("filter_function"))
+        filter(Some(img), &given).map_err(|e| e.in_property("filter_function"))
     }
 }
 

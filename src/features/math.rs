@@ -70,6 +70,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     super::resize::RESIZE,
     super::bilateral::BILATERAL_BLUR,
     super::callbacks::BLUR,
+    super::callbacks::BLUR_CV2,
     super::callbacks::POOL,
 ];
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "helpers.h"
 
 static int destroyed_filter = 0, destroyed_pool = 0;
 
@@ -82,6 +83,27 @@ static deeptrack_status max_abs_blocks(void *userdata, const deeptrack_image *bl
     return deeptrack_image_new(best, s, 2, output);
 }
 
+/* BlurCV2's filter_function: adds OpenCV's borderType (an integer property BlurCV2 adds for its mode)
+ * to every sample, so the test reads which border type the filter was given. */
+static deeptrack_status add_border_type(void *userdata, const deeptrack_image *input,
+                                        const deeptrack_property_dict *props, deeptrack_image **output) {
+    (void)userdata;
+    const deeptrack_value *v = NULL;
+    int64_t border = -1;
+    if (deeptrack_property_dict_get(props, "borderType", &v) != DEEPTRACK_STATUS_OK ||
+        deeptrack_value_as_int(v, &border) != DEEPTRACK_STATUS_OK)
+        return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    const double *data = NULL;
+    size_t len = 0, shape[8];
+    size_t ndim = deeptrack_image_ndim(input);
+    double shifted[64];
+    if (ndim > 8 || deeptrack_image_data(input, &data, &len) != DEEPTRACK_STATUS_OK ||
+        deeptrack_image_shape(input, shape, 8) != DEEPTRACK_STATUS_OK || len > 64)
+        return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    for (size_t i = 0; i < len; i++) shifted[i] = data[i] + (double)border;
+    return deeptrack_image_new(shifted, shape, ndim, output);
+}
+
 /* A pooling function that returns the whole block: not one value. */
 static deeptrack_status whole(void *userdata, const deeptrack_image *block, const deeptrack_property_dict *props,
                               deeptrack_image **output) {
@@ -129,6 +151,26 @@ int main(void) {
     CHECK(deeptrack_feature_resolve(blur, img, &out) == DEEPTRACK_STATUS_CALLBACK_FAILED);
     CHECK(strstr(last_error(), "property 'filter_function' of feature 'Blur'") != NULL);
     CHECK(strstr(last_error(), "only reflect here") != NULL);
+
+    /* BlurCV2 with a C filter: it is given OpenCV's borderType for each mode (reflect 2, wrap 3,
+     * constant 0, mirror 4, nearest 1); an unknown mode is refused by
+     * set_property, naming the property and listing the modes. */
+    OK(deeptrack_feature_new_custom("filter_function", add_border_type, NULL, NULL, &filter));
+    deeptrack_feature *cv2 = with_function("BlurCV2", filter);
+    deeptrack_feature_free(filter);
+    const char *modes[5] = {"reflect", "wrap", "constant", "mirror", "nearest"};
+    const double borders[5] = {2, 3, 0, 4, 1};
+    for (int m = 0; m < 5; m++) {
+        if (m > 0) set_string(cv2, "mode", modes[m]);
+        OK(deeptrack_feature_resolve(cv2, img, &out));
+        OK(deeptrack_image_data(out, &data, &len));
+        CHECK(len == 12 && data[0] == 1.0 + borders[m] && data[11] == -12.0 + borders[m]);
+        deeptrack_image_free(out);
+    }
+    CHECK(deeptrack_feature_set_property(cv2, "mode", constant_string("refelct")) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(last_error(), "property 'mode' of feature 'BlurCV2'") != NULL);
+    CHECK(strstr(last_error(), "'reflect', 'wrap', 'constant', 'mirror', 'nearest'") != NULL);
+    deeptrack_feature_free(cv2);
 
     /* Pool with a C function, called per 2 x 3 block (the last column of blocks padded with zeros). */
     deeptrack_feature *function = NULL;

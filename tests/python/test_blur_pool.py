@@ -6,7 +6,7 @@ import inspect
 import unittest
 
 import numpy as np
-from scipy.ndimage import gaussian_filter
+from scipy.ndimage import gaussian_filter, uniform_filter
 
 import deeptrack_native as dt
 import deeptrack_native.math
@@ -121,3 +121,68 @@ class Pool(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class _Unreadable:
+    """A callable whose signature cannot be read, as OpenCV's functions (built-ins): records the keywords
+    it is given and returns ``src`` plus ``borderType`` times ``gain``."""
+
+    def __init__(self):
+        self.given = []
+
+    @property
+    def __signature__(self):
+        raise ValueError("no signature found for builtin")
+
+    def __call__(self, **keywords):
+        self.given.append(sorted(keywords))
+        return keywords["src"] + keywords["borderType"] * keywords["gain"]
+
+
+class BlurCV2(unittest.TestCase):
+    """2.0.1's ``BlurCV2`` cannot be constructed (``object.__new__(): not enough arguments``, and its
+    default mode is misspelt "refelct"): ours calls the filter as it evidently means to, with ``src``,
+    ``dst`` and OpenCV's ``borderType`` for ``mode``."""
+
+    def setUp(self):
+        self.x = np.random.default_rng(6).normal(size=(7, 6))
+
+    def test_each_mode_is_given_as_opencvs_border_type(self):
+        seen = []
+
+        def record(src, dst, borderType):
+            seen.append(borderType)
+            return src + 1
+
+        self.assertIs(dt.math.BlurCV2, dt.BlurCV2)
+        for mode, border in (("reflect", 2), ("wrap", 3), ("constant", 0), ("mirror", 4), ("nearest", 1)):
+            np.testing.assert_array_equal(dt.BlurCV2(record, mode).resolve(self.x), self.x + 1)
+            self.assertEqual(seen[-1], border)
+        np.testing.assert_array_equal(dt.BlurCV2(record).resolve(self.x), self.x + 1)
+        self.assertEqual(seen[-1], 2)
+
+    def test_a_filter_writing_into_dst_gives_dst_and_the_properties_it_names(self):
+        def box(src, dst, borderType, size):
+            dst[...] = uniform_filter(src, size, mode={2: "reflect", 0: "constant"}[borderType])
+
+        blur = dt.BlurCV2(box, size=lambda: 3)
+        np.testing.assert_allclose(blur.resolve(self.x), uniform_filter(self.x, 3, mode="reflect"), rtol=0, atol=1e-15)
+        self.assertEqual(list(blur.properties), ["mode", "size", "name"])
+        constant = dt.BlurCV2(box, mode="constant", size=3)
+        np.testing.assert_allclose(constant.resolve(self.x), uniform_filter(self.x, 3, mode="constant"), atol=1e-15)
+        # The input itself is not written.
+        before = self.x.copy()
+        dt.BlurCV2(box, size=3).resolve(self.x)
+        np.testing.assert_array_equal(self.x, before)
+
+    def test_a_function_without_a_signature_gets_src_dst_border_type_and_the_given_properties(self):
+        fn = _Unreadable()
+        out = dt.BlurCV2(fn, "wrap", gain=0.5).resolve(self.x)
+        np.testing.assert_array_equal(out, self.x + 1.5)
+        self.assertEqual(fn.given, [["borderType", "dst", "gain", "src"]])
+
+    def test_bad_filters_and_modes_are_refused(self):
+        with self.assertRaisesRegex(TypeError, "BlurCV2: filter_function must be callable"):
+            dt.BlurCV2(3)
+        with self.assertRaisesRegex(Exception, "property 'mode' of feature 'BlurCV2'.*'reflect', 'wrap'"):
+            dt.BlurCV2(lambda src: src, mode="refelct").resolve(self.x)

@@ -82,7 +82,6 @@ KNOWN_MISSING = {
     "deeptrack.backend.core.DeepTrackDataObject": "the same",
     "deeptrack.backend.units": "DeepTrack2's home of ConversionTable and create_context: ConversionTable is in units and at top level",
     "deeptrack.backend.pint_definition": "pint's definitions of pixel units: built inside deeptrack_native.units",
-    "deeptrack.math.BlurCV2": "needs OpenCV, which deeptrack_native does not depend on",
 }
 
 #: Listed in the reference environment: every public module of DeepTrack2 2.0.1 but its tests and the
