@@ -37,6 +37,7 @@ pub mod nonoverlapping;
 pub mod optics;
 mod padding;
 pub(crate) mod pixelwise;
+mod poisson_counts;
 mod pooling;
 mod power;
 pub mod registry;

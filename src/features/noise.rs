@@ -9,9 +9,10 @@
 use crate::features::ComplexInputs;
 use std::sync::Arc;
 
-use rand_distr::{Distribution, Poisson as PoissonDist, StandardNormal};
+use rand_distr::{Distribution, StandardNormal};
 
 use super::FeatureKind;
+use super::poisson_counts;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
@@ -302,7 +303,7 @@ impl FeatureKind for Poisson {
         if let Some(lambda) = failure {
             return Err(Error::invalid(format!(
                 "a pixel's expected count {lambda} exceeds the maximum of {} (lower snr or max_val)",
-                PoissonDist::<f64>::MAX_LAMBDA
+                poisson_counts::MAX_MEAN
             ))
             .in_property("snr"));
         }
@@ -320,21 +321,18 @@ fn shot_noise(samples: &mut [f64], rescale: f64, rng: &mut dyn rand::RngCore) ->
         let lambda = *x * rescale;
         *x = if lambda <= 0.0 {
             0.0
+        } else if lambda <= poisson_counts::MAX_MEAN {
+            poisson_counts::count(lambda, &mut *rng) / rescale
         } else {
-            match PoissonDist::new(lambda) {
-                Ok(d) => d.sample(&mut *rng) / rescale,
-                Err(_) => {
-                    failure.get_or_insert(lambda);
-                    f64::NAN
-                }
-            }
+            failure.get_or_insert(lambda);
+            f64::NAN
         };
     }
     failure
 }
 
 /// [`shot_noise`] compiled for AVX2: the sampler's roundings become instructions (SSE4.1's
-/// `roundsd`) instead of calls into libm; the same numbers.
+/// `roundsd`) instead of calls into libm, and its square roots `vsqrtsd`; the same numbers.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 fn shot_noise_avx2(samples: &mut [f64], rescale: f64, rng: &mut dyn rand::RngCore) -> Option<f64> {
