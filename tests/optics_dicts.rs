@@ -144,3 +144,64 @@ fn field_scatterers_are_the_fields() {
     let plain = quiet.resolve_one(None).unwrap().unwrap();
     assert_eq!(plain.as_slice(), image.as_slice());
 }
+
+/// With a pupil or an illumination (the optics then sample those features, computed as structural
+/// kinds), the optics' dict is the same as without: 2.0.1's keys (its `Fluorescence(pupil=Defocus(...))`
+/// and `Brightfield(return_field=True, illumination=IlluminationGradient(...))`), the aberration's dict
+/// before it for fluorescence.
+#[test]
+fn optics_with_a_pupil_or_an_illumination_record_the_same_dict() {
+    const KEYS: [&str; 12] = [
+        "NA",
+        "wavelength",
+        "refractive_index_medium",
+        "magnification",
+        "resolution",
+        "padding",
+        "output_region",
+        "voxel_size",
+        "pixel_size",
+        "upscale",
+        "limits",
+        "fields",
+    ];
+    let point = features::builtin("PointParticle").unwrap();
+    point.set_property("position", Rule::constant(Value::vector(&[20.0, 30.0]))).unwrap();
+    point.set_property("intensity", Rule::constant(Value::Int(5))).unwrap();
+    let defocus = features::builtin("Defocus").unwrap();
+    defocus.set_property("coefficient", Rule::constant(Value::Int(1))).unwrap();
+    let fluo = features::registry::build_optional("Fluorescence", vec![Some(defocus), None]).unwrap();
+    let microscope = Feature::microscope(&fluo, &point).unwrap();
+    microscope.store_properties(true);
+    let image = microscope.resolve_one(None).unwrap().unwrap();
+    let dicts = image.properties();
+    let names: Vec<&str> = dicts.iter().map(|d| d.get("name").unwrap().as_str().unwrap()).collect();
+    assert_eq!(names, ["PointParticle", "Defocus", "Fluorescence", "Microscope"]);
+    let keys: Vec<&str> = dicts[2].iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, [&KEYS[..], &["name"]].concat());
+    match dicts[2].get("limits") {
+        Some(Value::Array(a)) => assert_eq!(a.iter().copied().collect::<Vec<_>>(), [18.0, 23.0, 28.0, 33.0, -2.0, 3.0]),
+        other => panic!("limits: {other:?}"),
+    }
+
+    let sphere = features::builtin("Sphere").unwrap();
+    sphere.set_property("position", Rule::constant(Value::vector(&[20.0, 30.0]))).unwrap();
+    sphere.set_property("radius", Rule::constant(Value::Float(5e-7))).unwrap();
+    sphere.set_property("refractive_index", Rule::constant(Value::Float(1.45))).unwrap();
+    let gradient = features::builtin("IlluminationGradient").unwrap();
+    gradient.set_property("gradient", Rule::constant(Value::vector(&[1e-3, 0.0]))).unwrap();
+    let bf = features::registry::build_optional("Brightfield", vec![None, Some(gradient)]).unwrap();
+    bf.set_property("return_field", Rule::constant(Value::Bool(true))).unwrap();
+    let microscope = Feature::microscope(&bf, &sphere).unwrap();
+    microscope.store_properties(true);
+    let image = microscope.resolve_one(None).unwrap().unwrap();
+    let dicts = image.properties();
+    let names: Vec<&str> = dicts.iter().map(|d| d.get("name").unwrap().as_str().unwrap()).collect();
+    assert_eq!(names, ["Sphere", "Brightfield", "Microscope"]);
+    let keys: Vec<&str> = dicts[1].iter().map(|(k, _)| k).collect();
+    assert_eq!(keys, [&KEYS[..], &["return_field", "name"]].concat());
+    match dicts[1].get("limits") {
+        Some(Value::Array(a)) => assert_eq!(a.iter().copied().collect::<Vec<_>>(), [13.0, 27.0, 23.0, 37.0, -7.0, 7.0]),
+        other => panic!("limits: {other:?}"),
+    }
+}

@@ -257,7 +257,12 @@ impl<'r> Resolver<'r> {
         let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
-        let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
+        // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
+        let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
+        let inner = kind.process_list(inputs, &sample, id, self);
+        let amended = std::mem::replace(&mut self.amended, outer.1);
+        self.recording = outer.0;
+        let inner = inner.map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
             if c.scope == scope
                 && Arc::ptr_eq(&c.sample, &sample)
@@ -266,7 +271,11 @@ impl<'r> Resolver<'r> {
                 return Ok(c.output.clone());
             }
         }
-        let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
+        let output = match amended {
+            Some(instead) if store => tag_all(&inner, computation_dict(&instead, id)),
+            _ if store => tag_all(&inner, computation_dict(&sample, id)),
+            _ => strip_all(&inner),
+        };
         let output = output.map_err(in_feature)?;
         let cached = Cached { scope, basis: Basis::Inner(inner), sample, output: output.clone() };
         // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).

@@ -66,6 +66,23 @@ class OpticsDicts(unittest.TestCase):
         self.assertNotIn("return_field", d)
         np.testing.assert_array_equal(d["limits"], [[13, 27], [23, 37], [-7, 7]])
 
+    def test_a_pupil_or_an_illumination_keeps_the_dict(self):
+        # DeepTrack2 2.0.1: the same keys with a pupil (the aberration's dict before the optics') or an
+        # illumination (not recorded), return_field after fields.
+        keys = ["NA", "wavelength", "refractive_index_medium", "magnification", "resolution", "padding",
+                "output_region", "voxel_size", "pixel_size", "upscale", "limits", "fields"]
+        pipe = dt.Fluorescence(pupil=dt.Defocus(coefficient=1))(dt.PointParticle(position=(20, 30), intensity=5))
+        pipe.store_properties()
+        dicts = pipe.resolve().properties
+        self.assertEqual([d["name"] for d in dicts], ["PointParticle", "Defocus", "Fluorescence", "Microscope"])
+        self.assertEqual(list(dicts[2]), keys + ["name"])
+        optics = dt.Brightfield(return_field=True, illumination=dt.IlluminationGradient(gradient=(1e-3, 0)))
+        pipe = optics(dt.Sphere(position=(20, 30), radius=5e-7, refractive_index=1.45))
+        pipe.store_properties()
+        d = pipe.resolve().properties[-2]
+        self.assertEqual(list(d), keys + ["return_field", "name"])
+        np.testing.assert_array_equal(d["limits"], [[13, 27], [23, 37], [-7, 7]])
+
     def test_field_scatterers_are_the_fields(self):
         mie = dt.MieSphere(position=(20, 30), radius=5e-7, refractive_index=1.45)
         pipe = dt.Brightfield()(mie)
