@@ -86,6 +86,17 @@ ARRAY = [
     ("Abs(complex)", "Abs", {}, 1 + 0.5j),
     ("Conjugate(complex)", "Conjugate", {}, 1 + 0.5j),
     ("Multiply(2, complex)", "Multiply", {"value": 2.0}, 1 + 0.5j),
+    # The reductions of a complex image (numpy's bits: tests/python/test_complex_reductions_bits.py).
+    ("Sum(axis=0, complex)", "Sum", {"axis": 0}, 1 + 0.5j),
+    ("Mean(complex)", "Mean", {}, 1 + 0.5j),
+    ("Variance(complex)", "Variance", {}, 1 + 0.5j),
+    ("Prod(complex)", "Prod", {}, 1 + 0.5j),
+    ("Prod(axis=0, complex)", "Prod", {"axis": 0}, 1 + 0.5j),
+    ("Min(complex)", "Min", {}, 1 + 0.5j),
+    ("Min(axis=0, complex)", "Min", {"axis": 0}, 1 + 0.5j),
+    ("Max(axis=0, complex)", "Max", {"axis": 0}, 1 + 0.5j),
+    ("Median(complex)", "Median", {}, 1 + 0.5j),
+    ("Median(axis=0, complex)", "Median", {"axis": 0}, 1 + 0.5j),
     ("Background(1)", "Background", {"offset": 1.0}, 1),
     # A spectrum times a propagator's cube (DeepTrack2 multiplies its input in place).
     (

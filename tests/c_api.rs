@@ -203,6 +203,14 @@ fn scatterers_record_the_optics_voxel_and_pixel_size_from_c() {
 }
 
 #[test]
+fn optics_dicts_are_deeptrack2s_from_c() {
+    let out = run(&compile("cc", "tests/c/optics_dicts.c", "optics_dicts", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn complex_arrays_are_property_values_from_c() {
     let out = run(&compile("cc", "tests/c/complex_arrays.c", "complex_arrays", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -46,11 +46,30 @@ pub(crate) fn extreme(z: &[Complex64], max: bool) -> Complex64 {
         if is_nan(best) {
             break;
         }
-        if is_nan(x) || (if max { less(best, x) } else { less(x, best) }) {
-            best = x;
-        }
+        best = pick(best, x, max);
     }
     best
+}
+
+/// One step of numpy's `minimum` (`maximum` when `max`) of complex numbers, as its reductions take
+/// it: `best` kept when it is NaN or not beyond `x`, else `x` (a NaN `x` wins).
+#[inline]
+pub(crate) fn pick(best: Complex64, x: Complex64, max: bool) -> Complex64 {
+    if !is_nan(best) && (is_nan(x) || (if max { less(best, x) } else { less(x, best) })) { x } else { best }
+}
+
+/// numpy's complex `true_divide` of `z` by the count `n` (a real divisor, `n + 0j`), as `mean`
+/// divides a complex sum: `rat = 0 / n`, `scl = 1 / n`, `((re + im·rat)·scl, (im − re·rat)·scl)`.
+/// Not `z / n`: the results differ by up to one rounding, an infinite or NaN part makes the other
+/// NaN (`inf · 0`), and a zero part loses its sign; `n = 0` divides each part by 0.
+#[inline]
+pub(crate) fn divide_by_count(z: Complex64, n: f64) -> Complex64 {
+    if n == 0.0 {
+        return Complex64::new(z.re / n, z.im / n);
+    }
+    let rat = 0.0 / n;
+    let scl = 1.0 / (n + 0.0 * rat);
+    Complex64::new((z.re + z.im * rat) * scl, (z.im - z.re * rat) * scl)
 }
 
 /// `np.clip(z, lo, hi)` of a complex image: `lo` for the numbers before it in numpy's order, `hi`
@@ -112,9 +131,19 @@ pub(crate) fn median(z: &[Complex64], scratch: &mut Vec<Complex64>) -> Complex64
     }
     scratch.clear();
     scratch.extend_from_slice(z);
-    scratch.sort_unstable_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
+    let order = |a: &Complex64, b: &Complex64| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im));
     let n = scratch.len();
-    if n % 2 == 1 { scratch[n / 2] } else { (scratch[n / 2 - 1] + scratch[n / 2]) / 2.0 }
+    // The middle one selected (numpy partitions, in linear time), and the largest below it.
+    let (below, &mut middle, _) = scratch.select_nth_unstable_by(n / 2, order);
+    // numpy takes the mean of the middle one or two: their sum added to +0 (its identity), divided
+    // by the count as complex numbers.
+    let zero = Complex64::new(0.0, 0.0);
+    if n % 2 == 1 {
+        divide_by_count(zero + middle, 1.0)
+    } else {
+        let lower = below.iter().copied().max_by(order).expect("n is even and not 0: n / 2 below the middle");
+        divide_by_count(zero + (lower + middle), 2.0)
+    }
 }
 
 /// A pooling of complex numbers.

@@ -93,6 +93,11 @@ pub struct Resolver<'r> {
     /// Hook (sequences): the step of the enclosing `Sequence` being resolved, with the earlier
     /// steps' samples (src/graph/sequence.rs); `None` outside sequences.
     pub(super) sequence: Option<super::SequenceScope>,
+    /// Whether the leaf computation running records its dict (see [`Resolver::records`]).
+    pub(super) recording: bool,
+    /// The dict the leaf computation running asked to record in place of its properties (see
+    /// [`Resolver::record_instead`]).
+    pub(super) amended: Option<PropertyDict>,
 }
 
 impl<'r> Resolver<'r> {
@@ -105,7 +110,22 @@ impl<'r> Resolver<'r> {
             overrides: Vec::new(),
             feature_values: 0,
             sequence: None,
+            recording: false,
+            amended: None,
         }
+    }
+
+    /// Whether the leaf computation running (a [`crate::features::FeatureKind::process`]) records a
+    /// dict in its outputs: what it computes only for its dict is needed then alone.
+    pub fn records(&self) -> bool {
+        self.recording
+    }
+
+    /// Records `dict` in the outputs of the leaf computation running in place of the properties it
+    /// computed with (when it records one: [`Resolver::records`]): DeepTrack2's optics record values
+    /// their microscope sets on them while imaging (the volume's `limits`, the `fields`).
+    pub fn record_instead(&mut self, dict: PropertyDict) {
+        self.amended = Some(dict);
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -237,7 +257,12 @@ impl<'r> Resolver<'r> {
         let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
         let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
-        let inner = kind.process_list(inputs, &sample, id, self).map_err(in_feature)?;
+        // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
+        let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
+        let inner = kind.process_list(inputs, &sample, id, self);
+        let amended = std::mem::replace(&mut self.amended, outer.1);
+        self.recording = outer.0;
+        let inner = inner.map_err(in_feature)?;
         if let Some(c) = feature.current().outputs.get(id) {
             if c.scope == scope
                 && Arc::ptr_eq(&c.sample, &sample)
@@ -246,7 +271,11 @@ impl<'r> Resolver<'r> {
                 return Ok(c.output.clone());
             }
         }
-        let output = if store { tag_all(&inner, computation_dict(&sample, id)) } else { strip_all(&inner) };
+        let output = match amended {
+            Some(instead) if store => tag_all(&inner, computation_dict(&instead, id)),
+            _ if store => tag_all(&inner, computation_dict(&sample, id)),
+            _ => strip_all(&inner),
+        };
         let output = output.map_err(in_feature)?;
         let cached = Cached { scope, basis: Basis::Inner(inner), sample, output: output.clone() };
         // The entry it replaces holds images and dicts only: dropped in place (see `Feature::current`).
@@ -306,7 +335,16 @@ impl<'r> Resolver<'r> {
             }
         }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
-        let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self).map_err(in_feature)?;
+        // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
+        let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
+        let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
+        let amended = std::mem::replace(&mut self.amended, outer.1);
+        self.recording = outer.0;
+        let out = out.map_err(in_feature)?;
+        let recorded = match amended {
+            Some(instead) if store => Some(Arc::new(instead)),
+            _ => recorded,
+        };
         let out = match recorded {
             Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
             _ => strip(out),

@@ -8,7 +8,8 @@ peak (cases marked ``"tolerance": "exact"``: to 1e-12 of each sample; ``"unit"``
 unit). Cases with ``draws`` (a random kind replaying DeepTrack2's draws) are checked by the Rust test of that kind instead, and ``backend``
 cases (functions of ``deeptrack.backend``) by test_backend.py. ``record`` cases compare the dict a
 scatterer records once imaged (keys in order, and the values DeepTrack2's microscope sets on it:
-``voxel_size``, ``pixel_size``, a Mie scatterer's ``wavelength``, upscaled ``output_region`` …).
+``voxel_size``, ``pixel_size``, a Mie scatterer's ``wavelength``, upscaled ``output_region`` …), or with
+``"record_of": "optics"`` the optics' own dict (test_optics_dicts.py).
 """
 
 import importlib
@@ -148,9 +149,13 @@ class Fixtures(unittest.TestCase):
         pipe = feature(case["optics"])(sample)
         pipe.store_properties()
         image = pipe.resolve()
-        recorded = image.properties[0]
+        if case.get("record_of") == "optics":  # the optics' own dict, before the microscope's
+            recorded = image.properties[-2]
+            self.assertEqual(recorded["name"], case["optics"]["feature"])
+        else:
+            recorded = image.properties[0]
+            self.assertEqual(recorded["name"], case["sample"][0]["feature"])
         self.assertEqual(list(recorded), [k for k in case["keys"] if k not in self.INTERNAL], case["id"])
-        self.assertEqual(recorded["name"], case["sample"][0]["feature"])
         got = np.concatenate([np.ravel(np.asarray(recorded[k], dtype=np.float64)) for k in case["record"]])
         expected = np.load(os.path.join(FIXTURES, case["expected"]))
         np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0, err_msg=case["id"])

@@ -25,8 +25,9 @@ const ISCAT: &[ParamSpec] = optics_params!(
     ParamSpec::new(
         "return_field",
         ParamKind::Bool,
-        ParamDefault::Value(Const::Bool(false)),
-        "return the complex field (real and imaginary parts along a trailing axis of 2)"
+        ParamDefault::Absent,
+        "optional: true returns the complex field (real and imaginary parts along a trailing axis of 2); a keyword \
+         of DeepTrack2 2.0.1, recorded only when given"
     ),
     illumination_angle(std::f64::consts::PI),
     ParamSpec {

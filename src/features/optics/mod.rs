@@ -69,6 +69,7 @@ mod illumination;
 mod iscat;
 mod params;
 mod pupil;
+mod record;
 #[cfg(test)]
 mod reference;
 mod volume;
@@ -226,12 +227,19 @@ impl Pool {
 
 impl Optics {
     /// The image of the sample volumes: `(H, W, 1)`, or `(H, W, 1, 2)` for a returned field.
+    #[cfg(test)]
     fn render(&self, inputs: &[Image], p: &Params) -> Result<ArrayD<f64>> {
         self.render_with(inputs, p, Route::Cheapest)
     }
 
     /// [`Optics::render`], refracting brightfield planes by `route`.
+    #[cfg(test)]
     fn render_with(&self, inputs: &[Image], p: &Params, route: Route) -> Result<ArrayD<f64>> {
+        Ok(self.render_recorded(inputs, p, route)?.0)
+    }
+
+    /// [`Optics::render_with`], with the sample volume's limits (for the optics' dict).
+    fn render_recorded(&self, inputs: &[Image], p: &Params, route: Route) -> Result<(ArrayD<f64>, record::Limits)> {
         // Field scatterers (complex images: Mie) are added at the focal plane; the others make the volume.
         let (fields, volumes): (Vec<Image>, Vec<Image>) = inputs.iter().cloned().partition(Image::is_complex);
         let volume = assemble(&volumes, p)?;
@@ -291,7 +299,7 @@ impl Optics {
         if data.iter().any(|v| !v.is_finite()) {
             return Err(overflow(&volume, p));
         }
-        Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches the data"))
+        Ok((ArrayD::from_shape_vec(IxDyn(&shape), data).expect("shape matches the data"), volume.limits))
     }
 }
 
@@ -378,7 +386,13 @@ impl FeatureKind for Optics {
             p.attachments =
                 Arc::new(Attachments::sample(self.pupil.as_ref(), self.illumination.as_ref(), id, rs, &p, light)?);
         }
-        let mut image = Image::new(self.render(inputs, &p)?);
+        let (rendered, limits) = self.render_recorded(inputs, &p, Route::Cheapest)?;
+        if rs.records() {
+            // DeepTrack2 2.0.1's dict of the optics: what its microscope set on them (record.rs).
+            let fields: Vec<Image> = inputs.iter().filter(|i| i.is_complex()).cloned().collect();
+            rs.record_instead(record::dict(props, &p, limits, &fields)?);
+        }
+        let mut image = Image::new(rendered);
         // A returned field is complex (the Python package gives a complex array, as DeepTrack2 does).
         image.set_complex(p.return_field && !self.darkfield)?;
         image.merge_properties_from_all(inputs)?;

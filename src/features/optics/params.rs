@@ -108,8 +108,9 @@ pub(super) const FLUORESCENCE: &[ParamSpec] = optics_params!();
 pub(super) const BRIGHTFIELD: &[ParamSpec] = optics_params!(ParamSpec::new(
     "return_field",
     ParamKind::Bool,
-    ParamDefault::Value(Const::Bool(false)),
-    "return the complex field (real and imaginary parts along a trailing axis of 2)"
+    ParamDefault::Absent,
+    "optional: true returns the complex field (real and imaginary parts along a trailing axis of 2); a keyword \
+     of DeepTrack2 2.0.1, recorded only when given"
 ));
 
 /// DeepTrack2's positional parameters of the optics, in its constructor's order.

@@ -53,6 +53,9 @@ pub(super) struct Volume {
     /// The scatterer with the largest multiplier: its feature, the property the multiplier comes
     /// from, and the multiplier.
     pub loudest: Option<(String, &'static str, f64)>,
+    /// The extent of the sample in simulation pixels, as DeepTrack2 2.0.1's `_create_volume`
+    /// returns it (see `record.rs`); `None` without scatterers.
+    pub limits: super::record::Limits,
 }
 
 impl Volume {
@@ -383,7 +386,8 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         .iter()
         .max_by(|a, b| a.magnitude.abs().total_cmp(&b.magnitude.abs()))
         .map(|e| (e.scatterer.label(e.index), e.key, e.magnitude));
-    let mut volume = Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new(), loudest };
+    let mut volume =
+        Volume { z0, planes, origin, window: p.window, items: Vec::new(), by_plane: Vec::new(), loudest, limits };
     // Only the items with something in the window, and the planes they have it in.
     let mut planes_of = std::collections::BTreeMap::<usize, Vec<(usize, usize)>>::new();
     for item in placed {
