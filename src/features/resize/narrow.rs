@@ -60,12 +60,35 @@ pub(super) fn in_type(mut out: Vec<f64>, dtype: Dtype) -> Result<Option<TypedSam
         Dtype::Float64 | Dtype::Bool => Ok(None),
         Dtype::Float32 | Dtype::Float16 => TypedSamples::cast(&out, dtype),
         _ => {
-            let (lo, hi) = integer_range(dtype).expect("an integer type");
-            for v in &mut out {
-                // A convex combination of samples of the type stays in its range but for a rounding.
-                *v = v.round_ties_even().clamp(lo, hi);
+            let range = integer_range(dtype).expect("an integer type");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+                unsafe { round_avx2(&mut out, range) };
+                return TypedSamples::cast(&out, dtype);
             }
+            round(&mut out, range);
             TypedSamples::cast(&out, dtype)
         }
     }
+}
+
+/// Each sample rounded to nearest, ties to even, and clamped to `lo..=hi` (a convex combination of
+/// samples of the type stays in its range but for a rounding).
+#[inline(always)]
+fn round(out: &mut [f64], (lo, hi): (f64, f64)) {
+    for v in out {
+        *v = v.round_ties_even().clamp(lo, hi);
+    }
+}
+
+/// [`round`] compiled for AVX2, whose `vroundpd` rounds four samples at a time (the portable build's
+/// `round_ties_even` is a library call per sample).
+///
+/// # Safety
+/// The processor has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn round_avx2(out: &mut [f64], range: (f64, f64)) {
+    round(out, range)
 }
