@@ -4,14 +4,15 @@
 //! type's range, floats rounded to their type.
 
 use super::{fixed, halve};
+use crate::buffer;
 use crate::dtype::Dtype;
 use crate::error::Result;
 use crate::typed_samples::TypedSamples;
 
 /// `x` (uint8 samples, C order) of shape `(rows, cols, channels)` resized to `(h, w, channels)` as
 /// OpenCV's `cv2.resize` with `INTER_LINEAR` gives it, bit for bit: an exact halving of both axes as
-/// its `INTER_AREA` fast path (`halve.rs`), any other size by its fixed-point interpolation
-/// (`fixed.rs`).
+/// its `INTER_AREA` fast path (`halve.rs`), the same size as a copy, any other size by its fixed-point
+/// interpolation (`fixed.rs`).
 pub(super) fn resize_u8(
     x: &[u8],
     (rows, cols, channels): (usize, usize, usize),
@@ -28,9 +29,13 @@ pub(super) fn resize_u8_with(
     (h, w): (usize, usize),
     simd: bool,
 ) -> Result<Vec<u8>> {
-    // With 3 or 4 channels the fixed-point interpolation gives the halving's bits (its weights are
-    // then all 1/2), and its AVX2 kernels are faster than the halving's portable one.
-    if halve::is_halving((rows, cols), (h, w)) && !(simd && matches!(channels, 3 | 4)) {
+    if (h, w) == (rows, cols) {
+        // OpenCV copies an image resized to its own size (the interpolation's weights would be 1 and 0).
+        let mut out = buffer::try_vec(x.len()).ok_or_else(|| fixed::too_large("the output"))?;
+        out.extend_from_slice(x);
+        return Ok(out);
+    }
+    if halve::is_halving((rows, cols), (h, w)) {
         return halve::halve(x, (rows, cols, channels), simd);
     }
     fixed::resize(x, (rows, cols, channels), (h, w), simd)
