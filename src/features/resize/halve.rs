@@ -36,13 +36,15 @@ pub(super) fn halve(x: &[u8], (rows, cols, channels): (usize, usize, usize), sim
         let a = &x[2 * y * src_len..(2 * y + 1) * src_len];
         let b = &x[(2 * y + 1) * src_len..(2 * y + 2) * src_len];
         match channels {
-            // SAFETY (the three calls): the processor has AVX2 (checked above); `a` and `b` have
-            // `2 · dst.len()` samples (a source row has twice the pixels of an output row).
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: the processor has AVX2 (checked above); `a` and `b` have `2 · dst.len()` samples
+            // (a source row has twice the pixels of an output row); `C` is 1.
             1 if avx2 => unsafe { halve_row_avx2::<1>(a, b, dst) },
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above, with `C` = 4.
             4 if avx2 => unsafe { halve_row_avx2::<4>(a, b, dst) },
             #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above (three channels).
             3 if avx2 => unsafe { halve_row3_avx2(a, b, dst) },
             1 => halve_row::<1>(a, b, dst),
             3 => halve_row::<3>(a, b, dst),
