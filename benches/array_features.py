@@ -131,6 +131,12 @@ ARRAY = [
     ("Resize(512, 512)", "Resize", {"dsize": (512, 512)}, 1),
     ("Resize(700, 1000)", "Resize", {"dsize": (700, 1000)}, 1),
     ("Resize(2048, 2048)", "Resize", {"dsize": (2048, 2048)}, 1),
+    # uint8 images through OpenCV's uint8 path (a uint8 array crosses into the library as float64, so
+    # both sides cast first: "A>>B" chains the kinds, each with its keyword arguments).
+    ("AsType(uint8) alone", "AsType", {"dtype": "uint8"}, 255),
+    ("AsType(uint8) >> Resize(512, 512)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (512, 512)}], 255),
+    ("AsType(uint8) >> Resize(700, 1000)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (700, 1000)}], 255),
+    ("AsType(uint8) >> Resize(2048, 2048)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (2048, 2048)}], 255),
 ]
 
 
@@ -147,6 +153,18 @@ def feature_class(dt, name):
 
     module, _, cls = name.rpartition(".")
     return getattr(importlib.import_module(f"{dt.__name__}.{module}") if module else dt, cls)
+
+
+def build(dt, name, kwargs):
+    """The feature `name` of `dt` with `kwargs` (a callable argument is called with `dt`); "A>>B" chains
+    A and B, `kwargs` then being a list of their keyword arguments."""
+    if ">>" in name:
+        parts = [build(dt, n, k) for n, k in zip(name.split(">>"), kwargs)]
+        out = parts[0]
+        for f in parts[1:]:
+            out = out >> f
+        return out
+    return feature_class(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
 
 
 def cases(only, elementwise, statistics):
@@ -195,7 +213,7 @@ def run_side(side, repeat, only, names):
         scale = scales.get(label, 1)
         x = above_one if name == "Arccosh" else scale(unit) if callable(scale) else unit * scale
         try:
-            f = feature_class(dt, name)(**{k: v(dt) if callable(v) else v for k, v in kwargs.items()})
+            f = build(dt, name, kwargs)
             f.update()
             np.asarray(f.resolve(x))
         except Exception as e:  # e.g. DeepTrack2's Resize without OpenCV

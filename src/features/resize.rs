@@ -7,14 +7,22 @@
 //! before the first sample or after the last clamped to it (along the rows only the sample indices
 //! are clamped); each output is the two-tap linear interpolation along the columns and along the
 //! rows (in the order that is less work: the results differ from OpenCV's order by a rounding).
-//! Positions are not moved (as in DeepTrack2).
+//! Positions are not moved (as in DeepTrack2). uint8 images follow OpenCV's own uint8 path bit for
+//! bit (`narrow.rs`): single-precision coordinates for every channel count, fixed-point weights, and
+//! its `INTER_AREA` fast path for an exact halving.
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+mod fixed;
+#[cfg(target_arch = "x86_64")]
+mod fixed_avx2;
+mod halve;
 mod narrow;
+#[cfg(test)]
+mod u8_tests;
 mod windows;
 
 use self::windows::Windows;
