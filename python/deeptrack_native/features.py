@@ -771,13 +771,11 @@ class Feature:
         return Chain(self, _builtin("Slice")(slices=index))
 
     def __and__(self, other):
-        """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's
-        ``Stack``: a feature as ``value`` is resolved without input, its images with their property
-        dicts, as DeepTrack2's Images keep theirs: ``(particle ^ 5) & (other ^ 3)`` is one sample of
-        eight scatterers)."""
-        if isinstance(other, Feature):
-            # The other feature on an empty list (no input), its images appended as they are.
-            return _builtin("Combine")([self, Chain(_builtin("Value")(value=[]), other)])
+        """``feature & value``: a list of this feature's output followed by ``value``, DeepTrack2's
+        ``Chain(feature, Stack(value=value))``: a feature as ``value`` is resolved without input (its
+        properties sampled once per update) and its images appended with their property dicts, as
+        DeepTrack2's Images keep theirs: ``(particle ^ 5) & (other ^ 3)`` is one sample of eight
+        scatterers."""
         return Chain(self, _builtin("Stack")(value=other))
 
     def __rand__(self, other):

@@ -93,6 +93,8 @@ pub struct Resolver<'r> {
     /// Hook (sequences): the step of the enclosing `Sequence` being resolved, with the earlier
     /// steps' samples (src/graph/sequence.rs); `None` outside sequences.
     pub(super) sequence: Option<super::SequenceScope>,
+    /// The feature whose kind is computing (see [`Resolver::feature_value_images`]).
+    pub(super) computing: Option<Feature>,
 }
 
 impl<'r> Resolver<'r> {
@@ -105,7 +107,29 @@ impl<'r> Resolver<'r> {
             overrides: Vec::new(),
             feature_values: 0,
             sequence: None,
+            computing: None,
         }
+    }
+
+    /// For a kind computing: the images that its property `key` was taken from when that property is
+    /// a feature's output (a [`Rule::FeatureOutput`](crate::Rule) not overridden by an enclosing
+    /// binding), with their property lists, as the value was computed at replicate index `id` (the
+    /// same result: a cache lookup); `None` for any other property. `Stack` appends them as they are,
+    /// as DeepTrack2's images keep their dicts.
+    pub fn feature_value_images(&mut self, key: &str, id: &ReplicaId) -> Result<Option<ImageList>> {
+        let Some(feature) = self.computing.clone() else { return Ok(None) };
+        if self.bound(key).is_some() {
+            return Ok(None);
+        }
+        let source = feature.defs().iter().find(|(k, _)| k.as_str() == key).and_then(|(_, rule)| match rule {
+            crate::properties::Rule::FeatureOutput(source) => Some(source.clone()),
+            _ => None,
+        });
+        let Some(source) = source else { return Ok(None) };
+        self.feature_values += 1;
+        let images = self.resolve(&source, &ImageList::new(), id);
+        self.feature_values -= 1;
+        images.map(Some)
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -306,7 +330,10 @@ impl<'r> Resolver<'r> {
             }
         }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
-        let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self).map_err(in_feature)?;
+        let computing = self.computing.replace(feature.clone());
+        let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
+        self.computing = computing;
+        let out = out.map_err(in_feature)?;
         let out = match recorded {
             Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
             _ => strip(out),
