@@ -1170,9 +1170,23 @@ class Aberration(Feature):
 
 
 class Augmentation(Feature):
-    """DeepTrack2's ``augmentations.Augmentation``: the base class of augmentations of your own."""
+    """DeepTrack2's ``augmentations.Augmentation``: the base class of augmentations of your own. As in
+    DeepTrack2, ``time_consistent`` (default False; the one positional argument) is its first
+    property."""
 
     __module__ = "deeptrack_native.augmentations"
+
+    def __init__(self, *args, **kwargs):
+        if self._kind is None:
+            # DeepTrack2's Augmentation.__init__(time_consistent=False, **kwargs): the first property.
+            if len(args) > 1:
+                raise TypeError(f"{type(self).__name__}() takes at most 1 positional argument (time_consistent), got {len(args)}")
+            if args and "time_consistent" in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument 'time_consistent'")
+            consistent = args[0] if args else kwargs.pop("time_consistent", False)
+            kwargs = {"time_consistent": consistent, **kwargs}
+            args = ()
+        super().__init__(*args, **kwargs)
 
 
 class Scatterer(Feature):
