@@ -407,9 +407,11 @@ impl Feature {
                     node.push_links(&mut stack);
                 } else {
                     for (_, rule) in node.defs().iter() {
-                        if let Rule::FeatureOutput(source) = rule {
-                            stack.push(source.clone());
-                        }
+                        rule.for_each_source(&mut |source, output| {
+                            if output {
+                                stack.push(source.clone());
+                            }
+                        });
                     }
                 }
             }
@@ -427,9 +429,7 @@ impl Feature {
     /// Appends the sources of this feature's links and feature-valued properties.
     fn push_links(&self, out: &mut impl Extend<Feature>) {
         for (_, rule) in self.defs().iter() {
-            if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
-                out.extend([feature.clone()]);
-            }
+            rule.for_each_source(&mut |feature, _| out.extend([feature.clone()]));
         }
     }
 }

@@ -3,7 +3,8 @@
 //! kind, its dict's keys in DeepTrack2's order (`time_consistent` first where 2.0.1's `Augmentation`
 //! base adds it, `Pad`'s `px`, `CropToMultiplesOf`'s `crop` and `crop_mode`, `PadToMultiplesOf`'s
 //! `px`), and for `Stack` (`a & b`) the lists of each image: the value feature's images keep their
-//! own dicts, then `Stack`'s and `Chain`'s. The outputs themselves match to 1e-12 relative
+//! own dicts, then `Stack`'s and `Chain`'s; `Slice` whose index holds features (`f[mask_feature]`,
+//! `f[index_feature, 1]`: a list rule, each feature's output indexing as numpy does). The outputs themselves match to 1e-12 relative
 //! (interpolating kinds to 1e-6 of the peak).
 
 use std::path::PathBuf;
@@ -66,10 +67,30 @@ fn feature(spec: &Json) -> Feature {
     };
     let params = kind.params.iter().filter(|p| p.is_feature()).map(|p| p.name).collect::<Vec<_>>();
     for (k, v) in spec["properties"].as_object().into_iter().flatten().filter(|(k, _)| !params.contains(&k.as_str())) {
-        let rule = if v["feature"].is_string() { Rule::feature_output(&feature(v)) } else { Rule::constant(value(v)) };
+        let rule = property_rule(v);
         f.set_property(k, rule).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
     }
     f
+}
+
+/// The rule of a property: a feature's output for a spec (a chain for a list of specs), a list rule
+/// of such rules for `{"list": [...]}` (DeepTrack2 samples the features inside a list), else a
+/// constant.
+fn property_rule(v: &Json) -> Rule {
+    match v {
+        _ if v["feature"].is_string() => Rule::feature_output(&feature(v)),
+        Json::Array(specs) if !specs.is_empty() && specs.iter().all(|s| s["feature"].is_string()) => {
+            let mut f = feature(&specs[0]);
+            for spec in &specs[1..] {
+                f = Feature::chain(&f, &feature(spec)).unwrap();
+            }
+            Rule::feature_output(&f)
+        }
+        Json::Object(o) if o.contains_key("list") => {
+            Rule::items(o["list"].as_array().unwrap().iter().map(property_rule).collect(), false).unwrap()
+        }
+        _ => Rule::constant(value(v)),
+    }
 }
 
 fn pipeline(case: &Json) -> (Feature, Image) {
@@ -181,4 +202,47 @@ fn stack_value_feature_is_sampled_once_per_update() {
     seen.sort_by(f64::total_cmp);
     seen.dedup();
     assert_eq!(seen.len(), 6, "a new value at every update: {seen:?}");
+}
+
+/// `f[index_feature]`: a list rule whose item is a feature's output. The index feature is sampled
+/// once per update (the row taken is the one its dict and the Slice's record), follows the
+/// pipeline's seed in batches (each item's copy samples its own), and a feature inside its own
+/// list rule is refused.
+#[test]
+fn slice_index_features_follow_updates_and_batches() {
+    let a = features::builtin("Value").unwrap();
+    let rows =
+        ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[3, 2]), vec![0.0, 1.0, 10.0, 11.0, 20.0, 21.0]).unwrap();
+    a.set_property("value", Rule::constant(Value::array(rows))).unwrap();
+    let r = features::builtin("Value").unwrap();
+    r.set_property("value", Rule::randint(0, 3).unwrap()).unwrap();
+    let slice = features::builtin("Slice").unwrap();
+    slice.set_property("slices", Rule::items(vec![Rule::feature_output(&r)], false).unwrap()).unwrap();
+    let pipe = Feature::chain(&a, &slice).unwrap();
+    pipe.store_properties(true);
+    pipe.seed(3).unwrap();
+    let mut seen = [false; 3];
+    for _ in 0..30 {
+        pipe.update().unwrap();
+        let out = pipe.resolve_one(None).unwrap().unwrap();
+        let row = r.get_property("value").unwrap().as_f64().unwrap() as usize;
+        assert_eq!(out.as_slice(), &[10.0 * row as f64, 10.0 * row as f64 + 1.0]);
+        let recorded = out.properties().get_property("slices").unwrap().to_string();
+        assert_eq!(recorded, format!("[{row}]"));
+        // The same sample until the next update.
+        assert_eq!(pipe.resolve_one(None).unwrap().unwrap().as_slice(), out.as_slice());
+        seen[row] = true;
+    }
+    assert_eq!(seen, [true; 3], "every row drawn in 30 updates");
+    let batch = pipe.resolve_batch(None, 11, 0, 40, 2).unwrap();
+    let firsts: std::collections::BTreeSet<u64> = batch.iter().map(|img| img.as_slice()[0] as u64).collect();
+    assert_eq!(firsts.into_iter().collect::<Vec<_>>(), [0, 10, 20]);
+    assert_eq!(
+        pipe.resolve_batch(None, 11, 0, 40, 1).unwrap().iter().map(|i| i.as_slice()[0]).collect::<Vec<_>>(),
+        batch.iter().map(|i| i.as_slice()[0]).collect::<Vec<_>>(),
+        "reproducible whatever the thread count"
+    );
+    let err =
+        slice.set_property("slices", Rule::items(vec![Rule::feature_output(&slice)], false).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("cannot be the value of its own property"), "{err}");
 }

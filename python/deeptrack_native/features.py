@@ -44,6 +44,13 @@ def _rule(value, owner, key):
     if isinstance(value, Feature):
         owner._refs.append(value)
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
+    if isinstance(value, list) and _holds_nodes(value):
+        # DeepTrack2 samples the features and properties inside a list (``f[mask_feature]`` is
+        # ``Slice(slices=[mask_feature])``): a library list rule of the items' rules, so that they
+        # are sampled once per update with the links they make (tuples stay constants, as in 2.0.1).
+        items = [_rule(v, owner, key) for v in value]
+        handles = (c_void_p * len(items))(*(r.ptr for r in items))
+        return _core.new_handle(lib.deeptrack_rule_list, handles, len(items), False, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
     if hasattr(value, "__next__") and not isinstance(value, (Image, Feature)):
         # DeepTrack2: each sample takes the next item; an exhausted iterator keeps its last one.
@@ -106,6 +113,12 @@ def _holds_callables(value):
     elif not isinstance(value, (list, tuple)):
         return callable(value) and not isinstance(value, (type, Image, Feature, Property))
     return any(_holds_callables(v) for v in value)
+
+
+def _holds_nodes(value):
+    """Whether a list holds features or properties (DeepTrack2's nodes, sampled inside a list), in it
+    or in a list inside."""
+    return any(isinstance(v, (Feature, Property)) or (isinstance(v, list) and _holds_nodes(v)) for v in value)
 
 
 def _sample_inside(value):
@@ -796,6 +809,8 @@ def _holds_object(value):
     """Whether ``value`` is a plain value (not a rule) that only Python can hold: a dict, an instance
     of a user's class, an array of complex numbers (see _objects)."""
     if callable(value) or hasattr(value, "__next__") or _core.library_holds(value):
+        return False
+    if isinstance(value, list) and _holds_nodes(value):  # a list rule of its items (_rule)
         return False
     # A list or slice holding callables (or source nodes) is a rule sampling them.
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)

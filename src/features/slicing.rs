@@ -3,7 +3,8 @@
 //! end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in Python),
 //! `"..."` (every axis not named), None (a new axis of length 1), a list (or one-dimensional array)
 //! of integers, or a (nested) list of booleans, a mask over as many axes: numpy's advanced indexing
-//! of those (`fancy.rs`).
+//! of those (`fancy.rs`). An element may be a feature's output (`slices` a list rule,
+//! `Rule::items`, as `feature[mask_feature]` builds it): a boolean image is then a mask.
 
 use crate::features::ComplexInputs;
 use std::sync::Arc;

@@ -281,8 +281,18 @@ impl Session<'_, '_> {
             Rule::Sequential(s) => s.at(self.seq.as_ref().map_or(0, |frame| frame.step)),
             other => other,
         };
-        let result = match rule {
+        let result = self.sample_rule(i, rule, false);
+        let value = result.map_err(|e| e.in_property(key.as_str()))?;
+        let _ = self.slots[i].set(value);
+        Ok(())
+    }
+
+    /// The value of `rule`, the rule of property `i` or an item of it (`item`: a feature's output
+    /// of booleans is then a nested list of bools, a mask, as numpy reads it in an index).
+    fn sample_rule(&mut self, i: usize, rule: &Rule, item: bool) -> Result<Value> {
+        match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
+            Rule::FeatureOutput(feature) if item => self.feature_output_item(feature),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
             Rule::Callback(_) => {
                 self.active.push(i);
@@ -292,11 +302,18 @@ impl Session<'_, '_> {
                 self.active.pop();
                 value
             }
+            Rule::Items { items, tuple } if !rule.is_simple() => {
+                let mut values = Vec::new();
+                values.try_reserve_exact(items.len()).map_err(|_| {
+                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} values", items.len()))
+                })?;
+                for item in items.iter() {
+                    values.push(self.sample_rule(i, item, true)?);
+                }
+                Ok(if *tuple { Value::Tuple(values) } else { Value::List(values) })
+            }
             _ => rule.sample_simple(self),
-        };
-        let value = result.map_err(|e| e.in_property(key.as_str()))?;
-        let _ = self.slots[i].set(value);
-        Ok(())
+        }
     }
 
     fn link(&mut self, source: &Feature, key: &Text) -> Result<Value> {
@@ -339,6 +356,45 @@ impl Session<'_, '_> {
             }
         })
     }
+}
+
+impl Session<'_, '_> {
+    /// [`Session::feature_output`] as an item of a list: one image of booleans is a nested list of
+    /// bools (a mask: DeepTrack2 indexes with the boolean array), anything else as a property's value.
+    fn feature_output_item(&mut self, source: &Feature) -> Result<Value> {
+        let value = self.feature_output(source)?;
+        let at = self.links.len() - 1;
+        match &self.links[at].output {
+            Some((_, images)) if images.len() == 1 => {
+                let image = images.first().expect("one image");
+                if image.dtype() == crate::dtype::Dtype::Bool && !image.is_complex() {
+                    return bools(&value);
+                }
+                Ok(value)
+            }
+            _ => Ok(value),
+        }
+    }
+}
+
+/// An array of 0s and 1s (a boolean image's samples) as nested lists of bools, in C order.
+fn bools(value: &Value) -> Result<Value> {
+    let Value::Array(array) = value else { return Ok(value.clone()) };
+    fn nest(view: ndarray::ArrayViewD<'_, f64>) -> Result<Value> {
+        if view.ndim() == 0 {
+            return Ok(Value::Bool(view[ndarray::IxDyn(&[])] != 0.0));
+        }
+        let n = view.shape()[0];
+        let mut items = Vec::new();
+        items
+            .try_reserve_exact(n)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a mask of {n} items")))?;
+        for row in view.outer_iter() {
+            items.push(nest(row)?);
+        }
+        Ok(Value::List(items))
+    }
+    nest(array.view())
 }
 
 impl SampleContext for Session<'_, '_> {

@@ -3,7 +3,8 @@
  * Stack's and the Chain's are appended, as on DeepTrack2's Images; `b` is sampled once per update.
  * And the augmentations' dicts as 2.0.1 records them: `time_consistent` first (Pad, Crop,
  * CropToMultiplesOf, PadToMultiplesOf), the computed `crop`/`px` of the multiples kinds (None; any
- * other value is refused naming the feature and property). */
+ * other value is refused naming the feature and property). And `f[index_feature]`: a `Slice` whose
+ * `slices` is a list rule (deeptrack_rule_list) holding features' outputs, a mask or an index. */
 #include <string.h>
 
 #include "check.h"
@@ -140,8 +141,65 @@ static void test_augmentation_dicts(void) {
     deeptrack_image_free(img);
 }
 
+static void test_slice_with_feature_items(void) {
+    const double data[6] = {0, 1, 2, 3, 4, 5};
+    const size_t shape[2] = {2, 3};
+    deeptrack_value *arr = NULL;
+    OK(deeptrack_value_new_array(data, shape, 2, &arr));
+    deeptrack_feature *a = feature("Value"), *gt = feature("GreaterThan"), *mask = NULL;
+    set_value(a, "value", arr);
+    set_float(gt, "value", 2.5);
+    OK(deeptrack_feature_chain(a, gt, &mask));
+
+    /* a[a > 2.5]: the mask's samples, in C order. */
+    deeptrack_rule *item = NULL, *slices = NULL;
+    OK(deeptrack_rule_feature(mask, &item));
+    const deeptrack_rule *items[2] = {item, NULL};
+    OK(deeptrack_rule_list(items, 1, false, &slices));
+    deeptrack_rule_free(item);
+    deeptrack_feature *slice = feature("Slice"), *pipe = NULL;
+    OK(deeptrack_feature_set_property(slice, "slices", slices));
+    OK(deeptrack_feature_chain(a, slice, &pipe));
+    deeptrack_image *out = resolve(pipe, NULL);
+    const double *got = NULL;
+    size_t len = 0;
+    if (out) OK(deeptrack_image_data(out, &got, &len));
+    CHECK(len == 3 && got[0] == 3.0 && got[1] == 4.0 && got[2] == 5.0);
+    deeptrack_image_free(out);
+
+    /* a[index, 2] with the index a feature's output. */
+    deeptrack_feature *index = feature("Value");
+    set_int(index, "value", 1);
+    OK(deeptrack_rule_feature(index, &item));
+    items[0] = item;
+    items[1] = constant_int(2);
+    OK(deeptrack_rule_list(items, 2, true, &slices));
+    deeptrack_rule_free(item);
+    deeptrack_rule_free((deeptrack_rule *)items[1]);
+    OK(deeptrack_feature_set_property(slice, "slices", slices));
+    out = resolve(pipe, NULL);
+    if (out) OK(deeptrack_image_data(out, &got, &len));
+    CHECK(len == 1 && got[0] == 5.0);
+    deeptrack_image_free(out);
+
+    /* Bad arguments: a NULL item, a NULL list of items. */
+    items[0] = NULL;
+    FAILS(deeptrack_rule_list(items, 1, false, &slices), DEEPTRACK_STATUS_NULL_ARGUMENT, "items[0]");
+    FAILS(deeptrack_rule_list(NULL, 1, false, &slices), DEEPTRACK_STATUS_NULL_ARGUMENT, "items");
+    OK(deeptrack_rule_list(NULL, 0, false, &slices));
+    deeptrack_rule_free(slices);
+
+    deeptrack_feature_free(index);
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(slice);
+    deeptrack_feature_free(mask);
+    deeptrack_feature_free(gt);
+    deeptrack_feature_free(a);
+}
+
 int main(void) {
     test_stack_of_a_feature();
+    test_slice_with_feature_items();
     test_augmentation_dicts();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;

@@ -1,4 +1,5 @@
-"""``a & b`` as DeepTrack2 2.0.1 builds it, ``Chain(a, Stack(value=b))``, and the property lists on
+"""``f[index_feature]`` (a Slice whose index holds features: masks and integer indices, sampled once
+per update); ``a & b`` as DeepTrack2 2.0.1 builds it, ``Chain(a, Stack(value=b))``, and the property lists on
 its images; ``Stack(value=feature)`` built directly; the augmentations' dicts (keys in order, with
 ``time_consistent`` first where 2.0.1's ``Augmentation`` adds it) and ``Crop``'s positional argument.
 The expected keys, names and images are the ``dicts`` cases of the fixtures
@@ -29,10 +30,23 @@ def constant(value):
     return value
 
 
+def prop(v):
+    """A spec's property: a feature for a spec, a chain for a list of specs, a Python list for
+    ``{"list": [...]}`` (its features sampled inside it), else a constant."""
+    if isinstance(v, dict) and "feature" in v:
+        return feature(v)
+    if isinstance(v, list) and v and all(isinstance(s, dict) and "feature" in s for s in v):
+        out = feature(v[0])
+        for s in v[1:]:
+            out = out >> feature(s)
+        return out
+    if isinstance(v, dict) and "list" in v:
+        return [prop(x) for x in v["list"]]
+    return constant(v)
+
+
 def feature(spec):
-    props = {k: feature(v) if isinstance(v, dict) and "feature" in v else constant(v)
-             for k, v in spec.get("properties", {}).items()}
-    return getattr(dt, spec["feature"])(**props)
+    return getattr(dt, spec["feature"])(**{k: prop(v) for k, v in spec.get("properties", {}).items()})
 
 
 def lists(out):
@@ -61,6 +75,32 @@ class StackAndDicts(unittest.TestCase):
                 pipe = pipe >> feature(spec)
             pipe.store_properties()
             self.check(case, pipe.resolve(array(case["input"])))
+
+    def test_an_index_may_hold_features(self):
+        data = array(CASES["slice_feature_mask"]["input"])
+        a = dt.Value(value=data)
+        # The fixtures' cases through the operator: a mask, an index feature with an integer.
+        np.testing.assert_array_equal(a[a > 4.5](), np.load(os.path.join(FIXTURES, "slice_feature_mask.npy")))
+        np.testing.assert_array_equal(a[dt.Value(value=3), 1](), data[3, 1])
+        np.testing.assert_array_equal(a[-1, dt.Value(value=4)](), data[-1, 4])
+        np.testing.assert_array_equal(a[:, dt.Value(value=2)](), data[:, 2])
+        np.testing.assert_array_equal(a[dt.Value(value=[2, 0])](), data[[2, 0]])
+        # A property and a lambda beside a feature.
+        b = dt.Value(value=1)
+        np.testing.assert_array_equal(a[b.value, lambda: 2](), data[1, 2])
+        # Sampled once per update: the row taken is the index feature's value, the Slice records it.
+        index = dt.Value(value=lambda: np.random.randint(0, 4))
+        pipe = a[index]
+        pipe.store_properties()
+        rows = set()
+        for _ in range(30):
+            pipe.update()
+            out = pipe()
+            self.assertEqual(out.properties[-2]["slices"], [index.value()])
+            np.testing.assert_array_equal(out, data[index.value()])
+            np.testing.assert_array_equal(pipe(), out)
+            rows.add(index.value())
+        self.assertEqual(rows, {0, 1, 2, 3})
 
     def test_and_is_a_chain_with_a_stack_of_the_value(self):
         case = CASES["dicts_stack_and"]
