@@ -93,8 +93,9 @@ pub struct Resolver<'r> {
     /// Hook (sequences): the step of the enclosing `Sequence` being resolved, with the earlier
     /// steps' samples (src/graph/sequence.rs); `None` outside sequences.
     pub(super) sequence: Option<super::SequenceScope>,
-    /// The feature whose kind is computing (see [`Resolver::feature_value_images`]).
-    pub(super) computing: Option<Feature>,
+    /// The feature whose kind is computing and the replicate index it computes at (see
+    /// [`Resolver::feature_value_images`]).
+    pub(super) computing: Option<(Feature, SmallVec<[usize; 4]>)>,
 }
 
 impl<'r> Resolver<'r> {
@@ -117,15 +118,34 @@ impl<'r> Resolver<'r> {
     /// same result: a cache lookup); `None` for any other property. `Stack` appends them as they are,
     /// as DeepTrack2's images keep their dicts.
     pub fn feature_value_images(&mut self, key: &str, id: &ReplicaId) -> Result<Option<ImageList>> {
-        let Some(feature) = self.computing.clone() else { return Ok(None) };
+        self.source_images(key, None, id)
+    }
+
+    /// [`Resolver::feature_value_images`] of item `index` of property `key` when its rule is a list
+    /// rule ([`Rule::Items`](crate::Rule)) whose item is a feature's output, at the replicate index the
+    /// kind computes at: `Slice` reads a boolean image there as a mask (its value is numbers).
+    pub fn feature_value_item_images(&mut self, key: &str, index: usize) -> Result<Option<ImageList>> {
+        let Some((_, id)) = &self.computing else { return Ok(None) };
+        let id = id.clone();
+        self.source_images(key, Some(index), &id)
+    }
+
+    /// The output of the feature that property `key` (its item `index`) takes its value from.
+    fn source_images(&mut self, key: &str, index: Option<usize>, id: &ReplicaId) -> Result<Option<ImageList>> {
+        use crate::properties::Rule;
+        let Some((feature, _)) = &self.computing else { return Ok(None) };
         if self.bound(key).is_some() {
             return Ok(None);
         }
-        let source = feature.defs().iter().find(|(k, _)| k.as_str() == key).and_then(|(_, rule)| match rule {
-            crate::properties::Rule::FeatureOutput(source) => Some(source.clone()),
+        let defs = feature.defs();
+        let rule = defs.iter().find(|(k, _)| k.as_str() == key).map(|(_, rule)| rule);
+        let rule = match (rule, index) {
+            (Some(Rule::Items { items, .. }), Some(i)) => items.get(i),
+            (rule, None) => rule,
             _ => None,
-        });
-        let Some(source) = source else { return Ok(None) };
+        };
+        let Some(Rule::FeatureOutput(source)) = rule else { return Ok(None) };
+        let source = source.clone();
         self.feature_values += 1;
         let images = self.resolve(&source, &ImageList::new(), id);
         self.feature_values -= 1;
@@ -330,7 +350,7 @@ impl<'r> Resolver<'r> {
             }
         }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
-        let computing = self.computing.replace(feature.clone());
+        let computing = self.computing.replace((feature.clone(), SmallVec::from_slice(id)));
         let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
         self.computing = computing;
         let out = out.map_err(in_feature)?;

@@ -281,18 +281,16 @@ impl Session<'_, '_> {
             Rule::Sequential(s) => s.at(self.seq.as_ref().map_or(0, |frame| frame.step)),
             other => other,
         };
-        let result = self.sample_rule(i, rule, false);
+        let result = self.sample_rule(i, rule);
         let value = result.map_err(|e| e.in_property(key.as_str()))?;
         let _ = self.slots[i].set(value);
         Ok(())
     }
 
-    /// The value of `rule`, the rule of property `i` or an item of it (`item`: a feature's output
-    /// of booleans is then a nested list of bools, a mask, as numpy reads it in an index).
-    fn sample_rule(&mut self, i: usize, rule: &Rule, item: bool) -> Result<Value> {
+    /// The value of `rule`, the rule of property `i` or an item of it.
+    fn sample_rule(&mut self, i: usize, rule: &Rule) -> Result<Value> {
         match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
-            Rule::FeatureOutput(feature) if item => self.feature_output_item(feature),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
             Rule::Callback(_) => {
                 self.active.push(i);
@@ -308,7 +306,7 @@ impl Session<'_, '_> {
                     Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} values", items.len()))
                 })?;
                 for item in items.iter() {
-                    values.push(self.sample_rule(i, item, true)?);
+                    values.push(self.sample_rule(i, item)?);
                 }
                 Ok(if *tuple { Value::Tuple(values) } else { Value::List(values) })
             }
@@ -356,45 +354,6 @@ impl Session<'_, '_> {
             }
         })
     }
-}
-
-impl Session<'_, '_> {
-    /// [`Session::feature_output`] as an item of a list: one image of booleans is a nested list of
-    /// bools (a mask: DeepTrack2 indexes with the boolean array), anything else as a property's value.
-    fn feature_output_item(&mut self, source: &Feature) -> Result<Value> {
-        let value = self.feature_output(source)?;
-        let at = self.links.len() - 1;
-        match &self.links[at].output {
-            Some((_, images)) if images.len() == 1 => {
-                let image = images.first().expect("one image");
-                if image.dtype() == crate::dtype::Dtype::Bool && !image.is_complex() {
-                    return bools(&value);
-                }
-                Ok(value)
-            }
-            _ => Ok(value),
-        }
-    }
-}
-
-/// An array of 0s and 1s (a boolean image's samples) as nested lists of bools, in C order.
-fn bools(value: &Value) -> Result<Value> {
-    let Value::Array(array) = value else { return Ok(value.clone()) };
-    fn nest(view: ndarray::ArrayViewD<'_, f64>) -> Result<Value> {
-        if view.ndim() == 0 {
-            return Ok(Value::Bool(view[ndarray::IxDyn(&[])] != 0.0));
-        }
-        let n = view.shape()[0];
-        let mut items = Vec::new();
-        items
-            .try_reserve_exact(n)
-            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a mask of {n} items")))?;
-        for row in view.outer_iter() {
-            items.push(nest(row)?);
-        }
-        Ok(Value::List(items))
-    }
-    nest(array.view())
 }
 
 impl SampleContext for Session<'_, '_> {
