@@ -1888,6 +1888,24 @@ deeptrack_status deeptrack_rule_feature(struct deeptrack_feature *source,
                                         struct deeptrack_rule **out);
 
 /**
+ * A rule whose value is a LIST (a TUPLE when `tuple`) of the values of the `n` rules at `items`, each
+ * sampled in turn, as DeepTrack2 samples the callables, features and properties inside a list
+ * property: `feature[mask]` is `Slice(slices = [the output of mask])`. An item that is a feature's
+ * output (`deeptrack_rule_feature`) of one boolean image gives a nested LIST of BOOLs (a mask, as
+ * numpy reads it in an index). The items are copied (they stay the caller's; a feature they hold is
+ * shared). `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a sequential item. On success `*out` is owned by
+ * the caller.
+ *
+ * # Safety
+ * `items` must be NULL (only with `n` 0) or point to `n` pointers, each NULL or a live rule; `out`
+ * NULL or writable.
+ */
+deeptrack_status deeptrack_rule_list(const struct deeptrack_rule *const *items,
+                                     size_t n,
+                                     bool tuple,
+                                     struct deeptrack_rule **out);
+
+/**
  * Frees a rule the caller still owns (not one given to `deeptrack_feature_set_property`). NULL is a
  * no-op.
  *

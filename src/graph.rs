@@ -324,11 +324,14 @@ impl Feature {
         self.current().outputs.get(&[]).is_some()
     }
 
-    /// Turns storing of properties on or off for this feature and every feature it contains. With it
-    /// on the outermost feature, results carry one dict per computation; without it, none. Cached
-    /// results are dropped (sampled values are kept), so the next resolve reflects the new setting.
+    /// Turns storing of properties on or off for this feature, every feature it contains and every
+    /// feature whose output is the value of one of their properties (DeepTrack2's
+    /// `store_properties(recursive=True)` reaches those too, as dependencies: the images of
+    /// `Stack(value=feature)` keep their dicts). With it on the outermost feature, results carry one
+    /// dict per computation; without it, none. Cached results are dropped (sampled values are kept),
+    /// so the next resolve reflects the new setting.
     pub fn store_properties(&self, enable: bool) {
-        self.visit(false, &mut |f| {
+        self.visit_by(Follow::FeatureValues, &mut |f| {
             f.0.store.store(enable, Ordering::Relaxed);
             let stale = f.current().outputs.take();
             drop(stale);
@@ -377,6 +380,12 @@ impl Feature {
     /// Calls `f` on this feature and, once each, every contained feature (and linked sources if
     /// `links`). Iterative, so that no nesting depth can overflow the stack.
     fn visit(&self, links: bool, f: &mut dyn FnMut(&Feature)) {
+        self.visit_by(if links { Follow::Links } else { Follow::Children }, f);
+    }
+
+    /// [`Feature::visit`], following the contained features and the sources that `follow` names.
+    fn visit_by(&self, follow: Follow, f: &mut dyn FnMut(&Feature)) {
+        let links = follow != Follow::Children;
         let leaf = |node: &Feature| !node.0.has_children && (!links || node.0.links.load(Ordering::Relaxed) == 0);
         if leaf(self) {
             f(self);
@@ -394,7 +403,17 @@ impl Feature {
                 stack.extend(node.0.kind.children());
             }
             if links && node.0.links.load(Ordering::Relaxed) > 0 {
-                node.push_links(&mut stack);
+                if follow == Follow::Links {
+                    node.push_links(&mut stack);
+                } else {
+                    for (_, rule) in node.defs().iter() {
+                        rule.for_each_source(&mut |source, output| {
+                            if output {
+                                stack.push(source.clone());
+                            }
+                        });
+                    }
+                }
             }
         }
     }
@@ -410,11 +429,20 @@ impl Feature {
     /// Appends the sources of this feature's links and feature-valued properties.
     fn push_links(&self, out: &mut impl Extend<Feature>) {
         for (_, rule) in self.defs().iter() {
-            if let Rule::PropertyOf { feature, .. } | Rule::FeatureOutput(feature) = rule {
-                out.extend([feature.clone()]);
-            }
+            rule.for_each_source(&mut |feature, _| out.extend([feature.clone()]));
         }
     }
+}
+
+/// What [`Feature::visit_by`] follows besides the contained features.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Nothing else.
+    Children,
+    /// The sources of links and of feature-valued properties.
+    Links,
+    /// The sources of feature-valued properties only.
+    FeatureValues,
 }
 
 impl std::fmt::Debug for Feature {

@@ -8,7 +8,7 @@ use ndarray::{ArrayD, IxDyn};
 use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Feature;
 use crate::value::{Text, Value};
 
@@ -209,6 +209,16 @@ pub enum Rule {
     /// `previous_values` through their context (`crate::graph` answers them). Outside a sequence
     /// it is the value at step 0.
     Sequential(Arc<SequentialRule>),
+    /// A list (or tuple) whose items are rules, each sampled in turn (DeepTrack2 samples the
+    /// callables, features and properties inside a list property: `feature[mask_feature]` is
+    /// `Slice(slices=[mask_feature])`). An item that is a feature's output of booleans is a nested
+    /// list of bools (a mask), of integers an integer or an array of them, as numpy reads an index.
+    Items {
+        /// The rules of the items, in order.
+        items: Arc<Vec<Rule>>,
+        /// Whether the value is a tuple (else a list).
+        tuple: bool,
+    },
 }
 
 /// The two rules of a [`Rule::Sequential`] property (see [`Rule::sequential`]).
@@ -245,6 +255,7 @@ impl fmt::Debug for Rule {
             Rule::PropertyOf { feature, key } => write!(f, "PropertyOf({}.{})", feature.label(), key.as_str()),
             Rule::FeatureOutput(feature) => write!(f, "FeatureOutput({})", feature.label()),
             Rule::Sequential(s) => write!(f, "Sequential({:?}, {:?})", s.initial, s.step),
+            Rule::Items { items, .. } => write!(f, "Items({items:?})"),
         }
     }
 }
@@ -374,13 +385,64 @@ impl Rule {
         Rule::FeatureOutput(feature.clone())
     }
 
+    /// A list (`tuple`: a tuple) of the values of `items`, each sampled in turn ([`Rule::Items`]). An
+    /// item may be any rule but a sequential one (`InvalidArgument`).
+    pub fn items(items: Vec<Rule>, tuple: bool) -> Result<Rule> {
+        if items.iter().any(|r| matches!(r, Rule::Sequential(_))) {
+            return Err(Error::invalid("an item of a list rule cannot be a sequential rule"));
+        }
+        Ok(Rule::Items { items: Arc::new(items), tuple })
+    }
+
+    /// Whether the rule, or an item of it, links to another feature (a property link or a feature's
+    /// output).
+    pub(crate) fn links(&self) -> bool {
+        match self {
+            Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => true,
+            Rule::Items { items, .. } => items.iter().any(Rule::links),
+            _ => false,
+        }
+    }
+
+    /// Whether the rule draws its value on its own, reading nothing else (see `State::simple`).
+    pub(crate) fn is_simple(&self) -> bool {
+        match self {
+            Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_) | Rule::Sequential(_) => false,
+            Rule::Items { items, .. } => items.iter().all(Rule::is_simple),
+            _ => true,
+        }
+    }
+
+    /// Calls `f` with the feature of every link and feature output of the rule and its items, and
+    /// whether it is a feature output.
+    pub(crate) fn for_each_source(&self, f: &mut dyn FnMut(&Feature, bool)) {
+        match self {
+            Rule::PropertyOf { feature, .. } => f(feature, false),
+            Rule::FeatureOutput(feature) => f(feature, true),
+            Rule::Items { items, .. } => items.iter().for_each(|r| r.for_each_source(f)),
+            _ => {}
+        }
+    }
+
+    /// The rule with the features of its links and feature outputs (its items' too) mapped by `f`.
+    pub(crate) fn map_sources(&self, f: &mut dyn FnMut(&Feature) -> Feature) -> Rule {
+        match self {
+            Rule::PropertyOf { feature, key } => Rule::PropertyOf { feature: f(feature), key: key.clone() },
+            Rule::FeatureOutput(feature) => Rule::FeatureOutput(f(feature)),
+            Rule::Items { items, tuple } if self.links() => {
+                Rule::Items { items: Arc::new(items.iter().map(|r| r.map_sources(f)).collect()), tuple: *tuple }
+            }
+            other => other.clone(),
+        }
+    }
+
     /// A sequential property ([`Rule::Sequential`]): `initial` at step 0 (`None`: `step` at every
     /// step), `step` at the later ones. Neither may link to another feature (a link or a feature's
     /// output) or be sequential itself: `InvalidArgument`.
     pub fn sequential(initial: Option<Rule>, step: Rule) -> Result<Rule> {
         for (what, rule) in [("initial", initial.as_ref()), ("step", Some(&step))] {
             match rule {
-                Some(Rule::PropertyOf { .. } | Rule::FeatureOutput(_)) => {
+                Some(r) if r.links() => {
                     return Err(Error::invalid(format!(
                         "the {what} rule of a sequential property cannot link to another feature (give a callback \
                          reading the value instead)"
@@ -414,6 +476,16 @@ impl Rule {
             Rule::Meters(v) => in_pixels(v, ctx.pixel_size())?,
             // Outside a sequence: the value at step 0 (the graph picks the rule of a step inside one).
             Rule::Sequential(s) => s.at(0).sample_simple(ctx)?,
+            Rule::Items { items, tuple } => {
+                let mut values = Vec::new();
+                values.try_reserve_exact(items.len()).map_err(|_| {
+                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} values", items.len()))
+                })?;
+                for item in items.iter() {
+                    values.push(item.sample_simple(ctx)?);
+                }
+                if *tuple { Value::Tuple(values) } else { Value::List(values) }
+            }
             Rule::PropertyOf { .. } | Rule::FeatureOutput(_) => unreachable!("links are sampled by the graph"),
         })
     }

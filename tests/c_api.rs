@@ -75,6 +75,14 @@ fn structural_kinds_are_built_by_name_from_features() {
 }
 
 #[test]
+fn stack_of_a_feature_and_augmentation_dicts_from_c() {
+    let out = run(&compile("cc", "tests/c/stack_dicts.c", "stack_dicts", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn as_type_tags_and_numpys_power_from_c() {
     let out = run(&compile("cc", "tests/c/features_completion.c", "features_completion", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -201,6 +201,7 @@ _DECLARATIONS = {
     ),
     "deeptrack_rule_property_of": ([handle, c_char_p, out_handle], status),
     "deeptrack_rule_feature": ([handle, out_handle], status),
+    "deeptrack_rule_list": ([POINTER(c_void_p), c_size_t, c_bool, out_handle], status),
     "deeptrack_rule_free": ([handle], None),
     "deeptrack_context_get": ([handle, c_char_p, out_handle], status),
     "deeptrack_context_uniform": ([handle, POINTER(c_double)], status),

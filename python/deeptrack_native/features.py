@@ -44,6 +44,13 @@ def _rule(value, owner, key):
     if isinstance(value, Feature):
         owner._refs.append(value)
         return _core.new_handle(lib.deeptrack_rule_feature, value._h.ptr, free=lib.deeptrack_rule_free)
+    if isinstance(value, list) and _holds_nodes(value):
+        # DeepTrack2 samples the features and properties inside a list (``f[mask_feature]`` is
+        # ``Slice(slices=[mask_feature])``): a library list rule of the items' rules, so that they
+        # are sampled once per update with the links they make (tuples stay constants, as in 2.0.1).
+        items = [_rule(v, owner, key) for v in value]
+        handles = (c_void_p * len(items))(*(r.ptr for r in items))
+        return _core.new_handle(lib.deeptrack_rule_list, handles, len(items), False, free=lib.deeptrack_rule_free)
     what = f"property '{key}' of feature '{owner._name()}'"
     if hasattr(value, "__next__") and not isinstance(value, (Image, Feature)):
         # DeepTrack2: each sample takes the next item; an exhausted iterator keeps its last one.
@@ -106,6 +113,12 @@ def _holds_callables(value):
     elif not isinstance(value, (list, tuple)):
         return callable(value) and not isinstance(value, (type, Image, Feature, Property))
     return any(_holds_callables(v) for v in value)
+
+
+def _holds_nodes(value):
+    """Whether a list holds features or properties (DeepTrack2's nodes, sampled inside a list), in it
+    or in a list inside."""
+    return any(isinstance(v, (Feature, Property)) or (isinstance(v, list) and _holds_nodes(v)) for v in value)
 
 
 def _sample_inside(value):
@@ -771,13 +784,11 @@ class Feature:
         return Chain(self, _builtin("Slice")(slices=index))
 
     def __and__(self, other):
-        """``feature & value``: a list of this feature's output followed by ``value`` (DeepTrack2's
-        ``Stack``: a feature as ``value`` is resolved without input, its images with their property
-        dicts, as DeepTrack2's Images keep theirs: ``(particle ^ 5) & (other ^ 3)`` is one sample of
-        eight scatterers)."""
-        if isinstance(other, Feature):
-            # The other feature on an empty list (no input), its images appended as they are.
-            return _builtin("Combine")([self, Chain(_builtin("Value")(value=[]), other)])
+        """``feature & value``: a list of this feature's output followed by ``value``, DeepTrack2's
+        ``Chain(feature, Stack(value=value))``: a feature as ``value`` is resolved without input (its
+        properties sampled once per update) and its images appended with their property dicts, as
+        DeepTrack2's Images keep theirs: ``(particle ^ 5) & (other ^ 3)`` is one sample of eight
+        scatterers."""
         return Chain(self, _builtin("Stack")(value=other))
 
     def __rand__(self, other):
@@ -798,6 +809,8 @@ def _holds_object(value):
     """Whether ``value`` is a plain value (not a rule) that only Python can hold: a dict, an instance
     of a user's class, an array of complex numbers (see _objects)."""
     if callable(value) or hasattr(value, "__next__") or _core.library_holds(value):
+        return False
+    if isinstance(value, list) and _holds_nodes(value):  # a list rule of its items (_rule)
         return False
     # A list or slice holding callables (or source nodes) is a rule sampling them.
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
@@ -1172,9 +1185,23 @@ class Aberration(Feature):
 
 
 class Augmentation(Feature):
-    """DeepTrack2's ``augmentations.Augmentation``: the base class of augmentations of your own."""
+    """DeepTrack2's ``augmentations.Augmentation``: the base class of augmentations of your own. As in
+    DeepTrack2, ``time_consistent`` (default False; the one positional argument) is its first
+    property."""
 
     __module__ = "deeptrack_native.augmentations"
+
+    def __init__(self, *args, **kwargs):
+        if self._kind is None:
+            # DeepTrack2's Augmentation.__init__(time_consistent=False, **kwargs): the first property.
+            if len(args) > 1:
+                raise TypeError(f"{type(self).__name__}() takes at most 1 positional argument (time_consistent), got {len(args)}")
+            if args and "time_consistent" in kwargs:
+                raise TypeError(f"{type(self).__name__}() got multiple values for argument 'time_consistent'")
+            consistent = args[0] if args else kwargs.pop("time_consistent", False)
+            kwargs = {"time_consistent": consistent, **kwargs}
+            args = ()
+        super().__init__(*args, **kwargs)
 
 
 class Scatterer(Feature):

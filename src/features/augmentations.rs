@@ -7,9 +7,10 @@ use crate::features::ComplexInputs;
 use std::sync::Arc;
 
 use ndarray::Axis;
-use rand::Rng;
+use rand::{Rng, RngCore};
 
 use super::FeatureKind;
+use super::consistent::ConsistentDraws;
 use super::padding;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
@@ -40,13 +41,17 @@ const fn flip(name: &'static str, doc: &'static str, make: fn(Vec<Feature>) -> B
     KindSpec { name, aliases: &[], module: "augmentations", doc, params: FLIP, positional: &["p", "augment"], make }
 }
 
+/// DeepTrack2's `Augmentation.time_consistent`, the first property of every augmentation it derives
+/// from `Augmentation` (and the first positional argument of `Crop(*args)`).
+pub(crate) const TIME_CONSISTENT: ParamSpec = ParamSpec::new(
+    "time_consistent",
+    ParamKind::Bool,
+    ParamDefault::Value(Const::Bool(false)),
+    "augment every image of a sequence alike",
+);
+
 const FLIP: &[ParamSpec] = &[
-    ParamSpec::new(
-        "time_consistent",
-        ParamKind::Bool,
-        ParamDefault::Value(Const::Bool(false)),
-        "augment every image of a sequence alike",
-    ),
+    TIME_CONSISTENT,
     FLIP_P,
     ParamSpec::new(
         "augment",
@@ -83,13 +88,14 @@ const PAD: KindSpec = KindSpec {
     module: "augmentations",
     doc: "Pads before and after each axis in a numpy mode; positions shift by the padding before.",
     params: &[
+        TIME_CONSISTENT,
         ParamSpec {
             min: 0.0,
             max: MAX_PAD,
             ..ParamSpec::new(
                 "px",
                 ParamKind::Vector { min_len: 0, max_len: usize::MAX, whole: true },
-                ParamDefault::Value(Const::Floats(&[0.0; 4])),
+                ParamDefault::Value(Const::IntTuple(&[0; 4])),
                 "(before, after) pairs of pixels, in axis order; one number pads every axis by it on both sides",
             )
         },
@@ -116,12 +122,13 @@ const CROP: KindSpec = KindSpec {
     module: "augmentations",
     doc: "Keeps a window of size `crop` (or removes `crop` pixels) per axis, at a random or given corner.",
     params: &[
+        TIME_CONSISTENT,
         ParamSpec {
             check: Some(|v| crop_sizes(v, 2, Some(&[1; 32])).map(|_| ())),
             ..ParamSpec::new(
                 "crop",
                 ParamKind::Any,
-                ParamDefault::Value(Const::Floats(&[64.0, 64.0])),
+                ParamDefault::Value(Const::IntTuple(&[64, 64])),
                 "the size kept (or removed) per axis: whole numbers (at least one sample stays), None keeps the axis",
             )
         },
@@ -141,8 +148,9 @@ const CROP: KindSpec = KindSpec {
             )
         },
     ],
-    positional: &["_input"],
-    make: |_| Box::new(Crop),
+    // DeepTrack2 2.0.1's `Crop(*args, crop=…)` passes `*args` to `Augmentation(time_consistent, …)`.
+    positional: &["time_consistent"],
+    make: |_| Box::new(Crop { draws: ConsistentDraws::fresh() }),
 };
 
 #[derive(Clone, Copy)]
@@ -347,6 +355,8 @@ impl FeatureKind for Pad {
         _: &ReplicaId,
         _: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
+        // Deterministic: alike for every image whatever its value (checked all the same).
+        Params::new(PAD.params, props).bool("time_consistent")?;
         inputs
             .iter()
             .map(|img| {
@@ -427,9 +437,11 @@ fn corner(value: &Value) -> Result<()> {
 
 /// `Crop(crop=(64,64), crop_mode="retain", corner="random")`: keeps a window of size `crop`
 /// (`"retain"`) or removes `crop` pixels (`"remove"`) per axis, at a random corner or at `corner`;
-/// positions shift by the corner.
-#[derive(Clone)]
-struct Crop;
+/// positions shift by the corner. With `time_consistent`, every image computed with one sample of
+/// the properties (the frames of a sequence) gets the same random corner.
+struct Crop {
+    draws: Arc<ConsistentDraws>,
+}
 
 impl FeatureKind for Crop {
     /// Complex images: the real and imaginary parts in turn (linear, deterministic given the properties).
@@ -438,7 +450,7 @@ impl FeatureKind for Crop {
     }
 
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+        Box::new(Crop { draws: ConsistentDraws::fresh() })
     }
 
     fn name(&self) -> &str {
@@ -461,6 +473,7 @@ impl FeatureKind for Crop {
         _: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
+        let consistent = Params::new(CROP.params, props).bool("time_consistent")?;
         inputs
             .iter()
             .map(|img| {
@@ -477,7 +490,12 @@ impl FeatureKind for Crop {
                         amount.min(n.saturating_sub(1))
                     })
                     .collect();
-                cropped(img, &amount, props.require("corner")?, rs)
+                let mut own = self.draws.generator(consistent, props, rs);
+                let rng: &mut dyn RngCore = match own.as_mut() {
+                    Some(generator) => generator,
+                    None => rs.rng(),
+                };
+                cropped(img, &amount, props.require("corner")?, rng)
             })
             .collect()
     }
@@ -486,10 +504,10 @@ impl FeatureKind for Crop {
 /// `img` with `amount[a]` samples removed from axis `a`, starting at `corner` (`"random"`: drawn
 /// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
 /// shift by the corner.
-fn cropped(img: &Image, amount: &[usize], corner: &Value, rs: &mut Resolver<'_>) -> Result<Image> {
+fn cropped(img: &Image, amount: &[usize], corner: &Value, rng: &mut dyn RngCore) -> Result<Image> {
     let shape = logical_shape(img);
     let start: Vec<usize> = match corner {
-        Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rs.rng().random_range(0..=a)).collect(),
+        Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rng.random_range(0..=a)).collect(),
         corner => {
             whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
             (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
@@ -565,14 +583,59 @@ const MULTIPLE: ParamSpec = ParamSpec {
     )
 };
 
+/// `CropToMultiplesOf`'s `crop`: DeepTrack2 2.0.1 records there the function it computes the crop
+/// with (dropping any `crop` given); the library computes it from `multiple` for each image and
+/// records None.
+const COMPUTED_CROP: ParamSpec = ParamSpec {
+    nullable: true,
+    check: Some(|v| computed(v, "the crop", "multiple")),
+    ..ParamSpec::new(
+        "crop",
+        ParamKind::Any,
+        ParamDefault::Value(Const::None),
+        "None: the size kept is computed from `multiple` for each image",
+    )
+};
+
+/// `CropToMultiplesOf`'s `crop_mode`: always "retain", as DeepTrack2 2.0.1 sets it.
+const CROP_MODE_RETAIN: ParamSpec = ParamSpec::new(
+    "crop_mode",
+    ParamKind::Str { choices: &["retain"] },
+    ParamDefault::Value(Const::Str("retain")),
+    "\"retain\": the computed size is the size kept",
+);
+
+/// `PadToMultiplesOf`'s `px`: DeepTrack2 2.0.1 records there the function it computes the padding
+/// with; the library computes it from `multiple` for each image and records None.
+const COMPUTED_PX: ParamSpec = ParamSpec {
+    nullable: true,
+    check: Some(|v| computed(v, "the padding", "multiple")),
+    ..ParamSpec::new(
+        "px",
+        ParamKind::Any,
+        ParamDefault::Value(Const::None),
+        "None: the padding is computed from `multiple` for each image",
+    )
+};
+
+/// A property that the kind computes itself: only None (the default) is accepted.
+fn computed(value: &Value, what: &str, from: &str) -> Result<()> {
+    match value {
+        Value::None => Ok(()),
+        other => Err(Error::invalid(format!(
+            "expected None ({what} is computed from `{from}` for each image; set `{from}` instead), got {other}"
+        ))),
+    }
+}
+
 const CROP_TO_MULTIPLES_OF: KindSpec = KindSpec {
     name: "CropToMultiplesOf",
     aliases: &[],
     module: "augmentations",
     doc: "Crops each axis down to a multiple of `multiple`, at a random or given corner; positions follow.",
-    params: &[MULTIPLE, CROP.params[2]],
+    params: &[TIME_CONSISTENT, COMPUTED_CROP, CROP_MODE_RETAIN, CROP.params[3], MULTIPLE],
     positional: &["multiple", "corner"],
-    make: |_| Box::new(ToMultiplesOf { crop: true }),
+    make: |_| Box::new(ToMultiplesOf { crop: true, draws: ConsistentDraws::fresh() }),
 };
 
 const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
@@ -580,16 +643,17 @@ const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
     aliases: &[],
     module: "augmentations",
     doc: "Pads each axis up to a multiple of `multiple`, half before and half after; positions follow.",
-    params: &[MULTIPLE, PAD.params[1], PAD.params[2]],
+    params: &[TIME_CONSISTENT, COMPUTED_PX, PAD.params[2], PAD.params[3], MULTIPLE],
     positional: &["multiple"],
-    make: |_| Box::new(ToMultiplesOf { crop: false }),
+    make: |_| Box::new(ToMultiplesOf { crop: false, draws: ConsistentDraws::fresh() }),
 };
 
 /// `CropToMultiplesOf(multiple=1, corner="random")`: `Crop` to `(n // m) * m` per axis;
 /// `PadToMultiplesOf(multiple=1)`: `Pad` by `-n % m` per axis, `// 2` of it before.
-#[derive(Clone)]
 struct ToMultiplesOf {
     crop: bool,
+    /// The random corners of `time_consistent` crops (see `Crop`).
+    draws: Arc<ConsistentDraws>,
 }
 
 impl FeatureKind for ToMultiplesOf {
@@ -600,7 +664,7 @@ impl FeatureKind for ToMultiplesOf {
     }
 
     fn with_children(&self, _: Vec<crate::Feature>) -> Box<dyn FeatureKind> {
-        Box::new(self.clone())
+        Box::new(ToMultiplesOf { crop: self.crop, draws: ConsistentDraws::fresh() })
     }
 
     fn name(&self) -> &str {
@@ -626,6 +690,8 @@ impl FeatureKind for ToMultiplesOf {
     ) -> Result<Vec<Image>> {
         let spec = if self.crop { &CROP_TO_MULTIPLES_OF } else { &PAD_TO_MULTIPLES_OF };
         let p = Params::new(spec.params, props);
+        let consistent = p.bool("time_consistent")?;
+        p.value(if self.crop { "crop" } else { "px" })?;
         let multiple = p.value("multiple")?;
         inputs
             .iter()
@@ -636,7 +702,12 @@ impl FeatureKind for ToMultiplesOf {
                     let amount: Vec<usize> = (0..shape.len())
                         .map(|a| m[a].map_or(0, |m| shape[a] % m).min(shape[a].saturating_sub(1)))
                         .collect();
-                    cropped(img, &amount, p.value("corner")?, rs)
+                    let mut own = self.draws.generator(consistent, props, rs);
+                    let rng: &mut dyn RngCore = match own.as_mut() {
+                        Some(generator) => generator,
+                        None => rs.rng(),
+                    };
+                    cropped(img, &amount, p.value("corner")?, rng)
                 } else {
                     let pad: Vec<(usize, usize)> = (0..shape.len())
                         .map(|a| {

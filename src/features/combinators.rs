@@ -56,7 +56,7 @@ const STACK: KindSpec = KindSpec {
     name: "Stack",
     aliases: &[],
     module: "features",
-    doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list).",
+    doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list; a feature's images with their property lists).",
     params: &[ParamSpec {
         nullable: true,
         ..ParamSpec::new(
@@ -302,11 +302,22 @@ impl FeatureKind for Stack {
         &self,
         inputs: &[Image],
         props: &Arc<PropertyDict>,
-        _: &ReplicaId,
-        _: &mut Resolver<'_>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let p = Params::new(STACK.params, props);
-        let extra = p.parse("value", value_images)?;
+        // A feature as `value`: its images as they are, with their property lists (DeepTrack2's
+        // `Stack(value=feature)` appends the feature's Images, which keep their dicts).
+        let extra = match rs.feature_value_images("value", id)? {
+            Some(images) => {
+                p.value("value")?;
+                let n = images.len();
+                images
+                    .try_into_vec()
+                    .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?
+            }
+            None => p.parse("value", value_images)?,
+        };
         let mut out = Vec::new();
         let n = inputs.len() + extra.len();
         out.try_reserve_exact(n)

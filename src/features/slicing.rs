@@ -3,7 +3,8 @@
 //! end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in Python),
 //! `"..."` (every axis not named), None (a new axis of length 1), a list (or one-dimensional array)
 //! of integers, or a (nested) list of booleans, a mask over as many axes: numpy's advanced indexing
-//! of those (`fancy.rs`).
+//! of those (`fancy.rs`). An element may be a feature's output (`slices` a list rule,
+//! `Rule::items`, as `feature[mask_feature]` builds it): a boolean image is then a mask.
 
 use crate::features::ComplexInputs;
 use std::sync::Arc;
@@ -14,7 +15,8 @@ use super::FeatureKind;
 
 mod fancy;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
-use crate::error::{Error, Result};
+use crate::dtype::Dtype;
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
@@ -81,6 +83,36 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
         Value::List(items) | Value::Tuple(items) => items.iter().map(parse_element).collect(),
         other => Ok(vec![parse_element(other)?]),
     }
+}
+
+/// [`parse_index`] of the index a computation reads: an element that is a feature's one boolean
+/// image (an item of a list rule, as `feature[mask_feature]` builds it) is a mask over as many axes,
+/// read from the image (its value is its numbers).
+fn index_of(value: &Value, rs: &mut Resolver<'_>) -> Result<Vec<Element>> {
+    let (Value::List(items) | Value::Tuple(items)) = value else { return parse_index(value) };
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        if matches!(item, Value::Array(_)) {
+            if let Some(images) = rs.feature_value_item_images("slices", i)? {
+                if let (1, Some(image)) = (images.len(), images.first()) {
+                    if image.dtype() == Dtype::Bool && !image.is_complex() {
+                        let mut mask = Vec::new();
+                        mask.try_reserve_exact(image.len()).map_err(|_| {
+                            Error::new(
+                                ErrorKind::OutOfMemory,
+                                format!("cannot allocate a mask of {} samples", image.len()),
+                            )
+                        })?;
+                        mask.extend(image.data().iter().map(|&x| x != 0.0));
+                        out.push(Element::Mask(image.shape().to_vec(), mask));
+                        continue;
+                    }
+                }
+            }
+        }
+        out.push(parse_element(item)?);
+    }
+    Ok(out)
 }
 
 fn parse_element(value: &Value) -> Result<Element> {
@@ -227,10 +259,10 @@ impl FeatureKind for Slice {
         "Slice"
     }
 
-    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(image) = input else { return Ok(None) };
         let p = Params::new(SLICE.params, props);
-        let index = p.parse("slices", parse_index)?;
+        let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
         let data = image.data();
         if index.iter().any(|e| matches!(e, Element::Take(_) | Element::Mask(..))) {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;

@@ -456,6 +456,40 @@ pub unsafe extern "C" fn deeptrack_rule_feature(
     })
 }
 
+/// A rule whose value is a LIST (a TUPLE when `tuple`) of the values of the `n` rules at `items`, each
+/// sampled in turn, as DeepTrack2 samples the callables, features and properties inside a list
+/// property: `feature[mask]` is `Slice(slices = [the output of mask])`. An item that is a feature's
+/// output (`deeptrack_rule_feature`) of one boolean image gives a nested LIST of BOOLs (a mask, as
+/// numpy reads it in an index). The items are copied (they stay the caller's; a feature they hold is
+/// shared). `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a sequential item. On success `*out` is owned by
+/// the caller.
+///
+/// # Safety
+/// `items` must be NULL (only with `n` 0) or point to `n` pointers, each NULL or a live rule; `out`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_rule_list(
+    items: *const *const deeptrack_rule,
+    n: size_t,
+    tuple: bool,
+    out: *mut *mut deeptrack_rule,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let handles = unsafe { slice_arg(items, n, "items")? };
+        let mut rules = Vec::new();
+        rules
+            .try_reserve_exact(n)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} rules")))?;
+        for (i, h) in handles.iter().enumerate() {
+            // SAFETY: forwarded contract.
+            rules.push(unsafe { borrow(*h, &format!("items[{i}]"))? }.clone());
+        }
+        write_rule(out, Rule::items(rules, tuple))
+    })
+}
+
 /// Frees a rule the caller still owns (not one given to `deeptrack_feature_set_property`). NULL is a
 /// no-op.
 ///

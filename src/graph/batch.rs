@@ -59,13 +59,7 @@ impl Feature {
             .unpinned_defs()
             .iter()
             .map(|(k, rule)| {
-                let rule = match rule {
-                    Rule::PropertyOf { feature, key } => {
-                        Rule::PropertyOf { feature: feature.duplicate_into(copies), key: key.clone() }
-                    }
-                    Rule::FeatureOutput(feature) => Rule::FeatureOutput(feature.duplicate_into(copies)),
-                    other => other.clone(),
-                };
+                let rule = rule.map_sources(&mut |feature| feature.duplicate_into(copies));
                 (k.clone(), rule)
             })
             .collect();

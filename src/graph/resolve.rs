@@ -98,6 +98,9 @@ pub struct Resolver<'r> {
     /// The dict the leaf computation running asked to record in place of its properties (see
     /// [`Resolver::record_instead`]).
     pub(super) amended: Option<PropertyDict>,
+    /// The feature whose kind is computing and the replicate index it computes at (see
+    /// [`Resolver::feature_value_images`]).
+    pub(super) computing: Option<(Feature, SmallVec<[usize; 4]>)>,
 }
 
 impl<'r> Resolver<'r> {
@@ -112,7 +115,48 @@ impl<'r> Resolver<'r> {
             sequence: None,
             recording: false,
             amended: None,
+            computing: None,
         }
+    }
+
+    /// For a kind computing: the images that its property `key` was taken from when that property is
+    /// a feature's output (a [`Rule::FeatureOutput`](crate::Rule) not overridden by an enclosing
+    /// binding), with their property lists, as the value was computed at replicate index `id` (the
+    /// same result: a cache lookup); `None` for any other property. `Stack` appends them as they are,
+    /// as DeepTrack2's images keep their dicts.
+    pub fn feature_value_images(&mut self, key: &str, id: &ReplicaId) -> Result<Option<ImageList>> {
+        self.source_images(key, None, id)
+    }
+
+    /// [`Resolver::feature_value_images`] of item `index` of property `key` when its rule is a list
+    /// rule ([`Rule::Items`](crate::Rule)) whose item is a feature's output, at the replicate index the
+    /// kind computes at: `Slice` reads a boolean image there as a mask (its value is numbers).
+    pub fn feature_value_item_images(&mut self, key: &str, index: usize) -> Result<Option<ImageList>> {
+        let Some((_, id)) = &self.computing else { return Ok(None) };
+        let id = id.clone();
+        self.source_images(key, Some(index), &id)
+    }
+
+    /// The output of the feature that property `key` (its item `index`) takes its value from.
+    fn source_images(&mut self, key: &str, index: Option<usize>, id: &ReplicaId) -> Result<Option<ImageList>> {
+        use crate::properties::Rule;
+        let Some((feature, _)) = &self.computing else { return Ok(None) };
+        if self.bound(key).is_some() {
+            return Ok(None);
+        }
+        let defs = feature.defs();
+        let rule = defs.iter().find(|(k, _)| k.as_str() == key).map(|(_, rule)| rule);
+        let rule = match (rule, index) {
+            (Some(Rule::Items { items, .. }), Some(i)) => items.get(i),
+            (rule, None) => rule,
+            _ => None,
+        };
+        let Some(Rule::FeatureOutput(source)) = rule else { return Ok(None) };
+        let source = source.clone();
+        self.feature_values += 1;
+        let images = self.resolve(&source, &ImageList::new(), id);
+        self.feature_values -= 1;
+        images.map(Some)
     }
 
     /// Whether the leaf computation running (a [`crate::features::FeatureKind::process`]) records a
@@ -337,7 +381,9 @@ impl<'r> Resolver<'r> {
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
+        let computing = self.computing.replace((feature.clone(), SmallVec::from_slice(id)));
         let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
+        self.computing = computing;
         let amended = std::mem::replace(&mut self.amended, outer.1);
         self.recording = outer.0;
         let out = out.map_err(in_feature)?;

@@ -29,17 +29,44 @@ fn new_property_position(props: &[(Text, Rule)], spec: Option<&KindSpec>, key: &
 
 /// Whether every rule of `props` draws its value on its own (see `State::simple`).
 pub(super) fn all_simple(props: &[(Text, Rule)]) -> bool {
-    props.iter().all(|(_, rule)| {
-        !matches!(rule, Rule::Callback(_) | Rule::PropertyOf { .. } | Rule::FeatureOutput(_) | Rule::Sequential(_))
-    })
+    props.iter().all(|(_, rule)| rule.is_simple())
 }
 
 /// How many of `props` link to other features.
 pub(super) fn count_links(props: &[(Text, Rule)]) -> usize {
-    props.iter().filter(|(_, rule)| matches!(rule, Rule::PropertyOf { .. } | Rule::FeatureOutput(_))).count()
+    props.iter().filter(|(_, rule)| rule.links()).count()
 }
 
 impl Feature {
+    /// `rule` as property `key` of this feature holds it: a link to one's own property becomes a
+    /// sibling read (no ownership loop, real cycle checks); a link or feature output is checked for
+    /// depth and cycles (and this feature as its own value refused); the items of a list rule alike.
+    fn own_rule(&self, key: &str, rule: Rule) -> Result<Rule> {
+        Ok(match rule {
+            Rule::PropertyOf { feature, key: source } if feature.ptr_eq(self) => {
+                Rule::callback(move |ctx| ctx.get(source.as_str()).cloned())
+            }
+            Rule::PropertyOf { feature, key } => {
+                self.link_depth(&feature, key.as_str())?;
+                Rule::PropertyOf { feature, key }
+            }
+            Rule::FeatureOutput(feature) if feature.ptr_eq(self) => {
+                return Err(Error::invalid("a feature cannot be the value of its own property")
+                    .in_property(key)
+                    .in_feature(&self.label()));
+            }
+            Rule::FeatureOutput(feature) => {
+                self.link_depth(&feature, key)?;
+                Rule::FeatureOutput(feature)
+            }
+            Rule::Items { items, tuple } if items.iter().any(Rule::links) => {
+                let items = items.iter().map(|r| self.own_rule(key, r.clone())).collect::<Result<Vec<_>>>()?;
+                Rule::Items { items: Arc::new(items), tuple }
+            }
+            other => other,
+        })
+    }
+
     /// Puts back the rules of the properties pinned by [`Feature::set_value`] (an update ends a pin).
     /// The pinned constants dropped here hold no user data.
     pub(super) fn unpin(&self, state: &mut State) {
@@ -101,26 +128,7 @@ impl Feature {
         if let (Rule::Constant(v), Some(spec)) = (&rule, self.0.spec) {
             spec.validate(key, v).map_err(|e| e.in_property(key).in_feature(&self.label()))?;
         }
-        let rule = match rule {
-            // A link to one's own property is a sibling read (no ownership loop, real cycle checks).
-            Rule::PropertyOf { feature, key: source } if feature.ptr_eq(self) => {
-                Rule::callback(move |ctx| ctx.get(source.as_str()).cloned())
-            }
-            Rule::PropertyOf { feature, key } => {
-                self.link_depth(&feature, key.as_str())?;
-                Rule::PropertyOf { feature, key }
-            }
-            Rule::FeatureOutput(feature) if feature.ptr_eq(self) => {
-                return Err(Error::invalid("a feature cannot be the value of its own property")
-                    .in_property(key)
-                    .in_feature(&self.label()));
-            }
-            Rule::FeatureOutput(feature) => {
-                self.link_depth(&feature, key)?;
-                Rule::FeatureOutput(feature)
-            }
-            other => other,
-        };
+        let rule = self.own_rule(key, rule)?;
         if key == "name" {
             if let Rule::Constant(Value::Str(s)) = &rule {
                 let new = Arc::new(s.as_str().to_owned());

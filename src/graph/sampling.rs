@@ -281,7 +281,15 @@ impl Session<'_, '_> {
             Rule::Sequential(s) => s.at(self.seq.as_ref().map_or(0, |frame| frame.step)),
             other => other,
         };
-        let result = match rule {
+        let result = self.sample_rule(i, rule);
+        let value = result.map_err(|e| e.in_property(key.as_str()))?;
+        let _ = self.slots[i].set(value);
+        Ok(())
+    }
+
+    /// The value of `rule`, the rule of property `i` or an item of it.
+    fn sample_rule(&mut self, i: usize, rule: &Rule) -> Result<Value> {
+        match rule {
             Rule::PropertyOf { feature, key: source_key } => self.link(feature, source_key),
             Rule::FeatureOutput(feature) => self.feature_output(feature),
             Rule::Callback(_) => {
@@ -292,11 +300,18 @@ impl Session<'_, '_> {
                 self.active.pop();
                 value
             }
+            Rule::Items { items, tuple } if !rule.is_simple() => {
+                let mut values = Vec::new();
+                values.try_reserve_exact(items.len()).map_err(|_| {
+                    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} values", items.len()))
+                })?;
+                for item in items.iter() {
+                    values.push(self.sample_rule(i, item)?);
+                }
+                Ok(if *tuple { Value::Tuple(values) } else { Value::List(values) })
+            }
             _ => rule.sample_simple(self),
-        };
-        let value = result.map_err(|e| e.in_property(key.as_str()))?;
-        let _ = self.slots[i].set(value);
-        Ok(())
+        }
     }
 
     fn link(&mut self, source: &Feature, key: &Text) -> Result<Value> {

@@ -277,6 +277,8 @@ static void null_pointers(void) {
     CASE(deeptrack_rule_property_of(f, "value", NULL), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_rule_feature(NULL, &out_r), NUL_, "argument 'source' is NULL");
     CASE(deeptrack_rule_feature(f, NULL), NUL_, "argument 'out' is NULL");
+    CASE(deeptrack_rule_list(NULL, 2, false, &out_r), NUL_, "argument 'items' is NULL");
+    CASE(deeptrack_rule_list(NULL, 0, false, NULL), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_context_get(NULL, "value", &borrowed), NUL_, "argument 'ctx' is NULL");
     CASE(deeptrack_context_uniform(NULL, &x), NUL_, "argument 'ctx' is NULL");
     CASE(deeptrack_context_normal(NULL, &x), NUL_, "argument 'ctx' is NULL");

@@ -46,6 +46,8 @@ def value(v):
         return a + 1j * np.array(v["array"]["imag"]).reshape(a.shape) if "imag" in v["array"] else a
     if isinstance(v, list) and any(isinstance(x, dict) and "complex" in x for x in v):
         return [value(x) for x in v]
+    if isinstance(v, dict) and "list" in v:  # a list whose features are sampled inside it (f[mask])
+        return [value(x) for x in v["list"]]
     if is_spec(v):
         return feature(v)
     if isinstance(v, list) and v and all(is_spec(x) for x in v):

@@ -156,6 +156,8 @@ pub enum Const {
     Floats(&'static [f64]),
     /// A list of integers (a Python tuple of ints).
     Ints(&'static [i64]),
+    /// A tuple of integers, read back as a tuple (DeepTrack2's `px=(0, 0, 0, 0)`, `crop=(64, 64)`).
+    IntTuple(&'static [i64]),
 }
 
 impl Const {
@@ -169,6 +171,7 @@ impl Const {
             Const::Str(s) => Value::str(s),
             Const::Floats(v) => Value::vector(v),
             Const::Ints(v) => Value::List(v.iter().map(|&x| Value::Int(x)).collect()),
+            Const::IntTuple(v) => Value::Tuple(v.iter().map(|&x| Value::Int(x)).collect()),
         }
     }
 }

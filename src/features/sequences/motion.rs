@@ -109,7 +109,7 @@ pub fn drift(velocity: &[f64]) -> Result<Rule> {
 /// or list drawn once per step and added element by element). `step` must read nothing else: a
 /// link, a feature's output or a sequential rule is `InvalidArgument`.
 pub fn increment(step: Rule) -> Result<Rule> {
-    if matches!(step, Rule::PropertyOf { .. } | Rule::FeatureOutput(_) | Rule::Sequential(_)) {
+    if step.links() || matches!(step, Rule::Sequential(_)) {
         return Err(Error::invalid("the increment of a sequential property must be a rule that reads nothing else"));
     }
     Ok(Rule::callback(move |ctx| {

@@ -21,8 +21,39 @@ enum Item {
     },
 }
 
+/// `data[mask]` for one mask over the leading axes (numpy's most common advanced index): the blocks
+/// of the remaining axes where the mask is true, in C order, copied in one pass; `None` for any other
+/// index (or a mask whose shape is not those axes': [`fancy`] reports it).
+fn leading_mask(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Option<Result<ArrayD<f64>>> {
+    let [Element::Mask(dims, mask)] = index else { return None };
+    let shape = data.shape();
+    if dims.len() > shape.len() || dims[..] != shape[..dims.len()] {
+        return None;
+    }
+    let block: usize = shape[dims.len()..].iter().product();
+    let kept = mask.iter().filter(|&&m| m).count();
+    Some((|| {
+        let contiguous = data.as_standard_layout();
+        let samples = contiguous.as_slice().expect("standard layout");
+        let mut out = buffer::with_capacity(kept * block)?;
+        if block == 1 {
+            out.extend(samples.iter().zip(mask).filter(|(_, m)| **m).map(|(x, _)| *x));
+        } else {
+            for (i, _) in mask.iter().enumerate().filter(|(_, m)| **m) {
+                out.extend_from_slice(&samples[i * block..(i + 1) * block]);
+            }
+        }
+        let mut out_shape = vec![kept];
+        out_shape.extend_from_slice(&shape[dims.len()..]);
+        Ok(ArrayD::from_shape_vec(IxDyn(&out_shape), out).expect("sized"))
+    })())
+}
+
 /// `data[index]` for an index holding lists or masks.
 pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<ArrayD<f64>> {
+    if let Some(out) = leading_mask(data, index) {
+        return out;
+    }
     let shape = data.shape();
     let named: usize = index
         .iter()

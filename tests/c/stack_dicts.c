@@ -1,0 +1,206 @@
+/* `a & b` from C as DeepTrack2 2.0.1 builds it: a chain of `a` and a `Stack` whose `value` is the
+ * output of `b` (deeptrack_rule_feature). The images of `b` keep their own property dicts, then the
+ * Stack's and the Chain's are appended, as on DeepTrack2's Images; `b` is sampled once per update.
+ * And the augmentations' dicts as 2.0.1 records them: `time_consistent` first (Pad, Crop,
+ * CropToMultiplesOf, PadToMultiplesOf), the computed `crop`/`px` of the multiples kinds (None; any
+ * other value is refused naming the feature and property). And `f[index_feature]`: a `Slice` whose
+ * `slices` is a list rule (deeptrack_rule_list) holding features' outputs, a mask or an index. */
+#include <string.h>
+
+#include "check.h"
+#include "helpers.h"
+
+/* The `name` of dict `i` of `img` (NULL when missing). */
+static const char *dict_name(const deeptrack_image *img, size_t i) {
+    const deeptrack_property_dict *d = NULL;
+    const deeptrack_value *v = NULL;
+    const char *s = NULL;
+    OK(deeptrack_image_property_dict(img, i, &d));
+    OK(deeptrack_property_dict_get(d, "name", &v));
+    OK(deeptrack_value_as_string(v, &s));
+    return s;
+}
+
+/* Whether property name `i` of `f` is `key`. */
+static int property_is(const deeptrack_feature *f, size_t i, const char *key) {
+    deeptrack_value *names = NULL;
+    const char *s = NULL;
+    OK(deeptrack_feature_property_names(f, &names));
+    OK(deeptrack_value_as_string(deeptrack_value_list_get(names, i), &s));
+    int same = s != NULL && strcmp(s, key) == 0;
+    deeptrack_value_free(names);
+    return same;
+}
+
+static void test_stack_of_a_feature(void) {
+    const double a_data[3] = {1, 2, 3};
+    deeptrack_feature *a = feature("Value"), *b = feature("Value"), *stack = feature("Stack"), *pipe = NULL;
+    set_vector(a, "value", a_data, 3);
+    set_string(a, "name", "A");
+    deeptrack_rule *u = NULL;
+    OK(deeptrack_rule_uniform(10.0, 11.0, &u));
+    OK(deeptrack_feature_set_property(b, "value", u));
+    set_string(b, "name", "B");
+    deeptrack_rule *of_b = NULL;
+    OK(deeptrack_rule_feature(b, &of_b));
+    OK(deeptrack_feature_set_property(stack, "value", of_b));
+    OK(deeptrack_feature_chain(a, stack, &pipe));
+    OK(deeptrack_feature_store_properties(pipe, true));
+
+    double previous = -1;
+    for (int update = 0; update < 3; update++) {
+        deeptrack_image *out[4] = {NULL};
+        size_t count = 0;
+        OK(deeptrack_feature_resolve_list(pipe, NULL, 0, out, 4, &count));
+        CHECK(count == 2);
+        if (count != 2) return;
+        const double *data = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out[0], &data, &len));
+        CHECK(len == 3 && data[2] == 3.0);
+        OK(deeptrack_image_data(out[1], &data, &len));
+        CHECK(len == 1 && data[0] >= 10.0 && data[0] < 11.0 && data[0] != previous);
+        previous = data[0];
+        /* [A, Stack, Chain] and [B, Stack, Chain]: B's image keeps its own dict. */
+        CHECK(deeptrack_image_property_count(out[0]) == 3 && deeptrack_image_property_count(out[1]) == 3);
+        CHECK(strcmp(dict_name(out[0], 0), "A") == 0 && strcmp(dict_name(out[1], 0), "B") == 0);
+        CHECK(strcmp(dict_name(out[1], 1), "Stack") == 0 && strcmp(dict_name(out[1], 2), "Chain") == 0);
+        /* B's dict records the value it drew, sampled once for this update. */
+        const deeptrack_property_dict *d = NULL;
+        const deeptrack_value *v = NULL;
+        double x = 0;
+        OK(deeptrack_image_property_dict(out[1], 0, &d));
+        OK(deeptrack_property_dict_get(d, "value", &v));
+        OK(deeptrack_value_as_float(v, &x));
+        CHECK(x == previous);
+        /* Resolving again gives the same value until the next update. */
+        deeptrack_image *again[4] = {NULL};
+        OK(deeptrack_feature_resolve_list(pipe, NULL, 0, again, 4, &count));
+        OK(deeptrack_image_data(again[1], &data, &len));
+        CHECK(count == 2 && data[0] == previous);
+        for (size_t i = 0; i < 4; i++) {
+            deeptrack_image_free(out[i]);
+            deeptrack_image_free(again[i]);
+        }
+        OK(deeptrack_feature_update(pipe));
+    }
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(stack);
+    deeptrack_feature_free(b);
+    deeptrack_feature_free(a);
+}
+
+static void test_augmentation_dicts(void) {
+    const char *kinds[4] = {"Pad", "Crop", "CropToMultiplesOf", "PadToMultiplesOf"};
+    for (size_t k = 0; k < 4; k++) {
+        deeptrack_feature *f = feature(kinds[k]);
+        CHECK(property_is(f, 0, "time_consistent"));
+        deeptrack_feature_free(f);
+    }
+    deeptrack_feature *c = feature("CropToMultiplesOf");
+    CHECK(property_is(c, 1, "crop") && property_is(c, 2, "crop_mode") && property_is(c, 4, "multiple"));
+    deeptrack_feature_free(c);
+
+    /* Crop with time_consistent: the same random corner for every image of the list. */
+    double data[36];
+    for (int i = 0; i < 36; i++) data[i] = i;
+    const size_t shape[2] = {6, 6};
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &img));
+    const deeptrack_image *inputs[5] = {img, img, img, img, img};
+    deeptrack_feature *crop = feature("Crop");
+    const int64_t two[2] = {2, 2};
+    OK(deeptrack_feature_set_property(crop, "crop", constant_ints(two, 2)));
+    deeptrack_value *yes = NULL;
+    OK(deeptrack_value_new_bool(true, &yes));
+    set_value(crop, "time_consistent", yes);
+    for (int update = 0; update < 4; update++) {
+        deeptrack_image *out[5] = {NULL};
+        size_t count = 0;
+        OK(deeptrack_feature_resolve_list(crop, inputs, 5, out, 5, &count));
+        CHECK(count == 5);
+        const double *first = NULL, *other = NULL;
+        size_t len = 0;
+        OK(deeptrack_image_data(out[0], &first, &len));
+        CHECK(len == 4);
+        for (size_t i = 1; i < count; i++) {
+            OK(deeptrack_image_data(out[i], &other, &len));
+            CHECK(other[0] == first[0]);
+        }
+        for (size_t i = 0; i < 5; i++) deeptrack_image_free(out[i]);
+        OK(deeptrack_feature_update(crop));
+    }
+    deeptrack_feature_free(crop);
+
+    /* The crop of CropToMultiplesOf is computed: another value is refused when set, naming both. */
+    deeptrack_feature *multiples = feature("CropToMultiplesOf");
+    FAILS(deeptrack_feature_set_property(multiples, "crop", constant_ints(two, 2)), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "computed from `multiple`");
+    CHECK(strstr(last_error(), "CropToMultiplesOf") != NULL && strstr(last_error(), "'crop'") != NULL);
+    deeptrack_feature_free(multiples);
+    deeptrack_image_free(img);
+}
+
+static void test_slice_with_feature_items(void) {
+    const double data[6] = {0, 1, 2, 3, 4, 5};
+    const size_t shape[2] = {2, 3};
+    deeptrack_value *arr = NULL;
+    OK(deeptrack_value_new_array(data, shape, 2, &arr));
+    deeptrack_feature *a = feature("Value"), *gt = feature("GreaterThan"), *mask = NULL;
+    set_value(a, "value", arr);
+    set_float(gt, "value", 2.5);
+    OK(deeptrack_feature_chain(a, gt, &mask));
+
+    /* a[a > 2.5]: the mask's samples, in C order. */
+    deeptrack_rule *item = NULL, *slices = NULL;
+    OK(deeptrack_rule_feature(mask, &item));
+    const deeptrack_rule *items[2] = {item, NULL};
+    OK(deeptrack_rule_list(items, 1, false, &slices));
+    deeptrack_rule_free(item);
+    deeptrack_feature *slice = feature("Slice"), *pipe = NULL;
+    OK(deeptrack_feature_set_property(slice, "slices", slices));
+    OK(deeptrack_feature_chain(a, slice, &pipe));
+    deeptrack_image *out = resolve(pipe, NULL);
+    const double *got = NULL;
+    size_t len = 0;
+    if (out) OK(deeptrack_image_data(out, &got, &len));
+    CHECK(len == 3 && got[0] == 3.0 && got[1] == 4.0 && got[2] == 5.0);
+    deeptrack_image_free(out);
+
+    /* a[index, 2] with the index a feature's output. */
+    deeptrack_feature *index = feature("Value");
+    set_int(index, "value", 1);
+    OK(deeptrack_rule_feature(index, &item));
+    items[0] = item;
+    items[1] = constant_int(2);
+    OK(deeptrack_rule_list(items, 2, true, &slices));
+    deeptrack_rule_free(item);
+    deeptrack_rule_free((deeptrack_rule *)items[1]);
+    OK(deeptrack_feature_set_property(slice, "slices", slices));
+    out = resolve(pipe, NULL);
+    if (out) OK(deeptrack_image_data(out, &got, &len));
+    CHECK(len == 1 && got[0] == 5.0);
+    deeptrack_image_free(out);
+
+    /* Bad arguments: a NULL item, a NULL list of items. */
+    items[0] = NULL;
+    FAILS(deeptrack_rule_list(items, 1, false, &slices), DEEPTRACK_STATUS_NULL_ARGUMENT, "items[0]");
+    FAILS(deeptrack_rule_list(NULL, 1, false, &slices), DEEPTRACK_STATUS_NULL_ARGUMENT, "items");
+    OK(deeptrack_rule_list(NULL, 0, false, &slices));
+    deeptrack_rule_free(slices);
+
+    deeptrack_feature_free(index);
+    deeptrack_feature_free(pipe);
+    deeptrack_feature_free(slice);
+    deeptrack_feature_free(mask);
+    deeptrack_feature_free(gt);
+    deeptrack_feature_free(a);
+}
+
+int main(void) {
+    test_stack_of_a_feature();
+    test_slice_with_feature_items();
+    test_augmentation_dicts();
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures != 0;
+}
