@@ -99,6 +99,13 @@ impl Error {
         }
         self
     }
+
+    /// Names `feature` as the one at fault in place of any named before: a property one feature took
+    /// from another (a scatterer's `wavelength`, set by its optics) is blamed where it was set.
+    pub(crate) fn blamed_on(mut self, feature: &str) -> Self {
+        self.feature = Some(feature.to_owned());
+        self
+    }
 }
 
 impl fmt::Display for Error {

@@ -363,6 +363,12 @@ struct Mie {
     coefficients: Option<crate::Feature>,
 }
 
+/// DeepTrack2's "auto" `L`: `floor(x + 4·x^(1/3) + 1)` for `x = 2π · radius / wavelength`.
+fn auto_order(radius: f64, wavelength: f64) -> f64 {
+    let v = 2.0 * PI * radius / wavelength;
+    (v + 4.0 * v.cbrt() + 1.0).floor()
+}
+
 impl Mie {
     fn params(&self) -> &'static [ParamSpec] {
         match (&self.coefficients, self.stratified) {
@@ -422,15 +428,20 @@ impl Mie {
                 .in_property("L"));
             }
             Value::Str(_) => {
-                let v = 2.0 * PI * max_radius / im.wavelength;
-                let l = (v + 4.0 * v.cbrt() + 1.0).floor();
+                let l = auto_order(max_radius, im.wavelength);
                 if l.is_nan() || l > MAX_ORDER as f64 {
+                    // 2π · radius / wavelength: the radius's fault when it is farther from DeepTrack2's
+                    // default (1 µm) than the wavelength from its own (660 nm), in orders of magnitude,
+                    // else the wavelength's (the optics', when they set it).
+                    let (by_radius, by_wavelength) = ((max_radius / 1e-6).ln(), (0.66e-6 / im.wavelength).ln());
+                    let key = if by_radius >= by_wavelength { "radius" } else { "wavelength" };
                     return Err(Error::invalid(format!(
-                        "\"auto\" gives {l} expansion terms for a radius of {max_radius} m at wavelength {} m, which \
-                         exceeds the maximum of {MAX_ORDER}",
-                        im.wavelength
+                        "\"auto\" gives {l} expansion terms for a radius of {} m at wavelength {} m, which exceeds the \
+                         maximum of {MAX_ORDER}",
+                        Value::Float(max_radius),
+                        Value::Float(im.wavelength)
                     ))
-                    .in_property("radius"));
+                    .in_property(key));
                 }
                 l as usize
             }
@@ -583,16 +594,32 @@ impl Mie {
             None => crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?,
         };
         if an.iter().chain(&bn).any(|c| !(c.re.is_finite() && c.im.is_finite())) {
-            // A size parameter far from any microscope's (2π · radius · n_medium / wavelength) is the radius's.
+            // A size parameter far from any microscope's (2π · radius · n_medium / wavelength) is the radius's;
+            // an explicit L beyond "auto"'s asks for orders whose coefficients overflow at that size.
             let extreme = a.iter().any(|&a| !(1e-30..=1e30).contains(&a.abs()));
-            let key = match (&self.coefficients, extreme) {
-                (Some(_), _) => "coefficients",
-                (None, true) => "radius",
-                (None, false) => "refractive_index",
+            let auto = auto_order(radius.iter().fold(0.0f64, |m, &r| m.max(r)), im.wavelength);
+            let explicit = !matches!(p.value("L")?, Value::Str(_)) && order as f64 > auto;
+            let key = match (&self.coefficients, explicit, extreme) {
+                (Some(_), _, _) => "coefficients",
+                (None, true, _) => "L",
+                (None, false, true) => "radius",
+                (None, false, false) => "refractive_index",
+            };
+            let because = if key == "L" {
+                format!(
+                    ": L = {order} expansion terms, where \"auto\" gives {auto}, reach orders whose coefficients overflow"
+                )
+            } else {
+                String::new()
+            };
+            let show = |v: &[Complex64]| {
+                let parts: Vec<String> = v.iter().map(|z| Value::Complex(z.re, z.im).to_string()).collect();
+                format!("[{}]", parts.join(", "))
             };
             return Err(Error::invalid(format!(
                 "{name}'s Mie coefficients are not finite (size parameters 2π · radius · refractive_index_medium / \
-                 wavelength {a:?}, relative refractive indices {m:?})"
+                 wavelength {a:?}, relative refractive indices {}){because}",
+                show(&m)
             ))
             .in_property(key));
         }
@@ -685,13 +712,15 @@ impl FeatureKind for Mie {
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let ctx = OpticsContext::of(rs.scope());
+        let scope = rs.scope().clone();
         // The optics' properties this scatterer also has take the optics' values (ISCAT's reflected,
-        // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2.
-        let propagated = Propagated::of(rs.scope()).and_then(|o| o.apply(self.params(), props));
+        // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2; an
+        // error naming one names the optics.
+        let propagated = Propagated::of(&scope).and_then(|o| o.apply(self.params(), props));
         let props = propagated.as_ref().unwrap_or(props);
         // MieScatterer's coefficients function is user code.
         let _user = self.coefficients.is_some().then(|| rs.user_code());
-        let field = self.field(props, &ctx)?;
+        let field = self.field(props, &ctx).map_err(|e| Propagated::blame(&scope, self.params(), e))?;
         let grid = ctx.imaging.map(|i| i.grid);
         let [n0, n1] = match grid {
             Some(g) => g,
