@@ -106,6 +106,14 @@ impl Error {
         self.feature = Some(feature.to_owned());
         self
     }
+
+    /// Names `property` of `feature` as the one at fault in place of any named before: a number one
+    /// feature computed from another's properties ("auto") is blamed on the property that set it.
+    pub(crate) fn blamed_on_property(mut self, feature: &str, property: &str) -> Self {
+        self.feature = Some(feature.to_owned());
+        self.property = Some(property.to_owned());
+        self
+    }
 }
 
 impl fmt::Display for Error {

@@ -619,3 +619,54 @@ fn a_mie_field_that_is_not_finite_names_its_property() {
     let err = microscope_error(&microscope(s, optics("Brightfield", None, None)));
     assert!(err.starts_with("property 'working_distance' of feature 'MieSphere'"), "{err}");
 }
+
+/// A Mie sphere imaged by each optics that hand it their properties: an error caused by an extreme
+/// value of the optics' names the optics and that property (DeepTrack2 propagates it to the sphere,
+/// but the user set it on the optics), or the sphere's property it was combined with.
+#[test]
+fn optics_properties_handed_to_a_mie_sphere_are_blamed_on_the_optics() {
+    let mut unnamed = Vec::new();
+    let mut not_finite = Vec::new();
+    let mut cases = 0;
+    for spec in registry::kinds().filter(|k| k.module == "optics" && k.params.iter().any(|p| p.name == "pupil")) {
+        if spec.name == "Fluorescence" {
+            // Fluorescence does not image Mie scatterers.
+            continue;
+        }
+        for p in spec.params.iter().filter(|p| !p.is_feature()) {
+            for v in values(p) {
+                let o = optics(spec.name, None, None);
+                if o.set_property(p.name, Rule::constant(v.clone())).is_err() {
+                    continue;
+                }
+                let s = features::builtin("MieSphere").unwrap();
+                set(&s, "position", Value::vector(&[4.0, 4.0]));
+                cases += 1;
+                let case = format!("{}.{} = {v}", spec.name, p.name);
+                match resolve(&microscope(s, o), None) {
+                    Outcome::Ok => {}
+                    Outcome::NotFinite(x) => not_finite.push(format!("{case}: {x}")),
+                    Outcome::Panic(m) => unnamed.push(format!("{case}: panic {m}")),
+                    Outcome::Error(m) => {
+                        let own = m.contains(&format!("property '{}' of feature '{}'", p.name, spec.name));
+                        // A list's length, or a number the optics derive from several (the voxel size from
+                        // resolution and magnification): another property of the optics.
+                        let optics = m.contains(&format!("of feature '{}'", spec.name));
+                        if !(own || (optics && !matches!(v, Value::Float(_) | Value::Int(_)))) {
+                            unnamed.push(format!("{case}: {m}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(cases > 500, "{cases} cases");
+    assert!(
+        unnamed.is_empty() && not_finite.is_empty(),
+        "{} errors not naming the optics' property:\n{}\n{} non-finite images with status OK:\n{}",
+        unnamed.len(),
+        unnamed.join("\n"),
+        not_finite.len(),
+        not_finite.join("\n")
+    );
+}

@@ -113,6 +113,16 @@ impl Propagated {
         }
     }
 
+    /// `e`, an error naming a number a sample feature computed ("auto") from the optics' properties
+    /// `from`, blamed on the one of them farthest from its default (in orders of magnitude), on the
+    /// optics; `e` itself outside a microscope.
+    pub fn blame_auto(scope: &Scope, from: &[&str], e: Error) -> Error {
+        let (Some(propagated), Some(OpticsLabel(label))) = (Propagated::of(scope), scope.get::<OpticsLabel>()) else {
+            return e;
+        };
+        e.blamed_on_property(label, super::params::most_unusual(&propagated.0, from))
+    }
+
     /// What the microscope whose sample `scope` is hands its sample, if `scope` is inside one.
     pub fn of(scope: &Scope) -> Option<&Propagated> {
         scope.get::<Propagated>()
