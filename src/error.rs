@@ -99,6 +99,21 @@ impl Error {
         }
         self
     }
+
+    /// Names `feature` as the one at fault in place of any named before: a property one feature took
+    /// from another (a scatterer's `wavelength`, set by its optics) is blamed where it was set.
+    pub(crate) fn blamed_on(mut self, feature: &str) -> Self {
+        self.feature = Some(feature.to_owned());
+        self
+    }
+
+    /// Names `property` of `feature` as the one at fault in place of any named before: a number one
+    /// feature computed from another's properties ("auto") is blamed on the property that set it.
+    pub(crate) fn blamed_on_property(mut self, feature: &str, property: &str) -> Self {
+        self.feature = Some(feature.to_owned());
+        self.property = Some(property.to_owned());
+        self
+    }
 }
 
 impl fmt::Display for Error {

@@ -61,6 +61,12 @@ fn errors_inside_a_microscope_name_the_property_from_c() {
 }
 
 #[test]
+fn finite_inputs_give_finite_images_or_errors_naming_the_property_from_c() {
+    let out = run(&compile("cc", "tests/c/finite.c", "finite", &["-std=c11"]));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn elementwise_and_statistics_kinds_from_c() {
     let out = run(&compile("cc", "tests/c/reductions.c", "reductions", &["-std=c11"]));
     assert!(out.contains(" 0 failed"), "{out}");

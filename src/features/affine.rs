@@ -235,7 +235,17 @@ impl Map {
             centre[1] - (m[1][0] * centre[0] + m[1][1] * centre[1]) - shift[1],
         ];
         if !m.iter().flatten().chain(&offset).all(|x| x.is_finite()) {
-            return Err(Error::invalid(format!("the transform is not finite (matrix {m:?})")).in_property("shear"));
+            // The property whose number made it so: a scale whose reciprocal overflows, a translation
+            // that does with the centre, else the shear (its tangent near a right angle).
+            let translate = if p.optional("translate")?.is_some() { "translate" } else { "translate_px" };
+            let (key, why) = if !((1.0 / fx).is_finite() && (1.0 / fy).is_finite()) {
+                ("scale", format!(": 1 / scale overflows for the scale [{fx:e}, {fy:e}]"))
+            } else if !m.iter().flatten().all(|v| v.is_finite()) {
+                ("shear", String::new())
+            } else {
+                (translate, format!(": the offset overflows for the translation [{dx:e}, {dy:e}]"))
+            };
+            return Err(Error::invalid(format!("the transform is not finite (matrix {m:?}){why}")).in_property(key));
         }
         Ok(Map { matrix: m, offset, centre, shift })
     }

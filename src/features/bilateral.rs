@@ -94,6 +94,13 @@ fn reflect101(i: isize, n: usize) -> usize {
     (if k < n as isize { k } else { period - k }) as usize
 }
 
+/// `exp(d2 · coeff)` for a coefficient `-1 / 2σ²`, with the limit 1 at distance 0 when σ² underflows
+/// (`coeff` is -inf): OpenCV's weight of the centre and of equal values is 1 for every sigma, so a
+/// tiny sigma leaves the image as it is (the other weights are 0) instead of making it NaN.
+fn gauss(d2: f64, coeff: f64) -> f64 {
+    if d2 == 0.0 { 1.0 } else { (d2 * coeff).exp() }
+}
+
 /// The filter of `x` (`rows × cols × cn`, C order, `cn` 1 or 3) in single precision.
 fn bilateral(x: &[f32], (rows, cols, cn): (usize, usize, usize), radius: i64, sc: f64, ss: f64) -> Result<Vec<f32>> {
     let mut out = Vec::new();
@@ -117,7 +124,7 @@ fn bilateral(x: &[f32], (rows, cols, cn): (usize, usize, usize), radius: i64, sc
     for (i, slot) in lut.iter_mut().enumerate() {
         if last > 0.0 {
             let v = i as f64 / scale as f64;
-            *slot = (v * v * color_coeff).exp() as f32;
+            *slot = gauss(v * v, color_coeff) as f32;
             last = *slot;
         }
     }
@@ -140,7 +147,7 @@ fn bilateral(x: &[f32], (rows, cols, cn): (usize, usize, usize), radius: i64, sc
         }
     }
     let taps: Vec<(isize, f32)> = disc(radius)
-        .map(|(i, j, r)| (((i * pcols as i64 + j) * cn as i64) as isize, (r * r * space_coeff).exp() as f32))
+        .map(|(i, j, r)| (((i * pcols as i64 + j) * cn as i64) as isize, gauss(r * r, space_coeff) as f32))
         .collect();
     for r in 0..rows {
         for c in 0..cols {

@@ -156,14 +156,32 @@ fn rescale(img: &Image, r: f64) -> Result<Image> {
     let mut data = crate::buffer::with_capacity(src.len())?;
     data.extend_from_slice(src);
     let parts = if complex { 2 } else { 1 };
+    // Whether every rescaled sample is finite, noted without a branch as they are computed.
+    let mut finite = true;
     for lane in data.chunks_exact_mut(k * parts) {
         lane[0] = (lane[0] - 1.0) * r + 1.0;
-        for v in &mut lane[1..parts] {
+        finite &= lane[0].is_finite();
+        for v in &mut lane[1..2 * parts] {
             *v *= r;
+            finite &= v.is_finite();
         }
-        for v in &mut lane[parts..2 * parts] {
-            *v *= r;
-        }
+    }
+    // A finite factor that makes a finite sample non-finite makes the field overflow: the first such
+    // sample, looked for only when some sample is not finite.
+    let overflow = if r.is_finite() && !finite {
+        src.iter().zip(&data).find(|(x, y)| x.is_finite() && !y.is_finite()).map(|(&x, &y)| (x, y))
+    } else {
+        None
+    };
+    if let Some((x, y)) = overflow {
+        return Err(Error::invalid(format!(
+            "the rescaled field overflows: a sample of {} becomes {} with rescale {} ((c0 - 1) · rescale + 1, c1 · \
+             rescale)",
+            crate::value::Value::Float(x),
+            crate::value::Value::Float(y),
+            crate::value::Value::Float(r)
+        ))
+        .in_property("rescale"));
     }
     let mut out = img.with_standard_data(ArrayD::from_shape_vec(IxDyn(img.shape()), data).expect("same shape"));
     out.set_complex(complex)?;

@@ -188,7 +188,7 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
                 "sigma",
                 ParamKind::Number,
                 ParamDefault::Value(Const::Float(2.0)),
-                "the standard deviation, in pixels (0: the input unchanged)",
+                "the standard deviation, in pixels (at most 1e-15: the input unchanged, as scipy's)",
             )
         },
         BLUR_MODE,
@@ -334,6 +334,18 @@ fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
         return map(img, |_| 0.0);
     };
     let (ptp, scale) = (max - min, hi - lo);
+    if max > min && lo.is_finite() && hi.is_finite() && !(lo + scale.abs()).is_finite() {
+        // The image spans [min, min + |max - min|] (DeepTrack2's `y - min(y) + min`, so with max <
+        // min too): an end that overflows is the finite parameters' doing, whatever the image.
+        let key = if lo.abs() >= hi.abs() { "min" } else { "max" };
+        return Err(Error::invalid(format!(
+            "the normalised range [min, min + |max - min|] overflows for min {} and max {}: the image would not be \
+             finite",
+            Value::Float(lo),
+            Value::Float(hi)
+        ))
+        .in_property(key));
+    }
     // A multiplication by 1/ptp (within rounding of the division, and much faster), unless 1/ptp
     // is not a normal number: then the division, whose NaN and infinities are DeepTrack2's.
     let inv = 1.0 / ptp;
@@ -414,8 +426,10 @@ impl FeatureKind for GaussianBlur {
         let p = Params::new(GAUSSIAN_BLUR.params, props);
         let s = p.f64("sigma")?;
         let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
-        if s == 0.0 {
-            // scipy's kernel of one tap: the input itself, as in DeepTrack2.
+        if s <= 1e-15 {
+            // scipy's `gaussian_filter` filters only the axes whose sigma exceeds 1e-15: the input
+            // itself, as in DeepTrack2 (the kernel `exp(-k² / 2σ²)` of a smaller sigma would be NaN
+            // once σ² underflows).
             return Ok(None);
         }
         let out = filters::gaussian(img.contiguous()?, img.shape(), s, border)?;
@@ -548,6 +562,17 @@ impl FeatureKind for NormalizeQuantile {
         let found = median::quantiles(&mut scratch, &[q[0], q[1], 0.5]);
         drop(scratch);
         let (low, high, mid) = (found[0], found[1], found[2]);
+        if q[0] == q[1] {
+            // Whatever the image, the spread is 0 and the image ±inf (NaN at the median): the equal
+            // quantiles are the cause (DeepTrack2 2.0.1 returns numpy's infinities).
+            return Err(Error::invalid(format!(
+                "the quantiles are equal ({} and {}): the spread between them is 0 for any image, and the \
+                 normalised image (x - median) / spread is not finite",
+                Value::Float(q[0]),
+                Value::Float(q[1])
+            ))
+            .in_property("quantiles"));
+        }
         let spread = high - low;
         Ok(Some(map(img, |v| (v - mid) / spread)?))
     }

@@ -125,14 +125,66 @@ fn complex_param(p: &Params<'_>, key: &str) -> Result<((f64, f64), bool)> {
     p.parse(key, |v| Ok((v.as_complex()?, matches!(v, Value::Complex(..)))))
 }
 
+/// The first noise term `mu + sigma · draw` that is not a number though `mu` and `sigma` are: the
+/// parameters alone overflow (a `sigma` so large that the draws' products are infinite), whatever the
+/// image. Recorded as the noise is drawn: the draw's noise `sigma · draw` and the term, each `(re, im)`.
+#[derive(Default)]
+struct Overflow(Option<[(f64, f64); 2]>);
+
+impl Overflow {
+    /// Records `mu + noise` when it is the first that is not finite.
+    #[inline]
+    fn check(&mut self, mu: (f64, f64), noise: (f64, f64)) {
+        let term = (mu.0 + noise.0, mu.1 + noise.1);
+        if !(term.0.is_finite() && term.1.is_finite()) && self.0.is_none() {
+            self.0 = Some([noise, term]);
+        }
+    }
+
+    /// The error naming `sigma` (its product with a draw overflows) or `mu` (its sum with the noise
+    /// does), when both are finite; with a non-finite one, numpy's infinities are the result.
+    fn error(&self, mu: (f64, f64), sigma: (f64, f64)) -> Result<()> {
+        let Some([noise, term]) = self.0 else { return Ok(()) };
+        let finite = |(re, im): (f64, f64)| re.is_finite() && im.is_finite();
+        if !(finite(mu) && finite(sigma)) {
+            return Ok(());
+        }
+        let show = |(re, im): (f64, f64)| if im == 0.0 { Value::Float(re) } else { Value::Complex(re, im) }.to_string();
+        Err(if finite(noise) {
+            Error::invalid(format!(
+                "mu + sigma · N(0, 1) overflows: mu ({}) plus the noise of a draw ({}) is {}, not a finite number",
+                show(mu),
+                show(noise),
+                show(term)
+            ))
+            .in_property("mu")
+        } else {
+            Error::invalid(format!(
+                "the noise overflows: sigma ({}) times a standard normal draw is {}, not a finite number (sigma is \
+                 too large for the draws' magnitude)",
+                show(sigma),
+                show(noise)
+            ))
+            .in_property("sigma")
+        })
+    }
+}
+
 /// `x + mu + noise()` per complex sample: a complex input keeps its shape, a real one gets a last
 /// axis of 2 (its imaginary parts zero). `noise` gives each sample's `(re, im)`, in order.
-fn add_complex_noise(img: &Image, mu: (f64, f64), mut noise: impl FnMut() -> (f64, f64)) -> Result<Image> {
+/// A noise term that overflows is recorded in `overflow`.
+fn add_complex_noise(
+    img: &Image,
+    mu: (f64, f64),
+    overflow: &mut Overflow,
+    mut noise: impl FnMut() -> (f64, f64),
+) -> Result<Image> {
     let samples = img.contiguous()?;
     let (shape, data) = if img.is_complex() {
         let mut out = crate::buffer::with_capacity(samples.len())?;
         for pair in samples.chunks_exact(2) {
             let (re, im) = noise();
+            overflow.check(mu, (re, im));
             out.push(pair[0] + mu.0 + re);
             out.push(pair[1] + mu.1 + im);
         }
@@ -144,6 +196,7 @@ fn add_complex_noise(img: &Image, mu: (f64, f64), mut noise: impl FnMut() -> (f6
         let mut out = crate::buffer::with_capacity(count)?;
         for &x in samples {
             let (re, im) = noise();
+            overflow.check(mu, (re, im));
             out.push(x + mu.0 + re);
             out.push(mu.1 + im);
         }
@@ -199,18 +252,24 @@ impl FeatureKind for Gaussian {
         let (((mu, mu_im), complex_mu), ((sigma, sigma_im), complex_sigma)) =
             (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
+        let mut overflow = Overflow::default();
         if complex_mu || complex_sigma || img.is_complex() {
             // numpy: `mu + image + randn(*shape) * sigma` is complex, one draw per sample scaled by
             // the complex sigma (sigma = 0.005j: the real part keeps `x + mu`).
-            return Ok(Some(add_complex_noise(img, (mu, mu_im), || {
+            let out = add_complex_noise(img, (mu, mu_im), &mut overflow, || {
                 let n: f64 = StandardNormal.sample(&mut *rng);
                 (n * sigma, n * sigma_im)
-            })?));
+            })?;
+            overflow.error((mu, mu_im), (sigma, sigma_im))?;
+            return Ok(Some(out));
         }
         let out = img.data().mapv(|x| {
             let n: f64 = StandardNormal.sample(&mut *rng);
-            mu + x + n * sigma
+            let noise = n * sigma;
+            overflow.check((mu, 0.0), (noise, 0.0));
+            mu + x + noise
         });
+        overflow.error((mu, 0.0), (sigma, 0.0))?;
         Ok(Some(img.with_data(out)))
     }
 }
@@ -243,10 +302,12 @@ impl FeatureKind for ComplexGaussian {
         let ((mu, _), (sigma, _)) = (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
         // `(N(0, 1) + i·N(0, 1)) · sigma`, the real draw first.
-        let out = add_complex_noise(img, mu, || {
+        let mut overflow = Overflow::default();
+        let out = add_complex_noise(img, mu, &mut overflow, || {
             let (a, b): (f64, f64) = (StandardNormal.sample(&mut *rng), StandardNormal.sample(&mut *rng));
             (a * sigma.0 - b * sigma.1, a * sigma.1 + b * sigma.0)
         })?;
+        overflow.error(mu, sigma)?;
         Ok(Some(out))
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
 
 use super::FeatureKind;
+use super::optics::OpticsLabel;
 use super::power;
 use super::registry::{self, Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, ErrorKind, Result};
@@ -605,7 +606,8 @@ impl FeatureKind for Microscope {
         let nothing = ImageList::new();
         let volumes = match self.optics.kind().sample_scope(&props, rs.scope()) {
             Some(scope) => {
-                let scope = scope.map_err(|e| e.in_feature(&self.optics.label()))?;
+                let label = self.optics.label();
+                let scope = scope.map_err(|e| e.in_feature(&label))?.with(OpticsLabel(label));
                 rs.with_scope(scope, |rs| rs.resolve(&self.sample, &nothing, id))?
             }
             None => rs.resolve(&self.sample, &nothing, id)?,

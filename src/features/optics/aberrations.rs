@@ -22,6 +22,7 @@ use crate::features::registry::{self, Const, KindSpec, ParamDefault, ParamKind, 
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
+use crate::value::Value;
 
 /// The largest radial order `n` of a Zernike term (its radial polynomial's coefficients are then
 /// exact integers below 2^127).
@@ -194,19 +195,25 @@ impl PupilField {
     /// from the grid's centre) where the pupil is non-zero; 1 when that is 0 (a pupil of one point
     /// at the centre, where DeepTrack2 divides 0 by 0: its `rho` is 0 there) or when the pupil is
     /// zero everywhere.
-    pub(super) fn largest_radius(&self, c: (f64, f64)) -> f64 {
+    /// The distances are multiplied by `scale` (0.5 keeps those from a centre up to `f64::MAX` away
+    /// finite; the normalised `ρ` is their ratio, which an exact scale by a power of two keeps).
+    pub(super) fn largest_radius(&self, c: (f64, f64), scale: f64) -> f64 {
         let mut largest = 0.0f64;
         for (at, v) in self.values.iter().enumerate() {
             if *v != Complex64::new(0.0, 0.0) {
                 let (y, x) = self.offsets(at);
                 let (y, x) = (y - c.0, x - c.1);
                 // hypot: an offset far beyond the grid (up to f64::MAX) stays finite.
-                largest = largest.max(x.hypot(y));
+                largest = largest.max((x * scale).hypot(y * scale));
             }
         }
         if largest > 0.0 { largest } else { 1.0 }
     }
 }
+
+/// The largest bound of a Zernike phase (`Σ |coefficient| · √(2n + 2)`): half the largest float, so
+/// that the phase summed at any point of the pupil (where `|Rₙᵐ| <= 1` up to rounding) is a number.
+pub(crate) const MAX_PHASE: f64 = f64::MAX / 2.0;
 
 /// One aberration, its properties parsed: what the optics apply to their pupil.
 #[derive(Clone, Debug, PartialEq)]
@@ -271,13 +278,29 @@ impl Step {
             ))
             .in_property("coefficient"));
         }
-        let terms = n
+        let terms: Vec<(u32, i32, f64)> = n
             .iter()
             .zip(&m)
             .zip(&c)
             .map(|((&n, &m), &c)| (n as u32, m as i32, c))
             .filter(|&(n, m, c)| (i64::from(n) - i64::from(m)) % 2 == 0 && c != 0.0)
             .collect();
+        // |Rₙᵐ(ρ)| <= 1 on the pupil, so the phase is at most Σ |c| · √(2n + 2) (√(n + 1) for m = 0):
+        // when that overflows, the phase does at some point of the pupil and exp(i·Z) is NaN there.
+        let bound: f64 = terms
+            .iter()
+            .map(|&(n, m, c)| c.abs() * if m == 0 { f64::from(n + 1).sqrt() } else { f64::from(2 * n + 2).sqrt() })
+            .sum();
+        if bound.is_nan() || bound > MAX_PHASE {
+            return Err(Error::invalid(format!(
+                "the pupil's phase Σ coefficient · Zₙᵐ(ρ, θ) overflows: its bound on the pupil, Σ |coefficient| · \
+                 √(2n + 2) (√(n + 1) for m = 0) over the terms (n, m, coefficient) {terms:?}, is {}, which exceeds \
+                 the maximum of {}",
+                Value::Float(bound),
+                Value::Float(MAX_PHASE)
+            ))
+            .in_property("coefficient"));
+        }
         Ok(Step::Zernike(terms))
     }
 
@@ -315,7 +338,7 @@ fn zernike(terms: &[(u32, i32, f64)], pupil: &mut PupilField) {
     if terms.is_empty() {
         return;
     }
-    let largest = pupil.largest_radius((0.0, 0.0));
+    let largest = pupil.largest_radius((0.0, 0.0), 1.0);
     let radial: Vec<Vec<f64>> = terms.iter().map(|&(n, m, _)| radial_coefficients(n, m)).collect();
     for at in 0..pupil.values.len() {
         if pupil.values[at] == Complex64::new(0.0, 0.0) {
@@ -371,13 +394,14 @@ fn radial_coefficients(n: u32, m: i32) -> Vec<f64> {
 /// `offset` (columns, rows) and normalised where the pupil is non-zero (outside, `ρ = ∞`).
 fn apodize(sigma: f64, offset: [f64; 2], pupil: &mut PupilField) {
     let centre = (offset[1], offset[0]);
-    let largest = pupil.largest_radius(centre);
+    let largest = pupil.largest_radius(centre, 0.5);
     for at in 0..pupil.values.len() {
         let (y, x) = pupil.offsets(at);
         let (y, x) = (y - centre.0, x - centre.1);
-        // hypot, as the normaliser: every point of a pupil whose centre is moved far beyond the grid
-        // is at ρ ≈ 1 (DeepTrack2's x² + y² overflows there, and its pupil is NaN everywhere).
-        let mut rho = x.hypot(y) / largest;
+        // hypot of the halved offsets, as the normaliser: every point of a pupil whose centre is
+        // moved far beyond the grid (up to f64::MAX on both axes) is at ρ ≈ 1 (DeepTrack2's x² + y²
+        // overflows there, and its pupil is NaN everywhere).
+        let mut rho = (x * 0.5).hypot(y * 0.5) / largest;
         if rho > 1.0 {
             rho = f64::INFINITY;
         }

@@ -79,8 +79,20 @@ impl Runs {
     /// (an all-zero array: DeepTrack2's `_get_position`). `a` is the summarised array.
     pub fn center_of_mass(&self, a: &[f64], factor: f64, pad: usize) -> [f64; 3] {
         let padded = self.shape.map(|n| n + 2 * pad);
-        let com = self.closed_form(factor, pad).unwrap_or_else(|| self.replayed(a, factor, pad));
+        let com = match self.closed_form(factor, pad) {
+            Some(com) => com,
+            None => ratios(self.replayed(a, factor, pad)),
+        };
         if com.iter().any(|c| c.is_nan()) { padded.map(|n| n as f64 / 2.0) } else { com }
+    }
+
+    /// [`Runs::center_of_mass`], or `None` when it is infinite: numpy's sums of `|a · factor| · index`
+    /// overflow where the sum of `|a · factor|` does not (a factor too large to weigh the volume by;
+    /// DeepTrack2's position is then infinite). When both overflow, their ratio is NaN and the middle
+    /// of the array is the centre, as for an all-zero array.
+    pub fn checked_center_of_mass(&self, a: &[f64], factor: f64, pad: usize) -> Option<[f64; 3]> {
+        let com = self.center_of_mass(a, factor, pad);
+        com.iter().all(|c| c.is_finite()).then_some(com)
     }
 
     /// The closed form, when it is exact (see the module's documentation).
@@ -103,15 +115,20 @@ impl Runs {
         Some(sums.map(|s| (c * s as f64) / total))
     }
 
-    /// numpy's pairwise sums replayed over the non-zero voxels of the padded array.
-    fn replayed(&self, a: &[f64], factor: f64, pad: usize) -> [f64; 3] {
+    /// numpy's pairwise sums (of `|v|`, `|v|·i`, `|v|·j`, `|v|·k`) replayed over the non-zero voxels
+    /// of the padded array.
+    fn replayed(&self, a: &[f64], factor: f64, pad: usize) -> [f64; 4] {
         let [_, n1, n2] = self.shape;
         let [p0, p1, p2] = self.shape.map(|n| n + 2 * pad);
         let mut source = Source { runs: &self.runs, run: 0, k: 0, a, factor, pad, p1, p2, n1, n2 };
         source.skip_empty();
-        let [total, w0, w1, w2] = pairwise(&mut source, 0, p0 * p1 * p2);
-        [w0 / total, w1 / total, w2 / total]
+        pairwise(&mut source, 0, p0 * p1 * p2)
     }
+}
+
+/// The centre of mass from the sums `[Σ|v|, Σ|v|·i, Σ|v|·j, Σ|v|·k]`.
+fn ratios([total, w0, w1, w2]: [f64; 4]) -> [f64; 3] {
+    [w0 / total, w1 / total, w2 / total]
 }
 
 /// The non-zero voxels in flat (padded C) order, as `(flat index, [|v|, |v|·i, |v|·j, |v|·k])`.
@@ -283,7 +300,7 @@ mod tests {
         let got = runs.center_of_mass(a, factor, pad);
         assert_eq!(got.map(f64::to_bits), expected.map(f64::to_bits), "{shape:?} ×{factor} pad {pad}: {got:?}");
         // The replay alone agrees too (the closed form is only a shortcut).
-        let replayed = runs.replayed(a, factor, pad);
+        let replayed = ratios(runs.replayed(a, factor, pad));
         let replayed = if replayed.iter().any(|c| c.is_nan()) { pshape.map(|n| n as f64 / 2.0) } else { replayed };
         assert_eq!(replayed.map(f64::to_bits), expected.map(f64::to_bits));
     }

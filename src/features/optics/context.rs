@@ -3,7 +3,10 @@
 //! `NonOverlapping`) read. The engine knows none of them: it only reuses results computed in an
 //! equal scope and records dicts where the scope asks.
 
+use std::sync::Arc;
+
 use super::Params;
+use crate::error::Error;
 use crate::features::registry::ParamSpec;
 use crate::graph::Scope;
 use crate::properties::{PixelUnit, PropertyDict};
@@ -67,6 +70,15 @@ impl OpticsContext {
 #[derive(Clone, Debug, Default)]
 pub struct Propagated(PropertyDict);
 
+/// The label of the optics whose sample a scope resolves (set by the microscope): an error naming a
+/// property a scatterer took from them ([`Propagated`]) names them ([`Propagated::blame`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpticsLabel(pub Arc<str>);
+
+/// The propagated properties the microscope derives (from `resolution` and `magnification`): not
+/// properties of the optics, so an error naming them stays the scatterer's.
+const DERIVED: [&str; 3] = ["voxel_size", "pixel_size", "return_fft"];
+
 /// The optics' properties not propagated as sampled: the microscope hands `output_region` and
 /// `padding` upscaled, and the features are the optics' own.
 const NOT_PROPAGATED: [&str; 4] = ["output_region", "padding", "pupil", "illumination"];
@@ -80,6 +92,35 @@ impl Propagated {
             out.insert(key, value.clone());
         }
         Propagated(out)
+    }
+
+    /// `e`, an error of a sample feature with the parameters `params` resolved in `scope`, blamed on
+    /// the optics when the property it names is one the feature took from them: the user set it
+    /// there (`Brightfield(wavelength=…)`, `ISCAT(amp_factor=…)`), not on the scatterer.
+    pub fn blame(scope: &Scope, params: &[ParamSpec], e: Error) -> Error {
+        let (Some(propagated), Some(OpticsLabel(label))) = (Propagated::of(scope), scope.get::<OpticsLabel>()) else {
+            return e;
+        };
+        match e.property() {
+            Some(key)
+                if propagated.0.get(key).is_some()
+                    && params.iter().any(|p| p.name == key)
+                    && !DERIVED.contains(&key) =>
+            {
+                e.blamed_on(label)
+            }
+            _ => e,
+        }
+    }
+
+    /// `e`, an error naming a number a sample feature computed ("auto") from the optics' properties
+    /// `from`, blamed on the one of them farthest from its default (in orders of magnitude), on the
+    /// optics; `e` itself outside a microscope.
+    pub fn blame_auto(scope: &Scope, from: &[&str], e: Error) -> Error {
+        let (Some(propagated), Some(OpticsLabel(label))) = (Propagated::of(scope), scope.get::<OpticsLabel>()) else {
+            return e;
+        };
+        e.blamed_on_property(label, super::params::most_unusual(&propagated.0, from))
     }
 
     /// What the microscope whose sample `scope` is hands its sample, if `scope` is inside one.

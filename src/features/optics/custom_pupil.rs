@@ -73,7 +73,7 @@ impl Callback {
             data[2 * (i * n1 + j)] = v.re;
             data[2 * (i * n1 + j) + 1] = v.im;
         }
-        let largest = pupil.largest_radius((0.0, 0.0));
+        let largest = pupil.largest_radius((0.0, 0.0), 1.0);
         let (mut rho, mut theta) = (alloc(n)?, alloc(n)?);
         for i in 0..n0 {
             let y = i as f64 - n0 as f64 / 2.0;

@@ -75,7 +75,7 @@ mod reference;
 mod volume;
 
 use brightfield::{Route, brightfield};
-pub use context::{Imaging, OpticsContext, Propagated};
+pub use context::{Imaging, OpticsContext, OpticsLabel, Propagated};
 use fluorescence::fluorescence_rows;
 pub(crate) use params::upscale as upscale_factors;
 pub use params::{MAX_COORDINATE, MAX_PADDING, MAX_PHASE_PER_VOXEL, MAX_UPSCALE};

@@ -501,13 +501,16 @@ impl Pupil {
         let at = |i: usize, j: usize| g.at(ci.start + i, cj.start + j);
         let (rows, cols) = g.band_indices();
         if rows.is_empty() || cols.is_empty() {
-            // Only when the radius underflows to 0 (the centre is inside any positive radius).
+            // Only when the radius underflows to 0 (the centre is inside any positive radius). Blamed:
+            // NA or wavelength, whichever shrinks the radius more from DeepTrack2's default (0.7,
+            // 6.6e-7 m), in orders of magnitude.
+            let key = if (0.7 / p.na).ln() > (p.wavelength / 0.66e-6).ln() { "NA" } else { "wavelength" };
             return Err(Error::invalid(format!(
                 "the pupil holds no frequency of the grid: its radius (NA / wavelength · voxel size · grid \
                  size) is {:?} grid steps with NA {:?}, wavelength {:?} and voxel size {:?}",
                 g.r, p.na, p.wavelength, p.voxel
             ))
-            .in_property("wavelength"));
+            .in_property(key));
         }
         let mut support = Vec::new();
         let m = rows.len() * cols.len();

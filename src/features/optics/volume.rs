@@ -360,7 +360,18 @@ pub(super) fn assemble(inputs: &[Image], p: &Params) -> Result<Volume> {
         let magnitude = if value[1] == 0.0 { value[0] } else { value[0].hypot(value[1]) };
         extents.push(Extent { index, scatterer: sc.clone(), key, magnitude, z: [0, 0] });
         // Multiplied, padded by 2 voxels on every side, placed by the padded array's centre of mass.
-        let c = corner(pos, z, runs.center_of_mass(mask, magnitude, 2), s);
+        let Some(com) = runs.checked_center_of_mass(mask, magnitude, 2) else {
+            return Err(sc.error(
+                index,
+                key,
+                format!(
+                    "the centre of mass of the scatterer's volume times its {key} ({}) is not finite: its sums of \
+                     |volume · {key}| · index overflow",
+                    num(magnitude)
+                ),
+            ));
+        };
+        let c = corner(pos, z, com, s);
         let (xo, yo) = (c[0] - c[0].floor(), c[1] - c[1].floor());
         let mut item = place(mask, &runs, value, xo, yo)?;
         let c = c.map(|v| v.floor() as i64);

@@ -363,6 +363,15 @@ struct Mie {
     coefficients: Option<crate::Feature>,
 }
 
+/// The optics' properties an "auto" collection angle (and the "auto" offset_z from it) come from.
+const AUTO_FROM_OPTICS: &[&str] = &["NA", "refractive_index_medium", "resolution", "magnification"];
+
+/// DeepTrack2's "auto" `L`: `floor(x + 4·x^(1/3) + 1)` for `x = 2π · radius / wavelength`.
+fn auto_order(radius: f64, wavelength: f64) -> f64 {
+    let v = 2.0 * PI * radius / wavelength;
+    (v + 4.0 * v.cbrt() + 1.0).floor()
+}
+
 impl Mie {
     fn params(&self) -> &'static [ParamSpec] {
         match (&self.coefficients, self.stratified) {
@@ -422,15 +431,20 @@ impl Mie {
                 .in_property("L"));
             }
             Value::Str(_) => {
-                let v = 2.0 * PI * max_radius / im.wavelength;
-                let l = (v + 4.0 * v.cbrt() + 1.0).floor();
+                let l = auto_order(max_radius, im.wavelength);
                 if l.is_nan() || l > MAX_ORDER as f64 {
+                    // 2π · radius / wavelength: the radius's fault when it is farther from DeepTrack2's
+                    // default (1 µm) than the wavelength from its own (660 nm), in orders of magnitude,
+                    // else the wavelength's (the optics', when they set it).
+                    let (by_radius, by_wavelength) = ((max_radius / 1e-6).ln(), (0.66e-6 / im.wavelength).ln());
+                    let key = if by_radius >= by_wavelength { "radius" } else { "wavelength" };
                     return Err(Error::invalid(format!(
-                        "\"auto\" gives {l} expansion terms for a radius of {max_radius} m at wavelength {} m, which \
-                         exceeds the maximum of {MAX_ORDER}",
-                        im.wavelength
+                        "\"auto\" gives {l} expansion terms for a radius of {} m at wavelength {} m, which exceeds the \
+                         maximum of {MAX_ORDER}",
+                        Value::Float(max_radius),
+                        Value::Float(im.wavelength)
                     ))
-                    .in_property("radius"));
+                    .in_property(key));
                 }
                 l as usize
             }
@@ -440,12 +454,18 @@ impl Mie {
             Value::Str(_) => {
                 let a = (im.na / im.n_medium).asin();
                 if a.is_nan() {
+                    let key = if (im.na / 0.7).ln().abs() >= (im.n_medium / 1.33).ln().abs() {
+                        "NA"
+                    } else {
+                        "refractive_index_medium"
+                    };
                     return Err(Error::invalid(format!(
                         "collection_angle \"auto\" is arcsin(NA / refractive_index_medium), undefined for NA {} above \
                          refractive_index_medium {}",
-                        im.na, im.n_medium
+                        Value::Float(im.na),
+                        Value::Float(im.n_medium)
                     ))
-                    .in_property("collection_angle"));
+                    .in_property(key));
                 }
                 a
             }
@@ -583,16 +603,50 @@ impl Mie {
             None => crate::mie::stratified_coefficients(&m, &a, order).map_err(|e| e.in_feature(name))?,
         };
         if an.iter().chain(&bn).any(|c| !(c.re.is_finite() && c.im.is_finite())) {
-            // A size parameter far from any microscope's (2π · radius · n_medium / wavelength) is the radius's.
+            // A size parameter far from any microscope's (2π · radius · n_medium / wavelength) is the radius's;
+            // an explicit L beyond "auto"'s asks for orders whose coefficients overflow at that size.
             let extreme = a.iter().any(|&a| !(1e-30..=1e30).contains(&a.abs()));
-            let key = match (&self.coefficients, extreme) {
-                (Some(_), _) => "coefficients",
-                (None, true) => "radius",
-                (None, false) => "refractive_index",
+            let largest = radius.iter().fold(0.0f64, |m, &r| m.max(r));
+            let auto = auto_order(largest, im.wavelength);
+            let explicit = !matches!(p.value("L")?, Value::Str(_)) && order as f64 > auto;
+            // Otherwise the number farthest from DeepTrack2's default in orders of magnitude: the
+            // radius (1 µm), the wavelength (660 nm) or the medium (1.33) for a size parameter far from
+            // any microscope's, else the refractive index (1.45) or the medium.
+            let farthest = |candidates: &[(&'static str, f64, f64)]| {
+                candidates
+                    .iter()
+                    .map(|&(k, v, d)| (k, (v.abs() / d).ln().abs()))
+                    .fold(("", -1.0), |best, c| if c.1 > best.1 { c } else { best })
+                    .0
+            };
+            let index = indices.iter().fold(0.0f64, |m, n| m.max(n.norm()));
+            let key = match (&self.coefficients, explicit, extreme) {
+                (Some(_), _, _) => "coefficients",
+                (None, true, _) => "L",
+                (None, false, true) => farthest(&[
+                    ("radius", largest, 1e-6),
+                    ("wavelength", im.wavelength, 0.66e-6),
+                    ("refractive_index_medium", im.n_medium, 1.33),
+                ]),
+                (None, false, false) => {
+                    farthest(&[("refractive_index", index, 1.45), ("refractive_index_medium", im.n_medium, 1.33)])
+                }
+            };
+            let because = if key == "L" {
+                format!(
+                    ": L = {order} expansion terms, where \"auto\" gives {auto}, reach orders whose coefficients overflow"
+                )
+            } else {
+                String::new()
+            };
+            let show = |v: &[Complex64]| {
+                let parts: Vec<String> = v.iter().map(|z| Value::Complex(z.re, z.im).to_string()).collect();
+                format!("[{}]", parts.join(", "))
             };
             return Err(Error::invalid(format!(
                 "{name}'s Mie coefficients are not finite (size parameters 2π · radius · refractive_index_medium / \
-                 wavelength {a:?}, relative refractive indices {m:?})"
+                 wavelength {a:?}, relative refractive indices {}){because}",
+                show(&m)
             ))
             .in_property(key));
         }
@@ -685,13 +739,30 @@ impl FeatureKind for Mie {
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let ctx = OpticsContext::of(rs.scope());
+        let scope = rs.scope().clone();
         // The optics' properties this scatterer also has take the optics' values (ISCAT's reflected,
-        // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2.
-        let propagated = Propagated::of(rs.scope()).and_then(|o| o.apply(self.params(), props));
+        // circularly polarized illumination; Darkfield's illumination angle), as in DeepTrack2; an
+        // error naming one names the optics.
+        let propagated = Propagated::of(&scope).and_then(|o| o.apply(self.params(), props));
         let props = propagated.as_ref().unwrap_or(props);
         // MieScatterer's coefficients function is user code.
         let _user = self.coefficients.is_some().then(|| rs.user_code());
-        let field = self.field(props, &ctx)?;
+        let field = self.field(props, &ctx).map_err(|e| {
+            // A collection angle left "auto" (and the "auto" offset_z it gives) is the optics': their
+            // NA and refractive_index_medium, and their voxel size for the far field's plane.
+            // (Recorded in the properties once computed, as DeepTrack2 does: auto when it is
+            // arcsin(NA / refractive_index_medium) to the bit.)
+            let auto = match (props.get("collection_angle"), ctx.imaging) {
+                (Some(Value::Str(_)), _) => true,
+                (Some(v), Some(im)) => v.as_f64().is_ok_and(|a| a.to_bits() == (im.na / im.n_medium).asin().to_bits()),
+                _ => false,
+            };
+            let e = match e.property() {
+                Some("collection_angle") if auto => Propagated::blame_auto(&scope, AUTO_FROM_OPTICS, e),
+                _ => e,
+            };
+            Propagated::blame(&scope, self.params(), e)
+        })?;
         let grid = ctx.imaging.map(|i| i.grid);
         let [n0, n1] = match grid {
             Some(g) => g,
@@ -757,7 +828,8 @@ mod tests {
         props[1] = ("NA", Value::Float(1.4));
         let err = mie("MieSphere", &props).resolve_one(None).unwrap_err().to_string();
         assert!(
-            err.contains("'collection_angle'") && err.contains("NA 1.4 above refractive_index_medium 1.33"),
+            err.starts_with("property 'NA' of feature 'MieSphere'")
+                && err.contains("NA 1.4 above refractive_index_medium 1.33"),
             "{err}"
         );
         let f = builtin("MieSphere").unwrap();
