@@ -31,6 +31,21 @@ struct Done {
     changed: Condvar,
 }
 
+/// Whether this thread can allocate at all: a small block, allocated fallibly and freed. On a new
+/// thread this is the allocator's set-up of the thread's heap, which fails where the address space
+/// is exhausted (a limit such as `ulimit -v`, many threads).
+fn can_allocate() -> bool {
+    let layout = std::alloc::Layout::new::<[u64; 2]>();
+    // SAFETY: the layout has a non-zero size.
+    let block = unsafe { std::alloc::alloc(layout) };
+    if block.is_null() {
+        return false;
+    }
+    // SAFETY: allocated just above with this layout.
+    unsafe { std::alloc::dealloc(block, layout) };
+    true
+}
+
 impl Done {
     fn add_one(&self) {
         *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
@@ -237,6 +252,13 @@ impl Feature {
                 let mut workers = Vec::new();
                 for _ in 0..threads {
                     let worker = || {
+                        // A thread's first allocation sets up its allocator heap (mimalloc gives each
+                        // thread segments of its own): where the address space has no room for it,
+                        // this worker leaves its share to the others and the calling thread, rather
+                        // than abort on its first infallible allocation.
+                        if !can_allocate() {
+                            return;
+                        }
                         let _lineage = batch.worker();
                         IN_USER_CODE.set((0, in_user_code.1));
                         work(&mut || {
@@ -265,7 +287,15 @@ impl Feature {
                     report_while_working(&done, &workers, count, &stopped, &next, report);
                 }
                 // All are joined before a worker's panic is passed on.
-                workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()))
+                let panicked = workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()));
+                // Items no worker could take (each found no memory for its heap) are rendered here.
+                if panicked.is_none() && next.load(Ordering::Relaxed) < count {
+                    work(&mut || {
+                        done.add_one();
+                        !stopped.load(Ordering::Relaxed)
+                    });
+                }
+                panicked
             });
             if let Some(payload) = panicked {
                 std::panic::resume_unwind(payload);
