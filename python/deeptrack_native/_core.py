@@ -624,7 +624,7 @@ def to_library_image(obj, what="image"):
             value = np.stack([value.real, value.imag], axis=-1)
     try:
         arr = _real_array(value, what)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, MemoryError):  # MemoryError: numpy's, for a copy it cannot allocate
         raise
     except Exception as e:  # e.g. a ragged list
         raise TypeError(f"{what}: cannot be converted to an array of real numbers ({e})") from None
@@ -649,6 +649,8 @@ def holds_data(owner, obj):
         value = value._value
     try:
         arr = _real_array(value, "the input image")
+    except MemoryError:
+        raise
     except Exception:
         return False
     data, shape = _image_data(owner.ptr)
