@@ -97,6 +97,31 @@ fn as_type_tags_and_numpys_power_from_c() {
 }
 
 #[test]
+fn zero_d_shapes_and_a_limited_address_space_from_c() {
+    // Under mimalloc and under the system allocator: a failed allocation is OUT_OF_MEMORY either way.
+    let exe = compile("cc", "tests/c/shapes_memory.c", "shapes_memory", &["-std=c11"]);
+    // `batch`: 64 threads where a few fit (an abort, at random, before the batch counted them),
+    // three times, as the abort depended on the threads' timing.
+    for (system, args) in [(false, &[][..]), (true, &[]), (false, &["batch"]), (true, &["batch"])] {
+        for _ in 0..if args.is_empty() { 1 } else { 3 } {
+            let mut command = Command::new(&exe);
+            command.args(args);
+            if system {
+                command.env("DEEPTRACK_SYSTEM_ALLOCATOR", "1");
+            }
+            let output = command.output().expect("run shapes_memory");
+            let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+            assert!(
+                output.status.success(),
+                "shapes_memory {args:?} (system allocator: {system}) failed ({:?}):\n{stdout}\n{stderr}",
+                output.status
+            );
+            assert!(stdout.trim_end().ends_with(" passed, 0 failed"), "{stdout}");
+        }
+    }
+}
+
+#[test]
 fn narrow_samples_are_lent_in_their_type_and_read_as_doubles() {
     let out = run(&compile("cc", "tests/c/narrow.c", "narrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

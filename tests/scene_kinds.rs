@@ -148,6 +148,40 @@ fn an_impossible_placement_warns_and_returns_the_last_one() {
 }
 
 #[test]
+fn a_placement_search_beyond_its_work_limit_is_an_error_stating_the_limit() {
+    // 200 balls that cannot be apart: each re-draw counts 200 positions and 19,900 pairs, so the
+    // 498th would make 10,009,800 > 10^7 (nonoverlapping::MAX_PLACEMENT_WORK), long before
+    // 2 attempts of 1000 re-draws are done.
+    let particles = Feature::repeat(&sphere(1.0, 0.0, 4.0), 200).unwrap();
+    let placed = non_overlapping(&particles, 1.0);
+    placed.set_property("max_attempts", Rule::constant(2)).unwrap();
+    placed.set_property("max_iters", Rule::constant(1000)).unwrap();
+    placed.store_properties(true);
+    placed.seed(1).unwrap();
+    let _ = warnings::take();
+    let err = placed.resolve(None).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        err.to_string(),
+        "property 'max_iters' of feature 'NonOverlapping': placing 200 scatterers apart took 497 re-draws without \
+         success (attempt 1 of 2, 1000 re-draws each); the next one makes 10009800 re-drawn positions and checked \
+         pairs, which exceeds the maximum of 10000000 (each re-draw counts N + N (N - 1) / 2; use fewer max_attempts \
+         or max_iters, smaller objects or a larger field of view)"
+    );
+    assert_eq!(deeptrack::features::nonoverlapping::MAX_PLACEMENT_WORK, 10_000_000);
+    // DeepTrack2's defaults (5 attempts of 100 re-draws) stay within the limit for 100 scatterers:
+    // 500 re-draws of 100 + 4950 = 2,525,000; the impossible placement warns as before.
+    let particles = Feature::repeat(&sphere(1.0, 0.0, 4.0), 100).unwrap();
+    let placed = non_overlapping(&particles, 1.0);
+    placed.store_properties(true);
+    placed.seed(1).unwrap();
+    assert_eq!(placed.resolve(None).unwrap().len(), 100);
+    let taken = warnings::take();
+    assert_eq!(taken.len(), 1);
+    assert!(taken[0].contains("could not be achieved in 5 attempts of 100 re-draws"), "{taken:?}");
+}
+
+#[test]
 fn non_overlapping_places_scatterers_inside_a_microscope() {
     let s = features::builtin("Sphere").unwrap();
     s.set_property("radius", Rule::constant(5e-7)).unwrap();

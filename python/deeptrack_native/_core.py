@@ -467,8 +467,9 @@ def from_library_image(owner, known=None):
     """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
     Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
-    if view.dtype != _F64:
-        pass  # narrow samples, viewed in their own dtype
+    narrow = view.dtype != _F64  # narrow samples (AsType's, the comparisons' bools), in their own dtype
+    if narrow:
+        pass
     elif view.ndim and view.shape[-1] == 2 and _is_complex(owner):
         # A complex image (ComplexGaussian's): its last axis holds the real and imaginary parts,
         # viewed as complex numbers without a copy.
@@ -477,9 +478,11 @@ def from_library_image(owner, known=None):
         # Doubles: float64, or the values of a narrow type held as doubles (a whole-number Value).
         view = _typed(owner, view)
     if lib.deeptrack_image_property_count(owner.ptr) == 0:
-        if view.ndim == 0:
+        if view.ndim == 0 and not narrow:
             # A single number is a number, as numpy's reductions and DeepTrack2's Value give it:
             # an int or a bool (Value's whole numbers and bools) as Python's, others as numpy scalars.
+            # Narrow samples stay a 0-d array of their dtype, as numpy's astype and comparisons
+            # give them (and DeepTrack2's AsType and GreaterThan, ... return).
             return view.item() if view.dtype.kind in "bi" else view[()]
         return view
     img = Image(view, copy=False)
@@ -621,7 +624,7 @@ def to_library_image(obj, what="image"):
             value = np.stack([value.real, value.imag], axis=-1)
     try:
         arr = _real_array(value, what)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, MemoryError):  # MemoryError: numpy's, for a copy it cannot allocate
         raise
     except Exception as e:  # e.g. a ragged list
         raise TypeError(f"{what}: cannot be converted to an array of real numbers ({e})") from None
@@ -646,6 +649,8 @@ def holds_data(owner, obj):
         value = value._value
     try:
         arr = _real_array(value, "the input image")
+    except MemoryError:
+        raise
     except Exception:
         return False
     data, shape = _image_data(owner.ptr)

@@ -66,5 +66,7 @@ def pickled(feature):
     """The pipeline pickled (base64 text), or None when it does not pickle (lambdas do not)."""
     try:
         return base64.b64encode(pickle.dumps(feature)).decode("ascii")
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - any failure to pickle means: not stored
         return None

@@ -841,6 +841,8 @@ def _same_value(value, given):
         return _same_value(value, given._value)
     try:
         return bool(value == given)
+    except MemoryError:
+        raise
     except Exception:  # noqa: BLE001 - an object whose == does not give a bool
         return False
 

@@ -118,6 +118,14 @@ impl Warp {
         } else {
             shape
         };
+        if dims.is_empty() {
+            // scipy's map_coordinates: "input and output rank must be > 0" (DeepTrack2 2.0.1 raises
+            // it, or an IndexError for a 0-d image with ignore_last_dim).
+            return Err(Error::invalid(format!(
+                "an image of shape {shape:?} has no axis to displace{} (the field needs at least one)",
+                if self.ignore_last_dim { " once ignore_last_dim drops the last" } else { "" }
+            )));
+        }
         if dims.len() > spline::MAX_RANK {
             return Err(Error::invalid(format!(
                 "{} displaced axes exceed the maximum of {}",

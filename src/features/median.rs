@@ -3,7 +3,7 @@
 //! (`MedianPooling`).
 
 use crate::buffer;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::features::filters::reflect;
 
 /// The largest window of `MedianBlur`, in samples (`ksize` to the power of the number of axes longer
@@ -141,21 +141,20 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border)
     for a in (0..dims.len().saturating_sub(1)).rev() {
         strides[a] = strides[a + 1] * dims[a + 1];
     }
-    // For each axis, the offsets (times its stride) of the window of every index along it.
-    let tables: Vec<Vec<usize>> = axes
-        .iter()
-        .map(|&a| {
-            let n = dims[a];
-            (0..n)
-                .flat_map(|i| (0..k).map(move |t| border.index(i as isize - (k / 2) as isize + t as isize, n)))
-                .map(|j| j.map_or(OUTSIDE, |j| j * strides[a]))
-                .collect()
-        })
-        .collect();
-    let rank = window / 2;
-    let mut values = Vec::with_capacity(window);
-    let mut offsets = Vec::with_capacity(window);
+    // The scratch is the window and one row of offsets per windowed axis (at most `window` in all,
+    // as `k^axes >= k * axes` for k >= 2), allocated fallibly: memory is bounded by the image and
+    // the window, whatever the axes' lengths.
+    let rows_len = axes.len().checked_mul(k).ok_or_else(|| scratch_too_large(window))?;
+    let mut rows: Vec<usize> = fallible(rows_len, window)?;
+    rows.resize(rows_len, 0);
+    let mut values: Vec<f64> = fallible(window, window)?;
+    let mut offsets: Vec<usize> = fallible(window, window)?;
+    // The index of the sample each row was made for (`usize::MAX`: none yet).
+    let mut made_for = vec![usize::MAX; axes.len()];
     let mut index = vec![0_usize; axes.len()];
+    let cval = if let Border::Constant(c) = border { c } else { 0.0 };
+    let half = (k / 2) as isize;
+    let rank = window / 2;
     for (flat, slot) in out.iter_mut().enumerate() {
         let mut rest = flat;
         let mut base = 0;
@@ -167,11 +166,31 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border)
                 None => base += i * strides[a],
             }
         }
+        // The offsets (times the axis's stride) of the window of each windowed index along its axis
+        // (an offset of OUTSIDE reads cval), made again only when that index changed.
+        for (p, &a) in axes.iter().enumerate() {
+            if made_for[p] == index[p] {
+                continue;
+            }
+            made_for[p] = index[p];
+            let (n, start, stride) = (dims[a], index[p] as isize - half, strides[a]);
+            let row = &mut rows[p * k..(p + 1) * k];
+            if start >= 0 && start as usize + k <= n {
+                // Inside the axis (most samples): no border.
+                let first = start as usize * stride;
+                for (t, o) in row.iter_mut().enumerate() {
+                    *o = first + t * stride;
+                }
+            } else {
+                for (t, o) in row.iter_mut().enumerate() {
+                    *o = border.index(start + t as isize, n).map_or(OUTSIDE, |j| j * stride);
+                }
+            }
+        }
         offsets.clear();
         offsets.push(base);
         // An offset of OUTSIDE (or beyond it, once added to others) reads cval.
-        for (p, table) in tables.iter().enumerate() {
-            let row = &table[index[p] * k..(index[p] + 1) * k];
+        for row in rows.chunks_exact(k) {
             let len = offsets.len();
             for o in 0..len {
                 let at = offsets[o];
@@ -182,7 +201,6 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border)
             }
         }
         values.clear();
-        let cval = if let Border::Constant(c) = border { c } else { 0.0 };
         values.extend(offsets.iter().map(|&o| if o >= OUTSIDE { cval } else { x[o] }));
         *slot = if values.iter().any(|v| v.is_nan()) {
             f64::NAN
@@ -191,6 +209,15 @@ pub(crate) fn median_filter(x: &[f64], dims: &[usize], k: usize, border: Border)
         };
     }
     Ok(out)
+}
+
+/// An empty vector with room for `count` items (at most a window's), or an out-of-memory error.
+fn fallible<T>(count: usize, window: usize) -> Result<Vec<T>> {
+    buffer::try_vec(count).ok_or_else(|| scratch_too_large(window))
+}
+
+fn scratch_too_large(window: usize) -> Error {
+    Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the scratch of a window of {window} samples"))
 }
 
 /// The offset that marks a sample outside the image (constant mode): no image has this many samples.

@@ -22,7 +22,8 @@
 //!
 //! Work is bounded: `max_attempts` ≤ 1000 and `max_iters` ≤ 10^5, each re-draw checks the N² pairs
 //! of boxes and at most the voxels where two boxes intersect; a footprint's padded grid is limited
-//! to `scatterers::MAX_GRID_VOXELS`.
+//! to `scatterers::MAX_GRID_VOXELS`; and one search makes at most [`MAX_PLACEMENT_WORK`] re-drawn
+//! positions and checked pairs in all (an error stating the limit beyond it).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -49,6 +50,11 @@ pub const MAX_ATTEMPTS: f64 = 1000.0;
 pub const MAX_ITERS: f64 = 1e5;
 /// The largest `|min_distance|`, in voxels.
 pub const MAX_MIN_DISTANCE: f64 = 1e4;
+/// The most work one placement search may do: each re-draw of the `N` scatterers' positions counts
+/// `N` (the re-drawn positions) plus `N (N - 1) / 2` (the pairs it checks). About 10-20 s of
+/// re-draws; DeepTrack2's defaults (5 attempts of 100 re-draws) stay within it up to about 200
+/// scatterers, where `max_attempts` ≤ 1000 and `max_iters` ≤ 10^5 alone would allow hours.
+pub const MAX_PLACEMENT_WORK: u64 = 10_000_000;
 
 /// The registry entry (listed with the scene kinds).
 pub(crate) const NON_OVERLAPPING: KindSpec = KindSpec {
@@ -276,13 +282,28 @@ impl FeatureKind for NonOverlapping {
         }
         let scale = OpticsContext::of(rs.scope()).scale;
         let mut placed = false;
+        let (mut work, mut redraws) = (0_u64, 0_u64);
         'attempts: for attempt in 0..attempts {
             if attempt > 0 {
                 self.feature.update()?;
                 out = rs.resolve(&self.feature, inputs, id)?;
             }
             let mut volumes = self.volumes(&flatten(&out)?, min_distance)?;
+            let n = volumes.len() as u64;
+            let per_redraw = n.saturating_add(n.saturating_mul(n.saturating_sub(1)) / 2);
             for _ in 0..iters {
+                work = work.saturating_add(per_redraw);
+                if work > MAX_PLACEMENT_WORK {
+                    return Err(Error::invalid(format!(
+                        "placing {n} scatterers apart took {redraws} re-draws without success (attempt {} of \
+                         {attempts}, {iters} re-draws each); the next one makes {work} re-drawn positions and checked \
+                         pairs, which exceeds the maximum of {MAX_PLACEMENT_WORK} (each re-draw counts N + N (N - \
+                         1) / 2; use fewer max_attempts or max_iters, smaller objects or a larger field of view)",
+                        attempt + 1
+                    ))
+                    .in_property("max_iters"));
+                }
+                redraws += 1;
                 for v in &mut volumes {
                     let Some((f, at)) = &v.owner else { continue };
                     let dict = f.resample_property("position", at, rs)?;

@@ -213,6 +213,11 @@ impl Shape {
         let ndim = shape.len();
         match self {
             Shape::Squeeze => {
+                // numpy's legacy rule for 0-d arrays: a single int axis 0 or -1 (not a tuple) is
+                // accepted and removes nothing.
+                if ndim == 0 && matches!(p.value("axis")?, Value::Int(0 | -1)) {
+                    return Ok(Some(Vec::new()));
+                }
                 let remove = match p.parse("axis", axes)? {
                     None => (0..ndim).filter(|&a| shape[a] == 1).collect(),
                     Some(a) => {

@@ -185,16 +185,30 @@ impl Reducer {
             _ => None,
         };
         let spec = reduce::Spec { op: self.op, axis: axis.as_deref(), keepdims, q: q.as_deref() };
+        // numpy's legacy rule for 0-d arrays: a single axis 0 or -1 (an int, not a tuple) reduces the
+        // one number, as `axis=None` (Sum, Prod, Min, Max, PeakToPeak: a 0-d result; Cumsum: shape
+        // (1,)). The other reductions check the axis as numpy's do (AxisError there).
+        let legacy = reduce::legacy_scalar_axis(self.op, p.value("axis")?).then_some(reduce::Spec {
+            op: self.op,
+            axis: None,
+            keepdims,
+            q: q.as_deref(),
+        });
         if distributed {
             return inputs
                 .iter()
                 .map(|img| {
                     // `Sum(feature)` reads its feature's outputs, which may hold narrow samples.
                     img.float64_ready()?;
+                    let numbers_ndim = img.shape().len() - usize::from(img.is_complex());
+                    let spec = match &legacy {
+                        Some(whole) if numbers_ndim == 0 => whole,
+                        _ => &spec,
+                    };
                     if img.is_complex() {
-                        return self.reduce_complex(img, img.data(), &spec);
+                        return self.reduce_complex(img, img.data(), spec);
                     }
-                    Ok(img.with_standard_data(reduce::reduce(img.data().view(), &spec)?))
+                    Ok(img.with_standard_data(reduce::reduce(img.data().view(), spec)?))
                 })
                 .collect();
         }

@@ -31,6 +31,55 @@ struct Done {
     changed: Condvar,
 }
 
+/// The address space a batch worker takes before it renders anything: its stack (2 MiB, std's
+/// default) and its allocator heap's first reservation (a mimalloc segment of 32 MiB, mapped twice
+/// as large to align it, or glibc's 64 MiB heap of a thread arena).
+const WORKER_ADDRESS_SPACE: u64 = 66 << 20;
+
+/// How many workers fit in the address space left under a limit (`RLIMIT_AS`, `ulimit -v`), keeping
+/// half of it for the images: a worker whose stack or heap cannot be mapped would abort the process
+/// on its first infallible allocation. `usize::MAX` without a limit (or off Linux).
+fn workers_that_fit() -> usize {
+    #[cfg(target_os = "linux")]
+    {
+        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes the limit into the rlimit it is given.
+        if unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } != 0 || limit.rlim_cur == libc::RLIM_INFINITY {
+            return usize::MAX;
+        }
+        // The first field of statm is the address space in use, in pages (VmSize).
+        let Some(pages) = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|statm| statm.split_whitespace().next().and_then(|p| p.parse::<u64>().ok()))
+        else {
+            return usize::MAX;
+        };
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(1) as u64;
+        let left = limit.rlim_cur.saturating_sub(pages.saturating_mul(page));
+        usize::try_from(left / 2 / WORKER_ADDRESS_SPACE).unwrap_or(usize::MAX).max(1)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        usize::MAX
+    }
+}
+
+/// Whether this thread can allocate at all: a small block, allocated fallibly and freed. On a new
+/// thread this is the allocator's set-up of the thread's heap, which fails where the address space
+/// is exhausted (a limit such as `ulimit -v`, many threads).
+fn can_allocate() -> bool {
+    let layout = std::alloc::Layout::new::<[u64; 2]>();
+    // SAFETY: the layout has a non-zero size.
+    let block = unsafe { std::alloc::alloc(layout) };
+    if block.is_null() {
+        return false;
+    }
+    // SAFETY: allocated just above with this layout.
+    unsafe { std::alloc::dealloc(block, layout) };
+    true
+}
+
 impl Done {
     fn add_one(&self) {
         *self.count.lock().unwrap_or_else(|e| e.into_inner()) += 1;
@@ -177,7 +226,8 @@ impl Feature {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
         }
-        .min(count.max(1));
+        .min(count.max(1))
+        .min(workers_that_fit());
         // The workers count the callbacks they run as nested in the ones that started the batch.
         let in_user_code = IN_USER_CODE.get();
         let batch = BatchWait::begin(self.0.uid, threads > 1);
@@ -231,6 +281,13 @@ impl Feature {
                 let mut workers = Vec::new();
                 for _ in 0..threads {
                     let worker = || {
+                        // A thread's first allocation sets up its allocator heap (mimalloc gives each
+                        // thread segments of its own): where the address space has no room for it,
+                        // this worker leaves its share to the others and the calling thread, rather
+                        // than abort on its first infallible allocation.
+                        if !can_allocate() {
+                            return;
+                        }
                         let _lineage = batch.worker();
                         IN_USER_CODE.set((0, in_user_code.1));
                         work(&mut || {
@@ -259,7 +316,15 @@ impl Feature {
                     report_while_working(&done, &workers, count, &stopped, &next, report);
                 }
                 // All are joined before a worker's panic is passed on.
-                workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()))
+                let panicked = workers.into_iter().map(|w| w.join()).fold(None, |first, joined| first.or(joined.err()));
+                // Items no worker could take (each found no memory for its heap) are rendered here.
+                if panicked.is_none() && next.load(Ordering::Relaxed) < count {
+                    work(&mut || {
+                        done.add_one();
+                        !stopped.load(Ordering::Relaxed)
+                    });
+                }
+                panicked
             });
             if let Some(payload) = panicked {
                 std::panic::resume_unwind(payload);

@@ -52,6 +52,18 @@ pub struct Spec<'a> {
     pub q: Option<&'a ArrayD<f64>>,
 }
 
+/// Whether `op` with the `axis` value `axis` follows numpy's legacy rule for 0-d arrays: `np.sum`,
+/// `np.prod`, `np.min`, `np.max`, `np.ptp` and `np.cumsum` accept a single int axis 0 or -1 on a
+/// 0-d array and reduce its one number (as `axis=None`); a tuple of axes, and the other reductions
+/// (`mean`, `median`, `std`, `var`, `quantile`, `percentile`, which check the axis first), raise.
+pub(crate) fn legacy_scalar_axis(op: Reduction, axis: &crate::value::Value) -> bool {
+    use crate::value::Value;
+    matches!(
+        op,
+        Reduction::Sum | Reduction::Prod | Reduction::Min | Reduction::Max | Reduction::PeakToPeak | Reduction::Cumsum
+    ) && matches!(axis, Value::Int(0 | -1))
+}
+
 /// The axes of `axis` for an array of `ndim` dimensions, from 0, each once.
 pub(crate) fn normalise(axis: &[i64], ndim: usize) -> Result<Vec<usize>> {
     let mut out = Vec::with_capacity(axis.len());

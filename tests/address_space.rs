@@ -1,0 +1,144 @@
+//! Allocations that fail are `OutOfMemory` errors, never an abort (issue 12): each case runs in a
+//! child process (this test binary again) whose address space is limited with `setrlimit(RLIMIT_AS)`
+//! to what it already uses plus a margin, and must report the error and keep working, or succeed
+//! where the memory needed is bounded by the image and the window.
+//!
+//! - `MedianBlur` over one long axis keeps a scratch of the window (not an axis-long table of
+//!   windows): 2^18 samples with `ksize` 1024 run in a few MiB (a table took 2 GiB and aborted), and a
+//!   window of 2^20 samples whose scratch does not fit is `OutOfMemory`.
+//! - `resolve_batch` with 64 threads where a few thread heaps fit: the batch starts the workers that
+//!   fit, and a worker that cannot set up its heap leaves its items to the others (with mimalloc each
+//!   thread has segments of its own). tests/c/shapes_memory.c limits the address space before the
+//!   library's first allocation, where this aborted.
+
+use std::process::Command;
+
+use deeptrack::{ErrorKind, Image, Rule, features};
+
+/// The child's switch: the name of the case it runs.
+const CHILD: &str = "DEEPTRACK_ADDRESS_SPACE_CHILD";
+
+/// This process's address space, in bytes (VmSize).
+fn address_space() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("Linux /proc");
+    let line = status.lines().find(|l| l.starts_with("VmSize:")).expect("VmSize");
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// Limits the address space to what is used now plus `margin` bytes (the soft limit, so that it can
+/// be lifted again).
+fn limit_to(margin: u64) {
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut old) }, 0);
+    let new = libc::rlimit { rlim_cur: address_space() + margin, rlim_max: old.rlim_max };
+    // SAFETY: a valid rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &new) }, 0);
+}
+
+fn unlimit() {
+    let mut old = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: a writable rlimit.
+    assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut old) }, 0);
+    let new = libc::rlimit { rlim_cur: old.rlim_max, rlim_max: old.rlim_max };
+    // SAFETY: a valid rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_AS, &new) }, 0);
+}
+
+/// Runs `case` in a child (this binary, that test alone) with `env`; fails unless it exits 0.
+fn in_child(case: &str, env: &[(&str, &str)]) {
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([case, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD, case)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{case} in a limited address space ({:?}):\n{stdout}\n{stderr}", output.status);
+    assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+}
+
+fn is_child(case: &str) -> bool {
+    std::env::var(CHILD).is_ok_and(|c| c == case)
+}
+
+fn ramp(n: usize) -> Image {
+    Image::from_slice(&[n], &(0..n).map(|i| i as f64).collect::<Vec<_>>()).unwrap()
+}
+
+fn median_blur(ksize: i64) -> deeptrack::Feature {
+    let f = features::builtin("MedianBlur").unwrap();
+    f.set_property("ksize", Rule::constant(ksize)).unwrap();
+    f
+}
+
+#[test]
+fn median_blur_memory_is_bounded_by_the_image_and_the_window() {
+    const CASE: &str = "median_blur_memory_is_bounded_by_the_image_and_the_window";
+    if !is_child(CASE) {
+        in_child(CASE, &[]);
+        in_child(CASE, &[("DEEPTRACK_SYSTEM_ALLOCATOR", "1")]);
+        return;
+    }
+    // Warm up (the code paths' own small allocations), then a window of 2^20 samples over 2: its
+    // scratch (24 MiB) does not fit in 4 MiB more than is in use, unless the allocator finds it in
+    // address space it reserved before (mimalloc's arenas, glibc's 64 MiB heap of a thread's arena:
+    // this test runs on a thread of the harness): OutOfMemory, or the filter's result. (An axis-long
+    // table of windows, 8 GiB, aborted.) tests/c/shapes_memory.c checks the OutOfMemory of the
+    // system allocator on a main thread, whose heap grows only into new address space.
+    median_blur(3).resolve(Some(&ramp(8))).unwrap();
+    let (input, blur) = (ramp(2), median_blur(1 << 20));
+    limit_to(4 << 20);
+    match blur.resolve(Some(&input)) {
+        Err(err) => {
+            assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+            assert_eq!(
+                err.to_string(),
+                "property 'ksize' of feature 'MedianBlur': cannot allocate the scratch of a window of 1048576 samples"
+            );
+        }
+        Ok(out) => {
+            // Each window holds [0, 1] reflected (0 1 1 0 ...): 2^19 zeros and 2^19 ones, the upper
+            // median 1.
+            assert_eq!(out[0].as_slice(), [1.0, 1.0]);
+        }
+    }
+    unlimit();
+    // 2^18 samples, a window of 1024, in 512 MiB more than is in use: a few MiB (an axis-long table
+    // of windows took 2 GiB).
+    let (n, input, blur) = (1 << 18, ramp(1 << 18), median_blur(1024));
+    limit_to(512 << 20);
+    let out = blur.resolve(Some(&input)).unwrap();
+    // The median of the 1024 samples from i - 512 on (rank 512 of a ramp) is sample i, inside.
+    let out = out[0].as_slice();
+    assert_eq!((out.len(), out[512], out[100_000], out[n - 512]), (n, 512.0, 100_000.0, (n - 512) as f64));
+    // The process goes on: with the limit lifted, the library works.
+    unlimit();
+    let out = median_blur(3).resolve(Some(&ramp(5))).unwrap();
+    assert_eq!(out[0].as_slice(), [0.0, 1.0, 2.0, 3.0, 4.0]);
+}
+
+#[test]
+fn a_batch_of_many_threads_in_a_small_address_space_does_not_abort() {
+    const CASE: &str = "a_batch_of_many_threads_in_a_small_address_space_does_not_abort";
+    if !is_child(CASE) {
+        in_child(CASE, &[]);
+        in_child(CASE, &[("DEEPTRACK_SYSTEM_ALLOCATOR", "1")]);
+        return;
+    }
+    let add = features::builtin("Add").unwrap();
+    add.set_property("value", Rule::constant(1.0)).unwrap();
+    let input = ramp(64);
+    add.resolve_batch(Some(&input), 7, 0, 4, 2).unwrap();
+    // Room for a few threads' stacks and heaps, not for 64: the batch starts the workers that fit
+    // (66 MiB each, half the room kept for the images) and renders every item.
+    for margin in [96 << 20, 400 << 20] {
+        limit_to(margin);
+        let items = add.resolve_batch(Some(&input), 7, 0, 256, 64).unwrap();
+        assert_eq!(items.len(), 256);
+        assert!(items.iter().all(|item| item.as_slice()[5] == 6.0));
+        unlimit();
+    }
+    assert_eq!(add.resolve_batch(Some(&input), 7, 0, 8, 4).unwrap().len(), 8);
+}
