@@ -13,21 +13,11 @@ use std::path::PathBuf;
 use deeptrack::{Feature, Image, Rule, Value, features};
 use serde_json::Value as Json;
 
+mod npy;
+use npy::read_npy_data as read_npy;
+
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1")
-}
-
-/// A little-endian float64 `.npy` file's data.
-fn read_npy(path: &PathBuf) -> Vec<f64> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&bytes[..6], b"\x93NUMPY", "{} is not a .npy file", path.display());
-    let (header_len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + header_len]).expect("ASCII header");
-    assert!(header.contains("'descr': '<f8'"), "{header}");
-    bytes[start + header_len..].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
 }
 
 /// A constant from JSON: ints and floats apart, numeric arrays as 1-d arrays (whole numbers as a
