@@ -137,6 +137,11 @@ ARRAY = [
     ("AsType(uint8) >> Resize(512, 512)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (512, 512)}], 255),
     ("AsType(uint8) >> Resize(700, 1000)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (700, 1000)}], 255),
     ("AsType(uint8) >> Resize(2048, 2048)", "AsType>>Resize", [{"dtype": "uint8"}, {"dsize": (2048, 2048)}], 255),
+    # float32 and uint16 through OpenCV's single-precision path (src/features/resize/single.rs).
+    ("AsType(float32) >> Resize(700, 1000)", "AsType>>Resize", [{"dtype": "float32"}, {"dsize": (700, 1000)}], 1),
+    ("AsType(float32) >> Resize(2048, 2048)", "AsType>>Resize", [{"dtype": "float32"}, {"dsize": (2048, 2048)}], 1),
+    ("AsType(uint16) >> Resize(700, 1000)", "AsType>>Resize", [{"dtype": "uint16"}, {"dsize": (700, 1000)}], 65535),
+    ("AsType(uint16) >> Resize(2048, 2048)", "AsType>>Resize", [{"dtype": "uint16"}, {"dsize": (2048, 2048)}], 65535),
 ]
 
 

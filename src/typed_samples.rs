@@ -155,6 +155,45 @@ impl TypedSamples {
         }
     }
 
+    /// float32 samples (`Resize` writes them as OpenCV computes them).
+    pub(crate) fn from_f32(values: Vec<f32>) -> TypedSamples {
+        TypedSamples { values: Values::F32(values), float64: OnceLock::new() }
+    }
+
+    /// uint16 samples (`Resize` writes them as OpenCV computes them).
+    pub(crate) fn from_u16(values: Vec<u16>) -> TypedSamples {
+        TypedSamples { values: Values::U16(values), float64: OnceLock::new() }
+    }
+
+    /// int16 samples (`Resize` writes them as OpenCV computes them).
+    pub(crate) fn from_i16(values: Vec<i16>) -> TypedSamples {
+        TypedSamples { values: Values::I16(values), float64: OnceLock::new() }
+    }
+
+    /// The samples if they are float32.
+    pub(crate) fn as_f32(&self) -> Option<&[f32]> {
+        match &self.values {
+            Values::F32(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The samples if they are uint16 (not float16, whose bits are also held as `u16`).
+    pub(crate) fn as_u16(&self) -> Option<&[u16]> {
+        match &self.values {
+            Values::U16(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The samples if they are int16.
+    pub(crate) fn as_i16(&self) -> Option<&[i16]> {
+        match &self.values {
+            Values::I16(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The float64 values if they have been converted ([`TypedSamples::float64`]).
     pub fn float64_if_converted(&self) -> Option<&[f64]> {
         self.float64.get().map(|f| &f[..])

@@ -9,7 +9,9 @@
 //! rows (in the order that is less work: the results differ from OpenCV's order by a rounding).
 //! Positions are not moved (as in DeepTrack2). uint8 images follow OpenCV's own uint8 path bit for
 //! bit (`narrow.rs`): single-precision coordinates for every channel count, fixed-point weights, and
-//! its `INTER_AREA` fast path for an exact halving.
+//! its `INTER_AREA` fast path for an exact halving. float32, uint16 and int16 images of 1, 3 or 4
+//! channels follow the single-precision arithmetic of DeepTrack2's OpenCV build (`single.rs`), read
+//! and written in their type.
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -21,6 +23,7 @@ mod fixed;
 mod fixed_avx2;
 mod halve;
 mod narrow;
+mod single;
 #[cfg(test)]
 mod u8_tests;
 mod windows;
@@ -34,6 +37,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Resolver;
 use crate::image::Image;
 use crate::properties::PropertyDict;
+use crate::typed_samples::TypedSamples;
 
 /// The largest width or height of `Resize` (OpenCV's sizes are `int`s).
 pub const MAX_SIZE: f64 = 2_147_483_647.0;
@@ -292,11 +296,8 @@ fn resize(x: &[f64], (rows, cols, channels): (usize, usize, usize), (h, w): (usi
     Ok(out)
 }
 
-/// The samples of a uint8 image held in C order, if it is one.
-fn contiguous_u8(img: &Image) -> Option<&[u8]> {
-    if img.dtype() != Dtype::UInt8 {
-        return None;
-    }
+/// The samples of a narrow image held in C order, if its samples are of the type `as_type` reads.
+fn contiguous_as<T>(img: &Image, as_type: impl Fn(&TypedSamples) -> Option<&[T]>) -> Option<&[T]> {
     let (samples, start) = img.narrow_samples()?;
     let mut expected = 1isize;
     for (&n, &s) in img.shape().iter().zip(&img.strides()).rev() {
@@ -305,7 +306,41 @@ fn contiguous_u8(img: &Image) -> Option<&[u8]> {
         }
         expected *= n as isize;
     }
-    samples.as_u8()?.get(start..start + img.len())
+    as_type(samples)?.get(start..start + img.len())
+}
+
+/// The samples of a uint8 image held in C order, if it is one.
+fn contiguous_u8(img: &Image) -> Option<&[u8]> {
+    if img.dtype() != Dtype::UInt8 {
+        return None;
+    }
+    contiguous_as(img, TypedSamples::as_u8)
+}
+
+/// `img` (float32, uint16 or int16, of a shape [`single::applies`] to) resized to `(h, w)` in single
+/// precision as `cv2.resize` computes it (`single.rs`): read in place when its samples are in C
+/// order, else gathered from its values.
+fn resize_single<T: single::Sample>(
+    img: &Image,
+    shape: (usize, usize, usize),
+    (h, w): (usize, usize),
+    as_type: impl Fn(&TypedSamples) -> Option<&[T]>,
+    from: impl Fn(f64) -> T,
+) -> Result<Vec<T>> {
+    let gathered;
+    let x = match contiguous_as(img, as_type) {
+        Some(x) => x,
+        None => {
+            let values = img.contiguous()?;
+            let mut v = buffer::try_vec(values.len()).ok_or_else(|| {
+                Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {} samples", values.len()))
+            })?;
+            v.extend(values.iter().map(|&s| from(s)));
+            gathered = v;
+            &gathered[..]
+        }
+    };
+    single::resize(x, shape, (h, w))
 }
 
 /// `Resize(dsize=(256, 256))`.
@@ -363,6 +398,36 @@ impl FeatureKind for Resize {
             let samples = narrow::resize_u8(x, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
             return Ok(Some(img.with_typed(&dims, samples)));
         }
+        if single::applies((rows, cols, channels)) {
+            let shape = (rows, cols, channels);
+            // The values of these types are exact in float64, so the casts back are too.
+            let samples =
+                match dtype {
+                    Dtype::Float32 => resize_single(img, shape, (h, w), TypedSamples::as_f32, |v| v as f32)
+                        .map(TypedSamples::from_f32),
+                    Dtype::UInt16 => resize_single(img, shape, (h, w), TypedSamples::as_u16, |v| v as u16)
+                        .map(TypedSamples::from_u16),
+                    Dtype::Int16 => resize_single(img, shape, (h, w), TypedSamples::as_i16, |v| v as i16)
+                        .map(TypedSamples::from_i16),
+                    _ => return self.resize_wide(img, (rows, cols, channels), (h, w), &dims),
+                };
+            return Ok(Some(img.with_typed(&dims, samples.map_err(|e| e.in_property("dsize"))?)));
+        }
+        self.resize_wide(img, (rows, cols, channels), (h, w), &dims)
+    }
+}
+
+impl Resize {
+    /// `img` resized in float64, then cast to its type if narrow.
+    fn resize_wide(
+        &self,
+        img: &Image,
+        (rows, cols, channels): (usize, usize, usize),
+        (h, w): (usize, usize),
+        dims: &[usize],
+    ) -> Result<Option<Image>> {
+        let dtype = img.dtype();
+        let dims = dims.to_vec();
         let out = resize(img.contiguous()?, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
         // A narrow image keeps its type, as OpenCV's resize keeps it.
         if !matches!(dtype, Dtype::Float64 | Dtype::Bool) {

@@ -105,7 +105,9 @@ class ResizeNarrowTests(unittest.TestCase):
         x = np.arange(12.0).reshape(3, 4) / 7
         out = (dt.AsType(dtype="float32") >> dt.Resize((5, 4))).resolve(x)
         self.assertEqual(out.dtype, np.float32)
-        np.testing.assert_array_equal(out, dt.Resize((5, 4)).resolve(x.astype(np.float32)).astype(np.float32))
+        # Computed in single precision as OpenCV computes float32 (bit for bit: test_resize_narrow.py),
+        # so within a rounding of the float64 interpolation.
+        np.testing.assert_allclose(out, dt.Resize((5, 4)).resolve(x), rtol=3e-7, atol=0)
         self.assertEqual((dt.AsType(dtype="bool") >> dt.Resize((5, 4))).resolve(x).dtype, np.float64)
 
 

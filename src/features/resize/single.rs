@@ -1,0 +1,404 @@
+//! `Resize` of float32, uint16 and int16 images of 1, 3 or 4 channels (more than one row and column)
+//! as `cv2.resize` computes them with `INTER_LINEAR` in DeepTrack2's OpenCV, whose build hands these
+//! to Intel IPP's linear resize: the pixel-centre coordinates in double precision and their fractions
+//! `t` rounded to single precision; each source row resized along the columns as
+//! `fma(t, s1 - s0, s0)` in single precision, then each output sample blended from two such rows as
+//! `fma(t, r1 - r0, r0)`, and written in the input's type (integers rounded to nearest, ties to even,
+//! and saturated). Bit for bit for float32 and uint16 (checked against cv2 by tests/resize_narrow.rs);
+//! int16 differs from IPP in a few exact halves, rounded the other way.
+//!
+//! The source is read in its own type (in place), the rows resized along the columns are single
+//! precision, and the output is written in its type directly: no float64 copy of either.
+
+use std::mem::MaybeUninit;
+
+use super::{fixed::too_large, taps};
+use crate::buffer;
+use crate::error::Result;
+
+/// A sample type resized in single precision.
+pub(super) trait Sample: Copy + Send + Sync {
+    /// The sample as float32 (exact for the three types).
+    fn to_f32(self) -> f32;
+    /// A float32 result in the type: as is, or rounded to nearest (ties to even) and saturated.
+    fn from_f32(v: f32) -> Self;
+    /// Which of the three types it is (for the AVX2 stores).
+    const KIND: Kind;
+}
+
+/// The three sample types.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// float32.
+    F32,
+    /// uint16.
+    U16,
+    /// int16.
+    I16,
+}
+
+impl Sample for f32 {
+    const KIND: Kind = Kind::F32;
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        self
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v
+    }
+}
+
+impl Sample for u16 {
+    const KIND: Kind = Kind::U16;
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        // `as` saturates (a rounding of a convex combination may leave the range by a hair).
+        v.round_ties_even() as u16
+    }
+}
+
+impl Sample for i16 {
+    const KIND: Kind = Kind::I16;
+    #[inline(always)]
+    fn to_f32(self) -> f32 {
+        f32::from(self)
+    }
+    #[inline(always)]
+    fn from_f32(v: f32) -> Self {
+        v.round_ties_even() as i16
+    }
+}
+
+/// Whether an image of `(rows, cols, channels)` takes this path (IPP's: 1, 3 or 4 channels, more
+/// than one row and column).
+pub(super) fn applies((rows, cols, channels): (usize, usize, usize)) -> bool {
+    rows > 1 && cols > 1 && matches!(channels, 1 | 3 | 4)
+}
+
+/// Output samples per chunk of the AVX2 column pass: one register of f32.
+const LANES: usize = 8;
+
+/// Source samples per window of a chunk: two registers.
+const WINDOW: usize = 16;
+
+/// The window of a chunk whose samples do not fit one (gathered instead).
+const GATHER: u32 = u32::MAX;
+
+/// The column taps by output sample (channels included): the offset of the first source sample
+/// (the second is one pixel on) and the fraction `t`; the samples from `inner` on read only the
+/// row's last pixel. Per chunk of [`LANES`] samples before `inner`: the offset of the window of
+/// [`WINDOW`] source samples that holds both samples of each (or [`GATHER`]), and the positions of
+/// the first samples in it.
+struct Columns {
+    offsets: Vec<i32>,
+    t: Vec<f32>,
+    inner: usize,
+    bases: Vec<u32>,
+    positions: Vec<[i32; LANES]>,
+}
+
+impl Columns {
+    /// The taps of a row of `cols` pixels of `channels` samples resized to `w` pixels.
+    fn new(cols: usize, w: usize, channels: usize) -> Result<Columns> {
+        let xs = taps(cols, w, false, false)?;
+        let n = w * channels;
+        let fail = || too_large("the column taps");
+        let mut offsets = buffer::try_vec(n).ok_or_else(fail)?;
+        let mut t = buffer::try_vec(n).ok_or_else(fail)?;
+        let pixels = xs.iter().position(|x| x.0 >= cols - 1).unwrap_or(xs.len());
+        for &(i0, _, _, f) in &xs {
+            for c in 0..channels {
+                // Below the source row's length, which the image size limit keeps below 2^31.
+                offsets.push((i0 * channels + c) as i32);
+                t.push(f as f32);
+            }
+        }
+        let inner = pixels * channels;
+        let src_len = cols * channels;
+        let chunks = inner / LANES;
+        let mut bases = buffer::try_vec(chunks).ok_or_else(fail)?;
+        let mut positions = buffer::try_vec(chunks).ok_or_else(fail)?;
+        for chunk in offsets[..chunks * LANES].chunks_exact(LANES) {
+            let low = *chunk.iter().min().expect("a chunk") as usize;
+            let high = *chunk.iter().max().expect("a chunk") as usize + channels;
+            // The window starts at the lowest sample, or ends at the row's end.
+            let start = low.min(src_len.saturating_sub(WINDOW));
+            if src_len < WINDOW || high - start >= WINDOW {
+                bases.push(GATHER);
+                positions.push([0; LANES]);
+            } else {
+                bases.push(start as u32);
+                positions.push(std::array::from_fn(|l| chunk[l] - start as i32));
+            }
+        }
+        Ok(Columns { offsets, t, inner, bases, positions })
+    }
+
+    /// The source row `src` (float32) resized along the columns into `dst`, every sample written.
+    fn resize_row(&self, src: &[f32], channels: usize, dst: &mut [f32]) {
+        #[cfg(target_arch = "x86_64")]
+        if has_avx2_fma() {
+            // SAFETY: the processor has AVX2 and FMA (checked just above).
+            return unsafe { avx2::resize_row(self, src, channels, dst) };
+        }
+        self.scalar(src, channels, 0, dst)
+    }
+
+    /// [`Self::resize_row`]'s samples from `from` on, one at a time.
+    #[inline(always)]
+    fn scalar(&self, src: &[f32], channels: usize, from: usize, dst: &mut [f32]) {
+        assert!(dst.len() == self.offsets.len() && src.len() >= channels, "the taps fit the rows");
+        let taps = self.offsets[..self.inner].iter().zip(&self.t).skip(from);
+        for (o, (&i, &t)) in dst[..self.inner].iter_mut().skip(from).zip(taps) {
+            let (a, b) = (src[i as usize], src[i as usize + channels]);
+            *o = t.mul_add(b - a, a);
+        }
+        let last = &src[src.len() - channels..];
+        for (k, o) in dst.iter_mut().enumerate().skip(self.inner.max(from)) {
+            *o = last[k % channels];
+        }
+    }
+}
+
+/// Whether the processor has AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2_fma() -> bool {
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// `x` (C order) of shape `(rows, cols, channels)` resized to `(h, w, channels)` in its type `T`
+/// (see the module's documentation); `(rows, cols, channels)` is one that [`applies`].
+pub(super) fn resize<T: Sample>(
+    x: &[T],
+    (rows, cols, channels): (usize, usize, usize),
+    (h, w): (usize, usize),
+) -> Result<Vec<T>> {
+    let row_len = w.checked_mul(channels).ok_or_else(|| too_large("the output"))?;
+    let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
+    let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
+    let columns = Columns::new(cols, w, channels)?;
+    let ys = taps(rows, h, true, false)?;
+    let src_len = cols * channels;
+    let mut wide: Vec<f32> = buffer::try_vec(src_len).ok_or_else(|| too_large("a row"))?;
+    wide.resize(src_len, 0.0);
+    let zeroed = || -> Result<Vec<f32>> {
+        let mut v = buffer::try_vec(row_len).ok_or_else(|| too_large("a row"))?;
+        v.resize(row_len, 0.0);
+        Ok(v)
+    };
+    // Source rows resized along the columns, two at a time (an output row reads two), each computed
+    // once per run of output rows that reads it.
+    let mut cache = [(usize::MAX, zeroed()?), (usize::MAX, zeroed()?)];
+    let spare = &mut out.spare_capacity_mut()[..total];
+    for (dst, &(r0, r1, _, t)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+        for r in [r0, r1] {
+            if cache.iter().all(|(k, _)| *k != r) {
+                let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
+                widen(&x[r * src_len..(r + 1) * src_len], &mut wide);
+                columns.resize_row(&wide, channels, &mut cache[slot].1);
+                cache[slot].0 = r;
+            }
+        }
+        let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1[..];
+        blend(row(r0), row(r1), t as f32, dst);
+    }
+    // SAFETY: every one of the first `total` samples was written: `spare` is cut into `h` rows of
+    // `row_len` samples, one per row tap (`ys` has `h` taps), and `blend` writes every sample of each.
+    unsafe { out.set_len(total) };
+    Ok(out)
+}
+
+/// The samples of `src` as float32, into `dst` (of the same length).
+fn widen<T: Sample>(src: &[T], dst: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor has AVX2 and FMA (checked just above).
+        return unsafe { avx2::widen(src, dst) };
+    }
+    widen_any(src, dst)
+}
+
+#[inline(always)]
+fn widen_any<T: Sample>(src: &[T], dst: &mut [f32]) {
+    for (o, &s) in dst.iter_mut().zip(src) {
+        *o = s.to_f32();
+    }
+}
+
+/// `dst[k] = T(fma(t, q[k] - p[k], p[k]))`: the blend of two resized rows.
+fn blend<T: Sample>(p: &[f32], q: &[f32], t: f32, dst: &mut [MaybeUninit<T>]) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor has AVX2 and FMA (checked just above).
+        return unsafe { avx2::blend(p, q, t, dst) };
+    }
+    blend_any(p, q, t, dst)
+}
+
+#[inline(always)]
+fn blend_any<T: Sample>(p: &[f32], q: &[f32], t: f32, dst: &mut [MaybeUninit<T>]) {
+    let n = dst.len();
+    for ((o, &a), &b) in dst.iter_mut().zip(&p[..n]).zip(&q[..n]) {
+        o.write(T::from_f32(t.mul_add(b - a, a)));
+    }
+}
+
+/// The kernels compiled for AVX2 and FMA (the same arithmetic: `mul_add` is one fused
+/// multiply-add either way).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use std::arch::x86_64::*;
+    use std::mem::MaybeUninit;
+
+    use super::{Columns, GATHER, Kind, LANES, Sample};
+
+    /// [`super::widen`] compiled for AVX2.
+    ///
+    /// # Safety
+    /// The processor has AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn widen<T: Sample>(src: &[T], dst: &mut [f32]) {
+        super::widen_any(src, dst)
+    }
+
+    /// [`super::blend`] compiled for AVX2 and FMA.
+    ///
+    /// # Safety
+    /// The processor has AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn blend<T: Sample>(p: &[f32], q: &[f32], t: f32, dst: &mut [MaybeUninit<T>]) {
+        let n = dst.len();
+        assert!(p.len() >= n && q.len() >= n, "the rows fit the output");
+        let full = n / 16 * 16;
+        let tv = _mm256_set1_ps(t);
+        let out = dst.as_mut_ptr().cast::<T>();
+        for k in (0..full).step_by(16) {
+            // SAFETY: `k + 16 <= n`, within `p`, `q` and `dst` (asserted above); `T` is the type
+            // `T::KIND` names, so the stores write whole samples of it.
+            unsafe {
+                let lerp = |j: usize| {
+                    let a = _mm256_loadu_ps(p.as_ptr().add(j));
+                    let b = _mm256_loadu_ps(q.as_ptr().add(j));
+                    _mm256_fmadd_ps(tv, _mm256_sub_ps(b, a), a)
+                };
+                let (x, y) = (lerp(k), lerp(k + 8));
+                match T::KIND {
+                    Kind::F32 => {
+                        _mm256_storeu_ps(out.add(k).cast(), x);
+                        _mm256_storeu_ps(out.add(k + 8).cast(), y);
+                    }
+                    Kind::U16 | Kind::I16 => {
+                        // Rounded to nearest, ties to even (the default rounding of `vcvtps2dq`),
+                        // then packed with saturation, each 128-bit half holding four of each.
+                        let (x, y) = (_mm256_cvtps_epi32(x), _mm256_cvtps_epi32(y));
+                        let packed =
+                            if T::KIND == Kind::U16 { _mm256_packus_epi32(x, y) } else { _mm256_packs_epi32(x, y) };
+                        let ordered = _mm256_permute4x64_epi64::<0b11_01_10_00>(packed);
+                        _mm256_storeu_si256(out.add(k).cast(), ordered);
+                    }
+                }
+            }
+        }
+        super::blend_any(&p[full..], &q[full..], t, &mut dst[full..])
+    }
+
+    /// [`Columns::resize_row`] eight samples at a time: where a chunk's samples lie in a window of
+    /// sixteen, two loads and four permutes (`vpermps`) fetch them, else two gathers; then a fused
+    /// multiply-add.
+    ///
+    /// # Safety
+    /// The processor has AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn resize_row(c: &Columns, src: &[f32], channels: usize, dst: &mut [f32]) {
+        assert!(
+            dst.len() == c.offsets.len() && c.bases.len() * LANES <= c.inner && c.inner <= dst.len(),
+            "the taps fit the rows"
+        );
+        let ch = _mm256_set1_epi32(channels as i32);
+        let seven = _mm256_set1_epi32(7);
+        for (n, (&base, pos)) in c.bases.iter().zip(&c.positions).enumerate() {
+            let k = n * LANES;
+            // SAFETY: `k + LANES <= inner <= dst.len()`, the length of the offsets and fractions (the
+            // chunks lie before `inner`, asserted above). A window's `base + WINDOW <= src.len()` and
+            // its positions plus `channels` are below `WINDOW` (`Columns::new`); `vpermps` reads the
+            // low three bits of a position, and the blend takes the second register's sample for
+            // positions from 8 on. Each offset before `inner` is that of a pixel before the row's
+            // last, so it and the offset one pixel on are within `src` (a row of `cols · channels`).
+            unsafe {
+                let (a, b) = if base == GATHER {
+                    let i = _mm256_loadu_si256(c.offsets.as_ptr().add(k).cast());
+                    let a = _mm256_i32gather_ps::<4>(src.as_ptr(), i);
+                    (a, _mm256_i32gather_ps::<4>(src.as_ptr(), _mm256_add_epi32(i, ch)))
+                } else {
+                    let lo = _mm256_loadu_ps(src.as_ptr().add(base as usize));
+                    let hi = _mm256_loadu_ps(src.as_ptr().add(base as usize + LANES));
+                    let p = _mm256_loadu_si256(pos.as_ptr().cast());
+                    let q = _mm256_add_epi32(p, ch);
+                    let fetch = |i: __m256i| {
+                        let upper = _mm256_castsi256_ps(_mm256_cmpgt_epi32(i, seven));
+                        _mm256_blendv_ps(_mm256_permutevar8x32_ps(lo, i), _mm256_permutevar8x32_ps(hi, i), upper)
+                    };
+                    (fetch(p), fetch(q))
+                };
+                let t = _mm256_loadu_ps(c.t.as_ptr().add(k));
+                _mm256_storeu_ps(dst.as_mut_ptr().add(k), _mm256_fmadd_ps(t, _mm256_sub_ps(b, a), a));
+            }
+        }
+        c.scalar(src, channels, c.bases.len() * LANES, dst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reproducible row of `n` samples with a few extremes.
+    fn row(n: usize) -> Vec<f32> {
+        (0..n).map(|i| ((i * 7919) % 1000) as f32 / 37.0 - 11.0 + if i % 97 == 0 { 6e4 } else { 0.0 }).collect()
+    }
+
+    #[test]
+    fn the_vector_column_pass_has_the_bits_of_the_scalar_one() {
+        // Enlarging, shrinking by under and over 2 (windows and gathers), 1, 3 and 4 channels, rows
+        // shorter than a window.
+        for (cols, w, ch) in
+            [(64, 150, 1), (64, 45, 1), (64, 32, 1), (200, 37, 1), (33, 70, 3), (33, 20, 3), (20, 9, 4), (5, 13, 1)]
+        {
+            let columns = Columns::new(cols, w, ch).unwrap();
+            let src = row(cols * ch);
+            let (mut a, mut b) = (vec![0.0; w * ch], vec![1.0; w * ch]);
+            columns.resize_row(&src, ch, &mut a);
+            columns.scalar(&src, ch, 0, &mut b);
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&a), bits(&b), "{cols} -> {w} x {ch}");
+        }
+    }
+
+    #[test]
+    fn the_vector_blend_has_the_bits_of_the_scalar_one() {
+        fn check<T: Sample + PartialEq + std::fmt::Debug>(scale: f32) {
+            let n = 77;
+            let p: Vec<f32> = row(n).iter().map(|v| v * scale).collect();
+            let q: Vec<f32> = row(n + 5)[5..].iter().map(|v| v * scale).collect();
+            for t in [0.0, 0.25, 0.5, 0.3137, 0.999] {
+                let (mut a, mut b) = (vec![MaybeUninit::<T>::uninit(); n], vec![MaybeUninit::<T>::uninit(); n]);
+                blend(&p, &q, t, &mut a);
+                blend_any(&p, &q, t, &mut b);
+                // SAFETY: both blends write every sample.
+                let (a, b): (Vec<T>, Vec<T>) = unsafe {
+                    (a.iter().map(|v| v.assume_init()).collect(), b.iter().map(|v| v.assume_init()).collect())
+                };
+                assert_eq!(a, b, "t = {t}");
+            }
+        }
+        check::<f32>(1.0);
+        // Beyond the types' ranges too: the vector packs saturate as the scalar casts do.
+        check::<u16>(3.0);
+        check::<i16>(-3.0);
+    }
+}
