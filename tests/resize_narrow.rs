@@ -12,24 +12,11 @@ use deeptrack::dtype::Dtype;
 use deeptrack::{Feature, Image, Rule, Value, features};
 use serde_json::Value as Json;
 
+mod npy;
+use npy::read_npy;
+
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1/resize_narrow")
-}
-
-/// A little-endian float64 `.npy` file (C order): its shape and data.
-fn read_npy(path: &PathBuf) -> (Vec<usize>, Vec<f64>) {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let (len, start) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        _ => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-    };
-    let header = std::str::from_utf8(&bytes[start..start + len]).unwrap();
-    assert!(header.contains("'descr': '<f8'") && header.contains("'fortran_order': False"), "{header}");
-    let shape_text = header.split("'shape': (").nth(1).and_then(|s| s.split(')').next()).unwrap();
-    let shape = shape_text.split(',').filter(|s| !s.trim().is_empty()).map(|s| s.trim().parse().unwrap()).collect();
-    let data = bytes[start + len..].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect();
-    (shape, data)
 }
 
 fn kind(name: &str, property: &str, value: Value) -> Feature {
