@@ -75,3 +75,19 @@ class LargeReductions(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SignedZeros(unittest.TestCase):
+    """numpy's sums add into its identity, +0: a sum (or mean) of negative zeros is +0 over every axis,
+    whichever route the library takes (a contiguous run, whole rows, all axes)."""
+
+    def test_sums_of_negative_zeros_are_positive_zeros(self):
+        x = np.full((6, 5, 40), -0.0)
+        x[1, 2, 3] = -1e-300  # a negative sum where it is not zero
+        for name in ("Sum", "Mean"):
+            for axis in [None, 0, 1, 2, -1, (0, 1), (1, 2)]:
+                got = np.asarray(getattr(dt, name)(axis=axis).resolve(x))
+                want = NUMPY[name](x, axis=axis)
+                what = f"{name}(axis={axis})"
+                np.testing.assert_array_equal(got, want, err_msg=what)
+                np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=what)

@@ -163,9 +163,10 @@ fn reduce_runs(op: Reduction, data: &[f64], run: usize, outputs: usize, qs: &[f6
                 order::quantiles(chunk, qs, &mut out[i..], outputs, &mut scratch, &mut wanted)?;
                 continue;
             }
-            Reduction::Sum => runs::sum(chunk),
+            // numpy adds into its identity, +0: a sum of negative zeros is +0 (`+ 0.0` changes nothing else).
+            Reduction::Sum => runs::sum(chunk) + 0.0,
             Reduction::Prod => unreachable!("all runs at once, above"),
-            Reduction::Mean => runs::sum(chunk) / run as f64,
+            Reduction::Mean => (runs::sum(chunk) + 0.0) / run as f64,
             Reduction::Variance => runs::variance(chunk),
             Reduction::Std => runs::variance(chunk).sqrt(),
             Reduction::Min => runs::min(chunk),

@@ -26,8 +26,13 @@ fn rows_portable(op: Reduction, data: &[f64], run: usize, inner: usize, out: &mu
         let rows = || x.chunks_exact(inner);
         o.copy_from_slice(&x[..inner]);
         match op {
-            Reduction::Sum => rows().skip(1).for_each(|row| add(o, row)),
+            // numpy adds the rows into its identity, +0: `0 + first row` (a negative zero becomes +0).
+            Reduction::Sum => {
+                o.iter_mut().for_each(|v| *v += 0.0);
+                rows().skip(1).for_each(|row| add(o, row));
+            }
             Reduction::Mean => {
+                o.iter_mut().for_each(|v| *v += 0.0);
                 rows().skip(1).for_each(|row| add(o, row));
                 o.iter_mut().for_each(|v| *v /= run as f64);
             }
