@@ -18,27 +18,6 @@ static deeptrack_feature *optics(const char *name, deeptrack_feature *pupil, dee
     return o;
 }
 
-/* A scatterer of kind `name` at the centre. */
-static deeptrack_feature *scatterer(const char *name) {
-    deeptrack_feature *s = NULL;
-    OK(deeptrack_feature_new(name, &s));
-    const double centre[2] = {8, 8};
-    set_vector(s, "position", centre, 2);
-    return s;
-}
-
-/* Resolves `o(s)` (both consumed) into `*out` (NULL on failure). */
-static deeptrack_status render(deeptrack_feature *o, deeptrack_feature *s, deeptrack_image **out) {
-    deeptrack_feature *m = NULL;
-    OK(deeptrack_feature_microscope(o, s, &m));
-    *out = NULL;
-    deeptrack_status st = deeptrack_feature_resolve(m, NULL, out);
-    deeptrack_feature_free(m);
-    deeptrack_feature_free(o);
-    deeptrack_feature_free(s);
-    return st;
-}
-
 int main(void) {
     deeptrack_image *out = NULL;
     const double *data = NULL;
@@ -48,7 +27,7 @@ int main(void) {
     deeptrack_feature *gradient = NULL;
     OK(deeptrack_feature_new("IlluminationGradient", &gradient));
     set_float(gradient, "constant", 1e300);
-    FAILS(render(optics("Brightfield", NULL, gradient), scatterer("PointParticle"), &out),
+    FAILS(render_sample(optics("Brightfield", NULL, gradient), centred_scatterer("PointParticle"), &out),
           DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'constant' of feature 'IlluminationGradient': the image overflows (it has non-finite values): the "
           "illumination's constant gives the incoming field an amplitude of 1e+300, too large to image");
@@ -56,24 +35,24 @@ int main(void) {
     deeptrack_feature_free(gradient);
 
     /* A Mie sphere's objective 1e300 m to the side: the far field's plane is too far. */
-    deeptrack_feature *mie = scatterer("MieSphere");
+    deeptrack_feature *mie = centred_scatterer("MieSphere");
     const double side[2] = {1e300, 0};
     set_vector(mie, "position_objective", side, 2);
-    FAILS(render(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'position_objective' of feature 'MieSphere': MieSphere's field is not finite: the far field's "
           "plane");
 
     /* Its field divided by an amp_factor of 1e-300. */
-    mie = scatterer("MieSphere");
+    mie = centred_scatterer("MieSphere");
     set_float(mie, "amp_factor", 1e-300);
-    FAILS(render(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'amp_factor' of feature 'MieSphere': MieSphere's field is not finite: the field divided by "
           "amp_factor (1e-300) overflows");
 
     /* A coherence length with the particle at z 0. */
-    mie = scatterer("MieSphere");
+    mie = centred_scatterer("MieSphere");
     set_float(mie, "coherence_length", 1e-6);
-    FAILS(render(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(optics("Brightfield", NULL, NULL), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'coherence_length' of feature 'MieSphere': MieSphere's field is not finite: a coherence_length "
           "needs a particle z other than 0");
 
@@ -83,7 +62,7 @@ int main(void) {
     OK(deeptrack_feature_new("GaussianApodization", &apodization));
     const double away[2] = {1e300, -1e300};
     set_vector(apodization, "offset", away, 2);
-    OK(render(optics("Fluorescence", apodization, NULL), scatterer("PointParticle"), &out));
+    OK(render_sample(optics("Fluorescence", apodization, NULL), centred_scatterer("PointParticle"), &out));
     OK(deeptrack_image_data(out, &data, &len));
     CHECK(len == 16 * 16);
     double peak = 0;

@@ -19,26 +19,6 @@ static deeptrack_feature *optics(const char *name) {
     return o;
 }
 
-/* A scatterer of kind `name` at the centre. */
-static deeptrack_feature *scatterer(const char *name) {
-    deeptrack_feature *s = feature(name);
-    const double centre[2] = {8, 8};
-    set_vector(s, "position", centre, 2);
-    return s;
-}
-
-/* Resolves `o(s)` (both consumed); the status, with `*out` NULL on failure. */
-static deeptrack_status render(deeptrack_feature *o, deeptrack_feature *s, deeptrack_image **out) {
-    deeptrack_feature *m = NULL;
-    OK(deeptrack_feature_microscope(o, s, &m));
-    *out = NULL;
-    deeptrack_status st = deeptrack_feature_resolve(m, NULL, out);
-    deeptrack_feature_free(m);
-    deeptrack_feature_free(o);
-    deeptrack_feature_free(s);
-    return st;
-}
-
 /* An image of `n` samples of shape `shape[0..ndim]`: sample i is `f(i)`. */
 static deeptrack_image *image(const size_t *shape, size_t ndim, double (*f)(size_t)) {
     size_t n = 1;
@@ -73,9 +53,9 @@ int main(void) {
     deeptrack_image *out = NULL;
 
     /* A point particle of intensity 1e308: its centre of mass overflows. */
-    deeptrack_feature *p = scatterer("PointParticle");
+    deeptrack_feature *p = centred_scatterer("PointParticle");
     set_float(p, "intensity", 1e308);
-    FAILS(render(optics("Fluorescence"), p, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(optics("Fluorescence"), p, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'intensity' of feature 'PointParticle': the centre of mass of the scatterer's volume times its "
           "intensity (1e+308) is not finite");
     CHECK(out == NULL);
@@ -123,9 +103,9 @@ int main(void) {
     deeptrack_feature_free(quantile);
 
     /* An explicit L of 300 for a 1 um sphere: L is named, complex numbers written as Python does. */
-    deeptrack_feature *mie = scatterer("MieSphere");
+    deeptrack_feature *mie = centred_scatterer("MieSphere");
     set_int(mie, "L", 300);
-    FAILS(render(optics("Brightfield"), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(optics("Brightfield"), mie, &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'L' of feature 'MieSphere': MieSphere's Mie coefficients are not finite");
     CHECK(strstr(last_error(), "relative refractive indices [(1.0902255639097744+0j)])") != NULL);
     CHECK(strstr(last_error(), "Complex {") == NULL);
@@ -133,14 +113,14 @@ int main(void) {
     /* The optics' wavelength of 1e-12 m makes "auto" L huge: the optics' property. */
     deeptrack_feature *o = optics("Brightfield");
     set_float(o, "wavelength", 1e-12);
-    FAILS(render(o, scatterer("MieSphere"), &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(o, centred_scatterer("MieSphere"), &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'wavelength' of feature 'Brightfield': \"auto\" gives 6283924 expansion terms for a radius of "
           "1e-06 m at wavelength 1e-12 m");
 
     /* ISCAT's amp_factor, handed to its Mie sphere, is ISCAT's. */
     o = optics("ISCAT");
     set_float(o, "amp_factor", 1e-300);
-    FAILS(render(o, scatterer("MieSphere"), &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+    FAILS(render_sample(o, centred_scatterer("MieSphere"), &out), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "property 'amp_factor' of feature 'ISCAT': MieSphere's field is not finite: the field divided by "
           "amp_factor (1e-300) overflows");
 

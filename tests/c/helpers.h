@@ -92,4 +92,25 @@ static inline deeptrack_image *resolve(deeptrack_feature *f, deeptrack_image *in
     return out;
 }
 
+/* A scatterer of kind `name` at (8, 8), the centre of a 16 x 16 output region. */
+static inline deeptrack_feature *centred_scatterer(const char *name) {
+    deeptrack_feature *s = feature(name);
+    const double centre[2] = {8, 8};
+    set_vector(s, "position", centre, 2);
+    return s;
+}
+
+/* Resolves the optics `o` imaging the sample `s` (both consumed) into `*out` (NULL on failure);
+ * the resolve's status. */
+static inline deeptrack_status render_sample(deeptrack_feature *o, deeptrack_feature *s, deeptrack_image **out) {
+    deeptrack_feature *m = NULL;
+    OK(deeptrack_feature_microscope(o, s, &m));
+    *out = NULL;
+    deeptrack_status st = deeptrack_feature_resolve(m, NULL, out);
+    deeptrack_feature_free(m);
+    deeptrack_feature_free(o);
+    deeptrack_feature_free(s);
+    return st;
+}
+
 #endif
