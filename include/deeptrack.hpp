@@ -757,6 +757,17 @@ class Rule : public detail::Handle<deeptrack_rule, deeptrack_rule_free> {
     /// The output of resolving `source` without input (a feature as a property value: `X + Y` is
     /// `X >> Add(value=Y)`); keeps `source` alive.
     static Rule feature(const Feature &source);
+    /// A LIST (a TUPLE when `tuple`) of the values of `items`, each sampled in turn: the list
+    /// property of `feature[mask]` (`Slice(slices=[the output of mask])`); features the items hold
+    /// are shared, the items stay the caller's.
+    static Rule list(const std::vector<Rule> &items, bool tuple = false) {
+        std::vector<const deeptrack_rule *> handles;
+        handles.reserve(items.size());
+        for (const Rule &item : items) handles.push_back(item.get());
+        deeptrack_rule *r;
+        check(deeptrack_rule_list(handles.data(), handles.size(), tuple, &r));
+        return Rule(r);
+    }
 
   private:
     template <typename Register> static Rule make_callback(SampleFunction fn, Register register_fn) {

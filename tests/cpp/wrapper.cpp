@@ -432,6 +432,17 @@ static void test_rules() {
     CHECK(((x >> mul).resolve().data() == std::vector<double>{10, 40}));
     THROWS(add.set("value", add), DEEPTRACK_STATUS_INVALID_ARGUMENT,
            "property 'value' of feature 'Add': a feature cannot be the value of its own property");
+    // A list of rules: Slice's index computed by a feature (`x[mask]`), sampled with it.
+    {
+        Feature values("Value"), above("GreaterThan"), pick("Slice");
+        values.set("value", Value::of({1.0, 2.0}));
+        above.set("value", Value::of(1.5));
+        Feature mask = values >> above; // [false, true]
+        std::vector<Rule> items;
+        items.push_back(Rule::feature(mask));
+        pick.set("slices", Rule::list(items));
+        CHECK(((x >> pick).resolve().data() == std::vector<double>{2}));
+    }
     Feature sub("Subtract");
     add.set("value", Rule::feature(sub));
     THROWS(sub.set("value", add), DEEPTRACK_STATUS_CYCLE,
