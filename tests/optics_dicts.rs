@@ -14,7 +14,7 @@ use deeptrack::{Feature, Image, Rule, Value, features};
 use serde_json::Value as Json;
 
 mod npy;
-use npy::read_npy_data as read_npy;
+use npy::assert_recorded;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1")
@@ -42,16 +42,6 @@ fn feature(spec: &Json) -> Feature {
         f.set_property(k, Rule::constant(value(v))).unwrap_or_else(|e| panic!("{k}: {e}"));
     }
     f
-}
-
-/// The numbers of a recorded value, flattened (a bool as 0 or 1).
-fn numbers(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Bool(b) => vec![f64::from(u8::from(*b))],
-        Value::List(items) | Value::Tuple(items) => items.iter().flat_map(numbers).collect(),
-        Value::Array(a) => a.iter().copied().collect(),
-        _ => v.to_f64_vec().unwrap_or_else(|e| panic!("{v}: {e}")),
-    }
 }
 
 /// The image of a case's sample through its optics, with stored properties.
@@ -91,17 +81,7 @@ fn optics_record_what_deeptrack2_records() {
         assert!(matches!(dict.get("fields"), Some(Value::List(f)) if f.is_empty()), "{id}: fields");
         let given = case["optics"]["properties"].get("return_field").is_some();
         assert_eq!(dict.get("return_field").is_some(), given, "{id}: return_field only when given");
-        let got: Vec<f64> = case["record"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|k| numbers(dict.get(k.as_str().unwrap()).unwrap_or_else(|| panic!("{id}: no {k}"))))
-            .collect();
-        let want = read_npy(&dir.join(case["expected"].as_str().unwrap()));
-        assert_eq!(got.len(), want.len(), "{id}: {got:?} against {want:?}");
-        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-            assert!((a - b).abs() <= 1e-12 * b.abs(), "{id}: value {i} is {a}, DeepTrack2's {b}");
-        }
+        assert_recorded(id, dict, case, &dir);
     }
 }
 

@@ -11,7 +11,7 @@ use deeptrack::{Feature, Image, Rule, Value, features};
 use serde_json::Value as Json;
 
 mod npy;
-use npy::read_npy_data as read_npy;
+use npy::assert_recorded;
 
 /// DeepTrack2's internal properties the library does not keep (README, deliberate differences): its
 /// position closure, PointParticle's `upsample_axes`, the Mie scatterers' `is_field`, `crop_empty` and
@@ -40,15 +40,6 @@ fn feature(spec: &Json) -> Feature {
         f.set_property(k, Rule::constant(value(v))).unwrap_or_else(|e| panic!("{k}: {e}"));
     }
     f
-}
-
-/// The numbers of a recorded value, flattened (a bool as 0 or 1).
-fn numbers(v: &Value) -> Vec<f64> {
-    match v {
-        Value::Bool(b) => vec![f64::from(u8::from(*b))],
-        Value::List(items) => items.iter().flat_map(numbers).collect(),
-        _ => v.to_f64_vec().unwrap_or_else(|e| panic!("{v}: {e}")),
-    }
 }
 
 /// The first scatterer's recorded dict after imaging: its keys equal DeepTrack2's (without its internal
@@ -86,17 +77,7 @@ fn imaged_scatterers_record_what_deeptrack2_sets_on_them() {
             .collect();
         assert_eq!(keys, expected, "{id}: the keys of the scatterer's dict");
         assert_eq!(dict.get("name").unwrap().as_str().unwrap(), sample[0]["feature"].as_str().unwrap(), "{id}");
-        let got: Vec<f64> = case["record"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|k| numbers(dict.get(k.as_str().unwrap()).unwrap_or_else(|| panic!("{id}: no {k}"))))
-            .collect();
-        let want = read_npy(&dir.join(case["expected"].as_str().unwrap()));
-        assert_eq!(got.len(), want.len(), "{id}: {got:?} against {want:?}");
-        for (i, (a, b)) in got.iter().zip(&want).enumerate() {
-            assert!((a - b).abs() <= 1e-12 * b.abs(), "{id}: value {i} is {a}, DeepTrack2's {b}");
-        }
+        assert_recorded(id, dict, case, &dir);
     }
 }
 

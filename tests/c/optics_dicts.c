@@ -8,26 +8,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static void set(deeptrack_feature *f, const char *key, deeptrack_value *v) {
-    deeptrack_rule *r = NULL;
-    OK(deeptrack_rule_constant(v, &r));
-    deeptrack_value_free(v);
-    OK(deeptrack_feature_set_property(f, key, r));
-}
-
-static deeptrack_value *num(double x) {
-    deeptrack_value *v = NULL;
-    OK(deeptrack_value_new_float(x, &v));
-    return v;
-}
-
-static deeptrack_value *vec(size_t n, const double *x) {
-    deeptrack_value *v = NULL;
-    size_t shape[1] = {n};
-    OK(deeptrack_value_new_array(x, shape, 1, &v));
-    return v;
-}
+#include "helpers.h"
 
 /* Whether the keys of `d` are `keys` (n of them), in order. */
 static int keys_are(const deeptrack_property_dict *d, const char *const *keys, size_t n) {
@@ -75,12 +56,12 @@ static void imaged(deeptrack_feature *optics, int point, void (*check)(const dee
     deeptrack_feature *s = NULL, *pipe = NULL;
     const double at[2] = {20, 30};
     OK(deeptrack_feature_new(point ? "PointParticle" : "Sphere", &s));
-    set(s, "position", vec(2, at));
+    set_vector(s, "position", at, 2);
     if (point) {
-        set(s, "intensity", num(5));
+        set_float(s, "intensity", 5);
     } else {
-        set(s, "radius", num(5e-7));
-        set(s, "refractive_index", num(1.45));
+        set_float(s, "radius", 5e-7);
+        set_float(s, "refractive_index", 1.45);
     }
     OK(deeptrack_feature_microscope(optics, s, &pipe));
     OK(deeptrack_feature_store_properties(pipe, true));
@@ -164,15 +145,15 @@ int main(void) {
 
     const double up[3] = {2, 3, 1}, pad[4] = {3, 4, 5, 6}, region[4] = {5, 7, 40, 50};
     OK(deeptrack_feature_new("Brightfield", &optics));
-    set(optics, "upscale", vec(3, up));
-    set(optics, "padding", vec(4, pad));
-    set(optics, "output_region", vec(4, region));
+    set_vector(optics, "upscale", up, 3);
+    set_vector(optics, "padding", pad, 4);
+    set_vector(optics, "output_region", region, 4);
     imaged(optics, 0, brightfield_upscaled);
 
     deeptrack_value *on = NULL;
     OK(deeptrack_value_new_bool(true, &on));
     OK(deeptrack_feature_new("Brightfield", &optics));
-    set(optics, "return_field", on);
+    set_value(optics, "return_field", on);
     imaged(optics, 0, brightfield_field);
 
     // Not given: no return_field (the default dict's keys).

@@ -28,3 +28,31 @@ pub fn read_npy(path: &Path) -> (Vec<usize>, Vec<f64>) {
 pub fn read_npy_data(path: &Path) -> Vec<f64> {
     read_npy(path).1
 }
+
+/// The numbers of a recorded property value, flattened as tests/fixtures/generate.py's `record`
+/// cases flatten DeepTrack2's (bools as 0 and 1).
+pub fn numbers(v: &deeptrack::Value) -> Vec<f64> {
+    use deeptrack::Value;
+    match v {
+        Value::Bool(b) => vec![f64::from(u8::from(*b))],
+        Value::List(items) | Value::Tuple(items) => items.iter().flat_map(numbers).collect(),
+        Value::Array(a) => a.iter().copied().collect(),
+        _ => v.to_f64_vec().unwrap_or_else(|e| panic!("{v}: {e}")),
+    }
+}
+
+/// A `record` case (`case`, fixture `id` in `dir`): the values of its recorded keys in `dict`,
+/// flattened, equal DeepTrack2's to 1e-12 relative.
+pub fn assert_recorded(id: &str, dict: &deeptrack::PropertyDict, case: &serde_json::Value, dir: &Path) {
+    let got: Vec<f64> = case["record"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|k| numbers(dict.get(k.as_str().unwrap()).unwrap_or_else(|| panic!("{id}: no {k}"))))
+        .collect();
+    let want = read_npy_data(&dir.join(case["expected"].as_str().unwrap()));
+    assert_eq!(got.len(), want.len(), "{id}: {got:?} against {want:?}");
+    for (i, (a, b)) in got.iter().zip(&want).enumerate() {
+        assert!((a - b).abs() <= 1e-12 * b.abs(), "{id}: value {i} is {a}, DeepTrack2's {b}");
+    }
+}
