@@ -61,12 +61,15 @@ fn decide() -> u8 {
     }
 }
 
-/// Blocks of this size or more always come from the system allocator (the last few freed are
-/// kept for reuse: [`reuse`]). They are few, and the
-/// kernel's overcommit check then refuses requests that cannot be backed (mimalloc reserves address
-/// space without committing it, so a request for terabytes would succeed and fault in later): an
-/// impossible image size stays an out-of-memory error instead of a killed process.
-const HUGE: usize = 32 << 20;
+/// Blocks of this size or more (4 MiB: a 1024x1024 image of 32-bit samples; numpy's threshold for
+/// huge pages too) always come from the system allocator, the last few freed kept for reuse
+/// ([`reuse`]). They are few, and the kernel's overcommit check then refuses requests that cannot be
+/// backed (mimalloc reserves address space without committing it, so a request for terabytes would
+/// succeed and fault in later): an impossible image size stays an out-of-memory error instead of a
+/// killed process. Below 32 MiB, mimalloc would also give each freed block of 16 MiB or more back to
+/// the kernel, which then zeroes its pages again for the next image of that size (15% of a complex
+/// `Conjugate` of 1024x1024 went to that); a kept block has its pages mapped already.
+const HUGE: usize = 4 << 20;
 
 /// Whether a freed system block of this layout may be kept for reuse ([`reuse`]): only when the
 /// library runs on mimalloc (the system allocator is chosen for leak checkers, which must see every

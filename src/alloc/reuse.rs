@@ -1,9 +1,9 @@
 //! A few freed large blocks, kept for the next allocation of about their size.
 //!
 //! Blocks of [`super::HUGE`] bytes or more come from the system allocator, which maps each one
-//! afresh and unmaps it when freed: every image of 2048x2048 doubles (32 MiB) made and dropped
-//! per resolve then costs thousands of page faults and the kernel zeroing all of its pages, more
-//! than the arithmetic of a normalisation or a clip. Keeping the last few freed blocks lets the
+//! afresh and unmaps it when freed: every image of 1024x1024 complex numbers (16 MiB) or 2048x2048
+//! doubles (32 MiB) made and dropped per resolve then costs page faults and the kernel zeroing all
+//! of its pages, more than the arithmetic of a normalisation, a clip or a conjugate. Keeping the last few freed blocks lets the
 //! next image of that size reuse one with its pages already mapped.
 //!
 //! Bounded: at most [`SLOTS`] blocks and [`MAX_KEPT`] bytes in all are kept (a block larger than
@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
 
 /// How many freed blocks are kept at most.
-pub(super) const SLOTS: usize = 4;
+pub(super) const SLOTS: usize = 8;
 
 /// How many bytes the kept blocks may hold in all.
 pub(super) const MAX_KEPT: usize = 256 << 20;
