@@ -1736,7 +1736,7 @@ class TakeProperties(_BUILTINS["TakeProperties"]):
             names = (names,)
         self.__dict__["_names"] = tuple(names)
         self.__dict__["_feature"] = feature
-        super().__init__(feature=feature, names=list(names), **kwargs)
+        super().__init__(feature=feature, names=tuple(names), **kwargs)
 
     def get(self, image, names=(), **properties):
         """DeepTrack2's direct call: the values of ``names`` in this feature's pipeline."""
@@ -1752,12 +1752,36 @@ class TakeProperties(_BUILTINS["TakeProperties"]):
         return out
 
 
-for _cls in (OneOfDict, ConditionalSetFeature, TakeProperties):
+class Affine(_BUILTINS["Affine"]):
+    """As DeepTrack2 2.0.1's constructor, a ``translate`` that is None (the default) takes the value of
+    ``translate_px``, and both properties hold the translation given (``Affine()`` records
+    ``translate=0.0, translate_px=0.0``; ``Affine(translate=3)`` records 3 for both).
+
+    Written here for that copy only: the registry's ``translate`` is None, meaning ``translate_px``
+    (what C sets and reads)."""
+
+    def __init__(self, *args, **kwargs):
+        if len(args) > len(self._positional):
+            raise TypeError(f"Affine() takes at most {len(self._positional)} positional arguments")
+        for name, arg in zip(self._positional, args):
+            if name in kwargs:
+                raise TypeError(f"Affine() got multiple values for argument '{name}'")
+            kwargs[name] = arg
+        translate = kwargs.get("translate")
+        if translate is None:
+            translate = kwargs.get("translate_px", 0.0)
+        kwargs["translate"] = kwargs["translate_px"] = translate
+        super().__init__(**kwargs)
+
+
+for _cls in (OneOfDict, ConditionalSetFeature, TakeProperties, Affine):
     _cls.__module__ = "deeptrack_native"
     _cls.__signature__ = None  # the constructor's own
     _cls.__doc__ = f"{_BUILTINS[_cls.__name__].__doc__}\n\n{_cls.__doc__}"
     _BUILTINS[_cls.__name__] = _cls
     _BUILTIN_CLASSES.add(_cls)
+
+del Affine.__signature__  # the registry's signature: the constructor takes the same arguments
 
 # DeepTrack2's ``features`` module holds its structural kinds (``features.Value``, ``features.Add``).
 globals().update({name: cls for name, cls in classes_of("features").items() if name not in globals()})

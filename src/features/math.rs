@@ -86,7 +86,7 @@ const NORMALIZE_QUANTILE: KindSpec = KindSpec {
             ..ParamSpec::new(
                 "quantiles",
                 ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
-                ParamDefault::Value(Const::Floats(&[0.25, 0.75])),
+                ParamDefault::Value(Const::FloatTuple(&[0.25, 0.75])),
                 "(q_low, q_high), the quantiles whose difference scales the image",
             )
         },
@@ -157,8 +157,8 @@ const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
     module: "math",
     doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
     params: &[
-        ParamSpec::new("min", ParamKind::Number, ParamDefault::Value(Const::Float(0.0)), "the new minimum"),
-        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Float(1.0)), "the new maximum"),
+        ParamSpec::new("min", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the new minimum"),
+        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Int(1)), "the new maximum"),
         FEATUREWISE,
     ],
     positional: &["min", "max", "featurewise"],
@@ -187,7 +187,7 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
             ..ParamSpec::new(
                 "sigma",
                 ParamKind::Number,
-                ParamDefault::Value(Const::Float(2.0)),
+                ParamDefault::Value(Const::Int(2)),
                 "the standard deviation, in pixels (at most 1e-15: the input unchanged, as scipy's)",
             )
         },

@@ -30,11 +30,11 @@ pub(crate) static KINDS: &[KindSpec] = &[
 ];
 
 /// A finite number (the bounds that mean "finite" to the registry).
-const fn finite(name: &'static str, default: f64, doc: &'static str) -> ParamSpec {
+const fn finite(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
     ParamSpec {
         min: -f64::MAX,
         max: f64::MAX,
-        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(Const::Float(default)), doc)
+        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(default), doc)
     }
 }
 
@@ -66,9 +66,17 @@ const POISSON: KindSpec = KindSpec {
     module: "noises",
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
-        ParamSpec { min: 0.0, min_open: true, ..finite("snr", 100.0, "the signal-to-noise ratio of the peak") },
-        finite("background", 0.0, "the level the signal is measured from"),
-        ParamSpec { min: 0.0, min_open: true, ..finite("max_val", 1e8, "the largest expected count of a pixel") },
+        ParamSpec {
+            min: 0.0,
+            min_open: true,
+            ..finite("snr", Const::Int(100), "the signal-to-noise ratio of the peak")
+        },
+        finite("background", Const::Int(0), "the level the signal is measured from"),
+        ParamSpec {
+            min: 0.0,
+            min_open: true,
+            ..finite("max_val", Const::Float(1e8), "the largest expected count of a pixel")
+        },
     ],
     positional: &["_input"],
     make: |_| Box::new(Poisson),
@@ -82,7 +90,7 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
         ..ParamSpec::new(
             "mu",
             ParamKind::Any,
-            ParamDefault::Value(Const::Float(0.0)),
+            ParamDefault::Value(Const::Int(0)),
             "the mean of the noise: a finite real or complex number",
         )
     },
@@ -91,7 +99,7 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
         ..ParamSpec::new(
             "sigma",
             ParamKind::Any,
-            ParamDefault::Value(Const::Float(1.0)),
+            ParamDefault::Value(Const::Int(1)),
             "the standard deviation of the noise: a non-negative number, or a complex number that scales the \
              draw (0.005j: imaginary noise)",
         )
@@ -99,9 +107,10 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
 ];
 
 /// What a real `mu` must be.
-const REAL_MU: ParamSpec = finite("mu", 0.0, "the mean of the noise");
+const REAL_MU: ParamSpec = finite("mu", Const::Int(0), "the mean of the noise");
 /// What a real `sigma` must be.
-const REAL_SIGMA: ParamSpec = ParamSpec { min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") };
+const REAL_SIGMA: ParamSpec =
+    ParamSpec { min: 0.0, ..finite("sigma", Const::Int(1), "the standard deviation of the noise") };
 
 fn mu_real_or_complex(value: &Value) -> Result<()> {
     real_or_complex(&REAL_MU, value)
@@ -224,7 +233,7 @@ const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn Featur
     }
 }
 
-const BACKGROUND: &[ParamSpec] = &[finite("offset", 0.0, "the constant added to every pixel")];
+const BACKGROUND: &[ParamSpec] = &[finite("offset", Const::Float(0.0), "the constant added to every pixel")];
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel. A complex `mu` or `sigma`, or a
 /// complex input, gives a complex image, as numpy's arithmetic does in DeepTrack2 2.0.1: one draw per

@@ -57,7 +57,7 @@ pub(crate) const RESIZE: KindSpec = KindSpec {
         ..ParamSpec::new(
             "dsize",
             ParamKind::Vector { min_len: 2, max_len: 2, whole: true },
-            ParamDefault::Value(Const::Ints(&[256, 256])),
+            ParamDefault::Value(Const::IntTuple(&[256, 256])),
             "the output size (width, height), in pixels",
         )
     }],

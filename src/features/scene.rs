@@ -71,11 +71,12 @@ const SAMPLE_TO_MASKS: KindSpec = KindSpec {
         ParamSpec {
             min: -MAX_COORDINATE,
             max: MAX_COORDINATE,
+            nullable: true,
             check: Some(region_is_ordered),
             ..ParamSpec::new(
                 "output_region",
                 ParamKind::Vector { min_len: 4, max_len: 4, whole: true },
-                ParamDefault::Absent,
+                ParamDefault::Value(Const::None),
                 "(x0, y0, x1, y1): rows [x0, x1) and columns [y0, y1) of the camera, as the optics' output_region",
             )
         },

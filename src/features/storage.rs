@@ -54,7 +54,7 @@ const TAKE_PROPERTIES: KindSpec = KindSpec {
             ..ParamSpec::new(
                 "names",
                 ParamKind::Any,
-                ParamDefault::Value(Const::Ints(&[])),
+                ParamDefault::Value(Const::IntTuple(&[])),
                 "the property names (a string or a list of strings)",
             )
         },

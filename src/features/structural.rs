@@ -35,7 +35,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
         // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
-        params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Float(0.0)), "the image")],
+        params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Int(0)), "the image")],
         positional: &["value"],
         make: |_| Box::new(ValueKind),
     },
@@ -164,7 +164,7 @@ const fn arithmetic(
 const OPERAND: &[ParamSpec] = &[ParamSpec::new(
     "value",
     ParamKind::Arrays,
-    ParamDefault::Value(Const::Float(0.0)),
+    ParamDefault::Value(Const::Int(0)),
     "the other operand: numbers, or a list of them paired with the images in turn",
 )];
 

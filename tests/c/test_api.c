@@ -611,7 +611,7 @@ static void test_features(void) {
     deeptrack_value *v = NULL;
     OK(deeptrack_feature_new("Add", &add));
     OK(deeptrack_feature_get_property(add, "value", &v));
-    CHECK(strcmp(repr(v), "0.0") == 0);
+    CHECK(strcmp(repr(v), "0") == 0);
     deeptrack_value_free(v);
     OK(deeptrack_feature_get_property(add, "name", &v));
     CHECK(strcmp(repr(v), "'Add'") == 0);
@@ -1702,7 +1702,52 @@ static void test_kinds(void) {
     OK(deeptrack_kind_param_limits(k, 0, &lo, &hi));
     CHECK(lo == 0 && hi == 1e6);
     OK(deeptrack_kind_param_default(k, 0, &def));
-    CHECK(strcmp(repr(def), "2.0") == 0);
+    CHECK(strcmp(repr(def), "2") == 0); /* DeepTrack2 2.0.1's int 2 */
+    {
+        /* An int default reads back through the number getters; the feature holds it as an int and
+         * takes a float (and an int) where it expects a number. */
+        double x = 0;
+        int64_t i = 0;
+        deeptrack_feature *blur = NULL;
+        deeptrack_value *got = NULL, *v = NULL;
+        deeptrack_rule *r = NULL;
+        CHECK(deeptrack_value_kind(def) == DEEPTRACK_VALUE_KIND_INT);
+        OK(deeptrack_value_as_float(def, &x));
+        OK(deeptrack_value_as_int(def, &i));
+        CHECK(x == 2.0 && i == 2);
+        OK(deeptrack_feature_new("GaussianBlur", &blur));
+        OK(deeptrack_feature_get_property(blur, "sigma", &got));
+        CHECK(deeptrack_value_kind(got) == DEEPTRACK_VALUE_KIND_INT);
+        OK(deeptrack_value_as_float(got, &x));
+        CHECK(x == 2.0);
+        deeptrack_value_free(got);
+        OK(deeptrack_value_new_float(1.5, &v));
+        OK(deeptrack_rule_constant(v, &r));
+        deeptrack_value_free(v);
+        OK(deeptrack_feature_set_property(blur, "sigma", r));
+        OK(deeptrack_value_new_int(3, &v));
+        OK(deeptrack_rule_constant(v, &r));
+        deeptrack_value_free(v);
+        OK(deeptrack_feature_set_property(blur, "sigma", r));
+        OK(deeptrack_feature_get_property(blur, "sigma", &got));
+        CHECK(deeptrack_value_kind(got) == DEEPTRACK_VALUE_KIND_INT); /* as given */
+        deeptrack_value_free(got);
+        /* A tuple default (an optics' padding) reads as a list of numbers too. */
+        deeptrack_feature *optics = NULL;
+        size_t len = 0;
+        OK(deeptrack_feature_new("Fluorescence", &optics));
+        OK(deeptrack_feature_get_property(optics, "padding", &got));
+        CHECK(deeptrack_value_kind(got) == DEEPTRACK_VALUE_KIND_TUPLE);
+        len = deeptrack_value_list_len(got);
+        CHECK(len == 4);
+        if (len == 4) {
+            OK(deeptrack_value_as_float(deeptrack_value_list_get(got, 0), &x));
+            CHECK(x == 10.0);
+        }
+        deeptrack_value_free(got);
+        deeptrack_feature_free(optics);
+        deeptrack_feature_free(blur);
+    }
     deeptrack_value_free(def);
     OK(deeptrack_kind_positional_count(k, &n));
     CHECK(n == 1);

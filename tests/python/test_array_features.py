@@ -21,7 +21,7 @@ class ArrayFeatures(unittest.TestCase):
         self.assertEqual(list(inspect.signature(dt.MoveAxis).parameters)[:2], ["source", "destination"])
         self.assertEqual(inspect.signature(dt.Unsqueeze).parameters["axis"].default, -1)
         self.assertEqual(inspect.signature(dt.AsType).parameters["dtype"].default, "float64")
-        self.assertEqual(inspect.signature(dt.NormalizeQuantile).parameters["quantiles"].default.tolist(), [0.25, 0.75])
+        self.assertEqual(inspect.signature(dt.NormalizeQuantile).parameters["quantiles"].default, (0.25, 0.75))
 
     def test_shapes_and_types_follow_numpy(self):
         x = self.x

@@ -44,7 +44,7 @@ class RegistryClasses(unittest.TestCase):
              "output_region", "pupil", "illumination", "upscale"],
         )
         self.assertEqual(sig.parameters["NA"].default, 0.7)
-        self.assertEqual(sig.parameters["output_region"].default, [0, 0, 128, 128])
+        self.assertEqual(sig.parameters["output_region"].default, (0, 0, 128, 128))
         self.assertIs(inspect.signature(dt.FlipLR).parameters["augment"].default, None)
         self.assertEqual(inspect.signature(dt.Crop).parameters["crop_mode"].default, "retain")
         self.assertEqual(inspect.signature(dt.GaussianBlur).parameters["sigma"].default, 2.0)

@@ -106,7 +106,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
                 ..ParamSpec::new(
                     "offset",
                     ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
-                    ParamDefault::Value(Const::Ints(&[0, 0])),
+                    ParamDefault::Value(Const::IntTuple(&[0, 0])),
                     "the Gaussian's centre from the pupil's, in grid pixels: (columns, rows), as DeepTrack2 \
                      applies it",
                 )

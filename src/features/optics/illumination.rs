@@ -50,7 +50,7 @@ const PARAMS: &[ParamSpec] = &[
         ..ParamSpec::new(
             "gradient",
             ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
-            ParamDefault::Value(Const::Ints(&[0, 0])),
+            ParamDefault::Value(Const::IntTuple(&[0, 0])),
             "the amplitude's change per pixel along the columns, then along the rows",
         )
     },

@@ -54,7 +54,7 @@ macro_rules! optics_params {
                 ..ParamSpec::new(
                     "padding",
                     ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
-                    ParamDefault::Value(Const::Ints(&[10, 10, 10, 10])),
+                    ParamDefault::Value(Const::IntTuple(&[10, 10, 10, 10])),
                     "camera pixels rendered around the region: rows before, columns before, rows after, columns after",
                 )
             },
@@ -65,7 +65,7 @@ macro_rules! optics_params {
                 ..ParamSpec::new(
                     "output_region",
                     ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
-                    ParamDefault::Value(Const::Ints(&[0, 0, 128, 128])),
+                    ParamDefault::Value(Const::IntTuple(&[0, 0, 128, 128])),
                     "the imaged region (x0, y0, x1, y1) in camera pixels: rows [x0, x1), columns [y0, y1)",
                 )
             },

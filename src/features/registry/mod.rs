@@ -152,11 +152,14 @@ pub enum Const {
     Float(f64),
     /// A string.
     Str(&'static str),
-    /// A 1-d array of floats.
+    /// A 1-d array of floats (a numpy array).
     Floats(&'static [f64]),
-    /// A list of integers (a Python tuple of ints).
-    Ints(&'static [i64]),
-    /// A tuple of integers, read back as a tuple (DeepTrack2's `px=(0, 0, 0, 0)`, `crop=(64, 64)`).
+    /// A list of floats, read back as a Python list (DeepTrack2's `radius=[1e-6]` of a stratified sphere).
+    FloatList(&'static [f64]),
+    /// A tuple of floats, read back as a tuple (DeepTrack2's `quantiles=(0.25, 0.75)`).
+    FloatTuple(&'static [f64]),
+    /// A tuple of integers, read back as a tuple (DeepTrack2's `px=(0, 0, 0, 0)`, `dsize=(256, 256)`,
+    /// an optics' `padding=(10, 10, 10, 10)`).
     IntTuple(&'static [i64]),
 }
 
@@ -170,7 +173,8 @@ impl Const {
             Const::Float(x) => Value::Float(x),
             Const::Str(s) => Value::str(s),
             Const::Floats(v) => Value::vector(v),
-            Const::Ints(v) => Value::List(v.iter().map(|&x| Value::Int(x)).collect()),
+            Const::FloatList(v) => Value::List(v.iter().map(|&x| Value::Float(x)).collect()),
+            Const::FloatTuple(v) => Value::Tuple(v.iter().map(|&x| Value::Float(x)).collect()),
             Const::IntTuple(v) => Value::Tuple(v.iter().map(|&x| Value::Int(x)).collect()),
         }
     }

@@ -160,13 +160,17 @@ const COMMON: [ParamSpec; 24] = [
     from_optics("refractive_index_medium", "set by the optics"),
     from_optics("wavelength", "set by the optics (m)"),
     from_optics("NA", "set by the optics"),
-    corners_from_optics("padding", "set by the optics (pixels)"),
+    // 2.0.1's default: no padding when the scatterer is computed outside a microscope.
+    ParamSpec {
+        default: ParamDefault::Value(Const::IntTuple(&[0; 4])),
+        ..corners_from_optics("padding", "set by the optics (pixels); (0, 0, 0, 0) outside a microscope")
+    },
     corners_from_optics("output_region", "set by the optics (pixels)"),
     ParamSpec { nullable: true, ..number("polarization_angle", Const::None, "deprecated alias of input_polarization") },
-    number("working_distance", Const::Float(1e6), "the distance to the objective (m)"),
+    number("working_distance", Const::Int(1_000_000), "the distance to the objective (m)"),
     ParamSpec {
         kind: ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
-        ..number("position_objective", Const::Ints(&[0, 0]), "the objective's lateral position (m)")
+        ..number("position_objective", Const::IntTuple(&[0, 0]), "the objective's lateral position (m)")
     },
     ParamSpec::new(
         "return_fft",
@@ -224,11 +228,11 @@ static STRATIFIED: &[ParamSpec] = &with(
             min: 0.0,
             min_open: true,
             check: Some(increasing),
-            ..number("radius", Const::Floats(&[1e-6]), "the shells' outer radii (m), increasing")
+            ..number("radius", Const::FloatList(&[1e-6]), "the shells' outer radii (m), increasing")
         },
         any(
             "refractive_index",
-            Const::Floats(&[1.45]),
+            Const::FloatList(&[1.45]),
             shell_indices,
             "the shells' refractive indices, complex for absorbing shells",
         ),

@@ -105,7 +105,7 @@ const fn finite_vector(
 
 const POSITION: ParamSpec = ParamSpec {
     pixels: true,
-    ..finite_vector("position", (2, 3), Const::Floats(&[32.0, 32.0]), "(row, column[, z]) in camera pixels")
+    ..finite_vector("position", (2, 3), Const::IntTuple(&[32, 32]), "(row, column[, z]) in camera pixels")
 };
 const Z: ParamSpec = ParamSpec {
     pixels: true,
