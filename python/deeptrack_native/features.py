@@ -953,6 +953,12 @@ _OPERATOR_KINDS = {
 }
 
 
+class StructuralFeature(Feature):
+    """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
+
+    __module__ = "deeptrack_native.features"
+
+
 class ArithmeticOperationFeature(Feature):
     """DeepTrack2's ``ArithmeticOperationFeature(op, value=0)``: ``op(image, value)`` element-wise.
     The operators of Python's ``operator`` module that a built-in kind computes (``operator.add`` is
@@ -989,7 +995,7 @@ def _get_outcomes(feature, calls):
     return feature.__dict__.get("_get_outcomes")
 
 
-class Chain(Feature):
+class Chain(StructuralFeature):
     """``feature_1 >> feature_2``: resolves ``feature_2`` on ``feature_1``'s output."""
 
     def __init__(self, feature_1, feature_2, **kwargs):
@@ -1016,7 +1022,7 @@ class Repeat(Feature):
         self._compose(lib.deeptrack_feature_repeat, (feature._h.ptr, N if fixed else 1), [feature], kwargs)
 
 
-class Microscope(Feature):
+class Microscope(StructuralFeature):
     """``optics(sample)``: images ``sample`` (resolved without input) with ``objective``."""
 
     def __init__(self, sample, objective, **kwargs):
@@ -1218,12 +1224,6 @@ class Reducer(Feature):
     """DeepTrack2's ``statistics.Reducer``: the base class of the reductions (``Sum``, ``Mean``, ...)."""
 
     __module__ = "deeptrack_native.statistics"
-
-
-class StructuralFeature(Feature):
-    """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
-
-    __module__ = "deeptrack_native.features"
 
 
 _MODULE_BASES = {"aberrations": Aberration, "augmentations": Augmentation, "scatterers": Scatterer, "statistics": Reducer}
@@ -1539,6 +1539,11 @@ def _define(kind):
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:
         base = _Composite
+    parent = _dt2_parent(kind["name"])
+    if parent is not None:
+        base = (_Composite, parent) if needs_features and not issubclass(parent, _Composite) else parent
+    elif kind["name"] in _NOT_IN_MODULE_BASE:
+        base = Feature
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -1556,10 +1561,18 @@ def _define(kind):
     }
     if needs_features:
         attrs["_feature_params"] = feature_params
+    if parent is not None:
+        # The parent gives the class DeepTrack2's ancestry only: the kind is built as any other
+        # (a Python-written parent's constructor, get and creation are its own kind's).
+        attrs.update(
+            __new__=Feature.__new__,
+            __init__=Feature.__init__,
+            get=Feature.get,
+            _create=_Composite._create if needs_features else Feature._create,
+        )
     signature = _signature(kind)
-    if signature is not None:
-        attrs["__signature__"] = signature
-    cls = type(kind["name"], (base,), attrs)
+    attrs["__signature__"] = signature
+    cls = type(kind["name"], base if isinstance(base, tuple) else (base,), attrs)
     _BUILTINS[kind["name"]] = cls
     _BUILTIN_CLASSES.add(cls)
     for alias in kind["aliases"]:
@@ -1567,11 +1580,55 @@ def _define(kind):
     return cls
 
 
+#: DeepTrack2 2.0.1's base class of a kind, where it is not its module's base (``Noise``, ...): the
+#: class itself, or the name of the kind whose class it is (defined first).
+_DT2_PARENTS = {
+    **dict.fromkeys(
+        ["Piston", "VerticalTilt", "HorizontalTilt", "ObliqueAstigmatism", "Defocus", "Astigmatism",
+         "ObliqueTrefoil", "VerticalComa", "HorizontalComa", "Trefoil", "SphericalAberration"],
+        "Zernike",
+    ),
+    **dict.fromkeys(["Darkfield", "ISCAT", "Holography"], "Brightfield"),
+    "CropToMultiplesOf": "Crop",
+    "PadToMultiplesOf": "Pad",
+    "Offset": "Background",
+    **dict.fromkeys(["AverageBlur", "BilateralBlur", "GaussianBlur", "MedianBlur"], "Blur"),
+    **dict.fromkeys(["AveragePooling", "MaxPooling", "MinPooling", "MedianPooling", "SumPooling"], "Pool"),
+    **dict.fromkeys(
+        ["Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "GreaterThan", "LessThan",
+         "GreaterThanOrEquals", "LessThanOrEquals", "Equals"],
+        "ArithmeticOperationFeature",
+    ),
+    **dict.fromkeys(
+        ["Bind", "BindUpdate", "Combine", "ConditionalSetFeature", "ConditionalSetProperty", "Probability"],
+        "StructuralFeature",
+    ),
+}
+#: Kinds of a module with a base class (``augmentations``, ``optics``) that DeepTrack2 derives from
+#: ``Feature`` only.
+_NOT_IN_MODULE_BASE = frozenset({"CropTight", "IlluminationGradient"})
+
+
+def _dt2_parent(name):
+    """The class DeepTrack2 derives kind ``name`` from, when it is not its module's base; None else."""
+    parent = _DT2_PARENTS.get(name)
+    if parent is None:
+        return None
+    own = globals().get(parent)
+    if isinstance(own, type) and issubclass(own, Feature):
+        return own  # a class of this module (Blur, Pool, StructuralFeature, ...)
+    return _BUILTINS[parent]
+
+
 def _define_all():
     """Defines a class for every kind of the library's registry, except the ones this module writes
     itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``). Kinds
-    built from features derive from :class:`_Composite`."""
-    for kind in registry():
+    built from features derive from :class:`_Composite`; a kind DeepTrack2 derives from another kind
+    (``Darkfield`` from ``Brightfield``) is defined after it."""
+    kinds = registry()
+    parents = set(_DT2_PARENTS.values())
+    kinds.sort(key=lambda kind: kind["name"] not in parents)
+    for kind in kinds:
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
             if own._kind == kind["name"]:  # a kind's class written here: the registry's doc first
