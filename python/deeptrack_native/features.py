@@ -1818,3 +1818,10 @@ for _cls in (OneOfDict, ConditionalSetFeature, TakeProperties):
 
 # DeepTrack2's ``features`` module holds its structural kinds (``features.Value``, ``features.Add``).
 globals().update({name: cls for name, cls in classes_of("features").items() if name not in globals()})
+
+# Names DeepTrack2's features module imports (``from deeptrack.features import DeepTrackNode``).
+from ._config import config  # noqa: E402,F401
+from .backend.core import DeepTrackNode  # noqa: E402,F401
+from .sources import SourceItem  # noqa: E402,F401
+from .units import ConversionTable, create_context  # noqa: E402,F401
+from .types import ArrayLike, PropertyLike  # noqa: E402,F401

@@ -367,3 +367,5 @@ def _evaluate(rule, dependencies, _ID):
 
 # DeepTrack2's SequentialProperty, a node driven step by step (deeptrack_native._sequential_property).
 from ._sequential_property import SequentialProperty  # noqa: E402
+from .backend.core import DeepTrackNode  # noqa: E402,F401  (DeepTrack2's properties imports it)
+from .utils import get_kwarg_names  # noqa: E402,F401  (likewise)
