@@ -1110,8 +1110,6 @@ def merge_trampoline(key, inputs, count, dict_ptr, output):
         images = [_argument_image(inputs[i])[0] for i in range(count)]
         result = feature._merge(images, props)
         results = list(result) if isinstance(result, (list, tuple)) else [result]
-        if not results:
-            raise ValueError("the Merge function returned no image")
         for i, r in enumerate(results):
             image, _ = to_library_image(r, f"image {i} the Merge function returned")
             call(lib.deeptrack_merge_output_push, output, image.ptr)

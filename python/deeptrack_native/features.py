@@ -152,6 +152,9 @@ class Feature:
     _only_default = {}
     #: The optional feature arguments of a built-in (``Sin(feature)``), in the library's order.
     _feature_params = ()
+    #: DeepTrack2's switch for a feature of your own: True, ``get`` runs once per input image; False,
+    #: once with the whole list of them (``[]`` when resolved without input).
+    __distributed__ = True
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -256,7 +259,12 @@ class Feature:
             raise TypeError("name must be a string")
         self.__dict__["_calls_python"] = True
         append = getattr(type(self), "__list_merge_strategy__", MERGE_STRATEGY_OVERRIDE) == MERGE_STRATEGY_APPEND
-        self._h = _core.new_custom_feature(self, name, append)
+        if not type(self).__distributed__ and not append:
+            # DeepTrack2's non-distributed feature: get receives the whole list of images at once
+            # (``[x]`` for one image, ``[]`` without input), as a Merge's function does.
+            self._h = _core.new_merge_feature(self, name)
+        else:
+            self._h = _core.new_custom_feature(self, name, append)
         kwargs.pop("name", None)  # already the feature's name property
 
     def _compose(self, constructor, args, refs, kwargs):
@@ -289,6 +297,21 @@ class Feature:
 
     #: Marks the placeholder: a subclass that keeps it defines no computation of its own.
     get._not_defined = True
+
+    def _merge(self, images, properties):
+        """The computation of a custom feature with ``__distributed__ = False``: ``get`` called once
+        with the list of input images, as DeepTrack2 calls it; what it returns is the output list (a
+        value that is not a list is one image)."""
+        properties = dict(properties)
+        properties.update(_objects.pinned(self))  # functions set as values, as get receives them
+        state = self.__dict__
+        outer = state.get("_running")
+        state["_running"] = properties
+        try:
+            result = self.get(images, **properties)
+        finally:
+            state["_running"] = outer
+        return result if isinstance(result, list) else [result]
 
     # -- properties -------------------------------------------------------------------------------
 
@@ -1014,7 +1037,7 @@ class Repeat(Feature):
     """``feature ^ N``: applies ``feature`` N times in sequence, each repetition with its own samples
     (its dicts record ``_ID``). ``N`` may be any property value (a constant, a callable, ...)."""
 
-    def __init__(self, feature, N=1, **kwargs):
+    def __init__(self, feature, N, **kwargs):
         feature = _as_feature(feature)
         fixed = isinstance(N, int) and not isinstance(N, bool) and N >= 0
         if not fixed:
