@@ -190,7 +190,7 @@ class Feature:
                 raise NotImplementedError(
                     f"{type(self).__name__}: '{name}' is not implemented by libdeeptrack (see the README)"
                 )
-            kwargs.pop(name, None)
+            kwargs[name] = None  # a property at its only value, as DeepTrack2 has it (load_options)
         for name, default in self._only_default.items():
             if name in kwargs:
                 if not (isinstance(kwargs[name], type(default)) and kwargs[name] == default):
@@ -302,8 +302,6 @@ class Feature:
         """The computation of a custom feature with ``__distributed__ = False``: ``get`` called once
         with the list of input images, as DeepTrack2 calls it; what it returns is the output list (a
         value that is not a list is one image)."""
-        properties = dict(properties)
-        properties.update(_objects.pinned(self))  # functions set as values, as get receives them
         state = self.__dict__
         outer = state.get("_running")
         state["_running"] = properties
@@ -1070,13 +1068,12 @@ class Lambda(Feature):
     def __init__(self, function, **kwargs):
         if not callable(function):
             raise TypeError("Lambda: function must be callable")
-        self.__dict__["_function"] = function
-        self.__dict__["_params"] = _core.parameters(function)
-        super().__init__(**kwargs)
+        # As in DeepTrack2, ``function`` is the property ``function``: a rule taking the properties
+        # it names, whose value (the callable applied to the image) is sampled with the others.
+        super().__init__(function=function, **kwargs)
 
-    def get(self, image, **properties):
-        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
-        return self._function(**kwargs)(image)
+    def get(self, image, function, **properties):
+        return function(image)
 
 
 class Merge(Feature):
@@ -1092,9 +1089,9 @@ class Merge(Feature):
     def __init__(self, function, **kwargs):
         if not callable(function):
             raise TypeError("Merge: function must be callable")
-        self.__dict__["_function"] = function
-        self.__dict__["_params"] = _core.parameters(function)
-        super().__init__(**kwargs)
+        # As in DeepTrack2 (and Lambda), ``function`` is the property ``function`` whose value is the
+        # callable applied to the list of images.
+        super().__init__(function=function, **kwargs)
 
     def _create(self, kwargs):
         name = kwargs.pop("name", type(self).__name__)
@@ -1104,8 +1101,7 @@ class Merge(Feature):
         self._h = _core.new_merge_feature(self, name)
 
     def _merge(self, images, properties):
-        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
-        return self._function(**kwargs)(images)
+        return properties["function"](images)
 
 
 class SampleToMasks(Feature):
