@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _motion, _node_links, _npseed, _objects, _processes, _unknown, units
+from . import _batch, _core, _lib, _motion, _node_api, _node_links, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -132,7 +132,7 @@ def _sample_inside(value):
     return value
 
 
-class Feature:
+class Feature(_node_api.FeatureNode):
     """A step of a pipeline. Subclass it and define ``get(self, image, **properties)``; every keyword
     argument of the constructor becomes a property, passed to ``get`` on every call (with ``name``, and
     ``_ID`` inside a repeat).
@@ -996,6 +996,7 @@ class ArithmeticOperationFeature(Feature):
         if not callable(op):
             raise TypeError("ArithmeticOperationFeature: op must be callable")
         self.__dict__["_op"] = op
+        self.__dict__["op"] = op  # DeepTrack2's attribute
         super().__init__(value=value, **kwargs)
 
     def get(self, image, value, **kwargs):
@@ -1589,6 +1590,9 @@ def _define(kind):
             get=Feature.get,
             _create=_Composite._create if needs_features else Feature._create,
         )
+        if parent is ArithmeticOperationFeature:
+            # DeepTrack2's ``op`` attribute: the operator the kind computes (``Add().op`` is operator.add).
+            attrs["op"] = next(op for op, name in _OPERATOR_KINDS.items() if name == kind["name"])
     signature = _signature(kind)
     attrs["__signature__"] = signature
     cls = type(kind["name"], base if isinstance(base, tuple) else (base,), attrs)

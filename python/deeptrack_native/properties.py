@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 
 from . import _node_links, _objects
+from ._node_api import PropertyDictNode, PropertyNode
 from ._operators import PowerOperators
 from .image import PropertyDict as _ImageDict
 
@@ -25,7 +26,7 @@ def _features():
     return features
 
 
-class Property(PowerOperators):
+class Property(PowerOperators, PropertyNode):
     """A property (DeepTrack2's ``Property``).
 
     ``Property(sampling_rule, **dependencies)`` makes a property of its own: ``sampling_rule`` is any
@@ -159,7 +160,7 @@ class Property(PowerOperators):
 
 
 
-class PropertyDict(dict):
+class PropertyDict(PropertyDictNode, dict):
     """The properties of a feature (``feature.properties``), by name, in the feature's order: a dict of
     :class:`Property`. Calling it gives the current values: ``feature.properties()`` is
     ``{name: value}``.
@@ -232,6 +233,11 @@ def _same(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return bool(a == b)
+
+
+def _is_hidden(prop):
+    """Whether ``prop`` is a property of its own (``Property(rule)``, held by a hidden feature)."""
+    return "_rule" in prop.__dict__
 
 
 def _unit(other, method):
