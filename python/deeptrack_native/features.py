@@ -1003,6 +1003,14 @@ class ArithmeticOperationFeature(Feature):
         return self._op(image, value)
 
 
+def _arithmetic_init(self, *args, **kwargs):
+    """The constructor of the arithmetic kinds (``Add``, ...): Feature's, except on the feature
+    ``ArithmeticOperationFeature(operator.add, value)`` built already (Python calls ``__init__`` on
+    what ``__new__`` returns when it is an instance of the class called)."""
+    if "_h" not in self.__dict__:
+        Feature.__init__(self, *args, **kwargs)
+
+
 def _get_outcomes(feature, calls):
     """What the get of the pipeline's last feature (``feature``, or the last of its chain) gave at its
     calls of the last resolve that computed it (``calls``: ``_core.no_image_scope``; a resolve that
@@ -1593,6 +1601,7 @@ def _define(kind):
         if parent is ArithmeticOperationFeature:
             # DeepTrack2's ``op`` attribute: the operator the kind computes (``Add().op`` is operator.add).
             attrs["op"] = next(op for op, name in _OPERATOR_KINDS.items() if name == kind["name"])
+            attrs["__init__"] = _arithmetic_init
     signature = _signature(kind)
     attrs["__signature__"] = signature
     cls = type(kind["name"], base if isinstance(base, tuple) else (base,), attrs)

@@ -149,6 +149,16 @@ class Property(PowerOperators, PropertyNode):
     def __repr__(self):
         return f"<Property {self.key!r} of {self.feature!r}>"
 
+    # The same property of the same feature is one property (``f.sigma == f.properties["sigma"]``),
+    # as 2.0.1's feature holds one Property object per key; here each access makes a new object.
+    def __eq__(self, other):
+        if not isinstance(other, Property):
+            return NotImplemented
+        return self.feature is other.feature and self.key == other.key
+
+    def __hash__(self):
+        return hash((id(self.feature), self.key))
+
     # Dependent properties (DeepTrack2's DeepTrackNode operators, deeptrack_native._operators).
     def _combine(self, op, other, reflected=False):
         a, b = (other, self) if reflected else (self, other)
