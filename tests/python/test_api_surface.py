@@ -389,6 +389,14 @@ class NonDistributed(unittest.TestCase):
         self.assertEqual([o.tolist() for o in dt.Add(value=1)([x, 3 * x])], [[[2.0, 2.0], [2.0, 2.0]], [[4.0, 4.0], [4.0, 4.0]]])
         self.assertEqual(np.asarray(dt.Bind(self.ND(), k=3)([x, x])).tolist(), [2.0])  # Bind sets only at resolve
         self.assertEqual(np.asarray((self.ND() ^ 2)([x, x])).tolist(), [1.0])
+        y = np.ones(2)
+        self.assertEqual([o.tolist() for o in dt.Add(value=[1, 2])([y, y])], [[2.0, 2.0], [3.0, 3.0]])
+        self.assertEqual([np.asarray(o).tolist() for o in dt.Stack(value=5)([y, y])], [[1.0, 1.0], [1.0, 1.0], 5])
+        self.assertEqual(dt.Value(value=3)([y, y]), 3)
+        out = dt.ConditionalSetProperty(dt.Add(value=1), condition=True, value=3)([y, y])
+        self.assertEqual([o.tolist() for o in out], [[4.0, 4.0], [4.0, 4.0]])
+        out = dt.Probability(dt.Add(value=1), probability=1)([y, y])
+        self.assertEqual([o.tolist() for o in out], [[2.0, 2.0], [2.0, 2.0]])
 
     def test_repeat_needs_n(self):
         with self.assertRaises(TypeError):
