@@ -411,8 +411,8 @@ typedef void (*deeptrack_free_fn)(void *userdata);
  * images): it runs on the resolving thread, once per computation, with the `count` input images
  * `inputs[0 .. count]` (none, and `inputs` NULL, when resolved without input) and this computation's
  * sampled `properties` (every property, `name`, and `_ID` inside a repeat), all borrowed for the call.
- * It pushes its output images, in order, with `deeptrack_merge_output_push(output, image)` (at least
- * one; `output` is valid during the call only). Return `DEEPTRACK_STATUS_OK`, or another status to
+ * It pushes its output images, in order, with `deeptrack_merge_output_push(output, image)` (none is
+ * DeepTrack2's empty list; `output` is valid during the call only). Return `DEEPTRACK_STATUS_OK`, or another status to
  * fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (after `deeptrack_set_error_message`, to
  * say why); the images pushed are then dropped. It never runs on two threads at once, and may call
  * any function of the library, as a custom feature's `get` may.

@@ -113,6 +113,14 @@ _DT2_LAYOUT = [
 ]
 # -- end of the module layout --
 
+from ._config import config  # noqa: E402  (DeepTrack2's top level has these)
+from .backend.core import DeepTrackNode  # noqa: E402
+from .image import maybe_cupy, pad_image_to_fft  # noqa: E402
+from .backend import mie  # noqa: E402
+from .types import ArrayLike, PropertyLike  # noqa: E402
+u = units  # noqa: E402  (DeepTrack2's unit registry: dt.u.um; the units module forwards to it)
+from .units import create_context, get_active_scale, get_active_voxel_size  # noqa: E402
+from ._sequential_property import propagate_sequential_data  # noqa: E402
 from .sequences import Sequence, Sequential  # noqa: E402  (the list-returning class over the generated one)
 from .properties import SequentialProperty  # noqa: E402  (DeepTrack2 2.0.1's top level has it)
 
@@ -163,6 +171,16 @@ __all__ = [
     "Image",
     "PropertyDict",
     "ConversionTable",
+    "DeepTrackNode",
+    "config",
+    "create_context",
+    "get_active_scale",
+    "get_active_voxel_size",
+    "pad_image_to_fft",
+    "propagate_sequential_data",
+    "maybe_cupy",
+    "mie",
+    "u",
     "UnknownPropertyWarning",
     "DeepTrackError",
     "InvalidArgumentError",

@@ -814,7 +814,7 @@ def sample_trampoline(key, ctx, out):
                 result = np.multiply(result.magnitude, size.value)
             else:
                 result = np.divide(result.to(units.meter).magnitude, size.value)
-        if owner is not None and not library_holds(result) and not callable(result):
+        if owner is not None and not library_holds(result):
             # Any object is a value in DeepTrack2: this sample's is pinned on the feature (dropped
             # at its next update, when the rule samples again), and the library holds None.
             _objects.pin(owner[0], owner[1], result)
@@ -1108,10 +1108,10 @@ def merge_trampoline(key, inputs, count, dict_ptr, output):
         if "_ID" in props:
             props["_ID"] = tuple(props["_ID"])
         images = [_argument_image(inputs[i])[0] for i in range(count)]
+        # Functions and objects set as values (the property ``function``) reach it as given.
+        props.update(_objects.pinned(feature))
         result = feature._merge(images, props)
         results = list(result) if isinstance(result, (list, tuple)) else [result]
-        if not results:
-            raise ValueError("the Merge function returned no image")
         for i, r in enumerate(results):
             image, _ = to_library_image(r, f"image {i} the Merge function returned")
             call(lib.deeptrack_merge_output_push, output, image.ptr)

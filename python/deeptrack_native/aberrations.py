@@ -7,4 +7,10 @@ from .features import Aberration, classes_of
 
 globals().update(classes_of("aberrations"))
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.aberrations import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
+from .types import PropertyLike  # noqa: F401,E402  (DeepTrack2's aberrations imports it)
+from .utils import as_list  # noqa: F401,E402  (likewise)
+
 __all__ = sorted([*classes_of("aberrations"), "Aberration"])

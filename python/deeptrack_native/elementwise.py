@@ -6,4 +6,7 @@ from .features import ElementwiseFeature, classes_of
 
 globals().update(classes_of("elementwise"))
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.elementwise import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
 __all__ = ["ElementwiseFeature", *sorted(classes_of("elementwise"))]

@@ -16,7 +16,7 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _motion, _node_links, _npseed, _objects, _processes, _unknown, units
+from . import _batch, _core, _lib, _motion, _node_api, _node_links, _npseed, _objects, _processes, _unknown, units
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -132,7 +132,7 @@ def _sample_inside(value):
     return value
 
 
-class Feature:
+class Feature(_node_api.FeatureNode):
     """A step of a pipeline. Subclass it and define ``get(self, image, **properties)``; every keyword
     argument of the constructor becomes a property, passed to ``get`` on every call (with ``name``, and
     ``_ID`` inside a repeat).
@@ -152,6 +152,9 @@ class Feature:
     _only_default = {}
     #: The optional feature arguments of a built-in (``Sin(feature)``), in the library's order.
     _feature_params = ()
+    #: DeepTrack2's switch for a feature of your own: True, ``get`` runs once per input image; False,
+    #: once with the whole list of them (``[]`` when resolved without input).
+    __distributed__ = True
 
     def __new__(cls, *args, **kwargs):
         self = super().__new__(cls)
@@ -187,7 +190,7 @@ class Feature:
                 raise NotImplementedError(
                     f"{type(self).__name__}: '{name}' is not implemented by libdeeptrack (see the README)"
                 )
-            kwargs.pop(name, None)
+            kwargs[name] = None  # a property at its only value, as DeepTrack2 has it (load_options)
         for name, default in self._only_default.items():
             if name in kwargs:
                 if not (isinstance(kwargs[name], type(default)) and kwargs[name] == default):
@@ -256,7 +259,12 @@ class Feature:
             raise TypeError("name must be a string")
         self.__dict__["_calls_python"] = True
         append = getattr(type(self), "__list_merge_strategy__", MERGE_STRATEGY_OVERRIDE) == MERGE_STRATEGY_APPEND
-        self._h = _core.new_custom_feature(self, name, append)
+        if not type(self).__distributed__ and not append:
+            # DeepTrack2's non-distributed feature: get receives the whole list of images at once
+            # (``[x]`` for one image, ``[]`` without input), as a Merge's function does.
+            self._h = _core.new_merge_feature(self, name)
+        else:
+            self._h = _core.new_custom_feature(self, name, append)
         kwargs.pop("name", None)  # already the feature's name property
 
     def _compose(self, constructor, args, refs, kwargs):
@@ -289,6 +297,19 @@ class Feature:
 
     #: Marks the placeholder: a subclass that keeps it defines no computation of its own.
     get._not_defined = True
+
+    def _merge(self, images, properties):
+        """The computation of a custom feature with ``__distributed__ = False``: ``get`` called once
+        with the list of input images, as DeepTrack2 calls it; what it returns is the output list (a
+        value that is not a list is one image)."""
+        state = self.__dict__
+        outer = state.get("_running")
+        state["_running"] = properties
+        try:
+            result = self.get(images, **properties)
+        finally:
+            state["_running"] = outer
+        return result if isinstance(result, list) else [result]
 
     # -- properties -------------------------------------------------------------------------------
 
@@ -953,6 +974,12 @@ _OPERATOR_KINDS = {
 }
 
 
+class StructuralFeature(Feature):
+    """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
+
+    __module__ = "deeptrack_native.features"
+
+
 class ArithmeticOperationFeature(Feature):
     """DeepTrack2's ``ArithmeticOperationFeature(op, value=0)``: ``op(image, value)`` element-wise.
     The operators of Python's ``operator`` module that a built-in kind computes (``operator.add`` is
@@ -969,10 +996,19 @@ class ArithmeticOperationFeature(Feature):
         if not callable(op):
             raise TypeError("ArithmeticOperationFeature: op must be callable")
         self.__dict__["_op"] = op
+        self.__dict__["op"] = op  # DeepTrack2's attribute
         super().__init__(value=value, **kwargs)
 
     def get(self, image, value, **kwargs):
         return self._op(image, value)
+
+
+def _arithmetic_init(self, *args, **kwargs):
+    """The constructor of the arithmetic kinds (``Add``, ...): Feature's, except on the feature
+    ``ArithmeticOperationFeature(operator.add, value)`` built already (Python calls ``__init__`` on
+    what ``__new__`` returns when it is an instance of the class called)."""
+    if "_h" not in self.__dict__:
+        Feature.__init__(self, *args, **kwargs)
 
 
 def _get_outcomes(feature, calls):
@@ -989,7 +1025,7 @@ def _get_outcomes(feature, calls):
     return feature.__dict__.get("_get_outcomes")
 
 
-class Chain(Feature):
+class Chain(StructuralFeature):
     """``feature_1 >> feature_2``: resolves ``feature_2`` on ``feature_1``'s output."""
 
     def __init__(self, feature_1, feature_2, **kwargs):
@@ -1008,7 +1044,7 @@ class Repeat(Feature):
     """``feature ^ N``: applies ``feature`` N times in sequence, each repetition with its own samples
     (its dicts record ``_ID``). ``N`` may be any property value (a constant, a callable, ...)."""
 
-    def __init__(self, feature, N=1, **kwargs):
+    def __init__(self, feature, N, **kwargs):
         feature = _as_feature(feature)
         fixed = isinstance(N, int) and not isinstance(N, bool) and N >= 0
         if not fixed:
@@ -1016,7 +1052,7 @@ class Repeat(Feature):
         self._compose(lib.deeptrack_feature_repeat, (feature._h.ptr, N if fixed else 1), [feature], kwargs)
 
 
-class Microscope(Feature):
+class Microscope(StructuralFeature):
     """``optics(sample)``: images ``sample`` (resolved without input) with ``objective``."""
 
     def __init__(self, sample, objective, **kwargs):
@@ -1041,13 +1077,12 @@ class Lambda(Feature):
     def __init__(self, function, **kwargs):
         if not callable(function):
             raise TypeError("Lambda: function must be callable")
-        self.__dict__["_function"] = function
-        self.__dict__["_params"] = _core.parameters(function)
-        super().__init__(**kwargs)
+        # As in DeepTrack2, ``function`` is the property ``function``: a rule taking the properties
+        # it names, whose value (the callable applied to the image) is sampled with the others.
+        super().__init__(function=function, **kwargs)
 
-    def get(self, image, **properties):
-        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
-        return self._function(**kwargs)(image)
+    def get(self, image, function, **properties):
+        return function(image)
 
 
 class Merge(Feature):
@@ -1063,9 +1098,9 @@ class Merge(Feature):
     def __init__(self, function, **kwargs):
         if not callable(function):
             raise TypeError("Merge: function must be callable")
-        self.__dict__["_function"] = function
-        self.__dict__["_params"] = _core.parameters(function)
-        super().__init__(**kwargs)
+        # As in DeepTrack2 (and Lambda), ``function`` is the property ``function`` whose value is the
+        # callable applied to the list of images.
+        super().__init__(function=function, **kwargs)
 
     def _create(self, kwargs):
         name = kwargs.pop("name", type(self).__name__)
@@ -1075,8 +1110,7 @@ class Merge(Feature):
         self._h = _core.new_merge_feature(self, name)
 
     def _merge(self, images, properties):
-        kwargs = {name: properties[name] for name, _ in self._params if name in properties}
-        return self._function(**kwargs)(images)
+        return properties["function"](images)
 
 
 class SampleToMasks(Feature):
@@ -1218,12 +1252,6 @@ class Reducer(Feature):
     """DeepTrack2's ``statistics.Reducer``: the base class of the reductions (``Sum``, ``Mean``, ...)."""
 
     __module__ = "deeptrack_native.statistics"
-
-
-class StructuralFeature(Feature):
-    """DeepTrack2's ``features.StructuralFeature``: the base class of features that combine others."""
-
-    __module__ = "deeptrack_native.features"
 
 
 _MODULE_BASES = {"aberrations": Aberration, "augmentations": Augmentation, "scatterers": Scatterer, "statistics": Reducer}
@@ -1539,6 +1567,11 @@ def _define(kind):
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:
         base = _Composite
+    parent = _dt2_parent(kind["name"])
+    if parent is not None:
+        base = (_Composite, parent) if needs_features and not issubclass(parent, _Composite) else parent
+    elif kind["name"] in _NOT_IN_MODULE_BASE:
+        base = Feature
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -1556,10 +1589,22 @@ def _define(kind):
     }
     if needs_features:
         attrs["_feature_params"] = feature_params
+    if parent is not None:
+        # The parent gives the class DeepTrack2's ancestry only: the kind is built as any other
+        # (a Python-written parent's constructor, get and creation are its own kind's).
+        attrs.update(
+            __new__=Feature.__new__,
+            __init__=Feature.__init__,
+            get=Feature.get,
+            _create=_Composite._create if needs_features else Feature._create,
+        )
+        if parent is ArithmeticOperationFeature:
+            # DeepTrack2's ``op`` attribute: the operator the kind computes (``Add().op`` is operator.add).
+            attrs["op"] = next(op for op, name in _OPERATOR_KINDS.items() if name == kind["name"])
+            attrs["__init__"] = _arithmetic_init
     signature = _signature(kind)
-    if signature is not None:
-        attrs["__signature__"] = signature
-    cls = type(kind["name"], (base,), attrs)
+    attrs["__signature__"] = signature
+    cls = type(kind["name"], base if isinstance(base, tuple) else (base,), attrs)
     _BUILTINS[kind["name"]] = cls
     _BUILTIN_CLASSES.add(cls)
     for alias in kind["aliases"]:
@@ -1567,11 +1612,55 @@ def _define(kind):
     return cls
 
 
+#: DeepTrack2 2.0.1's base class of a kind, where it is not its module's base (``Noise``, ...): the
+#: class itself, or the name of the kind whose class it is (defined first).
+_DT2_PARENTS = {
+    **dict.fromkeys(
+        ["Piston", "VerticalTilt", "HorizontalTilt", "ObliqueAstigmatism", "Defocus", "Astigmatism",
+         "ObliqueTrefoil", "VerticalComa", "HorizontalComa", "Trefoil", "SphericalAberration"],
+        "Zernike",
+    ),
+    **dict.fromkeys(["Darkfield", "ISCAT", "Holography"], "Brightfield"),
+    "CropToMultiplesOf": "Crop",
+    "PadToMultiplesOf": "Pad",
+    "Offset": "Background",
+    **dict.fromkeys(["AverageBlur", "BilateralBlur", "GaussianBlur", "MedianBlur"], "Blur"),
+    **dict.fromkeys(["AveragePooling", "MaxPooling", "MinPooling", "MedianPooling", "SumPooling"], "Pool"),
+    **dict.fromkeys(
+        ["Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "GreaterThan", "LessThan",
+         "GreaterThanOrEquals", "LessThanOrEquals", "Equals"],
+        "ArithmeticOperationFeature",
+    ),
+    **dict.fromkeys(
+        ["Bind", "BindUpdate", "Combine", "ConditionalSetFeature", "ConditionalSetProperty", "Probability"],
+        "StructuralFeature",
+    ),
+}
+#: Kinds of a module with a base class (``augmentations``, ``optics``) that DeepTrack2 derives from
+#: ``Feature`` only.
+_NOT_IN_MODULE_BASE = frozenset({"CropTight", "IlluminationGradient"})
+
+
+def _dt2_parent(name):
+    """The class DeepTrack2 derives kind ``name`` from, when it is not its module's base; None else."""
+    parent = _DT2_PARENTS.get(name)
+    if parent is None:
+        return None
+    own = globals().get(parent)
+    if isinstance(own, type) and issubclass(own, Feature):
+        return own  # a class of this module (Blur, Pool, StructuralFeature, ...)
+    return _BUILTINS[parent]
+
+
 def _define_all():
     """Defines a class for every kind of the library's registry, except the ones this module writes
     itself (compositions with Python-side behaviour: ``Chain``, ``Repeat``, ``Microscope``). Kinds
-    built from features derive from :class:`_Composite`."""
-    for kind in registry():
+    built from features derive from :class:`_Composite`; a kind DeepTrack2 derives from another kind
+    (``Darkfield`` from ``Brightfield``) is defined after it."""
+    kinds = registry()
+    parents = set(_DT2_PARENTS.values())
+    kinds.sort(key=lambda kind: kind["name"] not in parents)
+    for kind in kinds:
         own = globals().get(kind["name"])
         if isinstance(own, type) and issubclass(own, Feature):
             if own._kind == kind["name"]:  # a kind's class written here: the registry's doc first
@@ -1785,3 +1874,10 @@ del Affine.__signature__  # the registry's signature: the constructor takes the 
 
 # DeepTrack2's ``features`` module holds its structural kinds (``features.Value``, ``features.Add``).
 globals().update({name: cls for name, cls in classes_of("features").items() if name not in globals()})
+
+# Names DeepTrack2's features module imports (``from deeptrack.features import DeepTrackNode``).
+from ._config import config  # noqa: E402,F401
+from .backend.core import DeepTrackNode  # noqa: E402,F401
+from .sources import SourceItem  # noqa: E402,F401
+from .units import ConversionTable, create_context  # noqa: E402,F401
+from .types import ArrayLike, PropertyLike  # noqa: E402,F401

@@ -36,4 +36,9 @@ def get_propagation_matrix(shape, to_z, pixel_size, wavelength, dx=0, dy=0):
     return np.array(view)
 
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.holography import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
+from .image import maybe_cupy  # noqa: F401,E402  (DeepTrack2's holography imports it)
+
 __all__ = sorted([*classes_of("holography"), "get_propagation_matrix"])

@@ -346,3 +346,17 @@ for _name, _op in [("neg", operator.neg), ("pos", operator.pos), ("abs", operato
 Image.__divmod__ = _forward(divmod)
 Image.__rdivmod__ = _reflected(divmod)
 
+
+
+def __getattr__(name):
+    # DeepTrack2's image module imports Property (``from deeptrack.image import Property``); the
+    # properties module imports this one, so it is looked up when asked for.
+    if name == "Property":
+        from .properties import Property
+
+        return Property
+    if name == "NumberLike":
+        from .types import NumberLike
+
+        return NumberLike
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,4 +6,9 @@ from .features import Noise, classes_of
 
 globals().update(classes_of("noises"))
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.noises import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
+from .types import PropertyLike  # noqa: F401,E402  (DeepTrack2's noises imports it)
+
 __all__ = sorted([*classes_of("noises"), "Noise"])

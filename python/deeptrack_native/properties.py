@@ -13,6 +13,7 @@ import inspect
 import numpy as np
 
 from . import _node_links, _objects
+from ._node_api import PropertyDictNode, PropertyNode
 from ._operators import PowerOperators
 from .image import PropertyDict as _ImageDict
 
@@ -25,7 +26,7 @@ def _features():
     return features
 
 
-class Property(PowerOperators):
+class Property(PowerOperators, PropertyNode):
     """A property (DeepTrack2's ``Property``).
 
     ``Property(sampling_rule, **dependencies)`` makes a property of its own: ``sampling_rule`` is any
@@ -148,6 +149,16 @@ class Property(PowerOperators):
     def __repr__(self):
         return f"<Property {self.key!r} of {self.feature!r}>"
 
+    # The same property of the same feature is one property (``f.sigma == f.properties["sigma"]``),
+    # as 2.0.1's feature holds one Property object per key; here each access makes a new object.
+    def __eq__(self, other):
+        if not isinstance(other, Property):
+            return NotImplemented
+        return self.feature is other.feature and self.key == other.key
+
+    def __hash__(self):
+        return hash((id(self.feature), self.key))
+
     # Dependent properties (DeepTrack2's DeepTrackNode operators, deeptrack_native._operators).
     def _combine(self, op, other, reflected=False):
         a, b = (other, self) if reflected else (self, other)
@@ -159,7 +170,7 @@ class Property(PowerOperators):
 
 
 
-class PropertyDict(dict):
+class PropertyDict(PropertyDictNode, dict):
     """The properties of a feature (``feature.properties``), by name, in the feature's order: a dict of
     :class:`Property`. Calling it gives the current values: ``feature.properties()`` is
     ``{name: value}``.
@@ -232,6 +243,11 @@ def _same(a, b):
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     return bool(a == b)
+
+
+def _is_hidden(prop):
+    """Whether ``prop`` is a property of its own (``Property(rule)``, held by a hidden feature)."""
+    return "_rule" in prop.__dict__
 
 
 def _unit(other, method):
@@ -367,3 +383,5 @@ def _evaluate(rule, dependencies, _ID):
 
 # DeepTrack2's SequentialProperty, a node driven step by step (deeptrack_native._sequential_property).
 from ._sequential_property import SequentialProperty  # noqa: E402
+from .backend.core import DeepTrackNode  # noqa: E402,F401  (DeepTrack2's properties imports it)
+from .utils import get_kwarg_names  # noqa: E402,F401  (likewise)

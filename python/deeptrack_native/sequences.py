@@ -24,6 +24,11 @@ from .features import _BUILTIN_CLASSES, _BUILTINS, _rule
 from .properties import SequentialProperty  # noqa: F401  (DeepTrack2 2.0.1 has it here too)
 from ._sequential_property import propagate_sequential_data  # noqa: F401
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.sequences import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
+from .types import PropertyLike  # noqa: F401,E402  (DeepTrack2's sequences imports it)
+
 __all__ = [
     "Sequence",
     "Sequential",

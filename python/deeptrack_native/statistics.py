@@ -7,4 +7,7 @@ from .features import Reducer, classes_of
 
 globals().update(classes_of("statistics"))
 
+from .features import Feature  # noqa: F401,E402  (DeepTrack2's module imports it: `from deeptrack.statistics import Feature`)
+from .image import Image  # noqa: F401,E402  (likewise)
+
 __all__ = sorted([*classes_of("statistics"), "Reducer"])

@@ -17,7 +17,17 @@ other property (``position``), it is its number of pixels.
 
 import sys
 
-__all__ = ["ConversionTable", "registry", "is_quantity", "is_pixels", "is_length", "property_value"]
+__all__ = [
+    "ConversionTable",
+    "registry",
+    "is_quantity",
+    "is_pixels",
+    "is_length",
+    "property_value",
+    "get_active_scale",
+    "get_active_voxel_size",
+    "create_context",
+]
 
 # DeepTrack2's pixel units (their names and sizes are DeepTrack2's API).
 _PIXEL_UNITS = [
@@ -68,6 +78,47 @@ def __getattr__(name):
 
         return pint.DimensionalityError
     return getattr(registry(), name)
+
+
+def get_active_voxel_size():
+    """DeepTrack2's ``get_active_voxel_size``: the simulation voxel's size in meters, ``(x, y, z)``, as
+    the registry's active definitions give it (``simulation_xpixel`` ..., 1 µm unless a context from
+    :func:`create_context` is active on :func:`registry`)."""
+    u = registry()
+    return tuple((1 * unit).to(u.m).magnitude for unit in (u.sxpx, u.sypx, u.szpx))
+
+
+def get_active_scale():
+    """DeepTrack2's ``get_active_scale``: how many simulation pixels make a pixel along x, y and z,
+    ``(pixel / simulation_pixel)`` under the registry's active definitions (1 where it is 0)."""
+    u = registry()
+    return tuple(
+        (1 * a / b).to_base_units().magnitude or 1 for a, b in ((u.xpx, u.sxpx), (u.ypx, u.sypx), (u.zpx, u.szpx))
+    )
+
+
+def create_context(xpixel=None, ypixel=None, zpixel=None, xscale=None, yscale=None, zscale=None):
+    """DeepTrack2's ``create_context``: a pint ``Context`` redefining the pixel units, to activate on
+    :func:`registry` (``with registry().context(ctx): ...``). A size not given (or 0) is the active
+    one, in meters; a scale given multiplies the active scale (an int), and the simulation pixels are
+    the pixels divided by it.
+
+    The library converts quantities in pixels with the pixel size of the optics imaging a feature
+    (see the module's doc), not with the registry's definitions: a context changes what pint
+    computes with these units (``(1 * units.px).to("m")``), not how features are sampled."""
+    import pint
+
+    u = registry()
+    current = [(1 * unit).to(u.meter).magnitude for unit in (u.xpx, u.ypx, u.zpx)]
+    scales = get_active_scale()
+    pixels = [given if given else now for given, now in zip((xpixel, ypixel, zpixel), current)]
+    factors = [int(given * now) if given else int(now) for given, now in zip((xscale, yscale, zscale), scales)]
+    ctx = pint.Context()
+    ctx.redefine(f"pixel = {pixels[0]} meter")
+    for axis, size, factor in zip("xyz", pixels, factors):
+        ctx.redefine(f"{axis}pixel = {size} meter")
+        ctx.redefine(f"simulation_{axis}pixel = {size / factor} meter")
+    return ctx
 
 
 def is_quantity(value):

@@ -239,6 +239,13 @@ static deeptrack_status mean_of(void *userdata, const deeptrack_image *const *in
     return DEEPTRACK_STATUS_OK;
 }
 
+/* A merge function that pushes nothing: DeepTrack2's function returning the empty list. */
+static deeptrack_status push_none(void *userdata, const deeptrack_image *const *inputs, size_t count,
+                                  const deeptrack_property_dict *properties, deeptrack_merge_output *output) {
+    (void)inputs, (void)count, (void)userdata, (void)properties, (void)output;
+    return DEEPTRACK_STATUS_OK;
+}
+
 static void test_merge(void) {
     deeptrack_feature *merge = NULL, *twice = NULL;
     OK(deeptrack_feature_new_merge("Merge", mean_of, NULL, NULL, &merge));
@@ -271,6 +278,19 @@ static void test_merge(void) {
     OK(deeptrack_feature_resolve_list(twice, (const deeptrack_image *const *)images, 2, out, 4, &n));
     CHECK(n == 2);
     for (size_t i = 0; i < n && i < 4; i++) deeptrack_image_free(out[i]);
+    /* None pushed: no image (DeepTrack2's empty list), also through a feature after it. */
+    deeptrack_feature *empty = NULL, *add = op("Add", 1), *chain = NULL;
+    OK(deeptrack_feature_new_merge("Empty", push_none, NULL, NULL, &empty));
+    n = 7;
+    OK(deeptrack_feature_resolve_list(empty, (const deeptrack_image *const *)images, 2, out, 4, &n));
+    CHECK(n == 0);
+    OK(deeptrack_feature_chain(empty, add, &chain));
+    n = 7;
+    OK(deeptrack_feature_resolve_list(chain, (const deeptrack_image *const *)images, 2, out, 4, &n));
+    CHECK(n == 0);
+    deeptrack_feature_free(chain);
+    deeptrack_feature_free(add);
+    deeptrack_feature_free(empty);
     deeptrack_feature *bad = NULL;
     FAILS(deeptrack_feature_new_merge("Merge", NULL, NULL, NULL, &bad), DEEPTRACK_STATUS_NULL_ARGUMENT, "function");
     FAILS(deeptrack_feature_new_merge("", mean_of, NULL, NULL, &bad), DEEPTRACK_STATUS_INVALID_ARGUMENT, "name");
