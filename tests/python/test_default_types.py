@@ -74,8 +74,6 @@ ACCEPTED = {
     ("ISCAT", None): _OPTICS_DERIVED,
     ("SampleToMasks", None): "the transformation function is a feature given at construction here, not a property",
     ("Store", None): "the stored feature is given at construction here, not a property",
-    ("LoadImage", None): "only load_options=None is implemented: a parameter supported at its default only is "
-    "not a property unless set",
 }
 
 #: Kinds 2.0.1 does not construct (the fixture says why): nothing to compare.
