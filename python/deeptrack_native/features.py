@@ -1513,10 +1513,17 @@ def _block_reducer(fn):
 
         def call(blocks, _):
             nd = blocks.ndim // 2
-            return np.asarray(fn(blocks, axis=tuple(range(nd, 2 * nd))), dtype=float)
+            return _pooled(fn(blocks, axis=tuple(range(nd, 2 * nd))))
 
         return call, "block_reduce"
-    return (lambda block, _: np.asarray(fn(np.asarray(block)), dtype=float)), "pooling_function"
+    return (lambda block, _: _pooled(fn(np.asarray(block)))), "pooling_function"
+
+
+def _pooled(values):
+    """The values a pooling function returned, as an array: complex numbers stay complex (a complex
+    image's blocks), anything else becomes float64."""
+    values = np.asarray(values)
+    return values if np.iscomplexobj(values) else np.asarray(values, dtype=float)
 
 
 def _define(kind):

@@ -38,6 +38,7 @@ pub mod optics;
 mod padding;
 pub(crate) mod pixelwise;
 mod poisson_counts;
+mod pool_complex;
 mod pooling;
 mod power;
 pub mod registry;
