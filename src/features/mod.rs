@@ -89,6 +89,15 @@ pub trait FeatureKind: Send + Sync {
         true
     }
 
+    /// Whether the dicts of a feature given as one of the kind's parameters (resolved without input:
+    /// DeepTrack2's feature-valued property, as in `X + Y`) join the dicts of its outputs, before
+    /// its own, when it stores properties: DeepTrack2 2.0.1 computes with the feature's `Image`,
+    /// whose dicts its numpy operations carry into the result. `Stack` appends the images
+    /// themselves instead.
+    fn joins_feature_values(&self) -> bool {
+        true
+    }
+
     /// Kinds that take inputs holding samples of a narrow type ([`Image::narrow_samples`]: `AsType`'s
     /// casts, the comparisons' bools) as they are: reshapes and permutations share them, `AsType`
     /// casts them. Every other kind's inputs are converted to float64 (once per samples, fallibly:
