@@ -1043,6 +1043,25 @@ deeptrack_status deeptrack_feature_property_names(const struct deeptrack_feature
                                                   struct deeptrack_value **out);
 
 /**
+ * Puts the properties of `f` in the order of `keys` (`n` names, each property of `f` once): the order
+ * of its names and of the dicts it records. DeepTrack2 2.0.1 builds a feature's properties in passes,
+ * a property whose function names sibling properties after them (`Add(value=lambda scale: 2 * scale,
+ * scale=3)` has `scale, name, value`): a binding that knows its functions' parameters orders them so.
+ * Drops the cached samples and results of `f`. Errors, changing nothing:
+ * `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `f`, a NULL `keys` with `n > 0` or a NULL key (the
+ * message names the index); `DEEPTRACK_STATUS_INVALID_UTF8` for a key that is not UTF-8;
+ * `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an unknown or repeated name, or one left out. The names stay
+ * the caller's.
+ *
+ * # Safety
+ * `f` must be NULL or a live feature; `keys` NULL or pointing to `n` pointers, each NULL or
+ * NUL-terminated.
+ */
+deeptrack_status deeptrack_feature_order_properties(struct deeptrack_feature *f,
+                                                    const char *const *keys,
+                                                    size_t n);
+
+/**
  * Pins property `key` of `f` to a copy of `value` until the next update (DeepTrack2's
  * `feature.key.set_value(value)`): the value stands in place of the property's rule, the properties
  * that read it (in `f` and in features linking to it) are sampled again, and the next update of a

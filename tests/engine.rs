@@ -611,7 +611,21 @@ fn a_feature_valued_property_follows_repetitions_and_updates() {
     let input = Image::zeros(&[1]);
     let resolve = || {
         let out = pipe.resolve_one(Some(&input)).unwrap().unwrap();
-        let added: Vec<f64> = out.get_properties("value").unwrap().iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+        // Each repetition records Y's dict, then Add's (DeepTrack2 2.0.1: the value's Image carries
+        // its dicts into the sum): the same value in both.
+        let values: Vec<f64> =
+            out.get_properties("value").unwrap().iter().map(|v| v.to_f64_vec().unwrap()[0]).collect();
+        let names: Vec<String> =
+            out.get_properties("name").unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect();
+        let once = ["DummyFeature", "Value", "Add", "Chain", "Probe", "Chain"];
+        assert_eq!(names, [&once[..], &once[..], &["Repeat"][..]].concat());
+        let added: Vec<f64> = values
+            .chunks(2)
+            .map(|pair| {
+                assert_eq!(pair[0], pair[1], "Y's dict and Add's hold the same value");
+                pair[1]
+            })
+            .collect();
         assert_eq!(added, floats(&out, "y"), "each repetition adds Y's value at its own _ID");
         assert_eq!(added.len(), 2);
         assert_ne!(added[0], added[1], "each repetition resolves Y at its own _ID");

@@ -577,6 +577,14 @@ def _is_complex(owner):
     return _ptr_is_complex(owner.ptr)
 
 
+def complex_numbers(parts):
+    """The complex numbers of ``parts``, a float64 array whose last axis (of length 2) holds the real
+    and imaginary parts: a view when that axis is contiguous, else a copy."""
+    if parts.strides[-1] != parts.itemsize:
+        parts = np.ascontiguousarray(parts)
+    return parts.view(np.complex128)[..., 0]
+
+
 def _ptr_is_complex(ptr):
     out = c_bool()
     call(lib.deeptrack_image_is_complex, ptr, byref(out))
@@ -975,6 +983,10 @@ def function_trampoline(key, input_ptr, dict_ptr, out):
         if not input_ptr:
             raise TypeError("a function of the image was called without an image")
         view = borrowed_view(input_ptr)
+        if view.ndim and view.shape[-1] == 2 and _ptr_is_complex(input_ptr):
+            # A complex image (Pool's blocks, Blur's image) is given as complex numbers, as numpy
+            # hands DeepTrack2's functions a complex array.
+            view = complex_numbers(view)
         view.flags.writeable = False
         result = call(view, props)
         if isinstance(result, np.ndarray) and result.flags.owndata and _borrowable(result):

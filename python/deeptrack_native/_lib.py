@@ -111,6 +111,7 @@ _DECLARATIONS = {
     "deeptrack_feature_get_property": ([handle, c_char_p, out_handle], status),
     "deeptrack_feature_has_property": ([handle, c_char_p, POINTER(c_bool)], status),
     "deeptrack_feature_property_names": ([handle, out_handle], status),
+    "deeptrack_feature_order_properties": ([handle, POINTER(c_char_p), c_size_t], status),
     "deeptrack_feature_set_value": ([handle, c_char_p, handle, POINTER(c_bool)], status),
     "deeptrack_feature_set_value_everywhere": ([handle, c_char_p, handle, POINTER(c_size_t)], status),
     "deeptrack_feature_is_valid": ([handle, POINTER(c_bool)], status),

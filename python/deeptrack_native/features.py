@@ -16,7 +16,9 @@ import inspect
 import numpy as np
 from ctypes import byref, c_bool, c_char_p, c_size_t, c_uint32, c_void_p
 
-from . import _batch, _core, _lib, _motion, _node_api, _node_links, _npseed, _objects, _processes, _unknown, units
+from . import (
+    _batch, _core, _lib, _motion, _node_api, _node_links, _npseed, _objects, _processes, _property_order, _unknown, units,
+)
 from .sources import base as _sources
 from ._lib import lib
 from .image import Image
@@ -86,6 +88,12 @@ def _rule(value, owner, key):
         return _core.new_handle(lib.deeptrack_rule_pixels, v.ptr, free=lib.deeptrack_rule_free)
     v = _core.to_value(value, what)
     return _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
+
+
+def _is_rule_node(value):
+    """Whether DeepTrack2 2.0.1 takes ``value``, a property's rule, as a node (a feature, a property or
+    a ``DeepTrackNode``): its functions' parameters name no sibling property."""
+    return isinstance(value, (Feature, Property)) or _props._is_node(value)
 
 
 def _iterator_rule(iterator):
@@ -212,6 +220,8 @@ class Feature(_node_api.FeatureNode):
             _unknown.check(self._kind, self._params, kwargs, exempt)
         for key, value in kwargs.items():
             self._set(key, value)
+        # DeepTrack2 2.0.1's order: a property whose function reads siblings after them.
+        _property_order.reorder(self, kwargs, _is_rule_node)
 
     # -- construction -----------------------------------------------------------------------------
 
@@ -1541,10 +1551,17 @@ def _block_reducer(fn):
 
         def call(blocks, _):
             nd = blocks.ndim // 2
-            return np.asarray(fn(blocks, axis=tuple(range(nd, 2 * nd))), dtype=float)
+            return _pooled(fn(blocks, axis=tuple(range(nd, 2 * nd))))
 
         return call, "block_reduce"
-    return (lambda block, _: np.asarray(fn(np.asarray(block)), dtype=float)), "pooling_function"
+    return (lambda block, _: _pooled(fn(np.asarray(block)))), "pooling_function"
+
+
+def _pooled(values):
+    """The values a pooling function returned, as an array: complex numbers stay complex (a complex
+    image's blocks), anything else becomes float64."""
+    values = np.asarray(values)
+    return values if np.iscomplexobj(values) else np.asarray(values, dtype=float)
 
 
 def _define(kind):

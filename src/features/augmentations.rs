@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::{PropertyDict, Rule};
+use crate::rng::Generator;
 use crate::value::Value;
 
 /// The registry entries of this family.
@@ -144,7 +145,8 @@ const CROP: KindSpec = KindSpec {
                 "corner",
                 ParamKind::Any,
                 ParamDefault::Value(Const::Str("random")),
-                "\"random\", or the corner of the window (whole numbers, wrapped)",
+                "\"random\" (drawn once per update for images of one shape), or the corner of the window (whole \
+                 numbers, wrapped; axes beyond it are kept whole)",
             )
         },
     ],
@@ -437,8 +439,8 @@ fn corner(value: &Value) -> Result<()> {
 
 /// `Crop(crop=(64,64), crop_mode="retain", corner="random")`: keeps a window of size `crop`
 /// (`"retain"`) or removes `crop` pixels (`"remove"`) per axis, at a random corner or at `corner`;
-/// positions shift by the corner. With `time_consistent`, every image computed with one sample of
-/// the properties (the frames of a sequence) gets the same random corner.
+/// positions shift by the corner. Every image of one shape computed with one sample of the
+/// properties gets the same random corner, with or without `time_consistent` (`corner_generator`).
 struct Crop {
     draws: Arc<ConsistentDraws>,
 }
@@ -473,13 +475,19 @@ impl FeatureKind for Crop {
         _: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
-        let consistent = Params::new(CROP.params, props).bool("time_consistent")?;
+        // Checked, but the corner is drawn alike either way (see `corner_generator`).
+        Params::new(CROP.params, props).bool("time_consistent")?;
         inputs
             .iter()
             .map(|img| {
                 let shape = logical_shape(img);
                 let p = Params::new(CROP.params, props);
                 let mut crop = p.parse("crop", |v| crop_sizes(v, shape.len(), Some(shape)))?;
+                if crop.len() == 1 {
+                    // One size in a list broadcasts over every axis, as numpy's subtraction in
+                    // DeepTrack2 2.0.1 does; a list of another length leaves the axes beyond it whole.
+                    crop = vec![crop[0]; shape.len()];
+                }
                 crop.resize(shape.len(), usize::MAX);
                 let remove = p.str("crop_mode")? == "remove";
                 p.value("corner")?;
@@ -490,31 +498,43 @@ impl FeatureKind for Crop {
                         amount.min(n.saturating_sub(1))
                     })
                     .collect();
-                let mut own = self.draws.generator(consistent, props, rs);
-                let rng: &mut dyn RngCore = match own.as_mut() {
-                    Some(generator) => generator,
-                    None => rs.rng(),
-                };
-                cropped(img, &amount, props.require("corner")?, rng)
+                let mut rng = corner_generator(&self.draws, props, rs);
+                cropped(img, &amount, props.require("corner")?, &mut rng)
             })
             .collect()
     }
 }
 
+/// The generator a crop draws its random corner from: the same stream for every image computed with
+/// one sample of the properties, whatever `time_consistent` says, as DeepTrack2 2.0.1 reseeds
+/// `np.random` from the feature's seed (drawn once per update) before every image. Images of one
+/// shape computed before an update (a list, a sequence's frames, or new inputs given to the feature)
+/// so share the corner; an image of another shape draws from the same stream with other bounds.
+fn corner_generator(draws: &ConsistentDraws, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Generator {
+    draws.per_sample(props, rs)
+}
+
 /// `img` with `amount[a]` samples removed from axis `a`, starting at `corner` (`"random"`: drawn
 /// uniformly; else whole numbers wrapped into range, as DeepTrack2's `c % (amount + 1)`); positions
-/// shift by the corner.
+/// shift by the corner. A corner shorter than the image's axes crops only the axes it gives, as
+/// DeepTrack2 2.0.1 zips the corner with the axes: the others are kept whole.
 fn cropped(img: &Image, amount: &[usize], corner: &Value, rng: &mut dyn RngCore) -> Result<Image> {
     let shape = logical_shape(img);
-    let start: Vec<usize> = match corner {
-        Value::Str(s) if s.as_str() == "random" => amount.iter().map(|&a| rng.random_range(0..=a)).collect(),
+    let (start, amount): (Vec<usize>, Vec<usize>) = match corner {
+        Value::Str(s) if s.as_str() == "random" => {
+            (amount.iter().map(|&a| rng.random_range(0..=a)).collect(), amount.to_vec())
+        }
         corner => {
-            whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
-            (0..amount.len()).map(|i| wrap(corner, i, amount[i] + 1)).collect()
+            let given = whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?.len();
+            let cropped = |i: usize| i < given;
+            (
+                (0..amount.len()).map(|i| if cropped(i) { wrap(corner, i, amount[i] + 1) } else { 0 }).collect(),
+                (0..amount.len()).map(|i| if cropped(i) { amount[i] } else { 0 }).collect(),
+            )
         }
     };
     // numpy's basic slicing: a view of the input's samples, in O(1).
-    let mut kept: Vec<usize> = shape.iter().zip(amount).map(|(&n, &a)| n - a).collect();
+    let mut kept: Vec<usize> = shape.iter().zip(&amount).map(|(&n, &a)| n - a).collect();
     let mut corner = start.clone();
     if img.is_complex() {
         // The last axis of parts, whole.
@@ -652,7 +672,7 @@ const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
 /// `PadToMultiplesOf(multiple=1)`: `Pad` by `-n % m` per axis, `// 2` of it before.
 struct ToMultiplesOf {
     crop: bool,
-    /// The random corners of `time_consistent` crops (see `Crop`).
+    /// The random corners of its crops, one stream per sample (see `corner_generator`).
     draws: Arc<ConsistentDraws>,
 }
 
@@ -690,7 +710,8 @@ impl FeatureKind for ToMultiplesOf {
     ) -> Result<Vec<Image>> {
         let spec = if self.crop { &CROP_TO_MULTIPLES_OF } else { &PAD_TO_MULTIPLES_OF };
         let p = Params::new(spec.params, props);
-        let consistent = p.bool("time_consistent")?;
+        // Checked, but a crop's corner is drawn alike either way (see `corner_generator`).
+        p.bool("time_consistent")?;
         p.value(if self.crop { "crop" } else { "px" })?;
         let multiple = p.value("multiple")?;
         inputs
@@ -702,12 +723,8 @@ impl FeatureKind for ToMultiplesOf {
                     let amount: Vec<usize> = (0..shape.len())
                         .map(|a| m[a].map_or(0, |m| shape[a] % m).min(shape[a].saturating_sub(1)))
                         .collect();
-                    let mut own = self.draws.generator(consistent, props, rs);
-                    let rng: &mut dyn RngCore = match own.as_mut() {
-                        Some(generator) => generator,
-                        None => rs.rng(),
-                    };
-                    cropped(img, &amount, p.value("corner")?, rng)
+                    let mut rng = corner_generator(&self.draws, props, rs);
+                    cropped(img, &amount, p.value("corner")?, &mut rng)
                 } else {
                     let pad: Vec<(usize, usize)> = (0..shape.len())
                         .map(|a| {

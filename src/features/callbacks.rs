@@ -24,8 +24,10 @@ use super::FeatureKind;
 use super::custom::GetFn;
 use super::math::{POOLING, ksizes, with_samples};
 use super::median;
+use super::pool_complex::{self, ComplexMethod};
 use super::pooling::{self, Reduce};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::statistics::Reduction;
 use crate::buffer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, Resolver};
@@ -213,6 +215,36 @@ impl Pool {
     }
 }
 
+impl Pool {
+    /// The pooled image of the complex image `img`: blocks of complex numbers (see `pool_complex`).
+    fn pool_complex(
+        &self,
+        img: &Image,
+        method: Method,
+        props: &Arc<PropertyDict>,
+        rs: &mut Resolver<'_>,
+    ) -> Result<Image> {
+        let dims = &img.shape()[..img.shape().len() - 1];
+        let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, dims.len()))?;
+        if dims.is_empty() {
+            // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
+            return Ok(img.clone());
+        }
+        let method = match &method {
+            Method::Native(Reduce::Sum) => ComplexMethod::Native(Reduction::Sum),
+            Method::Native(Reduce::Mean) => ComplexMethod::Native(Reduction::Mean),
+            Method::Native(Reduce::Max) => ComplexMethod::Native(Reduction::Max),
+            Method::Native(Reduce::Min) => ComplexMethod::Native(Reduction::Min),
+            Method::Median => ComplexMethod::Native(Reduction::Median),
+            Method::Call(f) => ComplexMethod::Call(f),
+            Method::Blocks(f) => ComplexMethod::Blocks(f),
+        };
+        check_padding(dims, &k)?;
+        let _user = (!matches!(method, ComplexMethod::Native(_))).then(|| rs.user_code());
+        pool_complex::pool(img, &k, method, props)
+    }
+}
+
 impl FeatureKind for Pool {
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
@@ -234,6 +266,9 @@ impl FeatureKind for Pool {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let method = self.method()?;
+        if img.is_complex() {
+            return self.pool_complex(img, method, props, rs).map(Some);
+        }
         let shape = img.shape();
         let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, shape.len()))?;
         if shape.is_empty() {

@@ -26,7 +26,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Combine",
         aliases: &[],
         module: "features",
-        doc: "Resolves every feature of `features` on the same input: the list of their outputs, in order.",
+        doc: "Resolves every feature of `features` on the same input: one image per feature, in order (a feature's \
+              several images, as for a list of inputs, stacked along a new first axis).",
         params: &[ParamSpec::new(
             "features",
             ParamKind::Features,
@@ -226,7 +227,8 @@ fn value_images(value: &Value) -> Result<Vec<Image>> {
     Ok(out)
 }
 
-/// `Combine(features)`: every feature resolved on the same input, their outputs concatenated.
+/// `Combine(features)`: every feature resolved on the same input, one image for each (see
+/// `group_image`).
 struct Combine {
     features: Vec<Feature>,
 }
@@ -259,21 +261,44 @@ impl FeatureKind for Combine {
         id: &ReplicaId,
         rs: &mut Resolver<'_>,
     ) -> Result<ImageList> {
-        let mut out = ImageList::new();
+        let mut out = Vec::new();
+        out.try_reserve_exact(self.features.len()).map_err(|_| {
+            Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", self.features.len()))
+        })?;
         for feature in &self.features {
             let images = rs.resolve(feature, inputs, id)?;
-            if out.is_empty() {
-                out = images;
-            } else {
-                let n = images.len();
-                let images = images
-                    .try_into_vec()
-                    .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?;
-                out.append_vec(images);
-            }
+            out.push(match images.first() {
+                Some(image) if images.len() == 1 => image.clone(),
+                _ => group_image(&images)?,
+            });
         }
-        Ok(out)
+        Ok(ImageList::from(out))
     }
+}
+
+/// The one image of `Combine` for a feature that gave `images`, not one image (a list input, or a
+/// feature giving several): DeepTrack2 2.0.1's `Combine` gives that feature's list as one item,
+/// which becomes `Image(list)`, the images stacked along a new first axis (an empty list: an empty
+/// image of shape `(0,)`), without their dicts. They need one shape, and to be all complex or all real.
+fn group_image(images: &ImageList) -> Result<Image> {
+    let Some(first) = images.first() else {
+        return Ok(Image::new(ndarray::ArrayD::zeros(ndarray::IxDyn(&[0]))));
+    };
+    let complex = first.is_complex();
+    let what = "the images a feature of `features` gives for a list of inputs are stacked into one image \
+                (DeepTrack2's Image of the list)";
+    if images.iter().any(|img| img.is_complex() != complex) {
+        return Err(
+            Error::type_mismatch(format!("{what}, which needs all complex or all real images")).in_property("features")
+        );
+    }
+    for image in images.iter() {
+        image.float64_ready()?;
+    }
+    let all: Vec<Image> = images.iter().cloned().collect();
+    let mut out = Image::new(super::statistics::stack(&all, what, "features")?);
+    out.set_complex(complex)?;
+    Ok(out)
 }
 
 /// `Stack(value)`: the inputs followed by the images of `value` (DeepTrack2's `[*inputs, *value]`).
@@ -292,6 +317,11 @@ impl FeatureKind for Stack {
 
     fn name(&self) -> &str {
         "Stack"
+    }
+
+    /// The value's images are appended with their dicts, not joined to the inputs'.
+    fn joins_feature_values(&self) -> bool {
+        false
     }
 
     fn is_distributed(&self) -> bool {

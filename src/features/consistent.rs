@@ -39,9 +39,13 @@ impl ConsistentDraws {
         props: &Arc<PropertyDict>,
         rs: &mut Resolver<'_>,
     ) -> Option<Generator> {
-        if !consistent {
-            return None;
-        }
+        consistent.then(|| self.per_sample(props, rs))
+    }
+
+    /// The generator for a computation with the properties `props`: the same stream for every
+    /// computation with this sample of the properties (seeded by one draw of `rs`'s generator, made
+    /// by the first of them).
+    pub(crate) fn per_sample(&self, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Generator {
         // A poisoned lock only means a panic elsewhere while it was held: the pair is still whole.
         let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
         let seed = match &*last {
@@ -52,6 +56,6 @@ impl ConsistentDraws {
                 seed
             }
         };
-        Some(Generator::seed_from_u64(seed))
+        Generator::seed_from_u64(seed)
     }
 }

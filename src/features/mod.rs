@@ -38,6 +38,7 @@ pub mod optics;
 mod padding;
 pub(crate) mod pixelwise;
 mod poisson_counts;
+mod pool_complex;
 mod pooling;
 mod power;
 pub mod registry;
@@ -85,6 +86,15 @@ pub trait FeatureKind: Send + Sync {
     /// Distributed kinds compute each input image on its own ([`FeatureKind::get`]) and, when storing
     /// properties, carry each input's dicts into its output.
     fn is_distributed(&self) -> bool {
+        true
+    }
+
+    /// Whether the dicts of a feature given as one of the kind's parameters (resolved without input:
+    /// DeepTrack2's feature-valued property, as in `X + Y`) join the dicts of its outputs, before
+    /// its own, when it stores properties: DeepTrack2 2.0.1 computes with the feature's `Image`,
+    /// whose dicts its numpy operations carry into the result. `Stack` appends the images
+    /// themselves instead.
+    fn joins_feature_values(&self) -> bool {
         true
     }
 

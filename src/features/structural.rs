@@ -285,6 +285,17 @@ struct Arithmetic {
     op: fn(f64, f64) -> f64,
 }
 
+/// The error of an arithmetic feature whose `value` is a feature that gave no image.
+fn no_image_value() -> Error {
+    Error::type_mismatch(
+        "expected numbers, got no image from the feature given as the value: it is resolved without input (in `A + \
+         B`, `B` computes on nothing, not on the input of `A`), and a feature that transforms its input then gives \
+         none (DeepTrack2 2.0.1 returns an empty list); give that feature an input of its own (`A + (Value(x) >> \
+         B)`) or use one that makes its image",
+    )
+    .in_property("value")
+}
+
 fn operands(value: &Value) -> Result<Vec<Arc<ArrayD<f64>>>> {
     match value {
         Value::List(items) | Value::Tuple(items) => items.iter().map(Value::to_array).collect(),
@@ -396,10 +407,14 @@ impl FeatureKind for Arithmetic {
         &self,
         inputs: &[Image],
         props: &Arc<PropertyDict>,
-        _: &ReplicaId,
-        _: &mut Resolver<'_>,
+        id: &ReplicaId,
+        rs: &mut Resolver<'_>,
     ) -> Result<Vec<Image>> {
         let value = props.require("value")?;
+        if matches!(value, Value::None) && rs.feature_value_images("value", id)?.is_some() {
+            // Nothing to compute without input (DeepTrack2's empty list); an error with one.
+            return if inputs.is_empty() { Ok(Vec::new()) } else { Err(no_image_value()) };
+        }
         // Complex numbers (a complex operand, or a complex image) in numpy's complex arithmetic.
         if super::complex_arith::is_complex_value(value) || inputs.iter().any(Image::is_complex) {
             return super::complex_arith::process(self.name, inputs, value);

@@ -2,11 +2,11 @@
 //! properties, DeepTrack2's `set_value` (on one feature, or on every feature of a pipeline that has
 //! the property, as `feature.resolve(x, key=value)` does), and whether it holds a current result.
 
-use libc::c_char;
+use libc::{c_char, size_t};
 
 use super::feature::deeptrack_feature;
 use super::value::{deeptrack_value, into_c, value_ref};
-use super::{borrow, check_out, deeptrack_status, guard, str_arg};
+use super::{borrow, check_out, deeptrack_status, guard, slice_arg, str_arg};
 use crate::value::Value;
 
 /// The names of the properties of `f`, in order (DeepTrack2's `feature.properties.keys()`: the kind's
@@ -28,6 +28,40 @@ pub unsafe extern "C" fn deeptrack_feature_property_names(
         // SAFETY: checked non-NULL.
         unsafe { *out = into_c(names) };
         Ok(())
+    })
+}
+
+/// Puts the properties of `f` in the order of `keys` (`n` names, each property of `f` once): the order
+/// of its names and of the dicts it records. DeepTrack2 2.0.1 builds a feature's properties in passes,
+/// a property whose function names sibling properties after them (`Add(value=lambda scale: 2 * scale,
+/// scale=3)` has `scale, name, value`): a binding that knows its functions' parameters orders them so.
+/// Drops the cached samples and results of `f`. Errors, changing nothing:
+/// `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `f`, a NULL `keys` with `n > 0` or a NULL key (the
+/// message names the index); `DEEPTRACK_STATUS_INVALID_UTF8` for a key that is not UTF-8;
+/// `DEEPTRACK_STATUS_INVALID_ARGUMENT` for an unknown or repeated name, or one left out. The names stay
+/// the caller's.
+///
+/// # Safety
+/// `f` must be NULL or a live feature; `keys` NULL or pointing to `n` pointers, each NULL or
+/// NUL-terminated.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_order_properties(
+    f: *mut deeptrack_feature,
+    keys: *const *const c_char,
+    n: size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f, "f")? };
+        // SAFETY: forwarded contract.
+        let keys = unsafe { slice_arg(keys, n, "keys")? };
+        let names = keys
+            .iter()
+            .enumerate()
+            // SAFETY: forwarded contract.
+            .map(|(i, &k)| unsafe { str_arg(k, &format!("keys[{i}]")) })
+            .collect::<Result<Vec<&str>, _>>()?;
+        f.order_properties(&names)
     })
 }
 

@@ -159,6 +159,37 @@ impl<'r> Resolver<'r> {
         images.map(Some)
     }
 
+    /// `out`, the images a built-in kind computed, with the dicts of the images of the features given
+    /// as its parameters merged into each (after the dicts it has, deduplicated by identity), in
+    /// the order of the properties: DeepTrack2 2.0.1 computes with the feature's `Image`, whose
+    /// dicts its numpy operations carry into the result (`Add(value=Value(2))`: the `Value`'s dict,
+    /// then the `Add`'s). A property that is not a parameter of the kind (metadata) and a binding's
+    /// value do not join; nor do the kinds that append the images ([`FeatureKind::joins_feature_values`]).
+    /// The images are the cached results the values were taken from.
+    fn join_feature_values(&mut self, feature: &Feature, mut out: Vec<Image>, id: &ReplicaId) -> Result<Vec<Image>> {
+        use crate::properties::Rule;
+        let Some(spec) = feature.spec() else { return Ok(out) };
+        if feature.0.links.load(std::sync::atomic::Ordering::Relaxed) == 0 || !feature.kind().joins_feature_values() {
+            return Ok(out);
+        }
+        let defs = feature.defs();
+        for (key, rule) in defs.iter() {
+            let Rule::FeatureOutput(source) = rule else { continue };
+            if spec.param(key.as_str()).is_none() || self.bound(key.as_str()).is_some() {
+                continue;
+            }
+            self.feature_values += 1;
+            let images = self.resolve(source, &ImageList::new(), id);
+            self.feature_values -= 1;
+            for image in images?.iter() {
+                for o in &mut out {
+                    o.merge_properties_from(image)?;
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// Whether the leaf computation running (a [`crate::features::FeatureKind::process`]) records a
     /// dict in its outputs: what it computes only for its dict is needed then alone.
     pub fn records(&self) -> bool {
@@ -392,7 +423,10 @@ impl<'r> Resolver<'r> {
             _ => recorded,
         };
         let out = match recorded {
-            Some(dict) if store => finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?,
+            Some(dict) if store => {
+                let out = self.join_feature_values(feature, out, id).map_err(in_feature)?;
+                finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?
+            }
             _ => strip(out),
         };
         let output = if appends {

@@ -172,6 +172,45 @@ impl Feature {
         Ok(())
     }
 
+    /// Puts the properties in the order of `keys`, which must name each of them once (any order of
+    /// [`Feature::property_names`]): the order of its dicts and of its names. DeepTrack2 2.0.1 orders a
+    /// feature's properties as its `PropertyDict` builds them, in passes over the keyword arguments
+    /// that take a property once those its function names are built (`Add(value=lambda scale: …,
+    /// scale=3)` gives `scale, name, value`); a binding that knows the functions' parameters orders
+    /// them so. Drops this feature's cached samples and results (their dicts had the old order).
+    /// `InvalidArgument`, changing nothing, when `keys` is not such a permutation.
+    pub fn order_properties(&self, keys: &[&str]) -> Result<()> {
+        let label = self.label();
+        let stale = {
+            let mut st = self.state();
+            let mut props: Vec<Option<(Text, Rule)>> = st.props.iter().cloned().map(Some).collect();
+            let mut ordered = Vec::with_capacity(props.len());
+            for key in keys {
+                let slot = props.iter_mut().find(|p| p.as_ref().is_some_and(|(k, _)| k.as_str() == *key));
+                match slot.and_then(Option::take) {
+                    Some(prop) => ordered.push(prop),
+                    None if st.props.iter().any(|(k, _)| k.as_str() == *key) => {
+                        return Err(Error::invalid(format!("the property '{key}' is named twice")).in_feature(&label));
+                    }
+                    None => {
+                        return Err(Error::invalid(format!("there is no property '{key}' to order")).in_feature(&label));
+                    }
+                }
+            }
+            if let Some((missing, _)) = props.iter().flatten().next() {
+                return Err(Error::invalid(format!(
+                    "the order leaves out the property '{}' (name each property once)",
+                    missing.as_str()
+                ))
+                .in_feature(&label));
+            }
+            let previous = std::mem::replace(&mut st.props, Arc::new(ordered));
+            (previous, st.samples.take(), st.outputs.take())
+        };
+        drop(stale);
+        Ok(())
+    }
+
     /// The current value of property `key` at top level (`_ID` empty): the value sampled by the last
     /// resolve at top level, or a new sample drawn with this feature's generator (and kept, like any
     /// sample, until the next update).

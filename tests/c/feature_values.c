@@ -1,7 +1,8 @@
 /* A feature's properties from C: their names (deeptrack_feature_property_names), DeepTrack2's
  * set_value on one feature and on every feature of a pipeline that has the property
  * (deeptrack_feature_set_value, _set_value_everywhere: what Python's resolve(x, key=value) does),
- * is_valid, an appending custom feature (MERGE_STRATEGY_APPEND), and the errors naming the property. */
+ * is_valid, an appending custom feature (MERGE_STRATEGY_APPEND), the order of the properties
+ * (deeptrack_feature_order_properties), and the errors naming the property. */
 #include <string.h>
 
 #include "check.h"
@@ -123,6 +124,51 @@ int main(void) {
     OK(deeptrack_feature_resolve_many(ab, NULL, outs, 4, &n));
     CHECK(n == 2 && scalar(outs[0]) == 1.0 && scalar(outs[1]) == 2.0);
     for (size_t i = 0; i < n; i++) deeptrack_image_free(outs[i]);
+
+    /* DeepTrack2 2.0.1's order (a property whose function reads `scale` after it and `name`): the
+     * names and the recorded dict follow it; a list that is not a permutation changes nothing. */
+    deeptrack_feature *scaled = NULL;
+    OK(deeptrack_feature_new("Add", &scaled));
+    deeptrack_rule *rule = NULL;
+    OK(deeptrack_rule_constant(three, &rule));
+    OK(deeptrack_feature_set_property(scaled, "scale", rule));
+    const char *order[3] = {"scale", "name", "value"};
+    OK(deeptrack_feature_order_properties(scaled, order, 3));
+    OK(deeptrack_feature_property_names(scaled, &names));
+    CHECK(deeptrack_value_list_len(names) == 3);
+    for (size_t i = 0; i < 3; i++) {
+        OK(deeptrack_value_as_string(deeptrack_value_list_get(names, i), &s));
+        CHECK(s && strcmp(s, order[i]) == 0);
+    }
+    deeptrack_value_free(names);
+    OK(deeptrack_feature_store_properties(scaled, true));
+    deeptrack_image *stored = NULL;
+    OK(deeptrack_feature_resolve(scaled, in, &stored));
+    const deeptrack_property_dict *dict = NULL;
+    OK(deeptrack_image_property_dict(stored, 0, &dict));
+    CHECK(deeptrack_property_dict_len(dict) == 3);
+    for (size_t i = 0; i < 3 && dict; i++) {
+        OK(deeptrack_property_dict_key(dict, i, &s));
+        CHECK(s && strcmp(s, order[i]) == 0);
+    }
+    deeptrack_image_free(stored);
+    const char *twice[3] = {"scale", "scale", "value"};
+    FAILS(deeptrack_feature_order_properties(scaled, twice, 3), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "'scale' is named twice");
+    const char *unknown[3] = {"scale", "name", "offset"};
+    FAILS(deeptrack_feature_order_properties(scaled, unknown, 3), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "no property 'offset'");
+    FAILS(deeptrack_feature_order_properties(scaled, order, 2), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+          "leaves out the property 'value'");
+    const char *null_key[3] = {"scale", NULL, "value"};
+    FAILS(deeptrack_feature_order_properties(scaled, null_key, 3), DEEPTRACK_STATUS_NULL_ARGUMENT, "keys[1]");
+    FAILS(deeptrack_feature_order_properties(NULL, order, 3), DEEPTRACK_STATUS_NULL_ARGUMENT, "f");
+    FAILS(deeptrack_feature_order_properties(scaled, NULL, 3), DEEPTRACK_STATUS_NULL_ARGUMENT, "keys");
+    OK(deeptrack_feature_property_names(scaled, &names));
+    OK(deeptrack_value_as_string(deeptrack_value_list_get(names, 2), &s));
+    CHECK(s && strcmp(s, "value") == 0);
+    deeptrack_value_free(names);
+    deeptrack_feature_free(scaled);
 
     deeptrack_value_free(three);
     deeptrack_value_free(minus);
