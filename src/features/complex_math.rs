@@ -1,6 +1,6 @@
 //! `Clip`, `NormalizeMinMax` and `NormalizeStandard` of complex images, as DeepTrack2 2.0.1 computes
 //! them with numpy on complex arrays: numpy orders complex numbers by real part, then imaginary part
-//! (`min`, `max`, `ptp`, `clip`); `std` is real (the root of the variances of the parts added).
+//! (`min`, `max`, `ptp`, `clip`); `std` is real (the root of numpy's mean of `|z - mean|²`).
 
 use rustfft::num_complex::Complex64;
 
@@ -64,12 +64,27 @@ pub(crate) fn pick(best: Complex64, x: Complex64, max: bool) -> Complex64 {
 /// NaN (`inf · 0`), and a zero part loses its sign; `n = 0` divides each part by 0.
 #[inline]
 pub(crate) fn divide_by_count(z: Complex64, n: f64) -> Complex64 {
-    if n == 0.0 {
-        return Complex64::new(z.re / n, z.im / n);
+    divide(z, Complex64::new(n, 0.0))
+}
+
+/// numpy's complex `true_divide` `a / b` (Smith's method, as its `CDOUBLE_divide` loop): scaled by
+/// the larger part of `b`, each part of `b` zero dividing each part of `a` by 0. Not num-complex's
+/// `a / b`, which divides by `|b|²` (other roundings, and overflow for large `b`).
+#[inline]
+pub(crate) fn divide(a: Complex64, b: Complex64) -> Complex64 {
+    let (re_abs, im_abs) = (b.re.abs(), b.im.abs());
+    if re_abs >= im_abs {
+        if re_abs == 0.0 && im_abs == 0.0 {
+            return Complex64::new(a.re / re_abs, a.im / re_abs);
+        }
+        let rat = b.im / b.re;
+        let scl = 1.0 / (b.re + b.im * rat);
+        Complex64::new((a.re + a.im * rat) * scl, (a.im - a.re * rat) * scl)
+    } else {
+        let rat = b.re / b.im;
+        let scl = 1.0 / (b.im + b.re * rat);
+        Complex64::new((a.re * rat + a.im) * scl, (a.im * rat - a.re) * scl)
     }
-    let rat = 0.0 / n;
-    let scl = 1.0 / (n + 0.0 * rat);
-    Complex64::new((z.re + z.im * rat) * scl, (z.im - z.re * rat) * scl)
 }
 
 /// `np.clip(z, lo, hi)` of a complex image: `lo` for the numbers before it in numpy's order, `hi`
@@ -96,27 +111,44 @@ pub(crate) fn min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
         return complex_image(&like, &z, |x| x);
     }
     let ptp = extreme(&z, true) - extreme(&z, false);
+    if ptp != Complex64::new(0.0, 0.0) && z.iter().all(|x| x.re.is_finite() && x.im.is_finite()) {
+        // The real parts span [lo, lo + |hi - lo|] (the largest and least numbers, a `ptp` apart,
+        // become `hi - lo` apart), as the real path's image does: the same overflow check.
+        crate::features::math::check_min_max_range(lo, hi)?;
+    }
+    // numpy's `z / ptp` (complex division), `· (hi - lo)` (by `(hi - lo) + 0j`).
     let scale = Complex64::new(hi - lo, 0.0);
     let mut y = z;
     for x in y.iter_mut() {
-        *x = *x / ptp * scale;
+        *x = divide(*x, ptp) * scale;
     }
     let least = extreme(&y, false);
-    let lo = Complex64::new(lo, 0.0);
     complex_image(&like, &y, |x| {
-        let v = x - least + lo;
+        let v = x - least;
+        let v = Complex64::new(v.re + lo, v.im + 0.0);
         if is_nan(v) { Complex64::new(0.0, 0.0) } else { v }
     })
 }
 
-/// DeepTrack2's `NormalizeStandard` of a complex image: `(z - mean) / std`, the deviation real.
+/// DeepTrack2's `NormalizeStandard` of a complex image: `(z - mean) / std` with numpy's bits: the
+/// mean and the (real) deviation as numpy's `mean` and `std` of complex arrays compute them (the
+/// statistics kinds' [`complex::reduce`]), and the division by the deviation as numpy's complex
+/// `true_divide` by `std + 0j` ([`divide_by_count`]: `(re + im·0)·(1/std)`, not `re / std`).
 pub(crate) fn standard(img: &Image) -> Result<Image> {
+    use crate::features::statistics::complex::{self, Reduced};
+    use crate::features::statistics::{Reduction, reduce::Spec};
+    let spec = |op| Spec { op, axis: None, keepdims: false, q: None };
+    let view = img.data();
+    let mean = match complex::reduce("NormalizeStandard", view.view(), &spec(Reduction::Mean))? {
+        Reduced::Complex(_, parts) => Complex64::new(parts[0], parts[1]),
+        Reduced::Real(_) => unreachable!("the mean of complex numbers is complex"),
+    };
+    let std = match complex::reduce("NormalizeStandard", view, &spec(Reduction::Std))? {
+        Reduced::Real(std) => std.first().copied().unwrap_or(f64::NAN),
+        Reduced::Complex(..) => unreachable!("the deviation of complex numbers is real"),
+    };
     let (like, z) = numbers(img)?;
-    let n = z.len() as f64;
-    let mean = z.iter().fold(Complex64::new(0.0, 0.0), |s, &x| s + x) / n;
-    let var = z.iter().map(|&x| (x - mean).norm_sqr()).sum::<f64>() / n;
-    let std = var.sqrt();
-    complex_image(&like, &z, |x| (x - mean) / std)
+    complex_image(&like, &z, |x| divide_by_count(x - mean, std))
 }
 
 /// numpy's median of complex numbers: the middle number in numpy's order, or the mean of the middle

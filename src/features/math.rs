@@ -334,17 +334,8 @@ fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
         return map(img, |_| 0.0);
     };
     let (ptp, scale) = (max - min, hi - lo);
-    if max > min && lo.is_finite() && hi.is_finite() && !(lo + scale.abs()).is_finite() {
-        // The image spans [min, min + |max - min|] (DeepTrack2's `y - min(y) + min`, so with max <
-        // min too): an end that overflows is the finite parameters' doing, whatever the image.
-        let key = if lo.abs() >= hi.abs() { "min" } else { "max" };
-        return Err(Error::invalid(format!(
-            "the normalised range [min, min + |max - min|] overflows for min {} and max {}: the image would not be \
-             finite",
-            Value::Float(lo),
-            Value::Float(hi)
-        ))
-        .in_property(key));
+    if max > min {
+        check_min_max_range(lo, hi)?;
     }
     // A multiplication by 1/ptp (within rounding of the division, and much faster), unless 1/ptp
     // is not a normal number: then the division, whose NaN and infinities are DeepTrack2's.
@@ -354,6 +345,24 @@ fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
     } else {
         scaled_min_max(img, (min, max), lo, |v| v / ptp * scale)
     }
+}
+
+/// The error of finite `min` (`lo`) and `max` (`hi`) whose normalised range overflows. An image
+/// of more than one value spans [min, min + |max - min|] (DeepTrack2's `y - min(y) + min`, so with
+/// max < min too): an end that overflows is the finite parameters' doing, whatever the image. The
+/// error names the parameter of the larger magnitude.
+pub(super) fn check_min_max_range(lo: f64, hi: f64) -> Result<()> {
+    if lo.is_finite() && hi.is_finite() && !(lo + (hi - lo).abs()).is_finite() {
+        let key = if lo.abs() >= hi.abs() { "min" } else { "max" };
+        return Err(Error::invalid(format!(
+            "the normalised range [min, min + |max - min|] overflows for min {} and max {}: the image would not be \
+             finite",
+            Value::Float(lo),
+            Value::Float(hi)
+        ))
+        .in_property(key));
+    }
+    Ok(())
 }
 
 /// `scaled(x) - min(scaled(x)) + lo`, NaN to 0, for a monotone `scaled`.

@@ -21,7 +21,7 @@ use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
-mod complex;
+pub(crate) mod complex;
 mod order;
 pub mod reduce;
 mod rows;
