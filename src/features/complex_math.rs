@@ -191,37 +191,51 @@ pub(crate) enum PoolBy {
 
 /// `MaxPooling`, `MinPooling` or `MedianPooling` of a complex image (`skimage.measure.block_reduce`
 /// with numpy's `max`, `min` or `median` of complex numbers): blocks of `ksize` per axis, padded with
-/// zeros at the end of an axis that does not divide, the zeros taking part.
+/// zeros at the end of an axis that does not divide, the zeros taking part. Each block is read
+/// clipped to the image and its padding counted, not materialised: the scratch is at most the
+/// image's numbers (allocated fallibly), whatever `ksize`.
 pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
     let (like, z) = numbers(img)?;
     let dims = like.shape().to_vec();
     let out_dims: Vec<usize> = dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect();
     let count: usize = out_dims.iter().product();
-    let block: usize = ksize.iter().product();
+    // The block's size (up to 2^53 per axis: counted in u128, saturating, which only the count of
+    // padding zeros reads) and the most numbers of the image one block holds.
+    let block = ksize.iter().fold(1_u128, |b, &k| b.saturating_mul(k as u128));
+    let clipped: usize = dims.iter().zip(ksize).map(|(&n, &k)| n.min(k)).product();
     let mut parts = crate::buffer::with_capacity(2 * count)?;
-    let oom =
-        || crate::error::Error::new(crate::error::ErrorKind::OutOfMemory, "cannot allocate a block of the pooling");
-    let mut values: Vec<Complex64> = crate::buffer::try_vec(block).ok_or_else(oom)?;
-    let mut scratch: Vec<Complex64> = crate::buffer::try_vec(block).ok_or_else(oom)?;
+    let oom = || {
+        crate::error::Error::new(
+            crate::error::ErrorKind::OutOfMemory,
+            format!("cannot allocate a block of the pooling ({clipped} numbers)"),
+        )
+    };
+    let mut values: Vec<Complex64> = crate::buffer::try_vec(clipped).ok_or_else(oom)?;
+    let mut scratch: Vec<Complex64> = crate::buffer::try_vec(clipped).ok_or_else(oom)?;
     let (mut at, mut offset) = (vec![0usize; dims.len()], vec![0usize; dims.len()]);
+    // The clipped block's extent along each axis.
+    let mut extent = vec![0usize; dims.len()];
     for o in 0..count {
         unravel(o, &out_dims, &mut at);
-        values.clear();
-        for b in 0..block {
-            unravel(b, ksize, &mut offset);
-            let mut index = 0;
-            let mut inside = true;
-            for a in 0..dims.len() {
-                let i = at[a] * ksize[a] + offset[a];
-                inside &= i < dims[a];
-                index = index * dims[a] + i;
-            }
-            values.push(if inside { z[index] } else { Complex64::new(0.0, 0.0) });
+        for a in 0..dims.len() {
+            extent[a] = dims[a].min((at[a] * ksize[a]).saturating_add(ksize[a])) - at[a] * ksize[a];
         }
+        let inside: usize = extent.iter().product();
+        values.clear();
+        for b in 0..inside {
+            unravel(b, &extent, &mut offset);
+            let index = (0..dims.len()).fold(0, |index, a| index * dims[a] + at[a] * ksize[a] + offset[a]);
+            values.push(z[index]);
+        }
+        let zeros = block - inside as u128;
+        let zero = Complex64::new(0.0, 0.0);
         let w = match by {
-            PoolBy::Max => extreme(&values, true),
-            PoolBy::Min => extreme(&values, false),
-            PoolBy::Median => median(&values, &mut scratch),
+            // A zero of the padding, once, decides as many would.
+            PoolBy::Max | PoolBy::Min => {
+                let best = extreme(&values, by == PoolBy::Max);
+                if zeros > 0 { pick(best, zero, by == PoolBy::Max) } else { best }
+            }
+            PoolBy::Median => median_with_zeros(&values, zeros, &mut scratch),
         };
         parts.extend_from_slice(&[w.re, w.im]);
     }
@@ -231,6 +245,45 @@ pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
     let mut out = img.with_standard_data(array);
     out.set_complex(true)?;
     Ok(out)
+}
+
+/// numpy's median of the numbers `z` and `zeros` more zeros (a block with its padding), as [`median`]
+/// gives it for them all: the first NaN number if there is one, else the middle number in numpy's
+/// order or the mean of the middle two.
+fn median_with_zeros(z: &[Complex64], zeros: u128, scratch: &mut Vec<Complex64>) -> Complex64 {
+    if zeros == 0 {
+        return median(z, scratch);
+    }
+    if let Some(&x) = z.iter().find(|&&x| is_nan(x)) {
+        return x;
+    }
+    let zero = Complex64::new(0.0, 0.0);
+    scratch.clear();
+    scratch.extend_from_slice(z);
+    // numpy's order (no NaN here): -0 equals 0, as `less` compares.
+    let order = |a: &Complex64, b: &Complex64| {
+        let by = |x: f64, y: f64| x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+        by(a.re, b.re).then(by(a.im, b.im))
+    };
+    scratch.sort_unstable_by(order);
+    // The zeros of the padding sort after the numbers below 0 + 0j (a -0 part counts as 0, as numpy
+    // compares it).
+    let below = scratch.partition_point(|&v| less(v, zero)) as u128;
+    let total = scratch.len() as u128 + zeros;
+    let at = |r: u128| {
+        if r < below {
+            scratch[r as usize]
+        } else if r < below + zeros {
+            zero
+        } else {
+            scratch[(r - zeros) as usize]
+        }
+    };
+    if total % 2 == 1 {
+        divide_by_count(zero + at(total / 2), 1.0)
+    } else {
+        divide_by_count(zero + (at(total / 2 - 1) + at(total / 2)), 2.0)
+    }
 }
 
 /// The index along each axis of `dims` of the flat (C order) index `flat`, into `out`.
