@@ -6,6 +6,9 @@
 //! - `MedianBlur` over one long axis keeps a scratch of the window (not an axis-long table of
 //!   windows): 2^18 samples with `ksize` 1024 run in a few MiB (a table took 2 GiB and aborted), and a
 //!   window of 2^20 samples whose scratch does not fit is `OutOfMemory`.
+//! - `MedianPooling` collects each block in a scratch allocated fallibly once (at most the image,
+//!   whatever `ksize`): a block of the whole 2^24-sample image whose scratch does not fit is
+//!   `OutOfMemory` (growing a vector sample by sample aborted).
 //! - `resolve_batch` with 64 threads where a few thread heaps fit: the batch starts the workers that
 //!   fit, and a worker that cannot set up its heap leaves its items to the others (with mimalloc each
 //!   thread has segments of its own). tests/c/shapes_memory.c limits the address space before the
@@ -141,4 +144,41 @@ fn a_batch_of_many_threads_in_a_small_address_space_does_not_abort() {
         unlimit();
     }
     assert_eq!(add.resolve_batch(Some(&input), 7, 0, 8, 4).unwrap().len(), 8);
+}
+
+#[test]
+fn median_pooling_scratch_that_does_not_fit_is_out_of_memory() {
+    const CASE: &str = "median_pooling_scratch_that_does_not_fit_is_out_of_memory";
+    if !is_child(CASE) {
+        in_child(CASE, &[]);
+        in_child(CASE, &[("DEEPTRACK_SYSTEM_ALLOCATOR", "1")]);
+        return;
+    }
+    let pool = features::builtin("MedianPooling").unwrap();
+    pool.set_property("ksize", Rule::constant(1_i64 << 24)).unwrap();
+    pool.resolve(Some(&ramp(8))).unwrap();
+    // One block of the whole image (2^24 samples): its scratch, 256 MiB of offsets and samples, does
+    // not fit in 16 MiB more than is in use. The system allocator maps blocks this large anew, so it
+    // must fail; mimalloc may find the room in address space it reserved before.
+    let input = ramp(1 << 24);
+    limit_to(16 << 20);
+    let result = pool.resolve(Some(&input));
+    unlimit();
+    match result {
+        Err(err) => {
+            assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+            assert_eq!(
+                err.to_string(),
+                "property 'ksize' of feature 'MedianPooling': cannot allocate the scratch of a block of 16777216 samples"
+            );
+        }
+        Ok(out) => {
+            assert!(std::env::var("DEEPTRACK_SYSTEM_ALLOCATOR").is_err(), "the system allocator found 256 MiB");
+            // numpy's median of 0 .. 2^24 - 1 (an even count: the mean of the middle two).
+            assert_eq!(out[0].as_slice(), [((1u64 << 24) - 1) as f64 / 2.0]);
+        }
+    }
+    // The process goes on: 1 .. 5 and the padding's 2^24 - 5 zeros have the median 0.
+    let out = pool.resolve(Some(&Image::from_slice(&[5], &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap())).unwrap();
+    assert_eq!(out[0].as_slice(), [0.0]);
 }

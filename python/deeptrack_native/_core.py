@@ -481,8 +481,9 @@ def from_library_image(owner, known=None):
         if view.ndim == 0 and not narrow:
             # A single number is a number, as numpy's reductions and DeepTrack2's Value give it:
             # an int or a bool (Value's whole numbers and bools) as Python's, others as numpy scalars.
-            # Narrow samples stay a 0-d array of their dtype, as numpy's astype and comparisons
-            # give them (and DeepTrack2's AsType and GreaterThan, ... return).
+            # Narrow samples stay a 0-d array of their dtype, as numpy's astype gives them
+            # (DeepTrack2's AsType); resolve makes a comparison's numpy's bool scalar, and the
+            # result of a kind that passes its input array on a 0-d array (features._zero_d_results).
             return view.item() if view.dtype.kind in "bi" else view[()]
         return view
     img = Image(view, copy=False)

@@ -610,7 +610,7 @@ class Feature(_node_api.FeatureNode):
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known) for i in range(count.value)]
-        return self._shape_one(results, scope.calls)
+        return self._shape_one(_zero_d_results(self, results), scope.calls)
 
     def _shape_one(self, results, calls):
         """The result of resolving one image (or none), as DeepTrack2 2.0.1 gives it: the image when
@@ -664,6 +664,7 @@ class Feature(_node_api.FeatureNode):
         if status != _lib.OK:
             _core.raise_for(status)
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
+        results = _zero_d_results(self, results)
         outcomes = _get_outcomes(self, scope.calls)
         if outcomes and "dropped" in outcomes:
             # The pipeline ends in a custom feature whose get returned None for some images: in their
@@ -725,7 +726,7 @@ class Feature(_node_api.FeatureNode):
             processes = min(processes, count)
             if processes >= 2:
                 return _processes.resolve_batch(self, count, seed, first, threads, image, processes)
-        return self._resolve_batch_here(count, seed, first, threads, image)
+        return _zero_d_results(self, self._resolve_batch_here(count, seed, first, threads, image))
 
     def _holds_python(self):
         return _batch.holds_python(self)
@@ -845,6 +846,44 @@ def _holds_object(value):
         return False
     # A list or slice holding callables (or source nodes) is a rule sampling them.
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
+
+
+#: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1 (they return the input
+#: array itself, or a function of scipy's or numpy's that returns a 0-d array), where numpy's
+#: arithmetic, math functions and reductions give a numpy scalar.
+_ZERO_D_ARRAY_KINDS = frozenset(
+    (
+        "DummyFeature", "Arguments", "ConditionalSetFeature", "Squeeze", "Transpose", "FlipLR", "FlipUD",
+        "FlipDiagonal", "GaussianBlur", "Poisson", "Real", "Imag", "AsType",
+    )
+)
+
+#: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
+#: comparison of a 0-d array gives it.
+_COMPARISON_KINDS = frozenset(
+    ("Equals", "NotEquals", "GreaterThan", "GreaterThanOrEquals", "LessThan", "LessThanOrEquals")
+)
+
+
+def _last_kind(feature):
+    """The kind that computes ``feature``'s output: the last of a chain."""
+    while isinstance(feature, Chain):
+        feature = feature.feature_2
+    return feature._kind
+
+
+def _zero_d_results(feature, results):
+    """``results`` with their 0-d numbers typed as DeepTrack2 2.0.1 gives them for ``feature``'s last
+    kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the library gives a float64 or
+    complex128 scalar), numpy's bool scalar for a comparison (the library gives a 0-d bool array)."""
+    kind = _last_kind(feature)
+    if kind in _ZERO_D_ARRAY_KINDS:
+        return [np.array(r) if isinstance(r, (np.float64, np.complex128)) else r for r in results]
+    if kind in _COMPARISON_KINDS:
+        return [
+            r[()] if type(r) is np.ndarray and r.ndim == 0 and r.dtype == np.bool_ else r for r in results
+        ]
+    return results
 
 
 def _computes_with(feature, key):

@@ -1,6 +1,6 @@
 //! `Clip`, `NormalizeMinMax` and `NormalizeStandard` of complex images, as DeepTrack2 2.0.1 computes
 //! them with numpy on complex arrays: numpy orders complex numbers by real part, then imaginary part
-//! (`min`, `max`, `ptp`, `clip`); `std` is real (the root of the variances of the parts added).
+//! (`min`, `max`, `ptp`, `clip`); `std` is real (the root of numpy's mean of `|z - mean|²`).
 
 use rustfft::num_complex::Complex64;
 
@@ -64,12 +64,27 @@ pub(crate) fn pick(best: Complex64, x: Complex64, max: bool) -> Complex64 {
 /// NaN (`inf · 0`), and a zero part loses its sign; `n = 0` divides each part by 0.
 #[inline]
 pub(crate) fn divide_by_count(z: Complex64, n: f64) -> Complex64 {
-    if n == 0.0 {
-        return Complex64::new(z.re / n, z.im / n);
+    divide(z, Complex64::new(n, 0.0))
+}
+
+/// numpy's complex `true_divide` `a / b` (Smith's method, as its `CDOUBLE_divide` loop): scaled by
+/// the larger part of `b`, each part of `b` zero dividing each part of `a` by 0. Not num-complex's
+/// `a / b`, which divides by `|b|²` (other roundings, and overflow for large `b`).
+#[inline]
+pub(crate) fn divide(a: Complex64, b: Complex64) -> Complex64 {
+    let (re_abs, im_abs) = (b.re.abs(), b.im.abs());
+    if re_abs >= im_abs {
+        if re_abs == 0.0 && im_abs == 0.0 {
+            return Complex64::new(a.re / re_abs, a.im / re_abs);
+        }
+        let rat = b.im / b.re;
+        let scl = 1.0 / (b.re + b.im * rat);
+        Complex64::new((a.re + a.im * rat) * scl, (a.im - a.re * rat) * scl)
+    } else {
+        let rat = b.re / b.im;
+        let scl = 1.0 / (b.im + b.re * rat);
+        Complex64::new((a.re * rat + a.im) * scl, (a.im * rat - a.re) * scl)
     }
-    let rat = 0.0 / n;
-    let scl = 1.0 / (n + 0.0 * rat);
-    Complex64::new((z.re + z.im * rat) * scl, (z.im - z.re * rat) * scl)
 }
 
 /// `np.clip(z, lo, hi)` of a complex image: `lo` for the numbers before it in numpy's order, `hi`
@@ -96,27 +111,44 @@ pub(crate) fn min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
         return complex_image(&like, &z, |x| x);
     }
     let ptp = extreme(&z, true) - extreme(&z, false);
+    if ptp != Complex64::new(0.0, 0.0) && z.iter().all(|x| x.re.is_finite() && x.im.is_finite()) {
+        // The real parts span [lo, lo + |hi - lo|] (the largest and least numbers, a `ptp` apart,
+        // become `hi - lo` apart), as the real path's image does: the same overflow check.
+        crate::features::math::check_min_max_range(lo, hi)?;
+    }
+    // numpy's `z / ptp` (complex division), `· (hi - lo)` (by `(hi - lo) + 0j`).
     let scale = Complex64::new(hi - lo, 0.0);
     let mut y = z;
     for x in y.iter_mut() {
-        *x = *x / ptp * scale;
+        *x = divide(*x, ptp) * scale;
     }
     let least = extreme(&y, false);
-    let lo = Complex64::new(lo, 0.0);
     complex_image(&like, &y, |x| {
-        let v = x - least + lo;
+        let v = x - least;
+        let v = Complex64::new(v.re + lo, v.im + 0.0);
         if is_nan(v) { Complex64::new(0.0, 0.0) } else { v }
     })
 }
 
-/// DeepTrack2's `NormalizeStandard` of a complex image: `(z - mean) / std`, the deviation real.
+/// DeepTrack2's `NormalizeStandard` of a complex image: `(z - mean) / std` with numpy's bits: the
+/// mean and the (real) deviation as numpy's `mean` and `std` of complex arrays compute them (the
+/// statistics kinds' [`complex::reduce`]), and the division by the deviation as numpy's complex
+/// `true_divide` by `std + 0j` ([`divide_by_count`]: `(re + im·0)·(1/std)`, not `re / std`).
 pub(crate) fn standard(img: &Image) -> Result<Image> {
+    use crate::features::statistics::complex::{self, Reduced};
+    use crate::features::statistics::{Reduction, reduce::Spec};
+    let spec = |op| Spec { op, axis: None, keepdims: false, q: None };
+    let view = img.data();
+    let mean = match complex::reduce("NormalizeStandard", view.view(), &spec(Reduction::Mean))? {
+        Reduced::Complex(_, parts) => Complex64::new(parts[0], parts[1]),
+        Reduced::Real(_) => unreachable!("the mean of complex numbers is complex"),
+    };
+    let std = match complex::reduce("NormalizeStandard", view, &spec(Reduction::Std))? {
+        Reduced::Real(std) => std.first().copied().unwrap_or(f64::NAN),
+        Reduced::Complex(..) => unreachable!("the deviation of complex numbers is real"),
+    };
     let (like, z) = numbers(img)?;
-    let n = z.len() as f64;
-    let mean = z.iter().fold(Complex64::new(0.0, 0.0), |s, &x| s + x) / n;
-    let var = z.iter().map(|&x| (x - mean).norm_sqr()).sum::<f64>() / n;
-    let std = var.sqrt();
-    complex_image(&like, &z, |x| (x - mean) / std)
+    complex_image(&like, &z, |x| divide_by_count(x - mean, std))
 }
 
 /// numpy's median of complex numbers: the middle number in numpy's order, or the mean of the middle
@@ -159,37 +191,51 @@ pub(crate) enum PoolBy {
 
 /// `MaxPooling`, `MinPooling` or `MedianPooling` of a complex image (`skimage.measure.block_reduce`
 /// with numpy's `max`, `min` or `median` of complex numbers): blocks of `ksize` per axis, padded with
-/// zeros at the end of an axis that does not divide, the zeros taking part.
+/// zeros at the end of an axis that does not divide, the zeros taking part. Each block is read
+/// clipped to the image and its padding counted, not materialised: the scratch is at most the
+/// image's numbers (allocated fallibly), whatever `ksize`.
 pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
     let (like, z) = numbers(img)?;
     let dims = like.shape().to_vec();
     let out_dims: Vec<usize> = dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect();
     let count: usize = out_dims.iter().product();
-    let block: usize = ksize.iter().product();
+    // The block's size (up to 2^53 per axis: counted in u128, saturating, which only the count of
+    // padding zeros reads) and the most numbers of the image one block holds.
+    let block = ksize.iter().fold(1_u128, |b, &k| b.saturating_mul(k as u128));
+    let clipped: usize = dims.iter().zip(ksize).map(|(&n, &k)| n.min(k)).product();
     let mut parts = crate::buffer::with_capacity(2 * count)?;
-    let oom =
-        || crate::error::Error::new(crate::error::ErrorKind::OutOfMemory, "cannot allocate a block of the pooling");
-    let mut values: Vec<Complex64> = crate::buffer::try_vec(block).ok_or_else(oom)?;
-    let mut scratch: Vec<Complex64> = crate::buffer::try_vec(block).ok_or_else(oom)?;
+    let oom = || {
+        crate::error::Error::new(
+            crate::error::ErrorKind::OutOfMemory,
+            format!("cannot allocate a block of the pooling ({clipped} numbers)"),
+        )
+    };
+    let mut values: Vec<Complex64> = crate::buffer::try_vec(clipped).ok_or_else(oom)?;
+    let mut scratch: Vec<Complex64> = crate::buffer::try_vec(clipped).ok_or_else(oom)?;
     let (mut at, mut offset) = (vec![0usize; dims.len()], vec![0usize; dims.len()]);
+    // The clipped block's extent along each axis.
+    let mut extent = vec![0usize; dims.len()];
     for o in 0..count {
         unravel(o, &out_dims, &mut at);
-        values.clear();
-        for b in 0..block {
-            unravel(b, ksize, &mut offset);
-            let mut index = 0;
-            let mut inside = true;
-            for a in 0..dims.len() {
-                let i = at[a] * ksize[a] + offset[a];
-                inside &= i < dims[a];
-                index = index * dims[a] + i;
-            }
-            values.push(if inside { z[index] } else { Complex64::new(0.0, 0.0) });
+        for a in 0..dims.len() {
+            extent[a] = dims[a].min((at[a] * ksize[a]).saturating_add(ksize[a])) - at[a] * ksize[a];
         }
+        let inside: usize = extent.iter().product();
+        values.clear();
+        for b in 0..inside {
+            unravel(b, &extent, &mut offset);
+            let index = (0..dims.len()).fold(0, |index, a| index * dims[a] + at[a] * ksize[a] + offset[a]);
+            values.push(z[index]);
+        }
+        let zeros = block - inside as u128;
+        let zero = Complex64::new(0.0, 0.0);
         let w = match by {
-            PoolBy::Max => extreme(&values, true),
-            PoolBy::Min => extreme(&values, false),
-            PoolBy::Median => median(&values, &mut scratch),
+            // A zero of the padding, once, decides as many would.
+            PoolBy::Max | PoolBy::Min => {
+                let best = extreme(&values, by == PoolBy::Max);
+                if zeros > 0 { pick(best, zero, by == PoolBy::Max) } else { best }
+            }
+            PoolBy::Median => median_with_zeros(&values, zeros, &mut scratch),
         };
         parts.extend_from_slice(&[w.re, w.im]);
     }
@@ -199,6 +245,45 @@ pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
     let mut out = img.with_standard_data(array);
     out.set_complex(true)?;
     Ok(out)
+}
+
+/// numpy's median of the numbers `z` and `zeros` more zeros (a block with its padding), as [`median`]
+/// gives it for them all: the first NaN number if there is one, else the middle number in numpy's
+/// order or the mean of the middle two.
+fn median_with_zeros(z: &[Complex64], zeros: u128, scratch: &mut Vec<Complex64>) -> Complex64 {
+    if zeros == 0 {
+        return median(z, scratch);
+    }
+    if let Some(&x) = z.iter().find(|&&x| is_nan(x)) {
+        return x;
+    }
+    let zero = Complex64::new(0.0, 0.0);
+    scratch.clear();
+    scratch.extend_from_slice(z);
+    // numpy's order (no NaN here): -0 equals 0, as `less` compares.
+    let order = |a: &Complex64, b: &Complex64| {
+        let by = |x: f64, y: f64| x.partial_cmp(&y).unwrap_or(std::cmp::Ordering::Equal);
+        by(a.re, b.re).then(by(a.im, b.im))
+    };
+    scratch.sort_unstable_by(order);
+    // The zeros of the padding sort after the numbers below 0 + 0j (a -0 part counts as 0, as numpy
+    // compares it).
+    let below = scratch.partition_point(|&v| less(v, zero)) as u128;
+    let total = scratch.len() as u128 + zeros;
+    let at = |r: u128| {
+        if r < below {
+            scratch[r as usize]
+        } else if r < below + zeros {
+            zero
+        } else {
+            scratch[(r - zeros) as usize]
+        }
+    };
+    if total % 2 == 1 {
+        divide_by_count(zero + at(total / 2), 1.0)
+    } else {
+        divide_by_count(zero + (at(total / 2 - 1) + at(total / 2)), 2.0)
+    }
 }
 
 /// The index along each axis of `dims` of the flat (C order) index `flat`, into `out`.

@@ -229,7 +229,8 @@ const AVERAGE_BLUR: KindSpec = KindSpec {
     name: "AverageBlur",
     aliases: &[],
     module: "math",
-    doc: "The mean over a `ksize` × `ksize` window in the first two axes, with scipy's border modes.",
+    doc: "The mean over a `ksize` window along every axis but the last when it is shorter than `ksize` (DeepTrack2 \
+          2.0.1), else along the first two, with scipy's border modes.",
     params: &[KSIZE, BLUR_MODE, BLUR_CVAL],
     positional: &["ksize"],
     make: |_| Box::new(AverageBlur),
@@ -334,17 +335,8 @@ fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
         return map(img, |_| 0.0);
     };
     let (ptp, scale) = (max - min, hi - lo);
-    if max > min && lo.is_finite() && hi.is_finite() && !(lo + scale.abs()).is_finite() {
-        // The image spans [min, min + |max - min|] (DeepTrack2's `y - min(y) + min`, so with max <
-        // min too): an end that overflows is the finite parameters' doing, whatever the image.
-        let key = if lo.abs() >= hi.abs() { "min" } else { "max" };
-        return Err(Error::invalid(format!(
-            "the normalised range [min, min + |max - min|] overflows for min {} and max {}: the image would not be \
-             finite",
-            Value::Float(lo),
-            Value::Float(hi)
-        ))
-        .in_property(key));
+    if max > min {
+        check_min_max_range(lo, hi)?;
     }
     // A multiplication by 1/ptp (within rounding of the division, and much faster), unless 1/ptp
     // is not a normal number: then the division, whose NaN and infinities are DeepTrack2's.
@@ -354,6 +346,24 @@ fn normalize_min_max(img: &Image, lo: f64, hi: f64) -> Result<Image> {
     } else {
         scaled_min_max(img, (min, max), lo, |v| v / ptp * scale)
     }
+}
+
+/// The error of finite `min` (`lo`) and `max` (`hi`) whose normalised range overflows. An image
+/// of more than one value spans [min, min + |max - min|] (DeepTrack2's `y - min(y) + min`, so with
+/// max < min too): an end that overflows is the finite parameters' doing, whatever the image. The
+/// error names the parameter of the larger magnitude.
+pub(super) fn check_min_max_range(lo: f64, hi: f64) -> Result<()> {
+    if lo.is_finite() && hi.is_finite() && !(lo + (hi - lo).abs()).is_finite() {
+        let key = if lo.abs() >= hi.abs() { "min" } else { "max" };
+        return Err(Error::invalid(format!(
+            "the normalised range [min, min + |max - min|] overflows for min {} and max {}: the image would not be \
+             finite",
+            Value::Float(lo),
+            Value::Float(hi)
+        ))
+        .in_property(key));
+    }
+    Ok(())
 }
 
 /// `scaled(x) - min(scaled(x)) + lo`, NaN to 0, for a monotone `scaled`.
@@ -437,11 +447,13 @@ impl FeatureKind for GaussianBlur {
     }
 }
 
-/// `AverageBlur(ksize=3, mode="reflect", cval=0)`: the mean over a `ksize` × `ksize` window in axes
-/// 0 and 1 (each channel on its own), with scipy's border `mode` (DeepTrack2 2.0.1 always reflects), as scipy's `convolve` with a uniform kernel (the window of an
-/// even size reaches one further after than before). DeepTrack2 2.0.1 raises on plain 2-D images;
-/// here they blur the same way. A window larger than the image wraps by the border rule; the cost
-/// does not depend on its size.
+/// `AverageBlur(ksize=3, mode="reflect", cval=0)`: the mean over a window of `ksize` along some
+/// axes, with scipy's border `mode` (DeepTrack2 2.0.1 always reflects), as scipy's `convolve` with a
+/// uniform kernel (the window of an even size reaches one further after than before). As 2.0.1:
+/// when the last axis is shorter than `ksize`, every axis but the last (a 1-d image unchanged, a 2-d
+/// one along its first axis). Where 2.0.1 raises (the last axis at least `ksize`): the first two
+/// axes (each channel on its own), or the one axis of a 1-d image. A window larger than the image
+/// wraps by the border rule; the cost does not depend on its size.
 #[derive(Clone)]
 struct AverageBlur;
 
@@ -461,14 +473,27 @@ impl FeatureKind for AverageBlur {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        if img.shape().len() < 2 {
-            let shape = img.shape();
-            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {shape:?}")));
-        }
+        let shape = img.shape();
+        let Some(&last) = shape.last() else {
+            // DeepTrack2 2.0.1 reads the last axis's length and raises an IndexError.
+            return Err(Error::invalid(format!("expected an image with at least 1 axis, got shape {shape:?}")));
+        };
         let p = Params::new(AVERAGE_BLUR.params, props);
         let k = p.usize("ksize")?;
         let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
-        let out = filters::box_mean(img.contiguous()?, img.shape(), &[0, 1], k, border)?;
+        let axes: Vec<usize> = if last < k {
+            // DeepTrack2 2.0.1's kernel `(ksize,) * (ndim - 1) + (1,)`: every axis but the last (a
+            // 1-d image is returned as it is).
+            (0..shape.len() - 1).collect()
+        } else {
+            // 2.0.1 raises (a kernel shape of `((ksize,) * ndim,)`): the first two axes, each channel
+            // on its own, or the one axis of a 1-d image.
+            (0..shape.len().min(2)).collect()
+        };
+        if axes.is_empty() {
+            return Ok(Some(img.clone()));
+        }
+        let out = filters::box_mean(img.contiguous()?, shape, &axes, k, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }

@@ -257,11 +257,17 @@ pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize]) -> Result<
     for a in (0..dims.len().saturating_sub(1)).rev() {
         strides[a] = strides[a + 1] * dims[a + 1];
     }
-    let mut values = Vec::new();
+    // The offsets and samples of one block, clipped to the image: at most the image's samples (a
+    // block larger than the image holds it whole), allocated fallibly once.
+    let clipped: usize = dims.iter().zip(ksize).map(|(&n, &k)| n.min(k)).product();
+    let oom =
+        || Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the scratch of a block of {clipped} samples"));
+    let mut values: Vec<usize> = buffer::try_vec(clipped).ok_or_else(oom)?;
+    let mut samples: Vec<f64> = buffer::try_vec(clipped).ok_or_else(oom)?;
+    let mut ranges = vec![(0, 0); dims.len()];
     for (flat, slot) in out.iter_mut().enumerate() {
         // The block's ranges along each axis, clipped to the image.
         let mut rest = flat;
-        let mut ranges = vec![(0, 0); dims.len()];
         for a in (0..dims.len()).rev() {
             let o = rest % out_dims[a];
             rest /= out_dims[a];
@@ -280,7 +286,8 @@ pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize]) -> Result<
                 values[v] = at + start * strides[a];
             }
         }
-        let mut samples: Vec<f64> = values.iter().map(|&o| x[o]).collect();
+        samples.clear();
+        samples.extend(values.iter().map(|&o| x[o]));
         let zeros = block - samples.len() as u128;
         *slot = median_with_zeros(&mut samples, zeros);
     }

@@ -90,7 +90,9 @@ pub(crate) fn block_reduce(x: &[f64], dims: &[usize], ksize: &[usize], reduce: R
         out[0] = x[0];
     } else {
         // Scratch for a combined row of every axis but the last: the samples after that axis.
-        let mut rows: Vec<Vec<f64>> = (1..dims.len()).map(|a| vec![0.0; dims[a..].iter().product()]).collect();
+        // (at most the image's samples each, allocated fallibly as the output is).
+        let mut rows: Vec<Vec<f64>> =
+            (1..dims.len()).map(|a| buffer::zeroed(dims[a..].iter().product())).collect::<Result<_>>()?;
         reduce_axis(x, &dims, &ksize, reduce, &mut out, &mut rows);
     }
     if padded_everywhere {

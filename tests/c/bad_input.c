@@ -658,7 +658,11 @@ static void shapes(void) {
     REQUIRE(deeptrack_image_new(x, &one_d, 1, &line));
     deeptrack_feature *pool = feature("AveragePooling");
     deeptrack_feature *blur = feature("AverageBlur");
-    CASE(deeptrack_feature_resolve(blur, line, &img), ANY_, "AverageBlur");
+    /* A 0-d image has no axis to blur (DeepTrack2 2.0.1 raises an IndexError); a 1-d one blurs. */
+    deeptrack_image *point = NULL;
+    REQUIRE(deeptrack_image_new(x, NULL, 0, &point));
+    CASE(deeptrack_feature_resolve(blur, point, &img), INV_, "at least 1 axis");
+    deeptrack_image_free(point);
     deeptrack_feature *png_src = feature("DummyFeature");
     CASE(deeptrack_image_save_png(line, "/tmp/deeptrack-bad-input.png", NULL), INV_, "");
     deeptrack_image *small = image(4, 4);

@@ -77,6 +77,27 @@ int main(void) {
     CHECK(len == 9);
     for (size_t i = 0; i < len; i++) CHECK(fabs(data[i] - 5.0) <= 1e-14);
     deeptrack_image_free(out);
+    /* As DeepTrack2 2.0.1 (fixtures blur_average_*): a last axis shorter than ksize is not blurred, so
+     * a 2 x 2 image is boxed along its first axis only (reflected: (2a + b) / 3, (a + 2b) / 3) and a
+     * 1-d image of 2 samples comes back as it is. */
+    set_string(box, "mode", "reflect");
+    const double two_by_two[4] = {1, 2, 4, 8};
+    const size_t two_shape[2] = {2, 2};
+    deeptrack_image *small = image(two_by_two, two_shape, 2);
+    OK(deeptrack_feature_resolve(box, small, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    const double columns[4] = {2, 4, 3, 6};
+    CHECK(len == 4);
+    for (size_t i = 0; i < len; i++) CHECK(fabs(data[i] - columns[i]) <= 1e-14);
+    deeptrack_image_free(out);
+    deeptrack_image_free(small);
+    const size_t pair_shape[1] = {2};
+    deeptrack_image *pair = image(two_by_two, pair_shape, 1);
+    OK(deeptrack_feature_resolve(box, pair, &out));
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 2 && data[0] == 1.0 && data[1] == 2.0);
+    deeptrack_image_free(out);
+    deeptrack_image_free(pair);
 
     /* ElasticTransformation(alpha=0): no displacement, and the cubic spline reproduces the samples. */
     deeptrack_feature *elastic = NULL;

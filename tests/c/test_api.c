@@ -1452,7 +1452,7 @@ static void test_zero_d_inputs(void) {
     deeptrack_feature *blur = NULL, *flip = NULL;
     deeptrack_image *img = NULL;
     OK(deeptrack_feature_new("AverageBlur", &blur));
-    FAILS(deeptrack_feature_resolve(blur, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at least 2 axes");
+    FAILS(deeptrack_feature_resolve(blur, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at least 1 axis");
     OK(deeptrack_feature_new("FlipLR", &flip));
     set_float(flip, "p", 1);
     FAILS(deeptrack_feature_resolve(flip, in, &img), DEEPTRACK_STATUS_INVALID_ARGUMENT, "at least 2 axes");

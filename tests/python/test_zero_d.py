@@ -103,5 +103,55 @@ class ZeroDimensionalInputs(unittest.TestCase):
                     feature.resolve(np.array(2.0))
 
 
+# The type of the result on a 0-d float64 input, as DeepTrack2 2.0.1 gives it (checked with 2.0.1):
+# a 0-d ndarray where 2.0.1 returns the input array or a 0-d array of scipy's or numpy's, a numpy
+# scalar from numpy's arithmetic, math functions and reductions, numpy's bool scalar from comparisons.
+RESULT_TYPES = [
+    (lambda: dt.DummyFeature(), np.ndarray, np.float64),
+    (lambda: dt.Squeeze(), np.ndarray, np.float64),
+    (lambda: dt.Transpose(), np.ndarray, np.float64),
+    (lambda: dt.FlipLR(p=0), np.ndarray, np.float64),
+    (lambda: dt.FlipDiagonal(p=0), np.ndarray, np.float64),
+    (lambda: dt.GaussianBlur(), np.ndarray, np.float64),
+    (lambda: dt.Poisson(snr=10), np.ndarray, np.float64),
+    (lambda: dt.Real(), np.ndarray, np.float64),
+    (lambda: dt.Imag(), np.ndarray, np.float64),
+    (lambda: dt.AsType("float64"), np.ndarray, np.float64),
+    (lambda: dt.AsType("int32"), np.ndarray, np.int32),
+    (lambda: dt.Add(value=1) >> dt.DummyFeature(), np.ndarray, np.float64),
+    (lambda: dt.Add(value=1), np.float64, np.float64),
+    (lambda: dt.DummyFeature() >> dt.Add(value=1), np.float64, np.float64),
+    (lambda: dt.Sin(), np.float64, np.float64),
+    (lambda: dt.Sum(), np.float64, np.float64),
+    (lambda: dt.GreaterThan(value=1), np.bool_, np.bool_),
+    (lambda: dt.Equals(value=2.5), np.bool_, np.bool_),
+]
+
+
+class ZeroDimensionalResultTypes(unittest.TestCase):
+    def test_the_type_of_a_0d_result_is_deeptrack2s(self):
+        for make, kind, dtype in RESULT_TYPES:
+            feature = make()
+            with self.subTest(feature=repr(feature), kind=kind.__name__):
+                result = feature.resolve(np.array(2.5))
+                self.assertIs(type(result), kind)
+                self.assertEqual((np.ndim(result), np.asarray(result).dtype), (0, np.dtype(dtype)))
+                # A list of inputs gives a list of such results.
+                results = make().resolve([np.array(2.5), np.array(0.5)])
+                self.assertEqual([type(r) for r in results], [kind, kind])
+
+    def test_a_comparison_after_a_value_is_a_bool_scalar(self):
+        result = (dt.Value(np.array(2.5)) >> dt.LessThanOrEquals(value=1)).resolve()
+        self.assertIs(type(result), np.bool_)
+        self.assertFalse(result)
+
+    def test_complex_pass_through_is_a_0d_array(self):
+        for feature in (dt.DummyFeature(), dt.Transpose(), dt.GaussianBlur()):
+            with self.subTest(feature=type(feature).__name__):
+                result = feature.resolve(np.array(1.5 + 2j))
+                self.assertIs(type(result), np.ndarray)
+                self.assertEqual((result.shape, result.dtype, result[()]), ((), np.complex128, 1.5 + 2j))
+
+
 if __name__ == "__main__":
     unittest.main()
