@@ -13,7 +13,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::FeatureKind;
 use super::poisson_counts;
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::registry::{Const, KindSpec, Operand, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
@@ -98,10 +98,11 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// What a real `mu` must be.
-const REAL_MU: ParamSpec = finite("mu", 0.0, "the mean of the noise");
-/// What a real `sigma` must be.
-const REAL_SIGMA: ParamSpec = ParamSpec { min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") };
+/// What a real `mu` must be: a finite number, or an array of them (broadcast with the image).
+const REAL_MU: ParamSpec = ParamSpec { kind: ParamKind::Array, ..finite("mu", 0.0, "the mean of the noise") };
+/// What a real `sigma` must be: a non-negative number, or an array of them (broadcast with the image).
+const REAL_SIGMA: ParamSpec =
+    ParamSpec { kind: ParamKind::Array, min: 0.0, ..finite("sigma", 1.0, "the standard deviation of the noise") };
 
 fn mu_real_or_complex(value: &Value) -> Result<()> {
     real_or_complex(&REAL_MU, value)
@@ -120,9 +121,30 @@ fn real_or_complex(real: &ParamSpec, value: &Value) -> Result<()> {
     }
 }
 
+/// The error of an array parameter (more than one number) given with a complex image, which the
+/// library does not broadcast.
+pub(super) fn complex_with_array(key: &str) -> Error {
+    Error::invalid("an array (more than one number) is supported with real images only; with a complex image, give a number")
+        .in_property(key)
+}
+
 /// A sampled `mu` or `sigma`: its real and imaginary parts, and whether it is complex.
 fn complex_param(p: &Params<'_>, key: &str) -> Result<((f64, f64), bool)> {
-    p.parse(key, |v| Ok((v.as_complex()?, matches!(v, Value::Complex(..)))))
+    p.parse(key, Value::to_complex_number)
+}
+
+/// `mu` and `sigma` as real arrays when either is an array of one or more axes (which numpy
+/// broadcasts with the image); `None` when both are numbers (real or complex, or 0-d arrays).
+fn real_arrays(p: &Params<'_>) -> Result<Option<(Arc<ndarray::ArrayD<f64>>, Arc<ndarray::ArrayD<f64>>)>> {
+    let is_array = |key: &str| -> Result<bool> {
+        Ok(matches!(p.value(key)?, Value::Array(a) if a.ndim() > 0)
+            || matches!(p.value(key)?, Value::List(_) | Value::Tuple(_)))
+    };
+    if !(is_array("mu")? || is_array("sigma")?) {
+        return Ok(None);
+    }
+    let real = |key: &str| p.parse(key, Value::to_array);
+    Ok(Some((real("mu")?, real("sigma")?)))
 }
 
 /// The first noise term `mu + sigma · draw` that is not a number though `mu` and `sigma` are: the
@@ -224,7 +246,11 @@ const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn Featur
     }
 }
 
-const BACKGROUND: &[ParamSpec] = &[finite("offset", 0.0, "the constant added to every pixel")];
+/// `offset`: a finite number, or an array of them that numpy broadcasts with the image.
+const BACKGROUND: &[ParamSpec] = &[ParamSpec {
+    kind: ParamKind::Array,
+    ..finite("offset", 0.0, "the constant added to every pixel (an array: broadcast with the image, as numpy adds)")
+}];
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel. A complex `mu` or `sigma`, or a
 /// complex input, gives a complex image, as numpy's arithmetic does in DeepTrack2 2.0.1: one draw per
@@ -249,6 +275,22 @@ impl FeatureKind for Gaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(GAUSSIAN.params, props);
+        if let Some((mu, sigma)) = real_arrays(&p)? {
+            if img.is_complex() {
+                return Err(complex_with_array(if mu.ndim() > 0 { "mu" } else { "sigma" }));
+            }
+            // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
+            // broadcast.
+            let rng = rs.rng();
+            let draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+            let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
+                .map_err(|e| e.in_property("sigma"))?;
+            let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
+                .map_err(|e| e.in_property("mu"))?;
+            let out = super::structural::broadcast_op(&shifted.view(), &noise, |a, b| a + b)
+                .map_err(|e| e.in_property("sigma"))?;
+            return Ok(Some(img.with_data(out)));
+        }
         let (((mu, mu_im), complex_mu), ((sigma, sigma_im), complex_sigma)) =
             (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
@@ -420,7 +462,16 @@ impl FeatureKind for Background {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let offset = Params::new(BACKGROUND, props).f64("offset")?;
+        let offset = match Params::new(BACKGROUND, props).operand("offset")? {
+            Operand::Number(x) => x,
+            Operand::Array(a) => {
+                if img.is_complex() {
+                    return Err(complex_with_array("offset"));
+                }
+                let data = super::structural::broadcast_op(&img.data(), &a, |x, o| x + o).map_err(|e| e.in_property("offset"))?;
+                return Ok(Some(img.with_data(data)));
+            }
+        };
         if img.is_complex() {
             // numpy's `z + offset`: the offset as the complex number `offset + 0j`.
             let parts = super::elementwise::complex::map_parts(img.contiguous()?, |re| re + offset, |im| im + 0.0)?;
