@@ -321,8 +321,10 @@ impl FeatureKind for Clip {
                 }
                 // numpy's `minimum(maximum(x, min), max)`, each broadcast.
                 let (lo, hi) = (operand_array(lo), operand_array(hi));
-                let raised = super::structural::broadcast_op(&img.data(), &lo, clip_below).map_err(|e| e.in_property("min"))?;
-                let out = super::structural::broadcast_op(&raised.view(), &hi, clip_above).map_err(|e| e.in_property("max"))?;
+                let raised =
+                    super::structural::broadcast_op(&img.data(), &lo, clip_below).map_err(|e| e.in_property("min"))?;
+                let out = super::structural::broadcast_op(&raised.view(), &hi, clip_above)
+                    .map_err(|e| e.in_property("max"))?;
                 return Ok(Some(img.with_data(out)));
             }
         };
@@ -404,7 +406,8 @@ fn normalize_min_max_broadcast(img: &Image, lo: &ArrayD<f64>, hi: &ArrayD<f64>) 
     };
     let scale = super::structural::broadcast_op(&hi.view(), lo, |h, l| h - l).map_err(|e| e.in_property("max"))?;
     let y = super::structural::broadcast_op(&x, &scale, |v, s| v / ptp * s).map_err(|e| e.in_property("max"))?;
-    let least = y.iter().copied().fold(f64::INFINITY, |m, v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.min(v) });
+    let least =
+        y.iter().copied().fold(f64::INFINITY, |m, v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.min(v) });
     let out = super::structural::broadcast_op(&y.view(), lo, |v, l| {
         let r = v - least + l;
         if r.is_nan() { 0.0 } else { r }

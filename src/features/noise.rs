@@ -124,8 +124,10 @@ fn real_or_complex(real: &ParamSpec, value: &Value) -> Result<()> {
 /// The error of an array parameter (more than one number) given with a complex image, which the
 /// library does not broadcast.
 pub(super) fn complex_with_array(key: &str) -> Error {
-    Error::invalid("an array (more than one number) is supported with real images only; with a complex image, give a number")
-        .in_property(key)
+    Error::invalid(
+        "an array (more than one number) is supported with real images only; with a complex image, give a number",
+    )
+    .in_property(key)
 }
 
 /// A sampled `mu` or `sigma`: its real and imaginary parts, and whether it is complex.
@@ -468,7 +470,8 @@ impl FeatureKind for Background {
                 if img.is_complex() {
                     return Err(complex_with_array("offset"));
                 }
-                let data = super::structural::broadcast_op(&img.data(), &a, |x, o| x + o).map_err(|e| e.in_property("offset"))?;
+                let data = super::structural::broadcast_op(&img.data(), &a, |x, o| x + o)
+                    .map_err(|e| e.in_property("offset"))?;
                 return Ok(Some(img.with_data(data)));
             }
         };

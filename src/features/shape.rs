@@ -90,8 +90,29 @@ const CHANNEL_FIRST_2D: KindSpec = KindSpec {
 
 /// numpy's names of the types `AsType` casts to.
 const DTYPES: &[&str] = &[
-    "float64", "float", "double", "float32", "single", "float16", "half", "int64", "int", "int32", "int16", "int8",
-    "uint64", "uint", "uint32", "uint16", "uint8", "bool", "complex128", "complex", "cdouble", "complex64", "csingle",
+    "float64",
+    "float",
+    "double",
+    "float32",
+    "single",
+    "float16",
+    "half",
+    "int64",
+    "int",
+    "int32",
+    "int16",
+    "int8",
+    "uint64",
+    "uint",
+    "uint32",
+    "uint16",
+    "uint8",
+    "bool",
+    "complex128",
+    "complex",
+    "cdouble",
+    "complex64",
+    "csingle",
 ];
 
 /// The complex names among [`DTYPES`]: the cast gives a complex image (see [`as_complex`]); whether

@@ -14,8 +14,8 @@ use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
-use crate::typed_samples::TypedSamples;
 use crate::properties::PropertyDict;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 mod decode;
