@@ -176,19 +176,14 @@ def to_value(obj, what):
     )
 
 
-#: The Python types numpy reads as a dtype (``astype(float)``).
-_BUILTIN_DTYPES = {float: "float64", int: "int64", bool: "bool", complex: "complex128"}
-
-
 def dtype_name(obj):
-    """numpy's name of the dtype ``obj`` stands for when it is a dtype object (``np.dtype('int16')``),
-    a numpy scalar type (``np.float32``) or a Python type numpy reads as one (``float``); else None.
-    The library holds the name, where DeepTrack2 hands the object to numpy."""
+    """numpy's name of the dtype ``obj`` stands for when it is a dtype object (``np.dtype('int16')``)
+    or a numpy scalar type (``np.float32``); else None. The library holds the name, where DeepTrack2
+    hands the object to numpy. Python's own types (``float``, ``int``) are not converted: they are
+    also dict keys (``OneOfDict({int: ...})``), which must stay themselves."""
     if isinstance(obj, np.dtype):
         return obj.name
     if isinstance(obj, type):
-        if obj in _BUILTIN_DTYPES:
-            return _BUILTIN_DTYPES[obj]
         if issubclass(obj, np.generic):
             try:
                 return np.dtype(obj).name

@@ -66,9 +66,19 @@ const POISSON: KindSpec = KindSpec {
     module: "noises",
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
-        ParamSpec { min: 0.0, min_open: true, ..finite("snr", 100.0, "the signal-to-noise ratio of the peak") },
-        finite("background", 0.0, "the level the signal is measured from"),
-        ParamSpec { min: 0.0, min_open: true, ..finite("max_val", 1e8, "the largest expected count of a pixel") },
+        ParamSpec {
+            kind: ParamKind::Array,
+            min: 0.0,
+            min_open: true,
+            ..finite("snr", 100.0, "the signal-to-noise ratio of the peak (an array: broadcast with the image)")
+        },
+        ParamSpec { kind: ParamKind::Array, ..finite("background", 0.0, "the level the signal is measured from") },
+        ParamSpec {
+            kind: ParamKind::Array,
+            min: 0.0,
+            min_open: true,
+            ..finite("max_val", 1e8, "the largest expected count of a pixel")
+        },
     ],
     positional: &["_input"],
     make: |_| Box::new(Poisson),
@@ -135,9 +145,12 @@ fn complex_param(p: &Params<'_>, key: &str) -> Result<((f64, f64), bool)> {
     p.parse(key, Value::to_complex_number)
 }
 
+/// A real parameter array, shared.
+type RealArray = Arc<ndarray::ArrayD<f64>>;
+
 /// `mu` and `sigma` as real arrays when either is an array of one or more axes (which numpy
 /// broadcasts with the image); `None` when both are numbers (real or complex, or 0-d arrays).
-fn real_arrays(p: &Params<'_>) -> Result<Option<(Arc<ndarray::ArrayD<f64>>, Arc<ndarray::ArrayD<f64>>)>> {
+fn real_arrays(p: &Params<'_>) -> Result<Option<(RealArray, RealArray)>> {
     let is_array = |key: &str| -> Result<bool> {
         Ok(matches!(p.value(key)?, Value::Array(a) if a.ndim() > 0)
             || matches!(p.value(key)?, Value::List(_) | Value::Tuple(_)))
@@ -318,6 +331,36 @@ impl FeatureKind for Gaussian {
     }
 }
 
+/// [`ComplexGaussian`] of a real image with real array parameters, in numpy's steps: `mu + image +
+/// (N(0, 1) + i·N(0, 1)) · sigma`, the draws one pair per input sample, then broadcast; the result
+/// is complex (parts along a new last axis of 2).
+fn complex_noise_broadcast(
+    img: &Image,
+    mu: &ndarray::ArrayD<f64>,
+    sigma: &ndarray::ArrayD<f64>,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Image> {
+    use super::structural::broadcast_op as broadcast;
+    let re_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let im_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
+    let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
+    let shifted =
+        broadcast(&mu.view(), &img.data().to_owned(), |m: f64, x: f64| m + x).map_err(|e| e.in_property("mu"))?;
+    let re = broadcast(&shifted.view(), &noise_re, |a: f64, b: f64| a + b).map_err(|e| e.in_property("sigma"))?;
+    let im = broadcast(&re.view(), &noise_im, |_: f64, b: f64| b).map_err(|e| e.in_property("sigma"))?;
+    let mut shape = re.shape().to_vec();
+    shape.push(2);
+    let mut data = crate::buffer::with_capacity(re.len() * 2)?;
+    for (a, b) in re.iter().zip(im.iter()) {
+        data.push(*a);
+        data.push(*b);
+    }
+    let mut out = img.with_standard_data(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("sized"));
+    out.set_complex(true)?;
+    Ok(out)
+}
+
 /// `ComplexGaussian(mu=0, sigma=1)`: `mu + x + sigma * (N(0, 1) + i N(0, 1))` per pixel. Images are
 /// real arrays, so the complex result keeps the real and imaginary parts along a new last axis of
 /// length 2 and is marked complex ([`Image::is_complex`]; the Python package returns it as a complex
@@ -343,6 +386,12 @@ impl FeatureKind for ComplexGaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(COMPLEX_GAUSSIAN.params, props);
+        if let Some((mu, sigma)) = real_arrays(&p)? {
+            if img.is_complex() {
+                return Err(complex_with_array(if mu.ndim() > 0 { "mu" } else { "sigma" }));
+            }
+            return complex_noise_broadcast(img, &mu, &sigma, rs.rng()).map(Some);
+        }
         let ((mu, _), (sigma, _)) = (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
         // `(N(0, 1) + i·N(0, 1)) · sigma`, the real draw first.
@@ -374,12 +423,18 @@ impl FeatureKind for Poisson {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(POISSON.params, props);
-        let (snr, background, max_val) = (p.f64("snr")?, p.f64("background")?, p.f64("max_val")?);
+        let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
         let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
         }
+        let (snr, background, max_val) = match operands {
+            (Operand::Number(s), Operand::Number(b), Operand::Number(m)) => (s, b, m),
+            (snr, background, max_val) => {
+                return shot_noise_broadcast(img, clipped, peak, [snr, background, max_val], rs.rng()).map(Some);
+            }
+        };
         // numpy's clip(x, 1e-10, max_val / peak), as DeepTrack2 computes it: the upper bound wins
         // when the two cross. A peak so large (or infinite) that max_val / peak is no longer a
         // positive number leaves nothing to sample.
@@ -414,6 +469,58 @@ impl FeatureKind for Poisson {
         }
         Ok(Some(img.with_data(out)))
     }
+}
+
+/// [`Poisson`] with array parameters, in numpy's steps and broadcasting: `rescale = clip(snr² /
+/// |peak - background|², 1e-10, max_val / peak)` (an array), then a count of mean `x · rescale`
+/// over `rescale` per sample of the broadcast.
+fn shot_noise_broadcast(
+    img: &Image,
+    clipped: ndarray::ArrayD<f64>,
+    peak: f64,
+    [snr, background, max_val]: [Operand; 3],
+    rng: &mut dyn rand::RngCore,
+) -> Result<Image> {
+    let array = |o: Operand| match o {
+        Operand::Number(x) => Arc::new(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), x)),
+        Operand::Array(a) => a,
+    };
+    use super::structural::broadcast_op as broadcast;
+    let ratio = broadcast(&array(snr).view(), &array(background), |s: f64, b: f64| s * s / (peak - b).abs().powi(2))
+        .map_err(|e| e.in_property("background"))?;
+    let rescale = broadcast(&ratio.view(), &array(max_val), |r: f64, m: f64| r.max(1e-10).min(m / peak))
+        .map_err(|e| e.in_property("max_val"))?;
+    if let Some(&bad) = rescale.iter().find(|r| !(**r > 0.0 && r.is_finite())) {
+        return Err(Error::invalid(format!(
+            "the input's peak {peak:e} is too large for max_val: max_val / peak is {bad:e}, and Poisson noise \
+             needs a positive scale (lower the input or raise max_val)"
+        ))
+        .in_property("max_val"));
+    }
+    let rng = std::cell::RefCell::new(rng);
+    let failure = std::cell::Cell::new(None);
+    let out = broadcast(&clipped.view(), &rescale, |x: f64, r: f64| {
+        let lambda = x * r;
+        if lambda <= 0.0 {
+            0.0
+        } else if lambda <= poisson_counts::MAX_MEAN {
+            poisson_counts::count(lambda, &mut **rng.borrow_mut()) / r
+        } else {
+            if failure.get().is_none() {
+                failure.set(Some(lambda));
+            }
+            f64::NAN
+        }
+    })
+    .map_err(|e| e.in_property("snr"))?;
+    if let Some(lambda) = failure.get() {
+        return Err(Error::invalid(format!(
+            "a pixel's expected count {lambda} exceeds the maximum of {} (lower snr or max_val)",
+            poisson_counts::MAX_MEAN
+        ))
+        .in_property("snr"));
+    }
+    Ok(img.with_data(out))
 }
 
 /// Every sample `x` replaced by a Poisson count of mean `x · rescale`, over `rescale` (0 where that

@@ -65,6 +65,22 @@ class NumbersAsArrays(unittest.TestCase):
             dt.Offset(offset=np.arange(3.0))(x)
         self.assertIn("property 'offset' of feature 'Offset': cannot broadcast", str(cm.exception))
 
+    def test_noise_parameters_broadcast(self):
+        x = _x()
+        # ComplexGaussian: numpy's `mu + image + (N + iN) * sigma`, complex, broadcast.
+        out = dt.ComplexGaussian(mu=np.arange(5.0), sigma=np.zeros(5))(x)
+        self.assertEqual(out.dtype, np.complex128)
+        np.testing.assert_array_equal(out, x + np.arange(5.0) + 0j)
+        z = np.asarray(dt.ComplexGaussian(sigma=np.array([0.0, 1.0, 3.0]))(np.zeros((4000, 3))))
+        np.testing.assert_array_equal(z[:, 0], 0)
+        np.testing.assert_allclose(z[:, 1:].real.std(axis=0), [1.0, 3.0], rtol=0.06)
+        np.testing.assert_allclose(z[:, 1:].imag.std(axis=0), [1.0, 3.0], rtol=0.06)
+        # Poisson: rescale = snr² / peak² per column (here 1, 100, 10000), counts over it.
+        p = np.asarray(dt.Poisson(snr=np.array([10.0, 100.0, 1000.0]))(np.full((4000, 3), 10.0)))
+        np.testing.assert_allclose(p.mean(axis=0), [10.0, 10.0, 10.0], rtol=0.02)
+        np.testing.assert_allclose(p.var(axis=0), [10.0, 0.1, 0.001], rtol=0.1)
+        np.testing.assert_array_equal(p[:, 0], np.round(p[:, 0]))
+
     def test_a_number_parameter_says_which_shapes_it_takes(self):
         with self.assertRaises(dt.TypeMismatchError) as cm:
             dt.FlipLR(p=np.full(5, 0.5))(_x())
@@ -90,7 +106,7 @@ class Dtypes(unittest.TestCase):
             (np.int32, "int32"),
             (np.dtype("int16"), "int16"),
             (np.uint8, "uint8"),
-            (float, "float64"),
+            (np.float64, "float64"),
             (np.dtype(bool), "bool"),
         ]:
             with self.subTest(name):
