@@ -193,6 +193,8 @@ fixtures:
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/resize_u8)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/resize_narrow/manifest.json \
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/resize_narrow)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/params/manifest.json \
+		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/params)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)
 	cargo build $(FEATURES)   # defaults.py reads the list of kinds from the library's registry
 	DEEPTRACK_LIBRARY=$(CURDIR)/target/debug/libdeeptrack.so PYTHONPATH=$(CURDIR)/python \

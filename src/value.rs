@@ -256,6 +256,66 @@ impl Value {
         }
     }
 
+    /// The value as a number where a parameter expects one, as numpy reads one: a float, an integer,
+    /// or a one-element array (0-d or not: `np.array(2.0)`, `np.zeros(1)`, the 0-d result of a
+    /// feature that computes a number) or a list or tuple of one such number (`[0.5]`). Other arrays
+    /// are an error that gives their shape.
+    pub fn to_number(&self) -> Result<f64> {
+        match self {
+            Value::Float(f) => Ok(*f),
+            Value::Int(i) => Ok(*i as f64),
+            Value::Array(a) if a.len() == 1 => Ok(*a.iter().next().expect("one element")),
+            Value::Array(a) => Err(Error::type_mismatch(format!(
+                "expected a number (or an array of one number), got an array of shape {}",
+                python_shape(a.shape())
+            ))),
+            Value::List(items) | Value::Tuple(items) if items.len() == 1 => items[0].to_number(),
+            other => Err(Error::type_mismatch(format!("expected a number, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value as a real or complex number where a parameter expects one: [`Value::to_number`], a
+    /// complex number, or a one-element complex array; `(re, im)` and whether it is complex.
+    pub fn to_complex_number(&self) -> Result<((f64, f64), bool)> {
+        match self {
+            Value::Complex(re, im) => Ok(((*re, *im), true)),
+            Value::ComplexArray(a) if a.len() == 1 => {
+                let z = *a.iter().next().expect("one element");
+                Ok(((z.re, z.im), true))
+            }
+            Value::List(items) | Value::Tuple(items) if items.len() == 1 => items[0].to_complex_number(),
+            other => Ok(((other.to_number()?, 0.0), false)),
+        }
+    }
+
+    /// The value as axes, where a parameter expects an axis: `None` (every axis), an integer, or
+    /// integers (a list or tuple of them, or a 0-d or 1-d array of whole numbers, as a numpy array of
+    /// integers arrives: `np.array([1, 0])`); an item may be a one-element array of a whole number.
+    pub fn to_axes(&self) -> Result<Option<Vec<i64>>> {
+        fn whole(x: f64) -> Option<i64> {
+            (x.fract() == 0.0 && x.abs() < 2f64.powi(63)).then_some(x as i64)
+        }
+        let item = |v: &Value| match v {
+            Value::Int(i) => Some(*i),
+            Value::Array(a) if a.len() == 1 => whole(*a.iter().next().expect("one element")),
+            _ => None,
+        };
+        let axes = match self {
+            Value::None => return Ok(None),
+            Value::Int(i) => Some(vec![*i]),
+            Value::List(items) | Value::Tuple(items) => items.iter().map(item).collect(),
+            Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| whole(x)).collect(),
+            _ => None,
+        };
+        axes.map(Some).ok_or_else(|| {
+            let what = match self {
+                Value::List(_) | Value::Tuple(_) | Value::Array(_) => self.to_string(),
+                other => other.kind_name().to_string(),
+            };
+            Error::type_mismatch(format!("expected an axis: None, an integer or integers, got {what}"))
+        })
+    }
+
     /// The value as an integer (integers only).
     pub fn as_i64(&self) -> Result<i64> {
         match self {
@@ -382,6 +442,14 @@ impl Value {
             }
             other => Err(Error::type_mismatch(format!("expected numbers, got {}", other.kind_name()))),
         }
+    }
+}
+
+/// A shape as Python writes it: `(5,)`, `(2, 3)`, `()`.
+pub(crate) fn python_shape(shape: &[usize]) -> String {
+    match shape {
+        [n] => format!("({n},)"),
+        _ => format!("({})", shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")),
     }
 }
 

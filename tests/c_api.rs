@@ -122,6 +122,15 @@ fn zero_d_shapes_and_a_limited_address_space_from_c() {
 }
 
 #[test]
+fn parameters_as_numpy_gives_them() {
+    std::fs::create_dir_all("target/tmp").unwrap();
+    let out = run(&compile("cc", "tests/c/param_arrays.c", "param_arrays", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn narrow_samples_are_lent_in_their_type_and_read_as_doubles() {
     let out = run(&compile("cc", "tests/c/narrow.c", "narrow", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

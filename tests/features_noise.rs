@@ -220,7 +220,7 @@ fn complex_noise_parameters_are_checked() {
     let err = noise.set_property("sigma", Rule::constant(-0.5)).unwrap_err();
     assert_eq!(err.to_string(), "property 'sigma' of feature 'Gaussian': expected a non-negative number, got -0.5");
     let err = noise.set_property("mu", Rule::constant(Value::str("dark"))).unwrap_err();
-    assert_eq!(err.to_string(), "property 'mu' of feature 'Gaussian': expected a number, got a string");
+    assert_eq!(err.to_string(), "property 'mu' of feature 'Gaussian': expected numbers, got a string");
     let cg = features::builtin("ComplexGaussian").unwrap();
     let err = cg.set_property("mu", Rule::constant(Value::Complex(0.0, f64::INFINITY))).unwrap_err();
     assert!(err.to_string().starts_with("property 'mu' of feature 'ComplexGaussian': expected a complex"), "{err}");

@@ -136,6 +136,9 @@ def to_value(obj, what):
         return _new_value(lib.deeptrack_value_new_string, obj.encode("utf-8"))
     if isinstance(obj, Image):
         return to_value(obj._value, what)
+    name = dtype_name(obj)
+    if name is not None:
+        return to_value(name, what)
     if units.is_quantity(obj):
         return to_value(units.property_value(obj, what), what)
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "c" and obj.ndim == 0:
@@ -173,10 +176,28 @@ def to_value(obj, what):
     )
 
 
+def dtype_name(obj):
+    """numpy's name of the dtype ``obj`` stands for when it is a dtype object (``np.dtype('int16')``)
+    or a numpy scalar type (``np.float32``); else None. The library holds the name, where DeepTrack2
+    hands the object to numpy. Python's own types (``float``, ``int``) are not converted: they are
+    also dict keys (``OneOfDict({int: ...})``), which must stay themselves."""
+    if isinstance(obj, np.dtype):
+        return obj.name
+    if isinstance(obj, type):
+        if issubclass(obj, np.generic):
+            try:
+                return np.dtype(obj).name
+            except TypeError:  # an abstract type (np.floating) is no dtype
+                return None
+    return None
+
+
 def library_holds(obj):
     """Whether :func:`to_value` can make a library value of ``obj`` by its type (its checks of
     range and contents aside): what cannot is kept on the Python side (see ``_objects``)."""
     if obj is None or obj is Ellipsis or isinstance(obj, (bool, int, float, complex, str, slice, np.bool_, np.number, Image)):
+        return True
+    if dtype_name(obj) is not None:
         return True
     if units.is_quantity(obj):  # without building the unit registry (pint is imported on first use)
         return True

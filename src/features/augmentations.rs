@@ -74,7 +74,7 @@ fn augment() -> Rule {
     Rule::callback(|ctx| {
         let p = ctx.get("p")?;
         FLIP_P.validate(p).map_err(|e| e.in_property("p"))?;
-        let p = p.as_f64()?;
+        let p = p.to_number()?;
         Ok(Value::Bool(ctx.uniform() < p))
     })
 }
@@ -155,7 +155,7 @@ const CROP: KindSpec = KindSpec {
     make: |_| Box::new(Crop { draws: ConsistentDraws::fresh() }),
 };
 
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Flip {
     /// Reverses axis 1 (columns).
     LeftRight,
@@ -168,10 +168,13 @@ enum Flip {
 impl Flip {
     /// The flip of `img`, in O(1) as numpy's views: its samples with a reversed axis (`FlipLR`:
     /// axis 1, `FlipUD`: axis 0) or axes 0 and 1 swapped (`FlipDiagonal`), the same properties and
-    /// dtype, not complex. An image with fewer than 2 axes is an error.
+    /// dtype, not complex. An image with fewer axes than the flip reads (`FlipUD` one, the others
+    /// two) is an error, as numpy's indexing is in DeepTrack2 (a 1-d image flips up-down).
     fn apply(self, img: &Image) -> Result<Image> {
-        if img.shape().len() < 2 {
-            return Err(Error::invalid(format!("expected an image with at least 2 axes, got shape {:?}", img.shape())));
+        let needed = if self == Flip::UpDown { 1 } else { 2 };
+        if img.shape().len() < needed {
+            let axes = if needed == 1 { "1 axis" } else { "2 axes" };
+            return Err(Error::invalid(format!("expected an image with at least {axes}, got shape {:?}", img.shape())));
         }
         match self {
             Flip::LeftRight => img.reversed(1),
@@ -295,14 +298,22 @@ impl FeatureKind for Flip {
 }
 
 /// Whole numbers from a property, as floats: one number for every axis, or a list (`None` entries
-/// allowed where `full` gives the axis size).
+/// allowed where `full` gives the axis size). A list or array of one number is that number for
+/// every axis, as numpy broadcasts it in DeepTrack2 (`crop=(1,)`).
 fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<f64>> {
-    let items: Vec<Value> = match value {
+    let mut items: Vec<Value> = match value {
         Value::Int(_) | Value::Float(_) => vec![value.clone(); ndim],
         Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
         other => return Err(Error::type_mismatch(format!("expected sizes, got {}", other.kind_name()))),
     };
+    if items.len() == 1 && ndim > 1 {
+        let one = match (&items[0], full) {
+            (Value::None, Some(full)) => Value::Int(full.first().copied().unwrap_or(0) as i64),
+            (v, _) => v.clone(),
+        };
+        items = vec![one; ndim];
+    }
     items
         .iter()
         .enumerate()

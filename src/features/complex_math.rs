@@ -92,14 +92,10 @@ pub(crate) fn divide(a: Complex64, b: Complex64) -> Complex64 {
 pub(crate) fn clip(img: &Image, lo: f64, hi: f64) -> Result<Image> {
     let (like, z) = numbers(img)?;
     let (lo, hi) = (Complex64::new(lo, 0.0), Complex64::new(hi, 0.0));
+    // numpy's `minimum(maximum(z, lo), hi)`: `hi` wins where the bounds cross.
     complex_image(&like, &z, |x| {
-        if less(x, lo) {
-            lo
-        } else if less(hi, x) {
-            hi
-        } else {
-            x
-        }
+        let y = if less(x, lo) { lo } else { x };
+        if less(hi, y) { hi } else { y }
     })
 }
 

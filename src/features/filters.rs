@@ -288,16 +288,21 @@ impl AxisFilter for Correlation {
 }
 
 /// `GaussianBlur`: scipy's `gaussian_filter(x, sigma)` with "reflect" borders, axis by axis in
-/// order (`x` is in C order with shape `dims`; `sigma` is positive and at most
-/// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). Axes of one sample are left as they
-/// are (their kernel sums to one).
-pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64, border: Border) -> Result<Vec<f64>> {
-    // The kernel of each distinct axis length, computed once.
-    let mut kernels: Vec<(usize, Taps)> = Vec::new();
-    separable(x, dims, &(0..dims.len()).collect::<Vec<_>>(), border, |axis, inner| {
-        let n = dims[axis];
-        let taps = match kernels.iter().find(|(m, _)| *m == n) {
-            Some((_, taps)) => taps.clone(),
+/// order (`x` is in C order with shape `dims`; `sigmas` holds one sigma per axis, each at most
+/// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). As scipy's, an axis whose sigma is
+/// at most 1e-15 is not filtered; axes of one sample are left as they are (their kernel sums to one).
+pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigmas: &[f64], border: Border) -> Result<Vec<f64>> {
+    debug_assert_eq!(sigmas.len(), dims.len());
+    let axes: Vec<usize> = (0..dims.len()).filter(|&a| sigmas[a] > 1e-15).collect();
+    if axes.is_empty() {
+        return Ok(x.to_vec());
+    }
+    // The kernel of each distinct axis length and sigma, computed once.
+    let mut kernels: Vec<(usize, u64, Taps)> = Vec::new();
+    separable(x, dims, &axes, border, |axis, inner| {
+        let (n, sigma) = (dims[axis], sigmas[axis]);
+        let taps = match kernels.iter().find(|(m, s, _)| *m == n && *s == sigma.to_bits()) {
+            Some((_, _, taps)) => taps.clone(),
             None => {
                 let taps = match border {
                     Border::Reflect => gaussian_taps(sigma, n),
@@ -309,7 +314,7 @@ pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigma: f64, border: Border) ->
                         Taps { weights, start }
                     }
                 };
-                kernels.push((n, taps.clone()));
+                kernels.push((n, sigma.to_bits(), taps.clone()));
                 taps
             }
         };
@@ -644,7 +649,7 @@ mod tests {
         for dims in SHAPES {
             let x = sample_image(dims);
             for sigma in [0.3, 1.0, 1.5, 2.0, 3.7, 10.0, 60.0] {
-                let fast = gaussian(x.as_slice().unwrap(), dims, sigma, Border::Reflect).unwrap();
+                let fast = gaussian(x.as_slice().unwrap(), dims, &vec![sigma; dims.len()], Border::Reflect).unwrap();
                 let reference = reference_gaussian(&x, sigma);
                 let radius = (4.0 * sigma + 0.5) as usize;
                 if dims.iter().all(|&n| n > radius) {
@@ -670,7 +675,7 @@ mod tests {
             }
         }
         // A constant image stays constant under any kernel.
-        let out = gaussian(&[3.0; 6], &[2, 3], 1e6, Border::Reflect).unwrap();
+        let out = gaussian(&[3.0; 6], &[2, 3], &[1e6, 1e6], Border::Reflect).unwrap();
         assert!(out.iter().all(|v| (v - 3.0).abs() < 1e-12), "{out:?}");
     }
 
@@ -707,7 +712,7 @@ mod tests {
         for dims in [&[0][..], &[5, 0], &[0, 5], &[3, 0, 2], &[]] {
             let x = sample_image(dims);
             let x = x.as_slice().unwrap();
-            assert_eq!(gaussian(x, dims, 2.0, Border::Reflect).unwrap(), x, "{dims:?}");
+            assert_eq!(gaussian(x, dims, &vec![2.0; dims.len()], Border::Reflect).unwrap(), x, "{dims:?}");
             if dims.len() >= 2 {
                 assert_eq!(box_mean(x, dims, &[0, 1], 3, Border::Reflect).unwrap(), x, "{dims:?}");
             }

@@ -15,7 +15,7 @@ use super::filters;
 use super::median;
 use super::pixelwise;
 use super::pooling::{self, Reduce};
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::registry::{Const, KindSpec, Operand, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
@@ -130,17 +130,36 @@ const CLIP: KindSpec = KindSpec {
     module: "math",
     doc: "Clips every sample to `[min, max]`.",
     params: &[
-        ParamSpec::new(
-            "min",
-            ParamKind::Number,
-            ParamDefault::Value(Const::Float(f64::NEG_INFINITY)),
-            "the lower bound",
-        ),
-        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Float(f64::INFINITY)), "the upper bound"),
+        ParamSpec {
+            check: Some(no_nan),
+            ..ParamSpec::new(
+                "min",
+                ParamKind::Array,
+                ParamDefault::Value(Const::Float(f64::NEG_INFINITY)),
+                "the lower bound (an array: broadcast with the image, as numpy's clip)",
+            )
+        },
+        ParamSpec {
+            check: Some(no_nan),
+            ..ParamSpec::new(
+                "max",
+                ParamKind::Array,
+                ParamDefault::Value(Const::Float(f64::INFINITY)),
+                "the upper bound (an array: broadcast); where it is below `min`, the result is `max`, as numpy's",
+            )
+        },
     ],
     positional: &["min", "max"],
     make: |_| Box::new(Clip),
 };
+
+/// Numbers none of which is NaN (a bound of NaN would make every sample NaN).
+fn no_nan(value: &Value) -> Result<()> {
+    if value.to_array()?.iter().any(|x| x.is_nan()) {
+        return Err(Error::invalid("expected a number, got NaN"));
+    }
+    Ok(())
+}
 
 /// `featurewise`: a bool. The normalisations always work over the whole image (DeepTrack2's
 /// default, `featurewise=True`, does the same for single-channel images).
@@ -157,8 +176,18 @@ const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
     module: "math",
     doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
     params: &[
-        ParamSpec::new("min", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the new minimum"),
-        ParamSpec::new("max", ParamKind::Number, ParamDefault::Value(Const::Int(1)), "the new maximum"),
+        ParamSpec::new(
+            "min",
+            ParamKind::Array,
+            ParamDefault::Value(Const::Int(0)),
+            "the new minimum (an array: broadcast with the image, as numpy computes)",
+        ),
+        ParamSpec::new(
+            "max",
+            ParamKind::Array,
+            ParamDefault::Value(Const::Int(1)),
+            "the new maximum (an array: broadcast with the image)",
+        ),
         FEATUREWISE,
     ],
     positional: &["min", "max", "featurewise"],
@@ -186,9 +215,10 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
             max: MAX_SIGMA,
             ..ParamSpec::new(
                 "sigma",
-                ParamKind::Number,
+                ParamKind::Vector { min_len: 1, max_len: usize::MAX, whole: false },
                 ParamDefault::Value(Const::Int(2)),
-                "the standard deviation, in pixels (at most 1e-15: the input unchanged, as scipy's)",
+                "the standard deviation, in pixels: one for every axis, or one per axis (an axis's at most 1e-15: \
+                 that axis unchanged, as scipy's)",
             )
         },
         BLUR_MODE,
@@ -283,14 +313,45 @@ impl FeatureKind for Clip {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(CLIP.params, props);
-        let (lo, hi) = (p.f64("min")?, p.f64("max")?);
-        if lo > hi {
-            return Err(Error::invalid(format!("min ({lo}) is greater than max ({hi})")).in_property("min"));
-        }
+        let (lo, hi) = match (p.operand("min")?, p.operand("max")?) {
+            (Operand::Number(lo), Operand::Number(hi)) => (lo, hi),
+            (lo, hi) => {
+                if img.is_complex() {
+                    let key = if matches!(lo, Operand::Array(_)) { "min" } else { "max" };
+                    return Err(super::noise::complex_with_array(key));
+                }
+                // numpy's `minimum(maximum(x, min), max)`, each broadcast.
+                let (lo, hi) = (operand_array(lo), operand_array(hi));
+                let raised =
+                    super::structural::broadcast_op(&img.data(), &lo, clip_below).map_err(|e| e.in_property("min"))?;
+                let out = super::structural::broadcast_op(&raised.view(), &hi, clip_above)
+                    .map_err(|e| e.in_property("max"))?;
+                return Ok(Some(img.with_data(out)));
+            }
+        };
         if img.is_complex() {
             return super::complex_math::clip(img, lo, hi).map(Some);
         }
-        Ok(Some(map(img, |x| x.clamp(lo, hi))?))
+        // numpy's clip: `max` wins where the bounds cross; NaN stays NaN.
+        Ok(Some(map(img, |x| clip_above(clip_below(x, lo), hi))?))
+    }
+}
+
+/// numpy's `maximum(x, lo)`: NaN when either is.
+fn clip_below(x: f64, lo: f64) -> f64 {
+    if x.is_nan() || lo.is_nan() { f64::NAN } else { x.max(lo) }
+}
+
+/// numpy's `minimum(x, hi)`: NaN when either is.
+fn clip_above(x: f64, hi: f64) -> f64 {
+    if x.is_nan() || hi.is_nan() { f64::NAN } else { x.min(hi) }
+}
+
+/// An operand as an array (a number as a 0-d one).
+fn operand_array(o: Operand) -> Arc<ArrayD<f64>> {
+    match o {
+        Operand::Number(x) => Arc::new(ArrayD::from_elem(IxDyn(&[]), x)),
+        Operand::Array(a) => a,
     }
 }
 
@@ -317,12 +378,43 @@ impl FeatureKind for NormalizeMinMax {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(NORMALIZE_MIN_MAX.params, props);
         p.bool("featurewise")?;
-        let (lo, hi) = (p.f64("min")?, p.f64("max")?);
+        let (lo, hi) = match (p.operand("min")?, p.operand("max")?) {
+            (Operand::Number(lo), Operand::Number(hi)) => (lo, hi),
+            (lo, hi) => {
+                if img.is_complex() {
+                    let key = if matches!(lo, Operand::Array(_)) { "min" } else { "max" };
+                    return Err(super::noise::complex_with_array(key));
+                }
+                return normalize_min_max_broadcast(img, &operand_array(lo), &operand_array(hi)).map(Some);
+            }
+        };
         if img.is_complex() {
             return super::complex_math::min_max(img, lo, hi).map(Some);
         }
         Ok(Some(normalize_min_max(img, lo, hi)?))
     }
+}
+
+/// [`normalize_min_max`] with array bounds, in numpy's steps and broadcasting: `y = x / ptp(x) *
+/// (max - min)`, `y - min(y) + min`, NaN to 0 (`min(y)` NaN when any sample of `y` is).
+fn normalize_min_max_broadcast(img: &Image, lo: &ArrayD<f64>, hi: &ArrayD<f64>) -> Result<Image> {
+    let x = img.data();
+    let ptp = if x.iter().any(|v| v.is_nan()) {
+        f64::NAN
+    } else {
+        let (min, max) = x.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        max - min
+    };
+    let scale = super::structural::broadcast_op(&hi.view(), lo, |h, l| h - l).map_err(|e| e.in_property("max"))?;
+    let y = super::structural::broadcast_op(&x, &scale, |v, s| v / ptp * s).map_err(|e| e.in_property("max"))?;
+    let least =
+        y.iter().copied().fold(f64::INFINITY, |m, v| if v.is_nan() || m.is_nan() { f64::NAN } else { m.min(v) });
+    let out = super::structural::broadcast_op(&y.view(), lo, |v, l| {
+        let r = v - least + l;
+        if r.is_nan() { 0.0 } else { r }
+    })
+    .map_err(|e| e.in_property("min"))?;
+    Ok(img.with_data(out))
 }
 
 /// DeepTrack2's `y = x / ptp * (max - min)`, `y - min(y) + min`, NaN to 0, in one pass after the
@@ -434,15 +526,27 @@ impl FeatureKind for GaussianBlur {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(GAUSSIAN_BLUR.params, props);
-        let s = p.f64("sigma")?;
+        let given = p.vec("sigma")?;
+        let ndim = img.shape().len();
+        let sigmas = match given.len() {
+            1 => vec![given[0]; ndim],
+            n if n == ndim => given,
+            n => {
+                // scipy's "sequence argument must have length equal to input rank".
+                return Err(Error::invalid(format!(
+                    "expected one sigma or one per axis of the image ({ndim}), got {n}"
+                ))
+                .in_property("sigma"));
+            }
+        };
         let border = median::Border::parse(p.str("mode")?, p.f64("cval")?);
-        if s <= 1e-15 {
+        if sigmas.iter().all(|&s| s <= 1e-15) {
             // scipy's `gaussian_filter` filters only the axes whose sigma exceeds 1e-15: the input
             // itself, as in DeepTrack2 (the kernel `exp(-k² / 2σ²)` of a smaller sigma would be NaN
             // once σ² underflows).
             return Ok(None);
         }
-        let out = filters::gaussian(img.contiguous()?, img.shape(), s, border)?;
+        let out = filters::gaussian(img.contiguous()?, img.shape(), &sigmas, border)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }

@@ -13,7 +13,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use super::FeatureKind;
 use super::poisson_counts;
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::registry::{Const, KindSpec, Operand, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
@@ -67,12 +67,14 @@ const POISSON: KindSpec = KindSpec {
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
         ParamSpec {
+            kind: ParamKind::Array,
             min: 0.0,
             min_open: true,
-            ..finite("snr", Const::Int(100), "the signal-to-noise ratio of the peak")
+            ..finite("snr", Const::Int(100), "the signal-to-noise ratio of the peak (an array: broadcast with the image)")
         },
-        finite("background", Const::Int(0), "the level the signal is measured from"),
+        ParamSpec { kind: ParamKind::Array, ..finite("background", Const::Int(0), "the level the signal is measured from") },
         ParamSpec {
+            kind: ParamKind::Array,
             min: 0.0,
             min_open: true,
             ..finite("max_val", Const::Float(1e8), "the largest expected count of a pixel")
@@ -106,11 +108,11 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
     },
 ];
 
-/// What a real `mu` must be.
-const REAL_MU: ParamSpec = finite("mu", Const::Int(0), "the mean of the noise");
-/// What a real `sigma` must be.
+/// What a real `mu` must be: a finite number, or an array of them (broadcast with the image).
+const REAL_MU: ParamSpec = ParamSpec { kind: ParamKind::Array, ..finite("mu", Const::Int(0), "the mean of the noise") };
+/// What a real `sigma` must be: a non-negative number, or an array of them (broadcast with the image).
 const REAL_SIGMA: ParamSpec =
-    ParamSpec { min: 0.0, ..finite("sigma", Const::Int(1), "the standard deviation of the noise") };
+    ParamSpec { kind: ParamKind::Array, min: 0.0, ..finite("sigma", Const::Int(1), "the standard deviation of the noise") };
 
 fn mu_real_or_complex(value: &Value) -> Result<()> {
     real_or_complex(&REAL_MU, value)
@@ -129,9 +131,35 @@ fn real_or_complex(real: &ParamSpec, value: &Value) -> Result<()> {
     }
 }
 
+/// The error of an array parameter (more than one number) given with a complex image, which the
+/// library does not broadcast.
+pub(super) fn complex_with_array(key: &str) -> Error {
+    Error::invalid(
+        "an array (more than one number) is supported with real images only; with a complex image, give a number",
+    )
+    .in_property(key)
+}
+
 /// A sampled `mu` or `sigma`: its real and imaginary parts, and whether it is complex.
 fn complex_param(p: &Params<'_>, key: &str) -> Result<((f64, f64), bool)> {
-    p.parse(key, |v| Ok((v.as_complex()?, matches!(v, Value::Complex(..)))))
+    p.parse(key, Value::to_complex_number)
+}
+
+/// A real parameter array, shared.
+type RealArray = Arc<ndarray::ArrayD<f64>>;
+
+/// `mu` and `sigma` as real arrays when either is an array of one or more axes (which numpy
+/// broadcasts with the image); `None` when both are numbers (real or complex, or 0-d arrays).
+fn real_arrays(p: &Params<'_>) -> Result<Option<(RealArray, RealArray)>> {
+    let is_array = |key: &str| -> Result<bool> {
+        Ok(matches!(p.value(key)?, Value::Array(a) if a.ndim() > 0)
+            || matches!(p.value(key)?, Value::List(_) | Value::Tuple(_)))
+    };
+    if !(is_array("mu")? || is_array("sigma")?) {
+        return Ok(None);
+    }
+    let real = |key: &str| p.parse(key, Value::to_array);
+    Ok(Some((real("mu")?, real("sigma")?)))
 }
 
 /// The first noise term `mu + sigma · draw` that is not a number though `mu` and `sigma` are: the
@@ -233,7 +261,11 @@ const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn Featur
     }
 }
 
-const BACKGROUND: &[ParamSpec] = &[finite("offset", Const::Float(0.0), "the constant added to every pixel")];
+/// `offset`: a finite number, or an array of them that numpy broadcasts with the image.
+const BACKGROUND: &[ParamSpec] = &[ParamSpec {
+    kind: ParamKind::Array,
+    ..finite("offset", Const::Float(0.0), "the constant added to every pixel (an array: broadcast with the image, as numpy adds)")
+}];
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel. A complex `mu` or `sigma`, or a
 /// complex input, gives a complex image, as numpy's arithmetic does in DeepTrack2 2.0.1: one draw per
@@ -258,6 +290,22 @@ impl FeatureKind for Gaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(GAUSSIAN.params, props);
+        if let Some((mu, sigma)) = real_arrays(&p)? {
+            if img.is_complex() {
+                return Err(complex_with_array(if mu.ndim() > 0 { "mu" } else { "sigma" }));
+            }
+            // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
+            // broadcast.
+            let rng = rs.rng();
+            let draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+            let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
+                .map_err(|e| e.in_property("sigma"))?;
+            let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
+                .map_err(|e| e.in_property("mu"))?;
+            let out = super::structural::broadcast_op(&shifted.view(), &noise, |a, b| a + b)
+                .map_err(|e| e.in_property("sigma"))?;
+            return Ok(Some(img.with_data(out)));
+        }
         let (((mu, mu_im), complex_mu), ((sigma, sigma_im), complex_sigma)) =
             (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
@@ -281,6 +329,36 @@ impl FeatureKind for Gaussian {
         overflow.error((mu, 0.0), (sigma, 0.0))?;
         Ok(Some(img.with_data(out)))
     }
+}
+
+/// [`ComplexGaussian`] of a real image with real array parameters, in numpy's steps: `mu + image +
+/// (N(0, 1) + i·N(0, 1)) · sigma`, the draws one pair per input sample, then broadcast; the result
+/// is complex (parts along a new last axis of 2).
+fn complex_noise_broadcast(
+    img: &Image,
+    mu: &ndarray::ArrayD<f64>,
+    sigma: &ndarray::ArrayD<f64>,
+    rng: &mut dyn rand::RngCore,
+) -> Result<Image> {
+    use super::structural::broadcast_op as broadcast;
+    let re_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let im_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
+    let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
+    let shifted =
+        broadcast(&mu.view(), &img.data().to_owned(), |m: f64, x: f64| m + x).map_err(|e| e.in_property("mu"))?;
+    let re = broadcast(&shifted.view(), &noise_re, |a: f64, b: f64| a + b).map_err(|e| e.in_property("sigma"))?;
+    let im = broadcast(&re.view(), &noise_im, |_: f64, b: f64| b).map_err(|e| e.in_property("sigma"))?;
+    let mut shape = re.shape().to_vec();
+    shape.push(2);
+    let mut data = crate::buffer::with_capacity(re.len() * 2)?;
+    for (a, b) in re.iter().zip(im.iter()) {
+        data.push(*a);
+        data.push(*b);
+    }
+    let mut out = img.with_standard_data(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("sized"));
+    out.set_complex(true)?;
+    Ok(out)
 }
 
 /// `ComplexGaussian(mu=0, sigma=1)`: `mu + x + sigma * (N(0, 1) + i N(0, 1))` per pixel. Images are
@@ -308,6 +386,12 @@ impl FeatureKind for ComplexGaussian {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(COMPLEX_GAUSSIAN.params, props);
+        if let Some((mu, sigma)) = real_arrays(&p)? {
+            if img.is_complex() {
+                return Err(complex_with_array(if mu.ndim() > 0 { "mu" } else { "sigma" }));
+            }
+            return complex_noise_broadcast(img, &mu, &sigma, rs.rng()).map(Some);
+        }
         let ((mu, _), (sigma, _)) = (complex_param(&p, "mu")?, complex_param(&p, "sigma")?);
         let rng = rs.rng();
         // `(N(0, 1) + i·N(0, 1)) · sigma`, the real draw first.
@@ -339,12 +423,18 @@ impl FeatureKind for Poisson {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(POISSON.params, props);
-        let (snr, background, max_val) = (p.f64("snr")?, p.f64("background")?, p.f64("max_val")?);
+        let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
         let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
         }
+        let (snr, background, max_val) = match operands {
+            (Operand::Number(s), Operand::Number(b), Operand::Number(m)) => (s, b, m),
+            (snr, background, max_val) => {
+                return shot_noise_broadcast(img, clipped, peak, [snr, background, max_val], rs.rng()).map(Some);
+            }
+        };
         // numpy's clip(x, 1e-10, max_val / peak), as DeepTrack2 computes it: the upper bound wins
         // when the two cross. A peak so large (or infinite) that max_val / peak is no longer a
         // positive number leaves nothing to sample.
@@ -379,6 +469,58 @@ impl FeatureKind for Poisson {
         }
         Ok(Some(img.with_data(out)))
     }
+}
+
+/// [`Poisson`] with array parameters, in numpy's steps and broadcasting: `rescale = clip(snr² /
+/// |peak - background|², 1e-10, max_val / peak)` (an array), then a count of mean `x · rescale`
+/// over `rescale` per sample of the broadcast.
+fn shot_noise_broadcast(
+    img: &Image,
+    clipped: ndarray::ArrayD<f64>,
+    peak: f64,
+    [snr, background, max_val]: [Operand; 3],
+    rng: &mut dyn rand::RngCore,
+) -> Result<Image> {
+    let array = |o: Operand| match o {
+        Operand::Number(x) => Arc::new(ndarray::ArrayD::from_elem(ndarray::IxDyn(&[]), x)),
+        Operand::Array(a) => a,
+    };
+    use super::structural::broadcast_op as broadcast;
+    let ratio = broadcast(&array(snr).view(), &array(background), |s: f64, b: f64| s * s / (peak - b).abs().powi(2))
+        .map_err(|e| e.in_property("background"))?;
+    let rescale = broadcast(&ratio.view(), &array(max_val), |r: f64, m: f64| r.max(1e-10).min(m / peak))
+        .map_err(|e| e.in_property("max_val"))?;
+    if let Some(&bad) = rescale.iter().find(|r| !(**r > 0.0 && r.is_finite())) {
+        return Err(Error::invalid(format!(
+            "the input's peak {peak:e} is too large for max_val: max_val / peak is {bad:e}, and Poisson noise \
+             needs a positive scale (lower the input or raise max_val)"
+        ))
+        .in_property("max_val"));
+    }
+    let rng = std::cell::RefCell::new(rng);
+    let failure = std::cell::Cell::new(None);
+    let out = broadcast(&clipped.view(), &rescale, |x: f64, r: f64| {
+        let lambda = x * r;
+        if lambda <= 0.0 {
+            0.0
+        } else if lambda <= poisson_counts::MAX_MEAN {
+            poisson_counts::count(lambda, &mut **rng.borrow_mut()) / r
+        } else {
+            if failure.get().is_none() {
+                failure.set(Some(lambda));
+            }
+            f64::NAN
+        }
+    })
+    .map_err(|e| e.in_property("snr"))?;
+    if let Some(lambda) = failure.get() {
+        return Err(Error::invalid(format!(
+            "a pixel's expected count {lambda} exceeds the maximum of {} (lower snr or max_val)",
+            poisson_counts::MAX_MEAN
+        ))
+        .in_property("snr"));
+    }
+    Ok(img.with_data(out))
 }
 
 /// Every sample `x` replaced by a Poisson count of mean `x · rescale`, over `rescale` (0 where that
@@ -429,7 +571,17 @@ impl FeatureKind for Background {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
-        let offset = Params::new(BACKGROUND, props).f64("offset")?;
+        let offset = match Params::new(BACKGROUND, props).operand("offset")? {
+            Operand::Number(x) => x,
+            Operand::Array(a) => {
+                if img.is_complex() {
+                    return Err(complex_with_array("offset"));
+                }
+                let data = super::structural::broadcast_op(&img.data(), &a, |x, o| x + o)
+                    .map_err(|e| e.in_property("offset"))?;
+                return Ok(Some(img.with_data(data)));
+            }
+        };
         if img.is_complex() {
             // numpy's `z + offset`: the offset as the complex number `offset + 0j`.
             let parts = super::elementwise::complex::map_parts(img.contiguous()?, |re| re + offset, |im| im + 0.0)?;

@@ -90,9 +90,70 @@ const CHANNEL_FIRST_2D: KindSpec = KindSpec {
 
 /// numpy's names of the types `AsType` casts to.
 const DTYPES: &[&str] = &[
-    "float64", "float", "double", "float32", "single", "float16", "half", "int64", "int", "int32", "int16", "int8",
-    "uint64", "uint", "uint32", "uint16", "uint8", "bool",
+    "float64",
+    "float",
+    "double",
+    "float32",
+    "single",
+    "float16",
+    "half",
+    "int64",
+    "int",
+    "int32",
+    "int16",
+    "int8",
+    "uint64",
+    "uint",
+    "uint32",
+    "uint16",
+    "uint8",
+    "bool",
+    "complex128",
+    "complex",
+    "cdouble",
+    "complex64",
+    "csingle",
 ];
+
+/// The complex names among [`DTYPES`]: the cast gives a complex image (see [`as_complex`]); whether
+/// the parts are single precision.
+fn complex_dtype(name: &str) -> Option<bool> {
+    match name {
+        "complex128" | "complex" | "cdouble" => Some(false),
+        "complex64" | "csingle" => Some(true),
+        _ => None,
+    }
+}
+
+/// numpy's `astype(complex128)` or `astype(complex64)`: a real image becomes complex (zero imaginary
+/// parts), a complex one stays complex; `single` rounds every part to float32, as complex64 holds
+/// it (the image stays a complex image of float64 parts: the library's complex images are complex128).
+fn as_complex(img: &Image, single: bool) -> Result<Image> {
+    let round = |x: f64| if single { x as f32 as f64 } else { x };
+    if img.is_complex() {
+        if !single {
+            return Ok(img.clone());
+        }
+        let mut out = img.with_data(img.data().mapv(round));
+        out.set_complex(true)?;
+        return Ok(out);
+    }
+    let samples = img.contiguous()?;
+    let count = samples.len().checked_mul(2).ok_or_else(|| {
+        Error::new(crate::error::ErrorKind::OutOfMemory, "the complex image's size overflows".to_string())
+    })?;
+    let mut data = crate::buffer::with_capacity(count)?;
+    for &x in samples {
+        data.push(round(x));
+        data.push(0.0);
+    }
+    let mut shape = img.shape().to_vec();
+    shape.push(2);
+    let data = ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized to the shape");
+    let mut out = img.with_standard_data(data);
+    out.set_complex(true)?;
+    Ok(out)
+}
 
 const AS_TYPE: KindSpec = KindSpec {
     name: "AsType",
@@ -136,13 +197,7 @@ enum Shape {
 
 /// The axes of a checked `Axis` value (`None`: no list).
 fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
-    match value {
-        Value::None => Ok(None),
-        Value::List(items) | Value::Tuple(items) => {
-            items.iter().map(Value::as_i64).collect::<Result<Vec<_>>>().map(Some)
-        }
-        other => Ok(Some(vec![other.as_i64()?])),
-    }
+    value.to_axes()
 }
 
 /// numpy's `normalize_axis_index`: `axis` in `-ndim..ndim`.
@@ -359,6 +414,12 @@ impl FeatureKind for Shape {
 
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
+        if matches!(self, Shape::AsType) {
+            let p = Params::new(self.spec().params, props);
+            if let Some(single) = complex_dtype(p.str("dtype")?) {
+                return as_complex(img, single).map(Some);
+            }
+        }
         let real;
         let img = if img.is_complex() {
             // `AsType` (the one kind here that sees complex images): numpy's cast of the real parts.
@@ -403,7 +464,7 @@ mod tests {
     #[test]
     fn every_registry_name_is_a_type() {
         for name in DTYPES {
-            assert!(Dtype::from_name(name).is_some(), "{name}");
+            assert!(Dtype::from_name(name).is_some() || complex_dtype(name).is_some(), "{name}");
         }
     }
 }

@@ -256,11 +256,7 @@ impl Reducer {
 
 /// An `axis` value: `None` for every axis, else the axes as given (possibly negative).
 pub(crate) fn axes(value: &Value) -> Result<Option<Vec<i64>>> {
-    match value {
-        Value::None => Ok(None),
-        Value::List(items) | Value::Tuple(items) => items.iter().map(Value::as_i64).collect::<Result<_>>().map(Some),
-        other => Ok(Some(vec![other.as_i64()?])),
-    }
+    value.to_axes()
 }
 
 /// The images of `inputs` (at least one) stacked along a new first axis (`np.array(list)`): they need

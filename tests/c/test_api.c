@@ -1696,7 +1696,7 @@ static void test_kinds(void) {
     OK(deeptrack_kind_param_doc(k, 0, &s));
     CHECK(strstr(s, "standard deviation") != NULL);
     OK(deeptrack_kind_param_type(k, 0, &type));
-    CHECK(type == DEEPTRACK_PARAM_NUMBER);
+    CHECK(type == DEEPTRACK_PARAM_VECTOR); /* one sigma, or one per axis (scipy's) */
     OK(deeptrack_kind_param_flags(k, 0, &flags));
     CHECK(flags == 0); /* sigma = 0 is allowed: the input unchanged */
     OK(deeptrack_kind_param_limits(k, 0, &lo, &hi));

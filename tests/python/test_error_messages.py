@@ -57,9 +57,9 @@ class FirstMistakes(unittest.TestCase):
 
     def test_a_list_where_a_number_goes(self):
         self.assertFails(
-            lambda: dt.Gaussian(sigma=[1, 2, 3]),
+            lambda: dt.FlipLR(p=[1, 2, 3]),
             TypeError,
-            "property 'sigma' of feature 'Gaussian': expected a number, got a list",
+            "property 'p' of feature 'FlipLR': expected a number, got a list",
         )
 
     def test_a_negative_size(self):

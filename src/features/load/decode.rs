@@ -5,6 +5,7 @@
 
 use std::io::Cursor;
 
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 
 /// The most samples an image may have (2^28: 2 GiB as float64).
@@ -23,6 +24,9 @@ pub struct Decoded {
     pub data: Vec<f64>,
     /// The full scale of the samples' type.
     pub full_scale: f64,
+    /// The type of the file's samples (numpy's, as imageio and `np.load` give them), kept by the
+    /// image as DeepTrack2 keeps the array's dtype.
+    pub dtype: Dtype,
 }
 
 pub(super) fn unsupported(what: impl std::fmt::Display) -> Error {
@@ -94,7 +98,8 @@ fn png(bytes: &[u8]) -> Result<Decoded> {
             data.extend(line.iter().map(|&b| f64::from(b)));
         }
     }
-    Ok(Decoded { shape, data, full_scale: if wide { 65535.0 } else { 255.0 } })
+    let (full_scale, dtype) = if wide { (65535.0, Dtype::UInt16) } else { (255.0, Dtype::UInt8) };
+    Ok(Decoded { shape, data, full_scale, dtype })
 }
 
 fn jpeg(bytes: &[u8]) -> Result<Decoded> {
@@ -122,7 +127,7 @@ fn jpeg(bytes: &[u8]) -> Result<Decoded> {
     }
     let mut data = samples(n)?;
     data.extend(pixels.iter().map(|&b| f64::from(b)));
-    Ok(Decoded { shape, data, full_scale: 255.0 })
+    Ok(Decoded { shape, data, full_scale: 255.0, dtype: Dtype::UInt8 })
 }
 
 /// Reads one sample of a `.npy` body (its bytes) as a float.
@@ -217,5 +222,18 @@ fn npy(bytes: &[u8]) -> Result<Decoded> {
         (b'i', 2) => 32767.0,
         _ => 1.0,
     };
-    Ok(Decoded { shape, data, full_scale })
+    let dtype = match (kind, size) {
+        (b'b', 1) => Dtype::Bool,
+        (b'u', 1) => Dtype::UInt8,
+        (b'u', 2) => Dtype::UInt16,
+        (b'u', 4) => Dtype::UInt32,
+        (b'u', 8) => Dtype::UInt64,
+        (b'i', 1) => Dtype::Int8,
+        (b'i', 2) => Dtype::Int16,
+        (b'i', 4) => Dtype::Int32,
+        (b'i', 8) => Dtype::Int64,
+        (b'f', 4) => Dtype::Float32,
+        _ => Dtype::Float64,
+    };
+    Ok(Decoded { shape, data, full_scale, dtype })
 }

@@ -10,10 +10,12 @@ use rand::Rng;
 
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params, Support};
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 mod decode;
@@ -133,15 +135,21 @@ fn to_gray(d: decode::Decoded) -> decode::Decoded {
         .collect();
     let mut shape = d.shape;
     shape.pop();
-    decode::Decoded { shape, data, full_scale: 1.0 }
+    decode::Decoded { shape, data, full_scale: 1.0, dtype: Dtype::Float64 }
 }
 
-/// An image of `shape` (axes of one added at the end up to `ndim`) holding `data`.
-fn image(mut shape: Vec<usize>, data: Vec<f64>, ndim: usize) -> Image {
+/// An image of `shape` (axes of one added at the end up to `ndim`) holding `data`, values of the
+/// file's type `dtype`, which the image keeps (as DeepTrack2 keeps the array imageio or numpy read).
+fn image(mut shape: Vec<usize>, data: Vec<f64>, ndim: usize, dtype: Dtype) -> Result<Image> {
     while shape.len() < ndim {
         shape.push(1);
     }
-    Image::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("the shape matches the data"))
+    let img =
+        Image::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), data).expect("the shape matches the data"));
+    match TypedSamples::cast(img.contiguous()?, dtype)? {
+        Some(samples) => Ok(img.with_typed(&shape, samples)),
+        None => Ok(img),
+    }
 }
 
 /// `LoadImage(path, load_options, as_list, ndim, to_grayscale, get_one_random)`.
@@ -183,7 +191,7 @@ impl FeatureKind for LoadImage {
             loaded.push(if gray { to_gray(d) } else { d });
         }
         if as_list || !path_is_list {
-            return Ok(loaded.into_iter().map(|d| image(d.shape, d.data, ndim)).collect());
+            return loaded.into_iter().map(|d| image(d.shape, d.data, ndim, d.dtype)).collect();
         }
         // Several files, stacked along a new last axis (numpy's stack(axis=-1)).
         let shape = loaded[0].shape.clone();
@@ -208,6 +216,8 @@ impl FeatureKind for LoadImage {
         }
         let mut stacked = shape;
         stacked.push(k);
-        Ok(vec![image(stacked, data, ndim)])
+        // numpy's stack keeps a type the files share (files of different types: float64 here).
+        let dtype = loaded.iter().map(|d| d.dtype).reduce(|a, b| if a == b { a } else { Dtype::Float64 });
+        Ok(vec![image(stacked, data, ndim, dtype.unwrap_or_default())?])
     }
 }

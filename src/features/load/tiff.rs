@@ -19,6 +19,7 @@ use tiff::decoder::{Decoder, DecodingResult, Limits};
 use tiff::tags::Tag;
 
 use super::decode::{Decoded, MAX_SAMPLES, count, samples, unsupported};
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A page's layout: its shape as tifffile gives it and its sample type (pages of one series agree).
@@ -59,13 +60,32 @@ fn layout(decoder: &mut Decoder<Cursor<&[u8]>>) -> Result<PageLayout> {
     Ok(PageLayout { shape, kind })
 }
 
-/// Appends the current page's samples (all planes) to `data`, with the full scale of their type.
-fn read_page(decoder: &mut Decoder<Cursor<&[u8]>>, n: usize, index: usize, data: &mut Vec<f64>) -> Result<f64> {
+/// Appends the current page's samples (all planes) to `data`; the full scale of their type, and the
+/// type.
+fn read_page(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    n: usize,
+    index: usize,
+    data: &mut Vec<f64>,
+) -> Result<(f64, Dtype)> {
     data.try_reserve_exact(n)
         .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} more samples")))?;
     let mut buffer = DecodingResult::U8(Vec::new());
     decoder.read_image_to_buffer(&mut buffer).map_err(bad)?;
     let before = data.len();
+    let dtype = match buffer {
+        DecodingResult::U8(_) => Dtype::UInt8,
+        DecodingResult::U16(_) => Dtype::UInt16,
+        DecodingResult::U32(_) => Dtype::UInt32,
+        DecodingResult::U64(_) => Dtype::UInt64,
+        DecodingResult::I8(_) => Dtype::Int8,
+        DecodingResult::I16(_) => Dtype::Int16,
+        DecodingResult::I32(_) => Dtype::Int32,
+        DecodingResult::I64(_) => Dtype::Int64,
+        DecodingResult::F16(_) => Dtype::Float16,
+        DecodingResult::F32(_) => Dtype::Float32,
+        DecodingResult::F64(_) => Dtype::Float64,
+    };
     let scale = match buffer {
         DecodingResult::U8(v) => extend(data, &v, n, 255.0, f64::from),
         DecodingResult::U16(v) => extend(data, &v, n, 65535.0, f64::from),
@@ -85,7 +105,7 @@ fn read_page(decoder: &mut Decoder<Cursor<&[u8]>>, n: usize, index: usize, data:
             "a bad TIFF file: page {index} holds {got} samples where its size needs {n}"
         )));
     }
-    Ok(scale)
+    Ok((scale, dtype))
 }
 
 /// Appends at most `n` of `v`, converted, to `data`; returns `scale`.
@@ -154,7 +174,7 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
     let series = plan(description.as_deref(), &first);
     let n = count(&first.shape)?;
     let mut data = samples(n)?;
-    let mut full_scale = read_page(&mut decoder, n, 0, &mut data)?;
+    let (mut full_scale, dtype) = read_page(&mut decoder, n, 0, &mut data)?;
     let mut pages = 1usize;
     let wanted = match &series {
         Series::Shaped { pages, .. } => *pages,
@@ -177,7 +197,7 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
         if (pages + 1).checked_mul(n).is_none_or(|t| t > MAX_SAMPLES) {
             return Err(Error::invalid(format!("the TIFF pages exceed the maximum of {MAX_SAMPLES} samples")));
         }
-        full_scale = read_page(&mut decoder, n, index, &mut data)?;
+        full_scale = read_page(&mut decoder, n, index, &mut data)?.0;
         pages += 1;
     }
     let shape = match series {
@@ -193,5 +213,5 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
         Series::Generic if pages > 1 => [&[pages][..], &first.shape].concat(),
         Series::Generic => first.shape,
     };
-    Ok(Decoded { shape, data, full_scale })
+    Ok(Decoded { shape, data, full_scale, dtype })
 }

@@ -16,9 +16,9 @@ pub(super) fn validate(spec: &ParamSpec, value: &Value) -> Result<()> {
     }
     match spec.kind {
         ParamKind::Any | ParamKind::Callback | ParamKind::Feature | ParamKind::Features => {}
-        ParamKind::Number => number(spec, value.as_f64()?)?,
+        ParamKind::Number => number(spec, value.to_number()?)?,
         ParamKind::Integer => {
-            let x = value.as_f64()?;
+            let x = value.to_number()?;
             whole(spec, x)?;
             number(spec, x)?;
         }
@@ -48,22 +48,9 @@ pub(super) fn validate(spec: &ParamSpec, value: &Value) -> Result<()> {
             Value::List(items) | Value::Tuple(items) => items.iter().try_for_each(|item| elements(spec, item))?,
             other => elements(spec, other)?,
         },
-        ParamKind::Axis => match value {
-            Value::None | Value::Int(_) => {}
-            Value::List(items) | Value::Tuple(items) => {
-                for item in items {
-                    item.as_i64().map_err(|_| {
-                        Error::type_mismatch(format!("expected an axis: None, an integer or integers, got {value}"))
-                    })?;
-                }
-            }
-            other => {
-                return Err(Error::type_mismatch(format!(
-                    "expected an axis: None, an integer or integers, got {}",
-                    other.kind_name()
-                )));
-            }
-        },
+        ParamKind::Axis => {
+            value.to_axes()?;
+        }
     }
     match spec.check {
         Some(check) => check(value),

@@ -20,7 +20,7 @@ use crate::value::Value;
 mod check;
 mod params;
 
-pub use params::Params;
+pub use params::{Operand, Params};
 
 /// A built-in kind: what the C API, the bindings and the documentation know of it.
 #[derive(Clone, Copy)]

@@ -12,6 +12,16 @@ use crate::error::{Error, Result};
 use crate::properties::PropertyDict;
 use crate::value::Value;
 
+/// A parameter that numpy broadcasts with the image (`image + offset`, `np.clip(image, min, max)`):
+/// one number, or an array of numbers (`np.full(5, 1.0)`, `[1, 2]`, the array output of a feature).
+#[derive(Clone, Debug)]
+pub enum Operand {
+    /// A number (an integer, a float, a bool, or a 0-d array).
+    Number(f64),
+    /// An array of one or more axes, broadcast with the image as numpy does.
+    Array(Arc<ArrayD<f64>>),
+}
+
 /// A kind's sampled properties, read through its spec.
 pub struct Params<'a> {
     params: &'static [ParamSpec],
@@ -54,20 +64,32 @@ impl<'a> Params<'a> {
         parse(self.value(key)?).map_err(|e| e.in_property(key))
     }
 
-    /// A number (bounds as the spec says).
+    /// A number (bounds as the spec says); a one-element array is its number ([`Value::to_number`]).
     pub fn f64(&self, key: &str) -> Result<f64> {
-        self.parse(key, Value::as_f64)
+        self.parse(key, Value::to_number)
+    }
+
+    /// A number or an array that broadcasts with the image ([`Operand`]): the spec's kind is
+    /// [`super::ParamKind::Array`] (bounds apply to every element).
+    pub fn operand(&self, key: &str) -> Result<Operand> {
+        self.parse(key, |v| {
+            let a = v.to_array()?;
+            Ok(match a.ndim() {
+                0 => Operand::Number(a.iter().copied().next().expect("a 0-d array holds one number")),
+                _ => Operand::Array(a),
+            })
+        })
     }
 
     /// An optional number: `None` when absent or `None`.
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
-        self.optional(key)?.map(|v| v.as_f64().map_err(|e| e.in_property(key))).transpose()
+        self.optional(key)?.map(|v| v.to_number().map_err(|e| e.in_property(key))).transpose()
     }
 
     /// A non-negative whole number (a spec with a lower bound of 0 or more, and at most `usize`).
     pub fn usize(&self, key: &str) -> Result<usize> {
         self.parse(key, |v| {
-            let x = v.as_f64()?;
+            let x = v.to_number()?;
             if x >= 0.0 && x.fract() == 0.0 && x <= usize::MAX as f64 {
                 Ok(x as usize)
             } else {
