@@ -536,7 +536,14 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rng: &mut dyn RngCore)
             (amount.iter().map(|&a| rng.random_range(0..=a)).collect(), amount.to_vec())
         }
         corner => {
-            let given = whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?.len();
+            whole_numbers(corner, shape.len(), None).map_err(|e| e.in_property("corner"))?;
+            // Counted as given: a corner of one item crops the first axis only (2.0.1 zips it with
+            // the axes), where a crop size of one item stands for every axis.
+            let given = match corner {
+                Value::List(items) | Value::Tuple(items) => items.len(),
+                Value::Array(a) => a.len(),
+                _ => shape.len(),
+            };
             let cropped = |i: usize| i < given;
             (
                 (0..amount.len()).map(|i| if cropped(i) { wrap(corner, i, amount[i] + 1) } else { 0 }).collect(),

@@ -70,9 +70,16 @@ const POISSON: KindSpec = KindSpec {
             kind: ParamKind::Array,
             min: 0.0,
             min_open: true,
-            ..finite("snr", Const::Int(100), "the signal-to-noise ratio of the peak (an array: broadcast with the image)")
+            ..finite(
+                "snr",
+                Const::Int(100),
+                "the signal-to-noise ratio of the peak (an array: broadcast with the image)",
+            )
         },
-        ParamSpec { kind: ParamKind::Array, ..finite("background", Const::Int(0), "the level the signal is measured from") },
+        ParamSpec {
+            kind: ParamKind::Array,
+            ..finite("background", Const::Int(0), "the level the signal is measured from")
+        },
         ParamSpec {
             kind: ParamKind::Array,
             min: 0.0,
@@ -111,8 +118,11 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
 /// What a real `mu` must be: a finite number, or an array of them (broadcast with the image).
 const REAL_MU: ParamSpec = ParamSpec { kind: ParamKind::Array, ..finite("mu", Const::Int(0), "the mean of the noise") };
 /// What a real `sigma` must be: a non-negative number, or an array of them (broadcast with the image).
-const REAL_SIGMA: ParamSpec =
-    ParamSpec { kind: ParamKind::Array, min: 0.0, ..finite("sigma", Const::Int(1), "the standard deviation of the noise") };
+const REAL_SIGMA: ParamSpec = ParamSpec {
+    kind: ParamKind::Array,
+    min: 0.0,
+    ..finite("sigma", Const::Int(1), "the standard deviation of the noise")
+};
 
 fn mu_real_or_complex(value: &Value) -> Result<()> {
     real_or_complex(&REAL_MU, value)
@@ -264,7 +274,11 @@ const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn Featur
 /// `offset`: a finite number, or an array of them that numpy broadcasts with the image.
 const BACKGROUND: &[ParamSpec] = &[ParamSpec {
     kind: ParamKind::Array,
-    ..finite("offset", Const::Float(0.0), "the constant added to every pixel (an array: broadcast with the image, as numpy adds)")
+    ..finite(
+        "offset",
+        Const::Float(0.0),
+        "the constant added to every pixel (an array: broadcast with the image, as numpy adds)",
+    )
 }];
 
 /// `Gaussian(mu=0, sigma=1)`: `mu + x + sigma * N(0, 1)` per pixel. A complex `mu` or `sigma`, or a

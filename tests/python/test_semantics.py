@@ -104,6 +104,7 @@ class CropCorners(unittest.TestCase):
             (dt.Crop(crop=2, crop_mode="remove", corner=(0, 0)), (3, 3, 3)),
             (dt.Crop(crop=2, corner=(0, 0, 0, 0)), (2, 2, 2)),
             (dt.Crop(crop=(2,), corner=(0, 0)), (2, 2, 3)),
+            (dt.Crop(crop=2, corner=(1,)), (2, 5, 3)),
             (dt.Crop(crop=(2, 2, 2), corner=(1, 1)), (2, 2, 3)),
             (dt.PadToMultiplesOf(multiple=(4,)), (8, 5, 3)),
             (dt.Pad(px=(1, 1)), (7, 5, 3)),
