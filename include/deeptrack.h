@@ -1489,6 +1489,19 @@ deeptrack_status deeptrack_kind_name(size_t kind,
 deeptrack_status deeptrack_kind_module(size_t kind, const char **out);
 
 /**
+ * DeepTrack2 2.0.1's direct base class of kind `kind`, where it is not the usual base of the kind's
+ * module: `"Blur"` for `GaussianBlur`, `"ArithmeticOperationFeature"` for `Add`, `"Zernike"` for
+ * `Defocus`, `"Feature"` for a kind that 2.0.1 derives from `Feature` although its module has a base
+ * class (`CropTight`); `""` for the module's usual base (`Sum`: `Reducer`). Borrowed for the life of
+ * the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_base(size_t kind,
+                                     const char **out);
+
+/**
  * One line on what kind `kind` computes, borrowed for the life of the process.
  *
  * # Safety

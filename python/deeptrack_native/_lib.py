@@ -136,6 +136,7 @@ _DECLARATIONS = {
     "deeptrack_kind_count": ([], c_size_t),
     "deeptrack_kind_name": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_module": ([c_size_t, POINTER(c_char_p)], status),
+    "deeptrack_kind_base": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_doc": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_alias_count": ([c_size_t, POINTER(c_size_t)], status),
     "deeptrack_kind_alias": ([c_size_t, c_size_t, POINTER(c_char_p)], status),

@@ -1377,7 +1377,8 @@ class _Param:
 
 def registry():
     """The library's built-in kinds, read from its registry (``deeptrack_kind_*``): a list of dicts
-    with ``name``, ``module`` (DeepTrack2's), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
+    with ``name``, ``module`` (DeepTrack2's), ``base`` (DeepTrack2 2.0.1's base class where it is not
+    the module's usual one; ``""`` else), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
     constructor order) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
     kinds = []
     for k in range(lib.deeptrack_kind_count()):
@@ -1385,6 +1386,7 @@ def registry():
             {
                 "name": _kind_str(lib.deeptrack_kind_name, k),
                 "module": _kind_str(lib.deeptrack_kind_module, k),
+                "base": _kind_str(lib.deeptrack_kind_base, k),
                 "doc": _kind_str(lib.deeptrack_kind_doc, k),
                 "aliases": [
                     _kind_str(lib.deeptrack_kind_alias, k, i)
@@ -1623,11 +1625,11 @@ def _define(kind):
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:
         base = _Composite
-    parent = _dt2_parent(kind["name"])
+    parent = _dt2_parent(kind)
     if parent is not None:
         base = (_Composite, parent) if needs_features and not issubclass(parent, _Composite) else parent
-    elif kind["name"] in _NOT_IN_MODULE_BASE:
-        base = Feature
+    elif kind["base"] == "Feature" and not needs_features:
+        base = Feature  # a kind of a module with a base class that DeepTrack2 derives from Feature only
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -1640,6 +1642,7 @@ def _define(kind):
         "_params": frozenset(p.name for p in kind["params"]),
         "_pixels": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_PIXELS),
         "_module": kind["module"],
+        "_base": kind["base"],  # DeepTrack2 2.0.1's base class, where not the module's ("" else)
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",
     }
@@ -1668,43 +1671,22 @@ def _define(kind):
     return cls
 
 
-#: DeepTrack2 2.0.1's base class of a kind, where it is not its module's base (``Noise``, ...): the
-#: class itself, or the name of the kind whose class it is (defined first).
-_DT2_PARENTS = {
-    **dict.fromkeys(
-        ["Piston", "VerticalTilt", "HorizontalTilt", "ObliqueAstigmatism", "Defocus", "Astigmatism",
-         "ObliqueTrefoil", "VerticalComa", "HorizontalComa", "Trefoil", "SphericalAberration"],
-        "Zernike",
-    ),
-    **dict.fromkeys(["Darkfield", "ISCAT", "Holography"], "Brightfield"),
-    "CropToMultiplesOf": "Crop",
-    "PadToMultiplesOf": "Pad",
-    "Offset": "Background",
-    **dict.fromkeys(["AverageBlur", "BilateralBlur", "GaussianBlur", "MedianBlur"], "Blur"),
-    **dict.fromkeys(["AveragePooling", "MaxPooling", "MinPooling", "MedianPooling", "SumPooling"], "Pool"),
-    **dict.fromkeys(
-        ["Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "GreaterThan", "LessThan",
-         "GreaterThanOrEquals", "LessThanOrEquals", "Equals"],
-        "ArithmeticOperationFeature",
-    ),
-    **dict.fromkeys(
-        ["Bind", "BindUpdate", "Combine", "ConditionalSetFeature", "ConditionalSetProperty", "Probability"],
-        "StructuralFeature",
-    ),
-}
-#: Kinds of a module with a base class (``augmentations``, ``optics``) that DeepTrack2 derives from
-#: ``Feature`` only.
-_NOT_IN_MODULE_BASE = frozenset({"CropTight", "IlluminationGradient"})
+#: The base class (in the registry) that this module writes after the kinds, around the kind of that
+#: name: its subclasses there are recognised by its metaclass (:class:`_MieScattererType`), not
+#: derived from it.
+_LATER_PARENT = "MieScatterer"
 
 
-def _dt2_parent(name):
-    """The class DeepTrack2 derives kind ``name`` from, when it is not its module's base; None else."""
-    parent = _DT2_PARENTS.get(name)
-    if parent is None:
+def _dt2_parent(kind):
+    """The class DeepTrack2 derives ``kind`` from (the registry's ``base``), when it is neither its
+    module's base nor ``Feature`` nor written later; None else: a class of this module (``Blur``,
+    ``Pool``, ``StructuralFeature``, ...), or the class of another kind (defined first)."""
+    parent = kind["base"]
+    if parent in ("", "Feature", _LATER_PARENT):
         return None
     own = globals().get(parent)
     if isinstance(own, type) and issubclass(own, Feature):
-        return own  # a class of this module (Blur, Pool, StructuralFeature, ...)
+        return own
     return _BUILTINS[parent]
 
 
@@ -1714,7 +1696,7 @@ def _define_all():
     built from features derive from :class:`_Composite`; a kind DeepTrack2 derives from another kind
     (``Darkfield`` from ``Brightfield``) is defined after it."""
     kinds = registry()
-    parents = set(_DT2_PARENTS.values())
+    parents = {kind["base"] for kind in kinds}
     kinds.sort(key=lambda kind: kind["name"] not in parents)
     for kind in kinds:
         own = globals().get(kind["name"])
@@ -1747,8 +1729,8 @@ class _MieScattererType(type):
         return cls.__subclasscheck__(type(obj))
 
 
-#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer``.
-_MIE_KINDS = frozenset({"MieSphere", "MieStratifiedSphere"})
+#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer`` (the registry's bases).
+_MIE_KINDS = frozenset(cls._kind for cls in _BUILTIN_CLASSES if getattr(cls, "_base", "") == _LATER_PARENT)
 
 
 class MieScatterer(Scatterer, _BUILTINS["MieScatterer"], metaclass=_MieScattererType):

@@ -17,6 +17,7 @@ pub(crate) const AVERAGE: KindSpec = KindSpec {
     name: "Average",
     aliases: &[],
     module: "math",
+    base: "",
     doc: "The mean of its features' outputs (stacked on a new first axis) over `axis`.",
     params: &[
         ParamSpec::new("features", ParamKind::Features, ParamDefault::Required, "the features averaged"),

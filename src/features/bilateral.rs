@@ -47,6 +47,7 @@ pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
     name: "BilateralBlur",
     aliases: &[],
     module: "math",
+    base: "Blur",
     doc: "OpenCV's bilateral filter (single precision): neighbours weighted by distance and by value.",
     params: &[
         ParamSpec {

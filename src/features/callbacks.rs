@@ -41,6 +41,7 @@ pub(super) const BLUR: KindSpec = KindSpec {
     name: "Blur",
     aliases: &[],
     module: "math",
+    base: "",
     doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
     params: &[
         ParamSpec::new(
@@ -72,6 +73,7 @@ pub(super) const BLUR_CV2: KindSpec = KindSpec {
     name: "BlurCV2",
     aliases: &[],
     module: "math",
+    base: "",
     doc: "`filter_function` (an OpenCV-style filter) applied to the whole image, given the properties and \
           `borderType` (OpenCV's integer for `mode`).",
     params: &[
@@ -101,6 +103,7 @@ pub(super) const POOL: KindSpec = KindSpec {
     name: "Pool",
     aliases: &[],
     module: "math",
+    base: "",
     doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
     params: &[
         ParamSpec::new(

@@ -26,6 +26,7 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
     name: "ElasticTransformation",
     aliases: &[],
     module: "augmentations",
+    base: "",
     doc: "Warps the image by a random displacement field (uniform noise smoothed by a Gaussian, times `alpha`).",
     params: &[
         ParamSpec::new(

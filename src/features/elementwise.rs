@@ -210,6 +210,7 @@ macro_rules! elementwise {
             name: stringify!($name),
             aliases: &[],
             module: "elementwise",
+            base: "",
             doc: $doc,
             params: FEATURE,
             positional: &["feature"],

@@ -55,6 +55,7 @@ const RESCALE: KindSpec = KindSpec {
     name: "Rescale",
     aliases: &[],
     module: "holography",
+    base: "",
     doc: "Scales a field's deviation from 1: channel 0 to `(c0 - 1)·rescale + 1`, channel 1 to `c1·rescale`.",
     params: &[ParamSpec {
         min: -f64::MAX,
@@ -69,6 +70,7 @@ const FOURIER: KindSpec = KindSpec {
     name: "FourierTransform",
     aliases: &[],
     module: "holography",
+    base: "",
     doc: "fft2 of the field `c0 + i·c1` of an (H, W, 2) image, padded symmetrically: a complex image.",
     params: &[PADDING],
     positional: &[],
@@ -79,6 +81,7 @@ const INVERSE: KindSpec = KindSpec {
     name: "InverseFourierTransform",
     aliases: &[],
     module: "holography",
+    base: "",
     doc: "ifft2 of a 2-d complex image, cropped by the padding: the (H, W, 2) field of real and imaginary parts.",
     params: &[PADDING],
     positional: &[],

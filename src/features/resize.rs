@@ -50,6 +50,7 @@ pub(crate) const RESIZE: KindSpec = KindSpec {
     name: "Resize",
     aliases: &[],
     module: "math",
+    base: "",
     doc: "Resizes the first two axes to `dsize` = (width, height) by OpenCV's linear interpolation.",
     params: &[ParamSpec {
         min: 1.0,

@@ -34,6 +34,7 @@ const TRANSPOSE: KindSpec = KindSpec {
     name: "Transpose",
     aliases: &["Permute"],
     module: "features",
+    base: "",
     doc: "Permutes the axes (`numpy.transpose`): reversed when `axes` is None.",
     params: &[axis("axes", ParamDefault::Value(Const::None), "the new order of the axes (None: reversed)")],
     positional: &["axes"],
@@ -44,6 +45,7 @@ const MOVE_AXIS: KindSpec = KindSpec {
     name: "MoveAxis",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "Moves axes to new positions, the others keeping their order (`numpy.moveaxis`).",
     params: &[
         ParamSpec { nullable: false, ..axis("source", ParamDefault::Required, "the axis (or axes) to move") },
@@ -57,6 +59,7 @@ const SQUEEZE: KindSpec = KindSpec {
     name: "Squeeze",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "Removes axes of length one (`numpy.squeeze`): all of them when `axis` is None.",
     params: &[axis("axis", ParamDefault::Value(Const::None), "the axis (or axes) to remove; each must have length 1")],
     positional: &["axis"],
@@ -67,6 +70,7 @@ const UNSQUEEZE: KindSpec = KindSpec {
     name: "Unsqueeze",
     aliases: &["ExpandDims"],
     module: "features",
+    base: "",
     doc: "Inserts axes of length one (`numpy.expand_dims`).",
     params: &[axis("axis", ParamDefault::Value(Const::Int(-1)), "where the new axis (or axes) go in the output")],
     positional: &["axis"],
@@ -77,6 +81,7 @@ const CHANNEL_FIRST_2D: KindSpec = KindSpec {
     name: "ChannelFirst2d",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "A 2-d image gets a leading axis of one; a 3-d image has `axis` moved to the front.",
     params: &[ParamSpec::new(
         "axis",
@@ -98,6 +103,7 @@ const AS_TYPE: KindSpec = KindSpec {
     name: "AsType",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "numpy's `astype(dtype)`: the values cast (rounded, truncated or wrapped), the image tagged with the type.",
     params: &[ParamSpec::new(
         "dtype",
@@ -113,6 +119,7 @@ const ONE_HOT: KindSpec = KindSpec {
     name: "OneHot",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "One-hot encodes whole class numbers along a new last axis (a last axis of one is replaced).",
     params: &[ParamSpec {
         min: 1.0,

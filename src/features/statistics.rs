@@ -113,6 +113,7 @@ macro_rules! reducer {
             name: stringify!($name),
             aliases: &[],
             module: "statistics",
+            base: "",
             doc: $doc,
             params: $params,
             positional: $positional,

@@ -28,6 +28,7 @@ const UPSCALE: KindSpec = KindSpec {
     name: "Upscale",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
           `factor` × `factor` blocks of the first two axes.",
     params: &[

@@ -41,6 +41,7 @@ pub(crate) const KIND: KindSpec = KindSpec {
     name: "FourierTransformTransformation",
     aliases: &[],
     module: "holography",
+    base: "",
     doc: "A spectrum times `Tz**i` (i >= 0) or `Tzinv**|i|` (i < 0): a field propagated by i steps.",
     params: &[
         matrix("Tz", "the forward propagation matrix (complex), broadcast to the image's shape"),

@@ -29,6 +29,7 @@ const LOAD_IMAGE: KindSpec = KindSpec {
     name: "LoadImage",
     aliases: &[],
     module: "features",
+    base: "",
     doc: "Reads an image (PNG, TIFF, JPEG or .npy) from `path`, or several stacked along a new last axis; adds \
           trailing axes up to `ndim`.",
     params: &[

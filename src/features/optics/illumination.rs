@@ -77,6 +77,7 @@ pub(crate) static KINDS: &[KindSpec] = &[KindSpec {
     name: "IlluminationGradient",
     aliases: &[],
     module: "optics",
+    base: "Feature",
     doc: "The illumination of an optics (illumination=): a field's amplitude plus a linear gradient, clipped.",
     params: PARAMS,
     positional: &["gradient", "constant", "vmin", "vmax"],

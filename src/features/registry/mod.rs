@@ -32,6 +32,11 @@ pub struct KindSpec {
     /// The DeepTrack2 module that defines the class: `"features"`, `"math"`, `"noises"`,
     /// `"augmentations"`, `"scatterers"`, `"optics"`, …
     pub module: &'static str,
+    /// DeepTrack2 2.0.1's direct base class of the class, where it is not the module's usual base
+    /// (`"Blur"` for `"GaussianBlur"`, `"ArithmeticOperationFeature"` for `"Add"`, `"Feature"` for a
+    /// kind of a module with a base class that 2.0.1 derives from `Feature` only); `""` where it is
+    /// the module's usual base (`Noise` in `"noises"`, `Feature` in `"features"`, …).
+    pub base: &'static str,
     /// One line on what the kind computes.
     pub doc: &'static str,
     /// The parameters, in the order of the feature's properties (DeepTrack2's property dict order).

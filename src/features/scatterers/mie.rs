@@ -45,6 +45,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "MieSphere",
         aliases: &[],
         module: "scatterers",
+        base: "MieScatterer",
         doc: "The field scattered by a sphere, by Mie theory (imaged by Brightfield).",
         params: SPHERE,
         positional: &["radius", "refractive_index"],
@@ -54,6 +55,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "MieStratifiedSphere",
         aliases: &[],
         module: "scatterers",
+        base: "MieScatterer",
         doc: "The field scattered by a sphere of concentric shells, by Mie theory (imaged by Brightfield).",
         params: STRATIFIED,
         positional: &["radius", "refractive_index"],
@@ -63,6 +65,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "MieScatterer",
         aliases: &[],
         module: "scatterers",
+        base: "",
         doc: "The field scattered by a particle whose Mie coefficients a function of L gives (imaged by Brightfield).",
         params: SCATTERER,
         positional: &[
