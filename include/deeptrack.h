@@ -1502,6 +1502,17 @@ deeptrack_status deeptrack_kind_base(size_t kind,
                                      const char **out);
 
 /**
+ * Whether DeepTrack2 2.0.1's result of kind `kind` on a 0-d input is a 0-d array (the class returns
+ * its input array, or the 0-d array of a scipy or numpy function: `GaussianBlur`, `FlipLR`, `Real`)
+ * where the library's result is a number (numpy's scalar in Python), in `*out`. Bindings that
+ * mirror 2.0.1's result types convert it.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_zero_d_array(size_t kind, bool *out);
+
+/**
  * One line on what kind `kind` computes, borrowed for the life of the process.
  *
  * # Safety

@@ -848,16 +848,6 @@ def _holds_object(value):
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
 
 
-#: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1 (they return the input
-#: array itself, or a function of scipy's or numpy's that returns a 0-d array), where numpy's
-#: arithmetic, math functions and reductions give a numpy scalar.
-_ZERO_D_ARRAY_KINDS = frozenset(
-    (
-        "DummyFeature", "Arguments", "ConditionalSetFeature", "Squeeze", "Transpose", "FlipLR", "FlipUD",
-        "FlipDiagonal", "GaussianBlur", "Poisson", "Real", "Imag", "AsType",
-    )
-)
-
 #: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
 #: comparison of a 0-d array gives it.
 _COMPARISON_KINDS = frozenset(
@@ -874,7 +864,8 @@ def _last_kind(feature):
 
 def _zero_d_results(feature, results):
     """``results`` with their 0-d numbers typed as DeepTrack2 2.0.1 gives them for ``feature``'s last
-    kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the library gives a float64 or
+    kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the registry's ``zero_d_array``:
+    2.0.1 returns its input array or scipy's 0-d array; the library gives a float64 or
     complex128 scalar), numpy's bool scalar for a comparison (the library gives a 0-d bool array)."""
     kind = _last_kind(feature)
     if kind in _ZERO_D_ARRAY_KINDS:
@@ -1348,6 +1339,12 @@ def _kind_str(fn, *args):
     return out.value.decode("utf-8")
 
 
+def _kind_bool(fn, *args):
+    out = c_bool()
+    _core.call(fn, *args, byref(out))
+    return out.value
+
+
 def _kind_count(fn, *args):
     out = c_size_t()
     _core.call(fn, *args, byref(out))
@@ -1379,7 +1376,8 @@ def registry():
     """The library's built-in kinds, read from its registry (``deeptrack_kind_*``): a list of dicts
     with ``name``, ``module`` (DeepTrack2's), ``base`` (DeepTrack2 2.0.1's base class where it is not
     the module's usual one; ``""`` else), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
-    constructor order) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
+    constructor order), ``zero_d_array`` (whether DeepTrack2 2.0.1's result on a 0-d input is a 0-d
+    ndarray where the library's is a number) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
     kinds = []
     for k in range(lib.deeptrack_kind_count()):
         kinds.append(
@@ -1387,6 +1385,7 @@ def registry():
                 "name": _kind_str(lib.deeptrack_kind_name, k),
                 "module": _kind_str(lib.deeptrack_kind_module, k),
                 "base": _kind_str(lib.deeptrack_kind_base, k),
+                "zero_d_array": _kind_bool(lib.deeptrack_kind_zero_d_array, k),
                 "doc": _kind_str(lib.deeptrack_kind_doc, k),
                 "aliases": [
                     _kind_str(lib.deeptrack_kind_alias, k, i)
@@ -1705,9 +1704,13 @@ def _define_all():
                 own.__doc__ = f"{kind['doc']}\n\n{own.__doc__ or ''}"
             continue  # exported by the package itself
         _define(kind)
+    return kinds
 
 
-_define_all()
+_KINDS = _define_all()
+#: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1, where numpy's
+#: arithmetic, math functions and reductions give a numpy scalar (the registry's ``zero_d_array``).
+_ZERO_D_ARRAY_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["zero_d_array"])
 # The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
 for _cls in (Blur, BlurCV2, Pool):
     _BUILTINS[_cls._kind] = _cls

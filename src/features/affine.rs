@@ -44,6 +44,7 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
     aliases: &[],
     module: "augmentations",
     base: "",
+    zero_d_array: false,
     doc: "Scales, translates, rotates and shears the first two axes about the centre; positions follow.",
     params: &[
         ParamSpec::new(

@@ -48,6 +48,7 @@ pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "Blur",
+    zero_d_array: false,
     doc: "OpenCV's bilateral filter (single precision): neighbours weighted by distance and by value.",
     params: &[
         ParamSpec {

@@ -25,6 +25,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &["BindResolve"],
         module: "features",
         base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves `feature` with its own properties bound: they override the same-named properties of the \
               features it resolves.",
         params: BOUND_FEATURE,
@@ -36,6 +37,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Deprecated in DeepTrack2: the same as `Bind`.",
         params: BOUND_FEATURE,
         positional: &["feature"],
@@ -46,6 +48,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves `feature` with its own properties bound when `condition` holds (a bool, or the name of one \
               of its properties, true when it has none), else unchanged.",
         params: &[
@@ -68,6 +71,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "StructuralFeature",
+        zero_d_array: true,
         doc: "Resolves `on_true` when `condition` holds (a bool, or the name of one of its properties, true when it \
               has none), else `on_false`; a branch not given passes the input through.",
         params: &[

@@ -42,6 +42,7 @@ pub(super) const BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
     params: &[
         ParamSpec::new(
@@ -74,6 +75,7 @@ pub(super) const BLUR_CV2: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "`filter_function` (an OpenCV-style filter) applied to the whole image, given the properties and \
           `borderType` (OpenCV's integer for `mode`).",
     params: &[
@@ -104,6 +106,7 @@ pub(super) const POOL: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
     params: &[
         ParamSpec::new(

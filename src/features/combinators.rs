@@ -27,6 +27,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves every feature of `features` on the same input: one image per feature, in order (a feature's \
               several images, as for a list of inputs, stacked along a new first axis).",
         params: &[ParamSpec::new(
@@ -47,6 +48,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "",
+        zero_d_array: true,
         doc: "Passes its input through; its properties are values that other features link to.",
         params: &[],
         positional: &["_input"],
@@ -60,6 +62,7 @@ const STACK: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list; a feature's images with their property lists).",
     params: &[ParamSpec {
         nullable: true,
@@ -80,6 +83,7 @@ const PROBABILITY: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "StructuralFeature",
+    zero_d_array: false,
     doc: "Resolves `feature` on the input when `random_number < probability`, else passes the input through.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature applied"),
@@ -114,6 +118,7 @@ const ONE_OF: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "Resolves the feature of `collection` at index `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new("collection", ParamKind::Features, ParamDefault::Required, "the features to choose from"),
@@ -138,6 +143,7 @@ const ONE_OF_DICT: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "Resolves the feature of `collection` whose key (in `keys`) is `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new(

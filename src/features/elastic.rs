@@ -27,6 +27,7 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
     aliases: &[],
     module: "augmentations",
     base: "",
+    zero_d_array: false,
     doc: "Warps the image by a random displacement field (uniform noise smoothed by a Gaussian, times `alpha`).",
     params: &[
         ParamSpec::new(

@@ -56,6 +56,7 @@ const RESCALE: KindSpec = KindSpec {
     aliases: &[],
     module: "holography",
     base: "",
+    zero_d_array: false,
     doc: "Scales a field's deviation from 1: channel 0 to `(c0 - 1)·rescale + 1`, channel 1 to `c1·rescale`.",
     params: &[ParamSpec {
         min: -f64::MAX,
@@ -71,6 +72,7 @@ const FOURIER: KindSpec = KindSpec {
     aliases: &[],
     module: "holography",
     base: "",
+    zero_d_array: false,
     doc: "fft2 of the field `c0 + i·c1` of an (H, W, 2) image, padded symmetrically: a complex image.",
     params: &[PADDING],
     positional: &[],
@@ -82,6 +84,7 @@ const INVERSE: KindSpec = KindSpec {
     aliases: &[],
     module: "holography",
     base: "",
+    zero_d_array: false,
     doc: "ifft2 of a 2-d complex image, cropped by the padding: the (H, W, 2) field of real and imaginary parts.",
     params: &[PADDING],
     positional: &[],

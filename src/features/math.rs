@@ -79,6 +79,7 @@ const NORMALIZE_QUANTILE: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "`(x - median) / (q_high - q_low)` over the image, with numpy's (linear) quantiles.",
     params: &[
         ParamSpec {
@@ -102,6 +103,7 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "Blur",
+    zero_d_array: false,
     doc: "The median over a `ksize` window on every axis, with scipy's border modes (`median_filter`).",
     params: &[
         ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE },
@@ -131,6 +133,7 @@ const CLIP: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "Clips every sample to `[min, max]`.",
     params: &[
         ParamSpec::new(
@@ -159,6 +162,7 @@ const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
     params: &[
         ParamSpec::new("min", ParamKind::Number, ParamDefault::Value(Const::Int(0)), "the new minimum"),
@@ -174,6 +178,7 @@ const NORMALIZE_STANDARD: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
+    zero_d_array: false,
     doc: "`(x - mean) / std` over the image (population standard deviation).",
     params: &[FEATUREWISE],
     positional: &["featurewise"],
@@ -185,6 +190,7 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "Blur",
+    zero_d_array: true,
     doc: "A Gaussian filter over every axis with scipy's border modes (`gaussian_filter`).",
     params: &[
         ParamSpec {
@@ -236,6 +242,7 @@ const AVERAGE_BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "Blur",
+    zero_d_array: false,
     doc: "The mean over a `ksize` window along every axis but the last when it is shorter than `ksize` (DeepTrack2 \
           2.0.1), else along the first two, with scipy's border modes.",
     params: &[KSIZE, BLUR_MODE, BLUR_CVAL],
@@ -249,7 +256,7 @@ const fn pooling_kind(
     doc: &'static str,
     make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
 ) -> KindSpec {
-    KindSpec { name, aliases: &[], module: "math", base: "Pool", doc, params: POOLING, positional: &["ksize"], make }
+    KindSpec { name, aliases: &[], module: "math", base: "Pool", zero_d_array: false, doc, params: POOLING, positional: &["ksize"], make }
 }
 
 pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {

@@ -44,6 +44,7 @@ const GAUSSIAN: KindSpec = KindSpec {
     aliases: &[],
     module: "noises",
     base: "",
+    zero_d_array: false,
     doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel; a complex `mu` or `sigma` (`0.005j`) makes the \
           result complex (one draw scaled by the complex `sigma`).",
     params: GAUSSIAN_PARAMS,
@@ -56,6 +57,7 @@ const COMPLEX_GAUSSIAN: KindSpec = KindSpec {
     aliases: &[],
     module: "noises",
     base: "",
+    zero_d_array: false,
     doc: "Adds complex Gaussian noise: `x + mu + sigma · (N(0, 1) + i·N(0, 1))` per pixel; the result is complex \
           (a last axis of 2: real and imaginary parts); `mu` and `sigma` may be complex.",
     params: GAUSSIAN_PARAMS,
@@ -68,6 +70,7 @@ const POISSON: KindSpec = KindSpec {
     aliases: &[],
     module: "noises",
     base: "",
+    zero_d_array: true,
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
         ParamSpec {
@@ -235,6 +238,7 @@ const fn background(
         aliases: &[],
         module: "noises",
         base,
+        zero_d_array: false,
         doc: "Adds a constant: `x + offset`.",
         params: BACKGROUND,
         positional: &["offset"],

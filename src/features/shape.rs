@@ -35,6 +35,7 @@ const TRANSPOSE: KindSpec = KindSpec {
     aliases: &["Permute"],
     module: "features",
     base: "",
+    zero_d_array: true,
     doc: "Permutes the axes (`numpy.transpose`): reversed when `axes` is None.",
     params: &[axis("axes", ParamDefault::Value(Const::None), "the new order of the axes (None: reversed)")],
     positional: &["axes"],
@@ -46,6 +47,7 @@ const MOVE_AXIS: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "Moves axes to new positions, the others keeping their order (`numpy.moveaxis`).",
     params: &[
         ParamSpec { nullable: false, ..axis("source", ParamDefault::Required, "the axis (or axes) to move") },
@@ -60,6 +62,7 @@ const SQUEEZE: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: true,
     doc: "Removes axes of length one (`numpy.squeeze`): all of them when `axis` is None.",
     params: &[axis("axis", ParamDefault::Value(Const::None), "the axis (or axes) to remove; each must have length 1")],
     positional: &["axis"],
@@ -71,6 +74,7 @@ const UNSQUEEZE: KindSpec = KindSpec {
     aliases: &["ExpandDims"],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "Inserts axes of length one (`numpy.expand_dims`).",
     params: &[axis("axis", ParamDefault::Value(Const::Int(-1)), "where the new axis (or axes) go in the output")],
     positional: &["axis"],
@@ -82,6 +86,7 @@ const CHANNEL_FIRST_2D: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "A 2-d image gets a leading axis of one; a 3-d image has `axis` moved to the front.",
     params: &[ParamSpec::new(
         "axis",
@@ -104,6 +109,7 @@ const AS_TYPE: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: true,
     doc: "numpy's `astype(dtype)`: the values cast (rounded, truncated or wrapped), the image tagged with the type.",
     params: &[ParamSpec::new(
         "dtype",
@@ -120,6 +126,7 @@ const ONE_HOT: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "One-hot encodes whole class numbers along a new last axis (a last axis of one is replaced).",
     params: &[ParamSpec {
         min: 1.0,

@@ -31,6 +31,7 @@ const SLICE: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "`feature[index]`: numpy's indexing of every image (basic, and lists of integers or boolean masks).",
     params: &[ParamSpec::new(
         "slices",

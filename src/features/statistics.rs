@@ -114,6 +114,7 @@ macro_rules! reducer {
             aliases: &[],
             module: "statistics",
             base: "",
+            zero_d_array: false,
             doc: $doc,
             params: $params,
             positional: $positional,

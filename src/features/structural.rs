@@ -25,6 +25,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "",
+        zero_d_array: true,
         doc: "Passes its input through; its properties are only recorded.",
         params: &[],
         positional: &["_input"],
@@ -35,6 +36,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "features",
         base: "",
+        zero_d_array: false,
         doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
         // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
         params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Int(0)), "the image")],
@@ -82,6 +84,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &["Branch"],
         module: "features",
         base: "",
+        zero_d_array: false,
         doc: "`feature_1 >> feature_2`: resolves `feature_2` on the output of `feature_1`.",
         params: &[
             ParamSpec::new("feature_1", ParamKind::Feature, ParamDefault::Required, "the first feature"),
@@ -111,6 +114,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "optics",
         base: "",
+        zero_d_array: false,
         doc: "`optics(sample)`: resolves `sample` without input and images it with the optics `objective`.",
         params: &[
             ParamSpec::new("sample", ParamKind::Feature, ParamDefault::Required, "the sample (scatterers)"),
@@ -134,6 +138,7 @@ const REPEAT: KindSpec = KindSpec {
     aliases: &[],
     module: "features",
     base: "",
+    zero_d_array: false,
     doc: "`feature ^ N`: applies `feature` N times in sequence, each repetition with its own samples.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the repeated feature"),
@@ -167,6 +172,7 @@ const fn arithmetic(
         aliases,
         module: "features",
         base: "ArithmeticOperationFeature",
+        zero_d_array: false,
         doc,
         params: OPERAND,
         positional: &["value"],

@@ -177,6 +177,22 @@ pub unsafe extern "C" fn deeptrack_kind_base(kind: size_t, out: *mut *const c_ch
     })
 }
 
+/// Whether DeepTrack2 2.0.1's result of kind `kind` on a 0-d input is a 0-d array (the class returns
+/// its input array, or the 0-d array of a scipy or numpy function: `GaussianBlur`, `FlipLR`, `Real`)
+/// where the library's result is a number (numpy's scalar in Python), in `*out`. Bindings that
+/// mirror 2.0.1's result types convert it.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_kind_zero_d_array(kind: size_t, out: *mut bool) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        write(out, kind_at(kind)?.zero_d_array);
+        Ok(())
+    })
+}
+
 /// One line on what kind `kind` computes, borrowed for the life of the process.
 ///
 /// # Safety

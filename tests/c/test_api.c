@@ -1709,6 +1709,20 @@ static void test_kinds(void) {
             CHECK(strcmp(s, bases[i][1]) == 0);
         }
     }
+    /* DeepTrack2 2.0.1 gives a 0-d array for GaussianBlur (scipy's) and FlipLR (its input), a number
+     * for Add and Sum (numpy's). */
+    bool zero_d = false;
+    OK(deeptrack_kind_zero_d_array(k, &zero_d));
+    CHECK(zero_d);
+    OK(deeptrack_kind_find("FlipLR", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(zero_d);
+    OK(deeptrack_kind_find("Add", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(!zero_d);
+    OK(deeptrack_kind_find("Sum", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(!zero_d);
     OK(deeptrack_kind_param_count(k, &n));
     CHECK(n == 3); /* sigma, then mode and cval */
     OK(deeptrack_kind_param_name(k, 0, &s));
@@ -1817,6 +1831,8 @@ static void test_kinds(void) {
     FAILS(deeptrack_kind_find(NULL, &k), DEEPTRACK_STATUS_NULL_ARGUMENT, "name");
     FAILS(deeptrack_kind_doc(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
     FAILS(deeptrack_kind_base(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_zero_d_array(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_zero_d_array(count, &zero_d), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
     FAILS(deeptrack_kind_base(count, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
     FAILS(deeptrack_kind_param_limits(0, 0, &lo, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "max");
     FAILS(deeptrack_kind_param_length(0, 0, NULL, &max_len), DEEPTRACK_STATUS_NULL_ARGUMENT, "min_len");

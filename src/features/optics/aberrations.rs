@@ -71,6 +71,7 @@ macro_rules! named {
             module: "aberrations",
             // 2.0.1 derives the named terms from Zernike.
             base: "Zernike",
+            zero_d_array: false,
             doc: $doc,
             params: &[
                 indices("n", 0.0, ParamDefault::Value(Const::Int($n)), N_DOC),
@@ -90,6 +91,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "aberrations",
         base: "",
+        zero_d_array: false,
         doc: "Multiplies the pupil by exp(-(rho/sigma)^2): a pupil that fades towards its edge.",
         params: &[
             ParamSpec {
@@ -123,6 +125,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "aberrations",
         base: "",
+        zero_d_array: false,
         doc: "Multiplies the pupil by exp(i * sum of coefficient * Zernike(n, m)(rho, theta)): a phase aberration.",
         params: ZERNIKE,
         positional: &["n", "m", "coefficient"],

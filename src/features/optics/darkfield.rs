@@ -38,6 +38,7 @@ pub(super) const KIND: KindSpec = KindSpec {
     aliases: &[],
     module: "optics",
     base: "Brightfield",
+    zero_d_array: false,
     doc: "Coherent imaging of the scattered light only: brightfield's field at the camera, |field - 1|^2.",
     params: DARKFIELD,
     positional: &["illumination_angle"],

@@ -56,6 +56,7 @@ pub(super) const KIND: KindSpec = KindSpec {
     aliases: &[],
     module: "optics",
     base: "Brightfield",
+    zero_d_array: false,
     doc: "Interferometric scattering: brightfield with the illumination in reflection (for Mie scatterers).",
     params: ISCAT,
     positional: &["illumination_angle", "amp_factor"],

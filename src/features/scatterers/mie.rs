@@ -46,6 +46,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "scatterers",
         base: "MieScatterer",
+        zero_d_array: false,
         doc: "The field scattered by a sphere, by Mie theory (imaged by Brightfield).",
         params: SPHERE,
         positional: &["radius", "refractive_index"],
@@ -56,6 +57,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "scatterers",
         base: "MieScatterer",
+        zero_d_array: false,
         doc: "The field scattered by a sphere of concentric shells, by Mie theory (imaged by Brightfield).",
         params: STRATIFIED,
         positional: &["radius", "refractive_index"],
@@ -66,6 +68,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         aliases: &[],
         module: "scatterers",
         base: "",
+        zero_d_array: false,
         doc: "The field scattered by a particle whose Mie coefficients a function of L gives (imaged by Brightfield).",
         params: SCATTERER,
         positional: &[
