@@ -256,7 +256,17 @@ const fn pooling_kind(
     doc: &'static str,
     make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
 ) -> KindSpec {
-    KindSpec { name, aliases: &[], module: "math", base: "Pool", zero_d_array: false, doc, params: POOLING, positional: &["ksize"], make }
+    KindSpec {
+        name,
+        aliases: &[],
+        module: "math",
+        base: "Pool",
+        zero_d_array: false,
+        doc,
+        params: POOLING,
+        positional: &["ksize"],
+        make,
+    }
 }
 
 pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {
