@@ -196,6 +196,7 @@ fixtures:
 	$(FIXTURES_VENV)/bin/python tests/fixtures/generate.py --manifest tests/fixtures/deeptrack-2.0.1/params/manifest.json \
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/params)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/api_surface.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/api_surface.json)
 	cargo build $(FEATURES)   # defaults.py reads the list of kinds from the library's registry
 	DEEPTRACK_LIBRARY=$(CURDIR)/target/debug/libdeeptrack.so PYTHONPATH=$(CURDIR)/python \
 		$(FIXTURES_VENV)/bin/python tests/fixtures/defaults.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/defaults.json)

@@ -1489,6 +1489,30 @@ deeptrack_status deeptrack_kind_name(size_t kind,
 deeptrack_status deeptrack_kind_module(size_t kind, const char **out);
 
 /**
+ * DeepTrack2 2.0.1's direct base class of kind `kind`, where it is not the usual base of the kind's
+ * module: `"Blur"` for `GaussianBlur`, `"ArithmeticOperationFeature"` for `Add`, `"Zernike"` for
+ * `Defocus`, `"Feature"` for a kind that 2.0.1 derives from `Feature` although its module has a base
+ * class (`CropTight`); `""` for the module's usual base (`Sum`: `Reducer`). Borrowed for the life of
+ * the process.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_base(size_t kind,
+                                     const char **out);
+
+/**
+ * Whether DeepTrack2 2.0.1's result of kind `kind` on a 0-d input is a 0-d array (the class returns
+ * its input array, or the 0-d array of a scipy or numpy function: `GaussianBlur`, `FlipLR`, `Real`)
+ * where the library's result is a number (numpy's scalar in Python), in `*out`. Bindings that
+ * mirror 2.0.1's result types convert it.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_zero_d_array(size_t kind, bool *out);
+
+/**
  * One line on what kind `kind` computes, borrowed for the life of the process.
  *
  * # Safety

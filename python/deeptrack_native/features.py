@@ -848,16 +848,6 @@ def _holds_object(value):
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
 
 
-#: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1 (they return the input
-#: array itself, or a function of scipy's or numpy's that returns a 0-d array), where numpy's
-#: arithmetic, math functions and reductions give a numpy scalar.
-_ZERO_D_ARRAY_KINDS = frozenset(
-    (
-        "DummyFeature", "Arguments", "ConditionalSetFeature", "Squeeze", "Transpose", "FlipLR", "FlipUD",
-        "FlipDiagonal", "GaussianBlur", "Poisson", "Real", "Imag", "AsType",
-    )
-)
-
 #: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
 #: comparison of a 0-d array gives it.
 _COMPARISON_KINDS = frozenset(
@@ -874,7 +864,8 @@ def _last_kind(feature):
 
 def _zero_d_results(feature, results):
     """``results`` with their 0-d numbers typed as DeepTrack2 2.0.1 gives them for ``feature``'s last
-    kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the library gives a float64 or
+    kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the registry's ``zero_d_array``:
+    2.0.1 returns its input array or scipy's 0-d array; the library gives a float64 or
     complex128 scalar), numpy's bool scalar for a comparison (the library gives a 0-d bool array)."""
     kind = _last_kind(feature)
     if kind in _ZERO_D_ARRAY_KINDS:
@@ -1348,6 +1339,12 @@ def _kind_str(fn, *args):
     return out.value.decode("utf-8")
 
 
+def _kind_bool(fn, *args):
+    out = c_bool()
+    _core.call(fn, *args, byref(out))
+    return out.value
+
+
 def _kind_count(fn, *args):
     out = c_size_t()
     _core.call(fn, *args, byref(out))
@@ -1377,14 +1374,18 @@ class _Param:
 
 def registry():
     """The library's built-in kinds, read from its registry (``deeptrack_kind_*``): a list of dicts
-    with ``name``, ``module`` (DeepTrack2's), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
-    constructor order) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
+    with ``name``, ``module`` (DeepTrack2's), ``base`` (DeepTrack2 2.0.1's base class where it is not
+    the module's usual one; ``""`` else), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
+    constructor order), ``zero_d_array`` (whether DeepTrack2 2.0.1's result on a 0-d input is a 0-d
+    ndarray where the library's is a number) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
     kinds = []
     for k in range(lib.deeptrack_kind_count()):
         kinds.append(
             {
                 "name": _kind_str(lib.deeptrack_kind_name, k),
                 "module": _kind_str(lib.deeptrack_kind_module, k),
+                "base": _kind_str(lib.deeptrack_kind_base, k),
+                "zero_d_array": _kind_bool(lib.deeptrack_kind_zero_d_array, k),
                 "doc": _kind_str(lib.deeptrack_kind_doc, k),
                 "aliases": [
                     _kind_str(lib.deeptrack_kind_alias, k, i)
@@ -1623,11 +1624,11 @@ def _define(kind):
     feature_params = tuple((p.name, p.type == _PARAM_FEATURES) for p in kind["params"] if p.type in _FEATURE_TYPES)
     if needs_features:
         base = _Composite
-    parent = _dt2_parent(kind["name"])
+    parent = _dt2_parent(kind)
     if parent is not None:
         base = (_Composite, parent) if needs_features and not issubclass(parent, _Composite) else parent
-    elif kind["name"] in _NOT_IN_MODULE_BASE:
-        base = Feature
+    elif kind["base"] == "Feature" and not needs_features:
+        base = Feature  # a kind of a module with a base class that DeepTrack2 derives from Feature only
     attrs = {
         "_kind": kind["name"],
         "_positional": tuple(kind["positional"]),
@@ -1640,6 +1641,7 @@ def _define(kind):
         "_params": frozenset(p.name for p in kind["params"]),
         "_pixels": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_PIXELS),
         "_module": kind["module"],
+        "_base": kind["base"],  # DeepTrack2 2.0.1's base class, where not the module's ("" else)
         "__doc__": _doc(kind),
         "__module__": "deeptrack_native",
     }
@@ -1668,43 +1670,22 @@ def _define(kind):
     return cls
 
 
-#: DeepTrack2 2.0.1's base class of a kind, where it is not its module's base (``Noise``, ...): the
-#: class itself, or the name of the kind whose class it is (defined first).
-_DT2_PARENTS = {
-    **dict.fromkeys(
-        ["Piston", "VerticalTilt", "HorizontalTilt", "ObliqueAstigmatism", "Defocus", "Astigmatism",
-         "ObliqueTrefoil", "VerticalComa", "HorizontalComa", "Trefoil", "SphericalAberration"],
-        "Zernike",
-    ),
-    **dict.fromkeys(["Darkfield", "ISCAT", "Holography"], "Brightfield"),
-    "CropToMultiplesOf": "Crop",
-    "PadToMultiplesOf": "Pad",
-    "Offset": "Background",
-    **dict.fromkeys(["AverageBlur", "BilateralBlur", "GaussianBlur", "MedianBlur"], "Blur"),
-    **dict.fromkeys(["AveragePooling", "MaxPooling", "MinPooling", "MedianPooling", "SumPooling"], "Pool"),
-    **dict.fromkeys(
-        ["Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Power", "GreaterThan", "LessThan",
-         "GreaterThanOrEquals", "LessThanOrEquals", "Equals"],
-        "ArithmeticOperationFeature",
-    ),
-    **dict.fromkeys(
-        ["Bind", "BindUpdate", "Combine", "ConditionalSetFeature", "ConditionalSetProperty", "Probability"],
-        "StructuralFeature",
-    ),
-}
-#: Kinds of a module with a base class (``augmentations``, ``optics``) that DeepTrack2 derives from
-#: ``Feature`` only.
-_NOT_IN_MODULE_BASE = frozenset({"CropTight", "IlluminationGradient"})
+#: The base class (in the registry) that this module writes after the kinds, around the kind of that
+#: name: its subclasses there are recognised by its metaclass (:class:`_MieScattererType`), not
+#: derived from it.
+_LATER_PARENT = "MieScatterer"
 
 
-def _dt2_parent(name):
-    """The class DeepTrack2 derives kind ``name`` from, when it is not its module's base; None else."""
-    parent = _DT2_PARENTS.get(name)
-    if parent is None:
+def _dt2_parent(kind):
+    """The class DeepTrack2 derives ``kind`` from (the registry's ``base``), when it is neither its
+    module's base nor ``Feature`` nor written later; None else: a class of this module (``Blur``,
+    ``Pool``, ``StructuralFeature``, ...), or the class of another kind (defined first)."""
+    parent = kind["base"]
+    if parent in ("", "Feature", _LATER_PARENT):
         return None
     own = globals().get(parent)
     if isinstance(own, type) and issubclass(own, Feature):
-        return own  # a class of this module (Blur, Pool, StructuralFeature, ...)
+        return own
     return _BUILTINS[parent]
 
 
@@ -1714,7 +1695,7 @@ def _define_all():
     built from features derive from :class:`_Composite`; a kind DeepTrack2 derives from another kind
     (``Darkfield`` from ``Brightfield``) is defined after it."""
     kinds = registry()
-    parents = set(_DT2_PARENTS.values())
+    parents = {kind["base"] for kind in kinds}
     kinds.sort(key=lambda kind: kind["name"] not in parents)
     for kind in kinds:
         own = globals().get(kind["name"])
@@ -1723,9 +1704,13 @@ def _define_all():
                 own.__doc__ = f"{kind['doc']}\n\n{own.__doc__ or ''}"
             continue  # exported by the package itself
         _define(kind)
+    return kinds
 
 
-_define_all()
+_KINDS = _define_all()
+#: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1, where numpy's
+#: arithmetic, math functions and reductions give a numpy scalar (the registry's ``zero_d_array``).
+_ZERO_D_ARRAY_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["zero_d_array"])
 # The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
 for _cls in (Blur, BlurCV2, Pool):
     _BUILTINS[_cls._kind] = _cls
@@ -1747,8 +1732,8 @@ class _MieScattererType(type):
         return cls.__subclasscheck__(type(obj))
 
 
-#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer``.
-_MIE_KINDS = frozenset({"MieSphere", "MieStratifiedSphere"})
+#: The built-in kinds that are DeepTrack2's subclasses of ``MieScatterer`` (the registry's bases).
+_MIE_KINDS = frozenset(cls._kind for cls in _BUILTIN_CLASSES if getattr(cls, "_base", "") == _LATER_PARENT)
 
 
 class MieScatterer(Scatterer, _BUILTINS["MieScatterer"], metaclass=_MieScattererType):

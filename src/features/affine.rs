@@ -43,6 +43,8 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
     name: "Affine",
     aliases: &[],
     module: "augmentations",
+    base: "",
+    zero_d_array: false,
     doc: "Scales, translates, rotates and shears the first two axes about the centre; positions follow.",
     params: &[
         ParamSpec::new(

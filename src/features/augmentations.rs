@@ -39,7 +39,17 @@ pub(crate) static KINDS: &[KindSpec] = &[
 
 /// The entry of a flip.
 const fn flip(name: &'static str, doc: &'static str, make: fn(Vec<Feature>) -> Box<dyn FeatureKind>) -> KindSpec {
-    KindSpec { name, aliases: &[], module: "augmentations", doc, params: FLIP, positional: &["p", "augment"], make }
+    KindSpec {
+        name,
+        aliases: &[],
+        module: "augmentations",
+        base: "",
+        zero_d_array: true,
+        doc,
+        params: FLIP,
+        positional: &["p", "augment"],
+        make,
+    }
 }
 
 /// DeepTrack2's `Augmentation.time_consistent`, the first property of every augmentation it derives
@@ -87,6 +97,8 @@ const PAD: KindSpec = KindSpec {
     name: "Pad",
     aliases: &[],
     module: "augmentations",
+    base: "",
+    zero_d_array: false,
     doc: "Pads before and after each axis in a numpy mode; positions shift by the padding before.",
     params: &[
         TIME_CONSISTENT,
@@ -121,6 +133,8 @@ const CROP: KindSpec = KindSpec {
     name: "Crop",
     aliases: &[],
     module: "augmentations",
+    base: "",
+    zero_d_array: false,
     doc: "Keeps a window of size `crop` (or removes `crop` pixels) per axis, at a random or given corner.",
     params: &[
         TIME_CONSISTENT,
@@ -670,6 +684,8 @@ const CROP_TO_MULTIPLES_OF: KindSpec = KindSpec {
     name: "CropToMultiplesOf",
     aliases: &[],
     module: "augmentations",
+    base: "Crop",
+    zero_d_array: false,
     doc: "Crops each axis down to a multiple of `multiple`, at a random or given corner; positions follow.",
     params: &[TIME_CONSISTENT, COMPUTED_CROP, CROP_MODE_RETAIN, CROP.params[3], MULTIPLE],
     positional: &["multiple", "corner"],
@@ -680,6 +696,8 @@ const PAD_TO_MULTIPLES_OF: KindSpec = KindSpec {
     name: "PadToMultiplesOf",
     aliases: &[],
     module: "augmentations",
+    base: "Pad",
+    zero_d_array: false,
     doc: "Pads each axis up to a multiple of `multiple`, half before and half after; positions follow.",
     params: &[TIME_CONSISTENT, COMPUTED_PX, PAD.params[2], PAD.params[3], MULTIPLE],
     positional: &["multiple"],

@@ -17,6 +17,8 @@ pub(crate) const AVERAGE: KindSpec = KindSpec {
     name: "Average",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "The mean of its features' outputs (stacked on a new first axis) over `axis`.",
     params: &[
         ParamSpec::new("features", ParamKind::Features, ParamDefault::Required, "the features averaged"),

@@ -47,6 +47,8 @@ pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
     name: "BilateralBlur",
     aliases: &[],
     module: "math",
+    base: "Blur",
+    zero_d_array: false,
     doc: "OpenCV's bilateral filter (single precision): neighbours weighted by distance and by value.",
     params: &[
         ParamSpec {

@@ -24,6 +24,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Bind",
         aliases: &["BindResolve"],
         module: "features",
+        base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves `feature` with its own properties bound: they override the same-named properties of the \
               features it resolves.",
         params: BOUND_FEATURE,
@@ -34,6 +36,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "BindUpdate",
         aliases: &[],
         module: "features",
+        base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Deprecated in DeepTrack2: the same as `Bind`.",
         params: BOUND_FEATURE,
         positional: &["feature"],
@@ -43,6 +47,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "ConditionalSetProperty",
         aliases: &[],
         module: "features",
+        base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves `feature` with its own properties bound when `condition` holds (a bool, or the name of one \
               of its properties, true when it has none), else unchanged.",
         params: &[
@@ -64,6 +70,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "ConditionalSetFeature",
         aliases: &[],
         module: "features",
+        base: "StructuralFeature",
+        zero_d_array: true,
         doc: "Resolves `on_true` when `condition` holds (a bool, or the name of one of its properties, true when it \
               has none), else `on_false`; a branch not given passes the input through.",
         params: &[

@@ -41,6 +41,8 @@ pub(super) const BLUR: KindSpec = KindSpec {
     name: "Blur",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
     params: &[
         ParamSpec::new(
@@ -72,6 +74,8 @@ pub(super) const BLUR_CV2: KindSpec = KindSpec {
     name: "BlurCV2",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "`filter_function` (an OpenCV-style filter) applied to the whole image, given the properties and \
           `borderType` (OpenCV's integer for `mode`).",
     params: &[
@@ -101,6 +105,8 @@ pub(super) const POOL: KindSpec = KindSpec {
     name: "Pool",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
     params: &[
         ParamSpec::new(

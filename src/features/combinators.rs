@@ -26,6 +26,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Combine",
         aliases: &[],
         module: "features",
+        base: "StructuralFeature",
+        zero_d_array: false,
         doc: "Resolves every feature of `features` on the same input: one image per feature, in order (a feature's \
               several images, as for a list of inputs, stacked along a new first axis).",
         params: &[ParamSpec::new(
@@ -45,6 +47,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Arguments",
         aliases: &[],
         module: "features",
+        base: "",
+        zero_d_array: true,
         doc: "Passes its input through; its properties are values that other features link to.",
         params: &[],
         positional: &["_input"],
@@ -57,6 +61,8 @@ const STACK: KindSpec = KindSpec {
     name: "Stack",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list; a feature's images with their property lists).",
     params: &[ParamSpec {
         nullable: true,
@@ -76,6 +82,8 @@ const PROBABILITY: KindSpec = KindSpec {
     name: "Probability",
     aliases: &[],
     module: "features",
+    base: "StructuralFeature",
+    zero_d_array: false,
     doc: "Resolves `feature` on the input when `random_number < probability`, else passes the input through.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature applied"),
@@ -109,6 +117,8 @@ const ONE_OF: KindSpec = KindSpec {
     name: "OneOf",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves the feature of `collection` at index `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new("collection", ParamKind::Features, ParamDefault::Required, "the features to choose from"),
@@ -132,6 +142,8 @@ const ONE_OF_DICT: KindSpec = KindSpec {
     name: "OneOfDict",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves the feature of `collection` whose key (in `keys`) is `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new(

@@ -26,6 +26,8 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
     name: "CropTight",
     aliases: &[],
     module: "augmentations",
+    base: "Feature",
+    zero_d_array: false,
     doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is).",
     params: &[ParamSpec {
         min: -f64::MAX,

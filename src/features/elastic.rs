@@ -26,6 +26,8 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
     name: "ElasticTransformation",
     aliases: &[],
     module: "augmentations",
+    base: "",
+    zero_d_array: false,
     doc: "Warps the image by a random displacement field (uniform noise smoothed by a Gaussian, times `alpha`).",
     params: &[
         ParamSpec::new(

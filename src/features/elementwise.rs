@@ -204,12 +204,18 @@ const FEATURE: &[ParamSpec] = &[ParamSpec::new(
 )];
 
 /// The registry entry of the element-wise class `$name`, applying `Op::$name`.
+/// `zero_d_array` (default false): see [`KindSpec::zero_d_array`].
 macro_rules! elementwise {
     ($name:ident, $doc:literal) => {
+        elementwise!($name, $doc, false)
+    };
+    ($name:ident, $doc:literal, $zero_d_array:literal) => {
         KindSpec {
             name: stringify!($name),
             aliases: &[],
             module: "elementwise",
+            base: "",
+            zero_d_array: $zero_d_array,
             doc: $doc,
             params: FEATURE,
             positional: &["feature"],
@@ -237,11 +243,12 @@ pub(crate) static KINDS: &[KindSpec] = &[
     elementwise!(Cosh, "`np.cosh` of every sample."),
     elementwise!(Exp, "`np.exp` of every sample."),
     elementwise!(Floor, "`np.floor` of every sample."),
-    elementwise!(Imag, "`np.imag` of every sample: the imaginary part of a complex one; 0 for a real one."),
+    // 2.0.1 returns numpy's 0-d array for a 0-d input.
+    elementwise!(Imag, "`np.imag` of every sample: the imaginary part of a complex one; 0 for a real one.", true),
     elementwise!(Log, "`np.log` of every sample (NaN for a negative one, -inf for 0)."),
     elementwise!(Log10, "`np.log10` of every sample (NaN for a negative one, -inf for 0)."),
     elementwise!(Log2, "`np.log2` of every sample (NaN for a negative one, -inf for 0)."),
-    elementwise!(Real, "`np.real` of every sample: the real part of a complex one; a real sample itself."),
+    elementwise!(Real, "`np.real` of every sample: the real part of a complex one; a real sample itself.", true),
     elementwise!(Round, "`np.around` of every sample: the nearest whole number, halves to even."),
     elementwise!(Sign, "`np.sign` of every sample: -1, 0 or 1 (NaN stays NaN)."),
     elementwise!(Sin, "`np.sin` of every sample."),

@@ -78,6 +78,8 @@ const NORMALIZE_QUANTILE: KindSpec = KindSpec {
     name: "NormalizeQuantile",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "`(x - median) / (q_high - q_low)` over the image, with numpy's (linear) quantiles.",
     params: &[
         ParamSpec {
@@ -100,6 +102,8 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
     name: "MedianBlur",
     aliases: &[],
     module: "math",
+    base: "Blur",
+    zero_d_array: false,
     doc: "The median over a `ksize` window on every axis, with scipy's border modes (`median_filter`).",
     params: &[
         ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE },
@@ -128,6 +132,8 @@ const CLIP: KindSpec = KindSpec {
     name: "Clip",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "Clips every sample to `[min, max]`.",
     params: &[
         ParamSpec {
@@ -174,6 +180,8 @@ const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
     name: "NormalizeMinMax",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
     params: &[
         ParamSpec::new(
@@ -198,6 +206,8 @@ const NORMALIZE_STANDARD: KindSpec = KindSpec {
     name: "NormalizeStandard",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "`(x - mean) / std` over the image (population standard deviation).",
     params: &[FEATUREWISE],
     positional: &["featurewise"],
@@ -208,6 +218,8 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
     name: "GaussianBlur",
     aliases: &[],
     module: "math",
+    base: "Blur",
+    zero_d_array: true,
     doc: "A Gaussian filter over every axis with scipy's border modes (`gaussian_filter`).",
     params: &[
         ParamSpec {
@@ -259,6 +271,8 @@ const AVERAGE_BLUR: KindSpec = KindSpec {
     name: "AverageBlur",
     aliases: &[],
     module: "math",
+    base: "Blur",
+    zero_d_array: false,
     doc: "The mean over a `ksize` window along every axis but the last when it is shorter than `ksize` (DeepTrack2 \
           2.0.1), else along the first two, with scipy's border modes.",
     params: &[KSIZE, BLUR_MODE, BLUR_CVAL],
@@ -272,7 +286,17 @@ const fn pooling_kind(
     doc: &'static str,
     make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
 ) -> KindSpec {
-    KindSpec { name, aliases: &[], module: "math", doc, params: POOLING, positional: &["ksize"], make }
+    KindSpec {
+        name,
+        aliases: &[],
+        module: "math",
+        base: "Pool",
+        zero_d_array: false,
+        doc,
+        params: POOLING,
+        positional: &["ksize"],
+        make,
+    }
 }
 
 pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {

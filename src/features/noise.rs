@@ -25,8 +25,9 @@ pub(crate) static KINDS: &[KindSpec] = &[
     GAUSSIAN,
     COMPLEX_GAUSSIAN,
     POISSON,
-    background("Background", |_| Box::new(Background("Background"))),
-    background("Offset", |_| Box::new(Background("Offset"))),
+    background("Background", "", |_| Box::new(Background("Background"))),
+    // 2.0.1's `Offset` is the class `Background` itself; here a kind of its own, a subclass of it.
+    background("Offset", "Background", |_| Box::new(Background("Offset"))),
 ];
 
 /// A finite number (the bounds that mean "finite" to the registry).
@@ -42,6 +43,8 @@ const GAUSSIAN: KindSpec = KindSpec {
     name: "Gaussian",
     aliases: &[],
     module: "noises",
+    base: "",
+    zero_d_array: false,
     doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel; a complex `mu` or `sigma` (`0.005j`) makes the \
           result complex (one draw scaled by the complex `sigma`).",
     params: GAUSSIAN_PARAMS,
@@ -53,6 +56,8 @@ const COMPLEX_GAUSSIAN: KindSpec = KindSpec {
     name: "ComplexGaussian",
     aliases: &[],
     module: "noises",
+    base: "",
+    zero_d_array: false,
     doc: "Adds complex Gaussian noise: `x + mu + sigma · (N(0, 1) + i·N(0, 1))` per pixel; the result is complex \
           (a last axis of 2: real and imaginary parts); `mu` and `sigma` may be complex.",
     params: GAUSSIAN_PARAMS,
@@ -64,6 +69,8 @@ const POISSON: KindSpec = KindSpec {
     name: "Poisson",
     aliases: &[],
     module: "noises",
+    base: "",
+    zero_d_array: true,
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
         ParamSpec {
@@ -259,11 +266,17 @@ fn add_complex_noise(
 
 /// `Background` and its alias class `Offset`. DeepTrack2 requires `offset`; here it defaults to 0 (a
 /// feature is created before its properties are set).
-const fn background(name: &'static str, make: fn(Vec<Feature>) -> Box<dyn FeatureKind>) -> KindSpec {
+const fn background(
+    name: &'static str,
+    base: &'static str,
+    make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
+) -> KindSpec {
     KindSpec {
         name,
         aliases: &[],
         module: "noises",
+        base,
+        zero_d_array: false,
         doc: "Adds a constant: `x + offset`.",
         params: BACKGROUND,
         positional: &["offset"],

@@ -50,6 +50,8 @@ pub(crate) const RESIZE: KindSpec = KindSpec {
     name: "Resize",
     aliases: &[],
     module: "math",
+    base: "",
+    zero_d_array: false,
     doc: "Resizes the first two axes to `dsize` = (width, height) by OpenCV's linear interpolation.",
     params: &[ParamSpec {
         min: 1.0,

@@ -36,6 +36,8 @@ pub(crate) const REUSE: KindSpec = KindSpec {
     name: "Reuse",
     aliases: &[],
     module: "augmentations",
+    base: "",
+    zero_d_array: false,
     doc: "Keeps the last `storage` outputs of `feature` and hands each out about `uses` times (drawn at random) \
           before resolving `feature` anew.",
     params: &[

@@ -49,6 +49,8 @@ const SAMPLE_TO_MASKS: KindSpec = KindSpec {
     name: "SampleToMasks",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Masks (or other targets) of a sample's scatterers, each transformed and placed at its position, merged \
           into an (H, W, number_of_masks) image of the output region.",
     params: &[

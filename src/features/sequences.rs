@@ -23,6 +23,8 @@ const SEQUENCE: KindSpec = KindSpec {
     name: "Sequence",
     aliases: &[],
     module: "sequences",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves `feature` `sequence_length` times, one frame per step, each with the sequential properties of that step.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature resolved at every step"),

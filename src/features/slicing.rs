@@ -30,6 +30,8 @@ const SLICE: KindSpec = KindSpec {
     name: "Slice",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "`feature[index]`: numpy's indexing of every image (basic, and lists of integers or boolean masks).",
     params: &[ParamSpec::new(
         "slices",

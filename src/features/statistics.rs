@@ -113,6 +113,8 @@ macro_rules! reducer {
             name: stringify!($name),
             aliases: &[],
             module: "statistics",
+            base: "",
+            zero_d_array: false,
             doc: $doc,
             params: $params,
             positional: $positional,

@@ -24,6 +24,8 @@ const STORE: KindSpec = KindSpec {
     name: "Store",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves `feature` on the input and keeps its output under `key`: later resolves with the same key (and \
           `_ID`) return it, across updates, unless `replace`.",
     params: &[
@@ -45,6 +47,8 @@ const TAKE_PROPERTIES: KindSpec = KindSpec {
     name: "TakeProperties",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves `feature` (without input) and appends to the input, per name of `names`, an image of the values \
           sampled for it by the features of `feature` that have every one of `names`.",
     params: &[

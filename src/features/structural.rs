@@ -24,6 +24,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "DummyFeature",
         aliases: &[],
         module: "features",
+        base: "",
+        zero_d_array: true,
         doc: "Passes its input through; its properties are only recorded.",
         params: &[],
         positional: &["_input"],
@@ -33,6 +35,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Value",
         aliases: &[],
         module: "features",
+        base: "",
+        zero_d_array: false,
         doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
         // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
         params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Int(0)), "the image")],
@@ -79,6 +83,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Chain",
         aliases: &["Branch"],
         module: "features",
+        base: "",
+        zero_d_array: false,
         doc: "`feature_1 >> feature_2`: resolves `feature_2` on the output of `feature_1`.",
         params: &[
             ParamSpec::new("feature_1", ParamKind::Feature, ParamDefault::Required, "the first feature"),
@@ -107,6 +113,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Microscope",
         aliases: &[],
         module: "optics",
+        base: "",
+        zero_d_array: false,
         doc: "`optics(sample)`: resolves `sample` without input and images it with the optics `objective`.",
         params: &[
             ParamSpec::new("sample", ParamKind::Feature, ParamDefault::Required, "the sample (scatterers)"),
@@ -129,6 +137,8 @@ const REPEAT: KindSpec = KindSpec {
     name: "Repeat",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "`feature ^ N`: applies `feature` N times in sequence, each repetition with its own samples.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the repeated feature"),
@@ -157,7 +167,17 @@ const fn arithmetic(
     doc: &'static str,
     make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
 ) -> KindSpec {
-    KindSpec { name, aliases, module: "features", doc, params: OPERAND, positional: &["value"], make }
+    KindSpec {
+        name,
+        aliases,
+        module: "features",
+        base: "ArithmeticOperationFeature",
+        zero_d_array: false,
+        doc,
+        params: OPERAND,
+        positional: &["value"],
+        make,
+    }
 }
 
 /// The `value` of the arithmetic kinds.

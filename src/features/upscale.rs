@@ -28,6 +28,8 @@ const UPSCALE: KindSpec = KindSpec {
     name: "Upscale",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
           `factor` × `factor` blocks of the first two axes.",
     params: &[

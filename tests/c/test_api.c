@@ -1627,6 +1627,9 @@ static void test_kinds(void) {
         OK(deeptrack_kind_name(k, &name));
         OK(deeptrack_kind_module(k, &module));
         OK(deeptrack_kind_doc(k, &doc));
+        const char *base = NULL;
+        OK(deeptrack_kind_base(k, &base));
+        CHECK(base != NULL && strcmp(base, name) != 0); /* "" (the module's base) or another class */
         OK(deeptrack_kind_param_count(k, &params));
         CHECK(strlen(name) > 0 && strlen(module) > 0 && strlen(doc) > 0);
         size_t found = count;
@@ -1689,6 +1692,37 @@ static void test_kinds(void) {
     OK(deeptrack_kind_find("GaussianBlur", &k));
     OK(deeptrack_kind_module(k, &s));
     CHECK(strcmp(s, "math") == 0);
+    /* per-kind expectations: DeepTrack2 2.0.1's base classes: GaussianBlur is a Blur, Add an ArithmeticOperationFeature, a
+     * named Zernike term a Zernike, CropTight a Feature only; Sum has its module's base (Reducer). */
+    OK(deeptrack_kind_base(k, &s));
+    CHECK(strcmp(s, "Blur") == 0);
+    {
+        static const char *const bases[][2] = {
+            {"Add", "ArithmeticOperationFeature"}, {"Equal", "ArithmeticOperationFeature"},
+            {"Defocus", "Zernike"}, {"Darkfield", "Brightfield"}, {"CropTight", "Feature"},
+            {"Sum", ""}, {"Gaussian", ""},
+        };
+        for (size_t i = 0; i < sizeof bases / sizeof bases[0]; i++) {
+            size_t b = 0;
+            OK(deeptrack_kind_find(bases[i][0], &b));
+            OK(deeptrack_kind_base(b, &s));
+            CHECK(strcmp(s, bases[i][1]) == 0);
+        }
+    }
+    /* DeepTrack2 2.0.1 gives a 0-d array for GaussianBlur (scipy's) and FlipLR (its input), a number
+     * for Add and Sum (numpy's). */
+    bool zero_d = false;
+    OK(deeptrack_kind_zero_d_array(k, &zero_d));
+    CHECK(zero_d);
+    OK(deeptrack_kind_find("FlipLR", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(zero_d);
+    OK(deeptrack_kind_find("Add", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(!zero_d);
+    OK(deeptrack_kind_find("Sum", &n));
+    OK(deeptrack_kind_zero_d_array(n, &zero_d));
+    CHECK(!zero_d);
     OK(deeptrack_kind_param_count(k, &n));
     CHECK(n == 3); /* sigma, then mode and cval */
     OK(deeptrack_kind_param_name(k, 0, &s));
@@ -1796,6 +1830,10 @@ static void test_kinds(void) {
           "unknown feature kind 'pointparticle' (did you mean 'PointParticle'?)");
     FAILS(deeptrack_kind_find(NULL, &k), DEEPTRACK_STATUS_NULL_ARGUMENT, "name");
     FAILS(deeptrack_kind_doc(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_base(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_zero_d_array(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_zero_d_array(count, &zero_d), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_base(count, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
     FAILS(deeptrack_kind_param_limits(0, 0, &lo, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "max");
     FAILS(deeptrack_kind_param_length(0, 0, NULL, &max_len), DEEPTRACK_STATUS_NULL_ARGUMENT, "min_len");
     FAILS(deeptrack_kind_param_default(0, 0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");

@@ -69,6 +69,8 @@ const CAMERA: KindSpec = KindSpec {
     name: "Camera",
     aliases: &[],
     module: "cameras",
+    base: "",
+    zero_d_array: false,
     doc: "What a CCD, EMCCD or sCMOS camera records of a photon flux: shot noise, dark current, EM gain, read \
           noise, offset, ADC gain, bit depth and saturation, in ADU.",
     params: &[

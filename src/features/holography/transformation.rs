@@ -41,6 +41,8 @@ pub(crate) const KIND: KindSpec = KindSpec {
     name: "FourierTransformTransformation",
     aliases: &[],
     module: "holography",
+    base: "",
+    zero_d_array: false,
     doc: "A spectrum times `Tz**i` (i >= 0) or `Tzinv**|i|` (i < 0): a field propagated by i steps.",
     params: &[
         matrix("Tz", "the forward propagation matrix (complex), broadcast to the image's shape"),

@@ -31,6 +31,8 @@ const LOAD_IMAGE: KindSpec = KindSpec {
     name: "LoadImage",
     aliases: &[],
     module: "features",
+    base: "",
+    zero_d_array: false,
     doc: "Reads an image (PNG, TIFF, JPEG or .npy) from `path`, or several stacked along a new last axis; adds \
           trailing axes up to `ndim`.",
     params: &[

@@ -69,6 +69,9 @@ macro_rules! named {
             name: $name,
             aliases: &[],
             module: "aberrations",
+            // 2.0.1 derives the named terms from Zernike.
+            base: "Zernike",
+            zero_d_array: false,
             doc: $doc,
             params: &[
                 indices("n", 0.0, ParamDefault::Value(Const::Int($n)), N_DOC),
@@ -87,6 +90,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "GaussianApodization",
         aliases: &[],
         module: "aberrations",
+        base: "",
+        zero_d_array: false,
         doc: "Multiplies the pupil by exp(-(rho/sigma)^2): a pupil that fades towards its edge.",
         params: &[
             ParamSpec {
@@ -119,6 +124,8 @@ pub(crate) static KINDS: &[KindSpec] = &[
         name: "Zernike",
         aliases: &[],
         module: "aberrations",
+        base: "",
+        zero_d_array: false,
         doc: "Multiplies the pupil by exp(i * sum of coefficient * Zernike(n, m)(rho, theta)): a phase aberration.",
         params: ZERNIKE,
         positional: &["n", "m", "coefficient"],

@@ -37,6 +37,8 @@ pub(super) const KIND: KindSpec = KindSpec {
     name: "Darkfield",
     aliases: &[],
     module: "optics",
+    base: "Brightfield",
+    zero_d_array: false,
     doc: "Coherent imaging of the scattered light only: brightfield's field at the camera, |field - 1|^2.",
     params: DARKFIELD,
     positional: &["illumination_angle"],

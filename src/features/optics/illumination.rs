@@ -77,6 +77,8 @@ pub(crate) static KINDS: &[KindSpec] = &[KindSpec {
     name: "IlluminationGradient",
     aliases: &[],
     module: "optics",
+    base: "Feature",
+    zero_d_array: false,
     doc: "The illumination of an optics (illumination=): a field's amplitude plus a linear gradient, clipped.",
     params: PARAMS,
     positional: &["gradient", "constant", "vmin", "vmax"],

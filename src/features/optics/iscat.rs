@@ -55,6 +55,8 @@ pub(super) const KIND: KindSpec = KindSpec {
     name: "ISCAT",
     aliases: &[],
     module: "optics",
+    base: "Brightfield",
+    zero_d_array: false,
     doc: "Interferometric scattering: brightfield with the illumination in reflection (for Mie scatterers).",
     params: ISCAT,
     positional: &["illumination_angle", "amp_factor"],

@@ -32,6 +32,15 @@ pub struct KindSpec {
     /// The DeepTrack2 module that defines the class: `"features"`, `"math"`, `"noises"`,
     /// `"augmentations"`, `"scatterers"`, `"optics"`, …
     pub module: &'static str,
+    /// DeepTrack2 2.0.1's direct base class of the class, where it is not the module's usual base
+    /// (`"Blur"` for `"GaussianBlur"`, `"ArithmeticOperationFeature"` for `"Add"`, `"Feature"` for a
+    /// kind of a module with a base class that 2.0.1 derives from `Feature` only); `""` where it is
+    /// the module's usual base (`Noise` in `"noises"`, `Feature` in `"features"`, …).
+    pub base: &'static str,
+    /// Whether DeepTrack2 2.0.1's result on a 0-d input is a 0-d ndarray (the class returns its input
+    /// array, or the 0-d array of a scipy or numpy function) where the library's is a number (numpy's
+    /// scalar in Python): bindings that mirror 2.0.1's types convert it.
+    pub zero_d_array: bool,
     /// One line on what the kind computes.
     pub doc: &'static str,
     /// The parameters, in the order of the feature's properties (DeepTrack2's property dict order).
