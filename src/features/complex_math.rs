@@ -67,24 +67,12 @@ pub(crate) fn divide_by_count(z: Complex64, n: f64) -> Complex64 {
     divide(z, Complex64::new(n, 0.0))
 }
 
-/// numpy's complex `true_divide` `a / b` (Smith's method, as its `CDOUBLE_divide` loop): scaled by
-/// the larger part of `b`, each part of `b` zero dividing each part of `a` by 0. Not num-complex's
-/// `a / b`, which divides by `|b|²` (other roundings, and overflow for large `b`).
+/// numpy's complex `true_divide` `a / b` (Smith's method, as its `CDOUBLE_divide` loop; shared with
+/// the element-wise kinds): not num-complex's `a / b`, which divides by `|b|²` (other roundings, and
+/// overflow for large `b`).
 #[inline]
 pub(crate) fn divide(a: Complex64, b: Complex64) -> Complex64 {
-    let (re_abs, im_abs) = (b.re.abs(), b.im.abs());
-    if re_abs >= im_abs {
-        if re_abs == 0.0 && im_abs == 0.0 {
-            return Complex64::new(a.re / re_abs, a.im / re_abs);
-        }
-        let rat = b.im / b.re;
-        let scl = 1.0 / (b.re + b.im * rat);
-        Complex64::new((a.re + a.im * rat) * scl, (a.im - a.re * rat) * scl)
-    } else {
-        let rat = b.re / b.im;
-        let scl = 1.0 / (b.im + b.re * rat);
-        Complex64::new((a.re * rat + a.im) * scl, (a.im * rat - a.re) * scl)
-    }
+    super::elementwise::c99::div(a, b)
 }
 
 /// `np.clip(z, lo, hi)` of a complex image: `lo` for the numbers before it in numpy's order, `hi`
