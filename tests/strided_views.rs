@@ -99,10 +99,14 @@ fn flips_and_crops_are_views_with_numpys_strides_and_move_positions_as_before() 
     assert_eq!(m.data(), samples().slice(s![1..5, 0..6, ..]).into_dyn());
     assert_eq!(position(&m), [0.5, 2.25]);
 
-    // A flip that does not happen is the input itself; a 1-d image is an error, as before.
+    // A flip that does not happen is the input itself; FlipUD reverses a 1-d image (numpy's `x[::-1]`,
+    // as in DeepTrack2 2.0.1), FlipLR needs 2 axes.
     let none = one(&kind("FlipLR", &[("p", Value::Float(0.0))]), &x);
     assert!(!none.is_permuted() && none.shares_samples(&x));
-    let err = kind("FlipUD", &[("p", Value::Float(1.0))]).resolve_one(Some(&Image::zeros(&[3]))).unwrap_err();
+    let line = Image::from_slice(&[3], &[0.0, 1.0, 2.0]).unwrap();
+    let up_down = kind("FlipUD", &[("p", Value::Float(1.0))]).resolve_one(Some(&line)).unwrap().unwrap();
+    assert_eq!(up_down.as_slice().to_vec(), vec![2.0, 1.0, 0.0]);
+    let err = kind("FlipLR", &[("p", Value::Float(1.0))]).resolve_one(Some(&Image::zeros(&[3]))).unwrap_err();
     assert!(err.to_string().contains("expected an image with at least 2 axes, got shape [3]"), "{err}");
 }
 
