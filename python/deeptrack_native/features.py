@@ -140,6 +140,22 @@ def _sample_inside(value):
     return value
 
 
+
+def _bind_positional(feature, args, kwargs):
+    """Puts a constructor's positional ``args`` into ``kwargs`` under the kind's positional names
+    (``feature._positional``, from the registry), as Python binds a signature: a TypeError for too
+    many, or for a name also given by keyword."""
+    positional = feature._positional
+    name = type(feature).__name__
+    if len(args) > len(positional):
+        raise TypeError(
+            f"{name}() takes at most {len(positional)} positional arguments ({', '.join(positional)}), got {len(args)}"
+        )
+    for key, arg in zip(positional, args):
+        if key in kwargs:
+            raise TypeError(f"{name}() got multiple values for argument '{key}'")
+        kwargs[key] = arg
+
 class Feature(_node_api.FeatureNode):
     """A step of a pipeline. Subclass it and define ``get(self, image, **properties)``; every keyword
     argument of the constructor becomes a property, passed to ``get`` on every call (with ``name``, and
@@ -184,15 +200,7 @@ class Feature(_node_api.FeatureNode):
         self.__dict__["_default_input"] = None
         self.__dict__["_had_input"] = False
         self.__dict__["_input_cache"] = None
-        if len(args) > len(self._positional):
-            raise TypeError(
-                f"{type(self).__name__}() takes at most {len(self._positional)} positional arguments "
-                f"({', '.join(self._positional)}), got {len(args)}"
-            )
-        for name, arg in zip(self._positional, args):
-            if name in kwargs:
-                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
-            kwargs[name] = arg
+        _bind_positional(self, args, kwargs)
         for name in self._unsupported:
             if name in kwargs and kwargs[name] is not None:
                 raise NotImplementedError(
@@ -1760,12 +1768,7 @@ class MieScatterer(Scatterer, _BUILTINS["MieScatterer"], metaclass=_MieScatterer
         if self._kind is None:
             Feature.__init__(self, *args, **kwargs)
             return
-        if len(args) > len(self._positional):
-            raise TypeError(f"{type(self).__name__}() takes at most {len(self._positional)} positional arguments")
-        for name, arg in zip(self._positional, args):
-            if name in kwargs:
-                raise TypeError(f"{type(self).__name__}() got multiple values for argument '{name}'")
-            kwargs[name] = arg
+        _bind_positional(self, args, kwargs)
         coefficients = kwargs.pop("coefficients", None)
         if coefficients is None:
             raise TypeError(f"{type(self).__name__}() missing the argument 'coefficients'")
@@ -1891,12 +1894,7 @@ class Affine(_BUILTINS["Affine"]):
     (what C sets and reads)."""
 
     def __init__(self, *args, **kwargs):
-        if len(args) > len(self._positional):
-            raise TypeError(f"Affine() takes at most {len(self._positional)} positional arguments")
-        for name, arg in zip(self._positional, args):
-            if name in kwargs:
-                raise TypeError(f"Affine() got multiple values for argument '{name}'")
-            kwargs[name] = arg
+        _bind_positional(self, args, kwargs)
         translate = kwargs.get("translate")
         if translate is None:
             translate = kwargs.get("translate_px", 0.0)

@@ -340,10 +340,7 @@ impl FeatureKind for Clip {
         let (lo, hi) = match (p.operand("min")?, p.operand("max")?) {
             (Operand::Number(lo), Operand::Number(hi)) => (lo, hi),
             (lo, hi) => {
-                if img.is_complex() {
-                    let key = if matches!(lo, Operand::Array(_)) { "min" } else { "max" };
-                    return Err(super::noise::complex_with_array(key));
-                }
+                complex_with_array_bounds(img, &lo)?;
                 // numpy's `minimum(maximum(x, min), max)`, each broadcast.
                 let (lo, hi) = (operand_array(lo), operand_array(hi));
                 let raised =
@@ -369,6 +366,17 @@ fn clip_below(x: f64, lo: f64) -> f64 {
 /// numpy's `minimum(x, hi)`: NaN when either is.
 fn clip_above(x: f64, hi: f64) -> f64 {
     if x.is_nan() || hi.is_nan() { f64::NAN } else { x.min(hi) }
+}
+
+/// The error for array bounds (`min`/`max` of `Clip` and `NormalizeMinMax`, one of them an array)
+/// on a complex image, naming `min` when it is the array: the library does not broadcast complex
+/// operands.
+fn complex_with_array_bounds(img: &Image, lo: &Operand) -> Result<()> {
+    if !img.is_complex() {
+        return Ok(());
+    }
+    let key = if matches!(lo, Operand::Array(_)) { "min" } else { "max" };
+    Err(super::noise::complex_with_array(key))
 }
 
 /// An operand as an array (a number as a 0-d one).
@@ -405,10 +413,7 @@ impl FeatureKind for NormalizeMinMax {
         let (lo, hi) = match (p.operand("min")?, p.operand("max")?) {
             (Operand::Number(lo), Operand::Number(hi)) => (lo, hi),
             (lo, hi) => {
-                if img.is_complex() {
-                    let key = if matches!(lo, Operand::Array(_)) { "min" } else { "max" };
-                    return Err(super::noise::complex_with_array(key));
-                }
+                complex_with_array_bounds(img, &lo)?;
                 return normalize_min_max_broadcast(img, &operand_array(lo), &operand_array(hi)).map(Some);
             }
         };
