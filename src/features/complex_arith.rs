@@ -69,7 +69,8 @@ fn one(name: &str, image: &Image, b: &ArrayD<Complex64>) -> Result<Image> {
         let parts = match name {
             "Add" => by_number(samples, image.is_complex(), |z| z + w)?,
             "Subtract" => by_number(samples, image.is_complex(), |z| z - w)?,
-            "Multiply" => by_number(samples, image.is_complex(), |z| c99::mul(z, w))?,
+            "Multiply" if image.is_complex() => multiply_by_number(samples, w)?,
+            "Multiply" => by_number(samples, false, |z| c99::mul(z, w))?,
             "Divide" => by_number(samples, image.is_complex(), |z| c99::div(z, w))?,
             _ => by_number(samples, image.is_complex(), |z| c99::power(z, w))?,
         };
@@ -162,6 +163,57 @@ fn by_number_into(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Compl
     }
 }
 
+/// `c99::mul(z, w)` of each complex number `z` of the interleaved `parts`, as interleaved parts in
+/// a fresh buffer. Bound by memory on large images: the AVX2 loop works on the interleaved parts
+/// with in-lane shuffles only (the generic loop's de-interleaving cost it a quarter against numpy),
+/// and computes the same fused products: the real part `fma(re, w.re, -(im w.im))`, the imaginary
+/// part `fma(re, w.im, im w.re)`.
+fn multiply_by_number(parts: &[f64], w: Complex64) -> Result<Vec<f64>> {
+    let len = parts.len() & !1;
+    let mut out = crate::buffer::with_capacity(len)?;
+    let spare = &mut out.spare_capacity_mut()[..len];
+    let mut done = 0;
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+        // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement of the
+        // call.
+        done = unsafe { multiply_by_number_fma(&parts[..len], w, spare) };
+    }
+    for (o, z) in spare[done..].chunks_exact_mut(2).zip(parts[done..len].chunks_exact(2)) {
+        let r = c99::mul(Complex64::new(z[0], z[1]), w);
+        o[0].write(r.re);
+        o[1].write(r.im);
+    }
+    // SAFETY: the vector loop wrote the first `done` slots and the scalar loop the rest of the `len`.
+    unsafe { out.set_len(len) };
+    Ok(out)
+}
+
+/// [`multiply_by_number`]'s vector loop: two numbers per step; returns how many parts it wrote (a
+/// multiple of 4, the rest left to the caller).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+fn multiply_by_number_fma(parts: &[f64], w: Complex64, out: &mut [MaybeUninit<f64>]) -> usize {
+    use std::arch::x86_64::*;
+    let steps = parts.len().min(out.len()) / 4;
+    let ww = _mm256_setr_pd(w.re, w.im, w.re, w.im);
+    let swapped = _mm256_setr_pd(w.im, w.re, w.im, w.re);
+    for i in 0..steps {
+        // SAFETY: `4 i + 3 < 4 steps <= parts.len(), out.len()`: both accesses are in bounds, and
+        // the unaligned load and store need no alignment; `MaybeUninit<f64>` is laid out as `f64`.
+        unsafe {
+            let z = _mm256_loadu_pd(parts.as_ptr().add(4 * i));
+            let re = _mm256_movedup_pd(z); // re, re, re', re'
+            let im = _mm256_permute_pd::<0b1111>(z); // im, im, im', im'
+            let rounded = _mm256_mul_pd(im, swapped); // im w.im, im w.re
+            // even lanes re w.re - im w.im, odd lanes re w.im + im w.re, each fused
+            let r = _mm256_fmaddsub_pd(re, ww, rounded);
+            _mm256_storeu_pd(out.as_mut_ptr().add(4 * i).cast::<f64>(), r);
+        }
+    }
+    4 * steps
+}
+
 /// The complex numbers of `image`: its own for a complex image, else its samples with 0 imaginary
 /// parts.
 fn numbers(image: &Image) -> Result<ArrayD<Complex64>> {
@@ -185,4 +237,44 @@ fn numbers(image: &Image) -> Result<ArrayD<Complex64>> {
 /// The error of a result too large to count.
 fn too_large() -> Error {
     Error::new(ErrorKind::OutOfMemory, "the complex result is too large")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vector_product_by_a_number_is_the_scalar_one_bit_for_bit() {
+        // Odd counts leave a tail to the scalar loop; infinities, NaNs and huge parts take the
+        // same fused operations in both.
+        let specials = [f64::INFINITY, f64::NAN, 1e308, -0.0, 5e-324, -3.5];
+        for n in [1usize, 2, 3, 5, 8, 1001] {
+            let parts: Vec<f64> = (0..2 * n)
+                .map(|i| {
+                    if i % 7 == 3 {
+                        specials[i % specials.len()]
+                    } else {
+                        (i as f64 * 0.37).sin() * 10f64.powi(i as i32 % 9 - 4)
+                    }
+                })
+                .collect();
+            for w in [
+                Complex64::new(2.0, 0.0),
+                Complex64::new(-0.3, -1.7),
+                Complex64::new(0.0, 1e300),
+                Complex64::new(f64::NAN, 1.0),
+            ] {
+                let got = multiply_by_number(&parts, w).unwrap();
+                for (k, z) in parts.chunks_exact(2).enumerate() {
+                    let want = c99::mul(Complex64::new(z[0], z[1]), w);
+                    for (g, e) in [(got[2 * k], want.re), (got[2 * k + 1], want.im)] {
+                        assert!(
+                            g.to_bits() == e.to_bits() || (g.is_nan() && e.is_nan()),
+                            "n {n}, w {w}, number {k}: {g} against {e}"
+                        );
+                    }
+                }
+            }
+        }
+    }
 }
