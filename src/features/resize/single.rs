@@ -24,6 +24,9 @@ pub(super) trait Sample: Copy + Send + Sync {
     fn from_f32(v: f32) -> Self;
     /// Which of the three types it is (for the AVX2 stores).
     const KIND: Kind;
+    /// The sum of a 2 x 2 block as OpenCV's `INTER_AREA` fast path adds it, `((a + b) + c) + d`:
+    /// in single precision for float32, exactly for the integers (at most 2^18 in magnitude).
+    fn block_sum(block: [Self; 4]) -> f32;
 }
 
 /// The three sample types.
@@ -47,6 +50,9 @@ impl Sample for f32 {
     fn from_f32(v: f32) -> Self {
         v
     }
+    fn block_sum([a, b, c, d]: [f32; 4]) -> f32 {
+        ((a + b) + c) + d
+    }
 }
 
 impl Sample for u16 {
@@ -60,6 +66,9 @@ impl Sample for u16 {
         // `as` saturates (a rounding of a convex combination may leave the range by a hair).
         v.round_ties_even() as u16
     }
+    fn block_sum(block: [u16; 4]) -> f32 {
+        block.iter().map(|&v| i32::from(v)).sum::<i32>() as f32
+    }
 }
 
 impl Sample for i16 {
@@ -71,6 +80,9 @@ impl Sample for i16 {
     #[inline(always)]
     fn from_f32(v: f32) -> Self {
         v.round_ties_even() as i16
+    }
+    fn block_sum(block: [i16; 4]) -> f32 {
+        block.iter().map(|&v| i32::from(v)).sum::<i32>() as f32
     }
 }
 
