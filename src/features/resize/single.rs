@@ -92,6 +92,19 @@ pub(super) fn applies((rows, cols, channels): (usize, usize, usize)) -> bool {
     rows > 1 && cols > 1 && matches!(channels, 1 | 3 | 4)
 }
 
+/// The taps of [`taps`] (double-precision coordinates) as IPP's resize takes them: a fraction that
+/// rounds to 1 in single precision is the next pixel's, with fraction 0 (a blend `fma(1, b - a, a)`
+/// could differ from `b` by a rounding; cv2 gives `b`).
+fn ipp_taps(n: usize, m: usize, rows: bool) -> Result<Vec<(usize, usize, f64, f64)>> {
+    let mut out = taps(n, m, rows, false)?;
+    for tap in &mut out {
+        if tap.3 as f32 == 1.0 {
+            *tap = (tap.1, tap.1, 1.0, 0.0);
+        }
+    }
+    Ok(out)
+}
+
 /// Output samples per chunk of the AVX2 column pass: one register of f32.
 const LANES: usize = 8;
 
@@ -117,7 +130,7 @@ struct Columns {
 impl Columns {
     /// The taps of a row of `cols` pixels of `channels` samples resized to `w` pixels.
     fn new(cols: usize, w: usize, channels: usize) -> Result<Columns> {
-        let xs = taps(cols, w, false, false)?;
+        let xs = ipp_taps(cols, w, false)?;
         let n = w * channels;
         let fail = || too_large("the column taps");
         let mut offsets = buffer::try_vec(n).ok_or_else(fail)?;
@@ -194,7 +207,7 @@ pub(super) fn resize<T: Sample>(
     let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
     let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
     let columns = Columns::new(cols, w, channels)?;
-    let ys = taps(rows, h, true, false)?;
+    let ys = ipp_taps(rows, h, true)?;
     let src_len = cols * channels;
     let mut wide: Vec<f32> = buffer::try_vec(src_len).ok_or_else(|| too_large("a row"))?;
     wide.resize(src_len, 0.0);
