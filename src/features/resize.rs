@@ -9,9 +9,10 @@
 //! rows (in the order that is less work: the results differ from OpenCV's order by a rounding).
 //! Positions are not moved (as in DeepTrack2). uint8 images follow OpenCV's own uint8 path bit for
 //! bit (`narrow.rs`): single-precision coordinates for every channel count, fixed-point weights, and
-//! its `INTER_AREA` fast path for an exact halving. float32, uint16 and int16 images of 1, 3 or 4
-//! channels follow the single-precision arithmetic of DeepTrack2's OpenCV build (`single.rs`), read
-//! and written in their type.
+//! its `INTER_AREA` fast path for an exact halving. float32, uint16 and int16 images follow the
+//! single-precision arithmetic of DeepTrack2's OpenCV build, read and written in their type: Intel
+//! IPP's for 1, 3 or 4 channels and more than one row and column (`single.rs`), OpenCV's generic
+//! code for the others (`generic.rs`).
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;

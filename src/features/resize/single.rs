@@ -1,11 +1,13 @@
 //! `Resize` of float32, uint16 and int16 images of 1, 3 or 4 channels (more than one row and column)
 //! as `cv2.resize` computes them with `INTER_LINEAR` in DeepTrack2's OpenCV, whose build hands these
 //! to Intel IPP's linear resize: the pixel-centre coordinates in double precision and their fractions
-//! `t` rounded to single precision; each source row resized along the columns as
-//! `fma(t, s1 - s0, s0)` in single precision, then each output sample blended from two such rows as
-//! `fma(t, r1 - r0, r0)`, and written in the input's type (integers rounded to nearest, ties to even,
-//! and saturated). Bit for bit for float32 and uint16 (checked against cv2 by tests/resize_narrow.rs);
-//! int16 differs from IPP in a few exact halves, rounded the other way.
+//! `t` rounded to single precision (a fraction that rounds to 1 is the next pixel's, fraction 0);
+//! each source row resized along the columns as `fma(t, s1 - s0, s0)` in single precision, then each
+//! output sample blended from two such rows as `fma(t, r1 - r0, r0)`, and written in the input's type
+//! (integers rounded to nearest, ties to even, and saturated). Bit for bit for uint16 (checked against
+//! cv2 by tests/resize_narrow.rs); float32 differs from IPP in a few samples by a rounding (mostly in
+//! the edge columns clamped to the first or last pixel, which IPP's border code blends otherwise),
+//! int16 in about 0.6% of the samples by 1 (IPP's 16-bit signed arithmetic is another; README).
 //!
 //! The source is read in its own type (in place), the rows resized along the columns are single
 //! precision, and the output is written in its type directly: no float64 copy of either.
