@@ -9,9 +9,10 @@
 //! rows (in the order that is less work: the results differ from OpenCV's order by a rounding).
 //! Positions are not moved (as in DeepTrack2). uint8 images follow OpenCV's own uint8 path bit for
 //! bit (`narrow.rs`): single-precision coordinates for every channel count, fixed-point weights, and
-//! its `INTER_AREA` fast path for an exact halving. float32, uint16 and int16 images of 1, 3 or 4
-//! channels follow the single-precision arithmetic of DeepTrack2's OpenCV build (`single.rs`), read
-//! and written in their type.
+//! its `INTER_AREA` fast path for an exact halving. float32, uint16 and int16 images follow the
+//! single-precision arithmetic of DeepTrack2's OpenCV build, read and written in their type: Intel
+//! IPP's for 1, 3 or 4 channels and more than one row and column (`single.rs`), OpenCV's generic
+//! code for the others (`generic.rs`).
 
 use std::mem::MaybeUninit;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use ndarray::{ArrayD, IxDyn};
 mod fixed;
 #[cfg(target_arch = "x86_64")]
 mod fixed_avx2;
+mod generic;
 mod halve;
 mod narrow;
 mod single;
@@ -319,9 +321,10 @@ fn contiguous_u8(img: &Image) -> Option<&[u8]> {
     contiguous_as(img, TypedSamples::as_u8)
 }
 
-/// `img` (float32, uint16 or int16, of a shape [`single::applies`] to) resized to `(h, w)` in single
-/// precision as `cv2.resize` computes it (`single.rs`): read in place when its samples are in C
-/// order, else gathered from its values.
+/// `img` (float32, uint16 or int16) resized to `(h, w)` in single precision as `cv2.resize`
+/// computes it: by IPP's arithmetic for the shapes [`single::applies`] to (`single.rs`), else by
+/// OpenCV's generic code (`generic.rs`); read in place when its samples are in C order, else
+/// gathered from its values.
 fn resize_single<T: single::Sample>(
     img: &Image,
     shape: (usize, usize, usize),
@@ -342,7 +345,7 @@ fn resize_single<T: single::Sample>(
             &gathered[..]
         }
     };
-    single::resize(x, shape, (h, w))
+    if single::applies(shape) { single::resize(x, shape, (h, w)) } else { generic::resize(x, shape, (h, w)) }
 }
 
 /// `Resize(dsize=(256, 256))`.
@@ -400,19 +403,18 @@ impl FeatureKind for Resize {
             let samples = narrow::resize_u8(x, (rows, cols, channels), (h, w)).map_err(|e| e.in_property("dsize"))?;
             return Ok(Some(img.with_typed(&dims, samples)));
         }
-        if single::applies((rows, cols, channels)) {
+        if matches!(dtype, Dtype::Float32 | Dtype::UInt16 | Dtype::Int16) {
             let shape = (rows, cols, channels);
             // The values of these types are exact in float64, so the casts back are too.
-            let samples =
-                match dtype {
-                    Dtype::Float32 => resize_single(img, shape, (h, w), TypedSamples::as_f32, |v| v as f32)
-                        .map(TypedSamples::from_f32),
-                    Dtype::UInt16 => resize_single(img, shape, (h, w), TypedSamples::as_u16, |v| v as u16)
-                        .map(TypedSamples::from_u16),
-                    Dtype::Int16 => resize_single(img, shape, (h, w), TypedSamples::as_i16, |v| v as i16)
-                        .map(TypedSamples::from_i16),
-                    _ => return self.resize_wide(img, (rows, cols, channels), (h, w), &dims),
-                };
+            let samples = match dtype {
+                Dtype::Float32 => {
+                    resize_single(img, shape, (h, w), TypedSamples::as_f32, |v| v as f32).map(TypedSamples::from_f32)
+                }
+                Dtype::UInt16 => {
+                    resize_single(img, shape, (h, w), TypedSamples::as_u16, |v| v as u16).map(TypedSamples::from_u16)
+                }
+                _ => resize_single(img, shape, (h, w), TypedSamples::as_i16, |v| v as i16).map(TypedSamples::from_i16),
+            };
             return Ok(Some(img.with_typed(&dims, samples.map_err(|e| e.in_property("dsize"))?)));
         }
         self.resize_wide(img, (rows, cols, channels), (h, w), &dims)

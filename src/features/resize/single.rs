@@ -1,11 +1,13 @@
 //! `Resize` of float32, uint16 and int16 images of 1, 3 or 4 channels (more than one row and column)
 //! as `cv2.resize` computes them with `INTER_LINEAR` in DeepTrack2's OpenCV, whose build hands these
 //! to Intel IPP's linear resize: the pixel-centre coordinates in double precision and their fractions
-//! `t` rounded to single precision; each source row resized along the columns as
-//! `fma(t, s1 - s0, s0)` in single precision, then each output sample blended from two such rows as
-//! `fma(t, r1 - r0, r0)`, and written in the input's type (integers rounded to nearest, ties to even,
-//! and saturated). Bit for bit for float32 and uint16 (checked against cv2 by tests/resize_narrow.rs);
-//! int16 differs from IPP in a few exact halves, rounded the other way.
+//! `t` rounded to single precision (a fraction that rounds to 1 is the next pixel's, fraction 0);
+//! each source row resized along the columns as `fma(t, s1 - s0, s0)` in single precision, then each
+//! output sample blended from two such rows as `fma(t, r1 - r0, r0)`, and written in the input's type
+//! (integers rounded to nearest, ties to even, and saturated). Bit for bit for uint16 (checked against
+//! cv2 by tests/resize_narrow.rs); float32 differs from IPP in a few samples by a rounding (mostly in
+//! the edge columns clamped to the first or last pixel, which IPP's border code blends otherwise),
+//! int16 in about 0.6% of the samples by 1 (IPP's 16-bit signed arithmetic is another; README).
 //!
 //! The source is read in its own type (in place), the rows resized along the columns are single
 //! precision, and the output is written in its type directly: no float64 copy of either.
@@ -24,6 +26,9 @@ pub(super) trait Sample: Copy + Send + Sync {
     fn from_f32(v: f32) -> Self;
     /// Which of the three types it is (for the AVX2 stores).
     const KIND: Kind;
+    /// The sum of a 2 x 2 block as OpenCV's `INTER_AREA` fast path adds it, `((a + b) + c) + d`:
+    /// in single precision for float32, exactly for the integers (at most 2^18 in magnitude).
+    fn block_sum(block: [Self; 4]) -> f32;
 }
 
 /// The three sample types.
@@ -47,6 +52,9 @@ impl Sample for f32 {
     fn from_f32(v: f32) -> Self {
         v
     }
+    fn block_sum([a, b, c, d]: [f32; 4]) -> f32 {
+        ((a + b) + c) + d
+    }
 }
 
 impl Sample for u16 {
@@ -60,6 +68,9 @@ impl Sample for u16 {
         // `as` saturates (a rounding of a convex combination may leave the range by a hair).
         v.round_ties_even() as u16
     }
+    fn block_sum(block: [u16; 4]) -> f32 {
+        block.iter().map(|&v| i32::from(v)).sum::<i32>() as f32
+    }
 }
 
 impl Sample for i16 {
@@ -72,12 +83,28 @@ impl Sample for i16 {
     fn from_f32(v: f32) -> Self {
         v.round_ties_even() as i16
     }
+    fn block_sum(block: [i16; 4]) -> f32 {
+        block.iter().map(|&v| i32::from(v)).sum::<i32>() as f32
+    }
 }
 
 /// Whether an image of `(rows, cols, channels)` takes this path (IPP's: 1, 3 or 4 channels, more
 /// than one row and column).
 pub(super) fn applies((rows, cols, channels): (usize, usize, usize)) -> bool {
     rows > 1 && cols > 1 && matches!(channels, 1 | 3 | 4)
+}
+
+/// The taps of [`taps`] (double-precision coordinates) as IPP's resize takes them: a fraction that
+/// rounds to 1 in single precision is the next pixel's, with fraction 0 (a blend `fma(1, b - a, a)`
+/// could differ from `b` by a rounding; cv2 gives `b`).
+fn ipp_taps(n: usize, m: usize, rows: bool) -> Result<Vec<(usize, usize, f64, f64)>> {
+    let mut out = taps(n, m, rows, false)?;
+    for tap in &mut out {
+        if tap.3 as f32 == 1.0 {
+            *tap = (tap.1, tap.1, 1.0, 0.0);
+        }
+    }
+    Ok(out)
 }
 
 /// Output samples per chunk of the AVX2 column pass: one register of f32.
@@ -105,7 +132,7 @@ struct Columns {
 impl Columns {
     /// The taps of a row of `cols` pixels of `channels` samples resized to `w` pixels.
     fn new(cols: usize, w: usize, channels: usize) -> Result<Columns> {
-        let xs = taps(cols, w, false, false)?;
+        let xs = ipp_taps(cols, w, false)?;
         let n = w * channels;
         let fail = || too_large("the column taps");
         let mut offsets = buffer::try_vec(n).ok_or_else(fail)?;
@@ -182,7 +209,7 @@ pub(super) fn resize<T: Sample>(
     let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
     let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
     let columns = Columns::new(cols, w, channels)?;
-    let ys = taps(rows, h, true, false)?;
+    let ys = ipp_taps(rows, h, true)?;
     let src_len = cols * channels;
     let mut wide: Vec<f32> = buffer::try_vec(src_len).ok_or_else(|| too_large("a row"))?;
     wide.resize(src_len, 0.0);
