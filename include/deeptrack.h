@@ -190,6 +190,12 @@
 #define DEEPTRACK_PARAM_CALLBACK 11
 
 /**
+ * `deeptrack_kind_param_type()`: numpy's type as a string, a name (`"float32"`, `"double"`,
+ * `"complex64"`) or a type code (`"f4"`, `"<i8"`, `"?"`), as `np.dtype` reads it (`AsType`'s `dtype`).
+ */
+#define DEEPTRACK_PARAM_DTYPE 12
+
+/**
  * `deeptrack_kind_param_flags()`: the lower limit itself is excluded.
  */
 #define DEEPTRACK_PARAM_FLAG_MIN_OPEN 1
@@ -1511,6 +1517,17 @@ deeptrack_status deeptrack_kind_base(size_t kind,
  * `out` must be NULL or writable.
  */
 deeptrack_status deeptrack_kind_zero_d_array(size_t kind, bool *out);
+
+/**
+ * Whether the result of kind `kind` is numpy's bools (the comparisons: `GreaterThan`, `Equals`, ...),
+ * in `*out`: on a 0-d input DeepTrack2 2.0.1 gives numpy's bool scalar (`np.bool_`). Bindings that
+ * mirror 2.0.1's result types convert it.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_bool_output(size_t kind,
+                                            bool *out);
 
 /**
  * One line on what kind `kind` computes, borrowed for the life of the process.

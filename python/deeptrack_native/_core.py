@@ -192,6 +192,16 @@ def dtype_name(obj):
     return None
 
 
+def type_name(obj):
+    """numpy's name of the type ``obj`` when it is a type numpy reads as a dtype: Python's ``float``,
+    ``int``, ``bool`` and ``complex`` (``"float64"``, ``"int64"``, ``"bool"``, ``"complex128"``) as well
+    as what :func:`dtype_name` converts; else None. For the properties that are numpy types (the
+    registry's ``DEEPTRACK_PARAM_DTYPE``: ``AsType``'s ``dtype``), where such a type is no dict key."""
+    if obj in (float, int, bool, complex):
+        return np.dtype(obj).name
+    return dtype_name(obj)
+
+
 def library_holds(obj):
     """Whether :func:`to_value` can make a library value of ``obj`` by its type (its checks of
     range and contents aside): what cannot is kept on the Python side (see ``_objects``)."""
@@ -844,6 +854,8 @@ def sample_trampoline(key, ctx, out):
                 result = np.multiply(result.magnitude, size.value)
             else:
                 result = np.divide(result.to(units.meter).magnitude, size.value)
+        if owner is not None and isinstance(result, type) and owner[1] in getattr(owner[0], "_dtype_params", ()):
+            result = type_name(result) or result  # a numpy type returned for AsType's dtype: its name
         if owner is not None and not library_holds(result):
             # Any object is a value in DeepTrack2: this sample's is pinned on the feature (dropped
             # at its next update, when the rule samples again), and the library holds None.

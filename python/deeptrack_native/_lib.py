@@ -138,6 +138,7 @@ _DECLARATIONS = {
     "deeptrack_kind_module": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_base": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_zero_d_array": ([c_size_t, POINTER(c_bool)], status),
+    "deeptrack_kind_bool_output": ([c_size_t, POINTER(c_bool)], status),
     "deeptrack_kind_doc": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_alias_count": ([c_size_t, POINTER(c_size_t)], status),
     "deeptrack_kind_alias": ([c_size_t, c_size_t, POINTER(c_char_p)], status),

@@ -32,6 +32,7 @@ const SLICE: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`feature[index]`: numpy's indexing of every image (basic, and lists of integers or boolean masks).",
     params: &[ParamSpec::new(
         "slices",
