@@ -149,6 +149,13 @@ def to_value(obj, what):
         arr = np.asarray(obj, dtype=np.complex128, order="C")  # real and imaginary parts interleaved
         shape = (c_size_t * arr.ndim)(*arr.shape)
         return _new_value(lib.deeptrack_value_new_array_complex, arr.ctypes.data if arr.size else None, shape, arr.ndim)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "b":
+        # numpy's bools stay bools (a mask indexes as a mask, and reads back as bools).
+        if obj.ndim > _MAX_NDIM:
+            raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {obj.ndim}")
+        arr = np.asarray(obj, dtype=np.bool_, order="C")
+        shape = (c_size_t * arr.ndim)(*arr.shape)
+        return _new_value(lib.deeptrack_value_new_array_bool, arr.ctypes.data if arr.size else None, shape, arr.ndim)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -301,6 +308,18 @@ def from_value(ptr, key=None):
         re, im = c_double(), c_double()
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
+    if kind == _lib.KIND_BOOL_ARRAY:
+        data = c_void_p()
+        shape_ptr = _SHAPE_PTR()
+        ndim = c_size_t()
+        call(lib.deeptrack_value_array_bool, ptr, byref(data), byref(shape_ptr), byref(ndim))
+        shape = tuple(shape_ptr[: ndim.value])
+        n = 1
+        for d in shape:
+            n *= d
+        if n == 0 or not data.value:
+            return np.zeros(shape, dtype=np.bool_)
+        return np.frombuffer((ctypes.c_bool * n).from_address(data.value), dtype=np.bool_).reshape(shape).copy()
     if kind == _lib.KIND_COMPLEX_ARRAY:
         data = c_void_p()
         shape_ptr = _SHAPE_PTR()

@@ -825,8 +825,6 @@ class Feature(_node_api.FeatureNode):
         """``feature[index]``: the output indexed as numpy does (DeepTrack2's ``Slice``); the elements
         may be callables (sampled at every update), as in DeepTrack2."""
         index = list(index) if isinstance(index, tuple) else [index]
-        # A boolean array is a mask: nested lists of bools (an array of numbers would be integers).
-        index = [i.tolist() if isinstance(i, np.ndarray) and i.dtype == np.bool_ else i for i in index]
         return Chain(self, _builtin("Slice")(slices=index))
 
     def __and__(self, other):

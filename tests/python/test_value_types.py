@@ -1,5 +1,7 @@
 """Values given from Python as DeepTrack2 2.0.1 takes them (issue 13): numpy types for AsType's dtype
-in every way numpy reads them (type strings and codes, Python's and numpy's types, dtype objects)."""
+in every way numpy reads them (type strings and codes, Python's and numpy's types, dtype objects);
+numpy bool arrays as property values keep their bools (a mask indexes as a mask, dicts read back
+bools)."""
 
 import unittest
 
@@ -119,6 +121,58 @@ class AsTypeDtypes(unittest.TestCase):
         with self.assertRaisesRegex(TypeError, "property 'dtype' of feature 'AsType': a type cannot"):
             dt.AsType(dtype=str)
         self.assertEqual(features.AsType._dtype_params, frozenset({"dtype"}))
+
+
+
+GRID = np.arange(12.0).reshape(3, 4)
+ROWS = np.array([True, False, True])
+COLS = np.array([False, True, True, False])
+CELLS = np.array([[True, False, True, False], [False, False, True, True], [True, True, False, False]])
+
+
+class BoolArrays(unittest.TestCase):
+    # Outputs of DeepTrack2 2.0.1 (target/dt2-venv) for the same pipelines on GRID.
+    def test_masks_index_as_deeptrack2s_masks(self):
+        rows = [0.0, 1.0, 2.0, 3.0, 8.0, 9.0, 10.0, 11.0]
+        holder = dt.DummyFeature(m=ROWS)
+        for label, make, shape, values in (
+            ("f[Value(rows)]", lambda: dt.Value(GRID)[dt.Value(ROWS)], (2, 4), rows),
+            ("f[Value(cells)]", lambda: dt.Value(GRID)[dt.Value(CELLS)], (6,), [0.0, 2.0, 6.0, 7.0, 8.0, 9.0]),
+            ("f[:, Value(cols)]", lambda: dt.Value(GRID)[:, dt.Value(COLS)], (3, 2), [1.0, 2.0, 5.0, 6.0, 9.0, 10.0]),
+            ("f[Value(rows), 1:]", lambda: dt.Value(GRID)[dt.Value(ROWS), 1:], (2, 3), [1.0, 2.0, 3.0, 9.0, 10.0, 11.0]),
+            ("f[lambda: rows]", lambda: dt.Value(GRID)[lambda: ROWS], (2, 4), rows),
+            ("f[Value(lambda: cells)]", lambda: dt.Value(GRID)[dt.Value(lambda: CELLS)], (6,), [0.0, 2.0, 6.0, 7.0, 8.0, 9.0]),
+            ("Slice([lambda: rows])", lambda: dt.Value(GRID) >> dt.Slice(slices=[lambda: ROWS]), (2, 4), rows),
+            ("Slice([prop])", lambda: holder >> dt.Value(GRID) >> dt.Slice(slices=[holder.m]), (2, 4), rows),
+            ("f[prop]", lambda: (holder >> dt.Value(GRID))[holder.m], (2, 4), rows),
+        ):
+            with self.subTest(label):
+                out = np.asarray(make().resolve())
+                self.assertEqual(out.shape, shape)
+                self.assertEqual(out.ravel().tolist(), values)
+
+    def test_bool_arrays_read_back_as_bools(self):
+        v = dt.Value(CELLS)
+        for got in (v(), v.value(), dt.DummyFeature(m=CELLS).m()):
+            self.assertEqual(got.dtype, np.bool_)
+            np.testing.assert_array_equal(got, CELLS)
+        # A function's bool array, a stored dict's, and a 0-d one.
+        f = dt.DummyFeature(m=lambda: ROWS)
+        self.assertEqual(f.m().dtype, np.bool_)
+        # Slice's dict records the mask as bools (2.0.1: the Image of the bools), a comparison's too.
+        for pipeline, mask in (
+            (dt.Value(GRID) >> dt.Slice(slices=[dt.Value(ROWS)]), ROWS),
+            (dt.Value(GRID)[dt.Value(GRID) > 4.5], GRID > 4.5),
+        ):
+            pipeline.store_properties()
+            (recorded,) = [d["slices"] for d in pipeline.resolve().properties if d["name"] == "Slice"]
+            self.assertEqual(recorded[0].dtype, np.bool_)
+            np.testing.assert_array_equal(recorded[0], mask)
+        zero_d = dt.Value(np.array(True)).value()
+        self.assertEqual((np.asarray(zero_d).dtype, np.ndim(zero_d)), (np.bool_, 0))
+        # Numbers computed from a bool array are its 0s and 1s, as numpy's.
+        np.testing.assert_array_equal((dt.Value(ROWS) >> dt.Add(value=1)).resolve(), [2, 1, 2])
+        np.testing.assert_array_equal(dt.Add(value=ROWS).resolve(np.zeros(3)), [1.0, 0.0, 1.0])
 
 
 if __name__ == "__main__":
