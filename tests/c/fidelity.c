@@ -3,8 +3,7 @@
  * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. Resize of
  * uint8 and int16 images (AsType's) keeps their type, as OpenCV. Pad(px=1) pads every axis by 1.
  * Slice takes lists of integers and masks of booleans (numpy's advanced indexing), boolean array values
- * (deeptrack_value_new_array_bool) among them. LoadImage's to_grayscale
- * keeps the file's image and warns for one that is not RGB, as 2.0.1. FIXTURES is the fixture directory
+ * (deeptrack_value_new_array_bool) among them. FIXTURES is the fixture directory
  * and TMPDIR a scratch one, given by the compiler's -D. */
 #include <math.h>
 #include <stdio.h>
@@ -46,39 +45,6 @@ static void check_tiff(const char *name, const size_t *shape, size_t ndim) {
     CHECK(len == n);
     int same = 1;
     for (size_t i = 0; i < len && i < n; i++) same &= data[i] == sample(i);
-    CHECK(same);
-    deeptrack_image_free(img);
-}
-
-/* LoadImage(path=FIXTURES/<file>, to_grayscale=True): the file's uint8 image as it is, as DeepTrack2 2.0.1,
- * with its warning exactly when the last axis is not 3 channels. */
-static void check_gray(const char *file, size_t channels, int warns) {
-    char path[4096], warnings[4096] = "";
-    snprintf(path, sizeof path, "%s/%s", FIXTURES, file);
-    deeptrack_feature *f = NULL;
-    OK(deeptrack_feature_new("LoadImage", &f));
-    set_string(f, "path", path);
-    deeptrack_value *yes = NULL;
-    OK(deeptrack_value_new_bool(true, &yes));
-    set_value(f, "to_grayscale", yes);
-    OK(deeptrack_take_warnings(warnings, sizeof warnings, NULL));
-    deeptrack_image *img = NULL;
-    OK(deeptrack_feature_resolve(f, NULL, &img));
-    deeptrack_feature_free(f);
-    OK(deeptrack_take_warnings(warnings, sizeof warnings, NULL));
-    CHECK((strstr(warnings, "Non-rgb image, ignoring to_grayscale") != NULL) == warns);
-    if (img == NULL) return;
-    size_t shape[3] = {0};
-    uint32_t dtype = 0;
-    OK(deeptrack_image_shape(img, shape, 3));
-    CHECK(shape[0] == 6 && shape[1] == 7 && shape[2] == channels);
-    OK(deeptrack_image_dtype(img, &dtype));
-    CHECK(dtype == DEEPTRACK_DTYPE_UINT8);
-    const double *data = NULL;
-    size_t n = 0;
-    OK(deeptrack_image_data(img, &data, &n));
-    int same = n == 6 * 7 * channels;
-    for (size_t i = 0; i < n; i++) same &= data[i] == sample(i);
     CHECK(same);
     deeptrack_image_free(img);
 }
@@ -277,12 +243,6 @@ int main(void) {
     check_tiff("tiff_mimwrite", (const size_t[]){6, 7, 1}, 3);
     /* An ImageJ hyperstack of 3 slices of 2 channels. */
     check_tiff("tiff_imagej_zc", (const size_t[]){3, 2, 6, 7}, 4);
-
-    /* to_grayscale: RGB kept (no warning), RGBA and gray+alpha kept with 2.0.1's warning. */
-    check_gray("gray_png_rgb.png", 3, 0);
-    check_gray("gray_png_rgba.png", 4, 1);
-    check_gray("gray_png_la.png", 2, 1);
-    check_gray("gray_tiff_rgb.tif", 3, 0);
 
     /* A file cut inside its samples: a clear error naming the path. */
     char path[4096], cut[4096];

@@ -177,8 +177,7 @@ class LoadImageTests(unittest.TestCase):
                 self.assertEqual(out.shape, (50, 50, 1))
                 np.testing.assert_array_equal(out[..., 0], array)
             self.assertEqual(dt.LoadImage(path=jpg).resolve().shape, (50, 50, 3))
-            # 2.0.1 computes rgb2gray and discards it: the RGB image as it is.
-            self.assertEqual(dt.LoadImage(path=jpg, to_grayscale=True).resolve().shape, (50, 50, 3))
+            self.assertEqual(dt.LoadImage(path=jpg, to_grayscale=True).resolve().shape, (50, 50, 1))
             self.assertEqual(dt.LoadImage(path=png, ndim=4).resolve().shape, (50, 50, 1, 1))
             self.assertEqual(dt.LoadImage(path=[png, npy]).resolve().shape, (50, 50, 2))
             self.assertEqual(len(dt.LoadImage(path=[png, npy], as_list=True).resolve()), 2)

@@ -22,6 +22,8 @@ pub struct Decoded {
     pub shape: Vec<usize>,
     /// The samples.
     pub data: Vec<f64>,
+    /// The full scale of the samples' type.
+    pub full_scale: f64,
     /// The type of the file's samples (numpy's, as imageio and `np.load` give them), kept by the
     /// image as DeepTrack2 keeps the array's dtype.
     pub dtype: Dtype,
@@ -96,8 +98,8 @@ fn png(bytes: &[u8]) -> Result<Decoded> {
             data.extend(line.iter().map(|&b| f64::from(b)));
         }
     }
-    let dtype = if wide { Dtype::UInt16 } else { Dtype::UInt8 };
-    Ok(Decoded { shape, data, dtype })
+    let (full_scale, dtype) = if wide { (65535.0, Dtype::UInt16) } else { (255.0, Dtype::UInt8) };
+    Ok(Decoded { shape, data, full_scale, dtype })
 }
 
 fn jpeg(bytes: &[u8]) -> Result<Decoded> {
@@ -125,7 +127,7 @@ fn jpeg(bytes: &[u8]) -> Result<Decoded> {
     }
     let mut data = samples(n)?;
     data.extend(pixels.iter().map(|&b| f64::from(b)));
-    Ok(Decoded { shape, data, dtype: Dtype::UInt8 })
+    Ok(Decoded { shape, data, full_scale: 255.0, dtype: Dtype::UInt8 })
 }
 
 /// Reads one sample of a `.npy` body (its bytes) as a float.
@@ -213,6 +215,13 @@ fn npy(bytes: &[u8]) -> Result<Decoded> {
         c.extend(t.iter().copied());
         data = c;
     }
+    let full_scale = match (kind, size) {
+        (b'u', 1) => 255.0,
+        (b'u', 2) => 65535.0,
+        (b'i', 1) => 127.0,
+        (b'i', 2) => 32767.0,
+        _ => 1.0,
+    };
     let dtype = match (kind, size) {
         (b'b', 1) => Dtype::Bool,
         (b'u', 1) => Dtype::UInt8,
@@ -226,5 +235,5 @@ fn npy(bytes: &[u8]) -> Result<Decoded> {
         (b'f', 4) => Dtype::Float32,
         _ => Dtype::Float64,
     };
-    Ok(Decoded { shape, data, dtype })
+    Ok(Decoded { shape, data, full_scale, dtype })
 }

@@ -1,9 +1,8 @@
 //! `LoadImage` (DeepTrack2's `features` module): images read from files. PNG, TIFF, JPEG and numpy's
 //! `.npy` (what DeepTrack2's readers, imageio then numpy, load), decoded in `decode.rs`. Several paths
 //! are stacked along a new last axis, or kept as a list (`as_list`), or one of them drawn
-//! (`get_one_random`); `to_grayscale` leaves the image as it is, as DeepTrack2 2.0.1 (which computes
-//! skimage's `rgb2gray` and discards it), with 2.0.1's warning for an image that is not RGB; trailing
-//! axes of one are added up to `ndim`.
+//! (`get_one_random`); `to_grayscale` converts RGB to gray as skimage's `rgb2gray`; trailing axes of
+//! one are added up to `ndim`.
 
 use std::sync::Arc;
 
@@ -72,7 +71,7 @@ const LOAD_IMAGE: KindSpec = KindSpec {
             "to_grayscale",
             ParamKind::Bool,
             ParamDefault::Value(Const::Bool(false)),
-            "DeepTrack2 2.0.1's unused conversion: the image is kept as it is (a warning when it is not RGB)",
+            "whether an RGB image (3 channels last) becomes gray (skimage's rgb2gray: floats in [0, 1])",
         ),
         ParamSpec::new(
             "get_one_random",
@@ -125,17 +124,22 @@ fn load(path: &str) -> Result<decode::Decoded> {
     decode::decode(&bytes).map_err(at)
 }
 
-/// DeepTrack2 2.0.1's `to_grayscale`: it computes skimage's `rgb2gray` of the image and discards the
-/// result, so the image is unchanged; `rgb2gray` fails (and 2.0.1 warns) unless the last axis holds
-/// 3 channels.
-fn check_gray(shape: &[usize]) {
-    if shape.last() != Some(&3) {
-        crate::warnings::warn(NOT_RGB);
+/// skimage's `rgb2gray` of an image whose last axis holds 3 channels (integers scaled to [0, 1] by
+/// their full scale first); other images unchanged (DeepTrack2 warns and ignores them).
+fn to_gray(d: decode::Decoded) -> decode::Decoded {
+    if d.shape.len() < 3 || d.shape.last() != Some(&3) {
+        return d;
     }
+    let scale = 1.0 / d.full_scale;
+    let data = d
+        .data
+        .chunks_exact(3)
+        .map(|c| (0.2125 * (c[0] * scale) + 0.7154 * (c[1] * scale)) + 0.0721 * (c[2] * scale))
+        .collect();
+    let mut shape = d.shape;
+    shape.pop();
+    decode::Decoded { shape, data, full_scale: 1.0, dtype: Dtype::Float64 }
 }
-
-/// DeepTrack2 2.0.1's warning when `to_grayscale` meets an image that is not RGB.
-const NOT_RGB: &str = "Non-rgb image, ignoring to_grayscale";
 
 /// An image of `shape` (axes of one added at the end up to `ndim`) holding `data`, values of the
 /// file's type `dtype`, which the image keeps (as DeepTrack2 keeps the array imageio or numpy read).
@@ -186,18 +190,11 @@ impl FeatureKind for LoadImage {
         let chosen: Vec<&str> = if one { vec![files[rs.rng().random_range(0..files.len())]] } else { files };
         let mut loaded = Vec::new();
         for path in &chosen {
-            loaded.push(load(path).map_err(|e| e.in_property("path"))?);
+            let d = load(path).map_err(|e| e.in_property("path"))?;
+            loaded.push(if gray { to_gray(d) } else { d });
         }
         if as_list || !path_is_list {
-            return loaded
-                .into_iter()
-                .map(|d| {
-                    if gray {
-                        check_gray(&d.shape);
-                    }
-                    image(d.shape, d.data, ndim, d.dtype)
-                })
-                .collect();
+            return loaded.into_iter().map(|d| image(d.shape, d.data, ndim, d.dtype)).collect();
         }
         // Several files, stacked along a new last axis (numpy's stack(axis=-1)).
         let shape = loaded[0].shape.clone();
@@ -222,9 +219,6 @@ impl FeatureKind for LoadImage {
         }
         let mut stacked = shape;
         stacked.push(k);
-        if gray {
-            check_gray(&stacked);
-        }
         // numpy's stack keeps a type the files share (files of different types: float64 here).
         let dtype = loaded.iter().map(|d| d.dtype).reduce(|a, b| if a == b { a } else { Dtype::Float64 });
         Ok(vec![image(stacked, data, ndim, dtype.unwrap_or_default())?])

@@ -60,8 +60,14 @@ fn layout(decoder: &mut Decoder<Cursor<&[u8]>>) -> Result<PageLayout> {
     Ok(PageLayout { shape, kind })
 }
 
-/// Appends the current page's samples (all planes) to `data`; their type.
-fn read_page(decoder: &mut Decoder<Cursor<&[u8]>>, n: usize, index: usize, data: &mut Vec<f64>) -> Result<Dtype> {
+/// Appends the current page's samples (all planes) to `data`; the full scale of their type, and the
+/// type.
+fn read_page(
+    decoder: &mut Decoder<Cursor<&[u8]>>,
+    n: usize,
+    index: usize,
+    data: &mut Vec<f64>,
+) -> Result<(f64, Dtype)> {
     data.try_reserve_exact(n)
         .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {n} more samples")))?;
     let mut buffer = DecodingResult::U8(Vec::new());
@@ -80,31 +86,32 @@ fn read_page(decoder: &mut Decoder<Cursor<&[u8]>>, n: usize, index: usize, data:
         DecodingResult::F32(_) => Dtype::Float32,
         DecodingResult::F64(_) => Dtype::Float64,
     };
-    match buffer {
-        DecodingResult::U8(v) => extend(data, &v, n, f64::from),
-        DecodingResult::U16(v) => extend(data, &v, n, f64::from),
-        DecodingResult::U32(v) => extend(data, &v, n, f64::from),
-        DecodingResult::U64(v) => extend(data, &v, n, |x| x as f64),
-        DecodingResult::I8(v) => extend(data, &v, n, f64::from),
-        DecodingResult::I16(v) => extend(data, &v, n, f64::from),
-        DecodingResult::I32(v) => extend(data, &v, n, f64::from),
-        DecodingResult::I64(v) => extend(data, &v, n, |x| x as f64),
-        DecodingResult::F16(v) => extend(data, &v, n, f64::from),
-        DecodingResult::F32(v) => extend(data, &v, n, f64::from),
-        DecodingResult::F64(v) => extend(data, &v, n, |x| x),
-    }
+    let scale = match buffer {
+        DecodingResult::U8(v) => extend(data, &v, n, 255.0, f64::from),
+        DecodingResult::U16(v) => extend(data, &v, n, 65535.0, f64::from),
+        DecodingResult::U32(v) => extend(data, &v, n, 4294967295.0, f64::from),
+        DecodingResult::U64(v) => extend(data, &v, n, 1.0, |x| x as f64),
+        DecodingResult::I8(v) => extend(data, &v, n, 127.0, f64::from),
+        DecodingResult::I16(v) => extend(data, &v, n, 32767.0, f64::from),
+        DecodingResult::I32(v) => extend(data, &v, n, 1.0, f64::from),
+        DecodingResult::I64(v) => extend(data, &v, n, 1.0, |x| x as f64),
+        DecodingResult::F16(v) => extend(data, &v, n, 1.0, f64::from),
+        DecodingResult::F32(v) => extend(data, &v, n, 1.0, f64::from),
+        DecodingResult::F64(v) => extend(data, &v, n, 1.0, |x| x),
+    };
     let got = data.len() - before;
     if got != n {
         return Err(Error::invalid(format!(
             "a bad TIFF file: page {index} holds {got} samples where its size needs {n}"
         )));
     }
-    Ok(dtype)
+    Ok((scale, dtype))
 }
 
-/// Appends at most `n` of `v`, converted, to `data`.
-fn extend<T: Copy>(data: &mut Vec<f64>, v: &[T], n: usize, f: impl Fn(T) -> f64) {
+/// Appends at most `n` of `v`, converted, to `data`; returns `scale`.
+fn extend<T: Copy>(data: &mut Vec<f64>, v: &[T], n: usize, scale: f64, f: impl Fn(T) -> f64) -> f64 {
     data.extend(v.iter().take(n).map(|&x| f(x)));
+    scale
 }
 
 /// How the first series is laid out.
@@ -167,7 +174,7 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
     let series = plan(description.as_deref(), &first);
     let n = count(&first.shape)?;
     let mut data = samples(n)?;
-    let dtype = read_page(&mut decoder, n, 0, &mut data)?;
+    let (mut full_scale, dtype) = read_page(&mut decoder, n, 0, &mut data)?;
     let mut pages = 1usize;
     let wanted = match &series {
         Series::Shaped { pages, .. } => *pages,
@@ -190,7 +197,7 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
         if (pages + 1).checked_mul(n).is_none_or(|t| t > MAX_SAMPLES) {
             return Err(Error::invalid(format!("the TIFF pages exceed the maximum of {MAX_SAMPLES} samples")));
         }
-        read_page(&mut decoder, n, index, &mut data)?;
+        full_scale = read_page(&mut decoder, n, index, &mut data)?.0;
         pages += 1;
     }
     let shape = match series {
@@ -206,5 +213,5 @@ pub(super) fn tiff(bytes: &[u8]) -> Result<Decoded> {
         Series::Generic if pages > 1 => [&[pages][..], &first.shape].concat(),
         Series::Generic => first.shape,
     };
-    Ok(Decoded { shape, data, dtype })
+    Ok(Decoded { shape, data, full_scale, dtype })
 }
