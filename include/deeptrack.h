@@ -190,6 +190,12 @@
 #define DEEPTRACK_PARAM_CALLBACK 11
 
 /**
+ * `deeptrack_kind_param_type()`: numpy's type as a string, a name (`"float32"`, `"double"`,
+ * `"complex64"`) or a type code (`"f4"`, `"<i8"`, `"?"`), as `np.dtype` reads it (`AsType`'s `dtype`).
+ */
+#define DEEPTRACK_PARAM_DTYPE 12
+
+/**
  * `deeptrack_kind_param_flags()`: the lower limit itself is excluded.
  */
 #define DEEPTRACK_PARAM_FLAG_MIN_OPEN 1
@@ -297,6 +303,12 @@
 #define DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY 9
 
 /**
+ * `deeptrack_value_kind()` of an n-d boolean array (numpy's bool array: a mask; read with
+ * `deeptrack_value_array_bool`).
+ */
+#define DEEPTRACK_VALUE_KIND_BOOL_ARRAY 10
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -346,8 +358,8 @@ typedef struct deeptrack_rule deeptrack_rule;
 typedef struct deeptrack_sample_context deeptrack_sample_context;
 
 /**
- * A property value: none, bool, int, float, complex, string, n-d float or complex array, list or
- * tuple.
+ * A property value: none, bool, int, float, complex, string, n-d float, complex or boolean array,
+ * list or tuple.
  *
  * Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
  * `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -1513,6 +1525,17 @@ deeptrack_status deeptrack_kind_base(size_t kind,
 deeptrack_status deeptrack_kind_zero_d_array(size_t kind, bool *out);
 
 /**
+ * Whether the result of kind `kind` is numpy's bools (the comparisons: `GreaterThan`, `Equals`, ...),
+ * in `*out`: on a 0-d input DeepTrack2 2.0.1 gives numpy's bool scalar (`np.bool_`). Bindings that
+ * mirror 2.0.1's result types convert it.
+ *
+ * # Safety
+ * `out` must be NULL or writable.
+ */
+deeptrack_status deeptrack_kind_bool_output(size_t kind,
+                                            bool *out);
+
+/**
  * One line on what kind `kind` computes, borrowed for the life of the process.
  *
  * # Safety
@@ -2309,6 +2332,24 @@ deeptrack_status deeptrack_value_new_array_complex(const double *data,
                                                    struct deeptrack_value **out);
 
 /**
+ * Creates an n-d boolean array value (numpy's bool array: as an index, a mask) by copying `data`,
+ * one `bool` per element of shape `shape[0..ndim]` in C order (any nonzero byte is true). `ndim` 0
+ * makes a scalar array of one element; `data` may be NULL when the shape has no elements. On success
+ * `*out` receives a new value owned by the caller (`DEEPTRACK_VALUE_KIND_BOOL_ARRAY`; free with
+ * `deeptrack_value_free`). Where numbers are read it is its 0s and 1s, as numpy computes with bools.
+ * Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, `shape` (with `ndim` > 0) or `data`
+ * (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than `DEEPTRACK_MAX_NDIM` dimensions,
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows or cannot be allocated.
+ *
+ * # Safety
+ * `shape` must point to `ndim` sizes, `data` to as many bytes as their product; `out` writable.
+ */
+deeptrack_status deeptrack_value_new_array_bool(const bool *data,
+                                                const size_t *shape,
+                                                size_t ndim,
+                                                struct deeptrack_value **out);
+
+/**
  * Creates an empty list value. On success `*out` receives a new value owned by the caller.
  *
  * # Safety
@@ -2339,8 +2380,8 @@ deeptrack_status deeptrack_value_list_push(struct deeptrack_value *list,
 
 /**
  * Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
- * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9). A
- * NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+ * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9),
+ * `_BOOL_ARRAY` (10). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -2420,6 +2461,20 @@ deeptrack_status deeptrack_value_array_complex(const struct deeptrack_value *v,
                                                const double **data,
                                                const size_t **shape,
                                                size_t *ndim);
+
+/**
+ * Reads a BOOL_ARRAY value: `*data` receives its elements in C order, one `bool` (0 or 1) each,
+ * `*shape` its `*ndim` sizes. Both are borrowed, valid while `v` lives; do not free them.
+ * `DEEPTRACK_STATUS_TYPE_MISMATCH` for another kind of value. Any of the three out-pointers may be
+ * NULL if that part is not wanted.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; the out-pointers NULL or writable.
+ */
+deeptrack_status deeptrack_value_array_bool(const struct deeptrack_value *v,
+                                            const bool **data,
+                                            const size_t **shape,
+                                            size_t *ndim);
 
 /**
  * Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.

@@ -89,6 +89,85 @@ impl Dtype {
     }
 }
 
+/// A type numpy's `np.dtype` reads from a string that the library casts to (`AsType`): a real type
+/// ([`Dtype`]) or a complex one, whose parts are float64 (`complex128`) or float32 (`complex64`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumpyType {
+    /// A real type.
+    Real(Dtype),
+    /// complex128 (`single` false) or complex64 (`single` true).
+    Complex {
+        /// Whether the parts are float32 (complex64).
+        single: bool,
+    },
+}
+
+impl NumpyType {
+    /// The type `np.dtype(spec)` gives, as numpy 2 on 64-bit Linux reads it: a name (`"float32"`,
+    /// `"double"`, `"int_"`, `"ulonglong"`, `"complex"`, ...; numpy's `sctypeDict`), or a type code
+    /// with an optional byte order (`<`, `>`, `=`, `|`) first: a character (`"f"`, `"d"`, `"?"`,
+    /// `"B"`, `"q"`, `"D"`, ...) or a kind and a size in bytes (`"f4"`, `"<i8"`, `">u2"`, `"b1"`,
+    /// `"c16"`). The byte order does not change the values, which the library keeps in its own order.
+    /// `None` for other strings, and for types the library does not hold (float128, strings, objects,
+    /// dates).
+    pub fn parse(spec: &str) -> Option<NumpyType> {
+        use Dtype::*;
+        let real = |d| Some(NumpyType::Real(d));
+        let named = match spec {
+            "bool" | "bool_" => real(Bool),
+            "byte" => real(Int8),
+            "ubyte" => real(UInt8),
+            "short" => real(Int16),
+            "ushort" => real(UInt16),
+            "intc" => real(Int32),
+            "uintc" => real(UInt32),
+            "int" | "int_" | "intp" | "long" | "longlong" => real(Int64),
+            "uint" | "uintp" | "ulong" | "ulonglong" => real(UInt64),
+            "half" => real(Float16),
+            "single" => real(Float32),
+            "float" | "double" => real(Float64),
+            "complex" | "cdouble" | "complex128" => Some(NumpyType::Complex { single: false }),
+            "csingle" | "complex64" => Some(NumpyType::Complex { single: true }),
+            _ => Dtype::ALL.into_iter().find(|d| d.name() == spec).map(NumpyType::Real),
+        };
+        if named.is_some() {
+            return named;
+        }
+        let code = spec.strip_prefix(['<', '>', '=', '|']).unwrap_or(spec);
+        match code {
+            "?" | "b1" => real(Bool),
+            "b" | "i1" => real(Int8),
+            "B" | "u1" => real(UInt8),
+            "h" | "i2" => real(Int16),
+            "H" | "u2" => real(UInt16),
+            "i" | "i4" => real(Int32),
+            "I" | "u4" => real(UInt32),
+            "l" | "q" | "n" | "p" | "i8" => real(Int64),
+            "L" | "Q" | "N" | "P" | "u8" => real(UInt64),
+            "e" | "f2" => real(Float16),
+            "f" | "f4" => real(Float32),
+            "d" | "f8" => real(Float64),
+            "F" | "c8" => Some(NumpyType::Complex { single: true }),
+            "D" | "c16" => Some(NumpyType::Complex { single: false }),
+            _ => None,
+        }
+    }
+
+    /// The error for a string [`NumpyType::parse`] does not read.
+    pub fn refusal(spec: &str) -> String {
+        let extended = matches!(spec, "longdouble" | "clongdouble" | "float128" | "complex256")
+            || matches!(spec.strip_prefix(['<', '>', '=', '|']).unwrap_or(spec), "g" | "G" | "f16" | "c32");
+        if extended {
+            format!("'{spec}' is numpy's extended precision, which the library does not hold (use float64)")
+        } else {
+            format!(
+                "expected numpy's name or code of a real or complex type ('float64', 'float32', 'f4', '<i8', 'uint8', \
+                 'bool', 'complex64', ...), got '{spec}'"
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +184,28 @@ mod tests {
         assert_eq!(Dtype::from_name("uint"), Some(Dtype::UInt64));
         assert_eq!(Dtype::from_name("complex128"), None);
         assert_eq!(Dtype::from_u32(12), None);
+    }
+
+    #[test]
+    fn numpy_type_strings_read_as_numpy_reads_them() {
+        use NumpyType::{Complex, Real};
+        for d in Dtype::ALL {
+            assert_eq!(NumpyType::parse(d.name()), Some(Real(d)));
+        }
+        assert_eq!(NumpyType::parse("f4"), Some(Real(Dtype::Float32)));
+        assert_eq!(NumpyType::parse("<i8"), Some(Real(Dtype::Int64)));
+        assert_eq!(NumpyType::parse(">f8"), Some(Real(Dtype::Float64)));
+        assert_eq!(NumpyType::parse("|u1"), Some(Real(Dtype::UInt8)));
+        assert_eq!(NumpyType::parse("?"), Some(Real(Dtype::Bool)));
+        assert_eq!(NumpyType::parse("intc"), Some(Real(Dtype::Int32)));
+        assert_eq!(NumpyType::parse("double"), Some(Real(Dtype::Float64)));
+        assert_eq!(NumpyType::parse("F"), Some(Complex { single: true }));
+        assert_eq!(NumpyType::parse("complex"), Some(Complex { single: false }));
+        // Byte orders go with codes only; extended precision, strings and sizes numpy lacks are refused.
+        for bad in ["<float32", "g", "float128", "str", "U", "f3", "i16", "", "O", "datetime64", "Float64"] {
+            assert_eq!(NumpyType::parse(bad), None, "{bad}");
+        }
+        assert!(NumpyType::refusal("g").contains("extended precision"));
+        assert!(NumpyType::refusal("str").starts_with("expected numpy's name or code"));
     }
 }

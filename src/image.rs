@@ -208,9 +208,9 @@ impl Image {
         Image::from_standard(data)
     }
 
-    /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number or a bool
-    /// keeps its type as the image's dtype (numpy's int64 or bool), as DeepTrack2 keeps the int or
-    /// bool itself; a complex array (or number) is a complex image (its real and imaginary parts along
+    /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number, a bool or
+    /// a boolean array keeps its type as the image's dtype (numpy's int64 or bool), as DeepTrack2 keeps
+    /// the int, bool or bool array itself; a complex array (or number) is a complex image (its real and imaginary parts along
     /// a last axis of 2).
     pub fn of_value(value: &Value) -> Result<Self> {
         if let Value::ComplexArray(_) | Value::Complex(..) = value {
@@ -224,6 +224,11 @@ impl Image {
             return Ok(image);
         }
         let image = Image::from_shared(value.to_array()?);
+        if let Value::BoolArray(a) = value {
+            // numpy's bools, one byte a sample, as a comparison's output.
+            let bools = crate::typed_samples::TypedSamples::bools(image.contiguous()?, |x| x != 0.0)?;
+            return Ok(image.with_typed(a.shape(), bools));
+        }
         Ok(match value {
             Value::Int(_) => image.with_dtype(Dtype::Int64),
             Value::Bool(_) => image.with_dtype(Dtype::Bool),
@@ -232,7 +237,7 @@ impl Image {
     }
 
     /// The image as a value (a feature's output read as a property): an array, but a single int64
-    /// or bool sample is that whole number or bool, and a complex image a complex array (without
+    /// or bool sample is that whole number or bool, a boolean image a boolean array, and a complex image a complex array (without
     /// its last axis of real and imaginary parts), the inverse of [`Image::of_value`].
     pub fn to_value(&self) -> Result<Value> {
         let array = self.to_shared_array()?;
@@ -252,6 +257,10 @@ impl Image {
                 Dtype::Bool => return Ok(Value::Bool(x != 0.0)),
                 _ => {}
             }
+        }
+        if self.dtype == Dtype::Bool {
+            // A boolean image (a comparison's, a mask's) is a boolean array, as numpy keeps it.
+            return Ok(Value::bool_array(array.mapv(|x| x != 0.0)));
         }
         Ok(Value::Array(array))
     }

@@ -68,6 +68,7 @@ fn is_scalar(v: &Value) -> bool {
     match v {
         Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
         Value::Array(a) => a.ndim() == 0,
+        Value::BoolArray(a) => a.ndim() == 0,
         Value::List(_) | Value::Tuple(_) | Value::Complex(..) | Value::ComplexArray(_) => false,
     }
 }
@@ -132,6 +133,7 @@ impl Json {
             Value::Float(x) => self.float(*x),
             Value::Str(s) => self.string(s.as_str()),
             Value::Array(a) if a.ndim() == 0 => self.float(a.iter().next().copied().unwrap_or(f64::NAN)),
+            Value::BoolArray(a) if a.ndim() == 0 => self.push(if a.iter().any(|&b| b) { "true" } else { "false" }),
             Value::Complex(..) | Value::ComplexArray(_) => {
                 Err(Error::invalid("a complex value has no place in a table of real numbers"))
             }
@@ -155,7 +157,24 @@ impl Json {
                     .unwrap_or_else(|| std::borrow::Cow::Owned(a.iter().copied().collect::<Vec<f64>>()));
                 self.nested(&data, a.shape())
             }
+            Value::BoolArray(a) => self.bools(a.as_slice().unwrap_or(&[]), a.shape()),
         }
+    }
+
+    /// A C-order block of booleans of shape `shape` as nested lists.
+    fn bools(&mut self, data: &[bool], shape: &[usize]) -> Result<()> {
+        let Some((&n, inner)) = shape.split_first() else {
+            return self.push(if data.first().copied().unwrap_or(false) { "true" } else { "false" });
+        };
+        let step: usize = inner.iter().product();
+        self.push("[")?;
+        for i in 0..n {
+            if i > 0 {
+                self.push(",")?;
+            }
+            self.bools(&data[i * step..(i + 1) * step], inner)?;
+        }
+        self.push("]")
     }
 
     /// A C-order block of numbers of shape `shape` as nested lists.

@@ -1,5 +1,5 @@
-//! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float or complex
-//! array, list, tuple).
+//! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float, complex or
+//! boolean array, list, tuple).
 
 use std::fmt;
 use std::sync::Arc;
@@ -128,6 +128,8 @@ pub enum ValueKind {
     Tuple = 8,
     /// An n-dimensional array of complex numbers (two `f64` each, real part first), C order.
     ComplexArray = 9,
+    /// An n-dimensional array of booleans (one byte each, 0 or 1), C order.
+    BoolArray = 10,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -157,6 +159,10 @@ pub enum Value {
     /// An n-d complex array in standard (C-contiguous) layout (DeepTrack2's complex numpy arrays:
     /// propagation matrices, the refractive indices of a stratified sphere's shells).
     ComplexArray(Arc<ArrayD<Complex64>>),
+    /// An n-d array of booleans in standard (C-contiguous) layout (numpy's bool arrays: a mask, as
+    /// `feature[mask]` or a `Value` of one indexes with it; a comparison's output read as a value).
+    /// Where numbers are read it is its 0s and 1s, as numpy computes with bools.
+    BoolArray(Arc<ArrayD<bool>>),
 }
 
 impl Value {
@@ -187,6 +193,7 @@ impl Value {
             (Value::ComplexArray(a), Value::ComplexArray(b)) => {
                 a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(x.re, y.re) && same(x.im, y.im))
             }
+            (Value::BoolArray(a), Value::BoolArray(b)) => a == b,
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
             }
@@ -210,6 +217,12 @@ impl Value {
         Value::ComplexArray(Arc::new(a))
     }
 
+    /// A boolean array value; the array is converted to standard layout if it is not already.
+    pub fn bool_array(a: ArrayD<bool>) -> Self {
+        let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+        Value::BoolArray(Arc::new(a))
+    }
+
     /// A 1-d array value from a slice.
     pub fn vector(v: &[f64]) -> Self {
         Value::array(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).expect("1-d shape"))
@@ -228,6 +241,7 @@ impl Value {
             Value::Tuple(_) => ValueKind::Tuple,
             Value::Complex(..) => ValueKind::Complex,
             Value::ComplexArray(_) => ValueKind::ComplexArray,
+            Value::BoolArray(_) => ValueKind::BoolArray,
         }
     }
 
@@ -244,6 +258,7 @@ impl Value {
             Value::Tuple(_) => "a tuple",
             Value::Complex(..) => "a complex number",
             Value::ComplexArray(_) => "a complex array",
+            Value::BoolArray(_) => "a boolean array",
         }
     }
 
@@ -267,6 +282,11 @@ impl Value {
             Value::Array(a) if a.len() == 1 => Ok(*a.iter().next().expect("one element")),
             Value::Array(a) => Err(Error::type_mismatch(format!(
                 "expected a number (or an array of one number), got an array of shape {}",
+                python_shape(a.shape())
+            ))),
+            Value::BoolArray(a) if a.len() == 1 => Ok(f64::from(u8::from(*a.iter().next().expect("one element")))),
+            Value::BoolArray(a) => Err(Error::type_mismatch(format!(
+                "expected a number (or an array of one number), got a boolean array of shape {}",
                 python_shape(a.shape())
             ))),
             Value::List(items) | Value::Tuple(items) if items.len() == 1 => items[0].to_number(),
@@ -394,6 +414,14 @@ impl Value {
         }
     }
 
+    /// The value as a boolean array (boolean arrays only).
+    pub fn as_bool_array(&self) -> Result<&ArrayD<bool>> {
+        match self {
+            Value::BoolArray(a) => Ok(a),
+            other => Err(Error::type_mismatch(format!("expected a boolean array, got {}", other.kind_name()))),
+        }
+    }
+
     /// The items of a list or a tuple.
     pub fn as_list(&self) -> Result<&[Value]> {
         match self {
@@ -407,6 +435,7 @@ impl Value {
         match self {
             Value::Int(_) | Value::Float(_) => Ok(vec![self.as_f64()?]),
             Value::Array(a) if a.ndim() <= 1 => Ok(a.iter().copied().collect()),
+            Value::BoolArray(a) if a.ndim() <= 1 => Ok(a.iter().map(|&b| f64::from(u8::from(b))).collect()),
             Value::Array(a) => {
                 Err(Error::type_mismatch(format!("expected a vector of numbers, got a {}-dimensional array", a.ndim())))
             }
@@ -423,6 +452,8 @@ impl Value {
     pub fn to_array(&self) -> Result<Arc<ArrayD<f64>>> {
         match self {
             Value::Array(a) => Ok(Arc::clone(a)),
+            // numpy computes with a bool array's 0s and 1s.
+            Value::BoolArray(a) => Ok(Arc::new(a.mapv(|b| f64::from(u8::from(b))))),
             Value::Int(_) | Value::Float(_) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), self.as_f64()?))),
             Value::Bool(b) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), f64::from(u8::from(*b))))),
             Value::ComplexArray(_) | Value::Complex(..) => Err(Error::type_mismatch(format!(
@@ -483,6 +514,12 @@ impl From<ArrayD<f64>> for Value {
     }
 }
 
+impl From<ArrayD<bool>> for Value {
+    fn from(v: ArrayD<bool>) -> Self {
+        Value::bool_array(v)
+    }
+}
+
 impl From<Vec<Value>> for Value {
     fn from(v: Vec<Value>) -> Self {
         Value::List(v)
@@ -502,6 +539,7 @@ pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
         (Value::ComplexArray(x), Value::ComplexArray(y)) => {
             x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q)
         }
+        (Value::BoolArray(x), Value::BoolArray(y)) => x == y,
         (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
@@ -564,6 +602,13 @@ impl fmt::Display for Value {
                 f.write_str("array(")?;
                 write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &|f, z: Complex64| {
                     write_complex(f, z.re, z.im)
+                })?;
+                f.write_str(")")
+            }
+            Value::BoolArray(a) => {
+                f.write_str("array(")?;
+                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &|f, b: bool| {
+                    f.write_str(if b { "True" } else { "False" })
                 })?;
                 f.write_str(")")
             }

@@ -61,6 +61,39 @@ fn every_registered_kind_builds_with_its_defaults() {
     assert!(leaves >= 37, "{leaves} kinds built");
 }
 
+/// `KindSpec::bool_output` (what bindings read to give numpy's bool scalar, as 2.0.1, from a
+/// comparison of a 0-d input) says exactly which kinds give numpy's bools: every built-in kind that
+/// resolves with its defaults on a float image of 3 x 3 (the comparisons with `value` 0.5) gives bools
+/// if and only if its spec says so.
+#[test]
+fn bool_output_is_the_kinds_that_give_bools() {
+    let mut resolved = 0;
+    let mut bools = Vec::new();
+    for spec in registry::kinds() {
+        if spec.params.iter().any(|p| p.is_feature() && matches!(p.default, ParamDefault::Required))
+            || matches!(spec.module, "optics" | "scatterers" | "holography" | "sequences")
+        {
+            assert!(!spec.bool_output, "{}", spec.name);
+            continue;
+        }
+        let f = features::builtin(spec.name).unwrap();
+        if spec.param("value").is_some() && spec.base == "ArithmeticOperationFeature" {
+            f.set_property("value", Rule::constant(0.5)).unwrap();
+        }
+        let input = Image::new(ndarray::ArrayD::from_shape_fn(ndarray::IxDyn(&[3, 3]), |i| i[0] as f64 * 0.3 + 0.1));
+        let Ok(out) = f.resolve(Some(&input)) else { continue };
+        let Some(img) = out.first() else { continue };
+        resolved += 1;
+        let gives_bools = img.dtype() == deeptrack::dtype::Dtype::Bool;
+        assert_eq!(gives_bools, spec.bool_output, "{}", spec.name);
+        if gives_bools {
+            bools.push(spec.name);
+        }
+    }
+    assert!(resolved >= 60, "{resolved} kinds resolved");
+    assert_eq!(bools, ["GreaterThan", "LessThan", "GreaterThanOrEquals", "LessThanOrEquals", "Equals"]);
+}
+
 #[test]
 fn builtin_names_is_the_table() {
     let table: Vec<&str> =

@@ -43,6 +43,9 @@ fn values(spec: &ParamSpec) -> Vec<Value> {
         ParamKind::Integer => [0, 1, 2, 3].map(Value::Int).to_vec(),
         ParamKind::Number => [0.0, 0.5, 1.0, 3.0].map(Value::Float).to_vec(),
         ParamKind::Str { choices } => choices.iter().map(|&c| Value::from(c)).collect(),
+        ParamKind::Dtype => ["float64", "float32", "float16", "int16", "uint8", "bool", "complex64", "f4", "<i8", "?"]
+            .map(Value::from)
+            .to_vec(),
         _ => Vec::new(),
     }
 }

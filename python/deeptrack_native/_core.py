@@ -149,6 +149,13 @@ def to_value(obj, what):
         arr = np.asarray(obj, dtype=np.complex128, order="C")  # real and imaginary parts interleaved
         shape = (c_size_t * arr.ndim)(*arr.shape)
         return _new_value(lib.deeptrack_value_new_array_complex, arr.ctypes.data if arr.size else None, shape, arr.ndim)
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "b":
+        # numpy's bools stay bools (a mask indexes as a mask, and reads back as bools).
+        if obj.ndim > _MAX_NDIM:
+            raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {obj.ndim}")
+        arr = np.asarray(obj, dtype=np.bool_, order="C")
+        shape = (c_size_t * arr.ndim)(*arr.shape)
+        return _new_value(lib.deeptrack_value_new_array_bool, arr.ctypes.data if arr.size else None, shape, arr.ndim)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -190,6 +197,16 @@ def dtype_name(obj):
             except TypeError:  # an abstract type (np.floating) is no dtype
                 return None
     return None
+
+
+def type_name(obj):
+    """numpy's name of the type ``obj`` when it is a type numpy reads as a dtype: Python's ``float``,
+    ``int``, ``bool`` and ``complex`` (``"float64"``, ``"int64"``, ``"bool"``, ``"complex128"``) as well
+    as what :func:`dtype_name` converts; else None. For the properties that are numpy types (the
+    registry's ``DEEPTRACK_PARAM_DTYPE``: ``AsType``'s ``dtype``), where such a type is no dict key."""
+    if obj in (float, int, bool, complex):
+        return np.dtype(obj).name
+    return dtype_name(obj)
 
 
 def library_holds(obj):
@@ -291,6 +308,18 @@ def from_value(ptr, key=None):
         re, im = c_double(), c_double()
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
+    if kind == _lib.KIND_BOOL_ARRAY:
+        data = c_void_p()
+        shape_ptr = _SHAPE_PTR()
+        ndim = c_size_t()
+        call(lib.deeptrack_value_array_bool, ptr, byref(data), byref(shape_ptr), byref(ndim))
+        shape = tuple(shape_ptr[: ndim.value])
+        n = 1
+        for d in shape:
+            n *= d
+        if n == 0 or not data.value:
+            return np.zeros(shape, dtype=np.bool_)
+        return np.frombuffer((ctypes.c_bool * n).from_address(data.value), dtype=np.bool_).reshape(shape).copy()
     if kind == _lib.KIND_COMPLEX_ARRAY:
         data = c_void_p()
         shape_ptr = _SHAPE_PTR()
@@ -844,6 +873,8 @@ def sample_trampoline(key, ctx, out):
                 result = np.multiply(result.magnitude, size.value)
             else:
                 result = np.divide(result.to(units.meter).magnitude, size.value)
+        if owner is not None and isinstance(result, type) and owner[1] in getattr(owner[0], "_dtype_params", ()):
+            result = type_name(result) or result  # a numpy type returned for AsType's dtype: its name
         if owner is not None and not library_holds(result):
             # Any object is a value in DeepTrack2: this sample's is pinned on the feature (dropped
             # at its next update, when the rule samples again), and the library holds None.

@@ -138,6 +138,7 @@ _DECLARATIONS = {
     "deeptrack_kind_module": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_base": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_zero_d_array": ([c_size_t, POINTER(c_bool)], status),
+    "deeptrack_kind_bool_output": ([c_size_t, POINTER(c_bool)], status),
     "deeptrack_kind_doc": ([c_size_t, POINTER(c_char_p)], status),
     "deeptrack_kind_alias_count": ([c_size_t, POINTER(c_size_t)], status),
     "deeptrack_kind_alias": ([c_size_t, c_size_t, POINTER(c_char_p)], status),
@@ -220,6 +221,7 @@ _DECLARATIONS = {
     "deeptrack_value_new_string": ([c_char_p, out_handle], status),
     "deeptrack_value_new_array": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_array_complex": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
+    "deeptrack_value_new_array_bool": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_list": ([out_handle], status),
     "deeptrack_value_new_tuple": ([out_handle], status),
     "deeptrack_value_list_push": ([handle, handle], status),
@@ -230,6 +232,7 @@ _DECLARATIONS = {
     "deeptrack_value_as_bool": ([handle, POINTER(c_bool)], status),
     "deeptrack_value_as_string": ([handle, POINTER(c_char_p)], status),
     "deeptrack_value_array": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
+    "deeptrack_value_array_bool": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
     "deeptrack_value_array_complex": (
         [handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)],
         status,
@@ -279,6 +282,7 @@ NO_IMAGE = 14
 # Value kinds.
 KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX, KIND_TUPLE = range(9)
 KIND_COMPLEX_ARRAY = 9
+KIND_BOOL_ARRAY = 10
 
 
 def last_error_message():

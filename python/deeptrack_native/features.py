@@ -37,6 +37,8 @@ def _rule(value, owner, key):
     """A library rule for ``value``; records in ``owner._refs`` the Python objects the rule uses."""
     if isinstance(value, _motion.MotionRule):  # sequences.brownian(...), drift(...), increment(...)
         return value._new_rule(owner, key)
+    if isinstance(value, type) and key in getattr(owner, "_dtype_params", ()):
+        value = _core.type_name(value) or value  # AsType(dtype=float): numpy's name of the type
     if isinstance(value, Property):
         owner._refs.append(value.feature)
         _objects.link(owner, key, value.feature, value.key)
@@ -383,6 +385,8 @@ class Feature(_node_api.FeatureNode):
         what = f"property '{key}' of feature '{self._name()}'"
         # Before the first resolve, which would otherwise seed the pipeline and drop the value.
         _seed_first(self)
+        if isinstance(value, type) and key in getattr(self, "_dtype_params", ()):
+            value = _core.type_name(value) or value  # AsType's dtype.set_value(float): numpy's name
         if key in getattr(self, "_meters", ()) and units.is_pixels(value):
             raise TypeError(
                 f"{what}: set_value takes a length in meters (a quantity in pixels is converted when the "
@@ -590,6 +594,8 @@ class Feature(_node_api.FeatureNode):
         for key, value in kwargs.items():
             # DeepTrack2: every feature of the pipeline that has the property takes the value (until
             # the next update); a key no feature has is ignored.
+            if isinstance(value, type) and any(key in getattr(f, "_dtype_params", ()) for f in _objects.features_of(self, Feature)):
+                value = _core.type_name(value) or value  # resolve(x, dtype=float): numpy's name
             v = _set_value_arg(value, f"the value of '{key}' given to resolve")
             _core.call(lib.deeptrack_feature_set_value_everywhere, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         if self._kind == "Value" and not self.__dict__.get("_stored"):
@@ -819,8 +825,6 @@ class Feature(_node_api.FeatureNode):
         """``feature[index]``: the output indexed as numpy does (DeepTrack2's ``Slice``); the elements
         may be callables (sampled at every update), as in DeepTrack2."""
         index = list(index) if isinstance(index, tuple) else [index]
-        # A boolean array is a mask: nested lists of bools (an array of numbers would be integers).
-        index = [i.tolist() if isinstance(i, np.ndarray) and i.dtype == np.bool_ else i for i in index]
         return Chain(self, _builtin("Slice")(slices=index))
 
     def __and__(self, other):
@@ -856,11 +860,6 @@ def _holds_object(value):
     return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
 
 
-#: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
-#: comparison of a 0-d array gives it.
-_COMPARISON_KINDS = frozenset(
-    ("Equals", "NotEquals", "GreaterThan", "GreaterThanOrEquals", "LessThan", "LessThanOrEquals")
-)
 
 
 def _last_kind(feature):
@@ -1336,7 +1335,7 @@ def classes_of(module):
 # -- the built-in kinds, from the library's registry -------------------------------------------------
 
 # Parameter types and flags (include/deeptrack.h: DEEPTRACK_PARAM_*, DEEPTRACK_PARAM_FLAG_*).
-_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK = 9, 10, 11
+_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK, _PARAM_DTYPE = 9, 10, 11, 12
 _FEATURE_TYPES = (_PARAM_FEATURE, _PARAM_FEATURES, _PARAM_CALLBACK)
 _FLAG_ONLY_DEFAULT, _FLAG_REQUIRED, _FLAG_METERS, _FLAG_PIXELS = 8, 16, 256, 512
 
@@ -1385,7 +1384,8 @@ def registry():
     with ``name``, ``module`` (DeepTrack2's), ``base`` (DeepTrack2 2.0.1's base class where it is not
     the module's usual one; ``""`` else), ``doc``, ``aliases``, ``positional`` (DeepTrack2's
     constructor order), ``zero_d_array`` (whether DeepTrack2 2.0.1's result on a 0-d input is a 0-d
-    ndarray where the library's is a number) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
+    ndarray where the library's is a number), ``bool_output`` (whether the result is numpy's bools: the
+    comparisons) and ``params`` (each with ``name``, ``type``, ``flags``, ``default``, ``doc``)."""
     kinds = []
     for k in range(lib.deeptrack_kind_count()):
         kinds.append(
@@ -1394,6 +1394,7 @@ def registry():
                 "module": _kind_str(lib.deeptrack_kind_module, k),
                 "base": _kind_str(lib.deeptrack_kind_base, k),
                 "zero_d_array": _kind_bool(lib.deeptrack_kind_zero_d_array, k),
+                "bool_output": _kind_bool(lib.deeptrack_kind_bool_output, k),
                 "doc": _kind_str(lib.deeptrack_kind_doc, k),
                 "aliases": [
                     _kind_str(lib.deeptrack_kind_alias, k, i)
@@ -1643,6 +1644,8 @@ def _define(kind):
         "_unsupported": tuple(unsupported),
         "_only_default": only_default,
         "_feature_params": tuple(p.name for p in kind["params"] if p.type == _PARAM_FEATURE),
+        # numpy types (AsType's dtype): a Python or numpy type given to them is held by its name.
+        "_dtype_params": frozenset(p.name for p in kind["params"] if p.type == _PARAM_DTYPE),
         # Lengths in meters: a quantity in pixels given to them is converted with the optics' pixel size.
         "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
         # The kind's parameters (a keyword outside them warns: deeptrack_native._unknown).
@@ -1719,6 +1722,9 @@ _KINDS = _define_all()
 #: The kinds whose result on a 0-d input is a 0-d ndarray in DeepTrack2 2.0.1, where numpy's
 #: arithmetic, math functions and reductions give a numpy scalar (the registry's ``zero_d_array``).
 _ZERO_D_ARRAY_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["zero_d_array"])
+#: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
+#: comparison of a 0-d array gives it (the registry's ``bool_output``).
+_COMPARISON_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["bool_output"])
 # The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
 for _cls in (Blur, BlurCV2, Pool):
     _BUILTINS[_cls._kind] = _cls

@@ -45,6 +45,7 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
     module: "augmentations",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Scales, translates, rotates and shears the first two axes about the centre; positions follow.",
     params: &[
         ParamSpec::new(

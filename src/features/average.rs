@@ -19,6 +19,7 @@ pub(crate) const AVERAGE: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "The mean of its features' outputs (stacked on a new first axis) over `axis`.",
     params: &[
         ParamSpec::new("features", ParamKind::Features, ParamDefault::Required, "the features averaged"),

@@ -49,6 +49,7 @@ pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
     module: "math",
     base: "Blur",
     zero_d_array: false,
+    bool_output: false,
     doc: "OpenCV's bilateral filter (single precision): neighbours weighted by distance and by value.",
     params: &[
         ParamSpec {

@@ -26,6 +26,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "StructuralFeature",
         zero_d_array: false,
+        bool_output: false,
         doc: "Resolves `feature` with its own properties bound: they override the same-named properties of the \
               features it resolves.",
         params: BOUND_FEATURE,
@@ -38,6 +39,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "StructuralFeature",
         zero_d_array: false,
+        bool_output: false,
         doc: "Deprecated in DeepTrack2: the same as `Bind`.",
         params: BOUND_FEATURE,
         positional: &["feature"],
@@ -49,6 +51,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "StructuralFeature",
         zero_d_array: false,
+        bool_output: false,
         doc: "Resolves `feature` with its own properties bound when `condition` holds (a bool, or the name of one \
               of its properties, true when it has none), else unchanged.",
         params: &[
@@ -72,6 +75,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "StructuralFeature",
         zero_d_array: true,
+        bool_output: false,
         doc: "Resolves `on_true` when `condition` holds (a bool, or the name of one of its properties, true when it \
               has none), else `on_false`; a branch not given passes the input through.",
         params: &[

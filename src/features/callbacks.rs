@@ -43,6 +43,7 @@ pub(super) const BLUR: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
     params: &[
         ParamSpec::new(
@@ -76,6 +77,7 @@ pub(super) const BLUR_CV2: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`filter_function` (an OpenCV-style filter) applied to the whole image, given the properties and \
           `borderType` (OpenCV's integer for `mode`).",
     params: &[
@@ -107,6 +109,7 @@ pub(super) const POOL: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
     params: &[
         ParamSpec::new(

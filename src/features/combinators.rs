@@ -28,6 +28,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "StructuralFeature",
         zero_d_array: false,
+        bool_output: false,
         doc: "Resolves every feature of `features` on the same input: one image per feature, in order (a feature's \
               several images, as for a list of inputs, stacked along a new first axis).",
         params: &[ParamSpec::new(
@@ -49,6 +50,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "",
         zero_d_array: true,
+        bool_output: false,
         doc: "Passes its input through; its properties are values that other features link to.",
         params: &[],
         positional: &["_input"],
@@ -63,6 +65,7 @@ const STACK: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`feature & value`: the input images followed by `value` (one image, or one per element of a list; a feature's images with their property lists).",
     params: &[ParamSpec {
         nullable: true,
@@ -84,6 +87,7 @@ const PROBABILITY: KindSpec = KindSpec {
     module: "features",
     base: "StructuralFeature",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` on the input when `random_number < probability`, else passes the input through.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature applied"),
@@ -119,6 +123,7 @@ const ONE_OF: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves the feature of `collection` at index `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new("collection", ParamKind::Features, ParamDefault::Required, "the features to choose from"),
@@ -144,6 +149,7 @@ const ONE_OF_DICT: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves the feature of `collection` whose key (in `keys`) is `key` on the input (by default one drawn at random at every update).",
     params: &[
         ParamSpec::new(

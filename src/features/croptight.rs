@@ -28,6 +28,7 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
     module: "augmentations",
     base: "Feature",
     zero_d_array: false,
+    bool_output: false,
     doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is).",
     params: &[ParamSpec {
         min: -f64::MAX,

@@ -28,6 +28,7 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
     module: "augmentations",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Warps the image by a random displacement field (uniform noise smoothed by a Gaussian, times `alpha`).",
     params: &[
         ParamSpec::new(

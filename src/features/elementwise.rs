@@ -216,6 +216,7 @@ macro_rules! elementwise {
             module: "elementwise",
             base: "",
             zero_d_array: $zero_d_array,
+            bool_output: false,
             doc: $doc,
             params: FEATURE,
             positional: &["feature"],

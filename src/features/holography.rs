@@ -57,6 +57,7 @@ const RESCALE: KindSpec = KindSpec {
     module: "holography",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Scales a field's deviation from 1: channel 0 to `(c0 - 1)·rescale + 1`, channel 1 to `c1·rescale`.",
     params: &[ParamSpec {
         min: -f64::MAX,
@@ -73,6 +74,7 @@ const FOURIER: KindSpec = KindSpec {
     module: "holography",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "fft2 of the field `c0 + i·c1` of an (H, W, 2) image, padded symmetrically: a complex image.",
     params: &[PADDING],
     positional: &[],
@@ -85,6 +87,7 @@ const INVERSE: KindSpec = KindSpec {
     module: "holography",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "ifft2 of a 2-d complex image, cropped by the padding: the (H, W, 2) field of real and imaginary parts.",
     params: &[PADDING],
     positional: &[],

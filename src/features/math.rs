@@ -80,6 +80,7 @@ const NORMALIZE_QUANTILE: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`(x - median) / (q_high - q_low)` over the image, with numpy's (linear) quantiles.",
     params: &[
         ParamSpec {
@@ -104,6 +105,7 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
     module: "math",
     base: "Blur",
     zero_d_array: false,
+    bool_output: false,
     doc: "The median over a `ksize` window on every axis, with scipy's border modes (`median_filter`).",
     params: &[
         ParamSpec { max: median::MAX_WINDOW as f64, ..KSIZE },
@@ -134,6 +136,7 @@ const CLIP: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Clips every sample to `[min, max]`.",
     params: &[
         ParamSpec {
@@ -182,6 +185,7 @@ const NORMALIZE_MIN_MAX: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Rescales the image linearly so that its range is `[min, max]` (a constant image becomes zeros).",
     params: &[
         ParamSpec::new(
@@ -208,6 +212,7 @@ const NORMALIZE_STANDARD: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`(x - mean) / std` over the image (population standard deviation).",
     params: &[FEATUREWISE],
     positional: &["featurewise"],
@@ -220,6 +225,7 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
     module: "math",
     base: "Blur",
     zero_d_array: true,
+    bool_output: false,
     doc: "A Gaussian filter over every axis with scipy's border modes (`gaussian_filter`).",
     params: &[
         ParamSpec {
@@ -273,6 +279,7 @@ const AVERAGE_BLUR: KindSpec = KindSpec {
     module: "math",
     base: "Blur",
     zero_d_array: false,
+    bool_output: false,
     doc: "The mean over a `ksize` window along every axis but the last when it is shorter than `ksize` (DeepTrack2 \
           2.0.1), else along the first two, with scipy's border modes.",
     params: &[KSIZE, BLUR_MODE, BLUR_CVAL],
@@ -292,6 +299,7 @@ const fn pooling_kind(
         module: "math",
         base: "Pool",
         zero_d_array: false,
+        bool_output: false,
         doc,
         params: POOLING,
         positional: &["ksize"],

@@ -45,6 +45,7 @@ const GAUSSIAN: KindSpec = KindSpec {
     module: "noises",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Adds Gaussian noise: `x + mu + sigma · N(0, 1)` per pixel; a complex `mu` or `sigma` (`0.005j`) makes the \
           result complex (one draw scaled by the complex `sigma`).",
     params: GAUSSIAN_PARAMS,
@@ -58,6 +59,7 @@ const COMPLEX_GAUSSIAN: KindSpec = KindSpec {
     module: "noises",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Adds complex Gaussian noise: `x + mu + sigma · (N(0, 1) + i·N(0, 1))` per pixel; the result is complex \
           (a last axis of 2: real and imaginary parts); `mu` and `sigma` may be complex.",
     params: GAUSSIAN_PARAMS,
@@ -71,6 +73,7 @@ const POISSON: KindSpec = KindSpec {
     module: "noises",
     base: "",
     zero_d_array: true,
+    bool_output: false,
     doc: "Shot noise at signal-to-noise ratio `snr` for the peak above `background` (negative pixels count as 0).",
     params: &[
         ParamSpec {
@@ -277,6 +280,7 @@ const fn background(
         module: "noises",
         base,
         zero_d_array: false,
+        bool_output: false,
         doc: "Adds a constant: `x + offset`.",
         params: BACKGROUND,
         positional: &["offset"],

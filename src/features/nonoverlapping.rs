@@ -63,6 +63,7 @@ pub(crate) const NON_OVERLAPPING: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` (a list of scatterer volumes) and re-draws the scatterers' positions until no two are \
           within `min_distance` voxels (warns and returns the last placement when it cannot).",
     params: &[

@@ -54,6 +54,7 @@ pub(crate) const RESIZE: KindSpec = KindSpec {
     module: "math",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resizes the first two axes to `dsize` = (width, height) by OpenCV's linear interpolation.",
     params: &[ParamSpec {
         min: 1.0,

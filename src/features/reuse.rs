@@ -38,6 +38,7 @@ pub(crate) const REUSE: KindSpec = KindSpec {
     module: "augmentations",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Keeps the last `storage` outputs of `feature` and hands each out about `uses` times (drawn at random) \
           before resolving `feature` anew.",
     params: &[

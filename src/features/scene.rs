@@ -51,6 +51,7 @@ const SAMPLE_TO_MASKS: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Masks (or other targets) of a sample's scatterers, each transformed and placed at its position, merged \
           into an (H, W, number_of_masks) image of the output region.",
     params: &[

@@ -25,6 +25,7 @@ const SEQUENCE: KindSpec = KindSpec {
     module: "sequences",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` `sequence_length` times, one frame per step, each with the sequential properties of that step.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the feature resolved at every step"),

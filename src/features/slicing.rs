@@ -2,9 +2,10 @@
 //! An index is a list of elements, one per axis (or a single element): an integer (negative from the
 //! end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in Python),
 //! `"..."` (every axis not named), None (a new axis of length 1), a list (or one-dimensional array)
-//! of integers, or a (nested) list of booleans, a mask over as many axes: numpy's advanced indexing
-//! of those (`fancy.rs`). An element may be a feature's output (`slices` a list rule,
-//! `Rule::items`, as `feature[mask_feature]` builds it): a boolean image is then a mask.
+//! of integers, or a boolean array or (nested) list of booleans, a mask over as many axes: numpy's
+//! advanced indexing of those (`fancy.rs`). An element may be a feature's output (`slices` a list
+//! rule, `Rule::items`, as `feature[mask_feature]` builds it): a boolean image is a boolean array as a
+//! value ([`Image::to_value`]), so a mask.
 
 use crate::features::ComplexInputs;
 use std::sync::Arc;
@@ -15,8 +16,7 @@ use super::FeatureKind;
 
 mod fancy;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
-use crate::dtype::Dtype;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::graph::{Feature, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
@@ -32,6 +32,7 @@ const SLICE: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`feature[index]`: numpy's indexing of every image (basic, and lists of integers or boolean masks).",
     params: &[ParamSpec::new(
         "slices",
@@ -87,36 +88,6 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
     }
 }
 
-/// [`parse_index`] of the index a computation reads: an element that is a feature's one boolean
-/// image (an item of a list rule, as `feature[mask_feature]` builds it) is a mask over as many axes,
-/// read from the image (its value is its numbers).
-fn index_of(value: &Value, rs: &mut Resolver<'_>) -> Result<Vec<Element>> {
-    let (Value::List(items) | Value::Tuple(items)) = value else { return parse_index(value) };
-    let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.iter().enumerate() {
-        if matches!(item, Value::Array(_)) {
-            if let Some(images) = rs.feature_value_item_images("slices", i)? {
-                if let (1, Some(image)) = (images.len(), images.first()) {
-                    if image.dtype() == Dtype::Bool && !image.is_complex() {
-                        let mut mask = Vec::new();
-                        mask.try_reserve_exact(image.len()).map_err(|_| {
-                            Error::new(
-                                ErrorKind::OutOfMemory,
-                                format!("cannot allocate a mask of {} samples", image.len()),
-                            )
-                        })?;
-                        mask.extend(image.data().iter().map(|&x| x != 0.0));
-                        out.push(Element::Mask(image.shape().to_vec(), mask));
-                        continue;
-                    }
-                }
-            }
-        }
-        out.push(parse_element(item)?);
-    }
-    Ok(out)
-}
-
 fn parse_element(value: &Value) -> Result<Element> {
     let bad = || {
         Error::invalid(format!(
@@ -129,6 +100,7 @@ fn parse_element(value: &Value) -> Result<Element> {
         Value::None => Ok(Element::NewAxis),
         Value::Int(i) => Ok(Element::Index(*i)),
         Value::Float(x) if whole(*x).is_some() => Ok(Element::Index(*x as i64)),
+        Value::BoolArray(a) => Ok(Element::Mask(a.shape().to_vec(), a.iter().copied().collect())),
         Value::List(_) | Value::Tuple(_) if mask(value).is_some() => {
             let (shape, values) = mask(value).expect("a mask");
             Ok(Element::Mask(shape, values))
@@ -261,10 +233,10 @@ impl FeatureKind for Slice {
         "Slice"
     }
 
-    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(image) = input else { return Ok(None) };
         let p = Params::new(SLICE.params, props);
-        let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
+        let index = parse_index(p.value("slices")?).map_err(|e| e.in_property("slices"))?;
         let data = image.data();
         if index.iter().any(|e| matches!(e, Element::Take(_) | Element::Mask(..))) {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;

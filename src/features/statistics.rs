@@ -115,6 +115,7 @@ macro_rules! reducer {
             module: "statistics",
             base: "",
             zero_d_array: false,
+            bool_output: false,
             doc: $doc,
             params: $params,
             positional: $positional,

@@ -26,6 +26,7 @@ const STORE: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` on the input and keeps its output under `key`: later resolves with the same key (and \
           `_ID`) return it, across updates, unless `replace`.",
     params: &[
@@ -49,6 +50,7 @@ const TAKE_PROPERTIES: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` (without input) and appends to the input, per name of `names`, an image of the values \
           sampled for it by the features of `feature` that have every one of `names`.",
     params: &[

@@ -26,6 +26,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "",
         zero_d_array: true,
+        bool_output: false,
         doc: "Passes its input through; its properties are only recorded.",
         params: &[],
         positional: &["_input"],
@@ -37,6 +38,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
         // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
         params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Int(0)), "the image")],
@@ -44,40 +46,40 @@ pub(crate) static KINDS: &[KindSpec] = &[
         make: |_| Box::new(ValueKind),
     },
     arithmetic("Add", &[], "`image + value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "Add", op: |a, b| a + b })
+        Box::new(Arithmetic::new("Add", |a, b| a + b))
     }),
     arithmetic("Subtract", &[], "`image - value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "Subtract", op: |a, b| a - b })
+        Box::new(Arithmetic::new("Subtract", |a, b| a - b))
     }),
     arithmetic("Multiply", &[], "`image * value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "Multiply", op: |a, b| a * b })
+        Box::new(Arithmetic::new("Multiply", |a, b| a * b))
     }),
     arithmetic("Divide", &[], "`image / value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "Divide", op: divide })
+        Box::new(Arithmetic::new("Divide", divide))
     }),
     arithmetic("FloorDivide", &[], "`image // value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "FloorDivide", op: floor_divide })
+        Box::new(Arithmetic::new("FloorDivide", floor_divide))
     }),
     arithmetic("Power", &[], "`image ** value`, element-wise with numpy broadcasting.", |_| {
-        Box::new(Arithmetic { name: "Power", op: f64::powf })
+        Box::new(Arithmetic::new("Power", f64::powf))
     }),
-    arithmetic("GreaterThan", &[], "`image > value` element-wise, as numpy's bools.", |_| {
-        Box::new(Arithmetic { name: "GreaterThan", op: greater })
+    comparison("GreaterThan", &[], "`image > value` element-wise, as numpy's bools.", |_| {
+        Box::new(Arithmetic::new("GreaterThan", greater))
     }),
-    arithmetic("LessThan", &[], "`image < value` element-wise, as numpy's bools.", |_| {
-        Box::new(Arithmetic { name: "LessThan", op: less })
+    comparison("LessThan", &[], "`image < value` element-wise, as numpy's bools.", |_| {
+        Box::new(Arithmetic::new("LessThan", less))
     }),
-    arithmetic(
+    comparison(
         "GreaterThanOrEquals",
         &["GreaterThanOrEqual"],
         "`image >= value` element-wise, as numpy's bools.",
-        |_| Box::new(Arithmetic { name: "GreaterThanOrEquals", op: greater_or_equal }),
+        |_| Box::new(Arithmetic::new("GreaterThanOrEquals", greater_or_equal)),
     ),
-    arithmetic("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` element-wise, as numpy's bools.", |_| {
-        Box::new(Arithmetic { name: "LessThanOrEquals", op: less_or_equal })
+    comparison("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` element-wise, as numpy's bools.", |_| {
+        Box::new(Arithmetic::new("LessThanOrEquals", less_or_equal))
     }),
-    arithmetic("Equals", &["Equal"], "`image == value` element-wise, as numpy's bools.", |_| {
-        Box::new(Arithmetic { name: "Equals", op: equal })
+    comparison("Equals", &["Equal"], "`image == value` element-wise, as numpy's bools.", |_| {
+        Box::new(Arithmetic::new("Equals", equal))
     }),
     KindSpec {
         name: "Chain",
@@ -85,6 +87,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "features",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "`feature_1 >> feature_2`: resolves `feature_2` on the output of `feature_1`.",
         params: &[
             ParamSpec::new("feature_1", ParamKind::Feature, ParamDefault::Required, "the first feature"),
@@ -115,6 +118,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "optics",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "`optics(sample)`: resolves `sample` without input and images it with the optics `objective`.",
         params: &[
             ParamSpec::new("sample", ParamKind::Feature, ParamDefault::Required, "the sample (scatterers)"),
@@ -139,6 +143,7 @@ const REPEAT: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "`feature ^ N`: applies `feature` N times in sequence, each repetition with its own samples.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the repeated feature"),
@@ -173,11 +178,23 @@ const fn arithmetic(
         module: "features",
         base: "ArithmeticOperationFeature",
         zero_d_array: false,
+        bool_output: false,
         doc,
         params: OPERAND,
         positional: &["value"],
         make,
     }
+}
+
+/// The registry entry of a comparison: an arithmetic kind whose result is numpy's bools
+/// ([`KindSpec::bool_output`]).
+const fn comparison(
+    name: &'static str,
+    aliases: &'static [&'static str],
+    doc: &'static str,
+    make: fn(Vec<Feature>) -> Box<dyn FeatureKind>,
+) -> KindSpec {
+    KindSpec { bool_output: true, ..arithmetic(name, aliases, doc, make) }
 }
 
 /// The `value` of the arithmetic kinds.
@@ -303,6 +320,15 @@ impl FeatureKind for ValueKind {
 struct Arithmetic {
     name: &'static str,
     op: fn(f64, f64) -> f64,
+    /// Whether the result is numpy's bools (a comparison: the registry's `bool_output`).
+    bools: bool,
+}
+
+impl Arithmetic {
+    /// The kind `name` (registered) applying `op`.
+    fn new(name: &'static str, op: fn(f64, f64) -> f64) -> Arithmetic {
+        Arithmetic { name, op, bools: super::registry::find(name).is_some_and(|k| k.bool_output) }
+    }
 }
 
 /// The error of an arithmetic feature whose `value` is a feature that gave no image.
@@ -385,11 +411,6 @@ pub(crate) fn broadcast_op(
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
     Zip::from(&av).and(&bv).for_each(|&x, &y| data.push(op(x, y)));
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
-}
-
-/// Whether the kind named `name` is a comparison, whose results are numpy's bools.
-fn is_comparison(name: &str) -> bool {
-    matches!(name, "GreaterThan" | "LessThan" | "GreaterThanOrEquals" | "LessThanOrEquals" | "Equals")
 }
 
 /// `test` of every sample of `image` (in C order), as a bool image with its properties: a
@@ -490,7 +511,7 @@ impl FeatureKind for Arithmetic {
                     broadcast_op(&image.data(), &values[i % values.len()], self.op)
                 }
                 .map_err(|e| e.in_property("value"))?;
-                if is_comparison(self.name) {
+                if self.bools {
                     // numpy's bools (the 0 and 1 of `op`).
                     let flat = data.as_slice().expect("a new array in standard layout");
                     let bools = TypedSamples::bools(flat, |x| x != 0.0)?;

@@ -30,6 +30,7 @@ const UPSCALE: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
           `factor` × `factor` blocks of the first two axes.",
     params: &[

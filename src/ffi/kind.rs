@@ -42,6 +42,9 @@ pub const DEEPTRACK_PARAM_FEATURES: u32 = 10;
 /// (`deeptrack_feature_new_custom`) among the features of `deeptrack_feature_new_with`, whose `get` the
 /// kind calls with its own properties (`Blur`'s `filter_function`, `Pool`'s `pooling_function`).
 pub const DEEPTRACK_PARAM_CALLBACK: u32 = 11;
+/// `deeptrack_kind_param_type()`: numpy's type as a string, a name (`"float32"`, `"double"`,
+/// `"complex64"`) or a type code (`"f4"`, `"<i8"`, `"?"`), as `np.dtype` reads it (`AsType`'s `dtype`).
+pub const DEEPTRACK_PARAM_DTYPE: u32 = 12;
 
 /// `deeptrack_kind_param_flags()`: the lower limit itself is excluded.
 pub const DEEPTRACK_PARAM_FLAG_MIN_OPEN: u32 = 1;
@@ -193,6 +196,21 @@ pub unsafe extern "C" fn deeptrack_kind_zero_d_array(kind: size_t, out: *mut boo
     })
 }
 
+/// Whether the result of kind `kind` is numpy's bools (the comparisons: `GreaterThan`, `Equals`, ...),
+/// in `*out`: on a 0-d input DeepTrack2 2.0.1 gives numpy's bool scalar (`np.bool_`). Bindings that
+/// mirror 2.0.1's result types convert it.
+///
+/// # Safety
+/// `out` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_kind_bool_output(kind: size_t, out: *mut bool) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        write(out, kind_at(kind)?.bool_output);
+        Ok(())
+    })
+}
+
 /// One line on what kind `kind` computes, borrowed for the life of the process.
 ///
 /// # Safety
@@ -337,6 +355,7 @@ pub unsafe extern "C" fn deeptrack_kind_param_type(kind: size_t, param: size_t, 
             ParamKind::Feature => DEEPTRACK_PARAM_FEATURE,
             ParamKind::Features => DEEPTRACK_PARAM_FEATURES,
             ParamKind::Callback => DEEPTRACK_PARAM_CALLBACK,
+            ParamKind::Dtype => DEEPTRACK_PARAM_DTYPE,
         };
         write(out, t);
         Ok(())

@@ -9,8 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::image::element_count;
 use crate::value::Value;
 
-/// A property value: none, bool, int, float, complex, string, n-d float or complex array, list or
-/// tuple.
+/// A property value: none, bool, int, float, complex, string, n-d float, complex or boolean array,
+/// list or tuple.
 ///
 /// Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
 /// `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -40,6 +40,9 @@ pub const DEEPTRACK_VALUE_KIND_COMPLEX: u32 = 7;
 pub const DEEPTRACK_VALUE_KIND_TUPLE: u32 = 8;
 /// `deeptrack_value_kind()` of an n-d complex array (read with `deeptrack_value_array_complex`).
 pub const DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY: u32 = 9;
+/// `deeptrack_value_kind()` of an n-d boolean array (numpy's bool array: a mask; read with
+/// `deeptrack_value_array_bool`).
+pub const DEEPTRACK_VALUE_KIND_BOOL_ARRAY: u32 = 10;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -245,6 +248,45 @@ pub unsafe extern "C" fn deeptrack_value_new_array_complex(
     })
 }
 
+/// Creates an n-d boolean array value (numpy's bool array: as an index, a mask) by copying `data`,
+/// one `bool` per element of shape `shape[0..ndim]` in C order (any nonzero byte is true). `ndim` 0
+/// makes a scalar array of one element; `data` may be NULL when the shape has no elements. On success
+/// `*out` receives a new value owned by the caller (`DEEPTRACK_VALUE_KIND_BOOL_ARRAY`; free with
+/// `deeptrack_value_free`). Where numbers are read it is its 0s and 1s, as numpy computes with bools.
+/// Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, `shape` (with `ndim` > 0) or `data`
+/// (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more than `DEEPTRACK_MAX_NDIM` dimensions,
+/// `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows or cannot be allocated.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes, `data` to as many bytes as their product; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_new_array_bool(
+    data: *const bool,
+    shape: *const size_t,
+    ndim: size_t,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        if ndim > DEEPTRACK_MAX_NDIM {
+            return Err(Error::invalid(format!("argument 'ndim' is {ndim}; at most {DEEPTRACK_MAX_NDIM} dimensions")));
+        }
+        // SAFETY: forwarded contract.
+        let shape = unsafe { slice_arg(shape, ndim, "shape")? };
+        let count = element_count(shape)?;
+        // SAFETY: forwarded contract; read as bytes, so that any nonzero byte a caller wrote is true.
+        let bytes = unsafe { slice_arg(data.cast::<u8>(), count, "data")? };
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(count)
+            .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {count} elements")))?;
+        buf.extend(bytes.iter().map(|&b| b != 0));
+        let array = ArrayD::from_shape_vec(IxDyn(shape), buf).expect("count checked");
+        // SAFETY: checked non-NULL.
+        unsafe { *out = into_c(Value::bool_array(array)) };
+        Ok(())
+    })
+}
+
 /// Reads a C-order complex array argument (real and imaginary parts interleaved) into an owned
 /// array; checks the rank and element count.
 ///
@@ -323,8 +365,8 @@ pub unsafe extern "C" fn deeptrack_value_list_push(
 }
 
 /// Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
-/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9). A
-/// NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+/// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9),
+/// `_BOOL_ARRAY` (10). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -477,17 +519,40 @@ pub unsafe extern "C" fn deeptrack_value_array_complex(
     })
 }
 
+/// Reads a BOOL_ARRAY value: `*data` receives its elements in C order, one `bool` (0 or 1) each,
+/// `*shape` its `*ndim` sizes. Both are borrowed, valid while `v` lives; do not free them.
+/// `DEEPTRACK_STATUS_TYPE_MISMATCH` for another kind of value. Any of the three out-pointers may be
+/// NULL if that part is not wanted.
+///
+/// # Safety
+/// `v` must be NULL or a live value; the out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_array_bool(
+    v: *const deeptrack_value,
+    data: *mut *const bool,
+    shape: *mut *const size_t,
+    ndim: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let a = unsafe { value_ref(v, "v")? }.as_bool_array()?;
+        // SAFETY: forwarded contract; the array (standard layout) lives as long as `v`.
+        unsafe { lend_array(data, shape, ndim, a.as_ptr(), a.shape()) };
+        Ok(())
+    })
+}
+
 /// Lends an array's samples and shape through the array readers' out-pointers, each written only
 /// if non-NULL.
 ///
 /// # Safety
 /// `data`, `shape` and `ndim` must each be NULL or writable; `samples` and `dims` must live as long
 /// as the caller lends them for.
-unsafe fn lend_array(
-    data: *mut *const f64,
+unsafe fn lend_array<T>(
+    data: *mut *const T,
     shape: *mut *const size_t,
     ndim: *mut size_t,
-    samples: *const f64,
+    samples: *const T,
     dims: &[usize],
 ) {
     // SAFETY: each out-pointer is written only if non-NULL (the caller's contract for the others).

@@ -2,7 +2,8 @@
  * and (4, H, W) arrays) and of tifffile's multi-series files (the first series), built by kind name,
  * values checked against the fixtures DeepTrack2 2.0.1 read; a cut TIFF is a clear error. Resize of
  * uint8 and int16 images (AsType's) keeps their type, as OpenCV. Pad(px=1) pads every axis by 1.
- * Slice takes lists of integers and masks of booleans (numpy's advanced indexing). FIXTURES is the fixture directory
+ * Slice takes lists of integers and masks of booleans (numpy's advanced indexing), boolean array values
+ * (deeptrack_value_new_array_bool) among them. FIXTURES is the fixture directory
  * and TMPDIR a scratch one, given by the compiler's -D. */
 #include <math.h>
 #include <stdio.h>
@@ -155,6 +156,52 @@ int main(void) {
         OK(deeptrack_value_list_push(slices, mask));
         deeptrack_value_free(mask);
         check_slice(slices, (const size_t[]){2, 4}, 2, (const double[]){0, 1, 2, 3, 8, 9, 10, 11});
+    }
+    /* A boolean array value (numpy's bool array): a mask as the whole index and as an element, a bool
+     * image from a Value feature, read back as bools; NULL arguments are refused. */
+    {
+        const bool rows[3] = {true, false, true};
+        const bool cells[12] = {true, false, false, true, false, false, true, false, false, true, false, false};
+        const size_t three = 3, grid[2] = {3, 4};
+        deeptrack_value *mask = NULL, *slices = NULL, *all = NULL;
+        OK(deeptrack_value_new_array_bool(rows, &three, 1, &mask));
+        CHECK(deeptrack_value_kind(mask) == DEEPTRACK_VALUE_KIND_BOOL_ARRAY);
+        const bool *got = NULL;
+        const size_t *got_shape = NULL;
+        size_t got_ndim = 0;
+        OK(deeptrack_value_array_bool(mask, &got, &got_shape, &got_ndim));
+        CHECK(got_ndim == 1 && got_shape[0] == 3 && got[0] && !got[1] && got[2]);
+        FAILS(deeptrack_value_array(mask, NULL, NULL, NULL), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected an array");
+        /* x[mask, "1:"]: the rows, from column 1. */
+        OK(deeptrack_value_new_list(&slices));
+        OK(deeptrack_value_list_push(slices, mask));
+        OK(deeptrack_value_new_string("1:", &all));
+        OK(deeptrack_value_list_push(slices, all));
+        deeptrack_value_free(all);
+        check_slice(slices, (const size_t[]){2, 3}, 2, (const double[]){1, 2, 3, 9, 10, 11});
+        /* Value(value=mask) resolves to a bool image of 0s and 1s. */
+        deeptrack_feature *v = NULL;
+        deeptrack_image *img = NULL;
+        OK(deeptrack_feature_new("Value", &v));
+        set_value(v, "value", mask);
+        OK(deeptrack_feature_resolve(v, NULL, &img));
+        if (img != NULL) {
+            uint32_t dtype = 0;
+            const double *values = NULL;
+            size_t n = 0;
+            OK(deeptrack_image_dtype(img, &dtype));
+            CHECK(dtype == DEEPTRACK_DTYPE_BOOL);
+            OK(deeptrack_image_data(img, &values, &n));
+            CHECK(n == 3 && values[0] == 1 && values[1] == 0 && values[2] == 1);
+            deeptrack_image_free(img);
+        }
+        deeptrack_feature_free(v);
+        /* A 2-d mask alone: the selected samples in C order. */
+        OK(deeptrack_value_new_array_bool(cells, grid, 2, &mask));
+        check_slice(mask, (const size_t[]){4}, 1, (const double[]){0, 3, 6, 9});
+        FAILS(deeptrack_value_new_array_bool(rows, &three, 1, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+        FAILS(deeptrack_value_new_array_bool(NULL, &three, 1, &mask), DEEPTRACK_STATUS_NULL_ARGUMENT, "data");
+        FAILS(deeptrack_value_array_bool(NULL, &got, NULL, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "v");
     }
     /* Pad(px=1): one number pads every axis by it on both sides. */
     {

@@ -1723,6 +1723,17 @@ static void test_kinds(void) {
     OK(deeptrack_kind_find("Sum", &n));
     OK(deeptrack_kind_zero_d_array(n, &zero_d));
     CHECK(!zero_d);
+    /* The comparisons' results are numpy's bools (GreaterThan, and Equal as Equals' alias); Add's are not. */
+    bool bools = false;
+    OK(deeptrack_kind_find("GreaterThan", &n));
+    OK(deeptrack_kind_bool_output(n, &bools));
+    CHECK(bools);
+    OK(deeptrack_kind_find("Equal", &n));
+    OK(deeptrack_kind_bool_output(n, &bools));
+    CHECK(bools);
+    OK(deeptrack_kind_find("Add", &n));
+    OK(deeptrack_kind_bool_output(n, &bools));
+    CHECK(!bools);
     OK(deeptrack_kind_param_count(k, &n));
     CHECK(n == 3); /* sigma, then mode and cval */
     OK(deeptrack_kind_param_name(k, 0, &s));
@@ -1833,6 +1844,8 @@ static void test_kinds(void) {
     FAILS(deeptrack_kind_base(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
     FAILS(deeptrack_kind_zero_d_array(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
     FAILS(deeptrack_kind_zero_d_array(count, &zero_d), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
+    FAILS(deeptrack_kind_bool_output(0, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    FAILS(deeptrack_kind_bool_output(count, &zero_d), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
     FAILS(deeptrack_kind_base(count, &s), DEEPTRACK_STATUS_OUT_OF_RANGE, "kind index");
     FAILS(deeptrack_kind_param_limits(0, 0, &lo, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "max");
     FAILS(deeptrack_kind_param_length(0, 0, NULL, &max_len), DEEPTRACK_STATUS_NULL_ARGUMENT, "min_len");

@@ -140,6 +140,27 @@ class ZeroDimensionalResultTypes(unittest.TestCase):
                 results = make().resolve([np.array(2.5), np.array(0.5)])
                 self.assertEqual([type(r) for r in results], [kind, kind])
 
+    def test_every_comparison_of_the_registry_gives_a_bool_scalar(self):
+        # The comparisons are the registry's bool_output kinds (no hand list), each numpy's bool
+        # scalar on a 0-d input as in 2.0.1, under its aliases too.
+        from deeptrack_native import features
+
+        kinds = [k for k in features.registry() if k["bool_output"]]
+        self.assertEqual(
+            sorted(k["name"] for k in kinds),
+            ["Equals", "GreaterThan", "GreaterThanOrEquals", "LessThan", "LessThanOrEquals"],
+        )
+        self.assertEqual(features._COMPARISON_KINDS, frozenset(k["name"] for k in kinds))
+        expected = {"Equals": False, "GreaterThan": True, "GreaterThanOrEquals": True, "LessThan": False,
+                    "LessThanOrEquals": False}
+        for kind in kinds:
+            for name in [kind["name"], *kind["aliases"]]:
+                with self.subTest(name):
+                    result = getattr(dt, name)(value=1).resolve(np.array(2.5))
+                    self.assertIs(type(result), np.bool_)
+                    self.assertEqual(bool(result), expected[kind["name"]])
+        self.assertFalse(any(k["bool_output"] for k in features.registry() if k["name"] in ("Add", "AsType", "Sum")))
+
     def test_a_comparison_after_a_value_is_a_bool_scalar(self):
         result = (dt.Value(np.array(2.5)) >> dt.LessThanOrEquals(value=1)).resolve()
         self.assertIs(type(result), np.bool_)

@@ -71,6 +71,7 @@ const CAMERA: KindSpec = KindSpec {
     module: "cameras",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "What a CCD, EMCCD or sCMOS camera records of a photon flux: shot noise, dark current, EM gain, read \
           noise, offset, ADC gain, bit depth and saturation, in ADU.",
     params: &[

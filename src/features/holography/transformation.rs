@@ -43,6 +43,7 @@ pub(crate) const KIND: KindSpec = KindSpec {
     module: "holography",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "A spectrum times `Tz**i` (i >= 0) or `Tzinv**|i|` (i < 0): a field propagated by i steps.",
     params: &[
         matrix("Tz", "the forward propagation matrix (complex), broadcast to the image's shape"),

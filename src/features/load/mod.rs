@@ -33,6 +33,7 @@ const LOAD_IMAGE: KindSpec = KindSpec {
     module: "features",
     base: "",
     zero_d_array: false,
+    bool_output: false,
     doc: "Reads an image (PNG, TIFF, JPEG or .npy) from `path`, or several stacked along a new last axis; adds \
           trailing axes up to `ndim`.",
     params: &[

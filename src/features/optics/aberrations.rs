@@ -72,6 +72,7 @@ macro_rules! named {
             // 2.0.1 derives the named terms from Zernike.
             base: "Zernike",
             zero_d_array: false,
+            bool_output: false,
             doc: $doc,
             params: &[
                 indices("n", 0.0, ParamDefault::Value(Const::Int($n)), N_DOC),
@@ -92,6 +93,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "aberrations",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "Multiplies the pupil by exp(-(rho/sigma)^2): a pupil that fades towards its edge.",
         params: &[
             ParamSpec {
@@ -126,6 +128,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "aberrations",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "Multiplies the pupil by exp(i * sum of coefficient * Zernike(n, m)(rho, theta)): a phase aberration.",
         params: ZERNIKE,
         positional: &["n", "m", "coefficient"],

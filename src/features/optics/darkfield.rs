@@ -39,6 +39,7 @@ pub(super) const KIND: KindSpec = KindSpec {
     module: "optics",
     base: "Brightfield",
     zero_d_array: false,
+    bool_output: false,
     doc: "Coherent imaging of the scattered light only: brightfield's field at the camera, |field - 1|^2.",
     params: DARKFIELD,
     positional: &["illumination_angle"],

@@ -79,6 +79,7 @@ pub(crate) static KINDS: &[KindSpec] = &[KindSpec {
     module: "optics",
     base: "Feature",
     zero_d_array: false,
+    bool_output: false,
     doc: "The illumination of an optics (illumination=): a field's amplitude plus a linear gradient, clipped.",
     params: PARAMS,
     positional: &["gradient", "constant", "vmin", "vmax"],

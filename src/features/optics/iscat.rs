@@ -57,6 +57,7 @@ pub(super) const KIND: KindSpec = KindSpec {
     module: "optics",
     base: "Brightfield",
     zero_d_array: false,
+    bool_output: false,
     doc: "Interferometric scattering: brightfield with the illumination in reflection (for Mie scatterers).",
     params: ISCAT,
     positional: &["illumination_angle", "amp_factor"],

@@ -25,6 +25,12 @@ pub(super) fn validate(spec: &ParamSpec, value: &Value) -> Result<()> {
         ParamKind::Bool => {
             value.as_bool()?;
         }
+        ParamKind::Dtype => {
+            let s = value.as_str()?;
+            if crate::dtype::NumpyType::parse(s).is_none() {
+                return Err(Error::invalid(crate::dtype::NumpyType::refusal(s)));
+            }
+        }
         ParamKind::Str { choices } => {
             let s = value.as_str()?;
             if !choices.is_empty() && !choices.contains(&s) {

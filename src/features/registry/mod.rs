@@ -41,6 +41,10 @@ pub struct KindSpec {
     /// array, or the 0-d array of a scipy or numpy function) where the library's is a number (numpy's
     /// scalar in Python): bindings that mirror 2.0.1's types convert it.
     pub zero_d_array: bool,
+    /// Whether the kind's result is numpy's bools (the comparisons, `image > value`): on a 0-d input
+    /// DeepTrack2 2.0.1 gives numpy's bool scalar (`np.bool_`), as numpy's comparison of a 0-d array
+    /// does. Bindings that mirror 2.0.1's result types convert it.
+    pub bool_output: bool,
     /// One line on what the kind computes.
     pub doc: &'static str,
     /// The parameters, in the order of the feature's properties (DeepTrack2's property dict order).
@@ -123,6 +127,10 @@ pub enum ParamKind {
     Arrays,
     /// An axis: `None`, an integer, or a list of integers.
     Axis,
+    /// numpy's type, as a string `np.dtype` reads ([`crate::dtype::NumpyType::parse`]): a name
+    /// (`"float32"`, `"double"`, `"complex64"`) or a type code (`"f4"`, `"<i8"`, `"?"`). Bindings
+    /// give their type objects by name (Python: `float`, `np.float32`, `np.dtype("f4")`).
+    Dtype,
     /// A feature given at construction (a sub-feature; not a property).
     Feature,
     /// Any number of features given at construction (variadic; not a property).

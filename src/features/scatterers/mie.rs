@@ -47,6 +47,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "scatterers",
         base: "MieScatterer",
         zero_d_array: false,
+        bool_output: false,
         doc: "The field scattered by a sphere, by Mie theory (imaged by Brightfield).",
         params: SPHERE,
         positional: &["radius", "refractive_index"],
@@ -58,6 +59,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "scatterers",
         base: "MieScatterer",
         zero_d_array: false,
+        bool_output: false,
         doc: "The field scattered by a sphere of concentric shells, by Mie theory (imaged by Brightfield).",
         params: STRATIFIED,
         positional: &["radius", "refractive_index"],
@@ -69,6 +71,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         module: "scatterers",
         base: "",
         zero_d_array: false,
+        bool_output: false,
         doc: "The field scattered by a particle whose Mie coefficients a function of L gives (imaged by Brightfield).",
         params: SCATTERER,
         positional: &[
