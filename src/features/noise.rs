@@ -323,8 +323,7 @@ impl FeatureKind for Gaussian {
             }
             // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
             // broadcast.
-            let rng = rs.rng();
-            let draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+            let draws = normal_draws(img.shape(), rs.rng());
             let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
                 .map_err(|e| e.in_property("sigma"))?;
             let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
@@ -347,15 +346,32 @@ impl FeatureKind for Gaussian {
             overflow.error((mu, mu_im), (sigma, sigma_im))?;
             return Ok(Some(out));
         }
-        let out = img.data().mapv(|x| {
-            let n: f64 = StandardNormal.sample(&mut *rng);
-            let noise = n * sigma;
-            overflow.check((mu, 0.0), (noise, 0.0));
-            mu + x + noise
-        });
+        // The samples in C order (a permuted image's too), one draw each in that order: a permuted
+        // view gets the noise of its C-order copy, as numpy's `randn(*image.shape)`.
+        let out: Vec<f64> = img
+            .contiguous()?
+            .iter()
+            .map(|&x| {
+                let n: f64 = StandardNormal.sample(&mut *rng);
+                let noise = n * sigma;
+                overflow.check((mu, 0.0), (noise, 0.0));
+                mu + x + noise
+            })
+            .collect();
         overflow.error((mu, 0.0), (sigma, 0.0))?;
-        Ok(Some(img.with_data(out)))
+        Ok(Some(img.with_standard_data(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), out).expect("one per sample"),
+        )))
     }
+}
+
+/// One standard normal draw per element of `shape`, drawn in C order (numpy's `randn(*shape)`):
+/// the draws of an image's samples whatever the image's layout, so that a permuted view gets the
+/// noise of its C-order copy.
+fn normal_draws(shape: &[usize], rng: &mut dyn rand::RngCore) -> ndarray::ArrayD<f64> {
+    let n = shape.iter().product::<usize>();
+    let draws: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut *rng)).collect();
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), draws).expect("one per element")
 }
 
 /// [`ComplexGaussian`] of a real image with real array parameters, in numpy's steps: `mu + image +
@@ -368,8 +384,8 @@ fn complex_noise_broadcast(
     rng: &mut dyn rand::RngCore,
 ) -> Result<Image> {
     use super::structural::broadcast_op as broadcast;
-    let re_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
-    let im_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let re_draws = normal_draws(img.shape(), &mut *rng);
+    let im_draws = normal_draws(img.shape(), &mut *rng);
     let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let shifted =

@@ -91,9 +91,17 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
 /// image (an item of a list rule, as `feature[mask_feature]` builds it) is a mask over as many axes,
 /// read from the image (its value is its numbers).
 fn index_of(value: &Value, rs: &mut Resolver<'_>) -> Result<Vec<Element>> {
-    let (Value::List(items) | Value::Tuple(items)) = value else { return parse_index(value) };
+    let (Value::List(items) | Value::Tuple(items)) = value else {
+        if matches!(value, Value::None) && rs.computed_feature_value_images("slices")?.is_some_and(|i| i.is_empty()) {
+            return Err(no_index_image(None));
+        }
+        return parse_index(value);
+    };
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
+        if matches!(item, Value::None) && rs.feature_value_item_images("slices", i)?.is_some_and(|i| i.is_empty()) {
+            return Err(no_index_image(Some(i)));
+        }
         if matches!(item, Value::Array(_)) {
             if let Some(images) = rs.feature_value_item_images("slices", i)? {
                 if let (1, Some(image)) = (images.len(), images.first()) {
@@ -115,6 +123,21 @@ fn index_of(value: &Value, rs: &mut Resolver<'_>) -> Result<Vec<Element>> {
         out.push(parse_element(item)?);
     }
     Ok(out)
+}
+
+/// The error of an index feature (item `item` of the index, or the whole index) that gave no image:
+/// its `None` is not a new axis. DeepTrack2 2.0.1 indexes with its empty list (a meaningless empty
+/// result, `x[[]]`).
+fn no_index_image(item: Option<usize>) -> Error {
+    let which = item.map_or_else(
+        || "the feature given as the index".to_owned(),
+        |i| format!("the feature given as item {i} of the index"),
+    );
+    Error::type_mismatch(format!(
+        "{which} gave no image: it is resolved without input (in `A[B]`, `B` computes on nothing, not on the input \
+         of `A`), and a feature that transforms its input then gives none (DeepTrack2 2.0.1 indexes with an empty \
+         list); give it an input of its own (`A[Value(x) >> B]`) or use one that makes its image"
+    ))
 }
 
 fn parse_element(value: &Value) -> Result<Element> {
