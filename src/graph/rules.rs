@@ -260,7 +260,8 @@ impl Feature {
                 st.pins.push((props[at].0.clone(), rule));
                 None
             };
-            self.0.links.store(count_links(&props), Ordering::Relaxed);
+            // The pinned rules' links count: the traversals (an update) still reach their sources.
+            self.0.links.store(count_links(&props) + count_links(&st.pins), Ordering::Relaxed);
             st.simple = all_simple(&props);
             st.linked = false;
             let previous = std::mem::replace(&mut st.props, Arc::new(props));
