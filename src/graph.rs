@@ -438,11 +438,14 @@ impl Feature {
     }
 
     /// The properties' rules, and the rules that pinned values stand in for (usually none).
-    fn rules_and_pins(&self) -> (Arc<Vec<(Text, Rule)>>, Vec<(Text, Rule)>) {
+    fn rules_and_pins(&self) -> (Arc<Vec<Property>>, Vec<Property>) {
         let st = self.current();
         (Arc::clone(&st.props), st.pins.clone())
     }
 }
+
+/// A property's name and rule.
+type Property = (Text, Rule);
 
 /// What [`Feature::visit_by`] follows besides the contained features.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -118,8 +118,11 @@ fn check(f: &Feature, view: &Image, what: &str) {
     }
 }
 
-/// Every kind with an array-valued parameter, as (kind, parameter, other parameters).
-fn kinds() -> Vec<(&'static str, &'static str, Vec<(&'static str, Rule)>)> {
+/// A kind, its array-valued parameter, and its other parameters.
+type Case = (&'static str, &'static str, Vec<(&'static str, Rule)>);
+
+/// Every kind with an array-valued parameter.
+fn kinds() -> Vec<Case> {
     let arith = [
         "Add",
         "Subtract",

@@ -341,6 +341,7 @@ class PropertyIndexing(unittest.TestCase):
         self.assertNotEqual(again[0, 0], out[0, 0])
 
     def test_a_property_is_not_iterated_by_index(self):
+        # A deliberate difference (README): 2.0.1's node iterates forever by index.
         with self.assertRaises(TypeError):
             iter(dt.DummyFeature(position=(3, 7)).position)
 
