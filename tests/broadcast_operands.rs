@@ -1,7 +1,9 @@
 //! Operands smaller than the image (an array broadcast against it: one element, 0-d, a row, a column,
 //! a feature's image) are applied index by index after every view that leaves the samples out of C
-//! order (`Transpose` with and without axes, `MoveAxis`, `FlipDiagonal`, the flips and crops): every kind with an array-valued parameter gives on the view what it gives on the view's
-//! C-order copy. (Applying them in the view's memory order read the operand in the wrong order.)
+//! order (`Transpose` with and without axes, `MoveAxis`, `FlipDiagonal`, the flips and crops): every
+//! kind with an array-valued parameter gives on the view what it gives on the view's C-order copy
+//! (applying them in the view's memory order read the operand in the wrong order), and the noise
+//! kinds draw a view's noise as its copy's.
 
 use deeptrack::{Feature, Image, Rule, Value, features};
 use ndarray::{ArrayD, IxDyn};
@@ -146,6 +148,10 @@ fn kinds() -> Vec<Case> {
         ("Clip", "max", vec![("min", constant(Value::Float(0.1)))]),
         ("NormalizeMinMax", "min", vec![("max", constant(Value::Float(3.0)))]),
         ("NormalizeMinMax", "max", vec![("min", constant(Value::Float(-1.0)))]),
+        ("ComplexGaussian", "mu", vec![("sigma", constant(Value::Float(0.5)))]),
+        ("ComplexGaussian", "sigma", vec![("mu", constant(Value::Float(0.5)))]),
+        ("Poisson", "snr", vec![]),
+        ("Poisson", "background", vec![("snr", constant(Value::Float(30.0)))]),
     ]);
     out
 }
@@ -185,6 +191,22 @@ fn complex_operands_apply_index_by_index_after_every_view_out_of_c_order() {
         for name in ["Add", "Subtract", "Multiply", "Divide", "Power", "GreaterThan", "LessThanOrEquals", "Equals"] {
             let f = kind(name, &[("value", constant(row.clone()))]);
             check(&f, &view, &format!("{name}(value = a complex row) after {view_name}"));
+        }
+    }
+}
+
+#[test]
+fn noise_of_a_view_out_of_c_order_is_the_noise_of_its_copy() {
+    // Numbers as parameters: the draws follow the samples in C order (Poisson panicked on a view).
+    let x = base();
+    let cases: Vec<(&str, Vec<(&str, Rule)>)> = vec![
+        ("Poisson", vec![("snr", constant(Value::Float(20.0)))]),
+        ("Gaussian", vec![("sigma", constant(Value::Float(0.5)))]),
+        ("ComplexGaussian", vec![("sigma", constant(Value::Float(0.5)))]),
+    ];
+    for (view_name, view) in views(&x) {
+        for (name, props) in &cases {
+            check(&kind(name, props), &view, &format!("{name} after {view_name}"));
         }
     }
 }

@@ -467,7 +467,10 @@ impl FeatureKind for Poisson {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(POISSON.params, props);
         let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
-        let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
+        // From the samples in C order: a permuted view's `mapv` keeps its layout (not a slice), and
+        // its noise is drawn in C order, as its C-order copy's.
+        let clipped: Vec<f64> = img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }).collect();
+        let clipped = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), clipped).expect("one per sample");
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
@@ -491,9 +494,9 @@ impl FeatureKind for Poisson {
         }
         let rescale = (snr * snr / ((peak - background).abs().powi(2))).max(1e-10).min(upper);
         let rng = rs.rng();
-        // In place: the clipped copy (in standard layout, as `mapv` makes it) becomes the output.
+        // In place: the clipped copy (in standard layout) becomes the output.
         let mut out = clipped;
-        let samples = out.as_slice_mut().expect("mapv gives a standard layout");
+        let samples = out.as_slice_mut().expect("built in standard layout");
         #[cfg(target_arch = "x86_64")]
         let failure = if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
