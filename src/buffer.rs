@@ -62,6 +62,18 @@ pub(crate) fn try_vec<T>(count: usize) -> Option<Vec<T>> {
     Some(unsafe { Vec::from_raw_parts(ptr, 0, count) })
 }
 
+/// The real and imaginary parts of `values`, interleaved, in the same allocation (no copy of a
+/// field that may be hundreds of MiB).
+pub(crate) fn interleaved(values: Vec<rustfft::num_complex::Complex64>) -> Vec<f64> {
+    let mut values = std::mem::ManuallyDrop::new(values);
+    let (ptr, len, cap) = (values.as_mut_ptr(), values.len(), values.capacity());
+    // SAFETY: `Complex<f64>` is `#[repr(C)]` with fields `re` and `im`: two `f64` with `f64`'s
+    // alignment and no padding, so `len` complex numbers are `2·len` initialised `f64`, and the
+    // allocation of `cap` complex numbers has the size and alignment of `2·cap` `f64` (the layout the
+    // returned `Vec` frees with). `values` is not dropped, so the allocation has one owner.
+    unsafe { Vec::from_raw_parts(ptr.cast::<f64>(), 2 * len, 2 * cap) }
+}
+
 /// Advises the whole pages inside `len` bytes at `ptr` as huge-page memory (Linux; only advice:
 /// the contents and the allocation are unchanged, and a refusal is ignored).
 #[cfg(target_os = "linux")]

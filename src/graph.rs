@@ -406,7 +406,8 @@ impl Feature {
                 if follow == Follow::Links {
                     node.push_links(&mut stack);
                 } else {
-                    for (_, rule) in node.defs().iter() {
+                    let (defs, pins) = node.rules_and_pins();
+                    for (_, rule) in defs.iter().chain(pins.iter()) {
                         rule.for_each_source(&mut |source, output| {
                             if output {
                                 stack.push(source.clone());
@@ -426,13 +427,25 @@ impl Feature {
         out
     }
 
-    /// Appends the sources of this feature's links and feature-valued properties.
+    /// Appends the sources of this feature's links and feature-valued properties, those of the rules
+    /// that values set with [`Feature::set_value`] stand in for included (they are still the
+    /// pipeline's: an update reaches them, and puts the rules back).
     fn push_links(&self, out: &mut impl Extend<Feature>) {
-        for (_, rule) in self.defs().iter() {
+        let (defs, pins) = self.rules_and_pins();
+        for (_, rule) in defs.iter().chain(pins.iter()) {
             rule.for_each_source(&mut |feature, _| out.extend([feature.clone()]));
         }
     }
+
+    /// The properties' rules, and the rules that pinned values stand in for (usually none).
+    fn rules_and_pins(&self) -> (Arc<Vec<Property>>, Vec<Property>) {
+        let st = self.current();
+        (Arc::clone(&st.props), st.pins.clone())
+    }
 }
+
+/// A property's name and rule.
+type Property = (Text, Rule);
 
 /// What [`Feature::visit_by`] follows besides the contained features.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -147,6 +147,12 @@ fn permuted_images_share_their_samples_and_give_c_order_data() {
 }
 
 #[test]
+fn composed_pipelines_from_c_broadcast_index_and_override_as_deeptrack2() {
+    let out = run(&compile("cc", "tests/c/composition.c", "composition", &["-std=c11"]));
+    assert!(out.trim_end().ends_with(" passed, 0 failed"), "{out}");
+}
+
+#[test]
 fn flips_crops_and_complex_parts_are_strided_views_from_c() {
     let out = run(&compile("cc", "tests/c/views.c", "views", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -396,6 +402,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/feature_values.c", "valgrind_feature_values");
     valgrind_clean("tests/c/scene.c", "valgrind_scene");
     valgrind_clean("tests/c/permuted.c", "valgrind_permuted");
+    valgrind_clean("tests/c/composition.c", "valgrind_composition");
     valgrind_clean("tests/c/tuples.c", "valgrind_tuples");
     valgrind_clean("tests/c/camera.c", "valgrind_camera");
     valgrind_clean("tests/c/sequence.c", "valgrind_sequence");

@@ -123,3 +123,44 @@ fn complex_arrays_are_values_of_complex_images_both_ways() {
     assert_eq!(err.kind(), ErrorKind::TypeMismatch);
     assert!(err.to_string().contains("sigma") && err.to_string().contains("complex array"), "{err}");
 }
+
+#[test]
+fn an_override_leaves_a_linked_feature_outside_the_pipeline_as_it_was() {
+    // DeepTrack2 2.0.1: p = Add(value=1); f = Add(value=p.value); f(x, value=5) gives 5, p keeps 1,
+    // and after f.update() f reads p's 1 again.
+    let p = add(1.0);
+    let f = features::builtin("Add").unwrap();
+    f.set_property("value", Rule::property_of(&p, "value").unwrap()).unwrap();
+    let x = Image::zeros(&[1]);
+    assert_eq!(f.set_value_everywhere("value", &Value::Int(5)).unwrap(), 1, "f only");
+    assert_eq!(scalar(&f.resolve_one(Some(&x)).unwrap().unwrap()), 5.0);
+    assert_eq!(p.get_property("value").unwrap().as_f64().unwrap(), 1.0);
+    assert_eq!(scalar(&p.resolve_one(Some(&x)).unwrap().unwrap()), 1.0);
+    f.update().unwrap();
+    assert_eq!(scalar(&f.resolve_one(Some(&x)).unwrap().unwrap()), 1.0);
+    // Inside the pipeline (p >> Add(value=p.value)) p takes the value too: 5 + 5, until the update.
+    let g = features::builtin("Add").unwrap();
+    g.set_property("value", Rule::property_of(&p, "value").unwrap()).unwrap();
+    let chain = Feature::chain(&p, &g).unwrap();
+    assert_eq!(chain.set_value_everywhere("value", &Value::Int(5)).unwrap(), 2);
+    assert_eq!(scalar(&chain.resolve_one(Some(&x)).unwrap().unwrap()), 10.0);
+    chain.update().unwrap();
+    assert_eq!(scalar(&chain.resolve_one(Some(&x)).unwrap().unwrap()), 2.0);
+}
+
+#[test]
+fn an_update_reaches_the_feature_a_pinned_value_stands_in_for() {
+    // DeepTrack2 2.0.1: v = Value(value=3); f = Add(value=v); f(x, value=5) sets both; f.update()
+    // puts both back (f gives 3).
+    let v = features::builtin("Value").unwrap();
+    v.set_property("value", Rule::constant(3.0)).unwrap();
+    let f = features::builtin("Add").unwrap();
+    f.set_property("value", Rule::feature_output(&v)).unwrap();
+    let x = Image::zeros(&[1]);
+    assert_eq!(f.set_value_everywhere("value", &Value::Int(5)).unwrap(), 2);
+    assert_eq!(scalar(&f.resolve_one(Some(&x)).unwrap().unwrap()), 5.0);
+    assert_eq!(v.get_property("value").unwrap().as_f64().unwrap(), 5.0);
+    f.update().unwrap();
+    assert_eq!(scalar(&f.resolve_one(Some(&x)).unwrap().unwrap()), 3.0);
+    assert_eq!(v.get_property("value").unwrap().as_f64().unwrap(), 3.0);
+}

@@ -167,6 +167,15 @@ class Property(PowerOperators, PropertyNode):
     def __neg__(self):
         return Property(lambda _a: -_a, _a=self)
 
+    def __getitem__(self, index):
+        """``prop[index]``: the dependent property of the current value indexed (DeepTrack2's
+        ``DeepTrackNode.__getitem__``): ``f.position[0]``, ``f.value[1:]``; sampled again with ``prop``.
+        A property is not iterable for that (``for v in prop`` raises TypeError), as a node is not."""
+        return Property(lambda _a: _a[index], _a=self)
+
+    # ``__getitem__`` would make Python iterate a property by index forever: it is not a sequence.
+    __iter__ = None
+
 
 
 

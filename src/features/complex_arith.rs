@@ -7,7 +7,7 @@
 use std::mem::MaybeUninit;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
 
 use super::elementwise::c99;
@@ -90,14 +90,14 @@ fn one(name: &str, image: &Image, b: &ArrayD<Complex64>) -> Result<Image> {
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
     if let Some(test) = compare(name) {
         let mut flags = crate::buffer::with_capacity(count)?;
-        Zip::from(&av).and(&bv).for_each(|&x, &y| flags.push(if test(x, y) { 1.0 } else { 0.0 }));
+        crate::layout::push_zipped(&mut flags, &av, &bv, |&x, &y| if test(x, y) { 1.0 } else { 0.0 });
         return Ok(image.with_typed(&shape, TypedSamples::bools(&flags, |f| f != 0.0)?));
     }
-    let mut parts = crate::buffer::with_capacity(count.checked_mul(2).ok_or_else(too_large)?)?;
-    Zip::from(&av).and(&bv).for_each(|&x, &y| {
-        let z = op(x, y);
-        parts.extend_from_slice(&[z.re, z.im]);
-    });
+    count.checked_mul(2).ok_or_else(too_large)?;
+    let mut results: Vec<Complex64> = crate::buffer::try_vec(count)
+        .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {count} complex numbers")))?;
+    crate::layout::push_zipped(&mut results, &av, &bv, |&x, &y| op(x, y));
+    let parts = crate::buffer::interleaved(results);
     let mut dims = shape;
     dims.push(2);
     let mut out = image.with_standard_data(ArrayD::from_shape_vec(IxDyn(&dims), parts).expect("two parts a number"));

@@ -205,21 +205,9 @@ fn symmetric(i: isize, n: usize) -> usize {
     (if m < n { m } else { 2 * n - 1 - m }) as usize
 }
 
-/// The real and imaginary parts of `values`, interleaved, in the same allocation (no copy of a
-/// field that may be hundreds of MiB).
-fn interleaved(values: Vec<Complex64>) -> Vec<f64> {
-    let mut values = std::mem::ManuallyDrop::new(values);
-    let (ptr, len, cap) = (values.as_mut_ptr(), values.len(), values.capacity());
-    // SAFETY: `Complex<f64>` is `#[repr(C)]` with fields `re` and `im`: two `f64` with `f64`'s
-    // alignment and no padding, so `len` complex numbers are `2·len` initialised `f64`, and the
-    // allocation of `cap` complex numbers has the size and alignment of `2·cap` `f64` (the layout the
-    // returned `Vec` frees with). `values` is not dropped, so the allocation has one owner.
-    unsafe { Vec::from_raw_parts(ptr.cast::<f64>(), 2 * len, 2 * cap) }
-}
-
 /// A complex image of `rows × cols` values.
 fn complex_image(like: &Image, rows: usize, cols: usize, values: Vec<Complex64>) -> Result<Image> {
-    let data = interleaved(values);
+    let data = crate::buffer::interleaved(values);
     let mut out = like.with_standard_data(ArrayD::from_shape_vec(IxDyn(&[rows, cols, 2]), data).expect("sized"));
     out.set_complex(true)?;
     Ok(out)
@@ -306,7 +294,7 @@ fn inverse(img: &Image, pad: usize) -> Result<Image> {
         }
     }
     grid.truncate(h * w);
-    let data = interleaved(grid);
+    let data = crate::buffer::interleaved(grid);
     Ok(img.with_standard_data(ArrayD::from_shape_vec(IxDyn(&[h, w, 2]), data).expect("sized")))
 }
 

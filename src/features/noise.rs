@@ -327,8 +327,7 @@ impl FeatureKind for Gaussian {
             }
             // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
             // broadcast.
-            let rng = rs.rng();
-            let draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+            let draws = normal_draws(img.shape(), rs.rng());
             let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
                 .map_err(|e| e.in_property("sigma"))?;
             let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
@@ -351,15 +350,32 @@ impl FeatureKind for Gaussian {
             overflow.error((mu, mu_im), (sigma, sigma_im))?;
             return Ok(Some(out));
         }
-        let out = img.data().mapv(|x| {
-            let n: f64 = StandardNormal.sample(&mut *rng);
-            let noise = n * sigma;
-            overflow.check((mu, 0.0), (noise, 0.0));
-            mu + x + noise
-        });
+        // The samples in C order (a permuted image's too), one draw each in that order: a permuted
+        // view gets the noise of its C-order copy, as numpy's `randn(*image.shape)`.
+        let out: Vec<f64> = img
+            .contiguous()?
+            .iter()
+            .map(|&x| {
+                let n: f64 = StandardNormal.sample(&mut *rng);
+                let noise = n * sigma;
+                overflow.check((mu, 0.0), (noise, 0.0));
+                mu + x + noise
+            })
+            .collect();
         overflow.error((mu, 0.0), (sigma, 0.0))?;
-        Ok(Some(img.with_data(out)))
+        Ok(Some(img.with_standard_data(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), out).expect("one per sample"),
+        )))
     }
+}
+
+/// One standard normal draw per element of `shape`, drawn in C order (numpy's `randn(*shape)`):
+/// the draws of an image's samples whatever the image's layout, so that a permuted view gets the
+/// noise of its C-order copy.
+fn normal_draws(shape: &[usize], rng: &mut dyn rand::RngCore) -> ndarray::ArrayD<f64> {
+    let n = shape.iter().product::<usize>();
+    let draws: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut *rng)).collect();
+    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), draws).expect("one per element")
 }
 
 /// [`ComplexGaussian`] of a real image with real array parameters, in numpy's steps: `mu + image +
@@ -372,8 +388,8 @@ fn complex_noise_broadcast(
     rng: &mut dyn rand::RngCore,
 ) -> Result<Image> {
     use super::structural::broadcast_op as broadcast;
-    let re_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
-    let im_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let re_draws = normal_draws(img.shape(), &mut *rng);
+    let im_draws = normal_draws(img.shape(), &mut *rng);
     let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let shifted =
@@ -455,7 +471,10 @@ impl FeatureKind for Poisson {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(POISSON.params, props);
         let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
-        let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
+        // From the samples in C order: a permuted view's `mapv` keeps its layout (not a slice), and
+        // its noise is drawn in C order, as its C-order copy's.
+        let clipped: Vec<f64> = img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }).collect();
+        let clipped = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), clipped).expect("one per sample");
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
@@ -479,9 +498,9 @@ impl FeatureKind for Poisson {
         }
         let rescale = (snr * snr / ((peak - background).abs().powi(2))).max(1e-10).min(upper);
         let rng = rs.rng();
-        // In place: the clipped copy (in standard layout, as `mapv` makes it) becomes the output.
+        // In place: the clipped copy (in standard layout) becomes the output.
         let mut out = clipped;
-        let samples = out.as_slice_mut().expect("mapv gives a standard layout");
+        let samples = out.as_slice_mut().expect("built in standard layout");
         #[cfg(target_arch = "x86_64")]
         let failure = if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.

@@ -88,6 +88,42 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
     }
 }
 
+/// [`parse_index`] of the index a computation reads, after checking that no feature given as the
+/// index (or as one of its items) gave no image: its `None` would otherwise be a new axis.
+fn index_of(value: &Value, rs: &mut Resolver<'_>) -> Result<Vec<Element>> {
+    match value {
+        Value::List(items) | Value::Tuple(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if matches!(item, Value::None)
+                    && rs.feature_value_item_images("slices", i)?.is_some_and(|i| i.is_empty())
+                {
+                    return Err(no_index_image(Some(i)));
+                }
+            }
+        }
+        Value::None if rs.computed_feature_value_images("slices")?.is_some_and(|i| i.is_empty()) => {
+            return Err(no_index_image(None));
+        }
+        _ => {}
+    }
+    parse_index(value)
+}
+
+/// The error of an index feature (item `item` of the index, or the whole index) that gave no image:
+/// its `None` is not a new axis. DeepTrack2 2.0.1 indexes with its empty list (a meaningless empty
+/// result, `x[[]]`).
+fn no_index_image(item: Option<usize>) -> Error {
+    let which = item.map_or_else(
+        || "the feature given as the index".to_owned(),
+        |i| format!("the feature given as item {i} of the index"),
+    );
+    Error::type_mismatch(format!(
+        "{which} gave no image: it is resolved without input (in `A[B]`, `B` computes on nothing, not on the input \
+         of `A`), and a feature that transforms its input then gives none (DeepTrack2 2.0.1 indexes with an empty \
+         list); give it an input of its own (`A[Value(x) >> B]`) or use one that makes its image"
+    ))
+}
+
 fn parse_element(value: &Value) -> Result<Element> {
     let bad = || {
         Error::invalid(format!(
@@ -233,10 +269,10 @@ impl FeatureKind for Slice {
         "Slice"
     }
 
-    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
+    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(image) = input else { return Ok(None) };
         let p = Params::new(SLICE.params, props);
-        let index = parse_index(p.value("slices")?).map_err(|e| e.in_property("slices"))?;
+        let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
         let data = image.data();
         if index.iter().any(|e| matches!(e, Element::Take(_) | Element::Mask(..))) {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;

@@ -4,7 +4,7 @@
 use crate::features::ComplexInputs;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Zip};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 
 use super::FeatureKind;
 use super::optics::OpticsLabel;
@@ -409,7 +409,7 @@ pub(crate) fn broadcast_op(
     }
     let av = a.broadcast(IxDyn(&shape)).expect("broadcastable");
     let bv = b.broadcast(IxDyn(&shape)).expect("broadcastable");
-    Zip::from(&av).and(&bv).for_each(|&x, &y| data.push(op(x, y)));
+    crate::layout::push_zipped(&mut data, &av, &bv, |&x, &y| op(x, y));
     Ok(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("count checked"))
 }
 

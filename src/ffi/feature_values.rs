@@ -102,8 +102,10 @@ pub unsafe extern "C" fn deeptrack_feature_set_value(
 }
 
 /// `deeptrack_feature_set_value` on every feature of the pipeline `f` that has a property `key`: `f`,
-/// the features it contains and those its properties link to (DeepTrack2's `feature.resolve(x,
-/// key=value)` sets these before it resolves, and they keep the value until the next update). The
+/// the features it contains and the features given as its properties' values (DeepTrack2's
+/// `feature.resolve(x, key=value)` sets these before it resolves, and they keep the value until the
+/// next update). A feature outside the pipeline that a property links to (a rule made by
+/// `deeptrack_rule_property_of`) keeps its own value, as in DeepTrack2 2.0.1. The
 /// value is checked against every such feature first, so on error none is set. `*count` (may be NULL)
 /// receives how many features have the property (0 is not an error, as in DeepTrack2). `value` stays
 /// the caller's.

@@ -137,6 +137,15 @@ impl<'r> Resolver<'r> {
         self.source_images(key, Some(index), &id)
     }
 
+    /// [`Resolver::feature_value_images`] of property `key` at the replicate index the kind computes
+    /// at (`None` outside a kind's computation): `Slice` tells an index feature that gave no image
+    /// from an index of `None` (a new axis).
+    pub fn computed_feature_value_images(&mut self, key: &str) -> Result<Option<ImageList>> {
+        let Some((_, id)) = &self.computing else { return Ok(None) };
+        let id = id.clone();
+        self.source_images(key, None, &id)
+    }
+
     /// The output of the feature that property `key` (its item `index`) takes its value from.
     fn source_images(&mut self, key: &str, index: Option<usize>, id: &ReplicaId) -> Result<Option<ImageList>> {
         use crate::properties::Rule;

@@ -260,7 +260,8 @@ impl Feature {
                 st.pins.push((props[at].0.clone(), rule));
                 None
             };
-            self.0.links.store(count_links(&props), Ordering::Relaxed);
+            // The pinned rules' links count: the traversals (an update) still reach their sources.
+            self.0.links.store(count_links(&props) + count_links(&st.pins), Ordering::Relaxed);
             st.simple = all_simple(&props);
             st.linked = false;
             let previous = std::mem::replace(&mut st.props, Arc::new(props));
@@ -272,12 +273,15 @@ impl Feature {
     }
 
     /// [`Feature::set_value`] on every feature of this pipeline that has a property `key` (this one,
-    /// the features it contains and those its properties link to), as DeepTrack2's
-    /// `feature.resolve(x, key=value)` does before it resolves. The value is checked against every
-    /// such feature first: on error nothing is set. Returns how many features have the property.
+    /// the features it contains and the features given as its properties' values), as DeepTrack2's
+    /// `feature.resolve(x, key=value)` does before it resolves. A feature outside the pipeline whose
+    /// property one of these links to (`Add(value=p.value)`) keeps its value, as in DeepTrack2 2.0.1
+    /// (its dependency walk reaches that property, not the dict of the feature holding it); the
+    /// linking property itself takes the value. The value is checked against every such feature
+    /// first: on error nothing is set. Returns how many features have the property.
     pub fn set_value_everywhere(&self, key: &str, value: &Value) -> Result<usize> {
         let mut targets = Vec::new();
-        self.visit(true, &mut |f| {
+        self.visit_by(super::Follow::FeatureValues, &mut |f| {
             if f.has_property(key) {
                 targets.push(f.clone());
             }
