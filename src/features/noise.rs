@@ -324,11 +324,12 @@ impl FeatureKind for Gaussian {
             // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
             // broadcast.
             let rng = rs.rng();
-            let draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+            let draws = crate::fallible::map(&img.data(), |_| StandardNormal.sample(&mut *rng))?;
             let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
                 .map_err(|e| e.in_property("sigma"))?;
-            let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
-                .map_err(|e| e.in_property("mu"))?;
+            let shifted =
+                super::structural::broadcast_op(&mu.view(), &crate::fallible::to_owned(&img.data())?, |m, x| m + x)
+                    .map_err(|e| e.in_property("mu"))?;
             let out = super::structural::broadcast_op(&shifted.view(), &noise, |a, b| a + b)
                 .map_err(|e| e.in_property("sigma"))?;
             return Ok(Some(img.with_data(out)));
@@ -347,12 +348,12 @@ impl FeatureKind for Gaussian {
             overflow.error((mu, mu_im), (sigma, sigma_im))?;
             return Ok(Some(out));
         }
-        let out = img.data().mapv(|x| {
+        let out = crate::fallible::map(&img.data(), |x| {
             let n: f64 = StandardNormal.sample(&mut *rng);
             let noise = n * sigma;
             overflow.check((mu, 0.0), (noise, 0.0));
             mu + x + noise
-        });
+        })?;
         overflow.error((mu, 0.0), (sigma, 0.0))?;
         Ok(Some(img.with_data(out)))
     }
@@ -368,12 +369,12 @@ fn complex_noise_broadcast(
     rng: &mut dyn rand::RngCore,
 ) -> Result<Image> {
     use super::structural::broadcast_op as broadcast;
-    let re_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
-    let im_draws = img.data().mapv(|_| StandardNormal.sample(&mut *rng));
+    let re_draws = crate::fallible::map(&img.data(), |_| StandardNormal.sample(&mut *rng))?;
+    let im_draws = crate::fallible::map(&img.data(), |_| StandardNormal.sample(&mut *rng))?;
     let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
-    let shifted =
-        broadcast(&mu.view(), &img.data().to_owned(), |m: f64, x: f64| m + x).map_err(|e| e.in_property("mu"))?;
+    let shifted = broadcast(&mu.view(), &crate::fallible::to_owned(&img.data())?, |m: f64, x: f64| m + x)
+        .map_err(|e| e.in_property("mu"))?;
     let re = broadcast(&shifted.view(), &noise_re, |a: f64, b: f64| a + b).map_err(|e| e.in_property("sigma"))?;
     let im = broadcast(&re.view(), &noise_im, |_: f64, b: f64| b).map_err(|e| e.in_property("sigma"))?;
     let mut shape = re.shape().to_vec();
@@ -451,7 +452,7 @@ impl FeatureKind for Poisson {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(POISSON.params, props);
         let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
-        let clipped = img.data().mapv(|x| if x > 0.0 { x } else { 0.0 });
+        let clipped = crate::fallible::map(&img.data(), |x| if x > 0.0 { x } else { 0.0 })?;
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
             return Ok(Some(img.with_data(clipped)));
@@ -475,9 +476,9 @@ impl FeatureKind for Poisson {
         }
         let rescale = (snr * snr / ((peak - background).abs().powi(2))).max(1e-10).min(upper);
         let rng = rs.rng();
-        // In place: the clipped copy (in standard layout, as `mapv` makes it) becomes the output.
+        // In place: the clipped copy (contiguous in memory, as `fallible::map` makes it) becomes the output.
         let mut out = clipped;
-        let samples = out.as_slice_mut().expect("mapv gives a standard layout");
+        let samples = out.as_slice_memory_order_mut().expect("a mapped copy is contiguous");
         #[cfg(target_arch = "x86_64")]
         let failure = if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
@@ -614,6 +615,6 @@ impl FeatureKind for Background {
             let parts = super::elementwise::complex::map_parts(img.contiguous()?, |re| re + offset, |im| im + 0.0)?;
             return super::complex_inputs::from_parts(&img.complex_part(false)?, parts).map(Some);
         }
-        Ok(Some(img.with_data(img.data().mapv(|x| x + offset))))
+        Ok(Some(img.with_data(crate::fallible::map(&img.data(), |x| x + offset)?)))
     }
 }
