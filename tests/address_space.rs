@@ -272,7 +272,7 @@ fn one_image_kind_in_a_small_address_space() {
     let image = |side: usize| {
         let s = shape(side);
         let n: usize = s.iter().product();
-        let mut img = Image::from_slice(&s, &(0..n).map(|i| sample(i)).collect::<Vec<_>>()).unwrap();
+        let mut img = Image::from_slice(&s, &(0..n).map(&sample).collect::<Vec<_>>()).unwrap();
         if name == "InverseFourierTransform" {
             img.set_complex(true).unwrap(); // a spectrum, as FourierTransform gives it
         }
