@@ -11,6 +11,7 @@ mod alloc;
 mod buffer;
 pub mod dtype;
 pub mod error;
+mod fallible;
 pub mod features;
 pub mod ffi;
 mod fft;

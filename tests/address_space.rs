@@ -13,10 +13,15 @@
 //!   fit, and a worker that cannot set up its heap leaves its items to the others (with mimalloc each
 //!   thread has segments of its own). tests/c/shapes_memory.c limits the address space before the
 //!   library's first allocation, where this aborted.
+//! - Every kind of the registry that computes on an image, warmed up on 8 x 8 then given a 2000 x
+//!   2000 image with 20 MiB more than is in use: the image or `OutOfMemory`, never an abort (image-
+//!   sized scratch and copies, `mapv`, `as_standard_layout`, `collect`, are allocated fallibly).
+//! - `propagation_matrix` of a shape that cannot be allocated is `OutOfMemory` with no limit at all.
 
 use std::process::Command;
 
-use deeptrack::{ErrorKind, Image, Rule, features};
+use deeptrack::features::registry;
+use deeptrack::{ErrorKind, Image, Rule, Value, features};
 
 /// The child's switch: the name of the case it runs.
 const CHILD: &str = "DEEPTRACK_ADDRESS_SPACE_CHILD";
@@ -181,4 +186,154 @@ fn median_pooling_scratch_that_does_not_fit_is_out_of_memory() {
     // The process goes on: 1 .. 5 and the padding's 2^24 - 5 zeros have the median 0.
     let out = pool.resolve(Some(&Image::from_slice(&[5], &[1.0, 2.0, 3.0, 4.0, 5.0]).unwrap())).unwrap();
     assert_eq!(out[0].as_slice(), [0.0]);
+}
+
+/// The kinds of the registry that compute on an input image, with the properties a 2000 x 2000 image
+/// needs (an axis to reduce along, a size within the image); the others (scatterers, optics,
+/// combinators, callbacks, loading files) have no image-sized input to copy.
+fn image_kinds() -> Vec<(&'static str, Vec<(&'static str, Value)>)> {
+    const NOT_ON_IMAGES: &[&str] = &[
+        "DummyFeature",
+        "Chain",
+        "Repeat",
+        "Microscope",
+        "Combine",
+        "Probability",
+        "OneOf",
+        "OneOfDict",
+        "Arguments",
+        "Bind",
+        "BindUpdate",
+        "ConditionalSetProperty",
+        "ConditionalSetFeature",
+        "Reuse",
+        "SampleToMasks",
+        "NonOverlapping",
+        "Store",
+        "TakeProperties",
+        "Upscale",
+        "LoadImage",
+        "Sequence",
+        "Blur",
+        "BlurCV2",
+        "Pool",
+        "Average",
+        "Value",
+    ];
+    let axis0 = || vec![("axis", Value::Int(0))];
+    registry::kinds()
+        .filter(|k| !matches!(k.module, "optics" | "aberrations" | "scatterers"))
+        .filter(|k| !NOT_ON_IMAGES.contains(&k.name))
+        .map(|k| {
+            let props = match k.name {
+                "Stack" => vec![("value", Value::from(ndarray::ArrayD::<f64>::zeros(ndarray::IxDyn(&[2000, 2000]))))],
+                "OneHot" => vec![("num_classes", Value::Int(3))],
+                "Sum" | "Prod" | "Mean" | "Median" | "Std" | "Variance" | "Cumsum" | "Min" | "Max" | "PeakToPeak" => {
+                    axis0()
+                }
+                "Percentile" => vec![("q", Value::Float(50.0)), ("axis", Value::Int(0))],
+                "Quantile" => vec![("q", Value::Float(0.5)), ("axis", Value::Int(0))],
+                "Slice" => vec![("slices", Value::List(vec![Value::from("::2")]))],
+                "MoveAxis" => vec![("source", Value::Int(0)), ("destination", Value::Int(1))],
+                "AsType" => vec![("dtype", Value::from("complex128"))],
+                "FourierTransformTransformation" => {
+                    vec![("Tz", Value::Float(2.0)), ("Tzinv", Value::Float(0.5)), ("i", Value::Float(2.0))]
+                }
+                "Rescale" => vec![("rescale", Value::Float(2.0))],
+                "Crop" => vec![("crop", Value::Int(1000))],
+                "Affine" => vec![("rotate", Value::Float(0.3))],
+                "Resize" => vec![("dsize", Value::List(vec![Value::Int(2100), Value::Int(2100)]))],
+                _ => Vec::new(),
+            };
+            (k.name, props)
+        })
+        .collect()
+}
+
+/// The child of [`every_image_kind_that_cannot_allocate_is_out_of_memory`]: the kind named by
+/// `DEEPTRACK_SWEEP_KIND`.
+#[test]
+fn one_image_kind_in_a_small_address_space() {
+    const CASE: &str = "one_image_kind_in_a_small_address_space";
+    if !is_child(CASE) {
+        return; // run by the sweep, a kind at a time
+    }
+    let name = std::env::var("DEEPTRACK_SWEEP_KIND").unwrap();
+    let (_, props) = image_kinds().into_iter().find(|(k, _)| *k == name).unwrap();
+    let f = features::builtin(&name).unwrap();
+    for (key, v) in props {
+        f.set_property(key, Rule::constant(v)).unwrap();
+    }
+    // FourierTransform takes a field of (H, W, 2) parts, InverseFourierTransform a complex spectrum.
+    let fourier = matches!(name.as_str(), "FourierTransform" | "InverseFourierTransform");
+    let shape = |side: usize| if fourier { vec![side, side, 2] } else { vec![side, side] };
+    // Whole class numbers for OneHot, else numbers in (0.5, 1.5).
+    let sample = |i: usize| if name == "OneHot" { (i % 3) as f64 } else { (i % 97) as f64 * 0.01 + 0.5 };
+    let image = |side: usize| {
+        let s = shape(side);
+        let n: usize = s.iter().product();
+        let mut img = Image::from_slice(&s, &(0..n).map(&sample).collect::<Vec<_>>()).unwrap();
+        if name == "InverseFourierTransform" {
+            img.set_complex(true).unwrap(); // a spectrum, as FourierTransform gives it
+        }
+        img
+    };
+    // InverseFourierTransform undoes FourierTransform's padding of 32: at least 64 x 64.
+    let small = image(if fourier { 80 } else { 8 });
+    f.resolve(Some(&small)).unwrap_or_else(|e| panic!("{name} on 8 x 8: {e}"));
+    let large = image(if fourier { 1500 } else { 2000 });
+    limit_to(20 << 20);
+    let result = f.resolve(Some(&large));
+    unlimit();
+    match result {
+        Ok(_) => {}
+        Err(e) => assert_eq!(e.kind(), ErrorKind::OutOfMemory, "{name}: {e}"),
+    }
+    // The process goes on.
+    f.resolve(Some(&small)).unwrap();
+}
+
+/// Every kind that computes on an image, in a child of its own: a 2000 x 2000 image in 20 MiB more
+/// than is in use gives its image or `OutOfMemory` (issue 12: `Gaussian`, `Poisson`, `Background`,
+/// `Median(axis=0)` aborted on an infallible copy).
+#[test]
+fn every_image_kind_that_cannot_allocate_is_out_of_memory() {
+    let kinds = image_kinds();
+    assert!(kinds.len() > 80, "{} kinds", kinds.len());
+    for chunk in kinds.chunks(2) {
+        // Two children at a time.
+        let children: Vec<_> = chunk
+            .iter()
+            .map(|(name, _)| {
+                let child = Command::new(std::env::current_exe().unwrap())
+                    .args(["one_image_kind_in_a_small_address_space", "--exact", "--nocapture", "--test-threads=1"])
+                    .env(CHILD, "one_image_kind_in_a_small_address_space")
+                    .env("DEEPTRACK_SWEEP_KIND", name)
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (name, child)
+            })
+            .collect();
+        for (name, child) in children {
+            let output = child.wait_with_output().unwrap();
+            let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+            assert!(output.status.success(), "{name} ({:?}):\n{stdout}\n{stderr}", output.status);
+            assert!(stdout.contains("1 passed"), "{name}: the child ran no test:\n{stdout}");
+        }
+    }
+}
+
+/// `get_propagation_matrix` of a shape that cannot be allocated is `OutOfMemory` before anything of
+/// its size is computed (its frequencies were collected first, infallibly, and aborted).
+#[test]
+fn a_propagation_matrix_that_cannot_be_allocated_is_out_of_memory() {
+    use deeptrack::features::holography::propagation_matrix;
+    for shape in [[1 << 40, 1], [1, 1 << 40], [1 << 31, 1 << 31]] {
+        let err = propagation_matrix(shape, 1e-6, 1e-7, 5e-7, 0.0, 0.0).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::OutOfMemory, "{err}");
+        assert!(err.to_string().starts_with(&format!("cannot allocate a {} x {} matrix", shape[0], shape[1])), "{err}");
+    }
+    assert_eq!(propagation_matrix([2, 3], 1e-6, 1e-7, 5e-7, 0.0, 0.0).unwrap().shape(), [2, 3, 2]);
 }

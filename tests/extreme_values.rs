@@ -670,3 +670,78 @@ fn optics_properties_handed_to_a_mie_sphere_are_blamed_on_the_optics() {
         not_finite.join("\n")
     );
 }
+
+/// `FourierTransformTransformation` with both its matrix and its power extreme at once (the sweep
+/// above varies one parameter at a time): finite matrices and powers on a finite spectrum give a
+/// finite image or an error naming `i` (a power that overflows: `2 ** 2000`, `1e300 ** 2`) or the
+/// matrix (a product that overflows: `10 · 1e308`), never inf or NaN with status OK (issue 12).
+#[test]
+fn finite_propagation_matrices_and_powers_give_finite_spectra_or_name_the_property() {
+    let spectrum =
+        Image::from_slice(&[3, 4], &[10.0, -1.0, 0.5, 0.0, 2.0, 3.0, -7.0, 1e-3, 1.0, 1.0, 4.0, 9.0]).unwrap();
+    let matrices: Vec<Value> = numbers()
+        .into_iter()
+        .filter(finite)
+        .flat_map(|m| {
+            let x = m.as_f64().unwrap();
+            // Real, and complex with the same magnitude in both parts.
+            [m, Value::Complex(x, x)]
+        })
+        .chain([Value::Float(2.0), Value::Complex(2.0, 1.0), Value::Complex(0.6, -0.8)])
+        .collect();
+    let powers: Vec<f64> =
+        numbers().iter().filter(|v| finite(v)).map(|v| v.as_f64().unwrap()).chain([2000.0, -2000.0, 2.5]).collect();
+    let mut bad = Vec::new();
+    let mut named = 0;
+    for m in &matrices {
+        for &i in &powers {
+            let f = features::builtin("FourierTransformTransformation").unwrap();
+            for key in ["Tz", "Tzinv"] {
+                f.set_property(key, Rule::constant(m.clone())).unwrap();
+            }
+            f.set_property("i", Rule::constant(i)).unwrap();
+            let key = if i < 0.0 { "Tzinv" } else { "Tz" };
+            match resolve(&f, Some(&spectrum)) {
+                Outcome::Ok => {}
+                Outcome::Error(e)
+                    if e.starts_with(&format!("property '{key}' of feature"))
+                        || e.starts_with("property 'i' of feature") =>
+                {
+                    assert!(e.contains("cannot give a finite image"), "{e}");
+                    named += 1;
+                }
+                other => bad.push(format!("{key} = {m}, i = {i:e}: {other:?}")),
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{} cases:\n{}", bad.len(), bad.join("\n"));
+    assert!(named > 10, "the overflowing cases are errors ({named})");
+    // The cases of issue 12, each naming the property responsible.
+    let run = |m: Value, i: f64, input: &Image| {
+        let f = features::builtin("FourierTransformTransformation").unwrap();
+        f.set_property("Tz", Rule::constant(m.clone())).unwrap();
+        f.set_property("Tzinv", Rule::constant(m)).unwrap();
+        f.set_property("i", Rule::constant(i)).unwrap();
+        f.resolve(Some(input)).unwrap_err().to_string()
+    };
+    let ones = Image::from_slice(&[2, 2], &[1.0; 4]).unwrap();
+    assert_eq!(
+        run(Value::Float(2.0), 2000.0, &ones),
+        "property 'i' of feature 'FourierTransformTransformation': Tz ** |i| is not finite for the finite element \
+         (2+0j) of Tz and i = 2e3: a finite spectrum and Tz cannot give a finite image"
+    );
+    assert!(run(Value::Complex(1e300, 0.0), 2.0, &ones).starts_with("property 'i' of feature"));
+    assert!(run(Value::Complex(2.0, 1.0), -2000.0, &ones).starts_with("property 'i' of feature"));
+    let tens = Image::from_slice(&[2, 2], &[10.0; 4]).unwrap();
+    assert_eq!(
+        run(Value::Float(1e308), 1.0, &tens),
+        "property 'Tz' of feature 'FourierTransformTransformation': the spectrum times Tz ** |i| (i = 1e0) \
+         overflows: a finite spectrum and Tz cannot give a finite image"
+    );
+    // A matrix that is not finite may give a spectrum that is not (numpy's product).
+    let f = features::builtin("FourierTransformTransformation").unwrap();
+    f.set_property("Tz", Rule::constant(f64::INFINITY)).unwrap();
+    f.set_property("Tzinv", Rule::constant(1.0)).unwrap();
+    f.set_property("i", Rule::constant(1.0)).unwrap();
+    assert!(matches!(resolve(&f, Some(&ones)), Outcome::NotFinite(_)));
+}

@@ -19,6 +19,7 @@ import numpy as np
 
 from . import _core, _lib
 from ._lib import lib
+from .errors import InvalidArgumentError, OutOfMemoryError
 
 _U64 = (1 << 64) - 1
 _M32 = (1 << 32) - 1
@@ -110,6 +111,28 @@ def seed_globals(seed, item):
     _pyrandom.seed((_TAG << 128) | (seed << 64) | item)
 
 
+def check_items(feature, first, count):
+    """Refuses a batch whose item indices ``first .. first + count`` go past 2**64 - 1 (an
+    ``InvalidArgumentError``, as the library's) and one whose list of ``count`` results cannot be
+    allocated (a ``MemoryError`` naming the count), before anything is rendered."""
+    if count > 0 and first + count - 1 > _U64:
+        raise InvalidArgumentError(
+            _lib.INVALID_ARGUMENT,
+            "DEEPTRACK_STATUS_INVALID_ARGUMENT",
+            f"feature '{feature._name()}': the items first .. first + count (first = {first}, count = {count}) "
+            f"go past the last item index {_U64}: first + count - 1 overflows",
+        )
+    try:
+        room = [None] * count
+    except (MemoryError, OverflowError):
+        raise OutOfMemoryError(
+            _lib.OUT_OF_MEMORY,
+            "DEEPTRACK_STATUS_OUT_OF_MEMORY",
+            f"feature '{feature._name()}': cannot allocate the results of a batch of {count} items",
+        ) from None
+    del room
+
+
 def render_serially(feature, count, seed, first, input_ptr, known):
     """Items ``first .. first + count`` of the stream ``seed``, one at a time on this thread, each with
     the global generators seeded for it. Each item is what resolving the pipeline gives: an image, a
@@ -119,7 +142,7 @@ def render_serially(feature, count, seed, first, input_ptr, known):
     results = []
     with held_globals(), _core.no_image_scope() as scope:
         for k in range(count):
-            item = (first + k) & _U64
+            item = first + k
             images = _item(feature, input_ptr, known, seed, item, scope)
             results.append(feature._shape_one(images, scope.calls))
     return results
@@ -174,7 +197,7 @@ def render_lists(feature, count, seed, first, threads, input_ptr, known, sequenc
     items = []
     with held_globals():
         for k in range(count):
-            item = (first + k) & _U64
+            item = first + k
             seed_globals(seed, item)
             items.extend(_lists(feature, input_ptr, known, seed, item, 1, 1, per_item))
     return items

@@ -114,6 +114,11 @@ def _new_value(fn, *args):
     return new_handle(fn, *args, free=lib.deeptrack_value_free)
 
 
+# The constructors of the plain Python numbers, by exact type (a subclass, e.g. bool of int or a numpy
+# scalar, takes to_value's full path).
+_PLAIN = {int: lib.deeptrack_value_new_int, float: lib.deeptrack_value_new_float}
+
+
 def to_value(obj, what):
     """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real or complex
     array, or a list or tuple of those; a 0-d complex array is a complex number). ``what`` names the
@@ -171,9 +176,21 @@ def to_value(obj, what):
     if isinstance(obj, (list, tuple)):
         # A tuple stays a tuple in the library, so that it reads back as one (DeepTrack2 keeps it).
         out = _new_value(lib.deeptrack_value_new_tuple if isinstance(obj, tuple) else lib.deeptrack_value_new_list)
+        push, scratch = lib.deeptrack_value_list_push, c_void_p()
         for i, item in enumerate(obj):
+            # Plain numbers (the bulk of long lists: axes, slices' parts) in two library calls and no
+            # handle object; anything else (with its checks and the item's name in errors) as above.
+            kind = type(item)
+            maker = _PLAIN.get(kind)
+            if maker is not None and (kind is not int or -(2**63) <= item < 2**63):
+                call(maker, item, byref(scratch))
+                try:
+                    call(push, out.ptr, scratch)
+                finally:
+                    lib.deeptrack_value_free(scratch)
+                continue
             v = to_value(item, f"{what}[{i}]")
-            call(lib.deeptrack_value_list_push, out.ptr, v.ptr)
+            call(push, out.ptr, v.ptr)
         return out
     raise TypeError(
         f"{what}: a {type(obj).__name__} cannot be a property value "
@@ -221,7 +238,7 @@ def library_holds(obj):
     if isinstance(obj, np.ndarray):
         return obj.dtype.kind in "biufc"
     if isinstance(obj, (list, tuple)):
-        return all(library_holds(item) for item in obj)
+        return all(type(item) in _PLAIN or library_holds(item) for item in obj)
     return False
 
 

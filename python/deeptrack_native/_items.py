@@ -104,6 +104,7 @@ def render(feature, count, seed, first, per_item, threads=0, input_image=None, r
     (Images when properties are stored, else read-only arrays). ``report(done, count)`` is called on
     this thread as items finish. Pipelines holding Python callables are rendered on this thread, item by
     item, with ``np.random`` and ``random`` seeded per item (as ``resolve_batch`` does)."""
+    _batch.check_items(feature, first, count)
     owner, known = (None, None) if input_image is None else _core.input_image(input_image, "the input image")[:2]
     input_ptr = None if owner is None else owner.ptr
     progress = _Progress(report) if report is not None else None
@@ -112,7 +113,7 @@ def render(feature, count, seed, first, per_item, threads=0, input_image=None, r
         if _batch.holds_python(feature):
             with _batch.held_globals():
                 for k in range(count):
-                    item = (first + k) & _U64
+                    item = first + k
                     _batch.seed_globals(seed, item)
                     owned = _call_batch(feature, input_ptr, seed, item, 1, 1, per_item, None)
                     items.append([_result(o, known) for o in owned])

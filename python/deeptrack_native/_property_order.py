@@ -31,7 +31,7 @@ def _named(fn):
 def _reads(rule, is_node):
     """The names the functions inside ``rule`` read (dicts, lists and slices looked into, as 2.0.1's
     ``Property.create_action`` does; a node reads nothing of its feature)."""
-    if is_node(rule):
+    if type(rule) in _SCALARS or is_node(rule):
         return []
     if isinstance(rule, dict):
         return [n for v in rule.values() for n in _reads(v, is_node)]
@@ -80,3 +80,7 @@ def reorder(feature, rules, is_node):
         return
     keys = (c_char_p * len(wanted))(*[k.encode("utf-8") for k in wanted])
     _core.call(lib.deeptrack_feature_order_properties, feature._h.ptr, keys, len(wanted))
+
+
+# Plain values that read nothing: skipped without further tests (long lists of numbers).
+_SCALARS = frozenset((int, float, bool, complex, str, type(None)))

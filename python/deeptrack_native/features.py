@@ -122,7 +122,11 @@ def _holds_callables(value):
         value = (value.start, value.stop, value.step)
     elif not isinstance(value, (list, tuple)):
         return callable(value) and not isinstance(value, (type, Image, Feature, Property))
-    return any(_holds_callables(v) for v in value)
+    return any(type(v) not in _SCALARS and _holds_callables(v) for v in value)
+
+
+# Plain values that are never callables: skipped without further tests (long lists of numbers).
+_SCALARS = frozenset((int, float, bool, complex, str, type(None)))
 
 
 def _holds_nodes(value):
@@ -731,6 +735,7 @@ class Feature(_node_api.FeatureNode):
             raise ValueError("count and threads must not be negative")
         if not (0 <= seed < 2**64 and 0 <= first < 2**64):
             raise ValueError("seed and first must be integers in [0, 2**64)")
+        _batch.check_items(self, first, count)
         if processes is not None:
             processes = int(processes)
             if processes < 0:

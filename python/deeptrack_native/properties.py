@@ -275,9 +275,15 @@ def _unit(other, method):
 
 
 def _node_type():
-    from .backend.core import DeepTrackNode  # imported late: backend.core is optional for properties
+    global _NODE_TYPE
+    if _NODE_TYPE is None:
+        from .backend.core import DeepTrackNode  # imported late: backend.core is optional for properties
 
-    return DeepTrackNode
+        _NODE_TYPE = DeepTrackNode
+    return _NODE_TYPE
+
+
+_NODE_TYPE = None
 
 
 def _is_node(value):

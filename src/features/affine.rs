@@ -271,7 +271,7 @@ fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode, cval:
     let shape = x.shape();
     let (rows, cols) = (shape[0], shape[1]);
     let channels: usize = shape[2..].iter().product();
-    let x = x.as_standard_layout();
+    let x = crate::fallible::standard(x)?;
     let src = x.as_slice().expect("standard layout");
     let mut out = buffer::with_capacity(src.len())?;
     let m = map.matrix;

@@ -328,16 +328,17 @@ pub fn propagation_matrix(
     let n = rows.checked_mul(cols).and_then(|n| n.checked_mul(2)).ok_or_else(|| oom("the propagation matrix"))?;
     let k = 2.0 * std::f64::consts::PI / wavelength;
     // The centred frequencies (numpy: `(arange(n) − n/2 + (n % 2)/2)·2π/pixel_size/n`).
-    let freqs = |n: usize| -> Vec<f64> {
-        (0..n)
-            .map(|i| {
-                let x = i as f64 - n as f64 / 2.0 + (n % 2) as f64 / 2.0;
-                2.0 * std::f64::consts::PI / pixel_size * x / n as f64
-            })
-            .collect()
+    let freqs = |n: usize| -> Result<Vec<f64>> {
+        crate::fallible::collect((0..n).map(|i| {
+            let x = i as f64 - n as f64 / 2.0 + (n % 2) as f64 / 2.0;
+            2.0 * std::f64::consts::PI / pixel_size * x / n as f64
+        }))
     };
-    let (xs, ys) = (freqs(cols), freqs(rows));
+    // The matrix first: the largest allocation, and one that cannot be made says so before the
+    // frequencies are computed.
     let mut data = crate::buffer::with_capacity(n).map_err(|_| oom(&format!("a {rows} x {cols} matrix")))?;
+    let matrix_oom = |_| oom(&format!("a {rows} x {cols} matrix"));
+    let (xs, ys) = (freqs(cols).map_err(matrix_oom)?, freqs(rows).map_err(matrix_oom)?);
     data.resize(n, 0.0);
     for r in 0..rows {
         // fftshift: element r of the output is element (r − rows/2) mod rows of the centred grid.

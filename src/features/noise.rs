@@ -327,11 +327,12 @@ impl FeatureKind for Gaussian {
             }
             // numpy's `mu + image + randn(*image.shape) * sigma`: one draw per input sample, then
             // broadcast.
-            let draws = normal_draws(img.shape(), rs.rng());
+            let draws = normal_draws(img.shape(), rs.rng())?;
             let noise = super::structural::broadcast_op(&draws.view(), &sigma, |n, s| n * s)
                 .map_err(|e| e.in_property("sigma"))?;
-            let shifted = super::structural::broadcast_op(&mu.view(), &img.data().to_owned(), |m, x| m + x)
-                .map_err(|e| e.in_property("mu"))?;
+            let shifted =
+                super::structural::broadcast_op(&mu.view(), &crate::fallible::to_owned(&img.data())?, |m, x| m + x)
+                    .map_err(|e| e.in_property("mu"))?;
             let out = super::structural::broadcast_op(&shifted.view(), &noise, |a, b| a + b)
                 .map_err(|e| e.in_property("sigma"))?;
             return Ok(Some(img.with_data(out)));
@@ -352,16 +353,12 @@ impl FeatureKind for Gaussian {
         }
         // The samples in C order (a permuted image's too), one draw each in that order: a permuted
         // view gets the noise of its C-order copy, as numpy's `randn(*image.shape)`.
-        let out: Vec<f64> = img
-            .contiguous()?
-            .iter()
-            .map(|&x| {
+        let out: Vec<f64> = crate::fallible::collect(img.contiguous()?.iter().map(|&x| {
                 let n: f64 = StandardNormal.sample(&mut *rng);
                 let noise = n * sigma;
                 overflow.check((mu, 0.0), (noise, 0.0));
                 mu + x + noise
-            })
-            .collect();
+            }))?;
         overflow.error((mu, 0.0), (sigma, 0.0))?;
         Ok(Some(img.with_standard_data(
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), out).expect("one per sample"),
@@ -372,10 +369,10 @@ impl FeatureKind for Gaussian {
 /// One standard normal draw per element of `shape`, drawn in C order (numpy's `randn(*shape)`):
 /// the draws of an image's samples whatever the image's layout, so that a permuted view gets the
 /// noise of its C-order copy.
-fn normal_draws(shape: &[usize], rng: &mut dyn rand::RngCore) -> ndarray::ArrayD<f64> {
+fn normal_draws(shape: &[usize], rng: &mut dyn rand::RngCore) -> Result<ndarray::ArrayD<f64>> {
     let n = shape.iter().product::<usize>();
-    let draws: Vec<f64> = (0..n).map(|_| StandardNormal.sample(&mut *rng)).collect();
-    ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), draws).expect("one per element")
+    let draws: Vec<f64> = crate::fallible::collect((0..n).map(|_| StandardNormal.sample(&mut *rng)))?;
+    Ok(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), draws).expect("one per element"))
 }
 
 /// [`ComplexGaussian`] of a real image with real array parameters, in numpy's steps: `mu + image +
@@ -388,12 +385,12 @@ fn complex_noise_broadcast(
     rng: &mut dyn rand::RngCore,
 ) -> Result<Image> {
     use super::structural::broadcast_op as broadcast;
-    let re_draws = normal_draws(img.shape(), &mut *rng);
-    let im_draws = normal_draws(img.shape(), &mut *rng);
+    let re_draws = normal_draws(img.shape(), &mut *rng)?;
+    let im_draws = normal_draws(img.shape(), &mut *rng)?;
     let noise_re = broadcast(&re_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
     let noise_im = broadcast(&im_draws.view(), sigma, |n: f64, s: f64| n * s).map_err(|e| e.in_property("sigma"))?;
-    let shifted =
-        broadcast(&mu.view(), &img.data().to_owned(), |m: f64, x: f64| m + x).map_err(|e| e.in_property("mu"))?;
+    let shifted = broadcast(&mu.view(), &crate::fallible::to_owned(&img.data())?, |m: f64, x: f64| m + x)
+        .map_err(|e| e.in_property("mu"))?;
     let re = broadcast(&shifted.view(), &noise_re, |a: f64, b: f64| a + b).map_err(|e| e.in_property("sigma"))?;
     let im = broadcast(&re.view(), &noise_im, |_: f64, b: f64| b).map_err(|e| e.in_property("sigma"))?;
     let mut shape = re.shape().to_vec();
@@ -473,7 +470,7 @@ impl FeatureKind for Poisson {
         let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
         // From the samples in C order: a permuted view's `mapv` keeps its layout (not a slice), and
         // its noise is drawn in C order, as its C-order copy's.
-        let clipped: Vec<f64> = img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }).collect();
+        let clipped: Vec<f64> = crate::fallible::collect(img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }))?;
         let clipped = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), clipped).expect("one per sample");
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
@@ -637,6 +634,6 @@ impl FeatureKind for Background {
             let parts = super::elementwise::complex::map_parts(img.contiguous()?, |re| re + offset, |im| im + 0.0)?;
             return super::complex_inputs::from_parts(&img.complex_part(false)?, parts).map(Some);
         }
-        Ok(Some(img.with_data(img.data().mapv(|x| x + offset))))
+        Ok(Some(img.with_data(crate::fallible::map(&img.data(), |x| x + offset)?)))
     }
 }

@@ -162,7 +162,7 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
         Mode::Maximum | Mode::Minimum | Mode::Mean | Mode::Median | Mode::LinearRamp(_) => {
             // Statistics of each lane: axis by axis, as numpy (a later axis reads the values an
             // earlier one added).
-            let mut current = x.to_owned();
+            let mut current = crate::fallible::to_owned(&x.view()).map_err(oom)?;
             for (axis, &(before, after)) in pad.iter().enumerate() {
                 if before == 0 && after == 0 {
                     continue;
@@ -182,7 +182,7 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
         _ => {
             // Modes that copy samples or write a constant are separable: output index j of each axis
             // reads one input index (or the constant), so the image is written in one pass, row by row.
-            let src = x.as_standard_layout();
+            let src = crate::fallible::standard(&x.view()).map_err(oom)?;
             let mut out = buffer::with_capacity(count).map_err(oom)?;
             if x.ndim() == 0 {
                 // A 0-d array has no axis to pad: numpy returns it as it is.

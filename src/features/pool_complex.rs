@@ -108,7 +108,7 @@ fn complex_blocks(img: &Image, ksize: &[usize]) -> Result<ArrayD<f64>> {
     interleaved.push(2);
     let order: Vec<usize> = (0..nd).map(|a| 2 * a).chain((0..nd).map(|a| 2 * a + 1)).chain([2 * nd]).collect();
     let blocks = padded.into_shape_with_order(IxDyn(&interleaved)).expect("the padded image's samples");
-    Ok(blocks.permuted_axes(IxDyn(&order)).as_standard_layout().into_owned())
+    crate::fallible::standard_owned(&blocks.view().permuted_axes(IxDyn(&order)))
 }
 
 /// Calls `f` on each block of `blocks` (shape `(n…, k…, 2)`, `nd` block axes), in C order of the

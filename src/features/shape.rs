@@ -112,7 +112,7 @@ fn as_complex(img: &Image, single: bool) -> Result<Image> {
         if !single {
             return Ok(img.clone());
         }
-        let mut out = img.with_data(img.data().mapv(round));
+        let mut out = img.with_data(crate::fallible::map(&img.data(), round)?);
         out.set_complex(true)?;
         return Ok(out);
     }
@@ -208,8 +208,9 @@ fn distinct(axes: &[i64], ndim: usize) -> Result<Vec<usize>> {
 }
 
 /// `x` reshaped (same samples in C order) to `shape`: one copy of the samples.
-fn reshaped(x: &ArrayViewD<'_, f64>, shape: &[usize]) -> ArrayD<f64> {
-    x.as_standard_layout().into_owned().into_shape_with_order(IxDyn(shape)).expect("the same number of samples")
+fn reshaped(x: &ArrayViewD<'_, f64>, shape: &[usize]) -> Result<ArrayD<f64>> {
+    let samples = crate::layout::to_c_order(x)?;
+    Ok(ArrayD::from_shape_vec(IxDyn(shape), samples).expect("the same number of samples"))
 }
 
 /// `np.eye(n)[x]` for whole class numbers `x` in `-n..n` (negative ones count from the end).
@@ -347,17 +348,17 @@ impl Shape {
             // `get` shares the samples of permutations; this is their copy in C order.
             Shape::Transpose | Shape::MoveAxis => {
                 let order = self.order(ndim, p)?.expect("a permutation");
-                Ok(x.view().permuted_axes(IxDyn(&order)).as_standard_layout().into_owned())
+                crate::fallible::standard_owned(&x.view().permuted_axes(IxDyn(&order)))
             }
             Shape::Squeeze | Shape::Unsqueeze => {
                 let shape = self.reshape(x.shape(), p)?.expect("a reshape");
-                Ok(reshaped(x, &shape))
+                reshaped(x, &shape)
             }
             Shape::ChannelFirst2d => {
                 p.parse("axis", Value::as_i64)?;
                 match (ndim, self.order(ndim, p)?) {
-                    (2, _) => Ok(x.to_owned().insert_axis(Axis(0))),
-                    (_, Some(order)) => Ok(x.view().permuted_axes(IxDyn(&order)).as_standard_layout().into_owned()),
+                    (2, _) => Ok(crate::fallible::to_owned(x)?.insert_axis(Axis(0))),
+                    (_, Some(order)) => crate::fallible::standard_owned(&x.view().permuted_axes(IxDyn(&order))),
                     (n, None) => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
                 }
             }

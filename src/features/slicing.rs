@@ -289,7 +289,7 @@ impl FeatureKind for Slice {
             return image.block(start, view.shape()).map(Some);
         }
         // Output-sized: the copy is the work.
-        Ok(Some(image.with_data(view.as_standard_layout().into_owned())))
+        Ok(Some(image.with_data(crate::fallible::standard_owned(&view.view())?)))
     }
 }
 

@@ -205,6 +205,15 @@ impl Feature {
         item: &(dyn Fn(&Feature, u64) -> Result<T> + Sync),
     ) -> Result<Vec<T>> {
         self.check_depth()?;
+        // Item indices are u64s: the last item, `first + count - 1`, must be one (never wrapped).
+        if count > 0 && u64::try_from(count - 1).ok().and_then(|last| first.checked_add(last)).is_none() {
+            return Err(Error::invalid(format!(
+                "the items first .. first + count (first = {first}, count = {count}) go past the last item index \
+                 {}: first + count - 1 overflows",
+                u64::MAX
+            ))
+            .in_feature(&self.label()));
+        }
         // A batch of a pipeline that this thread (or the thread whose batch it works for) is
         // resolving or batching: from the pipeline's own callbacks. Copies do not share the
         // pipeline's generator, so nothing would stop the recursion.

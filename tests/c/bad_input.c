@@ -223,6 +223,11 @@ static void null_pointers(void) {
     CASE(deeptrack_feature_resolve_many(f, img, many, 4, NULL), NUL_, "argument 'count' is NULL");
     CASE(deeptrack_feature_resolve_batch(NULL, img, 1, 0, 4, 1, many), NUL_, "argument 'f' is NULL");
     CASE(deeptrack_feature_resolve_batch(f, img, 1, 0, 4, 1, NULL), NUL_, "argument 'out' is NULL");
+    /* Item indices past 2^64 - 1 are refused, not wrapped (issue 12). */
+    CASE(deeptrack_feature_resolve_batch(f, NULL, 7, UINT64_MAX, 2, 1, many), INV_,
+         "the items first .. first + count (first = 18446744073709551615, count = 2) go past the last item index "
+         "18446744073709551615: first + count - 1 overflows");
+    CASE(deeptrack_feature_resolve_batch(f, NULL, 7, UINT64_MAX - 2, 4, 1, many), INV_, "first + count - 1 overflows");
     CASE(deeptrack_feature_new_custom_threadsafe(NULL, get_ok, NULL, NULL, &out_f), NUL_, "argument 'name' is NULL");
     CASE(deeptrack_feature_new_custom_threadsafe("C", NULL, NULL, NULL, &out_f), NUL_, "argument 'get' is NULL");
     CASE(deeptrack_feature_new_custom_threadsafe("C", get_ok, NULL, NULL, NULL), NUL_, "argument 'out' is NULL");

@@ -70,6 +70,14 @@ int main(void) {
     CHECK(fabs(hypot(data[2], data[3]) - 1) < 1e-12 && data[3] != 0);
 
     CHECK(deeptrack_holography_propagation_matrix(8, 6, 0, 1e-7, 5e-7, 0, 0, NULL) == DEEPTRACK_STATUS_NULL_ARGUMENT);
+    /* A matrix that cannot be allocated is OUT_OF_MEMORY, never an abort (issue 12). */
+    deeptrack_image *huge = NULL;
+    CHECK(deeptrack_holography_propagation_matrix((size_t)1 << 40, 1, 1e-6, 1e-7, 5e-7, 0, 0, &huge) ==
+          DEEPTRACK_STATUS_OUT_OF_MEMORY);
+    CHECK(huge == NULL && strstr(last_error(), "cannot allocate a 1099511627776 x 1 matrix") != NULL);
+    CHECK(deeptrack_holography_propagation_matrix(1000000000, 1000000000, 1, 1e-6, 5e-7, 0, 0, &huge) ==
+          DEEPTRACK_STATUS_OUT_OF_MEMORY);
+    CHECK(huge == NULL);
     CHECK(deeptrack_holography_propagation_matrix(8, 6, 0, 0, 5e-7, 0, 0, &m2) == DEEPTRACK_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(last_error(), "pixel_size must be positive and finite") != NULL);
     CHECK(deeptrack_holography_propagation_matrix(8, 6, NAN, 1e-7, 5e-7, 0, 0, &m2) == DEEPTRACK_STATUS_INVALID_ARGUMENT);

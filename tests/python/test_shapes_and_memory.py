@@ -147,6 +147,103 @@ class MemoryErrors(unittest.TestCase):
                 self.assertIn(lines[0], expected)
 
 
+    def test_image_kinds_in_a_limited_address_space_raise_memory_error(self):
+        # The kinds that aborted on an infallible image-sized copy (noise, axis reductions): warmed
+        # up on 8 x 8, then a 2000 x 2000 image in 20 MiB more than is in use. tests/address_space.rs
+        # sweeps every kind of the registry this way.
+        script = textwrap.dedent(
+            """
+            import resource, sys
+            import numpy as np
+            import deeptrack_native as dt
+
+            x = np.random.rand(2000, 2000)
+            for f in [dt.Gaussian(), dt.Poisson(), dt.Background(offset=1), dt.Offset(offset=1),
+                      dt.Median(axis=0), dt.Percentile(q=50, axis=0), dt.Cumsum(axis=0)]:
+                f(np.random.rand(8, 8))
+                with open("/proc/self/status") as s:
+                    vm = next(int(l.split()[1]) for l in s if l.startswith("VmSize:")) * 1024
+                soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+                resource.setrlimit(resource.RLIMIT_AS, (vm + (20 << 20), hard))
+                try:
+                    f(x)
+                    print(type(f).__name__, "ran")
+                except MemoryError as e:
+                    print(type(f).__name__, "MemoryError", e)
+                resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+            """
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        lines = done.stdout.splitlines()
+        self.assertEqual(len(lines), 7, done.stdout)
+        for line in lines:
+            name = line.split()[0]
+            self.assertIn(
+                line,
+                [f"{name} ran", f"{name} MemoryError feature '{name}': cannot allocate an image of 4000000 elements"],
+            )
+        self.assertIn("MemoryError", lines[0])
+
+    def test_a_propagation_matrix_that_cannot_be_allocated_raises_memory_error(self):
+        for shape in [(2**40, 1), (1, 2**40)]:
+            with self.assertRaises(MemoryError) as caught:
+                dt.get_propagation_matrix(shape, 1e-6, 1e-7, 5e-7)
+            self.assertIn(f"cannot allocate a {shape[0]} x {shape[1]} matrix", str(caught.exception))
+
+    def test_a_batch_whose_results_cannot_be_allocated_raises_memory_error_naming_the_count(self):
+        pipe = dt.Value(value=np.zeros(3)) >> dt.Add(value=1)
+        for kwargs in ({"threads": 2}, {"processes": 2}):
+            with self.subTest(**kwargs), self.assertRaises(MemoryError) as caught:
+                pipe.resolve_batch(10**13, **kwargs)
+            self.assertEqual(
+                str(caught.exception), "feature 'Chain': cannot allocate the results of a batch of 10000000000000 items"
+            )
+
+
+class BatchItemRange(unittest.TestCase):
+    def test_items_past_the_last_index_are_refused_not_wrapped(self):
+        message = (
+            "feature 'Chain': the items first .. first + count (first = 18446744073709551615, count = 2) go past "
+            "the last item index 18446744073709551615: first + count - 1 overflows"
+        )
+        native = dt.Value(value=np.zeros(3)) >> dt.Add(value=1)
+        python = dt.Value(value=lambda: np.zeros(3)) >> dt.Add(value=1)
+        for pipe, kwargs in [(native, {"threads": 2}), (python, {}), (native, {"processes": 2})]:
+            with self.subTest(python=pipe is python, **kwargs), self.assertRaises(errors.InvalidArgumentError) as caught:
+                pipe.resolve_batch(2, first=2**64 - 1, **kwargs)
+            self.assertEqual(str(caught.exception), message)
+        # The last index itself is an item.
+        self.assertEqual(native.resolve_batch(1, first=2**64 - 1, threads=2)[0].tolist(), [1.0, 1.0, 1.0])
+        self.assertEqual(python.resolve_batch(1, first=2**64 - 1)[0].tolist(), [1.0, 1.0, 1.0])
+
+
+class EmptyCameraField(unittest.TestCase):
+    def test_an_empty_field_is_said_to_be_empty(self):
+        with self.assertRaises(ValueError) as caught:
+            dt.Camera()(np.zeros((0, 5)))
+        self.assertEqual(
+            str(caught.exception),
+            "feature 'Camera': a camera images a field of at least one pixel, got an empty field of shape [0, 5] "
+            "(no rows or no columns)",
+        )
+        with self.assertRaises(ValueError) as caught:
+            dt.Camera()(np.zeros(5))
+        self.assertIn("a camera images a 2-D field (H, W) or (H, W, channels), got shape [5] (1 axes)", str(caught.exception))
+
+
+class LongListParameters(unittest.TestCase):
+    def test_long_lists_of_numbers_convert_item_by_item(self):
+        # The fast path for plain ints and floats keeps the values, the other items their checks.
+        x = np.arange(24.0).reshape(2, 3, 4)
+        self.assertEqual(dt.Transpose(axes=[2, 0, 1])(x).shape, (4, 2, 3))
+        with self.assertRaises(OverflowError) as caught:
+            dt.Transpose(axes=[0, 2**70])
+        self.assertIn("[1]: the integer 1180591620717411303424 does not fit in 64 bits", str(caught.exception))
+        self.assertEqual(dt.Slice(slices=(slice(None), 1, slice(0, 2)))(x).tolist(), x[:, 1, 0:2].tolist())
+        self.assertEqual(dt.Pad(px=[1, 0, 2, 0])(np.zeros((2, 2))).shape, (3, 4))
+
+
 class BoundedPlacement(unittest.TestCase):
     def test_a_search_beyond_the_work_limit_is_an_error_stating_the_limit(self):
         sphere = dt.Sphere(radius=1e-6, position=lambda: np.random.rand(2) * 4)

@@ -301,10 +301,20 @@ def activate(image):
 
 def reads_source(value):
     """Whether a property's value is a :class:`SourceNode` or a list, tuple or slice holding one."""
-    if isinstance(value, SourceNode):
-        return True
-    if isinstance(value, slice):
-        value = (value.start, value.stop, value.step)
-    if isinstance(value, (list, tuple)):
-        return any(reads_source(v) for v in value)
+    # Iterative, and plain scalars skipped without a call: one pass over the items however long or
+    # deep the value is.
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        if type(v) in _SCALARS:
+            continue
+        if isinstance(v, SourceNode):
+            return True
+        if isinstance(v, slice):
+            todo.extend((v.start, v.stop, v.step))
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
     return False
+
+
+_SCALARS = frozenset((int, float, bool, complex, str, type(None)))

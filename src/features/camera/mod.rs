@@ -177,9 +177,16 @@ impl FeatureKind for Camera {
         let p = Params::new(CAMERA.params, props);
         let settings = model::Settings::read(&p)?;
         let shape = img.shape();
-        if shape.len() < 2 || shape[0] == 0 || shape[1] == 0 {
+        if shape.len() < 2 {
             return Err(Error::invalid(format!(
-                "a camera images a 2-D field (H, W) or (H, W, channels), got shape {shape:?}"
+                "a camera images a 2-D field (H, W) or (H, W, channels), got shape {shape:?} ({} axes)",
+                shape.len()
+            )));
+        }
+        if shape[0] == 0 || shape[1] == 0 {
+            return Err(Error::invalid(format!(
+                "a camera images a field of at least one pixel, got an empty field of shape {shape:?} (no rows or \
+                 no columns)"
             )));
         }
         let sensor = sensor::Sensor::read(&p, &settings, [shape[0], shape[1]])?;

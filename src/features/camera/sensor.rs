@@ -138,7 +138,7 @@ fn map(p: &Params<'_>, key: &str, size: [usize; 2], g: Generate) -> Result<Map> 
             ))
             .in_property(key));
         }
-        let a = if a.is_standard_layout() { a } else { Arc::new(a.as_standard_layout().into_owned()) };
+        let a = if a.is_standard_layout() { a } else { Arc::new(crate::fallible::standard_owned(&a.view())?) };
         return Ok(Map::Given(a));
     }
     if g.spread == 0.0 {

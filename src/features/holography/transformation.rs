@@ -81,9 +81,68 @@ impl FeatureKind for Transformation {
         let p = Params::new(KIND.params, props);
         let i = p.f64("i")?;
         let key = if i < 0.0 { "Tzinv" } else { "Tz" };
-        let out = transform(img, p.value(key)?, i.abs()).map_err(|e| e.in_property(key))?;
+        let m = p.value(key)?;
+        let out = transform(img, m, i.abs()).map_err(|e| e.in_property(key))?;
+        if let Some(blame) = non_finite(img, &out, m, i.abs())? {
+            let (name, what) = match blame {
+                Blame::Power(m) => (
+                    "i",
+                    format!(
+                        "{key} ** |i| is not finite for the finite element {} of {key} and i = {i:e}",
+                        Value::Complex(m.re, m.im)
+                    ),
+                ),
+                Blame::Product => (key, format!("the spectrum times {key} ** |i| (i = {i:e}) overflows")),
+            };
+            return Err(Error::invalid(format!("{what}: a finite spectrum and {key} cannot give a finite image"))
+                .in_property(name));
+        }
         Ok(Some(out))
     }
+}
+
+/// What made a finite sample's product non-finite: the power of its finite matrix element (the
+/// exponent's fault), or the product with a finite power (the matrix's).
+#[derive(Debug)]
+enum Blame {
+    /// The element whose power is not finite.
+    Power(Complex64),
+    /// The product overflowed.
+    Product,
+}
+
+/// Whether `out` (`img` times `m ** e`) has a non-finite sample where the image's sample and the
+/// matrix's element were finite, and whose fault that is. Non-finite samples or elements give
+/// non-finite products, as numpy's (README: a non-finite value may give a non-finite image).
+fn non_finite(img: &Image, out: &Image, m: &Value, e: f64) -> Result<Option<Blame>> {
+    let data = out.contiguous()?;
+    if data.iter().all(|x| x.is_finite()) {
+        return Ok(None);
+    }
+    let samples = img.contiguous()?;
+    let shape = img.shape();
+    let logical = if img.is_complex() { &shape[..shape.len() - 1] } else { shape };
+    let matrix = m.to_complex_array()?;
+    let matrix = in_shape(&matrix, logical)?;
+    let per_out = if out.is_complex() { 2 } else { 1 };
+    let per_in = if img.is_complex() { 2 } else { 1 };
+    for (l, o) in data.chunks_exact(per_out).enumerate() {
+        if o.iter().all(|x| x.is_finite()) {
+            continue;
+        }
+        let z = matrix[l];
+        let finite_input = samples[l * per_in..(l + 1) * per_in].iter().all(|x| x.is_finite());
+        if !(finite_input && z.re.is_finite() && z.im.is_finite()) {
+            continue;
+        }
+        let p = if z.im == 0.0 && m.to_array().is_ok() {
+            Complex64::new(crate::features::power::pow_number(&[z.re], e)?[0], 0.0)
+        } else {
+            power(z, e)
+        };
+        return Ok(Some(if p.re.is_finite() && p.im.is_finite() { Blame::Product } else { Blame::Power(z) }));
+    }
+    Ok(None)
 }
 
 fn oom(what: &str) -> Error {

@@ -33,7 +33,7 @@ fn leading_mask(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Option<Result<
     let block: usize = shape[dims.len()..].iter().product();
     let kept = mask.iter().filter(|&&m| m).count();
     Some((|| {
-        let contiguous = data.as_standard_layout();
+        let contiguous = crate::fallible::standard(&data.view())?;
         let samples = contiguous.as_slice().expect("standard layout");
         let mut out = buffer::with_capacity(kept * block)?;
         if block == 1 {

@@ -63,7 +63,7 @@ fn variance(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
     let sum = reduce::reduce(d.view(), &Spec { op: Reduction::Sum, ..*spec })?;
     let count = (re.len() / sum.len().max(1)) as f64;
     let sqrt = spec.op == Reduction::Std;
-    Ok(Reduced::Real(sum.mapv(|s| if sqrt { (s / count).sqrt() } else { s / count })))
+    Ok(Reduced::Real(crate::fallible::map(&sum.view(), |s| if sqrt { (s / count).sqrt() } else { s / count })?))
 }
 
 /// `spec.op` over runs of complex numbers: the reduced axes moved last, each run reduced on its own.
@@ -285,7 +285,7 @@ fn linear(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<Reduced> {
     let mut out = if op == Reduction::Cumsum && spec.axis.is_none() {
         // numpy's cumsum of the flattened numbers: the numbers in one row, the parts kept.
         let n = x.len() / 2;
-        let x = x.as_standard_layout();
+        let x = crate::fallible::standard(&x.view())?;
         let flat = x.view().into_shape_with_order(IxDyn(&[n, 2])).expect("two parts a number");
         reduce::reduce(flat, &Spec { axis: Some(&[0]), op, ..*spec })?
     } else {

@@ -124,7 +124,7 @@ pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
     let consecutive = axes.windows(2).all(|w| w[1] == w[0] + 1);
     let end = axes.last().map_or(ndim, |&b| b + 1);
     let inner: usize = shape[end..].iter().product();
-    let x = x.as_standard_layout();
+    let x = crate::fallible::standard(&x.view())?;
     if consecutive && inner > 1 && run > 0 && rows::by_rows(spec.op) {
         let data = x.as_slice().expect("standard layout");
         let mut scratch = crate::buffer::zeroed(inner)?;
@@ -136,7 +136,7 @@ pub fn reduce(x: ArrayViewD<'_, f64>, spec: &Spec<'_>) -> Result<ArrayD<f64>> {
         let kept = (0..ndim).filter(|a| !axes.contains(a));
         let order: Vec<usize> = kept.chain(axes.iter().copied()).collect();
         let permuted = x.view().permuted_axes(IxDyn(&order));
-        let data = permuted.as_standard_layout();
+        let data = crate::fallible::standard(&permuted)?;
         reduce_runs(spec.op, data.as_slice().expect("standard layout"), run, outputs, &qs, &mut out)?;
     }
     if let Some(q) = spec.q {
@@ -190,7 +190,7 @@ pub(super) fn too_large() -> Error {
 /// numpy's `cumsum`: along `axis` (one), or of the flattened array when `None`; sequential sums
 /// (numpy's), within each run (the last axis) or adding whole rows (an earlier axis).
 fn cumsum(x: ArrayViewD<'_, f64>, axis: Option<&[i64]>) -> Result<ArrayD<f64>> {
-    let x = x.as_standard_layout();
+    let x = crate::fallible::standard(&x)?;
     let flat = x.as_slice().expect("standard layout");
     let (len, inner, shape) = match axis {
         None => (flat.len(), 1, vec![flat.len()]),
