@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::Thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
 
@@ -146,6 +146,13 @@ impl Gate {
     /// the guard drops. `ErrorKind::Busy` when the thread running it waits, directly or through
     /// other threads, for this one: waiting would never end.
     pub(crate) fn enter(&self, what: &str) -> Result<GateGuard<'_>> {
+        self.enter_within(what, host::wait_limit())
+    }
+
+    /// [`Gate::enter`], waiting behind one hold of the gate by another thread at most `limit`, then
+    /// `ErrorKind::Busy` (the callback holding it may be waiting for this thread in a way the
+    /// library cannot see).
+    fn enter_within(&self, what: &str, limit: Duration) -> Result<GateGuard<'_>> {
         let me = token();
         // The hold this thread waits behind, and since when.
         let mut behind: Option<(u64, Instant)> = None;
@@ -175,7 +182,6 @@ impl Gate {
                     }
                     // The wait behind one call of the callback is bounded: the library cannot see
                     // what the callback waits for (a thread it started and joins, which calls here).
-                    let limit = host::wait_limit();
                     let since = match behind {
                         Some((serial, since)) if serial == h.serial => since,
                         _ => Instant::now(),
@@ -403,6 +409,37 @@ mod tests {
         drop(batch);
         assert!(!Lineage::batching(77));
         assert_eq!(most.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_wait_behind_one_hold_is_bounded_and_a_shorter_hold_is_waited_for() {
+        let gate = Gate::default();
+        let limit = Duration::from_millis(200);
+        let (held, go) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            // A callback holding the gate and waiting for a thread the library cannot see.
+            s.spawn(|| {
+                let _g = gate.enter_within("cb", limit).unwrap();
+                held.wait();
+                go.wait();
+            });
+            held.wait();
+            let start = Instant::now();
+            let e = gate.enter_within("cb", limit).err().expect("busy after the limit");
+            let waited = start.elapsed();
+            go.wait();
+            assert_eq!(e.kind(), ErrorKind::Busy);
+            assert!(e.to_string().contains("held by a running callback"), "{e}");
+            assert!(waited >= limit && waited < limit * 20, "{waited:?}");
+        });
+        // A hold shorter than the limit is waited for.
+        std::thread::scope(|s| {
+            let g = gate.enter_within("cb", limit).unwrap();
+            let waiter = s.spawn(|| gate.enter_within("cb", Duration::from_secs(30)).map(drop));
+            std::thread::sleep(Duration::from_millis(50));
+            drop(g);
+            assert!(waiter.join().unwrap().is_ok());
+        });
     }
 
     #[test]
