@@ -22,7 +22,12 @@
  *    that would wait for a callback running on another thread that waits, directly or through
  *    batches and other callbacks, for the calling thread returns BUSY instead. Resolves nest through
  *    callbacks at most 16 deep. Waits of your own that the library cannot see (a callback joining a
- *    thread that waits for a callback) are yours to avoid.
+ *    thread that calls the library on a pipeline using the callback) cannot deadlock: a call waits
+ *    behind one call of a callback running on another thread at most the callback wait limit (10 s,
+ *    deeptrack_set_callback_wait), then returns BUSY saying the pipeline is held by a running
+ *    callback. Rule: a callback must not wait for a thread that calls the library on a pipeline using
+ *    it (or must be registered as thread-safe). A host shutting down while its threads may be inside
+ *    callbacks calls deeptrack_close_callbacks first: no callback runs after it.
  *  - fork(): the child may use the library whatever the parent's other threads were doing
  *    (resolving, batching, running callbacks): what threads that the child does not have held (the
  *    library's locks, callbacks' turns, pipelines' generators) is free in the child, whose caches
@@ -519,8 +524,9 @@ typedef deeptrack_status (*deeptrack_sample_fn)(void *userdata,
 
 /**
  * The feature is being resolved (on another thread, or by the caller's callbacks), or the call
- * would wait for a callback running on another thread that waits for the calling thread (see the
- * thread-safety notes at the top of this header).
+ * would wait for a callback running on another thread that waits for the calling thread, or has
+ * waited behind one call of such a callback for the callback wait limit (see the thread-safety
+ * notes at the top of this header, and `deeptrack_set_callback_wait`).
  */
 #define DEEPTRACK_STATUS_BUSY 12
 
@@ -636,6 +642,38 @@ void deeptrack_clear_error(void);
 deeptrack_status deeptrack_take_warnings(char *buf,
                                          size_t len,
                                          size_t *needed);
+
+/**
+ * Sets how long a thread waits behind one call of a callback that is not thread-safe and runs on
+ * another thread, before the call that waits returns `DEEPTRACK_STATUS_BUSY` (a message saying that
+ * the pipeline is held by a running callback): `ms` milliseconds, for every thread (10000 until set).
+ * The library cannot see what a running callback waits for: a callback that starts a thread calling
+ * the library on a pipeline using the callback (or reading its property) and joins it would
+ * otherwise wait forever. Waits behind callbacks shorter than the limit are unaffected. `*previous`
+ * (if non-NULL) receives the limit it replaces. Never fails.
+ *
+ * # Safety
+ * `previous` must be NULL or writable.
+ */
+deeptrack_status deeptrack_set_callback_wait(uint32_t ms,
+                                             uint32_t *previous);
+
+/**
+ * Closes callbacks for good, for a host that is shutting down (Python's `atexit`): from now on the
+ * library calls no callback. A call that would run one (a sampling rule, a feature's `get`, a
+ * merge) fails with `DEEPTRACK_STATUS_CALLBACK_FAILED` and a message saying callbacks are closed; a
+ * progress callback is skipped (the batch goes on); `free_userdata` is not called (the userdata is
+ * left to the process's end). Then waits at most `wait_ms` milliseconds, sleeping, for the callbacks
+ * running on other threads to return (not for the calling thread's own). `*still_running` (if
+ * non-NULL) receives how many still run. An interpreter that ends its threads where they stand (a
+ * thread inside a callback unwound by `pthread_exit`) would otherwise abort the process: a forced
+ * unwind through the library's frames is undefined. Call it with the interpreter's lock released.
+ *
+ * # Safety
+ * `still_running` must be NULL or writable.
+ */
+deeptrack_status deeptrack_close_callbacks(uint32_t wait_ms,
+                                           size_t *still_running);
 
 /**
  * Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`

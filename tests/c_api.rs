@@ -325,6 +325,14 @@ fn reentrant_calls_from_callbacks_answer_ok_or_busy_and_never_hang() {
 }
 
 #[test]
+fn waits_behind_running_callbacks_are_bounded_and_callbacks_close_at_shutdown_from_c() {
+    let out = run(&compile("cc", "tests/c/callback_wait.c", "callback_wait", &["-std=c11", "-pthread"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" checks passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn forked_children_use_the_library_whatever_the_parent_was_doing() {
     let out = run(&compile("cc", "tests/c/fork.c", "fork", &["-std=c11", "-pthread"]));
     let last = out.lines().last().unwrap_or_default();

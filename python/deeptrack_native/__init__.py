@@ -125,6 +125,26 @@ from .sequences import Sequence, Sequential  # noqa: E402  (the list-returning c
 from .properties import SequentialProperty  # noqa: E402  (DeepTrack2 2.0.1's top level has it)
 
 
+def set_callback_wait(seconds):
+    """Sets how long a call waits behind a Python callable (a property's function, a custom ``get``)
+    running on another thread, or for the global generators that another thread's batch holds without
+    finishing an item, before it raises ``BusyError`` (10 s until set). The library cannot see what a
+    running callable waits for: one that starts a thread calling this package on a pipeline using it
+    and joins it would otherwise wait forever. Returns the previous limit, in seconds."""
+    from ctypes import byref, c_uint32
+
+    from . import _batch, _core
+    from ._lib import lib
+
+    ms = int(round(float(seconds) * 1000))
+    if not 0 <= ms <= 0xFFFFFFFF:
+        raise ValueError(f"the callback wait must be between 0 and {0xFFFFFFFF / 1000:g} s, not {seconds!r}")
+    previous = c_uint32()
+    _core.call(lib.deeptrack_set_callback_wait, ms, byref(previous))
+    _batch._WAIT[0] = ms / 1000
+    return previous.value / 1000
+
+
 def library_version():
     """The version the loaded libdeeptrack reports."""
     from ._lib import lib
@@ -190,6 +210,7 @@ __all__ = [
     "CycleError",
     "CallbackError",
     "BusyError",
+    "set_callback_wait",
     "OutOfMemoryError",
     "PanicError",
     *sorted(_BUILTINS),

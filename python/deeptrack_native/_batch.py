@@ -13,11 +13,12 @@ import contextlib
 import os
 import random as _pyrandom
 import threading
+import time
 from ctypes import byref, c_size_t, c_void_p
 
 import numpy as np
 
-from . import _core, _lib
+from . import _core, _lib, errors
 from ._lib import lib
 from .errors import InvalidArgumentError, OutOfMemoryError
 
@@ -61,52 +62,105 @@ def sequences_in(feature):
     return found
 
 
-# Held while a batch has re-seeded the global generators: two threads batching at once would
-# otherwise draw from each other's seeds. Re-entrant: a callable may batch another pipeline.
-_GLOBALS_LOCK = threading.RLock()
+# How long (seconds) a batch waits for the global generators while another thread's batch holds them
+# without finishing an item: the same limit as the library's wait behind a running callback
+# (``set_callback_wait``). A callable of that batch may be waiting for this thread (a thread it
+# started and joins), which would otherwise wait forever.
+_WAIT = [10.0]
 
 
-def _new_lock_in_child():
-    # A fork child has no thread holding the lock, whatever the parent's threads were doing.
-    global _GLOBALS_LOCK
-    _GLOBALS_LOCK = threading.RLock()
+class _GlobalsTurn:
+    """The turn to use the global generators: one thread's batches at a time, re-entrant on that thread
+    (a callable may batch another pipeline). Not a lock held while callables run: the turn is a mark,
+    and a thread waiting for it gives up with ``BusyError`` after ``_WAIT`` seconds in which the
+    holder finished no item."""
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._owner = None
+        self._depth = 0
+        self._progress = 0  # items finished by the holder (and turns given back)
+
+    def acquire(self):
+        """Takes the turn (or takes it again); returns the depth (1 for the outermost batch)."""
+        me = threading.get_ident()
+        with self._cond:
+            if self._owner == me:
+                self._depth += 1
+                return self._depth
+            seen, since = self._progress, time.monotonic()
+            while self._owner is not None:
+                if self._progress != seen:
+                    seen, since = self._progress, time.monotonic()
+                left = _WAIT[0] - (time.monotonic() - since)
+                if left <= 0:
+                    raise errors.BusyError(
+                        _lib.BUSY,
+                        "DEEPTRACK_STATUS_BUSY",
+                        "np.random and random are held by a batch on another thread whose item has not "
+                        f"finished for {_WAIT[0]:g} s (the callback wait limit, set_callback_wait): a "
+                        "callable of that batch may be waiting for this thread (a callable must not wait "
+                        "for a thread that batches pipelines with Python callables)",
+                    )
+                self._cond.wait(min(left, 0.5))
+            self._owner, self._depth = me, 1
+            return 1
+
+    def tick(self):
+        """The holder starts another item: waiters wait anew."""
+        with self._cond:
+            self._progress += 1
+
+    def release(self):
+        with self._cond:
+            self._depth -= 1
+            if self._depth == 0:
+                self._owner = None
+                self._progress += 1
+                self._cond.notify_all()
+
+
+_TURN = _GlobalsTurn()
+
+
+def _new_turn_in_child():
+    # A fork child has no thread holding the turn, whatever the parent's threads were doing.
+    global _TURN
+    _TURN = _GlobalsTurn()
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_in_child)
-
-
-# Per thread: how many batches of this thread hold the global generators (see held_globals).
-_held = threading.local()
+    os.register_at_fork(after_in_child=_new_turn_in_child)
 
 
 @contextlib.contextmanager
 def held_globals():
-    """Holds the global generators for this thread's batches: the outermost takes the lock and saves
+    """Holds the global generators for this thread's batches: the outermost takes the turn and saves
     their states (saving and restoring numpy's costs about 0.15 ms), and restores them when it ends;
     batches inside it (the chunks of a process batch, or a callable batching another pipeline) reseed
-    them without saving again."""
-    with _GLOBALS_LOCK:
-        depth = getattr(_held, "depth", 0)
-        _held.depth = depth + 1
+    them without saving again. Raises ``BusyError`` when another thread's batch holds them without
+    finishing an item for the callback wait limit."""
+    turn = _TURN
+    depth = turn.acquire()
+    try:
+        if depth > 1:
+            yield
+            return
+        np_state = np.random.get_state()
+        py_state = _pyrandom.getstate()
         try:
-            if depth:
-                yield
-                return
-            np_state = np.random.get_state()
-            py_state = _pyrandom.getstate()
-            try:
-                yield
-            finally:
-                np.random.set_state(np_state)
-                _pyrandom.setstate(py_state)
+            yield
         finally:
-            _held.depth = depth
+            np.random.set_state(np_state)
+            _pyrandom.setstate(py_state)
+    finally:
+        turn.release()
 
 
 def seed_globals(seed, item):
     """Seeds ``np.random`` (the legacy global generator behind ``np.random.rand``, ``uniform``, ...)
     and the ``random`` module for item ``item`` of the stream ``seed``."""
+    _TURN.tick()
     np.random.seed(np.array([_TAG, seed & _M32, seed >> 32, item & _M32, item >> 32], dtype=np.uint32))
     _pyrandom.seed((_TAG << 128) | (seed << 64) | item)
 

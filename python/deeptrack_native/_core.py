@@ -72,6 +72,26 @@ def call(fn, *args):
 _EXITING = []
 atexit.register(_EXITING.append, True)
 
+# How long (seconds) the interpreter's exit waits for callables running in library callbacks on other
+# (daemon) threads to return.
+EXIT_WAIT = 5.0
+
+
+def _close_callbacks(lib=lib):
+    # At exit, before the interpreter ends daemon threads where they stand (Python 3.11 calls
+    # pthread_exit in a thread taking the interpreter lock during finalization, which unwinds through the
+    # library's frames when the thread is inside a callback, and glibc aborts the process): the library
+    # calls no callback any more (the calls that would fail), and this waits, the interpreter lock
+    # released (ctypes), for the callables running to return.
+    try:
+        lib.deeptrack_close_callbacks(int(EXIT_WAIT * 1000), None)
+    except Exception:
+        pass
+
+
+# Registered after _EXITING's: atexit runs it first.
+atexit.register(_close_callbacks)
+
 
 class Owned:
     """An owned library handle, freed when this object is collected (or on :meth:`release`)."""

@@ -98,6 +98,8 @@ _DECLARATIONS = {
     "deeptrack_take_warnings": ([c_char_p, c_size_t, POINTER(c_size_t)], status),
     "deeptrack_clear_error": ([], None),
     "deeptrack_set_error_message": ([c_char_p], status),
+    "deeptrack_set_callback_wait": ([c_uint32, POINTER(c_uint32)], status),
+    "deeptrack_close_callbacks": ([c_uint32, POINTER(c_size_t)], status),
     # features
     "deeptrack_feature_new": ([c_char_p, out_handle], status),
     "deeptrack_feature_new_with": ([c_char_p, POINTER(c_void_p), c_size_t, out_handle], status),

@@ -6,6 +6,7 @@ use std::ffi::c_void;
 use super::feature::deeptrack_feature;
 use super::image::{deeptrack_image, image_into_c};
 use super::{borrow, check_out, deeptrack_status, guard};
+use crate::sync::host;
 
 /// Reports the progress of `deeptrack_feature_resolve_batch_with`: `done` of `total` items are
 /// rendered. It runs on the thread that called the batch (never on a worker), after items finish
@@ -59,8 +60,12 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_batch_with(
             Some(unsafe { borrow(input, "input")? }.clone())
         };
         let mut report = |done: usize, total: usize| match progress {
-            // SAFETY: the caller's callback, called on this thread with its userdata (contract).
-            Some(cb) => unsafe { cb(userdata, done, total) },
+            Some(cb) => match host::enter("the progress callback") {
+                // SAFETY: the caller's callback, called on this thread with its userdata (contract).
+                Ok(_call) => unsafe { cb(userdata, done, total) },
+                // Closed (the host is shutting down): it only reports; the batch goes on.
+                Err(_) => true,
+            },
             None => true,
         };
         let reporting: Option<&mut dyn FnMut(usize, usize) -> bool> =

@@ -67,8 +67,9 @@ pub const DEEPTRACK_STATUS_INVALID_HANDLE: deeptrack_status = 10;
 /// Memory could not be allocated, or a requested size does not fit in memory.
 pub const DEEPTRACK_STATUS_OUT_OF_MEMORY: deeptrack_status = 11;
 /// The feature is being resolved (on another thread, or by the caller's callbacks), or the call
-/// would wait for a callback running on another thread that waits for the calling thread (see the
-/// thread-safety notes at the top of this header).
+/// would wait for a callback running on another thread that waits for the calling thread, or has
+/// waited behind one call of such a callback for the callback wait limit (see the thread-safety
+/// notes at the top of this header, and `deeptrack_set_callback_wait`).
 pub const DEEPTRACK_STATUS_BUSY: deeptrack_status = 12;
 /// A panic inside the library was caught; the message says where.
 pub const DEEPTRACK_STATUS_PANIC: deeptrack_status = 13;
@@ -546,6 +547,52 @@ pub unsafe extern "C" fn deeptrack_take_warnings(
         Ok(Err(e)) => status_of(e.kind()),
         Err(_) => DEEPTRACK_STATUS_PANIC,
     }
+}
+
+/// Sets how long a thread waits behind one call of a callback that is not thread-safe and runs on
+/// another thread, before the call that waits returns `DEEPTRACK_STATUS_BUSY` (a message saying that
+/// the pipeline is held by a running callback): `ms` milliseconds, for every thread (10000 until set).
+/// The library cannot see what a running callback waits for: a callback that starts a thread calling
+/// the library on a pipeline using the callback (or reading its property) and joins it would
+/// otherwise wait forever. Waits behind callbacks shorter than the limit are unaffected. `*previous`
+/// (if non-NULL) receives the limit it replaces. Never fails.
+///
+/// # Safety
+/// `previous` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_set_callback_wait(ms: u32, previous: *mut u32) -> deeptrack_status {
+    guard(|| {
+        let old = crate::sync::host::set_wait_limit(u64::from(ms));
+        if !previous.is_null() {
+            // SAFETY: checked non-NULL; writable by contract.
+            unsafe { *previous = u32::try_from(old).unwrap_or(u32::MAX) };
+        }
+        Ok(())
+    })
+}
+
+/// Closes callbacks for good, for a host that is shutting down (Python's `atexit`): from now on the
+/// library calls no callback. A call that would run one (a sampling rule, a feature's `get`, a
+/// merge) fails with `DEEPTRACK_STATUS_CALLBACK_FAILED` and a message saying callbacks are closed; a
+/// progress callback is skipped (the batch goes on); `free_userdata` is not called (the userdata is
+/// left to the process's end). Then waits at most `wait_ms` milliseconds, sleeping, for the callbacks
+/// running on other threads to return (not for the calling thread's own). `*still_running` (if
+/// non-NULL) receives how many still run. An interpreter that ends its threads where they stand (a
+/// thread inside a callback unwound by `pthread_exit`) would otherwise abort the process: a forced
+/// unwind through the library's frames is undefined. Call it with the interpreter's lock released.
+///
+/// # Safety
+/// `still_running` must be NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_close_callbacks(wait_ms: u32, still_running: *mut size_t) -> deeptrack_status {
+    guard(|| {
+        let left = crate::sync::host::close(std::time::Duration::from_millis(u64::from(wait_ms)));
+        if !still_running.is_null() {
+            // SAFETY: checked non-NULL; writable by contract.
+            unsafe { *still_running = left };
+        }
+        Ok(())
+    })
 }
 
 /// Returns the version of the loaded library, e.g. `"0.1.0"` (compare with `DEEPTRACK_VERSION_STRING`

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::error::{Error, ErrorKind};
 use crate::properties::{Rule, SampleContext};
+use crate::sync::host::{self, HostCall};
 use crate::sync::{Gate, GateGuard};
 use crate::value::Value;
 
@@ -104,14 +105,30 @@ impl UserData {
     /// Waits until no other thread runs this callback (`what`, for the message); held while it runs.
     /// Re-entrant on one thread, and open to the workers of a batch that the running thread waits
     /// for; `ErrorKind::Busy` instead of waiting when the thread running it waits for this one.
-    pub(crate) fn enter(&self, what: &str) -> Result<Option<GateGuard<'_>>, Error> {
-        self.gate.as_ref().map(|g| g.enter(what)).transpose()
+    /// Also counts the call as running (`host::close` waits for it); `CallbackFailed` once callbacks are
+    /// closed. A thread waits behind one call on another thread at most `host::wait_limit`, then
+    /// gets `ErrorKind::Busy`.
+    pub(crate) fn enter(&self, what: &str) -> Result<CallGuard<'_>, Error> {
+        host::check_open(what)?;
+        let gate = self.gate.as_ref().map(|g| g.enter(what)).transpose()?;
+        let host = host::enter(what)?;
+        Ok(CallGuard { _host: host, _gate: gate })
     }
+}
+
+/// Held while a callback runs (see [`UserData::enter`]).
+pub(crate) struct CallGuard<'a> {
+    // Dropped first: the call is over before the gate opens.
+    _host: HostCall,
+    _gate: Option<GateGuard<'a>>,
 }
 
 impl Drop for UserData {
     fn drop(&mut self) {
         if let Some(free) = self.free {
+            // Once callbacks are closed the host is shutting down: its userdata is left to the
+            // process's end, as its callbacks are.
+            let Ok(_call) = host::enter("free_userdata") else { return };
             // SAFETY: the caller's destructor for its own userdata, called once.
             unsafe { free(self.ptr) };
         }

@@ -8,12 +8,16 @@
 //!   are followed: if they lead back to it, waiting would never end, and the caller gets
 //!   `ErrorKind::Busy` instead. A batch's workers may run the callbacks whose gates the thread that
 //!   waits for them holds (it runs none of them meanwhile), one at a time.
+//! * A thread waits behind one call of such a callback at most a bounded time ([`host`]): the
+//!   library cannot see what the callback itself waits for. When the host shuts down it closes
+//!   callbacks ([`host::close`]).
 //! * After `fork`, the child has one thread: the one that forked. A handler installed with
 //!   `pthread_atfork` ([`watch_forks`]) moves the child to a new generation ([`generation`]): locks
 //!   held by threads of an older generation are taken over ([`Recover`]), and gates and generators
 //!   held by threads that did not survive ([`alive`]) count as free. The same handlers hold the
 //!   allocator's locks through the fork (`crate::alloc::fork`, with the Cargo feature `mimalloc`).
 
+pub(crate) mod host;
 mod lock;
 mod waits;
 

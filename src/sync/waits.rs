@@ -10,10 +10,11 @@
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::thread::Thread;
+use std::time::{Duration, Instant};
 
 use smallvec::SmallVec;
 
-use super::{Lock, Recover, alive, overwrite, token};
+use super::{Lock, Recover, alive, host, overwrite, token};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Who holds which gate, who waits for what, and whom each batch worker works for.
@@ -32,6 +33,15 @@ struct Hold {
     gate: u64,
     thread: u64,
     depth: usize,
+    /// Names this hold (never reused): a thread waiting behind one hold for longer than
+    /// `host::wait_limit` gets `ErrorKind::Busy`.
+    serial: u64,
+}
+
+static NEXT_HOLD: AtomicU64 = AtomicU64::new(1);
+
+fn hold(gate: u64, thread: u64) -> Hold {
+    Hold { gate, thread, depth: 1, serial: NEXT_HOLD.fetch_add(1, Ordering::Relaxed) }
 }
 
 struct Waiter {
@@ -136,12 +146,21 @@ impl Gate {
     /// the guard drops. `ErrorKind::Busy` when the thread running it waits, directly or through
     /// other threads, for this one: waiting would never end.
     pub(crate) fn enter(&self, what: &str) -> Result<GateGuard<'_>> {
+        self.enter_within(what, host::wait_limit())
+    }
+
+    /// [`Gate::enter`], waiting behind one hold of the gate by another thread at most `limit`, then
+    /// `ErrorKind::Busy` (the callback holding it may be waiting for this thread in a way the
+    /// library cannot see).
+    fn enter_within(&self, what: &str, limit: Duration) -> Result<GateGuard<'_>> {
         let me = token();
+        // The hold this thread waits behind, and since when.
+        let mut behind: Option<(u64, Instant)> = None;
         let mut reg = REGISTRY.lock();
         loop {
             let top = reg.top(self.id);
             match top.map(|i| reg.holds[i]) {
-                None => reg.holds.push(Hold { gate: self.id, thread: me, depth: 1 }),
+                None => reg.holds.push(hold(self.id, me)),
                 Some(h) if h.thread == me => reg.holds[top.expect("found")].depth += 1,
                 Some(h) if !alive(h.thread) => {
                     // A thread that did not survive a fork (the child's handler removes them; this
@@ -149,7 +168,7 @@ impl Gate {
                     reg.holds.retain(|x| alive(x.thread));
                     continue;
                 }
-                Some(h) if reg.works_for(me, h.thread) => reg.holds.push(Hold { gate: self.id, thread: me, depth: 1 }),
+                Some(h) if reg.works_for(me, h.thread) => reg.holds.push(hold(self.id, me)),
                 Some(h) => {
                     if reg.leads_to(h.thread, me) {
                         return Err(Error::new(
@@ -161,10 +180,31 @@ impl Gate {
                             ),
                         ));
                     }
+                    // The wait behind one call of the callback is bounded: the library cannot see
+                    // what the callback waits for (a thread it started and joins, which calls here).
+                    let since = match behind {
+                        Some((serial, since)) if serial == h.serial => since,
+                        _ => Instant::now(),
+                    };
+                    behind = Some((h.serial, since));
+                    let waited = since.elapsed();
+                    if waited >= limit {
+                        return Err(Error::new(
+                            ErrorKind::Busy,
+                            format!(
+                                "{what} is not thread-safe and has been running on another thread for more than \
+                                 {} ms (the callback wait limit, deeptrack_set_callback_wait): the pipeline is \
+                                 held by a running callback, which may be waiting for this thread (a callback \
+                                 must not wait for a thread that calls the library on a pipeline using it)",
+                                limit.as_millis()
+                            ),
+                        ));
+                    }
                     reg.waiting.push(Waiter { thread: me, on: On::Gate(self.id, std::thread::current()) });
                     drop(reg);
-                    // Woken when the gate is given back (an unpark before this park is not lost).
-                    std::thread::park();
+                    // Woken when the gate is given back (an unpark before this park is not lost), or
+                    // at the limit.
+                    std::thread::park_timeout(limit - waited);
                     reg = REGISTRY.lock();
                     let mine = |w: &Waiter| w.thread == me && matches!(w.on, On::Gate(g, _) if g == self.id);
                     if let Some(i) = reg.waiting.iter().position(mine) {
@@ -369,6 +409,37 @@ mod tests {
         drop(batch);
         assert!(!Lineage::batching(77));
         assert_eq!(most.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    fn a_wait_behind_one_hold_is_bounded_and_a_shorter_hold_is_waited_for() {
+        let gate = Gate::default();
+        let limit = Duration::from_millis(200);
+        let (held, go) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            // A callback holding the gate and waiting for a thread the library cannot see.
+            s.spawn(|| {
+                let _g = gate.enter_within("cb", limit).unwrap();
+                held.wait();
+                go.wait();
+            });
+            held.wait();
+            let start = Instant::now();
+            let e = gate.enter_within("cb", limit).err().expect("busy after the limit");
+            let waited = start.elapsed();
+            go.wait();
+            assert_eq!(e.kind(), ErrorKind::Busy);
+            assert!(e.to_string().contains("held by a running callback"), "{e}");
+            assert!(waited >= limit && waited < limit * 20, "{waited:?}");
+        });
+        // A hold shorter than the limit is waited for.
+        std::thread::scope(|s| {
+            let g = gate.enter_within("cb", limit).unwrap();
+            let waiter = s.spawn(|| gate.enter_within("cb", Duration::from_secs(30)).map(drop));
+            std::thread::sleep(Duration::from_millis(50));
+            drop(g);
+            assert!(waiter.join().unwrap().is_ok());
+        });
     }
 
     #[test]
