@@ -192,6 +192,8 @@ fn median_pooling_scratch_that_does_not_fit_is_out_of_memory() {
 /// needs (an axis to reduce along, a size within the image); the others (scatterers, optics,
 /// combinators, callbacks, loading files) have no image-sized input to copy.
 fn image_kinds() -> Vec<(&'static str, Vec<(&'static str, Value)>)> {
+    // The per-kind expectations of this test (which kinds have no image-sized input to copy), not a
+    // copy of the registry's list: registry.rs exempts such tables.
     const NOT_ON_IMAGES: &[&str] = &[
         "DummyFeature",
         "Chain",

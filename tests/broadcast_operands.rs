@@ -125,6 +125,7 @@ type Case = (&'static str, &'static str, Vec<(&'static str, Rule)>);
 
 /// Every kind with an array-valued parameter.
 fn kinds() -> Vec<Case> {
+    // The per-kind expectations of this test: the kinds whose `value` broadcasts.
     let arith = [
         "Add",
         "Subtract",

@@ -354,11 +354,11 @@ impl FeatureKind for Gaussian {
         // The samples in C order (a permuted image's too), one draw each in that order: a permuted
         // view gets the noise of its C-order copy, as numpy's `randn(*image.shape)`.
         let out: Vec<f64> = crate::fallible::collect(img.contiguous()?.iter().map(|&x| {
-                let n: f64 = StandardNormal.sample(&mut *rng);
-                let noise = n * sigma;
-                overflow.check((mu, 0.0), (noise, 0.0));
-                mu + x + noise
-            }))?;
+            let n: f64 = StandardNormal.sample(&mut *rng);
+            let noise = n * sigma;
+            overflow.check((mu, 0.0), (noise, 0.0));
+            mu + x + noise
+        }))?;
         overflow.error((mu, 0.0), (sigma, 0.0))?;
         Ok(Some(img.with_standard_data(
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), out).expect("one per sample"),
@@ -470,7 +470,8 @@ impl FeatureKind for Poisson {
         let operands = (p.operand("snr")?, p.operand("background")?, p.operand("max_val")?);
         // From the samples in C order: a permuted view's `mapv` keeps its layout (not a slice), and
         // its noise is drawn in C order, as its C-order copy's.
-        let clipped: Vec<f64> = crate::fallible::collect(img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }))?;
+        let clipped: Vec<f64> =
+            crate::fallible::collect(img.contiguous()?.iter().map(|&x| if x > 0.0 { x } else { 0.0 }))?;
         let clipped = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(img.shape()), clipped).expect("one per sample");
         let peak = clipped.iter().copied().fold(0.0_f64, f64::max);
         if peak == 0.0 {
