@@ -346,35 +346,31 @@ def from_value(ptr, key=None):
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
     if kind == _lib.KIND_BOOL_ARRAY:
-        data = c_void_p()
-        shape_ptr = _SHAPE_PTR()
-        ndim = c_size_t()
-        call(lib.deeptrack_value_array_bool, ptr, byref(data), byref(shape_ptr), byref(ndim))
-        shape = tuple(shape_ptr[: ndim.value])
-        n = 1
-        for d in shape:
-            n *= d
-        if n == 0 or not data.value:
-            return np.zeros(shape, dtype=np.bool_)
-        return np.frombuffer((ctypes.c_bool * n).from_address(data.value), dtype=np.bool_).reshape(shape).copy()
+        return _lent_copy(lib.deeptrack_value_array_bool, ptr, ctypes.c_bool, 1, np.bool_)
     if kind == _lib.KIND_COMPLEX_ARRAY:
-        data = c_void_p()
-        shape_ptr = _SHAPE_PTR()
-        ndim = c_size_t()
-        call(lib.deeptrack_value_array_complex, ptr, byref(data), byref(shape_ptr), byref(ndim))
-        shape = tuple(shape_ptr[: ndim.value])
-        n = 1
-        for d in shape:
-            n *= d
-        if n == 0 or not data.value:
-            return np.zeros(shape, dtype=np.complex128)
-        doubles = (ctypes.c_double * (2 * n)).from_address(data.value)
-        return np.frombuffer(doubles, dtype=np.complex128).reshape(shape).copy()
+        return _lent_copy(lib.deeptrack_value_array_complex, ptr, ctypes.c_double, 2, np.complex128)
     if kind == _lib.KIND_LIST or kind == _lib.KIND_TUPLE:
         get = lib.deeptrack_value_list_get
         items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
         return tuple(items) if key == "_ID" or kind == _lib.KIND_TUPLE else items
     raise TypeError(f"unknown value kind {kind}")
+
+
+def _lent_copy(reader, ptr, ctype, per_element, dtype):
+    """A numpy copy of the array a library value lends through ``reader`` (one of the array readers:
+    elements of ``per_element`` ``ctype`` samples, read as ``dtype``)."""
+    data = c_void_p()
+    shape_ptr = _SHAPE_PTR()
+    ndim = c_size_t()
+    call(reader, ptr, byref(data), byref(shape_ptr), byref(ndim))
+    shape = tuple(shape_ptr[: ndim.value])
+    n = 1
+    for d in shape:
+        n *= d
+    if n == 0 or not data.value:
+        return np.zeros(shape, dtype=dtype)
+    samples = (ctype * (per_element * n)).from_address(data.value)
+    return np.frombuffer(samples, dtype=dtype).reshape(shape).copy()
 
 
 # Decoded keys and short strings (property names, feature names): decoding them once.
