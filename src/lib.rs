@@ -28,6 +28,7 @@ mod rng;
 pub mod samples;
 pub mod shared_list;
 mod simd;
+mod streaming;
 mod sync;
 pub mod typed_samples;
 pub mod value;

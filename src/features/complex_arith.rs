@@ -172,19 +172,25 @@ fn multiply_by_number(parts: &[f64], w: Complex64) -> Result<Vec<f64>> {
     let len = parts.len() & !1;
     let mut out = crate::buffer::with_capacity(len)?;
     let spare = &mut out.spare_capacity_mut()[..len];
-    let mut done = 0;
-    #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-        // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement of the
-        // call.
-        done = unsafe { multiply_by_number_fma(&parts[..len], w, spare) };
-    }
-    for (o, z) in spare[done..].chunks_exact_mut(2).zip(parts[done..len].chunks_exact(2)) {
-        let r = c99::mul(Complex64::new(z[0], z[1]), w);
-        o[0].write(r.re);
-        o[1].write(r.im);
-    }
-    // SAFETY: the vector loop wrote the first `done` slots and the scalar loop the rest of the `len`.
+    // Past the cache for large images: bound by memory (see `streaming`).
+    let stream = crate::streaming::worth_streaming(8 * len, 8 * len);
+    crate::streaming::fill(spare, 2, stream, |offset, block| {
+        let parts = &parts[offset..offset + block.len()];
+        let mut done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement
+            // of the call.
+            done = unsafe { multiply_by_number_fma(parts, w, block) };
+        }
+        for (o, z) in block[done..].chunks_exact_mut(2).zip(parts[done..].chunks_exact(2)) {
+            let r = c99::mul(Complex64::new(z[0], z[1]), w);
+            o[0].write(r.re);
+            o[1].write(r.im);
+        }
+    });
+    // SAFETY: `fill` had every one of the first `len` slots written: the vector loop wrote the
+    // first `done` of each block and the scalar loop the rest (blocks of whole numbers).
     unsafe { out.set_len(len) };
     Ok(out)
 }
@@ -248,7 +254,11 @@ mod tests {
         // Odd counts leave a tail to the scalar loop; infinities, NaNs and huge parts take the
         // same fused operations in both.
         let specials = [f64::INFINITY, f64::NAN, 1e308, -0.0, 5e-324, -3.5];
-        for n in [1usize, 2, 3, 5, 8, 1001] {
+        // The last count's input and output exceed any last-level cache: written past the cache
+        // (`streaming`), in blocks whose boundaries fall between numbers.
+        let large = 1 + (64 << 20) / 16;
+        assert!(crate::streaming::worth_streaming(16 * large, 16 * large));
+        for n in [1usize, 2, 3, 5, 8, 1001, large] {
             let parts: Vec<f64> = (0..2 * n)
                 .map(|i| {
                     if i % 7 == 3 {

@@ -68,29 +68,38 @@ pub(crate) fn map_parts(parts: &[f64], f: impl Fn(f64) -> f64, g: impl Fn(f64) -
     let len = parts.len() & !1;
     let mut out = buffer::with_capacity(len)?;
     let spare = &mut out.spare_capacity_mut()[..len];
-    #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
-    let done = crate::simd::avx512() && {
-        // SAFETY: the processor has AVX-512 F, BW, DQ and VL (checked just above), the only
-        // requirement of the call.
-        unsafe { map_parts_into_avx512(&parts[..len], spare, &f, &g) };
-        true
-    };
-    #[cfg(not(all(target_arch = "x86_64", deeptrack_avx512)))]
-    let done = false;
-    #[cfg(target_arch = "x86_64")]
-    let done = done
-        || std::arch::is_x86_feature_detected!("avx2") && {
-            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
-            unsafe { map_parts_into_avx2(&parts[..len], spare, &f, &g) };
-            true
-        };
-    if !done {
-        map_parts_into(&parts[..len], spare, f, g);
-    }
-    // SAFETY: `map_parts_into` wrote each of the first `len` slots (two per pair of parts, `len / 2`
-    // pairs).
+    // Past the cache for large images (bound by memory: the product with a number, `Conjugate`).
+    let stream = crate::streaming::worth_streaming(8 * len, 8 * len);
+    crate::streaming::fill(spare, 2, stream, |offset, block| {
+        map_parts_block(&parts[offset..offset + block.len()], block, &f, &g)
+    });
+    // SAFETY: `fill` had every one of the first `len` slots written (`map_parts_block` writes each
+    // slot of its block, two per pair of parts).
     unsafe { out.set_len(len) };
     Ok(out)
+}
+
+/// [`map_parts`] of one block of whole numbers, with the widest instructions the processor has.
+fn map_parts_block(
+    parts: &[f64],
+    out: &mut [std::mem::MaybeUninit<f64>],
+    f: impl Fn(f64) -> f64,
+    g: impl Fn(f64) -> f64,
+) {
+    #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
+    if crate::simd::avx512() {
+        // SAFETY: the processor has AVX-512 F, BW, DQ and VL (checked just above), the only
+        // requirement of the call.
+        unsafe { map_parts_into_avx512(parts, out, &f, &g) };
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+        unsafe { map_parts_into_avx2(parts, out, &f, &g) };
+        return;
+    }
+    map_parts_into(parts, out, f, g);
 }
 
 /// [`map_parts`]' loop, indexed so that the compiler vectorises the interleaved parts.
@@ -144,6 +153,20 @@ pub(crate) fn map_numbers(parts: &[f64], f: impl Fn(Complex64) -> Result<Complex
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_parts_map_is_the_same_past_the_cache() {
+        // Small images are written directly, large ones (input and output beyond the last-level
+        // cache) through `streaming`'s blocks: the same values, number for number.
+        for n in [3usize, 1 + (64 << 20) / 16] {
+            let parts: Vec<f64> = (0..2 * n).map(|i| i as f64 * 0.5 - 7.0).collect();
+            let out = map_parts(&parts, |re| re, |im| -im).unwrap();
+            assert_eq!(out.len(), parts.len());
+            for (k, (o, p)) in out.chunks_exact(2).zip(parts.chunks_exact(2)).enumerate() {
+                assert!(o[0].to_bits() == p[0].to_bits() && o[1].to_bits() == (-p[1]).to_bits(), "number {k}");
+            }
+        }
+    }
 
     #[test]
     fn abs_is_hypot_within_an_ulp_and_exactly_at_the_edges() {
