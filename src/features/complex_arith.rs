@@ -124,19 +124,25 @@ fn by_number(samples: &[f64], complex: bool, f: impl Fn(Complex64) -> Complex64)
     let n = if complex { samples.len() / 2 } else { samples.len() };
     let mut parts = crate::buffer::with_capacity(2 * n)?;
     let spare = &mut parts.spare_capacity_mut()[..2 * n];
-    #[cfg(target_arch = "x86_64")]
-    let done = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") && {
-        // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement of the
-        // call (numpy's product fuses a multiply-add, a libm call per number without FMA).
-        unsafe { by_number_fma(samples, complex, &f, spare) };
-        true
-    };
-    #[cfg(not(target_arch = "x86_64"))]
-    let done = false;
-    if !done {
-        by_number_into(samples, complex, f, spare);
-    }
-    // SAFETY: `by_number_into` wrote each of the first `2 n` slots (two per number, `n` numbers).
+    // Past the cache for large images: bound by memory (see `streaming`).
+    let stream = crate::streaming::worth_streaming(8 * samples.len(), 16 * n);
+    crate::streaming::fill(spare, 2, stream, |offset, block| {
+        let samples = if complex {
+            &samples[offset..offset + block.len()]
+        } else {
+            &samples[offset / 2..(offset + block.len()) / 2]
+        };
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            // SAFETY: the processor has AVX2 and FMA (checked just above), the only requirement of
+            // the call (numpy's product fuses a multiply-add, a libm call per number without FMA).
+            unsafe { by_number_fma(samples, complex, &f, block) };
+            return;
+        }
+        by_number_into(samples, complex, &f, block);
+    });
+    // SAFETY: `fill` had each of the first `2 n` slots written (`by_number_into` writes two per
+    // number of its block, blocks of whole numbers).
     unsafe { parts.set_len(2 * n) };
     Ok(parts)
 }
@@ -248,6 +254,28 @@ fn too_large() -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn functions_by_a_number_are_the_same_past_the_cache() {
+        // Large enough that the output is written through `streaming`'s blocks: each number's
+        // result lands in its own slots, for real and complex samples.
+        let n = 1 + (64 << 20) / 16;
+        let w = Complex64::new(0.5, -2.0);
+        for complex in [false, true] {
+            let samples: Vec<f64> = (0..if complex { 2 * n } else { n }).map(|i| i as f64 * 0.25 - 3.0).collect();
+            let out = by_number(&samples, complex, |z| z - w).unwrap();
+            assert_eq!(out.len(), 2 * n);
+            for k in (0..n).step_by(997).chain([n - 1]) {
+                let z = if complex {
+                    Complex64::new(samples[2 * k], samples[2 * k + 1])
+                } else {
+                    Complex64::new(samples[k], 0.0)
+                };
+                let want = z - w;
+                assert_eq!((out[2 * k], out[2 * k + 1]), (want.re, want.im), "complex {complex}, number {k}");
+            }
+        }
+    }
 
     #[test]
     fn the_vector_product_by_a_number_is_the_scalar_one_bit_for_bit() {
