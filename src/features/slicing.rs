@@ -1,8 +1,8 @@
 //! `Slice` (DeepTrack2's `features.Slice`, Python's `feature[...]`): numpy indexing of every image.
 //! An index is a list of elements, one per axis (or a single element): an integer (negative from the
 //! end; the axis is dropped), a slice written `"start:stop:step"` (each part optional, as in Python),
-//! `"..."` (every axis not named), None (a new axis of length 1), a list (or one-dimensional array)
-//! of integers, or a boolean array or (nested) list of booleans, a mask over as many axes: numpy's
+//! `"..."` (every axis not named), None (a new axis of length 1), a (nested) list or array of
+//! integers, or a boolean array or (nested) list of booleans, a mask over as many axes: numpy's
 //! advanced indexing of those (`fancy.rs`). An element may be a feature's output (`slices` a list
 //! rule, `Rule::items`, as `feature[mask_feature]` builds it): a boolean image is a boolean array as a
 //! value ([`Image::to_value`]), so a mask.
@@ -39,7 +39,7 @@ const SLICE: KindSpec = KindSpec {
         ParamKind::Any,
         ParamDefault::Required,
         "the index: a list with, per axis, an integer, a slice \"start:stop:step\", \"...\", None (a new axis), a \
-         list of integers, or a (nested) list of booleans masking as many axes",
+         (nested) list of integers, or a (nested) list of booleans masking as many axes",
     )],
     positional: &["slices"],
     make: |_| Box::new(Slice),
@@ -52,8 +52,9 @@ enum Element {
     Range(Option<i64>, Option<i64>, Option<i64>),
     Ellipsis,
     NewAxis,
-    /// Integers on one axis (numpy's advanced indexing).
-    Take(Vec<i64>),
+    /// An integer array of this shape (C order) on one axis (numpy's advanced indexing: the
+    /// indexed axis becomes the array's axes).
+    Take(Vec<usize>, Vec<i64>),
     /// A boolean mask of this shape over as many axes (C order).
     Mask(Vec<usize>, Vec<bool>),
 }
@@ -75,15 +76,44 @@ fn mask(value: &Value) -> Option<(Vec<usize>, Vec<bool>)> {
     }
 }
 
+/// A (nested) list of integers as an integer index array (its shape and values, C order), `None`
+/// if it holds anything else or is ragged.
+fn integers(value: &Value) -> Option<(Vec<usize>, Vec<i64>)> {
+    match value {
+        Value::Int(i) => Some((Vec::new(), vec![*i])),
+        Value::Float(x) => whole(*x).map(|i| (Vec::new(), vec![i])),
+        Value::List(items) | Value::Tuple(items) => {
+            let parts: Vec<(Vec<usize>, Vec<i64>)> = items.iter().map(integers).collect::<Option<_>>()?;
+            if parts.iter().any(|p| p.0 != parts.first().map_or(&[][..], |q| &q.0[..])) {
+                return None;
+            }
+            let mut shape = vec![parts.len()];
+            shape.extend_from_slice(parts.first().map_or(&[][..], |p| &p.0[..]));
+            Some((shape, parts.into_iter().flat_map(|p| p.1).collect()))
+        }
+        _ => None,
+    }
+}
+
 /// A whole number as an index.
 fn whole(x: f64) -> Option<i64> {
     (x.fract() == 0.0 && x.abs() < 9.0e18).then_some(x as i64)
 }
 
-/// The elements of an index value.
+/// The elements of an index value. A numeric array as the whole index is a sequence of elements
+/// along its first axis, as a list is (DeepTrack2's `tuple(slices)`): `np.array([0, 2])` is `x[0,
+/// 2]`, a 2-d array's rows index one axis each (numpy's advanced indexing of those). A boolean array
+/// stays one mask (`tuple` of a mask would index with its rows, which no mask means).
 fn parse_index(value: &Value) -> Result<Vec<Element>> {
     match value {
         Value::List(items) | Value::Tuple(items) => items.iter().map(parse_element).collect(),
+        Value::Array(a) if a.ndim() >= 1 => a
+            .outer_iter()
+            .map(|item| match item.ndim() {
+                0 => parse_element(&Value::Float(item.iter().copied().next().unwrap_or(f64::NAN))),
+                _ => parse_element(&Value::Array(Arc::new(item.to_owned()))),
+            })
+            .collect(),
         other => Ok(vec![parse_element(other)?]),
     }
 }
@@ -141,18 +171,15 @@ fn parse_element(value: &Value) -> Result<Element> {
             let (shape, values) = mask(value).expect("a mask");
             Ok(Element::Mask(shape, values))
         }
-        Value::List(items) | Value::Tuple(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::Int(i) => Ok(*i),
-                Value::Float(x) => whole(*x).ok_or_else(bad),
-                _ => Err(bad()),
-            })
-            .collect::<Result<_>>()
-            .map(Element::Take),
-        Value::Array(a) if a.ndim() == 1 => {
-            a.iter().map(|&x| whole(x).ok_or_else(bad)).collect::<Result<_>>().map(Element::Take)
+        Value::List(_) | Value::Tuple(_) => {
+            let (shape, indices) = integers(value).ok_or_else(bad)?;
+            Ok(Element::Take(shape, indices))
         }
+        Value::Array(a) if a.ndim() >= 1 => a
+            .iter()
+            .map(|&x| whole(x).ok_or_else(bad))
+            .collect::<Result<_>>()
+            .map(|indices| Element::Take(a.shape().to_vec(), indices)),
         Value::Str(s) if s.as_str() == "..." => Ok(Element::Ellipsis),
         Value::Str(s) => {
             let parts: Vec<&str> = s.as_str().split(':').collect();
@@ -219,7 +246,7 @@ fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD
     let mut axis = 0;
     for e in index {
         match *e {
-            Element::Take(_) | Element::Mask(..) => unreachable!("advanced indices are taken by fancy()"),
+            Element::Take(..) | Element::Mask(..) => unreachable!("advanced indices are taken by fancy()"),
             Element::NewAxis => elems.push(SliceInfoElem::NewAxis),
             Element::Ellipsis => {
                 for _ in 0..shape.len() - named {
@@ -274,7 +301,7 @@ impl FeatureKind for Slice {
         let p = Params::new(SLICE.params, props);
         let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
         let data = image.data();
-        if index.iter().any(|e| matches!(e, Element::Take(_) | Element::Mask(..))) {
+        if index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..))) {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;
             return Ok(Some(image.with_data(out)));
         }
@@ -344,6 +371,34 @@ mod tests {
         assert!(parse_element(&Value::str("1:2:0")).is_err());
     }
 
+    #[test]
+    fn a_numeric_array_as_the_whole_index_is_a_sequence_of_elements() {
+        let a = arange(&[3, 4]);
+        let array = |shape: &[usize], v: &[f64]| {
+            Value::Array(Arc::new(ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(shape), v.to_vec()).unwrap()))
+        };
+        let index = |value: &Value| -> Result<(Vec<usize>, Vec<f64>)> {
+            let elements = parse_index(value)?;
+            if elements.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..))) {
+                let out = fancy::fancy(&a.view(), &elements)?;
+                return Ok((out.shape().to_vec(), out.iter().copied().collect()));
+            }
+            Ok(flat(&slice(&a.view(), &elements)?))
+        };
+        // x[tuple(np.array([2, 1]))] = x[2, 1]
+        assert_eq!(index(&array(&[2], &[2.0, 1.0])).unwrap(), (vec![], vec![9.0]));
+        // x[tuple(np.array([[0, 2], [1, 3]]))] = x[[0, 2], [1, 3]]
+        assert_eq!(index(&array(&[2, 2], &[0.0, 2.0, 1.0, 3.0])).unwrap(), (vec![2], vec![1.0, 11.0]));
+        // One array inside a list (`x[np.array([0, 2])]`, `feature[array]`) takes rows.
+        assert_eq!(index(&Value::List(vec![array(&[2], &[0.0, 2.0])])).unwrap().0, vec![2, 4]);
+        // A mask as the whole index stays a mask.
+        let mask = Value::BoolArray(Arc::new(
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[3]), vec![true, false, true]).unwrap(),
+        ));
+        assert_eq!(index(&mask).unwrap().0, vec![2, 4]);
+        assert!(parse_index(&array(&[2], &[0.5, 1.0])).is_err());
+    }
+
     fn ints(v: &[i64]) -> Value {
         Value::List(v.iter().map(|&i| Value::Int(i)).collect())
     }
@@ -388,7 +443,7 @@ mod tests {
         let err = fancy_of(&a, vec![ints(&[0, 3])]).unwrap_err();
         assert_eq!(err.to_string(), "index 3 is out of bounds for axis 0 with size 3");
         let err = fancy_of(&a, vec![ints(&[0, 1]), ints(&[0, 1, 2])]).unwrap_err();
-        assert_eq!(err.to_string(), "the index arrays cannot be broadcast together: lengths (2,) (3,)");
+        assert_eq!(err.to_string(), "the index arrays cannot be broadcast together: shapes (2,) (3,)");
         let err = fancy_of(&a, vec![bools(&[true, false])]).unwrap_err();
         assert!(err.to_string().starts_with("the boolean index did not match the image along axis 0"), "{err}");
         assert!(parse_element(&Value::List(vec![Value::Float(0.5)])).is_err());

@@ -142,6 +142,15 @@ class AdvancedIndexTests(unittest.TestCase):
             ([1], [0, 2, 3]),
             (np.zeros((3, 4), bool),),
             (slice(None), []),
+            # Integer arrays of more than one axis: the indexed axis becomes the arrays' broadcast axes.
+            (np.array([[0, 1], [2, 0]]),),
+            ([[0, 1], [2, 1]],),
+            (slice(None), np.array([[0, 3], [1, 2]])),
+            (np.array([[0], [2]]), np.array([1, 3])),
+            (np.array([0, 2]), slice(None), np.array([[1, 3]])),
+            (1, np.array([[0, 3], [1, 2]])),
+            (slice(0, 2), np.array([[0], [3]]), np.array([True, False, True, False, True])),
+            (np.zeros((2, 0), int),),
         ]
         for index in cases:
             with self.subTest(index=index):
@@ -150,14 +159,32 @@ class AdvancedIndexTests(unittest.TestCase):
                 self.assertEqual(got.shape, expected.shape)
                 np.testing.assert_array_equal(got, expected)
 
+    def test_an_array_as_the_whole_slices_is_a_sequence_of_elements(self):
+        # DeepTrack2 2.0.1's Slice indexes with tuple(slices): a numeric array is read as a list is,
+        # one element per axis (`Slice(slices=np.array([2, 1]))` is `x[2, 1]`); a boolean array as
+        # the whole index stays a mask (README: tuple of a mask indexes with its rows).
+        x = np.arange(24.0).reshape(4, 6)
+        for slices in [np.array([2, 1]), np.array([-1, -2]), np.array([3]), np.array([[0, 2], [1, 3]]), [2, 1]]:
+            with self.subTest(slices=slices):
+                got = np.asarray(dt.Slice(slices=slices).resolve(x))
+                expected = x[tuple(slices)]
+                self.assertEqual(got.shape, expected.shape)
+                np.testing.assert_array_equal(got, expected)
+        mask = np.array([True, False, True, False])
+        np.testing.assert_array_equal(np.asarray(dt.Slice(slices=mask).resolve(x)), x[mask])
+        # feature[array] is x[array], as in 2.0.1 (its __getitem__ wraps the index in a tuple).
+        np.testing.assert_array_equal(np.asarray(dt.Value(x)[np.array([2, 1])].resolve()), x[np.array([2, 1])])
+
     def test_bad_advanced_indices_say_why(self):
         f = dt.Value(value=np.arange(12.0).reshape(3, 4))
         with self.assertRaisesRegex(Exception, "index 5 is out of bounds for axis 0 with size 3"):
             f[[0, 5]].resolve()
-        with self.assertRaisesRegex(Exception, "cannot be broadcast together: lengths \\(2,\\) \\(3,\\)"):
+        with self.assertRaisesRegex(Exception, "cannot be broadcast together: shapes \\(2,\\) \\(3,\\)"):
             f[[0, 1], [1, 2, 3]].resolve()
         with self.assertRaisesRegex(Exception, "boolean index did not match the image along axis 0"):
             f[np.ones((2, 4), bool)].resolve()
+        with self.assertRaisesRegex(Exception, "cannot be broadcast together: shapes \\(1, 2\\) \\(3,\\)"):
+            f[np.array([[0, 1]]), np.array([0, 1, 2])].resolve()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
-//! numpy's advanced indexing for `Slice`, with one-dimensional integer lists (`x[[0, 2, 3]]`,
-//! `x[:, [3, 1]]`, `x[[0, 2], [1, 3]]`) and boolean masks over one or more consecutive axes (`x[mask]`,
-//! which is `x[mask.nonzero()]`), mixed with basic elements. As numpy: the integer arrays broadcast
-//! together (lengths equal or 1), integers beside them count as arrays of one, and the result's
-//! indexed axis takes the place of the first advanced element when they are all adjacent, else it
-//! comes first. The result is a copy, of output size.
+//! numpy's advanced indexing for `Slice`, with integer arrays of any shape (`x[[0, 2, 3]]`,
+//! `x[:, [3, 1]]`, `x[[0, 2], [1, 3]]`, `x[[[0, 1], [2, 3]]]`) and boolean masks over one or more
+//! consecutive axes (`x[mask]`, which is `x[mask.nonzero()]`), mixed with basic elements. As numpy:
+//! the integer arrays broadcast together (numpy's rules, shapes aligned at their last axes),
+//! integers beside them count as arrays of shape `()`, and the result's indexed axes (the broadcast
+//! shape) take the place of the first advanced element when they are all adjacent, else they come
+//! first. The result is a copy, of output size.
 
 use ndarray::{ArrayD, ArrayViewD, IxDyn, SliceInfo, SliceInfoElem};
 
@@ -14,10 +15,10 @@ use crate::error::{Error, ErrorKind, Result};
 /// An element once the axes are known.
 enum Item {
     Basic(SliceInfoElem),
-    /// Indices (non-negative) on one axis; `scalar` for an integer, which adds no axis of its own.
+    /// Indices (non-negative, C order) of this shape on one axis; an integer's shape is `()`.
     Advanced {
         indices: Vec<usize>,
-        scalar: bool,
+        shape: Vec<usize>,
     },
 }
 
@@ -58,7 +59,7 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
     let named: usize = index
         .iter()
         .map(|e| match e {
-            Element::Index(_) | Element::Range(..) | Element::Take(_) => 1,
+            Element::Index(_) | Element::Range(..) | Element::Take(..) => 1,
             Element::Mask(dims, _) => dims.len(),
             Element::Ellipsis | Element::NewAxis => 0,
         })
@@ -90,15 +91,15 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
                 axis += 1;
             }
             Element::Index(i) => {
-                items.push(Item::Advanced { indices: vec![checked(*i, axis, shape[axis])?], scalar: true });
+                items.push(Item::Advanced { indices: vec![checked(*i, axis, shape[axis])?], shape: Vec::new() });
                 axis += 1;
             }
-            Element::Take(list) => {
+            Element::Take(dims, list) => {
                 let mut indices = buffer::try_vec(list.len()).ok_or_else(|| too_large(list.len()))?;
                 for &i in list {
                     indices.push(checked(i, axis, shape[axis])?);
                 }
-                items.push(Item::Advanced { indices, scalar: false });
+                items.push(Item::Advanced { indices, shape: dims.clone() });
                 axis += 1;
             }
             Element::Mask(dims, values) => {
@@ -126,7 +127,7 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
                     }
                 }
                 for indices in coords {
-                    items.push(Item::Advanced { indices, scalar: false });
+                    items.push(Item::Advanced { indices, shape: vec![count] });
                 }
                 axis += dims.len();
             }
@@ -136,21 +137,37 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
         items.push(Item::Basic(full()));
         axis += 1;
     }
-    // The broadcast length of the index arrays.
-    let lengths: Vec<usize> = items
+    // The broadcast shape of the index arrays, and each array's index at each of its positions.
+    let shapes: Vec<&[usize]> = items
         .iter()
         .filter_map(|i| match i {
-            Item::Advanced { indices, scalar: false } => Some(indices.len()),
-            _ => None,
+            Item::Advanced { shape, .. } => Some(&shape[..]),
+            Item::Basic(_) => None,
         })
         .collect();
-    let n = lengths.iter().copied().find(|&l| l != 1).unwrap_or(1);
-    if lengths.iter().any(|&l| l != 1 && l != n) {
-        return Err(Error::invalid(format!(
-            "the index arrays cannot be broadcast together: lengths {}",
-            lengths.iter().map(|l| format!("({l},)")).collect::<Vec<_>>().join(" ")
-        )));
-    }
+    let broadcast = broadcast_shape(&shapes).ok_or_else(|| {
+        Error::invalid(format!(
+            "the index arrays cannot be broadcast together: shapes {}",
+            shapes.iter().filter(|s| !s.is_empty()).map(|s| python_shape(s)).collect::<Vec<_>>().join(" ")
+        ))
+    })?;
+    let n: usize = broadcast.iter().product();
+    let at = |indices: &[usize], shape: &[usize], k: usize| -> usize {
+        // The position of broadcast position `k` in an array of `shape` (aligned at the last axes;
+        // axes of length 1 repeat).
+        let (mut rest, mut flat, mut stride) = (k, 0, 1);
+        for (d, &b) in broadcast.iter().enumerate().rev() {
+            let coord = rest % b;
+            rest /= b;
+            let offset = broadcast.len() - shape.len();
+            if d >= offset {
+                let len = shape[d - offset];
+                flat += if len == 1 { 0 } else { coord } * stride;
+                stride *= len;
+            }
+        }
+        indices[flat]
+    };
     // Where the indexed axis goes: in place of the first advanced item if they are adjacent, else first.
     let advanced: Vec<usize> =
         items.iter().enumerate().filter(|(_, i)| matches!(i, Item::Advanced { .. })).map(|(k, _)| k).collect();
@@ -162,10 +179,8 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
             .iter()
             .map(|i| match i {
                 Item::Basic(e) => *e,
-                Item::Advanced { indices, .. } if n == 0 => SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 },
-                Item::Advanced { indices, .. } => {
-                    SliceInfoElem::Index(indices[if indices.len() == 1 { 0 } else { k }] as isize)
-                }
+                Item::Advanced { .. } if n == 0 => SliceInfoElem::Slice { start: 0, end: Some(0), step: 1 },
+                Item::Advanced { indices, shape } => SliceInfoElem::Index(at(indices, shape, k) as isize),
             })
             .collect();
         let info = SliceInfo::<Vec<SliceInfoElem>, IxDyn, IxDyn>::try_from(elems)
@@ -202,20 +217,47 @@ pub(super) fn fancy(data: &ArrayViewD<'_, f64>, index: &[Element]) -> Result<Arr
     for k in 0..n {
         stacked.extend(view_at(k)?.iter().copied());
     }
-    let mut shape0 = vec![n];
+    let mut shape0 = broadcast.clone();
     shape0.extend_from_slice(&basic_shape);
     let out = ArrayD::from_shape_vec(IxDyn(&shape0), stacked).expect("one sample per element");
-    if before == 0 {
+    if before == 0 || broadcast.is_empty() {
         return Ok(out);
     }
-    // The indexed axis moved from the front to its place.
-    let mut order: Vec<usize> = (1..=before).collect();
-    order.push(0);
-    order.extend(before + 1..shape0.len());
+    // The indexed axes moved from the front to their place.
+    let m = broadcast.len();
+    let mut order: Vec<usize> = (m..m + before).collect();
+    order.extend(0..m);
+    order.extend(m + before..shape0.len());
     let moved = out.view().permuted_axes(IxDyn(&order));
     let mut data = buffer::with_capacity(total)?;
     data.extend(moved.iter().copied());
     Ok(ArrayD::from_shape_vec(IxDyn(moved.shape()), data).expect("one sample per element"))
+}
+
+/// numpy's broadcast shape of `shapes` (aligned at their last axes; equal lengths or 1), None
+/// when they do not broadcast.
+fn broadcast_shape(shapes: &[&[usize]]) -> Option<Vec<usize>> {
+    let ndim = shapes.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut out = vec![1; ndim];
+    for s in shapes {
+        for (k, &d) in s.iter().enumerate() {
+            let o = &mut out[ndim - s.len() + k];
+            if *o == 1 {
+                *o = d;
+            } else if d != 1 && d != *o {
+                return None;
+            }
+        }
+    }
+    Some(out)
+}
+
+/// A shape as Python writes it: `(3,)`, `(2, 3)`.
+fn python_shape(shape: &[usize]) -> String {
+    match shape {
+        [d] => format!("({d},)"),
+        _ => format!("({})", shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")),
+    }
 }
 
 /// `i` (negative from the end) as an index of an axis of length `n`.
