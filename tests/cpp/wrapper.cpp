@@ -4,6 +4,7 @@
 // microscope. Compiled and run by tests/cpp.rs (also under valgrind); the optional argument is a
 // directory for the PNGs it writes. Prints "C++ wrapper: ok" when every check passes.
 #include "deeptrack.hpp"
+#include "check.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -16,47 +17,6 @@
 #include <vector>
 
 using namespace deeptrack;
-
-static int checks = 0, failures = 0;
-
-#define CHECK(cond)                                                                 \
-    do {                                                                            \
-        checks++;                                                                   \
-        if (!(cond)) {                                                              \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
-
-/// Two strings are equal (both are printed when not).
-#define CHECK_STR(actual, expected)                                                                     \
-    do {                                                                                                \
-        checks++;                                                                                       \
-        std::string a_ = (actual), e_ = (expected);                                                     \
-        if (a_ != e_) {                                                                                 \
-            std::fprintf(stderr, "%s:%d: %s is \"%s\", expected \"%s\"\n", __FILE__, __LINE__, #actual, \
-                         a_.c_str(), e_.c_str());                                                       \
-            failures++;                                                                                 \
-        }                                                                                               \
-    } while (0)
-
-/// `expr` throws deeptrack::Error with `expected_status` and a what() containing `text`.
-#define THROWS(expr, expected_status, text)                                                                            \
-    do {                                                                                                      \
-        checks++;                                                                                             \
-        try {                                                                                                 \
-            (void)(expr);                                                                                     \
-            std::fprintf(stderr, "%s:%d: %s did not throw\n", __FILE__, __LINE__, #expr);                     \
-            failures++;                                                                                       \
-        } catch (const Error &e_) {                                                                           \
-            if (e_.status() != static_cast<deeptrack_status>(expected_status) ||                                      \
-                std::string(e_.what()).find(text) == std::string::npos) {                                     \
-                std::fprintf(stderr, "%s:%d: %s threw \"%s\", expected %s containing \"%s\"\n", __FILE__,     \
-                             __LINE__, #expr, e_.what(), status_str(expected_status), std::string(text).c_str());      \
-                failures++;                                                                                   \
-            }                                                                                                 \
-        }                                                                                                     \
-    } while (0)
 
 static Image zeros(size_t rows, size_t cols) { return Image(std::vector<double>(rows * cols, 0.0), {rows, cols}); }
 
