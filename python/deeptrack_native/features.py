@@ -549,11 +549,30 @@ class Feature(_node_api.FeatureNode):
                         # DeepTrack2 reads the current value first (sampling it if needed).
                         originals[key] = arguments._get_property(key)
                         arguments._set_value(key, value)
-                return self._resolve(image)
+                return self._with_arguments_dict(self._resolve(image), arguments)
             finally:
                 for key, value in originals.items():
                     arguments._set_value(key, value)
-        return self._resolve(image, **kwargs)
+        return self._with_arguments_dict(self._resolve(image, **kwargs), arguments)
+
+    def _with_arguments_dict(self, out, arguments):
+        """``out`` with the bound arguments' current values (a dict of each image) before this
+        feature's own dict, as DeepTrack2 2.0.1 records them (``_process_output`` appends
+        ``arguments.properties()`` then the feature's dict). Only the images that end with this
+        feature's dict get it (2.0.1 appends both to the images the feature computed)."""
+        if arguments is None:
+            return out
+        images = out if isinstance(out, list) else [out]
+        name = self._get_property("name") if self._has_property("name") else self._name()
+        for image in images:
+            if not isinstance(image, Image) or not image.properties:
+                continue
+            props = image.properties
+            if props[-1].get("name") != name:
+                continue
+            own = dict(arguments.properties())
+            image.properties = [*props[:-1], own, props[-1]]
+        return out
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""
