@@ -514,8 +514,9 @@ class Feature(_node_api.FeatureNode):
         ``bind_arguments``: from then on, ``resolve(x, key=value)`` sets only the properties of
         ``arguments`` named by the keys (others are ignored), for that resolve alone: their former
         values are set back afterwards. The features of the pipeline see them through the rules that
-        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``).
-        Returns self."""
+        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``). With
+        properties stored, this feature's results record ``arguments``' values (a dict of theirs
+        before this feature's own), as 2.0.1's do. Returns self."""
         if not isinstance(arguments, Feature):
             raise TypeError(f"bind_arguments takes a feature, got a {type(arguments).__name__}")
         self.__dict__["arguments"] = arguments
