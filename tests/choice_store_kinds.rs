@@ -292,3 +292,27 @@ fn merge_computes_from_the_whole_list() {
     let failing = Feature::merge("Failing", |_: &[Image], _| Err(deeptrack::Error::invalid("no")));
     assert_eq!(failing.resolve(None).unwrap_err().to_string(), "feature 'Failing': no");
 }
+
+#[test]
+fn take_properties_dict_goes_to_its_arrays_only() {
+    // DeepTrack2 2.0.1 (`v >> TakeProperties(v, "value")`, MERGE_STRATEGY_APPEND): the input passes
+    // through with ['Value', 'Chain'] (no TakeProperties dict); the array gets ['TakeProperties', 'Chain'].
+    let value = kind("Value", Vec::new());
+    value.set_property("value", Rule::constant(2.0)).unwrap();
+    let take = kind("TakeProperties", vec![value.clone()]);
+    take.set_property("names", Rule::constant(strs(&["value"]))).unwrap();
+    let pipe = Feature::chain(&value, &take).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve(None).unwrap();
+    let names = |i: usize| -> Vec<String> {
+        out[i]
+            .properties()
+            .iter()
+            .map(|d| d.get("name").and_then(|v| v.as_str().ok()).unwrap_or("?").to_string())
+            .collect()
+    };
+    assert_eq!(out.len(), 2);
+    assert_eq!(names(0), ["Value", "Chain"]);
+    assert_eq!(names(1), ["TakeProperties", "Chain"]);
+    assert_eq!(out[1].as_slice(), [2.0]);
+}

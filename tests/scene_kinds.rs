@@ -362,3 +362,33 @@ fn sample_to_masks_marks_point_particles_without_store_properties() {
     let err = masks().resolve_one(Some(&image(&[2, 2, 1], vec![1.0; 4]))).unwrap_err().to_string();
     assert!(err.contains("carries no properties"), "{err}");
 }
+
+/// The `name`s of `image`'s dicts, in order.
+fn dict_names(image: &Image) -> Vec<String> {
+    image.properties().iter().map(|d| d.get("name").and_then(|v| v.as_str().ok()).unwrap_or("?").to_string()).collect()
+}
+
+#[test]
+fn sample_to_masks_records_its_scatterers_dicts_only() {
+    // DeepTrack2 2.0.1 gives `PointParticle(position=(5, 9)) >> SampleToMasks(lambda: lambda v: v > 0, ...)`
+    // the list ['PointParticle', 'Chain']: its `_process_and_get` returns the mask as one Image, which
+    // `action` iterates as a list, so SampleToMasks' dict goes to the mask's rows, never to the mask,
+    // and the transformation (a function) records nothing. With `^ 2`: ['PointParticle', 'Repeat',
+    // 'PointParticle', 'Chain'].
+    let transform = features::builtin("Multiply").unwrap();
+    transform.set_property("value", Rule::constant(3.0)).unwrap();
+    transform.store_properties(true);
+    let f = registry::build("SampleToMasks", vec![transform]).unwrap();
+    let region = Value::List(vec![0.0.into(), 0.0.into(), 16.0.into(), 16.0.into()]);
+    f.set_property("output_region", Rule::constant(region)).unwrap();
+    let one = Feature::chain(&point_at(5.0, 9.0), &f).unwrap();
+    one.store_properties(true);
+    let mask = one.resolve_one(None).unwrap().unwrap();
+    assert_eq!(dict_names(&mask), ["PointParticle", "Chain"]);
+    assert_eq!(mask.as_slice()[5 * 16 + 9], 3.0);
+    let two = Feature::chain(&Feature::repeat(&point_at(5.0, 9.0), 2).unwrap(), &f).unwrap();
+    two.store_properties(true);
+    let mask = two.resolve_one(None).unwrap().unwrap();
+    assert_eq!(dict_names(&mask), ["PointParticle", "Repeat", "PointParticle", "Chain"]);
+    assert_eq!(mask.as_slice()[5 * 16 + 9], 6.0);
+}

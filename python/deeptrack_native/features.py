@@ -514,8 +514,9 @@ class Feature(_node_api.FeatureNode):
         ``bind_arguments``: from then on, ``resolve(x, key=value)`` sets only the properties of
         ``arguments`` named by the keys (others are ignored), for that resolve alone: their former
         values are set back afterwards. The features of the pipeline see them through the rules that
-        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``).
-        Returns self."""
+        link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``). With
+        properties stored, this feature's results record ``arguments``' values (a dict of theirs
+        before this feature's own), as 2.0.1's do. Returns self."""
         if not isinstance(arguments, Feature):
             raise TypeError(f"bind_arguments takes a feature, got a {type(arguments).__name__}")
         self.__dict__["arguments"] = arguments
@@ -549,11 +550,30 @@ class Feature(_node_api.FeatureNode):
                         # DeepTrack2 reads the current value first (sampling it if needed).
                         originals[key] = arguments._get_property(key)
                         arguments._set_value(key, value)
-                return self._resolve(image)
+                return self._with_arguments_dict(self._resolve(image), arguments)
             finally:
                 for key, value in originals.items():
                     arguments._set_value(key, value)
-        return self._resolve(image, **kwargs)
+        return self._with_arguments_dict(self._resolve(image, **kwargs), arguments)
+
+    def _with_arguments_dict(self, out, arguments):
+        """``out`` with the bound arguments' current values (a dict of each image) before this
+        feature's own dict, as DeepTrack2 2.0.1 records them (``_process_output`` appends
+        ``arguments.properties()`` then the feature's dict). Only the images that end with this
+        feature's dict get it (2.0.1 appends both to the images the feature computed)."""
+        if arguments is None:
+            return out
+        images = out if isinstance(out, list) else [out]
+        name = self._get_property("name") if self._has_property("name") else self._name()
+        for image in images:
+            if not isinstance(image, Image) or not image.properties:
+                continue
+            props = image.properties
+            if props[-1].get("name") != name:
+                continue
+            own = dict(arguments.properties())
+            image.properties = [*props[:-1], own, props[-1]]
+        return out
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""

@@ -13,9 +13,11 @@ use super::filters::reflect;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::buffer;
 use crate::error::{Error, Result};
+use crate::graph::Scope;
 use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
+use crate::value::Value;
 
 /// scipy's border modes of `affine_transform` and `map_coordinates`.
 pub(crate) const MODES: &[&str] =
@@ -328,6 +330,12 @@ fn transform(x: &ArrayViewD<'_, f64>, map: &Map, order: usize, mode: Mode, cval:
     Ok(ArrayD::from_shape_vec(IxDyn(shape), out).expect("one sample per element"))
 }
 
+/// A number as DeepTrack2's `(x, x)` (a tuple of two of it); `None` for any other value.
+fn as_pair(value: &Value) -> Option<Value> {
+    matches!(value, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+        .then(|| Value::Tuple(vec![value.clone(), value.clone()]))
+}
+
 /// `Affine(scale=1, translate=None, translate_px=0, rotate=0, shear=0, order=1, cval=0,
 /// mode="reflect")`.
 #[derive(Clone)]
@@ -352,6 +360,25 @@ impl FeatureKind for Affine {
     /// position.
     fn is_distributed(&self) -> bool {
         false
+    }
+
+    /// What DeepTrack2 2.0.1 records (its `_process_properties`): `scale` and `translate` as pairs
+    /// when given as one number (`scale=1` as `(1, 1)`), `translate` None as `translate_px` (its
+    /// constructor's copy, made a pair the same way); arrays and lists as they are.
+    fn used_properties(&self, sample: &PropertyDict, _scope: &Scope) -> Option<PropertyDict> {
+        let translate = match sample.get("translate") {
+            Some(Value::None) | None => sample.get("translate_px"),
+            given => given,
+        };
+        let translate = translate.map(|t| as_pair(t).unwrap_or_else(|| t.clone()));
+        let mut used = sample.clone();
+        if let Some(scale) = sample.get("scale").and_then(as_pair) {
+            used.insert("scale", scale);
+        }
+        if let Some(translate) = translate {
+            used.insert("translate", translate);
+        }
+        Some(used)
     }
 
     fn process(

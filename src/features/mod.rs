@@ -120,6 +120,16 @@ pub trait FeatureKind: Send + Sync {
         false
     }
 
+    /// Which images of a structural kind's output list get its computation's dict, given the
+    /// number of images in its input list: those from the index returned on (the default 0: every
+    /// image), or none (`None`). DeepTrack2 2.0.1's `TakeProperties` appends its arrays to the input
+    /// list and only they carry its dict (`Some(inputs)`); its `SampleToMasks` returns the mask as
+    /// one `Image` where `Feature.action` expects a list, so its dict goes to the mask's rows (new
+    /// images, discarded) and never to the mask (`None`).
+    fn own_dict_from(&self, _inputs: usize) -> Option<usize> {
+        Some(0)
+    }
+
     /// Kinds whose outputs are appended to their input list (DeepTrack's `MERGE_STRATEGY_APPEND`, used
     /// by the scatterers: `A >> B` gives both volumes). [`FeatureKind::process`] computes the new
     /// images from the properties alone: it receives no inputs (the input list is only carried along,

@@ -20,6 +20,11 @@
 //!   (sum), `"overwrite"` (non-zero values replace), `"or"` (1 where either is non-zero, else 0),
 //!   `"mul"` (product). DeepTrack2 also accepts a Python function; here a name is required.
 //!
+//! The mask carries the dicts of its labels: each scatterer's dict (a single image's) or the dicts
+//! of each image of the list, not the transformation's (DeepTrack2's is a function, which records
+//! nothing), nor `SampleToMasks`' own (DeepTrack2 2.0.1 appends it to the rows of the mask, which
+//! its `action` iterates as it would a list of images, never to the mask).
+//!
 //! An image without a `position` is an error (DeepTrack2 fails with a `TypeError`), and so is a
 //! single image without any dict (DeepTrack2: an `AttributeError`); a sample's dicts are recorded only
 //! when the pipeline stores properties (`store_properties`). `scatterers >> SampleToMasks(...)` turns
@@ -201,8 +206,12 @@ impl SampleToMasks {
                 let position = position_of(&dict)?;
                 let mut one = input.clone();
                 one.clear_properties();
-                one.append(dict);
-                labels.push(Label { image: self.transform(one, id, rs)?, position });
+                one.append(Arc::clone(&dict));
+                // DeepTrack2 calls a function, which records nothing: the label carries its dict alone.
+                let mut image = self.transform(one, id, rs)?;
+                image.clear_properties();
+                image.append(dict);
+                labels.push(Label { image, position });
             }
         } else {
             for (index, input) in inputs.iter().enumerate() {
@@ -213,7 +222,11 @@ impl SampleToMasks {
                     ))
                 })?;
                 let position = position_of(&dict)?;
-                labels.push(Label { image: self.transform(input.clone(), id, rs)?, position });
+                // The input's dicts, without the transformation's (see above).
+                let mut image = self.transform(input.clone(), id, rs)?;
+                image.clear_properties();
+                image.merge_properties_from(input)?;
+                labels.push(Label { image, position });
             }
         }
         Ok(labels)
@@ -254,6 +267,11 @@ impl FeatureKind for SampleToMasks {
 
     fn reads_input_properties(&self) -> bool {
         true
+    }
+
+    fn own_dict_from(&self, _inputs: usize) -> Option<usize> {
+        // The mask carries its scatterers' dicts only, as in DeepTrack2 2.0.1 (see the trait).
+        None
     }
 
     fn process_list(

@@ -237,6 +237,11 @@ impl FeatureKind for TakeProperties {
         false
     }
 
+    fn own_dict_from(&self, inputs: usize) -> Option<usize> {
+        // As DeepTrack2's MERGE_STRATEGY_APPEND: the input images pass through without its dict.
+        Some(inputs)
+    }
+
     fn process_list(
         &self,
         inputs: &ImageList,

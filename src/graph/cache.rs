@@ -164,14 +164,17 @@ pub(super) fn computation_dict(sample: &PropertyDict, id: &ReplicaId) -> Arc<Pro
     Arc::new(dict)
 }
 
-/// `dict` appended to every image of `list` (a structural feature's result with its own dict).
-pub(super) fn tag_all(list: &ImageList, dict: Arc<PropertyDict>) -> Result<ImageList> {
+/// `dict` appended to the images of `list` from index `from` on (a structural feature's result with
+/// its own dict; see [`crate::features::FeatureKind::own_dict_from`]).
+pub(super) fn tag_all(list: &ImageList, dict: Arc<PropertyDict>, from: usize) -> Result<ImageList> {
     let mut out = list_of(list.len())?;
     // Created for this computation: no image has it yet.
     let known_new = Arc::strong_count(&dict) == 1;
-    for image in list {
+    for (index, image) in list.iter().enumerate() {
         let mut image = image.clone();
-        image.append_new(Arc::clone(&dict), known_new);
+        if index >= from {
+            image.append_new(Arc::clone(&dict), known_new);
+        }
         out.push(image);
     }
     Ok(ImageList::from(out))

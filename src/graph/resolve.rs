@@ -355,9 +355,12 @@ impl<'r> Resolver<'r> {
                 return Ok(c.output.clone());
             }
         }
-        let output = match amended {
-            Some(instead) if store => tag_all(&inner, computation_dict(&instead, id)),
-            _ if store => tag_all(&inner, computation_dict(&sample, id)),
+        // The images that get this computation's dict (all but what the kind says otherwise).
+        let own = kind.own_dict_from(inputs.len());
+        let output = match (amended, own) {
+            (_, None) if store => Ok(inner.clone()),
+            (Some(instead), Some(from)) if store => tag_all(&inner, computation_dict(&instead, id), from),
+            (_, Some(from)) if store => tag_all(&inner, computation_dict(&sample, id), from),
             _ => strip_all(&inner),
         };
         let output = output.map_err(in_feature)?;

@@ -3,7 +3,8 @@
  * Stack's and the Chain's are appended, as on DeepTrack2's Images; `b` is sampled once per update.
  * And the augmentations' dicts as 2.0.1 records them: `time_consistent` first (Pad, Crop,
  * CropToMultiplesOf, PadToMultiplesOf), the computed `crop`/`px` of the multiples kinds (None; any
- * other value is refused naming the feature and property). And `f[index_feature]`: a `Slice` whose
+ * other value is refused naming the feature and property); Affine's `scale` and `translate` as 2.0.1's
+ * pairs. And `f[index_feature]`: a `Slice` whose
  * `slices` is a list rule (deeptrack_rule_list) holding features' outputs, a mask or an index. */
 #include <string.h>
 
@@ -197,10 +198,69 @@ static void test_slice_with_feature_items(void) {
     deeptrack_feature_free(a);
 }
 
+/* The Affine dict's `key` (dict 0 of `img`). */
+static const deeptrack_value *affine_value(const deeptrack_image *img, const char *key) {
+    const deeptrack_property_dict *d = NULL;
+    const deeptrack_value *v = NULL;
+    OK(deeptrack_image_property_dict(img, 0, &d));
+    OK(deeptrack_property_dict_get(d, key, &v));
+    return v;
+}
+
+/* Whether `v` is a tuple of two equal numbers `x` of kind `kind` (DeepTrack2's `(x, x)`). */
+static int pair_of(const deeptrack_value *v, int kind, double x) {
+    if (deeptrack_value_kind(v) != DEEPTRACK_VALUE_KIND_TUPLE || deeptrack_value_list_len(v) != 2) return 0;
+    for (size_t i = 0; i < 2; i++) {
+        const deeptrack_value *item = deeptrack_value_list_get(v, i);
+        double y = -1;
+        if ((int)deeptrack_value_kind(item) != kind || deeptrack_value_as_float(item, &y) != DEEPTRACK_STATUS_OK || y != x)
+            return 0;
+    }
+    return 1;
+}
+
+/* Affine records what DeepTrack2 2.0.1's `_process_properties` gives: `scale` and `translate` as
+ * pairs when numbers (`scale=1` as `(1, 1)`), `translate` None as `translate_px` (made a pair), other
+ * values as given; `translate_px` as given. */
+static void test_affine_records_pairs(void) {
+    double data[16] = {0};
+    const size_t shape[2] = {4, 4};
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 2, &img));
+    deeptrack_feature *affine = feature("Affine");
+    OK(deeptrack_feature_store_properties(affine, true));
+    deeptrack_image *out = resolve(affine, img);
+    CHECK(pair_of(affine_value(out, "scale"), DEEPTRACK_VALUE_KIND_INT, 1.0));
+    CHECK(pair_of(affine_value(out, "translate"), DEEPTRACK_VALUE_KIND_FLOAT, 0.0));
+    CHECK(deeptrack_value_kind(affine_value(out, "translate_px")) == DEEPTRACK_VALUE_KIND_FLOAT);
+    deeptrack_image_free(out);
+
+    set_float(affine, "scale", 1.5);
+    set_float(affine, "translate_px", 2.5);
+    out = resolve(affine, img);
+    CHECK(pair_of(affine_value(out, "scale"), DEEPTRACK_VALUE_KIND_FLOAT, 1.5));
+    CHECK(pair_of(affine_value(out, "translate"), DEEPTRACK_VALUE_KIND_FLOAT, 2.5));
+    double px = 0;
+    OK(deeptrack_value_as_float(affine_value(out, "translate_px"), &px));
+    CHECK(px == 2.5);
+    deeptrack_image_free(out);
+
+    const double xy[2] = {1.5, 0.8};
+    set_vector(affine, "scale", xy, 2);
+    set_int(affine, "translate", 3);
+    out = resolve(affine, img);
+    CHECK(deeptrack_value_kind(affine_value(out, "scale")) == DEEPTRACK_VALUE_KIND_ARRAY);
+    CHECK(pair_of(affine_value(out, "translate"), DEEPTRACK_VALUE_KIND_INT, 3.0));
+    deeptrack_image_free(out);
+    deeptrack_feature_free(affine);
+    deeptrack_image_free(img);
+}
+
 int main(void) {
     test_stack_of_a_feature();
     test_slice_with_feature_items();
     test_augmentation_dicts();
+    test_affine_records_pairs();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }
