@@ -453,6 +453,29 @@ mod tests {
     }
 
     #[test]
+    fn the_edge_pairs_are_the_first_even_run_of_each_end() {
+        // 3 -> 18 columns: coordinates (d + 0.5) / 6 - 0.5, below 0 for d < 3 and at or after 2 for
+        // d >= 15: three edge pixels at each end, of which the first two are a pair.
+        let pairs = EdgePairs::new(3, 18, 3);
+        assert_eq!((pairs.runs, pairs.samples), ([(0, 2), (15, 17)], 2));
+        // 2 -> 19 columns, 4 channels: five at each end (d < 5, d >= 14), four of them in pairs.
+        let pairs = EdgePairs::new(2, 19, 4);
+        assert_eq!((pairs.runs, pairs.samples), ([(0, 4), (14, 18)], 4));
+        // One channel: no pairs; shrinking by over 2: no edge pixel at all.
+        assert_eq!(EdgePairs::new(3, 18, 1).samples, 0);
+        assert_eq!(EdgePairs::new(40, 17, 3).runs, [(0, 0), (17, 17)]);
+    }
+
+    #[test]
+    fn a_fraction_that_rounds_to_one_stays_one() {
+        // 13 -> 45 rows: row 22's coordinate is 6 exactly, which (d + 0.5) · (13 / 45) - 0.5 puts a
+        // hair below; its fraction rounds to 1 in single precision and is kept (IPP blends rows 5
+        // and 6 with t = 1).
+        let ys = ipp_taps(13, 45, true).unwrap();
+        assert_eq!(ys[22], (5, 6, 1.0));
+    }
+
+    #[test]
     fn the_vector_column_pass_has_the_bits_of_the_scalar_one() {
         // Enlarging, shrinking by under and over 2 (windows and gathers), 1, 3 and 4 channels, rows
         // shorter than a window.
