@@ -1,20 +1,22 @@
 //! `Resize` of float32, uint16 and int16 images of 1, 3 or 4 channels (more than one row and column)
 //! as `cv2.resize` computes them with `INTER_LINEAR` in DeepTrack2's OpenCV, whose build hands these
-//! to Intel IPP's linear resize: the pixel-centre coordinates in double precision and their fractions
-//! `t` rounded to single precision (a fraction that rounds to 1 is the next pixel's, fraction 0);
-//! each source row resized along the columns as `fma(t, s1 - s0, s0)` in single precision, then each
-//! output sample blended from two such rows as `fma(t, r1 - r0, r0)`, and written in the input's type
-//! (integers rounded to nearest, ties to even, and saturated). Bit for bit for uint16 (checked against
-//! cv2 by tests/resize_narrow.rs); float32 differs from IPP in a few samples by a rounding (mostly in
-//! the edge columns clamped to the first or last pixel, which IPP's border code blends otherwise),
-//! int16 in about 0.6% of the samples by 1 (IPP's 16-bit signed arithmetic is another; README).
+//! to Intel IPP's linear resize: the pixel-centre coordinates `(d + 0.5) · (n / m) - 0.5` in double
+//! precision and their fractions `t` rounded to single precision (a fraction that rounds to 1 stays
+//! 1); each source row resized along the columns as `fma(t, s1 - s0, s0)` in single precision, then
+//! each output sample blended from two such rows as `fma(t, r1 - r0, r0)`, and written in the
+//! input's type (integers rounded to nearest, ties to even, and saturated). In float32 images of 3
+//! or 4 channels, IPP blends the edge pixels clamped to the first or last source pixel two at a time
+//! without the fused multiply-add (`EdgePairs`). Bit for bit for float32 and uint16 (checked against
+//! cv2 by tests/resize_narrow.rs); int16 differs in about 0.3% of the samples by 1, all in the
+//! border pixels (those whose coordinate is clamped along either axis), where IPP's 16-bit signed
+//! code rounds by a rule not found (README).
 //!
 //! The source is read in its own type (in place), the rows resized along the columns are single
 //! precision, and the output is written in its type directly: no float64 copy of either.
 
 use std::mem::MaybeUninit;
 
-use super::{fixed::too_large, taps};
+use super::fixed::too_large;
 use crate::buffer;
 use crate::error::Result;
 
@@ -94,17 +96,76 @@ pub(super) fn applies((rows, cols, channels): (usize, usize, usize)) -> bool {
     rows > 1 && cols > 1 && matches!(channels, 1 | 3 | 4)
 }
 
-/// The taps of [`taps`] (double-precision coordinates) as IPP's resize takes them: a fraction that
-/// rounds to 1 in single precision is the next pixel's, with fraction 0 (a blend `fma(1, b - a, a)`
-/// could differ from `b` by a rounding; cv2 gives `b`).
-fn ipp_taps(n: usize, m: usize, rows: bool) -> Result<Vec<(usize, usize, f64, f64)>> {
-    let mut out = taps(n, m, rows, false)?;
-    for tap in &mut out {
-        if tap.3 as f32 == 1.0 {
-            *tap = (tap.1, tap.1, 1.0, 0.0);
+/// The taps of IPP's linear resize of an axis of `n` samples to `m`: the pixel-centre coordinate
+/// `(d + 0.5) · (n / m) - 0.5` in double precision (IPP's scale is `n / m`, not OpenCV's
+/// `1 / (m / n)`: the two differ in the last bit, which decides the pixel when the exact coordinate
+/// is a whole number), its fraction rounded to single precision (which may round to 1: the blend
+/// then takes `fma(1, b - a, a)`, as IPP does). Along the columns a coordinate before the first
+/// pixel or at or after the last is clamped to it with fraction 0; along the rows (`rows`) only the
+/// pixel indices are clamped. Each tap is `(i0, i1, t)`.
+fn ipp_taps(n: usize, m: usize, rows: bool) -> Result<Vec<(usize, usize, f32)>> {
+    let last = n as i64 - 1;
+    let mut out = buffer::try_vec(m).ok_or_else(|| too_large("the taps"))?;
+    out.extend((0..m).map(|d| {
+        let f = coordinate(d, n, m);
+        let s = f.floor();
+        let (mut i, mut t) = (s as i64, (f - s) as f32);
+        if !rows && (i < 0 || i >= last) {
+            (i, t) = (i.clamp(0, last), 0.0);
+        }
+        (i.clamp(0, last) as usize, (i + 1).clamp(0, last) as usize, t)
+    }));
+    Ok(out)
+}
+
+/// The source coordinate of the centre of output pixel `d` of an axis of `n` samples resized to `m`,
+/// as IPP computes it (see [`ipp_taps`]).
+fn coordinate(d: usize, n: usize, m: usize) -> f64 {
+    (d as f64 + 0.5) * (n as f64 / m as f64) - 0.5
+}
+
+/// The output pixels of a row whose float32 samples IPP blends from the two rows without a fused
+/// multiply-add (`p + t · (q - p)`, two roundings) in images of 3 or 4 channels: the edge pixels
+/// clamped to the first source pixel, and those clamped to the last, taken two at a time from the
+/// first of each run (an odd one left at the run's end takes the fused blend, as the inner pixels
+/// do); of 3 channels, only the first two samples of each such pixel (the third is fused). The
+/// ranges are of pixels; `samples` is the number of samples of each pixel concerned (0: none).
+#[derive(Clone, Copy)]
+struct EdgePairs {
+    runs: [(usize, usize); 2],
+    samples: usize,
+}
+
+impl EdgePairs {
+    /// The pairs of a row of `cols` pixels of `channels` samples resized to `w` pixels.
+    fn new(cols: usize, w: usize, channels: usize) -> EdgePairs {
+        let samples = match channels {
+            3 => 2,
+            4 => 4,
+            _ => 0,
+        };
+        // The coordinates increase with the pixel: the edge pixels are a run at each end.
+        let left = (0..w).take_while(|&d| coordinate(d, cols, w) < 0.0).count();
+        let right = (0..w).rev().take_while(|&d| coordinate(d, cols, w).floor() >= (cols - 1) as f64).count();
+        let start = w - right;
+        EdgePairs { runs: [(0, left / 2 * 2), (start, start + right / 2 * 2)], samples }
+    }
+
+    /// The samples of the pairs in `dst` (a row of `channels`-sample pixels, float32) blended again
+    /// from the rows `p` and `q` without a fused multiply-add.
+    fn reblend<T: Sample>(&self, p: &[f32], q: &[f32], t: f32, channels: usize, dst: &mut [MaybeUninit<T>]) {
+        if self.samples == 0 || T::KIND != Kind::F32 {
+            return;
+        }
+        for &(from, to) in &self.runs {
+            for pixel in from..to {
+                for k in pixel * channels..pixel * channels + self.samples {
+                    // Two roundings: the product, then the sum (Rust does not contract them).
+                    dst[k].write(T::from_f32(p[k] + t * (q[k] - p[k])));
+                }
+            }
         }
     }
-    Ok(out)
 }
 
 /// Output samples per chunk of the AVX2 column pass: one register of f32.
@@ -138,11 +199,11 @@ impl Columns {
         let mut offsets = buffer::try_vec(n).ok_or_else(fail)?;
         let mut t = buffer::try_vec(n).ok_or_else(fail)?;
         let pixels = xs.iter().position(|x| x.0 >= cols - 1).unwrap_or(xs.len());
-        for &(i0, _, _, f) in &xs {
+        for &(i0, _, f) in &xs {
             for c in 0..channels {
                 // Below the source row's length, which the image size limit keeps below 2^31.
                 offsets.push((i0 * channels + c) as i32);
-                t.push(f as f32);
+                t.push(f);
             }
         }
         let inner = pixels * channels;
@@ -209,6 +270,7 @@ pub(super) fn resize<T: Sample>(
     let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
     let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
     let columns = Columns::new(cols, w, channels)?;
+    let pairs = EdgePairs::new(cols, w, channels);
     let ys = ipp_taps(rows, h, true)?;
     let src_len = cols * channels;
     let mut wide: Vec<f32> = buffer::try_vec(src_len).ok_or_else(|| too_large("a row"))?;
@@ -222,7 +284,7 @@ pub(super) fn resize<T: Sample>(
     // once per run of output rows that reads it.
     let mut cache = [(usize::MAX, zeroed()?), (usize::MAX, zeroed()?)];
     let spare = &mut out.spare_capacity_mut()[..total];
-    for (dst, &(r0, r1, _, t)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+    for (dst, &(r0, r1, t)) in spare.chunks_exact_mut(row_len).zip(&ys) {
         for r in [r0, r1] {
             if cache.iter().all(|(k, _)| *k != r) {
                 let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
@@ -232,7 +294,8 @@ pub(super) fn resize<T: Sample>(
             }
         }
         let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1[..];
-        blend(row(r0), row(r1), t as f32, dst);
+        blend(row(r0), row(r1), t, dst);
+        pairs.reblend(row(r0), row(r1), t, channels, dst);
     }
     // SAFETY: every one of the first `total` samples was written: `spare` is cut into `h` rows of
     // `row_len` samples, one per row tap (`ys` has `h` taps), and `blend` writes every sample of each.
@@ -387,6 +450,29 @@ mod tests {
     /// A reproducible row of `n` samples with a few extremes.
     fn row(n: usize) -> Vec<f32> {
         (0..n).map(|i| ((i * 7919) % 1000) as f32 / 37.0 - 11.0 + if i % 97 == 0 { 6e4 } else { 0.0 }).collect()
+    }
+
+    #[test]
+    fn the_edge_pairs_are_the_first_even_run_of_each_end() {
+        // 3 -> 18 columns: coordinates (d + 0.5) / 6 - 0.5, below 0 for d < 3 and at or after 2 for
+        // d >= 15: three edge pixels at each end, of which the first two are a pair.
+        let pairs = EdgePairs::new(3, 18, 3);
+        assert_eq!((pairs.runs, pairs.samples), ([(0, 2), (15, 17)], 2));
+        // 2 -> 19 columns, 4 channels: five at each end (d < 5, d >= 14), four of them in pairs.
+        let pairs = EdgePairs::new(2, 19, 4);
+        assert_eq!((pairs.runs, pairs.samples), ([(0, 4), (14, 18)], 4));
+        // One channel: no pairs; shrinking by over 2: no edge pixel at all.
+        assert_eq!(EdgePairs::new(3, 18, 1).samples, 0);
+        assert_eq!(EdgePairs::new(40, 17, 3).runs, [(0, 0), (17, 17)]);
+    }
+
+    #[test]
+    fn a_fraction_that_rounds_to_one_stays_one() {
+        // 13 -> 45 rows: row 22's coordinate is 6 exactly, which (d + 0.5) · (13 / 45) - 0.5 puts a
+        // hair below; its fraction rounds to 1 in single precision and is kept (IPP blends rows 5
+        // and 6 with t = 1).
+        let ys = ipp_taps(13, 45, true).unwrap();
+        assert_eq!(ys[22], (5, 6, 1.0));
     }
 
     #[test]
