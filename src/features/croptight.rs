@@ -32,7 +32,8 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
     base: "Feature",
     zero_d_array: false,
     bool_output: false,
-    doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is).",
+    doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is); \
+          positions follow.",
     params: &[ParamSpec {
         min: -f64::MAX,
         max: f64::MAX,

@@ -5,6 +5,10 @@
 //! `Upscale` then averages `factor[0] × factor[1]` blocks of every image it gets (skimage's
 //! `block_reduce` with the mean, zero padding at the ends counting), as DeepTrack2 does. A pipeline
 //! without optics is only pooled.
+//!
+//! Positions follow the pixels (DeepTrack2 2.0.1's `Upscale` drops the dicts): the optics inside
+//! record them in their larger image, the kinds inside move them with its pixels
+//! ([`move_positions`]), and the pooling maps them into the pooled image ([`pooled_positions`]).
 
 use std::sync::Arc;
 
@@ -33,7 +37,7 @@ const UPSCALE: KindSpec = KindSpec {
     zero_d_array: false,
     bool_output: false,
     doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
-          `factor` × `factor` blocks of the first two axes.",
+          `factor` × `factor` blocks of the first two axes; positions follow the pixels.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the pipeline simulated"),
         ParamSpec {
