@@ -246,6 +246,61 @@ fn crop_tight_crops_every_axis_at_its_ends_only() {
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
 }
 
+#[test]
+fn crop_tight_moves_positions_by_the_rows_and_columns_it_cuts() {
+    // Two marked samples at (2, 3, 1) and (4, 5, 2) of a (6, 7, 3) volume: the box is rows 2..5,
+    // columns 3..6, planes 1..3, so positions shift by (-2, -3), as Crop's do (z is not moved).
+    let mut data = vec![0.0; 6 * 7 * 3];
+    for (r, c, z) in [(2, 3, 1), (4, 5, 2)] {
+        data[(r * 7 + c) * 3 + z] = 1.0;
+    }
+    let marks = |positions: &[&[f64]]| {
+        let mut chain: Option<Feature> = None;
+        for (i, &p) in positions.iter().enumerate() {
+            let f = Feature::custom(&format!("P{i}"), |_, _| Ok(None));
+            f.set_property("position", Rule::constant(Value::vector(p))).unwrap();
+            chain = Some(match chain {
+                None => f,
+                Some(before) => Feature::chain(&before, &f).unwrap(),
+            });
+        }
+        chain.unwrap()
+    };
+    let upstream = marks(&[&[2.0, 3.0], &[4.0, 5.0, 2.0]]);
+    let pipe = Feature::chain(&upstream, &features::builtin("CropTight").unwrap()).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(Some(&image(&[6, 7, 3], data.clone()))).unwrap().unwrap();
+    assert_eq!(out.shape(), [3, 3, 2]);
+    let positions: Vec<Vec<f64>> =
+        out.get_properties("position").unwrap().iter().map(|p| p.to_f64_vec().unwrap()).collect();
+    assert_eq!(positions, [vec![0.0, 0.0], vec![2.0, 2.0, 2.0]]);
+    // The marked samples are where the positions say.
+    assert_eq!((out.data()[[0, 0, 0]], out.data()[[2, 2, 1]]), (1.0, 1.0));
+    // Upstream results keep the uncropped frame (the crop moves copies of the dicts).
+    let before = upstream.resolve_one(Some(&image(&[6, 7, 3], data.clone()))).unwrap().unwrap();
+    assert_eq!(before.get_properties("position").unwrap()[0].to_f64_vec().unwrap(), [2.0, 3.0]);
+    // Nothing cut before the box (or an empty result): positions stay.
+    let mut corner = vec![0.0; 4 * 4];
+    corner[5] = 1.0;
+    let pipe = Feature::chain(&marks(&[&[1.0, 1.0]]), &features::builtin("CropTight").unwrap()).unwrap();
+    pipe.store_properties(true);
+    let out = pipe.resolve_one(Some(&image(&[2, 2], vec![1.0, 0.0, 0.0, 0.0]))).unwrap().unwrap();
+    assert_eq!(
+        (out.shape(), out.get_property("position").unwrap().to_f64_vec().unwrap()),
+        (&[1, 1][..], vec![1.0, 1.0])
+    );
+    let out = pipe.resolve_one(Some(&image(&[4, 4], corner))).unwrap().unwrap();
+    assert_eq!(
+        (out.shape(), out.get_property("position").unwrap().to_f64_vec().unwrap()),
+        (&[1, 1][..], vec![0.0, 0.0])
+    );
+    let out = pipe.resolve_one(Some(&image(&[2, 2], vec![0.0; 4]))).unwrap().unwrap();
+    assert_eq!(
+        (out.shape(), out.get_property("position").unwrap().to_f64_vec().unwrap()),
+        (&[0, 0][..], vec![1.0, 1.0])
+    );
+}
+
 /// A `Value` whose value is drawn anew at every update, and a counter of its draws.
 fn counted_value() -> (Feature, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     let draws = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));

@@ -7,7 +7,9 @@
 //! documentation says it removes them "from the start and end"; other dimensions give shapes that
 //! make no sense (a 2-D image becomes 3-D). Here every axis of an image of any dimension is cropped
 //! from the start and the end only, as documented (README, "Differences"). An image with no sample
-//! above `eps` becomes empty (every axis of length 0), as in DeepTrack2; positions are not moved.
+//! above `eps` becomes empty (every axis of length 0), as in DeepTrack2. Positions move with the crop,
+//! as `Crop` moves them (rows and columns by the first kept ones); DeepTrack2 2.0.1 leaves them in
+//! the uncropped frame (README, "Differences").
 
 use std::ops::Range;
 use std::sync::Arc;
@@ -15,9 +17,10 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
+use super::augmentations::move_positions;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::Result;
-use crate::graph::Resolver;
+use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
 use crate::properties::PropertyDict;
 
@@ -29,7 +32,8 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
     base: "Feature",
     zero_d_array: false,
     bool_output: false,
-    doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is).",
+    doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is); \
+          positions follow.",
     params: &[ParamSpec {
         min: -f64::MAX,
         max: f64::MAX,
@@ -140,20 +144,45 @@ impl FeatureKind for CropTight {
         "CropTight"
     }
 
-    fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
-        let Some(img) = input else { return Ok(None) };
-        let eps = Params::new(CROP_TIGHT.params, props).f64("eps")?;
-        let ranges = match bounds(img.shape(), img.contiguous()?, |&x| x > eps)? {
-            Some(ranges) => ranges,
-            None => vec![0..0; img.shape().len()],
-        };
-        if ranges.iter().zip(img.shape()).all(|(r, &n)| r.start == 0 && r.end == n) {
-            return Ok(Some(img.clone()));
-        }
-        let shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
-        let data = cut(img.shape(), img.contiguous()?, &ranges)?;
-        Ok(Some(img.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized to the ranges"))))
+    /// Not distributed: the output keeps the input's dicts, with moved copies of those that have a
+    /// position (a distributed merge would bring the unmoved originals back).
+    fn is_distributed(&self) -> bool {
+        false
     }
+
+    fn process(
+        &self,
+        inputs: &[Image],
+        props: &Arc<PropertyDict>,
+        _: &ReplicaId,
+        _: &mut Resolver<'_>,
+    ) -> Result<Vec<Image>> {
+        let eps = Params::new(CROP_TIGHT.params, props).f64("eps")?;
+        inputs.iter().map(|img| crop_tight(img, eps)).collect()
+    }
+}
+
+/// `img` cropped to the box of its samples above `eps`, its positions shifted by the rows and
+/// columns cut before the box (as `Crop` shifts them).
+fn crop_tight(img: &Image, eps: f64) -> Result<Image> {
+    let ranges = match bounds(img.shape(), img.contiguous()?, |&x| x > eps)? {
+        Some(ranges) => ranges,
+        None => vec![0..0; img.shape().len()],
+    };
+    if ranges.iter().zip(img.shape()).all(|(r, &n)| r.start == 0 && r.end == n) {
+        return Ok(img.clone());
+    }
+    let shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+    let data = cut(img.shape(), img.contiguous()?, &ranges)?;
+    let out = img.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized to the ranges"));
+    let (r, c) = (ranges.first().map_or(0, |r| r.start) as f64, ranges.get(1).map_or(0, |r| r.start) as f64);
+    if r == 0.0 && c == 0.0 {
+        return Ok(out);
+    }
+    move_positions(out, &|p| {
+        p[0] -= r;
+        p[1] -= c;
+    })
 }
 
 #[cfg(test)]

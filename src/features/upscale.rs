@@ -5,12 +5,17 @@
 //! `Upscale` then averages `factor[0] × factor[1]` blocks of every image it gets (skimage's
 //! `block_reduce` with the mean, zero padding at the ends counting), as DeepTrack2 does. A pipeline
 //! without optics is only pooled.
+//!
+//! Positions follow the pixels (DeepTrack2 2.0.1's `Upscale` drops the dicts): the optics inside
+//! record them in their larger image, the kinds inside move them with its pixels
+//! ([`move_positions`]), and the pooling maps them into the pooled image ([`pooled_positions`]).
 
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
+use super::augmentations::move_positions;
 use super::optics::upscale_factors;
 use super::pooling::{Reduce, block_reduce, output_shape};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
@@ -32,7 +37,7 @@ const UPSCALE: KindSpec = KindSpec {
     zero_d_array: false,
     bool_output: false,
     doc: "Resolves `feature` with its optics simulating at `factor` times their resolution, then averages \
-          `factor` × `factor` blocks of the first two axes.",
+          `factor` × `factor` blocks of the first two axes; positions follow the pixels.",
     params: &[
         ParamSpec::new("feature", ParamKind::Feature, ParamDefault::Required, "the pipeline simulated"),
         ParamSpec {
@@ -118,6 +123,24 @@ fn pool(image: &Image, factor: [usize; 2]) -> Result<Image> {
     Ok(image.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("the shape matches the data")))
 }
 
+/// `image`, pooled by `factor` blocks, with its positions moved with its pixels (copies of the dicts
+/// that have one): the block of pixels `f·i .. f·i + f - 1` becomes pixel `i`, so a position `x` (in
+/// the pixels of the image pooled) becomes `(x - (f - 1)/2) / f`. The optics inside an `Upscale`
+/// record their positions in the larger frame (`f·x + (f - 1)/2`), so a position no kind moved comes
+/// back as it was given (to the rounding of the two steps), and one that a kind moved in between (a
+/// flip, a crop of simulation pixels) follows the pixels it moved with.
+fn pooled_positions(image: Image, factor: [usize; 2]) -> Result<Image> {
+    if factor == [1, 1] {
+        return Ok(image);
+    }
+    let f = [factor[0] as f64, factor[1] as f64];
+    move_positions(image, &|q| {
+        for axis in 0..2 {
+            q[axis] = (q[axis] - (f[axis] - 1.0) / 2.0) / f[axis];
+        }
+    })
+}
+
 impl FeatureKind for Upscale {
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let Ok([feature]) = <[Feature; 1]>::try_from(children) else { unreachable!("one child") };
@@ -172,7 +195,8 @@ impl FeatureKind for Upscale {
             Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {} images", images.len()))
         })?;
         for image in &images {
-            out.push(pool(image, [factor[0], factor[1]]).map_err(|e| e.in_property("factor"))?);
+            let pooled = pool(image, [factor[0], factor[1]]).map_err(|e| e.in_property("factor"))?;
+            out.push(pooled_positions(pooled, [factor[0], factor[1]])?);
         }
         let out = ImageList::from(out);
         let stale = self.last.lock().0.replace((id.to_vec(), factor, images, out.clone()));

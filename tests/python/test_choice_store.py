@@ -124,6 +124,35 @@ class UpscaleTests(unittest.TestCase):
         same = np.asarray(dt.Fluorescence(output_region=(0, 0, 32, 32), upscale=4)(particle)())
         np.testing.assert_allclose(up, same, rtol=0, atol=1e-12 * same.max())
 
+    def test_positions_follow_geometric_kinds_inside(self):
+        # 2.0.1's Upscale drops the dicts; here the positions follow the pixels the kinds inside move
+        # (at the factor times the resolution) into the pooled image.
+        microscope = dt.Fluorescence(NA=0.9, wavelength=500e-9, magnification=1, resolution=1e-6, output_region=(0, 0, 32, 32))
+        cases = {
+            "FlipLR": (lambda: dt.FlipLR(p=1.0), [10, 10]),
+            "FlipUD": (lambda: dt.FlipUD(p=1.0), [21, 21]),
+            "FlipDiagonal": (lambda: dt.FlipDiagonal(p=1.0), [21, 10]),
+            "Crop": (lambda: dt.Crop(crop=(4, 6, 0), crop_mode="remove", corner=(4, 6, 0)), None),
+            "Pad": (lambda: dt.Pad(px=(2, 0, 4, 0)), None),
+            "Affine": (lambda: dt.Affine(rotate=0.5), None),
+            "CropTight": (lambda: dt.CropTight(eps=1e-3), None),
+        }
+        for factor in (1, 2, 3, (2, 3, 1)):
+            for name, (make, expected) in cases.items():
+                with self.subTest(kind=name, factor=factor):
+                    particle = dt.PointParticle(position=(10.0, 21.0), intensity=1.0)
+                    pipeline = dt.Upscale(microscope(particle) >> make(), factor=factor)
+                    pipeline.store_properties()
+                    out = pipeline.update().resolve()
+                    image = np.asarray(out)[..., 0]
+                    (position,) = [np.asarray(p) for p in out.get_property("position", get_one=False)]
+                    if expected is not None and isinstance(factor, int):
+                        # Where the same kind puts it after the optics' own upscale (a non-square
+                        # factor makes FlipDiagonal swap rows of one size with columns of another).
+                        np.testing.assert_allclose(position, expected, rtol=0, atol=1e-12)
+                    peak = np.unravel_index(np.argmax(image), image.shape)
+                    np.testing.assert_allclose(position, peak, rtol=0, atol=0.75)
+
     def test_pools_an_array_pipeline(self):
         out = dt.Upscale(dt.Value(value=np.arange(16.0).reshape(4, 4)), factor=2)()
         self.assertEqual(out.tolist(), [[2.5, 4.5], [10.5, 12.5]])

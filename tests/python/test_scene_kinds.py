@@ -93,6 +93,37 @@ class TestCropTightAndReuse(unittest.TestCase):
         self.assertTrue(np.all(out == 1.5))
         self.assertEqual(augmentations.CropTight(eps=2)(volume).shape, (0, 0, 0))
 
+    def test_crop_tight_moves_positions_by_the_crop_offset(self):
+        # Two particles imaged, then cropped to the pixels above eps: the recorded positions move by
+        # the rows and columns cut before the box (2.0.1 leaves them in the uncropped frame).
+        microscope = optics.Fluorescence(
+            NA=0.9, wavelength=500e-9, magnification=1, resolution=1e-6, output_region=(0, 0, 40, 40)
+        )
+        sample = scatterers.PointParticle(position=(12, 30), intensity=100) >> scatterers.PointParticle(
+            position=(25, 17), intensity=100
+        )
+        imaged = microscope(sample)
+        imaged.store_properties()
+        full = imaged.update().resolve()
+        eps = 0.05 * np.asarray(full).max()
+        rows, cols = np.nonzero(np.asarray(full)[..., 0] > eps)
+        pipeline = imaged >> augmentations.CropTight(eps=eps)
+        pipeline.store_properties()
+        cropped = pipeline.resolve()
+        self.assertEqual(np.asarray(cropped).shape, (rows.max() - rows.min() + 1, cols.max() - cols.min() + 1, 1))
+        self.assertGreater(rows.min(), 0)
+        self.assertGreater(cols.min(), 0)
+        offset = np.array([rows.min(), cols.min()])
+        before = [np.asarray(p) for p in full.get_property("position", get_one=False)]
+        after = [np.asarray(p) for p in cropped.get_property("position", get_one=False)]
+        np.testing.assert_array_equal(after, [p - offset for p in before])
+        # Each particle's brightest pixel is where its position says.
+        image = np.asarray(cropped)[..., 0]
+        for p in after:
+            r, c = np.round(p).astype(int)
+            self.assertEqual(image[r, c], image[max(r - 1, 0) : r + 2, max(c - 1, 0) : c + 2].max())
+            self.assertGreater(image[r, c], 0.5 * image.max())
+
     def test_reuse_computes_its_feature_every_uses_updates(self):
         draws = []
 

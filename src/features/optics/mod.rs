@@ -413,11 +413,18 @@ impl FeatureKind for Optics {
         }
         // Ground truth in the output image's frame: positions are camera pixels, and the image starts
         // at the output region's corner (copies of the dicts; the scatterers' own keep camera pixels).
+        // Inside an `Upscale` the image is `f` times larger per axis, camera pixel `i` being its
+        // pixels `f·i .. f·i + f - 1`: a position `x` is at `f·x + (f - 1)/2` there (the middle of its
+        // block), so that the kinds after the optics move positions in the frame of the pixels they
+        // move, and the `Upscale`'s pooling brings them back to `x`.
         let corner = region(props.require("output_region")?).map_err(|e| e.in_property("output_region"))?;
-        if corner[0] != 0.0 || corner[1] != 0.0 {
+        let factor = UpscaleFactor::of(rs.scope());
+        let f = [factor[0] as f64, factor[1] as f64];
+        if corner[0] != 0.0 || corner[1] != 0.0 || f != [1.0, 1.0] {
             image = move_positions(image, &|q| {
-                q[0] -= corner[0];
-                q[1] -= corner[1];
+                for axis in 0..2 {
+                    q[axis] = (q[axis] - corner[axis]) * f[axis] + (f[axis] - 1.0) / 2.0;
+                }
             })?;
         }
         Ok(vec![image])
