@@ -47,7 +47,8 @@ from .features import (  # noqa: E402
     Repeat,
     SampleToMasks,
 )
-from .image import Image, PropertyDict  # noqa: E402
+from .image import Image  # noqa: E402
+from .properties import PropertyDict  # noqa: E402  (DeepTrack2 2.0.1's top level has properties')
 from .units import ConversionTable  # noqa: E402  (DeepTrack2's top level has it)
 from ._unknown import UnknownPropertyWarning  # noqa: E402
 

@@ -530,7 +530,18 @@ class Feature(_node_api.FeatureNode):
 
         ``key=value`` sets property ``key`` of every feature of the pipeline that has it until the next
         update; with arguments bound (:meth:`bind_arguments`), of those arguments for this resolve
-        only."""
+        only.
+
+        A feature as ``image`` (DeepTrack2's ``Add(value=5)(feature)``) gives the pipeline ``feature
+        >> self`` to resolve later, as DeepTrack2 2.0.1 does for the features whose computation is an
+        operator of the image (its ``image + value`` on a feature builds that chain)."""
+        if isinstance(image, Feature):
+            if kwargs:
+                raise TypeError(
+                    f"{type(self).__name__}(feature) builds the pipeline feature >> {type(self).__name__}; "
+                    f"give property values when you resolve it, not here (got {sorted(kwargs)})"
+                )
+            return Chain(image, self)
         # -- sources: an item (or a list of items) as the input activates them, and the properties
         # that read a source take its values; the pipeline then runs without an input image.
         if _sources.activate(image):

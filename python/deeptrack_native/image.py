@@ -200,6 +200,16 @@ class Image:
 
     # -- conversions ------------------------------------------------------------------------------
 
+    def to_cupy(self):
+        """DeepTrack2's ``to_cupy``: where CuPy is not installed, the image itself, as in DeepTrack2
+        2.0.1 (its samples stay a numpy array). deeptrack_native has no GPU backend: where CuPy is
+        installed, a NotImplementedError saying so, not a numpy array taken for a CuPy one."""
+        import importlib.util
+
+        if importlib.util.find_spec("cupy") is not None:
+            raise NotImplementedError("Image.to_cupy: deeptrack_native has no GPU backend (its images are numpy arrays)")
+        return self
+
     def to_numpy(self):
         """Returns self (the value is already a numpy array)."""
         if not isinstance(self._value, np.ndarray) and isinstance(self._value, (list, numbers.Number)):

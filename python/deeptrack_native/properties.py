@@ -191,20 +191,21 @@ class PropertyDict(PropertyDictNode, dict):
     def __init__(self, *args, **rules):
         super().__init__(*args)
         pending = dict(rules)
+        # As DeepTrack2 2.0.1: passes over the rules in the order given, each rule made as soon as
+        # the entries it names are made (within the pass too), so the dict's order is that order.
         while pending:
-            ready = [
-                key
-                for key, rule in pending.items()
-                if not any(name in pending and name != key for name in _parameter_names(rule))
-            ]
-            if not ready:
-                raise ValueError(f"PropertyDict: the rules of {sorted(pending)} depend on each other in a cycle")
-            for key in ready:
-                rule = pending.pop(key)
+            made = False
+            for key, rule in list(pending.items()):
                 names = _parameter_names(rule)
+                if any(name in pending and name != key for name in names):
+                    continue
+                del pending[key]
                 self[key] = rule if isinstance(rule, Property) else Property(
                     rule, **{name: self[name] for name in names if name in self}
                 )
+                made = True
+            if not made:
+                raise ValueError(f"PropertyDict: the rules of {sorted(pending)} depend on each other in a cycle")
 
     def __call__(self, _ID=()):
         return PropertyValues((key, prop(_ID)) for key, prop in self.items())

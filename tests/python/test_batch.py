@@ -16,7 +16,8 @@ import unittest
 import numpy as np
 
 import deeptrack_native as dt
-from deeptrack_native import Feature, Image, PropertyDict, _forked, _processes
+from deeptrack_native import Feature, Image, _forked, _processes
+from deeptrack_native.image import PropertyDict
 
 
 def np_random_pipeline(size=32, n=6):
