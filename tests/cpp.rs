@@ -61,23 +61,28 @@ fn cpp_wrapper_works() {
     assert_eq!(out.trim(), "C++ wrapper: ok");
 }
 
-/// The wrapper test under valgrind, as `valgrind_clean` in tests/c_api.rs runs the C programs: no
-/// invalid access, no definite or indirect leak (callbacks' std::function objects included).
-#[test]
-fn cpp_wrapper_is_clean_under_valgrind() {
-    let exe = compile("tests/cpp/wrapper.cpp", "valgrind_wrapper");
-    let out = run(
+/// The output of the program `exe` (compiled as `name`) under valgrind, as `valgrind_clean` in
+/// tests/c_api.rs runs the C programs: no invalid access, no definite or indirect leak (callbacks'
+/// std::function objects included).
+fn under_valgrind(exe: &Path, name: &str) -> String {
+    run(
         Command::new("valgrind")
             // The system allocator, which valgrind watches (src/alloc.rs), instead of mimalloc.
             .env("DEEPTRACK_SYSTEM_ALLOCATOR", "1")
             // "Possibly lost" blocks are the process-wide FFT plan cache (src/fft.rs), alive until exit.
             .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect"])
             .args(["--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"])
-            .arg(&exe)
-            .arg(out_dir("valgrind_wrapper")),
-        &exe,
-    );
-    assert_eq!(out.trim(), "C++ wrapper: ok");
+            .arg(exe)
+            .arg(out_dir(name)),
+        exe,
+    )
+}
+
+/// The wrapper test under valgrind ([`under_valgrind`]).
+#[test]
+fn cpp_wrapper_is_clean_under_valgrind() {
+    let exe = compile("tests/cpp/wrapper.cpp", "valgrind_wrapper");
+    assert_eq!(under_valgrind(&exe, "valgrind_wrapper").trim(), "C++ wrapper: ok");
 }
 
 #[test]
@@ -87,22 +92,13 @@ fn cpp_wrapper_full_api_works() {
     assert_eq!(out.trim(), "C++ wrapper (full API): ok");
 }
 
-/// The test of the rest of the wrapper under valgrind, as cpp_wrapper_is_clean_under_valgrind: borrowed
-/// memory's release functions, Merge functions and progress functions freed; after closing
-/// callbacks, the feature whose callback stays unfreed is kept reachable by the program.
+/// The test of the rest of the wrapper under valgrind ([`under_valgrind`]): borrowed memory's release
+/// functions, Merge functions and progress functions freed; after closing callbacks, the feature
+/// whose callback stays unfreed is kept reachable by the program.
 #[test]
 fn cpp_wrapper_full_api_is_clean_under_valgrind() {
     let exe = compile("tests/cpp/full_api.cpp", "valgrind_full_api");
-    let out = run(
-        Command::new("valgrind")
-            .env("DEEPTRACK_SYSTEM_ALLOCATOR", "1")
-            .args(["--quiet", "--leak-check=full", "--show-leak-kinds=definite,indirect"])
-            .args(["--errors-for-leak-kinds=definite,indirect", "--error-exitcode=99"])
-            .arg(&exe)
-            .arg(out_dir("valgrind_full_api")),
-        &exe,
-    );
-    assert_eq!(out.trim(), "C++ wrapper (full API): ok");
+    assert_eq!(under_valgrind(&exe, "valgrind_full_api").trim(), "C++ wrapper (full API): ok");
 }
 
 /// The README's C++ example, as it stands there, compiles and runs (wrapped in `main`).
