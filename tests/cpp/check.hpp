@@ -4,6 +4,7 @@
 #define DEEPTRACK_TEST_CHECK_HPP
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include "deeptrack.hpp"
@@ -50,5 +51,22 @@ inline int checks = 0, failures = 0;
             }                                                                                                          \
         }                                                                                                              \
     } while (0)
+
+/// Runs `tests` (a program's checks), then reports them: 2 after an unexpected exception, 1 when a
+/// check failed (with the counts), else prints "`name`: ok" and returns 0. main() returns it.
+template <class Tests> int run_checks(const char *name, Tests tests) {
+    try {
+        tests();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "unexpected exception: %s\n", e.what());
+        return 2;
+    }
+    if (failures != 0) {
+        std::fprintf(stderr, "%d of %d checks failed\n", failures, checks);
+        return 1;
+    }
+    std::printf("%s: ok\n", name);
+    return 0;
+}
 
 #endif // DEEPTRACK_TEST_CHECK_HPP

@@ -584,7 +584,7 @@ static void test_callback_controls() {
 
 int main(int argc, char **argv) {
     std::string dir = argc > 1 ? argv[1] : "/tmp";
-    try {
+    return run_checks("C++ wrapper (full API)", [&] {
         test_values();
         test_kinds();
         test_features();
@@ -594,14 +594,5 @@ int main(int argc, char **argv) {
         test_images(dir);
         test_numerics();
         test_callback_controls(); // last: callbacks are closed for good
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "unexpected exception: %s\n", e.what());
-        return 2;
-    }
-    if (failures != 0) {
-        std::fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    std::printf("C++ wrapper (full API): ok\n");
-    return 0;
+    });
 }

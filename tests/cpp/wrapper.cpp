@@ -858,7 +858,7 @@ static void test_microscope(const std::string &dir) {
 
 int main(int argc, char **argv) {
     std::string dir = argc > 1 ? argv[1] : "/tmp";
-    try {
+    return run_checks("C++ wrapper", [&] {
         test_original_api();
         test_errors();
         test_values();
@@ -872,14 +872,5 @@ int main(int argc, char **argv) {
         test_complex_images_and_warnings();
         test_batch();
         test_microscope(dir);
-    } catch (const std::exception &e) {
-        std::fprintf(stderr, "unexpected exception: %s\n", e.what());
-        return 2;
-    }
-    if (failures != 0) {
-        std::fprintf(stderr, "%d of %d checks failed\n", failures, checks);
-        return 1;
-    }
-    std::printf("C++ wrapper: ok\n");
-    return 0;
+    });
 }
