@@ -24,6 +24,15 @@ pub(super) fn too_large(what: &str) -> Error {
     Error::new(ErrorKind::OutOfMemory, format!("cannot allocate {what} of a resize"))
 }
 
+/// An empty output with room for `h` rows of `w` pixels of `channels` samples, with the length of a
+/// row and the whole length: OutOfMemory naming the output when those cannot be counted or allocated.
+pub(super) fn output<T>(h: usize, w: usize, channels: usize) -> Result<(Vec<T>, usize, usize)> {
+    let row_len = w.checked_mul(channels).ok_or_else(|| too_large("the output"))?;
+    let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
+    let out = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
+    Ok((out, row_len, total))
+}
+
 /// Per output sample of a row (channels included, in structure-of-arrays form): the offsets of its
 /// two source samples in the source row, and their fixed-point weights (OpenCV's `xofs` and
 /// `alpha`).
@@ -134,14 +143,12 @@ pub(super) fn resize(
     (h, w): (usize, usize),
     simd: bool,
 ) -> Result<Vec<u8>> {
-    let row_len = w.checked_mul(channels).ok_or_else(|| too_large("the output"))?;
-    let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
+    let (mut out, row_len, total) = output::<u8>(h, w, channels)?;
     // OpenCV's generic path computes the coordinates of uint8 images in single precision.
     let (xs, ys) = (taps(cols, w, false, true)?, taps(rows, h, true, true)?);
     let columns = Columns::new(&xs, channels)?;
     let src_len = cols * channels;
     let kernels = Kernels::new(&columns, src_len, simd)?;
-    let mut out: Vec<u8> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
     // The two source rows an output row reads, resized along the columns (OpenCV's ring of rows).
     let zeros = || -> Result<Vec<i16>> {
         let mut v = buffer::try_vec(row_len).ok_or_else(|| too_large("a resized row"))?;

@@ -14,7 +14,7 @@
 //!
 //! Integers are rounded to nearest, ties to even, and saturated (OpenCV's `saturate_cast`).
 
-use super::fixed::too_large;
+use super::fixed::{output, too_large};
 use super::single::Sample;
 use super::taps;
 use crate::buffer;
@@ -27,9 +27,7 @@ pub(super) fn resize<T: Sample>(
     (rows, cols, channels): (usize, usize, usize),
     (h, w): (usize, usize),
 ) -> Result<Vec<T>> {
-    let row_len = w.checked_mul(channels).ok_or_else(|| too_large("the output"))?;
-    let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
-    let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
+    let (mut out, _, total) = output::<T>(h, w, channels)?;
     if (h, w) == (rows, cols) {
         out.extend_from_slice(&x[..total]);
     } else if rows == 2 * h && cols == 2 * w {

@@ -16,7 +16,7 @@
 
 use std::mem::MaybeUninit;
 
-use super::fixed::too_large;
+use super::fixed::{output, too_large};
 use crate::buffer;
 use crate::error::Result;
 
@@ -266,9 +266,7 @@ pub(super) fn resize<T: Sample>(
     (rows, cols, channels): (usize, usize, usize),
     (h, w): (usize, usize),
 ) -> Result<Vec<T>> {
-    let row_len = w.checked_mul(channels).ok_or_else(|| too_large("the output"))?;
-    let total = row_len.checked_mul(h).ok_or_else(|| too_large("the output"))?;
-    let mut out: Vec<T> = buffer::try_vec(total).ok_or_else(|| too_large("the output"))?;
+    let (mut out, row_len, total) = output::<T>(h, w, channels)?;
     let columns = Columns::new(cols, w, channels)?;
     let pairs = EdgePairs::new(cols, w, channels);
     let ys = ipp_taps(rows, h, true)?;
