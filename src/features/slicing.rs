@@ -83,6 +83,18 @@ fn integers(value: &Value) -> Option<(Vec<usize>, Vec<i64>)> {
         Value::Int(i) => Some((Vec::new(), vec![*i])),
         Value::Float(x) => whole(*x).map(|i| (Vec::new(), vec![i])),
         Value::List(items) | Value::Tuple(items) => {
+            // A flat list (the common case) without a vector per item.
+            let flat: Option<Vec<i64>> = items
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => Some(*i),
+                    Value::Float(x) => whole(*x),
+                    _ => None,
+                })
+                .collect();
+            if let Some(flat) = flat {
+                return Some((vec![flat.len()], flat));
+            }
             let parts: Vec<(Vec<usize>, Vec<i64>)> = items.iter().map(integers).collect::<Option<_>>()?;
             if parts.iter().any(|p| p.0 != parts.first().map_or(&[][..], |q| &q.0[..])) {
                 return None;
