@@ -5,7 +5,8 @@
  *    the callback wait limit (deeptrack_set_callback_wait), with a message saying a running callback
  *    holds it, instead of both waiting forever; the outer resolve then succeeds.
  * 2. Legitimate waits still succeed: two threads resolving pipelines that share a fast callback
- *    (hundreds of times each), and a wait behind a callback shorter than the limit.
+ *    (hundreds of times each), and a wait behind a callback shorter than the limit; the shared value
+ *    is drawn between n and 2n times for n updates and resolves on each thread.
  * 3. deeptrack_close_callbacks waits for a callback running on another thread, then no callback runs:
  *    resolves needing one fail with DEEPTRACK_STATUS_CALLBACK_FAILED ("callbacks are closed"),
  *    free_userdata is not called, and a batch's progress callback is skipped.
@@ -171,7 +172,12 @@ static void shared_callback(int sleep, int n) {
     pthread_join(t2, NULL);
     CHECK(l1.ok == n && l2.ok == n);
     if (l1.ok != n || l2.ok != n) fprintf(stderr, "shared callback (%d ms): %d and %d of %d\n", sleep, l1.ok, l2.ok, n);
-    CHECK(d.calls == 2 * n);
+    /* `a` is shared and samples lazily: an update from each thread before either resolves gives one
+     * call for both resolves. Each thread's resolve needs a call after its own update, so there are
+     * at least n calls, and at most one per resolve. */
+    int calls = d.calls;
+    CHECK(calls >= n && calls <= 2 * n);
+    if (calls < n || calls > 2 * n) fprintf(stderr, "shared callback (%d ms): %d calls for 2 x %d resolves\n", sleep, calls, n);
     deeptrack_feature_free(l1.f);
     deeptrack_feature_free(l2.f);
     deeptrack_feature_free(a);
