@@ -961,6 +961,22 @@ deeptrack_status deeptrack_feature_store_properties(struct deeptrack_feature *f,
                                                     bool enable);
 
 /**
+ * Binds the feature `arguments` to `f` (DeepTrack2's `bind_arguments`): from then on, wherever `f`
+ * computes with properties stored (resolved itself or inside a larger pipeline), each of its
+ * results records a dict of `arguments`' property values for that resolve right before `f`'s own
+ * dict. Binding again replaces the former arguments. `f` keeps its own reference to `arguments`
+ * (features are reference counted): the caller still owns its `arguments` handle and frees it as
+ * usual, whenever it likes. An update or seed of `f` does not re-sample `arguments` (unless a
+ * property of the pipeline links to them). `DEEPTRACK_STATUS_CYCLE` (nothing changed) when
+ * `arguments` is `f` or already depends on it.
+ *
+ * # Safety
+ * `f` and `arguments` must be NULL or live features.
+ */
+deeptrack_status deeptrack_feature_bind_arguments(struct deeptrack_feature *f,
+                                                  struct deeptrack_feature *arguments);
+
+/**
  * Seeds the pipeline `f`: every later sample drawn while resolving it, or while reading a property of
  * a feature it contains (callbacks drawing through their context included), is reproducible on any
  * machine; contained features get seeds derived from `seed`. Also drops cached samples, so the next

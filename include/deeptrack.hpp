@@ -1418,6 +1418,13 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
     }
     /// Turns storing of properties on (or off) for this feature and every feature it contains.
     Feature &store_properties(bool enable = true) { check(deeptrack_feature_store_properties(get(), enable)); return *this; }
+    /// Binds `arguments` (DeepTrack2's `bind_arguments`): with properties stored, every result of this
+    /// feature records a dict of their values right before its own, wherever it computes. This
+    /// feature keeps its own reference to them. Throws (CYCLE) when `arguments` depends on this one.
+    Feature &bind_arguments(const Feature &arguments) {
+        check(deeptrack_feature_bind_arguments(get(), arguments.get()));
+        return *this;
+    }
     /// Seeds the pipeline: later samples are reproducible.
     Feature &seed(uint64_t s) { check(deeptrack_feature_seed(get(), s)); return *this; }
     /// Re-samples: the next resolve draws new values.

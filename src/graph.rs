@@ -33,6 +33,7 @@ use crate::properties::Rule;
 use crate::sync::{self, Lock, LockGuard, Recover, overwrite};
 use crate::value::{Text, Value};
 
+mod arguments;
 mod batch;
 mod cache;
 mod nesting;
@@ -111,6 +112,9 @@ struct State {
     /// The rules of the properties pinned to a value by [`Feature::set_value`] (which stands in their
     /// place in `props`), put back at the next update.
     pins: Vec<(Text, Rule)>,
+    /// The feature bound by [`Feature::bind_arguments`]: its dict goes before this feature's own in
+    /// every computation that records one (src/graph/arguments.rs).
+    arguments: Option<Feature>,
 }
 
 impl Recover for State {
@@ -253,6 +257,7 @@ impl Feature {
                 stored_input: None,
                 input_version: 0,
                 pins: Vec::new(),
+                arguments: None,
             }),
         }))
     }
@@ -420,10 +425,11 @@ impl Feature {
     }
 
     /// The features this one reaches directly: the ones it contains, then its properties' link and
-    /// feature-value sources.
+    /// feature-value sources, then its bound arguments (sampled while it computes).
     fn edges(&self) -> Vec<Feature> {
         let mut out = self.0.kind.children();
         self.push_links(&mut out);
+        out.extend(self.arguments());
         out
     }
 

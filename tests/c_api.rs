@@ -89,6 +89,14 @@ fn stack_of_a_feature_and_augmentation_dicts_from_c() {
 }
 
 #[test]
+fn bound_arguments_record_their_dict_from_c() {
+    let out = run(&compile("cc", "tests/c/bind_arguments.c", "bind_arguments", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}
+
+#[test]
 fn as_type_tags_and_numpys_power_from_c() {
     let out = run(&compile("cc", "tests/c/features_completion.c", "features_completion", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -429,6 +437,12 @@ fn optics_and_mie_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/absorbing.c", "valgrind_absorbing");
     valgrind_clean("tests/c/features_completion.c", "valgrind_features_completion");
     valgrind_clean("examples-c/optics.c", "valgrind_optics_example");
+}
+
+/// Bound arguments: the feature's own reference to them outlives the caller's handle, and nothing leaks.
+#[test]
+fn bind_arguments_is_clean_under_valgrind() {
+    valgrind_clean("tests/c/bind_arguments.c", "valgrind_bind_arguments");
 }
 
 #[test]

@@ -199,7 +199,7 @@ class Feature(_node_api.FeatureNode):
         module level do, lambdas do not. This is how ``resolve_batch(processes=N)`` reaches workers
         where processes cannot be forked."""
         args, kwargs = self.__dict__.get("_init_args", ((), {}))
-        return (_rebuild, (type(self), args, kwargs, self.__dict__.get("_stored")))
+        return (_rebuild, (type(self), args, kwargs, self.__dict__.get("_stored"), self.__dict__.get("arguments")))
 
     def __init__(self, *args, **kwargs):
         self.__dict__["_refs"] = []
@@ -515,10 +515,13 @@ class Feature(_node_api.FeatureNode):
         ``arguments`` named by the keys (others are ignored), for that resolve alone: their former
         values are set back afterwards. The features of the pipeline see them through the rules that
         link to ``arguments``' properties (``Gaussian(sigma=(1 - arguments.is_label) * 5)``). With
-        properties stored, this feature's results record ``arguments``' values (a dict of theirs
-        before this feature's own), as 2.0.1's do. Returns self."""
+        properties stored, every result this feature computes records ``arguments``' values (a dict
+        of theirs right before this feature's own), wherever it computes: resolved itself or inside a
+        larger pipeline (``g >> self``), as 2.0.1's do. Binding again replaces the former arguments;
+        ``arguments`` that depend on this feature are refused (``CycleError``). Returns self."""
         if not isinstance(arguments, Feature):
             raise TypeError(f"bind_arguments takes a feature, got a {type(arguments).__name__}")
+        _core.call(lib.deeptrack_feature_bind_arguments, self._h.ptr, arguments._h.ptr)
         self.__dict__["arguments"] = arguments
         return self
 
@@ -561,30 +564,11 @@ class Feature(_node_api.FeatureNode):
                         # DeepTrack2 reads the current value first (sampling it if needed).
                         originals[key] = arguments._get_property(key)
                         arguments._set_value(key, value)
-                return self._with_arguments_dict(self._resolve(image), arguments)
+                return self._resolve(image)
             finally:
                 for key, value in originals.items():
                     arguments._set_value(key, value)
-        return self._with_arguments_dict(self._resolve(image, **kwargs), arguments)
-
-    def _with_arguments_dict(self, out, arguments):
-        """``out`` with the bound arguments' current values (a dict of each image) before this
-        feature's own dict, as DeepTrack2 2.0.1 records them (``_process_output`` appends
-        ``arguments.properties()`` then the feature's dict). Only the images that end with this
-        feature's dict get it (2.0.1 appends both to the images the feature computed)."""
-        if arguments is None:
-            return out
-        images = out if isinstance(out, list) else [out]
-        name = self._get_property("name") if self._has_property("name") else self._name()
-        for image in images:
-            if not isinstance(image, Image) or not image.properties:
-                continue
-            props = image.properties
-            if props[-1].get("name") != name:
-                continue
-            own = dict(arguments.properties())
-            image.properties = [*props[:-1], own, props[-1]]
-        return out
+        return self._resolve(image, **kwargs)
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""
@@ -973,11 +957,13 @@ def _dict_ids(image):
     return tuple(map(id, image.properties)) if isinstance(image, Image) else ()
 
 
-def _rebuild(cls, args, kwargs, stored):
-    """Unpickles a feature (see Feature.__reduce__)."""
+def _rebuild(cls, args, kwargs, stored, arguments=None):
+    """Unpickles a feature (see Feature.__reduce__), with its bound arguments."""
     feature = cls(*args, **kwargs)
     if stored is not None:
         feature.store_properties(stored)
+    if arguments is not None:
+        feature.bind_arguments(arguments)
     return feature
 
 

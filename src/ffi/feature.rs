@@ -452,6 +452,33 @@ pub unsafe extern "C" fn deeptrack_feature_store_properties(
     })
 }
 
+/// Binds the feature `arguments` to `f` (DeepTrack2's `bind_arguments`): from then on, wherever `f`
+/// computes with properties stored (resolved itself or inside a larger pipeline), each of its
+/// results records a dict of `arguments`' property values for that resolve right before `f`'s own
+/// dict. Binding again replaces the former arguments. `f` keeps its own reference to `arguments`
+/// (features are reference counted): the caller still owns its `arguments` handle and frees it as
+/// usual, whenever it likes. An update or seed of `f` does not re-sample `arguments` (unless a
+/// property of the pipeline links to them). `DEEPTRACK_STATUS_CYCLE` (nothing changed) when
+/// `arguments` is `f` or already depends on it.
+///
+/// # Safety
+/// `f` and `arguments` must be NULL or live features.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_bind_arguments(
+    f: *mut deeptrack_feature,
+    arguments: *mut deeptrack_feature,
+) -> deeptrack_status {
+    guard(|| {
+        // Clones: dropping the arguments bound before may run free_userdata, which may free the
+        // caller's handles.
+        // SAFETY: forwarded contract.
+        let f = unsafe { borrow(f.cast_const(), "f")? }.clone();
+        // SAFETY: forwarded contract.
+        let arguments = unsafe { borrow(arguments.cast_const(), "arguments")? }.clone();
+        f.bind_arguments(&arguments)
+    })
+}
+
 /// Seeds the pipeline `f`: every later sample drawn while resolving it, or while reading a property of
 /// a feature it contains (callbacks drawing through their context included), is reproducible on any
 /// machine; contained features get seeds derived from `seed`. Also drops cached samples, so the next

@@ -122,6 +122,11 @@ impl Feature {
             position,
         );
         copies.insert(self.0.uid, copy.clone());
+        // The bound arguments (never this feature: bind_arguments refuses loops) are copied too, with
+        // the links to them pointing at the same copy.
+        if let Some(arguments) = self.arguments() {
+            copy.current().arguments = Some(arguments.duplicate_into(copies));
+        }
         copy
     }
 

@@ -165,14 +165,23 @@ pub(super) fn computation_dict(sample: &PropertyDict, id: &ReplicaId) -> Arc<Pro
 }
 
 /// `dict` appended to the images of `list` from index `from` on (a structural feature's result with
-/// its own dict; see [`crate::features::FeatureKind::own_dict_from`]).
-pub(super) fn tag_all(list: &ImageList, dict: Arc<PropertyDict>, from: usize) -> Result<ImageList> {
+/// its own dict; see [`crate::features::FeatureKind::own_dict_from`]), after the bound arguments'
+/// dict (`bound`) when there is one.
+pub(super) fn tag_all(
+    list: &ImageList,
+    bound: Option<Arc<PropertyDict>>,
+    dict: Arc<PropertyDict>,
+    from: usize,
+) -> Result<ImageList> {
     let mut out = list_of(list.len())?;
-    // Created for this computation: no image has it yet.
+    // Created for this computation: no image has them yet.
     let known_new = Arc::strong_count(&dict) == 1;
     for (index, image) in list.iter().enumerate() {
         let mut image = image.clone();
         if index >= from {
+            if let Some(bound) = &bound {
+                image.append_new(Arc::clone(bound), true);
+            }
             image.append_new(Arc::clone(&dict), known_new);
         }
         out.push(image);
@@ -207,11 +216,12 @@ fn list_of(n: usize) -> Result<Vec<Image>> {
 }
 
 /// A leaf's outputs with their properties: each input's dicts merged into its output (distributed
-/// kinds), then this computation's dict.
+/// kinds), then the bound arguments' dict (`bound`) when there is one, then this computation's dict.
 pub(super) fn finish_with(
     mut out: Vec<Image>,
     inputs: &[Image],
     distributed: bool,
+    bound: Option<Arc<PropertyDict>>,
     dict: Arc<PropertyDict>,
 ) -> Result<Vec<Image>> {
     if distributed && out.len() == inputs.len() {
@@ -223,6 +233,10 @@ pub(super) fn finish_with(
     // output), the dict was created for this computation and no output has it yet.
     let known_new = Arc::strong_count(&dict) == 1;
     for o in &mut out {
+        if let Some(bound) = &bound {
+            // Created for this computation: no output has it yet.
+            o.append_new(Arc::clone(bound), true);
+        }
         o.append_new(Arc::clone(&dict), known_new);
     }
     Ok(out)

@@ -77,9 +77,7 @@ impl Feature {
     /// when `source` already depends on this feature (the two would keep each other alive forever and
     /// their values would depend on each other: DeepTrack2 2.0.1 hangs on such loops).
     pub(super) fn link_depth(&self, source: &Feature, key: &str) -> Result<()> {
-        let mut loops = false;
-        source.visit(true, &mut |f| loops |= f.ptr_eq(self));
-        if loops {
+        if source.reaches(self) {
             return Err(Error::new(
                 ErrorKind::Cycle,
                 format!(
@@ -96,6 +94,22 @@ impl Feature {
         }
         self.0.depth.fetch_max(depth, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Whether `target` is this feature or one it reaches through the features it contains, its
+    /// properties' sources and bound arguments ([`Feature::edges`]), at any depth. Iterative.
+    pub(super) fn reaches(&self, target: &Feature) -> bool {
+        let mut seen = super::Seen::default();
+        let mut stack = vec![self.clone()];
+        while let Some(node) = stack.pop() {
+            if node.ptr_eq(target) {
+                return true;
+            }
+            if seen.insert(node.0.uid) {
+                stack.extend(node.edges());
+            }
+        }
+        false
     }
 
     /// Errors when the graph below this feature is now nested more than [`MAX_NESTING`] levels deep;

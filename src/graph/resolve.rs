@@ -340,7 +340,17 @@ impl<'r> Resolver<'r> {
         let kind = feature.kind();
         let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
-        let (_, sample, _) = feature.sample_then(id, self, |st, _| keep_input(st, inputs, id))?;
+        let (_, sample, arguments) = feature.sample_then(id, self, |st, _| {
+            keep_input(st, inputs, id);
+            st.arguments.clone()
+        })?;
+        // The images that get this computation's dict (all but what the kind says otherwise).
+        let own = kind.own_dict_from(inputs.len());
+        // Bound arguments are sampled before the children compute, so that they read the same values.
+        let bound = match arguments {
+            Some(arguments) if store && own.is_some() => Some(self.arguments_dict(&arguments, id).map_err(in_feature)?),
+            _ => None,
+        };
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
         let inner = kind.process_list(inputs, &sample, id, self);
@@ -355,12 +365,10 @@ impl<'r> Resolver<'r> {
                 return Ok(c.output.clone());
             }
         }
-        // The images that get this computation's dict (all but what the kind says otherwise).
-        let own = kind.own_dict_from(inputs.len());
         let output = match (amended, own) {
             (_, None) if store => Ok(inner.clone()),
-            (Some(instead), Some(from)) if store => tag_all(&inner, computation_dict(&instead, id), from),
-            (_, Some(from)) if store => tag_all(&inner, computation_dict(&sample, id), from),
+            (Some(instead), Some(from)) if store => tag_all(&inner, bound, computation_dict(&instead, id), from),
+            (_, Some(from)) if store => tag_all(&inner, bound, computation_dict(&sample, id), from),
             _ => strip_all(&inner),
         };
         let output = output.map_err(in_feature)?;
@@ -382,7 +390,7 @@ impl<'r> Resolver<'r> {
         let kind = feature.kind();
         let scope = self.scope.clone();
         let in_feature = |e: Error| e.in_feature(&feature.label());
-        let (_, sample, (kept, hit)) = feature.sample_then(id, self, |st, sample| {
+        let (_, sample, (kept, hit, arguments)) = feature.sample_then(id, self, |st, sample| {
             let kept = keep_input(st, inputs, id);
             let hit = st.outputs.get(id).filter(|c| {
                 let same_inputs = match (&c.basis, kept) {
@@ -394,11 +402,18 @@ impl<'r> Resolver<'r> {
                 // only: `scatterer()` after `optics(scatterer)` gives the volume the optics imaged.
                 same_inputs && (c.scope == scope || scope.within(&c.scope)) && Arc::ptr_eq(&c.sample, sample)
             });
-            (kept, hit.map(|c| c.output.clone()))
+            let hit = hit.map(|c| c.output.clone());
+            let arguments = if hit.is_none() { st.arguments.clone() } else { None };
+            (kept, hit, arguments)
         })?;
         if let Some(output) = hit {
             return Ok(output);
         }
+        // Bound arguments are sampled before the kind computes, so that its links read the same values.
+        let bound = match arguments {
+            Some(arguments) if store => Some(self.arguments_dict(&arguments, id).map_err(in_feature)?),
+            _ => None,
+        };
         // The properties it computes with (a kind may process its sample: DeepTrack2's
         // `_process_properties`).
         let processed = kind.process_properties(&sample, &scope).map_err(in_feature)?.map(Arc::new);
@@ -437,7 +452,7 @@ impl<'r> Resolver<'r> {
         let out = match recorded {
             Some(dict) if store => {
                 let out = self.join_feature_values(feature, out, id).map_err(in_feature)?;
-                finish_with(out, &flat, kind.is_distributed(), dict).map_err(in_feature)?
+                finish_with(out, &flat, kind.is_distributed(), bound, dict).map_err(in_feature)?
             }
             _ => strip(out),
         };

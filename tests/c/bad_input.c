@@ -214,6 +214,8 @@ static void null_pointers(void) {
     CASE(deeptrack_feature_microscope(f, NULL, &out_f), NUL_, "argument 'sample' is NULL");
     CASE(deeptrack_feature_microscope(f, g, NULL), NUL_, "argument 'out' is NULL");
     CASE(deeptrack_feature_store_properties(NULL, true), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_bind_arguments(NULL, g), NUL_, "argument 'f' is NULL");
+    CASE(deeptrack_feature_bind_arguments(f, NULL), NUL_, "argument 'arguments' is NULL");
     CASE(deeptrack_feature_seed(NULL, 1), NUL_, "argument 'f' is NULL");
     CASE(deeptrack_feature_update(NULL), NUL_, "argument 'f' is NULL");
     CASE(deeptrack_feature_resolve(NULL, img, &out_i), NUL_, "argument 'f' is NULL");
@@ -839,6 +841,7 @@ static void misuse(void) {
     CASE(deeptrack_image_shape((deeptrack_image *)f, &n, 1), HND_, "deeptrack_image");
     CASE(deeptrack_feature_set_property(f, "value", (deeptrack_rule *)img), HND_, "deeptrack_rule");
     CASE(deeptrack_rule_property_of((deeptrack_feature *)img, "value", &r), HND_, "deeptrack_feature");
+    CASE(deeptrack_feature_bind_arguments(f, (deeptrack_feature *)img), HND_, "argument 'arguments'");
     CASE(deeptrack_context_uniform((deeptrack_sample_context *)f, (double *)&n), HND_, "argument 'ctx'");
     /* A feature freed by its handle but still used by another pipeline stays alive. */
     deeptrack_feature *g = feature("Multiply"), *pipe = NULL;

@@ -195,6 +195,18 @@ static void test_features() {
     CHECK(pipeline.resolve(&zero).data()[0] == 6);
     CHECK(pipeline.set_value_everywhere("no_such_property", Value::of(3.0)) == 0);
 
+    // Bound arguments (DeepTrack2's bind_arguments): their dict before the bound feature's own.
+    Feature arguments("Arguments");
+    arguments.set("x", Value::of(4.0));
+    Feature bound = add_of(1);
+    bound.bind_arguments(arguments).store_properties();
+    Image recorded = bound.resolve(&zero);
+    CHECK(recorded.property_count() == 2);
+    CHECK(recorded.property_dict(0).get("name").as_string() == "Arguments");
+    CHECK(recorded.property_dict(0).get("x").as_float() == 4.0);
+    CHECK(recorded.property_dict(1).get("name").as_string() == "Add");
+    THROWS(bound.bind_arguments(bound), DEEPTRACK_STATUS_CYCLE, "cannot be bound as its own arguments");
+
     // An appending feature: its image joins the input list (none: nothing appended).
     Feature source("Value");
     source.set("value", Value::of({4.0}));
