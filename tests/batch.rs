@@ -94,7 +94,17 @@ unsafe extern "C" fn slow_sample(
     let (active, most) = if userdata.is_null() { (&ACTIVE, &MOST) } else { (&SAFE_ACTIVE, &SAFE_MOST) };
     let now = active.fetch_add(1, Ordering::SeqCst) + 1;
     most.fetch_max(now, Ordering::SeqCst);
-    std::thread::sleep(std::time::Duration::from_millis(2));
+    if userdata.is_null() {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    } else {
+        // Thread-safe: stay until another call runs at the same time, however late the scheduler
+        // starts the other workers on a loaded machine (a fixed sleep could end first). Bounded, so
+        // that a library running them one at a time fails instead of hanging.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while most.load(Ordering::SeqCst) < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+    }
     active.fetch_sub(1, Ordering::SeqCst);
     // SAFETY: the library passes a writable out-pointer.
     unsafe { deeptrack_value_new_float(1.0, out) }

@@ -86,10 +86,28 @@ pub(super) fn keep(block: *mut u8, size: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// Set in the child process that runs the test below alone.
+    const CHILD: &str = "DEEPTRACK_REUSE_TEST_CHILD";
+
     #[test]
     fn kept_blocks_are_reused_for_requests_of_about_their_size_only() {
-        // Other tests of this binary allocate meanwhile: a block taken that is not this test's
-        // goes back to malloc, and the assertions hold whatever else is kept.
+        // The cache is the process's: other tests of this binary, running meanwhile, free blocks of
+        // 4 MiB and more into it (filling the slots, so that `keep` refuses this test's block) and
+        // take blocks from it (this test's, or theirs for this test's requests). So the test runs
+        // in a child process of its own, this binary again with only this test.
+        if std::env::var_os(CHILD).is_none() {
+            let output = std::process::Command::new(std::env::current_exe().unwrap())
+                .args(["alloc::reuse::tests::kept_blocks_are_reused_for_requests_of_about_their_size_only"])
+                .args(["--exact", "--test-threads=1"])
+                .env(CHILD, "1")
+                .output()
+                .unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(output.status.success(), "the child failed:\n{stdout}\n{stderr}");
+            assert!(stdout.contains("1 passed"), "the child ran no test:\n{stdout}");
+            return;
+        }
         let size = 40 << 20;
         // SAFETY: plain malloc/free of a block owned by the test.
         let block = unsafe { libc::malloc(size) }.cast::<u8>();

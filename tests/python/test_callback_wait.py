@@ -25,6 +25,10 @@ import numpy as np
 import deeptrack_native as dt
 
 LIMIT = 0.5
+# The limit for calls that must not wait it at all, or for legitimate waits: far above what any call
+# takes on a loaded machine (a thread descheduled for a moment must not turn into a failure), far below
+# the 20 s within which a wait is counted as not bounded.
+LONG_LIMIT = 10.0
 
 
 def in_thread_joined(action):
@@ -100,10 +104,12 @@ class ThreadsStartedInsideCallables(unittest.TestCase):
                 self.assertHeldByACallback(answer, took)
 
     def test_resolving_the_pipeline_itself_is_busy_at_once(self):
+        # At once: not after the limit, long here so that a slow machine is not mistaken for a wait.
+        dt.set_callback_wait(LONG_LIMIT)
         out, (kind, message), took = self.outer(lambda h: lambda: h["pipe"].update().resolve())
         self.assertIs(kind, dt.BusyError)
         self.assertIn("is being resolved", message)
-        self.assertLess(took, LIMIT)
+        self.assertLess(took, LONG_LIMIT)
 
     def test_a_custom_get_joining_a_thread_that_resolves_its_pipeline(self):
         answers = []
@@ -142,14 +148,16 @@ class ThreadsStartedInsideCallables(unittest.TestCase):
         def plain(h):
             return lambda: (dt.Value(value=1.0) >> dt.Add(value=1)).resolve_batch(2, threads=2)
 
+        # Without a wait: well within a long limit (a wait would last all of it).
+        dt.set_callback_wait(LONG_LIMIT)
         out, (kind, result), took = self.outer(plain, "batch")
         self.assertEqual(kind, "ok", result)
-        self.assertLess(took, LIMIT)
+        self.assertLess(took, LONG_LIMIT)
 
 
 class LegitimateWaits(unittest.TestCase):
     def test_threads_resolving_pipelines_that_share_a_fast_callable(self):
-        previous = dt.set_callback_wait(LIMIT)
+        previous = dt.set_callback_wait(LONG_LIMIT)
         try:
             x = dt.Value(value=lambda: np.random.rand())
             pipes = [x >> dt.Add(value=1), x >> dt.Multiply(value=2), x >> dt.Add(value=1)]
@@ -172,7 +180,7 @@ class LegitimateWaits(unittest.TestCase):
             dt.set_callback_wait(previous)
 
     def test_a_wait_behind_a_callable_shorter_than_the_limit(self):
-        previous = dt.set_callback_wait(2.0)
+        previous = dt.set_callback_wait(LONG_LIMIT)
         try:
 
             def slow():

@@ -21,12 +21,26 @@ else:
 
 @unittest.skipUnless(HAVE_DASK, 'dask.distributed is not installed (pip install "dask[distributed]")')
 class DaskShards(unittest.TestCase):
+    def setUp(self):
+        # The worker processes import the example module by name: python/examples on their
+        # PYTHONPATH and on this process's path, for this test only (the modules run after this one
+        # get the environment and the path they had).
+        saved_path, saved_env = list(sys.path), os.environ.get("PYTHONPATH")
+        os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (os.path.abspath(EXAMPLES), saved_env) if p)
+        sys.path.insert(0, os.path.abspath(EXAMPLES))
+
+        def restore():
+            sys.path[:] = saved_path
+            if saved_env is None:
+                os.environ.pop("PYTHONPATH", None)
+            else:
+                os.environ["PYTHONPATH"] = saved_env
+
+        self.addCleanup(restore)
+
     def test_shards_concatenated_equal_one_process(self):
         from dask.distributed import Client, LocalCluster
 
-        # The worker processes import the example module by name.
-        os.environ["PYTHONPATH"] = os.pathsep.join([os.path.abspath(EXAMPLES), os.environ.get("PYTHONPATH", "")])
-        sys.path.insert(0, os.path.abspath(EXAMPLES))
         import dask_shards
 
         total, seed = 24, 2026
@@ -44,8 +58,6 @@ class DaskShards(unittest.TestCase):
     def test_movie_shards_concatenated_equal_one_process(self):
         from dask.distributed import Client, LocalCluster
 
-        os.environ["PYTHONPATH"] = os.pathsep.join([os.path.abspath(EXAMPLES), os.environ.get("PYTHONPATH", "")])
-        sys.path.insert(0, os.path.abspath(EXAMPLES))
         import dask_shards
 
         total, seed = 6, 2027

@@ -4,7 +4,6 @@ other processes see distinct, reproducible items."""
 
 import multiprocessing
 import os
-import time
 import unittest
 import warnings
 
@@ -187,8 +186,17 @@ class BatchesOnProcesses(unittest.TestCase):
             np.testing.assert_array_equal(image, one[i][0])
 
     def test_items_render_in_several_processes(self):
+        parent = os.getpid()
+        rendered_elsewhere = multiprocessing.get_context("fork").Event()
+
         def pid():
-            time.sleep(0.02)  # long enough that the forked workers take items too
+            # This process waits (bounded) for a worker to render an item, so that the workers take
+            # items too however late a loaded machine starts them (a fixed sleep could let this
+            # process render them all first).
+            if os.getpid() != parent:
+                rendered_elsewhere.set()
+            else:
+                rendered_elsewhere.wait(60)
             return os.getpid()
 
         with warnings.catch_warnings():  # 'pid' is not a PointParticle parameter: kept as a property
