@@ -70,6 +70,13 @@ fn math_parameters_are_checked() {
     let out = clip.resolve_one(Some(&Image::new(ndarray::arr1(&[0.0, 5.0, f64::NAN]).into_dyn()))).unwrap().unwrap();
     assert_eq!(out.as_slice()[..2], [1.0, 1.0]);
     assert!(out.as_slice()[2].is_nan());
+    // None is no bound on that side, as numpy's `clip(x, None, 1)` (DeepTrack2 2.0.1).
+    clip.set_property("min", Rule::constant(Value::None)).unwrap();
+    let out = clip.resolve_one(Some(&Image::new(ndarray::arr1(&[-7.0, 0.5, 5.0]).into_dyn()))).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [-7.0, 0.5, 1.0]);
+    clip.set_property("max", Rule::constant(Value::None)).unwrap();
+    let out = clip.resolve_one(Some(&Image::new(ndarray::arr1(&[-7.0, 0.5, 5.0]).into_dyn()))).unwrap().unwrap();
+    assert_eq!(out.as_slice(), [-7.0, 0.5, 5.0]);
     let blur = features::builtin("GaussianBlur").unwrap();
     let err = blur.set_property("sigma", Rule::constant(-1.0)).unwrap_err();
     assert_eq!(err.to_string(), "property 'sigma' of feature 'GaussianBlur': expected a non-negative number, got -1");

@@ -18,7 +18,7 @@ pub(crate) const AVERAGE: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
-    zero_d_array: false,
+    zero_d_array: true,
     bool_output: false,
     doc: "The mean of its features' outputs (stacked on a new first axis) over `axis`.",
     params: &[

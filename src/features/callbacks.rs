@@ -42,7 +42,7 @@ pub(super) const BLUR: KindSpec = KindSpec {
     aliases: &[],
     module: "math",
     base: "",
-    zero_d_array: false,
+    zero_d_array: true,
     bool_output: false,
     doc: "`filter_function` (a function of the image) applied to the whole image, given the properties.",
     params: &[
@@ -202,6 +202,13 @@ enum Method {
     Blocks(Arc<GetFn>),
 }
 
+impl Method {
+    /// Whether the library computes it (numpy's reductions), not a function of the user's.
+    fn is_native(&self) -> bool {
+        matches!(self, Method::Native(_) | Method::Median)
+    }
+}
+
 impl Pool {
     fn method(&self) -> Result<Method> {
         let native = match self.function.spec().map(|s| s.name) {
@@ -235,10 +242,16 @@ impl Pool {
     ) -> Result<Image> {
         let dims = &img.shape()[..img.shape().len() - 1];
         let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, dims.len()))?;
-        if dims.is_empty() {
-            // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
-            return Ok(img.clone());
-        }
+        let k = if dims.is_empty() {
+            if method.is_native() {
+                // A 0-d image has no axis to pool over: numpy's reductions over no axis return the value.
+                return Ok(img.clone());
+            }
+            // A function is called on the one block of no axis, as skimage calls it (`axis=()`).
+            Vec::new()
+        } else {
+            k
+        };
         let method = match &method {
             Method::Native(Reduce::Sum) => ComplexMethod::Native(Reduction::Sum),
             Method::Native(Reduce::Mean) => ComplexMethod::Native(Reduction::Mean),
@@ -280,10 +293,16 @@ impl FeatureKind for Pool {
         }
         let shape = img.shape();
         let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, shape.len()))?;
-        if shape.is_empty() {
-            // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
-            return Ok(Some(img.clone()));
-        }
+        let k = if shape.is_empty() {
+            if method.is_native() {
+                // A 0-d image has no axis to pool over: numpy's reductions over no axis return the value.
+                return Ok(Some(img.clone()));
+            }
+            // A function is called on the one block of no axis, as skimage calls it (`axis=()`).
+            Vec::new()
+        } else {
+            k
+        };
         let out = match method {
             Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
             Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
@@ -400,7 +419,12 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
     }
     let mut pos = vec![0_usize; dims.len()];
     for slot in out.iter_mut() {
-        fill_block(x, dims, &strides, ksize, &pos, &mut block);
+        if dims.is_empty() {
+            // A 0-d image is one block (of no axis) of its one sample.
+            block[0] = x[0];
+        } else {
+            fill_block(x, dims, &strides, ksize, &pos, &mut block);
+        }
         let mut samples = buffer::with_capacity(block_len)?;
         samples.extend_from_slice(&block);
         let arg = Image::from_shared(Arc::new(

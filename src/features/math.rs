@@ -141,20 +141,22 @@ const CLIP: KindSpec = KindSpec {
     params: &[
         ParamSpec {
             check: Some(no_nan),
+            nullable: true,
             ..ParamSpec::new(
                 "min",
                 ParamKind::Array,
                 ParamDefault::Value(Const::Float(f64::NEG_INFINITY)),
-                "the lower bound (an array: broadcast with the image, as numpy's clip)",
+                "the lower bound (an array: broadcast with the image, as numpy's clip; None: no lower bound)",
             )
         },
         ParamSpec {
             check: Some(no_nan),
+            nullable: true,
             ..ParamSpec::new(
                 "max",
                 ParamKind::Array,
                 ParamDefault::Value(Const::Float(f64::INFINITY)),
-                "the upper bound (an array: broadcast); where it is below `min`, the result is `max`, as numpy's",
+                "the upper bound (an array: broadcast; None: no upper bound); where it is below `min`, the result is `max`, as numpy's",
             )
         },
     ],
@@ -345,7 +347,10 @@ impl FeatureKind for Clip {
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, _: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(img) = input else { return Ok(None) };
         let p = Params::new(CLIP.params, props);
-        let (lo, hi) = match (p.operand("min")?, p.operand("max")?) {
+        // None is no bound on that side, as numpy's `clip(x, None, max)`.
+        let lo = p.opt_operand("min")?.unwrap_or(Operand::Number(f64::NEG_INFINITY));
+        let hi = p.opt_operand("max")?.unwrap_or(Operand::Number(f64::INFINITY));
+        let (lo, hi) = match (lo, hi) {
             (Operand::Number(lo), Operand::Number(hi)) => (lo, hi),
             (lo, hi) => {
                 complex_with_array_bounds(img, &lo)?;

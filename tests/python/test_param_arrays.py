@@ -103,6 +103,23 @@ class NumbersAsArrays(unittest.TestCase):
         x = np.array([-2.0, 0.0, 3.0, np.nan])
         np.testing.assert_array_equal(dt.Clip(min=1, max=-1)(x), np.clip(x, 1, -1))
 
+    def test_clip_with_a_none_bound_has_no_bound_there(self):
+        # numpy's clip (2.0.1's Clip) reads None as no bound on that side; the values are 2.0.1's.
+        x = np.arange(12.0).reshape(4, 3)
+        np.testing.assert_array_equal(dt.Clip(min=None, max=5)(x), np.minimum(x, 5))
+        np.testing.assert_array_equal(dt.Clip(min=3, max=None)(x), np.maximum(x, 3))
+        np.testing.assert_array_equal(dt.Clip(min=None, max=None)(x), x)
+        np.testing.assert_array_equal(dt.Clip(None, np.array([1.0, 5.0, 9.0]))(x), np.minimum(x, [1.0, 5.0, 9.0]))
+        z = np.array([1 + 2j, 3 - 1j, -2 + 0j])
+        np.testing.assert_array_equal(dt.Clip(min=None, max=2)(z), np.clip(z, None, 2))
+        # The dict records None as given, as 2.0.1's.
+        clip = dt.Clip(min=None, max=5)
+        clip.store_properties()
+        self.assertEqual(clip.resolve(dt.Image(x)).properties, [{"min": None, "max": 5, "name": "Clip"}])
+        # NaN is still refused (it would make every sample NaN).
+        with self.assertRaises(dt.InvalidArgumentError):
+            dt.Clip(min=np.nan, max=None)(x)
+
 
 class Dtypes(unittest.TestCase):
     def test_dtype_objects_and_scalar_types(self):

@@ -7,6 +7,7 @@ import math
 import unittest
 
 import numpy as np
+import scipy.ndimage
 
 import deeptrack_native as dt
 from deeptrack_native import Feature, Image
@@ -118,6 +119,7 @@ RESULT_TYPES = [
     (lambda: dt.Imag(), np.ndarray, np.float64),
     (lambda: dt.AsType("float64"), np.ndarray, np.float64),
     (lambda: dt.AsType("int32"), np.ndarray, np.int32),
+    (lambda: dt.math.Blur(filter_function=scipy.ndimage.gaussian_filter, sigma=1), np.ndarray, np.float64),
     (lambda: dt.Add(value=1) >> dt.DummyFeature(), np.ndarray, np.float64),
     (lambda: dt.Add(value=1), np.float64, np.float64),
     (lambda: dt.DummyFeature() >> dt.Add(value=1), np.float64, np.float64),
@@ -139,6 +141,35 @@ class ZeroDimensionalResultTypes(unittest.TestCase):
                 # A list of inputs gives a list of such results.
                 results = make().resolve([np.array(2.5), np.array(0.5)])
                 self.assertEqual([type(r) for r in results], [kind, kind])
+
+    def test_average_of_0d_images_is_a_0d_array(self):
+        # 2.0.1's Average returns Image(np.mean(images, axis)): a 0-d ndarray once unwrapped.
+        result = dt.Average([dt.Value(value=1.0), dt.Value(value=3.0)]).resolve()
+        self.assertIs(type(result), np.ndarray)
+        self.assertEqual((result.ndim, result.dtype, float(result)), (0, np.dtype(np.float64), 2.0))
+
+    def test_pool_calls_its_function_on_a_0d_image(self):
+        # skimage's block_reduce (2.0.1's Pool) calls the function on the one block of no axis,
+        # `axis=()`; numpy's reductions return the value itself (checked with 2.0.1).
+        cases = [
+            (lambda: dt.Pool(np.std, ksize=2), np.array(5.0), 0.0),
+            (lambda: dt.Pool(lambda x, axis: np.ptp(x, axis=axis) + 1, ksize=3), np.array(5.0), 1.0),
+            (lambda: dt.Pool(lambda x, axis: np.ptp(x, axis=axis) + 1, ksize=1), np.array(5.0), 1.0),
+            (lambda: dt.Pool(np.std, ksize=2), np.array(5.0 + 1j), 0.0),
+            (lambda: dt.Pool(lambda x, axis: np.ptp(x, axis=axis) + 1, ksize=3), np.array(5.0 + 1j), 1 + 0j),
+            (lambda: dt.Pool(np.mean, ksize=2), np.array(5.0), 5.0),
+            (lambda: dt.MaxPooling(ksize=2), np.array(5.0), 5.0),
+        ]
+        for make, x, expected in cases:
+            with self.subTest(feature=repr(make()), x=x):
+                result = make().resolve(x)
+                self.assertEqual(np.ndim(result), 0)
+                self.assertEqual(result, expected)
+                self.assertEqual(np.iscomplexobj(result), np.iscomplexobj(expected))
+        # A function of one block (no `axis`) receives the 0-d block once.
+        seen = []
+        result = dt.Pool(lambda block: seen.append(np.shape(block)) or np.ptp(block) + 1, ksize=2).resolve(np.array(5.0))
+        self.assertEqual((float(result), seen), (1.0, [()]))
 
     def test_every_comparison_of_the_registry_gives_a_bool_scalar(self):
         # The comparisons are the registry's bool_output kinds (no hand list), each numpy's bool

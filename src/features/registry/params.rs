@@ -81,6 +81,14 @@ impl<'a> Params<'a> {
         })
     }
 
+    /// An optional [`Params::operand`]: `None` when absent or `None`.
+    pub fn opt_operand(&self, key: &str) -> Result<Option<Operand>> {
+        match self.optional(key)? {
+            None => Ok(None),
+            Some(_) => self.operand(key).map(Some),
+        }
+    }
+
     /// An optional number: `None` when absent or `None`.
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>> {
         self.optional(key)?.map(|v| v.to_number().map_err(|e| e.in_property(key))).transpose()
