@@ -882,21 +882,50 @@ def _holds_object(value):
 
 
 
-def _last_kind(feature):
-    """The kind that computes ``feature``'s output: the last of a chain."""
+def _last_feature(feature):
+    """The feature that computes ``feature``'s output: the last of a chain."""
     while isinstance(feature, Chain):
         feature = feature.feature_2
-    return feature._kind
+    return feature
+
+
+def _last_kind(feature):
+    """The kind that computes ``feature``'s output: the last of a chain."""
+    return _last_feature(feature)._kind
+
+
+def _zero_d_array_by_parameters(feature):
+    """Whether ``feature`` (a built-in of a kind that gives numpy scalars) gives its 0-d results as 0-d
+    arrays in 2.0.1 for the parameters it computed with: numpy's ``median``, ``quantile`` and
+    ``percentile`` with ``keepdims=True``, and an index holding an Ellipsis (``x[..., 0]``, numpy's
+    indexing returns an array then)."""
+    kind = feature._kind
+    if kind not in ("Median", "Quantile", "Percentile", "Slice"):
+        return False
+    try:
+        if kind != "Slice":
+            return feature._get_property("keepdims") is True
+        index = feature._get_property("slices")
+    except Exception:  # noqa: BLE001 - a property Python holds (not the library): numpy's default types
+        return False
+    items = index if isinstance(index, (list, tuple)) else [index]
+    return any(item is Ellipsis or (isinstance(item, str) and item == "...") for item in items)
 
 
 def _zero_d_results(feature, results):
     """``results`` with their 0-d numbers typed as DeepTrack2 2.0.1 gives them for ``feature``'s last
     kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the registry's ``zero_d_array``:
     2.0.1 returns its input array or scipy's 0-d array; the library gives a float64 or
-    complex128 scalar), numpy's bool scalar for a comparison (the library gives a 0-d bool array)."""
-    kind = _last_kind(feature)
-    if kind in _ZERO_D_ARRAY_KINDS:
-        return [np.array(r) if isinstance(r, (np.float64, np.complex128)) else r for r in results]
+    complex128 scalar) and for those whose numpy function gives one for their parameters
+    (``_zero_d_array_by_parameters``), numpy's bool scalar for a comparison (the library gives a 0-d
+    bool array)."""
+    scalar = (np.float64, np.complex128)
+    last = _last_feature(feature)
+    kind = last._kind
+    if kind in _ZERO_D_ARRAY_KINDS or (
+        any(isinstance(r, scalar) for r in results) and _zero_d_array_by_parameters(last)
+    ):
+        return [np.array(r) if isinstance(r, scalar) else r for r in results]
     if kind in _COMPARISON_KINDS:
         return [
             r[()] if type(r) is np.ndarray and r.ndim == 0 and r.dtype == np.bool_ else r for r in results

@@ -41,18 +41,58 @@ pub(crate) fn process(name: &str, inputs: &[Image], value: &Value) -> Result<Vec
     if inputs.is_empty() || values.is_empty() {
         return Ok(Vec::new());
     }
+    let operands: Vec<&Value> = match value {
+        Value::List(items) | Value::Tuple(items) => items.iter().collect(),
+        other => vec![other],
+    };
     let n = inputs.len().max(values.len());
     let mut out = crate::buffer::try_vec(n)
         .ok_or_else(|| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n} images")))?;
     for i in 0..n {
         let image = &inputs[i % inputs.len()];
-        out.push(one(name, image, &values[i % values.len()])?);
+        let shortcut =
+            if name == "Power" && image.is_complex() { power_shortcut(operands[i % operands.len()]) } else { None };
+        out.push(one(name, image, &values[i % values.len()], shortcut)?);
     }
     Ok(out)
 }
 
-/// `image op b` in complex numbers.
-fn one(name: &str, image: &Image, b: &ArrayD<Complex64>) -> Result<Image> {
+/// numpy 2's fast paths of `array ** exponent` for a complex array (`fast_scalar_power`, which
+/// DeepTrack2's `Power` reaches through Python's `**`): a Python int -1 is numpy's `reciprocal`, a
+/// Python int 2 its `square`, a Python float 0.5 its `sqrt`; every other exponent (the floats -1.0 and
+/// 2.0, numpy's scalars, arrays) goes through numpy's `power` ([`c99::power`]). The results differ
+/// where a part is infinite or the products overflow (`(inf + 1j) ** -1` is 0 by `reciprocal`, NaN by
+/// `power`). The library's integers and floats stand for Python's (numpy's scalars cross as them).
+fn power_shortcut(exponent: &Value) -> Option<fn(Complex64) -> Complex64> {
+    match exponent {
+        Value::Int(-1) => Some(reciprocal),
+        Value::Int(2) => Some(|z| c99::mul(z, z)),
+        Value::Float(e) if *e == 0.5 => Some(|z| c99::apply(c99::Function::Sqrt, z)),
+        _ => None,
+    }
+}
+
+/// numpy's `reciprocal` of a complex number (its loop's scaled division, not `1 / z` by Smith's
+/// method): `1 / (re + im·r)` with `r = im / re` when `|im| <= |re|`, else with the parts swapped.
+fn reciprocal(z: Complex64) -> Complex64 {
+    if z.im.abs() <= z.re.abs() {
+        let r = z.im / z.re;
+        let d = z.re + z.im * r;
+        Complex64::new(1.0 / d, -r / d)
+    } else {
+        let r = z.re / z.im;
+        let d = z.re * r + z.im;
+        Complex64::new(r / d, -1.0 / d)
+    }
+}
+
+/// `image op b` in complex numbers; `shortcut`, numpy's fast path of a `Power` ([`power_shortcut`]).
+fn one(
+    name: &str,
+    image: &Image,
+    b: &ArrayD<Complex64>,
+    shortcut: Option<fn(Complex64) -> Complex64>,
+) -> Result<Image> {
     let op: fn(Complex64, Complex64) -> Complex64 = match name {
         "Add" => |x, y| x + y,
         "Subtract" => |x, y| x - y,
@@ -72,7 +112,10 @@ fn one(name: &str, image: &Image, b: &ArrayD<Complex64>) -> Result<Image> {
             "Multiply" if image.is_complex() => multiply_by_number(samples, w)?,
             "Multiply" => by_number(samples, false, |z| c99::mul(z, w))?,
             "Divide" => by_number(samples, image.is_complex(), |z| c99::div(z, w))?,
-            _ => by_number(samples, image.is_complex(), |z| c99::power(z, w))?,
+            _ => match shortcut {
+                Some(f) => by_number(samples, image.is_complex(), f)?,
+                None => by_number(samples, image.is_complex(), |z| c99::power(z, w))?,
+            },
         };
         let mut dims = image.shape().to_vec();
         if !image.is_complex() {

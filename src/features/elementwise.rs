@@ -12,9 +12,10 @@
 //!
 //! A complex image (see [`Image::is_complex`]: a brightfield field, complex noise) has numpy's
 //! complex results for `Real`, `Imag`, `Abs`, `Angle` (real images, the last axis of parts dropped)
-//! and every other function (complex: `Sign` is numpy 2's `z / |z|`, `Round` rounds both parts, the
-//! transcendental functions are the C library's C99 functions, which numpy's complex loops call);
-//! `Ceil` and `Floor` of a complex image are an error naming the kind, as numpy has none.
+//! and every other function (complex: `Sign` is numpy 2's `z / |z|`, the direction of the infinite
+//! part where `|z|` is infinite, `Round` rounds both parts, the transcendental functions are the C
+//! library's C99 functions, which numpy's complex loops call); `Ceil` and `Floor` of a complex image
+//! are an error naming the kind, as numpy has none.
 
 use crate::features::ComplexInputs;
 use std::sync::Arc;
@@ -104,6 +105,28 @@ fn sign(x: f64) -> f64 {
     }
 }
 
+/// numpy 2's `sign` of a complex number, `z / |z|`: 0 for 0, NaN where `|z|` is NaN, and where `|z|`
+/// is infinite the direction of the infinite part (`inf + 1j` → 1, `nan + inf·j` → `1j`; NaN when both
+/// parts are infinite), where the division would give NaN.
+fn complex_sign(z: Complex64) -> Complex64 {
+    let r = z.re.hypot(z.im);
+    let unit = |x: f64| if x > 0.0 { 1.0 } else { -1.0 };
+    if r.is_nan() {
+        Complex64::new(f64::NAN, f64::NAN)
+    } else if r.is_infinite() {
+        match (z.re.is_infinite(), z.im.is_infinite()) {
+            (true, true) => Complex64::new(f64::NAN, f64::NAN),
+            (true, false) => Complex64::new(unit(z.re), 0.0),
+            (false, true) => Complex64::new(0.0, unit(z.im)),
+            (false, false) => Complex64::new(z.re / r, z.im / r),
+        }
+    } else if r == 0.0 {
+        Complex64::new(0.0, 0.0)
+    } else {
+        Complex64::new(z.re / r, z.im / r)
+    }
+}
+
 /// `np.angle` of a real number: the argument of `x + 0i`, `atan2(0, x)`: π for a negative `x`
 /// (`-0.0` and `-inf` included), 0 for a positive one, NaN for NaN (a select, which vectorises,
 /// rather than `atan2`).
@@ -136,10 +159,7 @@ impl Op {
             Op::Log10 => c99::apply(C::Log10, z),
             Op::Log2 => c99::apply(C::Log2, z),
             Op::Round => Complex64::new(z.re.round_ties_even(), z.im.round_ties_even()),
-            Op::Sign => {
-                let r = z.re.hypot(z.im);
-                if r == 0.0 { Complex64::new(0.0, 0.0) } else { Complex64::new(z.re / r, z.im / r) }
-            }
+            Op::Sign => complex_sign(z),
             Op::Sin => c99::apply(C::Sin, z),
             Op::Sinh => c99::apply(C::Sinh, z),
             Op::Sqrt => c99::apply(C::Sqrt, z),
@@ -295,6 +315,11 @@ impl Elementwise {
             // numpy's `.real` and `.imag` views, in O(1): every other sample of the input's.
             Op::Real => return img.complex_part(false),
             Op::Imag => return img.complex_part(true),
+            Op::Ceil | Op::Floor => {
+                // numpy has no complex floor or ceil: refused for any complex image, an empty one too.
+                self.op.apply_complex(Complex64::new(0.0, 0.0))?;
+                unreachable!("Ceil and Floor refuse complex numbers")
+            }
             _ => {}
         }
         let parts = img.contiguous()?;

@@ -93,15 +93,28 @@ const CHANNEL_FIRST_2D: KindSpec = KindSpec {
     zero_d_array: false,
     bool_output: false,
     doc: "A 2-d image gets a leading axis of one; a 3-d image has `axis` moved to the front.",
-    params: &[ParamSpec::new(
-        "axis",
-        ParamKind::Integer,
-        ParamDefault::Value(Const::Int(-1)),
-        "the channel axis of a 3-d image",
-    )],
+    params: &[ParamSpec {
+        nullable: true,
+        ..ParamSpec::new(
+            "axis",
+            ParamKind::Integer,
+            ParamDefault::Value(Const::Int(-1)),
+            "the channel axis of a 3-d image (a 2-d image does not read it: None is allowed there)",
+        )
+    }],
     positional: &["axis"],
     make: |_| Box::new(Shape::ChannelFirst2d),
 };
+
+/// Whether each number of a complex image is nonzero (`re != 0 || im != 0`, so NaN in either part
+/// counts), as 1 or 0 in a real image: numpy's cast of complex numbers to bool, without its warning.
+fn nonzero(img: &Image) -> Result<Image> {
+    let (re, im) = (img.complex_part(false)?, img.complex_part(true)?);
+    let (a, b) = (re.data(), im.data());
+    let flags = crate::fallible::collect(a.iter().zip(b.iter()).map(|(&a, &b)| f64::from(a != 0.0 || b != 0.0)))?;
+    let flags = ArrayD::from_shape_vec(a.raw_dim(), flags).expect("one flag per number");
+    Ok(re.with_data(flags))
+}
 
 /// numpy's `astype(complex128)` or `astype(complex64)`: a real image becomes complex (zero imaginary
 /// parts), a complex one stays complex; `single` rounds every part to float32, as complex64 holds
@@ -286,7 +299,8 @@ impl Shape {
                 Ok(Some(out))
             }
             Shape::ChannelFirst2d if ndim == 2 => {
-                p.parse("axis", Value::as_i64)?;
+                // Unused, as in 2.0.1 (which ignores it for 2-d images), but a number if given.
+                p.optional("axis")?.map(Value::as_i64).transpose().map_err(|e| e.in_property("axis"))?;
                 Ok(Some(vec![1, shape[0], shape[1]]))
             }
             _ => Ok(None),
@@ -355,9 +369,11 @@ impl Shape {
                 reshaped(x, &shape)
             }
             Shape::ChannelFirst2d => {
-                p.parse("axis", Value::as_i64)?;
                 match (ndim, self.order(ndim, p)?) {
-                    (2, _) => Ok(crate::fallible::to_owned(x)?.insert_axis(Axis(0))),
+                    (2, _) => {
+                        self.reshape(x.shape(), p)?; // checks `axis`
+                        Ok(crate::fallible::to_owned(x)?.insert_axis(Axis(0)))
+                    }
                     (_, Some(order)) => crate::fallible::standard_owned(&x.view().permuted_axes(IxDyn(&order))),
                     (n, None) => Err(Error::invalid(format!("ChannelFirst2d takes 2-d or 3-d images, got {n} axes"))),
                 }
@@ -405,16 +421,21 @@ impl FeatureKind for Shape {
                 return as_complex(img, single).map(Some);
             }
         }
+        let p = Params::new(self.spec().params, props);
         let real;
         let img = if img.is_complex() {
-            // `AsType` (the one kind here that sees complex images): numpy's cast of the real parts.
-            crate::warnings::warn("AsType: casting complex values to real discards the imaginary part");
-            real = img.complex_part(false)?;
+            // `AsType` (the one kind here that sees complex images): numpy's cast of the real parts,
+            // but to bool, which is whether the number is nonzero (either part, NaN included).
+            real = if NumpyType::parse(p.str("dtype")?) == Some(NumpyType::Real(Dtype::Bool)) {
+                nonzero(img)?
+            } else {
+                crate::warnings::warn("AsType: casting complex values to real discards the imaginary part");
+                img.complex_part(false)?
+            };
             &real
         } else {
             img
         };
-        let p = Params::new(self.spec().params, props);
         // Reshapes, and the cast to float64, share the input's samples (numpy returns views, or the
         // array itself for `astype` to its own type with DeepTrack2's `copy=False`).
         if let Some(shape) = self.reshape(img.shape(), &p)? {

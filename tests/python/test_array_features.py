@@ -37,6 +37,21 @@ class ArrayFeatures(unittest.TestCase):
             np.testing.assert_array_equal(dt.AsType(dtype=dtype).resolve(y), expected, dtype)
         np.testing.assert_array_equal(dt.OneHot(num_classes=4).resolve(np.array([[3.0], [1.0]])), np.eye(4)[[3, 1]])
 
+    def test_channel_first_2d_reads_axis_only_for_3d_images(self):
+        # DeepTrack2 2.0.1 adds the leading axis of a 2-d image without reading `axis`, so None is
+        # accepted there; a 3-d image moves `axis`, which None cannot be (2.0.1: a TypeError).
+        x2, x3 = np.arange(6.0).reshape(2, 3), np.arange(24.0).reshape(2, 3, 4)
+        for axis in (None, -1, 0, 5):
+            with self.subTest(axis=axis):
+                out = np.asarray(dt.ChannelFirst2d(axis=axis).resolve(x2))
+                np.testing.assert_array_equal(out, x2[None])
+        np.testing.assert_array_equal(dt.ChannelFirst2d(axis=1).resolve(x3), np.moveaxis(x3, 1, 0))
+        with self.assertRaisesRegex(TypeError, "axis"):
+            dt.ChannelFirst2d(axis=None).resolve(x3)
+        # A value that is not an integer is still refused for a 2-d image.
+        with self.assertRaisesRegex(TypeError, "axis"):
+            dt.ChannelFirst2d(axis="first").resolve(x2)
+
     def test_permutations_are_strided_views_of_the_same_memory(self):
         # np.transpose and np.moveaxis are views: so are the results here, with numpy's strides, over
         # the library's memory of the input (read in place: the caller's array itself).

@@ -66,6 +66,10 @@ class NoKindLeaksTheParts(unittest.TestCase):
             with self.assertRaises(dt.TypeMismatchError) as cm:
                 kind.resolve(A.copy())
             self.assertIn(message, str(cm.exception))
+        # An empty complex image too, as numpy (2.0.1) refuses the type, not the numbers.
+        for kind in (dt.Floor(), dt.Ceil()):
+            with self.assertRaises(dt.TypeMismatchError):
+                kind.resolve(np.zeros((0, 5), complex))
 
 
 class ShapeAndViews(unittest.TestCase):
@@ -181,6 +185,18 @@ class Elementwise(unittest.TestCase):
     def test_sign_is_numpy_2s_unit_number(self):
         close(self, dt.Sign().resolve(np.array([3 + 4j, 0j, -2j])), np.array([0.6 + 0.8j, 0j, -1j]))
 
+    def test_sign_of_an_infinite_number_is_the_direction_of_its_infinite_part(self):
+        # numpy 2.4's sign (DeepTrack2 2.0.1's Sign) where |z| is infinite: the infinite part's
+        # direction (the other part finite or NaN), NaN with both parts infinite; |z| NaN gives NaN.
+        inf, nan = np.inf, np.nan
+        z = np.array([complex(inf, 1), complex(-inf, nan), complex(1, inf), complex(nan, -inf),
+                      complex(inf, inf), complex(-inf, inf), complex(nan, 1), 1e308 + 1e308j, complex(0, -0.0)])
+        want = np.array([1, -1, 1j, -1j, complex(nan, nan), complex(nan, nan), complex(nan, nan),
+                         0.7071067811865475 + 0.7071067811865475j, 0])  # numpy 2.4.6's values
+        got = np.asarray(dt.Sign().resolve(z))
+        np.testing.assert_array_equal(got, want)
+        self.assertEqual(got.dtype, np.complex128)
+
 
 class Arithmetic(unittest.TestCase):
     def test_complex_operands_and_complex_images(self):
@@ -192,6 +208,32 @@ class Arithmetic(unittest.TestCase):
                     for x in (A, A.real):
                         with self.subTest(kind=name, value=value, complex_image=x is A):
                             close(self, getattr(dt.features, name)(value=value).resolve(x.copy()), fn(x, value))
+
+    def test_power_takes_numpys_fast_paths_for_python_exponents(self):
+        # numpy 2's `array ** exponent` (DeepTrack2 2.0.1's Power) computes a complex array's power by
+        # `reciprocal` for the Python int -1, `square` for the int 2 and `sqrt` for the float 0.5, and
+        # by `power` for any other exponent (the floats -1.0 and 2.0, numpy's 0-d arrays): they differ
+        # where a part is infinite or the products overflow. The reference is numpy's own `**`.
+        inf, nan = np.inf, np.nan
+        z = np.array([complex(inf, 1), complex(1, -inf), complex(-inf, 0), complex(nan, inf), 0j, 3 - 4j,
+                      complex(inf, inf), 1e-300 + 2j, -0.5 + 1e-9j, complex(0, -1e308)])
+        with np.errstate(all="ignore"):
+            for e in (-1, 2, 0.5, -1.0, 2.0, 0.5 + 0j, 3, -2, np.array(0.5), np.array(-1)):
+                with self.subTest(exponent=repr(e)):
+                    want = z ** e
+                    for got in (dt.Power(value=e).resolve(z.copy()), (dt.Value(z.copy()) ** e).resolve()):
+                        got = np.asarray(got)
+                        self.assertEqual(got.dtype, np.complex128)
+                        np.testing.assert_array_equal(got, want)
+                        for part in (np.real, np.imag):
+                            g, w = part(got), part(want)
+                            self.assertTrue((np.isnan(w) | (np.signbit(g) == np.signbit(w))).all())
+            # The numbers that tell the paths apart, as numpy 2.4.6 gives them.
+            first = complex(inf, 1)
+            self.assertEqual(complex(dt.Power(value=-1).resolve(np.array([first]))[0]), 0j)
+            self.assertTrue(np.isnan(dt.Power(value=-1.0).resolve(np.array([first]))[0]))
+            self.assertEqual(complex(dt.Power(value=0.5).resolve(np.array([first]))[0]), complex(inf, 0))
+            self.assertTrue(np.isnan(dt.Power(value=np.array(0.5)).resolve(np.array([first]))[0].imag))
 
     def test_comparisons_order_complex_numbers_as_numpy_2(self):
         x = np.array([1 + 2j, 1 - 5j, -3 + 9j, 2 + 0j])
@@ -236,6 +278,19 @@ class Types(unittest.TestCase):
         np.testing.assert_array_equal(out, A.real.astype(np.float32))
         self.assertEqual(out.dtype, np.float32)
         self.assertTrue(any("discards the imaginary part" in str(w.message) for w in caught), caught)
+
+    def test_astype_bool_is_whether_the_number_is_nonzero(self):
+        # numpy's (DeepTrack2 2.0.1's) cast of complex numbers to bool reads both parts, NaN counting
+        # as nonzero, and warns of nothing: the imaginary part is not discarded.
+        z = np.array([[0j, 1j, 1e-320j, -0.0 - 0.0j], [2 + 0j, complex(0, np.nan), complex(np.nan, 0), -3 - 1j]])
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = np.asarray(dt.features.AsType(dtype="bool").resolve(z.copy()))
+            alias = np.asarray(dt.features.AsType(dtype="?").resolve(z.copy()))
+        want = np.array([[False, True, True, False], [True, True, True, True]])
+        for got in (out, alias):
+            self.assertEqual((got.dtype, got.shape), (np.dtype(bool), (2, 4)))
+            np.testing.assert_array_equal(got, want)
 
 
 class Structural(unittest.TestCase):

@@ -166,5 +166,32 @@ class TestAffineRecords(unittest.TestCase):
             np.testing.assert_array_equal(d["translate"], a.translate())
 
 
+class TestReducersOfAList(unittest.TestCase):
+    """A reduction of a list of images: distributed, each image keeps its dicts then the reducer's (as
+    2.0.1); not distributed (one result for the list), the result keeps every input's dicts before
+    the reducer's, a deliberate difference: 2.0.1's numpy call on the list makes a new Image holding
+    only ``[{'name': 'Sum', ...}]``, dropping the ground truth of the images reduced."""
+
+    def inputs(self):
+        x = dt.Image(np.arange(6.0).reshape(2, 3))
+        x.properties.append({"name": "A", "v": 1})
+        y = dt.Image(np.arange(6.0).reshape(2, 3) + 1)
+        y.properties.append({"name": "B", "v": 2})
+        return [x, y]
+
+    def test_distributed_and_not(self):
+        for kind in ("Sum", "Mean", "Max", "Cumsum"):
+            with self.subTest(kind=kind):
+                f = getattr(dt, kind)(axis=0, distributed=True).store_properties()
+                each = f.resolve(self.inputs())
+                self.assertEqual([names(r) for r in each], [["A", kind], ["B", kind]])
+                f = getattr(dt, kind)(axis=0, distributed=False).store_properties()
+                one = f.resolve(self.inputs())
+                self.assertEqual(names(one), ["A", "B", kind])
+                self.assertEqual([one.properties[0]["v"], one.properties[1]["v"]], [1, 2])
+        total = dt.Sum(axis=0, distributed=False).store_properties().resolve(self.inputs())
+        np.testing.assert_array_equal(total, np.arange(6.0).reshape(2, 3) * 2 + 1)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -197,6 +197,39 @@ class ZeroDimensionalResultTypes(unittest.TestCase):
         self.assertIs(type(result), np.bool_)
         self.assertFalse(result)
 
+    def test_numpys_0d_arrays_by_parameters(self):
+        # Where 2.0.1's numpy call gives a 0-d ndarray for its parameters: np.median, np.quantile and
+        # np.percentile with keepdims=True (np.sum and the others give scalars either way), and an
+        # index holding an Ellipsis (x[..., 0], x[...]); without them, numpy's scalars.
+        x, row = np.array(2.5), np.array([1.5, 2.5, 4.0])
+        cases = [
+            (dt.Median(keepdims=True), x, np.ndarray, 2.5),
+            (dt.Median(axis=(), keepdims=True), x, np.ndarray, 2.5),
+            (dt.Quantile(q=0.5, keepdims=True), x, np.ndarray, 2.5),
+            (dt.Percentile(q=50, keepdims=True), x, np.ndarray, 2.5),
+            (dt.Median(), x, np.float64, 2.5),
+            (dt.Median(axis=(), keepdims=False), x, np.float64, 2.5),
+            (dt.Sum(keepdims=True), x, np.float64, 2.5),
+            (dt.Mean(axis=(), keepdims=True), x, np.float64, 2.5),
+            (dt.Slice(slices=(Ellipsis, 1)), row, np.ndarray, 2.5),
+            (dt.Slice(slices=(1, Ellipsis)), row, np.ndarray, 2.5),
+            (dt.Slice(slices=(Ellipsis,)), x, np.ndarray, 2.5),
+            (dt.Slice(slices=(1,)), row, np.float64, 2.5),
+            (dt.Slice(slices=(-1,)), row, np.float64, 4.0),
+        ]
+        for feature, image, kind, value in cases:
+            with self.subTest(feature=repr(feature), kind=kind.__name__):
+                result = feature.resolve(image)
+                self.assertIs(type(result), kind)
+                self.assertEqual((np.ndim(result), result[()]), (0, value))
+        # The same through a chain (the last feature decides) and for each image of a list.
+        chained = (dt.Value(np.array(2.5)) >> dt.Median(keepdims=True)).resolve()
+        self.assertIs(type(chained), np.ndarray)
+        results = dt.Quantile(q=0.5, keepdims=True).resolve([np.array(1.0), np.array(2.0)])
+        self.assertEqual([type(r) for r in results], [np.ndarray, np.ndarray])
+        # Not 0-d: untouched (a keepdims median of a 2-d image is (1, 1)).
+        self.assertEqual(np.shape(dt.Median(keepdims=True).resolve(np.ones((2, 3)))), (1, 1))
+
     def test_complex_pass_through_is_a_0d_array(self):
         for feature in (dt.DummyFeature(), dt.Transpose(), dt.GaussianBlur()):
             with self.subTest(feature=type(feature).__name__):
