@@ -96,6 +96,40 @@ fn non_overlapping_volumes_are_apart_and_carry_their_final_positions() {
 }
 
 #[test]
+fn non_overlapping_moves_scatterers_given_as_a_property_value() {
+    // `a & b` is `Chain(a, Stack(value=b))`: `b`'s volume joins the list as `Stack`'s value, not as a
+    // contained feature, and is re-drawn like `a`'s (DeepTrack2 re-draws every volume that carries a
+    // position sampler). `a` stays put (a constant position); `b` is drawn around it, so most first
+    // draws overlap it and only re-drawing `b` gets them apart.
+    let a = features::builtin("Sphere").unwrap();
+    a.set_property("radius", Rule::constant(3e-6)).unwrap();
+    a.set_property("position", Rule::constant(Value::vector(&[20.0, 20.0]))).unwrap();
+    let b = sphere(3.0, 12.0, 28.0);
+    let stack = features::builtin("Stack").unwrap();
+    stack.set_property("value", Rule::feature_output(&b)).unwrap();
+    let placed = non_overlapping(&Feature::chain(&a, &stack).unwrap(), 1.0);
+    placed.store_properties(true);
+    placed.seed(5).unwrap();
+    let _ = warnings::take();
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        placed.update().unwrap();
+        let volumes = placed.resolve(None).unwrap();
+        assert_eq!(volumes.len(), 2);
+        assert!(warnings::take().is_empty(), "placed without a warning");
+        let (fa, fb) = (dilated(&placed_voxels(&volumes[0]), 0.5), dilated(&placed_voxels(&volumes[1]), 0.5));
+        assert!(fa.is_disjoint(&fb), "the two volumes are apart");
+        assert_eq!(volumes[0].get_property("position").unwrap().to_f64_vec().unwrap(), vec![20.0, 20.0]);
+        let pb = volumes[1].get_property("position").unwrap().to_f64_vec().unwrap();
+        // The position `b` carries is its sample: the feature itself reads it back.
+        assert_eq!(b.get_property("position").unwrap().to_f64_vec().unwrap(), pb);
+        seen.push(pb);
+    }
+    // `b` never sits on `a` (a loose bound; the footprints' test above is the exact one).
+    assert!(seen.iter().all(|p| (p[0] - 20.0).abs().max((p[1] - 20.0).abs()) >= 3.0), "{seen:?}");
+}
+
+#[test]
 fn non_overlapping_positions_follow_their_rule_and_the_seed() {
     let particles = Feature::repeat(&sphere(2.0, 10.0, 90.0), 3).unwrap();
     let placed = non_overlapping(&particles, 2.0);

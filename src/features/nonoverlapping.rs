@@ -140,21 +140,16 @@ struct Volume {
 }
 
 /// The features below `root` (itself included) that have a `position`: the scatterers that may have
-/// made the volumes.
+/// made the volumes, whether contained (`particle ^ 6`) or the value of a property (`a & b` is
+/// `Chain(a, Stack(value=b))`: `b` gives its images as `Stack`'s value). DeepTrack2 2.0.1 re-draws
+/// every volume whose dicts hold a position sampler, however it joined the list.
 fn scatterers_below(root: &Feature) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::new();
-    let mut seen: Vec<Feature> = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(f) = stack.pop() {
-        if seen.iter().any(|s| s.ptr_eq(&f)) {
-            continue;
-        }
-        seen.push(f.clone());
+    root.visit_image_sources(&mut |f| {
         if !f.kind().is_structural() && f.has_property("position") {
             out.push(f.clone());
         }
-        stack.extend(f.kind().children());
-    }
+    });
     out
 }
 

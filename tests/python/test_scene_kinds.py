@@ -66,6 +66,41 @@ class TestNonOverlapping(unittest.TestCase):
         # The bound is approached, not a loose one: some placements come within 2 px of it.
         self.assertLess(min(closest), 26.0)
 
+    def test_scatterers_joined_with_and_are_all_moved(self):
+        # Two kinds of particle joined with `&` (DeepTrack2's mixed-size recipe): every placement
+        # re-draws both positions, as DeepTrack2 2.0.1 does (both rules called once per re-draw,
+        # the result the last draw of each), not only the first operand's.
+        draws = {"small": [], "large": []}
+
+        def drawn(key, low, high):
+            def rule():
+                p = dt.random.uniform(low, high, size=2)
+                draws[key].append(p)
+                return p
+
+            return rule
+
+        small = scatterers.Ellipse(radius=4 * dt.units.pixel, position=drawn("small", 5, 60))
+        large = scatterers.Ellipse(radius=12 * dt.units.pixel, position=drawn("large", 5, 60))
+        placed = features.NonOverlapping(small & large, min_distance=3)
+        placed.store_properties()
+        placed.seed(3)
+        redrawn = 0
+        for _ in range(20):
+            draws["small"].clear()
+            draws["large"].clear()
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                volumes = placed.update().resolve()
+            self.assertEqual(len(draws["small"]), len(draws["large"]))
+            redrawn += len(draws["large"]) > 2
+            positions = [np.asarray(v.get_property("position")) for v in volumes]
+            np.testing.assert_array_equal(positions[0], draws["small"][-1])
+            np.testing.assert_array_equal(positions[1], draws["large"][-1])
+            # Radii 4 and 12 px: centres at least 4 + 12 - 1 px apart (footprints 1.5 px wider each).
+            self.assertGreater(np.linalg.norm(positions[0] - positions[1]), 15)
+        self.assertGreater(redrawn, 3, "the first draws overlap often in a 55 px square")
+
     def test_an_impossible_placement_warns(self):
         scatterer = scatterers.Sphere(radius=2e-6, position=lambda: dt.random.uniform(0, 4, size=2))
         placed = features.NonOverlapping(scatterer ^ 3, min_distance=2, max_attempts=2, max_iters=3)
