@@ -24,8 +24,10 @@ fn non_overlapping(feature: &Feature, min_distance: f64) -> Feature {
 }
 
 /// The voxels of a volume where the optics put it (its centre of mass on its position, voxel size 1),
-/// computed here from the volume and its `position` alone.
-fn placed_voxels(volume: &Image) -> Vec<[i64; 3]> {
+/// computed here from the volume and its `position` alone, as NonOverlapping judges them: the corner
+/// of the footprint's box (the volume's, `reach` voxels further out: the whole voxels its dilation
+/// adds) truncated toward zero, as DeepTrack2 2.0.1 does.
+fn placed_voxels(volume: &Image, reach: i64) -> Vec<[i64; 3]> {
     let s = volume.shape().to_vec();
     let (mut total, mut com) = (0.0, [0.0; 3]);
     let mut voxels = Vec::new();
@@ -42,7 +44,7 @@ fn placed_voxels(volume: &Image) -> Vec<[i64; 3]> {
     let p = volume.get_property("position").unwrap().to_f64_vec().unwrap();
     let z = volume.get_property("z").and_then(|v| v.as_f64().ok()).unwrap_or(0.0);
     let origin = [p[0], p[1], z];
-    let corner: Vec<i64> = (0..3).map(|i| (origin[i] - com[i] / total).floor() as i64).collect();
+    let corner: Vec<i64> = (0..3).map(|i| (origin[i] - com[i] / total - reach as f64).trunc() as i64 + reach).collect();
     voxels.iter().map(|idx| std::array::from_fn(|i| corner[i] + idx[i] as i64)).collect()
 }
 
@@ -77,7 +79,10 @@ fn non_overlapping_volumes_are_apart_and_carry_their_final_positions() {
         let volumes = placed.resolve(None).unwrap();
         assert_eq!(volumes.len(), 5);
         assert!(warnings::take().is_empty(), "placed without a warning");
-        let footprints: Vec<_> = volumes.iter().map(|v| dilated(&placed_voxels(v), min_distance / 2.0)).collect();
+        let footprints: Vec<_> = volumes
+            .iter()
+            .map(|v| dilated(&placed_voxels(v, (min_distance / 2.0) as i64), min_distance / 2.0))
+            .collect();
         for i in 0..5 {
             for j in i + 1..5 {
                 assert!(
@@ -117,7 +122,7 @@ fn non_overlapping_moves_scatterers_given_as_a_property_value() {
         let volumes = placed.resolve(None).unwrap();
         assert_eq!(volumes.len(), 2);
         assert!(warnings::take().is_empty(), "placed without a warning");
-        let (fa, fb) = (dilated(&placed_voxels(&volumes[0]), 0.5), dilated(&placed_voxels(&volumes[1]), 0.5));
+        let (fa, fb) = (dilated(&placed_voxels(&volumes[0], 0), 0.5), dilated(&placed_voxels(&volumes[1], 0), 0.5));
         assert!(fa.is_disjoint(&fb), "the two volumes are apart");
         assert_eq!(volumes[0].get_property("position").unwrap().to_f64_vec().unwrap(), vec![20.0, 20.0]);
         let pb = volumes[1].get_property("position").unwrap().to_f64_vec().unwrap();
