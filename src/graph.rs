@@ -343,6 +343,14 @@ impl Feature {
         });
     }
 
+    /// Calls `f` on this feature and, once each, every feature it contains and every feature whose
+    /// output is the value of one of their properties (what [`Feature::store_properties`] reaches):
+    /// the features whose images can end up in this one's result (`a & b` is `Chain(a,
+    /// Stack(value=b))`, whose `b` is a property's value, not a contained feature).
+    pub(crate) fn visit_image_sources(&self, f: &mut dyn FnMut(&Feature)) {
+        self.visit_by(Follow::FeatureValues, f);
+    }
+
     /// Whether this feature stores properties.
     pub fn stores_properties(&self) -> bool {
         self.0.store.load(Ordering::Relaxed)

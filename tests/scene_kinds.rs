@@ -24,8 +24,10 @@ fn non_overlapping(feature: &Feature, min_distance: f64) -> Feature {
 }
 
 /// The voxels of a volume where the optics put it (its centre of mass on its position, voxel size 1),
-/// computed here from the volume and its `position` alone.
-fn placed_voxels(volume: &Image) -> Vec<[i64; 3]> {
+/// computed here from the volume and its `position` alone, as NonOverlapping judges them: the corner
+/// of the footprint's box (the volume's, `reach` voxels further out: the whole voxels its dilation
+/// adds) truncated toward zero, as DeepTrack2 2.0.1 does.
+fn placed_voxels(volume: &Image, reach: i64) -> Vec<[i64; 3]> {
     let s = volume.shape().to_vec();
     let (mut total, mut com) = (0.0, [0.0; 3]);
     let mut voxels = Vec::new();
@@ -42,7 +44,7 @@ fn placed_voxels(volume: &Image) -> Vec<[i64; 3]> {
     let p = volume.get_property("position").unwrap().to_f64_vec().unwrap();
     let z = volume.get_property("z").and_then(|v| v.as_f64().ok()).unwrap_or(0.0);
     let origin = [p[0], p[1], z];
-    let corner: Vec<i64> = (0..3).map(|i| (origin[i] - com[i] / total).floor() as i64).collect();
+    let corner: Vec<i64> = (0..3).map(|i| (origin[i] - com[i] / total - reach as f64).trunc() as i64 + reach).collect();
     voxels.iter().map(|idx| std::array::from_fn(|i| corner[i] + idx[i] as i64)).collect()
 }
 
@@ -77,7 +79,10 @@ fn non_overlapping_volumes_are_apart_and_carry_their_final_positions() {
         let volumes = placed.resolve(None).unwrap();
         assert_eq!(volumes.len(), 5);
         assert!(warnings::take().is_empty(), "placed without a warning");
-        let footprints: Vec<_> = volumes.iter().map(|v| dilated(&placed_voxels(v), min_distance / 2.0)).collect();
+        let footprints: Vec<_> = volumes
+            .iter()
+            .map(|v| dilated(&placed_voxels(v, (min_distance / 2.0) as i64), min_distance / 2.0))
+            .collect();
         for i in 0..5 {
             for j in i + 1..5 {
                 assert!(
@@ -93,6 +98,40 @@ fn non_overlapping_volumes_are_apart_and_carry_their_final_positions() {
         assert_eq!(second, first, "resolving again returns the same placement");
         assert!(again[0].shares_samples(&volumes[0]), "the cached result");
     }
+}
+
+#[test]
+fn non_overlapping_moves_scatterers_given_as_a_property_value() {
+    // `a & b` is `Chain(a, Stack(value=b))`: `b`'s volume joins the list as `Stack`'s value, not as a
+    // contained feature, and is re-drawn like `a`'s (DeepTrack2 re-draws every volume that carries a
+    // position sampler). `a` stays put (a constant position); `b` is drawn around it, so most first
+    // draws overlap it and only re-drawing `b` gets them apart.
+    let a = features::builtin("Sphere").unwrap();
+    a.set_property("radius", Rule::constant(3e-6)).unwrap();
+    a.set_property("position", Rule::constant(Value::vector(&[20.0, 20.0]))).unwrap();
+    let b = sphere(3.0, 12.0, 28.0);
+    let stack = features::builtin("Stack").unwrap();
+    stack.set_property("value", Rule::feature_output(&b)).unwrap();
+    let placed = non_overlapping(&Feature::chain(&a, &stack).unwrap(), 1.0);
+    placed.store_properties(true);
+    placed.seed(5).unwrap();
+    let _ = warnings::take();
+    let mut seen = Vec::new();
+    for _ in 0..30 {
+        placed.update().unwrap();
+        let volumes = placed.resolve(None).unwrap();
+        assert_eq!(volumes.len(), 2);
+        assert!(warnings::take().is_empty(), "placed without a warning");
+        let (fa, fb) = (dilated(&placed_voxels(&volumes[0], 0), 0.5), dilated(&placed_voxels(&volumes[1], 0), 0.5));
+        assert!(fa.is_disjoint(&fb), "the two volumes are apart");
+        assert_eq!(volumes[0].get_property("position").unwrap().to_f64_vec().unwrap(), vec![20.0, 20.0]);
+        let pb = volumes[1].get_property("position").unwrap().to_f64_vec().unwrap();
+        // The position `b` carries is its sample: the feature itself reads it back.
+        assert_eq!(b.get_property("position").unwrap().to_f64_vec().unwrap(), pb);
+        seen.push(pb);
+    }
+    // `b` never sits on `a` (a loose bound; the footprints' test above is the exact one).
+    assert!(seen.iter().all(|p| (p[0] - 20.0).abs().max((p[1] - 20.0).abs()) >= 3.0), "{seen:?}");
 }
 
 #[test]

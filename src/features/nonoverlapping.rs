@@ -17,7 +17,8 @@
 //! `feature` resolved again with those samples: its volumes carry the final positions in their dicts
 //! (where the optics place them), and resolving again without an update returns the same result.
 //! Volumes are placed where the optics place them (their centre of mass on the position; DeepTrack2
-//! 2.0.1 takes the position as the corner of the box, which misjudges volumes of different sizes).
+//! 2.0.1 puts the footprint's centre of mass there, the same place for the point-symmetric volumes
+//! of its scatterers), the corner of a footprint's box truncated toward zero as in 2.0.1.
 //! `min_distance` is in voxels of the volumes (camera pixels at `upscale` 1).
 //!
 //! Work is bounded: `max_attempts` ≤ 1000 and `max_iters` ≤ 10^5, each re-draw checks the N² pairs
@@ -140,21 +141,16 @@ struct Volume {
 }
 
 /// The features below `root` (itself included) that have a `position`: the scatterers that may have
-/// made the volumes.
+/// made the volumes, whether contained (`particle ^ 6`) or the value of a property (`a & b` is
+/// `Chain(a, Stack(value=b))`: `b` gives its images as `Stack`'s value). DeepTrack2 2.0.1 re-draws
+/// every volume whose dicts hold a position sampler, however it joined the list.
 fn scatterers_below(root: &Feature) -> Vec<Feature> {
     let mut out: Vec<Feature> = Vec::new();
-    let mut seen: Vec<Feature> = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(f) = stack.pop() {
-        if seen.iter().any(|s| s.ptr_eq(&f)) {
-            continue;
-        }
-        seen.push(f.clone());
+    root.visit_image_sources(&mut |f| {
         if !f.kind().is_structural() && f.has_property("position") {
             out.push(f.clone());
         }
-        stack.extend(f.kind().children());
-    }
+    });
     out
 }
 
@@ -234,7 +230,12 @@ impl NonOverlapping {
                 ))
                 .in_property(key));
             }
-            placed.push(Placed { corner: c.map(|x| x.floor() as i64), footprint: fp });
+            // As DeepTrack2 2.0.1 places the footprint: its box's corner (the volume's corner moved by
+            // the footprint's offset) truncated toward zero, so a box starting within 1 voxel of the
+            // origin on either side starts at 0 (rounding down instead changes how near the top and
+            // left edges scatterers may come to others, and so the placements' distribution there).
+            let corner = std::array::from_fn(|i| (c[i] + fp.offset[i] as f64).trunc() as i64 - fp.offset[i]);
+            placed.push(Placed { corner, footprint: fp });
         }
         for i in 0..placed.len() {
             for j in i + 1..placed.len() {
