@@ -8,17 +8,6 @@
 #include "check.h"
 #include "helpers.h"
 
-/* The `name` of dict `i` of `img` (NULL when missing). */
-static const char *dict_name(const deeptrack_image *img, size_t i) {
-    const deeptrack_property_dict *d = NULL;
-    const deeptrack_value *v = NULL;
-    const char *s = NULL;
-    OK(deeptrack_image_property_dict(img, i, &d));
-    OK(deeptrack_property_dict_get(d, "name", &v));
-    OK(deeptrack_value_as_string(v, &s));
-    return s;
-}
-
 /* Whether the dicts of `img` are named `names` (`n` of them), in order. */
 static int named(const deeptrack_image *img, const char *const *names, size_t n) {
     if (deeptrack_image_property_count(img) != n) return 0;

@@ -1,6 +1,6 @@
 /* Small helpers the C tests share: constant rules, a built-in feature, a property set to a
- * constant, a resolve. Failures are counted by check.h's OK (include check.h first). Static inline,
- * so that a test using some of them compiles without unused-function warnings. */
+ * constant, a resolve, a dict's name. Failures are counted by check.h's OK (include check.h first).
+ * Static inline, so that a test using some of them compiles without unused-function warnings. */
 #ifndef DEEPTRACK_TEST_HELPERS_H
 #define DEEPTRACK_TEST_HELPERS_H
 
@@ -111,6 +111,17 @@ static inline deeptrack_status render_sample(deeptrack_feature *o, deeptrack_fea
     deeptrack_feature_free(o);
     deeptrack_feature_free(s);
     return st;
+}
+
+/* The `name` of dict `i` of `img` (NULL when missing). */
+static inline const char *dict_name(const deeptrack_image *img, size_t i) {
+    const deeptrack_property_dict *d = NULL;
+    const deeptrack_value *v = NULL;
+    const char *s = NULL;
+    OK(deeptrack_image_property_dict(img, i, &d));
+    OK(deeptrack_property_dict_get(d, "name", &v));
+    OK(deeptrack_value_as_string(v, &s));
+    return s;
 }
 
 #endif

@@ -11,17 +11,6 @@
 #include "check.h"
 #include "helpers.h"
 
-/* The `name` of dict `i` of `img` (NULL when missing). */
-static const char *dict_name(const deeptrack_image *img, size_t i) {
-    const deeptrack_property_dict *d = NULL;
-    const deeptrack_value *v = NULL;
-    const char *s = NULL;
-    OK(deeptrack_image_property_dict(img, i, &d));
-    OK(deeptrack_property_dict_get(d, "name", &v));
-    OK(deeptrack_value_as_string(v, &s));
-    return s;
-}
-
 /* Whether property name `i` of `f` is `key`. */
 static int property_is(const deeptrack_feature *f, size_t i, const char *key) {
     deeptrack_value *names = NULL;
