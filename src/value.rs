@@ -272,13 +272,15 @@ impl Value {
     }
 
     /// The value as a number where a parameter expects one, as numpy reads one: a float, an integer,
-    /// or a one-element array (0-d or not: `np.array(2.0)`, `np.zeros(1)`, the 0-d result of a
-    /// feature that computes a number) or a list or tuple of one such number (`[0.5]`). Other arrays
-    /// are an error that gives their shape.
+    /// a bool (1 or 0, as numpy's and Python's arithmetic count `True` and `False`), or a
+    /// one-element array (0-d or not: `np.array(2.0)`, `np.zeros(1)`, the 0-d result of a feature
+    /// that computes a number) or a list or tuple of one such number (`[0.5]`). Other arrays are an
+    /// error that gives their shape.
     pub fn to_number(&self) -> Result<f64> {
         match self {
             Value::Float(f) => Ok(*f),
             Value::Int(i) => Ok(*i as f64),
+            Value::Bool(b) => Ok(f64::from(u8::from(*b))),
             Value::Array(a) if a.len() == 1 => Ok(*a.iter().next().expect("one element")),
             Value::Array(a) => Err(Error::type_mismatch(format!(
                 "expected a number (or an array of one number), got an array of shape {}",
@@ -430,16 +432,29 @@ impl Value {
         }
     }
 
-    /// A vector of numbers from a number, a 1-d (or 0-d) array, or a list of numbers.
+    /// One number as numpy reads an element of a sequence (`np.asarray([np.array(2), True, 1.5])`): a
+    /// float, an integer, a bool (1 or 0) or a 0-d array; anything else (a one-element 1-d array
+    /// included, which would make the sequence ragged) is an error.
+    pub fn to_scalar(&self) -> Result<f64> {
+        match self {
+            Value::Float(_) | Value::Int(_) | Value::Bool(_) => self.to_number(),
+            Value::Array(a) if a.ndim() == 0 => Ok(*a.iter().next().expect("one element")),
+            Value::BoolArray(a) if a.ndim() == 0 => Ok(f64::from(u8::from(*a.iter().next().expect("one element")))),
+            other => Err(Error::type_mismatch(format!("expected a number, got {}", other.kind_name()))),
+        }
+    }
+
+    /// A vector of numbers from a number (a bool is 1 or 0), a 1-d (or 0-d) array, or a list of
+    /// numbers (each as [`Value::to_scalar`] reads it: 0-d arrays and bools included).
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
         match self {
-            Value::Int(_) | Value::Float(_) => Ok(vec![self.as_f64()?]),
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(vec![self.to_number()?]),
             Value::Array(a) if a.ndim() <= 1 => Ok(a.iter().copied().collect()),
             Value::BoolArray(a) if a.ndim() <= 1 => Ok(a.iter().map(|&b| f64::from(u8::from(b))).collect()),
             Value::Array(a) => {
                 Err(Error::type_mismatch(format!("expected a vector of numbers, got a {}-dimensional array", a.ndim())))
             }
-            Value::List(items) | Value::Tuple(items) => items.iter().map(Value::as_f64).collect(),
+            Value::List(items) | Value::Tuple(items) => items.iter().map(Value::to_scalar).collect(),
             other => Err(Error::type_mismatch(format!(
                 "expected a number, an array or a list of numbers, got {}",
                 other.kind_name()
@@ -708,6 +723,32 @@ mod tests {
         assert_eq!(Value::str("x").as_f64().unwrap_err().to_string(), "expected a number, got a string");
         assert_eq!(Value::List(vec![Value::Int(1), Value::Float(2.5)]).to_f64_vec().unwrap(), vec![1.0, 2.5]);
         assert_eq!(Value::vector(&[1.0, 2.0]).to_f64_vec().unwrap(), vec![1.0, 2.0]);
+    }
+
+    #[test]
+    fn numpy_spellings_of_numbers_are_numbers() {
+        let zero_d = |x: f64| Value::Array(Arc::new(ArrayD::from_elem(IxDyn(&[]), x)));
+        // A bool counts 1 or 0, as numpy's and Python's arithmetic count it.
+        assert_eq!(Value::Bool(true).to_number().unwrap(), 1.0);
+        assert_eq!(Value::Bool(false).to_number().unwrap(), 0.0);
+        assert_eq!(Value::Bool(true).to_complex_number().unwrap(), ((1.0, 0.0), false));
+        // A sequence's elements may be 0-d arrays and bools (np.asarray((np.array(2), True, 1.5))).
+        let items = vec![zero_d(2.0), Value::Bool(true), Value::Float(1.5), Value::Int(4)];
+        assert_eq!(Value::Tuple(items.clone()).to_f64_vec().unwrap(), vec![2.0, 1.0, 1.5, 4.0]);
+        assert_eq!(Value::List(items).to_f64_vec().unwrap(), vec![2.0, 1.0, 1.5, 4.0]);
+        assert_eq!(Value::Bool(true).to_f64_vec().unwrap(), vec![1.0]);
+        let mask = Value::BoolArray(Arc::new(ArrayD::from_elem(IxDyn(&[]), true)));
+        assert_eq!(Value::List(vec![mask, Value::Int(0)]).to_f64_vec().unwrap(), vec![1.0, 0.0]);
+        // An element that is itself a sequence would make numpy's array ragged.
+        let ragged = Value::List(vec![Value::vector(&[2.0]), Value::Int(1)]);
+        assert_eq!(ragged.to_f64_vec().unwrap_err().to_string(), "expected a number, got an array");
+        assert_eq!(
+            Value::List(vec![Value::str("a")]).to_f64_vec().unwrap_err().to_string(),
+            "expected a number, got a string"
+        );
+        // The strict accessors stay strict.
+        assert!(Value::Bool(true).as_f64().is_err());
+        assert!(zero_d(2.0).as_i64().is_err());
     }
 
     #[test]

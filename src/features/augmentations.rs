@@ -319,7 +319,8 @@ impl FeatureKind for Flip {
 /// every axis, as numpy broadcasts it in DeepTrack2 (`crop=(1,)`).
 fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<Vec<f64>> {
     let mut items: Vec<Value> = match value {
-        Value::Int(_) | Value::Float(_) => vec![value.clone(); ndim],
+        // A bool is the size 1 or 0, as numpy reads it.
+        Value::Int(_) | Value::Float(_) | Value::Bool(_) => vec![value.clone(); ndim],
         Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
         other => return Err(Error::type_mismatch(format!("expected sizes, got {}", other.kind_name()))),
@@ -337,7 +338,7 @@ fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<V
         .map(|(i, v)| match (v, full) {
             (Value::None, Some(full)) => Ok(full.get(i).copied().unwrap_or(0) as f64),
             _ => {
-                let x = v.as_f64()?;
+                let x = v.to_scalar()?;
                 if x >= 0.0 && x.fract() == 0.0 {
                     Ok(x)
                 } else {
@@ -448,8 +449,9 @@ fn wrap(corner: &Value, i: usize, m: usize) -> usize {
     };
     match entry {
         Some(Value::Int(c)) => c.rem_euclid(m as i64) as usize,
-        Some(Value::Float(c)) => (c % m as f64) as usize,
-        _ => 0,
+        // A 0-d array or a bool (checked by `corner` as a whole number), as numpy reads it.
+        Some(other) => other.to_scalar().map_or(0, |c| (c % m as f64) as usize),
+        None => 0,
     }
 }
 
@@ -603,7 +605,7 @@ fn multiples(value: &Value) -> Result<()> {
         if let Value::None = item {
             continue;
         }
-        let m = item.as_f64()?;
+        let m = item.to_scalar()?;
         if m.fract() != 0.0 || (m < 1.0 && m != -1.0) || m > MAX_PAD {
             return Err(Error::invalid(format!(
                 "expected whole numbers from 1 to {}, or -1 or None to keep an axis, got {}",
@@ -617,7 +619,7 @@ fn multiples(value: &Value) -> Result<()> {
 
 /// The multiple for each of `ndim` axes (`None`: the axis is left alone).
 fn multiple_per_axis(value: &Value, ndim: usize) -> Vec<Option<usize>> {
-    let one = |v: &Value| match v.as_f64() {
+    let one = |v: &Value| match v.to_scalar() {
         Ok(m) if m >= 1.0 => Some(m as usize),
         _ => None,
     };

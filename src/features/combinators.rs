@@ -464,7 +464,7 @@ impl FeatureKind for OneOf {
         let p = Params::new(ONE_OF.params, props);
         let key = match p.optional("key")? {
             Some(v) => {
-                let k = v.as_f64().map_err(|e| e.in_property("key"))?;
+                let k = v.to_number().map_err(|e| e.in_property("key"))?;
                 // Python's indexing: -n ..= n - 1.
                 if k >= n as f64 {
                     // An index out of the collection (Python's IndexError).

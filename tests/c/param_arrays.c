@@ -1,8 +1,9 @@
 /* Parameters as numpy gives them, from C: an array of one number where a number is expected, an
  * array that broadcasts with the image (Offset, Clip), Clip with crossed bounds (max wins, as numpy's
  * clip), GaussianBlur's sigma per axis (axis 0 only: each column blurred, rows apart), FlipUD of a 1-d
- * image, AsType to a complex type, LoadImage keeping a .npy file's uint8 samples, and the error of an
- * array that does not broadcast. */
+ * image, AsType to a complex type, LoadImage keeping a .npy file's uint8 samples, the error of an
+ * array that does not broadcast, and numpy's other spellings of numbers (a 0-d array and a bool in
+ * Pad's px, a bool as Probability's probability). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -81,6 +82,47 @@ int main(void) {
     }
     CHECK(complex && zshape[0] == 2 && zshape[1] == 3 && zshape[2] == 2);
 
+    /* Pad(px = (np.array(1), true, 0, 0)): a 0-d array and a bool in a sequence are the numbers 1
+     * and 1, as numpy reads them (DeepTrack2 2.0.1 pads the 2 x 3 image to 4 x 3). */
+    deeptrack_feature *pad = feature("Pad");
+    deeptrack_value *px = NULL, *item = NULL;
+    OK(deeptrack_value_new_tuple(&px));
+    const double one = 1;
+    OK(deeptrack_value_new_array(&one, NULL, 0, &item));
+    OK(deeptrack_value_list_push(px, item));
+    deeptrack_value_free(item);
+    OK(deeptrack_value_new_bool(true, &item));
+    OK(deeptrack_value_list_push(px, item));
+    deeptrack_value_free(item);
+    for (int i = 0; i < 2; i++) {
+        OK(deeptrack_value_new_int(0, &item));
+        OK(deeptrack_value_list_push(px, item));
+        deeptrack_value_free(item);
+    }
+    set_value(pad, "px", px);
+    deeptrack_image *padded = resolve(pad, in);
+    size_t pshape[2] = {0};
+    double pout[12] = {0};
+    if (padded) {
+        OK(deeptrack_image_shape(padded, pshape, 2));
+        OK(deeptrack_image_copy_to(padded, pout, 12));
+    }
+    CHECK(pshape[0] == 4 && pshape[1] == 3 && pout[0] == 0 && pout[3] == x[0] && pout[8] == x[5] && pout[11] == 0);
+
+    /* Probability(probability = true): a bool is the probability 1, so the feature always applies. */
+    deeptrack_feature *add = feature("Add");
+    set_float(add, "value", 1);
+    deeptrack_feature *maybe = NULL;
+    OK(deeptrack_feature_new_with("Probability", &add, 1, &maybe));
+    deeptrack_value *yes = NULL;
+    OK(deeptrack_value_new_bool(true, &yes));
+    set_value(maybe, "probability", yes);
+    for (int i = 0; i < 3; i++) {
+        OK(deeptrack_feature_update(maybe));
+        run2(maybe, x, 2, 3, out);
+        CHECK(out[0] == x[0] + 1 && out[5] == x[5] + 1);
+    }
+
     /* LoadImage of a uint8 .npy keeps uint8 samples. */
     const char *path = "target/tmp/param_arrays_u8.npy";
     FILE *file = fopen(path, "wb");
@@ -111,6 +153,10 @@ int main(void) {
     CHECK(dtype == DEEPTRACK_DTYPE_UINT8 && pixels[1] == 7 && pixels[2] == 200 && pixels[3] == 255);
     remove(path);
 
+    deeptrack_feature_free(maybe);
+    deeptrack_feature_free(add);
+    deeptrack_image_free(padded);
+    deeptrack_feature_free(pad);
     deeptrack_image_free(loaded);
     deeptrack_image_free(z);
     deeptrack_image_free(flipped);
