@@ -167,13 +167,17 @@ impl Op {
             Op::Tan => c99::apply(C::Tan, z),
             Op::Tanh => c99::apply(C::Tanh, z),
             Op::Conjugate => z.conj(),
-            Op::Real | Op::Imag | Op::Abs | Op::Angle | Op::Ceil | Op::Floor => {
-                return Err(Error::type_mismatch(format!(
-                    "{self:?} does not accept complex images (numpy's {} is not defined for complex numbers)",
-                    format!("{self:?}").to_lowercase()
-                )));
-            }
+            Op::Real | Op::Imag | Op::Abs | Op::Angle | Op::Ceil | Op::Floor => return Err(self.not_complex()),
         })
+    }
+
+    /// The error of a function that has no complex result of one number (numpy defines no complex
+    /// `ceil` or `floor`; `real`, `imag`, `abs` and `angle` give real images, computed elsewhere).
+    fn not_complex(self) -> Error {
+        Error::type_mismatch(format!(
+            "{self:?} does not accept complex images (numpy's {} is not defined for complex numbers)",
+            format!("{self:?}").to_lowercase()
+        ))
     }
 
     /// The function applied to every sample of `x`, into a new buffer: the transcendental
@@ -315,11 +319,8 @@ impl Elementwise {
             // numpy's `.real` and `.imag` views, in O(1): every other sample of the input's.
             Op::Real => return img.complex_part(false),
             Op::Imag => return img.complex_part(true),
-            Op::Ceil | Op::Floor => {
-                // numpy has no complex floor or ceil: refused for any complex image, an empty one too.
-                self.op.apply_complex(Complex64::new(0.0, 0.0))?;
-                unreachable!("Ceil and Floor refuse complex numbers")
-            }
+            // numpy has no complex floor or ceil: refused for any complex image, an empty one too.
+            Op::Ceil | Op::Floor => return Err(self.op.not_complex()),
             _ => {}
         }
         let parts = img.contiguous()?;
