@@ -231,6 +231,19 @@ impl Pool {
     }
 }
 
+/// The block sizes (`ksize`) over the axes `dims` of an image to pool, or `None` when the pooled
+/// image is the image itself: a 0-d image has no axis to pool over, and numpy's reductions over no axis
+/// return the value. A user's function is called on the one block of no axis, as skimage calls it
+/// (`axis=()`).
+fn block_sizes(dims: &[usize], method: &Method, props: &Arc<PropertyDict>) -> Result<Option<Vec<usize>>> {
+    let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, dims.len()))?;
+    Ok(match (dims.is_empty(), method.is_native()) {
+        (true, true) => None,
+        (true, false) => Some(Vec::new()),
+        (false, _) => Some(k),
+    })
+}
+
 impl Pool {
     /// The pooled image of the complex image `img`: blocks of complex numbers (see `pool_complex`).
     fn pool_complex(
@@ -241,17 +254,7 @@ impl Pool {
         rs: &mut Resolver<'_>,
     ) -> Result<Image> {
         let dims = &img.shape()[..img.shape().len() - 1];
-        let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, dims.len()))?;
-        let k = if dims.is_empty() {
-            if method.is_native() {
-                // A 0-d image has no axis to pool over: numpy's reductions over no axis return the value.
-                return Ok(img.clone());
-            }
-            // A function is called on the one block of no axis, as skimage calls it (`axis=()`).
-            Vec::new()
-        } else {
-            k
-        };
+        let Some(k) = block_sizes(dims, &method, props)? else { return Ok(img.clone()) };
         let method = match &method {
             Method::Native(Reduce::Sum) => ComplexMethod::Native(Reduction::Sum),
             Method::Native(Reduce::Mean) => ComplexMethod::Native(Reduction::Mean),
@@ -292,17 +295,7 @@ impl FeatureKind for Pool {
             return self.pool_complex(img, method, props, rs).map(Some);
         }
         let shape = img.shape();
-        let k = Params::new(POOL.params, props).parse("ksize", |v| ksizes(v, shape.len()))?;
-        let k = if shape.is_empty() {
-            if method.is_native() {
-                // A 0-d image has no axis to pool over: numpy's reductions over no axis return the value.
-                return Ok(Some(img.clone()));
-            }
-            // A function is called on the one block of no axis, as skimage calls it (`axis=()`).
-            Vec::new()
-        } else {
-            k
-        };
+        let Some(k) = block_sizes(shape, &method, props)? else { return Ok(Some(img.clone())) };
         let out = match method {
             Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
             Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
