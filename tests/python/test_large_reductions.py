@@ -91,3 +91,21 @@ class SignedZeros(unittest.TestCase):
                 what = f"{name}(axis={axis})"
                 np.testing.assert_array_equal(got, want, err_msg=what)
                 np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=what)
+
+    def test_minima_and_maxima_over_leading_axes_are_numpys_bit_for_bit(self):
+        # Over a leading or middle axis numpy computes `minimum(acc, row)` row by row: a tie (0.0 and
+        # -0.0) gives the later row's zero, and the first NaN stays. Rows of every width up to 11
+        # (whole vectors and their tails), with zeros of both signs, NaN and infinities.
+        rng = np.random.default_rng(11)
+        values = [0.0, -0.0, 1.0, -1.0, np.nan, np.inf, -np.inf, 2.5]
+        for trial in range(120):
+            x = rng.choice(values, size=(int(rng.integers(1, 3)), int(rng.integers(2, 7)), int(rng.integers(2, 12))))
+            for name in ("Min", "Max", "PeakToPeak"):
+                for axis in (0, 1, (0, 1)):
+                    with np.errstate(invalid="ignore"):
+                        want = NUMPY[name](x, axis=axis)
+                    got = np.asarray(getattr(dt, name)(axis=axis).resolve(x))
+                    what = f"{name}(axis={axis}) of {x.tolist()}"
+                    np.testing.assert_array_equal(np.isnan(got), np.isnan(want), err_msg=what)
+                    np.testing.assert_array_equal(got, want, err_msg=what)
+                    np.testing.assert_array_equal(np.signbit(got), np.signbit(want), err_msg=what)

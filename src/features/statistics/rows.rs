@@ -4,7 +4,6 @@
 //! with its bits), reading the input once, contiguously, with no transposed copy.
 
 use super::reduce::Reduction;
-use super::runs::{takes_max, takes_min};
 
 /// `op` over the middle axis of `data`, `outer × run × inner` in C order with `run ≥ 1` and
 /// `inner ≥ 1`, into `out` (`outer × inner`). `op` is one of the plain reductions other than the
@@ -22,6 +21,7 @@ pub fn reduce_rows(op: Reduction, data: &[f64], run: usize, inner: usize, out: &
 #[inline(always)]
 fn rows_portable(op: Reduction, data: &[f64], run: usize, inner: usize, out: &mut [f64], scratch: &mut [f64]) {
     let block = run * inner;
+    let (keep_min, keep_max) = keepers();
     for (x, o) in data.chunks_exact(block).zip(out.chunks_exact_mut(inner)) {
         let rows = || x.chunks_exact(inner);
         o.copy_from_slice(&x[..inner]);
@@ -37,14 +37,14 @@ fn rows_portable(op: Reduction, data: &[f64], run: usize, inner: usize, out: &mu
                 o.iter_mut().for_each(|v| *v /= run as f64);
             }
             Reduction::Prod => rows().skip(1).for_each(|row| o.iter_mut().zip(row).for_each(|(a, &v)| *a *= v)),
-            Reduction::Min => rows().skip(1).for_each(|row| keep(o, row, takes_min)),
-            Reduction::Max => rows().skip(1).for_each(|row| keep(o, row, takes_max)),
+            Reduction::Min => rows().skip(1).for_each(|row| keep_min(o, row)),
+            Reduction::Max => rows().skip(1).for_each(|row| keep_max(o, row)),
             Reduction::PeakToPeak => {
                 let lo = &mut scratch[..inner];
                 lo.copy_from_slice(&x[..inner]);
                 for row in rows().skip(1) {
-                    keep(o, row, takes_max);
-                    keep(lo, row, takes_min);
+                    keep_max(o, row);
+                    keep_min(lo, row);
                 }
                 o.iter_mut().zip(lo.iter()).for_each(|(a, &b)| *a -= b);
             }
@@ -94,9 +94,39 @@ fn add(acc: &mut [f64], row: &[f64]) {
     acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v);
 }
 
+/// `acc ← minimum(acc, row)` and `acc ← maximum(acc, row)` element by element, numpy's (NaN
+/// propagates), in the fastest build the processor runs. One call per row: the choice costs nothing.
+type Keep = fn(&mut [f64], &[f64]);
+
+/// The [`Keep`]s for the minimum and the maximum.
+fn keepers() -> (Keep, Keep) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY (both): the processor has AVX2 (checked just above), the only requirement of the calls.
+        return (
+            |acc, row| unsafe { avx2::keep::<false>(acc, row) },
+            |acc, row| unsafe { avx2::keep::<true>(acc, row) },
+        );
+    }
+    (|acc, row| keep(acc, row, min_takes), |acc, row| keep(acc, row, max_takes))
+}
+
+/// Whether numpy's `minimum(acc, v)` is `v`: unless `acc` is smaller or NaN. A tie gives `v` (so
+/// `-0.0` after `0.0` gives `-0.0`, as numpy's), NaN propagates, and a NaN `acc` stays.
+#[inline(always)]
+fn min_takes(acc: f64, v: f64) -> bool {
+    !(acc < v || acc.is_nan())
+}
+
+/// [`min_takes`] for numpy's `maximum`.
+#[inline(always)]
+fn max_takes(acc: f64, v: f64) -> bool {
+    !(acc > v || acc.is_nan())
+}
+
 /// Each element of `acc` replaced by the one of `row` that `takes` prefers.
 #[inline(always)]
-fn keep(acc: &mut [f64], row: &[f64], takes: fn(f64, f64) -> bool) {
+fn keep(acc: &mut [f64], row: &[f64], takes: impl Fn(f64, f64) -> bool) {
     acc.iter_mut().zip(row).for_each(|(a, &v)| *a = if takes(*a, v) { v } else { *a });
 }
 
@@ -104,6 +134,36 @@ fn keep(acc: &mut [f64], row: &[f64], takes: fn(f64, f64) -> bool) {
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::Reduction;
+    use super::{max_takes, min_takes};
+    use std::arch::x86_64::{
+        _CMP_GT_OQ, _CMP_LT_OQ, _CMP_UNORD_Q, _mm256_and_pd, _mm256_andnot_pd, _mm256_cmp_pd, _mm256_loadu_pd,
+        _mm256_or_pd, _mm256_storeu_pd,
+    };
+
+    /// [`super::keep`] with [`super::max_takes`] (`MAX`) or [`super::min_takes`], four samples a step. The choice is
+    /// made with `and`/`andnot`/`or`: the compiler's own vectorisation of `keep` selects with
+    /// `vblendvpd` (or a masked store), three times slower than these on the processors measured
+    /// (0.52 against 0.18 ms for `Min(axis=0)` of 1024x1024, numpy's 0.19).
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn keep<const MAX: bool>(acc: &mut [f64], row: &[f64]) {
+        let n = acc.len().min(row.len());
+        let (a, r) = (acc.as_mut_ptr(), row.as_ptr());
+        let mut i = 0;
+        while i + 4 <= n {
+            // SAFETY: `i + 4 ≤ n`, and both slices hold at least `n` elements; the loads and the
+            // store are unaligned ones.
+            let (x, v) = unsafe { (_mm256_loadu_pd(a.add(i)), _mm256_loadu_pd(r.add(i))) };
+            // `acc` stays where it is better or NaN ([`super::min_takes`]).
+            let better = if MAX { _mm256_cmp_pd::<_CMP_GT_OQ>(x, v) } else { _mm256_cmp_pd::<_CMP_LT_OQ>(x, v) };
+            let stays = _mm256_or_pd(better, _mm256_cmp_pd::<_CMP_UNORD_Q>(x, x));
+            let kept = _mm256_or_pd(_mm256_and_pd(stays, x), _mm256_andnot_pd(stays, v));
+            // SAFETY: as the loads.
+            unsafe { _mm256_storeu_pd(a.add(i), kept) };
+            i += 4;
+        }
+        let takes = if MAX { max_takes } else { min_takes };
+        super::keep(&mut acc[i..n], &row[i..n], takes);
+    }
 
     /// [`super::rows_portable`].
     #[target_feature(enable = "avx2")]
