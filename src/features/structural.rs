@@ -78,9 +78,12 @@ pub(crate) static KINDS: &[KindSpec] = &[
     comparison("LessThanOrEquals", &["LessThanOrEqual"], "`image <= value` element-wise, as numpy's bools.", |_| {
         Box::new(Arithmetic::new("LessThanOrEquals", less_or_equal))
     }),
-    comparison("Equals", &["Equal"], "`image == value` element-wise, as numpy's bools.", |_| {
-        Box::new(Arithmetic::new("Equals", equal))
-    }),
+    KindSpec {
+        params: EQUALS_OPERAND,
+        ..comparison("Equals", &["Equal"], "`image == value` element-wise, as numpy's bools.", |_| {
+            Box::new(Arithmetic::new("Equals", equal))
+        })
+    },
     KindSpec {
         name: "Chain",
         aliases: &["Branch"],
@@ -204,6 +207,17 @@ const OPERAND: &[ParamSpec] = &[ParamSpec::new(
     ParamDefault::Value(Const::Int(0)),
     "the other operand: numbers, or a list of them paired with the images in turn",
 )];
+
+/// The `value` of `Equals`: as [`OPERAND`], or None (numpy's `x == None`, false everywhere).
+const EQUALS_OPERAND: &[ParamSpec] = &[ParamSpec {
+    nullable: true,
+    ..ParamSpec::new(
+        "value",
+        ParamKind::Arrays,
+        ParamDefault::Value(Const::Int(0)),
+        "the other operand: numbers, or a list of them paired with the images in turn; None compares false",
+    )
+}];
 
 /// numpy's `floor_divide` for floats (Python's `//`).
 /// `a / b`.
@@ -455,6 +469,20 @@ impl FeatureKind for Arithmetic {
         if matches!(value, Value::None) && rs.feature_value_images("value", id)?.is_some() {
             // Nothing to compute without input (DeepTrack2's empty list); an error with one.
             return if inputs.is_empty() { Ok(Vec::new()) } else { Err(no_image_value()) };
+        }
+        if matches!(value, Value::None) && self.name == "Equals" {
+            // numpy's `x == None`: an object comparison, made element by element, false for every
+            // sample (of a complex image too). The other operators refuse None, as numpy's do.
+            return inputs
+                .iter()
+                .map(|img| {
+                    if img.is_complex() {
+                        compared(&img.complex_part(false)?, |_| false)
+                    } else {
+                        compared(img, |_| false)
+                    }
+                })
+                .collect();
         }
         // Complex numbers (a complex operand, or a complex image) in numpy's complex arithmetic.
         if super::complex_arith::is_complex_value(value) || inputs.iter().any(Image::is_complex) {

@@ -3,7 +3,7 @@
  * clip), GaussianBlur's sigma per axis (axis 0 only: each column blurred, rows apart), FlipUD of a 1-d
  * image, AsType to a complex type, LoadImage keeping a .npy file's uint8 samples, the error of an
  * array that does not broadcast, and numpy's other spellings of numbers (a 0-d array and a bool in
- * Pad's px, a bool as Probability's probability). */
+ * Pad's px, a bool as Probability's probability), and Equals(None) (false everywhere, as numpy). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -152,6 +152,28 @@ int main(void) {
     }
     CHECK(dtype == DEEPTRACK_DTYPE_UINT8 && pixels[1] == 7 && pixels[2] == 200 && pixels[3] == 255);
     remove(path);
+
+    /* Equals(value = None): numpy's `x == None`, false for every sample (bools); GreaterThan refuses None. */
+    deeptrack_feature *equals = feature("Equals");
+    deeptrack_value *none = NULL;
+    OK(deeptrack_value_new_none(&none));
+    set_value(equals, "value", none);
+    deeptrack_image *never = resolve(equals, in);
+    uint32_t never_type = 99;
+    double never_out[6] = {1, 1, 1, 1, 1, 1};
+    if (never) {
+        OK(deeptrack_image_dtype(never, &never_type));
+        OK(deeptrack_image_copy_to(never, never_out, 6));
+    }
+    CHECK(never_type == DEEPTRACK_DTYPE_BOOL);
+    for (int i = 0; i < 6; i++) CHECK(never_out[i] == 0);
+    deeptrack_feature *greater = feature("GreaterThan");
+    OK(deeptrack_value_new_none(&none));
+    FAILS(deeptrack_feature_set_property(greater, "value", constant_of(none)), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'value' of feature 'GreaterThan': expected numbers, got None");
+    deeptrack_feature_free(greater);
+    deeptrack_image_free(never);
+    deeptrack_feature_free(equals);
 
     deeptrack_feature_free(maybe);
     deeptrack_feature_free(add);
