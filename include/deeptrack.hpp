@@ -677,6 +677,15 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         check(deeptrack_image_new(data.data(), shape.data(), shape.size(), &img));
         *this = Image(img);
     }
+    /// An image of `shape` holding a copy of `data`, samples of the type numbered `dtype` (a
+    /// `DEEPTRACK_DTYPE_*` number: `uint8_t`, `int16_t`, `float`, half bits, bool bytes, ...; C
+    /// order, any alignment), tagged with that type (dtype()), without properties; the kinds that only
+    /// move samples keep it. INVALID_ARGUMENT for a bad `dtype`.
+    static Image typed(const void *data, uint32_t dtype, const std::vector<size_t> &shape) {
+        deeptrack_image *img;
+        check(deeptrack_image_new_typed(data, dtype, shape.data(), shape.size(), &img));
+        return Image(img);
+    }
     /// An image of `shape` reading `data` (C order, 8-byte aligned) in place, without a copy, and
     /// without properties. `release` (may be empty) is called once, on any thread, when neither the
     /// image nor any result sharing its samples needs the memory any more; also when the library
