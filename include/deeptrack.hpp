@@ -535,7 +535,7 @@ template <typename D> class ImageReader {
         check(deeptrack_image_is_complex(ptr(), &complex));
         return complex;
     }
-    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (`AsType`'s output; float64
+    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (Image::typed's, `AsType`'s output; float64
     /// otherwise); dtype_name() names it. The samples are read as doubles either way.
     uint32_t dtype() const {
         uint32_t d = DEEPTRACK_DTYPE_FLOAT64;

@@ -722,7 +722,7 @@ impl Image {
             return Ok(out);
         }
         match TypedSamples::cast(out.contiguous()?, self.dtype)? {
-            Some(samples) => Ok(out.with_typed(&out.shape().to_vec(), samples)),
+            Some(samples) => Ok(out.with_typed(out.shape(), samples)),
             None => Ok(out),
         }
     }

@@ -35,11 +35,12 @@ pub const DEEPTRACK_DTYPE_UINT8: u32 = 10;
 pub const DEEPTRACK_DTYPE_BOOL: u32 = 11;
 
 /// Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. An image of
-/// another type than float64 (`AsType`'s output, the comparisons' bools) holds exactly that type's
+/// another type than float64 (`deeptrack_image_new_typed`'s, `AsType`'s output, the comparisons'
+/// bools, and what the kinds that only move samples make of them) holds exactly that type's
 /// values (integers truncated toward zero and wrapped as numpy casts, floats rounded to float32 or
 /// float16, booleans 0 or 1): `deeptrack_image_samples` lends them in that type, and
 /// `deeptrack_image_data` as doubles. Kinds given such an image compute on the doubles and give
-/// float64 images (the shape kinds and `AsType` excepted).
+/// float64 images (the kinds that move samples, `Resize` and `AsType` excepted).
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `out` NULL or writable.

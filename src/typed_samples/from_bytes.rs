@@ -94,7 +94,7 @@ mod tests {
     #[test]
     fn samples_are_copied_in_their_type_at_any_alignment() {
         let ints: [i16; 3] = [-2, 300, 7];
-        let mut raw = vec![0u8; 7];
+        let mut raw = [0u8; 7];
         for (i, v) in ints.iter().enumerate() {
             raw[1 + 2 * i..3 + 2 * i].copy_from_slice(&v.to_ne_bytes());
         }
