@@ -999,8 +999,8 @@ def callback_rule(fn, what, meters=False, pixels=False, owner=None, prop=None):
 
 
 def _argument_image(input_ptr):
-    """What a custom feature's ``get`` receives: None without input; a writable copy of the input,
-    as an Image when it carries properties (its dicts then belong to a clone of the input, which keeps
+    """What a custom feature's ``get`` receives: None without input; a writable copy of the input (in
+    its numpy type), as an Image when it carries properties (its dicts then belong to a clone of the input, which keeps
     them alive). Returns ``(argument, view of the input, number of dicts)``."""
     if not input_ptr:
         return None, None, 0
@@ -1009,7 +1009,11 @@ def _argument_image(input_ptr):
         # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
         # as complex numbers, as DeepTrack2 gives it.
         original = original.view(np.complex128)[..., 0]
-    data = original.copy()
+    number = c_uint32()
+    call(lib.deeptrack_image_dtype, input_ptr, byref(number))
+    # An image of a narrow type (a typed input's, AsType's) is given in that type, as DeepTrack2
+    # gives its array (the library's doubles are exactly that type's values).
+    data = original.astype(_dtype(number.value)) if number.value else original.copy()
     count = lib.deeptrack_image_property_count(input_ptr)
     if count == 0:
         return data, original, 0
