@@ -1,8 +1,8 @@
 """Input arrays keep their numpy type: a uint8, int16, int32, int64, bool or float32 array (or an Image
 of one) crosses into the library in its own type, without a float64 copy in Python, so the kinds
 that only move samples (flips, crops, Transpose, Slice, Pad, Resize, the structural kinds) and the
-functions of a Merge or Lambda (given the array in its type) return that type, with DeepTrack2 2.0.1's values, while the kinds that compute give float64 (the README's
-difference). The expectations were computed by DeepTrack2 2.0.1 with OpenCV
+functions of a Merge or Lambda (given the array in its type) return that type, with DeepTrack2
+2.0.1's values, while the kinds that compute give float64 (the README's difference). The expectations were computed by DeepTrack2 2.0.1 with OpenCV
 (``tests/fixtures/typed_inputs.py`` wrote ``deeptrack-2.0.1/typed_inputs.json``)."""
 
 import json
