@@ -197,6 +197,7 @@ fixtures:
 		$(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/params)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/subclasses.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/subclasses)
 	$(FIXTURES_VENV)/bin/python tests/fixtures/api_surface.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/api_surface.json)
+	$(FIXTURES_VENV)/bin/python tests/fixtures/typed_inputs.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/typed_inputs.json)
 	cargo build $(FEATURES)   # defaults.py reads the list of kinds from the library's registry
 	DEEPTRACK_LIBRARY=$(CURDIR)/target/debug/libdeeptrack.so PYTHONPATH=$(CURDIR)/python \
 		$(FIXTURES_VENV)/bin/python tests/fixtures/defaults.py $(if $(FIXTURES_OUT),--out $(FIXTURES_OUT)/defaults.json)

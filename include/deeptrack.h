@@ -732,11 +732,12 @@ deeptrack_status deeptrack_camera_photons_per_unit(const struct deeptrack_featur
 
 /**
  * Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. An image of
- * another type than float64 (`AsType`'s output, the comparisons' bools) holds exactly that type's
+ * another type than float64 (`deeptrack_image_new_typed`'s, `AsType`'s output, the comparisons'
+ * bools, and what the kinds that only move samples make of them) holds exactly that type's
  * values (integers truncated toward zero and wrapped as numpy casts, floats rounded to float32 or
  * float16, booleans 0 or 1): `deeptrack_image_samples` lends them in that type, and
  * `deeptrack_image_data` as doubles. Kinds given such an image compute on the doubles and give
- * float64 images (the shape kinds and `AsType` excepted).
+ * float64 images (the kinds that move samples, `Resize` and `AsType` excepted).
  *
  * # Safety
  * `img` must be NULL or a live image; `out` NULL or writable.
@@ -773,6 +774,33 @@ deeptrack_status deeptrack_image_samples(const struct deeptrack_image *img,
                                          ptrdiff_t *strides,
                                          size_t cap,
                                          bool *permuted);
+
+/**
+ * Creates an image by copying `data`, samples of the type numbered `dtype` (a `DEEPTRACK_DTYPE_*`
+ * number) in C order of shape `shape[0..ndim]`, in numpy's layout of that type and the machine's
+ * byte order: `int8_t` … `uint64_t`, `float`, `double`, IEEE half-precision bits (`uint16_t`) for
+ * float16, one byte for bool (any byte but 0 is true, held as 1), at any alignment. The image holds
+ * them in that type and is tagged with it (`deeptrack_image_dtype`, `deeptrack_image_samples`), as
+ * an array of that dtype is in DeepTrack2: the kinds that only move samples (flips, crops,
+ * `Transpose`, `Slice`, `Pad`, `Resize` of uint8, uint16, int16 and float32, …) give the same type,
+ * and the kinds that compute read them as float64 (converted once, in the library) and give float64
+ * images. `DEEPTRACK_DTYPE_FLOAT64` makes an ordinary float64 image, as `deeptrack_image_new`. It has
+ * no properties. `data` may be NULL when the shape has no elements. On success `*out` receives a new
+ * image owned by the caller (free it with `deeptrack_image_free`); the caller keeps `data`.
+ * Errors, with `*out` not written: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, a NULL
+ * `shape` with `ndim > 0` or a NULL `data` with elements; `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a
+ * `dtype` that is no `DEEPTRACK_DTYPE_*` number or more than `DEEPTRACK_MAX_NDIM` dimensions;
+ * `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows or cannot be allocated.
+ *
+ * # Safety
+ * `shape` must be NULL or point to `ndim` sizes; `data` NULL or point to as many samples of the type
+ * as their product; `out` NULL or writable.
+ */
+deeptrack_status deeptrack_image_new_typed(const void *data,
+                                           uint32_t dtype,
+                                           const size_t *shape,
+                                           size_t ndim,
+                                           struct deeptrack_image **out);
 
 /**
  * numpy's name of the type numbered `dtype` (`"float64"`, `"uint8"`, `"bool"`, …), a static

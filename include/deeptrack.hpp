@@ -535,7 +535,7 @@ template <typename D> class ImageReader {
         check(deeptrack_image_is_complex(ptr(), &complex));
         return complex;
     }
-    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (`AsType`'s output; float64
+    /// numpy's type of the samples, a `DEEPTRACK_DTYPE_*` number (Image::typed's, `AsType`'s output; float64
     /// otherwise); dtype_name() names it. The samples are read as doubles either way.
     uint32_t dtype() const {
         uint32_t d = DEEPTRACK_DTYPE_FLOAT64;
@@ -676,6 +676,15 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         deeptrack_image *img;
         check(deeptrack_image_new(data.data(), shape.data(), shape.size(), &img));
         *this = Image(img);
+    }
+    /// An image of `shape` holding a copy of `data`, samples of the type numbered `dtype` (a
+    /// `DEEPTRACK_DTYPE_*` number: `uint8_t`, `int16_t`, `float`, half bits, bool bytes, ...; C
+    /// order, any alignment), tagged with that type (dtype()), without properties; the kinds that only
+    /// move samples keep it. INVALID_ARGUMENT for a bad `dtype`.
+    static Image typed(const void *data, uint32_t dtype, const std::vector<size_t> &shape) {
+        deeptrack_image *img;
+        check(deeptrack_image_new_typed(data, dtype, shape.data(), shape.size(), &img));
+        return Image(img);
     }
     /// An image of `shape` reading `data` (C order, 8-byte aligned) in place, without a copy, and
     /// without properties. `release` (may be empty) is called once, on any thread, when neither the

@@ -83,6 +83,16 @@ impl Dtype {
         })
     }
 
+    /// The size of one sample in bytes (numpy's `itemsize`).
+    pub fn item_size(self) -> usize {
+        match self {
+            Dtype::Float64 | Dtype::Int64 | Dtype::UInt64 => 8,
+            Dtype::Float32 | Dtype::Int32 | Dtype::UInt32 => 4,
+            Dtype::Float16 | Dtype::Int16 | Dtype::UInt16 => 2,
+            Dtype::Int8 | Dtype::UInt8 | Dtype::Bool => 1,
+        }
+    }
+
     /// The type numbered `n` in the C ABI.
     pub fn from_u32(n: u32) -> Option<Dtype> {
         Dtype::ALL.get(n as usize).copied()

@@ -328,6 +328,30 @@ impl Image {
         })
     }
 
+    /// An image of `shape` (C order, no properties) copied from `bytes`, its samples in numpy's
+    /// layout of `dtype` in native byte order (any alignment; float16 as half-precision bits, bools
+    /// one byte each, any byte but 0 true): it holds them in that type and is tagged with it, as an
+    /// input array of that dtype is in numpy ([`TypedSamples::from_ne_bytes`]); float64 bytes make an
+    /// ordinary float64 image. `InvalidArgument` when `bytes` is not one sample per element,
+    /// `OutOfMemory` when the element count overflows or the samples cannot be allocated.
+    pub fn from_ne_bytes(shape: &[usize], dtype: Dtype, bytes: &[u8]) -> Result<Self> {
+        let count = element_count(shape)?;
+        if count.checked_mul(dtype.item_size()) != Some(bytes.len()) {
+            return Err(Error::invalid(format!(
+                "shape {shape:?} has {count} elements but {} bytes are not as many {} samples",
+                bytes.len(),
+                dtype.name()
+            )));
+        }
+        match TypedSamples::from_ne_bytes(dtype, bytes)? {
+            Some(samples) => Image::typed(shape, samples),
+            None => {
+                let data = crate::typed_samples::doubles(bytes)?;
+                Ok(Image::new(ArrayD::from_shape_vec(IxDyn(shape), data).expect("count checked")))
+            }
+        }
+    }
+
     /// The same properties (not complex) with `samples` of a narrow type in `shape`, one per
     /// element in C order (the caller made them so), tagged with their type.
     pub(crate) fn with_typed(&self, shape: &[usize], samples: TypedSamples) -> Image {
@@ -686,6 +710,21 @@ impl Image {
     /// The same properties with new data.
     pub fn with_data(&self, data: ArrayD<f64>) -> Image {
         Image { properties: self.properties.clone(), note: self.note.clone(), ..Image::new(data) }
+    }
+
+    /// [`Image::with_data`] in this image's type: `data` (computed as float64 from this image's
+    /// samples, so exactly values of its type: a pad, a copied slice) is cast back to a narrow type
+    /// the image holds, as numpy's `pad` and indexing keep the dtype; `OutOfMemory` when the cast
+    /// cannot be allocated.
+    pub(crate) fn with_data_in_type(&self, data: ArrayD<f64>) -> Result<Image> {
+        let out = self.with_data(data);
+        if self.dtype == Dtype::Float64 || self.complex {
+            return Ok(out);
+        }
+        match TypedSamples::cast(out.contiguous()?, self.dtype)? {
+            Some(samples) => Ok(out.with_typed(out.shape(), samples)),
+            None => Ok(out),
+        }
     }
 
     /// The same properties with new data already in standard layout (as `mapv` of an image's array

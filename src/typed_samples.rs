@@ -12,6 +12,8 @@
 
 #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
 mod avx512_casts;
+mod from_bytes;
+pub(crate) use from_bytes::doubles;
 use std::mem::MaybeUninit;
 use std::sync::OnceLock;
 

@@ -777,3 +777,11 @@ fn fidelity_fixes_from_c() {
     let out = run(&compile("cc", "tests/c/fidelity.c", "fidelity", &["-std=c11", &fixtures, &tmp]));
     assert!(out.ends_with(" 0 failed\n"), "{out}");
 }
+
+#[test]
+fn images_of_every_numpy_type_are_made_from_c_and_keep_it() {
+    let out = run(&compile("cc", "tests/c/typed_images.c", "typed_images", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+}

@@ -687,6 +687,47 @@ def take_warnings():
     return buf.value.decode("utf-8", "replace").split("\n")
 
 
+def _narrow_numbers():
+    """The library's numbers (``DEEPTRACK_DTYPE_*``) of the narrow numpy types, by numpy's kind and
+    item size (``("u", 1)`` for uint8, ``("b", 1)`` for bool, ...), whatever the name of the type."""
+    numbers = {}
+    number = 1  # 0 is float64, which crosses as doubles
+    while True:
+        name = lib.deeptrack_dtype_name(number)
+        if not name:
+            return numbers
+        dtype = np.dtype(name.decode())
+        numbers[(dtype.kind, dtype.itemsize)] = number
+        number += 1
+
+
+_NARROW = _narrow_numbers()
+
+
+def _typed_input(value):
+    """A new library image holding a copy of ``value`` in its own type (``deeptrack_image_new_typed``)
+    when it is an ndarray of a narrow type the library holds (bool, int8 ... uint64, float16,
+    float32), as DeepTrack2 keeps an input array's dtype through the kinds that only move samples;
+    None for other values (float64 and complex arrays, lists, numbers), which cross as doubles. No
+    float64 copy is made: the library converts the samples once, where a kind computes."""
+    if not isinstance(value, np.ndarray) or value.ndim > _MAX_NDIM:
+        return None
+    number = _NARROW.get((value.dtype.kind, value.dtype.itemsize))
+    if number is None:
+        return None
+    # C order and the machine's byte order: a copy only when the array is not so already.
+    arr = np.require(value, dtype=value.dtype.newbyteorder("="), requirements="C")
+    shape = (c_size_t * max(arr.ndim, 1))(*arr.shape)
+    return new_handle(
+        lib.deeptrack_image_new_typed,
+        arr.ctypes.data if arr.size else None,
+        number,
+        shape,
+        arr.ndim,
+        free=lib.deeptrack_image_free,
+    )
+
+
 def to_library_image(obj, what="image"):
     """A new library image holding a copy of ``obj`` (an Image, array or number) and, for an Image,
     its dicts. Returns ``(owned image, known)``, where ``known`` maps the library dicts created for
@@ -704,6 +745,14 @@ def to_library_image(obj, what="image"):
         value = value._value
     if value is None:
         raise TypeError(f"{what}: None is not an image")
+    owner = _typed_input(value)
+    if owner is not None:
+        # A narrow array (uint8, int16, bool, float32, ...) keeps its type in the library.
+        known = {}
+        if isinstance(obj, Image):
+            for d in obj.properties:
+                known[_attach_dict(owner, d, what)] = d
+        return owner, known
     complex_input = np.iscomplexobj(value)
     if complex_input:
         # A complex image crosses as its real and imaginary parts along a last axis of 2, marked
@@ -739,6 +788,18 @@ def holds_data(owner, obj):
     value = obj._value if isinstance(obj, Image) else obj
     if isinstance(value, Image):
         value = value._value
+    out = c_uint32()
+    call(lib.deeptrack_image_dtype, owner.ptr, byref(out))
+    number = _NARROW.get((value.dtype.kind, value.dtype.itemsize)) if isinstance(value, np.ndarray) else None
+    if number is not None or out.value:
+        # A narrow array was copied in its type (:func:`_typed_input`): the same type and bits.
+        if number != out.value or value.ndim > _MAX_NDIM:
+            return False
+        held = image_view(owner)
+        if held.shape != value.shape:
+            return False
+        bits = np.dtype(f"u{value.dtype.itemsize}")
+        return bool((held.view(bits) == np.require(value, dtype=held.dtype).view(bits)).all())
     try:
         arr = _real_array(value, "the input image")
     except MemoryError:
@@ -938,8 +999,8 @@ def callback_rule(fn, what, meters=False, pixels=False, owner=None, prop=None):
 
 
 def _argument_image(input_ptr):
-    """What a custom feature's ``get`` receives: None without input; a writable copy of the input,
-    as an Image when it carries properties (its dicts then belong to a clone of the input, which keeps
+    """What a custom feature's ``get`` receives: None without input; a writable copy of the input (in
+    its numpy type), as an Image when it carries properties (its dicts then belong to a clone of the input, which keeps
     them alive). Returns ``(argument, view of the input, number of dicts)``."""
     if not input_ptr:
         return None, None, 0
@@ -948,7 +1009,11 @@ def _argument_image(input_ptr):
         # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
         # as complex numbers, as DeepTrack2 gives it.
         original = original.view(np.complex128)[..., 0]
-    data = original.copy()
+    number = c_uint32()
+    call(lib.deeptrack_image_dtype, input_ptr, byref(number))
+    # An image of a narrow type (a typed input's, AsType's) is given in that type, as DeepTrack2
+    # gives its array (the library's doubles are exactly that type's values).
+    data = original.astype(_dtype(number.value)) if number.value else original.copy()
     count = lib.deeptrack_image_property_count(input_ptr)
     if count == 0:
         return data, original, 0

@@ -155,6 +155,7 @@ _DECLARATIONS = {
     "deeptrack_kind_param_default": ([c_size_t, c_size_t, out_handle], status),
     # images
     "deeptrack_image_new": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
+    "deeptrack_image_new_typed": ([c_void_p, c_uint32, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_image_borrow": ([c_void_p, POINTER(c_size_t), c_size_t, FREE_FN, c_void_p, out_handle], status),
     "deeptrack_image_clone": ([handle, out_handle], status),
     "deeptrack_image_ndim": ([handle], c_size_t),

@@ -427,7 +427,7 @@ impl FeatureKind for Pad {
 fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
     let out = padding::pad(&img.data(), pad, mode)?;
     let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
-    move_positions(img.with_data(out), &|p| {
+    move_positions(img.with_data_in_type(out)?, &|p| {
         p[0] += r;
         p[1] += c;
     })

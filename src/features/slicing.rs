@@ -315,7 +315,7 @@ impl FeatureKind for Slice {
         let data = image.data();
         if index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..))) {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;
-            return Ok(Some(image.with_data(out)));
+            return image.with_data_in_type(out).map(Some);
         }
         let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
         if !view.is_empty() && view.is_standard_layout() && !image.is_permuted() {
@@ -328,7 +328,7 @@ impl FeatureKind for Slice {
             return image.block(start, view.shape()).map(Some);
         }
         // Output-sized: the copy is the work.
-        Ok(Some(image.with_data(crate::fallible::standard_owned(&view.view())?)))
+        image.with_data_in_type(crate::fallible::standard_owned(&view.view())?).map(Some)
     }
 }
 

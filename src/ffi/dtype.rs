@@ -2,9 +2,12 @@
 
 use libc::{c_char, c_void, size_t};
 
-use super::image::{check_strides_out, deeptrack_image, write_strides};
-use super::{borrow, check_out, deeptrack_status, guard, guard_or};
+use super::image::{check_strides_out, deeptrack_image, image_into_c, write_strides};
+use super::value::DEEPTRACK_MAX_NDIM;
+use super::{borrow, check_out, deeptrack_status, guard, guard_or, slice_arg};
 use crate::dtype::Dtype;
+use crate::error::Error;
+use crate::image::{Image, element_count};
 
 /// `deeptrack_image_dtype()` of a float64 image (every image but `AsType`'s outputs).
 pub const DEEPTRACK_DTYPE_FLOAT64: u32 = 0;
@@ -32,11 +35,12 @@ pub const DEEPTRACK_DTYPE_UINT8: u32 = 10;
 pub const DEEPTRACK_DTYPE_BOOL: u32 = 11;
 
 /// Writes to `*out` numpy's type of `img`'s samples, a `DEEPTRACK_DTYPE_*` number. An image of
-/// another type than float64 (`AsType`'s output, the comparisons' bools) holds exactly that type's
+/// another type than float64 (`deeptrack_image_new_typed`'s, `AsType`'s output, the comparisons'
+/// bools, and what the kinds that only move samples make of them) holds exactly that type's
 /// values (integers truncated toward zero and wrapped as numpy casts, floats rounded to float32 or
 /// float16, booleans 0 or 1): `deeptrack_image_samples` lends them in that type, and
 /// `deeptrack_image_data` as doubles. Kinds given such an image compute on the doubles and give
-/// float64 images (the shape kinds and `AsType` excepted).
+/// float64 images (the kinds that move samples, `Resize` and `AsType` excepted).
 ///
 /// # Safety
 /// `img` must be NULL or a live image; `out` NULL or writable.
@@ -109,6 +113,56 @@ pub unsafe extern "C" fn deeptrack_image_samples(
             *dtype = lent as u32;
             *permuted = img.is_permuted();
         }
+        Ok(())
+    })
+}
+
+/// Creates an image by copying `data`, samples of the type numbered `dtype` (a `DEEPTRACK_DTYPE_*`
+/// number) in C order of shape `shape[0..ndim]`, in numpy's layout of that type and the machine's
+/// byte order: `int8_t` … `uint64_t`, `float`, `double`, IEEE half-precision bits (`uint16_t`) for
+/// float16, one byte for bool (any byte but 0 is true, held as 1), at any alignment. The image holds
+/// them in that type and is tagged with it (`deeptrack_image_dtype`, `deeptrack_image_samples`), as
+/// an array of that dtype is in DeepTrack2: the kinds that only move samples (flips, crops,
+/// `Transpose`, `Slice`, `Pad`, `Resize` of uint8, uint16, int16 and float32, …) give the same type,
+/// and the kinds that compute read them as float64 (converted once, in the library) and give float64
+/// images. `DEEPTRACK_DTYPE_FLOAT64` makes an ordinary float64 image, as `deeptrack_image_new`. It has
+/// no properties. `data` may be NULL when the shape has no elements. On success `*out` receives a new
+/// image owned by the caller (free it with `deeptrack_image_free`); the caller keeps `data`.
+/// Errors, with `*out` not written: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`, a NULL
+/// `shape` with `ndim > 0` or a NULL `data` with elements; `DEEPTRACK_STATUS_INVALID_ARGUMENT` for a
+/// `dtype` that is no `DEEPTRACK_DTYPE_*` number or more than `DEEPTRACK_MAX_NDIM` dimensions;
+/// `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count overflows or cannot be allocated.
+///
+/// # Safety
+/// `shape` must be NULL or point to `ndim` sizes; `data` NULL or point to as many samples of the type
+/// as their product; `out` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_new_typed(
+    data: *const c_void,
+    dtype: u32,
+    shape: *const size_t,
+    ndim: size_t,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let dtype = Dtype::from_u32(dtype).ok_or_else(|| {
+            Error::invalid(format!("argument 'dtype' is {dtype}, which is no DEEPTRACK_DTYPE_* number"))
+        })?;
+        if ndim > DEEPTRACK_MAX_NDIM {
+            return Err(Error::invalid(format!("argument 'ndim' is {ndim}; at most {DEEPTRACK_MAX_NDIM} dimensions")));
+        }
+        // SAFETY: forwarded contract.
+        let dims = unsafe { slice_arg(shape, ndim, "shape")? };
+        let bytes = element_count(dims)?.checked_mul(dtype.item_size()).ok_or_else(|| {
+            Error::new(crate::error::ErrorKind::OutOfMemory, format!("an image of shape {dims:?} cannot be allocated"))
+        })?;
+        // SAFETY: per the contract, `data` holds the samples of the shape, `bytes` bytes (bytes are
+        // never misaligned).
+        let bytes = unsafe { slice_arg(data.cast::<u8>(), bytes, "data")? };
+        let img = Image::from_ne_bytes(dims, dtype, bytes)?;
+        // SAFETY: checked non-NULL.
+        unsafe { *out = image_into_c(img) };
         Ok(())
     })
 }

@@ -670,6 +670,16 @@ static void test_complex_images_and_warnings() {
     Image wrapped = cast.resolve(shift.resolve(zeros(2, 3)));
     CHECK(wrapped.dtype() == DEEPTRACK_DTYPE_INT8);
     CHECK(wrapped.data()[0] == -56.0);
+    // An image of uint8 samples keeps its type through a flip; a bad type number throws.
+    const uint8_t bytes[6] = {1, 2, 3, 250, 5, 6};
+    Image typed = Image::typed(bytes, DEEPTRACK_DTYPE_UINT8, {2, 3});
+    CHECK(typed.dtype() == DEEPTRACK_DTYPE_UINT8);
+    Feature flip("FlipLR");
+    flip.set("p", Value::of(1.0));
+    Image flipped = flip.resolve(typed);
+    CHECK(flipped.dtype() == DEEPTRACK_DTYPE_UINT8);
+    CHECK((flipped.data() == std::vector<double>{3, 2, 1, 6, 5, 250}));
+    THROWS(Image::typed(bytes, 12, {2, 3}), DEEPTRACK_STATUS_INVALID_ARGUMENT, "argument 'dtype' is 12");
 }
 
 static void test_resolve_many() {

@@ -1,0 +1,84 @@
+//! Images made from a caller's samples of a narrow type ([`Image::from_ne_bytes`], the engine of
+//! `deeptrack_image_new_typed` and of the Python package's narrow inputs): they hold the samples in
+//! their type, the kinds that only move samples (flips, `Transpose`, `Slice`, `Pad`, `Resize`) keep
+//! it with the same values as on the float64 image, and the kinds that compute read them as float64
+//! and give float64 images.
+
+use deeptrack::dtype::Dtype;
+use deeptrack::error::ErrorKind;
+use deeptrack::{Feature, Image, Rule, Value, features};
+
+fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
+    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
+    for (k, v) in props {
+        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
+    }
+    f
+}
+
+fn run(f: &Feature, input: &Image) -> Image {
+    f.resolve_one(Some(input)).unwrap().unwrap()
+}
+
+/// The uint16 image (2, 3) of `VALUES`.
+const VALUES: [u16; 6] = [0, 1, 2, 100, 65535, 7];
+
+fn uint16() -> Image {
+    let bytes: Vec<u8> = VALUES.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    Image::from_ne_bytes(&[2, 3], Dtype::UInt16, &bytes).unwrap()
+}
+
+fn doubles(img: &Image) -> Vec<f64> {
+    img.to_array().unwrap().iter().copied().collect()
+}
+
+#[test]
+fn samples_are_held_in_their_type() {
+    let img = uint16();
+    assert_eq!((img.dtype(), img.shape()), (Dtype::UInt16, &[2, 3][..]));
+    let (samples, start) = img.narrow_samples().expect("held as uint16");
+    assert_eq!((samples.dtype(), samples.len(), start), (Dtype::UInt16, 6, 0));
+    assert_eq!(doubles(&img), [0.0, 1.0, 2.0, 100.0, 65535.0, 7.0]);
+    // float64 bytes make an ordinary float64 image.
+    let bytes: Vec<u8> = [1.5f64, -2.0].iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let f = Image::from_ne_bytes(&[2], Dtype::Float64, &bytes).unwrap();
+    assert_eq!((f.dtype(), f.narrow_samples().is_none(), doubles(&f)), (Dtype::Float64, true, vec![1.5, -2.0]));
+    // Bools: any byte but 0 is true.
+    let b = Image::from_ne_bytes(&[3], Dtype::Bool, &[0, 7, 1]).unwrap();
+    assert_eq!((b.dtype(), doubles(&b)), (Dtype::Bool, vec![0.0, 1.0, 1.0]));
+}
+
+#[test]
+fn a_byte_count_that_is_not_the_shape_s_is_refused() {
+    let e = Image::from_ne_bytes(&[2, 3], Dtype::Int32, &[0; 23]).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidArgument);
+    assert!(e.to_string().contains("shape [2, 3] has 6 elements"), "{e}");
+    assert!(Image::from_ne_bytes(&[0, 3], Dtype::Int8, &[]).unwrap().narrow_samples().is_some());
+}
+
+#[test]
+fn kinds_that_move_samples_keep_the_type_and_the_others_compute_in_float64() {
+    let img = uint16();
+    let float = Image::from_slice(&[2, 3], &VALUES.map(f64::from)).unwrap();
+    let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    let moving = [
+        ("FlipLR", kind("FlipLR", &[("p", Value::Float(1.0))])),
+        ("Transpose", kind("Transpose", &[])),
+        ("Pad", kind("Pad", &[("px", ints(&[1, 0, 0, 2]))])),
+        ("Slice", kind("Slice", &[("slices", Value::List(vec![Value::from("::-1")]))])),
+        ("Resize", kind("Resize", &[("dsize", ints(&[6, 4]))])),
+    ];
+    for (name, f) in &moving {
+        let (typed, wide) = (run(f, &img), run(f, &float));
+        assert_eq!(typed.dtype(), Dtype::UInt16, "{name}");
+        assert_eq!(typed.shape(), wide.shape(), "{name}");
+        if *name != "Resize" {
+            // Resize of uint16 rounds as OpenCV does in that type (tests/resize_narrow.rs).
+            assert_eq!(doubles(&typed), doubles(&wide), "{name}");
+        }
+    }
+    let add = kind("Add", &[("value", Value::Float(0.5))]);
+    let sum = run(&add, &img);
+    assert_eq!(sum.dtype(), Dtype::Float64);
+    assert_eq!(doubles(&sum), [0.5, 1.5, 2.5, 100.5, 65535.5, 7.5]);
+}
