@@ -4,10 +4,9 @@
 //! `tests/fixtures/deeptrack-2.0.1/resize_narrow/manifest.json` (an exact halving, shrinking,
 //! enlarging by 2 and by non-integer ratios, mixed, the same size, a strong shrink, 1 to 8 channels,
 //! single rows and columns, float32 edge pixels that IPP blends in pairs without a fused
-//! multiply-add, fractions that round to 1) is built by kind name, `AsType(dtype) >> Resize(dsize)`,
-//! and must give OpenCV's shape, type and every sample bit for bit. int16 through IPP (the same
-//! arithmetic, whose rounding differs from IPP's in a few border samples) is checked for its
-//! rounding, saturation and type.
+//! multiply-add, fractions that round to 1, int16 border pixels whose step IPP rounds rather than the
+//! sum) is built by kind name, `AsType(dtype) >> Resize(dsize)`, and must give OpenCV's shape, type
+//! and every sample bit for bit.
 
 use std::path::PathBuf;
 
@@ -39,7 +38,7 @@ fn resize(dtype: &str, shape: &[usize], data: &[f64], dsize: &[f64]) -> Image {
 fn every_case_is_opencvs_bit_for_bit() {
     let manifest: Json = serde_json::from_str(&std::fs::read_to_string(dir().join("manifest.json")).unwrap()).unwrap();
     let cases = manifest["cases"].as_array().unwrap();
-    assert!(cases.len() >= 46, "{} cases", cases.len());
+    assert!(cases.len() >= 54, "{} cases", cases.len());
     let mut failures = Vec::new();
     for case in cases {
         let id = case["id"].as_str().unwrap();
@@ -84,7 +83,8 @@ fn sixteen_bit_results_round_half_to_even_and_stay_in_range() {
         assert_eq!(out.dtype(), want_type);
         assert_eq!(out.shape(), &[8, 12]);
         let row: Vec<f64> = out.as_slice()[..12].to_vec();
-        // fma(t, b - a, a) in single precision: t = 0.75 from `lo` toward `hi`, and back.
+        // fma(t, b - a, a) in single precision: t = 0.75 from `lo` toward `hi`, and back (the same
+        // values as int16's border rule, `a + rint(t · (b - a))`, without ties).
         let q = |a: f64, b: f64, t: f64| ((a as f32) + (t as f32) * ((b - a) as f32)).round_ties_even() as f64;
         let want =
             [lo, q(lo, hi, 0.25), q(lo, hi, 0.75), q(hi, lo, 0.25), q(hi, lo, 0.75), q(lo, hi, 0.25), q(lo, hi, 0.75)];
@@ -96,4 +96,31 @@ fn sixteen_bit_results_round_half_to_even_and_stay_in_range() {
     assert_eq!(out.as_slice(), &[2.0]);
     let out = resize("uint16", &[2, 4], &[1.0, 2.0, 2.0, 3.0, 2.0, 3.0, 2.0, 3.0], &[2.0, 1.0]);
     assert_eq!(out.as_slice(), &[2.0, 2.0]);
+}
+
+/// int16 border pixels (clamped along one axis only) are the step from `a` toward `b` rounded and
+/// added to `a`, not the sum rounded as uint16 and the inner pixels have it: a row `a = 8753, b = 6137`
+/// between columns 3 and 4 of a 2 x 15 image widened to 40 gives outputs 9, 10 and 11 at fractions
+/// 1/16, 7/16 and 13/16, whose exact values 8589.5, 7608.5 and 6627.5 are ties (values from
+/// `cv2.resize`, opencv-python-headless 4.14 and 5.0, IPP's AVX2 code). Along the rows likewise.
+#[test]
+fn int16_border_pixels_round_the_step_not_the_sum() {
+    let mut data = vec![0.0; 2 * 15];
+    for r in 0..2 {
+        (data[r * 15 + 3], data[r * 15 + 4]) = (8753.0, 6137.0);
+    }
+    for (dtype, want) in [("int16", [8589.0, 7609.0, 6627.0]), ("uint16", [8590.0, 7608.0, 6628.0])] {
+        // Output rows 0 and 1 are clamped to source row 0; rows 2 to 5 blend the two (equal) rows.
+        let out = resize(dtype, &[2, 15], &data, &[40.0, 8.0]);
+        for row in [0, 1, 7] {
+            assert_eq!(&out.as_slice()[row * 40 + 9..row * 40 + 12], &want, "{dtype}, row {row}");
+        }
+        // The inner rows round the sum (8589.5 to even) in both types.
+        assert_eq!(&out.as_slice()[3 * 40 + 9..3 * 40 + 12], &[8590.0, 7608.0, 6628.0], "{dtype}");
+        // Transposed: the columns clamped to the first source column, steps along the rows.
+        let column: Vec<f64> = (0..15).flat_map(|r| [data[r], data[r]]).collect();
+        let out = resize(dtype, &[15, 2], &column, &[8.0, 40.0]);
+        let left: Vec<f64> = (9..12).map(|r| out.as_slice()[r * 8]).collect();
+        assert_eq!(left, want, "{dtype}, transposed");
+    }
 }

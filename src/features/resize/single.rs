@@ -6,10 +6,14 @@
 //! each output sample blended from two such rows as `fma(t, r1 - r0, r0)`, and written in the
 //! input's type (integers rounded to nearest, ties to even, and saturated). In float32 images of 3
 //! or 4 channels, IPP blends the edge pixels clamped to the first or last source pixel two at a time
-//! without the fused multiply-add (`EdgePairs`). Bit for bit for float32 and uint16 (checked against
-//! cv2 by tests/resize_narrow.rs); int16 differs in about 0.3% of the samples by 1, all in the
-//! border pixels (those whose coordinate is clamped along either axis), where IPP's 16-bit signed
-//! code rounds by a rule not found (README).
+//! without the fused multiply-add (`EdgePairs`). In int16 images, IPP computes the border pixels
+//! clamped along one axis only (not the corners, which copy a pixel) as the interpolation along
+//! the other axis between source samples `a` and `b`, with the fraction `t` of that axis, by
+//! rounding the step rather than the sum: `a + rint(t · (b - a))`, the product rounded to single
+//! precision and then to nearest, ties to even (`Border16`; uint16 rounds the sum, as the inner
+//! pixels do). Bit for bit for float32, uint16 and int16 (checked against cv2 by
+//! tests/resize_narrow.rs) as IPP computes them on processors with AVX2 (its `l9` code); the
+//! SSE4.2 code (`y8`, processors without AVX2) blends without the fused multiply-add (README).
 //!
 //! The source is read in its own type (in place), the rows resized along the columns are single
 //! precision, and the output is written in its type directly: no float64 copy of either.
@@ -168,6 +172,60 @@ impl EdgePairs {
     }
 }
 
+/// The border pixels of an int16 image clamped along one axis only, as IPP's 16-bit signed code
+/// computes them: the interpolation from `a` toward `b` with fraction `t` along the other axis as
+/// `a + rint(t · (b - a))` (the product rounded to single precision, then to nearest, ties to even),
+/// where the inner pixels round the blended sum. Measured against cv2 (see the module's
+/// documentation): for `a = 8753, b = 6137, t = 1/16` IPP gives `8753 + rint(-163.5) = 8589`, where
+/// the sum `8589.5` rounds to `8590`.
+struct Border16;
+
+impl Border16 {
+    /// Whether images of samples `T` have these border pixels (int16's).
+    fn applies<T: Sample>() -> bool {
+        T::KIND == Kind::I16
+    }
+
+    /// The step from `a` to `b` at fraction `t`, rounded, added to `a` (exact in single precision:
+    /// integers of at most 2^16 in magnitude).
+    #[inline(always)]
+    fn step<T: Sample>(a: T, b: T, t: f32) -> T {
+        let (a, b) = (a.to_f32(), b.to_f32());
+        // Two roundings: the product to single precision (Rust does not contract it with the sum),
+        // then to an integer. Between `a` and `b`, so in the type's range.
+        T::from_f32(a + (t * (b - a)).round_ties_even())
+    }
+
+    /// An output row whose source rows are both `src` (clamped to the first or last row), resized
+    /// along the columns into `dst` (every sample written): a step along the row for the inner
+    /// columns (the clamped columns before `left` have fraction 0, which gives the first pixel), the
+    /// last pixel from `inner` on.
+    fn clamped_row<T: Sample>(columns: &Columns, src: &[T], channels: usize, dst: &mut [MaybeUninit<T>]) {
+        let inner = columns.inner;
+        let taps = columns.offsets.iter().zip(&columns.t);
+        for (o, (&i, &t)) in dst[..inner].iter_mut().zip(taps) {
+            // Before `inner` a tap's pixel has a next one in the row (`Columns::new`).
+            let i = i as usize;
+            o.write(Self::step(src[i], src[i + channels], t));
+        }
+        let last = &src[src.len() - channels..];
+        for (k, o) in dst.iter_mut().enumerate().skip(inner) {
+            o.write(last[k % channels]);
+        }
+    }
+
+    /// The samples of an inner output row (blended from source rows `p` and `q` with fraction `t`)
+    /// whose columns are clamped to the first or last pixel, in `dst` (already written), as steps
+    /// from `p` to `q`.
+    fn clamped_columns<T: Sample>(columns: &Columns, (p, q): (&[T], &[T]), t: f32, dst: &mut [MaybeUninit<T>]) {
+        let clamped = (0..columns.left).chain(columns.inner..dst.len());
+        for k in clamped {
+            let i = columns.offsets[k] as usize;
+            dst[k].write(Self::step(p[i], q[i], t));
+        }
+    }
+}
+
 /// Output samples per chunk of the AVX2 column pass: one register of f32.
 const LANES: usize = 8;
 
@@ -178,13 +236,14 @@ const WINDOW: usize = 16;
 const GATHER: u32 = u32::MAX;
 
 /// The column taps by output sample (channels included): the offset of the first source sample
-/// (the second is one pixel on) and the fraction `t`; the samples from `inner` on read only the
-/// row's last pixel. Per chunk of [`LANES`] samples before `inner`: the offset of the window of
+/// (the second is one pixel on) and the fraction `t`; the samples before `left` read only the row's
+/// first pixel (fraction 0), those from `inner` on only its last. Per chunk of [`LANES`] samples before `inner`: the offset of the window of
 /// [`WINDOW`] source samples that holds both samples of each (or [`GATHER`]), and the positions of
 /// the first samples in it.
 struct Columns {
     offsets: Vec<i32>,
     t: Vec<f32>,
+    left: usize,
     inner: usize,
     bases: Vec<u32>,
     positions: Vec<[i32; LANES]>,
@@ -207,6 +266,8 @@ impl Columns {
             }
         }
         let inner = pixels * channels;
+        // The coordinates increase with the pixel: those before the first pixel are a run at the start.
+        let left = (0..w).take_while(|&d| coordinate(d, cols, w) < 0.0).count() * channels;
         let src_len = cols * channels;
         let chunks = inner / LANES;
         let mut bases = buffer::try_vec(chunks).ok_or_else(fail)?;
@@ -224,7 +285,7 @@ impl Columns {
                 positions.push(std::array::from_fn(|l| chunk[l] - start as i32));
             }
         }
-        Ok(Columns { offsets, t, inner, bases, positions })
+        Ok(Columns { offsets, t, left, inner, bases, positions })
     }
 
     /// The source row `src` (float32) resized along the columns into `dst`, every sample written.
@@ -281,12 +342,19 @@ pub(super) fn resize<T: Sample>(
     // Source rows resized along the columns, two at a time (an output row reads two), each computed
     // once per run of output rows that reads it.
     let mut cache = [(usize::MAX, zeroed()?), (usize::MAX, zeroed()?)];
+    let border = Border16::applies::<T>();
+    let source = |r: usize| &x[r * src_len..(r + 1) * src_len];
     let spare = &mut out.spare_capacity_mut()[..total];
     for (dst, &(r0, r1, t)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+        if border && r0 == r1 {
+            // A row clamped to the first or last source row (int16).
+            Border16::clamped_row(&columns, source(r0), channels, dst);
+            continue;
+        }
         for r in [r0, r1] {
             if cache.iter().all(|(k, _)| *k != r) {
                 let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
-                widen(&x[r * src_len..(r + 1) * src_len], &mut wide);
+                widen(source(r), &mut wide);
                 columns.resize_row(&wide, channels, &mut cache[slot].1);
                 cache[slot].0 = r;
             }
@@ -294,9 +362,13 @@ pub(super) fn resize<T: Sample>(
         let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1[..];
         blend(row(r0), row(r1), t, dst);
         pairs.reblend(row(r0), row(r1), t, channels, dst);
+        if border {
+            Border16::clamped_columns(&columns, (source(r0), source(r1)), t, dst);
+        }
     }
     // SAFETY: every one of the first `total` samples was written: `spare` is cut into `h` rows of
-    // `row_len` samples, one per row tap (`ys` has `h` taps), and `blend` writes every sample of each.
+    // `row_len` samples, one per row tap (`ys` has `h` taps), and `blend` or `Border16::clamped_row`
+    // writes every sample of each.
     unsafe { out.set_len(total) };
     Ok(out)
 }
@@ -462,6 +534,29 @@ mod tests {
         // One channel: no pairs; shrinking by over 2: no edge pixel at all.
         assert_eq!(EdgePairs::new(3, 18, 1).samples, 0);
         assert_eq!(EdgePairs::new(40, 17, 3).runs, [(0, 0), (17, 17)]);
+    }
+
+    #[test]
+    fn the_clamped_columns_are_a_run_at_each_end() {
+        // 3 -> 18 columns of 3 channels: pixels 0 to 2 before the first source pixel, 15 to 17 at or
+        // after the last; 5 -> 10 columns with the same width: none before, the last one after.
+        let columns = Columns::new(3, 18, 3).unwrap();
+        assert_eq!((columns.left, columns.inner), (9, 45));
+        let same = Columns::new(10, 10, 1).unwrap();
+        assert_eq!((same.left, same.inner), (0, 9));
+        // Shrinking: none.
+        let shrunk = Columns::new(40, 17, 1).unwrap();
+        assert_eq!((shrunk.left, shrunk.inner), (0, 17));
+    }
+
+    #[test]
+    fn an_int16_border_step_is_rounded_before_it_is_added() {
+        // 8753 toward 6137 at 1/16: the step -163.5 rounds to -164 (8589), where the sum 8589.5
+        // would round to 8590; uint16 has no such pixels.
+        assert_eq!(Border16::step(8753i16, 6137, 0.0625), 8589);
+        // Across the whole range: -32768 + rint(0.75 · 65535 = 49151.25).
+        assert_eq!(Border16::step(-32768i16, 32767, 0.75), 16383);
+        assert!(Border16::applies::<i16>() && !Border16::applies::<u16>() && !Border16::applies::<f32>());
     }
 
     #[test]
