@@ -314,6 +314,12 @@
 #define DEEPTRACK_VALUE_KIND_BOOL_ARRAY 10
 
 /**
+ * `deeptrack_value_kind()` of an n-d array of 64-bit signed integers (numpy's integer array: a
+ * position drawn with `np.random.randint`, class labels; read with `deeptrack_value_array_int`).
+ */
+#define DEEPTRACK_VALUE_KIND_INT_ARRAY 11
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -363,8 +369,8 @@ typedef struct deeptrack_rule deeptrack_rule;
 typedef struct deeptrack_sample_context deeptrack_sample_context;
 
 /**
- * A property value: none, bool, int, float, complex, string, n-d float, complex or boolean array,
- * list or tuple.
+ * A property value: none, bool, int, float, complex, string, n-d float, complex, boolean or integer
+ * array, list or tuple.
  *
  * Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
  * `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -2434,6 +2440,26 @@ deeptrack_status deeptrack_value_new_array_bool(const bool *data,
                                                 struct deeptrack_value **out);
 
 /**
+ * Creates an n-d integer array value (numpy's integer array: kept as integers, so that a property
+ * dict gives them back) by copying `data`, one `int64_t` per element of shape `shape[0..ndim]` in C
+ * order. `ndim` 0 makes a scalar array of one element; `data` may be NULL when the shape has no
+ * elements. On success `*out` receives a new value owned by the caller
+ * (`DEEPTRACK_VALUE_KIND_INT_ARRAY`; free with `deeptrack_value_free`). Where the library reads
+ * numbers (an arithmetic operand, a position, `Pad`'s `px`, an index) it reads its values, exact as
+ * doubles up to 2^53 in magnitude. Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`,
+ * `shape` (with `ndim` > 0) or `data` (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more
+ * than `DEEPTRACK_MAX_NDIM` dimensions, `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count
+ * overflows or cannot be allocated.
+ *
+ * # Safety
+ * `shape` must point to `ndim` sizes, `data` to as many `int64_t` as their product; `out` writable.
+ */
+deeptrack_status deeptrack_value_new_array_int(const int64_t *data,
+                                               const size_t *shape,
+                                               size_t ndim,
+                                               struct deeptrack_value **out);
+
+/**
  * Creates an empty list value. On success `*out` receives a new value owned by the caller.
  *
  * # Safety
@@ -2465,7 +2491,7 @@ deeptrack_status deeptrack_value_list_push(struct deeptrack_value *list,
 /**
  * Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
  * (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9),
- * `_BOOL_ARRAY` (10). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+ * `_BOOL_ARRAY` (10), `_INT_ARRAY` (11). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
  *
  * # Safety
  * `v` must be NULL or a live value.
@@ -2559,6 +2585,20 @@ deeptrack_status deeptrack_value_array_bool(const struct deeptrack_value *v,
                                             const bool **data,
                                             const size_t **shape,
                                             size_t *ndim);
+
+/**
+ * Reads an INT_ARRAY value: `*data` receives its elements in C order, one `int64_t` each, `*shape`
+ * its `*ndim` sizes. Both are borrowed, valid while `v` lives; do not free them.
+ * `DEEPTRACK_STATUS_TYPE_MISMATCH` for another kind of value (a float ARRAY is read with
+ * `deeptrack_value_array`). Any of the three out-pointers may be NULL if that part is not wanted.
+ *
+ * # Safety
+ * `v` must be NULL or a live value; the out-pointers NULL or writable.
+ */
+deeptrack_status deeptrack_value_array_int(const struct deeptrack_value *v,
+                                           const int64_t **data,
+                                           const size_t **shape,
+                                           size_t *ndim);
 
 /**
  * Returns the number of items of a LIST or TUPLE value; 0 for any other value or NULL.

@@ -263,7 +263,19 @@ template <typename D> class ValueReader {
         for (size_t i = 0; i < ndim; i++) n *= shape[i];
         return std::vector<bool>(data, data + n);
     }
-    /// The shape of an array: a float, complex or boolean array; throws TYPE_MISMATCH for other kinds.
+    /// The elements of an integer array (DEEPTRACK_VALUE_KIND_INT_ARRAY, numpy's integer array), C
+    /// order (copied); throws TYPE_MISMATCH for other kinds (a float array is read with as_array()).
+    std::vector<int64_t> as_int_array() const {
+        const int64_t *data;
+        const size_t *shape;
+        size_t ndim;
+        check(deeptrack_value_array_int(ptr(), &data, &shape, &ndim));
+        size_t n = 1;
+        for (size_t i = 0; i < ndim; i++) n *= shape[i];
+        return std::vector<int64_t>(data, data + n);
+    }
+    /// The shape of an array: a float, complex, boolean or integer array; throws TYPE_MISMATCH for
+    /// other kinds.
     std::vector<size_t> array_shape() const {
         const size_t *shape;
         size_t ndim;
@@ -271,6 +283,8 @@ template <typename D> class ValueReader {
             check(deeptrack_value_array_complex(ptr(), nullptr, &shape, &ndim));
         } else if (kind() == DEEPTRACK_VALUE_KIND_BOOL_ARRAY) {
             check(deeptrack_value_array_bool(ptr(), nullptr, &shape, &ndim));
+        } else if (kind() == DEEPTRACK_VALUE_KIND_INT_ARRAY) {
+            check(deeptrack_value_array_int(ptr(), nullptr, &shape, &ndim));
         } else {
             check(deeptrack_value_array(ptr(), nullptr, &shape, &ndim));
         }
@@ -376,6 +390,15 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
         for (size_t i = 0; i < data.size(); i++) bytes[i] = data[i];
         deeptrack_value *v;
         check(deeptrack_value_new_array_bool(bytes.get(), shape.data(), shape.size(), &v));
+        return Value(v);
+    }
+    /// An n-d integer array of `shape` (numpy's integer array; C order, copied;
+    /// DEEPTRACK_VALUE_KIND_INT_ARRAY); `data` must hold as many elements as the shape
+    /// (INVALID_ARGUMENT otherwise).
+    static Value int_array(const std::vector<int64_t> &data, const std::vector<size_t> &shape) {
+        detail::check_data_fits(data.size(), shape);
+        deeptrack_value *v;
+        check(deeptrack_value_new_array_int(data.data(), shape.data(), shape.size(), &v));
         return Value(v);
     }
     /// None.

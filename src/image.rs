@@ -208,9 +208,9 @@ impl Image {
         Image::from_standard(data)
     }
 
-    /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number, a bool or
-    /// a boolean array keeps its type as the image's dtype (numpy's int64 or bool), as DeepTrack2 keeps
-    /// the int, bool or bool array itself; a complex array (or number) is a complex image (its real and imaginary parts along
+    /// The image of a value (numbers of any shape, see [`Value::to_array`]): a whole number, an
+    /// integer array, a bool or a boolean array keeps its type as the image's dtype (numpy's int64 or
+    /// bool), as DeepTrack2 keeps the int, int array, bool or bool array itself; a complex array (or number) is a complex image (its real and imaginary parts along
     /// a last axis of 2).
     pub fn of_value(value: &Value) -> Result<Self> {
         if let Value::ComplexArray(_) | Value::Complex(..) = value {
@@ -230,15 +230,16 @@ impl Image {
             return Ok(image.with_typed(a.shape(), bools));
         }
         Ok(match value {
-            Value::Int(_) => image.with_dtype(Dtype::Int64),
+            Value::Int(_) | Value::IntArray(_) => image.with_dtype(Dtype::Int64),
             Value::Bool(_) => image.with_dtype(Dtype::Bool),
             _ => image,
         })
     }
 
     /// The image as a value (a feature's output read as a property): an array, but a single int64
-    /// or bool sample is that whole number or bool, a boolean image a boolean array, and a complex image a complex array (without
-    /// its last axis of real and imaginary parts), the inverse of [`Image::of_value`].
+    /// or bool sample is that whole number or bool, an int64 image an integer array, a boolean image a
+    /// boolean array, and a complex image a complex array (without its last axis of real and
+    /// imaginary parts), the inverse of [`Image::of_value`].
     pub fn to_value(&self) -> Result<Value> {
         let array = self.to_shared_array()?;
         if self.complex {
@@ -261,6 +262,11 @@ impl Image {
         if self.dtype == Dtype::Bool {
             // A boolean image (a comparison's, a mask's) is a boolean array, as numpy keeps it.
             return Ok(Value::bool_array(array.mapv(|x| x != 0.0)));
+        }
+        if self.dtype == Dtype::Int64 {
+            // An int64 image (numpy's integers, e.g. a `Value` of an integer array) is an integer array,
+            // as DeepTrack2 hands the integer image itself to the property.
+            return Ok(Value::int_array(array.mapv(|x| x as i64)));
         }
         Ok(Value::Array(array))
     }

@@ -277,6 +277,7 @@ fn converted(value: &Value, f: &dyn Fn(f64) -> f64, unit: &str) -> Result<Value>
         Value::Int(n) => Value::Float(f(*n as f64)),
         Value::Float(x) => Value::Float(f(*x)),
         Value::Array(a) => Value::Array(Arc::new(a.mapv(f))),
+        Value::IntArray(a) => Value::Array(Arc::new(a.mapv(|i| f(i as f64)))),
         Value::List(items) => Value::List(items.iter().map(|v| converted(v, f, unit)).collect::<Result<_>>()?),
         Value::Tuple(items) => Value::Tuple(items.iter().map(|v| converted(v, f, unit)).collect::<Result<_>>()?),
         other => {

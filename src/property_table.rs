@@ -8,7 +8,7 @@
 //! float (shortest round-trip digits, always with a `.` or an exponent so that it reads back as a
 //! float; `NaN`, `Infinity` and `-Infinity` as Python writes them), a string, or a 0-d array (its
 //! number). The selecting key's own value is written whatever its kind: arrays as nested lists (by
-//! their shape), lists and tuples as lists of their items; complex numbers there are an error. Other
+//! their shape; an integer array's elements as integers, a float array's as floats), lists and tuples as lists of their items; complex numbers there are an error. Other
 //! lists, tuples, arrays and complex values are left out: they are not scalar properties.
 
 use std::fmt::Write as _;
@@ -69,6 +69,7 @@ fn is_scalar(v: &Value) -> bool {
         Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
         Value::Array(a) => a.ndim() == 0,
         Value::BoolArray(a) => a.ndim() == 0,
+        Value::IntArray(a) => a.ndim() == 0,
         Value::List(_) | Value::Tuple(_) | Value::Complex(..) | Value::ComplexArray(_) => false,
     }
 }
@@ -129,11 +130,12 @@ impl Json {
         match v {
             Value::None => self.push("null"),
             Value::Bool(b) => self.push(if *b { "true" } else { "false" }),
-            Value::Int(i) => self.push(&i.to_string()),
+            Value::Int(i) => self.int(*i),
             Value::Float(x) => self.float(*x),
             Value::Str(s) => self.string(s.as_str()),
             Value::Array(a) if a.ndim() == 0 => self.float(a.iter().next().copied().unwrap_or(f64::NAN)),
             Value::BoolArray(a) if a.ndim() == 0 => self.push(if a.iter().any(|&b| b) { "true" } else { "false" }),
+            Value::IntArray(a) if a.ndim() == 0 => self.int(a.iter().next().copied().unwrap_or(0)),
             Value::Complex(..) | Value::ComplexArray(_) => {
                 Err(Error::invalid("a complex value has no place in a table of real numbers"))
             }
@@ -155,16 +157,31 @@ impl Json {
                     .as_slice()
                     .map(std::borrow::Cow::Borrowed)
                     .unwrap_or_else(|| std::borrow::Cow::Owned(a.iter().copied().collect::<Vec<f64>>()));
-                self.nested(&data, a.shape())
+                self.nested(&data, a.shape(), f64::NAN, &Json::float)
             }
-            Value::BoolArray(a) => self.bools(a.as_slice().unwrap_or(&[]), a.shape()),
+            Value::BoolArray(a) => self.nested(a.as_slice().unwrap_or(&[]), a.shape(), false, &|json, b| {
+                json.push(if b { "true" } else { "false" })
+            }),
+            // Integers as JSON integers, so that they read back as Python ints.
+            Value::IntArray(a) => self.nested(a.as_slice().unwrap_or(&[]), a.shape(), 0, &Json::int),
         }
     }
 
-    /// A C-order block of booleans of shape `shape` as nested lists.
-    fn bools(&mut self, data: &[bool], shape: &[usize]) -> Result<()> {
+    fn int(&mut self, i: i64) -> Result<()> {
+        self.push(&i.to_string())
+    }
+
+    /// A C-order block of `shape` as nested lists, each element written by `element` (`missing` for
+    /// the element of an empty 0-d block).
+    fn nested<T: Copy>(
+        &mut self,
+        data: &[T],
+        shape: &[usize],
+        missing: T,
+        element: &dyn Fn(&mut Json, T) -> Result<()>,
+    ) -> Result<()> {
         let Some((&n, inner)) = shape.split_first() else {
-            return self.push(if data.first().copied().unwrap_or(false) { "true" } else { "false" });
+            return element(self, data.first().copied().unwrap_or(missing));
         };
         let step: usize = inner.iter().product();
         self.push("[")?;
@@ -172,23 +189,7 @@ impl Json {
             if i > 0 {
                 self.push(",")?;
             }
-            self.bools(&data[i * step..(i + 1) * step], inner)?;
-        }
-        self.push("]")
-    }
-
-    /// A C-order block of numbers of shape `shape` as nested lists.
-    fn nested(&mut self, data: &[f64], shape: &[usize]) -> Result<()> {
-        let Some((&n, inner)) = shape.split_first() else {
-            return self.float(data.first().copied().unwrap_or(f64::NAN));
-        };
-        let step: usize = inner.iter().product();
-        self.push("[")?;
-        for i in 0..n {
-            if i > 0 {
-                self.push(",")?;
-            }
-            self.nested(&data[i * step..(i + 1) * step], inner)?;
+            self.nested(&data[i * step..(i + 1) * step], inner, missing, element)?;
         }
         self.push("]")
     }

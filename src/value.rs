@@ -1,6 +1,7 @@
-//! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float, complex or
-//! boolean array, list, tuple).
+//! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float, complex,
+//! boolean or integer array, list, tuple).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -130,6 +131,8 @@ pub enum ValueKind {
     ComplexArray = 9,
     /// An n-dimensional array of booleans (one byte each, 0 or 1), C order.
     BoolArray = 10,
+    /// An n-dimensional array of 64-bit signed integers, C order.
+    IntArray = 11,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -163,12 +166,20 @@ pub enum Value {
     /// `feature[mask]` or a `Value` of one indexes with it; a comparison's output read as a value).
     /// Where numbers are read it is its 0s and 1s, as numpy computes with bools.
     BoolArray(Arc<ArrayD<bool>>),
+    /// An n-d array of 64-bit signed integers in standard (C-contiguous) layout (numpy's integer
+    /// arrays: a position drawn by `np.random.randint`, class labels), kept so that a property dict
+    /// gives the integers back, as DeepTrack2 keeps the array itself. Where numbers are read it is
+    /// its values as floats, exact up to 2^53 in magnitude (as numpy's arithmetic with a float
+    /// converts them).
+    IntArray(Arc<ArrayD<i64>>),
 }
 
 impl Value {
     /// Whether two values are the same value, as DeepTrack2 compares a property's new value with its
     /// current one (`set_value`): numbers by value (an int equals the same float; NaN equals NaN),
-    /// arrays by shape and elements, lists element by element.
+    /// arrays of the same kind by shape and elements (an integer array never equals a float array,
+    /// so that setting one in place of the other is a change and the dict shows the new one), lists
+    /// element by element.
     pub fn equivalent(&self, other: &Value) -> bool {
         fn same(a: f64, b: f64) -> bool {
             a == b || (a.is_nan() && b.is_nan())
@@ -194,6 +205,7 @@ impl Value {
                 a.shape() == b.shape() && a.iter().zip(b.iter()).all(|(x, y)| same(x.re, y.re) && same(x.im, y.im))
             }
             (Value::BoolArray(a), Value::BoolArray(b)) => a == b,
+            (Value::IntArray(a), Value::IntArray(b)) => a == b,
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
             }
@@ -223,6 +235,12 @@ impl Value {
         Value::BoolArray(Arc::new(a))
     }
 
+    /// An integer array value; the array is converted to standard layout if it is not already.
+    pub fn int_array(a: ArrayD<i64>) -> Self {
+        let a = if a.is_standard_layout() { a } else { a.as_standard_layout().into_owned() };
+        Value::IntArray(Arc::new(a))
+    }
+
     /// A 1-d array value from a slice.
     pub fn vector(v: &[f64]) -> Self {
         Value::array(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).expect("1-d shape"))
@@ -242,6 +260,7 @@ impl Value {
             Value::Complex(..) => ValueKind::Complex,
             Value::ComplexArray(_) => ValueKind::ComplexArray,
             Value::BoolArray(_) => ValueKind::BoolArray,
+            Value::IntArray(_) => ValueKind::IntArray,
         }
     }
 
@@ -259,6 +278,7 @@ impl Value {
             Value::Complex(..) => "a complex number",
             Value::ComplexArray(_) => "a complex array",
             Value::BoolArray(_) => "a boolean array",
+            Value::IntArray(_) => "an integer array",
         }
     }
 
@@ -273,8 +293,8 @@ impl Value {
 
     /// The value as a number where a parameter expects one, as numpy reads one: a float, an integer,
     /// a bool (1 or 0, as numpy's and Python's arithmetic count `True` and `False`), or a
-    /// one-element array (0-d or not: `np.array(2.0)`, `np.zeros(1)`, the 0-d result of a feature
-    /// that computes a number) or a list or tuple of one such number (`[0.5]`). Other arrays are an
+    /// one-element array of any real kind (0-d or not: `np.array(2.0)`, `np.zeros(1)`, `np.array([3])`,
+    /// the 0-d result of a feature that computes a number) or a list or tuple of one such number (`[0.5]`). Other arrays are an
     /// error that gives their shape.
     pub fn to_number(&self) -> Result<f64> {
         match self {
@@ -289,6 +309,11 @@ impl Value {
             Value::BoolArray(a) if a.len() == 1 => Ok(f64::from(u8::from(*a.iter().next().expect("one element")))),
             Value::BoolArray(a) => Err(Error::type_mismatch(format!(
                 "expected a number (or an array of one number), got a boolean array of shape {}",
+                python_shape(a.shape())
+            ))),
+            Value::IntArray(a) if a.len() == 1 => Ok(*a.iter().next().expect("one element") as f64),
+            Value::IntArray(a) => Err(Error::type_mismatch(format!(
+                "expected a number (or an array of one number), got an integer array of shape {}",
                 python_shape(a.shape())
             ))),
             Value::List(items) | Value::Tuple(items) if items.len() == 1 => items[0].to_number(),
@@ -311,8 +336,8 @@ impl Value {
     }
 
     /// The value as axes, where a parameter expects an axis: `None` (every axis), an integer, or
-    /// integers (a list or tuple of them, or a 0-d or 1-d array of whole numbers, as a numpy array of
-    /// integers arrives: `np.array([1, 0])`); an item may be a one-element array of a whole number.
+    /// integers (a list or tuple of them, a 0-d or 1-d integer array such as `np.array([1, 0])`, or a
+    /// 0-d or 1-d float array of whole numbers); an item may be a one-element array of a whole number.
     pub fn to_axes(&self) -> Result<Option<Vec<i64>>> {
         fn whole(x: f64) -> Option<i64> {
             (x.fract() == 0.0 && x.abs() < 2f64.powi(63)).then_some(x as i64)
@@ -320,6 +345,7 @@ impl Value {
         let item = |v: &Value| match v {
             Value::Int(i) => Some(*i),
             Value::Array(a) if a.len() == 1 => whole(*a.iter().next().expect("one element")),
+            Value::IntArray(a) if a.len() == 1 => a.iter().next().copied(),
             _ => None,
         };
         let axes = match self {
@@ -327,11 +353,12 @@ impl Value {
             Value::Int(i) => Some(vec![*i]),
             Value::List(items) | Value::Tuple(items) => items.iter().map(item).collect(),
             Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| whole(x)).collect(),
+            Value::IntArray(a) if a.ndim() <= 1 => Some(a.iter().copied().collect()),
             _ => None,
         };
         axes.map(Some).ok_or_else(|| {
             let what = match self {
-                Value::List(_) | Value::Tuple(_) | Value::Array(_) => self.to_string(),
+                Value::List(_) | Value::Tuple(_) | Value::Array(_) | Value::IntArray(_) => self.to_string(),
                 other => other.kind_name().to_string(),
             };
             Error::type_mismatch(format!("expected an axis: None, an integer or integers, got {what}"))
@@ -424,6 +451,26 @@ impl Value {
         }
     }
 
+    /// The value as an integer array (integer arrays only).
+    pub fn as_int_array(&self) -> Result<&ArrayD<i64>> {
+        match self {
+            Value::IntArray(a) => Ok(a),
+            other => Err(Error::type_mismatch(format!("expected an integer array, got {}", other.kind_name()))),
+        }
+    }
+
+    /// The value with an integer array read as the float array of its values (exact up to 2^53 in
+    /// magnitude), borrowed as it is otherwise (integer arrays inside a list too): for the readers
+    /// that take numbers from [`Value::Array`] by matching on it. The readers of numbers
+    /// ([`Value::to_number`], [`Value::to_scalar`], [`Value::to_f64_vec`], [`Value::to_array`], …)
+    /// take integer arrays themselves.
+    pub fn with_float_arrays(&self) -> Cow<'_, Value> {
+        match self {
+            Value::IntArray(a) => Cow::Owned(Value::Array(Arc::new(int_to_f64(a)))),
+            other => Cow::Borrowed(other),
+        }
+    }
+
     /// The items of a list or a tuple.
     pub fn as_list(&self) -> Result<&[Value]> {
         match self {
@@ -440,17 +487,20 @@ impl Value {
             Value::Float(_) | Value::Int(_) | Value::Bool(_) => self.to_number(),
             Value::Array(a) if a.ndim() == 0 => Ok(*a.iter().next().expect("one element")),
             Value::BoolArray(a) if a.ndim() == 0 => Ok(f64::from(u8::from(*a.iter().next().expect("one element")))),
+            Value::IntArray(a) if a.ndim() == 0 => Ok(*a.iter().next().expect("one element") as f64),
             other => Err(Error::type_mismatch(format!("expected a number, got {}", other.kind_name()))),
         }
     }
 
-    /// A vector of numbers from a number (a bool is 1 or 0), a 1-d (or 0-d) array, or a list of
+    /// A vector of numbers from a number (a bool is 1 or 0), a 1-d (or 0-d) array (an integer
+    /// array's values exact up to 2^53), or a list of
     /// numbers (each as [`Value::to_scalar`] reads it: 0-d arrays and bools included).
     pub fn to_f64_vec(&self) -> Result<Vec<f64>> {
         match self {
             Value::Int(_) | Value::Float(_) | Value::Bool(_) => Ok(vec![self.to_number()?]),
             Value::Array(a) if a.ndim() <= 1 => Ok(a.iter().copied().collect()),
             Value::BoolArray(a) if a.ndim() <= 1 => Ok(a.iter().map(|&b| f64::from(u8::from(b))).collect()),
+            Value::IntArray(a) if a.ndim() <= 1 => Ok(a.iter().map(|&i| i as f64).collect()),
             Value::Array(a) => {
                 Err(Error::type_mismatch(format!("expected a vector of numbers, got a {}-dimensional array", a.ndim())))
             }
@@ -463,12 +513,14 @@ impl Value {
     }
 
     /// The value as an array of numbers: numbers and bools become 0-d arrays, numeric lists (nested
-    /// alike) become arrays, arrays are shared.
+    /// alike) become arrays, float arrays are shared, boolean and integer arrays converted.
     pub fn to_array(&self) -> Result<Arc<ArrayD<f64>>> {
         match self {
             Value::Array(a) => Ok(Arc::clone(a)),
             // numpy computes with a bool array's 0s and 1s.
             Value::BoolArray(a) => Ok(Arc::new(a.mapv(|b| f64::from(u8::from(b))))),
+            // As numpy's arithmetic with a float reads integers (exact up to 2^53).
+            Value::IntArray(a) => Ok(Arc::new(int_to_f64(a))),
             Value::Int(_) | Value::Float(_) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), self.as_f64()?))),
             Value::Bool(b) => Ok(Arc::new(ArrayD::from_elem(IxDyn(&[]), f64::from(u8::from(*b))))),
             Value::ComplexArray(_) | Value::Complex(..) => Err(Error::type_mismatch(format!(
@@ -489,6 +541,12 @@ impl Value {
             other => Err(Error::type_mismatch(format!("expected numbers, got {}", other.kind_name()))),
         }
     }
+}
+
+/// The floats of an integer array's values, in its shape (exact up to 2^53 in magnitude, rounded to
+/// the nearest float beyond, as numpy's `astype(float)`).
+fn int_to_f64(a: &ArrayD<i64>) -> ArrayD<f64> {
+    a.mapv(|i| i as f64)
 }
 
 /// A shape as Python writes it: `(5,)`, `(2, 3)`, `()`.
@@ -535,6 +593,12 @@ impl From<ArrayD<bool>> for Value {
     }
 }
 
+impl From<ArrayD<i64>> for Value {
+    fn from(v: ArrayD<i64>) -> Self {
+        Value::int_array(v)
+    }
+}
+
 impl From<Vec<Value>> for Value {
     fn from(v: Vec<Value>) -> Self {
         Value::List(v)
@@ -555,6 +619,7 @@ pub(crate) fn same_value(a: &Value, b: &Value) -> bool {
             x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q)
         }
         (Value::BoolArray(x), Value::BoolArray(y)) => x == y,
+        (Value::IntArray(x), Value::IntArray(y)) => x == y,
         (Value::Complex(a, b), Value::Complex(c, d)) => a == c && b == d,
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
@@ -598,7 +663,8 @@ pub(crate) fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
 }
 
 impl fmt::Display for Value {
-    /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`, `[0]`,
+    /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`,
+    /// `array([4, 1])`, `[0]`,
     /// `(128, 128)`, `(1,)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -625,6 +691,11 @@ impl fmt::Display for Value {
                 write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &|f, b: bool| {
                     f.write_str(if b { "True" } else { "False" })
                 })?;
+                f.write_str(")")
+            }
+            Value::IntArray(a) => {
+                f.write_str("array(")?;
+                write_nested(f, a.shape(), a.as_slice().unwrap_or(&[]), &|f, i: i64| write!(f, "{i}"))?;
                 f.write_str(")")
             }
             Value::List(items) => write_items(f, items, "[", "]"),
@@ -749,6 +820,49 @@ mod tests {
         // The strict accessors stay strict.
         assert!(Value::Bool(true).as_f64().is_err());
         assert!(zero_d(2.0).as_i64().is_err());
+    }
+
+    #[test]
+    fn int_arrays_read_as_their_values() {
+        let ints =
+            |shape: &[usize], v: &[i64]| Value::int_array(ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap());
+        let pos = ints(&[2], &[4, -1]);
+        assert_eq!((pos.kind(), pos.kind_name()), (ValueKind::IntArray, "an integer array"));
+        assert_eq!(pos.to_string(), "array([4, -1])");
+        assert_eq!(ints(&[2, 1], &[1, 2]).to_string(), "array([[1], [2]])");
+        assert_eq!(pos.to_f64_vec().unwrap(), [4.0, -1.0]);
+        assert_eq!(pos.to_array().unwrap().as_slice().unwrap(), [4.0, -1.0]);
+        assert_eq!(pos.to_complex_array().unwrap().as_slice().unwrap()[1], Complex64::new(-1.0, 0.0));
+        assert_eq!(pos.to_axes().unwrap(), Some(vec![4, -1]));
+        assert_eq!(pos.as_int_array().unwrap().as_slice().unwrap(), [4, -1]);
+        assert_eq!(pos.as_array().unwrap_err().to_string(), "expected an array, got an integer array");
+        // One element is a number; a 0-d one is also a sequence's element.
+        assert_eq!(ints(&[1], &[3]).to_number().unwrap(), 3.0);
+        assert_eq!(ints(&[], &[3]).to_scalar().unwrap(), 3.0);
+        assert!(ints(&[1], &[3]).to_scalar().is_err());
+        assert_eq!(Value::List(vec![ints(&[], &[2]), Value::Int(5)]).to_f64_vec().unwrap(), [2.0, 5.0]);
+        assert_eq!(
+            pos.to_number().unwrap_err().to_string(),
+            "expected a number (or an array of one number), got an integer array of shape (2,)"
+        );
+        assert_eq!(
+            ints(&[2, 2], &[1, 2, 3, 4]).to_f64_vec().unwrap_err().to_string(),
+            "expected a number, an array or a list of numbers, got an integer array"
+        );
+        // Exact up to 2^53.
+        let big = 1i64 << 53;
+        assert_eq!(ints(&[1], &[big]).to_f64_vec().unwrap(), [big as f64]);
+        assert_eq!(ints(&[1], &[-big]).to_array().unwrap()[[0]], -(big as f64));
+        // The one conversion for readers that match on float arrays.
+        assert!(matches!(&*pos.with_float_arrays(), Value::Array(a) if a.as_slice().unwrap() == [4.0, -1.0]));
+        assert!(matches!(Value::Int(1).with_float_arrays(), std::borrow::Cow::Borrowed(Value::Int(1))));
+        // Equal to itself only: an equal float array is another value (setting it is a change).
+        assert!(pos.equivalent(&ints(&[2], &[4, -1])) && same_value(&pos, &pos.clone()));
+        assert!(!pos.equivalent(&ints(&[2], &[4, 1])) && !pos.equivalent(&ints(&[1, 2], &[4, -1])));
+        assert!(!pos.equivalent(&Value::vector(&[4.0, -1.0])));
+        // A transposed array is stored in C order.
+        let t = ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![0i64, 1, 2, 3]).unwrap().reversed_axes();
+        assert_eq!(Value::int_array(t).as_int_array().unwrap().as_slice().unwrap(), [0, 2, 1, 3]);
     }
 
     #[test]

@@ -282,6 +282,15 @@ fn complex_arrays_are_property_values_from_c() {
 }
 
 #[test]
+fn int_arrays_are_property_values_from_c() {
+    let out = run(&compile("cc", "tests/c/int_arrays.c", "int_arrays", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+    valgrind_clean("tests/c/int_arrays.c", "valgrind_int_arrays");
+}
+
+#[test]
 fn complex_images_through_kinds_by_name_from_c() {
     let out = run(&compile("cc", "tests/c/complex_kinds.c", "complex_kinds", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -21,6 +21,7 @@ from .errors import error_class
 from .image import Image, PropertyDict
 
 _F64 = np.dtype(np.float64)
+_I64 = np.dtype(np.int64)
 _MAX_NDIM = 32
 
 
@@ -141,8 +142,8 @@ _PLAIN = {int: lib.deeptrack_value_new_int, float: lib.deeptrack_value_new_float
 
 def to_value(obj, what):
     """A new library value holding ``obj`` (None, bool, int, float, complex, str, a real or complex
-    array, or a list or tuple of those; a 0-d complex array is a complex number). ``what`` names the
-    property in errors."""
+    array, or a list or tuple of those; a 0-d complex array is a complex number; an integer array is
+    one of int64, which comes back as one). ``what`` names the property in errors."""
     if obj is None:
         return _new_value(lib.deeptrack_value_new_none)
     if isinstance(obj, (bool, np.bool_)):
@@ -181,6 +182,13 @@ def to_value(obj, what):
         arr = np.asarray(obj, dtype=np.bool_, order="C")
         shape = (c_size_t * arr.ndim)(*arr.shape)
         return _new_value(lib.deeptrack_value_new_array_bool, arr.ctypes.data if arr.size else None, shape, arr.ndim)
+    if isinstance(obj, np.ndarray) and _holds_int64(obj):
+        # numpy's integers stay integers (a dict gives them back as int64, and they index).
+        if obj.ndim > _MAX_NDIM:
+            raise ValueError(f"{what}: arrays have at most {_MAX_NDIM} dimensions, got {obj.ndim}")
+        arr = np.asarray(obj, dtype=np.int64, order="C")
+        shape = (c_size_t * arr.ndim)(*arr.shape)
+        return _new_value(lib.deeptrack_value_new_array_int, arr.ctypes.data if arr.size else None, shape, arr.ndim)
     if isinstance(obj, np.ndarray):
         arr = _real_array(obj, what)
         shape = (c_size_t * arr.ndim)(*arr.shape)
@@ -264,7 +272,7 @@ def library_holds(obj):
 
 def new_value_ptr(obj, what):
     """Like :func:`to_value`, as a raw pointer the caller owns: the fast path of callbacks, which
-    mostly return floats and float arrays."""
+    mostly return floats, float arrays and int64 arrays."""
     t = type(obj)
     if t is float or t is np.float64:
         out = c_void_p()
@@ -273,11 +281,27 @@ def new_value_ptr(obj, what):
         out = c_void_p()
         shape = (c_size_t * obj.ndim)(*obj.shape)
         status = lib.deeptrack_value_new_array(obj.ctypes.data, shape, obj.ndim, byref(out))
+    elif t is np.ndarray and obj.dtype == _I64 and obj.flags.c_contiguous and 0 < obj.ndim <= _MAX_NDIM and obj.size:
+        # np.random.randint's draws (a position, a label): kept as integers.
+        out = c_void_p()
+        shape = (c_size_t * obj.ndim)(*obj.shape)
+        status = lib.deeptrack_value_new_array_int(obj.ctypes.data, shape, obj.ndim, byref(out))
     else:
         return to_value(obj, what).release()
     if status != _lib.OK:
         raise_for(status)
     return out.value
+
+
+def _holds_int64(arr):
+    """Whether the numpy array ``arr`` holds integers that int64 holds: a signed integer dtype, or an
+    unsigned one whose values fit (uint64 beyond 2^63 - 1 stays a float array, as before)."""
+    kind = arr.dtype.kind
+    if kind == "i":
+        return True
+    if kind != "u":
+        return False
+    return arr.dtype.itemsize < 8 or arr.size == 0 or int(arr.max()) < 2**63
 
 
 def _real_array(obj, what):
@@ -345,6 +369,8 @@ def from_value(ptr, key=None):
         re, im = c_double(), c_double()
         call(lib.deeptrack_value_as_complex, ptr, byref(re), byref(im))
         return complex(re.value, im.value)
+    if kind == _lib.KIND_INT_ARRAY:
+        return _lent_copy(lib.deeptrack_value_array_int, ptr, ctypes.c_int64, 1, np.int64)
     if kind == _lib.KIND_BOOL_ARRAY:
         return _lent_copy(lib.deeptrack_value_array_bool, ptr, ctypes.c_bool, 1, np.bool_)
     if kind == _lib.KIND_COMPLEX_ARRAY:

@@ -226,6 +226,7 @@ _DECLARATIONS = {
     "deeptrack_value_new_array": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_array_complex": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_array_bool": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
+    "deeptrack_value_new_array_int": ([c_void_p, POINTER(c_size_t), c_size_t, out_handle], status),
     "deeptrack_value_new_list": ([out_handle], status),
     "deeptrack_value_new_tuple": ([out_handle], status),
     "deeptrack_value_list_push": ([handle, handle], status),
@@ -237,6 +238,7 @@ _DECLARATIONS = {
     "deeptrack_value_as_string": ([handle, POINTER(c_char_p)], status),
     "deeptrack_value_array": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
     "deeptrack_value_array_bool": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
+    "deeptrack_value_array_int": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
     "deeptrack_value_array_complex": (
         [handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)],
         status,
@@ -287,6 +289,7 @@ NO_IMAGE = 14
 KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, KIND_COMPLEX, KIND_TUPLE = range(9)
 KIND_COMPLEX_ARRAY = 9
 KIND_BOOL_ARRAY = 10
+KIND_INT_ARRAY = 11
 
 
 def last_error_message():

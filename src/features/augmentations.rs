@@ -224,7 +224,8 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             mover(p)
         }
     };
-    match value {
+    // An integer position moves as floats (its values exact up to 2^53), as it did before it was kept.
+    match &*value.with_float_arrays() {
         Value::Array(a) if a.ndim() >= 1 => {
             let mut out = (**a).clone();
             for mut lane in out.lanes_mut(Axis(a.ndim() - 1)) {
@@ -323,6 +324,7 @@ fn whole_numbers(value: &Value, ndim: usize, full: Option<&[usize]>) -> Result<V
         Value::Int(_) | Value::Float(_) | Value::Bool(_) => vec![value.clone(); ndim],
         Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
+        Value::IntArray(a) => a.iter().map(|&x| Value::Int(x)).collect(),
         other => return Err(Error::type_mismatch(format!("expected sizes, got {}", other.kind_name()))),
     };
     if items.len() == 1 && ndim > 1 {
@@ -445,6 +447,7 @@ fn wrap(corner: &Value, i: usize, m: usize) -> usize {
     let entry = match corner {
         Value::List(items) | Value::Tuple(items) => items.get(i).cloned(),
         Value::Array(a) => a.iter().nth(i).map(|&x| Value::Float(x)),
+        Value::IntArray(a) => a.iter().nth(i).map(|&x| Value::Int(x)),
         other => Some(other.clone()),
     };
     match entry {
@@ -460,7 +463,7 @@ fn corner(value: &Value) -> Result<()> {
     match value {
         Value::Str(s) if s.as_str() == "random" => Ok(()),
         Value::Str(s) => Err(Error::invalid(format!("expected 'random' or a corner position, got '{}'", s.as_str()))),
-        Value::List(_) | Value::Tuple(_) | Value::Array(_) => sizes(value, 0, None).map(|_| ()),
+        Value::List(_) | Value::Tuple(_) | Value::Array(_) | Value::IntArray(_) => sizes(value, 0, None).map(|_| ()),
         other => {
             Err(Error::type_mismatch(format!("expected 'random' or a list of positions, got {}", other.kind_name())))
         }
@@ -561,6 +564,7 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rng: &mut dyn RngCore)
             let given = match corner {
                 Value::List(items) | Value::Tuple(items) => items.len(),
                 Value::Array(a) => a.len(),
+                Value::IntArray(a) => a.len(),
                 _ => shape.len(),
             };
             let cropped = |i: usize| i < given;
@@ -599,6 +603,7 @@ fn multiples(value: &Value) -> Result<()> {
     let items: Vec<Value> = match value {
         Value::List(items) | Value::Tuple(items) => items.clone(),
         Value::Array(a) => a.iter().map(|&x| Value::Float(x)).collect(),
+        Value::IntArray(a) => a.iter().map(|&x| Value::Int(x)).collect(),
         other => vec![other.clone()],
     };
     for item in &items {
@@ -626,6 +631,7 @@ fn multiple_per_axis(value: &Value, ndim: usize) -> Vec<Option<usize>> {
     match value {
         Value::List(items) | Value::Tuple(items) => (0..ndim).map(|a| items.get(a).and_then(one)).collect(),
         Value::Array(arr) => (0..ndim).map(|a| arr.iter().nth(a).and_then(|&m| one(&Value::Float(m)))).collect(),
+        Value::IntArray(arr) => (0..ndim).map(|a| arr.iter().nth(a).and_then(|&m| one(&Value::Int(m)))).collect(),
         other => vec![one(other); ndim],
     }
 }

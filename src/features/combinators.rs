@@ -203,6 +203,7 @@ fn same_key(a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same_key(p, q))
         }
         (Value::Array(x), Value::Array(y)) => x.shape() == y.shape() && x.iter().zip(y.iter()).all(|(p, q)| p == q),
+        (Value::IntArray(x), Value::IntArray(y)) => x == y,
         (Value::Bool(_) | Value::Int(_) | Value::Float(_), Value::Bool(_) | Value::Int(_) | Value::Float(_)) => {
             let num = |v: &Value| match v {
                 Value::Bool(b) => f64::from(u8::from(*b)),

@@ -173,6 +173,7 @@ type RealArray = Arc<ndarray::ArrayD<f64>>;
 fn real_arrays(p: &Params<'_>) -> Result<Option<(RealArray, RealArray)>> {
     let is_array = |key: &str| -> Result<bool> {
         Ok(matches!(p.value(key)?, Value::Array(a) if a.ndim() > 0)
+            || matches!(p.value(key)?, Value::IntArray(a) if a.ndim() > 0)
             || matches!(p.value(key)?, Value::List(_) | Value::Tuple(_)))
     };
     if !(is_array("mu")? || is_array("sigma")?) {

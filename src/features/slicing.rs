@@ -82,6 +82,7 @@ fn integers(value: &Value) -> Option<(Vec<usize>, Vec<i64>)> {
     match value {
         Value::Int(i) => Some((Vec::new(), vec![*i])),
         Value::Float(x) => whole(*x).map(|i| (Vec::new(), vec![i])),
+        Value::IntArray(a) => Some((a.shape().to_vec(), a.iter().copied().collect())),
         Value::List(items) | Value::Tuple(items) => {
             // A flat list (the common case) without a vector per item.
             let flat: Option<Vec<i64>> = items
@@ -124,6 +125,13 @@ fn parse_index(value: &Value) -> Result<Vec<Element>> {
             .map(|item| match item.ndim() {
                 0 => parse_element(&Value::Float(item.iter().copied().next().unwrap_or(f64::NAN))),
                 _ => parse_element(&Value::Array(Arc::new(item.to_owned()))),
+            })
+            .collect(),
+        Value::IntArray(a) if a.ndim() >= 1 => a
+            .outer_iter()
+            .map(|item| match item.ndim() {
+                0 => parse_element(&Value::Int(item.iter().copied().next().unwrap_or_default())),
+                _ => parse_element(&Value::IntArray(Arc::new(item.to_owned()))),
             })
             .collect(),
         other => Ok(vec![parse_element(other)?]),
@@ -192,6 +200,9 @@ fn parse_element(value: &Value) -> Result<Element> {
             .map(|&x| whole(x).ok_or_else(bad))
             .collect::<Result<_>>()
             .map(|indices| Element::Take(a.shape().to_vec(), indices)),
+        // numpy's integer arrays: a 0-d one is an integer, others take along an axis.
+        Value::IntArray(a) if a.ndim() == 0 => Ok(Element::Index(a.iter().copied().next().unwrap_or_default())),
+        Value::IntArray(a) => Ok(Element::Take(a.shape().to_vec(), a.iter().copied().collect())),
         Value::Str(s) if s.as_str() == "..." => Ok(Element::Ellipsis),
         Value::Str(s) => {
             let parts: Vec<&str> = s.as_str().split(':').collect();

@@ -9,8 +9,8 @@ use crate::error::{Error, ErrorKind};
 use crate::image::element_count;
 use crate::value::Value;
 
-/// A property value: none, bool, int, float, complex, string, n-d float, complex or boolean array,
-/// list or tuple.
+/// A property value: none, bool, int, float, complex, string, n-d float, complex, boolean or integer
+/// array, list or tuple.
 ///
 /// Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
 /// `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -43,6 +43,9 @@ pub const DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY: u32 = 9;
 /// `deeptrack_value_kind()` of an n-d boolean array (numpy's bool array: a mask; read with
 /// `deeptrack_value_array_bool`).
 pub const DEEPTRACK_VALUE_KIND_BOOL_ARRAY: u32 = 10;
+/// `deeptrack_value_kind()` of an n-d array of 64-bit signed integers (numpy's integer array: a
+/// position drawn with `np.random.randint`, class labels; read with `deeptrack_value_array_int`).
+pub const DEEPTRACK_VALUE_KIND_INT_ARRAY: u32 = 11;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -83,11 +86,16 @@ pub(crate) unsafe fn from_c(p: *mut deeptrack_value, arg: &str) -> Result<Value,
     Ok(*unsafe { Box::from_raw(p.cast::<Value>()) })
 }
 
-/// Reads a C-order array argument into an owned array; checks the rank and element count.
+/// Reads a C-order array argument (of doubles, or of `int64_t`) into an owned array; checks the rank
+/// and element count.
 ///
 /// # Safety
 /// `shape` must point to `ndim` sizes and `data` to the product of them.
-pub(crate) unsafe fn array_arg(data: *const f64, shape: *const size_t, ndim: size_t) -> Result<ArrayD<f64>, Error> {
+pub(crate) unsafe fn array_arg<T: Copy>(
+    data: *const T,
+    shape: *const size_t,
+    ndim: size_t,
+) -> Result<ArrayD<T>, Error> {
     if ndim > DEEPTRACK_MAX_NDIM {
         return Err(Error::invalid(format!("argument 'ndim' is {ndim}; at most {DEEPTRACK_MAX_NDIM} dimensions")));
     }
@@ -287,6 +295,36 @@ pub unsafe extern "C" fn deeptrack_value_new_array_bool(
     })
 }
 
+/// Creates an n-d integer array value (numpy's integer array: kept as integers, so that a property
+/// dict gives them back) by copying `data`, one `int64_t` per element of shape `shape[0..ndim]` in C
+/// order. `ndim` 0 makes a scalar array of one element; `data` may be NULL when the shape has no
+/// elements. On success `*out` receives a new value owned by the caller
+/// (`DEEPTRACK_VALUE_KIND_INT_ARRAY`; free with `deeptrack_value_free`). Where the library reads
+/// numbers (an arithmetic operand, a position, `Pad`'s `px`, an index) it reads its values, exact as
+/// doubles up to 2^53 in magnitude. Errors: `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL `out`,
+/// `shape` (with `ndim` > 0) or `data` (with elements), `DEEPTRACK_STATUS_INVALID_ARGUMENT` for more
+/// than `DEEPTRACK_MAX_NDIM` dimensions, `DEEPTRACK_STATUS_OUT_OF_MEMORY` when the element count
+/// overflows or cannot be allocated.
+///
+/// # Safety
+/// `shape` must point to `ndim` sizes, `data` to as many `int64_t` as their product; `out` writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_new_array_int(
+    data: *const i64,
+    shape: *const size_t,
+    ndim: size_t,
+    out: *mut *mut deeptrack_value,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        // SAFETY: forwarded contract.
+        let array = unsafe { array_arg(data, shape, ndim)? };
+        // SAFETY: checked non-NULL.
+        unsafe { *out = into_c(Value::int_array(array)) };
+        Ok(())
+    })
+}
+
 /// Reads a C-order complex array argument (real and imaginary parts interleaved) into an owned
 /// array; checks the rank and element count.
 ///
@@ -366,7 +404,7 @@ pub unsafe extern "C" fn deeptrack_value_list_push(
 
 /// Returns the kind of `v`: one of `DEEPTRACK_VALUE_KIND_NONE` (0), `_BOOL` (1), `_INT` (2), `_FLOAT`
 /// (3), `_STRING` (4), `_ARRAY` (5), `_LIST` (6), `_COMPLEX` (7), `_TUPLE` (8), `_COMPLEX_ARRAY` (9),
-/// `_BOOL_ARRAY` (10). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
+/// `_BOOL_ARRAY` (10), `_INT_ARRAY` (11). A NULL `v` gives `DEEPTRACK_VALUE_KIND_NONE`.
 ///
 /// # Safety
 /// `v` must be NULL or a live value.
@@ -542,6 +580,29 @@ pub unsafe extern "C" fn deeptrack_value_array_bool(
     })
 }
 
+/// Reads an INT_ARRAY value: `*data` receives its elements in C order, one `int64_t` each, `*shape`
+/// its `*ndim` sizes. Both are borrowed, valid while `v` lives; do not free them.
+/// `DEEPTRACK_STATUS_TYPE_MISMATCH` for another kind of value (a float ARRAY is read with
+/// `deeptrack_value_array`). Any of the three out-pointers may be NULL if that part is not wanted.
+///
+/// # Safety
+/// `v` must be NULL or a live value; the out-pointers NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_value_array_int(
+    v: *const deeptrack_value,
+    data: *mut *const i64,
+    shape: *mut *const size_t,
+    ndim: *mut size_t,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let a = unsafe { value_ref(v, "v")? }.as_int_array()?;
+        // SAFETY: forwarded contract; the array (standard layout) lives as long as `v`.
+        unsafe { lend_array(data, shape, ndim, a.as_ptr(), a.shape()) };
+        Ok(())
+    })
+}
+
 /// Lends an array's samples and shape through the array readers' out-pointers, each written only
 /// if non-NULL.
 ///
@@ -668,5 +729,7 @@ mod tests {
         assert_eq!(DEEPTRACK_VALUE_KIND_TUPLE, ValueKind::Tuple as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_COMPLEX, ValueKind::Complex as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY, ValueKind::ComplexArray as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_BOOL_ARRAY, ValueKind::BoolArray as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_INT_ARRAY, ValueKind::IntArray as u32);
     }
 }

@@ -68,6 +68,20 @@ static void test_values() {
     Image zeros3({0, 0, 0}, {3});
     CHECK((add.resolve(&zeros3).data() == std::vector<double>{1, 0, 1}));
 
+    Value ints = Value::int_array({4, -1, 0, (int64_t(1) << 53) + 1}, {2, 2});
+    CHECK(ints.kind() == DEEPTRACK_VALUE_KIND_INT_ARRAY);
+    CHECK((ints.as_int_array() == std::vector<int64_t>{4, -1, 0, (int64_t(1) << 53) + 1}));
+    CHECK((ints.array_shape() == std::vector<size_t>{2, 2}));
+    CHECK_STR(ints.repr(), "array([[4, -1], [0, 9007199254740993]])");
+    THROWS(ints.as_array(), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected an array, got an integer array");
+    THROWS(Value::of({1.0}).as_int_array(), DEEPTRACK_STATUS_TYPE_MISMATCH,
+           "expected an integer array, got an array");
+    THROWS(Value::int_array({1}, {3}), DEEPTRACK_STATUS_INVALID_ARGUMENT, "the data has 1 elements but the shape needs 3");
+    // A property holding one reads back as one; where numbers are read it is its values.
+    add.set("value", Value::int_array({1, 2, 3}, {3}));
+    CHECK(add.property("value").kind() == DEEPTRACK_VALUE_KIND_INT_ARRAY);
+    CHECK((add.resolve(&zeros3).data() == std::vector<double>{1, 2, 3}));
+
     Value t = Value::tuple({Value::of(1), Value::of(2.5)});
     CHECK(t.kind() == DEEPTRACK_VALUE_KIND_TUPLE && t.len() == 2);
     CHECK(t[0].as_int() == 1 && t[1].as_float() == 2.5);

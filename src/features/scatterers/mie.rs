@@ -293,6 +293,7 @@ fn indices(v: &Value) -> Result<Vec<Complex64>> {
     match v {
         Value::List(items) | Value::Tuple(items) => items.iter().map(one).collect(),
         Value::Array(a) if a.ndim() <= 1 => a.iter().map(|&x| one(&Value::Float(x))).collect(),
+        Value::IntArray(a) if a.ndim() <= 1 => a.iter().map(|&x| one(&Value::Int(x))).collect(),
         Value::ComplexArray(a) if a.ndim() <= 1 => a.iter().map(|z| one(&Value::Complex(z.re, z.im))).collect(),
         other => Ok(vec![one(other)?]),
     }
@@ -300,7 +301,7 @@ fn indices(v: &Value) -> Result<Vec<Complex64>> {
 
 fn one_index(v: &Value) -> Result<()> {
     match v {
-        Value::List(_) | Value::Tuple(_) | Value::Array(_) | Value::ComplexArray(_) => {
+        Value::List(_) | Value::Tuple(_) | Value::Array(_) | Value::IntArray(_) | Value::ComplexArray(_) => {
             Err(Error::type_mismatch(format!("expected one real or complex refractive index, got {}", v.kind_name())))
         }
         _ => indices(v).map(drop),

@@ -23,7 +23,8 @@ fn moved(
     ctx: &mut dyn SampleContext,
     step: &mut dyn FnMut(&mut dyn SampleContext, usize) -> Result<f64>,
 ) -> Result<Value> {
-    let previous = ctx.get("previous_value")?.clone();
+    // An integer array moves as floats: a step is a float draw, and numpy's int + float is a float.
+    let previous = ctx.get("previous_value")?.with_float_arrays().into_owned();
     match &previous {
         Value::Int(_) | Value::Float(_) => Ok(Value::Float(previous.as_f64()? + step(ctx, 0)?)),
         Value::Array(a) => {
@@ -132,6 +133,7 @@ pub fn increment(step: Rule) -> Result<Rule> {
                     // An array of any shape is added element by element, in C order.
                     let values: Vec<f64> = match &other {
                         Value::Array(a) => a.iter().copied().collect(),
+                        Value::IntArray(a) => a.iter().map(|&x| x as f64).collect(),
                         other => other.to_f64_vec()?,
                     };
                     let x = values.get(i).copied().or(values.first().copied().filter(|_| values.len() == 1));
