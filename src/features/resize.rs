@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+#[cfg(target_arch = "x86_64")]
+mod columns_avx2;
 mod fixed;
 #[cfg(target_arch = "x86_64")]
 mod fixed_avx2;
@@ -149,6 +151,14 @@ impl Columns {
             "the taps fit the rows"
         );
         let (head, tail) = dst.split_at_mut(self.inner * C);
+        #[cfg(target_arch = "x86_64")]
+        if C == 1 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above); `head` has `inner` samples (one
+            // channel) and the tables `inner` taps or more, each of whose pixel index is below `last`
+            // (see below), so its second sample, index + 1, is in `src` (`last + 1` samples).
+            unsafe { columns_avx2::pairs(&self.offsets, &self.weights, src, head) };
+            return self.clamped_tail::<C>(src, tail);
+        }
         let taps = self.offsets[..self.inner].iter().zip(&self.weights[..self.inner]);
         for (o, (&i, &[a0, a1])) in head.chunks_exact_mut(C).zip(taps) {
             for c in 0..C {
@@ -162,6 +172,12 @@ impl Columns {
                 }
             }
         }
+        self.clamped_tail::<C>(src, tail);
+    }
+
+    /// The taps from `inner` on (clamped to the last pixel), into `tail`, one pixel each.
+    #[inline(always)]
+    fn clamped_tail<const C: usize>(&self, src: &[f64], tail: &mut [MaybeUninit<f64>]) {
         let end = &src[self.last * C..];
         for (o, &[a0, a1]) in tail.chunks_exact_mut(C).zip(&self.weights[self.inner..]) {
             for (o, &p) in o.iter_mut().zip(end) {
