@@ -10,6 +10,8 @@
 //! to an integer type) the result is the type's minimum (0 for unsigned types), as documented in the
 //! README.
 
+#[cfg(target_arch = "x86_64")]
+mod avx2_casts;
 #[cfg(all(target_arch = "x86_64", deeptrack_avx512))]
 mod avx512_casts;
 mod from_bytes;
@@ -357,8 +359,14 @@ fn cast_int<T: Int>(x: &[f64], exact: impl Fn(f64) -> T + Copy) -> Result<Vec<T>
     }
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
-        unsafe { avx2_ints_into(x, spare, exact) };
+        if T::VIA_I32 {
+            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the
+            // call; `T` converts through i32, as it requires.
+            unsafe { avx2_casts::ints_into(x, spare, exact) };
+        } else {
+            // SAFETY: the processor has AVX2 (checked just above), the only requirement of the call.
+            unsafe { avx2_ints_into(x, spare, exact) };
+        }
     } else {
         ints_into(x, spare, exact);
     }

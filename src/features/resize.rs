@@ -19,6 +19,8 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
+#[cfg(target_arch = "x86_64")]
+mod columns_avx2;
 mod fixed;
 #[cfg(target_arch = "x86_64")]
 mod fixed_avx2;
@@ -141,6 +143,25 @@ impl Columns {
         }
     }
 
+    /// Two source rows resized along the columns, `a` into `da` and `b` into `db`, as
+    /// [`Self::resize_row`] gives them; one channel with AVX2 shares each tap's loads between them.
+    fn resize_two_rows(&self, (a, b): (&[f64], &[f64]), (da, db): (&mut [MaybeUninit<f64>], &mut [MaybeUninit<f64>])) {
+        #[cfg(target_arch = "x86_64")]
+        if self.channels == 1 && std::arch::is_x86_feature_detected!("avx2") {
+            let samples = self.last + 1;
+            assert!(a.len() == samples && b.len() == samples && da.len() == self.offsets.len() && db.len() == da.len());
+            let ((head_a, tail_a), (head_b, tail_b)) = (da.split_at_mut(self.inner), db.split_at_mut(self.inner));
+            // SAFETY: the processor has AVX2 (checked just above); the heads have `inner` samples and
+            // the tables `inner` taps or more, each of whose pixel index is below `last`, so its
+            // second sample is in both rows (`last + 1` samples each, asserted above).
+            unsafe { columns_avx2::pairs_two(&self.offsets, &self.weights, (a, b), (head_a, head_b)) };
+            self.clamped_tail::<1>(a, tail_a);
+            return self.clamped_tail::<1>(b, tail_b);
+        }
+        self.resize_row(a, da);
+        self.resize_row(b, db);
+    }
+
     /// [`Self::resize_row`] for `C` channels, known at compile time (the inner loop unrolled).
     #[inline(always)]
     fn resize_row_of<const C: usize>(&self, src: &[f64], dst: &mut [MaybeUninit<f64>]) {
@@ -149,6 +170,14 @@ impl Columns {
             "the taps fit the rows"
         );
         let (head, tail) = dst.split_at_mut(self.inner * C);
+        #[cfg(target_arch = "x86_64")]
+        if C == 1 && std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the processor has AVX2 (checked just above); `head` has `inner` samples (one
+            // channel) and the tables `inner` taps or more, each of whose pixel index is below `last`
+            // (see below), so its second sample, index + 1, is in `src` (`last + 1` samples).
+            unsafe { columns_avx2::pairs(&self.offsets, &self.weights, src, head) };
+            return self.clamped_tail::<C>(src, tail);
+        }
         let taps = self.offsets[..self.inner].iter().zip(&self.weights[..self.inner]);
         for (o, (&i, &[a0, a1])) in head.chunks_exact_mut(C).zip(taps) {
             for c in 0..C {
@@ -162,6 +191,12 @@ impl Columns {
                 }
             }
         }
+        self.clamped_tail::<C>(src, tail);
+    }
+
+    /// The taps from `inner` on (clamped to the last pixel), into `tail`, one pixel each.
+    #[inline(always)]
+    fn clamped_tail<const C: usize>(&self, src: &[f64], tail: &mut [MaybeUninit<f64>]) {
         let end = &src[self.last * C..];
         for (o, &[a0, a1]) in tail.chunks_exact_mut(C).zip(&self.weights[self.inner..]) {
             for (o, &p) in o.iter_mut().zip(end) {
@@ -273,19 +308,39 @@ fn resize(x: &[f64], (rows, cols, channels): (usize, usize, usize), (h, w): (usi
     let used = 1 + ys.iter().map(|t| t.1).max().unwrap_or(0) - ys.iter().map(|t| t.0).min().unwrap_or(0);
     let columns_first = used.saturating_mul(2 * w).saturating_add(h * w) < h.saturating_mul(cols + 2 * w);
     if columns_first {
-        // Source rows resized along the columns, two at a time (an output row reads two), each computed
-        // once per run of output rows that reads it.
-        let mut cache = [(usize::MAX, buffer::zeroed(row_len)?), (usize::MAX, buffer::zeroed(row_len)?)];
-        for (dst, &(r0, r1, b0, b1)) in spare.chunks_exact_mut(row_len).zip(&ys) {
+        // Source rows resized along the columns (an output row reads two), each computed once per run
+        // of output rows that reads it, row `r` kept in slot `r % 4`. A row missing is resized with
+        // the next one when that is missing too and the output row after reads it (the row indices
+        // never decrease): the one-channel pass then shares their taps' loads. The rows kept at once,
+        // `r0`, `r1 ≤ r0 + 1` and perhaps `r1 + 1`, have distinct slots.
+        let mut cache: [(usize, Vec<f64>); 4] = [
+            (usize::MAX, buffer::zeroed(row_len)?),
+            (usize::MAX, buffer::zeroed(row_len)?),
+            (usize::MAX, buffer::zeroed(row_len)?),
+            (usize::MAX, buffer::zeroed(row_len)?),
+        ];
+        for (k, (dst, &(r0, r1, b0, b1))) in spare.chunks_exact_mut(row_len).zip(&ys).enumerate() {
             for r in [r0, r1] {
-                if cache.iter().all(|(k, _)| *k != r) {
-                    let slot = if cache[0].0 != r0 && cache[0].0 != r1 { 0 } else { 1 };
-                    resize_row(source(r), as_uninit(&mut cache[slot].1));
-                    cache[slot].0 = r;
+                if cache[r % 4].0 == r {
+                    continue;
+                }
+                let next = r + 1;
+                let wanted = ys.get(k + 1).is_some_and(|t| t.0 == next || t.1 == next) || next == r1;
+                match &pass {
+                    ColumnPass::Columns(columns) if wanted && next < rows && cache[next % 4].0 != next => {
+                        let (i, j) = (r % 4, next % 4);
+                        let (low, high) = cache.split_at_mut(i.max(j));
+                        let (a, b) = if i < j { (&mut low[i], &mut high[0]) } else { (&mut high[0], &mut low[j]) };
+                        columns.resize_two_rows((source(r), source(next)), (as_uninit(&mut a.1), as_uninit(&mut b.1)));
+                        (a.0, b.0) = (r, next);
+                    }
+                    _ => {
+                        resize_row(source(r), as_uninit(&mut cache[r % 4].1));
+                        cache[r % 4].0 = r;
+                    }
                 }
             }
-            let row = |r: usize| &cache.iter().find(|(k, _)| *k == r).expect("a cached row").1;
-            blend(row(r0), row(r1), (b0, b1), dst);
+            blend(&cache[r0 % 4].1, &cache[r1 % 4].1, (b0, b1), dst);
         }
     } else {
         let mut blended = buffer::zeroed(src_len)?;
