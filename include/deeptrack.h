@@ -320,6 +320,12 @@
 #define DEEPTRACK_VALUE_KIND_INT_ARRAY 11
 
 /**
+ * `deeptrack_value_kind()` of an object of the host's, held without being read (a Python dict or
+ * class instance; made with `deeptrack_value_new_object`, read with `deeptrack_value_object`).
+ */
+#define DEEPTRACK_VALUE_KIND_OBJECT 12
+
+/**
  * The largest number of dimensions accepted for arrays and images.
  */
 #define DEEPTRACK_MAX_NDIM 32
@@ -370,7 +376,7 @@ typedef struct deeptrack_sample_context deeptrack_sample_context;
 
 /**
  * A property value: none, bool, int, float, complex, string, n-d float, complex, boolean or integer
- * array, list or tuple.
+ * array, list, tuple, or an object of the host's.
  *
  * Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
  * `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -1869,6 +1875,43 @@ deeptrack_status deeptrack_mie_harmonics(const double *x,
                                          size_t max_order,
                                          double *pi,
                                          double *tau);
+
+/**
+ * Creates an OBJECT value holding the host's `object` (any pointer, NULL included), which the
+ * library never reads: it travels with the properties (rules, property dicts, `get_property`) and
+ * comes back through `deeptrack_value_object`. A feature that would compute with it fails with
+ * `DEEPTRACK_STATUS_TYPE_MISMATCH` naming the property. Copies of the value (a dict entry, a clone)
+ * share the object; it compares equal only to its copies.
+ *
+ * On success `*out` receives a new value owned by the caller (free with `deeptrack_value_free`), and
+ * the library owns one reference to `object`: `release(object)` (if `release` is not NULL) runs once,
+ * when the value and every copy of it are gone. That can happen on any thread that drops the last
+ * copy (a worker of a batch included), never while the library holds a lock, so `release` may call
+ * the library; after `deeptrack_close_callbacks` it is not called (the process is ending). On
+ * failure nothing is taken: `release` is not called.
+ *
+ * # Safety
+ * `release` must be NULL or a function that may be called once with `object` from any thread; `out`
+ * NULL or writable.
+ */
+deeptrack_status deeptrack_value_new_object(void *object,
+                                            deeptrack_free_fn release,
+                                            struct deeptrack_value **out);
+
+/**
+ * Reads an OBJECT value: `*object` receives the pointer given to `deeptrack_value_new_object` and
+ * `*release` its release function (NULL if none was given), so that a host sharing the library with
+ * others can tell its own objects by their release function. The object stays owned by the value:
+ * do not release it (take a reference of your own to keep it beyond the value's life). Either
+ * out-pointer may be NULL if that part is not wanted. `DEEPTRACK_STATUS_TYPE_MISMATCH` for another
+ * kind of value, or for an object that the Rust API made (it holds no C pointer).
+ *
+ * # Safety
+ * `v` must be NULL or a live value; `object` and `release` NULL or writable.
+ */
+deeptrack_status deeptrack_value_object(const struct deeptrack_value *v,
+                                        void **object,
+                                        deeptrack_free_fn *release);
 
 /**
  * Computes the centre of radial symmetry of the `rows × cols` image `data` (doubles, row-major) by

@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -117,6 +118,15 @@ class CStr {
 };
 
 namespace detail {
+/// What Value::object() gives the library: a share of the object and its type, deleted by
+/// release_held() when the library lets the last copy of the value go (on any thread).
+struct HeldObject {
+    std::shared_ptr<void> object;
+    const std::type_info *type;
+};
+/// The release function of Value::object()'s values (it also tells them from other hosts' objects).
+inline void release_held(void *held) { delete static_cast<HeldObject *>(held); }
+
 /// A move-only owner of a C handle.
 template <typename T, void (*Free)(T *)> class Handle {
   public:
@@ -274,6 +284,18 @@ template <typename D> class ValueReader {
         for (size_t i = 0; i < ndim; i++) n *= shape[i];
         return std::vector<int64_t>(data, data + n);
     }
+    /// The object of an OBJECT value made by Value::object() with the same `T` (a new share of it);
+    /// nullptr for one of another type or made elsewhere (a C host's); throws TYPE_MISMATCH for other
+    /// kinds.
+    template <typename T> std::shared_ptr<T> as_object() const {
+        void *held;
+        deeptrack_free_fn release;
+        check(deeptrack_value_object(ptr(), &held, &release));
+        if (release != detail::release_held) return nullptr;
+        auto *h = static_cast<detail::HeldObject *>(held);
+        if (*h->type != typeid(T)) return nullptr;
+        return std::static_pointer_cast<T>(h->object);
+    }
     /// The shape of an array: a float, complex, boolean or integer array; throws TYPE_MISMATCH for
     /// other kinds.
     std::vector<size_t> array_shape() const {
@@ -399,6 +421,19 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
         detail::check_data_fits(data.size(), shape);
         deeptrack_value *v;
         check(deeptrack_value_new_array_int(data.data(), shape.data(), shape.size(), &v));
+        return Value(v);
+    }
+    /// An object of the program's (DEEPTRACK_VALUE_KIND_OBJECT): the library holds a share of it
+    /// without reading it, and it travels with the properties (the dicts of every image,
+    /// `property()`); the share is released when the value's last copy goes, on whichever thread lets
+    /// it go, so `T` must be safe to destroy there. A kind that would compute with it throws
+    /// TYPE_MISMATCH naming the property.
+    template <typename T> static Value object(std::shared_ptr<T> obj) {
+        auto *held = new detail::HeldObject{std::static_pointer_cast<void>(std::move(obj)), &typeid(T)};
+        deeptrack_value *v;
+        deeptrack_status status = deeptrack_value_new_object(held, detail::release_held, &v);
+        if (status != DEEPTRACK_STATUS_OK) delete held; // nothing was taken
+        check(status);
         return Value(v);
     }
     /// None.

@@ -66,7 +66,7 @@ pub fn table_json(properties: &PropertyList, key: Option<&str>) -> Result<String
 /// Whether `v` is written as a table entry of its own: None, a bool, a number, a string or a 0-d array.
 fn is_scalar(v: &Value) -> bool {
     match v {
-        Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) => true,
+        Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Str(_) | Value::Object(_) => true,
         Value::Array(a) => a.ndim() == 0,
         Value::BoolArray(a) => a.ndim() == 0,
         Value::IntArray(a) => a.ndim() == 0,
@@ -128,7 +128,8 @@ impl Json {
     /// Writes `v` (scalars; at `depth` < MAX_NESTING also arrays, lists and tuples).
     fn value(&mut self, v: &Value, depth: usize) -> Result<()> {
         match v {
-            Value::None => self.push("null"),
+            // A host's object has no JSON form: the table holds numbers and text for every reader.
+            Value::None | Value::Object(_) => self.push("null"),
             Value::Bool(b) => self.push(if *b { "true" } else { "false" }),
             Value::Int(i) => self.int(*i),
             Value::Float(x) => self.float(*x),

@@ -10,6 +10,9 @@ use rustfft::num_complex::Complex64;
 
 use crate::error::{Error, Result};
 
+mod object;
+pub use object::Object;
+
 /// An immutable, cheaply clonable string. It keeps a trailing NUL in its storage so that it can be
 /// lent to C as a `const char *` without copying; [`Text::as_str`] never shows that NUL. Texts compare
 /// and hash by content.
@@ -133,6 +136,9 @@ pub enum ValueKind {
     BoolArray = 10,
     /// An n-dimensional array of 64-bit signed integers, C order.
     IntArray = 11,
+    /// An object of the host's that the library holds without reading it (a Python dict or class
+    /// instance): `deeptrack_value_new_object`.
+    Object = 12,
 }
 
 /// A property value. Arrays are shared (`Arc`), so cloning a value is cheap except for lists.
@@ -172,6 +178,10 @@ pub enum Value {
     /// its values as floats, exact up to 2^53 in magnitude (as numpy's arithmetic with a float
     /// converts them).
     IntArray(Arc<ArrayD<i64>>),
+    /// An object of the host's that the library holds without reading it (DeepTrack2 keeps any
+    /// object a property is given: `meta={'a': 1}`, an instance of a user's class, `Lambda`'s
+    /// function), so that the property dicts carry it. Computing with one is a type mismatch.
+    Object(Object),
 }
 
 impl Value {
@@ -206,6 +216,7 @@ impl Value {
             }
             (Value::BoolArray(a), Value::BoolArray(b)) => a == b,
             (Value::IntArray(a), Value::IntArray(b)) => a == b,
+            (Value::Object(a), Value::Object(b)) => a.same(b),
             (Value::List(a), Value::List(b)) | (Value::Tuple(a), Value::Tuple(b)) => {
                 a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.equivalent(y))
             }
@@ -261,6 +272,7 @@ impl Value {
             Value::ComplexArray(_) => ValueKind::ComplexArray,
             Value::BoolArray(_) => ValueKind::BoolArray,
             Value::IntArray(_) => ValueKind::IntArray,
+            Value::Object(_) => ValueKind::Object,
         }
     }
 
@@ -279,6 +291,7 @@ impl Value {
             Value::ComplexArray(_) => "a complex array",
             Value::BoolArray(_) => "a boolean array",
             Value::IntArray(_) => "an integer array",
+            Value::Object(_) => "an object of the host's",
         }
     }
 
@@ -665,7 +678,7 @@ pub(crate) fn write_float(f: &mut fmt::Formatter<'_>, x: f64) -> fmt::Result {
 impl fmt::Display for Value {
     /// A Python-like rendering: `None`, `True`, `3`, `2.5`, `'Particle'`, `array([1.5, 2.0])`,
     /// `array([4, 1])`, `[0]`,
-    /// `(128, 128)`, `(1,)`.
+    /// `(128, 128)`, `(1,)`; a host's object is `<object>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::None => f.write_str("None"),
@@ -701,6 +714,7 @@ impl fmt::Display for Value {
             Value::List(items) => write_items(f, items, "[", "]"),
             Value::Tuple(items) if items.len() == 1 => write_items(f, items, "(", ",)"),
             Value::Tuple(items) => write_items(f, items, "(", ")"),
+            Value::Object(_) => f.write_str("<object>"),
         }
     }
 }

@@ -291,6 +291,15 @@ fn int_arrays_are_property_values_from_c() {
 }
 
 #[test]
+fn host_objects_are_property_values_from_c() {
+    let out = run(&compile("cc", "tests/c/object_values.c", "object_values", &["-std=c11", "-pthread"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    print!("{out}");
+    valgrind_clean("tests/c/object_values.c", "valgrind_object_values");
+}
+
+#[test]
 fn complex_images_through_kinds_by_name_from_c() {
     let out = run(&compile("cc", "tests/c/complex_kinds.c", "complex_kinds", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();

@@ -228,6 +228,18 @@ def to_value(obj, what):
     )
 
 
+def object_value(obj):
+    """A new library value holding the Python object ``obj`` itself, unread by the library (any
+    object DeepTrack2 would keep as a property's value: a dict, a set, an instance of a user's class,
+    a function). It comes back as ``obj`` from every dict and reader (see ``_objects``)."""
+    token = _objects.token_for(obj)
+    try:
+        return _new_value(lib.deeptrack_value_new_object, token, _objects._release)
+    except BaseException:
+        _objects.forget(token)
+        raise
+
+
 def dtype_name(obj):
     """numpy's name of the dtype ``obj`` stands for when it is a dtype object (``np.dtype('int16')``)
     or a numpy scalar type (``np.float32``); else None. The library holds the name, where DeepTrack2
@@ -375,6 +387,10 @@ def from_value(ptr, key=None):
         return _lent_copy(lib.deeptrack_value_array_bool, ptr, ctypes.c_bool, 1, np.bool_)
     if kind == _lib.KIND_COMPLEX_ARRAY:
         return _lent_copy(lib.deeptrack_value_array_complex, ptr, ctypes.c_double, 2, np.complex128)
+    if kind == _lib.KIND_OBJECT:
+        token, release = c_void_p(), c_void_p()
+        call(lib.deeptrack_value_object, ptr, byref(token), byref(release))
+        return _objects.held(token.value, release.value)
     if kind == _lib.KIND_LIST or kind == _lib.KIND_TUPLE:
         get = lib.deeptrack_value_list_get
         items = [from_value(get(ptr, i)) for i in range(lib.deeptrack_value_list_len(ptr))]
@@ -997,9 +1013,10 @@ def sample_trampoline(key, ctx, out):
             result = type_name(result) or result  # a numpy type returned for AsType's dtype: its name
         if owner is not None and not library_holds(result):
             # Any object is a value in DeepTrack2: this sample's is pinned on the feature (dropped
-            # at its next update, when the rule samples again), and the library holds None.
+            # at its next update, when the rule samples again), and the library holds the object.
             _objects.pin(owner[0], owner[1], result)
-            result = None
+            out[0] = object_value(result).release()
+            return 0
         out[0] = new_value_ptr(result, "the value returned")
         return 0
     except BaseException as e:  # noqa: B036 - every exception becomes a failed resolve, re-raised later

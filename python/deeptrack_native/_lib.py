@@ -239,6 +239,8 @@ _DECLARATIONS = {
     "deeptrack_value_array": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
     "deeptrack_value_array_bool": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
     "deeptrack_value_array_int": ([handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)], status),
+    "deeptrack_value_new_object": ([c_void_p, FREE_FN, out_handle], status),
+    "deeptrack_value_object": ([handle, POINTER(c_void_p), POINTER(c_void_p)], status),
     "deeptrack_value_array_complex": (
         [handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)],
         status,
@@ -290,6 +292,7 @@ KIND_NONE, KIND_BOOL, KIND_INT, KIND_FLOAT, KIND_STRING, KIND_ARRAY, KIND_LIST, 
 KIND_COMPLEX_ARRAY = 9
 KIND_BOOL_ARRAY = 10
 KIND_INT_ARRAY = 11
+KIND_OBJECT = 12
 
 
 def last_error_message():

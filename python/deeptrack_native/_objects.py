@@ -11,12 +11,83 @@ Any other object the library cannot hold (a dict, a set, an instance of a user's
 complex numbers or of Python objects) given as a property's value, at construction or by assignment,
 is *held* the same way, but for good: DeepTrack2 accepts any object as a value (``dt.Value(source.
 label_name)``, ``DummyFeature(meta={...})``), so the feature keeps it until a new value is set over
-it, and ``update`` does not drop it. The library holds None meanwhile.
+it, and ``update`` does not drop it.
 
-Written in Python because the object is Python's own: the library never sees it.
+The library holds such an object as a value of its own kind (``DEEPTRACK_VALUE_KIND_OBJECT``): a
+token it never reads, whose entry in :data:`_HELD` keeps the object alive until the library releases
+the last copy of the value. So the property dicts of every image, ``get_property`` and the
+properties' readers give the object itself, as DeepTrack2 gives it.
+
+Written in Python because the object is Python's own: the library never reads it.
 """
 
+import ctypes
+import itertools
+import threading
 import weakref
+
+from . import _lib
+
+#: The objects the library holds values of, by token (the pointer the library holds).
+_HELD = {}
+#: Tokens the library has released, dropped from :data:`_HELD` by :func:`drain`.
+_RELEASED = []
+_TOKENS = itertools.count(1)  # 0 would be NULL
+_DRAIN = threading.Lock()
+
+
+@_lib.FREE_FN
+def _release(token):
+    # Runs on whichever thread drops the last copy, perhaps while the library holds a lock: it only
+    # records the token (an append runs no Python code of the object's), and drain() lets the object
+    # go later, on the Python side, where its finaliser may call the library.
+    _RELEASED.append(token)
+
+
+#: The release function's address: the library's objects with another release are not Python's.
+RELEASE_ADDRESS = ctypes.cast(_release, ctypes.c_void_p).value
+
+
+def drain():
+    """Drops the objects the library has released."""
+    if not _RELEASED:
+        return
+    with _DRAIN:
+        while _RELEASED:
+            _HELD.pop(_RELEASED.pop(), None)
+
+
+def token_for(obj):
+    """A new token holding ``obj`` for a library value (:func:`forget` it if the value is not made)."""
+    drain()
+    token = next(_TOKENS)
+    _HELD[token] = obj
+    return token
+
+
+def forget(token):
+    """Drops ``token``'s object: its library value was never made."""
+    _HELD.pop(token, None)
+
+
+class ForeignObject:
+    """An object value that another host of the library made (its release function is not this
+    package's): only its address is known."""
+
+    __slots__ = ("address",)
+
+    def __init__(self, address):
+        self.address = address
+
+    def __repr__(self):
+        return f"ForeignObject(0x{self.address or 0:x})"
+
+
+def held(token, release):
+    """The object behind a library object value's ``token`` and ``release`` address."""
+    if release != RELEASE_ADDRESS:
+        return ForeignObject(token)
+    return _HELD[token]
 
 #: No object (None is one).
 NOTHING = object()

@@ -147,10 +147,36 @@ def sendable(results):
 
 def _sendable(result):
     if isinstance(result, Image):
-        return (result._value, result.properties, [isinstance(d, PropertyDict) for d in result.properties])
+        dicts = [_portable_dict(d) for d in result.properties]
+        return (result._value, dicts, [isinstance(d, PropertyDict) for d in result.properties])
     if isinstance(result, list):
         return [_sendable(r) for r in result]
     return result
+
+
+#: The types of property values that always pickle (the rest are tried: a dict, a user's object).
+_PLAIN = (type(None), bool, int, float, complex, str, np.ndarray, np.generic, list, tuple)
+
+
+def _portable_dict(d):
+    """A property dict as sent: a value that pickle cannot send from a worker process (a function
+    made while sampling, e.g. ``Lambda``'s ``function``) arrives as None, the rest as they are (``d``
+    itself when every value pickles)."""
+    bad = [k for k, v in d.items() if not isinstance(v, _PLAIN) and not _pickles(v)]
+    if not bad:
+        return d
+    out = PropertyDict(d) if isinstance(d, PropertyDict) else dict(d)
+    for k in bad:
+        out[k] = None
+    return out
+
+
+def _pickles(value):
+    try:
+        pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - pickle raises many kinds (PicklingError, AttributeError, TypeError)
+        return False
+    return True
 
 
 def _readonly(value):

@@ -60,12 +60,14 @@ def _rule(value, owner, key):
         # DeepTrack2: each sample takes the next item; an exhausted iterator keeps its last one.
         owner.__dict__["_calls_python"] = True
         return _core.callback_rule(_iterator_rule(value), what, owner=owner, prop=key)
-    if isinstance(value, (list, slice)) and _holds_callables(value):
+    if isinstance(value, (list, slice, dict)) and _holds_callables(value):
         if _sources.reads_source(value):  # sources: see below
             owner.__dict__.setdefault("_source_props", {})[key] = value
-        # DeepTrack2 samples the callables inside a list or a slice at every evaluation.
+        # DeepTrack2 samples the callables inside a list, a dict or a slice at every evaluation (a
+        # new dict each time); a sample the library cannot hold (a dict, a list holding one) is an
+        # object value, pinned on the owner until its next update.
         owner.__dict__["_calls_python"] = True
-        return _core.callback_rule(lambda: _sample_inside(value), what)
+        return _core.callback_rule(lambda: _sample_inside(value), what, owner=owner, prop=key)
     meters = key in getattr(owner, "_meters", ())
     # -- sources (deeptrack_native.sources): remember the properties a source's item sets --
     if _sources.reads_source(value):
@@ -117,9 +119,11 @@ def _iterator_rule(iterator):
 
 
 def _holds_callables(value):
-    """Whether a list (or a slice) holds callables to sample, at any depth."""
+    """Whether a list (or a slice, or a dict's values) holds callables to sample, at any depth."""
     if isinstance(value, slice):
         value = (value.start, value.stop, value.step)
+    elif isinstance(value, dict):
+        value = tuple(value.values())
     elif not isinstance(value, (list, tuple)):
         return callable(value) and not isinstance(value, (type, Image, Feature, Property))
     return any(type(v) not in _SCALARS and _holds_callables(v) for v in value)
@@ -136,9 +140,12 @@ def _holds_nodes(value):
 
 
 def _sample_inside(value):
-    """``value`` with the callables inside called (without arguments), as DeepTrack2's list rule."""
+    """``value`` with the callables inside called (without arguments), as DeepTrack2's list and dict
+    rules (a dict's values each sampled, into a new dict)."""
     if isinstance(value, slice):
         return slice(*(_sample_inside(v) for v in (value.start, value.stop, value.step)))
+    if isinstance(value, dict):
+        return {k: _sample_inside(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(_sample_inside(v) for v in value)
     if callable(value) and not isinstance(value, (type, Image)):
@@ -341,11 +348,13 @@ class Feature(_node_api.FeatureNode):
         if not isinstance(key, str):
             raise TypeError(f"property names must be strings, got {key!r}")
         if _holds_object(value):
-            # Any object is a value in DeepTrack2: one the library cannot hold is kept here (_objects).
-            # The library holds None meanwhile; a parameter of a built-in kind keeps its value there
-            # (the kind does not resolve while the object is held: _resolve raises).
+            # Any object is a value in DeepTrack2: one the library cannot compute with is kept here
+            # too (_objects), and the library holds it as an object value, which its dicts carry; a
+            # parameter of a built-in kind keeps its value there (the kind does not resolve while the
+            # object is held: _resolve raises).
             if self._kind is None or not _computes_with(self, key):
-                rule = _rule(None, self, key)
+                v = _core.object_value(value)
+                rule = _core.new_handle(lib.deeptrack_rule_constant, v.ptr, free=lib.deeptrack_rule_free)
                 _core.call(lib.deeptrack_feature_set_property, self._h.ptr, key.encode("utf-8"), rule.release())
             _objects.hold(self, key, value)
             self.__dict__.pop("_value_given", None)
@@ -411,11 +420,11 @@ class Feature(_node_api.FeatureNode):
         _objects.suspend(self, key)  # until the next update, as DeepTrack2's set_value
 
     def _pin_object(self, key, value):
-        """Pins ``key`` to the Python object ``value`` (see _objects). A custom feature's property is
-        pinned to None in the library meanwhile, so that its rule is not sampled (DeepTrack2 replaces
-        it); a built-in kind's is not resolved while the pin holds."""
-        if self._kind is None:
-            v = _core.to_value(None, key)
+        """Pins ``key`` to the Python object ``value`` (see _objects). The library's property holds
+        the object meanwhile, so that its rule is not sampled (DeepTrack2 replaces it) and the dicts
+        carry the object; a built-in kind's parameter is not resolved while the pin holds."""
+        if self._kind is None or not _computes_with(self, key):
+            v = _core.object_value(value)
             _core.call(lib.deeptrack_feature_set_value, self._h.ptr, key.encode("utf-8"), v.ptr, None)
         _objects.pin(self, key, value)
 
@@ -572,6 +581,7 @@ class Feature(_node_api.FeatureNode):
 
     def _resolve(self, image=None, **kwargs):
         """``resolve`` once the bound arguments are set."""
+        _objects.drain()  # objects the library let go since (their finalisers run here, outside it)
         if "_np_first" not in self.__dict__:
             # The first resolve of a pipeline holding no samples follows np.random (_npseed).
             first = _npseed.first_resolve_seed(self, _objects.features_of, Feature)
@@ -876,8 +886,8 @@ def _holds_object(value):
         return False
     if isinstance(value, list) and _holds_nodes(value):  # a list rule of its items (_rule)
         return False
-    # A list or slice holding callables (or source nodes) is a rule sampling them.
-    return not (isinstance(value, (list, slice)) and _holds_callables(value)) and not _sources.reads_source(value)
+    # A list, dict or slice holding callables (or source nodes) is a rule sampling them.
+    return not (isinstance(value, (list, slice, dict)) and _holds_callables(value)) and not _sources.reads_source(value)
 
 
 

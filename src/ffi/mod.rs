@@ -32,6 +32,7 @@ pub mod image;
 pub mod kind;
 pub mod merge;
 pub mod mie;
+pub mod object;
 pub mod radialcenter;
 pub mod rule;
 pub mod scatterer;

@@ -102,6 +102,11 @@ impl UserData {
         self.ptr
     }
 
+    /// The destructor the host gave with the pointer.
+    pub(crate) fn free_fn(&self) -> deeptrack_free_fn {
+        self.free
+    }
+
     /// Waits until no other thread runs this callback (`what`, for the message); held while it runs.
     /// Re-entrant on one thread, and open to the workers of a batch that the running thread waits
     /// for; `ErrorKind::Busy` instead of waiting when the thread running it waits for this one.

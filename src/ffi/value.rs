@@ -10,7 +10,7 @@ use crate::image::element_count;
 use crate::value::Value;
 
 /// A property value: none, bool, int, float, complex, string, n-d float, complex, boolean or integer
-/// array, list or tuple.
+/// array, list, tuple, or an object of the host's.
 ///
 /// Values you create (`deeptrack_value_new_*`) or receive as owned results are yours: free them with
 /// `deeptrack_value_free`. Values reached through `const deeptrack_value *` results (list items, dict
@@ -46,6 +46,9 @@ pub const DEEPTRACK_VALUE_KIND_BOOL_ARRAY: u32 = 10;
 /// `deeptrack_value_kind()` of an n-d array of 64-bit signed integers (numpy's integer array: a
 /// position drawn with `np.random.randint`, class labels; read with `deeptrack_value_array_int`).
 pub const DEEPTRACK_VALUE_KIND_INT_ARRAY: u32 = 11;
+/// `deeptrack_value_kind()` of an object of the host's, held without being read (a Python dict or
+/// class instance; made with `deeptrack_value_new_object`, read with `deeptrack_value_object`).
+pub const DEEPTRACK_VALUE_KIND_OBJECT: u32 = 12;
 
 /// The largest number of dimensions accepted for arrays and images.
 pub const DEEPTRACK_MAX_NDIM: usize = 32;
@@ -731,5 +734,6 @@ mod tests {
         assert_eq!(DEEPTRACK_VALUE_KIND_COMPLEX_ARRAY, ValueKind::ComplexArray as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_BOOL_ARRAY, ValueKind::BoolArray as u32);
         assert_eq!(DEEPTRACK_VALUE_KIND_INT_ARRAY, ValueKind::IntArray as u32);
+        assert_eq!(DEEPTRACK_VALUE_KIND_OBJECT, ValueKind::Object as u32);
     }
 }

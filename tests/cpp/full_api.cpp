@@ -82,6 +82,27 @@ static void test_values() {
     CHECK(add.property("value").kind() == DEEPTRACK_VALUE_KIND_INT_ARRAY);
     CHECK((add.resolve(&zeros3).data() == std::vector<double>{1, 2, 3}));
 
+    // An object of the program's travels with the properties and comes back as the same object.
+    {
+        auto meta = std::make_shared<std::string>("meta");
+        Value obj = Value::object(meta);
+        CHECK(obj.kind() == DEEPTRACK_VALUE_KIND_OBJECT && meta.use_count() == 2);
+        CHECK(obj.as_object<std::string>() == meta);
+        CHECK(obj.as_object<int>() == nullptr); // another type
+        THROWS(Value::of(1.0).as_object<std::string>(), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected an object, got a float");
+        {
+            Feature tagged("Add");
+            tagged.set("value", Value::of(1.0));
+            tagged.set("meta", obj);
+            tagged.store_properties(true);
+            Image out = tagged.resolve(&zeros3);
+            CHECK(out.get_property("meta").as_object<std::string>() == meta);
+            THROWS(add.set("value", obj), DEEPTRACK_STATUS_TYPE_MISMATCH, "got an object of the host's");
+        }
+        obj = Value::none();
+        CHECK(meta.use_count() == 1); // every share the library held is released
+    }
+
     Value t = Value::tuple({Value::of(1), Value::of(2.5)});
     CHECK(t.kind() == DEEPTRACK_VALUE_KIND_TUPLE && t.len() == 2);
     CHECK(t[0].as_int() == 1 && t[1].as_float() == 2.5);

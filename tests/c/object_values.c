@@ -1,0 +1,180 @@
+/* Objects of the host's as property values from C: deeptrack_value_new_object holds a pointer the
+ * library never reads, with the host's release function; the object travels with the properties (the
+ * dict of every image, get_property, a batch's images on worker threads), comes back through
+ * deeptrack_value_object as the same pointer, is released exactly once when the last copy goes, a
+ * kind that would compute with it fails naming the property, and bad arguments are refused with a
+ * status (nothing taken). */
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "check.h"
+
+/* A host object: counts its releases. */
+typedef struct {
+    const char *name;
+    atomic_int released;
+} meta;
+
+static void release_meta(void *p) { atomic_fetch_add(&((meta *)p)->released, 1); }
+
+/* Objects a sampling callback makes, one per sample: counted when made and when released. */
+static atomic_int made = 0, released = 0;
+static meta drawn[64];
+
+static void release_drawn(void *p) {
+    (void)p;
+    atomic_fetch_add(&released, 1);
+}
+
+static deeptrack_status draw(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)userdata;
+    (void)ctx;
+    int i = atomic_fetch_add(&made, 1);
+    return deeptrack_value_new_object(&drawn[i % 64], release_drawn, out);
+}
+
+/* The entry `key` of the first dict of `img`, borrowed from it. */
+static const deeptrack_value *entry(const deeptrack_image *img, const char *key) {
+    const deeptrack_property_dict *dict = NULL;
+    const deeptrack_value *v = NULL;
+    if (deeptrack_image_property_dict(img, 0, &dict) != DEEPTRACK_STATUS_OK) return NULL;
+    if (deeptrack_property_dict_get(dict, key, &v) != DEEPTRACK_STATUS_OK) return NULL;
+    return v;
+}
+
+/* The object an OBJECT value holds, NULL if it is none of this host's (release_meta). */
+static void *object_of(const deeptrack_value *v) {
+    void *p = NULL;
+    deeptrack_free_fn release = NULL;
+    if (deeptrack_value_object(v, &p, &release) != DEEPTRACK_STATUS_OK) return NULL;
+    return release == release_meta ? p : NULL;
+}
+
+int main(void) {
+    meta m = {"meta", 0};
+    deeptrack_value *obj = NULL;
+    OK(deeptrack_value_new_object(&m, release_meta, &obj));
+    CHECK(deeptrack_value_kind(obj) == DEEPTRACK_VALUE_KIND_OBJECT);
+    CHECK(object_of(obj) == &m);
+    void *p = NULL;
+    OK(deeptrack_value_object(obj, &p, NULL)); /* parts not wanted may be NULL */
+    CHECK(p == &m);
+    char repr[64];
+    OK(deeptrack_value_repr(obj, repr, sizeof repr, NULL));
+    CHECK(strcmp(repr, "<object>") == 0);
+    deeptrack_value *copy = NULL;
+    OK(deeptrack_value_clone(obj, &copy));
+    CHECK(object_of(copy) == &m);
+    deeptrack_value_free(copy);
+    CHECK(atomic_load(&m.released) == 0); /* the first value still holds it */
+
+    /* As metadata of an Add (a keyword it does not compute with): every dict carries it. */
+    deeptrack_feature *add = NULL;
+    deeptrack_rule *rule = NULL;
+    deeptrack_value *one = NULL;
+    OK(deeptrack_feature_new("Add", &add));
+    OK(deeptrack_value_new_float(1.0, &one));
+    OK(deeptrack_rule_constant(one, &rule));
+    OK(deeptrack_feature_set_property(add, "value", rule));
+    OK(deeptrack_rule_constant(obj, &rule));
+    OK(deeptrack_feature_set_property(add, "meta", rule));
+    deeptrack_value_free(obj);
+    CHECK(atomic_load(&m.released) == 0); /* the rule holds it */
+    OK(deeptrack_feature_store_properties(add, true));
+    double half[3] = {0.5, 0.5, 0.5};
+    size_t three = 3;
+    deeptrack_image *input = NULL, *sum = NULL;
+    OK(deeptrack_image_new(half, &three, 1, &input));
+    OK(deeptrack_feature_resolve(add, input, &sum));
+    const double *pixels = NULL;
+    size_t n = 0;
+    OK(deeptrack_image_data(sum, &pixels, &n));
+    CHECK(n == 3 && pixels[0] == 1.5);
+    const deeptrack_value *recorded = entry(sum, "meta");
+    CHECK(deeptrack_value_kind(recorded) == DEEPTRACK_VALUE_KIND_OBJECT && object_of(recorded) == &m);
+    deeptrack_value *got = NULL;
+    OK(deeptrack_image_get_property(sum, "meta", true, &got));
+    CHECK(object_of(got) == &m);
+    deeptrack_value_free(got);
+    OK(deeptrack_feature_get_property(add, "meta", &got));
+    CHECK(object_of(got) == &m);
+    deeptrack_value_free(got);
+    /* The JSON table has no form for it: null. */
+    char table[256];
+    OK(deeptrack_image_table_json(sum, "meta", table, sizeof table, NULL));
+    CHECK(strstr(table, "\"meta\":null") != NULL);
+
+    /* A batch on two threads: each image's dict holds the same object. */
+    deeptrack_image *batch[8] = {0};
+    OK(deeptrack_feature_resolve_batch(add, input, 7, 0, 8, 2, batch));
+    for (int i = 0; i < 8; i++) CHECK(object_of(entry(batch[i], "meta")) == &m);
+    for (int i = 0; i < 8; i++) deeptrack_image_free(batch[i]);
+
+    /* A kind that would compute with it fails, naming the feature and the property. */
+    deeptrack_feature *mul = NULL;
+    deeptrack_value *again = NULL;
+    OK(deeptrack_feature_new("Multiply", &mul));
+    OK(deeptrack_value_new_object(&m, NULL, &again)); /* no release: the host keeps it alive */
+    OK(deeptrack_rule_constant(again, &rule));
+    /* A constant is refused when set (the rule is taken all the same)... */
+    FAILS(deeptrack_feature_set_property(mul, "value", rule), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'value' of feature 'Multiply': expected numbers, got an object of the host's");
+    /* ...and a sampled one when the feature resolves. */
+    OK(deeptrack_rule_callback(draw, NULL, NULL, &rule));
+    OK(deeptrack_feature_set_property(mul, "value", rule));
+    deeptrack_image *product = NULL;
+    FAILS(deeptrack_feature_resolve(mul, input, &product), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "property 'value' of feature 'Multiply'");
+    CHECK(strstr(last_error(), "an object of the host's") != NULL);
+    CHECK(!product);
+    deeptrack_free_fn none_given = release_meta;
+    OK(deeptrack_value_object(again, &p, &none_given));
+    CHECK(p == &m && none_given == NULL);
+    deeptrack_value_free(again);
+    deeptrack_feature_free(mul);
+
+    /* Released once, when the feature, its rule and every image holding a copy are gone. */
+    deeptrack_image_free(sum);
+    CHECK(atomic_load(&m.released) == 0);
+    deeptrack_feature_free(add);
+    CHECK(atomic_load(&m.released) == 1);
+
+    /* Sampled by a callback, one object per update: each released once, none kept. */
+    deeptrack_feature *tagged = NULL;
+    OK(deeptrack_feature_new("Add", &tagged));
+    OK(deeptrack_rule_constant(one, &rule));
+    OK(deeptrack_feature_set_property(tagged, "value", rule));
+    OK(deeptrack_rule_callback(draw, NULL, NULL, &rule));
+    OK(deeptrack_feature_set_property(tagged, "tag", rule));
+    OK(deeptrack_feature_store_properties(tagged, true));
+    for (int i = 0; i < 5; i++) {
+        deeptrack_image *out = NULL;
+        OK(deeptrack_feature_update(tagged));
+        OK(deeptrack_feature_resolve(tagged, input, &out));
+        void *tag = NULL;
+        OK(deeptrack_value_object(entry(out, "tag"), &tag, NULL));
+        CHECK(tag == &drawn[(atomic_load(&made) - 1) % 64]);
+        deeptrack_image_free(out);
+    }
+    deeptrack_feature_free(tagged);
+    CHECK(atomic_load(&made) >= 5 && atomic_load(&released) == atomic_load(&made));
+
+    /* Bad arguments: nothing is taken, nothing released. */
+    meta kept = {"kept", 0};
+    FAILS(deeptrack_value_new_object(&kept, release_meta, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    CHECK(atomic_load(&kept.released) == 0);
+    FAILS(deeptrack_value_object(NULL, &p, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "v");
+    FAILS(deeptrack_value_object(one, &p, NULL), DEEPTRACK_STATUS_TYPE_MISMATCH, "expected an object, got a float");
+    /* A NULL object is an object too. */
+    OK(deeptrack_value_new_object(NULL, NULL, &obj));
+    p = &kept;
+    OK(deeptrack_value_object(obj, &p, NULL));
+    CHECK(p == NULL);
+    deeptrack_value_free(obj);
+
+    deeptrack_image_free(input);
+    deeptrack_value_free(one);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures != 0;
+}

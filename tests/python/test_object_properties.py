@@ -1,0 +1,163 @@
+"""Python objects as property values travel with the images, as DeepTrack2 2.0.1 keeps any object a
+property is given: a set, an instance of a user's class or a function (``Lambda``'s ``function``) is
+the same object in every image's property dicts and from ``get_property``, whether it was given to
+the feature, returned by a rule, or given to ``resolve``; a dict is sampled as 2.0.1 samples one (its
+values, callables called, into an equal new dict). The library holds each as an
+object value it never reads (``DEEPTRACK_VALUE_KIND_OBJECT``) and lets it go with its last copy.
+Expectations were observed with DeepTrack2 2.0.1 on the same code (the first four classes pass there
+unchanged)."""
+
+import gc
+import pickle
+import unittest
+import weakref
+
+import numpy as np
+
+import deeptrack_native as dt
+
+
+class Thing:
+    """A user's object."""
+
+    def __init__(self, tag=0):
+        self.tag = tag
+
+
+def _dicts(pipeline, x=None):
+    pipeline.store_properties()
+    out = pipeline.resolve(dt.Image(np.zeros((2, 2))) if x is None else x)
+    return out, out.properties
+
+
+class GivenToAFeature(unittest.TestCase):
+    def test_the_same_objects_in_the_dict(self):
+        meta, thing, tags = {"a": 1}, Thing(), {1, 2}
+        out, dicts = _dicts(dt.DummyFeature(meta=meta, obj=thing, tags=tags))
+        self.assertEqual(dicts[0]["meta"], meta)
+        self.assertIs(dicts[0]["obj"], thing)
+        self.assertIs(dicts[0]["tags"], tags)
+        self.assertEqual(dicts[0]["name"], "DummyFeature")
+        self.assertIs(out.get_property("obj"), thing)
+
+    def test_through_a_chain(self):
+        meta = {"q": [1, 2]}
+        out, dicts = _dicts(dt.Add(value=1) >> dt.DummyFeature(meta=meta))
+        self.assertEqual([d["name"] for d in dicts], ["Add", "DummyFeature", "Chain"])
+        self.assertEqual(dicts[1]["meta"], meta)
+        self.assertEqual(out.get_property("meta"), meta)
+        np.testing.assert_array_equal(out, np.ones((2, 2)))
+
+    def test_next_to_a_built_in_kinds_parameters(self):
+        thing = Thing(3)
+        out, dicts = _dicts(dt.Multiply(value=2, label=thing))
+        self.assertEqual(dicts[0]["value"], 2)
+        self.assertIs(dicts[0]["label"], thing)
+
+
+class DictsAndListsAreSampled(unittest.TestCase):
+    def test_callables_inside_are_called_at_every_update(self):
+        feature = dt.DummyFeature(
+            meta={"a": 1, "f": lambda: 7, "n": {"x": lambda: 8}, "l": [lambda: 9, 2]},
+            items=[lambda: 5, {"z": lambda: 6}],
+            draw={"u": lambda: np.random.rand()},
+        )
+        _, dicts = _dicts(feature)
+        self.assertEqual(dicts[0]["meta"], {"a": 1, "f": 7, "n": {"x": 8}, "l": [9, 2]})
+        self.assertEqual(dicts[0]["items"], [5, {"z": 6}])
+        self.assertEqual(feature.meta(), dicts[0]["meta"])
+        first = feature.draw()
+        feature.update()
+        second = feature.draw()
+        self.assertEqual(set(first), {"u"})
+        self.assertNotEqual(first["u"], second["u"])
+
+    def test_a_tuple_is_a_constant(self):
+        f = lambda: 1  # noqa: E731
+        _, dicts = _dicts(dt.DummyFeature(pair=(f, 2)))
+        self.assertEqual(dicts[0]["pair"], (f, 2))
+
+
+class ReturnedByARule(unittest.TestCase):
+    def test_each_update_records_its_own_object(self):
+        feature = dt.DummyFeature(meta=lambda: {"draw": np.random.rand()})
+        feature.store_properties()
+        seen = []
+        for _ in range(3):
+            feature.update()
+            out = feature.resolve(dt.Image(np.zeros(2)))
+            meta = out.get_property("meta")
+            self.assertIsInstance(meta, dict)
+            self.assertEqual(meta, feature.meta())  # the reader gives the same sample
+            seen.append(meta["draw"])
+        self.assertEqual(len(set(seen)), 3)
+
+    def test_lambdas_function_is_the_function_its_rule_made(self):
+        def add(a):
+            return lambda x: x + a
+
+        out, dicts = _dicts(dt.Lambda(add, a=2))
+        self.assertEqual(dicts[0]["a"], 2)
+        self.assertTrue(callable(dicts[0]["function"]))
+        self.assertEqual(dicts[0]["function"](1), 3)
+        np.testing.assert_array_equal(out, np.full((2, 2), 2.0))
+
+
+class GivenToResolve(unittest.TestCase):
+    def test_an_object_given_to_resolve_is_recorded(self):
+        thing = Thing(5)
+        feature = dt.DummyFeature(obj=None)
+        feature.store_properties()
+        out = feature.resolve(dt.Image(np.zeros(2)), obj=thing)
+        self.assertIs(out.get_property("obj"), thing)
+
+
+class Batches(unittest.TestCase):
+    def test_every_image_of_a_threaded_batch_holds_the_object(self):
+        if not hasattr(dt.Feature, "resolve_batch"):
+            self.skipTest("DeepTrack2 has no resolve_batch")
+        thing = Thing()
+        pipeline = dt.Value(value=lambda: np.random.rand(2, 2)) >> dt.DummyFeature(obj=thing)
+        pipeline.store_properties()
+        for out in pipeline.resolve_batch(6, seed=1, threads=2):
+            self.assertIs(out.get_property("obj"), thing)
+
+    def test_through_processes_what_pickles_arrives_and_a_sampled_function_is_none(self):
+        if not hasattr(dt.Feature, "resolve_batch"):
+            self.skipTest("DeepTrack2 has no resolve_batch")
+        pipeline = (
+            dt.Value(value=lambda: np.zeros(2))
+            >> dt.Lambda(lambda a: (lambda x: x + a), a=lambda: np.random.rand())
+            >> dt.DummyFeature(meta={"k": 1})
+        )
+        pipeline.store_properties()
+        outs = pipeline.resolve_batch(4, seed=1, processes=2)
+        self.assertEqual([o.get_property("meta") for o in outs], [{"k": 1}] * 4)
+        functions = [o.properties[1]["function"] for o in outs]
+        # Rendered in this process: the function; in the worker: None (a local function does not pickle).
+        self.assertTrue(all(f is None or callable(f) for f in functions))
+        self.assertTrue(any(f is None for f in functions))
+        for o in outs:
+            pickle.dumps(o.properties[3])
+
+
+class Released(unittest.TestCase):
+    def test_the_object_goes_with_the_last_image_and_feature(self):
+        if not hasattr(dt, "_objects"):
+            self.skipTest("the library's object values are deeptrack_native's")
+        thing = Thing()
+        gone = weakref.ref(thing)
+        feature = dt.DummyFeature(obj=thing)
+        feature.store_properties()
+        out = feature.resolve(dt.Image(np.zeros(2)))
+        del thing
+        gc.collect()
+        self.assertIsNotNone(gone())  # the feature and the image hold it
+        del feature, out
+        gc.collect()
+        dt._objects.drain()
+        self.assertIsNone(gone())
+
+
+if __name__ == "__main__":
+    unittest.main()
