@@ -301,3 +301,12 @@ fn value_keeps_whole_numbers_and_bools_and_holds_any_value() {
     assert_eq!(err.kind(), ErrorKind::TypeMismatch);
     assert!(err.to_string().starts_with("property 'value' of feature 'Value'"), "{err}");
 }
+
+#[test]
+fn a_value_of_none_gives_no_image() {
+    // DeepTrack2 2.0.1: `(Value(None) >> Add(1))()` is `[]` (Value.get returned None).
+    let value = deeptrack::features::builtin("Value").unwrap();
+    value.set_property("value", Rule::constant(Value::None)).unwrap();
+    assert!(value.resolve(None).unwrap().is_empty());
+    assert!(Feature::chain(&value, &add(1.0)).unwrap().resolve(None).unwrap().is_empty());
+}

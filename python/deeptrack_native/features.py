@@ -21,6 +21,7 @@ from . import (
 )
 from .sources import base as _sources
 from ._lib import lib
+from . import image as _image
 from .image import Image
 from .properties import Property, PropertyDict
 from . import properties as _props
@@ -602,7 +603,7 @@ class Feature(_node_api.FeatureNode):
             kwargs = {k: v for k, v in kwargs.items() if k not in objects}
         if _objects.any_pinned():
             own = _objects.pinned(self)
-            if self._kind == "Value" and "value" in own:
+            if self._kind == "Value" and "value" in own and not self.__dict__.get("_stored"):
                 return own["value"]  # DeepTrack2's Value.get returns its value, the object
             for f in _objects.features_of(self, Feature):
                 held = [k for k in _objects.pinned(f) if _computes_with(f, k)]
@@ -627,8 +628,16 @@ class Feature(_node_api.FeatureNode):
                 value = _core.type_name(value) or value  # resolve(x, dtype=float): numpy's name
             v = _set_value_arg(value, f"the value of '{key}' given to resolve")
             _core.call(lib.deeptrack_feature_set_value_everywhere, self._h.ptr, key.encode("utf-8"), v.ptr, None)
-        if self._kind == "Value" and not self.__dict__.get("_stored"):
-            return self._value_result()  # the value itself, of any type, as DeepTrack2's Value.get
+        if self._kind == "Value":
+            if not self.__dict__.get("_stored"):
+                return self._value_result()  # the value itself, of any type, as DeepTrack2's Value.get
+            value = self._value_result()
+            if _not_an_image(value):
+                # DeepTrack2 wraps what Value.get returned in an Image with the feature's dict, of
+                # any type (Image(None), Image('label')); the library's images hold numbers.
+                out = Image(value)
+                out.properties = [_image.PropertyDict(self.properties())]
+                return out
         if isinstance(image, (list, tuple)):
             if len(image) > 1:
                 return self._resolve_list(image)
@@ -877,6 +886,12 @@ _NOT_OBJECTS = (Feature, Property, type, Image)
 
 #: No value given (``None`` is a value).
 _NOTHING = object()
+
+
+def _not_an_image(value):
+    """Whether a ``Value``'s value is none of what the library makes an image of (numbers, arrays and
+    lists of numbers): None, a string, a dict or any object only Python holds."""
+    return value is None or isinstance(value, (str, bytes)) or not _core.library_holds(value)
 
 
 def _holds_object(value):

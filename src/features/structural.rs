@@ -39,7 +39,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
         base: "",
         zero_d_array: false,
         bool_output: false,
-        doc: "Ignores its input and returns `value` as an image (a list: one image per item).",
+        doc: "Ignores its input and returns `value` as an image (a list: one image per item; None: no image).",
         // Any value, as in DeepTrack2 (a string, a label): it must be numbers only to be resolved.
         params: &[ParamSpec::new("value", ParamKind::Any, ParamDefault::Value(Const::Int(0)), "the image")],
         positional: &["value"],
@@ -319,6 +319,9 @@ impl FeatureKind for ValueKind {
     ) -> Result<Vec<Image>> {
         // DeepTrack2 returns the value itself, and a list is a list of images: one image per item.
         match props.require("value")? {
+            // DeepTrack2's `Value.get` returning None gives no image: what follows computes on an
+            // empty list (`(Value(None) >> Add(1))()` is `[]` in 2.0.1).
+            Value::None => Ok(Vec::new()),
             // Whole numbers and bools keep their type (Image::of_value).
             Value::List(items) | Value::Tuple(items) => {
                 items.iter().map(|item| Image::of_value(item).map_err(|e| e.in_property("value"))).collect()

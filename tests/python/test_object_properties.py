@@ -161,3 +161,22 @@ class Released(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ValuesThatAreNoImage(unittest.TestCase):
+    """A ``Value`` of None, a string or a dict: 2.0.1 wraps it in an ``Image`` with the dict when the
+    properties are stored, and ``Value(None)`` in a pipeline gives no image."""
+
+    def test_stored_values_are_images_of_the_value(self):
+        for given in (None, "label", {"a": 1}):
+            v = dt.Value(given)
+            v.store_properties()
+            out = v()
+            self.assertIsInstance(out, dt.Image)
+            self.assertEqual(out._value, given)
+            self.assertEqual(out.properties, [{"value": given, "name": "Value"}])
+
+    def test_none_in_a_pipeline_gives_no_image(self):
+        for after in (dt.DummyFeature(), dt.Add(1)):
+            self.assertEqual((dt.Value(None) >> after)(), [])
+        self.assertIsNone(dt.Value(None)())
