@@ -1914,6 +1914,40 @@ deeptrack_status deeptrack_value_object(const struct deeptrack_value *v,
                                         deeptrack_free_fn *release);
 
 /**
+ * Creates an image standing for the host's `object` in place of samples: what a custom feature's
+ * `get` callback returns when its result is no array (a dict, a string, a user's object: DeepTrack2
+ * 2.0.1 passes any object on). The library never reads it; it reaches the next custom feature's
+ * `get` (read it with `deeptrack_image_object`), passes through `DummyFeature`, `Value` and the
+ * structural features, carries its property dicts, and comes out of the pipeline. A kind that
+ * computes with samples fails on it with `DEEPTRACK_STATUS_TYPE_MISMATCH` naming itself. Its
+ * samples read as one NaN (a 0-d float64 image).
+ *
+ * Ownership of `object` and `release` as in `deeptrack_value_new_object`: on success `*out`
+ * receives a new image owned by the caller (free with `deeptrack_image_free`) and `release(object)`
+ * runs once when the last image or value holding it goes; on failure nothing is taken.
+ *
+ * # Safety
+ * `release` must be NULL or a function that may be called once with `object` from any thread; `out`
+ * NULL or writable.
+ */
+deeptrack_status deeptrack_image_new_object(void *object,
+                                            deeptrack_free_fn release,
+                                            struct deeptrack_image **out);
+
+/**
+ * Reads the object an image stands for (`deeptrack_image_new_object`): `*object` and `*release` as
+ * `deeptrack_value_object` gives them (either out-pointer may be NULL). The object stays owned by
+ * the image. `DEEPTRACK_STATUS_TYPE_MISMATCH` for an image of samples (every other image), or for an
+ * object that the Rust API made.
+ *
+ * # Safety
+ * `img` must be NULL or a live image; `object` and `release` NULL or writable.
+ */
+deeptrack_status deeptrack_image_object(const struct deeptrack_image *img,
+                                        void **object,
+                                        deeptrack_free_fn *release);
+
+/**
  * Computes the centre of radial symmetry of the `rows × cols` image `data` (doubles, row-major) by
  * Parthasarathy's least-squares method, as DeepTrack2's `radialcenter`: `*x` receives the column
  * coordinate and `*y` the row coordinate, in pixels from the centre of the first pixel. Both are

@@ -16,6 +16,7 @@ use crate::property_list::PropertyList;
 use crate::samples::Borrowed;
 use crate::shared_list::SharedList;
 use crate::typed_samples::TypedSamples;
+use crate::value::Object;
 use crate::value::{Value, standard};
 
 mod strided;
@@ -49,6 +50,9 @@ pub struct Image {
     dtype: Dtype,
     /// Typed data the kind that made the image hands the kinds that consume it ([`Image::note`]).
     note: Option<Note>,
+    /// The object of the host's this image stands for ([`Image::of_object`]); None for every image of
+    /// samples.
+    host: Option<Object>,
 }
 
 /// Typed data attached to an image ([`Image::set_note`]): any `'static` type, shared by the image's
@@ -199,6 +203,7 @@ impl Image {
             complex: false,
             dtype: Dtype::Float64,
             note: None,
+            host: None,
         }
     }
 
@@ -288,6 +293,7 @@ impl Image {
             complex: false,
             dtype: Dtype::Float64,
             note: None,
+            host: None,
         })
     }
 
@@ -331,6 +337,7 @@ impl Image {
             complex: false,
             dtype,
             note: None,
+            host: None,
         })
     }
 
@@ -370,6 +377,7 @@ impl Image {
             complex: false,
             dtype,
             note: self.note.clone(),
+            host: None,
         }
     }
 
@@ -550,6 +558,7 @@ impl Image {
             complex: false,
             dtype: Dtype::Float64,
             note: self.note.clone(),
+            host: None,
         })
     }
 
@@ -613,6 +622,7 @@ impl Image {
             complex: false,
             dtype: Dtype::Float64,
             note: self.note.clone(),
+            host: None,
         })
     }
 
@@ -807,6 +817,21 @@ impl Image {
     /// its property dicts up by key.
     pub fn note<T: Any>(&self) -> Option<&T> {
         self.note.as_ref().and_then(|n| n.0.downcast_ref::<T>())
+    }
+
+    /// An image standing for an object of the host's, in place of samples: what a custom feature's
+    /// `get` returned that is no array (a dict, a string, a user's object; DeepTrack2 2.0.1 passes
+    /// any object on). Its samples are one NaN (0-d float64), which no kind reads: only the kinds that
+    /// take objects ([`crate::features::FeatureKind::takes_objects`], and structural kinds, which
+    /// hand their inputs on) get it; any other fails naming itself. Its dicts are kept as any image's.
+    pub fn of_object(object: Object) -> Image {
+        Image { host: Some(object), ..Image::new(ArrayD::from_elem(IxDyn(&[]), f64::NAN)) }
+    }
+
+    /// The object of the host's this image stands for ([`Image::of_object`]); None for an image of
+    /// samples.
+    pub fn object(&self) -> Option<&Object> {
+        self.host.as_ref()
     }
 
     /// Attaches typed data for the kinds that consume the image, replacing any. Copies of the image and

@@ -54,3 +54,19 @@ fn a_kind_that_computes_with_an_object_names_the_property() {
     assert_eq!(e.kind(), ErrorKind::TypeMismatch);
     assert!(e.to_string().contains("property 'value' of feature 'Multiply'"), "{}", e.to_string());
 }
+
+#[test]
+fn an_object_in_place_of_an_image_passes_dummy_and_is_refused_by_a_computing_kind() {
+    let label = Object::new(String::from("label"));
+    let image = Image::of_object(label.clone());
+    assert!(image.object().is_some_and(|o| o.same(&label)));
+    assert_eq!(image.shape(), &[] as &[usize]);
+    let dummy = features::builtin("DummyFeature").unwrap();
+    let out = dummy.resolve_one(Some(&image)).unwrap().unwrap();
+    assert!(out.object().is_some_and(|o| o.same(&label)), "passed on as it is");
+    let add = features::builtin("Add").unwrap();
+    let e = add.resolve_one(Some(&image)).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::TypeMismatch);
+    assert!(e.to_string().contains("Add cannot compute with an object of the host's"), "{e}");
+    assert!(Image::zeros(&[2]).object().is_none());
+}

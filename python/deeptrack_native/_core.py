@@ -240,6 +240,42 @@ def object_value(obj):
         raise
 
 
+def object_image(obj):
+    """A new library image standing for the Python object ``obj`` in place of samples (what a custom
+    ``get`` returned that is no array: DeepTrack2 passes any object on); it comes back as ``obj``."""
+    token = _objects.token_for(obj)
+    try:
+        return new_handle(lib.deeptrack_image_new_object, token, _objects._release, free=lib.deeptrack_image_free)
+    except BaseException:
+        _objects.forget(token)
+        raise
+
+
+def image_object(ptr, _nothing=_objects.NOTHING):
+    """The Python object a library image stands for (:func:`object_image`), or ``_objects.NOTHING``
+    for an image of samples. Only 0-d images can stand for one: call it for those."""
+    token, release = c_void_p(), c_void_p()
+    if lib.deeptrack_image_object(ptr, byref(token), byref(release)) != _lib.OK:
+        return _nothing
+    return _objects.held(token.value, release.value)
+
+
+def image_like(value):
+    """Whether ``value`` (a custom ``get``'s result, unwrapped from an Image) is what the library makes
+    an image of: a numeric array, a number, or a list or tuple numpy makes a numeric array of; anything
+    else (a dict, a string, a user's object, a ragged list) is an object passed on as it is."""
+    if isinstance(value, np.ndarray):
+        return value.dtype.kind in "biufc"
+    if isinstance(value, (bool, int, float, complex, np.bool_, np.number)):
+        return True
+    if isinstance(value, (list, tuple)):
+        try:
+            return np.asarray(value).dtype.kind in "biufc"
+        except (ValueError, TypeError):  # ragged
+            return False
+    return False
+
+
 def dtype_name(obj):
     """numpy's name of the dtype ``obj`` stands for when it is a dtype object (``np.dtype('int16')``)
     or a numpy scalar type (``np.float32``); else None. The library holds the name, where DeepTrack2
@@ -592,6 +628,16 @@ def from_library_image(owner, known=None):
     """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
     Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
+    if view.ndim == 0:
+        held = image_object(owner.ptr)
+        if held is not _objects.NOTHING:
+            # An object a custom get returned, passed on: itself, or an Image of it with its dicts
+            # (DeepTrack2 2.0.1's Image(obj) when properties are stored).
+            if lib.deeptrack_image_property_count(owner.ptr) == 0:
+                return held
+            img = Image(held, copy=False)
+            img._defer_properties(lambda: image_properties(owner, known))
+            return img
     narrow = view.dtype != _F64  # narrow samples (AsType's, the comparisons' bools), in their own dtype
     if narrow:
         pass
@@ -1048,6 +1094,17 @@ def _argument_image(input_ptr):
     if not input_ptr:
         return None, None, 0
     original = borrowed_view(input_ptr)
+    if original.ndim == 0:
+        held = image_object(input_ptr)
+        if held is not _objects.NOTHING:
+            # An object an earlier custom get returned: given as it is (an Image of it with dicts).
+            count = lib.deeptrack_image_property_count(input_ptr)
+            if count == 0:
+                return held, None, 0
+            owner = new_handle(lib.deeptrack_image_clone, input_ptr, free=lib.deeptrack_image_free)
+            img = Image(held, copy=False)
+            img.properties = image_properties(owner)
+            return img, None, count
     if original.ndim and original.shape[-1] == 2 and original.flags.c_contiguous and _ptr_is_complex(input_ptr):
         # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
         # as complex numbers, as DeepTrack2 gives it.
@@ -1155,8 +1212,13 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
             _record(feature, "dropped")
             return _lib.NO_IMAGE
         _record(feature, "image")
-        if arg is not None and result is arg and _unchanged(arg, original, count):
+        if arg is not None and result is arg and (original is None or _unchanged(arg, original, count)):
             return 0  # pass the input through (keeps its identity)
+        if not image_like(result._value if isinstance(result, Image) else result):
+            # Any object passes on, as in DeepTrack2 (a dict of labels, a string, a ragged list).
+            image = object_image(result._value if isinstance(result, Image) else result)
+            out[0] = image.release()
+            return 0
         image, _ = to_library_image(result, f"the image {type(feature).__name__}.get returned")
         out[0] = image.release()
         return 0

@@ -59,6 +59,11 @@ fn as_get_result(name: &str, output: CustomOutput) -> Result<Option<Image>> {
 }
 
 impl FeatureKind for Custom {
+    /// An object of the host's in place of an image: given to the host's callback.
+    fn takes_objects(&self) -> bool {
+        true
+    }
+
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native
@@ -184,6 +189,11 @@ struct Merge {
 }
 
 impl FeatureKind for Merge {
+    /// An object of the host's in place of an image: given to the host's callback.
+    fn takes_objects(&self) -> bool {
+        true
+    }
+
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native

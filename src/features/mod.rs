@@ -77,6 +77,15 @@ pub trait FeatureKind: Send + Sync {
     /// it in parallel, each with its own caches.
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind>;
 
+    /// Whether the kind takes an image standing for an object of the host's ([`Image::of_object`]),
+    /// which it passes on without reading samples: `DummyFeature`, `Value` (which ignores its input),
+    /// the kinds computed by the host's callbacks (a custom `get`, a merge). Structural kinds take
+    /// them too (they hand their inputs to their children); any other kind given one fails with
+    /// `TypeMismatch` naming itself, as DeepTrack2's numpy fails on the object.
+    fn takes_objects(&self) -> bool {
+        false
+    }
+
     /// Structural kinds resolve sub-features inside [`FeatureKind::process_list`]; their output is
     /// reused when the children's results are unchanged.
     fn is_structural(&self) -> bool {

@@ -274,6 +274,11 @@ fn floor_divide(a: f64, b: f64) -> f64 {
 struct Dummy;
 
 impl FeatureKind for Dummy {
+    /// An object of the host's in place of an image: handed on as it is.
+    fn takes_objects(&self) -> bool {
+        true
+    }
+
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native
@@ -293,6 +298,11 @@ impl FeatureKind for Dummy {
 struct ValueKind;
 
 impl FeatureKind for ValueKind {
+    /// An object of the host's in place of an image: ignored, as every input.
+    fn takes_objects(&self) -> bool {
+        true
+    }
+
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native

@@ -1,13 +1,16 @@
-//! C ABI for objects of the host's as values: a pointer the library holds without reading it, with
-//! the host's function that releases it (a Python dict or class instance that a property is given, as
-//! DeepTrack2 keeps any object, so that the property dicts carry it back to the host).
+//! C ABI for objects of the host's, as values and as images: a pointer the library holds without
+//! reading it, with the host's function that releases it (a Python dict or class instance that a
+//! property is given, or that a custom feature's `get` returns in place of an array, as DeepTrack2
+//! passes any object on, so that the dicts and the pipeline carry it back to the host).
 
 use std::ffi::c_void;
 
+use super::image::{deeptrack_image, image_into_c};
 use super::rule::{UserData, deeptrack_free_fn};
 use super::value::{deeptrack_value, into_c, value_ref};
-use super::{check_out, deeptrack_status, guard};
+use super::{borrow, check_out, deeptrack_status, guard};
 use crate::error::Error;
+use crate::image::Image;
 use crate::value::{Object, Value};
 
 /// Creates an OBJECT value holding the host's `object` (any pointer, NULL included), which the
@@ -62,18 +65,82 @@ pub unsafe extern "C" fn deeptrack_value_object(
             Value::Object(o) => o,
             other => return Err(Error::type_mismatch(format!("expected an object, got {}", other.kind_name()))),
         };
-        let data = held
-            .downcast_ref::<UserData>()
-            .ok_or_else(|| Error::type_mismatch("the object was made through the Rust API and holds no C pointer"))?;
-        // SAFETY: each out-pointer is written only if non-NULL (the caller's contract for the others).
-        unsafe {
-            if !object.is_null() {
-                *object = data.ptr();
-            }
-            if !release.is_null() {
-                *release = data.free_fn();
-            }
+        // SAFETY: forwarded contract.
+        unsafe { lend_object(held, object, release) }
+    })
+}
+
+/// Writes the C pointer and release function of `held` through the out-pointers (each only if not
+/// NULL); `TypeMismatch` for an object that the Rust API made.
+///
+/// # Safety
+/// `object` and `release` must each be NULL or writable.
+unsafe fn lend_object(held: &Object, object: *mut *mut c_void, release: *mut deeptrack_free_fn) -> Result<(), Error> {
+    let data = held
+        .downcast_ref::<UserData>()
+        .ok_or_else(|| Error::type_mismatch("the object was made through the Rust API and holds no C pointer"))?;
+    // SAFETY: each out-pointer is written only if non-NULL (the caller's contract for the others).
+    unsafe {
+        if !object.is_null() {
+            *object = data.ptr();
         }
+        if !release.is_null() {
+            *release = data.free_fn();
+        }
+    }
+    Ok(())
+}
+
+/// Creates an image standing for the host's `object` in place of samples: what a custom feature's
+/// `get` callback returns when its result is no array (a dict, a string, a user's object: DeepTrack2
+/// 2.0.1 passes any object on). The library never reads it; it reaches the next custom feature's
+/// `get` (read it with `deeptrack_image_object`), passes through `DummyFeature`, `Value` and the
+/// structural features, carries its property dicts, and comes out of the pipeline. A kind that
+/// computes with samples fails on it with `DEEPTRACK_STATUS_TYPE_MISMATCH` naming itself. Its
+/// samples read as one NaN (a 0-d float64 image).
+///
+/// Ownership of `object` and `release` as in `deeptrack_value_new_object`: on success `*out`
+/// receives a new image owned by the caller (free with `deeptrack_image_free`) and `release(object)`
+/// runs once when the last image or value holding it goes; on failure nothing is taken.
+///
+/// # Safety
+/// `release` must be NULL or a function that may be called once with `object` from any thread; `out`
+/// NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_new_object(
+    object: *mut c_void,
+    release: deeptrack_free_fn,
+    out: *mut *mut deeptrack_image,
+) -> deeptrack_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let held = Object::new(UserData::thread_safe(object, release));
+        // SAFETY: checked non-NULL.
+        unsafe { *out = image_into_c(Image::of_object(held)) };
         Ok(())
+    })
+}
+
+/// Reads the object an image stands for (`deeptrack_image_new_object`): `*object` and `*release` as
+/// `deeptrack_value_object` gives them (either out-pointer may be NULL). The object stays owned by
+/// the image. `DEEPTRACK_STATUS_TYPE_MISMATCH` for an image of samples (every other image), or for an
+/// object that the Rust API made.
+///
+/// # Safety
+/// `img` must be NULL or a live image; `object` and `release` NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_image_object(
+    img: *const deeptrack_image,
+    object: *mut *mut c_void,
+    release: *mut deeptrack_free_fn,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        let img = unsafe { borrow(img, "img")? };
+        let held = img
+            .object()
+            .ok_or_else(|| Error::type_mismatch("expected an image standing for an object, got an image of samples"))?;
+        // SAFETY: forwarded contract.
+        unsafe { lend_object(held, object, release) }
     })
 }

@@ -436,6 +436,13 @@ impl<'r> Resolver<'r> {
                 image.float64_ready().map_err(in_feature)?;
             }
         }
+        if !kind.takes_objects() && !kind.is_structural() && flat.iter().any(|i| i.object().is_some()) {
+            return Err(in_feature(Error::type_mismatch(format!(
+                "{} cannot compute with an object of the host's in place of an image (a custom feature's get \
+                 returned one that is no array); only custom features, DummyFeature and structural features take one",
+                kind.name()
+            ))));
+        }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());

@@ -1,4 +1,4 @@
-/* Objects of the host's as property values from C: deeptrack_value_new_object holds a pointer the
+/* Objects of the host's as property values and in place of images from C: deeptrack_value_new_object holds a pointer the
  * library never reads, with the host's release function; the object travels with the properties (the
  * dict of every image, get_property, a batch's images on worker threads), comes back through
  * deeptrack_value_object as the same pointer, is released exactly once when the last copy goes, a
@@ -32,6 +32,32 @@ static deeptrack_status draw(void *userdata, deeptrack_sample_context *ctx, deep
     (void)ctx;
     int i = atomic_fetch_add(&made, 1);
     return deeptrack_value_new_object(&drawn[i % 64], release_drawn, out);
+}
+
+/* A custom get returning the object `userdata` (a meta) in place of an image; counts them. */
+static atomic_int object_images = 0;
+
+static deeptrack_status to_object(void *userdata, const deeptrack_image *input, const deeptrack_property_dict *props,
+                                  deeptrack_image **out) {
+    (void)input;
+    (void)props;
+    atomic_fetch_add(&object_images, 1);
+    return deeptrack_image_new_object(userdata, release_meta, out);
+}
+
+/* A custom get reading the object its input stands for: an image of its name's length. */
+static deeptrack_status from_object(void *userdata, const deeptrack_image *input,
+                                    const deeptrack_property_dict *props, deeptrack_image **out) {
+    (void)userdata;
+    (void)props;
+    void *p = NULL;
+    deeptrack_free_fn release = NULL;
+    deeptrack_status s = deeptrack_image_object(input, &p, &release);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    if (release != release_meta) return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    double n = (double)strlen(((meta *)p)->name);
+    size_t one = 1;
+    return deeptrack_image_new(&n, &one, 1, out);
 }
 
 /* The entry `key` of the first dict of `img`, borrowed from it. */
@@ -172,6 +198,59 @@ int main(void) {
     OK(deeptrack_value_object(obj, &p, NULL));
     CHECK(p == NULL);
     deeptrack_value_free(obj);
+
+    /* An object in place of an image: a custom get returns one; it passes through DummyFeature to the
+     * next custom get, which reads it; a kind computing with samples refuses it, naming itself. */
+    meta label = {"label", 0};
+    deeptrack_feature *make = NULL, *dummy = NULL, *read = NULL, *first = NULL, *pipeline = NULL;
+    OK(deeptrack_feature_new_custom("ToObject", to_object, &label, NULL, &make));
+    OK(deeptrack_feature_new("DummyFeature", &dummy));
+    OK(deeptrack_feature_new_custom("FromObject", from_object, NULL, NULL, &read));
+    OK(deeptrack_feature_chain(make, dummy, &first));
+    deeptrack_image *held = NULL;
+    OK(deeptrack_feature_resolve(first, input, &held));
+    OK(deeptrack_image_object(held, &p, NULL));
+    CHECK(p == &label);
+    CHECK(deeptrack_image_ndim(held) == 0);
+    deeptrack_image_free(held);
+    OK(deeptrack_feature_chain(first, read, &pipeline));
+    deeptrack_image *length = NULL;
+    OK(deeptrack_feature_resolve(pipeline, input, &length));
+    OK(deeptrack_image_data(length, &pixels, &n));
+    CHECK(n == 1 && pixels[0] == 5.0);
+    FAILS(deeptrack_image_object(length, &p, NULL), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "expected an image standing for an object, got an image of samples");
+    deeptrack_image_free(length);
+    deeptrack_feature *add2 = NULL, *refused = NULL;
+    OK(deeptrack_feature_new("Add", &add2));
+    OK(deeptrack_feature_chain(make, add2, &refused));
+    deeptrack_image *none_made = NULL;
+    FAILS(deeptrack_feature_resolve(refused, input, &none_made), DEEPTRACK_STATUS_TYPE_MISMATCH,
+          "Add cannot compute with an object of the host's in place of an image");
+    CHECK(!none_made);
+    /* An object image made by the caller. */
+    meta own = {"own", 0};
+    deeptrack_image *obj_img = NULL;
+    OK(deeptrack_image_new_object(&own, release_meta, &obj_img));
+    OK(deeptrack_feature_resolve(read, obj_img, &length));
+    OK(deeptrack_image_data(length, &pixels, &n));
+    CHECK(n == 1 && pixels[0] == 3.0);
+    deeptrack_image_free(length);
+    deeptrack_image_free(obj_img);
+    meta kept_too = {"kept", 0};
+    FAILS(deeptrack_image_new_object(&kept_too, release_meta, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "out");
+    CHECK(atomic_load(&kept_too.released) == 0); /* nothing taken */
+    FAILS(deeptrack_image_object(NULL, &p, NULL), DEEPTRACK_STATUS_NULL_ARGUMENT, "img");
+    deeptrack_feature_free(refused);
+    deeptrack_feature_free(add2);
+    deeptrack_feature_free(pipeline);
+    deeptrack_feature_free(first);
+    deeptrack_feature_free(read);
+    deeptrack_feature_free(dummy);
+    deeptrack_feature_free(make);
+    /* Each object image released once, when the last image or cache holding it went. */
+    CHECK(atomic_load(&own.released) == 1);
+    CHECK(atomic_load(&object_images) >= 1 && atomic_load(&label.released) == atomic_load(&object_images));
 
     deeptrack_image_free(input);
     deeptrack_value_free(one);

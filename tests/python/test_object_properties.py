@@ -180,3 +180,66 @@ class ValuesThatAreNoImage(unittest.TestCase):
         for after in (dt.DummyFeature(), dt.Add(1)):
             self.assertEqual((dt.Value(None) >> after)(), [])
         self.assertIsNone(dt.Value(None)())
+
+
+class ToDict(dt.Feature):
+    """A custom feature whose get returns a dict in place of an image."""
+
+    def get(self, image, scale=1, **kwargs):
+        return {"mean": float(np.mean(image)) * scale}
+
+
+class Seen(dt.Feature):
+    """A custom feature recording what its get received, and returning it."""
+
+    def get(self, image, **kwargs):
+        self.received = image
+        return image
+
+
+class ObjectsInPlaceOfImages(unittest.TestCase):
+    """What a custom ``get`` returns that is no array (a dict, a string, a tuple, a ragged list, any
+    object) passes on as DeepTrack2 2.0.1 passes it: to the next custom feature's ``get``, through
+    ``DummyFeature``, and out of the pipeline; an ``Image`` of it with the dicts when properties are
+    stored."""
+
+    def test_returned_as_it_is(self):
+        returns = [{"a": 1}, "label", (np.ones(2), 2), [np.ones(2), np.zeros(3)], Thing]
+        for given in returns:
+
+            class Gives(dt.Feature):
+                def get(self, image, **kwargs):
+                    return given
+
+            got = (dt.Value(np.ones((2, 2))) >> Gives())()
+            self.assertIs(got, given)
+
+    def test_passed_to_the_next_get_through_dummy(self):
+        seen = Seen()
+        out = (dt.Value(np.ones((2, 2))) >> ToDict(scale=2) >> dt.DummyFeature() >> seen)()
+        self.assertEqual(seen.received, {"mean": 2.0})
+        self.assertEqual(out, {"mean": 2.0})
+
+    def test_stored_an_image_of_it_with_the_dicts(self):
+        pipeline = dt.Value(np.ones((2, 2))) >> ToDict(scale=3)
+        pipeline.store_properties()
+        out = pipeline()
+        self.assertIsInstance(out, dt.Image)
+        self.assertEqual(out._value, {"mean": 3.0})
+        self.assertEqual([d["name"] for d in out.properties], ["Value", "ToDict", "Chain"])
+        self.assertEqual(out.get_property("scale"), 3)
+
+    def test_a_kind_that_computes_refuses_it(self):
+        with self.assertRaises(TypeError) as caught:
+            (dt.Value(np.ones((2, 2))) >> ToDict() >> dt.Add(1))()
+        if hasattr(dt, "DeepTrackError"):
+            self.assertIn("Add cannot compute with an object", str(caught.exception))
+
+    def test_every_item_of_a_threaded_batch(self):
+        if not hasattr(dt.Feature, "resolve_batch"):
+            self.skipTest("DeepTrack2 has no resolve_batch")
+        pipeline = dt.Value(value=lambda: np.full(2, np.random.rand())) >> ToDict()
+        got = pipeline.resolve_batch(4, seed=2, threads=2)
+        self.assertEqual(len(got), 4)
+        self.assertTrue(all(set(g) == {"mean"} for g in got))
+        self.assertEqual(len({g["mean"] for g in got}), 4)
