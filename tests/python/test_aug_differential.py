@@ -1,6 +1,6 @@
 """Augmentations against DeepTrack2 2.0.1, for the classes of difference that differential testing of
-the augmentations found (session 32): positions held as a list of points, and Affine's dict form of
-its pairs. Every expected value below is what deeptrack 2.0.1 gives for the same pipeline."""
+the augmentations and structural features found (session 32): positions held as a list of points,
+Affine's dict form of its pairs, and the numpy type of TakeProperties' arrays. Every expected value below is what deeptrack 2.0.1 gives for the same pipeline."""
 
 import unittest
 import warnings
@@ -108,6 +108,36 @@ class TestAffineDicts(unittest.TestCase):
     def test_a_dict_without_both_keys_is_refused(self):
         with self.assertRaises(TypeError):  # 2.0.1: KeyError 'y'
             dt.Affine(scale={"x": 1.2}).resolve(self.image())
+
+
+class TestTakePropertiesTypes(unittest.TestCase):
+    def taken(self, feature, name):
+        out = dt.TakeProperties(feature, name).resolve(np.zeros((3, 3)))
+        return np.asarray(out[-1])
+
+    def test_the_type_numpy_makes_of_the_values(self):
+        # 2.0.1: np.array of the values: int64 for integers, bool for bools, float64 as soon as one
+        # value is a float (the values' order is the library's, README).
+        cases = [
+            (lambda: dt.Add(value=1), "value", np.int64, [1]),
+            (lambda: dt.Add(value=1.5), "value", np.float64, [1.5]),
+            (lambda: dt.Add(value=True), "value", np.bool_, [True]),
+            (lambda: dt.Add(value=1) >> dt.Add(value=True), "value", np.int64, [1, 1]),
+            (lambda: dt.DummyFeature(p=[1, 2]), "p", np.int64, [[1, 2]]),
+            (lambda: dt.DummyFeature(p=np.array([1, 2])), "p", np.int64, [[1, 2]]),
+            (lambda: dt.DummyFeature(p=np.array([True, False])), "p", np.bool_, [[True, False]]),
+            (lambda: dt.DummyFeature(p=np.array([1.0, 2])), "p", np.float64, [[1.0, 2.0]]),
+        ]
+        for make, name, dtype, expected in cases:
+            with self.subTest(expected=expected, dtype=dtype):
+                taken = self.taken(make(), name)
+                self.assertEqual(taken.dtype, dtype)
+                self.assertEqual(taken.tolist(), expected)
+
+    def test_integers_mixed_with_floats_are_floats(self):
+        taken = self.taken(dt.Add(value=1) >> dt.Add(value=2.5), "value")
+        self.assertEqual(taken.dtype, np.float64)
+        self.assertEqual(sorted(taken.tolist()), [1.0, 2.5])
 
 
 if __name__ == "__main__":
