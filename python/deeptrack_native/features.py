@@ -7,6 +7,7 @@ names pick the sibling properties they depend on, another feature's property (``
 feature (resolved without input, as DeepTrack2 does for ``X + Y``).
 """
 
+import functools
 import operator
 import random as _pyrandom
 import sys
@@ -1973,7 +1974,11 @@ class Affine(_BUILTINS["Affine"]):
     ``translate=0.0, translate_px=0.0``; ``Affine(translate=3)`` records 3 for both).
 
     Written here for that copy only: the registry's ``translate`` is None, meaning ``translate_px``
-    (what C sets and reads)."""
+    (what C sets and reads).
+
+    ``scale``, ``translate`` and ``translate_px`` also take DeepTrack2's dict form ``{"x": ..., "y":
+    ...}`` (its values numbers or callables sampled at every update; or a callable returning such a
+    dict), read as the pair ``(x, y)``, as 2.0.1's ``_process_properties`` reads it."""
 
     def __init__(self, *args, **kwargs):
         _bind_positional(self, args, kwargs)
@@ -1981,7 +1986,37 @@ class Affine(_BUILTINS["Affine"]):
         if translate is None:
             translate = kwargs.get("translate_px", 0.0)
         kwargs["translate"] = kwargs["translate_px"] = translate
+        for key in ("scale", "translate", "translate_px"):
+            if key in kwargs:
+                kwargs[key] = _xy_rule(kwargs[key])
         super().__init__(**kwargs)
+
+
+def _xy_pair(value):
+    """DeepTrack2's ``{"x": ..., "y": ...}`` form of a pair as the tuple ``(x, y)``; other values as
+    they are (a dict without both keys fails later, naming the property, as 2.0.1 fails)."""
+    if isinstance(value, dict) and "x" in value and "y" in value:
+        return (value["x"], value["y"])
+    return value
+
+
+def _xy_rule(value):
+    """``value`` (an ``Affine`` pair property's rule) with its dict form read as ``(x, y)``: a dict of
+    numbers as the tuple; a dict holding callables as a rule sampling them at every update (2.0.1's
+    dict rule); a callable as one returning its dict results as the tuple (its signature kept, so
+    that it still names the properties it depends on)."""
+    if isinstance(value, dict) and "x" in value and "y" in value:
+        if not _holds_callables(value):
+            return _xy_pair(value)
+        return lambda: _xy_pair(_sample_inside(value))
+    if callable(value) and not isinstance(value, (type, Image, Feature, Property)) and not _props._is_node(value):
+
+        @functools.wraps(value)
+        def rule(*args, **kwargs):
+            return _xy_pair(value(*args, **kwargs))
+
+        return rule
+    return value
 
 
 for _cls in (OneOfDict, ConditionalSetFeature, TakeProperties, Affine):

@@ -235,11 +235,15 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             }
             Some(Value::array(out))
         }
-        Value::List(_) | Value::Tuple(_) => {
-            let mut p = value.to_f64_vec().ok()?;
-            apply(&mut p);
-            Some(Value::vector(&p))
-        }
+        Value::List(_) | Value::Tuple(_) => match value.to_f64_vec() {
+            Ok(mut p) => {
+                apply(&mut p);
+                Some(Value::vector(&p))
+            }
+            // A list of points (`[[y0, x0], [y1, x1]]`, a list of arrays): the points move as the rows
+            // of the array numpy makes of it (DeepTrack2's `np.array(position)`).
+            Err(_) => moved(&Value::Array(value.to_array().ok()?), mover),
+        },
         _ => None,
     }
 }

@@ -8,6 +8,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use crate::dtype::Dtype;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
 use crate::image::{Image, ImageList};
@@ -213,7 +214,30 @@ fn stack(name: &str, values: &[Value]) -> Result<Image> {
     for a in &arrays {
         data.extend(a.iter().copied());
     }
-    Ok(Image::new(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("the shape matches the data")))
+    let image = Image::new(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("the shape matches the data"));
+    Ok(image.with_dtype(stacked_dtype(values)))
+}
+
+/// numpy's type of the array `np.array(values)` makes of numbers (DeepTrack2 2.0.1's
+/// `TakeProperties`): bool when every value is a bool, int64 when every value is an integer or a
+/// bool, float64 otherwise (and for no values).
+fn stacked_dtype(values: &[Value]) -> Dtype {
+    // Every number a value holds (in lists and tuples too) is a bool, or a bool or an integer.
+    fn all(v: &Value, bools_only: bool) -> bool {
+        match v {
+            Value::Bool(_) | Value::BoolArray(_) => true,
+            Value::Int(_) | Value::IntArray(_) => !bools_only,
+            Value::List(items) | Value::Tuple(items) => items.iter().all(|item| all(item, bools_only)),
+            _ => false,
+        }
+    }
+    if values.is_empty() || !values.iter().all(|v| all(v, false)) {
+        Dtype::Float64
+    } else if values.iter().all(|v| all(v, true)) {
+        Dtype::Bool
+    } else {
+        Dtype::Int64
+    }
 }
 
 impl FeatureKind for TakeProperties {
