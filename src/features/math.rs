@@ -243,6 +243,16 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
         },
         BLUR_MODE,
         BLUR_CVAL,
+        ParamSpec {
+            min: 0.0,
+            max: f64::MAX,
+            ..ParamSpec::new(
+                "truncate",
+                ParamKind::Number,
+                ParamDefault::Absent,
+                "optional: where the kernel is cut, in standard deviations (scipy's `truncate`; 4 when unset)",
+            )
+        },
     ],
     positional: &["sigma"],
     make: |_| Box::new(GaussianBlur),
@@ -562,8 +572,9 @@ impl FeatureKind for NormalizeStandard {
     }
 }
 
-/// `GaussianBlur(sigma=2, mode="reflect", cval=0)`: a separable Gaussian over every axis, kernel
-/// radius `int(4 sigma + 0.5)`, as scipy's `gaussian_filter(x, sigma, mode=mode, cval=cval)`.
+/// `GaussianBlur(sigma=2, mode="reflect", cval=0, truncate=4)`: a separable Gaussian over every axis,
+/// kernel radius `int(truncate sigma + 0.5)`, as scipy's `gaussian_filter(x, sigma, mode=mode,
+/// cval=cval, truncate=truncate)`.
 /// DeepTrack2 2.0.1 stores `mode` as `borderType`, which scipy never receives: it always reflects.
 #[derive(Clone)]
 struct GaussianBlur;
@@ -605,7 +616,18 @@ impl FeatureKind for GaussianBlur {
             // once σ² underflows).
             return Ok(None);
         }
-        let out = filters::gaussian(img.contiguous()?, img.shape(), &sigmas, border)?;
+        let truncate = p.opt_f64("truncate")?.unwrap_or(4.0);
+        let widest = sigmas.iter().fold(0.0_f64, |m, &s| m.max(s));
+        if truncate * widest > 4.0 * MAX_SIGMA {
+            // The kernel's taps are the one cost the image does not bound.
+            return Err(Error::invalid(format!(
+                "truncate · sigma is {}, more than the largest kernel radius of {}",
+                Value::Float(truncate * widest),
+                Value::Float(4.0 * MAX_SIGMA)
+            ))
+            .in_property("truncate"));
+        }
+        let out = filters::gaussian(img.contiguous()?, img.shape(), &sigmas, border, truncate)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
