@@ -298,7 +298,9 @@ impl FeatureKind for Pool {
         let Some(k) = block_sizes(shape, &method, props)? else { return Ok(Some(img.clone())) };
         let out = match method {
             Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
-            Method::Median => median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?,
+            Method::Median => {
+                median::median_pool(img.contiguous()?, shape, &k, 0.0).map_err(|e| e.in_property("ksize"))?
+            }
             Method::Call(f) => {
                 check_padding(shape, &k)?;
                 let _user = rs.user_code();

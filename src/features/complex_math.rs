@@ -174,11 +174,11 @@ pub(crate) enum PoolBy {
 }
 
 /// `MaxPooling`, `MinPooling` or `MedianPooling` of a complex image (`skimage.measure.block_reduce`
-/// with numpy's `max`, `min` or `median` of complex numbers): blocks of `ksize` per axis, padded with
-/// zeros at the end of an axis that does not divide, the zeros taking part. Each block is read
+/// with numpy's `max`, `min` or `median` of complex numbers and `cval`): blocks of `ksize` per axis,
+/// padded with `cval + 0j` at the end of an axis that does not divide, the padding taking part. Each block is read
 /// clipped to the image and its padding counted, not materialised: the scratch is at most the
 /// image's numbers (allocated fallibly), whatever `ksize`.
-pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
+pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy, cval: f64) -> Result<Image> {
     let (like, z) = numbers(img)?;
     let dims = like.shape().to_vec();
     let out_dims: Vec<usize> = dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect();
@@ -211,15 +211,15 @@ pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
             let index = (0..dims.len()).fold(0, |index, a| index * dims[a] + at[a] * ksize[a] + offset[a]);
             values.push(z[index]);
         }
-        let zeros = block - inside as u128;
-        let zero = Complex64::new(0.0, 0.0);
+        let pads = block - inside as u128;
+        let pad = Complex64::new(cval, 0.0);
         let w = match by {
-            // A zero of the padding, once, decides as many would.
+            // A sample of the padding, once, decides as many would.
             PoolBy::Max | PoolBy::Min => {
                 let best = extreme(&values, by == PoolBy::Max);
-                if zeros > 0 { pick(best, zero, by == PoolBy::Max) } else { best }
+                if pads > 0 { pick(best, pad, by == PoolBy::Max) } else { best }
             }
-            PoolBy::Median => median_with_zeros(&values, zeros, &mut scratch),
+            PoolBy::Median => median_with_padding(&values, pads, pad, &mut scratch),
         };
         parts.extend_from_slice(&[w.re, w.im]);
     }
@@ -231,15 +231,18 @@ pub(crate) fn pool(img: &Image, ksize: &[usize], by: PoolBy) -> Result<Image> {
     Ok(out)
 }
 
-/// numpy's median of the numbers `z` and `zeros` more zeros (a block with its padding), as [`median`]
-/// gives it for them all: the first NaN number if there is one, else the middle number in numpy's
-/// order or the mean of the middle two.
-fn median_with_zeros(z: &[Complex64], zeros: u128, scratch: &mut Vec<Complex64>) -> Complex64 {
-    if zeros == 0 {
+/// numpy's median of the numbers `z` and `pads` more numbers `pad` (a block with its padding), as
+/// [`median`] gives it for them all: the first NaN number if there is one (the padding's last), else
+/// the middle number in numpy's order or the mean of the middle two.
+fn median_with_padding(z: &[Complex64], pads: u128, pad: Complex64, scratch: &mut Vec<Complex64>) -> Complex64 {
+    if pads == 0 {
         return median(z, scratch);
     }
     if let Some(&x) = z.iter().find(|&&x| is_nan(x)) {
         return x;
+    }
+    if is_nan(pad) {
+        return pad;
     }
     let zero = Complex64::new(0.0, 0.0);
     scratch.clear();
@@ -250,17 +253,16 @@ fn median_with_zeros(z: &[Complex64], zeros: u128, scratch: &mut Vec<Complex64>)
         by(a.re, b.re).then(by(a.im, b.im))
     };
     scratch.sort_unstable_by(order);
-    // The zeros of the padding sort after the numbers below 0 + 0j (a -0 part counts as 0, as numpy
-    // compares it).
-    let below = scratch.partition_point(|&v| less(v, zero)) as u128;
-    let total = scratch.len() as u128 + zeros;
+    // The padding sorts after the numbers below `pad` (a -0 part counts as 0, as numpy compares it).
+    let below = scratch.partition_point(|&v| less(v, pad)) as u128;
+    let total = scratch.len() as u128 + pads;
     let at = |r: u128| {
         if r < below {
             scratch[r as usize]
-        } else if r < below + zeros {
-            zero
+        } else if r < below + pads {
+            pad
         } else {
-            scratch[(r - zeros) as usize]
+            scratch[(r - pads) as usize]
         }
     };
     if total % 2 == 1 {

@@ -151,7 +151,7 @@ impl Warp {
             let mut noise = buffer::with_capacity(size)?;
             noise.extend(u.iter().map(|v| v * 2.0 - 1.0));
             let mut delta = if self.sigma > 1e-15 && size > 0 {
-                filters::gaussian(&noise, dims, &vec![self.sigma; dims.len()], Border::Constant(0.0))?
+                filters::gaussian(&noise, dims, &vec![self.sigma; dims.len()], Border::Constant(0.0), 4.0)?
             } else {
                 noise
             };

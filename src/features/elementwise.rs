@@ -305,6 +305,10 @@ impl Elementwise {
         if img.is_complex() {
             return self.apply_complex(img);
         }
+        if matches!(self.op, Op::Conjugate) && img.dtype() == crate::dtype::Dtype::Bool {
+            // numpy has no conjugate of bools: it conjugates them as int8, the same 0 and 1.
+            return Ok(img.clone().with_dtype(crate::dtype::Dtype::Int8));
+        }
         if matches!(self.op, Op::Real | Op::Conjugate) {
             return Ok(img.clone());
         }

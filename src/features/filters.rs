@@ -193,10 +193,15 @@ struct Taps {
     start: isize,
 }
 
-/// scipy's Gaussian kernel (radius `int(4σ + 0.5)`, `exp(-k²/2σ²)` normalised by its sum) for an
-/// axis of `n` samples; folded onto one reflection period when its radius reaches `n`.
-fn gaussian_taps(sigma: f64, n: usize) -> Taps {
-    let radius = (4.0 * sigma + 0.5) as isize;
+/// The radius of scipy's Gaussian kernel of `sigma` cut at `truncate` deviations: `int(truncate·σ + 0.5)`.
+pub(crate) fn gaussian_radius(sigma: f64, truncate: f64) -> isize {
+    (truncate * sigma + 0.5) as isize
+}
+
+/// scipy's Gaussian kernel (radius `int(truncate·σ + 0.5)`, `exp(-k²/2σ²)` normalised by its sum) for
+/// an axis of `n` samples; folded onto one reflection period when its radius reaches `n`.
+fn gaussian_taps(sigma: f64, n: usize, truncate: f64) -> Taps {
+    let radius = gaussian_radius(sigma, truncate);
     let raw = |k: isize| (-0.5 / (sigma * sigma) * (k * k) as f64).exp();
     if radius < n as isize {
         let raw: Vec<f64> = (-radius..=radius).map(raw).collect();
@@ -287,11 +292,12 @@ impl AxisFilter for Correlation {
     }
 }
 
-/// `GaussianBlur`: scipy's `gaussian_filter(x, sigma)` with "reflect" borders, axis by axis in
-/// order (`x` is in C order with shape `dims`; `sigmas` holds one sigma per axis, each at most
-/// [`super::math::MAX_SIGMA`], which bounds the kernel's cost). As scipy's, an axis whose sigma is
-/// at most 1e-15 is not filtered; axes of one sample are left as they are (their kernel sums to one).
-pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigmas: &[f64], border: Border) -> Result<Vec<f64>> {
+/// `GaussianBlur`: scipy's `gaussian_filter(x, sigma, mode, cval, truncate)`, axis by axis in order
+/// (`x` is in C order with shape `dims`; `sigmas` holds one sigma per axis, each at most
+/// [`super::math::MAX_SIGMA`], and `truncate · sigma` at most 4 [`super::math::MAX_SIGMA`], which
+/// bounds the kernel's cost). As scipy's, an axis whose sigma is at most 1e-15 is not filtered; axes
+/// of one sample are left as they are (their kernel sums to one).
+pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigmas: &[f64], border: Border, truncate: f64) -> Result<Vec<f64>> {
     debug_assert_eq!(sigmas.len(), dims.len());
     let axes: Vec<usize> = (0..dims.len()).filter(|&a| sigmas[a] > 1e-15).collect();
     if axes.is_empty() {
@@ -305,9 +311,9 @@ pub(crate) fn gaussian(x: &[f64], dims: &[usize], sigmas: &[f64], border: Border
             Some((_, _, taps)) => taps.clone(),
             None => {
                 let taps = match border {
-                    Border::Reflect => gaussian_taps(sigma, n),
+                    Border::Reflect => gaussian_taps(sigma, n, truncate),
                     _ => {
-                        let radius = (4.0 * sigma + 0.5) as isize;
+                        let radius = gaussian_radius(sigma, truncate);
                         let raw = |k: isize| (-0.5 / (sigma * sigma) * (k * k) as f64).exp();
                         let total: f64 = raw(0) + 2.0 * (1..=radius).map(raw).sum::<f64>();
                         let (start, weights) = fold::taps(border, n, -radius, radius, |k| raw(k) / total);
@@ -649,7 +655,8 @@ mod tests {
         for dims in SHAPES {
             let x = sample_image(dims);
             for sigma in [0.3, 1.0, 1.5, 2.0, 3.7, 10.0, 60.0] {
-                let fast = gaussian(x.as_slice().unwrap(), dims, &vec![sigma; dims.len()], Border::Reflect).unwrap();
+                let fast =
+                    gaussian(x.as_slice().unwrap(), dims, &vec![sigma; dims.len()], Border::Reflect, 4.0).unwrap();
                 let reference = reference_gaussian(&x, sigma);
                 let radius = (4.0 * sigma + 0.5) as usize;
                 if dims.iter().all(|&n| n > radius) {
@@ -667,7 +674,7 @@ mod tests {
     #[test]
     fn folded_gaussian_kernels_sum_to_one_and_keep_their_symmetry() {
         for (sigma, n) in [(2.0, 3), (10.0, 4), (1e3, 5)] {
-            let taps = gaussian_taps(sigma, n);
+            let taps = gaussian_taps(sigma, n, 4.0);
             assert_eq!((taps.weights.len(), taps.start), (2 * n, 0));
             assert!((taps.weights.iter().sum::<f64>() - 1.0).abs() < 1e-14);
             for m in 1..2 * n {
@@ -675,7 +682,7 @@ mod tests {
             }
         }
         // A constant image stays constant under any kernel.
-        let out = gaussian(&[3.0; 6], &[2, 3], &[1e6, 1e6], Border::Reflect).unwrap();
+        let out = gaussian(&[3.0; 6], &[2, 3], &[1e6, 1e6], Border::Reflect, 4.0).unwrap();
         assert!(out.iter().all(|v| (v - 3.0).abs() < 1e-12), "{out:?}");
     }
 
@@ -712,7 +719,7 @@ mod tests {
         for dims in [&[0][..], &[5, 0], &[0, 5], &[3, 0, 2], &[]] {
             let x = sample_image(dims);
             let x = x.as_slice().unwrap();
-            assert_eq!(gaussian(x, dims, &vec![2.0; dims.len()], Border::Reflect).unwrap(), x, "{dims:?}");
+            assert_eq!(gaussian(x, dims, &vec![2.0; dims.len()], Border::Reflect, 4.0).unwrap(), x, "{dims:?}");
             if dims.len() >= 2 {
                 assert_eq!(box_mean(x, dims, &[0, 1], 3, Border::Reflect).unwrap(), x, "{dims:?}");
             }

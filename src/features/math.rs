@@ -43,17 +43,17 @@ pub(crate) static KINDS: &[KindSpec] = &[
     AVERAGE_BLUR,
     pooling_kind(
         "AveragePooling",
-        "The mean of each `ksize` block (block reduce; zero padding at the ends counts).",
+        "The mean of each `ksize` block (block reduce; the padding at the ends, `cval` or 0, counts).",
         |_| Box::new(Pool { name: "AveragePooling", reduce: Reduce::Mean }),
     ),
     pooling_kind(
         "MaxPooling",
-        "The maximum of each `ksize` block (block reduce; zero padding at the ends counts).",
+        "The maximum of each `ksize` block (block reduce; the padding at the ends, `cval` or 0, counts).",
         |_| Box::new(Pool { name: "MaxPooling", reduce: Reduce::Max }),
     ),
     pooling_kind(
         "MinPooling",
-        "The minimum of each `ksize` block (block reduce; zero padding at the ends counts).",
+        "The minimum of each `ksize` block (block reduce; the padding at the ends, `cval` or 0, counts).",
         |_| Box::new(Pool { name: "MinPooling", reduce: Reduce::Min }),
     ),
     pooling_kind("SumPooling", "The sum of each `ksize` block (block reduce; DeepTrack2 2.0.2's kind).", |_| {
@@ -61,7 +61,7 @@ pub(crate) static KINDS: &[KindSpec] = &[
     }),
     pooling_kind(
         "MedianPooling",
-        "The median of each `ksize` block (block reduce; zero padding at the ends counts).",
+        "The median of each `ksize` block (block reduce; the padding at the ends, `cval` or 0, counts).",
         |_| Box::new(MedianPooling),
     ),
     NORMALIZE_QUANTILE,
@@ -243,6 +243,16 @@ const GAUSSIAN_BLUR: KindSpec = KindSpec {
         },
         BLUR_MODE,
         BLUR_CVAL,
+        ParamSpec {
+            min: 0.0,
+            max: f64::MAX,
+            ..ParamSpec::new(
+                "truncate",
+                ParamKind::Number,
+                ParamDefault::Absent,
+                "optional: where the kernel is cut, in standard deviations (scipy's `truncate`; 4 when unset)",
+            )
+        },
     ],
     positional: &["sigma"],
     make: |_| Box::new(GaussianBlur),
@@ -309,11 +319,28 @@ const fn pooling_kind(
     }
 }
 
-pub(super) const POOLING: &[ParamSpec] = &[ParamSpec {
-    kind: ParamKind::Vector { min_len: 1, max_len: usize::MAX, whole: true },
-    doc: "the block size, in pixels: one for every axis, or one per axis",
-    ..KSIZE
-}];
+pub(super) const POOLING: &[ParamSpec] = &[
+    ParamSpec {
+        kind: ParamKind::Vector { min_len: 1, max_len: usize::MAX, whole: true },
+        doc: "the block size, in pixels: one for every axis, or one per axis",
+        ..KSIZE
+    },
+    ParamSpec {
+        min: -f64::MAX,
+        max: f64::MAX,
+        ..ParamSpec::new(
+            "cval",
+            ParamKind::Number,
+            ParamDefault::Absent,
+            "optional: the value the axes that do not divide are padded with (skimage's `cval`; 0 when unset)",
+        )
+    },
+];
+
+/// A pooling's `cval`: the value it pads with (0 when unset or None).
+fn pooling_cval(props: &PropertyDict) -> Result<f64> {
+    Ok(Params::new(POOLING, props).opt_f64("cval")?.unwrap_or(0.0))
+}
 
 /// `img` with `f` applied to every sample (a new image with the same properties).
 fn map(img: &Image, f: impl Fn(f64) -> f64) -> Result<Image> {
@@ -545,8 +572,9 @@ impl FeatureKind for NormalizeStandard {
     }
 }
 
-/// `GaussianBlur(sigma=2, mode="reflect", cval=0)`: a separable Gaussian over every axis, kernel
-/// radius `int(4 sigma + 0.5)`, as scipy's `gaussian_filter(x, sigma, mode=mode, cval=cval)`.
+/// `GaussianBlur(sigma=2, mode="reflect", cval=0, truncate=4)`: a separable Gaussian over every axis,
+/// kernel radius `int(truncate sigma + 0.5)`, as scipy's `gaussian_filter(x, sigma, mode=mode,
+/// cval=cval, truncate=truncate)`.
 /// DeepTrack2 2.0.1 stores `mode` as `borderType`, which scipy never receives: it always reflects.
 #[derive(Clone)]
 struct GaussianBlur;
@@ -588,7 +616,18 @@ impl FeatureKind for GaussianBlur {
             // once σ² underflows).
             return Ok(None);
         }
-        let out = filters::gaussian(img.contiguous()?, img.shape(), &sigmas, border)?;
+        let truncate = p.opt_f64("truncate")?.unwrap_or(4.0);
+        let widest = sigmas.iter().fold(0.0_f64, |m, &s| m.max(s));
+        if truncate * widest > 4.0 * MAX_SIGMA {
+            // The kernel's taps are the one cost the image does not bound.
+            return Err(Error::invalid(format!(
+                "truncate · sigma is {}, more than the largest kernel radius of {}",
+                Value::Float(truncate * widest),
+                Value::Float(4.0 * MAX_SIGMA)
+            ))
+            .in_property("truncate"));
+        }
+        let out = filters::gaussian(img.contiguous()?, img.shape(), &sigmas, border, truncate)?;
         Ok(Some(with_samples(img, img.shape(), out)))
     }
 }
@@ -645,7 +684,8 @@ impl FeatureKind for AverageBlur {
 }
 
 /// The block poolings (`skimage.measure.block_reduce`): `ksize` is one size for every axis or one per
-/// axis; axes that do not divide are padded with zeros at the end, and the zeros take part. A block
+/// axis; axes that do not divide are padded with `cval` (0 when unset) at the end, and the padding
+/// takes part. A block
 /// larger than an axis covers all of it (with its padding).
 #[derive(Clone)]
 struct Pool {
@@ -696,14 +736,15 @@ impl FeatureKind for Pool {
                 return Ok(Some(img.clone()));
             }
             let by = if matches!(self.reduce, Reduce::Max) { PoolBy::Max } else { PoolBy::Min };
-            return super::complex_math::pool(img, &k, by).map(Some);
+            return super::complex_math::pool(img, &k, by, pooling_cval(props)?).map(Some);
         }
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+        let cval = pooling_cval(props)?;
         if shape.is_empty() {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
             return Ok(Some(img.clone()));
         }
-        let out = pooling::block_reduce(img.contiguous()?, shape, &k, self.reduce)?;
+        let out = pooling::block_reduce_padded(img.contiguous()?, shape, &k, self.reduce, cval)?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }
@@ -776,7 +817,7 @@ impl FeatureKind for MedianBlur {
 }
 
 /// `MedianPooling(ksize=3)`: the median of each block (skimage's `block_reduce` with `np.median`),
-/// with the zero padding at the ends of axes that do not divide.
+/// with the padding (`cval`, 0 when unset) at the ends of axes that do not divide.
 #[derive(Clone)]
 struct MedianPooling;
 
@@ -803,14 +844,15 @@ impl FeatureKind for MedianPooling {
             if shape.is_empty() {
                 return Ok(Some(img.clone()));
             }
-            return super::complex_math::pool(img, &k, PoolBy::Median).map(Some);
+            return super::complex_math::pool(img, &k, PoolBy::Median, pooling_cval(props)?).map(Some);
         }
         let shape = img.shape();
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
+        let cval = pooling_cval(props)?;
         if shape.is_empty() {
             return Ok(Some(img.clone()));
         }
-        let out = median::median_pool(img.contiguous()?, shape, &k).map_err(|e| e.in_property("ksize"))?;
+        let out = median::median_pool(img.contiguous()?, shape, &k, cval).map_err(|e| e.in_property("ksize"))?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }

@@ -223,30 +223,30 @@ fn scratch_too_large(window: usize) -> Error {
 /// The offset that marks a sample outside the image (constant mode): no image has this many samples.
 const OUTSIDE: usize = usize::MAX / 2;
 
-/// numpy's median of the `m` samples `s` and `zeros` more zeros (a block with its padding): the
-/// middle element, or the mean of the two middle ones. `s` is reordered.
-fn median_with_zeros(s: &mut [f64], zeros: u128) -> f64 {
-    if s.iter().any(|v| v.is_nan()) {
+/// numpy's median of the `m` samples `s` and `pads` more samples `pad` (a block with its padding):
+/// the middle element, or the mean of the two middle ones. `s` is reordered.
+fn median_with_padding(s: &mut [f64], pads: u128, pad: f64) -> f64 {
+    if s.iter().any(|v| v.is_nan()) || (pads > 0 && pad.is_nan()) {
         return f64::NAN;
     }
     s.sort_unstable_by(f64::total_cmp);
-    let below = s.partition_point(|&v| v < 0.0) as u128;
-    let total = s.len() as u128 + zeros;
+    let below = s.partition_point(|&v| v < pad) as u128;
+    let total = s.len() as u128 + pads;
     let at = |r: u128| {
         if r < below {
             s[r as usize]
-        } else if r < below + zeros {
-            0.0
+        } else if r < below + pads {
+            pad
         } else {
-            s[(r - zeros) as usize]
+            s[(r - pads) as usize]
         }
     };
     if total % 2 == 1 { at(total / 2) } else { (at(total / 2 - 1) + at(total / 2)) / 2.0 }
 }
 
-/// skimage's `block_reduce(x, ksize, np.median)`: the median of each block, axes that do not divide
-/// padded with zeros at the end that count. The output has `ceil(n / k)` samples per axis.
-pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize]) -> Result<Vec<f64>> {
+/// skimage's `block_reduce(x, ksize, np.median, cval)`: the median of each block, axes that do not
+/// divide padded at the end with `cval`, which counts. The output has `ceil(n / k)` samples per axis.
+pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize], cval: f64) -> Result<Vec<f64>> {
     let out_dims: Vec<usize> = dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect();
     let mut out = buffer::zeroed(out_dims.iter().product())?;
     let block = ksize
@@ -288,8 +288,8 @@ pub(crate) fn median_pool(x: &[f64], dims: &[usize], ksize: &[usize]) -> Result<
         }
         samples.clear();
         samples.extend(values.iter().map(|&o| x[o]));
-        let zeros = block - samples.len() as u128;
-        *slot = median_with_zeros(&mut samples, zeros);
+        let pads = block - samples.len() as u128;
+        *slot = median_with_padding(&mut samples, pads, cval);
     }
     Ok(out)
 }
@@ -317,6 +317,12 @@ mod tests {
         );
         // skimage.measure.block_reduce(np.arange(12.).reshape(3, 4), 2, np.median)
         let x: Vec<f64> = (0..12).map(f64::from).collect();
-        assert_eq!(median_pool(&x, &[3, 4], &[2, 2]).unwrap(), [2.5, 4.5, 4.0, 5.0]);
+        assert_eq!(median_pool(&x, &[3, 4], &[2, 2], 0.0).unwrap(), [2.5, 4.5, 4.0, 5.0]);
+        // skimage.measure.block_reduce(np.arange(12.).reshape(3, 4), 2, np.median, cval=20.0)
+        assert_eq!(median_pool(&x, &[3, 4], &[2, 2], 20.0).unwrap(), [2.5, 4.5, 14.5, 15.5]);
+        // ... cval=-1.0, and a NaN cval (numpy's median of a block holding NaN)
+        assert_eq!(median_pool(&x, &[3, 4], &[2, 2], -1.0).unwrap(), [2.5, 4.5, 3.5, 4.5]);
+        let nan = median_pool(&x, &[3, 4], &[2, 2], f64::NAN).unwrap();
+        assert!(nan[..2] == [2.5, 4.5] && nan[2].is_nan() && nan[3].is_nan());
     }
 }

@@ -1,13 +1,15 @@
-//! Block reductions, as `skimage.measure.block_reduce` with its zero `cval`: each axis is cut into
-//! blocks of its `ksize`; an axis that does not divide is padded with zeros at the end, and those
-//! zeros take part in the reduction (a mean divides by the whole block).
+//! Block reductions, as `skimage.measure.block_reduce`: each axis is cut into blocks of its `ksize`;
+//! an axis that does not divide is padded at the end with `cval` (zero by default), and that padding
+//! takes part in the reduction (a mean divides by the whole block).
 //!
 //! The blocks are walked directly, axis by axis: the rows (the contiguous samples that share an index
 //! along the first axis) of one block along the first axis are combined into one row, element by
 //! element over contiguous memory, and that row is reduced the same way along the next axis, down to
 //! the last, whose blocks are contiguous runs. Each input sample is read once, and the padding is
-//! never materialised: a block that reaches past the end of an axis takes a single zero instead. The
-//! cost is one pass over the image, whatever the block sizes.
+//! never materialised: a block that reaches past the end of an axis takes a single `cval` instead (for
+//! the maximum and minimum, which one padding sample decides as many would), or, for the sum and the
+//! mean, `cval` times the number of its padding samples once the block is summed. The cost is one
+//! pass over the image, whatever the block sizes.
 
 use crate::buffer;
 use crate::error::Result;
@@ -59,12 +61,22 @@ impl Reduce {
         }
     }
 
-    /// `acc[i] = op(acc[i], 0)`: the padding of a block that reaches past the end of an axis.
-    fn pad(self, acc: &mut [f64]) {
+    /// `acc[i] = op(acc[i], pad)`: the padding of a block that reaches past the end of an axis (the
+    /// sum and the mean add theirs after the walk, by [`add_padding`]).
+    fn pad(self, acc: &mut [f64], pad: f64) {
         match self {
             Reduce::Mean | Reduce::Sum => {}
-            Reduce::Max => acc.iter_mut().for_each(|a| *a = Reduce::Max.op(*a, 0.0)),
-            Reduce::Min => acc.iter_mut().for_each(|a| *a = Reduce::Min.op(*a, 0.0)),
+            Reduce::Max => acc.iter_mut().for_each(|a| *a = Reduce::Max.op(*a, pad)),
+            Reduce::Min => acc.iter_mut().for_each(|a| *a = Reduce::Min.op(*a, pad)),
+        }
+    }
+
+    /// The value one padding sample contributes during the walk: `cval` for the maximum and the
+    /// minimum, 0 for the sum and the mean (whose padding [`add_padding`] adds, counted).
+    fn walk_pad(self, cval: f64) -> f64 {
+        match self {
+            Reduce::Mean | Reduce::Sum => 0.0,
+            Reduce::Max | Reduce::Min => cval,
         }
     }
 }
@@ -74,8 +86,23 @@ pub(crate) fn output_shape(dims: &[usize], ksize: &[usize]) -> Vec<usize> {
     dims.iter().zip(ksize).map(|(&n, &k)| n.div_ceil(k)).collect()
 }
 
-/// Pools `x` (C order, shape `dims`) by blocks of `ksize` (one per axis, each at least 1).
+/// Pools `x` (C order, shape `dims`) by blocks of `ksize` (one per axis, each at least 1), padding
+/// with zeros.
 pub(crate) fn block_reduce(x: &[f64], dims: &[usize], ksize: &[usize], reduce: Reduce) -> Result<Vec<f64>> {
+    block_reduce_padded(x, dims, ksize, reduce, 0.0)
+}
+
+/// Pools `x` (C order, shape `dims`) by blocks of `ksize` (one per axis, each at least 1), the axes
+/// that do not divide padded with `cval` at the end (skimage's `block_reduce(x, ksize, func, cval)`).
+pub(crate) fn block_reduce_padded(
+    x: &[f64],
+    dims: &[usize],
+    ksize: &[usize],
+    reduce: Reduce,
+    cval: f64,
+) -> Result<Vec<f64>> {
+    let original = (dims, ksize);
+    let pad = reduce.walk_pad(cval);
     let mut out = buffer::zeroed(output_shape(dims, ksize).iter().product())?;
     if out.is_empty() {
         return Ok(out);
@@ -93,10 +120,13 @@ pub(crate) fn block_reduce(x: &[f64], dims: &[usize], ksize: &[usize], reduce: R
         // (at most the image's samples each, allocated fallibly as the output is).
         let mut rows: Vec<Vec<f64>> =
             (1..dims.len()).map(|a| buffer::zeroed(dims[a..].iter().product())).collect::<Result<_>>()?;
-        reduce_axis(x, &dims, &ksize, reduce, &mut out, &mut rows);
+        reduce_axis(x, &dims, &ksize, reduce, pad, &mut out, &mut rows);
     }
     if padded_everywhere {
-        reduce.pad(&mut out);
+        reduce.pad(&mut out, pad);
+    }
+    if matches!(reduce, Reduce::Mean | Reduce::Sum) && cval != 0.0 {
+        add_padding(&mut out, original.0, original.1, cval);
     }
     if let Reduce::Mean = reduce {
         out.iter_mut().for_each(|v| *v /= block);
@@ -104,9 +134,37 @@ pub(crate) fn block_reduce(x: &[f64], dims: &[usize], ksize: &[usize], reduce: R
     Ok(out)
 }
 
-/// Pools `src` (shape `dims`, every axis longer than one sample) by `ksize` into `dst`; `rows[a]`
-/// is scratch for a combined row of the samples after axis `a`.
-fn reduce_axis(src: &[f64], dims: &[usize], ksize: &[usize], reduce: Reduce, dst: &mut [f64], rows: &mut [Vec<f64>]) {
+/// Adds to each block's sum (`out`, the pooling of an image of shape `dims` by `ksize`) `cval` once
+/// for every padding sample of the block: the samples of the block beyond the image's end.
+fn add_padding(out: &mut [f64], dims: &[usize], ksize: &[usize], cval: f64) {
+    let out_dims = output_shape(dims, ksize);
+    let block: f64 = ksize.iter().map(|&k| k as f64).product();
+    for (flat, slot) in out.iter_mut().enumerate() {
+        let mut rest = flat;
+        let mut inside = 1.0;
+        for a in (0..dims.len()).rev() {
+            let o = rest % out_dims[a];
+            rest /= out_dims[a];
+            inside *= (dims[a] - o * ksize[a]).min(ksize[a]) as f64;
+        }
+        let padding = block - inside;
+        if padding > 0.0 {
+            *slot += cval * padding;
+        }
+    }
+}
+
+/// Pools `src` (shape `dims`, every axis longer than one sample) by `ksize` into `dst`, a padding
+/// sample taking part as `pad`; `rows[a]` is scratch for a combined row of the samples after axis `a`.
+fn reduce_axis(
+    src: &[f64],
+    dims: &[usize],
+    ksize: &[usize],
+    reduce: Reduce,
+    pad: f64,
+    dst: &mut [f64],
+    rows: &mut [Vec<f64>],
+) {
     let (n, k) = (dims[0], ksize[0]);
     if dims.len() == 1 {
         // The last axis: its blocks are contiguous runs.
@@ -118,7 +176,7 @@ fn reduce_axis(src: &[f64], dims: &[usize], ksize: &[usize], reduce: Reduce, dst
                 acc = reduce.op(acc, x);
             }
             if block.len() < k {
-                acc = reduce.op(acc, 0.0);
+                acc = reduce.op(acc, pad);
             }
             *slot = acc;
         }
@@ -137,17 +195,17 @@ fn reduce_axis(src: &[f64], dims: &[usize], ksize: &[usize], reduce: Reduce, dst
             reduce.combine(acc, &src[i * inner..(i + 1) * inner]);
         }
         if end - start < k {
-            reduce.pad(acc);
+            reduce.pad(acc, pad);
         }
     };
     for (o, out) in dst.chunks_exact_mut(out_inner).enumerate() {
         if rest_kept {
             combine(out, o * k);
         } else if k == 1 {
-            reduce_axis(&src[o * inner..(o + 1) * inner], &dims[1..], &ksize[1..], reduce, out, deeper);
+            reduce_axis(&src[o * inner..(o + 1) * inner], &dims[1..], &ksize[1..], reduce, pad, out, deeper);
         } else {
             combine(row, o * k);
-            reduce_axis(row, &dims[1..], &ksize[1..], reduce, out, deeper);
+            reduce_axis(row, &dims[1..], &ksize[1..], reduce, pad, out, deeper);
         }
     }
 }
@@ -158,7 +216,7 @@ mod tests {
     use ndarray::{ArrayD, IxDyn};
 
     /// The straightforward pooling: every sample of every block, padding as explicit zeros.
-    fn reference(x: &ArrayD<f64>, ksize: &[usize], reduce: Reduce) -> Vec<f64> {
+    fn reference(x: &ArrayD<f64>, ksize: &[usize], reduce: Reduce, cval: f64) -> Vec<f64> {
         let out_dims = output_shape(x.shape(), ksize);
         let block: usize = ksize.iter().product();
         let mut out = Vec::new();
@@ -171,7 +229,7 @@ mod tests {
                     rest /= ksize[d];
                     inside &= index[d] < x.shape()[d];
                 }
-                let v = if inside { x[index.as_slice()] } else { 0.0 };
+                let v = if inside { x[index.as_slice()] } else { cval };
                 acc = Some(acc.map_or(v, |a| reduce.op(a, v)));
             }
             let acc = acc.expect("a block has a sample");
@@ -204,14 +262,17 @@ mod tests {
         for &(dims, sizes) in cases {
             let x = sample_image(dims);
             for &ksize in sizes {
-                for reduce in [Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Sum] {
-                    let fast = block_reduce(x.as_slice().unwrap(), dims, ksize, reduce).unwrap();
-                    let expected = reference(&x, ksize, reduce);
+                for (reduce, cval) in [Reduce::Mean, Reduce::Max, Reduce::Min, Reduce::Sum]
+                    .into_iter()
+                    .flat_map(|r| [(r, 0.0), (r, 2.5), (r, -7.0)])
+                {
+                    let fast = block_reduce_padded(x.as_slice().unwrap(), dims, ksize, reduce, cval).unwrap();
+                    let expected = reference(&x, ksize, reduce, cval);
                     assert_eq!(fast.len(), expected.len());
                     for (a, e) in fast.iter().zip(&expected) {
                         let exact = matches!(reduce, Reduce::Max | Reduce::Min);
                         let ok = if exact { a == e } else { (a - e).abs() <= 1e-14 * e.abs().max(1.0) };
-                        assert!(ok, "{dims:?} by {ksize:?}, {reduce:?}: {fast:?} != {expected:?}");
+                        assert!(ok, "{dims:?} by {ksize:?}, {reduce:?}, cval {cval}: {fast:?} != {expected:?}");
                     }
                 }
             }
