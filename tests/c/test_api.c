@@ -1735,7 +1735,9 @@ static void test_kinds(void) {
     OK(deeptrack_kind_bool_output(n, &bools));
     CHECK(!bools);
     OK(deeptrack_kind_param_count(k, &n));
-    CHECK(n == 3); /* sigma, then mode and cval */
+    CHECK(n == 4); /* sigma, then mode, cval and scipy's truncate */
+    OK(deeptrack_kind_param_name(k, 3, &s));
+    CHECK(strcmp(s, "truncate") == 0);
     OK(deeptrack_kind_param_name(k, 0, &s));
     CHECK(strcmp(s, "sigma") == 0);
     OK(deeptrack_kind_param_doc(k, 0, &s));
