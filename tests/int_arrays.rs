@@ -4,9 +4,12 @@
 //! an arithmetic operand, `Pad`'s `px`, a `Slice` index, `OneOf`'s key, a `Value` of one (an int64
 //! image, which reads back as an integer array).
 
+mod common;
+
+use common::{kind, one};
 use deeptrack::dtype::Dtype;
 use deeptrack::property_table::table_json;
-use deeptrack::{Feature, Image, Rule, Value, ValueKind, features};
+use deeptrack::{Image, Rule, Value, ValueKind};
 use ndarray::{ArrayD, IxDyn};
 
 fn ints(shape: &[usize], v: &[i64]) -> Value {
@@ -15,20 +18,6 @@ fn ints(shape: &[usize], v: &[i64]) -> Value {
 
 fn x() -> Image {
     Image::new(ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64))
-}
-
-fn kind(name: &str, props: &[(&str, Rule)]) -> Feature {
-    let f = features::builtin(name).unwrap();
-    for (k, r) in props {
-        f.set_property(k, r.clone()).unwrap();
-    }
-    f
-}
-
-fn one(f: &Feature, input: Option<&Image>) -> Image {
-    let out = f.resolve(input).unwrap();
-    assert_eq!(out.len(), 1);
-    out[0].clone()
 }
 
 #[test]

@@ -4,17 +4,12 @@
 //! it with the same values as on the float64 image, and the kinds that compute read them as float64
 //! and give float64 images.
 
+mod common;
+
+use common::kind_of;
 use deeptrack::dtype::Dtype;
 use deeptrack::error::ErrorKind;
-use deeptrack::{Feature, Image, Rule, Value, features};
-
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
-    f
-}
+use deeptrack::{Feature, Image, Value};
 
 fn run(f: &Feature, input: &Image) -> Image {
     f.resolve_one(Some(input)).unwrap().unwrap()
@@ -62,11 +57,11 @@ fn kinds_that_move_samples_keep_the_type_and_the_others_compute_in_float64() {
     let float = Image::from_slice(&[2, 3], &VALUES.map(f64::from)).unwrap();
     let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
     let moving = [
-        ("FlipLR", kind("FlipLR", &[("p", Value::Float(1.0))])),
-        ("Transpose", kind("Transpose", &[])),
-        ("Pad", kind("Pad", &[("px", ints(&[1, 0, 0, 2]))])),
-        ("Slice", kind("Slice", &[("slices", Value::List(vec![Value::from("::-1")]))])),
-        ("Resize", kind("Resize", &[("dsize", ints(&[6, 4]))])),
+        ("FlipLR", kind_of("FlipLR", &[("p", Value::Float(1.0))])),
+        ("Transpose", kind_of("Transpose", &[])),
+        ("Pad", kind_of("Pad", &[("px", ints(&[1, 0, 0, 2]))])),
+        ("Slice", kind_of("Slice", &[("slices", Value::List(vec![Value::from("::-1")]))])),
+        ("Resize", kind_of("Resize", &[("dsize", ints(&[6, 4]))])),
     ];
     for (name, f) in &moving {
         let (typed, wide) = (run(f, &img), run(f, &float));
@@ -77,7 +72,7 @@ fn kinds_that_move_samples_keep_the_type_and_the_others_compute_in_float64() {
             assert_eq!(doubles(&typed), doubles(&wide), "{name}");
         }
     }
-    let add = kind("Add", &[("value", Value::Float(0.5))]);
+    let add = kind_of("Add", &[("value", Value::Float(0.5))]);
     let sum = run(&add, &img);
     assert_eq!(sum.dtype(), Dtype::Float64);
     assert_eq!(doubles(&sum), [0.5, 1.5, 2.5, 100.5, 65535.5, 7.5]);
