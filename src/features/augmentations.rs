@@ -6,7 +6,7 @@
 use crate::features::ComplexInputs;
 use std::sync::Arc;
 
-use ndarray::Axis;
+use ndarray::{ArrayD, Axis};
 use rand::{Rng, RngCore};
 
 use super::FeatureKind;
@@ -224,17 +224,10 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             mover(p)
         }
     };
-    // An integer position moves as floats (its values exact up to 2^53), as it did before it was kept.
-    match &*value.with_float_arrays() {
-        Value::Array(a) if a.ndim() >= 1 => {
-            let mut out = (**a).clone();
-            for mut lane in out.lanes_mut(Axis(a.ndim() - 1)) {
-                let mut p: Vec<f64> = lane.to_vec();
-                apply(&mut p);
-                lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
-            }
-            Some(Value::array(out))
-        }
+    match value {
+        // An integer position moves as floats (its values exact up to 2^53), as it did before it was kept.
+        Value::Array(a) if a.ndim() >= 1 => moved_lanes((**a).clone(), apply),
+        Value::IntArray(a) if a.ndim() >= 1 => moved_lanes(Arc::unwrap_or_clone(value.to_array().ok()?), apply),
         Value::List(_) | Value::Tuple(_) => {
             let mut p = value.to_f64_vec().ok()?;
             apply(&mut p);
@@ -242,6 +235,17 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
         }
         _ => None,
     }
+}
+
+/// `points` with every point (a lane along the last axis) moved by `apply`.
+fn moved_lanes(mut points: ArrayD<f64>, apply: impl Fn(&mut [f64])) -> Option<Value> {
+    let last = Axis(points.ndim() - 1);
+    for mut lane in points.lanes_mut(last) {
+        let mut p: Vec<f64> = lane.to_vec();
+        apply(&mut p);
+        lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
+    }
+    Some(Value::array(points))
 }
 
 /// `out` with every dict that has a `position` replaced by a copy with the position moved, so that the
