@@ -15,9 +15,10 @@ use super::padding;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
-use crate::image::Image;
+use crate::image::{Image, WideInts};
 use crate::properties::{PropertyDict, Rule};
 use crate::rng::Generator;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 /// The registry entries of this family.
@@ -519,9 +520,22 @@ impl FeatureKind for Pad {
 
 /// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
 fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
-    let out = padding::pad(&img.data(), pad, mode)?;
+    // int64 and uint64 samples are padded in their type: their float64 values are exact only to 2^53.
+    let out = match img.wide_ints() {
+        Some(WideInts::I64(x)) => {
+            let out = padding::pad(&x, pad, mode)?;
+            let shape = out.shape().to_vec();
+            img.with_typed(&shape, TypedSamples::from_i64(out.into_raw_vec_and_offset().0))
+        }
+        Some(WideInts::U64(x)) => {
+            let out = padding::pad(&x, pad, mode)?;
+            let shape = out.shape().to_vec();
+            img.with_typed(&shape, TypedSamples::from_u64(out.into_raw_vec_and_offset().0))
+        }
+        None => img.with_data_in_type(padding::pad(&img.data(), pad, mode)?)?,
+    };
     let (r, c) = (pad.first().map_or(0, |p| p.0) as i64, pad.get(1).map_or(0, |p| p.0) as i64);
-    move_positions_whole(img.with_data_in_type(out)?, WholeMove::Shift([r, c]))
+    move_positions_whole(out, WholeMove::Shift([r, c]))
 }
 
 /// Crop sizes: whole numbers (`None` entries keep the axis). A size of 0 is allowed, as in DeepTrack2:
