@@ -25,6 +25,14 @@ mod strided;
 /// plus one volume, held without copying the input list (see [`SharedList`]).
 pub type ImageList = SharedList<Image>;
 
+/// A view of an image's 64-bit integer samples ([`Image::wide_ints`]).
+pub(crate) enum WideInts<'a> {
+    /// int64 samples.
+    I64(ArrayViewD<'a, i64>),
+    /// uint64 samples.
+    U64(ArrayViewD<'a, u64>),
+}
+
 /// An image and its ground truth. The samples are shared and never changed in place, the dicts are
 /// shared by identity: cloning an `Image` is O(1) and keeps the *same* dicts, so a merge of the clone
 /// dedupes them.
@@ -393,6 +401,18 @@ impl Image {
                 _ => None,
             },
             Samples::Whole(_) => None,
+        }
+    }
+
+    /// The samples of an int64 or uint64 image as a view of those integers (exact, where their
+    /// float64 values are exact only up to 2^53); `None` for every other image.
+    pub(crate) fn wide_ints(&self) -> Option<WideInts<'_>> {
+        let (samples, start) = self.narrow_samples()?;
+        let (shape, strides) = (IxDyn(self.shape()), self.strides());
+        match self.dtype {
+            Dtype::Int64 => Some(WideInts::I64(strided::view(samples.as_i64()?, start, &shape, &strides))),
+            Dtype::UInt64 => Some(WideInts::U64(strided::view(samples.as_u64()?, start, &shape, &strides))),
+            _ => None,
         }
     }
 

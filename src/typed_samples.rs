@@ -198,6 +198,32 @@ impl TypedSamples {
         }
     }
 
+    /// int64 samples (`Pad` and `Slice` copy them in their type).
+    pub(crate) fn from_i64(values: Vec<i64>) -> TypedSamples {
+        TypedSamples { values: Values::I64(values), float64: OnceLock::new() }
+    }
+
+    /// uint64 samples (`Pad` and `Slice` copy them in their type).
+    pub(crate) fn from_u64(values: Vec<u64>) -> TypedSamples {
+        TypedSamples { values: Values::U64(values), float64: OnceLock::new() }
+    }
+
+    /// The samples if they are int64.
+    pub(crate) fn as_i64(&self) -> Option<&[i64]> {
+        match &self.values {
+            Values::I64(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The samples if they are uint64.
+    pub(crate) fn as_u64(&self) -> Option<&[u64]> {
+        match &self.values {
+            Values::U64(v) => Some(v),
+            _ => None,
+        }
+    }
+
     /// The float64 values if they have been converted ([`TypedSamples::float64`]).
     pub fn float64_if_converted(&self) -> Option<&[f64]> {
         self.float64.get().map(|f| &f[..])
@@ -438,13 +464,13 @@ fn wrapped(x: f64, bits: u32, signed: bool) -> f64 {
 
 /// numpy's cast to int64: truncation; `i64::MIN` where undefined.
 #[inline(always)]
-fn to_i64(x: f64) -> i64 {
+pub(crate) fn to_i64(x: f64) -> i64 {
     if x.abs() < LIMIT { x as i64 } else { i64::MIN }
 }
 
 /// numpy's cast to uint64: truncation, negative values wrapped; 0 where undefined.
 #[inline(always)]
-fn to_u64(x: f64) -> u64 {
+pub(crate) fn to_u64(x: f64) -> u64 {
     let t = x.trunc();
     if (0.0..2.0 * LIMIT).contains(&t) {
         t as u64

@@ -1,7 +1,6 @@
 //! `Value`: what a property holds (none, bool, int, float, complex, string, n-d float, complex,
 //! boolean or integer array, list, tuple).
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -472,18 +471,6 @@ impl Value {
         }
     }
 
-    /// The value with an integer array read as the float array of its values (exact up to 2^53 in
-    /// magnitude), borrowed as it is otherwise (integer arrays inside a list too): for the readers
-    /// that take numbers from [`Value::Array`] by matching on it. The readers of numbers
-    /// ([`Value::to_number`], [`Value::to_scalar`], [`Value::to_f64_vec`], [`Value::to_array`], …)
-    /// take integer arrays themselves.
-    pub fn with_float_arrays(&self) -> Cow<'_, Value> {
-        match self {
-            Value::IntArray(a) => Cow::Owned(Value::Array(Arc::new(int_to_f64(a)))),
-            other => Cow::Borrowed(other),
-        }
-    }
-
     /// The items of a list or a tuple.
     pub fn as_list(&self) -> Result<&[Value]> {
         match self {
@@ -867,9 +854,6 @@ mod tests {
         let big = 1i64 << 53;
         assert_eq!(ints(&[1], &[big]).to_f64_vec().unwrap(), [big as f64]);
         assert_eq!(ints(&[1], &[-big]).to_array().unwrap()[[0]], -(big as f64));
-        // The one conversion for readers that match on float arrays.
-        assert!(matches!(&*pos.with_float_arrays(), Value::Array(a) if a.as_slice().unwrap() == [4.0, -1.0]));
-        assert!(matches!(Value::Int(1).with_float_arrays(), std::borrow::Cow::Borrowed(Value::Int(1))));
         // Equal to itself only: an equal float array is another value (setting it is a change).
         assert!(pos.equivalent(&ints(&[2], &[4, -1])) && same_value(&pos, &pos.clone()));
         assert!(!pos.equivalent(&ints(&[2], &[4, 1])) && !pos.equivalent(&ints(&[1, 2], &[4, -1])));

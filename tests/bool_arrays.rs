@@ -3,8 +3,11 @@
 //! array), whether constant, sampled by a function, or a feature's output; numbers read from it are
 //! its 0s and 1s; a boolean image read as a value (a comparison's output) is a boolean array.
 
+mod common;
+
+use common::{kind, one};
 use deeptrack::dtype::Dtype;
-use deeptrack::{Feature, Image, Rule, Value, features};
+use deeptrack::{Feature, Image, Rule, Value};
 use ndarray::{ArrayD, IxDyn};
 
 fn x() -> Image {
@@ -13,20 +16,6 @@ fn x() -> Image {
 
 fn rows() -> Value {
     Value::bool_array(ArrayD::from_shape_vec(IxDyn(&[3]), vec![true, false, true]).unwrap())
-}
-
-fn kind(name: &str, props: &[(&str, Rule)]) -> Feature {
-    let f = features::builtin(name).unwrap();
-    for (k, r) in props {
-        f.set_property(k, r.clone()).unwrap();
-    }
-    f
-}
-
-fn one(f: &Feature, input: Option<&Image>) -> Image {
-    let out = f.resolve(input).unwrap();
-    assert_eq!(out.len(), 1);
-    out[0].clone()
 }
 
 #[test]

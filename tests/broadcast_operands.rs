@@ -5,17 +5,12 @@
 //! (applying them in the view's memory order read the operand in the wrong order), and the noise
 //! kinds draw a view's noise as its copy's.
 
-use deeptrack::{Feature, Image, Rule, Value, features};
+mod common;
+
+use common::kind;
+use deeptrack::{Feature, Image, Rule, Value};
 use ndarray::{ArrayD, IxDyn};
 use rustfft::num_complex::Complex64;
-
-fn kind(name: &str, props: &[(&str, Rule)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, r) in props {
-        f.set_property(k, r.clone()).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
-    f
-}
 
 fn constant(v: Value) -> Rule {
     Rule::constant(v)

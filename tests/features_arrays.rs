@@ -2,15 +2,10 @@
 //! type features, `NormalizeQuantile`, `MedianBlur` and `MedianPooling`, beyond the fixtures
 //! (tests/conformance.rs): expected values from numpy 2.4 and scipy 1.15, and the errors users get.
 
-use deeptrack::{Feature, Image, Rule, Value, features};
+mod common;
 
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
-    f
-}
+use common::kind_of;
+use deeptrack::{Feature, Image, Rule, Value, features};
 
 fn run(f: &Feature, shape: &[usize], data: &[f64]) -> Image {
     f.resolve_one(Some(&Image::from_slice(shape, data).unwrap())).unwrap().unwrap()
@@ -103,7 +98,7 @@ fn pad_modes_are_numpys() {
         ),
     ];
     for (mode, expected) in cases {
-        let pad = kind(
+        let pad = kind_of(
             "Pad",
             &[("px", Value::vector(&[1.0, 2.0, 2.0, 1.0])), ("mode", Value::str(mode)), ("cval", Value::Int(5))],
         );
@@ -112,7 +107,7 @@ fn pad_modes_are_numpys() {
         assert_eq!(out.as_slice(), expected, "{mode}");
     }
     // The mean, to the last bit of numpy's.
-    let pad = kind("Pad", &[("px", Value::vector(&[1.0, 2.0, 2.0, 1.0])), ("mode", Value::str("mean"))]);
+    let pad = kind_of("Pad", &[("px", Value::vector(&[1.0, 2.0, 2.0, 1.0])), ("mode", Value::str("mean"))]);
     let out = run(&pad, &[3, 4], &A);
     assert_eq!(
         out.as_slice()[..9],
@@ -129,7 +124,7 @@ fn pad_modes_are_numpys() {
         ]
     );
     // A mode that copies samples cannot extend an empty axis; the error says so.
-    let pad = kind("Pad", &[("px", Value::vector(&[1.0, 1.0])), ("mode", Value::str("edge"))]);
+    let pad = kind_of("Pad", &[("px", Value::vector(&[1.0, 1.0])), ("mode", Value::str("edge"))]);
     let err = error(&pad, &[0, 2], &[]);
     assert!(err.starts_with("property 'px' of feature 'Pad': cannot extend the empty axis 0"), "{err}");
     let err = features::builtin("Pad").unwrap().set_property("mode", Rule::constant(Value::str("mirror"))).unwrap_err();
@@ -140,7 +135,7 @@ fn pad_modes_are_numpys() {
 fn pad_modes_move_positions_by_the_padding_before() {
     let p = Feature::custom("P", |_, _| Ok(None));
     p.set_property("position", Rule::constant(Value::vector(&[1.0, 2.0]))).unwrap();
-    let pad = kind("Pad", &[("px", Value::vector(&[3.0, 0.0, 1.0, 2.0])), ("mode", Value::str("reflect"))]);
+    let pad = kind_of("Pad", &[("px", Value::vector(&[3.0, 0.0, 1.0, 2.0])), ("mode", Value::str("reflect"))]);
     let pipe = Feature::chain(&p, &pad).unwrap();
     pipe.store_properties(true);
     let out = run(&pipe, &[3, 4], &A);
@@ -160,18 +155,18 @@ fn crop_zero_retains_one_sample_per_axis() {
         (Value::Int(0), "retain", [1, 1, 1]),
     ];
     for (crop, mode, shape) in cases {
-        let f = kind("Crop", &[("crop", crop.clone()), ("crop_mode", Value::str(mode))]);
+        let f = kind_of("Crop", &[("crop", crop.clone()), ("crop_mode", Value::str(mode))]);
         assert_eq!(run(&f, &[10, 10, 10], &image).shape(), shape, "{crop} {mode}");
     }
-    let f = kind("Crop", &[("crop", Value::Int(0)), ("crop_mode", Value::str("remove"))]);
+    let f = kind_of("Crop", &[("crop", Value::Int(0)), ("crop_mode", Value::str("remove"))]);
     assert_eq!(run(&f, &[3, 4], &A).as_slice(), A);
-    let f = kind("Crop", &[("crop", Value::Int(0)), ("corner", ints(&[2, 5]))]);
+    let f = kind_of("Crop", &[("crop", Value::Int(0)), ("corner", ints(&[2, 5]))]);
     assert_eq!(run(&f, &[3, 4], &A).as_slice(), [A[2 * 4 + 1]]);
 }
 
 #[test]
 fn gaussian_blur_with_sigma_zero_is_the_input() {
-    let f = kind("GaussianBlur", &[("sigma", Value::Int(0))]);
+    let f = kind_of("GaussianBlur", &[("sigma", Value::Int(0))]);
     let data = [1.0, 2.0, 3.0, 4.0];
     assert_eq!(run(&f, &[2, 2], &data).as_slice(), data);
     let err = features::builtin("GaussianBlur").unwrap().set_property("sigma", Rule::constant(-0.5)).unwrap_err();
@@ -181,29 +176,29 @@ fn gaussian_blur_with_sigma_zero_is_the_input() {
 #[test]
 fn axes_move_as_numpy_moves_them() {
     let x: Vec<f64> = (0..24).map(f64::from).collect();
-    let t = kind("Transpose", &[("axes", ints(&[1, 0, 2]))]);
+    let t = kind_of("Transpose", &[("axes", ints(&[1, 0, 2]))]);
     let out = run(&t, &[2, 3, 4], &x);
     assert_eq!(out.shape(), [3, 2, 4]);
     assert_eq!(out.as_slice()[..8], [0., 1., 2., 3., 12., 13., 14., 15.]);
-    let m = kind("MoveAxis", &[("source", ints(&[0, 1])), ("destination", ints(&[-1, 0]))]);
+    let m = kind_of("MoveAxis", &[("source", ints(&[0, 1])), ("destination", ints(&[-1, 0]))]);
     let x120: Vec<f64> = (0..120).map(f64::from).collect();
     assert_eq!(run(&m, &[2, 3, 4, 5], &x120).shape(), [3, 4, 5, 2]);
-    let u = kind("ExpandDims", &[("axis", ints(&[0, -1]))]);
+    let u = kind_of("ExpandDims", &[("axis", ints(&[0, -1]))]);
     assert_eq!(run(&u, &[2, 3, 4], &x).shape(), [1, 2, 3, 4, 1]);
     // Errors name the property and say why.
-    let t = kind("Transpose", &[("axes", ints(&[1, 0]))]);
+    let t = kind_of("Transpose", &[("axes", ints(&[1, 0]))]);
     assert_eq!(
         error(&t, &[2, 3, 4], &x),
         "property 'axes' of feature 'Transpose': expected 3 axes for an image with 3 axes, got 2"
     );
-    let t = kind("Transpose", &[("axes", ints(&[1, 1, 0]))]);
+    let t = kind_of("Transpose", &[("axes", ints(&[1, 1, 0]))]);
     assert_eq!(error(&t, &[2, 3, 4], &x), "property 'axes' of feature 'Transpose': axis 1 is repeated");
-    let s = kind("Squeeze", &[("axis", Value::Int(0))]);
+    let s = kind_of("Squeeze", &[("axis", Value::Int(0))]);
     assert_eq!(
         error(&s, &[2, 3, 4], &x),
         "property 'axis' of feature 'Squeeze': cannot remove axis 0 of length 2: only axes of length 1 can be"
     );
-    let s = kind("Squeeze", &[("axis", Value::Int(3))]);
+    let s = kind_of("Squeeze", &[("axis", Value::Int(3))]);
     assert_eq!(
         error(&s, &[2, 3, 4], &x),
         "property 'axis' of feature 'Squeeze': axis 3 is out of bounds for an image with 3 axes"
@@ -219,7 +214,7 @@ fn axes_move_as_numpy_moves_them() {
 
 #[test]
 fn one_hot_encodes_whole_class_numbers() {
-    let f = kind("OneHot", &[("num_classes", Value::Int(3))]);
+    let f = kind_of("OneHot", &[("num_classes", Value::Int(3))]);
     // np.eye(3)[[0, 2, -1]], the last axis of one replaced.
     let out = run(&f, &[3, 1], &[0.0, 2.0, -1.0]);
     assert_eq!(out.shape(), [3, 3]);
@@ -249,7 +244,7 @@ fn median_blur_is_scipys_median_filter() {
         (4, [2., 2., 2., 2., 1., 1., 2., 2., 2., 2., 2., 2.]),
     ];
     for (k, expected) in cases {
-        let f = kind("MedianBlur", &[("ksize", Value::Int(k))]);
+        let f = kind_of("MedianBlur", &[("ksize", Value::Int(k))]);
         assert_eq!(run(&f, &[3, 4], &A).as_slice(), expected, "ksize {k}");
     }
     let f = features::builtin("MedianBlur").unwrap();
@@ -263,12 +258,12 @@ fn median_blur_is_scipys_median_filter() {
         ("wrap", [2.; 12]),
     ];
     for (mode, expected) in modes {
-        let f = kind("MedianBlur", &[("mode", Value::str(mode)), ("cval", Value::Int(5))]);
+        let f = kind_of("MedianBlur", &[("mode", Value::str(mode)), ("cval", Value::Int(5))]);
         assert_eq!(run(&f, &[3, 4], &A).as_slice(), expected, "{mode}");
     }
-    let f = kind("MedianBlur", &[("mode", Value::str("constant")), ("cval", Value::Int(5))]);
+    let f = kind_of("MedianBlur", &[("mode", Value::str("constant")), ("cval", Value::Int(5))]);
     assert_eq!(run(&f, &[3, 4, 1], &A).as_slice(), [5.0; 12]);
-    let f = kind("MedianBlur", &[("ksize", Value::Int(1025))]);
+    let f = kind_of("MedianBlur", &[("ksize", Value::Int(1025))]);
     assert_eq!(
         error(&f, &[3, 4], &A),
         "property 'ksize' of feature 'MedianBlur': a window of 1025^2 samples exceeds the maximum of 1048576"
@@ -297,13 +292,13 @@ fn crops_and_pads_to_multiples() {
         (Value::List(vec![Value::Int(2), Value::Int(3), Value::None]), [10, 9, 11]),
     ];
     for (multiple, shape) in cases {
-        let f = kind("CropToMultiplesOf", &[("multiple", multiple.clone())]);
+        let f = kind_of("CropToMultiplesOf", &[("multiple", multiple.clone())]);
         assert_eq!(run(&f, &[11, 11, 11], &image).shape(), shape, "{multiple}");
     }
     // PadToMultiplesOf: -n % m samples, half of them (rounded down) before; positions follow.
     let p = Feature::custom("P", |_, _| Ok(None));
     p.set_property("position", Rule::constant(Value::vector(&[1.0, 2.0]))).unwrap();
-    let pad = kind("PadToMultiplesOf", &[("multiple", ints(&[4, 7]))]);
+    let pad = kind_of("PadToMultiplesOf", &[("multiple", ints(&[4, 7]))]);
     let pipe = Feature::chain(&p, &pad).unwrap();
     pipe.store_properties(true);
     let out = run(&pipe, &[3, 4], &A);
@@ -341,7 +336,7 @@ fn affine_moves_positions_with_the_image() {
         (1.0, 0.0, [6.0, 0.0], 0.6),
     ];
     for (scale, rotate, translate, shear) in transforms {
-        let affine = kind(
+        let affine = kind_of(
             "Affine",
             &[
                 ("scale", Value::Float(scale)),

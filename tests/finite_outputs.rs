@@ -5,19 +5,14 @@
 //! libraries give a finite result for a tiny sigma (scipy's Gaussian filter, OpenCV's bilateral
 //! filter), the same result, never NaN with status OK.
 
-use deeptrack::features::registry;
-use deeptrack::{Feature, Image, Rule, Value, features};
+mod common;
 
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap();
-    for (key, v) in props {
-        f.set_property(key, Rule::constant(v.clone())).unwrap();
-    }
-    f
-}
+use common::kind_of;
+use deeptrack::features::registry;
+use deeptrack::{Feature, Image, Rule, Value};
 
 fn optics(name: &str, props: &[(&str, Value)]) -> Feature {
-    let o = kind(name, props);
+    let o = kind_of(name, props);
     o.set_property("output_region", Rule::constant(Value::vector(&[0.0, 0.0, 16.0, 16.0]))).unwrap();
     o.set_property("padding", Rule::constant(Value::vector(&[4.0, 4.0, 4.0, 4.0]))).unwrap();
     o
@@ -49,7 +44,7 @@ fn a_multiplier_near_the_largest_float_names_the_scatterers_property() {
         ("Brightfield", "intensity", 1e308),
         ("Brightfield", "refractive_index", 1e308),
     ] {
-        let p = kind("PointParticle", &[("position", Value::vector(&[8.0, 8.0])), (key, Value::Float(v))]);
+        let p = kind_of("PointParticle", &[("position", Value::vector(&[8.0, 8.0])), (key, Value::Float(v))]);
         let err = error(&microscope(p, optics(optics_kind, &[])), None);
         let shown = Value::Float(v).to_string();
         assert_eq!(
@@ -61,7 +56,7 @@ fn a_multiplier_near_the_largest_float_names_the_scatterers_property() {
             "{optics_kind} {key} = {v}"
         );
     }
-    let p = kind("PointParticle", &[("position", Value::vector(&[8.0, 8.0])), ("intensity", Value::Float(1e300))]);
+    let p = kind_of("PointParticle", &[("position", Value::vector(&[8.0, 8.0])), ("intensity", Value::Float(1e300))]);
     let out = microscope(p, optics("Fluorescence", &[])).resolve(None).unwrap();
     assert!(out[0].as_slice().iter().all(|v| v.is_finite()));
     assert!(out[0].as_slice().iter().any(|v| v.abs() > 1e290));
@@ -73,14 +68,14 @@ fn a_multiplier_near_the_largest_float_names_the_scatterers_property() {
 fn a_gaussian_blur_of_tiny_sigma_is_the_input() {
     let x = image(&[4, 4], |i| i as f64);
     for sigma in [1e-15, 1e-160, 1e-300, 5e-324, f64::MIN_POSITIVE] {
-        let out = kind("GaussianBlur", &[("sigma", Value::Float(sigma))]).resolve_one(Some(&x)).unwrap().unwrap();
+        let out = kind_of("GaussianBlur", &[("sigma", Value::Float(sigma))]).resolve_one(Some(&x)).unwrap().unwrap();
         assert_eq!(out.as_slice(), x.as_slice(), "sigma {sigma}");
     }
     // Just above scipy's threshold the kernel has one tap (radius int(4σ + 0.5) = 0), weight 1.
-    let out = kind("GaussianBlur", &[("sigma", Value::Float(2e-15))]).resolve_one(Some(&x)).unwrap().unwrap();
+    let out = kind_of("GaussianBlur", &[("sigma", Value::Float(2e-15))]).resolve_one(Some(&x)).unwrap().unwrap();
     assert_eq!(out.as_slice(), x.as_slice());
     // A real sigma still blurs.
-    let out = kind("GaussianBlur", &[("sigma", Value::Float(1.0))]).resolve_one(Some(&x)).unwrap().unwrap();
+    let out = kind_of("GaussianBlur", &[("sigma", Value::Float(1.0))]).resolve_one(Some(&x)).unwrap().unwrap();
     assert_ne!(out.as_slice(), x.as_slice());
 }
 
@@ -97,7 +92,7 @@ fn a_bilateral_blur_of_tiny_sigma_is_the_input() {
         for d in [3, 0] {
             for &t in &tiny {
                 for (sc, ss) in [(t, 50.0), (50.0, t), (t, t)] {
-                    let f = kind(
+                    let f = kind_of(
                         "BilateralBlur",
                         &[("d", Value::Int(d)), ("sigma_color", Value::Float(sc)), ("sigma_space", Value::Float(ss))],
                     );
@@ -118,7 +113,7 @@ fn noise_that_overflows_names_its_parameter() {
     let zeros = image(&[32, 32], |_| 0.0);
     for name in ["Gaussian", "ComplexGaussian"] {
         for sigma in [1e308, f64::MAX] {
-            let f = kind(name, &[("sigma", Value::Float(sigma))]);
+            let f = kind_of(name, &[("sigma", Value::Float(sigma))]);
             let err = error(&f, Some(&zeros));
             assert!(
                 err.starts_with(&format!(
@@ -131,12 +126,12 @@ fn noise_that_overflows_names_its_parameter() {
             assert!(err.ends_with("not a finite number (sigma is too large for the draws' magnitude)"), "{err}");
         }
         // 1e300: every draw is finite (and so is the image).
-        let f = kind(name, &[("sigma", Value::Float(1e300))]);
+        let f = kind_of(name, &[("sigma", Value::Float(1e300))]);
         let out = f.resolve_one(Some(&zeros)).unwrap().unwrap();
         assert!(out.as_slice().iter().all(|v| v.is_finite()));
     }
     // mu near the largest float and a sigma whose every draw is finite: mu + noise overflows.
-    let f = kind("Gaussian", &[("mu", Value::Float(f64::MAX)), ("sigma", Value::Float(1e307))]);
+    let f = kind_of("Gaussian", &[("mu", Value::Float(f64::MAX)), ("sigma", Value::Float(1e307))]);
     let err = error(&f, Some(&zeros));
     assert!(err.starts_with("property 'mu' of feature 'Gaussian': mu + sigma · N(0, 1) overflows: mu ("), "{err}");
 }
@@ -147,17 +142,17 @@ fn noise_that_overflows_names_its_parameter() {
 fn parameters_that_overflow_the_image_name_themselves() {
     let x = image(&[4, 4], |i| i as f64);
     let field = image(&[4, 4, 2], |i| 2.0 + (i % 2) as f64);
-    let rescale = kind("Rescale", &[("rescale", Value::Float(1e308))]);
+    let rescale = kind_of("Rescale", &[("rescale", Value::Float(1e308))]);
     assert_eq!(
         error(&rescale, Some(&field)),
         "property 'rescale' of feature 'Rescale': the rescaled field overflows: a sample of 3.0 becomes inf with \
          rescale 1e+308 ((c0 - 1) · rescale + 1, c1 · rescale)"
     );
     // 1e300 fits.
-    let rescale = kind("Rescale", &[("rescale", Value::Float(1e300))]);
+    let rescale = kind_of("Rescale", &[("rescale", Value::Float(1e300))]);
     assert!(rescale.resolve_one(Some(&field)).unwrap().unwrap().as_slice().iter().all(|v| v.is_finite()));
     for q in [0.5, 0.0, 1.0] {
-        let f = kind("NormalizeQuantile", &[("quantiles", Value::vector(&[q, q]))]);
+        let f = kind_of("NormalizeQuantile", &[("quantiles", Value::vector(&[q, q]))]);
         assert_eq!(
             error(&f, Some(&x)),
             format!(
@@ -168,18 +163,18 @@ fn parameters_that_overflow_the_image_name_themselves() {
         );
     }
     assert_eq!(
-        error(&kind("NormalizeMinMax", &[("min", Value::Float(1e308))]), Some(&x)),
+        error(&kind_of("NormalizeMinMax", &[("min", Value::Float(1e308))]), Some(&x)),
         "property 'min' of feature 'NormalizeMinMax': the normalised range [min, min + |max - min|] overflows for min \
          1e+308 and max 1.0: the image would not be finite"
     );
-    let f = kind("NormalizeMinMax", &[("min", Value::Float(-1e308)), ("max", Value::Float(f64::MAX))]);
+    let f = kind_of("NormalizeMinMax", &[("min", Value::Float(-1e308)), ("max", Value::Float(f64::MAX))]);
     assert!(error(&f, Some(&x)).starts_with("property 'max' of feature 'NormalizeMinMax'"));
     // A constant image: DeepTrack2's NaN become 0, a finite image.
     let flat = image(&[4, 4], |_| 3.0);
-    let f = kind("NormalizeMinMax", &[("min", Value::Float(1e308))]);
+    let f = kind_of("NormalizeMinMax", &[("min", Value::Float(1e308))]);
     assert!(f.resolve_one(Some(&flat)).unwrap().unwrap().as_slice().iter().all(|v| v.is_finite()));
     assert_eq!(
-        error(&kind("Affine", &[("scale", Value::Float(5e-324))]), Some(&x)),
+        error(&kind_of("Affine", &[("scale", Value::Float(5e-324))]), Some(&x)),
         "property 'scale' of feature 'Affine': the transform is not finite (matrix [[NaN, NaN], [NaN, NaN]]): 1 / \
          scale overflows for the scale [5e-324, 5e-324]"
     );
@@ -190,7 +185,7 @@ fn parameters_that_overflow_the_image_name_themselves() {
 #[test]
 fn arithmetic_on_the_data_keeps_numpys_infinities() {
     let x = image(&[2, 2], |i| 2.0 + i as f64);
-    let out = kind("Multiply", &[("value", Value::Float(1e308))]).resolve_one(Some(&x)).unwrap().unwrap();
+    let out = kind_of("Multiply", &[("value", Value::Float(1e308))]).resolve_one(Some(&x)).unwrap().unwrap();
     assert!(out.as_slice().iter().all(|v| *v == f64::INFINITY));
 }
 
@@ -198,8 +193,8 @@ fn arithmetic_on_the_data_keeps_numpys_infinities() {
 /// pupil whose radius underflows names NA when NA is the cause (it named the wavelength).
 #[test]
 fn aberrations_and_pupils_name_their_own_property() {
-    let point = || kind("PointParticle", &[("position", Value::vector(&[8.0, 8.0]))]);
-    let defocus = kind("Defocus", &[("coefficient", Value::Float(1e308))]);
+    let point = || kind_of("PointParticle", &[("position", Value::vector(&[8.0, 8.0]))]);
+    let defocus = kind_of("Defocus", &[("coefficient", Value::Float(1e308))]);
     let o = registry::build_optional("Fluorescence", vec![Some(defocus), None]).unwrap();
     o.set_property("output_region", Rule::constant(Value::vector(&[0.0, 0.0, 16.0, 16.0]))).unwrap();
     o.set_property("padding", Rule::constant(Value::vector(&[4.0, 4.0, 4.0, 4.0]))).unwrap();
@@ -219,8 +214,8 @@ fn aberrations_and_pupils_name_their_own_property() {
 #[test]
 fn mie_errors_name_the_property_where_it_was_set() {
     for name in ["MieSphere", "MieStratifiedSphere"] {
-        let s = kind(name, &[("position", Value::vector(&[16.0, 16.0])), ("L", Value::Int(300))]);
-        let o = kind("Brightfield", &[("output_region", Value::vector(&[0.0, 0.0, 32.0, 32.0]))]);
+        let s = kind_of(name, &[("position", Value::vector(&[16.0, 16.0])), ("L", Value::Int(300))]);
+        let o = kind_of("Brightfield", &[("output_region", Value::vector(&[0.0, 0.0, 32.0, 32.0]))]);
         let err = error(&microscope(s, o), None);
         assert!(err.starts_with(&format!("property 'L' of feature '{name}': {name}'s Mie coefficients")), "{err}");
         assert!(err.contains("relative refractive indices [(1.0902255639097744+0j)])"), "{err}");
@@ -231,18 +226,18 @@ fn mie_errors_name_the_property_where_it_was_set() {
         );
         assert!(!err.contains("Complex {"), "{err}");
         // L = 250 works.
-        let s = kind(name, &[("position", Value::vector(&[16.0, 16.0])), ("L", Value::Int(250))]);
-        let o = kind("Brightfield", &[("output_region", Value::vector(&[0.0, 0.0, 32.0, 32.0]))]);
+        let s = kind_of(name, &[("position", Value::vector(&[16.0, 16.0])), ("L", Value::Int(250))]);
+        let o = kind_of("Brightfield", &[("output_region", Value::vector(&[0.0, 0.0, 32.0, 32.0]))]);
         assert!(microscope(s, o).resolve(None).unwrap()[0].as_slice().iter().all(|v| v.is_finite()));
     }
-    let mie = || kind("MieSphere", &[("position", Value::vector(&[8.0, 8.0]))]);
+    let mie = || kind_of("MieSphere", &[("position", Value::vector(&[8.0, 8.0]))]);
     assert_eq!(
         error(&microscope(mie(), optics("Brightfield", &[("wavelength", Value::Float(1e-12))])), None),
         "property 'wavelength' of feature 'Brightfield': \"auto\" gives 6283924 expansion terms for a radius of 1e-06 \
          m at wavelength 1e-12 m, which exceeds the maximum of 10000"
     );
     // A radius far beyond a microscope's is still the radius's.
-    let big = kind("MieSphere", &[("position", Value::vector(&[8.0, 8.0])), ("radius", Value::Float(1e3))]);
+    let big = kind_of("MieSphere", &[("position", Value::vector(&[8.0, 8.0])), ("radius", Value::Float(1e3))]);
     let err = error(&microscope(big, optics("Brightfield", &[])), None);
     assert!(err.starts_with("property 'radius' of feature 'MieSphere': \"auto\" gives 9519986216 expansion"), "{err}");
     assert_eq!(
@@ -251,7 +246,7 @@ fn mie_errors_name_the_property_where_it_was_set() {
          (1e-300) overflows"
     );
     // Set on the scatterer under optics that do not have it, it stays the scatterer's.
-    let s = kind("MieSphere", &[("position", Value::vector(&[8.0, 8.0])), ("amp_factor", Value::Float(1e-300))]);
+    let s = kind_of("MieSphere", &[("position", Value::vector(&[8.0, 8.0])), ("amp_factor", Value::Float(1e-300))]);
     let err = error(&microscope(s, optics("Brightfield", &[])), None);
     assert!(err.starts_with("property 'amp_factor' of feature 'MieSphere'"), "{err}");
     // An optics renamed: its label is named.

@@ -4,10 +4,14 @@
 //! an arithmetic operand, `Pad`'s `px`, a `Slice` index, `OneOf`'s key, a `Value` of one (an int64
 //! image, which reads back as an integer array).
 
+mod common;
+
+use common::{kind, one};
 use deeptrack::dtype::Dtype;
 use deeptrack::property_table::table_json;
-use deeptrack::{Feature, Image, Rule, Value, ValueKind, features};
+use deeptrack::{Image, PropertyDict, Rule, Value, ValueKind};
 use ndarray::{ArrayD, IxDyn};
+use std::sync::Arc;
 
 fn ints(shape: &[usize], v: &[i64]) -> Value {
     Value::int_array(ArrayD::from_shape_vec(IxDyn(shape), v.to_vec()).unwrap())
@@ -15,20 +19,6 @@ fn ints(shape: &[usize], v: &[i64]) -> Value {
 
 fn x() -> Image {
     Image::new(ArrayD::from_shape_fn(IxDyn(&[3, 4]), |i| (i[0] * 4 + i[1]) as f64))
-}
-
-fn kind(name: &str, props: &[(&str, Rule)]) -> Feature {
-    let f = features::builtin(name).unwrap();
-    for (k, r) in props {
-        f.set_property(k, r.clone()).unwrap();
-    }
-    f
-}
-
-fn one(f: &Feature, input: Option<&Image>) -> Image {
-    let out = f.resolve(input).unwrap();
-    assert_eq!(out.len(), 1);
-    out[0].clone()
 }
 
 #[test]
@@ -115,4 +105,63 @@ fn setting_an_int_array_in_place_of_equal_floats_is_a_change() {
     assert!(add.set_value("value", ints(&[2], &[1, 2])).unwrap());
     assert_eq!(add.get_property("value").unwrap().kind(), ValueKind::IntArray);
     assert!(!add.set_value("value", ints(&[2], &[1, 2])).unwrap());
+}
+
+/// A property's name and rule.
+type Props = (&'static str, Rule);
+
+/// The `position` an augmentation gives to an 8 x 10 image whose dict holds `position`.
+fn moved_position(name: &str, props: &[(&str, Rule)], position: Value) -> Value {
+    let mut img = Image::new(ArrayD::zeros(IxDyn(&[8, 10])));
+    let mut d = PropertyDict::new();
+    d.insert("position", position);
+    img.append(Arc::new(d));
+    let f = kind(name, props);
+    f.store_properties(true);
+    one(&f, Some(&img)).get_property("position").unwrap().clone()
+}
+
+#[test]
+fn flips_crops_and_pads_keep_integer_positions_integers() {
+    // DeepTrack2 2.0.1 (target/dt2-venv): `dt.Value(value=lambda: np.zeros((8, 10)), position=pos) >> aug`
+    // gives an int64 position for an int64 array, a list or a tuple of ints, exact beyond 2^53 and
+    // wrapping as numpy's int64 does; a list holding a float gives floats.
+    let big = (1i64 << 62) + 1;
+    let lr = [("p", Rule::constant(1.0))];
+    let crop = [
+        ("crop", Rule::constant(Value::Tuple(vec![Value::Int(5), Value::Int(6)]))),
+        ("corner", Rule::constant(Value::Tuple(vec![Value::Int(2), Value::Int(3)]))),
+    ];
+    let list = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
+    let pad = [("px", Rule::constant(list(&[1, 2, 3, 4])))];
+    let cases: Vec<(&str, &[Props], Value, Value)> = vec![
+        ("FlipLR", &lr, ints(&[2], &[3, 4]), ints(&[2], &[3, 5])),
+        ("FlipLR", &lr, list(&[3, 4]), ints(&[2], &[3, 5])),
+        ("FlipLR", &lr, Value::Tuple(vec![Value::Int(3), Value::Int(4)]), ints(&[2], &[3, 5])),
+        ("FlipLR", &lr, ints(&[2, 2], &[1, 2, 3, 4]), ints(&[2, 2], &[1, 7, 3, 5])),
+        ("FlipLR", &lr, ints(&[2], &[big, 5]), ints(&[2], &[big, 4])),
+        ("FlipUD", &lr, ints(&[2], &[3, 4]), ints(&[2], &[4, 4])),
+        ("FlipUD", &lr, ints(&[2, 2], &[1, 2, 3, 4]), ints(&[2, 2], &[6, 2, 4, 4])),
+        ("FlipUD", &lr, ints(&[2], &[big, 5]), ints(&[2], &[-4611686018427387898, 5])),
+        ("FlipDiagonal", &lr, ints(&[2], &[3, 4]), ints(&[2], &[4, 3])),
+        ("FlipDiagonal", &lr, ints(&[2], &[big, 5]), ints(&[2], &[5, big])),
+        ("Crop", &crop, ints(&[2], &[3, 4]), ints(&[2], &[1, 1])),
+        ("Crop", &crop, list(&[3, 4]), ints(&[2], &[1, 1])),
+        ("Crop", &crop, ints(&[2], &[big, 5]), ints(&[2], &[big - 2, 2])),
+        ("Crop", &crop, ints(&[2, 2], &[1, 2, 3, 4]), ints(&[2, 2], &[-1, -1, 1, 1])),
+        // Not in 2.0.1, whose Pad leaves positions (README): shifted by whole numbers, integers stay.
+        ("Pad", &pad, ints(&[2], &[3, 4]), ints(&[2], &[4, 7])),
+    ];
+    for (name, props, given, expected) in cases {
+        let got = moved_position(name, props, given.clone());
+        assert!(got.equivalent(&expected), "{name} of {given}: {got:?}, expected {expected}");
+    }
+    // A float among the coordinates: floats, as np.array([3, 4.5]) is.
+    let mixed = Value::List(vec![Value::Int(3), Value::Float(4.5)]);
+    assert!(moved_position("FlipLR", &lr, mixed.clone()).equivalent(&Value::vector(&[3.0, 4.5])));
+    assert!(moved_position("Crop", &crop, mixed).equivalent(&Value::vector(&[1.0, 1.5])));
+    // Affine maps by any matrix: floats (2.0.1 truncates them into the int64 array: [5, 5] here).
+    let affine = [("translate", Rule::constant(Value::Tuple(vec![Value::Int(1), Value::Int(2)])))];
+    let got = moved_position("Affine", &affine, ints(&[2], &[3, 4]));
+    assert!(got.equivalent(&Value::vector(&[5.0, 5.0])), "{got:?}");
 }

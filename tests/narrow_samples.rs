@@ -4,16 +4,16 @@
 //! reductions and optics compute on them as on the float64 image of the same values. Property lists
 //! are those of float64 results.
 
+mod common;
+
 use std::sync::Arc;
 
 use deeptrack::dtype::Dtype;
-use deeptrack::{Feature, Image, PropertyDict, Rule, Value, features};
+use deeptrack::{Feature, Image, PropertyDict, Value, features};
 
+/// [`common::kind_of`], storing its properties on its images.
 fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
+    let f = common::kind_of(name, props);
     f.store_properties(true);
     f
 }

@@ -3,15 +3,15 @@
 //! maps, statistics with and without an axis, pooling, blurs, resizing, cropping and padding,
 //! arithmetic, reshapes, and optics imaging a permuted volume.
 
+mod common;
+
 use std::sync::Arc;
 
-use deeptrack::{Feature, Image, PropertyDict, Rule, Value, features};
+use deeptrack::{Feature, Image, PropertyDict, Value};
 
+/// [`common::kind_of`], storing its properties on its images.
 fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
+    let f = common::kind_of(name, props);
     f.store_properties(true);
     f
 }

@@ -3,16 +3,11 @@
 //! feature whose value gives no image, `Crop` with a corner shorter than the axes and its random
 //! corner within one update, `Pool` of complex images, and the order of properties.
 
+mod common;
+
+use common::kind_of;
 use deeptrack::features::registry;
 use deeptrack::{ErrorKind, Feature, Image, Rule, Value};
-
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = registry::build(name, Vec::new()).unwrap();
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap();
-    }
-    f
-}
 
 fn dicts(image: &Image) -> Vec<String> {
     image.properties().iter().map(|d| d.to_string()).collect()
@@ -27,8 +22,8 @@ fn combine_gives_one_image_per_feature_stacking_a_list_inputs_outputs() {
     // 2.0.1: Combine([Add(value=1), Multiply(value=3)])([zeros(2), ones(2)]) gives
     // [[f1(x0), f1(x1)], [f2(x0), f2(x1)]]; with stored properties two Images of the stacked lists,
     // each with the dict [{'name': 'Combine'}] alone.
-    let add = kind("Add", &[("value", Value::Int(1))]);
-    let mul = kind("Multiply", &[("value", Value::Int(3))]);
+    let add = kind_of("Add", &[("value", Value::Int(1))]);
+    let mul = kind_of("Multiply", &[("value", Value::Int(3))]);
     let combine = registry::build("Combine", vec![add, mul]).unwrap();
     let inputs = [Image::zeros(&[2]), Image::from_slice(&[2], &[1.0, 1.0]).unwrap()];
     let out = combine.resolve_list(&inputs).unwrap();
@@ -48,7 +43,7 @@ fn combine_gives_one_image_per_feature_stacking_a_list_inputs_outputs() {
     // of shape (0,).
     let fresh = registry::build(
         "Combine",
-        vec![kind("Add", &[("value", Value::Int(1))]), kind("Multiply", &[("value", Value::Int(3))])],
+        vec![kind_of("Add", &[("value", Value::Int(1))]), kind_of("Multiply", &[("value", Value::Int(3))])],
     )
     .unwrap();
     let out = fresh.resolve_list(&[]).unwrap();
@@ -64,7 +59,7 @@ fn combine_gives_one_image_per_feature_stacking_a_list_inputs_outputs() {
 fn a_feature_given_as_a_parameter_joins_its_dicts_before_the_features_own() {
     // 2.0.1: Add(value=Value(value=2)) on x, properties stored:
     // [{'value': 2, 'name': 'Value'}, {'value': Image(array(2)), 'name': 'Add'}] (here the number).
-    let value = kind("Value", &[("value", Value::Int(2))]);
+    let value = kind_of("Value", &[("value", Value::Int(2))]);
     let add = registry::build("Add", Vec::new()).unwrap();
     add.set_property("value", Rule::feature_output(&value)).unwrap();
     add.store_properties(true);
@@ -73,7 +68,7 @@ fn a_feature_given_as_a_parameter_joins_its_dicts_before_the_features_own() {
     assert_eq!(dicts(&out), ["{'value': 2, 'name': 'Value'}", "{'value': 2, 'name': 'Add'}"]);
     // After the input's dicts: Value(ones) >> Add(value=Value(2)) gives 2.0.1's
     // [Value(ones), Value(2), Add, Chain].
-    let ones = kind("Value", &[("value", Value::vector(&[1.0, 1.0]))]);
+    let ones = kind_of("Value", &[("value", Value::vector(&[1.0, 1.0]))]);
     let chain = Feature::chain(&ones, &add).unwrap();
     chain.store_properties(true);
     let out = chain.resolve_one(None).unwrap().unwrap();
@@ -95,7 +90,7 @@ fn a_feature_given_as_a_parameter_joins_its_dicts_before_the_features_own() {
 #[test]
 fn an_arithmetic_value_giving_no_image_is_an_error_that_says_why() {
     // 2.0.1: (Add(value=1) + Multiply(value=2))(x) gives [] (Multiply resolved without input).
-    let mul = kind("Multiply", &[("value", Value::Int(2))]);
+    let mul = kind_of("Multiply", &[("value", Value::Int(2))]);
     let add = registry::build("Add", Vec::new()).unwrap();
     add.set_property("value", Rule::feature_output(&mul)).unwrap();
     let err = add.resolve_one(Some(&Image::zeros(&[2]))).unwrap_err();
@@ -131,12 +126,12 @@ fn crop_with_a_short_corner_crops_only_the_axes_it_gives() {
         ("Crop", vec![("crop", ints(&[2, 2, 2])), ("corner", ints(&[1, 1]))], [2, 2, 3]),
     ];
     for (name, props, shape) in cases {
-        let f = kind(name, &props);
+        let f = kind_of(name, &props);
         assert_eq!(f.resolve_one(Some(&x)).unwrap().unwrap().shape(), shape, "{name} {props:?}");
     }
     // The corner's entries place the window on their axes.
     let ramp = Image::from_slice(&[3, 3, 2], &(0..18).map(f64::from).collect::<Vec<_>>()).unwrap();
-    let f = kind("Crop", &[("crop", Value::Int(1)), ("corner", ints(&[2, 1]))]);
+    let f = kind_of("Crop", &[("crop", Value::Int(1)), ("corner", ints(&[2, 1]))]);
     assert_eq!(f.resolve_one(Some(&ramp)).unwrap().unwrap().as_slice(), [14.0, 15.0]);
 }
 
@@ -147,7 +142,7 @@ fn crops_random_corner_is_kept_until_update_for_images_of_one_shape() {
     let ramp = Image::from_slice(&[6, 6], &(0..36).map(f64::from).collect::<Vec<_>>()).unwrap();
     let shifted = Image::from_slice(&[6, 6], &(0..36).map(|v| f64::from(v) + 100.0).collect::<Vec<_>>()).unwrap();
     for consistent in [false, true] {
-        let crop = kind("Crop", &[("crop", ints(&[2, 2])), ("time_consistent", Value::Bool(consistent))]);
+        let crop = kind_of("Crop", &[("crop", ints(&[2, 2])), ("time_consistent", Value::Bool(consistent))]);
         crop.seed(5).unwrap();
         let mut corners = std::collections::BTreeSet::new();
         for _ in 0..20 {

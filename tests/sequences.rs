@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use deeptrack::features::registry;
 use deeptrack::features::sequences::motion;
-use deeptrack::{ErrorKind, Feature, Image, Rule, Value};
+use deeptrack::{ErrorKind, Feature, Image, Rule, Value, ValueKind};
 
 /// A feature whose output is one sample holding its `rotation` (appending, like a scatterer).
 fn spinner() -> Feature {
@@ -224,6 +224,21 @@ fn a_tuple_moves_as_a_list_of_numbers() {
     let track: Vec<Vec<f64>> =
         frames.iter().map(|f| f.get_property("position").unwrap().to_f64_vec().unwrap()).collect();
     assert_eq!(track, vec![vec![16.0, 8.5], vec![17.0, 8.0], vec![18.0, 7.5]]);
+}
+
+#[test]
+fn an_integer_array_moves_as_floats() {
+    // `position=np.array([16, 8])` (an int64 array): numpy's int + float step is a float array.
+    let p = walker_kind();
+    let start = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[2]), vec![16i64, 8]).unwrap();
+    p.set_property("position", Rule::constant(Value::int_array(start))).unwrap();
+    p.set_sequential("position", motion::drift(&[1.0, -0.5]).unwrap()).unwrap();
+    let frames = sequence(&p, 3).resolve(None).unwrap();
+    let track: Vec<Value> = frames.iter().map(|f| f.get_property("position").unwrap().clone()).collect();
+    assert_eq!(track[0].kind(), ValueKind::IntArray, "the first frame keeps the value as given");
+    assert!(track[1..].iter().all(|v| v.kind() == ValueKind::Array), "{track:?}");
+    let floats: Vec<Vec<f64>> = track.iter().map(|v| v.to_f64_vec().unwrap()).collect();
+    assert_eq!(floats, vec![vec![16.0, 8.0], vec![17.0, 7.5], vec![18.0, 7.0]]);
 }
 
 /// The frames of a 16×16 ramp scaled by `t + 1` at step `t`, warped after the sequence by an

@@ -4,16 +4,16 @@
 //! copies: elementwise, math maps, statistics, pooling, blurs, resizing, arithmetic, reshapes, and
 //! optics imaging a flipped volume. Positions in the property lists move as they did with copies.
 
+mod common;
+
 use std::sync::Arc;
 
-use deeptrack::{Feature, Image, PropertyDict, Rule, Value, features};
+use deeptrack::{Feature, Image, PropertyDict, Value};
 use ndarray::{ArrayD, Axis, IxDyn, s};
 
+/// [`common::kind_of`], storing its properties on its images.
 fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
+    let f = common::kind_of(name, props);
     f.store_properties(true);
     f
 }

@@ -4,17 +4,12 @@
 //! it with the same values as on the float64 image, and the kinds that compute read them as float64
 //! and give float64 images.
 
+mod common;
+
+use common::kind_of;
 use deeptrack::dtype::Dtype;
 use deeptrack::error::ErrorKind;
-use deeptrack::{Feature, Image, Rule, Value, features};
-
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = features::builtin(name).unwrap_or_else(|| panic!("{name} is a kind"));
-    for (k, v) in props {
-        f.set_property(k, Rule::constant(v.clone())).unwrap_or_else(|e| panic!("{name}.{k}: {e}"));
-    }
-    f
-}
+use deeptrack::{Feature, Image, Value};
 
 fn run(f: &Feature, input: &Image) -> Image {
     f.resolve_one(Some(input)).unwrap().unwrap()
@@ -62,11 +57,11 @@ fn kinds_that_move_samples_keep_the_type_and_the_others_compute_in_float64() {
     let float = Image::from_slice(&[2, 3], &VALUES.map(f64::from)).unwrap();
     let ints = |v: &[i64]| Value::List(v.iter().map(|&i| Value::Int(i)).collect());
     let moving = [
-        ("FlipLR", kind("FlipLR", &[("p", Value::Float(1.0))])),
-        ("Transpose", kind("Transpose", &[])),
-        ("Pad", kind("Pad", &[("px", ints(&[1, 0, 0, 2]))])),
-        ("Slice", kind("Slice", &[("slices", Value::List(vec![Value::from("::-1")]))])),
-        ("Resize", kind("Resize", &[("dsize", ints(&[6, 4]))])),
+        ("FlipLR", kind_of("FlipLR", &[("p", Value::Float(1.0))])),
+        ("Transpose", kind_of("Transpose", &[])),
+        ("Pad", kind_of("Pad", &[("px", ints(&[1, 0, 0, 2]))])),
+        ("Slice", kind_of("Slice", &[("slices", Value::List(vec![Value::from("::-1")]))])),
+        ("Resize", kind_of("Resize", &[("dsize", ints(&[6, 4]))])),
     ];
     for (name, f) in &moving {
         let (typed, wide) = (run(f, &img), run(f, &float));
@@ -77,8 +72,65 @@ fn kinds_that_move_samples_keep_the_type_and_the_others_compute_in_float64() {
             assert_eq!(doubles(&typed), doubles(&wide), "{name}");
         }
     }
-    let add = kind("Add", &[("value", Value::Float(0.5))]);
+    let add = kind_of("Add", &[("value", Value::Float(0.5))]);
     let sum = run(&add, &img);
     assert_eq!(sum.dtype(), Dtype::Float64);
     assert_eq!(doubles(&sum), [0.5, 1.5, 2.5, 100.5, 65535.5, 7.5]);
+}
+
+/// The int64 samples of `img`, held in C order (a copy's, as `Pad` and a copied `Slice` make).
+fn int64s(img: &Image) -> Vec<i64> {
+    let (samples, start) = img.narrow_samples().expect("held in its type");
+    assert_eq!((samples.dtype(), samples.item_size()), (Dtype::Int64, 8));
+    // SAFETY: the samples are `len` int64 values at `as_ptr` (numpy's layout of the type), valid while
+    // `img` is borrowed.
+    let all = unsafe { std::slice::from_raw_parts(samples.as_ptr().cast::<i64>(), samples.len()) };
+    all[start..start + img.len()].to_vec()
+}
+
+/// The uint64 samples of `img`, held in C order.
+fn uint64s(img: &Image) -> Vec<u64> {
+    let (samples, start) = img.narrow_samples().expect("held in its type");
+    assert_eq!((samples.dtype(), samples.item_size()), (Dtype::UInt64, 8));
+    // SAFETY: as in `int64s`, for uint64 values.
+    let all = unsafe { std::slice::from_raw_parts(samples.as_ptr().cast::<u64>(), samples.len()) };
+    all[start..start + img.len()].to_vec()
+}
+
+#[test]
+fn pad_and_copied_slices_of_64_bit_integers_are_exact() {
+    // numpy 2.4 (target/dt2-venv): np.pad and indexing of int64 / uint64 arrays keep every bit.
+    let big = (1i64 << 62) + 1;
+    let v = [big, -big, 3, big + 2, i64::MIN, i64::MAX];
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let img = Image::from_ne_bytes(&[2, 3], Dtype::Int64, &bytes).unwrap();
+    let pad = |mode: &str| {
+        let px = Value::List([1, 0, 0, 1].iter().map(|&i| Value::Int(i)).collect());
+        run(&kind_of("Pad", &[("px", px), ("mode", Value::str(mode))]), &img)
+    };
+    // np.pad(x, ((1, 0), (0, 1)), mode=…)
+    let out = pad("constant");
+    assert_eq!((out.dtype(), out.shape()), (Dtype::Int64, &[3, 4][..]));
+    assert_eq!(int64s(&out), [0, 0, 0, 0, big, -big, 3, 0, big + 2, i64::MIN, i64::MAX, 0]);
+    assert_eq!(int64s(&pad("edge")), [big, -big, 3, 3, big, -big, 3, 3, big + 2, i64::MIN, i64::MAX, i64::MAX]);
+    assert_eq!(int64s(&pad("maximum"))[..4], [big + 2, -big, i64::MAX, i64::MAX]);
+    assert_eq!(int64s(&pad("minimum"))[..4], [big, i64::MIN, 3, i64::MIN]);
+    // A copied slice (x[:, ::2]) and an index array (x[[1, 0]]).
+    let sliced = |index: Value| run(&kind_of("Slice", &[("slices", index)]), &img);
+    let every_other = Value::Tuple(vec![Value::str(":"), Value::str("::2")]);
+    assert_eq!(int64s(&sliced(every_other)), [big, 3, big + 2, i64::MAX]);
+    let rows = Value::List(vec![Value::List(vec![Value::Int(1), Value::Int(0)])]);
+    assert_eq!(int64s(&sliced(rows)), [big + 2, i64::MIN, i64::MAX, big, -big, 3]);
+    // uint64 beyond 2^63 too.
+    let u = [u64::MAX, (1 << 62) + 1, 5];
+    let bytes: Vec<u8> = u.iter().flat_map(|x| x.to_ne_bytes()).collect();
+    let img = Image::from_ne_bytes(&[3], Dtype::UInt64, &bytes).unwrap();
+    let px = Value::List(vec![Value::Int(2), Value::Int(1)]);
+    let out = run(&kind_of("Pad", &[("px", px), ("mode", Value::str("reflect"))]), &img);
+    assert_eq!(
+        (out.dtype(), uint64s(&out)),
+        (Dtype::UInt64, vec![5, (1 << 62) + 1, u64::MAX, (1 << 62) + 1, 5, (1 << 62) + 1])
+    );
+    let picked = Value::List(vec![Value::List(vec![Value::Int(2), Value::Int(0)])]);
+    assert_eq!(uint64s(&run(&kind_of("Slice", &[("slices", picked)]), &img)), [5, u64::MAX]);
 }

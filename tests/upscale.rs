@@ -2,6 +2,9 @@
 //! padding counting), optics inside simulate at the factor times their upscale (the same image as the
 //! optics' own `upscale`), cached results are not reused across upscales, and the errors.
 
+mod common;
+
+use common::kind_of;
 use deeptrack::features::registry;
 use deeptrack::{ErrorKind, Feature, Image, Rule, Value};
 
@@ -125,14 +128,6 @@ fn two_particles() -> Feature {
     Feature::microscope(&optics, &sample).unwrap()
 }
 
-fn kind(name: &str, props: &[(&str, Value)]) -> Feature {
-    let f = registry::build(name, Vec::new()).unwrap();
-    for (key, v) in props {
-        f.set_property(key, Rule::constant(v.clone())).unwrap();
-    }
-    f
-}
-
 /// Checks that every recorded position of `out` is where its particle is in the image: the brightest
 /// pixel within 2 pixels of it is at least half the image's brightest (both particles are equally
 /// bright), and the centroid of those 5 × 5 pixels is within 0.3 pixel of it on both axes.
@@ -190,7 +185,7 @@ fn positions_follow_the_pixels_of_geometric_kinds_inside_upscale() {
     for (name, props) in &augmentations {
         for factor in &factors {
             let case = format!("{name} {props:?} inside Upscale(factor={factor:?})");
-            let up = upscale(&Feature::chain(&two_particles(), &kind(name, props)).unwrap(), factor.clone());
+            let up = upscale(&Feature::chain(&two_particles(), &kind_of(name, props)).unwrap(), factor.clone());
             up.store_properties(true);
             up.seed(7).unwrap();
             let out = up.resolve_one(None).unwrap().unwrap();
@@ -206,8 +201,8 @@ fn positions_follow_the_pixels_of_geometric_kinds_inside_upscale() {
             }
         }
         // Nested: a kind inside an Upscale inside another, and one between the two poolings.
-        let inner = upscale(&Feature::chain(&two_particles(), &kind(name, props)).unwrap(), Value::Int(2));
-        let flip = kind("FlipUD", &[("p", Value::Float(1.0))]);
+        let inner = upscale(&Feature::chain(&two_particles(), &kind_of(name, props)).unwrap(), Value::Int(2));
+        let flip = kind_of("FlipUD", &[("p", Value::Float(1.0))]);
         let up = upscale(&Feature::chain(&inner, &flip).unwrap(), Value::vector(&[3.0, 2.0, 1.0]));
         up.store_properties(true);
         up.seed(7).unwrap();

@@ -6,7 +6,7 @@
 use crate::features::ComplexInputs;
 use std::sync::Arc;
 
-use ndarray::Axis;
+use ndarray::{ArrayD, Axis, IxDyn};
 use rand::{Rng, RngCore};
 
 use super::FeatureKind;
@@ -15,9 +15,10 @@ use super::padding;
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::{Error, Result};
 use crate::graph::{Feature, ReplicaId, Resolver};
-use crate::image::Image;
+use crate::image::{Image, WideInts};
 use crate::properties::{PropertyDict, Rule};
 use crate::rng::Generator;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 /// The registry entries of this family.
@@ -206,12 +207,56 @@ impl Flip {
         }
     }
 
-    /// The position of a point after the flip of an image whose flipped shape is `shape`.
-    fn move_point(self, p: &mut [f64], shape: &[usize]) {
+    /// How the flip of an image whose flipped shape is `shape` moves a point.
+    fn point_move(self, shape: &[usize]) -> WholeMove {
         match self {
-            Flip::LeftRight => p[1] = shape[1] as f64 - p[1] - 1.0,
-            Flip::UpDown => p[0] = shape[0] as f64 - p[0] - 1.0,
-            Flip::Diagonal => p.swap(0, 1),
+            Flip::LeftRight => WholeMove::Reverse { axis: 1, size: shape[1] as i64 },
+            Flip::UpDown => WholeMove::Reverse { axis: 0, size: shape[0] as i64 },
+            Flip::Diagonal => WholeMove::Swap,
+        }
+    }
+}
+
+/// A move of points by whole numbers (a flip, a crop, a padding): numpy computes it in the positions'
+/// type, so DeepTrack2 2.0.1's flips and crops keep an integer position integers (a list of integers
+/// becoming an int64 array, as `np.array` makes it), wrapping on overflow as numpy's int64 does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum WholeMove {
+    /// `p[axis] = size - p[axis] - 1`: the reversal of an axis of `size` samples.
+    Reverse {
+        /// The axis reversed (0 or 1).
+        axis: usize,
+        /// Its length.
+        size: i64,
+    },
+    /// Swaps the first two coordinates.
+    Swap,
+    /// Adds the two numbers to the first two coordinates.
+    Shift([i64; 2]),
+}
+
+impl WholeMove {
+    /// The move of a point of floats (at least two coordinates).
+    fn floats(self, p: &mut [f64]) {
+        match self {
+            WholeMove::Reverse { axis, size } => p[axis] = size as f64 - p[axis] - 1.0,
+            WholeMove::Swap => p.swap(0, 1),
+            WholeMove::Shift(by) => {
+                p[0] += by[0] as f64;
+                p[1] += by[1] as f64;
+            }
+        }
+    }
+
+    /// The move of a point of integers (at least two coordinates), exact, wrapping as numpy's int64.
+    fn ints(self, p: &mut [i64]) {
+        match self {
+            WholeMove::Reverse { axis, size } => p[axis] = size.wrapping_sub(p[axis]).wrapping_sub(1),
+            WholeMove::Swap => p.swap(0, 1),
+            WholeMove::Shift(by) => {
+                p[0] = p[0].wrapping_add(by[0]);
+                p[1] = p[1].wrapping_add(by[1]);
+            }
         }
     }
 }
@@ -224,17 +269,10 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             mover(p)
         }
     };
-    // An integer position moves as floats (its values exact up to 2^53), as it did before it was kept.
-    match &*value.with_float_arrays() {
-        Value::Array(a) if a.ndim() >= 1 => {
-            let mut out = (**a).clone();
-            for mut lane in out.lanes_mut(Axis(a.ndim() - 1)) {
-                let mut p: Vec<f64> = lane.to_vec();
-                apply(&mut p);
-                lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
-            }
-            Some(Value::array(out))
-        }
+    match value {
+        // An integer position moves as floats (its values exact up to 2^53), as it did before it was kept.
+        Value::Array(a) if a.ndim() >= 1 => moved_lanes((**a).clone(), apply),
+        Value::IntArray(a) if a.ndim() >= 1 => moved_lanes(Arc::unwrap_or_clone(value.to_array().ok()?), apply),
         Value::List(_) | Value::Tuple(_) => match value.to_f64_vec() {
             Ok(mut p) => {
                 apply(&mut p);
@@ -242,19 +280,74 @@ fn moved(value: &Value, mover: &dyn Fn(&mut [f64])) -> Option<Value> {
             }
             // A list of points (`[[y0, x0], [y1, x1]]`, a list of arrays): the points move as the rows
             // of the array numpy makes of it (DeepTrack2's `np.array(position)`).
-            Err(_) => moved(&Value::Array(value.to_array().ok()?), mover),
+            Err(_) => moved_lanes(Arc::unwrap_or_clone(value.to_array().ok()?), apply),
         },
         _ => None,
     }
 }
 
+/// `points` with every point (a lane along the last axis) moved by `apply`.
+fn moved_lanes(mut points: ArrayD<f64>, apply: impl Fn(&mut [f64])) -> Option<Value> {
+    let last = Axis(points.ndim() - 1);
+    for mut lane in points.lanes_mut(last) {
+        let mut p: Vec<f64> = lane.to_vec();
+        apply(&mut p);
+        lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
+    }
+    Some(Value::array(points))
+}
+
+/// A moved copy of a `position` value by whole numbers: an integer array, or a list or tuple of
+/// integers, moves in integers into an integer array; any other position as [`moved`] moves it.
+fn moved_whole(value: &Value, mv: WholeMove) -> Option<Value> {
+    let ints: Option<Vec<i64>> = match value {
+        Value::List(items) | Value::Tuple(items) => {
+            items.iter().map(|v| if let Value::Int(i) = v { Some(*i) } else { None }).collect()
+        }
+        _ => None,
+    };
+    match (value, ints) {
+        (Value::IntArray(a), _) if a.ndim() >= 1 => {
+            let mut out = (**a).clone();
+            for mut lane in out.lanes_mut(Axis(a.ndim() - 1)) {
+                let mut p: Vec<i64> = lane.to_vec();
+                if p.len() >= 2 {
+                    mv.ints(&mut p);
+                }
+                lane.iter_mut().zip(p).for_each(|(slot, v)| *slot = v);
+            }
+            Some(Value::int_array(out))
+        }
+        (_, Some(mut p)) => {
+            if p.len() >= 2 {
+                mv.ints(&mut p);
+            }
+            let n = p.len();
+            Some(Value::int_array(ArrayD::from_shape_vec(IxDyn(&[n]), p).expect("1-d")))
+        }
+        _ => moved(value, &|p| mv.floats(p)),
+    }
+}
+
+/// [`move_positions`] by whole numbers: integer positions stay integers (see [`WholeMove`]).
+pub(crate) fn move_positions_whole(out: Image, mv: WholeMove) -> Result<Image> {
+    replace_positions(out, &|v| moved_whole(v, mv))
+}
+
 /// `out` with every dict that has a `position` replaced by a copy with the position moved, so that the
-/// ground truth is in `out`'s frame while upstream results keep theirs (and their dicts).
+/// ground truth is in `out`'s frame while upstream results keep theirs (and their dicts). The moved
+/// positions are floats (see [`move_positions_whole`] for moves that keep integers).
 /// The dicts without a position stay shared (and so does the list before the first moved one);
 /// `OutOfMemory` when the copy cannot be allocated.
-pub(crate) fn move_positions(mut out: Image, mover: &dyn Fn(&mut [f64])) -> Result<Image> {
+pub(crate) fn move_positions(out: Image, mover: &dyn Fn(&mut [f64])) -> Result<Image> {
+    replace_positions(out, &|v| moved(v, mover))
+}
+
+/// `out` with the `position` of every dict that has one replaced by `mover`'s copy (kept where it
+/// gives none), in copies of those dicts.
+fn replace_positions(mut out: Image, mover: &dyn Fn(&Value) -> Option<Value>) -> Result<Image> {
     let moved = out.properties().try_replace(|dict| {
-        let position = moved(dict.get("position")?, mover)?;
+        let position = mover(dict.get("position")?)?;
         let mut copy = (**dict).clone();
         copy.insert("position", position);
         Some(Arc::new(copy))
@@ -313,7 +406,7 @@ impl FeatureKind for Flip {
             .map(|img| {
                 let out = self.apply(img)?;
                 let shape = out.shape().to_vec();
-                move_positions(out, &|p| self.move_point(p, &shape))
+                move_positions_whole(out, self.point_move(&shape))
             })
             .collect()
     }
@@ -431,12 +524,22 @@ impl FeatureKind for Pad {
 
 /// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
 fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
-    let out = padding::pad(&img.data(), pad, mode)?;
-    let (r, c) = (pad.first().map_or(0, |p| p.0) as f64, pad.get(1).map_or(0, |p| p.0) as f64);
-    move_positions(img.with_data_in_type(out)?, &|p| {
-        p[0] += r;
-        p[1] += c;
-    })
+    // int64 and uint64 samples are padded in their type: their float64 values are exact only to 2^53.
+    let out = match img.wide_ints() {
+        Some(WideInts::I64(x)) => {
+            let out = padding::pad(&x, pad, mode)?;
+            let shape = out.shape().to_vec();
+            img.with_typed(&shape, TypedSamples::from_i64(out.into_raw_vec_and_offset().0))
+        }
+        Some(WideInts::U64(x)) => {
+            let out = padding::pad(&x, pad, mode)?;
+            let shape = out.shape().to_vec();
+            img.with_typed(&shape, TypedSamples::from_u64(out.into_raw_vec_and_offset().0))
+        }
+        None => img.with_data_in_type(padding::pad(&img.data(), pad, mode)?)?,
+    };
+    let (r, c) = (pad.first().map_or(0, |p| p.0) as i64, pad.get(1).map_or(0, |p| p.0) as i64);
+    move_positions_whole(out, WholeMove::Shift([r, c]))
 }
 
 /// Crop sizes: whole numbers (`None` entries keep the axis). A size of 0 is allowed, as in DeepTrack2:
@@ -588,11 +691,8 @@ fn cropped(img: &Image, amount: &[usize], corner: &Value, rng: &mut dyn RngCore)
     }
     let mut out = img.sub_block(&corner, &kept)?;
     out.set_complex(img.is_complex())?;
-    let (r, c) = (start.first().copied().unwrap_or(0) as f64, start.get(1).copied().unwrap_or(0) as f64);
-    move_positions(out, &|p| {
-        p[0] -= r;
-        p[1] -= c;
-    })
+    let (r, c) = (start.first().copied().unwrap_or(0) as i64, start.get(1).copied().unwrap_or(0) as i64);
+    move_positions_whole(out, WholeMove::Shift([-r, -c]))
 }
 
 /// The shape of the numbers of `img`: its shape, without the last axis of parts of a complex image.

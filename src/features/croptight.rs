@@ -17,7 +17,7 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
-use super::augmentations::move_positions;
+use super::augmentations::{WholeMove, move_positions_whole};
 use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use crate::error::Result;
 use crate::graph::{ReplicaId, Resolver};
@@ -175,14 +175,11 @@ fn crop_tight(img: &Image, eps: f64) -> Result<Image> {
     let shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
     let data = cut(img.shape(), img.contiguous()?, &ranges)?;
     let out = img.with_data(ArrayD::from_shape_vec(IxDyn(&shape), data).expect("sized to the ranges"));
-    let (r, c) = (ranges.first().map_or(0, |r| r.start) as f64, ranges.get(1).map_or(0, |r| r.start) as f64);
-    if r == 0.0 && c == 0.0 {
+    let (r, c) = (ranges.first().map_or(0, |r| r.start) as i64, ranges.get(1).map_or(0, |r| r.start) as i64);
+    if r == 0 && c == 0 {
         return Ok(out);
     }
-    move_positions(out, &|p| {
-        p[0] -= r;
-        p[1] -= c;
-    })
+    move_positions_whole(out, WholeMove::Shift([-r, -c]))
 }
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 
 use ndarray::{ArrayD, ArrayView1, ArrayViewD, ArrayViewMut1, Axis, IxDyn};
 
-use crate::buffer;
 use crate::error::{Error, ErrorKind, Result};
 use crate::image::element_count;
 
@@ -65,6 +64,88 @@ impl Mode {
     }
 }
 
+/// A sample type `pad` writes: float64, and the 64-bit integers, which it pads in their own type
+/// (exact, where their float64 values are exact only up to 2^53).
+pub(crate) trait PadSample: Copy + PartialOrd {
+    /// Zero (the samples of a new buffer before they are written).
+    const ZERO: Self;
+    /// The sample as float64 (the statistics are computed in float64, as numpy computes them).
+    fn to_f64(self) -> f64;
+    /// A statistic (mean, median, ramp) as a sample: numpy's pad rounds them (half to even) for
+    /// integer arrays, then casts.
+    fn from_stat(x: f64) -> Self;
+    /// The constant `cval` as a sample: numpy's cast of it to the array's type.
+    fn from_cval(x: f64) -> Self;
+    /// Whether the sample is NaN (which the maximum and minimum propagate).
+    fn is_nan(self) -> bool;
+}
+
+impl PadSample for f64 {
+    const ZERO: f64 = 0.0;
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn from_stat(x: f64) -> f64 {
+        x
+    }
+    fn from_cval(x: f64) -> f64 {
+        x
+    }
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
+}
+
+impl PadSample for i64 {
+    const ZERO: i64 = 0;
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn from_stat(x: f64) -> i64 {
+        crate::typed_samples::to_i64(x.round_ties_even())
+    }
+    fn from_cval(x: f64) -> i64 {
+        crate::typed_samples::to_i64(x)
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
+impl PadSample for u64 {
+    const ZERO: u64 = 0;
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn from_stat(x: f64) -> u64 {
+        crate::typed_samples::to_u64(x.round_ties_even())
+    }
+    fn from_cval(x: f64) -> u64 {
+        crate::typed_samples::to_u64(x)
+    }
+    fn is_nan(self) -> bool {
+        false
+    }
+}
+
+/// An empty vector with room for `count` samples; `OutOfMemory` naming `what` when it cannot be had.
+fn room<T>(count: usize, what: &dyn Fn() -> Error) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(count).map_err(|_| what())?;
+    Ok(v)
+}
+
+/// The samples of `x` in C order: borrowed when they are so in memory, else copied (`OutOfMemory`
+/// from `what` when the copy cannot be allocated).
+fn c_order<'a, T: Copy>(x: &'a ArrayViewD<'_, T>, what: &dyn Fn() -> Error) -> Result<std::borrow::Cow<'a, [T]>> {
+    if let Some(s) = x.as_slice() {
+        return Ok(std::borrow::Cow::Borrowed(s));
+    }
+    let mut v = room(x.len(), what)?;
+    v.extend(x.iter().copied());
+    Ok(std::borrow::Cow::Owned(v))
+}
+
 /// The source index of position `i` (possibly outside `0..n`) of an axis of `n > 0` samples.
 fn source(mode: Mode, i: isize, n: usize) -> usize {
     let n_i = n as isize;
@@ -100,36 +181,43 @@ pub(crate) fn median(values: &mut [f64]) -> f64 {
 }
 
 /// One padded lane: `out` is `before + lane.len() + after` samples.
-fn pad_lane(mode: Mode, lane: ArrayView1<f64>, before: usize, mut out: ArrayViewMut1<f64>, scratch: &mut Vec<f64>) {
+fn pad_lane<T: PadSample>(
+    mode: Mode,
+    lane: ArrayView1<T>,
+    before: usize,
+    mut out: ArrayViewMut1<T>,
+    scratch: &mut Vec<f64>,
+) {
     let n = lane.len();
     let after = out.len() - before - n;
     out.slice_mut(ndarray::s![before..before + n]).assign(&lane);
-    let fill = |out: &mut ArrayViewMut1<f64>, v: f64| {
+    let fill = |out: &mut ArrayViewMut1<T>, v: T| {
         out.slice_mut(ndarray::s![..before]).fill(v);
         out.slice_mut(ndarray::s![before + n..]).fill(v);
     };
     match mode {
-        Mode::Constant(c) => fill(&mut out, c),
+        Mode::Constant(c) => fill(&mut out, T::from_cval(c)),
+        // A NaN, once met, stays (`x > NaN` is false); the lane is not empty (checked by `pad`).
         Mode::Maximum => {
-            fill(&mut out, lane.iter().copied().fold(f64::NEG_INFINITY, |m, x| if x > m || x.is_nan() { x } else { m }))
+            fill(&mut out, lane.iter().copied().fold(lane[0], |m, x| if x > m || x.is_nan() { x } else { m }))
         }
         Mode::Minimum => {
-            fill(&mut out, lane.iter().copied().fold(f64::INFINITY, |m, x| if x < m || x.is_nan() { x } else { m }))
+            fill(&mut out, lane.iter().copied().fold(lane[0], |m, x| if x < m || x.is_nan() { x } else { m }))
         }
-        Mode::Mean => fill(&mut out, lane.iter().sum::<f64>() / n as f64),
+        Mode::Mean => fill(&mut out, T::from_stat(lane.iter().map(|x| x.to_f64()).sum::<f64>() / n as f64)),
         Mode::Median => {
             scratch.clear();
-            scratch.extend(lane.iter());
-            fill(&mut out, median(scratch))
+            scratch.extend(lane.iter().map(|x| x.to_f64()));
+            fill(&mut out, T::from_stat(median(scratch)))
         }
         Mode::LinearRamp(end) => {
             // numpy: linspace(end, edge, width, endpoint=False), reversed after the lane.
-            let (first, last) = (lane[0], lane[n - 1]);
+            let (first, last) = (lane[0].to_f64(), lane[n - 1].to_f64());
             for i in 0..before {
-                out[i] = end + (first - end) / before as f64 * i as f64;
+                out[i] = T::from_stat(end + (first - end) / before as f64 * i as f64);
             }
             for j in 0..after {
-                out[before + n + j] = end + (last - end) / after as f64 * (after - 1 - j) as f64;
+                out[before + n + j] = T::from_stat(end + (last - end) / after as f64 * (after - 1 - j) as f64);
             }
         }
         Mode::Edge | Mode::Reflect | Mode::Symmetric | Mode::Wrap => {
@@ -146,7 +234,7 @@ fn pad_lane(mode: Mode, lane: ArrayView1<f64>, before: usize, mut out: ArrayView
 /// `x` padded by `pad[axis] = (before, after)` in `mode`; `OutOfMemory` when the result cannot be
 /// allocated. Modes other than the constant ones need samples to extend: an empty axis that gets
 /// padding is an error, as in numpy.
-pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -> Result<ArrayD<f64>> {
+pub(crate) fn pad<T: PadSample>(x: &ArrayViewD<'_, T>, pad: &[(usize, usize)], mode: Mode) -> Result<ArrayD<T>> {
     let shape: Vec<usize> =
         x.shape().iter().zip(pad).map(|(&n, &(b, a))| n.saturating_add(b).saturating_add(a)).collect();
     let count = element_count(&shape)?;
@@ -162,14 +250,17 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
         Mode::Maximum | Mode::Minimum | Mode::Mean | Mode::Median | Mode::LinearRamp(_) => {
             // Statistics of each lane: axis by axis, as numpy (a later axis reads the values an
             // earlier one added).
-            let mut current = crate::fallible::to_owned(&x.view()).map_err(oom)?;
+            let mut current = ArrayD::from_shape_vec(x.raw_dim(), c_order(x, &|| oom(()))?.into_owned())
+                .expect("one sample per element");
             for (axis, &(before, after)) in pad.iter().enumerate() {
                 if before == 0 && after == 0 {
                     continue;
                 }
                 let mut next_shape = current.shape().to_vec();
                 next_shape[axis] += before + after;
-                let zeros = buffer::zeroed(element_count(&next_shape)?).map_err(oom)?;
+                let count = element_count(&next_shape)?;
+                let mut zeros = room(count, &|| oom(()))?;
+                zeros.resize(count, T::ZERO);
                 let mut next = ArrayD::from_shape_vec(IxDyn(&next_shape), zeros).expect("one zero per element");
                 let mut scratch = Vec::new();
                 for (lane, out) in current.lanes(Axis(axis)).into_iter().zip(next.lanes_mut(Axis(axis))) {
@@ -182,13 +273,13 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
         _ => {
             // Modes that copy samples or write a constant are separable: output index j of each axis
             // reads one input index (or the constant), so the image is written in one pass, row by row.
-            let src = crate::fallible::standard(&x.view()).map_err(oom)?;
-            let mut out = buffer::with_capacity(count).map_err(oom)?;
+            let src = c_order(x, &|| oom(()))?;
+            let mut out = room(count, &|| oom(()))?;
             if x.ndim() == 0 {
                 // A 0-d array has no axis to pad: numpy returns it as it is.
-                out.extend_from_slice(src.as_slice().expect("standard layout"));
+                out.extend_from_slice(&src);
             } else if count > 0 {
-                copy_block(src.as_slice().expect("standard layout"), x.shape(), pad, mode, &mut out);
+                copy_block(&src, x.shape(), pad, mode, &mut out);
             }
             Ok(ArrayD::from_shape_vec(IxDyn(&shape), out).expect("one sample per element"))
         }
@@ -197,7 +288,7 @@ pub(crate) fn pad(x: &ArrayViewD<'_, f64>, pad: &[(usize, usize)], mode: Mode) -
 
 /// Appends the padded `block` (C-order samples of `shape`, padded by `pad` per axis) to `out`, in a
 /// mode that copies samples or writes a constant.
-fn copy_block(block: &[f64], shape: &[usize], pad: &[(usize, usize)], mode: Mode, out: &mut Vec<f64>) {
+fn copy_block<T: PadSample>(block: &[T], shape: &[usize], pad: &[(usize, usize)], mode: Mode, out: &mut Vec<T>) {
     let (n, (before, after)) = (shape[0], pad[0]);
     let inner: usize = shape[1..].iter().product();
     let padded_inner: usize = shape[1..].iter().zip(&pad[1..]).map(|(&m, &(b, a))| m + b + a).product();
@@ -210,7 +301,7 @@ fn copy_block(block: &[f64], shape: &[usize], pad: &[(usize, usize)], mode: Mode
             Some(source(mode, i, n))
         }
     };
-    let c = if let Mode::Constant(c) = mode { c } else { 0.0 };
+    let c = if let Mode::Constant(c) = mode { T::from_cval(c) } else { T::ZERO };
     if shape.len() == 1 {
         for j in 0..before {
             out.push(at(j as isize - before as isize).map_or(c, |k| block[k]));

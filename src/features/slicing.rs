@@ -10,16 +10,17 @@
 use crate::features::ComplexInputs;
 use std::sync::Arc;
 
-use ndarray::{ArrayViewD, SliceInfo, SliceInfoElem};
+use ndarray::{ArrayD, ArrayViewD, SliceInfo, SliceInfoElem};
 
 use super::FeatureKind;
 
 mod fancy;
 use super::registry::{KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Feature, Resolver};
-use crate::image::Image;
+use crate::image::{Image, WideInts};
 use crate::properties::PropertyDict;
+use crate::typed_samples::TypedSamples;
 use crate::value::Value;
 
 /// The registry entries of this family.
@@ -252,7 +253,7 @@ fn range_elem(len: usize, start: Option<i64>, stop: Option<i64>, step: Option<i6
 }
 
 /// `data[index]` with numpy's semantics of basic indexing (a view, as numpy's).
-fn slice<'a>(data: &ArrayViewD<'a, f64>, index: &[Element]) -> Result<ArrayViewD<'a, f64>> {
+fn slice<'a, T>(data: &ArrayViewD<'a, T>, index: &[Element]) -> Result<ArrayViewD<'a, T>> {
     let ellipses = index.iter().filter(|e| **e == Element::Ellipsis).count();
     if ellipses > 1 {
         return Err(Error::invalid("an index can only have a single ellipsis ('...')"));
@@ -324,7 +325,11 @@ impl FeatureKind for Slice {
         let p = Params::new(SLICE.params, props);
         let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
         let data = image.data();
-        if index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..))) {
+        let advanced = index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..)));
+        if advanced && let Some(wide) = image.wide_ints() {
+            return copied_wide(image, wide, &index).map(Some);
+        }
+        if advanced {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;
             return image.with_data_in_type(out).map(Some);
         }
@@ -339,8 +344,44 @@ impl FeatureKind for Slice {
             return image.block(start, view.shape()).map(Some);
         }
         // Output-sized: the copy is the work.
+        if let Some(wide) = image.wide_ints() {
+            return copied_wide(image, wide, &index).map(Some);
+        }
         image.with_data_in_type(crate::fallible::standard_owned(&view.view())?).map(Some)
     }
+}
+
+/// `image[index]` of an int64 or uint64 image, copied in its type (exact, where the samples' float64
+/// values are exact only up to 2^53).
+fn copied_wide(image: &Image, wide: WideInts<'_>, index: &[Element]) -> Result<Image> {
+    let (shape, samples) = match wide {
+        WideInts::I64(x) => copied(&x, index).map(|(shape, v)| (shape, TypedSamples::from_i64(v)))?,
+        WideInts::U64(x) => copied(&x, index).map(|(shape, v)| (shape, TypedSamples::from_u64(v)))?,
+    };
+    Ok(image.with_typed(&shape, samples))
+}
+
+/// The shape and the C-order samples of `x[index]`. An advanced index is applied to the C-order
+/// positions of the samples (as float64, exact below 2^53 samples), which then pick the samples.
+fn copied<T: Copy>(x: &ArrayViewD<'_, T>, index: &[Element]) -> Result<(Vec<usize>, Vec<T>)> {
+    let oom = |n: usize| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate the slice of {n} samples"));
+    let mut out = Vec::new();
+    if index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..))) {
+        let mut positions = crate::buffer::with_capacity(x.len())?;
+        positions.extend((0..x.len()).map(|i| i as f64));
+        let positions = ArrayD::from_shape_vec(x.raw_dim(), positions).expect("one per sample");
+        let picked = fancy::fancy(&positions.view(), index).map_err(|e| e.in_property("slices"))?;
+        let mut samples = Vec::new();
+        samples.try_reserve_exact(x.len()).map_err(|_| oom(x.len()))?;
+        samples.extend(x.iter().copied());
+        out.try_reserve_exact(picked.len()).map_err(|_| oom(picked.len()))?;
+        out.extend(picked.iter().map(|&i| samples[i as usize]));
+        return Ok((picked.shape().to_vec(), out));
+    }
+    let view = slice(x, index).map_err(|e| e.in_property("slices"))?;
+    out.try_reserve_exact(view.len()).map_err(|_| oom(view.len()))?;
+    out.extend(view.iter().copied());
+    Ok((view.shape().to_vec(), out))
 }
 
 #[cfg(test)]

@@ -73,7 +73,7 @@ pub(super) fn is_dense(shape: &[usize], strides: &[isize]) -> bool {
 
 /// The view of the samples of `shape`, walked with `strides` from element `start` of `all` (which
 /// holds every sample they reach).
-pub(super) fn view<'a>(all: &'a [f64], start: usize, shape: &IxDyn, strides: &[isize]) -> ArrayViewD<'a, f64> {
+pub(super) fn view<'a, T>(all: &'a [T], start: usize, shape: &IxDyn, strides: &[isize]) -> ArrayViewD<'a, T> {
     if shape.size() == 0 {
         return ArrayViewD::from_shape(shape.clone(), &[]).expect("no samples");
     }

@@ -1,7 +1,10 @@
-//! Helpers shared by the tests that load the shared library from outside Rust (C, C++, Python).
+//! Helpers shared by the integration tests: building and running features through the Rust API, and
+//! loading the shared library from outside Rust (C, C++, Python).
 // Each test binary that includes this module uses only some of its helpers.
 #![allow(dead_code)]
 
+use deeptrack::features::registry;
+use deeptrack::{Feature, Image, Rule, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -49,4 +52,27 @@ pub fn lib_dir() -> PathBuf {
 pub fn soname() -> String {
     let (major, minor) = (env!("CARGO_PKG_VERSION_MAJOR"), env!("CARGO_PKG_VERSION_MINOR"));
     if major == "0" { format!("libdeeptrack.so.0.{minor}") } else { format!("libdeeptrack.so.{major}") }
+}
+
+/// A built-in kind `name` (as DeepTrack names it) with the properties `props` set to their rules;
+/// panics naming the kind or the property that is refused.
+pub fn kind(name: &str, props: &[(&str, Rule)]) -> Feature {
+    let f = registry::build(name, Vec::new()).unwrap_or_else(|e| panic!("{name} is not a kind: {e}"));
+    for (key, rule) in props {
+        f.set_property(key, rule.clone()).unwrap_or_else(|e| panic!("{name}.{key}: {e}"));
+    }
+    f
+}
+
+/// [`kind`] with every property a constant.
+pub fn kind_of(name: &str, props: &[(&str, Value)]) -> Feature {
+    let rules: Vec<(&str, Rule)> = props.iter().map(|(k, v)| (*k, Rule::constant(v.clone()))).collect();
+    kind(name, &rules)
+}
+
+/// The one image `f` resolves to from `input`; panics on an error or on any other number of images.
+pub fn one(f: &Feature, input: Option<&Image>) -> Image {
+    let mut out = f.resolve(input).unwrap();
+    assert_eq!(out.len(), 1, "one image expected");
+    out.pop().unwrap()
 }

@@ -157,3 +157,56 @@ class PicklingAndCopying(Quiet):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def _moved(aug, pos):
+    """The positions ``aug`` gives to an 8 x 10 image whose dict holds ``pos``."""
+    pipe = dt.Value(value=lambda: np.zeros((8, 10)), position=pos) >> aug
+    pipe.store_properties()
+    return [p["position"] for p in pipe.update().resolve().properties if "position" in p]
+
+
+class GeometricMovesKeepIntegers(Quiet):
+    """DeepTrack2 2.0.1 (target/dt2-venv), ``dt.Value(value=lambda: np.zeros((8, 10)),
+    position=pos) >> aug``: the flips and crops keep an integer position int64 (a list or tuple of
+    ints becoming an int64 array), exact beyond 2^53 and wrapping as numpy's int64."""
+
+    BIG = 2**62 + 1
+
+    def assertInts(self, got, expected):
+        self.assertIsInstance(got, np.ndarray)
+        self.assertEqual(got.dtype, np.int64, got)
+        self.assertEqual(got.tolist(), expected)
+
+    def test_flips(self):
+        for pos in (np.array([3, 4]), [3, 4], (3, 4)):
+            self.assertInts(_moved(dt.FlipLR(p=1), pos)[0], [3, 5])
+            self.assertInts(_moved(dt.FlipUD(p=1), pos)[0], [4, 4])
+            self.assertInts(_moved(dt.FlipDiagonal(p=1), pos)[0], [4, 3])
+        self.assertInts(_moved(dt.FlipLR(p=1), np.array([[1, 2], [3, 4]]))[0], [[1, 7], [3, 5]])
+        self.assertInts(_moved(dt.FlipUD(p=1), np.array([[1, 2], [3, 4]]))[0], [[6, 2], [4, 4]])
+        self.assertInts(_moved(dt.FlipLR(p=1), np.array([self.BIG, 5]))[0], [self.BIG, 4])
+        self.assertInts(_moved(dt.FlipUD(p=1), np.array([self.BIG, 5]))[0], [-4611686018427387898, 5])
+        self.assertInts(_moved(dt.FlipDiagonal(p=1), np.array([self.BIG, 5]))[0], [5, self.BIG])
+        # A float among the coordinates: floats, as np.array([3, 4.5]) is.
+        got = _moved(dt.FlipDiagonal(p=1), [3, 4.5])[0]
+        self.assertEqual((got.dtype, got.tolist()), (np.float64, [4.5, 3.0]))
+
+    def test_crops(self):
+        crop = dt.Crop(crop=(5, 6), corner=(2, 3))
+        for pos in (np.array([3, 4]), [3, 4], (3, 4)):
+            self.assertInts(_moved(crop, pos)[0], [1, 1])
+        self.assertInts(_moved(crop, np.array([[1, 2], [3, 4]]))[0], [[-1, -1], [1, 1]])
+        self.assertInts(_moved(crop, np.array([self.BIG, 5]))[0], [self.BIG - 2, 2])
+        self.assertInts(_moved(dt.CropToMultiplesOf(multiple=4, corner=(0, 0)), [3, 4])[0], [3, 4])
+        got = _moved(crop, [3, 4.5])[0]
+        self.assertEqual((got.dtype, got.tolist()), (np.float64, [1.0, 1.5]))
+
+    def test_pad_shifts_in_integers_and_affine_maps_in_floats(self):
+        # 2.0.1's Pad leaves positions (README's deliberate differences); here a whole-number shift.
+        self.assertInts(_moved(dt.Pad(px=(1, 2, 3, 4)), [3, 4])[0], [4, 7])
+        # 2.0.1's Affine truncates its float map into the int64 array (array([3, 4]) for [3, 4.5]);
+        # here the mapped position, as floats.
+        affine = dt.Affine(translate=(0.5, 0), scale=1, rotate=0, shear=0, order=1)
+        got = _moved(affine, np.array([3, 4]))[0]
+        self.assertEqual((got.dtype, got.tolist()), (np.float64, [3.0, 4.5]))

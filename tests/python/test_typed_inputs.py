@@ -131,3 +131,34 @@ class TypedInputs(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WideIntegers(unittest.TestCase):
+    """int64 and uint64 inputs beyond 2^53 through Pad and copied Slices keep every bit, as numpy's
+    pad and indexing do in DeepTrack2 2.0.1 (values from numpy 2.4 in target/dt2-venv)."""
+
+    BIG = 2**62 + 1
+
+    def test_int64(self):
+        big = self.BIG
+        x = np.array([[big, -big, 3], [big + 2, -(2**63), 2**63 - 1]], dtype=np.int64)
+        for mode in ("constant", "edge", "maximum", "minimum", "reflect", "wrap"):
+            got = np.asarray(dt.Pad(px=(1, 0, 0, 1), mode=mode).resolve(x))
+            self.assertEqual(got.dtype, np.int64, mode)
+            self.assertEqual(got.tolist(), np.pad(x, ((1, 0), (0, 1)), mode=mode).tolist(), mode)
+        # The statistics numpy's pad rounds (half to even) for integer arrays: [2, 2, 1, 2, 2, 2] for the mean.
+        y = np.array([1, 2], dtype=np.int64)
+        for mode in ("mean", "median", "linear_ramp"):
+            got = np.asarray(dt.Pad(px=(2, 2), mode=mode).resolve(y))
+            self.assertEqual((got.dtype, got.tolist()), (np.int64, np.pad(y, 2, mode=mode).tolist()), mode)
+        for index in ((slice(None), slice(None, None, 2)), ([1, 0],), (slice(None), [2, 0])):
+            got = np.asarray(dt.Slice(slices=index).resolve(x))
+            self.assertEqual((got.dtype, got.tolist()), (np.int64, x[index].tolist()), index)
+
+    def test_uint64(self):
+        x = np.array([2**64 - 1, self.BIG, 5], dtype=np.uint64)
+        got = np.asarray(dt.Pad(px=(2, 1), mode="reflect").resolve(x))
+        self.assertEqual(got.dtype, np.uint64)
+        self.assertEqual(got.tolist(), [5, self.BIG, 2**64 - 1, self.BIG, 5, self.BIG])
+        got = np.asarray(dt.Slice(slices=[[2, 0]]).resolve(x))
+        self.assertEqual((got.dtype, got.tolist()), (np.uint64, [5, 2**64 - 1]))

@@ -23,12 +23,12 @@ fn moved(
     ctx: &mut dyn SampleContext,
     step: &mut dyn FnMut(&mut dyn SampleContext, usize) -> Result<f64>,
 ) -> Result<Value> {
-    // An integer array moves as floats: a step is a float draw, and numpy's int + float is a float.
-    let previous = ctx.get("previous_value")?.with_float_arrays().into_owned();
+    let previous = ctx.get("previous_value")?.clone();
     match &previous {
         Value::Int(_) | Value::Float(_) => Ok(Value::Float(previous.as_f64()? + step(ctx, 0)?)),
-        Value::Array(a) => {
-            let mut out = ArrayD::clone(a);
+        // An integer array moves as floats: a step is a float draw, and numpy's int + float is a float.
+        Value::Array(_) | Value::IntArray(_) => {
+            let mut out = ArrayD::clone(&*previous.to_array()?);
             for (i, x) in out.iter_mut().enumerate() {
                 *x += step(ctx, i)?;
             }
