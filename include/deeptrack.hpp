@@ -426,7 +426,8 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
     /// An object of the program's (DEEPTRACK_VALUE_KIND_OBJECT): the library holds a share of it
     /// without reading it, and it travels with the properties (the dicts of every image,
     /// `property()`); the share is released when the value's last copy goes, on whichever thread lets
-    /// it go, so `T` must be safe to destroy there. A kind that would compute with it throws
+    /// it go and perhaps while the library holds a lock, so `T` must be safe to destroy there and its
+    /// destructor must not call the library. A kind that would compute with it throws
     /// TYPE_MISMATCH naming the property.
     template <typename T> static Value object(std::shared_ptr<T> obj) {
         auto *held = new detail::HeldObject{std::static_pointer_cast<void>(std::move(obj)), &typeid(T)};

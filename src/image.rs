@@ -254,6 +254,10 @@ impl Image {
     /// boolean array, and a complex image a complex array (without its last axis of real and
     /// imaginary parts), the inverse of [`Image::of_value`].
     pub fn to_value(&self) -> Result<Value> {
+        if let Some(object) = &self.host {
+            // An image standing for an object is the object (a kind computing with it refuses it).
+            return Ok(Value::Object(object.clone()));
+        }
         let array = self.to_shared_array()?;
         if self.complex {
             let shape = &array.shape()[..array.ndim() - 1];

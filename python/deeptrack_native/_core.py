@@ -628,7 +628,7 @@ def from_library_image(owner, known=None):
     """A pipeline result: an Image when it carries properties, else a read-only ndarray (a view). The
     Image's dicts are read from the library when its ``properties`` are first used."""
     view = image_view(owner)
-    if view.ndim == 0:
+    if view.ndim == 0 and _objects.holds_any():
         held = image_object(owner.ptr)
         if held is not _objects.NOTHING:
             # An object a custom get returned, passed on: itself, or an Image of it with its dicts
@@ -1094,7 +1094,7 @@ def _argument_image(input_ptr):
     if not input_ptr:
         return None, None, 0
     original = borrowed_view(input_ptr)
-    if original.ndim == 0:
+    if original.ndim == 0 and _objects.holds_any():
         held = image_object(input_ptr)
         if held is not _objects.NOTHING:
             # An object an earlier custom get returned: given as it is (an Image of it with dicts).
@@ -1381,7 +1381,11 @@ def merge_trampoline(key, inputs, count, dict_ptr, output):
         result = feature._merge(images, props)
         results = list(result) if isinstance(result, (list, tuple)) else [result]
         for i, r in enumerate(results):
-            image, _ = to_library_image(r, f"image {i} the Merge function returned")
+            value = r._value if isinstance(r, Image) else r
+            if image_like(value):
+                image, _ = to_library_image(r, f"image {i} the Merge function returned")
+            else:
+                image = object_image(value)  # any object passes on, as in DeepTrack2
             call(lib.deeptrack_merge_output_push, output, image.ptr)
             image.release()  # the library owns it now
         return 0

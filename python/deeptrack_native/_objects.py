@@ -23,6 +23,7 @@ Written in Python because the object is Python's own: the library never reads it
 
 import ctypes
 import itertools
+import os
 import threading
 import weakref
 
@@ -34,6 +35,15 @@ _HELD = {}
 _RELEASED = []
 _TOKENS = itertools.count(1)  # 0 would be NULL
 _DRAIN = threading.Lock()
+
+
+def _after_fork():
+    # A child forked while another thread drained would find the lock held for good.
+    global _DRAIN
+    _DRAIN = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 @_lib.FREE_FN
@@ -49,12 +59,20 @@ RELEASE_ADDRESS = ctypes.cast(_release, ctypes.c_void_p).value
 
 
 def drain():
-    """Drops the objects the library has released."""
+    """Drops the objects the library has released. Their finalisers run after the lock is let go, so
+    that one that makes a property object (which drains again) does not wait for itself."""
     if not _RELEASED:
         return
+    gone = []
     with _DRAIN:
         while _RELEASED:
-            _HELD.pop(_RELEASED.pop(), None)
+            gone.append(_HELD.pop(_RELEASED.pop(), None))
+    del gone
+
+
+def holds_any():
+    """Whether the library may hold any of Python's objects (an image standing for one included)."""
+    return bool(_HELD)
 
 
 def token_for(obj):

@@ -146,6 +146,12 @@ def sendable(results):
 
 
 def _sendable(result):
+    if not isinstance(result, (Image, np.ndarray, list)) and not isinstance(result, _PLAIN) and not _pickles(result):
+        # An object a custom get returned (passed on as in DeepTrack2) that pickle cannot send.
+        raise TypeError(
+            f"a result of the batch, {type(result).__name__} {result!r:.60}, cannot be sent from a worker "
+            "process (pickle cannot send it); resolve the batch with threads= instead of processes="
+        )
     if isinstance(result, Image):
         dicts = [_portable_dict(d) for d in result.properties]
         return (result._value, dicts, [isinstance(d, PropertyDict) for d in result.properties])

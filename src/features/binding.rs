@@ -158,6 +158,10 @@ impl Bind {
 }
 
 impl FeatureKind for Bind {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(Bind { feature: one(children), name: self.name, conditional: self.conditional })
     }
@@ -209,6 +213,10 @@ struct SetFeature {
 }
 
 impl FeatureKind for SetFeature {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let mut children = children.into_iter();
         let on_false = self.on_false.as_ref().and_then(|_| children.next());

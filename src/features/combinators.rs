@@ -253,6 +253,10 @@ struct Combine {
 }
 
 impl FeatureKind for Combine {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, features: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(Combine { features })
     }
@@ -325,6 +329,10 @@ fn group_image(images: &ImageList) -> Result<Image> {
 struct Stack;
 
 impl FeatureKind for Stack {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native
@@ -383,6 +391,10 @@ struct Probability {
 }
 
 impl FeatureKind for Probability {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let [feature] = <[Feature; 1]>::try_from(children).expect("a probability has one child");
         Box::new(Probability { feature })
@@ -426,6 +438,10 @@ struct OneOf {
 }
 
 impl FeatureKind for OneOf {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, collection: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(OneOf { collection })
     }
@@ -527,6 +543,10 @@ impl OneOfDict {
 }
 
 impl FeatureKind for OneOfDict {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, collection: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(OneOfDict { collection })
     }
@@ -589,6 +609,10 @@ impl FeatureKind for OneOfDict {
 struct Arguments;
 
 impl FeatureKind for Arguments {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     /// Complex images: read by the kind itself.
     fn complex_inputs(&self) -> ComplexInputs {
         ComplexInputs::Native

@@ -110,6 +110,10 @@ enum Plan {
 }
 
 impl FeatureKind for Reuse {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let [feature] = <[Feature; 1]>::try_from(children).expect("a reuse has one child");
         Box::new(Reuse::new(feature))

@@ -67,6 +67,10 @@ struct Memo {
 }
 
 impl FeatureKind for Sequence {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn name(&self) -> &str {
         "Sequence"
     }

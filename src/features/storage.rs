@@ -103,6 +103,10 @@ impl Store {
 }
 
 impl FeatureKind for Store {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(Store { feature: one(children), kept: Arc::new(Lock::new(Kept(Vec::new()))) })
     }
@@ -241,6 +245,10 @@ fn stacked_dtype(values: &[Value]) -> Dtype {
 }
 
 impl FeatureKind for TakeProperties {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         Box::new(TakeProperties { feature: one(children) })
     }

@@ -332,6 +332,8 @@ impl FeatureKind for ValueKind {
             // DeepTrack2's `Value.get` returning None gives no image: what follows computes on an
             // empty list (`(Value(None) >> Add(1))()` is `[]` in 2.0.1).
             Value::None => Ok(Vec::new()),
+            // An object of the host's (a dict, a user's object) is passed on as 2.0.1 passes it.
+            Value::Object(o) => Ok(vec![Image::of_object(o.clone())]),
             // Whole numbers and bools keep their type (Image::of_value).
             Value::List(items) | Value::Tuple(items) => {
                 items.iter().map(|item| Image::of_value(item).map_err(|e| e.in_property("value"))).collect()
@@ -571,6 +573,10 @@ struct Chain {
 }
 
 impl FeatureKind for Chain {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let [first, second] = <[Feature; 2]>::try_from(children).expect("a chain has two children");
         Box::new(Chain { first, second })
@@ -616,6 +622,10 @@ struct Repeat {
 pub const MAX_REPEAT: usize = 1_000_000;
 
 impl FeatureKind for Repeat {
+    /// Objects of the host's in place of images: handed on, never read.
+    fn takes_objects(&self) -> bool {
+        true
+    }
     fn with_children(&self, children: Vec<Feature>) -> Box<dyn FeatureKind> {
         let [feature] = <[Feature; 1]>::try_from(children).expect("a repeat has one child");
         Box::new(Repeat { feature })

@@ -22,9 +22,10 @@ use crate::value::{Object, Value};
 /// On success `*out` receives a new value owned by the caller (free with `deeptrack_value_free`), and
 /// the library owns one reference to `object`: `release(object)` (if `release` is not NULL) runs once,
 /// when the value and every copy of it are gone. That can happen on any thread that drops the last
-/// copy (a worker of a batch included), never while the library holds a lock, so `release` may call
-/// the library; after `deeptrack_close_callbacks` it is not called (the process is ending). On
-/// failure nothing is taken: `release` is not called.
+/// copy (a worker of a batch included), and while the library holds a lock of the feature that held
+/// it: `release` must not call the library (defer such work to your own code); after
+/// `deeptrack_close_callbacks` it is not called (the process is ending). On failure nothing is
+/// taken: `release` is not called.
 ///
 /// # Safety
 /// `release` must be NULL or a function that may be called once with `object` from any thread; `out`

@@ -101,6 +101,10 @@ pub struct Resolver<'r> {
     /// The feature whose kind is computing and the replicate index it computes at (see
     /// [`Resolver::feature_value_images`]).
     pub(super) computing: Option<(Feature, SmallVec<[usize; 4]>)>,
+    /// The feature computing whose kind does not take objects of the host's in place of images
+    /// ([`FeatureKind::takes_objects`](crate::features::FeatureKind::takes_objects)): the images its
+    /// children and feature values give it are checked for them.
+    pub(super) refusing_objects: Option<Feature>,
 }
 
 impl<'r> Resolver<'r> {
@@ -116,6 +120,7 @@ impl<'r> Resolver<'r> {
             recording: false,
             amended: None,
             computing: None,
+            refusing_objects: None,
         }
     }
 
@@ -313,7 +318,14 @@ impl<'r> Resolver<'r> {
         };
         let result = self.resolve_inner(feature, inputs, id);
         self.depth -= 1;
-        result
+        let result = result?;
+        if let Some(parent) = &self.refusing_objects {
+            // A child's or a feature value's images reach a kind that computes with their samples.
+            if result.iter().any(|i| i.object().is_some()) {
+                return Err(objects_refused(parent.kind().name()).in_feature(&parent.label()));
+            }
+        }
+        Ok(result)
     }
 
     fn resolve_inner(&mut self, feature: &Feature, inputs: &ImageList, id: &ReplicaId) -> Result<ImageList> {
@@ -351,9 +363,14 @@ impl<'r> Resolver<'r> {
             Some(arguments) if store && own.is_some() => Some(self.arguments_dict(&arguments, id).map_err(in_feature)?),
             _ => None,
         };
+        if !kind.takes_objects() && inputs.iter().any(|i| i.object().is_some()) {
+            return Err(in_feature(objects_refused(kind.name())));
+        }
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
+        let refusing = std::mem::replace(&mut self.refusing_objects, (!kind.takes_objects()).then(|| feature.clone()));
         let inner = kind.process_list(inputs, &sample, id, self);
+        self.refusing_objects = refusing;
         let amended = std::mem::replace(&mut self.amended, outer.1);
         self.recording = outer.0;
         let inner = inner.map_err(in_feature)?;
@@ -436,18 +453,16 @@ impl<'r> Resolver<'r> {
                 image.float64_ready().map_err(in_feature)?;
             }
         }
-        if !kind.takes_objects() && !kind.is_structural() && flat.iter().any(|i| i.object().is_some()) {
-            return Err(in_feature(Error::type_mismatch(format!(
-                "{} cannot compute with an object of the host's in place of an image (a custom feature's get \
-                 returned one that is no array); only custom features, DummyFeature and structural features take one",
-                kind.name()
-            ))));
+        if !kind.takes_objects() && flat.iter().any(|i| i.object().is_some()) {
+            return Err(in_feature(objects_refused(kind.name())));
         }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
         let computing = self.computing.replace((feature.clone(), SmallVec::from_slice(id)));
+        let refusing = std::mem::replace(&mut self.refusing_objects, (!kind.takes_objects()).then(|| feature.clone()));
         let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
+        self.refusing_objects = refusing;
         self.computing = computing;
         let amended = std::mem::replace(&mut self.amended, outer.1);
         self.recording = outer.0;
@@ -483,4 +498,14 @@ impl<'r> Resolver<'r> {
         feature.current().outputs.set(id, cached).map_err(in_feature)?;
         Ok(output)
     }
+}
+
+/// The error of kind `kind`, which computes with samples, given an image standing for an object of the
+/// host's ([`Image::of_object`]).
+fn objects_refused(kind: &str) -> Error {
+    Error::type_mismatch(format!(
+        "{kind} cannot compute with an object of the host's in place of an image (a custom feature's get returned \
+         one that is no array); only custom features, DummyFeature, Value, Stack and the features that pass \
+         images on (Chain, Repeat, Bind, Probability, OneOf, Store, ...) take one"
+    ))
 }

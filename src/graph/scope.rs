@@ -205,6 +205,10 @@ mod tests {
     struct AtStep(Feature, usize, bool);
 
     impl FeatureKind for AtStep {
+        /// Objects of the host's in place of images: handed on, never read.
+        fn takes_objects(&self) -> bool {
+            true
+        }
         fn name(&self) -> &str {
             "AtStep"
         }
