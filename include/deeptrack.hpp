@@ -126,6 +126,18 @@ struct HeldObject {
 };
 /// The release function of Value::object()'s values (it also tells them from other hosts' objects).
 inline void release_held(void *held) { delete static_cast<HeldObject *>(held); }
+/// A new HeldObject sharing `obj`, for the library to own.
+template <typename T> HeldObject *hold(std::shared_ptr<T> obj) {
+    return new HeldObject{std::static_pointer_cast<void>(std::move(obj)), &typeid(T)};
+}
+/// The `T` that `held` (read back from the library with its `release`) shares, or nullptr for an
+/// object of another type or one this wrapper did not make.
+template <typename T> std::shared_ptr<T> held_as(void *held, deeptrack_free_fn release) {
+    if (release != release_held) return nullptr;
+    auto *h = static_cast<HeldObject *>(held);
+    if (*h->type != typeid(T)) return nullptr;
+    return std::static_pointer_cast<T>(h->object);
+}
 
 /// A move-only owner of a C handle.
 template <typename T, void (*Free)(T *)> class Handle {
@@ -291,10 +303,7 @@ template <typename D> class ValueReader {
         void *held;
         deeptrack_free_fn release;
         check(deeptrack_value_object(ptr(), &held, &release));
-        if (release != detail::release_held) return nullptr;
-        auto *h = static_cast<detail::HeldObject *>(held);
-        if (*h->type != typeid(T)) return nullptr;
-        return std::static_pointer_cast<T>(h->object);
+        return detail::held_as<T>(held, release);
     }
     /// The shape of an array: a float, complex, boolean or integer array; throws TYPE_MISMATCH for
     /// other kinds.
@@ -430,7 +439,7 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
     /// destructor must not call the library. A kind that would compute with it throws
     /// TYPE_MISMATCH naming the property.
     template <typename T> static Value object(std::shared_ptr<T> obj) {
-        auto *held = new detail::HeldObject{std::static_pointer_cast<void>(std::move(obj)), &typeid(T)};
+        auto *held = detail::hold(std::move(obj));
         deeptrack_value *v;
         deeptrack_status status = deeptrack_value_new_object(held, detail::release_held, &v);
         if (status != DEEPTRACK_STATUS_OK) delete held; // nothing was taken
@@ -585,6 +594,15 @@ namespace detail {
 /// pointer.
 template <typename D> class ImageReader {
   public:
+    /// The object an image standing for one holds (Image::object() with the same `T`: a new share);
+    /// nullptr for an object of another type or made elsewhere; throws TYPE_MISMATCH for an image of
+    /// samples.
+    template <typename T> std::shared_ptr<T> as_object() const {
+        void *held;
+        deeptrack_free_fn release;
+        check(deeptrack_image_object(ptr(), &held, &release));
+        return held_as<T>(held, release);
+    }
     /// The number of dimensions.
     size_t ndim() const { return deeptrack_image_ndim(ptr()); }
     /// Whether the image holds complex numbers: its last axis (of length 2) holds the real and
@@ -740,6 +758,19 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
     /// `DEEPTRACK_DTYPE_*` number: `uint8_t`, `int16_t`, `float`, half bits, bool bytes, ...; C
     /// order, any alignment), tagged with that type (dtype()), without properties; the kinds that only
     /// move samples keep it. INVALID_ARGUMENT for a bad `dtype`.
+    /// An image standing for an object of the program's in place of samples (what a custom
+    /// feature's get returns when its result is no array): it reaches the next custom feature's get
+    /// (as_object()), passes through DummyFeature, Stack and the structural features with its dicts,
+    /// and any other kind throws TYPE_MISMATCH naming itself. The library holds a share of `obj`,
+    /// released as Value::object()'s (so `T`'s destructor must not call the library).
+    template <typename T> static Image object(std::shared_ptr<T> obj) {
+        auto *held = detail::hold(std::move(obj));
+        deeptrack_image *img;
+        deeptrack_status status = deeptrack_image_new_object(held, detail::release_held, &img);
+        if (status != DEEPTRACK_STATUS_OK) delete held; // nothing was taken
+        check(status);
+        return Image(img);
+    }
     static Image typed(const void *data, uint32_t dtype, const std::vector<size_t> &shape) {
         deeptrack_image *img;
         check(deeptrack_image_new_typed(data, dtype, shape.data(), shape.size(), &img));

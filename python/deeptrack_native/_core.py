@@ -1098,13 +1098,7 @@ def _argument_image(input_ptr):
         held = image_object(input_ptr)
         if held is not _objects.NOTHING:
             # An object an earlier custom get returned: given as it is (an Image of it with dicts).
-            count = lib.deeptrack_image_property_count(input_ptr)
-            if count == 0:
-                return held, None, 0
-            owner = new_handle(lib.deeptrack_image_clone, input_ptr, free=lib.deeptrack_image_free)
-            img = Image(held, copy=False)
-            img.properties = image_properties(owner)
-            return img, None, count
+            return _given(held, input_ptr, None)
     if original.ndim and original.shape[-1] == 2 and original.flags.c_contiguous and _ptr_is_complex(input_ptr):
         # A complex image (an optics' pupil handed to an Aberration's get, a returned field) is given
         # as complex numbers, as DeepTrack2 gives it.
@@ -1114,6 +1108,12 @@ def _argument_image(input_ptr):
     # An image of a narrow type (a typed input's, AsType's) is given in that type, as DeepTrack2
     # gives its array (the library's doubles are exactly that type's values).
     data = original.astype(_dtype(number.value)) if number.value else original.copy()
+    return _given(data, input_ptr, original)
+
+
+def _given(data, input_ptr, original):
+    """``_argument_image``'s result for ``data`` (an array, or an object): an Image of it when the
+    input carries dicts (they then belong to a clone of the input, which keeps them alive)."""
     count = lib.deeptrack_image_property_count(input_ptr)
     if count == 0:
         return data, original, 0

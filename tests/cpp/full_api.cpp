@@ -101,6 +101,18 @@ static void test_values() {
         }
         obj = Value::none();
         CHECK(meta.use_count() == 1); // every share the library held is released
+        // In place of an image: a custom get returns one; it passes DummyFeature and comes out.
+        {
+            Feature gives = Feature::custom("Gives", [meta](ImageView, PropertyDict) { return Image::object(meta); });
+            Feature pipeline = gives >> Feature("DummyFeature");
+            Image out = pipeline.resolve(&zeros3);
+            CHECK(out.as_object<std::string>() == meta);
+            CHECK(out.as_object<int>() == nullptr);
+            THROWS(zeros3.as_object<std::string>(), DEEPTRACK_STATUS_TYPE_MISMATCH, "got an image of samples");
+            THROWS((gives >> Feature("Add")).resolve(&zeros3), DEEPTRACK_STATUS_TYPE_MISMATCH,
+                   "Add cannot compute with an object");
+        }
+        CHECK(meta.use_count() == 1);
     }
 
     Value t = Value::tuple({Value::of(1), Value::of(2.5)});
@@ -138,7 +150,7 @@ static void test_kinds() {
     CHECK_STR(blur.module_name(), "math");
     CHECK_STR(blur.base(), "Blur");
     CHECK(blur.zero_d_array() && !blur.bool_output());
-    CHECK(blur.param_count() == 3);
+    CHECK(blur.param_count() == 4); // sigma, mode, cval, truncate
     CHECK((blur.positional() == std::vector<std::string>{"sigma"}));
     KindParam sigma = blur.param(0);
     CHECK_STR(sigma.name(), "sigma");
