@@ -745,6 +745,15 @@ impl FeatureKind for Pool {
             return Ok(Some(img.clone()));
         }
         let out = pooling::block_reduce_padded(img.contiguous()?, shape, &k, self.reduce, cval)?;
+        // A finite `cval` summed into a block can overflow (numpy's mean gives inf): the policy for
+        // finite parameters is an error naming it.
+        if cval != 0.0 && out.iter().any(|x| !x.is_finite()) && img.contiguous()?.iter().all(|x| x.is_finite()) {
+            return Err(Error::invalid(format!(
+                "the pooled image overflows (it has non-finite values): the padding of {cval} summed over a block \
+                 exceeds the largest float"
+            ))
+            .in_property("cval"));
+        }
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }
