@@ -52,4 +52,13 @@ static const char *last_error(void) {
         }                                                                                              \
     } while (0)
 
+/* The entry `key` of the first dict of `img`, borrowed from it (NULL when there is none). */
+static inline const deeptrack_value *entry(const deeptrack_image *img, const char *key) {
+    const deeptrack_property_dict *dict = NULL;
+    const deeptrack_value *v = NULL;
+    if (deeptrack_image_property_dict(img, 0, &dict) != DEEPTRACK_STATUS_OK) return NULL;
+    if (deeptrack_property_dict_get(dict, key, &v) != DEEPTRACK_STATUS_OK) return NULL;
+    return v;
+}
+
 #endif

@@ -8,15 +8,6 @@
 
 #include "check.h"
 
-/* The entry `key` of the first dict of `img`, borrowed from it. */
-static const deeptrack_value *entry(const deeptrack_image *img, const char *key) {
-    const deeptrack_property_dict *dict = NULL;
-    const deeptrack_value *v = NULL;
-    if (deeptrack_image_property_dict(img, 0, &dict) != DEEPTRACK_STATUS_OK) return NULL;
-    if (deeptrack_property_dict_get(dict, key, &v) != DEEPTRACK_STATUS_OK) return NULL;
-    return v;
-}
-
 int main(void) {
     /* A 2 x 3 integer array, one element beyond 2^53 (not a double). */
     int64_t data[6] = {4, -1, 0, 7, INT64_MIN, ((int64_t)1 << 53) + 1};

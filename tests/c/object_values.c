@@ -60,15 +60,6 @@ static deeptrack_status from_object(void *userdata, const deeptrack_image *input
     return deeptrack_image_new(&n, &one, 1, out);
 }
 
-/* The entry `key` of the first dict of `img`, borrowed from it. */
-static const deeptrack_value *entry(const deeptrack_image *img, const char *key) {
-    const deeptrack_property_dict *dict = NULL;
-    const deeptrack_value *v = NULL;
-    if (deeptrack_image_property_dict(img, 0, &dict) != DEEPTRACK_STATUS_OK) return NULL;
-    if (deeptrack_property_dict_get(dict, key, &v) != DEEPTRACK_STATUS_OK) return NULL;
-    return v;
-}
-
 /* The object an OBJECT value holds, NULL if it is none of this host's (release_meta). */
 static void *object_of(const deeptrack_value *v) {
     void *p = NULL;
