@@ -102,6 +102,26 @@ class ReturnedByARule(unittest.TestCase):
         self.assertEqual(dicts[0]["function"](1), 3)
         np.testing.assert_array_equal(out, np.full((2, 2), 2.0))
 
+    def test_a_function_a_rule_returns_reaches_get_and_the_dict(self):
+        class Apply(dt.Feature):
+            def get(self, image, fn, **kwargs):
+                return fn(image)
+
+        made = []
+
+        def rule():
+            made.append(lambda x: x + len(made))
+            return made[-1]
+
+        feature = Apply(fn=rule)
+        feature.store_properties()
+        for n in (1, 2):
+            feature.update()
+            out = feature.resolve(np.zeros(2))
+            np.testing.assert_array_equal(out, np.full(2, float(n)))
+            self.assertIs(out.get_property("fn"), made[-1])  # the function of this update, itself
+            self.assertIs(feature.fn(), made[-1])
+
 
 class GivenToResolve(unittest.TestCase):
     def test_an_object_given_to_resolve_is_recorded(self):
