@@ -1517,6 +1517,9 @@ class Feature : public detail::Handle<deeptrack_feature, deeptrack_feature_free>
     }
     /// Turns storing of properties on (or off) for this feature and every feature it contains.
     Feature &store_properties(bool enable = true) { check(deeptrack_feature_store_properties(get(), enable)); return *this; }
+    /// Storing of properties for this feature only, not the features it contains (DeepTrack2's
+    /// `store_properties(toggle, recursive=False)`; see `deeptrack_feature_store_own_properties`).
+    Feature &store_own_properties(bool enable = true) { check(deeptrack_feature_store_own_properties(get(), enable)); return *this; }
     /// Binds `arguments` (DeepTrack2's `bind_arguments`): with properties stored, every result of this
     /// feature records a dict of their values right before its own, wherever it computes. This
     /// feature keeps its own reference to them. Throws (CYCLE) when `arguments` depends on this one.

@@ -343,6 +343,19 @@ impl Feature {
         });
     }
 
+    /// Turns storing of properties on or off for this feature only (DeepTrack2's
+    /// `store_properties(toggle, recursive=False)`): its own computations tag their outputs with their
+    /// dicts (carrying their inputs' dicts on) or, off, give images without dicts, whatever the
+    /// features it contains do. So only the outermost feature's setting decides whether a result
+    /// carries dicts, and a result carries the dicts of the features that store from it inwards up to
+    /// the first that does not (as DeepTrack2, whose features without it return bare arrays). Its
+    /// cached results are dropped, so the next resolve reflects the new setting.
+    pub fn store_own_properties(&self, enable: bool) {
+        self.0.store.store(enable, Ordering::Relaxed);
+        let stale = self.current().outputs.take();
+        drop(stale);
+    }
+
     /// Calls `f` on this feature and, once each, every feature it contains and every feature whose
     /// output is the value of one of their properties (what [`Feature::store_properties`] reaches):
     /// the features whose images can end up in this one's result (`a & b` is `Chain(a,

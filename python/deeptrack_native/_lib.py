@@ -121,6 +121,7 @@ _DECLARATIONS = {
     "deeptrack_feature_repeat": ([handle, c_size_t, out_handle], status),
     "deeptrack_feature_microscope": ([handle, handle, out_handle], status),
     "deeptrack_feature_store_properties": ([handle, c_bool], status),
+    "deeptrack_feature_store_own_properties": ([handle, c_bool], status),
     "deeptrack_feature_bind_arguments": ([handle, handle], status),
     "deeptrack_feature_seed": ([handle, c_uint64], status),
     "deeptrack_feature_update": ([handle], status),

@@ -208,7 +208,10 @@ class Feature(_node_api.FeatureNode):
         module level do, lambdas do not. This is how ``resolve_batch(processes=N)`` reaches workers
         where processes cannot be forked."""
         args, kwargs = self.__dict__.get("_init_args", ((), {}))
-        return (_rebuild, (type(self), args, kwargs, self.__dict__.get("_stored"), self.__dict__.get("arguments")))
+        stored = self.__dict__.get("_stored")
+        if stored is not None and not self.__dict__.get("_stored_recursive", True):
+            stored = ("own", stored)  # store_properties(stored, recursive=False)
+        return (_rebuild, (type(self), args, kwargs, stored, self.__dict__.get("arguments")))
 
     def __init__(self, *args, **kwargs):
         self.__dict__["_refs"] = []
@@ -448,11 +451,19 @@ class Feature(_node_api.FeatureNode):
 
     def store_properties(self, toggle=True, recursive=True):
         """Makes results carry their property dicts (as Images): set it on the outermost feature.
-        It applies to this feature and every feature it contains. Returns self."""
-        if not recursive:
-            raise NotImplementedError("store_properties applies to every contained feature (recursive=True)")
-        _core.call(lib.deeptrack_feature_store_properties, self._h.ptr, bool(toggle))
-        self.__dict__["_stored"] = bool(toggle)
+        It applies to this feature and every feature it contains; with ``recursive=False`` to this
+        feature only (as DeepTrack2: a result then carries the dicts of the features that store from
+        the outermost inwards, up to the first that does not, and is a bare array when the outermost
+        does not store). Returns self."""
+        if recursive:
+            _core.call(lib.deeptrack_feature_store_properties, self._h.ptr, bool(toggle))
+            for f in _objects.features_of(self, Feature):
+                f.__dict__["_stored"] = bool(toggle)
+                f.__dict__["_stored_recursive"] = True
+        else:
+            _core.call(lib.deeptrack_feature_store_own_properties, self._h.ptr, bool(toggle))
+            self.__dict__["_stored"] = bool(toggle)
+            self.__dict__["_stored_recursive"] = False
         return self
 
     def update(self, **kwargs):
@@ -1015,7 +1026,9 @@ def _dict_ids(image):
 def _rebuild(cls, args, kwargs, stored, arguments=None):
     """Unpickles a feature (see Feature.__reduce__), with its bound arguments."""
     feature = cls(*args, **kwargs)
-    if stored is not None:
+    if isinstance(stored, tuple):
+        feature.store_properties(stored[1], recursive=False)
+    elif stored is not None:
         feature.store_properties(stored)
     if arguments is not None:
         feature.bind_arguments(arguments)

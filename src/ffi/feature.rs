@@ -452,6 +452,27 @@ pub unsafe extern "C" fn deeptrack_feature_store_properties(
     })
 }
 
+/// Turns storing of properties on (or off) for `f` only, not the features it contains (DeepTrack2's
+/// `store_properties(toggle, recursive=False)`): `f`'s own computations then tag their outputs with
+/// their dicts, after the dicts their inputs carry; off, `f` gives images without dicts. A result
+/// therefore carries dicts only when the outermost feature stores, and then those of the features
+/// that store from it inwards, up to the first that does not (`deeptrack_feature_store_properties`
+/// sets every contained feature at once).
+///
+/// # Safety
+/// `f` must be NULL or a live feature.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn deeptrack_feature_store_own_properties(
+    f: *mut deeptrack_feature,
+    enable: bool,
+) -> deeptrack_status {
+    guard(|| {
+        // SAFETY: forwarded contract.
+        unsafe { borrow(f.cast_const(), "f")? }.store_own_properties(enable);
+        Ok(())
+    })
+}
+
 /// Binds the feature `arguments` to `f` (DeepTrack2's `bind_arguments`): from then on, wherever `f`
 /// computes with properties stored (resolved itself or inside a larger pipeline), each of its
 /// results records a dict of `arguments`' property values for that resolve right before `f`'s own

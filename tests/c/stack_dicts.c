@@ -5,7 +5,9 @@
  * CropToMultiplesOf, PadToMultiplesOf), the computed `crop`/`px` of the multiples kinds (None; any
  * other value is refused naming the feature and property); Affine's `scale` and `translate` as 2.0.1's
  * pairs. And `f[index_feature]`: a `Slice` whose
- * `slices` is a list rule (deeptrack_rule_list) holding features' outputs, a mask or an index. */
+ * `slices` is a list rule (deeptrack_rule_list) holding features' outputs, a mask or an index.
+ * And storing for one feature only (deeptrack_feature_store_own_properties, DeepTrack2's
+ * `store_properties(recursive=False)`). */
 #include <string.h>
 
 #include "check.h"
@@ -245,11 +247,61 @@ static void test_affine_records_pairs(void) {
     deeptrack_image_free(img);
 }
 
+/* `a >> b >> c` (Chain(Chain(a, b), c)): storing everywhere, then off for `b` alone, gives the dicts
+ * from the outermost inwards up to `b`; storing for the outer chain alone gives its dict only; for
+ * `b` alone, none (the outermost decides), as DeepTrack2 2.0.1's `store_properties(recursive=False)`. */
+static void test_store_own_properties(void) {
+    deeptrack_feature *a = feature("Add"), *b = feature("Multiply"), *c = feature("Subtract");
+    deeptrack_feature *ab = NULL, *abc = NULL;
+    set_float(a, "value", 1);
+    set_float(b, "value", 2);
+    set_float(c, "value", 3);
+    OK(deeptrack_feature_chain(a, b, &ab));
+    OK(deeptrack_feature_chain(ab, c, &abc));
+    const double zero[1] = {0};
+    deeptrack_image *img = NULL;
+    const size_t one[1] = {1};
+    OK(deeptrack_image_new(zero, one, 1, &img));
+
+    OK(deeptrack_feature_store_properties(abc, true));
+    OK(deeptrack_feature_store_own_properties(b, false));
+    deeptrack_image *out = resolve(abc, img);
+    CHECK(deeptrack_image_property_count(out) == 3);
+    CHECK(strcmp(dict_name(out, 0), "Chain") == 0 && strcmp(dict_name(out, 1), "Subtract") == 0);
+    CHECK(strcmp(dict_name(out, 2), "Chain") == 0);
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(out, &data, &len));
+    CHECK(len == 1 && data[0] == -1.0); /* (0 + 1) * 2 - 3: the values are unchanged */
+    deeptrack_image_free(out);
+
+    OK(deeptrack_feature_store_properties(abc, false));
+    OK(deeptrack_feature_store_own_properties(abc, true));
+    out = resolve(abc, img);
+    CHECK(deeptrack_image_property_count(out) == 1 && strcmp(dict_name(out, 0), "Chain") == 0);
+    deeptrack_image_free(out);
+
+    OK(deeptrack_feature_store_own_properties(abc, false));
+    OK(deeptrack_feature_store_own_properties(b, true));
+    out = resolve(abc, img);
+    CHECK(deeptrack_image_property_count(out) == 0);
+    deeptrack_image_free(out);
+
+    FAILS(deeptrack_feature_store_own_properties(NULL, true), DEEPTRACK_STATUS_NULL_ARGUMENT, "f");
+    deeptrack_image_free(img);
+    deeptrack_feature_free(abc);
+    deeptrack_feature_free(ab);
+    deeptrack_feature_free(a);
+    deeptrack_feature_free(b);
+    deeptrack_feature_free(c);
+}
+
 int main(void) {
     test_stack_of_a_feature();
     test_slice_with_feature_items();
     test_augmentation_dicts();
     test_affine_records_pairs();
+    test_store_own_properties();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }
