@@ -253,12 +253,31 @@ class Feature(_node_api.FeatureNode):
 
     def _create(self, kwargs):
         if self._kind is not None:
+            if _overrides_get(type(self)) and _computes_images(type(self)):
+                # DeepTrack2's subclass of an image kind with a get of its own (class
+                # MyBlur(GaussianBlur)): a custom feature with the kind's parameters at their defaults,
+                # whose get is the subclass's; super().get(image, **properties) computes the kind.
+                kind = self._kind
+                self.__dict__["_kind"] = None  # computed by Python: no kind's rules for its values
+                self.__dict__["_super_kind"] = kind
+                # The kind's dict as a new feature of it has it (its order, the parameters it
+                # records), with the values given in place of the defaults.
+                ordered = {}
+                for name, default in _builtin(kind)().properties().items():
+                    if name != "name":
+                        ordered[name] = kwargs.pop(name) if name in kwargs else default
+                ordered.update(kwargs)
+                kwargs.clear()
+                kwargs.update(ordered)
+                kwargs.setdefault("name", type(self).__name__)
+                self._create(kwargs)
+                return
             if _overrides_get(type(self)):
                 if not _volume_scatterer(self._kind):
                     raise TypeError(
                         f"{type(self).__name__} overrides get() of the built-in {self._kind}; "
-                        "subclass Feature for a feature of your own (a subclass of a volume scatterer "
-                        "may override get)"
+                        "subclass Feature for a feature of your own (a subclass of an image kind, of a "
+                        "volume scatterer or of Aberration may override get)"
                     )
                 # DeepTrack2's subclass of a scatterer with a get of its own (class Annulus(Ellipse)):
                 # the kind's scatterer whose volume get computes (super().get gives the kind's own).
@@ -321,8 +340,14 @@ class Feature(_node_api.FeatureNode):
         """The computation of a custom feature: returns the new image. On a built-in kind, DeepTrack2's
         direct call: ``image`` computed by a new feature of the same kind with ``properties`` (the
         others at their defaults); this feature is not touched."""
-        if self._kind is None:
+        kind = self.__dict__.get("_super_kind") or self._kind
+        if kind is None:
             raise NotImplementedError(f"{type(self).__name__} does not define get(self, image, **properties)")
+        if kind != self._kind:
+            # super().get(...) in a subclass of an image kind (see _create): the kind's computation,
+            # with the kind's parameters among ``properties`` (the subclass's own are not the kind's).
+            given = {k: v for k, v in properties.items() if k in _builtin(kind)._params}
+            return _builtin(kind)(**given).resolve(image)
         if _volume_scatterer(self._kind):
             # DeepTrack2's scatterer get: the volume at properties["voxel_size"], uncropped (what a
             # subclass's super().get(...) gives; the kind's parameters not given are its defaults).
@@ -1039,6 +1064,26 @@ def _overrides_get(cls):
     return cls.get is not Feature.get
 
 
+#: DeepTrack2's modules whose kinds compute an image from an image (or from nothing): a Python
+#: subclass of one may override get (Feature._create); the other kinds image samples (optics), make
+#: volumes (scatterers: their own path), or are built from features.
+_IMAGE_MODULES = frozenset({"features", "math", "noises", "augmentations", "holography", "elementwise", "statistics"})
+
+#: Kinds of those modules whose Python class does more than hold the kind (Value gives back the object
+#: it was given; Stack and Arguments are built with features).
+_NOT_SUBCLASSABLE = frozenset({"Value", "Stack", "Arguments"})
+
+
+def _computes_images(cls):
+    """Whether ``cls``, a subclass of a built-in kind, is one whose get a subclass may override."""
+    kind = cls._kind
+    return (
+        getattr(cls, "_module", None) in _IMAGE_MODULES
+        and kind not in _NOT_SUBCLASSABLE
+        and getattr(_BUILTINS.get(kind), "_image_kind", False)
+    )
+
+
 _VOLUME_SCATTERERS = {}
 
 
@@ -1740,6 +1785,9 @@ def _define(kind):
         "_meters": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_METERS),
         # The kind's parameters (a keyword outside them warns: deeptrack_native._unknown).
         "_params": frozenset(p.name for p in kind["params"]),
+        # Whether a subclass may compute with a get of its own (none of its parameters is a
+        # required feature; see _computes_images).
+        "_image_kind": not any(p.type in _FEATURE_TYPES and p.flags & _FLAG_REQUIRED for p in kind["params"]),
         "_pixels": frozenset(p.name for p in kind["params"] if p.flags & _FLAG_PIXELS),
         "_module": kind["module"],
         "_base": kind["base"],  # DeepTrack2 2.0.1's base class, where not the module's ("" else)

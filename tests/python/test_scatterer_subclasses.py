@@ -145,12 +145,13 @@ class TheTutorialsAnnulus(unittest.TestCase):
 
 class Errors(unittest.TestCase):
     def test_a_get_override_of_a_kind_without_volume_is_refused(self):
-        class Plus(dt.Add):
+        # An image kind's subclass computes with its get (test_kind_subclasses); the optics' do not.
+        class Optics(dt.Fluorescence):
             def get(self, image, **kwargs):
                 return image
 
-        with self.assertRaisesRegex(TypeError, "overrides get\\(\\) of the built-in Add"):
-            Plus(value=1)
+        with self.assertRaisesRegex(TypeError, "overrides get\\(\\) of the built-in Fluorescence"):
+            Optics()
 
         class Mie(dt.MieSphere):
             def get(self, image, **kwargs):
