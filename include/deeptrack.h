@@ -1898,9 +1898,10 @@ deeptrack_status deeptrack_mie_harmonics(const double *x,
  *
  * On success `*out` receives a new value owned by the caller (free with `deeptrack_value_free`), and
  * the library owns one reference to `object`: `release(object)` (if `release` is not NULL) runs once,
- * when the value and every copy of it are gone. That can happen on any thread that drops the last
- * copy (a worker of a batch included), and while the library holds a lock of the feature that held
- * it: `release` must not call the library (defer such work to your own code); after
+ * when the value and every copy of it are gone, before the library call that let the last copy go
+ * returns (a batch's worker that lets it go releases it before the batch returns). It never runs
+ * while the library holds a lock, so it may call the library (free other values or features,
+ * resolve); it may run on any thread that drops the last copy, a batch's worker included. After
  * `deeptrack_close_callbacks` it is not called (the process is ending). On failure nothing is
  * taken: `release` is not called.
  *

@@ -435,8 +435,9 @@ class Value : public detail::Handle<deeptrack_value, deeptrack_value_free>, publ
     /// An object of the program's (DEEPTRACK_VALUE_KIND_OBJECT): the library holds a share of it
     /// without reading it, and it travels with the properties (the dicts of every image,
     /// `property()`); the share is released when the value's last copy goes, on whichever thread lets
-    /// it go and perhaps while the library holds a lock, so `T` must be safe to destroy there and its
-    /// destructor must not call the library. A kind that would compute with it throws
+    /// it go (so `T` must be safe to destroy there), before the library call that let it go returns
+    /// and never while the library holds a lock: its destructor may call the library (free a Feature
+    /// or an Image it holds). A kind that would compute with it throws
     /// TYPE_MISMATCH naming the property.
     template <typename T> static Value object(std::shared_ptr<T> obj) {
         auto *held = detail::hold(std::move(obj));
@@ -762,7 +763,7 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
     /// feature's get returns when its result is no array): it reaches the next custom feature's get
     /// (as_object()), passes through DummyFeature, Stack and the structural features with its dicts,
     /// and any other kind throws TYPE_MISMATCH naming itself. The library holds a share of `obj`,
-    /// released as Value::object()'s (so `T`'s destructor must not call the library).
+    /// released as Value::object()'s (`T`'s destructor may call the library).
     template <typename T> static Image object(std::shared_ptr<T> obj) {
         auto *held = detail::hold(std::move(obj));
         deeptrack_image *img;

@@ -48,9 +48,9 @@ os.register_at_fork(after_in_child=_after_fork)
 
 @_lib.FREE_FN
 def _release(token):
-    # Runs on whichever thread drops the last copy, perhaps while the library holds a lock: it only
-    # records the token (an append runs no Python code of the object's), and drain() lets the object
-    # go later, on the Python side, where its finaliser may call the library.
+    # Runs on whichever thread drops the last copy, at the end of the library call that let it go
+    # (a ctypes callback, inside that call): it only records the token (an append runs no Python code
+    # of the object's), and drain() lets the object go later, on the Python side, outside any call.
     _RELEASED.append(token)
 
 

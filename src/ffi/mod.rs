@@ -195,15 +195,17 @@ fn install_panic_hook() {
     PANIC_HOOK.store(2, Ordering::Release);
 }
 
-/// Marks the calling thread as inside an entry point while it lives (also when unwinding).
-struct EntryScope;
+/// Marks the calling thread as inside an entry point while it lives (also when unwinding). When the
+/// outermost one ends, the host's objects let go during the call are released
+/// (`crate::sync::deferred`): no lock of the library is held then.
+struct EntryScope(#[allow(dead_code)] crate::sync::deferred::Inside);
 
 impl EntryScope {
     fn enter() -> Self {
         install_panic_hook();
         crate::sync::watch_forks();
         ENTRY_DEPTH.with(|d| d.set(d.get() + 1));
-        EntryScope
+        EntryScope(crate::sync::deferred::Inside::enter())
     }
 }
 

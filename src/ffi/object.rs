@@ -13,6 +13,30 @@ use crate::error::Error;
 use crate::image::Image;
 use crate::value::{Object, Value};
 
+/// The host's object with its release function, as an [`Object`] holds it: let go inside the library
+/// (a property value replaced under its feature's lock, a cached result), its release waits until the
+/// thread leaves the library (`crate::sync::deferred`), so that `release` may call the library.
+struct HostObject(Option<UserData>);
+
+impl HostObject {
+    fn object(ptr: *mut c_void, release: deeptrack_free_fn) -> Object {
+        Object::new(HostObject(Some(UserData::thread_safe(ptr, release))))
+    }
+
+    fn data(&self) -> &UserData {
+        // Taken only by `drop`.
+        self.0.as_ref().expect("a host object's data is present until it is dropped")
+    }
+}
+
+impl Drop for HostObject {
+    fn drop(&mut self) {
+        if let Some(data) = self.0.take() {
+            crate::sync::deferred::drop_outside(data);
+        }
+    }
+}
+
 /// Creates an OBJECT value holding the host's `object` (any pointer, NULL included), which the
 /// library never reads: it travels with the properties (rules, property dicts, `get_property`) and
 /// comes back through `deeptrack_value_object`. A feature that would compute with it fails with
@@ -21,9 +45,10 @@ use crate::value::{Object, Value};
 ///
 /// On success `*out` receives a new value owned by the caller (free with `deeptrack_value_free`), and
 /// the library owns one reference to `object`: `release(object)` (if `release` is not NULL) runs once,
-/// when the value and every copy of it are gone. That can happen on any thread that drops the last
-/// copy (a worker of a batch included), and while the library holds a lock of the feature that held
-/// it: `release` must not call the library (defer such work to your own code); after
+/// when the value and every copy of it are gone, before the library call that let the last copy go
+/// returns (a batch's worker that lets it go releases it before the batch returns). It never runs
+/// while the library holds a lock, so it may call the library (free other values or features,
+/// resolve); it may run on any thread that drops the last copy, a batch's worker included. After
 /// `deeptrack_close_callbacks` it is not called (the process is ending). On failure nothing is
 /// taken: `release` is not called.
 ///
@@ -38,7 +63,7 @@ pub unsafe extern "C" fn deeptrack_value_new_object(
 ) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
-        let held = Object::new(UserData::thread_safe(object, release));
+        let held = HostObject::object(object, release);
         // SAFETY: checked non-NULL.
         unsafe { *out = into_c(Value::Object(held)) };
         Ok(())
@@ -78,8 +103,9 @@ pub unsafe extern "C" fn deeptrack_value_object(
 /// `object` and `release` must each be NULL or writable.
 unsafe fn lend_object(held: &Object, object: *mut *mut c_void, release: *mut deeptrack_free_fn) -> Result<(), Error> {
     let data = held
-        .downcast_ref::<UserData>()
-        .ok_or_else(|| Error::type_mismatch("the object was made through the Rust API and holds no C pointer"))?;
+        .downcast_ref::<HostObject>()
+        .ok_or_else(|| Error::type_mismatch("the object was made through the Rust API and holds no C pointer"))?
+        .data();
     // SAFETY: each out-pointer is written only if non-NULL (the caller's contract for the others).
     unsafe {
         if !object.is_null() {
@@ -115,7 +141,7 @@ pub unsafe extern "C" fn deeptrack_image_new_object(
 ) -> deeptrack_status {
     guard(|| {
         check_out(out, "out")?;
-        let held = Object::new(UserData::thread_safe(object, release));
+        let held = HostObject::object(object, release);
         // SAFETY: checked non-NULL.
         unsafe { *out = image_into_c(Image::of_object(held)) };
         Ok(())

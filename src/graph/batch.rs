@@ -303,6 +303,9 @@ impl Feature {
                             return;
                         }
                         let _lineage = batch.worker();
+                        // What the worker lets go of the host's is released when it is done, before
+                        // the batch joins it (crate::sync::deferred).
+                        let _inside = crate::sync::deferred::Inside::enter();
                         IN_USER_CODE.set((0, in_user_code.1));
                         work(&mut || {
                             done.add_one();

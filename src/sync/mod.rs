@@ -17,6 +17,7 @@
 //!   held by threads that did not survive ([`alive`]) count as free. The same handlers hold the
 //!   allocator's locks through the fork (`crate::alloc::fork`, with the Cargo feature `mimalloc`).
 
+pub(crate) mod deferred;
 pub(crate) mod host;
 mod lock;
 mod waits;

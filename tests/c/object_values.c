@@ -3,8 +3,11 @@
  * dict of every image, get_property, a batch's images on worker threads), comes back through
  * deeptrack_value_object as the same pointer, is released exactly once when the last copy goes, a
  * kind that would compute with it fails naming the property, and bad arguments are refused with a
- * status (nothing taken). */
+ * status (nothing taken). A release may call the library: it runs when the call that let the object
+ * go returns, never under the library's locks (an alarm fails the test if it ever waits for one). */
+#define _POSIX_C_SOURCE 200809L
 #include <stdatomic.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -66,6 +69,107 @@ static void *object_of(const deeptrack_value *v) {
     deeptrack_free_fn release = NULL;
     if (deeptrack_value_object(v, &p, &release) != DEEPTRACK_STATUS_OK) return NULL;
     return release == release_meta ? p : NULL;
+}
+
+/* A host object whose release calls the library on the feature that held it: resolves it. */
+typedef struct {
+    deeptrack_feature *feature;
+    atomic_int released;
+    deeptrack_status resolved;
+    int value_objects; /* the kind of the `meta` its resolve recorded: 1 if an object, 0 if not */
+} reentrant;
+
+static void release_reentrant(void *p) {
+    reentrant *r = p;
+    atomic_fetch_add(&r->released, 1);
+    double zero = 0;
+    size_t one = 1;
+    deeptrack_image *in = NULL, *out = NULL;
+    r->resolved = deeptrack_image_new(&zero, &one, 1, &in);
+    if (r->resolved == DEEPTRACK_STATUS_OK) r->resolved = deeptrack_feature_resolve(r->feature, in, &out);
+    deeptrack_image_free(in);
+    if (r->resolved == DEEPTRACK_STATUS_OK) {
+        r->value_objects = deeptrack_value_kind(entry(out, "meta")) == DEEPTRACK_VALUE_KIND_OBJECT;
+        deeptrack_image_free(out);
+    }
+}
+
+/* Objects drawn by a rule, each one a reentrant on `userdata` (the feature). */
+static reentrant reentrants[32];
+static atomic_int reentrants_made = 0;
+
+static deeptrack_status draw_reentrant(void *userdata, deeptrack_sample_context *ctx, deeptrack_value **out) {
+    (void)ctx;
+    int i = atomic_fetch_add(&reentrants_made, 1);
+    if (i >= 32) return DEEPTRACK_STATUS_INVALID_ARGUMENT;
+    reentrants[i] = (reentrant){userdata, 0, DEEPTRACK_STATUS_PANIC, -1};
+    return deeptrack_value_new_object(&reentrants[i], release_reentrant, out);
+}
+
+/* Objects let go under the feature's lock (its rule replaced, its cached dicts dropped, a batch's
+ * copies on worker threads): each released once, after the call, and its release resolves the same
+ * feature. */
+static void test_a_release_may_call_the_library(void) {
+    alarm(60); /* a release waiting for a lock its own thread holds would never return */
+    deeptrack_feature *dummy = NULL;
+    OK(deeptrack_feature_new("DummyFeature", &dummy));
+    OK(deeptrack_feature_store_properties(dummy, true));
+    reentrant r = {dummy, 0, DEEPTRACK_STATUS_PANIC, -1};
+    deeptrack_value *obj = NULL;
+    deeptrack_rule *rule = NULL;
+    OK(deeptrack_value_new_object(&r, release_reentrant, &obj));
+    OK(deeptrack_rule_constant(obj, &rule));
+    deeptrack_value_free(obj);
+    OK(deeptrack_feature_set_property(dummy, "meta", rule));
+    deeptrack_image *out = NULL;
+    OK(deeptrack_feature_resolve(dummy, NULL, &out)); /* the cache and the dict hold it too */
+    deeptrack_image_free(out);
+    CHECK(atomic_load(&r.released) == 0);
+    OK(deeptrack_value_new_float(2.0, &obj));
+    OK(deeptrack_rule_constant(obj, &rule));
+    deeptrack_value_free(obj);
+    OK(deeptrack_feature_set_property(dummy, "meta", rule)); /* the last copy goes in here */
+    CHECK(atomic_load(&r.released) == 1);
+    CHECK(r.resolved == DEEPTRACK_STATUS_OK && r.value_objects == 0); /* it saw the new value */
+
+    /* Drawn anew at each update: the last update's object goes with the cached result the next
+     * resolve replaces, inside that resolve. */
+    deeptrack_rule *drawing = NULL;
+    OK(deeptrack_rule_callback(draw_reentrant, dummy, NULL, &drawing));
+    OK(deeptrack_feature_set_property(dummy, "meta", drawing));
+    for (int i = 0; i < 4; i++) {
+        OK(deeptrack_feature_update(dummy));
+        OK(deeptrack_feature_resolve(dummy, NULL, &out));
+        deeptrack_image_free(out);
+    }
+    CHECK(atomic_load(&reentrants_made) == 4);
+    for (int i = 0; i < 3; i++) {
+        CHECK(atomic_load(&reentrants[i].released) == 1);
+        CHECK(reentrants[i].resolved == DEEPTRACK_STATUS_OK && reentrants[i].value_objects == 1);
+    }
+    CHECK(atomic_load(&reentrants[3].released) == 0); /* the current one */
+
+    /* Drawn per item of a batch on two threads: the workers' copies let them go. */
+    double zero = 0;
+    size_t one = 1;
+    deeptrack_image *input = NULL;
+    OK(deeptrack_image_new(&zero, &one, 1, &input));
+    deeptrack_image *batch[6] = {0};
+    OK(deeptrack_feature_resolve_batch(dummy, input, 3, 0, 6, 2, batch));
+    for (int k = 0; k < 6; k++) {
+        CHECK(batch[k] != NULL);
+        deeptrack_image_free(batch[k]);
+    }
+    deeptrack_image_free(input);
+    int made_now = atomic_load(&reentrants_made);
+    CHECK(made_now >= 4 + 6);
+    for (int i = 0; i < made_now && i < 32; i++) {
+        if (i == 3) continue; /* the feature's own current object, not the batch's */
+        CHECK(atomic_load(&reentrants[i].released) == 1);
+        CHECK(reentrants[i].resolved == DEEPTRACK_STATUS_OK);
+    }
+    deeptrack_feature_free(dummy);
+    alarm(0);
 }
 
 int main(void) {
@@ -245,6 +349,7 @@ int main(void) {
 
     deeptrack_image_free(input);
     deeptrack_value_free(one);
+    test_a_release_may_call_the_library();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;
 }
