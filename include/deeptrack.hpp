@@ -777,10 +777,10 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
     /// the input's dicts; empty: no image. As a resolve's input it stands for its images (as
     /// resolve_list()); any kind computing with it throws TYPE_MISMATCH, a function of an image (a
     /// kind's function parameter) returning it INVALID_ARGUMENT.
-    static Image list(const std::vector<Image> &items) {
+    static Image list(const std::vector<ImageView> &items) {
         std::vector<const deeptrack_image *> ptrs;
         ptrs.reserve(items.size());
-        for (const Image &item : items) ptrs.push_back(item.get());
+        for (const ImageView &item : items) ptrs.push_back(item.get());
         deeptrack_image *img;
         check(deeptrack_image_new_list(ptrs.data(), ptrs.size(), &img));
         return Image(img);
