@@ -13,7 +13,8 @@ use crate::image::Image;
 /// compute each of them on its own, each carries the input's dicts after its own, and a pipeline
 /// ending there gives them all (`deeptrack_feature_resolve_many`). `count` 0 gives no image (as
 /// `DEEPTRACK_STATUS_NO_IMAGE`). Given as the input of `deeptrack_feature_resolve`, `_resolve_many`
-/// or `_resolve_list` (an item there), its images are the input list, as DeepTrack2 resolves a list.
+/// or `_resolve_list` (an item there), its images are the input list, as DeepTrack2 resolves a list;
+/// pushed by a Merge function (`deeptrack_merge_output_push`), its images are pushed.
 /// Anywhere else it stands for nothing to compute with: a kind that computes with samples fails on
 /// it with `DEEPTRACK_STATUS_TYPE_MISMATCH` naming the list, a function of an image (a kind's
 /// `DEEPTRACK_PARAM_CALLBACK` parameter) returning it fails with `DEEPTRACK_STATUS_INVALID_ARGUMENT`,

@@ -2,7 +2,8 @@
  * returning a list): what follows computes each on its own, each carries the input's dicts, a
  * pipeline ending there gives them all, an empty list gives none, an appending feature appends them
  * all, and a function of an image (Blur's filter_function) may not give several. As a resolve's
- * input a list stands for its images; a batch refuses it. */
+ * input a list stands for its images, pushed by a Merge function its images are pushed; a batch
+ * refuses it. */
 #include <string.h>
 
 #include "check.h"
@@ -48,6 +49,19 @@ static deeptrack_status nothing(void *userdata, const deeptrack_image *input, co
     (void)input;
     (void)props;
     return deeptrack_image_new_list(NULL, 0, output);
+}
+
+/* A Merge function pushing its inputs as one list: the list's images are pushed. */
+static deeptrack_status push_as_list(void *userdata, const deeptrack_image *const *inputs, size_t count,
+                                     const deeptrack_property_dict *props, deeptrack_merge_output *output) {
+    (void)userdata;
+    (void)props;
+    deeptrack_image *list = NULL;
+    deeptrack_status status = deeptrack_image_new_list(inputs, count, &list);
+    if (status != DEEPTRACK_STATUS_OK) return status;
+    status = deeptrack_merge_output_push(output, list);
+    if (status != DEEPTRACK_STATUS_OK) deeptrack_image_free(list);
+    return status;
 }
 
 /* Resolves `f` on `inputs` and writes the first sample of each output to `firsts`; returns the count. */
@@ -156,6 +170,12 @@ int main(void) {
     /* Not an object of the host's. */
     FAILS(deeptrack_image_object(both, NULL, NULL), DEEPTRACK_STATUS_TYPE_MISMATCH,
           "got one standing for a list of 2 images");
+
+    /* A Merge function pushing a list pushes its images. */
+    deeptrack_feature *merge = NULL;
+    OK(deeptrack_feature_new_merge("PushList", push_as_list, NULL, NULL, &merge));
+    CHECK(resolve_list(merge, two, 2, firsts) == 2 && firsts[0] == 0.0 && firsts[1] == 5.0);
+    deeptrack_feature_free(merge);
 
     /* An appending feature appends every image of the list (computed without input). */
     deeptrack_feature *appending = NULL, *appended = NULL;
