@@ -42,22 +42,22 @@ impl Handle for deeptrack_feature {
 /// call. With store_properties on, the library itself appends `properties` to the output (after the
 /// input's dicts), so do not append it yourself.
 ///
-/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
-/// success the library takes ownership. To produce several in the input's place (DeepTrack2's `get`
-/// returning a list), store an image made by `deeptrack_image_new_list`: each carries the input's
-/// dicts, and the features that follow compute each on its own. Leaving `*output` NULL (or setting it to `input`) passes the
-/// input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no image
-/// (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
+/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on success
+/// the library takes ownership. To produce several in the input's place (DeepTrack2's `get` returning a
+/// list), store an image made by `deeptrack_image_new_list`: each carries the input's dicts, and the
+/// features that follow compute each on its own. Leaving `*output` NULL (or setting it to `input`)
+/// passes the input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no
+/// image (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
 /// resolved on one image gives none (`deeptrack_feature_resolve` writes NULL, `_resolve_many` a count
-/// of 0) and one resolved on several gives the images of the others, and an appending feature
-/// appends nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
-/// (after `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`,
-/// `*output` is ignored, so free anything you created. A custom feature used as a function of an
-/// image (a kind's `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give
-/// an image: there `DEEPTRACK_STATUS_NO_IMAGE` fails the resolve with
-/// `DEEPTRACK_STATUS_INVALID_ARGUMENT`. Registered with `deeptrack_feature_new_custom`,
-/// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
-/// may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
+/// of 0) and one resolved on several gives the images of the others, and an appending feature appends
+/// nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (after
+/// `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`, `*output` is
+/// ignored, so free anything you created. A custom feature used as a function of an image (a kind's
+/// `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give an image: there
+/// `DEEPTRACK_STATUS_NO_IMAGE` (or a list) fails the resolve with `DEEPTRACK_STATUS_INVALID_ARGUMENT`.
+/// Registered with `deeptrack_feature_new_custom`, it never runs on two threads at once; with
+/// `deeptrack_feature_new_custom_threadsafe`, it may. It may call any function of the library, as a
+/// sampling callback may (see `deeptrack_sample_fn`).
 pub type deeptrack_get_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -565,9 +565,9 @@ unsafe fn resolve_args(
 
 /// Resolves `f` on `input` (borrowed; NULL means the input of the last resolve since the last update,
 /// or none; an image made by `deeptrack_image_new_list` stands for its images, as in
-/// `deeptrack_feature_resolve_list`). Resolving again with the same input handle and no update returns the cached result with
-/// the same property dicts. On success `*out` receives a new image owned by the caller, or NULL when
-/// the pipeline produced no image (e.g. a pass-through feature resolved without input).
+/// `deeptrack_feature_resolve_list`). Resolving again with the same input handle and no update
+/// returns the cached result with the same property dicts. On success `*out` receives a new image
+/// owned by the caller, or NULL when the pipeline produced no image (e.g. a pass-through feature resolved without input).
 /// Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
 /// failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
 /// Sizes the data does not bound have limits, each stated in its error ("... exceeds the maximum of
@@ -639,8 +639,9 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
 /// Resolves `f` on a list of `n_inputs` images `inputs[0..n_inputs]` (borrowed), as DeepTrack2
 /// resolves a list: distributed features compute each image on its own, and features that take the
 /// list at once (`Sum` with `distributed` false) see all of them. `n_inputs` 0 is a resolve without
-/// input; an input made by `deeptrack_image_new_list` stands for its images, in its place. The results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written
-/// to `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
+/// input; an input made by `deeptrack_image_new_list` stands for its images, in its place. The
+/// results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written to
+/// `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
 /// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing written).
 ///
 /// # Safety

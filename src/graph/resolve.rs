@@ -528,8 +528,8 @@ fn objects_refused<'i>(kind: &str, mut images: impl Iterator<Item = &'i Image>) 
     let image = images.find(|i| i.object().is_some())?;
     if let Some(items) = image.list_items() {
         return Some(Error::type_mismatch(format!(
-            "{kind} cannot compute with a list of {} images in place of an image: such a list (deeptrack_image_new_list) \
-             gives its images only as a custom feature's output or as a resolve's input",
+            "{kind} cannot compute with a list of {} images in place of an image: such a list \
+             (deeptrack_image_new_list) gives its images only as a custom feature's output or as a resolve's input",
             items.len()
         )));
     }
