@@ -407,20 +407,22 @@ typedef bool (*deeptrack_progress_fn)(void *userdata, size_t done, size_t total)
  * call. With store_properties on, the library itself appends `properties` to the output (after the
  * input's dicts), so do not append it yourself.
  *
- * To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
- * success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
- * input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no image
- * (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
+ * To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on success
+ * the library takes ownership. To produce several in the input's place (DeepTrack2's `get` returning a
+ * list), store an image made by `deeptrack_image_new_list`: each carries the input's dicts, and the
+ * features that follow compute each on its own. Leaving `*output` NULL (or setting it to `input`)
+ * passes the input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no
+ * image (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
  * resolved on one image gives none (`deeptrack_feature_resolve` writes NULL, `_resolve_many` a count
- * of 0) and one resolved on several gives the images of the others, and an appending feature
- * appends nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
- * (after `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`,
- * `*output` is ignored, so free anything you created. A custom feature used as a function of an
- * image (a kind's `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give
- * an image: there `DEEPTRACK_STATUS_NO_IMAGE` fails the resolve with
- * `DEEPTRACK_STATUS_INVALID_ARGUMENT`. Registered with `deeptrack_feature_new_custom`,
- * it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
- * may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
+ * of 0) and one resolved on several gives the images of the others, and an appending feature appends
+ * nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (after
+ * `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`, `*output` is
+ * ignored, so free anything you created. A custom feature used as a function of an image (a kind's
+ * `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give an image: there
+ * `DEEPTRACK_STATUS_NO_IMAGE` (or a list) fails the resolve with `DEEPTRACK_STATUS_INVALID_ARGUMENT`.
+ * Registered with `deeptrack_feature_new_custom`, it never runs on two threads at once; with
+ * `deeptrack_feature_new_custom_threadsafe`, it may. It may call any function of the library, as a
+ * sampling callback may (see `deeptrack_sample_fn`).
  */
 typedef deeptrack_status (*deeptrack_get_fn)(void *userdata,
                                              const struct deeptrack_image *input,
@@ -1056,9 +1058,10 @@ deeptrack_status deeptrack_feature_update(struct deeptrack_feature *f);
 
 /**
  * Resolves `f` on `input` (borrowed; NULL means the input of the last resolve since the last update,
- * or none). Resolving again with the same input handle and no update returns the cached result with
- * the same property dicts. On success `*out` receives a new image owned by the caller, or NULL when
- * the pipeline produced no image (e.g. a pass-through feature resolved without input).
+ * or none; an image made by `deeptrack_image_new_list` stands for its images, as in
+ * `deeptrack_feature_resolve_list`). Resolving again with the same input handle and no update
+ * returns the cached result with the same property dicts. On success `*out` receives a new image
+ * owned by the caller, or NULL when the pipeline produced no image (e.g. a pass-through feature resolved without input).
  * Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
  * failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
  * Sizes the data does not bound have limits, each stated in its error ("... exceeds the maximum of
@@ -1095,8 +1098,9 @@ deeptrack_status deeptrack_feature_resolve_many(struct deeptrack_feature *f,
  * Resolves `f` on a list of `n_inputs` images `inputs[0..n_inputs]` (borrowed), as DeepTrack2
  * resolves a list: distributed features compute each image on its own, and features that take the
  * list at once (`Sum` with `distributed` false) see all of them. `n_inputs` 0 is a resolve without
- * input. The results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written
- * to `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
+ * input; an input made by `deeptrack_image_new_list` stands for its images, in its place. The
+ * results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written to
+ * `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
  * `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing written).
  *
  * # Safety
@@ -1577,6 +1581,35 @@ deeptrack_status deeptrack_image_save_tiff(const struct deeptrack_image *img,
 void deeptrack_image_free(struct deeptrack_image *img);
 
 /**
+ * Creates an image standing for the list of the `count` images `items[0 .. count]` (borrowed: the
+ * new image shares them, and the caller still owns and frees its handles; their dicts are kept).
+ * It is what a custom feature's `get` callback (`deeptrack_get_fn`) stores in `*output` to give
+ * several images in the input's place, DeepTrack2's `get` returning a list: the features that follow
+ * compute each of them on its own, each carries the input's dicts after its own, and a pipeline
+ * ending there gives them all (`deeptrack_feature_resolve_many`). `count` 0 gives no image (as
+ * `DEEPTRACK_STATUS_NO_IMAGE`). Given as the input of `deeptrack_feature_resolve`, `_resolve_many`
+ * or `_resolve_list` (an item there), its images are the input list, as DeepTrack2 resolves a list;
+ * pushed by a Merge function (`deeptrack_merge_output_push`), its images are pushed.
+ * Anywhere else it stands for nothing to compute with: a kind that computes with samples fails on
+ * it with `DEEPTRACK_STATUS_TYPE_MISMATCH` naming the list, a function of an image (a kind's
+ * `DEEPTRACK_PARAM_CALLBACK` parameter) returning it fails with `DEEPTRACK_STATUS_INVALID_ARGUMENT`,
+ * and `deeptrack_feature_resolve_batch` refuses it as input (`DEEPTRACK_STATUS_INVALID_ARGUMENT`).
+ * An item that is itself such a list gives its own items in its place (the list is flat).
+ *
+ * On success `*out` receives a new image owned by the caller (free with `deeptrack_image_free`,
+ * unless a `get` callback hands it to the library through `*output`).
+ * `DEEPTRACK_STATUS_NULL_ARGUMENT` when `items` is NULL with `count` > 0 or an item is NULL;
+ * `DEEPTRACK_STATUS_INVALID_HANDLE` when an item is not a live image.
+ *
+ * # Safety
+ * `items` must be NULL or point to `count` readable pointers, each NULL or an image handle; `out`
+ * NULL or writable.
+ */
+deeptrack_status deeptrack_image_new_list(const struct deeptrack_image *const *items,
+                                          size_t count,
+                                          struct deeptrack_image **out);
+
+/**
  * The number of built-in kinds (aliases not counted).
  */
 size_t deeptrack_kind_count(void);
@@ -1803,7 +1836,8 @@ deeptrack_status deeptrack_feature_new_merge(const char *name,
                                              struct deeptrack_feature **out);
 
 /**
- * Appends `image` to the output list of the running merge function. **Takes ownership of `image`**
+ * Appends `image` to the output list of the running merge function (an image made by
+ * `deeptrack_image_new_list`: its images). **Takes ownership of `image`**
  * when it returns `DEEPTRACK_STATUS_OK` (do not use or free it afterwards); otherwise it stays the
  * caller's. `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL argument; `DEEPTRACK_STATUS_INVALID_HANDLE`
  * when `output` is not the list of a running call (e.g. kept after the call) or `image` is not an

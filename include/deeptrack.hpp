@@ -772,6 +772,20 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         check(status);
         return Image(img);
     }
+    /// An image standing for the list `items` (shared: each keeps its samples and dicts), what a
+    /// custom feature's get returns to give several images in the input's place (DeepTrack2's get
+    /// returning a list): the features that follow compute each of them on its own, and each carries
+    /// the input's dicts; empty: no image. As a resolve's input it stands for its images (as
+    /// resolve_list()); any kind computing with it throws TYPE_MISMATCH, a function of an image (a
+    /// kind's function parameter) returning it INVALID_ARGUMENT.
+    static Image list(const std::vector<ImageView> &items) {
+        std::vector<const deeptrack_image *> ptrs;
+        ptrs.reserve(items.size());
+        for (const ImageView &item : items) ptrs.push_back(item.get());
+        deeptrack_image *img;
+        check(deeptrack_image_new_list(ptrs.data(), ptrs.size(), &img));
+        return Image(img);
+    }
     static Image typed(const void *data, uint32_t dtype, const std::vector<size_t> &shape) {
         deeptrack_image *img;
         check(deeptrack_image_new_typed(data, dtype, shape.data(), shape.size(), &img));

@@ -63,6 +63,9 @@ pub struct Image {
     host: Option<Object>,
 }
 
+/// The images an image made by [`Image::of_list`] stands for.
+struct ImageItems(Vec<Image>);
+
 /// Typed data attached to an image ([`Image::set_note`]): any `'static` type, shared by the image's
 /// copies. The engine carries it and never reads it.
 #[derive(Clone)]
@@ -856,6 +859,19 @@ impl Image {
     /// samples.
     pub fn object(&self) -> Option<&Object> {
         self.host.as_ref()
+    }
+
+    /// An image standing for the list `items` (the C ABI's `deeptrack_image_new_list`: a custom
+    /// feature's `get` giving several images through its one output): an object image
+    /// ([`Image::of_object`]) whose object is the list, so that a kind computing with samples refuses
+    /// it. A custom feature's output and a resolve's input give its items in its place.
+    pub(crate) fn of_list(items: Vec<Image>) -> Image {
+        Image::of_object(Object::new(ImageItems(items)))
+    }
+
+    /// The images this image stands for when [`Image::of_list`] made it; None for any other image.
+    pub(crate) fn list_items(&self) -> Option<&[Image]> {
+        self.host.as_ref()?.downcast_ref::<ImageItems>().map(|l| &l.0[..])
     }
 
     /// Attaches typed data for the kinds that consume the image, replacing any. Copies of the image and

@@ -201,6 +201,14 @@ fn feature_property_names_set_value_and_appending_custom_features_from_c() {
 }
 
 #[test]
+fn custom_features_giving_several_images_from_c() {
+    let out = run(&compile("cc", "tests/c/list_results.c", "list_results", &["-std=c11"]));
+    let last = out.lines().last().unwrap_or_default();
+    assert!(last.ends_with(" passed, 0 failed"), "{out}");
+    assert!(!last.starts_with("0 passed"), "{out}");
+}
+
+#[test]
 fn custom_features_giving_no_image_from_c() {
     let out = run(&compile("cc", "tests/c/no_image.c", "no_image", &["-std=c11"]));
     let last = out.lines().last().unwrap_or_default();
@@ -441,6 +449,7 @@ fn c_programs_are_clean_under_valgrind() {
     valgrind_clean("tests/c/camera.c", "valgrind_camera");
     valgrind_clean("tests/c/sequence.c", "valgrind_sequence");
     valgrind_clean("tests/c/no_image.c", "valgrind_no_image");
+    valgrind_clean("tests/c/list_results.c", "valgrind_list_results");
     valgrind_clean("examples-c/movie.c", "valgrind_movie");
     valgrind_clean("tests/c/table.c", "valgrind_table");
 }
@@ -485,7 +494,11 @@ fn reentrancy_and_fork_tests_are_clean_under_valgrind() {
 /// (`DEEPTRACK_STATUS_OUT_OF_MEMORY`), not abort the process: `allocator_may_return_null=1`.
 #[test]
 fn c_tests_are_clean_under_address_and_undefined_behavior_sanitizers() {
-    for (source, name) in [("tests/c/test_api.c", "asan_test_api"), ("tests/c/bad_input.c", "asan_bad_input")] {
+    for (source, name) in [
+        ("tests/c/test_api.c", "asan_test_api"),
+        ("tests/c/bad_input.c", "asan_bad_input"),
+        ("tests/c/list_results.c", "asan_list_results"),
+    ] {
         let flags =
             ["-std=c11", "-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-fno-sanitize-recover=all"];
         let exe = compile("cc", source, name, &flags);

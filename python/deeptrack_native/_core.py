@@ -251,6 +251,22 @@ def object_image(obj):
         raise
 
 
+def list_image(items, what):
+    """A new library image standing for the list ``items`` (``deeptrack_image_new_list``: a custom
+    ``get``'s several images): each item image-like becomes an image (an Image with its dicts), any
+    other an object image (:func:`object_image`). ``what`` names the list in errors."""
+    owned = []
+    for i, item in enumerate(items):
+        value = item._value if isinstance(item, Image) else item
+        if image_like(value):
+            owned.append(to_library_image(item, f"item {i} of {what}")[0])
+        else:
+            owned.append(object_image(value))  # any object passes on, as in DeepTrack2
+    pointers = (c_void_p * max(len(owned), 1))(*(o.ptr for o in owned))
+    # The list shares the items; the handles here are freed with ``owned``.
+    return new_handle(lib.deeptrack_image_new_list, pointers, len(owned), free=lib.deeptrack_image_free)
+
+
 def image_object(ptr, _nothing=_objects.NOTHING):
     """The Python object a library image stands for (:func:`object_image`), or ``_objects.NOTHING``
     for an image of samples. Only 0-d images can stand for one: call it for those."""
@@ -261,9 +277,10 @@ def image_object(ptr, _nothing=_objects.NOTHING):
 
 
 def image_like(value):
-    """Whether ``value`` (a custom ``get``'s result, unwrapped from an Image) is what the library makes
-    an image of: a numeric array, a number, or a list or tuple numpy makes a numeric array of; anything
-    else (a dict, a string, a user's object, a ragged list) is an object passed on as it is."""
+    """Whether ``value`` (a custom ``get``'s result, unwrapped from an Image, or an item of the list it
+    returned) is what the library makes an image of: a numeric array, a number, or a list or tuple
+    numpy makes a numeric array of; anything else (a dict, a string, a user's object, a ragged tuple)
+    is an object passed on as it is."""
     if isinstance(value, np.ndarray):
         return value.dtype.kind in "biufc"
     if isinstance(value, (bool, int, float, complex, np.bool_, np.number)):
@@ -1211,11 +1228,19 @@ def get_trampoline(key, input_ptr, dict_ptr, out):
             # DeepTrack2's get returning None for an image: no image (see no_image_scope).
             _record(feature, "dropped")
             return _lib.NO_IMAGE
+        if isinstance(result, list):
+            # DeepTrack2 2.0.1 splits a list (not a tuple): several images in the input's place, which
+            # what follows computes one by one; an empty list gives none.
+            _record(feature, "list")
+            if not result:
+                _tls.no_image = True
+            out[0] = list_image(result, f"the list {type(feature).__name__}.get returned").release()
+            return 0
         _record(feature, "image")
         if arg is not None and result is arg and (original is None or _unchanged(arg, original, count)):
             return 0  # pass the input through (keeps its identity)
         if not image_like(result._value if isinstance(result, Image) else result):
-            # Any object passes on, as in DeepTrack2 (a dict of labels, a string, a ragged list).
+            # Any object passes on, as in DeepTrack2 (a dict of labels, a string, a ragged tuple).
             image = object_image(result._value if isinstance(result, Image) else result)
             out[0] = image.release()
             return 0

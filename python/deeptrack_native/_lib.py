@@ -243,6 +243,7 @@ _DECLARATIONS = {
     "deeptrack_value_new_object": ([c_void_p, FREE_FN, out_handle], status),
     "deeptrack_value_object": ([handle, POINTER(c_void_p), POINTER(c_void_p)], status),
     "deeptrack_image_new_object": ([c_void_p, FREE_FN, out_handle], status),
+    "deeptrack_image_new_list": ([c_void_p, c_size_t, out_handle], status),
     "deeptrack_image_object": ([handle, POINTER(c_void_p), POINTER(c_void_p)], status),
     "deeptrack_value_array_complex": (
         [handle, POINTER(c_void_p), POINTER(POINTER(c_size_t)), POINTER(c_size_t)],

@@ -755,7 +755,7 @@ class Feature(_node_api.FeatureNode):
         results = [_core.from_library_image(_core.owned_image(buf[i]), known or None) for i in range(count.value)]
         results = _zero_d_results(self, results)
         outcomes = _get_outcomes(self, scope.calls)
-        if outcomes and "dropped" in outcomes:
+        if outcomes and "dropped" in outcomes and "list" not in outcomes:
             # The pipeline ends in a custom feature whose get returned None for some images: in their
             # places DeepTrack2 2.0.1's list holds None (one call per input image, in order).
             given = [o for o in outcomes if o != "skipped"]

@@ -25,6 +25,11 @@ pub enum CustomOutput {
     /// No image: the input is dropped from the output list (DeepTrack2's `get` returning `None`), so a
     /// feature resolved on one image gives no image, and one resolved on several gives the others'.
     NoImage,
+    /// Several images in the input's place (DeepTrack2's `get` returning a list), in order, each
+    /// carrying the input's dicts (after its own); empty: no image, as [`CustomOutput::NoImage`].
+    /// The features that follow compute each of them on its own, as any list of images. Resolved
+    /// without input, the images themselves; an appending feature appends them all.
+    Images(Vec<Image>),
 }
 
 /// The function of a custom feature that may give no image ([`Feature::custom_output`]).
@@ -46,14 +51,18 @@ impl Custom {
     }
 }
 
-/// `output` as a [`GetFn`]'s result: no image is an error, since what calls a function of an image
-/// (a kind's function parameter) needs one.
+/// `output` as a [`GetFn`]'s result: no image, or several, is an error, since what calls a function
+/// of an image (a kind's function parameter) needs one.
 fn as_get_result(name: &str, output: CustomOutput) -> Result<Option<Image>> {
     match output {
         CustomOutput::Image(image) => Ok(Some(image)),
         CustomOutput::Input => Ok(None),
         CustomOutput::NoImage => Err(Error::invalid(format!(
             "the function '{name}' gave no image, where a function of an image must give one"
+        ))),
+        CustomOutput::Images(images) => Err(Error::invalid(format!(
+            "the function '{name}' gave a list of {} images, where a function of an image must give one image",
+            images.len()
         ))),
     }
 }
@@ -108,24 +117,37 @@ impl FeatureKind for Custom {
         if inputs.is_empty() {
             return Ok(match self.call(None, props, rs)? {
                 CustomOutput::Image(image) => vec![image],
+                CustomOutput::Images(images) => images,
                 CustomOutput::Input | CustomOutput::NoImage => Vec::new(),
             });
         }
         let mut out = Vec::with_capacity(inputs.len());
-        let mut dropped = false;
+        // Whether the outputs no longer pair up one to one with the inputs.
+        let mut reshaped = false;
         for input in inputs {
             match self.call(Some(input), props, rs)? {
                 CustomOutput::Image(image) => out.push((image, input)),
                 CustomOutput::Input => out.push((input.clone(), input)),
-                CustomOutput::NoImage => dropped = true,
+                CustomOutput::NoImage => reshaped = true,
+                CustomOutput::Images(images) => {
+                    reshaped = true;
+                    out.try_reserve(images.len()).map_err(|_| {
+                        Error::new(
+                            crate::error::ErrorKind::OutOfMemory,
+                            format!("cannot allocate a list of {} images", out.len() + images.len()),
+                        )
+                    })?;
+                    out.extend(images.into_iter().map(|image| (image, input)));
+                }
             }
         }
-        if dropped {
+        if reshaped {
             // The resolver carries each input's dicts into its output only when the lists pair up
-            // one to one; with images dropped, the pairs are known here.
+            // one to one; with images dropped or several in one's place, the pairs are known here.
             for (image, input) in &mut out {
                 image.merge_properties_from(input)?;
             }
+            rs.carried_input_dicts();
         }
         Ok(out.into_iter().map(|(image, _)| image).collect())
     }
@@ -150,8 +172,10 @@ impl Feature {
     }
 
     /// A custom feature named `name` (its `name` property) whose `get` says what it gives for each input:
-    /// a new image, the input, or no image ([`CustomOutput`]; DeepTrack2's `get` returning `None`).
-    /// Resolved without input, it gives the image `get(None, …)` makes, or none.
+    /// a new image, the input, no image ([`CustomOutput`]; DeepTrack2's `get` returning `None`), or
+    /// several images (DeepTrack2's `get` returning a list). Resolved without input, it gives the
+    /// images `get(None, …)` makes, or none. Used as a function of an image (a kind's function
+    /// parameter, e.g. `Blur`'s `filter_function`), no image or several is an error.
     pub fn custom_output(
         name: &str,
         get: impl Fn(Option<&Image>, &Arc<PropertyDict>) -> Result<CustomOutput> + Send + Sync + 'static,
@@ -169,8 +193,8 @@ impl Feature {
         Feature::custom_kind(name, passing_through(get), true)
     }
 
-    /// A custom feature of `get` (appending its image to the input list with `append`; then only
-    /// [`CustomOutput::Image`] appends anything).
+    /// A custom feature of `get` (appending its images to the input list with `append`; then only
+    /// [`CustomOutput::Image`] and [`CustomOutput::Images`] append anything).
     pub(crate) fn custom_kind(name: &str, get: Arc<CustomFn>, append: bool) -> Feature {
         Feature::new(Box::new(Custom { name: name.to_owned(), get, append })).expect("a leaf feature nests one level")
     }
@@ -232,5 +256,58 @@ impl Feature {
     ) -> Feature {
         Feature::new(Box::new(Merge { name: name.to_owned(), function: Arc::new(function) }))
             .expect("a leaf feature nests one level")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{ArrayD, IxDyn};
+
+    fn filled(v: f64) -> Image {
+        Image::new(ArrayD::from_elem(IxDyn(&[1]), v))
+    }
+
+    fn firsts(images: &[Image]) -> Vec<f64> {
+        images.iter().map(|i| i.data()[[0]]).collect()
+    }
+
+    #[test]
+    fn an_appending_feature_appends_every_image_of_a_list() {
+        let get: Arc<CustomFn> = Arc::new(|input, _| {
+            assert!(input.is_none(), "an appending feature computes without input");
+            Ok(CustomOutput::Images(vec![filled(7.0), filled(8.0)]))
+        });
+        let appending = Feature::custom_kind("Two", get, true);
+        let first = Feature::custom("One", |_, _| Ok(Some(filled(1.0))));
+        let out = Feature::chain(&first, &appending).unwrap().resolve(None).unwrap();
+        assert_eq!(firsts(&out), [1.0, 7.0, 8.0]);
+        // An empty list appends nothing.
+        let none: Arc<CustomFn> = Arc::new(|_, _| Ok(CustomOutput::Images(Vec::new())));
+        let out = Feature::chain(&first, &Feature::custom_kind("None", none, true)).unwrap().resolve(None).unwrap();
+        assert_eq!(firsts(&out), [1.0]);
+    }
+
+    #[test]
+    fn a_function_of_an_image_refuses_a_list() {
+        let split = Feature::custom_output("Split", |img, _| {
+            Ok(CustomOutput::Images(vec![img.unwrap().clone(), img.unwrap().clone()]))
+        });
+        let function = split.kind().function().expect("a custom feature is a function of an image");
+        let props = Arc::new(PropertyDict::new());
+        let e = function(Some(&filled(0.0)), &props).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the function 'Split' gave a list of 2 images, where a function of an image must give one image"
+        );
+    }
+
+    #[test]
+    fn a_list_image_reaching_a_kind_is_refused_naming_the_list() {
+        // Only the C ABI expands a list image; here one is an image of the custom feature's.
+        let raw = Feature::custom("Raw", |_, _| Ok(Some(Image::of_list(vec![filled(1.0), filled(2.0)]))));
+        let add = crate::features::registry::build("Add", Vec::new()).unwrap();
+        let e = Feature::chain(&raw, &add).unwrap().resolve(Some(&filled(0.0))).unwrap_err();
+        assert!(e.to_string().contains("Add cannot compute with a list of 2 images in place of an image"), "{e}");
     }
 }

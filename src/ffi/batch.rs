@@ -59,6 +59,7 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_batch_with(
             // SAFETY: forwarded contract.
             Some(unsafe { borrow(input, "input")? }.clone())
         };
+        super::feature::batch_input(input.as_ref())?;
         let mut report = |done: usize, total: usize| match progress {
             Some(cb) => match host::enter("the progress callback") {
                 // SAFETY: the caller's callback, called on this thread with its userdata (contract).

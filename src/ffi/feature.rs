@@ -42,20 +42,22 @@ impl Handle for deeptrack_feature {
 /// call. With store_properties on, the library itself appends `properties` to the output (after the
 /// input's dicts), so do not append it yourself.
 ///
-/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on
-/// success the library takes ownership. Leaving `*output` NULL (or setting it to `input`) passes the
-/// input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no image
-/// (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
+/// To produce a new image, create it (e.g. `deeptrack_image_new`) and store it in `*output`: on success
+/// the library takes ownership. To produce several in the input's place (DeepTrack2's `get` returning a
+/// list), store an image made by `deeptrack_image_new_list`: each carries the input's dicts, and the
+/// features that follow compute each on its own. Leaving `*output` NULL (or setting it to `input`)
+/// passes the input through. Return `DEEPTRACK_STATUS_OK`; or `DEEPTRACK_STATUS_NO_IMAGE` to give no
+/// image (DeepTrack2's `get` returning `None`): the input is dropped from the output list, so a feature
 /// resolved on one image gives none (`deeptrack_feature_resolve` writes NULL, `_resolve_many` a count
-/// of 0) and one resolved on several gives the images of the others, and an appending feature
-/// appends nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED`
-/// (after `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`,
-/// `*output` is ignored, so free anything you created. A custom feature used as a function of an
-/// image (a kind's `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give
-/// an image: there `DEEPTRACK_STATUS_NO_IMAGE` fails the resolve with
-/// `DEEPTRACK_STATUS_INVALID_ARGUMENT`. Registered with `deeptrack_feature_new_custom`,
-/// it never runs on two threads at once; with `deeptrack_feature_new_custom_threadsafe`, it may. It
-/// may call any function of the library, as a sampling callback may (see `deeptrack_sample_fn`).
+/// of 0) and one resolved on several gives the images of the others, and an appending feature appends
+/// nothing; or another status to fail the resolve with `DEEPTRACK_STATUS_CALLBACK_FAILED` (after
+/// `deeptrack_set_error_message`, to say why). With any status but `DEEPTRACK_STATUS_OK`, `*output` is
+/// ignored, so free anything you created. A custom feature used as a function of an image (a kind's
+/// `DEEPTRACK_PARAM_CALLBACK` parameter, e.g. `Blur`'s `filter_function`) must give an image: there
+/// `DEEPTRACK_STATUS_NO_IMAGE` (or a list) fails the resolve with `DEEPTRACK_STATUS_INVALID_ARGUMENT`.
+/// Registered with `deeptrack_feature_new_custom`, it never runs on two threads at once; with
+/// `deeptrack_feature_new_custom_threadsafe`, it may. It may call any function of the library, as a
+/// sampling callback may (see `deeptrack_sample_fn`).
 pub type deeptrack_get_fn = Option<
     unsafe extern "C" fn(
         userdata: *mut c_void,
@@ -213,7 +215,7 @@ pub(super) fn custom_get(
             Ok(CustomOutput::Input)
         } else {
             // SAFETY: the callback handed over an image it created.
-            unsafe { take(out, "output") }.map(CustomOutput::Image).map_err(|e| {
+            unsafe { take(out, "output") }.map(custom_output).map_err(|e| {
                 Error::new(ErrorKind::CallbackFailed, format!("the feature's get callback returned a bad output: {e}"))
             })
         };
@@ -222,6 +224,36 @@ pub(super) fn custom_get(
             let _ = unsafe { take(in_ptr, "input") };
         }
         result
+    }
+}
+
+/// What a `get` callback's output image gives: its images when it stands for a list
+/// (`deeptrack_image_new_list`), else itself.
+fn custom_output(image: Image) -> CustomOutput {
+    match image.list_items() {
+        Some(items) => CustomOutput::Images(items.to_vec()),
+        None => CustomOutput::Image(image),
+    }
+}
+
+/// Resolves `f` on `input` (`None`: the stored input, or none), or on the images `input` stands for
+/// when it is a list (`deeptrack_image_new_list`), as DeepTrack2 resolves a list.
+fn resolve_input(f: &Feature, input: Option<&Image>) -> Result<Vec<Image>, Error> {
+    match input.and_then(Image::list_items) {
+        Some(items) => f.resolve_list(items),
+        None => f.resolve(input),
+    }
+}
+
+/// Refuses an image standing for a list as the one input of a batch (each item renders one image).
+pub(super) fn batch_input(input: Option<&Image>) -> Result<(), Error> {
+    match input.and_then(Image::list_items) {
+        Some(items) => Err(Error::invalid(format!(
+            "argument 'input' stands for a list of {} images (deeptrack_image_new_list): a batch renders each \
+             item from one image; resolve a list with deeptrack_feature_resolve_list",
+            items.len()
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -553,9 +585,10 @@ unsafe fn resolve_args(
 }
 
 /// Resolves `f` on `input` (borrowed; NULL means the input of the last resolve since the last update,
-/// or none). Resolving again with the same input handle and no update returns the cached result with
-/// the same property dicts. On success `*out` receives a new image owned by the caller, or NULL when
-/// the pipeline produced no image (e.g. a pass-through feature resolved without input).
+/// or none; an image made by `deeptrack_image_new_list` stands for its images, as in
+/// `deeptrack_feature_resolve_list`). Resolving again with the same input handle and no update
+/// returns the cached result with the same property dicts. On success `*out` receives a new image
+/// owned by the caller, or NULL when the pipeline produced no image (e.g. a pass-through feature resolved without input).
 /// Errors carry the feature and property at fault; `DEEPTRACK_STATUS_CALLBACK_FAILED` when a callback
 /// failed, `DEEPTRACK_STATUS_INVALID_ARGUMENT` when the pipeline produced several images.
 /// Sizes the data does not bound have limits, each stated in its error ("... exceeds the maximum of
@@ -576,7 +609,7 @@ pub unsafe extern "C" fn deeptrack_feature_resolve(
         check_out(out, "out")?;
         // SAFETY: forwarded contract.
         let (f, input) = unsafe { resolve_args(f, input)? };
-        let result = f.resolve_one(input.as_ref())?;
+        let result = f.single(resolve_input(&f, input.as_ref())?)?;
         // SAFETY: checked non-NULL.
         unsafe { *out = result.map_or(std::ptr::null_mut(), image_into_c) };
         Ok(())
@@ -604,7 +637,7 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
         check_out(count, "count")?;
         // SAFETY: forwarded contract.
         let (f, input) = unsafe { resolve_args(f, input)? };
-        let images = f.resolve(input.as_ref())?;
+        let images = resolve_input(&f, input.as_ref())?;
         // SAFETY: checked non-NULL.
         unsafe { *count = images.len() };
         if images.len() > cap {
@@ -627,8 +660,9 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_many(
 /// Resolves `f` on a list of `n_inputs` images `inputs[0..n_inputs]` (borrowed), as DeepTrack2
 /// resolves a list: distributed features compute each image on its own, and features that take the
 /// list at once (`Sum` with `distributed` false) see all of them. `n_inputs` 0 is a resolve without
-/// input. The results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written
-/// to `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
+/// input; an input made by `deeptrack_image_new_list` stands for its images, in its place. The
+/// results are returned as by `deeptrack_feature_resolve_many` (`*count` images, written to
+/// `out[0..count]` when `count <= cap`, each owned by the caller; otherwise
 /// `DEEPTRACK_STATUS_BUFFER_TOO_SMALL` and nothing written).
 ///
 /// # Safety
@@ -656,7 +690,8 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_list(
             .map_err(|_| Error::new(ErrorKind::OutOfMemory, format!("cannot allocate a list of {n_inputs} images")))?;
         for i in 0..n_inputs {
             // SAFETY: `inputs` holds `n_inputs` readable pointers (contract), each checked by `borrow`.
-            images.push(unsafe { borrow(*inputs.add(i), "inputs[i]")? }.clone());
+            let image = unsafe { borrow(*inputs.add(i), "inputs[i]")? };
+            super::image_list::push_items(&mut images, image)?;
         }
         let results = f.resolve_list(&images)?;
         // SAFETY: checked non-NULL.
@@ -720,6 +755,7 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_batch(
             // SAFETY: forwarded contract.
             Some(unsafe { borrow(input, "input")? }.clone())
         };
+        batch_input(input.as_ref())?;
         let images = f.resolve_batch(input.as_ref(), seed, first, count, threads)?;
         for (i, img) in images.into_iter().enumerate() {
             // SAFETY: `out` holds `count` pointers.

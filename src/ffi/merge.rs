@@ -140,7 +140,8 @@ pub unsafe extern "C" fn deeptrack_feature_new_merge(
     })
 }
 
-/// Appends `image` to the output list of the running merge function. **Takes ownership of `image`**
+/// Appends `image` to the output list of the running merge function (an image made by
+/// `deeptrack_image_new_list`: its images). **Takes ownership of `image`**
 /// when it returns `DEEPTRACK_STATUS_OK` (do not use or free it afterwards); otherwise it stays the
 /// caller's. `DEEPTRACK_STATUS_NULL_ARGUMENT` for a NULL argument; `DEEPTRACK_STATUS_INVALID_HANDLE`
 /// when `output` is not the list of a running call (e.g. kept after the call) or `image` is not an
@@ -165,7 +166,12 @@ pub unsafe extern "C" fn deeptrack_merge_output_push(
         })?;
         // SAFETY: tag checked above; ownership passes to the list.
         let image = unsafe { take(image, "image")? };
-        pushed.0.push(image);
+        if image.list_items().is_some() {
+            // A list (`deeptrack_image_new_list`) pushes its images.
+            super::image_list::push_items(&mut pushed.0, &image)?;
+        } else {
+            pushed.0.push(image);
+        }
         Ok(())
     })
 }

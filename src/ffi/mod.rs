@@ -29,6 +29,7 @@ pub mod feature;
 pub mod feature_values;
 pub mod holography;
 pub mod image;
+pub mod image_list;
 pub mod kind;
 pub mod merge;
 pub mod mie;

@@ -164,6 +164,12 @@ pub unsafe extern "C" fn deeptrack_image_object(
     guard(|| {
         // SAFETY: forwarded contract.
         let img = unsafe { borrow(img, "img")? };
+        if let Some(items) = img.list_items() {
+            return Err(Error::type_mismatch(format!(
+                "expected an image standing for an object, got one standing for a list of {} images",
+                items.len()
+            )));
+        }
         let held = img
             .object()
             .ok_or_else(|| Error::type_mismatch("expected an image standing for an object, got an image of samples"))?;

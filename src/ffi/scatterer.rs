@@ -65,6 +65,12 @@ pub unsafe extern "C" fn deeptrack_feature_new_scatterer(
             Ok(match get(None, props)? {
                 CustomOutput::Image(image) => Some(image),
                 CustomOutput::Input | CustomOutput::NoImage => None,
+                CustomOutput::Images(images) => {
+                    return Err(crate::error::Error::invalid(format!(
+                        "the scatterer's get callback gave a list of {} images, where a volume is one image",
+                        images.len()
+                    )));
+                }
             })
         })?;
         write_feature(out, feature);

@@ -67,7 +67,12 @@ impl Feature {
     /// Resolves and returns the single output image, `None` when the pipeline produced none, or an
     /// error when it produced several.
     pub fn resolve_one(&self, input: Option<&Image>) -> Result<Option<Image>> {
-        let mut out = self.resolve(input)?;
+        self.single(self.resolve(input)?)
+    }
+
+    /// The single image of `out`, what this pipeline produced: `None` when it produced none, an error
+    /// when it produced several.
+    pub(crate) fn single(&self, mut out: Vec<Image>) -> Result<Option<Image>> {
         match out.len() {
             0 => Ok(None),
             1 => Ok(out.pop()),
@@ -105,6 +110,9 @@ pub struct Resolver<'r> {
     /// ([`FeatureKind::takes_objects`](crate::features::FeatureKind::takes_objects)): the images its
     /// children and feature values give it are checked for them.
     pub(super) refusing_objects: Option<Feature>,
+    /// Whether the leaf computation running carried its inputs' dicts into its outputs itself (see
+    /// [`Resolver::carried_input_dicts`]).
+    pub(super) carried: bool,
 }
 
 impl<'r> Resolver<'r> {
@@ -121,6 +129,7 @@ impl<'r> Resolver<'r> {
             amended: None,
             computing: None,
             refusing_objects: None,
+            carried: false,
         }
     }
 
@@ -215,6 +224,13 @@ impl<'r> Resolver<'r> {
     /// their microscope sets on them while imaging (the volume's `limits`, the `fields`).
     pub fn record_instead(&mut self, dict: PropertyDict) {
         self.amended = Some(dict);
+    }
+
+    /// Tells the resolver that the leaf computation running merged each input's dicts into the
+    /// outputs made from it (a custom feature giving no image, or several, for an input): it then
+    /// does not pair inputs and outputs by position, even when their numbers agree.
+    pub(crate) fn carried_input_dicts(&mut self) {
+        self.carried = true;
     }
 
     /// Runs `f` with the values of `bound` (keys other than `name`) overriding the same-named
@@ -321,8 +337,8 @@ impl<'r> Resolver<'r> {
         let result = result?;
         if let Some(parent) = &self.refusing_objects {
             // A child's or a feature value's images reach a kind that computes with their samples.
-            if result.iter().any(|i| i.object().is_some()) {
-                return Err(objects_refused(parent.kind().name()).in_feature(&parent.label()));
+            if let Some(e) = objects_refused(parent.kind().name(), result.iter()) {
+                return Err(e.in_feature(&parent.label()));
             }
         }
         Ok(result)
@@ -363,8 +379,10 @@ impl<'r> Resolver<'r> {
             Some(arguments) if store && own.is_some() => Some(self.arguments_dict(&arguments, id).map_err(in_feature)?),
             _ => None,
         };
-        if !kind.takes_objects() && inputs.iter().any(|i| i.object().is_some()) {
-            return Err(in_feature(objects_refused(kind.name())));
+        if !kind.takes_objects() {
+            if let Some(e) = objects_refused(kind.name(), inputs.iter()) {
+                return Err(in_feature(e));
+            }
         }
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
@@ -453,15 +471,19 @@ impl<'r> Resolver<'r> {
                 image.float64_ready().map_err(in_feature)?;
             }
         }
-        if !kind.takes_objects() && flat.iter().any(|i| i.object().is_some()) {
-            return Err(in_feature(objects_refused(kind.name())));
+        if !kind.takes_objects() {
+            if let Some(e) = objects_refused(kind.name(), flat.iter()) {
+                return Err(in_feature(e));
+            }
         }
         // A complex input reaches only the kinds that know complex samples (see `complex_inputs`).
         // The kind may ask to record another dict (`record_instead`); nested computations keep their own.
         let outer = (std::mem::replace(&mut self.recording, store), self.amended.take());
         let computing = self.computing.replace((feature.clone(), SmallVec::from_slice(id)));
         let refusing = std::mem::replace(&mut self.refusing_objects, (!kind.takes_objects()).then(|| feature.clone()));
+        let carried = std::mem::replace(&mut self.carried, false);
         let out = crate::features::complex_inputs::process(kind, &flat, dict, id, self);
+        let carried = std::mem::replace(&mut self.carried, carried);
         self.refusing_objects = refusing;
         self.computing = computing;
         let amended = std::mem::replace(&mut self.amended, outer.1);
@@ -474,7 +496,7 @@ impl<'r> Resolver<'r> {
         let out = match recorded {
             Some(dict) if store => {
                 let out = self.join_feature_values(feature, out, id).map_err(in_feature)?;
-                finish_with(out, &flat, kind.is_distributed(), bound, dict).map_err(in_feature)?
+                finish_with(out, &flat, kind.is_distributed() && !carried, bound, dict).map_err(in_feature)?
             }
             _ => strip(out),
         };
@@ -500,12 +522,20 @@ impl<'r> Resolver<'r> {
     }
 }
 
-/// The error of kind `kind`, which computes with samples, given an image standing for an object of the
-/// host's ([`Image::of_object`]).
-fn objects_refused(kind: &str) -> Error {
-    Error::type_mismatch(format!(
+/// The error of kind `kind`, which computes with samples, when one of `images` stands for an object of
+/// the host's ([`Image::of_object`]) or for a list of images ([`Image::of_list`]); None when none does.
+fn objects_refused<'i>(kind: &str, mut images: impl Iterator<Item = &'i Image>) -> Option<Error> {
+    let image = images.find(|i| i.object().is_some())?;
+    if let Some(items) = image.list_items() {
+        return Some(Error::type_mismatch(format!(
+            "{kind} cannot compute with a list of {} images in place of an image: such a list \
+             (deeptrack_image_new_list) gives its images only as a custom feature's output or as a resolve's input",
+            items.len()
+        )));
+    }
+    Some(Error::type_mismatch(format!(
         "{kind} cannot compute with an object of the host's in place of an image (a custom feature's get returned \
          one that is no array); only custom features, DummyFeature, Value, Stack and the features that pass \
          images on (Chain, Repeat, Bind, Probability, OneOf, Store, ...) take one"
-    ))
+    )))
 }

@@ -210,6 +210,23 @@ static void test_features() {
     Image zero({0}, {1});
     std::vector<Image> both = combine.resolve_many(zero);
     CHECK(both.size() == 2 && both[0].data()[0] == 1 && both[1].data()[0] == 10);
+    // A get giving several images (Image::list, DeepTrack2's get returning a list): what follows
+    // computes each; empty: none; as a resolve's input, a list stands for its images.
+    {
+        Feature split = Feature::custom("Split", [](ImageView in, PropertyDict) {
+            double x = in.data()[0];
+            return Image::list({Image({x}, {1}), Image({x + 1}, {1})});
+        });
+        std::vector<Image> two = (split >> add_of(10)).resolve_many(zero);
+        CHECK(two.size() == 2 && two[0].data()[0] == 10 && two[1].data()[0] == 11);
+        Feature none = Feature::custom("None", [](ImageView, PropertyDict) { return Image::list({}); });
+        CHECK((none >> add_of(10)).resolve_many(zero).empty());
+        Image items = Image::list({Image({1}, {1}), Image({2}, {1})});
+        std::vector<Image> each = one.resolve_many(items);
+        CHECK(each.size() == 2 && each[0].data()[0] == 2 && each[1].data()[0] == 3);
+        THROWS(Feature::with("Blur", {&split}).resolve(zero), DEEPTRACK_STATUS_INVALID_ARGUMENT,
+               "the function 'Split' gave a list of 2 images");
+    }
     THROWS(Feature::with("Chain", {}), DEEPTRACK_STATUS_INVALID_ARGUMENT,
            "Chain takes 2 features (feature_1, feature_2), got 0");
     THROWS(Feature::with("NoSuchKind", {&one}), DEEPTRACK_STATUS_NOT_FOUND, "unknown feature kind 'NoSuchKind'");

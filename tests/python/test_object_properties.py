@@ -218,13 +218,13 @@ class Seen(dt.Feature):
 
 
 class ObjectsInPlaceOfImages(unittest.TestCase):
-    """What a custom ``get`` returns that is no array (a dict, a string, a tuple, a ragged list, any
-    object) passes on as DeepTrack2 2.0.1 passes it: to the next custom feature's ``get``, through
+    """What a custom ``get`` returns that is no array (a dict, a string, a tuple, any object; a list is
+    several images: test_list_results.py) passes on as DeepTrack2 2.0.1 passes it: to the next custom feature's ``get``, through
     ``DummyFeature``, and out of the pipeline; an ``Image`` of it with the dicts when properties are
     stored."""
 
     def test_returned_as_it_is(self):
-        returns = [{"a": 1}, "label", (np.ones(2), 2), [np.ones(2), np.zeros(3)], Thing]
+        returns = [{"a": 1}, "label", (np.ones(2), 2), (np.ones(2), np.zeros(3)), Thing]
         for given in returns:
 
             class Gives(dt.Feature):
