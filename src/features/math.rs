@@ -115,16 +115,7 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
             ParamDefault::Value(Const::Str("reflect")),
             "scipy's border mode",
         ),
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "cval",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Float(0.0)),
-                "the value outside the image in \"constant\" mode",
-            )
-        },
+        BLUR_CVAL,
     ],
     positional: &["ksize"],
     make: |_| Box::new(MedianBlur),
@@ -267,16 +258,11 @@ const BLUR_MODE: ParamSpec = ParamSpec::new(
 );
 
 /// The constant of the "constant" border mode.
-const BLUR_CVAL: ParamSpec = ParamSpec {
-    min: -f64::MAX,
-    max: f64::MAX,
-    ..ParamSpec::new(
-        "cval",
-        ParamKind::Number,
-        ParamDefault::Value(Const::Float(0.0)),
-        "the value outside the image in \"constant\" mode",
-    )
-};
+const BLUR_CVAL: ParamSpec = ParamSpec::finite(
+    "cval",
+    ParamDefault::Value(Const::Float(0.0)),
+    "the value outside the image in \"constant\" mode",
+);
 
 /// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
 const KSIZE: ParamSpec = ParamSpec {
@@ -325,16 +311,11 @@ pub(super) const POOLING: &[ParamSpec] = &[
         doc: "the block size, in pixels: one for every axis, or one per axis",
         ..KSIZE
     },
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
-            "cval",
-            ParamKind::Number,
-            ParamDefault::Absent,
-            "optional: the value the axes that do not divide are padded with (skimage's `cval`; 0 when unset)",
-        )
-    },
+    ParamSpec::finite(
+        "cval",
+        ParamDefault::Absent,
+        "optional: the value the axes that do not divide are padded with (skimage's `cval`; 0 when unset)",
+    ),
 ];
 
 /// A pooling's `cval`: the value it pads with (0 when unset or None).
