@@ -1630,8 +1630,8 @@ _NATIVE_POOLINGS = {np.sum: "Sum", np.mean: "Mean", np.max: "Max", np.amax: "Max
 
 
 class Pool(_Composite):
-    """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: zero padding at the
-    ends counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
+    """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: the padding at the
+    ends, ``cval`` or 0, counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
     features ``Sum()`` … ``Median()``) run natively; another callable taking ``axis`` is called once, as
     skimage calls it, with the view of every block and ``axis`` the block axes; one without ``axis`` is
     called once per block with that block and returns one value.
