@@ -522,6 +522,12 @@ impl FeatureKind for Pad {
     }
 }
 
+/// Whether `dtype` is an integer type narrower than 64 bits.
+fn narrow_int(dtype: crate::dtype::Dtype) -> bool {
+    use crate::dtype::Dtype;
+    matches!(dtype, Dtype::Int32 | Dtype::Int16 | Dtype::Int8 | Dtype::UInt32 | Dtype::UInt16 | Dtype::UInt8)
+}
+
 /// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
 fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Image> {
     // int64 and uint64 samples are padded in their type: their float64 values are exact only to 2^53.
@@ -535,6 +541,13 @@ fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Im
             let out = padding::pad(&x, pad, mode)?;
             let shape = out.shape().to_vec();
             img.with_typed(&shape, TypedSamples::from_u64(out.into_raw_vec_and_offset().0))
+        }
+        // The narrower integers' statistics and ramps are numpy's in their type: rounded (or
+        // floored) axis by axis, each axis's from the samples the previous ones wrote. Their float64
+        // values are exact, so they are padded as int64 and cast back.
+        None if narrow_int(img.dtype()) && mode.computes() => {
+            let x = img.data().mapv(|v| v as i64);
+            img.with_data_in_type(padding::pad(&x.view(), pad, mode)?.mapv(|v| v as f64))?
         }
         None => img.with_data_in_type(padding::pad(&img.data(), pad, mode)?)?,
     };
