@@ -512,12 +512,15 @@ mod tests {
         let x: Vec<f64> = (0..15).map(f64::from).collect();
         let (dims, ksize) = ([3, 5], [2, 2]);
         let mut block = vec![f64::NAN; 4];
-        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 0], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[0, 0], 0.0, &mut block);
         assert_eq!(block, [0.0, 1.0, 5.0, 6.0]);
-        fill_block(&x, &dims, &[5, 1], &ksize, &[1, 2], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[1, 2], 0.0, &mut block);
         assert_eq!(block, [14.0, 0.0, 0.0, 0.0]);
-        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 2], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[0, 2], 0.0, &mut block);
         assert_eq!(block, [4.0, 0.0, 9.0, 0.0]);
+        // The padding is `cval`.
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[1, 2], -1.5, &mut block);
+        assert_eq!(block, [14.0, -1.5, -1.5, -1.5]);
     }
 
     #[test]
