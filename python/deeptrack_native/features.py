@@ -974,6 +974,50 @@ def _zero_d_array_by_parameters(feature):
     return any(item is Ellipsis or (isinstance(item, str) and item == "...") for item in items)
 
 
+def _chained(feature):
+    """The features of ``feature``'s chain, in the order they compute (``feature`` alone when it is
+    not a chain)."""
+    if isinstance(feature, Chain):
+        return _chained(feature.feature_1) + _chained(feature.feature_2)
+    return [feature]
+
+
+def _known_0d(features, i):
+    """Whether the result of ``features[i]`` (of a chain, :func:`_chained`) is known to be 0-d
+    whatever the input: a statistics reduction over every axis (``axis=None`` without
+    ``keepdims``), or one passed through ``AsType``, ``Transpose`` or ``Squeeze``."""
+    if i < 0:
+        return False
+    kind = getattr(features[i], "_kind", None)
+    if kind in _SCALAR_PASSING_KINDS:
+        return _known_0d(features, i - 1)
+    if kind not in _STATISTICS_KINDS:
+        return False
+    try:
+        return features[i]._get_property("axis") is None and features[i]._get_property("keepdims") is not True
+    except Exception:  # noqa: BLE001 - a property Python holds: not known
+        return False
+
+
+def _scalar_in_2_0_1(features, i):
+    """Whether DeepTrack2 2.0.1 gives a 0-d result of ``features[i]`` (of a chain, :func:`_chained`)
+    as a numpy scalar: the kinds that give numpy scalars, and ``AsType``, ``Transpose`` (which keep
+    the number of axes) and ``Squeeze`` (of a result known to be 0-d) of such a scalar, which numpy's
+    ``astype``, ``transpose`` and ``squeeze`` of a numpy scalar keep a scalar. The pipeline's input
+    (an array) and unknown features (a user's, ``Value``): no."""
+    if i < 0:
+        return False
+    last = features[i]
+    kind = getattr(last, "_kind", None)
+    if kind in _SCALAR_PASSING_KINDS:
+        if kind == "Squeeze" and not _known_0d(features, i - 1):
+            return False
+        return _scalar_in_2_0_1(features, i - 1)
+    if kind is None or kind == "Value" or kind not in _KIND_NAMES:
+        return False
+    return kind not in _ZERO_D_ARRAY_KINDS and not _zero_d_array_by_parameters(last)
+
+
 def _zero_d_results(feature, results):
     """``results`` with their 0-d numbers typed as DeepTrack2 2.0.1 gives them for ``feature``'s last
     kind: a 0-d ndarray for the kinds of ``_ZERO_D_ARRAY_KINDS`` (the registry's ``zero_d_array``:
@@ -984,6 +1028,10 @@ def _zero_d_results(feature, results):
     scalar = (np.float64, np.complex128)
     last = _last_feature(feature)
     kind = last._kind
+    chained = _chained(feature) if kind in _SCALAR_PASSING_KINDS else []
+    if chained and _scalar_in_2_0_1(chained, len(chained) - 1):
+        # numpy's astype, transpose and squeeze of a numpy scalar (a reduction's) give a numpy scalar.
+        return [r[()] if type(r) is np.ndarray and r.ndim == 0 else r for r in results]
     if kind in _ZERO_D_ARRAY_KINDS or (
         any(isinstance(r, scalar) for r in results) and _zero_d_array_by_parameters(last)
     ):
@@ -1688,8 +1736,8 @@ _NATIVE_POOLINGS = {np.sum: "Sum", np.mean: "Mean", np.max: "Max", np.amax: "Max
 
 
 class Pool(_Composite):
-    """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: zero padding at the
-    ends counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
+    """``pooling_function`` over each ``ksize`` block (skimage's ``block_reduce``: the padding at the
+    ends, ``cval`` or 0, counts). ``np.sum``, ``np.mean``, ``np.max``, ``np.min`` and ``np.median`` (or the statistics
     features ``Sum()`` … ``Median()``) run natively; another callable taking ``axis`` is called once, as
     skimage calls it, with the view of every block and ``axis`` the block axes; one without ``axis`` is
     called once per block with that block and returns one value.
@@ -1863,6 +1911,13 @@ _ZERO_D_ARRAY_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["zero_d_
 #: The comparisons, whose result on a 0-d input is numpy's bool scalar (``np.bool_``), as numpy's
 #: comparison of a 0-d array gives it (the registry's ``bool_output``).
 _COMPARISON_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["bool_output"])
+#: The kinds that give a numpy scalar input back as a numpy scalar in DeepTrack2 2.0.1 (numpy's
+#: ``astype``, ``transpose`` and ``squeeze`` of one), and a 0-d ndarray input as a 0-d ndarray.
+_SCALAR_PASSING_KINDS = frozenset({"AsType", "Transpose", "Squeeze"})
+#: DeepTrack2's statistics reductions (``Sum``, ``Mean``, …), numbers over ``axis=None``.
+_STATISTICS_KINDS = frozenset(kind["name"] for kind in _KINDS if kind["module"] == "statistics")
+#: Every built-in kind's name.
+_KIND_NAMES = frozenset(kind["name"] for kind in _KINDS)
 # The kinds written here with Python-side behaviour that their DeepTrack2 module exports.
 for _cls in (Blur, BlurCV2, Pool):
     _BUILTINS[_cls._kind] = _cls

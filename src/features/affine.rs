@@ -26,17 +26,8 @@ pub(crate) const MODES: &[&str] =
 /// A (row, column) pair: one number for both, or two.
 const fn pair(name: &'static str, default: ParamDefault, doc: &'static str) -> ParamSpec {
     ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(name, ParamKind::Vector { min_len: 1, max_len: 2, whole: false }, default, doc)
-    }
-}
-
-const fn finite(name: &'static str, default: f64, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(Const::Float(default)), doc)
+        kind: ParamKind::Vector { min_len: 1, max_len: 2, whole: false },
+        ..ParamSpec::finite(name, default, doc)
     }
 }
 
@@ -50,12 +41,7 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
     bool_output: false,
     doc: "Scales, translates, rotates and shears the first two axes about the centre; positions follow.",
     params: &[
-        ParamSpec::new(
-            "time_consistent",
-            ParamKind::Bool,
-            ParamDefault::Value(Const::Bool(false)),
-            "augment every image of a sequence alike",
-        ),
+        super::augmentations::TIME_CONSISTENT,
         ParamSpec {
             min: 0.0,
             min_open: true,
@@ -70,8 +56,8 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
             )
         },
         pair("translate_px", ParamDefault::Value(Const::Float(0.0)), "the shift in pixels when translate is None"),
-        finite("rotate", 0.0, "the rotation, in radians"),
-        finite("shear", 0.0, "the shear angle, in radians"),
+        ParamSpec::finite("rotate", ParamDefault::Value(Const::Float(0.0)), "the rotation, in radians"),
+        ParamSpec::finite("shear", ParamDefault::Value(Const::Float(0.0)), "the shear angle, in radians"),
         ParamSpec {
             min: 0.0,
             max: 1.0,
@@ -82,7 +68,11 @@ pub(crate) const AFFINE: KindSpec = KindSpec {
                 "the spline order: 0 (nearest) or 1 (linear)",
             )
         },
-        finite("cval", 0.0, "the value outside the image in the constant modes"),
+        ParamSpec::finite(
+            "cval",
+            ParamDefault::Value(Const::Float(0.0)),
+            "the value outside the image in the constant modes",
+        ),
         ParamSpec::new(
             "mode",
             ParamKind::Str { choices: MODES },

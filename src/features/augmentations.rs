@@ -478,6 +478,12 @@ impl FeatureKind for Pad {
         false
     }
 
+    /// int64 and uint64 samples are padded in their type (no float64 copy of them is made); the
+    /// other narrow types are read as float64 by [`padded`].
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn process(
         &self,
         inputs: &[Image],
@@ -490,29 +496,29 @@ impl FeatureKind for Pad {
         inputs
             .iter()
             .map(|img| {
-                let x = img.data();
+                let ndim = img.shape().len();
                 let p = Params::new(PAD.params, props);
                 let px: Vec<usize> = p.vec("px")?.into_iter().map(|x| x as usize).collect();
                 if let Value::Int(_) | Value::Float(_) = p.value("px")? {
                     // One number: every axis padded by it before and after.
-                    let pad = vec![(px[0], px[0]); x.ndim()];
+                    let pad = vec![(px[0], px[0]); ndim];
                     let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
                     return padded(img, &pad, mode).map_err(|e| e.in_property("px"));
                 }
-                if x.ndim() == 0 && px.len() == 2 {
+                if ndim == 0 && px.len() == 2 {
                     // numpy broadcasts one (before, after) pair over the axes a 0-d array does not
                     // have: DeepTrack2 returns it unchanged.
                     return Ok(img.clone());
                 }
-                if px.len() % 2 != 0 || px.len() / 2 > x.ndim() {
+                if px.len() % 2 != 0 || px.len() / 2 > ndim {
                     return Err(Error::invalid(format!(
                         "expected (before, after) pairs for at most {} axes, got {} numbers",
-                        x.ndim(),
+                        ndim,
                         px.len()
                     ))
                     .in_property("px"));
                 }
-                let pad: Vec<(usize, usize)> = (0..x.ndim())
+                let pad: Vec<(usize, usize)> = (0..ndim)
                     .map(|a| (px.get(2 * a).copied().unwrap_or(0), px.get(2 * a + 1).copied().unwrap_or(0)))
                     .collect();
                 let mode = padding::Mode::parse(p.str("mode")?, p.f64("cval")?);
@@ -520,6 +526,12 @@ impl FeatureKind for Pad {
             })
             .collect()
     }
+}
+
+/// Whether `dtype` is an integer type narrower than 64 bits.
+fn narrow_int(dtype: crate::dtype::Dtype) -> bool {
+    use crate::dtype::Dtype;
+    matches!(dtype, Dtype::Int32 | Dtype::Int16 | Dtype::Int8 | Dtype::UInt32 | Dtype::UInt16 | Dtype::UInt8)
 }
 
 /// `img` padded by `pad` per axis in `mode`, its positions shifted by the padding before.
@@ -536,7 +548,18 @@ fn padded(img: &Image, pad: &[(usize, usize)], mode: padding::Mode) -> Result<Im
             let shape = out.shape().to_vec();
             img.with_typed(&shape, TypedSamples::from_u64(out.into_raw_vec_and_offset().0))
         }
-        None => img.with_data_in_type(padding::pad(&img.data(), pad, mode)?)?,
+        // The narrower integers' statistics and ramps are numpy's in their type: rounded (or
+        // floored) axis by axis, each axis's from the samples the previous ones wrote. Their float64
+        // values are exact, so they are padded as int64 and cast back.
+        None if narrow_int(img.dtype()) && mode.computes() => {
+            img.float64_ready()?;
+            let x = img.data().mapv(|v| v as i64);
+            img.with_data_in_type(padding::pad(&x.view(), pad, mode)?.mapv(|v| v as f64))?
+        }
+        None => {
+            img.float64_ready()?;
+            img.with_data_in_type(padding::pad(&img.data(), pad, mode)?)?
+        }
     };
     let (r, c) = (pad.first().map_or(0, |p| p.0) as i64, pad.get(1).map_or(0, |p| p.0) as i64);
     move_positions_whole(out, WholeMove::Shift([r, c]))

@@ -62,26 +62,16 @@ pub(crate) const BILATERAL_BLUR: KindSpec = KindSpec {
                 "the diameter of the neighbourhood, in pixels (<= 0: from sigma_space)",
             )
         },
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "sigma_color",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Int(50)),
-                "the standard deviation of the value weights (<= 0: 1)",
-            )
-        },
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "sigma_space",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Int(50)),
-                "the standard deviation of the distance weights, in pixels (<= 0: 1)",
-            )
-        },
+        ParamSpec::finite(
+            "sigma_color",
+            ParamDefault::Value(Const::Int(50)),
+            "the standard deviation of the value weights (<= 0: 1)",
+        ),
+        ParamSpec::finite(
+            "sigma_space",
+            ParamDefault::Value(Const::Int(50)),
+            "the standard deviation of the distance weights, in pixels (<= 0: 1)",
+        ),
     ],
     positional: &["d", "sigma_color", "sigma_space"],
     make: |_| Box::new(BilateralBlur),

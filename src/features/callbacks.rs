@@ -6,15 +6,15 @@
 //! C, `deeptrack_feature_new_custom` and `deeptrack_feature_new_with`; from Python, a callable),
 //! whose `get` the kind calls with its own sampled properties. `Blur` calls it once with the whole
 //! image; `BlurCV2` too, with OpenCV's `borderType` for `mode` among the properties it is given (what
-//! 2.0.1's `BlurCV2` evidently means: it cannot be constructed in 2.0.1). `Pool` reduces each `ksize` block as `skimage.measure.block_reduce` does (zero padding at
-//! the ends of axes that do not divide, and the zeros take part); its function is either one of the
+//! 2.0.1's `BlurCV2` evidently means: it cannot be constructed in 2.0.1). `Pool` reduces each `ksize` block as `skimage.measure.block_reduce` does (padding with `cval`,
+//! 0 when unset, at the ends of axes that do not divide, and the padding takes part); its function is either one of the
 //! statistics reductions `Sum`, `Mean`, `Max`, `Min`, `Median` (numpy's `np.sum` … `np.median`),
 //! computed natively in one pass over the image, or a custom feature called once per block with that
 //! block (its padding included) as an image, which must return one value. That costs one call per
 //! output sample and a copy of each block: the work and memory are those of the padded image. A custom
 //! feature named [`BLOCK_REDUCE`] is called once instead, as skimage's `block_reduce` calls its
 //! function (what DeepTrack2 does): with every block at once, an image of shape `(n1, …, nd, k1, …,
-//! kd)` (the zero-padded image's blocks, a strided view of it: skimage's `view_as_blocks`), and
+//! kd)` (the padded image's blocks, a strided view of it: skimage's `view_as_blocks`), and
 //! returns the `(n1, …, nd)` image of the blocks' values.
 
 use crate::features::ComplexInputs;
@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use super::FeatureKind;
 use super::custom::GetFn;
-use super::math::{POOLING, ksizes, with_samples};
+use super::math::{POOLING, ksizes, pooling_cval, reduce_padded, with_samples};
 use super::median;
 use super::pool_complex::{self, ComplexMethod};
 use super::pooling::{self, Reduce};
@@ -110,7 +110,7 @@ pub(super) const POOL: KindSpec = KindSpec {
     base: "",
     zero_d_array: false,
     bool_output: false,
-    doc: "`pooling_function` over each `ksize` block (block reduce; zero padding at the ends counts).",
+    doc: "`pooling_function` over each `ksize` block (block reduce; the padding at the ends, `cval` or 0, counts).",
     params: &[
         ParamSpec::new(
             "pooling_function",
@@ -121,6 +121,7 @@ pub(super) const POOL: KindSpec = KindSpec {
              blocks, returning the (n…) image of their values)",
         ),
         POOLING[0],
+        POOLING[1],
     ],
     positional: &["pooling_function", "ksize"],
     make: |features| Box::new(Pool { function: features.into_iter().next().expect("counted by the registry") }),
@@ -265,8 +266,9 @@ impl Pool {
             Method::Blocks(f) => ComplexMethod::Blocks(f),
         };
         check_padding(dims, &k)?;
+        let cval = pooling_cval(props)?;
         let _user = (!matches!(method, ComplexMethod::Native(_))).then(|| rs.user_code());
-        pool_complex::pool(img, &k, method, props)
+        pool_complex::pool(img, &k, cval, method, props)
     }
 }
 
@@ -296,33 +298,34 @@ impl FeatureKind for Pool {
         }
         let shape = img.shape();
         let Some(k) = block_sizes(shape, &method, props)? else { return Ok(Some(img.clone())) };
+        let cval = pooling_cval(props)?;
         let out = match method {
-            Method::Native(reduce) => pooling::block_reduce(img.contiguous()?, shape, &k, reduce)?,
+            Method::Native(reduce) => reduce_padded(img, &k, reduce, cval)?,
             Method::Median => {
-                median::median_pool(img.contiguous()?, shape, &k, 0.0).map_err(|e| e.in_property("ksize"))?
+                median::median_pool(img.contiguous()?, shape, &k, cval).map_err(|e| e.in_property("ksize"))?
             }
             Method::Call(f) => {
                 check_padding(shape, &k)?;
                 let _user = rs.user_code();
-                call_per_block(img, &k, props, &f)?
+                call_per_block(img, &k, cval, props, &f)?
             }
             Method::Blocks(f) => {
                 check_padding(shape, &k)?;
                 let _user = rs.user_code();
-                call_on_blocks(img, &k, props, &f)?
+                call_on_blocks(img, &k, cval, props, &f)?
             }
         };
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
 }
 
-/// The most samples of the zero-padded image a function of blocks reads (its blocks, copied or
+/// The most samples of the padded image a function of blocks reads (its blocks, copied or
 /// viewed) when a block is longer than the image along some axis: there `ksize`, not the image, sets
 /// the work. Blocks no longer than the image pad each axis by less than its length (at most `2^ndim`
 /// times the image's samples: bounded by the data).
 pub const MAX_PADDED_SAMPLES: usize = 1 << 28;
 
-/// Checks the zero-padded image of `ksize` blocks of an image of shape `dims` against
+/// Checks the padded image of `ksize` blocks of an image of shape `dims` against
 /// [`MAX_PADDED_SAMPLES`] (blocks longer than an axis only).
 fn check_padding(dims: &[usize], ksize: &[usize]) -> Result<()> {
     if dims.iter().zip(ksize).all(|(&n, &k)| k <= n.max(1)) {
@@ -344,10 +347,16 @@ fn check_padding(dims: &[usize], ksize: &[usize]) -> Result<()> {
 }
 
 /// Calls `f` once with every `ksize` block of `img`: the image of shape `(n1, …, nd, k1, …, kd)` whose
-/// element `[i…, j…]` is element `j` of block `i` (zero where a block reaches past the image), a
-/// strided view of the zero-padded image (of `img` itself when the sizes divide), and returns the
+/// element `[i…, j…]` is element `j` of block `i` (`cval` where a block reaches past the image), a
+/// strided view of the padded image (of `img` itself when the sizes divide), and returns the
 /// values it gives, one per block.
-fn call_on_blocks(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &Arc<GetFn>) -> Result<Vec<f64>> {
+fn call_on_blocks(
+    img: &Image,
+    ksize: &[usize],
+    cval: f64,
+    props: &Arc<PropertyDict>,
+    f: &Arc<GetFn>,
+) -> Result<Vec<f64>> {
     let dims = img.shape();
     let nd = dims.len();
     let out_dims = pooling::output_shape(dims, ksize);
@@ -365,8 +374,10 @@ fn call_on_blocks(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
         img.clone()
     } else {
         let size = element_count(&padded_dims).map_err(|_| too_large())?;
-        let mut buf = ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&padded_dims), buffer::zeroed(size)?)
-            .expect("one sample per element");
+        let mut samples = buffer::with_capacity(size)?;
+        samples.resize(size, cval);
+        let mut buf =
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&padded_dims), samples).expect("one sample per element");
         buf.slice_each_axis_mut(|ax| ndarray::Slice::from(0..dims[ax.axis.index()])).assign(&img.data());
         Image::new(buf)
     };
@@ -392,8 +403,14 @@ fn call_on_blocks(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
 }
 
 /// Calls `f` on each `ksize` block of `img` (C order of the blocks; each block an image of shape
-/// `ksize`, zero where it reaches past the image), and collects the one value it returns for each.
-fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &Arc<GetFn>) -> Result<Vec<f64>> {
+/// `ksize`, `cval` where it reaches past the image), and collects the one value it returns for each.
+fn call_per_block(
+    img: &Image,
+    ksize: &[usize],
+    cval: f64,
+    props: &Arc<PropertyDict>,
+    f: &Arc<GetFn>,
+) -> Result<Vec<f64>> {
     let dims = img.shape();
     let out_dims = pooling::output_shape(dims, ksize);
     let mut out = buffer::zeroed(out_dims.iter().product())?;
@@ -418,7 +435,7 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
             // A 0-d image is one block (of no axis) of its one sample.
             block[0] = x[0];
         } else {
-            fill_block(x, dims, &strides, ksize, &pos, &mut block);
+            fill_block(x, (dims, &strides), ksize, &pos, cval, &mut block);
         }
         let mut samples = buffer::with_capacity(block_len)?;
         samples.extend_from_slice(&block);
@@ -448,8 +465,15 @@ fn call_per_block(img: &Image, ksize: &[usize], props: &Arc<PropertyDict>, f: &A
 }
 
 /// Copies the block at block index `pos` of `x` (shape `dims`, C-order `strides`) into `block`
-/// (shape `ksize`), with zeros past the ends of the axes.
-fn fill_block(x: &[f64], dims: &[usize], strides: &[usize], ksize: &[usize], pos: &[usize], block: &mut [f64]) {
+/// (shape `ksize`), with `cval` past the ends of the axes.
+fn fill_block(
+    x: &[f64],
+    (dims, strides): (&[usize], &[usize]),
+    ksize: &[usize],
+    pos: &[usize],
+    cval: f64,
+    block: &mut [f64],
+) {
     let last = dims.len() - 1;
     let (k_last, n_last) = (ksize[last], dims[last]);
     let start_last = pos[last] * k_last;
@@ -464,9 +488,9 @@ fn fill_block(x: &[f64], dims: &[usize], strides: &[usize], ksize: &[usize], pos
         match base {
             Some(b) => {
                 row[..run].copy_from_slice(&x[b..b + run]);
-                row[run..].fill(0.0);
+                row[run..].fill(cval);
             }
-            None => row.fill(0.0),
+            None => row.fill(cval),
         }
         for a in (0..last).rev() {
             offset[a] += 1;
@@ -488,12 +512,15 @@ mod tests {
         let x: Vec<f64> = (0..15).map(f64::from).collect();
         let (dims, ksize) = ([3, 5], [2, 2]);
         let mut block = vec![f64::NAN; 4];
-        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 0], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[0, 0], 0.0, &mut block);
         assert_eq!(block, [0.0, 1.0, 5.0, 6.0]);
-        fill_block(&x, &dims, &[5, 1], &ksize, &[1, 2], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[1, 2], 0.0, &mut block);
         assert_eq!(block, [14.0, 0.0, 0.0, 0.0]);
-        fill_block(&x, &dims, &[5, 1], &ksize, &[0, 2], &mut block);
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[0, 2], 0.0, &mut block);
         assert_eq!(block, [4.0, 0.0, 9.0, 0.0]);
+        // The padding is `cval`.
+        fill_block(&x, (&dims, &[5, 1]), &ksize, &[1, 2], -1.5, &mut block);
+        assert_eq!(block, [14.0, -1.5, -1.5, -1.5]);
     }
 
     #[test]
@@ -515,10 +542,10 @@ mod tests {
                 .collect();
             Ok(Some(Image::from_slice(&[n0, n1], &sums)?))
         });
-        for k in [[1, 1], [2, 3], [3, 2], [5, 7], [6, 9]] {
-            let called = call_per_block(&img, &k, &Arc::new(PropertyDict::new()), &sum).unwrap();
-            let native = pooling::block_reduce(&x, &[5, 7], &k, Reduce::Sum).unwrap();
-            let once = call_on_blocks(&img, &k, &Arc::new(PropertyDict::new()), &sum_blocks).unwrap();
+        for (k, cval) in [[1, 1], [2, 3], [3, 2], [5, 7], [6, 9]].into_iter().flat_map(|k| [(k, 0.0), (k, -2.5)]) {
+            let called = call_per_block(&img, &k, cval, &Arc::new(PropertyDict::new()), &sum).unwrap();
+            let native = pooling::block_reduce_padded(&x, &[5, 7], &k, Reduce::Sum, cval).unwrap();
+            let once = call_on_blocks(&img, &k, cval, &Arc::new(PropertyDict::new()), &sum_blocks).unwrap();
             assert_eq!(once, called, "{k:?}");
             assert_eq!(called.len(), native.len());
             for (a, b) in called.iter().zip(&native) {

@@ -18,7 +18,7 @@ use ndarray::{ArrayD, IxDyn};
 
 use super::FeatureKind;
 use super::augmentations::{WholeMove, move_positions_whole};
-use super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
+use super::registry::{Const, KindSpec, ParamDefault, ParamSpec, Params};
 use crate::error::Result;
 use crate::graph::{ReplicaId, Resolver};
 use crate::image::Image;
@@ -34,16 +34,11 @@ pub(crate) const CROP_TIGHT: KindSpec = KindSpec {
     bool_output: false,
     doc: "Crops every axis to the smallest box that holds the samples above `eps` (all axes empty when none is); \
           positions follow.",
-    params: &[ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
-            "eps",
-            ParamKind::Number,
-            ParamDefault::Value(Const::Float(1e-10)),
-            "the threshold: a sample counts when it is above eps",
-        )
-    }],
+    params: &[ParamSpec::finite(
+        "eps",
+        ParamDefault::Value(Const::Float(1e-10)),
+        "the threshold: a sample counts when it is above eps",
+    )],
     positional: &["eps"],
     make: |_| Box::new(CropTight),
 };

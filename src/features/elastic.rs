@@ -31,22 +31,8 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
     bool_output: false,
     doc: "Warps the image by a random displacement field (uniform noise smoothed by a Gaussian, times `alpha`).",
     params: &[
-        ParamSpec::new(
-            "time_consistent",
-            ParamKind::Bool,
-            ParamDefault::Value(Const::Bool(false)),
-            "augment every image of a sequence alike",
-        ),
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "alpha",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Int(20)),
-                "the strength of the displacement, in pixels",
-            )
-        },
+        super::augmentations::TIME_CONSISTENT,
+        ParamSpec::finite("alpha", ParamDefault::Value(Const::Int(20)), "the strength of the displacement, in pixels"),
         ParamSpec {
             min: 0.0,
             max: super::math::MAX_SIGMA,
@@ -73,16 +59,11 @@ pub(crate) const ELASTIC: KindSpec = KindSpec {
                 "the spline order of the interpolation, 0 to 5",
             )
         },
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "cval",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Int(0)),
-                "the value outside the image in \"constant\" mode",
-            )
-        },
+        ParamSpec::finite(
+            "cval",
+            ParamDefault::Value(Const::Int(0)),
+            "the value outside the image in \"constant\" mode",
+        ),
         ParamSpec::new(
             "mode",
             ParamKind::Str { choices: spline::MODES },

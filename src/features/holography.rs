@@ -59,11 +59,7 @@ const RESCALE: KindSpec = KindSpec {
     zero_d_array: false,
     bool_output: false,
     doc: "Scales a field's deviation from 1: channel 0 to `(c0 - 1)·rescale + 1`, channel 1 to `c1·rescale`.",
-    params: &[ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new("rescale", ParamKind::Number, ParamDefault::Value(Const::Int(1)), "the scale factor")
-    }],
+    params: &[ParamSpec::finite("rescale", ParamDefault::Value(Const::Int(1)), "the scale factor")],
     positional: &["rescale"],
     make: |_| Box::new(Holography::Rescale),
 };

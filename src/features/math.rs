@@ -115,16 +115,7 @@ const MEDIAN_BLUR: KindSpec = KindSpec {
             ParamDefault::Value(Const::Str("reflect")),
             "scipy's border mode",
         ),
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new(
-                "cval",
-                ParamKind::Number,
-                ParamDefault::Value(Const::Float(0.0)),
-                "the value outside the image in \"constant\" mode",
-            )
-        },
+        BLUR_CVAL,
     ],
     positional: &["ksize"],
     make: |_| Box::new(MedianBlur),
@@ -267,16 +258,11 @@ const BLUR_MODE: ParamSpec = ParamSpec::new(
 );
 
 /// The constant of the "constant" border mode.
-const BLUR_CVAL: ParamSpec = ParamSpec {
-    min: -f64::MAX,
-    max: f64::MAX,
-    ..ParamSpec::new(
-        "cval",
-        ParamKind::Number,
-        ParamDefault::Value(Const::Float(0.0)),
-        "the value outside the image in \"constant\" mode",
-    )
-};
+const BLUR_CVAL: ParamSpec = ParamSpec::finite(
+    "cval",
+    ParamDefault::Value(Const::Float(0.0)),
+    "the value outside the image in \"constant\" mode",
+);
 
 /// A block or box size: a whole number from 1 to [`MAX_KSIZE`].
 const KSIZE: ParamSpec = ParamSpec {
@@ -325,20 +311,15 @@ pub(super) const POOLING: &[ParamSpec] = &[
         doc: "the block size, in pixels: one for every axis, or one per axis",
         ..KSIZE
     },
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
-            "cval",
-            ParamKind::Number,
-            ParamDefault::Absent,
-            "optional: the value the axes that do not divide are padded with (skimage's `cval`; 0 when unset)",
-        )
-    },
+    ParamSpec::finite(
+        "cval",
+        ParamDefault::Absent,
+        "optional: the value the axes that do not divide are padded with (skimage's `cval`; 0 when unset)",
+    ),
 ];
 
 /// A pooling's `cval`: the value it pads with (0 when unset or None).
-fn pooling_cval(props: &PropertyDict) -> Result<f64> {
+pub(super) fn pooling_cval(props: &PropertyDict) -> Result<f64> {
     Ok(Params::new(POOLING, props).opt_f64("cval")?.unwrap_or(0.0))
 }
 
@@ -744,18 +725,25 @@ impl FeatureKind for Pool {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
             return Ok(Some(img.clone()));
         }
-        let out = pooling::block_reduce_padded(img.contiguous()?, shape, &k, self.reduce, cval)?;
-        // A finite `cval` summed into a block can overflow (numpy's mean gives inf): the policy for
-        // finite parameters is an error naming it.
-        if cval != 0.0 && out.iter().any(|x| !x.is_finite()) && img.contiguous()?.iter().all(|x| x.is_finite()) {
-            return Err(Error::invalid(format!(
-                "the pooled image overflows (it has non-finite values): the padding of {cval} summed over a block \
-                 exceeds the largest float"
-            ))
-            .in_property("cval"));
-        }
+        let out = reduce_padded(img, &k, self.reduce, cval)?;
         Ok(Some(with_samples(img, &pooling::output_shape(shape, &k), out)))
     }
+}
+
+/// The real image `img` (at least one axis) pooled by `reduce` over blocks of `ksize`, the axes that
+/// do not divide padded with `cval`. A finite `cval` summed into a block can overflow (numpy's mean
+/// gives inf): the policy for finite parameters is an error naming it.
+pub(super) fn reduce_padded(img: &Image, ksize: &[usize], reduce: Reduce, cval: f64) -> Result<Vec<f64>> {
+    let x = img.contiguous()?;
+    let out = pooling::block_reduce_padded(x, img.shape(), ksize, reduce, cval)?;
+    if cval != 0.0 && out.iter().any(|x| !x.is_finite()) && x.iter().all(|x| x.is_finite()) {
+        return Err(Error::invalid(format!(
+            "the pooled image overflows (it has non-finite values): the padding of {cval} summed over a block \
+             exceeds the largest float"
+        ))
+        .in_property("cval"));
+    }
+    Ok(out)
 }
 
 /// `NormalizeQuantile(quantiles=(0.25, 0.75))`: `(x - median) / (q_high - q_low)` over the whole

@@ -30,15 +30,6 @@ pub(crate) static KINDS: &[KindSpec] = &[
     background("Offset", "Background", |_| Box::new(Background("Offset"))),
 ];
 
-/// A finite number (the bounds that mean "finite" to the registry).
-const fn finite(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(default), doc)
-    }
-}
-
 const GAUSSIAN: KindSpec = KindSpec {
     name: "Gaussian",
     aliases: &[],
@@ -80,21 +71,29 @@ const POISSON: KindSpec = KindSpec {
             kind: ParamKind::Array,
             min: 0.0,
             min_open: true,
-            ..finite(
+            ..ParamSpec::finite(
                 "snr",
-                Const::Int(100),
+                ParamDefault::Value(Const::Int(100)),
                 "the signal-to-noise ratio of the peak (an array: broadcast with the image)",
             )
         },
         ParamSpec {
             kind: ParamKind::Array,
-            ..finite("background", Const::Int(0), "the level the signal is measured from")
+            ..ParamSpec::finite(
+                "background",
+                ParamDefault::Value(Const::Int(0)),
+                "the level the signal is measured from",
+            )
         },
         ParamSpec {
             kind: ParamKind::Array,
             min: 0.0,
             min_open: true,
-            ..finite("max_val", Const::Float(1e8), "the largest expected count of a pixel")
+            ..ParamSpec::finite(
+                "max_val",
+                ParamDefault::Value(Const::Float(1e8)),
+                "the largest expected count of a pixel",
+            )
         },
     ],
     positional: &["_input"],
@@ -126,12 +125,15 @@ const GAUSSIAN_PARAMS: &[ParamSpec] = &[
 ];
 
 /// What a real `mu` must be: a finite number, or an array of them (broadcast with the image).
-const REAL_MU: ParamSpec = ParamSpec { kind: ParamKind::Array, ..finite("mu", Const::Int(0), "the mean of the noise") };
+const REAL_MU: ParamSpec = ParamSpec {
+    kind: ParamKind::Array,
+    ..ParamSpec::finite("mu", ParamDefault::Value(Const::Int(0)), "the mean of the noise")
+};
 /// What a real `sigma` must be: a non-negative number, or an array of them (broadcast with the image).
 const REAL_SIGMA: ParamSpec = ParamSpec {
     kind: ParamKind::Array,
     min: 0.0,
-    ..finite("sigma", Const::Int(1), "the standard deviation of the noise")
+    ..ParamSpec::finite("sigma", ParamDefault::Value(Const::Int(1)), "the standard deviation of the noise")
 };
 
 fn mu_real_or_complex(value: &Value) -> Result<()> {
@@ -292,9 +294,9 @@ const fn background(
 /// `offset`: a finite number, or an array of them that numpy broadcasts with the image.
 const BACKGROUND: &[ParamSpec] = &[ParamSpec {
     kind: ParamKind::Array,
-    ..finite(
+    ..ParamSpec::finite(
         "offset",
-        Const::Float(0.0),
+        ParamDefault::Value(Const::Float(0.0)),
         "the constant added to every pixel (an array: broadcast with the image, as numpy adds)",
     )
 }];

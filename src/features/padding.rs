@@ -47,6 +47,12 @@ pub(crate) enum Mode {
 }
 
 impl Mode {
+    /// Whether the padding is computed from the samples (a statistic or a ramp), rather than copied
+    /// from them or constant.
+    pub(crate) fn computes(self) -> bool {
+        matches!(self, Mode::Mean | Mode::Median | Mode::LinearRamp(_))
+    }
+
     /// The mode named `name` (one of [`MODES`], checked by the spec) with the constant `cval`.
     pub(crate) fn parse(name: &str, cval: f64) -> Mode {
         match name {
@@ -71,9 +77,11 @@ pub(crate) trait PadSample: Copy + PartialOrd {
     const ZERO: Self;
     /// The sample as float64 (the statistics are computed in float64, as numpy computes them).
     fn to_f64(self) -> f64;
-    /// A statistic (mean, median, ramp) as a sample: numpy's pad rounds them (half to even) for
-    /// integer arrays, then casts.
+    /// A statistic (mean, median) as a sample: numpy's pad rounds them (half to even) for integer
+    /// arrays, then casts.
     fn from_stat(x: f64) -> Self;
+    /// A sample of a linear ramp: numpy's `linspace` of an integer type floors them, then casts.
+    fn from_ramp(x: f64) -> Self;
     /// The constant `cval` as a sample: numpy's cast of it to the array's type.
     fn from_cval(x: f64) -> Self;
     /// Whether the sample is NaN (which the maximum and minimum propagate).
@@ -86,6 +94,9 @@ impl PadSample for f64 {
         self
     }
     fn from_stat(x: f64) -> f64 {
+        x
+    }
+    fn from_ramp(x: f64) -> f64 {
         x
     }
     fn from_cval(x: f64) -> f64 {
@@ -104,6 +115,9 @@ impl PadSample for i64 {
     fn from_stat(x: f64) -> i64 {
         crate::typed_samples::to_i64(x.round_ties_even())
     }
+    fn from_ramp(x: f64) -> i64 {
+        crate::typed_samples::to_i64(x.floor())
+    }
     fn from_cval(x: f64) -> i64 {
         crate::typed_samples::to_i64(x)
     }
@@ -119,6 +133,9 @@ impl PadSample for u64 {
     }
     fn from_stat(x: f64) -> u64 {
         crate::typed_samples::to_u64(x.round_ties_even())
+    }
+    fn from_ramp(x: f64) -> u64 {
+        crate::typed_samples::to_u64(x.floor())
     }
     fn from_cval(x: f64) -> u64 {
         crate::typed_samples::to_u64(x)
@@ -214,10 +231,10 @@ fn pad_lane<T: PadSample>(
             // numpy: linspace(end, edge, width, endpoint=False), reversed after the lane.
             let (first, last) = (lane[0].to_f64(), lane[n - 1].to_f64());
             for i in 0..before {
-                out[i] = T::from_stat(end + (first - end) / before as f64 * i as f64);
+                out[i] = T::from_ramp(end + (first - end) / before as f64 * i as f64);
             }
             for j in 0..after {
-                out[before + n + j] = T::from_stat(end + (last - end) / after as f64 * (after - 1 - j) as f64);
+                out[before + n + j] = T::from_ramp(end + (last - end) / after as f64 * (after - 1 - j) as f64);
             }
         }
         Mode::Edge | Mode::Reflect | Mode::Symmetric | Mode::Wrap => {

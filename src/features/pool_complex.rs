@@ -1,6 +1,6 @@
 //! `Pool` of a complex image: its blocks are blocks of complex numbers, as skimage's `block_reduce`
 //! (DeepTrack2 2.0.1's `Pool`) hands numpy's reductions and any function the complex array's blocks
-//! (zero padding `0 + 0j`). The native reductions are numpy's on complex numbers
+//! (padded with `cval + 0j`, numpy's `pad` of a complex array with a real constant). The native reductions are numpy's on complex numbers
 //! (`statistics::complex`: `Sum`, `Mean` per part, `Max`, `Min`, `Median` in numpy's order of
 //! complex numbers); a function receives complex blocks and may return complex or real values (the
 //! image is complex when it returns complex numbers, as numpy's result array is).
@@ -30,14 +30,16 @@ pub(super) enum ComplexMethod<'a> {
 }
 
 /// The pooled image of the complex image `img` by blocks of `ksize` (one per axis of its numbers):
-/// complex, or real when the function returns real values; `img`'s dicts kept.
+/// complex, or real when the function returns real values; `img`'s dicts kept. The axes that do not
+/// divide are padded with `cval + 0j`.
 pub(super) fn pool(
     img: &Image,
     ksize: &[usize],
+    cval: f64,
     method: ComplexMethod<'_>,
     props: &Arc<PropertyDict>,
 ) -> Result<Image> {
-    let blocks = complex_blocks(img, ksize)?;
+    let blocks = complex_blocks(img, ksize, cval)?;
     let nd = ksize.len();
     let out_dims = pooling::output_shape(&img.shape()[..nd], ksize);
     let count: usize = out_dims.iter().product();
@@ -84,9 +86,10 @@ fn numbers(img: &Image) -> usize {
     if img.is_complex() { img.len() / 2 } else { img.len() }
 }
 
-/// The blocks of the complex image `img`, zero-padded to whole blocks: the contiguous array of shape
-/// `(n1, …, nd, k1, …, kd, 2)` whose element `[i…, j…, p]` is part `p` of number `j` of block `i`.
-fn complex_blocks(img: &Image, ksize: &[usize]) -> Result<ArrayD<f64>> {
+/// The blocks of the complex image `img`, padded with `cval + 0j` to whole blocks: the contiguous
+/// array of shape `(n1, …, nd, k1, …, kd, 2)` whose element `[i…, j…, p]` is part `p` of number `j`
+/// of block `i`.
+fn complex_blocks(img: &Image, ksize: &[usize], cval: f64) -> Result<ArrayD<f64>> {
     let nd = ksize.len();
     let dims = &img.shape()[..nd];
     let out_dims = pooling::output_shape(dims, ksize);
@@ -101,7 +104,11 @@ fn complex_blocks(img: &Image, ksize: &[usize]) -> Result<ArrayD<f64>> {
     }
     padded_dims.push(2);
     let size = padded_dims.iter().try_fold(1_usize, |a, &n| a.checked_mul(n)).ok_or_else(too_large)?;
-    let mut padded = ArrayD::from_shape_vec(IxDyn(padded_dims), buffer::zeroed(size)?).expect("one sample per element");
+    let mut samples = buffer::zeroed(size)?;
+    if cval != 0.0 {
+        samples.chunks_exact_mut(2).for_each(|number| number[0] = cval);
+    }
+    let mut padded = ArrayD::from_shape_vec(IxDyn(padded_dims), samples).expect("one sample per element");
     let data = img.data();
     padded.slice_each_axis_mut(|ax| Slice::from(0..data.shape()[ax.axis.index()])).assign(&data);
     let mut interleaved: Vec<usize> = out_dims.iter().zip(ksize).flat_map(|(&n, &k)| [n, k]).collect();

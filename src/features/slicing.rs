@@ -320,35 +320,59 @@ impl FeatureKind for Slice {
         "Slice"
     }
 
+    /// int64 and uint64 samples are sliced in their type (no float64 copy of them is made); the
+    /// other narrow types are read as float64 (converted in `get`).
+    fn reads_narrow_samples(&self) -> bool {
+        true
+    }
+
     fn get(&self, input: Option<&Image>, props: &Arc<PropertyDict>, rs: &mut Resolver<'_>) -> Result<Option<Image>> {
         let Some(image) = input else { return Ok(None) };
         let p = Params::new(SLICE.params, props);
         let index = index_of(p.value("slices")?, rs).map_err(|e| e.in_property("slices"))?;
-        let data = image.data();
         let advanced = index.iter().any(|e| matches!(e, Element::Take(..) | Element::Mask(..)));
-        if advanced && let Some(wide) = image.wide_ints() {
+        if let Some(wide) = image.wide_ints() {
+            // int64 and uint64: read in their type (no float64 copy), shared or copied as numpy does.
+            if !advanced {
+                let block = match &wide {
+                    WideInts::I64(x) => block_of(x, &index, image)?,
+                    WideInts::U64(x) => block_of(x, &index, image)?,
+                };
+                if let Some((start, shape)) = block {
+                    return image.block(start, &shape).map(Some);
+                }
+            }
             return copied_wide(image, wide, &index).map(Some);
         }
+        image.float64_ready()?;
+        let data = image.data();
         if advanced {
             let out = fancy::fancy(&data, &index).map_err(|e| e.in_property("slices"))?;
             return image.with_data_in_type(out).map(Some);
         }
-        let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
-        if !view.is_empty() && view.is_standard_layout() && !image.is_permuted() {
-            // A contiguous block of the samples: shared, as numpy's view is (a permuted image's
-            // offsets in memory are not C-order indices: its slices are copied).
-            // SAFETY: both pointers are into the one slice of samples `data` views (a slice of a
-            // view stays inside it), so their distance is a whole number of elements.
-            let start = unsafe { view.as_ptr().offset_from(data.as_ptr()) };
-            let start = usize::try_from(start).expect("a slice starts inside the image");
-            return image.block(start, view.shape()).map(Some);
+        if let Some((start, shape)) = block_of(&data, &index, image)? {
+            return image.block(start, &shape).map(Some);
         }
         // Output-sized: the copy is the work.
-        if let Some(wide) = image.wide_ints() {
-            return copied_wide(image, wide, &index).map(Some);
-        }
+        let view = slice(&data, &index).map_err(|e| e.in_property("slices"))?;
         image.with_data_in_type(crate::fallible::standard_owned(&view.view())?).map(Some)
     }
+}
+
+/// The start (in samples from the image's first) and the shape of `data[index]` when it is a
+/// contiguous block of the samples of `image` (whose samples `data` views): shared, as numpy's view
+/// is. `None` when it is not, or when `image` is permuted (its offsets in memory are not C-order
+/// indices): its slices are copied.
+fn block_of<T>(data: &ArrayViewD<'_, T>, index: &[Element], image: &Image) -> Result<Option<(usize, Vec<usize>)>> {
+    let view = slice(data, index).map_err(|e| e.in_property("slices"))?;
+    if view.is_empty() || !view.is_standard_layout() || image.is_permuted() {
+        return Ok(None);
+    }
+    // SAFETY: both pointers are into the one slice of samples `data` views (a slice of a view stays
+    // inside it), so their distance is a whole number of elements.
+    let start = unsafe { view.as_ptr().offset_from(data.as_ptr()) };
+    let start = usize::try_from(start).expect("a slice starts inside the image");
+    Ok(Some((start, view.shape().to_vec())))
 }
 
 /// `image[index]` of an int64 or uint64 image, copied in its type (exact, where the samples' float64

@@ -103,6 +103,43 @@ class Pool(unittest.TestCase):
         self.assertEqual(list(ptp.properties), ["ksize", "name"])
         self.assertEqual(list(inspect.signature(dt.Pool).parameters)[:2], ["pooling_function", "ksize"])
 
+    def test_cval_pads_the_blocks_that_do_not_fit_as_deeptrack2_does(self):
+        # DeepTrack2 2.0.1's Pool passes cval to skimage's block_reduce; values from 2.0.1.
+        x = np.arange(1.0, 10.0).reshape(3, 3)
+        expected = {
+            np.sum: [[12, 19], [25, 24]],
+            np.mean: [[3, 4.75], [6.25, 6]],
+            np.max: [[5, 6], [8, 9]],
+            np.min: [[1, 3], [5, 5]],
+            np.median: [[3, 5], [6, 5]],
+        }
+        for fn, values in expected.items():
+            with self.subTest(fn=fn.__name__):
+                pool = dt.Pool(fn, ksize=2, cval=5)
+                np.testing.assert_array_equal(pool.resolve(x), values)
+                self.assertEqual(list(pool.properties), ["ksize", "cval", "name"])
+        # A function of all blocks at once, and one called per block, see the padding.
+        sum_of_squares = dt.Pool(lambda b, axis: np.sum(b * b, axis=axis), ksize=2, cval=-2)
+        np.testing.assert_array_equal(sum_of_squares.resolve(x), [[46, 53], [121, 93]])
+        per_block = dt.Pool(lambda b: np.sum(b * b), ksize=2, cval=-2)
+        np.testing.assert_array_equal(per_block.resolve(x), [[46, 53], [121, 93]])
+        np.testing.assert_array_equal(dt.Pool(np.sum, ksize=2, cval=-2).resolve(np.arange(5.0)), [1, 5, 2])
+        # Complex images are padded with cval + 0j.
+        c = x + 1j * x[::-1]
+        complex_expected = {
+            np.sum: [[12 + 24j, 19 + 15j], [25 + 3j, 24 + 3j]],
+            np.mean: [[3 + 6j, 4.75 + 3.75j], [6.25 + 0.75j, 6 + 0.75j]],
+            np.max: [[5 + 5j, 6 + 6j], [8 + 2j, 9 + 3j]],
+            np.median: [[3 + 6j, 5 + 0j], [6 + 0.5j, 5 + 0j]],
+        }
+        for fn, values in complex_expected.items():
+            with self.subTest(fn=fn.__name__, dtype="complex"):
+                np.testing.assert_array_equal(dt.Pool(fn, ksize=2, cval=5).resolve(c), values)
+        complex_blocks = dt.Pool(lambda b, axis: np.sum(b, axis=axis), ksize=2, cval=5)
+        np.testing.assert_array_equal(complex_blocks.resolve(c), complex_expected[np.sum])
+        with self.assertRaisesRegex(ValueError, "cval"):
+            dt.Pool(np.sum, ksize=2, cval=np.inf)
+
     def test_errors_of_the_function_are_reraised(self):
         def fail(block, axis):
             raise KeyError("block")

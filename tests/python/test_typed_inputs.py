@@ -162,3 +162,51 @@ class WideIntegers(unittest.TestCase):
         self.assertEqual(got.tolist(), [5, self.BIG, 2**64 - 1, self.BIG, 5, self.BIG])
         got = np.asarray(dt.Slice(slices=[[2, 0]]).resolve(x))
         self.assertEqual((got.dtype, got.tolist()), (np.uint64, [5, 2**64 - 1]))
+
+
+class IntegerPaddingStatistics(unittest.TestCase):
+    """Pad's computed modes on integer images are numpy's pad in the image's type (DeepTrack2 2.0.1
+    drops `mode`, see the README; numpy is the reference): the mean and the median rounded half to
+    even, a linear ramp floored (numpy's integer `linspace`), axis by axis, each axis from the samples
+    the previous ones wrote. Values from numpy 2.4."""
+
+    DTYPES = ("int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64")
+
+    def test_ties_round_half_to_even_and_ramps_floor(self):
+        x = np.array([[1, 2], [4, 7]])
+        for dtype in self.DTYPES:
+            for mode in ("mean", "median"):
+                got = np.asarray((dt.AsType(dtype) >> dt.Pad(px=(1, 1, 1, 1), mode=mode)).resolve(x))
+                self.assertEqual(got.dtype, np.dtype(dtype), (dtype, mode))
+                # 1.5 -> 2, 5.5 -> 6, 2.5 -> 2, 4.5 -> 4, then the columns of those rows.
+                self.assertEqual(got.tolist(), [[3, 2, 4, 3], [2, 1, 2, 2], [6, 4, 7, 6], [3, 2, 4, 3]], (dtype, mode))
+            ramp = dt.Pad(px=(2, 1, 0, 3), mode="linear_ramp", cval=3)
+            got = np.asarray(ramp.resolve(np.array([[1, 2, 3, 6], [2, 3, 4, 5]], dtype=dtype)))
+            self.assertEqual(
+                got.tolist(),
+                [[3, 3, 3, 3, 3, 3, 3], [2, 2, 3, 4, 3, 3, 3], [1, 2, 3, 6, 5, 4, 3], [2, 3, 4, 5, 4, 3, 3], [3, 3, 3, 3, 3, 3, 3]],
+                dtype,
+            )
+
+    def test_a_grid_of_small_images_matches_numpys_pad(self):
+        images = [
+            np.array([[0, 1, 2], [3, 5, 8]]),
+            np.array([3, 4]),
+            np.array([[0, 3], [1, 4], [2, 7]]),
+            np.array([[100, 127], [126, 125]]),
+            np.array([[7, 0, 1], [2, 9, 4], [5, 5, 6]]),
+        ]
+        for dtype in self.DTYPES:
+            for img in images:
+                x = img.astype(dtype)
+                for px in ((1, 1, 1, 1), (2, 1, 0, 3), (4, 5, 5, 4), (3, 3)):
+                    if len(px) > 2 * x.ndim:
+                        continue
+                    pad = [(px[2 * a], px[2 * a + 1]) if 2 * a + 1 < len(px) else (0, 0) for a in range(x.ndim)]
+                    for mode in ("mean", "median", "linear_ramp", "maximum", "minimum"):
+                        for cval in (0, 10):
+                            kw = {"end_values": cval} if mode == "linear_ramp" else {}
+                            got = np.asarray(dt.Pad(px=px, mode=mode, cval=cval).resolve(x))
+                            expected = np.pad(x, pad, mode=mode, **kw)
+                            self.assertEqual(got.dtype, expected.dtype)
+                            self.assertEqual(got.tolist(), expected.tolist(), (dtype, img.tolist(), px, mode, cval))

@@ -237,6 +237,38 @@ class ZeroDimensionalResultTypes(unittest.TestCase):
                 self.assertIs(type(result), np.ndarray)
                 self.assertEqual((result.shape, result.dtype, result[()]), ((), np.complex128, 1.5 + 2j))
 
+    def test_astype_transpose_and_squeeze_of_a_reduction_keep_its_numpy_scalar(self):
+        # DeepTrack2 2.0.1: numpy's astype, transpose and squeeze of a reduction's numpy scalar give a
+        # numpy scalar; of a 0-d array (the input, scipy's result, keepdims) a 0-d array.
+        x = np.array([[1.5, 2.0], [3.0, 4.0]])
+        c = np.array([[1 + 2j, 2], [3, 4j]])
+        scalars = [
+            (dt.Sum(axis=None) >> dt.AsType("int32"), x, np.int32, 10),
+            (dt.Sum(axis=None) >> dt.AsType("float32"), x, np.float32, 10.5),
+            (dt.Mean(axis=None) >> dt.Transpose(), x, np.float64, 2.625),
+            (dt.Max(axis=None) >> dt.Squeeze(), x, np.float64, 4.0),
+            (dt.Sum(axis=None) >> (dt.Squeeze() >> dt.AsType("float64")), x, np.float64, 10.5),
+            (dt.Sum(axis=None) >> dt.Squeeze(), c, np.complex128, 6 + 6j),
+            (dt.Sum(axis=None) >> dt.AsType("bool"), x, np.bool_, True),
+        ]
+        for feature, image, kind, value in scalars:
+            with self.subTest(feature=repr(feature)):
+                result = feature.resolve(image)
+                self.assertIs(type(result), kind)
+                self.assertEqual(result, value)
+        arrays = [
+            (dt.Sum(axis=None) >> dt.GaussianBlur(sigma=1), x),
+            (dt.Median(axis=(0, 1), keepdims=True) >> dt.Squeeze(), x),
+            (dt.Squeeze(), np.array(2.5)),
+            (dt.AsType("float64"), np.array(2.5)),
+            (dt.Transpose(), np.array(2.5)),
+        ]
+        for feature, image in arrays:
+            with self.subTest(feature=repr(feature)):
+                result = feature.resolve(image)
+                self.assertIs(type(result), np.ndarray)
+                self.assertEqual(result.shape, ())
+
 
 if __name__ == "__main__":
     unittest.main()

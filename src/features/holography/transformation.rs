@@ -48,11 +48,7 @@ pub(crate) const KIND: KindSpec = KindSpec {
     params: &[
         matrix("Tz", "the forward propagation matrix (complex), broadcast to the image's shape"),
         matrix("Tzinv", "the backward propagation matrix (complex), broadcast to the image's shape"),
-        ParamSpec {
-            min: -f64::MAX,
-            max: f64::MAX,
-            ..ParamSpec::new("i", ParamKind::Number, ParamDefault::Required, "the power (steps; negative: Tzinv)")
-        },
+        ParamSpec::finite("i", ParamDefault::Required, "the power (steps; negative: Tzinv)"),
     ],
     positional: &["Tz", "Tzinv", "i"],
     make: |_| Box::new(Transformation),

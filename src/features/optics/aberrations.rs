@@ -42,11 +42,9 @@ const fn indices(name: &'static str, min: f64, default: ParamDefault, doc: &'sta
 
 /// `coefficient`: one number or a list of them, finite.
 const COEFFICIENT: ParamSpec = ParamSpec {
-    min: -f64::MAX,
-    max: f64::MAX,
-    ..ParamSpec::new(
+    kind: ParamKind::Vector { min_len: 1, max_len: MAX_ZERNIKE_TERMS, whole: false },
+    ..ParamSpec::finite(
         "coefficient",
-        ParamKind::Vector { min_len: 1, max_len: MAX_ZERNIKE_TERMS, whole: false },
         ParamDefault::Value(Const::Int(1)),
         "the weight of each term, in radians of phase at the pupil's edge (over the term's normalisation)",
     )
@@ -108,11 +106,9 @@ pub(crate) static KINDS: &[KindSpec] = &[
                 )
             },
             ParamSpec {
-                min: -f64::MAX,
-                max: f64::MAX,
-                ..ParamSpec::new(
+                kind: ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
+                ..ParamSpec::finite(
                     "offset",
-                    ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
                     ParamDefault::Value(Const::IntTuple(&[0, 0])),
                     "the Gaussian's centre from the pupil's, in grid pixels: (columns, rows), as DeepTrack2 \
                      applies it",

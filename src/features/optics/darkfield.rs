@@ -17,16 +17,11 @@ use crate::features::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamS
 
 /// `illumination_angle`: a finite angle in radians.
 pub(super) const fn illumination_angle(default: f64) -> ParamSpec {
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
-            "illumination_angle",
-            ParamKind::Number,
-            ParamDefault::Value(Const::Float(default)),
-            "the angle of the illumination to the optical axis, in radians (read by Mie scatterers)",
-        )
-    }
+    ParamSpec::finite(
+        "illumination_angle",
+        ParamDefault::Value(Const::Float(default)),
+        "the angle of the illumination to the optical axis, in radians (read by Mie scatterers)",
+    )
 }
 
 /// `Darkfield`'s parameters: the optics' own, then `illumination_angle`.

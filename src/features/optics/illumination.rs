@@ -33,28 +33,17 @@ use crate::image::{Image, ImageList, flatten};
 use crate::properties::PropertyDict;
 use crate::sync::{Lock, Recover, overwrite};
 
-/// A finite number.
-const fn finite(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(name, ParamKind::Number, ParamDefault::Value(default), doc)
-    }
-}
-
 /// `IlluminationGradient`'s parameters.
 const PARAMS: &[ParamSpec] = &[
     ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
+        kind: ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
+        ..ParamSpec::finite(
             "gradient",
-            ParamKind::Vector { min_len: 2, max_len: 2, whole: false },
             ParamDefault::Value(Const::IntTuple(&[0, 0])),
             "the amplitude's change per pixel along the columns, then along the rows",
         )
     },
-    finite("constant", Const::Int(0), "added to the amplitude"),
+    ParamSpec::finite("constant", ParamDefault::Value(Const::Int(0)), "added to the amplitude"),
     ParamSpec {
         min: -f64::MAX,
         max: f64::INFINITY,

@@ -30,16 +30,11 @@ const ISCAT: &[ParamSpec] = optics_params!(
          of DeepTrack2 2.0.1, recorded only when given"
     ),
     illumination_angle(std::f64::consts::PI),
-    ParamSpec {
-        min: -f64::MAX,
-        max: f64::MAX,
-        ..ParamSpec::new(
-            "amp_factor",
-            ParamKind::Number,
-            ParamDefault::Value(Const::Int(1)),
-            "the illuminating field's amplitude relative to the reference field (read by Mie scatterers)"
-        )
-    },
+    ParamSpec::finite(
+        "amp_factor",
+        ParamDefault::Value(Const::Int(1)),
+        "the illuminating field's amplitude relative to the reference field (read by Mie scatterers)"
+    ),
     polarization("input_polarization", "the illumination's polarization (read by Mie scatterers)"),
     polarization("output_polarization", "the polarization analysed at the camera (read by Mie scatterers)"),
     ParamSpec::new(

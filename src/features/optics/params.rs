@@ -59,12 +59,10 @@ macro_rules! optics_params {
                 )
             },
             ParamSpec {
-                min: -f64::MAX,
-                max: f64::MAX,
+                kind: ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
                 check: Some(|v| region(v).map(|_| ())),
-                ..ParamSpec::new(
+                ..ParamSpec::finite(
                     "output_region",
-                    ParamKind::Vector { min_len: 4, max_len: 4, whole: false },
                     ParamDefault::Value(Const::IntTuple(&[0, 0, 128, 128])),
                     "the imaged region (x0, y0, x1, y1) in camera pixels: rows [x0, x1), columns [y0, y1)",
                 )

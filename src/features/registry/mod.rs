@@ -228,6 +228,13 @@ impl ParamSpec {
         }
     }
 
+    /// A finite number (`-f64::MAX..=f64::MAX`, the bounds that mean "finite": NaN and the infinities
+    /// are refused with "expected a finite number"), otherwise as [`ParamSpec::new`]. A vector or
+    /// array of finite numbers sets `kind` with struct update syntax (`..ParamSpec::finite(…)`).
+    pub const fn finite(name: &'static str, default: ParamDefault, doc: &'static str) -> ParamSpec {
+        ParamSpec { min: -f64::MAX, max: f64::MAX, ..ParamSpec::new(name, ParamKind::Number, default, doc) }
+    }
+
     /// Checks a constant given to this parameter (kind, bounds, then the extra check). The error
     /// does not name the property; callers add it.
     pub fn validate(&self, value: &Value) -> Result<()> {

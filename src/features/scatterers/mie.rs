@@ -23,8 +23,7 @@ use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::mie_coefficients::user_coefficients;
 use super::{
-    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, finite_param, position_in_pixels,
-    warn_upsample,
+    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, position_in_pixels, warn_upsample,
 };
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
@@ -127,7 +126,7 @@ const fn corners_from_optics(name: &'static str, doc: &'static str) -> ParamSpec
     }
 }
 const fn number(name: &'static str, default: Const, doc: &'static str) -> ParamSpec {
-    finite_param(name, ParamDefault::Value(default), doc)
+    ParamSpec::finite(name, ParamDefault::Value(default), doc)
 }
 
 const COMMON: [ParamSpec; 24] = [

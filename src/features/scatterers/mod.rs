@@ -97,11 +97,6 @@ pub(crate) static KINDS: &[KindSpec] = &[
     },
 ];
 
-/// A finite number.
-const fn finite_param(name: &'static str, default: ParamDefault, doc: &'static str) -> ParamSpec {
-    ParamSpec { min: -f64::MAX, max: f64::MAX, ..ParamSpec::new(name, ParamKind::Number, default, doc) }
-}
-
 /// A vector of `min_len..=max_len` finite numbers.
 const fn finite_vector(
     name: &'static str,
@@ -111,7 +106,7 @@ const fn finite_vector(
 ) -> ParamSpec {
     ParamSpec {
         kind: ParamKind::Vector { min_len, max_len, whole: false },
-        ..finite_param(name, ParamDefault::Value(default), doc)
+        ..ParamSpec::finite(name, ParamDefault::Value(default), doc)
     }
 }
 
@@ -121,16 +116,16 @@ const POSITION: ParamSpec = ParamSpec {
 };
 const Z: ParamSpec = ParamSpec {
     pixels: true,
-    ..finite_param("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels")
+    ..ParamSpec::finite("z", ParamDefault::Value(Const::Float(0.0)), "the z position, in camera z-pixels")
 };
-const VALUE: ParamSpec = finite_param(
+const VALUE: ParamSpec = ParamSpec::finite(
     "value",
     ParamDefault::Value(Const::Float(1.0)),
     "the volume's value when neither optics' multiplier is set",
 );
 const INTENSITY: ParamSpec = ParamSpec {
     nullable: true,
-    ..finite_param("intensity", ParamDefault::Absent, "the fluorescence multiplier (optional)")
+    ..ParamSpec::finite("intensity", ParamDefault::Absent, "the fluorescence multiplier (optional)")
 };
 const REFRACTIVE_INDEX: ParamSpec = ParamSpec {
     nullable: true,
