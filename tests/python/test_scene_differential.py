@@ -1,6 +1,8 @@
 """Differences found by the differential sweep of the scene and structural kinds against DeepTrack2
 2.0.1 (session 33), fixed here: the values below are what 2.0.1 gives for the same pipelines."""
 
+import os
+import tempfile
 import unittest
 
 import numpy as np
@@ -56,6 +58,27 @@ class TestRecordedPositions(unittest.TestCase):
         self.assertTrue(all(p.dtype == np.int64 for p in positions))
         self.assertEqual(np.asarray(mask)[3, 4, 0], 3.0)
         self.assertEqual(np.asarray(mask).sum(), 3.0)
+
+
+class TestLoadImageStacks(unittest.TestCase):
+    """2.0.1's `LoadImage` of several paths is `np.stack` of the files: their types promoted."""
+
+    def test_files_of_different_types_stack_in_numpys_type(self):
+        from PIL import Image as PILImage
+
+        with tempfile.TemporaryDirectory() as tmp:
+            g8, g16 = os.path.join(tmp, "g8.png"), os.path.join(tmp, "g16.png")
+            PILImage.fromarray(np.array([[7, 250]], dtype=np.uint8)).save(g8)
+            PILImage.fromarray(np.array([[256, 65535]], dtype=np.uint16)).save(g16)
+            f32 = os.path.join(tmp, "f.tif")
+            PILImage.fromarray(np.array([[0.5, 2.0]], dtype=np.float32)).save(f32)
+            # 2.0.1: uint16 [[[7, 256], [250, 65535]]]; float32 with the float TIFF.
+            stacked = np.asarray(dt.LoadImage(path=[g8, g16]).resolve())
+            self.assertEqual(stacked.dtype, np.uint16)
+            np.testing.assert_array_equal(stacked, [[[7, 256], [250, 65535]]])
+            mixed = np.asarray(dt.LoadImage(path=[g8, f32]).resolve())
+            self.assertEqual(mixed.dtype, np.float32)
+            np.testing.assert_array_equal(mixed, [[[7, 0.5], [250, 2.0]]])
 
 
 if __name__ == "__main__":
