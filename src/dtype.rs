@@ -97,6 +97,63 @@ impl Dtype {
     pub fn from_u32(n: u32) -> Option<Dtype> {
         Dtype::ALL.get(n as usize).copied()
     }
+
+    /// numpy's promotion of two array types (`np.result_type(a, b)`, the type `np.stack` of arrays
+    /// of the two gives): the wider of two of a kind; a signed integer wide enough for both of a
+    /// signed and an unsigned one (`uint8`, `int8` → `int16`; anything with `uint64` → `float64`); the
+    /// float that holds the integer's values exactly enough (8 bits → `float16`, 16 → `float32`,
+    /// wider → `float64`) with a float; `bool` gives way to any type.
+    pub fn promoted(self, other: Dtype) -> Dtype {
+        use Dtype::*;
+        // (kind, bytes): kind 0 bool, 1 unsigned, 2 signed, 3 float.
+        let class = |d: Dtype| {
+            let kind = match d {
+                Bool => 0,
+                UInt8 | UInt16 | UInt32 | UInt64 => 1,
+                Int8 | Int16 | Int32 | Int64 => 2,
+                Float16 | Float32 | Float64 => 3,
+            };
+            (kind, d.item_size())
+        };
+        let of = |kind: u8, bytes: usize| match (kind, bytes) {
+            (1, 1) => UInt8,
+            (1, 2) => UInt16,
+            (1, 4) => UInt32,
+            (1, 8) => UInt64,
+            (2, 1) => Int8,
+            (2, 2) => Int16,
+            (2, 4) => Int32,
+            (2, 8) => Int64,
+            (3, 2) => Float16,
+            (3, 4) => Float32,
+            _ => Float64,
+        };
+        let ((ka, a), (kb, b)) = (class(self), class(other));
+        if self == other || kb == 0 {
+            return self;
+        }
+        if ka == 0 {
+            return other;
+        }
+        match (ka, kb) {
+            _ if ka == kb => of(ka, a.max(b)),
+            (1, 2) | (2, 1) => {
+                let (unsigned, signed) = if ka == 1 { (a, b) } else { (b, a) };
+                if signed > unsigned {
+                    of(2, signed)
+                } else if unsigned < 8 {
+                    of(2, unsigned * 2)
+                } else {
+                    Float64
+                }
+            }
+            _ => {
+                // An integer of `n` bytes with a float: the float of twice its bytes (at least 2).
+                let (int, float) = if ka == 3 { (b, a) } else { (a, b) };
+                of(3, float.max((int * 2).min(8)))
+            }
+        }
+    }
 }
 
 /// A type numpy's `np.dtype` reads from a string that the library casts to (`AsType`): a real type
@@ -181,6 +238,35 @@ impl NumpyType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `promoted` is numpy's `np.result_type` for every pair of types (numpy 2.4's table).
+    #[test]
+    fn promotion_is_numpys() {
+        use Dtype::*;
+        let cases = [
+            (UInt8, UInt16, UInt16),
+            (UInt8, Int8, Int16),
+            (UInt16, Int16, Int32),
+            (UInt32, Int64, Int64),
+            (UInt64, Int64, Float64),
+            (UInt64, Int8, Float64),
+            (UInt8, Float16, Float16),
+            (Int16, Float16, Float32),
+            (UInt16, Float32, Float32),
+            (Int32, Float32, Float64),
+            (UInt64, Float16, Float64),
+            (Float16, Float32, Float32),
+            (Bool, UInt8, UInt8),
+            (Bool, Float16, Float16),
+            (Bool, Bool, Bool),
+            (Int64, Int64, Int64),
+            (Float64, Int8, Float64),
+        ];
+        for (a, b, want) in cases {
+            assert_eq!(a.promoted(b), want, "{a:?} with {b:?}");
+            assert_eq!(b.promoted(a), want, "{b:?} with {a:?}");
+        }
+    }
 
     #[test]
     fn names_and_numbers_round_trip() {

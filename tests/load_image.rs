@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use deeptrack::dtype::Dtype;
 use deeptrack::features::registry;
 use deeptrack::{ErrorKind, Feature, Image, Rule, Value};
 
@@ -142,6 +143,41 @@ fn several_paths_are_stacked_listed_or_drawn() {
     assert_eq!(again, firsts);
     let err = load(Value::List(vec![Value::str(&a), Value::str(&c)])).resolve(None).unwrap_err();
     assert!(err.to_string().contains("cannot be stacked"), "{err}");
+}
+
+/// Files of different types stack in the type numpy's `np.stack` gives them (DeepTrack2 2.0.1's
+/// `LoadImage` of several paths): their types promoted, the values exact.
+#[test]
+fn files_of_different_types_stack_in_numpys_promoted_type() {
+    let png8 = write_png("s8.png", 2, 1, png::ColorType::Grayscale, png::BitDepth::Eight, &[7, 250]);
+    let png16 = write_png("s16.png", 2, 1, png::ColorType::Grayscale, png::BitDepth::Sixteen, &[1, 0, 255, 255]);
+    let i16 = write_npy(
+        "s16.npy",
+        "<i2",
+        false,
+        "(1, 2)",
+        &[-3i16, 9].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>(),
+    );
+    let f4 = write_npy(
+        "sf4.npy",
+        "<f4",
+        false,
+        "(1, 2)",
+        &[0.5f32, 2.0].iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<_>>(),
+    );
+    let stacked = |paths: &[&String]| one(&load(Value::List(paths.iter().map(|p| Value::str(p)).collect())));
+    let cases = [
+        (vec![&png8, &png16], Dtype::UInt16, vec![7.0, 256.0, 250.0, 65535.0]),
+        (vec![&png8, &i16], Dtype::Int16, vec![7.0, -3.0, 250.0, 9.0]),
+        (vec![&png16, &i16], Dtype::Int32, vec![256.0, -3.0, 65535.0, 9.0]),
+        (vec![&png8, &f4], Dtype::Float32, vec![7.0, 0.5, 250.0, 2.0]),
+        (vec![&png16, &f4], Dtype::Float32, vec![256.0, 0.5, 65535.0, 2.0]),
+        (vec![&png8, &png8], Dtype::UInt8, vec![7.0, 7.0, 250.0, 250.0]),
+    ];
+    for (paths, dtype, values) in cases {
+        let img = stacked(&paths);
+        assert_eq!((img.shape(), img.dtype(), img.as_slice()), (&[1, 2, 2][..], dtype, &values[..]), "{paths:?}");
+    }
 }
 
 #[test]

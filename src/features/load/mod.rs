@@ -219,8 +219,8 @@ impl FeatureKind for LoadImage {
         }
         let mut stacked = shape;
         stacked.push(k);
-        // numpy's stack keeps a type the files share (files of different types: float64 here).
-        let dtype = loaded.iter().map(|d| d.dtype).reduce(|a, b| if a == b { a } else { Dtype::Float64 });
+        // numpy's stack gives the files' types promoted (uint8 and uint16 files: uint16).
+        let dtype = loaded.iter().map(|d| d.dtype).reduce(Dtype::promoted);
         Ok(vec![image(stacked, data, ndim, dtype.unwrap_or_default())?])
     }
 }

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use super::{Scatterer, Shape, point, position_in_pixels};
+use super::{Scatterer, Shape, point, recorded_position};
 use crate::error::{Error, Result};
 use crate::features::FeatureKind;
 use crate::features::optics::OpticsContext;
@@ -74,7 +74,7 @@ impl FeatureKind for FromCallback {
     }
 
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
-        position_in_pixels(props, scope)
+        recorded_position(props, scope)
     }
 
     fn process(

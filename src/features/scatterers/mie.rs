@@ -23,7 +23,7 @@ use super::super::FeatureKind;
 use super::super::registry::{Const, KindSpec, ParamDefault, ParamKind, ParamSpec, Params};
 use super::mie_coefficients::user_coefficients;
 use super::{
-    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, position_in_pixels, warn_upsample,
+    PIXEL_SIZE, POSITION, POSITION_UNIT, UPSAMPLE_IGNORED, VALUE, VOXEL_SIZE, Z, recorded_position, warn_upsample,
 };
 use crate::error::{Error, Result};
 use crate::features::optics::{Imaging, OpticsContext, Propagated, pupil_candidates, pupil_radius};
@@ -733,9 +733,10 @@ impl FeatureKind for Mie {
         true
     }
 
-    /// A `position_unit = "meter"` position in camera pixels, as for the volume scatterers.
+    /// The position as the volume scatterers record it (an array; in camera pixels for
+    /// `position_unit = "meter"`).
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
-        position_in_pixels(props, scope)
+        recorded_position(props, scope)
     }
 
     fn used_properties(&self, sample: &PropertyDict, scope: &Scope) -> Option<PropertyDict> {

@@ -11,7 +11,7 @@
 //!
 //! Common properties, in DeepTrack2 2.0.1's order: `position` (default `(32, 32)`, 2 or 3 numbers; a
 //! third one is used as `z`), `z` (0), `value` (1.0), `position_unit` ("pixel", or "meter": converted
-//! to camera pixels with the optics' pixel size and recorded so, see `position_in_pixels`), `upsample`
+//! to camera pixels with the optics' pixel size and recorded so, see `recorded_position`), `upsample`
 //! (1; deprecated and without effect, as in DeepTrack2 2.0.1: a warning when not 1), `voxel_size` and
 //! `pixel_size` (None; recorded only: a microscope sets them to its optics' `resolution /
 //! magnification`, as DeepTrack2's does, and nothing computes with them), and optionally `intensity`
@@ -157,15 +157,24 @@ const POSITION_UNIT: ParamSpec = ParamSpec::new(
      pixel size, and recorded so)",
 );
 
-/// The scatterer's properties with a `position` given in meters (`position_unit = "meter"`) converted
-/// to camera pixels: divided by the pixel size of the optics imaging it (`resolution /
-/// magnification`, the unit a length given with units converts with; 1 µm outside a microscope), as
-/// DeepTrack2's scatterers did before 2.0.1 (which stores the unit and reads nothing). The dict is
-/// recorded so, with `position_unit` "pixel"; `z` stays in camera z-pixels, as there. `None` for a
-/// position in pixels.
-pub(crate) fn position_in_pixels(props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
+/// The scatterer's properties as it records them, DeepTrack2 2.0.1's `Scatterer` conversion of
+/// `position` (`None` when they are the sampled ones):
+/// - a position given in meters (`position_unit = "meter"`) is converted to camera pixels: divided by
+///   the pixel size of the optics imaging it (`resolution / magnification`, the unit a length given
+///   with units converts with; 1 µm outside a microscope), as DeepTrack2's scatterers did before 2.0.1
+///   (which stores the unit and reads nothing), and recorded so, with `position_unit` "pixel"; `z`
+///   stays in camera z-pixels, as there;
+/// - a position in pixels given as a list or tuple of numbers is recorded as an array, as 2.0.1's
+///   conversion table records it (`np.array` of it: an int64 array for integers, else float64), so that
+///   `image.get_property("position")` computes as an array (`position * 2`, `position - offset`).
+pub(crate) fn recorded_position(props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
     if !matches!(props.get("position_unit"), Some(Value::Str(unit)) if unit.as_str() == "meter") {
-        return Ok(None);
+        let array = props.get("position").and_then(position_as_array);
+        return Ok(array.map(|array| {
+            let mut out = props.clone();
+            out.insert("position", array);
+            out
+        }));
     }
     let pixel = scope.get::<PixelUnit>().copied().unwrap_or(PixelUnit::DEFAULT).0;
     let given = props.require("position")?;
@@ -180,6 +189,32 @@ pub(crate) fn position_in_pixels(props: &PropertyDict, scope: &Scope) -> Result<
     out.insert("position_unit", Value::str("pixel"));
     Ok(Some(out))
 }
+
+/// `np.array(position)` of a list or tuple of numbers: an int64 array when every item is an integer,
+/// else a float64 one. `None` for any other value (an array, a number, a value the check refuses),
+/// which is recorded as it is.
+fn position_as_array(value: &Value) -> Option<Value> {
+    let (Value::List(items) | Value::Tuple(items)) = value else {
+        return None;
+    };
+    if items.is_empty() {
+        return None;
+    }
+    if items.iter().all(|v| matches!(v, Value::Int(_))) {
+        let ints: Vec<i64> = items.iter().map(|v| if let Value::Int(i) = v { *i } else { 0 }).collect();
+        return Some(Value::int_array(ArrayD::from_shape_vec(IxDyn(&[ints.len()]), ints).ok()?));
+    }
+    let floats: Option<Vec<f64>> = items
+        .iter()
+        .map(|v| match v {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        })
+        .collect();
+    floats.map(|f| Value::vector(&f))
+}
+
 /// `upsample` of the volume scatterers: DeepTrack2 2.0.1 accepts it, warns that it is deprecated and
 /// computes the same volume whatever its value (its `_process_and_get` passes it on and nothing reads
 /// it), so the library does the same (a positive whole number; a warning when it is not 1).
@@ -485,7 +520,7 @@ impl FeatureKind for Scatterer {
     }
 
     fn process_properties(&self, props: &PropertyDict, scope: &Scope) -> Result<Option<PropertyDict>> {
-        let moved = position_in_pixels(props, scope)?;
+        let moved = recorded_position(props, scope)?;
         Ok(self.per_axis(moved.as_ref().unwrap_or(props)).or(moved))
     }
 
@@ -518,6 +553,7 @@ impl FeatureKind for Scatterer {
 mod tests {
     use super::*;
     use crate::error::ErrorKind;
+    use crate::value::ValueKind;
 
     fn ctx(vox: f64) -> OpticsContext {
         OpticsContext { voxel_size: [vox; 3], scale: [1.0; 3], imaging: None }
@@ -533,6 +569,27 @@ mod tests {
 
     fn sum(a: &ArrayD<f64>) -> f64 {
         a.iter().sum()
+    }
+
+    /// A position in pixels given as a list or tuple is recorded as `np.array` makes it (an int64
+    /// array of integers, else float64), as DeepTrack2 2.0.1's conversion table records it; arrays,
+    /// one number and values the check refuses are recorded as given.
+    #[test]
+    fn positions_are_recorded_as_arrays() {
+        let recorded = |position: Value| {
+            let p = props(&[("position", position), ("position_unit", Value::str("pixel"))]);
+            recorded_position(&p, &Scope::default()).unwrap().map(|d| d.get("position").unwrap().clone())
+        };
+        let ints = recorded(Value::Tuple(vec![Value::Int(3), Value::Int(4)])).unwrap();
+        assert_eq!(ints.kind(), ValueKind::IntArray);
+        assert_eq!(ints.to_f64_vec().unwrap(), [3.0, 4.0]);
+        let mixed = recorded(Value::List(vec![Value::Float(3.5), Value::Int(4), Value::Int(1)])).unwrap();
+        assert_eq!(mixed.kind(), ValueKind::Array);
+        assert_eq!(mixed.to_f64_vec().unwrap(), [3.5, 4.0, 1.0]);
+        assert!(recorded(Value::vector(&[1.0, 2.0])).is_none());
+        assert!(recorded(Value::Int(3)).is_none());
+        assert!(recorded(Value::List(vec![Value::str("a"), Value::Int(1)])).is_none());
+        assert!(recorded(Value::List(vec![])).is_none());
     }
 
     #[test]
