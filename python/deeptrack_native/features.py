@@ -260,16 +260,20 @@ class Feature(_node_api.FeatureNode):
                 kind = self._kind
                 self.__dict__["_kind"] = None  # computed by Python: no kind's rules for its values
                 self.__dict__["_super_kind"] = kind
-                # The kind's dict as a new feature of it has it (its order, the parameters it
-                # records), with the values given in place of the defaults.
-                ordered = {}
-                for name, default in _builtin(kind)().properties().items():
-                    if name != "name":
-                        ordered[name] = kwargs.pop(name) if name in kwargs else default
+                # A feature of the kind holds the kind's parameters (the values given, its defaults
+                # otherwise: random ones, as FlipLR's augment, drawn anew at each update); this one's
+                # properties read them, in the kind's dict order, before its own.
+                kind_cls = _builtin(kind)
+                inner = kind_cls(**{k: kwargs.pop(k) for k in list(kwargs) if k in kind_cls._params})
+                self.__dict__["_kind_feature"] = inner
+                ordered = {name: getattr(inner, name) for name in inner.properties() if name != "name"}
                 ordered.update(kwargs)
                 kwargs.clear()
                 kwargs.update(ordered)
                 kwargs.setdefault("name", type(self).__name__)
+                # DeepTrack2's kinds that take the whole list of images (the arithmetic, LoadImage,
+                # a reduction with distributed=False) hand their subclass's get the list.
+                self.__dict__["_list_get"] = _takes_the_list(kind_cls, ordered)
                 self._create(kwargs)
                 return
             if _overrides_get(type(self)):
@@ -314,7 +318,7 @@ class Feature(_node_api.FeatureNode):
             raise TypeError("name must be a string")
         self.__dict__["_calls_python"] = True
         append = getattr(type(self), "__list_merge_strategy__", MERGE_STRATEGY_OVERRIDE) == MERGE_STRATEGY_APPEND
-        if not type(self).__distributed__ and not append:
+        if (not type(self).__distributed__ or self.__dict__.get("_list_get")) and not append:
             # DeepTrack2's non-distributed feature: get receives the whole list of images at once
             # (``[x]`` for one image, ``[]`` without input), as a Merge's function does.
             self._h = _core.new_merge_feature(self, name)
@@ -347,7 +351,10 @@ class Feature(_node_api.FeatureNode):
             # super().get(...) in a subclass of an image kind (see _create): the kind's computation,
             # with the kind's parameters among ``properties`` (the subclass's own are not the kind's).
             given = {k: v for k, v in properties.items() if k in _builtin(kind)._params}
-            return _builtin(kind)(**given).resolve(image)
+            computed = _builtin(kind)(**given)
+            if isinstance(image, list) and issubclass(_builtin(kind), ArithmeticOperationFeature):
+                return [computed.resolve(one) for one in image]  # DeepTrack2's get maps over the list
+            return computed.resolve(image)
         if _volume_scatterer(self._kind):
             # DeepTrack2's scatterer get: the volume at properties["voxel_size"], uncropped (what a
             # subclass's super().get(...) gives; the kind's parameters not given are its defaults).
@@ -1102,7 +1109,16 @@ def _rebuild(cls, args, kwargs, stored, arguments=None):
     if isinstance(stored, tuple):
         feature.store_properties(stored[1], recursive=False)
     elif stored is not None:
+        # The features it contains were rebuilt first, with their own settings: one set for a single
+        # feature (recursive=False) after this one's is kept, as it was.
+        own = [
+            (f, f.__dict__["_stored"])
+            for f in _objects.features_of(feature, Feature)
+            if f is not feature and f.__dict__.get("_stored_recursive") is False
+        ]
         feature.store_properties(stored)
+        for f, flag in own:
+            f.store_properties(flag, recursive=False)
     if arguments is not None:
         feature.bind_arguments(arguments)
     return feature
@@ -1120,6 +1136,24 @@ _IMAGE_MODULES = frozenset({"features", "math", "noises", "augmentations", "holo
 #: Kinds of those modules whose Python class does more than hold the kind (Value gives back the object
 #: it was given; Stack and Arguments are built with features).
 _NOT_SUBCLASSABLE = frozenset({"Value", "Stack", "Arguments"})
+
+
+def _takes_the_list(kind_cls, properties):
+    """Whether DeepTrack2 2.0.1's class of a kind calls ``get`` once with the whole list of images
+    (``__distributed__`` False): the arithmetic, ``LoadImage``, and a reduction given
+    ``distributed=False``."""
+    if issubclass(kind_cls, ArithmeticOperationFeature) or kind_cls._kind == "LoadImage":
+        return True
+    if kind_cls._module == "statistics" and "distributed" in properties:
+        distributed = properties["distributed"]
+        return distributed() is False if callable(distributed) else distributed is False
+    return False
+
+
+def _user_get(cls):
+    """Whether a class of the user's (not this package's) defines ``get`` for ``cls``."""
+    get = cls.get
+    return get is not Feature.get and not getattr(get, "__module__", "").startswith("deeptrack_native")
 
 
 def _computes_images(cls):
@@ -1629,6 +1663,11 @@ class _Composite(Feature):
     _feature_params = ()
 
     def _create(self, kwargs):
+        if _user_get(type(self)):
+            raise TypeError(
+                f"{type(self).__name__} overrides get() of the built-in {self._kind}, which is built from "
+                "features; subclass Feature for a feature of your own"
+            )
         features = []
         for name, several in self._feature_params:
             if name not in kwargs:

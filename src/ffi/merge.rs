@@ -159,18 +159,19 @@ pub unsafe extern "C" fn deeptrack_merge_output_push(
         // SAFETY: forwarded contract (tags checked).
         let list = unsafe { borrow(output.cast_const(), "output")? };
         // SAFETY: as above; checked before the image is taken, so that a bad image is not consumed.
-        unsafe { borrow(image.cast_const(), "image")? };
+        let given = unsafe { borrow(image.cast_const(), "image")? };
+        // A list (`deeptrack_image_new_list`) pushes its images: room for all of them is made before
+        // the handle is taken, so that on failure it stays the caller's.
+        let adding = given.list_items().map_or(1, <[Image]>::len);
         let mut pushed = list.lock();
-        pushed.0.try_reserve(1).map_err(|_| {
+        pushed.0.try_reserve(adding).map_err(|_| {
             Error::new(ErrorKind::OutOfMemory, format!("cannot push more than {} images", pushed.0.len()))
         })?;
         // SAFETY: tag checked above; ownership passes to the list.
         let image = unsafe { take(image, "image")? };
-        if image.list_items().is_some() {
-            // A list (`deeptrack_image_new_list`) pushes its images.
-            super::image_list::push_items(&mut pushed.0, &image)?;
-        } else {
-            pushed.0.push(image);
+        match image.list_items() {
+            Some(items) => pushed.0.extend(items.iter().cloned()),
+            None => pushed.0.push(image),
         }
         Ok(())
     })

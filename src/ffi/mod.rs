@@ -226,8 +226,12 @@ fn caught_panic(payload: &(dyn Any + Send)) -> String {
 
 /// Runs the body of an entry point: maps errors and panics to statuses and records the message.
 pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
-    let _scope = EntryScope::enter();
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let scope = EntryScope::enter();
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    // The scope ends first: releases it deferred may call the library, and this call's message
+    // must be the one left.
+    drop(scope);
+    match outcome {
         Ok(Ok(())) => DEEPTRACK_STATUS_OK,
         Ok(Err(e)) => {
             set_last_error(&e.to_string());
@@ -242,8 +246,10 @@ pub(crate) fn guard(f: impl FnOnce() -> Result<(), Error>) -> deeptrack_status {
 
 /// Runs the body of an infallible entry point (a getter): a panic gives `default`.
 pub(crate) fn guard_or<T>(default: T, f: impl FnOnce() -> T) -> T {
-    let _scope = EntryScope::enter();
-    match catch_unwind(AssertUnwindSafe(f)) {
+    let scope = EntryScope::enter();
+    let outcome = catch_unwind(AssertUnwindSafe(f));
+    drop(scope); // as in `guard`
+    match outcome {
         Ok(v) => v,
         Err(payload) => {
             set_last_error(&caught_panic(payload.as_ref()));

@@ -250,6 +250,7 @@ pub unsafe extern "C" fn deeptrack_feature_resolve_batch_many(
             // SAFETY: forwarded contract.
             Some(unsafe { borrow(input, "input")? }.clone())
         };
+        super::feature::batch_input(input.as_ref())?;
         let items = f.resolve_batch_many(input.as_ref(), seed, first, count, threads)?;
         let sum = items.iter().try_fold(0usize, |a, item| a.checked_add(item.len()));
         let sum = sum.ok_or_else(|| Error::invalid("the batch has more images than can be counted"))?;

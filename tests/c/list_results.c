@@ -167,6 +167,9 @@ int main(void) {
     /* A batch renders each item from one image: a list is refused. */
     FAILS(deeptrack_feature_resolve_batch(plus1, both, 1, 0, 1, 1, many), DEEPTRACK_STATUS_INVALID_ARGUMENT,
           "argument 'input' stands for a list of 2 images");
+    size_t counts[1] = {0}, total = 0;
+    FAILS(deeptrack_feature_resolve_batch_many(plus1, both, 1, 0, 1, 1, many, 4, counts, &total),
+          DEEPTRACK_STATUS_INVALID_ARGUMENT, "argument 'input' stands for a list of 2 images");
     /* Not an object of the host's. */
     FAILS(deeptrack_image_object(both, NULL, NULL), DEEPTRACK_STATUS_TYPE_MISMATCH,
           "got one standing for a list of 2 images");

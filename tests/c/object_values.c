@@ -94,6 +94,28 @@ static void release_reentrant(void *p) {
     }
 }
 
+/* A release whose own library call fails (an unknown kind), and a get that lets such an object go
+ * and then fails with a message of its own: the resolve's message is the get's. */
+static void release_failing(void *p) {
+    (void)p;
+    deeptrack_feature *none = NULL;
+    deeptrack_feature_new("NoSuchKind", &none);
+}
+
+static deeptrack_status get_failing(void *userdata, const deeptrack_image *input, const deeptrack_property_dict *props,
+                                    deeptrack_image **out) {
+    (void)userdata;
+    (void)input;
+    (void)props;
+    (void)out;
+    deeptrack_value *v = NULL;
+    deeptrack_status s = deeptrack_value_new_object(NULL, release_failing, &v);
+    if (s != DEEPTRACK_STATUS_OK) return s;
+    deeptrack_value_free(v); /* released when the resolve returns */
+    deeptrack_set_error_message("my get failed");
+    return DEEPTRACK_STATUS_CALLBACK_FAILED;
+}
+
 /* Objects drawn by a rule, each one a reentrant on `userdata` (the feature). */
 static reentrant reentrants[32];
 static atomic_int reentrants_made = 0;
@@ -169,6 +191,16 @@ static void test_a_release_may_call_the_library(void) {
         CHECK(reentrants[i].resolved == DEEPTRACK_STATUS_OK);
     }
     deeptrack_feature_free(dummy);
+
+    deeptrack_feature *failing = NULL;
+    OK(deeptrack_feature_new_custom("Failing", get_failing, NULL, NULL, &failing));
+    double x = 1;
+    size_t n = 1;
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(&x, &n, 1, &img));
+    FAILS(deeptrack_feature_resolve(failing, img, &out), DEEPTRACK_STATUS_CALLBACK_FAILED, "my get failed");
+    deeptrack_image_free(img);
+    deeptrack_feature_free(failing);
     alarm(0);
 }
 

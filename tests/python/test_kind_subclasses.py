@@ -78,5 +78,71 @@ class KindSubclasses(unittest.TestCase):
         self.assertEqual(len(seen), 5)
 
 
+class ListAdd(dt.Add):
+    def get(self, images, value, **kwargs):
+        return [image + value for image in images]
+
+
+class TakesTheList(unittest.TestCase):
+    def test_an_arithmetic_kinds_get_receives_the_list(self):
+        # DeepTrack2's arithmetic features are not distributed: get sees the whole list.
+        out = ListAdd(value=2).resolve(X)
+        np.testing.assert_array_equal(np.asarray(out), X + 2)
+        seen = []
+
+        class Counting(dt.Add):
+            def get(self, images, value, **kwargs):
+                seen.append(len(images))
+                return super().get(images, value=value)
+
+        out = Counting(value=1).resolve([X, X])
+        self.assertEqual(seen, [2])
+        np.testing.assert_array_equal(np.asarray(out[1]), X + 1)
+
+    def test_a_reduction_with_distributed_false(self):
+        class Summed(dt.Sum):
+            def get(self, images, **kwargs):
+                return np.sum(np.stack(images))
+
+        self.assertEqual(float(np.asarray(Summed(distributed=False).resolve([X, X]))), 2 * X.sum())
+
+
+class RandomDefaults(unittest.TestCase):
+    def test_a_kinds_random_default_is_drawn_at_each_update(self):
+        class Seen(dt.FlipLR):
+            def get(self, image, augment, **kwargs):
+                return np.array([float(augment)])
+
+        f = Seen()
+        values = {float(np.asarray(f.update().resolve(X))[0]) for _ in range(40)}
+        self.assertEqual(values, {0.0, 1.0})
+
+        class Flipped(dt.FlipLR):
+            def get(self, image, **kwargs):
+                return super().get(image, **kwargs)
+
+        f = Flipped()
+        firsts = {float(np.asarray(f.update().resolve(X))[0, 0]) for _ in range(40)}
+        self.assertEqual(firsts, {0.0, 3.0})
+
+
+class Refused(unittest.TestCase):
+    # The library's: DeepTrack2 2.0.1 runs these subclasses' get; here they are refused, never ignored.
+    def test_a_kind_built_from_features_refuses_a_get_of_its_own(self):
+        class Sometimes(dt.Probability):
+            def get(self, image, **kwargs):
+                return image
+
+        with self.assertRaisesRegex(TypeError, "overrides get\\(\\) of the built-in Probability"):
+            Sometimes(dt.Add(1), probability=0.5)
+
+        class Pooled(dt.Pool):
+            def get(self, image, **kwargs):
+                return image
+
+        with self.assertRaisesRegex(TypeError, "overrides get\\(\\) of the built-in Pool"):
+            Pooled(np.mean, ksize=2)
+
+
 if __name__ == "__main__":
     unittest.main()

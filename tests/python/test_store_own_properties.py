@@ -112,6 +112,16 @@ class OwnStoring(unittest.TestCase):
         self.assertEqual([d["name"] for d in out.properties], ["PointParticle", "Fluorescence", "Microscope"])
         self.assertEqual(list(out.get_property("position")), [1, 1])
 
+    def test_a_copy_keeps_an_inner_features_own_setting(self):
+        import copy
+
+        a, b, c, p = chain_of_three()
+        p.store_properties()
+        b.store_properties(False, recursive=False)
+        expected = [{"name": "Chain"}, {"value": 3, "name": "Subtract"}, {"name": "Chain"}]
+        self.assertEqual(dicts(copy.deepcopy(p)(X)), expected)
+        self.assertEqual(dicts(p(X)), expected)
+
     def test_the_setting_survives_pickling(self):
         # The library's (DeepTrack2 2.0.1's features do not pickle): resolve_batch(processes=N).
         a, b, c, p = chain_of_three()
