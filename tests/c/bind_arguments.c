@@ -29,13 +29,6 @@ static double dict_float(const deeptrack_image *img, size_t i, const char *key) 
     return x;
 }
 
-static double first_sample(const deeptrack_image *img) {
-    const double *data = NULL;
-    size_t len = 0;
-    OK(deeptrack_image_data(img, &data, &len));
-    return len > 0 ? data[0] : -1;
-}
-
 static void test_bound_leaf_inside_a_chain(void) {
     /* args = Arguments(x=4); add = Add(value=args.x); add.bind_arguments(args);
      * p = Value(1) >> add >> Multiply(2): ['Value', 'Arguments', 'Add', 'Chain', 'Multiply', 'Chain']. */

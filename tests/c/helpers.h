@@ -124,4 +124,34 @@ static inline const char *dict_name(const deeptrack_image *img, size_t i) {
     return s;
 }
 
+/* The first sample of `img` (-1e300 when it has none). */
+static inline double first_sample(const deeptrack_image *img) {
+    const double *data = NULL;
+    size_t len = 0;
+    OK(deeptrack_image_data(img, &data, &len));
+    return len > 0 ? data[0] : -1e300;
+}
+
+/* A 1-d image of `n` (at most 4) samples `x`. */
+static inline deeptrack_image *filled(double x, size_t n) {
+    double data[4] = {x, x, x, x};
+    const size_t shape[1] = {n};
+    deeptrack_image *img = NULL;
+    OK(deeptrack_image_new(data, shape, 1, &img));
+    return img;
+}
+
+/* Resolves `f` on `inputs` (at most 8 outputs) and writes the first sample of each output to
+ * `firsts`; returns the count. */
+static inline size_t resolve_list(deeptrack_feature *f, const deeptrack_image **inputs, size_t n, double *firsts) {
+    deeptrack_image *out[8] = {NULL};
+    size_t count = 99;
+    OK(deeptrack_feature_resolve_list(f, inputs, n, out, 8, &count));
+    for (size_t i = 0; i < count && i < 8; i++) {
+        firsts[i] = first_sample(out[i]);
+        deeptrack_image_free(out[i]);
+    }
+    return count;
+}
+
 #endif

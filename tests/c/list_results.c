@@ -7,21 +7,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static double first_sample(const deeptrack_image *img) {
-    const double *data = NULL;
-    size_t len = 0;
-    OK(deeptrack_image_data(img, &data, &len));
-    return len > 0 ? data[0] : -1e300;
-}
-
-static deeptrack_image *filled(double x, size_t n) {
-    double data[4] = {x, x, x, x};
-    const size_t shape[1] = {n};
-    deeptrack_image *img = NULL;
-    OK(deeptrack_image_new(data, shape, 1, &img));
-    return img;
-}
+#include "helpers.h"
 
 /* The input and the input plus one (of the input's length; 1 without input), as one list. */
 static deeptrack_status split(void *userdata, const deeptrack_image *input, const deeptrack_property_dict *props,
@@ -62,18 +48,6 @@ static deeptrack_status push_as_list(void *userdata, const deeptrack_image *cons
     status = deeptrack_merge_output_push(output, list);
     if (status != DEEPTRACK_STATUS_OK) deeptrack_image_free(list);
     return status;
-}
-
-/* Resolves `f` on `inputs` and writes the first sample of each output to `firsts`; returns the count. */
-static size_t resolve_list(deeptrack_feature *f, const deeptrack_image **inputs, size_t n, double *firsts) {
-    deeptrack_image *out[8] = {NULL};
-    size_t count = 99;
-    OK(deeptrack_feature_resolve_list(f, inputs, n, out, 8, &count));
-    for (size_t i = 0; i < count && i < 8; i++) {
-        firsts[i] = first_sample(out[i]);
-        deeptrack_image_free(out[i]);
-    }
-    return count;
 }
 
 static deeptrack_feature *add(double x) {

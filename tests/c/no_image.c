@@ -6,21 +6,7 @@
 #include <string.h>
 
 #include "check.h"
-
-static double first_sample(const deeptrack_image *img) {
-    const double *data = NULL;
-    size_t len = 0;
-    OK(deeptrack_image_data(img, &data, &len));
-    return len > 0 ? data[0] : -1e300;
-}
-
-static deeptrack_image *filled(double x, size_t n) {
-    double data[4] = {x, x, x, x};
-    const size_t shape[1] = {n};
-    deeptrack_image *img = NULL;
-    OK(deeptrack_image_new(data, shape, 1, &img));
-    return img;
-}
+#include "helpers.h"
 
 static int get_calls = 0;
 
@@ -50,18 +36,6 @@ static deeptrack_status made_then_none(void *userdata, const deeptrack_image *in
     *output = made;
     deeptrack_image_free(made);
     return DEEPTRACK_STATUS_NO_IMAGE;
-}
-
-/* Resolves `f` on `inputs` and writes the first sample of each output to `firsts`; returns the count. */
-static size_t resolve_list(deeptrack_feature *f, const deeptrack_image **inputs, size_t n, double *firsts) {
-    deeptrack_image *out[8] = {NULL};
-    size_t count = 99;
-    OK(deeptrack_feature_resolve_list(f, inputs, n, out, 8, &count));
-    for (size_t i = 0; i < count && i < 8; i++) {
-        firsts[i] = first_sample(out[i]);
-        deeptrack_image_free(out[i]);
-    }
-    return count;
 }
 
 int main(void) {
