@@ -266,7 +266,7 @@ impl Pool {
             Method::Blocks(f) => ComplexMethod::Blocks(f),
         };
         check_padding(dims, &k)?;
-        let cval = pooling_cval(props)?;
+        let cval = pooling_cval(props, img)?;
         let _user = (!matches!(method, ComplexMethod::Native(_))).then(|| rs.user_code());
         pool_complex::pool(img, &k, cval, method, props)
     }
@@ -298,7 +298,7 @@ impl FeatureKind for Pool {
         }
         let shape = img.shape();
         let Some(k) = block_sizes(shape, &method, props)? else { return Ok(Some(img.clone())) };
-        let cval = pooling_cval(props)?;
+        let cval = pooling_cval(props, img)?;
         let out = match method {
             Method::Native(reduce) => reduce_padded(img, &k, reduce, cval)?,
             Method::Median => {

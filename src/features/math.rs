@@ -319,8 +319,29 @@ pub(super) const POOLING: &[ParamSpec] = &[
 ];
 
 /// A pooling's `cval`: the value it pads with (0 when unset or None).
-pub(super) fn pooling_cval(props: &PropertyDict) -> Result<f64> {
-    Ok(Params::new(POOLING, props).opt_f64("cval")?.unwrap_or(0.0))
+pub(super) fn pooling_cval(props: &PropertyDict, img: &Image) -> Result<f64> {
+    let cval = Params::new(POOLING, props).opt_f64("cval")?.unwrap_or(0.0);
+    // skimage's np.pad casts it to the image's type first: 3.5 pads an int32 image with 3, -2 a
+    // uint8 one with 254 (a complex or float64 image takes it as it is); a number no integer type
+    // holds is numpy's OverflowError there.
+    let integer = !matches!(
+        img.dtype(),
+        crate::dtype::Dtype::Float64
+            | crate::dtype::Dtype::Float32
+            | crate::dtype::Dtype::Float16
+            | crate::dtype::Dtype::Bool
+    );
+    if integer && !((i64::MIN as f64)..(u64::MAX as f64)).contains(&cval.trunc()) {
+        return Err(Error::invalid(format!(
+            "{cval} does not fit the image's {} samples, which skimage pads with it",
+            img.dtype().name()
+        ))
+        .in_property("cval"));
+    }
+    Ok(match crate::typed_samples::TypedSamples::cast(&[cval], img.dtype())? {
+        Some(typed) => typed.float64()?[0],
+        None => cval,
+    })
 }
 
 /// `img` with `f` applied to every sample (a new image with the same properties).
@@ -717,10 +738,10 @@ impl FeatureKind for Pool {
                 return Ok(Some(img.clone()));
             }
             let by = if matches!(self.reduce, Reduce::Max) { PoolBy::Max } else { PoolBy::Min };
-            return super::complex_math::pool(img, &k, by, pooling_cval(props)?).map(Some);
+            return super::complex_math::pool(img, &k, by, pooling_cval(props, img)?).map(Some);
         }
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
-        let cval = pooling_cval(props)?;
+        let cval = pooling_cval(props, img)?;
         if shape.is_empty() {
             // A 0-d image has no axis to pool over: DeepTrack2 returns its value unchanged.
             return Ok(Some(img.clone()));
@@ -841,11 +862,11 @@ impl FeatureKind for MedianPooling {
             if shape.is_empty() {
                 return Ok(Some(img.clone()));
             }
-            return super::complex_math::pool(img, &k, PoolBy::Median, pooling_cval(props)?).map(Some);
+            return super::complex_math::pool(img, &k, PoolBy::Median, pooling_cval(props, img)?).map(Some);
         }
         let shape = img.shape();
         let k = Params::new(POOLING, props).parse("ksize", |v| ksizes(v, shape.len()))?;
-        let cval = pooling_cval(props)?;
+        let cval = pooling_cval(props, img)?;
         if shape.is_empty() {
             return Ok(Some(img.clone()));
         }

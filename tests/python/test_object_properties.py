@@ -9,6 +9,7 @@ unchanged)."""
 
 import gc
 import pickle
+import time
 import unittest
 import weakref
 
@@ -149,10 +150,13 @@ class Batches(unittest.TestCase):
             dt.Value(value=lambda: np.zeros(2))
             >> dt.Lambda(lambda a: (lambda x: x + a), a=lambda: np.random.rand())
             >> dt.DummyFeature(meta={"k": 1})
+            # Items that take a while, so that the worker takes some even on a loaded machine (this
+            # process takes chunks as well, and would render them all before a slow worker started).
+            >> dt.Lambda(lambda: lambda x: (time.sleep(0.02), x)[1])
         )
         pipeline.store_properties()
-        outs = pipeline.resolve_batch(4, seed=1, processes=2)
-        self.assertEqual([o.get_property("meta") for o in outs], [{"k": 1}] * 4)
+        outs = pipeline.resolve_batch(24, seed=1, processes=2)
+        self.assertEqual([o.get_property("meta") for o in outs], [{"k": 1}] * 24)
         functions = [o.properties[1]["function"] for o in outs]
         # Rendered in this process: the function; in the worker: None (a local function does not pickle).
         self.assertTrue(all(f is None or callable(f) for f in functions))

@@ -10,6 +10,25 @@ import deeptrack_native as dt
 
 
 class PoolingCval(unittest.TestCase):
+    def test_an_integer_image_is_padded_with_cval_in_its_type(self):
+        # skimage's np.pad casts cval to the image's type: 3.5 pads int32 with 3, -2 uint8 with 254.
+        # The values are DeepTrack2 2.0.1's (whose Min/MaxPooling keep the integer type).
+        xi = (np.arange(35).reshape(5, 7) * 3).astype(np.int32)
+        self.assertEqual(np.asarray(dt.MinPooling(ksize=2, cval=3.5).resolve(xi))[:, -1].tolist(), [3, 3, 3])
+        self.assertEqual(np.asarray(dt.SumPooling(ksize=2, cval=3.5).resolve(xi))[:, -1].tolist(), [63, 147, 111])
+        pooled = dt.Pool(pooling_function=np.sum, ksize=2, cval=3.5).resolve(xi)
+        self.assertEqual(np.asarray(pooled)[:, -1].tolist(), [63, 147, 111])
+        xu = np.arange(35, dtype=np.uint8).reshape(5, 7)
+        pooled = dt.Pool(pooling_function=np.max, ksize=2, cval=-2).resolve(xu)
+        self.assertEqual(np.asarray(pooled)[:, -1].tolist(), [254, 254, 254])
+        pooled = dt.MaxPooling(ksize=2, cval=-2).resolve(xu.astype(np.float64))  # a float image: as given
+        self.assertEqual(np.asarray(pooled)[:, -1].tolist(), [13, 27, 34])
+
+    def test_a_cval_no_integer_holds_is_an_error_naming_it(self):
+        xi = np.arange(35, dtype=np.int32).reshape(5, 7)
+        with self.assertRaisesRegex(Exception, "cval.*does not fit the image's int32 samples"):
+            dt.Pool(pooling_function=np.sum, ksize=2, cval=1e300).resolve(xi)
+
     def setUp(self):
         self.x = np.arange(15.0).reshape(3, 5) - 4
 
