@@ -755,10 +755,6 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         check(deeptrack_image_new(data.data(), shape.data(), shape.size(), &img));
         *this = Image(img);
     }
-    /// An image of `shape` holding a copy of `data`, samples of the type numbered `dtype` (a
-    /// `DEEPTRACK_DTYPE_*` number: `uint8_t`, `int16_t`, `float`, half bits, bool bytes, ...; C
-    /// order, any alignment), tagged with that type (dtype()), without properties; the kinds that only
-    /// move samples keep it. INVALID_ARGUMENT for a bad `dtype`.
     /// An image standing for an object of the program's in place of samples (what a custom
     /// feature's get returns when its result is no array): it reaches the next custom feature's get
     /// (as_object()), passes through DummyFeature, Stack and the structural features with its dicts,
@@ -786,6 +782,10 @@ class Image : public detail::Handle<deeptrack_image, deeptrack_image_free>, publ
         check(deeptrack_image_new_list(ptrs.data(), ptrs.size(), &img));
         return Image(img);
     }
+    /// An image of `shape` holding a copy of `data`, samples of the type numbered `dtype` (a
+    /// `DEEPTRACK_DTYPE_*` number: `uint8_t`, `int16_t`, `float`, half bits, bool bytes, ...; C
+    /// order, any alignment), tagged with that type (dtype()), without properties; the kinds that only
+    /// move samples keep it. INVALID_ARGUMENT for a bad `dtype`.
     static Image typed(const void *data, uint32_t dtype, const std::vector<size_t> &shape) {
         deeptrack_image *img;
         check(deeptrack_image_new_typed(data, dtype, shape.data(), shape.size(), &img));
